@@ -1,0 +1,116 @@
+/**
+ * The kernel interface, in code: what each stage binds, how its uniform is laid out and how it is
+ * dispatched. docs/kernel-interface.md says the same in words; keep the two together.
+ */
+import type { StageName } from './errors';
+
+export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
+
+export interface BindingSpec {
+  binding: number;
+  name: string;
+  kind: BindingKind;
+}
+
+export interface StageSpec {
+  name: StageName;
+  title: string;
+  bindings: BindingSpec[];
+  /** Workgroups to dispatch for `rows` query rows, given the kernel's @workgroup_size. */
+  grid(workgroupSize: readonly number[], size: DispatchSize): [number, number, number];
+}
+
+export interface DispatchSize {
+  rows: number;
+  m: number;
+  dv: number;
+  heads: number;
+}
+
+const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
+
+export const STAGES: Record<StageName, StageSpec> = {
+  qk: {
+    name: 'qk',
+    title: 'QKᵀ scores',
+    bindings: [
+      { binding: 0, name: 'params', kind: 'uniform' },
+      { binding: 1, name: 'q', kind: 'read-only-storage' },
+      { binding: 2, name: 'k', kind: 'read-only-storage' },
+      { binding: 3, name: 'mask', kind: 'read-only-storage' },
+      { binding: 4, name: 'scores', kind: 'storage' },
+    ],
+    grid: ([x, y], s) => [ceilDiv(s.m, x), ceilDiv(s.rows, y), s.heads],
+  },
+  softmax: {
+    name: 'softmax',
+    title: 'row softmax',
+    bindings: [
+      { binding: 0, name: 'params', kind: 'uniform' },
+      { binding: 1, name: 'scores', kind: 'read-only-storage' },
+      { binding: 2, name: 'probs', kind: 'storage' },
+    ],
+    grid: ([, y], s) => [ceilDiv(s.rows, y), s.heads, 1],
+  },
+  pv: {
+    name: 'pv',
+    title: 'P·V',
+    bindings: [
+      { binding: 0, name: 'params', kind: 'uniform' },
+      { binding: 1, name: 'probs', kind: 'read-only-storage' },
+      { binding: 2, name: 'v', kind: 'read-only-storage' },
+      { binding: 3, name: 'out', kind: 'storage' },
+    ],
+    grid: ([x, y], s) => [ceilDiv(s.dv, x), ceilDiv(s.rows, y), s.heads],
+  },
+};
+
+export const STAGE_ORDER: StageName[] = ['qk', 'softmax', 'pv'];
+
+export const FLAG_CAUSAL = 1;
+export const FLAG_MASK = 2;
+
+/** Byte size of the Params uniform (9 four-byte fields, padded to 16). */
+export const PARAMS_BYTES = 48;
+
+export interface KernelParams {
+  n: number;
+  m: number;
+  dk: number;
+  dv: number;
+  heads: number;
+  causal: boolean;
+  hasMask: boolean;
+  causalShift: number;
+  scale: number;
+  temperature: number;
+}
+
+export function packParams(p: KernelParams): ArrayBuffer {
+  const buffer = new ArrayBuffer(PARAMS_BYTES);
+  const u32 = new Uint32Array(buffer), i32 = new Int32Array(buffer), f32 = new Float32Array(buffer);
+  u32[0] = p.n;
+  u32[1] = p.m;
+  u32[2] = p.dk;
+  u32[3] = p.dv;
+  u32[4] = p.heads;
+  u32[5] = (p.causal ? FLAG_CAUSAL : 0) | (p.hasMask ? FLAG_MASK : 0);
+  i32[6] = p.causalShift;
+  f32[7] = p.scale;
+  f32[8] = p.temperature;
+  return buffer;
+}
+
+const BUFFER_TYPES: Record<BindingKind, GPUBufferBindingType> = {
+  uniform: 'uniform',
+  'read-only-storage': 'read-only-storage',
+  storage: 'storage',
+};
+
+export function bindGroupLayoutEntries(stage: StageSpec): GPUBindGroupLayoutEntry[] {
+  return stage.bindings.map((b) => ({
+    binding: b.binding,
+    visibility: GPUShaderStage.COMPUTE,
+    buffer: { type: BUFFER_TYPES[b.kind] },
+  }));
+}

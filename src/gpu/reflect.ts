@@ -1,0 +1,69 @@
+/** Reads a kernel's entry point and bindings with wgsl_reflect and explains any mismatch with the interface. */
+import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+import type { StageSpec } from './interface';
+
+export const ENTRY_POINT = 'main';
+
+export interface KernelShape {
+  workgroupSize: [number, number, number];
+}
+
+interface DeclaredBinding {
+  name: string;
+  group: number;
+  binding: number;
+  kind: string;
+}
+
+function declaredBindings(reflect: WgslReflect): DeclaredBinding[] {
+  const uniforms = reflect.uniforms.map((u) => ({ name: u.name, group: u.group, binding: u.binding, kind: 'uniform' }));
+  const storage = reflect.storage.map((s) => ({
+    name: s.name,
+    group: s.group,
+    binding: s.binding,
+    kind: s.access === 'read' ? 'read-only-storage' : s.access === 'read_write' ? 'storage' : `storage (${s.access})`,
+  }));
+  return [...uniforms, ...storage];
+}
+
+const KIND_WORDS: Record<string, string> = {
+  uniform: 'var<uniform>',
+  'read-only-storage': 'var<storage, read>',
+  storage: 'var<storage, read_write>',
+};
+
+/** Problems with the kernel's interface in plain words; an empty list means it fits. */
+export function interfaceProblems(source: string, stage: StageSpec): { problems: string[]; shape: KernelShape | null } {
+  let reflect: WgslReflect;
+  try {
+    reflect = new WgslReflect(source);
+  } catch (error) {
+    return { problems: [`the reflection parser could not read the kernel: ${(error as Error).message}`], shape: null };
+  }
+  const problems: string[] = [];
+  const entry = reflect.entry.compute.find((e) => e.name === ENTRY_POINT);
+  if (!entry) {
+    const names = reflect.entry.compute.map((e) => e.name);
+    problems.push(`there is no @compute fn ${ENTRY_POINT}()${names.length ? ` (found ${names.join(', ')}); rename the entry point to ${ENTRY_POINT}` : ''}`);
+  }
+  const declared = declaredBindings(reflect);
+  for (const b of declared) {
+    if (b.group !== 0) problems.push(`${b.name} is in @group(${b.group}); every binding of this stage is in @group(0)`);
+  }
+  for (const spec of stage.bindings) {
+    const found = declared.find((b) => b.group === 0 && b.binding === spec.binding);
+    if (!found) continue; // an unused binding is allowed: the explicit layout still provides it
+    if (found.kind !== spec.kind) {
+      problems.push(`@binding(${spec.binding}) must be ${KIND_WORDS[spec.kind]} ${spec.name}, but ${found.name} is declared as ${KIND_WORDS[found.kind] ?? found.kind}`);
+    }
+  }
+  for (const b of declared) {
+    if (b.group === 0 && !stage.bindings.some((s) => s.binding === b.binding)) {
+      const allowed = stage.bindings.map((s) => `${s.binding} (${s.name})`).join(', ');
+      problems.push(`@binding(${b.binding}) ${b.name} is not part of the ${stage.name} stage; its bindings are ${allowed}`);
+    }
+  }
+  const size = entry?.workgroupSize;
+  if (entry && !size) problems.push(`the @workgroup_size of ${ENTRY_POINT} must be made of constants, so the engine can compute the dispatch`);
+  return { problems, shape: size ? { workgroupSize: [size[0], size[1] ?? 1, size[2] ?? 1] } : null };
+}

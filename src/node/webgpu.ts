@@ -1,0 +1,28 @@
+/** WebGPU in Node through Dawn (the `webgpu` package), with SwiftShader when no GPU driver is set up. */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/** Points Vulkan at Chromium's SwiftShader when nothing else was chosen (Mesa's lavapipe is rejected by Dawn). */
+export function configureVulkanEnvironment(): void {
+  if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && existsSync(SWIFTSHADER_ICD)) {
+    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  }
+  // Dawn complains on stderr when XDG_RUNTIME_DIR is unset; a private one silences it.
+  if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'attn-xdg-'));
+}
+
+let gpu: GPU | null = null;
+
+/** The process-wide Node GPU object (created once: re-creating or deleting it can crash Dawn). */
+export async function nodeGpu(): Promise<GPU> {
+  if (!gpu) {
+    configureVulkanEnvironment();
+    const webgpu = await import('webgpu');
+    Object.assign(globalThis, webgpu.globals);
+    gpu = webgpu.create([]);
+  }
+  return gpu;
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { AttentionEngine } from '../src/gpu/engine';
+import { VARIANT_NAMES } from '../src/gpu/variants';
+import { loadShaderLibrary } from '../src/node/shaders';
+import { checkAgainstReference } from '../src/core/check';
+import type { Comparison } from '../src/core/metrics';
+import { acquireTestDevice, watchDeviceErrors } from './helpers/gpu';
+import { attentionCases, buildCase } from './helpers/cases';
+
+const gpu = await acquireTestDevice();
+watchDeviceErrors(gpu);
+const shaders = loadShaderLibrary();
+
+function explain(label: string, c: Comparison | null, seed: number): string {
+  if (!c || c.pass) return '';
+  const w = c.firstBad ?? c.worst;
+  return `${label} failed (seed ${seed}): ${c.failures} bad, first at ${JSON.stringify(w?.position)} gpu=${w?.actual} ref=${w?.expected} tol=${w?.tolerance}`;
+}
+
+describe.skipIf(!gpu).each(VARIANT_NAMES)('%s kernels match the float64 reference', (variant) => {
+  it.each(attentionCases())('$name', async (c) => {
+    const engine = new AttentionEngine(gpu!.device, shaders);
+    const { inputs, options } = buildCase(c);
+    const result = await engine.run(inputs, options, { variant, intermediates: true, poison: true });
+    const check = checkAgainstReference(inputs, options, { ...result, output: result.output.data });
+    const message = [explain('scores', check.scores, c.seed), explain('probs', check.probs, c.seed), explain('output', check.output, c.seed)].join(' ');
+    expect(check.scores?.pass, message).toBe(true);
+    expect(check.probs?.pass, message).toBe(true);
+    expect(check.output.pass, message).toBe(true);
+    expect(result.output.data.every(Number.isFinite), 'no NaN/Inf in the output').toBe(true);
+  });
+});
