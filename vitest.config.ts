@@ -1,17 +1,20 @@
 import { defineConfig } from 'vitest/config';
-import { configureVulkanEnvironment } from './src/node/webgpu';
+import { configureVulkanEnvironment } from './src/node/webgpu.ts';
 
 // Set here rather than in test.env: this reaches every worker pool (see ../shared/ECOSYSTEM.md).
 configureVulkanEnvironment();
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
     pool: 'forks',
     // SwiftShader runs shaders on the CPU; two cores are shared by every worker.
     maxWorkers: 2,
     testTimeout: 120_000,
-    hookTimeout: 180_000,
-    reporters: process.env.CI ? ['default'] : ['default'],
+    hookTimeout: 300_000,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['tests/**/*.test.ts'], exclude: ['tests/e2e/**'] } },
+      // End-to-end: the built page in headless Chromium; the build happens once, in globalSetup.
+      { extends: true, test: { name: 'e2e', include: ['tests/e2e/**/*.e2e.test.ts'], globalSetup: ['tests/e2e/global-setup.ts'], maxWorkers: 1 } },
+    ],
   },
 });

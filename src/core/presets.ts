@@ -1,0 +1,77 @@
+/**
+ * Presets: examples/*.json, each a named, described attention problem. Matrix presets carry Q, K, V;
+ * sentence presets carry text that the sentence pipeline turns into Q, K, V.
+ */
+import { InputError } from './errors';
+import type { AttentionOptions } from './options';
+import { DEFAULT_OPTIONS } from './options';
+import type { Matrix } from './tensor';
+import { fromRows } from './tensor';
+
+interface PresetBase {
+  id: string;
+  name: string;
+  /** One line: what the preset shows. */
+  description: string;
+  options: AttentionOptions;
+  /** Rows of the mask (1 = may attend), n×m. */
+  mask?: number[][];
+  /** Exact values a reader can check by hand (e.g. the seeds' worked example). */
+  expect?: { output?: number[][]; probs?: number[][] };
+  /** What to look at, shown next to the heatmaps. */
+  notes?: string;
+}
+
+export interface MatrixPreset extends PresetBase {
+  mode: 'matrix';
+  q: number[][];
+  k: number[][];
+  v: number[][];
+  queryLabels?: string[];
+  keyLabels?: string[];
+}
+
+export interface SentencePreset extends PresetBase {
+  mode: 'sentence';
+  /** Self-attention text, or the source sentence for cross-attention. */
+  source: string;
+  /** Queries come from this sentence when present (cross-attention, as in Bahdanau et al.). */
+  target?: string;
+  dk: number;
+  seed: number;
+  init: 'random' | 'identity';
+  positional: boolean;
+  /** Query token to focus in the line view. */
+  focusQuery?: number;
+}
+
+export type Preset = MatrixPreset | SentencePreset;
+
+function isGrid(x: unknown): x is number[][] {
+  return Array.isArray(x) && x.length > 0 && x.every((r) => Array.isArray(r) && r.length > 0 && r.every((v) => typeof v === 'number' && Number.isFinite(v)));
+}
+
+/** Validates a parsed preset object; throws InputError naming the first problem. */
+export function parsePreset(value: unknown, where = 'preset'): Preset {
+  if (typeof value !== 'object' || value === null) throw new InputError(`${where}: not an object`);
+  const p = value as Record<string, unknown>;
+  for (const key of ['id', 'name', 'description'] as const) {
+    if (typeof p[key] !== 'string' || !p[key]) throw new InputError(`${where}: "${key}" must be a non-empty string`);
+  }
+  const options = { ...DEFAULT_OPTIONS, ...(p.options as object | undefined) } as AttentionOptions;
+  if (p.mask !== undefined && !isGrid(p.mask)) throw new InputError(`${where}: "mask" must be rows of numbers`);
+  if (p.mode === 'matrix') {
+    for (const key of ['q', 'k', 'v'] as const) if (!isGrid(p[key])) throw new InputError(`${where}: "${key}" must be rows of finite numbers`);
+    return { ...(p as unknown as MatrixPreset), options };
+  }
+  if (p.mode === 'sentence') {
+    if (typeof p.source !== 'string' || !p.source.trim()) throw new InputError(`${where}: "source" must be a sentence`);
+    const defaults = { dk: 16, seed: 1, init: 'random', positional: false } as const;
+    return { ...defaults, ...(p as unknown as Partial<SentencePreset>), mode: 'sentence', source: p.source, options } as SentencePreset;
+  }
+  throw new InputError(`${where}: "mode" must be "matrix" or "sentence"`);
+}
+
+export function presetMatrices(p: MatrixPreset): { q: Matrix; k: Matrix; v: Matrix; mask: Matrix | null } {
+  return { q: fromRows(p.q), k: fromRows(p.k), v: fromRows(p.v), mask: p.mask ? fromRows(p.mask) : null };
+}

@@ -1,0 +1,52 @@
+/**
+ * Headless Chromium with WebGPU (SwiftShader when there is no GPU), and a page that fails the test
+ * on any console error, uncaught exception, failed request or HTTP error.
+ */
+import puppeteer from 'puppeteer';
+import type { Browser, Page } from 'puppeteer';
+
+export const CHROMIUM = process.env.PUPPETEER_EXECUTABLE_PATH || '/usr/bin/chromium';
+
+export function launchBrowser(): Promise<Browser> {
+  return puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--enable-unsafe-webgpu',
+      '--no-sandbox',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--disable-dev-shm-usage',
+    ],
+  });
+}
+
+export interface WatchedPage {
+  page: Page;
+  /** Console errors, page errors, failed requests and HTTP errors seen so far. */
+  problems: string[];
+}
+
+// Lit prints this in development builds only; it is advice, not an error.
+const IGNORED = [/Lit is in dev mode/];
+
+export async function openPage(browser: Browser, url: string): Promise<WatchedPage> {
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  page.on('console', (msg) => {
+    if ((msg.type() === 'error' || msg.type() === 'assert') && !IGNORED.some((re) => re.test(msg.text()))) {
+      problems.push(`console.${msg.type()}: ${msg.text()}`);
+    }
+  });
+  page.on('pageerror', (error) => problems.push(`pageerror: ${(error as Error).message ?? error}`));
+  page.on('requestfailed', (req) => problems.push(`requestfailed: ${req.url()} ${req.failure()?.errorText ?? ''}`));
+  page.on('response', (res) => {
+    if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`);
+  });
+  await page.setViewport({ width: 1280, height: 900 });
+  await page.goto(url, { waitUntil: 'load' });
+  return { page, problems };
+}
