@@ -1,6 +1,6 @@
 /**
  * npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal] [--scale X|none]
- *   [--temperature T] [--variant naive|tiled] [--heads H] [--out O.npy] [--json]
+ *   [--temperature T] [--variant naive|tiled] [--heads H] [--out O.npy] [--json] [--kernel STAGE=FILE.wgsl]
  *
  * Runs the engine on Node's WebGPU and the float64 reference on the CPU, prints the comparison.
  * Exit codes: 0 agree within tolerance, 1 disagree, 2 bad input, 3 no WebGPU adapter.
@@ -15,11 +15,15 @@ import type { Comparison } from '../src/core/metrics';
 import { requestAttentionDevice, NoAdapterError } from '../src/gpu/device';
 import { AttentionEngine } from '../src/gpu/engine';
 import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
+import type { StageName } from '../src/gpu/errors';
+import { KernelCompileError, KernelInterfaceError } from '../src/gpu/errors';
+import { STAGES } from '../src/gpu/interface';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { nodeGpu } from '../src/node/webgpu';
 
 const USAGE = `usage: npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal]
        [--scale X|none] [--temperature T] [--variant ${VARIANT_NAMES.join('|')}] [--heads H] [--out O.npy] [--json]
+       [--kernel STAGE=FILE.wgsl]  (run a stage with your own WGSL; see docs/kernel-interface.md)
 inputs: 2-D float32 .npy, or .json nested arrays, or .csv`;
 
 export const EXIT = { ok: 0, mismatch: 1, badInput: 2, noAdapter: 3 } as const;
@@ -50,7 +54,7 @@ function parseCommandLine(argv: string[]) {
         q: { type: 'string' }, k: { type: 'string' }, v: { type: 'string' }, mask: { type: 'string' },
         causal: { type: 'boolean' }, scale: { type: 'string' }, temperature: { type: 'string' },
         variant: { type: 'string' }, heads: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
-        help: { type: 'boolean' },
+        kernel: { type: 'string', multiple: true }, help: { type: 'boolean' },
       },
       strict: true,
     }).values;
@@ -69,7 +73,26 @@ function parseCommandLine(argv: string[]) {
     scale: parsed.scale === undefined ? 'default' : parsed.scale === 'none' ? 'none' : number(parsed.scale, 'scale')!,
   };
   if (parsed.out) formatFromName(parsed.out);
-  return { paths: parsed as Record<string, string | undefined>, variant, options, json: parsed.json ?? false };
+  const kernels = parseKernelFlags(parsed.kernel ?? []);
+  const { kernel: _, ...paths } = parsed;
+  return { paths: paths as Record<string, string | undefined>, variant, options, kernels, json: parsed.json ?? false };
+}
+
+/** --kernel STAGE=FILE.wgsl runs that stage with the file's WGSL instead of the built-in kernel. */
+function parseKernelFlags(flags: string[]): Partial<Record<StageName, string>> {
+  const kernels: Partial<Record<StageName, string>> = {};
+  for (const flag of flags) {
+    const [stage, path] = flag.split('=', 2);
+    if (!path || !Object.hasOwn(STAGES, stage)) {
+      throw new InputError(`--kernel must be STAGE=FILE.wgsl with STAGE one of ${Object.keys(STAGES).join(', ')}, got "${flag}"`);
+    }
+    try {
+      kernels[stage as StageName] = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new InputError(`--kernel ${stage}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  }
+  return kernels;
 }
 
 function line(name: string, c: Comparison | null): string {
@@ -95,7 +118,7 @@ export async function main(argv: string[]): Promise<number> {
   const { device, summary } = await requestAttentionDevice(await nodeGpu());
   try {
     const engine = new AttentionEngine(device, loadShaderLibrary());
-    const result = await engine.run(inputs, cli.options, { variant: cli.variant, intermediates: true });
+    const result = await engine.run(inputs, cli.options, { variant: cli.variant, kernels: cli.kernels, intermediates: true });
     const check = checkAgainstReference(inputs, cli.options, { ...result, output: result.output.data });
     if (paths.out) {
       const data = serializeMatrix(result.output, formatFromName(paths.out));
@@ -135,6 +158,9 @@ export async function runCli(entry: (argv: string[]) => Promise<number>): Promis
     code = await entry(process.argv.slice(2));
   } catch (error) {
     if (error instanceof InputError) {
+      console.error(`error: ${error.message}`);
+      code = EXIT.badInput;
+    } else if (error instanceof KernelCompileError || error instanceof KernelInterfaceError) {
       console.error(`error: ${error.message}`);
       code = EXIT.badInput;
     } else if (error instanceof NoAdapterError) {

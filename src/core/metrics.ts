@@ -70,7 +70,7 @@ export function compare(
   for (let idx = 0; idx < actual.length; idx++) {
     const a = actual[idx], e = expected[idx];
     const tol = typeof tolerance === 'number' ? tolerance : tolerance[idx];
-    let error: number, ratio: number;
+    let error: number;
     if (Number.isNaN(a) || Number.isNaN(e)) {
       if (Number.isNaN(a) !== Number.isNaN(e)) result.nanMismatches++;
       error = Number.isNaN(a) && Number.isNaN(e) ? 0 : Infinity;
@@ -83,7 +83,7 @@ export function compare(
       result.maxRel = Math.max(result.maxRel, error / Math.max(Math.abs(e), 2 ** -126));
       result.maxUlp = Math.max(result.maxUlp, ulpDistance(a, e));
     }
-    ratio = error === 0 ? 0 : error / tol;
+    const ratio = error === 0 ? 0 : error / tol;
     if (ratio > 1) {
       result.failures++;
       result.firstBad ??= report(idx, tol, error);

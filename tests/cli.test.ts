@@ -1,0 +1,87 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { toJson, toNpy, parseNpy } from '../src/core/io';
+import { randomMatrix } from '../src/core/rng';
+import { attentionReference } from '../src/core/reference';
+import type { Matrix } from '../src/core/tensor';
+import { runScript, ROOT } from './helpers/cli';
+import { acquireTestDevice } from './helpers/gpu';
+
+const gpu = await acquireTestDevice();
+const dir = mkdtempSync(join(tmpdir(), 'attn-cli-'));
+const write = (name: string, m: Matrix) => {
+  const path = join(dir, name);
+  writeFileSync(path, name.endsWith('.npy') ? new Uint8Array(toNpy(m)) : toJson(m));
+  return path;
+};
+const attention = (...args: string[]) => runScript('scripts/attention.ts', args);
+
+let q: string, k: string, v: string;
+beforeAll(() => {
+  q = write('q.npy', randomMatrix(9, 6, 1));
+  k = write('k.npy', randomMatrix(13, 6, 2));
+  v = write('v.json', randomMatrix(13, 5, 3));
+});
+
+describe.skipIf(!gpu)('npm run attention', () => {
+  it('exits 0 when GPU and CPU agree, writes the output and prints one JSON object', async () => {
+    const out = join(dir, 'o.npy');
+    const r = await attention('--q', q, '--k', k, '--v', v, '--causal', '--temperature', '0.7', '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ pass: true, variant: 'tiled' });
+    for (const key of ['maxAbs', 'maxRel', 'maxUlp', 'adapter']) expect(report).toHaveProperty(key);
+    const written = parseNpy(new Uint8Array(readFileSync(out)).buffer);
+    const ref = attentionReference({ q: randomMatrix(9, 6, 1), k: randomMatrix(13, 6, 2), v: randomMatrix(13, 5, 3) }, { causal: true, temperature: 0.7 });
+    expect(written.rows).toBe(9);
+    written.data.forEach((x, i) => expect(x).toBeCloseTo(ref.output.data[i], 5));
+  });
+
+  it('prints a readable report with the naive variant', async () => {
+    const r = await attention('--q', q, '--k', k, '--v', v, '--variant', 'naive', '--scale', 'none');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/output\s+PASS\s+maxAbs=/);
+    expect(r.stdout).toMatch(/variant=naive/);
+  });
+
+  it('exits 1 when a kernel disagrees with the reference', async () => {
+    const broken = readFileSync(join(ROOT, 'shaders/softmax_rows.wgsl'), 'utf8').replaceAll('exp(s - row_max)', 'exp(s)');
+    const kernel = join(dir, 'broken_softmax.wgsl');
+    writeFileSync(kernel, broken);
+    const big = write('big.npy', randomMatrix(9, 6, 4, 20));
+    const r = await attention('--q', big, '--k', big, '--v', write('v9.npy', randomMatrix(9, 2, 5)), '--scale', 'none', '--kernel', `softmax=${kernel}`);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/probs\s+FAIL/);
+    expect(r.stdout).toMatch(/DISAGREE/);
+  });
+
+  it.each([
+    ['a missing file', () => ['--q', join(dir, 'missing.npy'), '--k', k, '--v', v], /Q: cannot read .*missing\.npy \(ENOENT\)/],
+    ['wrong shapes', () => ['--q', q, '--k', v, '--v', v], /Q has 6 columns but K has 5/],
+    ['NaN', () => ['--q', write('nan.npy', { rows: 1, cols: 6, data: Float32Array.from([0, 1, NaN, 3, 4, 5]) }), '--k', k, '--v', v], /\[0\]\[2\] is NaN/],
+    ['an unknown variant', () => ['--q', q, '--k', k, '--v', v, '--variant', 'quantum'], /--variant must be one of/],
+    ['a missing --k', () => ['--q', q, '--v', v], /--k is required/],
+  ])('exits 2 on %s with a message naming the problem', async (_, args, message) => {
+    const r = await attention(...args());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('exits 2 on text where numbers belong', async () => {
+    const path = join(dir, 'words.csv');
+    writeFileSync(path, '1,2,3,4,5,six\n');
+    const r = await attention('--q', path, '--k', k, '--v', v);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/element \[0\]\[5\] is "six", not a finite number/);
+  });
+});
+
+describe('npm run attention without an adapter', () => {
+  it('exits 3 and says how to get WebGPU', async () => {
+    const r = await runScript('scripts/attention.ts', ['--q', q, '--k', k, '--v', v], { VK_ICD_FILENAMES: join(dir, 'no-driver.json') });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/No WebGPU adapter was found.*SwiftShader/);
+  });
+});
