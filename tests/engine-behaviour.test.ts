@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AttentionEngine } from '../src/gpu/engine';
-import { KernelCompileError, KernelInterfaceError, LimitError } from '../src/gpu/errors';
+import { DeviceLostError, KernelCompileError, KernelInterfaceError, LimitError } from '../src/gpu/errors';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { checkAgainstReference } from '../src/core/check';
 import { InputError } from '../src/core/errors';
@@ -53,6 +53,17 @@ describe.skipIf(!gpu)('engine', () => {
       expect(result.gpuTimings).toBeNull();
     }
     expect(result.wallMs).toBeGreaterThan(0);
+  });
+
+  it('reports a lost device instead of hanging or crashing', async () => {
+    const other = await acquireTestDevice();
+    const lostEngine = new AttentionEngine(other!.device, shaders);
+    const { inputs, options } = buildCase({ name: 'lost', n: 4, m: 4, dk: 2, dv: 2, seed: 15 });
+    await lostEngine.run(inputs, options);
+    other!.device.destroy();
+    await other!.device.lost;
+    expect(lostEngine.lost).toMatch(/destroy/i);
+    await expect(lostEngine.run(inputs, options)).rejects.toThrow(DeviceLostError);
   });
 
   it('rejects bad inputs with a message naming the problem', async () => {

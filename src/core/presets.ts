@@ -20,6 +20,10 @@ interface PresetBase {
   expect?: { output?: number[][]; probs?: number[][] };
   /** What to look at, shown next to the heatmaps. */
   notes?: string;
+  /** Keys marked as padding (hidden from every query). */
+  padding?: number[];
+  /** Query row to focus in the line view and the provenance. */
+  focusQuery?: number;
 }
 
 export interface MatrixPreset extends PresetBase {
@@ -29,6 +33,10 @@ export interface MatrixPreset extends PresetBase {
   v: number[][];
   queryLabels?: string[];
   keyLabels?: string[];
+  /** Names of the dk columns of Q and K (what each feature means). */
+  featureLabels?: string[];
+  /** Names of the dv columns of V and of the output. */
+  valueLabels?: string[];
 }
 
 export interface SentencePreset extends PresetBase {
@@ -38,17 +46,32 @@ export interface SentencePreset extends PresetBase {
   /** Queries come from this sentence when present (cross-attention, as in Bahdanau et al.). */
   target?: string;
   dk: number;
+  /** Width of W_v (defaults to dk). */
+  dv?: number;
   seed: number;
   init: 'random' | 'identity';
   positional: boolean;
-  /** Query token to focus in the line view. */
-  focusQuery?: number;
+  /** Hand-set projections (100×dk, 100×dk, 100×dv); generated from seed and init when absent. */
+  wq?: number[][];
+  wk?: number[][];
+  wv?: number[][];
+  /** Names of the columns of W_q/W_k and of W_v, for hand-set projections. */
+  featureLabels?: string[];
+  valueLabels?: string[];
 }
 
 export type Preset = MatrixPreset | SentencePreset;
 
 function isGrid(x: unknown): x is number[][] {
   return Array.isArray(x) && x.length > 0 && x.every((r) => Array.isArray(r) && r.length > 0 && r.every((v) => typeof v === 'number' && Number.isFinite(v)));
+}
+
+function isIndexList(x: unknown): x is number[] {
+  return Array.isArray(x) && x.every((v) => Number.isInteger(v) && v >= 0);
+}
+
+function isLabels(x: unknown, size: number): x is string[] {
+  return Array.isArray(x) && x.length === size && x.every((v) => typeof v === 'string');
 }
 
 /** Validates a parsed preset object; throws InputError naming the first problem. */
@@ -60,12 +83,18 @@ export function parsePreset(value: unknown, where = 'preset'): Preset {
   }
   const options = { ...DEFAULT_OPTIONS, ...(p.options as object | undefined) } as AttentionOptions;
   if (p.mask !== undefined && !isGrid(p.mask)) throw new InputError(`${where}: "mask" must be rows of numbers`);
+  if (p.padding !== undefined && !isIndexList(p.padding)) throw new InputError(`${where}: "padding" must be a list of key indices`);
   if (p.mode === 'matrix') {
     for (const key of ['q', 'k', 'v'] as const) if (!isGrid(p[key])) throw new InputError(`${where}: "${key}" must be rows of finite numbers`);
+    const sizes = { queryLabels: (p.q as number[][]).length, keyLabels: (p.k as number[][]).length, featureLabels: (p.q as number[][])[0].length, valueLabels: (p.v as number[][])[0].length };
+    for (const [key, size] of Object.entries(sizes)) {
+      if (p[key] !== undefined && !isLabels(p[key], size)) throw new InputError(`${where}: "${key}" must be ${size} strings`);
+    }
     return { ...(p as unknown as MatrixPreset), options };
   }
   if (p.mode === 'sentence') {
     if (typeof p.source !== 'string' || !p.source.trim()) throw new InputError(`${where}: "source" must be a sentence`);
+    for (const key of ['wq', 'wk', 'wv'] as const) if (p[key] !== undefined && !isGrid(p[key])) throw new InputError(`${where}: "${key}" must be rows of finite numbers`);
     const defaults = { dk: 16, seed: 1, init: 'random', positional: false } as const;
     return { ...defaults, ...(p as unknown as Partial<SentencePreset>), mode: 'sentence', source: p.source, options } as SentencePreset;
   }

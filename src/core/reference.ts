@@ -7,12 +7,15 @@
  *   masked  scaled where the key is visible, −∞ where it is not (causal and/or explicit mask)
  *   probs   P = row softmax of masked, computed as exp(s − max) / Σ exp(s − max)
  *   output  O = P V
+ * The heads' outputs are concatenated along columns (n×(h·dv)); with W_o ((h·dv)×d_model) the
+ * result is also projected: Y = O W_o (n×d_model).
  * A row whose keys are all masked has no distribution to normalise: its probabilities are all
  * zero and its output row is zero (never NaN). Inputs are float32; all arithmetic is float64.
  */
 import type { Matrix, Matrix64 } from './tensor';
+import { rowRange } from './tensor';
 import type { AttentionInputs, AttentionShape } from './shapes';
-import { checkInputs, maskBytes } from './shapes';
+import { checkInputs, maskBytes, resolveRows } from './shapes';
 import type { AttentionOptions } from './options';
 import { causalShift, isVisible, resolveScale, withDefaults } from './options';
 
@@ -25,12 +28,17 @@ export interface HeadMatrices {
 }
 
 export interface ReferenceResult {
+  /** The whole problem's shape; the tensors below hold rows.end − rows.start query rows. */
   shape: AttentionShape;
   raw: HeadMatrices;
   scaled: HeadMatrices;
   masked: HeadMatrices;
   probs: HeadMatrices;
   output: Matrix64;
+  /** O W_o when the inputs carry W_o, else null. */
+  projected: Matrix64 | null;
+  /** The query rows these results cover (all of them unless a range was asked for). */
+  rows: [number, number];
 }
 
 export interface ScoreOptions {
@@ -99,17 +107,46 @@ export function weightedValuesReference(probs: ArrayLike<number>, v: Matrix, h: 
   return { rows: n, cols: width, data: out };
 }
 
-/** The whole operator with every intermediate. Throws InputError on bad shapes or non-finite input. */
-export function attentionReference(inputs: AttentionInputs, partial: Partial<AttentionOptions> = {}): ReferenceResult {
+/** Optional stage 4: Y = O W_o, O being the n×(h·dv) concatenated heads. */
+export function projectionReference(output: Matrix<Float64Array | Float32Array>, wo: Matrix): Matrix64 {
+  const n = output.rows, inner = output.cols, width = wo.cols;
+  if (wo.rows !== inner) throw new RangeError(`W_o has ${wo.rows} rows, the output has ${inner} columns`);
+  const out = new Float64Array(n * width);
+  for (let i = 0; i < n; i++) {
+    for (let kk = 0; kk < inner; kk++) {
+      const o = output.data[i * inner + kk];
+      for (let c = 0; c < width; c++) out[i * width + c] += o * wo.data[kk * width + c];
+    }
+  }
+  return { rows: n, cols: width, data: out };
+}
+
+/**
+ * The whole operator with every intermediate. Throws InputError on bad shapes or non-finite input.
+ * `rows` restricts it to query rows [start, end) against all keys, with the causal alignment of the
+ * full problem: what a GPU run with the same `rows` computes, at (end − start)/n of the cost.
+ */
+export function attentionReference(inputs: AttentionInputs, partial: Partial<AttentionOptions> = {}, rows?: [number, number]): ReferenceResult {
   const options = withDefaults(partial);
   const shape = checkInputs(inputs, options);
-  const { raw, scaled, masked } = scoresReference(inputs.q, inputs.k, shape.heads, {
+  const [start, end] = resolveRows(rows, shape.n);
+  const n = end - start;
+  const mask = maskBytes(inputs.mask ? rowRange(inputs.mask, start, end) : null);
+  const { raw, scaled, masked } = scoresReference(rowRange(inputs.q, start, end), inputs.k, shape.heads, {
     scale: resolveScale(options.scale, shape.dk),
     temperature: options.temperature,
     causal: options.causal,
-    mask: maskBytes(inputs.mask),
+    mask,
+    rowOffset: start,
+    totalRows: shape.n,
   });
-  const probs = softmaxReference(masked.data, shape.heads, shape.n, shape.m);
-  const output = weightedValuesReference(probs.data, inputs.v, shape.heads, shape.n);
-  return { shape, raw, scaled, masked, probs, output };
+  const probs = softmaxReference(masked.data, shape.heads, n, shape.m);
+  const output = weightedValuesReference(probs.data, inputs.v, shape.heads, n);
+  const projected = inputs.wo ? projectionReference(output, inputs.wo) : null;
+  return { shape, raw, scaled, masked, probs, output, projected, rows: [start, end] };
+}
+
+/** The reference for query rows [start, end) only (see attentionReference). */
+export function attentionReferenceRows(inputs: AttentionInputs, partial: Partial<AttentionOptions>, rows: [number, number]): ReferenceResult {
+  return attentionReference(inputs, partial, rows);
 }

@@ -16,6 +16,9 @@
  *   each p_j by at most a factor e^{±2Δ}, which adds p_j·(e^{2Δ} − 1).
  * Stage 3, output o = Σ_j p_j v_j:
  *   |ô − o| ≤ Σ_j |p̂_j − p_j|·|v_j| + γ(m)·Σ_j p̂_j |v_j|
+ * Fused (one pass, online softmax): see fusedOutputTolerance; it replaces stages 2–3.
+ * Output projection y = Σ_k o_k w_k over K = h·dv concatenated columns, o carrying errors up to τ_k:
+ *   |ŷ − y| ≤ Σ_k τ_k |w_k| + γ(K)·Σ_k (|o_k| + τ_k)·|w_k|
  * Every bound also gets FLUSH = 2⁻¹²⁶ of absolute slack, because WGSL lets a GPU flush subnormals to 0.
  */
 import type { Matrix } from './tensor';
@@ -102,5 +105,118 @@ export function outputTolerance(probs: Float64Array, probError: ArrayLike<number
       }
     }
   }
+  return tol;
+}
+
+export interface FusedToleranceOptions {
+  /**
+   * The most times a row's running max can have been raised (each raise rescales the partial sums
+   * once). Default: the row's visible keys − 1, which holds for any tile size, one key per tile
+   * included; a kernel with T-key tiles may pass ⌈m / T⌉ − 1 for a tighter bound.
+   */
+  maxRescales?: number;
+}
+
+/**
+ * Output bound for a one-pass online-softmax kernel ('fused'), per element of the n×(h·dv) output.
+ * `masked` and `probs` are the float64 reference's masked scores and probabilities (h×n×m),
+ * `scoreError` the stage-1 bound of each score (scoreTolerance).
+ *
+ * The kernel computes ô = (Σ_j ŵ_j v_j) / (Σ_j ŵ_j), dividing once. A key j first enters as
+ * exp(ŝ_j − M_t), M_t the running max of its tile, and is then multiplied by one factor
+ * exp(M_k − M_k+1) per later raise of the max. The exponents add up to M̂ − ŝ_j = |ẑ_j|, and
+ * |ẑ_j| ≤ |z_j| + 2Δ (Δ the row's largest score bound). Each exp is accurate to (3 + 2|x|) ULP and its
+ * argument is rounded, (7 + 5|x|)·u as in stage 2; each rescale also rounds one product. With R raises:
+ *   ŵ_j = w_j(1 + η_j),  |η_j| ≤ expm1((7 + 5|ẑ_j| + 8R)·u)
+ * The sums round each term at most m times (γ(m) for the denominator, γ(m + 1) for the numerator,
+ * whose terms are products): a_j = (1 + η_j)(1 + γ(m + 1)) − 1, b_j = (1 + η_j)(1 + γ(m)) − 1.
+ * With p'_j the softmax of the computed scores (|p'_j − p_j| ≤ p_j(e^{2Δ} − 1), p'_j ≤ p_j e^{2Δ})
+ * and A = Σ_j p_j |v_j|:
+ *   |ô − o| ≤ (e^{2Δ} − 1)·A                                   scores' own error
+ *           + e^{2Δ}·(Σ_j p_j a_j |v_j| + e^{2Δ}·A·Σ_j p_j b_j) / (1 − max b)   exp, rescales, sums
+ *           + 5u·e^{2Δ}·A·(1 + max a) / (1 − max b)             the final division (2.5 ULP in WGSL)
+ *           + FLUSH·(1 + 2Σ_j |v_j|)                             exp results and products flushed to 0
+ * The R term is what online softmax adds to the three-pass bound: about 8R·u·A. A row with no
+ * visible key must be exactly 0 (tolerance FLUSH).
+ */
+export function fusedOutputTolerance(
+  masked: ArrayLike<number>,
+  probs: Float64Array,
+  scoreError: ArrayLike<number>,
+  v: Matrix,
+  h: number,
+  n: number,
+  options: FusedToleranceOptions = {},
+): Float64Array {
+  const m = v.rows, width = v.cols, dv = width / h;
+  const tol = new Float64Array(n * width);
+  const gSum = gamma(m), gProduct = gamma(m + 1);
+  const a = new Float64Array(m), b = new Float64Array(m);
+  for (let t = 0; t < h; t++) {
+    for (let i = 0; i < n; i++) {
+      const row = (t * n + i) * m;
+      let max = -Infinity, delta = 0, visible = 0;
+      for (let j = 0; j < m; j++) {
+        if (masked[row + j] === -Infinity) continue;
+        visible++;
+        max = Math.max(max, masked[row + j]);
+        delta = Math.max(delta, scoreError[row + j]);
+      }
+      if (visible === 0) {
+        tol.fill(FLUSH, i * width + t * dv, i * width + (t + 1) * dv);
+        continue;
+      }
+      const rescales = Math.min(options.maxRescales ?? Infinity, visible - 1);
+      const spread = Math.exp(2 * delta);
+      let aMax = 0, bMax = 0, sumPb = 0;
+      for (let j = 0; j < m; j++) {
+        a[j] = b[j] = 0;
+        if (!(probs[row + j] > 0)) continue;
+        const eta = Math.expm1((7 + 5 * (max - masked[row + j] + 2 * delta) + 8 * rescales) * UNIT_ROUNDOFF);
+        a[j] = (1 + eta) * (1 + gProduct) - 1;
+        b[j] = (1 + eta) * (1 + gSum) - 1;
+        aMax = Math.max(aMax, a[j]);
+        bMax = Math.max(bMax, b[j]);
+        sumPb += probs[row + j] * b[j];
+      }
+      const shrink = bMax < 1 ? 1 / (1 - bMax) : Infinity;
+      for (let c = 0; c < dv; c++) {
+        let weighted = 0, weightedA = 0, absV = 0;
+        for (let j = 0; j < m; j++) {
+          const vj = Math.abs(v.data[j * width + t * dv + c]);
+          weighted += probs[row + j] * vj;
+          weightedA += probs[row + j] * a[j] * vj;
+          absV += vj;
+        }
+        tol[i * width + t * dv + c] =
+          (spread - 1) * weighted +
+          spread * (weightedA + spread * weighted * sumPb) * shrink +
+          5 * UNIT_ROUNDOFF * spread * weighted * (1 + aMax) * shrink +
+          FLUSH * (1 + 2 * absV);
+      }
+    }
+  }
+  return tol;
+}
+
+/**
+ * Bound per element of the n×d_model projection Y = O W_o, given the float64 O (n×K, K = h·dv), the
+ * bound of the GPU's O and W_o: Σ_k τ_k|w_kc| + γ(K)·Σ_k (|o_k| + τ_k)|w_kc| + FLUSH.
+ */
+export function projectionTolerance(output: ArrayLike<number>, outputError: ArrayLike<number>, wo: Matrix, n: number): Float64Array {
+  const inner = wo.rows, width = wo.cols;
+  const tol = new Float64Array(n * width);
+  const g = gamma(inner);
+  for (let i = 0; i < n; i++) {
+    for (let kk = 0; kk < inner; kk++) {
+      const err = outputError[i * inner + kk];
+      const mag = Math.abs(output[i * inner + kk]) + err;
+      for (let c = 0; c < width; c++) {
+        const w = Math.abs(wo.data[kk * width + c]);
+        tol[i * width + c] += err * w + g * mag * w;
+      }
+    }
+  }
+  for (let idx = 0; idx < tol.length; idx++) tol[idx] += FLUSH;
   return tol;
 }

@@ -1,30 +1,41 @@
 /**
- * The attention engine: runs QKᵀ → softmax → P·V on a GPUDevice it is given, in Node or the page.
+ * The attention engine: runs a variant's stages on a GPUDevice it is given, in Node or the page —
+ * QKᵀ → softmax → P·V for the three-pass variants (naive, tiled), one online-softmax pass for
+ * fused — then the optional output projection ·W_o.
  *
- * Query rows are processed in blocks small enough that the h×rows×m score matrix fits one storage
- * binding; each block is one queue submission of the three stages. Every buffer a run creates is
- * destroyed before it returns.
+ * Query rows are processed in blocks small enough that every per-row buffer (for the three-pass
+ * variants, above all the h×rows×m score matrix) fits one storage binding; each block is one queue
+ * submission of the stages. The fused variant stores no scores, so it runs in one block far past
+ * the point where the three-pass variants must split. Every buffer a run creates is destroyed
+ * before it returns.
  */
 import type { AttentionInputs, AttentionShape } from '../core/shapes';
-import { checkInputs } from '../core/shapes';
+import { checkInputs, resolveRows } from '../core/shapes';
 import type { AttentionOptions } from '../core/options';
 import { causalShift, resolveScale, withDefaults } from '../core/options';
 import type { Matrix } from '../core/tensor';
 import type { StageName } from './errors';
 import { DeviceLostError, GpuValidationError, LimitError, RunCancelledError } from './errors';
-import type { KernelParams } from './interface';
-import { packParams, PARAMS_BYTES, STAGE_ORDER, STAGES } from './interface';
+import type { DispatchSize, KernelLimits, KernelParams } from './interface';
+import { packParams, PARAMS_BYTES, STAGES } from './interface';
 import type { CompiledKernel } from './pipelines';
 import { getKernel } from './pipelines';
 import type { ShaderLibrary, VariantName } from './variants';
-import { VARIANTS } from './variants';
+import { hasIntermediates, PROJECTION_SHADER, VARIANTS, variantStages } from './variants';
 import { StageTimer } from './timing';
 
 export interface RunOptions {
   variant?: VariantName;
-  /** Caller-supplied WGSL replacing the variant's kernel for a stage (same interface). */
+  /**
+   * Caller-supplied WGSL replacing the built-in kernel of a stage (same interface). Only the stages
+   * the run executes are used: qk/softmax/pv for naive and tiled, fused for fused, and project
+   * when the inputs carry W_o; others are ignored.
+   */
   kernels?: Partial<Record<StageName, string>>;
-  /** Also read back the scores and probabilities. */
+  /**
+   * Also read back the scores and probabilities. Only the three-pass variants have them: a fused
+   * run never writes them, and returns scores and probs as null whatever this says.
+   */
   intermediates?: boolean;
   /** Fill every output buffer with NaN first, so an element a kernel never writes cannot pass. */
   poison?: boolean;
@@ -35,15 +46,18 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-/** Milliseconds of GPU time per stage, summed over blocks. */
-export type StageTimings = Record<StageName, number>;
+/** Milliseconds of GPU time per stage that ran, summed over blocks. */
+export type StageTimings = Partial<Record<StageName, number>>;
 
 export interface RunResult {
+  /** The whole problem (shape.n counts every query row, also when `rows` picked a range). */
   shape: AttentionShape;
   rows: [number, number];
-  /** rows × (h·dv) */
+  /** rows × (h·dv): the heads' outputs, concatenated. */
   output: Matrix;
-  /** h × rows × m, when intermediates were requested */
+  /** rows × d_model: output · W_o, when the inputs carry W_o; else null. */
+  projected: Matrix | null;
+  /** h × rows × m, when intermediates were requested from a three-pass variant; else null. */
   scores: Float32Array | null;
   probs: Float32Array | null;
   /** null when the adapter has no timestamp-query */
@@ -51,6 +65,10 @@ export interface RunResult {
   wallMs: number;
   blocks: number;
   variant: VariantName;
+  /** The stages each block ran, in order. */
+  stages: StageName[];
+  /** True when the output came from a one-pass online softmax (fused): see fusedOutputTolerance. */
+  onlineSoftmax: boolean;
 }
 
 interface Plan {
@@ -59,20 +77,24 @@ interface Plan {
   start: number;
   end: number;
   blockRows: number;
-  kernels: Record<StageName, CompiledKernel>;
+  stages: StageName[];
+  kernels: Partial<Record<StageName, CompiledKernel>>;
+  hasMask: boolean;
 }
 
 const F32 = 4;
+const FUSED_HINT = "Use variant 'fused': it never stores the scores, and its dispatch does not grow with the number of keys.";
+
+type PlanningLimitName = 'maxStorageBufferBindingSize' | 'maxBufferSize' | 'maxComputeWorkgroupsPerDimension' | 'maxComputeWorkgroupStorageSize';
+type PlanningLimits = Record<PlanningLimitName, number>;
 
 export interface EngineOptions {
   /**
-   * Lower some device limits, to plan as a smaller device would (tests use it to force row blocks).
-   * Values above the device's own limits are ignored.
+   * Lower some device limits, to plan as a smaller device would (tests use it to force row blocks,
+   * or the fused kernel's smaller tiles). Values above the device's own limits are ignored.
    */
-  limits?: Partial<Record<'maxStorageBufferBindingSize' | 'maxBufferSize' | 'maxComputeWorkgroupsPerDimension', number>>;
+  limits?: Partial<PlanningLimits>;
 }
-
-type PlanningLimits = Record<'maxStorageBufferBindingSize' | 'maxBufferSize' | 'maxComputeWorkgroupsPerDimension', number>;
 
 export class AttentionEngine {
   private lostReason: string | null = null;
@@ -80,11 +102,12 @@ export class AttentionEngine {
 
   constructor(readonly device: GPUDevice, private readonly shaders: ShaderLibrary, options: EngineOptions = {}) {
     const own = device.limits;
-    const lower = (name: keyof PlanningLimits) => Math.min(own[name], options.limits?.[name] ?? Infinity);
+    const lower = (name: PlanningLimitName) => Math.min(own[name], options.limits?.[name] ?? Infinity);
     this.limits = {
       maxStorageBufferBindingSize: lower('maxStorageBufferBindingSize'),
       maxBufferSize: lower('maxBufferSize'),
       maxComputeWorkgroupsPerDimension: lower('maxComputeWorkgroupsPerDimension'),
+      maxComputeWorkgroupStorageSize: lower('maxComputeWorkgroupStorageSize'),
     };
     device.lost.then((info) => {
       this.lostReason = info.message || info.reason || 'unknown reason';
@@ -99,17 +122,28 @@ export class AttentionEngine {
     return this.lostReason;
   }
 
-  /** The kernel source a stage would run for a variant (built-in). */
+  /** The built-in kernel source of a stage: the variant's file, or the projection for `project`. */
   source(variant: VariantName, stage: StageName): string {
-    const file = VARIANTS[variant][stage];
+    const files: Partial<Record<StageName, string>> = VARIANTS[variant];
+    const file = stage === 'project' ? PROJECTION_SHADER : files[stage];
+    if (file === undefined) throw new RangeError(`variant ${variant} has no ${stage} stage (it runs ${variantStages(variant).join(', ')})`);
     const source = this.shaders[file];
     if (source === undefined) throw new Error(`shader ${file} is missing from the shader library`);
     return source;
   }
 
+  /**
+   * A stage's pipeline, built-in or `custom`, with the override constants the interface sets from
+   * this engine's limits (for fused: WORKGROUP_BYTES, which sizes its key tiles).
+   */
   async kernel(stage: StageName, variant: VariantName, custom?: string): Promise<CompiledKernel> {
     const label = custom ? `Attention.${stage}.custom` : `Attention.${stage}.${variant}`;
-    return getKernel(this.device, stage, custom ?? this.source(variant, stage), label);
+    const constants = STAGES[stage].constants?.(this.kernelLimits) ?? {};
+    return getKernel(this.device, stage, custom ?? this.source(variant, stage), label, constants);
+  }
+
+  private get kernelLimits(): KernelLimits {
+    return { maxComputeWorkgroupStorageSize: this.limits.maxComputeWorkgroupStorageSize };
   }
 
   async run(inputs: AttentionInputs, partial: Partial<AttentionOptions> = {}, run: RunOptions = {}): Promise<RunResult> {
@@ -118,63 +152,97 @@ export class AttentionEngine {
     const options = withDefaults(partial);
     const shape = checkInputs(inputs, options);
     const variant = run.variant ?? 'tiled';
-    const kernels = {} as Record<StageName, CompiledKernel>;
-    for (const stage of STAGE_ORDER) kernels[stage] = await this.kernel(stage, variant, run.kernels?.[stage]);
+    const stages = variantStages(variant);
+    if (inputs.wo) stages.push('project');
+    const kernels: Plan['kernels'] = {};
+    for (const stage of stages) kernels[stage] = await this.kernel(stage, variant, run.kernels?.[stage]);
     checkCancelled(run.signal);
 
-    const [start, end] = run.rows ?? [0, shape.n];
-    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end <= shape.n && start < end)) {
-      throw new RangeError(`rows [${start}, ${end}) is not a non-empty range inside [0, ${shape.n})`);
-    }
+    const [start, end] = resolveRows(run.rows, shape.n);
     const plan: Plan = {
       shape,
       start,
       end,
+      stages,
       kernels,
+      hasMask: !!inputs.mask,
       blockRows: 0,
       params: {
         m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads,
         causal: options.causal, hasMask: !!inputs.mask,
         scale: resolveScale(options.scale, shape.dk), temperature: options.temperature,
+        dModel: shape.dModel ?? 0,
       },
     };
     plan.blockRows = this.blockRows(plan, run.maxBlockRows);
     const result = await this.execute(inputs, plan, run);
-    return { ...result, shape, rows: [start, end], variant, wallMs: performance.now() - started };
+    return { ...result, shape, rows: [start, end], variant, stages, onlineSoftmax: !hasIntermediates(variant), wallMs: performance.now() - started };
   }
 
   /** Largest number of query rows per block that fits every binding and dispatch limit. */
   private blockRows(plan: Plan, requested = Infinity): number {
     const { limits } = this;
-    const { m, dk, dv, heads } = plan.shape;
+    const { m, dk, dv, heads, dModel } = plan.shape;
     const binding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-    const fits = (what: string, bytes: number) => {
-      if (bytes > binding) {
-        throw new LimitError('maxStorageBufferBindingSize', bytes, binding, what, 'Use fewer keys, a smaller width, or a device with a larger limit.');
-      }
+    const fits = (what: string, bytes: number, hint = 'Use fewer keys, a smaller width, or a device with a larger limit.') => {
+      if (bytes > binding) throw new LimitError('maxStorageBufferBindingSize', bytes, binding, what, hint);
     };
     fits(`K (${m}×${heads * dk} float32)`, m * heads * dk * F32);
     fits(`V (${m}×${heads * dv} float32)`, m * heads * dv * F32);
-    const scoreRow = heads * m * F32;
-    fits(`one row of scores (${heads} head(s) × ${m} keys, float32)`, scoreRow);
-    let rows = Math.floor(binding / scoreRow);
-    rows = Math.min(rows, Math.floor(binding / (heads * Math.max(dk, dv) * F32)));
-    const maxGroups = limits.maxComputeWorkgroupsPerDimension;
-    for (const stage of STAGE_ORDER) {
-      const kernel = plan.kernels[stage];
-      const [gx, , gz] = STAGES[stage].grid(kernel.workgroupSize, { rows: 1, m, dv, heads });
-      if (gx > maxGroups) throw new LimitError('maxComputeWorkgroupsPerDimension', gx, maxGroups, `the ${stage} dispatch (x)`);
-      if (gz > maxGroups) throw new LimitError('maxComputeWorkgroupsPerDimension', gz, maxGroups, `the ${stage} dispatch over heads`);
-      // The row count sets grid.y for qk and pv, grid.x for softmax: each row dimension is ceil(rows / wg.y).
-      rows = Math.min(rows, maxGroups * kernel.workgroupSize[1]);
+    if (dModel !== null) fits(`W_o (${heads * dv}×${dModel} float32)`, heads * dv * dModel * F32);
+    // Bytes per query row of each buffer that holds one slice per row.
+    const perRow: [string, number][] = [
+      [`one row of Q (${heads * dk} float32)`, heads * dk * F32],
+      [`one row of the output (${heads * dv} float32)`, heads * dv * F32],
+    ];
+    if (plan.hasMask) perRow.push([`one row of the mask (${m} keys, u32)`, m * F32]);
+    if (dModel !== null) perRow.push([`one row of the projection (${dModel} float32)`, dModel * F32]);
+    let rows = Math.min(requested, plan.end - plan.start);
+    for (const [what, bytes] of perRow) {
+      fits(what, bytes);
+      rows = Math.min(rows, Math.floor(binding / bytes));
     }
-    return Math.max(1, Math.min(rows, requested, plan.end - plan.start));
+    if (plan.stages.includes('qk')) {
+      // The three-pass variants store h × rows × m scores (and as many probabilities) per block.
+      const scoreRow = heads * m * F32;
+      fits(`one row of scores (${heads} head(s) × ${m} keys, float32)`, scoreRow, FUSED_HINT);
+      rows = Math.min(rows, Math.floor(binding / scoreRow));
+    }
+    return Math.max(1, this.rowsWithinDispatch(plan, rows));
+  }
+
+  /** The largest row count ≤ rows whose every stage's grid stays within maxComputeWorkgroupsPerDimension. */
+  private rowsWithinDispatch(plan: Plan, rows: number): number {
+    const maxGroups = this.limits.maxComputeWorkgroupsPerDimension;
+    const { m, dv, heads, dModel } = plan.shape;
+    const size = (r: number): DispatchSize => ({ rows: r, m, dv, heads, dModel: dModel ?? 0 });
+    const fitsGrid = (r: number) => plan.stages.every((stage) => STAGES[stage].grid(plan.kernels[stage]!.workgroupSize, size(r)).every((g) => g <= maxGroups));
+    for (const stage of plan.stages) {
+      const grid = STAGES[stage].grid(plan.kernels[stage]!.workgroupSize, size(1));
+      const axis = grid.findIndex((g) => g > maxGroups);
+      if (axis >= 0) {
+        // The qk grid's x grows with m (a workgroup per wg.x keys); fused walks the keys in a loop.
+        const hint = stage === 'qk' && axis === 0 ? FUSED_HINT : '';
+        throw new LimitError('maxComputeWorkgroupsPerDimension', grid[axis], maxGroups, `the ${stage} dispatch (${'xyz'[axis]})`, hint);
+      }
+    }
+    if (fitsGrid(rows)) return rows;
+    // Grids grow with the row count: binary search the largest count that still fits.
+    let lo = 1, hi = rows;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (fitsGrid(mid)) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
 
   private async execute(inputs: AttentionInputs, plan: Plan, run: RunOptions) {
     const { device } = this;
-    const { shape, blockRows, start, end } = plan;
+    const { shape, blockRows, start, end, stages } = plan;
     const { m, dk, dv, heads } = shape;
+    const dModel = shape.dModel ?? 0;
+    const threePass = stages.includes('qk');
     const total = end - start;
     const owned: GPUBuffer[] = [];
     const buffer = (label: string, size: number, usage: number) => {
@@ -187,6 +255,8 @@ export class AttentionEngine {
     const READ = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
     const scoreBytes = heads * blockRows * m * F32;
     const outBytes = blockRows * heads * dv * F32;
+    const projectedBytes = blockRows * dModel * F32;
+    const wantIntermediates = threePass && !!run.intermediates;
 
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
@@ -195,36 +265,44 @@ export class AttentionEngine {
       scopesOpen = false;
       return raiseScopeErrors(device);
     };
-    const timer = this.hasTimestamps ? new StageTimer(device, owned) : null;
+    const timer = this.hasTimestamps ? new StageTimer(device, owned, stages) : null;
     try {
       const params = buffer('params', PARAMS_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
       const q = buffer('q', blockRows * heads * dk * F32, STORAGE);
       const k = buffer('k', m * heads * dk * F32, STORAGE);
       const v = buffer('v', m * heads * dv * F32, STORAGE);
       const mask = buffer('mask', inputs.mask ? blockRows * m * F32 : 4, STORAGE);
-      const scores = buffer('scores', scoreBytes, RESULT);
-      const probs = buffer('probs', scoreBytes, RESULT);
       const out = buffer('out', outBytes, RESULT);
       const outRead = buffer('out.readback', outBytes, READ);
-      const scoresRead = run.intermediates ? buffer('scores.readback', scoreBytes, READ) : null;
-      const probsRead = run.intermediates ? buffer('probs.readback', scoreBytes, READ) : null;
+      // Scores and probabilities exist only for the three-pass variants: fused never stores them.
+      const scores = threePass ? buffer('scores', scoreBytes, RESULT) : null;
+      const probs = threePass ? buffer('probs', scoreBytes, RESULT) : null;
+      const scoresRead = wantIntermediates ? buffer('scores.readback', scoreBytes, READ) : null;
+      const probsRead = wantIntermediates ? buffer('probs.readback', scoreBytes, READ) : null;
+      const wo = inputs.wo ? buffer('wo', inputs.wo.data.byteLength, STORAGE) : null;
+      const projected = inputs.wo ? buffer('projected', projectedBytes, RESULT) : null;
+      const projectedRead = inputs.wo ? buffer('projected.readback', projectedBytes, READ) : null;
       device.queue.writeBuffer(k, 0, inputs.k.data);
       device.queue.writeBuffer(v, 0, inputs.v.data);
+      if (wo && inputs.wo) device.queue.writeBuffer(wo, 0, inputs.wo.data);
 
-      const groups = {
+      const groups: Partial<Record<StageName, (GPUBuffer | null)[]>> = {
         qk: [params, q, k, mask, scores],
         softmax: [params, scores, probs],
         pv: [params, probs, v, out],
-      } satisfies Record<StageName, GPUBuffer[]>;
-      const bindGroups = Object.fromEntries(STAGE_ORDER.map((stage) => [stage, device.createBindGroup({
+        fused: [params, q, k, v, mask, out],
+        project: [params, out, wo, projected],
+      };
+      const bindGroups = Object.fromEntries(stages.map((stage) => [stage, device.createBindGroup({
         label: `Attention.${stage}.bindGroup`,
-        layout: plan.kernels[stage].layout,
-        entries: groups[stage].map((b, binding) => ({ binding, resource: { buffer: b } })),
-      })])) as Record<StageName, GPUBindGroup>;
+        layout: plan.kernels[stage]!.layout,
+        entries: groups[stage]!.map((b, binding) => ({ binding, resource: { buffer: b! } })),
+      })])) as Partial<Record<StageName, GPUBindGroup>>;
 
       const output = new Float32Array(total * heads * dv);
-      const scoresAll = run.intermediates ? new Float32Array(heads * total * m) : null;
-      const probsAll = run.intermediates ? new Float32Array(heads * total * m) : null;
+      const projectedAll = inputs.wo ? new Float32Array(total * dModel) : null;
+      const scoresAll = wantIntermediates ? new Float32Array(heads * total * m) : null;
+      const probsAll = wantIntermediates ? new Float32Array(heads * total * m) : null;
       const maskData = inputs.mask ? Uint32Array.from(inputs.mask.data, (x) => (x !== 0 ? 1 : 0)) : null;
       let blocks = 0;
 
@@ -237,23 +315,25 @@ export class AttentionEngine {
         device.queue.writeBuffer(q, 0, inputs.q.data, r0 * heads * dk, rows * heads * dk);
         if (maskData) device.queue.writeBuffer(mask, 0, maskData, r0 * m, rows * m);
         if (run.poison) {
-          const poison = new Float32Array(heads * rows * m).fill(NaN);
-          device.queue.writeBuffer(scores, 0, poison);
-          device.queue.writeBuffer(probs, 0, poison);
-          device.queue.writeBuffer(out, 0, new Float32Array(rows * heads * dv).fill(NaN));
+          const nan = (b: GPUBuffer | null, count: number) => b && device.queue.writeBuffer(b, 0, new Float32Array(count).fill(NaN));
+          nan(scores, heads * rows * m);
+          nan(probs, heads * rows * m);
+          nan(out, rows * heads * dv);
+          nan(projected, rows * dModel);
         }
         const encoder = device.createCommandEncoder({ label: 'Attention.block' });
-        for (const stage of STAGE_ORDER) {
-          const kernel = plan.kernels[stage];
+        for (const stage of stages) {
+          const kernel = plan.kernels[stage]!;
           const pass = encoder.beginComputePass({ label: `Attention.${stage}`, timestampWrites: timer?.writes(stage) });
           pass.setPipeline(kernel.pipeline);
-          pass.setBindGroup(0, bindGroups[stage]);
-          pass.dispatchWorkgroups(...STAGES[stage].grid(kernel.workgroupSize, { rows, m, dv, heads }));
+          pass.setBindGroup(0, bindGroups[stage]!);
+          pass.dispatchWorkgroups(...STAGES[stage].grid(kernel.workgroupSize, { rows, m, dv, heads, dModel }));
           pass.end();
         }
-        const outSize = rows * heads * dv * F32, scoreSize = heads * rows * m * F32;
+        const outSize = rows * heads * dv * F32, scoreSize = heads * rows * m * F32, projectedSize = rows * dModel * F32;
         encoder.copyBufferToBuffer(out, 0, outRead, 0, outSize);
-        if (scoresRead && probsRead) {
+        if (projected && projectedRead) encoder.copyBufferToBuffer(projected, 0, projectedRead, 0, projectedSize);
+        if (scores && probs && scoresRead && probsRead) {
           encoder.copyBufferToBuffer(scores, 0, scoresRead, 0, scoreSize);
           encoder.copyBufferToBuffer(probs, 0, probsRead, 0, scoreSize);
         }
@@ -261,6 +341,7 @@ export class AttentionEngine {
         device.queue.submit([encoder.finish()]);
 
         output.set(await readFloats(outRead, outSize), (r0 - start) * heads * dv);
+        if (projectedRead && projectedAll) projectedAll.set(await readFloats(projectedRead, projectedSize), (r0 - start) * dModel);
         if (scoresRead && probsRead && scoresAll && probsAll) {
           placeHeadRows(scoresAll, await readFloats(scoresRead, scoreSize), heads, rows, m, total, r0 - start);
           placeHeadRows(probsAll, await readFloats(probsRead, scoreSize), heads, rows, m, total, r0 - start);
@@ -270,6 +351,7 @@ export class AttentionEngine {
       await closeScopes();
       return {
         output: { rows: total, cols: heads * dv, data: output },
+        projected: projectedAll ? { rows: total, cols: dModel, data: projectedAll } : null,
         scores: scoresAll,
         probs: probsAll,
         gpuTimings: timer?.totals() ?? null,

@@ -1,6 +1,10 @@
 /** Errors the engine raises, each carrying what the UI and the CLI need to explain it. */
 
-export type StageName = 'qk' | 'softmax' | 'pv';
+/**
+ * The passes a run can execute: the three-pass variants run qk → softmax → pv, the fused variant
+ * runs fused alone, and project (the optional output projection W_o) follows either.
+ */
+export type StageName = 'qk' | 'softmax' | 'pv' | 'fused' | 'project';
 
 export interface ShaderMessage {
   type: 'error' | 'warning' | 'info';

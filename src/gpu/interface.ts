@@ -18,6 +18,12 @@ export interface StageSpec {
   bindings: BindingSpec[];
   /** Workgroups to dispatch for `rows` query rows, given the kernel's @workgroup_size. */
   grid(workgroupSize: readonly number[], size: DispatchSize): [number, number, number];
+  /**
+   * Pipeline-overridable constants the engine sets at pipeline creation, from the device's limits.
+   * Each is set only when the kernel declares an `override` of that name, so a kernel may leave
+   * it out and choose its own sizes.
+   */
+  constants?(limits: KernelLimits): Record<string, number>;
 }
 
 export interface DispatchSize {
@@ -25,6 +31,13 @@ export interface DispatchSize {
   m: number;
   dv: number;
   heads: number;
+  /** Columns of W_o (the projected width); 0 when the run has no output projection. */
+  dModel: number;
+}
+
+/** The device limits a kernel may size itself by (the engine's planning limits, see EngineOptions). */
+export interface KernelLimits {
+  maxComputeWorkgroupStorageSize: number;
 }
 
 const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
@@ -63,14 +76,46 @@ export const STAGES: Record<StageName, StageSpec> = {
     ],
     grid: ([x, y], s) => [ceilDiv(s.dv, x), ceilDiv(s.rows, y), s.heads],
   },
+  // One pass, online softmax: scores and probabilities never reach memory. The kernel owns whole
+  // query rows (wg.x rows per workgroup, one head per grid z) and walks all keys itself.
+  fused: {
+    name: 'fused',
+    title: 'fused attention (online softmax)',
+    bindings: [
+      { binding: 0, name: 'params', kind: 'uniform' },
+      { binding: 1, name: 'q', kind: 'read-only-storage' },
+      { binding: 2, name: 'k', kind: 'read-only-storage' },
+      { binding: 3, name: 'v', kind: 'read-only-storage' },
+      { binding: 4, name: 'mask', kind: 'read-only-storage' },
+      { binding: 5, name: 'out', kind: 'storage' },
+    ],
+    grid: ([x], s) => [ceilDiv(s.rows, x), 1, s.heads],
+    constants: (limits) => ({ WORKGROUP_BYTES: limits.maxComputeWorkgroupStorageSize }),
+  },
+  // Optional output projection: projected (rows × d_model) = out (rows × h·dv) · W_o.
+  project: {
+    name: 'project',
+    title: 'output projection (·W_o)',
+    bindings: [
+      { binding: 0, name: 'params', kind: 'uniform' },
+      { binding: 1, name: 'heads_out', kind: 'read-only-storage' },
+      { binding: 2, name: 'wo', kind: 'read-only-storage' },
+      { binding: 3, name: 'projected', kind: 'storage' },
+    ],
+    grid: ([x, y], s) => [ceilDiv(s.dModel, x), ceilDiv(s.rows, y), 1],
+  },
 };
 
-export const STAGE_ORDER: StageName[] = ['qk', 'softmax', 'pv'];
+/** Every stage in the order a run executes those it uses (see variantStages in ./variants). */
+export const STAGE_ORDER: StageName[] = ['qk', 'softmax', 'pv', 'fused', 'project'];
 
 export const FLAG_CAUSAL = 1;
 export const FLAG_MASK = 2;
 
-/** Byte size of the Params uniform (9 four-byte fields, padded to 16). */
+/**
+ * Byte size of the Params uniform (10 four-byte fields, padded to 16). Kernels may declare a
+ * prefix of the struct: the attention stages declare the first 9 fields, the projection all 10.
+ */
 export const PARAMS_BYTES = 48;
 
 export interface KernelParams {
@@ -84,6 +129,8 @@ export interface KernelParams {
   causalShift: number;
   scale: number;
   temperature: number;
+  /** Columns of W_o; 0 without an output projection. */
+  dModel: number;
 }
 
 export function packParams(p: KernelParams): ArrayBuffer {
@@ -98,6 +145,7 @@ export function packParams(p: KernelParams): ArrayBuffer {
   i32[6] = p.causalShift;
   f32[7] = p.scale;
   f32[8] = p.temperature;
+  u32[9] = p.dModel;
   return buffer;
 }
 

@@ -10,6 +10,8 @@ export interface CompiledKernel extends KernelShape {
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
   warnings: ShaderMessage[];
+  /** The override constants the pipeline was created with (only those the kernel declares). */
+  constants: Record<string, number>;
 }
 
 const caches = new WeakMap<GPUDevice, Map<string, Promise<CompiledKernel>>>();
@@ -34,7 +36,7 @@ export async function compileMessages(device: GPUDevice, source: string, label =
   return messages;
 }
 
-async function build(device: GPUDevice, stage: StageName, source: string, label: string): Promise<CompiledKernel> {
+async function build(device: GPUDevice, stage: StageName, source: string, label: string, offered: Record<string, number>): Promise<CompiledKernel> {
   device.pushErrorScope('validation');
   const module = device.createShaderModule({ code: source, label: `${label}.module` });
   const messages = toShaderMessages(await module.getCompilationInfo());
@@ -45,6 +47,8 @@ async function build(device: GPUDevice, stage: StageName, source: string, label:
   const { problems, shape } = interfaceProblems(source, spec);
   if (problems.length > 0 || !shape) throw new KernelInterfaceError(stage, problems);
 
+  // Setting a constant the module does not declare is a validation error: pass only declared ones.
+  const constants = Object.fromEntries(Object.entries(offered).filter(([name]) => shape.overrides.includes(name)));
   const layout = device.createBindGroupLayout({ label: `${label}.bindings`, entries: bindGroupLayoutEntries(spec) });
   device.pushErrorScope('validation');
   let pipeline: GPUComputePipeline;
@@ -52,7 +56,7 @@ async function build(device: GPUDevice, stage: StageName, source: string, label:
     pipeline = await device.createComputePipelineAsync({
       label,
       layout: device.createPipelineLayout({ label: `${label}.layout`, bindGroupLayouts: [layout] }),
-      compute: { module, entryPoint: ENTRY_POINT },
+      compute: { module, entryPoint: ENTRY_POINT, constants },
     });
   } catch (error) {
     await device.popErrorScope();
@@ -60,17 +64,20 @@ async function build(device: GPUDevice, stage: StageName, source: string, label:
   }
   const scopeError = await device.popErrorScope();
   if (scopeError) throw new GpuValidationError(scopeError.message);
-  return { stage, pipeline, layout, workgroupSize: shape.workgroupSize, warnings: messages.filter((m) => m.type !== 'info') };
+  return { stage, pipeline, layout, ...shape, constants, warnings: messages.filter((m) => m.type !== 'info') };
 }
 
-/** The compiled kernel for this source, built at most once per device (failures are not cached). */
-export function getKernel(device: GPUDevice, stage: StageName, source: string, label: string): Promise<CompiledKernel> {
+/**
+ * The compiled kernel for this source and these override constants, built at most once per device
+ * (failures are not cached). `constants` are offered: those the kernel does not declare are dropped.
+ */
+export function getKernel(device: GPUDevice, stage: StageName, source: string, label: string, constants: Record<string, number> = {}): Promise<CompiledKernel> {
   let cache = caches.get(device);
   if (!cache) caches.set(device, (cache = new Map()));
-  const key = `${stage}\u0000${source}`;
+  const key = `${stage}\u0000${JSON.stringify(Object.entries(constants).sort())}\u0000${source}`;
   let kernel = cache.get(key);
   if (!kernel) {
-    kernel = build(device, stage, source, label);
+    kernel = build(device, stage, source, label, constants);
     cache.set(key, kernel);
     kernel.catch(() => cache.delete(key));
   }

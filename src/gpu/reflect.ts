@@ -6,6 +6,8 @@ export const ENTRY_POINT = 'main';
 
 export interface KernelShape {
   workgroupSize: [number, number, number];
+  /** Names of the module's pipeline-overridable constants (`override` declarations). */
+  overrides: string[];
 }
 
 interface DeclaredBinding {
@@ -65,5 +67,6 @@ export function interfaceProblems(source: string, stage: StageSpec): { problems:
   }
   const size = entry?.workgroupSize;
   if (entry && !size) problems.push(`the @workgroup_size of ${ENTRY_POINT} must be made of constants, so the engine can compute the dispatch`);
-  return { problems, shape: size ? { workgroupSize: [size[0], size[1] ?? 1, size[2] ?? 1] } : null };
+  const overrides = reflect.overrides.map((o) => o.name);
+  return { problems, shape: size ? { workgroupSize: [size[0], size[1] ?? 1, size[2] ?? 1], overrides } : null };
 }

@@ -1,17 +1,36 @@
-/** Kernel variants by name: which shader file implements each stage. */
+/** Kernel variants by name: which shader file implements each stage a variant runs. */
 import type { StageName } from './errors';
+import { STAGE_ORDER } from './interface';
 
+/**
+ * naive and tiled run three passes (qk → softmax → pv) and write the h×n×m scores and
+ * probabilities to memory; fused runs one pass with an online softmax and writes only the output.
+ */
 export const VARIANTS = {
   naive: { qk: 'qk_scores_naive.wgsl', softmax: 'softmax_rows_naive.wgsl', pv: 'weighted_values_naive.wgsl' },
   tiled: { qk: 'qk_scores.wgsl', softmax: 'softmax_rows.wgsl', pv: 'weighted_values.wgsl' },
-} as const satisfies Record<string, Record<StageName, string>>;
+  fused: { fused: 'flash_attention.wgsl' },
+} as const satisfies Record<string, Partial<Record<StageName, string>>>;
 
 export type VariantName = keyof typeof VARIANTS;
 
 export const VARIANT_NAMES = Object.keys(VARIANTS) as VariantName[];
 
+/** The output projection runs after any variant when W_o is given. */
+export const PROJECTION_SHADER = 'output_projection.wgsl';
+
 export function isVariant(name: string): name is VariantName {
   return Object.hasOwn(VARIANTS, name);
+}
+
+/** The stages a variant runs, in order (without the optional projection). */
+export function variantStages(variant: VariantName): StageName[] {
+  return STAGE_ORDER.filter((stage) => Object.hasOwn(VARIANTS[variant], stage));
+}
+
+/** True when the variant writes scores and probabilities to memory (and can return them). */
+export function hasIntermediates(variant: VariantName): boolean {
+  return variantStages(variant).includes('softmax');
 }
 
 /** Shader sources by file name, e.g. { 'qk_scores.wgsl': '…' }: read from disk in Node, bundled in the page. */

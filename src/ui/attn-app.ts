@@ -1,122 +1,581 @@
 /**
- * The page's root element. For now: adapter information and the seeds' 3-D example plus a seeded
- * random case, each run on WebGPU and on the float64 reference, side by side.
+ * <attn-app>: the coordinator. It owns the GPU session (device and engine), the reference worker,
+ * the state, undo history and the current run; every other element only renders what it is given
+ * and sends typed events back. Each edit reruns after a short debounce (Ctrl+Enter runs at once);
+ * a newer edit aborts the run in flight, and every await is followed by a staleness check.
  */
-import { LitElement, css, html } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
-import { attentionReference } from '../core/reference';
-import { checkAgainstReference } from '../core/check';
-import type { StageComparisons } from '../core/check';
-import type { MatrixPreset } from '../core/presets';
-import { presetMatrices } from '../core/presets';
-import { randomMatrix } from '../core/rng';
-import type { AttentionInputs } from '../core/shapes';
-import type { AttentionOptions } from '../core/options';
-import { toRows } from '../core/tensor';
-import type { AdapterSummary } from '../gpu/device';
-import { requestAttentionDevice } from '../gpu/device';
-import { AttentionEngine } from '../gpu/engine';
-import { SHADERS } from './shader-library';
+import gloveUrl from '../assets/embeddings/glove-20k-int8.bin?url';
+import type { MaskOp, MatrixName, MatrixOp } from '../core/edits';
+import { applyMaskOp, applyMatrixOp } from '../core/edits';
+import type { Embeddings } from '../core/embeddings';
+import { parseEmbeddings } from '../core/embeddings';
+import { InputError } from '../core/errors';
+import { fromMatrix } from '../core/grid';
+import { UndoHistory } from '../core/history';
+import type { Problem } from '../core/problem';
+import { buildProblem } from '../core/problem';
+import type { PlaygroundState, ViewTab } from '../core/state';
+import { defaultState, stateFromPreset } from '../core/state';
+import { DeviceLostError, RunCancelledError } from '../gpu/errors';
+import { hasIntermediates, isVariant, VARIANT_NAMES } from '../gpu/variants';
+import type { CommandEvent, MaskEditEvent, MatrixEditEvent, NoticeEvent, NoticeLevel, StateEditEvent } from './events';
+import type { GpuStatus } from './gpu-session';
+import { GpuSession } from './gpu-session';
+import { linkFor, loadLocal, readHashState, saveLocal, writeHash } from './persistence';
 import { PRESETS } from './presets';
+import { ReferenceClient } from './reference-client';
+import type { RunOutcome } from './run-types';
+import type { EmbeddingsStatus } from './attn-sentence-panel';
+import { SHADERS } from './shader-library';
+import { buttonStyles } from './styles';
+import './attn-adapter-panel';
+import './attn-compare-panel';
+import './attn-mask-editor';
+import './attn-matrix-editor';
+import './attn-options-panel';
+import './attn-sentence-panel';
+import './attn-stage-view';
 
-interface CaseResult {
-  id: string;
-  title: string;
-  gpu: number[][] | null;
-  cpu: number[][];
-  check: StageComparisons | null;
-  error: string | null;
+/** The shader lab is another team's element; mount it only when its module exists. */
+const LAB_MODULES = import.meta.glob('./attn-shader-lab.ts');
+const loadLab = Object.values(LAB_MODULES)[0] as (() => Promise<unknown>) | undefined;
+
+const RUN_DEBOUNCE_MS = 200;
+const SAVE_DEBOUNCE_MS = 400;
+const DEFAULT_PRESET = 'worked-3d';
+
+interface Notice {
+  id: number;
+  level: NoticeLevel;
+  text: string;
 }
 
-const fmt = (x: number) => x.toFixed(4);
+/** Fields whose change means a new run (view fields only re-render). */
+const RUN_FIELDS = ['mode', 'matrix', 'sentence', 'options', 'mask', 'padding', 'variant'] as const;
 
 @customElement('attn-app')
 export class AttnApp extends LitElement {
-  static override styles = css`
-    :host { display: block; max-width: 960px; margin: 0 auto; padding: 1.5rem; }
-    h1 { font-size: 1.4rem; margin: 0 0 1rem; }
-    .banner { padding: 0.6rem 0.8rem; border-radius: 6px; background: #fff4e5; border: 1px solid #f0c36d; margin-bottom: 1rem; }
-    .error { background: #fdecea; border-color: #f5a9a3; }
-    table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; }
-    td, th { border: 1px solid #ddd; padding: 0.25rem 0.5rem; font-family: ui-monospace, monospace; font-size: 0.85rem; }
-    .pass { color: #137333; font-weight: 600; }
-    .fail { color: #b3261e; font-weight: 600; }
-  `;
+  static override styles = [
+    buttonStyles,
+    css`
+      :host { display: block; max-width: 1560px; margin: 0 auto; padding: 0.8rem 1.1rem 2rem; box-sizing: border-box; }
+      .top { display: flex; flex-wrap: wrap; align-items: center; gap: 0.5rem 1rem; margin-bottom: 0.35rem; }
+      h1 { font-size: 1.25rem; margin: 0; letter-spacing: -0.01em; }
+      .preset { display: flex; align-items: center; gap: 0.4rem; font-size: 0.85rem; }
+      .preset select { font: inherit; font-size: 0.85rem; padding: 0.2rem 0.3rem; border-radius: 5px; border: 1px solid #c8c8cc; max-width: 24rem; }
+      .actions { display: flex; gap: 0.35rem; margin-left: auto; align-items: center; }
+      .status { font-size: 0.78rem; color: #6b6b70; min-width: 6.5rem; text-align: right; }
+      .description { margin: 0 0 0.5rem; font-size: 0.85rem; color: #3a3a3f; }
+      .notices { display: grid; gap: 0.35rem; margin: 0.5rem 0; }
+      .notice { display: flex; gap: 0.6rem; align-items: baseline; padding: 0.4rem 0.7rem; border-radius: 7px; font-size: 0.83rem; background: #eef6ee; border: 1px solid #b8dcb8; }
+      .notice.error { background: #fdecea; border-color: #f5a9a3; }
+      .notice span { flex: 1; }
+      .notice button { border: 0; background: none; font-size: 0.9rem; }
+      .layout { display: grid; grid-template-columns: minmax(320px, 420px) minmax(0, 1fr); gap: 1rem; margin-top: 0.6rem; align-items: start; }
+      @media (max-width: 900px) { .layout { grid-template-columns: 1fr; } }
+      aside { min-width: 0; }
+      .tabs { display: flex; gap: 0.2rem; border-bottom: 1px solid #d8d8dd; margin-bottom: 0.7rem; }
+      .tabs button { border: 1px solid transparent; border-bottom: 0; border-radius: 6px 6px 0 0; background: none; padding: 0.35rem 0.8rem; font-size: 0.85rem; color: #55555a; }
+      .tabs button[aria-selected='true'] { background: #fff; border-color: #d8d8dd; color: #1d1d1f; font-weight: 600; margin-bottom: -1px; }
+      .matrices { background: #fff; border: 1px solid #e2e2e6; border-radius: 8px; padding: 0.7rem 0.8rem; margin-bottom: 0.8rem; }
+      .verdict { display: flex; flex-wrap: wrap; gap: 0.4rem; align-items: center; font-size: 0.8rem; margin-bottom: 0.6rem; }
+      .badge { padding: 0.12rem 0.5rem; border-radius: 999px; border: 1px solid #c8c8cc; background: #fff; cursor: pointer; font: inherit; }
+      .badge.pass { border-color: #9fd4a8; background: #eefaf0; color: #0f5f25; }
+      .badge.fail { border-color: #f5a9a3; background: #fdecea; color: #8c1d18; }
+      .problem { padding: 0.5rem 0.75rem; border-radius: 8px; background: #fdecea; border: 1px solid #f5a9a3; font-size: 0.85rem; margin-bottom: 0.6rem; }
+      .notes { font-size: 0.84rem; background: #fffdf4; border: 1px solid #ece3bf; border-radius: 8px; padding: 0.5rem 0.75rem; margin-bottom: 0.7rem; line-height: 1.45; }
+      .stale { opacity: 0.45; pointer-events: none; }
+      .muted { color: #6b6b70; font-size: 0.8rem; }
+      kbd { font-family: inherit; font-size: 0.7rem; opacity: 0.85; margin-left: 0.2rem; }
+    `,
+  ];
 
-  @state() private adapter: AdapterSummary | null = null;
-  @state() private gpuError: string | null = null;
-  @state() private results: CaseResult[] = [];
+  @state() private state: PlaygroundState = defaultState();
+  @state() private outcome: RunOutcome | null = null;
+  /** Why the current state cannot run (shape mismatch, empty sentence …); the last good result stays, dimmed. */
+  @state() private problemError: string | null = null;
+  @state() private running = false;
+  @state() private gpuStatus: GpuStatus = { kind: 'connecting' };
+  @state() private notices: Notice[] = [];
+  @state() private embeddingsStatus: EmbeddingsStatus = 'idle';
+  @state() private labLoaded = false;
+
+  private readonly session = new GpuSession(SHADERS);
+  private readonly reference = new ReferenceClient();
+  private readonly history = new UndoHistory<PlaygroundState>();
+  private embeddings: Embeddings | null = null;
+  private embeddingsLoad: Promise<void> | null = null;
+  private runTimer: ReturnType<typeof setTimeout> | undefined;
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  private runAbort: AbortController | null = null;
+  private runCounter = 0;
+  private noticeCounter = 0;
+  private started = false;
+
+  /** The current state (read by tests and the console). */
+  get currentState(): PlaygroundState {
+    return this.state;
+  }
+
+  /** The last completed run (read by tests and the console). */
+  get lastOutcome(): RunOutcome | null {
+    return this.outcome;
+  }
+
+  /** The GPU session, e.g. to simulate a device loss from the console. */
+  get gpu(): GpuSession {
+    return this.session;
+  }
 
   override connectedCallback(): void {
     super.connectedCallback();
-    void this.start();
+    window.addEventListener('keydown', this.onGlobalKey);
+    window.addEventListener('hashchange', this.onHashChange);
+    this.session.addEventListener('change', this.onGpuChange);
+    this.session.addEventListener('error', this.onGpuError);
+    this.addEventListener('attn-edit', this.onEdit);
+    this.addEventListener('attn-matrix-edit', this.onMatrixEdit);
+    this.addEventListener('attn-mask-edit', this.onMaskEdit);
+    this.addEventListener('attn-notice', this.onNotice);
+    this.addEventListener('attn-command', this.onCommand);
+    if (!this.started) {
+      this.started = true;
+      void this.start();
+    }
   }
 
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.removeEventListener('keydown', this.onGlobalKey);
+    window.removeEventListener('hashchange', this.onHashChange);
+    this.session.removeEventListener('change', this.onGpuChange);
+    this.session.removeEventListener('error', this.onGpuError);
+    this.removeEventListener('attn-edit', this.onEdit);
+    this.removeEventListener('attn-matrix-edit', this.onMatrixEdit);
+    this.removeEventListener('attn-mask-edit', this.onMaskEdit);
+    this.removeEventListener('attn-notice', this.onNotice);
+    this.removeEventListener('attn-command', this.onCommand);
+    clearTimeout(this.runTimer);
+    clearTimeout(this.saveTimer);
+    this.runAbort?.abort();
+    this.reference.dispose();
+    this.session.dispose();
+    this.started = false;
+  }
+
+  // ------------------------------------------------------------------ startup and state
+
   private async start(): Promise<void> {
-    let engine: AttentionEngine | null = null;
-    try {
-      const { device, summary } = await requestAttentionDevice(navigator.gpu);
-      this.adapter = summary;
-      engine = new AttentionEngine(device, SHADERS);
-    } catch (error) {
-      this.gpuError = (error as Error).message;
+    this.dataset.state = 'starting';
+    this.state = this.initialState();
+    await this.session.connect();
+    if (this.state.view.tab === 'lab') void this.ensureLab();
+    await this.runNow();
+  }
+
+  /** The link's state, else the last saved one, else the first example. A bad link says so and changes nothing. */
+  private initialState(): PlaygroundState {
+    const fromLink = readHashState();
+    if (fromLink.error) this.notify('error', fromLink.error);
+    if (fromLink.state) return fromLink.state;
+    const saved = loadLocal();
+    if (saved.error) this.notify('error', saved.error);
+    if (saved.state) return saved.state;
+    const preset = PRESETS.find((p) => p.id === DEFAULT_PRESET) ?? PRESETS[0];
+    return preset ? stateFromPreset(preset) : defaultState();
+  }
+
+  /** Applies an edit: records undo (unless view-only), saves, and reruns when the problem changed. */
+  private apply(next: PlaygroundState, coalesceKey: string | null = null, undoable = true): void {
+    const previous = this.state;
+    if (next === previous) return;
+    if (undoable) this.history.record(previous, coalesceKey);
+    this.state = next;
+    this.saveSoon();
+    if (RUN_FIELDS.some((f) => previous[f] !== next[f])) this.scheduleRun();
+  }
+
+  private saveSoon(): void {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = setTimeout(() => {
+      saveLocal(this.state);
+      if (!writeHash(this.state)) history.replaceState(null, '', `${location.pathname}${location.search}`);
+    }, SAVE_DEBOUNCE_MS);
+  }
+
+  private undo(): void {
+    const previous = this.history.undo(this.state);
+    if (previous) this.restore(previous);
+  }
+
+  private redo(): void {
+    const next = this.history.redo(this.state);
+    if (next) this.restore(next);
+  }
+
+  private restore(target: PlaygroundState): void {
+    const previous = this.state;
+    this.state = target;
+    this.saveSoon();
+    if (RUN_FIELDS.some((f) => previous[f] !== target[f])) this.scheduleRun();
+  }
+
+  // ------------------------------------------------------------------ runs
+
+  private scheduleRun(): void {
+    clearTimeout(this.runTimer);
+    this.dataset.state = 'pending';
+    this.runTimer = setTimeout(() => void this.runNow(), RUN_DEBOUNCE_MS);
+  }
+
+  /** One run: build the problem, GPU (when there is one), then reference and comparison in the worker. */
+  async runNow(): Promise<void> {
+    clearTimeout(this.runTimer);
+    this.runAbort?.abort();
+    const abort = new AbortController();
+    this.runAbort = abort;
+    const id = ++this.runCounter;
+    const stale = () => abort.signal.aborted;
+    const state = this.state;
+    this.dataset.state = 'running';
+    this.running = true;
+
+    if (state.mode === 'sentence' && !this.embeddings) {
+      await this.loadEmbeddings();
+      if (stale()) return;
+      if (!this.embeddings) return this.fail('The word vectors could not be loaded, so sentence mode cannot run.');
     }
-    const worked = PRESETS.find((p): p is MatrixPreset => p.id === 'worked-3d' && p.mode === 'matrix')!;
-    const cases: { id: string; title: string; inputs: AttentionInputs; options: Partial<AttentionOptions> }[] = [
-      { id: 'worked-3d', title: worked.name, inputs: presetMatrices(worked), options: worked.options },
-      {
-        id: 'random',
-        title: 'Seeded random case: n=20, m=37, dk=8, dv=5, causal (seed 42)',
-        inputs: { q: randomMatrix(20, 8, 42), k: randomMatrix(37, 8, 43), v: randomMatrix(37, 5, 44) },
-        options: { causal: true },
-      },
-    ];
-    const results: CaseResult[] = [];
-    for (const c of cases) results.push(await this.runCase(engine, c.id, c.title, c.inputs, c.options));
-    this.results = results;
+    let problem: Problem;
+    try {
+      problem = buildProblem(state, this.embeddings);
+    } catch (error) {
+      return this.fail((error as Error).message);
+    }
+
+    const variant = isVariant(state.variant) ? state.variant : 'tiled';
+    const engine = this.session.engine;
+    let gpu: RunOutcome['gpu'] = null;
+    let gpuError: string | null = null;
+    let gpuMs: number | null = null;
+    let gpuTimings: RunOutcome['gpuTimings'] = null;
+    if (engine) {
+      try {
+        const result = await engine.run(problem.inputs, problem.options, { variant, intermediates: hasIntermediates(variant), signal: abort.signal });
+        gpu = { scores: result.scores, probs: result.probs, output: result.output.data };
+        gpuMs = result.wallMs;
+        gpuTimings = result.gpuTimings;
+      } catch (error) {
+        if (error instanceof RunCancelledError || stale()) return;
+        gpuError = error instanceof DeviceLostError ? (error as Error).message : `The GPU run failed: ${(error as Error).message}`;
+      }
+    } else {
+      gpuError = this.noGpuReason();
+    }
+    if (stale()) return;
+
+    const started = performance.now();
+    let evaluation;
+    try {
+      evaluation = await this.reference.evaluate({ inputs: problem.inputs, options: problem.options, gpu }, abort.signal);
+    } catch (error) {
+      if (error instanceof RunCancelledError || stale()) return;
+      return this.fail(error instanceof InputError ? error.message : `The CPU reference failed: ${(error as Error).message}`);
+    }
+    if (stale()) return;
+    this.outcome = {
+      id, problem, gpu, gpuError, variant, gpuMs, gpuTimings,
+      reference: evaluation.reference,
+      check: evaluation.check,
+      errors: evaluation.errors,
+      cpuMs: performance.now() - started,
+    };
+    this.problemError = null;
+    this.running = false;
+    this.dataset.run = String(id);
     this.dataset.state = 'done';
   }
 
-  private async runCase(engine: AttentionEngine | null, id: string, title: string, inputs: AttentionInputs, options: Partial<AttentionOptions>): Promise<CaseResult> {
-    const reference = attentionReference(inputs, options);
-    const cpu = toRows(reference.output);
-    if (!engine) return { id, title, gpu: null, cpu, check: null, error: null };
+  private fail(message: string): void {
+    this.problemError = message;
+    this.running = false;
+    this.dataset.state = 'error';
+  }
+
+  private noGpuReason(): string {
+    const s = this.gpuStatus;
+    if (s.kind === 'unavailable') return `No WebGPU: ${s.reason}`;
+    if (s.kind === 'lost') return `The GPU device was lost (${s.reason}); press Reconnect.`;
+    return 'The GPU is not ready yet.';
+  }
+
+  private loadEmbeddings(): Promise<void> {
+    this.embeddingsLoad ??= (async () => {
+      this.embeddingsStatus = 'loading';
+      try {
+        const response = await fetch(gloveUrl);
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        this.embeddings = parseEmbeddings(await response.arrayBuffer());
+        this.embeddingsStatus = 'ready';
+      } catch (error) {
+        this.embeddingsStatus = 'failed';
+        this.embeddingsLoad = null;
+        this.notify('error', `The word vectors could not be loaded (${(error as Error).message}).`);
+      }
+    })();
+    return this.embeddingsLoad;
+  }
+
+  private async ensureLab(): Promise<void> {
+    if (!loadLab || this.labLoaded) return;
     try {
-      const result = await engine.run(inputs, options, { intermediates: true });
-      const check = checkAgainstReference(inputs, options, { ...result, output: result.output.data }, reference);
-      return { id, title, gpu: toRows(result.output), cpu, check, error: null };
+      await loadLab();
+      this.labLoaded = true;
     } catch (error) {
-      return { id, title, gpu: null, cpu, check: null, error: (error as Error).message };
+      this.notify('error', `The shader lab could not be loaded: ${(error as Error).message}`);
     }
   }
 
+  // ------------------------------------------------------------------ events
+
+  private onEdit = (event: StateEditEvent) => {
+    event.stopPropagation();
+    this.apply(event.edit(this.state), event.coalesceKey, event.undoable);
+  };
+
+  private onMatrixEdit = (event: MatrixEditEvent) => {
+    event.stopPropagation();
+    this.apply(this.matrixEdited(event.name, event.op), matrixKey(event.name, event.op));
+  };
+
+  private matrixEdited(name: MatrixName, op: MatrixOp): PlaygroundState {
+    const sentence = this.outcome?.problem.sentence;
+    const generated = sentence ? { wq: fromMatrix(sentence.wq), wk: fromMatrix(sentence.wk), wv: fromMatrix(sentence.wv) } : {};
+    return applyMatrixOp(this.state, name, op, generated);
+  }
+
+  private onMaskEdit = (event: MaskEditEvent) => {
+    event.stopPropagation();
+    const shape = this.outcome?.problem.shape;
+    if (!shape) return;
+    this.apply(applyMaskOp(this.state, event.op as MaskOp, shape.n, shape.m));
+  };
+
+  private onNotice = (event: NoticeEvent) => {
+    event.stopPropagation();
+    this.notify(event.level, event.text);
+  };
+
+  private onCommand = (event: CommandEvent) => {
+    event.stopPropagation();
+    switch (event.command) {
+      case 'run': void this.runNow(); break;
+      case 'undo': this.undo(); break;
+      case 'redo': this.redo(); break;
+      case 'share': void this.share(); break;
+      case 'reconnect': void this.session.reconnect(); break;
+      case 'take-into-matrix': this.takeIntoMatrix(); break;
+    }
+  };
+
+  private onGlobalKey = (event: KeyboardEvent) => {
+    if (!(event.ctrlKey || event.metaKey) || event.altKey) return;
+    const key = event.key.toLowerCase();
+    if (key === 'enter') {
+      event.preventDefault();
+      void this.runNow();
+    } else if (key === 'z' && !event.shiftKey) {
+      event.preventDefault();
+      this.undo();
+    } else if ((key === 'z' && event.shiftKey) || key === 'y') {
+      event.preventDefault();
+      this.redo();
+    }
+  };
+
+  /** A link pasted into this tab's address bar: load it (undoable), or say why not. */
+  private onHashChange = () => {
+    const loaded = readHashState();
+    if (loaded.error) this.notify('error', loaded.error);
+    else if (loaded.state && JSON.stringify(loaded.state) !== JSON.stringify(this.state)) this.apply(loaded.state);
+  };
+
+  private onGpuChange = () => {
+    this.gpuStatus = this.session.status;
+    if (this.gpuStatus.kind === 'lost') this.notify('error', `The GPU device was lost: ${this.gpuStatus.reason}. Press Reconnect to get a new one.`);
+    if (this.gpuStatus.kind !== 'connecting' && this.outcome) void this.runNow();
+  };
+
+  private onGpuError = () => {
+    if (this.session.lastError) this.notify('error', `WebGPU reported an error: ${this.session.lastError}`);
+  };
+
+  private notify(level: NoticeLevel, text: string): void {
+    const id = ++this.noticeCounter;
+    this.notices = [...this.notices.filter((n) => n.text !== text), { id, level, text }].slice(-4);
+    if (level === 'info') setTimeout(() => this.dismiss(id), 6000);
+  }
+
+  private dismiss(id: number): void {
+    this.notices = this.notices.filter((n) => n.id !== id);
+  }
+
+  private async share(): Promise<void> {
+    const link = linkFor(this.state);
+    try {
+      await navigator.clipboard.writeText(link);
+      this.notify('info', 'A link to exactly this view is on the clipboard.');
+    } catch {
+      this.notify('info', `Copy this link: ${link}`);
+    }
+  }
+
+  private takeIntoMatrix(): void {
+    const p = this.outcome?.problem;
+    if (!p?.sentence) return;
+    this.apply({
+      ...this.state,
+      mode: 'matrix',
+      matrix: {
+        q: fromMatrix(p.inputs.q),
+        k: fromMatrix(p.inputs.k),
+        v: fromMatrix(p.inputs.v),
+        queryLabels: [...p.queryLabels],
+        keyLabels: [...p.keyLabels],
+        featureLabels: this.state.sentence.featureLabels,
+        valueLabels: this.state.sentence.valueLabels,
+      },
+    });
+    this.notify('info', 'Q, K and V are now in matrix mode: every number can be edited.');
+  }
+
+  private loadPreset = (event: Event) => {
+    const id = (event.target as HTMLSelectElement).value;
+    const preset = PRESETS.find((p) => p.id === id);
+    if (preset) this.apply(stateFromPreset(preset));
+  };
+
+  private setTab(tab: ViewTab): void {
+    if (tab === 'lab') void this.ensureLab();
+    this.apply({ ...this.state, view: { ...this.state.view, tab } }, null, false);
+  }
+
+  private setMode(mode: PlaygroundState['mode']): void {
+    if (mode === 'sentence') void this.loadEmbeddings();
+    this.apply({ ...this.state, mode });
+  }
+
+  // ------------------------------------------------------------------ rendering
+
   override render() {
+    const s = this.state;
+    const preset = PRESETS.find((p) => p.id === s.presetId);
     return html`
-      <h1>Attention Playground</h1>
-      ${this.gpuError
-        ? html`<div class="banner error" id="no-webgpu">${this.gpuError} The results below come from the CPU reference only.</div>`
-        : this.adapter
-          ? html`<div class="banner" id="adapter">Adapter: ${this.adapter.vendor} ${this.adapter.architecture}
-              ${this.adapter.isSoftware ? html`— <strong>CPU emulation</strong>: results are real, timings say nothing about a GPU.` : ''}</div>`
-          : html`<div class="banner">Looking for a WebGPU adapter…</div>`}
-      ${this.results.map((r) => this.renderCase(r))}
+      <div class="top">
+        <h1>Attention Playground</h1>
+        <label class="preset">Example
+          <select id="preset" @change=${this.loadPreset} aria-label="example">
+            <option value="" ?selected=${!preset}>— your own —</option>
+            ${PRESETS.map((p) => html`<option value=${p.id} ?selected=${p.id === s.presetId}>${p.name}</option>`)}
+          </select>
+        </label>
+        <div class="actions">
+          <span class="status" aria-live="polite">${this.running ? 'computing…' : this.outcome ? `run #${this.outcome.id}` : ''}</span>
+          <button @click=${() => this.undo()} ?disabled=${!this.history.canUndo} title="Undo (Ctrl+Z)">Undo</button>
+          <button @click=${() => this.redo()} ?disabled=${!this.history.canRedo} title="Redo (Ctrl+Shift+Z)">Redo</button>
+          <button @click=${() => void this.share()} title="Copy a link that reproduces this view">Share link</button>
+          <button class="primary" @click=${() => void this.runNow()} title="Run now (Ctrl+Enter)">Run <kbd>Ctrl+↵</kbd></button>
+        </div>
+      </div>
+      ${preset ? html`<p class="description">${preset.description}</p>` : nothing}
+      <attn-adapter-panel .status=${this.gpuStatus}></attn-adapter-panel>
+      ${this.notices.length ? html`<div class="notices" role="status">${this.notices.map((n) => html`<div class="notice ${n.level}" data-level=${n.level}>
+        <span>${n.text}</span><button aria-label="dismiss" @click=${() => this.dismiss(n.id)}>✕</button></div>`)}</div>` : nothing}
+      <div class="layout">
+        <aside>${this.renderInputs()}</aside>
+        <main>${this.renderOutputs(preset?.notes)}</main>
+      </div>
     `;
   }
 
-  private renderCase(r: CaseResult) {
-    const rows = r.cpu.length;
-    const verdict = r.check ? (r.check.pass ? html`<span class="pass">GPU and CPU agree</span>` : html`<span class="fail">GPU and CPU disagree</span>`) : r.error ? html`<span class="fail">${r.error}</span>` : 'CPU only';
+  private renderInputs() {
+    const s = this.state;
+    const p = this.outcome?.problem ?? null;
+    const dkPerHead = p ? p.shape.dk : Math.max(1, Math.floor((s.matrix.q[0]?.length ?? 1) / s.options.heads));
     return html`
-      <section data-case=${r.id} data-pass=${r.check ? String(r.check.pass) : 'none'} data-gpu=${JSON.stringify(r.gpu)}>
-        <h2>${r.title}</h2>
-        <p>${verdict}${r.check ? html` — output max abs error ${r.check.output.maxAbs.toExponential(2)}, max ULP ${r.check.output.maxUlp}` : ''}</p>
-        <table>
-          <tr><th>row</th><th>GPU (float32)</th><th>CPU (float64)</th></tr>
-          ${Array.from({ length: Math.min(rows, 8) }, (_, i) => html`<tr><td>${i}</td><td>${r.gpu ? r.gpu[i].map(fmt).join(', ') : '—'}</td><td>${r.cpu[i].map(fmt).join(', ')}</td></tr>`)}
-        </table>
-      </section>
+      <div class="tabs" role="tablist" aria-label="input mode">
+        <button role="tab" id="mode-matrix" aria-selected=${s.mode === 'matrix' ? 'true' : 'false'} @click=${() => this.setMode('matrix')}>Matrices</button>
+        <button role="tab" id="mode-sentence" aria-selected=${s.mode === 'sentence' ? 'true' : 'false'} @click=${() => this.setMode('sentence')}>Sentence</button>
+      </div>
+      ${s.mode === 'matrix' ? this.renderMatrices() : html`<attn-sentence-panel .sentence=${s.sentence} .problem=${p?.mode === 'sentence' ? p : null} embeddings=${this.embeddingsStatus}></attn-sentence-panel>`}
+      <attn-options-panel .options=${s.options} dk=${dkPerHead} variant=${isVariant(s.variant) ? s.variant : 'tiled'}
+        .variants=${VARIANT_NAMES} .outputOnly=${VARIANT_NAMES.filter((v) => !hasIntermediates(v))} ?gpu-available=${this.gpuStatus.kind === 'ready'}></attn-options-panel>
+      ${p ? html`<attn-mask-editor .mask=${p.explicitMask} .padding=${p.padding} .rowLabels=${p.queryLabels} .colLabels=${p.keyLabels} ?causal=${s.options.causal}></attn-mask-editor>` : nothing}
     `;
   }
+
+  private renderMatrices() {
+    const m = this.state.matrix;
+    const label = (given: string[] | null, count: number, prefix: string) => Array.from({ length: count }, (_, i) => given?.[i]?.trim() || `${prefix}${i}`);
+    const n = m.q.length, keys = m.k.length, dk = m.q[0]?.length ?? 0, dv = m.v[0]?.length ?? 0;
+    const features = label(m.featureLabels, dk, 'd');
+    return html`<div class="matrices">
+      <attn-matrix-editor name="q" heading="Q — queries" hint="one row per query" structural .values=${m.q} .rowLabels=${label(m.queryLabels, n, 'q')} .colLabels=${features}></attn-matrix-editor>
+      <attn-matrix-editor name="k" heading="K — keys" hint="one row per key; width = Q's" structural .values=${m.k} .rowLabels=${label(m.keyLabels, keys, 'k')} .colLabels=${label(m.featureLabels, m.k[0]?.length ?? 0, 'd')}></attn-matrix-editor>
+      <attn-matrix-editor name="v" heading="V — values" hint="one row per key" structural .values=${m.v} .rowLabels=${label(m.keyLabels, m.v.length, 'k')} .colLabels=${label(m.valueLabels, dv, 'v')}></attn-matrix-editor>
+    </div>`;
+  }
+
+  private renderOutputs(notes: string | undefined) {
+    const s = this.state;
+    const o = this.outcome;
+    return html`
+      ${this.problemError ? html`<div class="problem" role="alert" id="problem-error"><strong>Not run:</strong> ${this.problemError}${o ? ' The results below are from the last valid input.' : ''}</div>` : nothing}
+      ${notes ? html`<div class="notes">${notes}</div>` : nothing}
+      ${this.renderVerdict(o)}
+      <div class="tabs" role="tablist" aria-label="output view">
+        <button role="tab" id="tab-attention" aria-selected=${s.view.tab === 'attention' ? 'true' : 'false'} @click=${() => this.setTab('attention')}>Attention</button>
+        <button role="tab" id="tab-compare" aria-selected=${s.view.tab === 'compare' ? 'true' : 'false'} @click=${() => this.setTab('compare')}>GPU vs CPU</button>
+        ${loadLab ? html`<button role="tab" id="tab-lab" aria-selected=${s.view.tab === 'lab' ? 'true' : 'false'} @click=${() => this.setTab('lab')}>Shader lab</button>` : nothing}
+      </div>
+      <div class=${this.problemError ? 'stale' : ''}>${this.renderTab(o)}</div>
+    `;
+  }
+
+  private renderVerdict(o: RunOutcome | null) {
+    if (!o) return html`<div class="verdict muted">${this.running ? 'Computing the first run…' : ''}</div>`;
+    if (!o.check) return html`<div class="verdict"><span class="badge" data-verdict="cpu-only">CPU reference only</span><span class="muted">${o.gpuError ?? ''}</span></div>`;
+    const stages = [['scores', 'masked scores'], ['probs', 'weights'], ['output', 'output']] as const;
+    return html`<div class="verdict" data-verdict=${o.check.pass ? 'pass' : 'fail'}>
+      <span>GPU vs CPU (${o.variant}):</span>
+      ${stages.filter(([k]) => o.check![k]).map(([k, name]) => {
+        const c = o.check![k]!;
+        return html`<button class="badge ${c.pass ? 'pass' : 'fail'}" @click=${() => this.setTab('compare')} title="max |Δ| ${c.maxAbs.toExponential(2)}, max ${c.maxUlp} ULP">
+          ${c.pass ? '✓' : '✗'} ${name} · ${c.maxUlp === 0 ? 'exact' : `≤ ${c.maxUlp} ULP`}</button>`;
+      })}
+    </div>`;
+  }
+
+  private renderTab(o: RunOutcome | null) {
+    const s = this.state;
+    switch (s.view.tab) {
+      case 'attention':
+        return o ? html`<attn-stage-view .problem=${o.problem} .reference=${o.reference} .gpu=${o.gpu} head=${s.view.head}
+          focus-row=${s.view.focusQuery} file-base=${s.presetId ?? 'attention'}></attn-stage-view>` : nothing;
+      case 'compare':
+        return html`<attn-compare-panel .outcome=${o} head=${s.view.head}></attn-compare-panel>`;
+      case 'lab':
+        return this.labLoaded
+          ? html`<attn-shader-lab .engine=${this.session.engine}></attn-shader-lab>`
+          : html`<p class="muted">${loadLab ? 'Loading the shader lab…' : 'The shader lab is not part of this build.'}</p>`;
+    }
+  }
+}
+
+/** Typing in one cell is one undo step; every other matrix edit is its own. */
+function matrixKey(name: MatrixName, op: MatrixOp): string | null {
+  return op.kind === 'set' ? `cell:${name}:${op.row}:${op.col}` : null;
 }
 
 declare global {

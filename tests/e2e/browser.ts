@@ -33,7 +33,8 @@ export interface WatchedPage {
 // Lit prints this in development builds only; it is advice, not an error.
 const IGNORED = [/Lit is in dev mode/];
 
-export async function openPage(browser: Browser, url: string): Promise<WatchedPage> {
+/** Opens url in a new tab of the browser, or of a separate context (fresh storage) when given one. */
+export async function openPage(browser: Pick<Browser, 'newPage'>, url: string, beforeLoad?: (page: Page) => Promise<void>): Promise<WatchedPage> {
   const page = await browser.newPage();
   const problems: string[] = [];
   page.on('console', (msg) => {
@@ -47,6 +48,7 @@ export async function openPage(browser: Browser, url: string): Promise<WatchedPa
     if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`);
   });
   await page.setViewport({ width: 1280, height: 900 });
+  await beforeLoad?.(page);
   await page.goto(url, { waitUntil: 'load' });
   return { page, problems };
 }

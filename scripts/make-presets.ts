@@ -1,0 +1,366 @@
+/**
+ * Writes the presets of examples/ whose numbers come from a formula: log-weights that make the
+ * softmax return a worked example's weights exactly, seeded random matrices, and projections
+ * fitted on the GloVe asset. examples/worked-3d.json is hand-written and left alone.
+ *
+ *   npx tsx scripts/make-presets.ts
+ *
+ * The output is deterministic: the same asset and this file give byte-identical presets.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseEmbeddings } from '../src/core/embeddings';
+import type { Embeddings } from '../src/core/embeddings';
+import { fromMatrix } from '../src/core/grid';
+import type { Preset } from '../src/core/presets';
+import { parsePreset } from '../src/core/presets';
+import { attentionReference } from '../src/core/reference';
+import { createRng } from '../src/core/rng';
+import { sentenceQKV } from '../src/core/sentence';
+import { matrix } from '../src/core/tensor';
+import type { Matrix } from '../src/core/tensor';
+import { fromRows } from '../src/core/tensor';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const embeddings = parseEmbeddings(readFileSync(join(ROOT, 'src/assets/embeddings/glove-20k-int8.bin')));
+
+const ln = (p: number) => Math.log(p);
+const identity = (n: number) => Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+const round = (x: number, digits: number) => Number(x.toPrecision(digits));
+const fixed = (x: number) => x.toFixed(2);
+
+/** Q rows of log-weights against an identity K: with no scaling, softmax returns the weights exactly. */
+function logWeights(rows: number[][]): number[][] {
+  return rows.map((w) => {
+    const total = w.reduce((a, b) => a + b, 0);
+    return w.map((x) => ln(x / total));
+  });
+}
+
+// ---------------------------------------------------------------- "The cat sat on the mat"
+
+function catMat(): Preset {
+  const weights = [0.05, 0.1, 0.25, 0.5, 0.1];
+  // Hand-made value vectors along three readable directions.
+  const v = [
+    [0.0, 0.0, 0.1], // the
+    [0.9, 0.1, 0.0], // cat
+    [0.1, 0.9, 0.2], // sat
+    [0.0, 0.2, 0.9], // on
+    [0.0, 0.0, 0.1], // the
+  ];
+  const output = [0, 1, 2].map((c) => round(weights.reduce((acc, w, j) => acc + w * v[j][c], 0), 12));
+  return {
+    id: 'cat-mat',
+    name: '“The cat sat on the mat”: mat looks back',
+    description: '“mat” (the query) weighs the words before it 0.05 / 0.10 / 0.25 / 0.50 / 0.10, relying mostly on “on”.',
+    mode: 'matrix',
+    notes:
+      'The weights of the worked example in the seed text, reproduced exactly: K is the identity and the query holds the log of each weight, ' +
+      'so with no scaling softmax returns them unchanged. V gives each word three readable features (thing, action, place); the output ' +
+      `[${output.join(', ')}] is mostly “place”, because “on” carries half the weight. Try raising the weight of “cat” by editing Q.`,
+    options: { scale: 'none', temperature: 1, causal: false, heads: 1 },
+    q: logWeights([weights]),
+    k: identity(5),
+    v,
+    queryLabels: ['mat'],
+    keyLabels: ['the', 'cat', 'sat', 'on', 'the'],
+    featureLabels: ['the₁', 'cat', 'sat', 'on', 'the₂'],
+    valueLabels: ['thing', 'action', 'place'],
+    expect: { probs: [weights], output: [output] },
+  };
+}
+
+// ---------------------------------------------------------------- pronoun presets (fitted probes)
+
+const OBJECTS = 'table chair box cup bottle floor stone book car bed door toy bag shoe plate glass blanket pillow sofa desk lamp window wall coin ring hat coat rope stick wheel bucket basket carpet tray brick rock kite bat racket';
+const ANIMALS = 'horse bird rabbit cow fox pig sheep mouse wolf lion man woman boy girl child teacher';
+const FUNCTION = 'he she they we you of and to in is that for was with because so but then had were this these there here what when where who very not quickly';
+const ACTIONS = 'ran jumped walked looked took went saw found played slept ate said running jumping playing rolling falling flying spinning shining barking sleeping eating sitting walking chasing';
+const QUALITIES = 'soft round hot cold red big small old heavy wet happy';
+
+/** Words of the two pronoun examples: kept out of the probes' training words. */
+const EXAMPLE_WORDS = new Set('the dog chased ball because it was bouncing cat sat on mat warm'.split(' '));
+const words = (list: string) => list.split(' ').filter((w) => embeddings.lookup(w).known && !EXAMPLE_WORDS.has(w));
+
+/**
+ * A linear probe: ridge regression (λ = 5, with a bias) of "1 for these words, 0 for those" on
+ * the word vectors. Its weights, as a column of W, measure how much a word is like the positives.
+ */
+function probe(e: Embeddings, positives: string[], negatives: string[], lambda = 5): Float64Array {
+  const d = e.dims, p = d + 1;
+  const rows = [...positives, ...negatives].map((w) => [...e.lookup(w).vector, 1]);
+  const y = [...positives.map(() => 1), ...negatives.map(() => 0)];
+  const a = Array.from({ length: p }, (_, i) => Array.from({ length: p }, (_, j) => (i === j && i < d ? lambda : 0)));
+  const b = new Array<number>(p).fill(0);
+  rows.forEach((x, r) => {
+    for (let i = 0; i < p; i++) {
+      b[i] += x[i] * y[r];
+      for (let j = 0; j < p; j++) a[i][j] += x[i] * x[j];
+    }
+  });
+  // Gauss–Jordan with partial pivoting on the (d+1)×(d+1) normal equations.
+  for (let c = 0; c < p; c++) {
+    let pivot = c;
+    for (let r = c + 1; r < p; r++) if (Math.abs(a[r][c]) > Math.abs(a[pivot][c])) pivot = r;
+    [a[c], a[pivot]] = [a[pivot], a[c]];
+    [b[c], b[pivot]] = [b[pivot], b[c]];
+    for (let r = 0; r < p; r++) {
+      if (r === c) continue;
+      const f = a[r][c] / a[c][c];
+      for (let k = c; k < p; k++) a[r][k] -= f * a[c][k];
+      b[r] -= f * b[c];
+    }
+  }
+  return Float64Array.from({ length: d }, (_, i) => b[i] / a[i][i]);
+}
+
+function columnsMatrix(columns: ArrayLike<number>[]): Matrix {
+  const d = columns[0].length;
+  const m = matrix(d, columns.length);
+  columns.forEach((col, j) => {
+    for (let i = 0; i < d; i++) m.data[i * columns.length + j] = col[i];
+  });
+  return m;
+}
+
+function roundGrid(m: Matrix, digits = 5): number[][] {
+  return fromMatrix(m).map((r) => r.map((x) => round(x, digits)));
+}
+
+interface PronounSetup {
+  wq: number[][];
+  wk: number[][];
+  wv: number[][];
+  /** How many words trained the object probe, positive and negative. */
+  positives: number;
+  negatives: number;
+}
+
+function pronounProjections(): PronounSetup {
+  const objects = words(OBJECTS), animals = words(ANIMALS), actions = words(ACTIONS);
+  const rest = [...words(FUNCTION), ...words(QUALITIES)];
+  const isObject = probe(embeddings, objects, [...animals, ...actions, ...rest]);
+  const isAnimate = probe(embeddings, animals, [...objects, ...actions, ...rest]);
+  const isAction = probe(embeddings, actions, [...objects, ...animals, ...rest]);
+  // W_q: how much a word is like "it", scaled so that "it" asks with strength 8.
+  const it = embeddings.lookup('it').vector;
+  const norm2 = it.reduce((s, x) => s + x * x, 0);
+  const asksLikeIt = Float64Array.from(it, (x) => (8 * x) / norm2);
+  return {
+    wq: roundGrid(columnsMatrix([asksLikeIt])),
+    wk: roundGrid(columnsMatrix([isObject])),
+    wv: roundGrid(columnsMatrix([isObject, isAnimate, isAction])),
+    positives: objects.length,
+    negatives: animals.length + actions.length + rest.length,
+  };
+}
+
+function weightsOf(source: string, setup: PronounSetup, query: string): { focus: number; line: string } {
+  const r = sentenceQKV({ embeddings, source, dk: 1, seed: 1, positional: false, wq: fromRows(setup.wq), wk: fromRows(setup.wk), wv: fromRows(setup.wv) });
+  const ref = attentionReference({ q: r.q, k: r.k, v: r.v }, {});
+  const n = r.keyTokens.length;
+  const focus = r.queryTokens.findIndex((t) => t.text === query);
+  const row = Array.from(ref.probs.data.subarray(focus * n, (focus + 1) * n));
+  const ranked = row.map((p, j) => ({ p, word: r.keyTokens[j].text })).sort((a, b) => b.p - a.p);
+  return { focus, line: ranked.slice(0, 3).map((x) => `${x.word} ${fixed(x.p)}`).join(', ') };
+}
+
+function pronounPreset(id: string, name: string, source: string, referent: string, setup: PronounSetup): Preset {
+  const { focus, line } = weightsOf(source, setup, 'it');
+  return {
+    id,
+    name,
+    description: `Which word does “it” attend to? With projections that make “it” look for objects, “${referent}”.`,
+    mode: 'sentence',
+    source,
+    dk: 1,
+    dv: 3,
+    seed: 1,
+    init: 'random',
+    positional: false,
+    focusQuery: focus,
+    notes:
+      `Real GloVe vectors, hand-set projections (not a trained model): W_k's one column is an “is a physical object” direction fitted on ${setup.positives} ` +
+      `object nouns against ${setup.negatives} other words (none of them in these sentences); W_q makes a word ask as strongly as it resembles “it”. So “it” ` +
+      `attends to ${line}. W_v measures object / animate / action, and the output row of “it” takes on the features of what it attends to. ` +
+      `The same W_q, W_k, W_v are used by both “it” examples. Open the projections to edit them, or switch “W init” to see untrained weights.`,
+    options: { scale: 'default', temperature: 1, causal: false, heads: 1 },
+    wq: setup.wq,
+    wk: setup.wk,
+    wv: setup.wv,
+    featureLabels: ['object?'],
+    valueLabels: ['object', 'animate', 'action'],
+  };
+}
+
+// ---------------------------------------------------------------- causal self-attention
+
+function causal(): Preset {
+  return {
+    id: 'causal',
+    name: 'Causal self-attention (a language model’s view)',
+    description: 'Each word may attend only to itself and the words before it: the upper triangle of the weights is exactly zero.',
+    mode: 'sentence',
+    source: 'the quick brown fox jumps over the lazy dog',
+    dk: 8,
+    dv: 8,
+    seed: 7,
+    init: 'random',
+    positional: true,
+    focusQuery: 8,
+    notes:
+      'A decoder (GPT-style) cannot look ahead: query i sees keys j ≤ i. The kernel sets the hidden scores to −∞, so softmax gives them exactly 0 ' +
+      'and each row still sums to 1 over the words it may see. The first word can only attend to itself (weight 1). Untick “Causal” to compare; ' +
+      'projections are seeded random, positional encoding is on.',
+    options: { scale: 'default', temperature: 1, causal: true, heads: 1 },
+  };
+}
+
+// ---------------------------------------------------------------- translation alignment
+
+function translation(): Preset {
+  const source = ['The', 'agreement', 'on', 'the', 'European', 'Economic', 'Area', 'was', 'signed', 'in', 'August', '1992'];
+  const target = ['L’', 'accord', 'sur', 'la', 'zone', 'économique', 'européenne', 'a', 'été', 'signé', 'en', 'août', '1992'];
+  // Main alignment (source index) for each target word, with a little weight for neighbours, as in the paper's figure.
+  const align: [number, number][][] = [
+    [[0, 0.85], [1, 0.1]],
+    [[1, 0.9]],
+    [[2, 0.9]],
+    [[3, 0.8], [2, 0.1]],
+    [[6, 0.7], [5, 0.1], [4, 0.1]],
+    [[5, 0.8], [6, 0.1]],
+    [[4, 0.8], [6, 0.1]],
+    [[7, 0.85], [8, 0.05]],
+    [[7, 0.6], [8, 0.3]],
+    [[8, 0.9]],
+    [[9, 0.85], [10, 0.1]],
+    [[10, 0.9]],
+    [[11, 0.95]],
+  ];
+  const floor = 0.004;
+  const weights = align.map((pairs) => {
+    const row = new Array<number>(source.length).fill(floor);
+    for (const [j, w] of pairs) row[j] += w;
+    const total = row.reduce((a, b) => a + b, 0);
+    return row.map((x) => x / total);
+  });
+  const v = source.map((_, j) => [j]);
+  const output = weights.map((row) => [round(row.reduce((acc, w, j) => acc + w * j, 0), 12)]);
+  return {
+    id: 'translation',
+    name: 'Translation alignment (Bahdanau et al.): English → French',
+    description: 'Cross-attention: each French word (query) looks at the English words (keys) it translates; see the reversed “European Economic Area”.',
+    mode: 'matrix',
+    notes:
+      'Cross-attention as in Bahdanau, Cho & Bengio (2015, Fig. 3): the queries come from the sentence being written (French), the keys and ' +
+      'values from the source (English). The alignment is hand-built: K is the identity and each query holds the log of its alignment weights. ' +
+      '“zone économique européenne” reads “Area Economic European” right to left, and “a été” both look at “was”. V holds each source ' +
+      'word’s position, so the output is the average position each French word reads from: it runs 0, 1, 2 … but dips through 6, 5, 4.',
+    options: { scale: 'none', temperature: 1, causal: false, heads: 1 },
+    q: logWeights(weights),
+    k: identity(source.length),
+    v,
+    queryLabels: target,
+    keyLabels: source,
+    featureLabels: source.map((w) => `≈${w}`),
+    valueLabels: ['source position'],
+    expect: { probs: weights, output },
+  };
+}
+
+// ---------------------------------------------------------------- large scores
+
+function largeScores(): Preset {
+  const q = [[30, 20], [-30, -20]];
+  const k = [[20, 20], [20, 19.9], [19.5, 20], [19, 19.5]];
+  return {
+    id: 'large-scores',
+    name: 'Large scores: why softmax subtracts the row max',
+    description: 'Scores near ±1000: exp(1000) overflows and exp(−1000) underflows, yet the weights come out right because softmax subtracts each row’s max.',
+    mode: 'matrix',
+    notes:
+      'Row “big +” has scores 1000, 998, 985, 960; row “big −” has −1000, −998, −985, −960. In float32 exp(x) is ∞ for x > 88.7 and 0 for ' +
+      'x < −103, so the textbook exp(s)/Σexp(s) gives ∞/∞ and 0/0: NaN. Softmax is unchanged by subtracting a constant from a row, and with ' +
+      'the row max subtracted the largest term is exp(0) = 1, the rest are tiny but exact. Hover a weight to see exp(s − max). ' +
+      'The GPU kernel does the same and agrees with the float64 reference.',
+    options: { scale: 'none', temperature: 1, causal: false, heads: 1 },
+    q,
+    k,
+    v: [[1, 0], [0, 1], [0.5, 0.5], [-1, 1]],
+    queryLabels: ['big +', 'big −'],
+    keyLabels: ['k0', 'k1', 'k2', 'k3'],
+  };
+}
+
+// ---------------------------------------------------------------- why √dk
+
+function sqrtDk(): Preset {
+  const n = 6, dk = 64, dv = 3;
+  const normal = (seed: number, rows: number, cols: number) => {
+    const rng = createRng(seed);
+    return Array.from({ length: rows }, () => Array.from({ length: cols }, () => round(rng.normal(), 3)));
+  };
+  const q = normal(11, n, dk), k = normal(12, n, dk);
+  const rng = createRng(13);
+  const v = Array.from({ length: n }, () => Array.from({ length: dv }, () => Math.round(rng.next() * 20 - 10) / 10));
+  const inputs = { q: fromRows(q), k: fromRows(k), v: fromRows(v) };
+  const maxWeight = (scale: 'none' | 'default') => {
+    const ref = attentionReference(inputs, { scale });
+    let total = 0;
+    for (let i = 0; i < n; i++) total += Math.max(...ref.probs.data.subarray(i * n, (i + 1) * n));
+    return total / n;
+  };
+  return {
+    id: 'sqrt-dk',
+    name: 'Why divide by √dk: d_k = 64 without scaling',
+    description: 'Random queries and keys with 64 dimensions: unscaled scores spread by about √64 = 8, and softmax saturates to nearly one-hot rows.',
+    mode: 'matrix',
+    notes:
+      `Each q·k is a sum of 64 products of unit-variance numbers, so its standard deviation is √64 = 8. Softmax of numbers that far apart ` +
+      `puts almost all weight on one key: here the largest weight per row averages ${fixed(maxWeight('none'))}, and the gradient through ` +
+      `such a softmax almost vanishes. Choose “1/√d_k” under Scale: the scores shrink by 8 and the average largest weight drops to ` +
+      `${fixed(maxWeight('default'))}, a real mixture. Q and K are N(0, 1), seeds 11 and 12.`,
+    options: { scale: 'none', temperature: 1, causal: false, heads: 1 },
+    q,
+    k,
+    v,
+  };
+}
+
+// ---------------------------------------------------------------- output
+
+/** JSON with one matrix row per line, so a preset reads (and diffs) like a table. */
+function format(preset: Preset): string {
+  const lines = Object.entries(preset).map(([key, value]) => {
+    if (Array.isArray(value) && value.length > 0 && Array.isArray(value[0])) {
+      return `  ${JSON.stringify(key)}: [\n${(value as unknown[]).map((row) => `    ${JSON.stringify(row)}`).join(',\n')}\n  ]`;
+    }
+    if (key === 'expect') {
+      const inner = Object.entries(value as object).map(([k, rows]) => `    ${JSON.stringify(k)}: ${JSON.stringify(rows)}`).join(',\n');
+      return `  "expect": {\n${inner}\n  }`;
+    }
+    return `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`;
+  });
+  return `{\n${lines.join(',\n')}\n}\n`;
+}
+
+const pronouns = pronounProjections();
+const presets: Preset[] = [
+  catMat(),
+  pronounPreset('dog-ball', '“The dog chased the ball because it was bouncing”', 'The dog chased the ball because it was bouncing', 'ball', pronouns),
+  pronounPreset('cat-warm', '“the cat sat on the mat because it was warm”', 'the cat sat on the mat because it was warm', 'mat', pronouns),
+  causal(),
+  translation(),
+  largeScores(),
+  sqrtDk(),
+];
+
+for (const preset of presets) {
+  const text = format(preset);
+  parsePreset(JSON.parse(text), preset.id); // what the page will read must validate
+  const file = join(ROOT, 'examples', `${preset.id}.json`);
+  writeFileSync(file, text);
+  console.log(`wrote ${file} (${text.length} bytes)`);
+}

@@ -1,0 +1,134 @@
+/**
+ * npm run verify -- [--stage qk|softmax|pv|fused] [KERNEL.wgsl] [--variant NAME] [--seed S]
+ *   [--time-limit MS] [--json]
+ *
+ * Runs a kernel in place of the built-in one for its stage over the verification suite (sizes
+ * around the tile, n ≠ m, dk ≠ dv, causal, masks, large scores, seeds; every case twice on poisoned
+ * buffers) and prints a table with hints. Without a file it verifies the built-in kernels (of one
+ * stage with --stage, of every stage and variant otherwise).
+ * Exit codes: 0 every case passes, 1 any case fails (or times out), 2 the kernel does not compile or
+ * does not fit the interface (or bad arguments), 3 no WebGPU adapter.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { InputError } from '../src/core/errors';
+import { compileErrorLines, formatReport, reportJson } from '../src/core/verify/report';
+import type { VerifyReport } from '../src/core/verify/report';
+import { requestAttentionDevice } from '../src/gpu/device';
+import { AttentionEngine } from '../src/gpu/engine';
+import type { StageName } from '../src/gpu/errors';
+import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
+import { loadShaderLibrary } from '../src/node/shaders';
+import { nodeGpu } from '../src/node/webgpu';
+import { DEFAULT_TIME_LIMIT_MS, verifiableStages, verifyBuiltIns, verifyKernel } from '../src/verify/runner';
+import { EXIT, runCli } from './attention';
+
+const STAGE_LIST = verifiableStages().join('|');
+const USAGE = `usage: npm run verify -- [--stage ${STAGE_LIST}] [KERNEL.wgsl] [--variant ${VARIANT_NAMES.join('|')}]
+       [--seed S] [--time-limit MS] [--json]
+A kernel file needs --stage. Without a file, verifies the built-in kernels.
+exit: 0 all cases pass, 1 a case fails, 2 the kernel does not compile or fit the interface, 3 no adapter`;
+
+function integer(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const x = Number(value);
+  if (!Number.isInteger(x) || x < 0) throw new InputError(`--${flag} must be a non-negative integer, got "${value}"`);
+  return x;
+}
+
+function parseCommandLine(argv: string[]) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        stage: { type: 'string' }, variant: { type: 'string' }, seed: { type: 'string' },
+        'time-limit': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    throw new InputError(`${(error as Error).message}\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return null;
+  if (positionals.length > 1) throw new InputError(`one kernel file at a time, got ${positionals.length}\n${USAGE}`);
+  const stage = values.stage as StageName | undefined;
+  if (stage !== undefined && !verifiableStages().includes(stage)) throw new InputError(`--stage must be one of ${STAGE_LIST}, got "${stage}"`);
+  const file = positionals[0];
+  if (file && !stage) throw new InputError(`--stage is required with a kernel file (which stage does ${file} implement?)\n${USAGE}`);
+  const variant = values.variant;
+  if (variant !== undefined && !isVariant(variant)) throw new InputError(`--variant must be one of ${VARIANT_NAMES.join(', ')}, got "${variant}"`);
+  return {
+    stage, file, variant,
+    seed: integer(values.seed, 'seed'),
+    timeLimitMs: integer(values['time-limit'], 'time-limit') ?? DEFAULT_TIME_LIMIT_MS,
+    json: values.json ?? false,
+  };
+}
+
+function readKernel(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}
+
+function exitCode(reports: VerifyReport[]): number {
+  if (reports.some((r) => r.status === 'compile-error' || r.status === 'interface-error')) return EXIT.badInput;
+  return reports.every((r) => r.status === 'pass') ? EXIT.ok : EXIT.mismatch;
+}
+
+function print(reports: VerifyReport[], adapter: string, json: boolean, file?: string): void {
+  if (json) {
+    console.log(reportJson({ pass: reports.every((r) => r.status === 'pass'), adapter, reports }));
+    return;
+  }
+  for (const report of reports) {
+    if (report.status === 'compile-error') {
+      // line:col first, so terminals and editors can jump to it.
+      console.error(`${report.label}: the ${report.stage} kernel does not compile`);
+      for (const line of compileErrorLines(report.compileMessages, file)) console.error(line);
+      continue;
+    }
+    if (report.status === 'interface-error') {
+      console.error(`${report.label}: the ${report.stage} kernel does not fit the kernel interface (docs/kernel-interface.md)`);
+      for (const problem of report.interfaceProblems) console.error(`  - ${problem}`);
+      if (report.error && report.interfaceProblems.length === 0) console.error(`  - ${report.error}`);
+      continue;
+    }
+    console.log(formatReport(report));
+    console.log('');
+  }
+  const failed = reports.filter((r) => r.status !== 'pass');
+  if (reports.length > 1) console.log(failed.length ? `${failed.length} of ${reports.length} kernels FAILED: ${failed.map((r) => r.label).join(', ')}` : `all ${reports.length} kernels pass (${adapter})`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const cli = parseCommandLine(argv);
+  if (!cli) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  const source = cli.file ? readKernel(cli.file) : null;
+  const { device, summary } = await requestAttentionDevice(await nodeGpu());
+  const adapter = `${summary.vendor} ${summary.architecture}`.trim() + (summary.isSoftware ? ' (CPU emulation)' : '');
+  let stuck = false;
+  try {
+    const engine = new AttentionEngine(device, loadShaderLibrary());
+    const common = { seed: cli.seed, timeLimitMs: cli.timeLimitMs };
+    const reports = source && cli.stage
+      ? [await verifyKernel(engine, { ...common, stage: cli.stage, source, variant: cli.variant, label: cli.file })]
+      : await verifyBuiltIns(engine, { ...common, stage: cli.stage });
+    stuck = reports.some((r) => r.status === 'timeout');
+    print(reports, adapter, cli.json, cli.file);
+    return exitCode(reports);
+  } finally {
+    // A kernel still looping owns the queue: destroying the device would wait for it. Exit instead.
+    if (!stuck) device.destroy();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await runCli(main);

@@ -1,0 +1,114 @@
+/**
+ * What an attention run costs, counted from its shape: floating-point operations, bytes that must
+ * cross memory, and where that puts a measured rate against a roofline. Pure functions.
+ *
+ * FLOPs, per head, for n queries and m keys (a multiply-add counts 2):
+ *   QKᵀ        2·n·m·dk
+ *   P·V        2·n·m·dv            (with dv = dk the two matmuls make the usual 4·n·m·dk)
+ *   softmax    5·n·m               (per score: max-compare, subtract, exp, add to the sum, divide;
+ *                                   exp counts as one operation, as in FLOP conventions for GPUs)
+ * Causal runs count half of each (the visible triangle), the convention FlashAttention uses, even
+ * though a kernel that does not skip masked tiles still does the full work. The scale multiply and
+ * mask test are not counted.
+ *
+ * Bytes (float32, 4 bytes each) are the compulsory traffic of each algorithm: every tensor a pass
+ * reads or writes crosses memory once per pass. Re-reads that caches or workgroup memory serve are
+ * not counted, so a naive and a tiled kernel have the same byte count and GB/s is a lower bound on
+ * the traffic a kernel really caused.
+ *   three-pass (naive, tiled)  qk: Q + K + S     softmax: S + P     pv: P + V + O
+ *   fused (online softmax)     Q + K + V + O     (S and P never reach memory)
+ *   tfjs                       three-pass, plus the separate ·scale pass (S in, S out), the causal
+ *                              bias add (S in, bias in, S out) and, with several heads, the
+ *                              head transposes of Q, K, V and O (each in and out)
+ * with S and P of h·n·m elements each. Causal runs move the same bytes (the full matrices are
+ * written).
+ */
+
+export interface CostShape {
+  n: number;
+  m: number;
+  dk: number;
+  dv: number;
+  heads: number;
+  causal: boolean;
+}
+
+/** Which dataflow a run follows, for the byte model. */
+export type Dataflow = 'three-pass' | 'fused' | 'tfjs';
+
+export const FLOAT_BYTES = 4;
+export const SOFTMAX_FLOPS_PER_SCORE = 5;
+
+export interface Flops {
+  qk: number;
+  softmax: number;
+  pv: number;
+  /** qk + pv: the matmul work, what "attention GFLOP/s" usually reports. */
+  matmul: number;
+  total: number;
+}
+
+export function attentionFlops(s: CostShape): Flops {
+  const visible = s.causal ? 0.5 : 1;
+  const pairs = s.n * s.m * s.heads * visible;
+  const qk = 2 * pairs * s.dk;
+  const pv = 2 * pairs * s.dv;
+  const softmax = SOFTMAX_FLOPS_PER_SCORE * pairs;
+  return { qk, softmax, pv, matmul: qk + pv, total: qk + softmax + pv };
+}
+
+export interface Bytes {
+  /** Per pass, keyed by the stage names the timings use. */
+  stages: Record<string, number>;
+  total: number;
+}
+
+export function attentionBytes(s: CostShape, dataflow: Dataflow): Bytes {
+  const q = s.n * s.heads * s.dk, k = s.m * s.heads * s.dk, v = s.m * s.heads * s.dv, o = s.n * s.heads * s.dv;
+  const scores = s.heads * s.n * s.m;
+  let elements: Record<string, number>;
+  if (dataflow === 'fused') {
+    elements = { fused: q + k + v + o };
+  } else {
+    elements = { qk: q + k + scores, softmax: 2 * scores, pv: scores + v + o };
+    if (dataflow === 'tfjs') {
+      elements.qk += 2 * scores + (s.causal ? 2 * scores + s.n * s.m : 0);
+      if (s.heads > 1) elements.layout = 2 * (q + k + v + o);
+    }
+  }
+  const stages = Object.fromEntries(Object.entries(elements).map(([stage, count]) => [stage, count * FLOAT_BYTES]));
+  return { stages, total: Object.values(stages).reduce((a, b) => a + b, 0) };
+}
+
+/** FLOPs a stage performs: each three-pass stage its own share, a fused pass all of it. */
+export function stageFlops(flops: Flops, stage: string): number | null {
+  switch (stage) {
+    case 'qk': return flops.qk;
+    case 'softmax': return flops.softmax;
+    case 'pv': return flops.pv;
+    case 'fused': return flops.total;
+    default: return null;
+  }
+}
+
+/** A measured roofline: the machine's sustained compute and memory rates. */
+export interface RooflinePeaks {
+  gflops: number;
+  gbps: number;
+}
+
+/** The best rate a kernel of this arithmetic intensity (FLOP/byte) can reach: min(peak, intensity·bandwidth). */
+export function attainableGflops(intensity: number, peaks: RooflinePeaks): number {
+  return Math.min(peaks.gflops, intensity * peaks.gbps);
+}
+
+/** Achieved GFLOP/s as a percentage of what the roofline allows at this intensity. */
+export function rooflinePercent(achievedGflops: number, flops: number, bytes: number, peaks: RooflinePeaks): number {
+  const attainable = attainableGflops(flops / bytes, peaks);
+  return (100 * achievedGflops) / attainable;
+}
+
+/** GFLOP/s (or GB/s) from a count and milliseconds: count / (ms · 10⁶). */
+export function ratePerSecondG(count: number, ms: number): number {
+  return ms > 0 ? count / (ms * 1e6) : NaN;
+}

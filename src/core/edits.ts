@@ -1,0 +1,131 @@
+/**
+ * Edits to the playground state as pure functions: what a grid editor or the mask editor asks
+ * for, applied with the links between matrices kept (Q and K share their width dk, K and V share
+ * their row count m), so a structural edit never leaves the problem inconsistent by itself.
+ */
+import type { Grid } from './grid';
+import { gridShape, insertCol, insertRow, pasteBlock, removeCol, removeRow, resize, setCell } from './grid';
+import type { PlaygroundState } from './state';
+
+export type MatrixName = 'q' | 'k' | 'v' | 'wq' | 'wk' | 'wv';
+
+export type MatrixOp =
+  | { kind: 'set'; row: number; col: number; value: number }
+  | { kind: 'paste'; row: number; col: number; block: Grid }
+  | { kind: 'insert-row'; at: number }
+  | { kind: 'remove-row'; at: number }
+  | { kind: 'insert-col'; at: number }
+  | { kind: 'remove-col'; at: number }
+  /** Fill or import: the whole matrix replaced (its shape may change). */
+  | { kind: 'replace'; grid: Grid };
+
+export type MaskOp =
+  | { kind: 'toggle'; row: number; col: number }
+  | { kind: 'toggle-padding'; key: number }
+  | { kind: 'clear' };
+
+/** The projections generated from seed and init, for editing a W that has not been edited yet. */
+export type GeneratedProjections = Partial<Record<'wq' | 'wk' | 'wv', Grid>>;
+
+function insertAt<T>(list: T[] | null, at: number, item: T): T[] | null {
+  return list ? [...list.slice(0, at), item, ...list.slice(at)] : null;
+}
+
+function removeAt<T>(list: T[] | null, at: number): T[] | null {
+  return list ? list.filter((_, i) => i !== at) : null;
+}
+
+/** Applies op to one grid; structural ops that would leave it empty are ignored. */
+function applyToGrid(g: Grid, op: MatrixOp): Grid {
+  const { rows, cols } = gridShape(g);
+  switch (op.kind) {
+    case 'set':
+      return op.row < rows && op.col < cols ? setCell(g, op.row, op.col, op.value) : g;
+    case 'paste':
+      return pasteBlock(g, op.block, op.row, op.col);
+    case 'insert-row':
+      return insertRow(g, op.at);
+    case 'remove-row':
+      return rows > 1 ? removeRow(g, op.at) : g;
+    case 'insert-col':
+      return insertCol(g, op.at);
+    case 'remove-col':
+      return cols > 1 ? removeCol(g, op.at) : g;
+    case 'replace':
+      return op.grid.map((r) => [...r]);
+  }
+}
+
+export function applyMatrixOp(state: PlaygroundState, name: MatrixName, op: MatrixOp, generated: GeneratedProjections = {}): PlaygroundState {
+  if (name === 'wq' || name === 'wk' || name === 'wv') return applyProjectionOp(state, name, op, generated);
+  const before = state.matrix;
+  const ms = { ...before, [name]: applyToGrid(before[name], op) };
+  let padding = state.padding;
+  if (op.kind === 'insert-row' || op.kind === 'remove-row') {
+    const insert = op.kind === 'insert-row';
+    const edit = <T>(list: T[] | null, item: T) => (insert ? insertAt(list, op.at, item) : removeAt(list, op.at));
+    if (name === 'q') {
+      if (ms.q.length !== before.q.length) ms.queryLabels = edit(before.queryLabels, '');
+    } else if (ms[name].length !== before[name].length) {
+      // K and V rows are one key each: add or remove the key in both, with its label and padding mark.
+      const partner = name === 'k' ? 'v' : 'k';
+      ms[partner] = applyToGrid(before[partner], op);
+      ms.keyLabels = edit(before.keyLabels, '');
+      padding = insert ? padding.map((j) => (j >= op.at ? j + 1 : j)) : padding.filter((j) => j !== op.at).map((j) => (j > op.at ? j - 1 : j));
+    }
+  }
+  if ((op.kind === 'insert-col' || op.kind === 'remove-col') && name !== 'v') {
+    const partner = name === 'q' ? 'k' : 'q';
+    if (gridShape(ms[name]).cols !== gridShape(before[name]).cols) {
+      ms[partner] = applyToGrid(before[partner], op);
+      ms.featureLabels = op.kind === 'insert-col' ? insertAt(before.featureLabels, op.at, '') : removeAt(before.featureLabels, op.at);
+    }
+  }
+  if ((op.kind === 'insert-col' || op.kind === 'remove-col') && name === 'v' && gridShape(ms.v).cols !== gridShape(before.v).cols) {
+    ms.valueLabels = op.kind === 'insert-col' ? insertAt(before.valueLabels, op.at, '') : removeAt(before.valueLabels, op.at);
+  }
+  if (op.kind === 'paste') {
+    // A paste that ran past the edge grew this matrix; grow its partners to match.
+    if (name !== 'v') {
+      const width = Math.max(gridShape(ms.q).cols, gridShape(ms.k).cols);
+      ms.q = resize(ms.q, ms.q.length, width);
+      ms.k = resize(ms.k, ms.k.length, width);
+    }
+    if (name !== 'q') {
+      const keys = Math.max(ms.k.length, ms.v.length);
+      ms.k = resize(ms.k, keys, gridShape(ms.k).cols);
+      ms.v = resize(ms.v, keys, gridShape(ms.v).cols);
+    }
+  }
+  return { ...state, matrix: ms, padding };
+}
+
+/** W_q, W_k, W_v keep their shape (dModel × dk is fixed by the word vectors and dk): edits only. */
+function applyProjectionOp(state: PlaygroundState, name: 'wq' | 'wk' | 'wv', op: MatrixOp, generated: GeneratedProjections): PlaygroundState {
+  const current = state.sentence[name] ?? generated[name];
+  if (!current) return state;
+  const { rows, cols } = gridShape(current);
+  let next: Grid;
+  if (op.kind === 'set' || op.kind === 'replace') next = applyToGrid(current, op);
+  else if (op.kind === 'paste') next = resize(pasteBlock(current, op.block, op.row, op.col), rows, cols);
+  else return state;
+  if (op.kind === 'replace' && (gridShape(next).rows !== rows || gridShape(next).cols !== cols)) return state;
+  return { ...state, sentence: { ...state.sentence, [name]: next } };
+}
+
+export function applyMaskOp(state: PlaygroundState, op: MaskOp, n: number, m: number): PlaygroundState {
+  switch (op.kind) {
+    case 'toggle': {
+      const mask = resize(state.mask ?? [], n, m, 1);
+      mask[op.row][op.col] = mask[op.row][op.col] !== 0 ? 0 : 1;
+      return { ...state, mask };
+    }
+    case 'toggle-padding': {
+      const padded = state.padding.includes(op.key);
+      const padding = padded ? state.padding.filter((j) => j !== op.key) : [...state.padding, op.key].sort((a, b) => a - b);
+      return { ...state, padding };
+    }
+    case 'clear':
+      return { ...state, mask: null, padding: [] };
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Where a number on a heatmap comes from, in words a student can check by hand: a score is
+ * q_i · k_j (with its terms) times the scale, a probability is exp(s − max) / Σ, an output is
+ * Σ_j p_ij · v_jc (with the terms that matter most). Exact values are printed in full.
+ */
+import { causalShift, resolveScale } from './options';
+import type { Problem } from './problem';
+import type { ReferenceResult } from './reference';
+
+export interface Explained {
+  title: string;
+  lines: string[];
+}
+
+export interface ProvenanceContext {
+  problem: Problem;
+  reference: ReferenceResult;
+  /** GPU values (h×n×m scores and probabilities, n×(h·dv) output) when a GPU run gave them. */
+  gpu?: { scores: ArrayLike<number> | null; probs: ArrayLike<number> | null; output: ArrayLike<number> } | null;
+}
+
+const MAX_TERMS = 6;
+
+/** Four significant digits, with a real minus sign. */
+export function short(x: number): string {
+  if (x === -Infinity) return '−∞';
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  const text = a !== 0 && (a < 1e-4 || a >= 1e6) ? x.toExponential(3) : String(Number(x.toPrecision(4)));
+  return text.replace('-', '−');
+}
+
+/** The full value (shortest round-trip form). */
+export function exact(x: number): string {
+  return x === -Infinity ? '−∞' : String(x).replace(/^-/, '−');
+}
+
+function pair(ctx: ProvenanceContext, i: number, j: number): string {
+  return `${ctx.problem.queryLabels[i]} → ${ctx.problem.keyLabels[j]}`;
+}
+
+function headNote(ctx: ProvenanceContext, head: number): string {
+  return ctx.problem.shape.heads > 1 ? ` (head ${head})` : '';
+}
+
+function gpuLine(value: number | undefined, cpu: number): string[] {
+  if (value === undefined) return [];
+  const diff = Math.abs(value - cpu);
+  return [`GPU (float32) = ${exact(value)}${Number.isFinite(diff) && diff > 0 ? `   |Δ| = ${short(diff)}` : value === cpu ? '   (identical)' : ''}`];
+}
+
+export function explainRaw(ctx: ProvenanceContext, head: number, i: number, j: number): Explained {
+  const { q, k } = ctx.problem.inputs;
+  const { dk, n, m } = ctx.problem.shape;
+  const width = q.cols;
+  const terms: string[] = [];
+  for (let d = head * dk; d < (head + 1) * dk && terms.length < MAX_TERMS; d++) {
+    terms.push(`${short(q.data[i * width + d])}·${short(k.data[j * width + d])}`);
+  }
+  const value = ctx.reference.raw.data[(head * n + i) * m + j];
+  return {
+    title: `raw score ${pair(ctx, i, j)}${headNote(ctx, head)}`,
+    lines: [
+      `q[${i}] · k[${j}] = Σ_d q_${i},d · k_${j},d`,
+      `= ${terms.join(' + ')}${dk > MAX_TERMS ? ` + … (${dk} terms)` : ''}`,
+      `= ${exact(value)}`,
+    ],
+  };
+}
+
+function scaleWords(ctx: ProvenanceContext): string {
+  const { scale } = ctx.problem.options;
+  const dk = ctx.problem.shape.dk;
+  if (scale === 'default') return `1/√${dk} = ${short(resolveScale(scale, dk))}`;
+  if (scale === 'none') return '1 (no scaling)';
+  return `${short(scale)} (custom)`;
+}
+
+export function explainScaled(ctx: ProvenanceContext, head: number, i: number, j: number): Explained {
+  const { n, m, dk } = ctx.problem.shape;
+  const idx = (head * n + i) * m + j;
+  const { temperature, scale } = ctx.problem.options;
+  return {
+    title: `scaled score ${pair(ctx, i, j)}${headNote(ctx, head)}`,
+    lines: [
+      `raw × scale ÷ temperature`,
+      `= ${short(ctx.reference.raw.data[idx])} × ${short(resolveScale(scale, dk))} ÷ ${short(temperature)}`,
+      `scale = ${scaleWords(ctx)}`,
+      `= ${exact(ctx.reference.scaled.data[idx])}`,
+    ],
+  };
+}
+
+/** Why key j is hidden from query i, or null when it is visible. */
+export function hiddenBecause(problem: Problem, i: number, j: number): string | null {
+  const { n, m } = problem.shape;
+  if (problem.padding.has(j)) return `${problem.keyLabels[j]} is marked as padding`;
+  if ((problem.explicitMask?.[i]?.[j] ?? 1) === 0) return 'the mask hides this pair';
+  if (problem.options.causal && j > i + causalShift(n, m)) return `causal: key ${j} comes after query ${i}`;
+  return null;
+}
+
+export function explainMasked(ctx: ProvenanceContext, head: number, i: number, j: number): Explained {
+  const { n, m } = ctx.problem.shape;
+  const idx = (head * n + i) * m + j;
+  const reason = hiddenBecause(ctx.problem, i, j);
+  const value = ctx.reference.masked.data[idx];
+  return {
+    title: `masked score ${pair(ctx, i, j)}${headNote(ctx, head)}`,
+    lines: [
+      reason ? `hidden: ${reason} → −∞ (softmax gives it weight 0)` : 'visible: the scaled score passes through',
+      `= ${exact(value)}`,
+      ...gpuLine(ctx.gpu?.scores?.[idx], value),
+    ],
+  };
+}
+
+export function explainProb(ctx: ProvenanceContext, head: number, i: number, j: number): Explained {
+  const { n, m } = ctx.problem.shape;
+  const row = (head * n + i) * m;
+  const masked = ctx.reference.masked.data;
+  let max = -Infinity;
+  for (let t = 0; t < m; t++) max = Math.max(max, masked[row + t]);
+  const value = ctx.reference.probs.data[row + j];
+  const s = masked[row + j];
+  const title = `weight ${pair(ctx, i, j)}${headNote(ctx, head)}`;
+  if (max === -Infinity) return { title, lines: ['every key is hidden from this query: all weights are 0', ...gpuLine(ctx.gpu?.probs?.[row + j], value)] };
+  let sum = 0;
+  for (let t = 0; t < m; t++) sum += Math.exp(masked[row + t] - max);
+  return {
+    title,
+    lines: [
+      'p = exp(s − max) / Σ_j exp(s_j − max)',
+      s === -Infinity
+        ? `s = −∞ (hidden) → exp(−∞) = 0`
+        : `s = ${short(s)}, row max = ${short(max)}, exp(${short(s - max)}) = ${short(Math.exp(s - max))}`,
+      `Σ exp(s_j − max) over the row = ${short(sum)}`,
+      `p = ${exact(value)}`,
+      ...gpuLine(ctx.gpu?.probs?.[row + j], value),
+    ],
+  };
+}
+
+export function explainOutput(ctx: ProvenanceContext, i: number, c: number): Explained {
+  const { n, m, dv } = ctx.problem.shape;
+  const { v } = ctx.problem.inputs;
+  const head = Math.floor(c / dv);
+  const probs = ctx.reference.probs.data;
+  const terms = Array.from({ length: m }, (_, j) => {
+    const p = probs[(head * n + i) * m + j];
+    const x = v.data[j * v.cols + c];
+    return { j, p, x, product: p * x };
+  }).sort((a, b) => Math.abs(b.product) - Math.abs(a.product));
+  const shown = terms.slice(0, MAX_TERMS);
+  const value = ctx.reference.output.data[i * ctx.reference.output.cols + c];
+  return {
+    title: `output ${ctx.problem.queryLabels[i]}, ${ctx.problem.valueLabels[c]}${headNote(ctx, head)}`,
+    lines: [
+      `Σ_j p_${i},j · v_j,${c}  (weights × values, largest first)`,
+      ...shown.map((t) => `  ${short(t.p)} (${ctx.problem.keyLabels[t.j]}) × ${short(t.x)} = ${short(t.product)}`),
+      ...(m > shown.length ? [`  … and ${m - shown.length} smaller terms`] : []),
+      `= ${exact(value)}`,
+      ...gpuLine(ctx.gpu?.output?.[i * ctx.reference.output.cols + c], value),
+    ],
+  };
+}

@@ -1,0 +1,344 @@
+/**
+ * The playground's whole state: what the URL carries (compressed), what localStorage keeps and
+ * what undo steps through. Plain JSON data; parseState validates anything read from outside and
+ * throws an InputError naming the first bad field, so a malformed link or file changes nothing.
+ */
+import LZString from 'lz-string';
+import { InputError } from './errors';
+import type { Grid } from './grid';
+import { isRectangular } from './grid';
+import type { AttentionOptions, ScaleSetting } from './options';
+import { DEFAULT_OPTIONS } from './options';
+import type { Preset } from './presets';
+import type { ProjectionKind } from './sentence';
+
+export const STATE_VERSION = 1;
+/** Bounds on anything read from a link or a file, so a hostile link cannot hang the page. */
+export const MAX_ROWS = 4096;
+export const MAX_CELLS = 1 << 20;
+export const MAX_TEXT = 4000;
+
+export type Mode = 'matrix' | 'sentence';
+export type ViewTab = 'attention' | 'compare' | 'lab';
+export const VIEW_TABS: readonly ViewTab[] = ['attention', 'compare', 'lab'];
+
+export interface MatrixState {
+  /** n×dk queries, m×dk keys, m×dv values, as typed (float64; the GPU gets them as float32). */
+  q: Grid;
+  k: Grid;
+  v: Grid;
+  /** Names of the n queries and m keys (tokens); null numbers them. */
+  queryLabels: string[] | null;
+  keyLabels: string[] | null;
+  /** Names of the dk columns of Q and K, and of the dv columns of V and the output. */
+  featureLabels: string[] | null;
+  valueLabels: string[] | null;
+}
+
+export interface SentenceState {
+  /** Self-attention text, or the source sentence (keys and values) for cross-attention. */
+  source: string;
+  /** The target sentence (queries) when `cross` is on. */
+  target: string;
+  cross: boolean;
+  dk: number;
+  dv: number;
+  seed: number;
+  init: ProjectionKind;
+  positional: boolean;
+  /** Edited projections (dModel×dk, dModel×dk, dModel×dv); null means "generated from seed and init". */
+  wq: Grid | null;
+  wk: Grid | null;
+  wv: Grid | null;
+  /** Names of the columns of W_q/W_k and of W_v (what hand-set projections measure); null numbers them. */
+  featureLabels: string[] | null;
+  valueLabels: string[] | null;
+}
+
+export interface ViewState {
+  /** Query row shown in the line view and highlighted in the heatmaps. */
+  focusQuery: number;
+  head: number;
+  tab: ViewTab;
+}
+
+export interface PlaygroundState {
+  version: typeof STATE_VERSION;
+  mode: Mode;
+  /** The preset this state started from, if any (shown in the picker; edits keep it). */
+  presetId: string | null;
+  matrix: MatrixState;
+  sentence: SentenceState;
+  options: AttentionOptions;
+  /** Explicit n×m mask, 1 = may attend; fitted to the problem's shape when n or m change. */
+  mask: Grid | null;
+  /** Keys marked as padding: hidden from every query. */
+  padding: number[];
+  /** Kernel variant name (checked against the engine's variants by the page). */
+  variant: string;
+  view: ViewState;
+}
+
+export const DEFAULT_SENTENCE: SentenceState = {
+  source: 'The cat sat on the mat',
+  target: 'Le chat était assis sur le tapis',
+  cross: false,
+  dk: 8,
+  dv: 8,
+  seed: 1,
+  init: 'random',
+  positional: false,
+  wq: null,
+  wk: null,
+  wv: null,
+  featureLabels: null,
+  valueLabels: null,
+};
+
+export function defaultState(): PlaygroundState {
+  return {
+    version: STATE_VERSION,
+    mode: 'matrix',
+    presetId: null,
+    matrix: {
+      q: [[1, 0, 1], [0, 1, 0]],
+      k: [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+      v: [[1, 2], [3, 4], [5, 6]],
+      queryLabels: null,
+      keyLabels: null,
+      featureLabels: null,
+      valueLabels: null,
+    },
+    sentence: { ...DEFAULT_SENTENCE },
+    options: { ...DEFAULT_OPTIONS },
+    mask: null,
+    padding: [],
+    variant: 'tiled',
+    view: { focusQuery: 0, head: 0, tab: 'attention' },
+  };
+}
+
+/** The state a preset describes; fields a preset does not set come from the defaults. */
+export function stateFromPreset(preset: Preset): PlaygroundState {
+  const base = defaultState();
+  const common = {
+    ...base,
+    presetId: preset.id,
+    options: { ...DEFAULT_OPTIONS, ...preset.options },
+    mask: preset.mask ? preset.mask.map((r) => [...r]) : null,
+    padding: preset.padding ? [...preset.padding] : [],
+    view: { ...base.view, focusQuery: preset.focusQuery ?? 0 },
+  };
+  if (preset.mode === 'matrix') {
+    return {
+      ...common,
+      mode: 'matrix',
+      matrix: {
+        q: copy(preset.q),
+        k: copy(preset.k),
+        v: copy(preset.v),
+        queryLabels: preset.queryLabels ?? null,
+        keyLabels: preset.keyLabels ?? null,
+        featureLabels: preset.featureLabels ?? null,
+        valueLabels: preset.valueLabels ?? null,
+      },
+    };
+  }
+  return {
+    ...common,
+    mode: 'sentence',
+    sentence: {
+      source: preset.source,
+      target: preset.target ?? base.sentence.target,
+      cross: preset.target !== undefined,
+      dk: preset.dk,
+      dv: preset.dv ?? preset.dk,
+      seed: preset.seed,
+      init: preset.init,
+      positional: preset.positional,
+      wq: preset.wq ? copy(preset.wq) : null,
+      wk: preset.wk ? copy(preset.wk) : null,
+      wv: preset.wv ? copy(preset.wv) : null,
+      featureLabels: preset.featureLabels ?? null,
+      valueLabels: preset.valueLabels ?? null,
+    },
+  };
+}
+
+const copy = (g: Grid): Grid => g.map((r) => [...r]);
+
+// ---------------------------------------------------------------- validation
+
+type Obj = Record<string, unknown>;
+
+function fail(path: string, problem: string): never {
+  throw new InputError(`${path} ${problem}`);
+}
+
+function object(value: unknown, path: string): Obj {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'must be an object');
+  return value as Obj;
+}
+
+function field<T>(o: Obj, key: string, path: string, fallback: T, check: (value: unknown, path: string) => T): T {
+  return o[key] === undefined ? fallback : check(o[key], `${path}.${key}`);
+}
+
+const bool = (v: unknown, path: string): boolean => (typeof v === 'boolean' ? v : fail(path, 'must be true or false'));
+
+function text(v: unknown, path: string): string {
+  if (typeof v !== 'string') fail(path, 'must be a string');
+  if (v.length > MAX_TEXT) fail(path, `is longer than ${MAX_TEXT} characters`);
+  return v;
+}
+
+function integer(min: number, max: number) {
+  return (v: unknown, path: string): number =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : fail(path, `must be an integer from ${min} to ${max}`);
+}
+
+function finite(v: unknown, path: string): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : fail(path, 'must be a finite number');
+}
+
+function oneOf<T extends string>(values: readonly T[]) {
+  return (v: unknown, path: string): T => (values.includes(v as T) ? (v as T) : fail(path, `must be one of ${values.join(', ')}`));
+}
+
+export function parseGrid(v: unknown, path: string): Grid {
+  if (!Array.isArray(v) || v.length === 0) fail(path, 'must be a non-empty array of rows');
+  if (v.length > MAX_ROWS) fail(path, `has ${v.length} rows, more than ${MAX_ROWS}`);
+  const grid = v.map((row, i) => {
+    if (!Array.isArray(row)) fail(`${path}[${i}]`, 'must be an array of numbers');
+    return row.map((x, j) => finite(x, `${path}[${i}][${j}]`));
+  });
+  if (!isRectangular(grid)) fail(path, 'must have rows of one, non-zero length');
+  if (grid.length * grid[0].length > MAX_CELLS) fail(path, `has more than ${MAX_CELLS} cells`);
+  return grid;
+}
+
+function nullable<T>(check: (v: unknown, path: string) => T) {
+  return (v: unknown, path: string): T | null => (v === null ? null : check(v, path));
+}
+
+function labels(v: unknown, path: string): string[] {
+  if (!Array.isArray(v) || v.length > MAX_ROWS) fail(path, 'must be an array of strings');
+  return v.map((x, i) => (typeof x === 'string' && x.length <= 200 ? x : fail(`${path}[${i}]`, 'must be a short string')));
+}
+
+function scale(v: unknown, path: string): ScaleSetting {
+  if (v === 'default' || v === 'none') return v;
+  return typeof v === 'number' && Number.isFinite(v) ? v : fail(path, 'must be "default", "none" or a finite number');
+}
+
+function parseOptions(v: unknown, path: string): AttentionOptions {
+  const o = object(v, path);
+  const temperature = field(o, 'temperature', path, DEFAULT_OPTIONS.temperature, finite);
+  if (!(temperature > 0)) fail(`${path}.temperature`, 'must be positive');
+  return {
+    scale: field(o, 'scale', path, DEFAULT_OPTIONS.scale, scale),
+    temperature,
+    causal: field(o, 'causal', path, DEFAULT_OPTIONS.causal, bool),
+    heads: field(o, 'heads', path, DEFAULT_OPTIONS.heads, integer(1, 64)),
+  };
+}
+
+function parseMatrixState(v: unknown, path: string, d: MatrixState): MatrixState {
+  const o = object(v, path);
+  return {
+    q: field(o, 'q', path, d.q, parseGrid),
+    k: field(o, 'k', path, d.k, parseGrid),
+    v: field(o, 'v', path, d.v, parseGrid),
+    queryLabels: field(o, 'queryLabels', path, null, nullable(labels)),
+    keyLabels: field(o, 'keyLabels', path, null, nullable(labels)),
+    featureLabels: field(o, 'featureLabels', path, null, nullable(labels)),
+    valueLabels: field(o, 'valueLabels', path, null, nullable(labels)),
+  };
+}
+
+function parseSentenceState(v: unknown, path: string, d: SentenceState): SentenceState {
+  const o = object(v, path);
+  return {
+    source: field(o, 'source', path, d.source, text),
+    target: field(o, 'target', path, d.target, text),
+    cross: field(o, 'cross', path, d.cross, bool),
+    dk: field(o, 'dk', path, d.dk, integer(1, 512)),
+    dv: field(o, 'dv', path, d.dv, integer(1, 512)),
+    seed: field(o, 'seed', path, d.seed, integer(-(2 ** 31), 2 ** 31 - 1)),
+    init: field(o, 'init', path, d.init, oneOf(['random', 'identity'] as const)),
+    positional: field(o, 'positional', path, d.positional, bool),
+    wq: field(o, 'wq', path, null, nullable(parseGrid)),
+    wk: field(o, 'wk', path, null, nullable(parseGrid)),
+    wv: field(o, 'wv', path, null, nullable(parseGrid)),
+    featureLabels: field(o, 'featureLabels', path, null, nullable(labels)),
+    valueLabels: field(o, 'valueLabels', path, null, nullable(labels)),
+  };
+}
+
+function parseView(v: unknown, path: string, d: ViewState): ViewState {
+  const o = object(v, path);
+  return {
+    focusQuery: field(o, 'focusQuery', path, d.focusQuery, integer(0, MAX_ROWS)),
+    head: field(o, 'head', path, d.head, integer(0, 63)),
+    tab: field(o, 'tab', path, d.tab, oneOf(VIEW_TABS)),
+  };
+}
+
+function padding(v: unknown, path: string): number[] {
+  if (!Array.isArray(v) || v.length > MAX_ROWS) fail(path, 'must be an array of key indices');
+  return v.map((x, i) => integer(0, MAX_ROWS)(x, `${path}[${i}]`));
+}
+
+/** Checks a parsed JSON value and returns a complete state; throws InputError on the first bad field. */
+export function parseState(value: unknown, path = 'state'): PlaygroundState {
+  const o = object(value, path);
+  if (o.version !== STATE_VERSION) fail(`${path}.version`, `is ${JSON.stringify(o.version)}; this page reads version ${STATE_VERSION}`);
+  const d = defaultState();
+  return {
+    version: STATE_VERSION,
+    mode: field(o, 'mode', path, d.mode, oneOf(['matrix', 'sentence'] as const)),
+    presetId: field(o, 'presetId', path, null, nullable(text)),
+    matrix: field(o, 'matrix', path, d.matrix, (v, p) => parseMatrixState(v, p, d.matrix)),
+    sentence: field(o, 'sentence', path, d.sentence, (v, p) => parseSentenceState(v, p, d.sentence)),
+    options: field(o, 'options', path, d.options, parseOptions),
+    mask: field(o, 'mask', path, null, nullable(parseGrid)),
+    padding: field(o, 'padding', path, [], padding),
+    variant: field(o, 'variant', path, d.variant, text),
+    view: field(o, 'view', path, d.view, (v, p) => parseView(v, p, d.view)),
+  };
+}
+
+// ---------------------------------------------------------------- links
+
+/** The state as a URL-safe string (lz-string over JSON). */
+export function encodeState(state: PlaygroundState): string {
+  return LZString.compressToEncodedURIComponent(JSON.stringify(state));
+}
+
+/** Reads encodeState's output back; a cut-off or altered link is an InputError, never a partial state. */
+export function decodeState(encoded: string): PlaygroundState {
+  const json = encoded ? LZString.decompressFromEncodedURIComponent(encoded) : null;
+  if (!json) throw new InputError('the link does not hold a playground state (it may have been cut off when copied)');
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new InputError('the link does not hold a playground state (it may have been cut off when copied)');
+  }
+  return parseState(value);
+}
+
+/** Parses a state saved as JSON text (localStorage, an exported file). */
+export function parseStateJson(json: string, what = 'saved state'): PlaygroundState {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (error) {
+    throw new InputError(`${what} is not valid JSON (${(error as Error).message})`);
+  }
+  return parseState(value);
+}
+
+export function sameState(a: PlaygroundState, b: PlaygroundState): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

@@ -1,0 +1,163 @@
+/**
+ * Checks one stage in isolation: its output against the float64 reference computed from the
+ * stage's own GPU input (softmax of the GPU's scores, P·V of the GPU's probabilities), under the
+ * stage-alone tolerances of ../tolerance.ts. A failure then points at the stage under test, not at
+ * the rounding of the stages before it.
+ */
+import type { AttentionInputs } from '../shapes';
+import type { AttentionOptions } from '../options';
+import { resolveScale, withDefaults } from '../options';
+import { checkAgainstReference } from '../check';
+import type { Comparison } from '../metrics';
+import { compare } from '../metrics';
+import { scoresReference, softmaxReference, weightedValuesReference } from '../reference';
+import { maskBytes } from '../shapes';
+import { outputTolerance, scoreTolerance, softmaxTolerance } from '../tolerance';
+
+/** Stages the suite can check alone; 'fused' computes the whole operator, so it is checked end to end. */
+export const CHECKABLE_STAGES = ['qk', 'softmax', 'pv', 'fused'] as const;
+export type CheckableStage = (typeof CHECKABLE_STAGES)[number];
+
+export function isCheckable(stage: string): stage is CheckableStage {
+  return (CHECKABLE_STAGES as readonly string[]).includes(stage);
+}
+
+export type CheckedTensor = 'scores' | 'probs' | 'output';
+
+/** What the stage writes and what its check reads. */
+export const STAGE_OUTPUT: Record<CheckableStage, CheckedTensor> = { qk: 'scores', softmax: 'probs', pv: 'output', fused: 'output' };
+
+/** The tensors a run read back: h×n×m scores and probabilities (when requested) and the n×(h·dv) output. */
+export interface StageOutputs {
+  scores: Float32Array | null;
+  probs: Float32Array | null;
+  output: Float32Array;
+}
+
+/**
+ * The NaN the engine fills output buffers with (`poison: true`): JavaScript's canonical quiet NaN.
+ * A NaN a kernel computes usually has other bits (0xffc00000 on x86 CPUs and SwiftShader,
+ * 0x7fffffff on most GPUs), so a NaN with exactly these bits is an element nobody wrote.
+ */
+export const POISON_BITS = 0x7fc00000;
+
+export interface StageCheck {
+  tensor: CheckedTensor;
+  comparison: Comparison;
+  /** Elements still holding the poison where a number was expected: never written. */
+  unwritten: number;
+  /** Inf/NaN the kernel computed where the reference is finite, in rows that see no key … */
+  nonFiniteInMaskedRows: number;
+  /** … and in every other row (a masked score's −∞ is not counted here but in maskMismatches). */
+  nonFiniteElsewhere: number;
+  /** Scores that are −∞ (hidden) where the reference has a number, or the reverse. */
+  maskMismatches: number;
+  /** actual / expected when that ratio is one constant (≠ 1) over the whole tensor, else null. */
+  factor: number | null;
+}
+
+interface Expected {
+  tensor: CheckedTensor;
+  actual: Float32Array;
+  comparison: Comparison;
+  expected: ArrayLike<number>;
+  /** Query row of a flat element index. */
+  rowOf: (index: number) => number;
+}
+
+function missing(stage: string, tensor: CheckedTensor): Error {
+  return new Error(`the ${stage} check needs the GPU ${tensor}; run with intermediates: true`);
+}
+
+function expectedFor(stage: CheckableStage, inputs: AttentionInputs, partial: Partial<AttentionOptions>, gpu: StageOutputs): Expected {
+  const options = withDefaults(partial);
+  const { q, k, v } = inputs;
+  const h = options.heads, n = q.rows, m = k.rows, width = v.cols;
+  const headRows = (index: number) => Math.floor(index / m) % n;
+  const outputRows = (index: number) => Math.floor(index / width);
+  switch (stage) {
+    case 'qk': {
+      if (!gpu.scores) throw missing(stage, 'scores');
+      const dk = q.cols / h;
+      const scale = resolveScale(options.scale, dk);
+      const { masked } = scoresReference(q, k, h, { scale, temperature: options.temperature, causal: options.causal, mask: maskBytes(inputs.mask) });
+      const tol = scoreTolerance(q, k, h, scale / options.temperature, masked.data);
+      return { tensor: 'scores', actual: gpu.scores, expected: masked.data, comparison: compare(gpu.scores, masked.data, tol, [h, n, m]), rowOf: headRows };
+    }
+    case 'softmax': {
+      if (!gpu.scores || !gpu.probs) throw missing(stage, 'scores');
+      const probs = softmaxReference(gpu.scores, h, n, m);
+      const tol = softmaxTolerance(gpu.scores, probs.data, h * n, m);
+      return { tensor: 'probs', actual: gpu.probs, expected: probs.data, comparison: compare(gpu.probs, probs.data, tol, [h, n, m]), rowOf: headRows };
+    }
+    case 'pv': {
+      if (!gpu.probs) throw missing(stage, 'probs');
+      const out = weightedValuesReference(gpu.probs, v, h, n);
+      const tol = outputTolerance(Float64Array.from(gpu.probs), null, v, h, n);
+      return { tensor: 'output', actual: gpu.output, expected: out.data, comparison: compare(gpu.output, out.data, tol, [1, n, width]), rowOf: outputRows };
+    }
+    case 'fused': {
+      // One pass with an online softmax: held to the fused bound, which covers its rescaling.
+      const check = checkAgainstReference(inputs, options, { scores: null, probs: null, output: gpu.output, onlineSoftmax: true });
+      return { tensor: 'output', actual: gpu.output, expected: check.reference.output.data, comparison: check.output, rowOf: outputRows };
+    }
+  }
+}
+
+/** The stage's output against its reference, with the symptoms the diagnosis reads. */
+export function checkStage(
+  stage: CheckableStage,
+  inputs: AttentionInputs,
+  options: Partial<AttentionOptions>,
+  gpu: StageOutputs,
+  maskedRows: readonly boolean[],
+): StageCheck {
+  const { tensor, actual, expected, comparison, rowOf } = expectedFor(stage, inputs, options, gpu);
+  const bits = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  let unwritten = 0, nonFiniteInMaskedRows = 0, nonFiniteElsewhere = 0, maskMismatches = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const hidden = actual[i] === -Infinity, expectedHidden = expected[i] === -Infinity;
+    if (tensor === 'scores' && hidden !== expectedHidden && !Number.isNaN(actual[i])) {
+      maskMismatches++;
+      continue;
+    }
+    if (Number.isFinite(actual[i]) || !Number.isFinite(expected[i])) continue;
+    if (bits[i] === POISON_BITS) unwritten++;
+    else if (maskedRows[rowOf(i)]) nonFiniteInMaskedRows++;
+    else nonFiniteElsewhere++;
+  }
+  return { tensor, comparison, unwritten, nonFiniteInMaskedRows, nonFiniteElsewhere, maskMismatches, factor: constantFactor(actual, expected) };
+}
+
+/**
+ * The ratio actual/expected when every sizeable element (≥ 10% of the largest) has the same one
+ * to 1e-3 and it is not 1: the mark of a missing or doubled scale or temperature.
+ */
+export function constantFactor(actual: ArrayLike<number>, expected: ArrayLike<number>): number | null {
+  let largest = 0;
+  for (let i = 0; i < expected.length; i++) {
+    if (Number.isFinite(expected[i])) largest = Math.max(largest, Math.abs(expected[i]));
+    else if (!Object.is(actual[i], expected[i])) return null; // a masked −∞ must stay −∞
+  }
+  if (largest === 0) return null;
+  const ratios: number[] = [];
+  for (let i = 0; i < expected.length; i++) {
+    const e = expected[i], a = actual[i];
+    if (!Number.isFinite(e) || Math.abs(e) < 0.1 * largest) continue;
+    if (!Number.isFinite(a)) return null;
+    ratios.push(a / e);
+  }
+  ratios.sort((x, y) => x - y);
+  const factor = ratios[Math.floor(ratios.length / 2)];
+  if (factor === undefined || !(Math.abs(factor - 1) > 1e-3) || factor === 0) return null;
+  return ratios.every((r) => Math.abs(r - factor) <= 1e-3 * Math.abs(factor)) ? factor : null;
+}
+
+/** How many elements differ, bit for bit, between two runs of the same case (NaN payloads included). */
+export function differingElements(first: Float32Array, second: Float32Array): number {
+  const a = new Uint32Array(first.buffer, first.byteOffset, first.length);
+  const b = new Uint32Array(second.buffer, second.byteOffset, second.length);
+  let count = Math.abs(a.length - b.length);
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) count++;
+  return count;
+}

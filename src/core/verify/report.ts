@@ -1,0 +1,169 @@
+/** What a verification run reports, and how the terminal prints it (the page renders the same data). */
+import type { ElementReport } from '../metrics';
+import type { ShaderMessage } from '../../gpu/errors';
+import type { CheckedTensor } from './check';
+import type { VerifyCase } from './cases';
+
+export type CaseStatus = 'pass' | 'fail' | 'timeout' | 'error';
+
+export interface CaseReport {
+  name: string;
+  /** Everything needed to rebuild the inputs, seed included. */
+  case: VerifyCase;
+  status: CaseStatus;
+  /** The tensor the stage writes and the check compared; null when the case did not finish. */
+  tensor: CheckedTensor | null;
+  count: number;
+  failures: number;
+  maxAbs: number;
+  maxRel: number;
+  maxUlp: number;
+  firstBad: ElementReport | null;
+  /** Elements that differ bit for bit between the two runs. */
+  differing: number;
+  unwritten: number;
+  nonFiniteInMaskedRows: number;
+  nonFiniteElsewhere: number;
+  /** Scores hidden (−∞) where the reference has a number, or shown where it is −∞. */
+  maskMismatches: number;
+  factor: number | null;
+  /** A short hint from this case alone; the report's hints read the pattern across cases. */
+  hint: string;
+  /** Wall time of both runs. */
+  ms: number;
+  /** Set when the case could not run (status 'error' or 'timeout'). */
+  error?: string;
+}
+
+export type HintId =
+  | 'timeout'
+  | 'device-lost'
+  | 'race'
+  | 'unwritten'
+  | 'zero-sum'
+  | 'overflow'
+  | 'scale'
+  | 'barrier'
+  | 'tile-edges'
+  | 'masking'
+  | 'cross'
+  | 'widths'
+  | 'heads'
+  | 'options'
+  | 'wrong';
+
+export interface Hint {
+  id: HintId;
+  /** One line: the bug class. */
+  title: string;
+  /** Why the pattern points there and what to look at. */
+  detail: string;
+  /** The cases the hint is read from. */
+  cases: string[];
+}
+
+export type VerifyStatus = 'pass' | 'fail' | 'timeout' | 'device-lost' | 'compile-error' | 'interface-error';
+
+export interface VerifyReport {
+  stage: string;
+  /** The variant whose built-in kernels ran the other stages. */
+  variant: string;
+  /** Where the kernel came from: a file name, "built-in tiled qk", "editor". */
+  label: string;
+  status: VerifyStatus;
+  workgroupSize: [number, number, number] | null;
+  cases: CaseReport[];
+  /** Cases the suite planned; more than cases.length when it stopped early (timeout, lost device). */
+  plannedCases: number;
+  /** Diagnoses from the pattern across cases, most specific first; empty when everything passed. */
+  hints: Hint[];
+  /** Things worth a look even though every case passed. */
+  warnings: string[];
+  /** Compiler output (errors for 'compile-error'; warnings otherwise). */
+  compileMessages: ShaderMessage[];
+  interfaceProblems: string[];
+  /** The failure that stopped the suite (device lost, timeout), in words. */
+  error?: string;
+  timeLimitMs: number;
+  ms: number;
+}
+
+export function failedCases(report: VerifyReport): CaseReport[] {
+  return report.cases.filter((c) => c.status !== 'pass');
+}
+
+/** `line:col message` for every compiler error, the form editors and terminals jump to. */
+export function compileErrorLines(messages: readonly ShaderMessage[], file = ''): string[] {
+  return messages.filter((m) => m.type === 'error').map((m) => `${file ? `${file}:` : ''}${m.line}:${m.column} ${m.message}`);
+}
+
+const num = (x: number) => (Number.isFinite(x) ? (x === 0 ? '0' : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(4) : x.toExponential(2)) : String(x));
+const err = (x: number) => (x === 0 ? '0' : x.toExponential(2));
+const ulp = (x: number) => (x < 1e6 ? String(x) : x.toExponential(1));
+
+function element(e: ElementReport | null, tensor: CheckedTensor | null): string {
+  if (!e) return '';
+  const [h, i, j] = e.position;
+  const where = tensor === 'output' ? `[${i},${j}]` : `[h${h},${i},${j}]`;
+  return `${tensor ?? ''}${where} expected ${num(e.expected)} got ${num(e.actual)}`;
+}
+
+function pad(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+}
+
+function stopped(report: VerifyReport): string {
+  return report.cases.length < report.plannedCases ? ` (stopped after ${report.cases.length} of ${report.plannedCases})` : '';
+}
+
+/** The table's columns, shared by the terminal and the page. */
+export const REPORT_COLUMNS = ['case', 'max abs', 'max rel', 'max ULP', 'result', 'first bad element', 'hint'] as const;
+
+/** One row of the table as text cells, in REPORT_COLUMNS order. */
+export function reportCells(c: CaseReport): string[] {
+  return [
+    c.name,
+    c.tensor ? err(c.maxAbs) : '',
+    c.tensor ? err(c.maxRel) : '',
+    c.tensor ? ulp(c.maxUlp) : '',
+    c.status === 'pass' ? 'PASS' : c.status === 'fail' ? 'FAIL' : c.status.toUpperCase(),
+    c.status === 'fail' ? element(c.firstBad, c.tensor) : '',
+    c.hint,
+  ];
+}
+
+/** The one-line verdict under the table. */
+export function reportSummary(report: VerifyReport): string {
+  const failed = failedCases(report).length;
+  return report.status === 'pass'
+    ? `PASS: all ${report.cases.length} cases within tolerance, identical on both runs (${(report.ms / 1000).toFixed(1)} s)`
+    : `${report.status === 'fail' ? 'FAIL' : report.status.toUpperCase()}: ${failed} of ${report.cases.length} cases failed${stopped(report)}${report.error ? ` — ${report.error}` : ''}`;
+}
+
+/** The report as a plain-text table with the hints under it. */
+export function formatReport(report: VerifyReport): string {
+  const lines: string[] = [];
+  const wg = report.workgroupSize ? ` @workgroup_size(${report.workgroupSize.join(', ')})` : '';
+  lines.push(`verify ${report.stage}: ${report.label}${wg}, other stages from the ${report.variant} variant`);
+  if (report.status === 'compile-error') {
+    lines.push('does not compile:', ...compileErrorLines(report.compileMessages).map((l) => `  ${l}`));
+    return lines.join('\n');
+  }
+  if (report.status === 'interface-error') {
+    lines.push('does not fit the kernel interface:', ...report.interfaceProblems.map((p) => `  - ${p}`));
+    return lines.join('\n');
+  }
+  const header = [...REPORT_COLUMNS];
+  const rows = report.cases.map(reportCells);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  lines.push(pad(header, widths), ...rows.map((r) => pad(r, widths)));
+  lines.push('', reportSummary(report));
+  for (const h of report.hints) lines.push(`hint: ${h.title}`, `      ${h.detail}`);
+  for (const w of report.warnings) lines.push(`warning: ${w}`);
+  return lines.join('\n');
+}
+
+/** JSON that keeps NaN and ±Infinity as strings instead of losing them to null. */
+export function reportJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+}

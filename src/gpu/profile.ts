@@ -1,0 +1,296 @@
+/**
+ * The sequence-length sweep: for every N and variant, warm-up runs, then timed repeats through the
+ * real engine (per-stage GPU time from timestamp queries, and wall time), the output checked
+ * against the float64 reference, and the derived figures (GFLOP/s, GB/s, % of roofline, memory).
+ *
+ * Runs in Node and in the page: it yields to the event loop between runs, reports progress and
+ * stops at the next run boundary when its AbortSignal fires (returning what it has, marked
+ * cancelled).
+ */
+import { checkAgainstReference } from '../core/check';
+import type { Bytes, CostShape, Dataflow, Flops } from '../core/cost';
+import { attentionBytes, attentionFlops, ratePerSecondG, rooflinePercent, stageFlops } from '../core/cost';
+import type { AttentionOptions } from '../core/options';
+import type { AdapterInfo, CpuReferenceTime, ProfileConfig, ProfileResult, ProfileRow, ResolvedConfig, Roofline } from '../core/profile-report';
+import { fitExponents, resolveConfig } from '../core/profile-report';
+import type { ReferenceResult } from '../core/reference';
+import { attentionReference } from '../core/reference';
+import { randomMatrix } from '../core/rng';
+import type { AttentionInputs } from '../core/shapes';
+import { summarize } from '../core/stats';
+import { measureAllocations } from './buffer-ledger';
+import type { AttentionEngine } from './engine';
+import type { StageName } from './errors';
+import { RunCancelledError } from './errors';
+import type { VariantName } from './variants';
+import { hasIntermediates, isVariant } from './variants';
+
+/** One synced run of a peer implementation (e.g. TensorFlow.js) on the same inputs. */
+export interface PeerRun {
+  /** n × (h·dv), heads concatenated along columns like the engine's output. */
+  output: Float32Array;
+  wallMs: number;
+  /** GPU time per pass group from timestamps, or null when the peer could not time them. */
+  stages: Record<string, number> | null;
+  allocatedBytes: number | null;
+}
+
+export interface Peer {
+  name: string;
+  /** Which byte model describes its dataflow. */
+  dataflow: Dataflow;
+  run(inputs: AttentionInputs, options: Pick<AttentionOptions, 'causal' | 'heads'>): Promise<PeerRun>;
+}
+
+/**
+ * An extra engine variant for diagnosis: a built-in variant with some stages' WGSL replaced (e.g.
+ * tiled with its barriers removed, to measure what the barriers cost). Its output is not checked:
+ * such kernels may be wrong on purpose.
+ */
+export interface CustomVariant {
+  base: VariantName;
+  kernels: Partial<Record<StageName, string>>;
+  /** Why it exists; added to the results' notes. */
+  note: string;
+}
+
+export interface ProfileProgress {
+  /** Runs finished (warm-ups included) and runs planned. */
+  done: number;
+  total: number;
+  n: number;
+  variant: string;
+  phase: 'reference' | 'warmup' | 'repeat';
+}
+
+export interface ProfileDeps {
+  engine: AttentionEngine;
+  peers?: Record<string, Peer>;
+  custom?: Record<string, CustomVariant>;
+  roofline?: Roofline | null;
+  adapter?: AdapterInfo | null;
+  signal?: AbortSignal;
+  onProgress?: (progress: ProfileProgress) => void;
+}
+
+/** Lets the page paint and handle input between runs (setTimeout also works in Node). */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+interface Sample {
+  stages: Record<string, number> | null;
+  wallMs: number;
+}
+
+export async function profileSweep(config: ProfileConfig, deps: ProfileDeps): Promise<ProfileResult> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const c = resolveConfig(config);
+  const rows: ProfileRow[] = [];
+  const cpu: CpuReferenceTime[] = [];
+  const notes: string[] = [];
+  const total = c.ns.length * (c.variants.length * (c.warmup + c.repeats) + 1);
+  let done = 0;
+  const progress = (n: number, variant: string, phase: ProfileProgress['phase']) => deps.onProgress?.({ done, total, n, variant, phase });
+  const aborted = () => deps.signal?.aborted ?? false;
+  let cancelled = false;
+  // The N being measured, so a cancelled sweep keeps the repeats it already has there.
+  let current: { runners: Runner[]; reference: ReferenceResult | null } | null = null;
+
+  try {
+    for (const n of c.ns) {
+      if (aborted()) throw new RunCancelledError('profile cancelled');
+      const inputs = makeInputs(c, n);
+      const options: Partial<AttentionOptions> = { causal: c.causal, heads: c.heads };
+      progress(n, 'cpu', 'reference');
+      const { reference, time } = cpuReference(c, n, inputs, options);
+      cpu.push(time);
+      done++;
+      await yieldToEventLoop();
+      const runners = c.variants.map((variant) => createRunner(c, deps, n, variant, inputs, options));
+      current = { runners, reference };
+      // Round-robin: every variant's k-th run happens close in time to the others', so load that
+      // comes and goes on the machine touches all variants alike and their ratios stay fair.
+      const rounds: ('warmup' | 'repeat')[] = [...Array(c.warmup).fill('warmup'), ...Array(c.repeats).fill('repeat')];
+      for (const [round, phase] of rounds.entries()) {
+        for (const runner of runners) {
+          if (aborted()) throw new RunCancelledError('profile cancelled');
+          progress(n, runner.variant, phase);
+          await runner.step(phase, round === 0);
+          done++;
+          await yieldToEventLoop();
+        }
+      }
+      rows.push(...runners.map((runner) => runner.row(reference, deps.roofline ?? null)));
+      current = null;
+    }
+  } catch (error) {
+    if (!(error instanceof RunCancelledError)) throw error;
+    cancelled = true;
+    const partial = current?.runners.filter((r) => r.repeatsDone > 0) ?? [];
+    rows.push(...partial.map((runner) => runner.row(current!.reference, deps.roofline ?? null)));
+    if (partial.length) notes.push(`Cancelled during N=${partial[0].n}: its rows hold the repeats finished by then.`);
+  }
+
+  if (deps.engine.hasTimestamps === false) notes.push('The device has no timestamp-query: GPU times are not available, rates use wall time.');
+  for (const [name, custom] of Object.entries(deps.custom ?? {})) if (c.variants.includes(name)) notes.push(`${name}: ${custom.note}`);
+  const skipped = cpu.filter((t) => t.skipped);
+  if (skipped.length) notes.push(`CPU reference skipped for N = ${skipped.map((t) => t.n).join(', ')}: ${skipped[0].skipped}`);
+  const coarse = coarseTimings(rows, deps.roofline?.timestamps?.quantumNs ?? 1);
+  if (coarse.length) notes.push(`Below ten timestamp quanta (${((deps.roofline?.timestamps?.quantumNs ?? 0) / 1000).toFixed(1)} µs each), error up to one quantum: ${coarse.join(', ')}.`);
+  return {
+    config: c,
+    adapter: deps.adapter ?? null,
+    roofline: deps.roofline ?? null,
+    rows,
+    cpu,
+    fits: fitExponents(rows, c.fitFromN),
+    cancelled,
+    notes,
+    startedAt,
+    durationMs: performance.now() - started,
+  };
+}
+
+/** "N=64 tiled softmax" for every stage median shorter than ten timestamp quanta. */
+function coarseTimings(rows: readonly ProfileRow[], quantumNs: number): string[] {
+  if (!(quantumNs > 1)) return [];
+  return rows.flatMap((r) => Object.entries(r.stages).filter(([, s]) => s.median * 1e6 < 10 * quantumNs).map(([stage]) => `N=${r.n} ${r.variant} ${stage}`));
+}
+
+function makeInputs(c: ResolvedConfig, n: number): AttentionInputs {
+  const seed = c.seed + n;
+  return {
+    q: randomMatrix(n, c.heads * c.dk, seed),
+    k: randomMatrix(n, c.heads * c.dk, seed + 1_000_003),
+    v: randomMatrix(n, c.heads * c.dv, seed + 2_000_006),
+  };
+}
+
+function cpuReference(c: ResolvedConfig, n: number, inputs: AttentionInputs, options: Partial<AttentionOptions>) {
+  const work = n * n * (c.dk + c.dv) * c.heads;
+  if (work > c.cpuReferenceLimit) {
+    const skipped = `n·m·(dk+dv)·h = ${work.toExponential(2)} exceeds the CPU reference limit ${c.cpuReferenceLimit.toExponential(2)} (the float64 JS reference would take too long); outputs there are not checked`;
+    return { reference: null, time: { n, ms: null, skipped } };
+  }
+  const t0 = performance.now();
+  const reference = attentionReference(inputs, options);
+  return { reference, time: { n, ms: performance.now() - t0, skipped: null } };
+}
+
+/** Runs one variant at one N, a warm-up or a timed repeat at a time, and turns its samples into a row. */
+interface Runner {
+  n: number;
+  variant: string;
+  readonly repeatsDone: number;
+  /** One run; a failure is recorded (the variant's later steps are skipped), cancellation is thrown. */
+  step(phase: 'warmup' | 'repeat', first: boolean): Promise<void>;
+  row(reference: ReferenceResult | null, roofline: Roofline | null): ProfileRow;
+}
+
+/** What one synced run produced, whoever ran it. */
+interface RunOutcome extends Sample {
+  output: Float32Array;
+  /** Peak buffer bytes, when this run measured them. */
+  allocatedBytes: number | null;
+}
+
+function createRunner(c: ResolvedConfig, deps: ProfileDeps, n: number, variant: string, inputs: AttentionInputs, options: Partial<AttentionOptions>): Runner {
+  const shape: CostShape = { n, m: n, dk: c.dk, dv: c.dv, heads: c.heads, causal: c.causal };
+  const peer = deps.peers?.[variant];
+  const custom = deps.custom?.[variant];
+  const engineVariant = custom?.base ?? (isVariant(variant) ? variant : null);
+  const dataflow: Dataflow = peer ? peer.dataflow : engineVariant && !hasIntermediates(engineVariant) ? 'fused' : 'three-pass';
+  const flops = attentionFlops(shape), bytes = attentionBytes(shape, dataflow);
+  const samples: Sample[] = [];
+  let output: Float32Array | null = null;
+  let allocatedBytes: number | null = null;
+  let error: string | null = peer || engineVariant ? null : `unknown variant "${variant}"`;
+
+  const runOnce = async (first: boolean): Promise<RunOutcome> => {
+    if (peer) {
+      const run = await peer.run(inputs, { causal: c.causal, heads: c.heads });
+      return { ...run, stages: run.stages };
+    }
+    const once = () => deps.engine.run(inputs, options, { variant: engineVariant!, kernels: custom?.kernels, signal: deps.signal });
+    // The first warm-up also compiles the pipelines; it is the run whose allocations are counted,
+    // never a timed one (the counting wraps createBuffer).
+    const measured = first ? await measureAllocations(deps.engine.device, once) : { result: await once(), peakBytes: null };
+    const timings = measured.result.gpuTimings as Partial<Record<string, number>> | null;
+    return { output: measured.result.output.data, wallMs: measured.result.wallMs, stages: timings ? definedEntries(timings) : null, allocatedBytes: measured.peakBytes };
+  };
+
+  return {
+    n,
+    variant,
+    get repeatsDone() {
+      return samples.length;
+    },
+    async step(phase, first) {
+      if (error) return;
+      try {
+        const outcome = await runOnce(first);
+        allocatedBytes ??= outcome.allocatedBytes;
+        if (phase === 'repeat') {
+          samples.push({ stages: outcome.stages, wallMs: outcome.wallMs });
+          output = outcome.output;
+        }
+      } catch (e) {
+        if (deps.signal?.aborted) throw new RunCancelledError('profile cancelled');
+        error = (e as Error).message;
+      }
+    },
+    row(reference, roofline) {
+      const base = { n, variant, source: peer ? 'peer' as const : 'engine' as const, flops, bytes, allocatedBytes };
+      if (error || !output) {
+        return {
+          ...base, timing: 'wall', stages: {}, gpuMs: null, wallMs: summarize([]), intensity: flops.total / bytes.total,
+          gflops: null, stageGflops: {}, gbps: null, rooflinePct: null, check: null, error: error ?? 'no timed run finished',
+        };
+      }
+      // Diagnostic variants may be wrong on purpose; everything else is held to the reference.
+      const check = reference && !custom
+        ? checkAgainstReference(inputs, options, { scores: null, probs: null, output, onlineSoftmax: dataflow === 'fused' }, reference)
+        : null;
+      return {
+        ...base,
+        ...derive(samples, flops, bytes, roofline),
+        check: check && { pass: check.pass, maxAbs: check.output.maxAbs, maxUlp: check.output.maxUlp },
+        error: null,
+      };
+    },
+  };
+}
+
+function definedEntries(record: Partial<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(record).filter((e): e is [string, number] => e[1] !== undefined));
+}
+
+/** Summaries over the repeats and the rates derived from their medians. */
+function derive(samples: Sample[], perStage: Flops, model: Bytes, roofline: Roofline | null) {
+  const flops = perStage.total, bytes = model.total;
+  const timed = samples.every((s) => s.stages !== null && Object.keys(s.stages).length > 0);
+  const stages: ProfileRow['stages'] = {};
+  const stageGflops: Record<string, number> = {};
+  if (timed) {
+    for (const stage of Object.keys(samples[0].stages!)) {
+      stages[stage] = summarize(samples.map((s) => s.stages![stage] ?? 0));
+      const f = stageFlops(perStage, stage);
+      if (f !== null) stageGflops[stage] = ratePerSecondG(f, stages[stage].median);
+    }
+  }
+  const gpuMs = timed ? summarize(samples.map((s) => Object.values(s.stages!).reduce((a, b) => a + b, 0))) : null;
+  const wallMs = summarize(samples.map((s) => s.wallMs));
+  const ms = gpuMs?.median ?? wallMs.median;
+  const gflops = ratePerSecondG(flops, ms);
+  return {
+    timing: timed ? 'timestamp' as const : 'wall' as const,
+    stages,
+    gpuMs,
+    wallMs,
+    intensity: flops / bytes,
+    gflops,
+    stageGflops,
+    gbps: ratePerSecondG(bytes, ms),
+    rooflinePct: roofline ? rooflinePercent(gflops, flops, bytes, roofline) : null,
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * The peer baseline: TensorFlow.js's WebGPU backend computing the same attention on the same
+ * inputs, softmax(matMul(Q, Kᵀ) · scale [+ causal bias]) · V, per head as a batched matmul.
+ *
+ * Browser only (tfjs-backend-webgpu needs navigator.gpu, which Node lacks); load it with a dynamic
+ * import so the page downloads tfjs only when the peer is asked for. tfjs requests its own adapter
+ * and device, so it never shares queues or pipeline caches with the engine.
+ *
+ * Timing, per run, in two executions on the same inputs:
+ *   - GPU time: tf.profile, whose per-kernel time on WebGPU comes from timestamp queries around
+ *     each kernel's compute pass (profiling submits every kernel separately, so this is the fair
+ *     counterpart of the engine's per-pass timestamps, and not a wall time);
+ *   - wall time: an unprofiled run, from creating the input tensors to `await output.data()`
+ *     (upload, every kernel, readback: what the engine's wall time also covers).
+ * WEBGPU_CPU_FORWARD is turned off: by default tfjs computes small tensors on the CPU, which would
+ * make the peer look fast at small N without touching the GPU.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-webgpu';
+import { resolveScale } from '../core/options';
+import type { AttentionInputs } from '../core/shapes';
+import type { Peer, PeerRun } from '../gpu/profile';
+
+/** A large finite negative rather than −∞: exp() of it underflows to exactly 0 without −∞ arithmetic. */
+const MASKED = -1e9;
+
+let ready: Promise<void> | null = null;
+
+/** Selects the WebGPU backend once per page; throws when tfjs cannot get a WebGPU device. */
+async function useWebgpuBackend(): Promise<void> {
+  ready ??= (async () => {
+    tf.env().set('WEBGPU_CPU_FORWARD', false);
+    if (!(await tf.setBackend('webgpu'))) throw new Error('TensorFlow.js could not initialise its WebGPU backend');
+    await tf.ready();
+  })();
+  ready.catch(() => (ready = null));
+  return ready;
+}
+
+/** The pass group each tfjs kernel belongs to, so its timings line up with the engine's stages. */
+function stageOf(kernel: string, softmaxSeen: boolean): string {
+  if (kernel === 'Softmax') return 'softmax';
+  if (kernel === 'Transpose' || kernel === 'Reshape') return 'layout';
+  return softmaxSeen ? 'pv' : 'qk';
+}
+
+interface Shape {
+  n: number;
+  m: number;
+  dk: number;
+  dv: number;
+  heads: number;
+}
+
+/** [rows, h·d] → [h, rows, d]: one batch entry per head (a free reshape for one head). */
+function byHead(data: Float32Array, rows: number, heads: number, width: number): tf.Tensor3D {
+  const t = tf.tensor3d(data, [rows, heads, width]);
+  return heads === 1 ? tf.reshape(t, [1, rows, width]) : tf.transpose(t, [1, 0, 2]);
+}
+
+function attention(inputs: AttentionInputs, s: Shape, causal: boolean, scale: number): tf.Tensor {
+  const q = byHead(inputs.q.data, s.n, s.heads, s.dk);
+  const k = byHead(inputs.k.data, s.m, s.heads, s.dk);
+  const v = byHead(inputs.v.data, s.m, s.heads, s.dv);
+  let scores = tf.mul(tf.matMul(q, k, false, true), tf.scalar(scale));
+  if (causal) scores = tf.add(scores, causalBias(s.n, s.m));
+  const probs = tf.softmax(scores);
+  const out = tf.matMul(probs, v);
+  return s.heads === 1 ? tf.reshape(out, [s.n, s.dv]) : tf.reshape(tf.transpose(out, [1, 0, 2]), [s.n, s.heads * s.dv]);
+}
+
+/** 0 where query i may see key j (j ≤ i + m − n, the engine's alignment), MASKED elsewhere. */
+function causalBias(n: number, m: number): tf.Tensor2D {
+  const bias = new Float32Array(n * m);
+  for (let i = 0; i < n; i++) for (let j = i + m - n + 1; j < m; j++) if (j >= 0) bias[i * m + j] = MASKED;
+  return tf.tensor2d(bias, [n, m]);
+}
+
+async function run(inputs: AttentionInputs, options: { causal: boolean; heads: number }): Promise<PeerRun> {
+  const heads = options.heads;
+  const shape: Shape = { n: inputs.q.rows, m: inputs.k.rows, dk: inputs.q.cols / heads, dv: inputs.v.cols / heads, heads };
+  const scale = resolveScale('default', shape.dk);
+
+  // Wall: an ordinary synced run.
+  const started = performance.now();
+  const output = tf.tidy(() => attention(inputs, shape, options.causal, scale));
+  const data = (await output.data()) as Float32Array;
+  const wallMs = performance.now() - started;
+  output.dispose();
+
+  // GPU time per kernel, and the memory the run's tensors took at their peak.
+  const bytesBefore = tf.memory().numBytes;
+  const profile = await tf.profile(async () => {
+    const out = tf.tidy(() => attention(inputs, shape, options.causal, scale));
+    await out.data();
+    out.dispose();
+  });
+  const stages: Record<string, number> = {};
+  let softmaxSeen = false;
+  for (const kernel of profile.kernels) {
+    const stage = stageOf(kernel.name, softmaxSeen);
+    softmaxSeen ||= stage === 'softmax';
+    // One head needs no transposes: its reshapes run no GPU program, so there is no layout stage.
+    if (stage === 'layout' && shape.heads === 1) continue;
+    stages[stage] = (stages[stage] ?? 0) + (Number(kernel.kernelTimeMs) || 0);
+  }
+  return { output: data, wallMs, stages, allocatedBytes: Math.max(0, profile.peakBytes - bytesBefore) };
+}
+
+export async function createTfjsPeer(): Promise<Peer> {
+  await useWebgpuBackend();
+  return { name: 'tfjs', dataflow: 'tfjs', run };
+}
+
+/** The backend tfjs ended up on and its flag, for the page and the results' notes. */
+export function tfjsDescription(): string {
+  return `TensorFlow.js ${tf.version_core} on backend "${tf.getBackend()}", WEBGPU_CPU_FORWARD=${tf.env().getBool('WEBGPU_CPU_FORWARD')}`;
+}

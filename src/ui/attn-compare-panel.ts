@@ -1,0 +1,150 @@
+/**
+ * <attn-compare-panel>: GPU (float32) against the float64 reference, stage by stage: max abs,
+ * max rel and max ULP error, the worst element with both values, pass/fail under the derived
+ * tolerance, and a log-scale error heatmap per stage; clicking a cell shows both values.
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import type { StageKey } from '../core/evaluate';
+import type { Comparison } from '../core/metrics';
+import { ulpDistance } from '../core/metrics';
+import { exact, short } from '../core/provenance';
+import type { CellClickEvent } from './events';
+import type { RunOutcome } from './run-types';
+import './attn-heatmap';
+
+const STAGE_TITLES: Record<StageKey, string> = {
+  scores: 'Masked scores',
+  probs: 'Attention weights',
+  output: 'Output',
+};
+
+@customElement('attn-compare-panel')
+export class AttnComparePanel extends LitElement {
+  static override styles = css`
+    :host { display: block; }
+    table { border-collapse: collapse; font-size: 0.8rem; margin: 0.3rem 0 0.8rem; background: #fff; }
+    th, td { border: 1px solid #e2e2e6; padding: 0.3rem 0.5rem; text-align: right; white-space: nowrap; }
+    th { background: #f6f6f8; font-weight: 600; }
+    td:first-child, th:first-child { text-align: left; }
+    .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
+    .pass { color: #137333; font-weight: 700; }
+    .fail { color: #b3261e; font-weight: 700; }
+    .muted { color: #6b6b70; font-size: 0.8rem; }
+    .maps { display: flex; flex-wrap: wrap; gap: 1rem 1.4rem; align-items: flex-start; }
+    .card { background: #fff; border: 1px solid #e2e2e6; border-radius: 8px; padding: 0.6rem 0.7rem; }
+    .inspector { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.78rem; background: #f6f8fb; border: 1px solid #dfe6f0;
+      border-radius: 8px; padding: 0.5rem 0.7rem; white-space: pre-wrap; margin: 0.6rem 0; }
+    p { margin: 0.3rem 0; }
+  `;
+
+  @property({ attribute: false }) outcome: RunOutcome | null = null;
+  @property({ type: Number }) head = 0;
+
+  @state() private picked: { stage: StageKey; row: number; col: number } | null = null;
+
+  override render() {
+    const o = this.outcome;
+    if (!o) return html`<p class="muted">No run yet.</p>`;
+    if (!o.gpu || !o.check || !o.errors) {
+      return html`<p><strong>CPU reference only.</strong> ${o.gpuError ?? 'There is no GPU run to compare.'}</p>`;
+    }
+    const c = o.check;
+    const stages = (['scores', 'probs', 'output'] as const).filter((s) => c[s] !== null);
+    return html`
+      <p>Kernel <strong>${o.variant}</strong> on the GPU (float32) against the float64 reference.
+        Each element has its own tolerance, derived from float32 error bounds (src/core/tolerance.ts).
+        Verdict: <span class=${c.pass ? 'pass' : 'fail'} data-verdict=${c.pass ? 'pass' : 'fail'}>${c.pass ? 'pass' : 'FAIL'}</span></p>
+      <table>
+        <thead><tr><th>stage</th><th>elements</th><th>max |Δ|</th><th>max rel</th><th>max ULP</th><th>worst element: GPU vs CPU (tolerance)</th><th>verdict</th></tr></thead>
+        <tbody>${stages.map((s) => this.renderRow(s, c[s]!))}</tbody>
+      </table>
+      ${o.variant && !o.gpu.scores ? html`<p class="muted">This kernel never writes scores or weights to memory, so only the output is compared.</p>` : nothing}
+      <p class="muted">${timingLine(o)}</p>
+      ${this.picked ? this.renderInspector(this.picked) : nothing}
+      <div class="maps">${stages.map((s) => this.renderErrorMap(s))}</div>
+    `;
+  }
+
+  private renderRow(stage: StageKey, c: Comparison) {
+    const w = c.worst;
+    const at = (pos: [number, number, number]) => (stage === 'output' ? `[${pos[1]}][${pos[2]}]` : `${this.outcome!.problem.shape.heads > 1 ? `h${pos[0]}` : ''}[${pos[1]}][${pos[2]}]`);
+    return html`<tr data-stage=${stage} data-pass=${String(c.pass)}>
+      <td>${STAGE_TITLES[stage]}</td>
+      <td>${c.count}</td>
+      <td class="mono">${short(c.maxAbs)}</td>
+      <td class="mono">${short(c.maxRel)}</td>
+      <td class="mono">${c.maxUlp === Infinity ? '∞' : c.maxUlp}</td>
+      <td class="mono">${w ? `${at(w.position)} ${exact(w.actual)} vs ${exact(w.expected)} (±${short(w.tolerance)})` : '—'}</td>
+      <td class=${c.pass ? 'pass' : 'fail'}>${c.pass ? 'pass' : `FAIL (${c.failures})`}</td>
+    </tr>`;
+  }
+
+  private renderErrorMap(stage: StageKey) {
+    const o = this.outcome!;
+    const { n, m, heads } = o.problem.shape;
+    const head = Math.min(this.head, heads - 1);
+    const errors = o.errors![stage]!;
+    const isOutput = stage === 'output';
+    const values = isOutput ? errors : errors.subarray(head * n * m, (head + 1) * n * m);
+    return html`<div class="card"><attn-heatmap
+      data-error-stage=${stage}
+      heading=${`|GPU − CPU|: ${STAGE_TITLES[stage].toLowerCase()}`}
+      caption="log scale; white = identical"
+      .values=${values} rows=${n} cols=${isOutput ? o.reference.output.cols : m}
+      .rowLabels=${o.problem.queryLabels} .colLabels=${isOutput ? o.problem.valueLabels : o.problem.keyLabels}
+      colour="log" max-width="380" col-axis=${isOutput ? 'value dim' : 'key'}
+      file-name=${`error-${stage}`}
+      .selected=${this.picked?.stage === stage ? [this.picked.row, this.picked.col] : null}
+      .describe=${(i: number, j: number) => this.describe(stage, i, j)}
+      @attn-cell-click=${(e: CellClickEvent) => (this.picked = { stage, row: e.row, col: e.col })}
+    ></attn-heatmap></div>`;
+  }
+
+  private values(stage: StageKey, i: number, j: number): { gpu: number; cpu: number; index: number } {
+    const o = this.outcome!;
+    const { n, m, heads } = o.problem.shape;
+    const head = Math.min(this.head, heads - 1);
+    if (stage === 'output') {
+      const index = i * o.reference.output.cols + j;
+      return { gpu: o.gpu!.output[index], cpu: o.reference.output.data[index], index };
+    }
+    const index = (head * n + i) * m + j;
+    const gpu = stage === 'scores' ? o.gpu!.scores! : o.gpu!.probs!;
+    const cpu = stage === 'scores' ? o.reference.masked.data : o.reference.probs.data;
+    return { gpu: gpu[index], cpu: cpu[index], index };
+  }
+
+  private describe(stage: StageKey, i: number, j: number) {
+    const { gpu, cpu } = this.values(stage, i, j);
+    const p = this.outcome!.problem;
+    const col = stage === 'output' ? p.valueLabels[j] : p.keyLabels[j];
+    return {
+      title: `${STAGE_TITLES[stage]} ${p.queryLabels[i]} → ${col}`,
+      lines: [`GPU = ${exact(gpu)}`, `CPU = ${exact(cpu)}`, `|Δ| = ${gpu === cpu ? '0' : short(Math.abs(gpu - cpu))}   ${ulpDistance(gpu, cpu)} ULP`],
+    };
+  }
+
+  private renderInspector({ stage, row, col }: { stage: StageKey; row: number; col: number }) {
+    const info = this.describe(stage, row, col);
+    return html`<div class="inspector" role="status" data-inspector=${stage}><strong>${info.title}</strong>
+${info.lines.join('\n')}</div>`;
+  }
+}
+
+function timingLine(o: RunOutcome): string {
+  const parts: string[] = [];
+  if (o.gpuMs !== null) parts.push(`GPU run ${o.gpuMs.toFixed(1)} ms wall`);
+  if (o.gpuTimings) {
+    const stages = Object.entries(o.gpuTimings).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${(v as number).toFixed(3)} ms`);
+    if (stages.length) parts.push(`GPU time per stage: ${stages.join(', ')}`);
+  }
+  parts.push(`CPU reference + comparison ${o.cpuMs.toFixed(1)} ms (in a worker)`);
+  return parts.join(' · ');
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'attn-compare-panel': AttnComparePanel;
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * <attn-heatmap>: one matrix as a heatmap on a canvas, with labels on both axes, a colour legend,
+ * optional row sums, a hover (or keyboard) tooltip that says what a cell is and where it comes
+ * from, a click event, and PNG export.
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, query, state } from 'lit/decorators.js';
+import { CellClickEvent } from './events';
+import type { ColourScale, HeatmapLayout, HeatmapSpec } from './heatmap-draw';
+import { cellAt, drawHeatmap, layoutHeatmap } from './heatmap-draw';
+import { downloadBlob } from './download';
+
+/** What the tooltip shows for a cell: a title line and the lines that explain the value. */
+export interface CellInfo {
+  title: string;
+  lines: string[];
+}
+
+@customElement('attn-heatmap')
+export class AttnHeatmap extends LitElement {
+  static override styles = css`
+    :host { display: inline-block; position: relative; max-width: 100%; vertical-align: top; }
+    header { display: flex; align-items: baseline; gap: 0.4rem; }
+    h3 { font-size: 0.95rem; margin: 0; font-weight: 600; margin-right: auto; white-space: nowrap; }
+    /* width 0 + min-width 100%: the caption wraps to the map's width instead of widening the card. */
+    .caption { display: block; width: 0; min-width: 100%; color: #6b6b70; font-size: 0.8rem; margin: 0.1rem 0 0.25rem; }
+    button { font: inherit; font-size: 0.75rem; padding: 0.1rem 0.4rem; border: 1px solid #c8c8cc; background: #fff; border-radius: 4px; cursor: pointer; }
+    button:hover { background: #f0f0f3; }
+    .scroll { overflow: auto; max-width: 100%; }
+    canvas { display: block; outline: none; cursor: crosshair; }
+    canvas:focus-visible { box-shadow: 0 0 0 2px #0a84ff; }
+    .tip {
+      position: absolute; z-index: 10; pointer-events: none; background: #1d1d1f; color: #fff;
+      padding: 0.4rem 0.55rem; border-radius: 6px; font-size: 0.78rem; line-height: 1.35;
+      max-width: 380px; box-shadow: 0 4px 14px rgba(0,0,0,0.25); white-space: pre-wrap;
+      font-family: ui-monospace, SFMono-Regular, Menlo, monospace;
+    }
+    .tip strong { font-family: system-ui, sans-serif; }
+  `;
+
+  /** Title above the map. */
+  @property() heading = '';
+  /** One line under the title. */
+  @property() caption = '';
+  /** rows×cols values, row-major; −∞ draws as masked. */
+  @property({ attribute: false }) values: ArrayLike<number> | null = null;
+  @property({ type: Number }) rows = 0;
+  @property({ type: Number }) cols = 0;
+  @property({ attribute: false }) rowLabels: readonly string[] = [];
+  @property({ attribute: false }) colLabels: readonly string[] = [];
+  /** Rows / columns whose label is marked as unknown (words without a real vector). */
+  @property({ attribute: false }) rowMarked: readonly boolean[] | null = null;
+  @property({ attribute: false }) colMarked: readonly boolean[] | null = null;
+  @property() colour: ColourScale = 'diverging';
+  @property({ attribute: false }) domain: [number, number] | null = null;
+  /** Row drawn with an outline (the focused query); −1 for none. */
+  @property({ type: Number, attribute: 'highlight-row' }) highlightRow = -1;
+  @property({ attribute: false }) selected: readonly [number, number] | null = null;
+  @property({ type: Boolean, attribute: 'row-sums' }) rowSums = false;
+  @property({ attribute: 'row-axis' }) rowAxis = 'query';
+  @property({ attribute: 'col-axis' }) colAxis = 'key';
+  /** Widest the canvas may be, in CSS pixels; cells shrink to fit. */
+  @property({ type: Number, attribute: 'max-width' }) maxWidth = 560;
+  /** Largest cell side in CSS pixels (to line a map's rows up with another's). */
+  @property({ type: Number, attribute: 'max-cell' }) maxCell = 56;
+  /** Base of the exported file name. */
+  @property({ attribute: 'file-name' }) fileName = 'heatmap';
+  /** Explains a cell for the tooltip; without it the tooltip shows labels and value. */
+  @property({ attribute: false }) describe: ((row: number, col: number) => CellInfo) | null = null;
+
+  @state() private hover: { row: number; col: number; x: number; y: number } | null = null;
+  @query('canvas') private canvas!: HTMLCanvasElement;
+  private layout: HeatmapLayout | null = null;
+
+  private spec(title?: string): HeatmapSpec {
+    return {
+      values: this.values ?? [],
+      rows: this.rows,
+      cols: this.cols,
+      rowLabels: this.rowLabels,
+      colLabels: this.colLabels,
+      rowMarked: this.rowMarked,
+      colMarked: this.colMarked,
+      colour: this.colour,
+      domain: this.domain,
+      highlightRow: this.highlightRow,
+      selected: this.selected,
+      rowSums: this.rowSums,
+      rowAxis: this.rowAxis,
+      colAxis: this.colAxis,
+      maxWidth: this.maxWidth,
+      maxCell: this.maxCell,
+      title,
+    };
+  }
+
+  override render() {
+    const empty = !this.values || this.rows * this.cols === 0;
+    return html`
+      <header>
+        <h3>${this.heading}</h3>
+        <slot name="actions"></slot>
+        <button @click=${this.exportPng} ?disabled=${empty} title="Download this heatmap as a PNG image">PNG</button>
+      </header>
+      ${this.caption ? html`<span class="caption">${this.caption}</span>` : nothing}
+      <div class="scroll">
+        <canvas
+          tabindex="0"
+          role="img"
+          aria-label=${`${this.heading}: ${this.rows}×${this.cols} heatmap; arrow keys move between cells`}
+          @mousemove=${this.onMove}
+          @mouseleave=${this.onLeave}
+          @click=${this.onClick}
+          @keydown=${this.onKey}
+          @blur=${this.onLeave}
+        ></canvas>
+      </div>
+      ${this.hover ? this.renderTip(this.hover) : nothing}
+    `;
+  }
+
+  private renderTip({ row, col, x, y }: { row: number; col: number; x: number; y: number }) {
+    const info = this.describe?.(row, col) ?? this.defaultInfo(row, col);
+    const left = Math.min(x + 14, Math.max(0, (this.layout?.width ?? 400) - 200));
+    return html`<div class="tip" style="left:${left}px;top:${y + 40}px"><strong>${info.title}</strong>${info.lines.map((l) => html`\n${l}`)}</div>`;
+  }
+
+  private defaultInfo(row: number, col: number): CellInfo {
+    const value = this.values?.[row * this.cols + col] ?? NaN;
+    return {
+      title: `${this.rowLabels[row] ?? row} → ${this.colLabels[col] ?? col}`,
+      lines: [`[${row}][${col}] = ${String(value)}`],
+    };
+  }
+
+  protected override updated(): void {
+    this.draw();
+  }
+
+  private draw(): void {
+    const canvas = this.canvas;
+    if (!canvas) return;
+    const ctx = canvas.getContext('2d');
+    if (!ctx || !this.values) return;
+    const layout = layoutHeatmap(ctx, this.spec());
+    const dpr = Math.min(window.devicePixelRatio || 1, 2);
+    canvas.width = Math.ceil(layout.width * dpr);
+    canvas.height = Math.ceil(layout.height * dpr);
+    canvas.style.width = `${layout.width}px`;
+    canvas.style.height = `${layout.height}px`;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    drawHeatmap(ctx, this.spec(), layout);
+    this.layout = layout;
+  }
+
+  private cellFromEvent(event: MouseEvent): [number, number] | null {
+    if (!this.layout) return null;
+    const rect = this.canvas.getBoundingClientRect();
+    return cellAt(this.layout, this.rows, this.cols, event.clientX - rect.left, event.clientY - rect.top);
+  }
+
+  private onMove = (event: MouseEvent) => {
+    const cell = this.cellFromEvent(event);
+    if (!cell) {
+      this.hover = null;
+      return;
+    }
+    const rect = this.canvas.getBoundingClientRect();
+    const host = this.getBoundingClientRect();
+    this.hover = { row: cell[0], col: cell[1], x: event.clientX - host.left, y: rect.top - host.top + (event.clientY - rect.top) - 30 };
+  };
+
+  private onLeave = () => {
+    this.hover = null;
+  };
+
+  private onClick = (event: MouseEvent) => {
+    const cell = this.cellFromEvent(event);
+    if (cell) this.dispatchEvent(new CellClickEvent(cell[0], cell[1]));
+  };
+
+  /** Arrow keys walk the cells (tooltip follows), Enter clicks: the map works without a mouse. */
+  private onKey = (event: KeyboardEvent) => {
+    if (!this.layout || this.rows * this.cols === 0) return;
+    const moves: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    const current = this.hover ?? { row: 0, col: 0, x: 0, y: 0 };
+    if (event.key === 'Enter' && this.hover) {
+      this.dispatchEvent(new CellClickEvent(current.row, current.col));
+      return;
+    }
+    const move = moves[event.key];
+    if (!move) return;
+    event.preventDefault();
+    const row = Math.min(this.rows - 1, Math.max(0, current.row + (this.hover ? move[0] : 0)));
+    const col = Math.min(this.cols - 1, Math.max(0, current.col + (this.hover ? move[1] : 0)));
+    const { left, top, cell } = this.layout;
+    const canvasTop = this.canvas.offsetTop;
+    this.hover = { row, col, x: left + col * cell + cell / 2, y: canvasTop + top + row * cell - 30 };
+  };
+
+  /** The map as a PNG, drawn again with its title so the file explains itself. */
+  async toPngBlob(): Promise<Blob> {
+    const canvas = document.createElement('canvas');
+    const ctx = canvas.getContext('2d')!;
+    const spec = this.spec(this.caption ? `${this.heading} — ${this.caption}` : this.heading);
+    const layout = layoutHeatmap(ctx, spec);
+    const scale = 2;
+    canvas.width = Math.ceil(layout.width * scale);
+    canvas.height = Math.ceil(layout.height * scale);
+    ctx.setTransform(scale, 0, 0, scale, 0, 0);
+    drawHeatmap(ctx, spec, layout);
+    return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the canvas could not be encoded as PNG'))), 'image/png'));
+  }
+
+  private exportPng = async () => {
+    downloadBlob(await this.toPngBlob(), `${this.fileName}.png`);
+  };
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'attn-heatmap': AttnHeatmap;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * <attn-line-view>: one query's attention as lines from its word (left) to every key (right),
+ * thicker and darker for more weight — the picture BertViz made familiar. Click a query word to
+ * focus it; "all queries" draws every row at once, faintly.
+ */
+import { LitElement, css, html, svg } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { StateEditEvent } from './events';
+
+const ROW = 22;
+const TOP = 28;
+const LEFT_X = 150;
+const RIGHT_X = 330;
+const WIDTH = 560;
+
+@customElement('attn-line-view')
+export class AttnLineView extends LitElement {
+  static override styles = css`
+    :host { display: block; }
+    header { display: flex; align-items: baseline; gap: 0.6rem; }
+    h3 { font-size: 0.95rem; margin: 0 0 0.25rem; font-weight: 600; }
+    .muted { color: #6b6b70; font-size: 0.8rem; }
+    svg { display: block; font: 12px system-ui, sans-serif; user-select: none; }
+    text.query { cursor: pointer; }
+    text.query:hover { fill: #0a66d8; }
+    text.focus { font-weight: 700; fill: #0a3d91; }
+    text.hidden { fill: #b0b0b5; }
+    .weight { fill: #55555a; font-size: 11px; font-variant-numeric: tabular-nums; }
+    label { font-size: 0.8rem; }
+  `;
+
+  @property({ attribute: false }) queryLabels: readonly string[] = [];
+  @property({ attribute: false }) keyLabels: readonly string[] = [];
+  /** n×m weights of one head, row-major. */
+  @property({ attribute: false }) probs: ArrayLike<number> = [];
+  /** The focused query row. */
+  @property({ type: Number, attribute: 'focus-row' }) focusRow = 0;
+  @property({ attribute: false }) queryMarked: readonly boolean[] | null = null;
+  @property({ attribute: false }) keyMarked: readonly boolean[] | null = null;
+
+  @state() private all = false;
+
+  override render() {
+    const n = this.queryLabels.length, m = this.keyLabels.length;
+    const focus = Math.min(this.focusRow, n - 1);
+    const height = TOP + Math.max(n, m) * ROW + 6;
+    const yq = (i: number) => TOP + i * ROW + ROW / 2;
+    const yk = (j: number) => TOP + j * ROW + ROW / 2;
+    const rows = this.all ? Array.from({ length: n }, (_, i) => i) : [focus];
+    const weight = (i: number, j: number) => this.probs[i * m + j] ?? 0;
+    return html`
+      <header>
+        <h3>Where “${this.queryLabels[focus] ?? ''}” looks</h3>
+        <span class="muted">line width and colour ∝ weight; click a word on the left to focus it</span>
+        <label><input type="checkbox" .checked=${this.all} @change=${(e: Event) => (this.all = (e.target as HTMLInputElement).checked)} /> all queries</label>
+      </header>
+      <svg width=${WIDTH} height=${height} viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label=${`attention of ${this.queryLabels[focus]} over the keys`}>
+        ${svg`<text x=${LEFT_X} y="14" text-anchor="end" class="weight">queries</text><text x=${RIGHT_X} y="14" class="weight">keys</text>`}
+        ${rows.map((i) => Array.from({ length: m }, (_, j) => {
+          const w = weight(i, j);
+          if (!(w > 0.002)) return svg``;
+          const opacity = this.all && i !== focus ? 0.12 + 0.5 * w : 0.15 + 0.85 * w;
+          return svg`<line x1=${LEFT_X + 8} y1=${yq(i)} x2=${RIGHT_X - 8} y2=${yk(j)} stroke="#1f5fbf" stroke-opacity=${opacity} stroke-width=${0.6 + 7 * w} stroke-linecap="round"></line>`;
+        }))}
+        ${this.queryLabels.map((label, i) => svg`<text x=${LEFT_X} y=${yq(i) + 4} text-anchor="end"
+          class="query ${i === focus ? 'focus' : ''}" font-style=${this.queryMarked?.[i] ? 'italic' : 'normal'}
+          @click=${() => this.setFocus(i)}>${label}${this.queryMarked?.[i] ? '?' : ''}</text>`)}
+        ${this.keyLabels.map((label, j) => {
+          const w = weight(focus, j);
+          return svg`<text x=${RIGHT_X} y=${yk(j) + 4} class=${w === 0 ? 'hidden' : ''} font-style=${this.keyMarked?.[j] ? 'italic' : 'normal'}>${label}${this.keyMarked?.[j] ? '?' : ''}</text>
+            <text x=${RIGHT_X + 110} y=${yk(j) + 4} class="weight">${w.toFixed(3)}</text>
+            <rect x=${RIGHT_X + 150} y=${yk(j) - 5} width=${Math.max(0, w) * 60} height="10" fill="#1f5fbf" fill-opacity="0.55"></rect>`;
+        })}
+      </svg>
+    `;
+  }
+
+  private setFocus(i: number): void {
+    this.dispatchEvent(new StateEditEvent((s) => ({ ...s, view: { ...s.view, focusQuery: i } }), null, false));
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'attn-line-view': AttnLineView;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * <attn-mask-editor>: the n×m attention mask as clickable cells. A click hides key j from query i
+ * (or shows it again); a click on a key's name marks that key as padding, hidden from every query.
+ * Cells the causal option hides are drawn hatched, so the mask the kernel will apply is all here.
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import type { Grid } from '../core/grid';
+import { causalShift } from '../core/options';
+import { MaskEditEvent } from './events';
+import { buttonStyles, panelStyles } from './styles';
+
+const MAX_SIDE = 40;
+
+@customElement('attn-mask-editor')
+export class AttnMaskEditor extends LitElement {
+  static override styles = [
+    buttonStyles,
+    panelStyles,
+    css`
+      :host { display: block; }
+      .scroll { overflow: auto; max-height: 320px; }
+      table { border-collapse: collapse; font-size: 11px; }
+      th { font-weight: 500; color: #444; padding: 0 3px; white-space: nowrap; }
+      thead th { height: 4.5em; vertical-align: bottom; }
+      thead th button { writing-mode: vertical-rl; transform: rotate(180deg); border: 0; padding: 2px 0; font-size: 11px; background: none; }
+      thead th button.pad { color: #b3261e; text-decoration: line-through; }
+      tbody th { text-align: right; }
+      td { padding: 0; }
+      td button { width: 18px; height: 18px; padding: 0; border: 1px solid #d6d6db; border-radius: 2px; display: block; }
+      td button.on { background: #dbe9ff; }
+      td button.off { background: #3b3b40; }
+      td button.causal { background: repeating-linear-gradient(45deg, #eee, #eee 3px, #c8c8c8 3px, #c8c8c8 5px); }
+      td button.padded { background: #b9b9be; }
+      .legend { display: flex; gap: 0.8rem; flex-wrap: wrap; margin-top: 0.35rem; }
+      .legend span::before { content: ''; display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; border: 1px solid #bbb; }
+      .legend .on::before { background: #dbe9ff; }
+      .legend .off::before { background: #3b3b40; }
+      .legend .causal::before { background: repeating-linear-gradient(45deg, #eee, #eee 2px, #c8c8c8 2px, #c8c8c8 4px); }
+      .legend .padded::before { background: #b9b9be; }
+    `,
+  ];
+
+  @property({ attribute: false }) mask: Grid | null = null;
+  @property({ attribute: false }) padding: ReadonlySet<number> = new Set();
+  @property({ attribute: false }) rowLabels: readonly string[] = [];
+  @property({ attribute: false }) colLabels: readonly string[] = [];
+  @property({ type: Boolean }) causal = false;
+
+  override render() {
+    const n = this.rowLabels.length, m = this.colLabels.length;
+    const hidden = this.countHidden(n, m);
+    const tooBig = n > MAX_SIDE || m > MAX_SIDE;
+    return html`
+      <section class="panel">
+        <h2>Mask <span class="muted">${hidden ? `${hidden} of ${n * m} pairs hidden` : 'every query sees every key'}</span></h2>
+        ${tooBig
+          ? html`<p class="muted">The mask editor shows problems up to ${MAX_SIDE}×${MAX_SIDE}; this one is ${n}×${m}.</p>`
+          : html`<p class="muted">Click a cell to hide that key from that query; click a key's name to mark it as padding.</p>
+            <div class="scroll">${this.renderGrid(n, m)}</div>
+            <div class="legend muted"><span class="on">visible</span><span class="off">masked</span><span class="padded">padding</span>${this.causal ? html`<span class="causal">hidden by causal</span>` : nothing}</div>`}
+        <div class="row"><button @click=${() => this.dispatchEvent(new MaskEditEvent({ kind: 'clear' }))} ?disabled=${!this.mask && this.padding.size === 0}>Clear mask and padding</button></div>
+      </section>
+    `;
+  }
+
+  private renderGrid(n: number, m: number) {
+    const shift = causalShift(n, m);
+    return html`<table>
+      <thead><tr><th></th>${this.colLabels.map((label, j) => html`<th><button class=${this.padding.has(j) ? 'pad' : ''}
+        title=${this.padding.has(j) ? `${label} is padding: click to unmark` : `Mark ${label} as padding`}
+        aria-pressed=${this.padding.has(j) ? 'true' : 'false'}
+        data-pad=${j}
+        @click=${() => this.dispatchEvent(new MaskEditEvent({ kind: 'toggle-padding', key: j }))}>${label}</button></th>`)}</tr></thead>
+      <tbody>${this.rowLabels.map((label, i) => html`<tr><th>${label}</th>${this.colLabels.map((_, j) => {
+        const explicit = (this.mask?.[i]?.[j] ?? 1) !== 0;
+        const byCausal = this.causal && j > i + shift;
+        const cls = !explicit ? 'off' : this.padding.has(j) ? 'padded' : byCausal ? 'causal' : 'on';
+        return html`<td><button class=${cls} data-cell=${`${i},${j}`} aria-label=${`${label} → ${this.colLabels[j]}: ${cls}`}
+          @click=${() => this.dispatchEvent(new MaskEditEvent({ kind: 'toggle', row: i, col: j }))}></button></td>`;
+      })}</tr>`)}</tbody>
+    </table>`;
+  }
+
+  private countHidden(n: number, m: number): number {
+    const shift = causalShift(n, m);
+    let hidden = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < m; j++) {
+        if ((this.mask?.[i]?.[j] ?? 1) === 0 || this.padding.has(j) || (this.causal && j > i + shift)) hidden++;
+      }
+    }
+    return hidden;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'attn-mask-editor': AttnMaskEditor;
+  }
+}

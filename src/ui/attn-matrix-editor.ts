@@ -1,0 +1,337 @@
+/**
+ * <attn-matrix-editor>: a spreadsheet-like grid for one matrix. Arrow keys, Tab and Enter move
+ * between cells; a pasted block (tab-, comma- or space-separated) lands at the cursor; rows and
+ * columns can be added and removed; fill with seeded random values, the identity or a constant;
+ * import and export as .npy, .csv or .json. A cell that is not a finite number is flagged with a
+ * message and the matrix keeps its last valid value. Edits go up as MatrixEditEvents.
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import type { MatrixName, MatrixOp } from '../core/edits';
+import type { Grid } from '../core/grid';
+import { gridShape, identity, parseCell, randomGrid, toMatrix, zeros } from '../core/grid';
+import type { MatrixFormat } from '../core/io';
+import { parseMatrix } from '../core/io';
+import { isBlock, parsePasteBlock } from '../core/paste';
+import { fromMatrix } from '../core/grid';
+import { downloadMatrix } from './download';
+import { MatrixEditEvent, NoticeEvent } from './events';
+import { buttonStyles } from './styles';
+
+interface Draft {
+  text: string;
+  /** Why the text is not a number; null while the text is a valid number being typed. */
+  error: string | null;
+}
+
+@customElement('attn-matrix-editor')
+export class AttnMatrixEditor extends LitElement {
+  static override styles = [
+    buttonStyles,
+    css`
+      :host { display: block; margin-bottom: 0.9rem; }
+      header { display: flex; align-items: center; gap: 0.35rem; margin-bottom: 0.1rem; }
+      h3 { font-size: 0.92rem; margin: 0; font-weight: 600; white-space: nowrap; }
+      .shape { color: #6b6b70; font-size: 0.8rem; margin-right: auto; white-space: nowrap; }
+      .hint { color: #6b6b70; font-size: 0.75rem; margin: 0 0 0.3rem; }
+      .scroll { overflow: auto; max-height: 340px; max-width: 100%; border: 1px solid #e2e2e6; border-radius: 6px; background: #fff; }
+      table { border-collapse: collapse; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
+      th { font-weight: 500; color: #55555a; background: #f6f6f8; padding: 0 0.35rem; white-space: nowrap; position: sticky; }
+      thead th { top: 0; z-index: 1; font-size: 11px; }
+      tbody th { left: 0; text-align: right; max-width: 9em; overflow: hidden; text-overflow: ellipsis; }
+      thead th:first-child { left: 0; z-index: 2; }
+      td { padding: 0; border: 1px solid #ececf0; }
+      input { width: 6ch; border: 0; padding: 0.22rem 0.3rem; font: inherit; text-align: right; background: transparent; outline: none; }
+      input:focus { background: #eaf3ff; box-shadow: inset 0 0 0 2px #0a84ff; }
+      input.invalid { background: #fdecea; box-shadow: inset 0 0 0 2px #d93025; }
+      td.ro { padding: 0.22rem 0.4rem; text-align: right; color: #333; }
+      .message { margin: 0.3rem 0 0; font-size: 0.8rem; color: #b3261e; }
+      .note { margin: 0.25rem 0 0; font-size: 0.75rem; color: #6b6b70; }
+      details { position: relative; }
+      details > div { position: absolute; right: 0; z-index: 5; background: #fff; border: 1px solid #d0d0d5; border-radius: 6px; padding: 0.4rem; display: grid; gap: 0.3rem; min-width: 11rem; box-shadow: 0 6px 18px rgba(0,0,0,0.12); }
+      details label { font-size: 0.8rem; display: flex; gap: 0.3rem; align-items: center; }
+      details input { border: 1px solid #c8c8cc; border-radius: 4px; width: 5em; }
+      .structure { display: flex; gap: 0.3rem; margin-top: 0.3rem; flex-wrap: wrap; }
+    `,
+  ];
+
+  /** Which matrix this is; edits are sent with this name. */
+  @property() name: MatrixName = 'q';
+  @property() heading = '';
+  /** A short line under the heading (what the rows and columns are). */
+  @property() hint = '';
+  @property({ attribute: false }) values: Grid = [[0]];
+  @property({ attribute: false }) rowLabels: readonly string[] = [];
+  @property({ attribute: false }) colLabels: readonly string[] = [];
+  /** Show values only (derived matrices); export still works. */
+  @property({ type: Boolean }) readonly = false;
+  /** Allow adding and removing rows and columns. */
+  @property({ type: Boolean }) structural = false;
+  /** Cells beyond these are not drawn (the whole matrix still imports, exports and runs). */
+  @property({ type: Number, attribute: 'max-rows' }) maxRows = 128;
+  @property({ type: Number, attribute: 'max-cols' }) maxCols = 64;
+
+  @state() private drafts = new Map<string, Draft>();
+  @state() private message: string | null = null;
+  @state() private fillSeed = 1;
+  @state() private fillConstant = 1;
+  private cursor: [number, number] | null = null;
+  /** Characters per column, so typical values show in full without the grid sprawling. */
+  private widths: number[] = [];
+
+  override render() {
+    const { rows, cols } = gridShape(this.values);
+    const shownRows = Math.min(rows, this.maxRows), shownCols = Math.min(cols, this.maxCols);
+    this.widths = columnWidths(this.values, shownRows, shownCols);
+    return html`
+      <header>
+        <h3>${this.heading}</h3>
+        <span class="shape">${rows}×${cols}</span>
+        ${this.readonly ? nothing : this.renderFillMenu()}
+        ${this.readonly ? nothing : html`<button @click=${this.chooseFile} title="Replace this matrix with a .npy, .csv or .json file">Import</button>
+          <input type="file" hidden accept=".npy,.csv,.tsv,.txt,.json" @change=${this.onFile} />`}
+        ${this.renderExportMenu()}
+      </header>
+      ${this.hint ? html`<p class="hint">${this.hint}</p>` : nothing}
+      <div class="scroll">
+        <table>
+          <thead>
+            <tr><th></th>${Array.from({ length: shownCols }, (_, j) => html`<th title=${this.colLabels[j] ?? ''}>${this.colLabels[j] ?? j}</th>`)}</tr>
+          </thead>
+          <tbody @keydown=${this.onKey} @paste=${this.onPaste} @input=${this.onInput} @focusin=${this.onFocus} @focusout=${this.onBlur}>
+            ${Array.from({ length: shownRows }, (_, i) => html`<tr>
+              <th title=${this.rowLabels[i] ?? ''}>${this.rowLabels[i] ?? i}</th>
+              ${Array.from({ length: shownCols }, (_, j) => this.renderCell(i, j))}
+            </tr>`)}
+          </tbody>
+        </table>
+      </div>
+      ${rows > shownRows || cols > shownCols ? html`<p class="note">Showing ${shownRows}×${shownCols} of ${rows}×${cols}; import and export work on the whole matrix.</p>` : nothing}
+      ${this.structural && !this.readonly ? this.renderStructure(rows, cols) : nothing}
+      ${this.message ? html`<p class="message" role="alert">${this.message}</p>` : nothing}
+    `;
+  }
+
+  private renderCell(i: number, j: number) {
+    const value = this.values[i][j];
+    if (this.readonly) return html`<td class="ro" title=${String(value)}>${formatCell(value)}</td>`;
+    const draft = this.drafts.get(`${i},${j}`);
+    const text = draft && (draft.error || safeParse(draft.text) === value) ? draft.text : String(value);
+    return html`<td><input
+      style=${`width:${this.widths[j] ?? 6}ch`}
+      class=${draft?.error ? 'invalid' : ''}
+      .value=${text}
+      data-row=${i}
+      data-col=${j}
+      inputmode="decimal"
+      spellcheck="false"
+      autocomplete="off"
+      aria-label=${`${this.heading} row ${this.rowLabels[i] ?? i} column ${this.colLabels[j] ?? j}`}
+      aria-invalid=${draft?.error ? 'true' : 'false'}
+    /></td>`;
+  }
+
+  private renderFillMenu() {
+    return html`<details>
+      <summary class="button" title="Fill the whole matrix">Fill</summary>
+      <div>
+        <button @click=${this.fillRandom}>Random (seed ${this.fillSeed})</button>
+        <button @click=${this.fillIdentity}>Identity</button>
+        <label><button @click=${this.fillConst}>Constant</button>
+          <input type="number" step="any" .value=${String(this.fillConstant)} @change=${(e: Event) => (this.fillConstant = Number((e.target as HTMLInputElement).value) || 0)} aria-label="constant value" /></label>
+      </div>
+    </details>`;
+  }
+
+  private renderExportMenu() {
+    return html`<details>
+      <summary class="button" title="Download this matrix">Export</summary>
+      <div>
+        ${(['npy', 'csv', 'json'] as MatrixFormat[]).map((f) => html`<button @click=${() => this.exportAs(f)}>.${f}</button>`)}
+      </div>
+    </details>`;
+  }
+
+  private renderStructure(rows: number, cols: number) {
+    const [r, c] = this.cursor ?? [rows - 1, cols - 1];
+    return html`<div class="structure">
+      <button @click=${() => this.emit({ kind: 'insert-row', at: Math.min(r + 1, rows) })} title="Add a row below the cursor">+ row</button>
+      <button @click=${() => this.emit({ kind: 'remove-row', at: Math.min(r, rows - 1) })} ?disabled=${rows <= 1} title="Remove the cursor's row">− row</button>
+      <button @click=${() => this.emit({ kind: 'insert-col', at: Math.min(c + 1, cols) })} title="Add a column right of the cursor">+ col</button>
+      <button @click=${() => this.emit({ kind: 'remove-col', at: Math.min(c, cols - 1) })} ?disabled=${cols <= 1} title="Remove the cursor's column">− col</button>
+    </div>`;
+  }
+
+  private emit(op: MatrixOp): void {
+    this.dispatchEvent(new MatrixEditEvent(this.name, op));
+  }
+
+  private say(text: string | null, notify = false): void {
+    this.message = text;
+    if (text && notify) this.dispatchEvent(new NoticeEvent('error', text));
+  }
+
+  private cellOf(target: EventTarget | null): [number, number] | null {
+    const input = target as HTMLInputElement | null;
+    if (!input || input.tagName !== 'INPUT' || input.dataset.row === undefined) return null;
+    return [Number(input.dataset.row), Number(input.dataset.col)];
+  }
+
+  private onFocus = (event: FocusEvent) => {
+    const cell = this.cellOf(event.target);
+    if (!cell) return;
+    this.cursor = cell;
+    (event.target as HTMLInputElement).select();
+    this.requestUpdate();
+  };
+
+  private onBlur = (event: FocusEvent) => {
+    const cell = this.cellOf(event.target);
+    if (!cell) return;
+    const key = `${cell[0]},${cell[1]}`;
+    const draft = this.drafts.get(key);
+    if (draft && !draft.error) {
+      const drafts = new Map(this.drafts);
+      drafts.delete(key);
+      this.drafts = drafts;
+    }
+  };
+
+  private onInput = (event: Event) => {
+    const cell = this.cellOf(event.target);
+    if (!cell) return;
+    const [i, j] = cell;
+    const text = (event.target as HTMLInputElement).value;
+    const drafts = new Map(this.drafts);
+    try {
+      const value = parseCell(text);
+      drafts.set(`${i},${j}`, { text, error: null });
+      this.drafts = drafts;
+      if ([...drafts.values()].every((d) => !d.error)) this.say(null);
+      this.emit({ kind: 'set', row: i, col: j, value });
+    } catch (error) {
+      const message = `${this.heading.split(' ')[0] || this.name}[${i}][${j}]: ${(error as Error).message}; still using ${this.values[i][j]}.`;
+      drafts.set(`${i},${j}`, { text, error: message });
+      this.drafts = drafts;
+      this.say(message);
+    }
+  };
+
+  private onKey = (event: KeyboardEvent) => {
+    const cell = this.cellOf(event.target);
+    if (!cell) return;
+    const input = event.target as HTMLInputElement;
+    const [i, j] = cell;
+    const atStart = input.selectionStart === 0 && input.selectionEnd === 0;
+    const atEnd = input.selectionStart === input.value.length && input.selectionEnd === input.value.length;
+    const allSelected = input.selectionStart === 0 && input.selectionEnd === input.value.length;
+    let target: [number, number] | null = null;
+    switch (event.key) {
+      case 'ArrowUp': target = [i - 1, j]; break;
+      case 'ArrowDown': target = [i + 1, j]; break;
+      case 'ArrowLeft': if (atStart || allSelected) target = [i, j - 1]; break;
+      case 'ArrowRight': if (atEnd || allSelected) target = [i, j + 1]; break;
+      case 'Enter': if (!event.ctrlKey && !event.metaKey) target = [i + (event.shiftKey ? -1 : 1), j]; break;
+      case 'Escape': this.revert(i, j); break;
+    }
+    if (target && this.focusCell(target[0], target[1])) event.preventDefault();
+  };
+
+  /** Escape: back to the matrix's value, message gone. */
+  private revert(i: number, j: number): void {
+    const drafts = new Map(this.drafts);
+    drafts.delete(`${i},${j}`);
+    this.drafts = drafts;
+    if ([...drafts.values()].every((d) => !d.error)) this.say(null);
+  }
+
+  /** Moves focus to a cell; false when it is off the grid. */
+  focusCell(i: number, j: number): boolean {
+    const input = this.renderRoot.querySelector<HTMLInputElement>(`input[data-row="${i}"][data-col="${j}"]`);
+    if (!input) return false;
+    input.focus();
+    return true;
+  }
+
+  private onPaste = (event: ClipboardEvent) => {
+    const cell = this.cellOf(event.target);
+    const text = event.clipboardData?.getData('text/plain') ?? '';
+    if (!cell || !isBlock(text)) return;
+    event.preventDefault();
+    try {
+      const block = parsePasteBlock(text);
+      this.say(null);
+      this.emit({ kind: 'paste', row: cell[0], col: cell[1], block });
+    } catch (error) {
+      this.say(`${(error as Error).message}. Nothing was pasted.`, true);
+    }
+  };
+
+  private fillRandom = () => {
+    const { rows, cols } = gridShape(this.values);
+    this.emit({ kind: 'replace', grid: randomGrid(rows, cols, this.fillSeed) });
+    this.fillSeed++;
+  };
+
+  private fillIdentity = () => {
+    const { rows, cols } = gridShape(this.values);
+    this.emit({ kind: 'replace', grid: identity(rows, cols) });
+  };
+
+  private fillConst = () => {
+    const { rows, cols } = gridShape(this.values);
+    this.emit({ kind: 'replace', grid: zeros(rows, cols, this.fillConstant) });
+  };
+
+  private chooseFile = () => {
+    this.renderRoot.querySelector<HTMLInputElement>('input[type=file]')?.click();
+  };
+
+  private onFile = async (event: Event) => {
+    const input = event.target as HTMLInputElement;
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file) return;
+    try {
+      const m = parseMatrix(await file.arrayBuffer(), file.name, `${this.name.toUpperCase()} from ${file.name}`);
+      this.say(null);
+      this.emit({ kind: 'replace', grid: fromMatrix(m) });
+      this.dispatchEvent(new NoticeEvent('info', `Imported ${file.name} into ${this.name.toUpperCase()} (${m.rows}×${m.cols}).`));
+    } catch (error) {
+      this.say(`${(error as Error).message}. ${this.name.toUpperCase()} is unchanged.`, true);
+    }
+  };
+
+  private exportAs(format: MatrixFormat): void {
+    downloadMatrix(toMatrix(this.values), this.name, format);
+  }
+}
+
+function columnWidths(values: Grid, rows: number, cols: number): number[] {
+  return Array.from({ length: cols }, (_, j) => {
+    let longest = 3;
+    for (let i = 0; i < rows; i++) longest = Math.max(longest, String(values[i][j]).length);
+    return Math.min(longest + 1.5, 12);
+  });
+}
+
+function safeParse(text: string): number {
+  try {
+    return parseCell(text);
+  } catch {
+    return NaN;
+  }
+}
+
+/** Read-only cells: 4 significant digits (the title attribute has the exact value). */
+function formatCell(x: number): string {
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  return a >= 1e4 || a < 1e-3 ? x.toExponential(2) : String(Number(x.toPrecision(4)));
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'attn-matrix-editor': AttnMatrixEditor;
+  }
+}

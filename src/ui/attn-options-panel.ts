@@ -1,0 +1,126 @@
+/**
+ * <attn-options-panel>: scale (1/√dk, custom, none), temperature, causal, heads and the kernel
+ * variant. Sends StateEditEvents; an invalid number is flagged here and never applied.
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import type { AttentionOptions } from '../core/options';
+import { resolveScale } from '../core/options';
+import type { PlaygroundState } from '../core/state';
+import { StateEditEvent } from './events';
+import { buttonStyles, panelStyles } from './styles';
+
+@customElement('attn-options-panel')
+export class AttnOptionsPanel extends LitElement {
+  static override styles = [
+    buttonStyles,
+    panelStyles,
+    css`
+      :host { display: block; }
+      fieldset { border: 0; padding: 0; margin: 0; display: flex; flex-wrap: wrap; gap: 0.25rem 0.7rem; align-items: center; }
+      legend { font-size: 0.82rem; font-weight: 600; padding: 0; margin-right: 0.4rem; float: left; }
+      .error { color: #b3261e; font-size: 0.78rem; }
+      input[type='range'] { width: 8rem; vertical-align: middle; }
+    `,
+  ];
+
+  @property({ attribute: false }) options!: AttentionOptions;
+  /** Width of one head's queries and keys (for the 1/√dk label). */
+  @property({ type: Number }) dk = 1;
+  @property() variant = 'tiled';
+  /** Kernel variants the engine offers (read from the engine, so new ones appear by themselves). */
+  @property({ attribute: false }) variants: readonly string[] = [];
+  /** Variants that do not return scores and probabilities (only the output is compared). */
+  @property({ attribute: false }) outputOnly: readonly string[] = [];
+  @property({ type: Boolean, attribute: 'gpu-available' }) gpuAvailable = true;
+
+  @state() private error: string | null = null;
+
+  private edit(apply: (o: AttentionOptions) => AttentionOptions, key: string | null): void {
+    this.dispatchEvent(new StateEditEvent((s: PlaygroundState) => ({ ...s, options: apply(s.options) }), key));
+  }
+
+  override render() {
+    const o = this.options;
+    const custom = typeof o.scale === 'number';
+    const defaultScale = resolveScale('default', this.dk);
+    return html`
+      <section class="panel">
+        <h2>Options</h2>
+        <fieldset>
+          <legend>Scale</legend>
+          <label><input type="radio" name="scale" .checked=${o.scale === 'default'} @change=${() => this.edit((x) => ({ ...x, scale: 'default' }), null)} />
+            1/√d<sub>k</sub> <span class="muted">(= ${fmt(defaultScale)})</span></label>
+          <label><input type="radio" name="scale" .checked=${custom} @change=${() => this.edit((x) => ({ ...x, scale: resolveScale(x.scale, this.dk) }), null)} /> custom</label>
+          ${custom ? html`<input type="number" step="any" aria-label="custom scale" .value=${String(o.scale)} @input=${this.onCustomScale} />` : nothing}
+          <label><input type="radio" name="scale" .checked=${o.scale === 'none'} @change=${() => this.edit((x) => ({ ...x, scale: 'none' }), null)} /> none (1)</label>
+        </fieldset>
+        <div class="row">
+          <label>Temperature <input type="number" min="0" step="0.1" aria-label="temperature" .value=${String(o.temperature)} @input=${this.onTemperature} /></label>
+          <input type="range" min="-2" max="2" step="0.01" aria-label="temperature (log scale)" .value=${String(Math.log10(o.temperature))} @input=${this.onTemperatureSlider} />
+        </div>
+        <div class="row">
+          <label><input type="checkbox" id="causal" .checked=${o.causal} @change=${(e: Event) => this.edit((x) => ({ ...x, causal: (e.target as HTMLInputElement).checked }), null)} />
+            Causal <span class="muted">(query i sees keys j ≤ i)</span></label>
+          <label>Heads <input type="number" min="1" max="64" step="1" aria-label="heads" .value=${String(o.heads)} @input=${this.onHeads} /></label>
+        </div>
+        <div class="row">
+          <label>Kernel
+            <select aria-label="kernel variant" @change=${this.onVariant} ?disabled=${!this.gpuAvailable}>
+              ${this.variants.map((v) => html`<option value=${v} ?selected=${v === this.variant}>${v}${this.outputOnly.includes(v) ? ' (output only)' : ''}</option>`)}
+            </select>
+          </label>
+          ${this.outputOnly.includes(this.variant) ? html`<span class="muted">never writes the scores: only the output is compared</span>` : nothing}
+        </div>
+        ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      </section>
+    `;
+  }
+
+  private number(event: Event, what: string, valid: (x: number) => boolean, rule: string): number | null {
+    const text = (event.target as HTMLInputElement).value;
+    const x = Number(text);
+    if (text.trim() === '' || !Number.isFinite(x) || !valid(x)) {
+      this.error = `${what}: "${text}" is not ${rule}; still using the last valid value.`;
+      return null;
+    }
+    this.error = null;
+    return x;
+  }
+
+  private onCustomScale = (event: Event) => {
+    const x = this.number(event, 'Scale', () => true, 'a finite number');
+    if (x !== null) this.edit((o) => ({ ...o, scale: x }), 'scale');
+  };
+
+  private onTemperature = (event: Event) => {
+    const x = this.number(event, 'Temperature', (t) => t > 0, 'a positive number');
+    if (x !== null) this.edit((o) => ({ ...o, temperature: x }), 'temperature');
+  };
+
+  private onTemperatureSlider = (event: Event) => {
+    const t = Number((10 ** Number((event.target as HTMLInputElement).value)).toPrecision(3));
+    this.error = null;
+    this.edit((o) => ({ ...o, temperature: t }), 'temperature');
+  };
+
+  private onHeads = (event: Event) => {
+    const x = this.number(event, 'Heads', (h) => Number.isInteger(h) && h >= 1 && h <= 64, 'a whole number from 1 to 64');
+    if (x !== null) this.edit((o) => ({ ...o, heads: x }), 'heads');
+  };
+
+  private onVariant = (event: Event) => {
+    const variant = (event.target as HTMLSelectElement).value;
+    this.dispatchEvent(new StateEditEvent((s) => ({ ...s, variant }), null));
+  };
+}
+
+function fmt(x: number): string {
+  return String(Number(x.toPrecision(4)));
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'attn-options-panel': AttnOptionsPanel;
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * <attn-sentence-panel>: sentence mode's inputs. One sentence (self-attention) or two (a source
+ * for keys and values, a target for queries: cross-attention as in Bahdanau's alignment), the
+ * tokens the segmenter found (unknown words marked), positional encoding, the projections
+ * W_q, W_k, W_v (editable) and the Q, K, V they give, which can be taken into matrix mode.
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import type { Grid } from '../core/grid';
+import { fromMatrix } from '../core/grid';
+import type { Problem } from '../core/problem';
+import type { SentenceState } from '../core/state';
+import type { WordToken } from '../core/sentence';
+import { CommandEvent, StateEditEvent } from './events';
+import { buttonStyles, panelStyles } from './styles';
+import './attn-matrix-editor';
+
+export type EmbeddingsStatus = 'idle' | 'loading' | 'ready' | 'failed';
+
+@customElement('attn-sentence-panel')
+export class AttnSentencePanel extends LitElement {
+  static override styles = [
+    buttonStyles,
+    panelStyles,
+    css`
+      :host { display: block; }
+      textarea { width: 100%; box-sizing: border-box; resize: vertical; min-height: 2.6em; font-size: 0.9rem; }
+      .tokens { display: flex; flex-wrap: wrap; gap: 0.25rem; margin: 0.35rem 0 0.2rem; }
+      .token { font-size: 0.8rem; padding: 0.08rem 0.4rem; border-radius: 4px; background: #eef4ff; border: 1px solid #c9dcff; }
+      .token.unknown { background: #fff4e5; border: 1px dashed #d97706; color: #92400e; font-style: italic; }
+      .token.unknown::after { content: '?'; font-weight: 700; margin-left: 1px; }
+      details { margin: 0.5rem 0; }
+      summary { cursor: pointer; font-size: 0.85rem; font-weight: 600; }
+      .error { color: #b3261e; font-size: 0.8rem; }
+    `,
+  ];
+
+  @property({ attribute: false }) sentence!: SentenceState;
+  /** The current problem when it was built from this sentence (tokens, Q/K/V, W). */
+  @property({ attribute: false }) problem: Problem | null = null;
+  @property() embeddings: EmbeddingsStatus = 'idle';
+
+  /** The 100-row projection editors are only built while their section is open. */
+  @state() private projectionsOpen = false;
+
+  private edit(apply: (s: SentenceState) => SentenceState, key: string | null): void {
+    this.dispatchEvent(new StateEditEvent((st) => ({ ...st, sentence: apply(st.sentence) }), key));
+  }
+
+  /** Changing the shape or the generator drops edited projections: they no longer fit. */
+  private regenerate(patch: Partial<SentenceState>, key: string): void {
+    this.edit((s) => ({ ...s, ...patch, wq: null, wk: null, wv: null, featureLabels: null, valueLabels: null }), key);
+  }
+
+  override render() {
+    const s = this.sentence;
+    const sq = this.problem?.sentence ?? null;
+    return html`
+      <section class="panel">
+        <h2>Sentence</h2>
+        <label class="row"><input type="checkbox" .checked=${s.cross} @change=${(e: Event) => this.edit((x) => ({ ...x, cross: (e.target as HTMLInputElement).checked }), null)} />
+          Two sentences: cross-attention <span class="muted">(target words query the source words, as in translation)</span></label>
+        <label for="source" class="muted">${s.cross ? 'Source sentence (keys and values)' : 'Sentence (queries, keys and values)'}</label>
+        <textarea id="source" rows="2" spellcheck="false" .value=${s.source} @input=${(e: Event) => this.edit((x) => ({ ...x, source: (e.target as HTMLTextAreaElement).value }), 'source')}></textarea>
+        ${sq ? this.renderTokens(sq.keyTokens) : nothing}
+        ${s.cross ? html`
+          <label for="target" class="muted">Target sentence (queries)</label>
+          <textarea id="target" rows="2" spellcheck="false" .value=${s.target} @input=${(e: Event) => this.edit((x) => ({ ...x, target: (e.target as HTMLTextAreaElement).value }), 'target')}></textarea>
+          ${sq ? this.renderTokens(sq.queryTokens) : nothing}` : nothing}
+        ${this.embeddings === 'loading' ? html`<p class="muted">Loading the word vectors (2 MB)…</p>` : nothing}
+        ${this.embeddings === 'failed' ? html`<p class="error">The word vectors could not be loaded; sentence mode needs them.</p>` : nothing}
+        ${sq && [...sq.keyTokens, ...sq.queryTokens].some((t) => !t.known)
+          ? html`<p class="muted"><span class="token unknown">word</span> is not among the 20,000 GloVe words shipped here (GloVe has no "a" or "I"): it gets a made-up vector derived from its spelling.</p>`
+          : nothing}
+        <div class="row">
+          <label>d<sub>k</sub> <input type="number" min="1" max="512" aria-label="dk" .value=${String(s.dk)} @change=${(e: Event) => this.intField(e, 'dk')} /></label>
+          <label>d<sub>v</sub> <input type="number" min="1" max="512" aria-label="dv" .value=${String(s.dv)} @change=${(e: Event) => this.intField(e, 'dv')} /></label>
+          <label>W init <select aria-label="projection init" @change=${(e: Event) => this.regenerate({ init: (e.target as HTMLSelectElement).value as SentenceState['init'] }, 'init')}>
+            <option value="random" ?selected=${s.init === 'random'}>seeded random</option>
+            <option value="identity" ?selected=${s.init === 'identity'}>identity</option>
+          </select></label>
+          ${s.init === 'random' ? html`<label>seed <input type="number" step="1" aria-label="seed" .value=${String(s.seed)} @change=${(e: Event) => this.intField(e, 'seed')} /></label>` : nothing}
+        </div>
+        <label class="row"><input type="checkbox" .checked=${s.positional} @change=${(e: Event) => this.edit((x) => ({ ...x, positional: (e.target as HTMLInputElement).checked }), null)} />
+          Add sinusoidal positional encoding <span class="muted">(same word, different place → different vector)</span></label>
+        ${sq ? this.renderProjections(sq.wq, sq.wk, sq.wv) : nothing}
+        ${sq && this.problem ? this.renderDerived(this.problem) : nothing}
+      </section>
+    `;
+  }
+
+  private renderTokens(tokens: readonly WordToken[]) {
+    return html`<div class="tokens" aria-label="tokens">${tokens.map((t, i) => html`<span class="token ${t.known ? '' : 'unknown'}" data-token=${i}
+      title=${t.known ? `${t.text}: GloVe vector` : `${t.text}: not in the vocabulary; made-up vector`}>${t.text}</span>`)}</div>`;
+  }
+
+  private renderProjections(wq: { rows: number; cols: number; data: Float32Array }, wk: typeof wq, wv: typeof wq) {
+    const s = this.sentence;
+    const edited = !!(s.wq || s.wk || s.wv);
+    const rows = Array.from({ length: wq.rows }, (_, i) => `e${i}`);
+    const names = (given: string[] | null, count: number) => Array.from({ length: count }, (_, j) => (given?.length === count ? given[j] : String(j)));
+    const editor = (name: 'wq' | 'wk' | 'wv', title: string, grid: Grid) => html`<attn-matrix-editor
+      name=${name} heading=${title} .values=${grid} .rowLabels=${rows}
+      .colLabels=${names(name === 'wv' ? s.valueLabels : s.featureLabels, grid[0].length)} max-rows="100"></attn-matrix-editor>`;
+    return html`<details @toggle=${(e: Event) => (this.projectionsOpen = (e.target as HTMLDetailsElement).open)}>
+      <summary>Projections W<sub>q</sub>, W<sub>k</sub>, W<sub>v</sub> ${edited ? html`<span class="muted">(edited)</span>` : html`<span class="muted">(${s.init === 'random' ? `seeded random, seed ${s.seed}` : 'identity'})</span>`}</summary>
+      <p class="muted">Each word vector (100 numbers) times W gives its query, key or value. Edit any cell; the run updates.</p>
+      ${edited ? html`<button @click=${() => this.regenerate({}, 'generated')}>Back to generated W</button>` : nothing}
+      ${this.projectionsOpen ? html`
+        ${editor('wq', 'W_q', s.wq ?? fromMatrix(wq))}
+        ${editor('wk', 'W_k', s.wk ?? fromMatrix(wk))}
+        ${editor('wv', 'W_v', s.wv ?? fromMatrix(wv))}` : nothing}
+    </details>`;
+  }
+
+  private renderDerived(p: Problem) {
+    const { q, k, v } = p.inputs;
+    const [xq, xk] = this.sentence.cross ? ['X_target', 'X_source'] : ['X', 'X'];
+    return html`<details open>
+      <summary>Derived Q, K, V</summary>
+      <div class="row"><button class="primary" @click=${() => this.dispatchEvent(new CommandEvent('take-into-matrix'))}
+        title="Copy these Q, K and V into matrix mode, where every number can be edited">Edit Q, K, V in matrix mode</button></div>
+      <attn-matrix-editor readonly name="q" heading=${`Q = ${xq}·W_q`} .values=${fromMatrix(q)} .rowLabels=${p.queryLabels} .colLabels=${p.featureLabels}></attn-matrix-editor>
+      <attn-matrix-editor readonly name="k" heading=${`K = ${xk}·W_k`} .values=${fromMatrix(k)} .rowLabels=${p.keyLabels} .colLabels=${p.featureLabels}></attn-matrix-editor>
+      <attn-matrix-editor readonly name="v" heading=${`V = ${xk}·W_v`} .values=${fromMatrix(v)} .rowLabels=${p.keyLabels} .colLabels=${p.valueLabels}></attn-matrix-editor>
+    </details>`;
+  }
+
+  private intField(event: Event, field: 'dk' | 'dv' | 'seed'): void {
+    const x = Number((event.target as HTMLInputElement).value);
+    const ok = Number.isInteger(x) && (field === 'seed' ? Math.abs(x) < 2 ** 31 : x >= 1 && x <= 512);
+    if (!ok) {
+      (event.target as HTMLInputElement).value = String(this.sentence[field]);
+      return;
+    }
+    this.regenerate({ [field]: x }, field);
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'attn-sentence-panel': AttnSentencePanel;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Where the state lives between visits: the URL hash (#s=…, compressed; a link reproduces the
+ * view) and localStorage (the last state, restored on reload). Reading either never throws: a
+ * malformed link or a corrupt saved state comes back as an error message instead.
+ */
+import type { PlaygroundState } from '../core/state';
+import { decodeState, encodeState, parseStateJson } from '../core/state';
+
+export const STORAGE_KEY = 'attention-playground.state';
+const HASH_PREFIX = '#s=';
+/** Longer links are not written to the address bar (browsers and chat apps cut them). */
+export const MAX_LINK_CHARS = 60_000;
+
+export type Loaded = { state: PlaygroundState; error: null } | { state: null; error: string | null };
+
+/** The state in the current URL's hash; { state: null, error: null } when there is none. */
+export function readHashState(hash = location.hash): Loaded {
+  if (!hash.startsWith(HASH_PREFIX)) return { state: null, error: null };
+  try {
+    return { state: decodeState(hash.slice(HASH_PREFIX.length)), error: null };
+  } catch (error) {
+    return { state: null, error: `This link's state could not be read: ${(error as Error).message}.` };
+  }
+}
+
+export function linkFor(state: PlaygroundState): string {
+  return `${location.origin}${location.pathname}${location.search}${HASH_PREFIX}${encodeState(state)}`;
+}
+
+/** Puts the state in the address bar without a history entry; false when it is too long for a link. */
+export function writeHash(state: PlaygroundState): boolean {
+  const encoded = encodeState(state);
+  if (encoded.length > MAX_LINK_CHARS) return false;
+  history.replaceState(null, '', `${location.pathname}${location.search}${HASH_PREFIX}${encoded}`);
+  return true;
+}
+
+export function loadLocal(): Loaded {
+  let json: string | null = null;
+  try {
+    json = localStorage.getItem(STORAGE_KEY);
+  } catch {
+    return { state: null, error: null };
+  }
+  if (!json) return { state: null, error: null };
+  try {
+    return { state: parseStateJson(json), error: null };
+  } catch (error) {
+    return { state: null, error: `The saved state could not be restored: ${(error as Error).message}.` };
+  }
+}
+
+/** False when storage is full or blocked (the page keeps working, it just will not remember). */
+export function saveLocal(state: PlaygroundState): boolean {
+  try {
+    localStorage.setItem(STORAGE_KEY, JSON.stringify(state));
+    return true;
+  } catch {
+    return false;
+  }
+}

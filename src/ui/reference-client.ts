@@ -1,0 +1,76 @@
+/**
+ * The page's handle on the reference worker. A cancelled request terminates the worker (a
+ * synchronous loop cannot be interrupted any other way) and the next request starts a fresh one.
+ */
+import { InputError } from '../core/errors';
+import type { EvaluateRequest, EvaluateResponse } from '../core/evaluate';
+import { evaluate } from '../core/evaluate';
+import { RunCancelledError } from '../gpu/errors';
+
+export type WorkerReply =
+  | { id: number; ok: true; response: EvaluateResponse }
+  | { id: number; ok: false; name: string; message: string };
+
+interface Pending {
+  resolve(response: EvaluateResponse): void;
+  reject(error: Error): void;
+}
+
+export class ReferenceClient {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  evaluate(request: EvaluateRequest, signal?: AbortSignal): Promise<EvaluateResponse> {
+    if (signal?.aborted) return Promise.reject(new RunCancelledError('run cancelled'));
+    if (typeof Worker === 'undefined') return Promise.resolve().then(() => evaluate(request));
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise<EvaluateResponse>((resolve, reject) => {
+      const onAbort = () => this.restart();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, {
+        resolve: (r) => (signal?.removeEventListener('abort', onAbort), resolve(r)),
+        reject: (e) => (signal?.removeEventListener('abort', onAbort), reject(e)),
+      });
+      worker.postMessage({ id, request });
+    });
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(new URL('./reference-worker.ts', import.meta.url), { type: 'module', name: 'attention-reference' });
+    worker.onmessage = ({ data }: MessageEvent<WorkerReply>) => {
+      const pending = this.pending.get(data.id);
+      this.pending.delete(data.id);
+      if (!pending) return;
+      if (data.ok) pending.resolve(data.response);
+      else pending.reject(data.name === 'InputError' ? new InputError(data.message) : Object.assign(new Error(data.message), { name: data.name }));
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      this.failAll(new Error(`the reference worker failed: ${event.message || 'unknown error'}`));
+      this.worker?.terminate();
+      this.worker = null;
+    };
+    this.worker = worker;
+    return worker;
+  }
+
+  /** Stops whatever the worker is computing; every pending request is cancelled. */
+  private restart(): void {
+    this.worker?.terminate();
+    this.worker = null;
+    this.failAll(new RunCancelledError('run cancelled'));
+  }
+
+  private failAll(error: Error): void {
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of all) p.reject(error);
+  }
+
+  dispose(): void {
+    this.restart();
+  }
+}

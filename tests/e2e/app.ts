@@ -1,0 +1,115 @@
+/**
+ * Driving <attn-app> from puppeteer: wait for runs, pick presets, and read what the page computed
+ * (the coordinator exposes its last run as `lastOutcome` and its state as `currentState`).
+ */
+import type { ElementHandle, Page } from 'puppeteer';
+import type { PlaygroundState } from '../../src/core/state';
+
+export interface PageRun {
+  run: number;
+  state: string;
+  pass: boolean | null;
+  stages: Record<'scores' | 'probs' | 'output', boolean | null>;
+  n: number;
+  m: number;
+  queryLabels: string[];
+  keyLabels: string[];
+  gpuOutput: number[] | null;
+  gpuProbs: number[] | null;
+  cpuOutput: number[];
+  cpuProbs: number[];
+  outputCols: number;
+  gpuError: string | null;
+}
+
+/** The run id the page finished last (0 before the first). */
+export function runId(page: Page): Promise<number> {
+  return page.evaluate(() => Number(document.querySelector('attn-app')?.dataset.run ?? 0));
+}
+
+/** Waits until a run newer than `after` has finished (or the state cannot run). */
+export async function waitForRun(page: Page, after = 0, timeout = 60_000): Promise<void> {
+  await page.waitForFunction(
+    (previous: number) => {
+      const app = document.querySelector('attn-app');
+      const state = app?.dataset.state;
+      return state === 'error' || (state === 'done' && Number(app?.dataset.run ?? 0) > previous);
+    },
+    { timeout },
+    after,
+  );
+}
+
+export async function readRun(page: Page): Promise<PageRun> {
+  return page.evaluate(() => {
+    const app = document.querySelector('attn-app')!;
+    const o = app.lastOutcome!;
+    const c = o.check;
+    return {
+      run: o.id,
+      state: app.dataset.state ?? '',
+      pass: c ? c.pass : null,
+      stages: { scores: c?.scores?.pass ?? null, probs: c?.probs?.pass ?? null, output: c?.output.pass ?? null },
+      n: o.problem.shape.n,
+      m: o.problem.shape.m,
+      queryLabels: [...o.problem.queryLabels],
+      keyLabels: [...o.problem.keyLabels],
+      gpuOutput: o.gpu ? Array.from(o.gpu.output) : null,
+      gpuProbs: o.gpu?.probs ? Array.from(o.gpu.probs) : null,
+      cpuOutput: Array.from(o.reference.output.data),
+      cpuProbs: Array.from(o.reference.probs.data),
+      outputCols: o.reference.output.cols,
+      gpuError: o.gpuError,
+    };
+  });
+}
+
+export function readState(page: Page): Promise<PlaygroundState> {
+  return page.evaluate(() => JSON.parse(JSON.stringify(document.querySelector('attn-app')!.currentState)) as PlaygroundState);
+}
+
+/** An element inside the app's shadow roots, by a puppeteer deep selector (">>>" pierces shadow roots). */
+export async function $app(page: Page, selector: string): Promise<ElementHandle<Element>> {
+  const handle = await page.waitForSelector(`attn-app >>> ${selector}`, { timeout: 30_000 });
+  if (!handle) throw new Error(`no element matches attn-app >>> ${selector}`);
+  return handle;
+}
+
+export async function loadPreset(page: Page, id: string): Promise<void> {
+  const before = await runId(page);
+  const select = (await $app(page, '#preset')) as ElementHandle<HTMLSelectElement>;
+  await select.select(id);
+  await waitForRun(page, before);
+}
+
+/** Waits until some notice or inline message contains `text`. */
+export async function waitForMessage(page: Page, text: string, timeout = 30_000): Promise<void> {
+  await page.waitForFunction(
+    (wanted: string) => {
+      const found = (root: ParentNode): boolean =>
+        [...root.querySelectorAll('[role=alert], .notice, .message')].some((el) => (el.textContent ?? '').includes(wanted)) ||
+        [...root.querySelectorAll('*')].some((el) => !!el.shadowRoot && found(el.shadowRoot));
+      return found(document);
+    },
+    { timeout },
+    text,
+  );
+}
+
+/** Text of the page's notices and inline messages (everything role=alert or a notice). */
+export function messages(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    const walk = (root: ParentNode) => {
+      root.querySelectorAll('[role=alert], .notice, .message').forEach((el) => out.push((el.textContent ?? '').trim()));
+      root.querySelectorAll('*').forEach((el) => el.shadowRoot && walk(el.shadowRoot));
+    };
+    walk(document);
+    return out;
+  });
+}
+
+/** Row i of an n×cols row-major array. */
+export function row(values: number[], cols: number, i: number): number[] {
+  return values.slice(i * cols, (i + 1) * cols);
+}

@@ -1,0 +1,281 @@
+/**
+ * The playground driven like a user would: keyboard edits, an invalid cell, the causal toggle,
+ * typing a sentence, a shared link, importing an .npy, a malformed link and paste, undo, a lost
+ * device, a browser without WebGPU, and a large input that must not freeze the page.
+ * Every test fails on any console error or failed request (tests/e2e/browser.ts).
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, BrowserContext, ElementHandle, Page } from 'puppeteer';
+import { toNpy } from '../../src/core/io';
+import { randomMatrix } from '../../src/core/rng';
+import { matrix } from '../../src/core/tensor';
+import { launchBrowser, openPage } from './browser';
+import type { WatchedPage } from './browser';
+import { $app, loadPreset, messages, readRun, readState, row, runId, waitForMessage, waitForRun } from './app';
+
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const files = mkdtempSync(join(tmpdir(), 'attn-e2e-files-'));
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** A page in its own browser context: empty localStorage, so nothing leaks between tests. */
+async function freshPage(hash = '', beforeLoad?: (page: Page) => Promise<void>): Promise<WatchedPage> {
+  const context = await browser.createBrowserContext();
+  contexts.push(context);
+  const watched = await openPage(context, `${inject('baseUrl')}${hash}`, beforeLoad);
+  await waitForRun(watched.page);
+  return watched;
+}
+
+function cell(page: Page, name: string, i: number, j: number): Promise<ElementHandle<Element>> {
+  return $app(page, `attn-matrix-editor[name="${name}"] >>> input[data-row="${i}"][data-col="${j}"]`);
+}
+
+/** Waits for the page to finish a run whose state satisfies `ready` (typing may start several runs). */
+async function waitUntil(page: Page, ready: string, timeout = 60_000): Promise<void> {
+  await page.waitForFunction(
+    (body: string) => {
+      const app = document.querySelector('attn-app');
+      return app?.dataset.state === 'done' && new Function('app', `return (${body})`)(app);
+    },
+    { timeout },
+    ready,
+  );
+}
+
+describe('the playground in headless Chromium', () => {
+  it('edits a cell from the keyboard and the output follows; Enter moves down, Ctrl+Z undoes', async () => {
+    const { page, problems } = await freshPage();
+    const before = await readRun(page);
+    expect(before.gpuOutput![0]).toBeCloseTo(0.56, 6);
+
+    await (await cell(page, 'v', 0, 0)).click();
+    let id = await runId(page);
+    await page.keyboard.type('0.9');
+    await page.keyboard.press('Enter');
+    await waitForRun(page, id);
+    let run = await readRun(page);
+    // 0.1·0.9 + 0.3·0.8 + 0.6·0.5
+    expect(run.gpuOutput![0]).toBeCloseTo(0.63, 6);
+    expect(run.pass).toBe(true);
+
+    // Enter moved the cursor to V[1][0]; ArrowRight moves to V[1][1] (the text is all selected).
+    await page.keyboard.press('ArrowRight');
+    id = await runId(page);
+    await page.keyboard.type('1');
+    await waitForRun(page, id);
+    expect((await readState(page)).matrix.v[1]).toEqual([0.8, 1, 0.3]);
+    run = await readRun(page);
+    // 0.1·0.6 + 0.3·1 + 0.6·0.9
+    expect(run.gpuOutput![1]).toBeCloseTo(0.9, 6);
+
+    id = await runId(page);
+    await page.keyboard.down('Control');
+    await page.keyboard.press('z');
+    await page.keyboard.up('Control');
+    await waitForRun(page, id);
+    expect((await readState(page)).matrix.v[1]).toEqual([0.8, 0.1, 0.3]);
+    expect(problems).toEqual([]);
+  });
+
+  it('flags a cell that is not a number, keeps the last valid value and runs nothing', async () => {
+    const { page, problems } = await freshPage();
+    const id = await runId(page);
+    await (await cell(page, 'k', 1, 1)).click();
+    await page.keyboard.type('abc');
+    await waitForMessage(page, 'not a finite number');
+    const text = await messages(page);
+    expect(text.some((t) => /K\[1\]\[1\]: "abc" is not a finite number; still using 1\./.test(t)), text.join(' | ')).toBe(true);
+    const invalid = await $app(page, 'attn-matrix-editor[name="k"] >>> input.invalid');
+    expect(await invalid.evaluate((el) => el.getAttribute('aria-invalid'))).toBe('true');
+    await new Promise((r) => setTimeout(r, 600));
+    expect(await runId(page)).toBe(id);
+    expect((await readState(page)).matrix.k[1][1]).toBe(1);
+    expect(problems).toEqual([]);
+  });
+
+  it('toggling causal zeroes the upper triangle of the probabilities', async () => {
+    const { page, problems } = await freshPage();
+    await loadPreset(page, 'dog-ball');
+    let run = await readRun(page);
+    expect(run.cpuProbs[1]).toBeGreaterThan(0);
+    const id = await runId(page);
+    await (await $app(page, 'attn-options-panel >>> #causal')).click();
+    await waitForRun(page, id);
+    run = await readRun(page);
+    expect(run.n).toBe(run.m);
+    for (let i = 0; i < run.n; i++) {
+      const gpu = row(run.gpuProbs!, run.m, i), cpu = row(run.cpuProbs, run.m, i);
+      for (let j = i + 1; j < run.m; j++) {
+        expect(gpu[j], `gpu[${i}][${j}]`).toBe(0);
+        expect(cpu[j], `cpu[${i}][${j}]`).toBe(0);
+      }
+      expect(gpu.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    }
+    expect(run.gpuProbs![0]).toBeCloseTo(1, 6);
+    expect(run.pass).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
+  it('types a sentence and shows its tokens as labels, unknown words marked', async () => {
+    const { page, problems } = await freshPage();
+    await (await $app(page, '#mode-sentence')).click();
+    const source = await $app(page, 'attn-sentence-panel >>> #source');
+    await source.click();
+    await source.evaluate((el) => (el as HTMLTextAreaElement).select());
+    await page.keyboard.type('Colorless green ideas sleep furiously, zqxv!');
+    await waitUntil(page, "app.lastOutcome.problem.queryLabels.join(' ') === 'Colorless green ideas sleep furiously zqxv'");
+    const run = await readRun(page);
+    expect(run.queryLabels).toEqual(['Colorless', 'green', 'ideas', 'sleep', 'furiously', 'zqxv']);
+    expect(run.keyLabels).toEqual(run.queryLabels);
+    expect(run.pass).toBe(true);
+    const chips = await page.$$eval('attn-app >>> attn-sentence-panel >>> .token', (els) => els.map((e) => [e.textContent, e.classList.contains('unknown')]));
+    expect(chips).toContainEqual(['zqxv', true]);
+    expect(chips).toContainEqual(['green', false]);
+    // The heatmaps are labelled with the same tokens.
+    const labels = await page.$eval('attn-app >>> attn-stage-view >>> attn-heatmap[data-stage="probs"]', (el) => [...(el as unknown as { rowLabels: string[] }).rowLabels]);
+    expect(labels).toEqual(run.queryLabels);
+    expect(problems).toEqual([]);
+  });
+
+  it('a shared link reproduces the same state and results', async () => {
+    const first = await freshPage();
+    await loadPreset(first.page, 'translation');
+    const id = await runId(first.page);
+    await (await $app(first.page, 'attn-options-panel >>> #causal')).click();
+    await waitForRun(first.page, id);
+    await first.page.waitForFunction(() => location.hash.startsWith('#s=') && document.querySelector('attn-app')!.currentState.options.causal);
+    await new Promise((r) => setTimeout(r, 500));
+    const link = await first.page.evaluate(() => location.href);
+    const state = await readState(first.page);
+    const results = await readRun(first.page);
+
+    const context = await browser.createBrowserContext();
+    contexts.push(context);
+    const second = await openPage(context, link);
+    await waitForRun(second.page);
+    expect(await readState(second.page)).toEqual(state);
+    const again = await readRun(second.page);
+    expect(again.gpuOutput).toEqual(results.gpuOutput);
+    expect(again.cpuProbs).toEqual(results.cpuProbs);
+    expect(again.queryLabels[4]).toBe('zone');
+    expect([...first.problems, ...second.problems]).toEqual([]);
+  });
+
+  it('imports an .npy into V and the run uses it', async () => {
+    const { page, problems } = await freshPage();
+    const path = join(files, 'values.npy');
+    writeFileSync(path, new Uint8Array(toNpy(matrix(3, 2, [1, 2, 3, 4, 5, 6]))));
+    const input = (await $app(page, 'attn-matrix-editor[name="v"] >>> input[type=file]')) as ElementHandle<HTMLInputElement>;
+    const id = await runId(page);
+    await input.uploadFile(path);
+    await waitForRun(page, id);
+    expect((await readState(page)).matrix.v).toEqual([[1, 2], [3, 4], [5, 6]]);
+    const run = await readRun(page);
+    // weights 0.1, 0.3, 0.6 over the rows of the imported V
+    expect(run.gpuOutput![0]).toBeCloseTo(0.1 * 1 + 0.3 * 3 + 0.6 * 5, 5);
+    expect(run.gpuOutput![1]).toBeCloseTo(0.1 * 2 + 0.3 * 4 + 0.6 * 6, 5);
+    expect((await messages(page)).some((t) => t.includes('Imported values.npy'))).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
+  it('a malformed file, paste or link gets a message and changes nothing', async () => {
+    const { page, problems } = await freshPage('#s=not-a-real-state');
+    expect((await messages(page)).some((t) => t.includes("This link's state could not be read"))).toBe(true);
+    const start = await readState(page);
+    expect(start.presetId).toBe('worked-3d');
+
+    const bad = join(files, 'bad.npy');
+    writeFileSync(bad, 'this is not numpy');
+    await ((await $app(page, 'attn-matrix-editor[name="q"] >>> input[type=file]')) as ElementHandle<HTMLInputElement>).uploadFile(bad);
+    await waitForMessage(page, 'Q from bad.npy: not a valid .npy file');
+
+    const target = await cell(page, 'v', 0, 0);
+    await target.evaluate((el) => {
+      const data = new DataTransfer();
+      data.setData('text/plain', '1\t2\nx\t3');
+      el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, composed: true, cancelable: true }));
+    });
+    expect((await messages(page)).some((t) => t.includes('row 2, column 1') && t.includes('Nothing was pasted'))).toBe(true);
+    expect(await readState(page)).toEqual(start);
+
+    // A good paste lands at the cursor.
+    const id = await runId(page);
+    await target.evaluate((el) => {
+      const data = new DataTransfer();
+      data.setData('text/plain', '1\t2\n3\t4\n');
+      el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, composed: true, cancelable: true }));
+    });
+    await waitForRun(page, id);
+    expect((await readState(page)).matrix.v.slice(0, 2)).toEqual([[1, 2, 0.4], [3, 4, 0.3]]);
+    expect(problems).toEqual([]);
+  });
+
+  it('after a device loss it says so, runs on the CPU, and Reconnect rebuilds the device', async () => {
+    const { page, problems } = await freshPage();
+    let id = await runId(page);
+    await page.evaluate(() => document.querySelector('attn-app')!.gpu.loseDevice());
+    await $app(page, '#device-lost');
+    await waitForRun(page, id);
+    let run = await readRun(page);
+    expect(run.gpuOutput).toBeNull();
+    expect(run.cpuOutput[0]).toBeCloseTo(0.56, 7);
+    id = await runId(page);
+    await (await $app(page, '#reconnect')).click();
+    await $app(page, '#adapter');
+    await waitForRun(page, id);
+    run = await readRun(page);
+    expect(run.pass).toBe(true);
+    expect(run.gpuOutput![0]).toBeCloseTo(0.56, 6);
+    expect(problems).toEqual([]);
+  });
+
+  it('without WebGPU it explains why and how, and still computes on the CPU', async () => {
+    const { page, problems } = await freshPage('', async (p) => {
+      await p.evaluateOnNewDocument(() => {
+        Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+      });
+    });
+    const banner = await $app(page, 'attn-adapter-panel >>> #no-webgpu');
+    expect(await banner.evaluate((el) => el.textContent)).toMatch(/No WebGPU here[\s\S]*How to get WebGPU/);
+    const run = await readRun(page);
+    expect(run.gpuOutput).toBeNull();
+    [0.56, 0.63, 0.55].forEach((o, j) => expect(run.cpuOutput[j]).toBeCloseTo(o, 7));
+    expect(problems).toEqual([]);
+  });
+
+  it('stays responsive on a large input, and a newer edit replaces the slow run', async () => {
+    const { page, problems } = await freshPage();
+    const size = 768, width = 32;
+    const upload = async (name: string, seed: number) => {
+      const path = join(files, `${name}.npy`);
+      writeFileSync(path, new Uint8Array(toNpy(randomMatrix(size, width, seed))));
+      await ((await $app(page, `attn-matrix-editor[name="${name}"] >>> input[type=file]`)) as ElementHandle<HTMLInputElement>).uploadFile(path);
+    };
+    await upload('q', 1);
+    await upload('k', 2);
+    const id = await runId(page);
+    await upload('v', 3);
+    // While the big run is under way the page answers at once.
+    const started = Date.now();
+    await page.evaluate(() => document.querySelector('attn-app')!.dataset.state);
+    expect(Date.now() - started).toBeLessThan(1000);
+    await (await $app(page, 'attn-options-panel >>> #causal')).click();
+    await waitUntil(page, 'app.lastOutcome.problem.options.causal && app.lastOutcome.problem.shape.n === 768', 180_000);
+    const run = await readRun(page);
+    expect(run.run).toBeGreaterThan(id);
+    expect(run.pass).toBe(true);
+    expect(run.n).toBe(size);
+    expect(problems).toEqual([]);
+  });
+});

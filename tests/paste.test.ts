@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../src/core/errors';
+import { gridShape, identity, insertCol, insertRow, parseCell, pasteBlock, randomGrid, removeCol, removeRow, resize, setCell, toMatrix, zeros } from '../src/core/grid';
+import { isBlock, parsePasteBlock } from '../src/core/paste';
+
+describe('parsePasteBlock', () => {
+  it.each([
+    ['tab-separated (a spreadsheet)', '1\t2\t3\n4\t5\t6\n', [[1, 2, 3], [4, 5, 6]]],
+    ['comma-separated', '1,2\r\n3,4', [[1, 2], [3, 4]]],
+    ['semicolon-separated', '1;2\n3;4', [[1, 2], [3, 4]]],
+    ['space-separated with brackets (a printed array)', '[[1 2]\n [3 4]]', [[1, 2], [3, 4]]],
+    ['a trailing separator', '1,2,\n3,4,', [[1, 2], [3, 4]]],
+    ['exponents and unicode minus', '1e-3\t\u22122.5', [[0.001, -2.5]]],
+    ['one number', ' 7 ', [[7]]],
+  ])('reads %s', (_, text, expected) => {
+    expect(parsePasteBlock(text)).toEqual(expected);
+  });
+
+  it.each([
+    ['a word', '1\t2\nx\t3', /row 2, column 1: "x" is not a finite number/],
+    ['ragged rows', '1,2\n3', /row 2 has 1 values, row 1 has 2/],
+    ['an empty cell', '1,,2', /row 1, column 2: an empty cell/],
+    ['nothing', '  \n ', /nothing to paste/],
+    ['Infinity', '1 Infinity', /not a finite number/],
+  ])('rejects %s with an InputError naming the place', (_, text, message) => {
+    expect(() => parsePasteBlock(text)).toThrow(InputError);
+    expect(() => parsePasteBlock(text)).toThrow(message);
+  });
+
+  it.each([
+    ['1\t2', true],
+    ['1\n2', true],
+    ['1 2', true],
+    ['1.5', false],
+    [' -3 ', false],
+  ])('isBlock(%j) is %s', (text, expected) => {
+    expect(isBlock(text)).toBe(expected);
+  });
+});
+
+describe('grid operations', () => {
+  const g = [[1, 2], [3, 4]];
+
+  it('never mutates their input', () => {
+    const copy = JSON.parse(JSON.stringify(g));
+    setCell(g, 0, 0, 9);
+    insertRow(g, 1);
+    removeCol(g, 0);
+    pasteBlock(g, [[5, 6, 7]], 1, 1);
+    expect(g).toEqual(copy);
+  });
+
+  it.each([
+    ['setCell', () => setCell(g, 1, 0, 9), [[1, 2], [9, 4]]],
+    ['insertRow in the middle', () => insertRow(g, 1), [[1, 2], [0, 0], [3, 4]]],
+    ['removeRow', () => removeRow(g, 0), [[3, 4]]],
+    ['insertCol at the end', () => insertCol(g, 2, 5), [[1, 2, 5], [3, 4, 5]]],
+    ['removeCol', () => removeCol(g, 1), [[1], [3]]],
+    ['resize grows with the fill', () => resize(g, 3, 3, 1), [[1, 2, 1], [3, 4, 1], [1, 1, 1]]],
+    ['pasteBlock past the edge grows the grid', () => pasteBlock(g, [[5, 6], [7, 8]], 1, 1), [[1, 2, 0], [3, 5, 6], [0, 7, 8]]],
+    ['identity (rectangular)', () => identity(2, 3), [[1, 0, 0], [0, 1, 0]]],
+    ['zeros with a constant', () => zeros(1, 2, 0.5), [[0.5, 0.5]]],
+  ])('%s', (_, op, expected) => {
+    expect(op()).toEqual(expected);
+  });
+
+  it('fills seeded random values in [-1, 1), reproducibly, rounded to 2 decimals', () => {
+    const a = randomGrid(4, 5, 7), b = randomGrid(4, 5, 7), c = randomGrid(4, 5, 8);
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+    expect(gridShape(a)).toEqual({ rows: 4, cols: 5 });
+    for (const x of a.flat()) {
+      expect(x).toBeGreaterThanOrEqual(-1);
+      expect(x).toBeLessThan(1);
+      expect(Math.round(x * 100) / 100).toBe(x);
+    }
+    expect(new Set(a.flat()).size).toBeGreaterThan(10);
+  });
+
+  it('converts to a float32 matrix', () => {
+    const m = toMatrix([[0.1, 2], [3, 4]]);
+    expect(m.rows).toBe(2);
+    expect(m.cols).toBe(2);
+    expect(m.data[0]).toBe(Math.fround(0.1));
+  });
+
+  it.each([['1'], ['-2.5'], [' 3e2 '], ['\u22124'], ['0x10']])('parseCell accepts %j', (text) => {
+    expect(Number.isFinite(parseCell(text))).toBe(true);
+  });
+
+  it.each([[''], ['abc'], ['NaN'], ['Infinity'], ['1,5'], ['--1']])('parseCell rejects %j', (text) => {
+    expect(() => parseCell(text)).toThrow(InputError);
+  });
+});

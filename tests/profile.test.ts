@@ -1,0 +1,143 @@
+/**
+ * The profiler on Node's WebGPU at tiny sizes: every figure it reports must be present, positive and
+ * consistent. No timing thresholds: speed is what the benchmark reports, never a pass/fail.
+ */
+import { describe, expect, it } from 'vitest';
+import { measureAllocations } from '../src/gpu/buffer-ledger';
+import { AttentionEngine } from '../src/gpu/engine';
+import type { ProfileProgress } from '../src/gpu/profile';
+import { profileSweep } from '../src/gpu/profile';
+import { measureRoofline } from '../src/gpu/roofline';
+import { VARIANT_NAMES, variantStages } from '../src/gpu/variants';
+import { loadRooflineKernels } from '../src/node/roofline-kernels';
+import { loadShaderLibrary } from '../src/node/shaders';
+import { acquireTestDevice, watchDeviceErrors } from './helpers/gpu';
+
+const gpu = await acquireTestDevice();
+watchDeviceErrors(gpu);
+const shaders = loadShaderLibrary();
+
+describe.skipIf(!gpu)('the profiler sweep', async () => {
+  const engine = gpu ? new AttentionEngine(gpu.device, shaders) : null!;
+  const roofline = gpu ? await measureRoofline(gpu.device, loadRooflineKernels(), { copyBytes: 1 << 20, repeats: 3, targetMs: 5 }) : null;
+  const progress: ProfileProgress[] = [];
+  const result = gpu
+    ? await profileSweep({ ns: [16, 32], dk: 8, heads: 2, variants: VARIANT_NAMES, warmup: 1, repeats: 2, seed: 7 }, { engine, roofline, onProgress: (p) => progress.push(p) })
+    : null!;
+
+  it('measures a positive roofline and the timestamp granularity, cached per device', async () => {
+    expect(roofline!.gbps).toBeGreaterThan(0);
+    expect(roofline!.gflops).toBeGreaterThan(0);
+    expect(roofline!.copyMs.samples).toHaveLength(3);
+    if (roofline!.method === 'timestamp') expect(roofline!.timestamps!.quantumNs).toBeGreaterThanOrEqual(1);
+    expect(await measureRoofline(gpu!.device, loadRooflineKernels())).toBe(roofline);
+  });
+
+  it('returns one row per N and variant, in order', () => {
+    expect(result.cancelled).toBe(false);
+    expect(result.rows.map((r) => `${r.n} ${r.variant}`)).toEqual([16, 32].flatMap((n) => VARIANT_NAMES.map((v) => `${n} ${v}`)));
+    expect(result.cpu.map((c) => c.n)).toEqual([16, 32]);
+    expect(result.cpu.every((c) => c.ms! >= 0 && c.skipped === null)).toBe(true);
+  });
+
+  describe.each(VARIANT_NAMES)('%s', (variant) => {
+    it.each([16, 32])('N=%i: sane, positive per-stage numbers and an output that matches the reference', (n) => {
+      const row = result.rows.find((r) => r.n === n && r.variant === variant)!;
+      expect(row.error).toBeNull();
+      expect(row.check?.pass).toBe(true);
+      expect(row.wallMs.samples).toHaveLength(2);
+      expect(row.wallMs.median).toBeGreaterThan(0);
+      expect(row.flops.total).toBeGreaterThan(0);
+      expect(row.bytes.total).toBeGreaterThan(0);
+      expect(row.allocatedBytes).toBeGreaterThan(0);
+      if (engine.hasTimestamps) {
+        expect(row.timing).toBe('timestamp');
+        expect(Object.keys(row.stages).sort()).toEqual(variantStages(variant).sort());
+        for (const s of Object.values(row.stages)) {
+          expect(s.samples).toHaveLength(2);
+          expect(s.samples.every((ms) => ms >= 0 && Number.isFinite(ms))).toBe(true);
+          expect(s.p10).toBeLessThanOrEqual(s.median);
+          expect(s.median).toBeLessThanOrEqual(s.p90);
+        }
+        const stageSum = Object.values(row.stages).reduce((a, s) => a + s.median, 0);
+        expect(row.gpuMs!.median).toBeGreaterThan(0);
+        expect(row.gpuMs!.median).toBeCloseTo(stageSum, 0);
+      }
+      expect(row.gflops).toBeGreaterThan(0);
+      expect(row.gbps).toBeGreaterThan(0);
+      expect(row.rooflinePct).toBeGreaterThan(0);
+    });
+  });
+
+  it('fits an exponent for every variant', () => {
+    for (const variant of VARIANT_NAMES) {
+      const fit = result.fits.find((f) => f.variant === variant && f.stage === 'wall');
+      expect(fit?.fit.points).toBe(2);
+      expect(Number.isFinite(fit?.fit.exponent)).toBe(true);
+    }
+  });
+
+  it('reports progress up to the planned total', () => {
+    const last = progress.at(-1)!;
+    expect(progress.length).toBe(last.total);
+    expect(last.done).toBe(last.total - 1);
+    expect(new Set(progress.map((p) => p.phase))).toEqual(new Set(['reference', 'warmup', 'repeat']));
+  });
+
+  it('stops at the next run boundary when cancelled, keeping the finished N', async () => {
+    const controller = new AbortController();
+    const partial = await profileSweep({ ns: [16, 32], dk: 4, variants: ['naive'], warmup: 0, repeats: 1 }, {
+      engine, signal: controller.signal, onProgress: (p) => p.n === 32 && controller.abort(),
+    });
+    expect(partial.cancelled).toBe(true);
+    expect(partial.rows.map((r) => r.n)).toEqual([16]);
+  });
+
+  it('keeps the repeats already finished at the N it was cancelled in', async () => {
+    const controller = new AbortController();
+    let repeats = 0;
+    const partial = await profileSweep({ ns: [16], dk: 4, variants: ['naive'], warmup: 0, repeats: 3 }, {
+      engine, signal: controller.signal, onProgress: (p) => p.phase === 'repeat' && ++repeats === 2 && controller.abort(),
+    });
+    expect(partial.cancelled).toBe(true);
+    expect(partial.rows).toHaveLength(1);
+    expect(partial.rows[0].wallMs.samples).toHaveLength(1);
+    expect(partial.notes.join(' ')).toMatch(/Cancelled during N=16/);
+  });
+
+  it('interleaves the variants round-robin, warm-ups first', () => {
+    const atN16 = progress.filter((p) => p.n === 16 && p.phase !== 'reference').map((p) => `${p.phase} ${p.variant}`);
+    const round = (phase: string) => VARIANT_NAMES.map((v) => `${phase} ${v}`);
+    expect(atN16).toEqual([...round('warmup'), ...round('repeat'), ...round('repeat')]);
+  });
+
+  it('reports an unknown variant as a failed row instead of stopping the sweep', async () => {
+    const r = await profileSweep({ ns: [16], dk: 4, variants: ['nonesuch', 'naive'], warmup: 0, repeats: 1 }, { engine });
+    expect(r.rows[0].error).toMatch(/unknown variant/);
+    expect(r.rows[1].error).toBeNull();
+  });
+
+  it('skips the CPU reference above its limit and says so', async () => {
+    const r = await profileSweep({ ns: [16], dk: 4, variants: ['naive'], warmup: 0, repeats: 1, cpuReferenceLimit: 10 }, { engine });
+    expect(r.cpu[0]).toMatchObject({ ms: null });
+    expect(r.rows[0].check).toBeNull();
+    expect(r.notes.join(' ')).toMatch(/CPU reference skipped/);
+  });
+});
+
+describe.skipIf(!gpu)('measureAllocations', () => {
+  it('counts the peak of live buffers and restores createBuffer', async () => {
+    const device = gpu!.device;
+    const before = device.createBuffer;
+    const { peakBytes, totalBytes, buffers } = await measureAllocations(device, async () => {
+      const a = device.createBuffer({ label: 'Test.a', size: 1024, usage: GPUBufferUsage.STORAGE });
+      const b = device.createBuffer({ label: 'Test.b', size: 256, usage: GPUBufferUsage.STORAGE });
+      a.destroy();
+      const c = device.createBuffer({ label: 'Test.c', size: 512, usage: GPUBufferUsage.STORAGE });
+      b.destroy();
+      c.destroy();
+    });
+    expect({ peakBytes, totalBytes, buffers }).toEqual({ peakBytes: 1280, totalBytes: 1792, buffers: 3 });
+    expect(device.createBuffer).toBe(before);
+  });
+});

@@ -1,0 +1,141 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import LZString from 'lz-string';
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../src/core/errors';
+import { UndoHistory } from '../src/core/history';
+import { parsePreset } from '../src/core/presets';
+import type { PlaygroundState } from '../src/core/state';
+import { decodeState, defaultState, encodeState, MAX_TEXT, parseState, parseStateJson, sameState, stateFromPreset } from '../src/core/state';
+
+const EXAMPLES = join(import.meta.dirname, '../examples');
+const presets = readdirSync(EXAMPLES).filter((f) => f.endsWith('.json')).sort()
+  .map((f) => parsePreset(JSON.parse(readFileSync(join(EXAMPLES, f), 'utf8')), f));
+
+describe('state links', () => {
+  it.each(presets.map((p) => [p.id, p] as const))('%s round-trips through a link unchanged', (_, preset) => {
+    const state = stateFromPreset(preset);
+    expect(decodeState(encodeState(state))).toEqual(state);
+    expect(encodeState(state)).toMatch(/^[A-Za-z0-9+\-$]*$/);
+  });
+
+  it('keeps every field: mask, padding, view, variant, edited projections', () => {
+    const state: PlaygroundState = {
+      ...defaultState(),
+      mode: 'sentence',
+      mask: [[1, 0], [0, 1]],
+      padding: [3],
+      variant: 'naive',
+      view: { focusQuery: 2, head: 1, tab: 'compare' },
+      options: { scale: 0.25, temperature: 2, causal: true, heads: 2 },
+      sentence: { ...defaultState().sentence, cross: true, wq: [[1, 2]], valueLabels: ['a', 'b'] },
+    };
+    expect(decodeState(encodeState(state))).toEqual(state);
+  });
+
+  it.each([
+    ['an empty link', ''],
+    ['garbage', 'not-a-real-state'],
+    ['a link cut in half', encodeState(defaultState()).slice(0, 40)],
+  ])('rejects %s with an InputError', (_, text) => {
+    expect(() => decodeState(text)).toThrow(InputError);
+  });
+});
+
+describe('parseState', () => {
+  const valid = () => JSON.parse(JSON.stringify(defaultState()));
+
+  it('fills missing fields from the defaults', () => {
+    expect(parseState({ version: 1 })).toEqual(defaultState());
+  });
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the test spoils arbitrary fields of plain JSON
+  it.each<[string, (s: Record<string, any>) => void, RegExp]>([
+    ['a wrong version', (s) => (s.version = 2), /state.version is 2/],
+    ['a non-finite cell', (s) => (s.matrix.q[0][1] = 'x'), /state.matrix.q\[0\]\[1\] must be a finite number/],
+    ['a ragged matrix', (s) => (s.matrix.k = [[1, 2], [3]]), /state.matrix.k must have rows/],
+    ['an empty matrix', (s) => (s.matrix.v = []), /state.matrix.v must be a non-empty array/],
+    ['zero temperature', (s) => (s.options.temperature = 0), /temperature must be positive/],
+    ['a fractional head count', (s) => (s.options.heads = 1.5), /heads must be an integer/],
+    ['an unknown scale', (s) => (s.options.scale = 'half'), /scale must be/],
+    ['an unknown mode', (s) => (s.mode = 'video'), /mode must be one of matrix, sentence/],
+    ['an unknown tab', (s) => (s.view.tab = 'x'), /tab must be one of/],
+    ['a huge sentence', (s) => (s.sentence.source = 'a'.repeat(MAX_TEXT + 1)), /longer than/],
+    ['a negative padding index', (s) => (s.padding = [-1]), /padding\[0\] must be an integer/],
+    ['labels that are not strings', (s) => (s.matrix.queryLabels = [1]), /queryLabels\[0\] must be a short string/],
+    ['an array instead of an object', (s) => (s.options = []), /state.options must be an object/],
+  ])('rejects %s, naming the field', (_, spoil, message) => {
+    const s = valid();
+    spoil(s);
+    expect(() => parseState(s)).toThrow(InputError);
+    expect(() => parseState(s)).toThrow(message);
+  });
+
+  it('rejects a valid link whose JSON is not a state', () => {
+    expect(() => decodeState(LZString.compressToEncodedURIComponent('[1,2,3]'))).toThrow(/state must be an object/);
+  });
+
+  it('parses saved JSON and says when it is not JSON', () => {
+    expect(sameState(parseStateJson(JSON.stringify(defaultState())), defaultState())).toBe(true);
+    expect(() => parseStateJson('{oops', 'saved state')).toThrow(/saved state is not valid JSON/);
+  });
+});
+
+describe('stateFromPreset', () => {
+  it('takes a matrix preset with its labels and options', () => {
+    const p = presets.find((x) => x.id === 'worked-3d')!;
+    const s = stateFromPreset(p);
+    expect(s.mode).toBe('matrix');
+    expect(s.presetId).toBe('worked-3d');
+    expect(s.matrix.keyLabels).toEqual(['cat', 'sat', 'on']);
+    expect(s.options.scale).toBe('none');
+  });
+
+  it('takes a sentence preset with its hand-set projections', () => {
+    const p = presets.find((x) => x.id === 'dog-ball')!;
+    const s = stateFromPreset(p);
+    expect(s.mode).toBe('sentence');
+    expect(s.sentence.source).toMatch(/bouncing/);
+    expect(s.sentence.wk?.length).toBe(100);
+    expect(s.view.focusQuery).toBe(6);
+  });
+});
+
+describe('UndoHistory', () => {
+  it('undoes and redoes in order', () => {
+    const h = new UndoHistory<number>();
+    h.record(1, null, 0);
+    h.record(2, null, 10);
+    expect(h.undo(3)).toBe(2);
+    expect(h.undo(2)).toBe(1);
+    expect(h.undo(1)).toBeNull();
+    expect(h.redo(1)).toBe(2);
+    expect(h.redo(2)).toBe(3);
+    expect(h.redo(3)).toBeNull();
+  });
+
+  it('collapses a burst of edits with one key into one step', () => {
+    const h = new UndoHistory<string>(10, 1000);
+    h.record('a', 'cell', 0);
+    h.record('ab', 'cell', 300);
+    h.record('abc', 'cell', 600);
+    h.record('abcd', 'other', 700);
+    expect(h.undo('abcde')).toBe('abcd');
+    expect(h.undo('abcd')).toBe('a');
+  });
+
+  it('starts a new step after a pause, and a new edit clears redo', () => {
+    const h = new UndoHistory<number>(10, 1000);
+    h.record(1, 'k', 0);
+    h.record(2, 'k', 5000);
+    expect(h.undo(3)).toBe(2);
+    h.record(2, null, 6000);
+    expect(h.canRedo).toBe(false);
+  });
+
+  it('keeps at most `limit` steps', () => {
+    const h = new UndoHistory<number>(3);
+    for (let i = 0; i < 10; i++) h.record(i, null, i * 10_000);
+    expect([h.undo(10), h.undo(9), h.undo(8), h.undo(7)]).toEqual([9, 8, 7, null]);
+  });
+});

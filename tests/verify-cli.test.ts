@@ -1,0 +1,91 @@
+/** `npm run verify` end to end: the real script in a child process, its output and exit code. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { acquireTestDevice } from './helpers/gpu';
+
+const ROOT = join(import.meta.dirname, '..');
+const gpu = await acquireTestDevice();
+gpu?.device.destroy(); // only asked whether an adapter exists; the children bring their own
+
+interface Outcome { code: number | null; stdout: string; stderr: string }
+
+function verify(...args: string[]): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/verify.ts', ...args], { cwd: ROOT, env: process.env });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'attn-verify-'));
+const shader = (file: string) => readFileSync(join(ROOT, 'shaders', file), 'utf8');
+const describeGpu = describe.skipIf(!gpu);
+
+describeGpu('npm run verify', () => {
+  it('exits 1 for a broken example and prints the table with its hint', async () => {
+    const { code, stdout } = await verify('--stage', 'softmax', 'examples/kernels/softmax_masked_row_nan.wgsl');
+    expect(code, stdout).toBe(1);
+    expect(stdout).toMatch(/^case\s+max abs\s+max rel\s+max ULP\s+result\s+first bad element\s+hint$/m);
+    expect(stdout).toMatch(/^fully masked row n=m=16 \(row 8\)\s+.*FAIL\s+probs\[h0,8,0\] expected 0 got NaN/m);
+    expect(stdout).toMatch(/hint: NaN in a fully masked row → division by a zero sum/);
+  });
+
+  it('prints one JSON object with --json', async () => {
+    const { code, stdout } = await verify('--stage', 'qk', 'examples/kernels/qk_missing_scale.wgsl', '--json');
+    expect(code).toBe(1);
+    const result = JSON.parse(stdout);
+    expect(result.pass).toBe(false);
+    expect(result.reports[0]).toMatchObject({ stage: 'qk', status: 'fail', label: 'examples/kernels/qk_missing_scale.wgsl' });
+    expect(result.reports[0].hints[0].id).toBe('scale');
+  });
+
+  it('exits 2 with file:line:col for a kernel that does not compile', async () => {
+    const source = shader('weighted_values.wgsl').replace('let width = params.heads * params.dv;', 'let width = params.heads * params.dv');
+    const file = join(scratch, 'syntax.wgsl');
+    writeFileSync(file, source);
+    const line = source.split('\n').findIndex((l) => l.includes('let width = params.heads * params.dv')) + 1;
+    const { code, stderr } = await verify('--stage', 'pv', file);
+    expect(code, stderr).toBe(2);
+    const match = stderr.match(new RegExp(`${file.replaceAll('.', '\\.')}:(\\d+):(\\d+) \\S`));
+    expect(match, stderr).not.toBeNull();
+    expect(Number(match![1])).toBeGreaterThanOrEqual(line);
+    expect(Number(match![1])).toBeLessThanOrEqual(line + 1);
+  });
+
+  it('exits 2 and explains a kernel that does not fit the interface', async () => {
+    const file = join(scratch, 'wrong-entry.wgsl');
+    writeFileSync(file, shader('softmax_rows.wgsl').replace('fn main(', 'fn softmax('));
+    const { code, stderr } = await verify('--stage', 'softmax', file);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/no @compute fn main\(\) \(found softmax\)/);
+  });
+
+  it('stops a kernel that never finishes at the time limit and exits 1', async () => {
+    const file = join(scratch, 'hang.wgsl');
+    writeFileSync(file, shader('softmax_rows_naive.wgsl').replace('for (var j = 0u; j < params.m; j++) {', 'for (var j = 0u; j < params.m; j += 0u) {'));
+    const started = performance.now();
+    const { code, stdout } = await verify('--stage', 'softmax', file, '--time-limit', '1500');
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/timed out — infinite loop or a very slow kernel\?/);
+    expect(performance.now() - started).toBeLessThan(30_000);
+  });
+
+  it('verifies every built-in kernel when given no stage and no file, and exits 0', async () => {
+    const { code, stdout, stderr } = await verify();
+    expect(code, stdout + stderr).toBe(0);
+    for (const label of ['naive qk', 'naive softmax', 'naive pv', 'tiled qk', 'tiled softmax', 'tiled pv']) expect(stdout).toContain(`built-in ${label}`);
+    expect(stdout).toMatch(/^all \d+ kernels pass/m);
+  });
+
+  it('exits 2 on bad arguments', async () => {
+    const { code, stderr } = await verify('examples/kernels/qk_missing_scale.wgsl');
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--stage is required with a kernel file/);
+  });
+});

@@ -1,0 +1,207 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { unsyncedWorkgroupReads } from '../src/core/verify/barriers';
+import type { VerifyCase } from '../src/core/verify/cases';
+import { tileSizes, verifyCases } from '../src/core/verify/cases';
+import { constantFactor, differingElements, POISON_BITS } from '../src/core/verify/check';
+import { caseHint, diagnose } from '../src/core/verify/hints';
+import type { CaseReport, VerifyReport } from '../src/core/verify/report';
+import { compileErrorLines, formatReport } from '../src/core/verify/report';
+import { requestAttentionDevice } from '../src/gpu/device';
+import { AttentionEngine } from '../src/gpu/engine';
+import { DeviceLostError, RunCancelledError } from '../src/gpu/errors';
+import type { StageName } from '../src/gpu/errors';
+import { loadShaderLibrary } from '../src/node/shaders';
+import { nodeGpu } from '../src/node/webgpu';
+import { builtInKernels, verifyKernel } from '../src/verify/runner';
+import { acquireTestDevice, watchDeviceErrors } from './helpers/gpu';
+
+const gpu = await acquireTestDevice();
+watchDeviceErrors(gpu);
+const shaders = loadShaderLibrary();
+const engine = () => new AttentionEngine(gpu!.device, shaders);
+
+const EXAMPLES = join(import.meta.dirname, '../examples/kernels');
+interface Example { file: string; stage: StageName; name: string; description: string; expectedHint: string }
+const manifest = JSON.parse(readFileSync(join(EXAMPLES, 'index.json'), 'utf8')) as Example[];
+const exampleSource = (file: string) => readFileSync(join(EXAMPLES, file), 'utf8');
+
+/** The report's table and hints, for a failure message that says what happened. */
+const explain = (report: VerifyReport) => `\n${formatReport(report)}`;
+
+describe('the suite', () => {
+  it('probes sizes 1, T−1, T, T+1 around the built-in tile and the kernel\'s own workgroup size', () => {
+    expect(tileSizes([8, 8, 1])).toEqual([8, 16]);
+    expect(tileSizes([256, 1, 1])).toEqual([16, 256]);
+    const names = verifyCases({ workgroupSize: [8, 8, 1] }).map((c) => c.name);
+    for (const size of [1, 7, 8, 9, 15, 16, 17]) expect(names.some((n) => n.includes(`n=${size} `) || n.includes(`n=m=dk=dv=${size}`))).toBe(true);
+  });
+
+  it('covers n ≠ m, dk ≠ dv, causal, a fully masked row, large scores and several seeds', () => {
+    const cases = verifyCases();
+    const tagged = (tag: VerifyCase['tags'][number]) => cases.filter((c) => c.tags.includes(tag)).length;
+    for (const tag of ['cross', 'widths', 'heads', 'causal', 'mask', 'masked-row', 'large-scores', 'scale', 'aligned'] as const) expect(tagged(tag), tag).toBeGreaterThan(0);
+    expect(tagged('seed')).toBeGreaterThanOrEqual(3);
+    expect(new Set(cases.map((c) => c.seed)).size).toBe(cases.length);
+    expect(verifyCases({ seed: 7 }).map((c) => c.seed)).toEqual(cases.map((c) => c.seed + 7));
+    expect(Math.max(...cases.map((c) => Math.max(c.n, c.m)))).toBeLessThanOrEqual(256);
+  });
+});
+
+describe('symptoms', () => {
+  it('tells a never-written poison NaN from a computed one by its bits', () => {
+    const poison = new Float32Array([NaN]);
+    expect(new Uint32Array(poison.buffer)[0]).toBe(POISON_BITS);
+    const computed = new Float32Array(new Uint32Array([0xffc00000]).buffer);
+    expect(differingElements(poison, computed)).toBe(1);
+    expect(differingElements(poison, new Float32Array([NaN]))).toBe(0);
+  });
+
+  it('finds a constant factor only when every sizeable element shares it', () => {
+    expect(constantFactor([2, -4, 0.01, -Infinity], [1, -2, 0.004, -Infinity])).toBeCloseTo(2, 10);
+    expect(constantFactor([1, 2], [1, 2])).toBeNull();
+    expect(constantFactor([2, 3], [1, 2])).toBeNull();
+    expect(constantFactor([2, 0], [1, -Infinity])).toBeNull();
+  });
+
+  it('flags workgroup memory read after a write with no barrier between, and nothing in the built-in kernels', () => {
+    for (const [file, source] of Object.entries(shaders)) expect(unsyncedWorkgroupReads(source), file).toEqual([]);
+    const racy = shaders['qk_scores.wgsl'].replace('k_tile[lid.y][lid.x] = kv;\n    workgroupBarrier();', 'k_tile[lid.y][lid.x] = kv;');
+    const findings = unsyncedWorkgroupReads(racy);
+    expect(findings.map((f) => f.variable)).toEqual(['q_tile', 'k_tile']);
+    expect(racy.split('\n')[findings[0].line - 1]).toContain('q_tile[lid.y][t]');
+  });
+});
+
+function row(c: VerifyCase, fields: Partial<CaseReport> = {}): CaseReport {
+  const base: Omit<CaseReport, 'hint'> = {
+    name: c.name, case: c, status: 'pass', tensor: 'output', count: 1, failures: 0, maxAbs: 0, maxRel: 0, maxUlp: 0, firstBad: null,
+    differing: 0, unwritten: 0, nonFiniteInMaskedRows: 0, nonFiniteElsewhere: 0, maskMismatches: 0, factor: null, ms: 1, ...fields,
+  };
+  return { ...base, hint: caseHint(base) };
+}
+
+describe('diagnosis from the pattern across cases', () => {
+  const cases = verifyCases();
+
+  it('calls results that change between two runs a race', () => {
+    const rows = cases.map((c, i) => row(c, i === 3 ? { status: 'fail', differing: 5, failures: 5 } : {}));
+    const hints = diagnose(rows, { stage: 'pv' });
+    expect(hints[0].id).toBe('race');
+    expect(hints[0].title).toMatch(/workgroupBarrier/);
+    expect(rows[3].hint).toMatch(/differs between runs \(5 elements\): race/);
+  });
+
+  it('reads a timeout as an infinite loop or a very slow kernel', () => {
+    const rows = [row(cases[0]), row(cases[1], { status: 'timeout', tensor: null })];
+    expect(diagnose(rows, { stage: 'qk' })[0]).toMatchObject({ id: 'timeout', title: 'timed out — infinite loop or a very slow kernel?' });
+  });
+
+  it('blames n and m when only the n ≠ m cases fail', () => {
+    const rows = cases.map((c) => row(c, c.tags.includes('cross') && !c.tags.includes('causal') && !c.tags.includes('masked-row') ? { status: 'fail', failures: 1 } : {}));
+    expect(diagnose(rows, { stage: 'qk' }).map((h) => h.id)).toEqual(['cross']);
+  });
+
+  it('says nothing when everything passes', () => {
+    expect(diagnose(cases.map((c) => row(c)), { stage: 'qk' })).toEqual([]);
+  });
+});
+
+describe.skipIf(!gpu)('broken examples are rejected with the right hint', () => {
+  it.each(manifest)('$file: $name → $expectedHint', async (example) => {
+    const source = exampleSource(example.file);
+    expect(source.split('\n')[0], 'the first line says what is wrong').toMatch(/^\/\/ BROKEN: .{20,}/);
+    const report = await verifyKernel(engine(), { stage: example.stage, source, label: example.file });
+    expect(report.status, explain(report)).toBe('fail');
+    expect(report.hints[0]?.id, explain(report)).toBe(example.expectedHint);
+  });
+});
+
+describe.skipIf(!gpu)('built-in kernels pass the whole suite', () => {
+  it.each(builtInKernels())('$variant $stage', async ({ variant, stage }) => {
+    const e = engine();
+    const report = await verifyKernel(e, { stage, variant, source: e.source(variant, stage), label: `built-in ${variant} ${stage}` });
+    expect(report.status, explain(report)).toBe('pass');
+    expect(report.cases.length).toBe(report.plannedCases);
+    expect(report.hints).toEqual([]);
+    expect(report.warnings).toEqual([]);
+  });
+});
+
+describe.skipIf(!gpu)('kernels that cannot run', () => {
+  const softmax = shaders['softmax_rows.wgsl'];
+
+  it('reports a syntax error with line and column (the CLI exits 2)', async () => {
+    const broken = softmax.replace('let lane = lid.x;', 'let lane = lid.x');
+    const report = await verifyKernel(engine(), { stage: 'softmax', source: broken });
+    expect(report.status).toBe('compile-error');
+    expect(report.cases).toEqual([]);
+    const line = broken.split('\n').findIndex((l) => l.includes('let lane = lid.x')) + 1;
+    const [first] = compileErrorLines(report.compileMessages, 'k.wgsl');
+    expect(first).toMatch(/^k\.wgsl:\d+:\d+ \S/);
+    const reported = Number(first.split(':')[1]);
+    expect(reported).toBeGreaterThanOrEqual(line);
+    expect(reported).toBeLessThanOrEqual(line + 1);
+    expect(formatReport(report)).toMatch(/does not compile:\n {2}\d+:\d+ /);
+  });
+
+  it('explains a binding that does not fit the interface', async () => {
+    const broken = softmax.replace('@group(0) @binding(1) var<storage, read> scores', '@group(0) @binding(1) var<storage, read_write> scores');
+    const report = await verifyKernel(engine(), { stage: 'softmax', source: broken });
+    expect(report.status).toBe('interface-error');
+    expect(report.interfaceProblems.join('\n')).toMatch(/@binding\(1\) must be var<storage, read> scores, but scores is declared as var<storage, read_write>/);
+  });
+
+  it('explains a kernel written for another stage', async () => {
+    const report = await verifyKernel(engine(), { stage: 'pv', source: shaders['qk_scores.wgsl'] });
+    expect(report.status).toBe('interface-error');
+    expect(report.interfaceProblems.join('\n')).toMatch(/not part of the pv stage/);
+  });
+
+  it('stops when a newer run supersedes it', async () => {
+    const controller = new AbortController();
+    const run = verifyKernel(engine(), {
+      stage: 'softmax', source: softmax, signal: controller.signal, onCase: () => controller.abort(),
+    });
+    await expect(run).rejects.toThrow(RunCancelledError);
+  });
+});
+
+/** An engine whose runs never finish (a kernel stuck in a loop) or whose device is gone. */
+function stubEngine(run: () => Promise<never>, lost: string | null = null): AttentionEngine {
+  return {
+    lost,
+    kernel: async () => ({ workgroupSize: [16, 16, 1], warnings: [] }),
+    run,
+  } as unknown as AttentionEngine;
+}
+
+describe('time limit and lost devices', () => {
+  it('reports a run that never finishes as timed out and stops the suite', async () => {
+    const started = performance.now();
+    const report = await verifyKernel(stubEngine(() => new Promise<never>(() => {})), { stage: 'qk', source: '', timeLimitMs: 50 });
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(report.status).toBe('timeout');
+    expect(report.cases.map((c) => c.status)).toEqual(['timeout']);
+    expect(report.plannedCases).toBeGreaterThan(1);
+    expect(report.hints[0].title).toBe('timed out — infinite loop or a very slow kernel?');
+    expect(formatReport(report)).toMatch(/TIMEOUT: 1 of 1 cases failed \(stopped after 1 of \d+\)/);
+  });
+
+  it('surfaces a lost device from a run as its own status', async () => {
+    const report = await verifyKernel(stubEngine(() => Promise.reject(new DeviceLostError('the GPU device was lost')), 'destroyed'), { stage: 'pv', source: '' });
+    expect(report.status).toBe('device-lost');
+    expect(report.error).toMatch(/device was lost \(destroyed\).*Acquire a new device/);
+  });
+
+  it.skipIf(!gpu)('surfaces a really lost device', async () => {
+    const { device } = await requestAttentionDevice(await nodeGpu());
+    const doomed = new AttentionEngine(device, shaders);
+    device.destroy();
+    await device.lost;
+    const report = await verifyKernel(doomed, { stage: 'qk', source: shaders['qk_scores.wgsl'] });
+    expect(report.status).toBe('device-lost');
+    expect(report.error).toMatch(/Acquire a new device/);
+  });
+});
