@@ -1,7 +1,10 @@
 /**
  * npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal] [--scale X|none]
- *   [--temperature T] [--variant naive|tiled] [--heads H] [--out O.npy] [--json] [--kernel STAGE=FILE.wgsl]
+ *   [--temperature T] [--variant naive|tiled|fused] [--heads H] [--wo WO.npy] [--out O.npy] [--json]
+ *   [--kernel STAGE=FILE.wgsl]
  *
+ * --heads H splits Q/K columns into H heads of dk = width/H (V likewise); --wo projects the
+ * concatenated heads through W_o ((H·dv)×d_model), and --out then writes the projection.
  * Runs the engine on Node's WebGPU and the float64 reference on the CPU, prints the comparison.
  * Exit codes: 0 agree within tolerance, 1 disagree, 2 bad input, 3 no WebGPU adapter.
  */
@@ -22,8 +25,9 @@ import { loadShaderLibrary } from '../src/node/shaders';
 import { nodeGpu } from '../src/node/webgpu';
 
 const USAGE = `usage: npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal]
-       [--scale X|none] [--temperature T] [--variant ${VARIANT_NAMES.join('|')}] [--heads H] [--out O.npy] [--json]
-       [--kernel STAGE=FILE.wgsl]  (run a stage with your own WGSL; see docs/kernel-interface.md)
+       [--scale X|none] [--temperature T] [--variant ${VARIANT_NAMES.join('|')}] [--heads H] [--wo WO.npy]
+       [--out O.npy] [--json] [--kernel STAGE=FILE.wgsl]  (run a stage with your own WGSL; see docs/kernel-interface.md)
+--heads H: Q, K, V columns split into H heads; --wo: output projection W_o ((H·dv)×d_model), written by --out
 inputs: 2-D float32 .npy, or .json nested arrays, or .csv`;
 
 export const EXIT = { ok: 0, mismatch: 1, badInput: 2, noAdapter: 3 } as const;
@@ -51,7 +55,7 @@ function parseCommandLine(argv: string[]) {
     parsed = parseArgs({
       args: argv,
       options: {
-        q: { type: 'string' }, k: { type: 'string' }, v: { type: 'string' }, mask: { type: 'string' },
+        q: { type: 'string' }, k: { type: 'string' }, v: { type: 'string' }, mask: { type: 'string' }, wo: { type: 'string' },
         causal: { type: 'boolean' }, scale: { type: 'string' }, temperature: { type: 'string' },
         variant: { type: 'string' }, heads: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
         kernel: { type: 'string', multiple: true }, help: { type: 'boolean' },
@@ -95,8 +99,8 @@ function parseKernelFlags(flags: string[]): Partial<Record<StageName, string>> {
   return kernels;
 }
 
-function line(name: string, c: Comparison | null): string {
-  if (!c) return `${name.padEnd(8)} not read back`;
+function line(name: string, c: Comparison | null, missing = 'not read back'): string {
+  if (!c) return `${name.padEnd(8)} ${missing}`;
   const w = c.firstBad ?? c.worst;
   const where = w ? ` worst [${w.position.join(',')}] gpu=${w.actual} cpu=${w.expected} tol=${w.tolerance.toExponential(2)}` : '';
   return `${name.padEnd(8)} ${c.pass ? 'PASS' : 'FAIL'}  maxAbs=${c.maxAbs.toExponential(3)} maxRel=${c.maxRel.toExponential(3)} maxUlp=${c.maxUlp}${c.nanMismatches + c.infMismatches ? ` nan/inf mismatches=${c.nanMismatches + c.infMismatches}` : ''}${where}`;
@@ -114,6 +118,7 @@ export async function main(argv: string[]): Promise<number> {
     k: readMatrix(paths.k!, 'K'),
     v: readMatrix(paths.v!, 'V'),
     mask: paths.mask ? readMatrix(paths.mask, 'mask') : null,
+    wo: paths.wo ? readMatrix(paths.wo, 'W_o') : null,
   };
   const { device, summary } = await requestAttentionDevice(await nodeGpu());
   try {
@@ -121,7 +126,7 @@ export async function main(argv: string[]): Promise<number> {
     const result = await engine.run(inputs, cli.options, { variant: cli.variant, kernels: cli.kernels, intermediates: true });
     const check = checkAgainstReference(inputs, cli.options, { ...result, output: result.output.data });
     if (paths.out) {
-      const data = serializeMatrix(result.output, formatFromName(paths.out));
+      const data = serializeMatrix(result.projected ?? result.output, formatFromName(paths.out));
       writeFileSync(paths.out, typeof data === 'string' ? data : new Uint8Array(data));
     }
     const adapter = `${summary.vendor} ${summary.architecture}`.trim() + (summary.isSoftware ? ' (CPU emulation)' : '');
@@ -130,16 +135,19 @@ export async function main(argv: string[]): Promise<number> {
       console.log(JSON.stringify({
         pass: check.pass, maxAbs: o.maxAbs, maxRel: o.maxRel, maxUlp: o.maxUlp, worst: o.firstBad ?? o.worst,
         nanMismatches: o.nanMismatches, infMismatches: o.infMismatches,
-        stages: { scores: check.scores, probs: check.probs, output: check.output },
+        stages: { scores: check.scores, probs: check.probs, output: check.output, projected: check.projected },
         shape: result.shape, variant: cli.variant, adapter, gpuTimingsMs: result.gpuTimings, wallMs: result.wallMs,
         out: paths.out ?? null,
       }));
     } else {
-      const { n, m, dk, dv, heads } = result.shape;
-      console.log(`attention n=${n} m=${m} dk=${dk} dv=${dv} heads=${heads} variant=${cli.variant} on ${adapter}`);
-      console.log(line('scores', check.scores));
-      console.log(line('probs', check.probs));
+      const { n, m, dk, dv, heads, dModel } = result.shape;
+      console.log(`attention n=${n} m=${m} dk=${dk} dv=${dv} heads=${heads}${dModel === null ? '' : ` d_model=${dModel}`} variant=${cli.variant} on ${adapter}`);
+      // The fused variant never stores scores or probabilities: there is nothing to read back.
+      const unstored = result.onlineSoftmax ? 'not stored (fused: online softmax, one pass)' : undefined;
+      console.log(line('scores', check.scores, unstored));
+      console.log(line('probs', check.probs, unstored));
       console.log(line('output', check.output));
+      if (dModel !== null) console.log(line('W_o', check.projected));
       if (result.gpuTimings) console.log(`gpu ms: ${Object.entries(result.gpuTimings).map(([s, t]) => `${s}=${t.toFixed(3)}`).join(' ')}`);
       else console.log('gpu ms: unavailable (the adapter has no timestamp-query)');
       console.log(check.pass ? 'GPU and CPU agree within tolerance' : 'GPU and CPU DISAGREE');

@@ -1,6 +1,7 @@
 /**
  * npm run bench -- --n 64,128,256,512,1024 --dk 64 [--heads H] [--causal] [--variants naive,tiled,fused,tfjs]
  *   [--repeats R] [--warmup W] [--fit-from N] [--seed S] [--json] [--node] [--out DIR] [--no-plot] [--diagnose]
+ * npm run bench -- --replot DIR/results.json [--out DIR]     (redraw the plots of earlier results)
  *
  * The sequence-length profiler from the terminal. With tfjs among the variants it drives headless
  * Chromium (the system one) on the built bench.html; otherwise, or with --node, it runs on Node's
@@ -15,7 +16,7 @@
  * Exit codes: 0 done · 1 a variant failed or disagreed with the reference · 2 bad arguments ·
  * 3 no WebGPU adapter.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ProfileConfig, ProfileResult } from '../src/core/profile-report';
@@ -37,6 +38,7 @@ const PEERS = ['tfjs'];
 const USAGE = `usage: npm run bench -- --n 64,128,256,512,1024 --dk 64 [--heads H] [--causal]
        [--variants ${[...VARIANT_NAMES, ...PEERS].join(',')}] [--repeats R] [--warmup W] [--fit-from N] [--seed S]
        [--json] [--node] [--out DIR] [--no-plot] [--diagnose]
+       npm run bench -- --replot DIR/results.json [--out DIR]
 tfjs runs in headless Chromium only; without it (or with --node) the engine runs on Node's WebGPU.`;
 
 export const EXIT = { ok: 0, failed: 1, badInput: 2, noAdapter: 3 } as const;
@@ -50,6 +52,7 @@ interface Cli {
   out: string;
   plot: boolean;
   diagnose: boolean;
+  replot: string | null;
 }
 
 function integers(value: string | undefined, flag: string): number[] | undefined {
@@ -70,7 +73,7 @@ function parseCommandLine(argv: string[]): Cli | null {
         n: { type: 'string' }, dk: { type: 'string' }, dv: { type: 'string' }, heads: { type: 'string' }, causal: { type: 'boolean' },
         variants: { type: 'string' }, repeats: { type: 'string' }, warmup: { type: 'string' }, 'fit-from': { type: 'string' },
         seed: { type: 'string' }, json: { type: 'boolean' }, node: { type: 'boolean' }, out: { type: 'string' },
-        'no-plot': { type: 'boolean' }, diagnose: { type: 'boolean' }, help: { type: 'boolean' },
+        'no-plot': { type: 'boolean' }, diagnose: { type: 'boolean' }, replot: { type: 'string' }, help: { type: 'boolean' },
       },
       strict: true,
     }).values;
@@ -103,7 +106,7 @@ function parseCommandLine(argv: string[]): Cli | null {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  return { config, json: v.json ?? false, node: v.node || !wantsPeer, out: resolve(v.out ?? 'bench'), plot: !v['no-plot'], diagnose: v.diagnose ?? false };
+  return { config, json: v.json ?? false, node: v.node || !wantsPeer, out: resolve(v.out ?? 'bench'), plot: !v['no-plot'], diagnose: v.diagnose ?? false, replot: v.replot ?? null };
 }
 
 function progressLine(p: ProfileProgress): void {
@@ -167,7 +170,8 @@ function summaryText(result: ProfileResult): string {
   lines.push(formatTable(reportTable(result)), '');
   const range = c.fitFromN ? `N ≥ ${c.fitFromN}` : 'upper half of the sweep';
   lines.push(`fitted exponent of time in N (${range}):`);
-  for (const f of result.fits) lines.push(`  ${f.variant.padEnd(8)} ${f.stage.padEnd(8)} ${f.fit.exponent.toFixed(2)}  (r² ${f.fit.r2.toFixed(3)}, ${f.fit.points} points, N ${f.fit.xRange.join('–')})`);
+  const width = Math.max(8, ...result.fits.map((f) => f.variant.length));
+  for (const f of result.fits) lines.push(`  ${f.variant.padEnd(width)} ${f.stage.padEnd(8)} ${f.fit.exponent.toFixed(2)}  (r² ${f.fit.r2.toFixed(3)}, ${f.fit.points} points, N ${f.fit.xRange.join('–')})`);
   const targets = targetLines(result);
   if (targets.length) lines.push('', 'targets (reported, not asserted):', ...targets);
   if (result.notes.length) lines.push('', ...result.notes.map((n) => `note: ${n}`));
@@ -202,6 +206,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return EXIT.ok;
   }
+  if (cli.replot) return replot(cli.replot, cli.out);
   let result: ProfileResult;
   const plots: Record<string, Buffer> = {};
   try {
@@ -236,6 +241,15 @@ async function main(argv: string[]): Promise<number> {
   }
   const failed = result.rows.some((r) => r.error || (r.check && !r.check.pass));
   return failed ? EXIT.failed : EXIT.ok;
+}
+
+async function replot(file: string, out: string): Promise<number> {
+  const result = JSON.parse(readFileSync(file, 'utf8')) as ProfileResult;
+  const plots = await withBenchPage((page) => page.plots(result));
+  mkdirSync(out, { recursive: true });
+  for (const [name, png] of Object.entries(plots ?? {})) writeFileSync(join(out, name), png);
+  console.log(`wrote ${Object.keys(plots ?? {}).map((p) => join(out, p)).join(', ')}`);
+  return EXIT.ok;
 }
 
 /** Dawn and the preview server may keep the event loop alive: leave once the output is flushed. */

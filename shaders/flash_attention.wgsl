@@ -15,14 +15,14 @@
 // per sweep over the keys (a second sweep recomputes the scores; dv ≤ DV_CHUNK is one sweep).
 //
 // Causal: the key loop ends at the last key visible to the workgroup's last row; rows before it
-// stop at their own last key inside the final tile. Hidden tiles are skipped, not masked.
+// stop at their own last key inside the final tile. Tiles past the causal end are never visited.
 // −∞ never enters arithmetic: hidden scores are marked with −∞'s bits and tested as bits.
 // Interface: docs/kernel-interface.md.
 
 const ROWS: u32 = 64u;     // query rows per workgroup, one invocation each
 const DK_CHUNK: u32 = 64u; // query/key columns staged at a time (a multiple of 4)
 const DV_CHUNK: u32 = 64u; // value columns accumulated per sweep (a multiple of 4)
-const BATCH: u32 = 16u;    // scores held privately at a time (larger private arrays compile slowly on SwiftShader)
+const BATCH: u32 = 16u;    // scores held privately at a time, whatever the tile size
 const FLAG_CAUSAL: u32 = 1u;
 const FLAG_MASK: u32 = 2u;
 const LOWEST: f32 = -3.4028234663852886e38;
@@ -30,6 +30,8 @@ const LOWEST: f32 = -3.4028234663852886e38;
 // Workgroup memory this pipeline may use. The engine sets it to the device's
 // maxComputeWorkgroupStorageSize (at least 16384; 32768 on SwiftShader); the key tile is the most
 // keys whose DK_CHUNK key columns and DV_CHUNK value columns fit: 16 KiB → 32 keys, 32 KiB → 64.
+// (On SwiftShader, pipeline creation time grows with the workgroup memory declared: about 7 s of
+// CPU at 32 KiB unless Dawn's use_vulkan_zero_initialize_workgroup_memory_extension is disabled.)
 override WORKGROUP_BYTES: u32 = 16384u;
 override KEY_TILE: u32 = max(1u, WORKGROUP_BYTES / (4u * (DK_CHUNK + DV_CHUNK)));
 

@@ -26,6 +26,7 @@ describe('state links', () => {
       mask: [[1, 0], [0, 1]],
       padding: [3],
       variant: 'naive',
+      kernels: { qk: '@compute @workgroup_size(1) fn main() {}' },
       view: { focusQuery: 2, head: 1, tab: 'compare' },
       options: { scale: 0.25, temperature: 2, causal: true, heads: 2 },
       sentence: { ...defaultState().sentence, cross: true, wq: [[1, 2]], valueLabels: ['a', 'b'] },
@@ -64,6 +65,8 @@ describe('parseState', () => {
     ['a negative padding index', (s) => (s.padding = [-1]), /padding\[0\] must be an integer/],
     ['labels that are not strings', (s) => (s.matrix.queryLabels = [1]), /queryLabels\[0\] must be a short string/],
     ['an array instead of an object', (s) => (s.options = []), /state.options must be an object/],
+    ['a kernel for an unknown stage', (s) => (s.kernels = { vertex: '' }), /state.kernels.vertex is not a stage/],
+    ['a kernel that is not text', (s) => (s.kernels = { qk: 1 }), /state.kernels.qk must be WGSL text/],
   ])('rejects %s, naming the field', (_, spoil, message) => {
     const s = valid();
     spoil(s);

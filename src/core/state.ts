@@ -17,6 +17,8 @@ export const STATE_VERSION = 1;
 export const MAX_ROWS = 4096;
 export const MAX_CELLS = 1 << 20;
 export const MAX_TEXT = 4000;
+export const MAX_KERNEL_CHARS = 100_000;
+export const KERNEL_STAGES: readonly string[] = ['qk', 'softmax', 'pv', 'fused', 'project'];
 
 export type Mode = 'matrix' | 'sentence';
 export type ViewTab = 'attention' | 'compare' | 'lab';
@@ -76,6 +78,8 @@ export interface PlaygroundState {
   padding: number[];
   /** Kernel variant name (checked against the engine's variants by the page). */
   variant: string;
+  /** WGSL edited in the shader lab, by stage name ('qk', 'softmax', 'pv', 'fused'); null when none. */
+  kernels: Record<string, string> | null;
   view: ViewState;
 }
 
@@ -114,6 +118,7 @@ export function defaultState(): PlaygroundState {
     mask: null,
     padding: [],
     variant: 'tiled',
+    kernels: null,
     view: { focusQuery: 0, head: 0, tab: 'attention' },
   };
 }
@@ -284,6 +289,15 @@ function parseView(v: unknown, path: string, d: ViewState): ViewState {
   };
 }
 
+function kernels(v: unknown, path: string): Record<string, string> {
+  const o = object(v, path);
+  for (const [stage, source] of Object.entries(o)) {
+    if (!KERNEL_STAGES.includes(stage)) fail(`${path}.${stage}`, `is not a stage (${KERNEL_STAGES.join(', ')})`);
+    if (typeof source !== 'string' || source.length > MAX_KERNEL_CHARS) fail(`${path}.${stage}`, `must be WGSL text of at most ${MAX_KERNEL_CHARS} characters`);
+  }
+  return o as Record<string, string>;
+}
+
 function padding(v: unknown, path: string): number[] {
   if (!Array.isArray(v) || v.length > MAX_ROWS) fail(path, 'must be an array of key indices');
   return v.map((x, i) => integer(0, MAX_ROWS)(x, `${path}[${i}]`));
@@ -304,6 +318,7 @@ export function parseState(value: unknown, path = 'state'): PlaygroundState {
     mask: field(o, 'mask', path, null, nullable(parseGrid)),
     padding: field(o, 'padding', path, [], padding),
     variant: field(o, 'variant', path, d.variant, text),
+    kernels: field(o, 'kernels', path, null, nullable(kernels)),
     view: field(o, 'view', path, d.view, (v, p) => parseView(v, p, d.view)),
   };
 }

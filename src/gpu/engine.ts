@@ -79,7 +79,6 @@ interface Plan {
   blockRows: number;
   stages: StageName[];
   kernels: Partial<Record<StageName, CompiledKernel>>;
-  hasMask: boolean;
 }
 
 const F32 = 4;
@@ -165,7 +164,6 @@ export class AttentionEngine {
       end,
       stages,
       kernels,
-      hasMask: !!inputs.mask,
       blockRows: 0,
       params: {
         m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads,
@@ -195,7 +193,7 @@ export class AttentionEngine {
       [`one row of Q (${heads * dk} float32)`, heads * dk * F32],
       [`one row of the output (${heads * dv} float32)`, heads * dv * F32],
     ];
-    if (plan.hasMask) perRow.push([`one row of the mask (${m} keys, u32)`, m * F32]);
+    if (plan.params.hasMask) perRow.push([`one row of the mask (${m} keys, u32)`, m * F32]);
     if (dModel !== null) perRow.push([`one row of the projection (${dModel} float32)`, dModel * F32]);
     let rows = Math.min(requested, plan.end - plan.start);
     for (const [what, bytes] of perRow) {

@@ -22,7 +22,8 @@ export async function nodeGpu(): Promise<GPU> {
     configureVulkanEnvironment();
     const webgpu = await import('webgpu');
     Object.assign(globalThis, webgpu.globals);
-    gpu = webgpu.create([]);
+    // Dawn rounds timestamps down to 65 536 ns by default; the profiler wants the raw ticks.
+    gpu = webgpu.create(['disable-dawn-features=timestamp_quantization']);
   }
   return gpu;
 }

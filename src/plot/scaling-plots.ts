@@ -99,26 +99,30 @@ export function gflopsPlotSpec(result: ProfileResult): PlotSpec {
   return { title: 'Achieved GFLOP/s vs N (FLOP model in BENCHMARKS.md)', yLabel: 'GFLOP/s', xs, series };
 }
 
-/** Writes each fitted exponent on the canvas beside the last point of its line. */
+/** Writes each fitted exponent on the canvas beside the last point of its line, labels kept apart. */
 function exponentLabels(spec: PlotSpec): (u: uPlot) => void {
   return (u) => {
     const ctx = u.ctx;
-    ctx.save();
-    ctx.font = `${Math.round(12 * devicePixelRatio)}px system-ui, sans-serif`;
-    ctx.textBaseline = 'middle';
-    spec.series.forEach((s, i) => {
-      if (!s.fit || !u.series[i + 1].show) return;
+    const px = devicePixelRatio;
+    const labels = spec.series.flatMap((s, i) => {
       const last = s.values.findLastIndex((v) => v !== null);
-      if (last < 0) return;
-      const x = u.valToPos(spec.xs[last], 'x', true), y = u.valToPos(s.values[last]!, 'y', true);
-      const text = `N^${s.fit.exponent.toFixed(2)}`;
-      ctx.textAlign = 'right';
-      ctx.fillStyle = 'rgba(255,255,255,0.85)';
-      const w = ctx.measureText(text).width;
-      ctx.fillRect(x - w - 10 * devicePixelRatio, y - 9 * devicePixelRatio, w + 4 * devicePixelRatio, 18 * devicePixelRatio);
-      ctx.fillStyle = s.color;
-      ctx.fillText(text, x - 8 * devicePixelRatio, y);
+      if (!s.fit || !u.series[i + 1].show || last < 0) return [];
+      return [{ text: `N^${s.fit.exponent.toFixed(2)}`, color: s.color, x: u.valToPos(spec.xs[last], 'x', true), y: u.valToPos(s.values[last]!, 'y', true) }];
     });
+    // Lines often end close together: push labels down until each has its own row.
+    labels.sort((a, b) => a.y - b.y);
+    for (let i = 1; i < labels.length; i++) labels[i].y = Math.max(labels[i].y, labels[i - 1].y + 18 * px);
+    ctx.save();
+    ctx.font = `600 ${Math.round(12 * px)}px system-ui, sans-serif`;
+    ctx.textBaseline = 'middle';
+    ctx.textAlign = 'right';
+    for (const label of labels) {
+      const w = ctx.measureText(label.text).width;
+      ctx.fillStyle = 'rgba(255,255,255,0.85)';
+      ctx.fillRect(label.x - w - 12 * px, label.y - 9 * px, w + 4 * px, 18 * px);
+      ctx.fillStyle = label.color;
+      ctx.fillText(label.text, label.x - 10 * px, label.y);
+    }
     ctx.restore();
   };
 }

@@ -14,6 +14,7 @@ import { parseEmbeddings } from '../core/embeddings';
 import { InputError } from '../core/errors';
 import { fromMatrix } from '../core/grid';
 import { UndoHistory } from '../core/history';
+import type { Preset } from '../core/presets';
 import type { Problem } from '../core/problem';
 import { buildProblem } from '../core/problem';
 import type { PlaygroundState, ViewTab } from '../core/state';
@@ -53,7 +54,7 @@ interface Notice {
 }
 
 /** Fields whose change means a new run (view fields only re-render). */
-const RUN_FIELDS = ['mode', 'matrix', 'sentence', 'options', 'mask', 'padding', 'variant'] as const;
+const RUN_FIELDS = ['mode', 'matrix', 'sentence', 'options', 'mask', 'padding', 'variant', 'kernels'] as const;
 
 @customElement('attn-app')
 export class AttnApp extends LitElement {
@@ -113,6 +114,7 @@ export class AttnApp extends LitElement {
   private runCounter = 0;
   private noticeCounter = 0;
   private started = false;
+  private readonly editedCache = new WeakMap<PlaygroundState, boolean>();
 
   /** The current state (read by tests and the console). */
   get currentState(): PlaygroundState {
@@ -140,6 +142,7 @@ export class AttnApp extends LitElement {
     this.addEventListener('attn-mask-edit', this.onMaskEdit);
     this.addEventListener('attn-notice', this.onNotice);
     this.addEventListener('attn-command', this.onCommand);
+    this.addEventListener('kernels-changed', this.onKernelsChanged);
     if (!this.started) {
       this.started = true;
       void this.start();
@@ -157,6 +160,7 @@ export class AttnApp extends LitElement {
     this.removeEventListener('attn-mask-edit', this.onMaskEdit);
     this.removeEventListener('attn-notice', this.onNotice);
     this.removeEventListener('attn-command', this.onCommand);
+    this.removeEventListener('kernels-changed', this.onKernelsChanged);
     clearTimeout(this.runTimer);
     clearTimeout(this.saveTimer);
     this.runAbort?.abort();
@@ -262,13 +266,19 @@ export class AttnApp extends LitElement {
     let gpuTimings: RunOutcome['gpuTimings'] = null;
     if (engine) {
       try {
-        const result = await engine.run(problem.inputs, problem.options, { variant, intermediates: hasIntermediates(variant), signal: abort.signal });
+        const result = await engine.run(problem.inputs, problem.options, {
+          variant,
+          intermediates: hasIntermediates(variant),
+          kernels: state.kernels ?? undefined,
+          signal: abort.signal,
+        });
         gpu = { scores: result.scores, probs: result.probs, output: result.output.data };
         gpuMs = result.wallMs;
         gpuTimings = result.gpuTimings;
       } catch (error) {
         if (error instanceof RunCancelledError || stale()) return;
-        gpuError = error instanceof DeviceLostError ? (error as Error).message : `The GPU run failed: ${(error as Error).message}`;
+        const yours = state.kernels ? ' (your kernels from the shader lab are in use)' : '';
+        gpuError = error instanceof DeviceLostError ? (error as Error).message : `The GPU run failed${yours}: ${(error as Error).message}`;
       }
     } else {
       gpuError = this.noGpuReason();
@@ -379,6 +389,12 @@ export class AttnApp extends LitElement {
     }
   };
 
+  /** The shader lab's edited kernels: kept in the state (so links carry them) and used by every run. */
+  private onKernelsChanged = (event: Event) => {
+    const kernels = (event as Event & { kernels?: Record<string, string> }).kernels ?? {};
+    this.apply({ ...this.state, kernels: Object.keys(kernels).length ? { ...kernels } : null }, 'kernels');
+  };
+
   private onGlobalKey = (event: KeyboardEvent) => {
     if (!(event.ctrlKey || event.metaKey) || event.altKey) return;
     const key = event.key.toLowerCase();
@@ -466,18 +482,39 @@ export class AttnApp extends LitElement {
     this.apply({ ...this.state, mode });
   }
 
+  /** Whether the problem differs from the preset it started from (cached per state object). */
+  private editedSincePreset(preset: Preset): boolean {
+    let edited = this.editedCache.get(this.state);
+    if (edited === undefined) {
+      const fresh = stateFromPreset(preset);
+      const pick = (s: PlaygroundState) => JSON.stringify(RUN_FIELDS.map((f) => (s.mode === 'sentence' && f === 'matrix' ? null : s[f])));
+      edited = pick(fresh) !== pick(this.state);
+      this.editedCache.set(this.state, edited);
+    }
+    return edited;
+  }
+
   // ------------------------------------------------------------------ rendering
+
+  /** The picker follows the state (undo, links), which option attributes alone cannot do once a user has picked. */
+  protected override updated(): void {
+    const select = this.renderRoot.querySelector<HTMLSelectElement>('#preset');
+    const wanted = PRESETS.find((p) => p.id === this.state.presetId && p.mode === this.state.mode)?.id ?? '';
+    if (select && select.value !== wanted) select.value = wanted;
+  }
 
   override render() {
     const s = this.state;
-    const preset = PRESETS.find((p) => p.id === s.presetId);
+    // A preset's text describes its own mode; after a switch to the other mode it would mislead.
+    const preset = PRESETS.find((p) => p.id === s.presetId && p.mode === s.mode);
+    const edited = preset ? this.editedSincePreset(preset) : false;
     return html`
       <div class="top">
         <h1>Attention Playground</h1>
         <label class="preset">Example
           <select id="preset" @change=${this.loadPreset} aria-label="example">
             <option value="" ?selected=${!preset}>— your own —</option>
-            ${PRESETS.map((p) => html`<option value=${p.id} ?selected=${p.id === s.presetId}>${p.name}</option>`)}
+            ${PRESETS.map((p) => html`<option value=${p.id} ?selected=${p.id === preset?.id}>${p.name}</option>`)}
           </select>
         </label>
         <div class="actions">
@@ -488,7 +525,7 @@ export class AttnApp extends LitElement {
           <button class="primary" @click=${() => void this.runNow()} title="Run now (Ctrl+Enter)">Run <kbd>Ctrl+↵</kbd></button>
         </div>
       </div>
-      ${preset ? html`<p class="description">${preset.description}</p>` : nothing}
+      ${preset ? html`<p class="description">${preset.description}${edited ? html` <span class="muted">(edited since: the notes may no longer match)</span>` : nothing}</p>` : nothing}
       <attn-adapter-panel .status=${this.gpuStatus}></attn-adapter-panel>
       ${this.notices.length ? html`<div class="notices" role="status">${this.notices.map((n) => html`<div class="notice ${n.level}" data-level=${n.level}>
         <span>${n.text}</span><button aria-label="dismiss" @click=${() => this.dismiss(n.id)}>✕</button></div>`)}</div>` : nothing}
@@ -548,11 +585,11 @@ export class AttnApp extends LitElement {
     if (!o.check) return html`<div class="verdict"><span class="badge" data-verdict="cpu-only">CPU reference only</span><span class="muted">${o.gpuError ?? ''}</span></div>`;
     const stages = [['scores', 'masked scores'], ['probs', 'weights'], ['output', 'output']] as const;
     return html`<div class="verdict" data-verdict=${o.check.pass ? 'pass' : 'fail'}>
-      <span>GPU vs CPU (${o.variant}):</span>
+      <span>GPU vs CPU (${o.variant}${this.state.kernels ? ` + your ${Object.keys(this.state.kernels).join(', ')} kernel` : ''}):</span>
       ${stages.filter(([k]) => o.check![k]).map(([k, name]) => {
         const c = o.check![k]!;
         return html`<button class="badge ${c.pass ? 'pass' : 'fail'}" @click=${() => this.setTab('compare')} title="max |Δ| ${c.maxAbs.toExponential(2)}, max ${c.maxUlp} ULP">
-          ${c.pass ? '✓' : '✗'} ${name} · ${c.maxUlp === 0 ? 'exact' : `≤ ${c.maxUlp} ULP`}</button>`;
+          ${c.pass ? '✓' : '✗'} ${name} · ${c.maxUlp === Infinity ? 'NaN/∞ mismatch' : `≤ ${c.maxUlp} ULP`}</button>`;
       })}
     </div>`;
   }
@@ -567,7 +604,7 @@ export class AttnApp extends LitElement {
         return html`<attn-compare-panel .outcome=${o} head=${s.view.head}></attn-compare-panel>`;
       case 'lab':
         return this.labLoaded
-          ? html`<attn-shader-lab .engine=${this.session.engine}></attn-shader-lab>`
+          ? html`<attn-shader-lab .engine=${this.session.engine} .kernels=${s.kernels}></attn-shader-lab>`
           : html`<p class="muted">${loadLab ? 'Loading the shader lab…' : 'The shader lab is not part of this build.'}</p>`;
     }
   }

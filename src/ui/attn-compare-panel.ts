@@ -23,8 +23,10 @@ const STAGE_TITLES: Record<StageKey, string> = {
 export class AttnComparePanel extends LitElement {
   static override styles = css`
     :host { display: block; }
-    table { border-collapse: collapse; font-size: 0.8rem; margin: 0.3rem 0 0.8rem; background: #fff; }
+    .table { overflow-x: auto; max-width: 100%; margin: 0.3rem 0 0.8rem; }
+    table { border-collapse: collapse; font-size: 0.8rem; background: #fff; }
     th, td { border: 1px solid #e2e2e6; padding: 0.3rem 0.5rem; text-align: right; white-space: nowrap; }
+    td.worst { white-space: normal; text-align: left; min-width: 16rem; line-height: 1.35; }
     th { background: #f6f6f8; font-weight: 600; }
     td:first-child, th:first-child { text-align: left; }
     .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
@@ -55,10 +57,11 @@ export class AttnComparePanel extends LitElement {
       <p>Kernel <strong>${o.variant}</strong> on the GPU (float32) against the float64 reference.
         Each element has its own tolerance, derived from float32 error bounds (src/core/tolerance.ts).
         Verdict: <span class=${c.pass ? 'pass' : 'fail'} data-verdict=${c.pass ? 'pass' : 'fail'}>${c.pass ? 'pass' : 'FAIL'}</span></p>
-      <table>
-        <thead><tr><th>stage</th><th>elements</th><th>max |Δ|</th><th>max rel</th><th>max ULP</th><th>worst element: GPU vs CPU (tolerance)</th><th>verdict</th></tr></thead>
+      <div class="table"><table>
+        <thead><tr><th>stage</th><th>elements</th><th>max |Δ|</th><th>max rel</th><th>max ULP</th><th>worst element (nearest its tolerance)</th><th>verdict</th></tr></thead>
         <tbody>${stages.map((s) => this.renderRow(s, c[s]!))}</tbody>
-      </table>
+      </table></div>
+      <p class="muted">ULP distances are to the float64 value rounded to float32, so 0 ULP means the GPU returned the correctly rounded result; |Δ| is measured against the float64 value itself.</p>
       ${o.variant && !o.gpu.scores ? html`<p class="muted">This kernel never writes scores or weights to memory, so only the output is compared.</p>` : nothing}
       <p class="muted">${timingLine(o)}</p>
       ${this.picked ? this.renderInspector(this.picked) : nothing}
@@ -75,7 +78,7 @@ export class AttnComparePanel extends LitElement {
       <td class="mono">${short(c.maxAbs)}</td>
       <td class="mono">${short(c.maxRel)}</td>
       <td class="mono">${c.maxUlp === Infinity ? '∞' : c.maxUlp}</td>
-      <td class="mono">${w ? `${at(w.position)} ${exact(w.actual)} vs ${exact(w.expected)} (±${short(w.tolerance)})` : '—'}</td>
+      <td class="mono worst">${w ? html`${at(w.position)} GPU ${exact(w.actual)}<br />CPU ${exact(w.expected)} (tolerance ±${short(w.tolerance)})` : '—'}</td>
       <td class=${c.pass ? 'pass' : 'fail'}>${c.pass ? 'pass' : `FAIL (${c.failures})`}</td>
     </tr>`;
   }
@@ -90,7 +93,7 @@ export class AttnComparePanel extends LitElement {
     return html`<div class="card"><attn-heatmap
       data-error-stage=${stage}
       heading=${`|GPU − CPU|: ${STAGE_TITLES[stage].toLowerCase()}`}
-      caption="log scale; white = identical"
+      caption="log scale; white = identical to float64"
       .values=${values} rows=${n} cols=${isOutput ? o.reference.output.cols : m}
       .rowLabels=${o.problem.queryLabels} .colLabels=${isOutput ? o.problem.valueLabels : o.problem.keyLabels}
       colour="log" max-width="380" col-axis=${isOutput ? 'value dim' : 'key'}

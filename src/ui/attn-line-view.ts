@@ -12,6 +12,8 @@ const TOP = 28;
 const LEFT_X = 150;
 const RIGHT_X = 330;
 const WIDTH = 560;
+/** Beyond this many words per side the view shows a window of queries and the heaviest keys. */
+const MAX_SIDE = 40;
 
 @customElement('attn-line-view')
 export class AttnLineView extends LitElement {
@@ -43,31 +45,36 @@ export class AttnLineView extends LitElement {
   override render() {
     const n = this.queryLabels.length, m = this.keyLabels.length;
     const focus = Math.min(this.focusRow, n - 1);
-    const height = TOP + Math.max(n, m) * ROW + 6;
-    const yq = (i: number) => TOP + i * ROW + ROW / 2;
-    const yk = (j: number) => TOP + j * ROW + ROW / 2;
-    const rows = this.all ? Array.from({ length: n }, (_, i) => i) : [focus];
     const weight = (i: number, j: number) => this.probs[i * m + j] ?? 0;
+    const queries = windowAround(focus, n, MAX_SIDE);
+    const keys = heaviest(Array.from({ length: m }, (_, j) => weight(focus, j)), MAX_SIDE);
+    const height = TOP + Math.max(queries.length, keys.length) * ROW + 6;
+    const yq = (i: number) => TOP + queries.indexOf(i) * ROW + ROW / 2;
+    const yk = (j: number) => TOP + keys.indexOf(j) * ROW + ROW / 2;
+    const rows = this.all ? queries : [focus];
     return html`
       <header>
         <h3>Where “${this.queryLabels[focus] ?? ''}” looks</h3>
         <span class="muted">line width and colour ∝ weight; click a word on the left to focus it</span>
         <label><input type="checkbox" .checked=${this.all} @change=${(e: Event) => (this.all = (e.target as HTMLInputElement).checked)} /> all queries</label>
       </header>
+      ${n > queries.length || m > keys.length
+        ? html`<p class="muted">Showing ${queries.length} of ${n} queries around the focused one and the ${keys.length} keys it weighs most, of ${m}.</p>`
+        : ''}
       <svg width=${WIDTH} height=${height} viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label=${`attention of ${this.queryLabels[focus]} over the keys`}>
         ${svg`<text x=${LEFT_X} y="14" text-anchor="end" class="weight">queries</text><text x=${RIGHT_X} y="14" class="weight">keys</text>`}
-        ${rows.map((i) => Array.from({ length: m }, (_, j) => {
+        ${rows.map((i) => keys.map((j) => {
           const w = weight(i, j);
           if (!(w > 0.002)) return svg``;
           const opacity = this.all && i !== focus ? 0.12 + 0.5 * w : 0.15 + 0.85 * w;
           return svg`<line x1=${LEFT_X + 8} y1=${yq(i)} x2=${RIGHT_X - 8} y2=${yk(j)} stroke="#1f5fbf" stroke-opacity=${opacity} stroke-width=${0.6 + 7 * w} stroke-linecap="round"></line>`;
         }))}
-        ${this.queryLabels.map((label, i) => svg`<text x=${LEFT_X} y=${yq(i) + 4} text-anchor="end"
+        ${queries.map((i) => svg`<text x=${LEFT_X} y=${yq(i) + 4} text-anchor="end"
           class="query ${i === focus ? 'focus' : ''}" font-style=${this.queryMarked?.[i] ? 'italic' : 'normal'}
-          @click=${() => this.setFocus(i)}>${label}${this.queryMarked?.[i] ? '?' : ''}</text>`)}
-        ${this.keyLabels.map((label, j) => {
+          @click=${() => this.setFocus(i)}>${this.queryLabels[i]}${this.queryMarked?.[i] ? '?' : ''}</text>`)}
+        ${keys.map((j) => {
           const w = weight(focus, j);
-          return svg`<text x=${RIGHT_X} y=${yk(j) + 4} class=${w === 0 ? 'hidden' : ''} font-style=${this.keyMarked?.[j] ? 'italic' : 'normal'}>${label}${this.keyMarked?.[j] ? '?' : ''}</text>
+          return svg`<text x=${RIGHT_X} y=${yk(j) + 4} class=${w === 0 ? 'hidden' : ''} font-style=${this.keyMarked?.[j] ? 'italic' : 'normal'}>${this.keyLabels[j]}${this.keyMarked?.[j] ? '?' : ''}</text>
             <text x=${RIGHT_X + 110} y=${yk(j) + 4} class="weight">${w.toFixed(3)}</text>
             <rect x=${RIGHT_X + 150} y=${yk(j) - 5} width=${Math.max(0, w) * 60} height="10" fill="#1f5fbf" fill-opacity="0.55"></rect>`;
         })}
@@ -78,6 +85,18 @@ export class AttnLineView extends LitElement {
   private setFocus(i: number): void {
     this.dispatchEvent(new StateEditEvent((s) => ({ ...s, view: { ...s.view, focusQuery: i } }), null, false));
   }
+}
+
+/** Up to `size` consecutive indices of [0, n) with `center` among them. */
+function windowAround(center: number, n: number, size: number): number[] {
+  const start = Math.max(0, Math.min(center - Math.floor(size / 2), n - size));
+  return Array.from({ length: Math.min(size, n) }, (_, k) => start + k);
+}
+
+/** Indices of the `size` largest weights, in their original order. */
+function heaviest(weights: number[], size: number): number[] {
+  if (weights.length <= size) return weights.map((_, j) => j);
+  return weights.map((w, j) => [w, j] as const).sort((a, b) => b[0] - a[0]).slice(0, size).map(([, j]) => j).sort((a, b) => a - b);
 }
 
 declare global {

@@ -77,6 +77,12 @@ export class AttnOptionsPanel extends LitElement {
     `;
   }
 
+  /** Selects follow the state (undo, links): option attributes stop working once a user has picked. */
+  protected override updated(): void {
+    const select = this.renderRoot.querySelector<HTMLSelectElement>('select[aria-label="kernel variant"]');
+    if (select && select.value !== this.variant) select.value = this.variant;
+  }
+
   private number(event: Event, what: string, valid: (x: number) => boolean, rule: string): number | null {
     const text = (event.target as HTMLInputElement).value;
     const x = Number(text);

@@ -371,4 +371,7 @@ declare global {
   interface HTMLElementTagNameMap {
     'attn-profiler': AttnProfiler;
   }
+  interface HTMLElementEventMap {
+    'profile-done': ProfileDoneEvent;
+  }
 }

@@ -126,6 +126,12 @@ export class AttnSentencePanel extends LitElement {
     </details>`;
   }
 
+  /** Selects follow the state (undo, links): option attributes stop working once a user has picked. */
+  protected override updated(): void {
+    const select = this.renderRoot.querySelector<HTMLSelectElement>('select[aria-label="projection init"]');
+    if (select && select.value !== this.sentence.init) select.value = this.sentence.init;
+  }
+
   private intField(event: Event, field: 'dk' | 'dv' | 'seed'): void {
     const x = Number((event.target as HTMLInputElement).value);
     const ok = Number.isInteger(x) && (field === 'seed' ? Math.abs(x) < 2 ** 31 : x >= 1 && x <= 512);

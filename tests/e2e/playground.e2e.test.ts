@@ -4,7 +4,7 @@
  * device, a browser without WebGPU, and a large input that must not freeze the page.
  * Every test fails on any console error or failed request (tests/e2e/browser.ts).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -145,6 +145,17 @@ describe('the playground in headless Chromium', () => {
     // The heatmaps are labelled with the same tokens.
     const labels = await page.$eval('attn-app >>> attn-stage-view >>> attn-heatmap[data-stage="probs"]', (el) => [...(el as unknown as { rowLabels: string[] }).rowLabels]);
     expect(labels).toEqual(run.queryLabels);
+
+    // The derived Q, K, V go into matrix mode with their token labels, and give the same result.
+    const id = await runId(page);
+    await (await $app(page, 'attn-sentence-panel >>> button.primary')).click();
+    await waitForRun(page, id);
+    const state = await readState(page);
+    expect(state.mode).toBe('matrix');
+    expect(state.matrix.queryLabels).toEqual(run.queryLabels);
+    expect(state.matrix.q.length).toBe(6);
+    const again = await readRun(page);
+    expect(again.gpuOutput).toEqual(run.gpuOutput);
     expect(problems).toEqual([]);
   });
 
@@ -172,6 +183,17 @@ describe('the playground in headless Chromium', () => {
     expect([...first.problems, ...second.problems]).toEqual([]);
   });
 
+  it('restores the last state from localStorage on reload', async () => {
+    const { page, problems } = await freshPage();
+    await loadPreset(page, 'large-scores');
+    await page.waitForFunction(() => localStorage.getItem('attention-playground.state')?.includes('large-scores'));
+    await page.goto(inject('baseUrl'), { waitUntil: 'load' });
+    await waitForRun(page);
+    expect((await readState(page)).presetId).toBe('large-scores');
+    expect((await readRun(page)).queryLabels).toEqual(['big +', 'big −']);
+    expect(problems).toEqual([]);
+  });
+
   it('imports an .npy into V and the run uses it', async () => {
     const { page, problems } = await freshPage();
     const path = join(files, 'values.npy');
@@ -186,6 +208,16 @@ describe('the playground in headless Chromium', () => {
     expect(run.gpuOutput![0]).toBeCloseTo(0.1 * 1 + 0.3 * 3 + 0.6 * 5, 5);
     expect(run.gpuOutput![1]).toBeCloseTo(0.1 * 2 + 0.3 * 4 + 0.6 * 6, 5);
     expect((await messages(page)).some((t) => t.includes('Imported values.npy'))).toBe(true);
+
+    // …and exports it again, as CSV.
+    const downloads = mkdtempSync(join(tmpdir(), 'attn-e2e-downloads-'));
+    const cdp = await page.createCDPSession();
+    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads, browserContextId: page.browserContext().id });
+    await (await $app(page, 'attn-matrix-editor[name="v"] >>> details:last-of-type summary')).click();
+    await (await $app(page, 'attn-matrix-editor[name="v"] >>> details[open] button:nth-of-type(2)')).click();
+    const csv = join(downloads, 'v.csv');
+    for (let t = 0; t < 100 && !existsSync(csv); t++) await new Promise((r) => setTimeout(r, 100));
+    expect(readFileSync(csv, 'utf8')).toBe('1,2\n3,4\n5,6\n');
     expect(problems).toEqual([]);
   });
 
@@ -251,6 +283,52 @@ describe('the playground in headless Chromium', () => {
     const run = await readRun(page);
     expect(run.gpuOutput).toBeNull();
     [0.56, 0.63, 0.55].forEach((o, j) => expect(run.cpuOutput[j]).toBeCloseTo(o, 7));
+    expect(problems).toEqual([]);
+  });
+
+  it('hovering a cell explains where its value comes from', async () => {
+    const { page, problems } = await freshPage();
+    const hover = async (stage: string, i: number, j: number) => {
+      const map = await $app(page, `attn-stage-view >>> attn-heatmap[data-stage="${stage}"]`);
+      const at = await map.evaluate((el, i, j) => {
+        const layout = (el as unknown as { layout: { left: number; top: number; cell: number } }).layout;
+        const box = el.shadowRoot!.querySelector('canvas')!.getBoundingClientRect();
+        return { x: box.left + layout.left + layout.cell * (j + 0.5), y: box.top + layout.top + layout.cell * (i + 0.5) };
+      }, i, j);
+      await page.mouse.move(at.x, at.y);
+      const tip = await $app(page, `attn-stage-view >>> attn-heatmap[data-stage="${stage}"] >>> .tip`);
+      return tip.evaluate((el) => el.textContent ?? '');
+    };
+    const weight = await hover('probs', 0, 2);
+    expect(weight).toContain('weight mat → on');
+    expect(weight).toContain('p = exp(s − max) / Σ_j exp(s_j − max)');
+    expect(weight).toMatch(/p = 0\.6\d*/);
+    const output = await hover('output', 0, 0);
+    expect(output).toContain('Σ_j p_0,j · v_j,0');
+    expect(output).toMatch(/0\.6 \(on\) × 0\.5 = 0\.3/);
+    const raw = await hover('raw', 0, 1);
+    expect(raw).toContain('q[0] · k[1]');
+    const png = await page.$eval('attn-app >>> attn-stage-view >>> attn-heatmap[data-stage="probs"]', async (el) => {
+      const blob = await (el as unknown as { toPngBlob(): Promise<Blob> }).toPngBlob();
+      return { type: blob.type, size: blob.size };
+    });
+    expect(png.type).toBe('image/png');
+    expect(png.size).toBeGreaterThan(2000);
+    expect(problems).toEqual([]);
+  });
+
+  it('the fused kernel never writes the weights, so only its output is compared', async () => {
+    const { page, problems } = await freshPage();
+    const id = await runId(page);
+    const select = (await $app(page, 'attn-options-panel >>> select[aria-label="kernel variant"]')) as ElementHandle<HTMLSelectElement>;
+    const variants = await select.evaluate((el) => [...el.options].map((o) => o.value));
+    expect(variants).toEqual(expect.arrayContaining(['naive', 'tiled']));
+    if (!variants.includes('fused')) return;
+    await select.select('fused');
+    await waitForRun(page, id);
+    const run = await readRun(page);
+    expect(run.stages).toEqual({ scores: null, probs: null, output: true });
+    [0.56, 0.63, 0.55].forEach((o, j) => expect(run.gpuOutput![j]).toBeCloseTo(o, 6));
     expect(problems).toEqual([]);
   });
 
