@@ -7,7 +7,7 @@ import type { Grid } from './grid';
 import { gridShape, insertCol, insertRow, pasteBlock, removeCol, removeRow, resize, setCell } from './grid';
 import type { PlaygroundState } from './state';
 
-export type MatrixName = 'q' | 'k' | 'v' | 'wq' | 'wk' | 'wv';
+export type MatrixName = 'q' | 'k' | 'v' | 'wo' | 'wq' | 'wk' | 'wv';
 
 export type MatrixOp =
   | { kind: 'set'; row: number; col: number; value: number }
@@ -58,6 +58,7 @@ function applyToGrid(g: Grid, op: MatrixOp): Grid {
 
 export function applyMatrixOp(state: PlaygroundState, name: MatrixName, op: MatrixOp, generated: GeneratedProjections = {}): PlaygroundState {
   if (name === 'wq' || name === 'wk' || name === 'wv') return applyProjectionOp(state, name, op, generated);
+  if (name === 'wo') return applyOutputProjectionOp(state, op);
   const before = state.matrix;
   const ms = { ...before, [name]: applyToGrid(before[name], op) };
   let padding = state.padding;
@@ -83,6 +84,8 @@ export function applyMatrixOp(state: PlaygroundState, name: MatrixName, op: Matr
   }
   if ((op.kind === 'insert-col' || op.kind === 'remove-col') && name === 'v' && gridShape(ms.v).cols !== gridShape(before.v).cols) {
     ms.valueLabels = op.kind === 'insert-col' ? insertAt(before.valueLabels, op.at, '') : removeAt(before.valueLabels, op.at);
+    // W_o has a row per output column: it follows.
+    if (before.wo) ms.wo = op.kind === 'insert-col' ? insertRow(before.wo, op.at) : removeRow(before.wo, op.at);
   }
   if (op.kind === 'paste') {
     // A paste that ran past the edge grew this matrix; grow its partners to match.
@@ -97,7 +100,22 @@ export function applyMatrixOp(state: PlaygroundState, name: MatrixName, op: Matr
       ms.v = resize(ms.v, keys, gridShape(ms.v).cols);
     }
   }
+  if ((op.kind === 'paste' || op.kind === 'replace') && ms.wo && ms.wo.length !== gridShape(ms.v).cols) {
+    // V got wider or narrower: W_o keeps a row per output column (new rows are zero).
+    ms.wo = resize(ms.wo, gridShape(ms.v).cols, gridShape(ms.wo).cols);
+  }
   return { ...state, matrix: ms, padding };
+}
+
+/**
+ * W_o: cells, pastes and whole replacements (fill, import); its rows follow V's columns, so rows
+ * are not added or removed here, but columns (d_model) may be.
+ */
+function applyOutputProjectionOp(state: PlaygroundState, op: MatrixOp): PlaygroundState {
+  const wo = state.matrix.wo;
+  if (!wo || op.kind === 'insert-row' || op.kind === 'remove-row') return state;
+  const next = op.kind === 'paste' ? resize(pasteBlock(wo, op.block, op.row, op.col), wo.length, Math.max(gridShape(wo).cols, op.col + gridShape(op.block).cols)) : applyToGrid(wo, op);
+  return { ...state, matrix: { ...state.matrix, wo: next } };
 }
 
 /** W_q, W_k, W_v keep their shape (dModel × dk is fixed by the word vectors and dk): edits only. */

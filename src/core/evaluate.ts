@@ -16,14 +16,16 @@ export interface EvaluateRequest {
   gpu: GpuStages | null;
 }
 
-export type StageKey = 'scores' | 'probs' | 'output';
-export const STAGE_KEYS: readonly StageKey[] = ['scores', 'probs', 'output'];
+export type StageKey = 'scores' | 'probs' | 'output' | 'projected';
+export const STAGE_KEYS: readonly StageKey[] = ['scores', 'probs', 'output', 'projected'];
 
 export interface ErrorMaps {
   /** |GPU − CPU| per element (0 where both are −∞, Infinity where only one is), null for a stage the GPU did not return. */
   scores: Float64Array | null;
   probs: Float64Array | null;
   output: Float64Array;
+  /** The projected output O·W_o, when the inputs carry W_o. */
+  projected: Float64Array | null;
 }
 
 export interface EvaluateResponse {
@@ -49,6 +51,7 @@ export function evaluate({ inputs, options, gpu }: EvaluateRequest): EvaluateRes
     scores: gpu.scores ? absoluteErrors(gpu.scores, reference.masked.data) : null,
     probs: gpu.probs ? absoluteErrors(gpu.probs, reference.probs.data) : null,
     output: absoluteErrors(gpu.output, reference.output.data),
+    projected: gpu.projected && reference.projected ? absoluteErrors(gpu.projected.data, reference.projected.data) : null,
   };
   return { reference, check, errors };
 }

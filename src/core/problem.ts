@@ -4,11 +4,13 @@
  * GPU and the reference never see garbage.
  */
 import type { Embeddings } from './embeddings';
+import { InputError } from './errors';
 import type { Grid } from './grid';
 import { resize, toMatrix } from './grid';
 import type { AttentionOptions } from './options';
+import { causalShift } from './options';
 import type { SentenceQKV } from './sentence';
-import { sentenceQKV } from './sentence';
+import { outputProjection, sentenceQKV } from './sentence';
 import type { AttentionInputs, AttentionShape } from './shapes';
 import { checkInputs } from './shapes';
 import type { Mode, PlaygroundState } from './state';
@@ -26,6 +28,8 @@ export interface Problem {
   featureLabels: string[];
   /** Columns of V and of the output. */
   valueLabels: string[];
+  /** Columns of the projected output O·W_o (empty without W_o). */
+  projectedLabels: string[];
   /** Sentence mode: whether each query / key word has a real GloVe vector. */
   queryKnown: boolean[] | null;
   keyKnown: boolean[] | null;
@@ -33,6 +37,74 @@ export interface Problem {
   explicitMask: Grid | null;
   padding: ReadonlySet<number>;
   sentence: SentenceQKV | null;
+  /**
+   * Set when this problem holds only some query rows of a bigger one (sampleProblem): their
+   * indices in it and its row count. The rows' causal visibility is then in `inputs.mask`, so the
+   * reference runs it with causal off (referenceOptions); `options` still says what the user chose.
+   */
+  sample: { rows: number[]; n: number } | null;
+}
+
+/** Problems with more scores than this (h·n·m) get their reference, check and maps on sampled rows. */
+export const FULL_REFERENCE_SCORES = 1 << 21;
+/** About how many scores the sampled rows of a big problem hold (at least 8 rows, at most 256). */
+const SAMPLE_SCORES = 1 << 20;
+
+export function needsSampling(shape: AttentionShape): boolean {
+  return shape.heads * shape.n * shape.m > FULL_REFERENCE_SCORES;
+}
+
+/** `count` evenly spaced rows of [0, n), the first and last included (every row when n ≤ count). */
+export function sampleRows(n: number, count: number): number[] {
+  if (n <= count) return Array.from({ length: n }, (_, i) => i);
+  if (count <= 1) return [0];
+  return Array.from({ length: count }, (_, k) => Math.round((k * (n - 1)) / (count - 1)));
+}
+
+/** How many query rows of a big problem are sampled: about SAMPLE_SCORES scores' worth. */
+export function sampleCount(shape: AttentionShape): number {
+  return Math.min(shape.n, 256, Math.max(8, Math.floor(SAMPLE_SCORES / (shape.heads * shape.m))));
+}
+
+/**
+ * The problem restricted to some query rows, every key kept: what the reference computes, the
+ * comparison checks and the views draw for a problem too big to hold n×m scores in float64.
+ * Rows need not be contiguous, so their causal visibility (which depends on the row's place in
+ * the whole problem) moves into the mask.
+ */
+export function sampleProblem(problem: Problem, rows: readonly number[]): Problem {
+  const { n, m } = problem.shape;
+  const width = problem.inputs.q.cols;
+  const q = matrix(rows.length, width);
+  rows.forEach((r, i) => q.data.set(problem.inputs.q.data.subarray(r * width, (r + 1) * width), i * width));
+  const given = problem.inputs.mask ?? null;
+  let mask: Matrix | null = null;
+  if (given || problem.options.causal) {
+    mask = matrix(rows.length, m);
+    const shift = causalShift(n, m);
+    rows.forEach((r, i) => {
+      for (let j = 0; j < m; j++) {
+        const visible = (!problem.options.causal || j <= r + shift) && (!given || given.data[r * m + j] !== 0);
+        mask!.data[i * m + j] = visible ? 1 : 0;
+      }
+    });
+  }
+  const inputs: AttentionInputs = { ...problem.inputs, q, mask };
+  const pick = <T>(list: readonly T[]) => rows.map((r) => list[r]);
+  return {
+    ...problem,
+    inputs,
+    shape: checkInputs(inputs, { ...problem.options, causal: false }),
+    queryLabels: pick(problem.queryLabels),
+    queryKnown: problem.queryKnown && pick(problem.queryKnown),
+    explicitMask: problem.explicitMask && pick(problem.explicitMask),
+    sample: { rows: [...rows], n },
+  };
+}
+
+/** The options the reference (and a GPU run of exactly these inputs) must use. */
+export function referenceOptions(problem: Problem): AttentionOptions {
+  return problem.sample ? { ...problem.options, causal: false } : problem.options;
 }
 
 /** Labels as given where present, numbered (prefix + index) where missing or blank. */
@@ -47,6 +119,7 @@ export function fitMask(mask: Grid | null, n: number, m: number): Grid | null {
 
 /** Explicit mask and padded keys as one n×m matrix, or null when nothing is hidden by them. */
 export function combinedMask(mask: Grid | null, padding: ReadonlySet<number>, n: number, m: number): Matrix | null {
+  if (!mask && padding.size === 0) return null;
   const out = matrix(n, m);
   let hidden = 0;
   for (let i = 0; i < n; i++) {
@@ -59,13 +132,19 @@ export function combinedMask(mask: Grid | null, padding: ReadonlySet<number>, n:
   return hidden > 0 ? out : null;
 }
 
+/** An explicit mask or padding is an n×m matrix on the GPU too: beyond this many pairs, clear it. */
+export const MAX_MASKED_PAIRS = 1 << 22;
+
 export function buildProblem(state: PlaygroundState, embeddings: Embeddings | null): Problem {
   const base = state.mode === 'sentence' ? sentenceInputs(state, embeddings) : matrixInputs(state);
   const { q, k } = base;
   const n = q.rows, m = k.rows;
+  if ((state.mask || state.padding.length) && n * m > MAX_MASKED_PAIRS) {
+    throw new InputError(`a mask or padding covers every query–key pair, and this problem has ${n}×${m} of them (more than ${MAX_MASKED_PAIRS}): clear the mask and padding (Mask panel) to run it`);
+  }
   const padding = new Set(state.padding.filter((j) => j < m));
   const explicitMask = fitMask(state.mask, n, m);
-  const inputs: AttentionInputs = { q: base.q, k: base.k, v: base.v, mask: combinedMask(explicitMask, padding, n, m) };
+  const inputs: AttentionInputs = { q: base.q, k: base.k, v: base.v, mask: combinedMask(explicitMask, padding, n, m), wo: base.wo };
   const options = { ...state.options };
   const shape = checkInputs(inputs, options);
   return {
@@ -77,11 +156,13 @@ export function buildProblem(state: PlaygroundState, embeddings: Embeddings | nu
     keyLabels: base.keyLabels,
     featureLabels: fillLabels(base.featureLabels, q.cols, 'd'),
     valueLabels: fillLabels(base.valueLabels, base.v.cols, 'v'),
+    projectedLabels: fillLabels(null, base.wo?.cols ?? 0, 'y'),
     queryKnown: base.queryKnown,
     keyKnown: base.keyKnown,
     explicitMask,
     padding,
     sentence: base.sentence,
+    sample: null,
   };
 }
 
@@ -89,6 +170,7 @@ interface BaseInputs {
   q: Matrix;
   k: Matrix;
   v: Matrix;
+  wo: Matrix | null;
   queryLabels: string[];
   keyLabels: string[];
   featureLabels: string[] | null;
@@ -103,6 +185,7 @@ function matrixInputs(state: PlaygroundState): BaseInputs {
   const q = toMatrix(s.q), k = toMatrix(s.k), v = toMatrix(s.v);
   return {
     q, k, v,
+    wo: s.wo ? toMatrix(s.wo) : null,
     queryLabels: fillLabels(s.queryLabels, q.rows, 'q'),
     keyLabels: fillLabels(s.keyLabels, k.rows, 'k'),
     featureLabels: s.featureLabels,
@@ -122,6 +205,7 @@ function sentenceInputs(state: PlaygroundState, embeddings: Embeddings | null): 
     target: s.cross ? s.target : undefined,
     dk: s.dk,
     dv: s.dv,
+    heads: state.options.heads,
     seed: s.seed,
     init: s.init,
     positional: s.positional,
@@ -133,6 +217,7 @@ function sentenceInputs(state: PlaygroundState, embeddings: Embeddings | null): 
     q: sentence.q,
     k: sentence.k,
     v: sentence.v,
+    wo: s.project ? outputProjection(sentence.v.cols, embeddings.dims, s.init, s.seed) : null,
     queryLabels: sentence.queryTokens.map((t) => t.text),
     keyLabels: sentence.keyTokens.map((t) => t.text),
     // Column names only while they still describe the projections' columns.

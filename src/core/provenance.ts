@@ -16,7 +16,7 @@ export interface ProvenanceContext {
   problem: Problem;
   reference: ReferenceResult;
   /** GPU values (h×n×m scores and probabilities, n×(h·dv) output) when a GPU run gave them. */
-  gpu?: { scores: ArrayLike<number> | null; probs: ArrayLike<number> | null; output: ArrayLike<number> } | null;
+  gpu?: { scores: ArrayLike<number> | null; probs: ArrayLike<number> | null; output: ArrayLike<number>; projected?: ArrayLike<number> | null } | null;
 }
 
 const MAX_TERMS = 6;
@@ -96,7 +96,9 @@ export function hiddenBecause(problem: Problem, i: number, j: number): string | 
   const { n, m } = problem.shape;
   if (problem.padding.has(j)) return `${problem.keyLabels[j]} is marked as padding`;
   if ((problem.explicitMask?.[i]?.[j] ?? 1) === 0) return 'the mask hides this pair';
-  if (problem.options.causal && j > i + causalShift(n, m)) return `causal: key ${j} comes after query ${i}`;
+  // A sampled problem's row i is row sample.rows[i] of the whole one.
+  const row = problem.sample?.rows[i] ?? i;
+  if (problem.options.causal && j > row + causalShift(problem.sample?.n ?? n, m)) return `causal: key ${j} comes after query ${row}`;
   return null;
 }
 
@@ -161,6 +163,31 @@ export function explainOutput(ctx: ProvenanceContext, i: number, c: number): Exp
       ...(m > shown.length ? [`  … and ${m - shown.length} smaller terms`] : []),
       `= ${exact(value)}`,
       ...gpuLine(ctx.gpu?.output?.[i * ctx.reference.output.cols + c], value),
+    ],
+  };
+}
+
+/** One element of the projected output O·W_o: the concatenated heads' outputs times a column of W_o. */
+export function explainProjected(ctx: ProvenanceContext, i: number, c: number): Explained {
+  const { wo } = ctx.problem.inputs;
+  const projected = ctx.reference.projected;
+  const title = `output · W_o ${ctx.problem.queryLabels[i]}, ${ctx.problem.projectedLabels[c] ?? c}`;
+  if (!wo || !projected) return { title, lines: ['this problem has no output projection'] };
+  const out = ctx.reference.output;
+  const terms = Array.from({ length: wo.rows }, (_, k) => {
+    const o = out.data[i * out.cols + k], w = wo.data[k * wo.cols + c];
+    return { k, o, w, product: o * w };
+  }).sort((a, b) => Math.abs(b.product) - Math.abs(a.product));
+  const shown = terms.slice(0, MAX_TERMS);
+  const value = projected.data[i * projected.cols + c];
+  return {
+    title,
+    lines: [
+      `Σ_k o_${i},k · W_o[k][${c}]  over the ${wo.rows} concatenated head outputs, largest first`,
+      ...shown.map((t) => `  ${short(t.o)} (${ctx.problem.valueLabels[t.k]}) × ${short(t.w)} = ${short(t.product)}`),
+      ...(wo.rows > shown.length ? [`  … and ${wo.rows - shown.length} smaller terms`] : []),
+      `= ${exact(value)}`,
+      ...gpuLine(ctx.gpu?.projected?.[i * projected.cols + c], value),
     ],
   };
 }

@@ -2,6 +2,8 @@
  * Sentence mode: words → vectors (+ optional positions) → Q, K, V through editable projections.
  * One sentence gives self-attention; a target sentence gives cross-attention as in Bahdanau et al.
  * (2015): each target word (query) looks over the source words (keys and values) it aligns to.
+ * With h heads every head has its own projections: W_q is dModel×(h·dk), head t's block of
+ * columns t·dk…(t+1)·dk drawn from its own seed, so Q splits into the heads' queries.
  */
 import type { Embeddings } from './embeddings';
 import { InputError } from './errors';
@@ -51,6 +53,28 @@ export function projection(dModel: number, dk: number, kind: ProjectionKind, see
   return w;
 }
 
+/**
+ * h heads' projections side by side: dModel×(h·width), head t in columns t·width…(t+1)·width.
+ * Head t's seed is seedOf(t), so head 0 of an h-head model is the one-head projection. The
+ * identity gives head t the coordinates t·width…(t+1)·width (wrapping past dModel): each head
+ * looks at other dimensions of the word vectors.
+ */
+export function headProjections(dModel: number, width: number, heads: number, kind: ProjectionKind, seedOf: (head: number) => number): Matrix {
+  if (!Number.isInteger(heads) || heads < 1) throw new InputError(`heads must be a positive integer, got ${heads}`);
+  if (heads === 1) return projection(dModel, width, kind, seedOf(0));
+  const cols = heads * width;
+  const w = matrix(dModel, cols);
+  for (let t = 0; t < heads; t++) {
+    if (kind === 'identity') {
+      for (let c = 0; c < width; c++) w.data[((t * width + c) % dModel) * cols + t * width + c] = 1;
+      continue;
+    }
+    const block = projection(dModel, width, kind, seedOf(t));
+    for (let i = 0; i < dModel; i++) w.data.set(block.data.subarray(i * width, (i + 1) * width), i * cols + t * width);
+  }
+  return w;
+}
+
 /** X·W, accumulated in float64 and stored as float32 like every GPU input. */
 export function project(x: Matrix, w: Matrix): Matrix {
   if (x.cols !== w.rows) throw new InputError(`cannot project ${x.rows}×${x.cols} by ${w.rows}×${w.cols}: inner sizes differ`);
@@ -65,15 +89,28 @@ export function project(x: Matrix, w: Matrix): Matrix {
   return out;
 }
 
+/**
+ * W_o for h heads: (h·dv)×dModel, back to the word vectors' width as in a transformer layer.
+ * 'random' draws N(0, 1/(h·dv)); 'identity' puts ones on the diagonal.
+ */
+export function outputProjection(inner: number, dModel: number, kind: ProjectionKind, seed: number): Matrix {
+  if (kind === 'random') return randomMatrix(inner, dModel, hashString(`wo:${seed}`), 1 / Math.sqrt(inner));
+  const w = matrix(inner, dModel);
+  for (let i = 0; i < Math.min(inner, dModel); i++) w.data[i * dModel + i] = 1;
+  return w;
+}
+
 export interface SentenceQKVInput {
   embeddings: Embeddings;
   /** Self-attention: the only sentence. Cross-attention: supplies the keys and values. */
   source: string;
   /** When given, queries come from this sentence (cross-attention). */
   target?: string;
-  /** Width of generated W_q and W_k (and of W_v unless dv is given); ignored for supplied ones. */
+  /** Width of generated W_q and W_k per head (and of W_v unless dv is given); ignored for supplied ones. */
   dk: number;
   dv?: number;
+  /** Heads, each with its own generated projections (default 1): Q is n×(heads·dk). */
+  heads?: number;
   seed: number;
   init?: ProjectionKind;
   positional: boolean;
@@ -122,11 +159,17 @@ function embedNonEmpty(role: string, text: string, embeddings: Embeddings, posit
   return sentence;
 }
 
-/** Each role gets its own seed from (role, seed), so W_q, W_k and W_v differ but reproduce. */
+/** The seed of one role's (wq, wk, wv) projection for one head: head 0 keeps the one-head seed. */
+export function projectionSeed(role: string, seed: number, head: number): number {
+  return hashString(head === 0 ? `${role}:${seed}` : `${role}:${seed}:head${head}`);
+}
+
+/** Each role and head gets its own seed from (role, seed, head), so the projections differ but reproduce. */
 function projections(input: SentenceQKVInput): { wq: Matrix; wk: Matrix; wv: Matrix } {
   const dModel = input.embeddings.dims;
   const kind = input.init ?? 'random';
-  const make = (role: string, width: number) => projection(dModel, width, kind, hashString(`${role}:${input.seed}`));
+  const heads = input.heads ?? 1;
+  const make = (role: string, width: number) => headProjections(dModel, width, heads, kind, (t) => projectionSeed(role, input.seed, t));
   const wq = input.wq ?? make('wq', input.dk);
   const wk = input.wk ?? make('wk', input.dk);
   const wv = input.wv ?? make('wv', input.dv ?? input.dk);

@@ -6,7 +6,7 @@
 import LZString from 'lz-string';
 import { InputError } from './errors';
 import type { Grid } from './grid';
-import { isRectangular } from './grid';
+import { isRectangular, randomGrid } from './grid';
 import type { AttentionOptions, ScaleSetting } from './options';
 import { DEFAULT_OPTIONS } from './options';
 import type { Preset } from './presets';
@@ -14,15 +14,20 @@ import type { ProjectionKind } from './sentence';
 
 export const STATE_VERSION = 1;
 /** Bounds on anything read from a link or a file, so a hostile link cannot hang the page. */
-export const MAX_ROWS = 4096;
+export const MAX_ROWS = 16384;
 export const MAX_CELLS = 1 << 20;
+/**
+ * States holding more numbers than this are not written to the link or to localStorage: the
+ * encoding would stall the page and the text would not fit either. Export the matrices instead.
+ */
+export const MAX_SAVED_CELLS = 200_000;
 export const MAX_TEXT = 4000;
 export const MAX_KERNEL_CHARS = 100_000;
 export const KERNEL_STAGES: readonly string[] = ['qk', 'softmax', 'pv', 'fused', 'project'];
 
 export type Mode = 'matrix' | 'sentence';
-export type ViewTab = 'attention' | 'compare' | 'lab';
-export const VIEW_TABS: readonly ViewTab[] = ['attention', 'compare', 'lab'];
+export type ViewTab = 'attention' | 'compare' | 'lab' | 'profiler';
+export const VIEW_TABS: readonly ViewTab[] = ['attention', 'compare', 'lab', 'profiler'];
 
 export interface MatrixState {
   /** n×dk queries, m×dk keys, m×dv values, as typed (float64; the GPU gets them as float32). */
@@ -35,6 +40,8 @@ export interface MatrixState {
   /** Names of the dk columns of Q and K, and of the dv columns of V and the output. */
   featureLabels: string[] | null;
   valueLabels: string[] | null;
+  /** Output projection W_o, (h·dv)×d_model, applied to the concatenated heads; null for none. */
+  wo: Grid | null;
 }
 
 export interface SentenceState {
@@ -55,6 +62,8 @@ export interface SentenceState {
   /** Names of the columns of W_q/W_k and of W_v (what hand-set projections measure); null numbers them. */
   featureLabels: string[] | null;
   valueLabels: string[] | null;
+  /** Project the concatenated heads back to the word vectors' width with a generated W_o ((h·dv)×dModel). */
+  project: boolean;
 }
 
 export interface ViewState {
@@ -97,6 +106,7 @@ export const DEFAULT_SENTENCE: SentenceState = {
   wv: null,
   featureLabels: null,
   valueLabels: null,
+  project: false,
 };
 
 export function defaultState(): PlaygroundState {
@@ -112,6 +122,7 @@ export function defaultState(): PlaygroundState {
       keyLabels: null,
       featureLabels: null,
       valueLabels: null,
+      wo: null,
     },
     sentence: { ...DEFAULT_SENTENCE },
     options: { ...DEFAULT_OPTIONS },
@@ -146,6 +157,7 @@ export function stateFromPreset(preset: Preset): PlaygroundState {
         keyLabels: preset.keyLabels ?? null,
         featureLabels: preset.featureLabels ?? null,
         valueLabels: preset.valueLabels ?? null,
+        wo: null,
       },
     };
   }
@@ -166,11 +178,89 @@ export function stateFromPreset(preset: Preset): PlaygroundState {
       wv: preset.wv ? copy(preset.wv) : null,
       featureLabels: preset.featureLabels ?? null,
       valueLabels: preset.valueLabels ?? null,
+      project: false,
     },
   };
 }
 
 const copy = (g: Grid): Grid => g.map((r) => [...r]);
+
+/** How many numbers the state holds in its grids (what makes a link long). */
+export function stateCells(state: PlaygroundState): number {
+  const cells = (g: Grid | null) => (g ? g.length * (g[0]?.length ?? 0) : 0);
+  const { matrix: m, sentence: s } = state;
+  return cells(m.q) + cells(m.k) + cells(m.v) + cells(m.wo) + cells(s.wq) + cells(s.wk) + cells(s.wv) + cells(state.mask);
+}
+
+export interface RandomProblemSize {
+  /** Queries and keys. */
+  n: number;
+  m: number;
+  /** Per head: Q and K get heads·dk columns, V heads·dv. */
+  dk: number;
+  dv: number;
+  seed: number;
+}
+
+/** Largest side and width the random problem generator accepts (an 8192-token sequence fits). */
+export const MAX_RANDOM_ROWS = 16384;
+export const MAX_RANDOM_WIDTH = 512;
+
+/** Why a random problem of this size cannot be made, or null when it can. */
+export function randomProblemError(size: RandomProblemSize): string | null {
+  const { n, m, dk, dv, seed } = size;
+  for (const [name, value, max] of [['n', n, MAX_RANDOM_ROWS], ['m', m, MAX_RANDOM_ROWS], ['d_k', dk, MAX_RANDOM_WIDTH], ['d_v', dv, MAX_RANDOM_WIDTH]] as const) {
+    if (!Number.isInteger(value) || value < 1 || value > max) return `${name} must be a whole number from 1 to ${max}, not ${value}`;
+  }
+  if (!Number.isInteger(seed) || Math.abs(seed) >= 2 ** 31) return `the seed must be a whole number, not ${seed}`;
+  return null;
+}
+
+/**
+ * Matrix mode with seeded random Q (n×h·dk), K (m×h·dk) and V (m×h·dv), uniform in [−1, 1):
+ * how a long sequence gets into the page without a file. Mask, padding and labels are dropped
+ * (they described the old shape).
+ */
+export function withRandomProblem(state: PlaygroundState, size: RandomProblemSize): PlaygroundState {
+  const { n, m, dk, dv, seed } = size;
+  const heads = state.options.heads;
+  const problem = randomProblemError(size);
+  if (problem) throw new InputError(problem);
+  return {
+    ...state,
+    mode: 'matrix',
+    presetId: null,
+    matrix: {
+      q: randomGrid(n, heads * dk, seed),
+      k: randomGrid(m, heads * dk, seed + 1),
+      v: randomGrid(m, heads * dv, seed + 2),
+      queryLabels: null,
+      keyLabels: null,
+      featureLabels: null,
+      valueLabels: null,
+      wo: null,
+    },
+    mask: null,
+    padding: [],
+    view: { ...state.view, focusQuery: 0 },
+  };
+}
+
+/**
+ * The state with h heads. In sentence mode every head has its own projections (W_q and W_k are
+ * dModel×(h·dk), W_v dModel×(h·dv)), so edited projections made for another head count no longer
+ * fit: they are dropped for generated ones. Matrix mode splits the columns it has.
+ */
+export function withHeads(state: PlaygroundState, heads: number): PlaygroundState {
+  const s = state.sentence;
+  const fits = (w: Grid | null, width: number) => !w || (w[0]?.length ?? 0) === heads * width;
+  const keep = fits(s.wq, s.dk) && fits(s.wk, s.dk) && fits(s.wv, s.dv);
+  return {
+    ...state,
+    options: { ...state.options, heads },
+    sentence: keep ? s : { ...s, wq: null, wk: null, wv: null, featureLabels: null, valueLabels: null },
+  };
+}
 
 // ---------------------------------------------------------------- validation
 
@@ -258,6 +348,7 @@ function parseMatrixState(v: unknown, path: string, d: MatrixState): MatrixState
     keyLabels: field(o, 'keyLabels', path, null, nullable(labels)),
     featureLabels: field(o, 'featureLabels', path, null, nullable(labels)),
     valueLabels: field(o, 'valueLabels', path, null, nullable(labels)),
+    wo: field(o, 'wo', path, null, nullable(parseGrid)),
   };
 }
 
@@ -277,6 +368,7 @@ function parseSentenceState(v: unknown, path: string, d: SentenceState): Sentenc
     wv: field(o, 'wv', path, null, nullable(parseGrid)),
     featureLabels: field(o, 'featureLabels', path, null, nullable(labels)),
     valueLabels: field(o, 'valueLabels', path, null, nullable(labels)),
+    project: field(o, 'project', path, d.project, bool),
   };
 }
 

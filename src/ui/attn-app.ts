@@ -12,13 +12,14 @@ import { applyMaskOp, applyMatrixOp } from '../core/edits';
 import type { Embeddings } from '../core/embeddings';
 import { parseEmbeddings } from '../core/embeddings';
 import { InputError } from '../core/errors';
-import { fromMatrix } from '../core/grid';
+import { fromMatrix, identity } from '../core/grid';
 import { UndoHistory } from '../core/history';
 import type { Preset } from '../core/presets';
 import type { Problem } from '../core/problem';
-import { buildProblem } from '../core/problem';
+import { buildProblem, needsSampling, referenceOptions, sampleCount, sampleProblem, sampleRows } from '../core/problem';
 import type { PlaygroundState, ViewTab } from '../core/state';
-import { defaultState, stateFromPreset } from '../core/state';
+import { defaultState, MAX_SAVED_CELLS, stateCells, stateFromPreset } from '../core/state';
+import type { AttentionEngine, RunOptions } from '../gpu/engine';
 import { DeviceLostError, RunCancelledError } from '../gpu/errors';
 import { hasIntermediates, isVariant, VARIANT_NAMES } from '../gpu/variants';
 import type { CommandEvent, MaskEditEvent, MatrixEditEvent, NoticeEvent, NoticeLevel, StateEditEvent } from './events';
@@ -31,19 +32,25 @@ import type { RunOutcome } from './run-types';
 import type { EmbeddingsStatus } from './attn-sentence-panel';
 import { SHADERS } from './shader-library';
 import { buttonStyles } from './styles';
+import { downloadMatrix } from './download';
 import './attn-adapter-panel';
 import './attn-compare-panel';
 import './attn-mask-editor';
 import './attn-matrix-editor';
 import './attn-options-panel';
+import './attn-random-problem';
 import './attn-sentence-panel';
 import './attn-stage-view';
 
 /** The shader lab is another team's element; mount it only when its module exists. */
 const LAB_MODULES = import.meta.glob('./attn-shader-lab.ts');
 const loadLab = Object.values(LAB_MODULES)[0] as (() => Promise<unknown>) | undefined;
+/** The profiler pulls in uPlot (and TensorFlow.js when asked for): its own chunk, loaded on first use. */
+const loadProfiler = () => import('./attn-profiler');
 
 const RUN_DEBOUNCE_MS = 200;
+/** Multiply-adds per GPU block of a big problem's rows (a few seconds on a CPU emulator, far less on a GPU). */
+const BLOCK_WORK = 2 ** 28;
 const SAVE_DEBOUNCE_MS = 400;
 const DEFAULT_PRESET = 'worked-3d';
 
@@ -81,6 +88,7 @@ export class AttnApp extends LitElement {
       .tabs button { border: 1px solid transparent; border-bottom: 0; border-radius: 6px 6px 0 0; background: none; padding: 0.35rem 0.8rem; font-size: 0.85rem; color: #55555a; }
       .tabs button[aria-selected='true'] { background: #fff; border-color: #d8d8dd; color: #1d1d1f; font-weight: 600; margin-bottom: -1px; }
       .matrices { background: #fff; border: 1px solid #e2e2e6; border-radius: 8px; padding: 0.7rem 0.8rem; margin-bottom: 0.8rem; }
+      .toggle { display: block; font-size: 0.82rem; margin: 0 0 0.7rem; }
       .verdict { display: flex; flex-wrap: wrap; gap: 0.4rem; align-items: center; font-size: 0.8rem; margin-bottom: 0.6rem; }
       .badge { padding: 0.12rem 0.5rem; border-radius: 999px; border: 1px solid #c8c8cc; background: #fff; cursor: pointer; font: inherit; }
       .badge.pass { border-color: #9fd4a8; background: #eefaf0; color: #0f5f25; }
@@ -98,10 +106,13 @@ export class AttnApp extends LitElement {
   /** Why the current state cannot run (shape mismatch, empty sentence …); the last good result stays, dimmed. */
   @state() private problemError: string | null = null;
   @state() private running = false;
+  /** Rows of a big problem the GPU has finished, while it runs in blocks. */
+  @state() private progress: { done: number; total: number; startedAt: number } | null = null;
   @state() private gpuStatus: GpuStatus = { kind: 'connecting' };
   @state() private notices: Notice[] = [];
   @state() private embeddingsStatus: EmbeddingsStatus = 'idle';
   @state() private labLoaded = false;
+  @state() private profilerLoaded = false;
 
   private readonly session = new GpuSession(SHADERS);
   private readonly reference = new ReferenceClient();
@@ -114,6 +125,8 @@ export class AttnApp extends LitElement {
   private runCounter = 0;
   private noticeCounter = 0;
   private started = false;
+  /** Whether the user has been told the state is too large to save (told once per large stretch). */
+  private toldTooLarge = false;
   private readonly editedCache = new WeakMap<PlaygroundState, boolean>();
 
   /** The current state (read by tests and the console). */
@@ -175,7 +188,7 @@ export class AttnApp extends LitElement {
     this.dataset.state = 'starting';
     this.state = this.initialState();
     await this.session.connect();
-    if (this.state.view.tab === 'lab') void this.ensureLab();
+    this.ensurePanel(this.state.view.tab);
     await this.runNow();
   }
 
@@ -204,8 +217,15 @@ export class AttnApp extends LitElement {
   private saveSoon(): void {
     clearTimeout(this.saveTimer);
     this.saveTimer = setTimeout(() => {
-      saveLocal(this.state);
-      if (!writeHash(this.state)) history.replaceState(null, '', `${location.pathname}${location.search}`);
+      // Encoding millions of numbers would stall the page, and the text fits neither a link nor storage.
+      const cells = stateCells(this.state);
+      const fits = cells <= MAX_SAVED_CELLS;
+      if (!fits && !this.toldTooLarge) {
+        this.notify('info', `This problem holds ${cells.toLocaleString('en')} numbers, too many for a link or this browser's storage: export the matrices (.npy) to keep them.`);
+      }
+      this.toldTooLarge = !fits;
+      if (fits) saveLocal(this.state);
+      if (!fits || !writeHash(this.state)) history.replaceState(null, '', `${location.pathname}${location.search}`);
     }, SAVE_DEBOUNCE_MS);
   }
 
@@ -234,7 +254,12 @@ export class AttnApp extends LitElement {
     this.runTimer = setTimeout(() => void this.runNow(), RUN_DEBOUNCE_MS);
   }
 
-  /** One run: build the problem, GPU (when there is one), then reference and comparison in the worker. */
+  /**
+   * One run: build the problem, GPU (when there is one), then reference and comparison in the
+   * worker. A big problem (more than FULL_REFERENCE_SCORES scores) runs on the GPU in blocks of
+   * query rows, with progress and a cancel between blocks, and is checked and drawn on sampled
+   * rows: a float64 n×m reference of a long sequence would not fit in memory.
+   */
   async runNow(): Promise<void> {
     clearTimeout(this.runTimer);
     this.runAbort?.abort();
@@ -245,36 +270,48 @@ export class AttnApp extends LitElement {
     const state = this.state;
     this.dataset.state = 'running';
     this.running = true;
+    this.progress = null;
 
     if (state.mode === 'sentence' && !this.embeddings) {
       await this.loadEmbeddings();
       if (stale()) return;
       if (!this.embeddings) return this.fail('The word vectors could not be loaded, so sentence mode cannot run.');
     }
-    let problem: Problem;
+    let full: Problem;
     try {
-      problem = buildProblem(state, this.embeddings);
+      full = buildProblem(state, this.embeddings);
     } catch (error) {
       return this.fail((error as Error).message);
     }
+    const problem = needsSampling(full.shape) ? sampleProblem(full, sampleRows(full.shape.n, sampleCount(full.shape))) : full;
 
     const variant = isVariant(state.variant) ? state.variant : 'tiled';
     const engine = this.session.engine;
     let gpu: RunOutcome['gpu'] = null;
+    let fullOutput: Float32Array | null = null;
+    let fullProjected: Float32Array | null = null;
     let gpuError: string | null = null;
     let gpuMs: number | null = null;
     let gpuTimings: RunOutcome['gpuTimings'] = null;
     if (engine) {
       try {
-        const result = await engine.run(problem.inputs, problem.options, {
-          variant,
-          intermediates: hasIntermediates(variant),
-          kernels: state.kernels ?? undefined,
-          signal: abort.signal,
-        });
-        gpu = { scores: result.scores, probs: result.probs, output: result.output.data };
-        gpuMs = result.wallMs;
-        gpuTimings = result.gpuTimings;
+        const run = { variant, kernels: state.kernels ?? undefined, signal: abort.signal };
+        if (problem.sample) {
+          const result = await this.runInBlocks(engine, full, run);
+          const { rows } = problem.sample;
+          ({ output: fullOutput, projected: fullProjected, wallMs: gpuMs, gpuTimings } = result);
+          gpu = {
+            scores: null, probs: null,
+            output: pickRows(result.output, rows, full.inputs.v.cols),
+            projected: result.projected && pickRows(result.projected, rows, full.inputs.wo!.cols),
+            onlineSoftmax: !hasIntermediates(variant),
+          };
+        } else {
+          const result = await engine.run(full.inputs, full.options, { ...run, intermediates: hasIntermediates(variant) });
+          gpu = { scores: result.scores, probs: result.probs, output: result.output.data, projected: result.projected?.data ?? null, onlineSoftmax: result.onlineSoftmax };
+          gpuMs = result.wallMs;
+          gpuTimings = result.gpuTimings;
+        }
       } catch (error) {
         if (error instanceof RunCancelledError || stale()) return;
         const yours = state.kernels ? ' (your kernels from the shader lab are in use)' : '';
@@ -284,18 +321,20 @@ export class AttnApp extends LitElement {
       gpuError = this.noGpuReason();
     }
     if (stale()) return;
+    this.progress = null;
 
     const started = performance.now();
     let evaluation;
     try {
-      evaluation = await this.reference.evaluate({ inputs: problem.inputs, options: problem.options, gpu }, abort.signal);
+      const stages = gpu && { ...gpu, projected: gpu.projected && { data: gpu.projected } };
+      evaluation = await this.reference.evaluate({ inputs: problem.inputs, options: referenceOptions(problem), gpu: stages }, abort.signal);
     } catch (error) {
       if (error instanceof RunCancelledError || stale()) return;
       return this.fail(error instanceof InputError ? error.message : `The CPU reference failed: ${(error as Error).message}`);
     }
     if (stale()) return;
     this.outcome = {
-      id, problem, gpu, gpuError, variant, gpuMs, gpuTimings,
+      id, problem, full, fullOutput, fullProjected, gpu, gpuError, variant, gpuMs, gpuTimings,
       reference: evaluation.reference,
       check: evaluation.check,
       errors: evaluation.errors,
@@ -305,6 +344,47 @@ export class AttnApp extends LitElement {
     this.running = false;
     this.dataset.run = String(id);
     this.dataset.state = 'done';
+  }
+
+  /**
+   * The whole output of a big problem, BLOCK_WORK multiply-adds of query rows at a time: each
+   * block is one engine run over rows [start, end) (the engine keeps the causal alignment), so
+   * the page can show progress and a cancel stops the run after the block in flight.
+   */
+  private async runInBlocks(engine: AttentionEngine, problem: Problem, run: RunOptions & { signal: AbortSignal }) {
+    const { n, m, heads, dk, dv } = problem.shape;
+    const rowsPerBlock = Math.max(1, Math.min(n, Math.floor(BLOCK_WORK / (heads * m * (dk + dv)))));
+    const width = heads * dv;
+    const output = new Float32Array(n * width);
+    const dModel = problem.inputs.wo?.cols ?? 0;
+    const projected = problem.inputs.wo ? new Float32Array(n * dModel) : null;
+    const timings: Record<string, number> = {};
+    let timed = true;
+    const started = performance.now();
+    this.progress = { done: 0, total: n, startedAt: started };
+    for (let start = 0; start < n; start += rowsPerBlock) {
+      const end = Math.min(n, start + rowsPerBlock);
+      const result = await engine.run(problem.inputs, problem.options, { ...run, rows: [start, end] });
+      if (run.signal.aborted) throw new RunCancelledError('run cancelled');
+      output.set(result.output.data, start * width);
+      if (projected && result.projected) projected.set(result.projected.data, start * dModel);
+      if (result.gpuTimings) for (const [stage, ms] of Object.entries(result.gpuTimings)) timings[stage] = (timings[stage] ?? 0) + (ms ?? 0);
+      else timed = false;
+      this.progress = { done: end, total: n, startedAt: started };
+    }
+    return { output, projected, wallMs: performance.now() - started, gpuTimings: timed ? timings : null };
+  }
+
+  /** Stops the run in flight (after the GPU block it is on); the last finished results stay. */
+  private cancelRun(): void {
+    if (!this.running) return;
+    clearTimeout(this.runTimer);
+    this.runAbort?.abort();
+    this.runAbort = null;
+    this.running = false;
+    this.progress = null;
+    this.dataset.state = 'cancelled';
+    this.notify('info', 'Run cancelled. The results shown are from the last finished run; press Run to start again.');
   }
 
   private fail(message: string): void {
@@ -337,6 +417,12 @@ export class AttnApp extends LitElement {
     return this.embeddingsLoad;
   }
 
+  /** Tabs whose element lives in its own chunk are loaded when first shown (a click, a link, undo). */
+  private ensurePanel(tab: ViewTab): void {
+    if (tab === 'lab') void this.ensureLab();
+    if (tab === 'profiler') void this.ensureProfiler();
+  }
+
   private async ensureLab(): Promise<void> {
     if (!loadLab || this.labLoaded) return;
     try {
@@ -344,6 +430,21 @@ export class AttnApp extends LitElement {
       this.labLoaded = true;
     } catch (error) {
       this.notify('error', `The shader lab could not be loaded: ${(error as Error).message}`);
+    }
+  }
+
+  private profilerLoading = false;
+
+  private async ensureProfiler(): Promise<void> {
+    if (this.profilerLoaded || this.profilerLoading) return;
+    this.profilerLoading = true;
+    try {
+      await loadProfiler();
+      this.profilerLoaded = true;
+    } catch (error) {
+      this.notify('error', `The profiler could not be loaded: ${(error as Error).message}`);
+    } finally {
+      this.profilerLoading = false;
     }
   }
 
@@ -360,14 +461,14 @@ export class AttnApp extends LitElement {
   };
 
   private matrixEdited(name: MatrixName, op: MatrixOp): PlaygroundState {
-    const sentence = this.outcome?.problem.sentence;
+    const sentence = this.outcome?.full.sentence;
     const generated = sentence ? { wq: fromMatrix(sentence.wq), wk: fromMatrix(sentence.wk), wv: fromMatrix(sentence.wv) } : {};
     return applyMatrixOp(this.state, name, op, generated);
   }
 
   private onMaskEdit = (event: MaskEditEvent) => {
     event.stopPropagation();
-    const shape = this.outcome?.problem.shape;
+    const shape = this.outcome?.full.shape;
     if (!shape) return;
     this.apply(applyMaskOp(this.state, event.op as MaskOp, shape.n, shape.m));
   };
@@ -448,7 +549,7 @@ export class AttnApp extends LitElement {
   }
 
   private takeIntoMatrix(): void {
-    const p = this.outcome?.problem;
+    const p = this.outcome?.full;
     if (!p?.sentence) return;
     this.apply({
       ...this.state,
@@ -461,10 +562,18 @@ export class AttnApp extends LitElement {
         keyLabels: [...p.keyLabels],
         featureLabels: this.state.sentence.featureLabels,
         valueLabels: this.state.sentence.valueLabels,
+        wo: p.inputs.wo ? fromMatrix(p.inputs.wo) : null,
       },
     });
     this.notify('info', 'Q, K and V are now in matrix mode: every number can be edited.');
   }
+
+  /** W_o on (starting as the identity, so the output is unchanged until it is edited) or off. */
+  private toggleOutputProjection = (event: Event) => {
+    const on = (event.target as HTMLInputElement).checked;
+    const width = this.state.matrix.v[0]?.length ?? 1;
+    this.apply({ ...this.state, matrix: { ...this.state.matrix, wo: on ? identity(width, width) : null } });
+  };
 
   private loadPreset = (event: Event) => {
     const id = (event.target as HTMLSelectElement).value;
@@ -473,7 +582,7 @@ export class AttnApp extends LitElement {
   };
 
   private setTab(tab: ViewTab): void {
-    if (tab === 'lab') void this.ensureLab();
+    this.ensurePanel(tab);
     this.apply({ ...this.state, view: { ...this.state.view, tab } }, null, false);
   }
 
@@ -498,6 +607,7 @@ export class AttnApp extends LitElement {
 
   /** The picker follows the state (undo, links), which option attributes alone cannot do once a user has picked. */
   protected override updated(): void {
+    if (this.started) this.ensurePanel(this.state.view.tab);
     const select = this.renderRoot.querySelector<HTMLSelectElement>('#preset');
     const wanted = PRESETS.find((p) => p.id === this.state.presetId && p.mode === this.state.mode)?.id ?? '';
     if (select && select.value !== wanted) select.value = wanted;
@@ -518,7 +628,8 @@ export class AttnApp extends LitElement {
           </select>
         </label>
         <div class="actions">
-          <span class="status" aria-live="polite">${this.running ? 'computing…' : this.outcome ? `run #${this.outcome.id}` : ''}</span>
+          <span class="status" aria-live="polite">${this.renderStatus()}</span>
+          ${this.running && this.progress ? html`<button id="cancel-run" @click=${() => this.cancelRun()} title="Stop this run after the GPU block in flight">Cancel</button>` : nothing}
           <button @click=${() => this.undo()} ?disabled=${!this.history.canUndo} title="Undo (Ctrl+Z)">Undo</button>
           <button @click=${() => this.redo()} ?disabled=${!this.history.canRedo} title="Redo (Ctrl+Shift+Z)">Redo</button>
           <button @click=${() => void this.share()} title="Copy a link that reproduces this view">Share link</button>
@@ -536,16 +647,26 @@ export class AttnApp extends LitElement {
     `;
   }
 
+  private renderStatus() {
+    const p = this.progress;
+    if (this.running && p) {
+      const seconds = Math.round((performance.now() - p.startedAt) / 1000);
+      return html`<progress id="run-progress" max=${p.total} value=${p.done}></progress> GPU: ${p.done} of ${p.total} rows · ${seconds} s`;
+    }
+    if (this.running) return 'computing…';
+    return this.outcome ? `run #${this.outcome.id}` : '';
+  }
+
   private renderInputs() {
     const s = this.state;
-    const p = this.outcome?.problem ?? null;
+    const p = this.outcome?.full ?? null;
     const dkPerHead = p ? p.shape.dk : Math.max(1, Math.floor((s.matrix.q[0]?.length ?? 1) / s.options.heads));
     return html`
       <div class="tabs" role="tablist" aria-label="input mode">
         <button role="tab" id="mode-matrix" aria-selected=${s.mode === 'matrix' ? 'true' : 'false'} @click=${() => this.setMode('matrix')}>Matrices</button>
         <button role="tab" id="mode-sentence" aria-selected=${s.mode === 'sentence' ? 'true' : 'false'} @click=${() => this.setMode('sentence')}>Sentence</button>
       </div>
-      ${s.mode === 'matrix' ? this.renderMatrices() : html`<attn-sentence-panel .sentence=${s.sentence} .problem=${p?.mode === 'sentence' ? p : null} embeddings=${this.embeddingsStatus}></attn-sentence-panel>`}
+      ${s.mode === 'matrix' ? this.renderMatrices() : html`<attn-sentence-panel .sentence=${s.sentence} .problem=${p?.mode === 'sentence' ? p : null} embeddings=${this.embeddingsStatus} heads=${s.options.heads}></attn-sentence-panel>`}
       <attn-options-panel .options=${s.options} dk=${dkPerHead} variant=${isVariant(s.variant) ? s.variant : 'tiled'}
         .variants=${VARIANT_NAMES} .outputOnly=${VARIANT_NAMES.filter((v) => !hasIntermediates(v))} ?gpu-available=${this.gpuStatus.kind === 'ready'}></attn-options-panel>
       ${p ? html`<attn-mask-editor .mask=${p.explicitMask} .padding=${p.padding} .rowLabels=${p.queryLabels} .colLabels=${p.keyLabels} ?causal=${s.options.causal}></attn-mask-editor>` : nothing}
@@ -561,6 +682,11 @@ export class AttnApp extends LitElement {
       <attn-matrix-editor name="q" heading="Q — queries" hint="one row per query" structural .values=${m.q} .rowLabels=${label(m.queryLabels, n, 'q')} .colLabels=${features}></attn-matrix-editor>
       <attn-matrix-editor name="k" heading="K — keys" hint="one row per key; width = Q's" structural .values=${m.k} .rowLabels=${label(m.keyLabels, keys, 'k')} .colLabels=${label(m.featureLabels, m.k[0]?.length ?? 0, 'd')}></attn-matrix-editor>
       <attn-matrix-editor name="v" heading="V — values" hint="one row per key" structural .values=${m.v} .rowLabels=${label(m.keyLabels, m.v.length, 'k')} .colLabels=${label(m.valueLabels, dv, 'v')}></attn-matrix-editor>
+      <label class="toggle"><input type="checkbox" id="use-wo" .checked=${!!m.wo} @change=${this.toggleOutputProjection} />
+        Output projection W<sub>o</sub> <span class="muted">(the heads' outputs, concatenated, × W_o)</span></label>
+      ${m.wo ? html`<attn-matrix-editor name="wo" heading="W_o — output projection" hint="one row per output column (h·d_v), one column per model dimension"
+        .values=${m.wo} .rowLabels=${label(m.valueLabels, m.wo.length, 'v')} .colLabels=${label(null, m.wo[0]?.length ?? 0, 'y')}></attn-matrix-editor>` : nothing}
+      <attn-random-problem heads=${this.state.options.heads}></attn-random-problem>
     </div>`;
   }
 
@@ -570,20 +696,43 @@ export class AttnApp extends LitElement {
     return html`
       ${this.problemError ? html`<div class="problem" role="alert" id="problem-error"><strong>Not run:</strong> ${this.problemError}${o ? ' The results below are from the last valid input.' : ''}</div>` : nothing}
       ${notes ? html`<div class="notes">${notes}</div>` : nothing}
+      ${o?.problem.sample ? this.renderSampleNote(o) : nothing}
       ${this.renderVerdict(o)}
       <div class="tabs" role="tablist" aria-label="output view">
         <button role="tab" id="tab-attention" aria-selected=${s.view.tab === 'attention' ? 'true' : 'false'} @click=${() => this.setTab('attention')}>Attention</button>
         <button role="tab" id="tab-compare" aria-selected=${s.view.tab === 'compare' ? 'true' : 'false'} @click=${() => this.setTab('compare')}>GPU vs CPU</button>
         ${loadLab ? html`<button role="tab" id="tab-lab" aria-selected=${s.view.tab === 'lab' ? 'true' : 'false'} @click=${() => this.setTab('lab')}>Shader lab</button>` : nothing}
+        <button role="tab" id="tab-profiler" aria-selected=${s.view.tab === 'profiler' ? 'true' : 'false'} @click=${() => this.setTab('profiler')}>Profiler</button>
       </div>
-      <div class=${this.problemError ? 'stale' : ''}>${this.renderTab(o)}</div>
+      <div class=${this.problemError && s.view.tab !== 'profiler' ? 'stale' : ''}>${this.renderTab(o)}</div>
+      ${this.renderProfiler()}
     `;
+  }
+
+  /** What a big problem's results cover, and the GPU's whole output for download. */
+  private renderSampleNote(o: RunOutcome) {
+    const { n, m } = o.full.shape;
+    const rows = o.problem.sample!.rows.length;
+    const seconds = o.gpuMs !== null ? ` in ${(o.gpuMs / 1000).toFixed(1)} s` : '';
+    return html`<div class="notes" id="sample-note">
+      <strong>${n.toLocaleString('en')} queries × ${m.toLocaleString('en')} keys.</strong>
+      ${o.fullOutput ? html`The GPU computed every query row${seconds}, in blocks (output only: no n×m score matrix is read back).` : nothing}
+      The float64 reference, the GPU-vs-CPU check and the maps cover ${rows} evenly spaced query rows (${o.problem.queryLabels.slice(0, 3).join(', ')}, … ${o.problem.queryLabels[rows - 1]}) against all ${m.toLocaleString('en')} keys.
+      ${o.fullOutput ? html`<button @click=${() => this.downloadFull(o, 'output')} title="The GPU's whole output as .npy">Download the whole output (.npy)</button>` : nothing}
+      ${o.fullProjected ? html`<button @click=${() => this.downloadFull(o, 'projected')} title="The GPU's whole projected output as .npy">… and output · W_o</button>` : nothing}
+    </div>`;
+  }
+
+  private downloadFull(o: RunOutcome, what: 'output' | 'projected'): void {
+    const data = what === 'output' ? o.fullOutput : o.fullProjected;
+    const cols = what === 'output' ? o.full.inputs.v.cols : o.full.inputs.wo?.cols ?? 0;
+    if (data) downloadMatrix({ rows: o.full.shape.n, cols, data }, `${this.state.presetId ?? 'attention'}-${what}`, 'npy');
   }
 
   private renderVerdict(o: RunOutcome | null) {
     if (!o) return html`<div class="verdict muted">${this.running ? 'Computing the first run…' : ''}</div>`;
     if (!o.check) return html`<div class="verdict"><span class="badge" data-verdict="cpu-only">CPU reference only</span><span class="muted">${o.gpuError ?? ''}</span></div>`;
-    const stages = [['scores', 'masked scores'], ['probs', 'weights'], ['output', 'output']] as const;
+    const stages = [['scores', 'masked scores'], ['probs', 'weights'], ['output', 'output'], ['projected', 'output · W_o']] as const;
     return html`<div class="verdict" data-verdict=${o.check.pass ? 'pass' : 'fail'}>
       <span>GPU vs CPU (${o.variant}${this.state.kernels ? ` + your ${Object.keys(this.state.kernels).join(', ')} kernel` : ''}):</span>
       ${stages.filter(([k]) => o.check![k]).map(([k, name]) => {
@@ -606,8 +755,29 @@ export class AttnApp extends LitElement {
         return this.labLoaded
           ? html`<attn-shader-lab .engine=${this.session.engine} .kernels=${s.kernels}></attn-shader-lab>`
           : html`<p class="muted">${loadLab ? 'Loading the shader lab…' : 'The shader lab is not part of this build.'}</p>`;
+      case 'profiler':
+        return this.profilerLoaded ? nothing : html`<p class="muted">Loading the profiler…</p>`;
     }
   }
+
+  /**
+   * Once loaded, the profiler stays mounted (hidden on other tabs), so a sweep keeps running and
+   * its results stay while the user looks at something else.
+   */
+  private renderProfiler() {
+    if (!this.profilerLoaded) return nothing;
+    const summary = this.gpuStatus.kind === 'ready' || this.gpuStatus.kind === 'lost' ? this.gpuStatus.summary : null;
+    return html`<div id="profiler-panel" ?hidden=${this.state.view.tab !== 'profiler'}>
+      <attn-profiler .engine=${this.session.engine} .adapter=${summary}></attn-profiler>
+    </div>`;
+  }
+}
+
+/** The given rows of a row-major matrix with `cols` columns. */
+function pickRows(data: Float32Array, rows: readonly number[], cols: number): Float32Array {
+  const out = new Float32Array(rows.length * cols);
+  rows.forEach((r, i) => out.set(data.subarray(r * cols, (r + 1) * cols), i * cols));
+  return out;
 }
 
 /** Typing in one cell is one undo step; every other matrix edit is its own. */

@@ -17,6 +17,7 @@ const STAGE_TITLES: Record<StageKey, string> = {
   scores: 'Masked scores',
   probs: 'Attention weights',
   output: 'Output',
+  projected: 'Output · W_o',
 };
 
 @customElement('attn-compare-panel')
@@ -52,7 +53,7 @@ export class AttnComparePanel extends LitElement {
       return html`<p><strong>CPU reference only.</strong> ${o.gpuError ?? 'There is no GPU run to compare.'}</p>`;
     }
     const c = o.check;
-    const stages = (['scores', 'probs', 'output'] as const).filter((s) => c[s] !== null);
+    const stages = (['scores', 'probs', 'output', 'projected'] as const).filter((s) => c[s] !== null);
     return html`
       <p>Kernel <strong>${o.variant}</strong> on the GPU (float32) against the float64 reference.
         Each element has its own tolerance, derived from float32 error bounds (src/core/tolerance.ts).
@@ -71,7 +72,8 @@ export class AttnComparePanel extends LitElement {
 
   private renderRow(stage: StageKey, c: Comparison) {
     const w = c.worst;
-    const at = (pos: [number, number, number]) => (stage === 'output' ? `[${pos[1]}][${pos[2]}]` : `${this.outcome!.problem.shape.heads > 1 ? `h${pos[0]}` : ''}[${pos[1]}][${pos[2]}]`);
+    const perHead = stage === 'scores' || stage === 'probs';
+    const at = (pos: [number, number, number]) => (perHead ? `${this.outcome!.problem.shape.heads > 1 ? `h${pos[0]}` : ''}[${pos[1]}][${pos[2]}]` : `[${pos[1]}][${pos[2]}]`);
     return html`<tr data-stage=${stage} data-pass=${String(c.pass)}>
       <td>${STAGE_TITLES[stage]}</td>
       <td>${c.count}</td>
@@ -83,20 +85,30 @@ export class AttnComparePanel extends LitElement {
     </tr>`;
   }
 
+  /** Columns and their labels of a stage's map: keys for scores and weights, output dimensions otherwise. */
+  private columns(stage: StageKey): { cols: number; labels: readonly string[]; axis: string } {
+    const o = this.outcome!;
+    if (stage === 'output') return { cols: o.reference.output.cols, labels: o.problem.valueLabels, axis: 'value dim' };
+    if (stage === 'projected') return { cols: o.reference.projected?.cols ?? 0, labels: o.problem.projectedLabels, axis: 'model dim' };
+    return { cols: o.problem.shape.m, labels: o.problem.keyLabels, axis: 'key' };
+  }
+
   private renderErrorMap(stage: StageKey) {
     const o = this.outcome!;
     const { n, m, heads } = o.problem.shape;
     const head = Math.min(this.head, heads - 1);
-    const errors = o.errors![stage]!;
-    const isOutput = stage === 'output';
-    const values = isOutput ? errors : errors.subarray(head * n * m, (head + 1) * n * m);
+    const errors = o.errors![stage];
+    if (!errors) return nothing;
+    const perHead = stage === 'scores' || stage === 'probs';
+    const values = perHead ? errors.subarray(head * n * m, (head + 1) * n * m) : errors;
+    const { cols, labels, axis } = this.columns(stage);
     return html`<div class="card"><attn-heatmap
       data-error-stage=${stage}
       heading=${`|GPU − CPU|: ${STAGE_TITLES[stage].toLowerCase()}`}
       caption="log scale; white = identical to float64"
-      .values=${values} rows=${n} cols=${isOutput ? o.reference.output.cols : m}
-      .rowLabels=${o.problem.queryLabels} .colLabels=${isOutput ? o.problem.valueLabels : o.problem.keyLabels}
-      colour="log" max-width="380" col-axis=${isOutput ? 'value dim' : 'key'}
+      .values=${values} rows=${n} cols=${cols}
+      .rowLabels=${o.problem.queryLabels} .colLabels=${labels}
+      colour="log" max-width="380" col-axis=${axis}
       file-name=${`error-${stage}`}
       .selected=${this.picked?.stage === stage ? [this.picked.row, this.picked.col] : null}
       .describe=${(i: number, j: number) => this.describe(stage, i, j)}
@@ -112,6 +124,10 @@ export class AttnComparePanel extends LitElement {
       const index = i * o.reference.output.cols + j;
       return { gpu: o.gpu!.output[index], cpu: o.reference.output.data[index], index };
     }
+    if (stage === 'projected') {
+      const index = i * (o.reference.projected?.cols ?? 0) + j;
+      return { gpu: o.gpu!.projected?.[index] ?? NaN, cpu: o.reference.projected?.data[index] ?? NaN, index };
+    }
     const index = (head * n + i) * m + j;
     const gpu = stage === 'scores' ? o.gpu!.scores! : o.gpu!.probs!;
     const cpu = stage === 'scores' ? o.reference.masked.data : o.reference.probs.data;
@@ -121,7 +137,7 @@ export class AttnComparePanel extends LitElement {
   private describe(stage: StageKey, i: number, j: number) {
     const { gpu, cpu } = this.values(stage, i, j);
     const p = this.outcome!.problem;
-    const col = stage === 'output' ? p.valueLabels[j] : p.keyLabels[j];
+    const col = this.columns(stage).labels[j];
     return {
       title: `${STAGE_TITLES[stage]} ${p.queryLabels[i]} → ${col}`,
       lines: [`GPU = ${exact(gpu)}`, `CPU = ${exact(cpu)}`, `|Δ| = ${gpu === cpu ? '0' : short(Math.abs(gpu - cpu))}   ${ulpDistance(gpu, cpu)} ULP`],

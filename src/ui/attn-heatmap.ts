@@ -1,13 +1,17 @@
 /**
  * <attn-heatmap>: one matrix as a heatmap on a canvas, with labels on both axes, a colour legend,
  * optional row sums, a hover (or keyboard) tooltip that says what a cell is and where it comes
- * from, a click event, and PNG export.
+ * from, a click event, and PNG export. A matrix with more cells than the map has room for is
+ * drawn downsampled (heatmap-pool.ts); tooltips and clicks still name original cells.
  */
 import { LitElement, css, html, nothing } from 'lit';
+import type { PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { CellClickEvent } from './events';
 import type { ColourScale, HeatmapLayout, HeatmapSpec } from './heatmap-draw';
-import { cellAt, drawHeatmap, layoutHeatmap } from './heatmap-draw';
+import { autoDomain, cellAt, drawHeatmap, layoutHeatmap } from './heatmap-draw';
+import type { PooledMatrix } from './heatmap-pool';
+import { poolLabels, poolLimits, poolMatrix } from './heatmap-pool';
 import { downloadBlob } from './download';
 
 /** What the tooltip shows for a cell: a title line and the lines that explain the value. */
@@ -68,12 +72,67 @@ export class AttnHeatmap extends LitElement {
   /** Explains a cell for the tooltip; without it the tooltip shows labels and value. */
   @property({ attribute: false }) describe: ((row: number, col: number) => CellInfo) | null = null;
 
+  /** Hovered drawn cell (pooled coordinates when the map is downsampled). */
   @state() private hover: { row: number; col: number; x: number; y: number } | null = null;
   @query('canvas') private canvas!: HTMLCanvasElement;
   private layout: HeatmapLayout | null = null;
+  /** The downsampled matrix when the original has more cells than fit; null when drawn as is. */
+  private pooled: PooledMatrix | null = null;
+  /** The colour domain of the original values (a pooled map must not change it). */
+  private pooledDomain: [number, number] | null = null;
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('values') || changed.has('rows') || changed.has('cols') || changed.has('maxWidth') || changed.has('colour')) {
+      const { maxRows, maxCols } = poolLimits(this.maxWidth);
+      this.pooled = this.values ? poolMatrix(this.values, this.rows, this.cols, maxRows, maxCols) : null;
+      this.pooledDomain = this.pooled && this.values ? autoDomain(this.values, this.colour) : null;
+      if (this.pooled) this.hover = null;
+    }
+  }
+
+  /** Whether the map is drawn downsampled (blocks of cells shown by their largest value). */
+  get downsampled(): { blockRows: number; blockCols: number } | null {
+    return this.pooled && { blockRows: this.pooled.blockRows, blockCols: this.pooled.blockCols };
+  }
+
+  /** The original cell a drawn cell shows. */
+  private original(row: number, col: number): [number, number] {
+    const p = this.pooled;
+    if (!p) return [row, col];
+    const index = p.source[row * p.cols + col];
+    return [Math.floor(index / this.cols), index % this.cols];
+  }
 
   private spec(title?: string): HeatmapSpec {
+    const p = this.pooled;
+    const common = {
+      colour: this.colour,
+      rowAxis: this.rowAxis,
+      colAxis: this.colAxis,
+      maxWidth: this.maxWidth,
+      maxCell: this.maxCell,
+      title,
+    };
+    if (p) {
+      const block = (x: number, size: number) => Math.floor(x / size);
+      return {
+        ...common,
+        values: p.values,
+        rows: p.rows,
+        cols: p.cols,
+        rowLabels: poolLabels(this.rowLabels, p.rows, p.blockRows)!,
+        colLabels: poolLabels(this.colLabels, p.cols, p.blockCols)!,
+        rowMarked: poolLabels(this.rowMarked, p.rows, p.blockRows),
+        colMarked: poolLabels(this.colMarked, p.cols, p.blockCols),
+        domain: this.domain ?? this.pooledDomain,
+        highlightRow: this.highlightRow >= 0 ? block(this.highlightRow, p.blockRows) : -1,
+        selected: this.selected ? [block(this.selected[0], p.blockRows), block(this.selected[1], p.blockCols)] : null,
+        // Sums of block maxima would mean nothing.
+        rowSums: false,
+      };
+    }
     return {
+      ...common,
       values: this.values ?? [],
       rows: this.rows,
       cols: this.cols,
@@ -81,21 +140,16 @@ export class AttnHeatmap extends LitElement {
       colLabels: this.colLabels,
       rowMarked: this.rowMarked,
       colMarked: this.colMarked,
-      colour: this.colour,
       domain: this.domain,
       highlightRow: this.highlightRow,
       selected: this.selected,
       rowSums: this.rowSums,
-      rowAxis: this.rowAxis,
-      colAxis: this.colAxis,
-      maxWidth: this.maxWidth,
-      maxCell: this.maxCell,
-      title,
     };
   }
 
   override render() {
     const empty = !this.values || this.rows * this.cols === 0;
+    const p = this.pooled;
     return html`
       <header>
         <h3>${this.heading}</h3>
@@ -103,11 +157,12 @@ export class AttnHeatmap extends LitElement {
         <button @click=${this.exportPng} ?disabled=${empty} title="Download this heatmap as a PNG image">PNG</button>
       </header>
       ${this.caption ? html`<span class="caption">${this.caption}</span>` : nothing}
+      ${p ? html`<span class="caption downsampled">${this.rows}×${this.cols}, drawn as ${p.rows}×${p.cols}: each cell shows the largest |value| of a block of ${p.blockRows}×${p.blockCols}</span>` : nothing}
       <div class="scroll">
         <canvas
           tabindex="0"
           role="img"
-          aria-label=${`${this.heading}: ${this.rows}×${this.cols} heatmap; arrow keys move between cells`}
+          aria-label=${`${this.heading}: ${this.rows}×${this.cols} heatmap${p ? ' (downsampled)' : ''}; arrow keys move between cells`}
           @mousemove=${this.onMove}
           @mouseleave=${this.onLeave}
           @click=${this.onClick}
@@ -119,8 +174,11 @@ export class AttnHeatmap extends LitElement {
     `;
   }
 
-  private renderTip({ row, col, x, y }: { row: number; col: number; x: number; y: number }) {
-    const info = this.describe?.(row, col) ?? this.defaultInfo(row, col);
+  private renderTip({ row: drawnRow, col: drawnCol, x, y }: { row: number; col: number; x: number; y: number }) {
+    const [row, col] = this.original(drawnRow, drawnCol);
+    const described = this.describe?.(row, col) ?? this.defaultInfo(row, col);
+    const p = this.pooled;
+    const info = p ? { ...described, lines: [`largest |value| of rows ${drawnRow * p.blockRows}…${Math.min(this.rows, (drawnRow + 1) * p.blockRows) - 1}, columns ${drawnCol * p.blockCols}…${Math.min(this.cols, (drawnCol + 1) * p.blockCols) - 1}: [${row}][${col}]`, ...described.lines] } : described;
     const left = Math.min(x + 14, Math.max(0, (this.layout?.width ?? 400) - 200));
     return html`<div class="tip" style="left:${left}px;top:${y + 40}px"><strong>${info.title}</strong>${info.lines.map((l) => html`\n${l}`)}</div>`;
   }
@@ -153,10 +211,16 @@ export class AttnHeatmap extends LitElement {
     this.layout = layout;
   }
 
+  /** Rows and columns as drawn (pooled when downsampled). */
+  private get drawn(): { rows: number; cols: number } {
+    return this.pooled ?? { rows: this.rows, cols: this.cols };
+  }
+
+  /** The drawn cell under the pointer. */
   private cellFromEvent(event: MouseEvent): [number, number] | null {
     if (!this.layout) return null;
     const rect = this.canvas.getBoundingClientRect();
-    return cellAt(this.layout, this.rows, this.cols, event.clientX - rect.left, event.clientY - rect.top);
+    return cellAt(this.layout, this.drawn.rows, this.drawn.cols, event.clientX - rect.left, event.clientY - rect.top);
   }
 
   private onMove = (event: MouseEvent) => {
@@ -176,23 +240,24 @@ export class AttnHeatmap extends LitElement {
 
   private onClick = (event: MouseEvent) => {
     const cell = this.cellFromEvent(event);
-    if (cell) this.dispatchEvent(new CellClickEvent(cell[0], cell[1]));
+    if (cell) this.dispatchEvent(new CellClickEvent(...this.original(cell[0], cell[1])));
   };
 
   /** Arrow keys walk the cells (tooltip follows), Enter clicks: the map works without a mouse. */
   private onKey = (event: KeyboardEvent) => {
-    if (!this.layout || this.rows * this.cols === 0) return;
+    const { rows, cols } = this.drawn;
+    if (!this.layout || rows * cols === 0) return;
     const moves: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
     const current = this.hover ?? { row: 0, col: 0, x: 0, y: 0 };
     if (event.key === 'Enter' && this.hover) {
-      this.dispatchEvent(new CellClickEvent(current.row, current.col));
+      this.dispatchEvent(new CellClickEvent(...this.original(current.row, current.col)));
       return;
     }
     const move = moves[event.key];
     if (!move) return;
     event.preventDefault();
-    const row = Math.min(this.rows - 1, Math.max(0, current.row + (this.hover ? move[0] : 0)));
-    const col = Math.min(this.cols - 1, Math.max(0, current.col + (this.hover ? move[1] : 0)));
+    const row = Math.min(rows - 1, Math.max(0, current.row + (this.hover ? move[0] : 0)));
+    const col = Math.min(cols - 1, Math.max(0, current.col + (this.hover ? move[1] : 0)));
     const { left, top, cell } = this.layout;
     const canvasTop = this.canvas.offsetTop;
     this.hover = { row, col, x: left + col * cell + cell / 2, y: canvasTop + top + row * cell - 30 };

@@ -82,13 +82,20 @@ export class AttnMaskEditor extends LitElement {
     </table>`;
   }
 
+  /** Hidden pairs, counted per row: O(n·(padding + 1)) without an explicit mask, so a long sequence costs nothing. */
   private countHidden(n: number, m: number): number {
     const shift = causalShift(n, m);
+    const padded = [...this.padding].filter((j) => j < m);
     let hidden = 0;
     for (let i = 0; i < n; i++) {
-      for (let j = 0; j < m; j++) {
-        if ((this.mask?.[i]?.[j] ?? 1) === 0 || this.padding.has(j) || (this.causal && j > i + shift)) hidden++;
+      const row = this.mask?.[i];
+      if (row) {
+        for (let j = 0; j < m; j++) if ((row[j] ?? 1) === 0 || this.padding.has(j) || (this.causal && j > i + shift)) hidden++;
+        continue;
       }
+      // Keys 0 … last are visible to causal query i; padding hides some of them too.
+      const last = this.causal ? Math.min(m - 1, i + shift) : m - 1;
+      hidden += m - 1 - Math.max(last, -1) + padded.filter((j) => j <= last).length;
     }
     return hidden;
   }

@@ -18,6 +18,9 @@ import { downloadMatrix } from './download';
 import { MatrixEditEvent, NoticeEvent } from './events';
 import { buttonStyles } from './styles';
 
+/** Most cells drawn as inputs (the whole matrix still imports, exports and runs). */
+const MAX_SHOWN_CELLS = 4096;
+
 interface Draft {
   text: string;
   /** Why the text is not a number; null while the text is a valid number being typed. */
@@ -81,7 +84,9 @@ export class AttnMatrixEditor extends LitElement {
 
   override render() {
     const { rows, cols } = gridShape(this.values);
-    const shownRows = Math.min(rows, this.maxRows), shownCols = Math.min(cols, this.maxCols);
+    const shownCols = Math.min(cols, this.maxCols);
+    // Thousands of inputs take seconds to build: a wide matrix shows fewer rows.
+    const shownRows = Math.min(rows, this.maxRows, Math.max(16, Math.floor(MAX_SHOWN_CELLS / Math.max(shownCols, 1))));
     this.widths = columnWidths(this.values, shownRows, shownCols);
     return html`
       <header>

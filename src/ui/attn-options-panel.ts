@@ -7,6 +7,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import type { AttentionOptions } from '../core/options';
 import { resolveScale } from '../core/options';
 import type { PlaygroundState } from '../core/state';
+import { withHeads } from '../core/state';
 import { StateEditEvent } from './events';
 import { buttonStyles, panelStyles } from './styles';
 
@@ -112,7 +113,7 @@ export class AttnOptionsPanel extends LitElement {
 
   private onHeads = (event: Event) => {
     const x = this.number(event, 'Heads', (h) => Number.isInteger(h) && h >= 1 && h <= 64, 'a whole number from 1 to 64');
-    if (x !== null) this.edit((o) => ({ ...o, heads: x }), 'heads');
+    if (x !== null) this.dispatchEvent(new StateEditEvent((s) => withHeads(s, x), 'heads'));
   };
 
   private onVariant = (event: Event) => {

@@ -39,6 +39,8 @@ export class AttnSentencePanel extends LitElement {
   /** The current problem when it was built from this sentence (tokens, Q/K/V, W). */
   @property({ attribute: false }) problem: Problem | null = null;
   @property() embeddings: EmbeddingsStatus = 'idle';
+  /** Heads: each has its own W_q, W_k, W_v columns (d_k and d_v are per head). */
+  @property({ type: Number }) heads = 1;
 
   /** The 100-row projection editors are only built while their section is open. */
   @state() private projectionsOpen = false;
@@ -75,6 +77,7 @@ export class AttnSentencePanel extends LitElement {
         <div class="row">
           <label>d<sub>k</sub> <input type="number" min="1" max="512" aria-label="dk" .value=${String(s.dk)} @change=${(e: Event) => this.intField(e, 'dk')} /></label>
           <label>d<sub>v</sub> <input type="number" min="1" max="512" aria-label="dv" .value=${String(s.dv)} @change=${(e: Event) => this.intField(e, 'dv')} /></label>
+          ${this.heads > 1 ? html`<span class="muted" id="per-head">per head: ${this.heads} heads give Q, K ${this.heads}·${s.dk} = ${this.heads * s.dk} wide, V ${this.heads * s.dv}</span>` : nothing}
           <label>W init <select aria-label="projection init" @change=${(e: Event) => this.regenerate({ init: (e.target as HTMLSelectElement).value as SentenceState['init'] }, 'init')}>
             <option value="random" ?selected=${s.init === 'random'}>seeded random</option>
             <option value="identity" ?selected=${s.init === 'identity'}>identity</option>
@@ -83,6 +86,8 @@ export class AttnSentencePanel extends LitElement {
         </div>
         <label class="row"><input type="checkbox" .checked=${s.positional} @change=${(e: Event) => this.edit((x) => ({ ...x, positional: (e.target as HTMLInputElement).checked }), null)} />
           Add sinusoidal positional encoding <span class="muted">(same word, different place → different vector)</span></label>
+        <label class="row"><input type="checkbox" id="project" .checked=${s.project} @change=${(e: Event) => this.edit((x) => ({ ...x, project: (e.target as HTMLInputElement).checked }), null)} />
+          Output projection W<sub>o</sub> <span class="muted">(the heads' outputs, concatenated, back to the words' 100 dims; ${s.init === 'random' ? `seeded, seed ${s.seed}` : 'identity'})</span></label>
         ${sq ? this.renderProjections(sq.wq, sq.wk, sq.wv) : nothing}
         ${sq && this.problem ? this.renderDerived(this.problem) : nothing}
       </section>
@@ -98,13 +103,16 @@ export class AttnSentencePanel extends LitElement {
     const s = this.sentence;
     const edited = !!(s.wq || s.wk || s.wv);
     const rows = Array.from({ length: wq.rows }, (_, i) => `e${i}`);
-    const names = (given: string[] | null, count: number) => Array.from({ length: count }, (_, j) => (given?.length === count ? given[j] : String(j)));
+    const heads = this.heads;
+    // With several heads a column is named after its head: "h1·3" is head 1's column 3.
+    const numbered = (j: number, count: number) => (heads > 1 && count % heads === 0 ? `h${Math.floor(j / (count / heads))}·${j % (count / heads)}` : String(j));
+    const names = (given: string[] | null, count: number) => Array.from({ length: count }, (_, j) => (given?.length === count ? given[j] : numbered(j, count)));
     const editor = (name: 'wq' | 'wk' | 'wv', title: string, grid: Grid) => html`<attn-matrix-editor
       name=${name} heading=${title} .values=${grid} .rowLabels=${rows}
       .colLabels=${names(name === 'wv' ? s.valueLabels : s.featureLabels, grid[0].length)} max-rows="100"></attn-matrix-editor>`;
     return html`<details @toggle=${(e: Event) => (this.projectionsOpen = (e.target as HTMLDetailsElement).open)}>
-      <summary>Projections W<sub>q</sub>, W<sub>k</sub>, W<sub>v</sub> ${edited ? html`<span class="muted">(edited)</span>` : html`<span class="muted">(${s.init === 'random' ? `seeded random, seed ${s.seed}` : 'identity'})</span>`}</summary>
-      <p class="muted">Each word vector (100 numbers) times W gives its query, key or value. Edit any cell; the run updates.</p>
+      <summary>Projections W<sub>q</sub>, W<sub>k</sub>, W<sub>v</sub> ${edited ? html`<span class="muted">(edited)</span>` : html`<span class="muted">(${s.init === 'random' ? `seeded random, seed ${s.seed}` : 'identity'}${heads > 1 ? `, one block of columns per head` : ''})</span>`}</summary>
+      <p class="muted">Each word vector (100 numbers) times W gives its query, key or value${heads > 1 ? html`; head t uses its own block of columns (its own seed), so the ${heads} heads attend differently` : ''}. Edit any cell; the run updates.</p>
       ${edited ? html`<button @click=${() => this.regenerate({}, 'generated')}>Back to generated W</button>` : nothing}
       ${this.projectionsOpen ? html`
         ${editor('wq', 'W_q', s.wq ?? fromMatrix(wq))}

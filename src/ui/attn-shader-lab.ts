@@ -390,6 +390,23 @@ export class AttnShaderLab extends LitElement {
     requestAnimationFrame(this.syncStyles);
   }
 
+  /**
+   * The markers Monaco holds for the shown stage (monaco.editor.getModelMarkers), for tests:
+   * a headless browser cannot hover to read them.
+   */
+  get markers(): { severity: 'error' | 'warning' | 'info' | 'hint'; message: string; line: number; column: number }[] {
+    const monaco = this.monaco;
+    const model = this.models.get(this.stage);
+    if (!monaco || !model) return [];
+    const level = monaco.MarkerSeverity;
+    return monaco.editor.getModelMarkers({ resource: model.uri }).map((m) => ({
+      severity: m.severity === level.Error ? 'error' : m.severity === level.Warning ? 'warning' : m.severity === level.Info ? 'info' : 'hint',
+      message: m.message,
+      line: m.startLineNumber,
+      column: m.startColumn,
+    }));
+  }
+
   private reveal(message: ShaderMessage): void {
     if (!this.editor || message.line < 1) return;
     this.editor.revealLineInCenter(message.line);

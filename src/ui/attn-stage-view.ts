@@ -6,7 +6,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { Explained, ProvenanceContext } from '../core/provenance';
-import { exact, explainMasked, explainOutput, explainProb, explainRaw, explainScaled, short } from '../core/provenance';
+import { exact, explainMasked, explainOutput, explainProb, explainProjected, explainRaw, explainScaled, short } from '../core/provenance';
 import { ulpDistance } from '../core/metrics';
 import type { Problem } from '../core/problem';
 import type { ReferenceResult } from '../core/reference';
@@ -20,7 +20,7 @@ import { measureCell } from './heatmap-draw';
 import './attn-heatmap';
 import './attn-line-view';
 
-type StageId = 'raw' | 'scaled' | 'masked' | 'probs' | 'output';
+type StageId = 'raw' | 'scaled' | 'masked' | 'probs' | 'output' | 'projected';
 
 interface Picked {
   stage: StageId;
@@ -34,6 +34,7 @@ const TITLES: Record<StageId, string> = {
   masked: 'Masked scores',
   probs: 'Attention weights',
   output: 'Output',
+  projected: 'Output · W_o',
 };
 
 @customElement('attn-stage-view')
@@ -51,6 +52,10 @@ export class AttnStageView extends LitElement {
         border-radius: 8px; padding: 0.5rem 0.7rem; white-space: pre-wrap; margin-bottom: 1rem; }
       .inspector strong { font-family: system-ui, sans-serif; }
       h4 { margin: 0.2rem 0 0.6rem; font-size: 0.88rem; color: #55555a; font-weight: 600; }
+      h4 .muted { font-weight: 400; font-size: 0.8rem; }
+      .head-grid { display: flex; flex-wrap: wrap; gap: 0.6rem; margin-bottom: 1rem; }
+      .head-grid .card { cursor: pointer; padding: 0.4rem 0.5rem; }
+      .head-grid .card[aria-current='true'] { border-color: #0a66d8; box-shadow: 0 0 0 2px #0a66d8; }
     `,
   ];
 
@@ -103,6 +108,7 @@ export class AttnStageView extends LitElement {
       case 'masked': return gpu?.scores ? this.slice(gpu.scores, head) : this.slice(ref.masked.data, head);
       case 'probs': return gpu?.probs ? this.slice(gpu.probs, head) : this.slice(ref.probs.data, head);
       case 'output': return gpu ? gpu.output : ref.output.data;
+      case 'projected': return gpu?.projected ?? ref.projected?.data ?? [];
     }
   }
 
@@ -137,6 +143,7 @@ export class AttnStageView extends LitElement {
     >${this.exportButton(stage, head)}</attn-heatmap>`;
     return html`
       ${heads > 1 ? html`<div class="heads">Head ${Array.from({ length: heads }, (_, t) => html`<button aria-pressed=${t === head ? 'true' : 'false'} @click=${() => this.setView({ head: t })}>${t}</button>`)}</div>` : nothing}
+      ${heads > 1 ? this.renderHeadGrid(head) : nothing}
       ${this.gpu ? html`<div class="source">Values drawn from:
         <label><input type="radio" name="src" .checked=${!this.showGpu} @change=${() => (this.showGpu = false)} /> CPU reference (float64)</label>
         <label><input type="radio" name="src" .checked=${this.showGpu} @change=${() => (this.showGpu = true)} /> GPU (float32)${this.gpu.scores ? '' : ' — output only for this kernel'}</label>
@@ -168,6 +175,18 @@ export class AttnStageView extends LitElement {
           .describe=${(i: number, c: number) => explainOutput(this.ctx, i, c)}
           @attn-cell-click=${(e: CellClickEvent) => this.pick('output', e.row, e.col)}
         >${this.exportButton('output', head)}</attn-heatmap></div>
+        ${this.reference.projected ? html`<div class="card"><attn-heatmap
+          data-stage="projected"
+          heading=${TITLES.projected}
+          caption=${`the heads' outputs, concatenated (${this.reference.output.cols}), projected to ${this.reference.projected.cols} dims`}
+          .values=${this.stageValues('projected', head)} rows=${n} cols=${this.reference.projected.cols}
+          .rowLabels=${p.queryLabels} .colLabels=${p.projectedLabels}
+          colour="diverging" highlight-row=${focus} max-width=${Math.max(outputWidth, 260)} max-cell=${probsCell} col-axis="model dim"
+          .selected=${this.picked?.stage === 'projected' ? [this.picked.row, this.picked.col] : null}
+          file-name=${`${this.fileBase}-projected`}
+          .describe=${(i: number, c: number) => explainProjected(this.ctx, i, c)}
+          @attn-cell-click=${(e: CellClickEvent) => this.pick('projected', e.row, e.col)}
+        >${this.exportButton('projected', head)}</attn-heatmap></div>` : nothing}
       </div>
       ${this.picked ? this.renderInspector(this.picked, head) : nothing}
       <div class="maps">
@@ -185,15 +204,34 @@ export class AttnStageView extends LitElement {
     `;
   }
 
+  /** Every head's weights side by side, small; clicking one (or a cell of it) selects that head. */
+  private renderHeadGrid(selected: number) {
+    const p = this.problem;
+    const { n, m, heads } = p.shape;
+    // A small map is at least ~230px wide (labels and legend): as many per row as fit.
+    const perRow = Math.max(1, Math.min(heads, Math.floor((this.width + 10) / 240)));
+    const width = Math.floor((this.width - (perRow - 1) * 10) / perRow) - 22;
+    return html`
+      <h4>Attention weights of every head <span class="muted">— click a head to show it below</span></h4>
+      <div class="head-grid" role="list">${Array.from({ length: heads }, (_, t) => html`<div class="card" role="listitem" data-head=${t}
+        aria-current=${t === selected ? 'true' : 'false'} title=${`show head ${t}`}
+        @click=${() => this.setView({ head: t })} @attn-cell-click=${() => this.setView({ head: t })}>
+        <attn-heatmap data-head=${t} heading=${`head ${t}`}
+          .values=${this.stageValues('probs', t)} rows=${n} cols=${m}
+          .rowLabels=${p.queryLabels} .colLabels=${p.keyLabels}
+          colour="probability" max-width=${width} max-cell="22" file-name=${`${this.fileBase}-probs-head${t}`}
+          .describe=${(i: number, j: number) => explainProb(this.ctx, t, i, j)}></attn-heatmap>
+      </div>`)}</div>`;
+  }
+
   private exportButton(stage: StageId, head: number) {
     return html`<button slot="actions" title="Download these values as .npy" @click=${() => this.exportStage(stage, head)}>.npy</button>`;
   }
 
   private exportStage(stage: StageId, head: number): void {
     const { n, m } = this.problem.shape;
-    const matrix: Matrix64 = stage === 'output'
-      ? { rows: n, cols: this.reference.output.cols, data: Float64Array.from(this.stageValues('output', head)) }
-      : { rows: n, cols: m, data: Float64Array.from(this.stageValues(stage, head)) };
+    const cols = stage === 'output' ? this.reference.output.cols : stage === 'projected' ? this.reference.projected?.cols ?? 0 : m;
+    const matrix: Matrix64 = { rows: n, cols, data: Float64Array.from(this.stageValues(stage, head)) };
     downloadMatrix(matrix, `${this.fileBase}-${stage}${this.problem.shape.heads > 1 ? `-head${head}` : ''}`, 'npy');
   }
 
@@ -213,10 +251,12 @@ export class AttnStageView extends LitElement {
       : stage === 'scaled' ? explainScaled(ctx, head, row, col)
         : stage === 'masked' ? explainMasked(ctx, head, row, col)
           : stage === 'probs' ? explainProb(ctx, head, row, col)
-            : explainOutput(ctx, row, col);
-    const idx = stage === 'output' ? row * this.reference.output.cols + col : (head * n + row) * m + col;
-    const cpuArray = stage === 'output' ? this.reference.output.data : stage === 'probs' ? this.reference.probs.data : this.reference[stage].data;
-    const gpuArray = stage === 'output' ? this.gpu?.output : stage === 'probs' ? this.gpu?.probs : stage === 'masked' ? this.gpu?.scores : null;
+            : stage === 'projected' ? explainProjected(ctx, row, col)
+              : explainOutput(ctx, row, col);
+    const ref = this.reference;
+    const idx = stage === 'output' ? row * ref.output.cols + col : stage === 'projected' ? row * (ref.projected?.cols ?? 0) + col : (head * n + row) * m + col;
+    const cpuArray = stage === 'output' ? ref.output.data : stage === 'projected' ? ref.projected?.data ?? [] : ref[stage].data;
+    const gpuArray = stage === 'output' ? this.gpu?.output : stage === 'projected' ? this.gpu?.projected : stage === 'probs' ? this.gpu?.probs : stage === 'masked' ? this.gpu?.scores : null;
     const cpu = cpuArray[idx], gpu = gpuArray?.[idx];
     return html`<div class="inspector" role="status" data-inspector=${stage}><strong>${explained.title}</strong>
 CPU (float64) = ${exact(cpu)}

@@ -5,6 +5,7 @@
 import { InputError } from '../core/errors';
 import type { EvaluateRequest, EvaluateResponse } from '../core/evaluate';
 import { evaluate } from '../core/evaluate';
+import { FULL_REFERENCE_SCORES } from '../core/problem';
 import { RunCancelledError } from '../gpu/errors';
 
 export type WorkerReply =
@@ -23,6 +24,12 @@ export class ReferenceClient {
 
   evaluate(request: EvaluateRequest, signal?: AbortSignal): Promise<EvaluateResponse> {
     if (signal?.aborted) return Promise.reject(new RunCancelledError('run cancelled'));
+    // Four h×n×m float64 stages (and as many error maps) of a long sequence would exhaust memory:
+    // the coordinator sends big problems as sampled rows (src/core/problem.ts sampleProblem).
+    const scores = request.options.heads * request.inputs.q.rows * request.inputs.k.rows;
+    if (scores > FULL_REFERENCE_SCORES) {
+      return Promise.reject(new InputError(`the float64 reference holds at most ${FULL_REFERENCE_SCORES} scores per run; this request has ${scores} (sample its query rows)`));
+    }
     if (typeof Worker === 'undefined') return Promise.resolve().then(() => evaluate(request));
     const worker = this.ensureWorker();
     const id = this.nextId++;

@@ -9,12 +9,26 @@ export interface GpuValues {
   scores: Float32Array | null;
   probs: Float32Array | null;
   output: Float32Array;
+  /** output · W_o, when the problem has an output projection. */
+  projected: Float32Array | null;
+  /** True when the output came from a one-pass online softmax (fused): it gets that tolerance. */
+  onlineSoftmax?: boolean;
 }
 
 export interface RunOutcome {
   /** Increases with every run; views can tell a new result from a re-render. */
   id: number;
+  /**
+   * What the reference, the comparison and the views cover: the whole problem, or for a big one
+   * its sampled query rows (problem.sample says which).
+   */
   problem: Problem;
+  /** The whole problem (the same object as `problem` unless rows were sampled). */
+  full: Problem;
+  /** A sampled run's whole GPU output, n×(h·dv) (its sampled rows are in gpu.output); else null. */
+  fullOutput: Float32Array | null;
+  /** …and its whole projected output, n×d_model, with W_o. */
+  fullProjected: Float32Array | null;
   reference: ReferenceResult;
   gpu: GpuValues | null;
   /** Why the GPU did not run or failed (null when it ran, or when there is no GPU at all). */

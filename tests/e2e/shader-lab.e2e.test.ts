@@ -1,0 +1,118 @@
+/**
+ * The shader lab in the playground (issue 4): typing a syntax error into Monaco puts a marker on
+ * its line (read through monaco.editor.getModelMarkers: a headless browser cannot hover), fixing
+ * it and pressing Verify passes the suite, and a broken example fails with its hint. Every step
+ * fails on a console error (tests/e2e/browser.ts).
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, ElementHandle, Page } from 'puppeteer';
+import { launchBrowser, openPage } from './browser';
+import type { WatchedPage } from './browser';
+import { $app, waitForRun } from './app';
+
+let browser: Browser;
+let watched: WatchedPage;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  const context = await browser.createBrowserContext();
+  watched = await openPage(context, inject('baseUrl'));
+  await waitForRun(watched.page);
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+const STAGE = 'softmax';
+
+interface LabView {
+  markers: { severity: string; message: string; line: number; column: number }[];
+  source: string;
+  builtIn: string;
+  lines: number;
+}
+
+function readLab(page: Page): Promise<LabView> {
+  return page.evaluate((stage) => {
+    const lab = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-shader-lab')!;
+    const source = lab.source();
+    return { markers: lab.markers, source, builtIn: lab.builtIn(stage as 'softmax'), lines: source.split('\n').length };
+  }, STAGE);
+}
+
+/** Presses Verify and waits for the verdict line. */
+async function verify(page: Page): Promise<{ verdict: string; pass: boolean; hints: { id: string; text: string }[]; rows: number }> {
+  await (await $app(page, 'attn-shader-lab >>> button.primary')).click();
+  await page.waitForFunction(() => {
+    const root = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-shader-lab')!.shadowRoot!;
+    return !!root.querySelector('.verdict') && !root.querySelector<HTMLButtonElement>('button.primary')!.disabled;
+  }, { timeout: 300_000 });
+  return page.evaluate(() => {
+    const root = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-shader-lab')!.shadowRoot!;
+    const verdict = root.querySelector('.verdict')!;
+    return {
+      verdict: verdict.textContent ?? '',
+      pass: verdict.classList.contains('pass'),
+      hints: [...root.querySelectorAll<HTMLElement>('.hint')].map((h) => ({ id: h.dataset.hint ?? '', text: h.textContent ?? '' })),
+      rows: root.querySelectorAll('table[aria-label="verification report"] tbody tr').length,
+    };
+  });
+}
+
+describe('the shader lab in the playground', () => {
+  it('marks a syntax error typed into Monaco, and the fixed kernel passes Verify', async () => {
+    const { page, problems } = watched;
+    await (await $app(page, '#tab-lab')).click();
+    await $app(page, 'attn-shader-lab >>> .monaco-editor');
+    const tab = await page.waitForSelector(`attn-app >>> attn-shader-lab >>> .tabs ::-p-text(${STAGE})`);
+    await tab!.click();
+    await page.waitForFunction(() => document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-shader-lab')!.shadowRoot!.querySelector('.ok'), { timeout: 60_000 });
+    const before = await readLab(page);
+    expect(before.source).toBe(before.builtIn);
+    expect(before.markers).toEqual([]);
+
+    // Type at the end of the kernel, as a user would: a stray identifier is a WGSL parse error.
+    await (await $app(page, 'attn-shader-lab >>> .monaco-editor .view-lines')).click();
+    await page.keyboard.down('Control');
+    await page.keyboard.press('End');
+    await page.keyboard.up('Control');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('oops');
+    await page.waitForFunction(() => document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-shader-lab')!.markers.some((m) => m.severity === 'error'), { timeout: 60_000 });
+    const broken = await readLab(page);
+    expect(broken.source.trimEnd().endsWith('oops')).toBe(true);
+    const error = broken.markers.find((m) => m.severity === 'error')!;
+    expect(error.line, `${error.message} at ${error.line}:${error.column}`).toBe(broken.lines);
+    const listed = await (await $app(page, 'attn-shader-lab >>> .messages li.error')).evaluate((el) => el.textContent ?? '');
+    expect(listed).toContain(`${broken.lines}:`);
+
+    // Fix it: delete what was typed; the marker goes away and the tab is the built-in kernel again.
+    while ((await readLab(page)).source.length > before.source.length) await page.keyboard.press('Backspace');
+    await page.waitForFunction(() => document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-shader-lab')!.markers.length === 0, { timeout: 60_000 });
+    expect((await readLab(page)).source).toBe(before.builtIn);
+
+    const passed = await verify(page);
+    expect(passed.verdict).toMatch(/^PASS: all \d+ cases/);
+    expect(passed.pass).toBe(true);
+    expect(passed.rows).toBeGreaterThanOrEqual(20);
+    expect(problems).toEqual([]);
+  });
+
+  it('a broken example (softmax without max subtraction) fails Verify with its hint', async () => {
+    const { page, problems } = watched;
+    const select = (await $app(page, 'attn-shader-lab >>> select[aria-label="load a broken example"]')) as ElementHandle<HTMLSelectElement>;
+    await select.select('softmax_no_max_subtraction.wgsl');
+    const note = await $app(page, 'attn-shader-lab >>> .example-note');
+    expect(await note.evaluate((el) => el.textContent)).toContain('Softmax without max subtraction');
+    await page.waitForFunction(() => document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-shader-lab')!.shadowRoot!.querySelector('.ok'), { timeout: 60_000 });
+
+    const failed = await verify(page);
+    expect(failed.pass).toBe(false);
+    expect(failed.verdict).toMatch(/^FAIL: \d+ of \d+ cases failed/);
+    const hint = failed.hints.find((h) => h.id === 'overflow');
+    expect(hint, JSON.stringify(failed.hints)).toBeDefined();
+    expect(hint!.text).toContain('missing max subtraction');
+    expect(problems).toEqual([]);
+  });
+});
