@@ -9,6 +9,7 @@
  * the point where the three-pass variants must split. Every buffer a run creates is destroyed
  * before it returns.
  */
+import { poisonArray } from '../core/poison';
 import type { AttentionInputs, AttentionShape } from '../core/shapes';
 import { checkInputs, resolveRows } from '../core/shapes';
 import type { AttentionOptions } from '../core/options';
@@ -313,7 +314,7 @@ export class AttentionEngine {
         device.queue.writeBuffer(q, 0, inputs.q.data, r0 * heads * dk, rows * heads * dk);
         if (maskData) device.queue.writeBuffer(mask, 0, maskData, r0 * m, rows * m);
         if (run.poison) {
-          const nan = (b: GPUBuffer | null, count: number) => b && device.queue.writeBuffer(b, 0, new Float32Array(count).fill(NaN));
+          const nan = (b: GPUBuffer | null, count: number) => b && device.queue.writeBuffer(b, 0, poisonArray(count));
           nan(scores, heads * rows * m);
           nan(probs, heads * rows * m);
           nan(out, rows * heads * dv);

@@ -19,7 +19,7 @@ import { MatrixEditEvent, NoticeEvent } from './events';
 import { buttonStyles } from './styles';
 
 /** Most cells drawn as inputs (the whole matrix still imports, exports and runs). */
-const MAX_SHOWN_CELLS = 4096;
+const MAX_SHOWN_CELLS = 2048;
 
 interface Draft {
   text: string;

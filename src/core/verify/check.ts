@@ -4,6 +4,7 @@
  * stage-alone tolerances of ../tolerance.ts. A failure then points at the stage under test, not at
  * the rounding of the stages before it.
  */
+import { POISON_BITS } from '../poison';
 import type { AttentionInputs } from '../shapes';
 import type { AttentionOptions } from '../options';
 import { resolveScale, withDefaults } from '../options';
@@ -34,12 +35,7 @@ export interface StageOutputs {
   output: Float32Array;
 }
 
-/**
- * The NaN the engine fills output buffers with (`poison: true`): JavaScript's canonical quiet NaN.
- * A NaN a kernel computes usually has other bits (0xffc00000 on x86 CPUs and SwiftShader,
- * 0x7fffffff on most GPUs), so a NaN with exactly these bits is an element nobody wrote.
- */
-export const POISON_BITS = 0x7fc00000;
+export { POISON_BITS } from '../poison';
 
 export interface StageCheck {
   tensor: CheckedTensor;
