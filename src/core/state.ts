@@ -20,7 +20,7 @@ export const MAX_CELLS = 1 << 20;
  * States holding more numbers than this are not written to the link or to localStorage: the
  * encoding would stall the page and the text would not fit either. Export the matrices instead.
  */
-export const MAX_SAVED_CELLS = 200_000;
+export const MAX_SAVED_CELLS = 100_000;
 export const MAX_TEXT = 4000;
 export const MAX_KERNEL_CHARS = 100_000;
 export const KERNEL_STAGES: readonly string[] = ['qk', 'softmax', 'pv', 'fused', 'project'];

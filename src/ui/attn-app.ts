@@ -127,6 +127,7 @@ export class AttnApp extends LitElement {
   private started = false;
   /** Whether the user has been told the state is too large to save (told once per large stretch). */
   private toldTooLarge = false;
+  private profilerLoading = false;
   private readonly editedCache = new WeakMap<PlaygroundState, boolean>();
 
   /** The current state (read by tests and the console). */
@@ -432,8 +433,6 @@ export class AttnApp extends LitElement {
       this.notify('error', `The shader lab could not be loaded: ${(error as Error).message}`);
     }
   }
-
-  private profilerLoading = false;
 
   private async ensureProfiler(): Promise<void> {
     if (this.profilerLoaded || this.profilerLoading) return;

@@ -53,7 +53,7 @@ export class AttnStageView extends LitElement {
       .inspector strong { font-family: system-ui, sans-serif; }
       h4 { margin: 0.2rem 0 0.6rem; font-size: 0.88rem; color: #55555a; font-weight: 600; }
       h4 .muted { font-weight: 400; font-size: 0.8rem; }
-      .head-grid { display: flex; flex-wrap: wrap; gap: 0.6rem; margin-bottom: 1rem; }
+      .head-grid { display: grid; grid-template-columns: repeat(var(--per-row, 4), max-content); gap: 0.6rem; margin-bottom: 1rem; }
       .head-grid .card { cursor: pointer; padding: 0.4rem 0.5rem; }
       .head-grid .card[aria-current='true'] { border-color: #0a66d8; box-shadow: 0 0 0 2px #0a66d8; }
     `,
@@ -208,12 +208,13 @@ export class AttnStageView extends LitElement {
   private renderHeadGrid(selected: number) {
     const p = this.problem;
     const { n, m, heads } = p.shape;
-    // A small map is at least ~230px wide (labels and legend): as many per row as fit.
-    const perRow = Math.max(1, Math.min(heads, Math.floor((this.width + 10) / 240)));
+    // A small map is at least ~230px wide (labels and legend): as many per row as fit, rows evenly filled.
+    const fit = Math.max(1, Math.min(heads, Math.floor((this.width + 10) / 240)));
+    const perRow = Math.ceil(heads / Math.ceil(heads / fit));
     const width = Math.floor((this.width - (perRow - 1) * 10) / perRow) - 22;
     return html`
       <h4>Attention weights of every head <span class="muted">— click a head to show it below</span></h4>
-      <div class="head-grid" role="list">${Array.from({ length: heads }, (_, t) => html`<div class="card" role="listitem" data-head=${t}
+      <div class="head-grid" role="list" style=${`--per-row: ${perRow}`}>${Array.from({ length: heads }, (_, t) => html`<div class="card" role="listitem" data-head=${t}
         aria-current=${t === selected ? 'true' : 'false'} title=${`show head ${t}`}
         @click=${() => this.setView({ head: t })} @attn-cell-click=${() => this.setView({ head: t })}>
         <attn-heatmap data-head=${t} heading=${`head ${t}`}

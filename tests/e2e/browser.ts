@@ -2,6 +2,8 @@
  * Headless Chromium with WebGPU (SwiftShader when there is no GPU), and a page that fails the test
  * on any console error, uncaught exception, failed request or HTTP error.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import puppeteer from 'puppeteer';
 import type { Browser, Page } from 'puppeteer';
 
@@ -52,3 +54,11 @@ export async function openPage(browser: Pick<Browser, 'newPage'>, url: string, b
   await page.goto(url, { waitUntil: 'load' });
   return { page, problems };
 }
+
+/**
+ * Where end-to-end tests save screenshots: docs/screenshots (the README's pictures) when
+ * UPDATE_SCREENSHOTS=1, otherwise the git-ignored tests/artifacts/screenshots, so an ordinary
+ * test run leaves the working tree clean.
+ */
+export const SCREENSHOT_DIR = join(import.meta.dirname, process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots' : '../artifacts/screenshots');
+mkdirSync(SCREENSHOT_DIR, { recursive: true });

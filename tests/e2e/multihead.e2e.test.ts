@@ -9,10 +9,10 @@ import type { Browser, Page } from 'puppeteer';
 import { fromMatrix } from '../../src/core/grid';
 import { randomMatrix } from '../../src/core/rng';
 import { defaultState, encodeState } from '../../src/core/state';
-import { launchBrowser, openPage } from './browser';
-import { $app, readRun, readState, waitForRun } from './app';
+import { launchBrowser, openPage, SCREENSHOT_DIR } from './browser';
+import { $app, loadPreset, readRun, readState, runId, waitForRun } from './app';
 
-const SCREENSHOTS = join(import.meta.dirname, '../../docs/screenshots');
+const SCREENSHOTS = SCREENSHOT_DIR;
 
 let browser: Browser;
 beforeAll(async () => {
@@ -77,6 +77,62 @@ describe('multi-head attention in the playground', () => {
     await page.mouse.move(0, 0);
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     await page.screenshot({ path: join(SCREENSHOTS, 'multi-head.png') as `${string}.png`, fullPage: true });
+    expect(problems).toEqual([]);
+  });
+
+  it('an output projection W_o: 4 sentence heads back to 100 dims, and an editable W_o in matrix mode', async () => {
+    const { page, problems } = await freshPage();
+    await (await $app(page, '#mode-sentence')).click();
+    await page.waitForFunction(() => document.querySelector('attn-app')?.lastOutcome?.problem.mode === 'sentence' && document.querySelector('attn-app')?.dataset.state === 'done', { timeout: 60_000 });
+    const heads = await $app(page, 'attn-options-panel >>> input[aria-label="heads"]');
+    await heads.click({ count: 3 });
+    await page.keyboard.type('4');
+    await waitForHeads(page, 4);
+    await (await $app(page, 'attn-sentence-panel >>> #project')).click();
+    await page.waitForFunction(() => {
+      const app = document.querySelector('attn-app')!;
+      return app.dataset.state === 'done' && !!app.lastOutcome?.reference.projected;
+    }, { timeout: 60_000 });
+    const sentence = await page.evaluate(() => {
+      const app = document.querySelector('attn-app')!;
+      const o = app.lastOutcome!;
+      return {
+        wo: [o.problem.inputs.wo!.rows, o.problem.inputs.wo!.cols],
+        projected: o.check?.projected?.pass ?? null,
+        pass: o.check?.pass ?? null,
+        badges: [...app.shadowRoot!.querySelectorAll('.verdict .badge')].map((b) => b.textContent?.trim() ?? ''),
+        map: (app.shadowRoot!.querySelector('attn-stage-view')!.shadowRoot!.querySelector('attn-heatmap[data-stage="projected"]') as unknown as { cols: number } | null)?.cols ?? null,
+      };
+    });
+    expect(sentence).toMatchObject({ wo: [32, 100], projected: true, pass: true, map: 100 });
+    expect(sentence.badges.some((b) => b.includes('output · W_o'))).toBe(true);
+    await (await $app(page, '#tab-compare')).click();
+    expect(await page.$eval('attn-app >>> attn-compare-panel >>> tr[data-stage="projected"]', (el) => el.getAttribute('data-pass'))).toBe('true');
+
+    // Matrix mode: W_o starts as the identity (the output passes through), then gets random values.
+    await (await $app(page, '#mode-matrix')).click();
+    await loadPreset(page, 'worked-3d');
+    let id = await runId(page);
+    await (await $app(page, '#use-wo')).click();
+    await waitForRun(page, id);
+    let run = await page.evaluate(() => {
+      const o = document.querySelector('attn-app')!.lastOutcome!;
+      return { output: Array.from(o.gpu!.output), projected: Array.from(o.gpu!.projected ?? []), pass: o.check!.pass };
+    });
+    expect(run.projected).toEqual(run.output);
+    expect(run.pass).toBe(true);
+    id = await runId(page);
+    await (await $app(page, 'attn-matrix-editor[name="wo"] >>> details summary')).click();
+    await (await $app(page, 'attn-matrix-editor[name="wo"] >>> details[open] button')).click();
+    await waitForRun(page, id);
+    run = await page.evaluate(() => {
+      const o = document.querySelector('attn-app')!.lastOutcome!;
+      return { output: Array.from(o.gpu!.output), projected: Array.from(o.gpu!.projected ?? []), pass: o.check!.pass };
+    });
+    expect(run.projected).not.toEqual(run.output);
+    expect(run.projected).toHaveLength(3);
+    expect(run.pass).toBe(true);
+    expect((await readState(page)).matrix.wo).toHaveLength(3);
     expect(problems).toEqual([]);
   });
 

@@ -1,19 +1,19 @@
 /**
  * Every preset in examples/ loads in the real page, runs on WebGPU and agrees with the float64
  * reference at every stage; presets that state exact numbers reproduce them. Each preset's view
- * is saved to docs/screenshots/<id>.png for the README.
+ * is saved as <id>.png (docs/screenshots with UPDATE_SCREENSHOTS=1, for the README).
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser } from 'puppeteer';
 import { parsePreset } from '../../src/core/presets';
-import { launchBrowser, openPage } from './browser';
+import { launchBrowser, openPage, SCREENSHOT_DIR } from './browser';
 import type { WatchedPage } from './browser';
 import { loadPreset, readRun, row, waitForRun } from './app';
 
 const EXAMPLES = join(import.meta.dirname, '../../examples');
-const SCREENSHOTS = join(import.meta.dirname, '../../docs/screenshots');
+const SCREENSHOTS = SCREENSHOT_DIR;
 const presets = readdirSync(EXAMPLES)
   .filter((f) => f.endsWith('.json'))
   .sort()
