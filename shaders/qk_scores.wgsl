@@ -1,9 +1,19 @@
-// Stage 1, tiled: scores[h][i][j] = (q_i · k_j) · scale / temperature, or −∞ where key j is masked.
-// A 16×16 workgroup computes a 16×16 tile of the score matrix. It walks dk in chunks of 16,
-// staging one chunk of 16 query rows and 16 key rows in workgroup memory, so every Q and K value
-// read from storage is reused 16 times. Interface: docs/kernel-interface.md.
+// Stage 1, tiled and register-blocked: scores[h][i][j] = (q_i · k_j) · scale / temperature, or −∞
+// where key j is masked. A 16×16 workgroup computes a 64×64 tile of the score matrix, each
+// invocation a 4×4 block of it (rows lid.y + 16·r, keys lid.x + 16·c), so OUTPUTS_PER_INVOCATION_X/Y
+// tell the engine to dispatch ⌈m / 64⌉ × ⌈n / 64⌉ workgroups. The workgroup walks dk in chunks of
+// 16, staging 64 query rows and 64 key rows of each chunk in workgroup memory; every value staged
+// is reused 64 times, and each value read from workgroup memory feeds 4 multiply-adds. A barrier
+// is shared by 4096 outputs instead of 256: on a CPU emulation like SwiftShader barriers are the
+// most expensive thing a kernel does.
+// Interface: docs/kernel-interface.md.
 
-const TILE: u32 = 16u;
+const WG: u32 = 16u;     // invocations per side
+const BLOCK: u32 = 4u;   // outputs per invocation per side
+const TILE: u32 = 64u;   // WG · BLOCK: outputs per workgroup per side
+const CHUNK: u32 = 16u;  // dk columns staged per barrier
+const OUTPUTS_PER_INVOCATION_X: u32 = BLOCK;
+const OUTPUTS_PER_INVOCATION_Y: u32 = BLOCK;
 const FLAG_CAUSAL: u32 = 1u;
 const FLAG_MASK: u32 = 2u;
 
@@ -25,8 +35,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read> mask: array<u32>;    // n × m, non-zero = may attend
 @group(0) @binding(4) var<storage, read_write> scores: array<f32>; // heads × n × m
 
-var<workgroup> q_tile: array<array<f32, TILE>, TILE>;      // [query row][d]
-var<workgroup> k_tile: array<array<f32, TILE + 1u>, TILE>; // [key row][d], padded against bank conflicts
+var<workgroup> q_tile: array<array<f32, CHUNK>, TILE>; // [query row][d]
+var<workgroup> k_tile: array<array<f32, TILE>, CHUNK>; // [d][key]: neighbouring invocations read neighbouring keys
 
 // −∞ built at run time: a constant −∞ is a shader-creation error in WGSL.
 fn neg_inf() -> f32 {
@@ -41,33 +51,51 @@ fn visible(row: u32, col: u32) -> bool {
   return (params.flags & FLAG_MASK) == 0u || mask[row * params.m + col] != 0u;
 }
 
-@compute @workgroup_size(TILE, TILE)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+@compute @workgroup_size(WG, WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+        @builtin(local_invocation_index) flat: u32) {
   let head = wid.z;
-  let row = wid.y * TILE + lid.y;   // query i
-  let col = wid.x * TILE + lid.x;   // key j
-  let key_row = wid.x * TILE + lid.y; // the key this invocation stages
+  let row0 = wid.y * TILE; // first query row of the tile
+  let col0 = wid.x * TILE; // first key of the tile
   let stride = params.heads * params.dk;
   let head_offset = head * params.dk;
 
-  var acc = 0.0;
-  for (var d0 = 0u; d0 < params.dk; d0 += TILE) {
-    let d = d0 + lid.x;
-    var qv = 0.0;
-    if (row < params.n && d < params.dk) { qv = q[row * stride + head_offset + d]; }
-    q_tile[lid.y][lid.x] = qv;
-    var kv = 0.0;
-    if (key_row < params.m && d < params.dk) { kv = k[key_row * stride + head_offset + d]; }
-    k_tile[lid.y][lid.x] = kv;
+  // Accumulators as four vec4s (row lid.y + WG·r in acc_r, key lid.x + WG·c in component c):
+  // plain values, which the compiler keeps in registers.
+  var acc0 = vec4f(); var acc1 = vec4f(); var acc2 = vec4f(); var acc3 = vec4f();
+  for (var d0 = 0u; d0 < params.dk; d0 += CHUNK) {
+    // Stage TILE × CHUNK values of Q and of K: WG·WG invocations, BLOCK·BLOCK·CHUNK / WG each.
+    for (var e = flat; e < TILE * CHUNK; e += WG * WG) {
+      let r = e / CHUNK;
+      let d = d0 + e % CHUNK;
+      var qv = 0.0;
+      if (row0 + r < params.n && d < params.dk) { qv = q[(row0 + r) * stride + head_offset + d]; }
+      q_tile[r][e % CHUNK] = qv;
+      var kv = 0.0;
+      if (col0 + r < params.m && d < params.dk) { kv = k[(col0 + r) * stride + head_offset + d]; }
+      k_tile[e % CHUNK][r] = kv;
+    }
     workgroupBarrier();
-    for (var t = 0u; t < TILE; t++) {
-      acc += q_tile[lid.y][t] * k_tile[lid.x][t];
+    for (var t = 0u; t < CHUNK; t++) {
+      let kr = vec4f(k_tile[t][lid.x], k_tile[t][lid.x + WG], k_tile[t][lid.x + 2u * WG], k_tile[t][lid.x + 3u * WG]);
+      acc0 += q_tile[lid.y][t] * kr;
+      acc1 += q_tile[lid.y + WG][t] * kr;
+      acc2 += q_tile[lid.y + 2u * WG][t] * kr;
+      acc3 += q_tile[lid.y + 3u * WG][t] * kr;
     }
     workgroupBarrier();
   }
 
-  if (row >= params.n || col >= params.m) { return; }
-  var s = acc * params.scale / params.temperature;
-  if (!visible(row, col)) { s = neg_inf(); }
-  scores[(head * params.n + row) * params.m + col] = s;
+  let acc = array<vec4f, BLOCK>(acc0, acc1, acc2, acc3);
+  for (var r = 0u; r < BLOCK; r++) {
+    let row = row0 + lid.y + WG * r;
+    for (var c = 0u; c < BLOCK; c++) {
+      let col = col0 + lid.x + WG * c;
+      if (row < params.n && col < params.m) {
+        var s = acc[r][c] * params.scale / params.temperature;
+        if (!visible(row, col)) { s = neg_inf(); }
+        scores[(head * params.n + row) * params.m + col] = s;
+      }
+    }
+  }
 }

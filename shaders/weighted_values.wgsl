@@ -1,9 +1,17 @@
-// Stage 3, tiled: out[i][h·dv + c] = Σ_j probs[h][i][j] · v[j][h·dv + c].
-// A 16×16 workgroup computes a 16×16 output tile, walking the m keys in chunks of 16 and staging
-// the matching probabilities and value rows in workgroup memory.
+// Stage 3, tiled and register-blocked: out[i][h·dv + c] = Σ_j probs[h][i][j] · v[j][h·dv + c].
+// A 16×16 workgroup computes a 64×64 output tile, each invocation a 4×4 block of it (rows
+// lid.y + 16·r, value columns lid.x + 16·c), so OUTPUTS_PER_INVOCATION_X/Y tell the engine to
+// dispatch ⌈dv / 64⌉ × ⌈n / 64⌉ workgroups. The workgroup walks the m keys in chunks of 16, staging
+// the matching 64 × 16 probabilities and 16 × 64 values in workgroup memory; each value read from
+// workgroup memory feeds 4 multiply-adds, and a barrier is shared by 4096 outputs instead of 256.
 // Interface: docs/kernel-interface.md.
 
-const TILE: u32 = 16u;
+const WG: u32 = 16u;     // invocations per side
+const BLOCK: u32 = 4u;   // outputs per invocation per side
+const TILE: u32 = 64u;   // WG · BLOCK: outputs per workgroup per side
+const CHUNK: u32 = 16u;  // keys staged per barrier
+const OUTPUTS_PER_INVOCATION_X: u32 = BLOCK;
+const OUTPUTS_PER_INVOCATION_Y: u32 = BLOCK;
 
 struct Params {
   n: u32,
@@ -22,34 +30,53 @@ struct Params {
 @group(0) @binding(2) var<storage, read> v: array<f32>;         // m × (heads·dv)
 @group(0) @binding(3) var<storage, read_write> out: array<f32>; // n × (heads·dv)
 
-var<workgroup> p_tile: array<array<f32, TILE>, TILE>;      // [query row][key]
-var<workgroup> v_tile: array<array<f32, TILE + 1u>, TILE>; // [key][value column]
+var<workgroup> p_tile: array<array<f32, CHUNK>, TILE>; // [query row][key]
+var<workgroup> v_tile: array<array<f32, TILE>, CHUNK>; // [key][value column]
 
-@compute @workgroup_size(TILE, TILE)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+@compute @workgroup_size(WG, WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+        @builtin(local_invocation_index) flat: u32) {
   let head = wid.z;
-  let row = wid.y * TILE + lid.y; // query i
-  let col = wid.x * TILE + lid.x; // value column c within the head
+  let row0 = wid.y * TILE; // first query row of the tile
+  let col0 = wid.x * TILE; // first value column (within the head) of the tile
   let width = params.heads * params.dv;
-  let p_base = (head * params.n + row) * params.m;
+  let p_head = head * params.n;
+  let v_head = head * params.dv;
 
-  var acc = 0.0;
-  for (var j0 = 0u; j0 < params.m; j0 += TILE) {
-    let jp = j0 + lid.x; // key whose probability this invocation stages
-    var pv = 0.0;
-    if (row < params.n && jp < params.m) { pv = probs[p_base + jp]; }
-    p_tile[lid.y][lid.x] = pv;
-    let jv = j0 + lid.y; // key whose value this invocation stages
-    var vv = 0.0;
-    if (jv < params.m && col < params.dv) { vv = v[jv * width + head * params.dv + col]; }
-    v_tile[lid.y][lid.x] = vv;
+  // Accumulators as four vec4s (row lid.y + WG·r in acc_r, column lid.x + WG·c in component c):
+  // plain values, which the compiler keeps in registers.
+  var acc0 = vec4f(); var acc1 = vec4f(); var acc2 = vec4f(); var acc3 = vec4f();
+  for (var j0 = 0u; j0 < params.m; j0 += CHUNK) {
+    // Stage TILE × CHUNK probabilities and CHUNK × TILE values: BLOCK·BLOCK·CHUNK / WG each.
+    for (var e = flat; e < TILE * CHUNK; e += WG * WG) {
+      let pr = e / CHUNK;  // tile row of the probability
+      let pj = e % CHUNK;  // key within the chunk
+      var pv = 0.0;
+      if (row0 + pr < params.n && j0 + pj < params.m) { pv = probs[(p_head + row0 + pr) * params.m + j0 + pj]; }
+      p_tile[pr][pj] = pv;
+      let vj = e / TILE;   // key within the chunk
+      let vc = e % TILE;   // tile column of the value
+      var vv = 0.0;
+      if (j0 + vj < params.m && col0 + vc < params.dv) { vv = v[(j0 + vj) * width + v_head + col0 + vc]; }
+      v_tile[vj][vc] = vv;
+    }
     workgroupBarrier();
-    for (var t = 0u; t < TILE; t++) {
-      acc += p_tile[lid.y][t] * v_tile[t][lid.x];
+    for (var t = 0u; t < CHUNK; t++) {
+      let vr = vec4f(v_tile[t][lid.x], v_tile[t][lid.x + WG], v_tile[t][lid.x + 2u * WG], v_tile[t][lid.x + 3u * WG]);
+      acc0 += p_tile[lid.y][t] * vr;
+      acc1 += p_tile[lid.y + WG][t] * vr;
+      acc2 += p_tile[lid.y + 2u * WG][t] * vr;
+      acc3 += p_tile[lid.y + 3u * WG][t] * vr;
     }
     workgroupBarrier();
   }
 
-  if (row >= params.n || col >= params.dv) { return; }
-  out[row * width + head * params.dv + col] = acc;
+  let acc = array<vec4f, BLOCK>(acc0, acc1, acc2, acc3);
+  for (var r = 0u; r < BLOCK; r++) {
+    let row = row0 + lid.y + WG * r;
+    for (var c = 0u; c < BLOCK; c++) {
+      let col = col0 + lid.x + WG * c;
+      if (row < params.n && col < params.dv) { out[row * width + v_head + col] = acc[r][c]; }
+    }
+  }
 }

@@ -215,9 +215,9 @@ export class AttentionEngine {
     const maxGroups = this.limits.maxComputeWorkgroupsPerDimension;
     const { m, dv, heads, dModel } = plan.shape;
     const size = (r: number): DispatchSize => ({ rows: r, m, dv, heads, dModel: dModel ?? 0 });
-    const fitsGrid = (r: number) => plan.stages.every((stage) => STAGES[stage].grid(plan.kernels[stage]!.workgroupSize, size(r)).every((g) => g <= maxGroups));
+    const fitsGrid = (r: number) => plan.stages.every((stage) => STAGES[stage].grid(plan.kernels[stage]!, size(r)).every((g) => g <= maxGroups));
     for (const stage of plan.stages) {
-      const grid = STAGES[stage].grid(plan.kernels[stage]!.workgroupSize, size(1));
+      const grid = STAGES[stage].grid(plan.kernels[stage]!, size(1));
       const axis = grid.findIndex((g) => g > maxGroups);
       if (axis >= 0) {
         // The qk grid's x grows with m (a workgroup per wg.x keys); fused walks the keys in a loop.
@@ -326,7 +326,7 @@ export class AttentionEngine {
           const pass = encoder.beginComputePass({ label: `Attention.${stage}`, timestampWrites: timer?.writes(stage) });
           pass.setPipeline(kernel.pipeline);
           pass.setBindGroup(0, bindGroups[stage]!);
-          pass.dispatchWorkgroups(...STAGES[stage].grid(kernel.workgroupSize, { rows, m, dv, heads, dModel }));
+          pass.dispatchWorkgroups(...STAGES[stage].grid(kernel, { rows, m, dv, heads, dModel }));
           pass.end();
         }
         const outSize = rows * heads * dv * F32, scoreSize = heads * rows * m * F32, projectedSize = rows * dModel * F32;

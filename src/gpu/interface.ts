@@ -16,14 +16,37 @@ export interface StageSpec {
   name: StageName;
   title: string;
   bindings: BindingSpec[];
-  /** Workgroups to dispatch for `rows` query rows, given the kernel's @workgroup_size. */
-  grid(workgroupSize: readonly number[], size: DispatchSize): [number, number, number];
+  /**
+   * Workgroups to dispatch for `rows` query rows, given the kernel's @workgroup_size and (for the
+   * stages with `outputBlocking`) how many outputs each invocation computes along x and y.
+   */
+  grid(kernel: DispatchShape, size: DispatchSize): [number, number, number];
+  /**
+   * The grid is an output tile that a kernel may block: it may declare module-scope constants
+   * `OUTPUTS_PER_INVOCATION_X` / `_Y` (default 1), and a workgroup then covers
+   * (x · OUTPUTS_PER_INVOCATION_X) × (y · OUTPUTS_PER_INVOCATION_Y) outputs.
+   */
+  outputBlocking?: boolean;
   /**
    * Pipeline-overridable constants the engine sets at pipeline creation, from the device's limits.
    * Each is set only when the kernel declares an `override` of that name, so a kernel may leave
    * it out and choose its own sizes.
    */
   constants?(limits: KernelLimits): Record<string, number>;
+}
+
+/** What the grid rule reads from a kernel (a CompiledKernel or KernelShape has both). */
+export interface DispatchShape {
+  workgroupSize: readonly number[];
+  /** Outputs per invocation along x and y; [1, 1] when absent. */
+  outputsPerInvocation?: readonly number[];
+}
+
+/** The output tile one workgroup covers: @workgroup_size x and y times the outputs per invocation. */
+export function outputTile(kernel: DispatchShape): [number, number] {
+  const [x, y = 1] = kernel.workgroupSize;
+  const [ox = 1, oy = 1] = kernel.outputsPerInvocation ?? [];
+  return [x * ox, y * oy];
 }
 
 export interface DispatchSize {
@@ -53,7 +76,11 @@ export const STAGES: Record<StageName, StageSpec> = {
       { binding: 3, name: 'mask', kind: 'read-only-storage' },
       { binding: 4, name: 'scores', kind: 'storage' },
     ],
-    grid: ([x, y], s) => [ceilDiv(s.m, x), ceilDiv(s.rows, y), s.heads],
+    outputBlocking: true,
+    grid: (kernel, s) => {
+      const [x, y] = outputTile(kernel);
+      return [ceilDiv(s.m, x), ceilDiv(s.rows, y), s.heads];
+    },
   },
   softmax: {
     name: 'softmax',
@@ -63,7 +90,7 @@ export const STAGES: Record<StageName, StageSpec> = {
       { binding: 1, name: 'scores', kind: 'read-only-storage' },
       { binding: 2, name: 'probs', kind: 'storage' },
     ],
-    grid: ([, y], s) => [ceilDiv(s.rows, y), s.heads, 1],
+    grid: ({ workgroupSize: [, y = 1] }, s) => [ceilDiv(s.rows, y), s.heads, 1],
   },
   pv: {
     name: 'pv',
@@ -74,7 +101,11 @@ export const STAGES: Record<StageName, StageSpec> = {
       { binding: 2, name: 'v', kind: 'read-only-storage' },
       { binding: 3, name: 'out', kind: 'storage' },
     ],
-    grid: ([x, y], s) => [ceilDiv(s.dv, x), ceilDiv(s.rows, y), s.heads],
+    outputBlocking: true,
+    grid: (kernel, s) => {
+      const [x, y] = outputTile(kernel);
+      return [ceilDiv(s.dv, x), ceilDiv(s.rows, y), s.heads];
+    },
   },
   // One pass, online softmax: scores and probabilities never reach memory. The kernel owns whole
   // query rows (wg.x rows per workgroup, one head per grid z) and walks all keys itself.
@@ -89,7 +120,7 @@ export const STAGES: Record<StageName, StageSpec> = {
       { binding: 4, name: 'mask', kind: 'read-only-storage' },
       { binding: 5, name: 'out', kind: 'storage' },
     ],
-    grid: ([x], s) => [ceilDiv(s.rows, x), 1, s.heads],
+    grid: ({ workgroupSize: [x] }, s) => [ceilDiv(s.rows, x), 1, s.heads],
     constants: (limits) => ({ WORKGROUP_BYTES: limits.maxComputeWorkgroupStorageSize }),
   },
   // Optional output projection: projected (rows × d_model) = out (rows × h·dv) · W_o.
@@ -102,7 +133,11 @@ export const STAGES: Record<StageName, StageSpec> = {
       { binding: 2, name: 'wo', kind: 'read-only-storage' },
       { binding: 3, name: 'projected', kind: 'storage' },
     ],
-    grid: ([x, y], s) => [ceilDiv(s.dModel, x), ceilDiv(s.rows, y), 1],
+    outputBlocking: true,
+    grid: (kernel, s) => {
+      const [x, y] = outputTile(kernel);
+      return [ceilDiv(s.dModel, x), ceilDiv(s.rows, y), 1];
+    },
   },
 };
 

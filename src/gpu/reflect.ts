@@ -6,6 +6,12 @@ export const ENTRY_POINT = 'main';
 
 export interface KernelShape {
   workgroupSize: [number, number, number];
+  /**
+   * Outputs each invocation computes along x and y: the module-scope constants
+   * `OUTPUTS_PER_INVOCATION_X` / `_Y` (1 when not declared). Stages whose grid is an output tile
+   * (qk, pv, project) dispatch ⌈size / (workgroup size · outputs per invocation)⌉ workgroups.
+   */
+  outputsPerInvocation: [number, number];
   /** Names of the module's pipeline-overridable constants (`override` declarations). */
   overrides: string[];
 }
@@ -26,6 +32,21 @@ function declaredBindings(reflect: WgslReflect): DeclaredBinding[] {
     kind: s.access === 'read' ? 'read-only-storage' : s.access === 'read_write' ? 'storage' : `storage (${s.access})`,
   }));
   return [...uniforms, ...storage];
+}
+
+/** Module-scope constants that declare how many outputs one invocation computes along x and y. */
+export const OUTPUT_BLOCK_CONSTANTS = ['OUTPUTS_PER_INVOCATION_X', 'OUTPUTS_PER_INVOCATION_Y'] as const;
+
+/**
+ * The value of a module-scope `const`, as wgsl_reflect evaluated it (literals and constant
+ * expressions of other constants); undefined when the module does not declare it.
+ */
+function moduleConstant(reflect: WgslReflect, name: string): number | undefined {
+  // wgsl_reflect 1.6 keeps the evaluated module constants in a map it does not type publicly;
+  // tests/output-blocking.test.ts fails if an upgrade moves it.
+  const values = (reflect as unknown as { _constValues?: Map<string, unknown> })._constValues;
+  const value = values?.get(name);
+  return typeof value === 'number' ? value : undefined;
 }
 
 const KIND_WORDS: Record<string, string> = {
@@ -68,5 +89,17 @@ export function interfaceProblems(source: string, stage: StageSpec): { problems:
   const size = entry?.workgroupSize;
   if (entry && !size) problems.push(`the @workgroup_size of ${ENTRY_POINT} must be made of constants, so the engine can compute the dispatch`);
   const overrides = reflect.overrides.map((o) => o.name);
-  return { problems, shape: size ? { workgroupSize: [size[0], size[1] ?? 1, size[2] ?? 1], overrides } : null };
+  const outputsPerInvocation = OUTPUT_BLOCK_CONSTANTS.map((name) => {
+    const value = moduleConstant(reflect, name);
+    if (value === undefined) return 1;
+    if (!Number.isInteger(value) || value < 1) {
+      problems.push(`${name} must be a positive integer constant, but it is ${value}`);
+      return 1;
+    }
+    if (value !== 1 && !stage.outputBlocking) {
+      problems.push(`${name} = ${value}: the ${stage.name} stage has no per-invocation output blocks (only qk, pv and project do); remove it or set it to 1`);
+    }
+    return value;
+  }) as [number, number];
+  return { problems, shape: size ? { workgroupSize: [size[0], size[1] ?? 1, size[2] ?? 1], outputsPerInvocation, overrides } : null };
 }

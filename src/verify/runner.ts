@@ -11,7 +11,7 @@ import type { StageName } from '../gpu/errors';
 import { DeviceLostError, KernelCompileError, KernelInterfaceError, RunCancelledError } from '../gpu/errors';
 import { STAGES } from '../gpu/interface';
 import type { VariantName } from '../gpu/variants';
-import { VARIANT_NAMES, VARIANTS } from '../gpu/variants';
+import { VARIANT_NAMES, VARIANTS, variantStages } from '../gpu/variants';
 import type { VerifyCase } from '../core/verify/cases';
 import { caseInputs, fullyMaskedRows, verifyCases } from '../core/verify/cases';
 import type { CheckableStage } from '../core/verify/check';
@@ -148,6 +148,11 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     const compileLimitMs = Math.max(COMPILE_TIME_LIMIT_MS, 3 * limitMs);
     const kernel = await within(engine.kernel(stage, variant, source), compileLimitMs);
     if (kernel === TIMED_OUT) return finish('timeout', `compiling the kernel took longer than ${compileLimitMs} ms`);
+    // The variant's other (built-in) stages too, so no case's time limit is spent compiling them.
+    const others = variantStages(variant).filter((other) => other !== stage);
+    if ((await within(Promise.all(others.map((other) => engine.kernel(other, variant))), compileLimitMs)) === TIMED_OUT) {
+      return finish('timeout', `compiling the built-in ${others.join(', ')} kernels took longer than ${compileLimitMs} ms`);
+    }
     report.workgroupSize = kernel.workgroupSize;
     report.compileMessages = kernel.warnings;
   } catch (error) {
