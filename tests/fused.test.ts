@@ -129,8 +129,9 @@ describe.skipIf(!gpu)('fused engine behaviour', () => {
   });
 
   it('a three-pass dispatch that grows past the limit with m suggests fused, which runs it', async () => {
-    const { inputs, options } = buildCase({ name: 'dispatch', n: 40, m: 80, dk: 4, dv: 4, seed: 802 });
-    // 80 keys need 5 qk workgroups along x; the fused grid does not depend on m.
+    const { inputs, options } = buildCase({ name: 'dispatch', n: 40, m: 300, dk: 4, dv: 4, seed: 802 });
+    // The tiled qk kernel covers 64 keys per workgroup, so 300 keys need 5 along x; the fused grid
+    // does not depend on m.
     const narrow = engine({ maxComputeWorkgroupsPerDimension: 4 });
     const error = await narrow.run(inputs, options, { variant: 'tiled' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LimitError);
