@@ -18,7 +18,7 @@ import type { Comparison } from '../src/core/metrics';
 import { requestAttentionDevice, NoAdapterError } from '../src/gpu/device';
 import { AttentionEngine } from '../src/gpu/engine';
 import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
-import type { StageName } from '../src/gpu/errors';
+import type { StageName } from '../src/core/stages';
 import { KernelCompileError, KernelInterfaceError } from '../src/gpu/errors';
 import { STAGES } from '../src/gpu/interface';
 import { loadShaderLibrary } from '../src/node/shaders';

@@ -23,7 +23,7 @@ import type { ProfileConfig, ProfileResult } from '../src/core/profile-report';
 import { formatTable, reportTable, resolveConfig, speedup } from '../src/core/profile-report';
 import { NoAdapterError, requestAttentionDevice } from '../src/gpu/device';
 import { AttentionEngine } from '../src/gpu/engine';
-import type { StageName } from '../src/gpu/errors';
+import type { StageName } from '../src/core/stages';
 import type { CustomVariant, ProfileProgress } from '../src/gpu/profile';
 import { profileSweep } from '../src/gpu/profile';
 import { measureRoofline } from '../src/gpu/roofline';

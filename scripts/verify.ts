@@ -16,7 +16,7 @@ import { compileErrorLines, formatReport, reportJson } from '../src/core/verify/
 import type { VerifyReport } from '../src/core/verify/report';
 import { requestAttentionDevice } from '../src/gpu/device';
 import { AttentionEngine } from '../src/gpu/engine';
-import type { StageName } from '../src/gpu/errors';
+import type { StageName } from '../src/core/stages';
 import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { nodeGpu } from '../src/node/webgpu';

@@ -16,9 +16,6 @@ export interface EvaluateRequest {
   gpu: GpuStages | null;
 }
 
-export type StageKey = 'scores' | 'probs' | 'output' | 'projected';
-export const STAGE_KEYS: readonly StageKey[] = ['scores', 'probs', 'output', 'projected'];
-
 export interface ErrorMaps {
   /** |GPU − CPU| per element (0 where both are −∞, Infinity where only one is), null for a stage the GPU did not return. */
   scores: Float64Array | null;

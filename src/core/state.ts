@@ -11,6 +11,7 @@ import type { AttentionOptions, ScaleSetting } from './options';
 import { DEFAULT_OPTIONS } from './options';
 import type { Preset } from './presets';
 import type { ProjectionKind } from './sentence';
+import { isStageName, STAGE_NAMES } from './stages';
 
 export const STATE_VERSION = 1;
 /** Bounds on anything read from a link or a file, so a hostile link cannot hang the page. */
@@ -23,7 +24,6 @@ export const MAX_CELLS = 1 << 20;
 export const MAX_SAVED_CELLS = 100_000;
 export const MAX_TEXT = 4000;
 export const MAX_KERNEL_CHARS = 100_000;
-export const KERNEL_STAGES: readonly string[] = ['qk', 'softmax', 'pv', 'fused', 'project'];
 
 export type Mode = 'matrix' | 'sentence';
 export type ViewTab = 'attention' | 'compare' | 'lab' | 'profiler';
@@ -384,7 +384,7 @@ function parseView(v: unknown, path: string, d: ViewState): ViewState {
 function kernels(v: unknown, path: string): Record<string, string> {
   const o = object(v, path);
   for (const [stage, source] of Object.entries(o)) {
-    if (!KERNEL_STAGES.includes(stage)) fail(`${path}.${stage}`, `is not a stage (${KERNEL_STAGES.join(', ')})`);
+    if (!isStageName(stage)) fail(`${path}.${stage}`, `is not a stage (${STAGE_NAMES.join(', ')})`);
     if (typeof source !== 'string' || source.length > MAX_KERNEL_CHARS) fail(`${path}.${stage}`, `must be WGSL text of at most ${MAX_KERNEL_CHARS} characters`);
   }
   return o as Record<string, string>;

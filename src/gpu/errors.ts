@@ -1,20 +1,7 @@
 /** Errors the engine raises, each carrying what the UI and the CLI need to explain it. */
 
-/**
- * The passes a run can execute: the three-pass variants run qk → softmax → pv, the fused variant
- * runs fused alone, and project (the optional output projection W_o) follows either.
- */
-export type StageName = 'qk' | 'softmax' | 'pv' | 'fused' | 'project';
-
-export interface ShaderMessage {
-  type: 'error' | 'warning' | 'info';
-  message: string;
-  /** 1-based line and column in the kernel source, 0 when the compiler gave no position. */
-  line: number;
-  column: number;
-  offset: number;
-  length: number;
-}
+import type { ShaderMessage } from '../core/errors';
+import type { StageName } from '../core/stages';
 
 /** The WGSL did not compile. */
 export class KernelCompileError extends Error {
@@ -47,9 +34,4 @@ export class LimitError extends Error {
 
 export class DeviceLostError extends Error {
   override readonly name = 'DeviceLostError';
-}
-
-/** A newer run superseded this one, or the caller aborted it. */
-export class RunCancelledError extends Error {
-  override readonly name = 'RunCancelledError';
 }

@@ -2,7 +2,7 @@
  * The kernel interface, in code: what each stage binds, how its uniform is laid out and how it is
  * dispatched. docs/kernel-interface.md says the same in words; keep the two together.
  */
-import type { StageName } from './errors';
+import type { StageName } from '../core/stages';
 
 export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
 
@@ -14,7 +14,6 @@ export interface BindingSpec {
 
 export interface StageSpec {
   name: StageName;
-  title: string;
   bindings: BindingSpec[];
   /**
    * Workgroups to dispatch for `rows` query rows, given the kernel's @workgroup_size and (for the
@@ -68,7 +67,6 @@ const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 export const STAGES: Record<StageName, StageSpec> = {
   qk: {
     name: 'qk',
-    title: 'QKᵀ scores',
     bindings: [
       { binding: 0, name: 'params', kind: 'uniform' },
       { binding: 1, name: 'q', kind: 'read-only-storage' },
@@ -84,7 +82,6 @@ export const STAGES: Record<StageName, StageSpec> = {
   },
   softmax: {
     name: 'softmax',
-    title: 'row softmax',
     bindings: [
       { binding: 0, name: 'params', kind: 'uniform' },
       { binding: 1, name: 'scores', kind: 'read-only-storage' },
@@ -94,7 +91,6 @@ export const STAGES: Record<StageName, StageSpec> = {
   },
   pv: {
     name: 'pv',
-    title: 'P·V',
     bindings: [
       { binding: 0, name: 'params', kind: 'uniform' },
       { binding: 1, name: 'probs', kind: 'read-only-storage' },
@@ -111,7 +107,6 @@ export const STAGES: Record<StageName, StageSpec> = {
   // query rows (wg.x rows per workgroup, one head per grid z) and walks all keys itself.
   fused: {
     name: 'fused',
-    title: 'fused attention (online softmax)',
     bindings: [
       { binding: 0, name: 'params', kind: 'uniform' },
       { binding: 1, name: 'q', kind: 'read-only-storage' },
@@ -126,7 +121,6 @@ export const STAGES: Record<StageName, StageSpec> = {
   // Optional output projection: projected (rows × d_model) = out (rows × h·dv) · W_o.
   project: {
     name: 'project',
-    title: 'output projection (·W_o)',
     bindings: [
       { binding: 0, name: 'params', kind: 'uniform' },
       { binding: 1, name: 'heads_out', kind: 'read-only-storage' },
@@ -140,9 +134,6 @@ export const STAGES: Record<StageName, StageSpec> = {
     },
   },
 };
-
-/** Every stage in the order a run executes those it uses (see variantStages in ./variants). */
-export const STAGE_ORDER: StageName[] = ['qk', 'softmax', 'pv', 'fused', 'project'];
 
 export const FLAG_CAUSAL = 1;
 export const FLAG_MASK = 2;

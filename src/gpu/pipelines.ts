@@ -1,5 +1,6 @@
 /** Compiles kernels once per device and explains every way a kernel can fail to become a pipeline. */
-import type { ShaderMessage, StageName } from './errors';
+import type { ShaderMessage } from '../core/errors';
+import type { StageName } from '../core/stages';
 import { GpuValidationError, KernelCompileError, KernelInterfaceError } from './errors';
 import { bindGroupLayoutEntries, STAGES } from './interface';
 import type { KernelShape } from './reflect';

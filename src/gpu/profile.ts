@@ -21,8 +21,8 @@ import type { AttentionInputs } from '../core/shapes';
 import { summarize } from '../core/stats';
 import { measureAllocations } from './buffer-ledger';
 import type { AttentionEngine } from './engine';
-import type { StageName } from './errors';
-import { RunCancelledError } from './errors';
+import type { StageName } from '../core/stages';
+import { RunCancelledError } from '../core/errors';
 import type { VariantName } from './variants';
 import { hasIntermediates, isVariant } from './variants';
 

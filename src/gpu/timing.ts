@@ -1,5 +1,5 @@
 /** Per-stage GPU time from timestamp queries: one begin/end pair per compute pass. */
-import type { StageName } from './errors';
+import type { StageName } from '../core/stages';
 
 export class StageTimer {
   private readonly querySet: GPUQuerySet;

@@ -1,6 +1,6 @@
 /** Kernel variants by name: which shader file implements each stage a variant runs. */
-import type { StageName } from './errors';
-import { STAGE_ORDER } from './interface';
+import type { StageName } from '../core/stages';
+import { STAGE_NAMES } from '../core/stages';
 
 /**
  * naive and tiled run three passes (qk → softmax → pv) and write the h×n×m scores and
@@ -25,7 +25,7 @@ export function isVariant(name: string): name is VariantName {
 
 /** The stages a variant runs, in order (without the optional projection). */
 export function variantStages(variant: VariantName): StageName[] {
-  return STAGE_ORDER.filter((stage) => Object.hasOwn(VARIANTS[variant], stage));
+  return STAGE_NAMES.filter((stage) => Object.hasOwn(VARIANTS[variant], stage));
 }
 
 /** True when the variant writes scores and probabilities to memory (and can return them). */

@@ -20,7 +20,8 @@ import { buildProblem, needsSampling, referenceOptions, sampleCount, sampleProbl
 import type { PlaygroundState, ViewTab } from '../core/state';
 import { defaultState, MAX_SAVED_CELLS, stateCells, stateFromPreset } from '../core/state';
 import type { AttentionEngine, RunOptions } from '../gpu/engine';
-import { DeviceLostError, RunCancelledError } from '../gpu/errors';
+import { DeviceLostError } from '../gpu/errors';
+import { RunCancelledError } from '../core/errors';
 import { hasIntermediates, isVariant, VARIANT_NAMES } from '../gpu/variants';
 import type { CommandEvent, MaskEditEvent, MatrixEditEvent, NoticeEvent, NoticeLevel, StateEditEvent } from './events';
 import type { GpuStatus } from './gpu-session';

@@ -5,20 +5,14 @@
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import type { StageKey } from '../core/evaluate';
+import type { TensorName } from '../core/stages';
+import { TENSOR_TITLES } from '../core/stages';
 import type { Comparison } from '../core/metrics';
 import { ulpDistance } from '../core/metrics';
 import { exact, short } from '../core/provenance';
 import type { CellClickEvent } from './events';
 import type { RunOutcome } from './run-types';
 import './attn-heatmap';
-
-const STAGE_TITLES: Record<StageKey, string> = {
-  scores: 'Masked scores',
-  probs: 'Attention weights',
-  output: 'Output',
-  projected: 'Output · W_o',
-};
 
 @customElement('attn-compare-panel')
 export class AttnComparePanel extends LitElement {
@@ -44,7 +38,7 @@ export class AttnComparePanel extends LitElement {
   @property({ attribute: false }) outcome: RunOutcome | null = null;
   @property({ type: Number }) head = 0;
 
-  @state() private picked: { stage: StageKey; row: number; col: number } | null = null;
+  @state() private picked: { stage: TensorName; row: number; col: number } | null = null;
 
   override render() {
     const o = this.outcome;
@@ -70,12 +64,12 @@ export class AttnComparePanel extends LitElement {
     `;
   }
 
-  private renderRow(stage: StageKey, c: Comparison) {
+  private renderRow(stage: TensorName, c: Comparison) {
     const w = c.worst;
     const perHead = stage === 'scores' || stage === 'probs';
     const at = (pos: [number, number, number]) => (perHead ? `${this.outcome!.problem.shape.heads > 1 ? `h${pos[0]}` : ''}[${pos[1]}][${pos[2]}]` : `[${pos[1]}][${pos[2]}]`);
     return html`<tr data-stage=${stage} data-pass=${String(c.pass)}>
-      <td>${STAGE_TITLES[stage]}</td>
+      <td>${TENSOR_TITLES[stage]}</td>
       <td>${c.count}</td>
       <td class="mono">${short(c.maxAbs)}</td>
       <td class="mono">${short(c.maxRel)}</td>
@@ -86,14 +80,14 @@ export class AttnComparePanel extends LitElement {
   }
 
   /** Columns and their labels of a stage's map: keys for scores and weights, output dimensions otherwise. */
-  private columns(stage: StageKey): { cols: number; labels: readonly string[]; axis: string } {
+  private columns(stage: TensorName): { cols: number; labels: readonly string[]; axis: string } {
     const o = this.outcome!;
     if (stage === 'output') return { cols: o.reference.output.cols, labels: o.problem.valueLabels, axis: 'value dim' };
     if (stage === 'projected') return { cols: o.reference.projected?.cols ?? 0, labels: o.problem.projectedLabels, axis: 'model dim' };
     return { cols: o.problem.shape.m, labels: o.problem.keyLabels, axis: 'key' };
   }
 
-  private renderErrorMap(stage: StageKey) {
+  private renderErrorMap(stage: TensorName) {
     const o = this.outcome!;
     const { n, m, heads } = o.problem.shape;
     const head = Math.min(this.head, heads - 1);
@@ -104,7 +98,7 @@ export class AttnComparePanel extends LitElement {
     const { cols, labels, axis } = this.columns(stage);
     return html`<div class="card"><attn-heatmap
       data-error-stage=${stage}
-      heading=${`|GPU − CPU|: ${STAGE_TITLES[stage].toLowerCase()}`}
+      heading=${`|GPU − CPU|: ${TENSOR_TITLES[stage].toLowerCase()}`}
       caption="log scale; white = identical to float64"
       .values=${values} rows=${n} cols=${cols}
       .rowLabels=${o.problem.queryLabels} .colLabels=${labels}
@@ -116,7 +110,7 @@ export class AttnComparePanel extends LitElement {
     ></attn-heatmap></div>`;
   }
 
-  private values(stage: StageKey, i: number, j: number): { gpu: number; cpu: number; index: number } {
+  private values(stage: TensorName, i: number, j: number): { gpu: number; cpu: number; index: number } {
     const o = this.outcome!;
     const { n, m, heads } = o.problem.shape;
     const head = Math.min(this.head, heads - 1);
@@ -134,17 +128,17 @@ export class AttnComparePanel extends LitElement {
     return { gpu: gpu[index], cpu: cpu[index], index };
   }
 
-  private describe(stage: StageKey, i: number, j: number) {
+  private describe(stage: TensorName, i: number, j: number) {
     const { gpu, cpu } = this.values(stage, i, j);
     const p = this.outcome!.problem;
     const col = this.columns(stage).labels[j];
     return {
-      title: `${STAGE_TITLES[stage]} ${p.queryLabels[i]} → ${col}`,
+      title: `${TENSOR_TITLES[stage]} ${p.queryLabels[i]} → ${col}`,
       lines: [`GPU = ${exact(gpu)}`, `CPU = ${exact(cpu)}`, `|Δ| = ${gpu === cpu ? '0' : short(Math.abs(gpu - cpu))}   ${ulpDistance(gpu, cpu)} ULP`],
     };
   }
 
-  private renderInspector({ stage, row, col }: { stage: StageKey; row: number; col: number }) {
+  private renderInspector({ stage, row, col }: { stage: TensorName; row: number; col: number }) {
     const info = this.describe(stage, row, col);
     return html`<div class="inspector" role="status" data-inspector=${stage}><strong>${info.title}</strong>
 ${info.lines.join('\n')}</div>`;

@@ -14,8 +14,11 @@ import type * as MonacoApi from 'monaco-editor/editor';
 import type { CaseReport, VerifyReport } from '../core/verify/report';
 import { compileErrorLines, REPORT_COLUMNS, reportCells, reportSummary } from '../core/verify/report';
 import type { AttentionEngine } from '../gpu/engine';
-import type { ShaderMessage, StageName } from '../gpu/errors';
-import { GpuValidationError, KernelCompileError, KernelInterfaceError, RunCancelledError } from '../gpu/errors';
+import type { ShaderMessage } from '../core/errors';
+import type { StageName } from '../core/stages';
+import { STAGE_INFO } from '../core/stages';
+import { GpuValidationError, KernelCompileError, KernelInterfaceError } from '../gpu/errors';
+import { RunCancelledError } from '../core/errors';
 import { STAGES } from '../gpu/interface';
 import { compileMessages } from '../gpu/pipelines';
 import { interfaceProblems } from '../gpu/reflect';
@@ -91,7 +94,6 @@ interface Stored {
   stage?: StageName;
 }
 
-const STAGE_TITLES: Partial<Record<StageName, string>> = { qk: 'QKᵀ', softmax: 'softmax', pv: 'P·V', fused: 'fused' };
 
 @customElement('attn-shader-lab')
 export class AttnShaderLab extends LitElement {
@@ -557,7 +559,7 @@ export class AttnShaderLab extends LitElement {
         <div class="tabs" role="tablist">
           ${stages.map((stage) => html`
             <button role="tab" aria-selected=${stage === this.stage ? 'true' : 'false'} class=${this.edits[stage] !== undefined ? 'edited' : ''}
-              title=${this.edits[stage] !== undefined ? 'edited' : 'built-in kernel'} @click=${() => this.selectStage(stage)}>${STAGE_TITLES[stage] ?? stage}</button>`)}
+              title=${this.edits[stage] !== undefined ? 'edited' : 'built-in kernel'} @click=${() => this.selectStage(stage)}>${STAGE_INFO[stage].shortTitle}</button>`)}
         </div>
         <div class="row">
           <button class="primary" @click=${this.verify} ?disabled=${!this.engine || this.running}>${this.running ? 'Verifying…' : 'Verify'}</button>
@@ -567,7 +569,7 @@ export class AttnShaderLab extends LitElement {
               <option value="">load…</option>
               ${stages.map((stage) => {
                 const examples = BROKEN_EXAMPLES.filter((e) => e.stage === stage);
-                return examples.length ? html`<optgroup label=${STAGE_TITLES[stage] ?? stage}>${examples.map((e) => html`<option value=${e.file}>${e.name}</option>`)}</optgroup>` : nothing;
+                return examples.length ? html`<optgroup label=${STAGE_INFO[stage].shortTitle}>${examples.map((e) => html`<option value=${e.file}>${e.name}</option>`)}</optgroup>` : nothing;
               })}
             </select>
           </label>

@@ -19,23 +19,15 @@ import { buttonStyles } from './styles';
 import { measureCell } from './heatmap-draw';
 import './attn-heatmap';
 import './attn-line-view';
+import type { ViewName } from '../core/stages';
+import { VIEW_TITLES } from '../core/stages';
 
-type StageId = 'raw' | 'scaled' | 'masked' | 'probs' | 'output' | 'projected';
 
 interface Picked {
-  stage: StageId;
+  stage: ViewName;
   row: number;
   col: number;
 }
-
-const TITLES: Record<StageId, string> = {
-  raw: 'Raw scores QKᵀ',
-  scaled: 'Scaled scores',
-  masked: 'Masked scores',
-  probs: 'Attention weights',
-  output: 'Output',
-  projected: 'Output · W_o',
-};
 
 @customElement('attn-stage-view')
 export class AttnStageView extends LitElement {
@@ -99,7 +91,7 @@ export class AttnStageView extends LitElement {
   }
 
   /** The values a map draws: the float64 reference, or the GPU's float32 where asked and available. */
-  private stageValues(stage: StageId, head: number): ArrayLike<number> {
+  private stageValues(stage: ViewName, head: number): ArrayLike<number> {
     const ref = this.reference;
     const gpu = this.showGpu ? this.gpu : null;
     switch (stage) {
@@ -128,9 +120,9 @@ export class AttnStageView extends LitElement {
       values: [], rows: n, cols: m, rowLabels: p.queryLabels, colLabels: p.keyLabels, colour: 'probability',
       rowSums: true, rowAxis: 'query', colAxis: 'key', maxWidth: probsWidth,
     });
-    const scoreMap = (stage: StageId, caption: string, explain: (h: number, i: number, j: number) => Explained) => html`<attn-heatmap
+    const scoreMap = (stage: ViewName, caption: string, explain: (h: number, i: number, j: number) => Explained) => html`<attn-heatmap
       data-stage=${stage}
-      heading=${TITLES[stage]}
+      heading=${VIEW_TITLES[stage]}
       caption=${caption}
       .values=${this.stageValues(stage, head)} rows=${n} cols=${m}
       .rowLabels=${p.queryLabels} .colLabels=${p.keyLabels}
@@ -151,7 +143,7 @@ export class AttnStageView extends LitElement {
       <div class="maps">
         <div class="card"><attn-heatmap
           data-stage="probs"
-          heading=${TITLES.probs}
+          heading=${VIEW_TITLES.probs}
           caption="softmax of each row; rows sum to 1"
           .values=${probs} rows=${n} cols=${m}
           .rowLabels=${p.queryLabels} .colLabels=${p.keyLabels}
@@ -164,7 +156,7 @@ export class AttnStageView extends LitElement {
         >${this.exportButton('probs', head)}</attn-heatmap></div>
         <div class="card"><attn-heatmap
           data-stage="output"
-          heading=${TITLES.output}
+          heading=${VIEW_TITLES.output}
           caption="weights × V: one row per query"
           .values=${this.stageValues('output', head)} rows=${n} cols=${this.reference.output.cols}
           .rowLabels=${p.queryLabels} .colLabels=${p.valueLabels}
@@ -177,7 +169,7 @@ export class AttnStageView extends LitElement {
         >${this.exportButton('output', head)}</attn-heatmap></div>
         ${this.reference.projected ? html`<div class="card"><attn-heatmap
           data-stage="projected"
-          heading=${TITLES.projected}
+          heading=${VIEW_TITLES.projected}
           caption=${`the heads' outputs, concatenated (${this.reference.output.cols}), projected to ${this.reference.projected.cols} dims`}
           .values=${this.stageValues('projected', head)} rows=${n} cols=${this.reference.projected.cols}
           .rowLabels=${p.queryLabels} .colLabels=${p.projectedLabels}
@@ -225,18 +217,18 @@ export class AttnStageView extends LitElement {
       </div>`)}</div>`;
   }
 
-  private exportButton(stage: StageId, head: number) {
+  private exportButton(stage: ViewName, head: number) {
     return html`<button slot="actions" title="Download these values as .npy" @click=${() => this.exportStage(stage, head)}>.npy</button>`;
   }
 
-  private exportStage(stage: StageId, head: number): void {
+  private exportStage(stage: ViewName, head: number): void {
     const { n, m } = this.problem.shape;
     const cols = stage === 'output' ? this.reference.output.cols : stage === 'projected' ? this.reference.projected?.cols ?? 0 : m;
     const matrix: Matrix64 = { rows: n, cols, data: Float64Array.from(this.stageValues(stage, head)) };
     downloadMatrix(matrix, `${this.fileBase}-${stage}${this.problem.shape.heads > 1 ? `-head${head}` : ''}`, 'npy');
   }
 
-  private pick(stage: StageId, row: number, col: number): void {
+  private pick(stage: ViewName, row: number, col: number): void {
     this.picked = { stage, row, col };
     if (row !== this.focusRow) this.setView({ focusQuery: row });
   }

@@ -6,7 +6,7 @@ import { InputError } from '../core/errors';
 import type { EvaluateRequest, EvaluateResponse } from '../core/evaluate';
 import { evaluate } from '../core/evaluate';
 import { FULL_REFERENCE_SCORES } from '../core/problem';
-import { RunCancelledError } from '../gpu/errors';
+import { RunCancelledError } from '../core/errors';
 
 export type WorkerReply =
   | { id: number; ok: true; response: EvaluateResponse }

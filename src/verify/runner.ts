@@ -7,15 +7,17 @@
  * Each run has a time limit, so a kernel that never finishes stops the suite instead of the caller.
  */
 import type { AttentionEngine, RunOptions, RunResult } from '../gpu/engine';
-import type { StageName } from '../gpu/errors';
-import { DeviceLostError, KernelCompileError, KernelInterfaceError, RunCancelledError } from '../gpu/errors';
+import type { StageName } from '../core/stages';
+import { DeviceLostError, KernelCompileError, KernelInterfaceError } from '../gpu/errors';
+import { RunCancelledError } from '../core/errors';
 import { STAGES } from '../gpu/interface';
 import type { VariantName } from '../gpu/variants';
 import { VARIANT_NAMES, VARIANTS, variantStages } from '../gpu/variants';
 import type { VerifyCase } from '../core/verify/cases';
 import { caseInputs, fullyMaskedRows, verifyCases } from '../core/verify/cases';
-import type { CheckableStage } from '../core/verify/check';
-import { checkStage, differingElements, isCheckable, STAGE_OUTPUT } from '../core/verify/check';
+import type { VerifiedStage } from '../core/stages';
+import { isVerifiedStage, STAGE_INFO } from '../core/stages';
+import { checkStage, differingElements } from '../core/verify/check';
 import { annotateCases, caseHint, diagnose, passWarnings } from '../core/verify/hints';
 import type { CaseReport, VerifyReport } from '../core/verify/report';
 
@@ -47,7 +49,7 @@ const hasStage = (variant: VariantName, stage: string) => Object.hasOwn(VARIANTS
 
 /** Stages the suite can check: those of the interface that a variant implements and core knows how to check. */
 export function verifiableStages(): StageName[] {
-  return (Object.keys(STAGES) as StageName[]).filter((stage) => isCheckable(stage) && VARIANT_NAMES.some((v) => hasStage(v, stage)));
+  return (Object.keys(STAGES) as StageName[]).filter((stage) => isVerifiedStage(stage) && VARIANT_NAMES.some((v) => hasStage(v, stage)));
 }
 
 /** The variant that provides a stage's neighbours: 'tiled' when it has the stage, else the first that does. */
@@ -89,15 +91,15 @@ function emptyRow(c: VerifyCase, status: CaseReport['status'], ms: number, error
   return { ...row, hint: caseHint(row) };
 }
 
-function stageTensor(result: RunResult, stage: CheckableStage): Float32Array {
-  const tensor = STAGE_OUTPUT[stage];
+function stageTensor(result: RunResult, stage: VerifiedStage): Float32Array {
+  const tensor = STAGE_INFO[stage].writes;
   const data = tensor === 'output' ? result.output.data : result[tensor];
   if (!data) throw new Error(`the run returned no ${tensor}`);
   return data;
 }
 
 /** Runs one case twice and checks the stage; 'timeout' when either run exceeds the limit. */
-async function runCase(engine: AttentionEngine, stage: CheckableStage, c: VerifyCase, run: RunOptions, limitMs: number): Promise<CaseReport> {
+async function runCase(engine: AttentionEngine, stage: VerifiedStage, c: VerifyCase, run: RunOptions, limitMs: number): Promise<CaseReport> {
   const started = performance.now();
   const { inputs, options } = caseInputs(c);
   const first = await within(engine.run(inputs, options, run), limitMs);
@@ -138,7 +140,7 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     report.ms = performance.now() - started;
     return report;
   };
-  if (!isCheckable(stage) || !variant || !hasStage(variant, stage)) {
+  if (!isVerifiedStage(stage) || !variant || !hasStage(variant, stage)) {
     return finish('interface-error', `the ${stage} stage cannot be verified${variant ? ` with the ${variant} variant` : ''}`);
   }
 
@@ -170,7 +172,7 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
 
   const cases = options.cases ?? verifyCases({ workgroupSize: report.workgroupSize ?? undefined, seed: options.seed });
   report.plannedCases = cases.length;
-  const run: RunOptions = { variant, kernels: { [stage]: source }, intermediates: STAGE_OUTPUT[stage] !== 'output' || stage === 'pv', poison: true, signal };
+  const run: RunOptions = { variant, kernels: { [stage]: source }, intermediates: STAGE_INFO[stage].writes !== 'output' || stage === 'pv', poison: true, signal };
   for (const c of cases) {
     checkCancelled(signal);
     let row: CaseReport;

@@ -13,20 +13,12 @@ import type { Comparison } from '../metrics';
 import { compare } from '../metrics';
 import { scoresReference, softmaxReference, weightedValuesReference } from '../reference';
 import { maskBytes } from '../shapes';
+import type { VerifiedStage } from '../stages';
+import { STAGE_INFO } from '../stages';
 import { outputTolerance, scoreTolerance, softmaxTolerance } from '../tolerance';
 
-/** Stages the suite can check alone; 'fused' computes the whole operator, so it is checked end to end. */
-export const CHECKABLE_STAGES = ['qk', 'softmax', 'pv', 'fused'] as const;
-export type CheckableStage = (typeof CHECKABLE_STAGES)[number];
-
-export function isCheckable(stage: string): stage is CheckableStage {
-  return (CHECKABLE_STAGES as readonly string[]).includes(stage);
-}
-
-export type CheckedTensor = 'scores' | 'probs' | 'output';
-
-/** What the stage writes and what its check reads. */
-export const STAGE_OUTPUT: Record<CheckableStage, CheckedTensor> = { qk: 'scores', softmax: 'probs', pv: 'output', fused: 'output' };
+/** The tensor a verified stage writes and its check reads ('fused' computes the whole operator, so it is checked end to end). */
+export type CheckedTensor = (typeof STAGE_INFO)[VerifiedStage]['writes'];
 
 /** The tensors a run read back: h×n×m scores and probabilities (when requested) and the n×(h·dv) output. */
 export interface StageOutputs {
@@ -65,7 +57,7 @@ function missing(stage: string, tensor: CheckedTensor): Error {
   return new Error(`the ${stage} check needs the GPU ${tensor}; run with intermediates: true`);
 }
 
-function expectedFor(stage: CheckableStage, inputs: AttentionInputs, partial: Partial<AttentionOptions>, gpu: StageOutputs): Expected {
+function expectedFor(stage: VerifiedStage, inputs: AttentionInputs, partial: Partial<AttentionOptions>, gpu: StageOutputs): Expected {
   const options = withDefaults(partial);
   const { q, k, v } = inputs;
   const h = options.heads, n = q.rows, m = k.rows, width = v.cols;
@@ -102,7 +94,7 @@ function expectedFor(stage: CheckableStage, inputs: AttentionInputs, partial: Pa
 
 /** The stage's output against its reference, with the symptoms the diagnosis reads. */
 export function checkStage(
-  stage: CheckableStage,
+  stage: VerifiedStage,
   inputs: AttentionInputs,
   options: Partial<AttentionOptions>,
   gpu: StageOutputs,

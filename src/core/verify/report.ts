@@ -1,6 +1,6 @@
 /** What a verification run reports, and how the terminal prints it (the page renders the same data). */
 import type { ElementReport } from '../metrics';
-import type { ShaderMessage } from '../../gpu/errors';
+import type { ShaderMessage } from '../errors';
 import type { CheckedTensor } from './check';
 import type { VerifyCase } from './cases';
 

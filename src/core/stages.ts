@@ -1,0 +1,80 @@
+/**
+ * The one description of attention's stages and the tensors they write. Everything else — the
+ * engine's stage table, the verifier, the saved state, the page's headings and the CLIs — derives
+ * its names, titles and order from here.
+ *
+ *   qk → scores (h×n×m, masked) → softmax → probs (h×n×m) → pv → output (n×(h·dv)) → project → projected
+ *   fused computes output straight from Q, K, V with an online softmax (no scores or probs in memory).
+ */
+
+/** The tensors a run can read back; `scores` are the masked scores the qk stage writes. */
+export type TensorName = 'scores' | 'probs' | 'output' | 'projected';
+
+/** The reference's three views of the scores, before and after scaling and masking. */
+export type ScoreView = 'raw' | 'scaled' | 'masked';
+
+/** Everything the page can show as a heatmap, in the order the operator computes it. */
+export type ViewName = ScoreView | Exclude<TensorName, 'scores'>;
+
+export const VIEW_TITLES: Readonly<Record<ViewName, string>> = {
+  raw: 'Raw scores QKᵀ',
+  scaled: 'Scaled scores',
+  masked: 'Masked scores',
+  probs: 'Attention weights',
+  output: 'Output',
+  projected: 'Output · W_o',
+};
+
+export const TENSOR_TITLES: Readonly<Record<TensorName, string>> = {
+  scores: VIEW_TITLES.masked,
+  probs: VIEW_TITLES.probs,
+  output: VIEW_TITLES.output,
+  projected: VIEW_TITLES.projected,
+};
+
+/** The tensors in the order a run produces them. */
+export const TENSOR_NAMES: readonly TensorName[] = ['scores', 'probs', 'output', 'projected'];
+
+export interface StageInfo {
+  /** Heading in the page and the CLIs ("QKᵀ scores"). */
+  readonly title: string;
+  /** Tab label ("QKᵀ"). */
+  readonly shortTitle: string;
+  /** The tensor the stage writes. */
+  readonly writes: TensorName;
+  /**
+   * Whether the verifier checks the stage on its own (its output against the reference computed
+   * from the stage's own GPU input). The projection is a plain matrix product checked end to end.
+   */
+  readonly verified: boolean;
+}
+
+/**
+ * Every kernel stage, in the order a run executes those it uses: the three-pass variants run
+ * qk → softmax → pv, the fused variant runs fused alone, and project (the optional output
+ * projection W_o) follows either.
+ */
+export const STAGE_INFO = {
+  qk: { title: 'QKᵀ scores', shortTitle: 'QKᵀ', writes: 'scores', verified: true },
+  softmax: { title: 'row softmax', shortTitle: 'softmax', writes: 'probs', verified: true },
+  pv: { title: 'P·V', shortTitle: 'P·V', writes: 'output', verified: true },
+  fused: { title: 'fused attention (online softmax)', shortTitle: 'fused', writes: 'output', verified: true },
+  project: { title: 'output projection (·W_o)', shortTitle: 'W_o', writes: 'projected', verified: false },
+} as const satisfies Record<string, StageInfo>;
+
+export type StageName = keyof typeof STAGE_INFO;
+
+/** Every stage, in execution order. */
+export const STAGE_NAMES = Object.keys(STAGE_INFO) as StageName[];
+
+/** The stages the verifier checks alone. */
+export type VerifiedStage = { [S in StageName]: (typeof STAGE_INFO)[S]['verified'] extends true ? S : never }[StageName];
+export const VERIFIED_STAGES = STAGE_NAMES.filter((s): s is VerifiedStage => STAGE_INFO[s].verified);
+
+export function isStageName(name: string): name is StageName {
+  return Object.hasOwn(STAGE_INFO, name);
+}
+
+export function isVerifiedStage(name: string): name is VerifiedStage {
+  return isStageName(name) && STAGE_INFO[name].verified;
+}
