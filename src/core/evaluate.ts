@@ -3,8 +3,8 @@
  * given, the per-stage comparison and |GPU − CPU| error maps. Pure, so the page runs it in a Web
  * Worker (a big input never freezes the page) and tests run it directly.
  */
-import type { GpuStages, StageComparisons } from './check';
-import { checkAgainstReference } from './check';
+import type { GpuStages, StageComparisons } from './compare-run';
+import { checkAgainstReference } from './compare-run';
 import type { AttentionOptions } from './options';
 import type { ReferenceResult } from './reference';
 import { attentionReference } from './reference';

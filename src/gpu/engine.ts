@@ -20,11 +20,11 @@ import { DeviceLostError, GpuValidationError, LimitError } from './errors';
 import { RunCancelledError } from '../core/errors';
 import type { DispatchSize, KernelLimits, KernelParams } from './interface';
 import { packParams, PARAMS_BYTES, STAGES } from './interface';
-import type { CompiledKernel } from './pipelines';
-import { getKernel } from './pipelines';
+import type { CompiledKernel } from './kernels';
+import { getKernel } from './kernels';
 import type { ShaderLibrary, VariantName } from './variants';
 import { hasIntermediates, PROJECTION_SHADER, VARIANTS, variantStages } from './variants';
-import { StageTimer } from './timing';
+import { StageTimer } from './pass-timing';
 
 export interface RunOptions {
   variant?: VariantName;

@@ -8,7 +8,7 @@
  * stops at the next run boundary when its AbortSignal fires (returning what it has, marked
  * cancelled).
  */
-import { checkAgainstReference } from '../core/check';
+import { checkAgainstReference } from '../core/compare-run';
 import type { Bytes, CostShape, Dataflow, Flops } from '../core/cost';
 import { attentionBytes, attentionFlops, ratePerSecondG, rooflinePercent, stageFlops } from '../core/cost';
 import type { AttentionOptions } from '../core/options';

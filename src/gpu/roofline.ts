@@ -5,8 +5,8 @@
  */
 import type { Roofline, TimingMethod } from '../core/profile-report';
 import { summarize, timestampGranularity } from '../core/stats';
-import type { TimedPasses } from './pass-timer';
-import { timeComputePasses } from './pass-timer';
+import type { TimedPasses } from './pass-timing';
+import { timeComputePasses } from './pass-timing';
 
 /** WGSL sources: shaders/roofline/copy_bandwidth.wgsl and fma_throughput.wgsl. */
 export interface RooflineKernels {

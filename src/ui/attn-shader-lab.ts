@@ -1,6 +1,6 @@
 /**
  * <attn-shader-lab>: edit a stage's WGSL in Monaco, see compile errors in place, and verify the
- * kernel against the float64 reference with the suite of src/verify/runner.ts.
+ * kernel against the float64 reference with the suite of src/gpu/verify-suite.ts.
  *
  * One tab per verifiable stage, starting from the built-in kernel. Edits compile on a debounce:
  * compiler messages become Monaco markers, interface mismatches and pipeline errors are listed in
@@ -20,10 +20,10 @@ import { STAGE_INFO } from '../core/stages';
 import { GpuValidationError, KernelCompileError, KernelInterfaceError } from '../gpu/errors';
 import { RunCancelledError } from '../core/errors';
 import { STAGES } from '../gpu/interface';
-import { compileMessages } from '../gpu/pipelines';
+import { compileMessages } from '../gpu/kernels';
 import { interfaceProblems } from '../gpu/reflect';
 import { VARIANTS } from '../gpu/variants';
-import { variantFor, verifiableStages, verifyKernel } from '../verify/runner';
+import { variantFor, verifiableStages, verifyKernel } from '../gpu/verify-suite';
 import exampleIndex from '../../examples/kernels/index.json';
 import { CommandEvent } from './events';
 import { SHADERS } from './shader-library';

@@ -3,21 +3,21 @@
  *
  * The kernel replaces the built-in kernel of its stage; the other stages are the built-in ones of
  * a variant that has that stage. Every case runs twice on poisoned buffers, and the stage's output
- * is checked against the float64 reference of the stage's own GPU input (src/core/verify/check.ts).
+ * is checked against the float64 reference of the stage's own GPU input (src/core/verify/check-stage.ts).
  * Each run has a time limit, so a kernel that never finishes stops the suite instead of the caller.
  */
-import type { AttentionEngine, RunOptions, RunResult } from '../gpu/engine';
+import type { AttentionEngine, RunOptions, RunResult } from './engine';
 import type { StageName } from '../core/stages';
-import { DeviceLostError, KernelCompileError, KernelInterfaceError } from '../gpu/errors';
+import { DeviceLostError, KernelCompileError, KernelInterfaceError } from './errors';
 import { RunCancelledError } from '../core/errors';
-import { STAGES } from '../gpu/interface';
-import type { VariantName } from '../gpu/variants';
-import { VARIANT_NAMES, VARIANTS, variantStages } from '../gpu/variants';
+import { STAGES } from './interface';
+import type { VariantName } from './variants';
+import { VARIANT_NAMES, VARIANTS, variantStages } from './variants';
 import type { VerifyCase } from '../core/verify/cases';
 import { caseInputs, fullyMaskedRows, verifyCases } from '../core/verify/cases';
 import type { VerifiedStage } from '../core/stages';
 import { isVerifiedStage, STAGE_INFO } from '../core/stages';
-import { checkStage, differingElements } from '../core/verify/check';
+import { checkStage, differingElements } from '../core/verify/check-stage';
 import { annotateCases, caseHint, diagnose, passWarnings } from '../core/verify/hints';
 import type { CaseReport, VerifyReport } from '../core/verify/report';
 
