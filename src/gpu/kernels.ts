@@ -1,7 +1,12 @@
-/** Compiles kernels once per device and explains every way a kernel can fail to become a pipeline. */
+/**
+ * The one front door for kernels: compile → interface check → pipeline, used alike by the engine,
+ * the verifier and the shader lab. Each step explains what fails (compiler messages with line and
+ * column, interface problems in words), and a kernel that passes all three is cached per device.
+ */
 import type { ShaderMessage } from '../core/errors';
 import type { StageName } from '../core/stages';
-import { GpuValidationError, KernelCompileError, KernelInterfaceError } from './errors';
+import { KernelCompileError, KernelInterfaceError } from './errors';
+import type { KernelLimits } from './interface';
 import { bindGroupLayoutEntries, STAGES } from './interface';
 import type { KernelShape } from './reflect';
 import { ENTRY_POINT, interfaceProblems } from './reflect';
@@ -10,14 +15,40 @@ export interface CompiledKernel extends KernelShape {
   stage: StageName;
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
+  /** The compiler's warnings (errors stop a kernel before it gets here). */
   warnings: ShaderMessage[];
   /** The override constants the pipeline was created with (only those the kernel declares). */
   constants: Record<string, number>;
 }
 
-const caches = new WeakMap<GPUDevice, Map<string, Promise<CompiledKernel>>>();
+/** Everything known about one kernel source for one stage. */
+export interface KernelDiagnosis {
+  stage: StageName;
+  /** Every compiler message (errors, warnings, info), with line and column in the source. */
+  messages: ShaderMessage[];
+  /**
+   * Why a kernel that compiles does not fit the interface or did not become a pipeline, in words;
+   * empty when it compiled with errors (the interface is not checked then) or when it is ready.
+   */
+  problems: string[];
+  /** The pipeline and what the engine reads from the kernel; null when anything above failed. */
+  kernel: CompiledKernel | null;
+}
 
-export function toShaderMessages(info: GPUCompilationInfo): ShaderMessage[] {
+/**
+ * Where a kernel is built: a device (its override constants sized by the device's own limits) or
+ * anything with a device and the limits to size them by, such as an AttentionEngine.
+ */
+export type KernelTarget = GPUDevice | { readonly device: GPUDevice; readonly limits: KernelLimits };
+
+export interface KernelOptions {
+  /** Prefix of the GPU objects' labels (default `Attention.<stage>`). */
+  label?: string;
+}
+
+const caches = new WeakMap<GPUDevice, Map<string, Promise<KernelDiagnosis>>>();
+
+function toShaderMessages(info: GPUCompilationInfo): ShaderMessage[] {
   return info.messages.map((m) => ({
     type: m.type,
     message: m.message,
@@ -28,29 +59,26 @@ export function toShaderMessages(info: GPUCompilationInfo): ShaderMessage[] {
   }));
 }
 
-/** Compile diagnostics only (no pipeline): what an editor shows as markers while the user types. */
-export async function compileMessages(device: GPUDevice, source: string, label = 'kernel'): Promise<ShaderMessage[]> {
-  device.pushErrorScope('validation');
-  const module = device.createShaderModule({ code: source, label });
-  const messages = toShaderMessages(await module.getCompilationInfo());
-  await device.popErrorScope(); // the messages above already say everything the scope would
-  return messages;
+function resolveTarget(target: KernelTarget): { device: GPUDevice; limits: KernelLimits } {
+  return 'device' in target ? target : { device: target, limits: target.limits };
 }
 
-async function build(device: GPUDevice, stage: StageName, source: string, label: string, offered: Record<string, number>): Promise<CompiledKernel> {
+async function build(device: GPUDevice, stage: StageName, source: string, label: string, offered: Record<string, number>): Promise<KernelDiagnosis> {
   device.pushErrorScope('validation');
   const module = device.createShaderModule({ code: source, label: `${label}.module` });
   const messages = toShaderMessages(await module.getCompilationInfo());
-  await device.popErrorScope();
-  if (messages.some((m) => m.type === 'error')) throw new KernelCompileError(stage, messages);
+  await device.popErrorScope(); // the messages above already say everything the scope would
+  const failed = (problems: string[]): KernelDiagnosis => ({ stage, messages, problems, kernel: null });
+  if (messages.some((m) => m.type === 'error')) return failed([]);
 
   const spec = STAGES[stage];
   const { problems, shape } = interfaceProblems(source, spec);
-  if (problems.length > 0 || !shape) throw new KernelInterfaceError(stage, problems);
+  if (problems.length > 0 || !shape) return failed(problems);
 
   // Setting a constant the module does not declare is a validation error: pass only declared ones.
   const constants = Object.fromEntries(Object.entries(offered).filter(([name]) => shape.overrides.includes(name)));
   const layout = device.createBindGroupLayout({ label: `${label}.bindings`, entries: bindGroupLayoutEntries(spec) });
+  // Pipeline creation catches what the compiler does not (entry point, layout, device limits).
   device.pushErrorScope('validation');
   let pipeline: GPUComputePipeline;
   try {
@@ -61,26 +89,46 @@ async function build(device: GPUDevice, stage: StageName, source: string, label:
     });
   } catch (error) {
     await device.popErrorScope();
-    throw new KernelInterfaceError(stage, [`pipeline creation failed: ${(error as Error).message}`]);
+    return failed([`pipeline creation failed: ${(error as Error).message}`]);
   }
   const scopeError = await device.popErrorScope();
-  if (scopeError) throw new GpuValidationError(scopeError.message);
-  return { stage, pipeline, layout, ...shape, constants, warnings: messages.filter((m) => m.type !== 'info') };
+  if (scopeError) return failed([`pipeline creation failed: ${scopeError.message}`]);
+  const warnings = messages.filter((m) => m.type !== 'info');
+  return { stage, messages, problems: [], kernel: { stage, pipeline, layout, ...shape, constants, warnings } };
 }
 
 /**
- * The compiled kernel for this source and these override constants, built at most once per device
- * (failures are not cached). `constants` are offered: those the kernel does not declare are dropped.
+ * Compiles a stage's kernel, checks it against the interface and creates its pipeline, with the
+ * override constants the stage sets from the target's limits (e.g. the fused kernel's
+ * WORKGROUP_BYTES). A kernel that becomes a pipeline is built once per device and cached; a
+ * failing one is diagnosed again on the next call. Rejects only when the device itself fails.
  */
-export function getKernel(device: GPUDevice, stage: StageName, source: string, label: string, constants: Record<string, number> = {}): Promise<CompiledKernel> {
+export function diagnoseKernel(target: KernelTarget, stage: StageName, source: string, options: KernelOptions = {}): Promise<KernelDiagnosis> {
+  const { device, limits } = resolveTarget(target);
+  const constants = STAGES[stage].constants?.(limits) ?? {};
   let cache = caches.get(device);
   if (!cache) caches.set(device, (cache = new Map()));
   const key = `${stage}\u0000${JSON.stringify(Object.entries(constants).sort())}\u0000${source}`;
-  let kernel = cache.get(key);
-  if (!kernel) {
-    kernel = build(device, stage, source, label, constants);
-    cache.set(key, kernel);
-    kernel.catch(() => cache.delete(key));
+  let diagnosis = cache.get(key);
+  if (!diagnosis) {
+    diagnosis = build(device, stage, source, options.label ?? `Attention.${stage}`, constants);
+    const forget = () => cache.delete(key);
+    cache.set(key, diagnosis);
+    diagnosis.then((d) => d.kernel ?? forget(), forget);
   }
-  return kernel;
+  return diagnosis;
+}
+
+/** The error that says why a diagnosed kernel has no pipeline; null when it has one. */
+export function diagnosisError(diagnosis: KernelDiagnosis): KernelCompileError | KernelInterfaceError | null {
+  if (diagnosis.kernel) return null;
+  if (diagnosis.messages.some((m) => m.type === 'error')) return new KernelCompileError(diagnosis.stage, diagnosis.messages);
+  return new KernelInterfaceError(diagnosis.stage, diagnosis.problems);
+}
+
+/** diagnoseKernel for callers that need the pipeline: throws KernelCompileError or KernelInterfaceError. */
+export async function compileKernel(target: KernelTarget, stage: StageName, source: string, options: KernelOptions = {}): Promise<CompiledKernel> {
+  const diagnosis = await diagnoseKernel(target, stage, source, options);
+  if (diagnosis.kernel) return diagnosis.kernel;
+  throw diagnosisError(diagnosis)!;
 }
