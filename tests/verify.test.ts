@@ -178,6 +178,7 @@ function stubEngine(run: () => Promise<never>, lost: string | null = null): Atte
   return {
     lost,
     kernel: async () => ({ workgroupSize: [16, 16, 1], warnings: [] }),
+    diagnose: async (stage: StageName) => ({ stage, messages: [], problems: [], kernel: { workgroupSize: [16, 16, 1], warnings: [] } }),
     run,
   } as unknown as AttentionEngine;
 }

@@ -20,8 +20,8 @@ import { DeviceLostError, GpuValidationError, LimitError } from './errors';
 import { RunCancelledError } from '../core/errors';
 import type { BufferName, DispatchSize, KernelParams } from './interface';
 import { packParams, PARAMS_BYTES, STAGES } from './interface';
-import type { CompiledKernel } from './kernels';
-import { compileKernel } from './kernels';
+import type { CompiledKernel, KernelDiagnosis } from './kernels';
+import { diagnoseKernel, diagnosisError } from './kernels';
 import type { ShaderLibrary, VariantName } from './variants';
 import { hasIntermediates, PROJECTION_SHADER, VARIANTS, variantStages } from './variants';
 import { StageTimer } from './pass-timing';
@@ -134,13 +134,21 @@ export class AttentionEngine {
   }
 
   /**
-   * A stage's pipeline, built-in or `custom`, through the kernels' front door (./kernels.ts), with
-   * the override constants the interface sets from this engine's limits (for fused:
-   * WORKGROUP_BYTES, which sizes its key tiles). Throws KernelCompileError or KernelInterfaceError.
+   * A stage's kernel, built-in or `custom`, through the kernels' front door (./kernels.ts): compiler
+   * messages, interface problems and, when it fits, the pipeline, created with the override
+   * constants the interface sets from this engine's limits (for fused: WORKGROUP_BYTES, which sizes
+   * its key tiles).
    */
-  async kernel(stage: StageName, variant: VariantName, custom?: string): Promise<CompiledKernel> {
+  diagnose(stage: StageName, variant: VariantName, custom?: string): Promise<KernelDiagnosis> {
     const label = custom ? `Attention.${stage}.custom` : `Attention.${stage}.${variant}`;
-    return compileKernel(this, stage, custom ?? this.source(variant, stage), { label });
+    return diagnoseKernel(this, stage, custom ?? this.source(variant, stage), { label });
+  }
+
+  /** The pipeline of diagnose(); throws KernelCompileError or KernelInterfaceError when there is none. */
+  async kernel(stage: StageName, variant: VariantName, custom?: string): Promise<CompiledKernel> {
+    const diagnosis = await this.diagnose(stage, variant, custom);
+    if (!diagnosis.kernel) throw diagnosisError(diagnosis)!;
+    return diagnosis.kernel;
   }
 
   async run(inputs: AttentionInputs, partial: Partial<AttentionOptions> = {}, run: RunOptions = {}): Promise<RunResult> {

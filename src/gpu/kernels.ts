@@ -125,10 +125,3 @@ export function diagnosisError(diagnosis: KernelDiagnosis): KernelCompileError |
   if (diagnosis.messages.some((m) => m.type === 'error')) return new KernelCompileError(diagnosis.stage, diagnosis.messages);
   return new KernelInterfaceError(diagnosis.stage, diagnosis.problems);
 }
-
-/** diagnoseKernel for callers that need the pipeline: throws KernelCompileError or KernelInterfaceError. */
-export async function compileKernel(target: KernelTarget, stage: StageName, source: string, options: KernelOptions = {}): Promise<CompiledKernel> {
-  const diagnosis = await diagnoseKernel(target, stage, source, options);
-  if (diagnosis.kernel) return diagnosis.kernel;
-  throw diagnosisError(diagnosis)!;
-}

@@ -11,7 +11,7 @@ import type { StageName } from '../core/stages';
 import { DeviceLostError, KernelCompileError } from './errors';
 import { RunCancelledError } from '../core/errors';
 import { STAGES } from './interface';
-import { diagnoseKernel, diagnosisError } from './kernels';
+import { diagnosisError } from './kernels';
 import type { VariantName } from './variants';
 import { VARIANT_NAMES, VARIANTS, variantStages } from './variants';
 import type { VerifyCase } from '../core/verify/cases';
@@ -149,7 +149,7 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     // Compiling first separates "does not compile / does not fit" from wrong results, and gives the
     // workgroup size the tile-edge cases are built around. Pipelines are cached, so runs reuse it.
     const compileLimitMs = Math.max(COMPILE_TIME_LIMIT_MS, 3 * limitMs);
-    const diagnosis = await within(diagnoseKernel(engine, stage, source, { label: `Attention.${stage}.custom` }), compileLimitMs);
+    const diagnosis = await within(engine.diagnose(stage, variant, source), compileLimitMs);
     if (diagnosis === TIMED_OUT) return finish('timeout', `compiling the kernel took longer than ${compileLimitMs} ms`);
     const { kernel } = diagnosis;
     if (!kernel) {
