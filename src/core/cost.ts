@@ -23,13 +23,9 @@
  * with S and P of h·n·m elements each. Causal runs move the same bytes (the full matrices are
  * written).
  */
+import type { AttentionShape } from './shapes';
 
-export interface CostShape {
-  n: number;
-  m: number;
-  dk: number;
-  dv: number;
-  heads: number;
+export interface CostShape extends Omit<AttentionShape, 'dModel'> {
   causal: boolean;
 }
 

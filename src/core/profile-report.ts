@@ -4,6 +4,7 @@
  */
 import { csvFormat } from 'd3-dsv';
 import type { Bytes, Flops, RooflinePeaks } from './cost';
+import type { AttentionShape } from './shapes';
 import type { PowerLawFit, Summary, TimestampGranularity } from './stats';
 import { fitPowerLaw, upperPart } from './stats';
 
@@ -20,13 +21,10 @@ export interface Roofline extends RooflinePeaks {
   timestamps: TimestampGranularity | null;
 }
 
-export interface ProfileConfig {
+/** dk per head; dv (dk when absent) and heads (1) are optional; n = m is swept. */
+export interface ProfileConfig extends Pick<AttentionShape, 'dk'>, Partial<Pick<AttentionShape, 'dv' | 'heads'>> {
   /** Sequence lengths; n = m (self-attention). */
   ns: number[];
-  dk: number;
-  /** Value width per head; dk when absent. */
-  dv?: number;
-  heads?: number;
   causal?: boolean;
   /** Engine variants (naive, tiled, fused, …) and peers (tfjs). */
   variants: string[];

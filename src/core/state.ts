@@ -11,6 +11,7 @@ import type { AttentionOptions, ScaleSetting } from './options';
 import { DEFAULT_OPTIONS } from './options';
 import type { Preset } from './presets';
 import type { ProjectionKind } from './sentence';
+import type { AttentionShape } from './shapes';
 import { isStageName, STAGE_NAMES } from './stages';
 
 export const STATE_VERSION = 1;
@@ -192,13 +193,8 @@ export function stateCells(state: PlaygroundState): number {
   return cells(m.q) + cells(m.k) + cells(m.v) + cells(m.wo) + cells(s.wq) + cells(s.wk) + cells(s.wv) + cells(state.mask);
 }
 
-export interface RandomProblemSize {
-  /** Queries and keys. */
-  n: number;
-  m: number;
-  /** Per head: Q and K get heads·dk columns, V heads·dv. */
-  dk: number;
-  dv: number;
+/** Queries n, keys m, and the widths per head: Q and K get heads·dk columns, V heads·dv. */
+export interface RandomProblemSize extends Pick<AttentionShape, 'n' | 'm' | 'dk' | 'dv'> {
   seed: number;
 }
 
