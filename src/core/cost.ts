@@ -32,8 +32,8 @@ export interface CostShape extends Omit<AttentionShape, 'dModel'> {
 /** Which dataflow a run follows, for the byte model. */
 export type Dataflow = 'three-pass' | 'fused' | 'tfjs';
 
-export const FLOAT_BYTES = 4;
-export const SOFTMAX_FLOPS_PER_SCORE = 5;
+const FLOAT_BYTES = 4;
+const SOFTMAX_FLOPS_PER_SCORE = 5;
 
 export interface Flops {
   qk: number;

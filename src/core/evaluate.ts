@@ -31,7 +31,7 @@ export interface EvaluateResponse {
   errors: ErrorMaps | null;
 }
 
-export function absoluteErrors(actual: ArrayLike<number>, expected: ArrayLike<number>): Float64Array {
+function absoluteErrors(actual: ArrayLike<number>, expected: ArrayLike<number>): Float64Array {
   const out = new Float64Array(expected.length);
   for (let i = 0; i < out.length; i++) {
     const a = actual[i], e = expected[i];

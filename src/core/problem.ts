@@ -133,7 +133,7 @@ export function combinedMask(mask: Grid | null, padding: ReadonlySet<number>, n:
 }
 
 /** An explicit mask or padding is an n×m matrix on the GPU too: beyond this many pairs, clear it. */
-export const MAX_MASKED_PAIRS = 1 << 22;
+const MAX_MASKED_PAIRS = 1 << 22;
 
 export function buildProblem(state: PlaygroundState, embeddings: Embeddings | null): Problem {
   const base = state.mode === 'sentence' ? sentenceInputs(state, embeddings) : matrixInputs(state);

@@ -40,7 +40,7 @@ export interface ProfileConfig extends Pick<AttentionShape, 'dk'>, Partial<Pick<
 
 export type ResolvedConfig = Required<Omit<ProfileConfig, 'fitFromN'>> & { fitFromN: number | null };
 
-export const DEFAULT_CPU_REFERENCE_LIMIT = 2 ** 28;
+const DEFAULT_CPU_REFERENCE_LIMIT = 2 ** 28;
 
 export function resolveConfig(c: ProfileConfig): ResolvedConfig {
   const ns = [...new Set(c.ns)].sort((a, b) => a - b);

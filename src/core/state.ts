@@ -16,19 +16,19 @@ import { isStageName, STAGE_NAMES } from './stages';
 
 export const STATE_VERSION = 1;
 /** Bounds on anything read from a link or a file, so a hostile link cannot hang the page. */
-export const MAX_ROWS = 16384;
-export const MAX_CELLS = 1 << 20;
+const MAX_ROWS = 16384;
+const MAX_CELLS = 1 << 20;
 /**
  * States holding more numbers than this are not written to the link or to localStorage: the
  * encoding would stall the page and the text would not fit either. Export the matrices instead.
  */
 export const MAX_SAVED_CELLS = 100_000;
 export const MAX_TEXT = 4000;
-export const MAX_KERNEL_CHARS = 100_000;
+const MAX_KERNEL_CHARS = 100_000;
 
 export type Mode = 'matrix' | 'sentence';
 export type ViewTab = 'attention' | 'compare' | 'lab' | 'profiler';
-export const VIEW_TABS: readonly ViewTab[] = ['attention', 'compare', 'lab', 'profiler'];
+const VIEW_TABS: readonly ViewTab[] = ['attention', 'compare', 'lab', 'profiler'];
 
 export interface MatrixState {
   /** n×dk queries, m×dk keys, m×dv values, as typed (float64; the GPU gets them as float32). */
@@ -93,7 +93,7 @@ export interface PlaygroundState {
   view: ViewState;
 }
 
-export const DEFAULT_SENTENCE: SentenceState = {
+const DEFAULT_SENTENCE: SentenceState = {
   source: 'The cat sat on the mat',
   target: 'Le chat était assis sur le tapis',
   cross: false,
@@ -296,7 +296,7 @@ function oneOf<T extends string>(values: readonly T[]) {
   return (v: unknown, path: string): T => (values.includes(v as T) ? (v as T) : fail(path, `must be one of ${values.join(', ')}`));
 }
 
-export function parseGrid(v: unknown, path: string): Grid {
+function parseGrid(v: unknown, path: string): Grid {
   if (!Array.isArray(v) || v.length === 0) fail(path, 'must be a non-empty array of rows');
   if (v.length > MAX_ROWS) fail(path, `has ${v.length} rows, more than ${MAX_ROWS}`);
   const grid = v.map((row, i) => {

@@ -49,7 +49,7 @@ export interface DispatchShape {
 }
 
 /** The output tile one workgroup covers: @workgroup_size x and y times the outputs per invocation. */
-export function outputTile(kernel: DispatchShape): [number, number] {
+function outputTile(kernel: DispatchShape): [number, number] {
   const [x, y = 1] = kernel.workgroupSize;
   const [ox = 1, oy = 1] = kernel.outputsPerInvocation ?? [];
   return [x * ox, y * oy];
@@ -142,8 +142,8 @@ export const STAGES: Record<StageName, StageSpec> = {
   },
 };
 
-export const FLAG_CAUSAL = 1;
-export const FLAG_MASK = 2;
+const FLAG_CAUSAL = 1;
+const FLAG_MASK = 2;
 
 /** What one dispatch's Params hold; `n` counts the query rows of this dispatch (a block when rows are blocked). */
 export interface KernelParams extends Omit<AttentionShape, 'dModel'> {

@@ -40,7 +40,7 @@ function declaredBindings(reflect: WgslReflect): DeclaredBinding[] {
 }
 
 /** Module-scope constants that declare how many outputs one invocation computes along x and y. */
-export const OUTPUT_BLOCK_CONSTANTS = ['OUTPUTS_PER_INVOCATION_X', 'OUTPUTS_PER_INVOCATION_Y'] as const;
+const OUTPUT_BLOCK_CONSTANTS = ['OUTPUTS_PER_INVOCATION_X', 'OUTPUTS_PER_INVOCATION_Y'] as const;
 
 /**
  * The value of a module-scope `const`, as wgsl_reflect evaluated it (literals and constant

@@ -10,7 +10,7 @@ import { timeComputePasses } from './pass-timing';
 import type { ShaderLibrary } from './variants';
 
 /** The microbenchmark kernels, by their path in the shader library (shaders/roofline/). */
-export const ROOFLINE_SHADERS = { copy: 'roofline/copy_bandwidth.wgsl', fma: 'roofline/fma_throughput.wgsl' } as const;
+const ROOFLINE_SHADERS = { copy: 'roofline/copy_bandwidth.wgsl', fma: 'roofline/fma_throughput.wgsl' } as const;
 
 type RooflineKernels = Record<keyof typeof ROOFLINE_SHADERS, string>;
 
@@ -31,9 +31,6 @@ export interface RooflineOptions {
   /** The FMA loop count is raised until one pass takes at least this long. Default 40 ms. */
   targetMs?: number;
 }
-
-export type { Roofline };
-
 
 const MIB = 1024 * 1024;
 const FMA_WORKGROUP = 64;

@@ -13,7 +13,7 @@ import { createRng, randomMatrix } from '../rng';
 import { matrix } from '../tensor';
 
 /** The tile every built-in tiled kernel uses. */
-export const BUILT_IN_TILE = 16;
+const BUILT_IN_TILE = 16;
 
 export type CaseTag =
   /** Part of the tile-edge family (sizes 1, T−1, T, T+1, larger). */

@@ -88,7 +88,7 @@ export interface VerifyReport {
   ms: number;
 }
 
-export function failedCases(report: VerifyReport): CaseReport[] {
+function failedCases(report: VerifyReport): CaseReport[] {
   return report.cases.filter((c) => c.status !== 'pass');
 }
 
