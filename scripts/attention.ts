@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { InputError } from '../src/core/errors';
 import { formatFromName, parseMatrix, serializeMatrix } from '../src/core/io';
 import type { AttentionOptions } from '../src/core/options';
-import { checkAgainstReference } from '../src/core/check';
+import { checkAgainstReference } from '../src/core/compare-run';
 import type { Comparison } from '../src/core/metrics';
 import { requestAttentionDevice, NoAdapterError } from '../src/gpu/device';
 import { AttentionEngine } from '../src/gpu/engine';

@@ -29,7 +29,6 @@ import { profileSweep } from '../src/gpu/profile';
 import { measureRoofline } from '../src/gpu/roofline';
 import type { ShaderLibrary } from '../src/gpu/variants';
 import { isVariant, VARIANT_NAMES, VARIANTS, variantStages } from '../src/gpu/variants';
-import { loadRooflineKernels } from '../src/node/roofline-kernels';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { nodeGpu } from '../src/node/webgpu';
 import { withBenchPage } from './bench-browser';
@@ -143,7 +142,7 @@ async function runInNode(config: ProfileConfig, diagnose: boolean): Promise<Prof
     // Each diagnostic copy runs right after its variant.
     config = { ...config, variants: config.variants.flatMap((v) => (custom[`${v}-nobarrier`] ? [v, `${v}-nobarrier`] : [v])) };
     process.stderr.write('measuring the roofline…');
-    const roofline = await measureRoofline(device, loadRooflineKernels());
+    const roofline = await measureRoofline(device, shaders);
     const result = await profileSweep(config, {
       engine, roofline, custom, onProgress: progressLine,
       adapter: { description: summary.description, vendor: summary.vendor, architecture: summary.architecture, isSoftware: summary.isSoftware },

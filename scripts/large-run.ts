@@ -9,7 +9,7 @@
  * Exit codes: 0 every sampled row within tolerance, 1 not, 2 bad arguments, 3 no WebGPU adapter.
  */
 import { parseArgs } from 'node:util';
-import { checkAgainstReference } from '../src/core/check';
+import { checkAgainstReference } from '../src/core/compare-run';
 import { InputError } from '../src/core/errors';
 import { createRng, randomMatrix } from '../src/core/rng';
 import { requestAttentionDevice, NoAdapterError } from '../src/gpu/device';

@@ -20,7 +20,7 @@ import type { StageName } from '../src/core/stages';
 import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { nodeGpu } from '../src/node/webgpu';
-import { DEFAULT_TIME_LIMIT_MS, verifiableStages, verifyBuiltIns, verifyKernel } from '../src/verify/runner';
+import { DEFAULT_TIME_LIMIT_MS, verifiableStages, verifyBuiltIns, verifyKernel } from '../src/gpu/verify-suite';
 import { EXIT, runCli } from './attention';
 
 const STAGE_LIST = verifiableStages().join('|');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AttentionEngine } from '../src/gpu/engine';
 import { DeviceLostError, KernelCompileError, KernelInterfaceError, LimitError } from '../src/gpu/errors';
 import { loadShaderLibrary } from '../src/node/shaders';
-import { checkAgainstReference } from '../src/core/check';
+import { checkAgainstReference } from '../src/core/compare-run';
 import { InputError } from '../src/core/errors';
 import { matrix } from '../src/core/tensor';
 import { acquireTestDevice, watchDeviceErrors } from './helpers/gpu';

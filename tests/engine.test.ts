@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AttentionEngine } from '../src/gpu/engine';
 import { hasIntermediates, VARIANT_NAMES } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
-import { checkAgainstReference } from '../src/core/check';
+import { checkAgainstReference } from '../src/core/compare-run';
 import type { Comparison } from '../src/core/metrics';
 import { acquireTestDevice, watchDeviceErrors } from './helpers/gpu';
 import { attentionCases, buildCase } from './helpers/cases';

@@ -10,7 +10,7 @@ import { AttentionEngine } from '../src/gpu/engine';
 import { STAGES } from '../src/gpu/interface';
 import { interfaceProblems } from '../src/gpu/reflect';
 import { loadShaderLibrary, SHADER_DIR } from '../src/node/shaders';
-import { checkAgainstReference } from '../src/core/check';
+import { checkAgainstReference } from '../src/core/compare-run';
 import { acquireTestDevice, watchDeviceErrors } from './helpers/gpu';
 import { buildCase } from './helpers/cases';
 

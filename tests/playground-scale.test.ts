@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseEmbeddings } from '../src/core/embeddings';
 import { fromMatrix } from '../src/core/grid';
-import { buildProblem, needsSampling, referenceOptions, sampleCount, sampleProblem, sampleRows } from '../src/core/problem';
+import { buildProblem, needsSampling, referenceOptions, sampleCount, sampleProblem, evenlySpacedRows } from '../src/core/problem';
 import { hiddenBecause } from '../src/core/provenance';
 import { attentionReference } from '../src/core/reference';
 import { randomMatrix } from '../src/core/rng';
@@ -30,10 +30,10 @@ function matrixState(n: number, m: number, width: number, options: Partial<Playg
 
 describe('sampled rows of a big problem', () => {
   it('picks evenly spaced rows, first and last included', () => {
-    expect(sampleRows(5, 8)).toEqual([0, 1, 2, 3, 4]);
-    expect(sampleRows(9, 3)).toEqual([0, 4, 8]);
-    expect(sampleRows(8192, 128)).toHaveLength(128);
-    expect(sampleRows(8192, 128).at(-1)).toBe(8191);
+    expect(evenlySpacedRows(5, 8)).toEqual([0, 1, 2, 3, 4]);
+    expect(evenlySpacedRows(9, 3)).toEqual([0, 4, 8]);
+    expect(evenlySpacedRows(8192, 128)).toHaveLength(128);
+    expect(evenlySpacedRows(8192, 128).at(-1)).toBe(8191);
   });
 
   it('samples only past the reference limit, about 2^20 scores worth of rows', () => {
@@ -53,7 +53,7 @@ describe('sampled rows of a big problem', () => {
     let state = matrixState(n, m, 8, options);
     if (masked) state = { ...state, mask: Array.from({ length: n }, (_, i) => Array.from({ length: m }, (_, j) => ((i * 7 + j * 3) % 5 === 0 ? 0 : 1))), padding: [4] };
     const full = buildProblem(state, null);
-    const rows = sampleRows(n, 6);
+    const rows = evenlySpacedRows(n, 6);
     const sample = sampleProblem(full, rows);
     expect(sample.shape).toMatchObject({ n: 6, m, heads: full.shape.heads });
     expect(sample.queryLabels).toEqual(rows.map((r) => `q${r}`));

@@ -9,7 +9,6 @@ import type { ProfileProgress } from '../src/gpu/profile';
 import { profileSweep } from '../src/gpu/profile';
 import { measureRoofline } from '../src/gpu/roofline';
 import { VARIANT_NAMES, variantStages } from '../src/gpu/variants';
-import { loadRooflineKernels } from '../src/node/roofline-kernels';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { acquireTestDevice, watchDeviceErrors } from './helpers/gpu';
 
@@ -19,7 +18,7 @@ const shaders = loadShaderLibrary();
 
 describe.skipIf(!gpu)('the profiler sweep', async () => {
   const engine = gpu ? new AttentionEngine(gpu.device, shaders) : null!;
-  const roofline = gpu ? await measureRoofline(gpu.device, loadRooflineKernels(), { copyBytes: 1 << 20, repeats: 3, targetMs: 5 }) : null;
+  const roofline = gpu ? await measureRoofline(gpu.device, shaders, { copyBytes: 1 << 20, repeats: 3, targetMs: 5 }) : null;
   const progress: ProfileProgress[] = [];
   const result = gpu
     ? await profileSweep({ ns: [16, 32], dk: 8, heads: 2, variants: VARIANT_NAMES, warmup: 1, repeats: 2, seed: 7 }, { engine, roofline, onProgress: (p) => progress.push(p) })
@@ -30,7 +29,7 @@ describe.skipIf(!gpu)('the profiler sweep', async () => {
     expect(roofline!.gflops).toBeGreaterThan(0);
     expect(roofline!.copyMs.samples).toHaveLength(3);
     if (roofline!.method === 'timestamp') expect(roofline!.timestamps!.quantumNs).toBeGreaterThanOrEqual(1);
-    expect(await measureRoofline(gpu!.device, loadRooflineKernels())).toBe(roofline);
+    expect(await measureRoofline(gpu!.device, shaders)).toBe(roofline);
   });
 
   it('returns one row per N and variant, in order', () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { unsyncedWorkgroupReads } from '../src/core/verify/barriers';
 import type { VerifyCase } from '../src/core/verify/cases';
 import { tileSizes, verifyCases } from '../src/core/verify/cases';
-import { constantFactor, differingElements, POISON_BITS } from '../src/core/verify/check';
+import { constantFactor, differingElements, POISON_BITS } from '../src/core/verify/check-stage';
 import { poisonArray } from '../src/core/poison';
 import { caseHint, diagnose } from '../src/core/verify/hints';
 import type { CaseReport, VerifyReport } from '../src/core/verify/report';
@@ -16,7 +16,7 @@ import { DeviceLostError } from '../src/gpu/errors';
 import type { StageName } from '../src/core/stages';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { nodeGpu } from '../src/node/webgpu';
-import { builtInKernels, verifyKernel } from '../src/verify/runner';
+import { builtInKernels, verifyKernel } from '../src/gpu/verify-suite';
 import { acquireTestDevice, watchDeviceErrors } from './helpers/gpu';
 
 const gpu = await acquireTestDevice();
@@ -178,6 +178,7 @@ function stubEngine(run: () => Promise<never>, lost: string | null = null): Atte
   return {
     lost,
     kernel: async () => ({ workgroupSize: [16, 16, 1], warnings: [] }),
+    diagnose: async (stage: StageName) => ({ stage, messages: [], problems: [], kernel: { workgroupSize: [16, 16, 1], warnings: [] } }),
     run,
   } as unknown as AttentionEngine;
 }

@@ -23,21 +23,17 @@
  * with S and P of h·n·m elements each. Causal runs move the same bytes (the full matrices are
  * written).
  */
+import type { AttentionShape } from './shapes';
 
-export interface CostShape {
-  n: number;
-  m: number;
-  dk: number;
-  dv: number;
-  heads: number;
+export interface CostShape extends Omit<AttentionShape, 'dModel'> {
   causal: boolean;
 }
 
 /** Which dataflow a run follows, for the byte model. */
 export type Dataflow = 'three-pass' | 'fused' | 'tfjs';
 
-export const FLOAT_BYTES = 4;
-export const SOFTMAX_FLOPS_PER_SCORE = 5;
+const FLOAT_BYTES = 4;
+const SOFTMAX_FLOPS_PER_SCORE = 5;
 
 export interface Flops {
   qk: number;

@@ -25,7 +25,7 @@ export interface Embeddings {
 }
 
 /** GloVe's vocabulary is lower case with straight apostrophes; fold input the same way. */
-export function foldWord(word: string): string {
+function foldWord(word: string): string {
   return word.normalize('NFC').toLowerCase().replace(/[\u2018\u2019]/g, "'");
 }
 
@@ -92,7 +92,7 @@ function norm(v: ArrayLike<number>): number {
  * A made-up vector seeded by the word's spelling: the same word always gets the same vector, and
  * its length matches real vectors so an unknown word neither dominates nor vanishes in the scores.
  */
-export function unknownVector(word: string, dims: number, targetNorm: number): Float32Array {
+function unknownVector(word: string, dims: number, targetNorm: number): Float32Array {
   const rng = createRng(hashString(word));
   const v = Float32Array.from({ length: dims }, () => rng.normal());
   const length = norm(v);

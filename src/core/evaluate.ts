@@ -3,8 +3,8 @@
  * given, the per-stage comparison and |GPU − CPU| error maps. Pure, so the page runs it in a Web
  * Worker (a big input never freezes the page) and tests run it directly.
  */
-import type { GpuStages, StageComparisons } from './check';
-import { checkAgainstReference } from './check';
+import type { GpuStages, StageComparisons } from './compare-run';
+import { checkAgainstReference } from './compare-run';
 import type { AttentionOptions } from './options';
 import type { ReferenceResult } from './reference';
 import { attentionReference } from './reference';
@@ -31,7 +31,7 @@ export interface EvaluateResponse {
   errors: ErrorMaps | null;
 }
 
-export function absoluteErrors(actual: ArrayLike<number>, expected: ArrayLike<number>): Float64Array {
+function absoluteErrors(actual: ArrayLike<number>, expected: ArrayLike<number>): Float64Array {
   const out = new Float64Array(expected.length);
   for (let i = 0; i < out.length; i++) {
     const a = actual[i], e = expected[i];

@@ -55,7 +55,7 @@ export function needsSampling(shape: AttentionShape): boolean {
 }
 
 /** `count` evenly spaced rows of [0, n), the first and last included (every row when n ≤ count). */
-export function sampleRows(n: number, count: number): number[] {
+export function evenlySpacedRows(n: number, count: number): number[] {
   if (n <= count) return Array.from({ length: n }, (_, i) => i);
   if (count <= 1) return [0];
   return Array.from({ length: count }, (_, k) => Math.round((k * (n - 1)) / (count - 1)));
@@ -133,7 +133,7 @@ export function combinedMask(mask: Grid | null, padding: ReadonlySet<number>, n:
 }
 
 /** An explicit mask or padding is an n×m matrix on the GPU too: beyond this many pairs, clear it. */
-export const MAX_MASKED_PAIRS = 1 << 22;
+const MAX_MASKED_PAIRS = 1 << 22;
 
 export function buildProblem(state: PlaygroundState, embeddings: Embeddings | null): Problem {
   const base = state.mode === 'sentence' ? sentenceInputs(state, embeddings) : matrixInputs(state);

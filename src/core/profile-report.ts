@@ -4,6 +4,7 @@
  */
 import { csvFormat } from 'd3-dsv';
 import type { Bytes, Flops, RooflinePeaks } from './cost';
+import type { AttentionShape } from './shapes';
 import type { PowerLawFit, Summary, TimestampGranularity } from './stats';
 import { fitPowerLaw, upperPart } from './stats';
 
@@ -20,13 +21,10 @@ export interface Roofline extends RooflinePeaks {
   timestamps: TimestampGranularity | null;
 }
 
-export interface ProfileConfig {
+/** dk per head; dv (dk when absent) and heads (1) are optional; n = m is swept. */
+export interface ProfileConfig extends Pick<AttentionShape, 'dk'>, Partial<Pick<AttentionShape, 'dv' | 'heads'>> {
   /** Sequence lengths; n = m (self-attention). */
   ns: number[];
-  dk: number;
-  /** Value width per head; dk when absent. */
-  dv?: number;
-  heads?: number;
   causal?: boolean;
   /** Engine variants (naive, tiled, fused, …) and peers (tfjs). */
   variants: string[];
@@ -42,7 +40,7 @@ export interface ProfileConfig {
 
 export type ResolvedConfig = Required<Omit<ProfileConfig, 'fitFromN'>> & { fitFromN: number | null };
 
-export const DEFAULT_CPU_REFERENCE_LIMIT = 2 ** 28;
+const DEFAULT_CPU_REFERENCE_LIMIT = 2 ** 28;
 
 export function resolveConfig(c: ProfileConfig): ResolvedConfig {
   const ns = [...new Set(c.ns)].sort((a, b) => a - b);

@@ -145,8 +145,3 @@ export function attentionReference(inputs: AttentionInputs, partial: Partial<Att
   const projected = inputs.wo ? projectionReference(output, inputs.wo) : null;
   return { shape, raw, scaled, masked, probs, output, projected, rows: [start, end] };
 }
-
-/** The reference for query rows [start, end) only (see attentionReference). */
-export function attentionReferenceRows(inputs: AttentionInputs, partial: Partial<AttentionOptions>, rows: [number, number]): ReferenceResult {
-  return attentionReference(inputs, partial, rows);
-}

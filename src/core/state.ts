@@ -11,23 +11,24 @@ import type { AttentionOptions, ScaleSetting } from './options';
 import { DEFAULT_OPTIONS } from './options';
 import type { Preset } from './presets';
 import type { ProjectionKind } from './sentence';
+import type { AttentionShape } from './shapes';
 import { isStageName, STAGE_NAMES } from './stages';
 
 export const STATE_VERSION = 1;
 /** Bounds on anything read from a link or a file, so a hostile link cannot hang the page. */
-export const MAX_ROWS = 16384;
-export const MAX_CELLS = 1 << 20;
+const MAX_ROWS = 16384;
+const MAX_CELLS = 1 << 20;
 /**
  * States holding more numbers than this are not written to the link or to localStorage: the
  * encoding would stall the page and the text would not fit either. Export the matrices instead.
  */
 export const MAX_SAVED_CELLS = 100_000;
 export const MAX_TEXT = 4000;
-export const MAX_KERNEL_CHARS = 100_000;
+const MAX_KERNEL_CHARS = 100_000;
 
 export type Mode = 'matrix' | 'sentence';
 export type ViewTab = 'attention' | 'compare' | 'lab' | 'profiler';
-export const VIEW_TABS: readonly ViewTab[] = ['attention', 'compare', 'lab', 'profiler'];
+const VIEW_TABS: readonly ViewTab[] = ['attention', 'compare', 'lab', 'profiler'];
 
 export interface MatrixState {
   /** n×dk queries, m×dk keys, m×dv values, as typed (float64; the GPU gets them as float32). */
@@ -92,7 +93,7 @@ export interface PlaygroundState {
   view: ViewState;
 }
 
-export const DEFAULT_SENTENCE: SentenceState = {
+const DEFAULT_SENTENCE: SentenceState = {
   source: 'The cat sat on the mat',
   target: 'Le chat était assis sur le tapis',
   cross: false,
@@ -192,13 +193,8 @@ export function stateCells(state: PlaygroundState): number {
   return cells(m.q) + cells(m.k) + cells(m.v) + cells(m.wo) + cells(s.wq) + cells(s.wk) + cells(s.wv) + cells(state.mask);
 }
 
-export interface RandomProblemSize {
-  /** Queries and keys. */
-  n: number;
-  m: number;
-  /** Per head: Q and K get heads·dk columns, V heads·dv. */
-  dk: number;
-  dv: number;
+/** Queries n, keys m, and the widths per head: Q and K get heads·dk columns, V heads·dv. */
+export interface RandomProblemSize extends Pick<AttentionShape, 'n' | 'm' | 'dk' | 'dv'> {
   seed: number;
 }
 
@@ -300,7 +296,7 @@ function oneOf<T extends string>(values: readonly T[]) {
   return (v: unknown, path: string): T => (values.includes(v as T) ? (v as T) : fail(path, `must be one of ${values.join(', ')}`));
 }
 
-export function parseGrid(v: unknown, path: string): Grid {
+function parseGrid(v: unknown, path: string): Grid {
   if (!Array.isArray(v) || v.length === 0) fail(path, 'must be a non-empty array of rows');
   if (v.length > MAX_ROWS) fail(path, `has ${v.length} rows, more than ${MAX_ROWS}`);
   const grid = v.map((row, i) => {

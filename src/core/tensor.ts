@@ -22,12 +22,6 @@ export function matrix(rows: number, cols: number, data?: ArrayLike<number>): Ma
   return { rows, cols, data: values };
 }
 
-export function matrix64(rows: number, cols: number, data?: ArrayLike<number>): Matrix64 {
-  const values = new Float64Array(rows * cols);
-  if (data) values.set(data);
-  return { rows, cols, data: values };
-}
-
 /** Builds a float32 matrix from nested rows; every row must have the same length. */
 export function fromRows(rows: readonly (readonly number[])[]): Matrix {
   const cols = rows[0]?.length ?? 0;

@@ -24,7 +24,7 @@
 import type { Matrix } from './tensor';
 
 export const UNIT_ROUNDOFF = 2 ** -24;
-export const FLUSH = 2 ** -126;
+const FLUSH = 2 ** -126;
 
 export function gamma(k: number): number {
   const ku = k * UNIT_ROUNDOFF;

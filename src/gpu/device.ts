@@ -33,7 +33,7 @@ export const HOW_TO_GET_WEBGPU =
   'Vulkan driver) and libvulkan1, then set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json; in a browser use ' +
   'a recent Chrome/Edge (or Chromium with --enable-unsafe-webgpu) on a page served from https:// or http://127.0.0.1.';
 
-export function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
+function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
   const info = adapter.info;
   const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
   const limits: Record<string, number> = {};

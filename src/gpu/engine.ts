@@ -18,13 +18,13 @@ import type { Matrix } from '../core/tensor';
 import type { StageName } from '../core/stages';
 import { DeviceLostError, GpuValidationError, LimitError } from './errors';
 import { RunCancelledError } from '../core/errors';
-import type { DispatchSize, KernelLimits, KernelParams } from './interface';
+import type { BufferName, DispatchSize, KernelParams } from './interface';
 import { packParams, PARAMS_BYTES, STAGES } from './interface';
-import type { CompiledKernel } from './pipelines';
-import { getKernel } from './pipelines';
+import type { CompiledKernel, KernelDiagnosis } from './kernels';
+import { diagnoseKernel, diagnosisError } from './kernels';
 import type { ShaderLibrary, VariantName } from './variants';
 import { hasIntermediates, PROJECTION_SHADER, VARIANTS, variantStages } from './variants';
-import { StageTimer } from './timing';
+import { StageTimer } from './pass-timing';
 
 export interface RunOptions {
   variant?: VariantName;
@@ -101,7 +101,7 @@ export class AttentionEngine {
   private lostReason: string | null = null;
   readonly limits: PlanningLimits;
 
-  constructor(readonly device: GPUDevice, private readonly shaders: ShaderLibrary, options: EngineOptions = {}) {
+  constructor(readonly device: GPUDevice, readonly shaders: ShaderLibrary, options: EngineOptions = {}) {
     const own = device.limits;
     const lower = (name: PlanningLimitName) => Math.min(own[name], options.limits?.[name] ?? Infinity);
     this.limits = {
@@ -134,17 +134,21 @@ export class AttentionEngine {
   }
 
   /**
-   * A stage's pipeline, built-in or `custom`, with the override constants the interface sets from
-   * this engine's limits (for fused: WORKGROUP_BYTES, which sizes its key tiles).
+   * A stage's kernel, built-in or `custom`, through the kernels' front door (./kernels.ts): compiler
+   * messages, interface problems and, when it fits, the pipeline, created with the override
+   * constants the interface sets from this engine's limits (for fused: WORKGROUP_BYTES, which sizes
+   * its key tiles).
    */
-  async kernel(stage: StageName, variant: VariantName, custom?: string): Promise<CompiledKernel> {
+  diagnose(stage: StageName, variant: VariantName, custom?: string): Promise<KernelDiagnosis> {
     const label = custom ? `Attention.${stage}.custom` : `Attention.${stage}.${variant}`;
-    const constants = STAGES[stage].constants?.(this.kernelLimits) ?? {};
-    return getKernel(this.device, stage, custom ?? this.source(variant, stage), label, constants);
+    return diagnoseKernel(this, stage, custom ?? this.source(variant, stage), { label });
   }
 
-  private get kernelLimits(): KernelLimits {
-    return { maxComputeWorkgroupStorageSize: this.limits.maxComputeWorkgroupStorageSize };
+  /** The pipeline of diagnose(); throws KernelCompileError or KernelInterfaceError when there is none. */
+  async kernel(stage: StageName, variant: VariantName, custom?: string): Promise<CompiledKernel> {
+    const diagnosis = await this.diagnose(stage, variant, custom);
+    if (!diagnosis.kernel) throw diagnosisError(diagnosis)!;
+    return diagnosis.kernel;
   }
 
   async run(inputs: AttentionInputs, partial: Partial<AttentionOptions> = {}, run: RunOptions = {}): Promise<RunResult> {
@@ -286,17 +290,12 @@ export class AttentionEngine {
       device.queue.writeBuffer(v, 0, inputs.v.data);
       if (wo && inputs.wo) device.queue.writeBuffer(wo, 0, inputs.wo.data);
 
-      const groups: Partial<Record<StageName, (GPUBuffer | null)[]>> = {
-        qk: [params, q, k, mask, scores],
-        softmax: [params, scores, probs],
-        pv: [params, probs, v, out],
-        fused: [params, q, k, v, mask, out],
-        project: [params, out, wo, projected],
-      };
+      // Each stage binds buffers by the names its bindings have in the interface (./interface.ts).
+      const buffers: Record<BufferName, GPUBuffer | null> = { params, q, k, v, mask, scores, probs, out, wo, projected };
       const bindGroups = Object.fromEntries(stages.map((stage) => [stage, device.createBindGroup({
         label: `Attention.${stage}.bindGroup`,
         layout: plan.kernels[stage]!.layout,
-        entries: groups[stage]!.map((b, binding) => ({ binding, resource: { buffer: b! } })),
+        entries: STAGES[stage].bindings.map(({ binding, name }) => ({ binding, resource: { buffer: bound(buffers, name, stage) } })),
       })])) as Partial<Record<StageName, GPUBindGroup>>;
 
       const output = new Float32Array(total * heads * dv);
@@ -371,6 +370,13 @@ export class AttentionEngine {
   private throwIfLost(): void {
     if (this.lostReason) throw new DeviceLostError(`the GPU device was lost (${this.lostReason}); acquire a new device`);
   }
+}
+
+/** The buffer a stage's binding names; every stage a run executes has all of its buffers. */
+function bound(buffers: Record<BufferName, GPUBuffer | null>, name: BufferName, stage: StageName): GPUBuffer {
+  const buffer = buffers[name];
+  if (!buffer) throw new Error(`the ${stage} stage binds ${name}, which this run has no buffer for`);
+  return buffer;
 }
 
 function checkCancelled(signal?: AbortSignal): void {

@@ -2,13 +2,20 @@
  * The kernel interface, in code: what each stage binds, how its uniform is laid out and how it is
  * dispatched. docs/kernel-interface.md says the same in words; keep the two together.
  */
+import type { AttentionShape } from '../core/shapes';
 import type { StageName } from '../core/stages';
 
 export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
 
+/**
+ * The buffers the engine binds, by name. A stage's bindings name the buffer each binding receives,
+ * so the bind groups are built from this table alone.
+ */
+export type BufferName = 'params' | 'q' | 'k' | 'v' | 'mask' | 'scores' | 'probs' | 'out' | 'wo' | 'projected';
+
 export interface BindingSpec {
   binding: number;
-  name: string;
+  name: BufferName;
   kind: BindingKind;
 }
 
@@ -42,7 +49,7 @@ export interface DispatchShape {
 }
 
 /** The output tile one workgroup covers: @workgroup_size x and y times the outputs per invocation. */
-export function outputTile(kernel: DispatchShape): [number, number] {
+function outputTile(kernel: DispatchShape): [number, number] {
   const [x, y = 1] = kernel.workgroupSize;
   const [ox = 1, oy = 1] = kernel.outputsPerInvocation ?? [];
   return [x * ox, y * oy];
@@ -123,7 +130,7 @@ export const STAGES: Record<StageName, StageSpec> = {
     name: 'project',
     bindings: [
       { binding: 0, name: 'params', kind: 'uniform' },
-      { binding: 1, name: 'heads_out', kind: 'read-only-storage' },
+      { binding: 1, name: 'out', kind: 'read-only-storage' }, // the heads' concatenated output
       { binding: 2, name: 'wo', kind: 'read-only-storage' },
       { binding: 3, name: 'projected', kind: 'storage' },
     ],
@@ -135,21 +142,11 @@ export const STAGES: Record<StageName, StageSpec> = {
   },
 };
 
-export const FLAG_CAUSAL = 1;
-export const FLAG_MASK = 2;
+const FLAG_CAUSAL = 1;
+const FLAG_MASK = 2;
 
-/**
- * Byte size of the Params uniform (10 four-byte fields, padded to 16). Kernels may declare a
- * prefix of the struct: the attention stages declare the first 9 fields, the projection all 10.
- */
-export const PARAMS_BYTES = 48;
-
-export interface KernelParams {
-  n: number;
-  m: number;
-  dk: number;
-  dv: number;
-  heads: number;
+/** What one dispatch's Params hold; `n` counts the query rows of this dispatch (a block when rows are blocked). */
+export interface KernelParams extends Omit<AttentionShape, 'dModel'> {
   causal: boolean;
   hasMask: boolean;
   causalShift: number;
@@ -159,19 +156,47 @@ export interface KernelParams {
   dModel: number;
 }
 
+/** A scalar of the Params uniform: its WGSL name and type, its byte offset, and what fills it. */
+export interface ParamsField {
+  name: string;
+  type: 'u32' | 'i32' | 'f32';
+  offset: number;
+  value(p: KernelParams): number;
+}
+
+const PARAMS_SCALARS: Omit<ParamsField, 'offset'>[] = [
+  { name: 'n', type: 'u32', value: (p) => p.n },
+  { name: 'm', type: 'u32', value: (p) => p.m },
+  { name: 'dk', type: 'u32', value: (p) => p.dk },
+  { name: 'dv', type: 'u32', value: (p) => p.dv },
+  { name: 'heads', type: 'u32', value: (p) => p.heads },
+  { name: 'flags', type: 'u32', value: (p) => (p.causal ? FLAG_CAUSAL : 0) | (p.hasMask ? FLAG_MASK : 0) },
+  { name: 'causal_shift', type: 'i32', value: (p) => p.causalShift },
+  { name: 'scale', type: 'f32', value: (p) => p.scale },
+  { name: 'temperature', type: 'f32', value: (p) => p.temperature },
+  { name: 'd_model', type: 'u32', value: (p) => p.dModel },
+];
+
+/**
+ * The `Params` struct at @binding(0), field by field, in order: what packParams writes and what a
+ * kernel's declaration is checked against (src/gpu/reflect.ts). A kernel may declare a prefix of
+ * it: the attention stages declare the first 9 fields, the projection all 10.
+ */
+export const PARAMS_FIELDS: readonly ParamsField[] = PARAMS_SCALARS.map((field, i) => ({ ...field, offset: 4 * i }));
+
+/** Byte size of the Params uniform: its four-byte fields, padded to 16. */
+export const PARAMS_BYTES = Math.ceil((4 * PARAMS_FIELDS.length) / 16) * 16;
+
 export function packParams(p: KernelParams): ArrayBuffer {
   const buffer = new ArrayBuffer(PARAMS_BYTES);
-  const u32 = new Uint32Array(buffer), i32 = new Int32Array(buffer), f32 = new Float32Array(buffer);
-  u32[0] = p.n;
-  u32[1] = p.m;
-  u32[2] = p.dk;
-  u32[3] = p.dv;
-  u32[4] = p.heads;
-  u32[5] = (p.causal ? FLAG_CAUSAL : 0) | (p.hasMask ? FLAG_MASK : 0);
-  i32[6] = p.causalShift;
-  f32[7] = p.scale;
-  f32[8] = p.temperature;
-  u32[9] = p.dModel;
+  const view = new DataView(buffer);
+  for (const field of PARAMS_FIELDS) {
+    const value = field.value(p);
+    // WebGPU buffers are little-endian.
+    if (field.type === 'f32') view.setFloat32(field.offset, value, true);
+    else if (field.type === 'i32') view.setInt32(field.offset, value, true);
+    else view.setUint32(field.offset, value, true);
+  }
   return buffer;
 }
 

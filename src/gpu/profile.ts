@@ -8,7 +8,7 @@
  * stops at the next run boundary when its AbortSignal fires (returning what it has, marked
  * cancelled).
  */
-import { checkAgainstReference } from '../core/check';
+import { checkAgainstReference } from '../core/compare-run';
 import type { Bytes, CostShape, Dataflow, Flops } from '../core/cost';
 import { attentionBytes, attentionFlops, ratePerSecondG, rooflinePercent, stageFlops } from '../core/cost';
 import type { AttentionOptions } from '../core/options';
@@ -189,7 +189,7 @@ interface Runner {
 }
 
 /** What one synced run produced, whoever ran it. */
-interface RunOutcome extends Sample {
+interface SyncedRun extends Sample {
   output: Float32Array;
   /** Peak buffer bytes, when this run measured them. */
   allocatedBytes: number | null;
@@ -207,7 +207,7 @@ function createRunner(c: ResolvedConfig, deps: ProfileDeps, n: number, variant: 
   let allocatedBytes: number | null = null;
   let error: string | null = peer || engineVariant ? null : `unknown variant "${variant}"`;
 
-  const runOnce = async (first: boolean): Promise<RunOutcome> => {
+  const runOnce = async (first: boolean): Promise<SyncedRun> => {
     if (peer) {
       const run = await peer.run(inputs, { causal: c.causal, heads: c.heads });
       return { ...run, stages: run.stages };

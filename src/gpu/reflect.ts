@@ -1,6 +1,11 @@
-/** Reads a kernel's entry point and bindings with wgsl_reflect and explains any mismatch with the interface. */
-import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+/**
+ * Reads a kernel's entry point, bindings, `Params` struct and constants with wgsl_reflect and
+ * explains any mismatch with the interface (./interface.ts) in words.
+ */
+import type { TypeInfo } from 'wgsl_reflect/wgsl_reflect.module.js';
+import { StructInfo, WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import type { StageSpec } from './interface';
+import { PARAMS_BYTES, PARAMS_FIELDS } from './interface';
 
 export const ENTRY_POINT = 'main';
 
@@ -35,7 +40,7 @@ function declaredBindings(reflect: WgslReflect): DeclaredBinding[] {
 }
 
 /** Module-scope constants that declare how many outputs one invocation computes along x and y. */
-export const OUTPUT_BLOCK_CONSTANTS = ['OUTPUTS_PER_INVOCATION_X', 'OUTPUTS_PER_INVOCATION_Y'] as const;
+const OUTPUT_BLOCK_CONSTANTS = ['OUTPUTS_PER_INVOCATION_X', 'OUTPUTS_PER_INVOCATION_Y'] as const;
 
 /**
  * The value of a module-scope `const`, as wgsl_reflect evaluated it (literals and constant
@@ -47,6 +52,36 @@ function moduleConstant(reflect: WgslReflect, name: string): number | undefined 
   const values = (reflect as unknown as { _constValues?: Map<string, unknown> })._constValues;
   const value = values?.get(name);
   return typeof value === 'number' ? value : undefined;
+}
+
+/** The packed Params layout in words, for messages: "n: u32 @0, m: u32 @4, …". */
+const PARAMS_WORDS = PARAMS_FIELDS.map((f) => `${f.name}: ${f.type} @${f.offset}`).join(', ');
+
+/**
+ * The uniform struct a kernel declares, member by member, against the Params the engine packs: each
+ * member must be the field packed at its byte offset, with that field's name and type. A prefix of
+ * the struct is enough; a misordered, mistyped or extra member is named with both offsets.
+ */
+function paramsProblems(name: string, type: TypeInfo): string[] {
+  if (!(type instanceof StructInfo)) {
+    return [`${name} at @binding(0) must be a struct with the fields of Params (${PARAMS_WORDS}), but it is declared as ${type.getTypeName()}`];
+  }
+  const problems: string[] = [];
+  for (const member of type.members) {
+    const declared = member.type.getTypeName();
+    const where = `${type.name}.${member.name}: ${declared} is at byte offset ${member.offset}`;
+    const expected = PARAMS_FIELDS.find((f) => f.offset === member.offset);
+    const own = PARAMS_FIELDS.find((f) => f.name === member.name);
+    if (!expected) {
+      problems.push(`${where}, but the engine packs nothing there (Params is ${PARAMS_BYTES} bytes)`);
+    } else if (expected.name !== member.name) {
+      problems.push(`${where}, where the engine packs ${expected.name}: ${expected.type}; ${own ? `${own.name} belongs at offset ${own.offset}` : `Params has no field ${member.name}`}`);
+    } else if (declared !== expected.type) {
+      problems.push(`${where}, but the engine packs ${expected.name} there as ${expected.type}`);
+    }
+  }
+  if (problems.length > 0) problems.push(`the engine packs Params as ${PARAMS_WORDS}; a kernel may declare a prefix of it, with these names and types`);
+  return problems;
 }
 
 const KIND_WORDS: Record<string, string> = {
@@ -78,6 +113,9 @@ export function interfaceProblems(source: string, stage: StageSpec): { problems:
     if (!found) continue; // an unused binding is allowed: the explicit layout still provides it
     if (found.kind !== spec.kind) {
       problems.push(`@binding(${spec.binding}) must be ${KIND_WORDS[spec.kind]} ${spec.name}, but ${found.name} is declared as ${KIND_WORDS[found.kind] ?? found.kind}`);
+    } else if (spec.name === 'params') {
+      const uniform = reflect.uniforms.find((u) => u.group === 0 && u.binding === spec.binding);
+      if (uniform) problems.push(...paramsProblems(uniform.name, uniform.type));
     }
   }
   for (const b of declared) {

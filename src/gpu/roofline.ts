@@ -5,13 +5,22 @@
  */
 import type { Roofline, TimingMethod } from '../core/profile-report';
 import { summarize, timestampGranularity } from '../core/stats';
-import type { TimedPasses } from './pass-timer';
-import { timeComputePasses } from './pass-timer';
+import type { TimedPasses } from './pass-timing';
+import { timeComputePasses } from './pass-timing';
+import type { ShaderLibrary } from './variants';
 
-/** WGSL sources: shaders/roofline/copy_bandwidth.wgsl and fma_throughput.wgsl. */
-export interface RooflineKernels {
-  copy: string;
-  fma: string;
+/** The microbenchmark kernels, by their path in the shader library (shaders/roofline/). */
+const ROOFLINE_SHADERS = { copy: 'roofline/copy_bandwidth.wgsl', fma: 'roofline/fma_throughput.wgsl' } as const;
+
+type RooflineKernels = Record<keyof typeof ROOFLINE_SHADERS, string>;
+
+function rooflineKernels(shaders: ShaderLibrary): RooflineKernels {
+  const source = (file: string) => {
+    const code = shaders[file];
+    if (code === undefined) throw new Error(`shader ${file} is missing from the shader library`);
+    return code;
+  };
+  return { copy: source(ROOFLINE_SHADERS.copy), fma: source(ROOFLINE_SHADERS.fma) };
 }
 
 export interface RooflineOptions {
@@ -23,9 +32,6 @@ export interface RooflineOptions {
   targetMs?: number;
 }
 
-export type { Roofline };
-
-
 const MIB = 1024 * 1024;
 const FMA_WORKGROUP = 64;
 const FMA_GROUPS = 256;
@@ -34,11 +40,14 @@ const COPY_WORKGROUP = 256;
 
 const cache = new WeakMap<GPUDevice, Promise<Roofline>>();
 
-/** The device's roofline, measured on first request and cached for the device's lifetime. */
-export function measureRoofline(device: GPUDevice, kernels: RooflineKernels, options: RooflineOptions = {}): Promise<Roofline> {
+/**
+ * The device's roofline, measured on first request and cached for the device's lifetime, with the
+ * kernels of the shader library (the same one the engine runs from).
+ */
+export function measureRoofline(device: GPUDevice, shaders: ShaderLibrary, options: RooflineOptions = {}): Promise<Roofline> {
   let roofline = cache.get(device);
   if (!roofline) {
-    roofline = runRoofline(device, kernels, options);
+    roofline = runRoofline(device, rooflineKernels(shaders), options);
     cache.set(device, roofline);
     roofline.catch(() => cache.delete(device));
   }

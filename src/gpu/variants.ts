@@ -33,5 +33,8 @@ export function hasIntermediates(variant: VariantName): boolean {
   return variantStages(variant).includes('softmax');
 }
 
-/** Shader sources by file name, e.g. { 'qk_scores.wgsl': '…' }: read from disk in Node, bundled in the page. */
+/**
+ * Shader sources by path relative to shaders/, e.g. { 'qk_scores.wgsl': '…', 'roofline/copy_bandwidth.wgsl': '…' }:
+ * every file under shaders/, read from disk in Node (src/node/shaders.ts), bundled in the page (src/ui/shader-library.ts).
+ */
 export type ShaderLibrary = Readonly<Record<string, string>>;

@@ -18,6 +18,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
 import { resolveScale } from '../core/options';
+import type { AttentionShape } from '../core/shapes';
 import type { AttentionInputs } from '../core/shapes';
 import type { Peer, PeerRun } from '../gpu/profile';
 
@@ -44,13 +45,7 @@ function stageOf(kernel: string, softmaxSeen: boolean): string {
   return softmaxSeen ? 'pv' : 'qk';
 }
 
-interface Shape {
-  n: number;
-  m: number;
-  dk: number;
-  dv: number;
-  heads: number;
-}
+type Shape = Omit<AttentionShape, 'dModel'>;
 
 /** [rows, h·d] → [h, rows, d]: one batch entry per head (a free reshape for one head). */
 function byHead(data: Float32Array, rows: number, heads: number, width: number): tf.Tensor3D {

@@ -14,7 +14,7 @@ const COLORS: Record<string, string> = { naive: '#c62828', tiled: '#1565c0', fus
 const PALETTE = ['#6a1b9a', '#00838f', '#5d4037', '#ad1457', '#455a64'];
 const DASHES: Record<string, number[]> = { qk: [8, 4], softmax: [2, 4], pv: [12, 4, 2, 4], layout: [1, 3] };
 
-export function variantColor(variant: string, variants: readonly string[]): string {
+function variantColor(variant: string, variants: readonly string[]): string {
   return COLORS[variant] ?? PALETTE[Math.max(0, variants.indexOf(variant)) % PALETTE.length];
 }
 

@@ -16,7 +16,7 @@ import { fromMatrix, identity } from '../core/grid';
 import { UndoHistory } from '../core/history';
 import type { Preset } from '../core/presets';
 import type { Problem } from '../core/problem';
-import { buildProblem, needsSampling, referenceOptions, sampleCount, sampleProblem, sampleRows } from '../core/problem';
+import { buildProblem, needsSampling, referenceOptions, sampleCount, sampleProblem, evenlySpacedRows } from '../core/problem';
 import type { PlaygroundState, ViewTab } from '../core/state';
 import { defaultState, MAX_SAVED_CELLS, stateCells, stateFromPreset } from '../core/state';
 import type { AttentionEngine, RunOptions } from '../gpu/engine';
@@ -285,7 +285,7 @@ export class AttnApp extends LitElement {
     } catch (error) {
       return this.fail((error as Error).message);
     }
-    const problem = needsSampling(full.shape) ? sampleProblem(full, sampleRows(full.shape.n, sampleCount(full.shape))) : full;
+    const problem = needsSampling(full.shape) ? sampleProblem(full, evenlySpacedRows(full.shape.n, sampleCount(full.shape))) : full;
 
     const variant = isVariant(state.variant) ? state.variant : 'tiled';
     const engine = this.session.engine;

@@ -12,8 +12,6 @@ import type { PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
-import copyBandwidthWgsl from '../../shaders/roofline/copy_bandwidth.wgsl?raw';
-import fmaThroughputWgsl from '../../shaders/roofline/fma_throughput.wgsl?raw';
 import type { ProfileConfig, ProfileResult, Roofline } from '../core/profile-report';
 import { formatCell, reportTable, toCsv } from '../core/profile-report';
 import type { AdapterSummary } from '../gpu/device';
@@ -183,7 +181,7 @@ export class AttnProfiler extends LitElement {
 
   private async measureRooflineOnce(engine: AttentionEngine): Promise<Roofline | null> {
     try {
-      return await measureRoofline(this.device ?? engine.device, { copy: copyBandwidthWgsl, fma: fmaThroughputWgsl });
+      return await measureRoofline(this.device ?? engine.device, engine.shaders);
     } catch (error) {
       this.message = `Roofline not measured: ${(error as Error).message}`;
       return null;

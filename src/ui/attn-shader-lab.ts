@@ -1,6 +1,6 @@
 /**
  * <attn-shader-lab>: edit a stage's WGSL in Monaco, see compile errors in place, and verify the
- * kernel against the float64 reference with the suite of src/verify/runner.ts.
+ * kernel against the float64 reference with the suite of src/gpu/verify-suite.ts.
  *
  * One tab per verifiable stage, starting from the built-in kernel. Edits compile on a debounce:
  * compiler messages become Monaco markers, interface mismatches and pipeline errors are listed in
@@ -17,13 +17,10 @@ import type { AttentionEngine } from '../gpu/engine';
 import type { ShaderMessage } from '../core/errors';
 import type { StageName } from '../core/stages';
 import { STAGE_INFO } from '../core/stages';
-import { GpuValidationError, KernelCompileError, KernelInterfaceError } from '../gpu/errors';
 import { RunCancelledError } from '../core/errors';
-import { STAGES } from '../gpu/interface';
-import { compileMessages } from '../gpu/pipelines';
-import { interfaceProblems } from '../gpu/reflect';
+import { diagnoseKernel } from '../gpu/kernels';
 import { VARIANTS } from '../gpu/variants';
-import { variantFor, verifiableStages, verifyKernel } from '../verify/runner';
+import { variantFor, verifiableStages, verifyKernel } from '../gpu/verify-suite';
 import exampleIndex from '../../examples/kernels/index.json';
 import { CommandEvent } from './events';
 import { SHADERS } from './shader-library';
@@ -427,9 +424,9 @@ export class AttnShaderLab extends LitElement {
   private async check(stage: StageName): Promise<void> {
     const token = ++this.checkToken;
     const source = this.source(stage);
-    const device = this.device ?? this.engine?.device ?? null;
+    const target = this.device ?? this.engine;
     const current = () => token === this.checkToken && this.isConnected;
-    if (!device) {
+    if (!target) {
       this.diagnostics = { ...this.diagnostics, [stage]: { messages: [], problems: ['no GPU device: the kernel cannot be compiled here'], checking: false } };
       return;
     }
@@ -437,32 +434,13 @@ export class AttnShaderLab extends LitElement {
     let messages: ShaderMessage[] = [];
     let problems: string[] = [];
     try {
-      messages = await compileMessages(device, source, `Attention.${stage}.lab`);
-      if (!current()) return;
-      this.setMarkers(stage, messages);
-      if (!messages.some((m) => m.type === 'error')) {
-        problems = interfaceProblems(source, STAGES[stage]).problems;
-        const variant = variantFor(stage);
-        if (problems.length === 0 && this.engine && variant) problems = await this.pipelineProblems(stage, variant, source);
-      }
+      ({ messages, problems } = await diagnoseKernel(target, stage, source, { label: `Attention.${stage}.lab` }));
     } catch (error) {
       problems = [(error as Error).message ?? String(error)];
     }
     if (!current()) return;
+    this.setMarkers(stage, messages);
     this.diagnostics = { ...this.diagnostics, [stage]: { messages, problems, checking: false } };
-  }
-
-  /** Pipeline creation catches what the compiler does not (entry point, layout, limits). */
-  private async pipelineProblems(stage: StageName, variant: NonNullable<ReturnType<typeof variantFor>>, source: string): Promise<string[]> {
-    try {
-      await this.engine!.kernel(stage, variant, source);
-      return [];
-    } catch (error) {
-      if (error instanceof KernelInterfaceError) return error.problems;
-      if (error instanceof KernelCompileError) return compileErrorLines(error.messages);
-      if (error instanceof GpuValidationError) return [`pipeline creation failed: ${error.message}`];
-      throw error;
-    }
   }
 
   // ---- verification ----------------------------------------------------------------------------

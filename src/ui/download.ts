@@ -21,8 +21,3 @@ const TYPES: Record<MatrixFormat, string> = { npy: 'application/octet-stream', j
 export function downloadMatrix(m: Matrix<FloatArray>, baseName: string, format: MatrixFormat): void {
   downloadBlob(new Blob([serializeMatrix(m, format)], { type: TYPES[format] }), `${baseName}.${format}`);
 }
-
-/** Reads a user-chosen file as bytes. */
-export function readFileBytes(file: File): Promise<ArrayBuffer> {
-  return file.arrayBuffer();
-}

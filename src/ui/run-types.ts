@@ -1,5 +1,5 @@
 /** What one run produces, as the coordinator hands it to the views. */
-import type { StageComparisons } from '../core/check';
+import type { StageComparisons } from '../core/compare-run';
 import type { ErrorMaps } from '../core/evaluate';
 import type { Problem } from '../core/problem';
 import type { ReferenceResult } from '../core/reference';

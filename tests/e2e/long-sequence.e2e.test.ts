@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { toMatrix } from '../../src/core/grid';
-import { checkAgainstReference } from '../../src/core/check';
+import { checkAgainstReference } from '../../src/core/compare-run';
 import { withRandomProblem, defaultState } from '../../src/core/state';
 import { launchBrowser, openPage } from './browser';
 import { $app, messages, runId, waitForMessage, waitForRun } from './app';

@@ -6,14 +6,14 @@
  * (hints.ts) can read a pattern across cases, e.g. "only the cases that are not a multiple of the
  * tile fail". Sizes stay small: the suite runs twice per case on a CPU emulator too.
  */
-import type { AttentionInputs } from '../shapes';
+import type { AttentionInputs, AttentionShape } from '../shapes';
 import type { AttentionOptions, ScaleSetting } from '../options';
 import { causalShift, isVisible } from '../options';
 import { createRng, randomMatrix } from '../rng';
 import { matrix } from '../tensor';
 
 /** The tile every built-in tiled kernel uses. */
-export const BUILT_IN_TILE = 16;
+const BUILT_IN_TILE = 16;
 
 export type CaseTag =
   /** Part of the tile-edge family (sizes 1, T−1, T, T+1, larger). */
@@ -30,13 +30,8 @@ export type CaseTag =
   | 'seed' // an ordinary case repeated with other seeds
   | 'scale'; // a custom scale and temperature
 
-export interface VerifyCase {
+export interface VerifyCase extends Omit<AttentionShape, 'dModel'> {
   name: string;
-  n: number;
-  m: number;
-  dk: number;
-  dv: number;
-  heads: number;
   causal: boolean;
   mask: 'none' | 'random' | 'fully-masked-row';
   /** Scores spread over about ±magnitude (after scaling); ordinary cases leave it out. */

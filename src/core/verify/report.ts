@@ -1,7 +1,7 @@
 /** What a verification run reports, and how the terminal prints it (the page renders the same data). */
 import type { ElementReport } from '../metrics';
 import type { ShaderMessage } from '../errors';
-import type { CheckedTensor } from './check';
+import type { CheckedTensor } from './check-stage';
 import type { VerifyCase } from './cases';
 
 export type CaseStatus = 'pass' | 'fail' | 'timeout' | 'error';
@@ -88,7 +88,7 @@ export interface VerifyReport {
   ms: number;
 }
 
-export function failedCases(report: VerifyReport): CaseReport[] {
+function failedCases(report: VerifyReport): CaseReport[] {
   return report.cases.filter((c) => c.status !== 'pass');
 }
 

@@ -8,7 +8,7 @@ import { POISON_BITS } from '../poison';
 import type { AttentionInputs } from '../shapes';
 import type { AttentionOptions } from '../options';
 import { resolveScale, withDefaults } from '../options';
-import { checkAgainstReference } from '../check';
+import { checkAgainstReference } from '../compare-run';
 import type { Comparison } from '../metrics';
 import { compare } from '../metrics';
 import { scoresReference, softmaxReference, weightedValuesReference } from '../reference';

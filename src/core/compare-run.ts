@@ -1,4 +1,8 @@
-/** GPU results against the float64 reference, stage by stage, under the derived tolerances. */
+/**
+ * A whole run's GPU results against the float64 reference computed from the original inputs, every
+ * stage under tolerances propagated through the stages before it. (The verifier's single-stage
+ * check, which starts from the stage's own GPU input, is ./verify/check-stage.ts.)
+ */
 import type { AttentionInputs } from './shapes';
 import type { AttentionOptions } from './options';
 import { resolveScale, withDefaults } from './options';

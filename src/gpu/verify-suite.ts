@@ -3,21 +3,22 @@
  *
  * The kernel replaces the built-in kernel of its stage; the other stages are the built-in ones of
  * a variant that has that stage. Every case runs twice on poisoned buffers, and the stage's output
- * is checked against the float64 reference of the stage's own GPU input (src/core/verify/check.ts).
+ * is checked against the float64 reference of the stage's own GPU input (src/core/verify/check-stage.ts).
  * Each run has a time limit, so a kernel that never finishes stops the suite instead of the caller.
  */
-import type { AttentionEngine, RunOptions, RunResult } from '../gpu/engine';
+import type { AttentionEngine, RunOptions, RunResult } from './engine';
 import type { StageName } from '../core/stages';
-import { DeviceLostError, KernelCompileError, KernelInterfaceError } from '../gpu/errors';
+import { DeviceLostError, KernelCompileError } from './errors';
 import { RunCancelledError } from '../core/errors';
-import { STAGES } from '../gpu/interface';
-import type { VariantName } from '../gpu/variants';
-import { VARIANT_NAMES, VARIANTS, variantStages } from '../gpu/variants';
+import { STAGES } from './interface';
+import { diagnosisError } from './kernels';
+import type { VariantName } from './variants';
+import { VARIANT_NAMES, VARIANTS, variantStages } from './variants';
 import type { VerifyCase } from '../core/verify/cases';
 import { caseInputs, fullyMaskedRows, verifyCases } from '../core/verify/cases';
 import type { VerifiedStage } from '../core/stages';
 import { isVerifiedStage, STAGE_INFO } from '../core/stages';
-import { checkStage, differingElements } from '../core/verify/check';
+import { checkStage, differingElements } from '../core/verify/check-stage';
 import { annotateCases, caseHint, diagnose, passWarnings } from '../core/verify/hints';
 import type { CaseReport, VerifyReport } from '../core/verify/report';
 
@@ -148,8 +149,18 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     // Compiling first separates "does not compile / does not fit" from wrong results, and gives the
     // workgroup size the tile-edge cases are built around. Pipelines are cached, so runs reuse it.
     const compileLimitMs = Math.max(COMPILE_TIME_LIMIT_MS, 3 * limitMs);
-    const kernel = await within(engine.kernel(stage, variant, source), compileLimitMs);
-    if (kernel === TIMED_OUT) return finish('timeout', `compiling the kernel took longer than ${compileLimitMs} ms`);
+    const diagnosis = await within(engine.diagnose(stage, variant, source), compileLimitMs);
+    if (diagnosis === TIMED_OUT) return finish('timeout', `compiling the kernel took longer than ${compileLimitMs} ms`);
+    const { kernel } = diagnosis;
+    if (!kernel) {
+      const failure = diagnosisError(diagnosis);
+      if (failure instanceof KernelCompileError) {
+        report.compileMessages = diagnosis.messages;
+        return finish('compile-error', failure.message);
+      }
+      report.interfaceProblems = diagnosis.problems;
+      return finish('interface-error', failure?.message);
+    }
     // The variant's other (built-in) stages too, so no case's time limit is spent compiling them.
     const others = variantStages(variant).filter((other) => other !== stage);
     if ((await within(Promise.all(others.map((other) => engine.kernel(other, variant))), compileLimitMs)) === TIMED_OUT) {
@@ -158,14 +169,6 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     report.workgroupSize = kernel.workgroupSize;
     report.compileMessages = kernel.warnings;
   } catch (error) {
-    if (error instanceof KernelCompileError) {
-      report.compileMessages = error.messages;
-      return finish('compile-error', error.message);
-    }
-    if (error instanceof KernelInterfaceError) {
-      report.interfaceProblems = error.problems;
-      return finish('interface-error', error.message);
-    }
     if (error instanceof DeviceLostError || engine.lost) return finish('device-lost', deviceLostMessage(engine, error));
     throw error;
   }
