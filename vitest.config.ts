@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 import { configureVulkanEnvironment } from './src/node/webgpu.ts';
 
-// Set here rather than in test.env: this reaches every worker pool (see ../shared/ECOSYSTEM.md).
+// Vulkan → SwiftShader is set here, in the main process, rather than in test.env: every worker pool
+// inherits the main process's environment, while test.env reached only the `forks` pool (vitest 4.1).
 configureVulkanEnvironment();
 
 export default defineConfig({

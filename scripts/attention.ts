@@ -8,21 +8,17 @@
  * Runs the engine on Node's WebGPU and the float64 reference on the CPU, prints the comparison.
  * Exit codes: 0 agree within tolerance, 1 disagree, 2 bad input, 3 no WebGPU adapter.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { InputError } from '../src/core/errors';
+import { writeFileSync } from 'node:fs';
 import { formatFromName, parseMatrix, serializeMatrix } from '../src/core/io';
 import type { AttentionOptions } from '../src/core/options';
 import { checkAgainstReference } from '../src/core/compare-run';
 import type { Comparison } from '../src/core/metrics';
-import { requestAttentionDevice, NoAdapterError } from '../src/gpu/device';
 import { AttentionEngine } from '../src/gpu/engine';
 import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
 import type { StageName } from '../src/core/stages';
-import { KernelCompileError, KernelInterfaceError } from '../src/gpu/errors';
 import { STAGES } from '../src/gpu/interface';
 import { loadShaderLibrary } from '../src/node/shaders';
-import { nodeGpu } from '../src/node/webgpu';
+import { EXIT, main, number, openDevice, parseFlags, readInput, required, UsageError } from './lib/cli';
 
 const USAGE = `usage: npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal]
        [--scale X|none] [--temperature T] [--variant ${VARIANT_NAMES.join('|')}] [--heads H] [--wo WO.npy]
@@ -30,45 +26,25 @@ const USAGE = `usage: npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask
 --heads H: Q, K, V columns split into H heads; --wo: output projection W_o ((H·dv)×d_model), written by --out
 inputs: 2-D float32 .npy, or .json nested arrays, or .csv`;
 
-export const EXIT = { ok: 0, mismatch: 1, badInput: 2, noAdapter: 3 } as const;
-
 function readMatrix(path: string, role: string) {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    throw new InputError(`${role}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
+  const bytes = readInput(path, role);
   return parseMatrix(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, path, `${role} (${path})`);
 }
 
-function number(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const x = Number(value);
-  if (value.trim() === '' || !Number.isFinite(x)) throw new InputError(`--${flag} must be a number, got "${value}"`);
-  return x;
-}
-
 function parseCommandLine(argv: string[]) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        q: { type: 'string' }, k: { type: 'string' }, v: { type: 'string' }, mask: { type: 'string' }, wo: { type: 'string' },
-        causal: { type: 'boolean' }, scale: { type: 'string' }, temperature: { type: 'string' },
-        variant: { type: 'string' }, heads: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
-        kernel: { type: 'string', multiple: true }, help: { type: 'boolean' },
-      },
-      strict: true,
-    }).values;
-  } catch (error) {
-    throw new InputError(`${(error as Error).message}\n${USAGE}`);
-  }
+  const parsed = parseFlags({
+    args: argv,
+    options: {
+      q: { type: 'string' }, k: { type: 'string' }, v: { type: 'string' }, mask: { type: 'string' }, wo: { type: 'string' },
+      causal: { type: 'boolean' }, scale: { type: 'string' }, temperature: { type: 'string' },
+      variant: { type: 'string' }, heads: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
+      kernel: { type: 'string', multiple: true }, help: { type: 'boolean' },
+    },
+  }).values;
   if (parsed.help) return null;
-  for (const flag of ['q', 'k', 'v'] as const) if (!parsed[flag]) throw new InputError(`--${flag} is required\n${USAGE}`);
+  const inputs = { q: required(parsed.q, 'q'), k: required(parsed.k, 'k'), v: required(parsed.v, 'v'), mask: parsed.mask, wo: parsed.wo };
   const variant = parsed.variant ?? 'tiled';
-  if (!isVariant(variant)) throw new InputError(`--variant must be one of ${VARIANT_NAMES.join(', ')}, got "${variant}"`);
+  if (!isVariant(variant)) throw new UsageError(`--variant must be one of ${VARIANT_NAMES.join(', ')}, got "${variant}"`);
   const heads = number(parsed.heads, 'heads') ?? 1;
   const options: Partial<AttentionOptions> = {
     causal: parsed.causal ?? false,
@@ -78,8 +54,7 @@ function parseCommandLine(argv: string[]) {
   };
   if (parsed.out) formatFromName(parsed.out);
   const kernels = parseKernelFlags(parsed.kernel ?? []);
-  const { kernel: _, ...paths } = parsed;
-  return { paths: paths as Record<string, string | undefined>, variant, options, kernels, json: parsed.json ?? false };
+  return { paths: { ...inputs, out: parsed.out }, variant, options, kernels, json: parsed.json ?? false };
 }
 
 /** --kernel STAGE=FILE.wgsl runs that stage with the file's WGSL instead of the built-in kernel. */
@@ -88,13 +63,9 @@ function parseKernelFlags(flags: string[]): Partial<Record<StageName, string>> {
   for (const flag of flags) {
     const [stage, path] = flag.split('=', 2);
     if (!path || !Object.hasOwn(STAGES, stage)) {
-      throw new InputError(`--kernel must be STAGE=FILE.wgsl with STAGE one of ${Object.keys(STAGES).join(', ')}, got "${flag}"`);
+      throw new UsageError(`--kernel must be STAGE=FILE.wgsl with STAGE one of ${Object.keys(STAGES).join(', ')}, got "${flag}"`);
     }
-    try {
-      kernels[stage as StageName] = readFileSync(path, 'utf8');
-    } catch (error) {
-      throw new InputError(`--kernel ${stage}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-    }
+    kernels[stage as StageName] = readInput(path, `--kernel ${stage}`, 'utf8');
   }
   return kernels;
 }
@@ -106,7 +77,7 @@ function line(name: string, c: Comparison | null, missing = 'not read back'): st
   return `${name.padEnd(8)} ${c.pass ? 'PASS' : 'FAIL'}  maxAbs=${c.maxAbs.toExponential(3)} maxRel=${c.maxRel.toExponential(3)} maxUlp=${c.maxUlp}${c.nanMismatches + c.infMismatches ? ` nan/inf mismatches=${c.nanMismatches + c.infMismatches}` : ''}${where}`;
 }
 
-export async function main(argv: string[]): Promise<number> {
+async function attention(argv: string[]): Promise<number> {
   const cli = parseCommandLine(argv);
   if (!cli) {
     console.log(USAGE);
@@ -114,13 +85,13 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { paths } = cli;
   const inputs = {
-    q: readMatrix(paths.q!, 'Q'),
-    k: readMatrix(paths.k!, 'K'),
-    v: readMatrix(paths.v!, 'V'),
+    q: readMatrix(paths.q, 'Q'),
+    k: readMatrix(paths.k, 'K'),
+    v: readMatrix(paths.v, 'V'),
     mask: paths.mask ? readMatrix(paths.mask, 'mask') : null,
     wo: paths.wo ? readMatrix(paths.wo, 'W_o') : null,
   };
-  const { device, summary } = await requestAttentionDevice(await nodeGpu());
+  const { device, adapter } = await openDevice();
   try {
     const engine = new AttentionEngine(device, loadShaderLibrary());
     const result = await engine.run(inputs, cli.options, { variant: cli.variant, kernels: cli.kernels, intermediates: true });
@@ -129,7 +100,6 @@ export async function main(argv: string[]): Promise<number> {
       const data = serializeMatrix(result.projected ?? result.output, formatFromName(paths.out));
       writeFileSync(paths.out, typeof data === 'string' ? data : new Uint8Array(data));
     }
-    const adapter = `${summary.vendor} ${summary.architecture}`.trim() + (summary.isSoftware ? ' (CPU emulation)' : '');
     if (cli.json) {
       const o = check.output;
       console.log(JSON.stringify({
@@ -153,35 +123,10 @@ export async function main(argv: string[]): Promise<number> {
       console.log(check.pass ? 'GPU and CPU agree within tolerance' : 'GPU and CPU DISAGREE');
       if (paths.out) console.log(`wrote ${paths.out}`);
     }
-    return check.pass ? EXIT.ok : EXIT.mismatch;
+    return check.pass ? EXIT.ok : EXIT.failed;
   } finally {
     device.destroy();
   }
 }
 
-/** Maps failures to the documented exit codes with a message on stderr. */
-export async function runCli(entry: (argv: string[]) => Promise<number>): Promise<void> {
-  let code: number;
-  try {
-    code = await entry(process.argv.slice(2));
-  } catch (error) {
-    if (error instanceof InputError) {
-      console.error(`error: ${error.message}`);
-      code = EXIT.badInput;
-    } else if (error instanceof KernelCompileError || error instanceof KernelInterfaceError) {
-      console.error(`error: ${error.message}`);
-      code = EXIT.badInput;
-    } else if (error instanceof NoAdapterError) {
-      console.error(`error: ${error.message}`);
-      code = EXIT.noAdapter;
-    } else {
-      console.error(`error: ${(error as Error).message ?? error}`);
-      code = EXIT.badInput;
-    }
-  }
-  process.exitCode = code;
-  // Dawn keeps the event loop alive after the device is gone; leave once output is flushed.
-  setTimeout(() => process.exit(code), 50).unref();
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) await runCli(main);
+await main(attention, { usage: USAGE });

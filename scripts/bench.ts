@@ -18,10 +18,9 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { ProfileConfig, ProfileResult } from '../src/core/profile-report';
 import { formatTable, reportTable, resolveConfig, speedup } from '../src/core/profile-report';
-import { NoAdapterError, requestAttentionDevice } from '../src/gpu/device';
+import { NoAdapterError } from '../src/gpu/device';
 import { AttentionEngine } from '../src/gpu/engine';
 import type { StageName } from '../src/core/stages';
 import type { CustomVariant, ProfileProgress } from '../src/gpu/profile';
@@ -30,8 +29,8 @@ import { measureRoofline } from '../src/gpu/roofline';
 import type { ShaderLibrary } from '../src/gpu/variants';
 import { isVariant, VARIANT_NAMES, VARIANTS, variantStages } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
-import { nodeGpu } from '../src/node/webgpu';
-import { withBenchPage } from './bench-browser';
+import { withBenchPage } from './lib/bench-browser';
+import { EXIT, integer, integerList, list, main, openDevice, parseFlags, UsageError } from './lib/cli';
 
 const PEERS = ['tfjs'];
 const USAGE = `usage: npm run bench -- --n 64,128,256,512,1024 --dk 64 [--heads H] [--causal]
@@ -39,10 +38,6 @@ const USAGE = `usage: npm run bench -- --n 64,128,256,512,1024 --dk 64 [--heads 
        [--json] [--node] [--out DIR] [--no-plot] [--diagnose]
        npm run bench -- --replot DIR/results.json [--out DIR]
 tfjs runs in headless Chromium only; without it (or with --node) the engine runs on Node's WebGPU.`;
-
-export const EXIT = { ok: 0, failed: 1, badInput: 2, noAdapter: 3 } as const;
-
-class UsageError extends Error {}
 
 interface Cli {
   config: ProfileConfig;
@@ -54,42 +49,27 @@ interface Cli {
   replot: string | null;
 }
 
-function integers(value: string | undefined, flag: string): number[] | undefined {
-  if (value === undefined) return undefined;
-  const xs = value.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 0)) throw new UsageError(`--${flag} takes non-negative integers separated by commas, got "${value}"`);
-  return xs;
-}
-
-const integer = (value: string | undefined, flag: string) => integers(value, flag)?.[0];
-
 function parseCommandLine(argv: string[]): Cli | null {
-  let v;
-  try {
-    v = parseArgs({
-      args: argv,
-      options: {
-        n: { type: 'string' }, dk: { type: 'string' }, dv: { type: 'string' }, heads: { type: 'string' }, causal: { type: 'boolean' },
-        variants: { type: 'string' }, repeats: { type: 'string' }, warmup: { type: 'string' }, 'fit-from': { type: 'string' },
-        seed: { type: 'string' }, json: { type: 'boolean' }, node: { type: 'boolean' }, out: { type: 'string' },
-        'no-plot': { type: 'boolean' }, diagnose: { type: 'boolean' }, replot: { type: 'string' }, help: { type: 'boolean' },
-      },
-      strict: true,
-    }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const v = parseFlags({
+    args: argv,
+    options: {
+      n: { type: 'string' }, dk: { type: 'string' }, dv: { type: 'string' }, heads: { type: 'string' }, causal: { type: 'boolean' },
+      variants: { type: 'string' }, repeats: { type: 'string' }, warmup: { type: 'string' }, 'fit-from': { type: 'string' },
+      seed: { type: 'string' }, json: { type: 'boolean' }, node: { type: 'boolean' }, out: { type: 'string' },
+      'no-plot': { type: 'boolean' }, diagnose: { type: 'boolean' }, replot: { type: 'string' }, help: { type: 'boolean' },
+    },
+  }).values;
   if (v.help) return null;
   // By default every engine variant, plus the peer unless --node rules the browser out.
   const defaults = v.node ? VARIANT_NAMES : [...VARIANT_NAMES, ...PEERS];
-  const variants = (v.variants ?? defaults.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  const variants = list(v.variants) ?? defaults;
   const unknown = variants.filter((x) => !(VARIANT_NAMES as string[]).includes(x) && !PEERS.includes(x));
   if (unknown.length) throw new UsageError(`unknown variant(s) ${unknown.join(', ')}; choose from ${[...VARIANT_NAMES, ...PEERS].join(', ')}`);
   const wantsPeer = variants.some((x) => PEERS.includes(x));
   if (v.node && wantsPeer) throw new UsageError('tfjs needs a browser (its WebGPU backend uses navigator.gpu): drop --node or drop tfjs from --variants');
   if (v.diagnose && wantsPeer) throw new UsageError('--diagnose runs on Node\'s WebGPU: drop tfjs from --variants');
   const config: ProfileConfig = {
-    ns: integers(v.n, 'n') ?? [64, 128, 256, 512, 1024],
+    ns: integerList(v.n, 'n') ?? [64, 128, 256, 512, 1024],
     dk: integer(v.dk, 'dk') ?? 64,
     dv: integer(v.dv, 'dv'),
     heads: integer(v.heads, 'heads') ?? 1,
@@ -134,7 +114,7 @@ function barrierFreeVariants(variants: string[], shaders: ShaderLibrary): Record
 }
 
 async function runInNode(config: ProfileConfig, diagnose: boolean): Promise<ProfileResult> {
-  const { device, summary } = await requestAttentionDevice(await nodeGpu());
+  const { device, summary } = await openDevice();
   try {
     const shaders = loadShaderLibrary();
     const engine = new AttentionEngine(device, shaders);
@@ -190,17 +170,8 @@ function targetLines(result: ProfileResult): string[] {
   return lines;
 }
 
-async function main(argv: string[]): Promise<number> {
-  let cli: Cli | null;
-  try {
-    cli = parseCommandLine(argv);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n${USAGE}`);
-      return EXIT.badInput;
-    }
-    throw error;
-  }
+async function bench(argv: string[]): Promise<number> {
+  const cli = parseCommandLine(argv);
   if (!cli) {
     console.log(USAGE);
     return EXIT.ok;
@@ -208,27 +179,19 @@ async function main(argv: string[]): Promise<number> {
   if (cli.replot) return replot(cli.replot, cli.out);
   let result: ProfileResult;
   const plots: Record<string, Buffer> = {};
-  try {
-    if (cli.node) {
-      result = await runInNode(cli.config, cli.diagnose);
-      if (cli.plot) Object.assign(plots, await withBenchPage((page) => page.plots(result), { onMissing: (why) => console.error(`plots skipped: ${why}`) }) ?? {});
-    } else {
-      const drove = await withBenchPage(async (page) => {
-        const r = await page.run(cli.config, progressLine);
-        process.stderr.write('\n');
-        return { result: r, plots: cli.plot ? await page.plots(r) : {} };
-      });
-      if (!drove) throw new NoAdapterError('headless Chromium is not available to run the tfjs peer');
-      result = drove.result;
-      result.notes.unshift('Ran in headless Chromium (system browser, --enable-unsafe-webgpu) on the built bench.html.');
-      Object.assign(plots, drove.plots);
-    }
-  } catch (error) {
-    if (error instanceof NoAdapterError) {
-      console.error(error.message);
-      return EXIT.noAdapter;
-    }
-    throw error;
+  if (cli.node) {
+    result = await runInNode(cli.config, cli.diagnose);
+    if (cli.plot) Object.assign(plots, await withBenchPage((page) => page.plots(result), { onMissing: (why) => console.error(`plots skipped: ${why}`) }) ?? {});
+  } else {
+    const drove = await withBenchPage(async (page) => {
+      const r = await page.run(cli.config, progressLine);
+      process.stderr.write('\n');
+      return { result: r, plots: cli.plot ? await page.plots(r) : {} };
+    });
+    if (!drove) throw new NoAdapterError('headless Chromium is not available to run the tfjs peer');
+    result = drove.result;
+    result.notes.unshift('Ran in headless Chromium (system browser, --enable-unsafe-webgpu) on the built bench.html.');
+    Object.assign(plots, drove.plots);
   }
   mkdirSync(cli.out, { recursive: true });
   writeFileSync(join(cli.out, 'results.json'), `${JSON.stringify({ command: `npm run bench -- ${argv.join(' ')}`, ...result }, null, 2)}\n`);
@@ -251,13 +214,4 @@ async function replot(file: string, out: string): Promise<number> {
   return EXIT.ok;
 }
 
-/** Dawn and the preview server may keep the event loop alive: leave once the output is flushed. */
-function exit(code: number): void {
-  process.exitCode = code;
-  setTimeout(() => process.exit(code), 50).unref();
-}
-
-main(process.argv.slice(2)).then(exit, (error) => {
-  console.error(error instanceof Error ? error.stack ?? error.message : error);
-  exit(EXIT.failed);
-});
+await main(bench, { usage: USAGE });

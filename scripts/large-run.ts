@@ -8,57 +8,43 @@
  * for storage bindings, to force the three-pass variants into row blocks.
  * Exit codes: 0 every sampled row within tolerance, 1 not, 2 bad arguments, 3 no WebGPU adapter.
  */
-import { parseArgs } from 'node:util';
 import { checkAgainstReference } from '../src/core/compare-run';
-import { InputError } from '../src/core/errors';
 import { createRng, randomMatrix } from '../src/core/rng';
-import { requestAttentionDevice, NoAdapterError } from '../src/gpu/device';
 import { AttentionEngine } from '../src/gpu/engine';
 import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
-import { nodeGpu } from '../src/node/webgpu';
+import { EXIT, integer, main, openDevice, parseFlags, required, UsageError } from './lib/cli';
 
 const USAGE = `usage: node --import tsx scripts/large-run.ts --n N --dk DK --variant ${VARIANT_NAMES.join('|')}
        [--m M] [--dv DV] [--heads H] [--causal] [--samples S] [--seed SEED] [--max-binding BYTES] [--json]`;
 
-function integer(value: string | undefined, flag: string, fallback?: number): number {
-  if (value === undefined) {
-    if (fallback === undefined) throw new InputError(`--${flag} is required\n${USAGE}`);
-    return fallback;
-  }
-  const x = Number(value);
-  if (!Number.isInteger(x) || x < 1) throw new InputError(`--${flag} must be a positive integer, got "${value}"`);
-  return x;
-}
+/** A positive integer flag. */
+const positive = (value: string | undefined, flag: string) => integer(value, flag, { min: 1 });
 
 function parse(argv: string[]) {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        n: { type: 'string' }, m: { type: 'string' }, dk: { type: 'string' }, dv: { type: 'string' },
-        heads: { type: 'string' }, variant: { type: 'string' }, causal: { type: 'boolean' },
-        samples: { type: 'string' }, seed: { type: 'string' }, 'max-binding': { type: 'string' }, json: { type: 'boolean' },
-      },
-      strict: true,
-    }).values;
-  } catch (error) {
-    throw new InputError(`${(error as Error).message}\n${USAGE}`);
-  }
+  const values = parseFlags({
+    args: argv,
+    options: {
+      n: { type: 'string' }, m: { type: 'string' }, dk: { type: 'string' }, dv: { type: 'string' },
+      heads: { type: 'string' }, variant: { type: 'string' }, causal: { type: 'boolean' },
+      samples: { type: 'string' }, seed: { type: 'string' }, 'max-binding': { type: 'string' }, json: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  }).values;
+  if (values.help) return null;
   const variant = values.variant ?? 'fused';
-  if (!isVariant(variant)) throw new InputError(`--variant must be one of ${VARIANT_NAMES.join(', ')}, got "${variant}"`);
-  const n = integer(values.n, 'n');
-  const dk = integer(values.dk, 'dk');
+  if (!isVariant(variant)) throw new UsageError(`--variant must be one of ${VARIANT_NAMES.join(', ')}, got "${variant}"`);
+  const n = positive(required(values.n, 'n'), 'n')!;
+  const dk = positive(required(values.dk, 'dk'), 'dk')!;
   return {
     n, dk, variant,
-    m: integer(values.m, 'm', n),
-    dv: integer(values.dv, 'dv', dk),
-    heads: integer(values.heads, 'heads', 1),
+    m: positive(values.m, 'm') ?? n,
+    dv: positive(values.dv, 'dv') ?? dk,
+    heads: positive(values.heads, 'heads') ?? 1,
     causal: values.causal ?? false,
-    samples: Math.min(integer(values.samples, 'samples', 16), n),
-    seed: integer(values.seed, 'seed', 1),
-    maxBinding: values['max-binding'] === undefined ? undefined : integer(values['max-binding'], 'max-binding'),
+    samples: Math.min(positive(values.samples, 'samples') ?? 16, n),
+    seed: positive(values.seed, 'seed') ?? 1,
+    maxBinding: positive(values['max-binding'], 'max-binding'),
     json: values.json ?? false,
   };
 }
@@ -71,8 +57,12 @@ function sampleRows(n: number, count: number, seed: number): number[] {
   return [...rows].slice(0, count).sort((a, b) => a - b);
 }
 
-async function main(argv: string[]): Promise<number> {
+async function largeRun(argv: string[]): Promise<number> {
   const cli = parse(argv);
+  if (!cli) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
   const { n, m, dk, dv, heads, seed } = cli;
   let started = performance.now();
   const inputs = {
@@ -83,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
   const options = { causal: cli.causal, heads };
   const inputMs = performance.now() - started;
 
-  const { device, summary } = await requestAttentionDevice(await nodeGpu());
+  const { device, adapter } = await openDevice();
   try {
     const limits = cli.maxBinding ? { maxStorageBufferBindingSize: cli.maxBinding } : {};
     const engine = new AttentionEngine(device, loadShaderLibrary(), { limits });
@@ -102,7 +92,6 @@ async function main(argv: string[]): Promise<number> {
     });
     const checkMs = performance.now() - started;
     const pass = checks.every((c) => c.pass);
-    const adapter = `${summary.vendor} ${summary.architecture}`.trim() + (summary.isSoftware ? ' (CPU emulation)' : '');
     const report = {
       pass, shape: result.shape, variant: cli.variant, causal: cli.causal, adapter, blocks: result.blocks,
       maxStorageBufferBindingSize: engine.limits.maxStorageBufferBindingSize,
@@ -122,19 +111,10 @@ async function main(argv: string[]): Promise<number> {
       for (const c of checks.filter((x) => !x.pass)) console.log(`  row ${c.row} FAILS: max |error| ${c.maxAbs}`);
       console.log(pass ? 'GPU and CPU agree on every sampled row' : 'GPU and CPU DISAGREE');
     }
-    return pass ? 0 : 1;
+    return pass ? EXIT.ok : EXIT.failed;
   } finally {
     device.destroy();
   }
 }
 
-let code: number;
-try {
-  code = await main(process.argv.slice(2));
-} catch (error) {
-  console.error(`error: ${(error as Error).message}`);
-  code = error instanceof NoAdapterError ? 3 : error instanceof InputError ? 2 : 1;
-}
-process.exitCode = code;
-// Dawn keeps the event loop alive after the device is gone; leave once output is flushed.
-setTimeout(() => process.exit(code), 50).unref();
+await main(largeRun, { usage: USAGE });

@@ -9,19 +9,14 @@
  * Exit codes: 0 every case passes, 1 any case fails (or times out), 2 the kernel does not compile or
  * does not fit the interface (or bad arguments), 3 no WebGPU adapter.
  */
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { InputError } from '../src/core/errors';
 import { compileErrorLines, formatReport, reportJson } from '../src/core/verify/report';
 import type { VerifyReport } from '../src/core/verify/report';
-import { requestAttentionDevice } from '../src/gpu/device';
 import { AttentionEngine } from '../src/gpu/engine';
 import type { StageName } from '../src/core/stages';
 import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
-import { nodeGpu } from '../src/node/webgpu';
 import { DEFAULT_TIME_LIMIT_MS, verifiableStages, verifyBuiltIns, verifyKernel } from '../src/gpu/verify-suite';
-import { EXIT, runCli } from './attention';
+import { EXIT, integer, main, openDevice, parseFlags, readInput, UsageError } from './lib/cli';
 
 const STAGE_LIST = verifiableStages().join('|');
 const USAGE = `usage: npm run verify -- [--stage ${STAGE_LIST}] [KERNEL.wgsl] [--variant ${VARIANT_NAMES.join('|')}]
@@ -29,37 +24,23 @@ const USAGE = `usage: npm run verify -- [--stage ${STAGE_LIST}] [KERNEL.wgsl] [-
 A kernel file needs --stage. Without a file, verifies the built-in kernels.
 exit: 0 all cases pass, 1 a case fails, 2 the kernel does not compile or fit the interface, 3 no adapter`;
 
-function integer(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const x = Number(value);
-  if (!Number.isInteger(x) || x < 0) throw new InputError(`--${flag} must be a non-negative integer, got "${value}"`);
-  return x;
-}
-
 function parseCommandLine(argv: string[]) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        stage: { type: 'string' }, variant: { type: 'string' }, seed: { type: 'string' },
-        'time-limit': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
-      },
-      strict: true,
-    });
-  } catch (error) {
-    throw new InputError(`${(error as Error).message}\n${USAGE}`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      stage: { type: 'string' }, variant: { type: 'string' }, seed: { type: 'string' },
+      'time-limit': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+    },
+  });
   if (values.help) return null;
-  if (positionals.length > 1) throw new InputError(`one kernel file at a time, got ${positionals.length}\n${USAGE}`);
+  if (positionals.length > 1) throw new UsageError(`one kernel file at a time, got ${positionals.length}`);
   const stage = values.stage as StageName | undefined;
-  if (stage !== undefined && !verifiableStages().includes(stage)) throw new InputError(`--stage must be one of ${STAGE_LIST}, got "${stage}"`);
+  if (stage !== undefined && !verifiableStages().includes(stage)) throw new UsageError(`--stage must be one of ${STAGE_LIST}, got "${stage}"`);
   const file = positionals[0];
-  if (file && !stage) throw new InputError(`--stage is required with a kernel file (which stage does ${file} implement?)\n${USAGE}`);
+  if (file && !stage) throw new UsageError(`--stage is required with a kernel file (which stage does ${file} implement?)`);
   const variant = values.variant;
-  if (variant !== undefined && !isVariant(variant)) throw new InputError(`--variant must be one of ${VARIANT_NAMES.join(', ')}, got "${variant}"`);
+  if (variant !== undefined && !isVariant(variant)) throw new UsageError(`--variant must be one of ${VARIANT_NAMES.join(', ')}, got "${variant}"`);
   return {
     stage, file, variant,
     seed: integer(values.seed, 'seed'),
@@ -68,17 +49,9 @@ function parseCommandLine(argv: string[]) {
   };
 }
 
-function readKernel(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new InputError(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-}
-
 function exitCode(reports: VerifyReport[]): number {
   if (reports.some((r) => r.status === 'compile-error' || r.status === 'interface-error')) return EXIT.badInput;
-  return reports.every((r) => r.status === 'pass') ? EXIT.ok : EXIT.mismatch;
+  return reports.every((r) => r.status === 'pass') ? EXIT.ok : EXIT.failed;
 }
 
 function print(reports: VerifyReport[], adapter: string, json: boolean, file?: string): void {
@@ -106,15 +79,14 @@ function print(reports: VerifyReport[], adapter: string, json: boolean, file?: s
   if (reports.length > 1) console.log(failed.length ? `${failed.length} of ${reports.length} kernels FAILED: ${failed.map((r) => r.label).join(', ')}` : `all ${reports.length} kernels pass (${adapter})`);
 }
 
-export async function main(argv: string[]): Promise<number> {
+async function verify(argv: string[]): Promise<number> {
   const cli = parseCommandLine(argv);
   if (!cli) {
     console.log(USAGE);
     return EXIT.ok;
   }
-  const source = cli.file ? readKernel(cli.file) : null;
-  const { device, summary } = await requestAttentionDevice(await nodeGpu());
-  const adapter = `${summary.vendor} ${summary.architecture}`.trim() + (summary.isSoftware ? ' (CPU emulation)' : '');
+  const source = cli.file ? readInput(cli.file, 'kernel', 'utf8') : null;
+  const { device, adapter } = await openDevice();
   let stuck = false;
   try {
     const engine = new AttentionEngine(device, loadShaderLibrary());
@@ -131,4 +103,4 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await runCli(main);
+await main(verify, { usage: USAGE });

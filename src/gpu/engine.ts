@@ -110,7 +110,8 @@ export class AttentionEngine {
       maxComputeWorkgroupsPerDimension: lower('maxComputeWorkgroupsPerDimension'),
       maxComputeWorkgroupStorageSize: lower('maxComputeWorkgroupStorageSize'),
     };
-    device.lost.then((info) => {
+    // device.lost never rejects: it resolves once, when the device goes.
+    void device.lost.then((info) => {
       this.lostReason = info.message || info.reason || 'unknown reason';
     });
   }

@@ -13,8 +13,7 @@ import type { Comparison } from '../metrics';
 import { compare } from '../metrics';
 import { scoresReference, softmaxReference, weightedValuesReference } from '../reference';
 import { maskBytes } from '../shapes';
-import type { VerifiedStage } from '../stages';
-import { STAGE_INFO } from '../stages';
+import type { STAGE_INFO, VerifiedStage } from '../stages';
 import { outputTolerance, scoreTolerance, softmaxTolerance } from '../tolerance';
 
 /** The tensor a verified stage writes and its check reads ('fused' computes the whole operator, so it is checked end to end). */

@@ -10,10 +10,10 @@ import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer';
 import type { Page } from 'puppeteer';
 import { build, preview } from 'vite';
-import type { ProfileConfig, ProfileResult } from '../src/core/profile-report';
-import type { ProfileProgress } from '../src/gpu/profile';
+import type { ProfileConfig, ProfileResult } from '../../src/core/profile-report';
+import type { ProfileProgress } from '../../src/gpu/profile';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = process.env.PUPPETEER_EXECUTABLE_PATH || '/usr/bin/chromium';
 
 export interface BenchPage {

@@ -1,0 +1,137 @@
+/**
+ * What every terminal command shares: exit codes, flag parsing with messages that name the flag,
+ * the adapter line, and `main`, which runs a command and maps what it throws to an exit code.
+ * Scripts in scripts/ are entries: each calls `main` once and imports no other script; shared
+ * code lives here in scripts/lib/.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { InputError } from '../../src/core/errors';
+import { NoAdapterError, requestAttentionDevice } from '../../src/gpu/device';
+import type { AdapterSummary } from '../../src/gpu/device';
+import { KernelCompileError, KernelInterfaceError, LimitError } from '../../src/gpu/errors';
+import { nodeGpu } from '../../src/node/webgpu';
+
+/** 0 done and correct · 1 a check failed (or something unexpected broke) · 2 bad input · 3 no adapter. */
+export const EXIT = { ok: 0, failed: 1, badInput: 2, noAdapter: 3 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Bad flags or arguments: `main` prints the message and then the command's usage. */
+export class UsageError extends InputError {}
+
+/** node:util parseArgs (strict unless the config says otherwise), with its complaints (unknown option, missing value) as UsageErrors. */
+export function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** The value of a flag that has no default. */
+export function required(value: string | undefined, flag: string): string {
+  if (value === undefined || value === '') throw new UsageError(`--${flag} is required`);
+  return value;
+}
+
+export function number(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const x = Number(value);
+  if (value.trim() === '' || !Number.isFinite(x)) throw new UsageError(`--${flag} must be a number, got "${value}"`);
+  return x;
+}
+
+/** What an integer flag accepts, in words (min 0: non-negative, min 1: positive). */
+function integerKind(min: number, plural = false): string {
+  const s = plural ? 's' : '';
+  return min === 0 ? `non-negative integer${s}` : min === 1 ? `positive integer${s}` : `integer${s} ≥ ${min}`;
+}
+
+export function integer(value: string | undefined, flag: string, { min = 0 } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  const x = Number(value);
+  if (value.trim() === '' || !Number.isInteger(x) || x < min)
+    throw new UsageError(`--${flag} must be a ${integerKind(min)}, got "${value}"`);
+  return x;
+}
+
+/** A comma-separated list of integers ("64,128,256"). */
+export function integerList(value: string | undefined, flag: string, { min = 0 } = {}): number[] | undefined {
+  if (value === undefined) return undefined;
+  const xs = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
+  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < min)) {
+    throw new UsageError(`--${flag} takes ${integerKind(min, true)} separated by commas, got "${value}"`);
+  }
+  return xs;
+}
+
+/** A comma-separated list of names ("naive,tiled"). */
+export function list(value: string | undefined): string[] | undefined {
+  return value
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** A file's contents, or an InputError naming what it was for (`what: cannot read PATH (ENOENT)`). */
+export function readInput(path: string, what: string): Buffer;
+export function readInput(path: string, what: string, encoding: 'utf8'): string;
+export function readInput(path: string, what: string, encoding?: 'utf8'): Buffer | string {
+  try {
+    return encoding ? readFileSync(path, encoding) : readFileSync(path);
+  } catch (error) {
+    throw new InputError(`${what}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}
+
+/** "Google swiftshader (CPU emulation)": who ran the kernels, as the commands print it. */
+export function adapterLine(summary: Pick<AdapterSummary, 'vendor' | 'architecture' | 'isSoftware'>): string {
+  return `${summary.vendor} ${summary.architecture}`.trim() + (summary.isSoftware ? ' (CPU emulation)' : '');
+}
+
+/** A device on Node's WebGPU (Dawn) with the limits attention needs; throws NoAdapterError without one. */
+export async function openDevice() {
+  const { device, summary } = await requestAttentionDevice(await nodeGpu());
+  return { device, summary, adapter: adapterLine(summary) };
+}
+
+/** The exit code for an error that escaped a command, and what to print for it. */
+export function classifyError(error: unknown, usage?: string): { code: ExitCode; message: string } {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof UsageError) return { code: EXIT.badInput, message: usage ? `error: ${message}\n${usage}` : `error: ${message}` };
+  if (
+    error instanceof InputError ||
+    error instanceof KernelCompileError ||
+    error instanceof KernelInterfaceError ||
+    error instanceof LimitError
+  ) {
+    return { code: EXIT.badInput, message: `error: ${message}` };
+  }
+  if (error instanceof NoAdapterError) return { code: EXIT.noAdapter, message: `error: ${message}` };
+  // Not a failure the command knows: a bug or a broken device. The stack says where.
+  return { code: EXIT.failed, message: `error: ${error instanceof Error ? (error.stack ?? message) : message}` };
+}
+
+/**
+ * Runs a command on the process's arguments and exits with the code it returns, or with the code
+ * `classifyError` gives what it throws (the message on stderr, `usage` after a UsageError).
+ * `--help` is the command's business: return EXIT.ok after printing the usage.
+ */
+export async function main(command: (argv: string[]) => Promise<number>, { usage }: { usage?: string } = {}): Promise<void> {
+  let code: number;
+  try {
+    code = await command(process.argv.slice(2));
+  } catch (error) {
+    const outcome = classifyError(error, usage);
+    console.error(outcome.message);
+    code = outcome.code;
+  }
+  process.exitCode = code;
+  // Dawn (and a preview server) keep the event loop alive after the work is done; leave once output is flushed.
+  setTimeout(() => process.exit(code), 50).unref();
+}
