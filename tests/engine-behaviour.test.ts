@@ -5,11 +5,11 @@ import { loadShaderLibrary } from '../src/node/shaders';
 import { checkAgainstReference } from '../src/core/compare-run';
 import { InputError } from '../src/core/errors';
 import { matrix } from '../src/core/tensor';
-import { acquireTestDevice, watchDeviceErrors } from './helpers/gpu';
+import { acquireTestDevice, watchDevice } from './helpers/gpu';
 import { buildCase } from './helpers/cases';
 
 const gpu = await acquireTestDevice();
-watchDeviceErrors(gpu);
+watchDevice(gpu);
 const shaders = loadShaderLibrary();
 const engine = () => new AttentionEngine(gpu!.device, shaders);
 

@@ -3,19 +3,13 @@ import { AttentionEngine } from '../src/gpu/engine';
 import { hasIntermediates, VARIANT_NAMES } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { checkAgainstReference } from '../src/core/compare-run';
-import type { Comparison } from '../src/core/metrics';
-import { acquireTestDevice, watchDeviceErrors } from './helpers/gpu';
+import { acquireTestDevice, watchDevice } from './helpers/gpu';
 import { attentionCases, buildCase } from './helpers/cases';
+import { explainCheck } from './helpers/explain';
 
 const gpu = await acquireTestDevice();
-watchDeviceErrors(gpu);
+watchDevice(gpu);
 const shaders = loadShaderLibrary();
-
-function explain(label: string, c: Comparison | null, seed: number): string {
-  if (!c || c.pass) return '';
-  const w = c.firstBad ?? c.worst;
-  return `${label} failed (seed ${seed}): ${c.failures} bad, first at ${JSON.stringify(w?.position)} gpu=${w?.actual} ref=${w?.expected} tol=${w?.tolerance}`;
-}
 
 describe.skipIf(!gpu).each(VARIANT_NAMES)('%s kernels match the float64 reference', (variant) => {
   it.each(attentionCases())('$name', async (c) => {
@@ -23,7 +17,7 @@ describe.skipIf(!gpu).each(VARIANT_NAMES)('%s kernels match the float64 referenc
     const { inputs, options } = buildCase(c);
     const result = await engine.run(inputs, options, { variant, intermediates: true, poison: true });
     const check = checkAgainstReference(inputs, options, { ...result, output: result.output.data });
-    const message = [explain('scores', check.scores, c.seed), explain('probs', check.probs, c.seed), explain('output', check.output, c.seed)].join(' ');
+    const message = explainCheck(check, c.seed);
     // The fused variant never stores scores or probabilities: only its output can be checked.
     const stored = hasIntermediates(variant);
     expect(check.scores?.pass ?? !stored, message).toBe(true);

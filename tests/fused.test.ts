@@ -12,14 +12,13 @@ import { checkAgainstReference } from '../src/core/compare-run';
 import type { StageComparisons } from '../src/core/compare-run';
 import type { AttentionInputs } from '../src/core/shapes';
 import type { AttentionOptions } from '../src/core/options';
-import { randomMatrix, createRng } from '../src/core/rng';
-import { matrix } from '../src/core/tensor';
-import { acquireTestDevice, watchDeviceErrors } from './helpers/gpu';
+import { acquireTestDevice, watchDevice } from './helpers/gpu';
 import type { AttentionCase } from './helpers/cases';
 import { attentionCases, buildCase } from './helpers/cases';
+import { explainCheck } from './helpers/explain';
 
 const gpu = await acquireTestDevice();
-watchDeviceErrors(gpu);
+watchDevice(gpu);
 const shaders = loadShaderLibrary();
 const fusedSource = shaders['flash_attention.wgsl'];
 const engine = (limits = {}) => new AttentionEngine(gpu!.device, shaders, { limits });
@@ -31,16 +30,11 @@ function check(inputs: AttentionInputs, options: Partial<AttentionOptions>, resu
   return checkAgainstReference(inputs, options, { ...result, output: result.output.data });
 }
 
-function explain(c: StageComparisons, seed: number | string): string {
-  const w = c.output.firstBad ?? c.output.worst;
-  return `output (seed ${seed}): ${c.output.failures} bad, nan ${c.output.nanMismatches}, first at ${JSON.stringify(w?.position)} gpu=${w?.actual} ref=${w?.expected} tol=${w?.tolerance}`;
-}
-
 async function expectMatch(run: AttentionEngine, c: AttentionCase, options: RunOptions = {}) {
   const { inputs, options: attention } = buildCase(c);
   const result = await run.run(inputs, attention, { variant: 'fused', poison: true, ...options });
   const comparison = check(inputs, attention, result);
-  expect(comparison.output.pass, explain(comparison, c.seed)).toBe(true);
+  expect(comparison.output.pass, explainCheck(comparison, c.seed)).toBe(true);
   expect(result.output.data.every(Number.isFinite), 'no NaN/Inf in the output').toBe(true);
   return result;
 }
@@ -79,7 +73,7 @@ describe.skipIf(!gpu)('fused kernel at m = 32768 keys, dk = 64, on a few query r
   const n = 32768, dk = 64, dv = 64;
   let self: AttentionInputs;
   beforeAll(() => {
-    self = { q: randomMatrix(n, dk, 700), k: randomMatrix(n, dk, 701), v: randomMatrix(n, dv, 702) };
+    self = buildCase({ name: 'self', n, m: n, dk, dv, seed: 700 }).inputs;
   });
 
   // Only the rows asked for are uploaded and checked, against a reference for those rows alone.
@@ -91,18 +85,14 @@ describe.skipIf(!gpu)('fused kernel at m = 32768 keys, dk = 64, on a few query r
     const result = await engine().run(self, { causal }, { variant: 'fused', rows, poison: true });
     expect(result.output.rows).toBe(rows[1] - rows[0]);
     const comparison = check(self, { causal }, result);
-    expect(comparison.output.pass, explain(comparison, 700)).toBe(true);
+    expect(comparison.output.pass, explainCheck(comparison, 700)).toBe(true);
   });
 
   it('cross-attention: 3 queries, 2 heads, a random mask and causal alignment with the last key', async () => {
-    const q = randomMatrix(3, 2 * dk, 710), k = randomMatrix(n, 2 * dk, 711), v = randomMatrix(n, 2 * dv, 712);
-    const rng = createRng(713);
-    const mask = matrix(3, n, Array.from({ length: 3 * n }, () => (rng.next() < 0.5 ? 1 : 0)));
-    const inputs = { q, k, v, mask };
-    const options = { causal: true, heads: 2 };
+    const { inputs, options } = buildCase({ name: 'cross', n: 3, m: n, dk, dv, heads: 2, causal: true, mask: 'random', seed: 710 });
     const result = await engine().run(inputs, options, { variant: 'fused', poison: true });
     const comparison = check(inputs, options, result);
-    expect(comparison.output.pass, explain(comparison, 710)).toBe(true);
+    expect(comparison.output.pass, explainCheck(comparison, 710)).toBe(true);
   });
 });
 

@@ -15,7 +15,7 @@ import { interfaceProblems } from '../src/gpu/reflect';
 import { PROJECTION_SHADER, VARIANT_NAMES, VARIANTS } from '../src/gpu/variants';
 import { verifyKernel } from '../src/gpu/verify-suite';
 import { loadShaderLibrary } from '../src/node/shaders';
-import { acquireTestDevice, watchDeviceErrors } from './helpers/gpu';
+import { acquireTestDevice, watchDevice } from './helpers/gpu';
 import { buildCase } from './helpers/cases';
 
 const shaders = loadShaderLibrary();
@@ -89,7 +89,7 @@ describe('the Params layout', () => {
 });
 
 const gpu = await acquireTestDevice();
-watchDeviceErrors(gpu);
+watchDevice(gpu);
 
 describe.skipIf(!gpu)('diagnoseKernel', () => {
   it('compiles a built-in kernel once per device and caches the pipeline', async () => {

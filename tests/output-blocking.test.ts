@@ -11,7 +11,7 @@ import { STAGES } from '../src/gpu/interface';
 import { interfaceProblems } from '../src/gpu/reflect';
 import { loadShaderLibrary, SHADER_DIR } from '../src/node/shaders';
 import { checkAgainstReference } from '../src/core/compare-run';
-import { acquireTestDevice, watchDeviceErrors } from './helpers/gpu';
+import { acquireTestDevice, watchDevice } from './helpers/gpu';
 import { buildCase } from './helpers/cases';
 
 const shader = (file: string) => readFileSync(join(SHADER_DIR, file), 'utf8');
@@ -52,7 +52,7 @@ describe('OUTPUTS_PER_INVOCATION_X/Y', () => {
 });
 
 const gpu = await acquireTestDevice();
-watchDeviceErrors(gpu);
+watchDevice(gpu);
 
 describe.skipIf(!gpu)('blocked tiled kernels across several 64 × 64 tiles', () => {
   it.each([

@@ -2,34 +2,53 @@
  * The profiler on Node's WebGPU at tiny sizes: every figure it reports must be present, positive and
  * consistent. No timing thresholds: speed is what the benchmark reports, never a pass/fail.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { measureAllocations } from '../src/gpu/buffer-ledger';
 import { AttentionEngine } from '../src/gpu/engine';
 import type { ProfileProgress } from '../src/gpu/profile';
+import type { ProfileResult, Roofline } from '../src/core/profile-report';
 import { profileSweep } from '../src/gpu/profile';
 import { measureRoofline } from '../src/gpu/roofline';
 import { VARIANT_NAMES, variantStages } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
-import { acquireTestDevice, watchDeviceErrors } from './helpers/gpu';
+import { acquireTestDevice, tracked, watchDevice } from './helpers/gpu';
 
 const gpu = await acquireTestDevice();
-watchDeviceErrors(gpu);
+watchDevice(gpu);
 const shaders = loadShaderLibrary();
+const ROOFLINE = { copyBytes: 1 << 20, repeats: 3, targetMs: 5 };
 
-describe.skipIf(!gpu)('the profiler sweep', async () => {
-  const engine = gpu ? new AttentionEngine(gpu.device, shaders) : null!;
-  const roofline = gpu ? await measureRoofline(gpu.device, shaders, { copyBytes: 1 << 20, repeats: 3, targetMs: 5 }) : null;
+describe.skipIf(!gpu)('the profiler sweep', () => {
+  let engine: AttentionEngine;
+  let roofline: Roofline;
+  let result: ProfileResult;
   const progress: ProfileProgress[] = [];
-  const result = gpu
-    ? await profileSweep({ ns: [16, 32], dk: 8, heads: 2, variants: VARIANT_NAMES, warmup: 1, repeats: 2, seed: 7 }, { engine, roofline, onProgress: (p) => progress.push(p) })
-    : null!;
+  // The sweep runs once for the tests below, inside the hooks' error handling (not at collection
+  // time), and like a test it must leave no GPU resource alive and raise no WebGPU error.
+  beforeAll(async () => {
+    await tracked(gpu!.device, async () => {
+      engine = new AttentionEngine(gpu!.device, shaders);
+      roofline = await measureRoofline(gpu!.device, shaders, ROOFLINE);
+      result = await profileSweep({ ns: [16, 32], dk: 8, heads: 2, variants: VARIANT_NAMES, warmup: 1, repeats: 2, seed: 7 }, { engine, roofline, onProgress: (p) => progress.push(p) });
+    });
+  });
 
-  it('measures a positive roofline and the timestamp granularity, cached per device', async () => {
-    expect(roofline!.gbps).toBeGreaterThan(0);
-    expect(roofline!.gflops).toBeGreaterThan(0);
-    expect(roofline!.copyMs.samples).toHaveLength(3);
-    if (roofline!.method === 'timestamp') expect(roofline!.timestamps!.quantumNs).toBeGreaterThanOrEqual(1);
-    expect(await measureRoofline(gpu!.device, shaders)).toBe(roofline);
+  it('measures a positive roofline and the timestamp granularity', () => {
+    expect(roofline.gbps).toBeGreaterThan(0);
+    expect(roofline.gflops).toBeGreaterThan(0);
+    expect(roofline.copyBytes).toBe(ROOFLINE.copyBytes);
+    expect(roofline.copyMs.samples).toHaveLength(3);
+    if (roofline.method === 'timestamp') expect(roofline.timestamps!.quantumNs).toBeGreaterThanOrEqual(1);
+  });
+
+  it('caches the roofline per device and options: the same options reuse it, others measure anew', async () => {
+    expect(await measureRoofline(gpu!.device, shaders, { ...ROOFLINE })).toBe(roofline);
+    const other = await measureRoofline(gpu!.device, shaders, { copyBytes: 1 << 19, repeats: 2, targetMs: 5 });
+    expect(other).not.toBe(roofline);
+    expect(other.copyBytes).toBe(1 << 19);
+    expect(other.copyMs.samples).toHaveLength(2);
+    expect(other.fmaMs.samples).toHaveLength(2);
+    expect(await measureRoofline(gpu!.device, shaders, { copyBytes: 1 << 19, repeats: 2, targetMs: 5 })).toBe(other);
   });
 
   it('returns one row per N and variant, in order', () => {

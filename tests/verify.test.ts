@@ -17,10 +17,10 @@ import type { StageName } from '../src/core/stages';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { nodeGpu } from '../src/node/webgpu';
 import { builtInKernels, verifyKernel } from '../src/gpu/verify-suite';
-import { acquireTestDevice, watchDeviceErrors } from './helpers/gpu';
+import { acquireTestDevice, watchDevice } from './helpers/gpu';
 
 const gpu = await acquireTestDevice();
-watchDeviceErrors(gpu);
+watchDevice(gpu);
 const shaders = loadShaderLibrary();
 const engine = () => new AttentionEngine(gpu!.device, shaders);
 
@@ -185,9 +185,8 @@ function stubEngine(run: () => Promise<never>, lost: string | null = null): Atte
 
 describe('time limit and lost devices', () => {
   it('reports a run that never finishes as timed out and stops the suite', async () => {
-    const started = performance.now();
+    // The stub's run never settles: only the time limit can end the case, so the status proves it fired.
     const report = await verifyKernel(stubEngine(() => new Promise<never>(() => {})), { stage: 'qk', source: '', timeLimitMs: 50 });
-    expect(performance.now() - started).toBeLessThan(2000);
     expect(report.status).toBe('timeout');
     expect(report.cases.map((c) => c.status)).toEqual(['timeout']);
     expect(report.plannedCases).toBeGreaterThan(1);

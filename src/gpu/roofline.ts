@@ -1,7 +1,8 @@
 /**
  * A measured roofline of the adapter: sustained copy bandwidth (GB/s) and FMA throughput
  * (GFLOP/s), each the median of a few timed passes, plus how finely its timestamps resolve time.
- * Measured once per device (cached in a WeakMap) because it takes a second or two on CPU emulation.
+ * Measured once per device and set of options (cached in a WeakMap) because it takes a second or two
+ * on CPU emulation.
  */
 import type { Roofline, TimingMethod } from '../core/profile-report';
 import { summarize, timestampGranularity } from '../core/stats';
@@ -38,33 +39,51 @@ const FMA_GROUPS = 256;
 const FLOPS_PER_ITERATION = 64;
 const COPY_WORKGROUP = 256;
 
-const cache = new WeakMap<GPUDevice, Promise<Roofline>>();
+/** Per device, one measurement per set of options (keyed by the resolved options). */
+const cache = new WeakMap<GPUDevice, Map<string, Promise<Roofline>>>();
+
+interface ResolvedOptions {
+  copyBytes: number;
+  repeats: number;
+  targetMs: number;
+}
+
+function resolveOptions(device: GPUDevice, options: RooflineOptions): ResolvedOptions {
+  const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  return {
+    copyBytes: Math.floor(Math.min(options.copyBytes ?? 64 * MIB, limit) / 16) * 16,
+    repeats: options.repeats ?? 5,
+    targetMs: options.targetMs ?? 40,
+  };
+}
 
 /**
- * The device's roofline, measured on first request and cached for the device's lifetime, with the
- * kernels of the shader library (the same one the engine runs from).
+ * The device's roofline, measured on the first request with these options and cached for the
+ * device's lifetime; other options (a smaller copy, more repeats) measure anew.
  */
+/** The kernels come from the shader library (the same one the engine runs from). */
 export function measureRoofline(device: GPUDevice, shaders: ShaderLibrary, options: RooflineOptions = {}): Promise<Roofline> {
-  let roofline = cache.get(device);
+  const resolved = resolveOptions(device, options);
+  const key = `${resolved.copyBytes}/${resolved.repeats}/${resolved.targetMs}`;
+  const perDevice = cache.get(device) ?? new Map<string, Promise<Roofline>>();
+  cache.set(device, perDevice);
+  let roofline = perDevice.get(key);
   if (!roofline) {
-    roofline = runRoofline(device, rooflineKernels(shaders), options);
-    cache.set(device, roofline);
-    roofline.catch(() => cache.delete(device));
+    roofline = runRoofline(device, rooflineKernels(shaders), resolved);
+    perDevice.set(key, roofline);
+    roofline.catch(() => perDevice.delete(key));
   }
   return roofline;
 }
 
-async function runRoofline(device: GPUDevice, kernels: RooflineKernels, options: RooflineOptions): Promise<Roofline> {
-  const repeats = options.repeats ?? 5;
-  const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
-  const copyBytes = Math.floor(Math.min(options.copyBytes ?? 64 * MIB, limit) / 16) * 16;
+async function runRoofline(device: GPUDevice, kernels: RooflineKernels, { copyBytes, repeats, targetMs }: ResolvedOptions): Promise<Roofline> {
   const owned: GPUBuffer[] = [];
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
   let measured: Roofline | null = null;
   let failure: unknown = null;
   try {
-    measured = await measure(device, kernels, copyBytes, repeats, options.targetMs ?? 40, owned);
+    measured = await measure(device, kernels, copyBytes, repeats, targetMs, owned);
   } catch (error) {
     failure = error;
   }

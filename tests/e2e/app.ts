@@ -2,8 +2,11 @@
  * Driving <attn-app> from puppeteer: wait for runs, pick presets, and read what the page computed
  * (the coordinator exposes its last run as `lastOutcome` and its state as `currentState`).
  */
-import type { ElementHandle, Page } from 'puppeteer';
+import { inject } from 'vitest';
+import type { Browser, ElementHandle, Page } from 'puppeteer';
 import type { PlaygroundState } from '../../src/core/state';
+import { openPage } from './browser';
+import type { WatchedPage } from './browser';
 
 export interface PageRun {
   run: number;
@@ -20,6 +23,26 @@ export interface PageRun {
   cpuProbs: number[];
   outputCols: number;
   gpuError: string | null;
+}
+
+export interface FreshPageOptions {
+  /** The address to open; the served app (inject('baseUrl')) by default. */
+  url?: string;
+  /** Appended to the address, e.g. `#s=…` for a state in the link. */
+  hash?: string;
+  /** Runs before the page loads (e.g. evaluateOnNewDocument). */
+  beforeLoad?: (page: Page) => Promise<void>;
+}
+
+/**
+ * The app in a new browser context (empty localStorage: nothing leaks between tests), opened and
+ * past its first run. Its `problems` collect console errors and failed requests (./browser.ts).
+ */
+export async function freshPage(browser: Browser, options: FreshPageOptions = {}): Promise<WatchedPage> {
+  const context = await browser.createBrowserContext();
+  const watched = await openPage(context, `${options.url ?? inject('baseUrl')}${options.hash ?? ''}`, options.beforeLoad);
+  await waitForRun(watched.page);
+  return watched;
 }
 
 /** The run id the page finished last (0 before the first). */

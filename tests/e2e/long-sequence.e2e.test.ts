@@ -6,13 +6,13 @@
  * (The 8192-token runs of issue 5 take minutes on SwiftShader: they were timed by hand, see
  * docs/playground.md.)
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { toMatrix } from '../../src/core/grid';
 import { checkAgainstReference } from '../../src/core/compare-run';
 import { withRandomProblem, defaultState } from '../../src/core/state';
-import { launchBrowser, openPage } from './browser';
-import { $app, messages, runId, waitForMessage, waitForRun } from './app';
+import { launchBrowser } from './browser';
+import { $app, freshPage, messages, runId, waitForMessage, waitForRun } from './app';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -21,13 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-async function freshPage() {
-  const context = await browser.createBrowserContext();
-  const watched = await openPage(context, inject('baseUrl'));
-  await waitForRun(watched.page);
-  return watched;
-}
 
 async function chooseVariant(page: Page, variant: string): Promise<void> {
   const id = await runId(page);
@@ -49,7 +42,7 @@ async function generate(page: Page, size: { n: number; m: number; dk: number; dv
 
 describe('long sequences in the playground', () => {
   it('a 2048×2048 problem runs in blocks on the GPU (fused), is checked on sampled rows and drawn downsampled', async () => {
-    const { page, problems } = await freshPage();
+    const { page, problems } = await freshPage(browser);
     await chooseVariant(page, 'fused');
     const size = { n: 2048, m: 2048, dk: 32, dv: 32, seed: 3 };
     await generate(page, size);
@@ -95,7 +88,7 @@ describe('long sequences in the playground', () => {
   });
 
   it('shows the progress of a slow run and stops it on Cancel; the page goes on working', async () => {
-    const { page, problems } = await freshPage();
+    const { page, problems } = await freshPage(browser);
     const before = await runId(page);
     // tiled, 2048×2048, dk = dv = 64: two blocks of 1024 rows, several seconds each on SwiftShader.
     await generate(page, { n: 2048, m: 2048, dk: 64, dv: 64, seed: 1 });

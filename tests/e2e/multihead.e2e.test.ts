@@ -4,13 +4,13 @@
  * and clicking one selects that head; a 4-head matrix problem passes with every kernel variant.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'puppeteer';
 import { fromMatrix } from '../../src/core/grid';
 import { randomMatrix } from '../../src/core/rng';
 import { defaultState, encodeState } from '../../src/core/state';
-import { launchBrowser, openPage, SCREENSHOT_DIR } from './browser';
-import { $app, loadPreset, readRun, readState, runId, waitForRun } from './app';
+import { launchBrowser, SCREENSHOT_DIR } from './browser';
+import { $app, freshPage, loadPreset, readRun, readState, runId, waitForRun } from './app';
 
 const SCREENSHOTS = SCREENSHOT_DIR;
 
@@ -22,13 +22,6 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function freshPage(hash = '') {
-  const context = await browser.createBrowserContext();
-  const watched = await openPage(context, `${inject('baseUrl')}${hash}`);
-  await waitForRun(watched.page);
-  return watched;
-}
-
 /** Waits for a finished run whose problem has `heads` heads. */
 function waitForHeads(page: Page, heads: number): Promise<unknown> {
   return page.waitForFunction((h: number) => {
@@ -39,7 +32,7 @@ function waitForHeads(page: Page, heads: number): Promise<unknown> {
 
 describe('multi-head attention in the playground', () => {
   it('sentence mode with 4 heads: own projections per head, GPU = CPU, a grid of 4 maps, click selects a head', async () => {
-    const { page, problems } = await freshPage();
+    const { page, problems } = await freshPage(browser);
     await (await $app(page, '#mode-sentence')).click();
     await page.waitForFunction(() => document.querySelector('attn-app')?.lastOutcome?.problem.mode === 'sentence' && document.querySelector('attn-app')?.dataset.state === 'done', { timeout: 60_000 });
     const single = await readRun(page);
@@ -81,7 +74,7 @@ describe('multi-head attention in the playground', () => {
   });
 
   it('an output projection W_o: 4 sentence heads back to 100 dims, and an editable W_o in matrix mode', async () => {
-    const { page, problems } = await freshPage();
+    const { page, problems } = await freshPage(browser);
     await (await $app(page, '#mode-sentence')).click();
     await page.waitForFunction(() => document.querySelector('attn-app')?.lastOutcome?.problem.mode === 'sentence' && document.querySelector('attn-app')?.dataset.state === 'done', { timeout: 60_000 });
     const heads = await $app(page, 'attn-options-panel >>> input[aria-label="heads"]');
@@ -145,7 +138,7 @@ describe('multi-head attention in the playground', () => {
       options: { ...base.options, heads: 4, causal: true },
       variant,
     };
-    const { page, problems } = await freshPage(`#s=${encodeState(state)}`);
+    const { page, problems } = await freshPage(browser, { hash: `#s=${encodeState(state)}` });
     const run = await readRun(page);
     expect(run.gpuError).toBeNull();
     expect(run.pass).toBe(true);

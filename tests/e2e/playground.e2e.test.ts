@@ -8,16 +8,14 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Browser, BrowserContext, ElementHandle, Page } from 'puppeteer';
+import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { toNpy } from '../../src/core/io';
 import { randomMatrix } from '../../src/core/rng';
 import { matrix } from '../../src/core/tensor';
-import { launchBrowser, openPage } from './browser';
-import type { WatchedPage } from './browser';
-import { $app, loadPreset, messages, readRun, readState, row, runId, waitForMessage, waitForRun } from './app';
+import { launchBrowser } from './browser';
+import { $app, freshPage, loadPreset, messages, readRun, readState, row, runId, waitForMessage, waitForRun } from './app';
 
 let browser: Browser;
-const contexts: BrowserContext[] = [];
 const files = mkdtempSync(join(tmpdir(), 'attn-e2e-files-'));
 
 beforeAll(async () => {
@@ -27,15 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-/** A page in its own browser context: empty localStorage, so nothing leaks between tests. */
-async function freshPage(hash = '', beforeLoad?: (page: Page) => Promise<void>): Promise<WatchedPage> {
-  const context = await browser.createBrowserContext();
-  contexts.push(context);
-  const watched = await openPage(context, `${inject('baseUrl')}${hash}`, beforeLoad);
-  await waitForRun(watched.page);
-  return watched;
-}
 
 function cell(page: Page, name: string, i: number, j: number): Promise<ElementHandle<Element>> {
   return $app(page, `attn-matrix-editor[name="${name}"] >>> input[data-row="${i}"][data-col="${j}"]`);
@@ -55,7 +44,7 @@ async function waitUntil(page: Page, ready: string, timeout = 60_000): Promise<v
 
 describe('the playground in headless Chromium', () => {
   it('edits a cell from the keyboard and the output follows; Enter moves down, Ctrl+Z undoes', async () => {
-    const { page, problems } = await freshPage();
+    const { page, problems } = await freshPage(browser);
     const before = await readRun(page);
     expect(before.gpuOutput![0]).toBeCloseTo(0.56, 6);
 
@@ -89,7 +78,7 @@ describe('the playground in headless Chromium', () => {
   });
 
   it('flags a cell that is not a number, keeps the last valid value and runs nothing', async () => {
-    const { page, problems } = await freshPage();
+    const { page, problems } = await freshPage(browser);
     const id = await runId(page);
     await (await cell(page, 'k', 1, 1)).click();
     await page.keyboard.type('abc');
@@ -105,7 +94,7 @@ describe('the playground in headless Chromium', () => {
   });
 
   it('toggling causal zeroes the upper triangle of the probabilities', async () => {
-    const { page, problems } = await freshPage();
+    const { page, problems } = await freshPage(browser);
     await loadPreset(page, 'dog-ball');
     let run = await readRun(page);
     expect(run.cpuProbs[1]).toBeGreaterThan(0);
@@ -128,7 +117,7 @@ describe('the playground in headless Chromium', () => {
   });
 
   it('types a sentence and shows its tokens as labels, unknown words marked', async () => {
-    const { page, problems } = await freshPage();
+    const { page, problems } = await freshPage(browser);
     await (await $app(page, '#mode-sentence')).click();
     const source = await $app(page, 'attn-sentence-panel >>> #source');
     await source.click();
@@ -160,7 +149,7 @@ describe('the playground in headless Chromium', () => {
   });
 
   it('a shared link reproduces the same state and results', async () => {
-    const first = await freshPage();
+    const first = await freshPage(browser);
     await loadPreset(first.page, 'translation');
     const id = await runId(first.page);
     await (await $app(first.page, 'attn-options-panel >>> #causal')).click();
@@ -171,10 +160,7 @@ describe('the playground in headless Chromium', () => {
     const state = await readState(first.page);
     const results = await readRun(first.page);
 
-    const context = await browser.createBrowserContext();
-    contexts.push(context);
-    const second = await openPage(context, link);
-    await waitForRun(second.page);
+    const second = await freshPage(browser, { url: link });
     expect(await readState(second.page)).toEqual(state);
     const again = await readRun(second.page);
     expect(again.gpuOutput).toEqual(results.gpuOutput);
@@ -184,7 +170,7 @@ describe('the playground in headless Chromium', () => {
   });
 
   it('restores the last state from localStorage on reload', async () => {
-    const { page, problems } = await freshPage();
+    const { page, problems } = await freshPage(browser);
     await loadPreset(page, 'large-scores');
     await page.waitForFunction(() => localStorage.getItem('attention-playground.state')?.includes('large-scores'));
     await page.goto(inject('baseUrl'), { waitUntil: 'load' });
@@ -195,7 +181,7 @@ describe('the playground in headless Chromium', () => {
   });
 
   it('imports an .npy into V and the run uses it', async () => {
-    const { page, problems } = await freshPage();
+    const { page, problems } = await freshPage(browser);
     const path = join(files, 'values.npy');
     writeFileSync(path, new Uint8Array(toNpy(matrix(3, 2, [1, 2, 3, 4, 5, 6]))));
     const input = (await $app(page, 'attn-matrix-editor[name="v"] >>> input[type=file]')) as ElementHandle<HTMLInputElement>;
@@ -222,7 +208,7 @@ describe('the playground in headless Chromium', () => {
   });
 
   it('a malformed file, paste or link gets a message and changes nothing', async () => {
-    const { page, problems } = await freshPage('#s=not-a-real-state');
+    const { page, problems } = await freshPage(browser, { hash: '#s=not-a-real-state' });
     expect((await messages(page)).some((t) => t.includes("This link's state could not be read"))).toBe(true);
     const start = await readState(page);
     expect(start.presetId).toBe('worked-3d');
@@ -254,7 +240,7 @@ describe('the playground in headless Chromium', () => {
   });
 
   it('after a device loss it says so, runs on the CPU, and Reconnect rebuilds the device', async () => {
-    const { page, problems } = await freshPage();
+    const { page, problems } = await freshPage(browser);
     let id = await runId(page);
     await page.evaluate(() => document.querySelector('attn-app')!.gpu.loseDevice());
     await $app(page, '#device-lost');
@@ -273,11 +259,12 @@ describe('the playground in headless Chromium', () => {
   });
 
   it('without WebGPU it explains why and how, and still computes on the CPU', async () => {
-    const { page, problems } = await freshPage('', async (p) => {
+    const withoutWebgpu = async (p: Page) => {
       await p.evaluateOnNewDocument(() => {
         Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
       });
-    });
+    };
+    const { page, problems } = await freshPage(browser, { beforeLoad: withoutWebgpu });
     const banner = await $app(page, 'attn-adapter-panel >>> #no-webgpu');
     expect(await banner.evaluate((el) => el.textContent)).toMatch(/No WebGPU here[\s\S]*How to get WebGPU/);
     const run = await readRun(page);
@@ -287,7 +274,7 @@ describe('the playground in headless Chromium', () => {
   });
 
   it('hovering a cell explains where its value comes from', async () => {
-    const { page, problems } = await freshPage();
+    const { page, problems } = await freshPage(browser);
     const hover = async (stage: string, i: number, j: number) => {
       const map = await $app(page, `attn-stage-view >>> attn-heatmap[data-stage="${stage}"]`);
       const at = await map.evaluate((el, i, j) => {
@@ -318,7 +305,7 @@ describe('the playground in headless Chromium', () => {
   });
 
   it('the fused kernel never writes the weights, so only its output is compared', async () => {
-    const { page, problems } = await freshPage();
+    const { page, problems } = await freshPage(browser);
     const id = await runId(page);
     const select = (await $app(page, 'attn-options-panel >>> select[aria-label="kernel variant"]')) as ElementHandle<HTMLSelectElement>;
     const variants = await select.evaluate((el) => [...el.options].map((o) => o.value));
@@ -333,7 +320,7 @@ describe('the playground in headless Chromium', () => {
   });
 
   it('stays responsive on a large input, and a newer edit replaces the slow run', async () => {
-    const { page, problems } = await freshPage();
+    const { page, problems } = await freshPage(browser);
     const size = 768, width = 32;
     const upload = async (name: string, seed: number) => {
       const path = join(files, `${name}.npy`);
@@ -344,10 +331,12 @@ describe('the playground in headless Chromium', () => {
     await upload('k', 2);
     const id = await runId(page);
     await upload('v', 3);
-    // While the big run is under way the page answers at once.
-    const started = Date.now();
-    await page.evaluate(() => document.querySelector('attn-app')!.dataset.state);
-    expect(Date.now() - started).toBeLessThan(1000);
+    // The page keeps painting while the big run is under way: an animation frame sees it running.
+    // (A page blocked for the whole run would paint its next frame only after the run had ended.)
+    await page.waitForFunction((rows: number) => {
+      const app = document.querySelector('attn-app')!;
+      return app.dataset.state === 'running' && app.currentState.matrix.v.length === rows;
+    }, { polling: 'raf', timeout: 60_000 }, size);
     await (await $app(page, 'attn-options-panel >>> #causal')).click();
     await waitUntil(page, 'app.lastOutcome.problem.options.causal && app.lastOutcome.problem.shape.n === 768', 180_000);
     const run = await readRun(page);

@@ -3,11 +3,11 @@
  * sweep set up through its controls renders its table and plots, the tab is in the shared link,
  * and no console error appears. No timing is asserted.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { decodeState } from '../../src/core/state';
-import { launchBrowser, openPage } from './browser';
-import { $app, waitForRun } from './app';
+import { launchBrowser } from './browser';
+import { $app, freshPage } from './app';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -16,14 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-/** A page in its own browser context (empty localStorage). */
-async function freshPage(url: string) {
-  const context = await browser.createBrowserContext();
-  const watched = await openPage(context, url);
-  await waitForRun(watched.page);
-  return watched;
-}
 
 const profiler = (page: Page, selector: string) => $app(page, `attn-profiler >>> ${selector}`);
 
@@ -41,7 +33,7 @@ async function typeNumber(page: Page, id: string, value: number): Promise<void> 
 
 describe('the Profiler tab of the playground', () => {
   it('runs a tiny sweep (N 16, 32; naive and fused; one repeat) and keeps the tab in the link', async () => {
-    const { page, problems } = await freshPage(inject('baseUrl'));
+    const { page, problems } = await freshPage(browser);
     expect(await page.evaluate(() => !!customElements.get('attn-profiler')), 'the profiler is loaded lazily').toBe(false);
     await (await $app(page, '#tab-profiler')).click();
     await page.waitForFunction(() => {
@@ -83,7 +75,7 @@ describe('the Profiler tab of the playground', () => {
     await page.waitForFunction(() => location.hash.startsWith('#s='));
     const link = await page.evaluate(() => location.href);
     expect(decodeState(new URL(link).hash.slice(3)).view.tab).toBe('profiler');
-    const again = await freshPage(link);
+    const again = await freshPage(browser, { url: link });
     await $app(again.page, 'attn-profiler >>> #run');
     expect(await (await $app(again.page, '#tab-profiler')).evaluate((el) => el.getAttribute('aria-selected'))).toBe('true');
     expect([...problems, ...again.problems]).toEqual([]);

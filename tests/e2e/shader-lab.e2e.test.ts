@@ -4,20 +4,18 @@
  * it and pressing Verify passes the suite, and a broken example fails with its hint. Every step
  * fails on a console error (tests/e2e/browser.ts).
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
-import { launchBrowser, openPage } from './browser';
+import { launchBrowser } from './browser';
 import type { WatchedPage } from './browser';
-import { $app, waitForRun } from './app';
+import { $app, freshPage } from './app';
 
 let browser: Browser;
 let watched: WatchedPage;
 
 beforeAll(async () => {
   browser = await launchBrowser();
-  const context = await browser.createBrowserContext();
-  watched = await openPage(context, inject('baseUrl'));
-  await waitForRun(watched.page);
+  watched = await freshPage(browser);
 });
 
 afterAll(async () => {

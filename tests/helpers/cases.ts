@@ -1,5 +1,6 @@
 /** Seeded attention problems for GPU-vs-reference tests, each with a name that says what it covers. */
 import { randomMatrix, createRng } from '../../src/core/rng';
+import type { Matrix } from '../../src/core/tensor';
 import { matrix } from '../../src/core/tensor';
 import type { AttentionInputs } from '../../src/core/shapes';
 import type { AttentionOptions } from '../../src/core/options';
@@ -13,6 +14,10 @@ export interface AttentionCase {
   heads?: number;
   causal?: boolean;
   mask?: 'random' | 'fully-masked-row';
+  /** Keys hidden from every query (padding tokens), folded into the mask. */
+  padding?: number[];
+  /** Columns of a random W_o ((h·dv)×dModel); no output projection when absent. */
+  dModel?: number;
   /** Multiplies Q and K so scores reach about ±magnitude. */
   magnitude?: number;
   scale?: AttentionOptions['scale'];
@@ -20,23 +25,37 @@ export interface AttentionCase {
   seed: number;
 }
 
-export function buildCase(c: AttentionCase): { inputs: AttentionInputs; options: Partial<AttentionOptions> } {
+export interface BuiltCase {
+  inputs: AttentionInputs;
+  options: Partial<AttentionOptions>;
+  /** The explicit n×m mask before padding was folded in (null when the case has none). */
+  explicitMask: Matrix | null;
+}
+
+export function buildCase(c: AttentionCase): BuiltCase {
   const heads = c.heads ?? 1;
   // Scores of q·k with N(0, σ²) entries have spread σ²·√dk; pick σ so the spread is ≈ magnitude.
   const sigma = c.magnitude ? Math.sqrt(c.magnitude / Math.sqrt(c.dk)) : 1;
   const q = randomMatrix(c.n, heads * c.dk, c.seed, sigma);
   const k = randomMatrix(c.m, heads * c.dk, c.seed + 1, sigma);
   const v = randomMatrix(c.m, heads * c.dv, c.seed + 2);
-  let mask = null;
+  let explicitMask: Matrix | null = null;
   if (c.mask) {
     const rng = createRng(c.seed + 3);
-    mask = matrix(c.n, c.m);
-    for (let i = 0; i < mask.data.length; i++) mask.data[i] = rng.next() < 0.7 ? 1 : 0;
-    if (c.mask === 'fully-masked-row') mask.data.fill(0, Math.floor(c.n / 2) * c.m, (Math.floor(c.n / 2) + 1) * c.m);
+    explicitMask = matrix(c.n, c.m);
+    for (let i = 0; i < explicitMask.data.length; i++) explicitMask.data[i] = rng.next() < 0.7 ? 1 : 0;
+    if (c.mask === 'fully-masked-row') explicitMask.data.fill(0, Math.floor(c.n / 2) * c.m, (Math.floor(c.n / 2) + 1) * c.m);
   }
+  let mask = explicitMask;
+  if (c.padding?.length) {
+    mask = matrix(c.n, c.m, explicitMask?.data ?? new Float32Array(c.n * c.m).fill(1));
+    for (let i = 0; i < c.n; i++) for (const j of c.padding) mask.data[i * c.m + j] = 0;
+  }
+  const wo = c.dModel ? randomMatrix(heads * c.dv, c.dModel, c.seed + 4) : null;
   return {
-    inputs: { q, k, v, mask },
+    inputs: { q, k, v, mask, wo },
     options: { causal: c.causal ?? false, heads, scale: c.scale ?? (c.magnitude ? 'none' : 'default'), temperature: c.temperature ?? 1 },
+    explicitMask,
   };
 }
 
