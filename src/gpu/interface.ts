@@ -49,7 +49,7 @@ export interface DispatchShape {
 }
 
 /** The output tile one workgroup covers: @workgroup_size x and y times the outputs per invocation. */
-function outputTile(kernel: DispatchShape): [number, number] {
+export function outputTile(kernel: DispatchShape): [number, number] {
   const [x, y = 1] = kernel.workgroupSize;
   const [ox = 1, oy = 1] = kernel.outputsPerInvocation ?? [];
   return [x * ox, y * oy];

@@ -1,0 +1,181 @@
+/**
+ * The interpreter check for one stage's kernel: builds a small problem the kernel interface
+ * describes (the Params uniform, Q/K/V/mask/scores/probs buffers of the right sizes), dispatches the
+ * stage's grid on wgsl_reflect's interpreter (src/core/verify/races.ts) and reports races, out-of-
+ * bounds accesses, reads of never-written workgroup memory and barrier divergence, with lines.
+ *
+ * The shape is chosen from the kernel's own output tile: a second, partial workgroup along each
+ * axis the kernel tiles (rows, keys, value columns) while the interpreter's work stays within a
+ * budget of invocations, loops that run at least twice (dk > 16, m > 32) so a barrier missing at
+ * the end of a loop iteration shows, two heads where affordable, causal and an explicit mask on.
+ * Pure: no WebGPU, no DOM; runs in Node and in the page.
+ */
+import { createRng } from '../core/rng';
+import type { StageName } from '../core/stages';
+import type { HazardBinding, HazardReport } from '../core/verify/races';
+import { detectHazards } from '../core/verify/races';
+import type { DispatchShape } from './interface';
+import { outputTile, packParams, STAGES } from './interface';
+import { interfaceProblems } from './reflect';
+
+/** WebGPU's default maxComputeWorkgroupStorageSize: what a kernel may count on on any device. */
+export const DEFAULT_WORKGROUP_STORAGE = 16384;
+/** Invocations the interpreter runs by default (about a second of interpretation for the built-in tiled kernels). */
+export const DEFAULT_MAX_INVOCATIONS = 512;
+
+export interface HazardShape {
+  n: number;
+  m: number;
+  dk: number;
+  dv: number;
+  heads: number;
+  /** Columns of W_o (project stage). */
+  dModel: number;
+  causal: boolean;
+  /** Key j is visible to row i when j <= i + causalShift (the engine's value for a block of rows). */
+  causalShift: number;
+  mask: boolean;
+}
+
+export interface StageHazardReport extends HazardReport {
+  stage: StageName;
+  shape: HazardShape;
+  grid: [number, number, number];
+  /** The kernel declares more workgroup memory than a default WebGPU device offers. */
+  exceedsDefaultWorkgroupStorage: boolean;
+  /** What the check ran and looked for, in one line (for a report that says what a PASS means). */
+  covered: string;
+}
+
+export interface HazardOptions {
+  /** Replaces parts of the planned shape. */
+  shape?: Partial<HazardShape>;
+  /** Upper bound on invocations the planner aims for (the whole grid); default 512. */
+  maxInvocations?: number;
+  /** Seed of the input values (they only steer control flow here). */
+  seed?: number;
+  timeLimitMs?: number;
+}
+
+/** Widths that are not multiples of 4, 8 or 16, with dk > 16 (two dk chunks) and dk != dv. */
+const WIDTHS: Record<StageName, { dk: number; dv: number }> = {
+  qk: { dk: 20, dv: 28 }, // dv > dk: a head offset taken with dv runs past the end of Q and K
+  softmax: { dk: 20, dv: 12 },
+  pv: { dk: 20, dv: 12 }, // dv is replaced by the tiled size
+  fused: { dk: 20, dv: 12 }, // dk > dv: a value stride or offset taken with dk runs past the end of V
+  project: { dk: 20, dv: 20 }, // heads · dv > 16: the inner loop stages at least two chunks
+};
+
+/**
+ * The problem to interpret. Along each axis the kernel tiles (keys or value columns along x, rows
+ * along y), two workgroups with the second one partial (2·tile − 1; 2·tile − 3 for rows, so n != m)
+ * while the whole grid stays within `maxInvocations`, else one partial workgroup (tile − 1); then
+ * two heads if they still fit. m = 40 where the kernel loops over keys (several chunks or tiles).
+ */
+export function planHazardShape(stage: StageName, kernel: DispatchShape, maxInvocations = DEFAULT_MAX_INVOCATIONS): HazardShape {
+  const [wx, wy = 1, wz = 1] = kernel.workgroupSize;
+  const perWorkgroup = wx * wy * wz;
+  const [tx, ty] = STAGES[stage].outputBlocking ? outputTile(kernel) : [wx, wy];
+  const shape: HazardShape = { n: 1, m: 40, ...WIDTHS[stage], heads: 1, dModel: 1, causal: true, causalShift: 0, mask: true };
+  // Tiled axes: [field, the workgroup's output tile along it, is it the rows axis], in the order they get a second workgroup.
+  const axes = ({
+    qk: [['m', tx, false], ['n', ty, true]],
+    softmax: [['n', wy, true]],
+    pv: [['dv', tx, false], ['n', ty, true]],
+    fused: [['n', wx, true]],
+    project: [['dModel', tx, false], ['n', ty, true]],
+  } as const)[stage];
+  const grid = () => STAGES[stage].grid(kernel, { rows: shape.n, m: shape.m, dv: shape.dv, heads: shape.heads, dModel: shape.dModel });
+  const invocations = () => grid().reduce((a, b) => a * b, 1) * perWorkgroup;
+  for (const [field, tile] of axes) shape[field] = Math.max(1, tile - 1);
+  for (const [field, tile, rows] of axes) {
+    const single = shape[field];
+    shape[field] = rows && tile >= 4 ? 2 * tile - 3 : 2 * tile - 1;
+    if (tile < 2 || invocations() > maxInvocations) shape[field] = single;
+  }
+  shape.heads = 2;
+  if (invocations() > maxInvocations) shape.heads = 1;
+  // m − n aligns the last query with the last key; with n > m that hides every key from the first
+  // n − m rows (a whole workgroup would skip its key loop), so those shapes run as a block of rows
+  // whose shift is 0, as the engine does for a later block of a longer sequence.
+  shape.causalShift = Math.max(0, shape.m - shape.n);
+  return shape;
+}
+
+function randomFloats(count: number, seed: number, scale = 1): Float32Array<ArrayBuffer> {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: count }, () => scale * rng.normal());
+}
+
+/** The stage's buffers by binding number, sized as docs/kernel-interface.md lays them out. */
+function stageBindings(stage: StageName, s: HazardShape, seed: number): Record<number, HazardBinding> {
+  const shift = s.causalShift;
+  const rng = createRng(seed + 3);
+  const mask = Uint32Array.from({ length: s.n * s.m }, () => (rng.next() < 0.7 ? 1 : 0));
+  const hidden = (i: number, j: number) => (s.causal && j > i + shift) || (s.mask && mask[i * s.m + j] === 0);
+  const scores = randomFloats(s.heads * s.n * s.m, seed + 4, 3);
+  scores.forEach((_, e) => {
+    const j = e % s.m, i = Math.floor(e / s.m) % s.n;
+    if (hidden(i, j)) scores[e] = -Infinity;
+  });
+  const probs = Float32Array.from(randomFloats(s.heads * s.n * s.m, seed + 5), (x) => Math.abs(x) / 4);
+  const buffers: Record<string, ArrayBuffer> = {
+    params: packParams({
+      n: s.n, m: s.m, dk: s.dk, dv: s.dv, heads: s.heads, causal: s.causal, hasMask: s.mask, causalShift: shift,
+      scale: 1 / Math.sqrt(s.dk), temperature: 1, dModel: s.dModel,
+    }),
+    q: randomFloats(s.n * s.heads * s.dk, seed).buffer,
+    k: randomFloats(s.m * s.heads * s.dk, seed + 1).buffer,
+    v: randomFloats(s.m * s.heads * s.dv, seed + 2).buffer,
+    mask: mask.buffer,
+    scores: stage === 'softmax' ? scores.buffer : new ArrayBuffer(4 * s.heads * s.n * s.m),
+    probs: stage === 'pv' ? probs.buffer : new ArrayBuffer(4 * s.heads * s.n * s.m),
+    out: new ArrayBuffer(4 * s.n * s.heads * s.dv),
+    heads_out: randomFloats(s.n * s.heads * s.dv, seed + 6).buffer,
+    wo: randomFloats(s.heads * s.dv * s.dModel, seed + 7).buffer,
+    projected: new ArrayBuffer(4 * s.n * s.dModel),
+  };
+  return Object.fromEntries(STAGES[stage].bindings.map((b) => [b.binding, { data: buffers[b.name], uniform: b.kind === 'uniform' }]));
+}
+
+function emptyReport(stage: StageName, shape: HazardShape, incomplete: string): StageHazardReport {
+  return {
+    stage, shape, grid: [0, 0, 0], races: [], outOfBounds: [], uninitialisedReads: [], barrierDivergence: [], workgroupBytes: 0,
+    workgroupSize: [1, 1, 1], workgroups: 0, invocations: 0, steps: 0, interpreterErrors: [], incomplete, ms: 0,
+    exceedsDefaultWorkgroupStorage: false, covered: `interpreter check not run: ${incomplete}`,
+  };
+}
+
+/** Whether the report found anything a kernel author must fix. */
+export function hasHazards(report: HazardReport): boolean {
+  return report.races.length + report.outOfBounds.length + report.uninitialisedReads.length + report.barrierDivergence.length > 0
+    || (report as Partial<StageHazardReport>).exceedsDefaultWorkgroupStorage === true;
+}
+
+/**
+ * Runs the stage's kernel on the interpreter over a small problem planned from its own tile (see
+ * planHazardShape) and reports every race, out-of-bounds access, read of never-written workgroup
+ * memory and barrier divergence, each with its line(s).
+ */
+export function checkWorkgroupHazards(source: string, stage: StageName, options: HazardOptions = {}): StageHazardReport {
+  const started = performance.now();
+  const spec = STAGES[stage];
+  const { problems, shape: kernel } = interfaceProblems(source, spec);
+  const planned = kernel ? planHazardShape(stage, kernel, options.maxInvocations) : null;
+  const shape: HazardShape = { ...(planned ?? { n: 1, m: 1, dk: 1, dv: 1, heads: 1, dModel: 1, causal: false, causalShift: 0, mask: false }), ...options.shape };
+  if (!kernel || problems.length) return emptyReport(stage, shape, `the kernel does not fit the interface: ${problems.join('; ') || 'no workgroup size'}`);
+  const grid = spec.grid(kernel, { rows: shape.n, m: shape.m, dv: shape.dv, heads: shape.heads, dModel: shape.dModel });
+  const constants = spec.constants?.({ maxComputeWorkgroupStorageSize: DEFAULT_WORKGROUP_STORAGE }) ?? {};
+  const declared = Object.fromEntries(Object.entries(constants).filter(([name]) => kernel.overrides.includes(name)));
+  const report = detectHazards(source, { grid, bindings: stageBindings(stage, shape, options.seed ?? 1), constants: declared, timeLimitMs: options.timeLimitMs });
+  const exceedsDefaultWorkgroupStorage = report.workgroupBytes > DEFAULT_WORKGROUP_STORAGE;
+  const ms = performance.now() - started;
+  const [x, y, z] = kernel.workgroupSize;
+  const covered = `interpreter, ${stage} n=${shape.n} m=${shape.m} dk=${shape.dk} dv=${shape.dv} heads=${shape.heads}`
+    + `${stage === 'project' ? ` d_model=${shape.dModel}` : ''}${shape.causal ? ` causal (shift ${shape.causalShift})` : ''}${shape.mask ? ' mask' : ''}`
+    + `, grid ${grid.join('×')} of ${x}×${y}×${z}${Object.keys(declared).length ? `, ${Object.entries(declared).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`
+    + `: races between barriers and across workgroups, out-of-bounds accesses, reads of unwritten workgroup memory, barrier divergence,`
+    + ` workgroup memory ${report.workgroupBytes} of ${DEFAULT_WORKGROUP_STORAGE} B (${Math.round(ms)} ms)${report.incomplete ? ` — incomplete: ${report.incomplete}` : ''}`;
+  return { ...report, stage, shape, grid, exceedsDefaultWorkgroupStorage, covered, ms };
+}
+

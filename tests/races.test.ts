@@ -1,0 +1,179 @@
+/**
+ * The interpreter check (src/core/verify/races.ts, src/gpu/hazards.ts): every race, out-of-bounds
+ * access, read of unwritten workgroup memory and barrier divergence, with lines; nothing for the
+ * built-in kernels or the corpus's correct kernels; every barrier mutant caught. Pure: no GPU.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { StageName } from '../src/core/stages';
+import { detectHazards, overridesAsConstants } from '../src/core/verify/races';
+import { PROJECTION_SHADER, VARIANTS } from '../src/gpu/variants';
+import { loadShaderLibrary } from '../src/node/shaders';
+import { checkWorkgroupHazards, DEFAULT_WORKGROUP_STORAGE, hasHazards, planHazardShape } from '../src/gpu/hazards';
+import { fixtureSource, loadKernelFixtures } from './helpers/mutants';
+
+const shaders = loadShaderLibrary();
+const builtIns: { file: string; stage: StageName }[] = [
+  ...Object.values(VARIANTS).flatMap((variant) => Object.entries(variant).map(([stage, file]) => ({ file, stage: stage as StageName }))),
+  { file: PROJECTION_SHADER, stage: 'project' },
+];
+const fixtures = loadKernelFixtures();
+const EXAMPLES = join(import.meta.dirname, '../examples/kernels');
+
+/** A line of the source, for messages and for checking that a reported line touches the variable. */
+const line = (source: string, n: number) => source.split('\n')[n - 1] ?? '';
+const findings = (r: ReturnType<typeof checkWorkgroupHazards>) =>
+  [...r.races.map((x) => `race ${x.variable} ${x.kind} lines ${x.a.line}/${x.b.line}`), ...r.outOfBounds.map((x) => `out of bounds ${x.buffer} line ${x.site.line}`),
+    ...r.uninitialisedReads.map((x) => `unwritten ${x.variable} line ${x.site.line}`), ...r.barrierDivergence.map((x) => x.message)];
+
+describe('built-in kernels on the interpreter', () => {
+  it.each(builtIns)('$file ($stage): no race, out-of-bounds access, unwritten read or divergence', ({ file, stage }) => {
+    const report = checkWorkgroupHazards(shaders[file], stage);
+    expect(report.incomplete, report.covered).toBeUndefined();
+    expect(report.interpreterErrors).toEqual([]);
+    expect(findings(report), report.covered).toEqual([]);
+    expect(report.exceedsDefaultWorkgroupStorage).toBe(false);
+    expect(report.invocations).toBeGreaterThan(0);
+  });
+
+  it('runs at least two workgroups along the first axis each tiled kernel blocks, the second one partial', () => {
+    const tiled = planHazardShape('qk', { workgroupSize: [16, 16, 1], outputsPerInvocation: [4, 4] });
+    expect(tiled.m).toBe(127);
+    expect(tiled.n).not.toBe(tiled.m);
+    const naive = planHazardShape('qk', { workgroupSize: [8, 8, 1] });
+    expect([naive.m, naive.n, naive.heads]).toEqual([15, 13, 2]);
+    expect(planHazardShape('fused', { workgroupSize: [64, 1, 1] }).n).toBe(125);
+  });
+});
+
+describe('corpus kernels on the interpreter', () => {
+  const barrierBugs = [
+    ...fixtures.filter((f) => f.bugClass === 'barrier').map((f) => ({ file: f.file, stage: f.stage, source: fixtureSource(f) })),
+    { file: 'examples/kernels/pv_missing_barrier.wgsl', stage: 'pv' as StageName, source: readFileSync(join(EXAMPLES, 'pv_missing_barrier.wgsl'), 'utf8') },
+  ];
+  it.each(barrierBugs)('$file: reports a race on workgroup memory, with both lines', ({ stage, source }) => {
+    const report = checkWorkgroupHazards(source, stage);
+    const shared = report.races.filter((r) => r.scope === 'workgroup');
+    expect(shared.length, report.covered).toBeGreaterThan(0);
+    for (const race of shared) {
+      expect(race.a.local).not.toEqual(race.b.local);
+      expect(race.a.kind === 'write' || race.b.kind === 'write').toBe(true);
+      for (const side of [race.a, race.b]) expect(line(source, side.line), `line ${side.line}`).toContain(race.variable);
+    }
+  });
+
+  it.each(fixtures.filter((f) => f.expect === 'pass'))('$file (correct): reports nothing', (f) => {
+    const report = checkWorkgroupHazards(fixtureSource(f), f.stage);
+    expect(report.incomplete).toBeUndefined();
+    expect(findings(report), report.covered).toEqual([]);
+    expect(hasHazards(report)).toBe(false);
+  });
+
+  it.each(fixtures.filter((f) => f.bugClass === 'limits'))('$file: declares more workgroup memory than a default device has', (f) => {
+    const report = checkWorkgroupHazards(fixtureSource(f), f.stage);
+    expect(report.workgroupBytes).toBeGreaterThan(DEFAULT_WORKGROUP_STORAGE);
+    expect(report.exceedsDefaultWorkgroupStorage).toBe(true);
+  });
+});
+
+describe('detectHazards', () => {
+  const uniform = (values: number[]) => ({ data: new Uint32Array(values).buffer, uniform: true });
+  const kernel = (body: string, size = 8) => `
+struct P { n: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read_write> data: array<f32>;
+var<workgroup> tile: array<f32, ${size}>;
+@compute @workgroup_size(${size})
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
+${body}
+}`;
+  const run = (source: string, words = 8, grid: [number, number, number] = [1, 1, 1]) =>
+    detectHazards(source, { grid, bindings: { 0: uniform([8]), 1: { data: new Float32Array(words).buffer } } });
+
+  it('finds read-after-write on workgroup memory without a barrier, with both lines, and none with it', () => {
+    const racy = kernel('  tile[lid] = f32(lid);\n  data[lid] = tile[(lid + 1u) % 8u];');
+    const report = run(racy);
+    expect(report.races.length).toBeGreaterThan(0);
+    const race = report.races[0];
+    expect([race.variable, race.kind, race.scope]).toEqual(['tile', 'read-write', 'workgroup']);
+    expect(new Set([race.a.line, race.b.line])).toEqual(new Set([8, 9])); // the body starts on line 8
+    const synced = kernel('  tile[lid] = f32(lid);\n  workgroupBarrier();\n  data[lid] = tile[(lid + 1u) % 8u];');
+    const clean = run(synced);
+    expect(clean.races).toEqual([]);
+  });
+
+  it('finds write-after-read across loop iterations (the barrier that ends a tile)', () => {
+    const loop = (end: string) => kernel(`  var acc = 0.0;
+  for (var t = 0u; t < 3u; t++) {
+    tile[lid] = f32(t + lid);
+    workgroupBarrier();
+    acc += tile[7u - lid];${end}
+  }
+  data[lid] = acc;`);
+    const report = run(loop(''));
+    expect(report.races.some((r) => r.variable === 'tile' && r.kind === 'read-write')).toBe(true);
+    expect(run(loop('\n    workgroupBarrier();')).races).toEqual([]);
+  });
+
+  it('reports writes of one element by two workgroups', () => {
+    const report = run(kernel('  data[lid] = f32(wid.x);'), 8, [2, 1, 1]);
+    expect(report.races).toHaveLength(1);
+    expect(report.races[0]).toMatchObject({ variable: 'data', kind: 'write-write', scope: 'dispatch', count: 8 });
+    expect(report.races[0].a.workgroup).toEqual([0, 0, 0]);
+    expect(report.races[0].b.workgroup).toEqual([1, 0, 0]);
+  });
+
+  it('reports out-of-bounds reads and writes with the line, index and length, and carries on', () => {
+    const report = run(kernel('  let x = data[lid + 4u];\n  data[lid + 2u] = x;'));
+    expect(report.outOfBounds.map((o) => [o.buffer, o.site.kind, o.site.line, o.index, o.length, o.count])).toEqual([
+      ['data', 'read', 8, 8, 8, 4],
+      ['data', 'write', 9, 8, 8, 2],
+    ]);
+    expect(report.interpreterErrors).toEqual([]);
+  });
+
+  it('reports reads of workgroup memory no invocation of the workgroup wrote', () => {
+    const report = run(kernel('  if (lid < 4u) { tile[lid] = 1.0; }\n  workgroupBarrier();\n  data[lid] = tile[lid];'));
+    expect(report.uninitialisedReads).toHaveLength(1);
+    expect(report.uninitialisedReads[0]).toMatchObject({ variable: 'tile', index: 4, count: 4 });
+    expect(report.uninitialisedReads[0].site.line).toBe(10);
+  });
+
+  it('reports a barrier that some invocations never reach', () => {
+    const report = run(kernel('  if (lid >= p.n - 2u) { return; }\n  workgroupBarrier();\n  data[lid] = 1.0;'));
+    expect(report.barrierDivergence).toHaveLength(1);
+    expect(report.barrierDivergence[0].line).toBe(9);
+  });
+
+  it('writes a vector component by index (which wgsl_reflect 1.6 alone cannot), without false races', () => {
+    const source = `
+@group(0) @binding(0) var<storage, read_write> data: array<f32>;
+var<workgroup> tile: array<vec4f, 2>;
+@compute @workgroup_size(8)
+fn main(@builtin(local_invocation_index) lid: u32) {
+  tile[lid / 4u][lid % 4u] = f32(lid) + 0.5;
+  workgroupBarrier();
+  data[lid] = tile[(7u - lid) / 4u][(7u - lid) % 4u];
+}`;
+    const out = new Float32Array(8);
+    const report = detectHazards(source, { grid: [1, 1, 1], bindings: { 0: { data: out.buffer } } });
+    expect(report.races).toEqual([]);
+    expect(report.interpreterErrors).toEqual([]);
+    expect([...out]).toEqual([7.5, 6.5, 5.5, 4.5, 3.5, 2.5, 1.5, 0.5]);
+  });
+
+  it('counts the caller\'s elements in arrayLength() (the interpreter pads buffers to survive overruns)', () => {
+    const out = new Float32Array(8);
+    const report = detectHazards(kernel('  data[lid] = f32(arrayLength(&data));'), { grid: [1, 1, 1], bindings: { 0: uniform([8]), 1: { data: out.buffer } } });
+    expect(report.outOfBounds).toEqual([]);
+    expect([...out]).toEqual(new Array(8).fill(8));
+  });
+
+  it('turns override declarations into constants on the same lines', () => {
+    const { code, missing } = overridesAsConstants('override A: u32 = 4u;\n@id(3) override B: f32;\noverride C: u32 = A * 2u;', { B: 0.5 });
+    expect(code).toBe('const A: u32 = 4u;\nconst B: f32 = f32(0.5);\nconst C: u32 = A * 2u;');
+    expect(missing).toEqual([]);
+    expect(overridesAsConstants('override D: u32;').missing).toEqual(['D']);
+  });
+});
