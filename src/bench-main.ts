@@ -2,6 +2,7 @@
  * bench.html: the profiler on its own page, for `npm run bench` and the end-to-end test. It mounts
  * <attn-profiler> with an engine on the page's device and exposes window.attnBench for a driver.
  */
+import './ui/tokens.css';
 import './ui/attn-profiler';
 import type { ProfileConfig, ProfileResult } from './core/profile-report';
 import type { AdapterSummary } from './gpu/device';

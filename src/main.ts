@@ -1,1 +1,2 @@
+import './ui/tokens.css';
 import './ui/attn-app';

@@ -24,7 +24,7 @@ const MAX_CELLS = 1 << 20;
  */
 export const MAX_SAVED_CELLS = 100_000;
 export const MAX_TEXT = 4000;
-const MAX_KERNEL_CHARS = 100_000;
+export const MAX_KERNEL_CHARS = 100_000;
 
 export type Mode = 'matrix' | 'sentence';
 export type ViewTab = 'attention' | 'compare' | 'lab' | 'profiler';

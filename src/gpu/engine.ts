@@ -45,6 +45,14 @@ export interface RunOptions {
   rows?: [number, number];
   /** Upper bound on rows per block (the engine picks the largest that fits the device otherwise). */
   maxBlockRows?: number;
+  /**
+   * Upper bound on one block's multiply-adds (rows × h × m × (dk + dv)), so that a long run is
+   * many short queue submissions: progress can be shown and a cancel lands after the block in
+   * flight. At least one row per block, whatever this says.
+   */
+  maxBlockWork?: number;
+  /** Called after each block's results are read back: `done` of `total` query rows finished. */
+  onBlock?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
 
@@ -179,7 +187,9 @@ export class AttentionEngine {
         dModel: shape.dModel ?? 0,
       },
     };
-    plan.blockRows = this.blockRows(plan, run.maxBlockRows);
+    const rowWork = shape.heads * shape.m * (shape.dk + shape.dv);
+    const workRows = run.maxBlockWork === undefined ? Infinity : Math.max(1, Math.floor(run.maxBlockWork / rowWork));
+    plan.blockRows = this.blockRows(plan, Math.min(run.maxBlockRows ?? Infinity, workRows));
     const result = await this.execute(inputs, plan, run);
     return { ...result, shape, rows: [start, end], variant, stages, onlineSoftmax: !hasIntermediates(variant), wallMs: performance.now() - started };
   }
@@ -347,6 +357,7 @@ export class AttentionEngine {
           placeHeadRows(probsAll, await readFloats(probsRead, scoreSize), heads, rows, m, total, r0 - start);
         }
         await timer?.collect();
+        run.onBlock?.(r0 + rows - start, total);
       }
       await closeScopes();
       return {

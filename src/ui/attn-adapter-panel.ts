@@ -16,14 +16,14 @@ export class AttnAdapterPanel extends LitElement {
     css`
       :host { display: block; }
       .banner { display: flex; flex-wrap: wrap; gap: 0.3rem 0.8rem; align-items: baseline; padding: 0.45rem 0.75rem;
-        border-radius: 8px; border: 1px solid #d5e3f7; background: #f2f7ff; font-size: 0.82rem; }
-      .warn { background: #fff7e8; border-color: #f0c36d; }
-      .error { background: #fdecea; border-color: #f5a9a3; }
+        border-radius: var(--attn-radius-card); border: 1px solid var(--attn-color-info-border); background: var(--attn-color-info-bg); font-size: 0.82rem; }
+      .warn { background: var(--attn-color-warning-bg); border-color: var(--attn-color-warning-border); }
+      .error { background: var(--attn-color-danger-bg); border-color: var(--attn-color-danger-border); }
       details { font-size: 0.78rem; }
-      summary { cursor: pointer; color: #0a66d8; }
+      summary { cursor: pointer; color: var(--attn-color-accent); }
       dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.1rem 0.8rem; margin: 0.4rem 0; }
-      dt { color: #6b6b70; }
-      dd { margin: 0; font-family: ui-monospace, monospace; }
+      dt { color: var(--attn-color-text-muted); }
+      dd { margin: 0; font-family: var(--attn-font-mono); }
       strong { font-weight: 650; }
     `,
   ];

@@ -19,19 +19,19 @@ export class AttnComparePanel extends LitElement {
   static override styles = css`
     :host { display: block; }
     .table { overflow-x: auto; max-width: 100%; margin: 0.3rem 0 0.8rem; }
-    table { border-collapse: collapse; font-size: 0.8rem; background: #fff; }
-    th, td { border: 1px solid #e2e2e6; padding: 0.3rem 0.5rem; text-align: right; white-space: nowrap; }
+    table { border-collapse: collapse; font-size: 0.8rem; background: var(--attn-color-surface); }
+    th, td { border: 1px solid var(--attn-color-border); padding: 0.3rem 0.5rem; text-align: right; white-space: nowrap; }
     td.worst { white-space: normal; text-align: left; min-width: 16rem; line-height: 1.35; }
-    th { background: #f6f6f8; font-weight: 600; }
+    th { background: var(--attn-color-surface-sunken); font-weight: 600; }
     td:first-child, th:first-child { text-align: left; }
-    .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
-    .pass { color: #137333; font-weight: 700; }
-    .fail { color: #b3261e; font-weight: 700; }
-    .muted { color: #6b6b70; font-size: 0.8rem; }
+    .mono { font-family: var(--attn-font-mono); }
+    .pass { color: var(--attn-color-success-strong); font-weight: 700; }
+    .fail { color: var(--attn-color-danger); font-weight: 700; }
+    .muted { color: var(--attn-color-text-muted); font-size: 0.8rem; }
     .maps { display: flex; flex-wrap: wrap; gap: 1rem 1.4rem; align-items: flex-start; }
-    .card { background: #fff; border: 1px solid #e2e2e6; border-radius: 8px; padding: 0.6rem 0.7rem; }
-    .inspector { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.78rem; background: #f6f8fb; border: 1px solid #dfe6f0;
-      border-radius: 8px; padding: 0.5rem 0.7rem; white-space: pre-wrap; margin: 0.6rem 0; }
+    .card { background: var(--attn-color-surface); border: 1px solid var(--attn-color-border); border-radius: var(--attn-radius-card); padding: 0.6rem 0.7rem; }
+    .inspector { font-family: var(--attn-font-mono); font-size: 0.78rem; background: var(--attn-color-surface-code); border: 1px solid var(--attn-color-border-code);
+      border-radius: var(--attn-radius-card); padding: 0.5rem 0.7rem; white-space: pre-wrap; margin: 0.6rem 0; }
     p { margin: 0.3rem 0; }
   `;
 

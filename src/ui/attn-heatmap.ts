@@ -9,7 +9,7 @@ import type { PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { CellClickEvent } from './events';
 import type { ColourScale, HeatmapLayout, HeatmapSpec } from './heatmap-draw';
-import { autoDomain, cellAt, drawHeatmap, layoutHeatmap } from './heatmap-draw';
+import { autoDomain, cellAt, drawHeatmap, inkFrom, layoutHeatmap } from './heatmap-draw';
 import type { PooledMatrix } from './heatmap-pool';
 import { poolLabels, poolLimits, poolMatrix } from './heatmap-pool';
 import { downloadBlob } from './download';
@@ -27,19 +27,19 @@ export class AttnHeatmap extends LitElement {
     header { display: flex; align-items: baseline; gap: 0.4rem; }
     h3 { font-size: 0.95rem; margin: 0; font-weight: 600; margin-right: auto; white-space: nowrap; }
     /* width 0 + min-width 100%: the caption wraps to the map's width instead of widening the card. */
-    .caption { display: block; width: 0; min-width: 100%; color: #6b6b70; font-size: 0.8rem; margin: 0.1rem 0 0.25rem; }
-    button { font: inherit; font-size: 0.75rem; padding: 0.1rem 0.4rem; border: 1px solid #c8c8cc; background: #fff; border-radius: 4px; cursor: pointer; }
-    button:hover { background: #f0f0f3; }
+    .caption { display: block; width: 0; min-width: 100%; color: var(--attn-color-text-muted); font-size: 0.8rem; margin: 0.1rem 0 0.25rem; }
+    button { font: inherit; font-size: 0.75rem; padding: 0.1rem 0.4rem; border: 1px solid var(--attn-color-border-control); background: var(--attn-color-surface); border-radius: var(--attn-radius-sm); cursor: pointer; }
+    button:hover { background: var(--attn-color-surface-hover); }
     .scroll { overflow: auto; max-width: 100%; }
     canvas { display: block; outline: none; cursor: crosshair; }
-    canvas:focus-visible { box-shadow: 0 0 0 2px #0a84ff; }
+    canvas:focus-visible { box-shadow: 0 0 0 2px var(--attn-color-focus-ring); }
     .tip {
-      position: absolute; z-index: 10; pointer-events: none; background: #1d1d1f; color: #fff;
-      padding: 0.4rem 0.55rem; border-radius: 6px; font-size: 0.78rem; line-height: 1.35;
-      max-width: 380px; box-shadow: 0 4px 14px rgba(0,0,0,0.25); white-space: pre-wrap;
-      font-family: ui-monospace, SFMono-Regular, Menlo, monospace;
+      position: absolute; z-index: 10; pointer-events: none; background: var(--attn-color-tooltip-bg); color: var(--attn-color-tooltip-text);
+      padding: 0.4rem 0.55rem; border-radius: var(--attn-radius-md); font-size: 0.78rem; line-height: 1.35;
+      max-width: 380px; box-shadow: var(--attn-shadow-tooltip); white-space: pre-wrap;
+      font-family: var(--attn-font-mono);
     }
-    .tip strong { font-family: system-ui, sans-serif; }
+    .tip strong { font-family: var(--attn-font-sans); }
   `;
 
   /** Title above the map. */
@@ -112,6 +112,7 @@ export class AttnHeatmap extends LitElement {
       maxWidth: this.maxWidth,
       maxCell: this.maxCell,
       title,
+      ink: inkFrom(this),
     };
     if (p) {
       const block = (x: number, size: number) => Math.floor(x / size);

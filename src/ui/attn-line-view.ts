@@ -21,13 +21,15 @@ export class AttnLineView extends LitElement {
     :host { display: block; }
     header { display: flex; align-items: baseline; gap: 0.6rem; }
     h3 { font-size: 0.95rem; margin: 0 0 0.25rem; font-weight: 600; }
-    .muted { color: #6b6b70; font-size: 0.8rem; }
-    svg { display: block; font: 12px system-ui, sans-serif; user-select: none; }
+    .muted { color: var(--attn-color-text-muted); font-size: 0.8rem; }
+    svg { display: block; font: 12px var(--attn-font-sans); user-select: none; }
     text.query { cursor: pointer; }
-    text.query:hover { fill: #0a66d8; }
-    text.focus { font-weight: 700; fill: #0a3d91; }
-    text.hidden { fill: #b0b0b5; }
-    .weight { fill: #55555a; font-size: 11px; font-variant-numeric: tabular-nums; }
+    text.query:hover { fill: var(--attn-color-accent); }
+    text.focus { font-weight: 700; fill: var(--attn-color-accent-strong); }
+    text.hidden { fill: var(--attn-color-text-disabled); }
+    line.link { stroke: var(--attn-color-accent-line); }
+    rect.bar { fill: var(--attn-color-accent-line); }
+    .weight { fill: var(--attn-color-text-soft); font-size: 11px; font-variant-numeric: tabular-nums; }
     label { font-size: 0.8rem; }
   `;
 
@@ -67,7 +69,7 @@ export class AttnLineView extends LitElement {
           const w = weight(i, j);
           if (!(w > 0.002)) return svg``;
           const opacity = this.all && i !== focus ? 0.12 + 0.5 * w : 0.15 + 0.85 * w;
-          return svg`<line x1=${LEFT_X + 8} y1=${yq(i)} x2=${RIGHT_X - 8} y2=${yk(j)} stroke="#1f5fbf" stroke-opacity=${opacity} stroke-width=${0.6 + 7 * w} stroke-linecap="round"></line>`;
+          return svg`<line x1=${LEFT_X + 8} y1=${yq(i)} x2=${RIGHT_X - 8} y2=${yk(j)} class="link" stroke-opacity=${opacity} stroke-width=${0.6 + 7 * w} stroke-linecap="round"></line>`;
         }))}
         ${queries.map((i) => svg`<text x=${LEFT_X} y=${yq(i) + 4} text-anchor="end"
           class="query ${i === focus ? 'focus' : ''}" font-style=${this.queryMarked?.[i] ? 'italic' : 'normal'}
@@ -76,7 +78,7 @@ export class AttnLineView extends LitElement {
           const w = weight(focus, j);
           return svg`<text x=${RIGHT_X} y=${yk(j) + 4} class=${w === 0 ? 'hidden' : ''} font-style=${this.keyMarked?.[j] ? 'italic' : 'normal'}>${this.keyLabels[j]}${this.keyMarked?.[j] ? '?' : ''}</text>
             <text x=${RIGHT_X + 110} y=${yk(j) + 4} class="weight">${w.toFixed(3)}</text>
-            <rect x=${RIGHT_X + 150} y=${yk(j) - 5} width=${Math.max(0, w) * 60} height="10" fill="#1f5fbf" fill-opacity="0.55"></rect>`;
+            <rect x=${RIGHT_X + 150} y=${yk(j) - 5} width=${Math.max(0, w) * 60} height="10" class="bar" fill-opacity="0.55"></rect>`;
         })}
       </svg>
     `;

@@ -21,23 +21,23 @@ export class AttnMaskEditor extends LitElement {
       :host { display: block; }
       .scroll { overflow: auto; max-height: 320px; }
       table { border-collapse: collapse; font-size: 11px; }
-      th { font-weight: 500; color: #444; padding: 0 3px; white-space: nowrap; }
+      th { font-weight: 500; color: var(--attn-color-text-header); padding: 0 3px; white-space: nowrap; }
       thead th { height: 4.5em; vertical-align: bottom; }
       thead th button { writing-mode: vertical-rl; transform: rotate(180deg); border: 0; padding: 2px 0; font-size: 11px; background: none; }
-      thead th button.pad { color: #b3261e; text-decoration: line-through; }
+      thead th button.pad { color: var(--attn-color-danger); text-decoration: line-through; }
       tbody th { text-align: right; }
       td { padding: 0; }
-      td button { width: 18px; height: 18px; padding: 0; border: 1px solid #d6d6db; border-radius: 2px; display: block; }
-      td button.on { background: #dbe9ff; }
-      td button.off { background: #3b3b40; }
-      td button.causal { background: repeating-linear-gradient(45deg, #eee, #eee 3px, #c8c8c8 3px, #c8c8c8 5px); }
-      td button.padded { background: #b9b9be; }
+      td button { width: 18px; height: 18px; padding: 0; border: 1px solid var(--attn-color-border-cell); border-radius: var(--attn-radius-xs); display: block; }
+      td button.on { background: var(--attn-color-mask-visible); }
+      td button.off { background: var(--attn-color-mask-hidden); }
+      td button.causal { background: repeating-linear-gradient(45deg, var(--attn-color-border-faint), var(--attn-color-border-faint) 3px, var(--attn-color-mask-hatch) 3px, var(--attn-color-mask-hatch) 5px); }
+      td button.padded { background: var(--attn-color-mask-padded); }
       .legend { display: flex; gap: 0.8rem; flex-wrap: wrap; margin-top: 0.35rem; }
-      .legend span::before { content: ''; display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; border: 1px solid #bbb; }
-      .legend .on::before { background: #dbe9ff; }
-      .legend .off::before { background: #3b3b40; }
-      .legend .causal::before { background: repeating-linear-gradient(45deg, #eee, #eee 2px, #c8c8c8 2px, #c8c8c8 4px); }
-      .legend .padded::before { background: #b9b9be; }
+      .legend span::before { content: ''; display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; border: 1px solid var(--attn-color-border-legend); }
+      .legend .on::before { background: var(--attn-color-mask-visible); }
+      .legend .off::before { background: var(--attn-color-mask-hidden); }
+      .legend .causal::before { background: repeating-linear-gradient(45deg, var(--attn-color-border-faint), var(--attn-color-border-faint) 2px, var(--attn-color-mask-hatch) 2px, var(--attn-color-mask-hatch) 4px); }
+      .legend .padded::before { background: var(--attn-color-mask-padded); }
     `,
   ];
 

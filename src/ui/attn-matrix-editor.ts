@@ -35,25 +35,25 @@ export class AttnMatrixEditor extends LitElement {
       :host { display: block; margin-bottom: 0.9rem; }
       header { display: flex; align-items: center; gap: 0.35rem; margin-bottom: 0.1rem; }
       h3 { font-size: 0.92rem; margin: 0; font-weight: 600; white-space: nowrap; }
-      .shape { color: #6b6b70; font-size: 0.8rem; margin-right: auto; white-space: nowrap; }
-      .hint { color: #6b6b70; font-size: 0.75rem; margin: 0 0 0.3rem; }
-      .scroll { overflow: auto; max-height: 340px; max-width: 100%; border: 1px solid #e2e2e6; border-radius: 6px; background: #fff; }
-      table { border-collapse: collapse; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
-      th { font-weight: 500; color: #55555a; background: #f6f6f8; padding: 0 0.35rem; white-space: nowrap; position: sticky; }
+      .shape { color: var(--attn-color-text-muted); font-size: 0.8rem; margin-right: auto; white-space: nowrap; }
+      .hint { color: var(--attn-color-text-muted); font-size: 0.75rem; margin: 0 0 0.3rem; }
+      .scroll { overflow: auto; max-height: 340px; max-width: 100%; border: 1px solid var(--attn-color-border); border-radius: var(--attn-radius-md); background: var(--attn-color-surface); }
+      table { border-collapse: collapse; font-family: var(--attn-font-mono); font-size: 12px; }
+      th { font-weight: 500; color: var(--attn-color-text-soft); background: var(--attn-color-surface-sunken); padding: 0 0.35rem; white-space: nowrap; position: sticky; }
       thead th { top: 0; z-index: 1; font-size: 11px; }
       tbody th { left: 0; text-align: right; max-width: 9em; overflow: hidden; text-overflow: ellipsis; }
       thead th:first-child { left: 0; z-index: 2; }
-      td { padding: 0; border: 1px solid #ececf0; }
+      td { padding: 0; border: 1px solid var(--attn-color-border-subtle); }
       input { width: 6ch; border: 0; padding: 0.22rem 0.3rem; font: inherit; text-align: right; background: transparent; outline: none; }
-      input:focus { background: #eaf3ff; box-shadow: inset 0 0 0 2px #0a84ff; }
-      input.invalid { background: #fdecea; box-shadow: inset 0 0 0 2px #d93025; }
-      td.ro { padding: 0.22rem 0.4rem; text-align: right; color: #333; }
-      .message { margin: 0.3rem 0 0; font-size: 0.8rem; color: #b3261e; }
-      .note { margin: 0.25rem 0 0; font-size: 0.75rem; color: #6b6b70; }
+      input:focus { background: var(--attn-color-accent-soft); box-shadow: inset 0 0 0 2px var(--attn-color-focus-ring); }
+      input.invalid { background: var(--attn-color-danger-bg); box-shadow: inset 0 0 0 2px var(--attn-color-danger-ring); }
+      td.ro { padding: 0.22rem 0.4rem; text-align: right; color: var(--attn-color-text-strong); }
+      .message { margin: 0.3rem 0 0; font-size: 0.8rem; color: var(--attn-color-danger); }
+      .note { margin: 0.25rem 0 0; font-size: 0.75rem; color: var(--attn-color-text-muted); }
       details { position: relative; }
-      details > div { position: absolute; right: 0; z-index: 5; background: #fff; border: 1px solid #d0d0d5; border-radius: 6px; padding: 0.4rem; display: grid; gap: 0.3rem; min-width: 11rem; box-shadow: 0 6px 18px rgba(0,0,0,0.12); }
+      details > div { position: absolute; right: 0; z-index: 5; background: var(--attn-color-surface); border: 1px solid var(--attn-color-border-menu); border-radius: var(--attn-radius-md); padding: 0.4rem; display: grid; gap: 0.3rem; min-width: 11rem; box-shadow: var(--attn-shadow-menu); }
       details label { font-size: 0.8rem; display: flex; gap: 0.3rem; align-items: center; }
-      details input { border: 1px solid #c8c8cc; border-radius: 4px; width: 5em; }
+      details input { border: 1px solid var(--attn-color-border-control); border-radius: var(--attn-radius-sm); width: 5em; }
       .structure { display: flex; gap: 0.3rem; margin-top: 0.3rem; flex-wrap: wrap; }
     `,
   ];

@@ -20,7 +20,7 @@ export class AttnOptionsPanel extends LitElement {
       :host { display: block; }
       fieldset { border: 0; padding: 0; margin: 0; display: flex; flex-wrap: wrap; gap: 0.25rem 0.7rem; align-items: center; }
       legend { font-size: 0.82rem; font-weight: 600; padding: 0; margin-right: 0.4rem; float: left; }
-      .error { color: #b3261e; font-size: 0.78rem; }
+      .error { color: var(--attn-color-danger); font-size: 0.78rem; }
       input[type='range'] { width: 8rem; vertical-align: middle; }
     `,
   ];

@@ -26,19 +26,11 @@ import { createPlot, gflopsPlotSpec, plotPng, timePlotSpec } from '../plot/scali
 const N_PRESETS = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
 const PEERS = ['tfjs'];
 
-/** Fired when a profile finishes (or is cancelled with partial results). */
-export class ProfileDoneEvent extends Event {
-  static readonly eventName = 'profile-done';
-  constructor(readonly result: ProfileResult) {
-    super(ProfileDoneEvent.eventName, { bubbles: true, composed: true });
-  }
-}
-
 @customElement('attn-profiler')
 export class AttnProfiler extends LitElement {
   static override styles = [unsafeCSS(uplotCss), css`
-    :host { display: block; font: 14px/1.4 system-ui, sans-serif; color: #1d1d1f; }
-    fieldset { border: 1px solid #ddd; border-radius: 6px; margin: 0 0 0.8rem; padding: 0.5rem 0.8rem; }
+    :host { display: block; font: 14px/1.4 var(--attn-font-sans); color: var(--attn-color-text); }
+    fieldset { border: 1px solid var(--attn-color-border-table); border-radius: var(--attn-radius-md); margin: 0 0 0.8rem; padding: 0.5rem 0.8rem; }
     legend { font-weight: 600; }
     label { margin-right: 0.8rem; white-space: nowrap; }
     input[type='number'] { width: 4.5rem; }
@@ -46,14 +38,14 @@ export class AttnProfiler extends LitElement {
     .row { margin: 0.3rem 0; }
     button { margin-right: 0.4rem; }
     progress { width: 20rem; vertical-align: middle; }
-    .banner { padding: 0.5rem 0.7rem; border-radius: 6px; background: #fff4e5; border: 1px solid #f0c36d; margin: 0.5rem 0; }
-    .error { background: #fdecea; border-color: #f5a9a3; }
-    .note { color: #555; font-size: 0.85rem; max-width: 62rem; }
-    table { border-collapse: collapse; margin: 0.5rem 0 1rem; font: 12px ui-monospace, monospace; }
-    th, td { border: 1px solid #ddd; padding: 0.15rem 0.4rem; text-align: right; }
-    th { background: #f4f4f4; }
+    .banner { padding: 0.5rem 0.7rem; border-radius: var(--attn-radius-md); background: var(--attn-color-caution-bg); border: 1px solid var(--attn-color-warning-border); margin: 0.5rem 0; }
+    .error { background: var(--attn-color-danger-bg); border-color: var(--attn-color-danger-border); }
+    .note { color: var(--attn-color-text-note); font-size: 0.85rem; max-width: 62rem; }
+    table { border-collapse: collapse; margin: 0.5rem 0 1rem; font: 12px var(--attn-font-mono); }
+    th, td { border: 1px solid var(--attn-color-border-table); padding: 0.15rem 0.4rem; text-align: right; }
+    th { background: var(--attn-color-surface-muted); }
     td.text { text-align: left; }
-    td.fail { color: #b3261e; font-weight: 600; }
+    td.fail { color: var(--attn-color-danger); font-weight: 600; }
     .plots { display: flex; flex-wrap: wrap; gap: 1rem; }
     .plot h3 { font-size: 0.95rem; margin: 0.5rem 0 0.2rem; }
   `];
@@ -118,7 +110,6 @@ export class AttnProfiler extends LitElement {
       if (this.peerNote) result.notes.push(this.peerNote);
       this.result = result;
       this.dataset.state = result.cancelled ? 'cancelled' : 'done';
-      this.dispatchEvent(new ProfileDoneEvent(result));
       return result;
     } catch (error) {
       this.message = (error as Error).message;
@@ -368,8 +359,5 @@ export class AttnProfiler extends LitElement {
 declare global {
   interface HTMLElementTagNameMap {
     'attn-profiler': AttnProfiler;
-  }
-  interface HTMLElementEventMap {
-    'profile-done': ProfileDoneEvent;
   }
 }

@@ -30,7 +30,7 @@ export class AttnRandomProblem extends LitElement {
       :host { display: block; }
       details { font-size: 0.82rem; }
       summary { cursor: pointer; font-weight: 600; }
-      .error { color: #b3261e; font-size: 0.78rem; }
+      .error { color: var(--attn-color-danger); font-size: 0.78rem; }
       input[type='number'] { width: 5.5em; }
     `,
   ];

@@ -26,12 +26,12 @@ export class AttnSentencePanel extends LitElement {
       :host { display: block; }
       textarea { width: 100%; box-sizing: border-box; resize: vertical; min-height: 2.6em; font-size: 0.9rem; }
       .tokens { display: flex; flex-wrap: wrap; gap: 0.25rem; margin: 0.35rem 0 0.2rem; }
-      .token { font-size: 0.8rem; padding: 0.08rem 0.4rem; border-radius: 4px; background: #eef4ff; border: 1px solid #c9dcff; }
-      .token.unknown { background: #fff4e5; border: 1px dashed #d97706; color: #92400e; font-style: italic; }
+      .token { font-size: 0.8rem; padding: 0.08rem 0.4rem; border-radius: var(--attn-radius-sm); background: var(--attn-color-token-bg); border: 1px solid var(--attn-color-token-border); }
+      .token.unknown { background: var(--attn-color-caution-bg); border: 1px dashed var(--attn-color-unknown-border); color: var(--attn-color-unknown-text); font-style: italic; }
       .token.unknown::after { content: '?'; font-weight: 700; margin-left: 1px; }
       details { margin: 0.5rem 0; }
       summary { cursor: pointer; font-size: 0.85rem; font-weight: 600; }
-      .error { color: #b3261e; font-size: 0.8rem; }
+      .error { color: var(--attn-color-danger); font-size: 0.8rem; }
     `,
   ];
 

@@ -36,18 +36,18 @@ export class AttnStageView extends LitElement {
     css`
       :host { display: block; }
       .maps { display: flex; flex-wrap: wrap; gap: 1rem 22px; align-items: flex-start; margin-bottom: 1rem; }
-      .card { background: #fff; border: 1px solid #e2e2e6; border-radius: 8px; padding: 0.6rem 0.7rem; }
+      .card { background: var(--attn-color-surface); border: 1px solid var(--attn-color-border); border-radius: var(--attn-radius-card); padding: 0.6rem 0.7rem; }
       .heads { display: flex; gap: 0.3rem; align-items: center; margin-bottom: 0.6rem; font-size: 0.85rem; }
-      .heads button[aria-pressed='true'] { background: #0a66d8; color: #fff; border-color: #0a66d8; }
-      .source { font-size: 0.8rem; display: flex; gap: 0.7rem; align-items: center; margin-bottom: 0.5rem; color: #55555a; }
-      .inspector { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.78rem; background: #f6f8fb; border: 1px solid #dfe6f0;
-        border-radius: 8px; padding: 0.5rem 0.7rem; white-space: pre-wrap; margin-bottom: 1rem; }
-      .inspector strong { font-family: system-ui, sans-serif; }
-      h4 { margin: 0.2rem 0 0.6rem; font-size: 0.88rem; color: #55555a; font-weight: 600; }
+      .heads button[aria-pressed='true'] { background: var(--attn-color-accent); color: var(--attn-color-on-accent); border-color: var(--attn-color-accent); }
+      .source { font-size: 0.8rem; display: flex; gap: 0.7rem; align-items: center; margin-bottom: 0.5rem; color: var(--attn-color-text-soft); }
+      .inspector { font-family: var(--attn-font-mono); font-size: 0.78rem; background: var(--attn-color-surface-code); border: 1px solid var(--attn-color-border-code);
+        border-radius: var(--attn-radius-card); padding: 0.5rem 0.7rem; white-space: pre-wrap; margin-bottom: 1rem; }
+      .inspector strong { font-family: var(--attn-font-sans); }
+      h4 { margin: 0.2rem 0 0.6rem; font-size: 0.88rem; color: var(--attn-color-text-soft); font-weight: 600; }
       h4 .muted { font-weight: 400; font-size: 0.8rem; }
       .head-grid { display: grid; grid-template-columns: repeat(var(--per-row, 4), max-content); gap: 0.6rem; margin-bottom: 1rem; }
       .head-grid .card { cursor: pointer; padding: 0.4rem 0.5rem; }
-      .head-grid .card[aria-current='true'] { border-color: #0a66d8; box-shadow: 0 0 0 2px #0a66d8; }
+      .head-grid .card[aria-current='true'] { border-color: var(--attn-color-accent); box-shadow: 0 0 0 2px var(--attn-color-accent); }
     `,
   ];
 

@@ -1,6 +1,8 @@
 /**
- * The typed events views send up to the coordinator (<attn-app>). Views never change state
- * themselves: they describe an edit, and the coordinator applies it, records undo and reruns.
+ * Every event the page's elements send, in one place and under one scheme: the class is
+ * `<Name>Event`, its name is `attn-<name in kebab case>` in the static `eventName` field, and it
+ * bubbles out of shadow roots (composed). Views never change state themselves: they describe an
+ * edit or ask for a command, and the coordinator (<attn-app>) applies it, records undo and reruns.
  */
 import type { MaskOp, MatrixName, MatrixOp } from '../core/edits';
 import type { PlaygroundState } from '../core/state';
@@ -9,7 +11,7 @@ const up = { bubbles: true, composed: true } as const;
 
 /** A change to the state, as a pure function of the current state. */
 export class StateEditEvent extends Event {
-  static readonly type = 'attn-edit';
+  static readonly eventName = 'attn-state-edit';
   constructor(
     readonly edit: (state: PlaygroundState) => PlaygroundState,
     /** Edits with the same key in quick succession are one undo step (typing in one field). */
@@ -17,22 +19,34 @@ export class StateEditEvent extends Event {
     /** View-only edits (tab, focused query) are not undo steps. */
     readonly undoable = true,
   ) {
-    super(StateEditEvent.type, up);
+    super(StateEditEvent.eventName, up);
   }
 }
 
 /** A grid editor's edit to one named matrix. */
 export class MatrixEditEvent extends Event {
-  static readonly type = 'attn-matrix-edit';
-  constructor(readonly name: MatrixName, readonly op: MatrixOp) {
-    super(MatrixEditEvent.type, up);
+  static readonly eventName = 'attn-matrix-edit';
+  constructor(
+    readonly name: MatrixName,
+    readonly op: MatrixOp,
+  ) {
+    super(MatrixEditEvent.eventName, up);
   }
 }
 
+/** An edit of the explicit mask or the padding marks. */
 export class MaskEditEvent extends Event {
-  static readonly type = 'attn-mask-edit';
+  static readonly eventName = 'attn-mask-edit';
   constructor(readonly op: MaskOp) {
-    super(MaskEditEvent.type, up);
+    super(MaskEditEvent.eventName, up);
+  }
+}
+
+/** The shader lab's edited kernels by stage (only stages that differ from the built-in kernel). */
+export class KernelEditEvent extends Event {
+  static readonly eventName = 'attn-kernel-edit';
+  constructor(readonly kernels: Readonly<Record<string, string>>) {
+    super(KernelEditEvent.eventName, up);
   }
 }
 
@@ -40,35 +54,66 @@ export type NoticeLevel = 'error' | 'info';
 
 /** A message for the user (a bad file, a malformed paste); the state is unchanged. */
 export class NoticeEvent extends Event {
-  static readonly type = 'attn-notice';
-  constructor(readonly level: NoticeLevel, readonly text: string) {
-    super(NoticeEvent.type, up);
+  static readonly eventName = 'attn-notice';
+  constructor(
+    readonly level: NoticeLevel,
+    readonly text: string,
+  ) {
+    super(NoticeEvent.eventName, up);
+  }
+}
+
+/** The user closed a notice. */
+export class NoticeDismissEvent extends Event {
+  static readonly eventName = 'attn-notice-dismiss';
+  constructor(readonly id: number) {
+    super(NoticeDismissEvent.eventName, up);
   }
 }
 
 /** A heatmap cell was clicked (row and column in the drawn matrix). */
 export class CellClickEvent extends Event {
-  static readonly type = 'attn-cell-click';
-  constructor(readonly row: number, readonly col: number) {
-    super(CellClickEvent.type, up);
+  static readonly eventName = 'attn-cell-click';
+  constructor(
+    readonly row: number,
+    readonly col: number,
+  ) {
+    super(CellClickEvent.eventName, up);
   }
 }
 
+export type Command = 'run' | 'cancel' | 'reconnect' | 'undo' | 'redo' | 'share' | 'take-into-matrix';
+
 /** Asks the coordinator for something that is not a state edit. */
 export class CommandEvent extends Event {
-  static readonly type = 'attn-command';
-  constructor(readonly command: 'run' | 'reconnect' | 'undo' | 'redo' | 'share' | 'take-into-matrix') {
-    super(CommandEvent.type, up);
+  static readonly eventName = 'attn-command';
+  constructor(readonly command: Command) {
+    super(CommandEvent.eventName, up);
+  }
+}
+
+/** A code editor's document changed by typing (not by a new `value` from outside). */
+export class CodeChangeEvent extends Event {
+  static readonly eventName = 'attn-code-change';
+  constructor(
+    /** The editor's document key (one per tab). */
+    readonly document: string,
+    readonly value: string,
+  ) {
+    super(CodeChangeEvent.eventName, up);
   }
 }
 
 declare global {
   interface HTMLElementEventMap {
-    'attn-edit': StateEditEvent;
+    'attn-state-edit': StateEditEvent;
     'attn-matrix-edit': MatrixEditEvent;
     'attn-mask-edit': MaskEditEvent;
+    'attn-kernel-edit': KernelEditEvent;
     'attn-notice': NoticeEvent;
+    'attn-notice-dismiss': NoticeDismissEvent;
     'attn-cell-click': CellClickEvent;
     'attn-command': CommandEvent;
+    'attn-code-change': CodeChangeEvent;
   }
 }

@@ -33,7 +33,58 @@ export interface HeatmapSpec {
   maxCell?: number;
   /** Drawn above everything (used for the PNG export). */
   title?: string;
+  /** Colours besides the scale's (default: the design tokens' light values). */
+  ink?: HeatmapInk;
 }
+
+/**
+ * What a heatmap draws besides its colour scale: background, labels, axes, focus and masked cells.
+ * A canvas cannot use CSS custom properties, so the element reads these from the design tokens
+ * (tokens.css) when it draws; DEFAULT_INK holds their values for a canvas drawn without them.
+ */
+export interface HeatmapInk {
+  background: string;
+  text: string;
+  muted: string;
+  axis: string;
+  highlight: string;
+  marked: string;
+  maskedFill: string;
+  maskedLine: string;
+}
+
+export const DEFAULT_INK: HeatmapInk = {
+  background: '#fff',
+  text: '#1d1d1f',
+  muted: '#6b6b70',
+  axis: '#9a9a9a',
+  highlight: '#ff8a00',
+  marked: '#b45309',
+  maskedFill: '#ececec',
+  maskedLine: '#c4c4c4',
+};
+
+const INK_TOKENS: Record<keyof HeatmapInk, string> = {
+  background: '--attn-color-surface',
+  text: '--attn-color-text',
+  muted: '--attn-color-text-muted',
+  axis: '--attn-color-axis',
+  highlight: '--attn-color-highlight',
+  marked: '--attn-color-marked',
+  maskedFill: '--attn-color-masked-fill',
+  maskedLine: '--attn-color-masked-line',
+};
+
+/** The ink the design tokens give an element (DEFAULT_INK for any token it does not see). */
+export function inkFrom(element: Element): HeatmapInk {
+  const style = getComputedStyle(element);
+  const ink = { ...DEFAULT_INK };
+  for (const key of Object.keys(INK_TOKENS) as (keyof HeatmapInk)[]) ink[key] = style.getPropertyValue(INK_TOKENS[key]).trim() || ink[key];
+  return ink;
+}
+
+/** Colours that belong to the scales, not the theme: they stay whatever the page's colours are. */
+const SCALE = { nan: '#ff00aa', logInfinity: '#4a0d67', logZero: '#ffffff', darkText: '#1d1d1f', lightText: '#ffffff', cellLines: 'rgba(255,255,255,0.7)' };
 
 export interface HeatmapLayout {
   cell: number;
@@ -59,8 +110,6 @@ const SMALL_FONT = '11px system-ui, -apple-system, "Segoe UI", sans-serif';
 const TITLE_FONT = '600 14px system-ui, -apple-system, "Segoe UI", sans-serif';
 const MAX_LABEL = 14;
 const SUMS_W = 52;
-const MASKED = '#ececec';
-const MASK_LINE = '#c4c4c4';
 
 const fmt3 = format('.3~g');
 const fmt2f = format('.2f');
@@ -132,9 +181,9 @@ function scalePosition(x: number, colour: ColourScale, [lo, hi]: [number, number
 
 /** The colour of one value under a scale and domain. */
 export function colourOf(x: number, colour: ColourScale, domain: [number, number]): string {
-  if (colour === 'log' && x === Infinity) return '#4a0d67';
+  if (colour === 'log' && x === Infinity) return SCALE.logInfinity;
   const t = scalePosition(x, colour, domain);
-  return Number.isNaN(t) ? '#ffffff' : LUTS[colour].css[Math.round(t * (LUT_SIZE - 1))];
+  return Number.isNaN(t) ? SCALE.logZero : LUTS[colour].css[Math.round(t * (LUT_SIZE - 1))];
 }
 
 const clamp01 = (t: number) => (t < 0 ? 0 : t > 1 ? 1 : t);
@@ -143,7 +192,7 @@ const clamp01 = (t: number) => (t < 0 ? 0 : t > 1 ? 1 : t);
 export function textColourOn(background: string): string {
   const rgb = parseRgb(background);
   const luminance = (0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]) / 255;
-  return luminance > 0.55 ? '#1d1d1f' : '#ffffff';
+  return luminance > 0.55 ? SCALE.darkText : SCALE.lightText;
 }
 
 function maxTextWidth(ctx: CanvasRenderingContext2D, labels: readonly string[]): number {
@@ -221,12 +270,13 @@ export function cellAt(layout: HeatmapLayout, rows: number, cols: number, x: num
 }
 
 export function drawHeatmap(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: HeatmapLayout): void {
+  const ink = spec.ink ?? DEFAULT_INK;
   ctx.clearRect(0, 0, L.width, L.height);
-  ctx.fillStyle = '#ffffff';
+  ctx.fillStyle = ink.background;
   ctx.fillRect(0, 0, L.width, L.height);
   if (spec.title) {
     ctx.font = TITLE_FONT;
-    ctx.fillStyle = '#1d1d1f';
+    ctx.fillStyle = ink.text;
     ctx.textBaseline = 'top';
     ctx.textAlign = 'left';
     ctx.fillText(spec.title, 6, 6);
@@ -239,6 +289,7 @@ export function drawHeatmap(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L:
 
 /** Maps with cells of a few pixels: one pixel per cell in an ImageData, scaled up without smoothing. */
 function drawCellsAsImage(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: HeatmapLayout): void {
+  const ink = spec.ink ?? DEFAULT_INK;
   const { rows, cols, values } = spec;
   const image = new ImageData(cols, rows);
   const { rgb } = LUTS[spec.colour];
@@ -261,11 +312,12 @@ function drawCellsAsImage(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: H
   bitmap.getContext('2d')!.putImageData(image, 0, 0);
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(bitmap, L.left, L.top, L.gridW, L.gridH);
-  ctx.strokeStyle = '#9a9a9a';
+  ctx.strokeStyle = ink.axis;
   ctx.strokeRect(L.left - 0.5, L.top - 0.5, L.gridW + 1, L.gridH + 1);
 }
 
 function drawCells(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: HeatmapLayout): void {
+  const ink = spec.ink ?? DEFAULT_INK;
   const { rows, cols, values } = spec;
   const { cell, left, top } = L;
   if (cell <= 4 && rows * cols > 4096) return drawCellsAsImage(ctx, spec, L);
@@ -277,10 +329,10 @@ function drawCells(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: HeatmapL
       const x = values[i * cols + j];
       const px = left + j * cell, py = top + i * cell;
       if (x === -Infinity) {
-        drawMasked(ctx, px, py, cell);
+        drawMasked(ctx, ink, px, py, cell);
         continue;
       }
-      const fill = Number.isNaN(x) ? '#ff00aa' : colourOf(x, spec.colour, L.domain);
+      const fill = Number.isNaN(x) ? SCALE.nan : colourOf(x, spec.colour, L.domain);
       ctx.fillStyle = fill;
       ctx.fillRect(px, py, cell, cell);
       if (L.showValues) {
@@ -290,24 +342,24 @@ function drawCells(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: HeatmapL
     }
   }
   if (cell >= 8) {
-    ctx.strokeStyle = 'rgba(255,255,255,0.7)';
+    ctx.strokeStyle = SCALE.cellLines;
     ctx.lineWidth = 1;
     ctx.beginPath();
     for (let i = 1; i < rows; i++) line(ctx, left, top + i * cell, left + L.gridW, top + i * cell);
     for (let j = 1; j < cols; j++) line(ctx, left + j * cell, top, left + j * cell, top + L.gridH);
     ctx.stroke();
   }
-  ctx.strokeStyle = '#9a9a9a';
+  ctx.strokeStyle = ink.axis;
   ctx.strokeRect(left - 0.5, top - 0.5, L.gridW + 1, L.gridH + 1);
   const h = spec.highlightRow ?? -1;
   if (h >= 0 && h < rows && rows > 1) {
-    ctx.strokeStyle = '#1d1d1f';
+    ctx.strokeStyle = ink.text;
     ctx.lineWidth = 2;
     ctx.strokeRect(left - 1, top + h * cell - 1, L.gridW + 2, cell + 2);
   }
   if (spec.selected) {
     const [r, c] = spec.selected;
-    ctx.strokeStyle = '#ff8a00';
+    ctx.strokeStyle = ink.highlight;
     ctx.lineWidth = 3;
     ctx.strokeRect(left + c * cell - 1.5, top + r * cell - 1.5, cell + 3, cell + 3);
   }
@@ -320,15 +372,15 @@ function line(ctx: CanvasRenderingContext2D, x0: number, y0: number, x1: number,
 }
 
 /** Masked cells: grey with a diagonal hatch, so "−∞" never reads as a small number. */
-function drawMasked(ctx: CanvasRenderingContext2D, px: number, py: number, size: number): void {
-  ctx.fillStyle = MASKED;
+function drawMasked(ctx: CanvasRenderingContext2D, ink: HeatmapInk, px: number, py: number, size: number): void {
+  ctx.fillStyle = ink.maskedFill;
   ctx.fillRect(px, py, size, size);
   if (size < 6) return;
   ctx.save();
   ctx.beginPath();
   ctx.rect(px, py, size, size);
   ctx.clip();
-  ctx.strokeStyle = MASK_LINE;
+  ctx.strokeStyle = ink.maskedLine;
   ctx.beginPath();
   const step = Math.max(4, Math.floor(size / 4));
   for (let d = -size; d < size; d += step) line(ctx, px + d, py + size, px + d + size, py);
@@ -337,16 +389,17 @@ function drawMasked(ctx: CanvasRenderingContext2D, px: number, py: number, size:
 }
 
 function drawLabels(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: HeatmapLayout): void {
+  const ink = spec.ink ?? DEFAULT_INK;
   const { cell, left, top } = L;
   ctx.font = FONT;
   ctx.textBaseline = 'middle';
   ctx.textAlign = 'right';
   for (let i = 0; i < spec.rows; i += L.rowEvery) {
-    styleLabel(ctx, spec.rowMarked?.[i], i === spec.highlightRow && spec.rows > 1);
+    styleLabel(ctx, ink, spec.rowMarked?.[i], i === spec.highlightRow && spec.rows > 1);
     ctx.fillText(labelText(spec.rowLabels[i] ?? String(i), spec.rowMarked?.[i]), left - 6, top + i * cell + cell / 2);
   }
   for (let j = 0; j < spec.cols; j += L.colEvery) {
-    styleLabel(ctx, spec.colMarked?.[j], false);
+    styleLabel(ctx, ink, spec.colMarked?.[j], false);
     const text = labelText(spec.colLabels[j] ?? String(j), spec.colMarked?.[j]);
     const cx = left + j * cell + cell / 2;
     if (L.colAngle === 0) {
@@ -363,7 +416,7 @@ function drawLabels(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: Heatmap
   }
   // Axis names: the key axis above its labels, the query axis in the corner above the row labels.
   ctx.font = SMALL_FONT;
-  ctx.fillStyle = '#6b6b70';
+  ctx.fillStyle = ink.muted;
   ctx.textAlign = 'left';
   ctx.textBaseline = 'top';
   ctx.fillText(`${spec.colAxis} →`, left, L.titleH + 1);
@@ -376,20 +429,21 @@ function labelText(label: string, marked: boolean | undefined): string {
   return truncate(label) + (marked ? '?' : '');
 }
 
-function styleLabel(ctx: CanvasRenderingContext2D, marked: boolean | undefined, bold: boolean): void {
+function styleLabel(ctx: CanvasRenderingContext2D, ink: HeatmapInk, marked: boolean | undefined, bold: boolean): void {
   ctx.font = `${marked ? 'italic ' : ''}${bold ? '600 ' : ''}${FONT}`;
-  ctx.fillStyle = marked ? '#b45309' : '#1d1d1f';
+  ctx.fillStyle = marked ? ink.marked : ink.text;
 }
 
 function drawRowSums(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: HeatmapLayout): void {
+  const ink = spec.ink ?? DEFAULT_INK;
   ctx.font = SMALL_FONT;
-  ctx.fillStyle = '#6b6b70';
+  ctx.fillStyle = ink.muted;
   ctx.textAlign = 'left';
   ctx.textBaseline = 'bottom';
   ctx.fillText('row Σ', L.sumsLeft, L.top - 4);
   if (L.cell < 11) return;
   ctx.textBaseline = 'middle';
-  ctx.fillStyle = '#1d1d1f';
+  ctx.fillStyle = ink.text;
   for (let i = 0; i < spec.rows; i += L.rowEvery) {
     let sum = 0;
     for (let j = 0; j < spec.cols; j++) {
@@ -401,6 +455,7 @@ function drawRowSums(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: Heatma
 }
 
 function drawLegend(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: HeatmapLayout): void {
+  const ink = spec.ink ?? DEFAULT_INK;
   const x0 = L.left, y0 = L.legendTop, w = Math.min(200, Math.max(130, L.gridW)), h = 10;
   const [lo, hi] = L.domain;
   const steps = 64;
@@ -410,10 +465,10 @@ function drawLegend(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: Heatmap
     ctx.fillStyle = colourOf(value, spec.colour, L.domain);
     ctx.fillRect(x0 + (s * w) / steps, y0, w / steps + 1, h);
   }
-  ctx.strokeStyle = '#9a9a9a';
+  ctx.strokeStyle = ink.axis;
   ctx.strokeRect(x0 - 0.5, y0 - 0.5, w + 1, h + 1);
   ctx.font = SMALL_FONT;
-  ctx.fillStyle = '#1d1d1f';
+  ctx.fillStyle = ink.text;
   ctx.textBaseline = 'top';
   const ticks: [number, string][] = spec.colour === 'log'
     ? [[0, fmtExp(lo)], [1, fmtExp(hi)]]
@@ -430,17 +485,17 @@ function drawLegend(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: Heatmap
   ctx.textAlign = 'left';
   ctx.textBaseline = 'middle';
   if (spec.colour === 'log') {
-    ctx.fillStyle = '#ffffff';
+    ctx.fillStyle = SCALE.logZero;
     ctx.fillRect(x, y, 11, 11);
     ctx.strokeRect(x - 0.5, y - 0.5, 12, 12);
-    ctx.fillStyle = '#1d1d1f';
+    ctx.fillStyle = ink.text;
     ctx.fillText('exact (0)', x + 16, y + 6);
     x += 84;
   }
   if (L.hasMasked) {
-    drawMasked(ctx, x, y, 12);
+    drawMasked(ctx, ink, x, y, 12);
     ctx.strokeRect(x - 0.5, y - 0.5, 13, 13);
-    ctx.fillStyle = '#1d1d1f';
+    ctx.fillStyle = ink.text;
     ctx.fillText('masked (−∞)', x + 17, y + 6);
   }
 }

@@ -4,9 +4,12 @@
  * malformed link or a corrupt saved state comes back as an error message instead.
  */
 import type { PlaygroundState } from '../core/state';
-import { decodeState, encodeState, parseStateJson } from '../core/state';
+import { decodeState, encodeState, MAX_KERNEL_CHARS, parseStateJson } from '../core/state';
+import { isVerifiedStage } from '../core/stages';
 
 export const STORAGE_KEY = 'attention-playground.state';
+/** Where the shader lab kept edited kernels before the state owned them (read once, then removed). */
+const LEGACY_LAB_KEY = 'attn.shaderLab.v1';
 const HASH_PREFIX = '#s=';
 /** Longer links are not written to the address bar (browsers and chat apps cut them). */
 export const MAX_LINK_CHARS = 60_000;
@@ -57,5 +60,22 @@ export function saveLocal(state: PlaygroundState): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * The edited kernels an older page kept under the shader lab's own key, removing the key: from
+ * now on the state (and so the link and the saved state) is their only home. Null when none.
+ */
+export function takeLegacyLabKernels(): Record<string, string> | null {
+  try {
+    const json = localStorage.getItem(LEGACY_LAB_KEY);
+    if (json === null) return null;
+    localStorage.removeItem(LEGACY_LAB_KEY);
+    const stored = JSON.parse(json) as { kernels?: Record<string, unknown> } | null;
+    const kernels = Object.entries(stored?.kernels ?? {}).filter((e): e is [string, string] => isVerifiedStage(e[0]) && typeof e[1] === 'string' && e[1].length <= MAX_KERNEL_CHARS);
+    return kernels.length ? Object.fromEntries(kernels) : null;
+  } catch {
+    return null;
   }
 }

@@ -21,7 +21,7 @@ describe('the engine in headless Chromium', () => {
     const { page, problems } = await openPage(browser, inject('baseUrl'));
     await waitForRun(page);
     const adapter = await page.evaluate(() => {
-      const panel = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-adapter-panel')!.shadowRoot!;
+      const panel = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-adapter-panel')!.shadowRoot!;
       return { adapter: panel.querySelector('#adapter')?.textContent ?? null, noWebgpu: panel.querySelector('#no-webgpu')?.textContent ?? null };
     });
     expect(adapter.noWebgpu, 'WebGPU must be available in the browser').toBeNull();

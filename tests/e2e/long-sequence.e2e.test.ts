@@ -56,14 +56,14 @@ describe('long sequences in the playground', () => {
     const run = await page.evaluate(() => {
       const app = document.querySelector('attn-app')!;
       const o = app.lastOutcome!;
-      const probs = app.shadowRoot!.querySelector('attn-stage-view')!.shadowRoot!.querySelector('attn-heatmap[data-stage="probs"]')!;
+      const probs = app.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-stage-view')!.shadowRoot!.querySelector('attn-heatmap[data-stage="probs"]')!;
       return {
         sampled: o.problem.sample?.rows ?? null,
         pass: o.check?.pass ?? null,
         output: o.check?.output.pass ?? null,
         scores: o.check?.scores ?? null,
         fullOutput: o.fullOutput ? [o.fullOutput.length, ...Array.from(o.fullOutput.subarray(32, 96))] : null,
-        note: app.shadowRoot!.querySelector('#sample-note')?.textContent?.replace(/\s+/g, ' ') ?? '',
+        note: app.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('#sample-note')?.textContent?.replace(/\s+/g, ' ') ?? '',
         downsampled: (probs as unknown as { downsampled: { blockRows: number; blockCols: number } | null }).downsampled,
         hash: location.hash,
         options: o.full.options,

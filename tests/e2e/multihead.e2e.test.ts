@@ -60,7 +60,7 @@ describe('multi-head attention in the playground', () => {
     expect(grid).toHaveLength(4);
     await (await $app(page, 'attn-stage-view >>> .head-grid .card[data-head="2"]')).click();
     await page.waitForFunction(() => document.querySelector('attn-app')!.currentState.view.head === 2);
-    await page.waitForFunction(() => document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-stage-view')!.shadowRoot!
+    await page.waitForFunction(() => document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-stage-view')!.shadowRoot!
       .querySelector('.head-grid .card[data-head="2"]')?.getAttribute('aria-current') === 'true');
     const shown = await page.$eval('attn-app >>> attn-stage-view >>> attn-heatmap[data-stage="probs"]', (el) => Array.from((el as unknown as { values: ArrayLike<number> }).values));
     const cpuHead2 = run.cpuProbs.slice(2 * n * m, 3 * n * m);
@@ -93,8 +93,8 @@ describe('multi-head attention in the playground', () => {
         wo: [o.problem.inputs.wo!.rows, o.problem.inputs.wo!.cols],
         projected: o.check?.projected?.pass ?? null,
         pass: o.check?.pass ?? null,
-        badges: [...app.shadowRoot!.querySelectorAll('.verdict .badge')].map((b) => b.textContent?.trim() ?? ''),
-        map: (app.shadowRoot!.querySelector('attn-stage-view')!.shadowRoot!.querySelector('attn-heatmap[data-stage="projected"]') as unknown as { cols: number } | null)?.cols ?? null,
+        badges: [...app.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelectorAll('.verdict .badge')].map((b) => b.textContent?.trim() ?? ''),
+        map: (app.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-stage-view')!.shadowRoot!.querySelector('attn-heatmap[data-stage="projected"]') as unknown as { cols: number } | null)?.cols ?? null,
       };
     });
     expect(sentence).toMatchObject({ wo: [32, 100], projected: true, pass: true, map: 100 });

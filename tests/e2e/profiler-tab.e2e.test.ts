@@ -37,7 +37,7 @@ describe('the Profiler tab of the playground', () => {
     expect(await page.evaluate(() => !!customElements.get('attn-profiler')), 'the profiler is loaded lazily').toBe(false);
     await (await $app(page, '#tab-profiler')).click();
     await page.waitForFunction(() => {
-      const el = document.querySelector('attn-app')?.shadowRoot?.querySelector('attn-profiler');
+      const el = document.querySelector('attn-app')?.shadowRoot?.querySelector('attn-layout')?.shadowRoot?.querySelector('attn-profiler');
       return !!el?.shadowRoot?.querySelector<HTMLButtonElement>('#run') && !el.shadowRoot.querySelector<HTMLButtonElement>('#run')!.disabled;
     }, { timeout: 30_000 });
     expect(await (await $app(page, '#tab-profiler')).evaluate((el) => el.getAttribute('aria-selected'))).toBe('true');
@@ -49,12 +49,12 @@ describe('the Profiler tab of the playground', () => {
     await typeNumber(page, 'repeats', 1);
     await (await profiler(page, '#run')).click();
     await page.waitForFunction(() => {
-      const state = document.querySelector('attn-app')?.shadowRoot?.querySelector('attn-profiler')?.dataset.state;
+      const state = document.querySelector('attn-app')?.shadowRoot?.querySelector('attn-layout')?.shadowRoot?.querySelector('attn-profiler')?.dataset.state;
       return state === 'done' || state === 'error';
     }, { timeout: 180_000 });
 
     const view = await page.evaluate(() => {
-      const el = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-profiler')!;
+      const el = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-profiler')!;
       const root = el.shadowRoot!;
       return {
         state: el.dataset.state,

@@ -33,7 +33,7 @@ interface LabView {
 
 function readLab(page: Page): Promise<LabView> {
   return page.evaluate((stage) => {
-    const lab = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-shader-lab')!;
+    const lab = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-shader-lab')!;
     const source = lab.source();
     return { markers: lab.markers, source, builtIn: lab.builtIn(stage as 'softmax'), lines: source.split('\n').length };
   }, STAGE);
@@ -43,11 +43,13 @@ function readLab(page: Page): Promise<LabView> {
 async function verify(page: Page): Promise<{ verdict: string; pass: boolean; hints: { id: string; text: string }[]; rows: number }> {
   await (await $app(page, 'attn-shader-lab >>> button.primary')).click();
   await page.waitForFunction(() => {
-    const root = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-shader-lab')!.shadowRoot!;
-    return !!root.querySelector('.verdict') && !root.querySelector<HTMLButtonElement>('button.primary')!.disabled;
+    const lab = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-shader-lab')!.shadowRoot!;
+    const report = lab.querySelector('attn-verify-report')!.shadowRoot!;
+    return !!report.querySelector('.verdict') && !lab.querySelector<HTMLButtonElement>('button.primary')!.disabled;
   }, { timeout: 300_000 });
   return page.evaluate(() => {
-    const root = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-shader-lab')!.shadowRoot!;
+    const lab = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-shader-lab')!.shadowRoot!;
+    const root = lab.querySelector('attn-verify-report')!.shadowRoot!;
     const verdict = root.querySelector('.verdict')!;
     return {
       verdict: verdict.textContent ?? '',
@@ -65,7 +67,7 @@ describe('the shader lab in the playground', () => {
     await $app(page, 'attn-shader-lab >>> .monaco-editor');
     const tab = await page.waitForSelector(`attn-app >>> attn-shader-lab >>> .tabs ::-p-text(${STAGE})`);
     await tab!.click();
-    await page.waitForFunction(() => document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-shader-lab')!.shadowRoot!.querySelector('.ok'), { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-shader-lab')!.shadowRoot!.querySelector('.ok'), { timeout: 60_000 });
     const before = await readLab(page);
     expect(before.source).toBe(before.builtIn);
     expect(before.markers).toEqual([]);
@@ -77,7 +79,7 @@ describe('the shader lab in the playground', () => {
     await page.keyboard.up('Control');
     await page.keyboard.press('Enter');
     await page.keyboard.type('oops');
-    await page.waitForFunction(() => document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-shader-lab')!.markers.some((m) => m.severity === 'error'), { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-shader-lab')!.markers.some((m) => m.severity === 'error'), { timeout: 60_000 });
     const broken = await readLab(page);
     expect(broken.source.trimEnd().endsWith('oops')).toBe(true);
     const error = broken.markers.find((m) => m.severity === 'error')!;
@@ -87,7 +89,7 @@ describe('the shader lab in the playground', () => {
 
     // Fix it: delete what was typed; the marker goes away and the tab is the built-in kernel again.
     while ((await readLab(page)).source.length > before.source.length) await page.keyboard.press('Backspace');
-    await page.waitForFunction(() => document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-shader-lab')!.markers.length === 0, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-shader-lab')!.markers.length === 0, { timeout: 60_000 });
     expect((await readLab(page)).source).toBe(before.builtIn);
 
     const passed = await verify(page);
@@ -103,7 +105,7 @@ describe('the shader lab in the playground', () => {
     await select.select('softmax_no_max_subtraction.wgsl');
     const note = await $app(page, 'attn-shader-lab >>> .example-note');
     expect(await note.evaluate((el) => el.textContent)).toContain('Softmax without max subtraction');
-    await page.waitForFunction(() => document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-shader-lab')!.shadowRoot!.querySelector('.ok'), { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-shader-lab')!.shadowRoot!.querySelector('.ok'), { timeout: 60_000 });
 
     const failed = await verify(page);
     expect(failed.pass).toBe(false);

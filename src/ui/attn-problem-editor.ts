@@ -1,0 +1,97 @@
+/**
+ * <attn-problem-editor>: the inputs column — the input mode (matrices or a sentence), the grid
+ * editors for Q, K, V and W_o with the random-problem panel, or the sentence panel; the options;
+ * the mask. It renders the state it is given and sends every change up as a typed event.
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import { identity } from '../core/grid';
+import type { Problem } from '../core/problem';
+import type { Mode, PlaygroundState } from '../core/state';
+import { defaultState } from '../core/state';
+import { hasIntermediates, isVariant, VARIANT_NAMES } from '../gpu/variants';
+import type { EmbeddingsStatus } from './attn-sentence-panel';
+import { StateEditEvent } from './events';
+import { buttonStyles, tabStyles } from './styles';
+import './attn-mask-editor';
+import './attn-matrix-editor';
+import './attn-options-panel';
+import './attn-random-problem';
+import './attn-sentence-panel';
+
+@customElement('attn-problem-editor')
+export class AttnProblemEditor extends LitElement {
+  static override styles = [
+    buttonStyles,
+    tabStyles,
+    css`
+      :host { display: block; }
+      .matrices {
+        background: var(--attn-color-surface); border: 1px solid var(--attn-color-border); border-radius: var(--attn-radius-card);
+        padding: var(--attn-space-4) var(--attn-space-5); margin-bottom: var(--attn-space-5);
+      }
+      .toggle { display: block; font-size: 0.82rem; margin: 0 0 var(--attn-space-4); }
+      .muted { color: var(--attn-color-text-muted); font-size: 0.8rem; }
+    `,
+  ];
+
+  @property({ attribute: false }) state: PlaygroundState = defaultState();
+  /** The last run's whole problem (labels, mask, derived Q/K/V of a sentence); null before the first run. */
+  @property({ attribute: false }) problem: Problem | null = null;
+  /** Whether the word vectors for sentence mode are loaded. */
+  @property() embeddings: EmbeddingsStatus = 'idle';
+  @property({ type: Boolean, attribute: 'gpu-available' }) gpuAvailable = false;
+
+  private setMode(mode: Mode): void {
+    this.dispatchEvent(new StateEditEvent((s) => ({ ...s, mode })));
+  }
+
+  /** W_o on (starting as the identity, so the output is unchanged until it is edited) or off. */
+  private toggleOutputProjection = (event: Event) => {
+    const on = (event.target as HTMLInputElement).checked;
+    this.dispatchEvent(new StateEditEvent((s) => {
+      const width = s.matrix.v[0]?.length ?? 1;
+      return { ...s, matrix: { ...s.matrix, wo: on ? identity(width, width) : null } };
+    }));
+  };
+
+  override render() {
+    const s = this.state;
+    const p = this.problem;
+    const dkPerHead = p ? p.shape.dk : Math.max(1, Math.floor((s.matrix.q[0]?.length ?? 1) / s.options.heads));
+    return html`
+      <div class="tabs" role="tablist" aria-label="input mode">
+        <button role="tab" id="mode-matrix" aria-selected=${s.mode === 'matrix' ? 'true' : 'false'} @click=${() => this.setMode('matrix')}>Matrices</button>
+        <button role="tab" id="mode-sentence" aria-selected=${s.mode === 'sentence' ? 'true' : 'false'} @click=${() => this.setMode('sentence')}>Sentence</button>
+      </div>
+      ${s.mode === 'matrix'
+        ? this.renderMatrices()
+        : html`<attn-sentence-panel .sentence=${s.sentence} .problem=${p?.mode === 'sentence' ? p : null} embeddings=${this.embeddings} heads=${s.options.heads}></attn-sentence-panel>`}
+      <attn-options-panel .options=${s.options} dk=${dkPerHead} variant=${isVariant(s.variant) ? s.variant : 'tiled'}
+        .variants=${VARIANT_NAMES} .outputOnly=${VARIANT_NAMES.filter((v) => !hasIntermediates(v))} ?gpu-available=${this.gpuAvailable}></attn-options-panel>
+      ${p ? html`<attn-mask-editor .mask=${p.explicitMask} .padding=${p.padding} .rowLabels=${p.queryLabels} .colLabels=${p.keyLabels} ?causal=${s.options.causal}></attn-mask-editor>` : nothing}
+    `;
+  }
+
+  private renderMatrices() {
+    const m = this.state.matrix;
+    const label = (given: string[] | null, count: number, prefix: string) => Array.from({ length: count }, (_, i) => given?.[i]?.trim() || `${prefix}${i}`);
+    const n = m.q.length, keys = m.k.length, dk = m.q[0]?.length ?? 0, dv = m.v[0]?.length ?? 0;
+    return html`<div class="matrices">
+      <attn-matrix-editor name="q" heading="Q — queries" hint="one row per query" structural .values=${m.q} .rowLabels=${label(m.queryLabels, n, 'q')} .colLabels=${label(m.featureLabels, dk, 'd')}></attn-matrix-editor>
+      <attn-matrix-editor name="k" heading="K — keys" hint="one row per key; width = Q's" structural .values=${m.k} .rowLabels=${label(m.keyLabels, keys, 'k')} .colLabels=${label(m.featureLabels, m.k[0]?.length ?? 0, 'd')}></attn-matrix-editor>
+      <attn-matrix-editor name="v" heading="V — values" hint="one row per key" structural .values=${m.v} .rowLabels=${label(m.keyLabels, m.v.length, 'k')} .colLabels=${label(m.valueLabels, dv, 'v')}></attn-matrix-editor>
+      <label class="toggle"><input type="checkbox" id="use-wo" .checked=${!!m.wo} @change=${this.toggleOutputProjection} />
+        Output projection W<sub>o</sub> <span class="muted">(the heads' outputs, concatenated, × W_o)</span></label>
+      ${m.wo ? html`<attn-matrix-editor name="wo" heading="W_o — output projection" hint="one row per output column (h·d_v), one column per model dimension"
+        .values=${m.wo} .rowLabels=${label(m.valueLabels, m.wo.length, 'v')} .colLabels=${label(null, m.wo[0]?.length ?? 0, 'y')}></attn-matrix-editor>` : nothing}
+      <attn-random-problem heads=${this.state.options.heads}></attn-random-problem>
+    </div>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'attn-problem-editor': AttnProblemEditor;
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The playground's state and where it lives: the current state, the undo history, localStorage
+ * (saved after a short pause), the URL hash (#s=…, also read back when a link is pasted into the
+ * address bar) and the shared link. It tells its owner about every change; the owner decides
+ * whether the change means a new run.
+ */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { UndoHistory } from '../core/history';
+import type { PlaygroundState } from '../core/state';
+import { defaultState, MAX_SAVED_CELLS, stateCells, stateFromPreset } from '../core/state';
+import type { NoticeLevel } from './events';
+import { linkFor, loadLocal, readHashState, saveLocal, takeLegacyLabKernels, writeHash } from './persistence';
+import { PRESETS } from './presets';
+
+const SAVE_DEBOUNCE_MS = 400;
+const DEFAULT_PRESET = 'worked-3d';
+
+/** Fields whose change means a new run (the others — the view — only re-render). */
+export const PROBLEM_FIELDS = ['mode', 'matrix', 'sentence', 'options', 'mask', 'padding', 'variant', 'kernels'] as const;
+
+export function problemChanged(previous: PlaygroundState, next: PlaygroundState): boolean {
+  return PROBLEM_FIELDS.some((f) => previous[f] !== next[f]);
+}
+
+export interface StateControllerOptions {
+  notify(level: NoticeLevel, text: string): void;
+  /** After every change of the state (an edit, undo or redo, a pasted link). */
+  changed(previous: PlaygroundState, next: PlaygroundState): void;
+}
+
+export class StateController implements ReactiveController {
+  state: PlaygroundState = defaultState();
+  private readonly history = new UndoHistory<PlaygroundState>();
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether the user has been told the state is too large to save (told once per large stretch). */
+  private toldTooLarge = false;
+
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly options: StateControllerOptions,
+  ) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {
+    window.addEventListener('hashchange', this.onHashChange);
+  }
+
+  hostDisconnected(): void {
+    window.removeEventListener('hashchange', this.onHashChange);
+    clearTimeout(this.saveTimer);
+  }
+
+  get canUndo(): boolean {
+    return this.history.canUndo;
+  }
+
+  get canRedo(): boolean {
+    return this.history.canRedo;
+  }
+
+  /** The link's state, else the last saved one, else the first example. A bad link says so and changes nothing. */
+  load(): void {
+    const fromLink = readHashState();
+    if (fromLink.error) this.options.notify('error', fromLink.error);
+    this.state = fromLink.state ?? this.savedOrDefault();
+    // Kernels the shader lab once kept under its own storage key move into the state, once (a link wins).
+    const legacy = fromLink.state ? null : takeLegacyLabKernels();
+    if (legacy && !this.state.kernels) {
+      this.state = { ...this.state, kernels: legacy };
+      this.saveSoon();
+    }
+    this.host.requestUpdate();
+  }
+
+  /** Applies an edit: records an undo step (unless view-only) and saves. */
+  apply(next: PlaygroundState, coalesceKey: string | null = null, undoable = true): void {
+    if (next === this.state) return;
+    if (undoable) this.history.record(this.state, coalesceKey);
+    this.set(next);
+  }
+
+  undo(): void {
+    const previous = this.history.undo(this.state);
+    if (previous) this.set(previous);
+  }
+
+  redo(): void {
+    const next = this.history.redo(this.state);
+    if (next) this.set(next);
+  }
+
+  /** Copies a link that reproduces this view, or shows it when the clipboard is out of reach. */
+  async share(): Promise<void> {
+    const link = linkFor(this.state);
+    try {
+      await navigator.clipboard.writeText(link);
+      this.options.notify('info', 'A link to exactly this view is on the clipboard.');
+    } catch {
+      this.options.notify('info', `Copy this link: ${link}`);
+    }
+  }
+
+  private set(next: PlaygroundState): void {
+    const previous = this.state;
+    this.state = next;
+    this.saveSoon();
+    this.host.requestUpdate();
+    this.options.changed(previous, next);
+  }
+
+  private savedOrDefault(): PlaygroundState {
+    const saved = loadLocal();
+    if (saved.error) this.options.notify('error', saved.error);
+    if (saved.state) return saved.state;
+    const preset = PRESETS.find((p) => p.id === DEFAULT_PRESET) ?? PRESETS[0];
+    return preset ? stateFromPreset(preset) : defaultState();
+  }
+
+  private saveSoon(): void {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = setTimeout(() => {
+      // Encoding millions of numbers would stall the page, and the text fits neither a link nor storage.
+      const cells = stateCells(this.state);
+      const fits = cells <= MAX_SAVED_CELLS;
+      if (!fits && !this.toldTooLarge) {
+        this.options.notify('info', `This problem holds ${cells.toLocaleString('en')} numbers, too many for a link or this browser's storage: export the matrices (.npy) to keep them.`);
+      }
+      this.toldTooLarge = !fits;
+      if (fits) saveLocal(this.state);
+      if (!fits || !writeHash(this.state)) history.replaceState(null, '', `${location.pathname}${location.search}`);
+    }, SAVE_DEBOUNCE_MS);
+  }
+
+  /** A link pasted into this tab's address bar: load it (undoable), or say why not. */
+  private onHashChange = () => {
+    const loaded = readHashState();
+    if (loaded.error) this.options.notify('error', loaded.error);
+    else if (loaded.state && JSON.stringify(loaded.state) !== JSON.stringify(this.state)) this.apply(loaded.state);
+  };
+}
