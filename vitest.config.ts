@@ -15,7 +15,10 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/**/*.test.ts'], exclude: ['tests/e2e/**'] } },
       // End-to-end: the built page in headless Chromium; the build happens once, in globalSetup.
-      { extends: true, test: { name: 'e2e', include: ['tests/e2e/**/*.e2e.test.ts'], globalSetup: ['tests/e2e/global-setup.ts'], maxWorkers: 1 } },
+      {
+        extends: true,
+        test: { name: 'e2e', include: ['tests/e2e/**/*.e2e.test.ts'], globalSetup: ['tests/e2e/global-setup.ts'], maxWorkers: 1 },
+      },
     ],
   },
 });

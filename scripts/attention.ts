@@ -35,10 +35,20 @@ function parseCommandLine(argv: string[]) {
   const parsed = parseFlags({
     args: argv,
     options: {
-      q: { type: 'string' }, k: { type: 'string' }, v: { type: 'string' }, mask: { type: 'string' }, wo: { type: 'string' },
-      causal: { type: 'boolean' }, scale: { type: 'string' }, temperature: { type: 'string' },
-      variant: { type: 'string' }, heads: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
-      kernel: { type: 'string', multiple: true }, help: { type: 'boolean' },
+      q: { type: 'string' },
+      k: { type: 'string' },
+      v: { type: 'string' },
+      mask: { type: 'string' },
+      wo: { type: 'string' },
+      causal: { type: 'boolean' },
+      scale: { type: 'string' },
+      temperature: { type: 'string' },
+      variant: { type: 'string' },
+      heads: { type: 'string' },
+      out: { type: 'string' },
+      json: { type: 'boolean' },
+      kernel: { type: 'string', multiple: true },
+      help: { type: 'boolean' },
     },
   }).values;
   if (parsed.help) return null;
@@ -102,23 +112,41 @@ async function attention(argv: string[]): Promise<number> {
     }
     if (cli.json) {
       const o = check.output;
-      console.log(JSON.stringify({
-        pass: check.pass, maxAbs: o.maxAbs, maxRel: o.maxRel, maxUlp: o.maxUlp, worst: o.firstBad ?? o.worst,
-        nanMismatches: o.nanMismatches, infMismatches: o.infMismatches,
-        stages: { scores: check.scores, probs: check.probs, output: check.output, projected: check.projected },
-        shape: result.shape, variant: cli.variant, adapter, gpuTimingsMs: result.gpuTimings, wallMs: result.wallMs,
-        out: paths.out ?? null,
-      }));
+      console.log(
+        JSON.stringify({
+          pass: check.pass,
+          maxAbs: o.maxAbs,
+          maxRel: o.maxRel,
+          maxUlp: o.maxUlp,
+          worst: o.firstBad ?? o.worst,
+          nanMismatches: o.nanMismatches,
+          infMismatches: o.infMismatches,
+          stages: { scores: check.scores, probs: check.probs, output: check.output, projected: check.projected },
+          shape: result.shape,
+          variant: cli.variant,
+          adapter,
+          gpuTimingsMs: result.gpuTimings,
+          wallMs: result.wallMs,
+          out: paths.out ?? null,
+        }),
+      );
     } else {
       const { n, m, dk, dv, heads, dModel } = result.shape;
-      console.log(`attention n=${n} m=${m} dk=${dk} dv=${dv} heads=${heads}${dModel === null ? '' : ` d_model=${dModel}`} variant=${cli.variant} on ${adapter}`);
+      console.log(
+        `attention n=${n} m=${m} dk=${dk} dv=${dv} heads=${heads}${dModel === null ? '' : ` d_model=${dModel}`} variant=${cli.variant} on ${adapter}`,
+      );
       // The fused variant never stores scores or probabilities: there is nothing to read back.
       const unstored = result.onlineSoftmax ? 'not stored (fused: online softmax, one pass)' : undefined;
       console.log(line('scores', check.scores, unstored));
       console.log(line('probs', check.probs, unstored));
       console.log(line('output', check.output));
       if (dModel !== null) console.log(line('W_o', check.projected));
-      if (result.gpuTimings) console.log(`gpu ms: ${Object.entries(result.gpuTimings).map(([s, t]) => `${s}=${t.toFixed(3)}`).join(' ')}`);
+      if (result.gpuTimings)
+        console.log(
+          `gpu ms: ${Object.entries(result.gpuTimings)
+            .map(([s, t]) => `${s}=${t.toFixed(3)}`)
+            .join(' ')}`,
+        );
       else console.log('gpu ms: unavailable (the adapter has no timestamp-query)');
       console.log(check.pass ? 'GPU and CPU agree within tolerance' : 'GPU and CPU DISAGREE');
       if (paths.out) console.log(`wrote ${paths.out}`);

@@ -17,10 +17,14 @@ const repeats = Math.max(1, Number(values.repeats ?? 3));
 const shaders = loadShaderLibrary();
 const kernels = positionals.length
   ? positionals.map((arg) => {
-    const [file, stage] = arg.split(':');
-    return { label: file, stage: stage as StageName, source: readFileSync(file, 'utf8') };
-  })
-  : [...Object.values(VARIANTS).flatMap((v) => Object.entries(v)), ['project', PROJECTION_SHADER]].map(([stage, file]) => ({ label: file, stage: stage as StageName, source: shaders[file] }));
+      const [file, stage] = arg.split(':');
+      return { label: file, stage: stage as StageName, source: readFileSync(file, 'utf8') };
+    })
+  : [...Object.values(VARIANTS).flatMap((v) => Object.entries(v)), ['project', PROJECTION_SHADER]].map(([stage, file]) => ({
+      label: file,
+      stage: stage as StageName,
+      source: shaders[file],
+    }));
 
 console.log('kernel                          stage    invocations  steps     min ms  median ms  findings  shape');
 for (const { label, stage, source } of kernels) {
@@ -32,9 +36,16 @@ for (const { label, stage, source } of kernels) {
   }
   times.sort((a, b) => a - b);
   const s = report.shape;
-  console.log([
-    label.padEnd(31), stage.padEnd(8), String(report.invocations).padStart(11), String(report.steps).padStart(9),
-    times[0].toFixed(0).padStart(8), times[Math.floor(times.length / 2)].toFixed(0).padStart(10), (hasHazards(report) ? 'yes' : 'none').padStart(9),
-    ` n=${s.n} m=${s.m} dk=${s.dk} dv=${s.dv} heads=${s.heads}${stage === 'project' ? ` d_model=${s.dModel}` : ''} grid ${report.grid.join('×')}`,
-  ].join(' '));
+  console.log(
+    [
+      label.padEnd(31),
+      stage.padEnd(8),
+      String(report.invocations).padStart(11),
+      String(report.steps).padStart(9),
+      times[0].toFixed(0).padStart(8),
+      times[Math.floor(times.length / 2)].toFixed(0).padStart(10),
+      (hasHazards(report) ? 'yes' : 'none').padStart(9),
+      ` n=${s.n} m=${s.m} dk=${s.dk} dv=${s.dv} heads=${s.heads}${stage === 'project' ? ` d_model=${s.dModel}` : ''} grid ${report.grid.join('×')}`,
+    ].join(' '),
+  );
 }

@@ -53,10 +53,23 @@ function parseCommandLine(argv: string[]): Cli | null {
   const v = parseFlags({
     args: argv,
     options: {
-      n: { type: 'string' }, dk: { type: 'string' }, dv: { type: 'string' }, heads: { type: 'string' }, causal: { type: 'boolean' },
-      variants: { type: 'string' }, repeats: { type: 'string' }, warmup: { type: 'string' }, 'fit-from': { type: 'string' },
-      seed: { type: 'string' }, json: { type: 'boolean' }, node: { type: 'boolean' }, out: { type: 'string' },
-      'no-plot': { type: 'boolean' }, diagnose: { type: 'boolean' }, replot: { type: 'string' }, help: { type: 'boolean' },
+      n: { type: 'string' },
+      dk: { type: 'string' },
+      dv: { type: 'string' },
+      heads: { type: 'string' },
+      causal: { type: 'boolean' },
+      variants: { type: 'string' },
+      repeats: { type: 'string' },
+      warmup: { type: 'string' },
+      'fit-from': { type: 'string' },
+      seed: { type: 'string' },
+      json: { type: 'boolean' },
+      node: { type: 'boolean' },
+      out: { type: 'string' },
+      'no-plot': { type: 'boolean' },
+      diagnose: { type: 'boolean' },
+      replot: { type: 'string' },
+      help: { type: 'boolean' },
     },
   }).values;
   if (v.help) return null;
@@ -64,10 +77,12 @@ function parseCommandLine(argv: string[]): Cli | null {
   const defaults = v.node ? VARIANT_NAMES : [...VARIANT_NAMES, ...PEERS];
   const variants = list(v.variants) ?? defaults;
   const unknown = variants.filter((x) => !(VARIANT_NAMES as string[]).includes(x) && !PEERS.includes(x));
-  if (unknown.length) throw new UsageError(`unknown variant(s) ${unknown.join(', ')}; choose from ${[...VARIANT_NAMES, ...PEERS].join(', ')}`);
+  if (unknown.length)
+    throw new UsageError(`unknown variant(s) ${unknown.join(', ')}; choose from ${[...VARIANT_NAMES, ...PEERS].join(', ')}`);
   const wantsPeer = variants.some((x) => PEERS.includes(x));
-  if (v.node && wantsPeer) throw new UsageError('tfjs needs a browser (its WebGPU backend uses navigator.gpu): drop --node or drop tfjs from --variants');
-  if (v.diagnose && wantsPeer) throw new UsageError('--diagnose runs on Node\'s WebGPU: drop tfjs from --variants');
+  if (v.node && wantsPeer)
+    throw new UsageError('tfjs needs a browser (its WebGPU backend uses navigator.gpu): drop --node or drop tfjs from --variants');
+  if (v.diagnose && wantsPeer) throw new UsageError("--diagnose runs on Node's WebGPU: drop tfjs from --variants");
   const config: ProfileConfig = {
     ns: integerList(v.n, 'n') ?? [64, 128, 256, 512, 1024],
     dk: integer(v.dk, 'dk') ?? 64,
@@ -85,7 +100,15 @@ function parseCommandLine(argv: string[]): Cli | null {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  return { config, json: v.json ?? false, node: v.node || !wantsPeer, out: resolve(v.out ?? 'bench'), plot: !v['no-plot'], diagnose: v.diagnose ?? false, replot: v.replot ?? null };
+  return {
+    config,
+    json: v.json ?? false,
+    node: v.node || !wantsPeer,
+    out: resolve(v.out ?? 'bench'),
+    plot: !v['no-plot'],
+    diagnose: v.diagnose ?? false,
+    replot: v.replot ?? null,
+  };
 }
 
 function progressLine(p: ProfileProgress): void {
@@ -124,8 +147,16 @@ async function runInNode(config: ProfileConfig, diagnose: boolean): Promise<Prof
     process.stderr.write('measuring the roofline…');
     const roofline = await measureRoofline(device, shaders);
     const result = await profileSweep(config, {
-      engine, roofline, custom, onProgress: progressLine,
-      adapter: { description: summary.description, vendor: summary.vendor, architecture: summary.architecture, isSoftware: summary.isSoftware },
+      engine,
+      roofline,
+      custom,
+      onProgress: progressLine,
+      adapter: {
+        description: summary.description,
+        vendor: summary.vendor,
+        architecture: summary.architecture,
+        isSoftware: summary.isSoftware,
+      },
     });
     process.stderr.write('\n');
     result.notes.unshift("Ran on Node's WebGPU (Dawn, the `webgpu` package).");
@@ -138,19 +169,31 @@ async function runInNode(config: ProfileConfig, diagnose: boolean): Promise<Prof
 function summaryText(result: ProfileResult): string {
   const lines: string[] = [];
   const a = result.adapter;
-  if (a) lines.push(`adapter: ${a.description || a.vendor} ${a.architecture}${a.isSoftware ? ' — CPU emulation: timings say nothing about a GPU' : ''}`);
+  if (a)
+    lines.push(
+      `adapter: ${a.description || a.vendor} ${a.architecture}${a.isSoftware ? ' — CPU emulation: timings say nothing about a GPU' : ''}`,
+    );
   const r = result.roofline;
   if (r) {
     lines.push(`roofline (${r.method}): copy ${r.gbps.toFixed(2)} GB/s, FMA ${r.gflops.toFixed(2)} GFLOP/s`);
-    if (r.timestamps) lines.push(`timestamps: gcd of ${r.timestamps.count} raw stamps = ${r.timestamps.quantumNs} ns${r.timestamps.quantumNs > 1 ? ' (quantized)' : ' (no visible quantization)'}`);
+    if (r.timestamps)
+      lines.push(
+        `timestamps: gcd of ${r.timestamps.count} raw stamps = ${r.timestamps.quantumNs} ns${r.timestamps.quantumNs > 1 ? ' (quantized)' : ' (no visible quantization)'}`,
+      );
   }
   const c = result.config;
-  lines.push(`config: N=${c.ns.join(',')} dk=${c.dk} dv=${c.dv} heads=${c.heads}${c.causal ? ' causal' : ''} warm-ups=${c.warmup} repeats=${c.repeats} seed=${c.seed}`, '');
+  lines.push(
+    `config: N=${c.ns.join(',')} dk=${c.dk} dv=${c.dv} heads=${c.heads}${c.causal ? ' causal' : ''} warm-ups=${c.warmup} repeats=${c.repeats} seed=${c.seed}`,
+    '',
+  );
   lines.push(formatTable(reportTable(result)), '');
   const range = c.fitFromN ? `N ≥ ${c.fitFromN}` : 'upper half of the sweep';
   lines.push(`fitted exponent of time in N (${range}):`);
   const width = Math.max(8, ...result.fits.map((f) => f.variant.length));
-  for (const f of result.fits) lines.push(`  ${f.variant.padEnd(width)} ${f.stage.padEnd(8)} ${f.fit.exponent.toFixed(2)}  (r² ${f.fit.r2.toFixed(3)}, ${f.fit.points} points, N ${f.fit.xRange.join('–')})`);
+  for (const f of result.fits)
+    lines.push(
+      `  ${f.variant.padEnd(width)} ${f.stage.padEnd(8)} ${f.fit.exponent.toFixed(2)}  (r² ${f.fit.r2.toFixed(3)}, ${f.fit.points} points, N ${f.fit.xRange.join('–')})`,
+    );
   const targets = targetLines(result);
   if (targets.length) lines.push('', 'targets (reported, not asserted):', ...targets);
   if (result.notes.length) lines.push('', ...result.notes.map((n) => `note: ${n}`));
@@ -164,9 +207,12 @@ function targetLines(result: ProfileResult): string[] {
   const at = (variant: string, pred: (n: number) => boolean) => result.rows.filter((r) => r.variant === variant && pred(r.n) && !r.error);
   const ratio = (x: number | null) => (x === null ? '—' : `${x.toFixed(2)}×`);
   for (const r of at('tiled', (n) => n >= 512)) {
-    lines.push(`  N=${r.n}: tiled vs naive ${ratio(speedup(result.rows, r, 'naive'))} (target ≥ 1.5×), tiled vs tfjs ${ratio(speedup(result.rows, r, 'tfjs'))} (target ≥ 1.0×)`);
+    lines.push(
+      `  N=${r.n}: tiled vs naive ${ratio(speedup(result.rows, r, 'naive'))} (target ≥ 1.5×), tiled vs tfjs ${ratio(speedup(result.rows, r, 'tfjs'))} (target ≥ 1.0×)`,
+    );
   }
-  for (const r of at('fused', (n) => n >= 1024)) lines.push(`  N=${r.n}: fused vs tiled ${ratio(speedup(result.rows, r, 'tiled'))} (target ≥ 1.5×)`);
+  for (const r of at('fused', (n) => n >= 1024))
+    lines.push(`  N=${r.n}: fused vs tiled ${ratio(speedup(result.rows, r, 'tiled'))} (target ≥ 1.5×)`);
   return lines;
 }
 
@@ -181,7 +227,11 @@ async function bench(argv: string[]): Promise<number> {
   const plots: Record<string, Buffer> = {};
   if (cli.node) {
     result = await runInNode(cli.config, cli.diagnose);
-    if (cli.plot) Object.assign(plots, await withBenchPage((page) => page.plots(result), { onMissing: (why) => console.error(`plots skipped: ${why}`) }) ?? {});
+    if (cli.plot)
+      Object.assign(
+        plots,
+        (await withBenchPage((page) => page.plots(result), { onMissing: (why) => console.error(`plots skipped: ${why}`) })) ?? {},
+      );
   } else {
     const drove = await withBenchPage(async (page) => {
       const r = await page.run(cli.config, progressLine);
@@ -194,7 +244,10 @@ async function bench(argv: string[]): Promise<number> {
     Object.assign(plots, drove.plots);
   }
   mkdirSync(cli.out, { recursive: true });
-  writeFileSync(join(cli.out, 'results.json'), `${JSON.stringify({ command: `npm run bench -- ${argv.join(' ')}`, ...result }, null, 2)}\n`);
+  writeFileSync(
+    join(cli.out, 'results.json'),
+    `${JSON.stringify({ command: `npm run bench -- ${argv.join(' ')}`, ...result }, null, 2)}\n`,
+  );
   for (const [name, png] of Object.entries(plots)) writeFileSync(join(cli.out, name), png);
   if (cli.json) console.log(JSON.stringify(result));
   else {
@@ -210,7 +263,11 @@ async function replot(file: string, out: string): Promise<number> {
   const plots = await withBenchPage((page) => page.plots(result));
   mkdirSync(out, { recursive: true });
   for (const [name, png] of Object.entries(plots ?? {})) writeFileSync(join(out, name), png);
-  console.log(`wrote ${Object.keys(plots ?? {}).map((p) => join(out, p)).join(', ')}`);
+  console.log(
+    `wrote ${Object.keys(plots ?? {})
+      .map((p) => join(out, p))
+      .join(', ')}`,
+  );
   return EXIT.ok;
 }
 

@@ -25,9 +25,17 @@ function parse(argv: string[]) {
   const values = parseFlags({
     args: argv,
     options: {
-      n: { type: 'string' }, m: { type: 'string' }, dk: { type: 'string' }, dv: { type: 'string' },
-      heads: { type: 'string' }, variant: { type: 'string' }, causal: { type: 'boolean' },
-      samples: { type: 'string' }, seed: { type: 'string' }, 'max-binding': { type: 'string' }, json: { type: 'boolean' },
+      n: { type: 'string' },
+      m: { type: 'string' },
+      dk: { type: 'string' },
+      dv: { type: 'string' },
+      heads: { type: 'string' },
+      variant: { type: 'string' },
+      causal: { type: 'boolean' },
+      samples: { type: 'string' },
+      seed: { type: 'string' },
+      'max-binding': { type: 'string' },
+      json: { type: 'boolean' },
       help: { type: 'boolean' },
     },
   }).values;
@@ -37,7 +45,9 @@ function parse(argv: string[]) {
   const n = positive(required(values.n, 'n'), 'n')!;
   const dk = positive(required(values.dk, 'dk'), 'dk')!;
   return {
-    n, dk, variant,
+    n,
+    dk,
+    variant,
     m: positive(values.m, 'm') ?? n,
     dv: positive(values.dv, 'dv') ?? dk,
     heads: positive(values.heads, 'heads') ?? 1,
@@ -86,28 +96,61 @@ async function largeRun(argv: string[]): Promise<number> {
     const width = heads * dv;
     const checks = sampleRows(n, cli.samples, seed + 3).map((row) => {
       const output = result.output.data.subarray(row * width, (row + 1) * width);
-      const check = checkAgainstReference(inputs, options, { scores: null, probs: null, output, rows: [row, row + 1], onlineSoftmax: result.onlineSoftmax });
+      const check = checkAgainstReference(inputs, options, {
+        scores: null,
+        probs: null,
+        output,
+        rows: [row, row + 1],
+        onlineSoftmax: result.onlineSoftmax,
+      });
       const worst = check.output.worst;
-      return { row, pass: check.pass, maxAbs: check.output.maxAbs, worstRatio: worst && worst.tolerance > 0 ? worst.error / worst.tolerance : 0 };
+      return {
+        row,
+        pass: check.pass,
+        maxAbs: check.output.maxAbs,
+        worstRatio: worst && worst.tolerance > 0 ? worst.error / worst.tolerance : 0,
+      };
     });
     const checkMs = performance.now() - started;
     const pass = checks.every((c) => c.pass);
     const report = {
-      pass, shape: result.shape, variant: cli.variant, causal: cli.causal, adapter, blocks: result.blocks,
+      pass,
+      shape: result.shape,
+      variant: cli.variant,
+      causal: cli.causal,
+      adapter,
+      blocks: result.blocks,
       maxStorageBufferBindingSize: engine.limits.maxStorageBufferBindingSize,
-      wallMs: result.wallMs, gpuTimingsMs: result.gpuTimings, compileMs, inputMs, checkMs,
-      sampledRows: checks.length, maxAbs: Math.max(...checks.map((c) => c.maxAbs)),
-      worstErrorOverTolerance: Math.max(...checks.map((c) => c.worstRatio)), rows: checks,
+      wallMs: result.wallMs,
+      gpuTimingsMs: result.gpuTimings,
+      compileMs,
+      inputMs,
+      checkMs,
+      sampledRows: checks.length,
+      maxAbs: Math.max(...checks.map((c) => c.maxAbs)),
+      worstErrorOverTolerance: Math.max(...checks.map((c) => c.worstRatio)),
+      rows: checks,
     };
     if (cli.json) {
       console.log(JSON.stringify(report));
     } else {
-      console.log(`attention n=${n} m=${m} dk=${dk} dv=${dv} heads=${heads}${cli.causal ? ' causal' : ''} variant=${cli.variant} on ${adapter}`);
+      console.log(
+        `attention n=${n} m=${m} dk=${dk} dv=${dv} heads=${heads}${cli.causal ? ' causal' : ''} variant=${cli.variant} on ${adapter}`,
+      );
       console.log(`binding limit ${engine.limits.maxStorageBufferBindingSize} bytes → ${result.blocks} block(s)`);
-      console.log(`engine.run wall ${(result.wallMs / 1000).toFixed(2)} s (first pipeline compiled before it in ${(compileMs / 1000).toFixed(2)} s)`);
-      if (result.gpuTimings) console.log(`gpu ms: ${Object.entries(result.gpuTimings).map(([s, t]) => `${s}=${t.toFixed(1)}`).join(' ')}`);
-      console.log(`checked ${checks.length} sampled rows against the float64 reference in ${(checkMs / 1000).toFixed(2)} s: ` +
-        `max |error| ${report.maxAbs.toExponential(2)}, worst error/tolerance ${report.worstErrorOverTolerance.toExponential(2)}`);
+      console.log(
+        `engine.run wall ${(result.wallMs / 1000).toFixed(2)} s (first pipeline compiled before it in ${(compileMs / 1000).toFixed(2)} s)`,
+      );
+      if (result.gpuTimings)
+        console.log(
+          `gpu ms: ${Object.entries(result.gpuTimings)
+            .map(([s, t]) => `${s}=${t.toFixed(1)}`)
+            .join(' ')}`,
+        );
+      console.log(
+        `checked ${checks.length} sampled rows against the float64 reference in ${(checkMs / 1000).toFixed(2)} s: ` +
+          `max |error| ${report.maxAbs.toExponential(2)}, worst error/tolerance ${report.worstErrorOverTolerance.toExponential(2)}`,
+      );
       for (const c of checks.filter((x) => !x.pass)) console.log(`  row ${c.row} FAILS: max |error| ${c.maxAbs}`);
       console.log(pass ? 'GPU and CPU agree on every sampled row' : 'GPU and CPU DISAGREE');
     }

@@ -50,7 +50,12 @@ function catMat(): Preset {
     [0.0, 0.2, 0.9], // on
     [0.0, 0.0, 0.1], // the
   ];
-  const output = [0, 1, 2].map((c) => round(weights.reduce((acc, w, j) => acc + w * v[j][c], 0), 12));
+  const output = [0, 1, 2].map((c) =>
+    round(
+      weights.reduce((acc, w, j) => acc + w * v[j][c], 0),
+      12,
+    ),
+  );
   return {
     id: 'cat-mat',
     name: '“The cat sat on the mat”: mat looks back',
@@ -74,10 +79,13 @@ function catMat(): Preset {
 
 // ---------------------------------------------------------------- pronoun presets (fitted probes)
 
-const OBJECTS = 'table chair box cup bottle floor stone book car bed door toy bag shoe plate glass blanket pillow sofa desk lamp window wall coin ring hat coat rope stick wheel bucket basket carpet tray brick rock kite bat racket';
+const OBJECTS =
+  'table chair box cup bottle floor stone book car bed door toy bag shoe plate glass blanket pillow sofa desk lamp window wall coin ring hat coat rope stick wheel bucket basket carpet tray brick rock kite bat racket';
 const ANIMALS = 'horse bird rabbit cow fox pig sheep mouse wolf lion man woman boy girl child teacher';
-const FUNCTION = 'he she they we you of and to in is that for was with because so but then had were this these there here what when where who very not quickly';
-const ACTIONS = 'ran jumped walked looked took went saw found played slept ate said running jumping playing rolling falling flying spinning shining barking sleeping eating sitting walking chasing';
+const FUNCTION =
+  'he she they we you of and to in is that for was with because so but then had were this these there here what when where who very not quickly';
+const ACTIONS =
+  'ran jumped walked looked took went saw found played slept ate said running jumping playing rolling falling flying spinning shining barking sleeping eating sitting walking chasing';
 const QUALITIES = 'soft round hot cold red big small old heavy wet happy';
 
 /** Words of the two pronoun examples: kept out of the probes' training words. */
@@ -89,7 +97,8 @@ const words = (list: string) => list.split(' ').filter((w) => embeddings.lookup(
  * the word vectors. Its weights, as a column of W, measure how much a word is like the positives.
  */
 function probe(e: Embeddings, positives: string[], negatives: string[], lambda = 5): Float64Array {
-  const d = e.dims, p = d + 1;
+  const d = e.dims,
+    p = d + 1;
   const rows = [...positives, ...negatives].map((w) => [...e.lookup(w).vector, 1]);
   const y = [...positives.map(() => 1), ...negatives.map(() => 0)];
   const a = Array.from({ length: p }, (_, i) => Array.from({ length: p }, (_, j) => (i === j && i < d ? lambda : 0)));
@@ -139,7 +148,9 @@ interface PronounSetup {
 }
 
 function pronounProjections(): PronounSetup {
-  const objects = words(OBJECTS), animals = words(ANIMALS), actions = words(ACTIONS);
+  const objects = words(OBJECTS),
+    animals = words(ANIMALS),
+    actions = words(ACTIONS);
   const rest = [...words(FUNCTION), ...words(QUALITIES)];
   const isObject = probe(embeddings, objects, [...animals, ...actions, ...rest]);
   const isAnimate = probe(embeddings, animals, [...objects, ...actions, ...rest]);
@@ -158,13 +169,28 @@ function pronounProjections(): PronounSetup {
 }
 
 function weightsOf(source: string, setup: PronounSetup, query: string): { focus: number; line: string } {
-  const r = sentenceQKV({ embeddings, source, dk: 1, seed: 1, positional: false, wq: fromRows(setup.wq), wk: fromRows(setup.wk), wv: fromRows(setup.wv) });
+  const r = sentenceQKV({
+    embeddings,
+    source,
+    dk: 1,
+    seed: 1,
+    positional: false,
+    wq: fromRows(setup.wq),
+    wk: fromRows(setup.wk),
+    wv: fromRows(setup.wv),
+  });
   const ref = attentionReference({ q: r.q, k: r.k, v: r.v }, {});
   const n = r.keyTokens.length;
   const focus = r.queryTokens.findIndex((t) => t.text === query);
   const row = Array.from(ref.probs.data.subarray(focus * n, (focus + 1) * n));
   const ranked = row.map((p, j) => ({ p, word: r.keyTokens[j].text })).sort((a, b) => b.p - a.p);
-  return { focus, line: ranked.slice(0, 3).map((x) => `${x.word} ${fixed(x.p)}`).join(', ') };
+  return {
+    focus,
+    line: ranked
+      .slice(0, 3)
+      .map((x) => `${x.word} ${fixed(x.p)}`)
+      .join(', '),
+  };
 }
 
 function pronounPreset(id: string, name: string, source: string, referent: string, setup: PronounSetup): Preset {
@@ -225,17 +251,42 @@ function translation(): Preset {
   const target = ['L’', 'accord', 'sur', 'la', 'zone', 'économique', 'européenne', 'a', 'été', 'signé', 'en', 'août', '1992'];
   // Main alignment (source index) for each target word, with a little weight for neighbours, as in the paper's figure.
   const align: [number, number][][] = [
-    [[0, 0.85], [1, 0.1]],
+    [
+      [0, 0.85],
+      [1, 0.1],
+    ],
     [[1, 0.9]],
     [[2, 0.9]],
-    [[3, 0.8], [2, 0.1]],
-    [[6, 0.7], [5, 0.1], [4, 0.1]],
-    [[5, 0.8], [6, 0.1]],
-    [[4, 0.8], [6, 0.1]],
-    [[7, 0.85], [8, 0.05]],
-    [[7, 0.6], [8, 0.3]],
+    [
+      [3, 0.8],
+      [2, 0.1],
+    ],
+    [
+      [6, 0.7],
+      [5, 0.1],
+      [4, 0.1],
+    ],
+    [
+      [5, 0.8],
+      [6, 0.1],
+    ],
+    [
+      [4, 0.8],
+      [6, 0.1],
+    ],
+    [
+      [7, 0.85],
+      [8, 0.05],
+    ],
+    [
+      [7, 0.6],
+      [8, 0.3],
+    ],
     [[8, 0.9]],
-    [[9, 0.85], [10, 0.1]],
+    [
+      [9, 0.85],
+      [10, 0.1],
+    ],
     [[10, 0.9]],
     [[11, 0.95]],
   ];
@@ -247,11 +298,17 @@ function translation(): Preset {
     return row.map((x) => x / total);
   });
   const v = source.map((_, j) => [j]);
-  const output = weights.map((row) => [round(row.reduce((acc, w, j) => acc + w * j, 0), 12)]);
+  const output = weights.map((row) => [
+    round(
+      row.reduce((acc, w, j) => acc + w * j, 0),
+      12,
+    ),
+  ]);
   return {
     id: 'translation',
     name: 'Translation alignment (Bahdanau et al.): English → French',
-    description: 'Cross-attention: each French word (query) looks at the English words (keys) it translates; see the reversed “European Economic Area”.',
+    description:
+      'Cross-attention: each French word (query) looks at the English words (keys) it translates; see the reversed “European Economic Area”.',
     mode: 'matrix',
     notes:
       'Cross-attention as in Bahdanau, Cho & Bengio (2015, Fig. 3): the queries come from the sentence being written (French), the keys and ' +
@@ -273,12 +330,21 @@ function translation(): Preset {
 // ---------------------------------------------------------------- large scores
 
 function largeScores(): Preset {
-  const q = [[30, 20], [-30, -20]];
-  const k = [[20, 20], [20, 19.9], [19.5, 20], [19, 19.5]];
+  const q = [
+    [30, 20],
+    [-30, -20],
+  ];
+  const k = [
+    [20, 20],
+    [20, 19.9],
+    [19.5, 20],
+    [19, 19.5],
+  ];
   return {
     id: 'large-scores',
     name: 'Large scores: why softmax subtracts the row max',
-    description: 'Scores near ±1000: exp(1000) overflows and exp(−1000) underflows, yet the weights come out right because softmax subtracts each row’s max.',
+    description:
+      'Scores near ±1000: exp(1000) overflows and exp(−1000) underflows, yet the weights come out right because softmax subtracts each row’s max.',
     mode: 'matrix',
     notes:
       'Row “big +” has scores 1000, 998, 985, 960; row “big −” has −1000, −998, −985, −960. In float32 exp(x) is ∞ for x > 88.7 and 0 for ' +
@@ -288,7 +354,12 @@ function largeScores(): Preset {
     options: { scale: 'none', temperature: 1, causal: false, heads: 1 },
     q,
     k,
-    v: [[1, 0], [0, 1], [0.5, 0.5], [-1, 1]],
+    v: [
+      [1, 0],
+      [0, 1],
+      [0.5, 0.5],
+      [-1, 1],
+    ],
     queryLabels: ['big +', 'big −'],
     keyLabels: ['k0', 'k1', 'k2', 'k3'],
   };
@@ -297,12 +368,15 @@ function largeScores(): Preset {
 // ---------------------------------------------------------------- why √dk
 
 function sqrtDk(): Preset {
-  const n = 6, dk = 64, dv = 3;
+  const n = 6,
+    dk = 64,
+    dv = 3;
   const normal = (seed: number, rows: number, cols: number) => {
     const rng = createRng(seed);
     return Array.from({ length: rows }, () => Array.from({ length: cols }, () => round(rng.normal(), 3)));
   };
-  const q = normal(11, n, dk), k = normal(12, n, dk);
+  const q = normal(11, n, dk),
+    k = normal(12, n, dk);
   const rng = createRng(13);
   const v = Array.from({ length: n }, () => Array.from({ length: dv }, () => Math.round(rng.next() * 20 - 10) / 10));
   const inputs = { q: fromRows(q), k: fromRows(k), v: fromRows(v) };
@@ -315,7 +389,8 @@ function sqrtDk(): Preset {
   return {
     id: 'sqrt-dk',
     name: 'Why divide by √dk: d_k = 64 without scaling',
-    description: 'Random queries and keys with 64 dimensions: unscaled scores spread by about √64 = 8, and softmax saturates to nearly one-hot rows.',
+    description:
+      'Random queries and keys with 64 dimensions: unscaled scores spread by about √64 = 8, and softmax saturates to nearly one-hot rows.',
     mode: 'matrix',
     notes:
       `Each q·k is a sum of 64 products of unit-variance numbers, so its standard deviation is √64 = 8. Softmax of numbers that far apart ` +
@@ -338,7 +413,9 @@ function format(preset: Preset): string {
       return `  ${JSON.stringify(key)}: [\n${(value as unknown[]).map((row) => `    ${JSON.stringify(row)}`).join(',\n')}\n  ]`;
     }
     if (key === 'expect') {
-      const inner = Object.entries(value as object).map(([k, rows]) => `    ${JSON.stringify(k)}: ${JSON.stringify(rows)}`).join(',\n');
+      const inner = Object.entries(value as object)
+        .map(([k, rows]) => `    ${JSON.stringify(k)}: ${JSON.stringify(rows)}`)
+        .join(',\n');
       return `  "expect": {\n${inner}\n  }`;
     }
     return `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`;
@@ -349,7 +426,13 @@ function format(preset: Preset): string {
 const pronouns = pronounProjections();
 const presets: Preset[] = [
   catMat(),
-  pronounPreset('dog-ball', '“The dog chased the ball because it was bouncing”', 'The dog chased the ball because it was bouncing', 'ball', pronouns),
+  pronounPreset(
+    'dog-ball',
+    '“The dog chased the ball because it was bouncing”',
+    'The dog chased the ball because it was bouncing',
+    'ball',
+    pronouns,
+  ),
   pronounPreset('cat-warm', '“the cat sat on the mat because it was warm”', 'the cat sat on the mat because it was warm', 'mat', pronouns),
   causal(),
   translation(),

@@ -29,20 +29,28 @@ function parseCommandLine(argv: string[]) {
     args: argv,
     allowPositionals: true,
     options: {
-      stage: { type: 'string' }, variant: { type: 'string' }, seed: { type: 'string' },
-      'time-limit': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+      stage: { type: 'string' },
+      variant: { type: 'string' },
+      seed: { type: 'string' },
+      'time-limit': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean' },
     },
   });
   if (values.help) return null;
   if (positionals.length > 1) throw new UsageError(`one kernel file at a time, got ${positionals.length}`);
   const stage = values.stage as StageName | undefined;
-  if (stage !== undefined && !verifiableStages().includes(stage)) throw new UsageError(`--stage must be one of ${STAGE_LIST}, got "${stage}"`);
+  if (stage !== undefined && !verifiableStages().includes(stage))
+    throw new UsageError(`--stage must be one of ${STAGE_LIST}, got "${stage}"`);
   const file = positionals[0];
   if (file && !stage) throw new UsageError(`--stage is required with a kernel file (which stage does ${file} implement?)`);
   const variant = values.variant;
-  if (variant !== undefined && !isVariant(variant)) throw new UsageError(`--variant must be one of ${VARIANT_NAMES.join(', ')}, got "${variant}"`);
+  if (variant !== undefined && !isVariant(variant))
+    throw new UsageError(`--variant must be one of ${VARIANT_NAMES.join(', ')}, got "${variant}"`);
   return {
-    stage, file, variant,
+    stage,
+    file,
+    variant,
     seed: integer(values.seed, 'seed'),
     timeLimitMs: integer(values['time-limit'], 'time-limit') ?? DEFAULT_TIME_LIMIT_MS,
     json: values.json ?? false,
@@ -76,7 +84,12 @@ function print(reports: VerifyReport[], adapter: string, json: boolean, file?: s
     console.log('');
   }
   const failed = reports.filter((r) => r.status !== 'pass');
-  if (reports.length > 1) console.log(failed.length ? `${failed.length} of ${reports.length} kernels FAILED: ${failed.map((r) => r.label).join(', ')}` : `all ${reports.length} kernels pass (${adapter})`);
+  if (reports.length > 1)
+    console.log(
+      failed.length
+        ? `${failed.length} of ${reports.length} kernels FAILED: ${failed.map((r) => r.label).join(', ')}`
+        : `all ${reports.length} kernels pass (${adapter})`,
+    );
 }
 
 async function verify(argv: string[]): Promise<number> {
@@ -91,9 +104,10 @@ async function verify(argv: string[]): Promise<number> {
   try {
     const engine = new AttentionEngine(device, loadShaderLibrary());
     const common = { seed: cli.seed, timeLimitMs: cli.timeLimitMs };
-    const reports = source && cli.stage
-      ? [await verifyKernel(engine, { ...common, stage: cli.stage, source, variant: cli.variant, label: cli.file })]
-      : await verifyBuiltIns(engine, { ...common, stage: cli.stage });
+    const reports =
+      source && cli.stage
+        ? [await verifyKernel(engine, { ...common, stage: cli.stage, source, variant: cli.variant, label: cli.file })]
+        : await verifyBuiltIns(engine, { ...common, stage: cli.stage });
     stuck = reports.some((r) => r.status === 'timeout');
     print(reports, adapter, cli.json, cli.file);
     return exitCode(reports);

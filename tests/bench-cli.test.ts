@@ -18,7 +18,19 @@ describe.skipIf(!gpu)('npm run bench -- --node', () => {
   it('prints parseable JSON with every figure, and writes results.json', async () => {
     // --out keeps the test away from the repository's bench/; --no-plot keeps Chromium out of a unit test.
     const out = mkdtempSync(join(tmpdir(), 'attn-bench-cli-'));
-    const { code, stdout, stderr } = await bench('--node', '--n', '16,32', '--dk', '8', '--repeats', '2', '--json', '--out', out, '--no-plot');
+    const { code, stdout, stderr } = await bench(
+      '--node',
+      '--n',
+      '16,32',
+      '--dk',
+      '8',
+      '--repeats',
+      '2',
+      '--json',
+      '--out',
+      out,
+      '--no-plot',
+    );
     expect(code, stderr).toBe(0);
     const result = JSON.parse(stdout) as ProfileResult;
     expect(result.config).toMatchObject({ ns: [16, 32], dk: 8, dv: 8, heads: 1, causal: false, repeats: 2 });
@@ -29,7 +41,22 @@ describe.skipIf(!gpu)('npm run bench -- --node', () => {
     expect(result.rows).toHaveLength(2 * VARIANT_NAMES.length);
     for (const row of result.rows) {
       expect(row).toMatchObject({ error: null, check: { pass: true } });
-      expect(Object.keys(row)).toEqual(expect.arrayContaining(['n', 'variant', 'stages', 'gpuMs', 'wallMs', 'flops', 'bytes', 'gflops', 'gbps', 'rooflinePct', 'allocatedBytes', 'check']));
+      expect(Object.keys(row)).toEqual(
+        expect.arrayContaining([
+          'n',
+          'variant',
+          'stages',
+          'gpuMs',
+          'wallMs',
+          'flops',
+          'bytes',
+          'gflops',
+          'gbps',
+          'rooflinePct',
+          'allocatedBytes',
+          'check',
+        ]),
+      );
       expect(row.wallMs.median).toBeGreaterThan(0);
     }
     expect(result.fits.length).toBeGreaterThan(0);
@@ -42,7 +69,22 @@ describe.skipIf(!gpu)('npm run bench -- --node', () => {
 
   it('prints the table by default', async () => {
     const out = mkdtempSync(join(tmpdir(), 'attn-bench-cli-'));
-    const { code, stdout, stderr } = await bench('--node', '--n', '16', '--dk', '4', '--variants', 'naive', '--repeats', '1', '--warmup', '0', '--out', out, '--no-plot');
+    const { code, stdout, stderr } = await bench(
+      '--node',
+      '--n',
+      '16',
+      '--dk',
+      '4',
+      '--variants',
+      'naive',
+      '--repeats',
+      '1',
+      '--warmup',
+      '0',
+      '--out',
+      out,
+      '--no-plot',
+    );
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/^N\s+variant\s+qk ms\s+softmax ms\s+pv ms/m);
     expect(stdout).toMatch(/roofline \((timestamp|wall)\): copy [\d.]+ GB\/s, FMA [\d.]+ GFLOP\/s/);

@@ -34,7 +34,10 @@ describe.skipIf(!gpu)('npm run attention', () => {
     expect(report).toMatchObject({ pass: true, variant: 'tiled' });
     for (const key of ['maxAbs', 'maxRel', 'maxUlp', 'adapter']) expect(report).toHaveProperty(key);
     const written = parseNpy(new Uint8Array(readFileSync(out)).buffer);
-    const ref = attentionReference({ q: randomMatrix(9, 6, 1), k: randomMatrix(13, 6, 2), v: randomMatrix(13, 5, 3) }, { causal: true, temperature: 0.7 });
+    const ref = attentionReference(
+      { q: randomMatrix(9, 6, 1), k: randomMatrix(13, 6, 2), v: randomMatrix(13, 5, 3) },
+      { causal: true, temperature: 0.7 },
+    );
     expect(written.rows).toBe(9);
     written.data.forEach((x, i) => expect(x).toBeCloseTo(ref.output.data[i], 5));
   });
@@ -51,7 +54,18 @@ describe.skipIf(!gpu)('npm run attention', () => {
     const kernel = join(dir, 'broken_softmax.wgsl');
     writeFileSync(kernel, broken);
     const big = write('big.npy', randomMatrix(9, 6, 4, 20));
-    const r = await attention('--q', big, '--k', big, '--v', write('v9.npy', randomMatrix(9, 2, 5)), '--scale', 'none', '--kernel', `softmax=${kernel}`);
+    const r = await attention(
+      '--q',
+      big,
+      '--k',
+      big,
+      '--v',
+      write('v9.npy', randomMatrix(9, 2, 5)),
+      '--scale',
+      'none',
+      '--kernel',
+      `softmax=${kernel}`,
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/probs\s+FAIL/);
     expect(r.stdout).toMatch(/DISAGREE/);
@@ -60,7 +74,11 @@ describe.skipIf(!gpu)('npm run attention', () => {
   it.each([
     ['a missing file', () => ['--q', join(dir, 'missing.npy'), '--k', k, '--v', v], /Q: cannot read .*missing\.npy \(ENOENT\)/],
     ['wrong shapes', () => ['--q', q, '--k', v, '--v', v], /Q has 6 columns but K has 5/],
-    ['NaN', () => ['--q', write('nan.npy', { rows: 1, cols: 6, data: Float32Array.from([0, 1, NaN, 3, 4, 5]) }), '--k', k, '--v', v], /\[0\]\[2\] is NaN/],
+    [
+      'NaN',
+      () => ['--q', write('nan.npy', { rows: 1, cols: 6, data: Float32Array.from([0, 1, NaN, 3, 4, 5]) }), '--k', k, '--v', v],
+      /\[0\]\[2\] is NaN/,
+    ],
     ['an unknown variant', () => ['--q', q, '--k', k, '--v', v, '--variant', 'quantum'], /--variant must be one of/],
     ['a missing --k', () => ['--q', q, '--v', v], /--k is required/],
   ])('exits 2 on %s with a message naming the problem', async (_, args, message) => {

@@ -50,7 +50,7 @@ describe.skipIf(!gpu)('the device watch', () => {
     cached.destroy(); // the "cache" is this test: it cleans up for the file's watch
   });
 
-  it('puts the device\'s create functions back when it finishes', async () => {
+  it("puts the device's create functions back when it finishes", async () => {
     const device = gpu!.device;
     const before = [device.createBuffer, device.createQuerySet, device.createTexture];
     const probe = trackDevice(device);
@@ -64,7 +64,9 @@ describe.skipIf(!gpu)('the device watch', () => {
     const engine = new AttentionEngine(gpu!.device, loadShaderLibrary());
     await engine.run(inputs, options, { intermediates: true });
     const buffers = watch.current!.resources.filter((r) => r.kind === 'buffer');
-    expect(buffers.map((b) => b.label)).toEqual(expect.arrayContaining(['Attention.q', 'Attention.k', 'Attention.v', 'Attention.wo', 'Attention.projected']));
+    expect(buffers.map((b) => b.label)).toEqual(
+      expect.arrayContaining(['Attention.q', 'Attention.k', 'Attention.v', 'Attention.wo', 'Attention.projected']),
+    );
     expect(buffers.filter((b) => !b.destroyed)).toEqual([]);
   });
 });

@@ -95,7 +95,10 @@ describe.skipIf(!gpu)('caller-supplied kernels', () => {
   });
 
   it('catches an element the kernel never writes, thanks to the poisoned output', async () => {
-    const broken = shaders['weighted_values.wgsl'].replace('if (row < params.n && col < params.dv) {', 'if (row < params.n && col < params.dv && !(row == 2u && col == 1u)) {');
+    const broken = shaders['weighted_values.wgsl'].replace(
+      'if (row < params.n && col < params.dv) {',
+      'if (row < params.n && col < params.dv && !(row == 2u && col == 1u)) {',
+    );
     const { inputs, options } = buildCase({ name: 'unwritten', n: 5, m: 7, dk: 3, dv: 3, seed: 14 });
     const result = await engine().run(inputs, options, { kernels: { pv: broken }, poison: true });
     const check = checkAgainstReference(inputs, options, { scores: null, probs: null, output: result.output.data });
@@ -105,7 +108,9 @@ describe.skipIf(!gpu)('caller-supplied kernels', () => {
 
   it('reports WGSL compile errors with line and column', async () => {
     const broken = tiledSoftmax.replace('let lane = lid.x;', 'let lane = lid.x');
-    const error = await engine().run(buildCase({ name: 'c', n: 2, m: 2, dk: 1, dv: 1, seed: 1 }).inputs, {}, { kernels: { softmax: broken } }).catch((e: unknown) => e);
+    const error = await engine()
+      .run(buildCase({ name: 'c', n: 2, m: 2, dk: 1, dv: 1, seed: 1 }).inputs, {}, { kernels: { softmax: broken } })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KernelCompileError);
     const first = (error as KernelCompileError).messages.find((m) => m.type === 'error')!;
     const expectedLine = broken.split('\n').findIndex((l) => l.includes('let lane = lid.x')) + 1;
@@ -115,15 +120,22 @@ describe.skipIf(!gpu)('caller-supplied kernels', () => {
   });
 
   it('explains a binding that does not match the interface', async () => {
-    const broken = tiledSoftmax.replace('@group(0) @binding(1) var<storage, read> scores', '@group(0) @binding(1) var<storage, read_write> scores');
-    const error = await engine().run(buildCase({ name: 'b', n: 2, m: 2, dk: 1, dv: 1, seed: 1 }).inputs, {}, { kernels: { softmax: broken } }).catch((e: unknown) => e);
+    const broken = tiledSoftmax.replace(
+      '@group(0) @binding(1) var<storage, read> scores',
+      '@group(0) @binding(1) var<storage, read_write> scores',
+    );
+    const error = await engine()
+      .run(buildCase({ name: 'b', n: 2, m: 2, dk: 1, dv: 1, seed: 1 }).inputs, {}, { kernels: { softmax: broken } })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KernelInterfaceError);
     expect((error as Error).message).toMatch(/@binding\(1\) must be var<storage, read> scores/);
   });
 
   it('explains a missing entry point', async () => {
     const broken = tiledSoftmax.replace('fn main(', 'fn softmax_main(');
-    const error = await engine().run(buildCase({ name: 'e', n: 2, m: 2, dk: 1, dv: 1, seed: 1 }).inputs, {}, { kernels: { softmax: broken } }).catch((e: unknown) => e);
+    const error = await engine()
+      .run(buildCase({ name: 'e', n: 2, m: 2, dk: 1, dv: 1, seed: 1 }).inputs, {}, { kernels: { softmax: broken } })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KernelInterfaceError);
     expect((error as Error).message).toMatch(/no @compute fn main\(\) \(found softmax_main\)/);
   });

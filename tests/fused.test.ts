@@ -70,7 +70,9 @@ describe.skipIf(!gpu)('fused kernel with wide heads', () => {
 });
 
 describe.skipIf(!gpu)('fused kernel at m = 32768 keys, dk = 64, on a few query rows', () => {
-  const n = 32768, dk = 64, dv = 64;
+  const n = 32768,
+    dk = 64,
+    dv = 64;
   let self: AttentionInputs;
   beforeAll(() => {
     self = buildCase({ name: 'self', n, m: n, dk, dv, seed: 700 }).inputs;
@@ -159,14 +161,27 @@ const BROKEN = [
   { name: 'denominator not rescaled when the max rises', from: 'denom *= rescale;', to: '' },
   { name: 'running max never raised after the first batch', from: 'run_max = batch_max;\n              }', to: '}' },
   { name: 'causal loop one key too far', from: 'i32(row) + params.causal_shift + 1', to: 'i32(row) + params.causal_shift + 2' },
-  { name: 'fully masked rows divided by zero', from: 'if (denom > 0.0) { r = o[c / 4u][c % 4u] / denom; }', to: 'r = o[c / 4u][c % 4u] / denom;' },
+  {
+    name: 'fully masked rows divided by zero',
+    from: 'if (denom > 0.0) { r = o[c / 4u][c % 4u] / denom; }',
+    to: 'r = o[c / 4u][c % 4u] / denom;',
+  },
 ];
 
 describe.skipIf(!gpu)('the check catches a broken fused kernel', () => {
   it.each(BROKEN)('$name', async ({ from, to }) => {
     const broken = fusedSource.replace(from, to);
     expect(broken, 'the edit applies to the kernel').not.toBe(fusedSource);
-    const { inputs, options } = buildCase({ name: 'broken', n: 64, m: 64, dk: 4, dv: 4, causal: true, mask: 'fully-masked-row', seed: 900 });
+    const { inputs, options } = buildCase({
+      name: 'broken',
+      n: 64,
+      m: 64,
+      dk: 4,
+      dv: 4,
+      causal: true,
+      mask: 'fully-masked-row',
+      seed: 900,
+    });
     const result = await smallTiles().run(inputs, options, { variant: 'fused', kernels: { fused: broken }, poison: true });
     expect(check(inputs, options, result).output.pass).toBe(false);
   });

@@ -4,7 +4,10 @@ import { parseDelimited, parseJsonMatrix, parseMatrix, parseNpy, toCsv, toJson, 
 import { fromRows } from '../src/core/tensor';
 import { InputError } from '../src/core/errors';
 
-const m = fromRows([[1, 2.5, -3], [4, 5, 6e-3]]);
+const m = fromRows([
+  [1, 2.5, -3],
+  [4, 5, 6e-3],
+]);
 
 describe('matrix files', () => {
   it.each(['npy', 'json', 'csv'] as const)('round-trips through .%s', (format) => {
@@ -23,7 +26,10 @@ describe('matrix files', () => {
     const header = String.fromCharCode(...bytes.subarray(0, 128));
     const at = header.indexOf("'fortran_order':False");
     expect(at).toBeGreaterThan(0);
-    bytes.set(Array.from("'fortran_order':True ", (c) => c.charCodeAt(0)), at);
+    bytes.set(
+      Array.from("'fortran_order':True ", (c) => c.charCodeAt(0)),
+      at,
+    );
     expect(Array.from(parseNpy(bytes.buffer).data)).toEqual([1, 3, 5, 2, 4, 6]);
   });
 

@@ -27,8 +27,9 @@ const builtIns: { file: string; stage: StageName }[] = [
 ];
 
 const EXAMPLES = join(import.meta.dirname, '../examples/kernels');
-const examples = (JSON.parse(readFileSync(join(EXAMPLES, 'index.json'), 'utf8')) as { file: string; stage: StageName }[])
-  .map(({ file, stage }) => ({ file, stage, source: readFileSync(join(EXAMPLES, file), 'utf8') }));
+const examples = (JSON.parse(readFileSync(join(EXAMPLES, 'index.json'), 'utf8')) as { file: string; stage: StageName }[]).map(
+  ({ file, stage }) => ({ file, stage, source: readFileSync(join(EXAMPLES, file), 'utf8') }),
+);
 
 const TILED_QK = shaders['qk_scores.wgsl'];
 /** The tiled qk kernel with `n` and `m` declared in each other's place. */
@@ -38,14 +39,36 @@ const MISTYPED = TILED_QK.replace('causal_shift: i32', 'causal_shift: u32');
 
 describe('the Params layout', () => {
   it('packs each field at the offset and with the type the table gives', () => {
-    const params = { n: 7, m: 9, dk: 3, dv: 5, heads: 2, causal: true, hasMask: true, causalShift: -4, scale: 0.25, temperature: 1.5, dModel: 11 };
+    const params = {
+      n: 7,
+      m: 9,
+      dk: 3,
+      dv: 5,
+      heads: 2,
+      causal: true,
+      hasMask: true,
+      causalShift: -4,
+      scale: 0.25,
+      temperature: 1.5,
+      dModel: 11,
+    };
     const packed = packParams(params);
     expect(packed.byteLength).toBe(PARAMS_BYTES);
     expect(PARAMS_BYTES).toBe(48);
-    const u32 = new Uint32Array(packed), i32 = new Int32Array(packed), f32 = new Float32Array(packed);
+    const u32 = new Uint32Array(packed),
+      i32 = new Int32Array(packed),
+      f32 = new Float32Array(packed);
     expect(PARAMS_FIELDS.map((f) => [f.name, f.type, f.offset])).toEqual([
-      ['n', 'u32', 0], ['m', 'u32', 4], ['dk', 'u32', 8], ['dv', 'u32', 12], ['heads', 'u32', 16], ['flags', 'u32', 20],
-      ['causal_shift', 'i32', 24], ['scale', 'f32', 28], ['temperature', 'f32', 32], ['d_model', 'u32', 36],
+      ['n', 'u32', 0],
+      ['m', 'u32', 4],
+      ['dk', 'u32', 8],
+      ['dv', 'u32', 12],
+      ['heads', 'u32', 16],
+      ['flags', 'u32', 20],
+      ['causal_shift', 'i32', 24],
+      ['scale', 'f32', 28],
+      ['temperature', 'f32', 32],
+      ['d_model', 'u32', 36],
     ]);
     expect([...u32.subarray(0, 6)]).toEqual([7, 9, 3, 5, 2, 3]);
     expect(i32[6]).toBe(-4);
@@ -75,15 +98,22 @@ describe('the Params layout', () => {
 
   it('names a field the engine does not pack, and a uniform that is not a struct', () => {
     const extra = TILED_QK.replace('temperature: f32,', 'temperature: f32,\n  d_model: u32,\n  extra: u32,');
-    expect(interfaceProblems(extra, STAGES.qk).problems.join('\n')).toMatch(/Params\.extra: u32 is at byte offset 40, but the engine packs nothing there/);
+    expect(interfaceProblems(extra, STAGES.qk).problems.join('\n')).toMatch(
+      /Params\.extra: u32 is at byte offset 40, but the engine packs nothing there/,
+    );
     const renamed = TILED_QK.replace('dk: u32', 'width: u32');
-    expect(interfaceProblems(renamed, STAGES.qk).problems.join('\n')).toMatch(/Params\.width: u32 is at byte offset 8, where the engine packs dk: u32; Params has no field width/);
+    expect(interfaceProblems(renamed, STAGES.qk).problems.join('\n')).toMatch(
+      /Params\.width: u32 is at byte offset 8, where the engine packs dk: u32; Params has no field width/,
+    );
     const vector = '@group(0) @binding(0) var<uniform> params: vec4<u32>;\n@compute @workgroup_size(1) fn main() { _ = params.x; }';
-    expect(interfaceProblems(vector, STAGES.softmax).problems.join('\n')).toMatch(/params at @binding\(0\) must be a struct with the fields of Params \(n: u32 @0, m: u32 @4/);
+    expect(interfaceProblems(vector, STAGES.softmax).problems.join('\n')).toMatch(
+      /params at @binding\(0\) must be a struct with the fields of Params \(n: u32 @0, m: u32 @4/,
+    );
   });
 
   it('accepts a shorter prefix of the struct', () => {
-    const prefix = 'struct P { n: u32, m: u32 }\n@group(0) @binding(0) var<uniform> params: P;\n@compute @workgroup_size(64) fn main() { _ = params.m; }';
+    const prefix =
+      'struct P { n: u32, m: u32 }\n@group(0) @binding(0) var<uniform> params: P;\n@compute @workgroup_size(64) fn main() { _ = params.m; }';
     expect(interfaceProblems(prefix, STAGES.softmax).problems).toEqual([]);
   });
 });
@@ -110,7 +140,7 @@ describe.skipIf(!gpu)('diagnoseKernel', () => {
     expect(diagnosis.problems).toEqual([]);
   });
 
-  it('sets the override constants from an engine\'s limits', async () => {
+  it("sets the override constants from an engine's limits", async () => {
     const engine = new AttentionEngine(gpu!.device, shaders, { limits: { maxComputeWorkgroupStorageSize: 8192 } });
     const diagnosis = await diagnoseKernel(engine, 'fused', shaders['flash_attention.wgsl']);
     expect(diagnosis.kernel?.constants).toEqual({ WORKGROUP_BYTES: 8192 });

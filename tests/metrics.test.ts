@@ -46,7 +46,8 @@ describe('tolerances grow with the reduction length and the magnitudes', () => {
 
   it('score bound scales with dk and with |q||k|', () => {
     const small = (dk: number, s: number) => {
-      const q = randomMatrix(1, dk, 1, s), k = randomMatrix(1, dk, 2, s);
+      const q = randomMatrix(1, dk, 1, s),
+        k = randomMatrix(1, dk, 2, s);
       const ref = attentionReference({ q, k, v: randomMatrix(1, 1, 3) }, { scale: 'none' });
       return scoreTolerance(q, k, 1, 1, ref.masked.data)[0];
     };

@@ -30,11 +30,19 @@ const SHAPES: Omit<AttentionCase, 'name' | 'heads' | 'seed'>[] = [
 ];
 
 function headCases(): AttentionCase[] {
-  return HEADS.flatMap((heads, i) => SHAPES.map((shape, j) => {
-    const dModel = shape.dModel === -1 ? heads * shape.dv : shape.dModel;
-    const flags = [shape.causal ? 'causal' : '', shape.mask ?? '', dModel ? `W_o →${dModel}` : ''].filter(Boolean).join(' ');
-    return { ...shape, dModel, heads, seed: 1000 + 10 * i + j, name: `h=${heads} n=${shape.n} m=${shape.m} dk=${shape.dk} dv=${shape.dv} ${flags}`.trim() };
-  }));
+  return HEADS.flatMap((heads, i) =>
+    SHAPES.map((shape, j) => {
+      const dModel = shape.dModel === -1 ? heads * shape.dv : shape.dModel;
+      const flags = [shape.causal ? 'causal' : '', shape.mask ?? '', dModel ? `W_o →${dModel}` : ''].filter(Boolean).join(' ');
+      return {
+        ...shape,
+        dModel,
+        heads,
+        seed: 1000 + 10 * i + j,
+        name: `h=${heads} n=${shape.n} m=${shape.m} dk=${shape.dk} dv=${shape.dv} ${flags}`.trim(),
+      };
+    }),
+  );
 }
 
 describe.skipIf(!gpu).each(VARIANT_NAMES)('%s: multi-head attention matches the float64 reference', (variant) => {
@@ -92,7 +100,10 @@ describe.skipIf(!gpu)('heads and the output projection', () => {
   });
 
   it('fails the check when the projection reads W_o transposed', async () => {
-    const broken = shaders['output_projection.wgsl'].replace('w = wo[kw * params.d_model + col];', 'w = wo[col * params.heads * params.dv + kw];');
+    const broken = shaders['output_projection.wgsl'].replace(
+      'w = wo[kw * params.d_model + col];',
+      'w = wo[col * params.heads * params.dv + kw];',
+    );
     expect(broken).not.toBe(shaders['output_projection.wgsl']);
     // W_o is square here, so the transposed read stays in bounds and only the values are wrong.
     const c: AttentionCase = { name: 'transposed', n: 6, m: 9, dk: 4, dv: 4, heads: 2, dModel: 8, seed: 1103 };

@@ -19,7 +19,9 @@ const correct = fixtures.filter((f) => f.expect === 'pass');
 
 describe('the kernel corpus manifest', () => {
   it('lists every .wgsl file in the folder once, and only those', () => {
-    const files = readdirSync(KERNEL_FIXTURES_DIR).filter((f) => f.endsWith('.wgsl')).sort();
+    const files = readdirSync(KERNEL_FIXTURES_DIR)
+      .filter((f) => f.endsWith('.wgsl'))
+      .sort();
     expect(fixtures.map((f) => f.file).sort()).toEqual(files);
   });
 

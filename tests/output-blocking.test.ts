@@ -19,7 +19,10 @@ const size = { rows: 130, m: 200, dv: 70, heads: 3, dModel: 0 };
 
 describe('OUTPUTS_PER_INVOCATION_X/Y', () => {
   it('is read from the built-in tiled qk and pv kernels (4 × 4 per invocation)', () => {
-    for (const [file, stage] of [['qk_scores.wgsl', STAGES.qk], ['weighted_values.wgsl', STAGES.pv]] as const) {
+    for (const [file, stage] of [
+      ['qk_scores.wgsl', STAGES.qk],
+      ['weighted_values.wgsl', STAGES.pv],
+    ] as const) {
       const { problems, shape } = interfaceProblems(shader(file), stage);
       expect(problems).toEqual([]);
       expect(shape?.workgroupSize).toEqual([16, 16, 1]);
@@ -43,10 +46,19 @@ describe('OUTPUTS_PER_INVOCATION_X/Y', () => {
   });
 
   it('evaluates constant expressions and rejects bad values or stages without output blocks', () => {
-    const qk = (decl: string) => interfaceProblems(`${decl}\n@group(0) @binding(4) var<storage, read_write> scores: array<f32>;\n@compute @workgroup_size(8, 8) fn main() { scores[0] = 0.0; }`, STAGES.qk);
+    const qk = (decl: string) =>
+      interfaceProblems(
+        `${decl}\n@group(0) @binding(4) var<storage, read_write> scores: array<f32>;\n@compute @workgroup_size(8, 8) fn main() { scores[0] = 0.0; }`,
+        STAGES.qk,
+      );
     expect(qk('const B: u32 = 2u; const OUTPUTS_PER_INVOCATION_X: u32 = B * 2u;').shape?.outputsPerInvocation).toEqual([4, 1]);
-    expect(qk('const OUTPUTS_PER_INVOCATION_Y: u32 = 0u;').problems.join(' ')).toMatch(/OUTPUTS_PER_INVOCATION_Y must be a positive integer/);
-    const softmax = interfaceProblems(`const OUTPUTS_PER_INVOCATION_X: u32 = 4u;\n@compute @workgroup_size(64) fn main() {}`, STAGES.softmax);
+    expect(qk('const OUTPUTS_PER_INVOCATION_Y: u32 = 0u;').problems.join(' ')).toMatch(
+      /OUTPUTS_PER_INVOCATION_Y must be a positive integer/,
+    );
+    const softmax = interfaceProblems(
+      `const OUTPUTS_PER_INVOCATION_X: u32 = 4u;\n@compute @workgroup_size(64) fn main() {}`,
+      STAGES.softmax,
+    );
     expect(softmax.problems.join(' ')).toMatch(/softmax stage has no per-invocation output blocks/);
   });
 });

@@ -1,15 +1,64 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/core/errors';
-import { gridShape, identity, insertCol, insertRow, parseCell, pasteBlock, randomGrid, removeCol, removeRow, resize, setCell, toMatrix, zeros } from '../src/core/grid';
+import {
+  gridShape,
+  identity,
+  insertCol,
+  insertRow,
+  parseCell,
+  pasteBlock,
+  randomGrid,
+  removeCol,
+  removeRow,
+  resize,
+  setCell,
+  toMatrix,
+  zeros,
+} from '../src/core/grid';
 import { isBlock, parsePasteBlock } from '../src/core/paste';
 
 describe('parsePasteBlock', () => {
   it.each([
-    ['tab-separated (a spreadsheet)', '1\t2\t3\n4\t5\t6\n', [[1, 2, 3], [4, 5, 6]]],
-    ['comma-separated', '1,2\r\n3,4', [[1, 2], [3, 4]]],
-    ['semicolon-separated', '1;2\n3;4', [[1, 2], [3, 4]]],
-    ['space-separated with brackets (a printed array)', '[[1 2]\n [3 4]]', [[1, 2], [3, 4]]],
-    ['a trailing separator', '1,2,\n3,4,', [[1, 2], [3, 4]]],
+    [
+      'tab-separated (a spreadsheet)',
+      '1\t2\t3\n4\t5\t6\n',
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+    ],
+    [
+      'comma-separated',
+      '1,2\r\n3,4',
+      [
+        [1, 2],
+        [3, 4],
+      ],
+    ],
+    [
+      'semicolon-separated',
+      '1;2\n3;4',
+      [
+        [1, 2],
+        [3, 4],
+      ],
+    ],
+    [
+      'space-separated with brackets (a printed array)',
+      '[[1 2]\n [3 4]]',
+      [
+        [1, 2],
+        [3, 4],
+      ],
+    ],
+    [
+      'a trailing separator',
+      '1,2,\n3,4,',
+      [
+        [1, 2],
+        [3, 4],
+      ],
+    ],
     ['exponents and unicode minus', '1e-3\t\u22122.5', [[0.001, -2.5]]],
     ['one number', ' 7 ', [[7]]],
   ])('reads %s', (_, text, expected) => {
@@ -39,7 +88,10 @@ describe('parsePasteBlock', () => {
 });
 
 describe('grid operations', () => {
-  const g = [[1, 2], [3, 4]];
+  const g = [
+    [1, 2],
+    [3, 4],
+  ];
 
   it('never mutates their input', () => {
     const copy = JSON.parse(JSON.stringify(g));
@@ -51,21 +103,77 @@ describe('grid operations', () => {
   });
 
   it.each([
-    ['setCell', () => setCell(g, 1, 0, 9), [[1, 2], [9, 4]]],
-    ['insertRow in the middle', () => insertRow(g, 1), [[1, 2], [0, 0], [3, 4]]],
+    [
+      'setCell',
+      () => setCell(g, 1, 0, 9),
+      [
+        [1, 2],
+        [9, 4],
+      ],
+    ],
+    [
+      'insertRow in the middle',
+      () => insertRow(g, 1),
+      [
+        [1, 2],
+        [0, 0],
+        [3, 4],
+      ],
+    ],
     ['removeRow', () => removeRow(g, 0), [[3, 4]]],
-    ['insertCol at the end', () => insertCol(g, 2, 5), [[1, 2, 5], [3, 4, 5]]],
+    [
+      'insertCol at the end',
+      () => insertCol(g, 2, 5),
+      [
+        [1, 2, 5],
+        [3, 4, 5],
+      ],
+    ],
     ['removeCol', () => removeCol(g, 1), [[1], [3]]],
-    ['resize grows with the fill', () => resize(g, 3, 3, 1), [[1, 2, 1], [3, 4, 1], [1, 1, 1]]],
-    ['pasteBlock past the edge grows the grid', () => pasteBlock(g, [[5, 6], [7, 8]], 1, 1), [[1, 2, 0], [3, 5, 6], [0, 7, 8]]],
-    ['identity (rectangular)', () => identity(2, 3), [[1, 0, 0], [0, 1, 0]]],
+    [
+      'resize grows with the fill',
+      () => resize(g, 3, 3, 1),
+      [
+        [1, 2, 1],
+        [3, 4, 1],
+        [1, 1, 1],
+      ],
+    ],
+    [
+      'pasteBlock past the edge grows the grid',
+      () =>
+        pasteBlock(
+          g,
+          [
+            [5, 6],
+            [7, 8],
+          ],
+          1,
+          1,
+        ),
+      [
+        [1, 2, 0],
+        [3, 5, 6],
+        [0, 7, 8],
+      ],
+    ],
+    [
+      'identity (rectangular)',
+      () => identity(2, 3),
+      [
+        [1, 0, 0],
+        [0, 1, 0],
+      ],
+    ],
     ['zeros with a constant', () => zeros(1, 2, 0.5), [[0.5, 0.5]]],
   ])('%s', (_, op, expected) => {
     expect(op()).toEqual(expected);
   });
 
   it('fills seeded random values in [-1, 1), reproducibly, rounded to 2 decimals', () => {
-    const a = randomGrid(4, 5, 7), b = randomGrid(4, 5, 7), c = randomGrid(4, 5, 8);
+    const a = randomGrid(4, 5, 7),
+      b = randomGrid(4, 5, 7),
+      c = randomGrid(4, 5, 8);
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
     expect(gridShape(a)).toEqual({ rows: 4, cols: 5 });
@@ -78,7 +186,10 @@ describe('grid operations', () => {
   });
 
   it('converts to a float32 matrix', () => {
-    const m = toMatrix([[0.1, 2], [3, 4]]);
+    const m = toMatrix([
+      [0.1, 2],
+      [3, 4],
+    ]);
     expect(m.rows).toBe(2);
     expect(m.cols).toBe(2);
     expect(m.data[0]).toBe(Math.fround(0.1));

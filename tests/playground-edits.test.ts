@@ -15,7 +15,16 @@ const embeddings = parseEmbeddings(readFileSync(new URL('../src/assets/embedding
 /** Q 2×3, K 3×3, V 3×2, labelled. */
 function base(): PlaygroundState {
   const s = defaultState();
-  return { ...s, matrix: { ...s.matrix, queryLabels: ['a', 'b'], keyLabels: ['x', 'y', 'z'], featureLabels: ['f0', 'f1', 'f2'], valueLabels: ['v0', 'v1'] } };
+  return {
+    ...s,
+    matrix: {
+      ...s.matrix,
+      queryLabels: ['a', 'b'],
+      keyLabels: ['x', 'y', 'z'],
+      featureLabels: ['f0', 'f1', 'f2'],
+      valueLabels: ['v0', 'v1'],
+    },
+  };
 }
 
 const shapeOf = (s: PlaygroundState) => ({
@@ -32,7 +41,20 @@ describe('applyMatrixOp keeps the problem consistent', () => {
     ['a Q column (K gets one too)', 'q', { kind: 'insert-col', at: 0 }, { q: [2, 4], k: [3, 4], v: [3, 2] }],
     ['a K column (Q loses one too)', 'k', { kind: 'remove-col', at: 2 }, { q: [2, 2], k: [3, 2], v: [3, 2] }],
     ['a V column (alone)', 'v', { kind: 'insert-col', at: 2 }, { q: [2, 3], k: [3, 3], v: [3, 3] }],
-    ['a paste that grows K (V and Q follow)', 'k', { kind: 'paste', row: 2, col: 2, block: [[1, 2], [3, 4]] }, { q: [2, 4], k: [4, 4], v: [4, 2] }],
+    [
+      'a paste that grows K (V and Q follow)',
+      'k',
+      {
+        kind: 'paste',
+        row: 2,
+        col: 2,
+        block: [
+          [1, 2],
+          [3, 4],
+        ],
+      },
+      { q: [2, 4], k: [4, 4], v: [4, 2] },
+    ],
   ])('adding or removing %s', (_, name, op, expected) => {
     const next = applyMatrixOp(base(), name, op);
     expect(shapeOf(next)).toEqual(expected);
@@ -61,18 +83,49 @@ describe('applyMatrixOp keeps the problem consistent', () => {
   it('sets one cell without touching the others', () => {
     const s = base();
     const next = applyMatrixOp(s, 'v', { kind: 'set', row: 2, col: 1, value: -7 });
-    expect(next.matrix.v).toEqual([[1, 2], [3, 4], [5, -7]]);
+    expect(next.matrix.v).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, -7],
+    ]);
     expect(next.matrix.q).toBe(s.matrix.q);
     expect(s.matrix.v[2][1]).toBe(6);
   });
 
   it('edits a generated projection without changing its shape', () => {
-    const generated = { wq: [[1, 0], [0, 1], [0, 0]] };
+    const generated = {
+      wq: [
+        [1, 0],
+        [0, 1],
+        [0, 0],
+      ],
+    };
     const s = base();
     const edited = applyMatrixOp(s, 'wq', { kind: 'set', row: 2, col: 1, value: 5 }, generated);
-    expect(edited.sentence.wq).toEqual([[1, 0], [0, 1], [0, 5]]);
-    const pasted = applyMatrixOp(edited, 'wq', { kind: 'paste', row: 2, col: 1, block: [[8, 9], [8, 9]] }, generated);
-    expect(pasted.sentence.wq).toEqual([[1, 0], [0, 1], [0, 8]]);
+    expect(edited.sentence.wq).toEqual([
+      [1, 0],
+      [0, 1],
+      [0, 5],
+    ]);
+    const pasted = applyMatrixOp(
+      edited,
+      'wq',
+      {
+        kind: 'paste',
+        row: 2,
+        col: 1,
+        block: [
+          [8, 9],
+          [8, 9],
+        ],
+      },
+      generated,
+    );
+    expect(pasted.sentence.wq).toEqual([
+      [1, 0],
+      [0, 1],
+      [0, 8],
+    ]);
     expect(applyMatrixOp(edited, 'wq', { kind: 'insert-row', at: 0 }, generated)).toBe(edited);
     expect(applyMatrixOp(edited, 'wq', { kind: 'replace', grid: [[1]] }, generated)).toBe(edited);
   });
@@ -81,7 +134,10 @@ describe('applyMatrixOp keeps the problem consistent', () => {
 describe('masks and padding', () => {
   it('toggles cells of a mask that does not exist yet, and padding marks', () => {
     let s = applyMaskOp(base(), { kind: 'toggle', row: 1, col: 2 }, 2, 3);
-    expect(s.mask).toEqual([[1, 1, 1], [1, 1, 0]]);
+    expect(s.mask).toEqual([
+      [1, 1, 1],
+      [1, 1, 0],
+    ]);
     s = applyMaskOp(s, { kind: 'toggle-padding', key: 0 }, 2, 3);
     expect(s.padding).toEqual([0]);
     const p = buildProblem(s, null);
@@ -94,7 +150,10 @@ describe('masks and padding', () => {
   });
 
   it('fits an old mask to a new shape, new pairs visible', () => {
-    expect(fitMask([[0, 1]], 2, 3)).toEqual([[0, 1, 1], [1, 1, 1]]);
+    expect(fitMask([[0, 1]], 2, 3)).toEqual([
+      [0, 1, 1],
+      [1, 1, 1],
+    ]);
     expect(fitMask(null, 2, 2)).toBeNull();
     expect(combinedMask([[1, 1]], new Set(), 1, 2)).toBeNull();
   });
@@ -122,7 +181,10 @@ describe('buildProblem', () => {
 
   it('cross-attention takes queries from the target sentence', () => {
     const s = defaultState();
-    const p = buildProblem({ ...s, mode: 'sentence', sentence: { ...s.sentence, source: 'the black cat', target: 'le chat noir et', cross: true } }, embeddings);
+    const p = buildProblem(
+      { ...s, mode: 'sentence', sentence: { ...s.sentence, source: 'the black cat', target: 'le chat noir et', cross: true } },
+      embeddings,
+    );
     expect(p.queryLabels).toEqual(['le', 'chat', 'noir', 'et']);
     expect(p.keyLabels).toEqual(['the', 'black', 'cat']);
     expect(p.shape).toMatchObject({ n: 4, m: 3 });

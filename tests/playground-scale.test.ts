@@ -23,7 +23,12 @@ function matrixState(n: number, m: number, width: number, options: Partial<Playg
   const s = defaultState();
   return {
     ...s,
-    matrix: { ...s.matrix, q: fromMatrix(randomMatrix(n, width, 1)), k: fromMatrix(randomMatrix(m, width, 2)), v: fromMatrix(randomMatrix(m, width, 3)) },
+    matrix: {
+      ...s.matrix,
+      q: fromMatrix(randomMatrix(n, width, 1)),
+      k: fromMatrix(randomMatrix(m, width, 2)),
+      v: fromMatrix(randomMatrix(m, width, 3)),
+    },
     options: { ...s.options, ...options },
   };
 }
@@ -49,9 +54,15 @@ describe('sampled rows of a big problem', () => {
     ['causal', { causal: true }, false],
     ['causal, 2 heads, with a mask and padding', { causal: true, heads: 2 }, true],
   ])('%s: the reference on the sample is those rows of the whole reference', (_, options, masked) => {
-    const n = 40, m = 33;
+    const n = 40,
+      m = 33;
     let state = matrixState(n, m, 8, options);
-    if (masked) state = { ...state, mask: Array.from({ length: n }, (_, i) => Array.from({ length: m }, (_, j) => ((i * 7 + j * 3) % 5 === 0 ? 0 : 1))), padding: [4] };
+    if (masked)
+      state = {
+        ...state,
+        mask: Array.from({ length: n }, (_, i) => Array.from({ length: m }, (_, j) => ((i * 7 + j * 3) % 5 === 0 ? 0 : 1))),
+        padding: [4],
+      };
     const full = buildProblem(state, null);
     const rows = evenlySpacedRows(n, 6);
     const sample = sampleProblem(full, rows);
@@ -71,7 +82,11 @@ describe('sampled rows of a big problem', () => {
       });
     }
     const width = heads * dv;
-    rows.forEach((r, i) => expect(Array.from(part.output.data.subarray(i * width, (i + 1) * width))).toEqual(Array.from(whole.output.data.subarray(r * width, (r + 1) * width))));
+    rows.forEach((r, i) =>
+      expect(Array.from(part.output.data.subarray(i * width, (i + 1) * width))).toEqual(
+        Array.from(whole.output.data.subarray(r * width, (r + 1) * width)),
+      ),
+    );
     // The tooltip's reason names the whole problem's row.
     if (full.options.causal) expect(hiddenBecause(sample, 1, m - 1)).toMatch(new RegExp(`query ${rows[1]}$`));
   });
@@ -79,7 +94,16 @@ describe('sampled rows of a big problem', () => {
 
 describe('the random problem generator', () => {
   it('makes seeded Q, K, V of any size, heads·dk wide, and drops mask, padding and labels', () => {
-    const s = { ...defaultState(), mask: [[0, 1, 1], [1, 1, 1]], padding: [1], presetId: 'worked-3d', options: { ...defaultState().options, heads: 2 } };
+    const s = {
+      ...defaultState(),
+      mask: [
+        [0, 1, 1],
+        [1, 1, 1],
+      ],
+      padding: [1],
+      presetId: 'worked-3d',
+      options: { ...defaultState().options, heads: 2 },
+    };
     const next = withRandomProblem(s, { n: 300, m: 200, dk: 8, dv: 4, seed: 7 });
     expect([next.matrix.q.length, next.matrix.q[0].length, next.matrix.k.length, next.matrix.v[0].length]).toEqual([300, 16, 200, 8]);
     expect(next).toMatchObject({ mode: 'matrix', presetId: null, mask: null, padding: [] });
@@ -115,9 +139,14 @@ describe('sentence mode with several heads', () => {
     for (let i = 0; i < 6; i++) {
       expect(Array.from(four.q.data.subarray(i * 16, i * 16 + 4))).toEqual(Array.from(one.q.data.subarray(i * 4, i * 4 + 4)));
     }
-    const head = (t: number) => Array.from({ length: 100 }, (_, i) => Array.from(four.wq.data.subarray(i * 16 + t * 4, i * 16 + t * 4 + 4)));
+    const head = (t: number) =>
+      Array.from({ length: 100 }, (_, i) => Array.from(four.wq.data.subarray(i * 16 + t * 4, i * 16 + t * 4 + 4)));
     expect(head(1)).not.toEqual(head(0));
-    expect(head(2)).toEqual(Array.from({ length: 100 }, (_, i) => Array.from(projection(100, 4, 'random', projectionSeed('wq', 5, 2)).data.subarray(i * 4, i * 4 + 4))));
+    expect(head(2)).toEqual(
+      Array.from({ length: 100 }, (_, i) =>
+        Array.from(projection(100, 4, 'random', projectionSeed('wq', 5, 2)).data.subarray(i * 4, i * 4 + 4)),
+      ),
+    );
   });
 
   it('the identity gives each head other coordinates of the word vector', () => {
@@ -130,7 +159,11 @@ describe('sentence mode with several heads', () => {
   it('withHeads keeps edited projections that fit and drops those that do not', () => {
     const s = defaultState();
     const w = (cols: number) => Array.from({ length: 100 }, () => new Array<number>(cols).fill(0.1));
-    const edited = { ...s, mode: 'sentence' as const, sentence: { ...s.sentence, dk: 2, dv: 2, wq: w(4), wk: w(4), wv: w(4), featureLabels: ['a', 'b', 'c', 'd'] } };
+    const edited = {
+      ...s,
+      mode: 'sentence' as const,
+      sentence: { ...s.sentence, dk: 2, dv: 2, wq: w(4), wk: w(4), wv: w(4), featureLabels: ['a', 'b', 'c', 'd'] },
+    };
     expect(withHeads(edited, 2).sentence.wq).toEqual(w(4));
     const three = withHeads(edited, 3);
     expect(three.options.heads).toBe(3);
@@ -147,7 +180,8 @@ describe('heatmap downsampling', () => {
   });
 
   it('shows each block by its largest |value|, remembering where it was; NaN always shows', () => {
-    const rows = 4, cols = 6;
+    const rows = 4,
+      cols = 6;
     const values = Float64Array.from({ length: rows * cols }, (_, i) => (i === 9 ? -5 : i === 20 ? NaN : i / 100));
     values.fill(-Infinity, 0, 3);
     const pooled = poolMatrix(values, rows, cols, 2, 2)!;

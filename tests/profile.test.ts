@@ -29,7 +29,10 @@ describe.skipIf(!gpu)('the profiler sweep', () => {
     await tracked(gpu!.device, async () => {
       engine = new AttentionEngine(gpu!.device, shaders);
       roofline = await measureRoofline(gpu!.device, shaders, ROOFLINE);
-      result = await profileSweep({ ns: [16, 32], dk: 8, heads: 2, variants: VARIANT_NAMES, warmup: 1, repeats: 2, seed: 7 }, { engine, roofline, onProgress: (p) => progress.push(p) });
+      result = await profileSweep(
+        { ns: [16, 32], dk: 8, heads: 2, variants: VARIANT_NAMES, warmup: 1, repeats: 2, seed: 7 },
+        { engine, roofline, onProgress: (p) => progress.push(p) },
+      );
     });
   });
 
@@ -104,9 +107,14 @@ describe.skipIf(!gpu)('the profiler sweep', () => {
 
   it('stops at the next run boundary when cancelled, keeping the finished N', async () => {
     const controller = new AbortController();
-    const partial = await profileSweep({ ns: [16, 32], dk: 4, variants: ['naive'], warmup: 0, repeats: 1 }, {
-      engine, signal: controller.signal, onProgress: (p) => p.n === 32 && controller.abort(),
-    });
+    const partial = await profileSweep(
+      { ns: [16, 32], dk: 4, variants: ['naive'], warmup: 0, repeats: 1 },
+      {
+        engine,
+        signal: controller.signal,
+        onProgress: (p) => p.n === 32 && controller.abort(),
+      },
+    );
     expect(partial.cancelled).toBe(true);
     expect(partial.rows.map((r) => r.n)).toEqual([16]);
   });
@@ -114,9 +122,14 @@ describe.skipIf(!gpu)('the profiler sweep', () => {
   it('keeps the repeats already finished at the N it was cancelled in', async () => {
     const controller = new AbortController();
     let repeats = 0;
-    const partial = await profileSweep({ ns: [16], dk: 4, variants: ['naive'], warmup: 0, repeats: 3 }, {
-      engine, signal: controller.signal, onProgress: (p) => p.phase === 'repeat' && ++repeats === 2 && controller.abort(),
-    });
+    const partial = await profileSweep(
+      { ns: [16], dk: 4, variants: ['naive'], warmup: 0, repeats: 3 },
+      {
+        engine,
+        signal: controller.signal,
+        onProgress: (p) => p.phase === 'repeat' && ++repeats === 2 && controller.abort(),
+      },
+    );
     expect(partial.cancelled).toBe(true);
     expect(partial.rows).toHaveLength(1);
     expect(partial.rows[0].wallMs.samples).toHaveLength(1);

@@ -23,9 +23,12 @@ const EXAMPLES = join(import.meta.dirname, '../examples/kernels');
 
 /** A line of the source, for messages and for checking that a reported line touches the variable. */
 const line = (source: string, n: number) => source.split('\n')[n - 1] ?? '';
-const findings = (r: ReturnType<typeof checkWorkgroupHazards>) =>
-  [...r.races.map((x) => `race ${x.variable} ${x.kind} lines ${x.a.line}/${x.b.line}`), ...r.outOfBounds.map((x) => `out of bounds ${x.buffer} line ${x.site.line}`),
-    ...r.uninitialisedReads.map((x) => `unwritten ${x.variable} line ${x.site.line}`), ...r.barrierDivergence.map((x) => x.message)];
+const findings = (r: ReturnType<typeof checkWorkgroupHazards>) => [
+  ...r.races.map((x) => `race ${x.variable} ${x.kind} lines ${x.a.line}/${x.b.line}`),
+  ...r.outOfBounds.map((x) => `out of bounds ${x.buffer} line ${x.site.line}`),
+  ...r.uninitialisedReads.map((x) => `unwritten ${x.variable} line ${x.site.line}`),
+  ...r.barrierDivergence.map((x) => x.message),
+];
 
 describe('built-in kernels on the interpreter', () => {
   it.each(builtIns)('$file ($stage): no race, out-of-bounds access, unwritten read or divergence', ({ file, stage }) => {
@@ -50,7 +53,11 @@ describe('built-in kernels on the interpreter', () => {
 describe('corpus kernels on the interpreter', () => {
   const barrierBugs = [
     ...fixtures.filter((f) => f.bugClass === 'barrier').map((f) => ({ file: f.file, stage: f.stage, source: fixtureSource(f) })),
-    { file: 'examples/kernels/pv_missing_barrier.wgsl', stage: 'pv' as StageName, source: readFileSync(join(EXAMPLES, 'pv_missing_barrier.wgsl'), 'utf8') },
+    {
+      file: 'examples/kernels/pv_missing_barrier.wgsl',
+      stage: 'pv' as StageName,
+      source: readFileSync(join(EXAMPLES, 'pv_missing_barrier.wgsl'), 'utf8'),
+    },
   ];
   it.each(barrierBugs)('$file: reports a race on workgroup memory, with both lines', ({ stage, source }) => {
     const report = checkWorkgroupHazards(source, stage);
@@ -104,7 +111,8 @@ ${body}
   });
 
   it('finds write-after-read across loop iterations (the barrier that ends a tile)', () => {
-    const loop = (end: string) => kernel(`  var acc = 0.0;
+    const loop = (end: string) =>
+      kernel(`  var acc = 0.0;
   for (var t = 0u; t < 3u; t++) {
     tile[lid] = f32(t + lid);
     workgroupBarrier();
@@ -163,9 +171,12 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     expect([...out]).toEqual([7.5, 6.5, 5.5, 4.5, 3.5, 2.5, 1.5, 0.5]);
   });
 
-  it('counts the caller\'s elements in arrayLength() (the interpreter pads buffers to survive overruns)', () => {
+  it("counts the caller's elements in arrayLength() (the interpreter pads buffers to survive overruns)", () => {
     const out = new Float32Array(8);
-    const report = detectHazards(kernel('  data[lid] = f32(arrayLength(&data));'), { grid: [1, 1, 1], bindings: { 0: uniform([8]), 1: { data: out.buffer } } });
+    const report = detectHazards(kernel('  data[lid] = f32(arrayLength(&data));'), {
+      grid: [1, 1, 1],
+      bindings: { 0: uniform([8]), 1: { data: out.buffer } },
+    });
     expect(report.outOfBounds).toEqual([]);
     expect([...out]).toEqual(new Array(8).fill(8));
   });

@@ -19,12 +19,22 @@ describe('CPU reference, by hand', () => {
 
   it('computes a 2×2 case worked out by hand', () => {
     // S = Q Kᵀ = [[1, 0], [1, 1]]; scale 1/√2; row 0 softmax([1/√2, 0]).
-    const q = fromRows([[1, 0], [1, 1]]);
-    const k = fromRows([[1, 0], [0, 1]]);
-    const v = fromRows([[1, 2], [3, 4]]);
+    const q = fromRows([
+      [1, 0],
+      [1, 1],
+    ]);
+    const k = fromRows([
+      [1, 0],
+      [0, 1],
+    ]);
+    const v = fromRows([
+      [1, 2],
+      [3, 4],
+    ]);
     const ref = attentionReference({ q, k, v });
     expect(Array.from(ref.raw.data)).toEqual([1, 0, 1, 1]);
-    const a = Math.exp(1 / Math.SQRT2), p0 = a / (a + 1);
+    const a = Math.exp(1 / Math.SQRT2),
+      p0 = a / (a + 1);
     expect(ref.probs.data[0]).toBeCloseTo(p0, 12);
     expect(ref.probs.data[1]).toBeCloseTo(1 - p0, 12);
     expect(ref.probs.data[2]).toBeCloseTo(0.5, 12);
@@ -34,7 +44,12 @@ describe('CPU reference, by hand', () => {
   });
 
   it('applies scale, then temperature, then the mask', () => {
-    const q = fromRows([[2, 0]]), k = fromRows([[1, 0], [0, 1]]), v = fromRows([[1], [0]]);
+    const q = fromRows([[2, 0]]),
+      k = fromRows([
+        [1, 0],
+        [0, 1],
+      ]),
+      v = fromRows([[1], [0]]);
     const ref = attentionReference({ q, k, v, mask: fromRows([[1, 0]]) }, { scale: 0.5, temperature: 4 });
     expect(ref.raw.data[0]).toBe(2);
     expect(ref.scaled.data[0]).toBe(0.25);
@@ -44,7 +59,9 @@ describe('CPU reference, by hand', () => {
 });
 
 describe('CPU reference, properties', () => {
-  const q = randomMatrix(7, 5, 1), k = randomMatrix(9, 5, 2), v = randomMatrix(9, 3, 3);
+  const q = randomMatrix(7, 5, 1),
+    k = randomMatrix(9, 5, 2),
+    v = randomMatrix(9, 3, 3);
 
   it('probability rows sum to 1', () => {
     const ref = attentionReference({ q, k, v });
@@ -54,7 +71,8 @@ describe('CPU reference, properties', () => {
   it('adding a constant to a score row changes nothing', () => {
     const scores = attentionReference({ q, k, v }).masked.data;
     const shifted = scores.map((s, idx) => s + 1000 * (Math.floor(idx / 9) + 1));
-    const a = softmaxReference(scores, 1, 7, 9).data, b = softmaxReference(shifted, 1, 7, 9).data;
+    const a = softmaxReference(scores, 1, 7, 9).data,
+      b = softmaxReference(shifted, 1, 7, 9).data;
     a.forEach((p, idx) => expect(b[idx]).toBeCloseTo(p, 10));
   });
 
@@ -89,23 +107,32 @@ describe('CPU reference, properties', () => {
   });
 
   it('stays finite when scores are around ±1e3', () => {
-    const big = attentionReference({ q: randomMatrix(4, 4, 8, 30), k: randomMatrix(4, 4, 9, 30), v: randomMatrix(4, 2, 10) }, { scale: 'none' });
+    const big = attentionReference(
+      { q: randomMatrix(4, 4, 8, 30), k: randomMatrix(4, 4, 9, 30), v: randomMatrix(4, 2, 10) },
+      { scale: 'none' },
+    );
     expect(Math.max(...Array.from(big.raw.data, Math.abs))).toBeGreaterThan(500);
     expect(big.probs.data.every(Number.isFinite)).toBe(true);
     rowSums(big.probs.data, 4, 4).forEach((s) => expect(s).toBeCloseTo(1, 12));
   });
 
   it('splits heads into column blocks', () => {
-    const q2 = randomMatrix(3, 8, 10), k2 = randomMatrix(4, 8, 11), v2 = randomMatrix(4, 6, 12);
+    const q2 = randomMatrix(3, 8, 10),
+      k2 = randomMatrix(4, 8, 11),
+      v2 = randomMatrix(4, 6, 12);
     const both = attentionReference({ q: q2, k: k2, v: v2 }, { heads: 2 });
-    const cols = (m: typeof q2, s: number, c: number) => fromRows(Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols + s, i * m.cols + s + c))));
+    const cols = (m: typeof q2, s: number, c: number) =>
+      fromRows(Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols + s, i * m.cols + s + c))));
     const head1 = attentionReference({ q: cols(q2, 4, 4), k: cols(k2, 4, 4), v: cols(v2, 3, 3) });
-    for (let i = 0; i < 3; i++) for (let c = 0; c < 3; c++) expect(both.output.data[i * 6 + 3 + c]).toBeCloseTo(head1.output.data[i * 3 + c], 12);
+    for (let i = 0; i < 3; i++)
+      for (let c = 0; c < 3; c++) expect(both.output.data[i * 6 + 3 + c]).toBeCloseTo(head1.output.data[i * 3 + c], 12);
   });
 });
 
 describe('input checks', () => {
-  const q = randomMatrix(2, 3, 1), k = randomMatrix(4, 3, 2), v = randomMatrix(4, 2, 3);
+  const q = randomMatrix(2, 3, 1),
+    k = randomMatrix(4, 3, 2),
+    v = randomMatrix(4, 2, 3);
   it.each([
     ['K width differs from Q', { q, k: randomMatrix(4, 2, 2), v }, {}, /Q has 3 columns but K has 2/],
     ['V rows differ from K', { q, k, v: randomMatrix(3, 2, 3) }, {}, /K has 4 rows but V has 3/],

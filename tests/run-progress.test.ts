@@ -21,7 +21,17 @@ const ROW_WORK = 2 * 40 * (5 + 3);
 
 describe.skipIf(!gpu)('RunOptions.onBlock and maxBlockWork', () => {
   it.each(VARIANT_NAMES)('%s: reports each block in order and matches the run in one block', async (variant) => {
-    const { inputs, options } = buildCase({ name: 'progress', n: 50, m: 40, dk: 5, dv: 3, heads: 2, causal: true, mask: 'random', seed: 1201 });
+    const { inputs, options } = buildCase({
+      name: 'progress',
+      n: 50,
+      m: 40,
+      dk: 5,
+      dv: 3,
+      heads: 2,
+      causal: true,
+      mask: 'random',
+      seed: 1201,
+    });
     const wo = randomMatrix(2 * 3, 4, 1202);
     const engine = new AttentionEngine(gpu!.device, shaders);
     const whole = await engine.run({ ...inputs, wo }, options, { variant });
@@ -45,8 +55,17 @@ describe.skipIf(!gpu)('RunOptions.onBlock and maxBlockWork', () => {
     const engine = new AttentionEngine(gpu!.device, shaders);
     const full = await engine.run(inputs, options);
     const reports: [number, number][] = [];
-    const part = await engine.run(inputs, options, { rows: [10, 14], maxBlockWork: 1, onBlock: (done, total) => reports.push([done, total]) });
-    expect(reports).toEqual([[1, 4], [2, 4], [3, 4], [4, 4]]);
+    const part = await engine.run(inputs, options, {
+      rows: [10, 14],
+      maxBlockWork: 1,
+      onBlock: (done, total) => reports.push([done, total]),
+    });
+    expect(reports).toEqual([
+      [1, 4],
+      [2, 4],
+      [3, 4],
+      [4, 4],
+    ]);
     expect(Array.from(part.output.data)).toEqual(Array.from(full.output.data.subarray(10 * 6, 14 * 6)));
   });
 
@@ -56,7 +75,11 @@ describe.skipIf(!gpu)('RunOptions.onBlock and maxBlockWork', () => {
     const abort = new AbortController();
     const reports: number[] = [];
     const error = await engine
-      .run(inputs, {}, { maxBlockWork: 5 * 20 * 8, signal: abort.signal, onBlock: (done) => (reports.push(done), done >= 10 && abort.abort()) })
+      .run(
+        inputs,
+        {},
+        { maxBlockWork: 5 * 20 * 8, signal: abort.signal, onBlock: (done) => (reports.push(done), done >= 10 && abort.abort()) },
+      )
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RunCancelledError);
     expect(reports).toEqual([5, 10]);

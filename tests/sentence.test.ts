@@ -153,9 +153,18 @@ describe('projections', () => {
   });
 
   it('project multiplies X·W', () => {
-    const x = fromRows([[1, 2], [3, 4]]);
-    const w = fromRows([[1, 0, 2], [0, 1, -1]]);
-    expect(toRows(project(x, w))).toEqual([[1, 2, 0], [3, 4, 2]]);
+    const x = fromRows([
+      [1, 2],
+      [3, 4],
+    ]);
+    const w = fromRows([
+      [1, 0, 2],
+      [0, 1, -1],
+    ]);
+    expect(toRows(project(x, w))).toEqual([
+      [1, 2, 0],
+      [3, 4, 2],
+    ]);
     expect(() => project(w, x)).toThrow(InputError);
   });
 });
@@ -171,7 +180,10 @@ describe('sentenceQKV', () => {
   });
 
   it.each([
-    ['The agreement on the European Economic Area was signed in August 1992.', "L'accord sur la zone économique européenne a été signé en août 1992."],
+    [
+      'The agreement on the European Economic Area was signed in August 1992.',
+      "L'accord sur la zone économique européenne a été signé en août 1992.",
+    ],
     ['I love cats', 'The cats are loved by me today'],
   ])('cross-attention: queries from the target, keys and values from the source (%s)', (source, target) => {
     const m = tokenize(source).length;

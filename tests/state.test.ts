@@ -6,10 +6,21 @@ import { InputError } from '../src/core/errors';
 import { UndoHistory } from '../src/core/history';
 import { parsePreset } from '../src/core/presets';
 import type { PlaygroundState } from '../src/core/state';
-import { decodeState, defaultState, encodeState, MAX_TEXT, parseState, parseStateJson, sameState, stateFromPreset } from '../src/core/state';
+import {
+  decodeState,
+  defaultState,
+  encodeState,
+  MAX_TEXT,
+  parseState,
+  parseStateJson,
+  sameState,
+  stateFromPreset,
+} from '../src/core/state';
 
 const EXAMPLES = join(import.meta.dirname, '../examples');
-const presets = readdirSync(EXAMPLES).filter((f) => f.endsWith('.json')).sort()
+const presets = readdirSync(EXAMPLES)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
   .map((f) => parsePreset(JSON.parse(readFileSync(join(EXAMPLES, f), 'utf8')), f));
 
 describe('state links', () => {
@@ -23,7 +34,10 @@ describe('state links', () => {
     const state: PlaygroundState = {
       ...defaultState(),
       mode: 'sentence',
-      mask: [[1, 0], [0, 1]],
+      mask: [
+        [1, 0],
+        [0, 1],
+      ],
       padding: [3],
       variant: 'naive',
       kernels: { qk: '@compute @workgroup_size(1) fn main() {}' },

@@ -39,7 +39,10 @@ describe('power-law fit in log-log space', () => {
     { exponent: 2.5, prefactor: 1e-6 },
   ])('recovers y = $prefactor · x^$exponent exactly', ({ exponent, prefactor }) => {
     const xs = [64, 128, 256, 512, 1024];
-    const fit = fitPowerLaw(xs, xs.map((x) => prefactor * x ** exponent))!;
+    const fit = fitPowerLaw(
+      xs,
+      xs.map((x) => prefactor * x ** exponent),
+    )!;
     expect(fit.exponent).toBeCloseTo(exponent, 10);
     expect(fit.prefactor / prefactor).toBeCloseTo(1, 10);
     expect(fit.r2).toBeCloseTo(1, 12);
@@ -117,7 +120,8 @@ describe('FLOP and byte models', () => {
 
   it('three-pass: Q+K+S, S+P, P+V+O in float32', () => {
     const b = attentionBytes(shape, 'three-pass');
-    const s = 512 * 512, x = 512 * 64;
+    const s = 512 * 512,
+      x = 512 * 64;
     expect(b.stages).toEqual({ qk: 4 * (2 * x + s), softmax: 4 * 2 * s, pv: 4 * (s + 2 * x) });
     expect(b.total).toBe(4 * (4 * x + 4 * s));
   });
@@ -160,19 +164,43 @@ describe('FLOP and byte models', () => {
 describe('profile report', () => {
   const summary = (ms: number) => summarize([ms, ms, ms]);
   const row = (n: number, variant: string, ms: number): ProfileRow => ({
-    n, variant, source: 'engine', timing: 'timestamp',
+    n,
+    variant,
+    source: 'engine',
+    timing: 'timestamp',
     stages: { qk: summary(ms / 2), softmax: summary(ms / 4), pv: summary(ms / 4) },
-    gpuMs: summary(ms), wallMs: summary(ms + 1),
+    gpuMs: summary(ms),
+    wallMs: summary(ms + 1),
     flops: attentionFlops({ n, m: n, dk: 8, dv: 8, heads: 1, causal: false }),
     bytes: attentionBytes({ n, m: n, dk: 8, dv: 8, heads: 1, causal: false }, 'three-pass'),
-    intensity: 1, gflops: 1, stageGflops: {}, gbps: 1, rooflinePct: null, allocatedBytes: 2 ** 20,
-    check: { pass: true, maxAbs: 1e-7, maxUlp: 2 }, error: null,
+    intensity: 1,
+    gflops: 1,
+    stageGflops: {},
+    gbps: 1,
+    rooflinePct: null,
+    allocatedBytes: 2 ** 20,
+    check: { pass: true, maxAbs: 1e-7, maxUlp: 2 },
+    error: null,
   });
-  const rows = [row(64, 'naive', 4), row(64, 'tiled', 2), row(128, 'naive', 16), row(128, 'tiled', 8), row(256, 'naive', 64), row(256, 'tiled', 32)];
+  const rows = [
+    row(64, 'naive', 4),
+    row(64, 'tiled', 2),
+    row(128, 'naive', 16),
+    row(128, 'tiled', 8),
+    row(256, 'naive', 64),
+    row(256, 'tiled', 32),
+  ];
   const result: ProfileResult = {
     config: resolveConfig({ ns: [64, 128, 256], dk: 8, variants: ['naive', 'tiled'] }),
-    adapter: null, roofline: null, rows, cpu: [{ n: 64, ms: 3, skipped: null }], fits: fitExponents(rows, null),
-    cancelled: false, notes: [], startedAt: '', durationMs: 0,
+    adapter: null,
+    roofline: null,
+    rows,
+    cpu: [{ n: 64, ms: 3, skipped: null }],
+    fits: fitExponents(rows, null),
+    cancelled: false,
+    notes: [],
+    startedAt: '',
+    durationMs: 0,
   };
 
   it('speed-ups compare medians at the same N', () => {
@@ -189,7 +217,16 @@ describe('profile report', () => {
 
   it('builds the table with stage columns, ratios and the check', () => {
     const table = reportTable(result);
-    expect(table[1]).toMatchObject({ N: 64, variant: 'tiled', 'qk ms': 1, 'gpu ms': 2, '× naive': 2, 'alloc MiB': 1, 'cpu ms': 3, check: 'pass' });
+    expect(table[1]).toMatchObject({
+      N: 64,
+      variant: 'tiled',
+      'qk ms': 1,
+      'gpu ms': 2,
+      '× naive': 2,
+      'alloc MiB': 1,
+      'cpu ms': 3,
+      check: 'pass',
+    });
     expect(Object.keys(table[0])).not.toContain('× tfjs');
     expect(toCsv(result).split('\n')[0]).toMatch(/^N,variant,qk ms,softmax ms,pv ms,gpu ms/);
   });
@@ -208,6 +245,12 @@ describe('profile report', () => {
     expect(() => resolveConfig({ ns: [], dk: 8, variants: ['naive'] })).toThrow(RangeError);
     expect(() => resolveConfig({ ns: [16], dk: 0, variants: ['naive'] })).toThrow(/dk/);
     expect(() => resolveConfig({ ns: [16], dk: 8, variants: [] })).toThrow(/variant/);
-    expect(resolveConfig({ ns: [32, 16, 32], dk: 8, variants: ['naive'] })).toMatchObject({ ns: [16, 32], dv: 8, heads: 1, warmup: 2, repeats: 5 });
+    expect(resolveConfig({ ns: [32, 16, 32], dk: 8, variants: ['naive'] })).toMatchObject({
+      ns: [16, 32],
+      dv: 8,
+      heads: 1,
+      warmup: 2,
+      repeats: 5,
+    });
   });
 });

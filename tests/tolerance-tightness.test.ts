@@ -20,7 +20,18 @@ import type { AttentionCase } from './helpers/cases';
 import { buildCase } from './helpers/cases';
 
 // Two heads, n ≠ m, causal, a random mask with one fully masked row, and W_o.
-const CASE: AttentionCase = { name: 'tightness', n: 6, m: 9, dk: 5, dv: 3, heads: 2, causal: true, mask: 'fully-masked-row', dModel: 4, seed: 4242 };
+const CASE: AttentionCase = {
+  name: 'tightness',
+  n: 6,
+  m: 9,
+  dk: 5,
+  dv: 3,
+  heads: 2,
+  causal: true,
+  mask: 'fully-masked-row',
+  dModel: 4,
+  seed: 4242,
+};
 const { inputs, options } = buildCase(CASE);
 const o = withDefaults(options);
 const { n, m } = { n: CASE.n, m: CASE.m };
@@ -45,9 +56,18 @@ interface Subject {
 
 const exact: GpuStages = { scores: ref.masked.data, probs: ref.probs.data, output: ref.output.data, projected: ref.projected };
 
-function endToEnd(name: string, tensor: 'scores' | 'probs' | 'output' | 'projected', expected: ArrayLike<number>, bound: ArrayLike<number>): Subject {
+function endToEnd(
+  name: string,
+  tensor: 'scores' | 'probs' | 'output' | 'projected',
+  expected: ArrayLike<number>,
+  bound: ArrayLike<number>,
+): Subject {
   return {
-    name, expected, bound, cols: expected.length / (tensor === 'scores' || tensor === 'probs' ? h * n : n), float32: false,
+    name,
+    expected,
+    bound,
+    cols: expected.length / (tensor === 'scores' || tensor === 'probs' ? h * n : n),
+    float32: false,
     check(actual) {
       const gpu: GpuStages = tensor === 'projected' ? { ...exact, projected: { data: actual } } : { ...exact, [tensor]: actual };
       const result = checkAgainstReference(inputs, options, gpu);
@@ -72,9 +92,19 @@ function fusedEndToEnd(): Subject {
 
 const f32 = (values: ArrayLike<number>) => Float32Array.from(values);
 
-function alone(stage: VerifiedStage, name: string, expected: ArrayLike<number>, bound: ArrayLike<number>, gpu: (actual: Float32Array) => StageOutputs): Subject {
+function alone(
+  stage: VerifiedStage,
+  name: string,
+  expected: ArrayLike<number>,
+  bound: ArrayLike<number>,
+  gpu: (actual: Float32Array) => StageOutputs,
+): Subject {
   return {
-    name, expected, bound, cols: stage === 'qk' || stage === 'softmax' ? m : ref.output.cols, float32: true,
+    name,
+    expected,
+    bound,
+    cols: stage === 'qk' || stage === 'softmax' ? m : ref.output.cols,
+    float32: true,
     check(actual) {
       const result = checkStage(stage, inputs, options, gpu(f32(actual)), new Array(n).fill(false));
       return { comparison: result.comparison, pass: result.comparison.pass };
@@ -83,7 +113,8 @@ function alone(stage: VerifiedStage, name: string, expected: ArrayLike<number>, 
 }
 
 // Stage-alone inputs are what a GPU stage read: the float32 scores and probabilities.
-const gpuScores = f32(ref.masked.data), gpuProbs = f32(ref.probs.data);
+const gpuScores = f32(ref.masked.data),
+  gpuProbs = f32(ref.probs.data);
 const aloneProbs = softmaxReference(gpuScores, h, n, m).data;
 const aloneOutput = weightedValuesReference(gpuProbs, inputs.v, h, n).data;
 const noOutput = new Float32Array(ref.output.data.length);
@@ -92,12 +123,35 @@ const SUBJECTS: Subject[] = [
   endToEnd('end to end: scores (scoreTolerance)', 'scores', ref.masked.data, scoreBound),
   endToEnd('end to end: probabilities (softmaxTolerance with the score bound)', 'probs', ref.probs.data, probBound),
   endToEnd('end to end: output (outputTolerance with the probability bound)', 'output', ref.output.data, outputBound),
-  endToEnd('end to end: projection (projectionTolerance with the output bound)', 'projected', ref.projected!.data, projectionTolerance(ref.output.data, outputBound, inputs.wo!, n)),
+  endToEnd(
+    'end to end: projection (projectionTolerance with the output bound)',
+    'projected',
+    ref.projected!.data,
+    projectionTolerance(ref.output.data, outputBound, inputs.wo!, n),
+  ),
   fusedEndToEnd(),
   alone('qk', 'qk alone: scores (scoreTolerance)', ref.masked.data, scoreBound, (scores) => ({ scores, probs: null, output: noOutput })),
-  alone('softmax', 'softmax alone: probabilities of the GPU scores (softmaxTolerance)', aloneProbs, softmaxTolerance(gpuScores, aloneProbs, h * n, m), (probs) => ({ scores: gpuScores, probs, output: noOutput })),
-  alone('pv', 'pv alone: output of the GPU probabilities (outputTolerance)', aloneOutput, outputTolerance(Float64Array.from(gpuProbs), null, inputs.v, h, n), (output) => ({ scores: null, probs: gpuProbs, output })),
-  alone('fused', 'fused alone: output (fusedOutputTolerance)', ref.output.data, fusedOutputTolerance(ref.masked.data, ref.probs.data, scoreBound, inputs.v, h, n), (output) => ({ scores: null, probs: null, output })),
+  alone(
+    'softmax',
+    'softmax alone: probabilities of the GPU scores (softmaxTolerance)',
+    aloneProbs,
+    softmaxTolerance(gpuScores, aloneProbs, h * n, m),
+    (probs) => ({ scores: gpuScores, probs, output: noOutput }),
+  ),
+  alone(
+    'pv',
+    'pv alone: output of the GPU probabilities (outputTolerance)',
+    aloneOutput,
+    outputTolerance(Float64Array.from(gpuProbs), null, inputs.v, h, n),
+    (output) => ({ scores: null, probs: gpuProbs, output }),
+  ),
+  alone(
+    'fused',
+    'fused alone: output (fusedOutputTolerance)',
+    ref.output.data,
+    fusedOutputTolerance(ref.masked.data, ref.probs.data, scoreBound, inputs.v, h, n),
+    (output) => ({ scores: null, probs: null, output }),
+  ),
 ];
 
 /** Elements a perturbation can move: finite, with a non-zero bound (a zero bound means "exactly", e.g. a hidden key's −∞). */
@@ -118,7 +172,8 @@ function perturb(s: Subject, elements: number[], factor: number): Float64Array {
 }
 
 /** How far each moved element ended up, in bounds (after float32 rounding, for the test's own sake). */
-const ratios = (s: Subject, values: Float64Array, elements: number[]) => elements.map((i) => Math.abs(values[i] - s.expected[i]) / s.bound[i]);
+const ratios = (s: Subject, values: Float64Array, elements: number[]) =>
+  elements.map((i) => Math.abs(values[i] - s.expected[i]) / s.bound[i]);
 
 /** True when element i lies in a row that is all zero in the reference (a query that sees no key). */
 function inZeroRow(s: Subject, i: number): boolean {
@@ -129,7 +184,10 @@ function inZeroRow(s: Subject, i: number): boolean {
 
 const SCOPES = [
   { scope: 'one element', pick: (all: number[]) => [all[Math.floor(all.length / 2)]] },
-  { scope: 'one element of a fully masked row (bound FLUSH)', pick: (all: number[], s: Subject) => all.filter((i) => inZeroRow(s, i)).slice(0, 1) },
+  {
+    scope: 'one element of a fully masked row (bound FLUSH)',
+    pick: (all: number[], s: Subject) => all.filter((i) => inZeroRow(s, i)).slice(0, 1),
+  },
   { scope: 'every element', pick: (all: number[]) => all },
 ];
 
@@ -139,7 +197,8 @@ describe.each(SUBJECTS)('$name', (s) => {
   const scopes = SCOPES.map(({ scope, pick }) => ({ scope, elements: pick(all, s) })).filter((c) => c.elements.length > 0);
 
   it.each(scopes)('$scope off by 2× its bound fails, by 0.5× passes', ({ elements }) => {
-    const over = perturb(s, elements, 2), under = perturb(s, elements, 0.5);
+    const over = perturb(s, elements, 2),
+      under = perturb(s, elements, 0.5);
     expect(Math.min(...ratios(s, over, elements)), 'the 2× perturbation survives rounding').toBeGreaterThan(1);
     expect(Math.max(...ratios(s, under, elements)), 'the 0.5× perturbation survives rounding').toBeLessThan(1);
 

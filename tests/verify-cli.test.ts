@@ -56,7 +56,10 @@ describeGpu('npm run verify', () => {
 
   it('stops a kernel that never finishes at the time limit and exits 1', async () => {
     const file = join(scratch, 'hang.wgsl');
-    const hang = shader('softmax_rows_naive.wgsl').replace('for (var j = 0u; j < params.m; j++) {', 'for (var j = 0u; j < params.m; j += 0u) {');
+    const hang = shader('softmax_rows_naive.wgsl').replace(
+      'for (var j = 0u; j < params.m; j++) {',
+      'for (var j = 0u; j < params.m; j += 0u) {',
+    );
     expect(hang, 'the edit makes the loop endless').not.toBe(shader('softmax_rows_naive.wgsl'));
     writeFileSync(file, hang);
     // The loop never ends, so only the limit can stop it: exit 1 and the timeout hint prove it fired.
@@ -69,7 +72,8 @@ describeGpu('npm run verify', () => {
   it('verifies every built-in kernel when given no stage and no file, and exits 0', async () => {
     const { code, stdout, stderr } = await verify();
     expect(code, stdout + stderr).toBe(0);
-    for (const label of ['naive qk', 'naive softmax', 'naive pv', 'tiled qk', 'tiled softmax', 'tiled pv']) expect(stdout).toContain(`built-in ${label}`);
+    for (const label of ['naive qk', 'naive softmax', 'naive pv', 'tiled qk', 'tiled softmax', 'tiled pv'])
+      expect(stdout).toContain(`built-in ${label}`);
     expect(stdout).toMatch(/^all \d+ kernels pass/m);
   });
 

@@ -25,7 +25,13 @@ const shaders = loadShaderLibrary();
 const engine = () => new AttentionEngine(gpu!.device, shaders);
 
 const EXAMPLES = join(import.meta.dirname, '../examples/kernels');
-interface Example { file: string; stage: StageName; name: string; description: string; expectedHint: string }
+interface Example {
+  file: string;
+  stage: StageName;
+  name: string;
+  description: string;
+  expectedHint: string;
+}
 const manifest = JSON.parse(readFileSync(join(EXAMPLES, 'index.json'), 'utf8')) as Example[];
 const exampleSource = (file: string) => readFileSync(join(EXAMPLES, file), 'utf8');
 
@@ -33,17 +39,19 @@ const exampleSource = (file: string) => readFileSync(join(EXAMPLES, file), 'utf8
 const explain = (report: VerifyReport) => `\n${formatReport(report)}`;
 
 describe('the suite', () => {
-  it('probes sizes 1, T−1, T, T+1 around the built-in tile and the kernel\'s own workgroup size', () => {
+  it("probes sizes 1, T−1, T, T+1 around the built-in tile and the kernel's own workgroup size", () => {
     expect(tileSizes([8, 8, 1])).toEqual([8, 16]);
     expect(tileSizes([256, 1, 1])).toEqual([16, 256]);
     const names = verifyCases({ workgroupSize: [8, 8, 1] }).map((c) => c.name);
-    for (const size of [1, 7, 8, 9, 15, 16, 17]) expect(names.some((n) => n.includes(`n=${size} `) || n.includes(`n=m=dk=dv=${size}`))).toBe(true);
+    for (const size of [1, 7, 8, 9, 15, 16, 17])
+      expect(names.some((n) => n.includes(`n=${size} `) || n.includes(`n=m=dk=dv=${size}`))).toBe(true);
   });
 
   it('covers n ≠ m, dk ≠ dv, causal, a fully masked row, large scores and several seeds', () => {
     const cases = verifyCases();
     const tagged = (tag: VerifyCase['tags'][number]) => cases.filter((c) => c.tags.includes(tag)).length;
-    for (const tag of ['cross', 'widths', 'heads', 'causal', 'mask', 'masked-row', 'large-scores', 'scale', 'aligned'] as const) expect(tagged(tag), tag).toBeGreaterThan(0);
+    for (const tag of ['cross', 'widths', 'heads', 'causal', 'mask', 'masked-row', 'large-scores', 'scale', 'aligned'] as const)
+      expect(tagged(tag), tag).toBeGreaterThan(0);
     expect(tagged('seed')).toBeGreaterThanOrEqual(3);
     expect(new Set(cases.map((c) => c.seed)).size).toBe(cases.length);
     expect(verifyCases({ seed: 7 }).map((c) => c.seed)).toEqual(cases.map((c) => c.seed + 7));
@@ -81,8 +89,24 @@ describe('symptoms', () => {
 
 function row(c: VerifyCase, fields: Partial<CaseReport> = {}): CaseReport {
   const base: Omit<CaseReport, 'hint'> = {
-    name: c.name, case: c, status: 'pass', tensor: 'output', count: 1, failures: 0, maxAbs: 0, maxRel: 0, maxUlp: 0, firstBad: null,
-    differing: 0, unwritten: 0, nonFiniteInMaskedRows: 0, nonFiniteElsewhere: 0, maskMismatches: 0, factor: null, ms: 1, ...fields,
+    name: c.name,
+    case: c,
+    status: 'pass',
+    tensor: 'output',
+    count: 1,
+    failures: 0,
+    maxAbs: 0,
+    maxRel: 0,
+    maxUlp: 0,
+    firstBad: null,
+    differing: 0,
+    unwritten: 0,
+    nonFiniteInMaskedRows: 0,
+    nonFiniteElsewhere: 0,
+    maskMismatches: 0,
+    factor: null,
+    ms: 1,
+    ...fields,
   };
   return { ...base, hint: caseHint(base) };
 }
@@ -104,12 +128,22 @@ describe('diagnosis from the pattern across cases', () => {
   });
 
   it('blames n and m when only the n ≠ m cases fail', () => {
-    const rows = cases.map((c) => row(c, c.tags.includes('cross') && !c.tags.includes('causal') && !c.tags.includes('masked-row') ? { status: 'fail', failures: 1 } : {}));
+    const rows = cases.map((c) =>
+      row(
+        c,
+        c.tags.includes('cross') && !c.tags.includes('causal') && !c.tags.includes('masked-row') ? { status: 'fail', failures: 1 } : {},
+      ),
+    );
     expect(diagnose(rows, { stage: 'qk' }).map((h) => h.id)).toEqual(['cross']);
   });
 
   it('says nothing when everything passes', () => {
-    expect(diagnose(cases.map((c) => row(c)), { stage: 'qk' })).toEqual([]);
+    expect(
+      diagnose(
+        cases.map((c) => row(c)),
+        { stage: 'qk' },
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -152,10 +186,15 @@ describe.skipIf(!gpu)('kernels that cannot run', () => {
   });
 
   it('explains a binding that does not fit the interface', async () => {
-    const broken = softmax.replace('@group(0) @binding(1) var<storage, read> scores', '@group(0) @binding(1) var<storage, read_write> scores');
+    const broken = softmax.replace(
+      '@group(0) @binding(1) var<storage, read> scores',
+      '@group(0) @binding(1) var<storage, read_write> scores',
+    );
     const report = await verifyKernel(engine(), { stage: 'softmax', source: broken });
     expect(report.status).toBe('interface-error');
-    expect(report.interfaceProblems.join('\n')).toMatch(/@binding\(1\) must be var<storage, read> scores, but scores is declared as var<storage, read_write>/);
+    expect(report.interfaceProblems.join('\n')).toMatch(
+      /@binding\(1\) must be var<storage, read> scores, but scores is declared as var<storage, read_write>/,
+    );
   });
 
   it('explains a kernel written for another stage', async () => {
@@ -167,7 +206,10 @@ describe.skipIf(!gpu)('kernels that cannot run', () => {
   it('stops when a newer run supersedes it', async () => {
     const controller = new AbortController();
     const run = verifyKernel(engine(), {
-      stage: 'softmax', source: softmax, signal: controller.signal, onCase: () => controller.abort(),
+      stage: 'softmax',
+      source: softmax,
+      signal: controller.signal,
+      onCase: () => controller.abort(),
     });
     await expect(run).rejects.toThrow(RunCancelledError);
   });
@@ -186,7 +228,10 @@ function stubEngine(run: () => Promise<never>, lost: string | null = null): Atte
 describe('time limit and lost devices', () => {
   it('reports a run that never finishes as timed out and stops the suite', async () => {
     // The stub's run never settles: only the time limit can end the case, so the status proves it fired.
-    const report = await verifyKernel(stubEngine(() => new Promise<never>(() => {})), { stage: 'qk', source: '', timeLimitMs: 50 });
+    const report = await verifyKernel(
+      stubEngine(() => new Promise<never>(() => {})),
+      { stage: 'qk', source: '', timeLimitMs: 50 },
+    );
     expect(report.status).toBe('timeout');
     expect(report.cases.map((c) => c.status)).toEqual(['timeout']);
     expect(report.plannedCases).toBeGreaterThan(1);
@@ -195,7 +240,10 @@ describe('time limit and lost devices', () => {
   });
 
   it('surfaces a lost device from a run as its own status', async () => {
-    const report = await verifyKernel(stubEngine(() => Promise.reject(new DeviceLostError('the GPU device was lost')), 'destroyed'), { stage: 'pv', source: '' });
+    const report = await verifyKernel(
+      stubEngine(() => Promise.reject(new DeviceLostError('the GPU device was lost')), 'destroyed'),
+      { stage: 'pv', source: '' },
+    );
     expect(report.status).toBe('device-lost');
     expect(report.error).toMatch(/device was lost \(destroyed\).*Acquire a new device/);
   });

@@ -38,13 +38,27 @@ export async function withBenchPage<T>(use: (page: BenchPage) => Promise<T>, opt
   }
   const outDir = mkdtempSync(join(tmpdir(), 'attn-bench-'));
   await build({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-  const server = await preview({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn', build: { outDir }, preview: { port: 0, host: '127.0.0.1', strictPort: false } });
+  const server = await preview({
+    root: ROOT,
+    configFile: join(ROOT, 'vite.config.ts'),
+    logLevel: 'warn',
+    build: { outDir },
+    preview: { port: 0, host: '127.0.0.1', strictPort: false },
+  });
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
     // A long sweep is one evaluate() call: allow it an hour.
     protocolTimeout: 3_600_000,
-    args: ['--enable-unsafe-webgpu', '--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: [
+      '--enable-unsafe-webgpu',
+      '--no-sandbox',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
   });
   try {
     const address = server.httpServer.address();
@@ -86,7 +100,10 @@ function driver(page: Page): BenchPage {
     async plots(result) {
       await page.evaluate((r) => window.attnBench.show(r), result);
       const files: Record<string, Buffer> = {};
-      for (const [kind, name] of [['time', 'scaling.png'], ['gflops', 'gflops.png']] as const) {
+      for (const [kind, name] of [
+        ['time', 'scaling.png'],
+        ['gflops', 'gflops.png'],
+      ] as const) {
         const url = await page.evaluate((k) => window.attnBench.plotPng(k), kind);
         if (url) files[name] = Buffer.from(url.slice(url.indexOf(',') + 1), 'base64');
       }

@@ -47,7 +47,12 @@ export interface StageComparisons {
  * with the bounds propagated through the stages before it (src/core/tolerance.ts). A `reference`
  * passed in must cover the same rows as the GPU result.
  */
-export function checkAgainstReference(inputs: AttentionInputs, partial: Partial<AttentionOptions>, gpu: GpuStages, reference?: ReferenceResult): StageComparisons {
+export function checkAgainstReference(
+  inputs: AttentionInputs,
+  partial: Partial<AttentionOptions>,
+  gpu: GpuStages,
+  reference?: ReferenceResult,
+): StageComparisons {
   const options = withDefaults(partial);
   const rows = resolveRows(gpu.rows, inputs.q.rows);
   const ref = reference ?? attentionReference(inputs, options, rows);

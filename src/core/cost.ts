@@ -60,7 +60,10 @@ export interface Bytes {
 }
 
 export function attentionBytes(s: CostShape, dataflow: Dataflow): Bytes {
-  const q = s.n * s.heads * s.dk, k = s.m * s.heads * s.dk, v = s.m * s.heads * s.dv, o = s.n * s.heads * s.dv;
+  const q = s.n * s.heads * s.dk,
+    k = s.m * s.heads * s.dk,
+    v = s.m * s.heads * s.dv,
+    o = s.n * s.heads * s.dv;
   const scores = s.heads * s.n * s.m;
   let elements: Record<string, number>;
   if (dataflow === 'fused') {
@@ -79,11 +82,16 @@ export function attentionBytes(s: CostShape, dataflow: Dataflow): Bytes {
 /** FLOPs a stage performs: each three-pass stage its own share, a fused pass all of it. */
 export function stageFlops(flops: Flops, stage: string): number | null {
   switch (stage) {
-    case 'qk': return flops.qk;
-    case 'softmax': return flops.softmax;
-    case 'pv': return flops.pv;
-    case 'fused': return flops.total;
-    default: return null;
+    case 'qk':
+      return flops.qk;
+    case 'softmax':
+      return flops.softmax;
+    case 'pv':
+      return flops.pv;
+    case 'fused':
+      return flops.total;
+    default:
+      return null;
   }
 }
 

@@ -19,10 +19,7 @@ export type MatrixOp =
   /** Fill or import: the whole matrix replaced (its shape may change). */
   | { kind: 'replace'; grid: Grid };
 
-export type MaskOp =
-  | { kind: 'toggle'; row: number; col: number }
-  | { kind: 'toggle-padding'; key: number }
-  | { kind: 'clear' };
+export type MaskOp = { kind: 'toggle'; row: number; col: number } | { kind: 'toggle-padding'; key: number } | { kind: 'clear' };
 
 /** The projections generated from seed and init, for editing a W that has not been edited yet. */
 export type GeneratedProjections = Partial<Record<'wq' | 'wk' | 'wv', Grid>>;
@@ -56,7 +53,12 @@ function applyToGrid(g: Grid, op: MatrixOp): Grid {
   }
 }
 
-export function applyMatrixOp(state: PlaygroundState, name: MatrixName, op: MatrixOp, generated: GeneratedProjections = {}): PlaygroundState {
+export function applyMatrixOp(
+  state: PlaygroundState,
+  name: MatrixName,
+  op: MatrixOp,
+  generated: GeneratedProjections = {},
+): PlaygroundState {
   if (name === 'wq' || name === 'wk' || name === 'wv') return applyProjectionOp(state, name, op, generated);
   if (name === 'wo') return applyOutputProjectionOp(state, op);
   const before = state.matrix;
@@ -72,7 +74,9 @@ export function applyMatrixOp(state: PlaygroundState, name: MatrixName, op: Matr
       const partner = name === 'k' ? 'v' : 'k';
       ms[partner] = applyToGrid(before[partner], op);
       ms.keyLabels = edit(before.keyLabels, '');
-      padding = insert ? padding.map((j) => (j >= op.at ? j + 1 : j)) : padding.filter((j) => j !== op.at).map((j) => (j > op.at ? j - 1 : j));
+      padding = insert
+        ? padding.map((j) => (j >= op.at ? j + 1 : j))
+        : padding.filter((j) => j !== op.at).map((j) => (j > op.at ? j - 1 : j));
     }
   }
   if ((op.kind === 'insert-col' || op.kind === 'remove-col') && name !== 'v') {
@@ -114,12 +118,20 @@ export function applyMatrixOp(state: PlaygroundState, name: MatrixName, op: Matr
 function applyOutputProjectionOp(state: PlaygroundState, op: MatrixOp): PlaygroundState {
   const wo = state.matrix.wo;
   if (!wo || op.kind === 'insert-row' || op.kind === 'remove-row') return state;
-  const next = op.kind === 'paste' ? resize(pasteBlock(wo, op.block, op.row, op.col), wo.length, Math.max(gridShape(wo).cols, op.col + gridShape(op.block).cols)) : applyToGrid(wo, op);
+  const next =
+    op.kind === 'paste'
+      ? resize(pasteBlock(wo, op.block, op.row, op.col), wo.length, Math.max(gridShape(wo).cols, op.col + gridShape(op.block).cols))
+      : applyToGrid(wo, op);
   return { ...state, matrix: { ...state.matrix, wo: next } };
 }
 
 /** W_q, W_k, W_v keep their shape (dModel × dk is fixed by the word vectors and dk): edits only. */
-function applyProjectionOp(state: PlaygroundState, name: 'wq' | 'wk' | 'wv', op: MatrixOp, generated: GeneratedProjections): PlaygroundState {
+function applyProjectionOp(
+  state: PlaygroundState,
+  name: 'wq' | 'wk' | 'wv',
+  op: MatrixOp,
+  generated: GeneratedProjections,
+): PlaygroundState {
   const current = state.sentence[name] ?? generated[name];
   if (!current) return state;
   const { rows, cols } = gridShape(current);

@@ -26,7 +26,10 @@ export interface Embeddings {
 
 /** GloVe's vocabulary is lower case with straight apostrophes; fold input the same way. */
 function foldWord(word: string): string {
-  return word.normalize('NFC').toLowerCase().replace(/[\u2018\u2019]/g, "'");
+  return word
+    .normalize('NFC')
+    .toLowerCase()
+    .replace(/[\u2018\u2019]/g, "'");
 }
 
 export function parseEmbeddings(source: ArrayBuffer | Uint8Array): Embeddings {

@@ -34,7 +34,8 @@ export interface EvaluateResponse {
 function absoluteErrors(actual: ArrayLike<number>, expected: ArrayLike<number>): Float64Array {
   const out = new Float64Array(expected.length);
   for (let i = 0; i < out.length; i++) {
-    const a = actual[i], e = expected[i];
+    const a = actual[i],
+      e = expected[i];
     out[i] = a === e ? 0 : Number.isNaN(a) || Number.isNaN(e) ? Infinity : Math.abs(a - e);
   }
   return out;

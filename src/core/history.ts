@@ -8,7 +8,10 @@ export class UndoHistory<T> {
   private lastKey: string | null = null;
   private lastAt = -Infinity;
 
-  constructor(private readonly limit = 200, private readonly burstMs = 1000) {}
+  constructor(
+    private readonly limit = 200,
+    private readonly burstMs = 1000,
+  ) {}
 
   /**
    * Records `before`, the state an edit is about to replace. With a key equal to the previous

@@ -86,7 +86,10 @@ export function parseDelimited(text: string, what = 'csv file'): Matrix {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   if (lines.length === 0) throw new InputError(`${what}: no rows`);
   const rows = lines[0].includes('\t') ? tsvParseRows(lines.join('\n')) : csvParseRows(lines.join('\n'));
-  return fromNestedRows(rows.map((r) => r.map((cell) => cell.trim())), what);
+  return fromNestedRows(
+    rows.map((r) => r.map((cell) => cell.trim())),
+    what,
+  );
 }
 
 /** Parses by file extension; `what` names the matrix in messages (defaults to the file name). */

@@ -60,15 +60,29 @@ export function compare(
   const [, rows, cols] = dims;
   const position = (idx: number): [number, number, number] => [Math.floor(idx / (rows * cols)), Math.floor(idx / cols) % rows, idx % cols];
   const report = (idx: number, tol: number, error: number): ElementReport => ({
-    index: idx, position: position(idx), actual: actual[idx], expected: expected[idx], tolerance: tol, error,
+    index: idx,
+    position: position(idx),
+    actual: actual[idx],
+    expected: expected[idx],
+    tolerance: tol,
+    error,
   });
   const result: Comparison = {
-    count: actual.length, maxAbs: 0, maxRel: 0, maxUlp: 0, failures: 0, nanMismatches: 0, infMismatches: 0,
-    worst: null, firstBad: null, pass: true,
+    count: actual.length,
+    maxAbs: 0,
+    maxRel: 0,
+    maxUlp: 0,
+    failures: 0,
+    nanMismatches: 0,
+    infMismatches: 0,
+    worst: null,
+    firstBad: null,
+    pass: true,
   };
   let worstRatio = -1;
   for (let idx = 0; idx < actual.length; idx++) {
-    const a = actual[idx], e = expected[idx];
+    const a = actual[idx],
+      e = expected[idx];
     const tol = typeof tolerance === 'number' ? tolerance : tolerance[idx];
     let error: number;
     if (Number.isNaN(a) || Number.isNaN(e)) {

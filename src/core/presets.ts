@@ -63,7 +63,11 @@ export interface SentencePreset extends PresetBase {
 export type Preset = MatrixPreset | SentencePreset;
 
 function isGrid(x: unknown): x is number[][] {
-  return Array.isArray(x) && x.length > 0 && x.every((r) => Array.isArray(r) && r.length > 0 && r.every((v) => typeof v === 'number' && Number.isFinite(v)));
+  return (
+    Array.isArray(x) &&
+    x.length > 0 &&
+    x.every((r) => Array.isArray(r) && r.length > 0 && r.every((v) => typeof v === 'number' && Number.isFinite(v)))
+  );
 }
 
 function isIndexList(x: unknown): x is number[] {
@@ -85,8 +89,14 @@ export function parsePreset(value: unknown, where = 'preset'): Preset {
   if (p.mask !== undefined && !isGrid(p.mask)) throw new InputError(`${where}: "mask" must be rows of numbers`);
   if (p.padding !== undefined && !isIndexList(p.padding)) throw new InputError(`${where}: "padding" must be a list of key indices`);
   if (p.mode === 'matrix') {
-    for (const key of ['q', 'k', 'v'] as const) if (!isGrid(p[key])) throw new InputError(`${where}: "${key}" must be rows of finite numbers`);
-    const sizes = { queryLabels: (p.q as number[][]).length, keyLabels: (p.k as number[][]).length, featureLabels: (p.q as number[][])[0].length, valueLabels: (p.v as number[][])[0].length };
+    for (const key of ['q', 'k', 'v'] as const)
+      if (!isGrid(p[key])) throw new InputError(`${where}: "${key}" must be rows of finite numbers`);
+    const sizes = {
+      queryLabels: (p.q as number[][]).length,
+      keyLabels: (p.k as number[][]).length,
+      featureLabels: (p.q as number[][])[0].length,
+      valueLabels: (p.v as number[][])[0].length,
+    };
     for (const [key, size] of Object.entries(sizes)) {
       if (p[key] !== undefined && !isLabels(p[key], size)) throw new InputError(`${where}: "${key}" must be ${size} strings`);
     }
@@ -94,7 +104,8 @@ export function parsePreset(value: unknown, where = 'preset'): Preset {
   }
   if (p.mode === 'sentence') {
     if (typeof p.source !== 'string' || !p.source.trim()) throw new InputError(`${where}: "source" must be a sentence`);
-    for (const key of ['wq', 'wk', 'wv'] as const) if (p[key] !== undefined && !isGrid(p[key])) throw new InputError(`${where}: "${key}" must be rows of finite numbers`);
+    for (const key of ['wq', 'wk', 'wv'] as const)
+      if (p[key] !== undefined && !isGrid(p[key])) throw new InputError(`${where}: "${key}" must be rows of finite numbers`);
     const defaults = { dk: 16, seed: 1, init: 'random', positional: false } as const;
     return { ...defaults, ...(p as unknown as Partial<SentencePreset>), mode: 'sentence', source: p.source, options } as SentencePreset;
   }

@@ -138,9 +138,12 @@ const MAX_MASKED_PAIRS = 1 << 22;
 export function buildProblem(state: PlaygroundState, embeddings: Embeddings | null): Problem {
   const base = state.mode === 'sentence' ? sentenceInputs(state, embeddings) : matrixInputs(state);
   const { q, k } = base;
-  const n = q.rows, m = k.rows;
+  const n = q.rows,
+    m = k.rows;
   if ((state.mask || state.padding.length) && n * m > MAX_MASKED_PAIRS) {
-    throw new InputError(`a mask or padding covers every query–key pair, and this problem has ${n}×${m} of them (more than ${MAX_MASKED_PAIRS}): clear the mask and padding (Mask panel) to run it`);
+    throw new InputError(
+      `a mask or padding covers every query–key pair, and this problem has ${n}×${m} of them (more than ${MAX_MASKED_PAIRS}): clear the mask and padding (Mask panel) to run it`,
+    );
   }
   const padding = new Set(state.padding.filter((j) => j < m));
   const explicitMask = fitMask(state.mask, n, m);
@@ -182,9 +185,13 @@ interface BaseInputs {
 
 function matrixInputs(state: PlaygroundState): BaseInputs {
   const s = state.matrix;
-  const q = toMatrix(s.q), k = toMatrix(s.k), v = toMatrix(s.v);
+  const q = toMatrix(s.q),
+    k = toMatrix(s.k),
+    v = toMatrix(s.v);
   return {
-    q, k, v,
+    q,
+    k,
+    v,
     wo: s.wo ? toMatrix(s.wo) : null,
     queryLabels: fillLabels(s.queryLabels, q.rows, 'q'),
     keyLabels: fillLabels(s.keyLabels, k.rows, 'k'),

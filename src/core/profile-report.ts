@@ -44,7 +44,8 @@ const DEFAULT_CPU_REFERENCE_LIMIT = 2 ** 28;
 
 export function resolveConfig(c: ProfileConfig): ResolvedConfig {
   const ns = [...new Set(c.ns)].sort((a, b) => a - b);
-  if (ns.length === 0 || ns.some((n) => !Number.isInteger(n) || n < 1)) throw new RangeError(`N values must be positive integers, got ${c.ns.join(', ')}`);
+  if (ns.length === 0 || ns.some((n) => !Number.isInteger(n) || n < 1))
+    throw new RangeError(`N values must be positive integers, got ${c.ns.join(', ')}`);
   const positive = (x: number, what: string) => {
     if (!Number.isInteger(x) || x < 1) throw new RangeError(`${what} must be a positive integer, got ${x}`);
     return x;
@@ -148,7 +149,8 @@ export function rowTime(row: ProfileRow): number | null {
 /** How many times faster `row` is than `baseline` at the same N (> 1: faster). */
 export function speedup(rows: readonly ProfileRow[], row: ProfileRow, baseline: string): number | null {
   const base = rows.find((r) => r.n === row.n && r.variant === baseline);
-  const a = base && rowTime(base), b = rowTime(row);
+  const a = base && rowTime(base),
+    b = rowTime(row);
   return a && b ? a / b : null;
 }
 
@@ -158,7 +160,10 @@ export function fitExponents(rows: readonly ProfileRow[], fitFromN: number | nul
   const variants = [...new Set(rows.map((r) => r.variant))];
   for (const variant of variants) {
     const mine = rows.filter((r) => r.variant === variant && !r.error);
-    const ns = upperPart(mine.map((r) => r.n), fitFromN ?? undefined);
+    const ns = upperPart(
+      mine.map((r) => r.n),
+      fitFromN ?? undefined,
+    );
     const used = mine.filter((r) => ns.includes(r.n));
     const series: Record<string, [number, number][]> = {};
     const add = (stage: string, n: number, ms: number | undefined) => {
@@ -170,7 +175,10 @@ export function fitExponents(rows: readonly ProfileRow[], fitFromN: number | nul
       add('wall', r.n, r.wallMs.median);
     }
     for (const [stage, points] of Object.entries(series)) {
-      const fit = fitPowerLaw(points.map(([n]) => n), points.map(([, ms]) => ms));
+      const fit = fitPowerLaw(
+        points.map(([n]) => n),
+        points.map(([, ms]) => ms),
+      );
       if (fit) fits.push({ variant, stage, fit });
     }
   }

@@ -16,7 +16,12 @@ export interface ProvenanceContext {
   problem: Problem;
   reference: ReferenceResult;
   /** GPU values (h×n×m scores and probabilities, n×(h·dv) output) when a GPU run gave them. */
-  gpu?: { scores: ArrayLike<number> | null; probs: ArrayLike<number> | null; output: ArrayLike<number>; projected?: ArrayLike<number> | null } | null;
+  gpu?: {
+    scores: ArrayLike<number> | null;
+    probs: ArrayLike<number> | null;
+    output: ArrayLike<number>;
+    projected?: ArrayLike<number> | null;
+  } | null;
 }
 
 const MAX_TERMS = 6;
@@ -46,7 +51,9 @@ function headNote(ctx: ProvenanceContext, head: number): string {
 function gpuLine(value: number | undefined, cpu: number): string[] {
   if (value === undefined) return [];
   const diff = Math.abs(value - cpu);
-  return [`GPU (float32) = ${exact(value)}${Number.isFinite(diff) && diff > 0 ? `   |Δ| = ${short(diff)}` : value === cpu ? '   (identical)' : ''}`];
+  return [
+    `GPU (float32) = ${exact(value)}${Number.isFinite(diff) && diff > 0 ? `   |Δ| = ${short(diff)}` : value === cpu ? '   (identical)' : ''}`,
+  ];
 }
 
 export function explainRaw(ctx: ProvenanceContext, head: number, i: number, j: number): Explained {
@@ -126,7 +133,8 @@ export function explainProb(ctx: ProvenanceContext, head: number, i: number, j: 
   const value = ctx.reference.probs.data[row + j];
   const s = masked[row + j];
   const title = `weight ${pair(ctx, i, j)}${headNote(ctx, head)}`;
-  if (max === -Infinity) return { title, lines: ['every key is hidden from this query: all weights are 0', ...gpuLine(ctx.gpu?.probs?.[row + j], value)] };
+  if (max === -Infinity)
+    return { title, lines: ['every key is hidden from this query: all weights are 0', ...gpuLine(ctx.gpu?.probs?.[row + j], value)] };
   let sum = 0;
   for (let t = 0; t < m; t++) sum += Math.exp(masked[row + t] - max);
   return {
@@ -175,7 +183,8 @@ export function explainProjected(ctx: ProvenanceContext, i: number, c: number): 
   if (!wo || !projected) return { title, lines: ['this problem has no output projection'] };
   const out = ctx.reference.output;
   const terms = Array.from({ length: wo.rows }, (_, k) => {
-    const o = out.data[i * out.cols + k], w = wo.data[k * wo.cols + c];
+    const o = out.data[i * out.cols + k],
+      w = wo.data[k * wo.cols + c];
     return { k, o, w, product: o * w };
   }).sort((a, b) => Math.abs(b.product) - Math.abs(a.product));
   const shown = terms.slice(0, MAX_TERMS);

@@ -58,8 +58,13 @@ function heads(h: number, n: number, m: number): HeadMatrices {
 
 /** Stage 1: raw, scaled and masked scores. */
 export function scoresReference(q: Matrix, k: Matrix, h: number, opts: ScoreOptions) {
-  const n = q.rows, m = k.rows, width = q.cols, dk = width / h;
-  const raw = heads(h, n, m), scaled = heads(h, n, m), masked = heads(h, n, m);
+  const n = q.rows,
+    m = k.rows,
+    width = q.cols,
+    dk = width / h;
+  const raw = heads(h, n, m),
+    scaled = heads(h, n, m),
+    masked = heads(h, n, m);
   const shift = causalShift(opts.totalRows ?? n, m, opts.rowOffset ?? 0);
   for (let t = 0; t < h; t++) {
     for (let i = 0; i < n; i++) {
@@ -93,7 +98,9 @@ export function softmaxReference(scores: ArrayLike<number>, h: number, n: number
 
 /** Stage 3: O = P V per head, concatenated along columns (n×(h·dv)). */
 export function weightedValuesReference(probs: ArrayLike<number>, v: Matrix, h: number, n: number): Matrix64 {
-  const m = v.rows, width = v.cols, dv = width / h;
+  const m = v.rows,
+    width = v.cols,
+    dv = width / h;
   const out = new Float64Array(n * width);
   for (let t = 0; t < h; t++) {
     for (let i = 0; i < n; i++) {
@@ -109,7 +116,9 @@ export function weightedValuesReference(probs: ArrayLike<number>, v: Matrix, h: 
 
 /** Optional stage 4: Y = O W_o, O being the n×(h·dv) concatenated heads. */
 export function projectionReference(output: Matrix<Float64Array | Float32Array>, wo: Matrix): Matrix64 {
-  const n = output.rows, inner = output.cols, width = wo.cols;
+  const n = output.rows,
+    inner = output.cols,
+    width = wo.cols;
   if (wo.rows !== inner) throw new RangeError(`W_o has ${wo.rows} rows, the output has ${inner} columns`);
   const out = new Float64Array(n * width);
   for (let i = 0; i < n; i++) {
@@ -126,7 +135,11 @@ export function projectionReference(output: Matrix<Float64Array | Float32Array>,
  * `rows` restricts it to query rows [start, end) against all keys, with the causal alignment of the
  * full problem: what a GPU run with the same `rows` computes, at (end − start)/n of the cost.
  */
-export function attentionReference(inputs: AttentionInputs, partial: Partial<AttentionOptions> = {}, rows?: [number, number]): ReferenceResult {
+export function attentionReference(
+  inputs: AttentionInputs,
+  partial: Partial<AttentionOptions> = {},
+  rows?: [number, number],
+): ReferenceResult {
   const options = withDefaults(partial);
   const shape = checkInputs(inputs, options);
   const [start, end] = resolveRows(rows, shape.n);

@@ -59,7 +59,13 @@ export function projection(dModel: number, dk: number, kind: ProjectionKind, see
  * identity gives head t the coordinates t·width…(t+1)·width (wrapping past dModel): each head
  * looks at other dimensions of the word vectors.
  */
-export function headProjections(dModel: number, width: number, heads: number, kind: ProjectionKind, seedOf: (head: number) => number): Matrix {
+export function headProjections(
+  dModel: number,
+  width: number,
+  heads: number,
+  kind: ProjectionKind,
+  seedOf: (head: number) => number,
+): Matrix {
   if (!Number.isInteger(heads) || heads < 1) throw new InputError(`heads must be a positive integer, got ${heads}`);
   if (heads === 1) return projection(dModel, width, kind, seedOf(0));
   const cols = heads * width;
@@ -173,9 +179,14 @@ function projections(input: SentenceQKVInput): { wq: Matrix; wk: Matrix; wv: Mat
   const wq = input.wq ?? make('wq', input.dk);
   const wk = input.wk ?? make('wk', input.dk);
   const wv = input.wv ?? make('wv', input.dv ?? input.dk);
-  for (const [name, w] of [['W_q', wq], ['W_k', wk], ['W_v', wv]] as const) {
+  for (const [name, w] of [
+    ['W_q', wq],
+    ['W_k', wk],
+    ['W_v', wv],
+  ] as const) {
     if (w.rows !== dModel) throw new InputError(`${name} has ${w.rows} rows but the word vectors have ${dModel} dimensions`);
   }
-  if (wq.cols !== wk.cols) throw new InputError(`W_q has ${wq.cols} columns but W_k has ${wk.cols}: queries and keys must have the same width`);
+  if (wq.cols !== wk.cols)
+    throw new InputError(`W_q has ${wq.cols} columns but W_k has ${wk.cols}: queries and keys must have the same width`);
   return { wq, wk, wv };
 }

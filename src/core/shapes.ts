@@ -28,7 +28,11 @@ export function checkInputs(inputs: AttentionInputs, options: AttentionOptions):
   const { q, k, v, mask, wo } = inputs;
   const heads = options.heads;
   if (!Number.isInteger(heads) || heads < 1) throw new InputError(`heads must be a positive integer, got ${heads}`);
-  for (const [name, t] of [['Q', q], ['K', k], ['V', v]] as const) {
+  for (const [name, t] of [
+    ['Q', q],
+    ['K', k],
+    ['V', v],
+  ] as const) {
     if (t.rows < 1 || t.cols < 1) throw new InputError(`${name} is empty (${t.rows}×${t.cols})`);
     const bad = firstNonFinite(t);
     if (bad) throw new InputError(`${name}[${bad.row}][${bad.col}] is ${bad.value}, not a finite number`);
@@ -46,14 +50,17 @@ export function checkInputs(inputs: AttentionInputs, options: AttentionOptions):
   }
   if (wo) {
     if (wo.rows !== v.cols || wo.cols < 1) {
-      throw new InputError(`W_o is ${wo.rows}×${wo.cols} but must have h·dv = ${v.cols} rows (one per concatenated head column) and at least one column`);
+      throw new InputError(
+        `W_o is ${wo.rows}×${wo.cols} but must have h·dv = ${v.cols} rows (one per concatenated head column) and at least one column`,
+      );
     }
     const bad = firstNonFinite(wo);
     if (bad) throw new InputError(`W_o[${bad.row}][${bad.col}] is ${bad.value}, not a finite number`);
   }
   const { scale, temperature } = options;
   if (typeof scale === 'number' && !Number.isFinite(scale)) throw new InputError(`scale must be a finite number, got ${scale}`);
-  if (!(temperature > 0) || !Number.isFinite(temperature)) throw new InputError(`temperature must be a positive finite number, got ${temperature}`);
+  if (!(temperature > 0) || !Number.isFinite(temperature))
+    throw new InputError(`temperature must be a positive finite number, got ${temperature}`);
   return { n: q.rows, m: k.rows, dk: q.cols / heads, dv: v.cols / heads, heads, dModel: wo ? wo.cols : null };
 }
 

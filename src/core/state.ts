@@ -116,9 +116,20 @@ export function defaultState(): PlaygroundState {
     mode: 'matrix',
     presetId: null,
     matrix: {
-      q: [[1, 0, 1], [0, 1, 0]],
-      k: [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
-      v: [[1, 2], [3, 4], [5, 6]],
+      q: [
+        [1, 0, 1],
+        [0, 1, 0],
+      ],
+      k: [
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+      ],
+      v: [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
       queryLabels: null,
       keyLabels: null,
       featureLabels: null,
@@ -205,7 +216,12 @@ export const MAX_RANDOM_WIDTH = 512;
 /** Why a random problem of this size cannot be made, or null when it can. */
 export function randomProblemError(size: RandomProblemSize): string | null {
   const { n, m, dk, dv, seed } = size;
-  for (const [name, value, max] of [['n', n, MAX_RANDOM_ROWS], ['m', m, MAX_RANDOM_ROWS], ['d_k', dk, MAX_RANDOM_WIDTH], ['d_v', dv, MAX_RANDOM_WIDTH]] as const) {
+  for (const [name, value, max] of [
+    ['n', n, MAX_RANDOM_ROWS],
+    ['m', m, MAX_RANDOM_ROWS],
+    ['d_k', dk, MAX_RANDOM_WIDTH],
+    ['d_v', dv, MAX_RANDOM_WIDTH],
+  ] as const) {
     if (!Number.isInteger(value) || value < 1 || value > max) return `${name} must be a whole number from 1 to ${max}, not ${value}`;
   }
   if (!Number.isInteger(seed) || Math.abs(seed) >= 2 ** 31) return `the seed must be a whole number, not ${seed}`;
@@ -381,7 +397,8 @@ function kernels(v: unknown, path: string): Record<string, string> {
   const o = object(v, path);
   for (const [stage, source] of Object.entries(o)) {
     if (!isStageName(stage)) fail(`${path}.${stage}`, `is not a stage (${STAGE_NAMES.join(', ')})`);
-    if (typeof source !== 'string' || source.length > MAX_KERNEL_CHARS) fail(`${path}.${stage}`, `must be WGSL text of at most ${MAX_KERNEL_CHARS} characters`);
+    if (typeof source !== 'string' || source.length > MAX_KERNEL_CHARS)
+      fail(`${path}.${stage}`, `must be WGSL text of at most ${MAX_KERNEL_CHARS} characters`);
   }
   return o as Record<string, string>;
 }

@@ -74,7 +74,9 @@ export function fitPowerLaw(xs: readonly number[], ys: readonly number[]): Power
   const count = points.length;
   const meanX = points.reduce((s, [lx]) => s + lx, 0) / count;
   const meanY = points.reduce((s, [, ly]) => s + ly, 0) / count;
-  let sxx = 0, sxy = 0, syy = 0;
+  let sxx = 0,
+    sxy = 0,
+    syy = 0;
   for (const [lx, ly] of points) {
     sxx += (lx - meanX) ** 2;
     sxy += (lx - meanX) * (ly - meanY);

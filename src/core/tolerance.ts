@@ -33,7 +33,10 @@ export function gamma(k: number): number {
 
 /** Stage 1 bound per element of the h×n×m score tensor; 0 where the reference is −∞ (masked must match exactly). */
 export function scoreTolerance(q: Matrix, k: Matrix, h: number, alpha: number, masked: ArrayLike<number>): Float64Array {
-  const n = q.rows, m = k.rows, width = q.cols, dk = width / h;
+  const n = q.rows,
+    m = k.rows,
+    width = q.cols,
+    dk = width / h;
   const tol = new Float64Array(h * n * m);
   const g = gamma(dk);
   for (let t = 0; t < h; t++) {
@@ -65,7 +68,8 @@ export function softmaxTolerance(
   const tol = new Float64Array(rows * m);
   for (let r = 0; r < rows; r++) {
     const base = r * m;
-    let max = -Infinity, delta = 0;
+    let max = -Infinity,
+      delta = 0;
     for (let j = 0; j < m; j++) {
       max = Math.max(max, scores[base + j]);
       if (scoreError) delta = Math.max(delta, scoreError[base + j]);
@@ -88,7 +92,9 @@ export function softmaxTolerance(
 
 /** Stage 3 bound per element of the n×(h·dv) output, given the probabilities and their own bound. */
 export function outputTolerance(probs: Float64Array, probError: ArrayLike<number> | null, v: Matrix, h: number, n: number): Float64Array {
-  const m = v.rows, width = v.cols, dv = width / h;
+  const m = v.rows,
+    width = v.cols,
+    dv = width / h;
   const tol = new Float64Array(n * width);
   const g = gamma(m);
   for (let t = 0; t < h; t++) {
@@ -148,14 +154,20 @@ export function fusedOutputTolerance(
   n: number,
   options: FusedToleranceOptions = {},
 ): Float64Array {
-  const m = v.rows, width = v.cols, dv = width / h;
+  const m = v.rows,
+    width = v.cols,
+    dv = width / h;
   const tol = new Float64Array(n * width);
-  const gSum = gamma(m), gProduct = gamma(m + 1);
-  const a = new Float64Array(m), b = new Float64Array(m);
+  const gSum = gamma(m),
+    gProduct = gamma(m + 1);
+  const a = new Float64Array(m),
+    b = new Float64Array(m);
   for (let t = 0; t < h; t++) {
     for (let i = 0; i < n; i++) {
       const row = (t * n + i) * m;
-      let max = -Infinity, delta = 0, visible = 0;
+      let max = -Infinity,
+        delta = 0,
+        visible = 0;
       for (let j = 0; j < m; j++) {
         if (masked[row + j] === -Infinity) continue;
         visible++;
@@ -168,7 +180,9 @@ export function fusedOutputTolerance(
       }
       const rescales = Math.min(options.maxRescales ?? Infinity, visible - 1);
       const spread = Math.exp(2 * delta);
-      let aMax = 0, bMax = 0, sumPb = 0;
+      let aMax = 0,
+        bMax = 0,
+        sumPb = 0;
       for (let j = 0; j < m; j++) {
         a[j] = b[j] = 0;
         if (!(probs[row + j] > 0)) continue;
@@ -181,7 +195,9 @@ export function fusedOutputTolerance(
       }
       const shrink = bMax < 1 ? 1 / (1 - bMax) : Infinity;
       for (let c = 0; c < dv; c++) {
-        let weighted = 0, weightedA = 0, absV = 0;
+        let weighted = 0,
+          weightedA = 0,
+          absV = 0;
         for (let j = 0; j < m; j++) {
           const vj = Math.abs(v.data[j * width + t * dv + c]);
           weighted += probs[row + j] * vj;
@@ -204,7 +220,8 @@ export function fusedOutputTolerance(
  * bound of the GPU's O and W_o: Σ_k τ_k|w_kc| + γ(K)·Σ_k (|o_k| + τ_k)|w_kc| + FLUSH.
  */
 export function projectionTolerance(output: ArrayLike<number>, outputError: ArrayLike<number>, wo: Matrix, n: number): Float64Array {
-  const inner = wo.rows, width = wo.cols;
+  const inner = wo.rows,
+    width = wo.cols;
   const tol = new Float64Array(n * width);
   const g = gamma(inner);
   for (let i = 0; i < n; i++) {

@@ -17,7 +17,10 @@ export interface Allocations<T> {
 export async function measureAllocations<T>(device: GPUDevice, work: () => Promise<T>): Promise<Allocations<T>> {
   const own = Object.getOwnPropertyDescriptor(device, 'createBuffer');
   const original = device.createBuffer;
-  let live = 0, peakBytes = 0, totalBytes = 0, buffers = 0;
+  let live = 0,
+    peakBytes = 0,
+    totalBytes = 0,
+    buffers = 0;
   device.createBuffer = (descriptor: GPUBufferDescriptor): GPUBuffer => {
     const buffer = original.call(device, descriptor);
     const size = buffer.size;

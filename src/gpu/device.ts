@@ -29,7 +29,7 @@ const RAISED_LIMITS = [
 const OPTIONAL_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups', 'shader-f16'];
 
 export const HOW_TO_GET_WEBGPU =
-  'WebGPU needs a GPU driver or a software one. In Node install Debian\'s chromium package (it ships the SwiftShader ' +
+  "WebGPU needs a GPU driver or a software one. In Node install Debian's chromium package (it ships the SwiftShader " +
   'Vulkan driver) and libvulkan1, then set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json; in a browser use ' +
   'a recent Chrome/Edge (or Chromium with --enable-unsafe-webgpu) on a page served from https:// or http://127.0.0.1.';
 
@@ -43,13 +43,19 @@ function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
     architecture: info.architecture,
     device: info.device,
     description: info.description,
-    isSoftware: text.includes('swiftshader') || text.includes('llvmpipe') || text.includes('lavapipe') || ('isFallbackAdapter' in info && Boolean(info.isFallbackAdapter)),
+    isSoftware:
+      text.includes('swiftshader') ||
+      text.includes('llvmpipe') ||
+      text.includes('lavapipe') ||
+      ('isFallbackAdapter' in info && Boolean(info.isFallbackAdapter)),
     features: [...adapter.features].sort(),
     limits,
   };
 }
 
-export async function requestAttentionDevice(gpu: GPU | undefined): Promise<{ adapter: GPUAdapter; device: GPUDevice; summary: AdapterSummary }> {
+export async function requestAttentionDevice(
+  gpu: GPU | undefined,
+): Promise<{ adapter: GPUAdapter; device: GPUDevice; summary: AdapterSummary }> {
   if (!gpu) throw new NoAdapterError(`WebGPU is not available here. ${HOW_TO_GET_WEBGPU}`);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new NoAdapterError(`No WebGPU adapter was found. ${HOW_TO_GET_WEBGPU}`);

@@ -94,7 +94,8 @@ interface Plan {
 const F32 = 4;
 const FUSED_HINT = "Use variant 'fused': it never stores the scores, and its dispatch does not grow with the number of keys.";
 
-type PlanningLimitName = 'maxStorageBufferBindingSize' | 'maxBufferSize' | 'maxComputeWorkgroupsPerDimension' | 'maxComputeWorkgroupStorageSize';
+type PlanningLimitName =
+  'maxStorageBufferBindingSize' | 'maxBufferSize' | 'maxComputeWorkgroupsPerDimension' | 'maxComputeWorkgroupStorageSize';
 type PlanningLimits = Record<PlanningLimitName, number>;
 
 export interface EngineOptions {
@@ -109,7 +110,11 @@ export class AttentionEngine {
   private lostReason: string | null = null;
   readonly limits: PlanningLimits;
 
-  constructor(readonly device: GPUDevice, readonly shaders: ShaderLibrary, options: EngineOptions = {}) {
+  constructor(
+    readonly device: GPUDevice,
+    readonly shaders: ShaderLibrary,
+    options: EngineOptions = {},
+  ) {
     const own = device.limits;
     const lower = (name: PlanningLimitName) => Math.min(own[name], options.limits?.[name] ?? Infinity);
     this.limits = {
@@ -181,9 +186,14 @@ export class AttentionEngine {
       kernels,
       blockRows: 0,
       params: {
-        m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads,
-        causal: options.causal, hasMask: !!inputs.mask,
-        scale: resolveScale(options.scale, shape.dk), temperature: options.temperature,
+        m: shape.m,
+        dk: shape.dk,
+        dv: shape.dv,
+        heads: shape.heads,
+        causal: options.causal,
+        hasMask: !!inputs.mask,
+        scale: resolveScale(options.scale, shape.dk),
+        temperature: options.temperature,
         dModel: shape.dModel ?? 0,
       },
     };
@@ -191,7 +201,15 @@ export class AttentionEngine {
     const workRows = run.maxBlockWork === undefined ? Infinity : Math.max(1, Math.floor(run.maxBlockWork / rowWork));
     plan.blockRows = this.blockRows(plan, Math.min(run.maxBlockRows ?? Infinity, workRows));
     const result = await this.execute(inputs, plan, run);
-    return { ...result, shape, rows: [start, end], variant, stages, onlineSoftmax: !hasIntermediates(variant), wallMs: performance.now() - started };
+    return {
+      ...result,
+      shape,
+      rows: [start, end],
+      variant,
+      stages,
+      onlineSoftmax: !hasIntermediates(variant),
+      wallMs: performance.now() - started,
+    };
   }
 
   /** Largest number of query rows per block that fits every binding and dispatch limit. */
@@ -231,7 +249,8 @@ export class AttentionEngine {
     const maxGroups = this.limits.maxComputeWorkgroupsPerDimension;
     const { m, dv, heads, dModel } = plan.shape;
     const size = (r: number): DispatchSize => ({ rows: r, m, dv, heads, dModel: dModel ?? 0 });
-    const fitsGrid = (r: number) => plan.stages.every((stage) => STAGES[stage].grid(plan.kernels[stage]!, size(r)).every((g) => g <= maxGroups));
+    const fitsGrid = (r: number) =>
+      plan.stages.every((stage) => STAGES[stage].grid(plan.kernels[stage]!, size(r)).every((g) => g <= maxGroups));
     for (const stage of plan.stages) {
       const grid = STAGES[stage].grid(plan.kernels[stage]!, size(1));
       const axis = grid.findIndex((g) => g > maxGroups);
@@ -243,7 +262,8 @@ export class AttentionEngine {
     }
     if (fitsGrid(rows)) return rows;
     // Grids grow with the row count: binary search the largest count that still fits.
-    let lo = 1, hi = rows;
+    let lo = 1,
+      hi = rows;
     while (lo < hi) {
       const mid = Math.ceil((lo + hi) / 2);
       if (fitsGrid(mid)) lo = mid;
@@ -303,11 +323,16 @@ export class AttentionEngine {
 
       // Each stage binds buffers by the names its bindings have in the interface (./interface.ts).
       const buffers: Record<BufferName, GPUBuffer | null> = { params, q, k, v, mask, scores, probs, out, wo, projected };
-      const bindGroups = Object.fromEntries(stages.map((stage) => [stage, device.createBindGroup({
-        label: `Attention.${stage}.bindGroup`,
-        layout: plan.kernels[stage]!.layout,
-        entries: STAGES[stage].bindings.map(({ binding, name }) => ({ binding, resource: { buffer: bound(buffers, name, stage) } })),
-      })])) as Partial<Record<StageName, GPUBindGroup>>;
+      const bindGroups = Object.fromEntries(
+        stages.map((stage) => [
+          stage,
+          device.createBindGroup({
+            label: `Attention.${stage}.bindGroup`,
+            layout: plan.kernels[stage]!.layout,
+            entries: STAGES[stage].bindings.map(({ binding, name }) => ({ binding, resource: { buffer: bound(buffers, name, stage) } })),
+          }),
+        ]),
+      ) as Partial<Record<StageName, GPUBindGroup>>;
 
       const output = new Float32Array(total * heads * dv);
       const projectedAll = inputs.wo ? new Float32Array(total * dModel) : null;
@@ -340,7 +365,9 @@ export class AttentionEngine {
           pass.dispatchWorkgroups(...STAGES[stage].grid(kernel, { rows, m, dv, heads, dModel }));
           pass.end();
         }
-        const outSize = rows * heads * dv * F32, scoreSize = heads * rows * m * F32, projectedSize = rows * dModel * F32;
+        const outSize = rows * heads * dv * F32,
+          scoreSize = heads * rows * m * F32,
+          projectedSize = rows * dModel * F32;
         encoder.copyBufferToBuffer(out, 0, outRead, 0, outSize);
         if (projected && projectedRead) encoder.copyBufferToBuffer(projected, 0, projectedRead, 0, projectedSize);
         if (scores && probs && scoresRead && probsRead) {

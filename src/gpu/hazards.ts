@@ -78,13 +78,24 @@ export function planHazardShape(stage: StageName, kernel: DispatchShape, maxInvo
   const [tx, ty] = STAGES[stage].outputBlocking ? outputTile(kernel) : [wx, wy];
   const shape: HazardShape = { n: 1, m: 40, ...WIDTHS[stage], heads: 1, dModel: 1, causal: true, causalShift: 0, mask: true };
   // Tiled axes: [field, the workgroup's output tile along it, is it the rows axis], in the order they get a second workgroup.
-  const axes = ({
-    qk: [['m', tx, false], ['n', ty, true]],
-    softmax: [['n', wy, true]],
-    pv: [['dv', tx, false], ['n', ty, true]],
-    fused: [['n', wx, true]],
-    project: [['dModel', tx, false], ['n', ty, true]],
-  } as const)[stage];
+  const axes = (
+    {
+      qk: [
+        ['m', tx, false],
+        ['n', ty, true],
+      ],
+      softmax: [['n', wy, true]],
+      pv: [
+        ['dv', tx, false],
+        ['n', ty, true],
+      ],
+      fused: [['n', wx, true]],
+      project: [
+        ['dModel', tx, false],
+        ['n', ty, true],
+      ],
+    } as const
+  )[stage];
   const grid = () => STAGES[stage].grid(kernel, { rows: shape.n, m: shape.m, dv: shape.dv, heads: shape.heads, dModel: shape.dModel });
   const invocations = () => grid().reduce((a, b) => a * b, 1) * perWorkgroup;
   for (const [field, tile] of axes) shape[field] = Math.max(1, tile - 1);
@@ -115,14 +126,24 @@ function stageBindings(stage: StageName, s: HazardShape, seed: number): Record<n
   const hidden = (i: number, j: number) => (s.causal && j > i + shift) || (s.mask && mask[i * s.m + j] === 0);
   const scores = randomFloats(s.heads * s.n * s.m, seed + 4, 3);
   scores.forEach((_, e) => {
-    const j = e % s.m, i = Math.floor(e / s.m) % s.n;
+    const j = e % s.m,
+      i = Math.floor(e / s.m) % s.n;
     if (hidden(i, j)) scores[e] = -Infinity;
   });
   const probs = Float32Array.from(randomFloats(s.heads * s.n * s.m, seed + 5), (x) => Math.abs(x) / 4);
   const buffers: Record<string, ArrayBuffer> = {
     params: packParams({
-      n: s.n, m: s.m, dk: s.dk, dv: s.dv, heads: s.heads, causal: s.causal, hasMask: s.mask, causalShift: shift,
-      scale: 1 / Math.sqrt(s.dk), temperature: 1, dModel: s.dModel,
+      n: s.n,
+      m: s.m,
+      dk: s.dk,
+      dv: s.dv,
+      heads: s.heads,
+      causal: s.causal,
+      hasMask: s.mask,
+      causalShift: shift,
+      scale: 1 / Math.sqrt(s.dk),
+      temperature: 1,
+      dModel: s.dModel,
     }),
     q: randomFloats(s.n * s.heads * s.dk, seed).buffer,
     k: randomFloats(s.m * s.heads * s.dk, seed + 1).buffer,
@@ -140,16 +161,32 @@ function stageBindings(stage: StageName, s: HazardShape, seed: number): Record<n
 
 function emptyReport(stage: StageName, shape: HazardShape, incomplete: string): StageHazardReport {
   return {
-    stage, shape, grid: [0, 0, 0], races: [], outOfBounds: [], uninitialisedReads: [], barrierDivergence: [], workgroupBytes: 0,
-    workgroupSize: [1, 1, 1], workgroups: 0, invocations: 0, steps: 0, interpreterErrors: [], incomplete, ms: 0,
-    exceedsDefaultWorkgroupStorage: false, covered: `interpreter check not run: ${incomplete}`,
+    stage,
+    shape,
+    grid: [0, 0, 0],
+    races: [],
+    outOfBounds: [],
+    uninitialisedReads: [],
+    barrierDivergence: [],
+    workgroupBytes: 0,
+    workgroupSize: [1, 1, 1],
+    workgroups: 0,
+    invocations: 0,
+    steps: 0,
+    interpreterErrors: [],
+    incomplete,
+    ms: 0,
+    exceedsDefaultWorkgroupStorage: false,
+    covered: `interpreter check not run: ${incomplete}`,
   };
 }
 
 /** Whether the report found anything a kernel author must fix. */
 export function hasHazards(report: HazardReport): boolean {
-  return report.races.length + report.outOfBounds.length + report.uninitialisedReads.length + report.barrierDivergence.length > 0
-    || (report as Partial<StageHazardReport>).exceedsDefaultWorkgroupStorage === true;
+  return (
+    report.races.length + report.outOfBounds.length + report.uninitialisedReads.length + report.barrierDivergence.length > 0 ||
+    (report as Partial<StageHazardReport>).exceedsDefaultWorkgroupStorage === true
+  );
 }
 
 /**
@@ -162,20 +199,35 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
   const spec = STAGES[stage];
   const { problems, shape: kernel } = interfaceProblems(source, spec);
   const planned = kernel ? planHazardShape(stage, kernel, options.maxInvocations) : null;
-  const shape: HazardShape = { ...(planned ?? { n: 1, m: 1, dk: 1, dv: 1, heads: 1, dModel: 1, causal: false, causalShift: 0, mask: false }), ...options.shape };
-  if (!kernel || problems.length) return emptyReport(stage, shape, `the kernel does not fit the interface: ${problems.join('; ') || 'no workgroup size'}`);
+  const shape: HazardShape = {
+    ...(planned ?? { n: 1, m: 1, dk: 1, dv: 1, heads: 1, dModel: 1, causal: false, causalShift: 0, mask: false }),
+    ...options.shape,
+  };
+  if (!kernel || problems.length)
+    return emptyReport(stage, shape, `the kernel does not fit the interface: ${problems.join('; ') || 'no workgroup size'}`);
   const grid = spec.grid(kernel, { rows: shape.n, m: shape.m, dv: shape.dv, heads: shape.heads, dModel: shape.dModel });
   const constants = spec.constants?.({ maxComputeWorkgroupStorageSize: DEFAULT_WORKGROUP_STORAGE }) ?? {};
   const declared = Object.fromEntries(Object.entries(constants).filter(([name]) => kernel.overrides.includes(name)));
-  const report = detectHazards(source, { grid, bindings: stageBindings(stage, shape, options.seed ?? 1), constants: declared, timeLimitMs: options.timeLimitMs });
+  const report = detectHazards(source, {
+    grid,
+    bindings: stageBindings(stage, shape, options.seed ?? 1),
+    constants: declared,
+    timeLimitMs: options.timeLimitMs,
+  });
   const exceedsDefaultWorkgroupStorage = report.workgroupBytes > DEFAULT_WORKGROUP_STORAGE;
   const ms = performance.now() - started;
   const [x, y, z] = kernel.workgroupSize;
-  const covered = `interpreter, ${stage} n=${shape.n} m=${shape.m} dk=${shape.dk} dv=${shape.dv} heads=${shape.heads}`
-    + `${stage === 'project' ? ` d_model=${shape.dModel}` : ''}${shape.causal ? ` causal (shift ${shape.causalShift})` : ''}${shape.mask ? ' mask' : ''}`
-    + `, grid ${grid.join('×')} of ${x}×${y}×${z}${Object.keys(declared).length ? `, ${Object.entries(declared).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`
-    + `: races between barriers and across workgroups, out-of-bounds accesses, reads of unwritten workgroup memory, barrier divergence,`
-    + ` workgroup memory ${report.workgroupBytes} of ${DEFAULT_WORKGROUP_STORAGE} B (${Math.round(ms)} ms)${report.incomplete ? ` — incomplete: ${report.incomplete}` : ''}`;
+  const covered =
+    `interpreter, ${stage} n=${shape.n} m=${shape.m} dk=${shape.dk} dv=${shape.dv} heads=${shape.heads}` +
+    `${stage === 'project' ? ` d_model=${shape.dModel}` : ''}${shape.causal ? ` causal (shift ${shape.causalShift})` : ''}${shape.mask ? ' mask' : ''}` +
+    `, grid ${grid.join('×')} of ${x}×${y}×${z}${
+      Object.keys(declared).length
+        ? `, ${Object.entries(declared)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`
+        : ''
+    }` +
+    `: races between barriers and across workgroups, out-of-bounds accesses, reads of unwritten workgroup memory, barrier divergence,` +
+    ` workgroup memory ${report.workgroupBytes} of ${DEFAULT_WORKGROUP_STORAGE} B (${Math.round(ms)} ms)${report.incomplete ? ` — incomplete: ${report.incomplete}` : ''}`;
   return { ...report, stage, shape, grid, exceedsDefaultWorkgroupStorage, covered, ms };
 }
-

@@ -63,7 +63,13 @@ function resolveTarget(target: KernelTarget): { device: GPUDevice; limits: Kerne
   return 'device' in target ? target : { device: target, limits: target.limits };
 }
 
-async function build(device: GPUDevice, stage: StageName, source: string, label: string, offered: Record<string, number>): Promise<KernelDiagnosis> {
+async function build(
+  device: GPUDevice,
+  stage: StageName,
+  source: string,
+  label: string,
+  offered: Record<string, number>,
+): Promise<KernelDiagnosis> {
   device.pushErrorScope('validation');
   const module = device.createShaderModule({ code: source, label: `${label}.module` });
   const messages = toShaderMessages(await module.getCompilationInfo());
@@ -103,7 +109,12 @@ async function build(device: GPUDevice, stage: StageName, source: string, label:
  * WORKGROUP_BYTES). A kernel that becomes a pipeline is built once per device and cached; a
  * failing one is diagnosed again on the next call. Rejects only when the device itself fails.
  */
-export function diagnoseKernel(target: KernelTarget, stage: StageName, source: string, options: KernelOptions = {}): Promise<KernelDiagnosis> {
+export function diagnoseKernel(
+  target: KernelTarget,
+  stage: StageName,
+  source: string,
+  options: KernelOptions = {},
+): Promise<KernelDiagnosis> {
   const { device, limits } = resolveTarget(target);
   const constants = STAGES[stage].constants?.(limits) ?? {};
   let cache = caches.get(device);

@@ -22,11 +22,23 @@ export class StageTimer {
    * projection when there is one). Buffers go into `owned`, which the caller destroys; the query set
    * is destroyed by dispose().
    */
-  constructor(device: GPUDevice, owned: GPUBuffer[], private readonly stages: readonly StageName[]) {
+  constructor(
+    device: GPUDevice,
+    owned: GPUBuffer[],
+    private readonly stages: readonly StageName[],
+  ) {
     const count = stages.length * 2;
     this.querySet = device.createQuerySet({ label: 'Attention.timestamps', type: 'timestamp', count });
-    this.resolveBuffer = device.createBuffer({ label: 'Attention.timestamps.resolve', size: count * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-    this.readBuffer = device.createBuffer({ label: 'Attention.timestamps.readback', size: count * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.resolveBuffer = device.createBuffer({
+      label: 'Attention.timestamps.resolve',
+      size: count * 8,
+      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+    });
+    this.readBuffer = device.createBuffer({
+      label: 'Attention.timestamps.readback',
+      size: count * 8,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
     owned.push(this.resolveBuffer, this.readBuffer);
     for (const stage of stages) this.sums[stage] = 0;
   }
@@ -85,11 +97,21 @@ export async function timeComputePasses(
   const useStamps = device.features.has('timestamp-query');
   const owned: { destroy(): void }[] = [];
   try {
-    let querySet: GPUQuerySet | null = null, resolve: GPUBuffer | null = null, read: GPUBuffer | null = null;
+    let querySet: GPUQuerySet | null = null,
+      resolve: GPUBuffer | null = null,
+      read: GPUBuffer | null = null;
     if (useStamps) {
       querySet = device.createQuerySet({ label: `${label}.timestamps`, type: 'timestamp', count: 2 * count });
-      resolve = device.createBuffer({ label: `${label}.timestamps.resolve`, size: 16 * count, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-      read = device.createBuffer({ label: `${label}.timestamps.readback`, size: 16 * count, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      resolve = device.createBuffer({
+        label: `${label}.timestamps.resolve`,
+        size: 16 * count,
+        usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+      });
+      read = device.createBuffer({
+        label: `${label}.timestamps.readback`,
+        size: 16 * count,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
       owned.push(querySet, resolve, read);
     }
     const encoder = device.createCommandEncoder({ label });

@@ -12,7 +12,15 @@ import { checkAgainstReference } from '../core/compare-run';
 import type { Bytes, CostShape, Dataflow, Flops } from '../core/cost';
 import { attentionBytes, attentionFlops, ratePerSecondG, rooflinePercent, stageFlops } from '../core/cost';
 import type { AttentionOptions } from '../core/options';
-import type { AdapterInfo, CpuReferenceTime, ProfileConfig, ProfileResult, ProfileRow, ResolvedConfig, Roofline } from '../core/profile-report';
+import type {
+  AdapterInfo,
+  CpuReferenceTime,
+  ProfileConfig,
+  ProfileResult,
+  ProfileRow,
+  ResolvedConfig,
+  Roofline,
+} from '../core/profile-report';
 import { fitExponents, resolveConfig } from '../core/profile-report';
 import type { ReferenceResult } from '../core/reference';
 import { attentionReference } from '../core/reference';
@@ -132,12 +140,16 @@ export async function profileSweep(config: ProfileConfig, deps: ProfileDeps): Pr
     if (partial.length) notes.push(`Cancelled during N=${partial[0].n}: its rows hold the repeats finished by then.`);
   }
 
-  if (deps.engine.hasTimestamps === false) notes.push('The device has no timestamp-query: GPU times are not available, rates use wall time.');
+  if (deps.engine.hasTimestamps === false)
+    notes.push('The device has no timestamp-query: GPU times are not available, rates use wall time.');
   for (const [name, custom] of Object.entries(deps.custom ?? {})) if (c.variants.includes(name)) notes.push(`${name}: ${custom.note}`);
   const skipped = cpu.filter((t) => t.skipped);
   if (skipped.length) notes.push(`CPU reference skipped for N = ${skipped.map((t) => t.n).join(', ')}: ${skipped[0].skipped}`);
   const coarse = coarseTimings(rows, deps.roofline?.timestamps?.quantumNs ?? 1);
-  if (coarse.length) notes.push(`Below ten timestamp quanta (${((deps.roofline?.timestamps?.quantumNs ?? 0) / 1000).toFixed(1)} µs each), error up to one quantum: ${coarse.join(', ')}.`);
+  if (coarse.length)
+    notes.push(
+      `Below ten timestamp quanta (${((deps.roofline?.timestamps?.quantumNs ?? 0) / 1000).toFixed(1)} µs each), error up to one quantum: ${coarse.join(', ')}.`,
+    );
   return {
     config: c,
     adapter: deps.adapter ?? null,
@@ -155,7 +167,11 @@ export async function profileSweep(config: ProfileConfig, deps: ProfileDeps): Pr
 /** "N=64 tiled softmax" for every stage median shorter than ten timestamp quanta. */
 function coarseTimings(rows: readonly ProfileRow[], quantumNs: number): string[] {
   if (!(quantumNs > 1)) return [];
-  return rows.flatMap((r) => Object.entries(r.stages).filter(([, s]) => s.median * 1e6 < 10 * quantumNs).map(([stage]) => `N=${r.n} ${r.variant} ${stage}`));
+  return rows.flatMap((r) =>
+    Object.entries(r.stages)
+      .filter(([, s]) => s.median * 1e6 < 10 * quantumNs)
+      .map(([stage]) => `N=${r.n} ${r.variant} ${stage}`),
+  );
 }
 
 function makeInputs(c: ResolvedConfig, n: number): AttentionInputs {
@@ -195,13 +211,21 @@ interface SyncedRun extends Sample {
   allocatedBytes: number | null;
 }
 
-function createRunner(c: ResolvedConfig, deps: ProfileDeps, n: number, variant: string, inputs: AttentionInputs, options: Partial<AttentionOptions>): Runner {
+function createRunner(
+  c: ResolvedConfig,
+  deps: ProfileDeps,
+  n: number,
+  variant: string,
+  inputs: AttentionInputs,
+  options: Partial<AttentionOptions>,
+): Runner {
   const shape: CostShape = { n, m: n, dk: c.dk, dv: c.dv, heads: c.heads, causal: c.causal };
   const peer = deps.peers?.[variant];
   const custom = deps.custom?.[variant];
   const engineVariant = custom?.base ?? (isVariant(variant) ? variant : null);
   const dataflow: Dataflow = peer ? peer.dataflow : engineVariant && !hasIntermediates(engineVariant) ? 'fused' : 'three-pass';
-  const flops = attentionFlops(shape), bytes = attentionBytes(shape, dataflow);
+  const flops = attentionFlops(shape),
+    bytes = attentionBytes(shape, dataflow);
   const samples: Sample[] = [];
   let output: Float32Array | null = null;
   let allocatedBytes: number | null = null;
@@ -217,7 +241,12 @@ function createRunner(c: ResolvedConfig, deps: ProfileDeps, n: number, variant: 
     // never a timed one (the counting wraps createBuffer).
     const measured = first ? await measureAllocations(deps.engine.device, once) : { result: await once(), peakBytes: null };
     const timings = measured.result.gpuTimings as Partial<Record<string, number>> | null;
-    return { output: measured.result.output.data, wallMs: measured.result.wallMs, stages: timings ? definedEntries(timings) : null, allocatedBytes: measured.peakBytes };
+    return {
+      output: measured.result.output.data,
+      wallMs: measured.result.wallMs,
+      stages: timings ? definedEntries(timings) : null,
+      allocatedBytes: measured.peakBytes,
+    };
   };
 
   return {
@@ -241,17 +270,28 @@ function createRunner(c: ResolvedConfig, deps: ProfileDeps, n: number, variant: 
       }
     },
     row(reference, roofline) {
-      const base = { n, variant, source: peer ? 'peer' as const : 'engine' as const, flops, bytes, allocatedBytes };
+      const base = { n, variant, source: peer ? ('peer' as const) : ('engine' as const), flops, bytes, allocatedBytes };
       if (error || !output) {
         return {
-          ...base, timing: 'wall', stages: {}, gpuMs: null, wallMs: summarize([]), intensity: flops.total / bytes.total,
-          gflops: null, stageGflops: {}, gbps: null, rooflinePct: null, check: null, error: error ?? 'no timed run finished',
+          ...base,
+          timing: 'wall',
+          stages: {},
+          gpuMs: null,
+          wallMs: summarize([]),
+          intensity: flops.total / bytes.total,
+          gflops: null,
+          stageGflops: {},
+          gbps: null,
+          rooflinePct: null,
+          check: null,
+          error: error ?? 'no timed run finished',
         };
       }
       // Diagnostic variants may be wrong on purpose; everything else is held to the reference.
-      const check = reference && !custom
-        ? checkAgainstReference(inputs, options, { scores: null, probs: null, output, onlineSoftmax: dataflow === 'fused' }, reference)
-        : null;
+      const check =
+        reference && !custom
+          ? checkAgainstReference(inputs, options, { scores: null, probs: null, output, onlineSoftmax: dataflow === 'fused' }, reference)
+          : null;
       return {
         ...base,
         ...derive(samples, flops, bytes, roofline),
@@ -268,7 +308,8 @@ function definedEntries(record: Partial<Record<string, number>>): Record<string,
 
 /** Summaries over the repeats and the rates derived from their medians. */
 function derive(samples: Sample[], perStage: Flops, model: Bytes, roofline: Roofline | null) {
-  const flops = perStage.total, bytes = model.total;
+  const flops = perStage.total,
+    bytes = model.total;
   const timed = samples.every((s) => s.stages !== null && Object.keys(s.stages).length > 0);
   const stages: ProfileRow['stages'] = {};
   const stageGflops: Record<string, number> = {};
@@ -284,7 +325,7 @@ function derive(samples: Sample[], perStage: Flops, model: Bytes, roofline: Roof
   const ms = gpuMs?.median ?? wallMs.median;
   const gflops = ratePerSecondG(flops, ms);
   return {
-    timing: timed ? 'timestamp' as const : 'wall' as const,
+    timing: timed ? ('timestamp' as const) : ('wall' as const),
     stages,
     gpuMs,
     wallMs,

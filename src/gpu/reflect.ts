@@ -64,7 +64,9 @@ const PARAMS_WORDS = PARAMS_FIELDS.map((f) => `${f.name}: ${f.type} @${f.offset}
  */
 function paramsProblems(name: string, type: TypeInfo): string[] {
   if (!(type instanceof StructInfo)) {
-    return [`${name} at @binding(0) must be a struct with the fields of Params (${PARAMS_WORDS}), but it is declared as ${type.getTypeName()}`];
+    return [
+      `${name} at @binding(0) must be a struct with the fields of Params (${PARAMS_WORDS}), but it is declared as ${type.getTypeName()}`,
+    ];
   }
   const problems: string[] = [];
   for (const member of type.members) {
@@ -75,12 +77,15 @@ function paramsProblems(name: string, type: TypeInfo): string[] {
     if (!expected) {
       problems.push(`${where}, but the engine packs nothing there (Params is ${PARAMS_BYTES} bytes)`);
     } else if (expected.name !== member.name) {
-      problems.push(`${where}, where the engine packs ${expected.name}: ${expected.type}; ${own ? `${own.name} belongs at offset ${own.offset}` : `Params has no field ${member.name}`}`);
+      problems.push(
+        `${where}, where the engine packs ${expected.name}: ${expected.type}; ${own ? `${own.name} belongs at offset ${own.offset}` : `Params has no field ${member.name}`}`,
+      );
     } else if (declared !== expected.type) {
       problems.push(`${where}, but the engine packs ${expected.name} there as ${expected.type}`);
     }
   }
-  if (problems.length > 0) problems.push(`the engine packs Params as ${PARAMS_WORDS}; a kernel may declare a prefix of it, with these names and types`);
+  if (problems.length > 0)
+    problems.push(`the engine packs Params as ${PARAMS_WORDS}; a kernel may declare a prefix of it, with these names and types`);
   return problems;
 }
 
@@ -102,7 +107,9 @@ export function interfaceProblems(source: string, stage: StageSpec): { problems:
   const entry = reflect.entry.compute.find((e) => e.name === ENTRY_POINT);
   if (!entry) {
     const names = reflect.entry.compute.map((e) => e.name);
-    problems.push(`there is no @compute fn ${ENTRY_POINT}()${names.length ? ` (found ${names.join(', ')}); rename the entry point to ${ENTRY_POINT}` : ''}`);
+    problems.push(
+      `there is no @compute fn ${ENTRY_POINT}()${names.length ? ` (found ${names.join(', ')}); rename the entry point to ${ENTRY_POINT}` : ''}`,
+    );
   }
   const declared = declaredBindings(reflect);
   for (const b of declared) {
@@ -112,7 +119,9 @@ export function interfaceProblems(source: string, stage: StageSpec): { problems:
     const found = declared.find((b) => b.group === 0 && b.binding === spec.binding);
     if (!found) continue; // an unused binding is allowed: the explicit layout still provides it
     if (found.kind !== spec.kind) {
-      problems.push(`@binding(${spec.binding}) must be ${KIND_WORDS[spec.kind]} ${spec.name}, but ${found.name} is declared as ${KIND_WORDS[found.kind] ?? found.kind}`);
+      problems.push(
+        `@binding(${spec.binding}) must be ${KIND_WORDS[spec.kind]} ${spec.name}, but ${found.name} is declared as ${KIND_WORDS[found.kind] ?? found.kind}`,
+      );
     } else if (spec.name === 'params') {
       const uniform = reflect.uniforms.find((u) => u.group === 0 && u.binding === spec.binding);
       if (uniform) problems.push(...paramsProblems(uniform.name, uniform.type));
@@ -125,7 +134,8 @@ export function interfaceProblems(source: string, stage: StageSpec): { problems:
     }
   }
   const size = entry?.workgroupSize;
-  if (entry && !size) problems.push(`the @workgroup_size of ${ENTRY_POINT} must be made of constants, so the engine can compute the dispatch`);
+  if (entry && !size)
+    problems.push(`the @workgroup_size of ${ENTRY_POINT} must be made of constants, so the engine can compute the dispatch`);
   const overrides = reflect.overrides.map((o) => o.name);
   const outputsPerInvocation = OUTPUT_BLOCK_CONSTANTS.map((name) => {
     const value = moduleConstant(reflect, name);
@@ -135,7 +145,9 @@ export function interfaceProblems(source: string, stage: StageSpec): { problems:
       return 1;
     }
     if (value !== 1 && !stage.outputBlocking) {
-      problems.push(`${name} = ${value}: the ${stage.name} stage has no per-invocation output blocks (only qk, pv and project do); remove it or set it to 1`);
+      problems.push(
+        `${name} = ${value}: the ${stage.name} stage has no per-invocation output blocks (only qk, pv and project do); remove it or set it to 1`,
+      );
     }
     return value;
   }) as [number, number];

@@ -76,7 +76,11 @@ export function measureRoofline(device: GPUDevice, shaders: ShaderLibrary, optio
   return roofline;
 }
 
-async function runRoofline(device: GPUDevice, kernels: RooflineKernels, { copyBytes, repeats, targetMs }: ResolvedOptions): Promise<Roofline> {
+async function runRoofline(
+  device: GPUDevice,
+  kernels: RooflineKernels,
+  { copyBytes, repeats, targetMs }: ResolvedOptions,
+): Promise<Roofline> {
   const owned: GPUBuffer[] = [];
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
@@ -97,12 +101,20 @@ async function runRoofline(device: GPUDevice, kernels: RooflineKernels, { copyBy
   return measured;
 }
 
-async function measure(device: GPUDevice, kernels: RooflineKernels, copyBytes: number, repeats: number, targetMs: number, owned: GPUBuffer[]): Promise<Roofline> {
+async function measure(
+  device: GPUDevice,
+  kernels: RooflineKernels,
+  copyBytes: number,
+  repeats: number,
+  targetMs: number,
+  owned: GPUBuffer[],
+): Promise<Roofline> {
   const stamps: bigint[] = [];
   const keep = (t: TimedPasses) => (stamps.push(...t.stamps), t);
   const copy = await copyBenchmark(device, kernels.copy, copyBytes, repeats, owned, keep);
   const fma = await fmaBenchmark(device, kernels.fma, repeats, targetMs, owned, keep);
-  const copyMs = summarize(copy.ms), fmaMs = summarize(fma.ms);
+  const copyMs = summarize(copy.ms),
+    fmaMs = summarize(fma.ms);
   return {
     gbps: (2 * copyBytes) / (copyMs.median * 1e6),
     gflops: fma.flops / (fmaMs.median * 1e6),
@@ -126,7 +138,14 @@ function grid(device: GPUDevice, groups: number): [number, number] {
   return groups <= max ? [groups, 1] : [max, Math.ceil(groups / max)];
 }
 
-async function copyBenchmark(device: GPUDevice, code: string, bytes: number, repeats: number, owned: GPUBuffer[], keep: (t: TimedPasses) => TimedPasses) {
+async function copyBenchmark(
+  device: GPUDevice,
+  code: string,
+  bytes: number,
+  repeats: number,
+  owned: GPUBuffer[],
+  keep: (t: TimedPasses) => TimedPasses,
+) {
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
   const src = device.createBuffer({ label: 'Roofline.copy.src', size: bytes, usage });
   const dst = device.createBuffer({ label: 'Roofline.copy.dst', size: bytes, usage });
@@ -137,7 +156,14 @@ async function copyBenchmark(device: GPUDevice, code: string, bytes: number, rep
     device.queue.writeBuffer(src, offset, chunk, 0, Math.min(chunk.length, (bytes - offset) / 4));
   }
   const copy = pipeline(device, code, 'Roofline.copy');
-  const bindGroup = device.createBindGroup({ label: 'Roofline.copy.bindGroup', layout: copy.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: src } }, { binding: 1, resource: { buffer: dst } }] });
+  const bindGroup = device.createBindGroup({
+    label: 'Roofline.copy.bindGroup',
+    layout: copy.getBindGroupLayout(0),
+    entries: [
+      { binding: 0, resource: { buffer: src } },
+      { binding: 1, resource: { buffer: dst } },
+    ],
+  });
   const [gx, gy] = grid(device, Math.ceil(bytes / 16 / COPY_WORKGROUP));
   const encode = (pass: GPUComputePassEncoder) => {
     pass.setPipeline(copy);
@@ -155,13 +181,27 @@ async function copyBenchmark(device: GPUDevice, code: string, bytes: number, rep
   return { ms, method };
 }
 
-async function fmaBenchmark(device: GPUDevice, code: string, repeats: number, targetMs: number, owned: GPUBuffer[], keep: (t: TimedPasses) => TimedPasses) {
+async function fmaBenchmark(
+  device: GPUDevice,
+  code: string,
+  repeats: number,
+  targetMs: number,
+  owned: GPUBuffer[],
+  keep: (t: TimedPasses) => TimedPasses,
+) {
   const invocations = FMA_WORKGROUP * FMA_GROUPS;
   const params = device.createBuffer({ label: 'Roofline.fma.params', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   const out = device.createBuffer({ label: 'Roofline.fma.out', size: invocations * 4, usage: GPUBufferUsage.STORAGE });
   owned.push(params, out);
   const fma = pipeline(device, code, 'Roofline.fma');
-  const bindGroup = device.createBindGroup({ label: 'Roofline.fma.bindGroup', layout: fma.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: params } }, { binding: 1, resource: { buffer: out } }] });
+  const bindGroup = device.createBindGroup({
+    label: 'Roofline.fma.bindGroup',
+    layout: fma.getBindGroupLayout(0),
+    entries: [
+      { binding: 0, resource: { buffer: params } },
+      { binding: 1, resource: { buffer: out } },
+    ],
+  });
   const setIterations = (iterations: number) => {
     const data = new ArrayBuffer(16);
     new Uint32Array(data)[0] = iterations;

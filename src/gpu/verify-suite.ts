@@ -61,7 +61,11 @@ export function variantFor(stage: StageName): VariantName | null {
 
 /** Every built-in kernel the suite can check, as (variant, stage) pairs. */
 export function builtInKernels(): { variant: VariantName; stage: StageName }[] {
-  return VARIANT_NAMES.flatMap((variant) => verifiableStages().filter((stage) => hasStage(variant, stage)).map((stage) => ({ variant, stage })));
+  return VARIANT_NAMES.flatMap((variant) =>
+    verifiableStages()
+      .filter((stage) => hasStage(variant, stage))
+      .map((stage) => ({ variant, stage })),
+  );
 }
 
 const TIMED_OUT = Symbol('timed out');
@@ -86,8 +90,24 @@ function checkCancelled(signal?: AbortSignal): void {
 
 function emptyRow(c: VerifyCase, status: CaseReport['status'], ms: number, error?: string): CaseReport {
   const row: Omit<CaseReport, 'hint'> = {
-    name: c.name, case: c, status, tensor: null, count: 0, failures: 0, maxAbs: 0, maxRel: 0, maxUlp: 0, firstBad: null,
-    differing: 0, unwritten: 0, nonFiniteInMaskedRows: 0, nonFiniteElsewhere: 0, maskMismatches: 0, factor: null, ms, error,
+    name: c.name,
+    case: c,
+    status,
+    tensor: null,
+    count: 0,
+    failures: 0,
+    maxAbs: 0,
+    maxRel: 0,
+    maxUlp: 0,
+    firstBad: null,
+    differing: 0,
+    unwritten: 0,
+    nonFiniteInMaskedRows: 0,
+    nonFiniteElsewhere: 0,
+    maskMismatches: 0,
+    factor: null,
+    ms,
+    error,
   };
   return { ...row, hint: caseHint(row) };
 }
@@ -100,23 +120,46 @@ function stageTensor(result: RunResult, stage: VerifiedStage): Float32Array {
 }
 
 /** Runs one case twice and checks the stage; 'timeout' when either run exceeds the limit. */
-async function runCase(engine: AttentionEngine, stage: VerifiedStage, c: VerifyCase, run: RunOptions, limitMs: number): Promise<CaseReport> {
+async function runCase(
+  engine: AttentionEngine,
+  stage: VerifiedStage,
+  c: VerifyCase,
+  run: RunOptions,
+  limitMs: number,
+): Promise<CaseReport> {
   const started = performance.now();
   const { inputs, options } = caseInputs(c);
   const first = await within(engine.run(inputs, options, run), limitMs);
   if (first === TIMED_OUT) return emptyRow(c, 'timeout', performance.now() - started, `no result after ${limitMs} ms`);
   const second = await within(engine.run(inputs, options, run), limitMs);
   if (second === TIMED_OUT) return emptyRow(c, 'timeout', performance.now() - started, `the second run gave no result after ${limitMs} ms`);
-  const check = checkStage(stage, inputs, options, { scores: first.scores, probs: first.probs, output: first.output.data }, fullyMaskedRows(c, inputs));
+  const check = checkStage(
+    stage,
+    inputs,
+    options,
+    { scores: first.scores, probs: first.probs, output: first.output.data },
+    fullyMaskedRows(c, inputs),
+  );
   const differing = differingElements(stageTensor(first, stage), stageTensor(second, stage));
   const { comparison } = check;
   const row: Omit<CaseReport, 'hint'> = {
-    name: c.name, case: c, status: comparison.pass && differing === 0 ? 'pass' : 'fail', tensor: check.tensor,
-    count: comparison.count, failures: comparison.failures, maxAbs: comparison.maxAbs, maxRel: comparison.maxRel,
-    maxUlp: comparison.maxUlp, firstBad: comparison.firstBad, differing,
-    unwritten: check.unwritten, nonFiniteInMaskedRows: check.nonFiniteInMaskedRows, nonFiniteElsewhere: check.nonFiniteElsewhere,
+    name: c.name,
+    case: c,
+    status: comparison.pass && differing === 0 ? 'pass' : 'fail',
+    tensor: check.tensor,
+    count: comparison.count,
+    failures: comparison.failures,
+    maxAbs: comparison.maxAbs,
+    maxRel: comparison.maxRel,
+    maxUlp: comparison.maxUlp,
+    firstBad: comparison.firstBad,
+    differing,
+    unwritten: check.unwritten,
+    nonFiniteInMaskedRows: check.nonFiniteInMaskedRows,
+    nonFiniteElsewhere: check.nonFiniteElsewhere,
     maskMismatches: check.maskMismatches,
-    factor: check.factor, ms: performance.now() - started,
+    factor: check.factor,
+    ms: performance.now() - started,
   };
   return { ...row, hint: caseHint(row) };
 }
@@ -132,8 +175,19 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
   const limitMs = options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS;
   const variant = options.variant ?? variantFor(stage);
   const report: VerifyReport = {
-    stage, variant: variant ?? '', label: options.label ?? 'kernel', status: 'pass', workgroupSize: null, cases: [], plannedCases: 0, hints: [],
-    warnings: [], compileMessages: [], interfaceProblems: [], timeLimitMs: limitMs, ms: 0,
+    stage,
+    variant: variant ?? '',
+    label: options.label ?? 'kernel',
+    status: 'pass',
+    workgroupSize: null,
+    cases: [],
+    plannedCases: 0,
+    hints: [],
+    warnings: [],
+    compileMessages: [],
+    interfaceProblems: [],
+    timeLimitMs: limitMs,
+    ms: 0,
   };
   const finish = (status: VerifyReport['status'], error?: string) => {
     report.status = status;
@@ -175,7 +229,13 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
 
   const cases = options.cases ?? verifyCases({ workgroupSize: report.workgroupSize ?? undefined, seed: options.seed });
   report.plannedCases = cases.length;
-  const run: RunOptions = { variant, kernels: { [stage]: source }, intermediates: STAGE_INFO[stage].writes !== 'output' || stage === 'pv', poison: true, signal };
+  const run: RunOptions = {
+    variant,
+    kernels: { [stage]: source },
+    intermediates: STAGE_INFO[stage].writes !== 'output' || stage === 'pv',
+    poison: true,
+    signal,
+  };
   for (const c of cases) {
     checkCancelled(signal);
     let row: CaseReport;
@@ -218,7 +278,13 @@ export async function verifyBuiltIns(
   const reports: VerifyReport[] = [];
   for (const { variant, stage } of builtInKernels()) {
     if (options.stage && options.stage !== stage) continue;
-    const report = await verifyKernel(engine, { ...options, stage, variant, source: engine.source(variant, stage), label: variant === stage ? `built-in ${stage}` : `built-in ${variant} ${stage}` });
+    const report = await verifyKernel(engine, {
+      ...options,
+      stage,
+      variant,
+      source: engine.source(variant, stage),
+      label: variant === stage ? `built-in ${stage}` : `built-in ${variant} ${stage}`,
+    });
     reports.push(report);
     if (report.status === 'timeout' || report.status === 'device-lost') break;
   }

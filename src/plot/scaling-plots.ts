@@ -57,7 +57,10 @@ export function timePlotSpec(result: ProfileResult): PlotSpec {
     const fit = findFit(result.fits, variant, total);
     series.push({
       label: `${variant} ${timed ? 'GPU total' : 'wall'}${fit ? ` (∝ N^${fit.exponent.toFixed(2)})` : ''}`,
-      color, width: 2.5, fit, values: column(result, xs, variant, rowTime),
+      color,
+      width: 2.5,
+      fit,
+      values: column(result, xs, variant, rowTime),
     });
     const stages = stageColumns(mine);
     if (stages.length > 1) {
@@ -65,7 +68,9 @@ export function timePlotSpec(result: ProfileResult): PlotSpec {
         const f = findFit(result.fits, variant, stage);
         series.push({
           label: `${variant} ${stage}${f ? ` (∝ N^${f.exponent.toFixed(2)})` : ''}`,
-          color, width: 1.2, dash: DASHES[stage] ?? [4, 4],
+          color,
+          width: 1.2,
+          dash: DASHES[stage] ?? [4, 4],
           values: column(result, xs, variant, (r) => r.stages[stage]?.median),
         });
       }
@@ -80,12 +85,20 @@ export function gflopsPlotSpec(result: ProfileResult): PlotSpec {
   const xs = [...new Set(result.rows.map((r) => r.n))].sort((a, b) => a - b);
   const variants = [...new Set(result.rows.map((r) => r.variant))];
   const series: SeriesSpec[] = variants.map((variant) => ({
-    label: `${variant} GFLOP/s`, color: variantColor(variant, variants), width: 2.5,
+    label: `${variant} GFLOP/s`,
+    color: variantColor(variant, variants),
+    width: 2.5,
     values: column(result, xs, variant, (r) => r.gflops),
   }));
   const roof = result.roofline;
   if (roof) {
-    series.push({ label: `FMA peak ${roof.gflops.toFixed(2)} GFLOP/s (measured)`, color: '#000', width: 1, dash: [6, 3], values: xs.map(() => roof.gflops) });
+    series.push({
+      label: `FMA peak ${roof.gflops.toFixed(2)} GFLOP/s (measured)`,
+      color: '#000',
+      width: 1,
+      dash: [6, 3],
+      values: xs.map(() => roof.gflops),
+    });
     // Only where memory bounds a variant below the FMA peak; variants with one byte model share a line.
     const drawn = new Set<string>();
     for (const variant of variants) {
@@ -93,7 +106,13 @@ export function gflopsPlotSpec(result: ProfileResult): PlotSpec {
       const key = JSON.stringify(values);
       if (drawn.has(key) || !values.some((v) => v !== null && v < roof.gflops)) continue;
       drawn.add(key);
-      series.push({ label: `${variant} roofline bound (min(peak, intensity × GB/s))`, color: variantColor(variant, variants), width: 1, dash: [1, 3], values });
+      series.push({
+        label: `${variant} roofline bound (min(peak, intensity × GB/s))`,
+        color: variantColor(variant, variants),
+        width: 1,
+        dash: [1, 3],
+        values,
+      });
     }
   }
   return { title: 'Achieved GFLOP/s vs N (FLOP model in BENCHMARKS.md)', yLabel: 'GFLOP/s', xs, series };
@@ -107,7 +126,14 @@ function exponentLabels(spec: PlotSpec): (u: uPlot) => void {
     const labels = spec.series.flatMap((s, i) => {
       const last = s.values.findLastIndex((v) => v !== null);
       if (!s.fit || !u.series[i + 1].show || last < 0) return [];
-      return [{ text: `N^${s.fit.exponent.toFixed(2)}`, color: s.color, x: u.valToPos(spec.xs[last], 'x', true), y: u.valToPos(s.values[last]!, 'y', true) }];
+      return [
+        {
+          text: `N^${s.fit.exponent.toFixed(2)}`,
+          color: s.color,
+          x: u.valToPos(spec.xs[last], 'x', true),
+          y: u.valToPos(s.values[last]!, 'y', true),
+        },
+      ];
     });
     // Lines often end close together: push labels down until each has its own row.
     labels.sort((a, b) => a.y - b.y);
@@ -144,7 +170,14 @@ export function createPlot(spec: PlotSpec, target: HTMLElement, width = 760, hei
     ],
     series: [
       { label: 'N' },
-      ...spec.series.map((s) => ({ label: s.label, stroke: s.color, width: s.width, dash: s.dash, spanGaps: true, points: { show: true, size: s.width > 2 ? 6 : 3 } })),
+      ...spec.series.map((s) => ({
+        label: s.label,
+        stroke: s.color,
+        width: s.width,
+        dash: s.dash,
+        spanGaps: true,
+        points: { show: true, size: s.width > 2 ? 6 : 3 },
+      })),
     ],
     hooks: { draw: [exponentLabels(spec)] },
     legend: { live: false },
@@ -156,7 +189,9 @@ export function createPlot(spec: PlotSpec, target: HTMLElement, width = 760, hei
 export function plotPng(u: uPlot, spec: PlotSpec): string {
   const source = u.ctx.canvas;
   const scale = source.width / u.width;
-  const lineHeight = 18 * scale, pad = 10 * scale, columns = 2;
+  const lineHeight = 18 * scale,
+    pad = 10 * scale,
+    columns = 2;
   const legendRows = Math.ceil(spec.series.length / columns);
   const canvas = document.createElement('canvas');
   canvas.width = source.width;
@@ -172,7 +207,8 @@ export function plotPng(u: uPlot, spec: PlotSpec): string {
   ctx.font = `${12 * scale}px system-ui, sans-serif`;
   const colWidth = (canvas.width - 2 * pad) / columns;
   spec.series.forEach((s, i) => {
-    const x = pad + (i % columns) * colWidth, y = source.height + 30 * scale + pad + Math.floor(i / columns) * lineHeight + lineHeight / 2;
+    const x = pad + (i % columns) * colWidth,
+      y = source.height + 30 * scale + pad + Math.floor(i / columns) * lineHeight + lineHeight / 2;
     ctx.strokeStyle = s.color;
     ctx.lineWidth = s.width * scale;
     ctx.setLineDash((s.dash ?? []).map((d) => d * scale));

@@ -7,3 +7,12 @@ interface TextDecoder {
   decode(input?: ArrayBufferView | ArrayBuffer): string;
 }
 declare const TextDecoder: { new (label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean }): TextDecoder };
+
+/** Monotonic milliseconds (time limits of long pure computations, e.g. the WGSL interpreter). */
+declare const performance: { now(): number };
+/**
+ * The console, writable: the WGSL interpreter (core/verify/races.ts) logs what it cannot do there,
+ * and the hazard check routes those lines into its report while it runs.
+ */
+type ConsoleMethod = (...data: unknown[]) => void;
+declare const console: { error: ConsoleMethod; warn: ConsoleMethod; log: ConsoleMethod };

@@ -14,17 +14,51 @@ export class AttnAdapterPanel extends LitElement {
   static override styles = [
     buttonStyles,
     css`
-      :host { display: block; }
-      .banner { display: flex; flex-wrap: wrap; gap: 0.3rem 0.8rem; align-items: baseline; padding: 0.45rem 0.75rem;
-        border-radius: var(--attn-radius-card); border: 1px solid var(--attn-color-info-border); background: var(--attn-color-info-bg); font-size: 0.82rem; }
-      .warn { background: var(--attn-color-warning-bg); border-color: var(--attn-color-warning-border); }
-      .error { background: var(--attn-color-danger-bg); border-color: var(--attn-color-danger-border); }
-      details { font-size: 0.78rem; }
-      summary { cursor: pointer; color: var(--attn-color-accent); }
-      dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.1rem 0.8rem; margin: 0.4rem 0; }
-      dt { color: var(--attn-color-text-muted); }
-      dd { margin: 0; font-family: var(--attn-font-mono); }
-      strong { font-weight: 650; }
+      :host {
+        display: block;
+      }
+      .banner {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.3rem 0.8rem;
+        align-items: baseline;
+        padding: 0.45rem 0.75rem;
+        border-radius: var(--attn-radius-card);
+        border: 1px solid var(--attn-color-info-border);
+        background: var(--attn-color-info-bg);
+        font-size: 0.82rem;
+      }
+      .warn {
+        background: var(--attn-color-warning-bg);
+        border-color: var(--attn-color-warning-border);
+      }
+      .error {
+        background: var(--attn-color-danger-bg);
+        border-color: var(--attn-color-danger-border);
+      }
+      details {
+        font-size: 0.78rem;
+      }
+      summary {
+        cursor: pointer;
+        color: var(--attn-color-accent);
+      }
+      dl {
+        display: grid;
+        grid-template-columns: max-content 1fr;
+        gap: 0.1rem 0.8rem;
+        margin: 0.4rem 0;
+      }
+      dt {
+        color: var(--attn-color-text-muted);
+      }
+      dd {
+        margin: 0;
+        font-family: var(--attn-font-mono);
+      }
+      strong {
+        font-weight: 650;
+      }
     `,
   ];
 
@@ -37,8 +71,12 @@ export class AttnAdapterPanel extends LitElement {
         return html`<div class="banner" id="adapter-connecting">Looking for a WebGPU adapter…</div>`;
       case 'unavailable':
         return html`<div class="banner warn" id="no-webgpu" role="alert">
-          <strong>No WebGPU here</strong> — ${s.reason} Everything still works on the float64 CPU reference; there is just no GPU result to compare.
-          <details><summary>How to get WebGPU</summary><p>${s.howTo}</p></details>
+          <strong>No WebGPU here</strong> — ${s.reason} Everything still works on the float64 CPU reference; there is just no GPU result to
+          compare.
+          <details>
+            <summary>How to get WebGPU</summary>
+            <p>${s.howTo}</p>
+          </details>
         </div>`;
       case 'lost':
         return html`<div class="banner error" id="device-lost" role="alert">
@@ -51,10 +89,16 @@ export class AttnAdapterPanel extends LitElement {
         return html`<div class="banner ${a.isSoftware ? 'warn' : ''}" id="adapter">
           <span>WebGPU adapter: <strong>${name}</strong>${a.description ? html` <span>(${a.description})</span>` : nothing}</span>
           ${a.isSoftware ? html`<span id="software-notice"><strong>CPU emulation</strong> (SwiftShader): results are real WebGPU results, but timings say nothing about a GPU.</span>` : nothing}
-          <details><summary>features and limits</summary>
+          <details>
+            <summary>features and limits</summary>
             <dl>
-              <dt>features</dt><dd>${a.features.join(', ') || 'none'}</dd>
-              ${Object.entries(a.limits).map(([k, v]) => html`<dt>${k}</dt><dd>${v.toLocaleString('en')}</dd>`)}
+              <dt>features</dt>
+              <dd>${a.features.join(', ') || 'none'}</dd>
+              ${Object.entries(a.limits).map(
+                ([k, v]) =>
+                  html`<dt>${k}</dt>
+                    <dd>${v.toLocaleString('en')}</dd>`,
+              )}
             </dl>
           </details>
         </div>`;

@@ -11,7 +11,15 @@ import { applyMaskOp, applyMatrixOp } from '../core/edits';
 import { fromMatrix } from '../core/grid';
 import type { Problem } from '../core/problem';
 import type { PlaygroundState } from '../core/state';
-import type { CommandEvent, KernelEditEvent, MaskEditEvent, MatrixEditEvent, NoticeDismissEvent, NoticeEvent, StateEditEvent } from './events';
+import type {
+  CommandEvent,
+  KernelEditEvent,
+  MaskEditEvent,
+  MatrixEditEvent,
+  NoticeDismissEvent,
+  NoticeEvent,
+  StateEditEvent,
+} from './events';
 import type { GpuStatus } from './gpu-session';
 import { GpuSession } from './gpu-session';
 import { NoticeController } from './notice-controller';
@@ -21,13 +29,23 @@ import { SHADERS } from './shader-library';
 import { problemChanged, StateController } from './state-controller';
 import './attn-layout';
 
-const HANDLED_EVENTS = ['attn-state-edit', 'attn-matrix-edit', 'attn-mask-edit', 'attn-kernel-edit', 'attn-notice', 'attn-notice-dismiss', 'attn-command'] as const;
+const HANDLED_EVENTS = [
+  'attn-state-edit',
+  'attn-matrix-edit',
+  'attn-mask-edit',
+  'attn-kernel-edit',
+  'attn-notice',
+  'attn-notice-dismiss',
+  'attn-command',
+] as const;
 type HandledEvent = (typeof HANDLED_EVENTS)[number];
 
 @customElement('attn-app')
 export class AttnApp extends LitElement {
   static override styles = css`
-    :host { display: block; }
+    :host {
+      display: block;
+    }
   `;
 
   @state() private gpuStatus: GpuStatus = { kind: 'connecting' };
@@ -113,13 +131,27 @@ export class AttnApp extends LitElement {
 
   private command(command: CommandEvent['command']): void {
     switch (command) {
-      case 'run': void this.runs.run(); break;
-      case 'cancel': this.runs.cancel(); break;
-      case 'undo': this.store.undo(); break;
-      case 'redo': this.store.redo(); break;
-      case 'share': void this.store.share(); break;
-      case 'reconnect': void this.session.reconnect(); break;
-      case 'take-into-matrix': this.takeIntoMatrix(); break;
+      case 'run':
+        void this.runs.run();
+        break;
+      case 'cancel':
+        this.runs.cancel();
+        break;
+      case 'undo':
+        this.store.undo();
+        break;
+      case 'redo':
+        this.store.redo();
+        break;
+      case 'share':
+        void this.store.share();
+        break;
+      case 'reconnect':
+        void this.session.reconnect();
+        break;
+      case 'take-into-matrix':
+        this.takeIntoMatrix();
+        break;
     }
   }
 
@@ -144,7 +176,8 @@ export class AttnApp extends LitElement {
   private onGlobalKey = (event: KeyboardEvent) => {
     if (!(event.ctrlKey || event.metaKey) || event.altKey) return;
     const key = event.key.toLowerCase();
-    const command = key === 'enter' ? 'run' : key === 'z' && !event.shiftKey ? 'undo' : (key === 'z' && event.shiftKey) || key === 'y' ? 'redo' : null;
+    const command =
+      key === 'enter' ? 'run' : key === 'z' && !event.shiftKey ? 'undo' : (key === 'z' && event.shiftKey) || key === 'y' ? 'redo' : null;
     if (!command) return;
     event.preventDefault();
     this.command(command);
@@ -152,7 +185,8 @@ export class AttnApp extends LitElement {
 
   private onGpuChange = () => {
     this.gpuStatus = this.session.status;
-    if (this.gpuStatus.kind === 'lost') this.notices.notify('error', `The GPU device was lost: ${this.gpuStatus.reason}. Press Reconnect to get a new one.`);
+    if (this.gpuStatus.kind === 'lost')
+      this.notices.notify('error', `The GPU device was lost: ${this.gpuStatus.reason}. Press Reconnect to get a new one.`);
     if (this.gpuStatus.kind !== 'connecting' && this.runs.outcome) void this.runs.run();
   };
 
@@ -162,9 +196,18 @@ export class AttnApp extends LitElement {
 
   override render() {
     const { store, runs } = this;
-    return html`<attn-layout .state=${store.state} .outcome=${runs.outcome} .problemError=${runs.problemError} ?running=${runs.running}
-      .progress=${runs.progress} .gpuStatus=${this.gpuStatus} .notices=${this.notices.notices} embeddings=${runs.embeddingsStatus}
-      ?can-undo=${store.canUndo} ?can-redo=${store.canRedo}></attn-layout>`;
+    return html`<attn-layout
+      .state=${store.state}
+      .outcome=${runs.outcome}
+      .problemError=${runs.problemError}
+      ?running=${runs.running}
+      .progress=${runs.progress}
+      .gpuStatus=${this.gpuStatus}
+      .notices=${this.notices.notices}
+      embeddings=${runs.embeddingsStatus}
+      ?can-undo=${store.canUndo}
+      ?can-redo=${store.canRedo}
+    ></attn-layout>`;
   }
 }
 
@@ -183,7 +226,16 @@ function matrixKey(name: MatrixName, op: MatrixOp): string | null {
 function withProblemAsMatrices(state: PlaygroundState, p: Problem): PlaygroundState {
   const { q, k, v, wo } = p.inputs;
   const { featureLabels, valueLabels } = state.sentence;
-  const matrix = { q: fromMatrix(q), k: fromMatrix(k), v: fromMatrix(v), queryLabels: [...p.queryLabels], keyLabels: [...p.keyLabels], featureLabels, valueLabels, wo: wo ? fromMatrix(wo) : null };
+  const matrix = {
+    q: fromMatrix(q),
+    k: fromMatrix(k),
+    v: fromMatrix(v),
+    queryLabels: [...p.queryLabels],
+    keyLabels: [...p.keyLabels],
+    featureLabels,
+    valueLabels,
+    wo: wo ? fromMatrix(wo) : null,
+  };
   return { ...state, mode: 'matrix', matrix };
 }
 

@@ -52,10 +52,26 @@ let instances = 0;
 @customElement('attn-code-editor')
 export class AttnCodeEditor extends LitElement {
   static override styles = css`
-    :host { display: block; }
-    #editor { height: 26rem; border: 1px solid var(--attn-color-border); border-radius: var(--attn-radius-control); overflow: hidden; }
-    textarea.fallback { width: 100%; height: 26rem; box-sizing: border-box; font-family: var(--attn-font-mono); font-size: 0.8rem; }
-    .muted { color: var(--attn-color-text-muted); font-size: 0.78rem; }
+    :host {
+      display: block;
+    }
+    #editor {
+      height: 26rem;
+      border: 1px solid var(--attn-color-border);
+      border-radius: var(--attn-radius-control);
+      overflow: hidden;
+    }
+    textarea.fallback {
+      width: 100%;
+      height: 26rem;
+      box-sizing: border-box;
+      font-family: var(--attn-font-mono);
+      font-size: 0.8rem;
+    }
+    .muted {
+      color: var(--attn-color-text-muted);
+      font-size: 0.78rem;
+    }
   `;
 
   /** Key of the shown document (e.g. a stage name); a new key opens a new document holding `value`. */
@@ -121,7 +137,8 @@ export class AttnCodeEditor extends LitElement {
     if (!monaco || !model) return [];
     const level = monaco.MarkerSeverity;
     return monaco.editor.getModelMarkers({ resource: model.uri }).map((m) => ({
-      severity: m.severity === level.Error ? 'error' : m.severity === level.Warning ? 'warning' : m.severity === level.Info ? 'info' : 'hint',
+      severity:
+        m.severity === level.Error ? 'error' : m.severity === level.Warning ? 'warning' : m.severity === level.Info ? 'info' : 'hint',
       message: m.message,
       line: m.startLineNumber,
       column: m.startColumn,
@@ -187,12 +204,23 @@ export class AttnCodeEditor extends LitElement {
     const model = this.models.get(this.document);
     if (!monaco || !model) return;
     const severity = { error: monaco.MarkerSeverity.Error, warning: monaco.MarkerSeverity.Warning, info: monaco.MarkerSeverity.Info };
-    monaco.editor.setModelMarkers(model, this.language, this.diagnostics.map((m) => {
-      const line = Math.min(Math.max(m.line, 1), model.getLineCount());
-      const column = Math.max(m.column, 1);
-      const end = m.length > 0 ? model.getPositionAt(m.offset + m.length) : { lineNumber: line, column: column + 1 };
-      return { severity: severity[m.type], message: m.message, startLineNumber: line, startColumn: column, endLineNumber: end.lineNumber, endColumn: end.column };
-    }));
+    monaco.editor.setModelMarkers(
+      model,
+      this.language,
+      this.diagnostics.map((m) => {
+        const line = Math.min(Math.max(m.line, 1), model.getLineCount());
+        const column = Math.max(m.column, 1);
+        const end = m.length > 0 ? model.getPositionAt(m.offset + m.length) : { lineNumber: line, column: column + 1 };
+        return {
+          severity: severity[m.type],
+          message: m.message,
+          startLineNumber: line,
+          startColumn: column,
+          endLineNumber: end.lineNumber,
+          endColumn: end.column,
+        };
+      }),
+    );
     requestAnimationFrame(this.syncStyles);
   }
 
@@ -244,13 +272,17 @@ export class AttnCodeEditor extends LitElement {
 
   override render() {
     if (this.status === 'failed') {
-      return html`
-        <p class="muted">The code editor could not load (${this.loadError}); editing as plain text.</p>
-        <textarea class="fallback" aria-label=${this.label} spellcheck="false" .value=${this.value} @input=${this.onFallbackInput}></textarea>`;
+      return html` <p class="muted">The code editor could not load (${this.loadError}); editing as plain text.</p>
+        <textarea
+          class="fallback"
+          aria-label=${this.label}
+          spellcheck="false"
+          .value=${this.value}
+          @input=${this.onFallbackInput}
+        ></textarea>`;
     }
     // Monaco owns the host's children: no Lit content inside it.
-    return html`
-      <div id="monaco-styles"></div>
+    return html` <div id="monaco-styles"></div>
       ${this.status === 'loading' ? html`<p class="muted">Loading the editor…</p>` : nothing}
       <div id="editor" aria-label=${this.label}></div>`;
   }

@@ -17,22 +17,80 @@ import './attn-heatmap';
 @customElement('attn-compare-panel')
 export class AttnComparePanel extends LitElement {
   static override styles = css`
-    :host { display: block; }
-    .table { overflow-x: auto; max-width: 100%; margin: 0.3rem 0 0.8rem; }
-    table { border-collapse: collapse; font-size: 0.8rem; background: var(--attn-color-surface); }
-    th, td { border: 1px solid var(--attn-color-border); padding: 0.3rem 0.5rem; text-align: right; white-space: nowrap; }
-    td.worst { white-space: normal; text-align: left; min-width: 16rem; line-height: 1.35; }
-    th { background: var(--attn-color-surface-sunken); font-weight: 600; }
-    td:first-child, th:first-child { text-align: left; }
-    .mono { font-family: var(--attn-font-mono); }
-    .pass { color: var(--attn-color-success-strong); font-weight: 700; }
-    .fail { color: var(--attn-color-danger); font-weight: 700; }
-    .muted { color: var(--attn-color-text-muted); font-size: 0.8rem; }
-    .maps { display: flex; flex-wrap: wrap; gap: 1rem 1.4rem; align-items: flex-start; }
-    .card { background: var(--attn-color-surface); border: 1px solid var(--attn-color-border); border-radius: var(--attn-radius-card); padding: 0.6rem 0.7rem; }
-    .inspector { font-family: var(--attn-font-mono); font-size: 0.78rem; background: var(--attn-color-surface-code); border: 1px solid var(--attn-color-border-code);
-      border-radius: var(--attn-radius-card); padding: 0.5rem 0.7rem; white-space: pre-wrap; margin: 0.6rem 0; }
-    p { margin: 0.3rem 0; }
+    :host {
+      display: block;
+    }
+    .table {
+      overflow-x: auto;
+      max-width: 100%;
+      margin: 0.3rem 0 0.8rem;
+    }
+    table {
+      border-collapse: collapse;
+      font-size: 0.8rem;
+      background: var(--attn-color-surface);
+    }
+    th,
+    td {
+      border: 1px solid var(--attn-color-border);
+      padding: 0.3rem 0.5rem;
+      text-align: right;
+      white-space: nowrap;
+    }
+    td.worst {
+      white-space: normal;
+      text-align: left;
+      min-width: 16rem;
+      line-height: 1.35;
+    }
+    th {
+      background: var(--attn-color-surface-sunken);
+      font-weight: 600;
+    }
+    td:first-child,
+    th:first-child {
+      text-align: left;
+    }
+    .mono {
+      font-family: var(--attn-font-mono);
+    }
+    .pass {
+      color: var(--attn-color-success-strong);
+      font-weight: 700;
+    }
+    .fail {
+      color: var(--attn-color-danger);
+      font-weight: 700;
+    }
+    .muted {
+      color: var(--attn-color-text-muted);
+      font-size: 0.8rem;
+    }
+    .maps {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 1rem 1.4rem;
+      align-items: flex-start;
+    }
+    .card {
+      background: var(--attn-color-surface);
+      border: 1px solid var(--attn-color-border);
+      border-radius: var(--attn-radius-card);
+      padding: 0.6rem 0.7rem;
+    }
+    .inspector {
+      font-family: var(--attn-font-mono);
+      font-size: 0.78rem;
+      background: var(--attn-color-surface-code);
+      border: 1px solid var(--attn-color-border-code);
+      border-radius: var(--attn-radius-card);
+      padding: 0.5rem 0.7rem;
+      white-space: pre-wrap;
+      margin: 0.6rem 0;
+    }
+    p {
+      margin: 0.3rem 0;
+    }
   `;
 
   @property({ attribute: false }) outcome: RunOutcome | null = null;
@@ -49,14 +107,33 @@ export class AttnComparePanel extends LitElement {
     const c = o.check;
     const stages = (['scores', 'probs', 'output', 'projected'] as const).filter((s) => c[s] !== null);
     return html`
-      <p>Kernel <strong>${o.variant}</strong> on the GPU (float32) against the float64 reference.
-        Each element has its own tolerance, derived from float32 error bounds (src/core/tolerance.ts).
-        Verdict: <span class=${c.pass ? 'pass' : 'fail'} data-verdict=${c.pass ? 'pass' : 'fail'}>${c.pass ? 'pass' : 'FAIL'}</span></p>
-      <div class="table"><table>
-        <thead><tr><th>stage</th><th>elements</th><th>max |Δ|</th><th>max rel</th><th>max ULP</th><th>worst element (nearest its tolerance)</th><th>verdict</th></tr></thead>
-        <tbody>${stages.map((s) => this.renderRow(s, c[s]!))}</tbody>
-      </table></div>
-      <p class="muted">ULP distances are to the float64 value rounded to float32, so 0 ULP means the GPU returned the correctly rounded result; |Δ| is measured against the float64 value itself.</p>
+      <p>
+        Kernel <strong>${o.variant}</strong> on the GPU (float32) against the float64 reference. Each element has its own tolerance, derived
+        from float32 error bounds (src/core/tolerance.ts). Verdict:
+        <span class=${c.pass ? 'pass' : 'fail'} data-verdict=${c.pass ? 'pass' : 'fail'}>${c.pass ? 'pass' : 'FAIL'}</span>
+      </p>
+      <div class="table">
+        <table>
+          <thead>
+            <tr>
+              <th>stage</th>
+              <th>elements</th>
+              <th>max |Δ|</th>
+              <th>max rel</th>
+              <th>max ULP</th>
+              <th>worst element (nearest its tolerance)</th>
+              <th>verdict</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${stages.map((s) => this.renderRow(s, c[s]!))}
+          </tbody>
+        </table>
+      </div>
+      <p class="muted">
+        ULP distances are to the float64 value rounded to float32, so 0 ULP means the GPU returned the correctly rounded result; |Δ| is
+        measured against the float64 value itself.
+      </p>
       ${o.variant && !o.gpu.scores ? html`<p class="muted">This kernel never writes scores or weights to memory, so only the output is compared.</p>` : nothing}
       <p class="muted">${timingLine(o)}</p>
       ${this.picked ? this.renderInspector(this.picked) : nothing}
@@ -67,14 +144,17 @@ export class AttnComparePanel extends LitElement {
   private renderRow(stage: TensorName, c: Comparison) {
     const w = c.worst;
     const perHead = stage === 'scores' || stage === 'probs';
-    const at = (pos: [number, number, number]) => (perHead ? `${this.outcome!.problem.shape.heads > 1 ? `h${pos[0]}` : ''}[${pos[1]}][${pos[2]}]` : `[${pos[1]}][${pos[2]}]`);
+    const at = (pos: [number, number, number]) =>
+      perHead ? `${this.outcome!.problem.shape.heads > 1 ? `h${pos[0]}` : ''}[${pos[1]}][${pos[2]}]` : `[${pos[1]}][${pos[2]}]`;
     return html`<tr data-stage=${stage} data-pass=${String(c.pass)}>
       <td>${TENSOR_TITLES[stage]}</td>
       <td>${c.count}</td>
       <td class="mono">${short(c.maxAbs)}</td>
       <td class="mono">${short(c.maxRel)}</td>
       <td class="mono">${c.maxUlp === Infinity ? '∞' : c.maxUlp}</td>
-      <td class="mono worst">${w ? html`${at(w.position)} GPU ${exact(w.actual)}<br />CPU ${exact(w.expected)} (tolerance ±${short(w.tolerance)})` : '—'}</td>
+      <td class="mono worst">
+        ${w ? html`${at(w.position)} GPU ${exact(w.actual)}<br />CPU ${exact(w.expected)} (tolerance ±${short(w.tolerance)})` : '—'}
+      </td>
       <td class=${c.pass ? 'pass' : 'fail'}>${c.pass ? 'pass' : `FAIL (${c.failures})`}</td>
     </tr>`;
   }
@@ -96,18 +176,25 @@ export class AttnComparePanel extends LitElement {
     const perHead = stage === 'scores' || stage === 'probs';
     const values = perHead ? errors.subarray(head * n * m, (head + 1) * n * m) : errors;
     const { cols, labels, axis } = this.columns(stage);
-    return html`<div class="card"><attn-heatmap
-      data-error-stage=${stage}
-      heading=${`|GPU − CPU|: ${TENSOR_TITLES[stage].toLowerCase()}`}
-      caption="log scale; white = identical to float64"
-      .values=${values} rows=${n} cols=${cols}
-      .rowLabels=${o.problem.queryLabels} .colLabels=${labels}
-      colour="log" max-width="380" col-axis=${axis}
-      file-name=${`error-${stage}`}
-      .selected=${this.picked?.stage === stage ? [this.picked.row, this.picked.col] : null}
-      .describe=${(i: number, j: number) => this.describe(stage, i, j)}
-      @attn-cell-click=${(e: CellClickEvent) => (this.picked = { stage, row: e.row, col: e.col })}
-    ></attn-heatmap></div>`;
+    return html`<div class="card">
+      <attn-heatmap
+        data-error-stage=${stage}
+        heading=${`|GPU − CPU|: ${TENSOR_TITLES[stage].toLowerCase()}`}
+        caption="log scale; white = identical to float64"
+        .values=${values}
+        rows=${n}
+        cols=${cols}
+        .rowLabels=${o.problem.queryLabels}
+        .colLabels=${labels}
+        colour="log"
+        max-width="380"
+        col-axis=${axis}
+        file-name=${`error-${stage}`}
+        .selected=${this.picked?.stage === stage ? [this.picked.row, this.picked.col] : null}
+        .describe=${(i: number, j: number) => this.describe(stage, i, j)}
+        @attn-cell-click=${(e: CellClickEvent) => (this.picked = { stage, row: e.row, col: e.col })}
+      ></attn-heatmap>
+    </div>`;
   }
 
   private values(stage: TensorName, i: number, j: number): { gpu: number; cpu: number; index: number } {
@@ -134,14 +221,17 @@ export class AttnComparePanel extends LitElement {
     const col = this.columns(stage).labels[j];
     return {
       title: `${TENSOR_TITLES[stage]} ${p.queryLabels[i]} → ${col}`,
-      lines: [`GPU = ${exact(gpu)}`, `CPU = ${exact(cpu)}`, `|Δ| = ${gpu === cpu ? '0' : short(Math.abs(gpu - cpu))}   ${ulpDistance(gpu, cpu)} ULP`],
+      lines: [
+        `GPU = ${exact(gpu)}`,
+        `CPU = ${exact(cpu)}`,
+        `|Δ| = ${gpu === cpu ? '0' : short(Math.abs(gpu - cpu))}   ${ulpDistance(gpu, cpu)} ULP`,
+      ],
     };
   }
 
   private renderInspector({ stage, row, col }: { stage: TensorName; row: number; col: number }) {
     const info = this.describe(stage, row, col);
-    return html`<div class="inspector" role="status" data-inspector=${stage}><strong>${info.title}</strong>
-${info.lines.join('\n')}</div>`;
+    return html`<div class="inspector" role="status" data-inspector=${stage}><strong>${info.title}</strong> ${info.lines.join('\n')}</div>`;
   }
 }
 
@@ -149,7 +239,9 @@ function timingLine(o: RunOutcome): string {
   const parts: string[] = [];
   if (o.gpuMs !== null) parts.push(`GPU run ${o.gpuMs.toFixed(1)} ms wall`);
   if (o.gpuTimings) {
-    const stages = Object.entries(o.gpuTimings).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${(v as number).toFixed(3)} ms`);
+    const stages = Object.entries(o.gpuTimings)
+      .filter(([, v]) => typeof v === 'number')
+      .map(([k, v]) => `${k} ${(v as number).toFixed(3)} ms`);
     if (stages.length) parts.push(`GPU time per stage: ${stages.join(', ')}`);
   }
   parts.push(`CPU reference + comparison ${o.cpuMs.toFixed(1)} ms (in a worker)`);

@@ -23,23 +23,75 @@ export interface CellInfo {
 @customElement('attn-heatmap')
 export class AttnHeatmap extends LitElement {
   static override styles = css`
-    :host { display: inline-block; position: relative; max-width: 100%; vertical-align: top; }
-    header { display: flex; align-items: baseline; gap: 0.4rem; }
-    h3 { font-size: 0.95rem; margin: 0; font-weight: 600; margin-right: auto; white-space: nowrap; }
+    :host {
+      display: inline-block;
+      position: relative;
+      max-width: 100%;
+      vertical-align: top;
+    }
+    header {
+      display: flex;
+      align-items: baseline;
+      gap: 0.4rem;
+    }
+    h3 {
+      font-size: 0.95rem;
+      margin: 0;
+      font-weight: 600;
+      margin-right: auto;
+      white-space: nowrap;
+    }
     /* width 0 + min-width 100%: the caption wraps to the map's width instead of widening the card. */
-    .caption { display: block; width: 0; min-width: 100%; color: var(--attn-color-text-muted); font-size: 0.8rem; margin: 0.1rem 0 0.25rem; }
-    button { font: inherit; font-size: 0.75rem; padding: 0.1rem 0.4rem; border: 1px solid var(--attn-color-border-control); background: var(--attn-color-surface); border-radius: var(--attn-radius-sm); cursor: pointer; }
-    button:hover { background: var(--attn-color-surface-hover); }
-    .scroll { overflow: auto; max-width: 100%; }
-    canvas { display: block; outline: none; cursor: crosshair; }
-    canvas:focus-visible { box-shadow: 0 0 0 2px var(--attn-color-focus-ring); }
+    .caption {
+      display: block;
+      width: 0;
+      min-width: 100%;
+      color: var(--attn-color-text-muted);
+      font-size: 0.8rem;
+      margin: 0.1rem 0 0.25rem;
+    }
+    button {
+      font: inherit;
+      font-size: 0.75rem;
+      padding: 0.1rem 0.4rem;
+      border: 1px solid var(--attn-color-border-control);
+      background: var(--attn-color-surface);
+      border-radius: var(--attn-radius-sm);
+      cursor: pointer;
+    }
+    button:hover {
+      background: var(--attn-color-surface-hover);
+    }
+    .scroll {
+      overflow: auto;
+      max-width: 100%;
+    }
+    canvas {
+      display: block;
+      outline: none;
+      cursor: crosshair;
+    }
+    canvas:focus-visible {
+      box-shadow: 0 0 0 2px var(--attn-color-focus-ring);
+    }
     .tip {
-      position: absolute; z-index: 10; pointer-events: none; background: var(--attn-color-tooltip-bg); color: var(--attn-color-tooltip-text);
-      padding: 0.4rem 0.55rem; border-radius: var(--attn-radius-md); font-size: 0.78rem; line-height: 1.35;
-      max-width: 380px; box-shadow: var(--attn-shadow-tooltip); white-space: pre-wrap;
+      position: absolute;
+      z-index: 10;
+      pointer-events: none;
+      background: var(--attn-color-tooltip-bg);
+      color: var(--attn-color-tooltip-text);
+      padding: 0.4rem 0.55rem;
+      border-radius: var(--attn-radius-md);
+      font-size: 0.78rem;
+      line-height: 1.35;
+      max-width: 380px;
+      box-shadow: var(--attn-shadow-tooltip);
+      white-space: pre-wrap;
       font-family: var(--attn-font-mono);
     }
-    .tip strong { font-family: var(--attn-font-sans); }
+    .tip strong {
+      font-family: var(--attn-font-sans);
+    }
   `;
 
   /** Title above the map. */
@@ -179,9 +231,19 @@ export class AttnHeatmap extends LitElement {
     const [row, col] = this.original(drawnRow, drawnCol);
     const described = this.describe?.(row, col) ?? this.defaultInfo(row, col);
     const p = this.pooled;
-    const info = p ? { ...described, lines: [`largest |value| of rows ${drawnRow * p.blockRows}…${Math.min(this.rows, (drawnRow + 1) * p.blockRows) - 1}, columns ${drawnCol * p.blockCols}…${Math.min(this.cols, (drawnCol + 1) * p.blockCols) - 1}: [${row}][${col}]`, ...described.lines] } : described;
+    const info = p
+      ? {
+          ...described,
+          lines: [
+            `largest |value| of rows ${drawnRow * p.blockRows}…${Math.min(this.rows, (drawnRow + 1) * p.blockRows) - 1}, columns ${drawnCol * p.blockCols}…${Math.min(this.cols, (drawnCol + 1) * p.blockCols) - 1}: [${row}][${col}]`,
+            ...described.lines,
+          ],
+        }
+      : described;
     const left = Math.min(x + 14, Math.max(0, (this.layout?.width ?? 400) - 200));
-    return html`<div class="tip" style="left:${left}px;top:${y + 40}px"><strong>${info.title}</strong>${info.lines.map((l) => html`\n${l}`)}</div>`;
+    return html`<div class="tip" style="left:${left}px;top:${y + 40}px">
+      <strong>${info.title}</strong>${info.lines.map((l) => html` ${l}`)}
+    </div>`;
   }
 
   private defaultInfo(row: number, col: number): CellInfo {
@@ -275,7 +337,9 @@ export class AttnHeatmap extends LitElement {
     canvas.height = Math.ceil(layout.height * scale);
     ctx.setTransform(scale, 0, 0, scale, 0, 0);
     drawHeatmap(ctx, spec, layout);
-    return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the canvas could not be encoded as PNG'))), 'image/png'));
+    return new Promise((resolve, reject) =>
+      canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the canvas could not be encoded as PNG'))), 'image/png'),
+    );
   }
 
   private exportPng = async () => {

@@ -24,8 +24,18 @@ import './attn-compare-panel';
 import './attn-problem-editor';
 import './attn-stage-view';
 
-const OUTPUT_TABS: [ViewTab, string][] = [['attention', 'Attention'], ['compare', 'GPU vs CPU'], ['lab', 'Shader lab'], ['profiler', 'Profiler']];
-const VERDICT_STAGES = [['scores', 'masked scores'], ['probs', 'weights'], ['output', 'output'], ['projected', 'output · W_o']] as const;
+const OUTPUT_TABS: [ViewTab, string][] = [
+  ['attention', 'Attention'],
+  ['compare', 'GPU vs CPU'],
+  ['lab', 'Shader lab'],
+  ['profiler', 'Profiler'],
+];
+const VERDICT_STAGES = [
+  ['scores', 'masked scores'],
+  ['probs', 'weights'],
+  ['output', 'output'],
+  ['projected', 'output · W_o'],
+] as const;
 /** Tabs whose element lives in its own chunk, loaded on first show (a click, a link, undo). */
 const LAZY_TABS: Partial<Record<ViewTab, { load: () => Promise<unknown>; name: string }>> = {
   lab: { load: () => import('./attn-shader-lab'), name: 'shader lab' },
@@ -38,37 +48,155 @@ export class AttnLayout extends LitElement {
     buttonStyles,
     tabStyles,
     css`
-      :host { display: block; max-width: 1560px; margin: 0 auto; padding: var(--attn-space-5) 1.1rem 2rem; box-sizing: border-box; }
-      .top { display: flex; flex-wrap: wrap; align-items: center; gap: var(--attn-space-3) var(--attn-space-6); margin-bottom: var(--attn-space-2); }
-      h1 { font-size: 1.25rem; margin: 0; letter-spacing: -0.01em; }
-      .preset { display: flex; align-items: center; gap: 0.4rem; font-size: 0.85rem; }
-      .preset select { font: inherit; font-size: 0.85rem; padding: 0.2rem 0.3rem; border-radius: var(--attn-radius-control); border: 1px solid var(--attn-color-border-control); max-width: 24rem; }
-      .actions { display: flex; gap: var(--attn-space-2); margin-left: auto; align-items: center; }
-      .status { font-size: 0.78rem; color: var(--attn-color-text-muted); min-width: 6.5rem; text-align: right; }
-      .description { margin: 0 0 var(--attn-space-3); font-size: 0.85rem; color: var(--attn-color-text-body); }
-      .notices { display: grid; gap: var(--attn-space-2); margin: var(--attn-space-3) 0; }
+      :host {
+        display: block;
+        max-width: 1560px;
+        margin: 0 auto;
+        padding: var(--attn-space-5) 1.1rem 2rem;
+        box-sizing: border-box;
+      }
+      .top {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: var(--attn-space-3) var(--attn-space-6);
+        margin-bottom: var(--attn-space-2);
+      }
+      h1 {
+        font-size: 1.25rem;
+        margin: 0;
+        letter-spacing: -0.01em;
+      }
+      .preset {
+        display: flex;
+        align-items: center;
+        gap: 0.4rem;
+        font-size: 0.85rem;
+      }
+      .preset select {
+        font: inherit;
+        font-size: 0.85rem;
+        padding: 0.2rem 0.3rem;
+        border-radius: var(--attn-radius-control);
+        border: 1px solid var(--attn-color-border-control);
+        max-width: 24rem;
+      }
+      .actions {
+        display: flex;
+        gap: var(--attn-space-2);
+        margin-left: auto;
+        align-items: center;
+      }
+      .status {
+        font-size: 0.78rem;
+        color: var(--attn-color-text-muted);
+        min-width: 6.5rem;
+        text-align: right;
+      }
+      .description {
+        margin: 0 0 var(--attn-space-3);
+        font-size: 0.85rem;
+        color: var(--attn-color-text-body);
+      }
+      .notices {
+        display: grid;
+        gap: var(--attn-space-2);
+        margin: var(--attn-space-3) 0;
+      }
       .notice {
-        display: flex; gap: 0.6rem; align-items: baseline; padding: 0.4rem var(--attn-space-4); border-radius: var(--attn-radius-notice); font-size: 0.83rem;
-        background: var(--attn-color-notice-bg); border: 1px solid var(--attn-color-notice-border);
+        display: flex;
+        gap: 0.6rem;
+        align-items: baseline;
+        padding: 0.4rem var(--attn-space-4);
+        border-radius: var(--attn-radius-notice);
+        font-size: 0.83rem;
+        background: var(--attn-color-notice-bg);
+        border: 1px solid var(--attn-color-notice-border);
       }
-      .notice.error { background: var(--attn-color-danger-bg); border-color: var(--attn-color-danger-border); }
-      .notice span { flex: 1; }
-      .notice button { border: 0; background: none; font-size: 0.9rem; }
-      .layout { display: grid; grid-template-columns: minmax(320px, 420px) minmax(0, 1fr); gap: var(--attn-space-6); margin-top: 0.6rem; align-items: start; }
-      @media (max-width: 900px) { .layout { grid-template-columns: 1fr; } }
-      aside { min-width: 0; }
-      .verdict { display: flex; flex-wrap: wrap; gap: 0.4rem; align-items: center; font-size: 0.8rem; margin-bottom: 0.6rem; }
-      .badge { padding: 0.12rem var(--attn-space-3); border-radius: var(--attn-radius-pill); border: 1px solid var(--attn-color-border-control); background: var(--attn-color-surface); cursor: pointer; font: inherit; }
-      .badge.pass { border-color: var(--attn-color-success-border); background: var(--attn-color-success-bg); color: var(--attn-color-success-text); }
-      .badge.fail { border-color: var(--attn-color-danger-border); background: var(--attn-color-danger-bg); color: var(--attn-color-danger-text); }
-      .problem { padding: var(--attn-space-3) 0.75rem; border-radius: var(--attn-radius-card); background: var(--attn-color-danger-bg); border: 1px solid var(--attn-color-danger-border); font-size: 0.85rem; margin-bottom: 0.6rem; }
+      .notice.error {
+        background: var(--attn-color-danger-bg);
+        border-color: var(--attn-color-danger-border);
+      }
+      .notice span {
+        flex: 1;
+      }
+      .notice button {
+        border: 0;
+        background: none;
+        font-size: 0.9rem;
+      }
+      .layout {
+        display: grid;
+        grid-template-columns: minmax(320px, 420px) minmax(0, 1fr);
+        gap: var(--attn-space-6);
+        margin-top: 0.6rem;
+        align-items: start;
+      }
+      @media (max-width: 900px) {
+        .layout {
+          grid-template-columns: 1fr;
+        }
+      }
+      aside {
+        min-width: 0;
+      }
+      .verdict {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.4rem;
+        align-items: center;
+        font-size: 0.8rem;
+        margin-bottom: 0.6rem;
+      }
+      .badge {
+        padding: 0.12rem var(--attn-space-3);
+        border-radius: var(--attn-radius-pill);
+        border: 1px solid var(--attn-color-border-control);
+        background: var(--attn-color-surface);
+        cursor: pointer;
+        font: inherit;
+      }
+      .badge.pass {
+        border-color: var(--attn-color-success-border);
+        background: var(--attn-color-success-bg);
+        color: var(--attn-color-success-text);
+      }
+      .badge.fail {
+        border-color: var(--attn-color-danger-border);
+        background: var(--attn-color-danger-bg);
+        color: var(--attn-color-danger-text);
+      }
+      .problem {
+        padding: var(--attn-space-3) 0.75rem;
+        border-radius: var(--attn-radius-card);
+        background: var(--attn-color-danger-bg);
+        border: 1px solid var(--attn-color-danger-border);
+        font-size: 0.85rem;
+        margin-bottom: 0.6rem;
+      }
       .notes {
-        font-size: 0.84rem; background: var(--attn-color-note-bg); border: 1px solid var(--attn-color-note-border); border-radius: var(--attn-radius-card);
-        padding: var(--attn-space-3) 0.75rem; margin-bottom: var(--attn-space-4); line-height: 1.45;
+        font-size: 0.84rem;
+        background: var(--attn-color-note-bg);
+        border: 1px solid var(--attn-color-note-border);
+        border-radius: var(--attn-radius-card);
+        padding: var(--attn-space-3) 0.75rem;
+        margin-bottom: var(--attn-space-4);
+        line-height: 1.45;
       }
-      .stale { opacity: 0.45; pointer-events: none; }
-      .muted { color: var(--attn-color-text-muted); font-size: 0.8rem; }
-      kbd { font-family: inherit; font-size: 0.7rem; opacity: 0.85; margin-left: var(--attn-space-1); }
+      .stale {
+        opacity: 0.45;
+        pointer-events: none;
+      }
+      .muted {
+        color: var(--attn-color-text-muted);
+        font-size: 0.8rem;
+      }
+      kbd {
+        font-family: inherit;
+        font-size: 0.7rem;
+        opacity: 0.85;
+        margin-left: var(--attn-space-1);
+      }
     `,
   ];
 
@@ -126,7 +254,8 @@ export class AttnLayout extends LitElement {
   private editedSincePreset(preset: Preset): boolean {
     let edited = this.editedCache.get(this.state);
     if (edited === undefined) {
-      const pick = (s: PlaygroundState) => JSON.stringify(PROBLEM_FIELDS.map((f) => (s.mode === 'sentence' && f === 'matrix' ? null : s[f])));
+      const pick = (s: PlaygroundState) =>
+        JSON.stringify(PROBLEM_FIELDS.map((f) => (s.mode === 'sentence' && f === 'matrix' ? null : s[f])));
       edited = pick(stateFromPreset(preset)) !== pick(this.state);
       this.editedCache.set(this.state, edited);
     }
@@ -152,7 +281,8 @@ export class AttnLayout extends LitElement {
     return html`
       <div class="top">
         <h1>Attention Playground</h1>
-        <label class="preset">Example
+        <label class="preset"
+          >Example
           <select id="preset" @change=${this.loadPreset} aria-label="example">
             <option value="" ?selected=${!preset}>— your own —</option>
             ${PRESETS.map((p) => html`<option value=${p.id} ?selected=${p.id === preset?.id}>${p.name}</option>`)}
@@ -169,10 +299,28 @@ export class AttnLayout extends LitElement {
       </div>
       ${preset ? html`<p class="description">${preset.description}${edited ? html` <span class="muted">(edited since: the notes may no longer match)</span>` : nothing}</p>` : nothing}
       <attn-adapter-panel .status=${this.gpuStatus}></attn-adapter-panel>
-      ${this.notices.length ? html`<div class="notices" role="status">${this.notices.map((n) => html`<div class="notice ${n.level}" data-level=${n.level}>
-        <span>${n.text}</span><button aria-label="dismiss" @click=${() => this.dispatchEvent(new NoticeDismissEvent(n.id))}>✕</button></div>`)}</div>` : nothing}
+      ${
+        this.notices.length
+          ? html`<div class="notices" role="status">
+              ${this.notices.map(
+                (n) =>
+                  html`<div class="notice ${n.level}" data-level=${n.level}>
+                    <span>${n.text}</span
+                    ><button aria-label="dismiss" @click=${() => this.dispatchEvent(new NoticeDismissEvent(n.id))}>✕</button>
+                  </div>`,
+              )}
+            </div>`
+          : nothing
+      }
       <div class="layout">
-        <aside><attn-problem-editor .state=${this.state} .problem=${this.outcome?.full ?? null} embeddings=${this.embeddings} ?gpu-available=${this.gpuStatus.kind === 'ready'}></attn-problem-editor></aside>
+        <aside>
+          <attn-problem-editor
+            .state=${this.state}
+            .problem=${this.outcome?.full ?? null}
+            embeddings=${this.embeddings}
+            ?gpu-available=${this.gpuStatus.kind === 'ready'}
+          ></attn-problem-editor>
+        </aside>
         <main>${this.renderOutputs(preset?.notes)}</main>
       </div>
     `;
@@ -192,8 +340,7 @@ export class AttnLayout extends LitElement {
     const { state: s, outcome: o } = this;
     return html`
       ${this.problemError ? html`<div class="problem" role="alert" id="problem-error"><strong>Not run:</strong> ${this.problemError}${o ? ' The results below are from the last valid input.' : ''}</div>` : nothing}
-      ${notes ? html`<div class="notes">${notes}</div>` : nothing}
-      ${o?.problem.sample ? this.renderSampleNote(o) : nothing}
+      ${notes ? html`<div class="notes">${notes}</div>` : nothing} ${o?.problem.sample ? this.renderSampleNote(o) : nothing}
       ${this.renderVerdict(o)}
       <div class="tabs" role="tablist" aria-label="output view">
         ${OUTPUT_TABS.map(([tab, title]) => html`<button role="tab" id="tab-${tab}" aria-selected=${s.view.tab === tab ? 'true' : 'false'} @click=${() => this.setTab(tab)}>${title}</button>`)}
@@ -211,7 +358,8 @@ export class AttnLayout extends LitElement {
     return html`<div class="notes" id="sample-note">
       <strong>${n.toLocaleString('en')} queries × ${m.toLocaleString('en')} keys.</strong>
       ${o.fullOutput ? html`The GPU computed every query row${seconds}, in blocks (output only: no n×m score matrix is read back).` : nothing}
-      The float64 reference, the GPU-vs-CPU check and the maps cover ${rows} evenly spaced query rows (${o.problem.queryLabels.slice(0, 3).join(', ')}, … ${o.problem.queryLabels[rows - 1]}) against all ${m.toLocaleString('en')} keys.
+      The float64 reference, the GPU-vs-CPU check and the maps cover ${rows} evenly spaced query rows
+      (${o.problem.queryLabels.slice(0, 3).join(', ')}, … ${o.problem.queryLabels[rows - 1]}) against all ${m.toLocaleString('en')} keys.
       ${o.fullOutput ? html`<button @click=${() => this.downloadFull(o, 'output')} title="The GPU's whole output as .npy">Download the whole output (.npy)</button>` : nothing}
       ${o.fullProjected ? html`<button @click=${() => this.downloadFull(o, 'projected')} title="The GPU's whole projected output as .npy">… and output · W_o</button>` : nothing}
     </div>`;
@@ -226,15 +374,23 @@ export class AttnLayout extends LitElement {
   private renderVerdict(o: RunOutcome | null) {
     if (!o) return html`<div class="verdict muted">${this.running ? 'Computing the first run…' : ''}</div>`;
     const check = o.check;
-    if (!check) return html`<div class="verdict"><span class="badge" data-verdict="cpu-only">CPU reference only</span><span class="muted">${o.gpuError ?? ''}</span></div>`;
+    if (!check)
+      return html`<div class="verdict">
+        <span class="badge" data-verdict="cpu-only">CPU reference only</span><span class="muted">${o.gpuError ?? ''}</span>
+      </div>`;
     const kernels = this.state.kernels;
     return html`<div class="verdict" data-verdict=${check.pass ? 'pass' : 'fail'}>
       <span>GPU vs CPU (${o.variant}${kernels ? ` + your ${Object.keys(kernels).join(', ')} kernel` : ''}):</span>
       ${VERDICT_STAGES.map(([k, name]) => {
         const c = check[k];
         if (!c) return nothing;
-        return html`<button class="badge ${c.pass ? 'pass' : 'fail'}" @click=${() => this.setTab('compare')} title="max |Δ| ${c.maxAbs.toExponential(2)}, max ${c.maxUlp} ULP">
-          ${c.pass ? '✓' : '✗'} ${name} · ${c.maxUlp === Infinity ? 'NaN/∞ mismatch' : `≤ ${c.maxUlp} ULP`}</button>`;
+        return html`<button
+          class="badge ${c.pass ? 'pass' : 'fail'}"
+          @click=${() => this.setTab('compare')}
+          title="max |Δ| ${c.maxAbs.toExponential(2)}, max ${c.maxUlp} ULP"
+        >
+          ${c.pass ? '✓' : '✗'} ${name} · ${c.maxUlp === Infinity ? 'NaN/∞ mismatch' : `≤ ${c.maxUlp} ULP`}
+        </button>`;
       })}
     </div>`;
   }
@@ -243,8 +399,16 @@ export class AttnLayout extends LitElement {
     const s = this.state;
     switch (s.view.tab) {
       case 'attention':
-        return o ? html`<attn-stage-view .problem=${o.problem} .reference=${o.reference} .gpu=${o.gpu} head=${s.view.head}
-          focus-row=${s.view.focusQuery} file-base=${s.presetId ?? 'attention'}></attn-stage-view>` : nothing;
+        return o
+          ? html`<attn-stage-view
+              .problem=${o.problem}
+              .reference=${o.reference}
+              .gpu=${o.gpu}
+              head=${s.view.head}
+              focus-row=${s.view.focusQuery}
+              file-base=${s.presetId ?? 'attention'}
+            ></attn-stage-view>`
+          : nothing;
       case 'compare':
         return html`<attn-compare-panel .outcome=${o} head=${s.view.head}></attn-compare-panel>`;
       case 'lab':
@@ -262,13 +426,20 @@ export class AttnLayout extends LitElement {
   private renderLazyTabs(stale: boolean) {
     const tab = this.state.view.tab;
     const summary = this.gpuStatus.kind === 'ready' || this.gpuStatus.kind === 'lost' ? this.gpuStatus.summary : null;
-    return html`
-      ${this.loaded.has('lab') ? html`<div id="lab-panel" class=${stale ? 'stale' : ''} ?hidden=${tab !== 'lab'}>
-        <attn-shader-lab .engine=${this.engine} .kernels=${this.state.kernels}></attn-shader-lab>
-      </div>` : nothing}
-      ${this.loaded.has('profiler') ? html`<div id="profiler-panel" ?hidden=${tab !== 'profiler'}>
-        <attn-profiler .engine=${this.engine} .adapter=${summary}></attn-profiler>
-      </div>` : nothing}`;
+    return html` ${
+      this.loaded.has('lab')
+        ? html`<div id="lab-panel" class=${stale ? 'stale' : ''} ?hidden=${tab !== 'lab'}>
+            <attn-shader-lab .engine=${this.engine} .kernels=${this.state.kernels}></attn-shader-lab>
+          </div>`
+        : nothing
+    }
+    ${
+      this.loaded.has('profiler')
+        ? html`<div id="profiler-panel" ?hidden=${tab !== 'profiler'}>
+            <attn-profiler .engine=${this.engine} .adapter=${summary}></attn-profiler>
+          </div>`
+        : nothing
+    }`;
   }
 
   private get engine() {

@@ -18,19 +18,55 @@ const MAX_SIDE = 40;
 @customElement('attn-line-view')
 export class AttnLineView extends LitElement {
   static override styles = css`
-    :host { display: block; }
-    header { display: flex; align-items: baseline; gap: 0.6rem; }
-    h3 { font-size: 0.95rem; margin: 0 0 0.25rem; font-weight: 600; }
-    .muted { color: var(--attn-color-text-muted); font-size: 0.8rem; }
-    svg { display: block; font: 12px var(--attn-font-sans); user-select: none; }
-    text.query { cursor: pointer; }
-    text.query:hover { fill: var(--attn-color-accent); }
-    text.focus { font-weight: 700; fill: var(--attn-color-accent-strong); }
-    text.hidden { fill: var(--attn-color-text-disabled); }
-    line.link { stroke: var(--attn-color-accent-line); }
-    rect.bar { fill: var(--attn-color-accent-line); }
-    .weight { fill: var(--attn-color-text-soft); font-size: 11px; font-variant-numeric: tabular-nums; }
-    label { font-size: 0.8rem; }
+    :host {
+      display: block;
+    }
+    header {
+      display: flex;
+      align-items: baseline;
+      gap: 0.6rem;
+    }
+    h3 {
+      font-size: 0.95rem;
+      margin: 0 0 0.25rem;
+      font-weight: 600;
+    }
+    .muted {
+      color: var(--attn-color-text-muted);
+      font-size: 0.8rem;
+    }
+    svg {
+      display: block;
+      font: 12px var(--attn-font-sans);
+      user-select: none;
+    }
+    text.query {
+      cursor: pointer;
+    }
+    text.query:hover {
+      fill: var(--attn-color-accent);
+    }
+    text.focus {
+      font-weight: 700;
+      fill: var(--attn-color-accent-strong);
+    }
+    text.hidden {
+      fill: var(--attn-color-text-disabled);
+    }
+    line.link {
+      stroke: var(--attn-color-accent-line);
+    }
+    rect.bar {
+      fill: var(--attn-color-accent-line);
+    }
+    .weight {
+      fill: var(--attn-color-text-soft);
+      font-size: 11px;
+      font-variant-numeric: tabular-nums;
+    }
+    label {
+      font-size: 0.8rem;
+    }
   `;
 
   @property({ attribute: false }) queryLabels: readonly string[] = [];
@@ -45,11 +81,15 @@ export class AttnLineView extends LitElement {
   @state() private all = false;
 
   override render() {
-    const n = this.queryLabels.length, m = this.keyLabels.length;
+    const n = this.queryLabels.length,
+      m = this.keyLabels.length;
     const focus = Math.min(this.focusRow, n - 1);
     const weight = (i: number, j: number) => this.probs[i * m + j] ?? 0;
     const queries = windowAround(focus, n, MAX_SIDE);
-    const keys = heaviest(Array.from({ length: m }, (_, j) => weight(focus, j)), MAX_SIDE);
+    const keys = heaviest(
+      Array.from({ length: m }, (_, j) => weight(focus, j)),
+      MAX_SIDE,
+    );
     const height = TOP + Math.max(queries.length, keys.length) * ROW + 6;
     const yq = (i: number) => TOP + queries.indexOf(i) * ROW + ROW / 2;
     const yk = (j: number) => TOP + keys.indexOf(j) * ROW + ROW / 2;
@@ -58,22 +98,39 @@ export class AttnLineView extends LitElement {
       <header>
         <h3>Where “${this.queryLabels[focus] ?? ''}” looks</h3>
         <span class="muted">line width and colour ∝ weight; click a word on the left to focus it</span>
-        <label><input type="checkbox" .checked=${this.all} @change=${(e: Event) => (this.all = (e.target as HTMLInputElement).checked)} /> all queries</label>
+        <label
+          ><input type="checkbox" .checked=${this.all} @change=${(e: Event) => (this.all = (e.target as HTMLInputElement).checked)} /> all
+          queries</label
+        >
       </header>
-      ${n > queries.length || m > keys.length
-        ? html`<p class="muted">Showing ${queries.length} of ${n} queries around the focused one and the ${keys.length} keys it weighs most, of ${m}.</p>`
-        : ''}
-      <svg width=${WIDTH} height=${height} viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label=${`attention of ${this.queryLabels[focus]} over the keys`}>
+      ${
+        n > queries.length || m > keys.length
+          ? html`<p class="muted">
+              Showing ${queries.length} of ${n} queries around the focused one and the ${keys.length} keys it weighs most, of ${m}.
+            </p>`
+          : ''
+      }
+      <svg
+        width=${WIDTH}
+        height=${height}
+        viewBox="0 0 ${WIDTH} ${height}"
+        role="img"
+        aria-label=${`attention of ${this.queryLabels[focus]} over the keys`}
+      >
         ${svg`<text x=${LEFT_X} y="14" text-anchor="end" class="weight">queries</text><text x=${RIGHT_X} y="14" class="weight">keys</text>`}
-        ${rows.map((i) => keys.map((j) => {
-          const w = weight(i, j);
-          if (!(w > 0.002)) return svg``;
-          const opacity = this.all && i !== focus ? 0.12 + 0.5 * w : 0.15 + 0.85 * w;
-          return svg`<line x1=${LEFT_X + 8} y1=${yq(i)} x2=${RIGHT_X - 8} y2=${yk(j)} class="link" stroke-opacity=${opacity} stroke-width=${0.6 + 7 * w} stroke-linecap="round"></line>`;
-        }))}
-        ${queries.map((i) => svg`<text x=${LEFT_X} y=${yq(i) + 4} text-anchor="end"
+        ${rows.map((i) =>
+          keys.map((j) => {
+            const w = weight(i, j);
+            if (!(w > 0.002)) return svg``;
+            const opacity = this.all && i !== focus ? 0.12 + 0.5 * w : 0.15 + 0.85 * w;
+            return svg`<line x1=${LEFT_X + 8} y1=${yq(i)} x2=${RIGHT_X - 8} y2=${yk(j)} class="link" stroke-opacity=${opacity} stroke-width=${0.6 + 7 * w} stroke-linecap="round"></line>`;
+          }),
+        )}
+        ${queries.map(
+          (i) => svg`<text x=${LEFT_X} y=${yq(i) + 4} text-anchor="end"
           class="query ${i === focus ? 'focus' : ''}" font-style=${this.queryMarked?.[i] ? 'italic' : 'normal'}
-          @click=${() => this.setFocus(i)}>${this.queryLabels[i]}${this.queryMarked?.[i] ? '?' : ''}</text>`)}
+          @click=${() => this.setFocus(i)}>${this.queryLabels[i]}${this.queryMarked?.[i] ? '?' : ''}</text>`,
+        )}
         ${keys.map((j) => {
           const w = weight(focus, j);
           return svg`<text x=${RIGHT_X} y=${yk(j) + 4} class=${w === 0 ? 'hidden' : ''} font-style=${this.keyMarked?.[j] ? 'italic' : 'normal'}>${this.keyLabels[j]}${this.keyMarked?.[j] ? '?' : ''}</text>
@@ -98,7 +155,12 @@ function windowAround(center: number, n: number, size: number): number[] {
 /** Indices of the `size` largest weights, in their original order. */
 function heaviest(weights: number[], size: number): number[] {
   if (weights.length <= size) return weights.map((_, j) => j);
-  return weights.map((w, j) => [w, j] as const).sort((a, b) => b[0] - a[0]).slice(0, size).map(([, j]) => j).sort((a, b) => a - b);
+  return weights
+    .map((w, j) => [w, j] as const)
+    .sort((a, b) => b[0] - a[0])
+    .slice(0, size)
+    .map(([, j]) => j)
+    .sort((a, b) => a - b);
 }
 
 declare global {

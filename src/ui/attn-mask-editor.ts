@@ -18,26 +18,104 @@ export class AttnMaskEditor extends LitElement {
     buttonStyles,
     panelStyles,
     css`
-      :host { display: block; }
-      .scroll { overflow: auto; max-height: 320px; }
-      table { border-collapse: collapse; font-size: 11px; }
-      th { font-weight: 500; color: var(--attn-color-text-header); padding: 0 3px; white-space: nowrap; }
-      thead th { height: 4.5em; vertical-align: bottom; }
-      thead th button { writing-mode: vertical-rl; transform: rotate(180deg); border: 0; padding: 2px 0; font-size: 11px; background: none; }
-      thead th button.pad { color: var(--attn-color-danger); text-decoration: line-through; }
-      tbody th { text-align: right; }
-      td { padding: 0; }
-      td button { width: 18px; height: 18px; padding: 0; border: 1px solid var(--attn-color-border-cell); border-radius: var(--attn-radius-xs); display: block; }
-      td button.on { background: var(--attn-color-mask-visible); }
-      td button.off { background: var(--attn-color-mask-hidden); }
-      td button.causal { background: repeating-linear-gradient(45deg, var(--attn-color-border-faint), var(--attn-color-border-faint) 3px, var(--attn-color-mask-hatch) 3px, var(--attn-color-mask-hatch) 5px); }
-      td button.padded { background: var(--attn-color-mask-padded); }
-      .legend { display: flex; gap: 0.8rem; flex-wrap: wrap; margin-top: 0.35rem; }
-      .legend span::before { content: ''; display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; border: 1px solid var(--attn-color-border-legend); }
-      .legend .on::before { background: var(--attn-color-mask-visible); }
-      .legend .off::before { background: var(--attn-color-mask-hidden); }
-      .legend .causal::before { background: repeating-linear-gradient(45deg, var(--attn-color-border-faint), var(--attn-color-border-faint) 2px, var(--attn-color-mask-hatch) 2px, var(--attn-color-mask-hatch) 4px); }
-      .legend .padded::before { background: var(--attn-color-mask-padded); }
+      :host {
+        display: block;
+      }
+      .scroll {
+        overflow: auto;
+        max-height: 320px;
+      }
+      table {
+        border-collapse: collapse;
+        font-size: 11px;
+      }
+      th {
+        font-weight: 500;
+        color: var(--attn-color-text-header);
+        padding: 0 3px;
+        white-space: nowrap;
+      }
+      thead th {
+        height: 4.5em;
+        vertical-align: bottom;
+      }
+      thead th button {
+        writing-mode: vertical-rl;
+        transform: rotate(180deg);
+        border: 0;
+        padding: 2px 0;
+        font-size: 11px;
+        background: none;
+      }
+      thead th button.pad {
+        color: var(--attn-color-danger);
+        text-decoration: line-through;
+      }
+      tbody th {
+        text-align: right;
+      }
+      td {
+        padding: 0;
+      }
+      td button {
+        width: 18px;
+        height: 18px;
+        padding: 0;
+        border: 1px solid var(--attn-color-border-cell);
+        border-radius: var(--attn-radius-xs);
+        display: block;
+      }
+      td button.on {
+        background: var(--attn-color-mask-visible);
+      }
+      td button.off {
+        background: var(--attn-color-mask-hidden);
+      }
+      td button.causal {
+        background: repeating-linear-gradient(
+          45deg,
+          var(--attn-color-border-faint),
+          var(--attn-color-border-faint) 3px,
+          var(--attn-color-mask-hatch) 3px,
+          var(--attn-color-mask-hatch) 5px
+        );
+      }
+      td button.padded {
+        background: var(--attn-color-mask-padded);
+      }
+      .legend {
+        display: flex;
+        gap: 0.8rem;
+        flex-wrap: wrap;
+        margin-top: 0.35rem;
+      }
+      .legend span::before {
+        content: '';
+        display: inline-block;
+        width: 10px;
+        height: 10px;
+        margin-right: 4px;
+        vertical-align: -1px;
+        border: 1px solid var(--attn-color-border-legend);
+      }
+      .legend .on::before {
+        background: var(--attn-color-mask-visible);
+      }
+      .legend .off::before {
+        background: var(--attn-color-mask-hidden);
+      }
+      .legend .causal::before {
+        background: repeating-linear-gradient(
+          45deg,
+          var(--attn-color-border-faint),
+          var(--attn-color-border-faint) 2px,
+          var(--attn-color-mask-hatch) 2px,
+          var(--attn-color-mask-hatch) 4px
+        );
+      }
+      .legend .padded::before {
+        background: var(--attn-color-mask-padded);
+      }
     `,
   ];
 
@@ -48,18 +126,31 @@ export class AttnMaskEditor extends LitElement {
   @property({ type: Boolean }) causal = false;
 
   override render() {
-    const n = this.rowLabels.length, m = this.colLabels.length;
+    const n = this.rowLabels.length,
+      m = this.colLabels.length;
     const hidden = this.countHidden(n, m);
     const tooBig = n > MAX_SIDE || m > MAX_SIDE;
     return html`
       <section class="panel">
         <h2>Mask <span class="muted">${hidden ? `${hidden} of ${n * m} pairs hidden` : 'every query sees every key'}</span></h2>
-        ${tooBig
-          ? html`<p class="muted">The mask editor shows problems up to ${MAX_SIDE}×${MAX_SIDE}; this one is ${n}×${m}.</p>`
-          : html`<p class="muted">Click a cell to hide that key from that query; click a key's name to mark it as padding.</p>
-            <div class="scroll">${this.renderGrid(n, m)}</div>
-            <div class="legend muted"><span class="on">visible</span><span class="off">masked</span><span class="padded">padding</span>${this.causal ? html`<span class="causal">hidden by causal</span>` : nothing}</div>`}
-        <div class="row"><button @click=${() => this.dispatchEvent(new MaskEditEvent({ kind: 'clear' }))} ?disabled=${!this.mask && this.padding.size === 0}>Clear mask and padding</button></div>
+        ${
+          tooBig
+            ? html`<p class="muted">The mask editor shows problems up to ${MAX_SIDE}×${MAX_SIDE}; this one is ${n}×${m}.</p>`
+            : html`<p class="muted">Click a cell to hide that key from that query; click a key's name to mark it as padding.</p>
+                <div class="scroll">${this.renderGrid(n, m)}</div>
+                <div class="legend muted">
+                  <span class="on">visible</span><span class="off">masked</span
+                  ><span class="padded">padding</span>${this.causal ? html`<span class="causal">hidden by causal</span>` : nothing}
+                </div>`
+        }
+        <div class="row">
+          <button
+            @click=${() => this.dispatchEvent(new MaskEditEvent({ kind: 'clear' }))}
+            ?disabled=${!this.mask && this.padding.size === 0}
+          >
+            Clear mask and padding
+          </button>
+        </div>
       </section>
     `;
   }
@@ -67,18 +158,46 @@ export class AttnMaskEditor extends LitElement {
   private renderGrid(n: number, m: number) {
     const shift = causalShift(n, m);
     return html`<table>
-      <thead><tr><th></th>${this.colLabels.map((label, j) => html`<th><button class=${this.padding.has(j) ? 'pad' : ''}
-        title=${this.padding.has(j) ? `${label} is padding: click to unmark` : `Mark ${label} as padding`}
-        aria-pressed=${this.padding.has(j) ? 'true' : 'false'}
-        data-pad=${j}
-        @click=${() => this.dispatchEvent(new MaskEditEvent({ kind: 'toggle-padding', key: j }))}>${label}</button></th>`)}</tr></thead>
-      <tbody>${this.rowLabels.map((label, i) => html`<tr><th>${label}</th>${this.colLabels.map((_, j) => {
-        const explicit = (this.mask?.[i]?.[j] ?? 1) !== 0;
-        const byCausal = this.causal && j > i + shift;
-        const cls = !explicit ? 'off' : this.padding.has(j) ? 'padded' : byCausal ? 'causal' : 'on';
-        return html`<td><button class=${cls} data-cell=${`${i},${j}`} aria-label=${`${label} → ${this.colLabels[j]}: ${cls}`}
-          @click=${() => this.dispatchEvent(new MaskEditEvent({ kind: 'toggle', row: i, col: j }))}></button></td>`;
-      })}</tr>`)}</tbody>
+      <thead>
+        <tr>
+          <th></th>
+          ${this.colLabels.map(
+            (label, j) =>
+              html`<th>
+                <button
+                  class=${this.padding.has(j) ? 'pad' : ''}
+                  title=${this.padding.has(j) ? `${label} is padding: click to unmark` : `Mark ${label} as padding`}
+                  aria-pressed=${this.padding.has(j) ? 'true' : 'false'}
+                  data-pad=${j}
+                  @click=${() => this.dispatchEvent(new MaskEditEvent({ kind: 'toggle-padding', key: j }))}
+                >
+                  ${label}
+                </button>
+              </th>`,
+          )}
+        </tr>
+      </thead>
+      <tbody>
+        ${this.rowLabels.map(
+          (label, i) =>
+            html`<tr>
+              <th>${label}</th>
+              ${this.colLabels.map((_, j) => {
+                const explicit = (this.mask?.[i]?.[j] ?? 1) !== 0;
+                const byCausal = this.causal && j > i + shift;
+                const cls = !explicit ? 'off' : this.padding.has(j) ? 'padded' : byCausal ? 'causal' : 'on';
+                return html`<td>
+                  <button
+                    class=${cls}
+                    data-cell=${`${i},${j}`}
+                    aria-label=${`${label} → ${this.colLabels[j]}: ${cls}`}
+                    @click=${() => this.dispatchEvent(new MaskEditEvent({ kind: 'toggle', row: i, col: j }))}
+                  ></button>
+                </td>`;
+              })}
+            </tr>`,
+        )}
+      </tbody>
     </table>`;
   }
 

@@ -32,29 +32,139 @@ export class AttnMatrixEditor extends LitElement {
   static override styles = [
     buttonStyles,
     css`
-      :host { display: block; margin-bottom: 0.9rem; }
-      header { display: flex; align-items: center; gap: 0.35rem; margin-bottom: 0.1rem; }
-      h3 { font-size: 0.92rem; margin: 0; font-weight: 600; white-space: nowrap; }
-      .shape { color: var(--attn-color-text-muted); font-size: 0.8rem; margin-right: auto; white-space: nowrap; }
-      .hint { color: var(--attn-color-text-muted); font-size: 0.75rem; margin: 0 0 0.3rem; }
-      .scroll { overflow: auto; max-height: 340px; max-width: 100%; border: 1px solid var(--attn-color-border); border-radius: var(--attn-radius-md); background: var(--attn-color-surface); }
-      table { border-collapse: collapse; font-family: var(--attn-font-mono); font-size: 12px; }
-      th { font-weight: 500; color: var(--attn-color-text-soft); background: var(--attn-color-surface-sunken); padding: 0 0.35rem; white-space: nowrap; position: sticky; }
-      thead th { top: 0; z-index: 1; font-size: 11px; }
-      tbody th { left: 0; text-align: right; max-width: 9em; overflow: hidden; text-overflow: ellipsis; }
-      thead th:first-child { left: 0; z-index: 2; }
-      td { padding: 0; border: 1px solid var(--attn-color-border-subtle); }
-      input { width: 6ch; border: 0; padding: 0.22rem 0.3rem; font: inherit; text-align: right; background: transparent; outline: none; }
-      input:focus { background: var(--attn-color-accent-soft); box-shadow: inset 0 0 0 2px var(--attn-color-focus-ring); }
-      input.invalid { background: var(--attn-color-danger-bg); box-shadow: inset 0 0 0 2px var(--attn-color-danger-ring); }
-      td.ro { padding: 0.22rem 0.4rem; text-align: right; color: var(--attn-color-text-strong); }
-      .message { margin: 0.3rem 0 0; font-size: 0.8rem; color: var(--attn-color-danger); }
-      .note { margin: 0.25rem 0 0; font-size: 0.75rem; color: var(--attn-color-text-muted); }
-      details { position: relative; }
-      details > div { position: absolute; right: 0; z-index: 5; background: var(--attn-color-surface); border: 1px solid var(--attn-color-border-menu); border-radius: var(--attn-radius-md); padding: 0.4rem; display: grid; gap: 0.3rem; min-width: 11rem; box-shadow: var(--attn-shadow-menu); }
-      details label { font-size: 0.8rem; display: flex; gap: 0.3rem; align-items: center; }
-      details input { border: 1px solid var(--attn-color-border-control); border-radius: var(--attn-radius-sm); width: 5em; }
-      .structure { display: flex; gap: 0.3rem; margin-top: 0.3rem; flex-wrap: wrap; }
+      :host {
+        display: block;
+        margin-bottom: 0.9rem;
+      }
+      header {
+        display: flex;
+        align-items: center;
+        gap: 0.35rem;
+        margin-bottom: 0.1rem;
+      }
+      h3 {
+        font-size: 0.92rem;
+        margin: 0;
+        font-weight: 600;
+        white-space: nowrap;
+      }
+      .shape {
+        color: var(--attn-color-text-muted);
+        font-size: 0.8rem;
+        margin-right: auto;
+        white-space: nowrap;
+      }
+      .hint {
+        color: var(--attn-color-text-muted);
+        font-size: 0.75rem;
+        margin: 0 0 0.3rem;
+      }
+      .scroll {
+        overflow: auto;
+        max-height: 340px;
+        max-width: 100%;
+        border: 1px solid var(--attn-color-border);
+        border-radius: var(--attn-radius-md);
+        background: var(--attn-color-surface);
+      }
+      table {
+        border-collapse: collapse;
+        font-family: var(--attn-font-mono);
+        font-size: 12px;
+      }
+      th {
+        font-weight: 500;
+        color: var(--attn-color-text-soft);
+        background: var(--attn-color-surface-sunken);
+        padding: 0 0.35rem;
+        white-space: nowrap;
+        position: sticky;
+      }
+      thead th {
+        top: 0;
+        z-index: 1;
+        font-size: 11px;
+      }
+      tbody th {
+        left: 0;
+        text-align: right;
+        max-width: 9em;
+        overflow: hidden;
+        text-overflow: ellipsis;
+      }
+      thead th:first-child {
+        left: 0;
+        z-index: 2;
+      }
+      td {
+        padding: 0;
+        border: 1px solid var(--attn-color-border-subtle);
+      }
+      input {
+        width: 6ch;
+        border: 0;
+        padding: 0.22rem 0.3rem;
+        font: inherit;
+        text-align: right;
+        background: transparent;
+        outline: none;
+      }
+      input:focus {
+        background: var(--attn-color-accent-soft);
+        box-shadow: inset 0 0 0 2px var(--attn-color-focus-ring);
+      }
+      input.invalid {
+        background: var(--attn-color-danger-bg);
+        box-shadow: inset 0 0 0 2px var(--attn-color-danger-ring);
+      }
+      td.ro {
+        padding: 0.22rem 0.4rem;
+        text-align: right;
+        color: var(--attn-color-text-strong);
+      }
+      .message {
+        margin: 0.3rem 0 0;
+        font-size: 0.8rem;
+        color: var(--attn-color-danger);
+      }
+      .note {
+        margin: 0.25rem 0 0;
+        font-size: 0.75rem;
+        color: var(--attn-color-text-muted);
+      }
+      details {
+        position: relative;
+      }
+      details > div {
+        position: absolute;
+        right: 0;
+        z-index: 5;
+        background: var(--attn-color-surface);
+        border: 1px solid var(--attn-color-border-menu);
+        border-radius: var(--attn-radius-md);
+        padding: 0.4rem;
+        display: grid;
+        gap: 0.3rem;
+        min-width: 11rem;
+        box-shadow: var(--attn-shadow-menu);
+      }
+      details label {
+        font-size: 0.8rem;
+        display: flex;
+        gap: 0.3rem;
+        align-items: center;
+      }
+      details input {
+        border: 1px solid var(--attn-color-border-control);
+        border-radius: var(--attn-radius-sm);
+        width: 5em;
+      }
+      .structure {
+        display: flex;
+        gap: 0.3rem;
+        margin-top: 0.3rem;
+        flex-wrap: wrap;
+      }
     `,
   ];
 
@@ -93,21 +203,32 @@ export class AttnMatrixEditor extends LitElement {
         <h3>${this.heading}</h3>
         <span class="shape">${rows}×${cols}</span>
         ${this.readonly ? nothing : this.renderFillMenu()}
-        ${this.readonly ? nothing : html`<button @click=${this.chooseFile} title="Replace this matrix with a .npy, .csv or .json file">Import</button>
-          <input type="file" hidden accept=".npy,.csv,.tsv,.txt,.json" @change=${this.onFile} />`}
+        ${
+          this.readonly
+            ? nothing
+            : html`<button @click=${this.chooseFile} title="Replace this matrix with a .npy, .csv or .json file">Import</button>
+                <input type="file" hidden accept=".npy,.csv,.tsv,.txt,.json" @change=${this.onFile} />`
+        }
         ${this.renderExportMenu()}
       </header>
       ${this.hint ? html`<p class="hint">${this.hint}</p>` : nothing}
       <div class="scroll">
         <table>
           <thead>
-            <tr><th></th>${Array.from({ length: shownCols }, (_, j) => html`<th title=${this.colLabels[j] ?? ''}>${this.colLabels[j] ?? j}</th>`)}</tr>
+            <tr>
+              <th></th>
+              ${Array.from({ length: shownCols }, (_, j) => html`<th title=${this.colLabels[j] ?? ''}>${this.colLabels[j] ?? j}</th>`)}
+            </tr>
           </thead>
           <tbody @keydown=${this.onKey} @paste=${this.onPaste} @input=${this.onInput} @focusin=${this.onFocus} @focusout=${this.onBlur}>
-            ${Array.from({ length: shownRows }, (_, i) => html`<tr>
-              <th title=${this.rowLabels[i] ?? ''}>${this.rowLabels[i] ?? i}</th>
-              ${Array.from({ length: shownCols }, (_, j) => this.renderCell(i, j))}
-            </tr>`)}
+            ${Array.from(
+              { length: shownRows },
+              (_, i) =>
+                html`<tr>
+                  <th title=${this.rowLabels[i] ?? ''}>${this.rowLabels[i] ?? i}</th>
+                  ${Array.from({ length: shownCols }, (_, j) => this.renderCell(i, j))}
+                </tr>`,
+            )}
           </tbody>
         </table>
       </div>
@@ -122,18 +243,20 @@ export class AttnMatrixEditor extends LitElement {
     if (this.readonly) return html`<td class="ro" title=${String(value)}>${formatCell(value)}</td>`;
     const draft = this.drafts.get(`${i},${j}`);
     const text = draft && (draft.error || safeParse(draft.text) === value) ? draft.text : String(value);
-    return html`<td><input
-      style=${`width:${this.widths[j] ?? 6}ch`}
-      class=${draft?.error ? 'invalid' : ''}
-      .value=${text}
-      data-row=${i}
-      data-col=${j}
-      inputmode="decimal"
-      spellcheck="false"
-      autocomplete="off"
-      aria-label=${`${this.heading} row ${this.rowLabels[i] ?? i} column ${this.colLabels[j] ?? j}`}
-      aria-invalid=${draft?.error ? 'true' : 'false'}
-    /></td>`;
+    return html`<td>
+      <input
+        style=${`width:${this.widths[j] ?? 6}ch`}
+        class=${draft?.error ? 'invalid' : ''}
+        .value=${text}
+        data-row=${i}
+        data-col=${j}
+        inputmode="decimal"
+        spellcheck="false"
+        autocomplete="off"
+        aria-label=${`${this.heading} row ${this.rowLabels[i] ?? i} column ${this.colLabels[j] ?? j}`}
+        aria-invalid=${draft?.error ? 'true' : 'false'}
+      />
+    </td>`;
   }
 
   private renderFillMenu() {
@@ -142,8 +265,15 @@ export class AttnMatrixEditor extends LitElement {
       <div>
         <button @click=${this.fillRandom}>Random (seed ${this.fillSeed})</button>
         <button @click=${this.fillIdentity}>Identity</button>
-        <label><button @click=${this.fillConst}>Constant</button>
-          <input type="number" step="any" .value=${String(this.fillConstant)} @change=${(e: Event) => (this.fillConstant = Number((e.target as HTMLInputElement).value) || 0)} aria-label="constant value" /></label>
+        <label
+          ><button @click=${this.fillConst}>Constant</button>
+          <input
+            type="number"
+            step="any"
+            .value=${String(this.fillConstant)}
+            @change=${(e: Event) => (this.fillConstant = Number((e.target as HTMLInputElement).value) || 0)}
+            aria-label="constant value"
+        /></label>
       </div>
     </details>`;
   }
@@ -151,9 +281,7 @@ export class AttnMatrixEditor extends LitElement {
   private renderExportMenu() {
     return html`<details>
       <summary class="button" title="Download this matrix">Export</summary>
-      <div>
-        ${(['npy', 'csv', 'json'] as MatrixFormat[]).map((f) => html`<button @click=${() => this.exportAs(f)}>.${f}</button>`)}
-      </div>
+      <div>${(['npy', 'csv', 'json'] as MatrixFormat[]).map((f) => html`<button @click=${() => this.exportAs(f)}>.${f}</button>`)}</div>
     </details>`;
   }
 
@@ -161,9 +289,23 @@ export class AttnMatrixEditor extends LitElement {
     const [r, c] = this.cursor ?? [rows - 1, cols - 1];
     return html`<div class="structure">
       <button @click=${() => this.emit({ kind: 'insert-row', at: Math.min(r + 1, rows) })} title="Add a row below the cursor">+ row</button>
-      <button @click=${() => this.emit({ kind: 'remove-row', at: Math.min(r, rows - 1) })} ?disabled=${rows <= 1} title="Remove the cursor's row">− row</button>
-      <button @click=${() => this.emit({ kind: 'insert-col', at: Math.min(c + 1, cols) })} title="Add a column right of the cursor">+ col</button>
-      <button @click=${() => this.emit({ kind: 'remove-col', at: Math.min(c, cols - 1) })} ?disabled=${cols <= 1} title="Remove the cursor's column">− col</button>
+      <button
+        @click=${() => this.emit({ kind: 'remove-row', at: Math.min(r, rows - 1) })}
+        ?disabled=${rows <= 1}
+        title="Remove the cursor's row"
+      >
+        − row
+      </button>
+      <button @click=${() => this.emit({ kind: 'insert-col', at: Math.min(c + 1, cols) })} title="Add a column right of the cursor">
+        + col
+      </button>
+      <button
+        @click=${() => this.emit({ kind: 'remove-col', at: Math.min(c, cols - 1) })}
+        ?disabled=${cols <= 1}
+        title="Remove the cursor's column"
+      >
+        − col
+      </button>
     </div>`;
   }
 
@@ -232,12 +374,24 @@ export class AttnMatrixEditor extends LitElement {
     const allSelected = input.selectionStart === 0 && input.selectionEnd === input.value.length;
     let target: [number, number] | null = null;
     switch (event.key) {
-      case 'ArrowUp': target = [i - 1, j]; break;
-      case 'ArrowDown': target = [i + 1, j]; break;
-      case 'ArrowLeft': if (atStart || allSelected) target = [i, j - 1]; break;
-      case 'ArrowRight': if (atEnd || allSelected) target = [i, j + 1]; break;
-      case 'Enter': if (!event.ctrlKey && !event.metaKey) target = [i + (event.shiftKey ? -1 : 1), j]; break;
-      case 'Escape': this.revert(i, j); break;
+      case 'ArrowUp':
+        target = [i - 1, j];
+        break;
+      case 'ArrowDown':
+        target = [i + 1, j];
+        break;
+      case 'ArrowLeft':
+        if (atStart || allSelected) target = [i, j - 1];
+        break;
+      case 'ArrowRight':
+        if (atEnd || allSelected) target = [i, j + 1];
+        break;
+      case 'Enter':
+        if (!event.ctrlKey && !event.metaKey) target = [i + (event.shiftKey ? -1 : 1), j];
+        break;
+      case 'Escape':
+        this.revert(i, j);
+        break;
     }
     if (target && this.focusCell(target[0], target[1])) event.preventDefault();
   };

@@ -17,11 +17,33 @@ export class AttnOptionsPanel extends LitElement {
     buttonStyles,
     panelStyles,
     css`
-      :host { display: block; }
-      fieldset { border: 0; padding: 0; margin: 0; display: flex; flex-wrap: wrap; gap: 0.25rem 0.7rem; align-items: center; }
-      legend { font-size: 0.82rem; font-weight: 600; padding: 0; margin-right: 0.4rem; float: left; }
-      .error { color: var(--attn-color-danger); font-size: 0.78rem; }
-      input[type='range'] { width: 8rem; vertical-align: middle; }
+      :host {
+        display: block;
+      }
+      fieldset {
+        border: 0;
+        padding: 0;
+        margin: 0;
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.25rem 0.7rem;
+        align-items: center;
+      }
+      legend {
+        font-size: 0.82rem;
+        font-weight: 600;
+        padding: 0;
+        margin-right: 0.4rem;
+        float: left;
+      }
+      .error {
+        color: var(--attn-color-danger);
+        font-size: 0.78rem;
+      }
+      input[type='range'] {
+        width: 8rem;
+        vertical-align: middle;
+      }
     `,
   ];
 
@@ -50,23 +72,67 @@ export class AttnOptionsPanel extends LitElement {
         <h2>Options</h2>
         <fieldset>
           <legend>Scale</legend>
-          <label><input type="radio" name="scale" .checked=${o.scale === 'default'} @change=${() => this.edit((x) => ({ ...x, scale: 'default' }), null)} />
-            1/√d<sub>k</sub> <span class="muted">(= ${fmt(defaultScale)})</span></label>
-          <label><input type="radio" name="scale" .checked=${custom} @change=${() => this.edit((x) => ({ ...x, scale: resolveScale(x.scale, this.dk) }), null)} /> custom</label>
+          <label
+            ><input
+              type="radio"
+              name="scale"
+              .checked=${o.scale === 'default'}
+              @change=${() => this.edit((x) => ({ ...x, scale: 'default' }), null)}
+            />
+            1/√d<sub>k</sub> <span class="muted">(= ${fmt(defaultScale)})</span></label
+          >
+          <label
+            ><input
+              type="radio"
+              name="scale"
+              .checked=${custom}
+              @change=${() => this.edit((x) => ({ ...x, scale: resolveScale(x.scale, this.dk) }), null)}
+            />
+            custom</label
+          >
           ${custom ? html`<input type="number" step="any" aria-label="custom scale" .value=${String(o.scale)} @input=${this.onCustomScale} />` : nothing}
-          <label><input type="radio" name="scale" .checked=${o.scale === 'none'} @change=${() => this.edit((x) => ({ ...x, scale: 'none' }), null)} /> none (1)</label>
+          <label
+            ><input
+              type="radio"
+              name="scale"
+              .checked=${o.scale === 'none'}
+              @change=${() => this.edit((x) => ({ ...x, scale: 'none' }), null)}
+            />
+            none (1)</label
+          >
         </fieldset>
         <div class="row">
-          <label>Temperature <input type="number" min="0" step="0.1" aria-label="temperature" .value=${String(o.temperature)} @input=${this.onTemperature} /></label>
-          <input type="range" min="-2" max="2" step="0.01" aria-label="temperature (log scale)" .value=${String(Math.log10(o.temperature))} @input=${this.onTemperatureSlider} />
+          <label
+            >Temperature
+            <input type="number" min="0" step="0.1" aria-label="temperature" .value=${String(o.temperature)} @input=${this.onTemperature}
+          /></label>
+          <input
+            type="range"
+            min="-2"
+            max="2"
+            step="0.01"
+            aria-label="temperature (log scale)"
+            .value=${String(Math.log10(o.temperature))}
+            @input=${this.onTemperatureSlider}
+          />
         </div>
         <div class="row">
-          <label><input type="checkbox" id="causal" .checked=${o.causal} @change=${(e: Event) => this.edit((x) => ({ ...x, causal: (e.target as HTMLInputElement).checked }), null)} />
-            Causal <span class="muted">(query i sees keys j ≤ i)</span></label>
-          <label>Heads <input type="number" min="1" max="64" step="1" aria-label="heads" .value=${String(o.heads)} @input=${this.onHeads} /></label>
+          <label
+            ><input
+              type="checkbox"
+              id="causal"
+              .checked=${o.causal}
+              @change=${(e: Event) => this.edit((x) => ({ ...x, causal: (e.target as HTMLInputElement).checked }), null)}
+            />
+            Causal <span class="muted">(query i sees keys j ≤ i)</span></label
+          >
+          <label
+            >Heads <input type="number" min="1" max="64" step="1" aria-label="heads" .value=${String(o.heads)} @input=${this.onHeads}
+          /></label>
         </div>
         <div class="row">
-          <label>Kernel
+          <label
+            >Kernel
             <select aria-label="kernel variant" @change=${this.onVariant} ?disabled=${!this.gpuAvailable}>
               ${this.variants.map((v) => html`<option value=${v} ?selected=${v === this.variant}>${v}${this.outputOnly.includes(v) ? ' (output only)' : ''}</option>`)}
             </select>

@@ -25,13 +25,25 @@ export class AttnProblemEditor extends LitElement {
     buttonStyles,
     tabStyles,
     css`
-      :host { display: block; }
-      .matrices {
-        background: var(--attn-color-surface); border: 1px solid var(--attn-color-border); border-radius: var(--attn-radius-card);
-        padding: var(--attn-space-4) var(--attn-space-5); margin-bottom: var(--attn-space-5);
+      :host {
+        display: block;
       }
-      .toggle { display: block; font-size: 0.82rem; margin: 0 0 var(--attn-space-4); }
-      .muted { color: var(--attn-color-text-muted); font-size: 0.8rem; }
+      .matrices {
+        background: var(--attn-color-surface);
+        border: 1px solid var(--attn-color-border);
+        border-radius: var(--attn-radius-card);
+        padding: var(--attn-space-4) var(--attn-space-5);
+        margin-bottom: var(--attn-space-5);
+      }
+      .toggle {
+        display: block;
+        font-size: 0.82rem;
+        margin: 0 0 var(--attn-space-4);
+      }
+      .muted {
+        color: var(--attn-color-text-muted);
+        font-size: 0.8rem;
+      }
     `,
   ];
 
@@ -49,10 +61,12 @@ export class AttnProblemEditor extends LitElement {
   /** W_o on (starting as the identity, so the output is unchanged until it is edited) or off. */
   private toggleOutputProjection = (event: Event) => {
     const on = (event.target as HTMLInputElement).checked;
-    this.dispatchEvent(new StateEditEvent((s) => {
-      const width = s.matrix.v[0]?.length ?? 1;
-      return { ...s, matrix: { ...s.matrix, wo: on ? identity(width, width) : null } };
-    }));
+    this.dispatchEvent(
+      new StateEditEvent((s) => {
+        const width = s.matrix.v[0]?.length ?? 1;
+        return { ...s, matrix: { ...s.matrix, wo: on ? identity(width, width) : null } };
+      }),
+    );
   };
 
   override render() {
@@ -61,30 +75,92 @@ export class AttnProblemEditor extends LitElement {
     const dkPerHead = p ? p.shape.dk : Math.max(1, Math.floor((s.matrix.q[0]?.length ?? 1) / s.options.heads));
     return html`
       <div class="tabs" role="tablist" aria-label="input mode">
-        <button role="tab" id="mode-matrix" aria-selected=${s.mode === 'matrix' ? 'true' : 'false'} @click=${() => this.setMode('matrix')}>Matrices</button>
-        <button role="tab" id="mode-sentence" aria-selected=${s.mode === 'sentence' ? 'true' : 'false'} @click=${() => this.setMode('sentence')}>Sentence</button>
+        <button role="tab" id="mode-matrix" aria-selected=${s.mode === 'matrix' ? 'true' : 'false'} @click=${() => this.setMode('matrix')}>
+          Matrices
+        </button>
+        <button
+          role="tab"
+          id="mode-sentence"
+          aria-selected=${s.mode === 'sentence' ? 'true' : 'false'}
+          @click=${() => this.setMode('sentence')}
+        >
+          Sentence
+        </button>
       </div>
-      ${s.mode === 'matrix'
-        ? this.renderMatrices()
-        : html`<attn-sentence-panel .sentence=${s.sentence} .problem=${p?.mode === 'sentence' ? p : null} embeddings=${this.embeddings} heads=${s.options.heads}></attn-sentence-panel>`}
-      <attn-options-panel .options=${s.options} dk=${dkPerHead} variant=${isVariant(s.variant) ? s.variant : 'tiled'}
-        .variants=${VARIANT_NAMES} .outputOnly=${VARIANT_NAMES.filter((v) => !hasIntermediates(v))} ?gpu-available=${this.gpuAvailable}></attn-options-panel>
+      ${
+        s.mode === 'matrix'
+          ? this.renderMatrices()
+          : html`<attn-sentence-panel
+              .sentence=${s.sentence}
+              .problem=${p?.mode === 'sentence' ? p : null}
+              embeddings=${this.embeddings}
+              heads=${s.options.heads}
+            ></attn-sentence-panel>`
+      }
+      <attn-options-panel
+        .options=${s.options}
+        dk=${dkPerHead}
+        variant=${isVariant(s.variant) ? s.variant : 'tiled'}
+        .variants=${VARIANT_NAMES}
+        .outputOnly=${VARIANT_NAMES.filter((v) => !hasIntermediates(v))}
+        ?gpu-available=${this.gpuAvailable}
+      ></attn-options-panel>
       ${p ? html`<attn-mask-editor .mask=${p.explicitMask} .padding=${p.padding} .rowLabels=${p.queryLabels} .colLabels=${p.keyLabels} ?causal=${s.options.causal}></attn-mask-editor>` : nothing}
     `;
   }
 
   private renderMatrices() {
     const m = this.state.matrix;
-    const label = (given: string[] | null, count: number, prefix: string) => Array.from({ length: count }, (_, i) => given?.[i]?.trim() || `${prefix}${i}`);
-    const n = m.q.length, keys = m.k.length, dk = m.q[0]?.length ?? 0, dv = m.v[0]?.length ?? 0;
+    const label = (given: string[] | null, count: number, prefix: string) =>
+      Array.from({ length: count }, (_, i) => given?.[i]?.trim() || `${prefix}${i}`);
+    const n = m.q.length,
+      keys = m.k.length,
+      dk = m.q[0]?.length ?? 0,
+      dv = m.v[0]?.length ?? 0;
     return html`<div class="matrices">
-      <attn-matrix-editor name="q" heading="Q — queries" hint="one row per query" structural .values=${m.q} .rowLabels=${label(m.queryLabels, n, 'q')} .colLabels=${label(m.featureLabels, dk, 'd')}></attn-matrix-editor>
-      <attn-matrix-editor name="k" heading="K — keys" hint="one row per key; width = Q's" structural .values=${m.k} .rowLabels=${label(m.keyLabels, keys, 'k')} .colLabels=${label(m.featureLabels, m.k[0]?.length ?? 0, 'd')}></attn-matrix-editor>
-      <attn-matrix-editor name="v" heading="V — values" hint="one row per key" structural .values=${m.v} .rowLabels=${label(m.keyLabels, m.v.length, 'k')} .colLabels=${label(m.valueLabels, dv, 'v')}></attn-matrix-editor>
-      <label class="toggle"><input type="checkbox" id="use-wo" .checked=${!!m.wo} @change=${this.toggleOutputProjection} />
-        Output projection W<sub>o</sub> <span class="muted">(the heads' outputs, concatenated, × W_o)</span></label>
-      ${m.wo ? html`<attn-matrix-editor name="wo" heading="W_o — output projection" hint="one row per output column (h·d_v), one column per model dimension"
-        .values=${m.wo} .rowLabels=${label(m.valueLabels, m.wo.length, 'v')} .colLabels=${label(null, m.wo[0]?.length ?? 0, 'y')}></attn-matrix-editor>` : nothing}
+      <attn-matrix-editor
+        name="q"
+        heading="Q — queries"
+        hint="one row per query"
+        structural
+        .values=${m.q}
+        .rowLabels=${label(m.queryLabels, n, 'q')}
+        .colLabels=${label(m.featureLabels, dk, 'd')}
+      ></attn-matrix-editor>
+      <attn-matrix-editor
+        name="k"
+        heading="K — keys"
+        hint="one row per key; width = Q's"
+        structural
+        .values=${m.k}
+        .rowLabels=${label(m.keyLabels, keys, 'k')}
+        .colLabels=${label(m.featureLabels, m.k[0]?.length ?? 0, 'd')}
+      ></attn-matrix-editor>
+      <attn-matrix-editor
+        name="v"
+        heading="V — values"
+        hint="one row per key"
+        structural
+        .values=${m.v}
+        .rowLabels=${label(m.keyLabels, m.v.length, 'k')}
+        .colLabels=${label(m.valueLabels, dv, 'v')}
+      ></attn-matrix-editor>
+      <label class="toggle"
+        ><input type="checkbox" id="use-wo" .checked=${!!m.wo} @change=${this.toggleOutputProjection} /> Output projection W<sub>o</sub>
+        <span class="muted">(the heads' outputs, concatenated, × W_o)</span></label
+      >
+      ${
+        m.wo
+          ? html`<attn-matrix-editor
+              name="wo"
+              heading="W_o — output projection"
+              hint="one row per output column (h·d_v), one column per model dimension"
+              .values=${m.wo}
+              .rowLabels=${label(m.valueLabels, m.wo.length, 'v')}
+              .colLabels=${label(null, m.wo[0]?.length ?? 0, 'y')}
+            ></attn-matrix-editor>`
+          : nothing
+      }
       <attn-random-problem heads=${this.state.options.heads}></attn-random-problem>
     </div>`;
   }

@@ -27,11 +27,23 @@ export class AttnRandomProblem extends LitElement {
     buttonStyles,
     panelStyles,
     css`
-      :host { display: block; }
-      details { font-size: 0.82rem; }
-      summary { cursor: pointer; font-weight: 600; }
-      .error { color: var(--attn-color-danger); font-size: 0.78rem; }
-      input[type='number'] { width: 5.5em; }
+      :host {
+        display: block;
+      }
+      details {
+        font-size: 0.82rem;
+      }
+      summary {
+        cursor: pointer;
+        font-weight: 600;
+      }
+      .error {
+        color: var(--attn-color-danger);
+        font-size: 0.78rem;
+      }
+      input[type='number'] {
+        width: 5.5em;
+      }
     `,
   ];
 
@@ -46,16 +58,40 @@ export class AttnRandomProblem extends LitElement {
     const scores = this.heads * n * m;
     return html`<details>
       <summary>Random Q, K, V of any size</summary>
-      <p class="muted">Seeded uniform values in [−1, 1) — for long sequences (up to ${MAX_RANDOM_ROWS} tokens). Or import an .npy into each matrix.</p>
+      <p class="muted">
+        Seeded uniform values in [−1, 1) — for long sequences (up to ${MAX_RANDOM_ROWS} tokens). Or import an .npy into each matrix.
+      </p>
       <div class="row">
-        ${FIELDS.map(({ field, label, max }) => html`<label>${label} <input type="number" min=${field === 'seed' ? -max : 1} max=${max} step="1"
-          aria-label=${`random ${field}`} .value=${String(this.size[field])} @input=${(e: Event) => this.set(field, e)} /></label>`)}
+        ${FIELDS.map(
+          ({ field, label, max }) =>
+            html`<label
+              >${label}
+              <input
+                type="number"
+                min=${field === 'seed' ? -max : 1}
+                max=${max}
+                step="1"
+                aria-label=${`random ${field}`}
+                .value=${String(this.size[field])}
+                @input=${(e: Event) => this.set(field, e)}
+            /></label>`,
+        )}
         <button class="primary" id="generate" ?disabled=${!!error} @click=${this.generate}>Generate</button>
       </div>
-      ${error ? html`<p class="error" role="alert">${error}</p>` : html`<p class="muted">Q ${n}×${this.heads * dk}, K ${m}×${this.heads * dk}, V ${m}×${this.heads * dv}${this.heads > 1 ? ` (${this.heads} heads)` : ''}:
-        ${(scores / 1e6).toFixed(scores < 1e6 ? 3 : 1)} M scores.${scores > FULL_REFERENCE_SCORES
-          ? html` The GPU computes every row, in blocks you can cancel; the CPU reference and the maps use sampled rows. The fused kernel needs the least memory.`
-          : nothing}</p>`}
+      ${
+        error
+          ? html`<p class="error" role="alert">${error}</p>`
+          : html`<p class="muted">
+              Q ${n}×${this.heads * dk}, K ${m}×${this.heads * dk}, V
+              ${m}×${this.heads * dv}${this.heads > 1 ? ` (${this.heads} heads)` : ''}: ${(scores / 1e6).toFixed(scores < 1e6 ? 3 : 1)} M
+              scores.${
+                scores > FULL_REFERENCE_SCORES
+                  ? html` The GPU computes every row, in blocks you can cancel; the CPU reference and the maps use sampled rows. The fused
+                    kernel needs the least memory.`
+                  : nothing
+              }
+            </p>`
+      }
     </details>`;
   }
 

@@ -23,15 +23,52 @@ export class AttnSentencePanel extends LitElement {
     buttonStyles,
     panelStyles,
     css`
-      :host { display: block; }
-      textarea { width: 100%; box-sizing: border-box; resize: vertical; min-height: 2.6em; font-size: 0.9rem; }
-      .tokens { display: flex; flex-wrap: wrap; gap: 0.25rem; margin: 0.35rem 0 0.2rem; }
-      .token { font-size: 0.8rem; padding: 0.08rem 0.4rem; border-radius: var(--attn-radius-sm); background: var(--attn-color-token-bg); border: 1px solid var(--attn-color-token-border); }
-      .token.unknown { background: var(--attn-color-caution-bg); border: 1px dashed var(--attn-color-unknown-border); color: var(--attn-color-unknown-text); font-style: italic; }
-      .token.unknown::after { content: '?'; font-weight: 700; margin-left: 1px; }
-      details { margin: 0.5rem 0; }
-      summary { cursor: pointer; font-size: 0.85rem; font-weight: 600; }
-      .error { color: var(--attn-color-danger); font-size: 0.8rem; }
+      :host {
+        display: block;
+      }
+      textarea {
+        width: 100%;
+        box-sizing: border-box;
+        resize: vertical;
+        min-height: 2.6em;
+        font-size: 0.9rem;
+      }
+      .tokens {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.25rem;
+        margin: 0.35rem 0 0.2rem;
+      }
+      .token {
+        font-size: 0.8rem;
+        padding: 0.08rem 0.4rem;
+        border-radius: var(--attn-radius-sm);
+        background: var(--attn-color-token-bg);
+        border: 1px solid var(--attn-color-token-border);
+      }
+      .token.unknown {
+        background: var(--attn-color-caution-bg);
+        border: 1px dashed var(--attn-color-unknown-border);
+        color: var(--attn-color-unknown-text);
+        font-style: italic;
+      }
+      .token.unknown::after {
+        content: '?';
+        font-weight: 700;
+        margin-left: 1px;
+      }
+      details {
+        margin: 0.5rem 0;
+      }
+      summary {
+        cursor: pointer;
+        font-size: 0.85rem;
+        font-weight: 600;
+      }
+      .error {
+        color: var(--attn-color-danger);
+        font-size: 0.8rem;
+      }
     `,
   ];
 
@@ -60,43 +97,106 @@ export class AttnSentencePanel extends LitElement {
     return html`
       <section class="panel">
         <h2>Sentence</h2>
-        <label class="row"><input type="checkbox" .checked=${s.cross} @change=${(e: Event) => this.edit((x) => ({ ...x, cross: (e.target as HTMLInputElement).checked }), null)} />
-          Two sentences: cross-attention <span class="muted">(target words query the source words, as in translation)</span></label>
+        <label class="row"
+          ><input
+            type="checkbox"
+            .checked=${s.cross}
+            @change=${(e: Event) => this.edit((x) => ({ ...x, cross: (e.target as HTMLInputElement).checked }), null)}
+          />
+          Two sentences: cross-attention <span class="muted">(target words query the source words, as in translation)</span></label
+        >
         <label for="source" class="muted">${s.cross ? 'Source sentence (keys and values)' : 'Sentence (queries, keys and values)'}</label>
-        <textarea id="source" rows="2" spellcheck="false" .value=${s.source} @input=${(e: Event) => this.edit((x) => ({ ...x, source: (e.target as HTMLTextAreaElement).value }), 'source')}></textarea>
+        <textarea
+          id="source"
+          rows="2"
+          spellcheck="false"
+          .value=${s.source}
+          @input=${(e: Event) => this.edit((x) => ({ ...x, source: (e.target as HTMLTextAreaElement).value }), 'source')}
+        ></textarea>
         ${sq ? this.renderTokens(sq.keyTokens) : nothing}
-        ${s.cross ? html`
-          <label for="target" class="muted">Target sentence (queries)</label>
-          <textarea id="target" rows="2" spellcheck="false" .value=${s.target} @input=${(e: Event) => this.edit((x) => ({ ...x, target: (e.target as HTMLTextAreaElement).value }), 'target')}></textarea>
-          ${sq ? this.renderTokens(sq.queryTokens) : nothing}` : nothing}
+        ${
+          s.cross
+            ? html` <label for="target" class="muted">Target sentence (queries)</label>
+                <textarea
+                  id="target"
+                  rows="2"
+                  spellcheck="false"
+                  .value=${s.target}
+                  @input=${(e: Event) => this.edit((x) => ({ ...x, target: (e.target as HTMLTextAreaElement).value }), 'target')}
+                ></textarea>
+                ${sq ? this.renderTokens(sq.queryTokens) : nothing}`
+            : nothing
+        }
         ${this.embeddings === 'loading' ? html`<p class="muted">Loading the word vectors (2 MB)…</p>` : nothing}
         ${this.embeddings === 'failed' ? html`<p class="error">The word vectors could not be loaded; sentence mode needs them.</p>` : nothing}
-        ${sq && [...sq.keyTokens, ...sq.queryTokens].some((t) => !t.known)
-          ? html`<p class="muted"><span class="token unknown">word</span> is not among the 20,000 GloVe words shipped here (GloVe has no "a" or "I"): it gets a made-up vector derived from its spelling.</p>`
-          : nothing}
+        ${
+          sq && [...sq.keyTokens, ...sq.queryTokens].some((t) => !t.known)
+            ? html`<p class="muted">
+                <span class="token unknown">word</span> is not among the 20,000 GloVe words shipped here (GloVe has no "a" or "I"): it gets
+                a made-up vector derived from its spelling.
+              </p>`
+            : nothing
+        }
         <div class="row">
-          <label>d<sub>k</sub> <input type="number" min="1" max="512" aria-label="dk" .value=${String(s.dk)} @change=${(e: Event) => this.intField(e, 'dk')} /></label>
-          <label>d<sub>v</sub> <input type="number" min="1" max="512" aria-label="dv" .value=${String(s.dv)} @change=${(e: Event) => this.intField(e, 'dv')} /></label>
+          <label
+            >d<sub>k</sub>
+            <input type="number" min="1" max="512" aria-label="dk" .value=${String(s.dk)} @change=${(e: Event) => this.intField(e, 'dk')}
+          /></label>
+          <label
+            >d<sub>v</sub>
+            <input type="number" min="1" max="512" aria-label="dv" .value=${String(s.dv)} @change=${(e: Event) => this.intField(e, 'dv')}
+          /></label>
           ${this.heads > 1 ? html`<span class="muted" id="per-head">per head: ${this.heads} heads give Q, K ${this.heads}·${s.dk} = ${this.heads * s.dk} wide, V ${this.heads * s.dv}</span>` : nothing}
-          <label>W init <select aria-label="projection init" @change=${(e: Event) => this.regenerate({ init: (e.target as HTMLSelectElement).value as SentenceState['init'] }, 'init')}>
-            <option value="random" ?selected=${s.init === 'random'}>seeded random</option>
-            <option value="identity" ?selected=${s.init === 'identity'}>identity</option>
-          </select></label>
+          <label
+            >W init
+            <select
+              aria-label="projection init"
+              @change=${(e: Event) => this.regenerate({ init: (e.target as HTMLSelectElement).value as SentenceState['init'] }, 'init')}
+            >
+              <option value="random" ?selected=${s.init === 'random'}>seeded random</option>
+              <option value="identity" ?selected=${s.init === 'identity'}>identity</option>
+            </select></label
+          >
           ${s.init === 'random' ? html`<label>seed <input type="number" step="1" aria-label="seed" .value=${String(s.seed)} @change=${(e: Event) => this.intField(e, 'seed')} /></label>` : nothing}
         </div>
-        <label class="row"><input type="checkbox" .checked=${s.positional} @change=${(e: Event) => this.edit((x) => ({ ...x, positional: (e.target as HTMLInputElement).checked }), null)} />
-          Add sinusoidal positional encoding <span class="muted">(same word, different place → different vector)</span></label>
-        <label class="row"><input type="checkbox" id="project" .checked=${s.project} @change=${(e: Event) => this.edit((x) => ({ ...x, project: (e.target as HTMLInputElement).checked }), null)} />
-          Output projection W<sub>o</sub> <span class="muted">(the heads' outputs, concatenated, back to the words' 100 dims; ${s.init === 'random' ? `seeded, seed ${s.seed}` : 'identity'})</span></label>
-        ${sq ? this.renderProjections(sq.wq, sq.wk, sq.wv) : nothing}
-        ${sq && this.problem ? this.renderDerived(this.problem) : nothing}
+        <label class="row"
+          ><input
+            type="checkbox"
+            .checked=${s.positional}
+            @change=${(e: Event) => this.edit((x) => ({ ...x, positional: (e.target as HTMLInputElement).checked }), null)}
+          />
+          Add sinusoidal positional encoding <span class="muted">(same word, different place → different vector)</span></label
+        >
+        <label class="row"
+          ><input
+            type="checkbox"
+            id="project"
+            .checked=${s.project}
+            @change=${(e: Event) => this.edit((x) => ({ ...x, project: (e.target as HTMLInputElement).checked }), null)}
+          />
+          Output projection W<sub>o</sub>
+          <span class="muted"
+            >(the heads' outputs, concatenated, back to the words' 100 dims;
+            ${s.init === 'random' ? `seeded, seed ${s.seed}` : 'identity'})</span
+          ></label
+        >
+        ${sq ? this.renderProjections(sq.wq, sq.wk, sq.wv) : nothing} ${sq && this.problem ? this.renderDerived(this.problem) : nothing}
       </section>
     `;
   }
 
   private renderTokens(tokens: readonly WordToken[]) {
-    return html`<div class="tokens" aria-label="tokens">${tokens.map((t, i) => html`<span class="token ${t.known ? '' : 'unknown'}" data-token=${i}
-      title=${t.known ? `${t.text}: GloVe vector` : `${t.text}: not in the vocabulary; made-up vector`}>${t.text}</span>`)}</div>`;
+    return html`<div class="tokens" aria-label="tokens">
+      ${tokens.map(
+        (t, i) =>
+          html`<span
+            class="token ${t.known ? '' : 'unknown'}"
+            data-token=${i}
+            title=${t.known ? `${t.text}: GloVe vector` : `${t.text}: not in the vocabulary; made-up vector`}
+            >${t.text}</span
+          >`,
+      )}
+    </div>`;
   }
 
   private renderProjections(wq: { rows: number; cols: number; data: Float32Array }, wk: typeof wq, wv: typeof wq) {
@@ -105,19 +205,36 @@ export class AttnSentencePanel extends LitElement {
     const rows = Array.from({ length: wq.rows }, (_, i) => `e${i}`);
     const heads = this.heads;
     // With several heads a column is named after its head: "h1·3" is head 1's column 3.
-    const numbered = (j: number, count: number) => (heads > 1 && count % heads === 0 ? `h${Math.floor(j / (count / heads))}·${j % (count / heads)}` : String(j));
-    const names = (given: string[] | null, count: number) => Array.from({ length: count }, (_, j) => (given?.length === count ? given[j] : numbered(j, count)));
-    const editor = (name: 'wq' | 'wk' | 'wv', title: string, grid: Grid) => html`<attn-matrix-editor
-      name=${name} heading=${title} .values=${grid} .rowLabels=${rows}
-      .colLabels=${names(name === 'wv' ? s.valueLabels : s.featureLabels, grid[0].length)} max-rows="100"></attn-matrix-editor>`;
+    const numbered = (j: number, count: number) =>
+      heads > 1 && count % heads === 0 ? `h${Math.floor(j / (count / heads))}·${j % (count / heads)}` : String(j);
+    const names = (given: string[] | null, count: number) =>
+      Array.from({ length: count }, (_, j) => (given?.length === count ? given[j] : numbered(j, count)));
+    const editor = (name: 'wq' | 'wk' | 'wv', title: string, grid: Grid) =>
+      html`<attn-matrix-editor
+        name=${name}
+        heading=${title}
+        .values=${grid}
+        .rowLabels=${rows}
+        .colLabels=${names(name === 'wv' ? s.valueLabels : s.featureLabels, grid[0].length)}
+        max-rows="100"
+      ></attn-matrix-editor>`;
     return html`<details @toggle=${(e: Event) => (this.projectionsOpen = (e.target as HTMLDetailsElement).open)}>
-      <summary>Projections W<sub>q</sub>, W<sub>k</sub>, W<sub>v</sub> ${edited ? html`<span class="muted">(edited)</span>` : html`<span class="muted">(${s.init === 'random' ? `seeded random, seed ${s.seed}` : 'identity'}${heads > 1 ? `, one block of columns per head` : ''})</span>`}</summary>
-      <p class="muted">Each word vector (100 numbers) times W gives its query, key or value${heads > 1 ? html`; head t uses its own block of columns (its own seed), so the ${heads} heads attend differently` : ''}. Edit any cell; the run updates.</p>
+      <summary>
+        Projections W<sub>q</sub>, W<sub>k</sub>, W<sub>v</sub>
+        ${edited ? html`<span class="muted">(edited)</span>` : html`<span class="muted">(${s.init === 'random' ? `seeded random, seed ${s.seed}` : 'identity'}${heads > 1 ? `, one block of columns per head` : ''})</span>`}
+      </summary>
+      <p class="muted">
+        Each word vector (100 numbers) times W gives its query, key or
+        value${heads > 1 ? html`; head t uses its own block of columns (its own seed), so the ${heads} heads attend differently` : ''}. Edit
+        any cell; the run updates.
+      </p>
       ${edited ? html`<button @click=${() => this.regenerate({}, 'generated')}>Back to generated W</button>` : nothing}
-      ${this.projectionsOpen ? html`
-        ${editor('wq', 'W_q', s.wq ?? fromMatrix(wq))}
-        ${editor('wk', 'W_k', s.wk ?? fromMatrix(wk))}
-        ${editor('wv', 'W_v', s.wv ?? fromMatrix(wv))}` : nothing}
+      ${
+        this.projectionsOpen
+          ? html` ${editor('wq', 'W_q', s.wq ?? fromMatrix(wq))} ${editor('wk', 'W_k', s.wk ?? fromMatrix(wk))}
+            ${editor('wv', 'W_v', s.wv ?? fromMatrix(wv))}`
+          : nothing
+      }
     </details>`;
   }
 
@@ -126,11 +243,39 @@ export class AttnSentencePanel extends LitElement {
     const [xq, xk] = this.sentence.cross ? ['X_target', 'X_source'] : ['X', 'X'];
     return html`<details open>
       <summary>Derived Q, K, V</summary>
-      <div class="row"><button class="primary" @click=${() => this.dispatchEvent(new CommandEvent('take-into-matrix'))}
-        title="Copy these Q, K and V into matrix mode, where every number can be edited">Edit Q, K, V in matrix mode</button></div>
-      <attn-matrix-editor readonly name="q" heading=${`Q = ${xq}·W_q`} .values=${fromMatrix(q)} .rowLabels=${p.queryLabels} .colLabels=${p.featureLabels}></attn-matrix-editor>
-      <attn-matrix-editor readonly name="k" heading=${`K = ${xk}·W_k`} .values=${fromMatrix(k)} .rowLabels=${p.keyLabels} .colLabels=${p.featureLabels}></attn-matrix-editor>
-      <attn-matrix-editor readonly name="v" heading=${`V = ${xk}·W_v`} .values=${fromMatrix(v)} .rowLabels=${p.keyLabels} .colLabels=${p.valueLabels}></attn-matrix-editor>
+      <div class="row">
+        <button
+          class="primary"
+          @click=${() => this.dispatchEvent(new CommandEvent('take-into-matrix'))}
+          title="Copy these Q, K and V into matrix mode, where every number can be edited"
+        >
+          Edit Q, K, V in matrix mode
+        </button>
+      </div>
+      <attn-matrix-editor
+        readonly
+        name="q"
+        heading=${`Q = ${xq}·W_q`}
+        .values=${fromMatrix(q)}
+        .rowLabels=${p.queryLabels}
+        .colLabels=${p.featureLabels}
+      ></attn-matrix-editor>
+      <attn-matrix-editor
+        readonly
+        name="k"
+        heading=${`K = ${xk}·W_k`}
+        .values=${fromMatrix(k)}
+        .rowLabels=${p.keyLabels}
+        .colLabels=${p.featureLabels}
+      ></attn-matrix-editor>
+      <attn-matrix-editor
+        readonly
+        name="v"
+        heading=${`V = ${xk}·W_v`}
+        .values=${fromMatrix(v)}
+        .rowLabels=${p.keyLabels}
+        .colLabels=${p.valueLabels}
+      ></attn-matrix-editor>
     </details>`;
   }
 

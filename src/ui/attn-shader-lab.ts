@@ -47,18 +47,57 @@ export class AttnShaderLab extends LitElement {
     buttonStyles,
     panelStyles,
     css`
-      :host { display: block; }
-      .tabs { display: flex; gap: var(--attn-space-1); border-bottom: 1px solid var(--attn-color-border); margin-bottom: 0.4rem; flex-wrap: wrap; }
-      .tabs button { border-radius: var(--attn-radius-control) var(--attn-radius-control) 0 0; border-bottom: 0; }
-      .tabs button[aria-selected='true'] { background: var(--attn-color-accent); color: var(--attn-color-on-accent); border-color: var(--attn-color-accent); }
-      .tabs .edited::after { content: ' •'; }
-      .messages { font-family: var(--attn-font-mono); font-size: 0.76rem; margin: 0.4rem 0; padding: 0; list-style: none; }
-      .messages li { margin: 0.1rem 0; }
-      .messages .error { color: var(--attn-color-danger); }
-      .messages .warning { color: var(--attn-color-warning-text); }
-      .messages a { color: inherit; cursor: pointer; text-decoration: underline dotted; }
-      .ok { color: var(--attn-color-success); font-size: 0.78rem; }
-      .example-note { font-size: 0.78rem; margin: 0.3rem 0; }
+      :host {
+        display: block;
+      }
+      .tabs {
+        display: flex;
+        gap: var(--attn-space-1);
+        border-bottom: 1px solid var(--attn-color-border);
+        margin-bottom: 0.4rem;
+        flex-wrap: wrap;
+      }
+      .tabs button {
+        border-radius: var(--attn-radius-control) var(--attn-radius-control) 0 0;
+        border-bottom: 0;
+      }
+      .tabs button[aria-selected='true'] {
+        background: var(--attn-color-accent);
+        color: var(--attn-color-on-accent);
+        border-color: var(--attn-color-accent);
+      }
+      .tabs .edited::after {
+        content: ' •';
+      }
+      .messages {
+        font-family: var(--attn-font-mono);
+        font-size: 0.76rem;
+        margin: 0.4rem 0;
+        padding: 0;
+        list-style: none;
+      }
+      .messages li {
+        margin: 0.1rem 0;
+      }
+      .messages .error {
+        color: var(--attn-color-danger);
+      }
+      .messages .warning {
+        color: var(--attn-color-warning-text);
+      }
+      .messages a {
+        color: inherit;
+        cursor: pointer;
+        text-decoration: underline dotted;
+      }
+      .ok {
+        color: var(--attn-color-success);
+        font-size: 0.78rem;
+      }
+      .example-note {
+        font-size: 0.78rem;
+        margin: 0.3rem 0;
+      }
     `,
   ];
 
@@ -119,7 +158,8 @@ export class AttnShaderLab extends LitElement {
   /** Kernels from the state (a link, undo): they replace the draft. */
   private applyKernels(kernels: Readonly<Record<string, string>>): void {
     const next: StageKernels = {};
-    for (const stage of verifiableStages()) if (typeof kernels[stage] === 'string' && kernels[stage] !== this.builtIn(stage)) next[stage] = kernels[stage];
+    for (const stage of verifiableStages())
+      if (typeof kernels[stage] === 'string' && kernels[stage] !== this.builtIn(stage)) next[stage] = kernels[stage];
     this.announced = JSON.stringify(next);
     if (JSON.stringify(next) === JSON.stringify(this.edits)) return;
     clearTimeout(this.announceTimer);
@@ -179,7 +219,11 @@ export class AttnShaderLab extends LitElement {
   }
 
   /** Compile → interface check → pipeline for one kernel: compiler messages, and problems in words. */
-  private async diagnose(stage: StageName, source: string, target: GPUDevice | AttentionEngine): Promise<Pick<Diagnostics, 'messages' | 'problems'>> {
+  private async diagnose(
+    stage: StageName,
+    source: string,
+    target: GPUDevice | AttentionEngine,
+  ): Promise<Pick<Diagnostics, 'messages' | 'problems'>> {
     const { messages, problems } = await diagnoseKernel(target, stage, source, { label: `Attention.${stage}.lab` });
     return { messages, problems };
   }
@@ -188,10 +232,12 @@ export class AttnShaderLab extends LitElement {
     const { engine, stage, loadedExample: example } = this;
     if (!engine) return;
     const edited = this.edits[stage];
-    const label = edited === undefined ? 'built-in kernel' : example?.stage === stage && example.source === edited ? example.file : 'edited kernel';
+    const label =
+      edited === undefined ? 'built-in kernel' : example?.stage === stage && example.source === edited ? example.file : 'edited kernel';
     void this.verification.run(engine, { stage, source: this.source(stage), label, timeLimitMs: this.timeLimit }).then(() => {
       const report = this.verification.report;
-      if (report?.stage === stage && report.status === 'compile-error') this.diagnostics = { ...this.diagnostics, [stage]: { messages: report.compileMessages, problems: [], checking: false } };
+      if (report?.stage === stage && report.status === 'compile-error')
+        this.diagnostics = { ...this.diagnostics, [stage]: { messages: report.compileMessages, problems: [], checking: false } };
     });
   };
 
@@ -231,29 +277,53 @@ export class AttnShaderLab extends LitElement {
       <section class="panel">
         <h2>Shader lab</h2>
         <div class="tabs" role="tablist">
-          ${stages.map((stage) => html`
-            <button role="tab" aria-selected=${stage === this.stage ? 'true' : 'false'} class=${this.edits[stage] !== undefined ? 'edited' : ''}
-              title=${this.edits[stage] !== undefined ? 'edited' : 'built-in kernel'} @click=${() => this.selectStage(stage)}>${STAGE_INFO[stage].shortTitle}</button>`)}
+          ${stages.map(
+            (stage) =>
+              html` <button
+                role="tab"
+                aria-selected=${stage === this.stage ? 'true' : 'false'}
+                class=${this.edits[stage] !== undefined ? 'edited' : ''}
+                title=${this.edits[stage] !== undefined ? 'edited' : 'built-in kernel'}
+                @click=${() => this.selectStage(stage)}
+              >
+                ${STAGE_INFO[stage].shortTitle}
+              </button>`,
+          )}
         </div>
         <div class="row">
-          <button class="primary" @click=${this.verify} ?disabled=${!this.engine || v.running}>${v.running ? 'Verifying…' : 'Verify'}</button>
+          <button class="primary" @click=${this.verify} ?disabled=${!this.engine || v.running}>
+            ${v.running ? 'Verifying…' : 'Verify'}
+          </button>
           <button @click=${this.reset} ?disabled=${!edited}>Reset to built-in</button>
-          <label>Broken examples
+          <label
+            >Broken examples
             <select aria-label="load a broken example" @change=${this.loadExample}>
               <option value="">load…</option>
               ${stages.map((stage) => {
                 const examples = BROKEN_EXAMPLES.filter((e) => e.stage === stage);
-                return examples.length ? html`<optgroup label=${STAGE_INFO[stage].shortTitle}>${examples.map((e) => html`<option value=${e.file}>${e.name}</option>`)}</optgroup>` : nothing;
+                return examples.length
+                  ? html`<optgroup label=${STAGE_INFO[stage].shortTitle}>
+                      ${examples.map((e) => html`<option value=${e.file}>${e.name}</option>`)}
+                    </optgroup>`
+                  : nothing;
               })}
             </select>
           </label>
           ${v.progress ? html`<span class="muted">case ${v.progress.done} of ${v.progress.total}</span>` : nothing}
           ${this.engine ? nothing : html`<span class="muted">no GPU: kernels cannot run</span>`}
         </div>
-        ${example?.stage === this.stage && this.edits[this.stage] === example.source
-          ? html`<p class="example-note"><strong>${example.name}.</strong> ${example.description}</p>` : nothing}
-        <attn-code-editor document=${this.stage} .value=${this.source()} label="kernel source" .diagnostics=${this.diagnostics[this.stage]?.messages ?? []}
-          @attn-code-change=${this.onCodeChange}></attn-code-editor>
+        ${
+          example?.stage === this.stage && this.edits[this.stage] === example.source
+            ? html`<p class="example-note"><strong>${example.name}.</strong> ${example.description}</p>`
+            : nothing
+        }
+        <attn-code-editor
+          document=${this.stage}
+          .value=${this.source()}
+          label="kernel source"
+          .diagnostics=${this.diagnostics[this.stage]?.messages ?? []}
+          @attn-code-change=${this.onCodeChange}
+        ></attn-code-editor>
         ${this.renderDiagnostics(this.diagnostics[this.stage])}
         <attn-verify-report .report=${v.report} .cases=${v.cases} .error=${v.error}></attn-verify-report>
       </section>
@@ -266,11 +336,10 @@ export class AttnShaderLab extends LitElement {
     if (shown.length === 0 && d.problems.length === 0) {
       return d.checking ? html`<p class="muted">compiling…</p>` : html`<p class="ok">compiles and fits the ${this.stage} interface</p>`;
     }
-    return html`
-      <ul class="messages" aria-label="compile messages">
-        ${shown.map((m) => html`<li class=${m.type}><a @click=${() => this.codeEditor?.reveal(m.line, m.column)}>${m.line}:${m.column}</a> ${m.type}: ${m.message}</li>`)}
-        ${d.problems.map((p) => html`<li class="error">interface: ${p}</li>`)}
-      </ul>`;
+    return html` <ul class="messages" aria-label="compile messages">
+      ${shown.map((m) => html`<li class=${m.type}><a @click=${() => this.codeEditor?.reveal(m.line, m.column)}>${m.line}:${m.column}</a> ${m.type}: ${m.message}</li>`)}
+      ${d.problems.map((p) => html`<li class="error">interface: ${p}</li>`)}
+    </ul>`;
   }
 }
 

@@ -15,22 +15,76 @@ export class AttnVerifyReport extends LitElement {
   static override styles = [
     buttonStyles,
     css`
-      :host { display: block; }
-      .muted { color: var(--attn-color-text-muted); font-size: 0.78rem; }
-      .messages { font-family: var(--attn-font-mono); font-size: 0.76rem; margin: 0.4rem 0; padding: 0; list-style: none; }
-      .messages li { margin: 0.1rem 0; }
-      .messages .error { color: var(--attn-color-danger); }
-      .verdict { font-weight: 600; font-size: 0.85rem; margin: 0.5rem 0 0.3rem; }
-      .verdict.pass { color: var(--attn-color-success); }
-      .verdict.fail { color: var(--attn-color-danger); }
-      .hint { border-left: 3px solid var(--attn-color-danger); padding: 0.2rem 0.6rem; margin: 0.3rem 0; font-size: 0.8rem; }
-      .hint strong { display: block; }
-      .warning-note { border-left: 3px solid var(--attn-color-warning); padding: 0.2rem 0.6rem; font-size: 0.8rem; }
-      .table { overflow-x: auto; }
-      table { border-collapse: collapse; font-size: 0.74rem; font-variant-numeric: tabular-nums; width: 100%; }
-      th, td { text-align: left; padding: 0.15rem 0.45rem; border-bottom: 1px solid var(--attn-color-border-faint); white-space: nowrap; }
-      td.hint-cell { white-space: normal; min-width: 14rem; }
-      tr.fail td, tr.timeout td, tr.error td { background: var(--attn-color-danger-row); }
+      :host {
+        display: block;
+      }
+      .muted {
+        color: var(--attn-color-text-muted);
+        font-size: 0.78rem;
+      }
+      .messages {
+        font-family: var(--attn-font-mono);
+        font-size: 0.76rem;
+        margin: 0.4rem 0;
+        padding: 0;
+        list-style: none;
+      }
+      .messages li {
+        margin: 0.1rem 0;
+      }
+      .messages .error {
+        color: var(--attn-color-danger);
+      }
+      .verdict {
+        font-weight: 600;
+        font-size: 0.85rem;
+        margin: 0.5rem 0 0.3rem;
+      }
+      .verdict.pass {
+        color: var(--attn-color-success);
+      }
+      .verdict.fail {
+        color: var(--attn-color-danger);
+      }
+      .hint {
+        border-left: 3px solid var(--attn-color-danger);
+        padding: 0.2rem 0.6rem;
+        margin: 0.3rem 0;
+        font-size: 0.8rem;
+      }
+      .hint strong {
+        display: block;
+      }
+      .warning-note {
+        border-left: 3px solid var(--attn-color-warning);
+        padding: 0.2rem 0.6rem;
+        font-size: 0.8rem;
+      }
+      .table {
+        overflow-x: auto;
+      }
+      table {
+        border-collapse: collapse;
+        font-size: 0.74rem;
+        font-variant-numeric: tabular-nums;
+        width: 100%;
+      }
+      th,
+      td {
+        text-align: left;
+        padding: 0.15rem 0.45rem;
+        border-bottom: 1px solid var(--attn-color-border-faint);
+        white-space: nowrap;
+      }
+      td.hint-cell {
+        white-space: normal;
+        min-width: 14rem;
+      }
+      tr.fail td,
+      tr.timeout td,
+      tr.error td {
+        background: var(--attn-color-danger-row);
+      }
     `,
   ];
 
@@ -49,21 +103,44 @@ export class AttnVerifyReport extends LitElement {
     const needsDevice = report?.status === 'device-lost' || report?.status === 'timeout';
     return html`
       ${report ? html`<p class="verdict ${report.status === 'pass' ? 'pass' : 'fail'}" role="status">${verdict(report)}</p>` : nothing}
-      ${needsDevice ? html`<p class="muted">A kernel that hung or crashed can leave the GPU unusable.
-        <button @click=${() => this.dispatchEvent(new CommandEvent('reconnect'))}>Reconnect the GPU</button></p>` : nothing}
-      ${report?.status === 'interface-error' ? html`<ul class="messages">${report.interfaceProblems.map((p) => html`<li class="error">${p}</li>`)}</ul>` : nothing}
+      ${
+        needsDevice
+          ? html`<p class="muted">
+              A kernel that hung or crashed can leave the GPU unusable.
+              <button @click=${() => this.dispatchEvent(new CommandEvent('reconnect'))}>Reconnect the GPU</button>
+            </p>`
+          : nothing
+      }
+      ${
+        report?.status === 'interface-error'
+          ? html`<ul class="messages">
+              ${report.interfaceProblems.map((p) => html`<li class="error">${p}</li>`)}
+            </ul>`
+          : nothing
+      }
       ${report?.hints.map((h) => html`<div class="hint" data-hint=${h.id}><strong>${h.title}</strong>${h.detail}</div>`) ?? nothing}
       ${report?.warnings.map((w) => html`<div class="warning-note">${w}</div>`) ?? nothing}
-      ${cases.length ? html`
-        <div class="table">
-          <table aria-label="verification report">
-            <thead><tr>${REPORT_COLUMNS.map((c) => html`<th>${c}</th>`)}</tr></thead>
-            <tbody>${cases.map((c) => {
-              const cells = reportCells(c);
-              return html`<tr class=${c.status} title=${`seed ${c.case.seed}`}>${cells.map((cell, i) => html`<td class=${i === cells.length - 1 ? 'hint-cell' : ''}>${cell}</td>`)}</tr>`;
-            })}</tbody>
-          </table>
-        </div>` : nothing}
+      ${
+        cases.length
+          ? html` <div class="table">
+              <table aria-label="verification report">
+                <thead>
+                  <tr>
+                    ${REPORT_COLUMNS.map((c) => html`<th>${c}</th>`)}
+                  </tr>
+                </thead>
+                <tbody>
+                  ${cases.map((c) => {
+                    const cells = reportCells(c);
+                    return html`<tr class=${c.status} title=${`seed ${c.case.seed}`}>
+                      ${cells.map((cell, i) => html`<td class=${i === cells.length - 1 ? 'hint-cell' : ''}>${cell}</td>`)}
+                    </tr>`;
+                  })}
+                </tbody>
+              </table>
+            </div>`
+          : nothing
+      }
     `;
   }
 }

@@ -20,7 +20,10 @@ export class GpuSession extends EventTarget {
   lastError: string | null = null;
   private device: GPUDevice | null = null;
 
-  constructor(private readonly shaders: ShaderLibrary, private readonly gpu: GPU | undefined = navigator.gpu) {
+  constructor(
+    private readonly shaders: ShaderLibrary,
+    private readonly gpu: GPU | undefined = navigator.gpu,
+  ) {
     super();
   }
 
@@ -45,7 +48,11 @@ export class GpuSession extends EventTarget {
       this.setStatus({ kind: 'ready', summary, engine: new AttentionEngine(device, this.shaders) });
     } catch (error) {
       this.device = null;
-      this.setStatus({ kind: 'unavailable', reason: (error as Error).message.replace(HOW_TO_GET_WEBGPU, '').trim(), howTo: HOW_TO_GET_WEBGPU });
+      this.setStatus({
+        kind: 'unavailable',
+        reason: (error as Error).message.replace(HOW_TO_GET_WEBGPU, '').trim(),
+        howTo: HOW_TO_GET_WEBGPU,
+      });
     }
   }
 

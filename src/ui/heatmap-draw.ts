@@ -84,7 +84,14 @@ export function inkFrom(element: Element): HeatmapInk {
 }
 
 /** Colours that belong to the scales, not the theme: they stay whatever the page's colours are. */
-const SCALE = { nan: '#ff00aa', logInfinity: '#4a0d67', logZero: '#ffffff', darkText: '#1d1d1f', lightText: '#ffffff', cellLines: 'rgba(255,255,255,0.7)' };
+const SCALE = {
+  nan: '#ff00aa',
+  logInfinity: '#4a0d67',
+  logZero: '#ffffff',
+  darkText: '#1d1d1f',
+  lightText: '#ffffff',
+  cellLines: 'rgba(255,255,255,0.7)',
+};
 
 export interface HeatmapLayout {
   cell: number;
@@ -133,7 +140,9 @@ export function truncate(label: string): string {
 /** The colour domain: fixed for probabilities, symmetric for diverging, decades for log. */
 export function autoDomain(values: ArrayLike<number>, colour: ColourScale): [number, number] {
   if (colour === 'probability') return [0, 1];
-  let maxAbs = 0, minPos = Infinity, maxPos = 0;
+  let maxAbs = 0,
+    minPos = Infinity,
+    maxPos = 0;
   for (let i = 0; i < values.length; i++) {
     const x = values[i];
     if (!Number.isFinite(x)) continue;
@@ -222,14 +231,21 @@ export function layoutHeatmap(ctx: CanvasRenderingContext2D, spec: HeatmapSpec):
   const titleH = spec.title ? 26 : 0;
   // One line for the key-axis name, then the column labels.
   const top = titleH + 15 + labelSpan + 2;
-  const gridW = cell * cols, gridH = cell * rows;
+  const gridW = cell * cols,
+    gridH = cell * rows;
   const rightOverhang = colAngle === Math.PI / 4 ? slantOverhang : 0;
   const width = Math.max(left + gridW + sums + Math.max(8, rightOverhang - sums), left + 160);
   const legendTop = top + gridH + 10;
   let hasMasked = false;
   for (let i = 0; i < spec.values.length && !hasMasked; i++) hasMasked = spec.values[i] === -Infinity;
   return {
-    cell, left, top, gridW, gridH, width, titleH,
+    cell,
+    left,
+    top,
+    gridW,
+    gridH,
+    width,
+    titleH,
     height: legendTop + legendHeight(spec, hasMasked),
     legendTop,
     sumsLeft: left + gridW + 8,
@@ -327,7 +343,8 @@ function drawCells(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: HeatmapL
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {
       const x = values[i * cols + j];
-      const px = left + j * cell, py = top + i * cell;
+      const px = left + j * cell,
+        py = top + i * cell;
       if (x === -Infinity) {
         drawMasked(ctx, ink, px, py, cell);
         continue;
@@ -456,7 +473,10 @@ function drawRowSums(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: Heatma
 
 function drawLegend(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: HeatmapLayout): void {
   const ink = spec.ink ?? DEFAULT_INK;
-  const x0 = L.left, y0 = L.legendTop, w = Math.min(200, Math.max(130, L.gridW)), h = 10;
+  const x0 = L.left,
+    y0 = L.legendTop,
+    w = Math.min(200, Math.max(130, L.gridW)),
+    h = 10;
   const [lo, hi] = L.domain;
   const steps = 64;
   for (let s = 0; s < steps; s++) {
@@ -470,11 +490,23 @@ function drawLegend(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: Heatmap
   ctx.font = SMALL_FONT;
   ctx.fillStyle = ink.text;
   ctx.textBaseline = 'top';
-  const ticks: [number, string][] = spec.colour === 'log'
-    ? [[0, fmtExp(lo)], [1, fmtExp(hi)]]
-    : spec.colour === 'probability'
-      ? [[0, '0'], [0.5, '0.5'], [1, '1']]
-      : [[0, shortValue(lo, 'diverging')], [0.5, '0'], [1, shortValue(hi, 'diverging')]];
+  const ticks: [number, string][] =
+    spec.colour === 'log'
+      ? [
+          [0, fmtExp(lo)],
+          [1, fmtExp(hi)],
+        ]
+      : spec.colour === 'probability'
+        ? [
+            [0, '0'],
+            [0.5, '0.5'],
+            [1, '1'],
+          ]
+        : [
+            [0, shortValue(lo, 'diverging')],
+            [0.5, '0'],
+            [1, shortValue(hi, 'diverging')],
+          ];
   for (const [t, text] of ticks) {
     ctx.textAlign = t === 0 ? 'left' : t === 1 ? 'right' : 'center';
     ctx.fillText(text, x0 + t * w, y0 + h + 3);

@@ -31,15 +31,19 @@ function weight(x: number): number {
 /** The matrix pooled to at most maxRows × maxCols drawn cells, or null when it already fits. */
 export function poolMatrix(values: ArrayLike<number>, rows: number, cols: number, maxRows: number, maxCols: number): PooledMatrix | null {
   if (rows <= maxRows && cols <= maxCols) return null;
-  const blockRows = Math.ceil(rows / maxRows), blockCols = Math.ceil(cols / maxCols);
-  const outRows = Math.ceil(rows / blockRows), outCols = Math.ceil(cols / blockCols);
+  const blockRows = Math.ceil(rows / maxRows),
+    blockCols = Math.ceil(cols / maxCols);
+  const outRows = Math.ceil(rows / blockRows),
+    outCols = Math.ceil(cols / blockCols);
   const out = new Float64Array(outRows * outCols);
   const source = new Int32Array(outRows * outCols);
   for (let bi = 0; bi < outRows; bi++) {
     const r1 = Math.min(rows, (bi + 1) * blockRows);
     for (let bj = 0; bj < outCols; bj++) {
-      const c0 = bj * blockCols, c1 = Math.min(cols, c0 + blockCols);
-      let best = bi * blockRows * cols + c0, bestWeight = -2;
+      const c0 = bj * blockCols,
+        c1 = Math.min(cols, c0 + blockCols);
+      let best = bi * blockRows * cols + c0,
+        bestWeight = -2;
       for (let r = bi * blockRows; r < r1; r++) {
         for (let c = c0; c < c1; c++) {
           const w = weight(values[r * cols + c]);

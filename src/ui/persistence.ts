@@ -73,7 +73,9 @@ export function takeLegacyLabKernels(): Record<string, string> | null {
     if (json === null) return null;
     localStorage.removeItem(LEGACY_LAB_KEY);
     const stored = JSON.parse(json) as { kernels?: Record<string, unknown> } | null;
-    const kernels = Object.entries(stored?.kernels ?? {}).filter((e): e is [string, string] => isVerifiedStage(e[0]) && typeof e[1] === 'string' && e[1].length <= MAX_KERNEL_CHARS);
+    const kernels = Object.entries(stored?.kernels ?? {}).filter(
+      (e): e is [string, string] => isVerifiedStage(e[0]) && typeof e[1] === 'string' && e[1].length <= MAX_KERNEL_CHARS,
+    );
     return kernels.length ? Object.fromEntries(kernels) : null;
   } catch {
     return null;

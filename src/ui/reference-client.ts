@@ -8,9 +8,7 @@ import { evaluate } from '../core/evaluate';
 import { FULL_REFERENCE_SCORES } from '../core/problem';
 import { RunCancelledError } from '../core/errors';
 
-export type WorkerReply =
-  | { id: number; ok: true; response: EvaluateResponse }
-  | { id: number; ok: false; name: string; message: string };
+export type WorkerReply = { id: number; ok: true; response: EvaluateResponse } | { id: number; ok: false; name: string; message: string };
 
 interface Pending {
   resolve(response: EvaluateResponse): void;
@@ -28,7 +26,11 @@ export class ReferenceClient {
     // the coordinator sends big problems as sampled rows (src/core/problem.ts sampleProblem).
     const scores = request.options.heads * request.inputs.q.rows * request.inputs.k.rows;
     if (scores > FULL_REFERENCE_SCORES) {
-      return Promise.reject(new InputError(`the float64 reference holds at most ${FULL_REFERENCE_SCORES} scores per run; this request has ${scores} (sample its query rows)`));
+      return Promise.reject(
+        new InputError(
+          `the float64 reference holds at most ${FULL_REFERENCE_SCORES} scores per run; this request has ${scores} (sample its query rows)`,
+        ),
+      );
     }
     if (typeof Worker === 'undefined') return Promise.resolve().then(() => evaluate(request));
     const worker = this.ensureWorker();
@@ -52,7 +54,10 @@ export class ReferenceClient {
       this.pending.delete(data.id);
       if (!pending) return;
       if (data.ok) pending.resolve(data.response);
-      else pending.reject(data.name === 'InputError' ? new InputError(data.message) : Object.assign(new Error(data.message), { name: data.name }));
+      else
+        pending.reject(
+          data.name === 'InputError' ? new InputError(data.message) : Object.assign(new Error(data.message), { name: data.name }),
+        );
     };
     worker.onerror = (event) => {
       event.preventDefault();

@@ -185,12 +185,21 @@ export class RunController implements ReactiveController {
         };
       }
       const result = await engine.run(full.inputs, full.options, { ...run, intermediates: hasIntermediates(variant) });
-      const gpu = { scores: result.scores, probs: result.probs, output: result.output.data, projected: result.projected?.data ?? null, onlineSoftmax: result.onlineSoftmax };
+      const gpu = {
+        scores: result.scores,
+        probs: result.probs,
+        output: result.output.data,
+        projected: result.projected?.data ?? null,
+        onlineSoftmax: result.onlineSoftmax,
+      };
       return { ...part, gpu, gpuMs: result.wallMs, gpuTimings: result.gpuTimings };
     } catch (error) {
       if (error instanceof RunCancelledError || signal.aborted) return null;
       const yours = state.kernels ? ' (your kernels from the shader lab are in use)' : '';
-      return { ...part, gpuError: error instanceof DeviceLostError ? error.message : `The GPU run failed${yours}: ${(error as Error).message}` };
+      return {
+        ...part,
+        gpuError: error instanceof DeviceLostError ? error.message : `The GPU run failed${yours}: ${(error as Error).message}`,
+      };
     }
   }
 

@@ -7,4 +7,6 @@ import type { ShaderLibrary } from '../gpu/variants';
 
 const files = import.meta.glob('/shaders/**/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
 
-export const SHADERS: ShaderLibrary = Object.fromEntries(Object.entries(files).map(([path, source]) => [path.slice('/shaders/'.length), source]));
+export const SHADERS: ShaderLibrary = Object.fromEntries(
+  Object.entries(files).map(([path, source]) => [path.slice('/shaders/'.length), source]),
+);

@@ -124,7 +124,10 @@ export class StateController implements ReactiveController {
       const cells = stateCells(this.state);
       const fits = cells <= MAX_SAVED_CELLS;
       if (!fits && !this.toldTooLarge) {
-        this.options.notify('info', `This problem holds ${cells.toLocaleString('en')} numbers, too many for a link or this browser's storage: export the matrices (.npy) to keep them.`);
+        this.options.notify(
+          'info',
+          `This problem holds ${cells.toLocaleString('en')} numbers, too many for a link or this browser's storage: export the matrices (.npy) to keep them.`,
+        );
       }
       this.toldTooLarge = !fits;
       if (fits) saveLocal(this.state);

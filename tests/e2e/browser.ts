@@ -36,7 +36,11 @@ export interface WatchedPage {
 const IGNORED = [/Lit is in dev mode/];
 
 /** Opens url in a new tab of the browser, or of a separate context (fresh storage) when given one. */
-export async function openPage(browser: Pick<Browser, 'newPage'>, url: string, beforeLoad?: (page: Page) => Promise<void>): Promise<WatchedPage> {
+export async function openPage(
+  browser: Pick<Browser, 'newPage'>,
+  url: string,
+  beforeLoad?: (page: Page) => Promise<void>,
+): Promise<WatchedPage> {
   const page = await browser.newPage();
   const problems: string[] = [];
   page.on('console', (msg) => {
@@ -60,5 +64,8 @@ export async function openPage(browser: Pick<Browser, 'newPage'>, url: string, b
  * UPDATE_SCREENSHOTS=1, otherwise the git-ignored tests/artifacts/screenshots, so an ordinary
  * test run leaves the working tree clean.
  */
-export const SCREENSHOT_DIR = join(import.meta.dirname, process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots' : '../artifacts/screenshots');
+export const SCREENSHOT_DIR = join(
+  import.meta.dirname,
+  process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots' : '../artifacts/screenshots',
+);
 mkdirSync(SCREENSHOT_DIR, { recursive: true });

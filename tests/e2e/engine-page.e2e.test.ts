@@ -21,8 +21,14 @@ describe('the engine in headless Chromium', () => {
     const { page, problems } = await openPage(browser, inject('baseUrl'));
     await waitForRun(page);
     const adapter = await page.evaluate(() => {
-      const panel = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-adapter-panel')!.shadowRoot!;
-      return { adapter: panel.querySelector('#adapter')?.textContent ?? null, noWebgpu: panel.querySelector('#no-webgpu')?.textContent ?? null };
+      const panel = document
+        .querySelector('attn-app')!
+        .shadowRoot!.querySelector('attn-layout')!
+        .shadowRoot!.querySelector('attn-adapter-panel')!.shadowRoot!;
+      return {
+        adapter: panel.querySelector('#adapter')?.textContent ?? null,
+        noWebgpu: panel.querySelector('#no-webgpu')?.textContent ?? null,
+      };
     });
     expect(adapter.noWebgpu, 'WebGPU must be available in the browser').toBeNull();
     expect(adapter.adapter).toMatch(/WebGPU adapter:/);
@@ -31,9 +37,15 @@ describe('the engine in headless Chromium', () => {
     worked.gpuOutput!.forEach((x, i) => expect(x).toBeCloseTo([0.56, 0.63, 0.55][i], 6));
 
     // A seeded random case (n=20, m=37, dk=8, dv=5, causal), handed to the page as a shared link.
-    const q = randomMatrix(20, 8, 42), k = randomMatrix(37, 8, 43), v = randomMatrix(37, 5, 44);
+    const q = randomMatrix(20, 8, 42),
+      k = randomMatrix(37, 8, 43),
+      v = randomMatrix(37, 5, 44);
     const base = defaultState();
-    const state = { ...base, matrix: { ...base.matrix, q: fromMatrix(q), k: fromMatrix(k), v: fromMatrix(v) }, options: { ...base.options, causal: true } };
+    const state = {
+      ...base,
+      matrix: { ...base.matrix, q: fromMatrix(q), k: fromMatrix(k), v: fromMatrix(v) },
+      options: { ...base.options, causal: true },
+    };
     const random = await openPage(browser, `${inject('baseUrl')}#s=${encodeState(state)}`);
     await waitForRun(random.page);
     const result = await readRun(random.page);

@@ -48,22 +48,29 @@ describe('long sequences in the playground', () => {
     await generate(page, size);
     // 2048·32·3 numbers: no link, and the page says why (a passing notice).
     await waitForMessage(page, 'too many for a link');
-    await page.waitForFunction(() => {
-      const app = document.querySelector('attn-app')!;
-      return app.dataset.state === 'done' && app.lastOutcome?.full.shape.n === 2048;
-    }, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => {
+        const app = document.querySelector('attn-app')!;
+        return app.dataset.state === 'done' && app.lastOutcome?.full.shape.n === 2048;
+      },
+      { timeout: 120_000 },
+    );
 
     const run = await page.evaluate(() => {
       const app = document.querySelector('attn-app')!;
       const o = app.lastOutcome!;
-      const probs = app.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-stage-view')!.shadowRoot!.querySelector('attn-heatmap[data-stage="probs"]')!;
+      const probs = app
+        .shadowRoot!.querySelector('attn-layout')!
+        .shadowRoot!.querySelector('attn-stage-view')!
+        .shadowRoot!.querySelector('attn-heatmap[data-stage="probs"]')!;
       return {
         sampled: o.problem.sample?.rows ?? null,
         pass: o.check?.pass ?? null,
         output: o.check?.output.pass ?? null,
         scores: o.check?.scores ?? null,
         fullOutput: o.fullOutput ? [o.fullOutput.length, ...Array.from(o.fullOutput.subarray(32, 96))] : null,
-        note: app.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('#sample-note')?.textContent?.replace(/\s+/g, ' ') ?? '',
+        note:
+          app.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('#sample-note')?.textContent?.replace(/\s+/g, ' ') ?? '',
         downsampled: (probs as unknown as { downsampled: { blockRows: number; blockCols: number } | null }).downsampled,
         hash: location.hash,
         options: o.full.options,
@@ -80,7 +87,13 @@ describe('long sequences in the playground', () => {
     const state = withRandomProblem(defaultState(), size);
     const inputs = { q: toMatrix(state.matrix.q), k: toMatrix(state.matrix.k), v: toMatrix(state.matrix.v) };
     expect(run.fullOutput![0]).toBe(2048 * 32);
-    const check = checkAgainstReference(inputs, run.options, { scores: null, probs: null, output: run.fullOutput!.slice(1), rows: [1, 3], onlineSoftmax: true });
+    const check = checkAgainstReference(inputs, run.options, {
+      scores: null,
+      probs: null,
+      output: run.fullOutput!.slice(1),
+      rows: [1, 3],
+      onlineSoftmax: true,
+    });
     expect(check.output.failures, `max |Δ| ${check.output.maxAbs}`).toBe(0);
     expect(check.output.maxAbs).toBeGreaterThan(0);
     expect(run.hash).toBe('');
@@ -104,10 +117,14 @@ describe('long sequences in the playground', () => {
     await page.keyboard.down('Control');
     await page.keyboard.press('z');
     await page.keyboard.up('Control');
-    await page.waitForFunction((id: number) => {
-      const app = document.querySelector('attn-app')!;
-      return app.dataset.state === 'done' && Number(app.dataset.run) > id && app.lastOutcome!.full.shape.n === 1;
-    }, { timeout: 120_000 }, before);
+    await page.waitForFunction(
+      (id: number) => {
+        const app = document.querySelector('attn-app')!;
+        return app.dataset.state === 'done' && Number(app.dataset.run) > id && app.lastOutcome!.full.shape.n === 1;
+      },
+      { timeout: 120_000 },
+      before,
+    );
     const pass = await page.evaluate(() => document.querySelector('attn-app')!.lastOutcome!.check?.pass);
     expect(pass).toBe(true);
     expect(problems).toEqual([]);

@@ -24,17 +24,26 @@ afterAll(async () => {
 
 /** Waits for a finished run whose problem has `heads` heads. */
 function waitForHeads(page: Page, heads: number): Promise<unknown> {
-  return page.waitForFunction((h: number) => {
-    const app = document.querySelector('attn-app');
-    return app?.dataset.state === 'done' && app.lastOutcome?.problem.shape.heads === h;
-  }, { timeout: 60_000 }, heads);
+  return page.waitForFunction(
+    (h: number) => {
+      const app = document.querySelector('attn-app');
+      return app?.dataset.state === 'done' && app.lastOutcome?.problem.shape.heads === h;
+    },
+    { timeout: 60_000 },
+    heads,
+  );
 }
 
 describe('multi-head attention in the playground', () => {
   it('sentence mode with 4 heads: own projections per head, GPU = CPU, a grid of 4 maps, click selects a head', async () => {
     const { page, problems } = await freshPage(browser);
     await (await $app(page, '#mode-sentence')).click();
-    await page.waitForFunction(() => document.querySelector('attn-app')?.lastOutcome?.problem.mode === 'sentence' && document.querySelector('attn-app')?.dataset.state === 'done', { timeout: 60_000 });
+    await page.waitForFunction(
+      () =>
+        document.querySelector('attn-app')?.lastOutcome?.problem.mode === 'sentence' &&
+        document.querySelector('attn-app')?.dataset.state === 'done',
+      { timeout: 60_000 },
+    );
     const single = await readRun(page);
 
     const heads = await $app(page, 'attn-options-panel >>> input[aria-label="heads"]');
@@ -60,9 +69,18 @@ describe('multi-head attention in the playground', () => {
     expect(grid).toHaveLength(4);
     await (await $app(page, 'attn-stage-view >>> .head-grid .card[data-head="2"]')).click();
     await page.waitForFunction(() => document.querySelector('attn-app')!.currentState.view.head === 2);
-    await page.waitForFunction(() => document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-stage-view')!.shadowRoot!
-      .querySelector('.head-grid .card[data-head="2"]')?.getAttribute('aria-current') === 'true');
-    const shown = await page.$eval('attn-app >>> attn-stage-view >>> attn-heatmap[data-stage="probs"]', (el) => Array.from((el as unknown as { values: ArrayLike<number> }).values));
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('attn-app')!
+          .shadowRoot!.querySelector('attn-layout')!
+          .shadowRoot!.querySelector('attn-stage-view')!
+          .shadowRoot!.querySelector('.head-grid .card[data-head="2"]')
+          ?.getAttribute('aria-current') === 'true',
+    );
+    const shown = await page.$eval('attn-app >>> attn-stage-view >>> attn-heatmap[data-stage="probs"]', (el) =>
+      Array.from((el as unknown as { values: ArrayLike<number> }).values),
+    );
     const cpuHead2 = run.cpuProbs.slice(2 * n * m, 3 * n * m);
     shown.forEach((x, i) => expect(x).toBeCloseTo(cpuHead2[i], 12));
     expect((await readState(page)).options.heads).toBe(4);
@@ -76,16 +94,24 @@ describe('multi-head attention in the playground', () => {
   it('an output projection W_o: 4 sentence heads back to 100 dims, and an editable W_o in matrix mode', async () => {
     const { page, problems } = await freshPage(browser);
     await (await $app(page, '#mode-sentence')).click();
-    await page.waitForFunction(() => document.querySelector('attn-app')?.lastOutcome?.problem.mode === 'sentence' && document.querySelector('attn-app')?.dataset.state === 'done', { timeout: 60_000 });
+    await page.waitForFunction(
+      () =>
+        document.querySelector('attn-app')?.lastOutcome?.problem.mode === 'sentence' &&
+        document.querySelector('attn-app')?.dataset.state === 'done',
+      { timeout: 60_000 },
+    );
     const heads = await $app(page, 'attn-options-panel >>> input[aria-label="heads"]');
     await heads.click({ count: 3 });
     await page.keyboard.type('4');
     await waitForHeads(page, 4);
     await (await $app(page, 'attn-sentence-panel >>> #project')).click();
-    await page.waitForFunction(() => {
-      const app = document.querySelector('attn-app')!;
-      return app.dataset.state === 'done' && !!app.lastOutcome?.reference.projected;
-    }, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => {
+        const app = document.querySelector('attn-app')!;
+        return app.dataset.state === 'done' && !!app.lastOutcome?.reference.projected;
+      },
+      { timeout: 60_000 },
+    );
     const sentence = await page.evaluate(() => {
       const app = document.querySelector('attn-app')!;
       const o = app.lastOutcome!;
@@ -93,14 +119,24 @@ describe('multi-head attention in the playground', () => {
         wo: [o.problem.inputs.wo!.rows, o.problem.inputs.wo!.cols],
         projected: o.check?.projected?.pass ?? null,
         pass: o.check?.pass ?? null,
-        badges: [...app.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelectorAll('.verdict .badge')].map((b) => b.textContent?.trim() ?? ''),
-        map: (app.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-stage-view')!.shadowRoot!.querySelector('attn-heatmap[data-stage="projected"]') as unknown as { cols: number } | null)?.cols ?? null,
+        badges: [...app.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelectorAll('.verdict .badge')].map(
+          (b) => b.textContent?.trim() ?? '',
+        ),
+        map:
+          (
+            app
+              .shadowRoot!.querySelector('attn-layout')!
+              .shadowRoot!.querySelector('attn-stage-view')!
+              .shadowRoot!.querySelector('attn-heatmap[data-stage="projected"]') as unknown as { cols: number } | null
+          )?.cols ?? null,
       };
     });
     expect(sentence).toMatchObject({ wo: [32, 100], projected: true, pass: true, map: 100 });
     expect(sentence.badges.some((b) => b.includes('output · W_o'))).toBe(true);
     await (await $app(page, '#tab-compare')).click();
-    expect(await page.$eval('attn-app >>> attn-compare-panel >>> tr[data-stage="projected"]', (el) => el.getAttribute('data-pass'))).toBe('true');
+    expect(await page.$eval('attn-app >>> attn-compare-panel >>> tr[data-stage="projected"]', (el) => el.getAttribute('data-pass'))).toBe(
+      'true',
+    );
 
     // Matrix mode: W_o starts as the identity (the output passes through), then gets random values.
     await (await $app(page, '#mode-matrix')).click();
@@ -131,7 +167,9 @@ describe('multi-head attention in the playground', () => {
 
   it.each(['naive', 'tiled', 'fused'])('a 4-head causal matrix problem (n=24, m=40, dk=8, dv=6) passes with %s', async (variant) => {
     const base = defaultState();
-    const q = randomMatrix(24, 32, 11), k = randomMatrix(40, 32, 12), v = randomMatrix(40, 24, 13);
+    const q = randomMatrix(24, 32, 11),
+      k = randomMatrix(40, 32, 12),
+      v = randomMatrix(40, 24, 13);
     const state = {
       ...base,
       matrix: { ...base.matrix, q: fromMatrix(q), k: fromMatrix(k), v: fromMatrix(v) },

@@ -84,7 +84,10 @@ describe('the playground in headless Chromium', () => {
     await page.keyboard.type('abc');
     await waitForMessage(page, 'not a finite number');
     const text = await messages(page);
-    expect(text.some((t) => /K\[1\]\[1\]: "abc" is not a finite number; still using 1\./.test(t)), text.join(' | ')).toBe(true);
+    expect(
+      text.some((t) => /K\[1\]\[1\]: "abc" is not a finite number; still using 1\./.test(t)),
+      text.join(' | '),
+    ).toBe(true);
     const invalid = await $app(page, 'attn-matrix-editor[name="k"] >>> input.invalid');
     expect(await invalid.evaluate((el) => el.getAttribute('aria-invalid'))).toBe('true');
     await new Promise((r) => setTimeout(r, 600));
@@ -104,7 +107,8 @@ describe('the playground in headless Chromium', () => {
     run = await readRun(page);
     expect(run.n).toBe(run.m);
     for (let i = 0; i < run.n; i++) {
-      const gpu = row(run.gpuProbs!, run.m, i), cpu = row(run.cpuProbs, run.m, i);
+      const gpu = row(run.gpuProbs!, run.m, i),
+        cpu = row(run.cpuProbs, run.m, i);
       for (let j = i + 1; j < run.m; j++) {
         expect(gpu[j], `gpu[${i}][${j}]`).toBe(0);
         expect(cpu[j], `cpu[${i}][${j}]`).toBe(0);
@@ -128,11 +132,15 @@ describe('the playground in headless Chromium', () => {
     expect(run.queryLabels).toEqual(['Colorless', 'green', 'ideas', 'sleep', 'furiously', 'zqxv']);
     expect(run.keyLabels).toEqual(run.queryLabels);
     expect(run.pass).toBe(true);
-    const chips = await page.$$eval('attn-app >>> attn-sentence-panel >>> .token', (els) => els.map((e) => [e.textContent, e.classList.contains('unknown')]));
+    const chips = await page.$$eval('attn-app >>> attn-sentence-panel >>> .token', (els) =>
+      els.map((e) => [e.textContent, e.classList.contains('unknown')]),
+    );
     expect(chips).toContainEqual(['zqxv', true]);
     expect(chips).toContainEqual(['green', false]);
     // The heatmaps are labelled with the same tokens.
-    const labels = await page.$eval('attn-app >>> attn-stage-view >>> attn-heatmap[data-stage="probs"]', (el) => [...(el as unknown as { rowLabels: string[] }).rowLabels]);
+    const labels = await page.$eval('attn-app >>> attn-stage-view >>> attn-heatmap[data-stage="probs"]', (el) => [
+      ...(el as unknown as { rowLabels: string[] }).rowLabels,
+    ]);
     expect(labels).toEqual(run.queryLabels);
 
     // The derived Q, K, V go into matrix mode with their token labels, and give the same result.
@@ -154,7 +162,9 @@ describe('the playground in headless Chromium', () => {
     const id = await runId(first.page);
     await (await $app(first.page, 'attn-options-panel >>> #causal')).click();
     await waitForRun(first.page, id);
-    await first.page.waitForFunction(() => location.hash.startsWith('#s=') && document.querySelector('attn-app')!.currentState.options.causal);
+    await first.page.waitForFunction(
+      () => location.hash.startsWith('#s=') && document.querySelector('attn-app')!.currentState.options.causal,
+    );
     await new Promise((r) => setTimeout(r, 500));
     const link = await first.page.evaluate(() => location.href);
     const state = await readState(first.page);
@@ -188,7 +198,11 @@ describe('the playground in headless Chromium', () => {
     const id = await runId(page);
     await input.uploadFile(path);
     await waitForRun(page, id);
-    expect((await readState(page)).matrix.v).toEqual([[1, 2], [3, 4], [5, 6]]);
+    expect((await readState(page)).matrix.v).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     const run = await readRun(page);
     // weights 0.1, 0.3, 0.6 over the rows of the imported V
     expect(run.gpuOutput![0]).toBeCloseTo(0.1 * 1 + 0.3 * 3 + 0.6 * 5, 5);
@@ -198,7 +212,11 @@ describe('the playground in headless Chromium', () => {
     // …and exports it again, as CSV.
     const downloads = mkdtempSync(join(tmpdir(), 'attn-e2e-downloads-'));
     const cdp = await page.createCDPSession();
-    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads, browserContextId: page.browserContext().id });
+    await cdp.send('Browser.setDownloadBehavior', {
+      behavior: 'allow',
+      downloadPath: downloads,
+      browserContextId: page.browserContext().id,
+    });
     await (await $app(page, 'attn-matrix-editor[name="v"] >>> details:last-of-type summary')).click();
     await (await $app(page, 'attn-matrix-editor[name="v"] >>> details[open] button:nth-of-type(2)')).click();
     const csv = join(downloads, 'v.csv');
@@ -235,7 +253,10 @@ describe('the playground in headless Chromium', () => {
       el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, composed: true, cancelable: true }));
     });
     await waitForRun(page, id);
-    expect((await readState(page)).matrix.v.slice(0, 2)).toEqual([[1, 2, 0.4], [3, 4, 0.3]]);
+    expect((await readState(page)).matrix.v.slice(0, 2)).toEqual([
+      [1, 2, 0.4],
+      [3, 4, 0.3],
+    ]);
     expect(problems).toEqual([]);
   });
 
@@ -277,11 +298,15 @@ describe('the playground in headless Chromium', () => {
     const { page, problems } = await freshPage(browser);
     const hover = async (stage: string, i: number, j: number) => {
       const map = await $app(page, `attn-stage-view >>> attn-heatmap[data-stage="${stage}"]`);
-      const at = await map.evaluate((el, i, j) => {
-        const layout = (el as unknown as { layout: { left: number; top: number; cell: number } }).layout;
-        const box = el.shadowRoot!.querySelector('canvas')!.getBoundingClientRect();
-        return { x: box.left + layout.left + layout.cell * (j + 0.5), y: box.top + layout.top + layout.cell * (i + 0.5) };
-      }, i, j);
+      const at = await map.evaluate(
+        (el, i, j) => {
+          const layout = (el as unknown as { layout: { left: number; top: number; cell: number } }).layout;
+          const box = el.shadowRoot!.querySelector('canvas')!.getBoundingClientRect();
+          return { x: box.left + layout.left + layout.cell * (j + 0.5), y: box.top + layout.top + layout.cell * (i + 0.5) };
+        },
+        i,
+        j,
+      );
       await page.mouse.move(at.x, at.y);
       const tip = await $app(page, `attn-stage-view >>> attn-heatmap[data-stage="${stage}"] >>> .tip`);
       return tip.evaluate((el) => el.textContent ?? '');
@@ -321,11 +346,14 @@ describe('the playground in headless Chromium', () => {
 
   it('stays responsive on a large input, and a newer edit replaces the slow run', async () => {
     const { page, problems } = await freshPage(browser);
-    const size = 768, width = 32;
+    const size = 768,
+      width = 32;
     const upload = async (name: string, seed: number) => {
       const path = join(files, `${name}.npy`);
       writeFileSync(path, new Uint8Array(toNpy(randomMatrix(size, width, seed))));
-      await ((await $app(page, `attn-matrix-editor[name="${name}"] >>> input[type=file]`)) as ElementHandle<HTMLInputElement>).uploadFile(path);
+      await ((await $app(page, `attn-matrix-editor[name="${name}"] >>> input[type=file]`)) as ElementHandle<HTMLInputElement>).uploadFile(
+        path,
+      );
     };
     await upload('q', 1);
     await upload('k', 2);
@@ -333,10 +361,14 @@ describe('the playground in headless Chromium', () => {
     await upload('v', 3);
     // The page keeps painting while the big run is under way: an animation frame sees it running.
     // (A page blocked for the whole run would paint its next frame only after the run had ended.)
-    await page.waitForFunction((rows: number) => {
-      const app = document.querySelector('attn-app')!;
-      return app.dataset.state === 'running' && app.currentState.matrix.v.length === rows;
-    }, { polling: 'raf', timeout: 60_000 }, size);
+    await page.waitForFunction(
+      (rows: number) => {
+        const app = document.querySelector('attn-app')!;
+        return app.dataset.state === 'running' && app.currentState.matrix.v.length === rows;
+      },
+      { polling: 'raf', timeout: 60_000 },
+      size,
+    );
     await (await $app(page, 'attn-options-panel >>> #causal')).click();
     await waitUntil(page, 'app.lastOutcome.problem.options.causal && app.lastOutcome.problem.shape.n === 768', 180_000);
     const run = await readRun(page);

@@ -35,7 +35,9 @@ afterAll(async () => {
 
 describe('presets in headless Chromium', () => {
   it('ships the required examples', () => {
-    expect(presets.map((p) => p.id)).toEqual(expect.arrayContaining(['worked-3d', 'cat-mat', 'dog-ball', 'cat-warm', 'causal', 'translation', 'large-scores', 'sqrt-dk']));
+    expect(presets.map((p) => p.id)).toEqual(
+      expect.arrayContaining(['worked-3d', 'cat-mat', 'dog-ball', 'cat-warm', 'causal', 'translation', 'large-scores', 'sqrt-dk']),
+    );
     for (const p of presets) {
       expect(p.name.length, p.id).toBeGreaterThan(0);
       expect(p.description.length, p.id).toBeGreaterThan(0);
@@ -52,8 +54,12 @@ describe('presets in headless Chromium', () => {
     // Stated numbers hold to float32 precision (inputs are float32: ln 0.1 is not exact in 24 bits).
     const near = (actual: number, expected: number, what: string) =>
       expect(Math.abs(actual - expected), `${what}: ${actual} vs ${expected}`).toBeLessThanOrEqual(2e-6 * Math.max(1, Math.abs(expected)));
-    preset.expect?.probs?.forEach((expected, i) => row(run.gpuProbs!, run.m, i).forEach((x, j) => near(x, expected[j], `probs[${i}][${j}]`)));
-    preset.expect?.output?.forEach((expected, i) => row(run.gpuOutput!, run.outputCols, i).forEach((x, j) => near(x, expected[j], `output[${i}][${j}]`)));
+    preset.expect?.probs?.forEach((expected, i) =>
+      row(run.gpuProbs!, run.m, i).forEach((x, j) => near(x, expected[j], `probs[${i}][${j}]`)),
+    );
+    preset.expect?.output?.forEach((expected, i) =>
+      row(run.gpuOutput!, run.outputCols, i).forEach((x, j) => near(x, expected[j], `output[${i}][${j}]`)),
+    );
     // Let the canvases settle, then keep a picture of the view for the README.
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     await page.screenshot({ path: join(SCREENSHOTS, `${id}.png`) as `${string}.png` });

@@ -36,22 +36,34 @@ describe('the Profiler tab of the playground', () => {
     const { page, problems } = await freshPage(browser);
     expect(await page.evaluate(() => !!customElements.get('attn-profiler')), 'the profiler is loaded lazily').toBe(false);
     await (await $app(page, '#tab-profiler')).click();
-    await page.waitForFunction(() => {
-      const el = document.querySelector('attn-app')?.shadowRoot?.querySelector('attn-layout')?.shadowRoot?.querySelector('attn-profiler');
-      return !!el?.shadowRoot?.querySelector<HTMLButtonElement>('#run') && !el.shadowRoot.querySelector<HTMLButtonElement>('#run')!.disabled;
-    }, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => {
+        const el = document.querySelector('attn-app')?.shadowRoot?.querySelector('attn-layout')?.shadowRoot?.querySelector('attn-profiler');
+        return (
+          !!el?.shadowRoot?.querySelector<HTMLButtonElement>('#run') && !el.shadowRoot.querySelector<HTMLButtonElement>('#run')!.disabled
+        );
+      },
+      { timeout: 30_000 },
+    );
     expect(await (await $app(page, '#tab-profiler')).evaluate((el) => el.getAttribute('aria-selected'))).toBe('true');
 
     for (const n of [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]) await setChecked(page, `input[data-n="${n}"]`, n <= 32);
-    for (const v of ['naive', 'tiled', 'fused', 'tfjs']) await setChecked(page, `input[data-variant="${v}"]`, v === 'naive' || v === 'fused');
+    for (const v of ['naive', 'tiled', 'fused', 'tfjs'])
+      await setChecked(page, `input[data-variant="${v}"]`, v === 'naive' || v === 'fused');
     await typeNumber(page, 'dk', 16);
     await typeNumber(page, 'warmup', 0);
     await typeNumber(page, 'repeats', 1);
     await (await profiler(page, '#run')).click();
-    await page.waitForFunction(() => {
-      const state = document.querySelector('attn-app')?.shadowRoot?.querySelector('attn-layout')?.shadowRoot?.querySelector('attn-profiler')?.dataset.state;
-      return state === 'done' || state === 'error';
-    }, { timeout: 180_000 });
+    await page.waitForFunction(
+      () => {
+        const state = document
+          .querySelector('attn-app')
+          ?.shadowRoot?.querySelector('attn-layout')
+          ?.shadowRoot?.querySelector('attn-profiler')?.dataset.state;
+        return state === 'done' || state === 'error';
+      },
+      { timeout: 180_000 },
+    );
 
     const view = await page.evaluate(() => {
       const el = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-profiler')!;

@@ -23,9 +23,9 @@ afterAll(async () => {
 describe('the profiler page', () => {
   it('runs a tiny sweep with tfjs and renders the table, the plots and the roofline', async () => {
     const { page, problems } = watched;
-    const result = await page.evaluate(
-      () => window.attnBench.run({ ns: [16, 32], dk: 8, variants: ['naive', 'tiled', 'fused', 'tfjs'], warmup: 1, repeats: 2 }),
-    ) as ProfileResult;
+    const result = (await page.evaluate(() =>
+      window.attnBench.run({ ns: [16, 32], dk: 8, variants: ['naive', 'tiled', 'fused', 'tfjs'], warmup: 1, repeats: 2 }),
+    )) as ProfileResult;
 
     expect(result.cancelled).toBe(false);
     expect(result.rows).toHaveLength(8);
@@ -42,7 +42,9 @@ describe('the profiler page', () => {
       const canvases = [...root.querySelectorAll<HTMLCanvasElement>('#plot-time canvas, #plot-gflops canvas')];
       return {
         state: document.querySelector('attn-profiler')!.dataset.state,
-        rows: [...root.querySelectorAll('#results tbody tr')].map((tr) => `${(tr as HTMLElement).dataset.n} ${(tr as HTMLElement).dataset.variant}`),
+        rows: [...root.querySelectorAll('#results tbody tr')].map(
+          (tr) => `${(tr as HTMLElement).dataset.n} ${(tr as HTMLElement).dataset.variant}`,
+        ),
         checks: [...root.querySelectorAll('#results tbody tr td:last-child')].map((td) => td.textContent),
         canvases: canvases.map((c) => [c.width, c.height]),
         legend: root.querySelector('#plot-time .u-legend')?.textContent ?? '',

@@ -42,13 +42,22 @@ function readLab(page: Page): Promise<LabView> {
 /** Presses Verify and waits for the verdict line. */
 async function verify(page: Page): Promise<{ verdict: string; pass: boolean; hints: { id: string; text: string }[]; rows: number }> {
   await (await $app(page, 'attn-shader-lab >>> button.primary')).click();
-  await page.waitForFunction(() => {
-    const lab = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-shader-lab')!.shadowRoot!;
-    const report = lab.querySelector('attn-verify-report')!.shadowRoot!;
-    return !!report.querySelector('.verdict') && !lab.querySelector<HTMLButtonElement>('button.primary')!.disabled;
-  }, { timeout: 300_000 });
+  await page.waitForFunction(
+    () => {
+      const lab = document
+        .querySelector('attn-app')!
+        .shadowRoot!.querySelector('attn-layout')!
+        .shadowRoot!.querySelector('attn-shader-lab')!.shadowRoot!;
+      const report = lab.querySelector('attn-verify-report')!.shadowRoot!;
+      return !!report.querySelector('.verdict') && !lab.querySelector<HTMLButtonElement>('button.primary')!.disabled;
+    },
+    { timeout: 300_000 },
+  );
   return page.evaluate(() => {
-    const lab = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-shader-lab')!.shadowRoot!;
+    const lab = document
+      .querySelector('attn-app')!
+      .shadowRoot!.querySelector('attn-layout')!
+      .shadowRoot!.querySelector('attn-shader-lab')!.shadowRoot!;
     const root = lab.querySelector('attn-verify-report')!.shadowRoot!;
     const verdict = root.querySelector('.verdict')!;
     return {
@@ -67,7 +76,15 @@ describe('the shader lab in the playground', () => {
     await $app(page, 'attn-shader-lab >>> .monaco-editor');
     const tab = await page.waitForSelector(`attn-app >>> attn-shader-lab >>> .tabs ::-p-text(${STAGE})`);
     await tab!.click();
-    await page.waitForFunction(() => document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-shader-lab')!.shadowRoot!.querySelector('.ok'), { timeout: 60_000 });
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('attn-app')!
+          .shadowRoot!.querySelector('attn-layout')!
+          .shadowRoot!.querySelector('attn-shader-lab')!
+          .shadowRoot!.querySelector('.ok'),
+      { timeout: 60_000 },
+    );
     const before = await readLab(page);
     expect(before.source).toBe(before.builtIn);
     expect(before.markers).toEqual([]);
@@ -79,7 +96,15 @@ describe('the shader lab in the playground', () => {
     await page.keyboard.up('Control');
     await page.keyboard.press('Enter');
     await page.keyboard.type('oops');
-    await page.waitForFunction(() => document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-shader-lab')!.markers.some((m) => m.severity === 'error'), { timeout: 60_000 });
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('attn-app')!
+          .shadowRoot!.querySelector('attn-layout')!
+          .shadowRoot!.querySelector('attn-shader-lab')!
+          .markers.some((m) => m.severity === 'error'),
+      { timeout: 60_000 },
+    );
     const broken = await readLab(page);
     expect(broken.source.trimEnd().endsWith('oops')).toBe(true);
     const error = broken.markers.find((m) => m.severity === 'error')!;
@@ -89,7 +114,12 @@ describe('the shader lab in the playground', () => {
 
     // Fix it: delete what was typed; the marker goes away and the tab is the built-in kernel again.
     while ((await readLab(page)).source.length > before.source.length) await page.keyboard.press('Backspace');
-    await page.waitForFunction(() => document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-shader-lab')!.markers.length === 0, { timeout: 60_000 });
+    await page.waitForFunction(
+      () =>
+        document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-shader-lab')!.markers
+          .length === 0,
+      { timeout: 60_000 },
+    );
     expect((await readLab(page)).source).toBe(before.builtIn);
 
     const passed = await verify(page);
@@ -105,7 +135,15 @@ describe('the shader lab in the playground', () => {
     await select.select('softmax_no_max_subtraction.wgsl');
     const note = await $app(page, 'attn-shader-lab >>> .example-note');
     expect(await note.evaluate((el) => el.textContent)).toContain('Softmax without max subtraction');
-    await page.waitForFunction(() => document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-shader-lab')!.shadowRoot!.querySelector('.ok'), { timeout: 60_000 });
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('attn-app')!
+          .shadowRoot!.querySelector('attn-layout')!
+          .shadowRoot!.querySelector('attn-shader-lab')!
+          .shadowRoot!.querySelector('.ok'),
+      { timeout: 60_000 },
+    );
 
     const failed = await verify(page);
     expect(failed.pass).toBe(false);

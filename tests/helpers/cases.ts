@@ -66,15 +66,31 @@ const WIDTHS = [1, 4, 7, 64];
 export function attentionCases(): AttentionCase[] {
   const cases: AttentionCase[] = [];
   SIZES.forEach((size, i) => {
-    const dk = WIDTHS[i % 4], dv = WIDTHS[(i + 1) % 4];
+    const dk = WIDTHS[i % 4],
+      dv = WIDTHS[(i + 1) % 4];
     for (const causal of [false, true]) {
       cases.push({ name: `self n=m=${size} dk=${dk} dv=${dv}${causal ? ' causal' : ''}`, n: size, m: size, dk, dv, causal, seed: 100 + i });
     }
   });
-  const cross: [number, number, number, number][] = [[1, 130, 64, 7], [130, 1, 4, 64], [3, 65, 7, 1], [17, 64, 64, 4], [63, 16, 1, 7], [65, 3, 4, 4]];
+  const cross: [number, number, number, number][] = [
+    [1, 130, 64, 7],
+    [130, 1, 4, 64],
+    [3, 65, 7, 1],
+    [17, 64, 64, 4],
+    [63, 16, 1, 7],
+    [65, 3, 4, 4],
+  ];
   cross.forEach(([n, m, dk, dv], i) => {
     cases.push({ name: `cross n=${n} m=${m} dk=${dk} dv=${dv}`, n, m, dk, dv, seed: 200 + i });
-    cases.push({ name: `cross n=${n} m=${m} dk=${dk} dv=${dv} causal (last query aligned with last key)`, n, m, dk, dv, causal: true, seed: 210 + i });
+    cases.push({
+      name: `cross n=${n} m=${m} dk=${dk} dv=${dv} causal (last query aligned with last key)`,
+      n,
+      m,
+      dk,
+      dv,
+      causal: true,
+      seed: 210 + i,
+    });
   });
   cases.push(
     { name: 'random mask n=17 m=63', n: 17, m: 63, dk: 7, dv: 4, mask: 'random', seed: 300 },

@@ -17,7 +17,8 @@ export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv
       cwd: ROOT,
       env: { ...process.env, ...env },
     });
-    let stdout = '', stderr = '';
+    let stdout = '',
+      stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);

@@ -11,5 +11,8 @@ export function explainComparison(label: string, c: Comparison | null, seed: num
 
 /** Every failed stage of a check, one after the other. */
 export function explainCheck(check: StageComparisons, seed: number | string): string {
-  return (['scores', 'probs', 'output', 'projected'] as const).map((s) => explainComparison(s, check[s], seed)).filter(Boolean).join('; ');
+  return (['scores', 'probs', 'output', 'projected'] as const)
+    .map((s) => explainComparison(s, check[s], seed))
+    .filter(Boolean)
+    .join('; ');
 }

@@ -99,7 +99,13 @@ export function trackDevice(device: GPUDevice, options: TrackOptions = {}): Reso
     const original = device[name] as (descriptor: unknown) => Trackable;
     const wrapped = (descriptor: unknown) => {
       const created = original.call(device, descriptor);
-      const entry: TrackedResource = { kind, label: created.label || '(no label)', size: size(created), destroyed: false, resource: created };
+      const entry: TrackedResource = {
+        kind,
+        label: created.label || '(no label)',
+        size: size(created),
+        destroyed: false,
+        resource: created,
+      };
       const destroy = created.destroy;
       created.destroy = () => {
         entry.destroyed = true;
@@ -124,7 +130,11 @@ export function trackDevice(device: GPUDevice, options: TrackOptions = {}): Reso
       for (const undo of restore.reverse()) undo();
       const leaks = resources.filter((r) => !r.destroyed && !options.longLived?.(r));
       for (const leak of leaks) leak.resource.destroy();
-      return { leaks, errors: [...(scoped ? [`validation: ${scoped.message}`] : []), ...uncaptured.map((m) => `uncaptured: ${m}`)], created: resources.length };
+      return {
+        leaks,
+        errors: [...(scoped ? [`validation: ${scoped.message}`] : []), ...uncaptured.map((m) => `uncaptured: ${m}`)],
+        created: resources.length,
+      };
     },
   };
 }

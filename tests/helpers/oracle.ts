@@ -39,8 +39,10 @@ export interface OracleResult {
 }
 
 export function oracleAttention(p: OracleProblem): OracleResult {
-  const n = p.q.length, m = p.k.length;
-  const dk = p.q[0].length / p.heads, dv = p.v[0].length / p.heads;
+  const n = p.q.length,
+    m = p.k.length;
+  const dk = p.q[0].length / p.heads,
+    dv = p.v[0].length / p.heads;
   const scale = p.scale === 'default' ? 1 / Math.sqrt(dk) : p.scale === 'none' ? 1 : p.scale;
   const padded = new Set(p.padding ?? []);
   const visible = (i: number, j: number) =>

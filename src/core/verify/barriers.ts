@@ -26,9 +26,7 @@ interface Event {
 
 /** Blanks out comments, keeping every offset (and so every line number) in place. */
 function stripComments(source: string): string {
-  return source
-    .replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' '))
-    .replace(/\/\/[^\n]*/g, (c) => ' '.repeat(c.length));
+  return source.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' ')).replace(/\/\/[^\n]*/g, (c) => ' '.repeat(c.length));
 }
 
 /** [start, end) of every function body. */
@@ -38,7 +36,8 @@ function functionBodies(code: string): [number, number][] {
   for (let match = header.exec(code); match; match = header.exec(code)) {
     const open = code.indexOf('{', match.index);
     if (open < 0) break;
-    let depth = 0, i = open;
+    let depth = 0,
+      i = open;
     for (; i < code.length; i++) {
       if (code[i] === '{') depth++;
       else if (code[i] === '}' && --depth === 0) break;

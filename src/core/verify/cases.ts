@@ -79,7 +79,14 @@ interface CaseDraft extends Omit<VerifyCase, 'heads' | 'causal' | 'mask' | 'scal
 /** Fills defaults and derives the shape tags (cross, widths, heads, causal, mask, masked-row). */
 function finish(c: CaseDraft, seed: number): VerifyCase {
   const full: VerifyCase = {
-    heads: 1, causal: false, mask: 'none', scale: 'default', temperature: 1, tags: [], seed, ...c,
+    heads: 1,
+    causal: false,
+    mask: 'none',
+    scale: 'default',
+    temperature: 1,
+    tags: [],
+    seed,
+    ...c,
   };
   const tags = new Set(full.tags);
   if (full.n !== full.m) tags.add('cross');
@@ -116,7 +123,14 @@ export function verifyCases(options: SuiteOptions = {}): VerifyCase[] {
   const small = tiles.filter((t) => t <= SMALL_TILE).reduce(lcm, 1);
   if (small <= SMALL_TILE) {
     const size = small * Math.max(2, Math.ceil(48 / small)); // past every tile, several tiles long
-    raw.push({ name: `larger, tile multiple n=m=${size} dk=dv=${small}`, n: size, m: size, dk: small, dv: small, tags: ['tile-edge', 'aligned'] });
+    raw.push({
+      name: `larger, tile multiple n=m=${size} dk=dv=${small}`,
+      n: size,
+      m: size,
+      dk: small,
+      dv: small,
+      tags: ['tile-edge', 'aligned'],
+    });
   }
   raw.push(
     { name: 'larger, not a tile multiple n=m=53 dk=dv=21', n: 53, m: 53, dk: 21, dv: 21, tags: ['tile-edge'] },

@@ -59,7 +59,10 @@ function missing(stage: string, tensor: CheckedTensor): Error {
 function expectedFor(stage: VerifiedStage, inputs: AttentionInputs, partial: Partial<AttentionOptions>, gpu: StageOutputs): Expected {
   const options = withDefaults(partial);
   const { q, k, v } = inputs;
-  const h = options.heads, n = q.rows, m = k.rows, width = v.cols;
+  const h = options.heads,
+    n = q.rows,
+    m = k.rows,
+    width = v.cols;
   const headRows = (index: number) => Math.floor(index / m) % n;
   const outputRows = (index: number) => Math.floor(index / width);
   switch (stage) {
@@ -67,21 +70,44 @@ function expectedFor(stage: VerifiedStage, inputs: AttentionInputs, partial: Par
       if (!gpu.scores) throw missing(stage, 'scores');
       const dk = q.cols / h;
       const scale = resolveScale(options.scale, dk);
-      const { masked } = scoresReference(q, k, h, { scale, temperature: options.temperature, causal: options.causal, mask: maskBytes(inputs.mask) });
+      const { masked } = scoresReference(q, k, h, {
+        scale,
+        temperature: options.temperature,
+        causal: options.causal,
+        mask: maskBytes(inputs.mask),
+      });
       const tol = scoreTolerance(q, k, h, scale / options.temperature, masked.data);
-      return { tensor: 'scores', actual: gpu.scores, expected: masked.data, comparison: compare(gpu.scores, masked.data, tol, [h, n, m]), rowOf: headRows };
+      return {
+        tensor: 'scores',
+        actual: gpu.scores,
+        expected: masked.data,
+        comparison: compare(gpu.scores, masked.data, tol, [h, n, m]),
+        rowOf: headRows,
+      };
     }
     case 'softmax': {
       if (!gpu.scores || !gpu.probs) throw missing(stage, 'scores');
       const probs = softmaxReference(gpu.scores, h, n, m);
       const tol = softmaxTolerance(gpu.scores, probs.data, h * n, m);
-      return { tensor: 'probs', actual: gpu.probs, expected: probs.data, comparison: compare(gpu.probs, probs.data, tol, [h, n, m]), rowOf: headRows };
+      return {
+        tensor: 'probs',
+        actual: gpu.probs,
+        expected: probs.data,
+        comparison: compare(gpu.probs, probs.data, tol, [h, n, m]),
+        rowOf: headRows,
+      };
     }
     case 'pv': {
       if (!gpu.probs) throw missing(stage, 'probs');
       const out = weightedValuesReference(gpu.probs, v, h, n);
       const tol = outputTolerance(Float64Array.from(gpu.probs), null, v, h, n);
-      return { tensor: 'output', actual: gpu.output, expected: out.data, comparison: compare(gpu.output, out.data, tol, [1, n, width]), rowOf: outputRows };
+      return {
+        tensor: 'output',
+        actual: gpu.output,
+        expected: out.data,
+        comparison: compare(gpu.output, out.data, tol, [1, n, width]),
+        rowOf: outputRows,
+      };
     }
     case 'fused': {
       // One pass with an online softmax: held to the fused bound, which covers its rescaling.
@@ -101,9 +127,13 @@ export function checkStage(
 ): StageCheck {
   const { tensor, actual, expected, comparison, rowOf } = expectedFor(stage, inputs, options, gpu);
   const bits = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
-  let unwritten = 0, nonFiniteInMaskedRows = 0, nonFiniteElsewhere = 0, maskMismatches = 0;
+  let unwritten = 0,
+    nonFiniteInMaskedRows = 0,
+    nonFiniteElsewhere = 0,
+    maskMismatches = 0;
   for (let i = 0; i < actual.length; i++) {
-    const hidden = actual[i] === -Infinity, expectedHidden = expected[i] === -Infinity;
+    const hidden = actual[i] === -Infinity,
+      expectedHidden = expected[i] === -Infinity;
     if (tensor === 'scores' && hidden !== expectedHidden && !Number.isNaN(actual[i])) {
       maskMismatches++;
       continue;
@@ -113,7 +143,15 @@ export function checkStage(
     else if (maskedRows[rowOf(i)]) nonFiniteInMaskedRows++;
     else nonFiniteElsewhere++;
   }
-  return { tensor, comparison, unwritten, nonFiniteInMaskedRows, nonFiniteElsewhere, maskMismatches, factor: constantFactor(actual, expected) };
+  return {
+    tensor,
+    comparison,
+    unwritten,
+    nonFiniteInMaskedRows,
+    nonFiniteElsewhere,
+    maskMismatches,
+    factor: constantFactor(actual, expected),
+  };
 }
 
 /**
@@ -129,7 +167,8 @@ export function constantFactor(actual: ArrayLike<number>, expected: ArrayLike<nu
   if (largest === 0) return null;
   const ratios: number[] = [];
   for (let i = 0; i < expected.length; i++) {
-    const e = expected[i], a = actual[i];
+    const e = expected[i],
+      a = actual[i];
     if (!Number.isFinite(e) || Math.abs(e) < 0.1 * largest) continue;
     if (!Number.isFinite(a)) return null;
     ratios.push(a / e);

@@ -27,7 +27,11 @@ export function caseHint(c: Omit<CaseReport, 'hint'>): string {
   if (c.unwritten > 0) parts.push(`${c.unwritten} never written (NaN poison): dispatch too small or early return`);
   if (c.nonFiniteInMaskedRows > 0) parts.push('NaN in a fully masked row: division by a zero sum');
   if (c.nonFiniteElsewhere > 0) {
-    parts.push(c.case.tags.includes('large-scores') ? 'Inf/NaN with large scores: missing max subtraction?' : `${c.nonFiniteElsewhere} Inf/NaN computed`);
+    parts.push(
+      c.case.tags.includes('large-scores')
+        ? 'Inf/NaN with large scores: missing max subtraction?'
+        : `${c.nonFiniteElsewhere} Inf/NaN computed`,
+    );
   }
   if (c.maskMismatches > 0) parts.push(`${c.maskMismatches} scores masked wrongly (−∞ vs a number)`);
   if (c.factor !== null) parts.push(`every element ×${c.factor.toPrecision(4)}: scale/temperature`);
@@ -54,9 +58,12 @@ function scaleHint(failing: CaseReport[]): Hint | null {
   const every = (f: (c: CaseReport) => number) => failing.every((c) => near(c.factor!, f(c)));
   const factors = [...new Set(failing.map((c) => `×${c.factor!.toPrecision(4)}`))];
   let why = `in every failing case each element is the reference times one constant (${factors.slice(0, 4).join(', ')}${factors.length > 4 ? ', …' : ''})`;
-  if (every((c) => c.case.temperature / alpha(c))) why += ': the factor is temperature/scale in every case, so the scores are neither scaled nor divided by the temperature';
-  else if (every((c) => 1 / alpha(c))) why += ': the factor is 1/scale in every case (√dk with the default 1/√dk scale), so the scale is never applied';
-  else if (every((c) => c.case.temperature)) why += ': the factor is the temperature in every case, so the division by the temperature is missing';
+  if (every((c) => c.case.temperature / alpha(c)))
+    why += ': the factor is temperature/scale in every case, so the scores are neither scaled nor divided by the temperature';
+  else if (every((c) => 1 / alpha(c)))
+    why += ': the factor is 1/scale in every case (√dk with the default 1/√dk scale), so the scale is never applied';
+  else if (every((c) => c.case.temperature))
+    why += ': the factor is the temperature in every case, so the division by the temperature is missing';
   else if (every(alpha)) why += ': the factor is the scale again, so the scale is applied twice';
   return {
     id: 'scale',
@@ -75,32 +82,39 @@ interface Family {
 
 const FAMILIES: Family[] = [
   {
-    id: 'masking', tags: ['causal', 'mask', 'masked-row'],
+    id: 'masking',
+    tags: ['causal', 'mask', 'masked-row'],
     title: 'fails only with causal or an explicit mask → masking',
-    detail: 'key j is visible to query row i when j ≤ i + params.causal_shift (causal) and mask[i·m + j] ≠ 0 (FLAG_MASK); a hidden score must be exactly −∞ and get probability 0.',
+    detail:
+      'key j is visible to query row i when j ≤ i + params.causal_shift (causal) and mask[i·m + j] ≠ 0 (FLAG_MASK); a hidden score must be exactly −∞ and get probability 0.',
   },
   {
-    id: 'cross', tags: ['cross'],
+    id: 'cross',
+    tags: ['cross'],
     title: 'fails only when n ≠ m → n and m mixed up',
     detail: 'a score row has m entries: look for a row stride or a bound that uses params.n where it needs params.m, or the reverse.',
   },
   {
-    id: 'widths', tags: ['widths'],
+    id: 'widths',
+    tags: ['widths'],
     title: 'fails only when dk ≠ dv → dk and dv mixed up',
     detail: 'Q and K rows are heads·dk wide, V and output rows heads·dv: look for a stride or bound using the other width.',
   },
   {
-    id: 'heads', tags: ['heads'],
+    id: 'heads',
+    tags: ['heads'],
     title: 'fails only with more than one head → head offset',
     detail: 'head t uses columns t·dk…(t+1)·dk of Q/K and t·dv…(t+1)·dv of V and the output, and rows (t·n + i) of the score tensors.',
   },
   {
-    id: 'options', tags: ['scale'],
+    id: 'options',
+    tags: ['scale'],
     title: 'fails only with a custom scale or temperature → params.scale / params.temperature ignored',
     detail: 'use the uniform values instead of a hard-coded 1/√dk or 1.',
   },
   {
-    id: 'overflow', tags: ['large-scores'],
+    id: 'overflow',
+    tags: ['large-scores'],
     title: 'fails only with large scores → missing max subtraction',
     detail: 'exp() overflows float32 above about 88: compute exp(s − rowMax), not exp(s), so the largest term is exp(0) = 1.',
   },
@@ -121,48 +135,71 @@ export function diagnose(cases: CaseReport[], context: { stage: string; source?:
 
   const timedOut = cases.filter((c) => c.status === 'timeout');
   if (timedOut.length) {
-    add({
-      id: 'timeout', title: 'timed out — infinite loop or a very slow kernel?',
-      detail: `"${timedOut[0].name}" did not finish in time and the suite stopped there. Look for a loop whose counter never reaches its bound (a stride of 0, a bound that is never updated, a loop over a u32 counting down past 0).`,
-      cases: names(timedOut),
-    }, timedOut);
+    add(
+      {
+        id: 'timeout',
+        title: 'timed out — infinite loop or a very slow kernel?',
+        detail: `"${timedOut[0].name}" did not finish in time and the suite stopped there. Look for a loop whose counter never reaches its bound (a stride of 0, a bound that is never updated, a loop over a u32 counting down past 0).`,
+        cases: names(timedOut),
+      },
+      timedOut,
+    );
   }
 
   const racing = cases.filter((c) => c.differing > 0);
   if (racing.length) {
-    add({
-      id: 'race', title: 'differs between two runs → a race, missing workgroupBarrier()',
-      detail: 'the same inputs gave different results: an invocation reads workgroup memory before the others finished writing it (a workgroupBarrier() is missing between the writes and the reads, or before the next tile overwrites it), or two invocations store to the same element.',
-      cases: names(racing),
-    }, racing);
+    add(
+      {
+        id: 'race',
+        title: 'differs between two runs → a race, missing workgroupBarrier()',
+        detail:
+          'the same inputs gave different results: an invocation reads workgroup memory before the others finished writing it (a workgroupBarrier() is missing between the writes and the reads, or before the next tile overwrites it), or two invocations store to the same element.',
+        cases: names(racing),
+      },
+      racing,
+    );
   }
 
   const unwritten = failing.filter((c) => c.unwritten > 0);
   if (unwritten.length) {
     const grid = DISPATCH[context.stage];
-    add({
-      id: 'unwritten', title: 'elements never written → dispatch too small or an early return',
-      detail: `some outputs still hold the NaN the buffer was filled with. Either the grid does not cover them (the engine dispatches ${grid ?? 'the grid of docs/kernel-interface.md'}, sized from your @workgroup_size; check the index math matches), or a return/condition skips their store.`,
-      cases: names(unwritten),
-    }, unwritten);
+    add(
+      {
+        id: 'unwritten',
+        title: 'elements never written → dispatch too small or an early return',
+        detail: `some outputs still hold the NaN the buffer was filled with. Either the grid does not cover them (the engine dispatches ${grid ?? 'the grid of docs/kernel-interface.md'}, sized from your @workgroup_size; check the index math matches), or a return/condition skips their store.`,
+        cases: names(unwritten),
+      },
+      unwritten,
+    );
   }
 
   const zeroSum = failing.filter((c) => c.nonFiniteInMaskedRows > 0);
   if (zeroSum.length) {
-    add({
-      id: 'zero-sum', title: 'NaN in a fully masked row → division by a zero sum',
-      detail: 'when every key of a row is masked, Σ exp(…) is 0 and p = 0/0 = NaN. Such a row has no distribution: write 0 for every probability (and the output row is then 0).',
-      cases: names(zeroSum),
-    }, zeroSum);
+    add(
+      {
+        id: 'zero-sum',
+        title: 'NaN in a fully masked row → division by a zero sum',
+        detail:
+          'when every key of a row is masked, Σ exp(…) is 0 and p = 0/0 = NaN. Such a row has no distribution: write 0 for every probability (and the output row is then 0).',
+        cases: names(zeroSum),
+      },
+      zeroSum,
+    );
   }
 
   const overflowing = failing.filter((c) => c.nonFiniteElsewhere > 0);
   if (overflowing.length && overflowing.every((c) => c.case.tags.includes('large-scores'))) {
     const family = FAMILIES.find((f) => f.id === 'overflow')!;
-    add({
-      id: 'overflow', title: 'Inf/NaN only with large scores → missing max subtraction',
-      detail: family.detail, cases: names(overflowing),
-    }, failing.filter((c) => c.case.tags.includes('large-scores')));
+    add(
+      {
+        id: 'overflow',
+        title: 'Inf/NaN only with large scores → missing max subtraction',
+        detail: family.detail,
+        cases: names(overflowing),
+      },
+      failing.filter((c) => c.case.tags.includes('large-scores')),
+    );
   }
 
   const scale = scaleHint(failing.filter((c) => !explained.has(c)));
@@ -171,11 +208,15 @@ export function diagnose(cases: CaseReport[], context: { stage: string; source?:
   const findings = failing.length && context.source ? unsyncedWorkgroupReads(context.source) : [];
   if (findings.length) {
     const f = findings[0];
-    add({
-      id: 'barrier', title: 'workgroup memory read before it is synchronised → missing workgroupBarrier()',
-      detail: `${f.variable} is written at line ${f.writeLine} and read at line ${f.line} with no workgroupBarrier() in between, so an invocation can read entries the others have not written yet. On a GPU this usually shows up as results that change from run to run; a CPU emulator runs the invocations in a fixed order and gets the same wrong answer every time.`,
-      cases: names(failing),
-    }, failing);
+    add(
+      {
+        id: 'barrier',
+        title: 'workgroup memory read before it is synchronised → missing workgroupBarrier()',
+        detail: `${f.variable} is written at line ${f.writeLine} and read at line ${f.line} with no workgroupBarrier() in between, so an invocation can read entries the others have not written yet. On a GPU this usually shows up as results that change from run to run; a CPU emulator runs the invocations in a fixed order and gets the same wrong answer every time.`,
+        cases: names(failing),
+      },
+      failing,
+    );
   }
 
   const rest = failing.filter((c) => !explained.has(c));
@@ -185,11 +226,15 @@ export function diagnose(cases: CaseReport[], context: { stage: string; source?:
   const aligned = edges.filter((c) => c.case.tags.includes('aligned'));
   const unalignedFailing = rest.filter((c) => c.case.tags.includes('tile-edge') && !c.case.tags.includes('aligned'));
   if (aligned.length && aligned.every((c) => c.status === 'pass') && unalignedFailing.length) {
-    add({
-      id: 'tile-edges', title: 'fails only at sizes that are not a multiple of the tile → bounds at tile edges',
-      detail: `every size that is a multiple of the tile passes (${names(aligned).join('; ')}), while sizes just off it fail. In the last, partial tile, guard every load (index < n, m, dk or dv; pad with 0) and every store, and check < against ≤.`,
-      cases: names(rest.filter((c) => !c.case.tags.includes('aligned'))),
-    }, rest.filter((c) => !c.case.tags.includes('aligned')));
+    add(
+      {
+        id: 'tile-edges',
+        title: 'fails only at sizes that are not a multiple of the tile → bounds at tile edges',
+        detail: `every size that is a multiple of the tile passes (${names(aligned).join('; ')}), while sizes just off it fail. In the last, partial tile, guard every load (index < n, m, dk or dv; pad with 0) and every store, and check < against ≤.`,
+        cases: names(rest.filter((c) => !c.case.tags.includes('aligned'))),
+      },
+      rest.filter((c) => !c.case.tags.includes('aligned')),
+    );
   }
 
   for (const family of FAMILIES) {
@@ -203,11 +248,15 @@ export function diagnose(cases: CaseReport[], context: { stage: string; source?:
   if (!hints.length) {
     const first = rest[0];
     const bad = first.firstBad;
-    add({
-      id: 'wrong', title: 'wrong values with no pattern across the cases',
-      detail: `${rest.length} of ${cases.length} cases fail, ordinary ones included; the first is "${first.name}" (seed ${first.case.seed})${bad ? ` at [${bad.position.join(',')}]: expected ${bad.expected}, got ${bad.actual}` : ''}. Compare the kernel's formula and indexing with the built-in kernel.`,
-      cases: names(rest),
-    }, rest);
+    add(
+      {
+        id: 'wrong',
+        title: 'wrong values with no pattern across the cases',
+        detail: `${rest.length} of ${cases.length} cases fail, ordinary ones included; the first is "${first.name}" (seed ${first.case.seed})${bad ? ` at [${bad.position.join(',')}]: expected ${bad.expected}, got ${bad.actual}` : ''}. Compare the kernel's formula and indexing with the built-in kernel.`,
+        cases: names(rest),
+      },
+      rest,
+    );
   }
   return hints;
 }
@@ -215,6 +264,8 @@ export function diagnose(cases: CaseReport[], context: { stage: string; source?:
 /** Findings worth a note even when every case passed: the emulator may hide a race. */
 export function passWarnings(source: string | undefined): string[] {
   if (!source) return [];
-  return unsyncedWorkgroupReads(source).map((f) =>
-    `${f.variable} is written at line ${f.writeLine} and read at line ${f.line} with no workgroupBarrier() in between; it passed here, but on another GPU an invocation may read entries before they are written.`);
+  return unsyncedWorkgroupReads(source).map(
+    (f) =>
+      `${f.variable} is written at line ${f.writeLine} and read at line ${f.line} with no workgroupBarrier() in between; it passed here, but on another GPU an invocation may read entries before they are written.`,
+  );
 }

@@ -122,7 +122,10 @@ const MAX_EXAMPLES_PER_LIST = 50;
 // struct (`tile[e / 4u][e % 4u] = x`) logs "Type vec4f is not an array" and writes nothing. The
 // built-in fused kernel does exactly that, so writes through an index into a vector are done here.
 
-interface ComponentTarget { offset: number; array: 'f32' | 'i32' | 'u32' }
+interface ComponentTarget {
+  offset: number;
+  array: 'f32' | 'i32' | 'u32';
+}
 
 const VECTOR_NAME = /^vec[234]([fiu])$/;
 
@@ -172,7 +175,12 @@ function stepType(type: TypeInfo, p: NonNullable<Postfix>): TypeInfo | null {
 }
 
 /** Byte offset and type one step of an access path adds: an array element, a struct member or a vector component. */
-function stepOffset(exec: Exec, type: TypeInfo, p: NonNullable<Postfix>, context: Context): { offset: number; type: TypeInfo | null } | null {
+function stepOffset(
+  exec: Exec,
+  type: TypeInfo,
+  p: NonNullable<Postfix>,
+  context: Context,
+): { offset: number; type: TypeInfo | null } | null {
   const t = type as TypeInfo & { format?: TypeInfo; stride?: number; members?: { name: string; offset: number; type: TypeInfo }[] };
   if (p instanceof ArrayIndex && type.isArray) {
     const i = scalarIndex(exec, p.index, context);
@@ -201,8 +209,12 @@ function patchComponentWrites(): void {
   TypedData.prototype.setDataValue = function (this: TypedData, exec: Exec, value, postfix, context) {
     const target = value instanceof ScalarData ? vectorComponentTarget(this, exec, postfix, context) : null;
     if (!target) return original.call(this, exec, value, postfix, context);
-    const view = target.array === 'f32' ? new Float32Array(this.buffer, target.offset, 1)
-      : target.array === 'i32' ? new Int32Array(this.buffer, target.offset, 1) : new Uint32Array(this.buffer, target.offset, 1);
+    const view =
+      target.array === 'f32'
+        ? new Float32Array(this.buffer, target.offset, 1)
+        : target.array === 'i32'
+          ? new Int32Array(this.buffer, target.offset, 1)
+          : new Uint32Array(this.buffer, target.offset, 1);
     view[0] = (value as ScalarData).value;
   };
 }
@@ -287,8 +299,15 @@ class TrackedData extends TypedData {
     this.words = Math.ceil(byteLength / 4);
     const physicalWords = buffer.byteLength / 4;
     const words = () => new Int32Array(physicalWords);
-    this.writePhase = words(); this.writer = words(); this.writeLine = words(); this.writeWorkgroup = words();
-    this.readPhase = words(); this.reader = words(); this.readLine = words(); this.reader2 = words(); this.readLine2 = words();
+    this.writePhase = words();
+    this.writer = words();
+    this.writeLine = words();
+    this.writeWorkgroup = words();
+    this.readPhase = words();
+    this.reader = words();
+    this.readLine = words();
+    this.reader2 = words();
+    this.readLine2 = words();
   }
 
   /** Workgroup memory starts every workgroup zeroed and unwritten, as WGSL specifies. */
@@ -332,14 +351,20 @@ class TrackedData extends TypedData {
     const written = this.writePhase[w] !== 0;
     const otherWriter = written && this.writer[w] !== me;
     // Another invocation's write conflicts in the same phase, or (storage) in any other workgroup.
-    const writeConflict = otherWriter && (this.writePhase[w] === phase || (this.space === 'storage' && this.writeWorkgroup[w] !== cursor.workgroupSerial));
+    const writeConflict =
+      otherWriter && (this.writePhase[w] === phase || (this.space === 'storage' && this.writeWorkgroup[w] !== cursor.workgroupSerial));
     if (kind === 'read') {
-      if (this.space === 'workgroup' && (!written || this.writeWorkgroup[w] !== cursor.workgroupSerial)) this.findings.uninitialisedRead(this.label, w);
+      if (this.space === 'workgroup' && (!written || this.writeWorkgroup[w] !== cursor.workgroupSerial))
+        this.findings.uninitialisedRead(this.label, w);
       if (writeConflict) this.report(w, this.writeSite(w), 'read');
       if (this.readPhase[w] !== phase) {
-        this.readPhase[w] = phase; this.reader[w] = me; this.readLine[w] = cursor.line; this.reader2[w] = -1;
+        this.readPhase[w] = phase;
+        this.reader[w] = me;
+        this.readLine[w] = cursor.line;
+        this.reader2[w] = -1;
       } else if (this.reader[w] !== me && this.reader2[w] === -1) {
-        this.reader2[w] = me; this.readLine2[w] = cursor.line;
+        this.reader2[w] = me;
+        this.readLine2[w] = cursor.line;
       }
       return;
     }
@@ -348,7 +373,10 @@ class TrackedData extends TypedData {
       if (this.reader[w] !== me) this.report(w, this.readSite(this.reader[w], this.readLine[w]), 'write');
       else if (this.reader2[w] !== -1) this.report(w, this.readSite(this.reader2[w], this.readLine2[w]), 'write');
     }
-    this.writePhase[w] = phase; this.writer[w] = me; this.writeLine[w] = cursor.line; this.writeWorkgroup[w] = cursor.workgroupSerial;
+    this.writePhase[w] = phase;
+    this.writer[w] = me;
+    this.writeLine[w] = cursor.line;
+    this.writeWorkgroup[w] = cursor.workgroupSerial;
     this.writerWorkgroupId[cursor.workgroupSerial] = cursor.workgroup;
   }
 
@@ -427,9 +455,15 @@ export function overridesAsConstants(source: string, constants: Record<string, n
 /** The shape of wgsl_reflect's ExecStack, which the package does not export. */
 class Stack {
   states: Frame[] = [];
-  get isEmpty(): boolean { return this.states.length === 0; }
-  get last(): Frame | null { return this.states[this.states.length - 1] ?? null; }
-  pop(): void { this.states.pop(); }
+  get isEmpty(): boolean {
+    return this.states.length === 0;
+  }
+  get last(): Frame | null {
+    return this.states[this.states.length - 1] ?? null;
+  }
+  pop(): void {
+    this.states.pop();
+  }
 }
 
 const State = { Running: 0, AtBarrier: 1, Done: 2 } as const;
@@ -458,10 +492,26 @@ function barrierCall(command: unknown): Call | null {
 
 const roundUp = (x: number, to: number) => Math.ceil(x / to) * to;
 
-interface Attribute { name: string; value: string | string[] }
-interface VarNode { name: string; storage: string | null; attributes: Attribute[] | null; type: unknown }
-interface VarRef { name: string; value: unknown; node: VarNode | null }
-interface EntryNode { args: { name: string; attributes: Attribute[] | null }[]; attributes: Attribute[] | null; body: never[] }
+interface Attribute {
+  name: string;
+  value: string | string[];
+}
+interface VarNode {
+  name: string;
+  storage: string | null;
+  attributes: Attribute[] | null;
+  type: unknown;
+}
+interface VarRef {
+  name: string;
+  value: unknown;
+  node: VarNode | null;
+}
+interface EntryNode {
+  args: { name: string; attributes: Attribute[] | null }[];
+  attributes: Attribute[] | null;
+  body: never[];
+}
 
 function attributeValue(attributes: Attribute[] | null, name: string): string | undefined {
   const value = attributes?.find((a) => a.name === name)?.value;
@@ -481,8 +531,17 @@ export function detectHazards(source: string, run: HazardRun): HazardReport {
   const findings = new Findings(cursor);
   const logged = new Map<string, number>();
   const report: HazardReport = {
-    races: [], outOfBounds: [], uninitialisedReads: [], barrierDivergence: [], workgroupBytes: 0, workgroupSize: [1, 1, 1],
-    workgroups: 0, invocations: 0, steps: 0, interpreterErrors: [], ms: 0,
+    races: [],
+    outOfBounds: [],
+    uninitialisedReads: [],
+    barrierDivergence: [],
+    workgroupBytes: 0,
+    workgroupSize: [1, 1, 1],
+    workgroups: 0,
+    invocations: 0,
+    steps: 0,
+    interpreterErrors: [],
+    ms: 0,
   };
   const divergence = new Map<string, BarrierDivergence>();
   const finish = (incomplete?: string): HazardReport => {
@@ -499,7 +558,9 @@ export function detectHazards(source: string, run: HazardRun): HazardReport {
   // The interpreter reports what it cannot do on the console and carries on; collect it instead.
   const consoleMethods = { error: console.error, log: console.log, warn: console.warn };
   const collect = (...args: unknown[]) => {
-    const message = args.map((a) => (typeof a === 'string' ? a : (a as { constructor?: { name?: string } })?.constructor?.name ?? String(a))).join(' ');
+    const message = args
+      .map((a) => (typeof a === 'string' ? a : ((a as { constructor?: { name?: string } })?.constructor?.name ?? String(a))))
+      .join(' ');
     logged.set(message, (logged.get(message) ?? 0) + 1);
   };
   console.error = console.log = console.warn = collect;
@@ -565,7 +626,14 @@ export function detectHazards(source: string, run: HazardRun): HazardReport {
         continue;
       }
       const readOnly = (node as unknown as { access: string | null }).access !== 'read_write';
-      const tracked = new TrackedData(padded(entryBinding.data), type, v.name, entryBinding.data.byteLength, findings, readOnly ? 'read-only' : 'storage');
+      const tracked = new TrackedData(
+        padded(entryBinding.data),
+        type,
+        v.name,
+        entryBinding.data.byteLength,
+        findings,
+        readOnly ? 'read-only' : 'storage',
+      );
       v.value = tracked;
       storage.push({ tracked, target: entryBinding.data });
     }
@@ -583,7 +651,10 @@ export function detectHazards(source: string, run: HazardRun): HazardReport {
     const builtins = entry.args.map((arg) => ({ name: arg.name, builtin: attributeValue(arg.attributes, 'builtin') }));
     const supported = new Set(['workgroup_id', 'local_invocation_id', 'global_invocation_id', 'local_invocation_index', 'num_workgroups']);
     const unsupported = builtins.filter((b) => !b.builtin || !supported.has(b.builtin));
-    if (unsupported.length) return finish(`entry-point arguments the interpreter cannot supply: ${unsupported.map((b) => `${b.name}${b.builtin ? ` (@builtin(${b.builtin}))` : ' (a struct?)'}`).join(', ')}`);
+    if (unsupported.length)
+      return finish(
+        `entry-point arguments the interpreter cannot supply: ${unsupported.map((b) => `${b.name}${b.builtin ? ` (@builtin(${b.builtin}))` : ' (a struct?)'}`).join(', ')}`,
+      );
     const localIds: [number, number, number][] = [];
     for (let z = 0; z < wgSize[2]; z++) for (let y = 0; y < wgSize[1]; y++) for (let x = 0; x < wgSize[0]; x++) localIds.push([x, y, z]);
     cursor.localIds = localIds;
@@ -602,7 +673,11 @@ export function detectHazards(source: string, run: HazardRun): HazardReport {
             workgroup_id: () => new VectorData([wx, wy, wz], vec3u),
             num_workgroups: () => new VectorData([gx, gy, gz], vec3u),
             local_invocation_id: (li) => new VectorData([...localIds[li]], vec3u),
-            global_invocation_id: (li) => new VectorData(localIds[li].map((l, i) => l + cursor.workgroup[i] * wgSize[i]), vec3u),
+            global_invocation_id: (li) =>
+              new VectorData(
+                localIds[li].map((l, i) => l + cursor.workgroup[i] * wgSize[i]),
+                vec3u,
+              ),
             local_invocation_index: (li) => new ScalarData(li, u32),
           };
           const invocations: Invocation[] = localIds.map((_, li) => {
@@ -636,12 +711,15 @@ export function detectHazards(source: string, run: HazardRun): HazardReport {
                 try {
                   debug.stepStack(inv.stack as never, true);
                 } catch (error) {
-                  collect(`line ${cursor.line}: the interpreter failed (${(error as Error).message}); invocation ${localIds[inv.index].join(',')} of workgroup ${cursor.workgroup.join(',')} stopped`);
+                  collect(
+                    `line ${cursor.line}: the interpreter failed (${(error as Error).message}); invocation ${localIds[inv.index].join(',')} of workgroup ${cursor.workgroup.join(',')} stopped`,
+                  );
                   inv.state = State.Done;
                   break;
                 }
                 if (++report.steps > stepBudget) return finish(`stopped after ${stepBudget} interpreter steps (an endless loop?)`);
-                if ((report.steps & 4095) === 0 && performance.now() > deadline) return finish(`stopped after ${run.timeLimitMs ?? 30_000} ms`);
+                if ((report.steps & 4095) === 0 && performance.now() > deadline)
+                  return finish(`stopped after ${run.timeLimitMs ?? 30_000} ms`);
               }
             }
             const parked = invocations.filter((inv) => inv.state === State.AtBarrier);
@@ -653,7 +731,10 @@ export function detectHazards(source: string, run: HazardRun): HazardReport {
               if (known) known.count++;
               else divergence.set(message, { line: first.line, message, count: 1 });
             };
-            if (done > 0) noteDivergence(`line ${first.line}: ${parked.length} invocations wait at this barrier while ${done} have returned; barriers must be reached by every invocation (workgroup-uniform control flow)`);
+            if (done > 0)
+              noteDivergence(
+                `line ${first.line}: ${parked.length} invocations wait at this barrier while ${done} have returned; barriers must be reached by every invocation (workgroup-uniform control flow)`,
+              );
             const others = parked.find((inv) => inv.barrier !== first);
             if (others) noteDivergence(`invocations wait at different barriers (lines ${first.line} and ${others.barrier!.line})`);
             cursor.phase++;

@@ -97,7 +97,8 @@ export function compileErrorLines(messages: readonly ShaderMessage[], file = '')
   return messages.filter((m) => m.type === 'error').map((m) => `${file ? `${file}:` : ''}${m.line}:${m.column} ${m.message}`);
 }
 
-const num = (x: number) => (Number.isFinite(x) ? (x === 0 ? '0' : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(4) : x.toExponential(2)) : String(x));
+const num = (x: number) =>
+  Number.isFinite(x) ? (x === 0 ? '0' : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(4) : x.toExponential(2)) : String(x);
 const err = (x: number) => (x === 0 ? '0' : x.toExponential(2));
 const ulp = (x: number) => (x < 1e6 ? String(x) : x.toExponential(1));
 
@@ -109,7 +110,10 @@ function element(e: ElementReport | null, tensor: CheckedTensor | null): string 
 }
 
 function pad(cells: string[], widths: number[]): string {
-  return cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return cells
+    .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+    .join('  ')
+    .trimEnd();
 }
 
 function stopped(report: VerifyReport): string {
