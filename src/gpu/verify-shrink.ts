@@ -94,7 +94,9 @@ export async function smallestFailure(
     return fails;
   };
   const result = await shrinkCase(start.case, stillFails, { maxRuns: options.maxRuns, onTry: options.onTry });
-  const row = runs.get(result.case) ?? start;
+  // The shrunk run's own hint can mislead (one element always looks like "×constant"): keep the suite's.
+  const shrunk = runs.get(result.case);
+  const row = shrunk ? { ...shrunk, hint: start.hint } : start;
   return {
     from: start.name,
     row,

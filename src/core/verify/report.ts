@@ -196,13 +196,15 @@ export function formatReport(report: VerifyReport): string {
   return lines.join('\n');
 }
 
-/** The first bad element with both values: "probs[h0,1,0]: GPU NaN, reference 0 (tolerance 1.19e-7)". */
+/** The first bad element with both values: "probs[h0,1,0]: GPU NaN, reference 0 (tolerance 1.19e-38)". */
 export function firstBadText(row: CaseReport): string {
   const e = row.firstBad;
   if (!e) return '';
   const [h, i, j] = e.position;
   const where = row.tensor === 'output' ? `[${i},${j}]` : `[h${h},${i},${j}]`;
-  return `${row.tensor ?? ''}${where}: GPU ${num(e.actual)}, reference ${num(e.expected)} (tolerance ${err(e.tolerance)})`;
+  // Enough digits to tell the two apart: a float32 has about 7 significant digits.
+  const exact = (x: number) => (Number.isFinite(x) ? String(Number(x.toPrecision(8))) : String(x));
+  return `${row.tensor ?? ''}${where}: GPU ${exact(e.actual)}, reference ${exact(e.expected)} (tolerance ${err(e.tolerance)})`;
 }
 
 /** The smallest failing case: problem, verdict, first bad element with both values, how it was found. */
