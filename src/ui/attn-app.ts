@@ -101,10 +101,8 @@ export class AttnApp extends LitElement {
     // One undo step: the problem, its options and the kernel, as the verifier ran them.
     'attn-load-case': (e: LoadCaseEvent) => {
       this.store.apply(stateWithCase(this.store.state, e.load));
-      this.notices.notify(
-        'info',
-        `Loaded the verifier's case ${e.load.row.name} with your ${e.load.stage} kernel (undo restores the previous problem).`,
-      );
+      const kernel = e.load.source === null ? `the built-in ${e.load.stage} kernel` : `your ${e.load.stage} kernel`;
+      this.notices.notify('info', `Loaded the verifier's case (${e.load.row.name}) with ${kernel}; Undo restores the previous problem.`);
     },
     'attn-notice': (e: NoticeEvent) => this.notices.notify(e.level, e.text),
     'attn-notice-dismiss': (e: NoticeDismissEvent) => this.notices.dismiss(e.id),
