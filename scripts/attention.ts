@@ -1,7 +1,7 @@
 /**
  * npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal] [--scale X|none]
  *   [--temperature T] [--variant naive|tiled|fused] [--heads H] [--wo WO.npy] [--out O.npy] [--json]
- *   [--kernel STAGE=FILE.wgsl]
+ *   [--kernel STAGE=FILE.wgsl] [--poison]
  *
  * --heads H splits Q/K columns into H heads of dk = width/H (V likewise); --wo projects the
  * concatenated heads through W_o ((H·dv)×d_model), and --out then writes the projection.
@@ -23,6 +23,7 @@ import { EXIT, main, number, openDevice, parseFlags, readInput, required, UsageE
 const USAGE = `usage: npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal]
        [--scale X|none] [--temperature T] [--variant ${VARIANT_NAMES.join('|')}] [--heads H] [--wo WO.npy]
        [--out O.npy] [--json] [--kernel STAGE=FILE.wgsl]  (run a stage with your own WGSL; see docs/kernel-interface.md)
+       [--poison]  (fill the GPU buffers with NaN first, as npm run verify does: elements a kernel never writes show)
 --heads H: Q, K, V columns split into H heads; --wo: output projection W_o ((H·dv)×d_model), written by --out
 inputs: 2-D float32 .npy, or .json nested arrays, or .csv`;
 
@@ -47,6 +48,7 @@ function parseCommandLine(argv: string[]) {
       heads: { type: 'string' },
       out: { type: 'string' },
       json: { type: 'boolean' },
+      poison: { type: 'boolean' },
       kernel: { type: 'string', multiple: true },
       help: { type: 'boolean' },
     },
@@ -64,7 +66,7 @@ function parseCommandLine(argv: string[]) {
   };
   if (parsed.out) formatFromName(parsed.out);
   const kernels = parseKernelFlags(parsed.kernel ?? []);
-  return { paths: { ...inputs, out: parsed.out }, variant, options, kernels, json: parsed.json ?? false };
+  return { paths: { ...inputs, out: parsed.out }, variant, options, kernels, json: parsed.json ?? false, poison: parsed.poison ?? false };
 }
 
 /** --kernel STAGE=FILE.wgsl runs that stage with the file's WGSL instead of the built-in kernel. */
@@ -104,7 +106,12 @@ async function attention(argv: string[]): Promise<number> {
   const { device, adapter } = await openDevice();
   try {
     const engine = new AttentionEngine(device, loadShaderLibrary());
-    const result = await engine.run(inputs, cli.options, { variant: cli.variant, kernels: cli.kernels, intermediates: true });
+    const result = await engine.run(inputs, cli.options, {
+      variant: cli.variant,
+      kernels: cli.kernels,
+      intermediates: true,
+      poison: cli.poison,
+    });
     const check = checkAgainstReference(inputs, cli.options, { ...result, output: result.output.data });
     if (paths.out) {
       const data = serializeMatrix(result.projected ?? result.output, formatFromName(paths.out));

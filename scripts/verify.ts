@@ -1,14 +1,22 @@
 /**
  * npm run verify -- [--stage qk|softmax|pv|fused] [KERNEL.wgsl] [--variant NAME] [--seed S]
- *   [--time-limit MS] [--json]
+ *   [--time-limit MS] [--repro DIR] [--json]
  *
  * Runs a kernel in place of the built-in one for its stage over the verification suite (sizes
  * around the tile, n ≠ m, dk ≠ dv, causal, masks, large scores, seeds; every case twice on poisoned
  * buffers) and prints a table with hints. Without a file it verifies the built-in kernels (of one
  * stage with --stage, of every stage and variant otherwise).
+ * A failure is shrunk to the smallest failing case, shown first; its inputs are written to DIR
+ * (default verify-repro/) with the `npm run attention` command that runs them with the kernel.
  * Exit codes: 0 every case passes, 1 any case fails (or times out), 2 the kernel does not compile or
  * does not fit the interface (or bad arguments), 3 no WebGPU adapter.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { toNpy } from '../src/core/io';
+import { reproCommand, reproInputs } from '../src/core/verify/repro';
+import { reproduces } from '../src/gpu/verify-shrink';
+import type { VariantName } from '../src/gpu/variants';
 import { compileErrorLines, formatReport, reportJson } from '../src/core/verify/report';
 import type { VerifyReport } from '../src/core/verify/report';
 import { AttentionEngine } from '../src/gpu/engine';
@@ -18,10 +26,12 @@ import { loadShaderLibrary } from '../src/node/shaders';
 import { DEFAULT_TIME_LIMIT_MS, verifiableStages, verifyBuiltIns, verifyKernel } from '../src/gpu/verify-suite';
 import { EXIT, integer, main, openDevice, parseFlags, readInput, UsageError } from './lib/cli';
 
+const DEFAULT_REPRO_DIR = 'verify-repro';
 const STAGE_LIST = verifiableStages().join('|');
 const USAGE = `usage: npm run verify -- [--stage ${STAGE_LIST}] [KERNEL.wgsl] [--variant ${VARIANT_NAMES.join('|')}]
-       [--seed S] [--time-limit MS] [--json]
+       [--seed S] [--time-limit MS] [--repro DIR] [--json]
 A kernel file needs --stage. Without a file, verifies the built-in kernels.
+--repro DIR: where the smallest failing case's inputs go (default ${DEFAULT_REPRO_DIR}), with a command that reruns it
 exit: 0 all cases pass, 1 a case fails, 2 the kernel does not compile or fit the interface, 3 no adapter`;
 
 function parseCommandLine(argv: string[]) {
@@ -33,6 +43,7 @@ function parseCommandLine(argv: string[]) {
       variant: { type: 'string' },
       seed: { type: 'string' },
       'time-limit': { type: 'string' },
+      repro: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -54,6 +65,7 @@ function parseCommandLine(argv: string[]) {
     seed: integer(values.seed, 'seed'),
     timeLimitMs: integer(values['time-limit'], 'time-limit') ?? DEFAULT_TIME_LIMIT_MS,
     json: values.json ?? false,
+    repro: values.repro === '' ? null : (values.repro ?? DEFAULT_REPRO_DIR),
   };
 }
 
@@ -92,6 +104,24 @@ function print(reports: VerifyReport[], adapter: string, json: boolean, file?: s
     );
 }
 
+/**
+ * Writes each failed report's smallest failing case into the repro folder (a subfolder per kernel
+ * when several failed) and checks that the printed command fails too.
+ */
+async function writeRepros(engine: AttentionEngine, reports: VerifyReport[], root: string, file?: string): Promise<void> {
+  const failed = reports.filter((r) => r.smallest?.row.status === 'fail' && isVariant(r.variant));
+  for (const report of failed) {
+    const c = report.smallest!.row.case;
+    const variant = report.variant as VariantName;
+    const dir = failed.length > 1 ? join(root, `${variant}-${report.stage}`) : root;
+    mkdirSync(dir, { recursive: true });
+    for (const { name, matrix } of reproInputs(c)) writeFileSync(join(dir, `${name}.npy`), new Uint8Array(toNpy(matrix)));
+    const repro = reproCommand(c, { dir, stage: report.stage, kernelFile: file, variant, join });
+    const source = file ? readInput(file, 'kernel', 'utf8') : null;
+    report.repro = { ...repro, reproduces: await reproduces(engine, { stage: report.stage as StageName, source, variant }, c) };
+  }
+}
+
 async function verify(argv: string[]): Promise<number> {
   const cli = parseCommandLine(argv);
   if (!cli) {
@@ -109,6 +139,7 @@ async function verify(argv: string[]): Promise<number> {
         ? [await verifyKernel(engine, { ...common, stage: cli.stage, source, variant: cli.variant, label: cli.file })]
         : await verifyBuiltIns(engine, { ...common, stage: cli.stage });
     stuck = reports.some((r) => r.status === 'timeout');
+    if (!stuck && cli.repro) await writeRepros(engine, reports, cli.repro, cli.file);
     print(reports, adapter, cli.json, cli.file);
     return exitCode(reports);
   } finally {

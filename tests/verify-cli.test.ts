@@ -1,5 +1,5 @@
 /** `npm run verify` end to end: the real script in a child process, its output and exit code. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +10,10 @@ const gpu = await acquireTestDevice();
 gpu?.device.destroy(); // only asked whether an adapter exists; the children bring their own
 
 const verify = (...args: string[]) => runScript('scripts/verify.ts', args);
+const attention = (...args: string[]) => runScript('scripts/attention.ts', args);
+
+/** The words of a printed shell command (single quotes only, as the verifier writes them). */
+const words = (command: string) => [...command.matchAll(/'((?:[^']|'\\'')*)'|(\S+)/g)].map((m) => m[1]?.replaceAll("'\\''", "'") ?? m[2]);
 
 const scratch = mkdtempSync(join(tmpdir(), 'attn-verify-'));
 const shader = (file: string) => readFileSync(join(ROOT, 'shaders', file), 'utf8');
@@ -24,13 +28,54 @@ describeGpu('npm run verify', () => {
     expect(stdout).toMatch(/hint: NaN in a fully masked row → division by a zero sum/);
   });
 
+  it('shows the smallest failing case first, then the table, hints, coverage and a repro command that fails', async () => {
+    const dir = join(scratch, 'repro masked');
+    const { code, stdout } = await verify('--stage', 'softmax', 'examples/kernels/softmax_masked_row_nan.wgsl', '--repro', dir);
+    expect(code, stdout).toBe(1);
+    const lines = stdout.split('\n');
+    expect(lines[1]).toMatch(/^smallest failing case: n=\d+ m=\d+ dk=1 dv=1 heads=1/);
+    expect(lines[2]).toMatch(/FAIL at probs\[h0,\d+,0\]: GPU NaN, reference 0/);
+    expect(stdout).toMatch(/shrunk from "[^"]+" in \d+ runs: /);
+    const order = ['smallest failing case:', 'case ', 'hint:', 'coverage:', 'reproduce:'].map((s) => stdout.indexOf(s));
+    expect(
+      order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1])),
+      stdout,
+    ).toBe(true);
+    expect(stdout).toMatch(/^ {2}\d+ cases; sizes run: n 1, /m);
+    for (const f of ['q', 'k', 'v']) expect(existsSync(join(dir, `${f}.npy`)), f).toBe(true);
+    const command = stdout.split('reproduce:\n')[1].split('\n')[0].trim();
+    expect(command).toContain('--kernel softmax=examples/kernels/softmax_masked_row_nan.wgsl');
+    const [npm, run, script, dashes, ...args] = words(command);
+    expect([npm, run, script, dashes]).toEqual(['npm', 'run', 'attention', '--']);
+    const rerun = await attention(...args);
+    expect(rerun.code, rerun.stdout + rerun.stderr).toBe(1);
+    expect(rerun.stdout).toContain('GPU and CPU DISAGREE');
+  });
+
   it('prints one JSON object with --json', async () => {
-    const { code, stdout } = await verify('--stage', 'qk', 'examples/kernels/qk_missing_scale.wgsl', '--json');
+    const { code, stdout } = await verify(
+      '--stage',
+      'qk',
+      'examples/kernels/qk_missing_scale.wgsl',
+      '--json',
+      '--repro',
+      join(scratch, 'repro-json'),
+    );
     expect(code).toBe(1);
     const result = JSON.parse(stdout);
     expect(result.pass).toBe(false);
     expect(result.reports[0]).toMatchObject({ stage: 'qk', status: 'fail', label: 'examples/kernels/qk_missing_scale.wgsl' });
     expect(result.reports[0].hints[0].id).toBe('scale');
+    const { smallest, coverage, repro } = result.reports[0];
+    expect(smallest.row).toMatchObject({ status: 'fail', tensor: 'scores' });
+    expect(smallest.row.firstBad).toMatchObject({ position: [0, 0, 0] });
+    expect(smallest.row.case).toMatchObject({ n: 1, m: 1, heads: 1 });
+    expect(coverage.cases).toBe(result.reports[0].cases.length);
+    expect(coverage.axes.n).toContain(1);
+    expect(repro).toMatchObject({ dir: join(scratch, 'repro-json'), unsupported: [], reproduces: true });
+    expect(repro.command).toMatch(
+      /^npm run attention -- --q \S+\/q\.npy .* --kernel qk=examples\/kernels\/qk_missing_scale\.wgsl --poison$/,
+    );
   });
 
   it('exits 2 with file:line:col for a kernel that does not compile', async () => {

@@ -154,6 +154,14 @@ describe.skipIf(!gpu)('broken examples are rejected with the right hint', () => 
     const report = await verifyKernel(engine(), { stage: example.stage, source, label: example.file });
     expect(report.status, explain(report)).toBe('fail');
     expect(report.hints[0]?.id, explain(report)).toBe(example.expectedHint);
+    // Shrunk to a failing case no larger than the one it came from, within the run budget.
+    const smallest = report.smallest!;
+    expect(smallest.row.status, explain(report)).toBe('fail');
+    expect(smallest.runs).toBeLessThanOrEqual(40);
+    const from = report.cases.find((c) => c.name === smallest.from)!.case;
+    for (const axis of ['n', 'm', 'dk', 'dv', 'heads'] as const) expect(smallest.row.case[axis]).toBeLessThanOrEqual(from[axis]);
+    expect(smallest.row.firstBad, explain(report)).not.toBeNull();
+    expect(report.coverage?.cases).toBe(report.cases.length);
   });
 });
 

@@ -21,6 +21,8 @@ import { isVerifiedStage, STAGE_INFO } from '../core/stages';
 import { checkStage, differingElements } from '../core/verify/check-stage';
 import { annotateCases, caseHint, diagnose, passWarnings } from '../core/verify/hints';
 import type { CaseReport, VerifyReport } from '../core/verify/report';
+import { coverageOf } from '../core/verify/coverage';
+import { smallestFailure, suiteChecks } from './verify-shrink';
 
 /** Per run of a case (each case runs twice). SwiftShader needs well under a second for any case. */
 export const DEFAULT_TIME_LIMIT_MS = 10_000;
@@ -44,6 +46,8 @@ export interface VerifyKernelOptions {
   signal?: AbortSignal;
   /** Called after each case, for progress. */
   onCase?: (row: CaseReport, done: number, total: number) => void;
+  /** Shrinking a failure to the smallest failing case (src/gpu/verify-shrink.ts): false turns it off. */
+  shrink?: false | { maxRuns?: number; onTry?: (runs: number, maxRuns: number) => void };
 }
 
 const hasStage = (variant: VariantName, stage: string) => Object.hasOwn(VARIANTS[variant], stage);
@@ -191,6 +195,10 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
   };
   const finish = (status: VerifyReport['status'], error?: string) => {
     report.status = status;
+    report.coverage = coverageOf(
+      report.cases.map((c) => c.case),
+      suiteChecks(engine, report.cases.length > 0),
+    );
     if (error) report.error = error;
     report.ms = performance.now() - started;
     return report;
@@ -262,6 +270,11 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
   report.hints = passed ? [] : diagnose(report.cases, { stage, source });
   report.cases = annotateCases(report.cases, report.hints);
   report.warnings = passed ? passWarnings(source) : [];
+  if (!passed && options.shrink !== false) {
+    const rerun = (c: VerifyCase) => runCase(engine, stage, c, run, limitMs);
+    report.smallest = (await smallestFailure(rerun, report.cases, { ...options.shrink, signal })) ?? undefined;
+    checkCancelled(signal);
+  }
   return finish(passed ? 'pass' : 'fail');
 }
 

@@ -11,9 +11,11 @@ import { applyMaskOp, applyMatrixOp } from '../core/edits';
 import { fromMatrix } from '../core/grid';
 import type { Problem } from '../core/problem';
 import type { PlaygroundState } from '../core/state';
+import { stateWithCase } from '../core/verify/load-case';
 import type {
   CommandEvent,
   KernelEditEvent,
+  LoadCaseEvent,
   MaskEditEvent,
   MatrixEditEvent,
   NoticeDismissEvent,
@@ -34,6 +36,7 @@ const HANDLED_EVENTS = [
   'attn-matrix-edit',
   'attn-mask-edit',
   'attn-kernel-edit',
+  'attn-load-case',
   'attn-notice',
   'attn-notice-dismiss',
   'attn-command',
@@ -94,6 +97,12 @@ export class AttnApp extends LitElement {
     'attn-kernel-edit': (e: KernelEditEvent) => {
       const kernels = Object.keys(e.kernels).length ? { ...e.kernels } : null;
       this.store.apply({ ...this.store.state, kernels }, 'kernels');
+    },
+    // One undo step: the problem, its options and the kernel, as the verifier ran them.
+    'attn-load-case': (e: LoadCaseEvent) => {
+      this.store.apply(stateWithCase(this.store.state, e.load));
+      const kernel = e.load.source === null ? `the built-in ${e.load.stage} kernel` : `your ${e.load.stage} kernel`;
+      this.notices.notify('info', `Loaded the verifier's case (${e.load.row.name}) with ${kernel}; Undo restores the previous problem.`);
     },
     'attn-notice': (e: NoticeEvent) => this.notices.notify(e.level, e.text),
     'attn-notice-dismiss': (e: NoticeDismissEvent) => this.notices.dismiss(e.id),

@@ -309,7 +309,13 @@ export class AttnShaderLab extends LitElement {
               })}
             </select>
           </label>
-          ${v.progress ? html`<span class="muted">case ${v.progress.done} of ${v.progress.total}</span>` : nothing}
+          ${
+            v.shrinking
+              ? html`<span class="muted">shrinking the failure: try ${v.shrinking.runs} of at most ${v.shrinking.max}</span>`
+              : v.progress
+                ? html`<span class="muted">case ${v.progress.done} of ${v.progress.total}</span>`
+                : nothing
+          }
           ${this.engine ? nothing : html`<span class="muted">no GPU: kernels cannot run</span>`}
         </div>
         ${
@@ -325,7 +331,7 @@ export class AttnShaderLab extends LitElement {
           @attn-code-change=${this.onCodeChange}
         ></attn-code-editor>
         ${this.renderDiagnostics(this.diagnostics[this.stage])}
-        <attn-verify-report .report=${v.report} .cases=${v.cases} .error=${v.error}></attn-verify-report>
+        <attn-verify-report .report=${v.report} .cases=${v.cases} .error=${v.error} .source=${v.source}></attn-verify-report>
       </section>
     `;
   }

@@ -1,13 +1,17 @@
 /**
  * <attn-verify-report>: a kernel verification's result (src/verify/runner.ts) — the verdict, the
  * hints for the usual bugs, warnings, and one table row per case, filled in live while the suite
- * runs. After a hang or a lost device it offers to reconnect the GPU (a CommandEvent).
+ * runs. After a hang or a lost device it offers to reconnect the GPU (a CommandEvent). A failure
+ * comes first as the smallest failing case, with a button that loads it into the playground (a
+ * LoadCaseEvent); what the cases covered is stated under the table.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { CaseReport, VerifyReport } from '../core/verify/report';
-import { compileErrorLines, REPORT_COLUMNS, reportCells, reportSummary } from '../core/verify/report';
-import { CommandEvent } from './events';
+import type { SmallestFailure } from '../core/verify/report';
+import { compileErrorLines, formatSmallest, REPORT_COLUMNS, reportCells, reportSummary } from '../core/verify/report';
+import { formatCoverage } from '../core/verify/coverage';
+import { CommandEvent, LoadCaseEvent } from './events';
 import { buttonStyles } from './styles';
 
 @customElement('attn-verify-report')
@@ -80,6 +84,27 @@ export class AttnVerifyReport extends LitElement {
         white-space: normal;
         min-width: 14rem;
       }
+      .smallest {
+        border: 1px solid var(--attn-color-danger);
+        border-radius: var(--attn-radius-control);
+        padding: 0.35rem 0.6rem;
+        margin: 0.4rem 0;
+        font-size: 0.8rem;
+      }
+      .smallest pre {
+        font-family: var(--attn-font-mono);
+        font-size: 0.76rem;
+        white-space: pre-wrap;
+        margin: 0.2rem 0 0.4rem;
+      }
+      .coverage {
+        font-size: 0.76rem;
+        margin: 0.4rem 0;
+      }
+      .coverage ul {
+        margin: 0.2rem 0;
+        padding-left: 1.1rem;
+      }
       tr.fail td,
       tr.timeout td,
       tr.error td {
@@ -94,6 +119,8 @@ export class AttnVerifyReport extends LitElement {
   @property({ attribute: false }) cases: readonly CaseReport[] = [];
   /** Why the verification could not run at all. */
   @property() error: string | null = null;
+  /** The source of the kernel the report is about (loaded into the playground with its smallest case). */
+  @property({ attribute: false }) source: string | null = null;
 
   override render() {
     if (this.error) return html`<p class="verdict fail" role="alert">${this.error}</p>`;
@@ -118,6 +145,7 @@ export class AttnVerifyReport extends LitElement {
             </ul>`
           : nothing
       }
+      ${report?.smallest ? this.renderSmallest(report, report.smallest) : nothing}
       ${report?.hints.map((h) => html`<div class="hint" data-hint=${h.id}><strong>${h.title}</strong>${h.detail}</div>`) ?? nothing}
       ${report?.warnings.map((w) => html`<div class="warning-note">${w}</div>`) ?? nothing}
       ${
@@ -141,7 +169,40 @@ export class AttnVerifyReport extends LitElement {
             </div>`
           : nothing
       }
+      ${
+        report?.coverage && report.cases.length
+          ? html`<details class="coverage" ?open=${report.status === 'pass'}>
+              <summary>What ${report.status === 'pass' ? 'this PASS covers' : 'the cases covered'}</summary>
+              <ul>
+                ${formatCoverage(report.coverage).map((line) => html`<li>${line}</li>`)}
+              </ul>
+            </details>`
+          : nothing
+      }
     `;
+  }
+
+  private renderSmallest(report: VerifyReport, smallest: SmallestFailure) {
+    const [title, ...details] = formatSmallest(smallest);
+    const canLoad = smallest.row.status === 'fail';
+    return html`<div class="smallest" aria-label="smallest failing case">
+      <strong>${title.replace(/^smallest failing case: /, 'Smallest failing case: ')}</strong>
+      <pre>${details.map((l) => l.trim()).join('\n')}</pre>
+      ${
+        canLoad
+          ? html`<button
+              class="load-case"
+              title="Put this case's Q, K, V, mask and options into matrix mode, with this kernel, to see the failure in the playground"
+              @click=${() =>
+                this.dispatchEvent(
+                  new LoadCaseEvent({ row: smallest.row, stage: report.stage, source: this.source, variant: report.variant }),
+                )}
+            >
+              Load into playground
+            </button>`
+          : nothing
+      }
+    </div>`;
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import type { MaskOp, MatrixName, MatrixOp } from '../core/edits';
 import type { PlaygroundState } from '../core/state';
+import type { CaseToLoad } from '../core/verify/load-case';
 
 const up = { bubbles: true, composed: true } as const;
 
@@ -47,6 +48,14 @@ export class KernelEditEvent extends Event {
   static readonly eventName = 'attn-kernel-edit';
   constructor(readonly kernels: Readonly<Record<string, string>>) {
     super(KernelEditEvent.eventName, up);
+  }
+}
+
+/** Load a verification case (the smallest failing one) into the playground, with the kernel it ran. */
+export class LoadCaseEvent extends Event {
+  static readonly eventName = 'attn-load-case';
+  constructor(readonly load: CaseToLoad) {
+    super(LoadCaseEvent.eventName, up);
   }
 }
 
@@ -110,6 +119,7 @@ declare global {
     'attn-matrix-edit': MatrixEditEvent;
     'attn-mask-edit': MaskEditEvent;
     'attn-kernel-edit': KernelEditEvent;
+    'attn-load-case': LoadCaseEvent;
     'attn-notice': NoticeEvent;
     'attn-notice-dismiss': NoticeDismissEvent;
     'attn-cell-click': CellClickEvent;

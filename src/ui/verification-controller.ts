@@ -17,6 +17,10 @@ export class VerificationController implements ReactiveController {
   /** The cases finished so far by the run in flight. */
   cases: CaseReport[] = [];
   report: VerifyReport | null = null;
+  /** The kernel source the report (or the run in flight) is about. */
+  source: string | null = null;
+  /** Tries of the shrinking after a failure: runs done and the most it will make. */
+  shrinking: { runs: number; max: number } | null = null;
   /** Why the last verification could not run at all. */
   error: string | null = null;
   private abort: AbortController | null = null;
@@ -35,6 +39,7 @@ export class VerificationController implements ReactiveController {
     this.abort = null;
     this.running = false;
     this.progress = null;
+    this.shrinking = null;
     this.host.requestUpdate();
   }
 
@@ -53,6 +58,7 @@ export class VerificationController implements ReactiveController {
     this.report = null;
     this.error = null;
     this.cases = [];
+    this.source = options.source;
     this.host.requestUpdate();
     try {
       const report = await verifyKernel(engine, {
@@ -63,6 +69,13 @@ export class VerificationController implements ReactiveController {
           this.cases = [...this.cases, row];
           this.progress = { done, total };
           this.host.requestUpdate();
+        },
+        shrink: {
+          onTry: (runs, max) => {
+            if (abort.signal.aborted) return;
+            this.shrinking = { runs, max };
+            this.host.requestUpdate();
+          },
         },
       });
       if (!abort.signal.aborted) this.report = report;

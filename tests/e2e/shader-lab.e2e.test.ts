@@ -1,14 +1,15 @@
 /**
  * The shader lab in the playground (issue 4): typing a syntax error into Monaco puts a marker on
  * its line (read through monaco.editor.getModelMarkers: a headless browser cannot hover), fixing
- * it and pressing Verify passes the suite, and a broken example fails with its hint. Every step
- * fails on a console error (tests/e2e/browser.ts).
+ * it and pressing Verify passes the suite, a broken example fails with its hint, and its smallest
+ * failing case loads into the playground, where the GPU-vs-CPU check fails too. Every step fails
+ * on a console error (tests/e2e/browser.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { launchBrowser } from './browser';
 import type { WatchedPage } from './browser';
-import { $app, freshPage } from './app';
+import { $app, freshPage, readRun, readState, runId, waitForRun } from './app';
 
 let browser: Browser;
 let watched: WatchedPage;
@@ -151,6 +152,59 @@ describe('the shader lab in the playground', () => {
     const hint = failed.hints.find((h) => h.id === 'overflow');
     expect(hint, JSON.stringify(failed.hints)).toBeDefined();
     expect(hint!.text).toContain('missing max subtraction');
+    expect(problems).toEqual([]);
+  });
+
+  it('shows the smallest failing case first and loads it into the playground, where GPU and CPU disagree', async () => {
+    const { page, problems } = watched;
+    const select = (await $app(page, 'attn-shader-lab >>> select[aria-label="load a broken example"]')) as ElementHandle<HTMLSelectElement>;
+    await select.select('softmax_masked_row_nan.wgsl');
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('attn-app')!
+          .shadowRoot!.querySelector('attn-layout')!
+          .shadowRoot!.querySelector('attn-shader-lab')!
+          .shadowRoot!.querySelector('.ok'),
+      { timeout: 60_000 },
+    );
+    const failed = await verify(page);
+    expect(failed.pass).toBe(false);
+
+    const smallest = await $app(page, 'attn-verify-report >>> .smallest');
+    const text = (await smallest.evaluate((el) => el.textContent ?? '')).replace(/\s+/g, ' ');
+    const shape = text.match(/Smallest failing case: n=(\d+) m=(\d+) dk=(\d+) dv=(\d+) heads=(\d+)/);
+    expect(shape, text).not.toBeNull();
+    expect(text).toMatch(/GPU NaN, reference 0/);
+    const [n, m, dk, dv, heads] = shape!.slice(1).map(Number);
+    const coverage = await $app(page, 'attn-verify-report >>> .coverage');
+    expect(await coverage.evaluate((el) => el.textContent ?? '')).toMatch(/\d+ cases; sizes run: n 1,/);
+
+    const previous = await readState(page);
+    const before = await runId(page);
+    await (await $app(page, 'attn-verify-report >>> button.load-case')).click();
+    await waitForRun(page, before, 120_000);
+    const state = await readState(page);
+    expect(state.mode).toBe('matrix');
+    expect(state.view.tab).toBe('attention');
+    expect(state.matrix.q.length).toBe(n);
+    expect(state.matrix.k.length).toBe(m);
+    expect(state.matrix.q[0].length).toBe(heads * dk);
+    expect(state.matrix.v[0].length).toBe(heads * dv);
+    expect(state.kernels?.softmax).toContain('fn main');
+    const run = await readRun(page);
+    expect(run).toMatchObject({ n, m, pass: false });
+    expect(run.stages.probs).toBe(false);
+    const verdict = await $app(page, '.verdict[data-verdict]');
+    expect(await verdict.evaluate((el) => (el as HTMLElement).dataset.verdict)).toBe('fail');
+
+    // One undo step puts the previous problem back.
+    const loaded = await runId(page);
+    await (await $app(page, 'button[title="Undo (Ctrl+Z)"]')).click();
+    await waitForRun(page, loaded, 120_000);
+    const undone = await readState(page);
+    expect(undone.matrix.q).toEqual(previous.matrix.q);
+    expect(undone.mode).toBe(previous.mode);
     expect(problems).toEqual([]);
   });
 });

@@ -3,6 +3,9 @@ import type { ElementReport } from '../metrics';
 import type { ShaderMessage } from '../errors';
 import type { CheckedTensor } from './check-stage';
 import type { VerifyCase } from './cases';
+import type { Coverage } from './coverage';
+import { formatCoverage } from './coverage';
+import type { Repro } from './repro';
 
 export type CaseStatus = 'pass' | 'fail' | 'timeout' | 'error';
 
@@ -62,6 +65,23 @@ export interface Hint {
   cases: string[];
 }
 
+/** The smallest failing problem found by shrinking a failing case (src/core/verify/shrink.ts). */
+export interface SmallestFailure {
+  /** The suite's case it was shrunk from. */
+  from: string;
+  /** The run of the shrunk case: its case (sizes, options, seed), status, first bad element and values. */
+  row: CaseReport;
+  /** The shrunk problem in words ("n=17 m=1 dk=1 dv=1 heads=2, causal"). */
+  problem: string;
+  /** Runs of the shrunk candidates, and the moves that were kept. */
+  runs: number;
+  moves: string[];
+  /** False when the run budget ran out (a smaller failing case may exist). */
+  complete: boolean;
+  /** Why the case was not shrunk or not further (a timeout, a cancelled run). */
+  note?: string;
+}
+
 export type VerifyStatus = 'pass' | 'fail' | 'timeout' | 'device-lost' | 'compile-error' | 'interface-error';
 
 export interface VerifyReport {
@@ -86,6 +106,12 @@ export interface VerifyReport {
   error?: string;
   timeLimitMs: number;
   ms: number;
+  /** The smallest failing case, when a case failed. */
+  smallest?: SmallestFailure;
+  /** What the cases that ran covered, and which extra checks ran. */
+  coverage?: Coverage;
+  /** The smallest failing case as files and an `npm run attention` command (the terminal writes it). */
+  repro?: Repro;
 }
 
 function failedCases(report: VerifyReport): CaseReport[] {
@@ -157,6 +183,7 @@ export function formatReport(report: VerifyReport): string {
     lines.push('does not fit the kernel interface:', ...report.interfaceProblems.map((p) => `  - ${p}`));
     return lines.join('\n');
   }
+  if (report.smallest) lines.push(...formatSmallest(report.smallest), '');
   const header = [...REPORT_COLUMNS];
   const rows = report.cases.map(reportCells);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -164,7 +191,53 @@ export function formatReport(report: VerifyReport): string {
   lines.push('', reportSummary(report));
   for (const h of report.hints) lines.push(`hint: ${h.title}`, `      ${h.detail}`);
   for (const w of report.warnings) lines.push(`warning: ${w}`);
+  if (report.coverage) lines.push('', 'coverage:', ...formatCoverage(report.coverage).map((l) => `  ${l}`));
+  if (report.repro) lines.push('', ...formatRepro(report.repro));
   return lines.join('\n');
+}
+
+/** The first bad element with both values: "probs[h0,1,0]: GPU NaN, reference 0 (tolerance 1.19e-38)". */
+export function firstBadText(row: CaseReport): string {
+  const e = row.firstBad;
+  if (!e) return '';
+  const [h, i, j] = e.position;
+  const where = row.tensor === 'output' ? `[${i},${j}]` : `[h${h},${i},${j}]`;
+  // Enough digits to tell the two apart: a float32 has about 7 significant digits.
+  const exact = (x: number) => (Number.isFinite(x) ? String(Number(x.toPrecision(8))) : String(x));
+  return `${row.tensor ?? ''}${where}: GPU ${exact(e.actual)}, reference ${exact(e.expected)} (tolerance ${err(e.tolerance)})`;
+}
+
+/** The smallest failing case: problem, verdict, first bad element with both values, how it was found. */
+export function formatSmallest(s: SmallestFailure): string[] {
+  const row = s.row;
+  const status = row.status === 'fail' ? 'FAIL' : row.status.toUpperCase();
+  const lines = [`smallest failing case: ${s.problem} (seed ${row.case.seed})`];
+  const bad = firstBadText(row);
+  lines.push(`  ${status}${bad ? ` at ${bad}` : ''}${row.hint ? ` — ${row.hint}` : ''}${row.error ? ` — ${row.error}` : ''}`);
+  if (row.tensor)
+    lines.push(
+      `  ${row.failures} of ${row.count} elements out of tolerance${row.maxAbs > 0 ? `; max abs ${err(row.maxAbs)}, max ULP ${ulp(row.maxUlp)}` : ''}`,
+    );
+  const how = s.moves.length
+    ? `shrunk from "${s.from}" in ${s.runs} runs${s.complete ? '' : ' (stopped early)'}: ${s.moves.join(', ')}`
+    : `"${s.from}"${s.runs ? ` (nothing smaller failed in ${s.runs} runs)` : ''}`;
+  lines.push(`  ${how}`);
+  if (s.note) lines.push(`  ${s.note}`);
+  return lines;
+}
+
+/** Where the repro files are and the command, or why there is no exact command. */
+export function formatRepro(r: Repro): string[] {
+  const lines = [`inputs of the smallest failing case: ${r.dir}/ (${Object.keys(r.files).join(', ')} .npy)`];
+  if (r.unsupported.length) {
+    lines.push(`no exact command: npm run attention has no flag for ${r.unsupported.join(', ')}; the same inputs run with:`);
+  } else if (r.reproduces === false) {
+    lines.push(
+      'this command runs the same inputs but was seen to PASS (the failure needs the verifier, e.g. two runs or its per-stage check):',
+    );
+  } else lines.push('reproduce:');
+  lines.push(`  ${r.command}`);
+  return lines;
 }
 
 /** JSON that keeps NaN and ±Infinity as strings instead of losing them to null. */

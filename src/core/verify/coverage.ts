@@ -1,0 +1,98 @@
+/**
+ * What a verification covered, read from the cases that ran (not from what the suite meant to
+ * run): the sizes along each axis, the options and tags, which pairs of them met in one case, and
+ * the checks the runner made. It reads tags and fields generically, so it stays true when the
+ * suite's cases change; a PASS then says what it means.
+ */
+import type { VerifyCase } from './cases';
+import { optionFields, SIZE_FIELDS } from './shrink';
+
+/** A check beyond comparing values (poisoned buffers, a race check, default limits), and whether it ran. */
+export interface CoverageCheck {
+  name: string;
+  ran: boolean;
+  /** What it did, or why it did not run. */
+  detail: string;
+}
+
+export interface Coverage {
+  /** Cases that ran. */
+  cases: number;
+  /** Distinct sizes run along each axis (n, m, heads, dk, dv), ascending. */
+  axes: Record<string, number[]>;
+  /** Cases per option field set to something other than its default (causal, mask, scale, …). */
+  options: Record<string, number>;
+  /** Cases per tag. */
+  tags: Record<string, number>;
+  /** Pairs of features (option tags) that met in at least one case, "a+b", and those that never did. */
+  pairs: { covered: string[]; missing: string[] };
+  checks: CoverageCheck[];
+}
+
+/** Tags that describe sizes or repeats rather than an option, left out of the pairs. */
+const NOT_FEATURES = new Set(['tile-edge', 'aligned', 'seed']);
+
+const count = (into: Record<string, number>, key: string) => (into[key] = (into[key] ?? 0) + 1);
+
+/** The coverage of the cases that ran, with the runner's checks. */
+export function coverageOf(cases: readonly VerifyCase[], checks: CoverageCheck[] = []): Coverage {
+  const axes: Record<string, number[]> = {};
+  for (const axis of SIZE_FIELDS) axes[axis] = [...new Set(cases.map((c) => c[axis]))].sort((a, b) => a - b);
+  const options: Record<string, number> = {};
+  const tags: Record<string, number> = {};
+  const met = new Set<string>();
+  for (const c of cases) {
+    for (const key of optionFields(c)) count(options, key);
+    for (const tag of c.tags) count(tags, tag);
+    const features = [...new Set(c.tags)].filter((t) => !NOT_FEATURES.has(t)).sort();
+    for (let i = 0; i < features.length; i++) for (let j = i + 1; j < features.length; j++) met.add(`${features[i]}+${features[j]}`);
+  }
+  const features = Object.keys(tags)
+    .filter((t) => !NOT_FEATURES.has(t))
+    .sort();
+  const all: string[] = [];
+  for (let i = 0; i < features.length; i++) for (let j = i + 1; j < features.length; j++) all.push(`${features[i]}+${features[j]}`);
+  return {
+    cases: cases.length,
+    axes,
+    options,
+    tags,
+    pairs: { covered: all.filter((p) => met.has(p)), missing: all.filter((p) => !met.has(p)) },
+    checks,
+  };
+}
+
+/** "1, 7…9, 15…17, 53": sorted sizes with runs of consecutive values joined. */
+function sizes(values: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < values.length;) {
+    let j = i;
+    while (j + 1 < values.length && values[j + 1] === values[j] + 1) j++;
+    parts.push(j > i ? `${values[i]}…${values[j]}` : String(values[i]));
+    i = j + 1;
+  }
+  return parts.join(', ');
+}
+
+const counts = (record: Record<string, number>) =>
+  Object.entries(record)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ') || 'none';
+
+/** The coverage as a few lines of text: the terminal's "coverage:" block, the page's statement. */
+export function formatCoverage(c: Coverage, { maxMissing = 8 } = {}): string[] {
+  const { covered, missing } = c.pairs;
+  const total = covered.length + missing.length;
+  const shown = missing.slice(0, maxMissing).join(', ') + (missing.length > maxMissing ? `, … ${missing.length - maxMissing} more` : '');
+  return [
+    `${c.cases} cases; sizes run: ${Object.entries(c.axes)
+      .map(([axis, values]) => `${axis} ${sizes(values)}`)
+      .join(' · ')}`,
+    `options (cases): ${counts(c.options)}`,
+    `tags (cases): ${counts(c.tags)}`,
+    `feature pairs met in one case: ${covered.length} of ${total}${missing.length ? ` (never together: ${shown})` : ''}`,
+    ...(c.checks.length
+      ? c.checks.map((k) => `${k.ran ? 'checked' : 'not checked'}: ${k.name} — ${k.detail}`)
+      : ['no other checks listed']),
+  ];
+}

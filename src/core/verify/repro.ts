@@ -1,0 +1,94 @@
+/**
+ * A failing case as something to run again: its inputs as files and the `npm run attention`
+ * command that runs them with the kernel. Only what the attention command can express goes in the
+ * command; anything else the case sets is named, so nobody is handed a command that silently
+ * differs from the case.
+ */
+import type { AttentionOptions } from '../options';
+import type { Matrix } from '../tensor';
+import type { VerifyCase } from './cases';
+import { caseInputs } from './cases';
+import { optionFields } from './shrink';
+
+/** Case fields that only shape the inputs, which the files carry as they are. */
+export const INPUT_ONLY_FIELDS: ReadonlySet<string> = new Set(['mask', 'magnitude']);
+/** Run options `npm run attention` has a flag for. */
+const FLAGGED_OPTIONS: ReadonlySet<string> = new Set(['causal', 'heads', 'scale', 'temperature']);
+
+export interface Repro {
+  /** The folder the inputs were written to. */
+  dir: string;
+  /** Input files by role, as paths the command uses. */
+  files: Partial<Record<'q' | 'k' | 'v' | 'mask', string>>;
+  /** `npm run attention -- …` with the kernel. */
+  command: string;
+  /** What the case sets that the command cannot express; empty when the command is the case. */
+  unsupported: string[];
+  /** Whether the command's run was seen to fail as the case did (null: not tried). */
+  reproduces: boolean | null;
+}
+
+export interface ReproTarget {
+  dir: string;
+  /** The kernel's stage and file; no file means the variant's built-in kernel. */
+  stage: string;
+  kernelFile?: string;
+  variant: string;
+  /** Joins the folder and a file name (node:path's join in the terminal). */
+  join?: (dir: string, file: string) => string;
+}
+
+/** The case's input matrices by file name (q.npy, k.npy, v.npy, mask.npy when it has one). */
+export function reproInputs(c: VerifyCase): { name: 'q' | 'k' | 'v' | 'mask'; matrix: Matrix }[] {
+  const { inputs } = caseInputs(c);
+  const files: { name: 'q' | 'k' | 'v' | 'mask'; matrix: Matrix }[] = [
+    { name: 'q', matrix: inputs.q },
+    { name: 'k', matrix: inputs.k },
+    { name: 'v', matrix: inputs.v },
+  ];
+  if (inputs.mask) files.push({ name: 'mask', matrix: inputs.mask });
+  return files;
+}
+
+/** The run options the command passes: those of the case that have a flag. */
+export function reproOptions(c: VerifyCase): Partial<AttentionOptions> {
+  const { options } = caseInputs(c);
+  return Object.fromEntries(Object.entries(options).filter(([key]) => FLAGGED_OPTIONS.has(key))) as Partial<AttentionOptions>;
+}
+
+/** What the case sets that `npm run attention` cannot express. */
+export function unsupportedFields(c: VerifyCase): string[] {
+  const { options } = caseInputs(c);
+  const problems = Object.keys(options)
+    .filter((key) => !FLAGGED_OPTIONS.has(key) && (options as Record<string, unknown>)[key] !== undefined)
+    .map((key) => `run option ${key}=${JSON.stringify((options as Record<string, unknown>)[key])}`);
+  for (const key of optionFields(c)) {
+    if (FLAGGED_OPTIONS.has(key) || INPUT_ONLY_FIELDS.has(key)) continue;
+    problems.push(`${key}=${JSON.stringify((c as unknown as Record<string, unknown>)[key])}`);
+  }
+  return problems;
+}
+
+/** Quotes a shell word when it needs it. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The command and files for a case (the caller writes reproInputs into `dir`). */
+export function reproCommand(c: VerifyCase, target: ReproTarget): Omit<Repro, 'reproduces'> {
+  const join = target.join ?? ((dir: string, file: string) => `${dir.replace(/\/+$/, '')}/${file}`);
+  const files: Repro['files'] = {};
+  for (const { name } of reproInputs(c)) files[name] = join(target.dir, `${name}.npy`);
+  const options = reproOptions(c);
+  const words = ['npm', 'run', 'attention', '--'];
+  for (const role of ['q', 'k', 'v', 'mask'] as const) if (files[role]) words.push(`--${role}`, files[role]);
+  if (options.causal) words.push('--causal');
+  if (options.scale !== undefined && options.scale !== 'default') words.push('--scale', String(options.scale));
+  if (options.temperature !== undefined && options.temperature !== 1) words.push('--temperature', String(options.temperature));
+  if (options.heads !== undefined && options.heads !== 1) words.push('--heads', String(options.heads));
+  words.push('--variant', target.variant);
+  if (target.kernelFile) words.push('--kernel', `${target.stage}=${target.kernelFile}`);
+  // The verifier fills every buffer with NaN first, so elements a kernel never writes show.
+  words.push('--poison');
+  return { dir: target.dir, files, command: words.map(shellWord).join(' '), unsupported: unsupportedFields(c) };
+}

@@ -1,0 +1,142 @@
+/**
+ * The GPU side of a report a kernel author can act on: shrinking a failing case by rerunning it
+ * with the kernel (the search itself is src/core/verify/shrink.ts), checking that the
+ * `npm run attention` command of the smallest case fails too, and the checks the suite makes
+ * beyond comparing values (for the report's coverage).
+ */
+import { RunCancelledError } from '../core/errors';
+import { checkAgainstReference } from '../core/compare-run';
+import type { CoverageCheck } from '../core/verify/coverage';
+import { caseInputs } from '../core/verify/cases';
+import type { VerifyCase } from '../core/verify/cases';
+import { reproOptions } from '../core/verify/repro';
+import type { CaseReport, SmallestFailure } from '../core/verify/report';
+import { describeCase, retag, shrinkCase } from '../core/verify/shrink';
+import type { StageName } from '../core/stages';
+import type { AttentionEngine, RunOptions } from './engine';
+import type { VariantName } from './variants';
+
+/** The size of a case's problem, to pick the cheapest failing case to shrink. */
+const work = (c: VerifyCase) => c.heads * c.n * c.m * (c.dk + c.dv);
+
+/** Symptoms a failing row shows; a shrunk case must keep at least one of the original's. */
+function symptoms(row: CaseReport): Set<string> {
+  const found = new Set<string>();
+  if (row.differing > 0) found.add('differing');
+  if (row.unwritten > 0) found.add('unwritten');
+  if (row.nonFiniteInMaskedRows > 0) found.add('masked-row-nan');
+  if (row.nonFiniteElsewhere > 0) found.add('non-finite');
+  if (row.maskMismatches > 0) found.add('mask');
+  if (row.factor !== null) found.add('factor');
+  return found;
+}
+
+/**
+ * Whether `candidate` fails the way `original` did: the same status ('fail' stays 'fail', never a
+ * timeout or an error), and when the original showed a specific symptom (never-written elements,
+ * NaN in a masked row, a constant factor, …) at least one of them.
+ */
+export function sameFailure(original: CaseReport, candidate: CaseReport): boolean {
+  if (candidate.status !== original.status) return false;
+  const before = symptoms(original);
+  if (before.size === 0) return true;
+  const after = symptoms(candidate);
+  return [...before].some((s) => after.has(s));
+}
+
+export interface SmallestFailureOptions {
+  maxRuns?: number;
+  onTry?: (runs: number, maxRuns: number) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * The smallest failing case: the cheapest failing row of the suite, shrunk by rerunning smaller
+ * cases with `rerun` while they fail the same way. A timeout or an error is reported as it is,
+ * not shrunk (each try could wait out the time limit, or hang the device). Null when no case failed.
+ */
+export async function smallestFailure(
+  rerun: (c: VerifyCase) => Promise<CaseReport>,
+  rows: readonly CaseReport[],
+  options: SmallestFailureOptions = {},
+): Promise<SmallestFailure | null> {
+  const failing = rows.filter((r) => r.status === 'fail').sort((a, b) => work(a.case) - work(b.case));
+  const start = failing[0];
+  if (!start) {
+    const other = rows.find((r) => r.status !== 'pass');
+    if (!other) return null;
+    return {
+      from: other.name,
+      row: other,
+      problem: describeCase(other.case),
+      runs: 0,
+      moves: [],
+      complete: false,
+      note: `not shrunk: a case that ends in ${other.status === 'timeout' ? 'a timeout' : 'an error'} is not rerun`,
+    };
+  }
+  const runs = new Map<VerifyCase, CaseReport>();
+  let stopped: string | undefined;
+  const stillFails = async (candidate: VerifyCase) => {
+    if (stopped || options.signal?.aborted) return false;
+    let row: CaseReport;
+    try {
+      row = await rerun({ ...retag(candidate), name: `smallest: ${describeCase(candidate)}` });
+    } catch (error) {
+      if (error instanceof RunCancelledError) stopped = 'cancelled';
+      else stopped = `stopped: a smaller case could not run (${(error as Error).message ?? String(error)})`;
+      return false;
+    }
+    // A timeout leaves the kernel running on the device: nothing after it can be trusted.
+    if (row.status === 'timeout') stopped = 'stopped: a smaller case timed out';
+    const fails = sameFailure(start, row);
+    if (fails) runs.set(candidate, row);
+    return fails;
+  };
+  const result = await shrinkCase(start.case, stillFails, { maxRuns: options.maxRuns, onTry: options.onTry });
+  // The shrunk run's own hint can mislead (one element always looks like "×constant"): keep the suite's.
+  const shrunk = runs.get(result.case);
+  const row = shrunk ? { ...shrunk, hint: start.hint } : start;
+  return {
+    from: start.name,
+    row,
+    problem: describeCase(row.case),
+    runs: result.runs,
+    moves: result.moves,
+    complete: result.complete && !stopped,
+    ...(stopped ? { note: stopped } : {}),
+  };
+}
+
+/**
+ * Whether `npm run attention` fails on the case's inputs with the kernel: one run on poisoned
+ * buffers, every stage checked against the float64 reference, with only the options it has flags for.
+ */
+export async function reproduces(
+  engine: AttentionEngine,
+  target: { stage: StageName; source: string | null; variant: VariantName },
+  c: VerifyCase,
+): Promise<boolean> {
+  const { inputs } = caseInputs(c);
+  const options = reproOptions(c);
+  const kernels: RunOptions['kernels'] = target.source === null ? undefined : { [target.stage]: target.source };
+  const result = await engine.run(inputs, options, { variant: target.variant, kernels, intermediates: true, poison: true });
+  return !checkAgainstReference(inputs, options, { ...result, output: result.output.data }).pass;
+}
+
+/** The checks the suite makes besides comparing values, for the report's coverage. */
+export function suiteChecks(engine: AttentionEngine, ran: boolean): CoverageCheck[] {
+  // Optional chaining: a stand-in engine (tests) may have no device.
+  const storage = (engine.device as GPUDevice | undefined)?.limits.maxComputeWorkgroupStorageSize;
+  return [
+    { name: 'poisoned buffers', ran, detail: 'every buffer starts as NaN, so never-written elements show' },
+    { name: 'two runs per case', ran, detail: 'results must match bit for bit' },
+    { name: 'static barrier check', ran, detail: 'workgroup memory read after a write with no barrier between' },
+    {
+      name: 'default limits',
+      ran: false,
+      detail: `pipelines are made under this device's own limits${storage ? ` (${storage} bytes of workgroup memory)` : ''}`,
+    },
+    { name: 'interpreter race check', ran: false, detail: 'not part of this suite' },
+  ];
+}

@@ -1,0 +1,126 @@
+/** The report's coverage, the repro command and loading a case into the playground: pure, no GPU. */
+import { describe, expect, it } from 'vitest';
+import type { VerifyCase } from '../src/core/verify/cases';
+import { caseInputs, verifyCases } from '../src/core/verify/cases';
+import { coverageOf, formatCoverage } from '../src/core/verify/coverage';
+import { stateWithCase } from '../src/core/verify/load-case';
+import { reproCommand, reproInputs } from '../src/core/verify/repro';
+import type { CaseReport } from '../src/core/verify/report';
+import { formatSmallest } from '../src/core/verify/report';
+import { defaultState, parseState } from '../src/core/state';
+
+const base: VerifyCase = {
+  name: 'c',
+  n: 3,
+  m: 5,
+  dk: 2,
+  dv: 4,
+  heads: 2,
+  causal: true,
+  mask: 'random',
+  scale: 0.5,
+  temperature: 2,
+  seed: 11,
+  tags: ['cross', 'widths', 'heads', 'causal', 'mask', 'scale'],
+};
+
+function row(c: VerifyCase): CaseReport {
+  return {
+    name: c.name,
+    case: c,
+    status: 'fail',
+    tensor: 'probs',
+    count: 30,
+    failures: 1,
+    maxAbs: 0,
+    maxRel: 0,
+    maxUlp: 0,
+    firstBad: { index: 7, position: [1, 2, 0], actual: NaN, expected: 0, tolerance: 1e-38, error: NaN },
+    differing: 0,
+    unwritten: 0,
+    nonFiniteInMaskedRows: 1,
+    nonFiniteElsewhere: 0,
+    maskMismatches: 0,
+    factor: null,
+    hint: 'NaN in a fully masked row: division by a zero sum',
+    ms: 1,
+  };
+}
+
+describe('coverage', () => {
+  it('reads sizes per axis, options, tags and the feature pairs from the cases that ran', () => {
+    const cases = verifyCases();
+    const coverage = coverageOf(cases, [{ name: 'race check', ran: false, detail: 'not here' }]);
+    expect(coverage.cases).toBe(cases.length);
+    expect(coverage.axes.n).toContain(1);
+    expect(coverage.axes.heads).toEqual([...new Set(cases.map((c) => c.heads))].sort((a, b) => a - b));
+    expect(coverage.options.causal).toBe(cases.filter((c) => c.causal).length);
+    expect(coverage.tags.cross).toBe(cases.filter((c) => c.tags.includes('cross')).length);
+    expect(coverage.pairs.covered).toContain('causal+cross');
+    expect(coverage.pairs.missing).toContain('causal+heads');
+    expect(coverage.pairs.covered.some((p) => p.includes('seed') || p.includes('tile-edge'))).toBe(false);
+    const text = formatCoverage(coverage).join('\n');
+    expect(text).toMatch(/^\d+ cases; sizes run: n 1, /);
+    expect(text).toMatch(/feature pairs met in one case: \d+ of \d+ \(never together: .*causal\+heads/);
+    expect(text).toContain('not checked: race check — not here');
+  });
+
+  it('counts fields and tags it does not know', () => {
+    const extra = { ...base, rowBlocks: 2, tags: [...base.tags, 'row-blocks'] } as unknown as VerifyCase;
+    const coverage = coverageOf([extra, base]);
+    expect(coverage.options.rowBlocks).toBe(1);
+    expect(coverage.tags['row-blocks']).toBe(1);
+    expect(coverage.pairs.covered).toContain('heads+row-blocks');
+  });
+});
+
+describe('repro', () => {
+  it('writes the inputs the case runs and a command with every option it sets', () => {
+    const files = reproInputs(base);
+    const { inputs } = caseInputs(base);
+    expect(files.map((f) => f.name)).toEqual(['q', 'k', 'v', 'mask']);
+    expect(files[0].matrix.data).toEqual(inputs.q.data);
+    const repro = reproCommand(base, { dir: 'out dir', stage: 'softmax', kernelFile: 'my.wgsl', variant: 'tiled' });
+    expect(repro.command).toBe(
+      "npm run attention -- --q 'out dir/q.npy' --k 'out dir/k.npy' --v 'out dir/v.npy' --mask 'out dir/mask.npy' --causal --scale 0.5 --temperature 2 --heads 2 --variant tiled --kernel softmax=my.wgsl --poison",
+    );
+    expect(repro.unsupported).toEqual([]);
+  });
+
+  it('names what the attention command cannot express', () => {
+    const blocked = { ...base, rowBlocks: 4 } as unknown as VerifyCase;
+    expect(reproCommand(blocked, { dir: 'd', stage: 'qk', variant: 'tiled' }).unsupported).toEqual(['rowBlocks=4']);
+  });
+});
+
+describe('the smallest failing case', () => {
+  it('says the problem, the first bad element with both values and how it was found', () => {
+    const text = formatSmallest({
+      from: 'causal n=20 m=12',
+      row: row(base),
+      problem: 'n=3 m=5',
+      runs: 9,
+      moves: ['n 20 → 3'],
+      complete: true,
+    });
+    expect(text[0]).toBe('smallest failing case: n=3 m=5 (seed 11)');
+    expect(text[1]).toContain('FAIL at probs[h1,2,0]: GPU NaN, reference 0');
+    expect(text.join('\n')).toContain('shrunk from "causal n=20 m=12" in 9 runs: n 20 → 3');
+  });
+
+  it('loads into matrix mode with its options, mask, variant and kernel, focused on the first bad element', () => {
+    const state = { ...defaultState(), mode: 'sentence' as const, padding: [1], kernels: { qk: 'keep' } };
+    const next = stateWithCase(state, { row: row(base), stage: 'softmax', source: 'wgsl', variant: 'naive' });
+    const { inputs } = caseInputs(base);
+    expect(next.mode).toBe('matrix');
+    expect(next.matrix.q.length).toBe(3);
+    expect(next.matrix.q[0].length).toBe(4);
+    expect(next.matrix.v[0].length).toBe(8);
+    expect(next.matrix.k.flat()).toEqual([...inputs.k.data]);
+    expect(next.mask?.length).toBe(3);
+    expect(next.options).toEqual({ causal: true, heads: 2, scale: 0.5, temperature: 2 });
+    expect(next).toMatchObject({ variant: 'naive', kernels: { qk: 'keep', softmax: 'wgsl' }, padding: [] });
+    expect(next.view).toMatchObject({ tab: 'attention', head: 1, focusQuery: 2 });
+    expect(parseState(JSON.parse(JSON.stringify(next)))).toEqual(next);
+  });
+});

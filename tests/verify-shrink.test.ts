@@ -1,0 +1,115 @@
+/** The shrinker of src/core/verify/shrink.ts against fake predicates: no GPU, every run counted. */
+import { describe, expect, it } from 'vitest';
+import type { VerifyCase } from '../src/core/verify/cases';
+import { verifyCases } from '../src/core/verify/cases';
+import { describeCase, optionFields, retag, shrinkCase } from '../src/core/verify/shrink';
+
+const big: VerifyCase = {
+  name: 'big',
+  n: 53,
+  m: 40,
+  dk: 24,
+  dv: 9,
+  heads: 3,
+  causal: true,
+  mask: 'random',
+  magnitude: 1e3,
+  scale: 0.5,
+  temperature: 2.5,
+  seed: 7,
+  tags: ['cross', 'widths', 'heads', 'causal', 'mask', 'masked-row', 'large-scores', 'scale'],
+};
+
+/** A predicate that counts its calls. */
+function counted(fails: (c: VerifyCase) => boolean) {
+  const calls: VerifyCase[] = [];
+  return {
+    calls,
+    stillFails: (c: VerifyCase) => {
+      calls.push(c);
+      return Promise.resolve(fails(c));
+    },
+  };
+}
+
+describe('shrinkCase', () => {
+  it('finds the threshold of each size the failure needs and drops every option it does not', async () => {
+    const { stillFails, calls } = counted((c) => c.n >= 17 && c.heads >= 2);
+    const result = await shrinkCase(big, stillFails);
+    expect(result.case).toMatchObject({
+      n: 17,
+      heads: 2,
+      m: 1,
+      dk: 1,
+      dv: 1,
+      causal: false,
+      mask: 'none',
+      scale: 'default',
+      temperature: 1,
+    });
+    expect(result.case.magnitude).toBeUndefined();
+    expect(result.case.seed).toBe(big.seed);
+    expect(result.complete).toBe(true);
+    expect(result.runs).toBe(calls.length);
+    expect(result.runs).toBeLessThanOrEqual(40);
+    expect(result.moves).toContain('causal to default');
+  });
+
+  it('keeps the options the failure needs', async () => {
+    const { stillFails } = counted((c) => c.causal && c.n > c.m);
+    const result = await shrinkCase(big, stillFails);
+    expect(result.case).toMatchObject({ causal: true, n: 2, m: 1, heads: 1, dk: 1, dv: 1, mask: 'none' });
+    expect(optionFields(result.case)).toEqual(['causal']);
+    expect(describeCase(result.case)).toBe('n=2 m=1 dk=1 dv=1 heads=1, causal');
+  });
+
+  it('is deterministic: the same start and predicate give the same tries', async () => {
+    const a = counted((c) => c.dk % 16 !== 0 && c.m > 5);
+    const b = counted((c) => c.dk % 16 !== 0 && c.m > 5);
+    const [x, y] = [await shrinkCase(big, a.stillFails), await shrinkCase(big, b.stillFails)];
+    expect(x).toEqual(y);
+    expect(a.calls).toEqual(b.calls);
+    expect(x.case).toMatchObject({ dk: 1, m: 6 });
+  });
+
+  it('never runs the same problem twice and stops at the budget', async () => {
+    const { stillFails, calls } = counted(() => false);
+    const result = await shrinkCase(big, stillFails, { maxRuns: 6 });
+    expect(result).toMatchObject({ case: big, runs: 6, complete: false, moves: [] });
+    const keys = calls.map((c) => JSON.stringify({ ...c, name: '', tags: [] }));
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('treats an option field it does not know as removable: false for a boolean, left out otherwise', async () => {
+    const extended = { ...big, rowBlocks: 4, allNegativeRows: true } as VerifyCase & { rowBlocks?: number; allNegativeRows?: boolean };
+    expect(optionFields(extended)).toEqual(expect.arrayContaining(['rowBlocks', 'allNegativeRows']));
+    const { stillFails } = counted((c) => (c as typeof extended).rowBlocks === 4 && c.n >= 3);
+    const result = await shrinkCase(extended, stillFails);
+    expect(result.case).toMatchObject({ rowBlocks: 4, allNegativeRows: false, n: 3, m: 1 });
+    expect(describeCase(result.case)).toBe('n=3 m=1 dk=1 dv=1 heads=1, rowBlocks=4');
+    const defaults = await shrinkCase(extended, counted((c) => c.n >= 3).stillFails);
+    expect('rowBlocks' in defaults.case).toBe(false);
+  });
+
+  it('takes defaults for new fields from the caller', async () => {
+    const withDistribution = { ...big, distribution: 'all-negative' } as VerifyCase & { distribution: string };
+    const result = await shrinkCase(withDistribution, counted(() => true).stillFails, { defaults: { distribution: 'ordinary' } });
+    expect(result.case).toMatchObject({ distribution: 'ordinary', n: 1, m: 1, dk: 1, dv: 1, heads: 1 });
+    expect(result.runs).toBeLessThanOrEqual(11);
+  });
+
+  it.each(verifyCases().map((c) => [c.name, c] as const))('shrinks %s within 40 runs to a case that fails', async (_name, c) => {
+    const fails = (x: VerifyCase) => x.n + x.m >= Math.min(c.n + c.m, 20) && x.dk >= Math.min(c.dk, 5);
+    const { stillFails } = counted(fails);
+    const result = await shrinkCase(c, stillFails);
+    expect(result.runs).toBeLessThanOrEqual(40);
+    expect(fails(result.case)).toBe(true);
+  });
+});
+
+describe('retag', () => {
+  it('drops the shape tags that no longer hold and keeps the others', () => {
+    const c = retag({ ...big, n: 1, m: 1, heads: 1, causal: false, tags: [...big.tags, 'seed'] });
+    expect(c.tags).toEqual(['widths', 'mask', 'large-scores', 'scale', 'seed']);
+  });
+});
