@@ -208,6 +208,13 @@ export function usesWorkgroupMemory(source: string): boolean {
   return /var\s*<\s*workgroup\s*>/.test(source);
 }
 
+/** Whether a race on workgroup memory is possible: the kernel declares some, and the interpreter did not rule one out. */
+function sharedMemoryRace(source: string, hazards: StageHazardSummary | null): boolean {
+  if (!usesWorkgroupMemory(source)) return false;
+  if (!hazards || hazards.incomplete) return true;
+  return hazards.races.some((r) => r.scope === 'workgroup');
+}
+
 function summarise(report: StageHazardReport): StageHazardSummary {
   const { covered, races, outOfBounds, uninitialisedReads, barrierDivergence, workgroupBytes, incomplete, ms } = report;
   return { covered, races, outOfBounds, uninitialisedReads, barrierDivergence, workgroupBytes, incomplete, ms };
@@ -439,6 +446,7 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     kernels: { [stage]: source },
     intermediates: STAGE_INFO[stage].writes !== 'output' || stage === 'pv',
     poison: true,
+    lastStage: stage,
     signal,
   };
   for (const c of cases) {
@@ -457,7 +465,7 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     report.cases.push(row);
     options.onCase?.(row, report.cases.length, cases.length);
     if (row.status === 'timeout') {
-      report.hints = diagnose(report.cases, { stage, source, findings });
+      report.hints = diagnose(report.cases, { stage, source, findings, sharedMemory: sharedMemoryRace(source, report.hazards) });
       report.cases = annotateCases(report.cases, report.hints);
       return finish('timeout', `"${c.name}" timed out after ${limitMs} ms — infinite loop or a very slow kernel?`);
     }
@@ -465,7 +473,12 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
   checkCancelled(signal);
   const passed = report.cases.every((c) => c.status === 'pass') && findings.length === 0;
   const interpreted = report.hazards !== null && !report.hazards.incomplete;
-  report.hints = passed ? [] : diagnose(report.cases, { stage, source, findings: interpreted ? findings : undefined });
+  report.hints = passed ? [] : diagnose(report.cases, {
+        stage,
+        source,
+        findings: interpreted ? findings : undefined,
+        sharedMemory: sharedMemoryRace(source, report.hazards),
+      });
   if (!interpreted && !passed) report.hints.unshift(...findings.filter((f) => !report.hints.includes(f)));
   report.cases = annotateCases(report.cases, report.hints);
   report.warnings = passed && !interpreted ? passWarnings(source) : [];

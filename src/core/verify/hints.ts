@@ -237,6 +237,8 @@ export interface DiagnosisContext {
   stage: string;
   /** Enables the static barrier check (only used when no interpreter findings are given). */
   source?: string;
+  /** False when no workgroup-memory race is possible (none declared, or the interpreter found none): results that differ between runs are then overlapping writes. */
+  sharedMemory?: boolean;
   findings?: Hint[];
 }
 
@@ -271,7 +273,8 @@ export function patternHints(cases: CaseReport[], failing: CaseReport[], limit =
 /** A separating size: every failing case has dim > t and every passing one dim ≤ t. */
 function thresholdHint(cases: CaseReport[], failing: CaseReport[]): Hint | null {
   const passing = cases.filter((c) => c.status === 'pass');
-  if (!failing.length || !passing.length) return null;
+  // A threshold read from one or two passing cases (size 1) says nothing: everything else fails.
+  if (!failing.length || passing.length < 3) return null;
   const dims = [
     ['m', 'reduction', 'keys', 'a reduction over the keys covers part of the row (some lanes or chunks left out)'],
     ['dk', 'reduction', 'dk', 'the dot product over dk covers part of the range (a chunk or the last partial chunk left out)'],
@@ -319,7 +322,19 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
   }
 
   const racing = cases.filter((c) => c.differing > 0);
-  if (racing.length) {
+  if (racing.length && context.sharedMemory === false) {
+    add(
+      {
+        id: 'race',
+        bugClass: 'bounds',
+        title: 'differs between two runs → two invocations write the same element',
+        detail:
+          'no invocation races on workgroup memory (the kernel shares none, or the interpreter found no race there), so results can only change from run to run when two invocations store to one element: a store guard or an index lets an invocation write outside its own tile or head (and leaves another element unwritten or out of bounds).',
+        cases: names(racing),
+      },
+      racing,
+    );
+  } else if (racing.length) {
     add(
       {
         id: 'race',
@@ -421,11 +436,13 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
   const threshold = thresholdHint(cases, failing);
   if (threshold && !hints.some((h) => h.bugClass === threshold.bugClass)) hints.push(threshold);
 
-  const stillFailing = failing.length > 0 && hints.length === 0;
+  const judged = cases.filter((c) => c.status === 'pass' || c.status === 'fail');
+  // Failing nearly everywhere (all but size-1 cases) with no symptom that names a cause: the formula or an index.
+  const everywhere = failing.length > 0 && failing.length >= judged.filter((c) => c.case.n * c.case.m * c.case.dk * c.case.dv > 1).length;
+  const stillFailing = failing.length > 0 && (hints.length === 0 || (everywhere && !hints.some((h) => h.id === 'scale')));
   if (stillFailing) {
     const first = failing[0];
     const bad = first.firstBad;
-    const everywhere = failing.length === cases.filter((c) => c.status !== 'error').length;
     add(
       {
         id: 'wrong',
