@@ -29,7 +29,8 @@ async function bench(argv: string[]): Promise<number> {
       console.log(
         `${`${variant} ${stage}`.padEnd(16)} ${seconds.toFixed(1).padStart(5)} s  ${report.status}, ${report.cases.length} cases ${(casesMs / 1000).toFixed(1)} s, interpreter ${report.hazards ? `${(report.hazards.ms / 1000).toFixed(1)} s` : 'not needed'}`,
       );
-      for (const c of [...report.cases].sort((a, b) => b.ms - a.ms).slice(0, slowest)) console.log(`    ${c.ms.toFixed(0).padStart(6)} ms  ${c.name}`);
+      for (const c of [...report.cases].sort((a, b) => b.ms - a.ms).slice(0, slowest))
+        console.log(`    ${c.ms.toFixed(0).padStart(6)} ms  ${c.name}`);
     } finally {
       device.destroy();
       defaultLimitsDevice?.destroy();

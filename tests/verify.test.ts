@@ -44,8 +44,14 @@ describe('the suite', () => {
     expect(tileSizes([8, 8, 1])).toEqual([8, 16]);
     const cases = verifyCases({ tiles: { rows: 64, keys: 64, inner: ['dk'] } });
     for (const size of [63, 64, 65, 129]) {
-      expect(cases.some((c) => c.n === size && c.tags.includes('tile-edge')), `n=${size}`).toBe(true);
-      expect(cases.some((c) => c.m === size && c.tags.includes('tile-edge')), `m=${size}`).toBe(true);
+      expect(
+        cases.some((c) => c.n === size && c.tags.includes('tile-edge')),
+        `n=${size}`,
+      ).toBe(true);
+      expect(
+        cases.some((c) => c.m === size && c.tags.includes('tile-edge')),
+        `m=${size}`,
+      ).toBe(true);
     }
     expect(cases.some((c) => c.n === 1 && c.m === 1)).toBe(true);
     // 2T+1: three workgroups along the axis, the last one partial.
@@ -81,7 +87,12 @@ describe('the suite', () => {
     const keys = Object.keys(factors) as (keyof typeof factors)[];
     for (const [i, p] of keys.entries())
       for (const q of keys.slice(i + 1))
-        for (const vp of factors[p]) for (const vq of factors[q]) expect(rows.some((r) => r[p] === vp && r[q] === vq), `${p}=${vp} ${q}=${vq}`).toBe(true);
+        for (const vp of factors[p])
+          for (const vq of factors[q])
+            expect(
+              rows.some((r) => r[p] === vp && r[q] === vq),
+              `${p}=${vp} ${q}=${vq}`,
+            ).toBe(true);
     expect(rows.length).toBeLessThan(3 * 2 * 2 * 3);
     expect(pairwise(factors)).toEqual(rows);
   });

@@ -248,7 +248,17 @@ function blockCases(tiles: KernelTiles): CaseDraft[] {
   const block = Math.max(3, Math.min(7, tiles.rows - 1));
   return [
     { name: `row blocks of ${block}: n=23 m=40 causal`, n: 23, m: 40, dk: 8, dv: 8, causal: true, blockRows: block },
-    { name: `row blocks of ${block + 2}: n=40 m=23 causal, mask, 2 heads`, n: 40, m: 23, dk: 8, dv: 12, heads: 2, causal: true, mask: 'random', blockRows: block + 2 },
+    {
+      name: `row blocks of ${block + 2}: n=40 m=23 causal, mask, 2 heads`,
+      n: 40,
+      m: 23,
+      dk: 8,
+      dv: 12,
+      heads: 2,
+      causal: true,
+      mask: 'random',
+      blockRows: block + 2,
+    },
     { name: `row blocks of ${block}: n=m=33 causal`, n: 33, m: 33, dk: 8, dv: 8, causal: true, blockRows: block },
   ];
 }
@@ -257,7 +267,16 @@ function blockCases(tiles: KernelTiles): CaseDraft[] {
 function distributionCases(): CaseDraft[] {
   return [
     { name: 'all scores in −1e3…−5e2 n=m=20', n: 20, m: 20, dk: 16, dv: 8, distribution: 'very-negative' },
-    { name: 'all scores in −1e3…−5e2 n=9 m=30 causal, 2 heads', n: 9, m: 30, dk: 16, dv: 8, heads: 2, causal: true, distribution: 'very-negative' },
+    {
+      name: 'all scores in −1e3…−5e2 n=9 m=30 causal, 2 heads',
+      n: 9,
+      m: 30,
+      dk: 16,
+      dv: 8,
+      heads: 2,
+      causal: true,
+      distribution: 'very-negative',
+    },
     { name: 'all scores equal n=m=18', n: 18, m: 18, dk: 8, dv: 8, distribution: 'equal' },
     { name: 'all masked but one key n=12 m=26', n: 12, m: 26, dk: 8, dv: 8, mask: 'one-visible', distribution: 'one-visible' },
     { name: 'fully masked row n=m=16 (row 8)', n: 16, m: 16, dk: 8, dv: 8, mask: 'fully-masked-row' },

@@ -105,21 +105,24 @@ const MECHANISMS: Mechanism[] = [
     bugClass: 'head-offset',
     all: ['heads', 'widths'],
     title: 'fails only with several heads and dk ≠ dv → head offset taken with the other width',
-    detail: 'head t uses columns t·dk…(t+1)·dk of Q and K but t·dv…(t+1)·dv of V and the output: look for head * dv where head * dk belongs, or the reverse.',
+    detail:
+      'head t uses columns t·dk…(t+1)·dk of Q and K but t·dv…(t+1)·dv of V and the output: look for head * dv where head * dk belongs, or the reverse.',
   },
   {
     id: 'head-offset',
     bugClass: 'head-offset',
     all: ['heads', 'cross'],
     title: 'fails only with several heads and n ≠ m → head block start with m for n',
-    detail: "head t's block of scores and probabilities starts at row t·n (t·n·m elements), not t·m (t·m·m): look for m where n belongs in the head's offset.",
+    detail:
+      "head t's block of scores and probabilities starts at row t·n (t·n·m elements), not t·m (t·m·m): look for m where n belongs in the head's offset.",
   },
   {
     id: 'mask-causal',
     bugClass: 'masking',
     all: ['causal', 'mask'],
     title: 'fails only with causal and an explicit mask together → the mask replaces the causal test',
-    detail: 'a key is visible when it passes both tests: (j ≤ i + params.causal_shift or not causal) and (mask[i·m + j] ≠ 0 or no mask). AND them; do not let one decide alone.',
+    detail:
+      'a key is visible when it passes both tests: (j ≤ i + params.causal_shift or not causal) and (mask[i·m + j] ≠ 0 or no mask). AND them; do not let one decide alone.',
   },
   {
     id: 'causal-shift',
@@ -134,14 +137,16 @@ const MECHANISMS: Mechanism[] = [
     bugClass: 'initialisation',
     all: ['very-negative'],
     title: 'fails only on rows whose scores are all far below zero → running max initialised to 0',
-    detail: 'start the row max at the lowest float (−3.4e38) or −∞, or at the first visible score; from 0, exp(s − 0) underflows to 0 for every key when all scores are below about −88.',
+    detail:
+      'start the row max at the lowest float (−3.4e38) or −∞, or at the first visible score; from 0, exp(s − 0) underflows to 0 for every key when all scores are below about −88.',
   },
   {
     id: 'masking',
     bugClass: 'masking',
     all: ['causal', 'cross'],
     title: 'fails only with causal and n ≠ m → causal alignment',
-    detail: 'the last query row sees every key: key j is visible to row i when j ≤ i + params.causal_shift (m − n for a whole problem), not j ≤ i.',
+    detail:
+      'the last query row sees every key: key j is visible to row i when j ≤ i + params.causal_shift (m − n for a whole problem), not j ≤ i.',
   },
   {
     id: 'stride',
@@ -176,7 +181,8 @@ const MECHANISMS: Mechanism[] = [
     bugClass: 'bounds',
     all: ['cross'],
     title: 'fails only when n ≠ m → a bound against n where m belongs (or the reverse)',
-    detail: 'keys are guarded by m, query rows by n: a guard against the other size reads past the end or skips entries whenever they differ.',
+    detail:
+      'keys are guarded by m, query rows by n: a guard against the other size reads past the end or skips entries whenever they differ.',
   },
   {
     id: 'widths',
@@ -219,14 +225,16 @@ const MECHANISMS: Mechanism[] = [
     bugClass: 'reduction',
     any: ['inner'],
     title: 'fails only when an inner loop runs over several chunks → a sum over part of the range',
-    detail: 'the loop over dk, keys or value columns must cover every chunk, the last partial one included, and combine every partial (every lane, every chunk).',
+    detail:
+      'the loop over dk, keys or value columns must cover every chunk, the last partial one included, and combine every partial (every lane, every chunk).',
   },
   {
     id: 'inner-loop',
     bugClass: 'initialisation',
     any: ['inner'],
     title: 'fails only when an inner loop runs over several chunks → an accumulator not reset per chunk',
-    detail: 'a running max, sum or output accumulator declared outside the chunk loop carries the previous chunk’s value into the next one.',
+    detail:
+      'a running max, sum or output accumulator declared outside the chunk loop carries the previous chunk’s value into the next one.',
   },
 ];
 
@@ -278,7 +286,12 @@ function thresholdHint(cases: CaseReport[], failing: CaseReport[]): Hint | null 
   const dims = [
     ['m', 'reduction', 'keys', 'a reduction over the keys covers part of the row (some lanes or chunks left out)'],
     ['dk', 'reduction', 'dk', 'the dot product over dk covers part of the range (a chunk or the last partial chunk left out)'],
-    ['dv', 'initialisation', 'value columns', 'a later chunk of value columns reuses state from the first (an accumulator or denominator not reset)'],
+    [
+      'dv',
+      'initialisation',
+      'value columns',
+      'a later chunk of value columns reuses state from the first (an accumulator or denominator not reset)',
+    ],
     ['n', 'bounds', 'query rows', 'rows past a fixed count are handled wrongly (a bound or a row loop)'],
   ] as const;
   for (const [dim, bugClass, what, why] of dims) {
