@@ -55,7 +55,9 @@ describe('the suite', () => {
     }
     expect(cases.some((c) => c.n === 1 && c.m === 1)).toBe(true);
     // 2T+1: three workgroups along the axis, the last one partial.
-    expect(cases.filter((c) => c.tags.includes('multi-wg')).map((c) => Math.max(c.n, c.m))).toEqual([129, 129]);
+    const multi = cases.filter((c) => c.tags.includes('multi-wg'));
+    expect(multi.some((c) => c.n === 129 && c.m <= 64)).toBe(true);
+    expect(multi.some((c) => c.m === 129 && c.n <= 64)).toBe(true);
     expect(cases.some((c) => c.dk > 32 && c.tags.includes('inner'))).toBe(true);
   });
 
@@ -174,7 +176,7 @@ describe('diagnosis from the pattern across cases', () => {
       ),
     );
     const hints = diagnose(rows, { stage: 'qk' });
-    expect(hints[0].id).toBe('cross');
+    expect(hints.map((h) => h.id)).toContain('cross');
     expect(hints.map((h) => h.bugClass)).toEqual(expect.arrayContaining(['stride', 'bounds']));
   });
 

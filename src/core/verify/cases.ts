@@ -20,7 +20,7 @@
  */
 import type { AttentionInputs, AttentionShape } from '../shapes';
 import type { AttentionOptions, ScaleSetting } from '../options';
-import { causalShift, isVisible } from '../options';
+import { causalShift, isVisible, resolveScale } from '../options';
 import { createRng, randomMatrix } from '../rng';
 import { matrix } from '../tensor';
 import { pairwise } from './pairwise';
@@ -48,6 +48,7 @@ export type CaseTag =
   | 'seed' // an ordinary case repeated with other seeds
   | 'scale' // a custom scale or temperature
   | 'temperature' // a temperature ≠ 1
+  | 'scaled' // the effective scale / temperature is not 1
   | 'pairwise' // a row of the option covering array
   | 'row-blocks' // query rows run in small blocks (causal_shift changes per block)
   | 'very-negative' // every row's scores lie far below zero
@@ -148,6 +149,7 @@ function finish(c: CaseDraft, seed: number, tiles: KernelTiles): VerifyCase {
   if (full.magnitude) tags.add('large-scores');
   if (full.scale !== 'default' || full.temperature !== 1) tags.add('scale');
   if (full.temperature !== 1) tags.add('temperature');
+  if (Math.abs(resolveScale(full.scale, full.dk) / full.temperature - 1) > 1e-9) tags.add('scaled');
   if (full.blockRows !== undefined && full.blockRows < full.n) tags.add('row-blocks');
   if (tiles.inner.some((d) => full[d] > BUILT_IN_TILE)) tags.add('inner');
   const byDistribution: Partial<Record<Distribution, CaseTag>> = {
@@ -182,9 +184,10 @@ function edgeCases(tiles: KernelTiles): CaseDraft[] {
       [tile + 1, 'T+1'],
       [2 * tile + 1, '2T+1'],
     ] as const) {
-      const c = { ...small, [field]: size };
-      // The other tiled axes sit exactly on their tile, so "aligned" means every tiled size is a multiple.
-      if (field !== 'n' && tiles.rows > 1 && tiles.rows <= 64) c.n = tiles.rows;
+      const c = { ...small };
+      // The other tiled axes sit exactly on their tile (up to 64), so "aligned" means every tiled size is a multiple.
+      for (const [other, otherTile] of axes) if (otherTile && otherTile > 1 && otherTile <= 64) c[other] = otherTile;
+      c[field] = size;
       const key = shapeName(c);
       if (seen.has(key)) continue;
       seen.add(key);
@@ -211,7 +214,7 @@ function pairCases(): CaseDraft[] {
     widths: ['dk<dv', 'dk=dv', 'dk>dv'],
     causal: [false, true],
     mask: [false, true],
-    scale: ['default', 0.3],
+    scale: ['default', 0.3, 'none'],
     temperature: [1, 2.5],
   } as const);
   const nm = { 'n<m': [11, 29], 'n=m': [19, 19], 'n>m': [29, 11] } as const;

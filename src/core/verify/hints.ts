@@ -202,6 +202,14 @@ const MECHANISMS: Mechanism[] = [
   {
     id: 'options',
     bugClass: 'scaling',
+    all: ['scaled'],
+    title: 'passes only where scale / temperature is 1 → the scale applied at the wrong place',
+    detail:
+      'the scores are (q·k) · params.scale / params.temperature before the softmax; scaling the output, the probabilities or the sum instead is only right when the factor is 1.',
+  },
+  {
+    id: 'options',
+    bugClass: 'scaling',
     any: ['temperature'],
     title: 'fails only with a temperature ≠ 1 → the temperature applied wrongly',
     detail: 'scores are (q·k) · params.scale / params.temperature, once, in the QKᵀ stage: not multiplied, not applied again later.',
@@ -265,9 +273,11 @@ export function patternHints(cases: CaseReport[], failing: CaseReport[], limit =
     const recall = failing.every((c) => matches(c, m));
     const precision = covered.length ? failing.filter((c) => matches(c, m)).length / covered.length : 0;
     const specificity = (m.all?.length ?? 0) + (m.any ? 1 / m.any.length : 0);
-    return { m, order, recall, precision, specificity };
+    // Credible only with a contrast: at least two non-trivial cases without the features pass.
+    const contrast = judged.filter((c) => c.status === 'pass' && !matches(c, m) && c.case.n * c.case.m > 1).length >= 2;
+    return { m, order, recall, precision, specificity, contrast };
   })
-    .filter((r) => r.recall && r.precision >= 0.2)
+    .filter((r) => r.recall && r.contrast && r.precision >= 0.2)
     .sort((a, b) => b.precision - a.precision || b.specificity - a.specificity || a.order - b.order);
   const hints: Hint[] = [];
   for (const { m } of ranked) {
