@@ -466,11 +466,25 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
   if (stillFailing) {
     const first = failing[0];
     const bad = first.firstBad;
+    // Wrong everywhere with no symptom: an index expression and a reduction are equally likely; say both.
+    if (everywhere)
+      add(
+        {
+          id: 'wrong',
+          bugClass: 'index',
+          title: 'wrong in every case → an index expression (axes swapped, a transposed read)',
+          detail: `every case larger than 1×1 fails. Compare the kernel's index expressions with docs/kernel-interface.md's layouts: Q/K rows heads·dk wide, V/output rows heads·dv wide, scores h×n×m.`,
+          cases: names(failing),
+        },
+        failing,
+      );
     add(
       {
         id: 'wrong',
-        bugClass: everywhere ? 'index' : 'reduction',
-        title: everywhere ? 'wrong in every case → the formula or an index expression' : 'wrong values with no pattern across the cases',
+        bugClass: 'reduction',
+        title: everywhere
+          ? 'wrong in every case → or a reduction (a sum or max over part of the range)'
+          : 'wrong values with no pattern across the cases',
         detail: `${failing.length} of ${cases.length} cases fail, ordinary ones included; the first is "${first.name}" (seed ${first.case.seed})${bad ? ` at [${bad.position.join(',')}]: expected ${bad.expected}, got ${bad.actual}` : ''}. Compare the kernel's formula and indexing (axes swapped, a transposed read) with the built-in kernel.`,
         cases: names(failing),
       },
