@@ -139,7 +139,7 @@ function finish(c: CaseDraft, seed: number, tiles: KernelTiles): VerifyCase {
   const tags = new Set(full.tags);
   const { multi, aligned } = tiling(full, tiles);
   if (multi) tags.add('multi-wg');
-  if (tags.has('tile-edge') && aligned) tags.add('aligned');
+  if (tags.has('tile-edge') && aligned && full.dk % BUILT_IN_TILE === 0) tags.add('aligned');
   if (full.n !== full.m) tags.add('cross');
   if (full.dk !== full.dv) tags.add('widths');
   if (full.heads > 1) tags.add('heads');
@@ -168,7 +168,8 @@ const shapeName = (c: Pick<VerifyCase, 'n' | 'm' | 'dk' | 'dv'>) => `n=${c.n} m=
 
 /** Sizes 1, T−1, T, T+1, 2T+1 along each tiled axis (others small), and inner loops past 16, 32 and 64. */
 function edgeCases(tiles: KernelTiles): CaseDraft[] {
-  const small = { n: 5, m: 7, dk: 8, dv: 6 };
+  // dk and dv on the usual 16-wide chunk, so an 'aligned' case is aligned in its loops too.
+  const small = { n: 5, m: 7, dk: BUILT_IN_TILE, dv: BUILT_IN_TILE };
   const drafts: CaseDraft[] = [{ name: 'size 1 (n=m=dk=dv=1)', n: 1, m: 1, dk: 1, dv: 1, tags: ['tile-edge'] }];
   const axes: ['n' | 'm' | 'dv', number | undefined, string][] = [
     ['n', tiles.rows, 'rows'],
