@@ -24,7 +24,7 @@ import type { StageName } from '../src/core/stages';
 import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { DEFAULT_TIME_LIMIT_MS, verifiableStages, verifyBuiltIns, verifyKernel } from '../src/gpu/verify-suite';
-import { EXIT, integer, main, openDevice, parseFlags, readInput, UsageError } from './lib/cli';
+import { EXIT, integer, main, openDefaultLimitsDevice, openDevice, parseFlags, readInput, UsageError } from './lib/cli';
 
 const DEFAULT_REPRO_DIR = 'verify-repro';
 const STAGE_LIST = verifiableStages().join('|');
@@ -130,10 +130,11 @@ async function verify(argv: string[]): Promise<number> {
   }
   const source = cli.file ? readInput(cli.file, 'kernel', 'utf8') : null;
   const { device, adapter } = await openDevice();
+  const defaultLimitsDevice = (await openDefaultLimitsDevice()) ?? undefined;
   let stuck = false;
   try {
     const engine = new AttentionEngine(device, loadShaderLibrary());
-    const common = { seed: cli.seed, timeLimitMs: cli.timeLimitMs };
+    const common = { seed: cli.seed, timeLimitMs: cli.timeLimitMs, defaultLimitsDevice };
     const reports =
       source && cli.stage
         ? [await verifyKernel(engine, { ...common, stage: cli.stage, source, variant: cli.variant, label: cli.file })]
@@ -145,6 +146,7 @@ async function verify(argv: string[]): Promise<number> {
   } finally {
     // A kernel still looping owns the queue: destroying the device would wait for it. Exit instead.
     if (!stuck) device.destroy();
+    defaultLimitsDevice?.destroy();
   }
 }
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { unsyncedWorkgroupReads } from '../src/core/verify/barriers';
 import type { VerifyCase } from '../src/core/verify/cases';
 import { tileSizes, verifyCases } from '../src/core/verify/cases';
+import { pairwise } from '../src/core/verify/pairwise';
 import { constantFactor, differingElements, POISON_BITS } from '../src/core/verify/check-stage';
 import { poisonArray } from '../src/core/poison';
 import { caseHint, diagnose } from '../src/core/verify/hints';
@@ -39,23 +40,63 @@ const exampleSource = (file: string) => readFileSync(join(EXAMPLES, file), 'utf8
 const explain = (report: VerifyReport) => `\n${formatReport(report)}`;
 
 describe('the suite', () => {
-  it("probes sizes 1, T−1, T, T+1 around the built-in tile and the kernel's own workgroup size", () => {
+  it("derives sizes 1, T−1, T, T+1 and 2T+1 along each axis from the kernel's own tiles", () => {
     expect(tileSizes([8, 8, 1])).toEqual([8, 16]);
-    expect(tileSizes([256, 1, 1])).toEqual([16, 256]);
-    const names = verifyCases({ workgroupSize: [8, 8, 1] }).map((c) => c.name);
-    for (const size of [1, 7, 8, 9, 15, 16, 17])
-      expect(names.some((n) => n.includes(`n=${size} `) || n.includes(`n=m=dk=dv=${size}`))).toBe(true);
+    const cases = verifyCases({ tiles: { rows: 64, keys: 64, inner: ['dk'] } });
+    for (const size of [63, 64, 65, 129]) {
+      expect(
+        cases.some((c) => c.n === size && c.tags.includes('tile-edge')),
+        `n=${size}`,
+      ).toBe(true);
+      expect(
+        cases.some((c) => c.m === size && c.tags.includes('tile-edge')),
+        `m=${size}`,
+      ).toBe(true);
+    }
+    expect(cases.some((c) => c.n === 1 && c.m === 1)).toBe(true);
+    // 2T+1: three workgroups along the axis, the last one partial.
+    const multi = cases.filter((c) => c.tags.includes('multi-wg'));
+    expect(multi.some((c) => c.n === 129 && c.m <= 64)).toBe(true);
+    expect(multi.some((c) => c.m === 129 && c.n <= 64)).toBe(true);
+    expect(cases.some((c) => c.dk > 32 && c.tags.includes('inner'))).toBe(true);
   });
 
-  it('covers n ≠ m, dk ≠ dv, causal, a fully masked row, large scores and several seeds', () => {
+  it('covers every pair of options, row blocks and the score distributions', () => {
     const cases = verifyCases();
-    const tagged = (tag: VerifyCase['tags'][number]) => cases.filter((c) => c.tags.includes(tag)).length;
+    const tagged = (...tags: VerifyCase['tags']) => cases.filter((c) => tags.every((t) => c.tags.includes(t))).length;
     for (const tag of ['cross', 'widths', 'heads', 'causal', 'mask', 'masked-row', 'large-scores', 'scale', 'aligned'] as const)
       expect(tagged(tag), tag).toBeGreaterThan(0);
-    expect(tagged('seed')).toBeGreaterThanOrEqual(3);
+    for (const pair of [
+      ['heads', 'widths'],
+      ['heads', 'cross'],
+      ['causal', 'mask'],
+      ['causal', 'cross'],
+      ['mask', 'cross'],
+      ['heads', 'temperature'],
+    ] as const)
+      expect(tagged(...pair), pair.join(' + ')).toBeGreaterThan(0);
+    for (const tag of ['row-blocks', 'very-negative', 'equal-scores', 'one-visible', 'tiny-scores', 'mixed-heads'] as const)
+      expect(tagged(tag), tag).toBeGreaterThan(0);
+    expect(tagged('seed')).toBeGreaterThanOrEqual(2);
     expect(new Set(cases.map((c) => c.seed)).size).toBe(cases.length);
     expect(verifyCases({ seed: 7 }).map((c) => c.seed)).toEqual(cases.map((c) => c.seed + 7));
     expect(Math.max(...cases.map((c) => Math.max(c.n, c.m)))).toBeLessThanOrEqual(256);
+  });
+
+  it('a pairwise covering array holds every pair of values', () => {
+    const factors = { a: [0, 1, 2], b: ['x', 'y'], c: [true, false], d: [1, 2, 3] } as const;
+    const rows = pairwise(factors);
+    const keys = Object.keys(factors) as (keyof typeof factors)[];
+    for (const [i, p] of keys.entries())
+      for (const q of keys.slice(i + 1))
+        for (const vp of factors[p])
+          for (const vq of factors[q])
+            expect(
+              rows.some((r) => r[p] === vp && r[q] === vq),
+              `${p}=${vp} ${q}=${vq}`,
+            ).toBe(true);
+    expect(rows.length).toBeLessThan(3 * 2 * 2 * 3);
+    expect(pairwise(factors)).toEqual(rows);
   });
 });
 
@@ -134,7 +175,33 @@ describe('diagnosis from the pattern across cases', () => {
         c.tags.includes('cross') && !c.tags.includes('causal') && !c.tags.includes('masked-row') ? { status: 'fail', failures: 1 } : {},
       ),
     );
-    expect(diagnose(rows, { stage: 'qk' }).map((h) => h.id)).toEqual(['cross']);
+    const hints = diagnose(rows, { stage: 'qk' });
+    expect(hints.map((h) => h.id)).toContain('cross');
+    expect(hints.map((h) => h.bugClass)).toEqual(expect.arrayContaining(['stride', 'bounds']));
+  });
+
+  it('names the mechanism from the pattern: several heads with dk ≠ dv → head offset; only all-negative rows → max initialisation', () => {
+    const failWhen = (pred: (c: VerifyCase) => boolean) => cases.map((c) => row(c, pred(c) ? { status: 'fail', failures: 1 } : {}));
+    const headOffset = diagnose(
+      failWhen((c) => c.heads > 1 && c.dk !== c.dv),
+      { stage: 'qk' },
+    );
+    expect(headOffset[0]).toMatchObject({ id: 'head-offset', bugClass: 'head-offset' });
+    const maxInit = diagnose(
+      failWhen((c) => c.tags.includes('very-negative')),
+      { stage: 'softmax' },
+    );
+    expect(maxInit[0]).toMatchObject({ id: 'max-init', bugClass: 'initialisation' });
+    const blocks = diagnose(
+      failWhen((c) => c.tags.includes('row-blocks')),
+      { stage: 'qk' },
+    );
+    expect(blocks[0]).toMatchObject({ id: 'causal-shift', bugClass: 'masking' });
+  });
+
+  it('never leaves a failing kernel without a hint', () => {
+    const rows = cases.map((c, i) => row(c, i % 3 === 1 ? { status: 'fail', failures: 1 } : {}));
+    expect(diagnose(rows, { stage: 'pv' }).length).toBeGreaterThan(0);
   });
 
   it('says nothing when everything passes', () => {

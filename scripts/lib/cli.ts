@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { InputError } from '../../src/core/errors';
-import { NoAdapterError, requestAttentionDevice } from '../../src/gpu/device';
+import { NoAdapterError, requestAttentionDevice, requestDefaultLimitsDevice } from '../../src/gpu/device';
 import type { AdapterSummary } from '../../src/gpu/device';
 import { KernelCompileError, KernelInterfaceError, LimitError } from '../../src/gpu/errors';
 import { nodeGpu } from '../../src/node/webgpu';
@@ -98,6 +98,11 @@ export function adapterLine(summary: Pick<AdapterSummary, 'vendor' | 'architectu
 export async function openDevice() {
   const { device, summary } = await requestAttentionDevice(await nodeGpu());
   return { device, summary, adapter: adapterLine(summary) };
+}
+
+/** A device with WebGPU's default limits, for the verifier's "fits any device" check (null without an adapter). */
+export async function openDefaultLimitsDevice(): Promise<GPUDevice | null> {
+  return requestDefaultLimitsDevice(await nodeGpu());
 }
 
 /** The exit code for an error that escaped a command, and what to print for it. */

@@ -65,3 +65,13 @@ export async function requestAttentionDevice(
   const device = await adapter.requestDevice({ label: 'Attention.device', requiredLimits, requiredFeatures });
   return { adapter, device, summary: summarizeAdapter(adapter) };
 }
+
+/**
+ * A second device with WebGPU's default limits (no limit raised), from a fresh adapter (an adapter
+ * gives one device): the verifier creates every kernel's pipeline there too, so a kernel that only
+ * fits this machine's larger limits is reported. Null when no adapter is offered.
+ */
+export async function requestDefaultLimitsDevice(gpu: GPU | undefined): Promise<GPUDevice | null> {
+  const adapter = await gpu?.requestAdapter({ powerPreference: 'high-performance' });
+  return adapter ? adapter.requestDevice({ label: 'Attention.defaultLimitsDevice' }) : null;
+}

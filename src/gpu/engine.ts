@@ -39,6 +39,11 @@ export interface RunOptions {
    * run never writes them, and returns scores and probs as null whatever this says.
    */
   intermediates?: boolean;
+  /**
+   * Run the variant's stages only up to and including this one (the verifier checks one stage; the
+   * ones after it need not run). The tensors of stages that did not run hold zeros, or NaN with poison.
+   */
+  lastStage?: StageName;
   /** Fill every output buffer with NaN first, so an element a kernel never writes cannot pass. */
   poison?: boolean;
   /** Only query rows [start, end) against all keys. */
@@ -173,6 +178,7 @@ export class AttentionEngine {
     const variant = run.variant ?? 'tiled';
     const stages = variantStages(variant);
     if (inputs.wo) stages.push('project');
+    if (run.lastStage && stages.includes(run.lastStage)) stages.splice(stages.indexOf(run.lastStage) + 1);
     const kernels: Plan['kernels'] = {};
     for (const stage of stages) kernels[stage] = await this.kernel(stage, variant, run.kernels?.[stage]);
     checkCancelled(run.signal);

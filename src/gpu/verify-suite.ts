@@ -2,9 +2,21 @@
  * Runs the verification suite for one kernel on an AttentionEngine, in Node or in the page.
  *
  * The kernel replaces the built-in kernel of its stage; the other stages are the built-in ones of
- * a variant that has that stage. Every case runs twice on poisoned buffers, and the stage's output
+ * a variant that has that stage. Every case runs on poisoned buffers (twice where two workgroups
+ * could write one element, to see results that change between runs), and the stage's output
  * is checked against the float64 reference of the stage's own GPU input (src/core/verify/check-stage.ts).
  * Each run has a time limit, so a kernel that never finishes stops the suite instead of the caller.
+ *
+ * Besides the cases (derived from the kernel's own tiles, src/core/verify/cases.ts), a kernel that
+ * uses workgroup memory runs once on wgsl_reflect's interpreter (./hazards.ts): races with both
+ * accesses' lines, out-of-bounds accesses and reads of never-written workgroup memory with the line.
+ * SwiftShader runs invocations in a fixed order, so a missing barrier rarely shows in the values; the
+ * interpreter sees it. The static heuristic (core/verify/barriers.ts) is kept only as a fallback for
+ * kernels the interpreter cannot finish: measured on the corpus, the interpreter catches all 9
+ * barrier mutants, the heuristic 4, and nothing the interpreter misses. Every kernel is also checked
+ * against WebGPU's default limits (workgroup size and invocations by reflection, workgroup memory as
+ * the interpreter sizes it with the default 16 KiB, and, when the caller hands in a device with
+ * default limits, by creating the pipeline there), so "passes here" also means "runs anywhere".
  */
 import type { AttentionEngine, RunOptions, RunResult } from './engine';
 import type { StageName } from '../core/stages';
@@ -20,9 +32,15 @@ import type { VerifiedStage } from '../core/stages';
 import { isVerifiedStage, STAGE_INFO } from '../core/stages';
 import { checkStage, differingElements } from '../core/verify/check-stage';
 import { annotateCases, caseHint, diagnose, passWarnings } from '../core/verify/hints';
-import type { CaseReport, VerifyReport } from '../core/verify/report';
 import { coverageOf } from '../core/verify/coverage';
 import { smallestFailure, suiteChecks } from './verify-shrink';
+import type { CaseReport, Hint, LimitFinding, StageHazardSummary, VerifyReport } from '../core/verify/report';
+import type { KernelTiles } from '../core/verify/cases';
+import type { CompiledKernel } from './kernels';
+import { diagnoseKernel } from './kernels';
+import { outputTile } from './interface';
+import type { StageHazardReport } from './hazards';
+import { checkWorkgroupHazards, DEFAULT_WORKGROUP_STORAGE } from './hazards';
 
 /** Per run of a case (each case runs twice). SwiftShader needs well under a second for any case. */
 export const DEFAULT_TIME_LIMIT_MS = 10_000;
@@ -48,6 +66,180 @@ export interface VerifyKernelOptions {
   onCase?: (row: CaseReport, done: number, total: number) => void;
   /** Shrinking a failure to the smallest failing case (src/gpu/verify-shrink.ts): false turns it off. */
   shrink?: false | { maxRuns?: number; onTry?: (runs: number, maxRuns: number) => void };
+  /**
+   * A device created with WebGPU's default limits (adapter.requestDevice() with no required
+   * limits): the kernel's pipeline is also created there, and a failure is a limits failure.
+   * Without it the default limits are checked by reflection and the interpreter only.
+   */
+  defaultLimitsDevice?: GPUDevice;
+  /** Skip the interpreter check (tests of the cases alone). */
+  skipHazards?: boolean;
+}
+
+/** WebGPU's default compute limits: what a kernel may count on on any device. */
+export const DEFAULT_COMPUTE_LIMITS = {
+  maxComputeWorkgroupStorageSize: DEFAULT_WORKGROUP_STORAGE,
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupSizeX: 256,
+  maxComputeWorkgroupSizeY: 256,
+  maxComputeWorkgroupSizeZ: 64,
+} as const;
+
+/** The tiles the stage's grid gives one workgroup along each axis, and the loops it runs inside. */
+export function kernelTiles(stage: VerifiedStage, kernel: Pick<CompiledKernel, 'workgroupSize' | 'outputsPerInvocation'>): KernelTiles {
+  const [wx, wy = 1] = kernel.workgroupSize;
+  const [tx, ty] = outputTile(kernel);
+  switch (stage) {
+    case 'qk':
+      return { rows: ty, keys: tx, inner: ['dk'] };
+    case 'softmax':
+      return { rows: wy, lanes: wx, inner: ['m'] };
+    case 'pv':
+      return { rows: ty, dv: tx, inner: ['m'] };
+    case 'fused':
+      return { rows: wx, inner: ['dk', 'm', 'dv'] };
+  }
+}
+
+/** Limits of a default device the kernel's workgroup exceeds, by reflection and the interpreter's sizing. */
+export function defaultLimitFindings(workgroupSize: readonly number[], workgroupBytes: number | null): LimitFinding[] {
+  const [x, y = 1, z = 1] = workgroupSize;
+  const d = DEFAULT_COMPUTE_LIMITS;
+  const checks: [string, number, number, string][] = [
+    [
+      'maxComputeInvocationsPerWorkgroup',
+      x * y * z,
+      d.maxComputeInvocationsPerWorkgroup,
+      `@workgroup_size(${x}, ${y}, ${z}) is ${x * y * z} invocations`,
+    ],
+    ['maxComputeWorkgroupSizeX', x, d.maxComputeWorkgroupSizeX, `@workgroup_size x is ${x}`],
+    ['maxComputeWorkgroupSizeY', y, d.maxComputeWorkgroupSizeY, `@workgroup_size y is ${y}`],
+    ['maxComputeWorkgroupSizeZ', z, d.maxComputeWorkgroupSizeZ, `@workgroup_size z is ${z}`],
+  ];
+  if (workgroupBytes !== null)
+    checks.push([
+      'maxComputeWorkgroupStorageSize',
+      workgroupBytes,
+      d.maxComputeWorkgroupStorageSize,
+      `var<workgroup> memory is ${workgroupBytes} bytes`,
+    ]);
+  return checks
+    .filter(([, needed, allowed]) => needed > allowed)
+    .map(([limit, needed, allowed, what]) => ({
+      limit,
+      needed,
+      allowed,
+      message: `does not fit a default WebGPU device: ${what}, more than the default ${limit} of ${allowed}`,
+    }));
+}
+
+function limitsHint(findings: LimitFinding[]): Hint {
+  return {
+    id: 'limits',
+    bugClass: 'limits',
+    title: `does not fit a default device → ${findings.map((f) => f.limit).join(', ')}`,
+    detail: `${findings.map((f) => f.message).join('; ')}. This device offers more, but a kernel must fit WebGPU's defaults to run everywhere: size workgroup arrays from the WORKGROUP_BYTES override (fused) or use smaller chunks.`,
+    cases: [],
+  };
+}
+
+/** The interpreter's findings as hints, each with its line(s). */
+function hazardHints(report: StageHazardSummary): Hint[] {
+  const hints: Hint[] = [];
+  const site = (s: { workgroup: number[]; local: number[]; line: number; kind: string }) =>
+    `line ${s.line} (${s.kind}, workgroup ${s.workgroup.join(',')} invocation ${s.local.join(',')})`;
+  // Two workgroups writing one element is no barrier's business: their tiles overlap.
+  const overlapping = report.races.filter((x) => x.scope === 'dispatch');
+  if (overlapping.length) {
+    const r = overlapping[0];
+    hints.push({
+      id: 'race',
+      bugClass: 'tile-origin',
+      title: `two workgroups access the same ${r.variable} element (lines ${r.a.line} and ${r.b.line}) → overlapping tiles`,
+      detail: `${site(r.a)} and ${site(r.b)} touch ${r.variable}[${r.element}] (${r.count} pairs): each workgroup must own its own output tile, starting at workgroup_id × its whole tile.`,
+      cases: [],
+      lines: [r.a.line, r.b.line],
+    });
+  }
+  const withinWorkgroup = report.races.filter((x) => x.scope === 'workgroup');
+  if (withinWorkgroup.length) {
+    const r = withinWorkgroup[0];
+    hints.push({
+      id: 'barrier',
+      bugClass: 'barrier',
+      title: `race on ${r.variable} between lines ${r.a.line} and ${r.b.line} → missing workgroupBarrier()`,
+      detail: `${withinWorkgroup
+        .slice(0, 4)
+        .map(
+          (x) =>
+            `${x.variable}: ${x.kind} ${x.scope === 'workgroup' ? 'within a workgroup' : 'across workgroups'}, ${site(x.a)} and ${site(x.b)} (${x.count} pairs)`,
+        )
+        .join(
+          '; ',
+        )}. Between two barriers, no invocation may read what another writes (or write what another reads): put a workgroupBarrier() between staging a tile and reading it, and before the next tile overwrites it.`,
+      cases: [],
+      lines: [...new Set(withinWorkgroup.flatMap((x) => [x.a.line, x.b.line]))].sort((a, b) => a - b),
+    });
+  }
+  if (report.outOfBounds.length) {
+    const o = report.outOfBounds[0];
+    hints.push({
+      id: 'out-of-bounds',
+      bugClass: 'bounds',
+      title: `out-of-bounds access to ${o.buffer} at line ${o.site.line}`,
+      detail: `${report.outOfBounds
+        .slice(0, 4)
+        .map((x) => `${x.buffer}[${x.index}] (length ${x.length}) ${site(x.site)}, ${x.count} accesses`)
+        .join(
+          '; ',
+        )}. WebGPU clamps or drops such accesses, so the values may look right here and differ elsewhere: guard the index (or fix the stride/offset that computes it).`,
+      cases: [],
+      lines: [...new Set(report.outOfBounds.map((x) => x.site.line))].sort((a, b) => a - b),
+    });
+  }
+  if (report.uninitialisedReads.length) {
+    const u = report.uninitialisedReads[0];
+    hints.push({
+      id: 'uninitialised',
+      bugClass: withinWorkgroup.length ? 'barrier' : 'bounds',
+      title: `${u.variable} read at line ${u.site.line} before any invocation wrote it`,
+      detail: `${report.uninitialisedReads
+        .slice(0, 4)
+        .map((x) => `${x.variable}[${x.index}] ${site(x.site)}`)
+        .join('; ')}. Stage every entry that is read (pad the partial tile with zeros) or do not read past what was staged.`,
+      cases: [],
+      lines: [...new Set(report.uninitialisedReads.map((x) => x.site.line))].sort((a, b) => a - b),
+    });
+  }
+  if (report.barrierDivergence.length) {
+    const b = report.barrierDivergence[0];
+    hints.push({
+      id: 'divergence',
+      bugClass: 'barrier',
+      title: `workgroupBarrier() at line ${b.line} not reached by every invocation`,
+      detail: `${b.message}. A barrier inside a branch or a loop whose trip count differs between invocations is undefined behaviour: move it out of the condition.`,
+      cases: [],
+      lines: [b.line],
+    });
+  }
+  return hints;
+}
+
+/** Whether the interpreter is worth running: the kernel shares workgroup memory between invocations. */
+export function usesWorkgroupMemory(source: string): boolean {
+  return /var\s*<\s*workgroup\s*>/.test(source);
+}
+
+/** Whether a race on workgroup memory is possible: the kernel declares some, and the interpreter did not rule one out. */
+function sharedMemoryRace(source: string, hazards: StageHazardSummary | null): boolean {
+  if (!usesWorkgroupMemory(source)) return false;
+  if (!hazards || hazards.incomplete) return true;
+  return hazards.races.some((r) => r.scope === 'workgroup');
+}
+
+function summarise(report: StageHazardReport): StageHazardSummary {
+  const { covered, races, outOfBounds, uninitialisedReads, barrierDivergence, workgroupBytes, incomplete, ms } = report;
+  return { covered, races, outOfBounds, uninitialisedReads, barrierDivergence, workgroupBytes, incomplete, ms };
 }
 
 const hasStage = (variant: VariantName, stage: string) => Object.hasOwn(VARIANTS[variant], stage);
@@ -135,7 +327,11 @@ async function runCase(
   const { inputs, options } = caseInputs(c);
   const first = await within(engine.run(inputs, options, run), limitMs);
   if (first === TIMED_OUT) return emptyRow(c, 'timeout', performance.now() - started, `no result after ${limitMs} ms`);
-  const second = await within(engine.run(inputs, options, run), limitMs);
+  // A second run shows writes that land in a different order from run to run; that needs two
+  // workgroups that may write one element (several along an axis, or several heads). Races on
+  // workgroup memory are the interpreter's job, so the single-workgroup cases run once.
+  const twice = c.tags.includes('multi-wg') || c.tags.includes('heads');
+  const second = twice ? await within(engine.run(inputs, options, run), limitMs) : first;
   if (second === TIMED_OUT) return emptyRow(c, 'timeout', performance.now() - started, `the second run gave no result after ${limitMs} ms`);
   const check = checkStage(
     stage,
@@ -190,6 +386,8 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     warnings: [],
     compileMessages: [],
     interfaceProblems: [],
+    limits: [],
+    hazards: null,
     timeLimitMs: limitMs,
     ms: 0,
   };
@@ -197,7 +395,7 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     report.status = status;
     report.coverage = coverageOf(
       report.cases.map((c) => c.case),
-      suiteChecks(engine, report.cases.length > 0),
+      suiteChecks(report, usesWorkgroupMemory(source)),
     );
     if (error) report.error = error;
     report.ms = performance.now() - started;
@@ -207,6 +405,7 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     return finish('interface-error', `the ${stage} stage cannot be verified${variant ? ` with the ${variant} variant` : ''}`);
   }
 
+  let compiled: CompiledKernel | null = null;
   try {
     // Compiling first separates "does not compile / does not fit" from wrong results, and gives the
     // workgroup size the tile-edge cases are built around. Pipelines are cached, so runs reuse it.
@@ -230,25 +429,65 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     }
     report.workgroupSize = kernel.workgroupSize;
     report.compileMessages = kernel.warnings;
+    compiled = kernel;
   } catch (error) {
     if (error instanceof DeviceLostError || engine.lost) return finish('device-lost', deviceLostMessage(engine, error));
     throw error;
   }
 
-  const cases = options.cases ?? verifyCases({ workgroupSize: report.workgroupSize ?? undefined, seed: options.seed });
+  // The interpreter: races, out-of-bounds and unwritten workgroup reads, and the workgroup memory a
+  // default device would have to provide. Only for kernels that share workgroup memory.
+  let findings: Hint[] = [];
+  if (!options.skipHazards && compiled && usesWorkgroupMemory(source)) {
+    const hazards = summarise(checkWorkgroupHazards(source, stage, { timeLimitMs: COMPILE_TIME_LIMIT_MS }));
+    report.hazards = hazards;
+    findings = hazardHints(hazards);
+    report.limits.push(...defaultLimitFindings(compiled.workgroupSize, hazards.workgroupBytes));
+  } else if (compiled) {
+    report.limits.push(...defaultLimitFindings(compiled.workgroupSize, null));
+  }
+  // A default device is asked only when the interpreter could not size the workgroup memory: its
+  // figure (with WORKGROUP_BYTES at the default 16 KiB) and the reflected workgroup size already
+  // answer the question, and compiling the fused kernel a second time costs SwiftShader ~20 s.
+  const sized = report.hazards !== null && !report.hazards.incomplete;
+  if (options.defaultLimitsDevice && compiled && usesWorkgroupMemory(source) && !sized) {
+    const d = options.defaultLimitsDevice;
+    const onDefault = await within(
+      diagnoseKernel({ device: d, limits: { maxComputeWorkgroupStorageSize: d.limits.maxComputeWorkgroupStorageSize } }, stage, source),
+      COMPILE_TIME_LIMIT_MS,
+    );
+    if (onDefault !== TIMED_OUT && !onDefault.kernel)
+      report.limits.push({
+        limit: 'default limits',
+        needed: 0,
+        allowed: 0,
+        message: `does not fit a default WebGPU device: ${[...onDefault.problems, ...onDefault.messages.filter((m) => m.type === 'error').map((m) => m.message)].join('; ')}`,
+      });
+  }
+  if (report.limits.length) findings.unshift(limitsHint(report.limits));
+  checkCancelled(signal);
+
+  const cases =
+    options.cases ??
+    verifyCases({
+      workgroupSize: report.workgroupSize ?? undefined,
+      tiles: compiled ? kernelTiles(stage, compiled) : undefined,
+      seed: options.seed,
+    });
   report.plannedCases = cases.length;
   const run: RunOptions = {
     variant,
     kernels: { [stage]: source },
     intermediates: STAGE_INFO[stage].writes !== 'output' || stage === 'pv',
     poison: true,
+    lastStage: stage,
     signal,
   };
   for (const c of cases) {
     checkCancelled(signal);
     let row: CaseReport;
     try {
-      row = await runCase(engine, stage, c, run, limitMs);
+      row = await runCase(engine, stage, c, { ...run, maxBlockRows: c.blockRows }, limitMs);
     } catch (error) {
       if (error instanceof RunCancelledError) throw error;
       if (error instanceof DeviceLostError || engine.lost) {
@@ -260,16 +499,25 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     report.cases.push(row);
     options.onCase?.(row, report.cases.length, cases.length);
     if (row.status === 'timeout') {
-      report.hints = diagnose(report.cases, { stage, source });
+      report.hints = diagnose(report.cases, { stage, source, findings, sharedMemory: sharedMemoryRace(source, report.hazards) });
       report.cases = annotateCases(report.cases, report.hints);
       return finish('timeout', `"${c.name}" timed out after ${limitMs} ms — infinite loop or a very slow kernel?`);
     }
   }
   checkCancelled(signal);
-  const passed = report.cases.every((c) => c.status === 'pass');
-  report.hints = passed ? [] : diagnose(report.cases, { stage, source });
+  const passed = report.cases.every((c) => c.status === 'pass') && findings.length === 0;
+  const interpreted = report.hazards !== null && !report.hazards.incomplete;
+  report.hints = passed
+    ? []
+    : diagnose(report.cases, {
+        stage,
+        source,
+        findings: interpreted ? findings : undefined,
+        sharedMemory: sharedMemoryRace(source, report.hazards),
+      });
+  if (!interpreted && !passed) report.hints.unshift(...findings.filter((f) => !report.hints.includes(f)));
   report.cases = annotateCases(report.cases, report.hints);
-  report.warnings = passed ? passWarnings(source) : [];
+  report.warnings = passed && !interpreted ? passWarnings(source) : [];
   if (!passed && options.shrink !== false) {
     const rerun = (c: VerifyCase) => runCase(engine, stage, c, run, limitMs);
     report.smallest = (await smallestFailure(rerun, report.cases, { ...options.shrink, signal })) ?? undefined;

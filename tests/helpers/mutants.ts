@@ -11,21 +11,10 @@ import type { VariantName } from '../../src/gpu/variants';
 
 export const KERNEL_FIXTURES_DIR = join(import.meta.dirname, '../fixtures/kernels');
 
-/** The bug classes a mutant is filed under (issue 10's list). */
-export const BUG_CLASSES = [
-  'index', // an index expression computes the wrong element (axes swapped, transposed reads)
-  'stride', // a row stride that omits heads, or uses n where m belongs
-  'head-offset', // a head's offset or block start computed with dv for dk, m for n
-  'tile-origin', // a workgroup's first row/column wrong: only tiles past the first workgroup are off
-  'bounds', // a guard off by one or against the wrong size: the last partial tile, the extra grid row
-  'barrier', // a missing or misplaced workgroupBarrier (read-after-write, write-after-read)
-  'initialisation', // a running max started at 0 instead of −∞, a sum not reset
-  'scaling', // scale applied twice or to the wrong side, temperature multiplied
-  'masking', // causal off by one or ignoring causal_shift, mask replacing causal, NaN on masked rows
-  'reduction', // a sum or max over a partial range or the wrong axis
-  'limits', // fits SwiftShader, not a default WebGPU device (workgroup memory > 16 KiB)
-] as const;
-export type BugClass = (typeof BUG_CLASSES)[number];
+/** The bug classes a mutant is filed under (issue 10's list): the verifier's own, so its hints can be checked against them. */
+export { BUG_CLASSES } from '../../src/core/verify/report';
+export type { BugClass } from '../../src/core/verify/report';
+import type { BugClass } from '../../src/core/verify/report';
 
 export interface KernelFixture {
   file: string;

@@ -1,14 +1,19 @@
 /**
  * Hints: from the symptoms of each case and the pattern across cases to the usual bug classes.
  *
- * Symptom rules come first, because a symptom names its cause most directly (a NaN that is still
- * the poison was never written). The failures they do not explain are then matched against the
- * case families: if every one of them is, say, a causal or masked case, masking is the suspect.
+ * Findings with a source line come first (the interpreter's races, out-of-bounds accesses, reads of
+ * unwritten workgroup memory; a limit a default device does not offer), then symptom rules, because a
+ * symptom names its cause most directly (a NaN that is still the poison was never written). Then the
+ * pattern across cases: each mechanism is a set of case features (two or more workgroups along an
+ * axis, several heads and dk ≠ dv, causal with a mask, rows in blocks, all-negative rows, …); one
+ * that every failing case has is a suspect, ranked by how many of the cases with those features
+ * fail (precision), then by how specific it is. Every hint names a bug class (report.ts BUG_CLASSES),
+ * and a failing kernel always gets at least one. Deterministic: the same cases give the same hints.
  */
 import { resolveScale } from '../options';
 import { unsyncedWorkgroupReads } from './barriers';
 import type { CaseTag } from './cases';
-import type { CaseReport, Hint, HintId } from './report';
+import type { BugClass, CaseReport, Hint, HintId } from './report';
 
 /** How the interface dispatches each stage, for the unwritten-elements hint. */
 const DISPATCH: Record<string, string> = {
@@ -67,65 +72,257 @@ function scaleHint(failing: CaseReport[]): Hint | null {
   else if (every(alpha)) why += ': the factor is the scale again, so the scale is applied twice';
   return {
     id: 'scale',
+    bugClass: 'scaling',
     title: 'wrong everywhere by a constant factor → scale or temperature',
     detail: `${why}. Scores are (q·k) · params.scale / params.temperature.`,
     cases: failing.map((c) => c.name),
   };
 }
 
-interface Family {
+interface Mechanism {
   id: HintId;
-  tags: CaseTag[];
+  bugClass: BugClass;
+  /** Every one of these tags … */
+  all?: CaseTag[];
+  /** … and at least one of these. */
+  any?: CaseTag[];
   title: string;
   detail: string;
 }
 
-const FAMILIES: Family[] = [
+/** Mechanisms, from the features of the cases they break; more specific ones first among equals. */
+const MECHANISMS: Mechanism[] = [
+  {
+    id: 'tile-origin',
+    bugClass: 'tile-origin',
+    all: ['multi-wg'],
+    title: 'fails only when two or more workgroups run along an axis → a tile origin (workgroup_id × tile) is wrong',
+    detail:
+      "the first workgroup along each axis is right, later ones are not: a workgroup's first row/key/column must be workgroup_id × (its whole output tile: @workgroup_size × outputs per invocation), not × @workgroup_size alone, and x/y must not be swapped.",
+  },
+  {
+    id: 'head-offset',
+    bugClass: 'head-offset',
+    all: ['heads', 'widths'],
+    title: 'fails only with several heads and dk ≠ dv → head offset taken with the other width',
+    detail:
+      'head t uses columns t·dk…(t+1)·dk of Q and K but t·dv…(t+1)·dv of V and the output: look for head * dv where head * dk belongs, or the reverse.',
+  },
+  {
+    id: 'head-offset',
+    bugClass: 'head-offset',
+    all: ['heads', 'cross'],
+    title: 'fails only with several heads and n ≠ m → head block start with m for n',
+    detail:
+      "head t's block of scores and probabilities starts at row t·n (t·n·m elements), not t·m (t·m·m): look for m where n belongs in the head's offset.",
+  },
+  {
+    id: 'mask-causal',
+    bugClass: 'masking',
+    all: ['causal', 'mask'],
+    title: 'fails only with causal and an explicit mask together → the mask replaces the causal test',
+    detail:
+      'a key is visible when it passes both tests: (j ≤ i + params.causal_shift or not causal) and (mask[i·m + j] ≠ 0 or no mask). AND them; do not let one decide alone.',
+  },
+  {
+    id: 'causal-shift',
+    bugClass: 'masking',
+    all: ['row-blocks'],
+    title: 'fails only when query rows run in blocks → causal_shift recomputed from the shape',
+    detail:
+      'the engine splits long sequences into blocks of rows and passes each block its own params.causal_shift (and params.n is the block’s row count): use params.causal_shift as given instead of m − n, and index rows relative to the block.',
+  },
+  {
+    id: 'max-init',
+    bugClass: 'initialisation',
+    all: ['very-negative'],
+    title: 'fails only on rows whose scores are all far below zero → running max initialised to 0',
+    detail:
+      'start the row max at the lowest float (−3.4e38) or −∞, or at the first visible score; from 0, exp(s − 0) underflows to 0 for every key when all scores are below about −88.',
+  },
   {
     id: 'masking',
-    tags: ['causal', 'mask', 'masked-row'],
+    bugClass: 'masking',
+    all: ['causal', 'cross'],
+    title: 'fails only with causal and n ≠ m → causal alignment',
+    detail:
+      'the last query row sees every key: key j is visible to row i when j ≤ i + params.causal_shift (m − n for a whole problem), not j ≤ i.',
+  },
+  {
+    id: 'stride',
+    bugClass: 'stride',
+    all: ['mask', 'cross'],
+    title: 'fails only with an explicit mask and n ≠ m → the mask read with the wrong row stride',
+    detail: 'the mask is n×m, row i starts at i·m: look for i·n.',
+  },
+  {
+    id: 'head-offset',
+    bugClass: 'head-offset',
+    all: ['heads'],
+    title: 'fails only with more than one head → head offset',
+    detail: 'head t uses columns t·dk…(t+1)·dk of Q/K and t·dv…(t+1)·dv of V and the output, and rows (t·n + i) of the score tensors.',
+  },
+  {
+    id: 'stride',
+    bugClass: 'stride',
+    all: ['heads'],
+    title: 'fails only with more than one head → a row stride that omits the heads',
+    detail: 'rows of Q and K are heads·dk wide, rows of V and the output heads·dv: a stride of dk or dv is right for one head only.',
+  },
+  {
+    id: 'cross',
+    bugClass: 'stride',
+    all: ['cross'],
+    title: 'fails only when n ≠ m → n and m mixed up',
+    detail: 'a score row has m entries: look for a row stride or a bound that uses params.n where it needs params.m, or the reverse.',
+  },
+  {
+    id: 'cross',
+    bugClass: 'bounds',
+    all: ['cross'],
+    title: 'fails only when n ≠ m → a bound against n where m belongs (or the reverse)',
+    detail:
+      'keys are guarded by m, query rows by n: a guard against the other size reads past the end or skips entries whenever they differ.',
+  },
+  {
+    id: 'widths',
+    bugClass: 'stride',
+    all: ['widths'],
+    title: 'fails only when dk ≠ dv → dk and dv mixed up',
+    detail: 'Q and K rows are heads·dk wide, V and output rows heads·dv: look for a stride or bound using the other width.',
+  },
+  {
+    id: 'masking',
+    bugClass: 'masking',
+    any: ['causal', 'mask', 'masked-row', 'one-visible'],
     title: 'fails only with causal or an explicit mask → masking',
     detail:
       'key j is visible to query row i when j ≤ i + params.causal_shift (causal) and mask[i·m + j] ≠ 0 (FLAG_MASK); a hidden score must be exactly −∞ and get probability 0.',
   },
   {
-    id: 'cross',
-    tags: ['cross'],
-    title: 'fails only when n ≠ m → n and m mixed up',
-    detail: 'a score row has m entries: look for a row stride or a bound that uses params.n where it needs params.m, or the reverse.',
-  },
-  {
-    id: 'widths',
-    tags: ['widths'],
-    title: 'fails only when dk ≠ dv → dk and dv mixed up',
-    detail: 'Q and K rows are heads·dk wide, V and output rows heads·dv: look for a stride or bound using the other width.',
-  },
-  {
-    id: 'heads',
-    tags: ['heads'],
-    title: 'fails only with more than one head → head offset',
-    detail: 'head t uses columns t·dk…(t+1)·dk of Q/K and t·dv…(t+1)·dv of V and the output, and rows (t·n + i) of the score tensors.',
+    id: 'options',
+    bugClass: 'scaling',
+    all: ['scaled'],
+    title: 'passes only where scale / temperature is 1 → the scale applied at the wrong place',
+    detail:
+      'the scores are (q·k) · params.scale / params.temperature before the softmax; scaling the output, the probabilities or the sum instead is only right when the factor is 1.',
   },
   {
     id: 'options',
-    tags: ['scale'],
+    bugClass: 'scaling',
+    any: ['temperature'],
+    title: 'fails only with a temperature ≠ 1 → the temperature applied wrongly',
+    detail: 'scores are (q·k) · params.scale / params.temperature, once, in the QKᵀ stage: not multiplied, not applied again later.',
+  },
+  {
+    id: 'options',
+    bugClass: 'scaling',
+    any: ['scale'],
     title: 'fails only with a custom scale or temperature → params.scale / params.temperature ignored',
     detail: 'use the uniform values instead of a hard-coded 1/√dk or 1.',
   },
   {
     id: 'overflow',
-    tags: ['large-scores'],
+    bugClass: 'reduction',
+    any: ['large-scores'],
     title: 'fails only with large scores → missing max subtraction',
     detail: 'exp() overflows float32 above about 88: compute exp(s − rowMax), not exp(s), so the largest term is exp(0) = 1.',
   },
+  {
+    id: 'inner-loop',
+    bugClass: 'reduction',
+    any: ['inner'],
+    title: 'fails only when an inner loop runs over several chunks → a sum over part of the range',
+    detail:
+      'the loop over dk, keys or value columns must cover every chunk, the last partial one included, and combine every partial (every lane, every chunk).',
+  },
+  {
+    id: 'inner-loop',
+    bugClass: 'initialisation',
+    any: ['inner'],
+    title: 'fails only when an inner loop runs over several chunks → an accumulator not reset per chunk',
+    detail:
+      'a running max, sum or output accumulator declared outside the chunk loop carries the previous chunk’s value into the next one.',
+  },
 ];
 
-const has = (c: CaseReport, tags: CaseTag[]) => tags.some((t) => c.case.tags.includes(t));
 const names = (cases: CaseReport[]) => cases.map((c) => c.name);
 
-/** The diagnosis of a finished suite, most specific first. `source` enables the static barrier check. */
-export function diagnose(cases: CaseReport[], context: { stage: string; source?: string } = { stage: '' }): Hint[] {
+/** What the suite found besides the cases: the interpreter's findings and the limits a default device lacks. */
+export interface DiagnosisContext {
+  stage: string;
+  /** Enables the static barrier check (only used when no interpreter findings are given). */
+  source?: string;
+  /** False when no workgroup-memory race is possible (none declared, or the interpreter found none): results that differ between runs are then overlapping writes. */
+  sharedMemory?: boolean;
+  findings?: Hint[];
+}
+
+const matches = (c: CaseReport, m: Mechanism) =>
+  (m.all ?? []).every((t) => c.case.tags.includes(t)) && (!m.any || m.any.some((t) => c.case.tags.includes(t)));
+
+/**
+ * Mechanisms every failing case has, ranked by the share of the cases with those features that
+ * fail, then by how many features they name; at most `limit`, one per (id, class).
+ */
+export function patternHints(cases: CaseReport[], failing: CaseReport[], limit = 3): Hint[] {
+  const judged = cases.filter((c) => c.status === 'pass' || c.status === 'fail');
+  if (failing.length === 0) return [];
+  const ranked = MECHANISMS.map((m, order) => {
+    const covered = judged.filter((c) => matches(c, m));
+    const recall = failing.every((c) => matches(c, m));
+    const precision = covered.length ? failing.filter((c) => matches(c, m)).length / covered.length : 0;
+    const specificity = (m.all?.length ?? 0) + (m.any ? 1 / m.any.length : 0);
+    // Credible only with a contrast: at least two non-trivial cases without the features pass.
+    const contrast = judged.filter((c) => c.status === 'pass' && !matches(c, m) && c.case.n * c.case.m > 1).length >= 2;
+    return { m, order, recall, precision, specificity, contrast };
+  })
+    .filter((r) => r.recall && r.contrast && r.precision >= 0.2)
+    .sort((a, b) => b.precision - a.precision || b.specificity - a.specificity || a.order - b.order);
   const hints: Hint[] = [];
+  for (const { m } of ranked) {
+    if (hints.length >= limit) break;
+    if (hints.some((h) => h.id === m.id && h.bugClass === m.bugClass)) continue;
+    hints.push({ id: m.id, bugClass: m.bugClass, title: m.title, detail: m.detail, cases: names(failing) });
+  }
+  return hints;
+}
+
+/** A separating size: every failing case has dim > t and every passing one dim ≤ t. */
+function thresholdHint(cases: CaseReport[], failing: CaseReport[]): Hint | null {
+  const passing = cases.filter((c) => c.status === 'pass');
+  // A threshold read from one or two passing cases (size 1) says nothing: everything else fails.
+  if (!failing.length || passing.length < 3) return null;
+  const dims = [
+    ['m', 'reduction', 'keys', 'a reduction over the keys covers part of the row (some lanes or chunks left out)'],
+    ['dk', 'reduction', 'dk', 'the dot product over dk covers part of the range (a chunk or the last partial chunk left out)'],
+    [
+      'dv',
+      'initialisation',
+      'value columns',
+      'a later chunk of value columns reuses state from the first (an accumulator or denominator not reset)',
+    ],
+    ['n', 'bounds', 'query rows', 'rows past a fixed count are handled wrongly (a bound or a row loop)'],
+  ] as const;
+  for (const [dim, bugClass, what, why] of dims) {
+    const low = Math.min(...failing.map((c) => c.case[dim]));
+    const high = Math.max(...passing.map((c) => c.case[dim]));
+    if (high < low) {
+      return {
+        id: 'inner-loop',
+        bugClass,
+        title: `fails exactly when ${dim} > ${high} → ${why.split(' (')[0]}`,
+        detail: `every case with ${what} ≤ ${high} passes and every case with more fails: ${why}.`,
+        cases: names(failing),
+      };
+    }
+  }
+  return null;
+}
+
+/** The diagnosis of a finished suite, most specific first; never empty when a case failed. */
+export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stage: '' }): Hint[] {
+  const hints: Hint[] = [...(context.findings ?? [])];
   const failing = cases.filter((c) => c.status === 'fail');
   const explained = new Set<CaseReport>();
   const add = (hint: Hint, by: CaseReport[]) => {
@@ -138,6 +335,7 @@ export function diagnose(cases: CaseReport[], context: { stage: string; source?:
     add(
       {
         id: 'timeout',
+        bugClass: 'bounds',
         title: 'timed out — infinite loop or a very slow kernel?',
         detail: `"${timedOut[0].name}" did not finish in time and the suite stopped there. Look for a loop whose counter never reaches its bound (a stride of 0, a bound that is never updated, a loop over a u32 counting down past 0).`,
         cases: names(timedOut),
@@ -147,10 +345,23 @@ export function diagnose(cases: CaseReport[], context: { stage: string; source?:
   }
 
   const racing = cases.filter((c) => c.differing > 0);
-  if (racing.length) {
+  if (racing.length && context.sharedMemory === false) {
     add(
       {
         id: 'race',
+        bugClass: 'bounds',
+        title: 'differs between two runs → two invocations write the same element',
+        detail:
+          'no invocation races on workgroup memory (the kernel shares none, or the interpreter found no race there), so results can only change from run to run when two invocations store to one element: a store guard or an index lets an invocation write outside its own tile or head (and leaves another element unwritten or out of bounds).',
+        cases: names(racing),
+      },
+      racing,
+    );
+  } else if (racing.length) {
+    add(
+      {
+        id: 'race',
+        bugClass: 'barrier',
         title: 'differs between two runs → a race, missing workgroupBarrier()',
         detail:
           'the same inputs gave different results: an invocation reads workgroup memory before the others finished writing it (a workgroupBarrier() is missing between the writes and the reads, or before the next tile overwrites it), or two invocations store to the same element.',
@@ -166,6 +377,7 @@ export function diagnose(cases: CaseReport[], context: { stage: string; source?:
     add(
       {
         id: 'unwritten',
+        bugClass: unwritten.every((c) => c.case.tags.includes('multi-wg')) ? 'tile-origin' : 'bounds',
         title: 'elements never written → dispatch too small or an early return',
         detail: `some outputs still hold the NaN the buffer was filled with. Either the grid does not cover them (the engine dispatches ${grid ?? 'the grid of docs/kernel-interface.md'}, sized from your @workgroup_size; check the index math matches), or a return/condition skips their store.`,
         cases: names(unwritten),
@@ -179,6 +391,7 @@ export function diagnose(cases: CaseReport[], context: { stage: string; source?:
     add(
       {
         id: 'zero-sum',
+        bugClass: 'masking',
         title: 'NaN in a fully masked row → division by a zero sum',
         detail:
           'when every key of a row is masked, Σ exp(…) is 0 and p = 0/0 = NaN. Such a row has no distribution: write 0 for every probability (and the output row is then 0).',
@@ -189,73 +402,105 @@ export function diagnose(cases: CaseReport[], context: { stage: string; source?:
   }
 
   const overflowing = failing.filter((c) => c.nonFiniteElsewhere > 0);
-  if (overflowing.length && overflowing.every((c) => c.case.tags.includes('large-scores'))) {
-    const family = FAMILIES.find((f) => f.id === 'overflow')!;
+  // Without the max subtraction exp() overflows on large scores and underflows on all-negative rows.
+  const extreme = (c: CaseReport) => c.case.tags.some((t) => t === 'large-scores' || t === 'very-negative' || t === 'mixed-heads');
+  if (
+    overflowing.length &&
+    overflowing.every(extreme) &&
+    failing.every(extreme) &&
+    overflowing.some((c) => c.case.tags.includes('large-scores'))
+  ) {
     add(
       {
         id: 'overflow',
+        bugClass: 'reduction',
         title: 'Inf/NaN only with large scores → missing max subtraction',
-        detail: family.detail,
+        detail: MECHANISMS.find((f) => f.id === 'overflow')!.detail,
         cases: names(overflowing),
       },
-      failing.filter((c) => c.case.tags.includes('large-scores')),
+      failing.filter(extreme),
     );
   }
 
   const scale = scaleHint(failing.filter((c) => !explained.has(c)));
   if (scale) add(scale, failing);
 
-  const findings = failing.length && context.source ? unsyncedWorkgroupReads(context.source) : [];
+  // The static heuristic only stands in when the interpreter did not run (context.findings absent).
+  const findings = failing.length && context.source && !context.findings ? unsyncedWorkgroupReads(context.source) : [];
   if (findings.length) {
     const f = findings[0];
     add(
       {
         id: 'barrier',
+        bugClass: 'barrier',
         title: 'workgroup memory read before it is synchronised → missing workgroupBarrier()',
         detail: `${f.variable} is written at line ${f.writeLine} and read at line ${f.line} with no workgroupBarrier() in between, so an invocation can read entries the others have not written yet. On a GPU this usually shows up as results that change from run to run; a CPU emulator runs the invocations in a fixed order and gets the same wrong answer every time.`,
         cases: names(failing),
+        lines: [f.writeLine, f.line],
       },
       failing,
     );
   }
 
-  const rest = failing.filter((c) => !explained.has(c));
-  if (rest.length === 0) return hints;
-
   const edges = cases.filter((c) => c.case.tags.includes('tile-edge'));
   const aligned = edges.filter((c) => c.case.tags.includes('aligned'));
-  const unalignedFailing = rest.filter((c) => c.case.tags.includes('tile-edge') && !c.case.tags.includes('aligned'));
-  if (aligned.length && aligned.every((c) => c.status === 'pass') && unalignedFailing.length) {
+  // An off-size case with nothing else going on (one head, no causal or mask) that fails while every aligned one passes.
+  const plain = (c: CaseReport) =>
+    c.case.heads === 1 && !c.case.causal && c.case.mask === 'none' && !c.case.magnitude && (c.case.distribution ?? 'normal') === 'normal';
+  const unalignedFailing = failing.filter(
+    (c) => (c.case.tags.includes('tile-edge') || c.case.tags.includes('inner')) && !c.case.tags.includes('aligned') && plain(c),
+  );
+  const rest = failing.filter((c) => !explained.has(c));
+  if (rest.length && aligned.length && aligned.every((c) => c.status === 'pass') && unalignedFailing.length) {
     add(
       {
         id: 'tile-edges',
+        bugClass: 'bounds',
         title: 'fails only at sizes that are not a multiple of the tile → bounds at tile edges',
         detail: `every size that is a multiple of the tile passes (${names(aligned).join('; ')}), while sizes just off it fail. In the last, partial tile, guard every load (index < n, m, dk or dv; pad with 0) and every store, and check < against ≤.`,
-        cases: names(rest.filter((c) => !c.case.tags.includes('aligned'))),
+        cases: names(failing.filter((c) => !c.case.tags.includes('aligned'))),
       },
-      rest.filter((c) => !c.case.tags.includes('aligned')),
+      failing.filter((c) => !c.case.tags.includes('aligned')),
     );
   }
 
-  for (const family of FAMILIES) {
-    const left = rest.filter((c) => !explained.has(c));
-    if (left.length === 0) break;
-    if (left.every((c) => has(c, family.tags)) && !hints.some((h) => h.id === family.id)) {
-      add({ id: family.id, title: family.title, detail: family.detail, cases: names(left) }, left);
-    }
+  // The pattern across every failing case: symptom hints above say how it fails, these say where.
+  for (const hint of patternHints(cases, failing)) {
+    if (!hints.some((h) => h.id === hint.id && h.bugClass === hint.bugClass)) hints.push(hint);
   }
+  const threshold = thresholdHint(cases, failing);
+  if (threshold && !hints.some((h) => h.bugClass === threshold.bugClass)) hints.push(threshold);
 
-  if (!hints.length) {
-    const first = rest[0];
+  const judged = cases.filter((c) => c.status === 'pass' || c.status === 'fail');
+  // Failing nearly everywhere (all but size-1 cases) with no symptom that names a cause: the formula or an index.
+  const everywhere = failing.length > 0 && failing.length >= judged.filter((c) => c.case.n * c.case.m * c.case.dk * c.case.dv > 1).length;
+  const stillFailing = failing.length > 0 && (hints.length === 0 || (everywhere && !hints.some((h) => h.id === 'scale')));
+  if (stillFailing) {
+    const first = failing[0];
     const bad = first.firstBad;
+    // Wrong everywhere with no symptom: an index expression and a reduction are equally likely; say both.
+    if (everywhere)
+      add(
+        {
+          id: 'wrong',
+          bugClass: 'index',
+          title: 'wrong in every case → an index expression (axes swapped, a transposed read)',
+          detail: `every case larger than 1×1 fails. Compare the kernel's index expressions with docs/kernel-interface.md's layouts: Q/K rows heads·dk wide, V/output rows heads·dv wide, scores h×n×m.`,
+          cases: names(failing),
+        },
+        failing,
+      );
     add(
       {
         id: 'wrong',
-        title: 'wrong values with no pattern across the cases',
-        detail: `${rest.length} of ${cases.length} cases fail, ordinary ones included; the first is "${first.name}" (seed ${first.case.seed})${bad ? ` at [${bad.position.join(',')}]: expected ${bad.expected}, got ${bad.actual}` : ''}. Compare the kernel's formula and indexing with the built-in kernel.`,
-        cases: names(rest),
+        bugClass: 'reduction',
+        title: everywhere
+          ? 'wrong in every case → or a reduction (a sum or max over part of the range)'
+          : 'wrong values with no pattern across the cases',
+        detail: `${failing.length} of ${cases.length} cases fail, ordinary ones included; the first is "${first.name}" (seed ${first.case.seed})${bad ? ` at [${bad.position.join(',')}]: expected ${bad.expected}, got ${bad.actual}` : ''}. Compare the kernel's formula and indexing (axes swapped, a transposed read) with the built-in kernel.`,
+        cases: names(failing),
       },
-      rest,
+      failing,
     );
   }
   return hints;

@@ -6,6 +6,21 @@ import type { VerifyCase } from './cases';
 import type { Coverage } from './coverage';
 import { formatCoverage } from './coverage';
 import type { Repro } from './repro';
+import type { HazardReport } from './races';
+
+/** What the interpreter check ran and found (src/gpu/hazards.ts). */
+export interface StageHazardSummary {
+  /** What it ran and looked for, in one line. */
+  covered: string;
+  races: HazardReport['races'];
+  outOfBounds: HazardReport['outOfBounds'];
+  uninitialisedReads: HazardReport['uninitialisedReads'];
+  barrierDivergence: HazardReport['barrierDivergence'];
+  workgroupBytes: number;
+  /** Why the check could not finish (the interpreter refused the kernel, ran out of time). */
+  incomplete?: string;
+  ms: number;
+}
 
 export type CaseStatus = 'pass' | 'fail' | 'timeout' | 'error';
 
@@ -38,6 +53,22 @@ export interface CaseReport {
   error?: string;
 }
 
+/** The bug classes a diagnosis names (the mutation corpus files every broken kernel under one). */
+export const BUG_CLASSES = [
+  'index', // an index expression computes the wrong element (axes swapped, transposed reads)
+  'stride', // a row stride that omits heads, or uses n where m belongs
+  'head-offset', // a head's offset or block start computed with dv for dk, m for n
+  'tile-origin', // a workgroup's first row/column wrong: only tiles past the first workgroup are off
+  'bounds', // a guard off by one or against the wrong size: the last partial tile, the extra grid row
+  'barrier', // a missing or misplaced workgroupBarrier (read-after-write, write-after-read)
+  'initialisation', // a running max started at 0 instead of −∞, a sum not reset
+  'scaling', // scale applied twice or to the wrong side, temperature multiplied
+  'masking', // causal off by one or ignoring causal_shift, mask replacing causal, NaN on masked rows
+  'reduction', // a sum or max over a partial range or the wrong axis
+  'limits', // fits this device, not a default WebGPU device (workgroup memory > 16 KiB, …)
+] as const;
+export type BugClass = (typeof BUG_CLASSES)[number];
+
 export type HintId =
   | 'timeout'
   | 'device-lost'
@@ -53,6 +84,17 @@ export type HintId =
   | 'widths'
   | 'heads'
   | 'options'
+  | 'tile-origin'
+  | 'head-offset'
+  | 'stride'
+  | 'causal-shift'
+  | 'mask-causal'
+  | 'max-init'
+  | 'inner-loop'
+  | 'limits'
+  | 'out-of-bounds'
+  | 'uninitialised'
+  | 'divergence'
   | 'wrong';
 
 export interface Hint {
@@ -63,6 +105,20 @@ export interface Hint {
   detail: string;
   /** The cases the hint is read from. */
   cases: string[];
+  /** The bug class the hint points at. */
+  bugClass: BugClass;
+  /** Source lines involved (1-based), when the hint comes from the interpreter or a static check. */
+  lines?: number[];
+}
+
+/** A limit of a default WebGPU device the kernel exceeds. */
+export interface LimitFinding {
+  /** The WebGPU limit's name, e.g. maxComputeWorkgroupStorageSize. */
+  limit: string;
+  /** What the kernel needs and what a default device offers. */
+  needed: number;
+  allowed: number;
+  message: string;
 }
 
 /** The smallest failing problem found by shrinking a failing case (src/core/verify/shrink.ts). */
@@ -102,6 +158,10 @@ export interface VerifyReport {
   /** Compiler output (errors for 'compile-error'; warnings otherwise). */
   compileMessages: ShaderMessage[];
   interfaceProblems: string[];
+  /** Limits of a default WebGPU device (WebGPU's defaults) the kernel exceeds; empty when it fits. */
+  limits: LimitFinding[];
+  /** The interpreter check (races, out-of-bounds, unwritten workgroup reads), when it ran. */
+  hazards: StageHazardSummary | null;
   /** The failure that stopped the suite (device lost, timeout), in words. */
   error?: string;
   timeLimitMs: number;

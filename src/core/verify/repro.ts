@@ -11,7 +11,7 @@ import { caseInputs } from './cases';
 import { optionFields } from './shrink';
 
 /** Case fields that only shape the inputs, which the files carry as they are. */
-export const INPUT_ONLY_FIELDS: ReadonlySet<string> = new Set(['mask', 'magnitude']);
+export const INPUT_ONLY_FIELDS: ReadonlySet<string> = new Set(['mask', 'magnitude', 'distribution']);
 /** Run options `npm run attention` has a flag for. */
 const FLAGGED_OPTIONS: ReadonlySet<string> = new Set(['causal', 'heads', 'scale', 'temperature']);
 

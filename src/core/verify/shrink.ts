@@ -24,6 +24,8 @@ export const CASE_OPTION_DEFAULTS: Readonly<Record<string, unknown>> = {
   scale: 'default',
   temperature: 1,
   magnitude: undefined,
+  distribution: undefined,
+  blockRows: undefined,
 };
 
 export const DEFAULT_MAX_RUNS = 40;
