@@ -16,7 +16,7 @@ import type { CellClickEvent } from './events';
 import { StateEditEvent } from './events';
 import type { GpuValues } from './run-types';
 import { buttonStyles } from './styles';
-import { measureCell } from './heatmap-draw';
+import { measureCell } from './heatmap-layout';
 import './attn-heatmap';
 import './attn-line-view';
 import type { ViewName } from '../core/stages';
