@@ -75,6 +75,7 @@ describe('multi-head attention in the playground', () => {
           .querySelector('attn-app')!
           .shadowRoot!.querySelector('attn-layout')!
           .shadowRoot!.querySelector('attn-stage-view')!
+          .shadowRoot!.querySelector('attn-head-grid')!
           .shadowRoot!.querySelector('.head-grid .card[data-head="2"]')
           ?.getAttribute('aria-current') === 'true',
     );
