@@ -5,7 +5,7 @@
 import type { HeatmapInk } from './heatmap-ink';
 import { DEFAULT_INK } from './heatmap-ink';
 import type { HeatmapLayout, HeatmapSpec } from './heatmap-layout';
-import { FONT, SMALL_FONT, TITLE_FONT, truncate } from './heatmap-layout';
+import { FONT, layoutHeatmap, SMALL_FONT, TITLE_FONT, truncate } from './heatmap-layout';
 import { colourOf, fmt2f, fmtExp, LUT_SIZE, LUTS, SCALE, scalePosition, shortValue, textColourOn } from './heatmap-scale';
 
 export function drawHeatmap(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: HeatmapLayout): void {
@@ -253,4 +253,19 @@ function drawLegend(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: Heatmap
     ctx.fillStyle = ink.text;
     ctx.fillText('masked (−∞)', x + 17, y + 6);
   }
+}
+
+/** A map as a PNG at twice its CSS size (the export: drawn again, with the spec's title). */
+export function heatmapPng(spec: HeatmapSpec): Promise<Blob> {
+  const canvas = document.createElement('canvas');
+  const ctx = canvas.getContext('2d')!;
+  const layout = layoutHeatmap(ctx, spec);
+  const scale = 2;
+  canvas.width = Math.ceil(layout.width * scale);
+  canvas.height = Math.ceil(layout.height * scale);
+  ctx.setTransform(scale, 0, 0, scale, 0, 0);
+  drawHeatmap(ctx, spec, layout);
+  return new Promise((resolve, reject) =>
+    canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the canvas could not be encoded as PNG'))), 'image/png'),
+  );
 }
