@@ -13,6 +13,7 @@ import { customElement, property, query, state } from 'lit/decorators.js';
 import type * as MonacoApi from 'monaco-editor/editor';
 import type { ShaderMessage } from '../core/errors';
 import { CodeChangeEvent } from './events';
+import { HeadStyleMirror } from './head-style-mirror';
 
 type Monaco = typeof MonacoApi;
 type Model = MonacoApi.editor.ITextModel;
@@ -96,8 +97,8 @@ export class AttnCodeEditor extends LitElement {
   private editor: MonacoApi.editor.IStandaloneCodeEditor | null = null;
   private readonly models = new Map<string, Model>();
   private readonly disposables: { dispose(): void }[] = [];
-  private headObserver: MutationObserver | null = null;
-  private readonly clones = new Map<Node, HTMLElement>();
+  /** Monaco's CSS, which it puts in document.head, copied into this shadow root. */
+  private readonly headStyles = new HeadStyleMirror(this, () => this.styleHost);
   /** True while this element writes a model, so the change is not reported as typing. */
   private settingValue = false;
 
@@ -108,15 +109,11 @@ export class AttnCodeEditor extends LitElement {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.headObserver?.disconnect();
-    this.headObserver = null;
     for (const d of this.disposables.splice(0)) d.dispose();
     for (const model of this.models.values()) model.dispose();
     this.models.clear();
     this.editor?.dispose();
     this.editor = null;
-    for (const clone of this.clones.values()) clone.remove();
-    this.clones.clear();
     this.status = 'loading';
   }
 
@@ -124,7 +121,7 @@ export class AttnCodeEditor extends LitElement {
     if (!this.editor) return;
     if (changed.has('document')) {
       this.editor.setModel(this.model(this.document));
-      requestAnimationFrame(this.syncStyles);
+      requestAnimationFrame(this.headStyles.sync);
     }
     if (changed.has('document') || changed.has('value')) this.setModelValue(this.model(this.document), this.value);
     if (changed.has('document') || changed.has('diagnostics')) this.showDiagnostics();
@@ -159,7 +156,7 @@ export class AttnCodeEditor extends LitElement {
       await this.updateComplete;
       if (!this.isConnected || !this.host || this.editor) return;
       this.monaco = monaco;
-      this.watchStyles();
+      this.headStyles.start();
       this.editor = monaco.editor.create(this.host, {
         model: this.model(this.document),
         automaticLayout: true,
@@ -221,7 +218,7 @@ export class AttnCodeEditor extends LitElement {
         };
       }),
     );
-    requestAnimationFrame(this.syncStyles);
+    requestAnimationFrame(this.headStyles.sync);
   }
 
   private onEditorChange = () => {
@@ -233,41 +230,6 @@ export class AttnCodeEditor extends LitElement {
 
   private onFallbackInput = (event: Event) => {
     this.dispatchEvent(new CodeChangeEvent(this.document, (event.target as HTMLTextAreaElement).value));
-  };
-
-  /**
-   * Monaco puts its CSS in document.head, which does not reach into a shadow root: clone every
-   * style and stylesheet link here and follow changes (Monaco also adds rules through the CSSOM).
-   */
-  private watchStyles(): void {
-    this.syncStyles();
-    this.headObserver = new MutationObserver(() => this.syncStyles());
-    this.headObserver.observe(document.head, { childList: true, subtree: true, characterData: true });
-  }
-
-  private syncStyles = () => {
-    const host = this.styleHost;
-    if (!host) return;
-    const current = new Set<Node>();
-    for (const node of document.head.querySelectorAll('style, link[rel="stylesheet"]')) {
-      current.add(node);
-      let clone = this.clones.get(node);
-      if (!clone) {
-        clone = node.cloneNode(true) as HTMLElement;
-        host.append(clone);
-        this.clones.set(node, clone);
-      }
-      if (node instanceof HTMLStyleElement) {
-        const text = styleText(node);
-        if (clone.textContent !== text) clone.textContent = text;
-      }
-    }
-    for (const [node, clone] of this.clones) {
-      if (!current.has(node)) {
-        clone.remove();
-        this.clones.delete(node);
-      }
-    }
   };
 
   override render() {
@@ -286,17 +248,6 @@ export class AttnCodeEditor extends LitElement {
       ${this.status === 'loading' ? html`<p class="muted">Loading the editor…</p>` : nothing}
       <div id="editor" aria-label=${this.label}></div>`;
   }
-}
-
-/** A style element's CSS, including rules added through the CSSOM (which textContent misses). */
-function styleText(style: HTMLStyleElement): string {
-  try {
-    const rules = style.sheet?.cssRules;
-    if (rules && rules.length) return Array.from(rules, (r) => r.cssText).join('\n');
-  } catch {
-    // A cross-origin sheet cannot be read; its text is all there is.
-  }
-  return style.textContent ?? '';
 }
 
 declare global {

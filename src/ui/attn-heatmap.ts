@@ -4,15 +4,20 @@
  * from, a click event, and PNG export. A matrix with more cells than the map has room for is
  * drawn downsampled (heatmap-pool.ts); tooltips and clicks still name original cells.
  */
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, html, nothing } from 'lit';
 import type { PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { CellClickEvent } from './events';
-import type { ColourScale, HeatmapLayout, HeatmapSpec } from './heatmap-draw';
-import { autoDomain, cellAt, drawHeatmap, inkFrom, layoutHeatmap } from './heatmap-draw';
+import { drawHeatmap, heatmapPng } from './heatmap-draw';
+import { inkFrom } from './heatmap-ink';
+import type { HeatmapLayout, HeatmapSpec } from './heatmap-layout';
+import { cellAt, layoutHeatmap } from './heatmap-layout';
+import type { ColourScale } from './heatmap-scale';
+import { autoDomain } from './heatmap-scale';
 import type { PooledMatrix } from './heatmap-pool';
-import { poolLabels, poolLimits, poolMatrix } from './heatmap-pool';
+import { poolLimits, poolMatrix, poolSpec } from './heatmap-pool';
 import { downloadBlob } from './download';
+import { heatmapStyles } from './heatmap-styles';
 
 /** What the tooltip shows for a cell: a title line and the lines that explain the value. */
 export interface CellInfo {
@@ -22,77 +27,7 @@ export interface CellInfo {
 
 @customElement('attn-heatmap')
 export class AttnHeatmap extends LitElement {
-  static override styles = css`
-    :host {
-      display: inline-block;
-      position: relative;
-      max-width: 100%;
-      vertical-align: top;
-    }
-    header {
-      display: flex;
-      align-items: baseline;
-      gap: 0.4rem;
-    }
-    h3 {
-      font-size: 0.95rem;
-      margin: 0;
-      font-weight: 600;
-      margin-right: auto;
-      white-space: nowrap;
-    }
-    /* width 0 + min-width 100%: the caption wraps to the map's width instead of widening the card. */
-    .caption {
-      display: block;
-      width: 0;
-      min-width: 100%;
-      color: var(--attn-color-text-muted);
-      font-size: 0.8rem;
-      margin: 0.1rem 0 0.25rem;
-    }
-    button {
-      font: inherit;
-      font-size: 0.75rem;
-      padding: 0.1rem 0.4rem;
-      border: 1px solid var(--attn-color-border-control);
-      background: var(--attn-color-surface);
-      border-radius: var(--attn-radius-sm);
-      cursor: pointer;
-    }
-    button:hover {
-      background: var(--attn-color-surface-hover);
-    }
-    .scroll {
-      overflow: auto;
-      max-width: 100%;
-    }
-    canvas {
-      display: block;
-      outline: none;
-      cursor: crosshair;
-    }
-    canvas:focus-visible {
-      box-shadow: 0 0 0 2px var(--attn-color-focus-ring);
-    }
-    .tip {
-      position: absolute;
-      z-index: 10;
-      pointer-events: none;
-      background: var(--attn-color-tooltip-bg);
-      color: var(--attn-color-tooltip-text);
-      padding: 0.4rem 0.55rem;
-      border-radius: var(--attn-radius-md);
-      font-size: 0.78rem;
-      line-height: 1.35;
-      max-width: 380px;
-      box-shadow: var(--attn-shadow-tooltip);
-      white-space: pre-wrap;
-      font-family: var(--attn-font-mono);
-    }
-    .tip strong {
-      font-family: var(--attn-font-sans);
-    }
-  `;
+  static override styles = heatmapStyles;
 
   /** Title above the map. */
   @property() heading = '';
@@ -156,36 +91,7 @@ export class AttnHeatmap extends LitElement {
   }
 
   private spec(title?: string): HeatmapSpec {
-    const p = this.pooled;
-    const common = {
-      colour: this.colour,
-      rowAxis: this.rowAxis,
-      colAxis: this.colAxis,
-      maxWidth: this.maxWidth,
-      maxCell: this.maxCell,
-      title,
-      ink: inkFrom(this),
-    };
-    if (p) {
-      const block = (x: number, size: number) => Math.floor(x / size);
-      return {
-        ...common,
-        values: p.values,
-        rows: p.rows,
-        cols: p.cols,
-        rowLabels: poolLabels(this.rowLabels, p.rows, p.blockRows)!,
-        colLabels: poolLabels(this.colLabels, p.cols, p.blockCols)!,
-        rowMarked: poolLabels(this.rowMarked, p.rows, p.blockRows),
-        colMarked: poolLabels(this.colMarked, p.cols, p.blockCols),
-        domain: this.domain ?? this.pooledDomain,
-        highlightRow: this.highlightRow >= 0 ? block(this.highlightRow, p.blockRows) : -1,
-        selected: this.selected ? [block(this.selected[0], p.blockRows), block(this.selected[1], p.blockCols)] : null,
-        // Sums of block maxima would mean nothing.
-        rowSums: false,
-      };
-    }
-    return {
-      ...common,
+    const spec: HeatmapSpec = {
       values: this.values ?? [],
       rows: this.rows,
       cols: this.cols,
@@ -193,11 +99,19 @@ export class AttnHeatmap extends LitElement {
       colLabels: this.colLabels,
       rowMarked: this.rowMarked,
       colMarked: this.colMarked,
+      colour: this.colour,
       domain: this.domain,
       highlightRow: this.highlightRow,
       selected: this.selected,
       rowSums: this.rowSums,
+      rowAxis: this.rowAxis,
+      colAxis: this.colAxis,
+      maxWidth: this.maxWidth,
+      maxCell: this.maxCell,
+      title,
+      ink: inkFrom(this),
     };
+    return this.pooled ? poolSpec(spec, this.pooled, this.pooledDomain) : spec;
   }
 
   override render() {
@@ -327,19 +241,8 @@ export class AttnHeatmap extends LitElement {
   };
 
   /** The map as a PNG, drawn again with its title so the file explains itself. */
-  async toPngBlob(): Promise<Blob> {
-    const canvas = document.createElement('canvas');
-    const ctx = canvas.getContext('2d')!;
-    const spec = this.spec(this.caption ? `${this.heading} — ${this.caption}` : this.heading);
-    const layout = layoutHeatmap(ctx, spec);
-    const scale = 2;
-    canvas.width = Math.ceil(layout.width * scale);
-    canvas.height = Math.ceil(layout.height * scale);
-    ctx.setTransform(scale, 0, 0, scale, 0, 0);
-    drawHeatmap(ctx, spec, layout);
-    return new Promise((resolve, reject) =>
-      canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the canvas could not be encoded as PNG'))), 'image/png'),
-    );
+  toPngBlob(): Promise<Blob> {
+    return heatmapPng(this.spec(this.caption ? `${this.heading} — ${this.caption}` : this.heading));
   }
 
   private exportPng = async () => {

@@ -1,28 +1,30 @@
 /**
  * <attn-layout>: the playground's layout. It renders what the coordinator (<attn-app>) gives it —
- * the header with the example picker and the run controls, the adapter banner, the notices, the
- * inputs (<attn-problem-editor>) and the outputs with their tabs — and speaks only through the
- * typed events of events.ts. The Shader lab and Profiler tabs load their own chunks when first shown.
+ * the header with the example picker and the run controls (<attn-header>), the adapter banner, the
+ * notices (<attn-notices>), the inputs (<attn-problem-editor>) and the outputs with their verdict
+ * (<attn-verdict>) and tabs — and speaks only through the typed events of events.ts. The Shader lab and Profiler tabs load their own chunks when first shown.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { Preset } from '../core/presets';
 import type { PlaygroundState, ViewTab } from '../core/state';
-import { defaultState, stateFromPreset } from '../core/state';
+import { defaultState } from '../core/state';
 import type { EmbeddingsStatus } from './attn-sentence-panel';
 import { downloadMatrix } from './download';
-import { CommandEvent, NoticeDismissEvent, NoticeEvent, StateEditEvent } from './events';
+import { NoticeEvent, StateEditEvent } from './events';
 import type { GpuStatus } from './gpu-session';
 import type { Notice } from './notice-controller';
 import { PRESETS } from './presets';
 import type { RunProgress } from './run-controller';
 import type { RunOutcome } from './run-types';
-import { PROBLEM_FIELDS } from './state-controller';
 import { buttonStyles, tabStyles } from './styles';
 import './attn-adapter-panel';
 import './attn-compare-panel';
+import './attn-header';
+import './attn-notices';
 import './attn-problem-editor';
 import './attn-stage-view';
+import './attn-verdict';
 
 const OUTPUT_TABS: [ViewTab, string][] = [
   ['attention', 'Attention'],
@@ -30,12 +32,6 @@ const OUTPUT_TABS: [ViewTab, string][] = [
   ['lab', 'Shader lab'],
   ['profiler', 'Profiler'],
 ];
-const VERDICT_STAGES = [
-  ['scores', 'masked scores'],
-  ['probs', 'weights'],
-  ['output', 'output'],
-  ['projected', 'output · W_o'],
-] as const;
 /** Tabs whose element lives in its own chunk, loaded on first show (a click, a link, undo). */
 const LAZY_TABS: Partial<Record<ViewTab, { load: () => Promise<unknown>; name: string }>> = {
   lab: { load: () => import('./attn-shader-lab'), name: 'shader lab' },
@@ -55,76 +51,6 @@ export class AttnLayout extends LitElement {
         padding: var(--attn-space-5) 1.1rem 2rem;
         box-sizing: border-box;
       }
-      .top {
-        display: flex;
-        flex-wrap: wrap;
-        align-items: center;
-        gap: var(--attn-space-3) var(--attn-space-6);
-        margin-bottom: var(--attn-space-2);
-      }
-      h1 {
-        font-size: 1.25rem;
-        margin: 0;
-        letter-spacing: -0.01em;
-      }
-      .preset {
-        display: flex;
-        align-items: center;
-        gap: 0.4rem;
-        font-size: 0.85rem;
-      }
-      .preset select {
-        font: inherit;
-        font-size: 0.85rem;
-        padding: 0.2rem 0.3rem;
-        border-radius: var(--attn-radius-control);
-        border: 1px solid var(--attn-color-border-control);
-        max-width: 24rem;
-      }
-      .actions {
-        display: flex;
-        gap: var(--attn-space-2);
-        margin-left: auto;
-        align-items: center;
-      }
-      .status {
-        font-size: 0.78rem;
-        color: var(--attn-color-text-muted);
-        min-width: 6.5rem;
-        text-align: right;
-      }
-      .description {
-        margin: 0 0 var(--attn-space-3);
-        font-size: 0.85rem;
-        color: var(--attn-color-text-body);
-      }
-      .notices {
-        display: grid;
-        gap: var(--attn-space-2);
-        margin: var(--attn-space-3) 0;
-      }
-      .notice {
-        display: flex;
-        gap: 0.6rem;
-        align-items: baseline;
-        padding: 0.4rem var(--attn-space-4);
-        border-radius: var(--attn-radius-notice);
-        font-size: 0.83rem;
-        background: var(--attn-color-notice-bg);
-        border: 1px solid var(--attn-color-notice-border);
-      }
-      .notice.error {
-        background: var(--attn-color-danger-bg);
-        border-color: var(--attn-color-danger-border);
-      }
-      .notice span {
-        flex: 1;
-      }
-      .notice button {
-        border: 0;
-        background: none;
-        font-size: 0.9rem;
-      }
       .layout {
         display: grid;
         grid-template-columns: minmax(320px, 420px) minmax(0, 1fr);
@@ -139,32 +65,6 @@ export class AttnLayout extends LitElement {
       }
       aside {
         min-width: 0;
-      }
-      .verdict {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.4rem;
-        align-items: center;
-        font-size: 0.8rem;
-        margin-bottom: 0.6rem;
-      }
-      .badge {
-        padding: 0.12rem var(--attn-space-3);
-        border-radius: var(--attn-radius-pill);
-        border: 1px solid var(--attn-color-border-control);
-        background: var(--attn-color-surface);
-        cursor: pointer;
-        font: inherit;
-      }
-      .badge.pass {
-        border-color: var(--attn-color-success-border);
-        background: var(--attn-color-success-bg);
-        color: var(--attn-color-success-text);
-      }
-      .badge.fail {
-        border-color: var(--attn-color-danger-border);
-        background: var(--attn-color-danger-bg);
-        color: var(--attn-color-danger-text);
       }
       .problem {
         padding: var(--attn-space-3) 0.75rem;
@@ -191,12 +91,6 @@ export class AttnLayout extends LitElement {
         color: var(--attn-color-text-muted);
         font-size: 0.8rem;
       }
-      kbd {
-        font-family: inherit;
-        font-size: 0.7rem;
-        opacity: 0.85;
-        margin-left: var(--attn-space-1);
-      }
     `,
   ];
 
@@ -218,17 +112,9 @@ export class AttnLayout extends LitElement {
   /** Lazy tabs whose chunk has loaded. */
   @state() private loaded: ReadonlySet<ViewTab> = new Set();
   private readonly loading = new Set<ViewTab>();
-  private readonly editedCache = new WeakMap<PlaygroundState, boolean>();
 
   protected override willUpdate(): void {
     void this.loadTab(this.state.view.tab);
-  }
-
-  /** The picker follows the state (undo, links), which option attributes alone cannot do once a user has picked. */
-  protected override updated(): void {
-    const select = this.renderRoot.querySelector<HTMLSelectElement>('#preset');
-    const wanted = this.preset?.id ?? '';
-    if (select && select.value !== wanted) select.value = wanted;
   }
 
   private async loadTab(tab: ViewTab): Promise<void> {
@@ -250,68 +136,22 @@ export class AttnLayout extends LitElement {
     return PRESETS.find((p) => p.id === this.state.presetId && p.mode === this.state.mode);
   }
 
-  /** Whether the problem differs from the preset it started from (cached per state object). */
-  private editedSincePreset(preset: Preset): boolean {
-    let edited = this.editedCache.get(this.state);
-    if (edited === undefined) {
-      const pick = (s: PlaygroundState) =>
-        JSON.stringify(PROBLEM_FIELDS.map((f) => (s.mode === 'sentence' && f === 'matrix' ? null : s[f])));
-      edited = pick(stateFromPreset(preset)) !== pick(this.state);
-      this.editedCache.set(this.state, edited);
-    }
-    return edited;
-  }
-
-  private command(command: CommandEvent['command']) {
-    return () => this.dispatchEvent(new CommandEvent(command));
-  }
-
   private setTab(tab: ViewTab): void {
     this.dispatchEvent(new StateEditEvent((s) => ({ ...s, view: { ...s.view, tab } }), null, false));
   }
 
-  private loadPreset = (event: Event) => {
-    const preset = PRESETS.find((p) => p.id === (event.target as HTMLSelectElement).value);
-    if (preset) this.dispatchEvent(new StateEditEvent(() => stateFromPreset(preset)));
-  };
-
   override render() {
-    const preset = this.preset;
-    const edited = preset ? this.editedSincePreset(preset) : false;
     return html`
-      <div class="top">
-        <h1>Attention Playground</h1>
-        <label class="preset"
-          >Example
-          <select id="preset" @change=${this.loadPreset} aria-label="example">
-            <option value="" ?selected=${!preset}>— your own —</option>
-            ${PRESETS.map((p) => html`<option value=${p.id} ?selected=${p.id === preset?.id}>${p.name}</option>`)}
-          </select>
-        </label>
-        <div class="actions">
-          <span class="status" aria-live="polite">${this.renderStatus()}</span>
-          ${this.running && this.progress ? html`<button id="cancel-run" @click=${this.command('cancel')} title="Stop this run after the GPU block in flight">Cancel</button>` : nothing}
-          <button @click=${this.command('undo')} ?disabled=${!this.canUndo} title="Undo (Ctrl+Z)">Undo</button>
-          <button @click=${this.command('redo')} ?disabled=${!this.canRedo} title="Redo (Ctrl+Shift+Z)">Redo</button>
-          <button @click=${this.command('share')} title="Copy a link that reproduces this view">Share link</button>
-          <button class="primary" @click=${this.command('run')} title="Run now (Ctrl+Enter)">Run <kbd>Ctrl+↵</kbd></button>
-        </div>
-      </div>
-      ${preset ? html`<p class="description">${preset.description}${edited ? html` <span class="muted">(edited since: the notes may no longer match)</span>` : nothing}</p>` : nothing}
+      <attn-header
+        .state=${this.state}
+        .runId=${this.outcome?.id ?? null}
+        ?running=${this.running}
+        .progress=${this.progress}
+        ?can-undo=${this.canUndo}
+        ?can-redo=${this.canRedo}
+      ></attn-header>
       <attn-adapter-panel .status=${this.gpuStatus}></attn-adapter-panel>
-      ${
-        this.notices.length
-          ? html`<div class="notices" role="status">
-              ${this.notices.map(
-                (n) =>
-                  html`<div class="notice ${n.level}" data-level=${n.level}>
-                    <span>${n.text}</span
-                    ><button aria-label="dismiss" @click=${() => this.dispatchEvent(new NoticeDismissEvent(n.id))}>✕</button>
-                  </div>`,
-              )}
-            </div>`
-          : nothing
-      }
+      <attn-notices .notices=${this.notices}></attn-notices>
       <div class="layout">
         <aside>
           <attn-problem-editor
@@ -321,19 +161,9 @@ export class AttnLayout extends LitElement {
             ?gpu-available=${this.gpuStatus.kind === 'ready'}
           ></attn-problem-editor>
         </aside>
-        <main>${this.renderOutputs(preset?.notes)}</main>
+        <main>${this.renderOutputs(this.preset?.notes)}</main>
       </div>
     `;
-  }
-
-  private renderStatus() {
-    const p = this.progress;
-    if (this.running && p) {
-      const seconds = Math.round((performance.now() - p.startedAt) / 1000);
-      return html`<progress id="run-progress" max=${p.total} value=${p.done}></progress> GPU: ${p.done} of ${p.total} rows · ${seconds} s`;
-    }
-    if (this.running) return 'computing…';
-    return this.outcome ? `run #${this.outcome.id}` : '';
   }
 
   private renderOutputs(notes: string | undefined) {
@@ -341,7 +171,7 @@ export class AttnLayout extends LitElement {
     return html`
       ${this.problemError ? html`<div class="problem" role="alert" id="problem-error"><strong>Not run:</strong> ${this.problemError}${o ? ' The results below are from the last valid input.' : ''}</div>` : nothing}
       ${notes ? html`<div class="notes">${notes}</div>` : nothing} ${o?.problem.sample ? this.renderSampleNote(o) : nothing}
-      ${this.renderVerdict(o)}
+      <attn-verdict .outcome=${o} .kernels=${s.kernels} ?running=${this.running}></attn-verdict>
       <div class="tabs" role="tablist" aria-label="output view">
         ${OUTPUT_TABS.map(([tab, title]) => html`<button role="tab" id="tab-${tab}" aria-selected=${s.view.tab === tab ? 'true' : 'false'} @click=${() => this.setTab(tab)}>${title}</button>`)}
       </div>
@@ -369,30 +199,6 @@ export class AttnLayout extends LitElement {
     const data = what === 'output' ? o.fullOutput : o.fullProjected;
     const cols = what === 'output' ? o.full.inputs.v.cols : (o.full.inputs.wo?.cols ?? 0);
     if (data) downloadMatrix({ rows: o.full.shape.n, cols, data }, `${this.state.presetId ?? 'attention'}-${what}`, 'npy');
-  }
-
-  private renderVerdict(o: RunOutcome | null) {
-    if (!o) return html`<div class="verdict muted">${this.running ? 'Computing the first run…' : ''}</div>`;
-    const check = o.check;
-    if (!check)
-      return html`<div class="verdict">
-        <span class="badge" data-verdict="cpu-only">CPU reference only</span><span class="muted">${o.gpuError ?? ''}</span>
-      </div>`;
-    const kernels = this.state.kernels;
-    return html`<div class="verdict" data-verdict=${check.pass ? 'pass' : 'fail'}>
-      <span>GPU vs CPU (${o.variant}${kernels ? ` + your ${Object.keys(kernels).join(', ')} kernel` : ''}):</span>
-      ${VERDICT_STAGES.map(([k, name]) => {
-        const c = check[k];
-        if (!c) return nothing;
-        return html`<button
-          class="badge ${c.pass ? 'pass' : 'fail'}"
-          @click=${() => this.setTab('compare')}
-          title="max |Δ| ${c.maxAbs.toExponential(2)}, max ${c.maxUlp} ULP"
-        >
-          ${c.pass ? '✓' : '✗'} ${name} · ${c.maxUlp === Infinity ? 'NaN/∞ mismatch' : `≤ ${c.maxUlp} ULP`}
-        </button>`;
-      })}
-    </div>`;
   }
 
   private renderTab(o: RunOutcome | null) {

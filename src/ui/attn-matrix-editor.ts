@@ -5,18 +5,16 @@
  * import and export as .npy, .csv or .json. A cell that is not a finite number is flagged with a
  * message and the matrix keeps its last valid value. Edits go up as MatrixEditEvents.
  */
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { MatrixName, MatrixOp } from '../core/edits';
 import type { Grid } from '../core/grid';
-import { gridShape, identity, parseCell, randomGrid, toMatrix, zeros } from '../core/grid';
-import type { MatrixFormat } from '../core/io';
-import { parseMatrix } from '../core/io';
+import { gridShape, parseCell } from '../core/grid';
 import { isBlock, parsePasteBlock } from '../core/paste';
-import { fromMatrix } from '../core/grid';
-import { downloadMatrix } from './download';
 import { MatrixEditEvent, NoticeEvent } from './events';
+import { matrixGridStyles } from './matrix-editor-styles';
 import { buttonStyles } from './styles';
+import './attn-matrix-toolbar';
 
 /** Most cells drawn as inputs (the whole matrix still imports, exports and runs). */
 const MAX_SHOWN_CELLS = 2048;
@@ -29,144 +27,7 @@ interface Draft {
 
 @customElement('attn-matrix-editor')
 export class AttnMatrixEditor extends LitElement {
-  static override styles = [
-    buttonStyles,
-    css`
-      :host {
-        display: block;
-        margin-bottom: 0.9rem;
-      }
-      header {
-        display: flex;
-        align-items: center;
-        gap: 0.35rem;
-        margin-bottom: 0.1rem;
-      }
-      h3 {
-        font-size: 0.92rem;
-        margin: 0;
-        font-weight: 600;
-        white-space: nowrap;
-      }
-      .shape {
-        color: var(--attn-color-text-muted);
-        font-size: 0.8rem;
-        margin-right: auto;
-        white-space: nowrap;
-      }
-      .hint {
-        color: var(--attn-color-text-muted);
-        font-size: 0.75rem;
-        margin: 0 0 0.3rem;
-      }
-      .scroll {
-        overflow: auto;
-        max-height: 340px;
-        max-width: 100%;
-        border: 1px solid var(--attn-color-border);
-        border-radius: var(--attn-radius-md);
-        background: var(--attn-color-surface);
-      }
-      table {
-        border-collapse: collapse;
-        font-family: var(--attn-font-mono);
-        font-size: 12px;
-      }
-      th {
-        font-weight: 500;
-        color: var(--attn-color-text-soft);
-        background: var(--attn-color-surface-sunken);
-        padding: 0 0.35rem;
-        white-space: nowrap;
-        position: sticky;
-      }
-      thead th {
-        top: 0;
-        z-index: 1;
-        font-size: 11px;
-      }
-      tbody th {
-        left: 0;
-        text-align: right;
-        max-width: 9em;
-        overflow: hidden;
-        text-overflow: ellipsis;
-      }
-      thead th:first-child {
-        left: 0;
-        z-index: 2;
-      }
-      td {
-        padding: 0;
-        border: 1px solid var(--attn-color-border-subtle);
-      }
-      input {
-        width: 6ch;
-        border: 0;
-        padding: 0.22rem 0.3rem;
-        font: inherit;
-        text-align: right;
-        background: transparent;
-        outline: none;
-      }
-      input:focus {
-        background: var(--attn-color-accent-soft);
-        box-shadow: inset 0 0 0 2px var(--attn-color-focus-ring);
-      }
-      input.invalid {
-        background: var(--attn-color-danger-bg);
-        box-shadow: inset 0 0 0 2px var(--attn-color-danger-ring);
-      }
-      td.ro {
-        padding: 0.22rem 0.4rem;
-        text-align: right;
-        color: var(--attn-color-text-strong);
-      }
-      .message {
-        margin: 0.3rem 0 0;
-        font-size: 0.8rem;
-        color: var(--attn-color-danger);
-      }
-      .note {
-        margin: 0.25rem 0 0;
-        font-size: 0.75rem;
-        color: var(--attn-color-text-muted);
-      }
-      details {
-        position: relative;
-      }
-      details > div {
-        position: absolute;
-        right: 0;
-        z-index: 5;
-        background: var(--attn-color-surface);
-        border: 1px solid var(--attn-color-border-menu);
-        border-radius: var(--attn-radius-md);
-        padding: 0.4rem;
-        display: grid;
-        gap: 0.3rem;
-        min-width: 11rem;
-        box-shadow: var(--attn-shadow-menu);
-      }
-      details label {
-        font-size: 0.8rem;
-        display: flex;
-        gap: 0.3rem;
-        align-items: center;
-      }
-      details input {
-        border: 1px solid var(--attn-color-border-control);
-        border-radius: var(--attn-radius-sm);
-        width: 5em;
-      }
-      .structure {
-        display: flex;
-        gap: 0.3rem;
-        margin-top: 0.3rem;
-        flex-wrap: wrap;
-      }
-    `,
-  ];
+  static override styles = [buttonStyles, matrixGridStyles];
 
   /** Which matrix this is; edits are sent with this name. */
   @property() name: MatrixName = 'q';
@@ -186,8 +47,6 @@ export class AttnMatrixEditor extends LitElement {
 
   @state() private drafts = new Map<string, Draft>();
   @state() private message: string | null = null;
-  @state() private fillSeed = 1;
-  @state() private fillConstant = 1;
   private cursor: [number, number] | null = null;
   /** Characters per column, so typical values show in full without the grid sprawling. */
   private widths: number[] = [];
@@ -199,18 +58,13 @@ export class AttnMatrixEditor extends LitElement {
     const shownRows = Math.min(rows, this.maxRows, Math.max(16, Math.floor(MAX_SHOWN_CELLS / Math.max(shownCols, 1))));
     this.widths = columnWidths(this.values, shownRows, shownCols);
     return html`
-      <header>
-        <h3>${this.heading}</h3>
-        <span class="shape">${rows}×${cols}</span>
-        ${this.readonly ? nothing : this.renderFillMenu()}
-        ${
-          this.readonly
-            ? nothing
-            : html`<button @click=${this.chooseFile} title="Replace this matrix with a .npy, .csv or .json file">Import</button>
-                <input type="file" hidden accept=".npy,.csv,.tsv,.txt,.json" @change=${this.onFile} />`
-        }
-        ${this.renderExportMenu()}
-      </header>
+      <attn-matrix-toolbar
+        name=${this.name}
+        heading=${this.heading}
+        .values=${this.values}
+        ?readonly=${this.readonly}
+        @attn-notice=${this.onToolbarNotice}
+      ></attn-matrix-toolbar>
       ${this.hint ? html`<p class="hint">${this.hint}</p>` : nothing}
       <div class="scroll">
         <table>
@@ -259,32 +113,6 @@ export class AttnMatrixEditor extends LitElement {
     </td>`;
   }
 
-  private renderFillMenu() {
-    return html`<details>
-      <summary class="button" title="Fill the whole matrix">Fill</summary>
-      <div>
-        <button @click=${this.fillRandom}>Random (seed ${this.fillSeed})</button>
-        <button @click=${this.fillIdentity}>Identity</button>
-        <label
-          ><button @click=${this.fillConst}>Constant</button>
-          <input
-            type="number"
-            step="any"
-            .value=${String(this.fillConstant)}
-            @change=${(e: Event) => (this.fillConstant = Number((e.target as HTMLInputElement).value) || 0)}
-            aria-label="constant value"
-        /></label>
-      </div>
-    </details>`;
-  }
-
-  private renderExportMenu() {
-    return html`<details>
-      <summary class="button" title="Download this matrix">Export</summary>
-      <div>${(['npy', 'csv', 'json'] as MatrixFormat[]).map((f) => html`<button @click=${() => this.exportAs(f)}>.${f}</button>`)}</div>
-    </details>`;
-  }
-
   private renderStructure(rows: number, cols: number) {
     const [r, c] = this.cursor ?? [rows - 1, cols - 1];
     return html`<div class="structure">
@@ -312,6 +140,11 @@ export class AttnMatrixEditor extends LitElement {
   private emit(op: MatrixOp): void {
     this.dispatchEvent(new MatrixEditEvent(this.name, op));
   }
+
+  /** An import's outcome: its error also shows under the grid; a successful import clears the line. */
+  private onToolbarNotice = (event: NoticeEvent) => {
+    this.say(event.level === 'error' ? event.text : null);
+  };
 
   private say(text: string | null, notify = false): void {
     this.message = text;
@@ -425,45 +258,6 @@ export class AttnMatrixEditor extends LitElement {
       this.say(`${(error as Error).message}. Nothing was pasted.`, true);
     }
   };
-
-  private fillRandom = () => {
-    const { rows, cols } = gridShape(this.values);
-    this.emit({ kind: 'replace', grid: randomGrid(rows, cols, this.fillSeed) });
-    this.fillSeed++;
-  };
-
-  private fillIdentity = () => {
-    const { rows, cols } = gridShape(this.values);
-    this.emit({ kind: 'replace', grid: identity(rows, cols) });
-  };
-
-  private fillConst = () => {
-    const { rows, cols } = gridShape(this.values);
-    this.emit({ kind: 'replace', grid: zeros(rows, cols, this.fillConstant) });
-  };
-
-  private chooseFile = () => {
-    this.renderRoot.querySelector<HTMLInputElement>('input[type=file]')?.click();
-  };
-
-  private onFile = async (event: Event) => {
-    const input = event.target as HTMLInputElement;
-    const file = input.files?.[0];
-    input.value = '';
-    if (!file) return;
-    try {
-      const m = parseMatrix(await file.arrayBuffer(), file.name, `${this.name.toUpperCase()} from ${file.name}`);
-      this.say(null);
-      this.emit({ kind: 'replace', grid: fromMatrix(m) });
-      this.dispatchEvent(new NoticeEvent('info', `Imported ${file.name} into ${this.name.toUpperCase()} (${m.rows}×${m.cols}).`));
-    } catch (error) {
-      this.say(`${(error as Error).message}. ${this.name.toUpperCase()} is unchanged.`, true);
-    }
-  };
-
-  private exportAs(format: MatrixFormat): void {
-    downloadMatrix(toMatrix(this.values), this.name, format);
-  }
 }
 
 function columnWidths(values: Grid, rows: number, cols: number): number[] {

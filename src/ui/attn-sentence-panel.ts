@@ -2,11 +2,11 @@
  * <attn-sentence-panel>: sentence mode's inputs. One sentence (self-attention) or two (a source
  * for keys and values, a target for queries: cross-attention as in Bahdanau's alignment), the
  * tokens the segmenter found (unknown words marked), positional encoding, the projections
- * W_q, W_k, W_v (editable) and the Q, K, V they give, which can be taken into matrix mode.
+ * W_q, W_k, W_v (editable, <attn-projection-editors>) and the Q, K, V they give, which can be
+ * taken into matrix mode.
  */
 import { LitElement, css, html, nothing } from 'lit';
-import { customElement, property, state } from 'lit/decorators.js';
-import type { Grid } from '../core/grid';
+import { customElement, property } from 'lit/decorators.js';
 import { fromMatrix } from '../core/grid';
 import type { Problem } from '../core/problem';
 import type { SentenceState } from '../core/state';
@@ -14,6 +14,7 @@ import type { WordToken } from '../core/sentence';
 import { CommandEvent, StateEditEvent } from './events';
 import { buttonStyles, panelStyles } from './styles';
 import './attn-matrix-editor';
+import './attn-projection-editors';
 
 export type EmbeddingsStatus = 'idle' | 'loading' | 'ready' | 'failed';
 
@@ -78,9 +79,6 @@ export class AttnSentencePanel extends LitElement {
   @property() embeddings: EmbeddingsStatus = 'idle';
   /** Heads: each has its own W_q, W_k, W_v columns (d_k and d_v are per head). */
   @property({ type: Number }) heads = 1;
-
-  /** The 100-row projection editors are only built while their section is open. */
-  @state() private projectionsOpen = false;
 
   private edit(apply: (s: SentenceState) => SentenceState, key: string | null): void {
     this.dispatchEvent(new StateEditEvent((st) => ({ ...st, sentence: apply(st.sentence) }), key));
@@ -180,7 +178,8 @@ export class AttnSentencePanel extends LitElement {
             ${s.init === 'random' ? `seeded, seed ${s.seed}` : 'identity'})</span
           ></label
         >
-        ${sq ? this.renderProjections(sq.wq, sq.wk, sq.wv) : nothing} ${sq && this.problem ? this.renderDerived(this.problem) : nothing}
+        ${sq ? html`<attn-projection-editors .sentence=${s} .generated=${sq} heads=${this.heads}></attn-projection-editors>` : nothing}
+        ${sq && this.problem ? this.renderDerived(this.problem) : nothing}
       </section>
     `;
   }
@@ -197,45 +196,6 @@ export class AttnSentencePanel extends LitElement {
           >`,
       )}
     </div>`;
-  }
-
-  private renderProjections(wq: { rows: number; cols: number; data: Float32Array }, wk: typeof wq, wv: typeof wq) {
-    const s = this.sentence;
-    const edited = !!(s.wq || s.wk || s.wv);
-    const rows = Array.from({ length: wq.rows }, (_, i) => `e${i}`);
-    const heads = this.heads;
-    // With several heads a column is named after its head: "h1·3" is head 1's column 3.
-    const numbered = (j: number, count: number) =>
-      heads > 1 && count % heads === 0 ? `h${Math.floor(j / (count / heads))}·${j % (count / heads)}` : String(j);
-    const names = (given: string[] | null, count: number) =>
-      Array.from({ length: count }, (_, j) => (given?.length === count ? given[j] : numbered(j, count)));
-    const editor = (name: 'wq' | 'wk' | 'wv', title: string, grid: Grid) =>
-      html`<attn-matrix-editor
-        name=${name}
-        heading=${title}
-        .values=${grid}
-        .rowLabels=${rows}
-        .colLabels=${names(name === 'wv' ? s.valueLabels : s.featureLabels, grid[0].length)}
-        max-rows="100"
-      ></attn-matrix-editor>`;
-    return html`<details @toggle=${(e: Event) => (this.projectionsOpen = (e.target as HTMLDetailsElement).open)}>
-      <summary>
-        Projections W<sub>q</sub>, W<sub>k</sub>, W<sub>v</sub>
-        ${edited ? html`<span class="muted">(edited)</span>` : html`<span class="muted">(${s.init === 'random' ? `seeded random, seed ${s.seed}` : 'identity'}${heads > 1 ? `, one block of columns per head` : ''})</span>`}
-      </summary>
-      <p class="muted">
-        Each word vector (100 numbers) times W gives its query, key or
-        value${heads > 1 ? html`; head t uses its own block of columns (its own seed), so the ${heads} heads attend differently` : ''}. Edit
-        any cell; the run updates.
-      </p>
-      ${edited ? html`<button @click=${() => this.regenerate({}, 'generated')}>Back to generated W</button>` : nothing}
-      ${
-        this.projectionsOpen
-          ? html` ${editor('wq', 'W_q', s.wq ?? fromMatrix(wq))} ${editor('wk', 'W_k', s.wk ?? fromMatrix(wk))}
-            ${editor('wv', 'W_v', s.wv ?? fromMatrix(wv))}`
-          : nothing
-      }
-    </details>`;
   }
 
   private renderDerived(p: Problem) {

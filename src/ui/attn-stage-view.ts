@@ -1,13 +1,13 @@
 /**
  * <attn-stage-view>: every stage of one run as a labelled heatmap — attention weights (with row
  * sums), output, the focused query's line view, raw, scaled and masked scores — each cell
- * explaining itself on hover, and a click showing CPU and GPU values side by side.
+ * explaining itself on hover, and a click showing CPU and GPU values side by side
+ * (<attn-cell-inspector>). With several heads, <attn-head-grid> shows them all and picks one.
  */
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { Explained, ProvenanceContext } from '../core/provenance';
-import { exact, explainMasked, explainOutput, explainProb, explainProjected, explainRaw, explainScaled, short } from '../core/provenance';
-import { ulpDistance } from '../core/metrics';
+import { explainMasked, explainOutput, explainProb, explainProjected, explainRaw, explainScaled, short } from '../core/provenance';
 import type { Problem } from '../core/problem';
 import type { ReferenceResult } from '../core/reference';
 import type { Matrix64 } from '../core/tensor';
@@ -16,98 +16,19 @@ import type { CellClickEvent } from './events';
 import { StateEditEvent } from './events';
 import type { GpuValues } from './run-types';
 import { buttonStyles } from './styles';
-import { measureCell } from './heatmap-draw';
+import { measureCell } from './heatmap-layout';
+import { stageCardStyles, stageViewStyles } from './stage-view-styles';
+import type { PickedCell } from './attn-cell-inspector';
+import './attn-cell-inspector';
+import './attn-head-grid';
 import './attn-heatmap';
 import './attn-line-view';
 import type { ViewName } from '../core/stages';
 import { VIEW_TITLES } from '../core/stages';
 
-interface Picked {
-  stage: ViewName;
-  row: number;
-  col: number;
-}
-
 @customElement('attn-stage-view')
 export class AttnStageView extends LitElement {
-  static override styles = [
-    buttonStyles,
-    css`
-      :host {
-        display: block;
-      }
-      .maps {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 1rem 22px;
-        align-items: flex-start;
-        margin-bottom: 1rem;
-      }
-      .card {
-        background: var(--attn-color-surface);
-        border: 1px solid var(--attn-color-border);
-        border-radius: var(--attn-radius-card);
-        padding: 0.6rem 0.7rem;
-      }
-      .heads {
-        display: flex;
-        gap: 0.3rem;
-        align-items: center;
-        margin-bottom: 0.6rem;
-        font-size: 0.85rem;
-      }
-      .heads button[aria-pressed='true'] {
-        background: var(--attn-color-accent);
-        color: var(--attn-color-on-accent);
-        border-color: var(--attn-color-accent);
-      }
-      .source {
-        font-size: 0.8rem;
-        display: flex;
-        gap: 0.7rem;
-        align-items: center;
-        margin-bottom: 0.5rem;
-        color: var(--attn-color-text-soft);
-      }
-      .inspector {
-        font-family: var(--attn-font-mono);
-        font-size: 0.78rem;
-        background: var(--attn-color-surface-code);
-        border: 1px solid var(--attn-color-border-code);
-        border-radius: var(--attn-radius-card);
-        padding: 0.5rem 0.7rem;
-        white-space: pre-wrap;
-        margin-bottom: 1rem;
-      }
-      .inspector strong {
-        font-family: var(--attn-font-sans);
-      }
-      h4 {
-        margin: 0.2rem 0 0.6rem;
-        font-size: 0.88rem;
-        color: var(--attn-color-text-soft);
-        font-weight: 600;
-      }
-      h4 .muted {
-        font-weight: 400;
-        font-size: 0.8rem;
-      }
-      .head-grid {
-        display: grid;
-        grid-template-columns: repeat(var(--per-row, 4), max-content);
-        gap: 0.6rem;
-        margin-bottom: 1rem;
-      }
-      .head-grid .card {
-        cursor: pointer;
-        padding: 0.4rem 0.5rem;
-      }
-      .head-grid .card[aria-current='true'] {
-        border-color: var(--attn-color-accent);
-        box-shadow: 0 0 0 2px var(--attn-color-accent);
-      }
-    `,
-  ];
+  static override styles = [buttonStyles, stageCardStyles, stageViewStyles];
 
   @property({ attribute: false }) problem!: Problem;
   @property({ attribute: false }) reference!: ReferenceResult;
@@ -119,7 +40,7 @@ export class AttnStageView extends LitElement {
   @property({ attribute: 'file-base' }) fileBase = 'attention';
 
   @state() private showGpu = false;
-  @state() private picked: Picked | null = null;
+  @state() private picked: PickedCell | null = null;
   /** Our own width: the maps share it (weights and output side by side, the score maps three to a row). */
   @state() private width = 800;
   private resizeObserver: ResizeObserver | null = null;
@@ -215,7 +136,17 @@ export class AttnStageView extends LitElement {
       >`;
     return html`
       ${heads > 1 ? html`<div class="heads">Head ${Array.from({ length: heads }, (_, t) => html`<button aria-pressed=${t === head ? 'true' : 'false'} @click=${() => this.setView({ head: t })}>${t}</button>`)}</div>` : nothing}
-      ${heads > 1 ? this.renderHeadGrid(head) : nothing}
+      ${
+        heads > 1
+          ? html`<attn-head-grid
+              .ctx=${this.ctx}
+              .weightsOf=${(t: number) => this.stageValues('probs', t)}
+              selected=${head}
+              width=${this.width}
+              file-base=${this.fileBase}
+            ></attn-head-grid>`
+          : nothing
+      }
       ${
         this.gpu
           ? html`<div class="source">
@@ -305,7 +236,7 @@ export class AttnStageView extends LitElement {
             : nothing
         }
       </div>
-      ${this.picked ? this.renderInspector(this.picked, head) : nothing}
+      ${this.picked ? html`<attn-cell-inspector .ctx=${this.ctx} .picked=${this.picked} head=${head}></attn-cell-inspector>` : nothing}
       <div class="maps">
         <div class="card">
           <attn-line-view
@@ -331,47 +262,6 @@ export class AttnStageView extends LitElement {
     `;
   }
 
-  /** Every head's weights side by side, small; clicking one (or a cell of it) selects that head. */
-  private renderHeadGrid(selected: number) {
-    const p = this.problem;
-    const { n, m, heads } = p.shape;
-    // A small map is at least ~230px wide (labels and legend): as many per row as fit, rows evenly filled.
-    const fit = Math.max(1, Math.min(heads, Math.floor((this.width + 10) / 240)));
-    const perRow = Math.ceil(heads / Math.ceil(heads / fit));
-    const width = Math.floor((this.width - (perRow - 1) * 10) / perRow) - 22;
-    return html` <h4>Attention weights of every head <span class="muted">— click a head to show it below</span></h4>
-      <div class="head-grid" role="list" style=${`--per-row: ${perRow}`}>
-        ${Array.from(
-          { length: heads },
-          (_, t) =>
-            html`<div
-              class="card"
-              role="listitem"
-              data-head=${t}
-              aria-current=${t === selected ? 'true' : 'false'}
-              title=${`show head ${t}`}
-              @click=${() => this.setView({ head: t })}
-              @attn-cell-click=${() => this.setView({ head: t })}
-            >
-              <attn-heatmap
-                data-head=${t}
-                heading=${`head ${t}`}
-                .values=${this.stageValues('probs', t)}
-                rows=${n}
-                cols=${m}
-                .rowLabels=${p.queryLabels}
-                .colLabels=${p.keyLabels}
-                colour="probability"
-                max-width=${width}
-                max-cell="22"
-                file-name=${`${this.fileBase}-probs-head${t}`}
-                .describe=${(i: number, j: number) => explainProb(this.ctx, t, i, j)}
-              ></attn-heatmap>
-            </div>`,
-        )}
-      </div>`;
-  }
-
   private exportButton(stage: ViewName, head: number) {
     return html`<button slot="actions" title="Download these values as .npy" @click=${() => this.exportStage(stage, head)}>.npy</button>`;
   }
@@ -390,53 +280,6 @@ export class AttnStageView extends LitElement {
 
   private setView(view: Partial<{ head: number; focusQuery: number }>): void {
     this.dispatchEvent(new StateEditEvent((s) => ({ ...s, view: { ...s.view, ...view } }), null, false));
-  }
-
-  private renderInspector({ stage, row, col }: Picked, head: number) {
-    const { n, m } = this.problem.shape;
-    const ctx = this.ctx;
-    const explained =
-      stage === 'raw'
-        ? explainRaw(ctx, head, row, col)
-        : stage === 'scaled'
-          ? explainScaled(ctx, head, row, col)
-          : stage === 'masked'
-            ? explainMasked(ctx, head, row, col)
-            : stage === 'probs'
-              ? explainProb(ctx, head, row, col)
-              : stage === 'projected'
-                ? explainProjected(ctx, row, col)
-                : explainOutput(ctx, row, col);
-    const ref = this.reference;
-    const idx =
-      stage === 'output'
-        ? row * ref.output.cols + col
-        : stage === 'projected'
-          ? row * (ref.projected?.cols ?? 0) + col
-          : (head * n + row) * m + col;
-    const cpuArray = stage === 'output' ? ref.output.data : stage === 'projected' ? (ref.projected?.data ?? []) : ref[stage].data;
-    const gpuArray =
-      stage === 'output'
-        ? this.gpu?.output
-        : stage === 'projected'
-          ? this.gpu?.projected
-          : stage === 'probs'
-            ? this.gpu?.probs
-            : stage === 'masked'
-              ? this.gpu?.scores
-              : null;
-    const cpu = cpuArray[idx],
-      gpu = gpuArray?.[idx];
-    return html`<div class="inspector" role="status" data-inspector=${stage}>
-      <strong>${explained.title}</strong> CPU (float64) = ${exact(cpu)} GPU (float32) =
-      ${gpu === undefined ? (stage === 'raw' || stage === 'scaled' ? 'not a separate GPU stage' : 'not returned by this run') : exact(gpu)}${
-        gpu !== undefined && Number.isFinite(cpu)
-          ? `
-|GPU − CPU| = ${short(Math.abs(gpu - cpu))}   (${ulpDistance(gpu, cpu)} ULP)`
-          : ''
-      }
-      ${explained.lines.join('\n')}
-    </div>`;
   }
 }
 

@@ -113,6 +113,14 @@ export class CodeChangeEvent extends Event {
   }
 }
 
+/** The profiler's Run and Cancel buttons (a sweep, not the page's run: <attn-profiler> answers it). */
+export class ProfileCommandEvent extends Event {
+  static readonly eventName = 'attn-profile-command';
+  constructor(readonly command: 'run' | 'cancel') {
+    super(ProfileCommandEvent.eventName, up);
+  }
+}
+
 declare global {
   interface HTMLElementEventMap {
     'attn-state-edit': StateEditEvent;
@@ -125,5 +133,6 @@ declare global {
     'attn-cell-click': CellClickEvent;
     'attn-command': CommandEvent;
     'attn-code-change': CodeChangeEvent;
+    'attn-profile-command': ProfileCommandEvent;
   }
 }

@@ -4,6 +4,7 @@
  * value, so a sharp peak (one key a query attends to) stays visible instead of being averaged
  * away. Each drawn cell remembers which original cell it shows, for tooltips and clicks.
  */
+import type { HeatmapSpec } from './heatmap-layout';
 
 export interface PooledMatrix {
   values: Float64Array;
@@ -64,4 +65,28 @@ export function poolMatrix(values: ArrayLike<number>, rows: number, cols: number
 export function poolLabels<T>(labels: readonly T[] | null, count: number, block: number): T[] | null {
   if (!labels) return null;
   return Array.from({ length: count }, (_, b) => labels[b * block]);
+}
+
+/**
+ * The spec of a pooled map: its drawn cells, every block's first label, the blocks of the
+ * highlighted row and the selected cell, the original values' colour domain, and no row sums
+ * (sums of block maxima would mean nothing).
+ */
+export function poolSpec(spec: HeatmapSpec, p: PooledMatrix, domain: [number, number] | null): HeatmapSpec {
+  const block = (x: number, size: number) => Math.floor(x / size);
+  const highlightRow = spec.highlightRow ?? -1;
+  return {
+    ...spec,
+    values: p.values,
+    rows: p.rows,
+    cols: p.cols,
+    rowLabels: poolLabels(spec.rowLabels, p.rows, p.blockRows)!,
+    colLabels: poolLabels(spec.colLabels, p.cols, p.blockCols)!,
+    rowMarked: poolLabels(spec.rowMarked ?? null, p.rows, p.blockRows),
+    colMarked: poolLabels(spec.colMarked ?? null, p.cols, p.blockCols),
+    domain: spec.domain ?? domain,
+    highlightRow: highlightRow >= 0 ? block(highlightRow, p.blockRows) : -1,
+    selected: spec.selected ? [block(spec.selected[0], p.blockRows), block(spec.selected[1], p.blockCols)] : null,
+    rowSums: false,
+  };
 }

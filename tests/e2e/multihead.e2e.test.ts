@@ -75,6 +75,7 @@ describe('multi-head attention in the playground', () => {
           .querySelector('attn-app')!
           .shadowRoot!.querySelector('attn-layout')!
           .shadowRoot!.querySelector('attn-stage-view')!
+          .shadowRoot!.querySelector('attn-head-grid')!
           .shadowRoot!.querySelector('.head-grid .card[data-head="2"]')
           ?.getAttribute('aria-current') === 'true',
     );
@@ -119,9 +120,12 @@ describe('multi-head attention in the playground', () => {
         wo: [o.problem.inputs.wo!.rows, o.problem.inputs.wo!.cols],
         projected: o.check?.projected?.pass ?? null,
         pass: o.check?.pass ?? null,
-        badges: [...app.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelectorAll('.verdict .badge')].map(
-          (b) => b.textContent?.trim() ?? '',
-        ),
+        badges: [
+          ...app
+            .shadowRoot!.querySelector('attn-layout')!
+            .shadowRoot!.querySelector('attn-verdict')!
+            .shadowRoot!.querySelectorAll('.verdict .badge'),
+        ].map((b) => b.textContent?.trim() ?? ''),
         map:
           (
             app

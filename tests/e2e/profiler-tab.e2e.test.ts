@@ -39,9 +39,8 @@ describe('the Profiler tab of the playground', () => {
     await page.waitForFunction(
       () => {
         const el = document.querySelector('attn-app')?.shadowRoot?.querySelector('attn-layout')?.shadowRoot?.querySelector('attn-profiler');
-        return (
-          !!el?.shadowRoot?.querySelector<HTMLButtonElement>('#run') && !el.shadowRoot.querySelector<HTMLButtonElement>('#run')!.disabled
-        );
+        const run = el?.shadowRoot?.querySelector('attn-profile-controls')?.shadowRoot?.querySelector<HTMLButtonElement>('#run');
+        return !!run && !run.disabled;
       },
       { timeout: 30_000 },
     );
@@ -68,12 +67,13 @@ describe('the Profiler tab of the playground', () => {
     const view = await page.evaluate(() => {
       const el = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-profiler')!;
       const root = el.shadowRoot!;
+      const results = root.querySelector('attn-profile-results')!.shadowRoot!;
       return {
         state: el.dataset.state,
         message: root.querySelector('#message')?.textContent ?? '',
-        rows: [...root.querySelectorAll<HTMLElement>('#results tbody tr')].map((tr) => `${tr.dataset.n} ${tr.dataset.variant}`),
-        checks: [...root.querySelectorAll('#results tbody tr td:last-child')].map((td) => td.textContent),
-        canvases: [...root.querySelectorAll<HTMLCanvasElement>('#plot-time canvas, #plot-gflops canvas')].map((c) => c.width * c.height),
+        rows: [...results.querySelectorAll<HTMLElement>('#results tbody tr')].map((tr) => `${tr.dataset.n} ${tr.dataset.variant}`),
+        checks: [...results.querySelectorAll('#results tbody tr td:last-child')].map((td) => td.textContent),
+        canvases: [...results.querySelectorAll<HTMLCanvasElement>('#plot-time canvas, #plot-gflops canvas')].map((c) => c.width * c.height),
         software: root.querySelector('#software')?.textContent ?? '',
       };
     });

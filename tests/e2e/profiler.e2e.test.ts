@@ -39,15 +39,16 @@ describe('the profiler page', () => {
 
     const view = await page.evaluate(() => {
       const root = document.querySelector('attn-profiler')!.shadowRoot!;
-      const canvases = [...root.querySelectorAll<HTMLCanvasElement>('#plot-time canvas, #plot-gflops canvas')];
+      const results = root.querySelector('attn-profile-results')!.shadowRoot!;
+      const canvases = [...results.querySelectorAll<HTMLCanvasElement>('#plot-time canvas, #plot-gflops canvas')];
       return {
         state: document.querySelector('attn-profiler')!.dataset.state,
-        rows: [...root.querySelectorAll('#results tbody tr')].map(
+        rows: [...results.querySelectorAll('#results tbody tr')].map(
           (tr) => `${(tr as HTMLElement).dataset.n} ${(tr as HTMLElement).dataset.variant}`,
         ),
-        checks: [...root.querySelectorAll('#results tbody tr td:last-child')].map((td) => td.textContent),
+        checks: [...results.querySelectorAll('#results tbody tr td:last-child')].map((td) => td.textContent),
         canvases: canvases.map((c) => [c.width, c.height]),
-        legend: root.querySelector('#plot-time .u-legend')?.textContent ?? '',
+        legend: results.querySelector('#plot-time .u-legend')?.textContent ?? '',
         roofline: root.querySelector('#roofline')?.textContent ?? '',
         timestamps: root.querySelector('#timestamp-note')?.textContent ?? '',
         png: window.attnBench.plotPng('time') ?? '',
@@ -72,12 +73,18 @@ describe('the profiler page', () => {
       void profiler.run({ ns: [16, 32, 64, 128, 256], dk: 8, variants: ['naive', 'tiled'], warmup: 1, repeats: 3 }).catch(() => undefined);
     });
     await page.waitForFunction(() => (document.querySelector('attn-profiler')!.currentProgress?.done ?? 0) > 2, { timeout: 60_000 });
-    await page.evaluate(() => document.querySelector('attn-profiler')!.shadowRoot!.querySelector<HTMLButtonElement>('#cancel')!.click());
+    await page.evaluate(() =>
+      document
+        .querySelector('attn-profiler')!
+        .shadowRoot!.querySelector('attn-profile-controls')!
+        .shadowRoot!.querySelector<HTMLButtonElement>('#cancel')!
+        .click(),
+    );
     await page.waitForFunction(() => document.querySelector('attn-profiler')!.dataset.state === 'cancelled', { timeout: 60_000 });
-    const shown = await page.evaluate(() => ({
-      rows: document.querySelector('attn-profiler')!.shadowRoot!.querySelectorAll('#results tbody tr').length,
-      note: document.querySelector('attn-profiler')!.shadowRoot!.querySelector('#cancelled')?.textContent ?? '',
-    }));
+    const shown = await page.evaluate(() => {
+      const results = document.querySelector('attn-profiler')!.shadowRoot!.querySelector('attn-profile-results')!.shadowRoot!;
+      return { rows: results.querySelectorAll('#results tbody tr').length, note: results.querySelector('#cancelled')?.textContent ?? '' };
+    });
     expect(shown.rows).toBeLessThan(10);
     expect(shown.note).toMatch(/Cancelled/);
     expect(problems).toEqual([]);

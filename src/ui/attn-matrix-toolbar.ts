@@ -1,0 +1,182 @@
+/**
+ * <attn-matrix-toolbar>: a matrix editor's header. The matrix's name and shape, the Fill menu
+ * (seeded random, identity, a constant), Import (.npy, .csv, .json) and the Export menu. Fills and
+ * imports go up as MatrixEditEvents for `name`; an import says how it went as a NoticeEvent (the
+ * editor also shows an import's error under its grid).
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import type { MatrixName, MatrixOp } from '../core/edits';
+import type { Grid } from '../core/grid';
+import { fromMatrix, gridShape, identity, randomGrid, toMatrix, zeros } from '../core/grid';
+import type { MatrixFormat } from '../core/io';
+import { parseMatrix } from '../core/io';
+import { downloadMatrix } from './download';
+import { MatrixEditEvent, NoticeEvent } from './events';
+import { buttonStyles } from './styles';
+
+@customElement('attn-matrix-toolbar')
+export class AttnMatrixToolbar extends LitElement {
+  static override styles = [
+    buttonStyles,
+    css`
+      :host {
+        display: block;
+      }
+      header {
+        display: flex;
+        align-items: center;
+        gap: 0.35rem;
+        margin-bottom: 0.1rem;
+      }
+      h3 {
+        font-size: 0.92rem;
+        margin: 0;
+        font-weight: 600;
+        white-space: nowrap;
+      }
+      .shape {
+        color: var(--attn-color-text-muted);
+        font-size: 0.8rem;
+        margin-right: auto;
+        white-space: nowrap;
+      }
+      details {
+        position: relative;
+      }
+      details > div {
+        position: absolute;
+        right: 0;
+        z-index: 5;
+        background: var(--attn-color-surface);
+        border: 1px solid var(--attn-color-border-menu);
+        border-radius: var(--attn-radius-md);
+        padding: 0.4rem;
+        display: grid;
+        gap: 0.3rem;
+        min-width: 11rem;
+        box-shadow: var(--attn-shadow-menu);
+      }
+      details label {
+        font-size: 0.8rem;
+        display: flex;
+        gap: 0.3rem;
+        align-items: center;
+      }
+      details input {
+        width: 5em;
+        border: 1px solid var(--attn-color-border-control);
+        border-radius: var(--attn-radius-sm);
+        padding: 0.22rem 0.3rem;
+        font: inherit;
+        text-align: right;
+        background: transparent;
+        outline: none;
+      }
+      details input:focus {
+        background: var(--attn-color-accent-soft);
+        box-shadow: inset 0 0 0 2px var(--attn-color-focus-ring);
+      }
+    `,
+  ];
+
+  /** Which matrix this is; edits are sent with this name. */
+  @property() name: MatrixName = 'q';
+  @property() heading = '';
+  @property({ attribute: false }) values: Grid = [[0]];
+  /** Export only (derived matrices). */
+  @property({ type: Boolean }) readonly = false;
+
+  @state() private fillSeed = 1;
+  @state() private fillConstant = 1;
+
+  override render() {
+    const { rows, cols } = gridShape(this.values);
+    return html`<header>
+      <h3>${this.heading}</h3>
+      <span class="shape">${rows}×${cols}</span>
+      ${this.readonly ? nothing : this.renderFillMenu()}
+      ${
+        this.readonly
+          ? nothing
+          : html`<button @click=${this.chooseFile} title="Replace this matrix with a .npy, .csv or .json file">Import</button>
+              <input type="file" hidden accept=".npy,.csv,.tsv,.txt,.json" @change=${this.onFile} />`
+      }
+      ${this.renderExportMenu()}
+    </header>`;
+  }
+
+  private renderFillMenu() {
+    return html`<details>
+      <summary class="button" title="Fill the whole matrix">Fill</summary>
+      <div>
+        <button @click=${this.fillRandom}>Random (seed ${this.fillSeed})</button>
+        <button @click=${this.fillIdentity}>Identity</button>
+        <label
+          ><button @click=${this.fillConst}>Constant</button>
+          <input
+            type="number"
+            step="any"
+            .value=${String(this.fillConstant)}
+            @change=${(e: Event) => (this.fillConstant = Number((e.target as HTMLInputElement).value) || 0)}
+            aria-label="constant value"
+        /></label>
+      </div>
+    </details>`;
+  }
+
+  private renderExportMenu() {
+    return html`<details>
+      <summary class="button" title="Download this matrix">Export</summary>
+      <div>${(['npy', 'csv', 'json'] as MatrixFormat[]).map((f) => html`<button @click=${() => this.exportAs(f)}>.${f}</button>`)}</div>
+    </details>`;
+  }
+
+  private emit(op: MatrixOp): void {
+    this.dispatchEvent(new MatrixEditEvent(this.name, op));
+  }
+
+  private fillRandom = () => {
+    const { rows, cols } = gridShape(this.values);
+    this.emit({ kind: 'replace', grid: randomGrid(rows, cols, this.fillSeed) });
+    this.fillSeed++;
+  };
+
+  private fillIdentity = () => {
+    const { rows, cols } = gridShape(this.values);
+    this.emit({ kind: 'replace', grid: identity(rows, cols) });
+  };
+
+  private fillConst = () => {
+    const { rows, cols } = gridShape(this.values);
+    this.emit({ kind: 'replace', grid: zeros(rows, cols, this.fillConstant) });
+  };
+
+  private chooseFile = () => {
+    this.renderRoot.querySelector<HTMLInputElement>('input[type=file]')?.click();
+  };
+
+  private onFile = async (event: Event) => {
+    const input = event.target as HTMLInputElement;
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file) return;
+    try {
+      const m = parseMatrix(await file.arrayBuffer(), file.name, `${this.name.toUpperCase()} from ${file.name}`);
+      this.emit({ kind: 'replace', grid: fromMatrix(m) });
+      this.dispatchEvent(new NoticeEvent('info', `Imported ${file.name} into ${this.name.toUpperCase()} (${m.rows}×${m.cols}).`));
+    } catch (error) {
+      this.dispatchEvent(new NoticeEvent('error', `${(error as Error).message}. ${this.name.toUpperCase()} is unchanged.`));
+    }
+  };
+
+  private exportAs(format: MatrixFormat): void {
+    downloadMatrix(toMatrix(this.values), this.name, format);
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'attn-matrix-toolbar': AttnMatrixToolbar;
+  }
+}

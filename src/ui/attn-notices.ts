@@ -1,0 +1,69 @@
+/**
+ * <attn-notices>: the page's notices (a bad file, a lost device, a copied link), each with a close
+ * button that sends NoticeDismissEvent. The NoticeController decides which are shown and for how long.
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import { NoticeDismissEvent } from './events';
+import type { Notice } from './notice-controller';
+import { buttonStyles } from './styles';
+
+@customElement('attn-notices')
+export class AttnNotices extends LitElement {
+  static override styles = [
+    buttonStyles,
+    css`
+      :host {
+        display: block;
+      }
+      .notices {
+        display: grid;
+        gap: var(--attn-space-2);
+        margin: var(--attn-space-3) 0;
+      }
+      .notice {
+        display: flex;
+        gap: 0.6rem;
+        align-items: baseline;
+        padding: 0.4rem var(--attn-space-4);
+        border-radius: var(--attn-radius-notice);
+        font-size: 0.83rem;
+        background: var(--attn-color-notice-bg);
+        border: 1px solid var(--attn-color-notice-border);
+      }
+      .notice.error {
+        background: var(--attn-color-danger-bg);
+        border-color: var(--attn-color-danger-border);
+      }
+      .notice span {
+        flex: 1;
+      }
+      .notice button {
+        border: 0;
+        background: none;
+        font-size: 0.9rem;
+      }
+    `,
+  ];
+
+  /** The notices to show, oldest first. */
+  @property({ attribute: false }) notices: readonly Notice[] = [];
+
+  override render() {
+    if (!this.notices.length) return nothing;
+    return html`<div class="notices" role="status">
+      ${this.notices.map(
+        (n) =>
+          html`<div class="notice ${n.level}" data-level=${n.level}>
+            <span>${n.text}</span><button aria-label="dismiss" @click=${() => this.dispatchEvent(new NoticeDismissEvent(n.id))}>✕</button>
+          </div>`,
+      )}
+    </div>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'attn-notices': AttnNotices;
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * <attn-profile-results>: a profile's results. Export buttons (CSV, JSON, the plots as PNG), the
+ * per-variant table, what its columns mean, the sweep's notes, and the log-log time plot and the
+ * GFLOP/s plot (uPlot, created when a result arrives and destroyed on disconnect).
+ */
+import { LitElement, css, html, nothing, unsafeCSS } from 'lit';
+import type { PropertyValues } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import type uPlot from 'uplot';
+import uplotCss from 'uplot/dist/uPlot.min.css?inline';
+import type { ProfileResult } from '../core/profile-report';
+import { formatCell, reportTable, toCsv } from '../core/profile-report';
+import type { PlotKind, PlotSpec } from '../plot/scaling-plots';
+import { createPlot, gflopsPlotSpec, plotPng, timePlotSpec } from '../plot/scaling-plots';
+
+@customElement('attn-profile-results')
+export class AttnProfileResults extends LitElement {
+  static override styles = [
+    unsafeCSS(uplotCss),
+    css`
+      :host {
+        display: block;
+      }
+      .row {
+        margin: 0.3rem 0;
+      }
+      button {
+        margin-right: 0.4rem;
+      }
+      .note {
+        color: var(--attn-color-text-note);
+        font-size: 0.85rem;
+        max-width: 62rem;
+      }
+      table {
+        border-collapse: collapse;
+        margin: 0.5rem 0 1rem;
+        font: 12px var(--attn-font-mono);
+      }
+      th,
+      td {
+        border: 1px solid var(--attn-color-border-table);
+        padding: 0.15rem 0.4rem;
+        text-align: right;
+      }
+      th {
+        background: var(--attn-color-surface-muted);
+      }
+      td.text {
+        text-align: left;
+      }
+      td.fail {
+        color: var(--attn-color-danger);
+        font-weight: 600;
+      }
+      .plots {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 1rem;
+      }
+      .plot h3 {
+        font-size: 0.95rem;
+        margin: 0.5rem 0 0.2rem;
+      }
+    `,
+  ];
+
+  /** The results to show (nothing before the first). */
+  @property({ attribute: false }) result: ProfileResult | null = null;
+
+  private plots: { kind: PlotKind; plot: uPlot; spec: PlotSpec }[] = [];
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.destroyPlots();
+  }
+
+  /** The chart as a PNG data URL (title and legend included), or null before any results. */
+  plotPng(kind: PlotKind = 'time'): string | null {
+    const entry = this.plots.find((p) => p.kind === kind);
+    return entry ? plotPng(entry.plot, entry.spec) : null;
+  }
+
+  override updated(changed: PropertyValues<this>): void {
+    if (changed.has('result')) this.drawPlots();
+  }
+
+  private destroyPlots(): void {
+    for (const p of this.plots) p.plot.destroy();
+    this.plots = [];
+  }
+
+  private drawPlots(): void {
+    this.destroyPlots();
+    const result = this.result;
+    if (!result || result.rows.length === 0) return;
+    for (const [kind, spec] of [
+      ['time', timePlotSpec(result)],
+      ['gflops', gflopsPlotSpec(result)],
+    ] as const) {
+      const target = this.renderRoot.querySelector<HTMLElement>(`#plot-${kind}`);
+      if (target) this.plots.push({ kind, spec, plot: createPlot(spec, target) });
+    }
+  }
+
+  private download(name: string, content: string | Blob, type = 'application/octet-stream'): void {
+    const blob = typeof content === 'string' ? new Blob([content], { type }) : content;
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
+  private onExportCsv = () => this.result && this.download('attention-profile.csv', toCsv(this.result), 'text/csv');
+  private onExportJson = () =>
+    this.result && this.download('attention-profile.json', JSON.stringify(this.result, null, 2), 'application/json');
+  private onExportPng = (kind: PlotKind) => {
+    const url = this.plotPng(kind);
+    if (url) {
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `attention-${kind}.png`;
+      a.click();
+    }
+  };
+
+  override render() {
+    const result = this.result;
+    if (!result) return nothing;
+    const records = reportTable(result);
+    const columns = records.length ? Object.keys(records[0]) : [];
+    return html` <div class="row">
+        <button id="export-csv" @click=${this.onExportCsv}>Export CSV</button>
+        <button id="export-json" @click=${this.onExportJson}>Export JSON</button>
+        <button id="export-png-time" @click=${() => this.onExportPng('time')}>Time plot PNG</button>
+        <button id="export-png-gflops" @click=${() => this.onExportPng('gflops')}>GFLOP/s plot PNG</button>
+        ${result.cancelled ? html`<span class="note" id="cancelled">Cancelled: partial results.</span>` : nothing}
+      </div>
+      <table id="results">
+        <thead>
+          <tr>
+            ${columns.map((c) => html`<th>${c}</th>`)}
+          </tr>
+        </thead>
+        <tbody>
+          ${records.map(
+            (r) =>
+              html`<tr data-n=${String(r.N)} data-variant=${String(r.variant)}>
+                ${columns.map((c) => {
+                  const v = r[c] ?? null;
+                  const fail = c === 'check' && typeof v === 'string' && v !== 'pass' && v !== 'skipped';
+                  return html`<td class=${typeof v === 'string' ? (fail ? 'text fail' : 'text') : ''}>${formatCell(v)}</td>`;
+                })}
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+      <p class="note">
+        Times in ms: GPU medians from timestamp queries (p10/p90 over the repeats), wall = the whole run as the page sees it (upload,
+        passes, readback). GFLOP/s counts 2·n·m·(dk + dv) per head for the matmuls plus 5 per score for softmax (halved when causal); GB/s
+        uses each variant's compulsory-traffic model (see BENCHMARKS.md). × naive / × tfjs: how many times faster than that variant at the
+        same N. cpu ms: one float64 JS reference run (skipped for large N).
+      </p>
+      ${
+        result.notes.length
+          ? html`<ul class="note" id="notes">
+              ${result.notes.map((n) => html`<li>${n}</li>`)}
+            </ul>`
+          : nothing
+      }
+      <div class="plots">
+        <div class="plot">
+          <h3>Time vs N (log-log)</h3>
+          <div id="plot-time"></div>
+        </div>
+        <div class="plot">
+          <h3>GFLOP/s vs N</h3>
+          <div id="plot-gflops"></div>
+        </div>
+      </div>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'attn-profile-results': AttnProfileResults;
+  }
+}
