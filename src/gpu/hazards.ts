@@ -13,7 +13,7 @@
 import { createRng } from '../core/rng';
 import type { StageName } from '../core/stages';
 import type { HazardBinding, HazardReport } from '../core/verify/races';
-import { detectHazards } from '../core/verify/races';
+import { detectHazards, emptyHazardReport } from '../core/verify/races';
 import type { DispatchShape } from './interface';
 import { outputTile, packParams, STAGES } from './interface';
 import { interfaceProblems } from './reflect';
@@ -164,18 +164,8 @@ function emptyReport(stage: StageName, shape: HazardShape, incomplete: string): 
     stage,
     shape,
     grid: [0, 0, 0],
-    races: [],
-    outOfBounds: [],
-    uninitialisedReads: [],
-    barrierDivergence: [],
-    workgroupBytes: 0,
-    workgroupSize: [1, 1, 1],
-    workgroups: 0,
-    invocations: 0,
-    steps: 0,
-    interpreterErrors: [],
+    ...emptyHazardReport(),
     incomplete,
-    ms: 0,
     exceedsDefaultWorkgroupStorage: false,
     covered: `interpreter check not run: ${incomplete}`,
   };

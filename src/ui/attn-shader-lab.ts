@@ -9,7 +9,7 @@
  * up, after a short pause, as a KernelEditEvent (so they are saved, shared in links and undone with
  * the rest); the lab keeps only the draft typed since.
  */
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, html, nothing } from 'lit';
 import type { PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { ShaderMessage } from '../core/errors';
@@ -25,7 +25,8 @@ import { BROKEN_EXAMPLES } from './broken-examples';
 import type { CodeChangeEvent } from './events';
 import { KernelEditEvent } from './events';
 import { SHADERS } from './shader-library';
-import { buttonStyles, panelStyles } from './styles';
+import { shaderLabStyles } from './shader-lab-styles';
+import { buttonStyles, messageListStyles, panelStyles } from './styles';
 import { VerificationController } from './verification-controller';
 import './attn-code-editor';
 import './attn-verify-report';
@@ -43,63 +44,7 @@ interface Diagnostics {
 
 @customElement('attn-shader-lab')
 export class AttnShaderLab extends LitElement {
-  static override styles = [
-    buttonStyles,
-    panelStyles,
-    css`
-      :host {
-        display: block;
-      }
-      .tabs {
-        display: flex;
-        gap: var(--attn-space-1);
-        border-bottom: 1px solid var(--attn-color-border);
-        margin-bottom: 0.4rem;
-        flex-wrap: wrap;
-      }
-      .tabs button {
-        border-radius: var(--attn-radius-control) var(--attn-radius-control) 0 0;
-        border-bottom: 0;
-      }
-      .tabs button[aria-selected='true'] {
-        background: var(--attn-color-accent);
-        color: var(--attn-color-on-accent);
-        border-color: var(--attn-color-accent);
-      }
-      .tabs .edited::after {
-        content: ' •';
-      }
-      .messages {
-        font-family: var(--attn-font-mono);
-        font-size: 0.76rem;
-        margin: 0.4rem 0;
-        padding: 0;
-        list-style: none;
-      }
-      .messages li {
-        margin: 0.1rem 0;
-      }
-      .messages .error {
-        color: var(--attn-color-danger);
-      }
-      .messages .warning {
-        color: var(--attn-color-warning-text);
-      }
-      .messages a {
-        color: inherit;
-        cursor: pointer;
-        text-decoration: underline dotted;
-      }
-      .ok {
-        color: var(--attn-color-success);
-        font-size: 0.78rem;
-      }
-      .example-note {
-        font-size: 0.78rem;
-        margin: 0.3rem 0;
-      }
-    `,
-  ];
+  static override styles = [buttonStyles, panelStyles, messageListStyles, shaderLabStyles];
 
   /** The engine that compiles and runs the kernels; null while no GPU is available. */
   @property({ attribute: false }) engine: AttentionEngine | null = null;

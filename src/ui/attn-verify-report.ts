@@ -12,12 +12,13 @@ import type { SmallestFailure } from '../core/verify/report';
 import { compileErrorLines, formatSmallest, REPORT_COLUMNS, reportCells, reportSummary } from '../core/verify/report';
 import { formatCoverage } from '../core/verify/coverage';
 import { CommandEvent, LoadCaseEvent } from './events';
-import { buttonStyles } from './styles';
+import { buttonStyles, messageListStyles } from './styles';
 
 @customElement('attn-verify-report')
 export class AttnVerifyReport extends LitElement {
   static override styles = [
     buttonStyles,
+    messageListStyles,
     css`
       :host {
         display: block;
@@ -25,19 +26,6 @@ export class AttnVerifyReport extends LitElement {
       .muted {
         color: var(--attn-color-text-muted);
         font-size: 0.78rem;
-      }
-      .messages {
-        font-family: var(--attn-font-mono);
-        font-size: 0.76rem;
-        margin: 0.4rem 0;
-        padding: 0;
-        list-style: none;
-      }
-      .messages li {
-        margin: 0.1rem 0;
-      }
-      .messages .error {
-        color: var(--attn-color-danger);
       }
       .verdict {
         font-weight: 600;

@@ -115,3 +115,28 @@ export const tabStyles = css`
     margin-bottom: -1px;
   }
 `;
+
+/** A list of compiler messages (`<ul class="messages">`, items `.error` / `.warning`), as the lab and the verify report show them. */
+export const messageListStyles = css`
+  .messages {
+    font-family: var(--attn-font-mono);
+    font-size: 0.76rem;
+    margin: 0.4rem 0;
+    padding: 0;
+    list-style: none;
+  }
+  .messages li {
+    margin: 0.1rem 0;
+  }
+  .messages .error {
+    color: var(--attn-color-danger);
+  }
+  .messages .warning {
+    color: var(--attn-color-warning-text);
+  }
+  .messages a {
+    color: inherit;
+    cursor: pointer;
+    text-decoration: underline dotted;
+  }
+`;

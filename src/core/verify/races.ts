@@ -518,19 +518,9 @@ function attributeValue(attributes: Attribute[] | null, name: string): string | 
   return Array.isArray(value) ? value[0] : value;
 }
 
-/**
- * Runs `source` on the interpreter over `run.grid` and reports races, out-of-bounds accesses,
- * reads of never-written workgroup memory and barrier divergence. Storage bindings' buffers get the
- * kernel's writes. Never throws for a kernel's sake: what could not run is in `interpreterErrors`.
- */
-export function detectHazards(source: string, run: HazardRun): HazardReport {
-  patchComponentWrites();
-  const started = performance.now();
-  const entryPoint = run.entryPoint ?? 'main';
-  const cursor: Cursor = { workgroup: [0, 0, 0], workgroupSerial: 0, localIds: [], invocation: 0, line: 0, phase: 0 };
-  const findings = new Findings(cursor);
-  const logged = new Map<string, number>();
-  const report: HazardReport = {
+/** A report with nothing found and nothing run yet. */
+export function emptyHazardReport(): HazardReport {
+  return {
     races: [],
     outOfBounds: [],
     uninitialisedReads: [],
@@ -543,6 +533,21 @@ export function detectHazards(source: string, run: HazardRun): HazardReport {
     interpreterErrors: [],
     ms: 0,
   };
+}
+
+/**
+ * Runs `source` on the interpreter over `run.grid` and reports races, out-of-bounds accesses,
+ * reads of never-written workgroup memory and barrier divergence. Storage bindings' buffers get the
+ * kernel's writes. Never throws for a kernel's sake: what could not run is in `interpreterErrors`.
+ */
+export function detectHazards(source: string, run: HazardRun): HazardReport {
+  patchComponentWrites();
+  const started = performance.now();
+  const entryPoint = run.entryPoint ?? 'main';
+  const cursor: Cursor = { workgroup: [0, 0, 0], workgroupSerial: 0, localIds: [], invocation: 0, line: 0, phase: 0 };
+  const findings = new Findings(cursor);
+  const logged = new Map<string, number>();
+  const report = emptyHazardReport();
   const divergence = new Map<string, BarrierDivergence>();
   const finish = (incomplete?: string): HazardReport => {
     report.races = [...findings.races.values()].slice(0, MAX_EXAMPLES_PER_LIST);
