@@ -125,7 +125,7 @@ export async function reproduces(
 }
 
 /** The checks the suite makes besides comparing values, for the report's coverage. */
-export function suiteChecks(report: Pick<VerifyReport, 'cases' | 'hazards' | 'limits'>, usesWorkgroupMemory: boolean): CoverageCheck[] {
+export function suiteChecks(report: Pick<VerifyReport, 'cases' | 'hazards' | 'limits'>): CoverageCheck[] {
   const ran = report.cases.length > 0;
   const hazards = report.hazards;
   const interpreter: CoverageCheck = hazards
@@ -136,11 +136,7 @@ export function suiteChecks(report: Pick<VerifyReport, 'cases' | 'hazards' | 'li
           detail: `could not finish (${hazards.incomplete}); the static barrier check stood in`,
         }
       : { name: 'interpreter race check', ran: true, detail: hazards.covered }
-    : {
-        name: 'interpreter race check',
-        ran: false,
-        detail: usesWorkgroupMemory ? 'not run' : 'not needed: the kernel shares no workgroup memory',
-      };
+    : { name: 'interpreter race check', ran: false, detail: 'not run' };
   const twice = report.cases.filter((c) => c.case.tags.includes('multi-wg') || c.case.tags.includes('heads')).length;
   return [
     { name: 'poisoned buffers', ran, detail: 'every buffer starts as NaN, so never-written elements show' },
