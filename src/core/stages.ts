@@ -44,7 +44,7 @@ export interface StageInfo {
   readonly writes: TensorName;
   /**
    * Whether the verifier checks the stage on its own (its output against the reference computed
-   * from the stage's own GPU input). The projection is a plain matrix product checked end to end.
+   * from the stage's own GPU input: the projection of the GPU's own output O, for example).
    */
   readonly verified: boolean;
 }
@@ -59,7 +59,7 @@ export const STAGE_INFO = {
   softmax: { title: 'row softmax', shortTitle: 'softmax', writes: 'probs', verified: true },
   pv: { title: 'P·V', shortTitle: 'P·V', writes: 'output', verified: true },
   fused: { title: 'fused attention (online softmax)', shortTitle: 'fused', writes: 'output', verified: true },
-  project: { title: 'output projection (·W_o)', shortTitle: 'W_o', writes: 'projected', verified: false },
+  project: { title: 'output projection (·W_o)', shortTitle: 'W_o', writes: 'projected', verified: true },
 } as const satisfies Record<string, StageInfo>;
 
 export type StageName = keyof typeof STAGE_INFO;

@@ -23,7 +23,7 @@ import { packParams, PARAMS_BYTES, STAGES } from './interface';
 import type { CompiledKernel, KernelDiagnosis } from './kernels';
 import { diagnoseKernel, diagnosisError } from './kernels';
 import type { ShaderLibrary, VariantName } from './variants';
-import { hasIntermediates, PROJECTION_SHADER, VARIANTS, variantStages } from './variants';
+import { hasIntermediates, stageShaderFile, variantStages } from './variants';
 import { StageTimer } from './pass-timing';
 
 export interface RunOptions {
@@ -144,8 +144,7 @@ export class AttentionEngine {
 
   /** The built-in kernel source of a stage: the variant's file, or the projection for `project`. */
   source(variant: VariantName, stage: StageName): string {
-    const files: Partial<Record<StageName, string>> = VARIANTS[variant];
-    const file = stage === 'project' ? PROJECTION_SHADER : files[stage];
+    const file = stageShaderFile(variant, stage);
     if (file === undefined) throw new RangeError(`variant ${variant} has no ${stage} stage (it runs ${variantStages(variant).join(', ')})`);
     const source = this.shaders[file];
     if (source === undefined) throw new Error(`shader ${file} is missing from the shader library`);

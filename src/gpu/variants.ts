@@ -19,6 +19,12 @@ export const VARIANT_NAMES = Object.keys(VARIANTS) as VariantName[];
 /** The output projection runs after any variant when W_o is given. */
 export const PROJECTION_SHADER = 'output_projection.wgsl';
 
+/** The shader file of a variant's stage: its own file, or the projection's for `project`; undefined when it has no such stage. */
+export function stageShaderFile(variant: VariantName, stage: StageName): string | undefined {
+  const files: Partial<Record<StageName, string>> = VARIANTS[variant];
+  return stage === 'project' ? PROJECTION_SHADER : files[stage];
+}
+
 export function isVariant(name: string): name is VariantName {
   return Object.hasOwn(VARIANTS, name);
 }

@@ -17,7 +17,7 @@ import type { AttentionEngine, RunOptions } from './engine';
 import type { VariantName } from './variants';
 
 /** The size of a case's problem, to pick the cheapest failing case to shrink. */
-const work = (c: VerifyCase) => c.heads * c.n * c.m * (c.dk + c.dv);
+const work = (c: VerifyCase) => c.heads * c.n * c.m * (c.dk + c.dv) + c.n * c.heads * c.dv * (c.dModel ?? 0);
 
 /** Symptoms a failing row shows; a shrunk case must keep at least one of the original's. */
 function symptoms(row: CaseReport): Set<string> {

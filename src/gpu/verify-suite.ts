@@ -98,6 +98,8 @@ export function kernelTiles(stage: VerifiedStage, kernel: Pick<CompiledKernel, '
       return { rows: ty, dv: tx, inner: ['m'] };
     case 'fused':
       return { rows: wx, inner: ['dk', 'm', 'dv'] };
+    case 'project':
+      return { rows: ty, dModel: tx, inner: ['hdv'] };
   }
 }
 
@@ -242,7 +244,8 @@ function summarise(report: StageHazardReport): StageHazardSummary {
   return { covered, races, outOfBounds, uninitialisedReads, barrierDivergence, workgroupBytes, incomplete, ms };
 }
 
-const hasStage = (variant: VariantName, stage: string) => Object.hasOwn(VARIANTS[variant], stage);
+/** Whether the variant runs the stage: its own stages, and the output projection, which follows any variant. */
+const hasStage = (variant: VariantName, stage: string) => stage === 'project' || Object.hasOwn(VARIANTS[variant], stage);
 
 /** Stages the suite can check: those of the interface that a variant implements and core knows how to check. */
 export function verifiableStages(): StageName[] {
@@ -255,11 +258,11 @@ export function variantFor(stage: StageName): VariantName | null {
   return candidates.find((v) => v === 'tiled') ?? candidates[0] ?? null;
 }
 
-/** Every built-in kernel the suite can check, as (variant, stage) pairs. */
+/** Every built-in kernel the suite can check, as (variant, stage) pairs; the projection (one kernel for every variant) once, after variantFor's. */
 export function builtInKernels(): { variant: VariantName; stage: StageName }[] {
   return VARIANT_NAMES.flatMap((variant) =>
     verifiableStages()
-      .filter((stage) => hasStage(variant, stage))
+      .filter((stage) => Object.hasOwn(VARIANTS[variant], stage) || (stage === 'project' && variant === variantFor(stage)))
       .map((stage) => ({ variant, stage })),
   );
 }
@@ -310,7 +313,7 @@ function emptyRow(c: VerifyCase, status: CaseReport['status'], ms: number, error
 
 function stageTensor(result: RunResult, stage: VerifiedStage): Float32Array {
   const tensor = STAGE_INFO[stage].writes;
-  const data = tensor === 'output' ? result.output.data : result[tensor];
+  const data = tensor === 'output' ? result.output.data : tensor === 'projected' ? result.projected?.data : result[tensor];
   if (!data) throw new Error(`the run returned no ${tensor}`);
   return data;
 }
@@ -337,7 +340,7 @@ async function runCase(
     stage,
     inputs,
     options,
-    { scores: first.scores, probs: first.probs, output: first.output.data },
+    { scores: first.scores, probs: first.probs, output: first.output.data, projected: first.projected?.data ?? null },
     fullyMaskedRows(c, inputs),
   );
   const differing = differingElements(stageTensor(first, stage), stageTensor(second, stage));
@@ -482,7 +485,8 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
   const run: RunOptions = {
     variant,
     kernels: { [stage]: source },
-    intermediates: STAGE_INFO[stage].writes !== 'output' || stage === 'pv',
+    // The scores and probabilities, for the stages that read them; project reads the output, always returned.
+    intermediates: stage === 'qk' || stage === 'softmax' || stage === 'pv',
     poison: true,
     lastStage: stage,
     signal,

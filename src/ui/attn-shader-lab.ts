@@ -17,7 +17,7 @@ import type { StageName } from '../core/stages';
 import { STAGE_INFO } from '../core/stages';
 import type { AttentionEngine } from '../gpu/engine';
 import { diagnoseKernel } from '../gpu/kernels';
-import { VARIANTS } from '../gpu/variants';
+import { stageShaderFile } from '../gpu/variants';
 import { variantFor, verifiableStages } from '../gpu/verify-suite';
 import type { AttnCodeEditor, EditorMarker } from './attn-code-editor';
 import type { BrokenExample } from './broken-examples';
@@ -86,7 +86,7 @@ export class AttnShaderLab extends LitElement {
     const variant = variantFor(stage);
     if (!variant) return '';
     if (this.engine) return this.engine.source(variant, stage);
-    const file = (VARIANTS[variant] as Partial<Record<StageName, string>>)[stage];
+    const file = stageShaderFile(variant, stage);
     return file ? (SHADERS[file] ?? '') : '';
   }
 

@@ -5,8 +5,9 @@
  * - tile edges: along every axis the kernel's grid tiles (its output tile: @workgroup_size × the
  *   outputs per invocation it declares), sizes 1, T−1, T, T+1 and 2T+1, so three workgroups run
  *   along the axis and the last is partial; one large axis at a time, the others small (SwiftShader
- *   is slow). Loops inside a workgroup (dk for QKᵀ, keys for softmax and P·V, …) get sizes past the
- *   usual chunk sizes (16, 64).
+ *   is slow). Loops inside a workgroup (dk for QKᵀ, keys for softmax and P·V, the h·dv concatenated
+ *   columns for the output projection, …) get sizes past the usual chunk sizes (16, 32, 64). The
+ *   output projection's cases carry a d_model (W_o's columns), tiled like any other axis.
  * - option pairs: a pairwise covering array over heads, n vs m, dk vs dv, causal, mask, scale and
  *   temperature, so every two options meet (a head offset taken with dv only shows with heads > 1
  *   and dk ≠ dv).
@@ -61,6 +62,8 @@ export type Distribution = 'normal' | 'very-negative' | 'equal' | 'one-visible' 
 
 export interface VerifyCase extends Omit<AttentionShape, 'dModel'> {
   name: string;
+  /** Columns of W_o: present in the output projection's cases only (the inputs then carry W_o). */
+  dModel?: number;
   causal: boolean;
   mask: 'none' | 'random' | 'fully-masked-row' | 'one-visible';
   /** Scores spread over about ±magnitude (after scaling); ordinary cases leave it out. */
@@ -90,9 +93,21 @@ export interface KernelTiles {
   dv?: number;
   /** Lanes that share one row's keys (softmax's x): sizes around it, though one workgroup covers them. */
   lanes?: number;
-  /** Dimensions the kernel loops over inside a workgroup. */
-  inner: ('dk' | 'm' | 'dv')[];
+  /** Columns of W_o per workgroup (the output projection's x); every case then carries a dModel. */
+  dModel?: number;
+  /** Dimensions the kernel loops over inside a workgroup ('hdv': the heads·dv concatenated columns). */
+  inner: InnerLoop[];
 }
+
+export type InnerLoop = 'dk' | 'm' | 'dv' | 'hdv';
+
+/** The trip count of an inner loop in a case. */
+function innerSize(c: Pick<VerifyCase, 'm' | 'dk' | 'dv' | 'heads'>, loop: InnerLoop): number {
+  return loop === 'hdv' ? c.heads * c.dv : c[loop];
+}
+
+/** W_o's columns in the cases that do not size them on purpose: off every usual tile (4, 8, 16). */
+const DEFAULT_D_MODEL = 11;
 
 export interface SuiteOptions {
   /** The kernel's @workgroup_size, used when `tiles` is absent (x → keys and value columns, y → rows). */
@@ -120,11 +135,12 @@ function defaultTiles(workgroupSize?: readonly number[]): KernelTiles {
 type CaseDraft = Partial<Omit<VerifyCase, 'name' | 'n' | 'm' | 'dk' | 'dv'>> & Pick<VerifyCase, 'name' | 'n' | 'm' | 'dk' | 'dv'>;
 
 /** Whether two or more workgroups run along a tiled axis, and whether every tiled size is a tile multiple. */
-function tiling(c: Pick<VerifyCase, 'n' | 'm' | 'dv' | 'blockRows'>, tiles: KernelTiles) {
+function tiling(c: Pick<VerifyCase, 'n' | 'm' | 'dv' | 'dModel' | 'blockRows'>, tiles: KernelTiles) {
   const axes: [number, number | undefined][] = [
     [Math.min(c.n, c.blockRows ?? c.n), tiles.rows],
     [c.m, tiles.keys],
     [c.dv, tiles.dv],
+    [c.dModel ?? 1, tiles.dModel],
   ];
   const tiled = axes.filter((a): a is [number, number] => a[1] !== undefined && a[1] > 1);
   return {
@@ -135,7 +151,8 @@ function tiling(c: Pick<VerifyCase, 'n' | 'm' | 'dv' | 'blockRows'>, tiles: Kern
 
 /** Fills defaults and derives the tags that follow from the shape and options. */
 function finish(c: CaseDraft, seed: number, tiles: KernelTiles): VerifyCase {
-  const full: VerifyCase = { heads: 1, causal: false, mask: 'none', scale: 'default', temperature: 1, tags: [], seed, ...c };
+  const projected = tiles.dModel !== undefined ? { dModel: DEFAULT_D_MODEL } : {};
+  const full: VerifyCase = { heads: 1, causal: false, mask: 'none', scale: 'default', temperature: 1, tags: [], seed, ...projected, ...c };
   const tags = new Set(full.tags);
   const { multi, aligned } = tiling(full, tiles);
   if (multi) tags.add('multi-wg');
@@ -151,7 +168,7 @@ function finish(c: CaseDraft, seed: number, tiles: KernelTiles): VerifyCase {
   if (full.temperature !== 1) tags.add('temperature');
   if (Math.abs(resolveScale(full.scale, full.dk) / full.temperature - 1) > 1e-9) tags.add('scaled');
   if (full.blockRows !== undefined && full.blockRows < full.n) tags.add('row-blocks');
-  if (tiles.inner.some((d) => full[d] > BUILT_IN_TILE)) tags.add('inner');
+  if (tiles.inner.some((d) => innerSize(full, d) > BUILT_IN_TILE)) tags.add('inner');
   const byDistribution: Partial<Record<Distribution, CaseTag>> = {
     'very-negative': 'very-negative',
     equal: 'equal-scores',
@@ -164,17 +181,29 @@ function finish(c: CaseDraft, seed: number, tiles: KernelTiles): VerifyCase {
   return { ...full, tags: [...tags] };
 }
 
-const shapeName = (c: Pick<VerifyCase, 'n' | 'm' | 'dk' | 'dv'>) => `n=${c.n} m=${c.m} dk=${c.dk} dv=${c.dv}`;
+const shapeName = (c: Pick<VerifyCase, 'n' | 'm' | 'dk' | 'dv' | 'dModel'>) =>
+  `n=${c.n} m=${c.m} dk=${c.dk} dv=${c.dv}${c.dModel !== undefined ? ` d_model=${c.dModel}` : ''}`;
 
 /** Sizes 1, T−1, T, T+1, 2T+1 along each tiled axis (others small), and inner loops past 16, 32 and 64. */
 function edgeCases(tiles: KernelTiles): CaseDraft[] {
   // dk and dv on the usual 16-wide chunk, so an 'aligned' case is aligned in its loops too.
-  const small = { n: 5, m: 7, dk: BUILT_IN_TILE, dv: BUILT_IN_TILE };
-  const drafts: CaseDraft[] = [{ name: 'size 1 (n=m=dk=dv=1)', n: 1, m: 1, dk: 1, dv: 1, tags: ['tile-edge'] }];
-  const axes: ['n' | 'm' | 'dv', number | undefined, string][] = [
+  const projected = tiles.dModel !== undefined;
+  const small: Pick<VerifyCase, 'n' | 'm' | 'dk' | 'dv' | 'dModel'> = {
+    n: 5,
+    m: 7,
+    dk: BUILT_IN_TILE,
+    dv: BUILT_IN_TILE,
+    ...(projected ? { dModel: 7 } : {}),
+  };
+  const one = projected ? { dModel: 1 } : {};
+  const drafts: CaseDraft[] = [
+    { name: `size 1 (n=m=dk=dv${projected ? '=d_model' : ''}=1)`, n: 1, m: 1, dk: 1, dv: 1, ...one, tags: ['tile-edge'] },
+  ];
+  const axes: ['n' | 'm' | 'dv' | 'dModel', number | undefined, string][] = [
     ['n', tiles.rows, 'rows'],
     ['m', tiles.keys ?? tiles.lanes, tiles.keys ? 'keys' : 'lanes'],
     ['dv', tiles.dv, 'value columns'],
+    ['dModel', tiles.dModel, 'output columns'],
   ];
   const seen = new Set<string>();
   for (const [field, tile, axis] of axes) {
@@ -197,11 +226,12 @@ function edgeCases(tiles: KernelTiles): CaseDraft[] {
   }
   for (const dim of tiles.inner) {
     for (const size of INNER_SIZES) {
-      const c = { ...small, [dim]: size };
+      // One head, so the concatenated width is dv itself.
+      const c = { ...small, [dim === 'hdv' ? 'dv' : dim]: size };
       const key = shapeName(c);
       if (seen.has(key)) continue;
       seen.add(key);
-      drafts.push({ ...c, name: `${dim} loop ${size}: ${key}` });
+      drafts.push({ ...c, name: `${dim === 'hdv' ? 'heads·dv' : dim} loop ${size}: ${key}` });
     }
   }
   return drafts;
@@ -318,6 +348,7 @@ export function caseInputs(c: VerifyCase): CaseInputs {
   const q = randomMatrix(c.n, c.heads * c.dk, c.seed, sigma);
   const k = randomMatrix(c.m, c.heads * c.dk, c.seed + 1, sigma);
   const v = randomMatrix(c.m, c.heads * c.dv, c.seed + 2);
+  const wo = c.dModel !== undefined ? randomMatrix(c.heads * c.dv, c.dModel, c.seed + 5) : null;
   shapeScores(c, q.data, k.data);
   let mask = null;
   if (c.mask !== 'none') {
@@ -334,7 +365,7 @@ export function caseInputs(c: VerifyCase): CaseInputs {
     }
   }
   return {
-    inputs: { q, k, v, mask },
+    inputs: { q, k, v, mask, wo },
     options: { causal: c.causal, heads: c.heads, scale: c.scale, temperature: c.temperature },
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Checks one stage in isolation: its output against the float64 reference computed from the
- * stage's own GPU input (softmax of the GPU's scores, P·V of the GPU's probabilities), under the
+ * stage's own GPU input (softmax of the GPU's scores, P·V of the GPU's probabilities, the GPU's output
+ * times W_o), under the
  * stage-alone tolerances of ../tolerance.ts. A failure then points at the stage under test, not at
  * the rounding of the stages before it.
  */
@@ -11,19 +12,20 @@ import { resolveScale, withDefaults } from '../options';
 import { checkAgainstReference } from '../compare-run';
 import type { Comparison } from '../metrics';
 import { compare } from '../metrics';
-import { scoresReference, softmaxReference, weightedValuesReference } from '../reference';
+import { projectionReference, scoresReference, softmaxReference, weightedValuesReference } from '../reference';
 import { maskBytes } from '../shapes';
 import type { STAGE_INFO, VerifiedStage } from '../stages';
-import { outputTolerance, scoreTolerance, softmaxTolerance } from '../tolerance';
+import { outputTolerance, projectionTolerance, scoreTolerance, softmaxTolerance } from '../tolerance';
 
 /** The tensor a verified stage writes and its check reads ('fused' computes the whole operator, so it is checked end to end). */
 export type CheckedTensor = (typeof STAGE_INFO)[VerifiedStage]['writes'];
 
-/** The tensors a run read back: h×n×m scores and probabilities (when requested) and the n×(h·dv) output. */
+/** The tensors a run read back: h×n×m scores and probabilities (when requested), the n×(h·dv) output and, with W_o, the n×d_model projection. */
 export interface StageOutputs {
   scores: Float32Array | null;
   probs: Float32Array | null;
   output: Float32Array;
+  projected?: Float32Array | null;
 }
 
 export { POISON_BITS } from '../poison';
@@ -53,7 +55,8 @@ interface Expected {
 }
 
 function missing(stage: string, tensor: CheckedTensor): Error {
-  return new Error(`the ${stage} check needs the GPU ${tensor}; run with intermediates: true`);
+  const how = tensor === 'projected' ? 'give the inputs a W_o' : 'run with intermediates: true';
+  return new Error(`the ${stage} check needs the GPU ${tensor}; ${how}`);
 }
 
 function expectedFor(stage: VerifiedStage, inputs: AttentionInputs, partial: Partial<AttentionOptions>, gpu: StageOutputs): Expected {
@@ -113,6 +116,22 @@ function expectedFor(stage: VerifiedStage, inputs: AttentionInputs, partial: Par
       // One pass with an online softmax: held to the fused bound, which covers its rescaling.
       const check = checkAgainstReference(inputs, options, { scores: null, probs: null, output: gpu.output, onlineSoftmax: true });
       return { tensor: 'output', actual: gpu.output, expected: check.reference.output.data, comparison: check.output, rowOf: outputRows };
+    }
+    case 'project': {
+      if (!inputs.wo) throw new Error('the project check needs W_o in the inputs');
+      if (!gpu.projected) throw missing(stage, 'projected');
+      // The GPU's own O, read back, is exact input here: its error bound is 0.
+      const output = { rows: n, cols: width, data: Float64Array.from(gpu.output) };
+      const projected = projectionReference(output, inputs.wo);
+      const tol = projectionTolerance(output.data, new Float64Array(output.data.length), inputs.wo, n);
+      const dModel = inputs.wo.cols;
+      return {
+        tensor: 'projected',
+        actual: gpu.projected,
+        expected: projected.data,
+        comparison: compare(gpu.projected, projected.data, tol, [1, n, dModel]),
+        rowOf: (index) => Math.floor(index / dModel),
+      };
     }
   }
 }

@@ -18,7 +18,7 @@ export interface CoverageCheck {
 export interface Coverage {
   /** Cases that ran. */
   cases: number;
-  /** Distinct sizes run along each axis (n, m, heads, dk, dv), ascending. */
+  /** Distinct sizes run along each axis (n, m, heads, dk, dv, and dModel when the cases have W_o), ascending. */
   axes: Record<string, number[]>;
   /** Cases per option field set to something other than its default (causal, mask, scale, …). */
   options: Record<string, number>;
@@ -37,7 +37,11 @@ const count = (into: Record<string, number>, key: string) => (into[key] = (into[
 /** The coverage of the cases that ran, with the runner's checks. */
 export function coverageOf(cases: readonly VerifyCase[], checks: CoverageCheck[] = []): Coverage {
   const axes: Record<string, number[]> = {};
-  for (const axis of SIZE_FIELDS) axes[axis] = [...new Set(cases.map((c) => c[axis]))].sort((a, b) => a - b);
+  for (const axis of SIZE_FIELDS) {
+    const sizes = [...new Set(cases.flatMap((c) => c[axis] ?? []))].sort((a, b) => a - b);
+    // d_model only where the cases carry a W_o (the output projection's).
+    if (sizes.length || axis !== 'dModel') axes[axis] = sizes;
+  }
   const options: Record<string, number> = {};
   const tags: Record<string, number> = {};
   const met = new Set<string>();

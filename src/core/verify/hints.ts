@@ -14,12 +14,14 @@ import { resolveScale } from '../options';
 import { unsyncedWorkgroupReads } from './barriers';
 import type { CaseTag } from './cases';
 import type { BugClass, CaseReport, Hint, HintId } from './report';
+import type { StageName } from '../stages';
 
 /** How the interface dispatches each stage, for the unwritten-elements hint. */
 const DISPATCH: Record<string, string> = {
   qk: 'x over the m keys (ceil(m / wg.x) workgroups), y over the query rows (ceil(n / wg.y)), z over heads',
   softmax: 'x over the query rows (ceil(n / wg.y) workgroups: one row per wg.y), y over heads',
   pv: 'x over the dv value columns (ceil(dv / wg.x) workgroups), y over the query rows (ceil(n / wg.y)), z over heads',
+  project: 'x over the d_model columns of W_o (ceil(d_model / wg.x) workgroups), y over the query rows (ceil(n / wg.y)), one z',
 };
 
 /** The short per-case hint shown in the table row. */
@@ -86,6 +88,10 @@ interface Mechanism {
   all?: CaseTag[];
   /** … and at least one of these. */
   any?: CaseTag[];
+  /** Only for these stages (default: every stage) … */
+  only?: readonly StageName[];
+  /** … and never for these: where the mechanism cannot occur (the projection has no head offsets). */
+  except?: readonly StageName[];
   title: string;
   detail: string;
 }
@@ -104,6 +110,7 @@ const MECHANISMS: Mechanism[] = [
     id: 'head-offset',
     bugClass: 'head-offset',
     all: ['heads', 'widths'],
+    except: ['project'],
     title: 'fails only with several heads and dk ≠ dv → head offset taken with the other width',
     detail:
       'head t uses columns t·dk…(t+1)·dk of Q and K but t·dv…(t+1)·dv of V and the output: look for head * dv where head * dk belongs, or the reverse.',
@@ -112,6 +119,7 @@ const MECHANISMS: Mechanism[] = [
     id: 'head-offset',
     bugClass: 'head-offset',
     all: ['heads', 'cross'],
+    except: ['project'],
     title: 'fails only with several heads and n ≠ m → head block start with m for n',
     detail:
       "head t's block of scores and probabilities starts at row t·n (t·n·m elements), not t·m (t·m·m): look for m where n belongs in the head's offset.",
@@ -156,9 +164,19 @@ const MECHANISMS: Mechanism[] = [
     detail: 'the mask is n×m, row i starts at i·m: look for i·n.',
   },
   {
+    id: 'stride',
+    bugClass: 'stride',
+    all: ['heads'],
+    only: ['project'],
+    title: 'fails only with more than one head → the inner dimension taken as dv, not heads·dv',
+    detail:
+      "the projection's inner dimension is the heads' concatenated output: rows of O are heads·dv wide and W_o has heads·dv rows. A loop bound or a row stride of dv is right for one head only.",
+  },
+  {
     id: 'head-offset',
     bugClass: 'head-offset',
     all: ['heads'],
+    except: ['project'],
     title: 'fails only with more than one head → head offset',
     detail: 'head t uses columns t·dk…(t+1)·dk of Q/K and t·dv…(t+1)·dv of V and the output, and rows (t·n + i) of the score tensors.',
   },
@@ -166,6 +184,7 @@ const MECHANISMS: Mechanism[] = [
     id: 'stride',
     bugClass: 'stride',
     all: ['heads'],
+    except: ['project'],
     title: 'fails only with more than one head → a row stride that omits the heads',
     detail: 'rows of Q and K are heads·dk wide, rows of V and the output heads·dv: a stride of dk or dv is right for one head only.',
   },
@@ -265,18 +284,21 @@ const matches = (c: CaseReport, m: Mechanism) =>
  * Mechanisms every failing case has, ranked by the share of the cases with those features that
  * fail, then by how many features they name; at most `limit`, one per (id, class).
  */
-export function patternHints(cases: CaseReport[], failing: CaseReport[], limit = 3): Hint[] {
+export function patternHints(cases: CaseReport[], failing: CaseReport[], limit = 3, stage?: string): Hint[] {
   const judged = cases.filter((c) => c.status === 'pass' || c.status === 'fail');
   if (failing.length === 0) return [];
-  const ranked = MECHANISMS.map((m, order) => {
-    const covered = judged.filter((c) => matches(c, m));
-    const recall = failing.every((c) => matches(c, m));
-    const precision = covered.length ? failing.filter((c) => matches(c, m)).length / covered.length : 0;
-    const specificity = (m.all?.length ?? 0) + (m.any ? 1 / m.any.length : 0);
-    // Credible only with a contrast: at least two non-trivial cases without the features pass.
-    const contrast = judged.filter((c) => c.status === 'pass' && !matches(c, m) && c.case.n * c.case.m > 1).length >= 2;
-    return { m, order, recall, precision, specificity, contrast };
-  })
+  const applies = (m: Mechanism) =>
+    stage === undefined || ((!m.only || m.only.some((s) => s === stage)) && !m.except?.some((s) => s === stage));
+  const ranked = MECHANISMS.filter(applies)
+    .map((m, order) => {
+      const covered = judged.filter((c) => matches(c, m));
+      const recall = failing.every((c) => matches(c, m));
+      const precision = covered.length ? failing.filter((c) => matches(c, m)).length / covered.length : 0;
+      const specificity = (m.all?.length ?? 0) + (m.any ? 1 / m.any.length : 0);
+      // Credible only with a contrast: at least two non-trivial cases without the features pass.
+      const contrast = judged.filter((c) => c.status === 'pass' && !matches(c, m) && c.case.n * c.case.m > 1).length >= 2;
+      return { m, order, recall, precision, specificity, contrast };
+    })
     .filter((r) => r.recall && r.contrast && r.precision >= 0.2)
     .sort((a, b) => b.precision - a.precision || b.specificity - a.specificity || a.order - b.order);
   const hints: Hint[] = [];
@@ -465,7 +487,7 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
   }
 
   // The pattern across every failing case: symptom hints above say how it fails, these say where.
-  for (const hint of patternHints(cases, failing)) {
+  for (const hint of patternHints(cases, failing, 3, context.stage)) {
     if (!hints.some((h) => h.id === hint.id && h.bugClass === hint.bugClass)) hints.push(hint);
   }
   const threshold = thresholdHint(cases, failing);
@@ -473,7 +495,9 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
 
   const judged = cases.filter((c) => c.status === 'pass' || c.status === 'fail');
   // Failing nearly everywhere (all but size-1 cases) with no symptom that names a cause: the formula or an index.
-  const everywhere = failing.length > 0 && failing.length >= judged.filter((c) => c.case.n * c.case.m * c.case.dk * c.case.dv > 1).length;
+  const everywhere =
+    failing.length > 0 &&
+    failing.length >= judged.filter((c) => c.case.n * c.case.m * c.case.dk * c.case.dv * (c.case.dModel ?? 1) > 1).length;
   const stillFailing = failing.length > 0 && (hints.length === 0 || (everywhere && !hints.some((h) => h.id === 'scale')));
   if (stillFailing) {
     const first = failing[0];

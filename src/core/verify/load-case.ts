@@ -1,5 +1,5 @@
 /**
- * A verification case as a playground state: its Q, K, V and mask in matrix mode, its options,
+ * A verification case as a playground state: its Q, K, V, mask and W_o in matrix mode, its options,
  * the variant it ran in and the kernel it ran, focused on the first bad element, so the page's
  * GPU-vs-CPU check shows the failure the verifier saw.
  */
@@ -40,7 +40,7 @@ export function stateWithCase(state: PlaygroundState, { row, stage, source, vari
       keyLabels: null,
       featureLabels: null,
       valueLabels: null,
-      wo: null,
+      wo: inputs.wo ? fromMatrix(inputs.wo) : null,
     },
     options: { ...DEFAULT_OPTIONS, ...picked },
     mask: inputs.mask ? fromMatrix(inputs.mask) : null,

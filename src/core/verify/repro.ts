@@ -19,7 +19,7 @@ export interface Repro {
   /** The folder the inputs were written to. */
   dir: string;
   /** Input files by role, as paths the command uses. */
-  files: Partial<Record<'q' | 'k' | 'v' | 'mask', string>>;
+  files: Partial<Record<'q' | 'k' | 'v' | 'mask' | 'wo', string>>;
   /** `npm run attention -- …` with the kernel. */
   command: string;
   /** What the case sets that the command cannot express; empty when the command is the case. */
@@ -38,15 +38,16 @@ export interface ReproTarget {
   join?: (dir: string, file: string) => string;
 }
 
-/** The case's input matrices by file name (q.npy, k.npy, v.npy, mask.npy when it has one). */
-export function reproInputs(c: VerifyCase): { name: 'q' | 'k' | 'v' | 'mask'; matrix: Matrix }[] {
+/** The case's input matrices by file name (q.npy, k.npy, v.npy, mask.npy and wo.npy when it has them). */
+export function reproInputs(c: VerifyCase): { name: 'q' | 'k' | 'v' | 'mask' | 'wo'; matrix: Matrix }[] {
   const { inputs } = caseInputs(c);
-  const files: { name: 'q' | 'k' | 'v' | 'mask'; matrix: Matrix }[] = [
+  const files: { name: 'q' | 'k' | 'v' | 'mask' | 'wo'; matrix: Matrix }[] = [
     { name: 'q', matrix: inputs.q },
     { name: 'k', matrix: inputs.k },
     { name: 'v', matrix: inputs.v },
   ];
   if (inputs.mask) files.push({ name: 'mask', matrix: inputs.mask });
+  if (inputs.wo) files.push({ name: 'wo', matrix: inputs.wo });
   return files;
 }
 
@@ -81,7 +82,7 @@ export function reproCommand(c: VerifyCase, target: ReproTarget): Omit<Repro, 'r
   for (const { name } of reproInputs(c)) files[name] = join(target.dir, `${name}.npy`);
   const options = reproOptions(c);
   const words = ['npm', 'run', 'attention', '--'];
-  for (const role of ['q', 'k', 'v', 'mask'] as const) if (files[role]) words.push(`--${role}`, files[role]);
+  for (const role of ['q', 'k', 'v', 'mask', 'wo'] as const) if (files[role]) words.push(`--${role}`, files[role]);
   if (options.causal) words.push('--causal');
   if (options.scale !== undefined && options.scale !== 'default') words.push('--scale', String(options.scale));
   if (options.temperature !== undefined && options.temperature !== 1) words.push('--temperature', String(options.temperature));

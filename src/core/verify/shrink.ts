@@ -10,8 +10,8 @@
  */
 import type { VerifyCase } from './cases';
 
-/** The sizes a case is shrunk along, smallest allowed value 1. */
-export const SIZE_FIELDS = ['n', 'm', 'heads', 'dk', 'dv'] as const;
+/** The sizes a case is shrunk along, smallest allowed value 1 (dModel only where the case has one). */
+export const SIZE_FIELDS = ['n', 'm', 'heads', 'dk', 'dv', 'dModel'] as const;
 export type SizeField = (typeof SIZE_FIELDS)[number];
 
 /** Fields that name or seed a case rather than describe the problem: never shrunk. */
@@ -76,7 +76,7 @@ function withDefault<C extends VerifyCase>(c: C, key: string, table: Readonly<Re
 
 /** A case's problem in words: sizes, then every option that is not at its default. */
 export function describeCase(c: VerifyCase, defaults: Readonly<Record<string, unknown>> = {}): string {
-  const sizes = `n=${c.n} m=${c.m} dk=${c.dk} dv=${c.dv} heads=${c.heads}`;
+  const sizes = `n=${c.n} m=${c.m} dk=${c.dk} dv=${c.dv} heads=${c.heads}${c.dModel !== undefined ? ` d_model=${c.dModel}` : ''}`;
   const options = optionFields(c, defaults).map((key) => {
     const value = (c as unknown as Record<string, unknown>)[key];
     return value === true ? key : `${key}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`;
@@ -161,17 +161,18 @@ export async function shrinkCase<C extends VerifyCase>(
     }
     for (const size of SIZE_FIELDS) {
       const from = current[size];
-      if (from <= 1 || passes[size] !== undefined) continue;
+      if (from === undefined || from <= 1 || passes[size] !== undefined) continue;
       const result = await tryMove({ ...current, [size]: 1 }, `${size} ${from} → 1`);
       if (result === null) return { case: current, runs, moves, complete: false };
       if (result) changed = true;
       else passes[size] = 1;
     }
-    const bySize = [...SIZE_FIELDS].filter((s) => current[s] > 1).sort((a, b) => current[b] - current[a]);
+    const sizeOf = (s: SizeField) => current[s] ?? 1;
+    const bySize = [...SIZE_FIELDS].filter((s) => sizeOf(s) > 1).sort((a, b) => sizeOf(b) - sizeOf(a));
     for (const size of bySize) {
       let low = passes[size] ?? 1;
-      while (current[size] - low > 1) {
-        const from = current[size];
+      while (sizeOf(size) - low > 1) {
+        const from = sizeOf(size);
         const mid = Math.floor((low + from) / 2);
         const result = await tryMove({ ...current, [size]: mid }, `${size} ${from} → ${mid}`);
         if (result === null) return { case: current, runs, moves, complete: false };
