@@ -21,7 +21,7 @@ import { interfaceProblems } from './reflect';
 /** WebGPU's default maxComputeWorkgroupStorageSize: what a kernel may count on on any device. */
 export const DEFAULT_WORKGROUP_STORAGE = 16384;
 /** Invocations the interpreter runs by default (about a second of interpretation for the built-in tiled kernels). */
-export const DEFAULT_MAX_INVOCATIONS = 512;
+const DEFAULT_MAX_INVOCATIONS = 512;
 
 export interface HazardShape {
   n: number;

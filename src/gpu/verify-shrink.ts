@@ -36,7 +36,7 @@ function symptoms(row: CaseReport): Set<string> {
  * timeout or an error), and when the original showed a specific symptom (never-written elements,
  * NaN in a masked row, a constant factor, …) at least one of them.
  */
-export function sameFailure(original: CaseReport, candidate: CaseReport): boolean {
+function sameFailure(original: CaseReport, candidate: CaseReport): boolean {
   if (candidate.status !== original.status) return false;
   const before = symptoms(original);
   if (before.size === 0) return true;

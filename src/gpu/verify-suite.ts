@@ -77,7 +77,7 @@ export interface VerifyKernelOptions {
 }
 
 /** WebGPU's default compute limits: what a kernel may count on on any device. */
-export const DEFAULT_COMPUTE_LIMITS = {
+const DEFAULT_COMPUTE_LIMITS = {
   maxComputeWorkgroupStorageSize: DEFAULT_WORKGROUP_STORAGE,
   maxComputeInvocationsPerWorkgroup: 256,
   maxComputeWorkgroupSizeX: 256,
@@ -86,7 +86,7 @@ export const DEFAULT_COMPUTE_LIMITS = {
 } as const;
 
 /** The tiles the stage's grid gives one workgroup along each axis, and the loops it runs inside. */
-export function kernelTiles(stage: VerifiedStage, kernel: Pick<CompiledKernel, 'workgroupSize' | 'outputsPerInvocation'>): KernelTiles {
+function kernelTiles(stage: VerifiedStage, kernel: Pick<CompiledKernel, 'workgroupSize' | 'outputsPerInvocation'>): KernelTiles {
   const [wx, wy = 1] = kernel.workgroupSize;
   const [tx, ty] = outputTile(kernel);
   switch (stage) {
@@ -104,7 +104,7 @@ export function kernelTiles(stage: VerifiedStage, kernel: Pick<CompiledKernel, '
 }
 
 /** Limits of a default device the kernel's workgroup exceeds, by reflection and the interpreter's sizing. */
-export function defaultLimitFindings(workgroupSize: readonly number[], workgroupBytes: number | null): LimitFinding[] {
+function defaultLimitFindings(workgroupSize: readonly number[], workgroupBytes: number | null): LimitFinding[] {
   const [x, y = 1, z = 1] = workgroupSize;
   const d = DEFAULT_COMPUTE_LIMITS;
   const checks: [string, number, number, string][] = [
@@ -228,7 +228,7 @@ function hazardHints(report: StageHazardSummary): Hint[] {
 }
 
 /** Whether the interpreter is worth running: the kernel shares workgroup memory between invocations. */
-export function usesWorkgroupMemory(source: string): boolean {
+function usesWorkgroupMemory(source: string): boolean {
   return /var\s*<\s*workgroup\s*>/.test(source);
 }
 

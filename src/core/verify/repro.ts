@@ -11,7 +11,7 @@ import { caseInputs } from './cases';
 import { optionFields } from './shrink';
 
 /** Case fields that only shape the inputs, which the files carry as they are. */
-export const INPUT_ONLY_FIELDS: ReadonlySet<string> = new Set(['mask', 'magnitude', 'distribution']);
+const INPUT_ONLY_FIELDS: ReadonlySet<string> = new Set(['mask', 'magnitude', 'distribution']);
 /** Run options `npm run attention` has a flag for. */
 const FLAGGED_OPTIONS: ReadonlySet<string> = new Set(['causal', 'heads', 'scale', 'temperature']);
 
@@ -58,7 +58,7 @@ export function reproOptions(c: VerifyCase): Partial<AttentionOptions> {
 }
 
 /** What the case sets that `npm run attention` cannot express. */
-export function unsupportedFields(c: VerifyCase): string[] {
+function unsupportedFields(c: VerifyCase): string[] {
   const { options } = caseInputs(c);
   const problems = Object.keys(options)
     .filter((key) => !FLAGGED_OPTIONS.has(key) && (options as Record<string, unknown>)[key] !== undefined)
@@ -71,7 +71,7 @@ export function unsupportedFields(c: VerifyCase): string[] {
 }
 
 /** Quotes a shell word when it needs it. */
-export function shellWord(word: string): string {
+function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 

@@ -18,7 +18,7 @@ export type SizeField = (typeof SIZE_FIELDS)[number];
 const FIXED_FIELDS = new Set<string>(['name', 'seed', 'tags']);
 
 /** Default of every option field of VerifyCase known here; `undefined` means "left out". */
-export const CASE_OPTION_DEFAULTS: Readonly<Record<string, unknown>> = {
+const CASE_OPTION_DEFAULTS: Readonly<Record<string, unknown>> = {
   causal: false,
   mask: 'none',
   scale: 'default',
@@ -28,7 +28,7 @@ export const CASE_OPTION_DEFAULTS: Readonly<Record<string, unknown>> = {
   blockRows: undefined,
 };
 
-export const DEFAULT_MAX_RUNS = 40;
+const DEFAULT_MAX_RUNS = 40;
 
 export interface ShrinkOptions {
   /** At most this many calls of the predicate (default 40). */
