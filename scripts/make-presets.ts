@@ -15,6 +15,7 @@ import type { Embeddings } from '../src/core/embeddings';
 import { fromMatrix } from '../src/core/grid';
 import type { Preset } from '../src/core/presets';
 import { parsePreset } from '../src/core/presets';
+import { DEFAULT_OPTIONS } from '../src/core/options';
 import { attentionReference } from '../src/core/reference';
 import { createRng } from '../src/core/rng';
 import { sentenceQKV } from '../src/core/sentence';
@@ -65,7 +66,7 @@ function catMat(): Preset {
       'The weights of the worked example in the seed text, reproduced exactly: K is the identity and the query holds the log of each weight, ' +
       'so with no scaling softmax returns them unchanged. V gives each word three readable features (thing, action, place); the output ' +
       `[${output.join(', ')}] is mostly “place”, because “on” carries half the weight. Try raising the weight of “cat” by editing Q.`,
-    options: { scale: 'none', temperature: 1, causal: false, heads: 1 },
+    options: { ...DEFAULT_OPTIONS, scale: 'none', temperature: 1, causal: false, heads: 1 },
     q: logWeights([weights]),
     k: identity(5),
     v,
@@ -212,7 +213,7 @@ function pronounPreset(id: string, name: string, source: string, referent: strin
       `object nouns against ${setup.negatives} other words (none of them in these sentences); W_q makes a word ask as strongly as it resembles “it”. So “it” ` +
       `attends to ${line}. W_v measures object / animate / action, and the output row of “it” takes on the features of what it attends to. ` +
       `The same W_q, W_k, W_v are used by both “it” examples. Open the projections to edit them, or switch “W init” to see untrained weights.`,
-    options: { scale: 'default', temperature: 1, causal: false, heads: 1 },
+    options: { ...DEFAULT_OPTIONS, scale: 'default', temperature: 1, causal: false, heads: 1 },
     wq: setup.wq,
     wk: setup.wk,
     wv: setup.wv,
@@ -240,7 +241,7 @@ function causal(): Preset {
       'A decoder (GPT-style) cannot look ahead: query i sees keys j ≤ i. The kernel sets the hidden scores to −∞, so softmax gives them exactly 0 ' +
       'and each row still sums to 1 over the words it may see. The first word can only attend to itself (weight 1). Untick “Causal” to compare; ' +
       'projections are seeded random, positional encoding is on.',
-    options: { scale: 'default', temperature: 1, causal: true, heads: 1 },
+    options: { ...DEFAULT_OPTIONS, scale: 'default', temperature: 1, causal: true, heads: 1 },
   };
 }
 
@@ -315,7 +316,7 @@ function translation(): Preset {
       'values from the source (English). The alignment is hand-built: K is the identity and each query holds the log of its alignment weights. ' +
       '“zone économique européenne” reads “Area Economic European” right to left, and “a été” both look at “was”. V holds each source ' +
       'word’s position, so the output is the average position each French word reads from: it runs 0, 1, 2 … but dips through 6, 5, 4.',
-    options: { scale: 'none', temperature: 1, causal: false, heads: 1 },
+    options: { ...DEFAULT_OPTIONS, scale: 'none', temperature: 1, causal: false, heads: 1 },
     q: logWeights(weights),
     k: identity(source.length),
     v,
@@ -351,7 +352,7 @@ function largeScores(): Preset {
       'x < −103, so the textbook exp(s)/Σexp(s) gives ∞/∞ and 0/0: NaN. Softmax is unchanged by subtracting a constant from a row, and with ' +
       'the row max subtracted the largest term is exp(0) = 1, the rest are tiny but exact. Hover a weight to see exp(s − max). ' +
       'The GPU kernel does the same and agrees with the float64 reference.',
-    options: { scale: 'none', temperature: 1, causal: false, heads: 1 },
+    options: { ...DEFAULT_OPTIONS, scale: 'none', temperature: 1, causal: false, heads: 1 },
     q,
     k,
     v: [
@@ -397,7 +398,7 @@ function sqrtDk(): Preset {
       `puts almost all weight on one key: here the largest weight per row averages ${fixed(maxWeight('none'))}, and the gradient through ` +
       `such a softmax almost vanishes. Choose “1/√d_k” under Scale: the scores shrink by 8 and the average largest weight drops to ` +
       `${fixed(maxWeight('default'))}, a real mixture. Q and K are N(0, 1), seeds 11 and 12.`,
-    options: { scale: 'none', temperature: 1, causal: false, heads: 1 },
+    options: { ...DEFAULT_OPTIONS, scale: 'none', temperature: 1, causal: false, heads: 1 },
     q,
     k,
     v,
@@ -408,7 +409,7 @@ function sqrtDk(): Preset {
 
 /** JSON with one matrix row per line, so a preset reads (and diffs) like a table. */
 function format(preset: Preset): string {
-  const lines = Object.entries(preset).map(([key, value]) => {
+  const lines = Object.entries(preset).map(([key, value]: [string, unknown]) => {
     if (Array.isArray(value) && value.length > 0 && Array.isArray(value[0])) {
       return `  ${JSON.stringify(key)}: [\n${(value as unknown[]).map((row) => `    ${JSON.stringify(row)}`).join(',\n')}\n  ]`;
     }
@@ -418,6 +419,8 @@ function format(preset: Preset): string {
         .join(',\n');
       return `  "expect": {\n${inner}\n  }`;
     }
+    // Options: only what differs from "off" (the features' null), as the presets were written before them.
+    if (key === 'options') value = Object.fromEntries(Object.entries(value as object).filter(([, v]) => v !== null));
     return `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`;
   });
   return `{\n${lines.join(',\n')}\n}\n`;

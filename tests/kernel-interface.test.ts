@@ -51,10 +51,16 @@ describe('the Params layout', () => {
       scale: 0.25,
       temperature: 1.5,
       dModel: 11,
+      kvHeads: 1,
+      window: 3,
+      softcap: 30,
+      alibi: true,
+      sinks: false,
+      rope: { layout: 'half' as const, base: 500000, dims: 2, offset: -6 },
     };
     const packed = packParams(params);
     expect(packed.byteLength).toBe(PARAMS_BYTES);
-    expect(PARAMS_BYTES).toBe(48);
+    expect(PARAMS_BYTES).toBe(64);
     const u32 = new Uint32Array(packed),
       i32 = new Int32Array(packed),
       f32 = new Float32Array(packed);
@@ -69,11 +75,21 @@ describe('the Params layout', () => {
       ['scale', 'f32', 28],
       ['temperature', 'f32', 32],
       ['d_model', 'u32', 36],
+      ['kv_heads', 'u32', 40],
+      ['window', 'u32', 44],
+      ['softcap', 'f32', 48],
+      ['rope_base', 'f32', 52],
+      ['rope_dims', 'u32', 56],
+      ['position_offset', 'i32', 60],
     ]);
-    expect([...u32.subarray(0, 6)]).toEqual([7, 9, 3, 5, 2, 3]);
+    // flags: causal 1 | mask 2 | window 4 | ALiBi 8 | softcap 16 | RoPE 64 | RoPE half layout 128
+    expect([...u32.subarray(0, 6)]).toEqual([7, 9, 3, 5, 2, 1 | 2 | 4 | 8 | 16 | 64 | 128]);
     expect(i32[6]).toBe(-4);
     expect([f32[7], f32[8]]).toEqual([0.25, 1.5]);
-    expect(u32[9]).toBe(11);
+    expect([u32[9], u32[10], u32[11]]).toEqual([11, 1, 3]);
+    expect([f32[12], f32[13]]).toEqual([30, 500000]);
+    expect(u32[14]).toBe(2);
+    expect(i32[15]).toBe(-6);
   });
 
   it.each(builtIns)('accepts the built-in $file ($stage)', ({ file, stage }) => {
@@ -97,9 +113,10 @@ describe('the Params layout', () => {
   });
 
   it('names a field the engine does not pack, and a uniform that is not a struct', () => {
-    const extra = TILED_QK.replace('temperature: f32,', 'temperature: f32,\n  d_model: u32,\n  extra: u32,');
+    const fields = PARAMS_FIELDS.map((f) => `${f.name}: ${f.type}`).join(', ');
+    const extra = `struct Params { ${fields}, extra: u32 }\n@group(0) @binding(0) var<uniform> params: Params;\n@compute @workgroup_size(1) fn main() { _ = params.n; }`;
     expect(interfaceProblems(extra, STAGES.qk).problems.join('\n')).toMatch(
-      /Params\.extra: u32 is at byte offset 40, but the engine packs nothing there/,
+      /Params\.extra: u32 is at byte offset 64, but the engine packs nothing there/,
     );
     const renamed = TILED_QK.replace('dk: u32', 'width: u32');
     expect(interfaceProblems(renamed, STAGES.qk).problems.join('\n')).toMatch(

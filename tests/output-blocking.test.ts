@@ -15,7 +15,7 @@ import { acquireTestDevice, watchDevice } from './helpers/gpu';
 import { buildCase } from './helpers/cases';
 
 const shader = (file: string) => readFileSync(join(SHADER_DIR, file), 'utf8');
-const size = { rows: 130, m: 200, dv: 70, heads: 3, dModel: 0 };
+const size = { rows: 130, m: 200, dk: 24, dv: 70, heads: 3, dModel: 0 };
 
 describe('OUTPUTS_PER_INVOCATION_X/Y', () => {
   it('is read from the built-in tiled qk and pv kernels (4 × 4 per invocation)', () => {

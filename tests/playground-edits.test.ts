@@ -1,3 +1,4 @@
+import { DEFAULT_OPTIONS } from '../src/core/options';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { applyMaskOp, applyMatrixOp } from '../src/core/edits';
@@ -197,7 +198,7 @@ describe('buildProblem', () => {
 });
 
 describe('evaluate and provenance', () => {
-  const s: PlaygroundState = { ...base(), options: { scale: 'default', temperature: 2, causal: true, heads: 1 } };
+  const s: PlaygroundState = { ...base(), options: { ...DEFAULT_OPTIONS, scale: 'default', temperature: 2, causal: true, heads: 1 } };
   const problem = buildProblem(s, null);
   const reference = attentionReference(problem.inputs, problem.options);
 

@@ -42,8 +42,8 @@ describe('sampled rows of a big problem', () => {
   });
 
   it('samples only past the reference limit, about 2^20 scores worth of rows', () => {
-    expect(needsSampling({ n: 1024, m: 1024, dk: 64, dv: 64, heads: 1, dModel: null })).toBe(false);
-    const big = { n: 8192, m: 8192, dk: 64, dv: 64, heads: 1, dModel: null };
+    expect(needsSampling({ n: 1024, m: 1024, dk: 64, dv: 64, heads: 1, kvHeads: 1, dModel: null })).toBe(false);
+    const big = { n: 8192, m: 8192, dk: 64, dv: 64, heads: 1, kvHeads: 1, dModel: null };
     expect(needsSampling(big)).toBe(true);
     expect(sampleCount(big)).toBe(128);
     expect(sampleCount({ ...big, heads: 8 })).toBe(16);

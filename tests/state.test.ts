@@ -1,3 +1,4 @@
+import { DEFAULT_OPTIONS } from '../src/core/options';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import LZString from 'lz-string';
@@ -42,7 +43,15 @@ describe('state links', () => {
       variant: 'naive',
       kernels: { qk: '@compute @workgroup_size(1) fn main() {}' },
       view: { focusQuery: 2, head: 1, tab: 'compare' },
-      options: { scale: 0.25, temperature: 2, causal: true, heads: 2 },
+      options: {
+        ...DEFAULT_OPTIONS,
+        scale: 0.25,
+        temperature: 2,
+        causal: true,
+        heads: 2,
+        window: 3,
+        rope: { layout: 'interleaved', base: 500, dims: null, offset: 4 },
+      },
       sentence: { ...defaultState().sentence, cross: true, wq: [[1, 2]], valueLabels: ['a', 'b'] },
     };
     expect(decodeState(encodeState(state))).toEqual(state);

@@ -13,9 +13,14 @@ import { attentionReference } from './reference';
 import { resolveRows } from './shapes';
 import { rowRange } from './tensor';
 import type { FusedToleranceOptions } from './tolerance';
-import { fusedOutputTolerance, outputTolerance, projectionTolerance, scoreTolerance, softmaxTolerance } from './tolerance';
+import { fusedOutputTolerance, outputTolerance, projectionTolerance, ropeTolerance, scoreTolerance, softmaxTolerance } from './tolerance';
+import { resolveSinks } from './features';
+import { causalShift } from './options';
+import { ropePositions } from './reference';
 
 export interface GpuStages {
+  /** Q and K after the GPU's RoPE stage (n×(h·dk), m×(kvHeads·dk)), when it ran and was read back. */
+  rotated?: { q: ArrayLike<number>; k: ArrayLike<number> } | null;
   scores: ArrayLike<number> | null;
   probs: ArrayLike<number> | null;
   output: ArrayLike<number>;
@@ -34,6 +39,9 @@ export interface GpuStages {
 
 export interface StageComparisons {
   reference: ReferenceResult;
+  /** RoPE's rotated Q and K, when the GPU returned them. */
+  rotatedQ: Comparison | null;
+  rotatedK: Comparison | null;
   scores: Comparison | null;
   probs: Comparison | null;
   output: Comparison;
@@ -56,19 +64,10 @@ export function checkAgainstReference(
   const options = withDefaults(partial);
   const rows = resolveRows(gpu.rows, inputs.q.rows);
   const ref = reference ?? attentionReference(inputs, options, rows);
-  const { m, heads, dk } = ref.shape;
+  const { m, heads } = ref.shape;
   const n = rows[1] - rows[0];
-  const q = rowRange(inputs.q, rows[0], rows[1]);
-  const alpha = resolveScale(options.scale, dk) / options.temperature;
-  const scoreTol = scoreTolerance(q, inputs.k, heads, alpha, ref.masked.data);
-  let outTol: Float64Array;
-  let probTol: Float64Array | null = null;
-  if (gpu.onlineSoftmax) {
-    outTol = fusedOutputTolerance(ref.masked.data, ref.probs.data, scoreTol, inputs.v, heads, n, gpu.fused);
-  } else {
-    probTol = softmaxTolerance(ref.masked.data, ref.probs.data, heads * n, m, scoreTol);
-    outTol = outputTolerance(ref.probs.data, probTol, inputs.v, heads, n);
-  }
+  const bounds = referenceBounds(inputs, options, ref, gpu.onlineSoftmax ?? false, gpu.fused);
+  const { scoreTol, probTol, outTol } = bounds;
   const dims: [number, number, number] = [heads, n, m];
   const scores = gpu.scores ? compare(gpu.scores, ref.masked.data, scoreTol, dims) : null;
   const probs = gpu.probs && probTol ? compare(gpu.probs, ref.probs.data, probTol, dims) : null;
@@ -78,6 +77,71 @@ export function checkAgainstReference(
     const tol = projectionTolerance(ref.output.data, outTol, inputs.wo, n);
     projected = compare(gpu.projected.data, ref.projected.data, tol, [1, n, ref.projected.cols]);
   }
-  const pass = output.pass && (scores?.pass ?? true) && (probs?.pass ?? true) && (projected?.pass ?? true);
-  return { reference: ref, scores, probs, output, projected, pass };
+  let rotatedQ: Comparison | null = null,
+    rotatedK: Comparison | null = null;
+  if (gpu.rotated && ref.rotated && bounds.rope) {
+    rotatedQ = compare(gpu.rotated.q, ref.rotated.q.data, bounds.rope.q, [1, n, ref.rotated.q.cols]);
+    rotatedK = compare(gpu.rotated.k, ref.rotated.k.data, bounds.rope.k, [1, m, ref.rotated.k.cols]);
+  }
+  const pass =
+    output.pass &&
+    (scores?.pass ?? true) &&
+    (probs?.pass ?? true) &&
+    (projected?.pass ?? true) &&
+    (rotatedQ?.pass ?? true) &&
+    (rotatedK?.pass ?? true);
+  return { reference: ref, rotatedQ, rotatedK, scores, probs, output, projected, pass };
+}
+
+/** The end-to-end bounds of every stage of a reference result (rows as the reference's). */
+export interface ReferenceBounds {
+  /** Bounds of RoPE's rotated Q and K; null without RoPE. */
+  rope: { q: Float64Array; k: Float64Array } | null;
+  scoreTol: Float64Array;
+  /** null for an online-softmax output, which has no probabilities. */
+  probTol: Float64Array | null;
+  outTol: Float64Array;
+}
+
+/**
+ * Every stage's bound for a GPU run that started from `inputs` (./tolerance.ts), propagated from
+ * the stages before it: RoPE's rotation into the scores, the scores into the softmax, the
+ * probabilities into the output (or the scores straight into the output for an online softmax).
+ */
+export function referenceBounds(
+  inputs: AttentionInputs,
+  options: AttentionOptions,
+  ref: ReferenceResult,
+  onlineSoftmax: boolean,
+  fused: FusedToleranceOptions = {},
+): ReferenceBounds {
+  const { m, heads, kvHeads, dk } = ref.shape;
+  const [start, end] = ref.rows;
+  const n = end - start;
+  const layout = { heads, kvHeads };
+  const q32 = rowRange(inputs.q, start, end);
+  let rope: ReferenceBounds['rope'] = null;
+  if (options.rope && ref.rotated) {
+    const positions = ropePositions(options.rope, causalShift(ref.shape.n, m, start));
+    rope = {
+      q: ropeTolerance(q32, heads, options.rope, positions.query),
+      k: ropeTolerance(inputs.k, kvHeads, options.rope, positions.key),
+    };
+  }
+  const alpha = resolveScale(options.scale, dk) / options.temperature;
+  const scoreTol = scoreTolerance(ref.rotated?.q ?? q32, ref.rotated?.k ?? inputs.k, layout, alpha, ref.masked.data, {
+    qError: rope?.q,
+    kError: rope?.k,
+    softcap: options.softcap === null ? null : Math.fround(options.softcap),
+    scaled: ref.scaled.data,
+    bias: ref.bias?.data,
+  });
+  const sinks = resolveSinks(options);
+  if (onlineSoftmax) {
+    const outTol = fusedOutputTolerance(ref.masked.data, ref.probs.data, scoreTol, inputs.v, heads, n, { ...fused, kvHeads, sinks });
+    return { rope, scoreTol, probTol: null, outTol };
+  }
+  const probTol = softmaxTolerance(ref.masked.data, ref.probs.data, heads * n, m, scoreTol, sinks && { logits: sinks, rowsPerHead: n });
+  const outTol = outputTolerance(ref.probs.data, probTol, inputs.v, heads, n, kvHeads);
+  return { rope, scoreTol, probTol, outTol };
 }

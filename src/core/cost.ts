@@ -25,8 +25,10 @@
  */
 import type { AttentionShape } from './shapes';
 
-export interface CostShape extends Omit<AttentionShape, 'dModel'> {
+export interface CostShape extends Omit<AttentionShape, 'dModel' | 'kvHeads'> {
   causal: boolean;
+  /** K/V heads (grouped-query attention reads fewer K and V columns); heads when absent. */
+  kvHeads?: number;
 }
 
 /** Which dataflow a run follows, for the byte model. */
@@ -61,8 +63,8 @@ export interface Bytes {
 
 export function attentionBytes(s: CostShape, dataflow: Dataflow): Bytes {
   const q = s.n * s.heads * s.dk,
-    k = s.m * s.heads * s.dk,
-    v = s.m * s.heads * s.dv,
+    k = s.m * (s.kvHeads ?? s.heads) * s.dk,
+    v = s.m * (s.kvHeads ?? s.heads) * s.dv,
     o = s.n * s.heads * s.dv;
   const scores = s.heads * s.n * s.m;
   let elements: Record<string, number>;

@@ -1,7 +1,38 @@
-/** Options shared by the CPU reference and the GPU engine, and the mapping to kernel parameters. */
+/**
+ * Options shared by the CPU reference and the GPU engine, and the rules they imply: which key a
+ * query may see (causal, sliding window, explicit mask) and where each row and key sits.
+ * The features modern models add (RoPE, grouped-query heads, sliding window, ALiBi, logit softcap,
+ * attention sinks) are defined in ./features.ts; their options live here with the rest.
+ */
 
 /** 'default' is 1/√dk, 'none' is 1, a number is used as given. */
 export type ScaleSetting = 'default' | 'none' | number;
+
+/**
+ * Which dimensions RoPE pairs: 'interleaved' rotates (2i, 2i+1) as Meta's Llama code does, 'half'
+ * rotates (i, i + r/2) as Hugging Face's `rotate_half` does.
+ */
+export type RopeLayout = 'interleaved' | 'half';
+
+export interface RopeOptions {
+  layout: RopeLayout;
+  /** θ in θ_i = base^(−2i/r); 10000 in most models. */
+  base: number;
+  /**
+   * Dimensions rotated per head, r (even, ≤ dk): the first r of each head's dk; the rest pass
+   * through unchanged (a rotary fraction r/dk, as in GPT-NeoX and Phi). null: all dk.
+   */
+  dims: number | null;
+  /**
+   * Position of key 0 (an integer). Key j sits at offset + j, query i at offset + i + (m − n): the
+   * alignment causal attention uses, so the last query sits with the last key. Shifting every
+   * position by the same offset leaves the scores unchanged (only i − j matters).
+   */
+  offset: number;
+}
+
+/** ALiBi slopes: 'standard' is the ALiBi paper's geometric sequence for the head count; or one slope per head. */
+export type AlibiSetting = 'standard' | readonly number[];
 
 export interface AttentionOptions {
   scale: ScaleSetting;
@@ -12,14 +43,54 @@ export interface AttentionOptions {
    * the last query is aligned with the last key (as in decoding with a cache of m − n earlier keys).
    */
   causal: boolean;
-  /** Number of heads h: Q is n×(h·dk), K is m×(h·dk), V is m×(h·dv); head t uses its own column block. */
+  /** Number of query heads h: Q is n×(h·dk); query head t uses its own column block. */
   heads: number;
+  /**
+   * Key/value heads (grouped-query attention): K is m×(kvHeads·dk), V is m×(kvHeads·dv), and query
+   * head t uses K/V head ⌊t / (heads / kvHeads)⌋. Must divide heads; 1 is multi-query attention;
+   * null means kvHeads = heads (plain multi-head attention).
+   */
+  kvHeads: number | null;
+  /** Rotary position embedding of Q and K before the scores; null: none. */
+  rope: RopeOptions | null;
+  /**
+   * Sliding window w ≥ 1: with causal, key j is visible to query i when i + s − w < j ≤ i + s
+   * (s = m − n, the causal shift): the w most recent keys. Without causal, |i + s − j| < w. null: none.
+   */
+  window: number | null;
+  /** ALiBi: adds −slope_t · (i + s − j) to head t's score. null: none. */
+  alibi: AlibiSetting | null;
+  /** Logit softcap c > 0: s ← c · tanh(s / c) after scale and temperature, before the bias and masks. null: none. */
+  softcap: number | null;
+  /**
+   * Attention sinks: one logit per query head that joins the softmax's denominator but has no
+   * value (gpt-oss). Row weights then sum to less than 1; a row that sees no key gives zeros. null: none.
+   */
+  sinks: readonly number[] | null;
 }
 
-export const DEFAULT_OPTIONS: AttentionOptions = { scale: 'default', temperature: 1, causal: false, heads: 1 };
+export const DEFAULT_ROPE: RopeOptions = { layout: 'half', base: 10000, dims: null, offset: 0 };
+
+export const DEFAULT_OPTIONS: AttentionOptions = {
+  scale: 'default',
+  temperature: 1,
+  causal: false,
+  heads: 1,
+  kvHeads: null,
+  rope: null,
+  window: null,
+  alibi: null,
+  softcap: null,
+  sinks: null,
+};
 
 export function withDefaults(options: Partial<AttentionOptions> = {}): AttentionOptions {
-  return { ...DEFAULT_OPTIONS, ...options };
+  const merged = { ...DEFAULT_OPTIONS, ...options };
+  // A saved state or an old caller may carry undefined where null means "off".
+  for (const key of ['kvHeads', 'rope', 'window', 'alibi', 'softcap', 'sinks'] as const) {
+    if (merged[key] === undefined) (merged as Record<string, unknown>)[key] = null;
+  }
+  return merged;
 }
 
 export function resolveScale(scale: ScaleSetting, dk: number): number {
@@ -33,7 +104,27 @@ export function causalShift(n: number, m: number, rowOffset = 0): number {
   return rowOffset + m - n;
 }
 
-export function isVisible(i: number, j: number, shift: number, causal: boolean, mask: Uint8Array | null, m: number): boolean {
-  if (causal && j > i + shift) return false;
-  return mask === null || mask[i * m + j] !== 0;
+/** What decides whether query i sees key j, besides the indices: the same for every head. */
+export interface VisibilityRule {
+  causal: boolean;
+  /** Sliding window w, or null. */
+  window: number | null;
+  /** One byte per (row, key), 1 = may attend; null without an explicit mask. */
+  mask: Uint8Array | null;
+  /** Keys per mask row. */
+  m: number;
+  /** The causal shift of row 0 (see causalShift). */
+  shift: number;
+}
+
+/**
+ * Whether query row i (of the rows the rule's shift refers to) may attend key j: causal, window and
+ * mask combine by AND. The distance i + shift − j is how far the key lies behind the query's
+ * aligned position (negative: ahead of it).
+ */
+export function isVisible(i: number, j: number, rule: VisibilityRule): boolean {
+  const distance = i + rule.shift - j;
+  if (rule.causal && distance < 0) return false;
+  if (rule.window !== null && (rule.causal ? distance >= rule.window : Math.abs(distance) >= rule.window)) return false;
+  return rule.mask === null || rule.mask[i * rule.m + j] !== 0;
 }

@@ -1,23 +1,32 @@
 /**
  * The float64 CPU reference: the definition every GPU kernel is checked against.
  *
- * Per head t (columns t·dk…(t+1)·dk of Q and K, t·dv…(t+1)·dv of V):
- *   raw     S = Q Kᵀ
- *   scaled  S · scale / temperature
- *   masked  scaled where the key is visible, −∞ where it is not (causal and/or explicit mask)
- *   probs   P = row softmax of masked, computed as exp(s − max) / Σ exp(s − max)
- *   output  O = P V
+ * Per query head t (columns t·dk…(t+1)·dk of Q), reading K/V head g = ⌊t / (h / kvHeads)⌋ (columns
+ * g·dk… of K, g·dv… of V; g = t without grouped-query attention):
+ *   rotated  q, k rotated by RoPE (when on): pair (a, b) of each head ← (a cos φ − b sin φ, a sin φ + b cos φ),
+ *            φ = position · base^(−2p/r), query i at offset + i + (m − n), key j at offset + j
+ *   raw      S = Q Kᵀ
+ *   scaled   S · scale / temperature
+ *   capped   c · tanh(scaled / c) with a logit softcap c (else scaled)
+ *   bias     −slope_t · (i + shift − j) with ALiBi (else 0)
+ *   masked   capped + bias where the key is visible, −∞ where it is not (causal, window, mask)
+ *   probs    P = row softmax of masked, exp(s − M) / Σ exp(s − M); with a sink logit σ_t the
+ *            denominator gains exp(σ_t − M) and M = max(σ_t, max s)
+ *   output   O = P V
  * The heads' outputs are concatenated along columns (n×(h·dv)); with W_o ((h·dv)×d_model) the
  * result is also projected: Y = O W_o (n×d_model).
  * A row whose keys are all masked has no distribution to normalise: its probabilities are all
- * zero and its output row is zero (never NaN). Inputs are float32; all arithmetic is float64.
+ * zero and its output row is zero (never NaN); with a sink, the sink takes all of its mass.
+ * Inputs are float32, and so are the per-head slopes and sinks and the softcap (the GPU gets the
+ * same values); all arithmetic is float64.
  */
-import type { Matrix, Matrix64 } from './tensor';
+import type { FloatArray, Matrix, Matrix64 } from './tensor';
 import { rowRange } from './tensor';
 import type { AttentionInputs, AttentionShape } from './shapes';
 import { checkInputs, maskBytes, resolveRows } from './shapes';
-import type { AttentionOptions } from './options';
+import type { AttentionOptions, RopeOptions } from './options';
 import { causalShift, isVisible, resolveScale, withDefaults } from './options';
+import { kvHeadOf, queryPosition, resolveAlibiSlopes, resolveSinks, ropeDims, ropeFrequencies, ropePair, softcapped } from './features';
 
 /** h stacked n×m matrices, head-major: element (t, i, j) is data[(t·n + i)·m + j]. */
 export interface HeadMatrices {
@@ -27,13 +36,27 @@ export interface HeadMatrices {
   readonly data: Float64Array;
 }
 
+/** Q and K after the rotary embedding: n×(h·dk) and m×(kvHeads·dk). */
+export interface RotatedQK {
+  q: Matrix64;
+  k: Matrix64;
+}
+
 export interface ReferenceResult {
   /** The whole problem's shape; the tensors below hold rows.end − rows.start query rows. */
   shape: AttentionShape;
+  /** Q and K after RoPE; null without RoPE. */
+  rotated: RotatedQK | null;
   raw: HeadMatrices;
   scaled: HeadMatrices;
+  /** After the logit softcap; null without one. */
+  capped: HeadMatrices | null;
+  /** The ALiBi bias added to each score; null without ALiBi. */
+  bias: HeadMatrices | null;
   masked: HeadMatrices;
   probs: HeadMatrices;
+  /** The sink's share of each row's mass (h×rows, head-major); null without sinks. */
+  sinkShare: Float64Array | null;
   output: Matrix64;
   /** O W_o when the inputs carry W_o, else null. */
   projected: Matrix64 | null;
@@ -41,72 +64,156 @@ export interface ReferenceResult {
   rows: [number, number];
 }
 
+/** How query heads map onto K/V heads: h query heads, kvHeads K/V heads (kvHeads divides h). */
+export interface HeadLayout {
+  heads: number;
+  kvHeads: number;
+}
+
 export interface ScoreOptions {
   scale: number;
   temperature: number;
   causal: boolean;
   mask: Uint8Array | null;
+  /** Sliding window w, or null. */
+  window?: number | null;
+  /** Logit softcap c, or null. */
+  softcap?: number | null;
+  /** One ALiBi slope per query head, or null. */
+  slopes?: ArrayLike<number> | null;
   /** Global index of query row 0, for causal alignment when only a block of rows is computed. */
   rowOffset?: number;
   /** Total number of query rows the causal alignment refers to (defaults to this block's rows). */
   totalRows?: number;
 }
 
-function heads(h: number, n: number, m: number): HeadMatrices {
+function headMatrices(h: number, n: number, m: number): HeadMatrices {
   return { heads: h, rows: n, cols: m, data: new Float64Array(h * n * m) };
 }
 
-/** Stage 1: raw, scaled and masked scores. */
-export function scoresReference(q: Matrix, k: Matrix, h: number, opts: ScoreOptions) {
-  const n = q.rows,
-    m = k.rows,
-    width = q.cols,
-    dk = width / h;
-  const raw = heads(h, n, m),
-    scaled = heads(h, n, m),
-    masked = heads(h, n, m);
-  const shift = causalShift(opts.totalRows ?? n, m, opts.rowOffset ?? 0);
-  for (let t = 0; t < h; t++) {
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < m; j++) {
-        let dot = 0;
-        for (let d = t * dk; d < (t + 1) * dk; d++) dot += q.data[i * width + d] * k.data[j * width + d];
-        const idx = (t * n + i) * m + j;
-        raw.data[idx] = dot;
-        scaled.data[idx] = (dot * opts.scale) / opts.temperature;
-        masked.data[idx] = isVisible(i, j, shift, opts.causal, opts.mask, m) ? scaled.data[idx] : -Infinity;
+/**
+ * RoPE of one matrix of `heads` heads of dk columns: row i sits at position(i). Dimensions past the
+ * rotated r pass through unchanged.
+ */
+export function ropeReference(x: Matrix<FloatArray>, heads: number, rope: RopeOptions, position: (row: number) => number): Matrix64 {
+  const dk = x.cols / heads;
+  const r = ropeDims(rope, dk);
+  const theta = ropeFrequencies(Math.fround(rope.base), r);
+  const out = Float64Array.from(x.data);
+  for (let i = 0; i < x.rows; i++) {
+    const pos = position(i);
+    for (let t = 0; t < heads; t++) {
+      const base = i * x.cols + t * dk;
+      for (let p = 0; p < r / 2; p++) {
+        const [a, b] = ropePair(rope.layout, p, r);
+        const angle = pos * theta[p];
+        const cos = Math.cos(angle),
+          sin = Math.sin(angle);
+        const xa = x.data[base + a],
+          xb = x.data[base + b];
+        out[base + a] = xa * cos - xb * sin;
+        out[base + b] = xa * sin + xb * cos;
       }
     }
   }
-  return { raw, scaled, masked };
+  return { rows: x.rows, cols: x.cols, data: out };
 }
 
-/** Stage 2: numerically stable row softmax; −∞ entries get probability 0, all-masked rows are all 0. */
-export function softmaxReference(scores: ArrayLike<number>, h: number, n: number, m: number): HeadMatrices {
-  const probs = heads(h, n, m);
+/** Positions RoPE gives query rows (block-local i, with the shift of row 0) and keys. */
+export function ropePositions(rope: RopeOptions, shift: number): { query: (i: number) => number; key: (j: number) => number } {
+  return { query: (i) => queryPosition(rope.offset, i, shift), key: (j) => rope.offset + j };
+}
+
+/** Stage 1: raw, scaled, capped, bias and masked scores (q: n×(h·dk), k: m×(kvHeads·dk)). */
+export function scoresReference(q: Matrix<FloatArray>, k: Matrix<FloatArray>, layout: HeadLayout | number, opts: ScoreOptions) {
+  const { heads: h, kvHeads } = typeof layout === 'number' ? { heads: layout, kvHeads: layout } : layout;
+  const n = q.rows,
+    m = k.rows,
+    dk = q.cols / h;
+  const softcap = opts.softcap ?? null,
+    slopes = opts.slopes ?? null;
+  const raw = headMatrices(h, n, m),
+    scaled = headMatrices(h, n, m),
+    masked = headMatrices(h, n, m);
+  const capped = softcap === null ? null : headMatrices(h, n, m);
+  const bias = slopes === null ? null : headMatrices(h, n, m);
+  const shift = causalShift(opts.totalRows ?? n, m, opts.rowOffset ?? 0);
+  const rule = { causal: opts.causal, window: opts.window ?? null, mask: opts.mask, m, shift };
+  for (let t = 0; t < h; t++) {
+    const qBase = t * dk,
+      kBase = kvHeadOf(t, h, kvHeads) * dk;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < m; j++) {
+        let dot = 0;
+        for (let d = 0; d < dk; d++) dot += q.data[i * q.cols + qBase + d] * k.data[j * k.cols + kBase + d];
+        const idx = (t * n + i) * m + j;
+        raw.data[idx] = dot;
+        let s = (dot * opts.scale) / opts.temperature;
+        scaled.data[idx] = s;
+        if (capped && softcap !== null) s = capped.data[idx] = softcapped(s, softcap);
+        if (bias && slopes) {
+          bias.data[idx] = -slopes[t] * (i + shift - j);
+          s += bias.data[idx];
+        }
+        masked.data[idx] = isVisible(i, j, rule) ? s : -Infinity;
+      }
+    }
+  }
+  return { raw, scaled, capped, bias, masked };
+}
+
+/**
+ * Stage 2: numerically stable row softmax; −∞ entries get probability 0, all-masked rows are all 0.
+ * With sinks (one logit per head), each row's denominator also holds exp(sink − M).
+ */
+export function softmaxReference(
+  scores: ArrayLike<number>,
+  h: number,
+  n: number,
+  m: number,
+  sinks: ArrayLike<number> | null = null,
+): HeadMatrices {
+  const probs = headMatrices(h, n, m);
   for (let r = 0; r < h * n; r++) {
     const base = r * m;
-    let max = -Infinity;
+    const sink = sinks ? sinks[Math.floor(r / n)] : -Infinity;
+    let max = sink;
     for (let j = 0; j < m; j++) max = Math.max(max, scores[base + j]);
     if (max === -Infinity) continue;
-    let sum = 0;
+    let sum = sink === -Infinity ? 0 : Math.exp(sink - max);
     for (let j = 0; j < m; j++) sum += Math.exp(scores[base + j] - max);
     for (let j = 0; j < m; j++) probs.data[base + j] = Math.exp(scores[base + j] - max) / sum;
   }
   return probs;
 }
 
-/** Stage 3: O = P V per head, concatenated along columns (n×(h·dv)). */
-export function weightedValuesReference(probs: ArrayLike<number>, v: Matrix, h: number, n: number): Matrix64 {
+/** The share of each row's softmax mass the sink takes (h×n): 1 for a row that sees no key. */
+export function sinkShareReference(scores: ArrayLike<number>, h: number, n: number, m: number, sinks: ArrayLike<number>): Float64Array {
+  const share = new Float64Array(h * n);
+  for (let r = 0; r < h * n; r++) {
+    const sink = sinks[Math.floor(r / n)];
+    let max = sink;
+    for (let j = 0; j < m; j++) max = Math.max(max, scores[r * m + j]);
+    let sum = 0;
+    for (let j = 0; j < m; j++) sum += Math.exp(scores[r * m + j] - max);
+    const own = Math.exp(sink - max);
+    share[r] = own / (own + sum);
+  }
+  return share;
+}
+
+/** Stage 3: O = P V per head, concatenated along columns (n×(h·dv)); query head t reads V head ⌊t / (h / kvHeads)⌋. */
+export function weightedValuesReference(probs: ArrayLike<number>, v: Matrix, h: number, n: number, kvHeads = h): Matrix64 {
   const m = v.rows,
-    width = v.cols,
-    dv = width / h;
+    dv = v.cols / kvHeads,
+    width = h * dv;
   const out = new Float64Array(n * width);
   for (let t = 0; t < h; t++) {
+    const vBase = kvHeadOf(t, h, kvHeads) * dv;
     for (let i = 0; i < n; i++) {
       for (let c = 0; c < dv; c++) {
         let acc = 0;
-        for (let j = 0; j < m; j++) acc += probs[(t * n + i) * m + j] * v.data[j * width + t * dv + c];
+        for (let j = 0; j < m; j++) acc += probs[(t * n + i) * m + j] * v.data[j * v.cols + vBase + c];
         out[i * width + t * dv + c] = acc;
       }
     }
@@ -131,9 +238,10 @@ export function projectionReference(output: Matrix<Float64Array | Float32Array>,
 }
 
 /**
- * The whole operator with every intermediate. Throws InputError on bad shapes or non-finite input.
- * `rows` restricts it to query rows [start, end) against all keys, with the causal alignment of the
- * full problem: what a GPU run with the same `rows` computes, at (end − start)/n of the cost.
+ * The whole operator with every intermediate. Throws InputError on bad shapes, options or
+ * non-finite input. `rows` restricts it to query rows [start, end) against all keys, with the
+ * causal alignment of the full problem: what a GPU run with the same `rows` computes, at
+ * (end − start)/n of the cost.
  */
 export function attentionReference(
   inputs: AttentionInputs,
@@ -144,17 +252,36 @@ export function attentionReference(
   const shape = checkInputs(inputs, options);
   const [start, end] = resolveRows(rows, shape.n);
   const n = end - start;
+  const layout = { heads: shape.heads, kvHeads: shape.kvHeads };
   const mask = maskBytes(inputs.mask ? rowRange(inputs.mask, start, end) : null);
-  const { raw, scaled, masked } = scoresReference(rowRange(inputs.q, start, end), inputs.k, shape.heads, {
+  const shift = causalShift(shape.n, shape.m, start);
+  let q: Matrix<FloatArray> = rowRange(inputs.q, start, end),
+    k: Matrix<FloatArray> = inputs.k;
+  let rotated: RotatedQK | null = null;
+  if (options.rope) {
+    const positions = ropePositions(options.rope, shift);
+    rotated = {
+      q: ropeReference(q, shape.heads, options.rope, positions.query),
+      k: ropeReference(k, shape.kvHeads, options.rope, positions.key),
+    };
+    ({ q, k } = rotated);
+  }
+  const softcap = options.softcap === null ? null : Math.fround(options.softcap);
+  const { raw, scaled, capped, bias, masked } = scoresReference(q, k, layout, {
     scale: resolveScale(options.scale, shape.dk),
     temperature: options.temperature,
     causal: options.causal,
+    window: options.window,
+    softcap,
+    slopes: resolveAlibiSlopes(options),
     mask,
     rowOffset: start,
     totalRows: shape.n,
   });
-  const probs = softmaxReference(masked.data, shape.heads, n, shape.m);
-  const output = weightedValuesReference(probs.data, inputs.v, shape.heads, n);
+  const sinks = resolveSinks(options);
+  const probs = softmaxReference(masked.data, shape.heads, n, shape.m, sinks);
+  const sinkShare = sinks ? sinkShareReference(masked.data, shape.heads, n, shape.m, sinks) : null;
+  const output = weightedValuesReference(probs.data, inputs.v, shape.heads, n, shape.kvHeads);
   const projected = inputs.wo ? projectionReference(output, inputs.wo) : null;
-  return { shape, raw, scaled, masked, probs, output, projected, rows: [start, end] };
+  return { shape, rotated, raw, scaled, capped, bias, masked, probs, sinkShare, output, projected, rows: [start, end] };
 }

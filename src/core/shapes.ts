@@ -2,6 +2,7 @@ import { InputError } from './errors';
 import type { Matrix } from './tensor';
 import { firstNonFinite } from './tensor';
 import type { AttentionOptions } from './options';
+import { kvHeadCount, ropeDims } from './features';
 
 export interface AttentionInputs {
   q: Matrix;
@@ -19,6 +20,8 @@ export interface AttentionShape {
   dk: number;
   dv: number;
   heads: number;
+  /** K/V heads (= heads without grouped-query attention); K is m×(kvHeads·dk), V is m×(kvHeads·dv). */
+  kvHeads: number;
   /** Columns of W_o, or null when there is no output projection. */
   dModel: number | null;
 }
@@ -28,6 +31,12 @@ export function checkInputs(inputs: AttentionInputs, options: AttentionOptions):
   const { q, k, v, mask, wo } = inputs;
   const heads = options.heads;
   if (!Number.isInteger(heads) || heads < 1) throw new InputError(`heads must be a positive integer, got ${heads}`);
+  const kvHeads = kvHeadCount(options);
+  if (!Number.isInteger(kvHeads) || kvHeads < 1) throw new InputError(`K/V heads must be a positive integer, got ${kvHeads}`);
+  if (heads % kvHeads !== 0)
+    throw new InputError(
+      `K/V heads (${kvHeads}) must divide the ${heads} query heads, so each K/V head serves the same number of query heads`,
+    );
   for (const [name, t] of [
     ['Q', q],
     ['K', k],
@@ -37,10 +46,19 @@ export function checkInputs(inputs: AttentionInputs, options: AttentionOptions):
     const bad = firstNonFinite(t);
     if (bad) throw new InputError(`${name}[${bad.row}][${bad.col}] is ${bad.value}, not a finite number`);
   }
-  if (q.cols !== k.cols) throw new InputError(`Q has ${q.cols} columns but K has ${k.cols}: queries and keys must have the same width`);
+  if (q.cols % heads !== 0) throw new InputError(`Q width ${q.cols} is not divisible by ${heads} heads`);
+  const dk = q.cols / heads;
+  if (kvHeads === heads) {
+    if (q.cols !== k.cols) throw new InputError(`Q has ${q.cols} columns but K has ${k.cols}: queries and keys must have the same width`);
+  } else if (k.cols !== kvHeads * dk) {
+    throw new InputError(
+      `K has ${k.cols} columns but must have K/V heads × dk = ${kvHeads} × ${dk} = ${kvHeads * dk} (Q's ${q.cols} columns are ${heads} heads of ${dk})`,
+    );
+  }
   if (k.rows !== v.rows) throw new InputError(`K has ${k.rows} rows but V has ${v.rows}: every key needs a value`);
-  if (q.cols % heads !== 0) throw new InputError(`Q/K width ${q.cols} is not divisible by ${heads} heads`);
-  if (v.cols % heads !== 0) throw new InputError(`V width ${v.cols} is not divisible by ${heads} heads`);
+  if (v.cols % kvHeads !== 0)
+    throw new InputError(`V width ${v.cols} is not divisible by ${kvHeads} ${kvHeads === heads ? '' : 'K/V '}heads`);
+  const dv = v.cols / kvHeads;
   if (mask) {
     if (mask.rows !== q.rows || mask.cols !== k.rows) {
       throw new InputError(`mask is ${mask.rows}×${mask.cols} but must be n×m = ${q.rows}×${k.rows}`);
@@ -49,9 +67,9 @@ export function checkInputs(inputs: AttentionInputs, options: AttentionOptions):
     if (bad) throw new InputError(`mask[${bad.row}][${bad.col}] is ${bad.value}, not a finite number`);
   }
   if (wo) {
-    if (wo.rows !== v.cols || wo.cols < 1) {
+    if (wo.rows !== heads * dv || wo.cols < 1) {
       throw new InputError(
-        `W_o is ${wo.rows}×${wo.cols} but must have h·dv = ${v.cols} rows (one per concatenated head column) and at least one column`,
+        `W_o is ${wo.rows}×${wo.cols} but must have h·dv = ${heads * dv} rows (one per concatenated head column) and at least one column`,
       );
     }
     const bad = firstNonFinite(wo);
@@ -61,7 +79,41 @@ export function checkInputs(inputs: AttentionInputs, options: AttentionOptions):
   if (typeof scale === 'number' && !Number.isFinite(scale)) throw new InputError(`scale must be a finite number, got ${scale}`);
   if (!(temperature > 0) || !Number.isFinite(temperature))
     throw new InputError(`temperature must be a positive finite number, got ${temperature}`);
-  return { n: q.rows, m: k.rows, dk: q.cols / heads, dv: v.cols / heads, heads, dModel: wo ? wo.cols : null };
+  checkFeatures(options, dk);
+  return { n: q.rows, m: k.rows, dk, dv, heads, kvHeads, dModel: wo ? wo.cols : null };
+}
+
+/** The features' own options (./features.ts): each bad value is an InputError naming it. */
+export function checkFeatures(options: AttentionOptions, dk: number): void {
+  const { rope, window, alibi, softcap, sinks, heads } = options;
+  if (window !== null && !(Number.isInteger(window) && window >= 1))
+    throw new InputError(`the sliding window must be a whole number of keys ≥ 1, got ${window}`);
+  if (softcap !== null && !(softcap > 0 && Number.isFinite(softcap)))
+    throw new InputError(`the logit softcap must be a positive finite number, got ${softcap}`);
+  if (alibi !== null && alibi !== 'standard') {
+    if (alibi.length !== heads) throw new InputError(`ALiBi needs one slope per query head: got ${alibi.length} slopes for ${heads} heads`);
+    const bad = alibi.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) throw new InputError(`ALiBi slope ${bad} is ${alibi[bad]}, not a finite number`);
+  }
+  if (sinks !== null) {
+    if (sinks.length !== heads)
+      throw new InputError(`attention sinks need one logit per query head: got ${sinks.length} for ${heads} heads`);
+    const bad = sinks.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) throw new InputError(`sink logit ${bad} is ${sinks[bad]}, not a finite number`);
+  }
+  if (rope !== null) {
+    if (rope.layout !== 'interleaved' && rope.layout !== 'half')
+      throw new InputError(`the RoPE pair layout must be 'interleaved' or 'half', got ${String(rope.layout)}`);
+    if (!(rope.base > 1 && Number.isFinite(rope.base)))
+      throw new InputError(`the RoPE base θ must be a finite number > 1, got ${rope.base}`);
+    if (!Number.isInteger(rope.offset) || Math.abs(rope.offset) > 2 ** 24)
+      throw new InputError(`the RoPE position offset must be a whole number within ±2^24, got ${rope.offset}`);
+    const r = ropeDims(rope, dk);
+    if (rope.dims === null && dk % 2 !== 0)
+      throw new InputError(`RoPE rotates pairs of dimensions, so it needs an even head width dk, got ${dk}`);
+    if (!(Number.isInteger(r) && r >= 2 && r % 2 === 0 && r <= dk))
+      throw new InputError(`RoPE's rotated dimensions must be an even number from 2 to dk = ${dk}, got ${r}`);
+  }
 }
 
 /** [start, end) checked to be a non-empty range of query rows inside [0, n); all rows when undefined. */

@@ -3,22 +3,32 @@
  * engine's stage table, the verifier, the saved state, the page's headings and the CLIs — derives
  * its names, titles and order from here.
  *
- *   qk → scores (h×n×m, masked) → softmax → probs (h×n×m) → pv → output (n×(h·dv)) → project → projected
+ *   [rope → rotated Q, K] → qk → scores (h×n×m, masked) → softmax → probs (h×n×m) → pv → output (n×(h·dv)) → project → projected
  *   fused computes output straight from Q, K, V with an online softmax (no scores or probs in memory).
+ *   rope runs first, whatever the variant, when the options turn RoPE on; project last when W_o is given.
  */
 
-/** The tensors a run can read back; `scores` are the masked scores the qk stage writes. */
-export type TensorName = 'scores' | 'probs' | 'output' | 'projected';
+/**
+ * The tensors a run can read back; `rotated` are Q and K after RoPE, `scores` the masked scores the
+ * qk stage writes.
+ */
+export type TensorName = 'rotated' | 'scores' | 'probs' | 'output' | 'projected';
 
-/** The reference's three views of the scores, before and after scaling and masking. */
-export type ScoreView = 'raw' | 'scaled' | 'masked';
+/**
+ * The reference's views of the scores: raw QKᵀ, scaled, after the logit softcap (`capped`), the
+ * ALiBi bias on its own (`bias`), and masked (capped + bias, −∞ where hidden).
+ */
+export type ScoreView = 'raw' | 'scaled' | 'capped' | 'bias' | 'masked';
 
 /** Everything the page can show as a heatmap, in the order the operator computes it. */
 export type ViewName = ScoreView | Exclude<TensorName, 'scores'>;
 
 export const VIEW_TITLES: Readonly<Record<ViewName, string>> = {
+  rotated: 'Q and K after RoPE',
   raw: 'Raw scores QKᵀ',
   scaled: 'Scaled scores',
+  capped: 'Softcapped scores',
+  bias: 'ALiBi bias',
   masked: 'Masked scores',
   probs: 'Attention weights',
   output: 'Output',
@@ -26,6 +36,7 @@ export const VIEW_TITLES: Readonly<Record<ViewName, string>> = {
 };
 
 export const TENSOR_TITLES: Readonly<Record<TensorName, string>> = {
+  rotated: VIEW_TITLES.rotated,
   scores: VIEW_TITLES.masked,
   probs: VIEW_TITLES.probs,
   output: VIEW_TITLES.output,
@@ -33,7 +44,7 @@ export const TENSOR_TITLES: Readonly<Record<TensorName, string>> = {
 };
 
 /** The tensors in the order a run produces them. */
-export const TENSOR_NAMES: readonly TensorName[] = ['scores', 'probs', 'output', 'projected'];
+export const TENSOR_NAMES: readonly TensorName[] = ['rotated', 'scores', 'probs', 'output', 'projected'];
 
 export interface StageInfo {
   /** Heading in the page and the CLIs ("QKᵀ scores"). */
@@ -50,11 +61,12 @@ export interface StageInfo {
 }
 
 /**
- * Every kernel stage, in the order a run executes those it uses: the three-pass variants run
- * qk → softmax → pv, the fused variant runs fused alone, and project (the optional output
- * projection W_o) follows either.
+ * Every kernel stage, in the order a run executes those it uses: rope (when RoPE is on) first, the
+ * three-pass variants run qk → softmax → pv, the fused variant runs fused alone, and project (the
+ * optional output projection W_o) follows either.
  */
 export const STAGE_INFO = {
+  rope: { title: 'rotary position embedding (RoPE)', shortTitle: 'RoPE', writes: 'rotated', verified: true },
   qk: { title: 'QKᵀ scores', shortTitle: 'QKᵀ', writes: 'scores', verified: true },
   softmax: { title: 'row softmax', shortTitle: 'softmax', writes: 'probs', verified: true },
   pv: { title: 'P·V', shortTitle: 'P·V', writes: 'output', verified: true },

@@ -7,8 +7,8 @@ import LZString from 'lz-string';
 import { InputError } from './errors';
 import type { Grid } from './grid';
 import { isRectangular, randomGrid } from './grid';
-import type { AttentionOptions, ScaleSetting } from './options';
-import { DEFAULT_OPTIONS } from './options';
+import type { AlibiSetting, AttentionOptions, RopeOptions, ScaleSetting } from './options';
+import { DEFAULT_OPTIONS, DEFAULT_ROPE } from './options';
 import type { Preset } from './presets';
 import type { ProjectionKind } from './sentence';
 import type { AttentionShape } from './shapes';
@@ -347,6 +347,39 @@ function parseOptions(v: unknown, path: string): AttentionOptions {
     temperature,
     causal: field(o, 'causal', path, DEFAULT_OPTIONS.causal, bool),
     heads: field(o, 'heads', path, DEFAULT_OPTIONS.heads, integer(1, 64)),
+    kvHeads: field(o, 'kvHeads', path, DEFAULT_OPTIONS.kvHeads, nullable(integer(1, 64))),
+    rope: field(o, 'rope', path, DEFAULT_OPTIONS.rope, nullable(parseRope)),
+    window: field(o, 'window', path, DEFAULT_OPTIONS.window, nullable(integer(1, 1 << 24))),
+    alibi: field(o, 'alibi', path, DEFAULT_OPTIONS.alibi, nullable(alibi)),
+    softcap: field(o, 'softcap', path, DEFAULT_OPTIONS.softcap, nullable(positive)),
+    sinks: field(o, 'sinks', path, DEFAULT_OPTIONS.sinks, nullable(numbers(64))),
+  };
+}
+
+function positive(v: unknown, path: string): number {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : fail(path, 'must be a positive finite number');
+}
+
+function numbers(max: number) {
+  return (v: unknown, path: string): number[] => {
+    if (!Array.isArray(v) || v.length < 1 || v.length > max) fail(path, `must be an array of 1 to ${max} numbers`);
+    return v.map((x, i) => finite(x, `${path}[${i}]`));
+  };
+}
+
+function alibi(v: unknown, path: string): AlibiSetting {
+  return v === 'standard' ? v : Array.isArray(v) ? numbers(64)(v, path) : fail(path, 'must be "standard" or an array of slopes');
+}
+
+function parseRope(v: unknown, path: string): RopeOptions {
+  const o = object(v, path);
+  const base = field(o, 'base', path, DEFAULT_ROPE.base, finite);
+  if (!(base > 1)) fail(`${path}.base`, 'must be greater than 1');
+  return {
+    layout: field(o, 'layout', path, DEFAULT_ROPE.layout, oneOf(['interleaved', 'half'] as const)),
+    base,
+    dims: field(o, 'dims', path, DEFAULT_ROPE.dims, nullable(integer(2, 1 << 16))),
+    offset: field(o, 'offset', path, DEFAULT_ROPE.offset, integer(-(1 << 24), 1 << 24)),
   };
 }
 

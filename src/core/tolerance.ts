@@ -19,9 +19,24 @@
  * Fused (one pass, online softmax): see fusedOutputTolerance; it replaces stages 2–3.
  * Output projection y = Σ_k o_k w_k over K = h·dv concatenated columns, o carrying errors up to τ_k:
  *   |ŷ − y| ≤ Σ_k τ_k |w_k| + γ(K)·Σ_k (|o_k| + τ_k)·|w_k|
+ * Features (./features.ts), where on:
+ *   RoPE  x'_a = x_a cos φ − x_b sin φ: WGSL's cos and sin are within 2⁻¹¹ absolute on [−π, π] (TRIG_ERROR);
+ *         φ = pos·θ_p carries |φ|·(ε_θ + 6u) + 4πu from θ_p = base^(−2p/r) (ε_θ = (10 + 10·|2p/r·log2 base|)·u, pow's
+ *         exp2 and log2) and from reducing φ into [−π, π]; so |x̂'_a − x'_a| ≤ (|x_a| + |x_b|)(TRIG_ERROR + δφ) + 3u|x'_a|.
+ *         The scores then carry α·Σ_d (|Δq_d||k_d| + |q_d||Δk_d| + |Δq_d||Δk_d|) more.
+ *   softcap c·tanh(s/c): tanh' ≤ 1, so an error Δ in s stays ≤ Δ; tanh (WGSL: inherited from sinh/cosh,
+ *         evaluated on |s/c| ≤ 15, where tanh is 1 in float32) adds c·(24 + 16·min(|s/c|, 15))·u, the
+ *         division and product u·(|s| + |capped|).
+ *   ALiBi s − slope·d (d an integer distance, slope float32): 2u·|bias| for the product and the
+ *         addition's u·|s|.
+ *   sinks: the sink logit enters the denominator as one more term exp(σ − M), with its own
+ *         exp error (7 + 5|σ − M|)·u, exactly like a key whose value is 0.
  * Every bound also gets FLUSH = 2⁻¹²⁶ of absolute slack, because WGSL lets a GPU flush subnormals to 0.
  */
-import type { Matrix } from './tensor';
+import type { FloatArray, Matrix } from './tensor';
+import type { RopeOptions } from './options';
+import { kvHeadOf, ropeDims, ropePair } from './features';
+import type { HeadLayout } from './reference';
 
 export const UNIT_ROUNDOFF = 2 ** -24;
 const FLUSH = 2 ** -126;
@@ -31,26 +46,105 @@ export function gamma(k: number): number {
   return ku / (1 - ku);
 }
 
-/** Stage 1 bound per element of the h×n×m score tensor; 0 where the reference is −∞ (masked must match exactly). */
-export function scoreTolerance(q: Matrix, k: Matrix, h: number, alpha: number, masked: ArrayLike<number>): Float64Array {
-  const n = q.rows,
-    m = k.rows,
-    width = q.cols,
-    dk = width / h;
-  const tol = new Float64Array(h * n * m);
-  const g = gamma(dk);
-  for (let t = 0; t < h; t++) {
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < m; j++) {
-        const idx = (t * n + i) * m + j;
-        if (masked[idx] === -Infinity) continue;
-        let magnitude = 0;
-        for (let d = t * dk; d < (t + 1) * dk; d++) magnitude += Math.abs(q.data[i * width + d] * k.data[j * width + d]);
-        tol[idx] = Math.abs(alpha) * g * magnitude + 3 * UNIT_ROUNDOFF * Math.abs(masked[idx]) + FLUSH;
+/** WGSL's accuracy of sin and cos: absolute error at most 2⁻¹¹ on [−π, π]. */
+export const TRIG_ERROR = 2 ** -11;
+
+/**
+ * Bound per element of RoPE's output (the rotated Q or K) for the float32 input `x` of `heads`
+ * heads, row i at position(i): see the header. Dimensions RoPE does not rotate are copied (0).
+ */
+export function ropeTolerance(x: Matrix, heads: number, rope: RopeOptions, position: (row: number) => number): Float64Array {
+  const dk = x.cols / heads;
+  const r = ropeDims(rope, dk);
+  const tol = new Float64Array(x.data.length);
+  const log2Base = Math.log2(Math.fround(rope.base));
+  for (let i = 0; i < x.rows; i++) {
+    const pos = Math.abs(position(i));
+    for (let t = 0; t < heads; t++) {
+      const base = i * x.cols + t * dk;
+      for (let p = 0; p < r / 2; p++) {
+        const exponent = ((2 * p) / r) * log2Base;
+        const theta = 2 ** -exponent;
+        const angleError = pos * theta * ((10 + 10 * exponent) * UNIT_ROUNDOFF + 6 * UNIT_ROUNDOFF) + 4 * Math.PI * UNIT_ROUNDOFF;
+        const [a, b] = ropePair(rope.layout, p, r);
+        const magnitude = Math.abs(x.data[base + a]) + Math.abs(x.data[base + b]);
+        const bound = magnitude * (TRIG_ERROR + angleError + 3 * UNIT_ROUNDOFF) + FLUSH;
+        tol[base + a] = tol[base + b] = bound;
       }
     }
   }
   return tol;
+}
+
+/** What stage 1 adds to the dot product, when the features are on (see the header). */
+export interface ScoreTerms {
+  /** Bounds of the rotated Q and K elements (ropeTolerance), when RoPE rotated them on the GPU. */
+  qError?: ArrayLike<number> | null;
+  kError?: ArrayLike<number> | null;
+  /** The logit softcap c and the scaled scores before it (h×n×m). */
+  softcap?: number | null;
+  scaled?: ArrayLike<number> | null;
+  /** The ALiBi bias of each score (h×n×m). */
+  bias?: ArrayLike<number> | null;
+}
+
+/**
+ * Stage 1 bound per element of the h×n×m score tensor; 0 where the reference is −∞ (masked must
+ * match exactly). q is n×(h·dk), k m×(kvHeads·dk) (after RoPE, when on); `layout` says which K
+ * head each query head reads (a number is h = kvHeads).
+ */
+export function scoreTolerance(
+  q: Matrix<FloatArray>,
+  k: Matrix<FloatArray>,
+  layout: HeadLayout | number,
+  alpha: number,
+  masked: ArrayLike<number>,
+  terms: ScoreTerms = {},
+): Float64Array {
+  const { heads: h, kvHeads } = typeof layout === 'number' ? { heads: layout, kvHeads: layout } : layout;
+  const n = q.rows,
+    m = k.rows,
+    dk = q.cols / h;
+  const tol = new Float64Array(h * n * m);
+  const g = gamma(dk);
+  const { qError, kError, softcap, scaled, bias } = terms;
+  const a = Math.abs(alpha);
+  for (let t = 0; t < h; t++) {
+    const qBase = t * dk,
+      kBase = kvHeadOf(t, h, kvHeads) * dk;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < m; j++) {
+        const idx = (t * n + i) * m + j;
+        if (masked[idx] === -Infinity) continue;
+        let magnitude = 0,
+          propagated = 0;
+        for (let d = 0; d < dk; d++) {
+          const qi = i * q.cols + qBase + d,
+            kj = j * k.cols + kBase + d;
+          const qd = Math.abs(q.data[qi]),
+            kd = Math.abs(k.data[kj]);
+          magnitude += qd * kd;
+          if (qError && kError) propagated += qError[qi] * kd + qd * kError[kj] + qError[qi] * kError[kj];
+        }
+        const s = scaled ? Math.abs(scaled[idx]) : Math.abs(masked[idx]);
+        let bound = a * g * magnitude + a * propagated + 3 * UNIT_ROUNDOFF * s;
+        if (softcap !== undefined && softcap !== null) {
+          const x = Math.min(s / softcap, 15);
+          const capped = softcap * Math.tanh(x);
+          bound += softcap * (24 + 16 * x) * UNIT_ROUNDOFF + UNIT_ROUNDOFF * (s + capped);
+        }
+        if (bias) bound += 2 * UNIT_ROUNDOFF * Math.abs(bias[idx]) + UNIT_ROUNDOFF * Math.abs(masked[idx]);
+        tol[idx] = bound + FLUSH;
+      }
+    }
+  }
+  return tol;
+}
+
+/** Sink logits for the softmax bounds: one per head, rows head-major with `rowsPerHead` rows a head. */
+export interface SinkTerms {
+  logits: ArrayLike<number>;
+  rowsPerHead: number;
 }
 
 /**
@@ -64,11 +158,13 @@ export function softmaxTolerance(
   rows: number,
   m: number,
   scoreError?: ArrayLike<number>,
+  sinks: SinkTerms | null = null,
 ): Float64Array {
   const tol = new Float64Array(rows * m);
   for (let r = 0; r < rows; r++) {
     const base = r * m;
-    let max = -Infinity,
+    const sink = sinks ? sinks.logits[Math.floor(r / sinks.rowsPerHead)] : -Infinity;
+    let max = sink,
       delta = 0;
     for (let j = 0; j < m; j++) {
       max = Math.max(max, scores[base + j]);
@@ -79,8 +175,15 @@ export function softmaxTolerance(
       continue;
     }
     const expError = (j: number) => (7 + 5 * Math.abs(scores[base + j] - max)) * UNIT_ROUNDOFF;
-    let sumError = gamma(m);
-    for (let j = 0; j < m; j++) if (probs[base + j] > 0) sumError += probs[base + j] * expError(j);
+    let sumError = gamma(m + (sinks ? 1 : 0));
+    let mass = 0;
+    for (let j = 0; j < m; j++) {
+      if (!(probs[base + j] > 0)) continue;
+      sumError += probs[base + j] * expError(j);
+      mass += probs[base + j];
+    }
+    // The sink is one more term of the denominator, with the rest of the row's mass.
+    if (sinks) sumError += Math.max(0, 1 - mass) * (7 + 5 * Math.abs(sink - max)) * UNIT_ROUNDOFF;
     const propagated = Math.expm1(2 * delta);
     for (let j = 0; j < m; j++) {
       const p = probs[base + j];
@@ -91,19 +194,27 @@ export function softmaxTolerance(
 }
 
 /** Stage 3 bound per element of the n×(h·dv) output, given the probabilities and their own bound. */
-export function outputTolerance(probs: Float64Array, probError: ArrayLike<number> | null, v: Matrix, h: number, n: number): Float64Array {
+export function outputTolerance(
+  probs: Float64Array,
+  probError: ArrayLike<number> | null,
+  v: Matrix,
+  h: number,
+  n: number,
+  kvHeads = h,
+): Float64Array {
   const m = v.rows,
-    width = v.cols,
-    dv = width / h;
+    dv = v.cols / kvHeads,
+    width = h * dv;
   const tol = new Float64Array(n * width);
   const g = gamma(m);
   for (let t = 0; t < h; t++) {
+    const vBase = kvHeadOf(t, h, kvHeads) * dv;
     for (let i = 0; i < n; i++) {
       const row = (t * n + i) * m;
       for (let c = 0; c < dv; c++) {
         let bound = 0;
         for (let j = 0; j < m; j++) {
-          const vj = Math.abs(v.data[j * width + t * dv + c]);
+          const vj = Math.abs(v.data[j * v.cols + vBase + c]);
           const dp = probError ? probError[row + j] : 0;
           bound += dp * vj + g * (probs[row + j] + dp) * vj;
         }
@@ -121,6 +232,10 @@ export interface FusedToleranceOptions {
    * included; a kernel with T-key tiles may pass ⌈m / T⌉ − 1 for a tighter bound.
    */
   maxRescales?: number;
+  /** K/V heads, when fewer than the query heads (grouped-query attention). */
+  kvHeads?: number;
+  /** Sink logits, one per head: each joins the denominator as a key whose value is 0. */
+  sinks?: ArrayLike<number> | null;
 }
 
 /**
@@ -154,20 +269,25 @@ export function fusedOutputTolerance(
   n: number,
   options: FusedToleranceOptions = {},
 ): Float64Array {
+  const kvHeads = options.kvHeads ?? h;
+  const sinks = options.sinks ?? null;
   const m = v.rows,
-    width = v.cols,
-    dv = width / h;
+    dv = v.cols / kvHeads,
+    width = h * dv;
   const tol = new Float64Array(n * width);
-  const gSum = gamma(m),
+  const extra = sinks ? 1 : 0;
+  const gSum = gamma(m + extra),
     gProduct = gamma(m + 1);
   const a = new Float64Array(m),
     b = new Float64Array(m);
   for (let t = 0; t < h; t++) {
+    const vBase = kvHeadOf(t, h, kvHeads) * dv;
+    const sink = sinks ? sinks[t] : -Infinity;
     for (let i = 0; i < n; i++) {
       const row = (t * n + i) * m;
-      let max = -Infinity,
+      let max = sink,
         delta = 0,
-        visible = 0;
+        visible = extra;
       for (let j = 0; j < m; j++) {
         if (masked[row + j] === -Infinity) continue;
         visible++;
@@ -182,7 +302,8 @@ export function fusedOutputTolerance(
       const spread = Math.exp(2 * delta);
       let aMax = 0,
         bMax = 0,
-        sumPb = 0;
+        sumPb = 0,
+        mass = 0;
       for (let j = 0; j < m; j++) {
         a[j] = b[j] = 0;
         if (!(probs[row + j] > 0)) continue;
@@ -192,6 +313,14 @@ export function fusedOutputTolerance(
         aMax = Math.max(aMax, a[j]);
         bMax = Math.max(bMax, b[j]);
         sumPb += probs[row + j] * b[j];
+        mass += probs[row + j];
+      }
+      if (sinks) {
+        // The sink: a term of the denominator only, with the rest of the row's mass.
+        const eta = Math.expm1((7 + 5 * (max - sink + 2 * delta) + 8 * rescales) * UNIT_ROUNDOFF);
+        const bSink = (1 + eta) * (1 + gSum) - 1;
+        bMax = Math.max(bMax, bSink);
+        sumPb += Math.max(0, 1 - mass) * bSink;
       }
       const shrink = bMax < 1 ? 1 / (1 - bMax) : Infinity;
       for (let c = 0; c < dv; c++) {
@@ -199,7 +328,7 @@ export function fusedOutputTolerance(
           weightedA = 0,
           absV = 0;
         for (let j = 0; j < m; j++) {
-          const vj = Math.abs(v.data[j * width + t * dv + c]);
+          const vj = Math.abs(v.data[j * v.cols + vBase + c]);
           weighted += probs[row + j] * vj;
           weightedA += probs[row + j] * a[j] * vj;
           absV += vj;

@@ -14,9 +14,11 @@ import type { AttentionInputs, AttentionShape } from '../core/shapes';
 import { checkInputs, resolveRows } from '../core/shapes';
 import type { AttentionOptions } from '../core/options';
 import { causalShift, resolveScale, withDefaults } from '../core/options';
+import type { FeatureName } from '../core/features';
+import { activeFeatures, FEATURE_INFO, resolveAlibiSlopes, resolveSinks, ropeDims } from '../core/features';
 import type { Matrix } from '../core/tensor';
 import type { StageName } from '../core/stages';
-import { DeviceLostError, GpuValidationError, LimitError } from './errors';
+import { DeviceLostError, GpuValidationError, KernelInterfaceError, LimitError } from './errors';
 import { RunCancelledError } from '../core/errors';
 import type { BufferName, DispatchSize, KernelParams } from './interface';
 import { packParams, PARAMS_BYTES, STAGES } from './interface';
@@ -72,6 +74,11 @@ export interface RunResult {
   output: Matrix;
   /** rows × d_model: output · W_o, when the inputs carry W_o; else null. */
   projected: Matrix | null;
+  /**
+   * Q (rows × (h·dk)) and K (m × (kvHeads·dk)) after the RoPE stage, when RoPE is on and
+   * intermediates were requested; else null.
+   */
+  rotated: { q: Float32Array; k: Float32Array } | null;
   /** h × rows × m, when intermediates were requested from a three-pass variant; else null. */
   scores: Float32Array | null;
   probs: Float32Array | null;
@@ -94,6 +101,9 @@ interface Plan {
   blockRows: number;
   stages: StageName[];
   kernels: Partial<Record<StageName, CompiledKernel>>;
+  /** Per-head ALiBi slopes and sink logits (float32), when on. */
+  slopes: Float32Array | null;
+  sinks: Float32Array | null;
 }
 
 const F32 = 4;
@@ -176,10 +186,21 @@ export class AttentionEngine {
     const shape = checkInputs(inputs, options);
     const variant = run.variant ?? 'tiled';
     const stages = variantStages(variant);
+    if (options.rope) stages.unshift('rope');
     if (inputs.wo) stages.push('project');
     if (run.lastStage && stages.includes(run.lastStage)) stages.splice(stages.indexOf(run.lastStage) + 1);
     const kernels: Plan['kernels'] = {};
-    for (const stage of stages) kernels[stage] = await this.kernel(stage, variant, run.kernels?.[stage]);
+    const features = activeFeatures(options);
+    for (const stage of stages) {
+      const kernel = await this.kernel(stage, variant, run.kernels?.[stage]);
+      const missing = unsupportedFeatures(stage, kernel, features);
+      if (missing.length > 0)
+        throw new KernelInterfaceError(
+          stage,
+          missing.map((f) => unsupportedMessage(stage, f, options)),
+        );
+      kernels[stage] = kernel;
+    }
     checkCancelled(run.signal);
 
     const [start, end] = resolveRows(run.rows, shape.n);
@@ -190,16 +211,24 @@ export class AttentionEngine {
       stages,
       kernels,
       blockRows: 0,
+      slopes: resolveAlibiSlopes(options),
+      sinks: resolveSinks(options),
       params: {
         m: shape.m,
         dk: shape.dk,
         dv: shape.dv,
         heads: shape.heads,
+        kvHeads: shape.kvHeads,
         causal: options.causal,
         hasMask: !!inputs.mask,
         scale: resolveScale(options.scale, shape.dk),
         temperature: options.temperature,
         dModel: shape.dModel ?? 0,
+        window: options.window ?? 0,
+        softcap: options.softcap ?? 0,
+        alibi: options.alibi !== null,
+        sinks: options.sinks !== null,
+        rope: options.rope && { ...options.rope, dims: ropeDims(options.rope, shape.dk) },
       },
     };
     const rowWork = shape.heads * shape.m * (shape.dk + shape.dv);
@@ -220,13 +249,13 @@ export class AttentionEngine {
   /** Largest number of query rows per block that fits every binding and dispatch limit. */
   private blockRows(plan: Plan, requested = Infinity): number {
     const { limits } = this;
-    const { m, dk, dv, heads, dModel } = plan.shape;
+    const { m, dk, dv, heads, kvHeads, dModel } = plan.shape;
     const binding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     const fits = (what: string, bytes: number, hint = 'Use fewer keys, a smaller width, or a device with a larger limit.') => {
       if (bytes > binding) throw new LimitError('maxStorageBufferBindingSize', bytes, binding, what, hint);
     };
-    fits(`K (${m}×${heads * dk} float32)`, m * heads * dk * F32);
-    fits(`V (${m}×${heads * dv} float32)`, m * heads * dv * F32);
+    fits(`K (${m}×${kvHeads * dk} float32)`, m * kvHeads * dk * F32);
+    fits(`V (${m}×${kvHeads * dv} float32)`, m * kvHeads * dv * F32);
     if (dModel !== null) fits(`W_o (${heads * dv}×${dModel} float32)`, heads * dv * dModel * F32);
     // Bytes per query row of each buffer that holds one slice per row.
     const perRow: [string, number][] = [
@@ -252,8 +281,8 @@ export class AttentionEngine {
   /** The largest row count ≤ rows whose every stage's grid stays within maxComputeWorkgroupsPerDimension. */
   private rowsWithinDispatch(plan: Plan, rows: number): number {
     const maxGroups = this.limits.maxComputeWorkgroupsPerDimension;
-    const { m, dv, heads, dModel } = plan.shape;
-    const size = (r: number): DispatchSize => ({ rows: r, m, dv, heads, dModel: dModel ?? 0 });
+    const { m, dk, dv, heads, dModel } = plan.shape;
+    const size = (r: number): DispatchSize => ({ rows: r, m, dk, dv, heads, dModel: dModel ?? 0 });
     const fitsGrid = (r: number) =>
       plan.stages.every((stage) => STAGES[stage].grid(plan.kernels[stage]!, size(r)).every((g) => g <= maxGroups));
     for (const stage of plan.stages) {
@@ -280,9 +309,10 @@ export class AttentionEngine {
   private async execute(inputs: AttentionInputs, plan: Plan, run: RunOptions) {
     const { device } = this;
     const { shape, blockRows, start, end, stages } = plan;
-    const { m, dk, dv, heads } = shape;
+    const { m, dk, dv, heads, kvHeads } = shape;
     const dModel = shape.dModel ?? 0;
     const threePass = stages.includes('qk');
+    const rope = stages.includes('rope');
     const total = end - start;
     const owned: GPUBuffer[] = [];
     const buffer = (label: string, size: number, usage: number) => {
@@ -297,6 +327,9 @@ export class AttentionEngine {
     const outBytes = blockRows * heads * dv * F32;
     const projectedBytes = blockRows * dModel * F32;
     const wantIntermediates = threePass && !!run.intermediates;
+    const wantRotated = rope && !!run.intermediates;
+    const qRotBytes = blockRows * heads * dk * F32,
+      kRotBytes = m * kvHeads * dk * F32;
 
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
@@ -309,8 +342,17 @@ export class AttentionEngine {
     try {
       const params = buffer('params', PARAMS_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
       const q = buffer('q', blockRows * heads * dk * F32, STORAGE);
-      const k = buffer('k', m * heads * dk * F32, STORAGE);
-      const v = buffer('v', m * heads * dv * F32, STORAGE);
+      const k = buffer('k', m * kvHeads * dk * F32, STORAGE);
+      const v = buffer('v', m * kvHeads * dv * F32, STORAGE);
+      // RoPE's output, which the stages after it read as q and k; per-head slopes and sinks (zeros when off).
+      const qRot = rope ? buffer('q_rot', qRotBytes, RESULT) : null;
+      const kRot = rope ? buffer('k_rot', kRotBytes, RESULT) : null;
+      const qRotRead = wantRotated ? buffer('q_rot.readback', qRotBytes, READ) : null;
+      const kRotRead = wantRotated ? buffer('k_rot.readback', kRotBytes, READ) : null;
+      const slopes = buffer('slopes', heads * F32, STORAGE);
+      const sinks = buffer('sinks', heads * F32, STORAGE);
+      if (plan.slopes) device.queue.writeBuffer(slopes, 0, plan.slopes);
+      if (plan.sinks) device.queue.writeBuffer(sinks, 0, plan.sinks);
       const mask = buffer('mask', inputs.mask ? blockRows * m * F32 : 4, STORAGE);
       const out = buffer('out', outBytes, RESULT);
       const outRead = buffer('out.readback', outBytes, READ);
@@ -327,14 +369,35 @@ export class AttentionEngine {
       if (wo && inputs.wo) device.queue.writeBuffer(wo, 0, inputs.wo.data);
 
       // Each stage binds buffers by the names its bindings have in the interface (./interface.ts).
-      const buffers: Record<BufferName, GPUBuffer | null> = { params, q, k, v, mask, scores, probs, out, wo, projected };
+      const buffers: Record<BufferName, GPUBuffer | null> = {
+        params,
+        q,
+        k,
+        v,
+        mask,
+        qRot,
+        kRot,
+        slopes,
+        sinks,
+        scores,
+        probs,
+        out,
+        wo,
+        projected,
+      };
+      // With RoPE, every stage after it reads the rotated Q and K in place of the inputs.
+      const input = (name: BufferName, stage: StageName): BufferName =>
+        rope && stage !== 'rope' ? (name === 'q' ? 'qRot' : name === 'k' ? 'kRot' : name) : name;
       const bindGroups = Object.fromEntries(
         stages.map((stage) => [
           stage,
           device.createBindGroup({
             label: `Attention.${stage}.bindGroup`,
             layout: plan.kernels[stage]!.layout,
-            entries: STAGES[stage].bindings.map(({ binding, name }) => ({ binding, resource: { buffer: bound(buffers, name, stage) } })),
+            entries: STAGES[stage].bindings.map(({ binding, name }) => ({
+              binding,
+              resource: { buffer: bound(buffers, input(name, stage), stage) },
+            })),
           }),
         ]),
       ) as Partial<Record<StageName, GPUBindGroup>>;
@@ -343,6 +406,8 @@ export class AttentionEngine {
       const projectedAll = inputs.wo ? new Float32Array(total * dModel) : null;
       const scoresAll = wantIntermediates ? new Float32Array(heads * total * m) : null;
       const probsAll = wantIntermediates ? new Float32Array(heads * total * m) : null;
+      const qRotAll = wantRotated ? new Float32Array(total * heads * dk) : null;
+      let kRotAll: Float32Array | null = null;
       const maskData = inputs.mask ? Uint32Array.from(inputs.mask.data, (x) => (x !== 0 ? 1 : 0)) : null;
       let blocks = 0;
 
@@ -360,6 +425,8 @@ export class AttentionEngine {
           nan(probs, heads * rows * m);
           nan(out, rows * heads * dv);
           nan(projected, rows * dModel);
+          nan(qRot, rows * heads * dk);
+          nan(kRot, m * kvHeads * dk);
         }
         const encoder = device.createCommandEncoder({ label: 'Attention.block' });
         for (const stage of stages) {
@@ -367,7 +434,7 @@ export class AttentionEngine {
           const pass = encoder.beginComputePass({ label: `Attention.${stage}`, timestampWrites: timer?.writes(stage) });
           pass.setPipeline(kernel.pipeline);
           pass.setBindGroup(0, bindGroups[stage]!);
-          pass.dispatchWorkgroups(...STAGES[stage].grid(kernel, { rows, m, dv, heads, dModel }));
+          pass.dispatchWorkgroups(...STAGES[stage].grid(kernel, { rows, m, dk, dv, heads, dModel }));
           pass.end();
         }
         const outSize = rows * heads * dv * F32,
@@ -379,6 +446,11 @@ export class AttentionEngine {
           encoder.copyBufferToBuffer(scores, 0, scoresRead, 0, scoreSize);
           encoder.copyBufferToBuffer(probs, 0, probsRead, 0, scoreSize);
         }
+        const qRotSize = rows * heads * dk * F32;
+        if (qRot && kRot && qRotRead && kRotRead) {
+          encoder.copyBufferToBuffer(qRot, 0, qRotRead, 0, qRotSize);
+          if (!kRotAll) encoder.copyBufferToBuffer(kRot, 0, kRotRead, 0, kRotBytes);
+        }
         timer?.resolve(encoder);
         device.queue.submit([encoder.finish()]);
 
@@ -388,6 +460,11 @@ export class AttentionEngine {
           placeHeadRows(scoresAll, await readFloats(scoresRead, scoreSize), heads, rows, m, total, r0 - start);
           placeHeadRows(probsAll, await readFloats(probsRead, scoreSize), heads, rows, m, total, r0 - start);
         }
+        if (qRotRead && kRotRead && qRotAll) {
+          qRotAll.set(await readFloats(qRotRead, qRotSize), (r0 - start) * heads * dk);
+          // K is rotated whole in every block, identically: read it once.
+          kRotAll ??= await readFloats(kRotRead, kRotBytes);
+        }
         await timer?.collect();
         run.onBlock?.(r0 + rows - start, total);
       }
@@ -395,6 +472,7 @@ export class AttentionEngine {
       return {
         output: { rows: total, cols: heads * dv, data: output },
         projected: projectedAll ? { rows: total, cols: dModel, data: projectedAll } : null,
+        rotated: qRotAll && kRotAll ? { q: qRotAll, k: kRotAll } : null,
         scores: scoresAll,
         probs: probsAll,
         gpuTimings: timer?.totals() ?? null,
@@ -414,6 +492,28 @@ export class AttentionEngine {
   private throwIfLost(): void {
     if (this.lostReason) throw new DeviceLostError(`the GPU device was lost (${this.lostReason}); acquire a new device`);
   }
+}
+
+/** The features on in this run that a stage must implement but its kernel does not declare. */
+function unsupportedFeatures(stage: StageName, kernel: CompiledKernel, on: readonly FeatureName[]): FeatureName[] {
+  return STAGES[stage].features.filter((f) => on.includes(f) && !kernel.supports.includes(f));
+}
+
+function unsupportedMessage(stage: StageName, feature: FeatureName, options: AttentionOptions): string {
+  const info = FEATURE_INFO[feature];
+  const value: Record<FeatureName, string> = {
+    rope: 'on',
+    kvHeads: `${options.kvHeads} K/V heads for ${options.heads} query heads`,
+    window: `a window of ${options.window}`,
+    alibi: 'on',
+    softcap: `c = ${options.softcap}`,
+    sinks: 'on',
+  };
+  const title = info.title.charAt(0).toUpperCase() + info.title.slice(1);
+  return (
+    `${title} is on (${value[feature]}), but this ${stage} kernel does not declare \`const ${info.supportConstant} = true;\`: ` +
+    `implement it (docs/kernel-interface.md) and declare it, or turn ${info.title} off`
+  );
 }
 
 /** The buffer a stage's binding names; every stage a run executes has all of its buffers. */

@@ -59,6 +59,7 @@ export interface HazardOptions {
 
 /** Widths that are not multiples of 4, 8 or 16, with dk > 16 (two dk chunks) and dk != dv. */
 const WIDTHS: Record<StageName, { dk: number; dv: number }> = {
+  rope: { dk: 20, dv: 12 }, // ten pairs: a pair index taken with dk or dv runs past the head
   qk: { dk: 20, dv: 28 }, // dv > dk: a head offset taken with dv runs past the end of Q and K
   softmax: { dk: 20, dv: 12 },
   pv: { dk: 20, dv: 12 }, // dv is replaced by the tiled size
@@ -85,6 +86,7 @@ export function planHazardShape(stage: StageName, kernel: DispatchShape, maxInvo
         ['n', ty, true],
       ],
       softmax: [['n', wy, true]],
+      rope: [['n', wy, true]],
       pv: [
         ['dv', tx, false],
         ['n', ty, true],
@@ -96,7 +98,8 @@ export function planHazardShape(stage: StageName, kernel: DispatchShape, maxInvo
       ],
     } as const
   )[stage];
-  const grid = () => STAGES[stage].grid(kernel, { rows: shape.n, m: shape.m, dv: shape.dv, heads: shape.heads, dModel: shape.dModel });
+  const grid = () =>
+    STAGES[stage].grid(kernel, { rows: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads, dModel: shape.dModel });
   const invocations = () => grid().reduce((a, b) => a * b, 1) * perWorkgroup;
   for (const [field, tile] of axes) shape[field] = Math.max(1, tile - 1);
   for (const [field, tile, rows] of axes) {
@@ -144,6 +147,12 @@ function stageBindings(stage: StageName, s: HazardShape, seed: number): Record<n
       scale: 1 / Math.sqrt(s.dk),
       temperature: 1,
       dModel: s.dModel,
+      kvHeads: s.heads,
+      window: 0,
+      softcap: 0,
+      alibi: false,
+      sinks: false,
+      rope: stage === 'rope' ? { layout: 'half', base: 10000, dims: s.dk, offset: 0 } : null,
     }),
     q: randomFloats(s.n * s.heads * s.dk, seed).buffer,
     k: randomFloats(s.m * s.heads * s.dk, seed + 1).buffer,
@@ -155,6 +164,10 @@ function stageBindings(stage: StageName, s: HazardShape, seed: number): Record<n
     heads_out: randomFloats(s.n * s.heads * s.dv, seed + 6).buffer,
     wo: randomFloats(s.heads * s.dv * s.dModel, seed + 7).buffer,
     projected: new ArrayBuffer(4 * s.n * s.dModel),
+    qRot: new ArrayBuffer(4 * s.n * s.heads * s.dk),
+    kRot: new ArrayBuffer(4 * s.m * s.heads * s.dk),
+    slopes: randomFloats(s.heads, seed + 8).buffer,
+    sinks: randomFloats(s.heads, seed + 9).buffer,
   };
   return Object.fromEntries(STAGES[stage].bindings.map((b) => [b.binding, { data: buffers[b.name], uniform: b.kind === 'uniform' }]));
 }
@@ -195,7 +208,7 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
   };
   if (!kernel || problems.length)
     return emptyReport(stage, shape, `the kernel does not fit the interface: ${problems.join('; ') || 'no workgroup size'}`);
-  const grid = spec.grid(kernel, { rows: shape.n, m: shape.m, dv: shape.dv, heads: shape.heads, dModel: shape.dModel });
+  const grid = spec.grid(kernel, { rows: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads, dModel: shape.dModel });
   const constants = spec.constants?.({ maxComputeWorkgroupStorageSize: DEFAULT_WORKGROUP_STORAGE }) ?? {};
   const declared = Object.fromEntries(Object.entries(constants).filter(([name]) => kernel.overrides.includes(name)));
   const report = detectHazards(source, {

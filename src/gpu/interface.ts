@@ -4,6 +4,8 @@
  */
 import type { AttentionShape } from '../core/shapes';
 import type { StageName } from '../core/stages';
+import type { FeatureName } from '../core/features';
+import type { RopeLayout } from '../core/options';
 
 export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
 
@@ -11,7 +13,8 @@ export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
  * The buffers the engine binds, by name. A stage's bindings name the buffer each binding receives,
  * so the bind groups are built from this table alone.
  */
-export type BufferName = 'params' | 'q' | 'k' | 'v' | 'mask' | 'scores' | 'probs' | 'out' | 'wo' | 'projected';
+export type BufferName =
+  'params' | 'q' | 'k' | 'v' | 'mask' | 'qRot' | 'kRot' | 'slopes' | 'sinks' | 'scores' | 'probs' | 'out' | 'wo' | 'projected';
 
 export interface BindingSpec {
   binding: number;
@@ -39,6 +42,12 @@ export interface StageSpec {
    * it out and choose its own sizes.
    */
   constants?(limits: KernelLimits): Record<string, number>;
+  /**
+   * The features (src/core/features.ts) a kernel of this stage must implement when they are on; it
+   * says it does with `const SUPPORTS_<FEATURE> = true;` (FEATURE_INFO[f].supportConstant), and a
+   * run with a feature on refuses a kernel that does not.
+   */
+  features: readonly FeatureName[];
 }
 
 /** What the grid rule reads from a kernel (a CompiledKernel or KernelShape has both). */
@@ -58,6 +67,7 @@ export function outputTile(kernel: DispatchShape): [number, number] {
 export interface DispatchSize {
   rows: number;
   m: number;
+  dk: number;
   dv: number;
   heads: number;
   /** Columns of W_o (the projected width); 0 when the run has no output projection. */
@@ -72,6 +82,21 @@ export interface KernelLimits {
 const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 
 export const STAGES: Record<StageName, StageSpec> = {
+  // RoPE, when on: Q's rows of this block and all of K, rotated into q_rot and k_rot, which the
+  // qk and fused stages then receive as their q and k. Invocation (p, r, z) rotates pair p of
+  // head z of row r: rows 0 … rows − 1 are Q's, rows … rows + m − 1 are K's (K has kv_heads heads).
+  rope: {
+    name: 'rope',
+    bindings: [
+      { binding: 0, name: 'params', kind: 'uniform' },
+      { binding: 1, name: 'q', kind: 'read-only-storage' },
+      { binding: 2, name: 'k', kind: 'read-only-storage' },
+      { binding: 3, name: 'qRot', kind: 'storage' },
+      { binding: 4, name: 'kRot', kind: 'storage' },
+    ],
+    grid: ({ workgroupSize: [x, y = 1] }, s) => [ceilDiv(Math.ceil(s.dk / 2), x), ceilDiv(s.rows + s.m, y), s.heads],
+    features: ['kvHeads'],
+  },
   qk: {
     name: 'qk',
     bindings: [
@@ -80,7 +105,9 @@ export const STAGES: Record<StageName, StageSpec> = {
       { binding: 2, name: 'k', kind: 'read-only-storage' },
       { binding: 3, name: 'mask', kind: 'read-only-storage' },
       { binding: 4, name: 'scores', kind: 'storage' },
+      { binding: 5, name: 'slopes', kind: 'read-only-storage' },
     ],
+    features: ['kvHeads', 'window', 'alibi', 'softcap'],
     outputBlocking: true,
     grid: (kernel, s) => {
       const [x, y] = outputTile(kernel);
@@ -93,7 +120,9 @@ export const STAGES: Record<StageName, StageSpec> = {
       { binding: 0, name: 'params', kind: 'uniform' },
       { binding: 1, name: 'scores', kind: 'read-only-storage' },
       { binding: 2, name: 'probs', kind: 'storage' },
+      { binding: 3, name: 'sinks', kind: 'read-only-storage' },
     ],
+    features: ['sinks'],
     grid: ({ workgroupSize: [, y = 1] }, s) => [ceilDiv(s.rows, y), s.heads, 1],
   },
   pv: {
@@ -104,6 +133,7 @@ export const STAGES: Record<StageName, StageSpec> = {
       { binding: 2, name: 'v', kind: 'read-only-storage' },
       { binding: 3, name: 'out', kind: 'storage' },
     ],
+    features: ['kvHeads'],
     outputBlocking: true,
     grid: (kernel, s) => {
       const [x, y] = outputTile(kernel);
@@ -121,7 +151,10 @@ export const STAGES: Record<StageName, StageSpec> = {
       { binding: 3, name: 'v', kind: 'read-only-storage' },
       { binding: 4, name: 'mask', kind: 'read-only-storage' },
       { binding: 5, name: 'out', kind: 'storage' },
+      { binding: 6, name: 'slopes', kind: 'read-only-storage' },
+      { binding: 7, name: 'sinks', kind: 'read-only-storage' },
     ],
+    features: ['kvHeads', 'window', 'alibi', 'softcap', 'sinks'],
     grid: ({ workgroupSize: [x] }, s) => [ceilDiv(s.rows, x), 1, s.heads],
     constants: (limits) => ({ WORKGROUP_BYTES: limits.maxComputeWorkgroupStorageSize }),
   },
@@ -134,6 +167,7 @@ export const STAGES: Record<StageName, StageSpec> = {
       { binding: 2, name: 'wo', kind: 'read-only-storage' },
       { binding: 3, name: 'projected', kind: 'storage' },
     ],
+    features: [],
     outputBlocking: true,
     grid: (kernel, s) => {
       const [x, y] = outputTile(kernel);
@@ -142,8 +176,18 @@ export const STAGES: Record<StageName, StageSpec> = {
   },
 };
 
-const FLAG_CAUSAL = 1;
-const FLAG_MASK = 2;
+/** The bits of Params.flags: what is on. The fields after d_model hold the values of those that have one. */
+export const FLAGS = {
+  causal: 1,
+  mask: 2,
+  window: 4,
+  alibi: 8,
+  softcap: 16,
+  sinks: 32,
+  rope: 64,
+  /** RoPE pairs (i, i + r/2) (Hugging Face's rotate_half); clear: (2i, 2i + 1) (Meta's Llama). */
+  ropeHalf: 128,
+} as const;
 
 /** What one dispatch's Params hold; `n` counts the query rows of this dispatch (a block when rows are blocked). */
 export interface KernelParams extends Omit<AttentionShape, 'dModel'> {
@@ -154,6 +198,26 @@ export interface KernelParams extends Omit<AttentionShape, 'dModel'> {
   temperature: number;
   /** Columns of W_o; 0 without an output projection. */
   dModel: number;
+  /** Sliding window w, or 0 without one. */
+  window: number;
+  /** Logit softcap c, or 0 without one. */
+  softcap: number;
+  alibi: boolean;
+  sinks: boolean;
+  /** RoPE: its pair layout, base θ, rotated dimensions r and position offset; null without RoPE. */
+  rope: { layout: RopeLayout; base: number; dims: number; offset: number } | null;
+}
+
+function flagBits(p: KernelParams): number {
+  let flags = 0;
+  if (p.causal) flags |= FLAGS.causal;
+  if (p.hasMask) flags |= FLAGS.mask;
+  if (p.window > 0) flags |= FLAGS.window;
+  if (p.alibi) flags |= FLAGS.alibi;
+  if (p.softcap > 0) flags |= FLAGS.softcap;
+  if (p.sinks) flags |= FLAGS.sinks;
+  if (p.rope) flags |= FLAGS.rope | (p.rope.layout === 'half' ? FLAGS.ropeHalf : 0);
+  return flags;
 }
 
 /** A scalar of the Params uniform: its WGSL name and type, its byte offset, and what fills it. */
@@ -170,17 +234,24 @@ const PARAMS_SCALARS: Omit<ParamsField, 'offset'>[] = [
   { name: 'dk', type: 'u32', value: (p) => p.dk },
   { name: 'dv', type: 'u32', value: (p) => p.dv },
   { name: 'heads', type: 'u32', value: (p) => p.heads },
-  { name: 'flags', type: 'u32', value: (p) => (p.causal ? FLAG_CAUSAL : 0) | (p.hasMask ? FLAG_MASK : 0) },
+  { name: 'flags', type: 'u32', value: flagBits },
   { name: 'causal_shift', type: 'i32', value: (p) => p.causalShift },
   { name: 'scale', type: 'f32', value: (p) => p.scale },
   { name: 'temperature', type: 'f32', value: (p) => p.temperature },
   { name: 'd_model', type: 'u32', value: (p) => p.dModel },
+  { name: 'kv_heads', type: 'u32', value: (p) => p.kvHeads },
+  { name: 'window', type: 'u32', value: (p) => p.window },
+  { name: 'softcap', type: 'f32', value: (p) => p.softcap },
+  { name: 'rope_base', type: 'f32', value: (p) => p.rope?.base ?? 0 },
+  { name: 'rope_dims', type: 'u32', value: (p) => p.rope?.dims ?? 0 },
+  { name: 'position_offset', type: 'i32', value: (p) => p.rope?.offset ?? 0 },
 ];
 
 /**
  * The `Params` struct at @binding(0), field by field, in order: what packParams writes and what a
  * kernel's declaration is checked against (src/gpu/reflect.ts). A kernel may declare a prefix of
- * it: the attention stages declare the first 9 fields, the projection all 10.
+ * it: a kernel without the features declares the first 9 fields (the projection 10); one that
+ * implements a feature declares up to the field it reads.
  */
 export const PARAMS_FIELDS: readonly ParamsField[] = PARAMS_SCALARS.map((field, i) => ({ ...field, offset: 4 * i }));
 

@@ -5,6 +5,8 @@
 import type { TypeInfo } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { StructInfo, WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import type { StageSpec } from './interface';
+import type { FeatureName } from '../core/features';
+import { FEATURE_INFO, FEATURE_NAMES } from '../core/features';
 import { PARAMS_BYTES, PARAMS_FIELDS } from './interface';
 
 export const ENTRY_POINT = 'main';
@@ -19,6 +21,8 @@ export interface KernelShape {
   outputsPerInvocation: [number, number];
   /** Names of the module's pipeline-overridable constants (`override` declarations). */
   overrides: string[];
+  /** The features the kernel declares it implements (`const SUPPORTS_WINDOW = true;` …). */
+  supports: FeatureName[];
 }
 
 interface DeclaredBinding {
@@ -151,5 +155,12 @@ export function interfaceProblems(source: string, stage: StageSpec): { problems:
     }
     return value;
   }) as [number, number];
-  return { problems, shape: size ? { workgroupSize: [size[0], size[1] ?? 1, size[2] ?? 1], outputsPerInvocation, overrides } : null };
+  const supports = FEATURE_NAMES.filter((feature) => {
+    const constant = FEATURE_INFO[feature].supportConstant;
+    return constant !== null && moduleConstant(reflect, constant) === 1;
+  });
+  return {
+    problems,
+    shape: size ? { workgroupSize: [size[0], size[1] ?? 1, size[2] ?? 1], outputsPerInvocation, overrides, supports } : null,
+  };
 }

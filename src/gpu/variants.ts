@@ -19,9 +19,13 @@ export const VARIANT_NAMES = Object.keys(VARIANTS) as VariantName[];
 /** The output projection runs after any variant when W_o is given. */
 export const PROJECTION_SHADER = 'output_projection.wgsl';
 
-/** The shader file of a variant's stage: its own file, or the projection's for `project`; undefined when it has no such stage. */
+/** RoPE runs before any variant when the options turn it on. */
+export const ROPE_SHADER = 'rope.wgsl';
+
+/** The shader file of a variant's stage: its own file, or the shared one of `rope` and `project`; undefined when it has no such stage. */
 export function stageShaderFile(variant: VariantName, stage: StageName): string | undefined {
   const files: Partial<Record<StageName, string>> = VARIANTS[variant];
+  if (stage === 'rope') return ROPE_SHADER;
   return stage === 'project' ? PROJECTION_SHADER : files[stage];
 }
 

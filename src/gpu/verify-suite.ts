@@ -100,6 +100,9 @@ function kernelTiles(stage: VerifiedStage, kernel: Pick<CompiledKernel, 'workgro
       return { rows: wx, inner: ['dk', 'm', 'dv'] };
     case 'project':
       return { rows: ty, dModel: tx, inner: ['hdv'] };
+    case 'rope':
+      // The grid's y covers Q's rows and then K's keys; x the pairs of dk.
+      return { rows: wy, inner: ['dk'] };
   }
 }
 
@@ -313,6 +316,14 @@ function emptyRow(c: VerifyCase, status: CaseReport['status'], ms: number, error
 
 function stageTensor(result: RunResult, stage: VerifiedStage): Float32Array {
   const tensor = STAGE_INFO[stage].writes;
+  if (tensor === 'rotated') {
+    if (!result.rotated) throw new Error('the run returned no rotated Q and K');
+    const { q, k } = result.rotated;
+    const both = new Float32Array(q.length + k.length);
+    both.set(q);
+    both.set(k, q.length);
+    return both;
+  }
   const data = tensor === 'output' ? result.output.data : tensor === 'projected' ? result.projected?.data : result[tensor];
   if (!data) throw new Error(`the run returned no ${tensor}`);
   return data;

@@ -45,7 +45,7 @@ function stageOf(kernel: string, softmaxSeen: boolean): string {
   return softmaxSeen ? 'pv' : 'qk';
 }
 
-type Shape = Omit<AttentionShape, 'dModel'>;
+type Shape = Omit<AttentionShape, 'dModel' | 'kvHeads'>;
 
 /** [rows, h·d] → [h, rows, d]: one batch entry per head (a free reshape for one head). */
 function byHead(data: Float32Array, rows: number, heads: number, width: number): tf.Tensor3D {

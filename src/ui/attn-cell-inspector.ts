@@ -67,7 +67,14 @@ export class AttnCellInspector extends LitElement {
         : stage === 'projected'
           ? row * (ref.projected?.cols ?? 0) + col
           : (head * n + row) * m + col;
-    const cpuArray = stage === 'output' ? ref.output.data : stage === 'projected' ? (ref.projected?.data ?? []) : ref[stage].data;
+    const cpuArray =
+      stage === 'output'
+        ? ref.output.data
+        : stage === 'projected'
+          ? (ref.projected?.data ?? [])
+          : stage === 'rotated'
+            ? []
+            : (ref[stage]?.data ?? []);
     const gpuArray =
       stage === 'output'
         ? ctx.gpu?.output

@@ -171,7 +171,7 @@ export class AttnComparePanel extends LitElement {
     const o = this.outcome!;
     const { n, m, heads } = o.problem.shape;
     const head = Math.min(this.head, heads - 1);
-    const errors = o.errors![stage];
+    const errors = stage === 'rotated' ? null : o.errors![stage];
     if (!errors) return nothing;
     const perHead = stage === 'scores' || stage === 'probs';
     const values = perHead ? errors.subarray(head * n * m, (head + 1) * n * m) : errors;

@@ -78,6 +78,12 @@ export class AttnStageView extends LitElement {
         return this.slice(ref.raw.data, head);
       case 'scaled':
         return this.slice(ref.scaled.data, head);
+      case 'capped':
+        return ref.capped ? this.slice(ref.capped.data, head) : [];
+      case 'bias':
+        return ref.bias ? this.slice(ref.bias.data, head) : [];
+      case 'rotated':
+        return [];
       case 'masked':
         return gpu?.scores ? this.slice(gpu.scores, head) : this.slice(ref.masked.data, head);
       case 'probs':

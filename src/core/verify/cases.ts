@@ -60,7 +60,7 @@ export type CaseTag =
 
 export type Distribution = 'normal' | 'very-negative' | 'equal' | 'one-visible' | 'tiny' | 'mixed-heads';
 
-export interface VerifyCase extends Omit<AttentionShape, 'dModel'> {
+export interface VerifyCase extends Omit<AttentionShape, 'dModel' | 'kvHeads'> {
   name: string;
   /** Columns of W_o: present in the output projection's cases only (the inputs then carry W_o). */
   dModel?: number;
@@ -405,10 +405,10 @@ function shapeScores(c: VerifyCase, q: Float32Array | Float64Array, k: Float32Ar
 
 /** Which query rows see no key at all (their reference probabilities and outputs are all zero). */
 export function fullyMaskedRows(c: VerifyCase, inputs: AttentionInputs): boolean[] {
-  const shift = causalShift(c.n, c.m);
   const mask = inputs.mask ? Uint8Array.from(inputs.mask.data, (x) => (x !== 0 ? 1 : 0)) : null;
+  const rule = { causal: c.causal, window: null, mask, m: c.m, shift: causalShift(c.n, c.m) };
   return Array.from({ length: c.n }, (_, i) => {
-    for (let j = 0; j < c.m; j++) if (isVisible(i, j, shift, c.causal, mask, c.m)) return false;
+    for (let j = 0; j < c.m; j++) if (isVisible(i, j, rule)) return false;
     return true;
   });
 }

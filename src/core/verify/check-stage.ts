@@ -12,16 +12,28 @@ import { resolveScale, withDefaults } from '../options';
 import { checkAgainstReference } from '../compare-run';
 import type { Comparison } from '../metrics';
 import { compare } from '../metrics';
-import { projectionReference, scoresReference, softmaxReference, weightedValuesReference } from '../reference';
+import {
+  projectionReference,
+  ropePositions,
+  ropeReference,
+  scoresReference,
+  softmaxReference,
+  weightedValuesReference,
+} from '../reference';
 import { maskBytes } from '../shapes';
 import type { STAGE_INFO, VerifiedStage } from '../stages';
-import { outputTolerance, projectionTolerance, scoreTolerance, softmaxTolerance } from '../tolerance';
+import { outputTolerance, projectionTolerance, ropeTolerance, scoreTolerance, softmaxTolerance } from '../tolerance';
+import { kvHeadCount, resolveAlibiSlopes, resolveSinks } from '../features';
+import { causalShift } from '../options';
+import type { Matrix } from '../tensor';
 
 /** The tensor a verified stage writes and its check reads ('fused' computes the whole operator, so it is checked end to end). */
 export type CheckedTensor = (typeof STAGE_INFO)[VerifiedStage]['writes'];
 
 /** The tensors a run read back: h×n×m scores and probabilities (when requested), the n×(h·dv) output and, with W_o, the n×d_model projection. */
 export interface StageOutputs {
+  /** Q and K after the GPU's RoPE stage (n×(h·dk), m×(kvHeads·dk)), when RoPE is on. */
+  rotated?: { q: Float32Array; k: Float32Array } | null;
   scores: Float32Array | null;
   probs: Float32Array | null;
   output: Float32Array;
@@ -55,7 +67,7 @@ interface Expected {
 }
 
 function missing(stage: string, tensor: CheckedTensor): Error {
-  const how = tensor === 'projected' ? 'give the inputs a W_o' : 'run with intermediates: true';
+  const how = tensor === 'projected' ? 'give the inputs a W_o' : tensor === 'rotated' ? 'turn RoPE on' : 'run with intermediates: true';
   return new Error(`the ${stage} check needs the GPU ${tensor}; ${how}`);
 }
 
@@ -63,23 +75,60 @@ function expectedFor(stage: VerifiedStage, inputs: AttentionInputs, partial: Par
   const options = withDefaults(partial);
   const { q, k, v } = inputs;
   const h = options.heads,
+    kvHeads = kvHeadCount(options),
     n = q.rows,
     m = k.rows,
-    width = v.cols;
+    width = (v.cols / kvHeads) * h;
   const headRows = (index: number) => Math.floor(index / m) % n;
   const outputRows = (index: number) => Math.floor(index / width);
   switch (stage) {
+    case 'rope': {
+      if (!options.rope) throw new Error('the rope check needs RoPE on in the options');
+      if (!gpu.rotated) throw missing(stage, 'rotated');
+      const positions = ropePositions(options.rope, causalShift(n, m));
+      const expectedQ = ropeReference(q, h, options.rope, positions.query).data;
+      const expectedK = ropeReference(k, kvHeads, options.rope, positions.key).data;
+      const actual = concat(gpu.rotated.q, gpu.rotated.k);
+      const expected = concat(expectedQ, expectedK);
+      const tol = concat(ropeTolerance(q, h, options.rope, positions.query), ropeTolerance(k, kvHeads, options.rope, positions.key));
+      // Rows are Q's n rows, then K's m rows (as rows n … n + m − 1).
+      const qSize = expectedQ.length;
+      return {
+        tensor: 'rotated',
+        actual,
+        expected,
+        comparison: compare(actual, expected, tol, [1, 1, actual.length]),
+        rowOf: (index) => (index < qSize ? Math.floor(index / q.cols) : 0),
+      };
+    }
     case 'qk': {
       if (!gpu.scores) throw missing(stage, 'scores');
+      if (options.rope && !gpu.rotated) throw missing(stage, 'rotated');
+      // With RoPE, the stage's own input is the GPU's rotated Q and K.
+      const qIn: Matrix = gpu.rotated ? { rows: n, cols: q.cols, data: gpu.rotated.q } : q;
+      const kIn: Matrix = gpu.rotated ? { rows: m, cols: k.cols, data: gpu.rotated.k } : k;
       const dk = q.cols / h;
       const scale = resolveScale(options.scale, dk);
-      const { masked } = scoresReference(q, k, h, {
-        scale,
-        temperature: options.temperature,
-        causal: options.causal,
-        mask: maskBytes(inputs.mask),
+      const softcap = options.softcap === null ? null : Math.fround(options.softcap);
+      const { scaled, bias, masked } = scoresReference(
+        qIn,
+        kIn,
+        { heads: h, kvHeads },
+        {
+          scale,
+          temperature: options.temperature,
+          causal: options.causal,
+          window: options.window,
+          softcap,
+          slopes: resolveAlibiSlopes(options),
+          mask: maskBytes(inputs.mask),
+        },
+      );
+      const tol = scoreTolerance(qIn, kIn, { heads: h, kvHeads }, scale / options.temperature, masked.data, {
+        softcap,
+        scaled: scaled.data,
+        bias: bias?.data,
       });
-      const tol = scoreTolerance(q, k, h, scale / options.temperature, masked.data);
       return {
         tensor: 'scores',
         actual: gpu.scores,
@@ -90,8 +139,9 @@ function expectedFor(stage: VerifiedStage, inputs: AttentionInputs, partial: Par
     }
     case 'softmax': {
       if (!gpu.scores || !gpu.probs) throw missing(stage, 'scores');
-      const probs = softmaxReference(gpu.scores, h, n, m);
-      const tol = softmaxTolerance(gpu.scores, probs.data, h * n, m);
+      const sinks = resolveSinks(options);
+      const probs = softmaxReference(gpu.scores, h, n, m, sinks);
+      const tol = softmaxTolerance(gpu.scores, probs.data, h * n, m, undefined, sinks && { logits: sinks, rowsPerHead: n });
       return {
         tensor: 'probs',
         actual: gpu.probs,
@@ -102,8 +152,8 @@ function expectedFor(stage: VerifiedStage, inputs: AttentionInputs, partial: Par
     }
     case 'pv': {
       if (!gpu.probs) throw missing(stage, 'probs');
-      const out = weightedValuesReference(gpu.probs, v, h, n);
-      const tol = outputTolerance(Float64Array.from(gpu.probs), null, v, h, n);
+      const out = weightedValuesReference(gpu.probs, v, h, n, kvHeads);
+      const tol = outputTolerance(Float64Array.from(gpu.probs), null, v, h, n, kvHeads);
       return {
         tensor: 'output',
         actual: gpu.output,
@@ -134,6 +184,13 @@ function expectedFor(stage: VerifiedStage, inputs: AttentionInputs, partial: Par
       };
     }
   }
+}
+
+function concat<T extends Float32Array | Float64Array>(a: T, b: T): T {
+  const out = new (a.constructor as new (length: number) => T)(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /** The stage's output against its reference, with the symptoms the diagnosis reads. */
