@@ -2,6 +2,8 @@
  * npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal] [--scale X|none]
  *   [--temperature T] [--variant naive|tiled|fused] [--heads H] [--wo WO.npy] [--out O.npy] [--json]
  *   [--kernel STAGE=FILE.wgsl] [--poison]
+ *   [--rope [interleaved|half] --rope-base B --rope-dims R --rope-offset P] [--kv-heads H] [--window W]
+ *   [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
  *
  * --heads H splits Q/K columns into H heads of dk = width/H (V likewise); --wo projects the
  * concatenated heads through W_o ((H·dv)×d_model), and --out then writes the projection.
@@ -11,6 +13,7 @@
 import { writeFileSync } from 'node:fs';
 import { formatFromName, parseMatrix, serializeMatrix } from '../src/core/io';
 import type { AttentionOptions } from '../src/core/options';
+import { withDefaults } from '../src/core/options';
 import { checkAgainstReference } from '../src/core/compare-run';
 import type { Comparison } from '../src/core/metrics';
 import { AttentionEngine } from '../src/gpu/engine';
@@ -19,13 +22,17 @@ import type { StageName } from '../src/core/stages';
 import { STAGES } from '../src/gpu/interface';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { EXIT, main, number, openDevice, parseFlags, readInput, required, UsageError } from './lib/cli';
+import { describeFeatures, FEATURE_FLAGS, FEATURE_USAGE, featureOptions, withFeatureDefaults } from './lib/feature-flags';
 
 const USAGE = `usage: npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal]
        [--scale X|none] [--temperature T] [--variant ${VARIANT_NAMES.join('|')}] [--heads H] [--wo WO.npy]
        [--out O.npy] [--json] [--kernel STAGE=FILE.wgsl]  (run a stage with your own WGSL; see docs/kernel-interface.md)
        [--poison]  (fill the GPU buffers with NaN first, as npm run verify does: elements a kernel never writes show)
+       [--rope [interleaved|half]] [--rope-base B] [--rope-dims R] [--rope-offset P] [--kv-heads H] [--window W]
+       [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
 --heads H: Q, K, V columns split into H heads; --wo: output projection W_o ((H·dv)×d_model), written by --out
-inputs: 2-D float32 .npy, or .json nested arrays, or .csv`;
+inputs: 2-D float32 .npy, or .json nested arrays, or .csv
+${FEATURE_USAGE}`;
 
 function readMatrix(path: string, role: string) {
   const bytes = readInput(path, role);
@@ -34,8 +41,9 @@ function readMatrix(path: string, role: string) {
 
 function parseCommandLine(argv: string[]) {
   const parsed = parseFlags({
-    args: argv,
+    args: withFeatureDefaults(argv),
     options: {
+      ...FEATURE_FLAGS,
       q: { type: 'string' },
       k: { type: 'string' },
       v: { type: 'string' },
@@ -63,6 +71,7 @@ function parseCommandLine(argv: string[]) {
     temperature: number(parsed.temperature, 'temperature') ?? 1,
     heads,
     scale: parsed.scale === undefined ? 'default' : parsed.scale === 'none' ? 'none' : number(parsed.scale, 'scale')!,
+    ...featureOptions(parsed),
   };
   if (parsed.out) formatFromName(parsed.out);
   const kernels = parseKernelFlags(parsed.kernel ?? []);
@@ -128,7 +137,15 @@ async function attention(argv: string[]): Promise<number> {
           worst: o.firstBad ?? o.worst,
           nanMismatches: o.nanMismatches,
           infMismatches: o.infMismatches,
-          stages: { scores: check.scores, probs: check.probs, output: check.output, projected: check.projected },
+          stages: {
+            rotatedQ: check.rotatedQ,
+            rotatedK: check.rotatedK,
+            scores: check.scores,
+            probs: check.probs,
+            output: check.output,
+            projected: check.projected,
+          },
+          options: cli.options,
           shape: result.shape,
           variant: cli.variant,
           adapter,
@@ -142,6 +159,10 @@ async function attention(argv: string[]): Promise<number> {
       console.log(
         `attention n=${n} m=${m} dk=${dk} dv=${dv} heads=${heads}${dModel === null ? '' : ` d_model=${dModel}`} variant=${cli.variant} on ${adapter}`,
       );
+      const features = describeFeatures(withDefaults(cli.options));
+      if (features) console.log(`features: ${features}`);
+      if (check.rotatedQ) console.log(line('RoPE Q', check.rotatedQ));
+      if (check.rotatedK) console.log(line('RoPE K', check.rotatedK));
       // The fused variant never stores scores or probabilities: there is nothing to read back.
       const unstored = result.onlineSoftmax ? 'not stored (fused: online softmax, one pass)' : undefined;
       console.log(line('scores', check.scores, unstored));

@@ -1,6 +1,7 @@
 /**
  * npm run bench -- --n 64,128,256,512,1024 --dk 64 [--heads H] [--causal] [--variants naive,tiled,fused,tfjs]
  *   [--repeats R] [--warmup W] [--fit-from N] [--seed S] [--json] [--node] [--out DIR] [--no-plot] [--diagnose]
+ *   [--rope [interleaved|half] …] [--kv-heads H] [--window W] [--alibi] [--softcap C] [--sinks S1,S2,…]
  * npm run bench -- --replot DIR/results.json [--out DIR]     (redraw the plots of earlier results)
  *
  * The sequence-length profiler from the terminal. With tfjs among the variants it drives headless
@@ -31,13 +32,18 @@ import { isVariant, VARIANT_NAMES, VARIANTS, variantStages } from '../src/gpu/va
 import { loadShaderLibrary } from '../src/node/shaders';
 import { withBenchPage } from './lib/bench-browser';
 import { EXIT, integer, integerList, list, main, openDevice, parseFlags, UsageError } from './lib/cli';
+import { describeFeatures, FEATURE_FLAGS, FEATURE_USAGE, featureOptions, withFeatureDefaults } from './lib/feature-flags';
 
 const PEERS = ['tfjs'];
 const USAGE = `usage: npm run bench -- --n 64,128,256,512,1024 --dk 64 [--heads H] [--causal]
        [--variants ${[...VARIANT_NAMES, ...PEERS].join(',')}] [--repeats R] [--warmup W] [--fit-from N] [--seed S]
        [--json] [--node] [--out DIR] [--no-plot] [--diagnose]
+       [--rope [interleaved|half]] [--rope-base B] [--rope-dims R] [--rope-offset P] [--kv-heads H] [--window W]
+       [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
        npm run bench -- --replot DIR/results.json [--out DIR]
-tfjs runs in headless Chromium only; without it (or with --node) the engine runs on Node's WebGPU.`;
+tfjs runs in headless Chromium only; without it (or with --node) the engine runs on Node's WebGPU.
+The feature flags profile the engine's variants with those features on (tfjs runs plain attention only).
+${FEATURE_USAGE}`;
 
 interface Cli {
   config: ProfileConfig;
@@ -51,8 +57,9 @@ interface Cli {
 
 function parseCommandLine(argv: string[]): Cli | null {
   const v = parseFlags({
-    args: argv,
+    args: withFeatureDefaults(argv),
     options: {
+      ...FEATURE_FLAGS,
       n: { type: 'string' },
       dk: { type: 'string' },
       dv: { type: 'string' },
@@ -73,8 +80,10 @@ function parseCommandLine(argv: string[]): Cli | null {
     },
   }).values;
   if (v.help) return null;
-  // By default every engine variant, plus the peer unless --node rules the browser out.
-  const defaults = v.node ? VARIANT_NAMES : [...VARIANT_NAMES, ...PEERS];
+  const features = featureOptions(v);
+  const plain = describeFeatures(features) === '';
+  // By default every engine variant, plus the peer unless --node or a feature rules it out.
+  const defaults = v.node || !plain ? VARIANT_NAMES : [...VARIANT_NAMES, ...PEERS];
   const variants = list(v.variants) ?? defaults;
   const unknown = variants.filter((x) => !(VARIANT_NAMES as string[]).includes(x) && !PEERS.includes(x));
   if (unknown.length)
@@ -94,6 +103,7 @@ function parseCommandLine(argv: string[]): Cli | null {
     warmup: integer(v.warmup, 'warmup') ?? 2,
     fitFromN: integer(v['fit-from'], 'fit-from'),
     seed: integer(v.seed, 'seed') ?? 1,
+    features,
   };
   try {
     resolveConfig(config);
@@ -182,10 +192,13 @@ function summaryText(result: ProfileResult): string {
       );
   }
   const c = result.config;
+  // Results written before the features existed have no features field.
+  const features = c.features ? describeFeatures(c.features) : '';
   lines.push(
     `config: N=${c.ns.join(',')} dk=${c.dk} dv=${c.dv} heads=${c.heads}${c.causal ? ' causal' : ''} warm-ups=${c.warmup} repeats=${c.repeats} seed=${c.seed}`,
-    '',
   );
+  if (features) lines.push(`features: ${features}`);
+  lines.push('');
   lines.push(formatTable(reportTable(result)), '');
   const range = c.fitFromN ? `N ≥ ${c.fitFromN}` : 'upper half of the sweep';
   lines.push(`fitted exponent of time in N (${range}):`);

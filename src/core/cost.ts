@@ -29,6 +29,26 @@ export interface CostShape extends Omit<AttentionShape, 'dModel' | 'kvHeads'> {
   causal: boolean;
   /** K/V heads (grouped-query attention reads fewer K and V columns); heads when absent. */
   kvHeads?: number;
+  /** Sliding window: each query sees at most this many keys. */
+  window?: number | null;
+}
+
+/**
+ * Query–key pairs that are visible (n·m, about half with causal, about n·w with a window): the
+ * useful work. With n ≠ m causal aligns the last query with the last key, as the engine does.
+ */
+export function visiblePairs(s: Pick<CostShape, 'n' | 'm' | 'causal' | 'window'>): number {
+  const w = s.window ?? null;
+  if (!s.causal && w === null) return s.n * s.m;
+  let pairs = 0;
+  const shift = s.m - s.n;
+  for (let i = 0; i < s.n; i++) {
+    const last = s.causal ? Math.min(s.m - 1, i + shift) : s.m - 1;
+    const first = w === null ? 0 : Math.max(0, i + shift - w + 1);
+    const lastInWindow = w === null || s.causal ? last : Math.min(last, i + shift + w - 1);
+    pairs += Math.max(0, lastInWindow - first + 1);
+  }
+  return pairs;
 }
 
 /** Which dataflow a run follows, for the byte model. */
@@ -47,8 +67,8 @@ export interface Flops {
 }
 
 export function attentionFlops(s: CostShape): Flops {
-  const visible = s.causal ? 0.5 : 1;
-  const pairs = s.n * s.m * s.heads * visible;
+  // Without a window, causal counts half the pairs (the convention of published attention FLOP counts).
+  const pairs = s.window ? visiblePairs(s) * s.heads : s.n * s.m * s.heads * (s.causal ? 0.5 : 1);
   const qk = 2 * pairs * s.dk;
   const pv = 2 * pairs * s.dv;
   const softmax = SOFTMAX_FLOPS_PER_SCORE * pairs;

@@ -69,6 +69,9 @@ export interface AttentionOptions {
   sinks: readonly number[] | null;
 }
 
+/** The options of the features alone (./features.ts): what a profile or a CLI adds to plain attention. */
+export type FeatureOptions = Pick<AttentionOptions, 'kvHeads' | 'rope' | 'window' | 'alibi' | 'softcap' | 'sinks'>;
+
 export const DEFAULT_ROPE: RopeOptions = { layout: 'half', base: 10000, dims: null, offset: 0 };
 
 export const DEFAULT_OPTIONS: AttentionOptions = {

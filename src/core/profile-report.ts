@@ -5,6 +5,10 @@
 import { csvFormat } from 'd3-dsv';
 import type { Bytes, Flops, RooflinePeaks } from './cost';
 import type { AttentionShape } from './shapes';
+import { checkFeatures } from './shapes';
+import type { FeatureOptions } from './options';
+import { DEFAULT_OPTIONS } from './options';
+import { activeFeatures } from './features';
 import type { PowerLawFit, Summary, TimestampGranularity } from './stats';
 import { fitPowerLaw, upperPart } from './stats';
 
@@ -36,9 +40,11 @@ export interface ProfileConfig extends Pick<AttentionShape, 'dk'>, Partial<Pick<
   cpuReferenceLimit?: number;
   /** The fitted exponent uses N ≥ this; the upper half of the sweep when absent. */
   fitFromN?: number;
+  /** Attention features to profile (RoPE, K/V heads, window, ALiBi, softcap, sinks); plain attention when absent. */
+  features?: Partial<FeatureOptions>;
 }
 
-export type ResolvedConfig = Required<Omit<ProfileConfig, 'fitFromN'>> & { fitFromN: number | null };
+export type ResolvedConfig = Required<Omit<ProfileConfig, 'fitFromN' | 'features'>> & { fitFromN: number | null; features: FeatureOptions };
 
 const DEFAULT_CPU_REFERENCE_LIMIT = 2 ** 28;
 
@@ -51,13 +57,29 @@ export function resolveConfig(c: ProfileConfig): ResolvedConfig {
     return x;
   };
   if (c.variants.length === 0) throw new RangeError('choose at least one variant');
+  const features: FeatureOptions = {
+    kvHeads: c.features?.kvHeads ?? null,
+    rope: c.features?.rope ?? null,
+    window: c.features?.window ?? null,
+    alibi: c.features?.alibi ?? null,
+    softcap: c.features?.softcap ?? null,
+    sinks: c.features?.sinks ?? null,
+  };
+  const heads = positive(c.heads ?? 1, 'heads');
+  checkFeatures({ ...DEFAULT_OPTIONS, ...features, heads }, c.dk);
+  if (features.kvHeads !== null && heads % features.kvHeads !== 0)
+    throw new RangeError(`K/V heads (${features.kvHeads}) must divide the ${heads} query heads`);
+  const peers = c.variants.filter((v) => v === 'tfjs');
+  const on = activeFeatures({ ...DEFAULT_OPTIONS, ...features, heads });
+  if (peers.length > 0 && on.length > 0)
+    throw new RangeError(`tfjs runs plain attention only, not ${on.join(', ')}: drop tfjs from the variants or the feature options`);
   const warmup = c.warmup ?? 2;
   if (!Number.isInteger(warmup) || warmup < 0) throw new RangeError(`warm-up runs must be a non-negative integer, got ${warmup}`);
   return {
     ns,
     dk: positive(c.dk, 'dk'),
     dv: positive(c.dv ?? c.dk, 'dv'),
-    heads: positive(c.heads ?? 1, 'heads'),
+    heads,
     causal: c.causal ?? false,
     variants: [...new Set(c.variants)],
     warmup,
@@ -65,6 +87,7 @@ export function resolveConfig(c: ProfileConfig): ResolvedConfig {
     seed: c.seed ?? 1,
     cpuReferenceLimit: c.cpuReferenceLimit ?? DEFAULT_CPU_REFERENCE_LIMIT,
     fitFromN: c.fitFromN ?? null,
+    features,
   };
 }
 

@@ -49,7 +49,14 @@ export function checkInputs(inputs: AttentionInputs, options: AttentionOptions):
   if (q.cols % heads !== 0) throw new InputError(`Q width ${q.cols} is not divisible by ${heads} heads`);
   const dk = q.cols / heads;
   if (kvHeads === heads) {
-    if (q.cols !== k.cols) throw new InputError(`Q has ${q.cols} columns but K has ${k.cols}: queries and keys must have the same width`);
+    if (q.cols !== k.cols) {
+      const groups = k.cols / dk;
+      const hint =
+        Number.isInteger(groups) && heads % groups === 0
+          ? `; or, for grouped-query attention, set K/V heads to ${groups} (${groups} heads of dk = ${dk})`
+          : '';
+      throw new InputError(`Q has ${q.cols} columns but K has ${k.cols}: queries and keys must have the same width${hint}`);
+    }
   } else if (k.cols !== kvHeads * dk) {
     throw new InputError(
       `K has ${k.cols} columns but must have K/V heads × dk = ${kvHeads} × ${dk} = ${kvHeads * dk} (Q's ${q.cols} columns are ${heads} heads of ${dk})`,

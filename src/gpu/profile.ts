@@ -109,7 +109,7 @@ export async function profileSweep(config: ProfileConfig, deps: ProfileDeps): Pr
     for (const n of c.ns) {
       if (aborted()) throw new RunCancelledError('profile cancelled');
       const inputs = makeInputs(c, n);
-      const options: Partial<AttentionOptions> = { causal: c.causal, heads: c.heads };
+      const options: Partial<AttentionOptions> = { causal: c.causal, heads: c.heads, ...c.features };
       progress(n, 'cpu', 'reference');
       const { reference, time } = cpuReference(c, n, inputs, options);
       cpu.push(time);
@@ -178,8 +178,8 @@ function makeInputs(c: ResolvedConfig, n: number): AttentionInputs {
   const seed = c.seed + n;
   return {
     q: randomMatrix(n, c.heads * c.dk, seed),
-    k: randomMatrix(n, c.heads * c.dk, seed + 1_000_003),
-    v: randomMatrix(n, c.heads * c.dv, seed + 2_000_006),
+    k: randomMatrix(n, (c.features.kvHeads ?? c.heads) * c.dk, seed + 1_000_003),
+    v: randomMatrix(n, (c.features.kvHeads ?? c.heads) * c.dv, seed + 2_000_006),
   };
 }
 
@@ -219,7 +219,16 @@ function createRunner(
   inputs: AttentionInputs,
   options: Partial<AttentionOptions>,
 ): Runner {
-  const shape: CostShape = { n, m: n, dk: c.dk, dv: c.dv, heads: c.heads, causal: c.causal };
+  const shape: CostShape = {
+    n,
+    m: n,
+    dk: c.dk,
+    dv: c.dv,
+    heads: c.heads,
+    kvHeads: c.features.kvHeads ?? c.heads,
+    causal: c.causal,
+    window: c.features.window,
+  };
   const peer = deps.peers?.[variant];
   const custom = deps.custom?.[variant];
   const engineVariant = custom?.base ?? (isVariant(variant) ? variant : null);
