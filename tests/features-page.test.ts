@@ -238,7 +238,7 @@ describe('the window band', () => {
 
 describe('sampled rows with the features', () => {
   const rope = { layout: 'interleaved' as const, base: 100, dims: null, offset: 3 };
-  it.each([
+  it.each<[string, Partial<AttentionOptions>, boolean]>([
     ['causal window 4', { causal: true, window: 4 }, false],
     ['window 3 (both sides)', { window: 3 }, false],
     ['ALiBi, causal', { causal: true, alibi: 'standard' as const, heads: 2 }, true],
