@@ -109,13 +109,14 @@ function withKvHeads(state: PlaygroundState, from: number, to: number): Playgrou
       wv = regroup(s.wv, s.dv);
     return { ...state, sentence: { ...s, wk, wv, valueLabels: wv ? regroupLabels(s.valueLabels, s.dv, from, to, heads) : null } };
   }
+  // K and V each regroup when they fit the old layout; one that does not is left for the run to name.
   const m = state.matrix;
   const dk = stateHeadWidth(state);
   const vCols = gridShape(m.v).cols;
   const k = dk === null ? null : regroupKvColumns(m.k, dk, from, to, heads);
   const v = vCols % from === 0 ? regroupKvColumns(m.v, vCols / from, from, to, heads) : null;
-  if (!k || !v) return state;
-  return { ...state, matrix: { ...m, k, v, valueLabels: regroupLabels(m.valueLabels, vCols / from, from, to, heads) } };
+  const valueLabels = v ? regroupLabels(m.valueLabels, vCols / from, from, to, heads) : m.valueLabels;
+  return { ...state, matrix: { ...m, k: k ?? m.k, v: v ?? m.v, valueLabels } };
 }
 
 /** One number per head, as typed: "0.5, 0.25 0.125" (commas, semicolons or spaces). */
