@@ -5,7 +5,7 @@
  * problem before it is sent (src/core/feature-options.ts): a bad one is named here, the state
  * keeps its last valid options, and the text typed stays in its field.
  */
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { checkOptions, kvHeadChoices, parseNumberList, withOptions } from '../core/feature-options';
 import type { FeatureName } from '../core/features';
@@ -13,6 +13,7 @@ import { alibiSlopes, FEATURE_INFO, kvHeadCount } from '../core/features';
 import type { AttentionOptions, RopeOptions } from '../core/options';
 import { DEFAULT_ROPE } from '../core/options';
 import { StateEditEvent } from './events';
+import { featureOptionsStyles } from './feature-options-styles';
 import { buttonStyles, panelStyles } from './styles';
 
 /** Values a feature starts with when it is switched on: visible on the page's small examples. */
@@ -20,43 +21,7 @@ const START = { window: 2, softcap: 5, sink: 0 } as const;
 
 @customElement('attn-feature-options')
 export class AttnFeatureOptions extends LitElement {
-  static override styles = [
-    buttonStyles,
-    panelStyles,
-    css`
-      :host {
-        display: block;
-      }
-      .feature {
-        border-top: 1px solid var(--attn-color-border);
-        padding: 0.35rem 0 0.3rem;
-      }
-      .feature .row {
-        margin: 0;
-      }
-      .about {
-        margin: 0.15rem 0 0;
-        font-size: 0.76rem;
-        color: var(--attn-color-text-muted);
-        line-height: 1.35;
-      }
-      .name {
-        font-weight: 600;
-        font-size: 0.82rem;
-        min-width: 6.5rem;
-      }
-      input[type='number'] {
-        width: 5em;
-      }
-      input[type='text'] {
-        width: 11em;
-      }
-      .error {
-        color: var(--attn-color-danger);
-        font-size: 0.78rem;
-      }
-    `,
-  ];
+  static override styles = [buttonStyles, panelStyles, featureOptionsStyles];
 
   @property({ attribute: false }) options!: AttentionOptions;
   /** One head's width d_k in the current state, or null when the state's shape does not say (RoPE needs it even). */
