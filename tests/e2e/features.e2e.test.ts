@@ -180,6 +180,34 @@ describe('turning each feature on shows its view', () => {
   });
 });
 
+describe('K/V heads in sentence mode', () => {
+  it('4 heads on 2 K/V heads: W_k and W_v one block per K/V head, GPU = CPU', async () => {
+    const { page, problems } = await freshPage(browser);
+    await (await $app(page, '#mode-sentence')).click();
+    await page.waitForFunction(
+      () =>
+        document.querySelector('attn-app')?.lastOutcome?.problem.mode === 'sentence' &&
+        document.querySelector('attn-app')?.dataset.state === 'done',
+      { timeout: 60_000 },
+    );
+    await edited(page, async () => typeInto(page, await $app(page, 'attn-options-panel >>> input[aria-label="heads"]'), '4'));
+    await edited(page, async () => typeInto(page, await feature(page, '#kv-heads'), '2'));
+    const shape = await page.evaluate(() => {
+      const p = document.querySelector('attn-app')!.lastOutcome!.problem;
+      return { q: p.inputs.q.cols, k: p.inputs.k.cols, v: p.inputs.v.cols, wk: p.sentence!.wk.cols, kvHeads: p.shape.kvHeads };
+    });
+    expect(shape).toEqual({ q: 32, k: 16, v: 16, wk: 16, kvHeads: 2 });
+    expect(await page.$eval('attn-app >>> attn-sentence-panel >>> #per-head', (el) => el.textContent)).toContain(
+      '2 K/V heads give K 16, V 16',
+    );
+    expect(await count(page, 'attn-head-grid >>> .group')).toBe(2);
+    const v = await verdict(page);
+    expect(v.gpuError).toBeNull();
+    expect(v).toMatchObject({ scores: true, probs: true, output: true, pass: true });
+    expect(problems).toEqual([]);
+  });
+});
+
 describe('bad values are refused with a message and the state is kept', () => {
   /** A case: what to switch on first (valid), the field and what is typed into it (or chosen), the message. */
   interface BadValue {
