@@ -13,8 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { parseEmbeddings } from '../src/core/embeddings';
 import type { Embeddings } from '../src/core/embeddings';
 import { fromMatrix } from '../src/core/grid';
-import type { Preset } from '../src/core/presets';
-import { parsePreset } from '../src/core/presets';
+import type { MatrixPreset, Preset, RandomMatrices } from '../src/core/presets';
+import { parsePreset, presetMatrices } from '../src/core/presets';
+import type { AttentionOptions } from '../src/core/options';
 import { DEFAULT_OPTIONS } from '../src/core/options';
 import { attentionReference } from '../src/core/reference';
 import { createRng } from '../src/core/rng';
@@ -405,11 +406,214 @@ function sqrtDk(): Preset {
   };
 }
 
+// ---------------------------------------------------------------- the features of modern models (src/core/features.ts)
+
+/** Largest weight and where it sits, per row, for a notes line. */
+function probsOf(preset: MatrixPreset, options: Partial<AttentionOptions> = preset.options): number[][] {
+  const { q, k, v, mask } = presetMatrices(preset);
+  const ref = attentionReference({ q, k, v, mask }, options);
+  const m = k.rows;
+  return Array.from({ length: ref.probs.data.length / m }, (_, r) => Array.from(ref.probs.data.subarray(r * m, (r + 1) * m)));
+}
+
+function outputOf(preset: MatrixPreset, options: Partial<AttentionOptions> = preset.options): number[] {
+  const { q, k, v, mask } = presetMatrices(preset);
+  return Array.from(attentionReference({ q, k, v, mask }, options).output.data);
+}
+
+/** A matrix preset whose Q, K and V come from `random` (the file holds the sizes and the seed, not the numbers). */
+function generated(preset: Omit<MatrixPreset, 'q' | 'k' | 'v'> & { random: RandomMatrices }): MatrixPreset {
+  return parsePreset(preset, preset.id) as MatrixPreset;
+}
+
+function ropeRelative(): Preset {
+  const n = 6;
+  // d_k = 4 in halves: pair (0, 2) turns by 1 rad per position, pair (1, 3) by 0.01 rad. All energy in the fast pair.
+  const x = [2, 0, 2, 0];
+  const rope = { layout: 'half' as const, base: 10000, dims: null, offset: 0 };
+  const preset: MatrixPreset = {
+    id: 'rope-relative',
+    name: 'RoPE: only relative positions matter',
+    description: 'One word six times: without positions every weight is 1/6; RoPE makes each score depend on i − j alone.',
+    mode: 'matrix',
+    notes: '',
+    options: { ...DEFAULT_OPTIONS, rope },
+    q: Array.from({ length: n }, () => [...x]),
+    k: Array.from({ length: n }, () => [...x]),
+    v: Array.from({ length: n }, (_, j) => [j]),
+    queryLabels: Array.from({ length: n }, (_, i) => `la@${i}`),
+    keyLabels: Array.from({ length: n }, (_, j) => `la@${j}`),
+    featureLabels: ['x₀', 'x₁', 'x₂', 'x₃'],
+    valueLabels: ['position'],
+  };
+  const moved = probsOf(preset, { ...preset.options, rope: { ...rope, offset: 1000 } });
+  const change = Math.max(...probsOf(preset).flatMap((row, i) => row.map((p, j) => Math.abs(p - moved[i][j]))));
+  preset.notes =
+    'Q and K are the same vector for every word, so without position information all scores are equal and every weight is 1/6 (set RoPE ' +
+    'to off). RoPE rotates each pair of dimensions of q_i by i·θ and of k_j by j·θ (θ = 1 rad for the pair that carries this vector), so ' +
+    'q_i·k_j = |x|² cos((i − j)·θ): every diagonal of the scores is constant, and each word attends most to itself and its neighbours. ' +
+    `Now change the position offset (try 1000): the whole sentence moves, the rotated Q and K change, and the weights do not ` +
+    `(in float64 by at most ${change.toExponential(0)}, rounding; the GPU's float32 angles add a little more) — only i − j matters. ` +
+    'V holds each word’s position, so the output is the ' +
+    'average position a word reads from. The “Q and K after RoPE” maps show each pair turning.';
+  return preset;
+}
+
+function alibiRecency(): Preset {
+  const n = 12,
+    heads = 4;
+  const preset: MatrixPreset = {
+    id: 'alibi-recency',
+    name: 'ALiBi: recency without position embeddings',
+    description:
+      'Twelve identical words, causal, four heads: ALiBi’s slopes alone make each head prefer recent words, each by its own amount.',
+    mode: 'matrix',
+    notes: '',
+    options: { ...DEFAULT_OPTIONS, causal: true, heads, alibi: 'standard' },
+    q: Array.from({ length: n }, () => new Array<number>(heads * 2).fill(1)),
+    k: Array.from({ length: n }, () => new Array<number>(heads * 2).fill(1)),
+    v: Array.from({ length: n }, (_, j) => new Array<number>(heads).fill(j)),
+    queryLabels: Array.from({ length: n }, (_, i) => `w${i}`),
+    keyLabels: Array.from({ length: n }, (_, j) => `w${j}`),
+    valueLabels: ['pos (h0)', 'pos (h1)', 'pos (h2)', 'pos (h3)'],
+    focusQuery: n - 1,
+  };
+  const last = (options: Partial<AttentionOptions>) => outputOf(preset, options).slice((n - 1) * heads, n * heads);
+  const withAlibi = last(preset.options).map((x) => x.toFixed(2));
+  preset.notes =
+    'Every word has the same query and key, and there are no position embeddings, so without ALiBi each row spreads its weight evenly over ' +
+    'the words it may see (set ALiBi to off). ALiBi adds −slope × distance to each score, a straight-line penalty for distance; the ' +
+    'standard slopes for 4 heads are 1/4, 1/16, 1/64, 1/256. V holds each word’s position, so the last word’s output says where each head ' +
+    `reads from: ${withAlibi.join(', ')} for heads 0–3 (${((n - 1) / 2).toFixed(2)} each without ALiBi). Head 0 reads mostly from the last few words, head 3 ` +
+    'almost evenly. The “ALiBi bias” map is the penalty itself.';
+  return preset;
+}
+
+function slidingWindow(): Preset {
+  return generated({
+    id: 'sliding-window',
+    name: 'Sliding window (Mistral): a band',
+    description: 'Causal attention where each word sees only itself and the two words before it: the weights are a band three wide.',
+    mode: 'matrix',
+    notes:
+      'With a sliding window of w = 3 and causal attention, query i sees keys i − 2 … i (Mistral 7B uses w = 4096): every score outside the ' +
+      'band is −∞, so the weights form a diagonal band, hatched in the mask panel. Cost and the KV cache grow with w, not with the ' +
+      'sequence; information still travels further, one window per layer. Change w, or untick Causal to see the symmetric window ' +
+      '|i − j| < w. Q, K and V are seeded random.',
+    options: { ...DEFAULT_OPTIONS, causal: true, window: 3 },
+    random: { n: 10, m: 10, dk: 4, dv: 2, seed: 31 },
+  });
+}
+
+function groupedQuery(): Preset {
+  return generated({
+    id: 'gqa',
+    name: 'Grouped-query attention: four query heads, one K/V head',
+    description:
+      'Four query heads share one K/V head (multi-query attention): K and V are one head wide, the weights still differ per head.',
+    mode: 'matrix',
+    notes:
+      'Q has 4 heads × 4 columns; K has 4 and V 2 columns: one K/V head, read by all four query heads (the head grid draws them as one ' +
+      'group). Each head has its own queries, so its weights differ, but all average the same values. A model keeps only K and V in its ' +
+      'cache, so this is 4× smaller (Llama 2 70B shares each K/V head among 8 query heads). Set K/V heads to 2 or 4: K and V are regrouped, ' +
+      'the new K/V heads starting as copies, so the output stays the same until you edit them.',
+    options: { ...DEFAULT_OPTIONS, heads: 4, kvHeads: 1 },
+    random: { n: 6, m: 6, dk: 4, dv: 2, seed: 41 },
+  });
+}
+
+function softcap(): Preset {
+  const preset: MatrixPreset = {
+    id: 'softcap',
+    name: 'Logit softcap (Gemma 2): large scores flattened',
+    description: 'c·tanh(s/c) with c = 10: scores of 40, 30 and 20 end up near 10 and share the weight; small scores pass unchanged.',
+    mode: 'matrix',
+    notes: '',
+    options: { ...DEFAULT_OPTIONS, scale: 'none', softcap: 10 },
+    q: [
+      [40, 30, 20, 0],
+      [1, 0.5, 0, -0.5],
+    ],
+    k: identity(4),
+    v: [
+      [1, 0],
+      [0, 1],
+      [0.5, 0.5],
+      [-1, 1],
+    ],
+    queryLabels: ['confident', 'unsure'],
+    keyLabels: ['k0', 'k1', 'k2', 'k3'],
+  };
+  const capped = probsOf(preset)[0].map(fixed);
+  const plain = probsOf(preset, { ...preset.options, softcap: null })[0];
+  preset.notes =
+    'K is the identity, so the scores are Q’s numbers. Row “confident” scores 40, 30, 20 and 0: without a cap (untick it) softmax puts ' +
+    `${plain[0].toFixed(5)} on k0. The softcap squashes every score into (−10, 10) with 10·tanh(s/10): 40 → 9.99, 30 → 9.95, 20 → 9.64, ` +
+    `so the three large scores nearly tie and share the weight (${capped.join(' / ')}). Row “unsure” has small scores, where tanh is ` +
+    'almost linear: they pass almost unchanged. Gemma 2 caps attention logits at 50 so that no score can grow without bound; the ' +
+    '“Softcapped scores” map sits between the scaled and the masked scores.';
+  return preset;
+}
+
+function sinks(): Preset {
+  const preset: MatrixPreset = {
+    id: 'sinks',
+    name: 'Attention sinks: somewhere to put the weight',
+    description:
+      'A query that matches no key would still have to spread all its weight over the keys; with a sink logit it puts most of it nowhere.',
+    mode: 'matrix',
+    notes: '',
+    options: { ...DEFAULT_OPTIONS, scale: 'none', sinks: [3] },
+    q: [
+      [6, 0, 0, 0],
+      [0, 0, 0, 0],
+      [1, 1, 0, 0],
+    ],
+    k: identity(4),
+    v: [
+      [1, 0],
+      [0, 1],
+      [0, 0],
+      [1, 1],
+    ],
+    queryLabels: ['match', 'no match', 'weak'],
+    keyLabels: ['k0', 'k1', 'k2', 'k3'],
+    focusQuery: 1,
+  };
+  const rows = probsOf(preset).map((row) => 1 - row.reduce((a, b) => a + b, 0));
+  preset.notes =
+    'Softmax must give each row weights that sum to 1, so a query with nothing to attend to (“no match”: all scores 0) still spreads ' +
+    '0.25 over four keys and mixes their values (untick the sinks to see it). A sink logit σ joins each row’s softmax but has no value ' +
+    `(gpt-oss learns one per head): here σ = 3, and the sink takes ${rows.map(fixed).join(' / ')} of the rows’ mass — the “sink” column ` +
+    'beside the row sums. “match” (score 6) barely notices it; “no match” puts most of its weight on the sink and its output shrinks ' +
+    'towards 0 instead of averaging noise. Models without sinks learn one anyway, usually in the first token (Xiao et al.).';
+  return preset;
+}
+
+function decode(): Preset {
+  return generated({
+    id: 'decode',
+    name: 'Decoding: one query over a 512-token cache',
+    description:
+      'What a language model computes for each new token: one query row against 512 cached keys and values (n = 1, m = 512, causal).',
+    mode: 'matrix',
+    notes:
+      'While generating, a model attends from the newest token only: Q has one row, K and V hold every earlier token (the KV cache). ' +
+      'Causal with n < m puts the last query with the last key, so the query sees all 512. The weights are one long row (drawn ' +
+      'downsampled); the GPU and the float64 reference still agree on every element. Turn on the sliding window with w = 128 to keep only ' +
+      'the most recent keys, as Mistral’s rolling cache does. Q, K and V are seeded random.',
+    options: { ...DEFAULT_OPTIONS, causal: true },
+    random: { n: 1, m: 512, dk: 16, dv: 8, seed: 51 },
+  });
+}
+
 // ---------------------------------------------------------------- output
 
 /** JSON with one matrix row per line, so a preset reads (and diffs) like a table. */
 function format(preset: Preset): string {
-  const lines = Object.entries(preset).map(([key, value]: [string, unknown]) => {
+  // A preset with `random` keeps its sizes and seed in the file, not the numbers they make.
+  const entries = Object.entries(preset).filter(([key]) => !('random' in preset && ['q', 'k', 'v'].includes(key)));
+  const lines = entries.map(([key, value]: [string, unknown]) => {
     if (Array.isArray(value) && value.length > 0 && Array.isArray(value[0])) {
       return `  ${JSON.stringify(key)}: [\n${(value as unknown[]).map((row) => `    ${JSON.stringify(row)}`).join(',\n')}\n  ]`;
     }
@@ -441,6 +645,13 @@ const presets: Preset[] = [
   translation(),
   largeScores(),
   sqrtDk(),
+  ropeRelative(),
+  alibiRecency(),
+  slidingWindow(),
+  groupedQuery(),
+  softcap(),
+  sinks(),
+  decode(),
 ];
 
 for (const preset of presets) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import LZString from 'lz-string';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/core/errors';
+import { withOptions } from '../src/core/feature-options';
 import { UndoHistory } from '../src/core/history';
 import { parsePreset } from '../src/core/presets';
 import type { PlaygroundState } from '../src/core/state';
@@ -90,6 +91,27 @@ describe('parseState', () => {
     ['an array instead of an object', (s) => (s.options = []), /state.options must be an object/],
     ['a kernel for an unknown stage', (s) => (s.kernels = { vertex: '' }), /state.kernels.vertex is not a stage/],
     ['a kernel that is not text', (s) => (s.kernels = { qk: 1 }), /state.kernels.qk must be WGSL text/],
+    [
+      'K/V heads that do not divide the heads',
+      (s) => Object.assign(s.options, { heads: 4, kvHeads: 3 }),
+      /kvHeads \(3\) must divide heads \(4\)/,
+    ],
+    ['a window of 0', (s) => (s.options.window = 0), /state.options.window must be an integer from 1/],
+    ['a softcap of 0', (s) => (s.options.softcap = 0), /state.options.softcap must be a positive finite number/],
+    [
+      'sinks for the wrong number of heads',
+      (s) => Object.assign(s.options, { heads: 2, sinks: [1] }),
+      /sinks must hold one sink logit per head \(2\), not 1/,
+    ],
+    [
+      'ALiBi slopes for the wrong number of heads',
+      (s) => (s.options.alibi = [0.5, 0.25]),
+      /alibi must hold one slope per head \(1\), not 2/,
+    ],
+    ['an unknown ALiBi setting', (s) => (s.options.alibi = 'steep'), /state.options.alibi must be an array/],
+    ['an odd number of RoPE dims', (s) => (s.options.rope = { layout: 'half', dims: 3 }), /state.options.rope.dims must be even/],
+    ['an unknown RoPE layout', (s) => (s.options.rope = { layout: 'spiral' }), /rope.layout must be one of interleaved, half/],
+    ['a RoPE base of 1', (s) => (s.options.rope = { base: 1 }), /rope.base must be greater than 1/],
   ])('rejects %s, naming the field', (_, spoil, message) => {
     const s = valid();
     spoil(s);
@@ -104,6 +126,46 @@ describe('parseState', () => {
   it('parses saved JSON and says when it is not JSON', () => {
     expect(sameState(parseStateJson(JSON.stringify(defaultState())), defaultState())).toBe(true);
     expect(() => parseStateJson('{oops', 'saved state')).toThrow(/saved state is not valid JSON/);
+  });
+});
+
+describe('the features in links, saved states and undo', () => {
+  const featured = (): PlaygroundState => ({
+    ...defaultState(),
+    options: {
+      ...DEFAULT_OPTIONS,
+      heads: 4,
+      kvHeads: 2,
+      causal: true,
+      rope: { layout: 'half', base: 500000, dims: 2, offset: -7 },
+      window: 5,
+      alibi: [0.5, 0.25, 0.125, 0.0625],
+      softcap: 30,
+      sinks: [0, -1.5, 2, 0.25],
+    },
+  });
+
+  it('round-trips every feature option through a link and through saved JSON', () => {
+    const state = featured();
+    expect(decodeState(encodeState(state))).toEqual(state);
+    expect(parseStateJson(JSON.stringify(state))).toEqual(state);
+    const standard = { ...state, options: { ...state.options, alibi: 'standard' as const, rope: null, kvHeads: null } };
+    expect(decodeState(encodeState(standard))).toEqual(standard);
+  });
+
+  it('reads a state saved before the features as all of them off', () => {
+    const old = JSON.parse(JSON.stringify(defaultState()));
+    for (const key of ['kvHeads', 'rope', 'window', 'alibi', 'softcap', 'sinks']) delete old.options[key];
+    expect(parseState(old).options).toEqual(DEFAULT_OPTIONS);
+  });
+
+  it('undoes a feature edit and redoes it', () => {
+    const history = new UndoHistory<PlaygroundState>();
+    const before = defaultState();
+    const after = withOptions(before, { window: 2 });
+    history.record(before, null);
+    expect(history.undo(after)).toBe(before);
+    expect(history.redo(before)).toBe(after);
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import type { Grid } from './grid';
 import { gridShape, insertCol, insertRow, pasteBlock, removeCol, removeRow, resize, setCell } from './grid';
+import { kvHeadCount } from './features';
 import type { PlaygroundState } from './state';
 
 export type MatrixName = 'q' | 'k' | 'v' | 'wo' | 'wq' | 'wk' | 'wv';
@@ -63,6 +64,9 @@ export function applyMatrixOp(
   if (name === 'wo') return applyOutputProjectionOp(state, op);
   const before = state.matrix;
   const ms = { ...before, [name]: applyToGrid(before[name], op) };
+  const kv = kvHeadCount(state.options);
+  // With grouped-query attention W_o's rows (h·dv) are not V's columns (kv·dv).
+  const sharedKv = kv !== state.options.heads;
   let padding = state.padding;
   if (op.kind === 'insert-row' || op.kind === 'remove-row') {
     const insert = op.kind === 'insert-row';
@@ -88,8 +92,8 @@ export function applyMatrixOp(
   }
   if ((op.kind === 'insert-col' || op.kind === 'remove-col') && name === 'v' && gridShape(ms.v).cols !== gridShape(before.v).cols) {
     ms.valueLabels = op.kind === 'insert-col' ? insertAt(before.valueLabels, op.at, '') : removeAt(before.valueLabels, op.at);
-    // W_o has a row per output column: it follows.
-    if (before.wo) ms.wo = op.kind === 'insert-col' ? insertRow(before.wo, op.at) : removeRow(before.wo, op.at);
+    // W_o has a row per output column: it follows (with shared K/V heads, the fit below resizes it).
+    if (before.wo && !sharedKv) ms.wo = op.kind === 'insert-col' ? insertRow(before.wo, op.at) : removeRow(before.wo, op.at);
   }
   if (op.kind === 'paste') {
     // A paste that ran past the edge grew this matrix; grow its partners to match.
@@ -104,11 +108,17 @@ export function applyMatrixOp(
       ms.v = resize(ms.v, keys, gridShape(ms.v).cols);
     }
   }
-  if ((op.kind === 'paste' || op.kind === 'replace') && ms.wo && ms.wo.length !== gridShape(ms.v).cols) {
+  const outputCols = outputWidth(gridShape(ms.v).cols, state.options.heads, kv);
+  if ((op.kind === 'paste' || op.kind === 'replace' || sharedKv) && ms.wo && outputCols !== null && ms.wo.length !== outputCols) {
     // V got wider or narrower: W_o keeps a row per output column (new rows are zero).
-    ms.wo = resize(ms.wo, gridShape(ms.v).cols, gridShape(ms.wo).cols);
+    ms.wo = resize(ms.wo, outputCols, gridShape(ms.wo).cols);
   }
   return { ...state, matrix: ms, padding };
+}
+
+/** Columns of the output (h·dv) for V of `vCols` columns split over kv K/V heads; null when they do not split. */
+function outputWidth(vCols: number, heads: number, kv: number): number | null {
+  return vCols % kv === 0 ? (vCols / kv) * heads : null;
 }
 
 /**

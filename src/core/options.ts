@@ -131,3 +131,31 @@ export function isVisible(i: number, j: number, rule: VisibilityRule): boolean {
   if (rule.window !== null && (rule.causal ? distance >= rule.window : Math.abs(distance) >= rule.window)) return false;
   return rule.mask === null || rule.mask[i * rule.m + j] !== 0;
 }
+
+/** Why query i may not attend key j by the rule's causal option or window (the explicit mask aside), or null. */
+export function positionalHide(
+  i: number,
+  j: number,
+  rule: Pick<VisibilityRule, 'causal' | 'window' | 'shift'>,
+): 'causal' | 'window' | null {
+  const distance = i + rule.shift - j;
+  if (rule.causal && distance < 0) return 'causal';
+  if (rule.window !== null && (rule.causal ? distance >= rule.window : Math.abs(distance) >= rule.window)) return 'window';
+  return null;
+}
+
+/**
+ * The keys [first, last] (inclusive; empty when first > last) that causal and the window leave
+ * visible to query i: a contiguous range, so a long sequence's hidden pairs are counted per row.
+ */
+export function visibleKeyRange(i: number, rule: Pick<VisibilityRule, 'causal' | 'window' | 'shift' | 'm'>): [number, number] {
+  const at = i + rule.shift;
+  let first = 0,
+    last = rule.m - 1;
+  if (rule.causal) last = Math.min(last, at);
+  if (rule.window !== null) {
+    first = Math.max(first, at - rule.window + 1);
+    if (!rule.causal) last = Math.min(last, at + rule.window - 1);
+  }
+  return [first, last];
+}

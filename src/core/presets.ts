@@ -5,6 +5,8 @@
 import { InputError } from './errors';
 import type { AttentionOptions } from './options';
 import { DEFAULT_OPTIONS } from './options';
+import { kvHeadCount } from './features';
+import { randomGrid } from './grid';
 import type { Matrix } from './tensor';
 import { fromRows } from './tensor';
 
@@ -26,11 +28,26 @@ interface PresetBase {
   focusQuery?: number;
 }
 
+/**
+ * Seeded random Q, K and V in place of q, k, v in the file, made as the page's random-problem
+ * panel makes them (uniform in [−1, 1), 2 decimals): Q n×(h·dk), K m×(kv·dk), V m×(kv·dv) for the
+ * preset's heads h and K/V heads kv. Keeps a long example (a 512-key cache) a few lines long.
+ */
+export interface RandomMatrices {
+  n: number;
+  m: number;
+  dk: number;
+  dv: number;
+  seed: number;
+}
+
 export interface MatrixPreset extends PresetBase {
   mode: 'matrix';
+  /** In the file, q, k and v may be left out for `random`; a parsed preset always has them. */
   q: number[][];
   k: number[][];
   v: number[][];
+  random?: RandomMatrices;
   queryLabels?: string[];
   keyLabels?: string[];
   /** Names of the dk columns of Q and K (what each feature means). */
@@ -89,18 +106,9 @@ export function parsePreset(value: unknown, where = 'preset'): Preset {
   if (p.mask !== undefined && !isGrid(p.mask)) throw new InputError(`${where}: "mask" must be rows of numbers`);
   if (p.padding !== undefined && !isIndexList(p.padding)) throw new InputError(`${where}: "padding" must be a list of key indices`);
   if (p.mode === 'matrix') {
-    for (const key of ['q', 'k', 'v'] as const)
-      if (!isGrid(p[key])) throw new InputError(`${where}: "${key}" must be rows of finite numbers`);
-    const sizes = {
-      queryLabels: (p.q as number[][]).length,
-      keyLabels: (p.k as number[][]).length,
-      featureLabels: (p.q as number[][])[0].length,
-      valueLabels: (p.v as number[][])[0].length,
-    };
-    for (const [key, size] of Object.entries(sizes)) {
-      if (p[key] !== undefined && !isLabels(p[key], size)) throw new InputError(`${where}: "${key}" must be ${size} strings`);
-    }
-    return { ...(p as unknown as MatrixPreset), options };
+    // Generated matrices fill in what the file leaves out (the file's own q, k or v win).
+    if (p.random !== undefined) return parseMatrixPreset({ ...randomMatrices(p.random, options, where), ...p }, options, where);
+    return parseMatrixPreset(p, options, where);
   }
   if (p.mode === 'sentence') {
     if (typeof p.source !== 'string' || !p.source.trim()) throw new InputError(`${where}: "source" must be a sentence`);
@@ -110,6 +118,40 @@ export function parsePreset(value: unknown, where = 'preset'): Preset {
     return { ...defaults, ...(p as unknown as Partial<SentencePreset>), mode: 'sentence', source: p.source, options } as SentencePreset;
   }
   throw new InputError(`${where}: "mode" must be "matrix" or "sentence"`);
+}
+
+/** A matrix preset's Q, K, V and labels, checked. */
+function parseMatrixPreset(p: Record<string, unknown>, options: AttentionOptions, where: string): MatrixPreset {
+  for (const key of ['q', 'k', 'v'] as const)
+    if (!isGrid(p[key])) throw new InputError(`${where}: "${key}" must be rows of finite numbers`);
+  const sizes = {
+    queryLabels: (p.q as number[][]).length,
+    keyLabels: (p.k as number[][]).length,
+    featureLabels: (p.q as number[][])[0].length,
+    valueLabels: (p.v as number[][])[0].length,
+  };
+  for (const [key, size] of Object.entries(sizes)) {
+    if (p[key] !== undefined && !isLabels(p[key], size)) throw new InputError(`${where}: "${key}" must be ${size} strings`);
+  }
+  return { ...(p as unknown as MatrixPreset), options };
+}
+
+/** Q, K and V a preset's `random` describes (checked: whole numbers, at most 4096 rows and 256 columns per head). */
+function randomMatrices(value: unknown, options: AttentionOptions, where: string): { q: number[][]; k: number[][]; v: number[][] } {
+  const r = value as Partial<RandomMatrices> | null;
+  const size = (key: keyof RandomMatrices, max: number) => {
+    const x = r?.[key];
+    if (!Number.isInteger(x) || (x as number) < (key === 'seed' ? -(2 ** 31) : 1) || (x as number) > max)
+      throw new InputError(`${where}: "random.${key}" must be a whole number up to ${max}`);
+    return x as number;
+  };
+  const [n, m, dk, dv, seed] = [size('n', 4096), size('m', 4096), size('dk', 256), size('dv', 256), size('seed', 2 ** 31 - 1)];
+  const kv = kvHeadCount(options);
+  return {
+    q: randomGrid(n, options.heads * dk, seed),
+    k: randomGrid(m, kv * dk, seed + 1),
+    v: randomGrid(m, kv * dv, seed + 2),
+  };
 }
 
 export function presetMatrices(p: MatrixPreset): { q: Matrix; k: Matrix; v: Matrix; mask: Matrix | null } {

@@ -7,8 +7,9 @@ import type { Embeddings } from './embeddings';
 import { InputError } from './errors';
 import type { Grid } from './grid';
 import { resize, toMatrix } from './grid';
+import { kvHeadCount, kvHeadOf } from './features';
 import type { AttentionOptions } from './options';
-import { causalShift } from './options';
+import { causalShift, isVisible } from './options';
 import type { SentenceQKV } from './sentence';
 import { outputProjection, sentenceQKV } from './sentence';
 import type { AttentionInputs, AttentionShape } from './shapes';
@@ -26,7 +27,10 @@ export interface Problem {
   keyLabels: string[];
   /** Columns of Q and K (one head's width times heads). */
   featureLabels: string[];
-  /** Columns of V and of the output. */
+  /**
+   * Columns of the output (h·dv): head t's column c is named after V's column c of the K/V head it
+   * reads (the same as V's columns without grouped-query attention).
+   */
   valueLabels: string[];
   /** Columns of the projected output O·W_o (empty without W_o). */
   projectedLabels: string[];
@@ -39,8 +43,9 @@ export interface Problem {
   sentence: SentenceQKV | null;
   /**
    * Set when this problem holds only some query rows of a bigger one (sampleProblem): their
-   * indices in it and its row count. The rows' causal visibility is then in `inputs.mask`, so the
-   * reference runs it with causal off (referenceOptions); `options` still says what the user chose.
+   * indices in it and its row count. The rows' causal and window visibility is then in
+   * `inputs.mask`, so the reference runs it with both off (referenceOptions); `options` still says
+   * what the user chose.
    */
   sample: { rows: number[]; n: number } | null;
 }
@@ -52,6 +57,18 @@ const SAMPLE_SCORES = 1 << 20;
 
 export function needsSampling(shape: AttentionShape): boolean {
   return shape.heads * shape.n * shape.m > FULL_REFERENCE_SCORES;
+}
+
+/**
+ * Which query rows of a big problem the reference checks: evenly spaced ones, or, when RoPE or
+ * ALiBi make a row's numbers depend on its position, the last `count` rows. Those keep their
+ * positions in a problem of their own (query i of the last rows sits where it sat in the whole one:
+ * the causal alignment puts the last query with the last key), which evenly spaced rows would not.
+ */
+export function sampleRows(shape: AttentionShape, options: AttentionOptions): number[] {
+  const count = sampleCount(shape);
+  if (options.rope === null && options.alibi === null) return evenlySpacedRows(shape.n, count);
+  return Array.from({ length: count }, (_, k) => shape.n - count + k);
 }
 
 /** `count` evenly spaced rows of [0, n), the first and last included (every row when n ≤ count). */
@@ -78,13 +95,14 @@ export function sampleProblem(problem: Problem, rows: readonly number[]): Proble
   const q = matrix(rows.length, width);
   rows.forEach((r, i) => q.data.set(problem.inputs.q.data.subarray(r * width, (r + 1) * width), i * width));
   const given = problem.inputs.mask ?? null;
+  const { causal, window } = problem.options;
   let mask: Matrix | null = null;
-  if (given || problem.options.causal) {
+  if (given || causal || window !== null) {
     mask = matrix(rows.length, m);
-    const shift = causalShift(n, m);
+    const rule = { causal, window, mask: null, m, shift: causalShift(n, m) };
     rows.forEach((r, i) => {
       for (let j = 0; j < m; j++) {
-        const visible = (!problem.options.causal || j <= r + shift) && (!given || given.data[r * m + j] !== 0);
+        const visible = isVisible(r, j, rule) && (!given || given.data[r * m + j] !== 0);
         mask!.data[i * m + j] = visible ? 1 : 0;
       }
     });
@@ -94,7 +112,7 @@ export function sampleProblem(problem: Problem, rows: readonly number[]): Proble
   return {
     ...problem,
     inputs,
-    shape: checkInputs(inputs, { ...problem.options, causal: false }),
+    shape: checkInputs(inputs, { ...problem.options, causal: false, window: null }),
     queryLabels: pick(problem.queryLabels),
     queryKnown: problem.queryKnown && pick(problem.queryKnown),
     explicitMask: problem.explicitMask && pick(problem.explicitMask),
@@ -102,14 +120,26 @@ export function sampleProblem(problem: Problem, rows: readonly number[]): Proble
   };
 }
 
-/** The options the reference (and a GPU run of exactly these inputs) must use. */
+/** The options the reference (and a GPU run of exactly these inputs) must use: a sample's causal and window are in its mask. */
 export function referenceOptions(problem: Problem): AttentionOptions {
-  return problem.sample ? { ...problem.options, causal: false } : problem.options;
+  return problem.sample ? { ...problem.options, causal: false, window: null } : problem.options;
 }
 
 /** Labels as given where present, numbered (prefix + index) where missing or blank. */
 export function fillLabels(given: readonly string[] | null | undefined, count: number, prefix: string): string[] {
   return Array.from({ length: count }, (_, i) => (given?.[i]?.trim() ? given[i] : `${prefix}${i}`));
+}
+
+/** Names of the output's h·dv columns from names of V's kvHeads·dv columns (numbered v0, v1, … where none are given). */
+export function outputLabels(given: readonly string[] | null | undefined, shape: AttentionShape): string[] {
+  const { heads, kvHeads, dv } = shape;
+  if (kvHeads === heads || !given) return fillLabels(given, heads * dv, 'v');
+  const named = fillLabels(given, kvHeads * dv, 'v');
+  return Array.from({ length: heads * dv }, (_, col) => {
+    const t = Math.floor(col / dv);
+    const source = named[kvHeadOf(t, heads, kvHeads) * dv + (col % dv)];
+    return given[kvHeadOf(t, heads, kvHeads) * dv + (col % dv)]?.trim() ? `${source}·h${t}` : `v${col}`;
+  });
 }
 
 /** The mask resized to n×m: cells it had keep their value, new cells may attend. */
@@ -158,7 +188,7 @@ export function buildProblem(state: PlaygroundState, embeddings: Embeddings | nu
     queryLabels: base.queryLabels,
     keyLabels: base.keyLabels,
     featureLabels: fillLabels(base.featureLabels, q.cols, 'd'),
-    valueLabels: fillLabels(base.valueLabels, base.v.cols, 'v'),
+    valueLabels: outputLabels(base.valueLabels, shape),
     projectedLabels: fillLabels(null, base.wo?.cols ?? 0, 'y'),
     queryKnown: base.queryKnown,
     keyKnown: base.keyKnown,
@@ -213,6 +243,7 @@ function sentenceInputs(state: PlaygroundState, embeddings: Embeddings | null): 
     dk: s.dk,
     dv: s.dv,
     heads: state.options.heads,
+    kvHeads: kvHeadCount(state.options),
     seed: s.seed,
     init: s.init,
     positional: s.positional,

@@ -3,7 +3,8 @@
  * q_i · k_j (with its terms) times the scale, a probability is exp(s − max) / Σ, an output is
  * Σ_j p_ij · v_jc (with the terms that matter most). Exact values are printed in full.
  */
-import { causalShift, resolveScale } from './options';
+import { kvHeadOf } from './features';
+import { causalShift, positionalHide, resolveScale } from './options';
 import type { Problem } from './problem';
 import type { ReferenceResult } from './reference';
 
@@ -56,19 +57,29 @@ function gpuLine(value: number | undefined, cpu: number): string[] {
   ];
 }
 
+/** The K/V head query head t reads, and a note naming it when several query heads share one. */
+export function kvHeadNote(ctx: ProvenanceContext, head: number): { kv: number; note: string } {
+  const { heads, kvHeads } = ctx.problem.shape;
+  const kv = kvHeadOf(head, heads, kvHeads);
+  return { kv, note: kvHeads !== heads ? ` (query head ${head} reads K/V head ${kv})` : '' };
+}
+
 export function explainRaw(ctx: ProvenanceContext, head: number, i: number, j: number): Explained {
-  const { q, k } = ctx.problem.inputs;
+  // With RoPE the score is taken between the rotated query and key.
+  const rotated = ctx.reference.rotated;
+  const q = rotated?.q ?? ctx.problem.inputs.q,
+    k = rotated?.k ?? ctx.problem.inputs.k;
   const { dk, n, m } = ctx.problem.shape;
-  const width = q.cols;
+  const { kv, note } = kvHeadNote(ctx, head);
   const terms: string[] = [];
-  for (let d = head * dk; d < (head + 1) * dk && terms.length < MAX_TERMS; d++) {
-    terms.push(`${short(q.data[i * width + d])}·${short(k.data[j * width + d])}`);
+  for (let d = 0; d < dk && terms.length < MAX_TERMS; d++) {
+    terms.push(`${short(q.data[i * q.cols + head * dk + d])}·${short(k.data[j * k.cols + kv * dk + d])}`);
   }
   const value = ctx.reference.raw.data[(head * n + i) * m + j];
   return {
     title: `raw score ${pair(ctx, i, j)}${headNote(ctx, head)}`,
     lines: [
-      `q[${i}] · k[${j}] = Σ_d q_${i},d · k_${j},d`,
+      `q[${i}] · k[${j}] = Σ_d q_${i},d · k_${j},d${rotated ? ' (both after RoPE)' : ''}${note}`,
       `= ${terms.join(' + ')}${dk > MAX_TERMS ? ` + … (${dk} terms)` : ''}`,
       `= ${exact(value)}`,
     ],
@@ -105,7 +116,10 @@ export function hiddenBecause(problem: Problem, i: number, j: number): string | 
   if ((problem.explicitMask?.[i]?.[j] ?? 1) === 0) return 'the mask hides this pair';
   // A sampled problem's row i is row sample.rows[i] of the whole one.
   const row = problem.sample?.rows[i] ?? i;
-  if (problem.options.causal && j > row + causalShift(problem.sample?.n ?? n, m)) return `causal: key ${j} comes after query ${row}`;
+  const { causal, window } = problem.options;
+  const hide = positionalHide(row, j, { causal, window, shift: causalShift(problem.sample?.n ?? n, m) });
+  if (hide === 'causal') return `causal: key ${j} comes after query ${row}`;
+  if (hide === 'window') return `sliding window: key ${j} is ${window} or more positions from query ${row}`;
   return null;
 }
 
@@ -114,10 +128,15 @@ export function explainMasked(ctx: ProvenanceContext, head: number, i: number, j
   const idx = (head * n + i) * m + j;
   const reason = hiddenBecause(ctx.problem, i, j);
   const value = ctx.reference.masked.data[idx];
+  const { capped, bias } = ctx.reference;
+  const from = capped ? 'softcapped score' : 'scaled score';
+  const passes = bias
+    ? `visible: ${from} + ALiBi bias = ${short((capped ?? ctx.reference.scaled).data[idx])} + ${short(bias.data[idx])}`
+    : `visible: the ${from} passes through`;
   return {
     title: `masked score ${pair(ctx, i, j)}${headNote(ctx, head)}`,
     lines: [
-      reason ? `hidden: ${reason} → −∞ (softmax gives it weight 0)` : 'visible: the scaled score passes through',
+      reason ? `hidden: ${reason} → −∞ (softmax gives it weight 0)` : passes,
       `= ${exact(value)}`,
       ...gpuLine(ctx.gpu?.scores?.[idx], value),
     ],
@@ -128,7 +147,10 @@ export function explainProb(ctx: ProvenanceContext, head: number, i: number, j: 
   const { n, m } = ctx.problem.shape;
   const row = (head * n + i) * m;
   const masked = ctx.reference.masked.data;
-  let max = -Infinity;
+  // A sink logit σ joins the row's max and its denominator (it has no value of its own).
+  const sinks = ctx.problem.options.sinks;
+  const sink = sinks ? Math.fround(sinks[head]) : -Infinity;
+  let max = sink;
   for (let t = 0; t < m; t++) max = Math.max(max, masked[row + t]);
   const value = ctx.reference.probs.data[row + j];
   const s = masked[row + j];
@@ -137,13 +159,17 @@ export function explainProb(ctx: ProvenanceContext, head: number, i: number, j: 
     return { title, lines: ['every key is hidden from this query: all weights are 0', ...gpuLine(ctx.gpu?.probs?.[row + j], value)] };
   let sum = 0;
   for (let t = 0; t < m; t++) sum += Math.exp(masked[row + t] - max);
+  const sinkTerm = sinks ? Math.exp(sink - max) : 0;
   return {
     title,
     lines: [
-      'p = exp(s − max) / Σ_j exp(s_j − max)',
+      sinks ? 'p = exp(s − max) / (exp(σ − max) + Σ_j exp(s_j − max)), σ = the sink logit' : 'p = exp(s − max) / Σ_j exp(s_j − max)',
       s === -Infinity
         ? `s = −∞ (hidden) → exp(−∞) = 0`
         : `s = ${short(s)}, row max = ${short(max)}, exp(${short(s - max)}) = ${short(Math.exp(s - max))}`,
+      ...(sinks
+        ? [`σ = ${short(sink)}: exp(σ − max) = ${short(sinkTerm)}, the sink's share of the row = ${short(sinkTerm / (sinkTerm + sum))}`]
+        : []),
       `Σ exp(s_j − max) over the row = ${short(sum)}`,
       `p = ${exact(value)}`,
       ...gpuLine(ctx.gpu?.probs?.[row + j], value),
@@ -155,10 +181,12 @@ export function explainOutput(ctx: ProvenanceContext, i: number, c: number): Exp
   const { n, m, dv } = ctx.problem.shape;
   const { v } = ctx.problem.inputs;
   const head = Math.floor(c / dv);
+  // Head t's output column c reads V's column c of the K/V head t uses.
+  const vc = kvHeadNote(ctx, head).kv * dv + (c % dv);
   const probs = ctx.reference.probs.data;
   const terms = Array.from({ length: m }, (_, j) => {
     const p = probs[(head * n + i) * m + j];
-    const x = v.data[j * v.cols + c];
+    const x = v.data[j * v.cols + vc];
     return { j, p, x, product: p * x };
   }).sort((a, b) => Math.abs(b.product) - Math.abs(a.product));
   const shown = terms.slice(0, MAX_TERMS);
@@ -166,7 +194,7 @@ export function explainOutput(ctx: ProvenanceContext, i: number, c: number): Exp
   return {
     title: `output ${ctx.problem.queryLabels[i]}, ${ctx.problem.valueLabels[c]}${headNote(ctx, head)}`,
     lines: [
-      `Σ_j p_${i},j · v_j,${c}  (weights × values, largest first)`,
+      `Σ_j p_${i},j · v_j,${vc}  (weights × values, largest first)${kvHeadNote(ctx, head).note}`,
       ...shown.map((t) => `  ${short(t.p)} (${ctx.problem.keyLabels[t.j]}) × ${short(t.x)} = ${short(t.product)}`),
       ...(m > shown.length ? [`  … and ${m - shown.length} smaller terms`] : []),
       `= ${exact(value)}`,

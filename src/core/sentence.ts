@@ -3,7 +3,8 @@
  * One sentence gives self-attention; a target sentence gives cross-attention as in Bahdanau et al.
  * (2015): each target word (query) looks over the source words (keys and values) it aligns to.
  * With h heads every head has its own projections: W_q is dModel×(h·dk), head t's block of
- * columns t·dk…(t+1)·dk drawn from its own seed, so Q splits into the heads' queries.
+ * columns t·dk…(t+1)·dk drawn from its own seed, so Q splits into the heads' queries. With fewer
+ * K/V heads (grouped-query attention), W_k and W_v have one block per K/V head.
  */
 import type { Embeddings } from './embeddings';
 import { InputError } from './errors';
@@ -117,6 +118,11 @@ export interface SentenceQKVInput {
   dv?: number;
   /** Heads, each with its own generated projections (default 1): Q is n×(heads·dk). */
   heads?: number;
+  /**
+   * K/V heads (grouped-query attention; default: heads): W_k and W_v get one block per K/V head,
+   * K/V head g drawn from the seed of head g, so K is m×(kvHeads·dk) and V m×(kvHeads·dv).
+   */
+  kvHeads?: number;
   seed: number;
   init?: ProjectionKind;
   positional: boolean;
@@ -174,11 +180,13 @@ export function projectionSeed(role: string, seed: number, head: number): number
 function projections(input: SentenceQKVInput): { wq: Matrix; wk: Matrix; wv: Matrix } {
   const dModel = input.embeddings.dims;
   const kind = input.init ?? 'random';
-  const heads = input.heads ?? 1;
-  const make = (role: string, width: number) => headProjections(dModel, width, heads, kind, (t) => projectionSeed(role, input.seed, t));
-  const wq = input.wq ?? make('wq', input.dk);
-  const wk = input.wk ?? make('wk', input.dk);
-  const wv = input.wv ?? make('wv', input.dv ?? input.dk);
+  const heads = input.heads ?? 1,
+    kvHeads = input.kvHeads ?? heads;
+  const make = (role: string, width: number, blocks: number) =>
+    headProjections(dModel, width, blocks, kind, (t) => projectionSeed(role, input.seed, t));
+  const wq = input.wq ?? make('wq', input.dk, heads);
+  const wk = input.wk ?? make('wk', input.dk, kvHeads);
+  const wv = input.wv ?? make('wv', input.dv ?? input.dk, kvHeads);
   for (const [name, w] of [
     ['W_q', wq],
     ['W_k', wk],
@@ -186,7 +194,11 @@ function projections(input: SentenceQKVInput): { wq: Matrix; wk: Matrix; wv: Mat
   ] as const) {
     if (w.rows !== dModel) throw new InputError(`${name} has ${w.rows} rows but the word vectors have ${dModel} dimensions`);
   }
-  if (wq.cols !== wk.cols)
-    throw new InputError(`W_q has ${wq.cols} columns but W_k has ${wk.cols}: queries and keys must have the same width`);
+  if (wq.cols * kvHeads !== wk.cols * heads)
+    throw new InputError(
+      kvHeads === heads
+        ? `W_q has ${wq.cols} columns but W_k has ${wk.cols}: queries and keys must have the same width`
+        : `W_k has ${wk.cols} columns but must have K/V heads × d_k = ${kvHeads} × ${wq.cols / heads} = ${(kvHeads * wq.cols) / heads} (W_q's ${wq.cols} columns are ${heads} heads)`,
+    );
   return { wq, wk, wv };
 }

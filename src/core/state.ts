@@ -7,7 +7,9 @@ import LZString from 'lz-string';
 import { InputError } from './errors';
 import type { Grid } from './grid';
 import { isRectangular, randomGrid } from './grid';
-import type { AlibiSetting, AttentionOptions, RopeOptions, ScaleSetting } from './options';
+import { optionsForHeads } from './feature-options';
+import { kvHeadCount } from './features';
+import type { AttentionOptions, RopeOptions, ScaleSetting } from './options';
 import { DEFAULT_OPTIONS, DEFAULT_ROPE } from './options';
 import type { Preset } from './presets';
 import type { ProjectionKind } from './sentence';
@@ -229,7 +231,8 @@ export function randomProblemError(size: RandomProblemSize): string | null {
 }
 
 /**
- * Matrix mode with seeded random Q (n×h·dk), K (m×h·dk) and V (m×h·dv), uniform in [−1, 1):
+ * Matrix mode with seeded random Q (n×h·dk), K (m×kv·dk) and V (m×kv·dv) for h query heads and kv
+ * K/V heads, uniform in [−1, 1):
  * how a long sequence gets into the page without a file. Mask, padding and labels are dropped
  * (they described the old shape).
  */
@@ -238,14 +241,15 @@ export function withRandomProblem(state: PlaygroundState, size: RandomProblemSiz
   const heads = state.options.heads;
   const problem = randomProblemError(size);
   if (problem) throw new InputError(problem);
+  const kv = kvHeadCount(state.options);
   return {
     ...state,
     mode: 'matrix',
     presetId: null,
     matrix: {
       q: randomGrid(n, heads * dk, seed),
-      k: randomGrid(m, heads * dk, seed + 1),
-      v: randomGrid(m, heads * dv, seed + 2),
+      k: randomGrid(m, kv * dk, seed + 1),
+      v: randomGrid(m, kv * dv, seed + 2),
       queryLabels: null,
       keyLabels: null,
       featureLabels: null,
@@ -259,17 +263,21 @@ export function withRandomProblem(state: PlaygroundState, size: RandomProblemSiz
 }
 
 /**
- * The state with h heads. In sentence mode every head has its own projections (W_q and W_k are
- * dModel×(h·dk), W_v dModel×(h·dv)), so edited projections made for another head count no longer
- * fit: they are dropped for generated ones. Matrix mode splits the columns it has.
+ * The state with h heads. In sentence mode every head has its own projections (W_q is
+ * dModel×(h·dk); W_k and W_v have a block per K/V head), so edited projections made for another
+ * head count no longer fit: they are dropped for generated ones. Matrix mode splits the columns it
+ * has. Per-head options follow (optionsForHeads), and K/V heads that no longer divide the heads
+ * are an InputError.
  */
 export function withHeads(state: PlaygroundState, heads: number): PlaygroundState {
+  const options = optionsForHeads(state.options, heads);
+  const kv = kvHeadCount(options);
   const s = state.sentence;
-  const fits = (w: Grid | null, width: number) => !w || (w[0]?.length ?? 0) === heads * width;
-  const keep = fits(s.wq, s.dk) && fits(s.wk, s.dk) && fits(s.wv, s.dv);
+  const fits = (w: Grid | null, blocks: number, width: number) => !w || (w[0]?.length ?? 0) === blocks * width;
+  const keep = fits(s.wq, heads, s.dk) && fits(s.wk, kv, s.dk) && fits(s.wv, kv, s.dv);
   return {
     ...state,
-    options: { ...state.options, heads },
+    options,
     sentence: keep ? s : { ...s, wq: null, wk: null, wv: null, featureLabels: null, valueLabels: null },
   };
 }
@@ -302,6 +310,10 @@ function text(v: unknown, path: string): string {
 function integer(min: number, max: number) {
   return (v: unknown, path: string): number =>
     typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : fail(path, `must be an integer from ${min} to ${max}`);
+}
+
+function evenInteger(min: number, max: number) {
+  return (v: unknown, path: string): number => (integer(min, max)(v, path) % 2 === 0 ? (v as number) : fail(path, 'must be even'));
 }
 
 function finite(v: unknown, path: string): number {
@@ -342,17 +354,30 @@ function parseOptions(v: unknown, path: string): AttentionOptions {
   const o = object(v, path);
   const temperature = field(o, 'temperature', path, DEFAULT_OPTIONS.temperature, finite);
   if (!(temperature > 0)) fail(`${path}.temperature`, 'must be positive');
+  const heads = field(o, 'heads', path, DEFAULT_OPTIONS.heads, integer(1, 64));
+  const kvHeads = field(o, 'kvHeads', path, DEFAULT_OPTIONS.kvHeads, nullable(integer(1, 64)));
+  if (kvHeads !== null && heads % kvHeads !== 0) fail(`${path}.kvHeads`, `(${kvHeads}) must divide heads (${heads})`);
+  const perHead = (what: string) => (v: unknown, p: string) => {
+    const list = numbers(64)(v, p);
+    return list.length === heads ? list : fail(p, `must hold one ${what} per head (${heads}), not ${list.length}`);
+  };
   return {
     scale: field(o, 'scale', path, DEFAULT_OPTIONS.scale, scale),
     temperature,
     causal: field(o, 'causal', path, DEFAULT_OPTIONS.causal, bool),
-    heads: field(o, 'heads', path, DEFAULT_OPTIONS.heads, integer(1, 64)),
-    kvHeads: field(o, 'kvHeads', path, DEFAULT_OPTIONS.kvHeads, nullable(integer(1, 64))),
+    heads,
+    kvHeads,
     rope: field(o, 'rope', path, DEFAULT_OPTIONS.rope, nullable(parseRope)),
     window: field(o, 'window', path, DEFAULT_OPTIONS.window, nullable(integer(1, 1 << 24))),
-    alibi: field(o, 'alibi', path, DEFAULT_OPTIONS.alibi, nullable(alibi)),
+    alibi: field(
+      o,
+      'alibi',
+      path,
+      DEFAULT_OPTIONS.alibi,
+      nullable((v, p) => (v === 'standard' ? v : perHead('slope')(v, p))),
+    ),
     softcap: field(o, 'softcap', path, DEFAULT_OPTIONS.softcap, nullable(positive)),
-    sinks: field(o, 'sinks', path, DEFAULT_OPTIONS.sinks, nullable(numbers(64))),
+    sinks: field(o, 'sinks', path, DEFAULT_OPTIONS.sinks, nullable(perHead('sink logit'))),
   };
 }
 
@@ -367,10 +392,6 @@ function numbers(max: number) {
   };
 }
 
-function alibi(v: unknown, path: string): AlibiSetting {
-  return v === 'standard' ? v : Array.isArray(v) ? numbers(64)(v, path) : fail(path, 'must be "standard" or an array of slopes');
-}
-
 function parseRope(v: unknown, path: string): RopeOptions {
   const o = object(v, path);
   const base = field(o, 'base', path, DEFAULT_ROPE.base, finite);
@@ -378,7 +399,7 @@ function parseRope(v: unknown, path: string): RopeOptions {
   return {
     layout: field(o, 'layout', path, DEFAULT_ROPE.layout, oneOf(['interleaved', 'half'] as const)),
     base,
-    dims: field(o, 'dims', path, DEFAULT_ROPE.dims, nullable(integer(2, 1 << 16))),
+    dims: field(o, 'dims', path, DEFAULT_ROPE.dims, nullable(evenInteger(2, 1 << 16))),
     offset: field(o, 'offset', path, DEFAULT_ROPE.offset, integer(-(1 << 24), 1 << 24)),
   };
 }

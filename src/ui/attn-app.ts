@@ -8,6 +8,7 @@ import { LitElement, css, html } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import type { MatrixName, MatrixOp } from '../core/edits';
 import { applyMaskOp, applyMatrixOp } from '../core/edits';
+import { InputError } from '../core/errors';
 import { fromMatrix } from '../core/grid';
 import type { Problem } from '../core/problem';
 import type { PlaygroundState } from '../core/state';
@@ -87,7 +88,7 @@ export class AttnApp extends LitElement {
 
   /** The typed events of events.ts this element answers, by name; each stops here. */
   private readonly handlers: { [K in HandledEvent]: (event: HTMLElementEventMap[K]) => void } = {
-    'attn-state-edit': (e: StateEditEvent) => this.store.apply(e.edit(this.store.state), e.coalesceKey, e.undoable),
+    'attn-state-edit': (e: StateEditEvent) => this.applyEdit(() => e.edit(this.store.state), e.coalesceKey, e.undoable),
     'attn-matrix-edit': (e: MatrixEditEvent) => this.store.apply(this.matrixEdited(e.name, e.op), matrixKey(e.name, e.op)),
     'attn-mask-edit': (e: MaskEditEvent) => {
       const shape = this.runs.outcome?.full.shape;
@@ -168,6 +169,19 @@ export class AttnApp extends LitElement {
     event.stopPropagation();
     (this.handlers[event.type as HandledEvent] as (event: Event) => void)(event);
   };
+
+  /** An edit that finds the user's value does not fit (an InputError) changes nothing and says why. */
+  private applyEdit(edit: () => PlaygroundState, coalesceKey: string | null, undoable: boolean): void {
+    let next: PlaygroundState;
+    try {
+      next = edit();
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      this.notices.notify('error', `${error.message}. Nothing was changed.`);
+      return;
+    }
+    this.store.apply(next, coalesceKey, undoable);
+  }
 
   private matrixEdited(name: MatrixName, op: MatrixOp): PlaygroundState {
     const sentence = this.runs.outcome?.full.sentence;

@@ -8,6 +8,7 @@ import { customElement, property } from 'lit/decorators.js';
 import type { ProvenanceContext } from '../core/provenance';
 import { exact, explainMasked, explainOutput, explainProb, explainProjected, explainRaw, explainScaled, short } from '../core/provenance';
 import { ulpDistance } from '../core/metrics';
+import { explainBias, explainCapped } from '../core/provenance-features';
 import type { ViewName } from '../core/stages';
 
 /** A clicked cell: the stage's map and the row and column in it. */
@@ -48,18 +49,20 @@ export class AttnCellInspector extends LitElement {
     const { stage, row, col } = this.picked;
     const { head, ctx } = this;
     const { n, m } = ctx.problem.shape;
+    const perHead = {
+      raw: explainRaw,
+      scaled: explainScaled,
+      capped: explainCapped,
+      bias: explainBias,
+      masked: explainMasked,
+      probs: explainProb,
+    };
     const explained =
-      stage === 'raw'
-        ? explainRaw(ctx, head, row, col)
-        : stage === 'scaled'
-          ? explainScaled(ctx, head, row, col)
-          : stage === 'masked'
-            ? explainMasked(ctx, head, row, col)
-            : stage === 'probs'
-              ? explainProb(ctx, head, row, col)
-              : stage === 'projected'
-                ? explainProjected(ctx, row, col)
-                : explainOutput(ctx, row, col);
+      stage in perHead
+        ? perHead[stage as keyof typeof perHead](ctx, head, row, col)
+        : stage === 'projected'
+          ? explainProjected(ctx, row, col)
+          : explainOutput(ctx, row, col);
     const ref = ctx.reference;
     const idx =
       stage === 'output'
@@ -89,7 +92,7 @@ export class AttnCellInspector extends LitElement {
       gpu = gpuArray?.[idx];
     return html`<div class="inspector" role="status" data-inspector=${stage}>
       <strong>${explained.title}</strong> CPU (float64) = ${exact(cpu)} GPU (float32) =
-      ${gpu === undefined ? (stage === 'raw' || stage === 'scaled' ? 'not a separate GPU stage' : 'not returned by this run') : exact(gpu)}${
+      ${gpu === undefined ? (['raw', 'scaled', 'capped', 'bias'].includes(stage) ? 'not a separate GPU stage' : 'not returned by this run') : exact(gpu)}${
         gpu !== undefined && Number.isFinite(cpu)
           ? `
 |GPU − CPU| = ${short(Math.abs(gpu - cpu))}   (${ulpDistance(gpu, cpu)} ULP)`

@@ -14,6 +14,9 @@ import type { CellClickEvent } from './events';
 import type { RunOutcome } from './run-types';
 import './attn-heatmap';
 
+/** RoPE's rotated Q and K: compared in two table rows, without an error map. */
+type RotatedName = 'rotatedQ' | 'rotatedK';
+
 @customElement('attn-compare-panel')
 export class AttnComparePanel extends LitElement {
   static override styles = css`
@@ -106,6 +109,7 @@ export class AttnComparePanel extends LitElement {
     }
     const c = o.check;
     const stages = (['scores', 'probs', 'output', 'projected'] as const).filter((s) => c[s] !== null);
+    const rope = (['rotatedQ', 'rotatedK'] as const).filter((s) => c[s] !== null);
     return html`
       <p>
         Kernel <strong>${o.variant}</strong> on the GPU (float32) against the float64 reference. Each element has its own tolerance, derived
@@ -126,7 +130,7 @@ export class AttnComparePanel extends LitElement {
             </tr>
           </thead>
           <tbody>
-            ${stages.map((s) => this.renderRow(s, c[s]!))}
+            ${rope.map((s) => this.renderRow(s, c[s]!))} ${stages.map((s) => this.renderRow(s, c[s]!))}
           </tbody>
         </table>
       </div>
@@ -141,13 +145,13 @@ export class AttnComparePanel extends LitElement {
     `;
   }
 
-  private renderRow(stage: TensorName, c: Comparison) {
+  private renderRow(stage: TensorName | RotatedName, c: Comparison) {
     const w = c.worst;
     const perHead = stage === 'scores' || stage === 'probs';
     const at = (pos: [number, number, number]) =>
       perHead ? `${this.outcome!.problem.shape.heads > 1 ? `h${pos[0]}` : ''}[${pos[1]}][${pos[2]}]` : `[${pos[1]}][${pos[2]}]`;
     return html`<tr data-stage=${stage} data-pass=${String(c.pass)}>
-      <td>${TENSOR_TITLES[stage]}</td>
+      <td>${stage === 'rotatedQ' ? 'Q after RoPE' : stage === 'rotatedK' ? 'K after RoPE' : TENSOR_TITLES[stage]}</td>
       <td>${c.count}</td>
       <td class="mono">${short(c.maxAbs)}</td>
       <td class="mono">${short(c.maxRel)}</td>

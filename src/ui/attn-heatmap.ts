@@ -10,7 +10,7 @@ import { customElement, property, query, state } from 'lit/decorators.js';
 import { CellClickEvent } from './events';
 import { drawHeatmap, heatmapPng } from './heatmap-draw';
 import { inkFrom } from './heatmap-ink';
-import type { HeatmapLayout, HeatmapSpec } from './heatmap-layout';
+import type { HeatmapLayout, HeatmapSpec, RowNotes } from './heatmap-layout';
 import { cellAt, layoutHeatmap } from './heatmap-layout';
 import type { ColourScale } from './heatmap-scale';
 import { autoDomain } from './heatmap-scale';
@@ -48,6 +48,8 @@ export class AttnHeatmap extends LitElement {
   @property({ type: Number, attribute: 'highlight-row' }) highlightRow = -1;
   @property({ attribute: false }) selected: readonly [number, number] | null = null;
   @property({ type: Boolean, attribute: 'row-sums' }) rowSums = false;
+  /** A column of per-row numbers beside the row sums (drawn only with row-sums), e.g. the sink's share. */
+  @property({ attribute: false }) rowNotes: RowNotes | null = null;
   @property({ attribute: 'row-axis' }) rowAxis = 'query';
   @property({ attribute: 'col-axis' }) colAxis = 'key';
   /** Widest the canvas may be, in CSS pixels; cells shrink to fit. */
@@ -104,6 +106,7 @@ export class AttnHeatmap extends LitElement {
       highlightRow: this.highlightRow,
       selected: this.selected,
       rowSums: this.rowSums,
+      rowNotes: this.rowNotes,
       rowAxis: this.rowAxis,
       colAxis: this.colAxis,
       maxWidth: this.maxWidth,

@@ -188,7 +188,8 @@ export class AttnLayout extends LitElement {
     return html`<div class="notes" id="sample-note">
       <strong>${n.toLocaleString('en')} queries × ${m.toLocaleString('en')} keys.</strong>
       ${o.fullOutput ? html`The GPU computed every query row${seconds}, in blocks (output only: no n×m score matrix is read back).` : nothing}
-      The float64 reference, the GPU-vs-CPU check and the maps cover ${rows} evenly spaced query rows
+      The float64 reference, the GPU-vs-CPU check and the maps cover ${rows}
+      ${o.problem.sample!.rows[0] === n - rows ? 'consecutive query rows, the last ones (RoPE and ALiBi depend on where a row sits),' : 'evenly spaced query rows'}
       (${o.problem.queryLabels.slice(0, 3).join(', ')}, … ${o.problem.queryLabels[rows - 1]}) against all ${m.toLocaleString('en')} keys.
       ${o.fullOutput ? html`<button @click=${() => this.downloadFull(o, 'output')} title="The GPU's whole output as .npy">Download the whole output (.npy)</button>` : nothing}
       ${o.fullProjected ? html`<button @click=${() => this.downloadFull(o, 'projected')} title="The GPU's whole projected output as .npy">… and output · W_o</button>` : nothing}

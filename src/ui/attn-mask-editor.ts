@@ -1,12 +1,13 @@
 /**
  * <attn-mask-editor>: the n×m attention mask as clickable cells. A click hides key j from query i
  * (or shows it again); a click on a key's name marks that key as padding, hidden from every query.
- * Cells the causal option hides are drawn hatched, so the mask the kernel will apply is all here.
+ * Cells the causal option hides are drawn hatched, and those outside the sliding window hatched the
+ * other way (a band), so the mask the kernel will apply is all here.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { Grid } from '../core/grid';
-import { causalShift } from '../core/options';
+import { causalShift, positionalHide, visibleKeyRange } from '../core/options';
 import { MaskEditEvent } from './events';
 import { buttonStyles, panelStyles } from './styles';
 
@@ -83,6 +84,15 @@ export class AttnMaskEditor extends LitElement {
       td button.padded {
         background: var(--attn-color-mask-padded);
       }
+      td button.window {
+        background: repeating-linear-gradient(
+          -45deg,
+          var(--attn-color-border-faint),
+          var(--attn-color-border-faint) 2px,
+          var(--attn-color-mask-window) 2px,
+          var(--attn-color-mask-window) 4px
+        );
+      }
       .legend {
         display: flex;
         gap: 0.8rem;
@@ -116,6 +126,15 @@ export class AttnMaskEditor extends LitElement {
       .legend .padded::before {
         background: var(--attn-color-mask-padded);
       }
+      .legend .window::before {
+        background: repeating-linear-gradient(
+          -45deg,
+          var(--attn-color-border-faint),
+          var(--attn-color-border-faint) 2px,
+          var(--attn-color-mask-window) 2px,
+          var(--attn-color-mask-window) 4px
+        );
+      }
     `,
   ];
 
@@ -124,6 +143,14 @@ export class AttnMaskEditor extends LitElement {
   @property({ attribute: false }) rowLabels: readonly string[] = [];
   @property({ attribute: false }) colLabels: readonly string[] = [];
   @property({ type: Boolean }) causal = false;
+  /** Sliding window w (each query sees the keys within w of its position), or null: the band it leaves is drawn. */
+  @property({ attribute: false }) window: number | null = null;
+
+  private get rule() {
+    const n = this.rowLabels.length,
+      m = this.colLabels.length;
+    return { causal: this.causal, window: this.window, shift: causalShift(n, m), m };
+  }
 
   override render() {
     const n = this.rowLabels.length,
@@ -137,10 +164,12 @@ export class AttnMaskEditor extends LitElement {
           tooBig
             ? html`<p class="muted">The mask editor shows problems up to ${MAX_SIDE}×${MAX_SIDE}; this one is ${n}×${m}.</p>`
             : html`<p class="muted">Click a cell to hide that key from that query; click a key's name to mark it as padding.</p>
-                <div class="scroll">${this.renderGrid(n, m)}</div>
+                <div class="scroll">${this.renderGrid()}</div>
                 <div class="legend muted">
                   <span class="on">visible</span><span class="off">masked</span
-                  ><span class="padded">padding</span>${this.causal ? html`<span class="causal">hidden by causal</span>` : nothing}
+                  ><span class="padded">padding</span>${this.causal ? html`<span class="causal">hidden by causal</span>` : nothing}${
+                    this.window !== null ? html`<span class="window">outside the window (w = ${this.window})</span>` : nothing
+                  }
                 </div>`
         }
         <div class="row">
@@ -155,8 +184,8 @@ export class AttnMaskEditor extends LitElement {
     `;
   }
 
-  private renderGrid(n: number, m: number) {
-    const shift = causalShift(n, m);
+  private renderGrid() {
+    const rule = this.rule;
     return html`<table>
       <thead>
         <tr>
@@ -184,8 +213,7 @@ export class AttnMaskEditor extends LitElement {
               <th>${label}</th>
               ${this.colLabels.map((_, j) => {
                 const explicit = (this.mask?.[i]?.[j] ?? 1) !== 0;
-                const byCausal = this.causal && j > i + shift;
-                const cls = !explicit ? 'off' : this.padding.has(j) ? 'padded' : byCausal ? 'causal' : 'on';
+                const cls = !explicit ? 'off' : this.padding.has(j) ? 'padded' : (positionalHide(i, j, rule) ?? 'on');
                 return html`<td>
                   <button
                     class=${cls}
@@ -203,18 +231,19 @@ export class AttnMaskEditor extends LitElement {
 
   /** Hidden pairs, counted per row: O(n·(padding + 1)) without an explicit mask, so a long sequence costs nothing. */
   private countHidden(n: number, m: number): number {
-    const shift = causalShift(n, m);
+    const rule = this.rule;
     const padded = [...this.padding].filter((j) => j < m);
     let hidden = 0;
     for (let i = 0; i < n; i++) {
       const row = this.mask?.[i];
       if (row) {
-        for (let j = 0; j < m; j++) if ((row[j] ?? 1) === 0 || this.padding.has(j) || (this.causal && j > i + shift)) hidden++;
+        for (let j = 0; j < m; j++) if ((row[j] ?? 1) === 0 || this.padding.has(j) || positionalHide(i, j, rule)) hidden++;
         continue;
       }
-      // Keys 0 … last are visible to causal query i; padding hides some of them too.
-      const last = this.causal ? Math.min(m - 1, i + shift) : m - 1;
-      hidden += m - 1 - Math.max(last, -1) + padded.filter((j) => j <= last).length;
+      // Causal and the window leave keys first … last visible to query i; padding hides some of them too.
+      const [first, last] = visibleKeyRange(i, rule);
+      const visible = Math.max(0, last - first + 1);
+      hidden += m - visible + padded.filter((j) => j >= first && j <= last).length;
     }
     return hidden;
   }

@@ -8,6 +8,7 @@ import type { AttentionOptions } from '../core/options';
 import { resolveScale } from '../core/options';
 import type { PlaygroundState } from '../core/state';
 import { withHeads } from '../core/state';
+import { optionsForHeads } from '../core/feature-options';
 import { StateEditEvent } from './events';
 import { buttonStyles, panelStyles } from './styles';
 
@@ -179,7 +180,15 @@ export class AttnOptionsPanel extends LitElement {
 
   private onHeads = (event: Event) => {
     const x = this.number(event, 'Heads', (h) => Number.isInteger(h) && h >= 1 && h <= 64, 'a whole number from 1 to 64');
-    if (x !== null) this.dispatchEvent(new StateEditEvent((s) => withHeads(s, x), 'heads'));
+    if (x === null) return;
+    try {
+      // K/V heads must still divide the heads (checked here too, so the message sits by the field).
+      optionsForHeads(this.options, x);
+    } catch (error) {
+      this.error = `Heads: ${(error as Error).message}; still using ${this.options.heads}.`;
+      return;
+    }
+    this.dispatchEvent(new StateEditEvent((s) => withHeads(s, x), 'heads'));
   };
 
   private onVariant = (event: Event) => {

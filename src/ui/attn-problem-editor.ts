@@ -5,6 +5,8 @@
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import { stateHeadWidth } from '../core/feature-options';
+import { kvHeadCount } from '../core/features';
 import { identity } from '../core/grid';
 import type { Problem } from '../core/problem';
 import type { Mode, PlaygroundState } from '../core/state';
@@ -13,6 +15,7 @@ import { hasIntermediates, isVariant, VARIANT_NAMES } from '../gpu/variants';
 import type { EmbeddingsStatus } from './attn-sentence-panel';
 import { StateEditEvent } from './events';
 import { buttonStyles, tabStyles } from './styles';
+import './attn-feature-options';
 import './attn-mask-editor';
 import './attn-matrix-editor';
 import './attn-options-panel';
@@ -63,7 +66,10 @@ export class AttnProblemEditor extends LitElement {
     const on = (event.target as HTMLInputElement).checked;
     this.dispatchEvent(
       new StateEditEvent((s) => {
-        const width = s.matrix.v[0]?.length ?? 1;
+        // One row per output column: h·dv, which is V's width unless K/V heads are shared.
+        const vCols = s.matrix.v[0]?.length ?? 1;
+        const kv = kvHeadCount(s.options);
+        const width = vCols % kv === 0 ? (vCols / kv) * s.options.heads : vCols;
         return { ...s, matrix: { ...s.matrix, wo: on ? identity(width, width) : null } };
       }),
     );
@@ -95,6 +101,7 @@ export class AttnProblemEditor extends LitElement {
               .problem=${p?.mode === 'sentence' ? p : null}
               embeddings=${this.embeddings}
               heads=${s.options.heads}
+              kv-heads=${kvHeadCount(s.options)}
             ></attn-sentence-panel>`
       }
       <attn-options-panel
@@ -105,7 +112,8 @@ export class AttnProblemEditor extends LitElement {
         .outputOnly=${VARIANT_NAMES.filter((v) => !hasIntermediates(v))}
         ?gpu-available=${this.gpuAvailable}
       ></attn-options-panel>
-      ${p ? html`<attn-mask-editor .mask=${p.explicitMask} .padding=${p.padding} .rowLabels=${p.queryLabels} .colLabels=${p.keyLabels} ?causal=${s.options.causal}></attn-mask-editor>` : nothing}
+      <attn-feature-options .options=${s.options} .dk=${stateHeadWidth(s)}></attn-feature-options>
+      ${p ? html`<attn-mask-editor .mask=${p.explicitMask} .padding=${p.padding} .rowLabels=${p.queryLabels} .colLabels=${p.keyLabels} ?causal=${s.options.causal} .window=${s.options.window}></attn-mask-editor>` : nothing}
     `;
   }
 
@@ -130,7 +138,7 @@ export class AttnProblemEditor extends LitElement {
       <attn-matrix-editor
         name="k"
         heading="K — keys"
-        hint="one row per key; width = Q's"
+        hint=${kvHeadCount(this.state.options) === this.state.options.heads ? "one row per key; width = Q's" : `one row per key; ${kvHeadCount(this.state.options)} K/V heads × d_k wide`}
         structural
         .values=${m.k}
         .rowLabels=${label(m.keyLabels, keys, 'k')}
@@ -161,7 +169,7 @@ export class AttnProblemEditor extends LitElement {
             ></attn-matrix-editor>`
           : nothing
       }
-      <attn-random-problem heads=${this.state.options.heads}></attn-random-problem>
+      <attn-random-problem heads=${this.state.options.heads} kv-heads=${kvHeadCount(this.state.options)}></attn-random-problem>
     </div>`;
   }
 }

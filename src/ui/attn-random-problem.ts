@@ -47,8 +47,10 @@ export class AttnRandomProblem extends LitElement {
     `,
   ];
 
-  /** Heads: Q and K get heads·d_k columns, V heads·d_v. */
+  /** Heads: Q gets heads·d_k columns; K and V kvHeads·d_k and kvHeads·d_v. */
   @property({ type: Number }) heads = 1;
+  /** K/V heads (grouped-query attention; equal to heads without it). */
+  @property({ type: Number, attribute: 'kv-heads' }) kvHeads = 1;
 
   @state() private size: RandomProblemSize = { n: 8192, m: 8192, dk: 64, dv: 64, seed: 1 };
 
@@ -82,8 +84,9 @@ export class AttnRandomProblem extends LitElement {
         error
           ? html`<p class="error" role="alert">${error}</p>`
           : html`<p class="muted">
-              Q ${n}×${this.heads * dk}, K ${m}×${this.heads * dk}, V
-              ${m}×${this.heads * dv}${this.heads > 1 ? ` (${this.heads} heads)` : ''}: ${(scores / 1e6).toFixed(scores < 1e6 ? 3 : 1)} M
+              Q ${n}×${this.heads * dk}, K ${m}×${this.kvHeads * dk}, V
+              ${m}×${this.kvHeads * dv}${this.heads > 1 ? ` (${this.heads} heads${this.kvHeads !== this.heads ? `, ${this.kvHeads} K/V` : ''})` : ''}:
+              ${(scores / 1e6).toFixed(scores < 1e6 ? 3 : 1)} M
               scores.${
                 scores > FULL_REFERENCE_SCORES
                   ? html` The GPU computes every row, in blocks you can cancel; the CPU reference and the maps use sampled rows. The fused

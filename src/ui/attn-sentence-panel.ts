@@ -79,6 +79,8 @@ export class AttnSentencePanel extends LitElement {
   @property() embeddings: EmbeddingsStatus = 'idle';
   /** Heads: each has its own W_q, W_k, W_v columns (d_k and d_v are per head). */
   @property({ type: Number }) heads = 1;
+  /** K/V heads: W_k and W_v have one block of columns per K/V head (equal to heads without GQA). */
+  @property({ type: Number, attribute: 'kv-heads' }) kvHeads = 1;
 
   private edit(apply: (s: SentenceState) => SentenceState, key: string | null): void {
     this.dispatchEvent(new StateEditEvent((st) => ({ ...st, sentence: apply(st.sentence) }), key));
@@ -144,7 +146,7 @@ export class AttnSentencePanel extends LitElement {
             >d<sub>v</sub>
             <input type="number" min="1" max="512" aria-label="dv" .value=${String(s.dv)} @change=${(e: Event) => this.intField(e, 'dv')}
           /></label>
-          ${this.heads > 1 ? html`<span class="muted" id="per-head">per head: ${this.heads} heads give Q, K ${this.heads}·${s.dk} = ${this.heads * s.dk} wide, V ${this.heads * s.dv}</span>` : nothing}
+          ${this.heads > 1 ? html`<span class="muted" id="per-head">${perHeadNote(this.heads, this.kvHeads, s.dk, s.dv)}</span>` : nothing}
           <label
             >W init
             <select
@@ -254,6 +256,12 @@ export class AttnSentencePanel extends LitElement {
     }
     this.regenerate({ [field]: x }, field);
   }
+}
+
+/** What d_k and d_v per head make of Q, K and V's widths. */
+function perHeadNote(heads: number, kv: number, dk: number, dv: number): string {
+  if (kv === heads) return `per head: ${heads} heads give Q, K ${heads}·${dk} = ${heads * dk} wide, V ${heads * dv}`;
+  return `per head: ${heads} heads give Q ${heads}·${dk} = ${heads * dk} wide; ${kv} K/V heads give K ${kv * dk}, V ${kv * dv} (W_k, W_v one block per K/V head)`;
 }
 
 declare global {

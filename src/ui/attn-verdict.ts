@@ -1,6 +1,6 @@
 /**
  * <attn-verdict>: the line above the output tabs that says whether the GPU agrees with the float64
- * reference, one badge per stage (masked scores, weights, output, output · W_o) with its worst ULP
+ * reference, one badge per stage (Q and K after RoPE, masked scores, weights, output, output · W_o) with its worst ULP
  * error. A badge opens the GPU-vs-CPU tab (a view-only StateEditEvent).
  */
 import { LitElement, css, html, nothing } from 'lit';
@@ -10,6 +10,8 @@ import type { RunOutcome } from './run-types';
 import { buttonStyles } from './styles';
 
 const VERDICT_STAGES = [
+  ['rotatedQ', 'Q after RoPE'],
+  ['rotatedK', 'K after RoPE'],
   ['scores', 'masked scores'],
   ['probs', 'weights'],
   ['output', 'output'],

@@ -5,7 +5,7 @@
 import type { HeatmapInk } from './heatmap-ink';
 import { DEFAULT_INK } from './heatmap-ink';
 import type { HeatmapLayout, HeatmapSpec } from './heatmap-layout';
-import { FONT, layoutHeatmap, SMALL_FONT, TITLE_FONT, truncate } from './heatmap-layout';
+import { FONT, layoutHeatmap, NOTES_OFFSET, SMALL_FONT, TITLE_FONT, truncate } from './heatmap-layout';
 import { colourOf, fmt2f, fmtExp, LUT_SIZE, LUTS, SCALE, scalePosition, shortValue, textColourOn } from './heatmap-scale';
 
 export function drawHeatmap(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: HeatmapLayout): void {
@@ -181,6 +181,7 @@ function drawRowSums(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: Heatma
   ctx.textAlign = 'left';
   ctx.textBaseline = 'bottom';
   ctx.fillText('row Σ', L.sumsLeft, L.top - 4);
+  if (spec.rowNotes) ctx.fillText(spec.rowNotes.label, L.sumsLeft + NOTES_OFFSET, L.top - 4);
   if (L.cell < 11) return;
   ctx.textBaseline = 'middle';
   ctx.fillStyle = ink.text;
@@ -192,6 +193,12 @@ function drawRowSums(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: Heatma
     }
     ctx.fillText(spec.colour === 'probability' ? fmt2f(sum) : shortValue(sum, 'diverging'), L.sumsLeft, L.top + i * L.cell + L.cell / 2);
   }
+  // The row notes (the sink's share) in the marked colour, so they do not read as part of the sum.
+  const notes = spec.rowNotes;
+  if (!notes) return;
+  ctx.fillStyle = ink.marked;
+  for (let i = 0; i < spec.rows; i += L.rowEvery)
+    ctx.fillText(fmt2f(notes.values[i]), L.sumsLeft + NOTES_OFFSET, L.top + i * L.cell + L.cell / 2);
 }
 
 function drawLegend(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: HeatmapLayout): void {

@@ -22,6 +22,8 @@ export interface HeatmapSpec {
   highlightRow?: number;
   selected?: readonly [number, number] | null;
   rowSums?: boolean;
+  /** One more number per row, drawn after the row sums under its own heading (the sink's share). */
+  rowNotes?: RowNotes | null;
   rowAxis: string;
   colAxis: string;
   maxWidth: number;
@@ -31,6 +33,12 @@ export interface HeatmapSpec {
   title?: string;
   /** Colours besides the scale's (default: the design tokens' light values). */
   ink?: HeatmapInk;
+}
+
+/** A column of per-row numbers beside the row sums: a heading and one value per row. */
+export interface RowNotes {
+  label: string;
+  values: ArrayLike<number>;
 }
 
 export interface HeatmapLayout {
@@ -57,6 +65,8 @@ export const SMALL_FONT = '11px system-ui, -apple-system, "Segoe UI", sans-serif
 export const TITLE_FONT = '600 14px system-ui, -apple-system, "Segoe UI", sans-serif';
 const MAX_LABEL = 14;
 const SUMS_W = 52;
+/** Left edge of the row notes' column, from the row sums' left edge. */
+export const NOTES_OFFSET = 44;
 
 export function truncate(label: string): string {
   return label.length > MAX_LABEL ? `${label.slice(0, MAX_LABEL - 1)}…` : label;
@@ -74,7 +84,7 @@ export function layoutHeatmap(ctx: CanvasRenderingContext2D, spec: HeatmapSpec):
   const rowLabelW = Math.ceil(maxTextWidth(ctx, spec.rowLabels)) + 10;
   const colLabelW = Math.ceil(maxTextWidth(ctx, spec.colLabels));
   const left = Math.max(rowLabelW, 56);
-  const sums = spec.rowSums ? SUMS_W : 0;
+  const sums = spec.rowSums ? SUMS_W + (spec.rowNotes ? NOTES_OFFSET : 0) : 0;
   const fit = (reserve: number) => {
     const available = Math.max(40, spec.maxWidth - left - sums - reserve);
     return Math.max(2, Math.min(spec.maxCell ?? 56, Math.floor(available / Math.max(cols, 1)), Math.floor(720 / Math.max(rows, 1)) || 2));

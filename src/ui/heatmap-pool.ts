@@ -88,5 +88,6 @@ export function poolSpec(spec: HeatmapSpec, p: PooledMatrix, domain: [number, nu
     highlightRow: highlightRow >= 0 ? block(highlightRow, p.blockRows) : -1,
     selected: spec.selected ? [block(spec.selected[0], p.blockRows), block(spec.selected[1], p.blockCols)] : null,
     rowSums: false,
+    rowNotes: null,
   };
 }

@@ -16,7 +16,7 @@ import type { Embeddings } from '../core/embeddings';
 import { parseEmbeddings } from '../core/embeddings';
 import { InputError, RunCancelledError } from '../core/errors';
 import type { Problem } from '../core/problem';
-import { buildProblem, needsSampling, referenceOptions, sampleCount, sampleProblem, evenlySpacedRows } from '../core/problem';
+import { buildProblem, needsSampling, referenceOptions, sampleProblem, sampleRows } from '../core/problem';
 import type { PlaygroundState } from '../core/state';
 import type { AttentionEngine } from '../gpu/engine';
 import { DeviceLostError } from '../gpu/errors';
@@ -102,7 +102,7 @@ export class RunController implements ReactiveController {
     } catch (error) {
       return this.fail((error as Error).message);
     }
-    const problem = needsSampling(full.shape) ? sampleProblem(full, evenlySpacedRows(full.shape.n, sampleCount(full.shape))) : full;
+    const problem = needsSampling(full.shape) ? sampleProblem(full, sampleRows(full.shape, full.options)) : full;
     const gpu = await this.runGpu(state, full, problem, abort.signal);
     if (!gpu || stale()) return;
     this.update({ progress: null });
@@ -184,8 +184,11 @@ export class RunController implements ReactiveController {
           gpuTimings: result.gpuTimings,
         };
       }
-      const result = await engine.run(full.inputs, full.options, { ...run, intermediates: hasIntermediates(variant) });
+      // With RoPE on, every variant reads back its rotated Q and K, so they are checked too.
+      const intermediates = hasIntermediates(variant) || full.options.rope !== null;
+      const result = await engine.run(full.inputs, full.options, { ...run, intermediates });
       const gpu = {
+        rotated: result.rotated,
         scores: result.scores,
         probs: result.probs,
         output: result.output.data,

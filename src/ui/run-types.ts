@@ -6,6 +6,8 @@ import type { ReferenceResult } from '../core/reference';
 
 /** The GPU's float32 results (scores and probabilities only from variants that write them). */
 export interface GpuValues {
+  /** Q and K after the GPU's RoPE stage (n×(h·dk), m×(kvHeads·dk)), when RoPE is on; else null. */
+  rotated?: { q: Float32Array; k: Float32Array } | null;
   scores: Float32Array | null;
   probs: Float32Array | null;
   output: Float32Array;

@@ -36,7 +36,24 @@ afterAll(async () => {
 describe('presets in headless Chromium', () => {
   it('ships the required examples', () => {
     expect(presets.map((p) => p.id)).toEqual(
-      expect.arrayContaining(['worked-3d', 'cat-mat', 'dog-ball', 'cat-warm', 'causal', 'translation', 'large-scores', 'sqrt-dk']),
+      expect.arrayContaining([
+        'worked-3d',
+        'cat-mat',
+        'dog-ball',
+        'cat-warm',
+        'causal',
+        'translation',
+        'large-scores',
+        'sqrt-dk',
+        // The features of modern models (issue 11).
+        'rope-relative',
+        'alibi-recency',
+        'sliding-window',
+        'gqa',
+        'softcap',
+        'sinks',
+        'decode',
+      ]),
     );
     for (const p of presets) {
       expect(p.name.length, p.id).toBeGreaterThan(0);

@@ -1,0 +1,283 @@
+/**
+ * <attn-feature-options>: the attention features modern models add (src/core/features.ts) — RoPE,
+ * K/V heads (GQA/MQA), sliding window, ALiBi, logit softcap, attention sinks — each with its
+ * controls, a one-line explanation and a link to its source. A value is checked against the
+ * problem before it is sent (src/core/feature-options.ts): a bad one is named here, the state
+ * keeps its last valid options, and the text typed stays in its field.
+ */
+import { LitElement, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { checkOptions, kvHeadChoices, parseNumberList, withOptions } from '../core/feature-options';
+import type { FeatureName } from '../core/features';
+import { alibiSlopes, FEATURE_INFO, kvHeadCount } from '../core/features';
+import type { AttentionOptions, RopeOptions } from '../core/options';
+import { DEFAULT_ROPE } from '../core/options';
+import { StateEditEvent } from './events';
+import { featureOptionsStyles } from './feature-options-styles';
+import { buttonStyles, panelStyles } from './styles';
+
+/** Values a feature starts with when it is switched on: visible on the page's small examples. */
+const START = { window: 2, softcap: 5, sink: 0 } as const;
+
+@customElement('attn-feature-options')
+export class AttnFeatureOptions extends LitElement {
+  static override styles = [buttonStyles, panelStyles, featureOptionsStyles];
+
+  @property({ attribute: false }) options!: AttentionOptions;
+  /** One head's width d_k in the current state, or null when the state's shape does not say (RoPE needs it even). */
+  @property({ attribute: false }) dk: number | null = null;
+
+  /** The last refused value, naming the feature it belongs to. */
+  @state() private error: { feature: FeatureName; text: string } | null = null;
+
+  /**
+   * Applies a change to the options when it fits the problem; otherwise names the problem and
+   * keeps the state. Returns whether it was sent.
+   */
+  private apply(feature: FeatureName, patch: Partial<AttentionOptions>, key: string | null): boolean {
+    try {
+      checkOptions({ ...this.options, ...patch }, this.dk);
+    } catch (error) {
+      this.error = { feature, text: `${(error as Error).message}; the ${FEATURE_INFO[feature].title} setting is unchanged.` };
+      return false;
+    }
+    this.error = null;
+    this.dispatchEvent(new StateEditEvent((s) => withOptions(s, patch), key));
+    return true;
+  }
+
+  /** A number typed into a field, or null (with the problem named) when it is not one. */
+  private number(event: Event, feature: FeatureName, what: string, valid: (x: number) => boolean, rule: string): number | null {
+    const text = (event.target as HTMLInputElement).value;
+    const x = Number(text);
+    if (text.trim() === '' || !Number.isFinite(x) || !valid(x)) {
+      this.error = { feature, text: `${what}: "${text}" is not ${rule}; still using the last valid value.` };
+      return null;
+    }
+    return x;
+  }
+
+  private list(event: Event, feature: FeatureName, what: string): number[] | null {
+    try {
+      return parseNumberList((event.target as HTMLInputElement).value, what);
+    } catch (error) {
+      this.error = { feature, text: `${(error as Error).message}; still using the last valid values.` };
+      return null;
+    }
+  }
+
+  /** A checkbox whose change was refused goes back to what the state says. */
+  private toggle(event: Event, feature: FeatureName, on: Partial<AttentionOptions>, off: Partial<AttentionOptions>): void {
+    const box = event.target as HTMLInputElement;
+    if (!this.apply(feature, box.checked ? on : off, null)) box.checked = !box.checked;
+  }
+
+  override render() {
+    const o = this.options;
+    const kv = kvHeadCount(o);
+    return html`<section class="panel">
+      <h2>Features of modern models</h2>
+      ${this.feature('rope', this.renderRope(o.rope))}
+      ${this.feature(
+        'kvHeads',
+        html`<label
+            >K/V heads
+            <input
+              type="number"
+              id="kv-heads"
+              min="1"
+              max=${o.heads}
+              step="1"
+              aria-label="K/V heads"
+              .value=${String(kv)}
+              @input=${this.onKvHeads}
+          /></label>
+          <span class="muted"
+            >${o.heads === 1 ? 'one head: nothing to share' : `of ${o.heads} query heads (${kvHeadChoices(o.heads).join(', ')} fit): ${o.heads / kv} per K/V head${kv === 1 ? ' (MQA)' : kv === o.heads ? ' (plain multi-head)' : ' (GQA)'}`}</span
+          >`,
+      )}
+      ${this.feature(
+        'window',
+        html`<label
+            ><input
+              type="checkbox"
+              id="window-on"
+              .checked=${o.window !== null}
+              @change=${(e: Event) => this.toggle(e, 'window', { window: START.window }, { window: null })}
+            />
+            Sliding window</label
+          >
+          ${o.window !== null ? html`<label>w <input type="number" id="window" min="1" step="1" aria-label="window" .value=${String(o.window)} @input=${this.onWindow} /></label>` : nothing}`,
+      )}
+      ${this.feature('alibi', this.renderAlibi(o))}
+      ${this.feature(
+        'softcap',
+        html`<label
+            ><input
+              type="checkbox"
+              id="softcap-on"
+              .checked=${o.softcap !== null}
+              @change=${(e: Event) => this.toggle(e, 'softcap', { softcap: START.softcap }, { softcap: null })}
+            />
+            Logit softcap</label
+          >
+          ${o.softcap !== null ? html`<label>c <input type="number" id="softcap" min="0" step="any" aria-label="softcap" .value=${String(o.softcap)} @input=${this.onSoftcap} /></label><span class="muted">Gemma 2 uses 50</span>` : nothing}`,
+      )}
+      ${this.feature(
+        'sinks',
+        html`<label
+            ><input
+              type="checkbox"
+              id="sinks-on"
+              .checked=${o.sinks !== null}
+              @change=${(e: Event) => this.toggle(e, 'sinks', { sinks: new Array<number>(o.heads).fill(START.sink) }, { sinks: null })}
+            />
+            Attention sinks</label
+          >
+          ${o.sinks !== null ? html`<label>logit per head <input type="text" id="sinks" aria-label="sink logits" .value=${o.sinks.join(', ')} @change=${this.onSinks} /></label>` : nothing}`,
+      )}
+    </section>`;
+  }
+
+  /** One feature: its controls, what it does in a line, its source, and its refused value if any. */
+  private feature(name: FeatureName, controls: unknown) {
+    const info = FEATURE_INFO[name];
+    return html`<div class="feature" data-feature=${name}>
+      <div class="row">${controls}</div>
+      <p class="about">${info.summary} <a href=${info.source.url} target="_blank" rel="noopener">${info.source.title}</a></p>
+      ${this.error?.feature === name ? html`<p class="error" role="alert">${this.error.text}</p>` : nothing}
+    </div>`;
+  }
+
+  private renderRope(rope: RopeOptions | null) {
+    return html`<label
+        >RoPE
+        <select id="rope-layout" aria-label="RoPE" @change=${this.onRopeLayout}>
+          <option value="off" ?selected=${!rope}>off</option>
+          <option value="interleaved" ?selected=${rope?.layout === 'interleaved'}>pairs (2i, 2i+1), as Llama</option>
+          <option value="half" ?selected=${rope?.layout === 'half'}>halves (i, i + r/2), as Hugging Face</option>
+        </select></label
+      >
+      ${
+        rope
+          ? html`<label
+                >base θ
+                <input type="number" id="rope-base" step="any" aria-label="RoPE base" .value=${String(rope.base)} @input=${this.onRopeBase}
+              /></label>
+              <label
+                >rotated dims
+                <input
+                  type="number"
+                  id="rope-dims"
+                  min="2"
+                  step="2"
+                  placeholder=${`all ${this.dk ?? ''}`}
+                  aria-label="RoPE rotated dims"
+                  .value=${rope.dims === null ? '' : String(rope.dims)}
+                  @input=${this.onRopeDims}
+              /></label>
+              <label
+                >position offset
+                <input
+                  type="number"
+                  id="rope-offset"
+                  step="1"
+                  aria-label="RoPE position offset"
+                  .value=${String(rope.offset)}
+                  @input=${this.onRopeOffset}
+              /></label>`
+          : nothing
+      }`;
+  }
+
+  private renderAlibi(o: AttentionOptions) {
+    const mode = o.alibi === null ? 'off' : o.alibi === 'standard' ? 'standard' : 'custom';
+    const standard = alibiSlopes(o.heads).map((x) => Number(x.toPrecision(4)));
+    return html`<label
+        >ALiBi
+        <select id="alibi-mode" aria-label="ALiBi" @change=${this.onAlibiMode}>
+          <option value="off" ?selected=${mode === 'off'}>off</option>
+          <option value="standard" ?selected=${mode === 'standard'}>standard slopes</option>
+          <option value="custom" ?selected=${mode === 'custom'}>custom slopes</option>
+        </select></label
+      >
+      ${mode === 'standard' ? html`<span class="muted">slopes ${standard.join(', ')}</span>` : nothing}
+      ${Array.isArray(o.alibi) ? html`<label>slope per head <input type="text" id="alibi-slopes" aria-label="ALiBi slopes" .value=${o.alibi.join(', ')} @change=${this.onAlibiSlopes} /></label>` : nothing}`;
+  }
+
+  /** Selects follow the state (undo, links, a refused choice): option attributes stop working once a user has picked. */
+  protected override updated(): void {
+    const o = this.options;
+    const set = (id: string, value: string) => {
+      const select = this.renderRoot.querySelector<HTMLSelectElement>(`#${id}`);
+      if (select && select.value !== value) select.value = value;
+    };
+    set('rope-layout', o.rope?.layout ?? 'off');
+    set('alibi-mode', o.alibi === null ? 'off' : o.alibi === 'standard' ? 'standard' : 'custom');
+  }
+
+  private rope(patch: Partial<RopeOptions>, key: string): void {
+    if (this.options.rope) this.apply('rope', { rope: { ...this.options.rope, ...patch } }, key);
+  }
+
+  private onRopeLayout = (event: Event) => {
+    const value = (event.target as HTMLSelectElement).value;
+    const rope = value === 'off' ? null : { ...(this.options.rope ?? DEFAULT_ROPE), layout: value as RopeOptions['layout'] };
+    if (!this.apply('rope', { rope }, null)) this.requestUpdate();
+  };
+
+  private onRopeBase = (event: Event) => {
+    const x = this.number(event, 'rope', 'RoPE base θ', (b) => b > 1, 'a number greater than 1');
+    if (x !== null) this.rope({ base: x }, 'rope-base');
+  };
+
+  private onRopeDims = (event: Event) => {
+    const text = (event.target as HTMLInputElement).value;
+    if (text.trim() === '') return this.rope({ dims: null }, 'rope-dims');
+    const x = this.number(event, 'rope', 'RoPE rotated dims', (d) => Number.isInteger(d), 'a whole number');
+    if (x !== null) this.rope({ dims: x }, 'rope-dims');
+  };
+
+  private onRopeOffset = (event: Event) => {
+    const x = this.number(event, 'rope', 'RoPE position offset', (d) => Number.isInteger(d), 'a whole number');
+    if (x !== null) this.rope({ offset: x }, 'rope-offset');
+  };
+
+  private onKvHeads = (event: Event) => {
+    const x = this.number(event, 'kvHeads', 'K/V heads', (k) => Number.isInteger(k) && k >= 1, 'a whole number ≥ 1');
+    if (x !== null) this.apply('kvHeads', { kvHeads: x }, 'kv-heads');
+  };
+
+  private onWindow = (event: Event) => {
+    const x = this.number(event, 'window', 'Sliding window', (w) => Number.isInteger(w) && w >= 1, 'a whole number of keys ≥ 1');
+    if (x !== null) this.apply('window', { window: x }, 'window');
+  };
+
+  private onSoftcap = (event: Event) => {
+    const x = this.number(event, 'softcap', 'Logit softcap', (c) => c > 0, 'a positive number');
+    if (x !== null) this.apply('softcap', { softcap: x }, 'softcap');
+  };
+
+  private onAlibiMode = (event: Event) => {
+    const mode = (event.target as HTMLSelectElement).value;
+    const standard = alibiSlopes(this.options.heads).map((x) => Number(x.toPrecision(6)));
+    const alibi = mode === 'off' ? null : mode === 'standard' ? 'standard' : standard;
+    if (!this.apply('alibi', { alibi }, null)) this.requestUpdate();
+  };
+
+  private onAlibiSlopes = (event: Event) => {
+    const slopes = this.list(event, 'alibi', 'ALiBi slopes');
+    if (slopes) this.apply('alibi', { alibi: slopes }, 'alibi-slopes');
+  };
+
+  private onSinks = (event: Event) => {
+    const sinks = this.list(event, 'sinks', 'Sink logits');
+    if (sinks) this.apply('sinks', { sinks }, 'sinks');
+  };
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'attn-feature-options': AttnFeatureOptions;
+  }
+}
