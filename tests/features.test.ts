@@ -427,7 +427,7 @@ const UNDECLARED: {
     file: 'qk_scores_naive.wgsl',
     constant: 'SUPPORTS_WINDOW',
     on: { window: 4 },
-    message: /Sliding window is on \(a window of 4\), but this qk kernel does not declare `const SUPPORTS_WINDOW = true;`/,
+    message: /this run uses a sliding window of 4, but this qk kernel does not declare `const SUPPORTS_WINDOW = true;`/,
   },
   {
     name: 'tiled softmax without SUPPORTS_SINKS',
@@ -436,7 +436,7 @@ const UNDECLARED: {
     file: 'softmax_rows.wgsl',
     constant: 'SUPPORTS_SINKS',
     on: { sinks: [1, 2] },
-    message: /Attention sinks is on \(on\), but this softmax kernel does not declare `const SUPPORTS_SINKS = true;`/,
+    message: /this run uses attention sinks, but this softmax kernel does not declare `const SUPPORTS_SINKS = true;`/,
   },
   {
     name: 'tiled pv without SUPPORTS_KV_HEADS',
@@ -445,8 +445,7 @@ const UNDECLARED: {
     file: 'weighted_values.wgsl',
     constant: 'SUPPORTS_KV_HEADS',
     on: { kvHeads: 1 },
-    message:
-      /Grouped-query heads is on \(1 K\/V heads for 2 query heads\), but this pv kernel does not declare `const SUPPORTS_KV_HEADS = true;`/,
+    message: /this run uses 1 K\/V head for 2 query heads, but this pv kernel does not declare `const SUPPORTS_KV_HEADS = true;`/,
   },
   {
     name: 'fused without SUPPORTS_SOFTCAP',
@@ -455,7 +454,7 @@ const UNDECLARED: {
     file: 'flash_attention.wgsl',
     constant: 'SUPPORTS_SOFTCAP',
     on: { softcap: 10 },
-    message: /Logit softcap is on \(c = 10\), but this fused kernel does not declare `const SUPPORTS_SOFTCAP = true;`/,
+    message: /this run uses a logit softcap of 10, but this fused kernel does not declare `const SUPPORTS_SOFTCAP = true;`/,
   },
 ];
 
@@ -487,7 +486,7 @@ describe.skipIf(!gpu)('a kernel that does not declare a feature', () => {
       .run(buildInputs(gqa), { ...gqa.options, heads: 2 }, { variant: 'tiled', kernels: { pv: legacy } })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KernelInterfaceError);
-    expect((error as Error).message).toMatch(/Grouped-query heads is on .* SUPPORTS_KV_HEADS/);
+    expect((error as Error).message).toMatch(/uses 1 K\/V head for 2 query heads.* SUPPORTS_KV_HEADS/);
   });
 });
 

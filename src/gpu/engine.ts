@@ -501,18 +501,17 @@ function unsupportedFeatures(stage: StageName, kernel: CompiledKernel, on: reado
 
 function unsupportedMessage(stage: StageName, feature: FeatureName, options: AttentionOptions): string {
   const info = FEATURE_INFO[feature];
-  const value: Record<FeatureName, string> = {
-    rope: 'on',
-    kvHeads: `${options.kvHeads} K/V heads for ${options.heads} query heads`,
-    window: `a window of ${options.window}`,
-    alibi: 'on',
-    softcap: `c = ${options.softcap}`,
-    sinks: 'on',
+  const setting: Record<FeatureName, string> = {
+    rope: 'RoPE',
+    kvHeads: `${options.kvHeads} K/V head${options.kvHeads === 1 ? '' : 's'} for ${options.heads} query heads`,
+    window: `a sliding window of ${options.window}`,
+    alibi: options.alibi === 'standard' ? 'ALiBi with the standard slopes' : 'ALiBi with given slopes',
+    softcap: `a logit softcap of ${options.softcap}`,
+    sinks: 'attention sinks',
   };
-  const title = info.title.charAt(0).toUpperCase() + info.title.slice(1);
   return (
-    `${title} is on (${value[feature]}), but this ${stage} kernel does not declare \`const ${info.supportConstant} = true;\`: ` +
-    `implement it (docs/kernel-interface.md) and declare it, or turn ${info.title} off`
+    `this run uses ${setting[feature]}, but this ${stage} kernel does not declare \`const ${info.supportConstant} = true;\`: ` +
+    `implement ${info.title} (docs/kernel-interface.md) and declare it, or turn ${info.title} off`
   );
 }
 
