@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { attentionReference, softmaxReference } from '../src/core/reference';
 import { alibiSlopes } from '../src/core/features';
+import { visiblePairs } from '../src/core/cost';
 import type { AttentionOptions } from '../src/core/options';
 import { DEFAULT_ROPE } from '../src/core/options';
 import { randomMatrix } from '../src/core/rng';
@@ -323,5 +324,19 @@ describe('the reference against the textbook oracle', () => {
     const oracle = featureOracle(problem);
     expectClose(ref.probs.data, oracle.weights.flat(2));
     expectClose(ref.output.data, oracle.output.flat());
+  });
+});
+
+describe('the profiler’s count of visible pairs', () => {
+  it.each([
+    { n: 7, m: 7, causal: true, window: 3 },
+    { n: 4, m: 9, causal: true, window: 2 },
+    { n: 6, m: 5, causal: false, window: 2 },
+    { n: 1, m: 40, causal: true, window: 16 },
+  ])('n=$n m=$m causal=$causal window=$window counts the keys the reference leaves visible', (s) => {
+    const x = (rows: number) => fromRows(Array.from({ length: rows }, () => [0]));
+    const masked = attentionReference({ q: x(s.n), k: x(s.m), v: x(s.m) }, { causal: s.causal, window: s.window }).masked.data;
+    const visible = Array.from(masked).filter((v) => v !== -Infinity).length;
+    expect(visiblePairs(s)).toBe(visible);
   });
 });

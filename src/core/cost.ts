@@ -24,6 +24,7 @@
  * written).
  */
 import type { AttentionShape } from './shapes';
+import { visibleKeyRange } from './options';
 
 export interface CostShape extends Omit<AttentionShape, 'dModel' | 'kvHeads'> {
   causal: boolean;
@@ -38,15 +39,11 @@ export interface CostShape extends Omit<AttentionShape, 'dModel' | 'kvHeads'> {
  * useful work. With n ≠ m causal aligns the last query with the last key, as the engine does.
  */
 export function visiblePairs(s: Pick<CostShape, 'n' | 'm' | 'causal' | 'window'>): number {
-  const w = s.window ?? null;
-  if (!s.causal && w === null) return s.n * s.m;
+  const rule = { causal: s.causal, window: s.window ?? null, shift: s.m - s.n, m: s.m };
   let pairs = 0;
-  const shift = s.m - s.n;
   for (let i = 0; i < s.n; i++) {
-    const last = s.causal ? Math.min(s.m - 1, i + shift) : s.m - 1;
-    const first = w === null ? 0 : Math.max(0, i + shift - w + 1);
-    const lastInWindow = w === null || s.causal ? last : Math.min(last, i + shift + w - 1);
-    pairs += Math.max(0, lastInWindow - first + 1);
+    const [first, last] = visibleKeyRange(i, rule);
+    pairs += Math.max(0, last - first + 1);
   }
   return pairs;
 }
