@@ -126,9 +126,9 @@ fn key_start(row: u32) -> u32 {
   return u32(clamp(i32(row) + params.causal_shift - window_width() + 1, 0, i32(params.m)));
 }
 
-// A finished dot product → the score: scaled, capped (softcap), biased (ALiBi).
-fn finish(acc: f32, row: u32, key: u32, slope: f32) -> f32 {
-  var s = acc * params.scale / params.temperature;
+// The features that reshape a scaled score: the logit softcap, then the ALiBi bias.
+fn shaped(scaled: f32, row: u32, key: u32, slope: f32) -> f32 {
+  var s = scaled;
   if ((params.flags & FLAG_SOFTCAP) != 0u) {
     // tanh is 1 in float32 past |x| = 15; clamping keeps its exp() from overflowing.
     s = params.softcap * tanh(clamp(s / params.softcap, -15.0, 15.0));
@@ -164,6 +164,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane
   let q_base = row * qk_width + head * params.dk;
   let has_mask = (params.flags & FLAG_MASK) != 0u;
   let has_sink = (params.flags & FLAG_SINKS) != 0u;
+  // Softcap and ALiBi off (the common case): one test per score, not one per feature.
+  let reshape = (params.flags & (FLAG_SOFTCAP | FLAG_ALIBI)) != 0u;
   var slope = 0.0;
   if ((params.flags & FLAG_ALIBI) != 0u) { slope = slopes[head]; }
   var sink = 0.0;
@@ -270,7 +272,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane
                     acc = 0.0;
                     for (var d4 = 0u; d4 < width4; d4++) { acc += dot(q_chunk[d4], k_tile[(lo + j) * DK4 + d4]); }
                   }
-                  score = finish(acc, row, key, slope);
+                  score = acc * params.scale / params.temperature;
+                  if (reshape) { score = shaped(score, row, key, slope); }
                 }
                 s[j] = score;
               }

@@ -9,8 +9,8 @@
 // The features: query head h reads K head ⌊h / (heads / kv_heads)⌋; each finished score is capped
 // (c·tanh(s/c)), biased by ALiBi (−slope_h · distance) and hidden outside the sliding window. A tile
 // that causality or the window hides whole skips its dot products and only writes −∞ (a window
-// costs in proportion to the keys it shows, not to m). Features that are off cost a flag test per
-// score.
+// costs in proportion to the keys it shows, not to m). With the features off, a score costs two
+// tests more than before them (one for softcap and ALiBi together, one for the window).
 // Interface: docs/kernel-interface.md.
 
 const WG: u32 = 16u;     // invocations per side
@@ -96,15 +96,14 @@ fn tile_hidden(row0: u32, col0: u32) -> bool {
   return false;
 }
 
-// A finished dot product → the score the softmax reads: scaled, capped, biased, or −∞ if hidden.
-fn finish(acc: f32, row: u32, col: u32, slope: f32) -> f32 {
-  var s = acc * params.scale / params.temperature;
+// The features that reshape a scaled score: the logit softcap, then the ALiBi bias.
+fn shaped(scaled: f32, row: u32, col: u32, slope: f32) -> f32 {
+  var s = scaled;
   if ((params.flags & FLAG_SOFTCAP) != 0u) {
     // tanh is 1 in float32 past |x| = 15; clamping keeps its exp() from overflowing.
     s = params.softcap * tanh(clamp(s / params.softcap, -15.0, 15.0));
   }
   if ((params.flags & FLAG_ALIBI) != 0u) { s -= slope * f32(distance(row, col)); }
-  if (!visible(row, col)) { s = neg_inf(); }
   return s;
 }
 
@@ -148,6 +147,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   }
 
   let acc = array<vec4f, BLOCK>(acc0, acc1, acc2, acc3);
+  // Softcap and ALiBi off (the common case): one test per score, not one per feature.
+  let reshape = (params.flags & (FLAG_SOFTCAP | FLAG_ALIBI)) != 0u;
   var slope = 0.0;
   if ((params.flags & FLAG_ALIBI) != 0u) { slope = slopes[head]; }
   for (var r = 0u; r < BLOCK; r++) {
@@ -155,7 +156,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     for (var c = 0u; c < BLOCK; c++) {
       let col = col0 + lid.x + WG * c;
       if (row < params.n && col < params.m) {
-        scores[(head * params.n + row) * params.m + col] = finish(acc[r][c], row, col, slope);
+        var s = acc[r][c] * params.scale / params.temperature;
+        if (reshape) { s = shaped(s, row, col, slope); }
+        if (!visible(row, col)) { s = neg_inf(); }
+        scores[(head * params.n + row) * params.m + col] = s;
       }
     }
   }
