@@ -6,11 +6,16 @@
 // what a kernel pays for most, and a 256-wide tree per row cost about 0.8 ms a row there.
 // Subtracting the max keeps exp() from overflowing when scores are large.
 // Masked scores arrive as −∞ and get probability 0; a row with every key masked is all zeros.
+// Attention sinks (FLAG_SINKS): head h's sink logit joins the max and the denominator as one more
+// term, exp(sink − max), with no probability of its own: a row's weights then sum to less than 1,
+// and a row with every key masked is still all zeros.
 // Interface: docs/kernel-interface.md.
 
 const LANES: u32 = 16u; // invocations per row
 const ROWS: u32 = 16u;  // rows per workgroup
 const LOWEST: f32 = -3.4028234663852886e38;
+const FLAG_SINKS: u32 = 32u;
+const SUPPORTS_SINKS = true;
 
 struct Params {
   n: u32,
@@ -27,6 +32,7 @@ struct Params {
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> scores: array<f32>;     // heads × n × m
 @group(0) @binding(2) var<storage, read_write> probs: array<f32>; // heads × n × m
+@group(0) @binding(3) var<storage, read> sinks: array<f32>;      // sink logit per head (FLAG_SINKS)
 
 var<workgroup> part_max: array<array<f32, LANES>, ROWS>; // [row][lane] partial maxima
 var<workgroup> part_sum: array<array<f32, LANES>, ROWS>; // [row][lane] partial sums
@@ -56,6 +62,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   workgroupBarrier();
   var row_max = LOWEST;
   for (var l = 0u; l < LANES; l++) { row_max = max(row_max, part_max[r][l]); }
+  // The sink is one more logit of the row: it joins the max here and the sum below.
+  let has_sink = (params.flags & FLAG_SINKS) != 0u;
+  var sink = 0.0;
+  if (has_sink) {
+    sink = sinks[wid.y];
+    row_max = max(row_max, sink);
+  }
   // Row sum of exp(s − max), the same way.
   var local_sum = 0.0;
   for (var j = lane; j < end; j += LANES) {
@@ -65,6 +78,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   part_sum[r][lane] = local_sum;
   workgroupBarrier();
   var row_sum = 0.0;
+  if (has_sink) { row_sum = exp(sink - row_max); }
   for (var l = 0u; l < LANES; l++) { row_sum += part_sum[r][l]; }
 
   // Every visible row has sum >= 1 (its max contributes exp(0)); 0 means every key was masked.

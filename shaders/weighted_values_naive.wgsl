@@ -1,5 +1,8 @@
 // Stage 3, naive: one invocation per output element, reading its probability row and value
-// column straight from storage. Interface: docs/kernel-interface.md.
+// column straight from storage. Query head h reads V head ⌊h / (heads / kv_heads)⌋ (grouped-query
+// attention; kv_heads = heads without it). Interface: docs/kernel-interface.md.
+
+const SUPPORTS_KV_HEADS = true;
 
 struct Params {
   n: u32,
@@ -11,6 +14,8 @@ struct Params {
   causal_shift: i32,
   scale: f32,
   temperature: f32,
+  d_model: u32,
+  kv_heads: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -25,10 +30,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let head = gid.z;
   if (row >= params.n || col >= params.dv) { return; }
   let width = params.heads * params.dv;
+  let v_width = params.kv_heads * params.dv;
+  let v_col = head / (params.heads / params.kv_heads) * params.dv + col;
   let p_base = (head * params.n + row) * params.m;
   var acc = 0.0;
   for (var j = 0u; j < params.m; j++) {
-    acc += probs[p_base + j] * v[j * width + head * params.dv + col];
+    acc += probs[p_base + j] * v[j * v_width + v_col];
   }
   out[row * width + head * params.dv + col] = acc;
 }
