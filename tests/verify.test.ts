@@ -454,8 +454,11 @@ describe.skipIf(!gpu)('the suite follows what a kernel declares', () => {
     const report = await verifyKernel(e, { stage: 'pv', variant: 'naive', source, shrink: false, skipHazards: true });
     expect(report.status, explain(report)).toBe('pass');
     const [kvHeads] = report.coverage!.features!;
-    if (qk.supports.includes('kvHeads')) expect(kvHeads).toMatchObject({ feature: 'kvHeads', missing: undefined });
-    else {
+    if (qk.supports.includes('kvHeads')) {
+      expect(kvHeads.feature).toBe('kvHeads');
+      expect(kvHeads.missing).toBeUndefined();
+      expect(kvHeads.cases).toBeGreaterThan(5);
+    } else {
       expect(kvHeads).toMatchObject({ feature: 'kvHeads', cases: 0, missing: { why: 'unavailable' } });
       expect(formatReport(report)).toMatch(
         /feature not covered: kvHeads .* the built-in naive qk kernel, which runs before it, does not implement it/,
@@ -520,15 +523,43 @@ describe.skipIf(!gpu)('kernels that cannot run', () => {
   });
 });
 
-/** An engine whose runs never finish (a kernel stuck in a loop) or whose device is gone. */
-function stubEngine(run: () => Promise<never>, lost: string | null = null): AttentionEngine {
+/** An engine whose runs never finish (a kernel stuck in a loop) or whose device is gone; `supports`: what the kernel under test declares. */
+function stubEngine(run: () => Promise<never>, lost: string | null = null, supports: FeatureName[] = []): AttentionEngine {
   return {
     lost,
-    kernel: async () => ({ workgroupSize: [16, 16, 1], warnings: [] }),
-    diagnose: async (stage: StageName) => ({ stage, messages: [], problems: [], kernel: { workgroupSize: [16, 16, 1], warnings: [] } }),
+    kernel: async () => ({ workgroupSize: [16, 16, 1], warnings: [], supports: [] }),
+    diagnose: async (stage: StageName) => ({
+      stage,
+      messages: [],
+      problems: [],
+      kernel: { workgroupSize: [16, 16, 1], warnings: [], supports },
+    }),
     run,
   } as unknown as AttentionEngine;
 }
+
+describe('features the stages before a kernel lack', () => {
+  it('are left out of its suite, and its coverage names the stage', async () => {
+    const never = () => new Promise<never>(() => {});
+    const report = await verifyKernel(stubEngine(never, null, ['kvHeads']), {
+      stage: 'pv',
+      variant: 'tiled',
+      source: '',
+      cases: [],
+      skipHazards: true,
+    });
+    expect(report.coverage!.features).toEqual([
+      {
+        feature: 'kvHeads',
+        cases: 0,
+        missing: {
+          why: 'unavailable',
+          reason: 'the built-in tiled qk kernel, which runs before it, does not implement it (it does not declare SUPPORTS_KV_HEADS)',
+        },
+      },
+    ]);
+  });
+});
 
 describe('time limit and lost devices', () => {
   it('reports a run that never finishes as timed out and stops the suite', async () => {

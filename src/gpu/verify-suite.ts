@@ -35,6 +35,7 @@ import { annotateCases, caseHint, diagnose, passWarnings } from '../core/verify/
 import type { SuiteFeatures } from '../core/verify/coverage';
 import { coverageOf } from '../core/verify/coverage';
 import type { FeatureName } from '../core/features';
+import { FEATURE_INFO } from '../core/features';
 import { smallestFailure, suiteChecks } from './verify-shrink';
 import type { CaseReport, Hint, LimitFinding, StageHazardSummary, VerifyReport } from '../core/verify/report';
 import type { KernelTiles } from '../core/verify/cases';
@@ -318,7 +319,7 @@ function suiteFeatures(
     if (lacking)
       unavailable.push({
         feature,
-        reason: `the built-in ${variant} ${lacking.stage} kernel, which runs before it, does not implement it (no ${lacking.stage === 'rope' ? 'RoPE' : 'SUPPORTS_'} declaration)`,
+        reason: `the built-in ${variant} ${lacking.stage} kernel, which runs before it, does not implement it (it does not declare ${FEATURE_INFO[feature].supportConstant})`,
       });
     else run.push(feature);
   }
