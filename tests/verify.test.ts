@@ -372,6 +372,21 @@ describe('diagnosis from the pattern across cases', () => {
     expect(hints[0].title).toMatch(title);
   });
 
+  it('names each feature when a kernel fails in several features’ cases (declared but not implemented)', () => {
+    const ignored = ['window', 'alibi', 'softcap'] as const;
+    const rows = featureCases.map((c) =>
+      row(
+        c,
+        ignored.some((t) => c.tags.includes(t)) && !(c.window !== undefined && c.window >= c.m) ? { status: 'fail', failures: 1 } : {},
+      ),
+    );
+    const hints = diagnose(rows, { stage: 'qk' });
+    const featureHints = hints.filter((h) => /fails only where features are on/.test(h.title));
+    expect(featureHints.map((h) => h.bugClass).sort()).toEqual(['alibi', 'softcap', 'window']);
+    expect(hints[0].title, hints.map((h) => h.title).join('\n')).toMatch(/^fails only where features are on, in \d+ of \d+ /);
+    expect(hints.map((h) => h.id)).not.toContain('tile-edges');
+  });
+
   it('never leaves a failing kernel without a hint', () => {
     const rows = cases.map((c, i) => row(c, i % 3 === 1 ? { status: 'fail', failures: 1 } : {}));
     expect(diagnose(rows, { stage: 'pv' }).length).toBeGreaterThan(0);

@@ -469,6 +469,54 @@ const FEATURE_MECHANISMS: Mechanism[] = [
 
 const names = (cases: CaseReport[]) => cases.map((c) => c.name);
 
+/** The tag that marks a feature's cases, the feature's class and its name in a title. */
+const FEATURE_TAGS: readonly { tag: CaseTag; bugClass: BugClass; title: string }[] = [
+  { tag: 'gqa', bugClass: 'kv-heads', title: 'grouped K/V head' },
+  { tag: 'window', bugClass: 'window', title: 'window' },
+  { tag: 'alibi', bugClass: 'alibi', title: 'ALiBi' },
+  { tag: 'softcap', bugClass: 'softcap', title: 'softcap' },
+  { tag: 'sinks', bugClass: 'sinks', title: 'sink' },
+];
+
+/**
+ * When no single feature's cases hold every failure but every failing case has some feature on (a
+ * kernel that declares several features it does not implement), each feature whose cases mostly
+ * fail, most failing first, with its class; a feature whose failures the features before it already
+ * explain (it only fails where they are on too) is left out.
+ */
+function featureSetHints(cases: CaseReport[], failing: CaseReport[]): Hint[] {
+  const judged = cases.filter((c) => c.status === 'pass' || c.status === 'fail');
+  const featured = (c: CaseReport) => FEATURE_TAGS.some((f) => c.case.tags.includes(f.tag));
+  if (failing.length === 0 || !failing.every(featured)) return [];
+  // Credible only with a contrast: cases without any feature pass.
+  if (judged.filter((c) => c.status === 'pass' && !featured(c) && c.case.n * c.case.m > 1).length < 2) return [];
+  const explained = new Set<CaseReport>();
+  return FEATURE_TAGS.map((f) => {
+    const withFeature = judged.filter((c) => c.case.tags.includes(f.tag));
+    const failed = withFeature.filter((c) => c.status === 'fail');
+    return { ...f, failed, total: withFeature.length, rate: withFeature.length ? failed.length / withFeature.length : 0 };
+  })
+    .filter((f) => f.rate >= 0.5)
+    .sort((a, b) => b.rate - a.rate)
+    .filter((f) => {
+      // A feature whose failing cases all have a feature already named on is not needed to explain them.
+      const needed = f.failed.some((c) => !explained.has(c));
+      f.failed.forEach((c) => explained.add(c));
+      return needed;
+    })
+    .map((f) => {
+      // The feature's most general mechanism: the last of its class.
+      const general = FEATURE_MECHANISMS.filter((m) => m.bugClass === f.bugClass).at(-1)!;
+      return {
+        id: general.id,
+        bugClass: f.bugClass,
+        title: `fails only where features are on, in ${f.failed.length} of ${f.total} ${f.title} cases → ${general.title.split('→ ').pop()}`,
+        detail: `no one feature's cases hold every failure, but only cases with a feature on fail: each feature listed fails in most of its cases. ${general.detail}`,
+        cases: names(f.failed),
+      };
+    });
+}
+
 /** What the suite found besides the cases: the interpreter's findings and the limits a default device lacks. */
 export interface DiagnosisContext {
   stage: string;
@@ -617,9 +665,11 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
     );
   }
 
-  // The features next: a pattern confined to one feature's cases names the feature (its class), before
-  // the symptoms below say how it fails (a NaN in a masked row, a constant factor).
-  for (const hint of patternHints(cases, failing, 2, context.stage, FEATURE_MECHANISMS)) hints.push(hint);
+  // The features next: a pattern confined to one feature's cases names the feature (its class), or,
+  // when several features fail together, each of them; before the symptoms below say how it fails
+  // (a NaN in a masked row, a constant factor).
+  const featureHints = patternHints(cases, failing, 2, context.stage, FEATURE_MECHANISMS);
+  hints.push(...(featureHints.length ? featureHints : featureSetHints(cases, failing)));
 
   const zeroSum = failing.filter((c) => c.nonFiniteInMaskedRows > 0);
   if (zeroSum.length) {
@@ -679,9 +729,15 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
 
   const edges = cases.filter((c) => c.case.tags.includes('tile-edge'));
   const aligned = edges.filter((c) => c.case.tags.includes('aligned'));
-  // An off-size case with nothing else going on (one head, no causal or mask) that fails while every aligned one passes.
+  // An off-size case with nothing else going on (one head, no causal or mask, no feature) that fails while every aligned one passes.
+  // … and no attention feature on (RoPE is the rope stage's every case, so it does not count).
   const plain = (c: CaseReport) =>
-    c.case.heads === 1 && !c.case.causal && c.case.mask === 'none' && !c.case.magnitude && (c.case.distribution ?? 'normal') === 'normal';
+    c.case.heads === 1 &&
+    !c.case.causal &&
+    c.case.mask === 'none' &&
+    !c.case.magnitude &&
+    (c.case.distribution ?? 'normal') === 'normal' &&
+    !FEATURE_TAGS.some((f) => c.case.tags.includes(f.tag));
   const unalignedFailing = failing.filter(
     (c) => (c.case.tags.includes('tile-edge') || c.case.tags.includes('inner')) && !c.case.tags.includes('aligned') && plain(c),
   );
