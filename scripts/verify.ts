@@ -1,10 +1,10 @@
 /**
- * npm run verify -- [--stage qk|softmax|pv|fused] [KERNEL.wgsl] [--variant NAME] [--seed S]
+ * npm run verify -- [--stage rope|qk|softmax|pv|fused|project] [KERNEL.wgsl] [--variant NAME] [--seed S]
  *   [--time-limit MS] [--repro DIR] [--json]
  *
  * Runs a kernel in place of the built-in one for its stage over the verification suite (sizes
- * around the tile, n ≠ m, dk ≠ dv, causal, masks, large scores, seeds; every case twice on poisoned
- * buffers) and prints a table with hints. Without a file it verifies the built-in kernels (of one
+ * around the tile, n ≠ m, dk ≠ dv, causal, masks, large scores, seeds, and the attention features
+ * the kernel declares; every case twice on poisoned buffers) and prints a table with hints. Without a file it verifies the built-in kernels (of one
  * stage with --stage, of every stage and variant otherwise).
  * A failure is shrunk to the smallest failing case, shown first; its inputs are written to DIR
  * (default verify-repro/) with the `npm run attention` command that runs them with the kernel.

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StageName } from '../src/core/stages';
 import { detectHazards, overridesAsConstants } from '../src/core/verify/races';
-import { PROJECTION_SHADER, VARIANTS } from '../src/gpu/variants';
+import { PROJECTION_SHADER, ROPE_SHADER, VARIANTS } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { checkWorkgroupHazards, DEFAULT_WORKGROUP_STORAGE, hasHazards, planHazardShape } from '../src/gpu/hazards';
 import { fixtureSource, loadKernelFixtures } from './helpers/mutants';
@@ -17,6 +17,7 @@ const shaders = loadShaderLibrary();
 const builtIns: { file: string; stage: StageName }[] = [
   ...Object.values(VARIANTS).flatMap((variant) => Object.entries(variant).map(([stage, file]) => ({ file, stage: stage as StageName }))),
   { file: PROJECTION_SHADER, stage: 'project' },
+  { file: ROPE_SHADER, stage: 'rope' },
 ];
 const fixtures = loadKernelFixtures();
 const EXAMPLES = join(import.meta.dirname, '../examples/kernels');
@@ -81,6 +82,51 @@ describe('corpus kernels on the interpreter', () => {
     const report = checkWorkgroupHazards(fixtureSource(f), f.stage);
     expect(report.workgroupBytes).toBeGreaterThan(DEFAULT_WORKGROUP_STORAGE);
     expect(report.exceedsDefaultWorkgroupStorage).toBe(true);
+  });
+});
+
+describe('features on the interpreter', () => {
+  const fixture = (file: string) => fixtureSource({ file });
+
+  it('runs the rope kernel with RoPE on (a rotary fraction, an offset) and one K head for two query heads', () => {
+    const report = checkWorkgroupHazards(shaders[ROPE_SHADER], 'rope');
+    expect(findings(report), report.covered).toEqual([]);
+    expect(report.incomplete).toBeUndefined();
+    expect(report.shape).toMatchObject({ heads: 2, kvHeads: 1, features: ['rope', 'kvHeads'] });
+    expect(report.covered).toMatch(/features rope=half r=16 offset 3 kvHeads=1/);
+  });
+
+  it.each([
+    ['qk_naive_features.wgsl', 'qk', ['kvHeads', 'window', 'alibi', 'softcap']],
+    ['softmax_naive_sinks.wgsl', 'softmax', ['sinks']],
+    ['pv_naive_kv_heads.wgsl', 'pv', ['kvHeads']],
+  ] as const)('%s: the %s kernel with its declared features on, its bindings and buffers sized for them', (file, stage, features) => {
+    const report = checkWorkgroupHazards(fixture(file), stage);
+    expect(findings(report), report.covered).toEqual([]);
+    expect(report.shape.features).toEqual(features);
+    if (features.includes('kvHeads' as never)) expect(report.shape).toMatchObject({ heads: 2, kvHeads: 1 });
+  });
+
+  it('leaves the features off for a kernel that does not declare them', () => {
+    const report = checkWorkgroupHazards(shaders['qk_scores_naive.wgsl'].replace(/const SUPPORTS_\w+ = true;\n/g, ''), 'qk');
+    expect(report.shape).toMatchObject({ features: [], kvHeads: report.shape.heads });
+  });
+
+  it.each([
+    ['qk_naive_k_stride_heads.wgsl', 'qk', 'k'],
+    ['pv_naive_v_stride_heads.wgsl', 'pv', 'v'],
+    ['rope_k_rows_heads.wgsl', 'rope', 'k'],
+  ] as const)('%s: K or V strided by the query heads runs past %s with fewer K/V heads', (file, stage, buffer) => {
+    const report = checkWorkgroupHazards(fixture(file), stage);
+    expect(report.outOfBounds.map((o) => o.buffer)).toContain(buffer);
+  });
+
+  it('reports two invocations writing one element of q_rot (the half layout split at dk/2)', () => {
+    const report = checkWorkgroupHazards(fixture('rope_half_pairs_dk.wgsl'), 'rope');
+    expect(
+      report.races.some((r) => r.kind === 'write-write' && (r.variable === 'q_rot' || r.variable === 'k_rot')),
+      findings(report).join('\n'),
+    ).toBe(true);
   });
 });
 

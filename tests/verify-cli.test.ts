@@ -52,6 +52,24 @@ describeGpu('npm run verify', () => {
     expect(rerun.stdout).toContain('GPU and CPU DISAGREE');
   });
 
+  it('verifies a rope kernel (--stage rope FILE): the RoPE hint, and a repro command with the RoPE flags that fails too', async () => {
+    const dir = join(scratch, 'repro-rope');
+    const { code, stdout } = await verify('--stage', 'rope', 'examples/kernels/rope_layout_ignored.wgsl', '--repro', dir);
+    expect(code, stdout).toBe(1);
+    expect(stdout).toMatch(/^hint: fails only with the half pair layout → pairs \(p, p \+ r\/2\)$/m);
+    expect(stdout).toMatch(/^ {2}features covered \(cases\): rope \(RoPE\) \d+, kvHeads \(grouped-query heads\) \d+$/m);
+    expect(stdout).toMatch(/^smallest failing case: n=\d+ m=\d+ dk=\d+ dv=1 heads=1, rope=\{"layout":"half"/m);
+    const command = stdout.split('reproduce:\n')[1].split('\n')[0].trim();
+    expect(command).toMatch(/ --rope half( |$)/);
+    expect(command).toContain('--kernel rope=examples/kernels/rope_layout_ignored.wgsl');
+    // The attention command runs the same case once it has the feature flags (scripts/lib/feature-flags.ts).
+    if ((await attention('--help')).stdout.includes('--rope')) {
+      const [, , , , ...args] = words(command);
+      const rerun = await attention(...args);
+      expect(rerun.code, rerun.stdout + rerun.stderr).toBe(1);
+    }
+  });
+
   it('prints one JSON object with --json', async () => {
     const { code, stdout } = await verify(
       '--stage',
@@ -117,7 +135,7 @@ describeGpu('npm run verify', () => {
   it('verifies every built-in kernel when given no stage and no file, and exits 0', async () => {
     const { code, stdout, stderr } = await verify();
     expect(code, stdout + stderr).toBe(0);
-    for (const label of ['naive qk', 'naive softmax', 'naive pv', 'tiled qk', 'tiled softmax', 'tiled pv'])
+    for (const label of ['naive qk', 'naive softmax', 'naive pv', 'tiled rope', 'tiled qk', 'tiled softmax', 'tiled pv'])
       expect(stdout).toContain(`built-in ${label}`);
     expect(stdout).toMatch(/^all \d+ kernels pass/m);
   });

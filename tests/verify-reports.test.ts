@@ -8,6 +8,7 @@ import { reproCommand, reproInputs } from '../src/core/verify/repro';
 import type { CaseReport } from '../src/core/verify/report';
 import { formatSmallest } from '../src/core/verify/report';
 import { defaultState, parseState } from '../src/core/state';
+import { DEFAULT_OPTIONS } from '../src/core/options';
 
 const base: VerifyCase = {
   name: 'c',
@@ -22,6 +23,20 @@ const base: VerifyCase = {
   temperature: 2,
   seed: 11,
   tags: ['cross', 'widths', 'heads', 'causal', 'mask', 'scale'],
+};
+
+/** A case with every feature on: 4 heads on 2 K/V heads, RoPE, window, ALiBi slopes, softcap and sinks. */
+const featured: VerifyCase = {
+  ...base,
+  heads: 4,
+  kvHeads: 2,
+  dk: 4,
+  rope: { layout: 'interleaved', base: 500, dims: 2, offset: -3 },
+  window: 3,
+  alibi: [0.5, 0.25],
+  softcap: 4,
+  sinks: [-1, 0.5],
+  tags: [...base.tags, 'gqa', 'gqa-grouped', 'rope', 'window', 'alibi', 'softcap', 'sinks'],
 };
 
 function row(c: VerifyCase): CaseReport {
@@ -69,6 +84,36 @@ describe('coverage', () => {
     expect(text).toContain('not checked: race check — not here');
   });
 
+  it('lists the features covered, and why the others are not: the constant to declare, or the stage before it', () => {
+    const coverage = coverageOf([featured, base], [], {
+      stage: ['kvHeads', 'window', 'alibi', 'softcap', 'sinks'],
+      run: ['window', 'alibi', 'sinks'],
+      undeclared: ['softcap'],
+      unavailable: [{ feature: 'kvHeads', reason: 'the built-in tiled qk kernel, which runs before it, does not implement it' }],
+    });
+    expect(coverage.features).toEqual([
+      {
+        feature: 'kvHeads',
+        cases: 1,
+        missing: { why: 'unavailable', reason: 'the built-in tiled qk kernel, which runs before it, does not implement it' },
+      },
+      { feature: 'window', cases: 1 },
+      { feature: 'alibi', cases: 1 },
+      { feature: 'softcap', cases: 1, missing: { why: 'undeclared', constant: 'SUPPORTS_SOFTCAP' } },
+      { feature: 'sinks', cases: 1 },
+    ]);
+    const text = formatCoverage(coverage).join('\n');
+    expect(text).toContain('features covered (cases): window (sliding window) 1, alibi (ALiBi) 1, sinks (attention sinks) 1');
+    expect(text).toContain(
+      'feature not covered: softcap (logit softcap) — the kernel does not declare it; add `const SUPPORTS_SOFTCAP = true;`',
+    );
+    expect(text).toContain('feature not covered: kvHeads (grouped-query heads) — the built-in tiled qk kernel, which runs before it');
+    const none = coverageOf([base], [], { stage: [], run: [], undeclared: [], unavailable: [] });
+    expect(formatCoverage(none, { stage: 'project' })).toContain('features: none apply to the project stage');
+    // Before the kernel compiled, nothing is known about its declarations: no features block.
+    expect(formatCoverage(coverageOf([base])).join('\n')).not.toMatch(/^features/m);
+  });
+
   it('counts fields and tags it does not know', () => {
     const extra = { ...base, rowBlocks: 2, tags: [...base.tags, 'row-blocks'] } as unknown as VerifyCase;
     const coverage = coverageOf([extra, base]);
@@ -89,6 +134,19 @@ describe('repro', () => {
       "npm run attention -- --q 'out dir/q.npy' --k 'out dir/k.npy' --v 'out dir/v.npy' --mask 'out dir/mask.npy' --causal --scale 0.5 --temperature 2 --heads 2 --variant tiled --kernel softmax=my.wgsl --poison",
     );
     expect(repro.unsupported).toEqual([]);
+  });
+
+  it('carries every feature of the case as a flag of the attention command', () => {
+    const files = reproInputs(featured);
+    expect(files.find((f) => f.name === 'k')!.matrix.cols).toBe(2 * 4);
+    expect(files.find((f) => f.name === 'q')!.matrix.cols).toBe(4 * 4);
+    const repro = reproCommand(featured, { dir: 'd', stage: 'rope', kernelFile: 'rope.wgsl', variant: 'tiled' });
+    expect(repro.unsupported).toEqual([]);
+    expect(repro.command).toBe(
+      'npm run attention -- --q d/q.npy --k d/k.npy --v d/v.npy --mask d/mask.npy --causal --scale 0.5 --temperature 2 --heads 4' +
+        ' --kv-heads 2 --rope interleaved --rope-base 500 --rope-dims 2 --rope-offset=-3 --window 3 --alibi 0.5,0.25,0.5,0.25' +
+        ' --softcap 4 --sinks=-1,0.5,-1,0.5 --variant tiled --kernel rope=rope.wgsl --poison',
+    );
   });
 
   it('names what the attention command cannot express', () => {
@@ -122,9 +180,30 @@ describe('the smallest failing case', () => {
     expect(next.matrix.v[0].length).toBe(8);
     expect(next.matrix.k.flat()).toEqual([...inputs.k.data]);
     expect(next.mask?.length).toBe(3);
-    expect(next.options).toEqual({ causal: true, heads: 2, scale: 0.5, temperature: 2 });
+    expect(next.options).toEqual({ ...DEFAULT_OPTIONS, causal: true, heads: 2, scale: 0.5, temperature: 2 });
     expect(next).toMatchObject({ variant: 'naive', kernels: { qk: 'keep', softmax: 'wgsl' }, padding: [] });
     expect(next.view).toMatchObject({ tab: 'attention', head: 1, focusQuery: 2 });
+    expect(parseState(JSON.parse(JSON.stringify(next)))).toEqual(next);
+  });
+
+  it('loads a feature case with its features: K and V on their K/V heads, RoPE, window, ALiBi, softcap and sinks', () => {
+    const next = stateWithCase(defaultState(), { row: row(featured), stage: 'rope', source: 'wgsl', variant: 'tiled' });
+    expect(next.options).toEqual({
+      ...DEFAULT_OPTIONS,
+      causal: true,
+      heads: 4,
+      scale: 0.5,
+      temperature: 2,
+      kvHeads: 2,
+      rope: { layout: 'interleaved', base: 500, dims: 2, offset: -3 },
+      window: 3,
+      alibi: [0.5, 0.25, 0.5, 0.25],
+      softcap: 4,
+      sinks: [-1, 0.5, -1, 0.5],
+    });
+    expect(next.matrix.k[0].length).toBe(2 * 4);
+    expect(next.matrix.v[0].length).toBe(2 * 4);
+    expect(next.kernels).toEqual({ rope: 'wgsl' });
     expect(parseState(JSON.parse(JSON.stringify(next)))).toEqual(next);
   });
 });

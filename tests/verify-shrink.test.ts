@@ -1,7 +1,7 @@
 /** The shrinker of src/core/verify/shrink.ts against fake predicates: no GPU, every run counted. */
 import { describe, expect, it } from 'vitest';
 import type { VerifyCase } from '../src/core/verify/cases';
-import { verifyCases } from '../src/core/verify/cases';
+import { caseProblem, verifyCases } from '../src/core/verify/cases';
 import { describeCase, optionFields, retag, shrinkCase } from '../src/core/verify/shrink';
 
 const big: VerifyCase = {
@@ -104,6 +104,41 @@ describe('shrinkCase', () => {
     const result = await shrinkCase(c, stillFails);
     expect(result.runs).toBeLessThanOrEqual(40);
     expect(fails(result.case)).toBe(true);
+  });
+});
+
+describe('shrinking feature cases', () => {
+  const featureCases = [
+    ...verifyCases({ features: ['kvHeads', 'window', 'alibi', 'softcap', 'sinks'] }).filter(
+      (c) => c.kvHeads || c.window || c.alibi || c.softcap || c.sinks,
+    ),
+    ...verifyCases({ stage: 'rope', features: ['kvHeads'], tiles: { rows: 8, pairs: 32, inner: ['dk'] } }).slice(0, 12),
+  ];
+  it.each(featureCases.map((c) => [c.name, c] as const))('%s: only cases that can run are tried', async (_name, c) => {
+    const stage = c.rope ? 'rope' : 'fused';
+    const valid = (x: VerifyCase) => caseProblem(x, stage) === null;
+    // Fails while the feature that makes the case special is on.
+    const fails = (x: VerifyCase) =>
+      (x.kvHeads ?? x.heads) < x.heads ||
+      x.window !== undefined ||
+      x.alibi !== undefined ||
+      x.softcap !== undefined ||
+      x.sinks !== undefined ||
+      x.rope !== undefined;
+    const { stillFails, calls } = counted(fails);
+    const result = await shrinkCase(c, stillFails, { valid });
+    expect(calls.every(valid)).toBe(true);
+    expect(valid(result.case)).toBe(true);
+    expect(fails(result.case)).toBe(true);
+    expect(result.runs).toBeLessThanOrEqual(40);
+  });
+
+  it('drops the feature tags that no longer hold', () => {
+    const c = verifyCases({ features: ['kvHeads', 'alibi'] }).find((x) => x.tags.includes('gqa-grouped') && x.tags.includes('alibi'))!;
+    const shrunk = retag({ ...c, kvHeads: undefined, alibi: undefined });
+    expect(shrunk.tags).not.toContain('gqa');
+    expect(shrunk.tags).not.toContain('gqa-grouped');
+    expect(shrunk.tags).not.toContain('alibi');
   });
 });
 

@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { unsyncedWorkgroupReads } from '../src/core/verify/barriers';
 import type { VerifyCase } from '../src/core/verify/cases';
-import { tileSizes, verifyCases } from '../src/core/verify/cases';
+import { caseInputs, caseProblem, tileSizes, verifyCases } from '../src/core/verify/cases';
+import type { FeatureName } from '../src/core/features';
+import { kvHeadOf } from '../src/core/features';
+import { coverageOf } from '../src/core/verify/coverage';
 import { pairwise } from '../src/core/verify/pairwise';
 import { constantFactor, differingElements, POISON_BITS } from '../src/core/verify/check-stage';
 import { poisonArray } from '../src/core/poison';
@@ -97,6 +100,147 @@ describe('the suite', () => {
             ).toBe(true);
     expect(rows.length).toBeLessThan(3 * 2 * 2 * 3);
     expect(pairwise(factors)).toEqual(rows);
+  });
+});
+
+const QK_FEATURES: FeatureName[] = ['kvHeads', 'window', 'alibi', 'softcap'];
+const FUSED_FEATURES: FeatureName[] = [...QK_FEATURES, 'sinks'];
+const ROPE_TILES = { rows: 8, pairs: 32, inner: ['dk' as const] };
+
+describe('the feature suites', () => {
+  const fused = verifyCases({ features: FUSED_FEATURES, tiles: { rows: 64, inner: ['dk', 'm', 'dv'] } });
+  const has = (c: VerifyCase, ...tags: VerifyCase['tags']) => tags.every((t) => c.tags.includes(t));
+  const count = (cases: VerifyCase[], ...tags: VerifyCase['tags']) => cases.filter((c) => has(c, ...tags)).length;
+
+  it('gives a feature cases only when the kernel declares it', () => {
+    const plain = verifyCases();
+    expect(verifyCases({ features: [] })).toEqual(plain);
+    for (const tag of ['gqa', 'window', 'alibi', 'softcap', 'sinks', 'rope', 'decode'] as const) expect(count(plain, tag), tag).toBe(0);
+    const softmax = verifyCases({ features: ['sinks'] });
+    expect(count(softmax, 'sinks')).toBeGreaterThan(5);
+    for (const tag of ['gqa', 'window', 'alibi', 'softcap', 'rope'] as const) expect(count(softmax, tag), tag).toBe(0);
+  });
+
+  it('every case can run: options that fit the sizes, and valid inputs', () => {
+    for (const c of [...fused, ...verifyCases({ stage: 'rope', features: ['kvHeads'], tiles: ROPE_TILES })]) {
+      expect(caseProblem(c, c.rope ? 'rope' : 'fused'), c.name).toBeNull();
+      const { inputs, options } = caseInputs(c);
+      expect(inputs.k.cols, c.name).toBe((c.kvHeads ?? c.heads) * c.dk);
+      expect(inputs.v.cols, c.name).toBe((c.kvHeads ?? c.heads) * c.dv);
+      if (c.sinks) expect(options.sinks, c.name).toHaveLength(c.heads);
+      if (Array.isArray(c.alibi)) expect(options.alibi, c.name).toHaveLength(c.heads);
+    }
+  });
+
+  it('grouped heads that tell ⌊t / group⌋ from t mod kvHeads, and multi-query', () => {
+    const grouped = fused.filter((c) => has(c, 'gqa-grouped'));
+    const shapes = new Set(grouped.map((c) => `${c.heads}/${c.kvHeads}`));
+    for (const shape of ['4/2', '6/3', '6/2']) expect(shapes, shape).toContain(shape);
+    for (const c of grouped) {
+      const group = c.heads / c.kvHeads!;
+      const differs = Array.from({ length: c.heads }, (_, t) => kvHeadOf(t, c.heads, c.kvHeads!) !== t % c.kvHeads!).some(Boolean);
+      expect(differs, `${c.name} (group ${group})`).toBe(true);
+    }
+    expect(fused.some((c) => c.kvHeads === 1 && c.heads === 3)).toBe(true);
+  });
+
+  it('windows at the edges: 1, 2, m − 1 and ≥ m, causal and both-sided, with rows that see no key', () => {
+    const windows = fused.filter((c) => c.window !== undefined);
+    for (const [w, causal] of [
+      [1, true],
+      [1, false],
+      [2, true],
+      [2, false],
+    ] as const)
+      expect(
+        windows.some((c) => c.window === w && c.causal === causal),
+        `w=${w} causal=${causal}`,
+      ).toBe(true);
+    expect(windows.some((c) => c.window === c.m - 1 && c.causal)).toBe(true);
+    expect(windows.some((c) => c.window === c.m - 1 && !c.causal)).toBe(true);
+    expect(windows.filter((c) => c.window! >= c.m).length).toBeGreaterThanOrEqual(2);
+    expect(count(windows, 'bidirectional', 'masked-row')).toBeGreaterThan(0);
+    expect(count(windows, 'row-blocks')).toBeGreaterThan(0);
+    expect(windows.some((c) => c.m > 128)).toBe(true);
+  });
+
+  it('ALiBi, softcap and sinks where a misplaced feature fails', () => {
+    expect(count(fused, 'alibi', 'heads')).toBeGreaterThan(1);
+    expect(count(fused, 'alibi', 'bidirectional')).toBeGreaterThan(0);
+    expect(count(fused, 'alibi', 'causal')).toBeGreaterThan(0);
+    expect(count(fused, 'alibi', 'gqa')).toBeGreaterThan(0);
+    expect(fused.some((c) => c.alibi && c.n !== c.m)).toBe(true);
+    expect(count(fused, 'softcap-hidden')).toBeGreaterThan(0);
+    expect(count(fused, 'softcap', 'scaled')).toBeGreaterThan(0);
+    expect(count(fused, 'softcap', 'alibi')).toBeGreaterThan(0);
+    expect(count(fused, 'softcap', 'large-scores')).toBeGreaterThan(0);
+    expect(count(fused, 'sinks', 'sink-far')).toBeGreaterThan(0);
+    expect(count(fused, 'sinks', 'masked-row')).toBeGreaterThan(1);
+    expect(count(fused, 'sinks', 'heads')).toBeGreaterThan(1);
+    const decode = fused.filter((c) => has(c, 'decode'));
+    expect(decode.some((c) => c.n === 1 && c.m >= 100 && c.kvHeads && c.window && c.alibi && c.softcap && c.sinks)).toBe(true);
+  });
+
+  it('meets every feature with every option of the pairwise array, and the features with each other', () => {
+    const { pairs } = coverageOf(fused.filter((c) => has(c, 'pairwise')));
+    for (const feature of ['gqa', 'window', 'alibi', 'softcap', 'sinks'])
+      for (const option of [
+        'causal',
+        'mask',
+        'cross',
+        'widths',
+        'heads',
+        'scale',
+        'temperature',
+        'gqa',
+        'window',
+        'alibi',
+        'softcap',
+        'sinks',
+      ])
+        if (feature !== option) expect(pairs.covered, `${feature}+${option}`).toContain([feature, option].sort().join('+'));
+  });
+
+  it('the rope stage: both layouts, offsets, bases, fractions, n ≠ m, row blocks, grouped K heads and decode', () => {
+    const rope = verifyCases({ stage: 'rope', features: ['kvHeads'], tiles: ROPE_TILES });
+    expect(rope.every((c) => c.rope !== undefined)).toBe(true);
+    for (const tag of [
+      'rope-half',
+      'rope-interleaved',
+      'rope-offset',
+      'rope-base',
+      'rope-fraction',
+      'rope-shifted',
+      'row-blocks',
+      'gqa',
+      'decode',
+    ] as const)
+      expect(count(rope, tag), tag).toBeGreaterThan(0);
+    for (const layout of ['rope-half', 'rope-interleaved'] as const)
+      for (const other of ['rope-offset', 'rope-base', 'rope-fraction', 'rope-shifted', 'gqa'] as const)
+        expect(count(rope, layout, other), `${layout}+${other}`).toBeGreaterThan(0);
+    expect(rope.some((c) => c.rope!.offset < 0)).toBe(true);
+    expect(rope.some((c) => c.dk % 2 === 1 && c.rope!.dims === c.dk - 1)).toBe(true);
+    // Two workgroups along the pairs and along the rows.
+    expect(rope.some((c) => c.dk / 2 > 32)).toBe(true);
+    expect(verifyCases({ stage: 'rope', tiles: ROPE_TILES }).some((c) => c.kvHeads !== undefined)).toBe(false);
+  });
+
+  it('says why a case cannot run', () => {
+    const [c] = fused;
+    expect(caseProblem({ ...c, heads: 4, kvHeads: 3 })).toMatch(/do not divide/);
+    expect(caseProblem({ ...c, dk: 5, rope: { layout: 'half', base: 10000, dims: null, offset: 0 } })).toMatch(/RoPE cannot rotate/);
+    expect(caseProblem(c, 'rope')).toMatch(/needs RoPE/);
+    expect(caseProblem(c)).toBeNull();
+  });
+
+  it('a constrained covering array holds every pair some allowed row can hold, and only allowed rows', () => {
+    const factors = { heads: [1, 2, 3], gqa: [false, true], causal: [false, true] } as const;
+    const allowed = (r: { heads: number; gqa: boolean }) => !(r.gqa && r.heads === 1);
+    const rows = pairwise(factors, { allowed });
+    expect(rows.every(allowed)).toBe(true);
+    for (const heads of [2, 3]) expect(rows.some((r) => r.heads === heads && r.gqa)).toBe(true);
+    for (const causal of [false, true]) expect(rows.some((r) => r.gqa && r.causal === causal)).toBe(true);
   });
 });
 
@@ -199,6 +343,50 @@ describe('diagnosis from the pattern across cases', () => {
     expect(blocks[0]).toMatchObject({ id: 'causal-shift', bugClass: 'masking' });
   });
 
+  const featureCases = verifyCases({ features: FUSED_FEATURES, tiles: { rows: 64, inner: ['dk', 'm', 'dv'] } });
+  const ropeCases = verifyCases({ stage: 'rope', features: ['kvHeads'], tiles: ROPE_TILES });
+  const tagged =
+    (...tags: VerifyCase['tags']) =>
+    (c: VerifyCase) =>
+      tags.every((t) => c.tags.includes(t));
+  it.each([
+    ['only softcap cases with hidden keys', 'fused', 'softcap', featureCases, tagged('softcap-hidden'), /after the mask/],
+    ['only softcap cases with scale/temperature ≠ 1', 'qk', 'softcap', featureCases, tagged('softcap', 'scaled'), /before the scale/],
+    ['every softcap case', 'qk', 'softcap', featureCases, tagged('softcap'), /c·tanh\(s\/c\)/],
+    ['only ALiBi on two or more heads', 'qk', 'alibi', featureCases, tagged('alibi', 'heads'), /head’s slope/],
+    ['every ALiBi case', 'fused', 'alibi', featureCases, tagged('alibi'), /sign, head or distance/],
+    ['only grouped heads on two or more K/V heads', 'pv', 'kv-heads', featureCases, tagged('gqa-grouped'), /not t mod kv_heads/],
+    ['every case with fewer K/V heads', 'qk', 'kv-heads', featureCases, tagged('gqa'), /kv_heads wide/],
+    ['only non-causal windows', 'qk', 'window', featureCases, tagged('window', 'bidirectional'), /two-sided/],
+    ['windows that hide something', 'fused', 'window', featureCases, (c: VerifyCase) => c.window !== undefined && c.window < c.m, /edge/],
+    ['every sink case', 'softmax', 'sinks', featureCases, tagged('sinks'), /denominator/],
+    ['only sinks on two or more heads', 'softmax', 'sinks', featureCases, tagged('sinks', 'heads'), /head’s sink/],
+    ['only RoPE-half cases', 'rope', 'rope', ropeCases, tagged('rope-half'), /\(p, p \+ r\/2\)/],
+    ['only RoPE cases with an offset', 'rope', 'rope', ropeCases, tagged('rope-offset'), /position_offset/],
+    ['only misaligned queries', 'rope', 'rope', ropeCases, tagged('rope-shifted'), /causal_shift/],
+    ['every RoPE case', 'rope', 'rope', ropeCases, (c: VerifyCase) => c.n * c.m > 1, /rotation/],
+  ] as const)('%s (%s stage) → the %s class first', (_what, stage, bugClass, suite, fails, title) => {
+    const rows = suite.map((c) => row(c, fails(c) ? { status: 'fail', failures: 1 } : {}));
+    const hints = diagnose(rows, { stage });
+    expect(hints[0], hints.map((h) => h.title).join('\n')).toMatchObject({ id: bugClass, bugClass });
+    expect(hints[0].title).toMatch(title);
+  });
+
+  it('names each feature when a kernel fails in several features’ cases (declared but not implemented)', () => {
+    const ignored = ['window', 'alibi', 'softcap'] as const;
+    const rows = featureCases.map((c) =>
+      row(
+        c,
+        ignored.some((t) => c.tags.includes(t)) && !(c.window !== undefined && c.window >= c.m) ? { status: 'fail', failures: 1 } : {},
+      ),
+    );
+    const hints = diagnose(rows, { stage: 'qk' });
+    const featureHints = hints.filter((h) => /fails only where features are on/.test(h.title));
+    expect(featureHints.map((h) => h.bugClass).sort()).toEqual(['alibi', 'softcap', 'window']);
+    expect(hints[0].title, hints.map((h) => h.title).join('\n')).toMatch(/^fails only where features are on, in \d+ of \d+ /);
+    expect(hints.map((h) => h.id)).not.toContain('tile-edges');
+  });
+
   it('never leaves a failing kernel without a hint', () => {
     const rows = cases.map((c, i) => row(c, i % 3 === 1 ? { status: 'fail', failures: 1 } : {}));
     expect(diagnose(rows, { stage: 'pv' }).length).toBeGreaterThan(0);
@@ -240,6 +428,66 @@ describe.skipIf(!gpu)('built-in kernels pass the whole suite', () => {
     expect(report.cases.length).toBe(report.plannedCases);
     expect(report.hints).toEqual([]);
     expect(report.warnings).toEqual([]);
+  });
+});
+
+const CORPUS = join(import.meta.dirname, 'fixtures/kernels');
+
+describe.skipIf(!gpu)('the suite follows what a kernel declares', () => {
+  it('covers the features a kernel declares, and names the constant a kernel without them would add', async () => {
+    const e = engine();
+    const source = readFileSync(join(CORPUS, 'qk_naive_features.wgsl'), 'utf8');
+    const declared = await verifyKernel(e, { stage: 'qk', variant: 'naive', source, shrink: false });
+    expect(declared.status, explain(declared)).toBe('pass');
+    const covered = declared.coverage!.features!;
+    expect(covered.map((f) => f.feature)).toEqual(['kvHeads', 'window', 'alibi', 'softcap']);
+    for (const f of covered) expect(f.missing, f.feature).toBeUndefined();
+    for (const f of covered) expect(f.cases, f.feature).toBeGreaterThan(5);
+    expect(formatReport(declared)).toMatch(
+      /features covered \(cases\): kvHeads \(grouped-query heads\) \d+, window \(sliding window\) \d+/,
+    );
+
+    const bare = source.replace(/const SUPPORTS_\w+ = true;\n/g, '');
+    const undeclared = await verifyKernel(e, { stage: 'qk', variant: 'naive', source: bare, shrink: false, skipHazards: true });
+    expect(undeclared.status, explain(undeclared)).toBe('pass');
+    expect(undeclared.cases.some((c) => c.case.window !== undefined || c.case.kvHeads !== undefined)).toBe(false);
+    expect(undeclared.coverage!.features!.map((f) => [f.feature, f.cases, f.missing])).toEqual([
+      ['kvHeads', 0, { why: 'undeclared', constant: 'SUPPORTS_KV_HEADS' }],
+      ['window', 0, { why: 'undeclared', constant: 'SUPPORTS_WINDOW' }],
+      ['alibi', 0, { why: 'undeclared', constant: 'SUPPORTS_ALIBI' }],
+      ['softcap', 0, { why: 'undeclared', constant: 'SUPPORTS_SOFTCAP' }],
+    ]);
+    expect(formatReport(undeclared)).toContain(
+      'feature not covered: softcap (logit softcap) — the kernel does not declare it; add `const SUPPORTS_SOFTCAP = true;` once it implements it',
+    );
+  });
+
+  it('leaves out a feature the built-in stage before it does not implement, and says so', async () => {
+    const e = engine();
+    const source = readFileSync(join(CORPUS, 'pv_naive_kv_heads.wgsl'), 'utf8');
+    const qk = await e.kernel('qk', 'naive');
+    const report = await verifyKernel(e, { stage: 'pv', variant: 'naive', source, shrink: false, skipHazards: true });
+    expect(report.status, explain(report)).toBe('pass');
+    const [kvHeads] = report.coverage!.features!;
+    if (qk.supports.includes('kvHeads')) {
+      expect(kvHeads.feature).toBe('kvHeads');
+      expect(kvHeads.missing).toBeUndefined();
+      expect(kvHeads.cases).toBeGreaterThan(5);
+    } else {
+      expect(kvHeads).toMatchObject({ feature: 'kvHeads', cases: 0, missing: { why: 'unavailable' } });
+      expect(formatReport(report)).toMatch(
+        /feature not covered: kvHeads .* the built-in naive qk kernel, which runs before it, does not implement it/,
+      );
+    }
+  });
+
+  it('the rope stage: RoPE in every case, read back and checked as rotated Q and K', async () => {
+    const e = engine();
+    const report = await verifyKernel(e, { stage: 'rope', source: e.source('tiled', 'rope'), shrink: false });
+    expect(report.status, explain(report)).toBe('pass');
+    expect(report.cases.every((c) => c.tensor === 'rotated' && c.case.rope !== undefined)).toBe(true);
+    expect(report.coverage!.features!.map((f) => f.feature)).toEqual(['rope', 'kvHeads']);
+    expect(report.hazards?.covered).toMatch(/features rope=half r=\d+ offset 3 kvHeads=1/);
   });
 });
 
@@ -290,15 +538,43 @@ describe.skipIf(!gpu)('kernels that cannot run', () => {
   });
 });
 
-/** An engine whose runs never finish (a kernel stuck in a loop) or whose device is gone. */
-function stubEngine(run: () => Promise<never>, lost: string | null = null): AttentionEngine {
+/** An engine whose runs never finish (a kernel stuck in a loop) or whose device is gone; `supports`: what the kernel under test declares. */
+function stubEngine(run: () => Promise<never>, lost: string | null = null, supports: FeatureName[] = []): AttentionEngine {
   return {
     lost,
-    kernel: async () => ({ workgroupSize: [16, 16, 1], warnings: [] }),
-    diagnose: async (stage: StageName) => ({ stage, messages: [], problems: [], kernel: { workgroupSize: [16, 16, 1], warnings: [] } }),
+    kernel: async () => ({ workgroupSize: [16, 16, 1], warnings: [], supports: [] }),
+    diagnose: async (stage: StageName) => ({
+      stage,
+      messages: [],
+      problems: [],
+      kernel: { workgroupSize: [16, 16, 1], warnings: [], supports },
+    }),
     run,
   } as unknown as AttentionEngine;
 }
+
+describe('features the stages before a kernel lack', () => {
+  it('are left out of its suite, and its coverage names the stage', async () => {
+    const never = () => new Promise<never>(() => {});
+    const report = await verifyKernel(stubEngine(never, null, ['kvHeads']), {
+      stage: 'pv',
+      variant: 'tiled',
+      source: '',
+      cases: [],
+      skipHazards: true,
+    });
+    expect(report.coverage!.features).toEqual([
+      {
+        feature: 'kvHeads',
+        cases: 0,
+        missing: {
+          why: 'unavailable',
+          reason: 'the built-in tiled qk kernel, which runs before it, does not implement it (it does not declare SUPPORTS_KV_HEADS)',
+        },
+      },
+    ]);
+  });
+});
 
 describe('time limit and lost devices', () => {
   it('reports a run that never finishes as timed out and stops the suite', async () => {

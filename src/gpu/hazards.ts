@@ -12,6 +12,7 @@
  */
 import { createRng } from '../core/rng';
 import type { StageName } from '../core/stages';
+import type { FeatureName } from '../core/features';
 import type { HazardBinding, HazardReport } from '../core/verify/races';
 import { detectHazards, emptyHazardReport } from '../core/verify/races';
 import type { DispatchShape } from './interface';
@@ -35,6 +36,19 @@ export interface HazardShape {
   /** Key j is visible to row i when j <= i + causalShift (the engine's value for a block of rows). */
   causalShift: number;
   mask: boolean;
+  /** K/V heads: 1 for two query heads when grouped heads are on, else heads. */
+  kvHeads: number;
+  /** The features on in the Params: those the kernel declares that its stage implements (RoPE for the rope stage). */
+  features: FeatureName[];
+}
+
+/** The feature values the interpreter runs with: a window that hides keys, a softcap that bends the scores, RoPE rotating part of the head. */
+const HAZARD_FEATURES = { window: 3, softcap: 5, rope: { layout: 'half', base: 10000, offset: 3 } } as const;
+
+/** The features to turn on for a kernel of a stage that declares `supports`. */
+export function hazardFeatures(stage: StageName, supports: readonly FeatureName[]): FeatureName[] {
+  const declared = STAGES[stage].features.filter((f) => supports.includes(f));
+  return stage === 'rope' ? ['rope', ...declared] : declared;
 }
 
 export interface StageHazardReport extends HazardReport {
@@ -73,11 +87,28 @@ const WIDTHS: Record<StageName, { dk: number; dv: number }> = {
  * while the whole grid stays within `maxInvocations`, else one partial workgroup (tile − 1); then
  * two heads if they still fit. m = 40 where the kernel loops over keys (several chunks or tiles).
  */
-export function planHazardShape(stage: StageName, kernel: DispatchShape, maxInvocations = DEFAULT_MAX_INVOCATIONS): HazardShape {
+export function planHazardShape(
+  stage: StageName,
+  kernel: DispatchShape,
+  maxInvocations = DEFAULT_MAX_INVOCATIONS,
+  features: readonly FeatureName[] = [],
+): HazardShape {
   const [wx, wy = 1, wz = 1] = kernel.workgroupSize;
   const perWorkgroup = wx * wy * wz;
   const [tx, ty] = STAGES[stage].outputBlocking ? outputTile(kernel) : [wx, wy];
-  const shape: HazardShape = { n: 1, m: 40, ...WIDTHS[stage], heads: 1, dModel: 1, causal: true, causalShift: 0, mask: true };
+  const shape: HazardShape = {
+    n: 1,
+    // RoPE has no loop over keys: its keys are only more rows of the grid, after Q's.
+    m: stage === 'rope' ? 9 : 40,
+    ...WIDTHS[stage],
+    heads: 1,
+    dModel: 1,
+    causal: true,
+    causalShift: 0,
+    mask: true,
+    kvHeads: 1,
+    features: [...features],
+  };
   // Tiled axes: [field, the workgroup's output tile along it, is it the rows axis], in the order they get a second workgroup.
   const axes = (
     {
@@ -107,8 +138,11 @@ export function planHazardShape(stage: StageName, kernel: DispatchShape, maxInvo
     shape[field] = rows && tile >= 4 ? 2 * tile - 3 : 2 * tile - 1;
     if (tile < 2 || invocations() > maxInvocations) shape[field] = single;
   }
+  // Two heads (one K/V head for both when grouped heads are on); RoPE, whose invocations run no
+  // loop, may take twice the budget for them.
   shape.heads = 2;
-  if (invocations() > maxInvocations) shape.heads = 1;
+  if (invocations() > (stage === 'rope' ? 2 : 1) * maxInvocations) shape.heads = 1;
+  shape.kvHeads = features.includes('kvHeads') ? 1 : shape.heads;
   // m − n aligns the last query with the last key; with n > m that hides every key from the first
   // n − m rows (a whole workgroup would skip its key loop), so those shapes run as a block of rows
   // whose shift is 0, as the engine does for a later block of a longer sequence.
@@ -124,9 +158,13 @@ function randomFloats(count: number, seed: number, scale = 1): Float32Array<Arra
 /** The stage's buffers by binding number, sized as docs/kernel-interface.md lays them out. */
 function stageBindings(stage: StageName, s: HazardShape, seed: number): Record<number, HazardBinding> {
   const shift = s.causalShift;
+  const on = (f: FeatureName) => s.features.includes(f);
+  const kv = s.kvHeads;
   const rng = createRng(seed + 3);
   const mask = Uint32Array.from({ length: s.n * s.m }, () => (rng.next() < 0.7 ? 1 : 0));
-  const hidden = (i: number, j: number) => (s.causal && j > i + shift) || (s.mask && mask[i * s.m + j] === 0);
+  const window = on('window') ? HAZARD_FEATURES.window : 0;
+  const hidden = (i: number, j: number) =>
+    (s.causal && j > i + shift) || (window > 0 && i + shift - j >= window) || (s.mask && mask[i * s.m + j] === 0);
   const scores = randomFloats(s.heads * s.n * s.m, seed + 4, 3);
   scores.forEach((_, e) => {
     const j = e % s.m,
@@ -147,16 +185,17 @@ function stageBindings(stage: StageName, s: HazardShape, seed: number): Record<n
       scale: 1 / Math.sqrt(s.dk),
       temperature: 1,
       dModel: s.dModel,
-      kvHeads: s.heads,
-      window: 0,
-      softcap: 0,
-      alibi: false,
-      sinks: false,
-      rope: stage === 'rope' ? { layout: 'half', base: 10000, dims: s.dk, offset: 0 } : null,
+      kvHeads: kv,
+      window,
+      softcap: on('softcap') ? HAZARD_FEATURES.softcap : 0,
+      alibi: on('alibi'),
+      sinks: on('sinks'),
+      // A rotary fraction (4 dimensions copied) and an offset, so every path of a rope kernel runs.
+      rope: on('rope') ? { ...HAZARD_FEATURES.rope, dims: Math.max(2, s.dk - 4 - (s.dk % 2)) } : null,
     }),
     q: randomFloats(s.n * s.heads * s.dk, seed).buffer,
-    k: randomFloats(s.m * s.heads * s.dk, seed + 1).buffer,
-    v: randomFloats(s.m * s.heads * s.dv, seed + 2).buffer,
+    k: randomFloats(s.m * kv * s.dk, seed + 1).buffer,
+    v: randomFloats(s.m * kv * s.dv, seed + 2).buffer,
     mask: mask.buffer,
     scores: stage === 'softmax' ? scores.buffer : new ArrayBuffer(4 * s.heads * s.n * s.m),
     probs: stage === 'pv' ? probs.buffer : new ArrayBuffer(4 * s.heads * s.n * s.m),
@@ -165,11 +204,27 @@ function stageBindings(stage: StageName, s: HazardShape, seed: number): Record<n
     wo: randomFloats(s.heads * s.dv * s.dModel, seed + 7).buffer,
     projected: new ArrayBuffer(4 * s.n * s.dModel),
     qRot: new ArrayBuffer(4 * s.n * s.heads * s.dk),
-    kRot: new ArrayBuffer(4 * s.m * s.heads * s.dk),
+    kRot: new ArrayBuffer(4 * s.m * kv * s.dk),
     slopes: randomFloats(s.heads, seed + 8).buffer,
     sinks: randomFloats(s.heads, seed + 9).buffer,
   };
   return Object.fromEntries(STAGES[stage].bindings.map((b) => [b.binding, { data: buffers[b.name], uniform: b.kind === 'uniform' }]));
+}
+
+/** A feature as the interpreter ran it: "window=3", "kvHeads=1", "rope=half r=16 offset 3". */
+function featureWords(feature: FeatureName, s: HazardShape): string {
+  switch (feature) {
+    case 'kvHeads':
+      return `kvHeads=${s.kvHeads}`;
+    case 'window':
+      return `window=${HAZARD_FEATURES.window}`;
+    case 'softcap':
+      return `softcap=${HAZARD_FEATURES.softcap}`;
+    case 'rope':
+      return `rope=${HAZARD_FEATURES.rope.layout} r=${Math.max(2, s.dk - 4 - (s.dk % 2))} offset ${HAZARD_FEATURES.rope.offset}`;
+    default:
+      return feature;
+  }
 }
 
 function emptyReport(stage: StageName, shape: HazardShape, incomplete: string): StageHazardReport {
@@ -201,9 +256,9 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
   const started = performance.now();
   const spec = STAGES[stage];
   const { problems, shape: kernel } = interfaceProblems(source, spec);
-  const planned = kernel ? planHazardShape(stage, kernel, options.maxInvocations) : null;
+  const planned = kernel ? planHazardShape(stage, kernel, options.maxInvocations, hazardFeatures(stage, kernel.supports)) : null;
   const shape: HazardShape = {
-    ...(planned ?? { n: 1, m: 1, dk: 1, dv: 1, heads: 1, dModel: 1, causal: false, causalShift: 0, mask: false }),
+    ...(planned ?? { n: 1, m: 1, dk: 1, dv: 1, heads: 1, dModel: 1, causal: false, causalShift: 0, mask: false, kvHeads: 1, features: [] }),
     ...options.shape,
   };
   if (!kernel || problems.length)
@@ -223,6 +278,7 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
   const covered =
     `interpreter, ${stage} n=${shape.n} m=${shape.m} dk=${shape.dk} dv=${shape.dv} heads=${shape.heads}` +
     `${stage === 'project' ? ` d_model=${shape.dModel}` : ''}${shape.causal ? ` causal (shift ${shape.causalShift})` : ''}${shape.mask ? ' mask' : ''}` +
+    `${shape.features.length ? `, features ${shape.features.map((f) => featureWords(f, shape)).join(' ')}` : ''}` +
     `, grid ${grid.join('×')} of ${x}×${y}×${z}${
       Object.keys(declared).length
         ? `, ${Object.entries(declared)

@@ -46,6 +46,8 @@ function sameFailure(original: CaseReport, candidate: CaseReport): boolean {
 
 export interface SmallestFailureOptions {
   maxRuns?: number;
+  /** Whether a candidate can run at all (see ShrinkOptions.valid). */
+  valid?: (candidate: VerifyCase) => boolean;
   onTry?: (runs: number, maxRuns: number) => void;
   signal?: AbortSignal;
 }
@@ -93,7 +95,7 @@ export async function smallestFailure(
     if (fails) runs.set(candidate, row);
     return fails;
   };
-  const result = await shrinkCase(start.case, stillFails, { maxRuns: options.maxRuns, onTry: options.onTry });
+  const result = await shrinkCase(start.case, stillFails, { maxRuns: options.maxRuns, onTry: options.onTry, valid: options.valid });
   // The shrunk run's own hint can mislead (one element always looks like "×constant"): keep the suite's.
   const shrunk = runs.get(result.case);
   const row = shrunk ? { ...shrunk, hint: start.hint } : start;

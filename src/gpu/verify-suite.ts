@@ -27,12 +27,15 @@ import { diagnosisError } from './kernels';
 import type { VariantName } from './variants';
 import { VARIANT_NAMES, VARIANTS, variantStages } from './variants';
 import type { VerifyCase } from '../core/verify/cases';
-import { caseInputs, fullyMaskedRows, verifyCases } from '../core/verify/cases';
+import { caseInputs, caseProblem, fullyMaskedRows, verifyCases } from '../core/verify/cases';
 import type { VerifiedStage } from '../core/stages';
 import { isVerifiedStage, STAGE_INFO } from '../core/stages';
 import { checkStage, differingElements } from '../core/verify/check-stage';
 import { annotateCases, caseHint, diagnose, passWarnings } from '../core/verify/hints';
+import type { SuiteFeatures } from '../core/verify/coverage';
 import { coverageOf } from '../core/verify/coverage';
+import type { FeatureName } from '../core/features';
+import { FEATURE_INFO } from '../core/features';
 import { smallestFailure, suiteChecks } from './verify-shrink';
 import type { CaseReport, Hint, LimitFinding, StageHazardSummary, VerifyReport } from '../core/verify/report';
 import type { KernelTiles } from '../core/verify/cases';
@@ -102,7 +105,7 @@ function kernelTiles(stage: VerifiedStage, kernel: Pick<CompiledKernel, 'workgro
       return { rows: ty, dModel: tx, inner: ['hdv'] };
     case 'rope':
       // The grid's y covers Q's rows and then K's keys; x the pairs of dk.
-      return { rows: wy, inner: ['dk'] };
+      return { rows: wy, pairs: wx, inner: ['dk'] };
   }
 }
 
@@ -148,8 +151,13 @@ function limitsHint(findings: LimitFinding[]): Hint {
   };
 }
 
+/** Names of the kernel's `var<workgroup>` variables. */
+function workgroupVariables(source: string): Set<string> {
+  return new Set([...source.matchAll(/var\s*<\s*workgroup\s*>\s*(\w+)/g)].map((m) => m[1]));
+}
+
 /** The interpreter's findings as hints, each with its line(s). */
-function hazardHints(report: StageHazardSummary): Hint[] {
+function hazardHints(report: StageHazardSummary, source: string): Hint[] {
   const hints: Hint[] = [];
   const site = (s: { workgroup: number[]; local: number[]; line: number; kind: string }) =>
     `line ${s.line} (${s.kind}, workgroup ${s.workgroup.join(',')} invocation ${s.local.join(',')})`;
@@ -166,7 +174,23 @@ function hazardHints(report: StageHazardSummary): Hint[] {
       lines: [r.a.line, r.b.line],
     });
   }
-  const withinWorkgroup = report.races.filter((x) => x.scope === 'workgroup');
+  // Nor is one storage element written by two invocations of a workgroup: an index maps both to it.
+  const shared = workgroupVariables(source);
+  const collides = (x: StageHazardSummary['races'][number]) =>
+    x.scope === 'workgroup' && x.kind === 'write-write' && !shared.has(x.variable);
+  const colliding = report.races.filter(collides);
+  if (colliding.length) {
+    const r = colliding[0];
+    hints.push({
+      id: 'race',
+      bugClass: 'index',
+      title: `two invocations of a workgroup access the same ${r.variable} element (lines ${r.a.line} and ${r.b.line}) → an index maps two outputs to one element`,
+      detail: `${site(r.a)} and ${site(r.b)} touch ${r.variable}[${r.element}] (${r.count} pairs). ${r.variable} is not workgroup memory, so no barrier helps: each invocation must write elements of its own (check the index expression and its strides).`,
+      cases: [],
+      lines: [r.a.line, r.b.line],
+    });
+  }
+  const withinWorkgroup = report.races.filter((x) => x.scope === 'workgroup' && !collides(x));
   if (withinWorkgroup.length) {
     const r = withinWorkgroup[0];
     hints.push({
@@ -247,8 +271,11 @@ function summarise(report: StageHazardReport): StageHazardSummary {
   return { covered, races, outOfBounds, uninitialisedReads, barrierDivergence, workgroupBytes, incomplete, ms };
 }
 
-/** Whether the variant runs the stage: its own stages, and the output projection, which follows any variant. */
-const hasStage = (variant: VariantName, stage: string) => stage === 'project' || Object.hasOwn(VARIANTS[variant], stage);
+/** Stages every variant runs when asked: RoPE before it, the output projection after it. */
+const SHARED_STAGES: readonly string[] = ['rope', 'project'];
+
+/** Whether the variant runs the stage: its own stages, RoPE (before any variant) and the output projection (after any). */
+const hasStage = (variant: VariantName, stage: string) => SHARED_STAGES.includes(stage) || Object.hasOwn(VARIANTS[variant], stage);
 
 /** Stages the suite can check: those of the interface that a variant implements and core knows how to check. */
 export function verifiableStages(): StageName[] {
@@ -261,13 +288,42 @@ export function variantFor(stage: StageName): VariantName | null {
   return candidates.find((v) => v === 'tiled') ?? candidates[0] ?? null;
 }
 
-/** Every built-in kernel the suite can check, as (variant, stage) pairs; the projection (one kernel for every variant) once, after variantFor's. */
+/** Every built-in kernel the suite can check, as (variant, stage) pairs; RoPE and the projection (one kernel each for every variant) once, in variantFor's. */
 export function builtInKernels(): { variant: VariantName; stage: StageName }[] {
   return VARIANT_NAMES.flatMap((variant) =>
     verifiableStages()
-      .filter((stage) => Object.hasOwn(VARIANTS[variant], stage) || (stage === 'project' && variant === variantFor(stage)))
+      .filter((stage) => Object.hasOwn(VARIANTS[variant], stage) || (SHARED_STAGES.includes(stage) && variant === variantFor(stage)))
       .map((stage) => ({ variant, stage })),
   );
+}
+
+/**
+ * The features the suite covers for a kernel: those its stage implements (RoPE is the rope stage
+ * itself) that the kernel declares, and that every built-in stage running before it in the variant
+ * implements too (a pv kernel's grouped K/V heads need the qk kernel before it to read them).
+ */
+function suiteFeatures(
+  stage: VerifiedStage,
+  kernel: Pick<CompiledKernel, 'supports'>,
+  before: { stage: StageName; kernel: Pick<CompiledKernel, 'supports'> }[],
+  variant: VariantName,
+): SuiteFeatures {
+  const own = STAGES[stage].features;
+  const all: FeatureName[] = stage === 'rope' ? ['rope', ...own] : [...own];
+  const undeclared = own.filter((f) => !kernel.supports.includes(f));
+  const unavailable: SuiteFeatures['unavailable'] = [];
+  const run: FeatureName[] = [];
+  for (const feature of all) {
+    if (undeclared.includes(feature)) continue;
+    const lacking = before.find((b) => STAGES[b.stage].features.includes(feature) && !b.kernel.supports.includes(feature));
+    if (lacking)
+      unavailable.push({
+        feature,
+        reason: `the built-in ${variant} ${lacking.stage} kernel, which runs before it, does not implement it (it does not declare ${FEATURE_INFO[feature].supportConstant})`,
+      });
+    else run.push(feature);
+  }
+  return { stage: all, run, undeclared, unavailable };
 }
 
 const TIMED_OUT = Symbol('timed out');
@@ -351,7 +407,13 @@ async function runCase(
     stage,
     inputs,
     options,
-    { scores: first.scores, probs: first.probs, output: first.output.data, projected: first.projected?.data ?? null },
+    {
+      rotated: first.rotated,
+      scores: first.scores,
+      probs: first.probs,
+      output: first.output.data,
+      projected: first.projected?.data ?? null,
+    },
     fullyMaskedRows(c, inputs),
   );
   const differing = differingElements(stageTensor(first, stage), stageTensor(second, stage));
@@ -405,11 +467,13 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     timeLimitMs: limitMs,
     ms: 0,
   };
+  let features: SuiteFeatures | undefined;
   const finish = (status: VerifyReport['status'], error?: string) => {
     report.status = status;
     report.coverage = coverageOf(
       report.cases.map((c) => c.case),
       suiteChecks(report),
+      features,
     );
     if (error) report.error = error;
     report.ms = performance.now() - started;
@@ -436,14 +500,23 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
       report.interfaceProblems = diagnosis.problems;
       return finish('interface-error', failure?.message);
     }
-    // The variant's other (built-in) stages too, so no case's time limit is spent compiling them.
-    const others = variantStages(variant).filter((other) => other !== stage);
-    if ((await within(Promise.all(others.map((other) => engine.kernel(other, variant))), compileLimitMs)) === TIMED_OUT) {
+    // The built-in stages that run before it in a case (none before RoPE, the whole variant before
+    // the projection; the run stops at the stage under test), so no case's time limit is spent compiling them.
+    const order: StageName[] = ['rope', ...variantStages(variant), 'project'];
+    const others = order.slice(0, order.indexOf(stage)).filter((other) => other !== 'rope');
+    const built = await within(Promise.all(others.map((other) => engine.kernel(other, variant))), compileLimitMs);
+    if (built === TIMED_OUT) {
       return finish('timeout', `compiling the built-in ${others.join(', ')} kernels took longer than ${compileLimitMs} ms`);
     }
     report.workgroupSize = kernel.workgroupSize;
     report.compileMessages = kernel.warnings;
     compiled = kernel;
+    features = suiteFeatures(
+      stage,
+      kernel,
+      others.map((other, i) => ({ stage: other, kernel: built[i] })),
+      variant,
+    );
   } catch (error) {
     if (error instanceof DeviceLostError || engine.lost) return finish('device-lost', deviceLostMessage(engine, error));
     throw error;
@@ -459,7 +532,7 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
   if (!options.skipHazards && compiled) {
     const hazards = summarise(checkWorkgroupHazards(source, stage, { timeLimitMs: COMPILE_TIME_LIMIT_MS }));
     report.hazards = hazards;
-    findings = hazardHints(hazards);
+    findings = hazardHints(hazards, source);
     report.limits.push(...defaultLimitFindings(compiled.workgroupSize, hazards.workgroupBytes));
   } else if (compiled) {
     report.limits.push(...defaultLimitFindings(compiled.workgroupSize, null));
@@ -491,13 +564,15 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
       workgroupSize: report.workgroupSize ?? undefined,
       tiles: compiled ? kernelTiles(stage, compiled) : undefined,
       seed: options.seed,
+      stage,
+      features: features?.run.filter((f) => f !== 'rope'),
     });
   report.plannedCases = cases.length;
   const run: RunOptions = {
     variant,
     kernels: { [stage]: source },
-    // The scores and probabilities, for the stages that read them; project reads the output, always returned.
-    intermediates: stage === 'qk' || stage === 'softmax' || stage === 'pv',
+    // The scores and probabilities (and RoPE's Q and K), for the stages that read them; project reads the output, always returned.
+    intermediates: stage === 'rope' || stage === 'qk' || stage === 'softmax' || stage === 'pv',
     poison: true,
     lastStage: stage,
     signal,
@@ -539,7 +614,8 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
   report.warnings = passed && !interpreted ? passWarnings(source) : [];
   if (!passed && options.shrink !== false) {
     const rerun = (c: VerifyCase) => runCase(engine, stage, c, run, limitMs);
-    report.smallest = (await smallestFailure(rerun, report.cases, { ...options.shrink, signal })) ?? undefined;
+    const valid = (c: VerifyCase) => caseProblem(c, stage) === null;
+    report.smallest = (await smallestFailure(rerun, report.cases, { ...options.shrink, signal, valid })) ?? undefined;
     checkCancelled(signal);
   }
   return finish(passed ? 'pass' : 'fail');

@@ -55,7 +55,8 @@ export class AttnShaderLab extends LitElement {
   /** Per-run time limit of the verification, in milliseconds. */
   @property({ type: Number, attribute: 'time-limit' }) timeLimit = 10_000;
 
-  @state() private stage: StageName = verifiableStages()[0] ?? 'qk';
+  // QKᵀ first: RoPE, which runs before it, is a tab of its own but not where the lab opens.
+  @state() private stage: StageName = verifiableStages().includes('qk') ? 'qk' : (verifiableStages()[0] ?? 'qk');
   /** The edited kernels: the state's, plus what was typed since the last KernelEditEvent. */
   @state() private edits: StageKernels = {};
   @state() private diagnostics: Partial<Record<StageName, Diagnostics>> = {};

@@ -15,13 +15,22 @@
  *   from one dispatch to the next, as they do when the engine splits a long sequence.
  * - score distributions: rows whose scores are all far below zero (a running max started at 0
  *   underflows), all equal, all masked but one, ±1e3, tiny (1e-30), and heads of mixed scales.
+ * - features (../features.ts), each only where the kernel under test declares it and its stage
+ *   implements it: a family per feature built so that ignoring the feature or applying it at the
+ *   wrong place fails (softcap after the mask or before the scale, ALiBi's sign, head and distance,
+ *   the window's edge at w = 1, 2, m − 1 and ≥ m, the K/V head ⌊t / group⌋ against t mod kvHeads,
+ *   a sink in the denominator and in a row that sees no key), decode (n = 1 against 150 keys), and
+ *   the features as more factors of the option pairs. The rope stage gets its own suite: both pair
+ *   layouts, position offsets, bases, rotary fractions, n ≠ m, row blocks and grouped K heads.
  *
  * Each case carries tags saying what it exercises, so the diagnosis (hints.ts) can read a pattern
  * across cases ("only cases with two or more workgroups along an axis fail").
  */
 import type { AttentionInputs, AttentionShape } from '../shapes';
-import type { AttentionOptions, ScaleSetting } from '../options';
-import { causalShift, isVisible, resolveScale } from '../options';
+import type { AlibiSetting, AttentionOptions, RopeLayout, RopeOptions, ScaleSetting } from '../options';
+import { causalShift, DEFAULT_ROPE, isVisible, resolveScale } from '../options';
+import type { FeatureName } from '../features';
+import { ropeDims } from '../features';
 import { createRng, randomMatrix } from '../rng';
 import { matrix } from '../tensor';
 import { pairwise } from './pairwise';
@@ -56,7 +65,30 @@ export type CaseTag =
   | 'equal-scores'
   | 'one-visible' // every row sees exactly one key
   | 'tiny-scores'
-  | 'mixed-heads'; // heads whose scores have very different scales
+  | 'mixed-heads' // heads whose scores have very different scales
+  /** Fewer K/V heads than query heads (grouped-query or multi-query attention). */
+  | 'gqa'
+  /** Groups of two or more query heads on two or more K/V heads: ⌊t / group⌋ and t mod kvHeads differ. */
+  | 'gqa-grouped'
+  | 'window' // a sliding window
+  /** No causal, with a window or ALiBi: keys on both sides of the query's position matter. */
+  | 'bidirectional'
+  | 'alibi'
+  | 'softcap'
+  /** A softcap case where some key is hidden (causal, mask or window): a hidden score must stay −∞. */
+  | 'softcap-hidden'
+  | 'sinks'
+  /** A sink logit far above every score (20 and more). */
+  | 'sink-far'
+  | 'rope'
+  | 'rope-half' // RoPE pairs (p, p + r/2)
+  | 'rope-interleaved' // RoPE pairs (2p, 2p + 1)
+  | 'rope-offset' // a position offset ≠ 0
+  | 'rope-fraction' // rotates fewer dimensions than dk
+  | 'rope-base' // θ ≠ 10000
+  /** Some query's position is not offset + i (n ≠ m, or rows in blocks): it must add causal_shift. */
+  | 'rope-shifted'
+  | 'decode'; // one query row against many keys
 
 export type Distribution = 'normal' | 'very-negative' | 'equal' | 'one-visible' | 'tiny' | 'mixed-heads';
 
@@ -72,6 +104,18 @@ export interface VerifyCase extends Omit<AttentionShape, 'dModel' | 'kvHeads'> {
   distribution?: Distribution;
   /** Query rows per block (the engine's maxBlockRows); absent: the engine's own choice. */
   blockRows?: number;
+  /** K/V heads (grouped-query attention): divides heads; absent: as many as heads. */
+  kvHeads?: number;
+  /** Sliding window w; absent: none. */
+  window?: number;
+  /** ALiBi: the paper's slopes, or these slopes repeated over the heads (so a shrunk case keeps one per head). */
+  alibi?: AlibiSetting;
+  /** Logit softcap c; absent: none. */
+  softcap?: number;
+  /** Sink logits, repeated over the heads; absent: none. */
+  sinks?: readonly number[];
+  /** Rotary position embedding (every case of the rope stage has one). */
+  rope?: RopeOptions;
   scale: ScaleSetting;
   temperature: number;
   seed: number;
@@ -95,6 +139,8 @@ export interface KernelTiles {
   lanes?: number;
   /** Columns of W_o per workgroup (the output projection's x); every case then carries a dModel. */
   dModel?: number;
+  /** RoPE pairs per workgroup (the rope stage's x, ⌈dk / 2⌉ pairs); its rows then run over Q's rows and K's keys. */
+  pairs?: number;
   /** Dimensions the kernel loops over inside a workgroup ('hdv': the heads·dv concatenated columns). */
   inner: InnerLoop[];
 }
@@ -116,6 +162,13 @@ export interface SuiteOptions {
   tiles?: KernelTiles;
   /** Offsets every case's seed, to draw other random inputs with the same shapes. */
   seed?: number;
+  /**
+   * The features the kernel declares and its stage implements (STAGES[stage].features ∩ the kernel's
+   * SUPPORTS_* constants): only these get cases. Default none.
+   */
+  features?: readonly FeatureName[];
+  /** The stage under test: 'rope' gets the RoPE suite. */
+  stage?: string;
 }
 
 const MAX_TILE = 256;
@@ -135,12 +188,15 @@ function defaultTiles(workgroupSize?: readonly number[]): KernelTiles {
 type CaseDraft = Partial<Omit<VerifyCase, 'name' | 'n' | 'm' | 'dk' | 'dv'>> & Pick<VerifyCase, 'name' | 'n' | 'm' | 'dk' | 'dv'>;
 
 /** Whether two or more workgroups run along a tiled axis, and whether every tiled size is a tile multiple. */
-function tiling(c: Pick<VerifyCase, 'n' | 'm' | 'dv' | 'dModel' | 'blockRows'>, tiles: KernelTiles) {
+function tiling(c: Pick<VerifyCase, 'n' | 'm' | 'dk' | 'dv' | 'dModel' | 'blockRows'>, tiles: KernelTiles) {
+  const rows = Math.min(c.n, c.blockRows ?? c.n);
   const axes: [number, number | undefined][] = [
-    [Math.min(c.n, c.blockRows ?? c.n), tiles.rows],
+    // The rope grid's rows are the block's query rows, then the m keys.
+    [tiles.pairs !== undefined ? rows + c.m : rows, tiles.rows],
     [c.m, tiles.keys],
     [c.dv, tiles.dv],
     [c.dModel ?? 1, tiles.dModel],
+    [Math.ceil(c.dk / 2), tiles.pairs],
   ];
   const tiled = axes.filter((a): a is [number, number] => a[1] !== undefined && a[1] > 1);
   return {
@@ -148,6 +204,45 @@ function tiling(c: Pick<VerifyCase, 'n' | 'm' | 'dv' | 'dModel' | 'blockRows'>, 
     aligned: tiled.every(([size, tile]) => size % tile === 0),
   };
 }
+
+/** Some query row sees no key at all: a fully masked mask row, or causal and window leave none. */
+export function hasHiddenRow(c: Pick<VerifyCase, 'n' | 'm' | 'causal' | 'mask' | 'window'>): boolean {
+  if (c.mask === 'fully-masked-row') return true;
+  if (!c.causal && c.window === undefined) return false;
+  const rule = { causal: c.causal, window: c.window ?? null, mask: null, m: c.m, shift: causalShift(c.n, c.m) };
+  for (let i = 0; i < c.n; i++) {
+    let seen = false;
+    for (let j = 0; j < c.m && !seen; j++) seen = isVisible(i, j, rule);
+    if (!seen) return true;
+  }
+  return false;
+}
+
+const isGqa = (c: Pick<VerifyCase, 'heads' | 'kvHeads'>) => c.kvHeads !== undefined && c.kvHeads < c.heads;
+
+/**
+ * The tags that follow from a case's feature fields, with what makes each true: finish() adds them,
+ * and a shrunk case drops those that no longer hold (shrink.ts retag).
+ */
+export const FEATURE_TAG_RULES: Readonly<Partial<Record<CaseTag, (c: VerifyCase) => boolean>>> = {
+  gqa: isGqa,
+  'gqa-grouped': (c) => isGqa(c) && c.kvHeads! >= 2,
+  window: (c) => c.window !== undefined,
+  bidirectional: (c) => !c.causal && (c.window !== undefined || c.alibi !== undefined),
+  alibi: (c) => c.alibi !== undefined,
+  softcap: (c) => c.softcap !== undefined,
+  'softcap-hidden': (c) => c.softcap !== undefined && (c.causal || c.mask !== 'none' || c.window !== undefined),
+  sinks: (c) => c.sinks !== undefined,
+  'sink-far': (c) => c.sinks?.some((s) => s >= 20) ?? false,
+  rope: (c) => c.rope !== undefined,
+  'rope-half': (c) => c.rope?.layout === 'half',
+  'rope-interleaved': (c) => c.rope?.layout === 'interleaved',
+  'rope-offset': (c) => (c.rope?.offset ?? 0) !== 0,
+  'rope-fraction': (c) => c.rope !== undefined && ropeDims(c.rope, c.dk) < c.dk,
+  'rope-base': (c) => c.rope !== undefined && c.rope.base !== DEFAULT_ROPE.base,
+  'rope-shifted': (c) => c.rope !== undefined && (c.n !== c.m || (c.blockRows !== undefined && c.blockRows < c.n)),
+  decode: (c) => c.n === 1 && c.m >= 32,
+};
 
 /** Fills defaults and derives the tags that follow from the shape and options. */
 function finish(c: CaseDraft, seed: number, tiles: KernelTiles): VerifyCase {
@@ -162,8 +257,8 @@ function finish(c: CaseDraft, seed: number, tiles: KernelTiles): VerifyCase {
   if (full.heads > 1) tags.add('heads');
   if (full.causal) tags.add('causal');
   if (full.mask !== 'none') tags.add('mask');
-  if (full.mask === 'fully-masked-row' || (full.causal && full.n > full.m)) tags.add('masked-row');
-  if (full.magnitude) tags.add('large-scores');
+  if (hasHiddenRow(full)) tags.add('masked-row');
+  if (full.magnitude !== undefined && full.magnitude >= LARGE_SCORES) tags.add('large-scores');
   if (full.scale !== 'default' || full.temperature !== 1) tags.add('scale');
   if (full.temperature !== 1) tags.add('temperature');
   if (Math.abs(resolveScale(full.scale, full.dk) / full.temperature - 1) > 1e-9) tags.add('scaled');
@@ -178,8 +273,12 @@ function finish(c: CaseDraft, seed: number, tiles: KernelTiles): VerifyCase {
   };
   const tag = byDistribution[full.distribution ?? 'normal'];
   if (tag) tags.add(tag);
+  for (const [name, holds] of Object.entries(FEATURE_TAG_RULES)) if (holds(full)) tags.add(name as CaseTag);
   return { ...full, tags: [...tags] };
 }
+
+/** Score spreads from this magnitude on count as large scores (the ±1e3 family); smaller ones only shape a feature's cases. */
+export const LARGE_SCORES = 100;
 
 const shapeName = (c: Pick<VerifyCase, 'n' | 'm' | 'dk' | 'dv' | 'dModel'>) =>
   `n=${c.n} m=${c.m} dk=${c.dk} dv=${c.dv}${c.dModel !== undefined ? ` d_model=${c.dModel}` : ''}`;
@@ -196,15 +295,24 @@ function edgeCases(tiles: KernelTiles): CaseDraft[] {
     ...(projected ? { dModel: 7 } : {}),
   };
   const one = projected ? { dModel: 1 } : {};
-  const drafts: CaseDraft[] = [
-    { name: `size 1 (n=m=dk=dv${projected ? '=d_model' : ''}=1)`, n: 1, m: 1, dk: 1, dv: 1, ...one, tags: ['tile-edge'] },
-  ];
-  const axes: ['n' | 'm' | 'dv' | 'dModel', number | undefined, string][] = [
+  // RoPE rotates pairs: its smallest head has two dimensions.
+  const drafts: CaseDraft[] =
+    tiles.pairs !== undefined
+      ? [{ name: 'size 1 (n=m=dv=1, dk=2: one pair)', n: 1, m: 1, dk: 2, dv: 1, tags: ['tile-edge'] }]
+      : [{ name: `size 1 (n=m=dk=dv${projected ? '=d_model' : ''}=1)`, n: 1, m: 1, dk: 1, dv: 1, ...one, tags: ['tile-edge'] }];
+  type Axis = 'n' | 'm' | 'dv' | 'dModel' | 'pairs';
+  const axes: [Axis, number | undefined, string][] = [
     ['n', tiles.rows, 'rows'],
     ['m', tiles.keys ?? tiles.lanes, tiles.keys ? 'keys' : 'lanes'],
     ['dv', tiles.dv, 'value columns'],
     ['dModel', tiles.dModel, 'output columns'],
+    ['pairs', tiles.pairs, 'pairs'],
   ];
+  // A size along an axis: the pairs axis sets dk to twice the pairs.
+  const put = (c: typeof small, axis: Axis, size: number) => {
+    if (axis === 'pairs') c.dk = 2 * size;
+    else c[axis] = size;
+  };
   const seen = new Set<string>();
   for (const [field, tile, axis] of axes) {
     if (!tile || tile < 2) continue;
@@ -216,8 +324,8 @@ function edgeCases(tiles: KernelTiles): CaseDraft[] {
     ] as const) {
       const c = { ...small };
       // The other tiled axes sit exactly on their tile (up to 64), so "aligned" means every tiled size is a multiple.
-      for (const [other, otherTile] of axes) if (otherTile && otherTile > 1 && otherTile <= 64) c[other] = otherTile;
-      c[field] = size;
+      for (const [other, otherTile] of axes) if (otherTile && otherTile > 1 && otherTile <= 64) put(c, other, otherTile);
+      put(c, field, size);
       const key = shapeName(c);
       if (seen.has(key)) continue;
       seen.add(key);
@@ -237,31 +345,44 @@ function edgeCases(tiles: KernelTiles): CaseDraft[] {
   return drafts;
 }
 
-/** Every pair of option values in some case: heads, n vs m, dk vs dv, causal, mask, scale, temperature. */
-function pairCases(): CaseDraft[] {
-  const rows = pairwise({
-    heads: [1, 2, 3],
-    nm: ['n<m', 'n=m', 'n>m'],
-    widths: ['dk<dv', 'dk=dv', 'dk>dv'],
-    causal: [false, true],
-    mask: [false, true],
-    scale: ['default', 0.3, 'none'],
-    temperature: [1, 2.5],
-  } as const);
+/** The values a feature takes in the option pairs when it is on. */
+const PAIR_FEATURES = {
+  kvHeads: { label: () => '1 K/V head', set: (): Partial<CaseDraft> => ({ kvHeads: 1 }) },
+  window: { label: () => 'window 4', set: (): Partial<CaseDraft> => ({ window: 4 }) },
+  alibi: { label: () => 'ALiBi', set: (): Partial<CaseDraft> => ({ alibi: 'standard' }) },
+  softcap: { label: () => 'softcap 3', set: (): Partial<CaseDraft> => ({ softcap: 3 }) },
+  sinks: { label: () => 'sinks', set: (): Partial<CaseDraft> => ({ sinks: [0.7, -1.3, 2.1] }) },
+} as const;
+type PairFeature = keyof typeof PAIR_FEATURES;
+
+/**
+ * Every pair of option values in some case: heads, n vs m, dk vs dv, causal, mask, scale, temperature
+ * and each feature the suite covers (on or off), so a feature meets every option and every other
+ * feature; grouped K/V heads need two or more query heads.
+ */
+function pairCases(features: readonly FeatureName[]): CaseDraft[] {
+  const featureFactors = (Object.keys(PAIR_FEATURES) as PairFeature[]).filter((f) => features.includes(f));
+  const rows = pairwise(
+    {
+      heads: [1, 2, 3],
+      nm: ['n<m', 'n=m', 'n>m'],
+      widths: ['dk<dv', 'dk=dv', 'dk>dv'],
+      causal: [false, true],
+      mask: [false, true],
+      scale: ['default', 0.3, 'none'],
+      temperature: [1, 2.5],
+      ...Object.fromEntries(featureFactors.map((f) => [f, [false, true]])),
+    } as const,
+    { allowed: (r) => !((r as Record<string, unknown>).kvHeads === true && r.heads === 1) },
+  );
   const nm = { 'n<m': [11, 29], 'n=m': [19, 19], 'n>m': [29, 11] } as const;
   const widths = { 'dk<dv': [12, 20], 'dk=dv': [20, 20], 'dk>dv': [20, 12] } as const;
   return rows.map((r, i) => {
     const [n, m] = nm[r.nm];
     const [dk, dv] = widths[r.widths];
-    const options = [
-      `${r.heads} head${r.heads > 1 ? 's' : ''}`,
-      r.causal && 'causal',
-      r.mask && 'mask',
-      r.scale !== 'default' && `scale ${r.scale}`,
-      r.temperature !== 1 && `temperature ${r.temperature}`,
-    ].filter(Boolean);
-    return {
-      name: `pair ${i + 1}: ${shapeName({ n, m, dk, dv })}, ${options.join(', ')}`,
+    const on = featureFactors.filter((f) => (r as Record<string, unknown>)[f] === true);
+    let c: CaseDraft = {
+      name: '',
       n,
       m,
       dk,
@@ -272,7 +393,17 @@ function pairCases(): CaseDraft[] {
       scale: r.scale,
       temperature: r.temperature,
       tags: ['pairwise'],
-    } satisfies CaseDraft;
+    };
+    for (const f of on) c = { ...c, ...PAIR_FEATURES[f].set() };
+    const options = [
+      `${r.heads} head${r.heads > 1 ? 's' : ''}`,
+      r.causal && 'causal',
+      r.mask && 'mask',
+      r.scale !== 'default' && `scale ${r.scale}`,
+      r.temperature !== 1 && `temperature ${r.temperature}`,
+      ...on.map((f) => PAIR_FEATURES[f].label()),
+    ].filter(Boolean);
+    return { ...c, name: `pair ${i + 1}: ${shapeName({ n, m, dk, dv })}, ${options.join(', ')}` };
   });
 }
 
@@ -322,18 +453,306 @@ function distributionCases(): CaseDraft[] {
   ];
 }
 
+/**
+ * Grouped K/V heads: query head t reads K/V head ⌊t / (heads / kvHeads)⌋. 4 on 2, 6 on 3 and 6 on 2
+ * tell that from t mod kvHeads (4 on 2: 0 0 1 1 against 0 1 0 1); 3 on 1 (multi-query) checks
+ * the K and V row strides of kvHeads·dk and kvHeads·dv alone.
+ */
+function kvHeadCases(): CaseDraft[] {
+  return [
+    { name: 'GQA: 4 heads on 2 K/V heads n=9 m=14 dk=8 dv=12', n: 9, m: 14, dk: 8, dv: 12, heads: 4, kvHeads: 2 },
+    { name: 'MQA: 3 heads on 1 K/V head n=m=11 causal', n: 11, m: 11, dk: 8, dv: 8, heads: 3, kvHeads: 1, causal: true },
+    { name: 'GQA: 6 heads on 3 K/V heads n=7 m=10 dk=4 dv=6', n: 7, m: 10, dk: 4, dv: 6, heads: 6, kvHeads: 3 },
+    { name: 'GQA: 6 heads on 2 K/V heads n=m=8 dk=6 dv=4, mask', n: 8, m: 8, dk: 6, dv: 4, heads: 6, kvHeads: 2, mask: 'random' },
+  ];
+}
+
+/**
+ * The sliding window at its edges: w = 1 (the query's own key), 2, m − 1 (one key hidden per
+ * corner) and ≥ m (nothing hidden), causal and both-sided (|i + shift − j| < w), with n ≠ m (the
+ * shift), a mask, row blocks (the shift per block) and a window that ends past the first key tile.
+ */
+function windowCases(): CaseDraft[] {
+  return [
+    { name: 'window 1, causal n=m=12 (own key only)', n: 12, m: 12, dk: 8, dv: 8, causal: true, window: 1 },
+    { name: 'window 1 n=m=12 (own key only)', n: 12, m: 12, dk: 8, dv: 8, window: 1 },
+    { name: 'window 2, causal n=9 m=16', n: 9, m: 16, dk: 8, dv: 8, causal: true, window: 2 },
+    { name: 'window 2 n=16 m=9 (rows 0–5 see no key)', n: 16, m: 9, dk: 8, dv: 8, window: 2 },
+    { name: 'window m−1 = 13, causal n=m=14', n: 14, m: 14, dk: 8, dv: 8, causal: true, window: 13 },
+    { name: 'window m−1 = 13 n=m=14', n: 14, m: 14, dk: 8, dv: 8, window: 13 },
+    { name: 'window m = 13, causal n=10 m=13 (hides nothing)', n: 10, m: 13, dk: 8, dv: 8, causal: true, window: 13 },
+    { name: 'window m+3 = 13 n=m=10 (hides nothing)', n: 10, m: 10, dk: 8, dv: 8, window: 13 },
+    { name: 'window 4, causal, mask n=m=20', n: 20, m: 20, dk: 8, dv: 8, causal: true, mask: 'random', window: 4 },
+    { name: 'window 70, causal n=20 m=150 (past the first key tiles)', n: 20, m: 150, dk: 8, dv: 8, causal: true, window: 70 },
+    { name: 'window 5, causal, row blocks of 7 n=23 m=40', n: 23, m: 40, dk: 8, dv: 8, causal: true, window: 5, blockRows: 7 },
+  ];
+}
+
+/**
+ * ALiBi: −slope_t · (i + shift − j). One head and several (the paper's slopes differ by 4× per head
+ * at 4 heads), own slopes, both-sided (keys ahead get a positive bias), n ≠ m and row blocks (the
+ * distance counts from the aligned position), and grouped K/V heads (the slope is the query head's).
+ */
+function alibiCases(features: readonly FeatureName[]): CaseDraft[] {
+  const drafts: CaseDraft[] = [
+    { name: 'ALiBi n=m=12', n: 12, m: 12, dk: 8, dv: 8, alibi: 'standard' },
+    { name: 'ALiBi 4 heads, causal n=10 m=16', n: 10, m: 16, dk: 8, dv: 8, heads: 4, causal: true, alibi: 'standard' },
+    { name: 'ALiBi slopes 0.5, 0.0625, 1.5 n=15 m=8', n: 15, m: 8, dk: 8, dv: 8, heads: 3, alibi: [0.5, 0.0625, 1.5] },
+    {
+      name: 'ALiBi 2 heads, causal, row blocks of 7 n=23 m=40',
+      n: 23,
+      m: 40,
+      dk: 8,
+      dv: 8,
+      heads: 2,
+      causal: true,
+      alibi: 'standard',
+      blockRows: 7,
+    },
+  ];
+  if (features.includes('kvHeads'))
+    drafts.push({
+      name: 'ALiBi 4 heads on 2 K/V heads, causal n=m=12',
+      n: 12,
+      m: 12,
+      dk: 8,
+      dv: 8,
+      heads: 4,
+      kvHeads: 2,
+      causal: true,
+      alibi: 'standard',
+    });
+  return drafts;
+}
+
+/**
+ * The logit softcap c·tanh(s/c) on scores spread well past c: alone, with hidden keys (capped after
+ * the mask they would be −c, not −∞), with scale and temperature ≠ 1 (capped before them it is
+ * another number) and = 1, with ALiBi (the bias comes after the cap) and on scores of ±1e3 (tanh
+ * must not overflow).
+ */
+function softcapCases(features: readonly FeatureName[]): CaseDraft[] {
+  const drafts: CaseDraft[] = [
+    { name: 'softcap 4, scores ±20 n=m=12', n: 12, m: 12, dk: 8, dv: 8, softcap: 4, magnitude: 20 },
+    {
+      name: 'softcap 4, scores ±20, causal, mask n=m=14',
+      n: 14,
+      m: 14,
+      dk: 8,
+      dv: 8,
+      softcap: 4,
+      magnitude: 20,
+      causal: true,
+      mask: 'random',
+    },
+    {
+      name: 'softcap 3, scale none, temperature 2 n=10 m=13',
+      n: 10,
+      m: 13,
+      dk: 8,
+      dv: 8,
+      softcap: 3,
+      scale: 'none',
+      temperature: 2,
+      magnitude: 4,
+    },
+    // Scale and temperature 1: the one place where capping before them is right, so that bug shows as a pattern.
+    { name: 'softcap 4, scale none n=m=11', n: 11, m: 11, dk: 8, dv: 8, softcap: 4, scale: 'none', magnitude: 2 },
+    { name: 'softcap 5, scores ±1e3 n=m=10', n: 10, m: 10, dk: 8, dv: 8, softcap: 5, magnitude: 1e3 },
+  ];
+  if (features.includes('alibi'))
+    drafts.push({
+      name: 'softcap 5 and ALiBi, 2 heads, causal n=m=12',
+      n: 12,
+      m: 12,
+      dk: 8,
+      dv: 8,
+      heads: 2,
+      softcap: 5,
+      magnitude: 10,
+      causal: true,
+      alibi: [0.75, 0.25],
+    });
+  return drafts;
+}
+
+/**
+ * Attention sinks: a logit per head in the denominator (and the max). Moderate sinks per head, a
+ * sink far above every score (40: the weights stay representable), rows that see no key (they must
+ * stay 0 with a sink) and four heads with four sinks.
+ */
+function sinkCases(): CaseDraft[] {
+  return [
+    { name: 'sinks 0.5, −1 (2 heads) n=m=12', n: 12, m: 12, dk: 8, dv: 8, heads: 2, sinks: [0.5, -1] },
+    { name: 'sink 40, far above the scores n=m=10', n: 10, m: 10, dk: 8, dv: 8, sinks: [40] },
+    { name: 'sink 1.5, causal n=20 m=12 (rows 0–7 see no key)', n: 20, m: 12, dk: 8, dv: 8, causal: true, sinks: [1.5] },
+    {
+      name: 'sinks 2, −3, 0 (3 heads), fully masked row n=m=16',
+      n: 16,
+      m: 16,
+      dk: 8,
+      dv: 8,
+      heads: 3,
+      mask: 'fully-masked-row',
+      sinks: [2, -3, 0],
+    },
+    { name: 'sinks 3, −2, 0.5, 1 (4 heads), causal n=9 m=14', n: 9, m: 14, dk: 8, dv: 8, heads: 4, causal: true, sinks: [3, -2, 0.5, 1] },
+  ];
+}
+
+/** One query row against 150 keys (decoding with a cache), with every feature the suite covers. */
+function decodeCases(features: readonly FeatureName[]): CaseDraft[] {
+  const has = (f: FeatureName) => features.includes(f);
+  const c: CaseDraft = { name: '', n: 1, m: 150, dk: 16, dv: 16, heads: 4, causal: true };
+  if (has('kvHeads')) c.kvHeads = 2;
+  if (has('window')) c.window = 100;
+  if (has('alibi')) c.alibi = 'standard';
+  if (has('softcap')) c.softcap = 20;
+  if (has('sinks')) c.sinks = [1, -1, 0.5, 2];
+  const on = [
+    c.kvHeads && `${c.kvHeads} K/V heads`,
+    c.window && `window ${c.window}`,
+    c.alibi && 'ALiBi',
+    c.softcap && `softcap ${c.softcap}`,
+    c.sinks && 'sinks',
+  ].filter(Boolean);
+  return [{ ...c, name: `decode n=1 m=150, 4 heads, causal${on.length ? `, ${on.join(', ')}` : ''}` }];
+}
+
+const rope = (layout: RopeLayout, fields: Partial<RopeOptions> = {}): RopeOptions => ({ ...DEFAULT_ROPE, layout, ...fields });
+
+/**
+ * The rope stage's own pairs: heads, n vs m, pair layout, offset, base, rotary fraction and (when
+ * the kernel declares it) grouped K heads. dk = 12; a fraction rotates 6 of it.
+ */
+function ropePairCases(features: readonly FeatureName[]): CaseDraft[] {
+  const gqa = features.includes('kvHeads');
+  const rows = pairwise(
+    {
+      heads: [1, 2, 3],
+      nm: ['n<m', 'n=m', 'n>m'],
+      layout: ['half', 'interleaved'],
+      offset: [0, 5, -3],
+      base: [DEFAULT_ROPE.base, 500],
+      dims: ['all', 'part'],
+      ...(gqa ? { kvHeads: [false, true] } : {}),
+    } as const,
+    { allowed: (r) => !((r as Record<string, unknown>).kvHeads === true && r.heads === 1) },
+  );
+  const nm = { 'n<m': [11, 29], 'n=m': [19, 19], 'n>m': [29, 11] } as const;
+  return rows.map((r, i) => {
+    const [n, m] = nm[r.nm];
+    const grouped = (r as Record<string, unknown>).kvHeads === true;
+    const c: CaseDraft = {
+      name: '',
+      n,
+      m,
+      dk: 12,
+      dv: 4,
+      heads: r.heads,
+      rope: rope(r.layout, { base: r.base, offset: r.offset, dims: r.dims === 'part' ? 6 : null }),
+      tags: ['pairwise'],
+      ...(grouped ? { kvHeads: 1 } : {}),
+    };
+    const options = [
+      `${r.heads} head${r.heads > 1 ? 's' : ''}`,
+      r.layout,
+      r.offset !== 0 && `offset ${r.offset}`,
+      r.base !== DEFAULT_ROPE.base && `base ${r.base}`,
+      r.dims === 'part' && 'r=6',
+      grouped && '1 K head',
+    ].filter(Boolean);
+    return { ...c, name: `pair ${i + 1}: ${shapeName(c)}, ${options.join(', ')}` };
+  });
+}
+
+/**
+ * RoPE: both pair layouts with position offsets (also negative and far from 0), another base,
+ * rotary fractions (half the head, and all but one dimension of an odd head), n ≠ m (queries sit at
+ * offset + i + m − n), row blocks (each block's causal_shift), grouped K heads and decode.
+ */
+function ropeCases(features: readonly FeatureName[]): CaseDraft[] {
+  const drafts: CaseDraft[] = [
+    { name: 'RoPE half, offset 7 n=9 m=14', n: 9, m: 14, dk: 16, dv: 4, rope: rope('half', { offset: 7 }) },
+    { name: 'RoPE interleaved, offset 7 n=9 m=14', n: 9, m: 14, dk: 16, dv: 4, rope: rope('interleaved', { offset: 7 }) },
+    { name: 'RoPE half, offset −3 n=14 m=9', n: 14, m: 9, dk: 8, dv: 4, rope: rope('half', { offset: -3 }) },
+    { name: 'RoPE interleaved, offset 1000 n=m=8', n: 8, m: 8, dk: 8, dv: 4, rope: rope('interleaved', { offset: 1000 }) },
+    { name: 'RoPE half, base 500 n=m=10 dk=12', n: 10, m: 10, dk: 12, dv: 4, rope: rope('half', { base: 500 }) },
+    { name: 'RoPE interleaved, base 500 n=m=10 dk=12', n: 10, m: 10, dk: 12, dv: 4, rope: rope('interleaved', { base: 500 }) },
+    { name: 'RoPE half, r=8 of dk=16 n=m=10', n: 10, m: 10, dk: 16, dv: 4, rope: rope('half', { dims: 8 }) },
+    { name: 'RoPE interleaved, r=6 of dk=16 n=m=10', n: 10, m: 10, dk: 16, dv: 4, rope: rope('interleaved', { dims: 6 }) },
+    { name: 'RoPE half, r=10 of dk=11 n=m=7', n: 7, m: 7, dk: 11, dv: 4, rope: rope('half', { dims: 10 }) },
+    { name: 'RoPE half, row blocks of 7 n=23 m=40', n: 23, m: 40, dk: 8, dv: 4, blockRows: 7, rope: rope('half') },
+    { name: 'RoPE interleaved, row blocks of 9 n=40 m=23', n: 40, m: 23, dk: 8, dv: 4, blockRows: 9, rope: rope('interleaved') },
+    { name: 'RoPE half, decode n=1 m=150', n: 1, m: 150, dk: 8, dv: 4, rope: rope('half') },
+  ];
+  if (features.includes('kvHeads'))
+    drafts.push(
+      { name: 'RoPE half, 4 heads on 2 K heads n=9 m=14', n: 9, m: 14, dk: 8, dv: 4, heads: 4, kvHeads: 2, rope: rope('half') },
+      {
+        name: 'RoPE interleaved, 6 heads on 3 K heads, offset 5 n=m=7',
+        n: 7,
+        m: 7,
+        dk: 6,
+        dv: 4,
+        heads: 6,
+        kvHeads: 3,
+        rope: rope('interleaved', { offset: 5 }),
+      },
+    );
+  return drafts;
+}
+
+/** A generic case made a rope-stage case: RoPE on (layouts alternating), an even head or all but its last dimension rotated. */
+function withRope(c: CaseDraft, index: number): CaseDraft {
+  if (c.rope) return c;
+  const layout: RopeLayout = index % 2 ? 'interleaved' : 'half';
+  return { ...c, rope: rope(layout, { dims: c.dk % 2 ? c.dk - 1 : null }), name: `${c.name}, RoPE ${layout}` };
+}
+
 /** The suite for a kernel; every case is seeded and named after what it covers. */
 export function verifyCases(options: SuiteOptions = {}): VerifyCase[] {
   const base = options.seed ?? 0;
   const tiles = options.tiles ?? defaultTiles(options.workgroupSize);
-  const raw: CaseDraft[] = [
-    ...edgeCases(tiles),
-    ...pairCases(),
-    ...blockCases(tiles),
-    ...distributionCases(),
-    ...[1, 2].map((extra): CaseDraft => ({ name: `seed +${extra} n=m=21 dk=dv=10`, n: 21, m: 21, dk: 10, dv: 10, tags: ['seed'] })),
-  ];
+  const features = options.features ?? [];
+  const has = (f: FeatureName) => features.includes(f);
+  const seeds = [1, 2].map((extra): CaseDraft => ({
+    name: `seed +${extra} n=m=21 dk=dv=10`,
+    n: 21,
+    m: 21,
+    dk: 10,
+    dv: 10,
+    tags: ['seed'],
+  }));
+  let raw: CaseDraft[];
+  if (options.stage === 'rope') {
+    raw = [...edgeCases(tiles), ...blockCases(tiles), ...seeds].map(withRope);
+    raw.push(...ropePairCases(features), ...ropeCases(features), ...(has('kvHeads') ? kvHeadCases().map(withRope) : []));
+  } else {
+    // Without features the option pairs are those of plain attention; with them, the features are more factors.
+    raw = [...edgeCases(tiles), ...pairCases(features), ...blockCases(tiles), ...distributionCases(), ...seeds];
+    if (features.length > 0) {
+      if (has('kvHeads')) raw.push(...kvHeadCases());
+      if (has('window')) raw.push(...windowCases());
+      if (has('alibi')) raw.push(...alibiCases(features));
+      if (has('softcap')) raw.push(...softcapCases(features));
+      if (has('sinks')) raw.push(...sinkCases());
+      raw.push(...decodeCases(features));
+    }
+  }
   return raw.map((c, i) => finish(c, base + 1000 * (i + 1), tiles));
+}
+
+/** Why a case cannot run (its options do not fit its sizes, or the stage needs an option it lacks); null when it can. */
+export function caseProblem(c: VerifyCase, stage?: string): string | null {
+  if (c.kvHeads !== undefined && !(Number.isInteger(c.kvHeads) && c.kvHeads >= 1 && c.heads % c.kvHeads === 0))
+    return `${c.kvHeads} K/V heads do not divide ${c.heads} heads`;
+  if (c.rope) {
+    const r = ropeDims(c.rope, c.dk);
+    if (!(r >= 2 && r % 2 === 0 && r <= c.dk)) return `RoPE cannot rotate ${r} of dk = ${c.dk} dimensions`;
+  } else if (stage === 'rope') return 'the rope stage needs RoPE on';
+  if (c.window !== undefined && !(Number.isInteger(c.window) && c.window >= 1)) return `window ${c.window} is not a whole number ≥ 1`;
+  return null;
 }
 
 /** The sizes and options a case's report row shows. */
@@ -341,13 +760,29 @@ export function caseShape(c: VerifyCase): string {
   return shapeName(c);
 }
 
+/** `values` repeated (or cut) to one per head. */
+const perHead = (values: readonly number[], heads: number) => Array.from({ length: heads }, (_, t) => values[t % values.length]);
+
+/** The attention options of a case's features, those it sets only. */
+function featureOptions(c: VerifyCase): Partial<AttentionOptions> {
+  const options: Partial<AttentionOptions> = {};
+  if (c.kvHeads !== undefined) options.kvHeads = c.kvHeads;
+  if (c.rope !== undefined) options.rope = { ...c.rope };
+  if (c.window !== undefined) options.window = c.window;
+  if (c.alibi !== undefined) options.alibi = c.alibi === 'standard' ? 'standard' : perHead(c.alibi, c.heads);
+  if (c.softcap !== undefined) options.softcap = c.softcap;
+  if (c.sinks !== undefined) options.sinks = perHead(c.sinks, c.heads);
+  return options;
+}
+
 /** Seeded inputs for a case: N(0, σ²) entries shaped so the scaled scores follow the case's distribution. */
 export function caseInputs(c: VerifyCase): CaseInputs {
   // With the default scale 1/√dk, s = q·k/√dk has spread σ²; so σ = √magnitude.
   const sigma = c.magnitude ? Math.sqrt(c.magnitude) : c.distribution === 'tiny' ? 1e-15 : 1;
+  const kvHeads = c.kvHeads ?? c.heads;
   const q = randomMatrix(c.n, c.heads * c.dk, c.seed, sigma);
-  const k = randomMatrix(c.m, c.heads * c.dk, c.seed + 1, sigma);
-  const v = randomMatrix(c.m, c.heads * c.dv, c.seed + 2);
+  const k = randomMatrix(c.m, kvHeads * c.dk, c.seed + 1, sigma);
+  const v = randomMatrix(c.m, kvHeads * c.dv, c.seed + 2);
   const wo = c.dModel !== undefined ? randomMatrix(c.heads * c.dv, c.dModel, c.seed + 5) : null;
   shapeScores(c, q.data, k.data);
   let mask = null;
@@ -366,36 +801,43 @@ export function caseInputs(c: VerifyCase): CaseInputs {
   }
   return {
     inputs: { q, k, v, mask, wo },
-    options: { causal: c.causal, heads: c.heads, scale: c.scale, temperature: c.temperature },
+    options: { causal: c.causal, heads: c.heads, scale: c.scale, temperature: c.temperature, ...featureOptions(c) },
   };
 }
 
 /** Reshapes Q and K in place so the scores follow the case's distribution (the default scale 1/√dk assumed). */
 function shapeScores(c: VerifyCase, q: Float32Array | Float64Array, k: Float32Array | Float64Array): void {
-  const width = c.heads * c.dk;
+  const kvHeads = c.kvHeads ?? c.heads;
+  const qWidth = c.heads * c.dk,
+    kWidth = kvHeads * c.dk;
   const rng = createRng(c.seed + 4);
   switch (c.distribution) {
     case 'very-negative': {
       // Column 0 of every head carries a row offset b_i in −950…−550: k = 1 there, q = b_i·√dk (exact
       // for dk a power of 4), the other columns add a few units of spread.
       const root = Math.sqrt(c.dk);
-      for (let j = 0; j < c.m; j++) for (let t = 0; t < c.heads; t++) k[j * width + t * c.dk] = 1;
+      for (let j = 0; j < c.m; j++) for (let g = 0; g < kvHeads; g++) k[j * kWidth + g * c.dk] = 1;
       for (let i = 0; i < c.n; i++) {
         const offset = -Math.round(550 + 400 * rng.next());
-        for (let t = 0; t < c.heads; t++) q[i * width + t * c.dk] = offset * root;
+        for (let t = 0; t < c.heads; t++) q[i * qWidth + t * c.dk] = offset * root;
       }
       break;
     }
     case 'equal':
       // Every key row the same: each query row's scores are all equal.
-      for (let j = 1; j < c.m; j++) k.copyWithin(j * width, 0, width);
+      for (let j = 1; j < c.m; j++) k.copyWithin(j * kWidth, 0, kWidth);
       break;
     case 'mixed-heads': {
+      // Head t's scores scaled by spread_t² (Q and K of the head each by spread_t; K/V heads by the first head they serve).
       const spread = [0.1, 1, Math.sqrt(30)];
+      const group = c.heads / kvHeads;
       for (let t = 0; t < c.heads; t++) {
         const s = spread[t % spread.length];
-        for (let i = 0; i < c.n; i++) for (let d = 0; d < c.dk; d++) q[i * width + t * c.dk + d] *= s;
-        for (let j = 0; j < c.m; j++) for (let d = 0; d < c.dk; d++) k[j * width + t * c.dk + d] *= s;
+        for (let i = 0; i < c.n; i++) for (let d = 0; d < c.dk; d++) q[i * qWidth + t * c.dk + d] *= s;
+      }
+      for (let g = 0; g < kvHeads; g++) {
+        const s = spread[(g * group) % spread.length];
+        for (let j = 0; j < c.m; j++) for (let d = 0; d < c.dk; d++) k[j * kWidth + g * c.dk + d] *= s;
       }
       break;
     }
@@ -406,7 +848,7 @@ function shapeScores(c: VerifyCase, q: Float32Array | Float64Array, k: Float32Ar
 /** Which query rows see no key at all (their reference probabilities and outputs are all zero). */
 export function fullyMaskedRows(c: VerifyCase, inputs: AttentionInputs): boolean[] {
   const mask = inputs.mask ? Uint8Array.from(inputs.mask.data, (x) => (x !== 0 ? 1 : 0)) : null;
-  const rule = { causal: c.causal, window: null, mask, m: c.m, shift: causalShift(c.n, c.m) };
+  const rule = { causal: c.causal, window: c.window ?? null, mask, m: c.m, shift: causalShift(c.n, c.m) };
   return Array.from({ length: c.n }, (_, i) => {
     for (let j = 0; j < c.m; j++) if (isVisible(i, j, rule)) return false;
     return true;

@@ -6,6 +6,8 @@
  */
 import type { VerifyCase } from './cases';
 import { optionFields, SIZE_FIELDS } from './shrink';
+import type { FeatureName } from '../features';
+import { FEATURE_INFO } from '../features';
 
 /** A check beyond comparing values (poisoned buffers, a race check, default limits), and whether it ran. */
 export interface CoverageCheck {
@@ -13,6 +15,30 @@ export interface CoverageCheck {
   ran: boolean;
   /** What it did, or why it did not run. */
   detail: string;
+}
+
+/**
+ * Which attention features (../features.ts) the suite could cover for this kernel: those its stage
+ * implements, split by what the kernel declares (SUPPORTS_* constants) and what could run.
+ */
+export interface SuiteFeatures {
+  /** The features the stage implements (STAGES[stage].features, and RoPE for the rope stage). */
+  stage: FeatureName[];
+  /** Declared by the kernel (or the stage itself, RoPE) and given cases. */
+  run: FeatureName[];
+  /** Implemented by the stage but not declared by the kernel: no cases, the engine would refuse them. */
+  undeclared: FeatureName[];
+  /** Declared, but a built-in stage that runs before it in the variant does not implement it. */
+  unavailable: { feature: FeatureName; reason: string }[];
+}
+
+/** A feature's line in the coverage: how many cases had it on, or why none did. */
+export interface FeatureCoverage {
+  feature: FeatureName;
+  /** Cases that ran with the feature on. */
+  cases: number;
+  /** Why it was not covered: 'undeclared' (the kernel lacks `constant`), 'unavailable' (reason). */
+  missing?: { why: 'undeclared'; constant: string } | { why: 'unavailable'; reason: string };
 }
 
 export interface Coverage {
@@ -26,6 +52,8 @@ export interface Coverage {
   tags: Record<string, number>;
   /** Pairs of features (option tags) that met in at least one case, "a+b", and those that never did. */
   pairs: { covered: string[]; missing: string[] };
+  /** The stage's features, covered or not (absent when the kernel never compiled, so its declarations are unknown). */
+  features?: FeatureCoverage[];
   checks: CoverageCheck[];
 }
 
@@ -34,8 +62,29 @@ const NOT_FEATURES = new Set(['tile-edge', 'aligned', 'seed']);
 
 const count = (into: Record<string, number>, key: string) => (into[key] = (into[key] ?? 0) + 1);
 
-/** The coverage of the cases that ran, with the runner's checks. */
-export function coverageOf(cases: readonly VerifyCase[], checks: CoverageCheck[] = []): Coverage {
+/** Whether a case ran with the feature on (kvHeads counts only when fewer than the heads). */
+const featureOn: Record<FeatureName, (c: VerifyCase) => boolean> = {
+  rope: (c) => c.rope !== undefined,
+  kvHeads: (c) => c.kvHeads !== undefined && c.kvHeads < c.heads,
+  window: (c) => c.window !== undefined,
+  alibi: (c) => c.alibi !== undefined,
+  softcap: (c) => c.softcap !== undefined,
+  sinks: (c) => c.sinks !== undefined,
+};
+
+/** Each of the stage's features with the cases that had it on, or why it had none. */
+function featureCoverage(cases: readonly VerifyCase[], suite: SuiteFeatures): FeatureCoverage[] {
+  return suite.stage.map((feature) => {
+    const covered = { feature, cases: cases.filter(featureOn[feature]).length };
+    if (suite.undeclared.includes(feature))
+      return { ...covered, missing: { why: 'undeclared', constant: FEATURE_INFO[feature].supportConstant ?? '' } };
+    const unavailable = suite.unavailable.find((u) => u.feature === feature);
+    return unavailable ? { ...covered, missing: { why: 'unavailable', reason: unavailable.reason } } : covered;
+  });
+}
+
+/** The coverage of the cases that ran, with the runner's checks and, when known, the stage's features. */
+export function coverageOf(cases: readonly VerifyCase[], checks: CoverageCheck[] = [], suite?: SuiteFeatures): Coverage {
   const axes: Record<string, number[]> = {};
   for (const axis of SIZE_FIELDS) {
     const sizes = [...new Set(cases.flatMap((c) => c[axis] ?? []))].sort((a, b) => a - b);
@@ -62,8 +111,25 @@ export function coverageOf(cases: readonly VerifyCase[], checks: CoverageCheck[]
     options,
     tags,
     pairs: { covered: all.filter((p) => met.has(p)), missing: all.filter((p) => !met.has(p)) },
+    ...(suite ? { features: featureCoverage(cases, suite) } : {}),
     checks,
   };
+}
+
+/** The features block: what ran, what the kernel would have to declare, what a built-in neighbour lacks. */
+export function formatFeatures(features: readonly FeatureCoverage[], stage?: string): string[] {
+  if (features.length === 0) return [`features: none apply to ${stage ? `the ${stage} stage` : 'this stage'}`];
+  const name = (f: FeatureName) => `${f} (${FEATURE_INFO[f].title})`;
+  const run = features.filter((f) => !f.missing);
+  const lines = [`features covered (cases): ${run.map((f) => `${name(f.feature)} ${f.cases}`).join(', ') || 'none'}`];
+  for (const f of features) {
+    if (f.missing?.why === 'undeclared')
+      lines.push(
+        `feature not covered: ${name(f.feature)} — the kernel does not declare it; add \`const ${f.missing.constant} = true;\` once it implements it`,
+      );
+    else if (f.missing?.why === 'unavailable') lines.push(`feature not covered: ${name(f.feature)} — ${f.missing.reason}`);
+  }
+  return lines;
 }
 
 /** "1, 7…9, 15…17, 53": sorted sizes with runs of consecutive values joined. */
@@ -84,7 +150,7 @@ const counts = (record: Record<string, number>) =>
     .join(', ') || 'none';
 
 /** The coverage as a few lines of text: the terminal's "coverage:" block, the page's statement. */
-export function formatCoverage(c: Coverage, { maxMissing = 8 } = {}): string[] {
+export function formatCoverage(c: Coverage, { maxMissing = 8, stage }: { maxMissing?: number; stage?: string } = {}): string[] {
   const { covered, missing } = c.pairs;
   const total = covered.length + missing.length;
   const shown = missing.slice(0, maxMissing).join(', ') + (missing.length > maxMissing ? `, … ${missing.length - maxMissing} more` : '');
@@ -95,6 +161,7 @@ export function formatCoverage(c: Coverage, { maxMissing = 8 } = {}): string[] {
     `options (cases): ${counts(c.options)}`,
     `tags (cases): ${counts(c.tags)}`,
     `feature pairs met in one case: ${covered.length} of ${total}${missing.length ? ` (never together: ${shown})` : ''}`,
+    ...(c.features ? formatFeatures(c.features, stage) : []),
     ...(c.checks.length
       ? c.checks.map((k) => `${k.ran ? 'checked' : 'not checked'}: ${k.name} — ${k.detail}`)
       : ['no other checks listed']),

@@ -9,6 +9,11 @@
  * that every failing case has is a suspect, ranked by how many of the cases with those features
  * fail (precision), then by how specific it is. Every hint names a bug class (report.ts BUG_CLASSES),
  * and a failing kernel always gets at least one. Deterministic: the same cases give the same hints.
+ *
+ * The attention features (../features.ts) have mechanisms of their own, read first after the
+ * structural symptoms (a timeout, a race, never-written elements): when every failing case has a
+ * feature on (only softcap cases fail; only cases with fewer K/V heads than heads; only ALiBi on two
+ * or more heads; only RoPE's half layout; …), the hint names the feature as its bug class.
  */
 import { resolveScale } from '../options';
 import { unsyncedWorkgroupReads } from './barriers';
@@ -265,7 +270,252 @@ const MECHANISMS: Mechanism[] = [
   },
 ];
 
+/**
+ * The features' mechanisms, each with the feature as its bug class. Several per feature, from the
+ * place it is applied wrongly (a softcap after the mask fails only where keys are hidden) to the
+ * feature as a whole; the ranking prefers the one whose cases fail most exactly.
+ */
+const FEATURE_MECHANISMS: Mechanism[] = [
+  {
+    id: 'kv-heads',
+    bugClass: 'kv-heads',
+    all: ['gqa-grouped'],
+    title:
+      'fails only where groups of query heads share K/V heads → the K/V head of query head t is ⌊t / (heads / kv_heads)⌋, not t mod kv_heads',
+    detail:
+      'consecutive query heads share one K/V head: with 4 heads on 2, heads 0 and 1 read K/V head 0 and heads 2 and 3 K/V head 1 (head / (params.heads / params.kv_heads)); head % kv_heads pairs heads 0 and 2 instead. With one K/V head (multi-query) both give 0, which is why those cases pass.',
+  },
+  {
+    id: 'kv-heads',
+    bugClass: 'kv-heads',
+    all: ['gqa'],
+    title: 'fails only with fewer K/V heads than query heads → K/V rows kv_heads wide, and the K/V head of a query head',
+    detail:
+      'K is m × (kv_heads·dk) and V m × (kv_heads·dv): their rows are params.kv_heads·dk (·dv) wide, not heads·dk, and query head t reads K/V head ⌊t / (heads / kv_heads)⌋ (the rope stage rotates K with kv_heads heads and Q with heads).',
+  },
+  {
+    id: 'window',
+    bugClass: 'window',
+    all: ['window', 'bidirectional'],
+    title: 'fails only with a window and no causal → without causal the window is two-sided, |d| < w',
+    detail:
+      'without causal, key j is visible when |i + params.causal_shift − j| < params.window: keys ahead of the query count as much as keys behind. A one-sided test (d < w) lets every key ahead through; a causal one hides them all.',
+  },
+  {
+    id: 'window',
+    bugClass: 'window',
+    all: ['window'],
+    title: 'fails only with a sliding window → the window test (its edge: d < w, not d ≤ w)',
+    detail:
+      'key j is visible to query row i when its distance d = i + params.causal_shift − j is below params.window: with causal 0 ≤ d < w (the w most recent keys, its own included), without |d| < w. Window 1 keeps only the query’s own position and w ≥ m hides nothing, so an off-by-one fails every window in between. Count d from causal_shift as causal does, and a key loop that starts at the first visible key must not wrap below 0 in u32.',
+  },
+  {
+    id: 'alibi',
+    bugClass: 'alibi',
+    all: ['alibi', 'gqa'],
+    title: 'fails only with ALiBi and grouped K/V heads → the slope of the K/V head instead of the query head',
+    detail: 'ALiBi has one slope per query head: slopes[t] with t the query head (the grid’s z), not the K/V head it reads.',
+  },
+  {
+    id: 'alibi',
+    bugClass: 'alibi',
+    all: ['alibi', 'heads'],
+    title: 'fails only with ALiBi on two or more heads → the wrong head’s slope',
+    detail:
+      'each query head t has its own slope, slopes[t] (@binding(5) of qk, @binding(6) of fused): not slopes[0], not one slope for every head.',
+  },
+  {
+    id: 'alibi',
+    bugClass: 'alibi',
+    all: ['alibi', 'bidirectional'],
+    title: 'fails only with ALiBi and no causal → the signed distance',
+    detail:
+      'the bias is −slope_t · (i + causal_shift − j) with the signed distance: keys ahead of the query (j > i + causal_shift) get a positive bias. |i − j| is another convention, not this one.',
+  },
+  {
+    id: 'alibi',
+    bugClass: 'alibi',
+    all: ['alibi'],
+    any: ['cross', 'row-blocks'],
+    title: 'fails only with ALiBi where n ≠ m or rows run in blocks → the distance counts from i + causal_shift',
+    detail:
+      'the distance is i + params.causal_shift − j (the query’s aligned position minus the key’s), not i − j: they differ whenever n ≠ m and in every block of rows after the first.',
+  },
+  {
+    id: 'alibi',
+    bugClass: 'alibi',
+    all: ['alibi'],
+    title: 'fails only with ALiBi → the bias −slope_t · (i + causal_shift − j): its sign, head or distance',
+    detail:
+      'subtract the slope times the distance (a positive slope lowers distant keys: check the sign), with slopes[t] of the query head and the distance from the aligned position i + params.causal_shift; add it after the softcap and before the mask.',
+  },
+  {
+    id: 'softcap',
+    bugClass: 'softcap',
+    all: ['softcap-hidden'],
+    title: 'fails only with a softcap where keys are hidden → the softcap applied after the mask',
+    detail:
+      'c·tanh(−∞ / c) is −c, not −∞: a hidden key keeps a weight. Cap the score first, then set hidden scores to −∞ (or skip them), so they stay exactly −∞.',
+  },
+  {
+    id: 'softcap',
+    bugClass: 'softcap',
+    all: ['softcap', 'scaled'],
+    title: 'fails only with a softcap and scale / temperature ≠ 1 → the softcap applied before the scale or the temperature',
+    detail: 's = c·tanh(((q·k)·scale / temperature) / c): scale and divide first, then cap.',
+  },
+  {
+    id: 'softcap',
+    bugClass: 'softcap',
+    all: ['softcap', 'alibi'],
+    title: 'fails only with a softcap and ALiBi → the bias added before the cap',
+    detail: 'cap the scaled score, then add the bias: c·tanh(s/c) − slope·d, not c·tanh((s − slope·d)/c).',
+  },
+  {
+    id: 'softcap',
+    bugClass: 'softcap',
+    all: ['softcap', 'large-scores'],
+    title: 'fails only with a softcap on scores of ±1e3 → tanh overflows',
+    detail:
+      'tanh(x) written as (e^{2x} − 1)/(e^{2x} + 1) is ∞/∞ = NaN once 2x passes 88: clamp x = s/c to ±15 first (tanh is ±1 there in float32).',
+  },
+  {
+    id: 'softcap',
+    bugClass: 'softcap',
+    all: ['softcap'],
+    title: 'fails only with a logit softcap → c·tanh(s/c), after scale and temperature, before the bias and the mask',
+    detail:
+      'the score after scale and temperature is squashed to params.softcap · tanh(s / params.softcap) (FLAG_SOFTCAP, 16); then ALiBi, then the mask.',
+  },
+  {
+    id: 'sinks',
+    bugClass: 'sinks',
+    all: ['sinks', 'masked-row'],
+    title: 'fails only with a sink in rows that see no key → such a row is all zeros, sink or not',
+    detail:
+      'a row with no visible key has no weights to give: write 0 for every probability (and output 0), even though the sink makes the denominator exp(sink − sink) = 1 rather than 0.',
+  },
+  {
+    id: 'sinks',
+    bugClass: 'sinks',
+    all: ['sinks', 'sink-far'],
+    title: 'fails only with a sink far above the scores → the sink must join the row max',
+    detail: 'M = max(sink_t, max_j s_j): with the max over the scores alone, exp(sink − M) overflows once the sink is 88 above them.',
+  },
+  {
+    id: 'sinks',
+    bugClass: 'sinks',
+    all: ['sinks', 'heads'],
+    title: 'fails only with sinks on two or more heads → the wrong head’s sink',
+    detail:
+      'each query head t has its own sink logit, sinks[t] (@binding(3) of softmax, @binding(7) of fused): row r of the h×n×m probabilities belongs to head ⌊r / n⌋.',
+  },
+  {
+    id: 'sinks',
+    bugClass: 'sinks',
+    all: ['sinks'],
+    title: 'fails only with attention sinks → the sink in the denominator, shifted by the max',
+    detail:
+      'p_j = exp(s_j − M) / (exp(sink_t − M) + Σ_k exp(s_k − M)) with M = max(sink_t, max s): the sink adds one term to every row’s sum, shifted by the same max as the scores (exp(sink) alone is another number), and has no value, so the weights sum to less than 1.',
+  },
+  {
+    id: 'rope',
+    bugClass: 'rope',
+    all: ['rope-fraction'],
+    title: 'fails only when RoPE rotates fewer dimensions than dk → params.rope_dims',
+    detail:
+      'rotate the first r = params.rope_dims dimensions of each head (θ_p = base^(−2p/r); in the half layout pair p is (p, p + r/2), not (p, p + dk/2)) and copy dimensions r … dk − 1 unchanged.',
+  },
+  {
+    id: 'rope',
+    bugClass: 'rope',
+    all: ['rope-half'],
+    title: 'fails only with the half pair layout → pairs (p, p + r/2)',
+    detail:
+      'with FLAG_ROPE_HALF (128) set, pair p rotates dimensions p and p + r/2 (Hugging Face’s rotate_half); with it clear, 2p and 2p + 1 (Meta’s interleaved layout). Read the flag.',
+  },
+  {
+    id: 'rope',
+    bugClass: 'rope',
+    all: ['rope-interleaved'],
+    title: 'fails only with the interleaved pair layout → pairs (2p, 2p + 1)',
+    detail:
+      'with FLAG_ROPE_HALF (128) clear, pair p rotates dimensions 2p and 2p + 1 (Meta’s layout); with it set, p and p + r/2. Read the flag.',
+  },
+  {
+    id: 'rope',
+    bugClass: 'rope',
+    all: ['rope-offset'],
+    title: 'fails only with a position offset → params.position_offset',
+    detail:
+      'key j sits at position position_offset + j and query row i at position_offset + i + causal_shift. The rotated Q and K are checked as they are, so an offset left out is wrong here even though the scores alone would not notice (only i − j matters to them).',
+  },
+  {
+    id: 'rope',
+    bugClass: 'rope',
+    all: ['rope-base'],
+    title: 'fails only with a base other than 10000 → params.rope_base',
+    detail: 'θ_p = rope_base^(−2p/r): read the base from Params, not a hard-coded 10000.',
+  },
+  {
+    id: 'rope',
+    bugClass: 'rope',
+    all: ['rope-shifted'],
+    title: 'fails only where queries are not aligned with keys (n ≠ m, row blocks) → query positions add causal_shift',
+    detail:
+      'query row i of a dispatch sits at position_offset + i + params.causal_shift (the last query with the last key), key j at position_offset + j; the engine passes each block of rows its own causal_shift.',
+  },
+];
+
 const names = (cases: CaseReport[]) => cases.map((c) => c.name);
+
+/** The tag that marks a feature's cases, the feature's class and its name in a title. */
+const FEATURE_TAGS: readonly { tag: CaseTag; bugClass: BugClass; title: string }[] = [
+  { tag: 'gqa', bugClass: 'kv-heads', title: 'grouped K/V head' },
+  { tag: 'window', bugClass: 'window', title: 'window' },
+  { tag: 'alibi', bugClass: 'alibi', title: 'ALiBi' },
+  { tag: 'softcap', bugClass: 'softcap', title: 'softcap' },
+  { tag: 'sinks', bugClass: 'sinks', title: 'sink' },
+];
+
+/**
+ * When no single feature's cases hold every failure but every failing case has some feature on (a
+ * kernel that declares several features it does not implement), each feature whose cases mostly
+ * fail, most failing first, with its class; a feature whose failures the features before it already
+ * explain (it only fails where they are on too) is left out.
+ */
+function featureSetHints(cases: CaseReport[], failing: CaseReport[]): Hint[] {
+  const judged = cases.filter((c) => c.status === 'pass' || c.status === 'fail');
+  const featured = (c: CaseReport) => FEATURE_TAGS.some((f) => c.case.tags.includes(f.tag));
+  if (failing.length === 0 || !failing.every(featured)) return [];
+  // Credible only with a contrast: cases without any feature pass.
+  if (judged.filter((c) => c.status === 'pass' && !featured(c) && c.case.n * c.case.m > 1).length < 2) return [];
+  const explained = new Set<CaseReport>();
+  return FEATURE_TAGS.map((f) => {
+    const withFeature = judged.filter((c) => c.case.tags.includes(f.tag));
+    const failed = withFeature.filter((c) => c.status === 'fail');
+    return { ...f, failed, total: withFeature.length, rate: withFeature.length ? failed.length / withFeature.length : 0 };
+  })
+    .filter((f) => f.rate >= 0.5)
+    .sort((a, b) => b.rate - a.rate)
+    .filter((f) => {
+      // A feature whose failing cases all have a feature already named on is not needed to explain them.
+      const needed = f.failed.some((c) => !explained.has(c));
+      f.failed.forEach((c) => explained.add(c));
+      return needed;
+    })
+    .map((f) => {
+      // The feature's most general mechanism: the last of its class.
+      const general = FEATURE_MECHANISMS.filter((m) => m.bugClass === f.bugClass).at(-1)!;
+      return {
+        id: general.id,
+        bugClass: f.bugClass,
+        title: `fails only where features are on, in ${f.failed.length} of ${f.total} ${f.title} cases → ${general.title.split('→ ').pop()}`,
+        detail: `no one feature's cases hold every failure, but only cases with a feature on fail: each feature listed fails in most of its cases. ${general.detail}`,
+        cases: names(f.failed),
+      };
+    });
+}
 
 /** What the suite found besides the cases: the interpreter's findings and the limits a default device lacks. */
 export interface DiagnosisContext {
@@ -284,12 +534,19 @@ const matches = (c: CaseReport, m: Mechanism) =>
  * Mechanisms every failing case has, ranked by the share of the cases with those features that
  * fail, then by how many features they name; at most `limit`, one per (id, class).
  */
-export function patternHints(cases: CaseReport[], failing: CaseReport[], limit = 3, stage?: string): Hint[] {
+export function patternHints(
+  cases: CaseReport[],
+  failing: CaseReport[],
+  limit = 3,
+  stage?: string,
+  mechanisms: readonly Mechanism[] = MECHANISMS,
+): Hint[] {
   const judged = cases.filter((c) => c.status === 'pass' || c.status === 'fail');
   if (failing.length === 0) return [];
   const applies = (m: Mechanism) =>
     stage === undefined || ((!m.only || m.only.some((s) => s === stage)) && !m.except?.some((s) => s === stage));
-  const ranked = MECHANISMS.filter(applies)
+  const ranked = mechanisms
+    .filter(applies)
     .map((m, order) => {
       const covered = judged.filter((c) => matches(c, m));
       const recall = failing.every((c) => matches(c, m));
@@ -408,6 +665,12 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
     );
   }
 
+  // The features next: a pattern confined to one feature's cases names the feature (its class), or,
+  // when several features fail together, each of them; before the symptoms below say how it fails
+  // (a NaN in a masked row, a constant factor).
+  const featureHints = patternHints(cases, failing, 2, context.stage, FEATURE_MECHANISMS);
+  hints.push(...(featureHints.length ? featureHints : featureSetHints(cases, failing)));
+
   const zeroSum = failing.filter((c) => c.nonFiniteInMaskedRows > 0);
   if (zeroSum.length) {
     add(
@@ -466,9 +729,15 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
 
   const edges = cases.filter((c) => c.case.tags.includes('tile-edge'));
   const aligned = edges.filter((c) => c.case.tags.includes('aligned'));
-  // An off-size case with nothing else going on (one head, no causal or mask) that fails while every aligned one passes.
+  // An off-size case with nothing else going on (one head, no causal or mask, no feature) that fails while every aligned one passes.
+  // … and no attention feature on (RoPE is the rope stage's every case, so it does not count).
   const plain = (c: CaseReport) =>
-    c.case.heads === 1 && !c.case.causal && c.case.mask === 'none' && !c.case.magnitude && (c.case.distribution ?? 'normal') === 'normal';
+    c.case.heads === 1 &&
+    !c.case.causal &&
+    c.case.mask === 'none' &&
+    !c.case.magnitude &&
+    (c.case.distribution ?? 'normal') === 'normal' &&
+    !FEATURE_TAGS.some((f) => c.case.tags.includes(f.tag));
   const unalignedFailing = failing.filter(
     (c) => (c.case.tags.includes('tile-edge') || c.case.tags.includes('inner')) && !c.case.tags.includes('aligned') && plain(c),
   );
@@ -499,6 +768,20 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
     failing.length > 0 &&
     failing.length >= judged.filter((c) => c.case.n * c.case.m * c.case.dk * c.case.dv * (c.case.dModel ?? 1) > 1).length;
   const stillFailing = failing.length > 0 && (hints.length === 0 || (everywhere && !hints.some((h) => h.id === 'scale')));
+  // The rope stage does nothing but RoPE: a failure no RoPE case pattern explains is the rotation itself.
+  const rotation = context.stage === 'rope' && failing.length > 0 && !hints.some((h) => h.bugClass === 'rope');
+  if (rotation)
+    add(
+      {
+        id: 'rope',
+        bugClass: 'rope',
+        title: 'wrong across the RoPE cases → the rotation itself',
+        detail:
+          'pair (a, b) of each head becomes (a cos φ − b sin φ, a sin φ + b cos φ) with φ = position · rope_base^(−2p/r): check the sign of the sine terms, the angle (position × θ_p, reduced into [−π, π] before cos and sin) and that every rotated pair and copied dimension is written.',
+        cases: names(failing),
+      },
+      failing,
+    );
   if (stillFailing) {
     const first = failing[0];
     const bad = first.firstBad;
@@ -514,18 +797,20 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
         },
         failing,
       );
-    add(
-      {
-        id: 'wrong',
-        bugClass: 'reduction',
-        title: everywhere
-          ? 'wrong in every case → or a reduction (a sum or max over part of the range)'
-          : 'wrong values with no pattern across the cases',
-        detail: `${failing.length} of ${cases.length} cases fail, ordinary ones included; the first is "${first.name}" (seed ${first.case.seed})${bad ? ` at [${bad.position.join(',')}]: expected ${bad.expected}, got ${bad.actual}` : ''}. Compare the kernel's formula and indexing (axes swapped, a transposed read) with the built-in kernel.`,
-        cases: names(failing),
-      },
-      failing,
-    );
+    // RoPE has no reduction to blame.
+    if (!rotation)
+      add(
+        {
+          id: 'wrong',
+          bugClass: 'reduction',
+          title: everywhere
+            ? 'wrong in every case → or a reduction (a sum or max over part of the range)'
+            : 'wrong values with no pattern across the cases',
+          detail: `${failing.length} of ${cases.length} cases fail, ordinary ones included; the first is "${first.name}" (seed ${first.case.seed})${bad ? ` at [${bad.position.join(',')}]: expected ${bad.expected}, got ${bad.actual}` : ''}. Compare the kernel's formula and indexing (axes swapped, a transposed read) with the built-in kernel.`,
+          cases: names(failing),
+        },
+        failing,
+      );
   }
   return hints;
 }

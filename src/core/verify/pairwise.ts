@@ -1,43 +1,64 @@
 /**
  * A tiny deterministic pairwise (2-way covering array) generator: every pair of values of any two
  * factors appears in at least one row. Greedy over the full product (fine for the verifier's few
- * small factors: a few hundred combinations), first best row wins, so the same factors always give
- * the same rows.
+ * small factors: some ten thousand combinations at most), first best row wins, so the same factors
+ * always give the same rows. An optional constraint leaves out combinations that cannot be run
+ * (grouped K/V heads with one query head); pairs only such combinations hold are not required.
  */
 
 export type Factors = Record<string, readonly unknown[]>;
 export type Row<F extends Factors> = { [K in keyof F]: F[K][number] };
 
-export function pairwise<F extends Factors>(factors: F): Row<F>[] {
+export interface PairwiseOptions<F extends Factors> {
+  /** Whether a combination may be a row; default every one. */
+  allowed?: (row: Row<F>) => boolean;
+}
+
+export function pairwise<F extends Factors>(factors: F, options: PairwiseOptions<F> = {}): Row<F>[] {
   const names = Object.keys(factors);
   const sizes = names.map((n) => factors[n].length);
-  const key = (a: number, va: number, b: number, vb: number) => `${a}:${va}|${b}:${vb}`;
-  const uncovered = new Set<string>();
+  const toRow = (indices: readonly number[]) => Object.fromEntries(names.map((n, i) => [n, factors[n][indices[i]]])) as Row<F>;
+  // Pair (a, va, b, vb), a < b, as one index into a flat table: a block per factor pair.
+  const offsets: number[][] = names.map(() => []);
+  let pairCount = 0;
   for (let a = 0; a < names.length; a++)
-    for (let b = a + 1; b < names.length; b++)
-      for (let va = 0; va < sizes[a]; va++) for (let vb = 0; vb < sizes[b]; vb++) uncovered.add(key(a, va, b, vb));
-  // Every combination, as index vectors, in lexicographic order.
-  const all: number[][] = [[]];
+    for (let b = a + 1; b < names.length; b++) {
+      offsets[a][b] = pairCount;
+      pairCount += sizes[a] * sizes[b];
+    }
+  const pairIndex = (a: number, va: number, b: number, vb: number) => offsets[a][b] + va * sizes[b] + vb;
+  // Every allowed combination, as index vectors, in lexicographic order.
+  let all: number[][] = [[]];
   for (const size of sizes) {
     const next: number[][] = [];
     for (const prefix of all) for (let v = 0; v < size; v++) next.push([...prefix, v]);
-    all.splice(0, all.length, ...next);
+    all = next;
   }
-  const gain = (row: number[]) => {
-    let count = 0;
-    for (let a = 0; a < row.length; a++) for (let b = a + 1; b < row.length; b++) if (uncovered.has(key(a, row[a], b, row[b]))) count++;
-    return count;
-  };
+  if (options.allowed) all = all.filter((row) => options.allowed!(toRow(row)));
+  // Each combination's pairs, precomputed: the greedy loop below only sums table entries.
+  const perRow = (names.length * (names.length - 1)) / 2;
+  const pairsOf = new Int32Array(all.length * perRow);
+  all.forEach((row, r) => {
+    let at = r * perRow;
+    for (let a = 0; a < row.length; a++) for (let b = a + 1; b < row.length; b++) pairsOf[at++] = pairIndex(a, row[a], b, row[b]);
+  });
+  const uncovered = new Uint8Array(pairCount);
+  for (const p of pairsOf) uncovered[p] = 1;
+  let remaining = uncovered.reduce((sum, x) => sum + x, 0);
   const rows: number[][] = [];
-  while (uncovered.size > 0) {
-    let best = all[0],
+  while (remaining > 0) {
+    let best = 0,
       bestGain = -1;
-    for (const row of all) {
-      const g = gain(row);
-      if (g > bestGain) [best, bestGain] = [row, g];
+    for (let r = 0; r < all.length; r++) {
+      let g = 0;
+      for (let at = r * perRow; at < (r + 1) * perRow; at++) g += uncovered[pairsOf[at]];
+      if (g > bestGain) [best, bestGain] = [r, g];
     }
-    rows.push(best);
-    for (let a = 0; a < best.length; a++) for (let b = a + 1; b < best.length; b++) uncovered.delete(key(a, best[a], b, best[b]));
+    rows.push(all[best]);
+    for (let at = best * perRow; at < (best + 1) * perRow; at++) {
+      remaining -= uncovered[pairsOf[at]];
+      uncovered[pairsOf[at]] = 0;
+    }
   }
-  return rows.map((row) => Object.fromEntries(names.map((n, i) => [n, factors[n][row[i]]])) as Row<F>);
+  return rows.map(toRow);
 }

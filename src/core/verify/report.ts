@@ -66,6 +66,13 @@ export const BUG_CLASSES = [
   'masking', // causal off by one or ignoring causal_shift, mask replacing causal, NaN on masked rows
   'reduction', // a sum or max over a partial range or the wrong axis
   'limits', // fits this device, not a default WebGPU device (workgroup memory > 16 KiB, …)
+  // The attention features (../features.ts): the feature ignored or applied at the wrong place.
+  'rope', // RoPE: the pair layout, the position (offset, causal_shift), the base or the rotated dimensions
+  'kv-heads', // grouped K/V heads: the K/V head of a query head, or K/V rows kv_heads wide
+  'window', // the sliding window: its edge (< w), both sides without causal, the distance from the aligned position
+  'alibi', // ALiBi: the bias's sign, the head's slope, the distance from the aligned position
+  'softcap', // the logit softcap: after the scale and temperature, before the bias and the mask
+  'sinks', // attention sinks: in the max and the denominator, the head's sink, rows that see no key
 ] as const;
 export type BugClass = (typeof BUG_CLASSES)[number];
 
@@ -95,7 +102,13 @@ export type HintId =
   | 'out-of-bounds'
   | 'uninitialised'
   | 'divergence'
-  | 'wrong';
+  | 'wrong'
+  | 'rope'
+  | 'kv-heads'
+  | 'window'
+  | 'alibi'
+  | 'softcap'
+  | 'sinks';
 
 export interface Hint {
   id: HintId;
@@ -251,7 +264,7 @@ export function formatReport(report: VerifyReport): string {
   lines.push('', reportSummary(report));
   for (const h of report.hints) lines.push(`hint: ${h.title}`, `      ${h.detail}`);
   for (const w of report.warnings) lines.push(`warning: ${w}`);
-  if (report.coverage) lines.push('', 'coverage:', ...formatCoverage(report.coverage).map((l) => `  ${l}`));
+  if (report.coverage) lines.push('', 'coverage:', ...formatCoverage(report.coverage, { stage: report.stage }).map((l) => `  ${l}`));
   if (report.repro) lines.push('', ...formatRepro(report.repro));
   return lines.join('\n');
 }

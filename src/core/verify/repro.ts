@@ -5,6 +5,7 @@
  * differs from the case.
  */
 import type { AttentionOptions } from '../options';
+import { DEFAULT_ROPE } from '../options';
 import type { Matrix } from '../tensor';
 import type { VerifyCase } from './cases';
 import { caseInputs } from './cases';
@@ -12,8 +13,19 @@ import { optionFields } from './shrink';
 
 /** Case fields that only shape the inputs, which the files carry as they are. */
 const INPUT_ONLY_FIELDS: ReadonlySet<string> = new Set(['mask', 'magnitude', 'distribution']);
-/** Run options `npm run attention` has a flag for. */
-const FLAGGED_OPTIONS: ReadonlySet<string> = new Set(['causal', 'heads', 'scale', 'temperature']);
+/** Run options `npm run attention` has a flag for (the features' flags: scripts/lib/feature-flags.ts). */
+const FLAGGED_OPTIONS: ReadonlySet<string> = new Set([
+  'causal',
+  'heads',
+  'scale',
+  'temperature',
+  'kvHeads',
+  'rope',
+  'window',
+  'alibi',
+  'softcap',
+  'sinks',
+]);
 
 export interface Repro {
   /** The folder the inputs were written to. */
@@ -70,6 +82,30 @@ function unsupportedFields(c: VerifyCase): string[] {
   return problems;
 }
 
+/** `--name value`, or `--name=value` when the value starts with a minus (which would read as a flag). */
+const flag = (name: string, value: string | number): string[] => {
+  const text = String(value);
+  return text.startsWith('-') ? [`--${name}=${text}`] : [`--${name}`, text];
+};
+
+/** The feature flags of `npm run attention` for the features the options turn on. */
+function featureFlags(options: Partial<AttentionOptions>): string[] {
+  const words: string[] = [];
+  const { rope, kvHeads, window, alibi, softcap, sinks } = options;
+  if (kvHeads !== undefined && kvHeads !== null) words.push(...flag('kv-heads', kvHeads));
+  if (rope) {
+    words.push('--rope', rope.layout);
+    if (rope.base !== DEFAULT_ROPE.base) words.push(...flag('rope-base', rope.base));
+    if (rope.dims !== null) words.push(...flag('rope-dims', rope.dims));
+    if (rope.offset !== 0) words.push(...flag('rope-offset', rope.offset));
+  }
+  if (window !== undefined && window !== null) words.push(...flag('window', window));
+  if (alibi !== undefined && alibi !== null) words.push(...flag('alibi', alibi === 'standard' ? 'standard' : alibi.join(',')));
+  if (softcap !== undefined && softcap !== null) words.push(...flag('softcap', softcap));
+  if (sinks !== undefined && sinks !== null) words.push(...flag('sinks', sinks.join(',')));
+  return words;
+}
+
 /** Quotes a shell word when it needs it. */
 function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
@@ -87,6 +123,7 @@ export function reproCommand(c: VerifyCase, target: ReproTarget): Omit<Repro, 'r
   if (options.scale !== undefined && options.scale !== 'default') words.push('--scale', String(options.scale));
   if (options.temperature !== undefined && options.temperature !== 1) words.push('--temperature', String(options.temperature));
   if (options.heads !== undefined && options.heads !== 1) words.push('--heads', String(options.heads));
+  words.push(...featureFlags(options));
   words.push('--variant', target.variant);
   if (target.kernelFile) words.push('--kernel', `${target.stage}=${target.kernelFile}`);
   // The verifier fills every buffer with NaN first, so elements a kernel never writes show.

@@ -9,6 +9,7 @@
  * "left out" for anything else), so new case fields shrink without a change here.
  */
 import type { VerifyCase } from './cases';
+import { FEATURE_TAG_RULES, hasHiddenRow, LARGE_SCORES } from './cases';
 
 /** The sizes a case is shrunk along, smallest allowed value 1 (dModel only where the case has one). */
 export const SIZE_FIELDS = ['n', 'm', 'heads', 'dk', 'dv', 'dModel'] as const;
@@ -26,6 +27,12 @@ const CASE_OPTION_DEFAULTS: Readonly<Record<string, unknown>> = {
   magnitude: undefined,
   distribution: undefined,
   blockRows: undefined,
+  kvHeads: undefined,
+  window: undefined,
+  alibi: undefined,
+  softcap: undefined,
+  sinks: undefined,
+  rope: undefined,
 };
 
 const DEFAULT_MAX_RUNS = 40;
@@ -37,6 +44,11 @@ export interface ShrinkOptions {
   defaults?: Readonly<Record<string, unknown>>;
   /** After each call of the predicate. */
   onTry?: (runs: number, maxRuns: number) => void;
+  /**
+   * Whether a candidate can run at all (K/V heads that divide the heads, a head RoPE can rotate, RoPE
+   * on in the rope stage): one that cannot is skipped without a run, as if it passed.
+   */
+  valid?: (candidate: VerifyCase) => boolean;
 }
 
 export interface ShrinkResult<C extends VerifyCase = VerifyCase> {
@@ -91,9 +103,10 @@ const DERIVED_TAGS: Record<string, (c: VerifyCase) => boolean> = {
   heads: (c) => c.heads > 1,
   causal: (c) => c.causal,
   mask: (c) => c.mask !== 'none',
-  'masked-row': (c) => c.mask === 'fully-masked-row' || (c.causal && c.n > c.m),
-  'large-scores': (c) => !!c.magnitude,
+  'masked-row': hasHiddenRow,
+  'large-scores': (c) => (c.magnitude ?? 0) >= LARGE_SCORES,
   scale: (c) => c.scale !== 'default' || c.temperature !== 1,
+  ...FEATURE_TAG_RULES,
 };
 
 /** The case without the derived tags that no longer hold after shrinking. */
@@ -133,6 +146,7 @@ export async function shrinkCase<C extends VerifyCase>(
   const tryMove = async (candidate: C, move: string): Promise<boolean | null> => {
     const key = problemKey(candidate);
     let fails = seen.get(key);
+    if (fails === undefined && options.valid && !options.valid(candidate)) seen.set(key, (fails = false));
     if (fails === undefined) {
       if (runs >= maxRuns) return null;
       runs++;
