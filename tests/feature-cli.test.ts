@@ -143,8 +143,14 @@ describe('npm run attention: bad feature values and combinations exit 2 naming t
       args: ['--kv-heads', '2', '--heads', '4', '--sinks', '1,2,3'],
       message: /attention sinks need one logit per query head: got 3 for 4 heads/,
     },
-    { args: ['--kv-heads', '2', '--heads', '4', '--alibi', '1,2'], message: /ALiBi needs one slope per query head: got 2 slopes for 4 heads/ },
-    { args: ['--kv-heads', '4', '--heads', '4'], message: /Q has 16 columns but K has 8.*for grouped-query attention, set K\/V heads to 2/ },
+    {
+      args: ['--kv-heads', '2', '--heads', '4', '--alibi', '1,2'],
+      message: /ALiBi needs one slope per query head: got 2 slopes for 4 heads/,
+    },
+    {
+      args: ['--kv-heads', '4', '--heads', '4'],
+      message: /Q has 16 columns but K has 8.*for grouped-query attention, set K\/V heads to 2/,
+    },
     { args: ['--kv-heads', '1', '--heads', '4'], message: /K has 8 columns but must have K\/V heads × dk = 1 × 4 = 4/ },
     {
       args: ['--kv-heads', '2', '--heads', '4', '--rope', '--rope-dims', '6'],
