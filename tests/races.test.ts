@@ -144,6 +144,18 @@ ${body}
   const run = (source: string, words = 8, grid: [number, number, number] = [1, 1, 1]) =>
     detectHazards(source, { grid, bindings: { 0: uniform([8]), 1: { data: new Float32Array(words).buffer } } });
 
+  it('sees a barrier that opens an if or a loop body (the debugger runs a block’s first statement as it enters)', () => {
+    const inIf = kernel('  tile[lid] = f32(lid);\n  if (p.n > 0u) {\n    workgroupBarrier();\n    data[lid] = tile[(lid + 1u) % 8u];\n  }');
+    const inLoop = kernel(
+      '  tile[lid] = f32(lid);\n  for (var i = 0u; i < 2u; i++) {\n    workgroupBarrier();\n    data[lid] = tile[(lid + i + 1u) % 8u];\n  }',
+    );
+    expect(run(inIf).races).toEqual([]);
+    expect(run(inLoop).races).toEqual([]);
+    expect(run(inIf).barrierDivergence).toEqual([]);
+    // and without the barrier the same code races
+    expect(run(inIf.replace('workgroupBarrier();', '')).races.length).toBeGreaterThan(0);
+  });
+
   it('finds read-after-write on workgroup memory without a barrier, with both lines, and none with it', () => {
     const racy = kernel('  tile[lid] = f32(lid);\n  data[lid] = tile[(lid + 1u) % 8u];');
     const report = run(racy);

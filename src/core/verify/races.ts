@@ -485,6 +485,12 @@ function topFrame(stack: Stack): Frame | null {
   return null;
 }
 
+/** The statements of a block command (the debugger's internal block marker), or null for any other command. */
+function blockStatements(command: unknown): unknown[] | null {
+  const c = command as { statements?: unknown; node?: unknown };
+  return Array.isArray(c.statements) && c.node === undefined ? c.statements : null;
+}
+
 function barrierCall(command: unknown): Call | null {
   const node = (command as { node?: unknown }).node;
   return node instanceof Call && BARRIERS.has(node.name) && !(command as { statement?: unknown }).statement ? node : null;
@@ -705,6 +711,14 @@ export function detectHazards(source: string, run: HazardRun): HazardReport {
                 if (!command) {
                   inv.state = State.Done;
                   break;
+                }
+                // Entering a block: the debugger would push it and run its first statement in the
+                // same step, so a barrier that opens an if or loop body would pass unseen.
+                const block = blockStatements(command);
+                if (block && frame) {
+                  frame.current++;
+                  inv.stack.states.push(debug.createStackFrame(block as never, frame.context.clone(), frame));
+                  continue;
                 }
                 const barrier = barrierCall(command);
                 if (barrier) {
