@@ -20,6 +20,14 @@ export class AttnMaskEditor extends LitElement {
     panelStyles,
     css`
       :host {
+        /* the sliding window's hatching, shared by the cells it hides and the legend */
+        --window-stripes: repeating-linear-gradient(
+          -45deg,
+          var(--attn-color-border-faint),
+          var(--attn-color-border-faint) 2px,
+          var(--attn-color-mask-window) 2px,
+          var(--attn-color-mask-window) 4px
+        );
         display: block;
       }
       .scroll {
@@ -85,13 +93,7 @@ export class AttnMaskEditor extends LitElement {
         background: var(--attn-color-mask-padded);
       }
       td button.window {
-        background: repeating-linear-gradient(
-          -45deg,
-          var(--attn-color-border-faint),
-          var(--attn-color-border-faint) 2px,
-          var(--attn-color-mask-window) 2px,
-          var(--attn-color-mask-window) 4px
-        );
+        background: var(--window-stripes);
       }
       .legend {
         display: flex;
@@ -127,13 +129,7 @@ export class AttnMaskEditor extends LitElement {
         background: var(--attn-color-mask-padded);
       }
       .legend .window::before {
-        background: repeating-linear-gradient(
-          -45deg,
-          var(--attn-color-border-faint),
-          var(--attn-color-border-faint) 2px,
-          var(--attn-color-mask-window) 2px,
-          var(--attn-color-mask-window) 4px
-        );
+        background: var(--window-stripes);
       }
     `,
   ];
