@@ -1,6 +1,9 @@
 /**
  * node --import tsx scripts/large-run.ts --n 8192 --dk 64 --variant fused
  *   [--m M] [--dv DV] [--heads H] [--causal] [--samples 16] [--seed 1] [--max-binding BYTES] [--json]
+ *   [--rope …] [--kv-heads H] [--window W] [--alibi …] [--softcap C] [--sinks …]   (as npm run attention)
+ *
+ * Decode: --n 1 --m 32768 --causal (one query against a long K/V cache), e.g. with --kv-heads 2.
  *
  * A large seeded problem from the terminal: runs the engine on Node's WebGPU, then checks a sample
  * of query rows against the float64 reference (the full reference at 8192² × 64 would be billions of
@@ -14,17 +17,20 @@ import { AttentionEngine } from '../src/gpu/engine';
 import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { EXIT, integer, main, openDevice, parseFlags, required, UsageError } from './lib/cli';
+import { describeFeatures, FEATURE_FLAGS, FEATURE_USAGE, featureOptions, withFeatureDefaults } from './lib/feature-flags';
 
 const USAGE = `usage: node --import tsx scripts/large-run.ts --n N --dk DK --variant ${VARIANT_NAMES.join('|')}
-       [--m M] [--dv DV] [--heads H] [--causal] [--samples S] [--seed SEED] [--max-binding BYTES] [--json]`;
+       [--m M] [--dv DV] [--heads H] [--causal] [--samples S] [--seed SEED] [--max-binding BYTES] [--json]
+${FEATURE_USAGE}`;
 
 /** A positive integer flag. */
 const positive = (value: string | undefined, flag: string) => integer(value, flag, { min: 1 });
 
 function parse(argv: string[]) {
   const values = parseFlags({
-    args: argv,
+    args: withFeatureDefaults(argv),
     options: {
+      ...FEATURE_FLAGS,
       n: { type: 'string' },
       m: { type: 'string' },
       dk: { type: 'string' },
@@ -56,6 +62,7 @@ function parse(argv: string[]) {
     seed: positive(values.seed, 'seed') ?? 1,
     maxBinding: positive(values['max-binding'], 'max-binding'),
     json: values.json ?? false,
+    features: featureOptions(values),
   };
 }
 
@@ -75,12 +82,13 @@ async function largeRun(argv: string[]): Promise<number> {
   }
   const { n, m, dk, dv, heads, seed } = cli;
   let started = performance.now();
+  const kvHeads = cli.features.kvHeads ?? heads;
   const inputs = {
     q: randomMatrix(n, heads * dk, seed),
-    k: randomMatrix(m, heads * dk, seed + 1),
-    v: randomMatrix(m, heads * dv, seed + 2),
+    k: randomMatrix(m, kvHeads * dk, seed + 1),
+    v: randomMatrix(m, kvHeads * dv, seed + 2),
   };
-  const options = { causal: cli.causal, heads };
+  const options = { causal: cli.causal, heads, ...cli.features };
   const inputMs = performance.now() - started;
 
   const { device, adapter } = await openDevice();
@@ -118,6 +126,7 @@ async function largeRun(argv: string[]): Promise<number> {
       shape: result.shape,
       variant: cli.variant,
       causal: cli.causal,
+      features: cli.features,
       adapter,
       blocks: result.blocks,
       maxStorageBufferBindingSize: engine.limits.maxStorageBufferBindingSize,
@@ -137,6 +146,8 @@ async function largeRun(argv: string[]): Promise<number> {
       console.log(
         `attention n=${n} m=${m} dk=${dk} dv=${dv} heads=${heads}${cli.causal ? ' causal' : ''} variant=${cli.variant} on ${adapter}`,
       );
+      const features = describeFeatures(cli.features);
+      if (features) console.log(`features: ${features}`);
       console.log(`binding limit ${engine.limits.maxStorageBufferBindingSize} bytes → ${result.blocks} block(s)`);
       console.log(
         `engine.run wall ${(result.wallMs / 1000).toFixed(2)} s (first pipeline compiled before it in ${(compileMs / 1000).toFixed(2)} s)`,
