@@ -221,3 +221,30 @@ describe.skipIf(!gpu)('npm run bench with the features', () => {
     expect(stderr).toMatch(message);
   });
 });
+
+describe.skipIf(!gpu)('scripts/large-run.ts: decode with the features', () => {
+  it.each(['naive', 'tiled', 'fused'])('one query over 600 cached keys, GQA and a window, on %s', async (variant) => {
+    const r = await runScript('scripts/large-run.ts', [
+      '--n',
+      '1',
+      '--m',
+      '600',
+      '--dk',
+      '16',
+      '--heads',
+      '4',
+      '--kv-heads',
+      '2',
+      '--window',
+      '100',
+      '--alibi',
+      '--causal',
+      '--variant',
+      variant,
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ pass: true, shape: { n: 1, m: 600, heads: 4, kvHeads: 2 }, features: { kvHeads: 2, window: 100 } });
+  });
+});
