@@ -13,14 +13,13 @@ import { InputError } from '../src/core/errors';
 import {
   checkOptions,
   headGroups,
-  kvHeadChoices,
   optionsForHeads,
   parseNumberList,
   regroupKvColumns,
   stateHeadWidth,
   withOptions,
 } from '../src/core/feature-options';
-import { alibiSlopes } from '../src/core/features';
+import { alibiSlopes, kvHeadChoices } from '../src/core/features';
 import { fromMatrix } from '../src/core/grid';
 import type { AttentionOptions } from '../src/core/options';
 import { DEFAULT_OPTIONS, isVisible, positionalHide, visibleKeyRange } from '../src/core/options';

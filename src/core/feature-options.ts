@@ -5,31 +5,18 @@
  * so that every query head keeps reading the K/V head it read before where it can.
  */
 import { InputError } from './errors';
-import { alibiSlopes, kvHeadCount, kvHeadOf } from './features';
+import { alibiSlopes, kvHeadChoices, kvHeadCount, kvHeadOf } from './features';
 import type { Grid } from './grid';
 import { gridShape, parseCell } from './grid';
 import type { AttentionOptions } from './options';
 import { checkFeatures } from './shapes';
 import type { PlaygroundState } from './state';
 
-/** The K/V head counts that fit h query heads: the divisors of h. */
-export function kvHeadChoices(heads: number): number[] {
-  return Array.from({ length: heads }, (_, i) => i + 1).filter((k) => heads % k === 0);
-}
-
 /**
  * Checks options on their own and against one head's width dk (null when the state's shape does
  * not say: RoPE's width checks then wait for the run). Throws an InputError naming the first bad value.
  */
 export function checkOptions(options: AttentionOptions, dk: number | null): void {
-  const { heads, kvHeads } = options;
-  if (kvHeads !== null) {
-    if (!Number.isInteger(kvHeads) || kvHeads < 1) throw new InputError(`K/V heads must be a whole number ≥ 1, got ${kvHeads}`);
-    if (heads % kvHeads !== 0)
-      throw new InputError(
-        `K/V heads (${kvHeads}) must divide the ${heads} query heads, so that each K/V head serves the same number of them: choose ${kvHeadChoices(heads).join(', ')}`,
-      );
-  }
   checkFeatures(dk === null ? { ...options, rope: null } : options, dk ?? 1);
 }
 

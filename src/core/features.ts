@@ -90,6 +90,11 @@ export function kvHeadCount(options: Pick<AttentionOptions, 'heads' | 'kvHeads'>
   return options.kvHeads ?? options.heads;
 }
 
+/** The K/V head counts that fit h query heads: the divisors of h. */
+export function kvHeadChoices(heads: number): number[] {
+  return Array.from({ length: heads }, (_, i) => i + 1).filter((k) => heads % k === 0);
+}
+
 /** The K/V head query head t reads: ⌊t / (heads / kvHeads)⌋ (consecutive query heads share one). */
 export function kvHeadOf(t: number, heads: number, kvHeads: number): number {
   return Math.floor(t / (heads / kvHeads));

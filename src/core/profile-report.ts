@@ -67,8 +67,6 @@ export function resolveConfig(c: ProfileConfig): ResolvedConfig {
   };
   const heads = positive(c.heads ?? 1, 'heads');
   checkFeatures({ ...DEFAULT_OPTIONS, ...features, heads }, c.dk);
-  if (features.kvHeads !== null && heads % features.kvHeads !== 0)
-    throw new RangeError(`K/V heads (${features.kvHeads}) must divide the ${heads} query heads`);
   const peers = c.variants.filter((v) => v === 'tfjs');
   const on = activeFeatures({ ...DEFAULT_OPTIONS, ...features, heads });
   if (peers.length > 0 && on.length > 0)

@@ -2,7 +2,7 @@ import { InputError } from './errors';
 import type { Matrix } from './tensor';
 import { firstNonFinite } from './tensor';
 import type { AttentionOptions } from './options';
-import { kvHeadCount, ropeDims } from './features';
+import { kvHeadChoices, kvHeadCount, ropeDims } from './features';
 
 export interface AttentionInputs {
   q: Matrix;
@@ -31,12 +31,7 @@ export function checkInputs(inputs: AttentionInputs, options: AttentionOptions):
   const { q, k, v, mask, wo } = inputs;
   const heads = options.heads;
   if (!Number.isInteger(heads) || heads < 1) throw new InputError(`heads must be a positive integer, got ${heads}`);
-  const kvHeads = kvHeadCount(options);
-  if (!Number.isInteger(kvHeads) || kvHeads < 1) throw new InputError(`K/V heads must be a positive integer, got ${kvHeads}`);
-  if (heads % kvHeads !== 0)
-    throw new InputError(
-      `K/V heads (${kvHeads}) must divide the ${heads} query heads, so each K/V head serves the same number of query heads`,
-    );
+  const kvHeads = checkKvHeads(options);
   for (const [name, t] of [
     ['Q', q],
     ['K', k],
@@ -90,9 +85,21 @@ export function checkInputs(inputs: AttentionInputs, options: AttentionOptions):
   return { n: q.rows, m: k.rows, dk, dv, heads, kvHeads, dModel: wo ? wo.cols : null };
 }
 
-/** The features' own options (./features.ts): each bad value is an InputError naming it. */
+/** The K/V heads in use, checked to be a whole number that divides the query heads; an InputError naming the choices otherwise. */
+export function checkKvHeads(options: Pick<AttentionOptions, 'heads' | 'kvHeads'>): number {
+  const kvHeads = kvHeadCount(options);
+  if (!Number.isInteger(kvHeads) || kvHeads < 1) throw new InputError(`K/V heads must be a whole number ≥ 1, got ${kvHeads}`);
+  if (options.heads % kvHeads !== 0)
+    throw new InputError(
+      `K/V heads (${kvHeads}) must divide the ${options.heads} query heads, so that each K/V head serves the same number of them: choose ${kvHeadChoices(options.heads).join(', ')}`,
+    );
+  return kvHeads;
+}
+
+/** The features' own options (./features.ts), K/V heads included: each bad value is an InputError naming it. */
 export function checkFeatures(options: AttentionOptions, dk: number): void {
   const { rope, window, alibi, softcap, sinks, heads } = options;
+  checkKvHeads(options);
   if (window !== null && !(Number.isInteger(window) && window >= 1))
     throw new InputError(`the sliding window must be a whole number of keys ≥ 1, got ${window}`);
   if (softcap !== null && !(softcap > 0 && Number.isFinite(softcap)))

@@ -7,7 +7,8 @@
  */
 import { LitElement, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { checkOptions, kvHeadChoices, parseNumberList, withOptions } from '../core/feature-options';
+import { checkOptions, parseNumberList, withOptions } from '../core/feature-options';
+import { kvHeadChoices } from '../core/features';
 import type { FeatureName } from '../core/features';
 import { alibiSlopes, FEATURE_INFO, kvHeadCount } from '../core/features';
 import type { AttentionOptions, RopeOptions } from '../core/options';
