@@ -76,3 +76,27 @@ describe.each(VARIANT_NAMES)('RoPE before the %s variant', (variant) => {
     expect(check.pass).toBe(true);
   });
 });
+
+describe('RoPE over row blocks', () => {
+  it('rotates K in the first block only, and later blocks (on NaN-poisoned buffers) still read it', async () => {
+    const inputs = { q: randomMatrix(9, 8, 11), k: randomMatrix(12, 4, 12), v: randomMatrix(12, 6, 13) };
+    const options: Partial<AttentionOptions> = {
+      heads: 2,
+      kvHeads: 1,
+      causal: true,
+      rope: { layout: 'interleaved', base: 10000, dims: null, offset: 5 },
+    };
+    for (const variant of VARIANT_NAMES) {
+      const engine = new AttentionEngine(gpu!.device, shaders);
+      const result = await engine.run(inputs, options, { variant, intermediates: true, maxBlockRows: 2, poison: true });
+      expect(result.blocks).toBe(5);
+      const check = checkAgainstReference(inputs, options, {
+        ...result,
+        output: result.output.data,
+        onlineSoftmax: !hasIntermediates(variant),
+      });
+      expect(check.rotatedK?.pass).toBe(true);
+      expect(check.pass).toBe(true);
+    }
+  });
+});

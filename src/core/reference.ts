@@ -173,33 +173,29 @@ export function softmaxReference(
   m: number,
   sinks: ArrayLike<number> | null = null,
 ): HeadMatrices {
+  return softmaxWithSinks(scores, h, n, m, sinks).probs;
+}
+
+/**
+ * The softmax and, with sinks, the share of each row's mass the sink takes (h×n; 1 for a row that
+ * sees no key), from the one pass over each row.
+ */
+function softmaxWithSinks(scores: ArrayLike<number>, h: number, n: number, m: number, sinks: ArrayLike<number> | null) {
   const probs = headMatrices(h, n, m);
+  const sinkShare = sinks ? new Float64Array(h * n) : null;
   for (let r = 0; r < h * n; r++) {
     const base = r * m;
     const sink = sinks ? sinks[Math.floor(r / n)] : -Infinity;
     let max = sink;
     for (let j = 0; j < m; j++) max = Math.max(max, scores[base + j]);
     if (max === -Infinity) continue;
-    let sum = sink === -Infinity ? 0 : Math.exp(sink - max);
+    const own = sink === -Infinity ? 0 : Math.exp(sink - max);
+    let sum = own;
     for (let j = 0; j < m; j++) sum += Math.exp(scores[base + j] - max);
     for (let j = 0; j < m; j++) probs.data[base + j] = Math.exp(scores[base + j] - max) / sum;
+    if (sinkShare) sinkShare[r] = own / sum;
   }
-  return probs;
-}
-
-/** The share of each row's softmax mass the sink takes (h×n): 1 for a row that sees no key. */
-export function sinkShareReference(scores: ArrayLike<number>, h: number, n: number, m: number, sinks: ArrayLike<number>): Float64Array {
-  const share = new Float64Array(h * n);
-  for (let r = 0; r < h * n; r++) {
-    const sink = sinks[Math.floor(r / n)];
-    let max = sink;
-    for (let j = 0; j < m; j++) max = Math.max(max, scores[r * m + j]);
-    let sum = 0;
-    for (let j = 0; j < m; j++) sum += Math.exp(scores[r * m + j] - max);
-    const own = Math.exp(sink - max);
-    share[r] = own / (own + sum);
-  }
-  return share;
+  return { probs, sinkShare };
 }
 
 /** Stage 3: O = P V per head, concatenated along columns (n×(h·dv)); query head t reads V head ⌊t / (h / kvHeads)⌋. */
@@ -278,9 +274,7 @@ export function attentionReference(
     rowOffset: start,
     totalRows: shape.n,
   });
-  const sinks = resolveSinks(options);
-  const probs = softmaxReference(masked.data, shape.heads, n, shape.m, sinks);
-  const sinkShare = sinks ? sinkShareReference(masked.data, shape.heads, n, shape.m, sinks) : null;
+  const { probs, sinkShare } = softmaxWithSinks(masked.data, shape.heads, n, shape.m, resolveSinks(options));
   const output = weightedValuesReference(probs.data, inputs.v, shape.heads, n, shape.kvHeads);
   const projected = inputs.wo ? projectionReference(output, inputs.wo) : null;
   return { shape, rotated, raw, scaled, capped, bias, masked, probs, sinkShare, output, projected, rows: [start, end] };

@@ -35,7 +35,7 @@
  */
 import type { FloatArray, Matrix } from './tensor';
 import type { RopeOptions } from './options';
-import { kvHeadOf, ropeDims, ropePair } from './features';
+import { kvHeadOf, ropeDims, ropeFrequencies, ropePair } from './features';
 import type { HeadLayout } from './reference';
 
 export const UNIT_ROUNDOFF = 2 ** -24;
@@ -58,13 +58,14 @@ export function ropeTolerance(x: Matrix, heads: number, rope: RopeOptions, posit
   const r = ropeDims(rope, dk);
   const tol = new Float64Array(x.data.length);
   const log2Base = Math.log2(Math.fround(rope.base));
+  const thetas = ropeFrequencies(Math.fround(rope.base), r);
   for (let i = 0; i < x.rows; i++) {
     const pos = Math.abs(position(i));
     for (let t = 0; t < heads; t++) {
       const base = i * x.cols + t * dk;
       for (let p = 0; p < r / 2; p++) {
         const exponent = ((2 * p) / r) * log2Base;
-        const theta = 2 ** -exponent;
+        const theta = thetas[p];
         const angleError = pos * theta * ((10 + 10 * exponent) * UNIT_ROUNDOFF + 6 * UNIT_ROUNDOFF) + 4 * Math.PI * UNIT_ROUNDOFF;
         const [a, b] = ropePair(rope.layout, p, r);
         const magnitude = Math.abs(x.data[base + a]) + Math.abs(x.data[base + b]);

@@ -426,7 +426,7 @@ export class AttentionEngine {
           nan(out, rows * heads * dv);
           nan(projected, rows * dModel);
           nan(qRot, rows * heads * dk);
-          nan(kRot, m * kvHeads * dk);
+          if (r0 === start) nan(kRot, m * kvHeads * dk); // K is rotated in the first block only
         }
         const encoder = device.createCommandEncoder({ label: 'Attention.block' });
         for (const stage of stages) {
@@ -434,7 +434,9 @@ export class AttentionEngine {
           const pass = encoder.beginComputePass({ label: `Attention.${stage}`, timestampWrites: timer?.writes(stage) });
           pass.setPipeline(kernel.pipeline);
           pass.setBindGroup(0, bindGroups[stage]!);
-          pass.dispatchWorkgroups(...STAGES[stage].grid(kernel, { rows, m, dk, dv, heads, dModel }));
+          // K is the same in every block: the rope stage rotates it in the first, Q's rows after that.
+          const keys = stage === 'rope' && r0 !== start ? 0 : m;
+          pass.dispatchWorkgroups(...STAGES[stage].grid(kernel, { rows, m: keys, dk, dv, heads, dModel }));
           pass.end();
         }
         const outSize = rows * heads * dv * F32,

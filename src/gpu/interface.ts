@@ -85,6 +85,7 @@ export const STAGES: Record<StageName, StageSpec> = {
   // RoPE, when on: Q's rows of this block and all of K, rotated into q_rot and k_rot, which the
   // qk and fused stages then receive as their q and k. Invocation (p, r, z) rotates pair p of
   // head z of row r: rows 0 … rows − 1 are Q's, rows … rows + m − 1 are K's (K has kv_heads heads).
+  // In a run of several row blocks only the first grid covers K (the engine passes m = 0 after it).
   rope: {
     name: 'rope',
     bindings: [

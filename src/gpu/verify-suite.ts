@@ -30,7 +30,7 @@ import type { VerifyCase } from '../core/verify/cases';
 import { caseInputs, caseProblem, fullyMaskedRows, verifyCases } from '../core/verify/cases';
 import type { VerifiedStage } from '../core/stages';
 import { isVerifiedStage, STAGE_INFO } from '../core/stages';
-import { checkStage, differingElements } from '../core/verify/check-stage';
+import { checkStage, concat, differingElements } from '../core/verify/check-stage';
 import { annotateCases, caseHint, diagnose, passWarnings } from '../core/verify/hints';
 import type { SuiteFeatures } from '../core/verify/coverage';
 import { coverageOf } from '../core/verify/coverage';
@@ -374,11 +374,7 @@ function stageTensor(result: RunResult, stage: VerifiedStage): Float32Array {
   const tensor = STAGE_INFO[stage].writes;
   if (tensor === 'rotated') {
     if (!result.rotated) throw new Error('the run returned no rotated Q and K');
-    const { q, k } = result.rotated;
-    const both = new Float32Array(q.length + k.length);
-    both.set(q);
-    both.set(k, q.length);
-    return both;
+    return concat(result.rotated.q, result.rotated.k);
   }
   const data = tensor === 'output' ? result.output.data : tensor === 'projected' ? result.projected?.data : result[tensor];
   if (!data) throw new Error(`the run returned no ${tensor}`);

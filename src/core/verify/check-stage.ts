@@ -186,7 +186,8 @@ function expectedFor(stage: VerifiedStage, inputs: AttentionInputs, partial: Par
   }
 }
 
-function concat<T extends Float32Array | Float64Array>(a: T, b: T): T {
+/** a then b in one array: the rope stage's tensor is its rotated Q followed by its rotated K. */
+export function concat<T extends Float32Array | Float64Array>(a: T, b: T): T {
   const out = new (a.constructor as new (length: number) => T)(a.length + b.length);
   out.set(a);
   out.set(b, a.length);
