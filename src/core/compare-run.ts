@@ -17,6 +17,8 @@ import { fusedOutputTolerance, outputTolerance, projectionTolerance, ropeToleran
 import { resolveSinks } from './features';
 import { causalShift } from './options';
 import { ropePositions } from './reference';
+import type { Precision } from './precision';
+import { halfRoundingErrors } from './half';
 
 export interface GpuStages {
   /** Q and K after the GPU's RoPE stage (n×(h·dk), m×(kvHeads·dk)), when it ran and was read back. */
@@ -35,6 +37,8 @@ export interface GpuStages {
   onlineSoftmax?: boolean;
   /** Passed to fusedOutputTolerance for online-softmax outputs. */
   fused?: FusedToleranceOptions;
+  /** 'f16' when the kernel read Q, K and V as halves (f16 storage): their rounding joins the bounds. */
+  precision?: Precision;
 }
 
 export interface StageComparisons {
@@ -66,7 +70,7 @@ export function checkAgainstReference(
   const ref = reference ?? attentionReference(inputs, options, rows);
   const { m, heads } = ref.shape;
   const n = rows[1] - rows[0];
-  const bounds = referenceBounds(inputs, options, ref, gpu.onlineSoftmax ?? false, gpu.fused);
+  const bounds = referenceBounds(inputs, options, ref, gpu.onlineSoftmax ?? false, gpu.fused, gpu.precision);
   const { scoreTol, probTol, outTol } = bounds;
   const dims: [number, number, number] = [heads, n, m];
   const scores = gpu.scores ? compare(gpu.scores, ref.masked.data, scoreTol, dims) : null;
@@ -107,6 +111,8 @@ export interface ReferenceBounds {
  * Every stage's bound for a GPU run that started from `inputs` (./tolerance.ts), propagated from
  * the stages before it: RoPE's rotation into the scores, the scores into the softmax, the
  * probabilities into the output (or the scores straight into the output for an online softmax).
+ * With f16 storage the inputs' rounding to halves enters the scores and the output (only the
+ * online-softmax kernel has f16 storage).
  */
 export function referenceBounds(
   inputs: AttentionInputs,
@@ -114,6 +120,7 @@ export function referenceBounds(
   ref: ReferenceResult,
   onlineSoftmax: boolean,
   fused: FusedToleranceOptions = {},
+  precision: Precision = 'f32',
 ): ReferenceBounds {
   const { m, heads, kvHeads, dk } = ref.shape;
   const [start, end] = ref.rows;
@@ -128,17 +135,25 @@ export function referenceBounds(
       k: ropeTolerance(inputs.k, kvHeads, options.rope, positions.key),
     };
   }
+  const half = precision === 'f16';
+  if (half && (rope || !onlineSoftmax)) throw new RangeError('f16 storage bounds exist for the fused variant without RoPE only');
   const alpha = resolveScale(options.scale, dk) / options.temperature;
   const scoreTol = scoreTolerance(ref.rotated?.q ?? q32, ref.rotated?.k ?? inputs.k, layout, alpha, ref.masked.data, {
-    qError: rope?.q,
-    kError: rope?.k,
+    qError: half ? halfRoundingErrors(q32.data) : rope?.q,
+    kError: half ? halfRoundingErrors(inputs.k.data) : rope?.k,
     softcap: options.softcap === null ? null : Math.fround(options.softcap),
     scaled: ref.scaled.data,
     bias: ref.bias?.data,
   });
   const sinks = resolveSinks(options);
   if (onlineSoftmax) {
-    const outTol = fusedOutputTolerance(ref.masked.data, ref.probs.data, scoreTol, inputs.v, heads, n, { ...fused, kvHeads, sinks });
+    const vError = half ? halfRoundingErrors(inputs.v.data) : null;
+    const outTol = fusedOutputTolerance(ref.masked.data, ref.probs.data, scoreTol, inputs.v, heads, n, {
+      ...fused,
+      kvHeads,
+      sinks,
+      vError,
+    });
     return { rope, scoreTol, probTol: null, outTol };
   }
   const probTol = softmaxTolerance(ref.masked.data, ref.probs.data, heads * n, m, scoreTol, sinks && { logits: sinks, rowsPerHead: n });

@@ -31,6 +31,14 @@
  *         addition's u·|s|.
  *   sinks: the sink logit enters the denominator as one more term exp(σ − M), with its own
  *         exp error (7 + 5|σ − M|)·u, exactly like a key whose value is 0.
+ * f16 storage (./half.ts; the fused variant's `precision: 'f16'`): Q, K and V reach the kernel rounded to
+ *   halves, x̂ = x + Δx with |Δx| ≤ max(2⁻¹¹|x|, 2⁻²⁵) (the exact |Δx| is known and used), and everything
+ *   after the load is float32. So the bounds are the float32 ones with the inputs carrying errors:
+ *   the scores get α·Σ_d (|Δq_d||k_d| + |q_d||Δk_d| + |Δq_d||Δk_d|) (the same term as RoPE's, ScoreTerms),
+ *   which the softmax turns into the e^{2Δ} factor as before; the output gets Σ_j p'_j |Δv_j| ≤
+ *   e^{2Δ}·Σ_j p_j |Δv_j| from the values, and every |v_j| of the rounding terms becomes |v_j| + |Δv_j|.
+ *   For random inputs of order 1 this is about 2⁻¹¹·√dk relative on the scores: some 10³ times the
+ *   float32 bound, which is what storing halves costs, not a kernel error.
  * Every bound also gets FLUSH = 2⁻¹²⁶ of absolute slack, because WGSL lets a GPU flush subnormals to 0.
  */
 import type { FloatArray, Matrix } from './tensor';
@@ -128,7 +136,8 @@ export function scoreTolerance(
           if (qError && kError) propagated += qError[qi] * kd + qd * kError[kj] + qError[qi] * kError[kj];
         }
         const s = scaled ? Math.abs(scaled[idx]) : Math.abs(masked[idx]);
-        let bound = a * g * magnitude + a * propagated + 3 * UNIT_ROUNDOFF * s;
+        // The kernel's products are of q + Δq and k + Δk: their magnitudes are at most magnitude + propagated.
+        let bound = a * g * (magnitude + propagated) + a * propagated + 3 * UNIT_ROUNDOFF * s;
         if (softcap !== undefined && softcap !== null) {
           const x = Math.min(s / softcap, 15);
           const capped = softcap * Math.tanh(x);
@@ -237,6 +246,8 @@ export interface FusedToleranceOptions {
   kvHeads?: number;
   /** Sink logits, one per head: each joins the denominator as a key whose value is 0. */
   sinks?: ArrayLike<number> | null;
+  /** Per-element error of V as the kernel read it (f16 storage: halfRoundingErrors of V's data). */
+  vError?: ArrayLike<number> | null;
 }
 
 /**
@@ -272,6 +283,7 @@ export function fusedOutputTolerance(
 ): Float64Array {
   const kvHeads = options.kvHeads ?? h;
   const sinks = options.sinks ?? null;
+  const vError = options.vError ?? null;
   const m = v.rows,
     dv = v.cols / kvHeads,
     width = h * dv;
@@ -327,14 +339,20 @@ export function fusedOutputTolerance(
       for (let c = 0; c < dv; c++) {
         let weighted = 0,
           weightedA = 0,
-          absV = 0;
+          absV = 0,
+          valueError = 0;
         for (let j = 0; j < m; j++) {
-          const vj = Math.abs(v.data[j * v.cols + vBase + c]);
+          const at = j * v.cols + vBase + c;
+          const deltaV = vError ? vError[at] : 0;
+          // The kernel's value is v + Δv: its magnitude enters the rounding terms, Δv itself the output.
+          const vj = Math.abs(v.data[at]) + deltaV;
           weighted += probs[row + j] * vj;
           weightedA += probs[row + j] * a[j] * vj;
+          valueError += probs[row + j] * deltaV;
           absV += vj;
         }
         tol[i * width + t * dv + c] =
+          spread * valueError +
           (spread - 1) * weighted +
           spread * (weightedA + spread * weighted * sumPb) * shrink +
           5 * UNIT_ROUNDOFF * spread * weighted * (1 + aMax) * shrink +
