@@ -1,7 +1,7 @@
 /**
  * npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal] [--scale X|none]
  *   [--temperature T] [--variant naive|tiled|fused] [--heads H] [--wo WO.npy] [--out O.npy] [--json]
- *   [--kernel STAGE=FILE.wgsl] [--poison]
+ *   [--kernel STAGE=FILE.wgsl] [--poison] [--precision f32|f16|auto]
  *   [--rope [interleaved|half] --rope-base B --rope-dims R --rope-offset P] [--kv-heads H] [--window W]
  *   [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
  *
@@ -15,6 +15,7 @@ import { formatFromName, parseMatrix, serializeMatrix } from '../src/core/io';
 import type { AttentionOptions } from '../src/core/options';
 import { withDefaults } from '../src/core/options';
 import { checkAgainstReference } from '../src/core/compare-run';
+import { isPrecisionChoice, PRECISION_CHOICES, PRECISION_TITLES } from '../src/core/precision';
 import type { Comparison } from '../src/core/metrics';
 import { AttentionEngine } from '../src/gpu/engine';
 import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
@@ -28,6 +29,7 @@ const USAGE = `usage: npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask
        [--scale X|none] [--temperature T] [--variant ${VARIANT_NAMES.join('|')}] [--heads H] [--wo WO.npy]
        [--out O.npy] [--json] [--kernel STAGE=FILE.wgsl]  (run a stage with your own WGSL; see docs/kernel-interface.md)
        [--poison]  (fill the GPU buffers with NaN first, as npm run verify does: elements a kernel never writes show)
+       [--precision f32|f16|auto]  (f16: Q, K, V stored as halves, float32 arithmetic; fused without RoPE only)
        [--rope [interleaved|half]] [--rope-base B] [--rope-dims R] [--rope-offset P] [--kv-heads H] [--window W]
        [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
 --heads H: Q, K, V columns split into H heads; --wo: output projection W_o ((H·dv)×d_model), written by --out
@@ -58,6 +60,7 @@ function parseCommandLine(argv: string[]) {
       json: { type: 'boolean' },
       poison: { type: 'boolean' },
       kernel: { type: 'string', multiple: true },
+      precision: { type: 'string' },
       help: { type: 'boolean' },
     },
   }).values;
@@ -75,7 +78,17 @@ function parseCommandLine(argv: string[]) {
   };
   if (parsed.out) formatFromName(parsed.out);
   const kernels = parseKernelFlags(parsed.kernel ?? []);
-  return { paths: { ...inputs, out: parsed.out }, variant, options, kernels, json: parsed.json ?? false, poison: parsed.poison ?? false };
+  const precision = parsed.precision ?? 'f32';
+  if (!isPrecisionChoice(precision)) throw new UsageError(`--precision must be one of ${PRECISION_CHOICES.join(', ')}, got "${precision}"`);
+  return {
+    paths: { ...inputs, out: parsed.out },
+    variant,
+    options,
+    kernels,
+    precision,
+    json: parsed.json ?? false,
+    poison: parsed.poison ?? false,
+  };
 }
 
 /** --kernel STAGE=FILE.wgsl runs that stage with the file's WGSL instead of the built-in kernel. */
@@ -120,6 +133,7 @@ async function attention(argv: string[]): Promise<number> {
       kernels: cli.kernels,
       intermediates: true,
       poison: cli.poison,
+      precision: cli.precision,
     });
     const check = checkAgainstReference(inputs, cli.options, { ...result, output: result.output.data });
     if (paths.out) {
@@ -148,6 +162,8 @@ async function attention(argv: string[]): Promise<number> {
           options: cli.options,
           shape: result.shape,
           variant: cli.variant,
+          precision: result.precision,
+          precisionReason: result.precisionReason,
           adapter,
           gpuTimingsMs: result.gpuTimings,
           wallMs: result.wallMs,
@@ -159,6 +175,8 @@ async function attention(argv: string[]): Promise<number> {
       console.log(
         `attention n=${n} m=${m} dk=${dk} dv=${dv} heads=${heads}${dModel === null ? '' : ` d_model=${dModel}`} variant=${cli.variant} on ${adapter}`,
       );
+      if (result.precision !== 'f32' || cli.precision !== 'f32')
+        console.log(`precision: ${PRECISION_TITLES[result.precision]} (${result.precisionReason})`);
       const features = describeFeatures(withDefaults(cli.options));
       if (features) console.log(`features: ${features}`);
       if (check.rotatedQ) console.log(line('RoPE Q', check.rotatedQ));

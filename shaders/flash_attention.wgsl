@@ -79,9 +79,16 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
+// @storage-begin
+// Q, K and V, and the only reads of them. With f16 storage (RunOptions.precision 'f16') the engine
+// replaces this block with shaders/storage/f16.wgsl: the same functions over packed halves.
 @group(0) @binding(1) var<storage, read> q: array<f32>;         // n × (heads·dk)
 @group(0) @binding(2) var<storage, read> k: array<f32>;         // m × (kv_heads·dk)
 @group(0) @binding(3) var<storage, read> v: array<f32>;         // m × (kv_heads·dv)
+fn load_q(e: u32) -> f32 { return q[e]; }
+fn load_k(e: u32) -> f32 { return k[e]; }
+fn load_v(e: u32) -> f32 { return v[e]; }
+// @storage-end
 @group(0) @binding(4) var<storage, read> mask: array<u32>;      // n × m, non-zero = may attend
 @group(0) @binding(5) var<storage, read_write> out: array<f32>; // n × (heads·dv)
 @group(0) @binding(6) var<storage, read> slopes: array<f32>;    // ALiBi slope per query head (FLAG_ALIBI)
@@ -183,7 +190,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane
   var s: array<f32, BATCH>;       // scores of the current batch; −∞ bits where hidden
   var o: array<vec4f, DV4>;       // running numerator Σ exp(s − run_max)·v for this dv chunk
   if (one_dk_chunk && has_row) {
-    for (var d = 0u; d < params.dk; d++) { q_chunk[d / 4u][d % 4u] = q[q_base + d]; }
+    for (var d = 0u; d < params.dk; d++) { q_chunk[d / 4u][d % 4u] = load_q(q_base + d); }
   }
 
   for (var c0 = 0u; c0 < params.dv; c0 += DV_CHUNK) {
@@ -218,7 +225,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane
           let j = e / DK_CHUNK;
           let d = e % DK_CHUNK;
           var x = 0.0;
-          if (j < keys && d < width) { x = k[(j0 + j) * k_width + kv_head * params.dk + d0 + d]; }
+          if (j < keys && d < width) { x = load_k((j0 + j) * k_width + kv_head * params.dk + d0 + d); }
           k_tile[e / 4u][e % 4u] = x;
         }
         if (d0 == 0u) {
@@ -226,14 +233,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane
             let j = e / DV_CHUNK;
             let c = e % DV_CHUNK;
             var x = 0.0;
-            if (j < keys && c < cols) { x = v[(j0 + j) * kv_v_width + kv_head * params.dv + c0 + c]; }
+            if (j < keys && c < cols) { x = load_v((j0 + j) * kv_v_width + kv_head * params.dv + c0 + c); }
             v_tile[e / 4u][e % 4u] = x;
           }
         }
         if (!one_dk_chunk && has_row) {
           for (var d = 0u; d < DK_CHUNK; d++) {
             var x = 0.0;
-            if (d < width) { x = q[q_base + d0 + d]; }
+            if (d < width) { x = load_q(q_base + d0 + d); }
             q_chunk[d / 4u][d % 4u] = x;
           }
         }

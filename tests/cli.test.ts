@@ -42,6 +42,23 @@ describe.skipIf(!gpu)('npm run attention', () => {
     written.data.forEach((x, i) => expect(x).toBeCloseTo(ref.output.data[i], 5));
   });
 
+  it('--precision f16 stores Q, K, V as halves in the fused kernel and checks against the f16 bound', async () => {
+    const r = await attention('--q', q, '--k', k, '--v', v, '--variant', 'fused', '--precision', 'f16', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ pass: true, variant: 'fused', precision: 'f16' });
+    const text = await attention('--q', q, '--k', k, '--v', v, '--variant', 'fused', '--precision', 'auto');
+    expect(text.stdout).toMatch(/precision: f16 storage \(float32 arithmetic\)/);
+  });
+
+  it('refuses f16 storage where the run cannot have it, and unknown precisions (exit 2)', async () => {
+    const tiled = await attention('--q', q, '--k', k, '--v', v, '--precision', 'f16');
+    expect(tiled.code).toBe(2);
+    expect(tiled.stderr).toMatch(/f16 storage is not possible for this run: only the fused variant/);
+    const bad = await attention('--q', q, '--k', k, '--v', v, '--precision', 'bf16');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--precision must be one of f32, f16, auto, got "bf16"/);
+  });
+
   it('prints a readable report with the naive variant', async () => {
     const r = await attention('--q', q, '--k', k, '--v', v, '--variant', 'naive', '--scale', 'none');
     expect(r.code, r.stderr).toBe(0);

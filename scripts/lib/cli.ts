@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { InputError } from '../../src/core/errors';
+import { PrecisionError } from '../../src/core/precision';
 import { NoAdapterError, requestAttentionDevice, requestDefaultLimitsDevice } from '../../src/gpu/device';
 import type { AdapterSummary } from '../../src/gpu/device';
 import { KernelCompileError, KernelInterfaceError, LimitError } from '../../src/gpu/errors';
@@ -113,7 +114,8 @@ export function classifyError(error: unknown, usage?: string): { code: ExitCode;
     error instanceof InputError ||
     error instanceof KernelCompileError ||
     error instanceof KernelInterfaceError ||
-    error instanceof LimitError
+    error instanceof LimitError ||
+    error instanceof PrecisionError
   ) {
     return { code: EXIT.badInput, message: `error: ${message}` };
   }

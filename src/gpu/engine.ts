@@ -27,6 +27,10 @@ import { diagnoseKernel, diagnosisError } from './kernels';
 import type { ShaderLibrary, VariantName } from './variants';
 import { hasIntermediates, stageShaderFile, variantStages } from './variants';
 import { StageTimer } from './pass-timing';
+import type { Precision, PrecisionChoice, PrecisionDecision } from '../core/precision';
+import { resolvePrecision } from '../core/precision';
+import { packHalves } from '../core/half';
+import { declaresF16Storage, halfStorageSource } from './half-storage';
 
 export interface RunOptions {
   variant?: VariantName;
@@ -48,6 +52,12 @@ export interface RunOptions {
   lastStage?: StageName;
   /** Fill every output buffer with NaN first, so an element a kernel never writes cannot pass. */
   poison?: boolean;
+  /**
+   * Storage of Q, K and V: 'f32' (default), 'f16' (halves, unpacked to float32 in the kernel; the
+   * fused variant without RoPE only, refused with the reasons otherwise) or 'auto' (f16 where
+   * possible). See src/core/precision.ts.
+   */
+  precision?: PrecisionChoice;
   /** Only query rows [start, end) against all keys. */
   rows?: [number, number];
   /** Upper bound on rows per block (the engine picks the largest that fits the device otherwise). */
@@ -91,6 +101,10 @@ export interface RunResult {
   stages: StageName[];
   /** True when the output came from a one-pass online softmax (fused): see fusedOutputTolerance. */
   onlineSoftmax: boolean;
+  /** The storage precision of Q, K and V the kernels read (checks add f16's rounding to their bounds). */
+  precision: Precision;
+  /** Why that precision (the choice 'auto' made, or what was asked for). */
+  precisionReason: string;
 }
 
 interface Plan {
@@ -104,6 +118,7 @@ interface Plan {
   /** Per-head ALiBi slopes and sink logits (float32), when on. */
   slopes: Float32Array | null;
   sinks: Float32Array | null;
+  precision: Precision;
 }
 
 const F32 = 4;
@@ -152,13 +167,16 @@ export class AttentionEngine {
     return this.lostReason;
   }
 
-  /** The built-in kernel source of a stage: the variant's file, or the projection for `project`. */
-  source(variant: VariantName, stage: StageName): string {
+  /**
+   * The built-in kernel source of a stage: the variant's file, or the projection for `project`;
+   * with f16 storage, the fused kernel with its storage block swapped for halves (./half-storage.ts).
+   */
+  source(variant: VariantName, stage: StageName, precision: Precision = 'f32'): string {
     const file = stageShaderFile(variant, stage);
     if (file === undefined) throw new RangeError(`variant ${variant} has no ${stage} stage (it runs ${variantStages(variant).join(', ')})`);
     const source = this.shaders[file];
     if (source === undefined) throw new Error(`shader ${file} is missing from the shader library`);
-    return source;
+    return precision === 'f16' && stage === 'fused' ? halfStorageSource(source, this.shaders) : source;
   }
 
   /**
@@ -167,14 +185,14 @@ export class AttentionEngine {
    * constants the interface sets from this engine's limits (for fused: WORKGROUP_BYTES, which sizes
    * its key tiles).
    */
-  diagnose(stage: StageName, variant: VariantName, custom?: string): Promise<KernelDiagnosis> {
-    const label = custom ? `Attention.${stage}.custom` : `Attention.${stage}.${variant}`;
-    return diagnoseKernel(this, stage, custom ?? this.source(variant, stage), { label });
+  diagnose(stage: StageName, variant: VariantName, custom?: string, precision: Precision = 'f32'): Promise<KernelDiagnosis> {
+    const label = custom ? `Attention.${stage}.custom` : `Attention.${stage}.${variant}${precision === 'f16' ? '.f16' : ''}`;
+    return diagnoseKernel(this, stage, custom ?? this.source(variant, stage, precision), { label });
   }
 
   /** The pipeline of diagnose(); throws KernelCompileError or KernelInterfaceError when there is none. */
-  async kernel(stage: StageName, variant: VariantName, custom?: string): Promise<CompiledKernel> {
-    const diagnosis = await this.diagnose(stage, variant, custom);
+  async kernel(stage: StageName, variant: VariantName, custom?: string, precision: Precision = 'f32'): Promise<CompiledKernel> {
+    const diagnosis = await this.diagnose(stage, variant, custom, precision);
     if (!diagnosis.kernel) throw diagnosisError(diagnosis)!;
     return diagnosis.kernel;
   }
@@ -189,10 +207,11 @@ export class AttentionEngine {
     if (options.rope) stages.unshift('rope');
     if (inputs.wo) stages.push('project');
     if (run.lastStage && stages.includes(run.lastStage)) stages.splice(stages.indexOf(run.lastStage) + 1);
+    const decision = this.choosePrecision(inputs, variant, options, run);
     const kernels: Plan['kernels'] = {};
     const features = activeFeatures(options);
     for (const stage of stages) {
-      const kernel = await this.kernel(stage, variant, run.kernels?.[stage]);
+      const kernel = await this.kernel(stage, variant, run.kernels?.[stage], decision.precision);
       const missing = unsupportedFeatures(stage, kernel, features);
       if (missing.length > 0)
         throw new KernelInterfaceError(
@@ -213,6 +232,7 @@ export class AttentionEngine {
       blockRows: 0,
       slopes: resolveAlibiSlopes(options),
       sinks: resolveSinks(options),
+      precision: decision.precision,
       params: {
         m: shape.m,
         dk: shape.dk,
@@ -242,8 +262,21 @@ export class AttentionEngine {
       variant,
       stages,
       onlineSoftmax: !hasIntermediates(variant),
+      precision: decision.precision,
+      precisionReason: decision.reason,
       wallMs: performance.now() - started,
     };
+  }
+
+  /** The storage precision of this run (src/core/precision.ts); throws PrecisionError when 'f16' is impossible. */
+  private choosePrecision(inputs: AttentionInputs, variant: VariantName, options: AttentionOptions, run: RunOptions): PrecisionDecision {
+    const custom = run.kernels?.fused;
+    return resolvePrecision(run.precision ?? 'f32', {
+      variant,
+      rope: options.rope !== null,
+      customKernel: custom === undefined || variant !== 'fused' ? null : { declaresF16Storage: declaresF16Storage(custom) },
+      inputs,
+    });
   }
 
   /** Largest number of query rows per block that fits every binding and dispatch limit. */
@@ -340,10 +373,14 @@ export class AttentionEngine {
     };
     const timer = this.hasTimestamps ? new StageTimer(device, owned, stages) : null;
     try {
+      // f16 storage holds two halves per 4-byte word: half the bytes of float32.
+      const half = plan.precision === 'f16';
+      const element = half ? F32 / 2 : F32;
       const params = buffer('params', PARAMS_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-      const q = buffer('q', blockRows * heads * dk * F32, STORAGE);
-      const k = buffer('k', m * kvHeads * dk * F32, STORAGE);
-      const v = buffer('v', m * kvHeads * dv * F32, STORAGE);
+      const pad = half ? F32 : 0; // an odd count of halves ends in half a word
+      const q = buffer('q', blockRows * heads * dk * element + pad, STORAGE);
+      const k = buffer('k', m * kvHeads * dk * element + pad, STORAGE);
+      const v = buffer('v', m * kvHeads * dv * element + pad, STORAGE);
       // RoPE's output, which the stages after it read as q and k; per-head slopes and sinks (zeros when off).
       const qRot = rope ? buffer('q_rot', qRotBytes, RESULT) : null;
       const kRot = rope ? buffer('k_rot', kRotBytes, RESULT) : null;
@@ -364,8 +401,8 @@ export class AttentionEngine {
       const wo = inputs.wo ? buffer('wo', inputs.wo.data.byteLength, STORAGE) : null;
       const projected = inputs.wo ? buffer('projected', projectedBytes, RESULT) : null;
       const projectedRead = inputs.wo ? buffer('projected.readback', projectedBytes, READ) : null;
-      device.queue.writeBuffer(k, 0, inputs.k.data);
-      device.queue.writeBuffer(v, 0, inputs.v.data);
+      device.queue.writeBuffer(k, 0, half ? packHalves(inputs.k.data) : inputs.k.data);
+      device.queue.writeBuffer(v, 0, half ? packHalves(inputs.v.data) : inputs.v.data);
       if (wo && inputs.wo) device.queue.writeBuffer(wo, 0, inputs.wo.data);
 
       // Each stage binds buffers by the names its bindings have in the interface (./interface.ts).
@@ -417,7 +454,8 @@ export class AttentionEngine {
         const rows = Math.min(blockRows, end - r0);
         blocks++;
         device.queue.writeBuffer(params, 0, packParams({ ...plan.params, n: rows, causalShift: causalShift(shape.n, m, r0) }));
-        device.queue.writeBuffer(q, 0, inputs.q.data, r0 * heads * dk, rows * heads * dk);
+        if (half) device.queue.writeBuffer(q, 0, packHalves(inputs.q.data.subarray(r0 * heads * dk, (r0 + rows) * heads * dk)));
+        else device.queue.writeBuffer(q, 0, inputs.q.data, r0 * heads * dk, rows * heads * dk);
         if (maskData) device.queue.writeBuffer(mask, 0, maskData, r0 * m, rows * m);
         if (run.poison) {
           const nan = (b: GPUBuffer | null, count: number) => b && device.queue.writeBuffer(b, 0, poisonArray(count));

@@ -58,6 +58,15 @@ function moduleConstant(reflect: WgslReflect, name: string): number | undefined 
   return typeof value === 'number' ? value : undefined;
 }
 
+/** A module-scope constant of a kernel source (see moduleConstant); undefined when absent or unreadable. */
+export function moduleConstantOf(source: string, name: string): number | undefined {
+  try {
+    return moduleConstant(new WgslReflect(source), name);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The packed Params layout in words, for messages: "n: u32 @0, m: u32 @4, …". */
 const PARAMS_WORDS = PARAMS_FIELDS.map((f) => `${f.name}: ${f.type} @${f.offset}`).join(', ');
 
