@@ -41,7 +41,8 @@ describe('state links', () => {
         [0, 1],
       ],
       padding: [3],
-      variant: 'naive',
+      variant: 'fused',
+      precision: 'f16',
       kernels: { qk: '@compute @workgroup_size(1) fn main() {}' },
       view: { focusQuery: 2, head: 1, tab: 'compare' },
       options: {
@@ -72,6 +73,14 @@ describe('parseState', () => {
 
   it('fills missing fields from the defaults', () => {
     expect(parseState({ version: 1 })).toEqual(defaultState());
+  });
+
+  it('reads the storage precision, float32 when a state saved before it has none, and names a bad one', () => {
+    expect(parseState({ ...valid(), precision: 'f16' }).precision).toBe('f16');
+    const older = valid();
+    delete older.precision;
+    expect(parseState(older).precision).toBe('f32');
+    expect(() => parseState({ ...valid(), precision: 'f64' })).toThrow(/state\.precision/);
   });
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the test spoils arbitrary fields of plain JSON

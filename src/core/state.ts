@@ -15,6 +15,8 @@ import type { Preset } from './presets';
 import type { ProjectionKind } from './sentence';
 import type { AttentionShape } from './shapes';
 import { isStageName, STAGE_NAMES } from './stages';
+import type { Precision } from './precision';
+import { PRECISIONS } from './precision';
 
 export const STATE_VERSION = 1;
 /** Bounds on anything read from a link or a file, so a hostile link cannot hang the page. */
@@ -90,6 +92,8 @@ export interface PlaygroundState {
   padding: number[];
   /** Kernel variant name (checked against the engine's variants by the page). */
   variant: string;
+  /** Storage of Q, K and V on the GPU: float32, or f16 storage (halves; the fused variant only). */
+  precision: Precision;
   /** WGSL edited in the shader lab, by stage name ('qk', 'softmax', 'pv', 'fused'); null when none. */
   kernels: Record<string, string> | null;
   view: ViewState;
@@ -143,6 +147,7 @@ export function defaultState(): PlaygroundState {
     mask: null,
     padding: [],
     variant: 'tiled',
+    precision: 'f32',
     kernels: null,
     view: { focusQuery: 0, head: 0, tab: 'attention' },
   };
@@ -477,6 +482,7 @@ export function parseState(value: unknown, path = 'state'): PlaygroundState {
     mask: field(o, 'mask', path, null, nullable(parseGrid)),
     padding: field(o, 'padding', path, [], padding),
     variant: field(o, 'variant', path, d.variant, text),
+    precision: field(o, 'precision', path, d.precision, oneOf(PRECISIONS)),
     kernels: field(o, 'kernels', path, null, nullable(kernels)),
     view: field(o, 'view', path, d.view, (v, p) => parseView(v, p, d.view)),
   };

@@ -2,6 +2,8 @@
  * <attn-options-panel>: scale (1/√dk, custom, none), temperature, causal, heads and the kernel
  * variant. Sends StateEditEvents; an invalid number is flagged here and never applied.
  */
+import type { Precision } from '../core/precision';
+import { isPrecisionChoice, PRECISION_TITLES, PRECISIONS } from '../core/precision';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { AttentionOptions } from '../core/options';
@@ -52,6 +54,8 @@ export class AttnOptionsPanel extends LitElement {
   /** Width of one head's queries and keys (for the 1/√dk label). */
   @property({ type: Number }) dk = 1;
   @property() variant = 'tiled';
+  /** Storage of Q, K and V (src/core/precision.ts). */
+  @property() precision: Precision = 'f32';
   /** Kernel variants the engine offers (read from the engine, so new ones appear by themselves). */
   @property({ attribute: false }) variants: readonly string[] = [];
   /** Variants that do not return scores and probabilities (only the output is compared). */
@@ -140,6 +144,21 @@ export class AttnOptionsPanel extends LitElement {
           </label>
           ${this.outputOnly.includes(this.variant) ? html`<span class="muted">never writes the scores: only the output is compared</span>` : nothing}
         </div>
+        <div class="row">
+          <label
+            >Storage
+            <select aria-label="storage precision" @change=${this.onPrecision} ?disabled=${!this.gpuAvailable}>
+              ${PRECISIONS.map((p) => html`<option value=${p} ?selected=${p === this.precision}>${PRECISION_TITLES[p]}</option>`)}
+            </select>
+          </label>
+          ${
+            this.precision === 'f16'
+              ? html`<span class="muted"
+                  >Q, K, V read as halves (fused only, without RoPE): the check adds their rounding, |x − half(x)| ≤ 2⁻¹¹|x|</span
+                >`
+              : nothing
+          }
+        </div>
         ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       </section>
     `;
@@ -149,6 +168,8 @@ export class AttnOptionsPanel extends LitElement {
   protected override updated(): void {
     const select = this.renderRoot.querySelector<HTMLSelectElement>('select[aria-label="kernel variant"]');
     if (select && select.value !== this.variant) select.value = this.variant;
+    const storage = this.renderRoot.querySelector<HTMLSelectElement>('select[aria-label="storage precision"]');
+    if (storage && storage.value !== this.precision) storage.value = this.precision;
   }
 
   private number(event: Event, what: string, valid: (x: number) => boolean, rule: string): number | null {
@@ -189,6 +210,11 @@ export class AttnOptionsPanel extends LitElement {
       return;
     }
     this.dispatchEvent(new StateEditEvent((s) => withHeads(s, x), 'heads'));
+  };
+
+  private onPrecision = (event: Event) => {
+    const precision = (event.target as HTMLSelectElement).value;
+    if (isPrecisionChoice(precision) && precision !== 'auto') this.dispatchEvent(new StateEditEvent((s) => ({ ...s, precision }), null));
   };
 
   private onVariant = (event: Event) => {

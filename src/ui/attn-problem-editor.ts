@@ -108,6 +108,7 @@ export class AttnProblemEditor extends LitElement {
         .options=${s.options}
         dk=${dkPerHead}
         variant=${isVariant(s.variant) ? s.variant : 'tiled'}
+        precision=${s.precision}
         .variants=${VARIANT_NAMES}
         .outputOnly=${VARIANT_NAMES.filter((v) => !hasIntermediates(v))}
         ?gpu-available=${this.gpuAvailable}

@@ -159,7 +159,7 @@ export class RunController implements ReactiveController {
     const engine = this.options.engine();
     if (!engine) return { ...part, gpuError: this.options.noGpuReason() };
     const variant = isVariant(state.variant) ? state.variant : 'tiled';
-    const run = { variant, kernels: state.kernels ?? undefined, signal };
+    const run = { variant, kernels: state.kernels ?? undefined, precision: state.precision, signal };
     try {
       if (problem.sample) {
         const startedAt = performance.now();
@@ -177,6 +177,7 @@ export class RunController implements ReactiveController {
             output: pickRows(result.output.data, rows, result.output.cols),
             projected: result.projected && pickRows(result.projected.data, rows, result.projected.cols),
             onlineSoftmax: result.onlineSoftmax,
+            precision: result.precision,
           },
           fullOutput: result.output.data,
           fullProjected: result.projected?.data ?? null,
@@ -194,6 +195,7 @@ export class RunController implements ReactiveController {
         output: result.output.data,
         projected: result.projected?.data ?? null,
         onlineSoftmax: result.onlineSoftmax,
+        precision: result.precision,
       };
       return { ...part, gpu, gpuMs: result.wallMs, gpuTimings: result.gpuTimings };
     } catch (error) {

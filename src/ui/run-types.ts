@@ -1,4 +1,5 @@
 /** What one run produces, as the coordinator hands it to the views. */
+import type { Precision } from '../core/precision';
 import type { StageComparisons } from '../core/compare-run';
 import type { ErrorMaps } from '../core/evaluate';
 import type { Problem } from '../core/problem';
@@ -15,6 +16,8 @@ export interface GpuValues {
   projected: Float32Array | null;
   /** True when the output came from a one-pass online softmax (fused): it gets that tolerance. */
   onlineSoftmax?: boolean;
+  /** 'f16' when the kernel read Q, K and V as halves: the check adds their rounding. */
+  precision?: Precision;
 }
 
 export interface RunOutcome {

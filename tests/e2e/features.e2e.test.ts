@@ -413,3 +413,36 @@ describe('features in the link, after a reload and in the undo history', () => {
     expect([...first.problems, ...second.problems]).toEqual([]);
   });
 });
+
+describe('f16 storage in the page (issue 12)', () => {
+  const storage = (page: Page) => $app(page, 'attn-options-panel >>> select[aria-label="storage precision"]');
+  const kernel = (page: Page) => $app(page, 'attn-options-panel >>> select[aria-label="kernel variant"]');
+
+  it('the fused kernel with f16 storage passes against the f16 bound; tiled refuses it, naming why; a link keeps it', async () => {
+    const { page, problems } = await freshPage(browser);
+    await loadPreset(page, 'large-scores');
+    await edited(page, async () => (await kernel(page)).select('fused'));
+    await edited(page, async () => (await storage(page)).select('f16'));
+    expect((await readState(page)).precision).toBe('f16');
+    const outcome = await page.evaluate(() => {
+      const o = document.querySelector('attn-app')!.lastOutcome!;
+      return { gpuError: o.gpuError, pass: o.check?.output.pass ?? null, precision: o.gpu?.precision ?? null };
+    });
+    expect(outcome).toEqual({ gpuError: null, pass: true, precision: 'f16' });
+    expect(await page.$eval('attn-app >>> attn-options-panel', (el) => el.shadowRoot!.textContent)).toMatch(/Q, K, V read as halves/);
+
+    await page.waitForFunction(
+      () => location.hash.startsWith('#s=') && document.querySelector('attn-app')!.currentState.precision === 'f16',
+    );
+    await new Promise((r) => setTimeout(r, 600));
+    const second = await freshPage(browser, { url: await page.evaluate(() => location.href) });
+    expect((await readState(second.page)).precision).toBe('f16');
+
+    await edited(page, async () => (await kernel(page)).select('tiled'));
+    expect((await verdict(page)).gpuError).toMatch(/f16 storage is not possible for this run: only the fused variant/);
+    // Back to float32: the tiled run goes through again.
+    await edited(page, async () => (await storage(page)).select('f32'));
+    expect(await verdict(page)).toMatchObject({ gpuError: null, pass: true });
+    expect([...problems, ...second.problems]).toEqual([]);
+  });
+});
