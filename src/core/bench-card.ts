@@ -46,7 +46,12 @@ type Json = unknown;
 const kind = (x: Json) => (x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x === 'object' ? 'an object' : `a ${typeof x}`);
 
 function fail(path: string, expected: string, got: Json): never {
-  const shown = typeof got === 'string' ? `"${got.length > 40 ? `${got.slice(0, 40)}…` : got}"` : typeof got === 'number' || typeof got === 'boolean' ? String(got) : kind(got);
+  const shown =
+    typeof got === 'string'
+      ? `"${got.length > 40 ? `${got.slice(0, 40)}…` : got}"`
+      : typeof got === 'number' || typeof got === 'boolean'
+        ? String(got)
+        : kind(got);
   throw new CardError(`${path}: expected ${expected}, got ${shown}`);
 }
 

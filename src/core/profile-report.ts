@@ -93,7 +93,8 @@ export function resolveConfig(c: ProfileConfig): ResolvedConfig {
   if (peers.length > 0 && on.length > 0)
     throw new RangeError(`tfjs runs plain attention only, not ${on.join(', ')}: drop tfjs from the variants or the feature options`);
   const decode = [...new Set(c.decode ?? [])].sort((a, b) => a - b);
-  if (decode.some((m) => !Number.isInteger(m) || m < 1)) throw new RangeError(`decode key counts must be positive integers, got ${c.decode!.join(', ')}`);
+  if (decode.some((m) => !Number.isInteger(m) || m < 1))
+    throw new RangeError(`decode key counts must be positive integers, got ${c.decode!.join(', ')}`);
   const warmup = c.warmup ?? 2;
   if (!Number.isInteger(warmup) || warmup < 0) throw new RangeError(`warm-up runs must be a non-negative integer, got ${warmup}`);
   return {
@@ -255,6 +256,9 @@ export function speedup(rows: readonly ProfileRow[], row: ProfileRow, baseline: 
   return pairedSpeedup(rows, row, baseline)?.median ?? null;
 }
 
+/** The exponents fitModels searches. */
+export const FIT_P_RANGE: [number, number] = [0.1, 4];
+
 /** t = a + b·N^p over the whole sweep of one variant, with the local slopes between consecutive N. */
 export interface ModelFit {
   variant: string;
@@ -275,7 +279,7 @@ export function fitModels(rows: readonly ProfileRow[]): ModelFit[] {
     const mine = sweep.filter((r) => r.variant === variant).sort((p, q) => p.n - q.n);
     const ns = mine.map((r) => r.n),
       ts = mine.map((r) => rowTime(r) ?? NaN);
-    const fit = fitOffsetPowerLaw(ns, ts);
+    const fit = fitOffsetPowerLaw(ns, ts, { pMin: FIT_P_RANGE[0], pMax: FIT_P_RANGE[1] });
     if (!fit) continue;
     models.push({
       variant,
@@ -304,11 +308,18 @@ export function explainModel(m: ModelFit): string {
   ];
   const slopes = m.slopes.map((s) => `${s.from}→${s.to}: ${s.slope.toFixed(2)}`).join(', ');
   if (slopes) parts.push(`Local slopes d log t / d log N: ${slopes}.`);
+  if (m.fit.atBound)
+    parts.push(
+      `p sits at the edge of the searched range (${FIT_P_RANGE.join('–')}): these points do not pin the exponent down (too few, or too noisy).`,
+    );
   if (m.overheadAtSmallest >= 0.5)
     parts.push(
       `At N = ${n0} the fixed part a is ${(100 * m.overheadAtSmallest).toFixed(0)} % of the fitted time, so the time barely grows there and a log-log slope over small N comes out low; at N = ${n1} it is ${(100 * m.overheadAtLargest).toFixed(0)} %.`,
     );
-  else parts.push(`The fixed part a is ${(100 * m.overheadAtSmallest).toFixed(0)} % of the time at N = ${n0}: the slope is the kernel's own scaling.`);
+  else
+    parts.push(
+      `The fixed part a is ${(100 * m.overheadAtSmallest).toFixed(0)} % of the time at N = ${n0}: the slope is the kernel's own scaling.`,
+    );
   return parts.join(' ');
 }
 

@@ -163,6 +163,8 @@ export interface OffsetPowerLawFit {
   rmsRelative: number;
   points: number;
   xRange: [number, number];
+  /** p landed on pMin or pMax: the data do not determine it within the range. */
+  atBound: boolean;
 }
 
 /** Weighted least squares of y on [1, x^p] for a fixed p, with a ≥ 0 and b ≥ 0; returns a, b and the weighted residual. */
@@ -233,6 +235,7 @@ export function fitOffsetPowerLaw(xs: readonly number[], ys: readonly number[], 
     b: b / xMax ** p,
     p,
     rmsRelative: Math.sqrt(rss / keep.length),
+    atBound: p - pMin < 1e-3 || pMax - p < 1e-3,
     points: keep.length,
     xRange: [Math.min(...keep.map(([x]) => x)), xMax],
   };

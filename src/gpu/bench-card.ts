@@ -52,7 +52,11 @@ export function deviceLimits(device: GPUDevice): Record<string, number> {
 }
 
 /** path → SHA-256 of every shader the profile ran. */
-export function shaderHashes(result: ProfileResult, shaders: ShaderLibrary, custom: Record<string, CustomVariant> = {}): Record<string, string> {
+export function shaderHashes(
+  result: ProfileResult,
+  shaders: ShaderLibrary,
+  custom: Record<string, CustomVariant> = {},
+): Record<string, string> {
   const files = new Set<string>(Object.values(ROOFLINE_SHADERS));
   if (result.config.features?.rope) files.add(ROPE_SHADER);
   const hashes: Record<string, string> = {};

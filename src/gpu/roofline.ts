@@ -70,7 +70,8 @@ function resolveOptions(device: GPUDevice, options: RooflineOptions): ResolvedOp
   const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
   const fit = (bytes: number) => Math.floor(Math.min(bytes, limit) / 16) * 16;
   return {
-    copyBytes: options.copyBytes !== undefined ? [fit(options.copyBytes), fit(options.copyBytes)] : [fit(MIN_COPY_BYTES), fit(MAX_COPY_BYTES)],
+    copyBytes:
+      options.copyBytes !== undefined ? [fit(options.copyBytes), fit(options.copyBytes)] : [fit(MIN_COPY_BYTES), fit(MAX_COPY_BYTES)],
     repeats: options.repeats ?? 5,
     targetMs: options.targetMs ?? 10,
   };
@@ -95,11 +96,7 @@ export function measureRoofline(device: GPUDevice, shaders: ShaderLibrary, optio
   return roofline;
 }
 
-async function runRoofline(
-  device: GPUDevice,
-  kernels: RooflineKernels,
-  options: ResolvedOptions,
-): Promise<Roofline> {
+async function runRoofline(device: GPUDevice, kernels: RooflineKernels, options: ResolvedOptions): Promise<Roofline> {
   const owned: GPUBuffer[] = [];
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
@@ -344,8 +341,15 @@ async function workgroupBenchmark(
   owned: GPUBuffer[],
   keep: (t: TimedPasses) => TimedPasses,
 ) {
-  const r = await loopBenchmark(device, code, 'Roofline.workgroup', WORKGROUP_INVOCATIONS, options, owned, keep, (iterations) =>
-    Uint32Array.of(iterations, 0, 0, 0).buffer,
+  const r = await loopBenchmark(
+    device,
+    code,
+    'Roofline.workgroup',
+    WORKGROUP_INVOCATIONS,
+    options,
+    owned,
+    keep,
+    (iterations) => Uint32Array.of(iterations, 0, 0, 0).buffer,
   );
   return { ...r, bytes: r.groups * WORKGROUP_INVOCATIONS * r.iterations * WORKGROUP_BYTES_PER_ITERATION };
 }
