@@ -202,7 +202,7 @@ export class AttnProfiler extends LitElement {
 
   /** Edited stages the sweep can time, and which of them are chosen. */
   private labCandidates(): string[] {
-    return Object.keys(this.kernels ?? {}).filter((stage) => TIMED_STAGES.includes(stage));
+    return TIMED_STAGES.filter((stage) => typeof this.kernels?.[stage] === 'string');
   }
 
   private chosenLabStages(): string[] {
