@@ -125,7 +125,7 @@ describe.skipIf(!gpu)('npm run bench: decode rows, the span, paired ratios and t
     expect(stdout).toMatch(/sized for ≥ 10 ms a pass: copy \d+ MiB × \d+, FMA \d+ workgroups × \d+ iterations/);
     expect(stdout).toMatch(/^decode \(n = 1 query against m keys/m);
     expect(stdout).toMatch(/^m\s+variant\s+.*K\+V GB\/s\s+% copy BW/m);
-    expect(stdout).toMatch(/fit t = a \+ b·N\^p over the whole sweep:\n  naive: t ≈ /);
+    expect(stdout).toMatch(/fit t = a \+ b·N\^p over the whole sweep:\n {2}naive: t ≈ /);
     expect(stdout).toMatch(/× naive p10–p90/);
     expect(stdout).toContain(`wrote ${join(out, 'results.json')}, ${card}`);
 

@@ -290,9 +290,13 @@ describe('the benchmark card', () => {
     );
   });
 
-  const broken = (edit: (c: Record<string, any>) => void) => {
-    const c = JSON.parse(text);
-    edit(c);
+  /** The card with the field at `path` set to `value` (removed when undefined). */
+  const broken = (path: (string | number)[], value: unknown) => {
+    const c = JSON.parse(text) as Record<string | number, unknown>;
+    const parent = path.slice(0, -1).reduce((o, key) => o[key] as Record<string | number, unknown>, c);
+    const last = path.at(-1)!;
+    if (value === undefined) delete parent[last];
+    else parent[last] = value;
     return JSON.stringify(c);
   };
 
@@ -303,37 +307,37 @@ describe('the benchmark card', () => {
       input: JSON.stringify({ rows: [] }),
       message: /card\.format: expected "attention-playground\/bench-card", got undefined|got a undefined/,
     },
-    { what: 'a newer version', input: broken((c) => (c.version = 2)), message: /card\.version: expected 1, got 2/ },
+    { what: 'a newer version', input: broken(['version'], 2), message: /card\.version: expected 1, got 2/ },
     {
       what: 'a vendor that is a number',
-      input: broken((c) => (c.adapter.vendor = 3)),
+      input: broken(['adapter', 'vendor'], 3),
       message: /card\.adapter\.vendor: expected a string, got 3/,
     },
     {
       what: 'a bad hash',
-      input: broken((c) => (c.shaders['qk_scores.wgsl'] = 'abc')),
+      input: broken(['shaders', 'qk_scores.wgsl'], 'abc'),
       message: /card\.shaders\["qk_scores\.wgsl"\]: expected a SHA-256/,
     },
-    { what: 'no shaders', input: broken((c) => (c.shaders = {})), message: /card\.shaders: expected at least one kernel hash/ },
+    { what: 'no shaders', input: broken(['shaders'], {}), message: /card\.shaders: expected at least one kernel hash/ },
     {
       what: 'a limit that is text',
-      input: broken((c) => (c.limits.maxBufferSize = 'big')),
+      input: broken(['limits', 'maxBufferSize'], 'big'),
       message: /card\.limits\.maxBufferSize: expected a finite number, got "big"/,
     },
     {
       what: 'N zero',
-      input: broken((c) => (c.result.rows[0].n = 0)),
+      input: broken(['result', 'rows', 0, 'n'], 0),
       message: /card\.result\.rows\[0\]\.n: expected a positive integer, got 0/,
     },
-    { what: 'no rows', input: broken((c) => (c.result.rows = [])), message: /card\.result\.rows: expected at least one row/ },
+    { what: 'no rows', input: broken(['result', 'rows'], []), message: /card\.result\.rows: expected at least one row/ },
     {
       what: 'a sample that is text',
-      input: broken((c) => (c.result.rows[0].wallMs.samples[1] = 'x')),
+      input: broken(['result', 'rows', 0, 'wallMs', 'samples', 1], 'x'),
       message: /card\.result\.rows\[0\]\.wallMs\.samples\[1\]/,
     },
     {
       what: 'a missing config',
-      input: broken((c) => delete c.result.config),
+      input: broken(['result', 'config'], undefined),
       message: /card\.result\.config: expected an object, got undefined|got a undefined/,
     },
   ])('rejects $what with a message naming the field', ({ input, message }) => {
