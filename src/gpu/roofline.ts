@@ -121,7 +121,7 @@ async function runRoofline(device: GPUDevice, kernels: RooflineKernels, options:
  * Grows a two-part size (the work per unit, then the units) until one pass takes `targetMs`: the
  * first part up to its cap, then the second. Each step multiplies by the shortfall (2× to 16×).
  */
-async function growUntil(
+export async function growUntil(
   targetMs: number,
   start: [number, number],
   caps: [number, number],
