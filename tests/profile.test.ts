@@ -11,6 +11,7 @@ import { profileSweep } from '../src/gpu/profile';
 import { growUntil, measureRoofline } from '../src/gpu/roofline';
 import { VARIANT_NAMES, variantStages } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
+import { randomMatrix } from '../src/core/rng';
 import { acquireTestDevice, tracked, watchDevice } from './helpers/gpu';
 
 const gpu = await acquireTestDevice();
@@ -170,6 +171,29 @@ describe.skipIf(!gpu)('the profiler sweep', () => {
     expect(r.rows[0].check).toBeNull();
     expect(r.notes.join(' ')).toMatch(/CPU reference skipped/);
   });
+});
+
+describe.skipIf(!gpu)('the engine’s timestamp span', () => {
+  it.each([
+    { variant: 'tiled', maxBlockRows: undefined },
+    { variant: 'tiled', maxBlockRows: 8 },
+    { variant: 'fused', maxBlockRows: 8 },
+  ] as const)(
+    '$variant, blocks of $maxBlockRows rows: one span per block, summed, at least the sum of its passes',
+    async ({ variant, maxBlockRows }) => {
+      const engine = new AttentionEngine(gpu!.device, shaders);
+      const inputs = { q: randomMatrix(32, 8, 1), k: randomMatrix(32, 8, 2), v: randomMatrix(32, 8, 3) };
+      const result = await engine.run(inputs, {}, { variant, maxBlockRows });
+      if (!engine.hasTimestamps) {
+        expect(result.gpuSpanMs).toBeNull();
+        return;
+      }
+      expect(result.blocks).toBe(maxBlockRows ? 4 : 1);
+      const passes = Object.values(result.gpuTimings!).reduce((a, b) => a + b, 0);
+      expect(result.gpuSpanMs).toBeGreaterThanOrEqual(passes - 1e-9);
+      expect(result.gpuSpanMs).toBeGreaterThan(0);
+    },
+  );
 });
 
 describe('growUntil: the roofline grows its work by time', () => {
