@@ -111,6 +111,8 @@ export class AttnProfiler extends LitElement {
 
   /** The custom variants of the last run (their sources go into its card's hashes). */
   private custom: Record<string, CustomVariant> = {};
+  /** The shown result ran on this page's device (a card of results shown from elsewhere would mix devices). */
+  @state() private ranHere = false;
 
   @query('attn-profile-controls') private controls!: AttnProfileControls;
   @query('attn-profile-results') private results!: AttnProfileResults;
@@ -156,6 +158,7 @@ export class AttnProfiler extends LitElement {
         onProgress: (p) => (this.progress = p),
       });
       if (this.peerNote) result.notes.push(this.peerNote);
+      this.ranHere = true;
       for (const v of this.labVerdicts.filter((x) => !x.pass))
         result.notes.push(`The Shader lab's ${v.stage} kernel was not timed: it did not pass the verifier (${v.summary}).`);
       this.result = result;
@@ -218,7 +221,7 @@ export class AttnProfiler extends LitElement {
   card(source = 'Profiler tab'): BenchCard | null {
     const engine = this.engine;
     const adapter = this.adapterInfo() ?? this.result?.adapter;
-    if (!this.result || !engine || !adapter) return null;
+    if (!this.result || !this.ranHere || !engine || !adapter) return null;
     return benchCard({
       result: this.result,
       device: this.device ?? engine.device,
@@ -263,6 +266,7 @@ export class AttnProfiler extends LitElement {
   /** Shows results computed elsewhere (e.g. by `npm run bench -- --node`), to plot and export them. */
   show(result: ProfileResult): void {
     this.result = result;
+    this.ranHere = false;
     this.roofline = result.roofline;
     this.dataset.state = result.cancelled ? 'cancelled' : 'done';
   }
@@ -377,7 +381,9 @@ export class AttnProfiler extends LitElement {
     const c = this.comparison;
     return html`<fieldset id="cards">
       <legend>Benchmark card</legend>
-      <button id="download-card" @click=${this.onDownloadCard} ?disabled=${!this.result || this.running}>Download card</button>
+      <button id="download-card" @click=${this.onDownloadCard} ?disabled=${!this.result || !this.ranHere || this.running}>
+        Download card
+      </button>
       <label>Load a card to compare <input id="load-card" type="file" accept=".json,application/json" @change=${this.onCardFile} /></label>
       ${c ? html`<span class="note" id="card-loaded">Plotted beside this run: ${cardLabel(c)} (${c.createdAt.slice(0, 10)}, ${c.result.rows.length} rows).</span>` : nothing}
       ${this.cardMessage ? html`<div class="banner error" id="card-message">${this.cardMessage}</div>` : nothing}
