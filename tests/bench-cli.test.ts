@@ -162,9 +162,19 @@ describe.skipIf(!gpu)('npm run bench: decode rows, the span, paired ratios and t
       expect.arrayContaining(['qk_scores_naive.wgsl', 'roofline/copy_bandwidth.wgsl', 'roofline/workgroup_bandwidth.wgsl']),
     );
     expect(Object.keys(written.shaders)).not.toContain('qk_scores.wgsl');
+
+    // --replot draws a card's results too (in Chromium, when there is one).
+    if (existsSync(process.env.PUPPETEER_EXECUTABLE_PATH || '/usr/bin/chromium')) {
+      const plots = join(out, 'plots');
+      const again = await bench('--replot', card, '--out', plots);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/^adapter: /m);
+      expect(existsSync(join(plots, 'scaling.png'))).toBe(true);
+      expect(existsSync(join(plots, 'gflops.png'))).toBe(true);
+    }
   });
 
-  it('redraws nothing but still reads a card with --replot (no Chromium needed to parse it)', async () => {
+  it('refuses a malformed card given to --replot, naming the field (exit 2)', async () => {
     const out = mkdtempSync(join(tmpdir(), 'attn-bench-cli-'));
     const bad = join(out, 'bad.json');
     writeFileSync(bad, '{"format":"attention-playground/bench-card","version":1}');
