@@ -305,7 +305,7 @@ describe('the benchmark card', () => {
     {
       what: 'another file',
       input: JSON.stringify({ rows: [] }),
-      message: /card\.format: expected "attention-playground\/bench-card", got undefined|got a undefined/,
+      message: /card\.format: expected "attention-playground\/bench-card", got nothing \(missing\)/,
     },
     { what: 'a newer version', input: broken(['version'], 2), message: /card\.version: expected 1, got 2/ },
     {
@@ -336,9 +336,14 @@ describe('the benchmark card', () => {
       message: /card\.result\.rows\[0\]\.wallMs\.samples\[1\]/,
     },
     {
+      what: 'no CPU times',
+      input: broken(['result', 'cpu'], undefined),
+      message: /card\.result\.cpu: expected an array, got nothing \(missing\)/,
+    },
+    {
       what: 'a missing config',
       input: broken(['result', 'config'], undefined),
-      message: /card\.result\.config: expected an object, got undefined|got a undefined/,
+      message: /card\.result\.config: expected an object, got nothing \(missing\)/,
     },
   ])('rejects $what with a message naming the field', ({ input, message }) => {
     expect(() => parseCard(input)).toThrow(CardError);

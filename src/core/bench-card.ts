@@ -43,7 +43,16 @@ export function cardLabel(card: Pick<BenchCard, 'adapter'>): string {
 
 type Json = unknown;
 
-const kind = (x: Json) => (x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x === 'object' ? 'an object' : `a ${typeof x}`);
+const kind = (x: Json) =>
+  x === undefined
+    ? 'nothing (missing)'
+    : x === null
+      ? 'null'
+      : Array.isArray(x)
+        ? 'an array'
+        : typeof x === 'object'
+          ? 'an object'
+          : `a ${typeof x}`;
 
 function fail(path: string, expected: string, got: Json): never {
   const shown =
@@ -149,8 +158,9 @@ export function parseCard(input: string | Json): BenchCard {
     finite(roof.gbps, 'card.result.roofline.gbps');
     finite(roof.gflops, 'card.result.roofline.gflops');
   }
-  array(result.fits ?? [], 'card.result.fits');
-  array(result.notes ?? [], 'card.result.notes');
+  array(result.fits, 'card.result.fits');
+  array(result.notes, 'card.result.notes');
+  array(result.cpu, 'card.result.cpu');
   return card as unknown as BenchCard;
 }
 

@@ -330,7 +330,11 @@ export class AttnProfiler extends LitElement {
       ></attn-profile-controls>
       ${this.renderLabKernels()} ${this.message ? html`<div class="banner error" id="message">${this.message}</div>` : nothing}
       ${this.renderRoofline()} ${this.renderCards()}
-      <attn-profile-results .result=${this.result} .comparison=${this.comparison}></attn-profile-results> ${this.renderTimestampNote()}
+      <attn-profile-results
+        .result=${this.result ?? this.comparison?.result ?? null}
+        .comparison=${this.result ? this.comparison : null}
+      ></attn-profile-results>
+      ${this.renderTimestampNote()}
     `;
   }
 
@@ -385,7 +389,14 @@ export class AttnProfiler extends LitElement {
         Download card
       </button>
       <label>Load a card to compare <input id="load-card" type="file" accept=".json,application/json" @change=${this.onCardFile} /></label>
-      ${c ? html`<span class="note" id="card-loaded">Plotted beside this run: ${cardLabel(c)} (${c.createdAt.slice(0, 10)}, ${c.result.rows.length} rows).</span>` : nothing}
+      ${
+        c
+          ? html`<span class="note" id="card-loaded"
+              >${this.result ? 'Plotted beside this run' : 'Shown until you run a profile, then plotted beside it'}: ${cardLabel(c)}
+              (${c.createdAt.slice(0, 10)}, ${c.result.rows.length} rows).</span
+            >`
+          : nothing
+      }
       ${this.cardMessage ? html`<div class="banner error" id="card-message">${this.cardMessage}</div>` : nothing}
       <div class="note">
         A card holds the adapter and its limits, the SHA-256 of every kernel the run used, the configuration and the results (<code

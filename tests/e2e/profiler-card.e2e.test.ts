@@ -14,10 +14,13 @@ import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { parseCard } from '../../src/core/bench-card';
 import type { BenchCard } from '../../src/core/bench-card';
 import { defaultState, encodeState } from '../../src/core/state';
-import { launchBrowser } from './browser';
+import { inject } from 'vitest';
+import { launchBrowser, openPage } from './browser';
 import { $app, freshPage } from './app';
 
 let browser: Browser;
+/** The card the first test downloads, for the second. */
+let downloadedCard: BenchCard | null = null;
 beforeAll(async () => {
   browser = await launchBrowser();
 });
@@ -142,6 +145,7 @@ describe('own kernels and benchmark cards in the Profiler tab', () => {
       });
       expect(downloaded.name).toBe('attention-bench-card.json');
       const card = parseCard(downloaded.text);
+      downloadedCard = card;
       expect(card.source).toBe('Profiler tab');
       expect(card.result.rows).toHaveLength(8);
       expect(Object.keys(card.shaders)).toEqual(
@@ -194,4 +198,37 @@ describe('own kernels and benchmark cards in the Profiler tab', () => {
       expect(problems).toEqual([]);
     },
   );
+
+  it('shows a card loaded before any run (bench.html), and the Download card button waits for a run', async () => {
+    expect(downloadedCard, 'the first test downloads the card').not.toBeNull();
+    const { page, problems } = await openPage(browser, new URL('bench.html', inject('baseUrl')).href);
+    await page.evaluate(() => window.attnBench.ready.then(() => undefined));
+    const dir = mkdtempSync(join(tmpdir(), 'attn-card-'));
+    writeFileSync(join(dir, 'card.json'), JSON.stringify(downloadedCard));
+    const input = await page.waitForSelector('attn-profiler >>> #load-card');
+    const [chooser] = await Promise.all([page.waitForFileChooser(), input!.click()]);
+    await chooser.accept([join(dir, 'card.json')]);
+    await page.waitForFunction(() => !!document.querySelector('attn-profiler')!.shadowRoot!.querySelector('#card-loaded'));
+    const view = await page.evaluate(() => {
+      const root = document.querySelector('attn-profiler')!.shadowRoot!;
+      const results = root.querySelector('attn-profile-results')!.shadowRoot!;
+      return {
+        loaded: root.querySelector('#card-loaded')?.textContent ?? '',
+        rows: [...results.querySelectorAll<HTMLElement>('#results tbody tr')].map((tr) => `${tr.dataset.n} ${tr.dataset.variant}`),
+        download: root.querySelector<HTMLButtonElement>('#download-card')!.disabled,
+      };
+    });
+    expect(view.loaded).toMatch(/Shown until you run a profile/);
+    expect(view.rows).toEqual([
+      '16 tiled',
+      '16 custom:lab-softmax',
+      '24 tiled',
+      '24 custom:lab-softmax',
+      '32 tiled',
+      '32 custom:lab-softmax',
+    ]);
+    expect(view.download).toBe(true);
+    expect(await page.evaluate(() => window.attnBench.card())).toBeNull();
+    expect(problems).toEqual([]);
+  });
 });
