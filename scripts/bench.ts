@@ -1,6 +1,7 @@
 /**
  * npm run bench -- --n 64,128,256,512,1024 --dk 64 [--heads H] [--causal] [--variants naive,tiled,fused,tfjs]
  *   [--repeats R] [--warmup W] [--fit-from N] [--seed S] [--json] [--node] [--out DIR] [--no-plot] [--diagnose]
+ *   [--decode M1,M2,…] [--kernel STAGE=FILE.wgsl …] [--card [FILE]]
  *   [--rope [interleaved|half] …] [--kv-heads H] [--window W] [--alibi] [--softcap C] [--sinks S1,S2,…]
  * npm run bench -- --replot DIR/results.json [--out DIR]     (redraw the plots of earlier results)
  *
@@ -14,36 +15,78 @@
  * a "<variant>-nobarrier" copy with the barriers deleted: racy and unchecked, but doing the same
  * arithmetic and memory traffic, so the difference in time is what the barriers cost.
  *
- * Exit codes: 0 done · 1 a variant failed or disagreed with the reference · 2 bad arguments ·
- * 3 no WebGPU adapter.
+ * --decode adds rows with one query (n = 1) against each cache length m, reported as K+V bytes read
+ * per second against the measured copy bandwidth. --kernel times your kernel for a stage as the
+ * variant "custom:<file>" (the built-in variant that has the stage, with that stage replaced), after
+ * it passes the verifier; one that fails is not timed. --card writes a benchmark card (adapter,
+ * limits, kernel hashes, configuration, results) to compare devices; the page loads it.
+ *
+ * Exit codes: 0 done · 1 a variant failed or disagreed with the reference, or a --kernel failed the
+ * verifier · 2 bad arguments · 3 no WebGPU adapter.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { BenchCard } from '../src/core/bench-card';
+import { CARD_FORMAT, parseCard } from '../src/core/bench-card';
 import type { ProfileConfig, ProfileResult } from '../src/core/profile-report';
-import { formatTable, reportTable, resolveConfig, speedup } from '../src/core/profile-report';
+import {
+  decodeTable,
+  explainModel,
+  fitModels,
+  formatTable,
+  pairedSpeedup,
+  reportTable,
+  resolveConfig,
+  sweepRows,
+} from '../src/core/profile-report';
+import { compileErrorLines, formatReport, reportSummary } from '../src/core/verify/report';
+import { benchCard } from '../src/gpu/bench-card';
 import { NoAdapterError } from '../src/gpu/device';
 import { AttentionEngine } from '../src/gpu/engine';
 import type { StageName } from '../src/core/stages';
 import type { CustomVariant, ProfileProgress } from '../src/gpu/profile';
 import { profileSweep } from '../src/gpu/profile';
 import { measureRoofline } from '../src/gpu/roofline';
-import type { ShaderLibrary } from '../src/gpu/variants';
+import type { ShaderLibrary, VariantName } from '../src/gpu/variants';
 import { isVariant, VARIANT_NAMES, VARIANTS, variantStages } from '../src/gpu/variants';
+import { verifyKernel, variantFor } from '../src/gpu/verify-suite';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { withBenchPage } from './lib/bench-browser';
-import { EXIT, integer, integerList, list, main, openDevice, parseFlags, UsageError } from './lib/cli';
+import { EXIT, integer, integerList, list, main, openDefaultLimitsDevice, openDevice, parseFlags, readInput, UsageError } from './lib/cli';
 import { describeFeatures, FEATURE_FLAGS, FEATURE_USAGE, featureOptions, withFeatureDefaults } from './lib/feature-flags';
 
 const PEERS = ['tfjs'];
+/** Stages a --kernel can replace: those some variant runs itself. */
+const KERNEL_STAGES = [...new Set(VARIANT_NAMES.flatMap((v) => variantStages(v)))];
+const DEFAULT_CARD = 'card.json';
 const USAGE = `usage: npm run bench -- --n 64,128,256,512,1024 --dk 64 [--heads H] [--causal]
        [--variants ${[...VARIANT_NAMES, ...PEERS].join(',')}] [--repeats R] [--warmup W] [--fit-from N] [--seed S]
        [--json] [--node] [--out DIR] [--no-plot] [--diagnose]
+       [--decode M1,M2,…] [--kernel STAGE=FILE.wgsl]… [--card [FILE]]
        [--rope [interleaved|half]] [--rope-base B] [--rope-dims R] [--rope-offset P] [--kv-heads H] [--window W]
        [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
        npm run bench -- --replot DIR/results.json [--out DIR]
 tfjs runs in headless Chromium only; without it (or with --node) the engine runs on Node's WebGPU.
+--decode M1,M2,…        also time one query (n = 1) against each of these key counts m (e.g. 4096,16384,32768):
+                        K+V bytes read per second, against the measured copy bandwidth
+--kernel STAGE=FILE     time your kernel for STAGE (${KERNEL_STAGES.join(', ')}) as variant custom:<file>, on the
+                        built-in variant that has the stage, after it passes the verifier (else exit 1, not timed);
+                        repeatable; Node's WebGPU only
+--card [FILE]           write a benchmark card (adapter, limits, kernel SHA-256s, config, results) to FILE
+                        (default DIR/${DEFAULT_CARD}); the Profiler tab loads it to plot beside its own run
+The row's time is the GPU timestamp span from the first pass's begin to the last pass's end (gaps included);
+speed-ups are medians of per-round paired ratios. The exponent is fitted as t = a + b·N^p with local slopes.
 The feature flags profile the engine's variants with those features on (tfjs runs plain attention only).
 ${FEATURE_USAGE}`;
+
+/** One --kernel STAGE=FILE. */
+interface KernelSpec {
+  stage: StageName;
+  file: string;
+  source: string;
+  base: VariantName;
+  name: string;
+}
 
 interface Cli {
   config: ProfileConfig;
@@ -53,11 +96,31 @@ interface Cli {
   plot: boolean;
   diagnose: boolean;
   replot: string | null;
+  kernels: KernelSpec[];
+  /** Where to write the card, or null for none. */
+  card: string | null;
+}
+
+/** `--card` with no value (last, or before another flag) means the default file. */
+function withCardDefault(argv: readonly string[]): string[] {
+  return argv.flatMap((arg, i) => (arg === '--card' && (argv[i + 1] === undefined || argv[i + 1].startsWith('--')) ? ['--card='] : [arg]));
+}
+
+function parseKernel(spec: string): KernelSpec {
+  const at = spec.indexOf('=');
+  if (at < 0) throw new UsageError(`--kernel takes STAGE=FILE.wgsl, got "${spec}"`);
+  const stage = spec.slice(0, at) as StageName,
+    file = spec.slice(at + 1);
+  if (!KERNEL_STAGES.includes(stage)) throw new UsageError(`--kernel: stage must be one of ${KERNEL_STAGES.join(', ')}, got "${stage}"`);
+  if (!file) throw new UsageError(`--kernel ${stage}=: which file?`);
+  const base = variantFor(stage);
+  if (!base || !variantStages(base).includes(stage)) throw new UsageError(`--kernel: no variant runs the ${stage} stage`);
+  return { stage, file, source: readInput(file, `--kernel ${stage}`, 'utf8'), base, name: `custom:${basename(file)}` };
 }
 
 function parseCommandLine(argv: string[]): Cli | null {
   const v = parseFlags({
-    args: withFeatureDefaults(argv),
+    args: withCardDefault(withFeatureDefaults(argv)),
     options: {
       ...FEATURE_FLAGS,
       n: { type: 'string' },
@@ -76,14 +139,21 @@ function parseCommandLine(argv: string[]): Cli | null {
       'no-plot': { type: 'boolean' },
       diagnose: { type: 'boolean' },
       replot: { type: 'string' },
+      decode: { type: 'string' },
+      kernel: { type: 'string', multiple: true },
+      card: { type: 'string' },
       help: { type: 'boolean' },
     },
   }).values;
   if (v.help) return null;
   const features = featureOptions(v);
   const plain = describeFeatures(features) === '';
-  // By default every engine variant, plus the peer unless --node or a feature rules it out.
-  const defaults = v.node || !plain ? VARIANT_NAMES : [...VARIANT_NAMES, ...PEERS];
+  const kernels = (v.kernel ?? []).map(parseKernel);
+  const names = kernels.map((k) => k.name);
+  const twice = names.find((name, i) => names.indexOf(name) !== i);
+  if (twice) throw new UsageError(`--kernel: two kernels named ${twice}; give the files different names`);
+  // By default every engine variant, plus the peer unless --node, a feature or a custom kernel rules it out.
+  const defaults = v.node || !plain || kernels.length ? VARIANT_NAMES : [...VARIANT_NAMES, ...PEERS];
   const variants = list(v.variants) ?? defaults;
   const unknown = variants.filter((x) => !(VARIANT_NAMES as string[]).includes(x) && !PEERS.includes(x));
   if (unknown.length)
@@ -92,6 +162,9 @@ function parseCommandLine(argv: string[]): Cli | null {
   if (v.node && wantsPeer)
     throw new UsageError('tfjs needs a browser (its WebGPU backend uses navigator.gpu): drop --node or drop tfjs from --variants');
   if (v.diagnose && wantsPeer) throw new UsageError("--diagnose runs on Node's WebGPU: drop tfjs from --variants");
+  if (kernels.length && wantsPeer) throw new UsageError("--kernel runs on Node's WebGPU: drop tfjs from --variants");
+  if (v.replot !== undefined && (kernels.length || v.card !== undefined || v.decode !== undefined))
+    throw new UsageError('--replot redraws earlier results: it takes only --out');
   const config: ProfileConfig = {
     ns: integerList(v.n, 'n') ?? [64, 128, 256, 512, 1024],
     dk: integer(v.dk, 'dk') ?? 64,
@@ -104,25 +177,30 @@ function parseCommandLine(argv: string[]): Cli | null {
     fitFromN: integer(v['fit-from'], 'fit-from'),
     seed: integer(v.seed, 'seed') ?? 1,
     features,
+    decode: integerList(v.decode, 'decode', { min: 1 }) ?? [],
   };
   try {
     resolveConfig(config);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  const out = resolve(v.out ?? 'bench');
   return {
     config,
     json: v.json ?? false,
     node: v.node || !wantsPeer,
-    out: resolve(v.out ?? 'bench'),
+    out,
     plot: !v['no-plot'],
     diagnose: v.diagnose ?? false,
     replot: v.replot ?? null,
+    kernels,
+    card: v.card === undefined ? null : v.card === '' ? join(out, DEFAULT_CARD) : resolve(v.card),
   };
 }
 
 function progressLine(p: ProfileProgress): void {
-  process.stderr.write(`\r[${p.done}/${p.total}] N=${p.n} ${p.variant} ${p.phase}`.padEnd(60));
+  const where = p.m === p.n ? `N=${p.n}` : `decode m=${p.m}`;
+  process.stderr.write(`\r[${p.done}/${p.total}] ${where} ${p.variant} ${p.phase}`.padEnd(60));
 }
 
 /** "<variant>-nobarrier" for each chosen variant whose kernels synchronise with workgroupBarrier. */
@@ -146,46 +224,98 @@ function barrierFreeVariants(variants: string[], shaders: ShaderLibrary): Record
   return custom;
 }
 
-async function runInNode(config: ProfileConfig, diagnose: boolean): Promise<ProfileResult> {
+/**
+ * Runs the verifier on each --kernel; prints the verdict. Returns the custom variants when all pass,
+ * null when one fails (then nothing is timed).
+ */
+async function verifiedKernels(engine: AttentionEngine, kernels: KernelSpec[]): Promise<Record<string, CustomVariant> | null> {
+  const custom: Record<string, CustomVariant> = {};
+  if (kernels.length === 0) return custom;
+  const defaultLimitsDevice = (await openDefaultLimitsDevice()) ?? undefined;
+  try {
+    for (const k of kernels) {
+      process.stderr.write(`verifying ${k.file} (${k.stage}, on the ${k.base} variant)…\n`);
+      const report = await verifyKernel(engine, { stage: k.stage, source: k.source, label: k.file, variant: k.base, defaultLimitsDevice });
+      if (report.status !== 'pass') {
+        console.error(`${k.file}: not timed — the ${k.stage} kernel did not pass the verifier (${report.status}).`);
+        if (report.status === 'compile-error') for (const line of compileErrorLines(report.compileMessages, k.file)) console.error(line);
+        else console.error(formatReport(report));
+        console.error(`verdict: ${reportSummary(report)}`);
+        return null;
+      }
+      console.error(`verdict: ${reportSummary(report)}`);
+      custom[k.name] = {
+        base: k.base,
+        kernels: { [k.stage]: k.source },
+        note: `your ${k.stage} kernel ${k.file} on the ${k.base} variant (its other stages built in); passed the verifier (${report.cases.length} cases) and checked against the reference like the built-ins`,
+        checked: true,
+      };
+    }
+    return custom;
+  } finally {
+    defaultLimitsDevice?.destroy();
+  }
+}
+
+interface NodeRun {
+  result: ProfileResult;
+  card: BenchCard;
+}
+
+async function runInNode(config: ProfileConfig, cli: Cli, command: string): Promise<NodeRun | null> {
   const { device, summary } = await openDevice();
   try {
     const shaders = loadShaderLibrary();
     const engine = new AttentionEngine(device, shaders);
-    const custom = diagnose ? barrierFreeVariants(config.variants, shaders) : {};
-    // Each diagnostic copy runs right after its variant.
-    config = { ...config, variants: config.variants.flatMap((v) => (custom[`${v}-nobarrier`] ? [v, `${v}-nobarrier`] : [v])) };
+    const verified = await verifiedKernels(engine, cli.kernels);
+    if (!verified) return null;
+    const custom = { ...(cli.diagnose ? barrierFreeVariants(config.variants, shaders) : {}), ...verified };
+    // Each diagnostic copy runs right after its variant; custom kernels after the built-ins.
+    config = {
+      ...config,
+      variants: [
+        ...config.variants.flatMap((v) => (custom[`${v}-nobarrier`] ? [v, `${v}-nobarrier`] : [v])),
+        ...cli.kernels.map((k) => k.name),
+      ],
+    };
     process.stderr.write('measuring the roofline…');
     const roofline = await measureRoofline(device, shaders);
-    const result = await profileSweep(config, {
-      engine,
-      roofline,
-      custom,
-      onProgress: progressLine,
-      adapter: {
-        description: summary.description,
-        vendor: summary.vendor,
-        architecture: summary.architecture,
-        isSoftware: summary.isSoftware,
-      },
-    });
+    const adapter = {
+      description: summary.description,
+      vendor: summary.vendor,
+      architecture: summary.architecture,
+      isSoftware: summary.isSoftware,
+    };
+    const result = await profileSweep(config, { engine, roofline, custom, onProgress: progressLine, adapter });
     process.stderr.write('\n');
     result.notes.unshift("Ran on Node's WebGPU (Dawn, the `webgpu` package).");
-    return result;
+    return { result, card: benchCard({ result, device, adapter, shaders, custom, source: command }) };
   } finally {
     device.destroy();
   }
 }
 
+/** "NVIDIA H200" or "Google swiftshader — SwiftShader, CPU emulation: …". */
+function adapterText(a: NonNullable<ProfileResult['adapter']>): string {
+  const name = `${a.description || a.vendor} ${a.architecture}`.trim();
+  const swiftshader = /swiftshader/i.test(`${a.description} ${a.vendor} ${a.architecture}`);
+  if (swiftshader) return `${name} — SwiftShader, CPU emulation: timings say nothing about a GPU`;
+  return a.isSoftware ? `${name} — CPU emulation: timings say nothing about a GPU` : name;
+}
+
 function summaryText(result: ProfileResult): string {
   const lines: string[] = [];
   const a = result.adapter;
-  if (a)
-    lines.push(
-      `adapter: ${a.description || a.vendor} ${a.architecture}${a.isSoftware ? ' — CPU emulation: timings say nothing about a GPU' : ''}`,
-    );
+  if (a) lines.push(`adapter: ${adapterText(a)}`);
   const r = result.roofline;
   if (r) {
-    lines.push(`roofline (${r.method}): copy ${r.gbps.toFixed(2)} GB/s, FMA ${r.gflops.toFixed(2)} GFLOP/s`);
+    const wg = r.workgroupGbps ? `, workgroup memory ${r.workgroupGbps.toFixed(2)} GB/s` : '';
+    lines.push(`roofline (${r.method}): copy ${r.gbps.toFixed(2)} GB/s, FMA ${r.gflops.toFixed(2)} GFLOP/s${wg}`);
+    const z = r.sizing;
+    if (z)
+      lines.push(
+        `  sized for ≥ ${z.targetMs} ms a pass: copy ${(z.copyBytes / 2 ** 20).toFixed(0)} MiB × ${z.copyDispatches}, FMA ${z.fmaGroups} workgroups × ${z.fmaIterations} iterations, workgroup memory ${z.workgroupGroups} workgroups × ${z.workgroupIterations} iterations`,
+      );
     if (r.timestamps)
       lines.push(
         `timestamps: gcd of ${r.timestamps.count} raw stamps = ${r.timestamps.quantumNs} ns${r.timestamps.quantumNs > 1 ? ' (quantized)' : ' (no visible quantization)'}`,
@@ -199,9 +329,26 @@ function summaryText(result: ProfileResult): string {
   );
   if (features) lines.push(`features: ${features}`);
   lines.push('');
-  lines.push(formatTable(reportTable(result)), '');
+  if (sweepRows(result.rows).length) lines.push(formatTable(reportTable(result)), '');
+  const decode = decodeTable(result);
+  if (decode.length)
+    lines.push(
+      `decode (n = 1 query against m keys; K+V GB/s = K and V bytes read ÷ time, vs the copy bandwidth):`,
+      formatTable(decode),
+      '',
+    );
+  lines.push(
+    `time = ${result.rows.some((row) => row.spanMs) ? 'GPU timestamp span, first pass begin → last pass end (gaps between passes included)' : 'sum of the passes, or wall'}; × X = median of the per-round ratios t_X / t_variant (p10–p90 beside it)`,
+    '',
+  );
+  const models = result.models ?? fitModels(result.rows);
+  if (models.length) {
+    lines.push('fit t = a + b·N^p over the whole sweep:');
+    for (const m of models) lines.push(`  ${explainModel(m)}`);
+    lines.push('');
+  }
   const range = c.fitFromN ? `N ≥ ${c.fitFromN}` : 'upper half of the sweep';
-  lines.push(`fitted exponent of time in N (${range}):`);
+  lines.push(`fitted exponent of time in N (straight line in log-log, ${range}):`);
   const width = Math.max(8, ...result.fits.map((f) => f.variant.length));
   for (const f of result.fits)
     lines.push(
@@ -217,15 +364,16 @@ function summaryText(result: ProfileResult): string {
 /** The issue's speed targets, as measured (never pass/fail of the command). */
 function targetLines(result: ProfileResult): string[] {
   const lines: string[] = [];
-  const at = (variant: string, pred: (n: number) => boolean) => result.rows.filter((r) => r.variant === variant && pred(r.n) && !r.error);
-  const ratio = (x: number | null) => (x === null ? '—' : `${x.toFixed(2)}×`);
+  const at = (variant: string, pred: (n: number) => boolean) =>
+    sweepRows(result.rows).filter((r) => r.variant === variant && pred(r.n) && !r.error);
+  const ratio = (row: ProfileResult['rows'][number], baseline: string) => {
+    const s = pairedSpeedup(result.rows, row, baseline);
+    return s ? `${s.median.toFixed(2)}× (${s.p10.toFixed(2)}–${s.p90.toFixed(2)})` : '—';
+  };
   for (const r of at('tiled', (n) => n >= 512)) {
-    lines.push(
-      `  N=${r.n}: tiled vs naive ${ratio(speedup(result.rows, r, 'naive'))} (target ≥ 1.5×), tiled vs tfjs ${ratio(speedup(result.rows, r, 'tfjs'))} (target ≥ 1.0×)`,
-    );
+    lines.push(`  N=${r.n}: tiled vs naive ${ratio(r, 'naive')} (target ≥ 1.5×), tiled vs tfjs ${ratio(r, 'tfjs')} (target ≥ 1.0×)`);
   }
-  for (const r of at('fused', (n) => n >= 1024))
-    lines.push(`  N=${r.n}: fused vs tiled ${ratio(speedup(result.rows, r, 'tiled'))} (target ≥ 1.5×)`);
+  for (const r of at('fused', (n) => n >= 1024)) lines.push(`  N=${r.n}: fused vs tiled ${ratio(r, 'tiled')} (target ≥ 1.5×)`);
   return lines;
 }
 
@@ -237,9 +385,13 @@ async function bench(argv: string[]): Promise<number> {
   }
   if (cli.replot) return replot(cli.replot, cli.out);
   let result: ProfileResult;
+  let card: BenchCard | null = null;
+  const command = `npm run bench -- ${argv.join(' ')}`;
   const plots: Record<string, Buffer> = {};
   if (cli.node) {
-    result = await runInNode(cli.config, cli.diagnose);
+    const ran = await runInNode(cli.config, cli, command);
+    if (!ran) return EXIT.failed;
+    ({ result, card } = ran);
     if (cli.plot)
       Object.assign(
         plots,
@@ -249,30 +401,43 @@ async function bench(argv: string[]): Promise<number> {
     const drove = await withBenchPage(async (page) => {
       const r = await page.run(cli.config, progressLine);
       process.stderr.write('\n');
-      return { result: r, plots: cli.plot ? await page.plots(r) : {} };
+      r.notes.unshift('Ran in headless Chromium (system browser, --enable-unsafe-webgpu) on the built bench.html.');
+      return { result: r, card: cli.card ? await page.card(r, command) : null, plots: cli.plot ? await page.plots(r) : {} };
     });
     if (!drove) throw new NoAdapterError('headless Chromium is not available to run the tfjs peer');
-    result = drove.result;
-    result.notes.unshift('Ran in headless Chromium (system browser, --enable-unsafe-webgpu) on the built bench.html.');
+    ({ result, card } = drove);
     Object.assign(plots, drove.plots);
   }
   mkdirSync(cli.out, { recursive: true });
-  writeFileSync(
-    join(cli.out, 'results.json'),
-    `${JSON.stringify({ command: `npm run bench -- ${argv.join(' ')}`, ...result }, null, 2)}\n`,
-  );
+  writeFileSync(join(cli.out, 'results.json'), `${JSON.stringify({ command, ...result }, null, 2)}\n`);
   for (const [name, png] of Object.entries(plots)) writeFileSync(join(cli.out, name), png);
+  const written = [join(cli.out, 'results.json'), ...Object.keys(plots).map((p) => join(cli.out, p))];
+  if (cli.card && card) {
+    mkdirSync(dirname(cli.card), { recursive: true });
+    writeFileSync(cli.card, `${JSON.stringify(card, null, 2)}\n`);
+    written.push(cli.card);
+  }
   if (cli.json) console.log(JSON.stringify(result));
   else {
     console.log(summaryText(result));
-    console.log(`\nwrote ${[join(cli.out, 'results.json'), ...Object.keys(plots).map((p) => join(cli.out, p))].join(', ')}`);
+    console.log(`\nwrote ${written.join(', ')}`);
   }
   const failed = result.rows.some((r) => r.error || (r.check && !r.check.pass));
   return failed ? EXIT.failed : EXIT.ok;
 }
 
 async function replot(file: string, out: string): Promise<number> {
-  const result = JSON.parse(readFileSync(file, 'utf8')) as ProfileResult;
+  const text = readInput(file, '--replot', 'utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--replot: ${file} is not JSON (${(error as Error).message})`);
+  }
+  // A benchmark card carries its results; results.json is the results.
+  const result = ((parsed as { format?: string }).format === CARD_FORMAT ? parseCard(parsed).result : parsed) as ProfileResult;
+  if (!Array.isArray(result.rows)) throw new UsageError(`--replot: ${file} has no rows (is it results.json or a card?)`);
+  if (result.adapter) console.log(`adapter: ${adapterText(result.adapter)}`);
   const plots = await withBenchPage((page) => page.plots(result));
   mkdirSync(out, { recursive: true });
   for (const [name, png] of Object.entries(plots ?? {})) writeFileSync(join(out, name), png);

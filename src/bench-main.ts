@@ -4,6 +4,7 @@
  */
 import './ui/tokens.css';
 import './ui/attn-profiler';
+import type { BenchCard } from './core/bench-card';
 import type { ProfileConfig, ProfileResult } from './core/profile-report';
 import type { AdapterSummary } from './gpu/device';
 import { requestAttentionDevice } from './gpu/device';
@@ -21,6 +22,8 @@ export interface AttnBench {
   /** PNG data URL of a plot of the last results. */
   plotPng(kind?: PlotKind): string | null;
   progress(): ProfileProgress | null;
+  /** The benchmark card of the last run (null before one), as plain JSON. */
+  card(source?: string): BenchCard | null;
 }
 
 declare global {
@@ -55,4 +58,8 @@ window.attnBench = {
   },
   plotPng: (kind) => profiler.plotPng(kind),
   progress: () => profiler.currentProgress,
+  card: (source) => {
+    const card = profiler.card(source);
+    return card && (JSON.parse(JSON.stringify(card)) as BenchCard);
+  },
 };

@@ -2,11 +2,13 @@
  * `npm run bench` on Node's WebGPU, as a user runs it. Only the shape of the output is checked:
  * timings are what the benchmark reports, never a pass/fail.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseCard } from '../src/core/bench-card';
 import type { ProfileResult } from '../src/core/profile-report';
+import { sha256Hex } from '../src/core/sha256';
 import { VARIANT_NAMES } from '../src/gpu/variants';
 import { runScript } from './helpers/cli';
 import { acquireTestDevice } from './helpers/gpu';
@@ -92,8 +94,180 @@ describe.skipIf(!gpu)('npm run bench -- --node', () => {
   });
 });
 
+describe.skipIf(!gpu)('npm run bench: decode rows, the span, paired ratios and the card', () => {
+  it('adds n = 1 rows against each m, times by the span, and writes a card that validates', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'attn-bench-cli-'));
+    const card = join(out, 'sub', 'my-card.json');
+    const { code, stdout, stderr } = await bench(
+      '--node',
+      '--n',
+      '16,32,48',
+      '--dk',
+      '4',
+      '--variants',
+      'naive,fused',
+      '--repeats',
+      '2',
+      '--warmup',
+      '0',
+      '--decode',
+      '64,128',
+      '--card',
+      card,
+      '--out',
+      out,
+      '--no-plot',
+    );
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/^adapter: .+/m);
+    if (/swiftshader/i.test(stdout)) expect(stdout).toMatch(/SwiftShader, CPU emulation/);
+    expect(stdout).toMatch(/roofline \((timestamp|wall)\): copy [\d.]+ GB\/s, FMA [\d.]+ GFLOP\/s, workgroup memory [\d.]+ GB\/s/);
+    expect(stdout).toMatch(/sized for ≥ 10 ms a pass: copy \d+ MiB × \d+, FMA \d+ workgroups × \d+ iterations/);
+    expect(stdout).toMatch(/^decode \(n = 1 query against m keys/m);
+    expect(stdout).toMatch(/^m\s+variant\s+.*K\+V GB\/s\s+% copy BW/m);
+    expect(stdout).toMatch(/fit t = a \+ b·N\^p over the whole sweep:\n {2}naive: t ≈ /);
+    expect(stdout).toMatch(/× naive p10–p90/);
+    expect(stdout).toContain(`wrote ${join(out, 'results.json')}, ${card}`);
+
+    const result = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ProfileResult;
+    const decode = result.rows.filter((r) => r.decode);
+    expect(decode.map((r) => `${r.n}×${r.m} ${r.variant}`)).toEqual(['1×64 naive', '1×64 fused', '1×128 naive', '1×128 fused']);
+    for (const r of decode) {
+      expect(r, `${r.m} ${r.variant}`).toMatchObject({ error: null, check: { pass: true } });
+      expect(r.kvGbps).toBeGreaterThan(0);
+      expect(r.kvBandwidthPct).toBeGreaterThan(0);
+      // Decode FLOPs: one query against every key.
+      expect(r.flops.qk).toBe(2 * r.m! * 4);
+    }
+    const sweep = result.rows.filter((r) => !r.decode);
+    expect(sweep.map((r) => r.n)).toEqual([16, 16, 32, 32, 48, 48]);
+    expect(result.cpu.map((c) => c.n)).toEqual([16, 32, 48]);
+    for (const r of result.rows) {
+      expect(['memory', 'fma', 'workgroup']).toContain(r.roof);
+      if (r.spanMs) {
+        // The span holds every pass of a block and the gaps between them: never shorter than their sum.
+        r.spanMs.samples.forEach((span, i) => expect(span).toBeGreaterThanOrEqual(r.gpuMs!.samples[i] - 1e-6));
+        expect(r.gflops).toBeCloseTo(r.flops.total / (r.spanMs.median * 1e6), 6);
+      }
+    }
+    expect(result.models?.map((m) => m.variant)).toEqual(['naive', 'fused']);
+    expect(result.roofline?.workgroupGbps).toBeGreaterThan(0);
+
+    const written = parseCard(readFileSync(card, 'utf8'));
+    expect(written.source).toMatch(/^npm run bench -- --node/);
+    expect(written.result.rows).toHaveLength(result.rows.length);
+    expect(written.limits.maxComputeWorkgroupSizeX).toBeGreaterThan(0);
+    expect(written.shaders['flash_attention.wgsl']).toBe(sha256Hex(readFileSync('shaders/flash_attention.wgsl', 'utf8')));
+    expect(Object.keys(written.shaders)).toEqual(
+      expect.arrayContaining(['qk_scores_naive.wgsl', 'roofline/copy_bandwidth.wgsl', 'roofline/workgroup_bandwidth.wgsl']),
+    );
+    expect(Object.keys(written.shaders)).not.toContain('qk_scores.wgsl');
+
+    // --replot draws a card's results too (in Chromium, when there is one).
+    if (existsSync(process.env.PUPPETEER_EXECUTABLE_PATH || '/usr/bin/chromium')) {
+      const plots = join(out, 'plots');
+      const again = await bench('--replot', card, '--out', plots);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/^adapter: /m);
+      expect(existsSync(join(plots, 'scaling.png'))).toBe(true);
+      expect(existsSync(join(plots, 'gflops.png'))).toBe(true);
+    }
+  });
+
+  it('refuses a malformed card given to --replot, naming the field (exit 2)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'attn-bench-cli-'));
+    const bad = join(out, 'bad.json');
+    writeFileSync(bad, '{"format":"attention-playground/bench-card","version":1}');
+    const { code, stderr } = await bench('--replot', bad, '--out', out);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/card\.createdAt: expected a string/);
+  });
+});
+
+describe.skipIf(!gpu)('npm run bench -- --kernel', () => {
+  it('times a kernel that passes the verifier as custom:<file>, checked like the built-ins', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'attn-bench-cli-'));
+    const file = join(out, 'my_softmax.wgsl');
+    writeFileSync(file, readFileSync('shaders/softmax_rows.wgsl', 'utf8'));
+    const { code, stdout, stderr } = await bench(
+      '--node',
+      '--n',
+      '16',
+      '--dk',
+      '4',
+      '--variants',
+      'tiled',
+      '--repeats',
+      '1',
+      '--warmup',
+      '0',
+      '--kernel',
+      `softmax=${file}`,
+      '--card',
+      '--json',
+      '--out',
+      out,
+      '--no-plot',
+    );
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/verdict: PASS/);
+    const result = JSON.parse(stdout) as ProfileResult;
+    expect(result.config.variants).toEqual(['tiled', 'custom:my_softmax.wgsl']);
+    const mine = result.rows.find((r) => r.variant === 'custom:my_softmax.wgsl')!;
+    expect(mine).toMatchObject({ error: null, check: { pass: true } });
+    expect(Object.keys(mine.stages).sort()).toEqual(Object.keys(result.rows[0].stages).sort());
+    expect(result.notes.join(' ')).toMatch(/your softmax kernel .*my_softmax\.wgsl on the tiled variant/);
+    const card = parseCard(readFileSync(join(out, 'card.json'), 'utf8'));
+    expect(card.shaders['custom:my_softmax.wgsl/softmax']).toBe(sha256Hex(readFileSync(file, 'utf8')));
+  });
+
+  it.each([
+    { file: 'examples/kernels/softmax_no_max_subtraction.wgsl', stage: 'softmax', why: /FAIL: \d+ of \d+ cases failed/ },
+    { file: 'broken', stage: 'qk', why: /COMPILE-ERROR|does not compile|error/i },
+  ])('does not time $file ($stage), says why with the verdict and exits 1', async ({ file, stage, why }) => {
+    const out = mkdtempSync(join(tmpdir(), 'attn-bench-cli-'));
+    let path = file;
+    if (file === 'broken') {
+      path = join(out, 'broken.wgsl');
+      writeFileSync(path, '@compute @workgroup_size(8) fn main() { let x: f32 = ; }');
+    }
+    const { code, stdout, stderr } = await bench(
+      '--node',
+      '--n',
+      '16',
+      '--dk',
+      '4',
+      '--variants',
+      'tiled',
+      '--repeats',
+      '1',
+      '--kernel',
+      `${stage}=${path}`,
+      '--out',
+      out,
+      '--no-plot',
+    );
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/not timed — the \w+ kernel did not pass the verifier/);
+    expect(stderr).toMatch(/verdict: /);
+    expect(stderr).toMatch(why);
+    expect(stdout).not.toMatch(/^N\s+variant/m);
+    expect(existsSync(join(out, 'results.json'))).toBe(false);
+  });
+});
+
 describe('npm run bench: bad arguments', () => {
   it.each([
+    { args: ['--decode', '0,64'], message: /--decode takes positive integers/ },
+    { args: ['--decode', 'abc'], message: /--decode takes positive integers/ },
+    { args: ['--kernel', 'softmax'], message: /--kernel takes STAGE=FILE\.wgsl/ },
+    { args: ['--kernel', 'bogus=x.wgsl'], message: /--kernel: stage must be one of/ },
+    {
+      args: ['--kernel', 'qk=shaders/qk_scores.wgsl', '--kernel', 'pv=shaders/qk_scores.wgsl'],
+      message: /two kernels named custom:qk_scores\.wgsl/,
+    },
+    { args: ['--kernel', 'qk=shaders/qk_scores.wgsl', '--variants', 'tiled,tfjs'], message: /--kernel runs on Node's WebGPU/ },
+    { args: ['--replot', 'x.json', '--decode', '64'], message: /--replot redraws earlier results/ },
     { args: ['--node', '--variants', 'tiled,tfjs'], message: /tfjs needs a browser/ },
     { args: ['--variants', 'bogus'], message: /unknown variant/ },
     { args: ['--n', '16,abc'], message: /--n takes non-negative integers/ },
@@ -104,5 +278,11 @@ describe('npm run bench: bad arguments', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
     expect(stderr).toMatch(/usage: npm run bench/);
+  });
+
+  it('exits 2 naming a --kernel file it cannot read', async () => {
+    const { code, stderr } = await bench('--kernel', 'qk=/nonexistent/k.wgsl');
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--kernel qk: cannot read \/nonexistent\/k\.wgsl \(ENOENT\)/);
   });
 });

@@ -8,9 +8,10 @@ import { AttentionEngine } from '../src/gpu/engine';
 import type { ProfileProgress } from '../src/gpu/profile';
 import type { ProfileResult, Roofline } from '../src/core/profile-report';
 import { profileSweep } from '../src/gpu/profile';
-import { measureRoofline } from '../src/gpu/roofline';
+import { growUntil, measureRoofline } from '../src/gpu/roofline';
 import { VARIANT_NAMES, variantStages } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
+import { randomMatrix } from '../src/core/rng';
 import { acquireTestDevice, tracked, watchDevice } from './helpers/gpu';
 
 const gpu = await acquireTestDevice();
@@ -42,6 +43,19 @@ describe.skipIf(!gpu)('the profiler sweep', () => {
     expect(roofline.copyBytes).toBe(ROOFLINE.copyBytes);
     expect(roofline.copyMs.samples).toHaveLength(3);
     if (roofline.method === 'timestamp') expect(roofline.timestamps!.quantumNs).toBeGreaterThanOrEqual(1);
+  });
+
+  it('sizes the microbenchmarks and measures the workgroup-memory roof, with the work it reports', () => {
+    const z = roofline.sizing!;
+    expect(z.targetMs).toBe(ROOFLINE.targetMs);
+    expect(z.copyBytes).toBe(ROOFLINE.copyBytes);
+    for (const x of [z.copyDispatches, z.fmaGroups, z.fmaIterations, z.workgroupGroups, z.workgroupIterations]) {
+      expect(Number.isInteger(x) && x >= 1).toBe(true);
+    }
+    expect(roofline.fmaFlops).toBe(z.fmaGroups * 64 * z.fmaIterations * 64);
+    expect(roofline.workgroupBytes).toBe(z.workgroupGroups * 256 * z.workgroupIterations * 64);
+    expect(roofline.workgroupGbps).toBeGreaterThan(0);
+    expect(roofline.workgroupMs!.samples).toHaveLength(3);
   });
 
   it('caches the roofline per device and options: the same options reuse it, others measure anew', async () => {
@@ -83,6 +97,9 @@ describe.skipIf(!gpu)('the profiler sweep', () => {
         const stageSum = Object.values(row.stages).reduce((a, s) => a + s.median, 0);
         expect(row.gpuMs!.median).toBeGreaterThan(0);
         expect(row.gpuMs!.median).toBeCloseTo(stageSum, 0);
+        // The span runs from the first pass's begin to the last pass's end: it holds every pass.
+        row.spanMs!.samples.forEach((span, i) => expect(span).toBeGreaterThanOrEqual(row.gpuMs!.samples[i] - 1e-6));
+        expect(['memory', 'fma', 'workgroup']).toContain(row.roof);
       }
       expect(row.gflops).toBeGreaterThan(0);
       expect(row.gbps).toBeGreaterThan(0);
@@ -153,6 +170,62 @@ describe.skipIf(!gpu)('the profiler sweep', () => {
     expect(r.cpu[0]).toMatchObject({ ms: null });
     expect(r.rows[0].check).toBeNull();
     expect(r.notes.join(' ')).toMatch(/CPU reference skipped/);
+  });
+});
+
+describe.skipIf(!gpu)('the engine’s timestamp span', () => {
+  it.each([
+    { variant: 'tiled', maxBlockRows: undefined },
+    { variant: 'tiled', maxBlockRows: 8 },
+    { variant: 'fused', maxBlockRows: 8 },
+  ] as const)(
+    '$variant, blocks of $maxBlockRows rows: one span per block, summed, at least the sum of its passes',
+    async ({ variant, maxBlockRows }) => {
+      const engine = new AttentionEngine(gpu!.device, shaders);
+      const inputs = { q: randomMatrix(32, 8, 1), k: randomMatrix(32, 8, 2), v: randomMatrix(32, 8, 3) };
+      const result = await engine.run(inputs, {}, { variant, maxBlockRows });
+      if (!engine.hasTimestamps) {
+        expect(result.gpuSpanMs).toBeNull();
+        return;
+      }
+      expect(result.blocks).toBe(maxBlockRows ? 4 : 1);
+      const passes = Object.values(result.gpuTimings!).reduce((a, b) => a + b, 0);
+      expect(result.gpuSpanMs).toBeGreaterThanOrEqual(passes - 1e-9);
+      expect(result.gpuSpanMs).toBeGreaterThan(0);
+    },
+  );
+});
+
+describe('growUntil: the roofline grows its work by time', () => {
+  /** A fake device whose pass takes size[0]·size[1]·msPerUnit. */
+  const timeOf = (msPerUnit: number, seen: [number, number][]) => async (size: [number, number]) => {
+    seen.push([...size]);
+    return size[0] * size[1] * msPerUnit;
+  };
+
+  it('grows the first part to its cap, then the second, until a pass takes the target', async () => {
+    const seen: [number, number][] = [];
+    const size = await growUntil(10, [64, 1], [256, 64], timeOf(0.01, seen));
+    expect(seen[0]).toEqual([64, 1]);
+    expect(size[0]).toBe(256);
+    expect(size[0] * size[1] * 0.01).toBeGreaterThanOrEqual(10);
+    // Each step multiplies by the shortfall, 2× to 16×: few steps.
+    expect(seen.length).toBeLessThanOrEqual(4);
+  });
+
+  it('stops at once when the first pass is long enough (a slow device stays quick)', async () => {
+    const seen: [number, number][] = [];
+    expect(await growUntil(10, [64, 64], [65_535, 1 << 20], timeOf(1, seen))).toEqual([64, 64]);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('stops at the caps when the target cannot be reached', async () => {
+    expect(await growUntil(1e9, [1, 1], [8, 8], timeOf(1, []))).toEqual([8, 8]);
+  });
+
+  it('snaps the first part (powers of two for the copy buffer)', async () => {
+    const size = await growUntil(100, [3, 1], [1 << 20, 1], timeOf(1, []), (x) => 2 ** Math.round(Math.log2(x)));
+    expect(Math.log2(size[0]) % 1).toBe(0);
   });
 });
 

@@ -203,7 +203,7 @@ describe('profile report', () => {
     durationMs: 0,
   };
 
-  it('speed-ups compare medians at the same N', () => {
+  it('speed-ups pair the repeats at the same N (equal samples: the ratio of the times)', () => {
     expect(speedup(rows, rows[1], 'naive')).toBe(2);
     expect(speedup(rows, rows[1], 'tfjs')).toBeNull();
   });

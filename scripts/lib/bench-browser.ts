@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer';
 import type { Page } from 'puppeteer';
 import { build, preview } from 'vite';
+import type { BenchCard } from '../../src/core/bench-card';
 import type { ProfileConfig, ProfileResult } from '../../src/core/profile-report';
 import type { ProfileProgress } from '../../src/gpu/profile';
 
@@ -20,6 +21,8 @@ export interface BenchPage {
   run(config: ProfileConfig, onProgress?: (p: ProfileProgress) => void): Promise<ProfileResult>;
   /** PNGs of the time and GFLOP/s plots of `result`, keyed by file name. */
   plots(result: ProfileResult): Promise<Record<string, Buffer>>;
+  /** The benchmark card of the page's last run (`result`, as the driver holds it), made on the page's device. */
+  card(result: ProfileResult, source: string): Promise<BenchCard | null>;
 }
 
 export interface BenchPageOptions {
@@ -96,6 +99,11 @@ function driver(page: Page): BenchPage {
         finished = true;
         await poll;
       }
+    },
+    async card(result, source) {
+      const card = await page.evaluate((s) => window.attnBench.card(s), source);
+      // The driver's copy carries the notes added here.
+      return card && { ...card, result };
     },
     async plots(result) {
       await page.evaluate((r) => window.attnBench.show(r), result);

@@ -64,8 +64,10 @@ export interface Flops {
 }
 
 export function attentionFlops(s: CostShape): Flops {
-  // Without a window, causal counts half the pairs (the convention of published attention FLOP counts).
-  const pairs = s.window ? visiblePairs(s) * s.heads : s.n * s.m * s.heads * (s.causal ? 0.5 : 1);
+  // Square causal runs count half the pairs (the convention of published attention FLOP counts);
+  // with n ≠ m (decode: one query sees every key) or a window, the pairs that are really visible.
+  const counted = s.window || (s.causal && s.n !== s.m);
+  const pairs = counted ? visiblePairs(s) * s.heads : s.n * s.m * s.heads * (s.causal ? 0.5 : 1);
   const qk = 2 * pairs * s.dk;
   const pv = 2 * pairs * s.dv;
   const softmax = SOFTMAX_FLOPS_PER_SCORE * pairs;
@@ -114,10 +116,52 @@ export function stageFlops(flops: Flops, stage: string): number | null {
   }
 }
 
+/**
+ * Bytes of K and V a run must read: m·kvHeads·(dk + dv) float32. At decode (n = 1) this is almost
+ * all of the traffic, so K+V bytes ÷ time against the copy bandwidth says how close a kernel gets.
+ */
+export function kvBytes(s: Pick<CostShape, 'm' | 'heads' | 'kvHeads' | 'dk' | 'dv'>): number {
+  return s.m * (s.kvHeads ?? s.heads) * (s.dk + s.dv) * FLOAT_BYTES;
+}
+
 /** A measured roofline: the machine's sustained compute and memory rates. */
 export interface RooflinePeaks {
   gflops: number;
   gbps: number;
+  /** Workgroup (shared) memory bandwidth, GB/s over the whole device; absent in older results. */
+  workgroupGbps?: number | null;
+}
+
+/** Which roof bounds a kernel: DRAM bandwidth, FMA throughput or workgroup-memory bandwidth. */
+export type Roof = 'memory' | 'fma' | 'workgroup';
+
+/**
+ * FLOP per byte of workgroup memory for a kernel that stages its operands there: each multiply-add
+ * (2 FLOP) reads one float32 operand (4 bytes) from workgroup memory, the other from a register —
+ * the traffic of the tiled and flash kernels' inner loops.
+ */
+export const WORKGROUP_INTENSITY = 0.5;
+
+export interface RoofIntensities {
+  /** FLOP per byte of device memory (the byte model). */
+  memory: number;
+  /** FLOP per byte of workgroup memory, or null for a kernel that does not use it. */
+  workgroup: number | null;
+}
+
+/**
+ * The roof that binds at these intensities: the lowest of the FMA peak, intensity × copy bandwidth
+ * and (for kernels that use workgroup memory, when it was measured) workgroup intensity × its bandwidth.
+ */
+export function bindingRoof(intensity: RoofIntensities, peaks: RooflinePeaks): { roof: Roof; attainableGflops: number } {
+  let best: { roof: Roof; attainableGflops: number } = { roof: 'fma', attainableGflops: peaks.gflops };
+  const memory = intensity.memory * peaks.gbps;
+  if (memory < best.attainableGflops) best = { roof: 'memory', attainableGflops: memory };
+  if (intensity.workgroup !== null && peaks.workgroupGbps) {
+    const workgroup = intensity.workgroup * peaks.workgroupGbps;
+    if (workgroup < best.attainableGflops) best = { roof: 'workgroup', attainableGflops: workgroup };
+  }
+  return best;
 }
 
 /** The best rate a kernel of this arithmetic intensity (FLOP/byte) can reach: min(peak, intensity·bandwidth). */

@@ -3,14 +3,14 @@
  * (page, terminal), CSV, speed-up ratios and fitted exponents. Pure: no GPU, no DOM.
  */
 import { csvFormat } from 'd3-dsv';
-import type { Bytes, Flops, RooflinePeaks } from './cost';
+import type { Bytes, Flops, Roof, RooflinePeaks } from './cost';
 import type { AttentionShape } from './shapes';
 import { checkFeatures } from './shapes';
 import type { FeatureOptions } from './options';
 import { DEFAULT_OPTIONS } from './options';
 import { activeFeatures } from './features';
-import type { PowerLawFit, Summary, TimestampGranularity } from './stats';
-import { fitPowerLaw, upperPart } from './stats';
+import type { LocalSlope, OffsetPowerLawFit, PowerLawFit, Summary, TimestampGranularity } from './stats';
+import { fitOffsetPowerLaw, fitPowerLaw, localSlopes, overheadShare, pairedRatios, upperPart } from './stats';
 
 export type TimingMethod = 'timestamp' | 'wall';
 
@@ -23,6 +23,25 @@ export interface Roofline extends RooflinePeaks {
   method: TimingMethod;
   /** Raw-timestamp resolution, from every stamp the microbenchmarks wrote; null without timestamps. */
   timestamps: TimestampGranularity | null;
+  /** How the sizes were reached (absent in results written before issue 12). */
+  sizing?: RooflineSizing;
+  /** Workgroup-memory reads timed (bytes per pass) and their times; absent in older results. */
+  workgroupBytes?: number;
+  workgroupMs?: Summary;
+}
+
+/** The sizes the roofline grew its microbenchmarks to, so that each pass takes the target time. */
+export interface RooflineSizing {
+  /** Each pass's target time (ms); the caps below stop growth first on small or slow devices. */
+  targetMs: number;
+  /** Bytes per copy buffer and copies of it per pass. */
+  copyBytes: number;
+  copyDispatches: number;
+  /** FMA workgroups (64 invocations each) and loop iterations per invocation. */
+  fmaGroups: number;
+  fmaIterations: number;
+  workgroupGroups: number;
+  workgroupIterations: number;
 }
 
 /** dk per head; dv (dk when absent) and heads (1) are optional; n = m is swept. */
@@ -42,6 +61,8 @@ export interface ProfileConfig extends Pick<AttentionShape, 'dk'>, Partial<Pick<
   fitFromN?: number;
   /** Attention features to profile (RoPE, K/V heads, window, ALiBi, softcap, sinks); plain attention when absent. */
   features?: Partial<FeatureOptions>;
+  /** Decode rows: one query (n = 1) against each of these key counts m, after the sweep. */
+  decode?: number[];
 }
 
 export type ResolvedConfig = Required<Omit<ProfileConfig, 'fitFromN' | 'features'>> & { fitFromN: number | null; features: FeatureOptions };
@@ -71,6 +92,9 @@ export function resolveConfig(c: ProfileConfig): ResolvedConfig {
   const on = activeFeatures({ ...DEFAULT_OPTIONS, ...features, heads });
   if (peers.length > 0 && on.length > 0)
     throw new RangeError(`tfjs runs plain attention only, not ${on.join(', ')}: drop tfjs from the variants or the feature options`);
+  const decode = [...new Set(c.decode ?? [])].sort((a, b) => a - b);
+  if (decode.some((m) => !Number.isInteger(m) || m < 1))
+    throw new RangeError(`decode key counts must be positive integers, got ${c.decode!.join(', ')}`);
   const warmup = c.warmup ?? 2;
   if (!Number.isInteger(warmup) || warmup < 0) throw new RangeError(`warm-up runs must be a non-negative integer, got ${warmup}`);
   return {
@@ -86,6 +110,7 @@ export function resolveConfig(c: ProfileConfig): ResolvedConfig {
     cpuReferenceLimit: c.cpuReferenceLimit ?? DEFAULT_CPU_REFERENCE_LIMIT,
     fitFromN: c.fitFromN ?? null,
     features,
+    decode,
   };
 }
 
@@ -95,9 +120,14 @@ export interface CheckSummary {
   maxUlp: number;
 }
 
-/** One variant at one N. Times are milliseconds. */
+/** One variant at one N (or one decode length). Times are milliseconds. */
 export interface ProfileRow {
+  /** Query rows. */
   n: number;
+  /** Keys: n in the sweep, the cache length in a decode row (absent in older results: m = n). */
+  m?: number;
+  /** A decode row (n = 1 query against m keys) rather than a point of the N sweep. */
+  decode?: boolean;
   variant: string;
   source: 'engine' | 'peer';
   /** How `gpuMs` and `stages` were measured; 'wall' leaves them null/empty. */
@@ -106,6 +136,11 @@ export interface ProfileRow {
   stages: Record<string, Summary>;
   /** Sum of the stages, per repeat. */
   gpuMs: Summary | null;
+  /**
+   * First pass's begin to last pass's end, per repeat (summed over blocks): the passes plus the gaps
+   * between them. The row's time when present (absent in older results).
+   */
+  spanMs?: Summary | null;
   /** Whole run as the caller sees it: upload, dispatch, readback. */
   wallMs: Summary;
   flops: Flops;
@@ -118,6 +153,11 @@ export interface ProfileRow {
   /** model bytes / median time. */
   gbps: number | null;
   rooflinePct: number | null;
+  /** The roof that binds at this row's intensities (memory, FMA or workgroup memory). */
+  roof?: Roof | null;
+  /** K and V bytes read ÷ time (the decode figure), and that as % of the copy bandwidth. */
+  kvGbps?: number | null;
+  kvBandwidthPct?: number | null;
   /** Peak bytes of GPU buffers alive during one run (engine: every buffer it created; tfjs: tensor bytes). */
   allocatedBytes: number | null;
   /** The output against the float64 reference; null where the reference was skipped. */
@@ -154,6 +194,8 @@ export interface ProfileResult {
   rows: ProfileRow[];
   cpu: CpuReferenceTime[];
   fits: FitRow[];
+  /** t = a + b·N^p per variant (absent in older results; fitModels(rows) recomputes it). */
+  models?: ModelFit[];
   cancelled: boolean;
   /** Where the run ran and anything a reader must know (timestamp quantization, skipped reference…). */
   notes: string[];
@@ -161,18 +203,124 @@ export interface ProfileResult {
   durationMs: number;
 }
 
-/** The time a row is compared by: median GPU time when timestamps were available, else wall. */
-export function rowTime(row: ProfileRow): number | null {
+/** The series a row is timed by: the timestamp span when there is one, else the sum of the passes, else wall. */
+export function rowTiming(row: ProfileRow): Summary | null {
   if (row.error) return null;
-  return row.gpuMs?.median ?? row.wallMs.median;
+  return row.spanMs ?? row.gpuMs ?? row.wallMs;
 }
 
-/** How many times faster `row` is than `baseline` at the same N (> 1: faster). */
+/** Which of the three rowTiming used. */
+export function rowTimingName(row: ProfileRow): 'span' | 'gpu' | 'wall' {
+  return row.spanMs ? 'span' : row.gpuMs ? 'gpu' : 'wall';
+}
+
+/** The time a row is compared by: median of rowTiming. */
+export function rowTime(row: ProfileRow): number | null {
+  return rowTiming(row)?.median ?? null;
+}
+
+/** Keys of a row (older results have none: m = n). */
+export function rowKeys(row: ProfileRow): number {
+  return row.m ?? row.n;
+}
+
+/** Rows of the N sweep (not decode). */
+export function sweepRows(rows: readonly ProfileRow[]): ProfileRow[] {
+  return rows.filter((r) => !r.decode);
+}
+
+export function decodeRows(rows: readonly ProfileRow[]): ProfileRow[] {
+  return rows.filter((r) => r.decode);
+}
+
+/** The baseline's row measured at the same point (N, or decode length) as `row`. */
+function samePoint(rows: readonly ProfileRow[], row: ProfileRow, variant: string): ProfileRow | undefined {
+  return rows.find((r) => r.variant === variant && r.n === row.n && rowKeys(r) === rowKeys(row) && !!r.decode === !!row.decode);
+}
+
+/**
+ * How many times faster `row` is than `baseline` at the same point (> 1: faster): the per-round
+ * ratios t_baseline[r] / t_row[r] of the round-robin repeats, summarized (median and spread).
+ */
+export function pairedSpeedup(rows: readonly ProfileRow[], row: ProfileRow, baseline: string): Summary | null {
+  const base = samePoint(rows, row, baseline);
+  const a = base && rowTiming(base),
+    b = rowTiming(row);
+  if (!a || !b) return null;
+  const ratios = pairedRatios(a.samples, b.samples);
+  return ratios.samples.length ? ratios : null;
+}
+
+/** The median of pairedSpeedup. */
 export function speedup(rows: readonly ProfileRow[], row: ProfileRow, baseline: string): number | null {
-  const base = rows.find((r) => r.n === row.n && r.variant === baseline);
-  const a = base && rowTime(base),
-    b = rowTime(row);
-  return a && b ? a / b : null;
+  return pairedSpeedup(rows, row, baseline)?.median ?? null;
+}
+
+/** The exponents fitModels searches. */
+export const FIT_P_RANGE: [number, number] = [0.1, 4];
+
+/** t = a + b·N^p over the whole sweep of one variant, with the local slopes between consecutive N. */
+export interface ModelFit {
+  variant: string;
+  /** Which time was fitted (rowTimingName of the rows). */
+  timing: 'span' | 'gpu' | 'wall';
+  fit: OffsetPowerLawFit;
+  slopes: LocalSlope[];
+  /** a / (a + b·N^p) at the smallest and the largest N: how much of the time is the fixed part. */
+  overheadAtSmallest: number;
+  overheadAtLargest: number;
+}
+
+/** Fits t = a + b·N^p per variant over every N of the sweep (at least three), with local slopes. */
+export function fitModels(rows: readonly ProfileRow[]): ModelFit[] {
+  const sweep = sweepRows(rows).filter((r) => !r.error);
+  const models: ModelFit[] = [];
+  for (const variant of [...new Set(sweep.map((r) => r.variant))]) {
+    const mine = sweep.filter((r) => r.variant === variant).sort((p, q) => p.n - q.n);
+    const ns = mine.map((r) => r.n),
+      ts = mine.map((r) => rowTime(r) ?? NaN);
+    const fit = fitOffsetPowerLaw(ns, ts, { pMin: FIT_P_RANGE[0], pMax: FIT_P_RANGE[1] });
+    if (!fit) continue;
+    models.push({
+      variant,
+      timing: rowTimingName(mine[0]),
+      fit,
+      slopes: localSlopes(ns, ts),
+      overheadAtSmallest: overheadShare(fit, fit.xRange[0]),
+      overheadAtLargest: overheadShare(fit, fit.xRange[1]),
+    });
+  }
+  return models;
+}
+
+/** ms with three significant digits. */
+const ms3 = (x: number) => (x >= 1e3 || (x > 0 && x < 1e-3) ? x.toExponential(2) : String(+x.toPrecision(3)));
+
+/**
+ * What the fit says, in words: the fixed part, the exponent, and — when the fixed part is most of the
+ * time at small N — why a log-log slope there is low.
+ */
+export function explainModel(m: ModelFit): string {
+  const { a, b, p, xRange } = m.fit;
+  const [n0, n1] = xRange;
+  const parts = [
+    `${m.variant}: t ≈ ${ms3(a)} ms + ${b.toExponential(2)} ms·N^${p.toFixed(2)} over N ${n0}–${n1} (${m.timing} time, rms relative residual ${(100 * m.fit.rmsRelative).toFixed(1)} %).`,
+  ];
+  const slopes = m.slopes.map((s) => `${s.from}→${s.to}: ${s.slope.toFixed(2)}`).join(', ');
+  if (slopes) parts.push(`Local slopes d log t / d log N: ${slopes}.`);
+  if (m.fit.atBound)
+    parts.push(
+      `p sits at the edge of the searched range (${FIT_P_RANGE.join('–')}): these points do not pin the exponent down (too few, or too noisy).`,
+    );
+  if (m.overheadAtSmallest >= 0.5)
+    parts.push(
+      `At N = ${n0} the fixed part a is ${(100 * m.overheadAtSmallest).toFixed(0)} % of the fitted time, so the time barely grows there and a log-log slope over small N comes out low; at N = ${n1} it is ${(100 * m.overheadAtLargest).toFixed(0)} %.`,
+    );
+  else
+    parts.push(
+      `The fixed part a is ${(100 * m.overheadAtSmallest).toFixed(0)} % of the time at N = ${n0}: the slope is the kernel's own scaling.`,
+    );
+  return parts.join(' ');
 }
 
 /** log(time) against log(N) over the upper part of the sweep, per variant and per stage, GPU total and wall. */
@@ -180,7 +328,7 @@ export function fitExponents(rows: readonly ProfileRow[], fitFromN: number | nul
   const fits: FitRow[] = [];
   const variants = [...new Set(rows.map((r) => r.variant))];
   for (const variant of variants) {
-    const mine = rows.filter((r) => r.variant === variant && !r.error);
+    const mine = sweepRows(rows).filter((r) => r.variant === variant && !r.error);
     const ns = upperPart(
       mine.map((r) => r.n),
       fitFromN ?? undefined,
@@ -193,6 +341,7 @@ export function fitExponents(rows: readonly ProfileRow[], fitFromN: number | nul
     for (const r of used) {
       for (const [stage, s] of Object.entries(r.stages)) add(stage, r.n, s.median);
       add('gpu', r.n, r.gpuMs?.median);
+      add('span', r.n, r.spanMs?.median);
       add('wall', r.n, r.wallMs.median);
     }
     for (const [stage, points] of Object.entries(series)) {
@@ -224,22 +373,46 @@ export type TableCell = string | number | null;
  * nothing to show). Column names are what the terminal and the CSV print.
  */
 export function reportTable(result: ProfileResult): Record<string, TableCell>[] {
-  const stages = stageColumns(result.rows);
-  const hasPeer = result.rows.some((r) => r.variant === 'tfjs');
-  const hasNaive = result.rows.some((r) => r.variant === 'naive');
-  return result.rows.map((r) => {
-    const record: Record<string, TableCell> = { N: r.n, variant: r.variant };
+  return pointTable(result, sweepRows(result.rows), false);
+}
+
+/** The decode rows (n = 1 against m keys): time, K+V GB/s against the copy roof, speed-ups. */
+export function decodeTable(result: ProfileResult): Record<string, TableCell>[] {
+  return pointTable(result, decodeRows(result.rows), true);
+}
+
+/** "1.21–1.40": the p10–p90 spread of the per-round ratios. */
+function spread(s: Summary | null): string | null {
+  return s ? `${s.p10.toPrecision(3)}–${s.p90.toPrecision(3)}` : null;
+}
+
+function pointTable(result: ProfileResult, rows: readonly ProfileRow[], decode: boolean): Record<string, TableCell>[] {
+  const stages = stageColumns(rows);
+  const baselines = ['naive', 'tfjs'].filter((b) => rows.some((r) => r.variant === b));
+  const hasSpan = rows.some((r) => r.spanMs);
+  return rows.map((r) => {
+    const record: Record<string, TableCell> = decode ? { m: rowKeys(r), variant: r.variant } : { N: r.n, variant: r.variant };
     for (const stage of stages) record[`${stage} ms`] = r.stages[stage]?.median ?? null;
     record['gpu ms'] = r.gpuMs?.median ?? null;
-    record['gpu p10'] = r.gpuMs?.p10 ?? null;
-    record['gpu p90'] = r.gpuMs?.p90 ?? null;
+    if (hasSpan) record['span ms'] = r.spanMs?.median ?? null;
+    const timing = rowTiming(r);
+    record['p10'] = timing?.p10 ?? null;
+    record['p90'] = timing?.p90 ?? null;
     record['wall ms'] = r.error ? null : r.wallMs.median;
-    record['cpu ms'] = result.cpu.find((c) => c.n === r.n)?.ms ?? null;
+    if (!decode) record['cpu ms'] = result.cpu.find((c) => c.n === r.n)?.ms ?? null;
     record['GFLOP/s'] = r.gflops;
     record['GB/s'] = r.gbps;
-    if (hasNaive) record['× naive'] = speedup(result.rows, r, 'naive');
-    if (hasPeer) record['× tfjs'] = speedup(result.rows, r, 'tfjs');
+    if (decode) {
+      record['K+V GB/s'] = r.kvGbps ?? null;
+      record['% copy BW'] = r.kvBandwidthPct ?? null;
+    }
+    for (const b of baselines) {
+      const s = pairedSpeedup(rows, r, b);
+      record[`× ${b}`] = s?.median ?? null;
+      record[`× ${b} p10–p90`] = spread(s);
+    }
     record['% roofline'] = r.rooflinePct;
+    record['roof'] = r.roof ?? null;
     record['alloc MiB'] = r.allocatedBytes === null ? null : r.allocatedBytes / 2 ** 20;
     record['check'] = r.error ? `error: ${r.error}` : r.check ? (r.check.pass ? 'pass' : 'FAIL') : 'skipped';
     return record;
@@ -269,5 +442,5 @@ export function formatTable(records: readonly Record<string, TableCell>[]): stri
 
 /** The table as CSV (numbers at full precision). */
 export function toCsv(result: ProfileResult): string {
-  return csvFormat(reportTable(result));
+  return csvFormat([...reportTable(result), ...decodeTable(result)]);
 }

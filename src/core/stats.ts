@@ -136,3 +136,135 @@ export function timestampGranularity(stamps: readonly bigint[]): TimestampGranul
   }
   return { quantumNs: Number(divisor), smallestStepNs: smallest === null ? null : Number(smallest), count: stamps.length };
 }
+
+/**
+ * Per-round ratios baseline[r] / variant[r] (> 1: the variant is faster) of two series measured
+ * round-robin, summarized. The r-th samples of both ran close in time, so each ratio sees the same
+ * machine load; their median is steadier than the ratio of the two medians. Rounds where either
+ * time is not positive and finite are dropped; the shorter series sets the rounds (a cancelled sweep).
+ */
+export function pairedRatios(baseline: readonly number[], variant: readonly number[]): Summary {
+  const ratios: number[] = [];
+  for (let r = 0; r < Math.min(baseline.length, variant.length); r++) {
+    const a = baseline[r],
+      b = variant[r];
+    if (a > 0 && b > 0 && Number.isFinite(a) && Number.isFinite(b)) ratios.push(a / b);
+  }
+  return summarize(ratios);
+}
+
+/** y ≈ a + b·x^p: a fixed cost plus a power law. */
+export interface OffsetPowerLawFit {
+  /** The fixed part (≥ 0), in y's unit. */
+  a: number;
+  b: number;
+  p: number;
+  /** Root mean square of the relative residuals (ŷ − y) / y. */
+  rmsRelative: number;
+  points: number;
+  xRange: [number, number];
+  /** p landed on pMin or pMax: the data do not determine it within the range. */
+  atBound: boolean;
+}
+
+/** Weighted least squares of y on [1, x^p] for a fixed p, with a ≥ 0 and b ≥ 0; returns a, b and the weighted residual. */
+function linearPart(xs: readonly number[], ys: readonly number[], p: number): { a: number; b: number; rss: number } {
+  // Weights 1/y² make every residual relative: times spanning decades count alike.
+  let sw = 0,
+    su = 0,
+    suu = 0,
+    sy = 0,
+    suy = 0;
+  const us = xs.map((x) => x ** p);
+  ys.forEach((y, i) => {
+    const w = 1 / (y * y),
+      u = us[i];
+    sw += w;
+    su += w * u;
+    suu += w * u * u;
+    sy += w * y;
+    suy += w * u * y;
+  });
+  const det = sw * suu - su * su;
+  let a = det > 0 ? (suu * sy - su * suy) / det : 0;
+  let b = det > 0 ? (sw * suy - su * sy) / det : 0;
+  if (a < 0 || !(det > 0)) {
+    a = 0;
+    b = suy / suu;
+  }
+  if (b < 0) {
+    b = 0;
+    a = sy / sw;
+  }
+  const rss = ys.reduce((s, y, i) => s + ((a + b * us[i] - y) / y) ** 2, 0);
+  return { a, b, rss };
+}
+
+/**
+ * Fits y = a + b·x^p (a, b ≥ 0) by least squares on relative residuals: a grid over p in
+ * [pMin, pMax] with a and b solved exactly for each p, then a golden-section refinement around the
+ * best grid point. Points with non-positive or non-finite coordinates are dropped; null with fewer
+ * than three distinct x (three parameters).
+ */
+export function fitOffsetPowerLaw(xs: readonly number[], ys: readonly number[], { pMin = 0.1, pMax = 4 } = {}): OffsetPowerLawFit | null {
+  if (xs.length !== ys.length) throw new RangeError(`fitOffsetPowerLaw: ${xs.length} x values but ${ys.length} y values`);
+  const keep = xs.map((x, i) => [x, ys[i]]).filter(([x, y]) => x > 0 && y > 0 && Number.isFinite(x) && Number.isFinite(y));
+  if (new Set(keep.map(([x]) => x)).size < 3) return null;
+  // x scaled to its largest value, so x^p stays well inside float range for any p.
+  const xMax = Math.max(...keep.map(([x]) => x));
+  const u = keep.map(([x]) => x / xMax),
+    y = keep.map(([, v]) => v);
+  const cost = (p: number) => linearPart(u, y, p).rss;
+  const step = 0.01;
+  let best = pMin;
+  for (let p = pMin; p <= pMax + 1e-9; p += step) if (cost(p) < cost(best)) best = p;
+  // Golden section on [best − step, best + step].
+  let lo = Math.max(pMin, best - step),
+    hi = Math.min(pMax, best + step);
+  const g = (Math.sqrt(5) - 1) / 2;
+  for (let i = 0; i < 40; i++) {
+    const c = hi - g * (hi - lo),
+      d = lo + g * (hi - lo);
+    if (cost(c) < cost(d)) hi = d;
+    else lo = c;
+  }
+  const p = (lo + hi) / 2;
+  const { a, b, rss } = linearPart(u, y, p);
+  return {
+    a,
+    b: b / xMax ** p,
+    p,
+    rmsRelative: Math.sqrt(rss / keep.length),
+    atBound: p - pMin < 1e-3 || pMax - p < 1e-3,
+    points: keep.length,
+    xRange: [Math.min(...keep.map(([x]) => x)), xMax],
+  };
+}
+
+/** The fixed part's share of the fitted time at x: a / (a + b·x^p). */
+export function overheadShare(fit: Pick<OffsetPowerLawFit, 'a' | 'b' | 'p'>, x: number): number {
+  const total = fit.a + fit.b * x ** fit.p;
+  return total > 0 ? fit.a / total : 0;
+}
+
+export interface LocalSlope {
+  from: number;
+  to: number;
+  /** d log y / d log x between the two points. */
+  slope: number;
+}
+
+/** The slope of log y against log x between each pair of consecutive distinct x (sorted); bad points dropped. */
+export function localSlopes(xs: readonly number[], ys: readonly number[]): LocalSlope[] {
+  const points = xs
+    .map((x, i) => [x, ys[i]] as const)
+    .filter(([x, y]) => x > 0 && y > 0 && Number.isFinite(x) && Number.isFinite(y))
+    .sort((p, q) => p[0] - q[0]);
+  const slopes: LocalSlope[] = [];
+  for (let i = 1; i < points.length; i++) {
+    const [x0, y0] = points[i - 1],
+      [x1, y1] = points[i];
+    if (x1 > x0) slopes.push({ from: x0, to: x1, slope: Math.log(y1 / y0) / Math.log(x1 / x0) });
+  }
+  return slopes;
+}

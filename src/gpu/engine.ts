@@ -94,6 +94,11 @@ export interface RunResult {
   probs: Float32Array | null;
   /** null when the adapter has no timestamp-query */
   gpuTimings: StageTimings | null;
+  /**
+   * GPU time from the first pass's begin to the last pass's end of each block, summed over blocks:
+   * the passes and the gaps between them. null when gpuTimings is.
+   */
+  gpuSpanMs: number | null;
   wallMs: number;
   blocks: number;
   variant: VariantName;
@@ -516,6 +521,7 @@ export class AttentionEngine {
         scores: scoresAll,
         probs: probsAll,
         gpuTimings: timer?.totals() ?? null,
+        gpuSpanMs: timer?.spanMs() ?? null,
         blocks,
       };
     } catch (error) {

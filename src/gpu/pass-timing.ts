@@ -15,6 +15,7 @@ export class StageTimer {
   private readonly resolveBuffer: GPUBuffer;
   private readonly readBuffer: GPUBuffer;
   private readonly sums: Partial<Record<StageName, number>> = {};
+  private span = 0;
   private valid = true;
 
   /**
@@ -64,11 +65,23 @@ export class StageTimer {
       if (delta < 0) this.valid = false;
       else this.sums[stage] = (this.sums[stage] ?? 0) + delta / 1e6;
     });
+    // The block's span, first pass's begin to last pass's end: the passes plus the gaps between them.
+    const span = Number(stamps[2 * this.stages.length - 1] - stamps[0]);
+    if (span < 0) this.valid = false;
+    else this.span += span / 1e6;
   }
 
   /** Milliseconds per stage that ran (and only those), or null if any span was unusable. */
   totals(): Partial<Record<StageName, number>> | null {
     return this.valid ? { ...this.sums } : null;
+  }
+
+  /**
+   * Milliseconds from the first pass's begin to the last pass's end, summed over blocks (the gaps
+   * between a block's passes count; the time between blocks does not), or null as for totals().
+   */
+  spanMs(): number | null {
+    return this.valid ? this.span : null;
   }
 
   dispose(): void {

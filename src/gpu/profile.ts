@@ -10,7 +10,7 @@
  */
 import { checkAgainstReference } from '../core/compare-run';
 import type { Bytes, CostShape, Dataflow, Flops } from '../core/cost';
-import { attentionBytes, attentionFlops, ratePerSecondG, rooflinePercent, stageFlops } from '../core/cost';
+import { attentionBytes, attentionFlops, bindingRoof, kvBytes, ratePerSecondG, stageFlops, WORKGROUP_INTENSITY } from '../core/cost';
 import type { AttentionOptions } from '../core/options';
 import type {
   AdapterInfo,
@@ -21,7 +21,7 @@ import type {
   ResolvedConfig,
   Roofline,
 } from '../core/profile-report';
-import { fitExponents, resolveConfig } from '../core/profile-report';
+import { fitExponents, fitModels, resolveConfig } from '../core/profile-report';
 import type { ReferenceResult } from '../core/reference';
 import { attentionReference } from '../core/reference';
 import { randomMatrix } from '../core/rng';
@@ -32,7 +32,7 @@ import type { AttentionEngine } from './engine';
 import type { StageName } from '../core/stages';
 import { RunCancelledError } from '../core/errors';
 import type { VariantName } from './variants';
-import { hasIntermediates, isVariant } from './variants';
+import { hasIntermediates, isVariant, VARIANTS, variantStages } from './variants';
 
 /** One synced run of a peer implementation (e.g. TensorFlow.js) on the same inputs. */
 export interface PeerRun {
@@ -61,6 +61,8 @@ export interface CustomVariant {
   kernels: Partial<Record<StageName, string>>;
   /** Why it exists; added to the results' notes. */
   note: string;
+  /** Hold its output to the reference like a built-in's (a user's kernel); diagnostic copies are not. */
+  checked?: boolean;
 }
 
 export interface ProfileProgress {
@@ -68,6 +70,8 @@ export interface ProfileProgress {
   done: number;
   total: number;
   n: number;
+  /** Keys (m = n in the sweep; the cache length of a decode row). */
+  m: number;
   variant: string;
   phase: 'reference' | 'warmup' | 'repeat';
 }
@@ -87,7 +91,16 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve
 
 interface Sample {
   stages: Record<string, number> | null;
+  /** First pass's begin to last pass's end (summed over blocks), when timestamps were read. */
+  spanMs: number | null;
   wallMs: number;
+}
+
+/** One point of the sweep: n queries against m keys. */
+interface Point {
+  n: number;
+  m: number;
+  decode: boolean;
 }
 
 export async function profileSweep(config: ProfileConfig, deps: ProfileDeps): Promise<ProfileResult> {
@@ -97,25 +110,27 @@ export async function profileSweep(config: ProfileConfig, deps: ProfileDeps): Pr
   const rows: ProfileRow[] = [];
   const cpu: CpuReferenceTime[] = [];
   const notes: string[] = [];
-  const total = c.ns.length * (c.variants.length * (c.warmup + c.repeats) + 1);
+  const points: Point[] = [...c.ns.map((n) => ({ n, m: n, decode: false })), ...c.decode.map((m) => ({ n: 1, m, decode: true }))];
+  const total = points.length * (c.variants.length * (c.warmup + c.repeats) + 1);
   let done = 0;
-  const progress = (n: number, variant: string, phase: ProfileProgress['phase']) => deps.onProgress?.({ done, total, n, variant, phase });
+  const progress = (p: Point, variant: string, phase: ProfileProgress['phase']) =>
+    deps.onProgress?.({ done, total, n: p.n, m: p.m, variant, phase });
   const aborted = () => deps.signal?.aborted ?? false;
   let cancelled = false;
   // The N being measured, so a cancelled sweep keeps the repeats it already has there.
   let current: { runners: Runner[]; reference: ReferenceResult | null } | null = null;
 
   try {
-    for (const n of c.ns) {
+    for (const point of points) {
       if (aborted()) throw new RunCancelledError('profile cancelled');
-      const inputs = makeInputs(c, n);
+      const inputs = makeInputs(c, point);
       const options: Partial<AttentionOptions> = { causal: c.causal, heads: c.heads, ...c.features };
-      progress(n, 'cpu', 'reference');
-      const { reference, time } = cpuReference(c, n, inputs, options);
-      cpu.push(time);
+      progress(point, 'cpu', 'reference');
+      const { reference, time } = cpuReference(c, point, inputs, options);
+      if (!point.decode) cpu.push(time);
       done++;
       await yieldToEventLoop();
-      const runners = c.variants.map((variant) => createRunner(c, deps, n, variant, inputs, options));
+      const runners = c.variants.map((variant) => createRunner(c, deps, point, variant, inputs, options));
       current = { runners, reference };
       // Round-robin: every variant's k-th run happens close in time to the others', so load that
       // comes and goes on the machine touches all variants alike and their ratios stay fair.
@@ -123,7 +138,7 @@ export async function profileSweep(config: ProfileConfig, deps: ProfileDeps): Pr
       for (const [round, phase] of rounds.entries()) {
         for (const runner of runners) {
           if (aborted()) throw new RunCancelledError('profile cancelled');
-          progress(n, runner.variant, phase);
+          progress(point, runner.variant, phase);
           await runner.step(phase, round === 0);
           done++;
           await yieldToEventLoop();
@@ -137,7 +152,10 @@ export async function profileSweep(config: ProfileConfig, deps: ProfileDeps): Pr
     cancelled = true;
     const partial = current?.runners.filter((r) => r.repeatsDone > 0) ?? [];
     rows.push(...partial.map((runner) => runner.row(current!.reference, deps.roofline ?? null)));
-    if (partial.length) notes.push(`Cancelled during N=${partial[0].n}: its rows hold the repeats finished by then.`);
+    if (partial.length)
+      notes.push(
+        `Cancelled during ${partial[0].decode ? `decode m=${partial[0].m}` : `N=${partial[0].n}`}: its rows hold the repeats finished by then.`,
+      );
   }
 
   if (deps.engine.hasTimestamps === false)
@@ -157,6 +175,7 @@ export async function profileSweep(config: ProfileConfig, deps: ProfileDeps): Pr
     rows,
     cpu,
     fits: fitExponents(rows, c.fitFromN),
+    models: fitModels(rows),
     cancelled,
     notes,
     startedAt,
@@ -174,17 +193,18 @@ function coarseTimings(rows: readonly ProfileRow[], quantumNs: number): string[]
   );
 }
 
-function makeInputs(c: ResolvedConfig, n: number): AttentionInputs {
-  const seed = c.seed + n;
+function makeInputs(c: ResolvedConfig, { n, m, decode }: Point): AttentionInputs {
+  // Decode rows draw from their own seeds, so n = 1 and the sweep's N = 1 do not share inputs by accident.
+  const seed = c.seed + m + (decode ? 3_000_009 : 0);
   return {
     q: randomMatrix(n, c.heads * c.dk, seed),
-    k: randomMatrix(n, (c.features.kvHeads ?? c.heads) * c.dk, seed + 1_000_003),
-    v: randomMatrix(n, (c.features.kvHeads ?? c.heads) * c.dv, seed + 2_000_006),
+    k: randomMatrix(m, (c.features.kvHeads ?? c.heads) * c.dk, seed + 1_000_003),
+    v: randomMatrix(m, (c.features.kvHeads ?? c.heads) * c.dv, seed + 2_000_006),
   };
 }
 
-function cpuReference(c: ResolvedConfig, n: number, inputs: AttentionInputs, options: Partial<AttentionOptions>) {
-  const work = n * n * (c.dk + c.dv) * c.heads;
+function cpuReference(c: ResolvedConfig, { n, m }: Point, inputs: AttentionInputs, options: Partial<AttentionOptions>) {
+  const work = n * m * (c.dk + c.dv) * c.heads;
   if (work > c.cpuReferenceLimit) {
     const skipped = `n·m·(dk+dv)·h = ${work.toExponential(2)} exceeds the CPU reference limit ${c.cpuReferenceLimit.toExponential(2)} (the float64 JS reference would take too long); outputs there are not checked`;
     return { reference: null, time: { n, ms: null, skipped } };
@@ -194,9 +214,11 @@ function cpuReference(c: ResolvedConfig, n: number, inputs: AttentionInputs, opt
   return { reference, time: { n, ms: performance.now() - t0, skipped: null } };
 }
 
-/** Runs one variant at one N, a warm-up or a timed repeat at a time, and turns its samples into a row. */
+/** Runs one variant at one point, a warm-up or a timed repeat at a time, and turns its samples into a row. */
 interface Runner {
   n: number;
+  m: number;
+  decode: boolean;
   variant: string;
   readonly repeatsDone: number;
   /** One run; a failure is recorded (the variant's later steps are skipped), cancellation is thrown. */
@@ -211,17 +233,25 @@ interface SyncedRun extends Sample {
   allocatedBytes: number | null;
 }
 
+/** Whether a variant's kernels (a custom variant's own where it replaces them) stage data in workgroup memory. */
+function usesWorkgroupMemory(deps: ProfileDeps, variant: VariantName, custom: CustomVariant | undefined): boolean {
+  const files = VARIANTS[variant] as Partial<Record<StageName, string>>;
+  return variantStages(variant).some((stage) =>
+    (custom?.kernels[stage] ?? deps.engine.shaders[files[stage] ?? ''] ?? '').includes('var<workgroup>'),
+  );
+}
+
 function createRunner(
   c: ResolvedConfig,
   deps: ProfileDeps,
-  n: number,
+  { n, m, decode }: Point,
   variant: string,
   inputs: AttentionInputs,
   options: Partial<AttentionOptions>,
 ): Runner {
   const shape: CostShape = {
     n,
-    m: n,
+    m,
     dk: c.dk,
     dv: c.dv,
     heads: c.heads,
@@ -234,7 +264,10 @@ function createRunner(
   const engineVariant = custom?.base ?? (isVariant(variant) ? variant : null);
   const dataflow: Dataflow = peer ? peer.dataflow : engineVariant && !hasIntermediates(engineVariant) ? 'fused' : 'three-pass';
   const flops = attentionFlops(shape),
-    bytes = attentionBytes(shape, dataflow);
+    bytes = attentionBytes(shape, dataflow),
+    kv = kvBytes(shape);
+  // The tfjs peer's kernels are not ours to read: its workgroup-memory use is unknown, so not counted.
+  const workgroup = engineVariant && usesWorkgroupMemory(deps, engineVariant, custom) ? WORKGROUP_INTENSITY : null;
   const samples: Sample[] = [];
   let output: Float32Array | null = null;
   let allocatedBytes: number | null = null;
@@ -243,7 +276,7 @@ function createRunner(
   const runOnce = async (first: boolean): Promise<SyncedRun> => {
     if (peer) {
       const run = await peer.run(inputs, { causal: c.causal, heads: c.heads });
-      return { ...run, stages: run.stages };
+      return { ...run, stages: run.stages, spanMs: null };
     }
     const once = () => deps.engine.run(inputs, options, { variant: engineVariant!, kernels: custom?.kernels, signal: deps.signal });
     // The first warm-up also compiles the pipelines; it is the run whose allocations are counted,
@@ -254,12 +287,15 @@ function createRunner(
       output: measured.result.output.data,
       wallMs: measured.result.wallMs,
       stages: timings ? definedEntries(timings) : null,
+      spanMs: measured.result.gpuSpanMs ?? null,
       allocatedBytes: measured.peakBytes,
     };
   };
 
   return {
     n,
+    m,
+    decode,
     variant,
     get repeatsDone() {
       return samples.length;
@@ -270,7 +306,7 @@ function createRunner(
         const outcome = await runOnce(first);
         allocatedBytes ??= outcome.allocatedBytes;
         if (phase === 'repeat') {
-          samples.push({ stages: outcome.stages, wallMs: outcome.wallMs });
+          samples.push({ stages: outcome.stages, spanMs: outcome.spanMs, wallMs: outcome.wallMs });
           output = outcome.output;
         }
       } catch (e) {
@@ -279,31 +315,35 @@ function createRunner(
       }
     },
     row(reference, roofline) {
-      const base = { n, variant, source: peer ? ('peer' as const) : ('engine' as const), flops, bytes, allocatedBytes };
+      const base = { n, m, decode, variant, source: peer ? ('peer' as const) : ('engine' as const), flops, bytes, allocatedBytes };
       if (error || !output) {
         return {
           ...base,
           timing: 'wall',
           stages: {},
           gpuMs: null,
+          spanMs: null,
           wallMs: summarize([]),
           intensity: flops.total / bytes.total,
           gflops: null,
           stageGflops: {},
           gbps: null,
           rooflinePct: null,
+          roof: null,
+          kvGbps: null,
+          kvBandwidthPct: null,
           check: null,
           error: error ?? 'no timed run finished',
         };
       }
       // Diagnostic variants may be wrong on purpose; everything else is held to the reference.
       const check =
-        reference && !custom
+        reference && (!custom || custom.checked)
           ? checkAgainstReference(inputs, options, { scores: null, probs: null, output, onlineSoftmax: dataflow === 'fused' }, reference)
           : null;
       return {
         ...base,
-        ...derive(samples, flops, bytes, roofline),
+        ...derive(samples, flops, bytes, kv, workgroup, roofline),
         check: check && { pass: check.pass, maxAbs: check.output.maxAbs, maxUlp: check.output.maxUlp },
         error: null,
       };
@@ -316,7 +356,7 @@ function definedEntries(record: Partial<Record<string, number>>): Record<string,
 }
 
 /** Summaries over the repeats and the rates derived from their medians. */
-function derive(samples: Sample[], perStage: Flops, model: Bytes, roofline: Roofline | null) {
+function derive(samples: Sample[], perStage: Flops, model: Bytes, kv: number, workgroup: number | null, roofline: Roofline | null) {
   const flops = perStage.total,
     bytes = model.total;
   const timed = samples.every((s) => s.stages !== null && Object.keys(s.stages).length > 0);
@@ -330,18 +370,27 @@ function derive(samples: Sample[], perStage: Flops, model: Bytes, roofline: Roof
     }
   }
   const gpuMs = timed ? summarize(samples.map((s) => Object.values(s.stages!).reduce((a, b) => a + b, 0))) : null;
+  const spanned = timed && samples.every((s) => s.spanMs !== null);
+  const spanMs = spanned ? summarize(samples.map((s) => s.spanMs!)) : null;
   const wallMs = summarize(samples.map((s) => s.wallMs));
-  const ms = gpuMs?.median ?? wallMs.median;
+  // The run's time: its timestamp span (gaps between passes included), else the passes' sum, else wall.
+  const ms = spanMs?.median ?? gpuMs?.median ?? wallMs.median;
   const gflops = ratePerSecondG(flops, ms);
+  const bound = roofline ? bindingRoof({ memory: flops / bytes, workgroup }, roofline) : null;
+  const kvGbps = ratePerSecondG(kv, ms);
   return {
     timing: timed ? ('timestamp' as const) : ('wall' as const),
     stages,
     gpuMs,
+    spanMs,
     wallMs,
     intensity: flops / bytes,
     gflops,
     stageGflops,
     gbps: ratePerSecondG(bytes, ms),
-    rooflinePct: roofline ? rooflinePercent(gflops, flops, bytes, roofline) : null,
+    rooflinePct: bound ? (100 * gflops) / bound.attainableGflops : null,
+    roof: bound?.roof ?? null,
+    kvGbps,
+    kvBandwidthPct: roofline ? (100 * kvGbps) / roofline.gbps : null,
   };
 }

@@ -1,17 +1,23 @@
 /**
- * A measured roofline of the adapter: sustained copy bandwidth (GB/s) and FMA throughput
- * (GFLOP/s), each the median of a few timed passes, plus how finely its timestamps resolve time.
- * Measured once per device and set of options (cached in a WeakMap) because it takes a second or two
- * on CPU emulation.
+ * A measured roofline of the adapter: sustained copy bandwidth (GB/s), FMA throughput (GFLOP/s) and
+ * workgroup-memory bandwidth (GB/s), each the median of a few timed passes, plus how finely its
+ * timestamps resolve time. Every microbenchmark sizes itself by time: it grows its work (the copy
+ * buffer, then copies per pass; the workgroup count, then the loop) until one pass takes the target
+ * time (10 ms), so a large GPU is filled and a CPU emulator stays quick; caps stop the growth.
+ * Measured once per device and set of options (cached in a WeakMap).
  */
-import type { Roofline, TimingMethod } from '../core/profile-report';
+import type { Roofline, RooflineSizing, TimingMethod } from '../core/profile-report';
 import { summarize, timestampGranularity } from '../core/stats';
 import type { TimedPasses } from './pass-timing';
 import { timeComputePasses } from './pass-timing';
 import type { ShaderLibrary } from './variants';
 
 /** The microbenchmark kernels, by their path in the shader library (shaders/roofline/). */
-const ROOFLINE_SHADERS = { copy: 'roofline/copy_bandwidth.wgsl', fma: 'roofline/fma_throughput.wgsl' } as const;
+export const ROOFLINE_SHADERS = {
+  copy: 'roofline/copy_bandwidth.wgsl',
+  fma: 'roofline/fma_throughput.wgsl',
+  workgroup: 'roofline/workgroup_bandwidth.wgsl',
+} as const;
 
 type RooflineKernels = Record<keyof typeof ROOFLINE_SHADERS, string>;
 
@@ -21,39 +27,53 @@ function rooflineKernels(shaders: ShaderLibrary): RooflineKernels {
     if (code === undefined) throw new Error(`shader ${file} is missing from the shader library`);
     return code;
   };
-  return { copy: source(ROOFLINE_SHADERS.copy), fma: source(ROOFLINE_SHADERS.fma) };
+  return { copy: source(ROOFLINE_SHADERS.copy), fma: source(ROOFLINE_SHADERS.fma), workgroup: source(ROOFLINE_SHADERS.workgroup) };
 }
 
 export interface RooflineOptions {
-  /** Bytes per copy buffer (two are allocated). Default 64 MiB, capped by the device's limits. */
+  /**
+   * Bytes per copy buffer (two are allocated), fixed. By default the buffer starts at 64 MiB (above
+   * the last-level cache of today's GPUs) and doubles up to 1 GiB while a pass is shorter than the
+   * target; both capped by the device's limits.
+   */
   copyBytes?: number;
   /** Timed passes per microbenchmark, after one warm-up. Default 5. */
   repeats?: number;
-  /** The FMA loop count is raised until one pass takes at least this long. Default 40 ms. */
+  /** Work grows until one pass takes at least this long (or a cap is reached). Default 10 ms. */
   targetMs?: number;
 }
 
 const MIB = 1024 * 1024;
 const FMA_WORKGROUP = 64;
-const FMA_GROUPS = 256;
 const FLOPS_PER_ITERATION = 64;
 const COPY_WORKGROUP = 256;
+const WORKGROUP_INVOCATIONS = 256;
+/** Bytes each invocation of workgroup_bandwidth.wgsl reads per iteration: 4 vec4f. */
+const WORKGROUP_BYTES_PER_ITERATION = 64;
+const MIN_COPY_BYTES = 64 * MIB;
+const MAX_COPY_BYTES = 1024 * MIB;
+const MAX_COPIES_PER_PASS = 64;
+const MAX_GROUPS = 65_535;
+const MAX_ITERATIONS = 1 << 20;
 
 /** Per device, one measurement per set of options (keyed by the resolved options). */
 const cache = new WeakMap<GPUDevice, Map<string, Promise<Roofline>>>();
 
 interface ResolvedOptions {
-  copyBytes: number;
+  /** Smallest and largest copy buffer (equal when copyBytes was given). */
+  copyBytes: [number, number];
   repeats: number;
   targetMs: number;
 }
 
 function resolveOptions(device: GPUDevice, options: RooflineOptions): ResolvedOptions {
   const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  const fit = (bytes: number) => Math.floor(Math.min(bytes, limit) / 16) * 16;
   return {
-    copyBytes: Math.floor(Math.min(options.copyBytes ?? 64 * MIB, limit) / 16) * 16,
+    copyBytes:
+      options.copyBytes !== undefined ? [fit(options.copyBytes), fit(options.copyBytes)] : [fit(MIN_COPY_BYTES), fit(MAX_COPY_BYTES)],
     repeats: options.repeats ?? 5,
-    targetMs: options.targetMs ?? 40,
+    targetMs: options.targetMs ?? 10,
   };
 }
 
@@ -64,7 +84,7 @@ function resolveOptions(device: GPUDevice, options: RooflineOptions): ResolvedOp
 /** The kernels come from the shader library (the same one the engine runs from). */
 export function measureRoofline(device: GPUDevice, shaders: ShaderLibrary, options: RooflineOptions = {}): Promise<Roofline> {
   const resolved = resolveOptions(device, options);
-  const key = `${resolved.copyBytes}/${resolved.repeats}/${resolved.targetMs}`;
+  const key = `${resolved.copyBytes.join('-')}/${resolved.repeats}/${resolved.targetMs}`;
   const perDevice = cache.get(device) ?? new Map<string, Promise<Roofline>>();
   cache.set(device, perDevice);
   let roofline = perDevice.get(key);
@@ -76,18 +96,14 @@ export function measureRoofline(device: GPUDevice, shaders: ShaderLibrary, optio
   return roofline;
 }
 
-async function runRoofline(
-  device: GPUDevice,
-  kernels: RooflineKernels,
-  { copyBytes, repeats, targetMs }: ResolvedOptions,
-): Promise<Roofline> {
+async function runRoofline(device: GPUDevice, kernels: RooflineKernels, options: ResolvedOptions): Promise<Roofline> {
   const owned: GPUBuffer[] = [];
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
   let measured: Roofline | null = null;
   let failure: unknown = null;
   try {
-    measured = await measure(device, kernels, copyBytes, repeats, targetMs, owned);
+    measured = await measure(device, kernels, options, owned);
   } catch (error) {
     failure = error;
   }
@@ -101,29 +117,59 @@ async function runRoofline(
   return measured;
 }
 
-async function measure(
-  device: GPUDevice,
-  kernels: RooflineKernels,
-  copyBytes: number,
-  repeats: number,
+/**
+ * Grows a two-part size (the work per unit, then the units) until one pass takes `targetMs`: the
+ * first part up to its cap, then the second. Each step multiplies by the shortfall (2× to 16×).
+ */
+export async function growUntil(
   targetMs: number,
-  owned: GPUBuffer[],
-): Promise<Roofline> {
+  start: [number, number],
+  caps: [number, number],
+  time: (size: [number, number]) => Promise<number>,
+  snap: (first: number) => number = (x) => x,
+): Promise<[number, number]> {
+  const size: [number, number] = [...start];
+  for (;;) {
+    const ms = await time(size);
+    if (ms >= targetMs) return size;
+    const factor = Math.min(16, Math.max(2, Math.ceil(targetMs / Math.max(ms, 1e-3))));
+    if (size[0] < caps[0]) size[0] = Math.min(caps[0], snap(size[0] * factor));
+    else if (size[1] < caps[1]) size[1] = Math.min(caps[1], size[1] * factor);
+    else return size;
+  }
+}
+
+async function measure(device: GPUDevice, kernels: RooflineKernels, options: ResolvedOptions, owned: GPUBuffer[]): Promise<Roofline> {
   const stamps: bigint[] = [];
   const keep = (t: TimedPasses) => (stamps.push(...t.stamps), t);
-  const copy = await copyBenchmark(device, kernels.copy, copyBytes, repeats, owned, keep);
-  const fma = await fmaBenchmark(device, kernels.fma, repeats, targetMs, owned, keep);
+  const copy = await copyBenchmark(device, kernels.copy, options, owned, keep);
+  const fma = await fmaBenchmark(device, kernels.fma, options, owned, keep);
+  const shared = await workgroupBenchmark(device, kernels.workgroup, options, owned, keep);
   const copyMs = summarize(copy.ms),
-    fmaMs = summarize(fma.ms);
+    fmaMs = summarize(fma.ms),
+    workgroupMs = summarize(shared.ms);
+  const sizing: RooflineSizing = {
+    targetMs: options.targetMs,
+    copyBytes: copy.bytes,
+    copyDispatches: copy.dispatches,
+    fmaGroups: fma.groups,
+    fmaIterations: fma.iterations,
+    workgroupGroups: shared.groups,
+    workgroupIterations: shared.iterations,
+  };
   return {
-    gbps: (2 * copyBytes) / (copyMs.median * 1e6),
+    gbps: (2 * copy.bytes * copy.dispatches) / (copyMs.median * 1e6),
     gflops: fma.flops / (fmaMs.median * 1e6),
-    copyBytes,
+    workgroupGbps: shared.bytes / (workgroupMs.median * 1e6),
+    copyBytes: copy.bytes,
     copyMs,
     fmaFlops: fma.flops,
     fmaMs,
-    method: copy.method === 'timestamp' && fma.method === 'timestamp' ? 'timestamp' : 'wall',
+    workgroupBytes: shared.bytes,
+    workgroupMs,
+    method: [copy, fma, shared].every((b) => b.method === 'timestamp') ? 'timestamp' : 'wall',
     timestamps: stamps.length ? timestampGranularity(stamps) : null,
+    sizing,
   };
 }
 
@@ -138,95 +184,172 @@ function grid(device: GPUDevice, groups: number): [number, number] {
   return groups <= max ? [groups, 1] : [max, Math.ceil(groups / max)];
 }
 
-async function copyBenchmark(
+/** One warm-up pass, then `repeats` timed ones. */
+async function timeRepeats(
   device: GPUDevice,
-  code: string,
-  bytes: number,
+  label: string,
   repeats: number,
-  owned: GPUBuffer[],
+  encode: (pass: GPUComputePassEncoder) => void,
   keep: (t: TimedPasses) => TimedPasses,
-) {
-  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
-  const src = device.createBuffer({ label: 'Roofline.copy.src', size: bytes, usage });
-  const dst = device.createBuffer({ label: 'Roofline.copy.dst', size: bytes, usage });
-  owned.push(src, dst);
-  // Non-zero data: some drivers special-case buffers they know are still cleared.
-  const chunk = new Float32Array(Math.min(bytes, 4 * MIB) / 4).map((_, i) => i % 251);
-  for (let offset = 0; offset < bytes; offset += chunk.byteLength) {
-    device.queue.writeBuffer(src, offset, chunk, 0, Math.min(chunk.length, (bytes - offset) / 4));
-  }
-  const copy = pipeline(device, code, 'Roofline.copy');
-  const bindGroup = device.createBindGroup({
-    label: 'Roofline.copy.bindGroup',
-    layout: copy.getBindGroupLayout(0),
-    entries: [
-      { binding: 0, resource: { buffer: src } },
-      { binding: 1, resource: { buffer: dst } },
-    ],
-  });
-  const [gx, gy] = grid(device, Math.ceil(bytes / 16 / COPY_WORKGROUP));
-  const encode = (pass: GPUComputePassEncoder) => {
-    pass.setPipeline(copy);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(gx, gy);
-  };
-  await timeComputePasses(device, 'Roofline.copy.warmup', 1, encode);
+): Promise<{ ms: number[]; method: TimingMethod }> {
+  await timeComputePasses(device, `${label}.warmup`, 1, encode);
   const ms: number[] = [];
   let method: TimingMethod = 'timestamp';
   for (let r = 0; r < repeats; r++) {
-    const t = keep(await timeComputePasses(device, 'Roofline.copy', 1, encode));
+    const t = keep(await timeComputePasses(device, label, 1, encode));
     ms.push(t.ms[0]);
     if (t.method === 'wall') method = 'wall';
   }
   return { ms, method };
 }
 
-async function fmaBenchmark(
+/** Destroys a benchmark's buffers when it resizes them (the rest are destroyed by the caller). */
+function release(owned: GPUBuffer[], buffers: GPUBuffer[]): void {
+  for (const b of buffers) {
+    b.destroy();
+    owned.splice(owned.indexOf(b), 1);
+  }
+}
+
+async function copyBenchmark(
   device: GPUDevice,
   code: string,
-  repeats: number,
-  targetMs: number,
+  { copyBytes: [minBytes, maxBytes], repeats, targetMs }: ResolvedOptions,
   owned: GPUBuffer[],
   keep: (t: TimedPasses) => TimedPasses,
 ) {
-  const invocations = FMA_WORKGROUP * FMA_GROUPS;
-  const params = device.createBuffer({ label: 'Roofline.fma.params', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-  const out = device.createBuffer({ label: 'Roofline.fma.out', size: invocations * 4, usage: GPUBufferUsage.STORAGE });
-  owned.push(params, out);
-  const fma = pipeline(device, code, 'Roofline.fma');
-  const bindGroup = device.createBindGroup({
-    label: 'Roofline.fma.bindGroup',
-    layout: fma.getBindGroupLayout(0),
-    entries: [
-      { binding: 0, resource: { buffer: params } },
-      { binding: 1, resource: { buffer: out } },
-    ],
-  });
-  const setIterations = (iterations: number) => {
+  const copy = pipeline(device, code, 'Roofline.copy');
+  let buffers: GPUBuffer[] = [];
+  let bindGroup: GPUBindGroup | null = null;
+  let allocated = 0;
+  const allocate = (bytes: number) => {
+    if (bytes === allocated) return;
+    release(owned, buffers);
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+    const src = device.createBuffer({ label: 'Roofline.copy.src', size: bytes, usage });
+    const dst = device.createBuffer({ label: 'Roofline.copy.dst', size: bytes, usage });
+    buffers = [src, dst];
+    owned.push(src, dst);
+    // Non-zero data: some drivers special-case buffers they know are still cleared.
+    const chunk = new Float32Array(Math.min(bytes, 4 * MIB) / 4).map((_, i) => i % 251);
+    for (let offset = 0; offset < bytes; offset += chunk.byteLength) {
+      device.queue.writeBuffer(src, offset, chunk, 0, Math.min(chunk.length, (bytes - offset) / 4));
+    }
+    bindGroup = device.createBindGroup({
+      label: 'Roofline.copy.bindGroup',
+      layout: copy.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: src } },
+        { binding: 1, resource: { buffer: dst } },
+      ],
+    });
+    allocated = bytes;
+  };
+  const encoder = ([bytes, dispatches]: [number, number]) => {
+    allocate(bytes);
+    const [gx, gy] = grid(device, Math.ceil(bytes / 16 / COPY_WORKGROUP));
+    return (pass: GPUComputePassEncoder) => {
+      pass.setPipeline(copy);
+      pass.setBindGroup(0, bindGroup);
+      for (let i = 0; i < dispatches; i++) pass.dispatchWorkgroups(gx, gy);
+    };
+  };
+  // Powers of two keep the buffer a multiple of 16 bytes; the first pass also warms up.
+  const size = await growUntil(
+    targetMs,
+    [minBytes, 1],
+    [maxBytes, MAX_COPIES_PER_PASS],
+    async (s) => keep(await timeComputePasses(device, 'Roofline.copy.calibrate', 1, encoder(s))).ms[0],
+    (bytes) => 2 ** Math.round(Math.log2(bytes)),
+  );
+  const timed = await timeRepeats(device, 'Roofline.copy', repeats, encoder(size), keep);
+  return { ...timed, bytes: size[0], dispatches: size[1] };
+}
+
+/** Sizes a kernel with a Params { iterations } uniform and one output float per invocation by time: groups first, then iterations. */
+async function loopBenchmark(
+  device: GPUDevice,
+  code: string,
+  label: string,
+  invocationsPerGroup: number,
+  { repeats, targetMs }: ResolvedOptions,
+  owned: GPUBuffer[],
+  keep: (t: TimedPasses) => TimedPasses,
+  setParams: (iterations: number) => ArrayBuffer,
+) {
+  const kernel = pipeline(device, code, label);
+  const params = device.createBuffer({ label: `${label}.params`, size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  owned.push(params);
+  let out: GPUBuffer[] = [];
+  let bindGroup: GPUBindGroup | null = null;
+  let allocated = 0;
+  const encoder = ([groups, iterations]: [number, number]) => {
+    if (groups !== allocated) {
+      release(owned, out);
+      const buffer = device.createBuffer({ label: `${label}.out`, size: groups * invocationsPerGroup * 4, usage: GPUBufferUsage.STORAGE });
+      out = [buffer];
+      owned.push(buffer);
+      bindGroup = device.createBindGroup({
+        label: `${label}.bindGroup`,
+        layout: kernel.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: { buffer: params } },
+          { binding: 1, resource: { buffer } },
+        ],
+      });
+      allocated = groups;
+    }
+    device.queue.writeBuffer(params, 0, setParams(iterations));
+    return (pass: GPUComputePassEncoder) => {
+      pass.setPipeline(kernel);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(groups);
+    };
+  };
+  const maxGroups = Math.min(MAX_GROUPS, device.limits.maxComputeWorkgroupsPerDimension);
+  // Enough workgroups to fill a large GPU before the loop grows: a small grid measures one corner of it.
+  const size = await growUntil(
+    targetMs,
+    [64, 64],
+    [maxGroups, MAX_ITERATIONS],
+    async (s) => keep(await timeComputePasses(device, `${label}.calibrate`, 1, encoder(s))).ms[0],
+  );
+  const timed = await timeRepeats(device, label, repeats, encoder(size), keep);
+  return { ...timed, groups: size[0], iterations: size[1] };
+}
+
+async function fmaBenchmark(
+  device: GPUDevice,
+  code: string,
+  options: ResolvedOptions,
+  owned: GPUBuffer[],
+  keep: (t: TimedPasses) => TimedPasses,
+) {
+  const r = await loopBenchmark(device, code, 'Roofline.fma', FMA_WORKGROUP, options, owned, keep, (iterations) => {
     const data = new ArrayBuffer(16);
     new Uint32Array(data)[0] = iterations;
     new Float32Array(data, 4, 2).set([0.999, 1e-3]);
-    device.queue.writeBuffer(params, 0, data);
-  };
-  const encode = (pass: GPUComputePassEncoder) => {
-    pass.setPipeline(fma);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(FMA_GROUPS);
-  };
-  // Grow the loop until a pass is long enough that launch overhead and timer resolution vanish.
-  let iterations = 16;
-  for (;;) {
-    setIterations(iterations);
-    const ms = keep(await timeComputePasses(device, 'Roofline.fma.calibrate', 1, encode)).ms[0];
-    if (ms >= targetMs || iterations >= 1 << 20) break;
-    iterations *= Math.min(16, Math.max(2, Math.ceil(targetMs / Math.max(ms, 1e-3))));
-  }
-  const ms: number[] = [];
-  let method: TimingMethod = 'timestamp';
-  for (let r = 0; r < repeats; r++) {
-    const t = keep(await timeComputePasses(device, 'Roofline.fma', 1, encode));
-    ms.push(t.ms[0]);
-    if (t.method === 'wall') method = 'wall';
-  }
-  return { ms, method, flops: invocations * iterations * FLOPS_PER_ITERATION };
+    return data;
+  });
+  return { ...r, flops: r.groups * FMA_WORKGROUP * r.iterations * FLOPS_PER_ITERATION };
+}
+
+async function workgroupBenchmark(
+  device: GPUDevice,
+  code: string,
+  options: ResolvedOptions,
+  owned: GPUBuffer[],
+  keep: (t: TimedPasses) => TimedPasses,
+) {
+  const r = await loopBenchmark(
+    device,
+    code,
+    'Roofline.workgroup',
+    WORKGROUP_INVOCATIONS,
+    options,
+    owned,
+    keep,
+    (iterations) => Uint32Array.of(iterations, 0, 0, 0).buffer,
+  );
+  return { ...r, bytes: r.groups * WORKGROUP_INVOCATIONS * r.iterations * WORKGROUP_BYTES_PER_ITERATION };
 }

@@ -4,8 +4,10 @@
  * measured FMA peak). Also their export as PNG, legend and title included, through a canvas.
  */
 import uPlot from 'uplot';
+import type { BenchCard } from '../core/bench-card';
+import { cardLabel, cardRows } from '../core/bench-card';
 import type { FitRow, ProfileResult, ProfileRow } from '../core/profile-report';
-import { findFit, rowTime, stageColumns } from '../core/profile-report';
+import { findFit, rowTime, stageColumns, sweepRows } from '../core/profile-report';
 import { attainableGflops } from '../core/cost';
 
 export type PlotKind = 'time' | 'gflops';
@@ -37,26 +39,33 @@ export interface PlotSpec {
 
 const positive = (x: number | null | undefined) => (x !== null && x !== undefined && x > 0 && Number.isFinite(x) ? x : null);
 
-function column(result: ProfileResult, xs: number[], variant: string, value: (row: ProfileRow) => number | null | undefined) {
+function column(result: Pick<ProfileResult, 'rows'>, xs: number[], variant: string, value: (row: ProfileRow) => number | null | undefined) {
+  const rows = sweepRows(result.rows);
   return xs.map((n) => {
-    const row = result.rows.find((r) => r.n === n && r.variant === variant && !r.error);
+    const row = rows.find((r) => r.n === n && r.variant === variant && !r.error);
     return row ? positive(value(row)) : null;
   });
 }
 
-/** Time against N: per variant its total (GPU when timed, else wall) and, for multi-pass variants, each stage. */
-export function timePlotSpec(result: ProfileResult): PlotSpec {
-  const xs = [...new Set(result.rows.map((r) => r.n))].sort((a, b) => a - b);
-  const variants = [...new Set(result.rows.map((r) => r.variant))];
+/**
+ * Time against N: per variant its total (the timestamp span when measured, else the passes' sum,
+ * else wall) and, for multi-pass variants, each stage. A loaded benchmark card adds its variants'
+ * totals, thin and dashed, labelled with its device.
+ */
+export function timePlotSpec(result: ProfileResult, comparison: BenchCard | null = null): PlotSpec {
+  const other = comparison ? cardRows(comparison) : [];
+  const xs = [...new Set([...sweepRows(result.rows), ...other].map((r) => r.n))].sort((a, b) => a - b);
+  const variants = [...new Set(sweepRows(result.rows).map((r) => r.variant))];
   const series: SeriesSpec[] = [];
   for (const variant of variants) {
     const color = variantColor(variant, variants);
     const mine = result.rows.filter((r) => r.variant === variant);
+    const spanned = mine.some((r) => r.spanMs);
     const timed = mine.some((r) => r.gpuMs);
-    const total = timed ? 'gpu' : 'wall';
+    const total = spanned ? 'span' : timed ? 'gpu' : 'wall';
     const fit = findFit(result.fits, variant, total);
     series.push({
-      label: `${variant} ${timed ? 'GPU total' : 'wall'}${fit ? ` (∝ N^${fit.exponent.toFixed(2)})` : ''}`,
+      label: `${variant} ${spanned ? 'GPU span' : timed ? 'GPU total' : 'wall'}${fit ? ` (∝ N^${fit.exponent.toFixed(2)})` : ''}`,
       color,
       width: 2.5,
       fit,
@@ -76,14 +85,26 @@ export function timePlotSpec(result: ProfileResult): PlotSpec {
       }
     }
   }
+  if (comparison) {
+    const label = cardLabel(comparison);
+    const theirs = [...new Set(other.map((r) => r.variant))];
+    for (const variant of theirs)
+      series.push({
+        label: `${variant} — ${label} (card)`,
+        color: variantColor(variant, [...variants, ...theirs]),
+        width: 1.5,
+        dash: [10, 3, 2, 3],
+        values: column({ rows: other }, xs, variant, rowTime),
+      });
+  }
   const fitRange = result.config.fitFromN ? `N ≥ ${result.config.fitFromN}` : 'upper half of the sweep';
   return { title: `Time per run vs N (median; exponents fitted over ${fitRange})`, yLabel: 'ms', xs, series };
 }
 
 /** Achieved GFLOP/s against N, with the measured FMA peak and the roofline bound of each variant's byte model. */
 export function gflopsPlotSpec(result: ProfileResult): PlotSpec {
-  const xs = [...new Set(result.rows.map((r) => r.n))].sort((a, b) => a - b);
-  const variants = [...new Set(result.rows.map((r) => r.variant))];
+  const xs = [...new Set(sweepRows(result.rows).map((r) => r.n))].sort((a, b) => a - b);
+  const variants = [...new Set(sweepRows(result.rows).map((r) => r.variant))];
   const series: SeriesSpec[] = variants.map((variant) => ({
     label: `${variant} GFLOP/s`,
     color: variantColor(variant, variants),

@@ -8,6 +8,12 @@ interface TextDecoder {
 }
 declare const TextDecoder: { new (label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean }): TextDecoder };
 
+/** UTF-8 bytes of a string (hashing kernel sources for the benchmark card). */
+interface TextEncoder {
+  encode(input?: string): Uint8Array;
+}
+declare const TextEncoder: { new (): TextEncoder };
+
 /** Monotonic milliseconds (time limits of long pure computations, e.g. the WGSL interpreter). */
 declare const performance: { now(): number };
 /**

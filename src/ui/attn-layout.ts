@@ -243,7 +243,7 @@ export class AttnLayout extends LitElement {
     ${
       this.loaded.has('profiler')
         ? html`<div id="profiler-panel" ?hidden=${tab !== 'profiler'}>
-            <attn-profiler .engine=${this.engine} .adapter=${summary}></attn-profiler>
+            <attn-profiler .engine=${this.engine} .adapter=${summary} .kernels=${this.state.kernels}></attn-profiler>
           </div>`
         : nothing
     }`;

@@ -1,6 +1,6 @@
 /**
- * <attn-profile-controls>: the profiler's sweep form. N values (presets and a custom list), dk,
- * heads, causal, warm-ups, repeats and the variants; Run and Cancel (sent as ProfileCommandEvent)
+ * <attn-profile-controls>: the profiler's sweep form. N values (presets and a custom list), decode
+ * key counts (n = 1 against m keys), dk, heads, causal, warm-ups, repeats and the variants; Run and Cancel (sent as ProfileCommandEvent)
  * with the progress of the running sweep. <attn-profiler> reads the form with `sweepConfig` and
  * fills it from a config given to its `run` with `apply`.
  */
@@ -11,7 +11,7 @@ import type { ProfileProgress } from '../gpu/profile';
 import { VARIANT_NAMES } from '../gpu/variants';
 import { ProfileCommandEvent } from './events';
 
-const N_PRESETS = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
+const N_PRESETS = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384];
 /** Variants besides the engine's: other libraries' attention, profiled the same way. */
 const PEERS = ['tfjs'];
 const ALL_VARIANTS = [...VARIANT_NAMES, ...PEERS];
@@ -67,6 +67,8 @@ export class AttnProfileControls extends LitElement {
 
   @state() private ns = new Set([64, 128, 256, 512]);
   @state() private customNs = '';
+  /** Decode key counts, as typed ("4096, 16384, 32768"). */
+  @state() private decodeMs = '';
   @state() private dk = 64;
   @state() private heads = 1;
   @state() private causal = false;
@@ -80,6 +82,7 @@ export class AttnProfileControls extends LitElement {
       this.ns = new Set(c.ns.filter((n) => N_PRESETS.includes(n)));
       this.customNs = c.ns.filter((n) => !N_PRESETS.includes(n)).join(', ');
     }
+    if (c.decode) this.decodeMs = c.decode.join(', ');
     if (c.dk !== undefined) this.dk = c.dk;
     if (c.heads !== undefined) this.heads = c.heads;
     if (c.causal !== undefined) this.causal = c.causal;
@@ -90,12 +93,17 @@ export class AttnProfileControls extends LitElement {
 
   /** The sweep the form describes, on top of `extra` (the fields the form has no input for). */
   sweepConfig(extra: Partial<ProfileConfig>): ProfileConfig {
-    const custom = this.customNs
-      .split(/[\s,;]+/)
-      .filter(Boolean)
-      .map(Number);
-    const bad = custom.filter((n) => !Number.isInteger(n) || n < 1);
-    if (bad.length) throw new RangeError(`custom N values must be positive integers: ${bad.join(', ')}`);
+    const numbers = (text: string, what: string) => {
+      const xs = text
+        .split(/[\s,;]+/)
+        .filter(Boolean)
+        .map(Number);
+      const bad = xs.filter((n) => !Number.isInteger(n) || n < 1);
+      if (bad.length) throw new RangeError(`${what} must be positive integers: ${bad.join(', ')}`);
+      return xs;
+    };
+    const custom = numbers(this.customNs, 'custom N values');
+    const decode = numbers(this.decodeMs, 'decode key counts');
     const ns = [...new Set([...this.ns, ...custom])].sort((a, b) => a - b);
     if (ns.length === 0) throw new RangeError('choose at least one N');
     return {
@@ -107,6 +115,7 @@ export class AttnProfileControls extends LitElement {
       variants: ALL_VARIANTS.filter((v) => this.variants.has(v)).concat([...this.variants].filter((v) => !ALL_VARIANTS.includes(v))),
       warmup: this.warmup,
       repeats: this.repeats,
+      decode,
     };
   }
 
@@ -161,6 +170,17 @@ export class AttnProfileControls extends LitElement {
             .value=${this.customNs}
             ?disabled=${this.running}
             @change=${(e: Event) => (this.customNs = (e.target as HTMLInputElement).value)}
+        /></label>
+        <label
+          >decode m
+          <input
+            class="custom"
+            id="decode-ms"
+            placeholder="e.g. 4096, 16384, 32768"
+            title="Also time one query (n = 1) against each of these key counts: K+V bytes read per second against the copy bandwidth"
+            .value=${this.decodeMs}
+            ?disabled=${this.running}
+            @change=${(e: Event) => (this.decodeMs = (e.target as HTMLInputElement).value)}
         /></label>
       </div>
       <div class="row">

@@ -1,15 +1,18 @@
 /**
  * <attn-profile-results>: a profile's results. Export buttons (CSV, JSON, the plots as PNG), the
- * per-variant table, what its columns mean, the sweep's notes, and the log-log time plot and the
- * GFLOP/s plot (uPlot, created when a result arrives and destroyed on disconnect).
+ * per-variant table, the decode table, what their columns mean, the fitted t = a + b·N^p with its
+ * local slopes and what the fixed part does to a small-N exponent, the sweep's notes, and the
+ * log-log time plot (with a loaded card's series) and the GFLOP/s plot (uPlot, created when a
+ * result arrives and destroyed on disconnect).
  */
 import { LitElement, css, html, nothing, unsafeCSS } from 'lit';
 import type { PropertyValues } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
-import type { ProfileResult } from '../core/profile-report';
-import { formatCell, reportTable, toCsv } from '../core/profile-report';
+import type { BenchCard } from '../core/bench-card';
+import type { ProfileResult, TableCell } from '../core/profile-report';
+import { decodeTable, explainModel, fitModels, formatCell, reportTable, toCsv } from '../core/profile-report';
 import type { PlotKind, PlotSpec } from '../plot/scaling-plots';
 import { createPlot, gflopsPlotSpec, plotPng, timePlotSpec } from '../plot/scaling-plots';
 
@@ -67,6 +70,8 @@ export class AttnProfileResults extends LitElement {
 
   /** The results to show (nothing before the first). */
   @property({ attribute: false }) result: ProfileResult | null = null;
+  /** A loaded benchmark card, drawn beside the result on the time plot. */
+  @property({ attribute: false }) comparison: BenchCard | null = null;
 
   private plots: { kind: PlotKind; plot: uPlot; spec: PlotSpec }[] = [];
 
@@ -82,7 +87,7 @@ export class AttnProfileResults extends LitElement {
   }
 
   override updated(changed: PropertyValues<this>): void {
-    if (changed.has('result')) this.drawPlots();
+    if (changed.has('result') || changed.has('comparison')) this.drawPlots();
   }
 
   private destroyPlots(): void {
@@ -95,7 +100,7 @@ export class AttnProfileResults extends LitElement {
     const result = this.result;
     if (!result || result.rows.length === 0) return;
     for (const [kind, spec] of [
-      ['time', timePlotSpec(result)],
+      ['time', timePlotSpec(result, this.comparison)],
       ['gflops', gflopsPlotSpec(result)],
     ] as const) {
       const target = this.renderRoot.querySelector<HTMLElement>(`#plot-${kind}`);
@@ -126,11 +131,35 @@ export class AttnProfileResults extends LitElement {
     }
   };
 
+  private renderTable(id: string, records: Record<string, TableCell>[], key: 'N' | 'm') {
+    const columns = Object.keys(records[0]);
+    return html`<table id=${id}>
+      <thead>
+        <tr>
+          ${columns.map((c) => html`<th>${c}</th>`)}
+        </tr>
+      </thead>
+      <tbody>
+        ${records.map(
+          (r) =>
+            html`<tr data-n=${String(r[key])} data-variant=${String(r.variant)}>
+              ${columns.map((c) => {
+                const v = r[c] ?? null;
+                const fail = c === 'check' && typeof v === 'string' && v !== 'pass' && v !== 'skipped';
+                return html`<td class=${typeof v === 'string' ? (fail ? 'text fail' : 'text') : ''}>${formatCell(v)}</td>`;
+              })}
+            </tr>`,
+        )}
+      </tbody>
+    </table>`;
+  }
+
   override render() {
     const result = this.result;
     if (!result) return nothing;
     const records = reportTable(result);
-    const columns = records.length ? Object.keys(records[0]) : [];
+    const decode = decodeTable(result);
+    const models = result.models ?? fitModels(result.rows);
     return html` <div class="row">
         <button id="export-csv" @click=${this.onExportCsv}>Export CSV</button>
         <button id="export-json" @click=${this.onExportJson}>Export JSON</button>
@@ -138,31 +167,36 @@ export class AttnProfileResults extends LitElement {
         <button id="export-png-gflops" @click=${() => this.onExportPng('gflops')}>GFLOP/s plot PNG</button>
         ${result.cancelled ? html`<span class="note" id="cancelled">Cancelled: partial results.</span>` : nothing}
       </div>
-      <table id="results">
-        <thead>
-          <tr>
-            ${columns.map((c) => html`<th>${c}</th>`)}
-          </tr>
-        </thead>
-        <tbody>
-          ${records.map(
-            (r) =>
-              html`<tr data-n=${String(r.N)} data-variant=${String(r.variant)}>
-                ${columns.map((c) => {
-                  const v = r[c] ?? null;
-                  const fail = c === 'check' && typeof v === 'string' && v !== 'pass' && v !== 'skipped';
-                  return html`<td class=${typeof v === 'string' ? (fail ? 'text fail' : 'text') : ''}>${formatCell(v)}</td>`;
-                })}
-              </tr>`,
-          )}
-        </tbody>
-      </table>
+      ${records.length ? this.renderTable('results', records, 'N') : nothing}
       <p class="note">
-        Times in ms: GPU medians from timestamp queries (p10/p90 over the repeats), wall = the whole run as the page sees it (upload,
-        passes, readback). GFLOP/s counts 2·n·m·(dk + dv) per head for the matmuls plus 5 per score for softmax (halved when causal); GB/s
-        uses each variant's compulsory-traffic model (see BENCHMARKS.md). × naive / × tfjs: how many times faster than that variant at the
-        same N. cpu ms: one float64 JS reference run (skipped for large N).
+        Times in ms, medians over the repeats: each pass's GPU time from its timestamps, gpu = their sum, span = first pass's begin to last
+        pass's end (the gaps between passes included) — the row's time when measured, with p10/p90 — and wall = the whole run as the page
+        sees it (upload, passes, readback). GFLOP/s counts 2·n·m·(dk + dv) per head for the matmuls plus 5 per score for softmax (halved
+        when causal); GB/s uses each variant's compulsory-traffic model (see BENCHMARKS.md). × naive / × tfjs: the median of the per-round
+        ratios t_naive[r] / t_variant[r] of the round-robin repeats, with their p10–p90. roof: what bounds the row at its intensity (memory,
+        fma or workgroup). cpu ms: one float64 JS reference run (skipped for large N).
       </p>
+      ${
+        decode.length
+          ? html`<h3>Decode: one query against m keys</h3>
+              ${this.renderTable('decode-results', decode, 'm')}
+              <p class="note">
+                K+V GB/s: the bytes of K and V a run must read, m·kvHeads·(dk + dv)·4, ÷ its time; % copy BW: that against the measured copy
+                bandwidth.
+              </p>`
+          : nothing
+      }
+      ${
+        models.length
+          ? html`<div id="fit" class="note">
+              <strong>Fitted t = a + b·N<sup>p</sup></strong> (least squares on relative residuals over every N; a is the fixed cost of a
+              run — launches, synchronisation, a GPU not yet full — and p the exponent once it no longer matters):
+              <ul>
+                ${models.map((m) => html`<li data-variant=${m.variant}>${explainModel(m)}</li>`)}
+              </ul>
+            </div>`
+          : nothing
+      }
       ${
         result.notes.length
           ? html`<ul class="note" id="notes">

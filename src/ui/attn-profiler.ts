@@ -4,25 +4,44 @@
  * bar and a cancel button; read the per-stage table, the log-log time plot with fitted exponents,
  * the GFLOP/s plot and the measured roofline; export CSV, JSON and PNG.
  *
- * The page coordinator gives it `engine` (and optionally `device`, `adapter`); the work itself is
- * src/gpu/profile.ts and src/gpu/roofline.ts, so the element only holds view state. The form is
- * <attn-profile-controls>, the table and plots <attn-profile-results>; this element runs the sweep
- * and says what the roofline and the timestamps mean.
+ * The page coordinator gives it `engine` (and optionally `device`, `adapter`) and the Shader lab's
+ * edited `kernels`; the work itself is src/gpu/profile.ts and src/gpu/roofline.ts, so the element
+ * only holds view state. The form is <attn-profile-controls>, the table and plots
+ * <attn-profile-results>; this element runs the sweep (with the lab's kernels that pass the
+ * verifier, when chosen), says what the roofline and the timestamps mean, and downloads or loads
+ * benchmark cards (src/core/bench-card.ts) to plot another device's run beside this one.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
-import type { ProfileConfig, ProfileResult, Roofline } from '../core/profile-report';
+import type { BenchCard } from '../core/bench-card';
+import { cardLabel, parseCard } from '../core/bench-card';
+import type { AdapterInfo, ProfileConfig, ProfileResult, Roofline } from '../core/profile-report';
+import type { StageName } from '../core/stages';
+import { reportSummary } from '../core/verify/report';
+import { benchCard } from '../gpu/bench-card';
 import type { AdapterSummary } from '../gpu/device';
 import type { AttentionEngine } from '../gpu/engine';
-import type { Peer, ProfileProgress } from '../gpu/profile';
+import type { CustomVariant, Peer, ProfileProgress } from '../gpu/profile';
 import { profileSweep } from '../gpu/profile';
 import { measureRoofline } from '../gpu/roofline';
+import { VARIANT_NAMES, variantStages } from '../gpu/variants';
+import { variantFor, verifyKernel } from '../gpu/verify-suite';
 import type { PlotKind } from '../plot/scaling-plots';
 import type { AttnProfileControls } from './attn-profile-controls';
 import type { AttnProfileResults } from './attn-profile-results';
 import type { ProfileCommandEvent } from './events';
 import './attn-profile-controls';
 import './attn-profile-results';
+
+/** Stages a lab kernel can be timed for: those a variant runs itself. */
+const TIMED_STAGES: readonly string[] = [...new Set(VARIANT_NAMES.flatMap((v) => variantStages(v)))];
+
+/** The verifier's verdict on a lab kernel before the sweep. */
+interface LabVerdict {
+  stage: string;
+  pass: boolean;
+  summary: string;
+}
 
 @customElement('attn-profiler')
 export class AttnProfiler extends LitElement {
@@ -48,6 +67,24 @@ export class AttnProfiler extends LitElement {
       font-size: 0.85rem;
       max-width: 62rem;
     }
+    fieldset {
+      border: 1px solid var(--attn-color-border-table);
+      border-radius: var(--attn-radius-md);
+      margin: 0 0 0.8rem;
+      padding: 0.5rem 0.8rem;
+    }
+    legend {
+      font-weight: 600;
+    }
+    label {
+      margin-right: 0.8rem;
+    }
+    .pass {
+      color: var(--attn-color-success, inherit);
+    }
+    .fail {
+      color: var(--attn-color-danger);
+    }
   `;
 
   /** The engine to profile (its device is also the roofline's unless `device` is set). */
@@ -56,6 +93,8 @@ export class AttnProfiler extends LitElement {
   @property({ attribute: false }) device: GPUDevice | null = null;
   /** Adapter description for the results (isSoftware marks CPU emulation). */
   @property({ attribute: false }) adapter: AdapterSummary | null = null;
+  /** The Shader lab's edited kernels by stage (the page state's), which a sweep can time. */
+  @property({ attribute: false }) kernels: Readonly<Record<string, string>> | null = null;
 
   @state() private progress: ProfileProgress | null = null;
   @state() private running = false;
@@ -63,6 +102,17 @@ export class AttnProfiler extends LitElement {
   @state() private roofline: Roofline | null = null;
   @state() private message: string | null = null;
   @state() private peerNote: string | null = null;
+  /** Lab kernels (by stage) chosen to be timed. */
+  @state() private labStages = new Set<string>();
+  @state() private labVerdicts: LabVerdict[] = [];
+  /** A loaded card, plotted beside the current run. */
+  @state() private comparison: BenchCard | null = null;
+  @state() private cardMessage: string | null = null;
+
+  /** The custom variants of the last run (their sources go into its card's hashes). */
+  private custom: Record<string, CustomVariant> = {};
+  /** The shown result ran on this page's device (a card of results shown from elsewhere would mix devices). */
+  @state() private ranHere = false;
 
   @query('attn-profile-controls') private controls!: AttnProfileControls;
   @query('attn-profile-results') private results!: AttnProfileResults;
@@ -93,23 +143,24 @@ export class AttnProfiler extends LitElement {
     this.message = null;
     this.dataset.state = 'running';
     try {
-      const sweep = this.controls.sweepConfig(config);
+      let sweep = this.controls.sweepConfig(config);
+      this.custom = await this.verifiedLabKernels(engine, signal);
+      sweep = { ...sweep, variants: [...sweep.variants, ...Object.keys(this.custom)] };
       this.roofline = await this.measureRooflineOnce(engine);
       const peers = await this.loadPeers(sweep.variants);
       const result = await profileSweep(sweep, {
         engine,
         peers,
+        custom: this.custom,
         roofline: this.roofline,
         signal,
-        adapter: this.adapter && {
-          description: this.adapter.description,
-          vendor: this.adapter.vendor,
-          architecture: this.adapter.architecture,
-          isSoftware: this.adapter.isSoftware,
-        },
+        adapter: this.adapterInfo(),
         onProgress: (p) => (this.progress = p),
       });
       if (this.peerNote) result.notes.push(this.peerNote);
+      this.ranHere = true;
+      for (const v of this.labVerdicts.filter((x) => !x.pass))
+        result.notes.push(`The Shader lab's ${v.stage} kernel was not timed: it did not pass the verifier (${v.summary}).`);
       this.result = result;
       this.dataset.state = result.cancelled ? 'cancelled' : 'done';
       return result;
@@ -123,9 +174,99 @@ export class AttnProfiler extends LitElement {
     }
   }
 
+  /** Chooses which of the Shader lab's edited kernels (by stage) the next run times. */
+  timeLabKernels(stages: readonly string[]): void {
+    this.labStages = new Set(stages);
+  }
+
+  /**
+   * The lab's chosen kernels that pass the verifier, as custom variants "custom:lab-<stage>" on the
+   * built-in variant that has the stage. One that fails is not timed; its verdict is shown.
+   */
+  private async verifiedLabKernels(engine: AttentionEngine, signal: AbortSignal): Promise<Record<string, CustomVariant>> {
+    const custom: Record<string, CustomVariant> = {};
+    const verdicts: LabVerdict[] = [];
+    for (const stage of this.chosenLabStages()) {
+      const source = this.kernels![stage];
+      const variant = variantFor(stage as StageName)!;
+      const report = await verifyKernel(engine, { stage: stage as StageName, source, label: 'Shader lab', variant, signal });
+      verdicts.push({ stage, pass: report.status === 'pass', summary: reportSummary(report) });
+      if (report.status === 'pass')
+        custom[`custom:lab-${stage}`] = {
+          base: variant,
+          kernels: { [stage]: source },
+          note: `the Shader lab's ${stage} kernel on the ${variant} variant; passed the verifier (${report.cases.length} cases) and checked against the reference`,
+          checked: true,
+        };
+    }
+    this.labVerdicts = verdicts;
+    return custom;
+  }
+
+  /** Edited stages the sweep can time, and which of them are chosen. */
+  private labCandidates(): string[] {
+    return TIMED_STAGES.filter((stage) => typeof this.kernels?.[stage] === 'string');
+  }
+
+  private chosenLabStages(): string[] {
+    return this.labCandidates().filter((stage) => this.labStages.has(stage));
+  }
+
+  private adapterInfo(): AdapterInfo | null {
+    const a = this.adapter;
+    return a && { description: a.description, vendor: a.vendor, architecture: a.architecture, isSoftware: a.isSoftware };
+  }
+
+  /** The benchmark card of the last run (null before one or without a device). */
+  card(source = 'Profiler tab'): BenchCard | null {
+    const engine = this.engine;
+    const adapter = this.adapterInfo() ?? this.result?.adapter;
+    if (!this.result || !this.ranHere || !engine || !adapter) return null;
+    return benchCard({
+      result: this.result,
+      device: this.device ?? engine.device,
+      adapter,
+      shaders: engine.shaders,
+      custom: this.custom,
+      source,
+    });
+  }
+
+  /** Loads a card (its JSON text) to plot beside the current run; a malformed one changes nothing and says why. */
+  loadCard(text: string, name = 'card'): BenchCard | null {
+    try {
+      this.comparison = parseCard(text);
+      this.cardMessage = null;
+      return this.comparison;
+    } catch (error) {
+      this.cardMessage = `${name} not loaded: ${(error as Error).message}`;
+      return null;
+    }
+  }
+
+  private onDownloadCard = () => {
+    const card = this.card();
+    if (!card) return;
+    const url = URL.createObjectURL(new Blob([JSON.stringify(card, null, 2)], { type: 'application/json' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = 'attention-bench-card.json';
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  };
+
+  private onCardFile = async (event: Event) => {
+    const input = event.target as HTMLInputElement;
+    const file = input.files?.[0];
+    if (!file) return;
+    this.loadCard(await file.text(), file.name);
+    input.value = '';
+  };
+
   /** Shows results computed elsewhere (e.g. by `npm run bench -- --node`), to plot and export them. */
   show(result: ProfileResult): void {
     this.result = result;
+    this.ranHere = false;
     this.roofline = result.roofline;
     this.dataset.state = result.cancelled ? 'cancelled' : 'done';
   }
@@ -187,19 +328,100 @@ export class AttnProfiler extends LitElement {
         .progress=${this.progress}
         ?engine-ready=${!!this.engine}
       ></attn-profile-controls>
-      ${this.message ? html`<div class="banner error" id="message">${this.message}</div>` : nothing} ${this.renderRoofline()}
-      <attn-profile-results .result=${this.result}></attn-profile-results> ${this.renderTimestampNote()}
+      ${this.renderLabKernels()} ${this.message ? html`<div class="banner error" id="message">${this.message}</div>` : nothing}
+      ${this.renderRoofline()} ${this.renderCards()}
+      <attn-profile-results
+        .result=${this.result ?? this.comparison?.result ?? null}
+        .comparison=${this.result ? this.comparison : null}
+      ></attn-profile-results>
+      ${this.renderTimestampNote()}
     `;
+  }
+
+  private renderLabKernels() {
+    const candidates = this.labCandidates();
+    return html`<fieldset id="lab-kernels">
+      <legend>Your kernel</legend>
+      ${
+        candidates.length
+          ? candidates.map(
+              (stage) =>
+                html`<label
+                  ><input
+                    type="checkbox"
+                    data-lab-stage=${stage}
+                    .checked=${this.labStages.has(stage)}
+                    ?disabled=${this.running}
+                    @change=${(e: Event) => {
+                      const next = new Set(this.labStages);
+                      if ((e.target as HTMLInputElement).checked) next.add(stage);
+                      else next.delete(stage);
+                      this.labStages = next;
+                    }}
+                  />time the Shader lab's ${stage} kernel (as custom:lab-${stage})</label
+                >`,
+            )
+          : html`<span class="note">Edit a kernel in the Shader lab to time it here against the built-ins.</span>`
+      }
+      <div class="note">
+        A lab kernel is timed only after it passes the verifier (the Shader lab's Verify suite), on the same inputs as the built-ins.
+      </div>
+      ${
+        this.labVerdicts.length
+          ? html`<ul id="lab-verdicts">
+              ${this.labVerdicts.map(
+                (v) =>
+                  html`<li class=${v.pass ? 'pass' : 'fail'} data-stage=${v.stage}>
+                    ${v.stage}: ${v.pass ? 'passed the verifier, timed' : 'did not pass the verifier, not timed'} — ${v.summary}
+                  </li>`,
+              )}
+            </ul>`
+          : nothing
+      }
+    </fieldset>`;
+  }
+
+  private renderCards() {
+    const c = this.comparison;
+    return html`<fieldset id="cards">
+      <legend>Benchmark card</legend>
+      <button id="download-card" @click=${this.onDownloadCard} ?disabled=${!this.result || !this.ranHere || this.running}>
+        Download card
+      </button>
+      <label>Load a card to compare <input id="load-card" type="file" accept=".json,application/json" @change=${this.onCardFile} /></label>
+      ${
+        c
+          ? html`<span class="note" id="card-loaded"
+              >${this.result ? 'Plotted beside this run' : 'Shown until you run a profile, then plotted beside it'}: ${cardLabel(c)}
+              (${c.createdAt.slice(0, 10)}, ${c.result.rows.length} rows).</span
+            >`
+          : nothing
+      }
+      ${this.cardMessage ? html`<div class="banner error" id="card-message">${this.cardMessage}</div>` : nothing}
+      <div class="note">
+        A card holds the adapter and its limits, the SHA-256 of every kernel the run used, the configuration and the results (<code
+          >npm run bench -- --card</code
+        >
+        writes the same), so runs on different devices can be compared.
+      </div>
+    </fieldset>`;
   }
 
   private renderRoofline() {
     const r = this.roofline;
     if (!r) return nothing;
+    const z = r.sizing;
     return html`<p id="roofline">
       <strong>Measured roofline</strong> (${r.method === 'timestamp' ? 'timestamp queries' : 'wall time around onSubmittedWorkDone'}, median
       of ${r.copyMs.samples.length}): copy bandwidth <strong>${r.gbps.toFixed(2)} GB/s</strong> (${(r.copyBytes / 2 ** 20).toFixed(0)} MiB
-      storage→storage, read + write counted), FMA throughput <strong>${r.gflops.toFixed(2)} GFLOP/s</strong> (8 independent dependent-FMA
-      chains per invocation). “% roofline” = achieved GFLOP/s ÷ min(FMA peak, intensity × copy bandwidth).
+      storage→storage${z ? ` × ${z.copyDispatches} per pass` : ''}, read + write counted), FMA throughput
+      <strong>${r.gflops.toFixed(2)} GFLOP/s</strong> (8 independent dependent-FMA chains per
+      invocation${z ? `, ${z.fmaGroups} workgroups` : ''})${
+        r.workgroupGbps ? html`, workgroup-memory bandwidth <strong>${r.workgroupGbps.toFixed(2)} GB/s</strong>` : nothing
+      }.
+      ${z ? `Each microbenchmark grew its work until a pass took ≥ ${z.targetMs} ms (or hit a cap).` : ''} “% roofline” = achieved GFLOP/s ÷
+      the lowest roof at the row's intensity: FMA peak, intensity × copy bandwidth, or (for kernels that stage operands in workgroup memory,
+      0.5 FLOP per workgroup byte) 0.5 × workgroup bandwidth; the “roof” column names it.
     </p>`;
   }
 

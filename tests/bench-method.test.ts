@@ -1,0 +1,352 @@
+/**
+ * The benchmark method of issue 12, on hand-made numbers: paired speed-ups (where they differ from
+ * the ratio of medians), the t = a + b·N^p fit on synthetic data with known a, b, p and noise, local
+ * slopes, which roof binds, the cost model with n ≠ m (decode), SHA-256 and the benchmark card
+ * (write → parse → validate, and malformed cards named precisely). No GPU.
+ */
+import { describe, expect, it } from 'vitest';
+import { CardError, cardLabel, makeCard, parseCard } from '../src/core/bench-card';
+import { attentionBytes, attentionFlops, bindingRoof, kvBytes, WORKGROUP_INTENSITY } from '../src/core/cost';
+import type { ProfileResult, ProfileRow } from '../src/core/profile-report';
+import {
+  decodeTable,
+  explainModel,
+  fitModels,
+  pairedSpeedup,
+  reportTable,
+  resolveConfig,
+  rowTime,
+  speedup,
+} from '../src/core/profile-report';
+import { createRng } from '../src/core/rng';
+import { sha256Hex } from '../src/core/sha256';
+import { fitOffsetPowerLaw, localSlopes, median, overheadShare, pairedRatios, summarize } from '../src/core/stats';
+
+describe('paired speed-ups', () => {
+  // Round 2 was slow for both (machine load): the ratio of medians sees 10/5 = 2, every round says 3.
+  const base = [3, 30, 10, 12],
+    variant = [1, 10, 5, 4];
+
+  it('are the median of the per-round ratios, not the ratio of the medians', () => {
+    const r = pairedRatios(base, variant);
+    expect(r.samples).toEqual([3, 3, 2, 3]);
+    expect(r.median).toBe(3);
+    expect(median(base) / median(variant)).toBeCloseTo(11 / 4.5, 12);
+    expect(r.p10).toBeCloseTo(2.3, 12);
+    expect(r.p90).toBe(3);
+  });
+
+  it('drop rounds with a non-positive time and pair only the rounds both have', () => {
+    expect(pairedRatios([2, 0, 6, 8], [1, 1, 2]).samples).toEqual([2, 3]);
+    expect(pairedRatios([], [1]).samples).toEqual([]);
+  });
+
+  const row = (variant: string, samples: number[], extra: Partial<ProfileRow> = {}): ProfileRow => ({
+    n: 64,
+    variant,
+    source: 'engine',
+    timing: 'timestamp',
+    stages: {},
+    gpuMs: summarize(samples.map((s) => s * 0.9)),
+    spanMs: summarize(samples),
+    wallMs: summarize(samples.map((s) => s + 5)),
+    flops: attentionFlops({ n: 64, m: 64, dk: 8, dv: 8, heads: 1, causal: false }),
+    bytes: attentionBytes({ n: 64, m: 64, dk: 8, dv: 8, heads: 1, causal: false }, 'three-pass'),
+    intensity: 1,
+    gflops: 1,
+    stageGflops: {},
+    gbps: 1,
+    rooflinePct: null,
+    allocatedBytes: null,
+    check: null,
+    error: null,
+    ...extra,
+  });
+
+  it('compare rows at the same point through their span samples', () => {
+    const rows = [row('naive', base), row('tiled', variant)];
+    expect(rowTime(rows[1])).toBe(4.5);
+    expect(speedup(rows, rows[1], 'naive')).toBe(3);
+    expect(pairedSpeedup(rows, rows[1], 'naive')?.samples).toEqual([3, 3, 2, 3]);
+    expect(speedup(rows, rows[1], 'tfjs')).toBeNull();
+  });
+
+  it('never pair a decode row with a sweep row', () => {
+    const rows = [row('naive', base), row('tiled', variant, { n: 1, m: 64, decode: true })];
+    expect(speedup(rows, rows[1], 'naive')).toBeNull();
+  });
+
+  it('fall back to the sum of the passes without a span, and to wall without timestamps', () => {
+    const noSpan = row('tiled', [2, 2, 2], { spanMs: null });
+    expect(rowTime(noSpan)).toBeCloseTo(1.8, 12);
+    expect(rowTime(row('tiled', [2, 2, 2], { spanMs: null, gpuMs: null }))).toBe(7);
+  });
+
+  it('show in the table as a median with its p10–p90, decode rows in their own table', () => {
+    const rows = [row('naive', base), row('tiled', variant), row('naive', [4, 4], { n: 1, m: 4096, decode: true })];
+    const result = {
+      config: resolveConfig({ ns: [64], dk: 8, variants: ['naive', 'tiled'], decode: [4096] }),
+      rows,
+      cpu: [],
+      fits: [],
+    } as unknown as ProfileResult;
+    const table = reportTable(result);
+    expect(table).toHaveLength(2);
+    expect(table[1]).toMatchObject({ N: 64, variant: 'tiled', '× naive': 3, '× naive p10–p90': '2.30–3.00', 'span ms': 4.5 });
+    const decode = decodeTable(result);
+    expect(decode).toHaveLength(1);
+    expect(decode[0]).toMatchObject({ m: 4096, variant: 'naive' });
+    expect(Object.keys(decode[0])).toEqual(expect.arrayContaining(['K+V GB/s', '% copy BW']));
+  });
+});
+
+describe('the fit t = a + b·N^p', () => {
+  const ns = [64, 128, 256, 512, 1024, 2048, 4096, 8192];
+
+  it.each([
+    { a: 0.5, b: 2e-7, p: 2, noise: 0.02, seed: 11 },
+    { a: 0.05, b: 1e-4, p: 1.5, noise: 0.01, seed: 12 },
+    { a: 2, b: 3e-9, p: 2.5, noise: 0.03, seed: 13 },
+    { a: 0, b: 1e-6, p: 1, noise: 0.01, seed: 14 },
+  ])('recovers a = $a, b = $b, p = $p from noisy data (±$noise relative, seed $seed)', ({ a, b, p, noise, seed }) => {
+    const rng = createRng(seed);
+    const ts = ns.map((n) => (a + b * n ** p) * (1 + noise * rng.normal()));
+    const fit = fitOffsetPowerLaw(ns, ts)!;
+    expect(fit.p, `seed ${seed}`).toBeGreaterThan(p - 0.1);
+    expect(fit.p, `seed ${seed}`).toBeLessThan(p + 0.1);
+    // a within 10 % of the smallest time (plus 20 % of itself); b·N^p at the largest N within 10 %.
+    expect(Math.abs(fit.a - a)).toBeLessThan(0.1 * ts[0] + 0.2 * a);
+    const top = ns.at(-1)!;
+    expect(Math.abs(fit.b * top ** fit.p - b * top ** p)).toBeLessThan(0.1 * b * top ** p);
+    expect(fit.rmsRelative).toBeLessThan(3 * noise);
+    expect(fit.atBound).toBe(false);
+  });
+
+  it('is exact on noiseless data and reports the fixed part’s share', () => {
+    const ts = ns.map((n) => 1 + 1e-6 * n ** 2);
+    const fit = fitOffsetPowerLaw(ns, ts)!;
+    expect(fit.p).toBeCloseTo(2, 3);
+    expect(fit.a).toBeCloseTo(1, 3);
+    expect(overheadShare(fit, 64)).toBeGreaterThan(0.99);
+    expect(overheadShare(fit, 8192)).toBeLessThan(0.02);
+  });
+
+  it('needs three distinct N', () => {
+    expect(fitOffsetPowerLaw([64, 64, 128], [1, 1, 2])).toBeNull();
+    expect(() => fitOffsetPowerLaw([1, 2], [1])).toThrow(RangeError);
+  });
+
+  it('local slopes are d log t / d log N between consecutive N, low where the fixed part dominates', () => {
+    const ts = ns.map((n) => 1 + 1e-6 * n ** 2);
+    const slopes = localSlopes(ns, ts);
+    expect(slopes).toHaveLength(ns.length - 1);
+    expect(slopes[0]).toMatchObject({ from: 64, to: 128 });
+    expect(slopes[0].slope).toBeLessThan(0.1);
+    expect(slopes.at(-1)!.slope).toBeGreaterThan(1.9);
+    expect(localSlopes([4, 2, 1], [16, 4, 1]).map((s) => s.slope)).toEqual([2, 2]);
+  });
+
+  it('explains a low small-N exponent from the fitted numbers', () => {
+    const rows = ns.map(
+      (n) =>
+        ({
+          n,
+          variant: 'tiled',
+          error: null,
+          gpuMs: summarize([1 + 1e-6 * n ** 2]),
+          spanMs: null,
+          wallMs: summarize([9]),
+        }) as unknown as ProfileRow,
+    );
+    const [model] = fitModels(rows);
+    expect(model).toMatchObject({ variant: 'tiled', timing: 'gpu' });
+    expect(model.fit.p).toBeCloseTo(2, 2);
+    const text = explainModel(model);
+    expect(text).toMatch(/t ≈ 1 ms \+ .* ms·N\^2\.00/);
+    expect(text).toMatch(/At N = 64 the fixed part a is 100 % of the fitted time/);
+    expect(text).toMatch(/64→128: 0\.0\d/);
+  });
+});
+
+describe('which roof binds', () => {
+  const peaks = { gflops: 100, gbps: 10, workgroupGbps: 40 };
+
+  it.each([
+    { memory: 1, workgroup: null, roof: 'memory', attainable: 10 },
+    { memory: 50, workgroup: null, roof: 'fma', attainable: 100 },
+    { memory: 50, workgroup: WORKGROUP_INTENSITY, roof: 'workgroup', attainable: 20 },
+    { memory: 1, workgroup: WORKGROUP_INTENSITY, roof: 'memory', attainable: 10 },
+    { memory: 50, workgroup: 5, roof: 'fma', attainable: 100 },
+  ] as const)('intensity $memory FLOP/B of memory, $workgroup of workgroup memory → $roof', ({ memory, workgroup, roof, attainable }) => {
+    expect(bindingRoof({ memory, workgroup }, peaks)).toEqual({ roof, attainableGflops: attainable });
+  });
+
+  it('ignores workgroup memory when it was not measured (older results)', () => {
+    expect(bindingRoof({ memory: 50, workgroup: 0.5 }, { gflops: 100, gbps: 10 }).roof).toBe('fma');
+  });
+});
+
+describe('the cost model with n ≠ m', () => {
+  const decode = { n: 1, m: 4096, dk: 64, dv: 64, heads: 8, causal: false };
+
+  it('counts one query against every key at decode, causal or not', () => {
+    const plain = attentionFlops(decode);
+    expect(plain.qk).toBe(2 * 4096 * 64 * 8);
+    // Causal aligns the last query with the last key: the one query sees all m keys.
+    expect(attentionFlops({ ...decode, causal: true }).total).toBe(plain.total);
+    // Square causal keeps the half-triangle convention.
+    expect(attentionFlops({ ...decode, n: 4096, causal: true }).qk).toBe(0.5 * 2 * 4096 * 4096 * 64 * 8);
+  });
+
+  it('counts n·m pairs for rectangular shapes, and a window on top', () => {
+    expect(attentionFlops({ ...decode, n: 3, m: 5, heads: 1, dk: 1, dv: 1 }).qk).toBe(2 * 15);
+    // n = 3 against m = 5, causal: the queries see 3, 4, 5 keys.
+    expect(attentionFlops({ ...decode, n: 3, m: 5, heads: 1, dk: 1, dv: 1, causal: true }).qk).toBe(2 * 12);
+    expect(attentionFlops({ ...decode, window: 100 }).qk).toBe(2 * 100 * 64 * 8);
+  });
+
+  it('reads K and V of m keys: kvBytes and the byte models agree', () => {
+    expect(kvBytes(decode)).toBe(4096 * 8 * 128 * 4);
+    expect(kvBytes({ ...decode, kvHeads: 2 })).toBe(4096 * 2 * 128 * 4);
+    const fused = attentionBytes(decode, 'fused');
+    expect(fused.total).toBe(kvBytes(decode) + 2 * 8 * 64 * 4);
+    const three = attentionBytes(decode, 'three-pass');
+    expect(three.stages.qk).toBe((8 * 64 + 4096 * 8 * 64 + 8 * 4096) * 4);
+  });
+});
+
+describe('SHA-256', () => {
+  it.each([
+    { text: '', hash: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' },
+    { text: 'abc', hash: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' },
+    {
+      text: 'abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq',
+      hash: '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1',
+    },
+    { text: 'é → ∑', hash: null },
+  ])('of "$text"', ({ text, hash }) => {
+    const h = sha256Hex(text);
+    expect(h).toMatch(/^[0-9a-f]{64}$/);
+    if (hash) expect(h).toBe(hash);
+  });
+
+  it('of a long string across blocks matches a second computation and differs from a one-character change', () => {
+    const long = 'x'.repeat(1000);
+    expect(sha256Hex(long)).toBe(sha256Hex('x'.repeat(1000)));
+    expect(sha256Hex(long)).not.toBe(sha256Hex(`${'x'.repeat(999)}y`));
+  });
+});
+
+describe('the benchmark card', () => {
+  const row = {
+    n: 16,
+    m: 16,
+    variant: 'tiled',
+    source: 'engine',
+    timing: 'timestamp',
+    stages: { qk: summarize([0.1, 0.2]) },
+    gpuMs: summarize([0.3, 0.4]),
+    spanMs: summarize([0.35, 0.45]),
+    wallMs: summarize([1, 2]),
+    flops: attentionFlops({ n: 16, m: 16, dk: 8, dv: 8, heads: 1, causal: false }),
+    bytes: attentionBytes({ n: 16, m: 16, dk: 8, dv: 8, heads: 1, causal: false }, 'three-pass'),
+    intensity: 1,
+    gflops: 0.1,
+    stageGflops: {},
+    gbps: 0.1,
+    rooflinePct: 5,
+    allocatedBytes: 1024,
+    check: { pass: true, maxAbs: 0, maxUlp: 0 },
+    error: null,
+  } as ProfileRow;
+  const result: ProfileResult = {
+    config: resolveConfig({ ns: [16], dk: 8, variants: ['tiled'] }),
+    adapter: { description: 'Test GPU', vendor: 'acme', architecture: 'x', isSoftware: false },
+    roofline: null,
+    rows: [row],
+    cpu: [],
+    fits: [],
+    cancelled: false,
+    notes: [],
+    startedAt: '2026-11-27T00:00:00Z',
+    durationMs: 1,
+  };
+  const card = makeCard({
+    source: 'test',
+    adapter: result.adapter!,
+    limits: { maxBufferSize: 268435456 },
+    features: ['timestamp-query'],
+    shaders: { 'qk_scores.wgsl': sha256Hex('fn main() {}') },
+    result,
+  });
+  const text = JSON.stringify(card);
+
+  it('survives write → parse → validate unchanged', () => {
+    const back = parseCard(text);
+    expect(back).toEqual(JSON.parse(text));
+    expect(cardLabel(back)).toBe('Test GPU');
+    expect(cardLabel({ adapter: { description: '', vendor: 'Google', architecture: 'swiftshader', isSoftware: true } })).toBe(
+      'Google swiftshader (CPU emulation)',
+    );
+  });
+
+  /** The card with the field at `path` set to `value` (removed when undefined). */
+  const broken = (path: (string | number)[], value: unknown) => {
+    const c = JSON.parse(text) as Record<string | number, unknown>;
+    const parent = path.slice(0, -1).reduce((o, key) => o[key] as Record<string | number, unknown>, c);
+    const last = path.at(-1)!;
+    if (value === undefined) delete parent[last];
+    else parent[last] = value;
+    return JSON.stringify(c);
+  };
+
+  it.each([
+    { what: 'not JSON', input: '{"format":', message: /^not JSON/ },
+    {
+      what: 'another file',
+      input: JSON.stringify({ rows: [] }),
+      message: /card\.format: expected "attention-playground\/bench-card", got nothing \(missing\)/,
+    },
+    { what: 'a newer version', input: broken(['version'], 2), message: /card\.version: expected 1, got 2/ },
+    {
+      what: 'a vendor that is a number',
+      input: broken(['adapter', 'vendor'], 3),
+      message: /card\.adapter\.vendor: expected a string, got 3/,
+    },
+    {
+      what: 'a bad hash',
+      input: broken(['shaders', 'qk_scores.wgsl'], 'abc'),
+      message: /card\.shaders\["qk_scores\.wgsl"\]: expected a SHA-256/,
+    },
+    { what: 'no shaders', input: broken(['shaders'], {}), message: /card\.shaders: expected at least one kernel hash/ },
+    {
+      what: 'a limit that is text',
+      input: broken(['limits', 'maxBufferSize'], 'big'),
+      message: /card\.limits\.maxBufferSize: expected a finite number, got "big"/,
+    },
+    {
+      what: 'N zero',
+      input: broken(['result', 'rows', 0, 'n'], 0),
+      message: /card\.result\.rows\[0\]\.n: expected a positive integer, got 0/,
+    },
+    { what: 'no rows', input: broken(['result', 'rows'], []), message: /card\.result\.rows: expected at least one row/ },
+    {
+      what: 'a sample that is text',
+      input: broken(['result', 'rows', 0, 'wallMs', 'samples', 1], 'x'),
+      message: /card\.result\.rows\[0\]\.wallMs\.samples\[1\]/,
+    },
+    {
+      what: 'no CPU times',
+      input: broken(['result', 'cpu'], undefined),
+      message: /card\.result\.cpu: expected an array, got nothing \(missing\)/,
+    },
+    {
+      what: 'a missing config',
+      input: broken(['result', 'config'], undefined),
+      message: /card\.result\.config: expected an object, got nothing \(missing\)/,
+    },
+  ])('rejects $what with a message naming the field', ({ input, message }) => {
+    expect(() => parseCard(input)).toThrow(CardError);
+    expect(() => parseCard(input)).toThrow(message);
+  });
+});

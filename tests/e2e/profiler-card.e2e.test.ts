@@ -1,0 +1,234 @@
+/**
+ * The Profiler tab's own-kernel timing and benchmark cards, in the playground: the Shader lab's
+ * edited kernels (in the state of the link) are offered for timing; the one that passes the
+ * verifier is timed as custom:lab-<stage> and checked, the one that fails is not timed and the tab
+ * says so with the verdict. "Download card" produces a card that validates; loading a card plots
+ * its series beside the run, labelled with its device; a malformed card is refused with a message
+ * naming the field and changes nothing. Tiny sizes; no timing is asserted.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, ElementHandle, Page } from 'puppeteer';
+import { parseCard } from '../../src/core/bench-card';
+import type { BenchCard } from '../../src/core/bench-card';
+import { defaultState, encodeState } from '../../src/core/state';
+import { inject } from 'vitest';
+import { launchBrowser, openPage } from './browser';
+import { $app, freshPage } from './app';
+
+let browser: Browser;
+/** The card the first test downloads, for the second. */
+let downloadedCard: BenchCard | null = null;
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+const profiler = (page: Page, selector: string) => $app(page, `attn-profiler >>> ${selector}`);
+
+async function setChecked(page: Page, selector: string, on: boolean): Promise<void> {
+  const box = (await profiler(page, selector)) as ElementHandle<HTMLInputElement>;
+  if ((await box.evaluate((el) => el.checked)) !== on) await box.click();
+}
+
+/** Text of an element of the profiler (or its results), '' when absent. */
+function text(page: Page, selector: string): Promise<string> {
+  return page.evaluate((sel) => {
+    const el = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-profiler')!;
+    const root = el.shadowRoot!;
+    const results = root.querySelector('attn-profile-results')!.shadowRoot!;
+    return (root.querySelector(sel) ?? results.querySelector(sel))?.textContent ?? '';
+  }, selector);
+}
+
+async function chooseFile(page: Page, path: string): Promise<void> {
+  const input = await profiler(page, '#load-card');
+  const [chooser] = await Promise.all([page.waitForFileChooser(), input.click()]);
+  await chooser.accept([path]);
+}
+
+describe('own kernels and benchmark cards in the Profiler tab', () => {
+  it(
+    'times the lab kernel that passes the verifier, refuses the one that fails, downloads and loads cards',
+    { timeout: 600_000 },
+    async () => {
+      const state = defaultState();
+      state.view.tab = 'profiler';
+      state.kernels = {
+        // The built-in softmax with a comment: passes. QKᵀ without the 1/√dk scale: fails.
+        softmax: `// my softmax\n${readFileSync('shaders/softmax_rows.wgsl', 'utf8')}`,
+        qk: readFileSync('examples/kernels/qk_missing_scale.wgsl', 'utf8'),
+      };
+      const { page, problems } = await freshPage(browser, { hash: `#s=${encodeState(state)}` });
+      await page.waitForFunction(
+        () => {
+          const el = document
+            .querySelector('attn-app')
+            ?.shadowRoot?.querySelector('attn-layout')
+            ?.shadowRoot?.querySelector('attn-profiler');
+          const run = el?.shadowRoot?.querySelector('attn-profile-controls')?.shadowRoot?.querySelector<HTMLButtonElement>('#run');
+          return !!run && !run.disabled;
+        },
+        { timeout: 60_000 },
+      );
+      expect(await text(page, '#lab-kernels')).toMatch(/time the Shader lab's qk kernel[\s\S]*time the Shader lab's softmax kernel/);
+      await setChecked(page, 'input[data-lab-stage="softmax"]', true);
+      await setChecked(page, 'input[data-lab-stage="qk"]', true);
+      for (const n of [16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384]) await setChecked(page, `input[data-n="${n}"]`, false);
+      for (const v of ['naive', 'tiled', 'fused', 'tfjs']) await setChecked(page, `input[data-variant="${v}"]`, v === 'tiled');
+      await page.evaluate(() => {
+        const el = document
+          .querySelector('attn-app')!
+          .shadowRoot!.querySelector('attn-layout')!
+          .shadowRoot!.querySelector('attn-profiler')!;
+        void el.run({ ns: [16, 24, 32], dk: 8, warmup: 0, repeats: 1, decode: [48] }).catch(() => undefined);
+      });
+      await page.waitForFunction(
+        () => {
+          const s = document.querySelector('attn-app')?.shadowRoot?.querySelector('attn-layout')?.shadowRoot?.querySelector('attn-profiler')
+            ?.dataset.state;
+          return s === 'done' || s === 'error';
+        },
+        { timeout: 540_000 },
+      );
+      const view = await page.evaluate(() => {
+        const el = document
+          .querySelector('attn-app')!
+          .shadowRoot!.querySelector('attn-layout')!
+          .shadowRoot!.querySelector('attn-profiler')!;
+        const results = el.shadowRoot!.querySelector('attn-profile-results')!.shadowRoot!;
+        return {
+          state: el.dataset.state,
+          message: el.shadowRoot!.querySelector('#message')?.textContent ?? '',
+          rows: [...results.querySelectorAll<HTMLElement>('#results tbody tr')].map((tr) => `${tr.dataset.n} ${tr.dataset.variant}`),
+          decode: [...results.querySelectorAll<HTMLElement>('#decode-results tbody tr')].map(
+            (tr) => `${tr.dataset.n} ${tr.dataset.variant}`,
+          ),
+          checks: [...results.querySelectorAll('#results tbody tr td:last-child')].map((td) => td.textContent),
+          verdicts: [...el.shadowRoot!.querySelectorAll<HTMLElement>('#lab-verdicts li')].map(
+            (li) => `${li.dataset.stage}: ${li.className}`,
+          ),
+        };
+      });
+      expect(view.state, view.message).toBe('done');
+      expect(view.verdicts).toEqual(['qk: fail', 'softmax: pass']);
+      expect(await text(page, '#lab-verdicts')).toMatch(/qk: did not pass the verifier, not timed — FAIL: \d+ of \d+ cases failed/);
+      expect(view.rows).toEqual([
+        '16 tiled',
+        '16 custom:lab-softmax',
+        '24 tiled',
+        '24 custom:lab-softmax',
+        '32 tiled',
+        '32 custom:lab-softmax',
+      ]);
+      expect(view.checks).toEqual(Array(6).fill('pass'));
+      expect(view.decode).toEqual(['48 tiled', '48 custom:lab-softmax']);
+      expect(await text(page, '#notes')).toMatch(/The Shader lab's qk kernel was not timed: it did not pass the verifier/);
+      expect(await text(page, '#fit')).toMatch(/tiled: t ≈ .* ms \+ .* ms·N\^\d\.\d\d over N 16–32/);
+
+      // Download the card: capture what the button hands to an <a download>.
+      await page.evaluate(() => {
+        const w = window as unknown as { downloads: { name: string; text: Promise<string> }[] };
+        w.downloads = [];
+        HTMLAnchorElement.prototype.click = function (this: HTMLAnchorElement) {
+          w.downloads.push({ name: this.download, text: fetch(this.href).then((r) => r.text()) });
+        };
+      });
+      await (await profiler(page, '#download-card')).click();
+      const downloaded = await page.evaluate(async () => {
+        const w = window as unknown as { downloads: { name: string; text: Promise<string> }[] };
+        return { name: w.downloads[0]?.name, text: await w.downloads[0]?.text };
+      });
+      expect(downloaded.name).toBe('attention-bench-card.json');
+      const card = parseCard(downloaded.text);
+      downloadedCard = card;
+      expect(card.source).toBe('Profiler tab');
+      expect(card.result.rows).toHaveLength(8);
+      expect(Object.keys(card.shaders)).toEqual(
+        expect.arrayContaining(['custom:lab-softmax/softmax', 'qk_scores.wgsl', 'softmax_rows.wgsl']),
+      );
+
+      // Load it back as another device's card: its series join the time plot, labelled with the device.
+      const dir = mkdtempSync(join(tmpdir(), 'attn-card-'));
+      const other: BenchCard = { ...card, adapter: { ...card.adapter, description: 'Other GPU 9000', isSoftware: false } };
+      writeFileSync(join(dir, 'other.json'), JSON.stringify(other));
+      await chooseFile(page, join(dir, 'other.json'));
+      await page.waitForFunction(
+        () =>
+          document
+            .querySelector('attn-app')!
+            .shadowRoot!.querySelector('attn-layout')!
+            .shadowRoot!.querySelector('attn-profiler')!
+            .shadowRoot!.querySelector('#card-loaded') !== null,
+      );
+      expect(await text(page, '#card-loaded')).toMatch(/Plotted beside this run: Other GPU 9000/);
+      const legend = () => text(page, '#plot-time .u-legend');
+      await page.waitForFunction(() =>
+        (
+          document
+            .querySelector('attn-app')!
+            .shadowRoot!.querySelector('attn-layout')!
+            .shadowRoot!.querySelector('attn-profiler')!
+            .shadowRoot!.querySelector('attn-profile-results')!
+            .shadowRoot!.querySelector('#plot-time .u-legend')?.textContent ?? ''
+        ).includes('Other GPU 9000'),
+      );
+      expect(await legend()).toMatch(/tiled — Other GPU 9000 \(card\)/);
+
+      // A malformed card: refused, named, and the loaded one stays.
+      const broken = JSON.parse(JSON.stringify(card)) as Record<string, Record<string, unknown>>;
+      broken.adapter.vendor = 42;
+      writeFileSync(join(dir, 'broken.json'), JSON.stringify(broken));
+      await chooseFile(page, join(dir, 'broken.json'));
+      await page.waitForFunction(
+        () =>
+          document
+            .querySelector('attn-app')!
+            .shadowRoot!.querySelector('attn-layout')!
+            .shadowRoot!.querySelector('attn-profiler')!
+            .shadowRoot!.querySelector('#card-message') !== null,
+      );
+      expect(await text(page, '#card-message')).toMatch(/broken\.json not loaded: card\.adapter\.vendor: expected a string, got 42/);
+      expect(await text(page, '#card-loaded')).toMatch(/Other GPU 9000/);
+      expect(await legend()).toMatch(/Other GPU 9000/);
+      expect(problems).toEqual([]);
+    },
+  );
+
+  it('shows a card loaded before any run (bench.html), and the Download card button waits for a run', async () => {
+    expect(downloadedCard, 'the first test downloads the card').not.toBeNull();
+    const { page, problems } = await openPage(browser, new URL('bench.html', inject('baseUrl')).href);
+    await page.evaluate(() => window.attnBench.ready.then(() => undefined));
+    const dir = mkdtempSync(join(tmpdir(), 'attn-card-'));
+    writeFileSync(join(dir, 'card.json'), JSON.stringify(downloadedCard));
+    const input = await page.waitForSelector('attn-profiler >>> #load-card');
+    const [chooser] = await Promise.all([page.waitForFileChooser(), input!.click()]);
+    await chooser.accept([join(dir, 'card.json')]);
+    await page.waitForFunction(() => !!document.querySelector('attn-profiler')!.shadowRoot!.querySelector('#card-loaded'));
+    const view = await page.evaluate(() => {
+      const root = document.querySelector('attn-profiler')!.shadowRoot!;
+      const results = root.querySelector('attn-profile-results')!.shadowRoot!;
+      return {
+        loaded: root.querySelector('#card-loaded')?.textContent ?? '',
+        rows: [...results.querySelectorAll<HTMLElement>('#results tbody tr')].map((tr) => `${tr.dataset.n} ${tr.dataset.variant}`),
+        download: root.querySelector<HTMLButtonElement>('#download-card')!.disabled,
+      };
+    });
+    expect(view.loaded).toMatch(/Shown until you run a profile/);
+    expect(view.rows).toEqual([
+      '16 tiled',
+      '16 custom:lab-softmax',
+      '24 tiled',
+      '24 custom:lab-softmax',
+      '32 tiled',
+      '32 custom:lab-softmax',
+    ]);
+    expect(view.download).toBe(true);
+    expect(await page.evaluate(() => window.attnBench.card())).toBeNull();
+    expect(problems).toEqual([]);
+  });
+});
