@@ -289,7 +289,7 @@ async function runInNode(config: ProfileConfig, cli: Cli, command: string): Prom
     const result = await profileSweep(config, { engine, roofline, custom, onProgress: progressLine, adapter });
     process.stderr.write('\n');
     result.notes.unshift("Ran on Node's WebGPU (Dawn, the `webgpu` package).");
-    return { result, card: benchCard({ result, device, adapter, shaders, custom, source: command }) };
+    return { result, card: await benchCard({ result, device, adapter, shaders, custom, source: command }) };
   } finally {
     device.destroy();
   }

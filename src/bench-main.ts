@@ -23,7 +23,7 @@ export interface AttnBench {
   plotPng(kind?: PlotKind): string | null;
   progress(): ProfileProgress | null;
   /** The benchmark card of the last run (null before one), as plain JSON. */
-  card(source?: string): BenchCard | null;
+  card(source?: string): Promise<BenchCard | null>;
 }
 
 declare global {
@@ -58,8 +58,8 @@ window.attnBench = {
   },
   plotPng: (kind) => profiler.plotPng(kind),
   progress: () => profiler.currentProgress,
-  card: (source) => {
-    const card = profiler.card(source);
+  card: async (source) => {
+    const card = await profiler.card(source);
     return card && (JSON.parse(JSON.stringify(card)) as BenchCard);
   },
 };

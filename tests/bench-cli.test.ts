@@ -157,7 +157,7 @@ describe.skipIf(!gpu)('npm run bench: decode rows, the span, paired ratios and t
     expect(written.source).toMatch(/^npm run bench -- --node/);
     expect(written.result.rows).toHaveLength(result.rows.length);
     expect(written.limits.maxComputeWorkgroupSizeX).toBeGreaterThan(0);
-    expect(written.shaders['flash_attention.wgsl']).toBe(sha256Hex(readFileSync('shaders/flash_attention.wgsl', 'utf8')));
+    expect(written.shaders['flash_attention.wgsl']).toBe(await sha256Hex(readFileSync('shaders/flash_attention.wgsl', 'utf8')));
     expect(Object.keys(written.shaders)).toEqual(
       expect.arrayContaining(['qk_scores_naive.wgsl', 'roofline/copy_bandwidth.wgsl', 'roofline/workgroup_bandwidth.wgsl']),
     );
@@ -218,7 +218,7 @@ describe.skipIf(!gpu)('npm run bench -- --kernel', () => {
     expect(Object.keys(mine.stages).sort()).toEqual(Object.keys(result.rows[0].stages).sort());
     expect(result.notes.join(' ')).toMatch(/your softmax kernel .*my_softmax\.wgsl on the tiled variant/);
     const card = parseCard(readFileSync(join(out, 'card.json'), 'utf8'));
-    expect(card.shaders['custom:my_softmax.wgsl/softmax']).toBe(sha256Hex(readFileSync(file, 'utf8')));
+    expect(card.shaders['custom:my_softmax.wgsl/softmax']).toBe(await sha256Hex(readFileSync(file, 'utf8')));
   });
 
   it.each([

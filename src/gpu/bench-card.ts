@@ -52,11 +52,11 @@ export function deviceLimits(device: GPUDevice): Record<string, number> {
 }
 
 /** path → SHA-256 of every shader the profile ran. */
-export function shaderHashes(
+export async function shaderHashes(
   result: ProfileResult,
   shaders: ShaderLibrary,
   custom: Record<string, CustomVariant> = {},
-): Record<string, string> {
+): Promise<Record<string, string>> {
   const files = new Set<string>(Object.values(ROOFLINE_SHADERS));
   if (result.config.features?.rope) files.add(ROPE_SHADER);
   const hashes: Record<string, string> = {};
@@ -66,11 +66,11 @@ export function shaderHashes(
     if (!base) continue;
     for (const stage of variantStages(base)) {
       const source = own?.kernels[stage];
-      if (source !== undefined) hashes[`${variant}/${stage}`] = sha256Hex(source);
+      if (source !== undefined) hashes[`${variant}/${stage}`] = await sha256Hex(source);
       else files.add(stageShaderFile(base, stage)!);
     }
   }
-  for (const file of [...files].sort()) if (shaders[file] !== undefined) hashes[file] = sha256Hex(shaders[file]);
+  for (const file of [...files].sort()) if (shaders[file] !== undefined) hashes[file] = await sha256Hex(shaders[file]);
   return hashes;
 }
 
@@ -84,13 +84,13 @@ export interface CardSource {
   source: string;
 }
 
-export function benchCard({ result, device, adapter, shaders, custom, source }: CardSource): BenchCard {
+export async function benchCard({ result, device, adapter, shaders, custom, source }: CardSource): Promise<BenchCard> {
   return makeCard({
     source,
     adapter,
     limits: deviceLimits(device),
     features: [...device.features].map(String).sort(),
-    shaders: shaderHashes(result, shaders, custom),
+    shaders: await shaderHashes(result, shaders, custom),
     result,
   });
 }

@@ -22,3 +22,6 @@ declare const performance: { now(): number };
  */
 type ConsoleMethod = (...data: unknown[]) => void;
 declare const console: { error: ConsoleMethod; warn: ConsoleMethod; log: ConsoleMethod };
+
+/** Web Crypto's digest (the benchmark card's SHA-256 hashes): in browsers' secure contexts and Node ≥ 19. */
+declare const crypto: { subtle: { digest(algorithm: 'SHA-256', data: Uint8Array): Promise<ArrayBuffer> } };

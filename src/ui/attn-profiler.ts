@@ -218,7 +218,7 @@ export class AttnProfiler extends LitElement {
   }
 
   /** The benchmark card of the last run (null before one or without a device). */
-  card(source = 'Profiler tab'): BenchCard | null {
+  async card(source = 'Profiler tab'): Promise<BenchCard | null> {
     const engine = this.engine;
     const adapter = this.adapterInfo() ?? this.result?.adapter;
     if (!this.result || !this.ranHere || !engine || !adapter) return null;
@@ -244,8 +244,8 @@ export class AttnProfiler extends LitElement {
     }
   }
 
-  private onDownloadCard = () => {
-    const card = this.card();
+  private onDownloadCard = async () => {
+    const card = await this.card();
     if (!card) return;
     const url = URL.createObjectURL(new Blob([JSON.stringify(card, null, 2)], { type: 'application/json' }));
     const a = document.createElement('a');
