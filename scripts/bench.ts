@@ -45,6 +45,7 @@ import { NoAdapterError } from '../src/gpu/device';
 import { AttentionEngine } from '../src/gpu/engine';
 import type { StageName } from '../src/core/stages';
 import type { CustomVariant, ProfileProgress } from '../src/gpu/profile';
+import { SETTING_VARIANT_NAMES } from '../src/gpu/profile';
 import { profileSweep } from '../src/gpu/profile';
 import { measureRoofline } from '../src/gpu/roofline';
 import type { ShaderLibrary, VariantName } from '../src/gpu/variants';
@@ -60,13 +61,14 @@ const PEERS = ['tfjs'];
 const KERNEL_STAGES = [...new Set(VARIANT_NAMES.flatMap((v) => variantStages(v)))];
 const DEFAULT_CARD = 'card.json';
 const USAGE = `usage: npm run bench -- --n 64,128,256,512,1024 --dk 64 [--heads H] [--causal]
-       [--variants ${[...VARIANT_NAMES, ...PEERS].join(',')}] [--repeats R] [--warmup W] [--fit-from N] [--seed S]
+       [--variants ${[...VARIANT_NAMES, ...SETTING_VARIANT_NAMES, ...PEERS].join(',')}] [--repeats R] [--warmup W] [--fit-from N] [--seed S]
        [--json] [--node] [--out DIR] [--no-plot] [--diagnose]
        [--decode M1,M2,…] [--kernel STAGE=FILE.wgsl]… [--card [FILE]]
        [--rope [interleaved|half]] [--rope-base B] [--rope-dims R] [--rope-offset P] [--kv-heads H] [--window W]
        [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
        npm run bench -- --replot DIR/results.json [--out DIR]
 tfjs runs in headless Chromium only; without it (or with --node) the engine runs on Node's WebGPU.
+fused-f16 is the fused kernel with f16 storage (Q, K, V read as halves, float32 arithmetic; not with --rope).
 --decode M1,M2,…        also time one query (n = 1) against each of these key counts m (e.g. 4096,16384,32768):
                         K+V bytes read per second, against the measured copy bandwidth
 --kernel STAGE=FILE     time your kernel for STAGE (${KERNEL_STAGES.join(', ')}) as variant custom:<file>, on the
@@ -155,9 +157,9 @@ function parseCommandLine(argv: string[]): Cli | null {
   // By default every engine variant, plus the peer unless --node, a feature or a custom kernel rules it out.
   const defaults = v.node || !plain || kernels.length ? VARIANT_NAMES : [...VARIANT_NAMES, ...PEERS];
   const variants = list(v.variants) ?? defaults;
-  const unknown = variants.filter((x) => !(VARIANT_NAMES as string[]).includes(x) && !PEERS.includes(x));
-  if (unknown.length)
-    throw new UsageError(`unknown variant(s) ${unknown.join(', ')}; choose from ${[...VARIANT_NAMES, ...PEERS].join(', ')}`);
+  const known = [...VARIANT_NAMES, ...SETTING_VARIANT_NAMES, ...PEERS];
+  const unknown = variants.filter((x) => !known.includes(x));
+  if (unknown.length) throw new UsageError(`unknown variant(s) ${unknown.join(', ')}; choose from ${known.join(', ')}`);
   const wantsPeer = variants.some((x) => PEERS.includes(x));
   if (v.node && wantsPeer)
     throw new UsageError('tfjs needs a browser (its WebGPU backend uses navigator.gpu): drop --node or drop tfjs from --variants');

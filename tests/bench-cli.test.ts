@@ -69,6 +69,38 @@ describe.skipIf(!gpu)('npm run bench -- --node', () => {
     expect(existsSync(join(out, 'scaling.png'))).toBe(false);
   });
 
+  it('profiles fused-f16 (f16 storage) beside fused: checked against the f16 bound, half the Q/K/V bytes, named in the notes', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'attn-bench-f16-'));
+    const args = ['--node', '--n', '16', '--dk', '8', '--heads', '2', '--variants', 'fused,fused-f16', '--repeats', '1', '--warmup', '1'];
+    const { code, stdout, stderr } = await bench(...args, '--json', '--out', out, '--no-plot');
+    expect(code, stderr).toBe(0);
+    const result = JSON.parse(stdout) as ProfileResult;
+    const [fused, half] = ['fused', 'fused-f16'].map((v) => result.rows.find((r) => r.variant === v)!);
+    expect(half).toMatchObject({ error: null, check: { pass: true } });
+    // Q, K, V as halves, the output as float32: (q + k + v)/2 + o instead of q + k + v + o.
+    const n = 16,
+      width = 2 * 8;
+    expect(fused.bytes.total - half.bytes.total).toBe(((3 * n * width) / 2) * 4);
+    expect(result.notes.join('\n')).toMatch(/fused-f16: the fused kernel with f16 storage/);
+    const rope = await bench(
+      '--node',
+      '--n',
+      '16',
+      '--dk',
+      '8',
+      '--variants',
+      'fused-f16',
+      '--rope',
+      '--repeats',
+      '1',
+      '--json',
+      '--out',
+      out,
+      '--no-plot',
+    );
+    expect(JSON.parse(rope.stdout).rows[0].error).toMatch(/f16 storage is not possible for this run: RoPE is on/);
+  });
+
   it('prints the table by default', async () => {
     const out = mkdtempSync(join(tmpdir(), 'attn-bench-cli-'));
     const { code, stdout, stderr } = await bench(

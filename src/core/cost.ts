@@ -80,10 +80,16 @@ export interface Bytes {
   total: number;
 }
 
-export function attentionBytes(s: CostShape, dataflow: Dataflow): Bytes {
-  const q = s.n * s.heads * s.dk,
-    k = s.m * (s.kvHeads ?? s.heads) * s.dk,
-    v = s.m * (s.kvHeads ?? s.heads) * s.dv,
+/**
+ * Bytes each pass moves. `inputBytes` is the size of one element of Q, K and V as stored: 4, or 2
+ * with f16 storage (the fused variant's `precision: 'f16'`); scores, probabilities and the output
+ * are always float32.
+ */
+export function attentionBytes(s: CostShape, dataflow: Dataflow, inputBytes = FLOAT_BYTES): Bytes {
+  const shrink = inputBytes / FLOAT_BYTES;
+  const q = s.n * s.heads * s.dk * shrink,
+    k = s.m * (s.kvHeads ?? s.heads) * s.dk * shrink,
+    v = s.m * (s.kvHeads ?? s.heads) * s.dv * shrink,
     o = s.n * s.heads * s.dv;
   const scores = s.heads * s.n * s.m;
   let elements: Record<string, number>;
@@ -120,8 +126,8 @@ export function stageFlops(flops: Flops, stage: string): number | null {
  * Bytes of K and V a run must read: m·kvHeads·(dk + dv) float32. At decode (n = 1) this is almost
  * all of the traffic, so K+V bytes ÷ time against the copy bandwidth says how close a kernel gets.
  */
-export function kvBytes(s: Pick<CostShape, 'm' | 'heads' | 'kvHeads' | 'dk' | 'dv'>): number {
-  return s.m * (s.kvHeads ?? s.heads) * (s.dk + s.dv) * FLOAT_BYTES;
+export function kvBytes(s: Pick<CostShape, 'm' | 'heads' | 'kvHeads' | 'dk' | 'dv'>, inputBytes = FLOAT_BYTES): number {
+  return s.m * (s.kvHeads ?? s.heads) * (s.dk + s.dv) * inputBytes;
 }
 
 /** A measured roofline: the machine's sustained compute and memory rates. */

@@ -3,6 +3,8 @@
  * limits and features, and the SHA-256 of every shader the run used (the variants' stage kernels,
  * RoPE when it was on, the roofline microbenchmarks and any custom kernel).
  */
+import { settingVariant } from './profile';
+import { HALF_STORAGE_FILE } from './half-storage';
 import type { BenchCard } from '../core/bench-card';
 import { makeCard } from '../core/bench-card';
 import type { AdapterInfo, ProfileResult } from '../core/profile-report';
@@ -61,7 +63,8 @@ export async function shaderHashes(
   if (result.config.features?.rope) files.add(ROPE_SHADER);
   const hashes: Record<string, string> = {};
   for (const variant of result.config.variants) {
-    const own = custom[variant];
+    const own = custom[variant] ?? settingVariant(variant);
+    if (own?.run?.precision === 'f16') files.add(HALF_STORAGE_FILE);
     const base = own?.base ?? (isVariant(variant) ? variant : null);
     if (!base) continue;
     for (const stage of variantStages(base)) {

@@ -29,6 +29,7 @@ import type { AttentionInputs } from '../core/shapes';
 import { summarize } from '../core/stats';
 import { measureAllocations } from './buffer-ledger';
 import type { AttentionEngine } from './engine';
+import type { Precision } from '../core/precision';
 import type { StageName } from '../core/stages';
 import { RunCancelledError } from '../core/errors';
 import type { VariantName } from './variants';
@@ -63,6 +64,27 @@ export interface CustomVariant {
   note: string;
   /** Hold its output to the reference like a built-in's (a user's kernel); diagnostic copies are not. */
   checked?: boolean;
+  /** Run options of its own: f16 storage (src/gpu/engine.ts). */
+  run?: { precision?: Precision };
+}
+
+/**
+ * Built-in variants run with a setting of their own, profiled beside the plain ones under these
+ * names (the terminal's --variants and the Profiler tab): the fused kernel with f16 storage.
+ */
+export const SETTING_VARIANTS: Readonly<Record<string, CustomVariant>> = {
+  'fused-f16': {
+    base: 'fused',
+    kernels: {},
+    note: 'the fused kernel with f16 storage (Q, K, V read as halves, float32 arithmetic), checked against the f16 bound',
+    checked: true,
+    run: { precision: 'f16' },
+  },
+};
+export const SETTING_VARIANT_NAMES = Object.keys(SETTING_VARIANTS);
+
+export function settingVariant(name: string): CustomVariant | undefined {
+  return Object.hasOwn(SETTING_VARIANTS, name) ? SETTING_VARIANTS[name] : undefined;
 }
 
 export interface ProfileProgress {
@@ -160,7 +182,8 @@ export async function profileSweep(config: ProfileConfig, deps: ProfileDeps): Pr
 
   if (deps.engine.hasTimestamps === false)
     notes.push('The device has no timestamp-query: GPU times are not available, rates use wall time.');
-  for (const [name, custom] of Object.entries(deps.custom ?? {})) if (c.variants.includes(name)) notes.push(`${name}: ${custom.note}`);
+  for (const [name, custom] of Object.entries({ ...SETTING_VARIANTS, ...deps.custom }))
+    if (c.variants.includes(name)) notes.push(`${name}: ${custom.note}`);
   const skipped = cpu.filter((t) => t.skipped);
   if (skipped.length) notes.push(`CPU reference skipped for N = ${skipped.map((t) => t.n).join(', ')}: ${skipped[0].skipped}`);
   const coarse = coarseTimings(rows, deps.roofline?.timestamps?.quantumNs ?? 1);
@@ -260,12 +283,13 @@ function createRunner(
     window: c.features.window,
   };
   const peer = deps.peers?.[variant];
-  const custom = deps.custom?.[variant];
+  const custom = deps.custom?.[variant] ?? settingVariant(variant);
   const engineVariant = custom?.base ?? (isVariant(variant) ? variant : null);
   const dataflow: Dataflow = peer ? peer.dataflow : engineVariant && !hasIntermediates(engineVariant) ? 'fused' : 'three-pass';
   const flops = attentionFlops(shape),
-    bytes = attentionBytes(shape, dataflow),
-    kv = kvBytes(shape);
+    inputBytes = custom?.run?.precision === 'f16' ? 2 : 4,
+    bytes = attentionBytes(shape, dataflow, inputBytes),
+    kv = kvBytes(shape, inputBytes);
   // The tfjs peer's kernels are not ours to read: its workgroup-memory use is unknown, so not counted.
   const workgroup = engineVariant && usesWorkgroupMemory(deps, engineVariant, custom) ? WORKGROUP_INTENSITY : null;
   const samples: Sample[] = [];
@@ -278,7 +302,8 @@ function createRunner(
       const run = await peer.run(inputs, { causal: c.causal, heads: c.heads });
       return { ...run, stages: run.stages, spanMs: null };
     }
-    const once = () => deps.engine.run(inputs, options, { variant: engineVariant!, kernels: custom?.kernels, signal: deps.signal });
+    const once = () =>
+      deps.engine.run(inputs, options, { variant: engineVariant!, kernels: custom?.kernels, ...custom?.run, signal: deps.signal });
     // The first warm-up also compiles the pipelines; it is the run whose allocations are counted,
     // never a timed one (the counting wraps createBuffer).
     const measured = first ? await measureAllocations(deps.engine.device, once) : { result: await once(), peakBytes: null };
@@ -339,7 +364,12 @@ function createRunner(
       // Diagnostic variants may be wrong on purpose; everything else is held to the reference.
       const check =
         reference && (!custom || custom.checked)
-          ? checkAgainstReference(inputs, options, { scores: null, probs: null, output, onlineSoftmax: dataflow === 'fused' }, reference)
+          ? checkAgainstReference(
+              inputs,
+              options,
+              { scores: null, probs: null, output, onlineSoftmax: dataflow === 'fused', precision: custom?.run?.precision },
+              reference,
+            )
           : null;
       return {
         ...base,

@@ -9,12 +9,13 @@ import { customElement, property, state } from 'lit/decorators.js';
 import type { ProfileConfig } from '../core/profile-report';
 import type { ProfileProgress } from '../gpu/profile';
 import { VARIANT_NAMES } from '../gpu/variants';
+import { SETTING_VARIANT_NAMES } from '../gpu/profile';
 import { ProfileCommandEvent } from './events';
 
 const N_PRESETS = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384];
 /** Variants besides the engine's: other libraries' attention, profiled the same way. */
 const PEERS = ['tfjs'];
-const ALL_VARIANTS = [...VARIANT_NAMES, ...PEERS];
+const ALL_VARIANTS = [...VARIANT_NAMES, ...SETTING_VARIANT_NAMES, ...PEERS];
 
 @customElement('attn-profile-controls')
 export class AttnProfileControls extends LitElement {
@@ -72,7 +73,8 @@ export class AttnProfileControls extends LitElement {
   @state() private dk = 64;
   @state() private heads = 1;
   @state() private causal = false;
-  @state() private variants = new Set<string>(ALL_VARIANTS);
+  // The setting variants (fused-f16) are there to compare, not checked by default.
+  @state() private variants = new Set<string>([...VARIANT_NAMES, ...PEERS]);
   @state() private warmup = 2;
   @state() private repeats = 5;
 
