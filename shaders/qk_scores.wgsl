@@ -13,6 +13,10 @@
 // bank. Every value staged is reused 64 times, and a barrier is shared by 4096 outputs instead of
 // 256 (on a CPU emulation like SwiftShader barriers and workgroup loads are what a kernel pays for
 // most). Each dot product adds the dimensions in order, d = 0, 1, 2, …
+// A tile of at most NARROW_ROWS rows (decoding, n = 1; the last rows of a block) would leave all
+// but 16·rows of its invocations without a score: it gives each of its rows × 64 scores an
+// invocation of its own instead, which reads Q and K from memory, with no barrier. Its dimensions
+// are added in the same order, so a row's scores are the same, bit for bit, in any tile.
 // The features: query head h reads K head ⌊h / (heads / kv_heads)⌋; each finished score is capped
 // (c·tanh(s/c)), biased by ALiBi (−slope_h · distance) and hidden outside the sliding window. A tile
 // that causality or the window hides whole skips its dot products and only writes −∞ (a window
@@ -24,6 +28,7 @@ const WG: u32 = 16u;     // invocations per side
 const BLOCK: u32 = 4u;   // outputs per invocation per side
 const TILE: u32 = 64u;   // WG · BLOCK: outputs per workgroup per side
 const CHUNK: u32 = 16u;  // dk columns staged per barrier
+const NARROW_ROWS: u32 = 4u; // a tile with at most this many rows gives every score an invocation
 const QUADS: u32 = CHUNK / 4u; // vec4s of a staged Q row
 const K_ROW: u32 = WG + 1u;     // vec4s of a staged K row (one dimension of 64 keys), one of them padding
 const OUTPUTS_PER_INVOCATION_X: u32 = BLOCK;
@@ -149,18 +154,19 @@ fn shaped(scaled: f32, row: u32, col: u32, slope: f32) -> f32 {
   return s;
 }
 
-// Scale, shape and hide the four scores of `row` at keys col, col + 16, col + 32, col + 48.
+// Scale, shape and hide the score of (row, col), and write it.
+fn store(head: u32, row: u32, col: u32, acc: f32, reshape: bool, check: bool, slope: f32) {
+  var s = acc * params.scale / params.temperature;
+  if (reshape) { s = shaped(s, row, col, slope); }
+  if (check && !visible(row, col)) { s = neg_inf(); }
+  scores[(head * params.n + row) * params.m + col] = s;
+}
+
+// The four scores of `row` at keys col, col + 16, col + 32, col + 48 (those inside the matrix).
 fn store_row(head: u32, row: u32, col: u32, acc: vec4f, reshape: bool, check: bool, slope: f32) {
   if (row >= params.n) { return; }
-  let base = (head * params.n + row) * params.m;
   for (var c = 0u; c < BLOCK; c++) {
-    let j = col + WG * c;
-    if (j < params.m) {
-      var s = acc[c] * params.scale / params.temperature;
-      if (reshape) { s = shaped(s, row, j, slope); }
-      if (check && !visible(row, j)) { s = neg_inf(); }
-      scores[base + j] = s;
-    }
+    if (col + WG * c < params.m) { store(head, row, col + WG * c, acc[c], reshape, check, slope); }
   }
 }
 
@@ -176,6 +182,26 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let k_offset = head / (params.heads / params.kv_heads) * params.dk;
   // A tile nothing can see walks no dk chunk (its scores are all −∞).
   let dk_end = select(params.dk, 0u, tile_hidden(row0, col0));
+  // Softcap and ALiBi off (the common case): one test per score, not one per feature; a tile that
+  // causality and the window show whole needs no visibility test without a mask.
+  let reshape = (params.flags & (FLAG_SOFTCAP | FLAG_ALIBI)) != 0u;
+  let check = (params.flags & FLAG_MASK) != 0u || !tile_shown(row0, col0);
+  var slope = 0.0;
+  if ((params.flags & FLAG_ALIBI) != 0u) { slope = slopes[head]; }
+
+  if (min(params.n - row0, TILE) <= NARROW_ROWS) {
+    // Narrow (uniform branch; nothing after it runs): score (row0 + flat / 64, col0 + flat % 64),
+    // its dimensions added in order as below.
+    let row = row0 + flat / TILE;
+    let col = col0 + flat % TILE;
+    if (row < params.n && col < params.m) {
+      var acc = 0.0;
+      for (var d = 0u; d < dk_end; d++) { acc += q[row * q_stride + q_offset + d] * k[col * k_stride + k_offset + d]; }
+      store(head, row, col, acc, reshape, check, slope);
+    }
+    return;
+  }
+
   // What this invocation stages per chunk: dimensions 4·q_quad … + 3 of query row q_row, and
   // dimension k_dim of keys k_slot + WG·c.
   let q_row = flat / QUADS;
@@ -208,12 +234,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     workgroupBarrier();
   }
 
-  // Softcap and ALiBi off (the common case): one test per score, not one per feature; a tile that
-  // causality and the window show whole needs no visibility test without a mask.
-  let reshape = (params.flags & (FLAG_SOFTCAP | FLAG_ALIBI)) != 0u;
-  let check = (params.flags & FLAG_MASK) != 0u || !tile_shown(row0, col0);
-  var slope = 0.0;
-  if ((params.flags & FLAG_ALIBI) != 0u) { slope = slopes[head]; }
   let row = row0 + lid.y;
   let col = col0 + lid.x;
   store_row(head, row, col, acc0, reshape, check, slope);
