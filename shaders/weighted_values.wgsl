@@ -88,7 +88,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     // uniform, and nothing after it runs.
     let row = row0 + flat / TILE;
     let col = col0 + flat % TILE;
-    if (row < params.n && col < params.dv) {
+    if (col < params.dv && row < params.n) {
       var sum = 0.0;
       for (var j = keys.x; j < keys.y; j++) {
         sum += probs[(p_head + row) * params.m + j] * v[j * v_width + v_head + col];
