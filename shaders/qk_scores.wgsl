@@ -2,17 +2,16 @@
 // where key j is hidden. A 16×16 workgroup computes a 64×64 tile of the score matrix, each
 // invocation a 4×4 block of it (rows lid.y + 16·r, keys lid.x + 16·c), so OUTPUTS_PER_INVOCATION_X/Y
 // tell the engine to dispatch ⌈m / 64⌉ × ⌈n / 64⌉ workgroups. The workgroup walks dk in chunks of
-// 16, staging the chunk of its 64 query rows and 64 key rows in workgroup memory: Q as it lies in
-// memory ([row][d], one vec4 of four dimensions per invocation), K turned ([d][key]) and packed so
-// that one vec4 holds the four keys an invocation multiplies at a dimension (lid.x + 16·c,
-// c = 0…3). A load of K is then one vec4 for the 4 keys, and the 16 invocations of a workgroup row
-// read 16 consecutive vec4s (no bank conflict). Each invocation stages one such vec4 of K, reading
-// four keys at one dimension (neighbouring invocations: neighbouring dimensions, as K lies in
-// memory), and each d row of the K tile is padded by one vec4, so that those stores spread over
-// the banks: the [d][key] tile before had every store of a chunk's key row on one bank, 16 to a
-// bank. Every value staged is reused 64 times, and a barrier is shared by 4096 outputs instead of
-// 256 (on a CPU emulation like SwiftShader barriers and workgroup loads are what a kernel pays for
-// most). Each dot product adds the dimensions in order, d = 0, 1, 2, …
+// 16, staging the chunk of its 64 query rows and 64 key rows in workgroup memory. Q is staged as
+// it lies, [row][d]. K is staged turned, [d][key], and packed so that one vec4 holds the four keys
+// an invocation multiplies at a dimension (lid.x + 16·c, c = 0…3): a load of K is one vec4, and the
+// 16 invocations of a workgroup row read 16 consecutive vec4s (no bank conflict). Each invocation
+// stages one such vec4, four keys at one dimension, neighbouring invocations taking neighbouring
+// dimensions (as K lies in memory), and each d row of the K tile is padded by one vec4, which
+// spreads those stores over the banks (an unpadded [d][key] tile puts the 16 dimensions of a key
+// on one bank: a 16-way conflict). Every value staged is reused 64 times, and a barrier is shared
+// by 4096 outputs instead of 256 (on a CPU emulation like SwiftShader barriers and workgroup loads
+// are what a kernel pays for most). Each dot product adds the dimensions in order, d = 0, 1, 2, …
 // A tile of at most NARROW_ROWS rows (decoding, n = 1; the last rows of a block) would leave all
 // but 16·rows of its invocations without a score: it gives each of its rows × 64 scores an
 // invocation of its own instead, which reads Q and K from memory, with no barrier. Its dimensions
@@ -29,7 +28,6 @@ const BLOCK: u32 = 4u;   // outputs per invocation per side
 const TILE: u32 = 64u;   // WG · BLOCK: outputs per workgroup per side
 const CHUNK: u32 = 16u;  // dk columns staged per barrier
 const NARROW_ROWS: u32 = 4u; // a tile with at most this many rows gives every score an invocation
-const QUADS: u32 = CHUNK / 4u; // vec4s of a staged Q row
 const K_ROW: u32 = WG + 1u;     // vec4s of a staged K row (one dimension of 64 keys), one of them padding
 const OUTPUTS_PER_INVOCATION_X: u32 = BLOCK;
 const OUTPUTS_PER_INVOCATION_Y: u32 = BLOCK;
@@ -124,19 +122,6 @@ fn tile_shown(row0: u32, col0: u32) -> bool {
   return true;
 }
 
-// Dimensions d … d + 3 of query row `row` of this head (zeros past the end of Q).
-fn q_four(row: u32, d: u32, stride: u32, offset: u32) -> vec4f {
-  var v = vec4f();
-  if (row < params.n) {
-    let i = row * stride + offset + d;
-    if (d < params.dk) { v.x = q[i]; }
-    if (d + 1u < params.dk) { v.y = q[i + 1u]; }
-    if (d + 2u < params.dk) { v.z = q[i + 2u]; }
-    if (d + 3u < params.dk) { v.w = q[i + 3u]; }
-  }
-  return v;
-}
-
 // k[key][d] of this head's K head, or 0 past the end of K.
 fn k_at(key: u32, d: u32, stride: u32, offset: u32) -> f32 {
   if (key < params.m && d < params.dk) { return k[key * stride + offset + d]; }
@@ -202,10 +187,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     return;
   }
 
-  // What this invocation stages per chunk: dimensions 4·q_quad … + 3 of query row q_row, and
-  // dimension k_dim of keys k_slot + WG·c.
-  let q_row = flat / QUADS;
-  let q_quad = flat % QUADS;
+  // The K values this invocation stages per chunk: dimension k_dim of keys k_slot + WG·c.
   let k_dim = flat % CHUNK;
   let k_slot = flat / CHUNK;
 
@@ -213,12 +195,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   // plain values, which the compiler keeps in registers.
   var acc0 = vec4f(); var acc1 = vec4f(); var acc2 = vec4f(); var acc3 = vec4f();
   for (var d0 = 0u; d0 < dk_end; d0 += CHUNK) {
-    let qd = 4u * q_quad;
-    let qv = q_four(row0 + q_row, d0 + qd, q_stride, q_offset);
-    q_tile[q_row][qd] = qv.x;
-    q_tile[q_row][qd + 1u] = qv.y;
-    q_tile[q_row][qd + 2u] = qv.z;
-    q_tile[q_row][qd + 3u] = qv.w;
+    // Stage TILE × CHUNK values of Q (BLOCK·BLOCK·CHUNK / WG each) and one vec4 of K.
+    for (var e = flat; e < TILE * CHUNK; e += WG * WG) {
+      let r = e / CHUNK;
+      let d = d0 + e % CHUNK;
+      var qv = 0.0;
+      if (row0 + r < params.n && d < params.dk) { qv = q[(row0 + r) * q_stride + q_offset + d]; }
+      q_tile[r][e % CHUNK] = qv;
+    }
     let kd = d0 + k_dim;
     let key = col0 + k_slot;
     k_tile[k_dim][k_slot] = vec4f(k_at(key, kd, k_stride, k_offset), k_at(key + WG, kd, k_stride, k_offset),
