@@ -1,9 +1,15 @@
 // Stage 3, tiled and register-blocked: out[i][h·dv + c] = Σ_j probs[h][i][j] · v[j][h·dv + c].
 // A 16×16 workgroup computes a 64×64 output tile, each invocation a 4×4 block of it (rows
 // lid.y + 16·r, value columns lid.x + 16·c), so OUTPUTS_PER_INVOCATION_X/Y tell the engine to
-// dispatch ⌈dv / 64⌉ × ⌈n / 64⌉ workgroups. The workgroup walks the m keys in chunks of 16, staging
+// dispatch ⌈dv / 64⌉ × ⌈n / 64⌉ workgroups. The workgroup walks the keys in chunks of 16, staging
 // the matching 64 × 16 probabilities and 16 × 64 values in workgroup memory; each value read from
 // workgroup memory feeds 4 multiply-adds, and a barrier is shared by 4096 outputs instead of 256.
+// A tile of at most NARROW_ROWS rows (decoding, n = 1; the last rows of a block) would leave all
+// but 16·rows of its invocations without an output: it gives each of its rows × 64 outputs an
+// invocation of its own instead (64 for one row, 4 times as many as the 4×4 blocks), which walks
+// the keys reading probabilities and values from memory, with no workgroup memory and no barrier.
+// Either way each output adds its keys one at a time, in key order, so a row's output is the same,
+// bit for bit, whichever rows share its tile.
 // Query head h reads V head ⌊h / (heads / kv_heads)⌋ (grouped-query attention). The key walk covers
 // only the keys causality and the sliding window let some row of the tile see: every other key's
 // probability is 0 by the softmax's contract, so skipping it changes nothing and a window costs in
@@ -14,6 +20,7 @@ const WG: u32 = 16u;     // invocations per side
 const BLOCK: u32 = 4u;   // outputs per invocation per side
 const TILE: u32 = 64u;   // WG · BLOCK: outputs per workgroup per side
 const CHUNK: u32 = 16u;  // keys staged per barrier
+const NARROW_ROWS: u32 = 4u; // a tile with at most this many rows gives every output an invocation
 const OUTPUTS_PER_INVOCATION_X: u32 = BLOCK;
 const OUTPUTS_PER_INVOCATION_Y: u32 = BLOCK;
 const FLAG_CAUSAL: u32 = 1u;
@@ -72,8 +79,24 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let p_head = head * params.n;
   let out_head = head * params.dv;
   let v_head = head / (params.heads / params.kv_heads) * params.dv;
+  let rows = min(params.n - row0, TILE);
   // Keys this tile's rows can see (uniform: the loop below has barriers).
-  let keys = visible_keys(row0, min(row0 + TILE, params.n) - 1u);
+  let keys = visible_keys(row0, row0 + rows - 1u);
+
+  if (rows <= NARROW_ROWS) {
+    // Narrow: output (row0 + flat / 64, col0 + flat % 64), one per invocation; the branch is
+    // uniform, and nothing after it runs.
+    let row = row0 + flat / TILE;
+    let col = col0 + flat % TILE;
+    if (col < params.dv && row < params.n) {
+      var sum = 0.0;
+      for (var j = keys.x; j < keys.y; j++) {
+        sum += probs[(p_head + row) * params.m + j] * v[j * v_width + v_head + col];
+      }
+      out[row * width + out_head + col] = sum;
+    }
+    return;
+  }
 
   // Accumulators as four vec4s (row lid.y + WG·r in acc_r, column lid.x + WG·c in component c):
   // plain values, which the compiler keeps in registers.

@@ -638,3 +638,22 @@ describe('the fused decode path on the interpreter', () => {
     expect(report.barrierDivergence).toEqual([]);
   });
 });
+
+// The tiled qk and pv kernels' narrow path (a tile of at most 4 rows: an invocation per output, no
+// barrier), alone and in one grid with full tiles, whose barriers it must not skip.
+describe.each([
+  { file: 'qk_scores.wgsl', stage: 'qk' as const },
+  { file: 'weighted_values.wgsl', stage: 'pv' as const },
+])('the tiled $stage narrow path on the interpreter', ({ file, stage }) => {
+  it.each([
+    { n: 1, m: 40 },
+    { n: 4, m: 300 },
+    { n: 66, m: 70 },
+  ])('n = $n, m = $m: no race, out-of-bounds access, unwritten read or divergence', ({ n, m }) => {
+    const report = checkWorkgroupHazards(shaders[file], stage, { shape: { n, m, heads: 2, causalShift: m - n } });
+    expect(report.incomplete, report.covered).toBeUndefined();
+    expect(report.interpreterErrors).toEqual([]);
+    expect(report.races.length + report.outOfBounds.length + report.uninitialisedReads.length, report.covered).toBe(0);
+    expect(report.barrierDivergence).toEqual([]);
+  });
+});

@@ -263,9 +263,9 @@ describe('symptoms', () => {
 
   it('flags workgroup memory read after a write with no barrier between, and nothing in the built-in kernels', () => {
     for (const [file, source] of Object.entries(shaders)) expect(unsyncedWorkgroupReads(source), file).toEqual([]);
-    const staged = 'k_tile[e % CHUNK][r] = kv;\n    }\n    workgroupBarrier();';
+    const staged = 'k_at(key + 3u * WG, kd, k_stride, k_offset));\n    workgroupBarrier();';
     expect(shaders['qk_scores.wgsl']).toContain(staged);
-    const racy = shaders['qk_scores.wgsl'].replace(staged, 'k_tile[e % CHUNK][r] = kv;\n    }');
+    const racy = shaders['qk_scores.wgsl'].replace(staged, 'k_at(key + 3u * WG, kd, k_stride, k_offset));');
     const findings = unsyncedWorkgroupReads(racy);
     expect(findings.map((f) => f.variable).sort()).toEqual(['k_tile', 'q_tile']);
     expect(racy.split('\n')[findings[0].line - 1]).toMatch(/(k|q)_tile\[/);

@@ -10,8 +10,16 @@
  *   |ŝ − s| ≤ |α|·γ(dk)·Σ_d |q_d k_d| + 3u·|s|        (dot product, then ×scale, ÷temperature, f32 scale)
  * Stage 2, softmax p_j = e^{z_j} / Σ e^{z_k}, z = s − max:
  *   WGSL's exp is accurate to 3 + 2|z| ULP (≤ 2u relative per ULP) and z itself is rounded (u|z|), so
- *   ε_j = (7 + 5|z_j|)·u; the sum adds ε_Σ = Σ_k p_k ε_k + γ(m); the division u.
+ *   ε_j = (7 + 5|z_j|)·u; the sum adds ε_Σ = Σ_k p_k (ε_k + 8R·u) + γ(m); the division u.
  *   |p̂_j − p_j| ≤ p_j·(ε_j + ε_Σ + 2u)
+ *   R counts the rescales of an online sum (a running max M and Σ exp(s − M), multiplied by
+ *   exp(M_old − M_new) when the max rises, partial sums of several lanes multiplied by
+ *   exp(M_lane − M) when combined: the tiled kernel): each is one more exp and one more product in a
+ *   term of the denominator; their exponents add up to z_k, so the 5|x| parts stay 5|z_k| and each
+ *   rescale adds 7u + u. A term meets at most one rescale per later raise of its lane's max and
+ *   one per combine, so R ≤ the row's visible keys for any split of the row; a kernel that reads
+ *   the max first (R = 0) gets the same slack, as the check does not know the kernel. The numerators exp(s_j − M) are
+ *   computed from the final max, so ε_j keeps its one exp.
  *   When the scores themselves carry errors up to Δ (the row's largest stage-1 bound), softmax moves
  *   each p_j by at most a factor e^{±2Δ}, which adds p_j·(e^{2Δ} − 1).
  * Stage 3, output o = Σ_j p_j v_j:
@@ -175,9 +183,11 @@ export function softmaxTolerance(
     const base = r * m;
     const sink = sinks ? sinks.logits[Math.floor(r / sinks.rowsPerHead)] : -Infinity;
     let max = sink,
-      delta = 0;
+      delta = 0,
+      visible = 0;
     for (let j = 0; j < m; j++) {
       max = Math.max(max, scores[base + j]);
+      if (scores[base + j] !== -Infinity) visible++;
       if (scoreError) delta = Math.max(delta, scoreError[base + j]);
     }
     if (max === -Infinity) {
@@ -185,15 +195,17 @@ export function softmaxTolerance(
       continue;
     }
     const expError = (j: number) => (7 + 5 * Math.abs(scores[base + j] - max)) * UNIT_ROUNDOFF;
+    // An online sum's rescales (see the header): at most one per visible key for each term.
+    const rescaleError = 8 * visible * UNIT_ROUNDOFF;
     let sumError = gamma(m + (sinks ? 1 : 0));
     let mass = 0;
     for (let j = 0; j < m; j++) {
       if (!(probs[base + j] > 0)) continue;
-      sumError += probs[base + j] * expError(j);
+      sumError += probs[base + j] * (expError(j) + rescaleError);
       mass += probs[base + j];
     }
     // The sink is one more term of the denominator, with the rest of the row's mass.
-    if (sinks) sumError += Math.max(0, 1 - mass) * (7 + 5 * Math.abs(sink - max)) * UNIT_ROUNDOFF;
+    if (sinks) sumError += Math.max(0, 1 - mass) * ((7 + 5 * Math.abs(sink - max)) * UNIT_ROUNDOFF + rescaleError);
     const propagated = Math.expm1(2 * delta);
     for (let j = 0; j < m; j++) {
       const p = probs[base + j];
