@@ -13,11 +13,11 @@
 // merges the splits. A split that sees no key writes L = 0, M = −∞, o = 0. The sink starts split 0
 // only (M = sink, L = 1), so it counts once.
 //
-// Two shapes of workgroup, chosen by the engine from the whole problem (ROWS_PER_WORKGROUP):
-// - 64 rows (prefill): one query row per invocation. Per key tile the workgroup stages KEY_TILE keys
+// Two shapes of workgroup, chosen by the engine from the whole problem (DECODE):
+// - 64 rows (DECODE false): one query row per invocation. Per key tile the workgroup stages KEY_TILE keys
 //   and their values in workgroup memory; each invocation scores its row against the tile four keys
 //   at a time, dims outer and keys inner in four independent accumulators.
-// - 1 row (decoding, few query rows): the 64 invocations take distinct batches of four keys of the
+// - 1 row (DECODE true: decoding, few query rows): the 64 invocations take distinct batches of four keys of the
 //   row (batch b of the split goes to invocation b mod 64), each reading K and V straight from
 //   memory (one row gains nothing from staging) and keeping its own M, L and o; at the end they
 //   are merged in the workgroup, as the combine merges splits.
@@ -64,7 +64,7 @@ const SUPPORTS_KEY_SPLITS = true;
 override WORKGROUP_BYTES: u32 = 16384u;     // the device's limit; the tile uses at most 16 KiB of it
 override HEAD_DK: u32 = 64u;                // ≥ dk, a multiple of 4
 override DV_CHUNK: u32 = 64u;               // value columns per sweep, a multiple of 4, ≤ 128
-override ROWS_PER_WORKGROUP: u32 = 64u;     // 64 (a row per invocation) or 1 (decoding)
+override DECODE: bool = false;              // one row per workgroup (the grid follows) instead of 64
 override DK4: u32 = HEAD_DK / 4u;
 override DV4: u32 = DV_CHUNK / 4u;
 override TILE_FIT: u32 = min(WORKGROUP_BYTES, 16384u) / (16u * (DK4 + DV4));
@@ -435,7 +435,7 @@ fn decode(job: Job, wid: vec3u, lane: u32) {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane: u32) {
   let job = make_job(wid);
-  if (ROWS_PER_WORKGROUP == 1u) {
+  if (DECODE) {
     decode(job, wid, lane);
   } else {
     prefill(job, wid, lane);

@@ -121,7 +121,7 @@ describe('the Params layout', () => {
     const fields = PARAMS_FIELDS.map((f) => `${f.name}: ${f.type}`).join(', ');
     const extra = `struct Params { ${fields}, extra: u32 }\n@group(0) @binding(0) var<uniform> params: Params;\n@compute @workgroup_size(1) fn main() { _ = params.n; }`;
     expect(interfaceProblems(extra, STAGES.qk).problems.join('\n')).toMatch(
-      /Params\.extra: u32 is at byte offset 64, but the engine packs nothing there/,
+      /Params\.extra: u32 is at byte offset 72, but the engine packs nothing there/,
     );
     const renamed = TILED_QK.replace('dk: u32', 'width: u32');
     expect(interfaceProblems(renamed, STAGES.qk).problems.join('\n')).toMatch(

@@ -70,7 +70,7 @@ export interface DispatchShape {
   workgroupSize: readonly number[];
   /** Outputs per invocation along x and y; [1, 1] when absent. */
   outputsPerInvocation?: readonly number[];
-  /** The override constants the pipeline was created with (a fused kernel's ROWS_PER_WORKGROUP). */
+  /** The override constants the pipeline was created with (a fused kernel's DECODE). */
   constants?: Readonly<Record<string, number>>;
 }
 
@@ -96,9 +96,9 @@ export function widthBucket(width: number): number {
 /** Most query rows of a whole problem that the fused kernel runs in its decoding shape (one row per workgroup). */
 export const DECODE_MAX_ROWS = 8;
 
-/** Query rows one fused workgroup owns: its ROWS_PER_WORKGROUP constant when set, else @workgroup_size x. */
+/** Query rows one fused workgroup owns: 1 when its DECODE override is set, else @workgroup_size x. */
 export function fusedRowsPerWorkgroup(kernel: DispatchShape): number {
-  return kernel.constants?.ROWS_PER_WORKGROUP ?? kernel.workgroupSize[0];
+  return kernel.constants?.DECODE ? 1 : kernel.workgroupSize[0];
 }
 
 /** The output tile one workgroup covers: @workgroup_size x and y times the outputs per invocation. */
@@ -210,7 +210,7 @@ export const STAGES: Record<StageName, StageSpec> = {
       ...(problem && {
         HEAD_DK: widthBucket(problem.dk),
         DV_CHUNK: Math.min(128, widthBucket(problem.dv)),
-        ROWS_PER_WORKGROUP: problem.n <= DECODE_MAX_ROWS ? 1 : 64,
+        DECODE: problem.n <= DECODE_MAX_ROWS ? 1 : 0,
       }),
     }),
   },
