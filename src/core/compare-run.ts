@@ -138,7 +138,7 @@ export function referenceBounds(
   });
   const sinks = resolveSinks(options);
   if (onlineSoftmax) {
-    const outTol = fusedOutputTolerance(ref.masked.data, ref.probs.data, scoreTol, inputs.v, heads, n, { ...fused, kvHeads, sinks });
+    const outTol = fusedOutputTolerance(ref.masked.data, ref.probs.data, scoreTol, inputs.v, heads, n, { dk, ...fused, kvHeads, sinks });
     return { rope, scoreTol, probTol: null, outTol };
   }
   const probTol = softmaxTolerance(ref.masked.data, ref.probs.data, heads * n, m, scoreTol, sinks && { logits: sinks, rowsPerHead: n });
