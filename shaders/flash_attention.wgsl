@@ -394,7 +394,8 @@ fn decode(job: Job, wid: vec3u, lane: u32) {
       }
     }
     // Merge the 64 lanes' (M, L, o), as the combine merges splits: M = the largest M of a lane with
-    // L > 0, each lane's share scaled by exp2(M_lane − M), summed in lane order.
+    // L > 0, each lane's L and o scaled by exp2(M_lane − M) and summed in lane order (the same order,
+    // so the same bits, in every lane that sums).
     shared_mem[lane] = vec4f(run_max, denom, 0.0, 0.0);
     workgroupBarrier();
     var merged_max = 0.0;
@@ -406,13 +407,15 @@ fn decode(job: Job, wid: vec3u, lane: u32) {
         seen = true;
       }
     }
-    var merged_denom = 0.0;
-    for (var p = 0u; p < WG; p++) {
-      let st = shared_mem[p];
-      if (st.y > 0.0) { merged_denom += st.y * exp2(st.x - merged_max); }
-    }
     var factor = 0.0;
     if (denom > 0.0) { factor = exp2(run_max - merged_max); }
+    workgroupBarrier();
+    shared_mem[lane] = vec4f(denom * factor);
+    workgroupBarrier();
+    var merged_denom = 0.0;
+    if (lane < min(DV4, SHARED / WG)) {
+      for (var p = 0u; p < WG; p++) { merged_denom += shared_mem[p].x; }
+    }
     workgroupBarrier();
     let per_round = min(DV4, SHARED / WG);
     for (var base = 0u; base < DV4; base += per_round) {

@@ -59,7 +59,16 @@ function buildInputs(c: SplitCase): AttentionInputs {
 // n ≤ 8 runs the kernel's decoding shape (one row per workgroup), more rows its 64-row shape.
 const CASES: SplitCase[] = [
   { name: 'plain, n=20 m=200', n: 20, m: 200, dk: 16, dv: 16, heads: 1, options: {}, seed: 5000 },
-  { name: 'causal, n=70 m=150 (early rows see only the first split)', n: 70, m: 150, dk: 8, dv: 8, heads: 1, options: { causal: true }, seed: 5001 },
+  {
+    name: 'causal, n=70 m=150 (early rows see only the first split)',
+    n: 70,
+    m: 150,
+    dk: 8,
+    dv: 8,
+    heads: 1,
+    options: { causal: true },
+    seed: 5001,
+  },
   {
     name: 'decoding, GQA 4 on 2, causal, n=1 m=300',
     n: 1,
@@ -82,9 +91,28 @@ const CASES: SplitCase[] = [
     options: { alibi: 'standard', softcap: 20 },
     seed: 5005,
   },
-  { name: 'sinks, causal, n=5 m=200, 2 heads', n: 5, m: 200, dk: 8, dv: 8, heads: 2, options: { sinks: [2, -1], causal: true }, seed: 5006 },
+  {
+    name: 'sinks, causal, n=5 m=200, 2 heads',
+    n: 5,
+    m: 200,
+    dk: 8,
+    dv: 8,
+    heads: 2,
+    options: { sinks: [2, -1], causal: true },
+    seed: 5006,
+  },
   { name: 'sinks, n=20 m=140, 2 heads', n: 20, m: 140, dk: 8, dv: 8, heads: 2, options: { sinks: [0.5, 3] }, seed: 5007 },
-  { name: 'mask with a fully masked row, n=16 m=180', n: 16, m: 180, dk: 8, dv: 8, heads: 1, options: {}, mask: 'fully-masked-row', seed: 5008 },
+  {
+    name: 'mask with a fully masked row, n=16 m=180',
+    n: 16,
+    m: 180,
+    dk: 8,
+    dv: 8,
+    heads: 1,
+    options: {},
+    mask: 'fully-masked-row',
+    seed: 5008,
+  },
   {
     name: 'temperature 0.7, dk=13 dv=7, n=10 m=140',
     n: 10,
@@ -149,7 +177,17 @@ describe.skipIf(!gpu)('splits that see no key', () => {
   });
 
   it('a row that sees no key gives zeros with a sink and splits (the sink counts once, and has no value)', async () => {
-    const c: SplitCase = { name: 'masked', n: 16, m: 200, dk: 8, dv: 8, heads: 1, options: { sinks: [5] }, mask: 'fully-masked-row', seed: 5101 };
+    const c: SplitCase = {
+      name: 'masked',
+      n: 16,
+      m: 200,
+      dk: 8,
+      dv: 8,
+      heads: 1,
+      options: { sinks: [5] },
+      mask: 'fully-masked-row',
+      seed: 5101,
+    };
     const result = await run(c, { keySplits: 3 });
     expectReference(c, result);
     const row = Math.floor(c.n / 2);
@@ -176,7 +214,11 @@ describe.skipIf(!gpu)('decoding one row, 8 heads on 2 K/V heads, dk = dv = 64', 
 
 describe.skipIf(!gpu)('the same bits in row blocks and ranges of rows', () => {
   it.each([
-    { name: '64-row shape, 3 splits, causal, sinks', c: { n: 40, m: 300, heads: 2, options: { causal: true, sinks: [1, 2] } }, range: [10, 30] },
+    {
+      name: '64-row shape, 3 splits, causal, sinks',
+      c: { n: 40, m: 300, heads: 2, options: { causal: true, sinks: [1, 2] } },
+      range: [10, 30],
+    },
     { name: 'decoding shape, 3 splits, window', c: { n: 5, m: 300, heads: 2, options: { causal: true, window: 100 } }, range: [2, 4] },
   ])('$name', async ({ c: partial, range }) => {
     const c: SplitCase = { name: 'bits', dk: 8, dv: 8, seed: 5300, ...partial };

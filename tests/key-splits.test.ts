@@ -4,7 +4,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { KeySplitProblem } from '../src/core/key-splits';
-import { chooseKeySplits, forcedKeySplits, MAX_KEY_SPLITS, MIN_SPLIT_KEYS, SPLIT_ALIGN, TARGET_WORKGROUPS, visibleKeys } from '../src/core/key-splits';
+import {
+  chooseKeySplits,
+  forcedKeySplits,
+  MAX_KEY_SPLITS,
+  MIN_SPLIT_KEYS,
+  SPLIT_ALIGN,
+  TARGET_WORKGROUPS,
+  visibleKeys,
+} from '../src/core/key-splits';
 
 const problem = (p: Partial<KeySplitProblem>): KeySplitProblem => ({ n: 1, m: 1, heads: 1, rowsPerWorkgroup: 64, causal: false, ...p });
 

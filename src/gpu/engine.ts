@@ -302,7 +302,11 @@ export class AttentionEngine {
       [`one row of the output (${heads * dv} float32)`, heads * dv * F32],
     ];
     const splits = plan.params.keySplits;
-    if (splits > 1) perRow.push([`one row of the split-KV partials (${splits} splits × ${heads} head(s) × ${dv + 2} float32)`, splits * heads * (dv + 2) * F32]);
+    if (splits > 1)
+      perRow.push([
+        `one row of the split-KV partials (${splits} splits × ${heads} head(s) × ${dv + 2} float32)`,
+        splits * heads * (dv + 2) * F32,
+      ]);
     if (plan.params.hasMask) perRow.push([`one row of the mask (${m} keys, u32)`, m * F32]);
     if (dModel !== null) perRow.push([`one row of the projection (${dModel} float32)`, dModel * F32]);
     let rows = Math.min(requested, plan.end - plan.start);

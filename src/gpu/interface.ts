@@ -14,21 +14,7 @@ export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
  * so the bind groups are built from this table alone.
  */
 export type BufferName =
-  | 'params'
-  | 'q'
-  | 'k'
-  | 'v'
-  | 'mask'
-  | 'qRot'
-  | 'kRot'
-  | 'slopes'
-  | 'sinks'
-  | 'scores'
-  | 'probs'
-  | 'out'
-  | 'partials'
-  | 'wo'
-  | 'projected';
+  'params' | 'q' | 'k' | 'v' | 'mask' | 'qRot' | 'kRot' | 'slopes' | 'sinks' | 'scores' | 'probs' | 'out' | 'partials' | 'wo' | 'projected';
 
 export interface BindingSpec {
   binding: number;

@@ -275,7 +275,8 @@ function finish(c: CaseDraft, seed: number, tiles: KernelTiles): VerifyCase {
     tags.add('key-splits');
     // Splits are multiples of 64 keys: with more splits than that fills, the last see no key.
     const splitKeys = Math.max(64, Math.ceil(full.m / full.keySplits / 64) * 64);
-    if (full.causal || full.window !== undefined || full.mask !== 'none' || splitKeys * (full.keySplits - 1) >= full.m) tags.add('empty-split');
+    if (full.causal || full.window !== undefined || full.mask !== 'none' || splitKeys * (full.keySplits - 1) >= full.m)
+      tags.add('empty-split');
   }
   if (tiles.inner.some((d) => innerSize(full, d) > BUILT_IN_TILE)) tags.add('inner');
   const byDistribution: Partial<Record<Distribution, CaseTag>> = {
@@ -651,13 +652,34 @@ function keySplitCases(features: readonly FeatureName[]): CaseDraft[] {
   ];
   if (has('sinks')) {
     cases.push(
-      { name: 'key splits 3 with sinks: n=9 m=150 causal', n: 9, m: 150, dk: 8, dv: 8, heads: 2, causal: true, sinks: [2, -1], keySplits: 3 },
+      {
+        name: 'key splits 3 with sinks: n=9 m=150 causal',
+        n: 9,
+        m: 150,
+        dk: 8,
+        dv: 8,
+        heads: 2,
+        causal: true,
+        sinks: [2, -1],
+        keySplits: 3,
+      },
       { name: 'key splits 7 with sinks: n=20 m=100 (5 splits see no key)', n: 20, m: 100, dk: 8, dv: 8, sinks: [0.5], keySplits: 7 },
     );
   }
-  if (has('window')) cases.push({ name: 'key splits 4, window 40: n=30 m=250 causal', n: 30, m: 250, dk: 8, dv: 8, causal: true, window: 40, keySplits: 4 });
+  if (has('window'))
+    cases.push({ name: 'key splits 4, window 40: n=30 m=250 causal', n: 30, m: 250, dk: 8, dv: 8, causal: true, window: 40, keySplits: 4 });
   if (has('kvHeads') && has('alibi'))
-    cases.push({ name: 'key splits 3, GQA 4 on 2, ALiBi: n=3 m=180', n: 3, m: 180, dk: 8, dv: 8, heads: 4, kvHeads: 2, alibi: 'standard', keySplits: 3 });
+    cases.push({
+      name: 'key splits 3, GQA 4 on 2, ALiBi: n=3 m=180',
+      n: 3,
+      m: 180,
+      dk: 8,
+      dv: 8,
+      heads: 4,
+      kvHeads: 2,
+      alibi: 'standard',
+      keySplits: 3,
+    });
   return cases;
 }
 
