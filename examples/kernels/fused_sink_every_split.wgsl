@@ -163,7 +163,11 @@ fn visible4(row: u32, key0: u32, start: u32, end: u32) -> vec4<bool> {
   var vis = (keys >= vec4u(start)) & (keys < vec4u(end));
   if ((params.flags & FLAG_MASK) != 0u) {
     let b = row * params.m + key0;
-    vis = vec4<bool>(vis.x && mask[b] != 0u, vis.y && mask[b + 1u] != 0u, vis.z && mask[b + 2u] != 0u, vis.w && mask[b + 3u] != 0u);
+    // Only keys inside [start, end) ⊆ [0, m) are read.
+    if (vis.x) { vis.x = mask[b] != 0u; }
+    if (vis.y) { vis.y = mask[b + 1u] != 0u; }
+    if (vis.z) { vis.z = mask[b + 2u] != 0u; }
+    if (vis.w) { vis.w = mask[b + 3u] != 0u; }
   }
   return vis;
 }
@@ -297,8 +301,8 @@ fn prefill(job: Job, wid: vec3u, lane: u32) {
         let j = e / DK4;
         var x = vec4f(0.0);
         if (j < keys) {
-          let at = (j0 + j) * k_width + job.kv_head * params.dk;
-          x = k4(at + 4u * (e % DK4), at + params.dk);
+          let key_row = (j0 + j) * k_width + job.kv_head * params.dk;
+          x = k4(key_row + 4u * (e % DK4), key_row + params.dk);
         }
         shared_mem[e] = x;
       }
@@ -306,8 +310,8 @@ fn prefill(job: Job, wid: vec3u, lane: u32) {
         let j = e / DV4;
         var x = vec4f(0.0);
         if (j < keys) {
-          let at = (j0 + j) * v_width + job.kv_head * params.dv;
-          x = v4(at + c0 + 4u * (e % DV4), at + params.dv);
+          let value_row = (j0 + j) * v_width + job.kv_head * params.dv;
+          x = v4(value_row + c0 + 4u * (e % DV4), value_row + params.dv);
         }
         shared_mem[KEY_TILE * DK4 + e] = x;
       }
