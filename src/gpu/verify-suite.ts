@@ -633,6 +633,13 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
         sharedMemory: sharedMemoryRace(source, report.hazards),
       });
   if (!interpreted && !passed) report.hints.unshift(...findings.filter((f) => !report.hints.includes(f)));
+  if (combine && !passed) {
+    // Every case splits the keys and the fused kernel before it is the built-in one, so a wrong
+    // output is the merge's, whatever the cases' other tags say; the interpreter's findings stay first.
+    const found = new Set(findings.map((f) => f.id));
+    const at = report.hints.findIndex((h) => !found.has(h.id));
+    report.hints.splice(at < 0 ? report.hints.length : at, 0, combineHint(report.cases));
+  }
   report.cases = annotateCases(report.cases, report.hints);
   report.warnings = passed && !interpreted ? passWarnings(source) : [];
   if (!passed && options.shrink !== false) {
@@ -642,6 +649,18 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     checkCancelled(signal);
   }
   return finish(passed ? 'pass' : 'fail');
+}
+
+/** A combine kernel's failure: every case runs it, so the merge of the splits is what to look at. */
+function combineHint(cases: CaseReport[]): Hint {
+  return {
+    id: 'key-splits',
+    bugClass: 'key-splits',
+    title: 'the combined output is wrong → the merge of the splits',
+    detail:
+      'with M = the largest M_s of the splits with L_s > 0, out = Σ_s exp2(M_s − M)·o_s / Σ_s exp2(M_s − M)·L_s: each split rescaled to the common max before adding (o_s and L_s are relative to its own M_s), splits with L_s = 0 skipped (their M_s is −∞), one division, 0 when no split saw a key. Layout of partials: docs/kernel-interface.md.',
+    cases: cases.filter((c) => c.status === 'fail').map((c) => c.name),
+  };
 }
 
 /** Builds the fused pipeline of every case's problem (cached per device: each distinct one once). */
