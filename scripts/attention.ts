@@ -1,7 +1,7 @@
 /**
  * npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal] [--scale X|none]
  *   [--temperature T] [--variant naive|tiled|fused] [--heads H] [--wo WO.npy] [--out O.npy] [--json]
- *   [--kernel STAGE=FILE.wgsl] [--poison]
+ *   [--kernel STAGE=FILE.wgsl] [--poison] [--key-splits N]
  *   [--rope [interleaved|half] --rope-base B --rope-dims R --rope-offset P] [--kv-heads H] [--window W]
  *   [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
  *
@@ -21,13 +21,14 @@ import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
 import type { StageName } from '../src/core/stages';
 import { STAGES } from '../src/gpu/interface';
 import { loadShaderLibrary } from '../src/node/shaders';
-import { EXIT, main, number, openDevice, parseFlags, readInput, required, UsageError } from './lib/cli';
+import { EXIT, integer, main, number, openDevice, parseFlags, readInput, required, UsageError } from './lib/cli';
 import { describeFeatures, FEATURE_FLAGS, FEATURE_USAGE, featureOptions, withFeatureDefaults } from './lib/feature-flags';
 
 const USAGE = `usage: npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal]
        [--scale X|none] [--temperature T] [--variant ${VARIANT_NAMES.join('|')}] [--heads H] [--wo WO.npy]
        [--out O.npy] [--json] [--kernel STAGE=FILE.wgsl]  (run a stage with your own WGSL; see docs/kernel-interface.md)
        [--poison]  (fill the GPU buffers with NaN first, as npm run verify does: elements a kernel never writes show)
+       [--key-splits N]  (fused: split the keys N ways, split-KV with the combine stage; 1 = none; default: the engine's choice)
        [--rope [interleaved|half]] [--rope-base B] [--rope-dims R] [--rope-offset P] [--kv-heads H] [--window W]
        [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
 --heads H: Q, K, V columns split into H heads; --wo: output projection W_o ((H·dv)×d_model), written by --out
@@ -57,6 +58,7 @@ function parseCommandLine(argv: string[]) {
       out: { type: 'string' },
       json: { type: 'boolean' },
       poison: { type: 'boolean' },
+      'key-splits': { type: 'string' },
       kernel: { type: 'string', multiple: true },
       help: { type: 'boolean' },
     },
@@ -75,7 +77,16 @@ function parseCommandLine(argv: string[]) {
   };
   if (parsed.out) formatFromName(parsed.out);
   const kernels = parseKernelFlags(parsed.kernel ?? []);
-  return { paths: { ...inputs, out: parsed.out }, variant, options, kernels, json: parsed.json ?? false, poison: parsed.poison ?? false };
+  const keySplits = integer(parsed['key-splits'], 'key-splits', { min: 1 });
+  return {
+    paths: { ...inputs, out: parsed.out },
+    variant,
+    options,
+    kernels,
+    json: parsed.json ?? false,
+    poison: parsed.poison ?? false,
+    keySplits,
+  };
 }
 
 /** --kernel STAGE=FILE.wgsl runs that stage with the file's WGSL instead of the built-in kernel. */
@@ -120,6 +131,7 @@ async function attention(argv: string[]): Promise<number> {
       kernels: cli.kernels,
       intermediates: true,
       poison: cli.poison,
+      keySplits: cli.keySplits,
     });
     const check = checkAgainstReference(inputs, cli.options, { ...result, output: result.output.data });
     if (paths.out) {
@@ -148,6 +160,7 @@ async function attention(argv: string[]): Promise<number> {
           options: cli.options,
           shape: result.shape,
           variant: cli.variant,
+          keySplits: result.keySplits,
           adapter,
           gpuTimingsMs: result.gpuTimings,
           wallMs: result.wallMs,
