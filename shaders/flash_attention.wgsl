@@ -25,7 +25,7 @@
 // dispatch: a run in row blocks, or of a range of rows, gives the same bits as one run.
 //
 // Head widths are pipeline constants (HEAD_DK, DV_CHUNK, set by the engine to a bucket of dk and
-// dv: 32, 64, 128, then multiples of 128 for dk), so the loops over dims have constant trip counts
+// dv: 64, 128, then multiples of 128 for dk), so the loops over dims have constant trip counts
 // and the compiler can unroll them into registers. Q is kept in registers up to 128 dims (read from
 // memory past that); dv is walked in sweeps of DV_CHUNK ≤ 128 columns, each sweep recomputing the
 // scores. Padding columns are zeros.
