@@ -1,7 +1,7 @@
 /**
  * npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal] [--scale X|none]
  *   [--temperature T] [--variant naive|tiled|fused] [--heads H] [--wo WO.npy] [--out O.npy] [--json]
- *   [--kernel STAGE=FILE.wgsl] [--poison] [--precision f32|f16|auto]
+ *   [--kernel STAGE=FILE.wgsl] [--poison] [--precision f32|f16|auto] [--key-splits N]
  *   [--rope [interleaved|half] --rope-base B --rope-dims R --rope-offset P] [--kv-heads H] [--window W]
  *   [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
  *
@@ -22,7 +22,7 @@ import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
 import type { StageName } from '../src/core/stages';
 import { STAGES } from '../src/gpu/interface';
 import { loadShaderLibrary } from '../src/node/shaders';
-import { EXIT, main, number, openDevice, parseFlags, readInput, required, UsageError } from './lib/cli';
+import { EXIT, integer, main, number, openDevice, parseFlags, readInput, required, UsageError } from './lib/cli';
 import { describeFeatures, FEATURE_FLAGS, FEATURE_USAGE, featureOptions, withFeatureDefaults } from './lib/feature-flags';
 
 const USAGE = `usage: npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal]
@@ -30,6 +30,7 @@ const USAGE = `usage: npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask
        [--out O.npy] [--json] [--kernel STAGE=FILE.wgsl]  (run a stage with your own WGSL; see docs/kernel-interface.md)
        [--poison]  (fill the GPU buffers with NaN first, as npm run verify does: elements a kernel never writes show)
        [--precision f32|f16|auto]  (f16: Q, K, V stored as halves, float32 arithmetic; fused without RoPE only)
+       [--key-splits N]  (fused: split the keys N ways, split-KV with the combine stage; 1 = none; default: the engine's choice)
        [--rope [interleaved|half]] [--rope-base B] [--rope-dims R] [--rope-offset P] [--kv-heads H] [--window W]
        [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
 --heads H: Q, K, V columns split into H heads; --wo: output projection W_o ((H·dv)×d_model), written by --out
@@ -59,6 +60,7 @@ function parseCommandLine(argv: string[]) {
       out: { type: 'string' },
       json: { type: 'boolean' },
       poison: { type: 'boolean' },
+      'key-splits': { type: 'string' },
       kernel: { type: 'string', multiple: true },
       precision: { type: 'string' },
       help: { type: 'boolean' },
@@ -80,6 +82,7 @@ function parseCommandLine(argv: string[]) {
   const kernels = parseKernelFlags(parsed.kernel ?? []);
   const precision = parsed.precision ?? 'f32';
   if (!isPrecisionChoice(precision)) throw new UsageError(`--precision must be one of ${PRECISION_CHOICES.join(', ')}, got "${precision}"`);
+  const keySplits = integer(parsed['key-splits'], 'key-splits', { min: 1 });
   return {
     paths: { ...inputs, out: parsed.out },
     variant,
@@ -88,6 +91,7 @@ function parseCommandLine(argv: string[]) {
     precision,
     json: parsed.json ?? false,
     poison: parsed.poison ?? false,
+    keySplits,
   };
 }
 
@@ -134,6 +138,7 @@ async function attention(argv: string[]): Promise<number> {
       intermediates: true,
       poison: cli.poison,
       precision: cli.precision,
+      keySplits: cli.keySplits,
     });
     const check = checkAgainstReference(inputs, cli.options, { ...result, output: result.output.data });
     if (paths.out) {
@@ -164,6 +169,7 @@ async function attention(argv: string[]): Promise<number> {
           variant: cli.variant,
           precision: result.precision,
           precisionReason: result.precisionReason,
+          keySplits: result.keySplits,
           adapter,
           gpuTimingsMs: result.gpuTimings,
           wallMs: result.wallMs,

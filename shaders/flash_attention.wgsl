@@ -1,51 +1,56 @@
 // Fused attention, one pass ("flash attention"): out[i][h·dv + c] = Σ_j softmax_j(s_ij) · v[j][g·dv + c]
 // with s_ij = (q_i · k_j) · scale / temperature, without ever writing the scores to memory.
 //
-// Online softmax. Each invocation owns one query row of one head and keeps a running max M, a
-// running denominator L = Σ exp(s − M) and a running numerator o = Σ exp(s − M)·v over the keys
-// seen so far. Keys are folded in batches of BATCH; when a batch raises the max from M to M', L and
-// o are multiplied by exp(M − M') once, so every term stays relative to the current max. The
-// output is o / L, divided once at the end. A row with no visible key keeps L = 0 and writes zeros.
+// Online softmax in exp2 units. Q is multiplied once by scale / temperature · log2 e, so a score
+// is s·log2 e and its weight exp2(score − max) = exp(s − max). Each row keeps a running max M, a
+// running denominator L = Σ exp2(s − M) and a running numerator o = Σ exp2(s − M)·v. Keys are folded
+// four at a time (a vec4 of scores, aligned to multiples of 4 in the key index); when a batch raises
+// the max, L and o are rescaled once. The output is o / L; a row with no visible key writes zeros.
 //
-// Workgroup: ROWS query rows (grid x), one head (grid z). Per key tile the workgroup stages
-// KEY_TILE keys and their values in workgroup memory (each value read from storage then serves
-// ROWS rows), and every invocation scores its row against the tile, BATCH keys at a time.
-// Widths of any size are walked in chunks: dk in DK_CHUNK columns per staging (for dk > DK_CHUNK
-// a tile holds BATCH keys and their scores accumulate across the chunks), dv in DV_CHUNK columns
-// per sweep over the keys (a second sweep recomputes the scores; dv ≤ DV_CHUNK is one sweep).
+// Split-KV (flash decoding): grid y is the key split. Split s covers keys
+// [s·split_keys, min((s + 1)·split_keys, m)); with key_splits = 1 the kernel writes `out`, else it
+// writes its unnormalised o, M and L to `partials` and the combine stage (flash_combine.wgsl)
+// merges the splits. A split that sees no key writes L = 0, M = −∞, o = 0. The sink starts split 0
+// only (M = sink, L = 1), so it counts once.
 //
-// Few rows (decoding: one query row against a long cache). A workgroup that owns few rows R (at
-// most ROWS / 2, and few enough that a split's share of a key tile fits one batch: R ≤ 16 with
-// 64-key tiles) gives each row S = ROWS / R invocations ("splits"): per key tile, the splits score
-// a share of the tile's keys each (the dot products, the expensive part) and publish the scores in
-// workgroup memory; then every split folds all of its row's scores in key order into the running
-// max and denominator (the same values in every split) and into its own share of the value columns.
-// A row's arithmetic is then the same, operation for operation, whether its workgroup has one row
-// or 64 — a run in row blocks, or of a range of rows, gives the same bits as one run of all rows.
-// Splitting the keys across workgroups as well (split-KV, "flash decoding") would need a grid that
-// grows with m and a merge pass: left for later.
+// Two shapes of workgroup, chosen by the engine from the whole problem (DECODE):
+// - 64 rows (DECODE false): one query row per invocation. Per key tile the workgroup stages KEY_TILE keys
+//   and their values in workgroup memory; each invocation scores its row against the tile four keys
+//   at a time, dims outer and keys inner in four independent accumulators.
+// - 1 row (DECODE true: decoding, few query rows): the 64 invocations take distinct batches of four keys of the
+//   row (batch b of the split goes to invocation b mod 64), each reading K and V straight from
+//   memory (one row gains nothing from staging) and keeping its own M, L and o; at the end they
+//   are merged in the workgroup, as the combine merges splits.
+// A row's arithmetic depends on the problem and its own index only, never on which rows share its
+// dispatch: a run in row blocks, or of a range of rows, gives the same bits as one run.
+//
+// Head widths are pipeline constants (HEAD_DK, DV_CHUNK, set by the engine to a bucket of dk and
+// dv: 64, 128, then multiples of 128 for dk), so the loops over dims have constant trip counts
+// and the compiler can unroll them into registers. Q is kept in registers up to 128 dims (read from
+// memory past that); dv is walked in sweeps of DV_CHUNK ≤ 128 columns, each sweep recomputing the
+// scores. Padding columns are zeros.
+//
+// Workgroup memory: the key tile holds KEY_TILE keys of HEAD_DK key columns and DV_CHUNK value
+// columns, sized to fit 16 KiB (WebGPU's default limit, and small enough that a compute unit holds
+// several workgroups), whatever the adapter offers: 32 keys at dk = dv = 64.
 //
 // The features: query head h reads K/V head g = ⌊h / (heads / kv_heads)⌋; each score is capped
-// (c·tanh(s/c)) and biased by ALiBi (−slope_h · distance); an attention sink starts the running
-// softmax as a key whose value is 0 (M = sink, L = 1). Causal: the key loop ends at the last key
-// visible to the workgroup's last row; a sliding window starts it at the first key visible to its
-// first row, rounded down to a whole tile (and ends it, without causal, at the last key the window
-// shows the last row), so a window skips the keys it hides instead of masking them. Rows stop at
-// their own first and last key inside the tiles; tiles outside the workgroup's range are never
-// visited.
-// −∞ never enters arithmetic: hidden scores are marked with −∞'s bits and tested as bits.
+// (c·tanh(s/c)) and biased by ALiBi (−slope_h · distance); causal rows stop at their last visible
+// key; a sliding window starts the key loop at the first key the workgroup's first row sees
+// (tiles outside every row's window, and splits outside it, are never visited); the mask hides keys.
+// −∞ never enters arithmetic: visibility is a vec4<bool>.
 // Interface: docs/kernel-interface.md.
 
-const ROWS: u32 = 64u;     // query rows per workgroup, one invocation each
-const DK_CHUNK: u32 = 64u; // query/key columns staged at a time (a multiple of 4)
-const DV_CHUNK: u32 = 64u; // value columns accumulated per sweep (a multiple of 4)
-const BATCH: u32 = 16u;    // scores held privately at a time, whatever the tile size
+const WG: u32 = 64u;        // invocations per workgroup
+const Q_PRIVATE: u32 = 32u; // vec4s of Q held in registers (dk ≤ 128)
+const O_PRIVATE: u32 = 32u; // vec4s of the running output (DV_CHUNK ≤ 128)
 const FLAG_CAUSAL: u32 = 1u;
 const FLAG_MASK: u32 = 2u;
 const FLAG_WINDOW: u32 = 4u;
 const FLAG_ALIBI: u32 = 8u;
 const FLAG_SOFTCAP: u32 = 16u;
 const FLAG_SINKS: u32 = 32u;
+const LOG2E: f32 = 1.4426950408889634;
 const LOWEST: f32 = -3.4028234663852886e38;
 const WINDOW_CAP: u32 = 0x3fffffffu; // wider windows hide nothing; keeps i32 arithmetic in range
 const SUPPORTS_KV_HEADS = true;
@@ -53,14 +58,19 @@ const SUPPORTS_WINDOW = true;
 const SUPPORTS_ALIBI = true;
 const SUPPORTS_SOFTCAP = true;
 const SUPPORTS_SINKS = true;
+const SUPPORTS_KEY_SPLITS = true;
 
-// Workgroup memory this pipeline may use. The engine sets it to the device's
-// maxComputeWorkgroupStorageSize (at least 16384; 32768 on SwiftShader); the key tile is the most
-// keys whose DK_CHUNK key columns and DV_CHUNK value columns fit: 16 KiB → 32 keys, 32 KiB → 64.
-// (On SwiftShader, pipeline creation time grows with the workgroup memory declared: about 7 s of
-// CPU at 32 KiB unless Dawn's use_vulkan_zero_initialize_workgroup_memory_extension is disabled.)
-override WORKGROUP_BYTES: u32 = 16384u;
-override KEY_TILE: u32 = max(1u, WORKGROUP_BYTES / (4u * (DK_CHUNK + DV_CHUNK)));
+// Set by the engine (docs/kernel-interface.md); the defaults serve dk, dv ≤ 64 and many rows.
+override WORKGROUP_BYTES: u32 = 16384u;     // the device's limit; the tile uses at most 16 KiB of it
+override HEAD_DK: u32 = 64u;                // ≥ dk, a multiple of 4
+override DV_CHUNK: u32 = 64u;               // value columns per sweep, a multiple of 4, ≤ 128
+override DECODE: bool = false;              // one row per workgroup (the grid follows) instead of 64
+override DK4: u32 = HEAD_DK / 4u;
+override DV4: u32 = DV_CHUNK / 4u;
+override TILE_FIT: u32 = min(WORKGROUP_BYTES, 16384u) / (16u * (DK4 + DV4));
+// The largest power of two ≤ 64 keys that fits (at least 4: a batch).
+override KEY_TILE: u32 = select(select(select(select(4u, 8u, TILE_FIT >= 8u), 16u, TILE_FIT >= 16u), 32u, TILE_FIT >= 32u), 64u, TILE_FIT >= 64u);
+override SHARED: u32 = max(KEY_TILE * (DK4 + DV4), 2u * WG);
 
 struct Params {
   n: u32,            // query rows in this dispatch
@@ -76,55 +86,54 @@ struct Params {
   kv_heads: u32,     // K/V heads: query head h reads K/V head h / (heads / kv_heads)
   window: u32,       // sliding window w (FLAG_WINDOW)
   softcap: f32,      // logit softcap c (FLAG_SOFTCAP)
+  rope_base: f32,
+  rope_dims: u32,
+  position_offset: i32,
+  key_splits: u32,   // splits along grid y
+  split_keys: u32,   // keys per split, a multiple of 64
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-// @storage-begin
-// Q, K and V, and the only reads of them. With f16 storage (RunOptions.precision 'f16') the engine
-// replaces this block with shaders/storage/f16.wgsl: the same functions over packed halves.
-@group(0) @binding(1) var<storage, read> q: array<f32>;         // n × (heads·dk)
-@group(0) @binding(2) var<storage, read> k: array<f32>;         // m × (kv_heads·dk)
-@group(0) @binding(3) var<storage, read> v: array<f32>;         // m × (kv_heads·dv)
-fn load_q(e: u32) -> f32 { return q[e]; }
-fn load_k(e: u32) -> f32 { return k[e]; }
-fn load_v(e: u32) -> f32 { return v[e]; }
-// @storage-end
-@group(0) @binding(4) var<storage, read> mask: array<u32>;      // n × m, non-zero = may attend
-@group(0) @binding(5) var<storage, read_write> out: array<f32>; // n × (heads·dv)
-@group(0) @binding(6) var<storage, read> slopes: array<f32>;    // ALiBi slope per query head (FLAG_ALIBI)
-@group(0) @binding(7) var<storage, read> sinks: array<f32>;     // sink logit per query head (FLAG_SINKS)
+@group(0) @binding(1) var<storage, read> q: array<f32>;              // n × (heads·dk)
+@group(0) @binding(2) var<storage, read> k: array<f32>;              // m × (kv_heads·dk)
+@group(0) @binding(3) var<storage, read> v: array<f32>;              // m × (kv_heads·dv)
+@group(0) @binding(4) var<storage, read> mask: array<u32>;           // n × m, non-zero = may attend
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;      // n × (heads·dv)
+@group(0) @binding(6) var<storage, read> slopes: array<f32>;         // ALiBi slope per query head (FLAG_ALIBI)
+@group(0) @binding(7) var<storage, read> sinks: array<f32>;          // sink logit per query head (FLAG_SINKS)
+@group(0) @binding(8) var<storage, read_write> partials: array<f32>; // per split: o, then (M, L)
 
-const DK4: u32 = DK_CHUNK / 4u;
-const DV4: u32 = DV_CHUNK / 4u;
-// The key tile; with splits, k_tile then also holds the tile's scores, [row][key].
-var<workgroup> k_tile: array<vec4f, KEY_TILE * DK4>; // [key][d / 4], zero past dk
-var<workgroup> v_tile: array<vec4f, KEY_TILE * DV4>; // [key][c / 4], zero past dv
+// Prefill: the key tile, [key][HEAD_DK / 4] then [key][DV_CHUNK / 4] at KEY_TILE·DK4, zero-padded.
+// Decoding: the merge's scratch.
+var<workgroup> shared_mem: array<vec4f, SHARED>;
+
+// What one workgroup computes, fixed for the whole dispatch or for its row.
+struct Job {
+  head: u32,
+  kv_head: u32,
+  split: u32,
+  split_lo: u32, // the split's keys [split_lo, split_hi)
+  split_hi: u32,
+  qscale: f32,   // scale / temperature · log2 e
+  slope: f32,    // ALiBi slope · log2 e
+}
 
 fn neg_inf() -> f32 {
   var bits = 0xff800000u;
   return bitcast<f32>(bits);
 }
 
-fn is_hidden(s: f32) -> bool {
-  return bitcast<u32>(s) == 0xff800000u;
-}
-
 fn window_width() -> i32 {
   return i32(min(params.window, WINDOW_CAP));
 }
 
-// One past the last key visible (by causality) to query row `row`, within [0, limit].
-fn causal_end(row: u32, limit: u32) -> u32 {
-  if ((params.flags & FLAG_CAUSAL) == 0u) { return limit; }
-  return u32(clamp(i32(row) + params.causal_shift + 1, 0, i32(limit)));
-}
-
-// One past the last key query row `row` may see, within [0, limit]: causal, else a window's end.
+// One past the last key visible to query row `row`, within [0, limit]: causal, else a window's end.
 fn key_end(row: u32, limit: u32) -> u32 {
-  if ((params.flags & (FLAG_CAUSAL | FLAG_WINDOW)) == FLAG_WINDOW) {
-    return u32(clamp(i32(row) + params.causal_shift + window_width(), 0, i32(limit)));
-  }
-  return causal_end(row, limit);
+  let flags = params.flags & (FLAG_CAUSAL | FLAG_WINDOW);
+  if (flags == 0u) { return limit; }
+  var last = i32(row) + params.causal_shift + 1;
+  if (flags == FLAG_WINDOW) { last = i32(row) + params.causal_shift + window_width(); }
+  return u32(clamp(last, 0, i32(limit)));
 }
 
 // The first key query row `row` may see: the start of its window (0 without one).
@@ -133,224 +142,309 @@ fn key_start(row: u32) -> u32 {
   return u32(clamp(i32(row) + params.causal_shift - window_width() + 1, 0, i32(params.m)));
 }
 
-// The features that reshape a scaled score: the logit softcap, then the ALiBi bias.
-fn shaped(scaled: f32, row: u32, key: u32, slope: f32) -> f32 {
-  var s = scaled;
+fn make_job(wid: vec3u) -> Job {
+  var job: Job;
+  job.head = wid.z;
+  job.kv_head = wid.z / (params.heads / params.kv_heads);
+  job.split = wid.y;
+  job.split_lo = min(wid.y * params.split_keys, params.m);
+  job.split_hi = min(job.split_lo + params.split_keys, params.m);
+  if (params.key_splits <= 1u) { job.split_hi = params.m; }
+  job.qscale = params.scale / params.temperature * LOG2E;
+  job.slope = 0.0;
+  if ((params.flags & FLAG_ALIBI) != 0u) { job.slope = slopes[wid.z] * LOG2E; }
+  return job;
+}
+
+// Keys key0 … key0 + 3 visible to `row`: inside [start, end) and not masked.
+fn visible4(row: u32, key0: u32, start: u32, end: u32) -> vec4<bool> {
+  let keys = vec4u(key0) + vec4u(0u, 1u, 2u, 3u);
+  var vis = (keys >= vec4u(start)) & (keys < vec4u(end));
+  if ((params.flags & FLAG_MASK) != 0u) {
+    let b = row * params.m + key0;
+    // Only keys inside [start, end) ⊆ [0, m) are read.
+    if (vis.x) { vis.x = mask[b] != 0u; }
+    if (vis.y) { vis.y = mask[b + 1u] != 0u; }
+    if (vis.z) { vis.z = mask[b + 2u] != 0u; }
+    if (vis.w) { vis.w = mask[b + 3u] != 0u; }
+  }
+  return vis;
+}
+
+// The features that reshape a score (in exp2 units): the logit softcap, then the ALiBi bias.
+fn shaped4(scores: vec4f, row: u32, key0: u32, job: Job) -> vec4f {
+  var s = scores;
   if ((params.flags & FLAG_SOFTCAP) != 0u) {
     // tanh is 1 in float32 past |x| = 15; clamping keeps its exp() from overflowing.
-    s = params.softcap * tanh(clamp(s / params.softcap, -15.0, 15.0));
+    let c = params.softcap;
+    s = (c * LOG2E) * tanh(clamp(s / (c * LOG2E), vec4f(-15.0), vec4f(15.0)));
   }
-  if ((params.flags & FLAG_ALIBI) != 0u) { s -= slope * f32(i32(row) + params.causal_shift - i32(key)); }
+  if ((params.flags & FLAG_ALIBI) != 0u) {
+    let distance = vec4i(i32(row) + params.causal_shift - i32(key0)) - vec4i(0, 1, 2, 3);
+    s -= job.slope * vec4f(distance);
+  }
   return s;
 }
 
-@compute @workgroup_size(ROWS)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane: u32) {
-  let head = wid.z;
-  let kv_head = head / (params.heads / params.kv_heads);
-  let first_row = wid.x * ROWS;
-  let one_dk_chunk = params.dk <= DK_CHUNK;
-  // Keys per tile. A wide head (dk > DK_CHUNK) accumulates its scores across dk chunks, so its tile
-  // is one private batch.
-  let tile = select(min(KEY_TILE, BATCH), KEY_TILE, one_dk_chunk);
-  // Rows this workgroup owns and splits per row (uniform). Split only where a split's share of a
-  // tile fits one private batch; the tile's scores (rows_here · tile ≤ KEY_TILE · DK_CHUNK) are
-  // published in k_tile.
-  let rows_here = min(ROWS, params.n - first_row);
-  let copies = ROWS / rows_here;
-  let split_mode = copies > 1u && tile <= copies * BATCH;
-  let splits = select(1u, copies, split_mode);
-  let local_row = lane % rows_here;
-  let split = lane / rows_here;
-  let row = first_row + local_row;
-  let has_row = split < splits;
-  let qk_width = params.heads * params.dk;
-  let k_width = params.kv_heads * params.dk;
-  let kv_v_width = params.kv_heads * params.dv;
-  let v_width = params.heads * params.dv;
-  let q_base = row * qk_width + head * params.dk;
-  let has_mask = (params.flags & FLAG_MASK) != 0u;
-  let has_sink = (params.flags & FLAG_SINKS) != 0u;
-  // Softcap and ALiBi off (the common case): one test per score, not one per feature.
-  let reshape = (params.flags & (FLAG_SOFTCAP | FLAG_ALIBI)) != 0u;
-  var slope = 0.0;
-  if ((params.flags & FLAG_ALIBI) != 0u) { slope = slopes[head]; }
-  var sink = 0.0;
-  if (has_sink) { sink = sinks[head]; }
-
-  // Keys any row of this workgroup can see (uniform: it bounds every loop with a barrier), from a
-  // multiple of the tile so that every row meets the same tiles in any workgroup; and keys this
-  // row can see.
-  let keys_start = key_start(first_row) / tile * tile;
-  let keys_end = key_end(min(first_row + ROWS, params.n) - 1u, params.m);
-  let row_start = key_start(row);
-  let row_end = key_end(row, keys_end);
-
-  var q_chunk: array<vec4f, DK4>; // this row's dk chunk, zero past dk
-  var s: array<f32, BATCH>;       // scores of the current batch; −∞ bits where hidden
-  var o: array<vec4f, DV4>;       // running numerator Σ exp(s − run_max)·v for this dv chunk
-  if (one_dk_chunk && has_row) {
-    for (var d = 0u; d < params.dk; d++) { q_chunk[d / 4u][d % 4u] = load_q(q_base + d); }
+// Folds a batch of scores into the running max and denominator, rescaling o when the max rises
+// (once per batch); returns the batch's weights, 0 where hidden.
+fn fold(run_max: ptr<function, f32>, denom: ptr<function, f32>, o: ptr<function, array<vec4f, O_PRIVATE>>, s: vec4f, vis: vec4<bool>) -> vec4f {
+  let sv = select(vec4f(LOWEST), s, vis);
+  let batch_max = max(max(sv.x, sv.y), max(sv.z, sv.w));
+  if (*denom == 0.0) {
+    *run_max = batch_max;
+  } else if (batch_max > *run_max) {
+    let rescale = exp2(*run_max - batch_max);
+    *denom *= rescale;
+    for (var c4 = 0u; c4 < DV4; c4++) { (*o)[c4] *= rescale; }
+    *run_max = batch_max;
   }
+  let p = select(vec4f(0.0), exp2(sv - *run_max), vis);
+  *denom += (p.x + p.y) + (p.z + p.w);
+  return p;
+}
 
+// Four floats of `buf` from `at`, zero past `limit` (elements at or after it belong to someone else).
+fn k4(at: u32, limit: u32) -> vec4f {
+  if (at + 4u <= limit) { return vec4f(k[at], k[at + 1u], k[at + 2u], k[at + 3u]); }
+  var x = vec4f(0.0);
+  if (at < limit) { x.x = k[at]; }
+  if (at + 1u < limit) { x.y = k[at + 1u]; }
+  if (at + 2u < limit) { x.z = k[at + 2u]; }
+  return x;
+}
+
+fn v4(at: u32, limit: u32) -> vec4f {
+  if (at + 4u <= limit) { return vec4f(v[at], v[at + 1u], v[at + 2u], v[at + 3u]); }
+  var x = vec4f(0.0);
+  if (at < limit) { x.x = v[at]; }
+  if (at + 1u < limit) { x.y = v[at + 1u]; }
+  if (at + 2u < limit) { x.z = v[at + 2u]; }
+  return x;
+}
+
+fn q4(at: u32, limit: u32) -> vec4f {
+  if (at + 4u <= limit) { return vec4f(q[at], q[at + 1u], q[at + 2u], q[at + 3u]); }
+  var x = vec4f(0.0);
+  if (at < limit) { x.x = q[at]; }
+  if (at + 1u < limit) { x.y = q[at + 1u]; }
+  if (at + 2u < limit) { x.z = q[at + 2u]; }
+  return x;
+}
+
+// Where a split's partial output element (row, column c) and its (M, L) live.
+fn partial_o(job: Job, row: u32, c: u32) -> u32 {
+  return ((job.head * params.key_splits + job.split) * params.n + row) * params.dv + c;
+}
+
+fn partial_stats(job: Job, row: u32) -> u32 {
+  let base = params.heads * params.key_splits * params.n * params.dv;
+  return base + ((job.head * params.key_splits + job.split) * params.n + row) * 2u;
+}
+
+// Writes value columns c0 + 4·c4 … of a row: o / L without splits, o itself into partials with them.
+fn write4(job: Job, row: u32, c: u32, x: vec4f, denom: f32) {
+  for (var i = 0u; i < 4u; i++) {
+    if (c + i >= params.dv) { break; }
+    if (params.key_splits > 1u) {
+      partials[partial_o(job, row, c + i)] = x[i];
+    } else {
+      var r = 0.0;
+      if (denom > 0.0) { r = x[i] / denom; }
+      out[row * params.heads * params.dv + job.head * params.dv + c + i] = r;
+    }
+  }
+}
+
+fn write_stats(job: Job, row: u32, run_max: f32, denom: f32) {
+  if (params.key_splits > 1u) {
+    let at = partial_stats(job, row);
+    partials[at] = select(neg_inf(), run_max, denom > 0.0);
+    partials[at + 1u] = denom;
+  }
+}
+
+fn prefill(job: Job, wid: vec3u, lane: u32) {
+  let first_row = wid.x * WG;
+  let rows_here = min(WG, params.n - first_row);
+  let row = first_row + lane;
+  let has_row = lane < rows_here;
+  let k_width = params.kv_heads * params.dk;
+  let v_width = params.kv_heads * params.dv;
+  let q_base = row * params.heads * params.dk + job.head * params.dk;
+  let q_limit = q_base + params.dk;
+  // Keys any row of the workgroup sees within the split (uniform: it bounds loops with barriers),
+  // from a multiple of the tile so every row meets the same tiles in any workgroup.
+  let keys_lo = max(job.split_lo, key_start(first_row) / KEY_TILE * KEY_TILE);
+  let keys_hi = min(job.split_hi, key_end(first_row + rows_here - 1u, params.m));
+  let row_start = key_start(row);
+  let row_end = min(key_end(row, params.m), keys_hi);
+
+  var qr: array<vec4f, Q_PRIVATE>;
+  if (has_row) {
+    for (var d4 = 0u; d4 < min(DK4, Q_PRIVATE); d4++) { qr[d4] = q4(q_base + 4u * d4, q_limit) * job.qscale; }
+  }
+  var o: array<vec4f, O_PRIVATE>;
   for (var c0 = 0u; c0 < params.dv; c0 += DV_CHUNK) {
-    let cols = min(DV_CHUNK, params.dv - c0);
-    let cols4 = (cols + 3u) / 4u;
-    // This split's value columns: vec4s [c4_start, c4_end) of the chunk (all of them without splits).
-    let c4_share = (cols4 + splits - 1u) / splits;
-    let c4_start = min(split * c4_share, cols4);
-    let c4_end = min(c4_start + c4_share, cols4);
-    for (var c4 = c4_start; c4 < c4_end; c4++) { o[c4] = vec4f(0.0); }
-    var run_max = LOWEST; // meaningful once seen
-    var seen = false;     // a visible key (or the sink) has been folded in
-    var denom = 0.0;      // running Σ exp(s − run_max)
-    if (has_sink) {
-      // The sink is a key whose value is 0: it starts the max and the denominator.
-      run_max = sink;
-      seen = true;
+    for (var c4 = 0u; c4 < DV4; c4++) { o[c4] = vec4f(0.0); }
+    var run_max = 0.0;
+    var denom = 0.0;
+    if (job.split == 0u && (params.flags & FLAG_SINKS) != 0u) {
+      run_max = sinks[job.head] * LOG2E;
       denom = 1.0;
     }
-
-    for (var j0 = keys_start; j0 < keys_end; j0 += tile) {
-      let keys = min(tile, keys_end - j0);
-      // This split's share of the tile's keys to score: [mine_start, mine_end) (all of it without splits).
-      let per = (keys + splits - 1u) / splits;
-      let mine_start = min(split * per, keys);
-      let mine_end = min(mine_start + per, keys);
-      for (var d0 = 0u; d0 < params.dk; d0 += DK_CHUNK) {
-        let width = min(DK_CHUNK, params.dk - d0);
-        let width4 = (width + 3u) / 4u;
-        // Stage the tile: K's columns d0… and (once per tile) V's columns c0…, zero-padded.
-        for (var e = lane; e < tile * DK_CHUNK; e += ROWS) {
-          let j = e / DK_CHUNK;
-          let d = e % DK_CHUNK;
-          var x = 0.0;
-          if (j < keys && d < width) { x = load_k((j0 + j) * k_width + kv_head * params.dk + d0 + d); }
-          k_tile[e / 4u][e % 4u] = x;
+    for (var j0 = keys_lo; j0 < keys_hi; j0 += KEY_TILE) {
+      let keys = min(KEY_TILE, keys_hi - j0);
+      // Stage the tile's keys and values, four columns at a time, zero past dk, dv and the keys.
+      for (var e = lane; e < KEY_TILE * DK4; e += WG) {
+        let j = e / DK4;
+        var x = vec4f(0.0);
+        if (j < keys) {
+          let key_row = (j0 + j) * k_width + job.kv_head * params.dk;
+          x = k4(key_row + 4u * (e % DK4), key_row + params.dk);
         }
-        if (d0 == 0u) {
-          for (var e = lane; e < tile * DV_CHUNK; e += ROWS) {
-            let j = e / DV_CHUNK;
-            let c = e % DV_CHUNK;
-            var x = 0.0;
-            if (j < keys && c < cols) { x = load_v((j0 + j) * kv_v_width + kv_head * params.dv + c0 + c); }
-            v_tile[e / 4u][e % 4u] = x;
-          }
-        }
-        if (!one_dk_chunk && has_row) {
-          for (var d = 0u; d < DK_CHUNK; d++) {
-            var x = 0.0;
-            if (d < width) { x = load_q(q_base + d0 + d); }
-            q_chunk[d / 4u][d % 4u] = x;
-          }
-        }
-        workgroupBarrier();
-
-        if (has_row && !one_dk_chunk) {
-          // Wide head: partial dot products over this dk chunk (the share is at most BATCH keys).
-          for (var j = 0u; j < mine_end - mine_start; j++) {
-            var acc = 0.0;
-            if (d0 != 0u) { acc = s[j]; }
-            for (var d4 = 0u; d4 < width4; d4++) { acc += dot(q_chunk[d4], k_tile[(mine_start + j) * DK4 + d4]); }
-            s[j] = acc;
-          }
-        }
-        if (d0 + DK_CHUNK >= params.dk) {
-          // Last dk chunk: score the keys and fold them into the running softmax, BATCH at a time.
-          // Without splits, one round per batch scores it and folds it; with splits, one round scores
-          // this split's share, publishes it, and folds the row's whole tile.
-          let rounds = select((keys + BATCH - 1u) / BATCH, 1u, split_mode);
-          for (var round_index = 0u; round_index < rounds; round_index++) {
-            var lo = round_index * BATCH;
-            var hi = min(lo + BATCH, keys);
-            if (split_mode) {
-              lo = mine_start;
-              hi = mine_end;
-            }
-            if (has_row) {
-              for (var j = 0u; j < hi - lo; j++) {
-                let key = j0 + lo + j;
-                var visible = key >= row_start && key < row_end;
-                if (visible && has_mask) { visible = mask[row * params.m + key] != 0u; }
-                var score = neg_inf();
-                if (visible) {
-                  var acc = s[j];
-                  if (one_dk_chunk) {
-                    acc = 0.0;
-                    for (var d4 = 0u; d4 < width4; d4++) { acc += dot(q_chunk[d4], k_tile[(lo + j) * DK4 + d4]); }
-                  }
-                  score = acc * params.scale / params.temperature;
-                  if (reshape) { score = shaped(score, row, key, slope); }
-                }
-                s[j] = score;
-              }
-            }
-            var fold_start = lo;
-            var fold_end = hi;
-            if (split_mode) {
-              // Publish the share's scores in k_tile, once every split is done reading its keys;
-              // then fold the row's whole tile.
-              fold_start = 0u;
-              fold_end = keys;
-              workgroupBarrier();
-              if (has_row) {
-                for (var j = 0u; j < hi - lo; j++) {
-                  let e = local_row * tile + lo + j;
-                  k_tile[e / 4u][e % 4u] = s[j];
-                }
-              }
-              workgroupBarrier();
-            }
-            if (has_row && c4_start < c4_end) {
-              for (var b0 = fold_start; b0 < fold_end; b0 += BATCH) {
-                let batch = min(BATCH, fold_end - b0);
-                if (split_mode) {
-                  for (var j = 0u; j < batch; j++) {
-                    let e = local_row * tile + b0 + j;
-                    s[j] = k_tile[e / 4u][e % 4u];
-                  }
-                }
-                var batch_max = LOWEST;
-                var any_visible = false;
-                for (var j = 0u; j < batch; j++) {
-                  if (!is_hidden(s[j])) {
-                    batch_max = max(batch_max, s[j]);
-                    any_visible = true;
-                  }
-                }
-                if (any_visible) {
-                  if (!seen) {
-                    run_max = batch_max;
-                    seen = true;
-                  } else if (batch_max > run_max) {
-                    // The max rose: rescale what was summed relative to the old max, once per batch.
-                    let rescale = exp(run_max - batch_max);
-                    denom *= rescale;
-                    for (var c4 = c4_start; c4 < c4_end; c4++) { o[c4] *= rescale; }
-                    run_max = batch_max;
-                  }
-                  for (var j = 0u; j < batch; j++) {
-                    if (is_hidden(s[j])) { continue; }
-                    let p = exp(s[j] - run_max);
-                    denom += p;
-                    for (var c4 = c4_start; c4 < c4_end; c4++) { o[c4] += p * v_tile[(b0 + j) * DV4 + c4]; }
-                  }
-                }
-              }
-            }
-          }
-        }
-        workgroupBarrier();
+        shared_mem[e] = x;
       }
+      for (var e = lane; e < KEY_TILE * DV4; e += WG) {
+        let j = e / DV4;
+        var x = vec4f(0.0);
+        if (j < keys) {
+          let value_row = (j0 + j) * v_width + job.kv_head * params.dv;
+          x = v4(value_row + c0 + 4u * (e % DV4), value_row + params.dv);
+        }
+        shared_mem[KEY_TILE * DK4 + e] = x;
+      }
+      workgroupBarrier();
+      if (has_row) {
+        for (var b = 0u; b < keys; b += 4u) {
+          let key0 = j0 + b;
+          if (key0 >= row_end) { break; }
+          if (key0 + 4u <= row_start) { continue; }
+          var acc = vec4f(0.0);
+          for (var d4 = 0u; d4 < DK4; d4++) {
+            var qv: vec4f;
+            if (d4 < Q_PRIVATE) { qv = qr[min(d4, Q_PRIVATE - 1u)]; } else { qv = q4(q_base + 4u * d4, q_limit) * job.qscale; }
+            acc += vec4f(dot(qv, shared_mem[b * DK4 + d4]), dot(qv, shared_mem[(b + 1u) * DK4 + d4]),
+                         dot(qv, shared_mem[(b + 2u) * DK4 + d4]), dot(qv, shared_mem[(b + 3u) * DK4 + d4]));
+          }
+          let vis = visible4(row, key0, row_start, row_end);
+          if (!any(vis)) { continue; }
+          let p = fold(&run_max, &denom, &o, shaped4(acc, row, key0, job), vis);
+          let vb = KEY_TILE * DK4 + b * DV4;
+          for (var c4 = 0u; c4 < DV4; c4++) {
+            o[c4] += p.x * shared_mem[vb + c4] + p.y * shared_mem[vb + DV4 + c4] + p.z * shared_mem[vb + 2u * DV4 + c4] + p.w * shared_mem[vb + 3u * DV4 + c4];
+          }
+        }
+      }
+      workgroupBarrier();
     }
-
     if (has_row) {
-      // denom ≥ 1 once a key is visible (the max contributes exp(0)); 0 means a fully masked row.
-      for (var c = 4u * c4_start; c < min(4u * c4_end, cols); c++) {
-        var r = 0.0;
-        if (denom > 0.0) { r = o[c / 4u][c % 4u] / denom; }
-        out[row * v_width + head * params.dv + c0 + c] = r;
+      for (var c4 = 0u; c4 < DV4; c4++) {
+        if (c0 + 4u * c4 >= params.dv) { break; }
+        write4(job, row, c0 + 4u * c4, o[c4], denom);
+      }
+      if (c0 == 0u) { write_stats(job, row, run_max, denom); }
+    }
+  }
+}
+
+fn decode(job: Job, wid: vec3u, lane: u32) {
+  let row = wid.x;
+  let has_row = row < params.n;
+  let k_width = params.kv_heads * params.dk;
+  let v_width = params.kv_heads * params.dv;
+  let q_base = row * params.heads * params.dk + job.head * params.dk;
+  let q_limit = q_base + params.dk;
+  let row_start = max(key_start(row), job.split_lo);
+  let row_end = min(key_end(row, params.m), job.split_hi);
+  // Batches of four keys aligned to multiples of 4; batch b of the row's range goes to lane b mod 64.
+  let first = row_start / 4u * 4u;
+
+  var qr: array<vec4f, Q_PRIVATE>;
+  if (has_row) {
+    for (var d4 = 0u; d4 < min(DK4, Q_PRIVATE); d4++) { qr[d4] = q4(q_base + 4u * d4, q_limit) * job.qscale; }
+  }
+  var o: array<vec4f, O_PRIVATE>;
+  for (var c0 = 0u; c0 < params.dv; c0 += DV_CHUNK) {
+    for (var c4 = 0u; c4 < DV4; c4++) { o[c4] = vec4f(0.0); }
+    var run_max = 0.0;
+    var denom = 0.0;
+    if (job.split == 0u && lane == 0u && (params.flags & FLAG_SINKS) != 0u) {
+      run_max = sinks[job.head] * LOG2E;
+      denom = 1.0;
+    }
+    if (has_row) {
+      for (var key0 = first + 4u * lane; key0 < row_end; key0 += 4u * WG) {
+        var acc = vec4f(0.0);
+        var kb = vec4u(0u);
+        for (var i = 0u; i < 4u; i++) { kb[i] = min(key0 + i, params.m - 1u) * k_width + job.kv_head * params.dk; }
+        for (var d4 = 0u; d4 < DK4; d4++) {
+          var qv: vec4f;
+          if (d4 < Q_PRIVATE) { qv = qr[min(d4, Q_PRIVATE - 1u)]; } else { qv = q4(q_base + 4u * d4, q_limit) * job.qscale; }
+          let d = 4u * d4;
+          acc += vec4f(dot(qv, k4(kb.x + d, kb.x + params.dk)), dot(qv, k4(kb.y + d, kb.y + params.dk)),
+                       dot(qv, k4(kb.z + d, kb.z + params.dk)), dot(qv, k4(kb.w + d, kb.w + params.dk)));
+        }
+        let vis = visible4(row, key0, row_start, row_end);
+        if (!any(vis)) { continue; }
+        let p = fold(&run_max, &denom, &o, shaped4(acc, row, key0, job), vis);
+        var vrow = vec4u(0u);
+        for (var i = 0u; i < 4u; i++) { vrow[i] = min(key0 + i, params.m - 1u) * v_width + job.kv_head * params.dv; }
+        for (var c4 = 0u; c4 < DV4; c4++) {
+          let c = c0 + 4u * c4;
+          o[c4] += p.x * v4(vrow.x + c, vrow.x + params.dv) + p.y * v4(vrow.y + c, vrow.y + params.dv)
+                 + p.z * v4(vrow.z + c, vrow.z + params.dv) + p.w * v4(vrow.w + c, vrow.w + params.dv);
+        }
       }
     }
+    // Merge the 64 lanes' (M, L, o), as the combine merges splits: M = the largest M of a lane with
+    // L > 0, each lane's L and o scaled by exp2(M_lane − M) and summed in lane order (the same order,
+    // so the same bits, in every lane that sums).
+    shared_mem[lane] = vec4f(run_max, denom, 0.0, 0.0);
+    workgroupBarrier();
+    var merged_max = 0.0;
+    var seen = false;
+    for (var p = 0u; p < WG; p++) {
+      let st = shared_mem[p];
+      if (st.y > 0.0) {
+        merged_max = select(max(merged_max, st.x), st.x, !seen);
+        seen = true;
+      }
+    }
+    var factor = 0.0;
+    if (denom > 0.0) { factor = exp2(run_max - merged_max); }
+    workgroupBarrier();
+    shared_mem[lane] = vec4f(denom * factor);
+    workgroupBarrier();
+    var merged_denom = 0.0;
+    if (lane < min(DV4, SHARED / WG)) {
+      for (var p = 0u; p < WG; p++) { merged_denom += shared_mem[p].x; }
+    }
+    workgroupBarrier();
+    let per_round = min(DV4, SHARED / WG);
+    for (var base = 0u; base < DV4; base += per_round) {
+      for (var i = 0u; i < per_round; i++) {
+        if (base + i < DV4) { shared_mem[lane * per_round + i] = o[base + i] * factor; }
+      }
+      workgroupBarrier();
+      if (has_row && lane < per_round && base + lane < DV4) {
+        var sum = vec4f(0.0);
+        for (var p = 0u; p < WG; p++) { sum += shared_mem[p * per_round + lane]; }
+        let c = c0 + 4u * (base + lane);
+        if (c < params.dv) { write4(job, row, c, sum, merged_denom); }
+      }
+      workgroupBarrier();
+    }
+    if (has_row && lane == 0u && c0 == 0u) { write_stats(job, row, merged_max, merged_denom); }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane: u32) {
+  let job = make_job(wid);
+  if (DECODE) {
+    decode(job, wid, lane);
+  } else {
+    prefill(job, wid, lane);
   }
 }

@@ -59,6 +59,12 @@ describe.skipIf(!gpu)('npm run attention', () => {
     expect(bad.stderr).toMatch(/--precision must be one of f32, f16, auto, got "bf16"/);
   });
 
+  it('splits the keys of a fused run with --key-splits (split-KV, the combine stage)', async () => {
+    const r = await attention('--q', q, '--k', k, '--v', v, '--causal', '--variant', 'fused', '--key-splits', '3', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ pass: true, variant: 'fused', keySplits: 3 });
+  });
+
   it('prints a readable report with the naive variant', async () => {
     const r = await attention('--q', q, '--k', k, '--v', v, '--variant', 'naive', '--scale', 'none');
     expect(r.code, r.stderr).toBe(0);
@@ -98,6 +104,7 @@ describe.skipIf(!gpu)('npm run attention', () => {
     ],
     ['an unknown variant', () => ['--q', q, '--k', k, '--v', v, '--variant', 'quantum'], /--variant must be one of/],
     ['a missing --k', () => ['--q', q, '--v', v], /--k is required/],
+    ['zero key splits', () => ['--q', q, '--k', k, '--v', v, '--variant', 'fused', '--key-splits', '0'], /--key-splits must be/],
   ])('exits 2 on %s with a message naming the problem', async (_, args, message) => {
     const r = await attention(...args());
     expect(r.code).toBe(2);

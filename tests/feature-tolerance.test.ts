@@ -149,7 +149,7 @@ describeTightness([
   {
     name: 'end to end: fused output with sinks and grouped heads (fusedOutputTolerance)',
     expected: ref.output.data,
-    bound: fusedOutputTolerance(ref.masked.data, ref.probs.data, scoreBound, inputs.v, heads, n, { kvHeads, sinks }),
+    bound: fusedOutputTolerance(ref.masked.data, ref.probs.data, scoreBound, inputs.v, heads, n, { kvHeads, sinks, dk }),
     cols: width,
     float32: false,
     check(actual) {

@@ -498,8 +498,8 @@ const BROKEN: { name: string; variant: VariantName; stage: StageName; file: stri
     variant: 'fused',
     stage: 'fused',
     file: 'flash_attention.wgsl',
-    from: 'if (has_sink) {\n      // The sink',
-    to: 'if (false) {\n      // The sink',
+    from: 'if (job.split == 0u && (params.flags & FLAG_SINKS) != 0u) {',
+    to: 'if (false) {',
     on: 'sinks, ordinary logits',
   },
   {
@@ -507,8 +507,8 @@ const BROKEN: { name: string; variant: VariantName; stage: StageName; file: stri
     variant: 'fused',
     stage: 'fused',
     file: 'flash_attention.wgsl',
-    from: 's -= slope *',
-    to: 's += slope *',
+    from: 's -= job.slope *',
+    to: 's += job.slope *',
     on: 'ALiBi standard slopes, causal, 8 heads',
   },
   {
@@ -525,8 +525,8 @@ const BROKEN: { name: string; variant: VariantName; stage: StageName; file: stri
     variant: 'fused',
     stage: 'fused',
     file: 'flash_attention.wgsl',
-    from: 'clamp(s / params.softcap, -15.0, 15.0)',
-    to: 'clamp(s / params.softcap, -1.0, 1.0)',
+    from: 'clamp(s / (c * LOG2E), vec4f(-15.0), vec4f(15.0))',
+    to: 'clamp(s / (c * LOG2E), vec4f(-1.0), vec4f(1.0))',
     on: 'softcap 30, scores around ±1e3',
   },
   {
@@ -624,14 +624,23 @@ describe.skipIf(!gpu).each(VARIANT_NAMES)('%s: a row gives the same bits in any 
 // The fused kernel's decode path (splits scoring a share of each key tile, publishing the scores in
 // workgroup memory, each folding its own value columns) on the interpreter: races, out-of-bounds
 // accesses, unwritten reads and barrier divergence.
-describe('the fused decode path on the interpreter', () => {
+// The interpreter runs a kernel with its overrides' defaults: DECODE = false is the 64-row shape;
+// the decoding shape (one row per workgroup, its invocations merged at the end) runs with it set.
+const FUSED_SHAPES = {
+  'the 64-row shape': shaders['flash_attention.wgsl'],
+  'the decoding shape': shaders['flash_attention.wgsl'].replace('override DECODE: bool = false;', 'override DECODE: bool = true;'),
+};
+
+describe.each(Object.keys(FUSED_SHAPES))('the fused kernel on the interpreter, %s', (shape) => {
   it.each([
     { n: 1, m: 40 },
     { n: 3, m: 37 },
     { n: 5, m: 130 },
     { n: 20, m: 40 },
   ])('n = $n, m = $m: no race, out-of-bounds access, unwritten read or divergence', ({ n, m }) => {
-    const report = checkWorkgroupHazards(shaders['flash_attention.wgsl'], 'fused', { shape: { n, m, heads: 2, causalShift: m - n } });
+    const source = FUSED_SHAPES[shape as keyof typeof FUSED_SHAPES];
+    expect(source).toContain('DECODE');
+    const report = checkWorkgroupHazards(source, 'fused', { shape: { n, m, heads: 2, causalShift: m - n } });
     expect(report.incomplete, report.covered).toBeUndefined();
     expect(report.interpreterErrors).toEqual([]);
     expect(report.races.length + report.outOfBounds.length + report.uninitialisedReads.length, report.covered).toBe(0);

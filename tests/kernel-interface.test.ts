@@ -57,10 +57,12 @@ describe('the Params layout', () => {
       alibi: true,
       sinks: false,
       rope: { layout: 'half' as const, base: 500000, dims: 2, offset: -6 },
+      keySplits: 3,
+      splitKeys: 128,
     };
     const packed = packParams(params);
     expect(packed.byteLength).toBe(PARAMS_BYTES);
-    expect(PARAMS_BYTES).toBe(64);
+    expect(PARAMS_BYTES).toBe(80);
     const u32 = new Uint32Array(packed),
       i32 = new Int32Array(packed),
       f32 = new Float32Array(packed);
@@ -81,6 +83,8 @@ describe('the Params layout', () => {
       ['rope_base', 'f32', 52],
       ['rope_dims', 'u32', 56],
       ['position_offset', 'i32', 60],
+      ['key_splits', 'u32', 64],
+      ['split_keys', 'u32', 68],
     ]);
     // flags: causal 1 | mask 2 | window 4 | ALiBi 8 | softcap 16 | RoPE 64 | RoPE half layout 128
     expect([...u32.subarray(0, 6)]).toEqual([7, 9, 3, 5, 2, 1 | 2 | 4 | 8 | 16 | 64 | 128]);
@@ -90,6 +94,7 @@ describe('the Params layout', () => {
     expect([f32[12], f32[13]]).toEqual([30, 500000]);
     expect(u32[14]).toBe(2);
     expect(i32[15]).toBe(-6);
+    expect([u32[16], u32[17]]).toEqual([3, 128]);
   });
 
   it.each(builtIns)('accepts the built-in $file ($stage)', ({ file, stage }) => {
@@ -116,7 +121,7 @@ describe('the Params layout', () => {
     const fields = PARAMS_FIELDS.map((f) => `${f.name}: ${f.type}`).join(', ');
     const extra = `struct Params { ${fields}, extra: u32 }\n@group(0) @binding(0) var<uniform> params: Params;\n@compute @workgroup_size(1) fn main() { _ = params.n; }`;
     expect(interfaceProblems(extra, STAGES.qk).problems.join('\n')).toMatch(
-      /Params\.extra: u32 is at byte offset 64, but the engine packs nothing there/,
+      /Params\.extra: u32 is at byte offset 72, but the engine packs nothing there/,
     );
     const renamed = TILED_QK.replace('dk: u32', 'width: u32');
     expect(interfaceProblems(renamed, STAGES.qk).problems.join('\n')).toMatch(

@@ -87,7 +87,12 @@ describe.skipIf(!gpu)('the profiler sweep', () => {
       expect(row.allocatedBytes).toBeGreaterThan(0);
       if (engine.hasTimestamps) {
         expect(row.timing).toBe('timestamp');
-        expect(Object.keys(row.stages).sort()).toEqual(variantStages(variant).sort());
+        // N ≤ 32 keys: one key split, so the fused variant runs no combine stage.
+        expect(Object.keys(row.stages).sort()).toEqual(
+          variantStages(variant)
+            .filter((s) => s !== 'combine')
+            .sort(),
+        );
         for (const s of Object.values(row.stages)) {
           expect(s.samples).toHaveLength(2);
           expect(s.samples.every((ms) => ms >= 0 && Number.isFinite(ms))).toBe(true);

@@ -68,7 +68,7 @@ function fusedEndToEnd(): Subject {
   return {
     name: 'end to end: fused output (fusedOutputTolerance)',
     expected: ref.output.data,
-    bound: fusedOutputTolerance(ref.masked.data, ref.probs.data, scoreBound, inputs.v, h, n),
+    bound: fusedOutputTolerance(ref.masked.data, ref.probs.data, scoreBound, inputs.v, h, n, { dk: CASE.dk }),
     cols: ref.output.cols,
     float32: false,
     check(actual) {
@@ -137,7 +137,7 @@ const SUBJECTS: Subject[] = [
     'fused',
     'fused alone: output (fusedOutputTolerance)',
     ref.output.data,
-    fusedOutputTolerance(ref.masked.data, ref.probs.data, scoreBound, inputs.v, h, n),
+    fusedOutputTolerance(ref.masked.data, ref.probs.data, scoreBound, inputs.v, h, n, { dk: CASE.dk }),
     (output) => ({ scores: null, probs: null, output }),
   ),
 ];

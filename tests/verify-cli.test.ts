@@ -132,10 +132,22 @@ describeGpu('npm run verify', () => {
     expect(stdout).toMatch(/timed out — infinite loop or a very slow kernel\?/);
   });
 
-  it('verifies every built-in kernel when given no stage and no file, and exits 0', async () => {
+  // Every stage of every variant, the fused kernel's pipelines (a few head-width buckets, both
+  // workgroup shapes) and the combine's split cases included: minutes on a loaded CPU emulator.
+  it('verifies every built-in kernel when given no stage and no file, and exits 0', { timeout: 400_000 }, async () => {
     const { code, stdout, stderr } = await verify();
     expect(code, stdout + stderr).toBe(0);
-    for (const label of ['naive qk', 'naive softmax', 'naive pv', 'tiled rope', 'tiled qk', 'tiled softmax', 'tiled pv'])
+    for (const label of [
+      'naive qk',
+      'naive softmax',
+      'naive pv',
+      'tiled rope',
+      'tiled qk',
+      'tiled softmax',
+      'tiled pv',
+      'fused',
+      'fused combine',
+    ])
       expect(stdout).toContain(`built-in ${label}`);
     expect(stdout).toMatch(/^all \d+ kernels pass/m);
   });

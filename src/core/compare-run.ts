@@ -149,6 +149,7 @@ export function referenceBounds(
   if (onlineSoftmax) {
     const vError = half ? halfRoundingErrors(inputs.v.data) : null;
     const outTol = fusedOutputTolerance(ref.masked.data, ref.probs.data, scoreTol, inputs.v, heads, n, {
+      dk,
       ...fused,
       kvHeads,
       sinks,

@@ -4,7 +4,8 @@
  * its names, titles and order from here.
  *
  *   [rope → rotated Q, K] → qk → scores (h×n×m, masked) → softmax → probs (h×n×m) → pv → output (n×(h·dv)) → project → projected
- *   fused computes output straight from Q, K, V with an online softmax (no scores or probs in memory).
+ *   fused computes output straight from Q, K, V with an online softmax (no scores or probs in memory);
+ *   with key splits it writes partial softmaxes that combine merges into output.
  *   rope runs first, whatever the variant, when the options turn RoPE on; project last when W_o is given.
  */
 
@@ -62,8 +63,8 @@ export interface StageInfo {
 
 /**
  * Every kernel stage, in the order a run executes those it uses: rope (when RoPE is on) first, the
- * three-pass variants run qk → softmax → pv, the fused variant runs fused alone, and project (the
- * optional output projection W_o) follows either.
+ * three-pass variants run qk → softmax → pv, the fused variant runs fused (and combine, when the run
+ * splits the keys: split-KV), and project (the optional output projection W_o) follows either.
  */
 export const STAGE_INFO = {
   rope: { title: 'rotary position embedding (RoPE)', shortTitle: 'RoPE', writes: 'rotated', verified: true },
@@ -71,6 +72,8 @@ export const STAGE_INFO = {
   softmax: { title: 'row softmax', shortTitle: 'softmax', writes: 'probs', verified: true },
   pv: { title: 'P·V', shortTitle: 'P·V', writes: 'output', verified: true },
   fused: { title: 'fused attention (online softmax)', shortTitle: 'fused', writes: 'output', verified: true },
+  // Verified together with fused: checking the fused stage runs fused and, with key splits, combine.
+  combine: { title: 'split-KV combine', shortTitle: 'combine', writes: 'output', verified: false },
   project: { title: 'output projection (·W_o)', shortTitle: 'W_o', writes: 'projected', verified: true },
 } as const satisfies Record<string, StageInfo>;
 

@@ -260,6 +260,11 @@ export interface FusedToleranceOptions {
   sinks?: ArrayLike<number> | null;
   /** Per-element error of V as the kernel read it (f16 storage: halfRoundingErrors of V's data). */
   vError?: ArrayLike<number> | null;
+  /**
+   * dk, for a kernel that multiplies Q by scale / temperature · log2 e before the dot product and
+   * takes exp2 (the built-in one): its scores carry a little more than the stage-1 bound (see below).
+   */
+  dk?: number;
 }
 
 /**
@@ -283,6 +288,18 @@ export interface FusedToleranceOptions {
  *           + FLUSH·(1 + 2Σ_j |v_j|)                             exp results and products flushed to 0
  * The R term is what online softmax adds to the three-pass bound: about 8R·u·A. A row with no
  * visible key must be exactly 0 (tolerance FLUSH).
+ *
+ * exp2 units (the built-in kernel): the kernel computes t = (q ⊙ c)·k with c = fl(fl(scale/temperature)·log2 e)
+ * and weights exp2(t − M). Rounding each q_d·c adds α·u·Σ|q_d k_d| ≤ Δ_j / dk to score j's error (Δ_j
+ * holds α·γ(dk)·Σ|q_d k_d| ≥ α·dk·u·Σ|q_d k_d|), and c carries 4u instead of stage 1's 3u, u|s_j| more:
+ * so Δ becomes max_j Δ_j (1 + 1/dk) + u|s_j|. exp2 is accurate to 3 + 2|x| ULP with |x| = log2 e·|ẑ|, and
+ * rounding x costs u·|ẑ| more: (6 + 4 log2 e·|ẑ| + |ẑ|)·u ≤ (7 + 7|ẑ|)·u replaces (7 + 5|ẑ|)·u. (Both
+ * are used whenever `dk` is given.)
+ * Split-KV (key splits merged by the combine stage, and the decoding shape's merge of its invocations'
+ * partial softmaxes) adds nothing: a key's weight gets one more factor exp2(M_s − M) per merge, but
+ * that factor is exactly 1 unless another split (invocation) holds a larger max, i.e. another visible
+ * key; so a key still meets at most visible − 1 non-trivial rescales (R above), and its weight at most
+ * (keys of its split) + (splits) ≤ m additions (γ(m)).
  */
 export function fusedOutputTolerance(
   masked: ArrayLike<number>,
@@ -296,6 +313,9 @@ export function fusedOutputTolerance(
   const kvHeads = options.kvHeads ?? h;
   const sinks = options.sinks ?? null;
   const vError = options.vError ?? null;
+  const exp2Units = options.dk !== undefined;
+  const scoreGrowth = exp2Units ? 1 + 1 / options.dk! : 1;
+  const expSlope = exp2Units ? 7 : 5;
   const m = v.rows,
     dv = v.cols / kvHeads,
     width = h * dv;
@@ -317,7 +337,7 @@ export function fusedOutputTolerance(
         if (masked[row + j] === -Infinity) continue;
         visible++;
         max = Math.max(max, masked[row + j]);
-        delta = Math.max(delta, scoreError[row + j]);
+        delta = Math.max(delta, scoreError[row + j] * scoreGrowth + (exp2Units ? UNIT_ROUNDOFF * Math.abs(masked[row + j]) : 0));
       }
       if (visible === 0) {
         tol.fill(FLUSH, i * width + t * dv, i * width + (t + 1) * dv);
@@ -332,7 +352,7 @@ export function fusedOutputTolerance(
       for (let j = 0; j < m; j++) {
         a[j] = b[j] = 0;
         if (!(probs[row + j] > 0)) continue;
-        const eta = Math.expm1((7 + 5 * (max - masked[row + j] + 2 * delta) + 8 * rescales) * UNIT_ROUNDOFF);
+        const eta = Math.expm1((7 + expSlope * (max - masked[row + j] + 2 * delta) + 8 * rescales) * UNIT_ROUNDOFF);
         a[j] = (1 + eta) * (1 + gProduct) - 1;
         b[j] = (1 + eta) * (1 + gSum) - 1;
         aMax = Math.max(aMax, a[j]);
@@ -342,7 +362,7 @@ export function fusedOutputTolerance(
       }
       if (sinks) {
         // The sink: a term of the denominator only, with the rest of the row's mass.
-        const eta = Math.expm1((7 + 5 * (max - sink + 2 * delta) + 8 * rescales) * UNIT_ROUNDOFF);
+        const eta = Math.expm1((7 + expSlope * (max - sink + 2 * delta) + 8 * rescales) * UNIT_ROUNDOFF);
         const bSink = (1 + eta) * (1 + gSum) - 1;
         bMax = Math.max(bMax, bSink);
         sumPb += Math.max(0, 1 - mass) * bSink;

@@ -20,8 +20,10 @@ import type { Matrix } from '../core/tensor';
 import type { StageName } from '../core/stages';
 import { DeviceLostError, GpuValidationError, KernelInterfaceError, LimitError } from './errors';
 import { RunCancelledError } from '../core/errors';
-import type { BufferName, DispatchSize, KernelParams } from './interface';
-import { packParams, PARAMS_BYTES, STAGES } from './interface';
+import type { BufferName, DispatchSize, KernelParams, KernelProblem } from './interface';
+import { fusedRowsPerWorkgroup, packParams, PARAMS_BYTES, STAGES } from './interface';
+import type { KeySplits } from '../core/key-splits';
+import { chooseKeySplits, forcedKeySplits } from '../core/key-splits';
 import type { CompiledKernel, KernelDiagnosis } from './kernels';
 import { diagnoseKernel, diagnosisError } from './kernels';
 import type { ShaderLibrary, VariantName } from './variants';
@@ -68,6 +70,12 @@ export interface RunOptions {
    * flight. At least one row per block, whatever this says.
    */
   maxBlockWork?: number;
+  /**
+   * Split-KV: key splits for the fused stage (1 = none). Default: chooseKeySplits of the whole
+   * problem (src/core/key-splits.ts). A fused kernel that does not declare SUPPORTS_KEY_SPLITS
+   * always runs with one split, whatever this says.
+   */
+  keySplits?: number;
   /** Called after each block's results are read back: `done` of `total` query rows finished. */
   onBlock?: (done: number, total: number) => void;
   signal?: AbortSignal;
@@ -102,8 +110,10 @@ export interface RunResult {
   wallMs: number;
   blocks: number;
   variant: VariantName;
-  /** The stages each block ran, in order. */
+  /** The stages each block ran, in order (combine only when the fused stage split the keys). */
   stages: StageName[];
+  /** Key splits of the fused stage (1 for the three-pass variants and runs without split-KV). */
+  keySplits: number;
   /** True when the output came from a one-pass online softmax (fused): see fusedOutputTolerance. */
   onlineSoftmax: boolean;
   /** The storage precision of Q, K and V the kernels read (checks add f16's rounding to their bounds). */
@@ -187,17 +197,29 @@ export class AttentionEngine {
   /**
    * A stage's kernel, built-in or `custom`, through the kernels' front door (./kernels.ts): compiler
    * messages, interface problems and, when it fits, the pipeline, created with the override
-   * constants the interface sets from this engine's limits (for fused: WORKGROUP_BYTES, which sizes
-   * its key tiles).
+   * constants the interface sets from this engine's limits and the problem, when given (for fused:
+   * WORKGROUP_BYTES, which bounds its key tiles, and the head-width buckets).
    */
-  diagnose(stage: StageName, variant: VariantName, custom?: string, precision: Precision = 'f32'): Promise<KernelDiagnosis> {
+  diagnose(
+    stage: StageName,
+    variant: VariantName,
+    custom?: string,
+    problem?: KernelProblem,
+    precision: Precision = 'f32',
+  ): Promise<KernelDiagnosis> {
     const label = custom ? `Attention.${stage}.custom` : `Attention.${stage}.${variant}${precision === 'f16' ? '.f16' : ''}`;
-    return diagnoseKernel(this, stage, custom ?? this.source(variant, stage, precision), { label });
+    return diagnoseKernel(this, stage, custom ?? this.source(variant, stage, precision), { label, problem });
   }
 
   /** The pipeline of diagnose(); throws KernelCompileError or KernelInterfaceError when there is none. */
-  async kernel(stage: StageName, variant: VariantName, custom?: string, precision: Precision = 'f32'): Promise<CompiledKernel> {
-    const diagnosis = await this.diagnose(stage, variant, custom, precision);
+  async kernel(
+    stage: StageName,
+    variant: VariantName,
+    custom?: string,
+    problem?: KernelProblem,
+    precision: Precision = 'f32',
+  ): Promise<CompiledKernel> {
+    const diagnosis = await this.diagnose(stage, variant, custom, problem, precision);
     if (!diagnosis.kernel) throw diagnosisError(diagnosis)!;
     return diagnosis.kernel;
   }
@@ -208,15 +230,18 @@ export class AttentionEngine {
     const options = withDefaults(partial);
     const shape = checkInputs(inputs, options);
     const variant = run.variant ?? 'tiled';
-    const stages = variantStages(variant);
+    // combine joins only once the fused kernel is known to split the keys (below).
+    const stages: StageName[] = variantStages(variant).filter((stage) => stage !== 'combine');
     if (options.rope) stages.unshift('rope');
     if (inputs.wo) stages.push('project');
     if (run.lastStage && stages.includes(run.lastStage)) stages.splice(stages.indexOf(run.lastStage) + 1);
     const decision = this.choosePrecision(inputs, variant, options, run);
     const kernels: Plan['kernels'] = {};
     const features = activeFeatures(options);
+    const problem: KernelProblem = { n: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads };
+    let splits: KeySplits = { keySplits: 1, splitKeys: shape.m };
     for (const stage of stages) {
-      const kernel = await this.kernel(stage, variant, run.kernels?.[stage], decision.precision);
+      const kernel = await this.kernel(stage, variant, run.kernels?.[stage], problem, decision.precision);
       const missing = unsupportedFeatures(stage, kernel, features);
       if (missing.length > 0)
         throw new KernelInterfaceError(
@@ -224,6 +249,15 @@ export class AttentionEngine {
           missing.map((f) => unsupportedMessage(stage, f, options)),
         );
       kernels[stage] = kernel;
+      if (stage === 'fused' && kernel.supportsKeySplits) {
+        splits = this.keySplits(kernel, shape, options, run.keySplits);
+        if (splits.keySplits > 1) {
+          // Split-KV: the combine merges the splits into out; it belongs to the fused stage, also
+          // when the run stops there (lastStage: 'fused').
+          stages.splice(stages.indexOf('fused') + 1, 0, 'combine');
+          kernels.combine = await this.kernel('combine', variant, run.kernels?.combine, problem);
+        }
+      }
     }
     checkCancelled(run.signal);
 
@@ -254,6 +288,7 @@ export class AttentionEngine {
         alibi: options.alibi !== null,
         sinks: options.sinks !== null,
         rope: options.rope && { ...options.rope, dims: ropeDims(options.rope, shape.dk) },
+        ...splits,
       },
     };
     const rowWork = shape.heads * shape.m * (shape.dk + shape.dv);
@@ -266,6 +301,7 @@ export class AttentionEngine {
       rows: [start, end],
       variant,
       stages,
+      keySplits: splits.keySplits,
       onlineSoftmax: !hasIntermediates(variant),
       precision: decision.precision,
       precisionReason: decision.reason,
@@ -284,6 +320,21 @@ export class AttentionEngine {
     });
   }
 
+  /** The fused stage's key splits: forced by the caller, else chosen from the whole problem. */
+  private keySplits(kernel: CompiledKernel, shape: AttentionShape, options: AttentionOptions, forced?: number): KeySplits {
+    if (forced !== undefined) return forcedKeySplits(shape.m, forced);
+    const chosen = chooseKeySplits({
+      n: shape.n,
+      m: shape.m,
+      heads: shape.heads,
+      rowsPerWorkgroup: fusedRowsPerWorkgroup(kernel),
+      causal: options.causal,
+      window: options.window,
+    });
+    // The grid's y may not pass the device's limit.
+    return chosen.keySplits <= this.limits.maxComputeWorkgroupsPerDimension ? chosen : forcedKeySplits(shape.m, 1);
+  }
+
   /** Largest number of query rows per block that fits every binding and dispatch limit. */
   private blockRows(plan: Plan, requested = Infinity): number {
     const { limits } = this;
@@ -300,6 +351,12 @@ export class AttentionEngine {
       [`one row of Q (${heads * dk} float32)`, heads * dk * F32],
       [`one row of the output (${heads * dv} float32)`, heads * dv * F32],
     ];
+    const splits = plan.params.keySplits;
+    if (splits > 1)
+      perRow.push([
+        `one row of the split-KV partials (${splits} splits × ${heads} head(s) × ${dv + 2} float32)`,
+        splits * heads * (dv + 2) * F32,
+      ]);
     if (plan.params.hasMask) perRow.push([`one row of the mask (${m} keys, u32)`, m * F32]);
     if (dModel !== null) perRow.push([`one row of the projection (${dModel} float32)`, dModel * F32]);
     let rows = Math.min(requested, plan.end - plan.start);
@@ -320,7 +377,7 @@ export class AttentionEngine {
   private rowsWithinDispatch(plan: Plan, rows: number): number {
     const maxGroups = this.limits.maxComputeWorkgroupsPerDimension;
     const { m, dk, dv, heads, dModel } = plan.shape;
-    const size = (r: number): DispatchSize => ({ rows: r, m, dk, dv, heads, dModel: dModel ?? 0 });
+    const size = (r: number): DispatchSize => ({ rows: r, m, dk, dv, heads, dModel: dModel ?? 0, keySplits: plan.params.keySplits });
     const fitsGrid = (r: number) =>
       plan.stages.every((stage) => STAGES[stage].grid(plan.kernels[stage]!, size(r)).every((g) => g <= maxGroups));
     for (const stage of plan.stages) {
@@ -397,6 +454,9 @@ export class AttentionEngine {
       if (plan.sinks) device.queue.writeBuffer(sinks, 0, plan.sinks);
       const mask = buffer('mask', inputs.mask ? blockRows * m * F32 : 4, STORAGE);
       const out = buffer('out', outBytes, RESULT);
+      // Split-KV: each split's unnormalised output, then its (max, denominator) (docs/kernel-interface.md).
+      const keySplits = plan.params.keySplits;
+      const partials = buffer('partials', keySplits > 1 ? keySplits * heads * blockRows * (dv + 2) * F32 : 16, GPUBufferUsage.STORAGE);
       const outRead = buffer('out.readback', outBytes, READ);
       // Scores and probabilities exist only for the three-pass variants: fused never stores them.
       const scores = threePass ? buffer('scores', scoreBytes, RESULT) : null;
@@ -424,6 +484,7 @@ export class AttentionEngine {
         scores,
         probs,
         out,
+        partials,
         wo,
         projected,
       };
@@ -479,7 +540,7 @@ export class AttentionEngine {
           pass.setBindGroup(0, bindGroups[stage]!);
           // K is the same in every block: the rope stage rotates it in the first, Q's rows after that.
           const keys = stage === 'rope' && r0 !== start ? 0 : m;
-          pass.dispatchWorkgroups(...STAGES[stage].grid(kernel, { rows, m: keys, dk, dv, heads, dModel }));
+          pass.dispatchWorkgroups(...STAGES[stage].grid(kernel, { rows, m: keys, dk, dv, heads, dModel, keySplits }));
           pass.end();
         }
         const outSize = rows * heads * dv * F32,

@@ -71,6 +71,9 @@ export interface HazardOptions {
   timeLimitMs?: number;
 }
 
+/** Key splits of the combine stage's problem. */
+const HAZARD_SPLITS = 2;
+
 /** Widths that are not multiples of 4, 8 or 16, with dk > 16 (two dk chunks) and dk != dv. */
 const WIDTHS: Record<StageName, { dk: number; dv: number }> = {
   rope: { dk: 20, dv: 12 }, // ten pairs: a pair index taken with dk or dv runs past the head
@@ -78,6 +81,7 @@ const WIDTHS: Record<StageName, { dk: number; dv: number }> = {
   softmax: { dk: 20, dv: 12 },
   pv: { dk: 20, dv: 12 }, // dv is replaced by the tiled size
   fused: { dk: 20, dv: 12 }, // dk > dv: a value stride or offset taken with dk runs past the end of V
+  combine: { dk: 20, dv: 12 },
   project: { dk: 20, dv: 20 }, // heads · dv > 16: the inner loop stages at least two chunks
 };
 
@@ -123,6 +127,7 @@ export function planHazardShape(
         ['n', ty, true],
       ],
       fused: [['n', wx, true]],
+      combine: [['n', 1, true]],
       project: [
         ['dModel', tx, false],
         ['n', ty, true],
@@ -192,6 +197,9 @@ function stageBindings(stage: StageName, s: HazardShape, seed: number): Record<n
       sinks: on('sinks'),
       // A rotary fraction (4 dimensions copied) and an offset, so every path of a rope kernel runs.
       rope: on('rope') ? { ...HAZARD_FEATURES.rope, dims: Math.max(2, s.dk - 4 - (s.dk % 2)) } : null,
+      // The fused kernel runs unsplit here (its writes go to out); the combine merges two splits.
+      keySplits: stage === 'combine' ? HAZARD_SPLITS : 1,
+      splitKeys: 64,
     }),
     q: randomFloats(s.n * s.heads * s.dk, seed).buffer,
     k: randomFloats(s.m * kv * s.dk, seed + 1).buffer,
@@ -200,6 +208,7 @@ function stageBindings(stage: StageName, s: HazardShape, seed: number): Record<n
     scores: stage === 'softmax' ? scores.buffer : new ArrayBuffer(4 * s.heads * s.n * s.m),
     probs: stage === 'pv' ? probs.buffer : new ArrayBuffer(4 * s.heads * s.n * s.m),
     out: new ArrayBuffer(4 * s.n * s.heads * s.dv),
+    partials: Float32Array.from(randomFloats(HAZARD_SPLITS * s.heads * s.n * (s.dv + 2), seed + 10), Math.abs).buffer,
     heads_out: randomFloats(s.n * s.heads * s.dv, seed + 6).buffer,
     wo: randomFloats(s.heads * s.dv * s.dModel, seed + 7).buffer,
     projected: new ArrayBuffer(4 * s.n * s.dModel),

@@ -14,7 +14,7 @@ export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
  * so the bind groups are built from this table alone.
  */
 export type BufferName =
-  'params' | 'q' | 'k' | 'v' | 'mask' | 'qRot' | 'kRot' | 'slopes' | 'sinks' | 'scores' | 'probs' | 'out' | 'wo' | 'projected';
+  'params' | 'q' | 'k' | 'v' | 'mask' | 'qRot' | 'kRot' | 'slopes' | 'sinks' | 'scores' | 'probs' | 'out' | 'partials' | 'wo' | 'projected';
 
 export interface BindingSpec {
   binding: number;
@@ -37,11 +37,12 @@ export interface StageSpec {
    */
   outputBlocking?: boolean;
   /**
-   * Pipeline-overridable constants the engine sets at pipeline creation, from the device's limits.
-   * Each is set only when the kernel declares an `override` of that name, so a kernel may leave
-   * it out and choose its own sizes.
+   * Pipeline-overridable constants the engine sets at pipeline creation, from the device's limits
+   * and, when a run is planned, the whole problem's shape (absent when a kernel is only checked,
+   * as the shader lab does). Each is set only when the kernel declares an `override` of that name,
+   * so a kernel may leave it out and choose its own sizes.
    */
-  constants?(limits: KernelLimits): Record<string, number>;
+  constants?(limits: KernelLimits, problem?: KernelProblem): Record<string, number>;
   /**
    * The features (src/core/features.ts) a kernel of this stage must implement when they are on; it
    * says it does with `const SUPPORTS_<FEATURE> = true;` (FEATURE_INFO[f].supportConstant), and a
@@ -55,6 +56,36 @@ export interface DispatchShape {
   workgroupSize: readonly number[];
   /** Outputs per invocation along x and y; [1, 1] when absent. */
   outputsPerInvocation?: readonly number[];
+  /** The override constants the pipeline was created with (a fused kernel's DECODE). */
+  constants?: Readonly<Record<string, number>>;
+}
+
+/** The whole problem a pipeline is specialised for (fused: head-width buckets, rows per workgroup). */
+export interface KernelProblem {
+  /** Query rows of the whole problem (not of a block or a range). */
+  n: number;
+  m: number;
+  dk: number;
+  dv: number;
+  heads: number;
+}
+
+/**
+ * A head width rounded up to the fused kernel's buckets (64, 128, then multiples of 128), so that
+ * widths share pipelines: each costs seconds to compile on a CPU emulator (a 32-wide bucket would
+ * save little work on small heads and double the pipelines the tests and the verifier build).
+ */
+export function widthBucket(width: number): number {
+  for (const bucket of [64, 128]) if (width <= bucket) return bucket;
+  return Math.ceil(width / 128) * 128;
+}
+
+/** Most query rows of a whole problem that the fused kernel runs in its decoding shape (one row per workgroup). */
+export const DECODE_MAX_ROWS = 8;
+
+/** Query rows one fused workgroup owns: 1 when its DECODE override is set, else @workgroup_size x. */
+export function fusedRowsPerWorkgroup(kernel: DispatchShape): number {
+  return kernel.constants?.DECODE ? 1 : kernel.workgroupSize[0];
 }
 
 /** The output tile one workgroup covers: @workgroup_size x and y times the outputs per invocation. */
@@ -72,6 +103,8 @@ export interface DispatchSize {
   heads: number;
   /** Columns of W_o (the projected width); 0 when the run has no output projection. */
   dModel: number;
+  /** Key splits of the fused stage (grid y); 1 without split-KV. */
+  keySplits?: number;
 }
 
 /** The device limits a kernel may size itself by (the engine's planning limits, see EngineOptions). */
@@ -154,10 +187,32 @@ export const STAGES: Record<StageName, StageSpec> = {
       { binding: 5, name: 'out', kind: 'storage' },
       { binding: 6, name: 'slopes', kind: 'read-only-storage' },
       { binding: 7, name: 'sinks', kind: 'read-only-storage' },
+      // Split-KV: each split's unnormalised output and (max, denominator), for the combine stage.
+      { binding: 8, name: 'partials', kind: 'storage' },
     ],
     features: ['kvHeads', 'window', 'alibi', 'softcap', 'sinks'],
-    grid: ({ workgroupSize: [x] }, s) => [ceilDiv(s.rows, x), 1, s.heads],
-    constants: (limits) => ({ WORKGROUP_BYTES: limits.maxComputeWorkgroupStorageSize }),
+    grid: (kernel, s) => [ceilDiv(s.rows, fusedRowsPerWorkgroup(kernel)), s.keySplits ?? 1, s.heads],
+    constants: (limits, problem) => ({
+      WORKGROUP_BYTES: limits.maxComputeWorkgroupStorageSize,
+      ...(problem && {
+        HEAD_DK: widthBucket(problem.dk),
+        DV_CHUNK: Math.min(128, widthBucket(problem.dv)),
+        DECODE: problem.n <= DECODE_MAX_ROWS ? 1 : 0,
+      }),
+    }),
+  },
+  // Split-KV combine, after fused when a run uses more than one key split: merges the splits'
+  // partial softmaxes into out. Invocation t of workgroup (x, h) owns element x·wg.x + t of head
+  // h's rows × dv output block.
+  combine: {
+    name: 'combine',
+    bindings: [
+      { binding: 0, name: 'params', kind: 'uniform' },
+      { binding: 1, name: 'partials', kind: 'read-only-storage' },
+      { binding: 2, name: 'out', kind: 'storage' },
+    ],
+    features: [],
+    grid: ({ workgroupSize: [x] }, s) => [ceilDiv(s.rows * s.dv, x), s.heads, 1],
   },
   // Optional output projection: projected (rows × d_model) = out (rows × h·dv) · W_o.
   project: {
@@ -207,6 +262,9 @@ export interface KernelParams extends Omit<AttentionShape, 'dModel'> {
   sinks: boolean;
   /** RoPE: its pair layout, base θ, rotated dimensions r and position offset; null without RoPE. */
   rope: { layout: RopeLayout; base: number; dims: number; offset: number } | null;
+  /** Split-KV: splits along the fused grid's y (1 without) and keys per split (a multiple of 64). */
+  keySplits: number;
+  splitKeys: number;
 }
 
 function flagBits(p: KernelParams): number {
@@ -246,6 +304,8 @@ const PARAMS_SCALARS: Omit<ParamsField, 'offset'>[] = [
   { name: 'rope_base', type: 'f32', value: (p) => p.rope?.base ?? 0 },
   { name: 'rope_dims', type: 'u32', value: (p) => p.rope?.dims ?? 0 },
   { name: 'position_offset', type: 'i32', value: (p) => p.rope?.offset ?? 0 },
+  { name: 'key_splits', type: 'u32', value: (p) => p.keySplits },
+  { name: 'split_keys', type: 'u32', value: (p) => p.splitKeys },
 ];
 
 /**

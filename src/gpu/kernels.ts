@@ -6,7 +6,7 @@
 import type { ShaderMessage } from '../core/errors';
 import type { StageName } from '../core/stages';
 import { KernelCompileError, KernelInterfaceError } from './errors';
-import type { KernelLimits } from './interface';
+import type { KernelLimits, KernelProblem } from './interface';
 import { bindGroupLayoutEntries, STAGES } from './interface';
 import type { KernelShape } from './reflect';
 import { ENTRY_POINT, interfaceProblems } from './reflect';
@@ -44,6 +44,11 @@ export type KernelTarget = GPUDevice | { readonly device: GPUDevice; readonly li
 export interface KernelOptions {
   /** Prefix of the GPU objects' labels (default `Attention.<stage>`). */
   label?: string;
+  /**
+   * The whole problem the pipeline will run, for the constants a stage sets from it (the fused
+   * kernel's head-width buckets and rows per workgroup); without it only the limits' constants.
+   */
+  problem?: KernelProblem;
 }
 
 const caches = new WeakMap<GPUDevice, Map<string, Promise<KernelDiagnosis>>>();
@@ -116,7 +121,10 @@ export function diagnoseKernel(
   options: KernelOptions = {},
 ): Promise<KernelDiagnosis> {
   const { device, limits } = resolveTarget(target);
-  const constants = STAGES[stage].constants?.(limits) ?? {};
+  // Only the constants the source declares (reflection filters them again): a kernel without the
+  // fused kernel's width overrides gets one pipeline for every problem, not one per bucket.
+  const offered = STAGES[stage].constants?.(limits, options.problem) ?? {};
+  const constants = Object.fromEntries(Object.entries(offered).filter(([name]) => new RegExp(`\\boverride\\s+${name}\\b`).test(source)));
   let cache = caches.get(device);
   if (!cache) caches.set(device, (cache = new Map()));
   const key = `${stage}\u0000${JSON.stringify(Object.entries(constants).sort())}\u0000${source}`;

@@ -23,7 +23,16 @@ export interface KernelShape {
   overrides: string[];
   /** The features the kernel declares it implements (`const SUPPORTS_WINDOW = true;` …). */
   supports: FeatureName[];
+  /**
+   * A capability of the kernel, not a feature of the operator: a fused kernel that declares
+   * `const SUPPORTS_KEY_SPLITS = true;` runs with key splits (split-KV: grid y, partials, the
+   * combine stage); without it a run always uses one split and the kernel writes `out` itself.
+   */
+  supportsKeySplits: boolean;
 }
+
+/** The constant a fused kernel declares to run with key splits. */
+export const KEY_SPLITS_CONSTANT = 'SUPPORTS_KEY_SPLITS';
 
 interface DeclaredBinding {
   name: string;
@@ -170,6 +179,14 @@ export function interfaceProblems(source: string, stage: StageSpec): { problems:
   });
   return {
     problems,
-    shape: size ? { workgroupSize: [size[0], size[1] ?? 1, size[2] ?? 1], outputsPerInvocation, overrides, supports } : null,
+    shape: size
+      ? {
+          workgroupSize: [size[0], size[1] ?? 1, size[2] ?? 1],
+          outputsPerInvocation,
+          overrides,
+          supports,
+          supportsKeySplits: moduleConstant(reflect, KEY_SPLITS_CONSTANT) === 1,
+        }
+      : null,
   };
 }

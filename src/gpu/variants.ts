@@ -4,12 +4,14 @@ import { STAGE_NAMES } from '../core/stages';
 
 /**
  * naive and tiled run three passes (qk → softmax → pv) and write the h×n×m scores and
- * probabilities to memory; fused runs one pass with an online softmax and writes only the output.
+ * probabilities to memory; fused runs one pass with an online softmax and writes only the output
+ * (split-KV: partial softmaxes per key split, which combine merges; the engine runs combine only
+ * when a run uses more than one split).
  */
 export const VARIANTS = {
   naive: { qk: 'qk_scores_naive.wgsl', softmax: 'softmax_rows_naive.wgsl', pv: 'weighted_values_naive.wgsl' },
   tiled: { qk: 'qk_scores.wgsl', softmax: 'softmax_rows.wgsl', pv: 'weighted_values.wgsl' },
-  fused: { fused: 'flash_attention.wgsl' },
+  fused: { fused: 'flash_attention.wgsl', combine: 'flash_combine.wgsl' },
 } as const satisfies Record<string, Partial<Record<StageName, string>>>;
 
 export type VariantName = keyof typeof VARIANTS;

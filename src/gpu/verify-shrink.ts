@@ -122,7 +122,13 @@ export async function reproduces(
   const { inputs } = caseInputs(c);
   const options = reproOptions(c);
   const kernels: RunOptions['kernels'] = target.source === null ? undefined : { [target.stage]: target.source };
-  const result = await engine.run(inputs, options, { variant: target.variant, kernels, intermediates: true, poison: true });
+  const result = await engine.run(inputs, options, {
+    variant: target.variant,
+    kernels,
+    intermediates: true,
+    poison: true,
+    keySplits: c.keySplits,
+  });
   return !checkAgainstReference(inputs, options, { ...result, output: result.output.data }).pass;
 }
 

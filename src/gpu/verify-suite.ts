@@ -277,9 +277,14 @@ const SHARED_STAGES: readonly string[] = ['rope', 'project'];
 /** Whether the variant runs the stage: its own stages, RoPE (before any variant) and the output projection (after any). */
 const hasStage = (variant: VariantName, stage: string) => SHARED_STAGES.includes(stage) || Object.hasOwn(VARIANTS[variant], stage);
 
-/** Stages the suite can check: those of the interface that a variant implements and core knows how to check. */
+/**
+ * Stages the suite can check: those of the interface that a variant implements and core knows how to
+ * check, and combine, which is checked through the fused stage's output (with key splits).
+ */
 export function verifiableStages(): StageName[] {
-  return (Object.keys(STAGES) as StageName[]).filter((stage) => isVerifiedStage(stage) && VARIANT_NAMES.some((v) => hasStage(v, stage)));
+  return (Object.keys(STAGES) as StageName[]).filter(
+    (stage) => (isVerifiedStage(stage) || stage === 'combine') && VARIANT_NAMES.some((v) => hasStage(v, stage)),
+  );
 }
 
 /** The variant that provides a stage's neighbours: 'tiled' when it has the stage, else the first that does. */
@@ -444,6 +449,10 @@ async function runCase(
 export async function verifyKernel(engine: AttentionEngine, options: VerifyKernelOptions): Promise<VerifyReport> {
   const started = performance.now();
   const { stage, source, signal } = options;
+  // A combine kernel is checked by what it is for: the fused stage's output, with the built-in fused
+  // kernel before it and key splits forced (verifying fused runs fused and combine alike).
+  const combine = stage === 'combine';
+  const checkedName: StageName = combine ? 'fused' : stage;
   const limitMs = options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS;
   const variant = options.variant ?? variantFor(stage);
   const report: VerifyReport = {
@@ -475,11 +484,13 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     report.ms = performance.now() - started;
     return report;
   };
-  if (!isVerifiedStage(stage) || !variant || !hasStage(variant, stage)) {
+  if (!isVerifiedStage(checkedName) || !variant || !hasStage(variant, stage)) {
     return finish('interface-error', `the ${stage} stage cannot be verified${variant ? ` with the ${variant} variant` : ''}`);
   }
+  const checked: VerifiedStage = checkedName;
 
   let compiled: CompiledKernel | null = null;
+  let fusedBefore: CompiledKernel | null = null;
   try {
     // Compiling first separates "does not compile / does not fit" from wrong results, and gives the
     // workgroup size the tile-edge cases are built around. Pipelines are cached, so runs reuse it.
@@ -507,12 +518,19 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     report.workgroupSize = kernel.workgroupSize;
     report.compileMessages = kernel.warnings;
     compiled = kernel;
-    features = suiteFeatures(
-      stage,
-      kernel,
-      others.map((other, i) => ({ stage: other, kernel: built[i] })),
-      variant,
-    );
+    if (combine) {
+      // The cases are the fused stage's, sized by the built-in fused kernel that runs before it.
+      const fused = built[others.indexOf('fused')];
+      fusedBefore = fused;
+      features = suiteFeatures('fused', fused, [], variant);
+    } else {
+      features = suiteFeatures(
+        checked,
+        kernel,
+        others.map((other, i) => ({ stage: other, kernel: built[i] })),
+        variant,
+      );
+    }
   } catch (error) {
     if (error instanceof DeviceLostError || engine.lost) return finish('device-lost', deviceLostMessage(engine, error));
     throw error;
@@ -554,30 +572,39 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
   if (report.limits.length) findings.unshift(limitsHint(report.limits));
   checkCancelled(signal);
 
-  const cases =
-    options.cases ??
-    verifyCases({
-      workgroupSize: report.workgroupSize ?? undefined,
-      tiles: compiled ? kernelTiles(stage, compiled) : undefined,
-      seed: options.seed,
-      stage,
-      features: features?.run.filter((f) => f !== 'rope'),
-    });
+  const tiled = combine ? fusedBefore : compiled;
+  const suite = verifyCases({
+    workgroupSize: tiled?.workgroupSize,
+    tiles: tiled ? kernelTiles(checked, tiled) : undefined,
+    seed: options.seed,
+    stage: checked,
+    features: features?.run.filter((f) => f !== 'rope'),
+    keySplits: checked === 'fused' && !!tiled?.supportsKeySplits,
+  });
+  // A combine kernel runs only when the keys are split.
+  const cases = options.cases ?? (combine ? suite.filter((c) => (c.keySplits ?? 1) > 1) : suite);
   report.plannedCases = cases.length;
+  if (checked === 'fused') {
+    // The fused pipelines are specialised per problem (head-width buckets, rows per workgroup):
+    // build them before the cases, whose time limit is for running.
+    const warmed = await within(warmFused(engine, variant, combine ? undefined : source, cases), COMPILE_TIME_LIMIT_MS * 4);
+    if (warmed === TIMED_OUT) return finish('timeout', `compiling the fused pipelines took longer than ${COMPILE_TIME_LIMIT_MS * 4} ms`);
+    checkCancelled(signal);
+  }
   const run: RunOptions = {
     variant,
     kernels: { [stage]: source },
     // The scores and probabilities (and RoPE's Q and K), for the stages that read them; project reads the output, always returned.
     intermediates: stage === 'rope' || stage === 'qk' || stage === 'softmax' || stage === 'pv',
     poison: true,
-    lastStage: stage,
+    lastStage: checked,
     signal,
   };
   for (const c of cases) {
     checkCancelled(signal);
     let row: CaseReport;
     try {
-      row = await runCase(engine, stage, c, { ...run, maxBlockRows: c.blockRows }, limitMs);
+      row = await runCase(engine, checked, c, { ...run, maxBlockRows: c.blockRows, keySplits: c.keySplits }, limitMs);
     } catch (error) {
       if (error instanceof RunCancelledError) throw error;
       if (error instanceof DeviceLostError || engine.lost) {
@@ -589,7 +616,7 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     report.cases.push(row);
     options.onCase?.(row, report.cases.length, cases.length);
     if (row.status === 'timeout') {
-      report.hints = diagnose(report.cases, { stage, source, findings, sharedMemory: sharedMemoryRace(source, report.hazards) });
+      report.hints = diagnose(report.cases, { stage: checked, source, findings, sharedMemory: sharedMemoryRace(source, report.hazards) });
       report.cases = annotateCases(report.cases, report.hints);
       return finish('timeout', `"${c.name}" timed out after ${limitMs} ms — infinite loop or a very slow kernel?`);
     }
@@ -600,21 +627,45 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
   report.hints = passed
     ? []
     : diagnose(report.cases, {
-        stage,
+        stage: checked,
         source,
         findings: interpreted ? findings : undefined,
         sharedMemory: sharedMemoryRace(source, report.hazards),
       });
   if (!interpreted && !passed) report.hints.unshift(...findings.filter((f) => !report.hints.includes(f)));
+  if (combine && !passed) {
+    // Every case splits the keys and the fused kernel before it is the built-in one, so a wrong
+    // output is the merge's, whatever the cases' other tags say; the interpreter's findings stay first.
+    const found = new Set(findings.map((f) => f.id));
+    const at = report.hints.findIndex((h) => !found.has(h.id));
+    report.hints.splice(at < 0 ? report.hints.length : at, 0, combineHint(report.cases));
+  }
   report.cases = annotateCases(report.cases, report.hints);
   report.warnings = passed && !interpreted ? passWarnings(source) : [];
   if (!passed && options.shrink !== false) {
-    const rerun = (c: VerifyCase) => runCase(engine, stage, c, run, limitMs);
+    const rerun = (c: VerifyCase) => runCase(engine, checked, c, { ...run, keySplits: c.keySplits }, limitMs);
     const valid = (c: VerifyCase) => caseProblem(c, stage) === null;
     report.smallest = (await smallestFailure(rerun, report.cases, { ...options.shrink, signal, valid })) ?? undefined;
     checkCancelled(signal);
   }
   return finish(passed ? 'pass' : 'fail');
+}
+
+/** A combine kernel's failure: every case runs it, so the merge of the splits is what to look at. */
+function combineHint(cases: CaseReport[]): Hint {
+  return {
+    id: 'key-splits',
+    bugClass: 'key-splits',
+    title: 'the combined output is wrong → the merge of the splits',
+    detail:
+      'with M = the largest M_s of the splits with L_s > 0, out = Σ_s exp2(M_s − M)·o_s / Σ_s exp2(M_s − M)·L_s: each split rescaled to the common max before adding (o_s and L_s are relative to its own M_s), splits with L_s = 0 skipped (their M_s is −∞), one division, 0 when no split saw a key. Layout of partials: docs/kernel-interface.md.',
+    cases: cases.filter((c) => c.status === 'fail').map((c) => c.name),
+  };
+}
+
+/** Builds the fused pipeline of every case's problem (cached per device: each distinct one once). */
+async function warmFused(engine: AttentionEngine, variant: VariantName, custom: string | undefined, cases: VerifyCase[]): Promise<void> {
+  for (const c of cases) await engine.diagnose('fused', variant, custom, { n: c.n, m: c.m, dk: c.dk, dv: c.dv, heads: c.heads });
 }
 
 function deviceLostMessage(engine: AttentionEngine, error: unknown): string {

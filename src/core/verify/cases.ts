@@ -61,6 +61,10 @@ export type CaseTag =
   | 'scaled' // the effective scale / temperature is not 1
   | 'pairwise' // a row of the option covering array
   | 'row-blocks' // query rows run in small blocks (causal_shift changes per block)
+  /** The fused stage splits the keys (split-KV): partial softmaxes merged by the combine stage. */
+  | 'key-splits'
+  /** Some split sees no key of some row (past m, or hidden by causality, a window or the mask). */
+  | 'empty-split'
   | 'very-negative' // every row's scores lie far below zero
   | 'equal-scores'
   | 'one-visible' // every row sees exactly one key
@@ -104,6 +108,8 @@ export interface VerifyCase extends Omit<AttentionShape, 'dModel' | 'kvHeads'> {
   distribution?: Distribution;
   /** Query rows per block (the engine's maxBlockRows); absent: the engine's own choice. */
   blockRows?: number;
+  /** Key splits forced on the fused stage (split-KV, the engine's keySplits); absent: the engine's own choice. */
+  keySplits?: number;
   /** K/V heads (grouped-query attention): divides heads; absent: as many as heads. */
   kvHeads?: number;
   /** Sliding window w; absent: none. */
@@ -169,6 +175,8 @@ export interface SuiteOptions {
   features?: readonly FeatureName[];
   /** The stage under test: 'rope' gets the RoPE suite. */
   stage?: string;
+  /** The kernel runs with key splits (a fused kernel that declares SUPPORTS_KEY_SPLITS): split-KV cases. */
+  keySplits?: boolean;
 }
 
 const MAX_TILE = 256;
@@ -263,6 +271,13 @@ function finish(c: CaseDraft, seed: number, tiles: KernelTiles): VerifyCase {
   if (full.temperature !== 1) tags.add('temperature');
   if (Math.abs(resolveScale(full.scale, full.dk) / full.temperature - 1) > 1e-9) tags.add('scaled');
   if (full.blockRows !== undefined && full.blockRows < full.n) tags.add('row-blocks');
+  if (full.keySplits !== undefined && full.keySplits > 1) {
+    tags.add('key-splits');
+    // Splits are multiples of 64 keys: with more splits than that fills, the last see no key.
+    const splitKeys = Math.max(64, Math.ceil(full.m / full.keySplits / 64) * 64);
+    if (full.causal || full.window !== undefined || full.mask !== 'none' || splitKeys * (full.keySplits - 1) >= full.m)
+      tags.add('empty-split');
+  }
   if (tiles.inner.some((d) => innerSize(full, d) > BUILT_IN_TILE)) tags.add('inner');
   const byDistribution: Partial<Record<Distribution, CaseTag>> = {
     'very-negative': 'very-negative',
@@ -619,6 +634,55 @@ function decodeCases(features: readonly FeatureName[]): CaseDraft[] {
   return [{ ...c, name: `decode n=1 m=150, 4 heads, causal${on.length ? `, ${on.join(', ')}` : ''}` }];
 }
 
+/**
+ * Split-KV: the keys split across workgroups (2, 3 and 7 splits of 64-key multiples), each writing a
+ * partial softmax that the combine stage merges. Splits that see no key (past m, before a causal
+ * row's first key or outside its window), a split boundary inside a key tile's reach, the sink
+ * (counted in one split only), a decoding row and row blocks.
+ */
+function keySplitCases(features: readonly FeatureName[]): CaseDraft[] {
+  const has = (f: FeatureName) => features.includes(f);
+  const cases: CaseDraft[] = [
+    { name: 'key splits 2: n=20 m=150 dk=12 dv=10', n: 20, m: 150, dk: 12, dv: 10, keySplits: 2 },
+    { name: 'key splits 3: n=5 m=200 causal, 2 heads (decoding shape)', n: 5, m: 200, dk: 8, dv: 12, heads: 2, causal: true, keySplits: 3 },
+    { name: 'key splits 7: n=12 m=130, mask (4 splits see no key)', n: 12, m: 130, dk: 8, dv: 8, mask: 'random', keySplits: 7 },
+    { name: 'key splits 3: n=70 m=140 causal (early rows see one split)', n: 70, m: 140, dk: 8, dv: 8, causal: true, keySplits: 3 },
+    { name: 'key splits 2: n=1 m=129, scores around ±1e3', n: 1, m: 129, dk: 8, dv: 8, magnitude: 1e3, keySplits: 2 },
+    { name: 'key splits 3 in row blocks of 5: n=23 m=150 causal', n: 23, m: 150, dk: 8, dv: 8, causal: true, blockRows: 5, keySplits: 3 },
+  ];
+  if (has('sinks')) {
+    cases.push(
+      {
+        name: 'key splits 3 with sinks: n=9 m=150 causal',
+        n: 9,
+        m: 150,
+        dk: 8,
+        dv: 8,
+        heads: 2,
+        causal: true,
+        sinks: [2, -1],
+        keySplits: 3,
+      },
+      { name: 'key splits 7 with sinks: n=20 m=100 (5 splits see no key)', n: 20, m: 100, dk: 8, dv: 8, sinks: [0.5], keySplits: 7 },
+    );
+  }
+  if (has('window'))
+    cases.push({ name: 'key splits 4, window 40: n=30 m=250 causal', n: 30, m: 250, dk: 8, dv: 8, causal: true, window: 40, keySplits: 4 });
+  if (has('kvHeads') && has('alibi'))
+    cases.push({
+      name: 'key splits 3, GQA 4 on 2, ALiBi: n=3 m=180',
+      n: 3,
+      m: 180,
+      dk: 8,
+      dv: 8,
+      heads: 4,
+      kvHeads: 2,
+      alibi: 'standard',
+      keySplits: 3,
+    });
+  return cases;
+}
+
 const rope = (layout: RopeLayout, fields: Partial<RopeOptions> = {}): RopeOptions => ({ ...DEFAULT_ROPE, layout, ...fields });
 
 /**
@@ -739,6 +803,7 @@ export function verifyCases(options: SuiteOptions = {}): VerifyCase[] {
       if (has('sinks')) raw.push(...sinkCases());
       raw.push(...decodeCases(features));
     }
+    if (options.keySplits) raw.push(...keySplitCases(features));
   }
   return raw.map((c, i) => finish(c, base + 1000 * (i + 1), tiles));
 }

@@ -388,6 +388,22 @@ const FEATURE_MECHANISMS: Mechanism[] = [
       'the score after scale and temperature is squashed to params.softcap · tanh(s / params.softcap) (FLAG_SOFTCAP, 16); then ALiBi, then the mask.',
   },
   {
+    id: 'key-splits',
+    bugClass: 'key-splits',
+    all: ['key-splits', 'sinks'],
+    title: 'fails only with a sink and split keys → the sink counted in more than one split',
+    detail:
+      'with split-KV each split folds its own keys; the sink belongs to one of them only (split 0 starts from M = sink, L = 1, the others from L = 0), or the combine adds exp(sink − M) once per split.',
+  },
+  {
+    id: 'key-splits',
+    bugClass: 'key-splits',
+    all: ['key-splits'],
+    title: 'fails only when the keys are split (split-KV) → a split’s key range, or the combine’s rescaling',
+    detail:
+      'split s covers keys [s·split_keys, min((s + 1)·split_keys, m)) and no other; it leaves its max M_s, its L_s and its o_s relative to M_s (L_s = 0 when it sees no key); the combine rescales each split by exp2(M_s − M) to the common max M before adding, and divides once.',
+  },
+  {
     id: 'sinks',
     bugClass: 'sinks',
     all: ['sinks', 'masked-row'],

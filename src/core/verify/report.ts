@@ -73,6 +73,8 @@ export const BUG_CLASSES = [
   'alibi', // ALiBi: the bias's sign, the head's slope, the distance from the aligned position
   'softcap', // the logit softcap: after the scale and temperature, before the bias and the mask
   'sinks', // attention sinks: in the max and the denominator, the head's sink, rows that see no key
+  // Split-KV (the fused stage's key splits and the combine stage).
+  'key-splits', // a split's key range, the sink in every split, the combine's rescaling to the common max
 ] as const;
 export type BugClass = (typeof BUG_CLASSES)[number];
 
@@ -108,7 +110,8 @@ export type HintId =
   | 'window'
   | 'alibi'
   | 'softcap'
-  | 'sinks';
+  | 'sinks'
+  | 'key-splits';
 
 export interface Hint {
   id: HintId;

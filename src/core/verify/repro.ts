@@ -13,6 +13,8 @@ import { optionFields } from './shrink';
 
 /** Case fields that only shape the inputs, which the files carry as they are. */
 const INPUT_ONLY_FIELDS: ReadonlySet<string> = new Set(['mask', 'magnitude', 'distribution']);
+/** Case fields that are run options with a flag of their own: keySplits → --key-splits. */
+const RUN_FLAG_FIELDS: ReadonlySet<string> = new Set(['keySplits']);
 /** Run options `npm run attention` has a flag for (the features' flags: scripts/lib/feature-flags.ts). */
 const FLAGGED_OPTIONS: ReadonlySet<string> = new Set([
   'causal',
@@ -76,7 +78,7 @@ function unsupportedFields(c: VerifyCase): string[] {
     .filter((key) => !FLAGGED_OPTIONS.has(key) && (options as Record<string, unknown>)[key] !== undefined)
     .map((key) => `run option ${key}=${JSON.stringify((options as Record<string, unknown>)[key])}`);
   for (const key of optionFields(c)) {
-    if (FLAGGED_OPTIONS.has(key) || INPUT_ONLY_FIELDS.has(key)) continue;
+    if (FLAGGED_OPTIONS.has(key) || INPUT_ONLY_FIELDS.has(key) || RUN_FLAG_FIELDS.has(key)) continue;
     problems.push(`${key}=${JSON.stringify((c as unknown as Record<string, unknown>)[key])}`);
   }
   return problems;
@@ -126,6 +128,7 @@ export function reproCommand(c: VerifyCase, target: ReproTarget): Omit<Repro, 'r
   words.push(...featureFlags(options));
   words.push('--variant', target.variant);
   if (target.kernelFile) words.push('--kernel', `${target.stage}=${target.kernelFile}`);
+  if (c.keySplits !== undefined) words.push('--key-splits', String(c.keySplits));
   // The verifier fills every buffer with NaN first, so elements a kernel never writes show.
   words.push('--poison');
   return { dir: target.dir, files, command: words.map(shellWord).join(' '), unsupported: unsupportedFields(c) };

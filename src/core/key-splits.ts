@@ -1,0 +1,83 @@
+/**
+ * Split-KV ("flash decoding") for the fused kernel: how many key splits a run uses, chosen from the
+ * whole problem. Split s covers keys [s·splitKeys, min((s + 1)·splitKeys, m)); each writes a
+ * partial softmax that the combine stage merges.
+ *
+ * Why these numbers: a GPU needs hundreds of workgroups in flight to fill its compute units (an
+ * H100 has 132 of them, each holding several workgroups), but without splits the fused grid has
+ * only ⌈n / rows per workgroup⌉ · heads workgroups — 8 for decoding with 8 heads. Splitting the keys
+ * multiplies the grid; each split then costs a partial write and a share of the combine, so a
+ * split keeps at least MIN_SPLIT_KEYS keys (several key tiles), enough that the loop over its keys
+ * dominates. The choice depends only on the whole problem (never on a row block or a range of
+ * rows), so a run in row blocks, or of a range of rows, gives the same bits as one run.
+ */
+
+/** Workgroups the fused grid aims for: a few per compute unit on a large GPU. */
+export const TARGET_WORKGROUPS = 512;
+/** Fewest keys a split keeps, so its key loop outweighs its partial write and combine. */
+export const MIN_SPLIT_KEYS = 256;
+/** Split boundaries fall on multiples of this (the key tiles' alignment). */
+export const SPLIT_ALIGN = 64;
+/** The most splits a run uses; the combine reads every split's statistics per output element. */
+export const MAX_KEY_SPLITS = 256;
+
+export interface KeySplitProblem {
+  /** Query rows of the whole problem. */
+  n: number;
+  m: number;
+  heads: number;
+  /** Query rows one fused workgroup owns. */
+  rowsPerWorkgroup: number;
+  causal: boolean;
+  /** Sliding window w, or 0 / null without one. */
+  window?: number | null;
+}
+
+export interface KeySplits {
+  /** Splits along the fused grid's y. */
+  keySplits: number;
+  /** Keys per split, a multiple of SPLIT_ALIGN. */
+  splitKeys: number;
+}
+
+const alignUp = (x: number) => Math.max(SPLIT_ALIGN, Math.ceil(x / SPLIT_ALIGN) * SPLIT_ALIGN);
+
+/** Splits of exactly `count` (trailing splits may see no key when m is small): for tests and benchmarks. */
+export function forcedKeySplits(m: number, count: number): KeySplits {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`keySplits must be a positive integer, got ${count}`);
+  if (count === 1) return { keySplits: 1, splitKeys: alignUp(m) };
+  return { keySplits: count, splitKeys: alignUp(m / count) };
+}
+
+/**
+ * The most keys one row can see: m, or the span of a sliding window (w keys under causal, 2w − 1
+ * without), whichever is fewer.
+ */
+export function visibleKeys(p: Pick<KeySplitProblem, 'm' | 'causal' | 'window'>): number {
+  const w = p.window ?? 0;
+  if (w <= 0) return p.m;
+  return Math.min(p.m, p.causal ? w : 2 * w - 1);
+}
+
+/**
+ * The split count for a problem: 1 when the grid already has TARGET_WORKGROUPS workgroups or a row
+ * sees fewer than 2·MIN_SPLIT_KEYS keys; else enough splits of the keys a row sees to reach the
+ * target, each at least MIN_SPLIT_KEYS keys. Under a window the splits cover all m keys at the
+ * window's split size, so a workgroup meets about as many keys as its window holds (the splits
+ * outside it see nothing and cost a pass over no tiles).
+ */
+export function chooseKeySplits(p: KeySplitProblem): KeySplits {
+  const groups = Math.ceil(p.n / p.rowsPerWorkgroup) * p.heads;
+  const visible = visibleKeys(p);
+  const wanted = Math.ceil(TARGET_WORKGROUPS / groups);
+  const byKeys = Math.floor(visible / MIN_SPLIT_KEYS);
+  const splitsOfVisible = Math.min(wanted, byKeys);
+  if (splitsOfVisible < 2) return { keySplits: 1, splitKeys: alignUp(p.m) };
+  const splitKeys = alignUp(Math.ceil(visible / splitsOfVisible));
+  const keySplits = Math.ceil(p.m / splitKeys);
+  if (keySplits > MAX_KEY_SPLITS) {
+    const capped = alignUp(Math.ceil(p.m / MAX_KEY_SPLITS));
+    return { keySplits: Math.ceil(p.m / capped), splitKeys: capped };
+  }
+  return keySplits < 2 ? { keySplits: 1, splitKeys: alignUp(p.m) } : { keySplits, splitKeys };
+}

@@ -1,0 +1,99 @@
+/**
+ * The split-KV choice (src/core/key-splits.ts): how many key splits the fused stage uses, from the
+ * whole problem only.
+ */
+import { describe, expect, it } from 'vitest';
+import type { KeySplitProblem } from '../src/core/key-splits';
+import {
+  chooseKeySplits,
+  forcedKeySplits,
+  MAX_KEY_SPLITS,
+  MIN_SPLIT_KEYS,
+  SPLIT_ALIGN,
+  TARGET_WORKGROUPS,
+  visibleKeys,
+} from '../src/core/key-splits';
+
+const problem = (p: Partial<KeySplitProblem>): KeySplitProblem => ({ n: 1, m: 1, heads: 1, rowsPerWorkgroup: 64, causal: false, ...p });
+
+describe('chooseKeySplits', () => {
+  it.each([
+    { name: 'decode n=1 m=32768 h=8', p: { n: 1, m: 32768, heads: 8, rowsPerWorkgroup: 1, causal: true } },
+    { name: 'decode n=1 m=4096 h=1', p: { n: 1, m: 4096, heads: 1, rowsPerWorkgroup: 1 } },
+    { name: 'prefill n=512 m=8192 h=2', p: { n: 512, m: 8192, heads: 2 } },
+    { name: 'n=4 m=100000 h=1', p: { n: 4, m: 100000, heads: 1, rowsPerWorkgroup: 1 } },
+  ])('$name: splits into multiples of 64 of at least MIN_SPLIT_KEYS keys, toward the target grid', ({ p }) => {
+    const s = chooseKeySplits(problem(p));
+    expect(s.keySplits).toBeGreaterThan(1);
+    expect(s.keySplits).toBeLessThanOrEqual(MAX_KEY_SPLITS);
+    expect(s.splitKeys % SPLIT_ALIGN).toBe(0);
+    expect(s.splitKeys).toBeGreaterThanOrEqual(MIN_SPLIT_KEYS);
+    // Every split sees a key, and together they cover m.
+    expect((s.keySplits - 1) * s.splitKeys).toBeLessThan(p.m);
+    expect(s.keySplits * s.splitKeys).toBeGreaterThanOrEqual(p.m);
+    const groups = Math.ceil(p.n / (p.rowsPerWorkgroup ?? 64)) * p.heads;
+    // No more splits than reaching the target needs (one more for rounding up to 64 keys).
+    expect(groups * (s.keySplits - 1)).toBeLessThan(TARGET_WORKGROUPS);
+  });
+
+  it('decode at m = 32768 with 8 heads fills hundreds of workgroups', () => {
+    const s = chooseKeySplits(problem({ n: 1, m: 32768, heads: 8, rowsPerWorkgroup: 1, causal: true }));
+    expect(s).toEqual({ keySplits: 64, splitKeys: 512 });
+    expect(8 * s.keySplits).toBe(TARGET_WORKGROUPS);
+  });
+
+  it.each([
+    { name: 'a grid that already has the target', p: { n: 64 * 512, m: 4096, heads: 1 } },
+    { name: 'too few keys for two splits of MIN_SPLIT_KEYS', p: { n: 1, m: 2 * MIN_SPLIT_KEYS - 1, heads: 1, rowsPerWorkgroup: 1 } },
+    { name: 'a small window', p: { n: 1, m: 32768, heads: 1, rowsPerWorkgroup: 1, causal: true, window: 300 } },
+    { name: 'small problems', p: { n: 20, m: 33, heads: 2 } },
+  ])('one split for $name', ({ p }) => {
+    expect(chooseKeySplits(problem(p)).keySplits).toBe(1);
+  });
+
+  it('sizes splits by the keys a window shows, over all m keys', () => {
+    const s = chooseKeySplits(problem({ n: 1, m: 32768, heads: 1, rowsPerWorkgroup: 1, causal: true, window: 4096 }));
+    expect(s.splitKeys).toBe(MIN_SPLIT_KEYS);
+    expect(s.keySplits).toBe(32768 / MIN_SPLIT_KEYS);
+  });
+
+  it('caps the split count at MAX_KEY_SPLITS', () => {
+    const s = chooseKeySplits(problem({ n: 1, m: 1 << 20, heads: 1, rowsPerWorkgroup: 1, window: 1 << 19 }));
+    expect(s.keySplits).toBeLessThanOrEqual(MAX_KEY_SPLITS);
+    expect(s.keySplits * s.splitKeys).toBeGreaterThanOrEqual(1 << 20);
+  });
+
+  it('depends on the whole problem only: the same for any block or range of its rows', () => {
+    // The engine passes the whole problem's n; nothing else about the rows enters.
+    const whole = problem({ n: 3, m: 10000, heads: 4, rowsPerWorkgroup: 1 });
+    expect(chooseKeySplits(whole)).toEqual(chooseKeySplits({ ...whole }));
+  });
+});
+
+describe('visibleKeys', () => {
+  it.each([
+    { p: { m: 100, causal: false }, keys: 100 },
+    { p: { m: 100, causal: true, window: 10 }, keys: 10 },
+    { p: { m: 100, causal: false, window: 10 }, keys: 19 },
+    { p: { m: 100, causal: false, window: 1000 }, keys: 100 },
+  ])('$p → $keys', ({ p, keys }) => {
+    expect(visibleKeys(p)).toBe(keys);
+  });
+});
+
+describe('forcedKeySplits', () => {
+  it.each([
+    { m: 100, count: 1, expected: { keySplits: 1, splitKeys: 128 } },
+    { m: 150, count: 2, expected: { keySplits: 2, splitKeys: 128 } },
+    { m: 200, count: 3, expected: { keySplits: 3, splitKeys: 128 } },
+    // More splits than 64-key multiples fill: the last ones see no key.
+    { m: 130, count: 7, expected: { keySplits: 7, splitKeys: 64 } },
+  ])('m=$m, $count splits', ({ m, count, expected }) => {
+    expect(forcedKeySplits(m, count)).toEqual(expected);
+  });
+
+  it('refuses a count that is not a positive integer', () => {
+    expect(() => forcedKeySplits(100, 0)).toThrow(RangeError);
+    expect(() => forcedKeySplits(100, 1.5)).toThrow(RangeError);
+  });
+});
