@@ -68,7 +68,8 @@ const USAGE = `usage: npm run bench -- --n 64,128,256,512,1024 --dk 64 [--heads 
        [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
        npm run bench -- --replot DIR/results.json [--out DIR]
 tfjs runs in headless Chromium only; without it (or with --node) the engine runs on Node's WebGPU.
-fused-f16 is the fused kernel with f16 storage (Q, K, V read as halves, float32 arithmetic; not with --rope).
+fused-f16 is the fused kernel with f16 storage (Q, K, V read as halves, float32 arithmetic; not with --rope);
+fused-1split is the fused kernel without split-KV (one key split), to see what splitting buys.
 --decode M1,M2,…        also time one query (n = 1) against each of these key counts m (e.g. 4096,16384,32768):
                         K+V bytes read per second, against the measured copy bandwidth
 --kernel STAGE=FILE     time your kernel for STAGE (${KERNEL_STAGES.join(', ')}) as variant custom:<file>, on the

@@ -94,9 +94,7 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> q: array<f32>;              // n × (heads·dk)
-@group(0) @binding(2) var<storage, read> k: array<f32>;              // m × (kv_heads·dk)
-@group(0) @binding(3) var<storage, read> v: array<f32>;              // m × (kv_heads·dv)
+// @binding(1–3): Q, K and V, declared in the storage block below with the only reads of them.
 @group(0) @binding(4) var<storage, read> mask: array<u32>;           // n × m, non-zero = may attend
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;      // n × (heads·dv)
 @group(0) @binding(6) var<storage, read> slopes: array<f32>;         // ALiBi slope per query head (FLAG_ALIBI)
@@ -204,7 +202,14 @@ fn fold(run_max: ptr<function, f32>, denom: ptr<function, f32>, o: ptr<function,
   return p;
 }
 
-// Four floats of `buf` from `at`, zero past `limit` (elements at or after it belong to someone else).
+// @storage-begin
+// Q, K and V, and the only reads of them: four floats from element `at`, zero past `limit`
+// (elements at or after it belong to someone else). With f16 storage (RunOptions.precision 'f16')
+// the engine replaces this block with shaders/storage/f16.wgsl: the same functions over packed halves.
+@group(0) @binding(1) var<storage, read> q: array<f32>; // n × (heads·dk)
+@group(0) @binding(2) var<storage, read> k: array<f32>; // m × (kv_heads·dk)
+@group(0) @binding(3) var<storage, read> v: array<f32>; // m × (kv_heads·dv)
+
 fn k4(at: u32, limit: u32) -> vec4f {
   if (at + 4u <= limit) { return vec4f(k[at], k[at + 1u], k[at + 2u], k[at + 3u]); }
   var x = vec4f(0.0);
@@ -231,6 +236,7 @@ fn q4(at: u32, limit: u32) -> vec4f {
   if (at + 2u < limit) { x.z = q[at + 2u]; }
   return x;
 }
+// @storage-end
 
 // Where a split's partial output element (row, column c) and its (M, L) live.
 fn partial_o(job: Job, row: u32, c: u32) -> u32 {

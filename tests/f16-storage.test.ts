@@ -84,6 +84,14 @@ describe.skipIf(!gpu)('the fused kernel with f16 storage', () => {
     expect(toHalves).toBeLessThan(toFloats);
   });
 
+  it('split-KV with f16 storage: 3 key splits merged by the combine stage, within the bound', async () => {
+    const { inputs, options } = buildCase({ name: 'splits', n: 2, m: 500, dk: 16, dv: 8, heads: 2, causal: true, seed: 908 });
+    const result = await engine().run(inputs, options, { variant: 'fused', precision: 'f16', keySplits: 3, poison: true });
+    expect(result.stages).toEqual(['fused', 'combine']);
+    const comparison = check(inputs, options, result);
+    expect(comparison.output.pass, explainCheck(comparison, 908)).toBe(true);
+  });
+
   it('auto picks f16 storage for fused and float32 for tiled, saying why', async () => {
     const { inputs, options } = buildCase({ name: 'auto', n: 4, m: 6, dk: 4, dv: 4, seed: 905 });
     const fused = await engine().run(inputs, options, { variant: 'fused', precision: 'auto' });

@@ -9,6 +9,7 @@ import {
   forcedKeySplits,
   MAX_KEY_SPLITS,
   MIN_SPLIT_KEYS,
+  SOFTWARE_TARGET_WORKGROUPS,
   SPLIT_ALIGN,
   TARGET_WORKGROUPS,
   visibleKeys,
@@ -34,6 +35,14 @@ describe('chooseKeySplits', () => {
     const groups = Math.ceil(p.n / (p.rowsPerWorkgroup ?? 64)) * p.heads;
     // No more splits than reaching the target needs (one more for rounding up to 64 keys).
     expect(groups * (s.keySplits - 1)).toBeLessThan(TARGET_WORKGROUPS);
+  });
+
+  it('on a CPU emulator aims for a few workgroups: none at decode with 8 heads, a few splits with one head', () => {
+    const decode = { n: 1, m: 32768, rowsPerWorkgroup: 1, causal: true, targetWorkgroups: SOFTWARE_TARGET_WORKGROUPS };
+    expect(chooseKeySplits(problem({ ...decode, heads: 8 })).keySplits).toBe(1);
+    const one = chooseKeySplits(problem({ ...decode, heads: 1 }));
+    expect(one.keySplits).toBe(SOFTWARE_TARGET_WORKGROUPS);
+    expect(chooseKeySplits(problem({ ...decode, heads: 1, targetWorkgroups: undefined })).keySplits).toBeGreaterThan(one.keySplits);
   });
 
   it('decode at m = 32768 with 8 heads fills hundreds of workgroups', () => {

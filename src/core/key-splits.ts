@@ -14,6 +14,13 @@
 
 /** Workgroups the fused grid aims for: a few per compute unit on a large GPU. */
 export const TARGET_WORKGROUPS = 512;
+/**
+ * The same on a CPU emulator (SwiftShader): it runs workgroups on a few cores, so a grid of a few
+ * workgroups already keeps them busy, and every extra workgroup costs set-up and barriers. Measured
+ * on 2 cores (BENCHMARKS.md): decoding with 8 heads, 64 splits (512 workgroups) took 2.4× as long as
+ * one split (8 workgroups).
+ */
+export const SOFTWARE_TARGET_WORKGROUPS = 8;
 /** Fewest keys a split keeps, so its key loop outweighs its partial write and combine. */
 export const MIN_SPLIT_KEYS = 256;
 /** Split boundaries fall on multiples of this (the key tiles' alignment). */
@@ -31,6 +38,8 @@ export interface KeySplitProblem {
   causal: boolean;
   /** Sliding window w, or 0 / null without one. */
   window?: number | null;
+  /** Workgroups to aim for: TARGET_WORKGROUPS on a GPU (the default), SOFTWARE_TARGET_WORKGROUPS on a CPU emulator. */
+  targetWorkgroups?: number;
 }
 
 export interface KeySplits {
@@ -69,7 +78,7 @@ export function visibleKeys(p: Pick<KeySplitProblem, 'm' | 'causal' | 'window'>)
 export function chooseKeySplits(p: KeySplitProblem): KeySplits {
   const groups = Math.ceil(p.n / p.rowsPerWorkgroup) * p.heads;
   const visible = visibleKeys(p);
-  const wanted = Math.ceil(TARGET_WORKGROUPS / groups);
+  const wanted = Math.ceil((p.targetWorkgroups ?? TARGET_WORKGROUPS) / groups);
   const byKeys = Math.floor(visible / MIN_SPLIT_KEYS);
   const splitsOfVisible = Math.min(wanted, byKeys);
   if (splitsOfVisible < 2) return { keySplits: 1, splitKeys: alignUp(p.m) };

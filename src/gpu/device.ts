@@ -33,9 +33,20 @@ export const HOW_TO_GET_WEBGPU =
   'Vulkan driver) and libvulkan1, then set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json; in a browser use ' +
   'a recent Chrome/Edge (or Chromium with --enable-unsafe-webgpu) on a page served from https:// or http://127.0.0.1.';
 
+/** True for a CPU emulator (SwiftShader, llvmpipe, lavapipe, or an adapter that says it is a fallback). */
+export function isSoftwareAdapter(info: GPUAdapterInfo | undefined): boolean {
+  if (!info) return false;
+  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
+  return (
+    text.includes('swiftshader') ||
+    text.includes('llvmpipe') ||
+    text.includes('lavapipe') ||
+    ('isFallbackAdapter' in info && Boolean(info.isFallbackAdapter))
+  );
+}
+
 function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
   const info = adapter.info;
-  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
   const limits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) limits[name] = adapter.limits[name];
   return {
@@ -43,11 +54,7 @@ function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
     architecture: info.architecture,
     device: info.device,
     description: info.description,
-    isSoftware:
-      text.includes('swiftshader') ||
-      text.includes('llvmpipe') ||
-      text.includes('lavapipe') ||
-      ('isFallbackAdapter' in info && Boolean(info.isFallbackAdapter)),
+    isSoftware: isSoftwareAdapter(info),
     features: [...adapter.features].sort(),
     limits,
   };

@@ -23,7 +23,8 @@ import { RunCancelledError } from '../core/errors';
 import type { BufferName, DispatchSize, KernelParams, KernelProblem } from './interface';
 import { fusedRowsPerWorkgroup, packParams, PARAMS_BYTES, STAGES } from './interface';
 import type { KeySplits } from '../core/key-splits';
-import { chooseKeySplits, forcedKeySplits } from '../core/key-splits';
+import { chooseKeySplits, forcedKeySplits, SOFTWARE_TARGET_WORKGROUPS, TARGET_WORKGROUPS } from '../core/key-splits';
+import { isSoftwareAdapter } from './device';
 import type { CompiledKernel, KernelDiagnosis } from './kernels';
 import { diagnoseKernel, diagnosisError } from './kernels';
 import type { ShaderLibrary, VariantName } from './variants';
@@ -324,6 +325,8 @@ export class AttentionEngine {
   private keySplits(kernel: CompiledKernel, shape: AttentionShape, options: AttentionOptions, forced?: number): KeySplits {
     if (forced !== undefined) return forcedKeySplits(shape.m, forced);
     const chosen = chooseKeySplits({
+      // The device decides how many workgroups fill it: hundreds on a GPU, a few on a CPU emulator.
+      targetWorkgroups: isSoftwareAdapter(this.device.adapterInfo) ? SOFTWARE_TARGET_WORKGROUPS : TARGET_WORKGROUPS,
       n: shape.n,
       m: shape.m,
       heads: shape.heads,

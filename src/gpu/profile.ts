@@ -64,13 +64,14 @@ export interface CustomVariant {
   note: string;
   /** Hold its output to the reference like a built-in's (a user's kernel); diagnostic copies are not. */
   checked?: boolean;
-  /** Run options of its own: f16 storage (src/gpu/engine.ts). */
-  run?: { precision?: Precision };
+  /** Run options of its own: f16 storage, a forced number of key splits (src/gpu/engine.ts). */
+  run?: { precision?: Precision; keySplits?: number };
 }
 
 /**
  * Built-in variants run with a setting of their own, profiled beside the plain ones under these
- * names (the terminal's --variants and the Profiler tab): the fused kernel with f16 storage.
+ * names (the terminal's --variants and the Profiler tab): the fused kernel with f16 storage, and
+ * without key splits.
  */
 export const SETTING_VARIANTS: Readonly<Record<string, CustomVariant>> = {
   'fused-f16': {
@@ -79,6 +80,13 @@ export const SETTING_VARIANTS: Readonly<Record<string, CustomVariant>> = {
     note: 'the fused kernel with f16 storage (Q, K, V read as halves, float32 arithmetic), checked against the f16 bound',
     checked: true,
     run: { precision: 'f16' },
+  },
+  'fused-1split': {
+    base: 'fused',
+    kernels: {},
+    note: 'the fused kernel without split-KV (keySplits 1): beside fused, what splitting the keys buys',
+    checked: true,
+    run: { keySplits: 1 },
   },
 };
 export const SETTING_VARIANT_NAMES = Object.keys(SETTING_VARIANTS);
