@@ -4,6 +4,7 @@
  * with the progress of the running sweep. <attn-profiler> reads the form with `sweepConfig` and
  * fills it from a config given to its `run` with `apply`.
  */
+import { profileFormStyles } from './profile-form-styles';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { ProfileConfig } from '../core/profile-report';
@@ -19,45 +20,38 @@ const ALL_VARIANTS = [...VARIANT_NAMES, ...SETTING_VARIANT_NAMES, ...PEERS];
 
 @customElement('attn-profile-controls')
 export class AttnProfileControls extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-    }
-    fieldset {
-      border: 1px solid var(--attn-color-border-table);
-      border-radius: var(--attn-radius-md);
-      margin: 0 0 0.8rem;
-      padding: 0.5rem 0.8rem;
-    }
-    legend {
-      font-weight: 600;
-    }
-    label {
-      margin-right: 0.8rem;
-      white-space: nowrap;
-    }
-    input[type='number'] {
-      width: 4.5rem;
-    }
-    input.custom {
-      width: 14rem;
-    }
-    .row {
-      margin: 0.3rem 0;
-    }
-    button {
-      margin-right: 0.4rem;
-    }
-    progress {
-      width: 20rem;
-      vertical-align: middle;
-    }
-    .note {
-      color: var(--attn-color-text-note);
-      font-size: 0.85rem;
-      max-width: 62rem;
-    }
-  `;
+  static override styles = [
+    profileFormStyles,
+    css`
+      :host {
+        display: block;
+      }
+      label {
+        white-space: nowrap;
+      }
+      input[type='number'] {
+        width: 4.5rem;
+      }
+      input.custom {
+        width: 14rem;
+      }
+      .row {
+        margin: 0.3rem 0;
+      }
+      button {
+        margin-right: 0.4rem;
+      }
+      progress {
+        width: 20rem;
+        vertical-align: middle;
+      }
+      .note {
+        color: var(--attn-color-text-note);
+        font-size: 0.85rem;
+        max-width: 62rem;
+      }
+    `,
+  ];
 
   /** A sweep is running: the form is locked and shows its progress. */
   @property({ type: Boolean }) running = false;

@@ -11,6 +11,7 @@
  * verifier, when chosen), says what the roofline and the timestamps mean, and downloads or loads
  * benchmark cards (src/core/bench-card.ts) to plot another device's run beside this one.
  */
+import { profileFormStyles } from './profile-form-styles';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { BenchCard } from '../core/bench-card';
@@ -45,47 +46,38 @@ interface LabVerdict {
 
 @customElement('attn-profiler')
 export class AttnProfiler extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-      font: 14px/1.4 var(--attn-font-sans);
-      color: var(--attn-color-text);
-    }
-    .banner {
-      padding: 0.5rem 0.7rem;
-      border-radius: var(--attn-radius-md);
-      background: var(--attn-color-caution-bg);
-      border: 1px solid var(--attn-color-warning-border);
-      margin: 0.5rem 0;
-    }
-    .error {
-      background: var(--attn-color-danger-bg);
-      border-color: var(--attn-color-danger-border);
-    }
-    .note {
-      color: var(--attn-color-text-note);
-      font-size: 0.85rem;
-      max-width: 62rem;
-    }
-    fieldset {
-      border: 1px solid var(--attn-color-border-table);
-      border-radius: var(--attn-radius-md);
-      margin: 0 0 0.8rem;
-      padding: 0.5rem 0.8rem;
-    }
-    legend {
-      font-weight: 600;
-    }
-    label {
-      margin-right: 0.8rem;
-    }
-    .pass {
-      color: var(--attn-color-success, inherit);
-    }
-    .fail {
-      color: var(--attn-color-danger);
-    }
-  `;
+  static override styles = [
+    profileFormStyles,
+    css`
+      :host {
+        display: block;
+        font: 14px/1.4 var(--attn-font-sans);
+        color: var(--attn-color-text);
+      }
+      .banner {
+        padding: 0.5rem 0.7rem;
+        border-radius: var(--attn-radius-md);
+        background: var(--attn-color-caution-bg);
+        border: 1px solid var(--attn-color-warning-border);
+        margin: 0.5rem 0;
+      }
+      .error {
+        background: var(--attn-color-danger-bg);
+        border-color: var(--attn-color-danger-border);
+      }
+      .note {
+        color: var(--attn-color-text-note);
+        font-size: 0.85rem;
+        max-width: 62rem;
+      }
+      .pass {
+        color: var(--attn-color-success, inherit);
+      }
+      .fail {
+        color: var(--attn-color-danger);
+      }
+    `,
+  ];
 
   /** The engine to profile (its device is also the roofline's unless `device` is set). */
   @property({ attribute: false }) engine: AttentionEngine | null = null;
