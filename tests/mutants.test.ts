@@ -4,14 +4,15 @@
  * Whether the verifier rejects each mutant and passes each correct kernel is for the verifier's
  * own test once it can (issue 10).
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STAGE_NAMES } from '../src/core/stages';
 import { STAGES } from '../src/gpu/interface';
 import { interfaceProblems } from '../src/gpu/reflect';
 import { VARIANT_NAMES, VARIANTS } from '../src/gpu/variants';
 import { acquireTestDevice, watchDevice } from './helpers/gpu';
-import { BUG_CLASSES, fixtureSource, KERNEL_FIXTURES_DIR, loadKernelFixtures } from './helpers/mutants';
+import { BUG_CLASSES, EXAMPLE_KERNELS_DIR, fixtureSource, KERNEL_FIXTURES_DIR, loadKernelFixtures } from './helpers/mutants';
 
 const fixtures = loadKernelFixtures();
 const mutants = fixtures.filter((f) => f.expect === 'fail');
@@ -22,7 +23,14 @@ describe('the kernel corpus manifest', () => {
     const files = readdirSync(KERNEL_FIXTURES_DIR)
       .filter((f) => f.endsWith('.wgsl'))
       .sort();
-    expect(fixtures.map((f) => f.file).sort()).toEqual(files);
+    expect(
+      fixtures
+        .filter((f) => !f.inExamples)
+        .map((f) => f.file)
+        .sort(),
+    ).toEqual(files);
+    // The rest are the page's broken examples, read from examples/kernels/.
+    for (const f of fixtures.filter((x) => x.inExamples)) expect(existsSync(join(EXAMPLE_KERNELS_DIR, f.file)), f.file).toBe(true);
   });
 
   it('has at least 40 mutants over every stage and every bug class, and at least 8 correct kernels', () => {

@@ -21,7 +21,7 @@ export function roundToHalf(x: number): number {
 
 /** Every value rounded to the nearest half, as float32 (what the kernel computes with). */
 export function roundedToHalf(data: ArrayLike<number>): Float32Array {
-  return Float32Array.from(new Float16Array(Array.from(data)));
+  return Float32Array.from(Float16Array.from(data));
 }
 
 /**

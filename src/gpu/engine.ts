@@ -316,7 +316,15 @@ export class AttentionEngine {
     return resolvePrecision(run.precision ?? 'f32', {
       variant,
       rope: options.rope !== null,
-      customKernel: custom === undefined || variant !== 'fused' ? null : { declaresF16Storage: declaresF16Storage(custom) },
+      // Read only when f16 storage is in question (a float32 run never parses the kernel for it).
+      customKernel:
+        custom === undefined || variant !== 'fused'
+          ? null
+          : {
+              get declaresF16Storage() {
+                return declaresF16Storage(custom);
+              },
+            },
       inputs,
     });
   }

@@ -10,6 +10,8 @@ import type { StageName } from '../../src/core/stages';
 import type { VariantName } from '../../src/gpu/variants';
 
 export const KERNEL_FIXTURES_DIR = join(import.meta.dirname, '../fixtures/kernels');
+/** The page's broken examples: a corpus entry with `inExamples` is one of them, not a copy. */
+export const EXAMPLE_KERNELS_DIR = join(import.meta.dirname, '../../examples/kernels');
 
 /** The bug classes a mutant is filed under (issue 10's list): the verifier's own, so its hints can be checked against them. */
 export { BUG_CLASSES } from '../../src/core/verify/report';
@@ -26,12 +28,14 @@ export interface KernelFixture {
   bugClass: BugClass | null;
   /** One line: what is wrong (or how it differs) and which case exposes it. */
   description: string;
+  /** The file is in examples/kernels/ (a broken example the page offers), not in this folder. */
+  inExamples?: boolean;
 }
 
 export function loadKernelFixtures(): KernelFixture[] {
   return JSON.parse(readFileSync(join(KERNEL_FIXTURES_DIR, 'index.json'), 'utf8')) as KernelFixture[];
 }
 
-export function fixtureSource(fixture: Pick<KernelFixture, 'file'>): string {
-  return readFileSync(join(KERNEL_FIXTURES_DIR, fixture.file), 'utf8');
+export function fixtureSource(fixture: Pick<KernelFixture, 'file' | 'inExamples'>): string {
+  return readFileSync(join(fixture.inExamples ? EXAMPLE_KERNELS_DIR : KERNEL_FIXTURES_DIR, fixture.file), 'utf8');
 }
