@@ -9,15 +9,16 @@ import globals from 'globals';
 // Folder → folder rules are checked on resolved paths (import-x/no-restricted-paths), so
 // `../../gpu/x` from a subfolder is caught.
 // Package rules (no DOM/WebGPU/Lit/Node where a layer must not have them) use no-restricted-imports.
-const LAYERS = ['core', 'gpu', 'node', 'peer', 'plot', 'ui'];
+const LAYERS = ['core', 'gpu', 'model', 'node', 'peer', 'plot', 'ui'];
 /** What each layer of src/ may import from the others; everything else in src/ is forbidden. */
 const MAY_IMPORT = {
   core: [],
   gpu: ['core'],
+  model: ['core'],
   node: ['core', 'gpu'],
   peer: ['core', 'gpu'],
   plot: ['core'],
-  ui: ['core', 'gpu', 'peer', 'plot'],
+  ui: ['core', 'gpu', 'model', 'peer', 'plot'],
 };
 const layerZones = [
   ...LAYERS.map((layer) => ({
@@ -95,6 +96,7 @@ export default tseslint.config(
   },
   { files: ['src/core/**/*.ts'], rules: packageRules([...NO_NODE, ...NO_DAWN, ...NO_TOOLS], [...NO_LIT, ...NO_UI_LIBS, ...NO_PEER]) },
   { files: ['src/gpu/**/*.ts'], rules: packageRules([...NO_NODE, ...NO_DAWN, ...NO_TOOLS], [...NO_LIT, ...NO_UI_LIBS, ...NO_PEER]) },
+  { files: ['src/model/**/*.ts'], rules: packageRules([...NO_NODE, ...NO_DAWN, ...NO_TOOLS], [...NO_LIT, ...NO_UI_LIBS, ...NO_PEER]) },
   { files: ['src/peer/**/*.ts'], rules: packageRules([...NO_NODE, ...NO_DAWN, ...NO_TOOLS], [...NO_LIT, ...NO_UI_LIBS]) },
   { files: ['src/plot/**/*.ts'], rules: packageRules([...NO_NODE, ...NO_DAWN, ...NO_TOOLS], [...NO_LIT, ...NO_PEER]) },
   { files: ['src/ui/**/*.ts', 'src/*.ts'], rules: packageRules([...NO_NODE, ...NO_DAWN, ...NO_TOOLS], []) },
