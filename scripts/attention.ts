@@ -19,10 +19,8 @@ import { isPrecisionChoice, PRECISION_CHOICES, PRECISION_TITLES } from '../src/c
 import type { Comparison } from '../src/core/metrics';
 import { AttentionEngine } from '../src/gpu/engine';
 import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
-import type { StageName } from '../src/core/stages';
-import { STAGES } from '../src/gpu/interface';
 import { loadShaderLibrary } from '../src/node/shaders';
-import { EXIT, integer, main, number, openDevice, parseFlags, readInput, required, UsageError } from './lib/cli';
+import { EXIT, integer, main, number, openDevice, parseFlags, parseKernelFlags, readInput, required, UsageError } from './lib/cli';
 import { describeFeatures, FEATURE_FLAGS, FEATURE_USAGE, featureOptions, withFeatureDefaults } from './lib/feature-flags';
 
 const USAGE = `usage: npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal]
@@ -93,19 +91,6 @@ function parseCommandLine(argv: string[]) {
     poison: parsed.poison ?? false,
     keySplits,
   };
-}
-
-/** --kernel STAGE=FILE.wgsl runs that stage with the file's WGSL instead of the built-in kernel. */
-function parseKernelFlags(flags: string[]): Partial<Record<StageName, string>> {
-  const kernels: Partial<Record<StageName, string>> = {};
-  for (const flag of flags) {
-    const [stage, path] = flag.split('=', 2);
-    if (!path || !Object.hasOwn(STAGES, stage)) {
-      throw new UsageError(`--kernel must be STAGE=FILE.wgsl with STAGE one of ${Object.keys(STAGES).join(', ')}, got "${flag}"`);
-    }
-    kernels[stage as StageName] = readInput(path, `--kernel ${stage}`, 'utf8');
-  }
-  return kernels;
 }
 
 function line(name: string, c: Comparison | null, missing = 'not read back'): string {

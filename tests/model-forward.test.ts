@@ -10,6 +10,8 @@ import type { ModelConfig } from '../src/core/model/config';
 import { checkModelWeights, ModelFileError } from '../src/core/model/config';
 import { InputError } from '../src/core/errors';
 import { oracleLogits } from './helpers/model-oracle';
+import { checkModelFitsDevice } from '../src/gpu/model-run';
+import { LimitError } from '../src/gpu/errors';
 
 const CONFIGS: [string, ModelConfig][] = [
   ['llama, GQA 4:2, rope half', smallConfig('llama')],
@@ -94,5 +96,17 @@ describe('top-k', () => {
     expect(top.reduce((s, t) => s + t.probability, 0)).toBeCloseTo(1, 12);
     // Hand value: p(1) = e² / (e^0.5 + 2e² + e^−1 + e).
     expect(top[0].probability).toBeCloseTo(Math.exp(2) / (Math.exp(0.5) + 2 * Math.exp(2) + Math.exp(-1) + Math.exp(1)), 12);
+  });
+});
+
+describe('a model too large for the device', () => {
+  it('is refused naming the limit, from the keys at its full context', () => {
+    const config = smallConfig('llama', { contextLength: 1 << 20, kvHeads: 4, headDim: 64 });
+    const limits = { maxStorageBufferBindingSize: 128 << 20, maxBufferSize: 256 << 20 };
+    expect(() => checkModelFitsDevice(config, limits)).toThrow(LimitError);
+    expect(() => checkModelFitsDevice(config, limits)).toThrow(
+      /needs maxStorageBufferBindingSize ≥ 1073741824, but this device allows 134217728/,
+    );
+    expect(() => checkModelFitsDevice(smallConfig('llama'), limits)).not.toThrow();
   });
 });

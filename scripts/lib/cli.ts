@@ -13,6 +13,8 @@ import { NoAdapterError, requestAttentionDevice, requestDefaultLimitsDevice } fr
 import type { AdapterSummary } from '../../src/gpu/device';
 import { KernelCompileError, KernelInterfaceError, LimitError } from '../../src/gpu/errors';
 import { nodeGpu } from '../../src/node/webgpu';
+import type { StageName } from '../../src/core/stages';
+import { STAGES } from '../../src/gpu/interface';
 
 /** 0 done and correct · 1 a check failed (or something unexpected broke) · 2 bad input · 3 no adapter. */
 export const EXIT = { ok: 0, failed: 1, badInput: 2, noAdapter: 3 } as const;
@@ -141,4 +143,17 @@ export async function main(command: (argv: string[]) => Promise<number>, { usage
   process.exitCode = code;
   // Dawn (and a preview server) keep the event loop alive after the work is done; leave once output is flushed.
   setTimeout(() => process.exit(code), 50).unref();
+}
+
+/** --kernel STAGE=FILE.wgsl runs that stage with the file's WGSL instead of the built-in kernel. */
+export function parseKernelFlags(flags: string[]): Partial<Record<StageName, string>> {
+  const kernels: Partial<Record<StageName, string>> = {};
+  for (const flag of flags) {
+    const [stage, path] = flag.split('=', 2);
+    if (!path || !Object.hasOwn(STAGES, stage)) {
+      throw new UsageError(`--kernel must be STAGE=FILE.wgsl with STAGE one of ${Object.keys(STAGES).join(', ')}, got "${flag}"`);
+    }
+    kernels[stage as StageName] = readInput(path, `--kernel ${stage}`, 'utf8');
+  }
+  return kernels;
 }

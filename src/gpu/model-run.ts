@@ -10,6 +10,8 @@ import type { ModelWeights } from '../core/model/config';
 import type { AttentionCall, KvCache, StepResult } from '../core/model/forward';
 import { forwardStep } from '../core/model/forward';
 import type { LayerGpuStages } from '../core/model/check';
+import type { ModelConfig } from '../core/model/config';
+import { LimitError } from './errors';
 
 export interface ModelLayerRun {
   call: AttentionCall;
@@ -70,4 +72,30 @@ export function layerStages(result: RunResult): LayerGpuStages {
     onlineSoftmax: result.onlineSoftmax,
     precision: result.precision,
   };
+}
+
+/**
+ * Refuses a model whose attention cannot run on this device at its full context: the weights stay on
+ * the CPU, but a layer's K and V for every position (and the engine's row blocks of scores) go to
+ * the GPU, and K and V are not split. Throws LimitError naming the limit.
+ */
+export function checkModelFitsDevice(config: ModelConfig, limits: { maxStorageBufferBindingSize: number; maxBufferSize: number }): void {
+  const binding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  const kvBytes = config.contextLength * config.kvHeads * config.headDim * 4;
+  if (kvBytes > binding)
+    throw new LimitError(
+      'maxStorageBufferBindingSize',
+      kvBytes,
+      binding,
+      `${config.name}'s keys at its full context (${config.contextLength} positions × ${config.kvHeads} kv heads × ${config.headDim})`,
+    );
+  // One query row of scores for every head must fit, or no row block does.
+  const rowBytes = config.heads * config.contextLength * 4;
+  if (rowBytes > binding)
+    throw new LimitError(
+      'maxStorageBufferBindingSize',
+      rowBytes,
+      binding,
+      `one row of ${config.name}'s scores (${config.heads} heads × ${config.contextLength} keys)`,
+    );
 }

@@ -1,0 +1,45 @@
+/**
+ * The files of a model on disk, for loadModel (src/model/load.ts): a .gguf file alone; a
+ * .safetensors file with the config.json, tokenizer.json (and tokenizer_config.json, roles.json when
+ * present) beside it; or a directory holding either.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InputError } from '../../src/core/errors';
+import { readInput } from './cli';
+
+/** The built-in model the project trains (`npm run train-model`). */
+export const BUILTIN_MODEL_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../src/assets/model');
+
+const COMPANIONS = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'roles.json'];
+
+export interface ModelFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+function read(path: string): ModelFile {
+  const data = readInput(path, 'model file');
+  return { name: basename(path), bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
+/** The files of the model at `path` (a file or a directory). Throws InputError naming what is missing. */
+export function readModelFiles(path: string): ModelFile[] {
+  if (!existsSync(path)) throw new InputError(`--model: ${path} does not exist`);
+  if (statSync(path).isDirectory()) {
+    const names = readdirSync(path);
+    const gguf = names.filter((n) => n.endsWith('.gguf'));
+    const weights = names.filter((n) => n.endsWith('.safetensors'));
+    if (gguf.length === 1 && weights.length === 0) return [read(join(path, gguf[0]))];
+    if (weights.length === 1 && gguf.length === 0) return readModelFiles(join(path, weights[0]));
+    throw new InputError(
+      `--model: ${path} should hold one .gguf file, or one .safetensors file with config.json and tokenizer.json; it holds ${gguf.length} .gguf and ${weights.length} .safetensors`,
+    );
+  }
+  if (path.endsWith('.safetensors')) {
+    const dir = dirname(path);
+    return [read(path), ...COMPANIONS.filter((n) => existsSync(join(dir, n))).map((n) => read(join(dir, n)))];
+  }
+  return [read(path)];
+}

@@ -1,0 +1,111 @@
+/**
+ * npm run model as a user runs it: the built-in model over a sentence, every head and the logits
+ * checked; --json; --generate over the KV cache; --dump and the replay through npm run attention; a
+ * broken kernel; bad files and flags with exit code 2 and a message naming the problem. Also
+ * npm run bench:model prints per-layer times.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseNpy } from '../src/core/io';
+import { attentionReference } from '../src/core/reference';
+import { compare } from '../src/core/metrics';
+import { runScript, ROOT } from './helpers/cli';
+
+const model = (...args: string[]) => runScript('scripts/model.ts', args);
+const TEXT = 'the cat sat on the mat because it was';
+const npy = (path: string) => {
+  const bytes = readFileSync(path);
+  return parseNpy(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+};
+
+describe('npm run model', () => {
+  it('runs the built-in model: tokens, next tokens, every head and the logits PASS', async () => {
+    const r = await model('--text', TEXT);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^model .*llama, \d+ layers, 4 heads \/ 2 kv heads/m);
+    expect(r.stdout).toMatch(/tokens \(\d+\): .*"cat":\d+/);
+    expect(r.stdout).toMatch(/next token: /);
+    expect(r.stdout).toMatch(/L0 H0 \(kv 0\)\s+PASS/);
+    expect(r.stdout).not.toMatch(/FAIL/);
+    expect(r.stdout).toMatch(/logits vs float64: PASS/);
+  });
+
+  it('--json --generate 3: three decode steps over the cache, each checked', async () => {
+    const r = await model('--text', TEXT, '--json', '--generate', '3', '--variant', 'fused');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.pass).toBe(true);
+    expect(out.variant).toBe('fused');
+    expect(out.generated).toHaveLength(3);
+    expect(out.steps).toHaveLength(4);
+    expect(out.steps.map((s: { tokens: number }) => s.tokens)).toEqual([0, 1, 2, 3].map((g) => out.tokens.length + g));
+    for (const step of out.steps) {
+      expect(step.heads).toHaveLength(out.model.layers * out.model.heads);
+      expect(step.heads.every((h: { pass: boolean }) => h.pass)).toBe(true);
+      expect(step.logits.pass).toBe(true);
+    }
+    expect(out.next[0].probability).toBeGreaterThan(out.next[1].probability);
+  });
+
+  it('--dump writes a head that npm run attention replays, and its attention is the head’s softmax', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'model-dump-'));
+    const r = await model('--text', TEXT, '--layer', '1', '--head', '2', '--dump', dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/attention of layer 1 head 2/);
+    const [q, k, v, attention] = ['q', 'k', 'v', 'attention'].map((s) => npy(join(dir, `L1H2.${s}.npy`)));
+    expect(q.rows).toBe(attention.rows);
+    expect(k.rows).toBe(attention.cols);
+    const reference = attentionReference({ q, k, v }, { causal: true });
+    // The three-pass run's probabilities of the rotated inputs, against float64 of the same inputs.
+    expect(compare(attention.data, reference.probs.data, 1e-5, [1, attention.rows, attention.cols]).pass).toBe(true);
+    const replay = readFileSync(join(dir, 'replay.sh'), 'utf8').trim().split('\n').pop()!;
+    const args = replay.replace('npm run attention -- ', '').split(' ');
+    const again = await runScript('scripts/attention.ts', args);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/GPU and CPU agree within tolerance/);
+  });
+
+  it('a broken kernel (P·V reading K/V head t mod kv instead of ⌊t / group⌋) fails its heads, exit 1', async () => {
+    const r = await model('--text', TEXT, '--kernel', `pv=${join(ROOT, 'examples/kernels/pv_gqa_modulo.wgsl')}`);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/L0 H1 \(kv 0\)\s+FAIL/);
+    expect(r.stdout).toMatch(/L0 H0 \(kv 0\)\s+PASS/);
+    expect(r.stdout).toMatch(/a check FAILED/);
+  });
+
+  it.each([
+    ['a file that is not a model', ['--model', 'JUNK'], /JUNK/],
+    ['a missing file', ['--model', '/nonexistent/model.gguf'], /does not exist/],
+    ['--layer without --head', ['--layer', '0'], /--layer and --head go together/],
+    ['a head the model lacks', ['--layer', '0', '--head', '9'], /the model has \d+ layers of 4 heads/],
+    ['no --text', [], /--text is required/],
+    ['an unknown variant', ['--variant', 'turbo'], /--variant must be one of/],
+  ])('%s: exit 2 with a message', async (_, args, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'model-bad-'));
+    const junk = join(dir, 'junk.gguf');
+    writeFileSync(junk, 'not a model at all, just some bytes');
+    const withText = args.includes('--text') || args.length === 0 ? args : [...args, '--text', TEXT];
+    const r = await model(...withText.map((a) => (a === 'JUNK' ? junk : a)));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('npm run bench:model', () => {
+  it('prints the time of each layer for each variant, naming the adapter', async () => {
+    const r = await runScript('scripts/bench-model.ts', ['--tokens', '16', '--repeats', '1', '--variants', 'tiled,fused', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.adapter).toMatch(/\S/);
+    expect(out.tokens).toBe(16);
+    expect(out.rows.map((row: { variant: string }) => row.variant)).toEqual(['tiled', 'fused']);
+    for (const row of out.rows) {
+      expect(row.perLayerMs.length).toBeGreaterThan(1);
+      expect(row.perLayerMs.every((ms: number) => ms > 0)).toBe(true);
+      expect(row.totalMs).toBeGreaterThanOrEqual(row.attentionMs);
+    }
+  });
+});
