@@ -13,6 +13,7 @@ import { writeGgufModel } from '../src/model/gguf-write';
 import { loadModel } from '../src/model/load';
 import { tokenizerFromJson } from '../src/model/tokenizer';
 import type { GgufMetadata } from '../src/model/gguf';
+import { wordPieceTokenizerJson } from './helpers/tokenizer-json';
 
 const { NORMAL, CONTROL, UNKNOWN, BYTE } = TOKEN_TYPE;
 
@@ -57,37 +58,6 @@ const SPM: GgufVocabulary = {
   unk: 0,
   addBos: true,
 };
-
-/** A Hugging Face WordPiece tokenizer.json like the built-in model's: lowercase, BERT pre-tokenizer, "<s>" first. */
-export function wordPieceTokenizerJson(words: readonly string[]): Record<string, unknown> {
-  const vocab: Record<string, number> = {};
-  ['<s>', '[UNK]', '</s>', ...words].forEach((w, i) => (vocab[w] = i));
-  const special = (id: number, content: string) => ({
-    id,
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  });
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: [special(0, '<s>'), special(1, '[UNK]'), special(2, '</s>')],
-    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
-    pre_tokenizer: { type: 'BertPreTokenizer' },
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-      pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
-      special_tokens: { '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] } },
-    },
-    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
-  };
-}
 
 //                 3      4      5      6     7      8    9     10
 const WORDS = ['the', 'cat', 'sat', 'on', 'mat', '##s', '.', 'dog'];

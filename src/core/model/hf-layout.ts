@@ -57,6 +57,8 @@ export function configFromHfJson(json: unknown, name: string, file = 'config.jso
     const dModel = int('hidden_size');
     const heads = int('num_attention_heads');
     if (c.head_dim == null && dModel % heads !== 0) fail(`hidden_size ${dModel} does not split into num_attention_heads ${heads} heads`);
+    const kvHeads = int('num_key_value_heads', heads);
+    if (heads % kvHeads !== 0) fail(`num_attention_heads ${heads} is not a multiple of num_key_value_heads ${kvHeads}`);
     return {
       architecture: 'llama',
       name,
@@ -64,7 +66,7 @@ export function configFromHfJson(json: unknown, name: string, file = 'config.jso
       dModel,
       layers: int('num_hidden_layers'),
       heads,
-      kvHeads: int('num_key_value_heads', heads),
+      kvHeads,
       headDim: int('head_dim', dModel / heads),
       ffnDim: int('intermediate_size'),
       contextLength: int('max_position_embeddings', 2048),
