@@ -189,6 +189,8 @@ describe('round trips of a random llama model', () => {
 
   it.each([
     ['F16', halfBound, { F32: 5, F16: 16 }],
+    // BF16 keeps 8 significant bits, rounded to nearest: half an ulp is 2⁻⁸ relative.
+    ['BF16', ((x) => Float64Array.from(x, (v) => 2 ** -8 * Math.abs(v))) as Bound, { F32: 5, BF16: 16 }],
     ['Q8_0', q8Bound, { F32: 5, Q8_0: 16 }],
     ['Q4_0', q4Bound, { F32: 5, Q4_0: 16 }],
   ] as const)('GGUF %s loads back within its error bound', async (type, bound, types) => {
@@ -409,7 +411,9 @@ describe('broken GGUF files', () => {
     );
     const ggml = gguf(llama());
     ggml[3] = 0x4c; // "GGUL"
-    expect(await refusal(one(ggml))).toBe('m.gguf: not a GGUF file (magic 47 47 55 4c, expected 47 47 55 46 "GGUF") nor safetensors');
+    expect(await refusal(one(ggml))).toBe(
+      'm.gguf: not a GGUF file (magic 47 47 55 4c, expected 47 47 55 46 "GGUF") nor safetensors (an 8-byte header length, then a JSON header)',
+    );
   });
 
   it('a header that does not parse', async () => {
@@ -518,6 +522,13 @@ describe('broken safetensors models', () => {
     const wider = replace(hfFiles(w), 'config.json', json({ ...config, intermediate_size: 48 }));
     expect(await refusal(loadModel(wider))).toBe(
       'model.safetensors: tensor "model.layers.0.mlp.gate_proj.weight" has shape [64, 32], expected [48, 32]',
+    );
+  });
+
+  it('a tokenizer with more tokens than the model embeds', async () => {
+    const list = files().map((f) => (f.name === 'tokenizer.json' ? tokenizerFile(60) : f));
+    expect(await refusal(loadModel(list))).toBe(
+      'model.safetensors: the tokenizer has 60 tokens but the model embeds only 50: they do not belong together',
     );
   });
 

@@ -105,6 +105,13 @@ describe('GGUF "llama" vocabulary (SentencePiece → BPE with byte fallback)', (
     expect(tokenizer.tokenText(15)).toBe(' cat');
     expect([tokenizer.bos, tokenizer.eos, tokenizer.vocabSize]).toEqual([1, 2, 16]);
   });
+
+  it('puts no "▁" before the text when add_space_prefix is false', () => {
+    const tokenizer = ggufTokenizer({ ...metadataOf(SPM), 'tokenizer.ggml.add_space_prefix': false }, 'spm.gguf');
+    // "the cat!" → "the▁cat!": no ▁t at the start, so t stays alone; h+e → he; ▁c+at → ▁cat; ! → <0x21>.
+    expect(tokenizer.encode('the cat!')).toEqual([1, 5, 9, 15, 3]);
+    expect(tokenizer.decode([1, 5, 9, 15, 3])).toBe('the cat!');
+  });
 });
 
 describe('WordPiece: a Hugging Face tokenizer.json and its GGUF "bert" form', () => {

@@ -49,6 +49,7 @@ export function ggufVocabulary(metadata: GgufMetadata, file: string): GgufVocabu
     unk: id('tokenizer.ggml.unknown_token_id'),
     // llama.cpp's defaults when the key is absent: SentencePiece and WPM start with BOS, GPT-2 BPE does not.
     addBos: typeof addBos === 'boolean' ? addBos : model !== 'gpt2',
+    addSpacePrefix: metadata['tokenizer.ggml.add_space_prefix'] !== false,
   };
 }
 

@@ -75,6 +75,7 @@ export async function readGgufModel(bytes: Uint8Array, file: string, memoryLimit
   } catch (error) {
     return fail(`bad GGUF header: ${(error as Error).message}`);
   }
+  if (!parsed.littleEndian) fail('is a big-endian GGUF file; the playground reads little-endian ones');
   const headerEnd = parsed.tensorInfoByteRange[1];
   if (headerEnd > bytes.length) fail(`the header runs to byte ${headerEnd} but the file has ${bytes.length}: the file is truncated`);
   const metadata = parsed.metadata as unknown as GgufMetadata;

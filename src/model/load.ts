@@ -9,6 +9,7 @@ import type { ModelWeights } from '../core/model/config';
 import { ModelFileError, checkModelWeights } from '../core/model/config';
 import type { LoadedModel } from '../core/model/loaded';
 import type { ModelRoles } from '../core/model/roles';
+import type { ModelTokenizer } from '../core/model/tokenizer';
 import { isGguf, readGgufModel } from './gguf';
 import { ggufTokenizer } from './gguf-tokenizer';
 import type { ModelFile } from './safetensors-model';
@@ -63,9 +64,6 @@ export async function loadModel(files: readonly ModelFile[], options: LoadOption
     if (isGguf(f.bytes)) gguf.push(f);
     else if (isSafetensors(f.bytes)) safetensors.push(f);
     else if (SIDE_FILES.includes(baseName(f.name)) || looksLikeJson(f.bytes)) side.set(baseName(f.name), f);
-    else if (f.bytes.length >= 4 && f.bytes[0] === 0x47 && f.bytes[1] === 0x47)
-      // Starts like GGUF but is not: name it so, rather than "neither".
-      throw new ModelFileError(`${f.name}: not a GGUF file (${magicOf(f.bytes)}, expected 47 47 55 46 "GGUF") nor safetensors`);
     else
       throw new ModelFileError(
         `${f.name}: not a GGUF file (${magicOf(f.bytes)}, expected 47 47 55 46 "GGUF") nor safetensors (an 8-byte header length, then a JSON header)`,
@@ -80,8 +78,8 @@ export async function loadModel(files: readonly ModelFile[], options: LoadOption
   if (gguf.length === 1) {
     const file = gguf[0];
     const { weights, metadata, tensorTypes } = await readGgufModel(file.bytes, file.name, options.memoryLimit);
-    check(weights, file.name);
     const tokenizer = ggufTokenizer(metadata, file.name);
+    check(weights, tokenizer, file.name);
     return {
       weights,
       tokenizer,
@@ -96,7 +94,7 @@ export async function loadModel(files: readonly ModelFile[], options: LoadOption
     );
   }
   const { weights, tokenizer, tensorTypes } = readSafetensorsModel(safetensors, side, options.memoryLimit);
-  check(weights, safetensors.map((f) => f.name).join(', '));
+  check(weights, tokenizer, safetensors.map((f) => f.name).join(', '));
   return {
     weights,
     tokenizer,
@@ -105,13 +103,18 @@ export async function loadModel(files: readonly ModelFile[], options: LoadOption
   };
 }
 
-function check(weights: ModelWeights, file: string): void {
+/** checkModelWeights, and a tokenizer whose ids all have an embedding row. */
+function check(weights: ModelWeights, tokenizer: ModelTokenizer, file: string): void {
   try {
     checkModelWeights(weights);
   } catch (error) {
     if (error instanceof ModelFileError) throw new ModelFileError(`${file}: ${error.message}`);
     throw error;
   }
+  if (tokenizer.vocabSize > weights.config.vocabSize)
+    throw new ModelFileError(
+      `${file}: the tokenizer has ${tokenizer.vocabSize} tokens but the model embeds only ${weights.config.vocabSize}: they do not belong together`,
+    );
 }
 
 /** roles.json, checked against the model's layers and heads. */

@@ -33,6 +33,8 @@ export interface GgufVocabulary {
   unk: number | null;
   /** Whether encoding starts with BOS. */
   addBos: boolean;
+  /** SentencePiece: whether a "▁" is put before the text (tokenizer.ggml.add_space_prefix); true unless false. */
+  addSpacePrefix?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -160,6 +162,7 @@ export function tokenizerJsonFromGguf(v: GgufVocabulary): TokenizerJsonPair {
   }
   if (v.model === 'llama') {
     if (!v.scores || v.scores.length !== n) throw new Error(`tokenizer.ggml.scores has ${v.scores?.length ?? 0} entries for ${n} tokens`);
+    const prefix = v.addSpacePrefix !== false;
     return {
       config,
       tokenizer: {
@@ -168,7 +171,7 @@ export function tokenizerJsonFromGguf(v: GgufVocabulary): TokenizerJsonPair {
         normalizer: {
           type: 'Sequence',
           normalizers: [
-            { type: 'Prepend', prepend: SPACE_MARK },
+            ...(prefix ? [{ type: 'Prepend', prepend: SPACE_MARK }] : []),
             { type: 'Replace', pattern: { String: ' ' }, content: SPACE_MARK },
           ],
         },
@@ -180,7 +183,7 @@ export function tokenizerJsonFromGguf(v: GgufVocabulary): TokenizerJsonPair {
             { type: 'Replace', pattern: { String: SPACE_MARK }, content: ' ' },
             { type: 'ByteFallback' },
             { type: 'Fuse' },
-            { type: 'Strip', content: ' ', start: 1, stop: 0 },
+            ...(prefix ? [{ type: 'Strip', content: ' ', start: 1, stop: 0 }] : []),
           ],
         },
         model: {
@@ -199,7 +202,9 @@ export function tokenizerJsonFromGguf(v: GgufVocabulary): TokenizerJsonPair {
     };
   }
   // "bert": back from llama.cpp's phantom-space form to WordPiece's "##" form.
-  const special = (id: number) => v.tokenTypes[id] === TOKEN_TYPE.CONTROL || v.tokenTypes[id] === TOKEN_TYPE.UNKNOWN;
+  // Special tokens, and (as llama.cpp's converter keeps them) bracketed ones like "[unused0]", are not marked.
+  const special = (id: number) =>
+    v.tokenTypes[id] === TOKEN_TYPE.CONTROL || v.tokenTypes[id] === TOKEN_TYPE.UNKNOWN || /^\[.*\]$/.test(v.tokens[id]);
   const tokens = v.tokens.map((t, id) => (special(id) ? t : t.startsWith(SPACE_MARK) ? t.slice(SPACE_MARK.length) : `##${t}`));
   const unk = v.unk ?? tokens.indexOf('[UNK]');
   return {

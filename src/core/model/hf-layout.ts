@@ -32,6 +32,11 @@ export function configFromHfJson(json: unknown, name: string, file = 'config.jso
     return v;
   };
   if (modelType === 'gpt2') {
+    const activation = c.activation_function ?? 'gelu_new';
+    if (activation !== 'gelu_new' && activation !== 'gelu_pytorch_tanh')
+      fail(`activation_function ${JSON.stringify(activation)} is not supported (GPT-2's tanh GELU, "gelu_new", only)`);
+    if (c.scale_attn_by_inverse_layer_idx === true || c.scale_attn_weights === false)
+      fail('scale_attn_by_inverse_layer_idx / scale_attn_weights: false change the attention scale; the playground uses 1/√d');
     const dModel = int('n_embd');
     const heads = int('n_head');
     if (dModel % heads !== 0) fail(`n_embd ${dModel} does not split into n_head ${heads} heads`);
@@ -52,6 +57,9 @@ export function configFromHfJson(json: unknown, name: string, file = 'config.jso
     };
   }
   if (modelType === 'llama' || modelType === 'mistral') {
+    if ((c.hidden_act ?? 'silu') !== 'silu') fail(`hidden_act ${JSON.stringify(c.hidden_act)} is not supported (Llama's SiLU only)`);
+    if (c.sliding_window != null && c.use_sliding_window !== false)
+      fail(`sliding_window ${JSON.stringify(c.sliding_window)} is not supported (full causal attention only)`);
     if (c.rope_scaling != null) fail(`rope_scaling ${JSON.stringify(c.rope_scaling)} is not supported (plain RoPE only)`);
     if (c.attention_bias === true || c.mlp_bias === true) fail('attention_bias/mlp_bias are not supported (a Llama model has no biases)');
     const dModel = int('hidden_size');
