@@ -30,6 +30,7 @@ function metadataOf(v: GgufVocabulary): GgufMetadata {
   if (v.bos !== null) md['tokenizer.ggml.bos_token_id'] = v.bos;
   if (v.eos !== null) md['tokenizer.ggml.eos_token_id'] = v.eos;
   if (v.unk !== null) md['tokenizer.ggml.unknown_token_id'] = v.unk;
+  if (v.pre !== undefined) md['tokenizer.ggml.pre'] = v.pre;
   return md;
 }
 
@@ -79,6 +80,34 @@ describe('GGUF "gpt2" vocabulary (byte-level BPE)', () => {
     expect(tokenizer.vocabSize).toBe(13);
     expect([tokenizer.bos, tokenizer.eos]).toEqual([0, 0]);
     expect(tokenizer.decode([0, 8])).toBe('low');
+  });
+});
+
+describe.each([
+  // GPT-2's split keeps "12345" and " 6" whole: 12345 = 10, Ġ6 = 11.
+  [undefined, [10, 11]],
+  // Llama 3's splits digits in threes and leaves the space alone: 123 45 Ġ 6 = 8 9 6 5.
+  ['llama-bpe', [8, 9, 6, 5]],
+  // SmolLM's splits every digit (Digits, individual) before the byte-level split: 1 2 3 4 5 Ġ 6.
+  ['smollm', [0, 1, 2, 3, 4, 6, 5]],
+] as const)('GGUF "gpt2" vocabulary with tokenizer.ggml.pre %s', (pre, ids) => {
+  const DIGITS: GgufVocabulary = {
+    model: 'gpt2',
+    //        0    1    2    3    4    5    6    7     8      9     10       11
+    tokens: ['1', '2', '3', '4', '5', '6', 'Ġ', '12', '123', '45', '12345', 'Ġ6'],
+    tokenTypes: Array<number>(12).fill(NORMAL),
+    merges: ['1 2', '12 3', '4 5', '123 45', 'Ġ 6'],
+    bos: null,
+    eos: null,
+    unk: null,
+    addBos: false,
+    pre,
+  };
+
+  it('encodes "12345 6" with its split', () => {
+    const tokenizer = ggufTokenizer(metadataOf(DIGITS), 'digits.gguf');
+    expect(tokenizer.encode('12345 6')).toEqual(ids);
+    expect(tokenizer.decode([...ids])).toBe('12345 6');
   });
 });
 

@@ -50,6 +50,7 @@ export function ggufVocabulary(metadata: GgufMetadata, file: string): GgufVocabu
     // llama.cpp's defaults when the key is absent: SentencePiece and WPM start with BOS, GPT-2 BPE does not.
     addBos: typeof addBos === 'boolean' ? addBos : model !== 'gpt2',
     addSpacePrefix: metadata['tokenizer.ggml.add_space_prefix'] !== false,
+    pre: typeof metadata['tokenizer.ggml.pre'] === 'string' ? metadata['tokenizer.ggml.pre'] : undefined,
   };
 }
 

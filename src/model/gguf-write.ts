@@ -80,6 +80,8 @@ function vocabularyMetadata(v: GgufVocabulary): Record<string, Entry> {
   if (v.eos !== null) md['tokenizer.ggml.eos_token_id'] = { value: v.eos, type: GGUFValueType.UINT32 };
   if (v.unk !== null) md['tokenizer.ggml.unknown_token_id'] = { value: v.unk, type: GGUFValueType.UINT32 };
   md['tokenizer.ggml.add_bos_token'] = { value: v.addBos, type: GGUFValueType.BOOL };
+  if (v.pre !== undefined) md['tokenizer.ggml.pre'] = { value: v.pre, type: GGUFValueType.STRING };
+  if (v.addSpacePrefix === false) md['tokenizer.ggml.add_space_prefix'] = { value: false, type: GGUFValueType.BOOL };
   return md;
 }
 

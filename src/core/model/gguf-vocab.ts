@@ -35,6 +35,53 @@ export interface GgufVocabulary {
   addBos: boolean;
   /** SentencePiece: whether a "▁" is put before the text (tokenizer.ggml.add_space_prefix); true unless false. */
   addSpacePrefix?: boolean;
+  /** Byte-level BPE: llama.cpp's name of the pre-tokenizer (tokenizer.ggml.pre); GPT-2's when absent. */
+  pre?: string;
+}
+
+const BYTE_LEVEL = { add_prefix_space: false, trim_offsets: true, use_regex: true };
+/** Llama 3's split (its tokenizer.json): case-insensitive contractions, digits in threes, newlines apart. */
+const LLAMA3_SPLIT =
+  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+/**
+ * The Hugging Face pre-tokenizer of llama.cpp's byte-level pre-tokenizer names (llama-vocab.cpp), and
+ * whether its merges are skipped for pieces already in the vocabulary (ignore_merges, Llama 3).
+ */
+function byteLevelPreTokenizer(pre: string | undefined): { preTokenizer: Json; ignoreMerges: boolean } {
+  switch (pre ?? 'default') {
+    case 'default':
+    case 'gpt-2':
+    case 'gpt2':
+      return { preTokenizer: { type: 'ByteLevel', ...BYTE_LEVEL }, ignoreMerges: false };
+    case 'smollm':
+      return {
+        preTokenizer: {
+          type: 'Sequence',
+          pretokenizers: [
+            { type: 'Digits', individual_digits: true },
+            { type: 'ByteLevel', ...BYTE_LEVEL },
+          ],
+        },
+        ignoreMerges: false,
+      };
+    case 'llama-bpe':
+    case 'llama3':
+      return {
+        preTokenizer: {
+          type: 'Sequence',
+          pretokenizers: [
+            { type: 'Split', pattern: { Regex: LLAMA3_SPLIT }, behavior: 'Isolated', invert: false },
+            { type: 'ByteLevel', ...BYTE_LEVEL, use_regex: false },
+          ],
+        },
+        ignoreMerges: true,
+      };
+    default:
+      throw new Error(
+        `tokenizer.ggml.pre ${JSON.stringify(pre)} is not supported: the playground knows "default" (GPT-2), "smollm" and "llama-bpe"`,
+      );
+  }
 }
 
 type Json = Record<string, unknown>;
@@ -135,16 +182,16 @@ export function tokenizerJsonFromGguf(v: GgufVocabulary): TokenizerJsonPair {
       if (at < 0) throw new Error(`tokenizer.ggml.merges entry ${JSON.stringify(m)} is not two pieces separated by a space`);
       return [m.slice(0, at), m.slice(at + 1)];
     });
-    const byteLevel = { add_prefix_space: false, trim_offsets: true, use_regex: true };
+    const { preTokenizer, ignoreMerges } = byteLevelPreTokenizer(v.pre);
     return {
       config,
       tokenizer: {
         ...base,
         added_tokens: addedTokens(v, v.tokens),
         normalizer: null,
-        pre_tokenizer: { type: 'ByteLevel', ...byteLevel },
+        pre_tokenizer: preTokenizer,
         post_processor: bosTemplate(v, v.tokens),
-        decoder: { type: 'ByteLevel', ...byteLevel },
+        decoder: { type: 'ByteLevel', ...BYTE_LEVEL },
         model: {
           type: 'BPE',
           dropout: null,
@@ -153,7 +200,7 @@ export function tokenizerJsonFromGguf(v: GgufVocabulary): TokenizerJsonPair {
           end_of_word_suffix: null,
           fuse_unk: false,
           byte_fallback: false,
-          ignore_merges: false,
+          ignore_merges: ignoreMerges,
           vocab: vocabObject(v.tokens),
           merges,
         },
@@ -285,14 +332,26 @@ export function ggufVocabularyFromTokenizerJson(json: Json, eosToken?: string): 
     return { model: 'bert', tokens, tokenTypes, bos: prefix?.id ?? null, eos, unk, addBos: prefix !== null };
   }
   const pre = json.pre_tokenizer as Json | null;
-  if (model.type === 'BPE' && pre?.type === 'ByteLevel') {
+  const steps = pre?.type === 'Sequence' ? ((pre.pretokenizers ?? []) as Json[]) : pre ? [pre] : [];
+  const smollm = steps.length === 2 && steps[0].type === 'Digits' && steps[0].individual_digits === true && steps[1].type === 'ByteLevel';
+  if (model.type === 'BPE' && ((steps.length === 1 && steps[0].type === 'ByteLevel') || smollm)) {
     for (let id = 0; id < size; id++) {
       const t = vocab.get(id);
       tokens.push(t ?? `[unused${id}]`);
       tokenTypes.push(t === undefined ? TOKEN_TYPE.UNUSED : specialIds.has(id) ? TOKEN_TYPE.CONTROL : TOKEN_TYPE.NORMAL);
     }
     const merges = (model.merges as (string | string[])[]).map((m) => (Array.isArray(m) ? m.join(' ') : m));
-    return { model: 'gpt2', tokens, tokenTypes, merges, bos: prefix?.id ?? null, eos, unk: null, addBos: prefix !== null };
+    return {
+      model: 'gpt2',
+      tokens,
+      tokenTypes,
+      merges,
+      bos: prefix?.id ?? null,
+      eos,
+      unk: null,
+      addBos: prefix !== null,
+      ...(smollm ? { pre: 'smollm' } : {}),
+    };
   }
   throw new Error(
     `a ${String(model.type)} tokenizer${pre ? ` with a ${String(pre.type)} pre-tokenizer` : ''} cannot be carried into GGUF (WordPiece or byte-level BPE only)`,
