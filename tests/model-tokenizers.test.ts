@@ -143,46 +143,55 @@ describe('GGUF "llama" vocabulary (SentencePiece → BPE with byte fallback)', (
   });
 });
 
-describe('WordPiece: a Hugging Face tokenizer.json and its GGUF "bert" form', () => {
-  const json = wordPieceTokenizerJson(WORDS);
+describe.each(['BertPreTokenizer', 'Whitespace'] as const)(
+  'WordPiece with %s: a Hugging Face tokenizer.json and its GGUF "bert" form',
+  (split) => {
+    const json = wordPieceTokenizerJson(WORDS, split);
 
-  it('the tokenizer.json encodes with <s>, lowercase, "##" continuations and [UNK]', () => {
-    const tokenizer = tokenizerFromJson(json);
-    // "The cats sat on the mat." → <s> the cat ##s sat on the mat . = 0 3 4 8 5 6 3 7 9
-    expect(tokenizer.encode('The cats sat on the mat.')).toEqual([0, 3, 4, 8, 5, 6, 3, 7, 9]);
-    // "a dog" → "a" is no word piece: [UNK] (1); dog = 10.
-    expect(tokenizer.encode('a dog')).toEqual([0, 1, 10]);
-    expect(tokenizer.decode([0, 3, 4, 8, 5, 6, 3, 7, 9])).toBe('the cats sat on the mat.');
-    expect([tokenizer.bos, tokenizer.eos]).toEqual([0, 2]);
-  });
+    it('the tokenizer.json encodes with <s>, lowercase, "##" continuations and [UNK]', () => {
+      const tokenizer = tokenizerFromJson(json);
+      // "The cats sat on the mat." → <s> the cat ##s sat on the mat . = 0 3 4 8 5 6 3 7 9
+      expect(tokenizer.encode('The cats sat on the mat.')).toEqual([0, 3, 4, 8, 5, 6, 3, 7, 9]);
+      // "a dog" → "a" is no word piece: [UNK] (1); dog = 10.
+      expect(tokenizer.encode('a dog')).toEqual([0, 1, 10]);
+      expect(tokenizer.decode([0, 3, 4, 8, 5, 6, 3, 7, 9])).toBe('the cats sat on the mat.');
+      expect([tokenizer.bos, tokenizer.eos]).toEqual([0, 2]);
+    });
 
-  it('carries into GGUF as llama.cpp\'s WPM form: "▁" marks word starts, continuations lose "##"', () => {
-    const v = ggufVocabularyFromTokenizerJson(json);
-    expect(v.model).toBe('bert');
-    expect(v.tokens).toEqual(['<s>', '[UNK]', '</s>', '▁the', '▁cat', '▁sat', '▁on', '▁mat', 's', '▁.', '▁dog']);
-    expect(v.tokenTypes.slice(0, 4)).toEqual([CONTROL, UNKNOWN, CONTROL, NORMAL]);
-    expect([v.bos, v.eos, v.unk, v.addBos]).toEqual([0, 2, 1, true]);
-    const back = ggufVocabulary(metadataOf(v), 'x.gguf');
-    expect(back.tokens).toEqual(v.tokens);
-  });
+    it('carries into GGUF as llama.cpp\'s WPM form: "▁" marks word starts, continuations lose "##"', () => {
+      const v = ggufVocabularyFromTokenizerJson(json);
+      expect(v.model).toBe('bert');
+      expect(v.tokens).toEqual(['<s>', '[UNK]', '</s>', '▁the', '▁cat', '▁sat', '▁on', '▁mat', 's', '▁.', '▁dog']);
+      expect(v.tokenTypes.slice(0, 4)).toEqual([CONTROL, UNKNOWN, CONTROL, NORMAL]);
+      expect([v.bos, v.eos, v.unk, v.addBos]).toEqual([0, 2, 1, true]);
+      const back = ggufVocabulary(metadataOf(v), 'x.gguf');
+      expect(back.tokens).toEqual(v.tokens);
+    });
 
-  it.each(['The cats sat on the mat.', 'the dog sat on the cats', 'A cat, the mat; the dogs!', 'CATS'])(
-    'a GGUF export tokenizes %j as the tokenizer.json does',
-    async (sentence) => {
-      const hf = tokenizerFromJson(json);
+    it('splits punctuation as its pre-tokenizer does', () => {
+      // BERT: "..." is three words "." "." "." (9 9 9); Whitespace: one word "...", which WordPiece
+      // cannot build from "." and "##." (no "##." piece): [UNK] (1).
+      expect(tokenizerFromJson(json).encode('cat...')).toEqual(split === 'Whitespace' ? [0, 4, 1] : [0, 4, 9, 9, 9]);
+    });
+
+    it.each(['The cats sat on the mat.', 'the dog sat on the cats', 'A cat, the mat; the dogs!', 'CATS', 'the cat... sat.!'])(
+      'a GGUF export tokenizes %j as the tokenizer.json does',
+      async (sentence) => {
+        const hf = tokenizerFromJson(json);
+        const weights = randomModelWeights(smallConfig('llama', { vocabSize: 11 }), 3);
+        const file = writeGgufModel(weights, ggufVocabularyFromTokenizerJson(json));
+        const { tokenizer } = await loadModel([{ name: 'export.gguf', bytes: file }]);
+        expect(tokenizer.encode(sentence)).toEqual(hf.encode(sentence));
+        const ids = hf.encode(sentence);
+        expect(tokenizer.decode(ids)).toBe(hf.decode(ids));
+      },
+    );
+
+    it('shows a continuation piece on its chip as the tokenizer.json spells it', async () => {
       const weights = randomModelWeights(smallConfig('llama', { vocabSize: 11 }), 3);
-      const file = writeGgufModel(weights, ggufVocabularyFromTokenizerJson(json));
-      const { tokenizer } = await loadModel([{ name: 'export.gguf', bytes: file }]);
-      expect(tokenizer.encode(sentence)).toEqual(hf.encode(sentence));
-      const ids = hf.encode(sentence);
-      expect(tokenizer.decode(ids)).toBe(hf.decode(ids));
-    },
-  );
-
-  it('shows a continuation piece on its chip as the tokenizer.json spells it', async () => {
-    const weights = randomModelWeights(smallConfig('llama', { vocabSize: 11 }), 3);
-    const { tokenizer } = await loadModel([{ name: 'e.gguf', bytes: writeGgufModel(weights, ggufVocabularyFromTokenizerJson(json)) }]);
-    expect(tokenizer.tokenText(8)).toBe('##s');
-    expect(tokenizer.tokenText(4)).toBe('cat');
-  });
-});
+      const { tokenizer } = await loadModel([{ name: 'e.gguf', bytes: writeGgufModel(weights, ggufVocabularyFromTokenizerJson(json)) }]);
+      expect(tokenizer.tokenText(8)).toBe('##s');
+      expect(tokenizer.tokenText(4)).toBe('cat');
+    });
+  },
+);

@@ -1,7 +1,13 @@
 /** Tokenizer files for the model-loading tests. */
 
-/** A Hugging Face WordPiece tokenizer.json like the built-in model's: lowercase, BERT pre-tokenizer, "<s>" first. */
-export function wordPieceTokenizerJson(words: readonly string[]): Record<string, unknown> {
+/**
+ * A Hugging Face WordPiece tokenizer.json: lowercase, a BERT or (as the built-in model's) Whitespace
+ * pre-tokenizer, "<s>" first.
+ */
+export function wordPieceTokenizerJson(
+  words: readonly string[],
+  preTokenizer: 'BertPreTokenizer' | 'Whitespace' = 'BertPreTokenizer',
+): Record<string, unknown> {
   const vocab: Record<string, number> = {};
   ['<s>', '[UNK]', '</s>', ...words].forEach((w, i) => (vocab[w] = i));
   const special = (id: number, content: string) => ({
@@ -19,7 +25,7 @@ export function wordPieceTokenizerJson(words: readonly string[]): Record<string,
     padding: null,
     added_tokens: [special(0, '<s>'), special(1, '[UNK]'), special(2, '</s>')],
     normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
-    pre_tokenizer: { type: 'BertPreTokenizer' },
+    pre_tokenizer: { type: preTokenizer },
     post_processor: {
       type: 'TemplateProcessing',
       single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],

@@ -35,7 +35,7 @@ export interface GgufVocabulary {
   addBos: boolean;
   /** SentencePiece: whether a "▁" is put before the text (tokenizer.ggml.add_space_prefix); true unless false. */
   addSpacePrefix?: boolean;
-  /** Byte-level BPE: llama.cpp's name of the pre-tokenizer (tokenizer.ggml.pre); GPT-2's when absent. */
+  /** llama.cpp's name of the pre-tokenizer (tokenizer.ggml.pre): GPT-2's / BERT's when absent. */
   pre?: string;
 }
 
@@ -260,7 +260,7 @@ export function tokenizerJsonFromGguf(v: GgufVocabulary): TokenizerJsonPair {
       ...base,
       added_tokens: addedTokens(v, tokens),
       normalizer: { type: 'Lowercase' },
-      pre_tokenizer: { type: 'BertPreTokenizer' },
+      pre_tokenizer: wordPiecePreTokenizer(v.pre),
       post_processor: bosTemplate(v, tokens),
       decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
       model: {
@@ -272,6 +272,24 @@ export function tokenizerJsonFromGguf(v: GgufVocabulary): TokenizerJsonPair {
       },
     },
   };
+}
+
+/**
+ * The pre-tokenizer of a "bert" vocabulary: BERT's (whitespace, then each punctuation mark alone), as
+ * llama.cpp's WPM splits, unless tokenizer.ggml.pre says "whitespace" — Hugging Face's Whitespace
+ * (runs of word characters, runs of other non-space characters), which this writer records for a
+ * tokenizer.json that uses it, so "..." stays one word as in the original.
+ */
+function wordPiecePreTokenizer(pre: string | undefined): Json {
+  switch (pre ?? 'default') {
+    case 'default':
+    case 'bert':
+      return { type: 'BertPreTokenizer' };
+    case 'whitespace':
+      return { type: 'Whitespace' };
+    default:
+      throw new Error(`tokenizer.ggml.pre ${JSON.stringify(pre)} is not supported for a "bert" vocabulary ("default" or "whitespace")`);
+  }
 }
 
 /** The bos token of a tokenizer.json whose TemplateProcessing puts one special token before the text, else null. */
@@ -313,6 +331,7 @@ export function ggufVocabularyFromTokenizerJson(json: Json, eosToken?: string): 
   const eos = idOf([eosToken, '</s>', '<|endoftext|>', '<eos>', '[SEP]']);
   const tokens: string[] = [],
     tokenTypes: number[] = [];
+  const pre = json.pre_tokenizer as Json | null;
   if (model.type === 'WordPiece') {
     const cont = typeof model.continuing_subword_prefix === 'string' ? model.continuing_subword_prefix : '##';
     const unk = idOf([model.unk_token as string]);
@@ -329,9 +348,22 @@ export function ggufVocabularyFromTokenizerJson(json: Json, eosToken?: string): 
         tokenTypes.push(TOKEN_TYPE.NORMAL);
       }
     }
-    return { model: 'bert', tokens, tokenTypes, bos: prefix?.id ?? null, eos, unk, addBos: prefix !== null };
+    const split = pre?.type;
+    if (split !== 'BertPreTokenizer' && split !== 'Whitespace')
+      throw new Error(
+        `a WordPiece tokenizer with a ${String(split)} pre-tokenizer cannot be carried into GGUF (BertPreTokenizer or Whitespace)`,
+      );
+    return {
+      model: 'bert',
+      tokens,
+      tokenTypes,
+      bos: prefix?.id ?? null,
+      eos,
+      unk,
+      addBos: prefix !== null,
+      ...(split === 'Whitespace' ? { pre: 'whitespace' } : {}),
+    };
   }
-  const pre = json.pre_tokenizer as Json | null;
   const steps = pre?.type === 'Sequence' ? ((pre.pretokenizers ?? []) as Json[]) : pre ? [pre] : [];
   const smollm = steps.length === 2 && steps[0].type === 'Digits' && steps[0].individual_digits === true && steps[1].type === 'ByteLevel';
   if (model.type === 'BPE' && ((steps.length === 1 && steps[0].type === 'ByteLevel') || smollm)) {

@@ -19,6 +19,9 @@ export function configFromHfJson(json: unknown, name: string, file = 'config.jso
   };
   if (json === null || typeof json !== 'object' || Array.isArray(json)) return fail('is not a JSON object');
   const c = json as Json;
+  // save_pretrained records where the model came from; the file's name is the fallback.
+  const recorded = c._name_or_path ?? c.name_or_path;
+  if (typeof recorded === 'string' && recorded.trim() !== '') name = recorded.split('/').pop()!;
   const modelType = typeof c.model_type === 'string' ? c.model_type : 'n_embd' in c ? 'gpt2' : 'hidden_size' in c ? 'llama' : undefined;
   const int = (key: string, fallback?: number): number => {
     const v = c[key] ?? fallback;
@@ -241,6 +244,7 @@ export function writeHfCheckpoint(weights: ModelWeights, options: { dtype?: 'F32
     const config = {
       architectures: ['LlamaForCausalLM'],
       model_type: 'llama',
+      _name_or_path: c.name,
       hidden_size: c.dModel,
       intermediate_size: c.ffnDim,
       num_attention_heads: c.heads,
@@ -302,6 +306,7 @@ export function writeHfCheckpoint(weights: ModelWeights, options: { dtype?: 'F32
   const config = {
     architectures: ['GPT2LMHeadModel'],
     model_type: 'gpt2',
+    _name_or_path: c.name,
     n_embd: d,
     n_head: c.heads,
     n_layer: c.layers,
