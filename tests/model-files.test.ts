@@ -6,10 +6,11 @@
  * refused with a message that names the file and the problem.
  */
 import { describe, expect, it } from 'vitest';
-import { f16round } from '@petamoriken/float16';
+import { Float16Array, f16round } from '@petamoriken/float16';
 import type { ModelWeights, Weight } from '../src/core/model/config';
 import { ModelFileError } from '../src/core/model/config';
-import { dequantize, floatToHalfBits, halfBitsToFloat } from '../src/core/model/ggml-types';
+import { dequantize, floatToHalfBits, halfBitsOf, halfBitsToFloat } from '../src/core/model/ggml-types';
+import { createRng } from '../src/core/rng';
 import type { GgufVocabulary } from '../src/core/model/gguf-vocab';
 import { TOKEN_TYPE } from '../src/core/model/gguf-vocab';
 import { writeHfCheckpoint } from '../src/core/model/hf-layout';
@@ -226,6 +227,30 @@ describe('dequantisation of blocks written out by hand', () => {
     expect([floatToHalfBits(1), floatToHalfBits(-2), floatToHalfBits(65504), halfBitsToFloat(0x3555)]).toEqual([
       0x3c00, 0xc000, 0x7bff, 0.333251953125,
     ]);
+  });
+
+  it("the fast float32 → half conversion gives @petamoriken/float16's bits", () => {
+    const rng = createRng(SEED);
+    const edges = [
+      0,
+      -0,
+      1,
+      -2,
+      65504,
+      65519.99,
+      65520,
+      1e6,
+      -Infinity,
+      NaN,
+      2 ** -24,
+      2 ** -25,
+      3 * 2 ** -26,
+      2 ** -14 - 2 ** -25,
+      1 + 2 ** -11,
+      1 + 3 * 2 ** -11,
+    ];
+    const values = Float32Array.from([...edges, ...Array.from({ length: 20000 }, () => (rng.next() - 0.5) * 2 ** (rng.next() * 60 - 40))]);
+    expect(halfBitsOf(values)).toEqual(new Uint16Array(Float16Array.from(values).buffer));
   });
 
   it('Q8_0: d = 0.5, x = d·q', () => {
