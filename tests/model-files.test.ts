@@ -208,6 +208,12 @@ describe('round trips of a random llama model', () => {
     for (const [name, x] of tensorsOf(w, 'half')) expect(a.get(name), name).toEqual(Float32Array.from(x, f16round));
   });
 
+  it('GGUF with general.alignment 64 finds its tensors at the wider alignment', async () => {
+    const w = llama();
+    const loaded = await loadModel([{ name: 'a64.gguf', bytes: gguf(w, { alignment: 64, type: 'Q8_0' }) }]);
+    expectWithin(loaded.weights, w, q8Bound);
+  });
+
   it('GGUF → safetensors → GGUF: the permutation is undone on export', async () => {
     const w = llama();
     const fromGguf = (await loadModel([{ name: 'a.gguf', bytes: gguf(w) }])).weights;
