@@ -80,6 +80,10 @@ describe('GGUF "gpt2" vocabulary (byte-level BPE)', () => {
     expect(tokenizer.vocabSize).toBe(13);
     expect([tokenizer.bos, tokenizer.eos]).toEqual([0, 0]);
     expect(tokenizer.decode([0, 8])).toBe('low');
+    // Ids past the vocabulary (a model's padded embedding) decode to nothing; no ids, no text.
+    expect(tokenizer.decode([8, 13, 999])).toBe('low');
+    expect(tokenizer.decode([])).toBe('');
+    expect(tokenizer.tokenText(999)).toBe('<999>');
   });
 });
 

@@ -25,7 +25,11 @@ export function wrapTokenizer(tokenizer: Tokenizer, info: TokenizerInfo): ModelT
   for (const id of vocab.values()) vocabSize = Math.max(vocabSize, id + 1);
   return {
     encode: (text) => tokenizer.encode(text).ids,
-    decode: (ids) => (ids.length === 0 ? '' : tokenizer.decode([...ids], { skip_special_tokens: true })),
+    decode: (ids) => {
+      // An id without a token (a model's vocabulary padded past the tokenizer's) decodes to nothing.
+      const known = ids.filter((id) => tokenizer.id_to_token(id) !== undefined);
+      return known.length === 0 ? '' : tokenizer.decode(known, { skip_special_tokens: true });
+    },
     tokenText: (id) => {
       const raw = tokenizer.id_to_token(id);
       if (raw === undefined) return `<${id}>`;
