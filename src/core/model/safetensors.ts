@@ -62,7 +62,8 @@ export function readSafetensors(bytes: Uint8Array, file = 'the safetensors file'
     const entry = raw as HeaderEntry;
     if (!entry || typeof entry !== 'object' || !Array.isArray(entry.shape) || !Array.isArray(entry.data_offsets))
       fail(`tensor "${name}" has no dtype, shape and data_offsets`);
-    if (!(entry.dtype in BYTES)) fail(`tensor "${name}" has dtype ${String(entry.dtype)}; the playground reads F32, F16 and BF16`);
+    if (typeof entry.dtype !== 'string' || !Object.hasOwn(BYTES, entry.dtype))
+      fail(`tensor "${name}" has dtype ${String(entry.dtype)}; the playground reads F32, F16 and BF16`);
     const dtype = entry.dtype as SafetensorsDtype;
     if (!entry.shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor "${name}" has a bad shape [${entry.shape.join(', ')}]`);
     const count = entry.shape.reduce((a, b) => a * b, 1);

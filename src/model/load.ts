@@ -1,0 +1,188 @@
+/**
+ * One door for real checkpoints, in the page (files dropped or picked, or a URL) and in Node (files
+ * read from disk): the format is told by the bytes, not the names — GGUF by its magic, safetensors
+ * by a plausible header length followed by "{" — and JSON side files (config.json, tokenizer.json,
+ * tokenizer_config.json, roles.json) by their names. Every refusal is a ModelFileError naming the
+ * file and its problem.
+ */
+import type { ModelWeights } from '../core/model/config';
+import { ModelFileError, checkModelWeights } from '../core/model/config';
+import type { LoadedModel } from '../core/model/loaded';
+import type { ModelRoles } from '../core/model/roles';
+import type { ModelTokenizer } from '../core/model/tokenizer';
+import { isGguf, readGgufModel } from './gguf';
+import { ggufTokenizer } from './gguf-tokenizer';
+import type { ModelFile } from './safetensors-model';
+import { parseJsonFile, readSafetensorsModel } from './safetensors-model';
+
+export type { LoadedModel } from '../core/model/loaded';
+export { MODEL_MEMORY_LIMIT_BYTES } from '../core/model/loaded';
+export type { ModelFile } from './safetensors-model';
+
+/** A safetensors file starts with a little-endian u64 header length and a JSON header "{…". */
+export function isSafetensors(bytes: Uint8Array): boolean {
+  if (bytes.length < 9) return false;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getBigUint64(0, true);
+  return headerLength >= 2n && headerLength <= 100_000_000n && bytes[8] === 0x7b;
+}
+
+const SIDE_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'roles.json'];
+
+const baseName = (name: string) => name.slice(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1);
+
+/** A file whose first non-blank byte is "{" or "[": a JSON side file (an unknown one is ignored). */
+function looksLikeJson(bytes: Uint8Array): boolean {
+  for (const b of bytes.subarray(0, 64)) {
+    if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) continue;
+    return b === 0x7b || b === 0x5b;
+  }
+  return false;
+}
+
+function magicOf(bytes: Uint8Array): string {
+  const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  return head === '' ? 'empty file' : `magic ${head}`;
+}
+
+export interface LoadOptions {
+  /** Float32 bytes a model may take; MODEL_MEMORY_LIMIT_BYTES unless given. */
+  memoryLimit?: number;
+}
+
+/**
+ * Loads a model from its files: one .gguf (with an optional roles.json), or .safetensors file(s) with
+ * config.json, tokenizer.json (and optionally tokenizer_config.json, roles.json).
+ */
+export async function loadModel(files: readonly ModelFile[], options: LoadOptions = {}): Promise<LoadedModel> {
+  if (files.length === 0)
+    throw new ModelFileError('no files were given: a model is a .gguf file, or .safetensors with config.json and tokenizer.json');
+  const gguf: ModelFile[] = [],
+    safetensors: ModelFile[] = [];
+  const side = new Map<string, ModelFile>();
+  for (const f of files) {
+    if (isGguf(f.bytes)) gguf.push(f);
+    else if (isSafetensors(f.bytes)) safetensors.push(f);
+    else if (SIDE_FILES.includes(baseName(f.name)) || looksLikeJson(f.bytes)) side.set(baseName(f.name), f);
+    else
+      throw new ModelFileError(
+        `${f.name}: not a GGUF file (${magicOf(f.bytes)}, expected 47 47 55 46 "GGUF") nor safetensors (an 8-byte header length, then a JSON header)`,
+      );
+  }
+  if (gguf.length > 0 && safetensors.length > 0)
+    throw new ModelFileError(`${[...gguf, ...safetensors].map((f) => f.name).join(', ')}: a model is either GGUF or safetensors, not both`);
+  if (gguf.length > 1)
+    throw new ModelFileError(`${gguf.map((f) => f.name).join(', ')}: one GGUF file at a time (split GGUF files are not supported)`);
+  const bytes = files.reduce((s, f) => s + f.bytes.length, 0);
+  const rolesFile = side.get('roles.json');
+  if (gguf.length === 1) {
+    const file = gguf[0];
+    const { weights, metadata, tensorTypes } = await readGgufModel(file.bytes, file.name, options.memoryLimit);
+    const tokenizer = ggufTokenizer(metadata, file.name);
+    check(weights, tokenizer, file.name);
+    return {
+      weights,
+      tokenizer,
+      roles: rolesFile ? readRoles(rolesFile, weights) : null,
+      source: { format: 'gguf', files: files.map((f) => f.name), tensorTypes, bytes },
+    };
+  }
+  if (safetensors.length === 0) {
+    const given = files.map((f) => f.name).join(', ');
+    throw new ModelFileError(
+      `${given}: no model weights among the files (a .gguf file, or .safetensors with config.json and tokenizer.json)`,
+    );
+  }
+  const { weights, tokenizer, tensorTypes } = readSafetensorsModel(safetensors, side, options.memoryLimit);
+  check(weights, tokenizer, safetensors.map((f) => f.name).join(', '));
+  return {
+    weights,
+    tokenizer,
+    roles: rolesFile ? readRoles(rolesFile, weights) : null,
+    source: { format: 'safetensors', files: files.map((f) => f.name), tensorTypes, bytes },
+  };
+}
+
+/** checkModelWeights, and a tokenizer whose ids all have an embedding row. */
+function check(weights: ModelWeights, tokenizer: ModelTokenizer, file: string): void {
+  try {
+    checkModelWeights(weights);
+  } catch (error) {
+    if (error instanceof ModelFileError) throw new ModelFileError(`${file}: ${error.message}`);
+    throw error;
+  }
+  if (tokenizer.vocabSize > weights.config.vocabSize)
+    throw new ModelFileError(
+      `${file}: the tokenizer has ${tokenizer.vocabSize} tokens but the model embeds only ${weights.config.vocabSize}: they do not belong together`,
+    );
+}
+
+/** roles.json, checked against the model's layers and heads. */
+function readRoles(file: ModelFile, weights: ModelWeights): ModelRoles {
+  const roles = parseJsonFile(file) as ModelRoles;
+  const fail = (what: string): never => {
+    throw new ModelFileError(`${file.name}: ${what}`);
+  };
+  if (
+    roles === null ||
+    typeof roles !== 'object' ||
+    !Array.isArray(roles.heads) ||
+    typeof roles.method !== 'object' ||
+    roles.method === null
+  )
+    fail('is not a roles file (it needs "method", "heldOut" and "heads")');
+  const { layers, heads } = weights.config;
+  for (const h of roles.heads) {
+    if (!Number.isInteger(h.layer) || !Number.isInteger(h.head) || h.layer < 0 || h.layer >= layers || h.head < 0 || h.head >= heads)
+      fail(`names head ${h.layer}.${h.head}, but the model has ${layers} layers of ${heads} heads`);
+  }
+  return roles;
+}
+
+/**
+ * The files of a model at a URL: a .gguf file, or a .safetensors file whose config.json and
+ * tokenizer.json (and, if present, tokenizer_config.json and roles.json) sit in the same directory.
+ * The format is told by the bytes fetched. Network errors and HTTP errors are ModelFileErrors naming
+ * the URL.
+ */
+export async function fetchModelFiles(url: string, fetchFn: typeof fetch = fetch): Promise<ModelFile[]> {
+  const get = async (target: string, optional: boolean): Promise<ModelFile | null> => {
+    let response: Response;
+    try {
+      response = await fetchFn(target);
+    } catch (error) {
+      throw new ModelFileError(`${target}: could not be fetched (${(error as Error).message})`);
+    }
+    if (!response.ok) {
+      if (optional && response.status === 404) return null;
+      throw new ModelFileError(`${target}: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+    }
+    const name = decodeURIComponent(new URL(target, 'http://localhost/').pathname.split('/').pop() ?? target);
+    try {
+      return { name, bytes: new Uint8Array(await response.arrayBuffer()) };
+    } catch (error) {
+      throw new ModelFileError(`${target}: the download failed (${(error as Error).message})`);
+    }
+  };
+  const main = (await get(url, false))!;
+  if (isGguf(main.bytes)) return [main];
+  if (!isSafetensors(main.bytes))
+    throw new ModelFileError(`${url}: not a GGUF file (${magicOf(main.bytes)}, expected 47 47 55 46 "GGUF") nor safetensors`);
+  const files: ModelFile[] = [main];
+  for (const [name, optional] of [
+    ['config.json', false],
+    ['tokenizer.json', false],
+    ['tokenizer_config.json', true],
+    ['roles.json', true],
+  ] as const) {
+    const f = await get(siblingUrl(url, name), optional);
+    if (f) files.push(f);
+  }
+  return files;
+}
+
+/** `name` in the directory of `url` (its query and fragment dropped), absolute or relative as `url` is. */
+export function siblingUrl(url: string, name: string): string {
+  const path = url.replace(/[?#].*$/, '');
+  return path.slice(0, path.lastIndexOf('/') + 1) + name;
+}

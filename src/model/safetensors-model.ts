@@ -1,0 +1,66 @@
+/**
+ * Hugging Face checkpoints: config.json, one or more .safetensors files and tokenizer.json (with
+ * tokenizer_config.json when given), in the Llama or the GPT-2 layout (core/model/hf-layout.ts).
+ */
+import type { ModelWeights } from '../core/model/config';
+import { ModelFileError } from '../core/model/config';
+import { configFromHfJson, weightsFromHfTensors } from '../core/model/hf-layout';
+import { configParameterCount, memoryLimitProblem } from '../core/model/loaded';
+import type { SafetensorsTensor } from '../core/model/safetensors';
+import { readSafetensors } from '../core/model/safetensors';
+import type { ModelTokenizer } from '../core/model/tokenizer';
+import { tokenizerFromJson } from './tokenizer';
+
+export interface ModelFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** The JSON text of a file, parsed. Throws ModelFileError naming the file. */
+export function parseJsonFile(file: ModelFile): unknown {
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(file.bytes));
+  } catch (error) {
+    throw new ModelFileError(`${file.name}: not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/**
+ * A safetensors model from its weight files and side files (found by their base names: config.json,
+ * tokenizer.json, tokenizer_config.json). Throws ModelFileError naming the missing or broken file.
+ */
+export function readSafetensorsModel(
+  weightFiles: readonly ModelFile[],
+  sideFiles: ReadonlyMap<string, ModelFile>,
+  memoryLimit?: number,
+): { weights: ModelWeights; tokenizer: ModelTokenizer; tensorTypes: Record<string, number> } {
+  const names = weightFiles.map((f) => f.name).join(', ');
+  const need = (name: string) => {
+    const f = sideFiles.get(name);
+    if (!f) throw new ModelFileError(`${names}: a safetensors model needs ${name} beside it, and it was not given`);
+    return f;
+  };
+  const configFile = need('config.json');
+  const tokenizerFile = need('tokenizer.json');
+  const modelName = weightFiles[0].name.replace(/(-\d+-of-\d+)?\.safetensors$/i, '');
+  const config = configFromHfJson(parseJsonFile(configFile), modelName, configFile.name);
+  // Refuse a model too big for float32 before decoding a tensor.
+  const tooBig = memoryLimitProblem(names, configParameterCount(config), memoryLimit);
+  if (tooBig) throw new ModelFileError(tooBig);
+  const tensors = new Map<string, SafetensorsTensor>();
+  const tensorTypes: Record<string, number> = {};
+  for (const f of weightFiles) {
+    for (const [name, t] of readSafetensors(f.bytes, f.name).tensors) {
+      tensors.set(name, t);
+      tensorTypes[t.dtype] = (tensorTypes[t.dtype] ?? 0) + 1;
+    }
+  }
+  const weights = weightsFromHfTensors(config, tensors, names);
+  const tokenizerConfig = sideFiles.get('tokenizer_config.json');
+  const tokenizer = tokenizerFromJson(
+    parseJsonFile(tokenizerFile),
+    tokenizerConfig ? parseJsonFile(tokenizerConfig) : null,
+    tokenizerFile.name,
+  );
+  return { weights, tokenizer, tensorTypes };
+}
