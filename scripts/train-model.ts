@@ -35,6 +35,8 @@ training.json to DIR.
   --backend NAME    TensorFlow.js backend: wasm (default, XNNPACK) or cpu (plain JavaScript)
   --lr X            peak learning rate (default 0.003)
   --batch N         sequences per step (default 16)
+  --layers N, --heads N, --kv-heads N, --head-dim N
+                    the model's shape (default 2 layers, 4 query heads, 2 key/value heads of 16)
   --init-std X      std of the initial linear weights (default 1/√fan-in)
   --repeat-share X  share of training sequences that are repeats (default 0.5)`;
 
@@ -71,6 +73,10 @@ async function command(argv: string[]): Promise<number> {
       batch: { type: 'string' },
       'repeat-share': { type: 'string' },
       'init-std': { type: 'string' },
+      layers: { type: 'string' },
+      heads: { type: 'string' },
+      'kv-heads': { type: 'string' },
+      'head-dim': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -92,7 +98,16 @@ async function command(argv: string[]): Promise<number> {
   await tf.setBackend(backend);
   await tf.ready();
   const vocab = vocabulary();
-  const config = MODEL_CONFIG;
+  const config: ModelConfig = {
+    ...MODEL_CONFIG,
+    layers: integer(values.layers, 'layers', { min: 1 }) ?? MODEL_CONFIG.layers,
+    heads: integer(values.heads, 'heads', { min: 1 }) ?? MODEL_CONFIG.heads,
+    kvHeads: integer(values['kv-heads'], 'kv-heads', { min: 1 }) ?? MODEL_CONFIG.kvHeads,
+    headDim: integer(values['head-dim'], 'head-dim', { min: 2 }) ?? MODEL_CONFIG.headDim,
+  };
+  if (config.heads % config.kvHeads !== 0)
+    throw new UsageError(`--heads ${config.heads} is not a multiple of --kv-heads ${config.kvHeads}`);
+  if (config.headDim % 2 !== 0) throw new UsageError(`--head-dim must be even for RoPE, got ${config.headDim}`);
   const data: DataOptions = { seed, context: config.contextLength, repeatShare: number(values['repeat-share'], 'repeat-share') ?? 0.5 };
   console.log(
     `training ${config.name}: ${config.layers} layers, d_model ${config.dModel}, ${config.heads} query heads sharing ${config.kvHeads} key/value heads of ${config.headDim}, ` +
@@ -129,7 +144,7 @@ async function command(argv: string[]): Promise<number> {
   };
   const last = result.curve[result.curve.length - 1];
   const training = {
-    command: `npm run train-model -- --steps ${steps} --seed ${seed}${quick ? ' --quick' : ''} --backend ${backend} --lr ${learningRate} --batch ${batch} --repeat-share ${data.repeatShare}${initStd === null ? '' : ` --init-std ${initStd}`}`,
+    command: `npm run train-model -- --steps ${steps} --seed ${seed}${quick ? ' --quick' : ''} --backend ${backend} --lr ${learningRate} --batch ${batch} --repeat-share ${data.repeatShare} --layers ${config.layers} --heads ${config.heads} --kv-heads ${config.kvHeads} --head-dim ${config.headDim}${initStd === null ? '' : ` --init-std ${initStd}`}`,
     seed,
     steps,
     batch,
