@@ -4,7 +4,7 @@
  * next-token prediction and generation over the KV cache; a bad model file refused with its
  * message while the grid stays; the model state restored after a reload. Any console error fails.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,11 +35,19 @@ async function waitForModel(page: Page, after = 0): Promise<void> {
     (previous: number) => {
       const app = document.querySelector('attn-app');
       const o = app?.modelRuns.outcome;
-      return app?.dataset.modelState === 'done' && !!o && o.id > previous && o.checks !== null;
+      return (
+        (app?.dataset.modelState === 'done' && !!o && o.id > previous && (o.checks !== null || o.checkError !== null)) ||
+        app?.dataset.modelState === 'error'
+      );
     },
     { timeout: 120_000 },
     after,
   );
+  const failure = await page.evaluate(() => {
+    const m = document.querySelector('attn-app')!.modelRuns;
+    return m.error ?? m.outcome?.checkError ?? null;
+  });
+  expect(failure).toBeNull();
 }
 
 interface GridSummary {
@@ -230,5 +238,27 @@ describe('model mode', () => {
     await waitForModel(second.page);
     expect(await second.page.$eval('attn-app >>> #model-restore-note', (el) => el.textContent)).toContain('mine.gguf');
     expect([...problems, ...second.problems]).toEqual([]);
+  });
+
+  it('a broken kernel from the Shader lab fails heads and the logits check, and moves the prediction', async () => {
+    const state = { ...defaultState(), mode: 'model' as const, variant: 'naive' };
+    const good = await freshPage(browser, { hash: `#s=${encodeState(state)}` });
+    await waitForModel(good.page);
+    const probabilities = (page: Page) =>
+      page.evaluate(() => {
+        const o = document.querySelector('attn-app')!.modelRuns.outcome!;
+        return Array.from(o.logits);
+      });
+    const goodLogits = await probabilities(good.page);
+    const broken = readFileSync(join(import.meta.dirname, '../../examples/kernels/pv_gqa_modulo.wgsl'), 'utf8');
+    const { page, problems } = await freshPage(browser, { hash: `#s=${encodeState({ ...state, kernels: { pv: broken } })}` });
+    await waitForModel(page);
+    const grid = await readGrid(page);
+    expect(grid.verdicts).toContain('fail');
+    expect(await page.$eval('attn-app >>> #logits-verdict', (el) => el.getAttribute('data-verdict'))).toBe('fail');
+    expect(await page.$eval('attn-app >>> #model-status', (el) => el.textContent)).toContain('your pv kernel');
+    const badLogits = await probabilities(page);
+    expect(Math.max(...badLogits.map((x, i) => Math.abs(x - goodLogits[i])))).toBeGreaterThan(1e-3);
+    expect([...good.problems, ...problems]).toEqual([]);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * Choosing the next token from a step's logits: greedy (the most likely) or top-k sampling (one of
  * the k most likely, drawn by their renormalised probabilities from a seeded generator, so a
- * generation can be reproduced from its seed). The n-th generated token uses seed + n, so each
- * token's draw does not depend on how the generation was split into Generate presses.
+ * generation can be reproduced from its seed). The n-th generated token uses the n-th number of
+ * the seed's sequence, so its draw does not depend on how the generation was split into presses.
  */
 import { createRng } from '../rng';
 import { topK } from './forward';
@@ -14,7 +14,11 @@ export function pickNextToken(logits: ArrayLike<number>, sampling: Sampling, ind
   if (sampling.kind === 'greedy') return topK(logits, 1)[0].id;
   const top = topK(logits, Math.max(1, Math.min(sampling.k, logits.length)));
   const total = top.reduce((sum, t) => sum + t.probability, 0);
-  let draw = createRng(sampling.seed + index).next() * total;
+  // The index-th number of one seeded sequence (generators seeded with neighbouring seeds start alike).
+  const rng = createRng(sampling.seed);
+  let uniform = rng.next();
+  for (let i = 0; i < index; i++) uniform = rng.next();
+  let draw = uniform * total;
   for (const t of top) {
     draw -= t.probability;
     if (draw < 0) return t.id;
