@@ -110,8 +110,8 @@ export class AttnModelGrid extends LitElement {
     const { heads, kvHeads } = o.layers[0].call.options;
     const kv = kvHeads ?? heads;
     const gpuProbs = o.layers[0].result.probs !== null;
-    const perRow = heads;
-    const cell = Math.max(120, Math.floor((this.width - 40 - perRow * 24 - kv * 14) / perRow));
+    // One layer to a row: the layer label (~30px), each group's outline and gaps (~22px), each card's padding and gap (~28px).
+    const cell = Math.max(110, Math.floor((this.width - 36 - kv * 22 - heads * 28) / heads));
     return html`<h4>Every layer × head <span class="muted">— click a head to show it below; hover a cell for its weight</span></h4>
       <p class="muted" id="grid-source">
         ${gpuProbs ? 'Weights from the GPU (float32).' : `${o.variant} returns no weights: the maps show the float64 reference's weights for the same inputs.`}
