@@ -261,4 +261,18 @@ describe('model mode', () => {
     expect(Math.max(...badLogits.map((x, i) => Math.abs(x - goodLogits[i])))).toBeGreaterThan(1e-3);
     expect([...good.problems, ...problems]).toEqual([]);
   });
+
+  it('fused returns no weights: the grid draws the reference’s, says so, and every head passes', async () => {
+    const state = { ...defaultState(), mode: 'model' as const, variant: 'fused' };
+    const { page, problems } = await freshPage(browser, { hash: `#s=${encodeState(state)}` });
+    await waitForModel(page);
+    const facts = await modelFacts(page);
+    expect(await page.$eval('attn-app >>> attn-model-grid >>> #grid-source', (el) => el.textContent)).toContain(
+      "float64 reference's weights",
+    );
+    const grid = await readGrid(page);
+    expect(grid.heatmaps).toBe(facts.layers * facts.heads);
+    expect(grid.verdicts).toEqual(Array(facts.layers * facts.heads).fill('pass'));
+    expect(problems).toEqual([]);
+  });
 });
