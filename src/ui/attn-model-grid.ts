@@ -49,8 +49,9 @@ export class AttnModelGrid extends LitElement {
       }
       .groups {
         display: flex;
-        flex-wrap: wrap;
         gap: 0.5rem;
+        min-width: 0;
+        overflow-x: auto;
       }
       .card {
         cursor: pointer;
@@ -110,8 +111,9 @@ export class AttnModelGrid extends LitElement {
     const { heads, kvHeads } = o.layers[0].call.options;
     const kv = kvHeads ?? heads;
     const gpuProbs = o.layers[0].result.probs !== null;
-    // One layer to a row: the layer label (~30px), each group's outline and gaps (~22px), each card's padding and gap (~28px).
-    const cell = Math.max(110, Math.floor((this.width - 36 - kv * 22 - heads * 28) / heads));
+    // One layer to a row (scrolling sideways when the maps cannot shrink further): the layer label, each
+    // group's outline and gaps, each card's padding and gap, and the map's own margins around max-width.
+    const cell = Math.max(110, Math.floor((this.width - 40 - kv * 24 - heads * 48) / heads));
     return html`<h4>Every layer × head <span class="muted">— click a head to show it below; hover a cell for its weight</span></h4>
       <p class="muted" id="grid-source">
         ${gpuProbs ? 'Weights from the GPU (float32).' : `${o.variant} returns no weights: the maps show the float64 reference's weights for the same inputs.`}
