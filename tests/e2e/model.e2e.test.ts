@@ -233,6 +233,21 @@ describe('model mode', () => {
     await waitForMessage(page, "exceed the model's context");
     expect((await readState(page)).model.text.split(' ')).toHaveLength(70);
 
+    // A bad file dropped on the panel: the loader's message names it.
+    await page.evaluate(() => {
+      const root = (el: Element | null | undefined) => el?.shadowRoot ?? null;
+      const app = document.querySelector('attn-app');
+      const panel = root(
+        root(
+          root(root(root(app)?.querySelector('attn-layout'))?.querySelector('attn-problem-editor'))?.querySelector('attn-model-panel'),
+        )?.querySelector('attn-model-picker'),
+      )?.querySelector('#model-picker');
+      const data = new DataTransfer();
+      data.items.add(new File([new Uint8Array([9, 9, 9, 9, 9])], 'dropped.gguf'));
+      panel!.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    });
+    await waitForMessage(page, 'dropped.gguf');
+
     const files = { ...state, model: { ...state.model, source: { kind: 'files' as const, names: ['mine.gguf'] } } };
     const second = await freshPage(browser, { hash: `#s=${encodeState(files)}` });
     await waitForModel(second.page);
@@ -259,6 +274,14 @@ describe('model mode', () => {
     expect(await page.$eval('attn-app >>> #model-status', (el) => el.textContent)).toContain('your pv kernel');
     const badLogits = await probabilities(page);
     expect(Math.max(...badLogits.map((x, i) => Math.abs(x - goodLogits[i])))).toBeGreaterThan(1e-3);
+
+    // A kernel the engine refuses (no grouped-query heads): a message, the text kept.
+    const refused = readFileSync(join(import.meta.dirname, '../../examples/kernels/qk_causal_off_by_one.wgsl'), 'utf8');
+    const third = await freshPage(browser, { hash: `#s=${encodeState({ ...state, kernels: { qk: refused } })}` });
+    await third.page.waitForFunction(() => document.querySelector('attn-app')?.dataset.modelState === 'error', { timeout: 60_000 });
+    expect(await third.page.$eval('attn-app >>> #model-error', (el) => el.textContent)).toContain('SUPPORTS_KV_HEADS');
+    expect((await readState(third.page)).model.text).toBe(state.model.text);
+    expect(third.problems).toEqual([]);
     expect([...good.problems, ...problems]).toEqual([]);
   });
 
