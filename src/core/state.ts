@@ -30,7 +30,8 @@ export const MAX_SAVED_CELLS = 100_000;
 export const MAX_TEXT = 4000;
 export const MAX_KERNEL_CHARS = 100_000;
 
-export type Mode = 'matrix' | 'sentence';
+export type Mode = 'matrix' | 'sentence' | 'model';
+export const MODES: readonly Mode[] = ['matrix', 'sentence', 'model'];
 export type ViewTab = 'attention' | 'compare' | 'lab' | 'profiler';
 const VIEW_TABS: readonly ViewTab[] = ['attention', 'compare', 'lab', 'profiler'];
 
@@ -71,6 +72,50 @@ export interface SentenceState {
   project: boolean;
 }
 
+/**
+ * Which model the model view shows. A user's local file cannot be restored from a link or storage
+ * (only its names are kept, so the page can ask for it again); a URL is restored but fetched only
+ * when the user presses Load.
+ */
+export type ModelSourceState = { kind: 'builtin' } | { kind: 'url'; url: string } | { kind: 'files'; names: string[] };
+
+export type SamplingKind = 'greedy' | 'top-k';
+
+/** Model mode: a real (or built-in) transformer, every layer and head on the playground's kernels. */
+export interface ModelState {
+  source: ModelSourceState;
+  /** The text typed; the model's tokenizer turns it into tokens. */
+  text: string;
+  /** The head shown in full below the grid. */
+  layer: number;
+  head: number;
+  /** How many next tokens the prediction lists. */
+  topK: number;
+  /** Generation: how many tokens one Generate adds, greedy or top-k sampling (k, seed). */
+  generateCount: number;
+  sampling: SamplingKind;
+  samplingK: number;
+  seed: number;
+  /** Token ids generated after the text (each a decode step over the KV cache). */
+  generated: number[];
+}
+
+export const MAX_MODEL_TOKENS = 4096;
+export const MAX_URL = 2000;
+
+export const DEFAULT_MODEL_STATE: ModelState = {
+  source: { kind: 'builtin' },
+  text: 'the cat sat on the mat because it was warm',
+  layer: 0,
+  head: 0,
+  topK: 5,
+  generateCount: 3,
+  sampling: 'greedy',
+  samplingK: 5,
+  seed: 1,
+  generated: [],
+};
+
 export interface ViewState {
   /** Query row shown in the line view and highlighted in the heatmaps. */
   focusQuery: number;
@@ -85,6 +130,7 @@ export interface PlaygroundState {
   presetId: string | null;
   matrix: MatrixState;
   sentence: SentenceState;
+  model: ModelState;
   options: AttentionOptions;
   /** Explicit n×m mask, 1 = may attend; fitted to the problem's shape when n or m change. */
   mask: Grid | null;
@@ -143,6 +189,7 @@ export function defaultState(): PlaygroundState {
       wo: null,
     },
     sentence: { ...DEFAULT_SENTENCE },
+    model: { ...DEFAULT_MODEL_STATE },
     options: { ...DEFAULT_OPTIONS },
     mask: null,
     padding: [],
@@ -443,6 +490,42 @@ function parseSentenceState(v: unknown, path: string, d: SentenceState): Sentenc
   };
 }
 
+function parseModelSource(v: unknown, path: string): ModelSourceState {
+  const o = object(v, path);
+  const kind = field(o, 'kind', path, 'builtin', oneOf(['builtin', 'url', 'files'] as const));
+  if (kind === 'builtin') return { kind };
+  if (kind === 'url') {
+    const url = field(o, 'url', path, '', text);
+    if (url.length > MAX_URL) fail(`${path}.url`, `is longer than ${MAX_URL} characters`);
+    if (!/^https?:\/\//i.test(url)) fail(`${path}.url`, 'must start with http:// or https://');
+    return { kind, url };
+  }
+  const names = field(o, 'names', path, [], labels);
+  if (names.length === 0 || names.length > 16) fail(`${path}.names`, 'must name 1 to 16 files');
+  return { kind, names };
+}
+
+function tokenIds(v: unknown, path: string): number[] {
+  if (!Array.isArray(v) || v.length > MAX_MODEL_TOKENS) fail(path, `must be an array of at most ${MAX_MODEL_TOKENS} token ids`);
+  return v.map((x, i) => integer(0, 2 ** 31 - 1)(x, `${path}[${i}]`));
+}
+
+function parseModelState(v: unknown, path: string, d: ModelState): ModelState {
+  const o = object(v, path);
+  return {
+    source: field(o, 'source', path, d.source, parseModelSource),
+    text: field(o, 'text', path, d.text, text),
+    layer: field(o, 'layer', path, d.layer, integer(0, 1023)),
+    head: field(o, 'head', path, d.head, integer(0, 1023)),
+    topK: field(o, 'topK', path, d.topK, integer(1, 50)),
+    generateCount: field(o, 'generateCount', path, d.generateCount, integer(1, 64)),
+    sampling: field(o, 'sampling', path, d.sampling, oneOf(['greedy', 'top-k'] as const)),
+    samplingK: field(o, 'samplingK', path, d.samplingK, integer(1, 1000)),
+    seed: field(o, 'seed', path, d.seed, integer(-(2 ** 31), 2 ** 31 - 1)),
+    generated: field(o, 'generated', path, d.generated, tokenIds),
+  };
+}
+
 function parseView(v: unknown, path: string, d: ViewState): ViewState {
   const o = object(v, path);
   return {
@@ -474,10 +557,11 @@ export function parseState(value: unknown, path = 'state'): PlaygroundState {
   const d = defaultState();
   return {
     version: STATE_VERSION,
-    mode: field(o, 'mode', path, d.mode, oneOf(['matrix', 'sentence'] as const)),
+    mode: field(o, 'mode', path, d.mode, oneOf(MODES)),
     presetId: field(o, 'presetId', path, null, nullable(text)),
     matrix: field(o, 'matrix', path, d.matrix, (v, p) => parseMatrixState(v, p, d.matrix)),
     sentence: field(o, 'sentence', path, d.sentence, (v, p) => parseSentenceState(v, p, d.sentence)),
+    model: field(o, 'model', path, d.model, (v, p) => parseModelState(v, p, d.model)),
     options: field(o, 'options', path, d.options, parseOptions),
     mask: field(o, 'mask', path, null, nullable(parseGrid)),
     padding: field(o, 'padding', path, [], padding),

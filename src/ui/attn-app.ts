@@ -13,12 +13,14 @@ import { fromMatrix } from '../core/grid';
 import type { Problem } from '../core/problem';
 import type { PlaygroundState } from '../core/state';
 import { stateWithCase } from '../core/verify/load-case';
+import { withModelHeadAsMatrices } from '../core/model/head-matrix';
 import type {
   CommandEvent,
   KernelEditEvent,
   LoadCaseEvent,
   MaskEditEvent,
   MatrixEditEvent,
+  ModelSourceEvent,
   NoticeDismissEvent,
   NoticeEvent,
   StateEditEvent,
@@ -26,6 +28,8 @@ import type {
 import type { GpuStatus } from './gpu-session';
 import { GpuSession } from './gpu-session';
 import { NoticeController } from './notice-controller';
+import { ModelController } from './model-controller';
+import type { ModelView } from './model-controller';
 import { RunController } from './run-controller';
 import type { RunOutcome } from './run-types';
 import { SHADERS } from './shader-library';
@@ -41,6 +45,7 @@ const HANDLED_EVENTS = [
   'attn-notice',
   'attn-notice-dismiss',
   'attn-command',
+  'attn-model-source',
 ] as const;
 type HandledEvent = (typeof HANDLED_EVENTS)[number];
 
@@ -59,8 +64,20 @@ export class AttnApp extends LitElement {
   private readonly store = new StateController(this, {
     notify: (level, text) => this.notices.notify(level, text),
     changed: (previous, next) => {
+      // Model mode runs the model (ModelController); the other modes' problem waits until they are shown again.
+      if (next.mode === 'model') return this.models.stateChanged(next);
       if (next.mode === 'sentence') void this.runs.loadEmbeddings();
       if (problemChanged(previous, next)) this.runs.schedule();
+    },
+  });
+  private readonly models = new ModelController(this, {
+    state: () => this.store.state,
+    engine: () => this.session.engine,
+    noGpuReason: () => noGpuReason(this.gpuStatus),
+    notify: (level, text) => this.notices.notify(level, text),
+    generated: (ids) => {
+      const s = this.store.state;
+      this.store.apply({ ...s, model: { ...s.model, generated: [...s.model.generated, ...ids] } });
     },
   });
   private readonly runs = new RunController(this, {
@@ -79,6 +96,11 @@ export class AttnApp extends LitElement {
   /** The last completed run (read by tests and the console). */
   get lastOutcome(): RunOutcome | null {
     return this.runs.outcome;
+  }
+
+  /** Model mode's controller: the loaded model and its last step (read by tests and the console). */
+  get modelRuns(): ModelController {
+    return this.models;
   }
 
   /** The GPU session, e.g. to simulate a device loss from the console. */
@@ -108,6 +130,7 @@ export class AttnApp extends LitElement {
     'attn-notice': (e: NoticeEvent) => this.notices.notify(e.level, e.text),
     'attn-notice-dismiss': (e: NoticeDismissEvent) => this.notices.dismiss(e.id),
     'attn-command': (e: CommandEvent) => this.command(e.command),
+    'attn-model-source': (e: ModelSourceEvent) => void this.loadModel(e),
   };
 
   override connectedCallback(): void {
@@ -137,12 +160,33 @@ export class AttnApp extends LitElement {
     this.store.load();
     await this.session.connect();
     await this.runs.run();
+    if (this.store.state.mode === 'model') await this.models.run();
+  }
+
+  /** A model the user chose: once it loads, the state names it (undoable) and the tokens it generated before are dropped. */
+  private async loadModel(e: ModelSourceEvent): Promise<void> {
+    if (!(await this.models.load(e.request))) return;
+    const s = this.store.state;
+    const source = this.models.loadedSource;
+    this.store.apply({ ...s, model: { ...s.model, source, generated: [], layer: 0, head: 0 } });
+    this.notices.notify('info', `Loaded ${this.models.model!.weights.config.name}.`);
+  }
+
+  /** The selected head's Q, K, V (before RoPE) and options as a matrix-mode problem (one undo step). */
+  private headToMatrix(): void {
+    const o = this.models.outcome;
+    const { layer, head } = this.store.state.model;
+    const run = o?.layers[layer];
+    if (!o || !run || head >= run.call.options.heads) return;
+    const labels = { queries: o.tokens.slice(o.queryStart).map((t) => t.text), keys: o.tokens.map((t) => t.text) };
+    this.store.apply(withModelHeadAsMatrices(this.store.state, run.call, head, labels));
+    this.notices.notify('info', `Layer ${layer} head ${head}'s Q, K, V and options are now in matrix mode; Undo goes back to the model.`);
   }
 
   private command(command: CommandEvent['command']): void {
     switch (command) {
       case 'run':
-        void this.runs.run();
+        void (this.store.state.mode === 'model' ? this.models.run() : this.runs.run());
         break;
       case 'cancel':
         this.runs.cancel();
@@ -161,6 +205,12 @@ export class AttnApp extends LitElement {
         break;
       case 'take-into-matrix':
         this.takeIntoMatrix();
+        break;
+      case 'model-generate':
+        void this.models.generate();
+        break;
+      case 'model-head-to-matrix':
+        this.headToMatrix();
         break;
     }
   }
@@ -211,6 +261,7 @@ export class AttnApp extends LitElement {
     if (this.gpuStatus.kind === 'lost')
       this.notices.notify('error', `The GPU device was lost: ${this.gpuStatus.reason}. Press Reconnect to get a new one.`);
     if (this.gpuStatus.kind !== 'connecting' && this.runs.outcome) void this.runs.run();
+    if (this.gpuStatus.kind !== 'connecting' && this.store.state.mode === 'model' && this.models.outcome) void this.models.run();
   };
 
   private onGpuError = () => {
@@ -230,7 +281,21 @@ export class AttnApp extends LitElement {
       embeddings=${runs.embeddingsStatus}
       ?can-undo=${store.canUndo}
       ?can-redo=${store.canRedo}
+      .model=${this.modelView()}
     ></attn-layout>`;
+  }
+
+  private modelView(): ModelView {
+    const m = this.models;
+    return {
+      model: m.model,
+      outcome: m.outcome,
+      error: m.error,
+      loading: m.loading,
+      running: m.running,
+      generating: m.generating,
+      loadedSource: m.loadedSource,
+    };
   }
 }
 

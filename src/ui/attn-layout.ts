@@ -15,12 +15,15 @@ import { NoticeEvent, StateEditEvent } from './events';
 import type { GpuStatus } from './gpu-session';
 import type { Notice } from './notice-controller';
 import { PRESETS } from './presets';
+import type { ModelView } from './model-controller';
+import { modelHeadOutcome } from './model-head-outcome';
 import type { RunProgress } from './run-controller';
 import type { RunOutcome } from './run-types';
 import { buttonStyles, tabStyles } from './styles';
 import './attn-adapter-panel';
 import './attn-compare-panel';
 import './attn-header';
+import './attn-model-view';
 import './attn-notices';
 import './attn-problem-editor';
 import './attn-stage-view';
@@ -108,6 +111,8 @@ export class AttnLayout extends LitElement {
   @property() embeddings: EmbeddingsStatus = 'idle';
   @property({ type: Boolean, attribute: 'can-undo' }) canUndo = false;
   @property({ type: Boolean, attribute: 'can-redo' }) canRedo = false;
+  /** Model mode's model and last step. */
+  @property({ attribute: false }) model: ModelView | null = null;
 
   /** Lazy tabs whose chunk has loaded. */
   @state() private loaded: ReadonlySet<ViewTab> = new Set();
@@ -136,6 +141,20 @@ export class AttnLayout extends LitElement {
     return PRESETS.find((p) => p.id === this.state.presetId && p.mode === this.state.mode);
   }
 
+  private headMemo: { outcome: unknown; layer: number; head: number; result: RunOutcome | null } | null = null;
+
+  /** Model mode's selected head as an ordinary run, computed once per step and selection. */
+  private get modelHead(): RunOutcome | null {
+    const o = this.model?.outcome ?? null;
+    if (!o) return null;
+    const { layer, head } = this.state.model;
+    const m = this.headMemo;
+    if (m && m.outcome === o && m.layer === layer && m.head === head) return m.result;
+    const result = modelHeadOutcome(o, layer, head);
+    this.headMemo = { outcome: o, layer, head, result };
+    return result;
+  }
+
   private setTab(tab: ViewTab): void {
     this.dispatchEvent(new StateEditEvent((s) => ({ ...s, view: { ...s.view, tab } }), null, false));
   }
@@ -159,6 +178,7 @@ export class AttnLayout extends LitElement {
             .problem=${this.outcome?.full ?? null}
             embeddings=${this.embeddings}
             ?gpu-available=${this.gpuStatus.kind === 'ready'}
+            .modelView=${this.model}
           ></attn-problem-editor>
         </aside>
         <main>${this.renderOutputs(this.preset?.notes)}</main>
@@ -168,16 +188,33 @@ export class AttnLayout extends LitElement {
 
   private renderOutputs(notes: string | undefined) {
     const { state: s, outcome: o } = this;
+    const model = s.mode === 'model';
+    const problemError = model ? null : this.problemError;
     return html`
-      ${this.problemError ? html`<div class="problem" role="alert" id="problem-error"><strong>Not run:</strong> ${this.problemError}${o ? ' The results below are from the last valid input.' : ''}</div>` : nothing}
-      ${notes ? html`<div class="notes">${notes}</div>` : nothing} ${o?.problem.sample ? this.renderSampleNote(o) : nothing}
-      <attn-verdict .outcome=${o} .kernels=${s.kernels} ?running=${this.running}></attn-verdict>
+      ${problemError ? html`<div class="problem" role="alert" id="problem-error"><strong>Not run:</strong> ${problemError}${o ? ' The results below are from the last valid input.' : ''}</div>` : nothing}
+      ${
+        model
+          ? nothing
+          : html`${notes ? html`<div class="notes">${notes}</div>` : nothing} ${o?.problem.sample ? this.renderSampleNote(o) : nothing}
+              <attn-verdict .outcome=${o} .kernels=${s.kernels} ?running=${this.running}></attn-verdict>`
+      }
       <div class="tabs" role="tablist" aria-label="output view">
-        ${OUTPUT_TABS.map(([tab, title]) => html`<button role="tab" id="tab-${tab}" aria-selected=${s.view.tab === tab ? 'true' : 'false'} @click=${() => this.setTab(tab)}>${title}</button>`)}
+        ${OUTPUT_TABS.map(([tab, title]) => html`<button role="tab" id="tab-${tab}" aria-selected=${s.view.tab === tab ? 'true' : 'false'} @click=${() => this.setTab(tab)}>${model && tab === 'attention' ? 'Model' : model && tab === 'compare' ? 'GPU vs CPU (selected head)' : title}</button>`)}
       </div>
-      <div class=${this.problemError && s.view.tab !== 'profiler' ? 'stale' : ''}>${this.renderTab(o)}</div>
-      ${this.renderLazyTabs(!!this.problemError)}
+      <div class=${problemError && s.view.tab !== 'profiler' ? 'stale' : ''}>${model ? this.renderModelTab() : this.renderTab(o)}</div>
+      ${this.renderLazyTabs(!!problemError)}
     `;
+  }
+
+  private renderModelTab() {
+    switch (this.state.view.tab) {
+      case 'attention':
+        return html`<attn-model-view .view=${this.model} .state=${this.state} .headOutcome=${this.modelHead}></attn-model-view>`;
+      case 'compare':
+        return html`<attn-compare-panel .outcome=${this.modelHead} head="0"></attn-compare-panel>`;
+      default:
+        return this.renderTab(this.outcome);
+    }
   }
 
   /** What a big problem's results cover, and the GPU's whole output for download. */

@@ -14,10 +14,12 @@ import { defaultState } from '../core/state';
 import { hasIntermediates, isVariant, VARIANT_NAMES } from '../gpu/variants';
 import type { EmbeddingsStatus } from './attn-sentence-panel';
 import { StateEditEvent } from './events';
+import type { ModelView } from './model-controller';
 import { buttonStyles, tabStyles } from './styles';
 import './attn-feature-options';
 import './attn-mask-editor';
 import './attn-matrix-editor';
+import './attn-model-panel';
 import './attn-options-panel';
 import './attn-random-problem';
 import './attn-sentence-panel';
@@ -56,6 +58,8 @@ export class AttnProblemEditor extends LitElement {
   /** Whether the word vectors for sentence mode are loaded. */
   @property() embeddings: EmbeddingsStatus = 'idle';
   @property({ type: Boolean, attribute: 'gpu-available' }) gpuAvailable = false;
+  /** Model mode's model and last step. */
+  @property({ attribute: false }) modelView: ModelView | null = null;
 
   private setMode(mode: Mode): void {
     this.dispatchEvent(new StateEditEvent((s) => ({ ...s, mode })));
@@ -92,7 +96,21 @@ export class AttnProblemEditor extends LitElement {
         >
           Sentence
         </button>
+        <button role="tab" id="mode-model" aria-selected=${s.mode === 'model' ? 'true' : 'false'} @click=${() => this.setMode('model')}>
+          Model
+        </button>
       </div>
+      ${
+        s.mode === 'model'
+          ? html`<attn-model-panel .state=${s} .view=${this.modelView} ?gpu-available=${this.gpuAvailable}></attn-model-panel>`
+          : this.renderProblemInputs(p, dkPerHead)
+      }
+    `;
+  }
+
+  private renderProblemInputs(p: Problem | null, dkPerHead: number) {
+    const s = this.state;
+    return html`
       ${
         s.mode === 'matrix'
           ? this.renderMatrices()

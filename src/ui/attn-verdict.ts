@@ -18,10 +18,33 @@ const VERDICT_STAGES = [
   ['projected', 'output · W_o'],
 ] as const;
 
+/** The pass/fail badge of a check (here, and on the model view's heads and logits). */
+export const verdictBadgeStyles = css`
+  .badge {
+    padding: 0.12rem var(--attn-space-3);
+    border-radius: var(--attn-radius-pill);
+    border: 1px solid var(--attn-color-border-control);
+    background: var(--attn-color-surface);
+    cursor: pointer;
+    font: inherit;
+  }
+  .badge.pass {
+    border-color: var(--attn-color-success-border);
+    background: var(--attn-color-success-bg);
+    color: var(--attn-color-success-text);
+  }
+  .badge.fail {
+    border-color: var(--attn-color-danger-border);
+    background: var(--attn-color-danger-bg);
+    color: var(--attn-color-danger-text);
+  }
+`;
+
 @customElement('attn-verdict')
 export class AttnVerdict extends LitElement {
   static override styles = [
     buttonStyles,
+    verdictBadgeStyles,
     css`
       :host {
         display: block;
@@ -33,24 +56,6 @@ export class AttnVerdict extends LitElement {
         align-items: center;
         font-size: 0.8rem;
         margin-bottom: 0.6rem;
-      }
-      .badge {
-        padding: 0.12rem var(--attn-space-3);
-        border-radius: var(--attn-radius-pill);
-        border: 1px solid var(--attn-color-border-control);
-        background: var(--attn-color-surface);
-        cursor: pointer;
-        font: inherit;
-      }
-      .badge.pass {
-        border-color: var(--attn-color-success-border);
-        background: var(--attn-color-success-bg);
-        color: var(--attn-color-success-text);
-      }
-      .badge.fail {
-        border-color: var(--attn-color-danger-border);
-        background: var(--attn-color-danger-bg);
-        color: var(--attn-color-danger-text);
       }
       .muted {
         color: var(--attn-color-text-muted);

@@ -7,6 +7,7 @@
 import type { MaskOp, MatrixName, MatrixOp } from '../core/edits';
 import type { PlaygroundState } from '../core/state';
 import type { CaseToLoad } from '../core/verify/load-case';
+import type { ModelRequest } from './model-source';
 
 const up = { bubbles: true, composed: true } as const;
 
@@ -91,13 +92,31 @@ export class CellClickEvent extends Event {
   }
 }
 
-export type Command = 'run' | 'cancel' | 'reconnect' | 'undo' | 'redo' | 'share' | 'take-into-matrix';
+export type Command =
+  | 'run'
+  | 'cancel'
+  | 'reconnect'
+  | 'undo'
+  | 'redo'
+  | 'share'
+  | 'take-into-matrix'
+  /** Model mode: add tokens by decode steps; put the selected head's Q, K, V and options into matrix mode. */
+  | 'model-generate'
+  | 'model-head-to-matrix';
 
 /** Asks the coordinator for something that is not a state edit. */
 export class CommandEvent extends Event {
   static readonly eventName = 'attn-command';
   constructor(readonly command: Command) {
     super(CommandEvent.eventName, up);
+  }
+}
+
+/** Model mode: load a model (the built-in one, files the user chose or dropped, a URL the user typed). */
+export class ModelSourceEvent extends Event {
+  static readonly eventName = 'attn-model-source';
+  constructor(readonly request: ModelRequest) {
+    super(ModelSourceEvent.eventName, up);
   }
 }
 
@@ -132,6 +151,7 @@ declare global {
     'attn-notice-dismiss': NoticeDismissEvent;
     'attn-cell-click': CellClickEvent;
     'attn-command': CommandEvent;
+    'attn-model-source': ModelSourceEvent;
     'attn-code-change': CodeChangeEvent;
     'attn-profile-command': ProfileCommandEvent;
   }

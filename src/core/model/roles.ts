@@ -120,3 +120,8 @@ export const ROLE_METHOD: Record<HeadRoleName, string> = {
   antecedent:
     'On held-out story sentences (subject/object pairs never trained on): share of rows at the pronoun "it" whose strongest key, BOS left out, is the antecedent noun.',
 };
+
+/** A head's measured scores, if the roles list it. */
+export function headRoleScores(roles: ModelRoles | null, layer: number, head: number): HeadRoleScores | null {
+  return roles?.heads.find((h) => h.layer === layer && h.head === head) ?? null;
+}

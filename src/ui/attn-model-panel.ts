@@ -1,0 +1,100 @@
+/**
+ * <attn-model-panel>: model mode's inputs column — the model picker and facts, the text (its
+ * tokens as chips), and the kernel variant every head runs on. Edits go up as StateEditEvents.
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import type { PlaygroundState } from '../core/state';
+import { defaultState } from '../core/state';
+import { hasIntermediates, isVariant, VARIANT_NAMES } from '../gpu/variants';
+import { StateEditEvent } from './events';
+import type { ModelToken, ModelView } from './model-controller';
+import { buttonStyles, panelStyles } from './styles';
+import './attn-model-picker';
+import './attn-token-chips';
+
+@customElement('attn-model-panel')
+export class AttnModelPanel extends LitElement {
+  static override styles = [
+    buttonStyles,
+    panelStyles,
+    css`
+      :host {
+        display: block;
+      }
+      textarea {
+        width: 100%;
+        box-sizing: border-box;
+        min-height: 4.5rem;
+        font: inherit;
+        font-size: 0.9rem;
+      }
+    `,
+  ];
+
+  @property({ attribute: false }) state: PlaygroundState = defaultState();
+  @property({ attribute: false }) view: ModelView | null = null;
+  @property({ type: Boolean, attribute: 'gpu-available' }) gpuAvailable = false;
+
+  private onText = (event: Event) => {
+    const text = (event.target as HTMLTextAreaElement).value;
+    // New text: the tokens generated after the old text no longer follow it.
+    this.dispatchEvent(new StateEditEvent((s) => ({ ...s, model: { ...s.model, text, generated: [] } }), 'model-text'));
+  };
+
+  private onVariant = (event: Event) => {
+    const variant = (event.target as HTMLSelectElement).value;
+    this.dispatchEvent(new StateEditEvent((s) => ({ ...s, variant })));
+  };
+
+  /** The tokens of the text as typed now (the last run's generated tokens after them while they still follow it). */
+  private get tokens(): ModelToken[] {
+    const model = this.view?.model;
+    if (!model) return [];
+    const o = this.view?.outcome;
+    const typed = model.tokenizer
+      .encode(this.state.model.text)
+      .map((id) => ({ id, text: model.tokenizer.tokenText(id), generated: false }));
+    const generated = this.state.model.generated.map((id) => ({ id, text: model.tokenizer.tokenText(id), generated: true }));
+    return o && o.tokens.length === typed.length + generated.length ? o.tokens : [...typed, ...generated];
+  }
+
+  override render() {
+    const v = this.view;
+    const s = this.state;
+    const variant = isVariant(s.variant) ? s.variant : 'tiled';
+    return html`
+      <attn-model-picker
+        .source=${s.model.source}
+        .model=${v?.model ?? null}
+        .loadedSource=${v?.loadedSource ?? { kind: 'builtin' }}
+        ?loading=${v?.loading ?? false}
+      ></attn-model-picker>
+      <section class="panel">
+        <h2>Text</h2>
+        <textarea id="model-text" aria-label="model text" .value=${s.model.text} @input=${this.onText}></textarea>
+        <attn-token-chips .tokens=${this.tokens}></attn-token-chips>
+        ${v?.model ? html`<p class="muted">${this.tokens.length} of ${v.model.weights.config.contextLength} tokens of context</p>` : nothing}
+      </section>
+      <section class="panel">
+        <h2>Kernels</h2>
+        <div class="row">
+          <label
+            >variant
+            <select id="model-variant" aria-label="kernel variant" @change=${this.onVariant} ?disabled=${!this.gpuAvailable}>
+              ${VARIANT_NAMES.map((name) => html`<option value=${name} ?selected=${name === variant}>${name}${hasIntermediates(name) ? '' : ' (output only)'}</option>`)}
+            </select></label
+          >
+          ${s.kernels ? html`<span class="muted">with your ${Object.keys(s.kernels).join(', ')} kernel from the Shader lab</span>` : nothing}
+        </div>
+        <p class="muted">Every head of every layer runs on these kernels; edit them in the Shader lab tab.</p>
+      </section>
+    `;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'attn-model-panel': AttnModelPanel;
+  }
+}

@@ -1,0 +1,355 @@
+/**
+ * Model mode's runs: the loaded model (built-in, or the user's files or URL), and for the text typed
+ * one step of the model with every layer's attention on the playground's kernels (the page's
+ * variant, precision and Shader-lab kernels), then the float64 checks in a worker. A newer edit
+ * aborts the step in flight (runModelStep's signal) and the stale checks (the worker is
+ * terminated). Generate adds tokens one decode step at a time over the KV cache.
+ *
+ * The host's data-model-state (loading, running, checking, done, error) and data-model-run (the
+ * finished run's id) say where it stands, for tests and the console.
+ */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { InputError, RunCancelledError } from '../core/errors';
+import { layerStages, runModelStep } from '../gpu/model-run';
+import type { ModelLayerRun } from '../gpu/model-run';
+import type { AttentionEngine } from '../gpu/engine';
+import { DeviceLostError } from '../gpu/errors';
+import { isVariant } from '../gpu/variants';
+import type { LoadedModel } from '../core/model/loaded';
+import type { KvCache } from '../core/model/forward';
+import { checkTokens, emptyCache } from '../core/model/forward';
+import { pickNextToken } from '../core/model/generate';
+import type { ModelSourceState, PlaygroundState } from '../core/state';
+import type { NoticeLevel } from './events';
+import type { ModelChecks } from './model-check-client';
+import { ModelCheckClient } from './model-check-client';
+import type { ModelRequest } from './model-source';
+import { loadBuiltinModel, loadModelFromFiles, loadModelFromUrl } from './model-source';
+
+const RUN_DEBOUNCE_MS = 120;
+
+export interface ModelToken {
+  id: number;
+  text: string;
+  /** Added by Generate (after the typed text). */
+  generated: boolean;
+}
+
+/** One finished model step, as the views draw it. */
+export interface ModelOutcome {
+  id: number;
+  /** The run key of the state it answers (runKey). */
+  key: string;
+  /** Every token of the sequence. */
+  tokens: ModelToken[];
+  /** The step's layer runs: a prefill's queries are every token, a decode step's the last one. */
+  layers: ModelLayerRun[];
+  /** Index in `tokens` of the step's first query. */
+  queryStart: number;
+  /** Logits of the next token (float32 values). */
+  logits: Float64Array;
+  cache: KvCache;
+  variant: string;
+  /** Whether kernels edited in the Shader lab ran. */
+  yourKernels: string[];
+  layerMs: number[];
+  /** From the edit (or Generate) to the grid's data, ms. */
+  gridMs: number;
+  /** The float64 checks, once the worker has answered. */
+  checks: ModelChecks | null;
+  checkError: string | null;
+}
+
+/** What the views get of model mode. */
+export interface ModelView {
+  model: LoadedModel | null;
+  outcome: ModelOutcome | null;
+  error: string | null;
+  loading: boolean;
+  running: boolean;
+  generating: boolean;
+  loadedSource: ModelSourceState;
+}
+
+export interface ModelControllerOptions {
+  state(): PlaygroundState;
+  engine(): AttentionEngine | null;
+  noGpuReason(): string;
+  notify(level: NoticeLevel, text: string): void;
+  /** Generate finished: record the tokens it added in the state (one undo step). */
+  generated(ids: number[]): void;
+}
+
+export class ModelController implements ReactiveController {
+  model: LoadedModel | null = null;
+  /** Changes with every model loaded (runs of another model are stale). */
+  modelKey = '';
+  /** What the loaded model is (the built-in one, or the user's). */
+  loadedSource: ModelSourceState = { kind: 'builtin' };
+  loading = false;
+  running = false;
+  generating = false;
+  outcome: ModelOutcome | null = null;
+  /** Why the current text cannot run (too many tokens, no GPU, a failed GPU run); the last outcome stays. */
+  error: string | null = null;
+
+  private readonly checker = new ModelCheckClient();
+  private abort: AbortController | null = null;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private counter = 0;
+  private models = 0;
+  private builtin: Promise<void> | null = null;
+  private editedAt = 0;
+
+  constructor(
+    private readonly host: ReactiveControllerHost & HTMLElement,
+    private readonly options: ModelControllerOptions,
+  ) {
+    host.addController(this);
+  }
+
+  hostDisconnected(): void {
+    clearTimeout(this.timer);
+    this.abort?.abort();
+    this.checker.dispose();
+  }
+
+  /** What a run depends on: a state with the same key needs no new run. */
+  runKey(state: PlaygroundState): string {
+    const { text, generated } = state.model;
+    return JSON.stringify([this.modelKey, text, generated, state.variant, state.precision, state.kernels]);
+  }
+
+  /** After a state change in model mode: rerun when what the run depends on changed. */
+  stateChanged(state: PlaygroundState): void {
+    if (this.outcome?.key === this.runKey(state) && !this.error) return;
+    this.schedule();
+  }
+
+  schedule(): void {
+    clearTimeout(this.timer);
+    this.editedAt = performance.now();
+    this.host.dataset.modelState = 'pending';
+    this.timer = setTimeout(() => void this.run(), RUN_DEBOUNCE_MS);
+  }
+
+  /** The built-in model, loaded once (shown until the user loads another). */
+  ensureModel(): Promise<void> {
+    if (this.model) return Promise.resolve();
+    this.builtin ??= this.load({ kind: 'builtin' }).then(() => undefined);
+    return this.builtin;
+  }
+
+  /** Loads a model; on failure says why (the loader's message names the file and problem) and keeps the previous one. */
+  async load(request: ModelRequest): Promise<boolean> {
+    this.set({ loading: true }, 'loading');
+    try {
+      const model =
+        request.kind === 'builtin'
+          ? await loadBuiltinModel()
+          : request.kind === 'files'
+            ? await loadModelFromFiles(request.files)
+            : await loadModelFromUrl(request.url);
+      this.model = model;
+      this.modelKey = `${request.kind}:${++this.models}`;
+      this.loadedSource =
+        request.kind === 'builtin'
+          ? request
+          : request.kind === 'url'
+            ? request
+            : { kind: 'files', names: request.files.map((f) => f.name) };
+      this.set({ loading: false }, 'loaded');
+      return true;
+    } catch (error) {
+      const what =
+        request.kind === 'builtin' ? 'The built-in model' : request.kind === 'url' ? `The model at ${request.url}` : 'The model files';
+      const message = error instanceof InputError ? error.message : `${(error as Error).message}`;
+      this.options.notify('error', `${what} could not be loaded: ${message}. The previous model and your text are kept.`);
+      this.set({ loading: false }, this.outcome ? 'done' : 'error');
+      return false;
+    }
+  }
+
+  async run(): Promise<void> {
+    clearTimeout(this.timer);
+    this.abort?.abort();
+    const abort = new AbortController();
+    this.abort = abort;
+    const signal = abort.signal;
+    const editedAt = this.editedAt || performance.now();
+    this.editedAt = 0;
+    this.set({ running: true }, 'running');
+    await this.ensureModel();
+    if (signal.aborted) return;
+    const model = this.model;
+    if (!model) return this.fail('No model is loaded.');
+    const state = this.options.state();
+    const engine = this.options.engine();
+    if (!engine) return this.fail(`The model view runs every head on the GPU. ${this.options.noGpuReason()}`);
+    const textIds = model.tokenizer.encode(state.model.text);
+    const ids = [...textIds, ...state.model.generated];
+    try {
+      checkTokens(model.weights.config, ids);
+    } catch (error) {
+      if (error instanceof InputError) return this.fail(capitalise(error.message) + '.');
+      throw error;
+    }
+    const variant = isVariant(state.variant) ? state.variant : 'tiled';
+    const kernels = state.kernels ?? undefined;
+    let step;
+    try {
+      step = await runModelStep(engine, model.weights, emptyCache(model.weights.config), ids, {
+        variant,
+        kernels,
+        precision: state.precision,
+        signal,
+      });
+    } catch (error) {
+      if (error instanceof RunCancelledError || signal.aborted) return;
+      return this.fail(gpuMessage(error, state));
+    }
+    if (signal.aborted) return;
+    const tokens = ids.map((id, i) => ({ id, text: model.tokenizer.tokenText(id), generated: i >= textIds.length }));
+    this.finishStep(state, step, tokens, 0, performance.now() - editedAt, signal);
+  }
+
+  /** Adds generateCount tokens, each a decode step over the KV cache of the one before. */
+  async generate(): Promise<void> {
+    const state = this.options.state();
+    const model = this.model;
+    const engine = this.options.engine();
+    let current = this.outcome;
+    if (!model || !engine || !current || current.key !== this.runKey(state) || this.running || this.generating) return;
+    this.abort?.abort();
+    const abort = new AbortController();
+    this.abort = abort;
+    const signal = abort.signal;
+    this.set({ generating: true, running: true }, 'running');
+    const s = state.model;
+    const sampling = s.sampling === 'greedy' ? ({ kind: 'greedy' } as const) : ({ kind: 'top-k', k: s.samplingK, seed: s.seed } as const);
+    const added: number[] = [];
+    const variant = isVariant(state.variant) ? state.variant : 'tiled';
+    for (let i = 0; i < s.generateCount; i++) {
+      const started = performance.now();
+      const next = pickNextToken(current.logits, sampling, s.generated.length + added.length);
+      try {
+        checkTokens(model.weights.config, [next], current.cache.length);
+      } catch (error) {
+        if (!(error instanceof InputError)) throw error;
+        this.options.notify('error', `Generation stopped: ${error.message}.`);
+        break;
+      }
+      let step;
+      try {
+        step = await runModelStep(engine, model.weights, current.cache, [next], {
+          variant,
+          kernels: state.kernels ?? undefined,
+          precision: state.precision,
+          signal,
+        });
+      } catch (error) {
+        if (error instanceof RunCancelledError || signal.aborted) return this.set({ generating: false }, undefined);
+        this.set({ generating: false }, undefined);
+        return this.fail(gpuMessage(error, state));
+      }
+      if (signal.aborted) return this.set({ generating: false }, undefined);
+      added.push(next);
+      const tokens = [...current.tokens, { id: next, text: model.tokenizer.tokenText(next), generated: true }];
+      const generatedState = { ...state, model: { ...s, generated: [...s.generated, ...added] } };
+      current = this.stepOutcome(generatedState, step, tokens, tokens.length - 1, performance.now() - started);
+      this.outcome = current;
+      this.host.requestUpdate();
+    }
+    this.generating = false;
+    if (added.length === 0) return this.set({ running: false }, 'done');
+    // The state learns the tokens after the outcome carries its key, so the edit starts no new run.
+    this.options.generated(added);
+    this.finishStep(this.options.state(), null, current.tokens, current.queryStart, current.gridMs, signal, current);
+  }
+
+  private stepOutcome(
+    state: PlaygroundState,
+    step: Awaited<ReturnType<typeof runModelStep>>,
+    tokens: ModelToken[],
+    queryStart: number,
+    gridMs: number,
+  ): ModelOutcome {
+    return {
+      id: ++this.counter,
+      key: this.runKey(state),
+      tokens,
+      layers: step.layers,
+      queryStart,
+      logits: step.step.logits,
+      cache: step.step.cache,
+      variant: isVariant(state.variant) ? state.variant : 'tiled',
+      yourKernels: Object.keys(state.kernels ?? {}),
+      layerMs: step.layerMs,
+      gridMs,
+      checks: null,
+      checkError: null,
+    };
+  }
+
+  /** Shows a finished step, then checks it in the worker. */
+  private finishStep(
+    state: PlaygroundState,
+    step: Awaited<ReturnType<typeof runModelStep>> | null,
+    tokens: ModelToken[],
+    queryStart: number,
+    gridMs: number,
+    signal: AbortSignal,
+    ready?: ModelOutcome,
+  ): void {
+    const outcome = ready ?? this.stepOutcome(state, step!, tokens, queryStart, gridMs);
+    this.outcome = outcome;
+    this.error = null;
+    this.host.dataset.modelRun = String(outcome.id);
+    this.set({ running: false }, 'checking');
+    void this.check(outcome, signal);
+  }
+
+  private async check(outcome: ModelOutcome, signal: AbortSignal): Promise<void> {
+    const model = this.model!;
+    try {
+      const checks = await this.checker.check(
+        this.modelKey,
+        model.weights,
+        {
+          ids: outcome.tokens.map((t) => t.id),
+          layers: outcome.layers.map(({ call, result }) => ({ call, gpu: layerStages(result) })),
+          logits: outcome.logits,
+          onlineSoftmax: outcome.layers[0]?.result.onlineSoftmax ?? false,
+        },
+        signal,
+      );
+      if (signal.aborted || this.outcome !== outcome) return;
+      this.outcome = { ...outcome, checks };
+    } catch (error) {
+      if (error instanceof RunCancelledError || signal.aborted || this.outcome !== outcome) return;
+      this.outcome = { ...outcome, checkError: `The float64 checks failed: ${(error as Error).message}` };
+    }
+    this.set({}, 'done');
+  }
+
+  private fail(message: string): void {
+    this.error = message;
+    this.set({ running: false }, 'error');
+  }
+
+  private set(fields: Partial<Pick<ModelController, 'loading' | 'running' | 'generating'>>, dataState: string | undefined): void {
+    Object.assign(this, fields);
+    if (dataState) this.host.dataset.modelState = dataState;
+    this.host.requestUpdate();
+  }
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function gpuMessage(error: unknown, state: PlaygroundState): string {
+  if (error instanceof DeviceLostError) return error.message;
+  const yours = state.kernels ? ' (your kernels from the shader lab are in use)' : '';
+  return `The GPU run failed${yours}: ${(error as Error).message}`;
+}

@@ -1,0 +1,301 @@
+/**
+ * Model mode (issue 13) in the real page: text → token chips → every layer × head on the
+ * playground's kernels with its verdict against float64; a head in full and in matrix mode; the
+ * next-token prediction and generation over the KV cache; a bad model file refused with its
+ * message while the grid stays; the model state restored after a reload. Any console error fails.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, ElementHandle, Page } from 'puppeteer';
+import { defaultState, encodeState } from '../../src/core/state';
+import { launchBrowser } from './browser';
+import { $app, freshPage, readState, waitForMessage, waitForRun, runId } from './app';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** 32 words of the model's vocabulary. */
+const SENTENCE =
+  'the cat sat on the mat because it was warm and the dog chased the ball because it was bouncing then the bird saw the sun in the sky again and again';
+
+function modelRunId(page: Page): Promise<number> {
+  return page.evaluate(() => document.querySelector('attn-app')!.modelRuns.outcome?.id ?? 0);
+}
+
+/** Waits for a model step newer than `after` whose float64 checks are in. */
+async function waitForModel(page: Page, after = 0): Promise<void> {
+  await page.waitForFunction(
+    (previous: number) => {
+      const app = document.querySelector('attn-app');
+      const o = app?.modelRuns.outcome;
+      return (
+        (app?.dataset.modelState === 'done' && !!o && o.id > previous && (o.checks !== null || o.checkError !== null)) ||
+        app?.dataset.modelState === 'error'
+      );
+    },
+    { timeout: 120_000 },
+    after,
+  );
+  const failure = await page.evaluate(() => {
+    const m = document.querySelector('attn-app')!.modelRuns;
+    return m.error ?? m.outcome?.checkError ?? null;
+  });
+  expect(failure).toBeNull();
+}
+
+interface GridSummary {
+  cards: number;
+  heatmaps: number;
+  verdicts: string[];
+  groups: number;
+  roles: string[];
+}
+
+function readGrid(page: Page): Promise<GridSummary> {
+  return page.evaluate(() => {
+    const deep = (root: ParentNode, selector: string): Element[] => {
+      const out = [...root.querySelectorAll(selector)];
+      root.querySelectorAll('*').forEach((el) => el.shadowRoot && out.push(...deep(el.shadowRoot, selector)));
+      return out;
+    };
+    const grid = deep(document, 'attn-model-grid')[0]?.shadowRoot;
+    if (!grid) return { cards: 0, heatmaps: 0, verdicts: [], groups: 0, roles: [] };
+    return {
+      cards: grid.querySelectorAll('.card').length,
+      heatmaps: grid.querySelectorAll('attn-heatmap').length,
+      verdicts: [...grid.querySelectorAll('[data-verdict]')].map((b) => b.getAttribute('data-verdict') ?? ''),
+      groups: grid.querySelectorAll('.group').length,
+      roles: [...grid.querySelectorAll('[data-role]')].map((r) => r.getAttribute('data-role') ?? ''),
+    };
+  });
+}
+
+async function modelFacts(page: Page) {
+  return page.evaluate(() => {
+    const c = document.querySelector('attn-app')!.modelRuns.model!.weights.config;
+    return { layers: c.layers, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim };
+  });
+}
+
+async function typeText(page: Page, text: string): Promise<void> {
+  const area = await $app(page, '#model-text');
+  await area.click({ count: 3 });
+  await page.keyboard.down('Control');
+  await page.keyboard.press('a');
+  await page.keyboard.up('Control');
+  await page.keyboard.press('Backspace');
+  await area.type(text);
+}
+
+describe('model mode', () => {
+  it('text → chips → every layer × head checked; a head in full and in matrix mode; prediction and generation; a bad file; reload', async () => {
+    const { page, problems } = await freshPage(browser);
+    await (await $app(page, '#mode-model')).click();
+    await waitForModel(page);
+    const facts = await modelFacts(page);
+    expect(await page.$eval('attn-app >>> #model-facts', (el) => el.textContent)).toContain('parameters');
+
+    // Typing a 32-token sentence: chips, then the whole grid.
+    const before = await modelRunId(page);
+    await typeText(page, SENTENCE);
+    const typed = Date.now();
+    await page.waitForFunction(
+      (previous: number, cards: number) => {
+        const app = document.querySelector('attn-app')!;
+        const o = app.modelRuns.outcome;
+        return (
+          !!o &&
+          o.id > previous &&
+          app.dataset.modelState !== 'running' &&
+          app.dataset.modelState !== 'pending' &&
+          o.tokens.length === 32 &&
+          cards > 0
+        );
+      },
+      { timeout: 120_000 },
+      before,
+      facts.layers * facts.heads,
+    );
+    const toGrid = Date.now() - typed;
+    await waitForModel(page, before);
+    const gridMs = await page.evaluate(() => document.querySelector('attn-app')!.modelRuns.outcome!.gridMs);
+    console.log(
+      `model view: grid ${toGrid} ms after the last keystroke (${gridMs.toFixed(0)} ms from the run's edit to its data), checks in ${Date.now() - typed} ms`,
+    );
+
+    const chips = await page.$$eval('attn-app >>> attn-token-chips >>> li', (els) =>
+      els.map((el) => el.textContent?.replace(/\s+/g, ' ').trim()),
+    );
+    expect(chips).toHaveLength(32);
+    expect(chips[1]).toMatch(/^cat ?\d+$/);
+    const grid = await readGrid(page);
+    expect(grid.cards).toBe(facts.layers * facts.heads);
+    expect(grid.heatmaps).toBe(facts.layers * facts.heads);
+    expect(grid.groups).toBe(facts.layers * facts.kvHeads);
+    expect(grid.verdicts).toEqual(Array(facts.layers * facts.heads).fill('pass'));
+    expect(await page.$eval('attn-app >>> #logits-verdict', (el) => el.getAttribute('data-verdict'))).toBe('pass');
+    expect(await page.$$eval('attn-app >>> #top-tokens li', (els) => els.length)).toBe(5);
+
+    // Click a head: its stages in full.
+    await (await $app(page, 'attn-model-grid >>> .card[data-layer="1"][data-head="2"]')).click();
+    await page.waitForSelector('attn-app >>> #head-detail[data-layer="1"][data-head="2"]', { timeout: 30_000 });
+    const stages = await page.$$eval('attn-app >>> attn-model-view >>> attn-stage-view >>> attn-heatmap[data-stage]', (els) =>
+      els.map((el) => el.getAttribute('data-stage')),
+    );
+    expect(stages).toEqual(expect.arrayContaining(['probs', 'output', 'raw', 'scaled', 'masked']));
+    expect(await page.$('attn-app >>> attn-model-view >>> attn-stage-view >>> attn-rope-view')).not.toBeNull();
+    expect(await page.$eval('attn-app >>> attn-model-view >>> attn-verdict >>> .verdict', (el) => el.getAttribute('data-verdict'))).toBe(
+      'pass',
+    );
+
+    // Generate three tokens, each a decode step: the grid shows the new token's row.
+    const beforeGenerate = await modelRunId(page);
+    await (await $app(page, '#generate')).click();
+    await page.waitForFunction(() => document.querySelector('attn-app')!.currentState.model.generated.length === 3, { timeout: 120_000 });
+    await waitForModel(page, beforeGenerate);
+    const decode = await page.evaluate(() => {
+      const o = document.querySelector('attn-app')!.modelRuns.outcome!;
+      return {
+        tokens: o.tokens.length,
+        queryStart: o.queryStart,
+        queries: o.layers[0].call.inputs.q.rows,
+        keys: o.layers[0].call.inputs.k.rows,
+      };
+    });
+    expect(decode).toEqual({ tokens: 35, queryStart: 34, queries: 1, keys: 35 });
+    expect(await page.$$eval('attn-app >>> attn-token-chips >>> li.generated', (els) => els.length)).toBe(3);
+    expect((await readGrid(page)).verdicts).toEqual(Array(facts.layers * facts.heads).fill('pass'));
+
+    // Edit in matrix mode: the head's Q, K, V and options, then Undo back to the model.
+    const beforeMatrix = await runId(page);
+    await (await $app(page, '#head-to-matrix')).click();
+    await waitForRun(page, beforeMatrix);
+    const matrix = await readState(page);
+    expect(matrix.mode).toBe('matrix');
+    expect(matrix.matrix.q).toHaveLength(1);
+    expect(matrix.matrix.q[0]).toHaveLength(facts.headDim);
+    expect(matrix.matrix.k).toHaveLength(35);
+    expect(matrix.options).toMatchObject({ heads: 1, kvHeads: null, causal: true });
+    expect(matrix.options.rope).not.toBeNull();
+    expect(await page.evaluate(() => document.querySelector('attn-app')!.lastOutcome!.check!.pass)).toBe(true);
+    await page.keyboard.down('Control');
+    await page.keyboard.press('z');
+    await page.keyboard.up('Control');
+    await page.waitForFunction(() => document.querySelector('attn-app')!.currentState.mode === 'model');
+
+    // A bad file: its message names it, and the grid and the text stay.
+    const lastRun = await modelRunId(page);
+    const dir = mkdtempSync(join(tmpdir(), 'attn-model-'));
+    const bad = join(dir, 'model.gguf');
+    writeFileSync(bad, Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    const input = (await $app(page, '#model-files')) as ElementHandle<HTMLInputElement>;
+    await input.uploadFile(bad);
+    await waitForMessage(page, 'model.gguf');
+    expect(await modelRunId(page)).toBe(lastRun);
+    expect((await readGrid(page)).cards).toBe(facts.layers * facts.heads);
+    expect((await readState(page)).model.text).toBe(SENTENCE);
+
+    // Reload: model mode, the text and the generated tokens come back.
+    await new Promise((r) => setTimeout(r, 600)); // the state is saved after a short pause
+    await page.reload({ waitUntil: 'load' });
+    await waitForModel(page);
+    const restored = await readState(page);
+    expect(restored.mode).toBe('model');
+    expect(restored.model.text).toBe(SENTENCE);
+    expect(restored.model.generated).toHaveLength(3);
+    expect(await page.evaluate(() => document.querySelector('attn-app')!.modelRuns.outcome!.tokens.length)).toBe(35);
+    expect(problems).toEqual([]);
+  }, 400_000);
+
+  it('a restored URL is not fetched until Load; a restored file asks to be chosen again; too many tokens is a message', async () => {
+    const state = { ...defaultState(), mode: 'model' as const };
+    state.model = { ...state.model, source: { kind: 'url', url: 'https://example.invalid/model.gguf' } };
+    const requests: string[] = [];
+    const { page, problems } = await freshPage(browser, {
+      hash: `#s=${encodeState(state)}`,
+      beforeLoad: async (p) => {
+        p.on('request', (r) => requests.push(r.url()));
+      },
+    });
+    await waitForModel(page);
+    expect(await page.$eval('attn-app >>> #model-restore-note', (el) => el.textContent)).toContain('press Load');
+    expect(await page.$eval('attn-app >>> #model-url', (el) => (el as HTMLInputElement).value)).toBe('https://example.invalid/model.gguf');
+    expect(requests.filter((u) => u.includes('example.invalid'))).toEqual([]);
+
+    await typeText(page, Array(70).fill('cat').join(' '));
+    await waitForMessage(page, "exceed the model's context");
+    expect((await readState(page)).model.text.split(' ')).toHaveLength(70);
+
+    // A bad file dropped on the panel: the loader's message names it.
+    await page.evaluate(() => {
+      const root = (el: Element | null | undefined) => el?.shadowRoot ?? null;
+      const app = document.querySelector('attn-app');
+      const panel = root(
+        root(
+          root(root(root(app)?.querySelector('attn-layout'))?.querySelector('attn-problem-editor'))?.querySelector('attn-model-panel'),
+        )?.querySelector('attn-model-picker'),
+      )?.querySelector('#model-picker');
+      const data = new DataTransfer();
+      data.items.add(new File([new Uint8Array([9, 9, 9, 9, 9])], 'dropped.gguf'));
+      panel!.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    });
+    await waitForMessage(page, 'dropped.gguf');
+
+    const files = { ...state, model: { ...state.model, source: { kind: 'files' as const, names: ['mine.gguf'] } } };
+    const second = await freshPage(browser, { hash: `#s=${encodeState(files)}` });
+    await waitForModel(second.page);
+    expect(await second.page.$eval('attn-app >>> #model-restore-note', (el) => el.textContent)).toContain('mine.gguf');
+    expect([...problems, ...second.problems]).toEqual([]);
+  });
+
+  it('a broken kernel from the Shader lab fails heads and the logits check, and moves the prediction', async () => {
+    const state = { ...defaultState(), mode: 'model' as const, variant: 'naive' };
+    const good = await freshPage(browser, { hash: `#s=${encodeState(state)}` });
+    await waitForModel(good.page);
+    const probabilities = (page: Page) =>
+      page.evaluate(() => {
+        const o = document.querySelector('attn-app')!.modelRuns.outcome!;
+        return Array.from(o.logits);
+      });
+    const goodLogits = await probabilities(good.page);
+    const broken = readFileSync(join(import.meta.dirname, '../../examples/kernels/pv_gqa_modulo.wgsl'), 'utf8');
+    const { page, problems } = await freshPage(browser, { hash: `#s=${encodeState({ ...state, kernels: { pv: broken } })}` });
+    await waitForModel(page);
+    const grid = await readGrid(page);
+    expect(grid.verdicts).toContain('fail');
+    expect(await page.$eval('attn-app >>> #logits-verdict', (el) => el.getAttribute('data-verdict'))).toBe('fail');
+    expect(await page.$eval('attn-app >>> #model-status', (el) => el.textContent)).toContain('your pv kernel');
+    const badLogits = await probabilities(page);
+    expect(Math.max(...badLogits.map((x, i) => Math.abs(x - goodLogits[i])))).toBeGreaterThan(1e-3);
+
+    // A kernel the engine refuses (no grouped-query heads): a message, the text kept.
+    const refused = readFileSync(join(import.meta.dirname, '../../examples/kernels/qk_causal_off_by_one.wgsl'), 'utf8');
+    const third = await freshPage(browser, { hash: `#s=${encodeState({ ...state, kernels: { qk: refused } })}` });
+    await third.page.waitForFunction(() => document.querySelector('attn-app')?.dataset.modelState === 'error', { timeout: 60_000 });
+    expect(await third.page.$eval('attn-app >>> #model-error', (el) => el.textContent)).toContain('SUPPORTS_KV_HEADS');
+    expect((await readState(third.page)).model.text).toBe(state.model.text);
+    expect(third.problems).toEqual([]);
+    expect([...good.problems, ...problems]).toEqual([]);
+  });
+
+  it('fused returns no weights: the grid draws the reference’s, says so, and every head passes', async () => {
+    const state = { ...defaultState(), mode: 'model' as const, variant: 'fused' };
+    const { page, problems } = await freshPage(browser, { hash: `#s=${encodeState(state)}` });
+    await waitForModel(page);
+    const facts = await modelFacts(page);
+    expect(await page.$eval('attn-app >>> attn-model-grid >>> #grid-source', (el) => el.textContent)).toContain(
+      "float64 reference's weights",
+    );
+    const grid = await readGrid(page);
+    expect(grid.heatmaps).toBe(facts.layers * facts.heads);
+    expect(grid.verdicts).toEqual(Array(facts.layers * facts.heads).fill('pass'));
+    expect(problems).toEqual([]);
+  });
+});
