@@ -114,6 +114,13 @@ async function command(argv: string[]): Promise<number> {
       `ffn ${config.ffnDim}, context ${config.contextLength}, vocabulary ${vocab.length} words; ${steps} steps of ${batch} sequences, seed ${seed}, tfjs ${backend} backend`,
   );
   console.log(DETERMINISM);
+  const shapeFlags =
+    config.layers === MODEL_CONFIG.layers &&
+    config.heads === MODEL_CONFIG.heads &&
+    config.kvHeads === MODEL_CONFIG.kvHeads &&
+    config.headDim === MODEL_CONFIG.headDim
+      ? ''
+      : ` --layers ${config.layers} --heads ${config.heads} --kv-heads ${config.kvHeads} --head-dim ${config.headDim}`;
   const started = performance.now();
   const result = train({
     config,
@@ -144,7 +151,7 @@ async function command(argv: string[]): Promise<number> {
   };
   const last = result.curve[result.curve.length - 1];
   const training = {
-    command: `npm run train-model -- --steps ${steps} --seed ${seed}${quick ? ' --quick' : ''} --backend ${backend} --lr ${learningRate} --batch ${batch} --repeat-share ${data.repeatShare} --layers ${config.layers} --heads ${config.heads} --kv-heads ${config.kvHeads} --head-dim ${config.headDim}${initStd === null ? '' : ` --init-std ${initStd}`}`,
+    command: `npm run train-model -- --steps ${steps} --seed ${seed}${quick ? ' --quick' : ''} --backend ${backend} --lr ${learningRate} --batch ${batch} --repeat-share ${data.repeatShare}${shapeFlags}${initStd === null ? '' : ` --init-std ${initStd}`}`,
     seed,
     steps,
     batch,
