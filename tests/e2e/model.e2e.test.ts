@@ -21,9 +21,9 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** 32 words of the model's vocabulary. */
+/** 31 tokens of the built-in model's vocabulary (32 with the <s> the tokenizer puts first). */
 const SENTENCE =
-  'the cat sat on the mat because it was warm and the dog chased the ball because it was bouncing then the bird saw the sun in the sky again and again';
+  'the cat sat on the mat because it was warm. the dog chased the ball because it was bouncing. the animal did not cross the street because it was';
 
 function modelRunId(page: Page): Promise<number> {
   return page.evaluate(() => document.querySelector('attn-app')!.modelRuns.outcome?.id ?? 0);
@@ -134,7 +134,8 @@ describe('model mode', () => {
       els.map((el) => el.textContent?.replace(/\s+/g, ' ').trim()),
     );
     expect(chips).toHaveLength(32);
-    expect(chips[1]).toMatch(/^cat ?\d+$/);
+    expect(chips[0]).toMatch(/^<s> ?\d+$/);
+    expect(chips[2]).toMatch(/^cat ?\d+$/);
     const grid = await readGrid(page);
     expect(grid.cards).toBe(facts.layers * facts.heads);
     expect(grid.heatmaps).toBe(facts.layers * facts.heads);
@@ -197,7 +198,7 @@ describe('model mode', () => {
     writeFileSync(bad, Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]));
     const input = (await $app(page, '#model-files')) as ElementHandle<HTMLInputElement>;
     await input.uploadFile(bad);
-    await waitForMessage(page, 'model.gguf');
+    await waitForMessage(page, 'model.gguf: not a GGUF file');
     expect(await modelRunId(page)).toBe(lastRun);
     expect((await readGrid(page)).cards).toBe(facts.layers * facts.heads);
     expect((await readState(page)).model.text).toBe(SENTENCE);
