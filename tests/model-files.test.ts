@@ -12,7 +12,6 @@ import { ModelFileError } from '../src/core/model/config';
 import { dequantize, floatToHalfBits, halfBitsOf, halfBitsToFloat } from '../src/core/model/ggml-types';
 import { createRng } from '../src/core/rng';
 import type { GgufVocabulary } from '../src/core/model/gguf-vocab';
-import { TOKEN_TYPE } from '../src/core/model/gguf-vocab';
 import { writeHfCheckpoint } from '../src/core/model/hf-layout';
 import { MODEL_MEMORY_LIMIT_BYTES } from '../src/core/model/loaded';
 import { randomModelWeights, smallConfig } from '../src/core/model/random';
@@ -25,7 +24,7 @@ import type { GgufTensor, GgufWriteOptions } from '../src/model/gguf-write';
 import { writeGgufModel } from '../src/model/gguf-write';
 import type { ModelFile } from '../src/model/load';
 import { fetchModelFiles, loadModel } from '../src/model/load';
-import { wordPieceTokenizerJson } from './helpers/tokenizer-json';
+import { sentencePieceVocabulary, wordPieceTokenizerJson } from './helpers/tokenizer-json';
 
 const SEED = 20261127;
 const encoder = new TextEncoder();
@@ -34,18 +33,8 @@ const json = (value: unknown) => encoder.encode(JSON.stringify(value));
 /** A SentencePiece vocabulary of `size` (≥ 26) pieces for a random model: ▁, w, digits, ▁w, ▁w0 … ▁w9, fillers. */
 function vocabulary(size: number): GgufVocabulary {
   const digits = Array.from({ length: 10 }, (_, i) => String(i));
-  const pieces = ['<unk>', '<s>', '</s>', '▁', 'w', ...digits, '▁w', ...digits.map((d) => `▁w${d}`)];
-  const tokens = [...pieces, ...Array.from({ length: size - pieces.length }, (_, i) => `x${i}`)];
-  return {
-    model: 'llama',
-    tokens,
-    tokenTypes: tokens.map((_, i) => (i === 0 ? TOKEN_TYPE.UNKNOWN : i < 3 ? TOKEN_TYPE.CONTROL : TOKEN_TYPE.NORMAL)),
-    scores: tokens.map((_, i) => -i),
-    bos: 1,
-    eos: 2,
-    unk: 0,
-    addBos: true,
-  };
+  const pieces = ['▁', 'w', ...digits, '▁w', ...digits.map((d) => `▁w${d}`)];
+  return sentencePieceVocabulary([...pieces, ...Array.from({ length: size - pieces.length - 3 }, (_, i) => `x${i}`)]);
 }
 
 const llama = () => randomModelWeights(smallConfig('llama'), SEED);

@@ -7,33 +7,19 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelWeights } from '../src/core/model/config';
 import { forward64 } from '../src/core/model/forward';
-import { TOKEN_TYPE } from '../src/core/model/gguf-vocab';
-import type { GgufVocabulary } from '../src/core/model/gguf-vocab';
 import { writeHfCheckpoint } from '../src/core/model/hf-layout';
 import { randomModelWeights, smallConfig } from '../src/core/model/random';
 import { writeGgufModel } from '../src/model/gguf-write';
 import type { GgmlReadableType } from '../src/core/model/ggml-types';
 import { loadModel } from '../src/model/load';
-import { wordPieceTokenizerJson } from './helpers/tokenizer-json';
+import { sentencePieceVocabulary, wordPieceTokenizerJson } from './helpers/tokenizer-json';
 
 const IDS = [1, 9, 4, 33, 17, 17, 2, 40, 8];
 // Widths that are whole 32-value blocks, so every matrix is quantised (a narrower one is written F32).
 const weights = randomModelWeights(smallConfig('llama', { dModel: 64, ffnDim: 128, headDim: 16, vocabSize: 60 }), 99);
 const encoder = new TextEncoder();
 
-function vocabulary(size: number): GgufVocabulary {
-  const tokens = ['<unk>', '<s>', '</s>', ...Array.from({ length: size - 3 }, (_, i) => `▁w${i}`)];
-  return {
-    model: 'llama',
-    tokens,
-    tokenTypes: tokens.map((_, i) => (i === 0 ? TOKEN_TYPE.UNKNOWN : i < 3 ? TOKEN_TYPE.CONTROL : TOKEN_TYPE.NORMAL)),
-    scores: tokens.map((_, i) => -i),
-    bos: 1,
-    eos: 2,
-    unk: 0,
-    addBos: true,
-  };
-}
+const vocabulary = (size: number) => sentencePieceVocabulary(Array.from({ length: size - 3 }, (_, i) => `▁w${i}`));
 
 async function logitsOf(files: { name: string; bytes: Uint8Array }[]): Promise<{ logits: Float64Array; model: ModelWeights }> {
   const model = await loadModel(files);

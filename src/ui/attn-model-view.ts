@@ -5,7 +5,7 @@
  * "Edit in matrix mode", and every stage (<attn-stage-view>, as in matrix mode).
  */
 import { LitElement, css, html, nothing } from 'lit';
-import { customElement, property, state } from 'lit/decorators.js';
+import { customElement, property } from 'lit/decorators.js';
 import { headRoleLabel, headRoleScores } from '../core/model/roles';
 import type { PlaygroundState } from '../core/state';
 import { defaultState } from '../core/state';
@@ -17,6 +17,7 @@ import './attn-model-grid';
 import './attn-next-token';
 import './attn-stage-view';
 import './attn-verdict';
+import { WidthController } from './width-controller';
 
 @customElement('attn-model-view')
 export class AttnModelView extends LitElement {
@@ -61,22 +62,11 @@ export class AttnModelView extends LitElement {
   /** The selected head as an ordinary run (model-head-outcome.ts); null before the first step. */
   @property({ attribute: false }) headOutcome: RunOutcome | null = null;
 
-  @state() private width = 800;
-  private resizeObserver: ResizeObserver | null = null;
+  /** Our own width: the maps share it. */
+  private readonly size = new WidthController(this);
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.resizeObserver = new ResizeObserver(([entry]) => {
-      const width = Math.floor(entry.contentRect.width);
-      if (width > 0 && Math.abs(width - this.width) > 8) this.width = width;
-    });
-    this.resizeObserver.observe(this);
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.resizeObserver?.disconnect();
-    this.resizeObserver = null;
+  private get width(): number {
+    return this.size.width;
   }
 
   override render() {

@@ -31,6 +31,7 @@ import './attn-head-grid';
 import './attn-heatmap';
 import './attn-line-view';
 import './attn-rope-view';
+import { WidthController } from './width-controller';
 
 /** One map of the view: which stage, its caption and values, and how it is drawn. */
 interface MapSpec {
@@ -62,23 +63,11 @@ export class AttnStageView extends LitElement {
 
   @state() private showGpu = false;
   @state() private picked: PickedCell | null = null;
-  /** Our own width: the maps share it (weights and output side by side, the score maps three to a row). */
-  @state() private width = 800;
-  private resizeObserver: ResizeObserver | null = null;
+  /** Our own width: the maps share it. */
+  private readonly size = new WidthController(this);
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.resizeObserver = new ResizeObserver(([entry]) => {
-      const width = Math.floor(entry.contentRect.width);
-      if (width > 0 && Math.abs(width - this.width) > 8) this.width = width;
-    });
-    this.resizeObserver.observe(this);
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.resizeObserver?.disconnect();
-    this.resizeObserver = null;
+  private get width(): number {
+    return this.size.width;
   }
 
   private get ctx(): ProvenanceContext {

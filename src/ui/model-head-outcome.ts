@@ -5,7 +5,8 @@
  * reference of that problem, and the GPU's slice of what the layer's run returned.
  */
 import { evaluate } from '../core/evaluate';
-import { headGpuStages, withModelHeadAsMatrices } from '../core/model/head-matrix';
+import { withModelHeadAsMatrices } from '../core/model/head-matrix';
+import { headGpuStages } from '../core/model/check';
 import { buildProblem } from '../core/problem';
 import { defaultState } from '../core/state';
 import { layerStages } from '../gpu/model-run';

@@ -1,4 +1,6 @@
 /** Tokenizer files for the model-loading tests. */
+import type { GgufVocabulary } from '../../src/core/model/gguf-vocab';
+import { TOKEN_TYPE } from '../../src/core/model/gguf-vocab';
 
 /**
  * A Hugging Face WordPiece tokenizer.json: lowercase, a BERT or (as the built-in model's) Whitespace
@@ -34,5 +36,20 @@ export function wordPieceTokenizerJson(
     },
     decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
     model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+  };
+}
+
+/** A SentencePiece ("llama") GGUF vocabulary of these pieces: <unk>, <s>, </s> first, scores −index. */
+export function sentencePieceVocabulary(pieces: readonly string[]): GgufVocabulary {
+  const tokens = ['<unk>', '<s>', '</s>', ...pieces];
+  return {
+    model: 'llama',
+    tokens,
+    tokenTypes: tokens.map((_, i) => (i === 0 ? TOKEN_TYPE.UNKNOWN : i < 3 ? TOKEN_TYPE.CONTROL : TOKEN_TYPE.NORMAL)),
+    scores: tokens.map((_, i) => -i),
+    bos: 1,
+    eos: 2,
+    unk: 0,
+    addBos: true,
   };
 }

@@ -21,7 +21,6 @@ import { checkAgainstReference, referenceBounds } from '../compare-run';
 import { attentionReference } from '../reference';
 import { kvHeadOf } from '../features';
 import { columns } from '../tensor';
-import type { Matrix } from '../tensor';
 import { createRng } from '../rng';
 import type { ModelWeights } from './config';
 import type { AttentionCall } from './forward';
@@ -57,38 +56,50 @@ export function headOptions(options: AttentionOptions): AttentionOptions {
   return { ...options, heads: 1, kvHeads: null };
 }
 
-function slab(data: ArrayLike<number> | null | undefined, head: number, size: number): Float32Array | null {
-  if (!data) return null;
-  return Float32Array.from(Array.prototype.slice.call(data, head * size, (head + 1) * size) as number[]);
-}
-
-function columnSlice(data: ArrayLike<number>, rows: number, width: number, start: number, count: number): Float32Array {
-  return columns({ rows, cols: width, data: Float32Array.from(data) } as Matrix, start, count).data;
-}
-
-/** Checks each head of one layer's GPU attention against the float64 reference of its own inputs. */
-export function checkLayerHeads(call: AttentionCall, gpu: LayerGpuStages): HeadCheck[] {
+/** One head's slice of what the GPU returned for a layer (all heads), as a one-head run's stages. */
+export function headGpuStages(
+  call: Pick<AttentionCall, 'inputs' | 'options'>,
+  gpu: LayerGpuStages,
+  head: number,
+): GpuStages & {
+  output: Float32Array;
+  scores: Float32Array | null;
+  probs: Float32Array | null;
+  rotated: { q: Float32Array; k: Float32Array } | null;
+} {
   const { inputs, options } = call;
   const heads = options.heads;
   const kvHeads = options.kvHeads ?? heads;
   const n = inputs.q.rows;
   const m = inputs.k.rows;
   const dk = inputs.q.cols / heads;
+  const g = kvHeadOf(head, heads, kvHeads);
+  const slab = (data: ArrayLike<number> | null | undefined) =>
+    data ? Float32Array.from(Array.prototype.slice.call(data, head * n * m, (head + 1) * n * m) as number[]) : null;
+  const cols = (data: ArrayLike<number>, rows: number, width: number, start: number) =>
+    columns({ rows, cols: width, data: Float32Array.from(data) }, start, dk).data;
+  return {
+    scores: slab(gpu.scores),
+    probs: slab(gpu.probs),
+    output: cols(gpu.output, n, heads * dk, head * dk),
+    projected: null,
+    rotated: gpu.rotated ? { q: cols(gpu.rotated.q, n, heads * dk, head * dk), k: cols(gpu.rotated.k, m, kvHeads * dk, g * dk) } : null,
+    onlineSoftmax: gpu.onlineSoftmax,
+    fused: gpu.fused,
+    precision: gpu.precision,
+  };
+}
+
+/** Checks each head of one layer's GPU attention against the float64 reference of its own inputs. */
+export function checkLayerHeads(call: AttentionCall, gpu: LayerGpuStages): HeadCheck[] {
+  const { options } = call;
+  const heads = options.heads;
+  const kvHeads = options.kvHeads ?? heads;
   const checks: HeadCheck[] = [];
   for (let t = 0; t < heads; t++) {
     const g = kvHeadOf(t, heads, kvHeads);
     const single = headInputs(call, t);
-    const stages: GpuStages = {
-      scores: slab(gpu.scores, t, n * m),
-      probs: slab(gpu.probs, t, n * m),
-      output: columnSlice(gpu.output, n, heads * dk, t * dk, dk),
-      rotated: gpu.rotated
-        ? { q: columnSlice(gpu.rotated.q, n, heads * dk, t * dk, dk), k: columnSlice(gpu.rotated.k, m, kvHeads * dk, g * dk, dk) }
-        : null,
-      onlineSoftmax: gpu.onlineSoftmax,
-      fused: gpu.fused,
-      precision: gpu.precision,
-    };
+    const stages = headGpuStages(call, gpu, t);
     const result = checkAgainstReference(single, headOptions(options), stages);
     checks.push({
       layer: call.layer,
