@@ -10,7 +10,7 @@
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { InputError, RunCancelledError } from '../core/errors';
-import { layerStages, runModelStep } from '../gpu/model-run';
+import { checkModelFitsDevice, layerStages, runModelStep } from '../gpu/model-run';
 import type { ModelLayerRun } from '../gpu/model-run';
 import type { AttentionEngine } from '../gpu/engine';
 import { DeviceLostError } from '../gpu/errors';
@@ -150,6 +150,9 @@ export class ModelController implements ReactiveController {
           : request.kind === 'files'
             ? await loadModelFromFiles(request.files)
             : await loadModelFromUrl(request.url);
+      // Refused before it replaces the shown model: its keys at full context must fit one binding.
+      const engine = this.options.engine();
+      if (engine) checkModelFitsDevice(model.weights.config, engine.device.limits);
       this.model = model;
       this.modelKey = `${request.kind}:${++this.models}`;
       this.loadedSource =

@@ -74,10 +74,11 @@ export function headGpuStages(
   const m = inputs.k.rows;
   const dk = inputs.q.cols / heads;
   const g = kvHeadOf(head, heads, kvHeads);
+  // Copy only this head's part: its n × m slab of a head-major tensor, its columns of a row-major one.
   const slab = (data: ArrayLike<number> | null | undefined) =>
-    data ? Float32Array.from(Array.prototype.slice.call(data, head * n * m, (head + 1) * n * m) as number[]) : null;
+    data ? Float32Array.from({ length: n * m }, (_, e) => data[head * n * m + e]) : null;
   const cols = (data: ArrayLike<number>, rows: number, width: number, start: number) =>
-    columns({ rows, cols: width, data: Float32Array.from(data) }, start, dk).data;
+    Float32Array.from({ length: rows * dk }, (_, e) => data[Math.floor(e / dk) * width + start + (e % dk)]);
   return {
     scores: slab(gpu.scores),
     probs: slab(gpu.probs),
