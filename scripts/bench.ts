@@ -25,9 +25,11 @@
  * verifier · 2 bad arguments · 3 no WebGPU adapter.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { BenchCard } from '../src/core/bench-card';
-import { CARD_FORMAT, parseCard } from '../src/core/bench-card';
+import { InputError } from '../src/core/errors';
+import { CARD_FORMAT, CardError, parseCard, parseProfileResult } from '../src/core/bench-card';
 import type { ProfileConfig, ProfileResult } from '../src/core/profile-report';
 import {
   decodeTable,
@@ -37,6 +39,7 @@ import {
   pairedSpeedup,
   reportTable,
   resolveConfig,
+  sweepDemand,
   sweepRows,
 } from '../src/core/profile-report';
 import { compileErrorLines, formatReport, reportSummary } from '../src/core/verify/report';
@@ -53,17 +56,33 @@ import { isVariant, VARIANT_NAMES, VARIANTS, variantStages } from '../src/gpu/va
 import { verifyKernel, variantFor } from '../src/gpu/verify-suite';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { withBenchPage } from './lib/bench-browser';
-import { EXIT, integer, integerList, list, main, openDefaultLimitsDevice, openDevice, parseFlags, readInput, UsageError } from './lib/cli';
+import {
+  EXIT,
+  integer,
+  integerList,
+  list,
+  main,
+  openDefaultLimitsDevice,
+  openDevice,
+  parseFlags,
+  readInput,
+  UsageError,
+  writableFolder,
+} from './lib/cli';
 import { describeFeatures, FEATURE_FLAGS, FEATURE_USAGE, featureOptions, withFeatureDefaults } from './lib/feature-flags';
 
 const PEERS = ['tfjs'];
 /** Stages a --kernel can replace: those some variant runs itself. */
 const KERNEL_STAGES = [...new Set(VARIANT_NAMES.flatMap((v) => variantStages(v)))];
 const DEFAULT_CARD = 'card.json';
+/** A sweep whose arithmetic alone would take longer than this at the adapter's measured peak is refused. */
+const DEFAULT_MAX_MINUTES = 60;
+/** The largest problem's Q, K and V may take at most this share of the machine's memory. */
+const HOST_MEMORY_SHARE = 0.25;
 const USAGE = `usage: npm run bench -- --n 64,128,256,512,1024 --dk 64 [--heads H] [--causal]
        [--variants ${[...VARIANT_NAMES, ...SETTING_VARIANT_NAMES, ...PEERS].join(',')}] [--repeats R] [--warmup W] [--fit-from N] [--seed S]
        [--json] [--node] [--out DIR] [--no-plot] [--diagnose]
-       [--decode M1,M2,…] [--kernel STAGE=FILE.wgsl]… [--card [FILE]]
+       [--decode M1,M2,…] [--kernel STAGE=FILE.wgsl]… [--card [FILE]] [--max-minutes M]
        [--rope [interleaved|half]] [--rope-base B] [--rope-dims R] [--rope-offset P] [--kv-heads H] [--window W]
        [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
        npm run bench -- --replot DIR/results.json [--out DIR]
@@ -75,6 +94,9 @@ fused-1split is the fused kernel without split-KV (one key split), to see what s
 --kernel STAGE=FILE     time your kernel for STAGE (${KERNEL_STAGES.join(', ')}) as variant custom:<file>, on the
                         built-in variant that has the stage, after it passes the verifier (else exit 1, not timed);
                         repeatable; Node's WebGPU only
+--max-minutes M         refuse a sweep whose arithmetic alone needs longer than M minutes at the adapter's
+                        measured peak (default ${DEFAULT_MAX_MINUTES}); one whose inputs need more than a quarter of
+                        this machine's memory is refused too
 --card [FILE]           write a benchmark card (adapter, limits, kernel SHA-256s, config, results) to FILE
                         (default DIR/${DEFAULT_CARD}); the Profiler tab loads it to plot beside its own run
 The row's time is the GPU timestamp span from the first pass's begin to the last pass's end (gaps included);
@@ -102,6 +124,7 @@ interface Cli {
   kernels: KernelSpec[];
   /** Where to write the card, or null for none. */
   card: string | null;
+  maxMinutes: number;
 }
 
 /** `--card` with no value (last, or before another flag) means the default file. */
@@ -145,6 +168,7 @@ function parseCommandLine(argv: string[]): Cli | null {
       decode: { type: 'string' },
       kernel: { type: 'string', multiple: true },
       card: { type: 'string' },
+      'max-minutes': { type: 'string' },
       help: { type: 'boolean' },
     },
   }).values;
@@ -169,7 +193,7 @@ function parseCommandLine(argv: string[]): Cli | null {
   if (v.replot !== undefined && (kernels.length || v.card !== undefined || v.decode !== undefined))
     throw new UsageError('--replot redraws earlier results: it takes only --out');
   const config: ProfileConfig = {
-    ns: integerList(v.n, 'n') ?? [64, 128, 256, 512, 1024],
+    ns: integerList(v.n, 'n', { min: 1 }) ?? [64, 128, 256, 512, 1024],
     dk: integer(v.dk, 'dk') ?? 64,
     dv: integer(v.dv, 'dv'),
     heads: integer(v.heads, 'heads') ?? 1,
@@ -198,6 +222,7 @@ function parseCommandLine(argv: string[]): Cli | null {
     replot: v.replot ?? null,
     kernels,
     card: v.card === undefined ? null : v.card === '' ? join(out, DEFAULT_CARD) : resolve(v.card),
+    maxMinutes: integer(v['max-minutes'], 'max-minutes', { min: 1 }) ?? DEFAULT_MAX_MINUTES,
   };
 }
 
@@ -283,6 +308,8 @@ async function runInNode(config: ProfileConfig, cli: Cli, command: string): Prom
     };
     process.stderr.write('measuring the roofline…');
     const roofline = await measureRoofline(device, shaders);
+    process.stderr.write('\n');
+    checkSweepTime(config, roofline.gflops, cli.maxMinutes);
     const adapter = {
       description: summary.description,
       vendor: summary.vendor,
@@ -296,6 +323,37 @@ async function runInNode(config: ProfileConfig, cli: Cli, command: string): Prom
   } finally {
     device.destroy();
   }
+}
+
+const GIB = 2 ** 30;
+
+/** Refuses a sweep whose largest Q, K and V would not fit in a quarter of this machine's memory. */
+function checkHostMemory(config: ProfileConfig): void {
+  const { inputBytes } = sweepDemand(resolveConfig(config));
+  const allowed = totalmem() * HOST_MEMORY_SHARE;
+  if (inputBytes > allowed)
+    throw new InputError(
+      `the largest problem's Q, K and V need ${(inputBytes / GIB).toFixed(1)} GiB, more than a quarter of this machine's ${(totalmem() / GIB).toFixed(0)} GiB: lower --n (or --decode, --dk, --heads)`,
+    );
+}
+
+/** Refuses a sweep whose arithmetic alone, at the adapter's measured peak, would take longer than maxMinutes. */
+function checkSweepTime(config: ProfileConfig, peakGflops: number, maxMinutes: number): void {
+  const { flops } = sweepDemand(resolveConfig(config));
+  const minutes = flops / (peakGflops * 1e9) / 60;
+  if (minutes > maxMinutes)
+    throw new InputError(
+      `the sweep needs at least ${flops.toExponential(2)} floating-point operations (every warm-up and repeat of every variant); at this adapter's measured peak of ${peakGflops.toFixed(2)} GFLOP/s that is at least ${duration(minutes)}, more than --max-minutes ${maxMinutes}: lower --n or --repeats, or raise --max-minutes`,
+    );
+}
+
+/** "25 min", "3.2 h", "41 days", "2.1e6 years". */
+function duration(minutes: number): string {
+  if (minutes < 120) return `${minutes.toFixed(0)} min`;
+  const hours = minutes / 60;
+  if (hours < 48) return `${hours.toFixed(1)} h`;
+  const days = hours / 24;
+  return days < 730 ? `${days.toFixed(0)} days` : `${(days / 365).toPrecision(2)} years`;
 }
 
 /** "NVIDIA H200" or "Google swiftshader — SwiftShader, CPU emulation: …". */
@@ -386,7 +444,10 @@ async function bench(argv: string[]): Promise<number> {
     console.log(USAGE);
     return EXIT.ok;
   }
+  writableFolder(cli.out, '--out');
   if (cli.replot) return replot(cli.replot, cli.out);
+  if (cli.card) writableFolder(dirname(cli.card), '--card');
+  checkHostMemory(cli.config);
   let result: ProfileResult;
   let card: BenchCard | null = null;
   const command = `npm run bench -- ${argv.join(' ')}`;
@@ -435,11 +496,17 @@ async function replot(file: string, out: string): Promise<number> {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`--replot: ${file} is not JSON (${(error as Error).message})`);
+    throw new CardError(`--replot: ${file} is not JSON (${(error as Error).message})`);
   }
   // A benchmark card carries its results; results.json is the results.
-  const result = ((parsed as { format?: string }).format === CARD_FORMAT ? parseCard(parsed).result : parsed) as ProfileResult;
-  if (!Array.isArray(result.rows)) throw new UsageError(`--replot: ${file} has no rows (is it results.json or a card?)`);
+  let result: ProfileResult;
+  try {
+    const isCard = (parsed as { format?: unknown } | null)?.format === CARD_FORMAT;
+    result = isCard ? parseCard(parsed).result : parseProfileResult(parsed);
+  } catch (error) {
+    if (!(error instanceof CardError)) throw error;
+    throw new CardError(`--replot: ${file} is not the results.json or card that npm run bench writes: ${error.message}`);
+  }
   if (result.adapter) console.log(`adapter: ${adapterText(result.adapter)}`);
   const plots = await withBenchPage((page) => page.plots(result));
   mkdirSync(out, { recursive: true });

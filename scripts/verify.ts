@@ -63,7 +63,7 @@ function parseCommandLine(argv: string[]) {
     file,
     variant,
     seed: integer(values.seed, 'seed'),
-    timeLimitMs: integer(values['time-limit'], 'time-limit') ?? DEFAULT_TIME_LIMIT_MS,
+    timeLimitMs: integer(values['time-limit'], 'time-limit', { min: 1 }) ?? DEFAULT_TIME_LIMIT_MS,
     json: values.json ?? false,
     repro: values.repro === '' ? null : (values.repro ?? DEFAULT_REPRO_DIR),
   };
@@ -136,7 +136,7 @@ async function verify(argv: string[]): Promise<number> {
     const engine = new AttentionEngine(device, loadShaderLibrary());
     const common = { seed: cli.seed, timeLimitMs: cli.timeLimitMs, defaultLimitsDevice };
     const reports =
-      source && cli.stage
+      source !== null && cli.stage
         ? [await verifyKernel(engine, { ...common, stage: cli.stage, source, variant: cli.variant, label: cli.file })]
         : await verifyBuiltIns(engine, { ...common, stage: cli.stage });
     stuck = reports.some((r) => r.status === 'timeout');

@@ -302,7 +302,7 @@ describe('npm run bench: bad arguments', () => {
     { args: ['--replot', 'x.json', '--decode', '64'], message: /--replot redraws earlier results/ },
     { args: ['--node', '--variants', 'tiled,tfjs'], message: /tfjs needs a browser/ },
     { args: ['--variants', 'bogus'], message: /unknown variant/ },
-    { args: ['--n', '16,abc'], message: /--n takes non-negative integers/ },
+    { args: ['--n', '16,abc'], message: /--n takes positive integers/ },
     { args: ['--dk', '0'], message: /dk must be a positive integer/ },
     { args: ['--frobnicate'], message: /Unknown option/ },
   ])('$args exits 2 with a message', async ({ args, message }) => {

@@ -4,7 +4,8 @@
  * Scripts in scripts/ are entries: each calls `main` once and imports no other script; shared
  * code lives here in scripts/lib/.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { InputError } from '../../src/core/errors';
@@ -23,13 +24,51 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 /** Bad flags or arguments: `main` prints the message and then the command's usage. */
 export class UsageError extends InputError {}
 
-/** node:util parseArgs (strict unless the config says otherwise), with its complaints (unknown option, missing value) as UsageErrors. */
-export function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+/**
+ * node:util parseArgs (strict unless the config says otherwise), with its complaints (unknown
+ * option, missing value) as UsageErrors. Flags are long only: parseArgs would quietly take `-q` for
+ * `--q`, so a single-dash flag is refused. Under `npm run`, flags written before `--` go to npm,
+ * which keeps them (as npm_config_*) and drops them from the command: that is refused too.
+ */
+export function parseFlags<T extends ParseArgsConfig>(config: T, env: NodeJS.ProcessEnv = process.env): ReturnType<typeof parseArgs<T>> {
+  const args = config.args ?? [];
+  const end = args.indexOf('--');
+  const short = (end < 0 ? args : args.slice(0, end)).find((arg) => /^-[^-\d.]/.test(arg));
+  if (short !== undefined) {
+    const long = Object.keys(config.options ?? {}).find((name) => name === short.slice(1).split('=')[0]);
+    throw new UsageError(
+      `short flags are not supported: ${short}${long ? ` (did you mean --${long}?)` : ''}; every flag is written --name`,
+    );
+  }
+  const eaten = npmTakenFlags(Object.keys(config.options ?? {}), env);
+  if (eaten.length)
+    throw new UsageError(
+      `npm took ${eaten.map((f) => `--${f}`).join(', ')} for itself (flags before \`--\` go to npm): write npm run ${env.npm_lifecycle_event} -- ${eaten.map((f) => `--${f} …`).join(' ')}`,
+    );
   try {
     return parseArgs(config);
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    const hint =
+      /Unexpected argument/.test((error as Error).message) && env.npm_lifecycle_event ? ' (under npm run, put -- before the flags)' : '';
+    throw new UsageError(`${(error as Error).message}${hint}`);
   }
+}
+
+/** The command's flags that npm kept for itself: set as npm_config_<flag> while npm runs this very script. */
+export function npmTakenFlags(flags: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  const script = env.npm_lifecycle_event;
+  const ours = env.npm_lifecycle_script ?? '';
+  if (!script || !/scripts\/[\w-]+\.ts/.test(ours)) return [];
+  return flags.filter((flag) => env[`npm_config_${flag.replaceAll('-', '_')}`] !== undefined);
+}
+
+/** A plain decimal number as people write it (12, -0.5, 1e-3); not 0x10, 0b1, Infinity or an empty string. */
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** The number a flag's text holds, or NaN when it is not a plain finite decimal. */
+export function decimal(text: string): number {
+  const trimmed = text.trim();
+  return DECIMAL.test(trimmed) ? Number(trimmed) : NaN;
 }
 
 /** The value of a flag that has no default. */
@@ -40,8 +79,8 @@ export function required(value: string | undefined, flag: string): string {
 
 export function number(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  const x = Number(value);
-  if (value.trim() === '' || !Number.isFinite(x)) throw new UsageError(`--${flag} must be a number, got "${value}"`);
+  const x = decimal(value);
+  if (!Number.isFinite(x)) throw new UsageError(`--${flag} must be a decimal number, got "${value}"`);
   return x;
 }
 
@@ -53,9 +92,8 @@ function integerKind(min: number, plural = false): string {
 
 export function integer(value: string | undefined, flag: string, { min = 0 } = {}): number | undefined {
   if (value === undefined) return undefined;
-  const x = Number(value);
-  if (value.trim() === '' || !Number.isInteger(x) || x < min)
-    throw new UsageError(`--${flag} must be a ${integerKind(min)}, got "${value}"`);
+  const x = decimal(value);
+  if (!Number.isSafeInteger(x) || x < min) throw new UsageError(`--${flag} must be a ${integerKind(min)}, got "${value}"`);
   return x;
 }
 
@@ -66,8 +104,8 @@ export function integerList(value: string | undefined, flag: string, { min = 0 }
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
-    .map(Number);
-  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < min)) {
+    .map(decimal);
+  if (xs.length === 0 || xs.some((x) => !Number.isSafeInteger(x) || x < min)) {
     throw new UsageError(`--${flag} takes ${integerKind(min, true)} separated by commas, got "${value}"`);
   }
   return xs;
@@ -90,6 +128,20 @@ export function readInput(path: string, what: string, encoding?: 'utf8'): Buffer
   } catch (error) {
     throw new InputError(`${what}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
+}
+
+/** Creates the folder a flag names (if needed) and checks that files can be written there, before any work is done. */
+export function writableFolder(dir: string, flag: string): string {
+  try {
+    mkdirSync(dir, { recursive: true });
+    // Writing is the only test that holds for every user (root passes permission checks) and file system.
+    const probe = join(dir, `.write-check-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe);
+  } catch (error) {
+    throw new InputError(`${flag}: cannot write to ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  return dir;
 }
 
 /** "Google swiftshader (CPU emulation)": who ran the kernels, as the commands print it. */

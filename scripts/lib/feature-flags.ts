@@ -6,7 +6,7 @@
 import { parseMatrix } from '../../src/core/io';
 import type { AlibiSetting, FeatureOptions, RopeLayout } from '../../src/core/options';
 import { DEFAULT_ROPE } from '../../src/core/options';
-import { integer, number, readInput, UsageError } from './cli';
+import { decimal, integer, number, readInput, UsageError } from './cli';
 
 /** For parseFlags' options. */
 export const FEATURE_FLAGS = {
@@ -60,8 +60,8 @@ type FeatureValues = Partial<Record<keyof typeof FEATURE_FLAGS, string>>;
 function numbers(text: string, flag: string): number[] {
   const values = text.split(',').map((x) => x.trim());
   return values.map((x) => {
-    const value = Number(x);
-    if (x === '' || !Number.isFinite(value)) throw new UsageError(`--${flag} must be a comma-separated list of numbers, got "${text}"`);
+    const value = decimal(x);
+    if (!Number.isFinite(value)) throw new UsageError(`--${flag} must be a comma-separated list of numbers, got "${text}"`);
     return value;
   });
 }

@@ -144,24 +144,33 @@ export function parseCard(input: string | Json): BenchCard {
   if (Object.keys(shaders).length === 0) fail('card.shaders', 'at least one kernel hash', shaders);
   for (const [file, hash] of Object.entries(shaders))
     if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) fail(`card.shaders["${file}"]`, 'a SHA-256 in 64 hex digits', hash);
-  const result = object(card.result, 'card.result');
-  const config = object(result.config, 'card.result.config');
-  array(config.ns, 'card.result.config.ns').forEach((n, i) => positiveInteger(n, `card.result.config.ns[${i}]`));
-  positiveInteger(config.dk, 'card.result.config.dk');
-  positiveInteger(config.heads, 'card.result.config.heads');
-  array(config.variants, 'card.result.config.variants').forEach((v, i) => string(v, `card.result.config.variants[${i}]`));
-  const rows = array(result.rows, 'card.result.rows');
-  if (rows.length === 0) fail('card.result.rows', 'at least one row', rows);
-  rows.forEach((r, i) => row(r, `card.result.rows[${i}]`));
-  if (result.roofline !== null && result.roofline !== undefined) {
-    const roof = object(result.roofline, 'card.result.roofline');
-    finite(roof.gbps, 'card.result.roofline.gbps');
-    finite(roof.gflops, 'card.result.roofline.gflops');
-  }
-  array(result.fits, 'card.result.fits');
-  array(result.notes, 'card.result.notes');
-  array(result.cpu, 'card.result.cpu');
+  parseProfileResult(card.result, 'card.result');
   return card as unknown as BenchCard;
+}
+
+/**
+ * A profile's results (results.json as npm run bench writes it, or a card's result), checked field
+ * by field: a CardError naming the first thing wrong (`results.rows[3].n: …`).
+ */
+export function parseProfileResult(value: Json, path = 'results'): ProfileResult {
+  const result = object(value, path);
+  const config = object(result.config, `${path}.config`);
+  array(config.ns, `${path}.config.ns`).forEach((n, i) => positiveInteger(n, `${path}.config.ns[${i}]`));
+  positiveInteger(config.dk, `${path}.config.dk`);
+  positiveInteger(config.heads, `${path}.config.heads`);
+  array(config.variants, `${path}.config.variants`).forEach((v, i) => string(v, `${path}.config.variants[${i}]`));
+  const rows = array(result.rows, `${path}.rows`);
+  if (rows.length === 0) fail(`${path}.rows`, 'at least one row', rows);
+  rows.forEach((r, i) => row(r, `${path}.rows[${i}]`));
+  if (result.roofline !== null && result.roofline !== undefined) {
+    const roof = object(result.roofline, `${path}.roofline`);
+    finite(roof.gbps, `${path}.roofline.gbps`);
+    finite(roof.gflops, `${path}.roofline.gflops`);
+  }
+  array(result.fits, `${path}.fits`);
+  array(result.notes, `${path}.notes`);
+  array(result.cpu, `${path}.cpu`);
+  return result as unknown as ProfileResult;
 }
 
 /** The card's rows of the N sweep that have a time, for plotting beside the current run. */

@@ -161,3 +161,56 @@ export function referenceBounds(
   const outTol = outputTolerance(ref.probs.data, probTol, inputs.v, heads, n, kvHeads);
   return { rope, scoreTol, probTol, outTol };
 }
+
+/**
+ * The output checked row by row on the sampled rows (each against the float64 reference of that row
+ * alone), merged into one comparison whose positions name the real rows. `gpu` carries what the
+ * tolerances depend on (online softmax, precision); the output is the whole n×(h·dv) result.
+ */
+export function checkSampledRows(
+  inputs: AttentionInputs,
+  options: Partial<AttentionOptions>,
+  gpu: Omit<GpuStages, 'output'>,
+  output: Float32Array,
+  rows: readonly number[],
+): StageComparisons {
+  const width = output.length / inputs.q.rows;
+  let merged: StageComparisons | null = null;
+  for (const row of rows) {
+    const check = checkAgainstReference(inputs, options, {
+      ...gpu,
+      rotated: null,
+      scores: null,
+      probs: null,
+      projected: null,
+      output: output.subarray(row * width, (row + 1) * width),
+      rows: [row, row + 1],
+    });
+    const o = check.output;
+    const at = (w: Comparison['worst']): Comparison['worst'] => w && { ...w, position: [w.position[0], row, w.position[2]] };
+    const rowOutput: Comparison = { ...o, worst: at(o.worst), firstBad: at(o.firstBad) };
+    if (!merged) {
+      merged = { ...check, output: rowOutput };
+      continue;
+    }
+    const m: Comparison = merged.output;
+    const worse = (o.worst?.error ?? 0) / (o.worst?.tolerance || 1) > (m.worst?.error ?? 0) / (m.worst?.tolerance || 1);
+    merged = {
+      ...merged,
+      pass: merged.pass && check.pass,
+      output: {
+        count: m.count + o.count,
+        failures: m.failures + o.failures,
+        pass: m.pass && o.pass,
+        maxAbs: Math.max(m.maxAbs, o.maxAbs),
+        maxRel: Math.max(m.maxRel, o.maxRel),
+        maxUlp: Math.max(m.maxUlp, o.maxUlp),
+        nanMismatches: m.nanMismatches + o.nanMismatches,
+        infMismatches: m.infMismatches + o.infMismatches,
+        worst: worse ? rowOutput.worst : m.worst,
+        firstBad: m.firstBad ?? rowOutput.firstBad,
+      },
+    };
+  }
+  return merged!;
+}

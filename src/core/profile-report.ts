@@ -114,6 +114,36 @@ export function resolveConfig(c: ProfileConfig): ResolvedConfig {
   };
 }
 
+/** What a sweep asks of the machine before it runs. */
+export interface SweepDemand {
+  /** Bytes of the largest problem's Q, K and V (float32), allocated on the host and the device. */
+  inputBytes: number;
+  /** A lower bound on the floating-point operations of every timed run (warm-ups and repeats) of every variant. */
+  flops: number;
+}
+
+/**
+ * The sweep's demand, so that one too large for the machine or for any wait is refused up front
+ * instead of running out of memory or for days. The flops count only the two matmuls over the
+ * visible pairs (half with causal, at most the window), so the time they imply at a measured peak
+ * is a lower bound.
+ */
+export function sweepDemand(c: ResolvedConfig): SweepDemand {
+  const kvHeads = c.features.kvHeads ?? c.heads;
+  const runs = c.variants.length * (c.warmup + c.repeats);
+  const work = (n: number, m: number) => {
+    const seen = c.features.window === null ? m : Math.min(m, c.features.window);
+    const pairs = c.heads * n * seen * (c.causal && c.features.window === null && n === m ? 0.5 : 1);
+    return 2 * pairs * (c.dk + c.dv) * runs;
+  };
+  const bytes = (n: number, m: number) => 4 * (n * c.heads * c.dk + m * kvHeads * (c.dk + c.dv));
+  const shapes: [number, number][] = [...c.ns.map((n): [number, number] => [n, n]), ...c.decode.map((m): [number, number] => [1, m])];
+  return {
+    inputBytes: Math.max(...shapes.map(([n, m]) => bytes(n, m))),
+    flops: shapes.reduce((sum, [n, m]) => sum + work(n, m), 0),
+  };
+}
+
 export interface CheckSummary {
   pass: boolean;
   maxAbs: number;

@@ -78,11 +78,34 @@ export function checkInputs(inputs: AttentionInputs, options: AttentionOptions):
     if (bad) throw new InputError(`W_o[${bad.row}][${bad.col}] is ${bad.value}, not a finite number`);
   }
   const { scale, temperature } = options;
-  if (typeof scale === 'number' && !Number.isFinite(scale)) throw new InputError(`scale must be a finite number, got ${scale}`);
+  if (typeof scale === 'number') {
+    if (!Number.isFinite(scale)) throw new InputError(`scale must be a finite number, got ${scale}`);
+    checkFloat32(scale, 'scale');
+  }
   if (!(temperature > 0) || !Number.isFinite(temperature))
     throw new InputError(`temperature must be a positive finite number, got ${temperature}`);
+  checkFloat32(temperature, 'temperature');
   checkFeatures(options, dk);
   return { n: q.rows, m: k.rows, dk, dv, heads, kvHeads, dModel: wo ? wo.cols : null };
+}
+
+/** float32's largest finite value and smallest normal one: the kernels read options as float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+const FLOAT32_MIN_NORMAL = 2 ** -126;
+
+/**
+ * An option the kernels receive as a float32 (a uniform or a small buffer) must survive the
+ * conversion: beyond ±3.4e38 it becomes ±Infinity, below 1.2e-38 a GPU may flush it to 0, and the
+ * float64 reference would silently compute something else. An InputError naming the option.
+ */
+export function checkFloat32(value: number, what: string): void {
+  const size = Math.abs(value);
+  if (size > FLOAT32_MAX)
+    throw new InputError(`${what} ${value} is too large for float32, which the GPU uses (largest ${FLOAT32_MAX.toPrecision(8)})`);
+  if (size !== 0 && size < FLOAT32_MIN_NORMAL)
+    throw new InputError(
+      `${what} ${value} is too small for float32, which the GPU uses (smallest normal ${FLOAT32_MIN_NORMAL.toPrecision(8)}; smaller values may be flushed to 0)`,
+    );
 }
 
 /** The K/V heads in use, checked to be a whole number that divides the query heads; an InputError naming the choices otherwise. */
@@ -104,22 +127,26 @@ export function checkFeatures(options: AttentionOptions, dk: number): void {
     throw new InputError(`the sliding window must be a whole number of keys ≥ 1, got ${window}`);
   if (softcap !== null && !(softcap > 0 && Number.isFinite(softcap)))
     throw new InputError(`the logit softcap must be a positive finite number, got ${softcap}`);
+  if (softcap !== null) checkFloat32(softcap, 'the logit softcap');
   if (alibi !== null && alibi !== 'standard') {
     if (alibi.length !== heads) throw new InputError(`ALiBi needs one slope per query head: got ${alibi.length} slopes for ${heads} heads`);
     const bad = alibi.findIndex((x) => !Number.isFinite(x));
     if (bad >= 0) throw new InputError(`ALiBi slope ${bad} is ${alibi[bad]}, not a finite number`);
+    alibi.forEach((x, i) => checkFloat32(x, `ALiBi slope ${i}`));
   }
   if (sinks !== null) {
     if (sinks.length !== heads)
       throw new InputError(`attention sinks need one logit per query head: got ${sinks.length} for ${heads} heads`);
     const bad = sinks.findIndex((x) => !Number.isFinite(x));
     if (bad >= 0) throw new InputError(`sink logit ${bad} is ${sinks[bad]}, not a finite number`);
+    sinks.forEach((x, i) => checkFloat32(x, `sink logit ${i}`));
   }
   if (rope !== null) {
     if (rope.layout !== 'interleaved' && rope.layout !== 'half')
       throw new InputError(`the RoPE pair layout must be 'interleaved' or 'half', got ${String(rope.layout)}`);
     if (!(rope.base > 1 && Number.isFinite(rope.base)))
       throw new InputError(`the RoPE base θ must be a finite number > 1, got ${rope.base}`);
+    checkFloat32(rope.base, 'the RoPE base θ');
     if (!Number.isInteger(rope.offset) || Math.abs(rope.offset) > 2 ** 24)
       throw new InputError(`the RoPE position offset must be a whole number within ±2^24, got ${rope.offset}`);
     const r = ropeDims(rope, dk);
