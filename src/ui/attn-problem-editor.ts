@@ -9,6 +9,7 @@ import { stateHeadWidth } from '../core/feature-options';
 import { kvHeadCount } from '../core/features';
 import { identity } from '../core/grid';
 import type { Problem } from '../core/problem';
+import { withMode } from '../core/mode';
 import type { Mode, PlaygroundState } from '../core/state';
 import { defaultState } from '../core/state';
 import { hasIntermediates, isVariant, VARIANT_NAMES } from '../gpu/variants';
@@ -62,7 +63,7 @@ export class AttnProblemEditor extends LitElement {
   @property({ attribute: false }) modelView: ModelView | null = null;
 
   private setMode(mode: Mode): void {
-    this.dispatchEvent(new StateEditEvent((s) => ({ ...s, mode })));
+    this.dispatchEvent(new StateEditEvent((s) => withMode(s, mode)));
   }
 
   /** W_o on (starting as the identity, so the output is unchanged until it is edited) or off. */
