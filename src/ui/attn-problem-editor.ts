@@ -130,7 +130,7 @@ export class AttnProblemEditor extends LitElement {
         precision=${s.precision}
         .variants=${VARIANT_NAMES}
         .outputOnly=${VARIANT_NAMES.filter((v) => !hasIntermediates(v))}
-        ?gpu-available=${this.gpuAvailable}
+        .gpuAvailable=${this.gpuAvailable}
       ></attn-options-panel>
       <attn-feature-options .options=${s.options} .dk=${stateHeadWidth(s)}></attn-feature-options>
       ${p ? html`<attn-mask-editor .mask=${p.explicitMask} .padding=${p.padding} .rowLabels=${p.queryLabels} .colLabels=${p.keyLabels} ?causal=${s.options.causal} .window=${s.options.window}></attn-mask-editor>` : nothing}
