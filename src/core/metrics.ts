@@ -110,3 +110,41 @@ export function compare(
   result.pass = result.failures === 0;
   return result;
 }
+
+/**
+ * How much of its tolerance the comparison's worst element uses: 0 when every element matches
+ * exactly, 1 at the bound, above 1 out of tolerance, Infinity for a NaN/∞ mismatch. This, not the
+ * ULP count, is what a verdict shows: near zero, a value's ULP distance can be huge and harmless.
+ */
+export function toleranceUse(c: Comparison): number {
+  if (c.nanMismatches || c.infMismatches) return Infinity;
+  const w = c.worst;
+  return !w || w.error === 0 ? 0 : w.error / w.tolerance;
+}
+
+/** "0.02×", "<0.01×", "3.4×", "1200×": the share of the tolerance used, two significant digits. */
+export function formatToleranceUse(use: number): string {
+  if (use === 0) return '0×';
+  if (use < 0.01) return '<0.01×';
+  if (use < 100) return `${Number(use.toPrecision(2))}×`;
+  return use < 1e6 ? `${Math.round(use)}×` : `${use.toExponential(1)}×`;
+}
+
+/** A verdict badge's words for a comparison, and the absolute numbers behind them (for its title). */
+export function verdictBadge(c: Comparison): { text: string; detail: string } {
+  const use = toleranceUse(c);
+  const mark = c.pass ? '✓' : '✗';
+  const text =
+    use === Infinity
+      ? `${mark} NaN/∞ mismatch`
+      : use === 0
+        ? `${mark} exact`
+        : `${mark} error ${formatToleranceUse(use)} tolerance${c.pass ? '' : ` (${c.failures} of ${c.count} out)`}`;
+  const w = c.worst;
+  const worst =
+    w && Number.isFinite(w.error) && w.error > 0
+      ? `worst element |Δ| ${w.error.toExponential(2)} against its tolerance ${w.tolerance.toExponential(2)}; `
+      : '';
+  const detail = `${worst}max |Δ| ${c.maxAbs.toExponential(2)}, max rel ${c.maxRel.toExponential(2)}, max ${c.maxUlp === Infinity ? '∞' : c.maxUlp} ULP over ${c.count} elements`;
+  return { text, detail };
+}

@@ -159,3 +159,10 @@ export function visibleKeyRange(i: number, rule: Pick<VisibilityRule, 'causal' |
   }
   return [first, last];
 }
+
+/** The scale in force, in words: "scale 1/√d_k = 0.354", "scale none (1)", "scale 0.5 (custom)". */
+export function describeScale(scale: ScaleSetting, dk: number): string {
+  if (scale === 'default') return `scale 1/√d_k = ${Number((1 / Math.sqrt(dk)).toPrecision(3))}`;
+  if (scale === 'none') return 'scale none (1)';
+  return `scale ${scale} (custom)`;
+}

@@ -74,7 +74,7 @@ export class AttnApp extends LitElement {
     state: () => this.store.state,
     engine: () => this.session.engine,
     noGpuReason: () => noGpuReason(this.gpuStatus),
-    notify: (level, text) => this.notices.notify(level, text),
+    notify: (level, text, source) => this.notices.notify(level, text, source),
     generated: (ids) => {
       const s = this.store.state;
       this.store.apply({ ...s, model: { ...s.model, generated: [...s.model.generated, ...ids] } });
@@ -111,7 +111,10 @@ export class AttnApp extends LitElement {
   /** The typed events of events.ts this element answers, by name; each stops here. */
   private readonly handlers: { [K in HandledEvent]: (event: HTMLElementEventMap[K]) => void } = {
     'attn-state-edit': (e: StateEditEvent) => this.applyEdit(() => e.edit(this.store.state), e.coalesceKey, e.undoable),
-    'attn-matrix-edit': (e: MatrixEditEvent) => this.store.apply(this.matrixEdited(e.name, e.op), matrixKey(e.name, e.op)),
+    'attn-matrix-edit': (e: MatrixEditEvent) => {
+      this.store.apply(this.matrixEdited(e.name, e.op), matrixKey(e.name, e.op));
+      this.notices.clear(`matrix:${e.name}`);
+    },
     'attn-mask-edit': (e: MaskEditEvent) => {
       const shape = this.runs.outcome?.full.shape;
       if (shape) this.store.apply(applyMaskOp(this.store.state, e.op, shape.n, shape.m));
@@ -127,7 +130,7 @@ export class AttnApp extends LitElement {
       const kernel = e.load.source === null ? `the built-in ${e.load.stage} kernel` : `your ${e.load.stage} kernel`;
       this.notices.notify('info', `Loaded the verifier's case (${e.load.row.name}) with ${kernel}; Undo restores the previous problem.`);
     },
-    'attn-notice': (e: NoticeEvent) => this.notices.notify(e.level, e.text),
+    'attn-notice': (e: NoticeEvent) => (e.text ? this.notices.notify(e.level, e.text, e.source) : this.notices.clear(e.source!)),
     'attn-notice-dismiss': (e: NoticeDismissEvent) => this.notices.dismiss(e.id),
     'attn-command': (e: CommandEvent) => this.command(e.command),
     'attn-model-source': (e: ModelSourceEvent) => void this.loadModel(e),
@@ -169,7 +172,7 @@ export class AttnApp extends LitElement {
     const s = this.store.state;
     const source = this.models.loadedSource;
     this.store.apply({ ...s, model: { ...s.model, source, generated: [], layer: 0, head: 0 } });
-    this.notices.notify('info', `Loaded ${this.models.model!.weights.config.name}.`);
+    this.notices.notify('info', `Loaded ${this.models.model!.weights.config.name}.`, 'model');
   }
 
   /** The selected head's Q, K, V (before RoPE) and options as a matrix-mode problem (one undo step). */
@@ -227,9 +230,10 @@ export class AttnApp extends LitElement {
       next = edit();
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
-      this.notices.notify('error', `${error.message}. Nothing was changed.`);
+      this.notices.notify('error', `${error.message}. Nothing was changed.`, 'edit');
       return;
     }
+    this.notices.clear('edit');
     this.store.apply(next, coalesceKey, undoable);
   }
 
@@ -259,7 +263,8 @@ export class AttnApp extends LitElement {
   private onGpuChange = () => {
     this.gpuStatus = this.session.status;
     if (this.gpuStatus.kind === 'lost')
-      this.notices.notify('error', `The GPU device was lost: ${this.gpuStatus.reason}. Press Reconnect to get a new one.`);
+      this.notices.notify('error', `The GPU device was lost: ${this.gpuStatus.reason}. Press Reconnect to get a new one.`, 'gpu');
+    if (this.gpuStatus.kind === 'ready') this.notices.clear('gpu');
     if (this.gpuStatus.kind !== 'connecting' && this.runs.outcome) void this.runs.run();
     if (this.gpuStatus.kind !== 'connecting' && this.store.state.mode === 'model' && this.models.outcome) void this.models.run();
   };
@@ -278,6 +283,7 @@ export class AttnApp extends LitElement {
       .progress=${runs.progress}
       .gpuStatus=${this.gpuStatus}
       .notices=${this.notices.notices}
+      .earlierNotices=${this.notices.earlier}
       embeddings=${runs.embeddingsStatus}
       ?can-undo=${store.canUndo}
       ?can-redo=${store.canRedo}

@@ -8,7 +8,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import type { TensorName } from '../core/stages';
 import { TENSOR_TITLES } from '../core/stages';
 import type { Comparison } from '../core/metrics';
-import { ulpDistance } from '../core/metrics';
+import { ulpDistance, verdictBadge } from '../core/metrics';
 import { exact, short } from '../core/provenance';
 import type { CellClickEvent } from './events';
 import type { RunOutcome } from './run-types';
@@ -126,7 +126,7 @@ export class AttnComparePanel extends LitElement {
               <th>max rel</th>
               <th>max ULP</th>
               <th>worst element (nearest its tolerance)</th>
-              <th>verdict</th>
+              <th>verdict (worst error ÷ its tolerance)</th>
             </tr>
           </thead>
           <tbody>
@@ -159,7 +159,7 @@ export class AttnComparePanel extends LitElement {
       <td class="mono worst">
         ${w ? html`${at(w.position)} GPU ${exact(w.actual)}<br />CPU ${exact(w.expected)} (tolerance ±${short(w.tolerance)})` : '—'}
       </td>
-      <td class=${c.pass ? 'pass' : 'fail'}>${c.pass ? 'pass' : `FAIL (${c.failures})`}</td>
+      <td class=${c.pass ? 'pass' : 'fail'} title=${verdictBadge(c).detail}>${verdictBadge(c).text}</td>
     </tr>`;
   }
 

@@ -107,6 +107,8 @@ export class AttnLayout extends LitElement {
   @property({ attribute: false }) progress: RunProgress | null = null;
   @property({ attribute: false }) gpuStatus: GpuStatus = { kind: 'connecting' };
   @property({ attribute: false }) notices: readonly Notice[] = [];
+  /** Errors the current one replaced (behind a disclosure in <attn-notices>). */
+  @property({ attribute: false }) earlierNotices: readonly Notice[] = [];
   /** Whether the word vectors for sentence mode are loaded: idle, loading, ready or failed. */
   @property() embeddings: EmbeddingsStatus = 'idle';
   @property({ type: Boolean, attribute: 'can-undo' }) canUndo = false;
@@ -170,7 +172,7 @@ export class AttnLayout extends LitElement {
         ?can-redo=${this.canRedo}
       ></attn-header>
       <attn-adapter-panel .status=${this.gpuStatus}></attn-adapter-panel>
-      <attn-notices .notices=${this.notices}></attn-notices>
+      <attn-notices .notices=${this.notices} .earlier=${this.earlierNotices}></attn-notices>
       <div class="layout">
         <aside>
           <attn-problem-editor
@@ -280,7 +282,12 @@ export class AttnLayout extends LitElement {
     ${
       this.loaded.has('profiler')
         ? html`<div id="profiler-panel" ?hidden=${tab !== 'profiler'}>
-            <attn-profiler .engine=${this.engine} .adapter=${summary} .kernels=${this.state.kernels}></attn-profiler>
+            <attn-profiler
+              .engine=${this.engine}
+              .adapter=${summary}
+              .gpuStatus=${this.gpuStatus}
+              .kernels=${this.state.kernels}
+            ></attn-profiler>
           </div>`
         : nothing
     }`;

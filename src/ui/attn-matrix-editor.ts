@@ -64,6 +64,7 @@ export class AttnMatrixEditor extends LitElement {
         .values=${this.values}
         ?readonly=${this.readonly}
         @attn-notice=${this.onToolbarNotice}
+        @attn-matrix-edit=${this.onToolbarEdit}
       ></attn-matrix-toolbar>
       ${this.hint ? html`<p class="hint">${this.hint}</p>` : nothing}
       <div class="scroll">
@@ -143,12 +144,29 @@ export class AttnMatrixEditor extends LitElement {
 
   /** An import's outcome: its error also shows under the grid; a successful import clears the line. */
   private onToolbarNotice = (event: NoticeEvent) => {
-    this.say(event.level === 'error' ? event.text : null);
+    if (event.level === 'error') this.say(event.text);
   };
 
-  private say(text: string | null, notify = false): void {
+  /** A fill or an import replaced the whole matrix: what was typed over it, and its messages, are gone. */
+  private onToolbarEdit = () => {
+    this.drafts = new Map();
+    this.edited();
+  };
+
+  /** The page's notices about this matrix (a bad paste or import) carry this source. */
+  private get source(): string {
+    return `matrix:${this.name}`;
+  }
+
+  private say(text: string, notify = false): void {
     this.message = text;
-    if (text && notify) this.dispatchEvent(new NoticeEvent('error', text));
+    if (notify) this.dispatchEvent(new NoticeEvent('error', text, this.source));
+  }
+
+  /** An edit of this matrix succeeded: an earlier paste or import error is stale; a cell still invalid keeps its message. */
+  private edited(): void {
+    this.message = [...this.drafts.values()].find((d) => d.error)?.error ?? null;
+    this.dispatchEvent(NoticeEvent.clear(this.source));
   }
 
   private cellOf(target: EventTarget | null): [number, number] | null {
@@ -187,7 +205,7 @@ export class AttnMatrixEditor extends LitElement {
       const value = parseCell(text);
       drafts.set(`${i},${j}`, { text, error: null });
       this.drafts = drafts;
-      if ([...drafts.values()].every((d) => !d.error)) this.say(null);
+      this.edited();
       this.emit({ kind: 'set', row: i, col: j, value });
     } catch (error) {
       const message = `${this.heading.split(' ')[0] || this.name}[${i}][${j}]: ${(error as Error).message}; still using ${this.values[i][j]}.`;
@@ -234,7 +252,7 @@ export class AttnMatrixEditor extends LitElement {
     const drafts = new Map(this.drafts);
     drafts.delete(`${i},${j}`);
     this.drafts = drafts;
-    if ([...drafts.values()].every((d) => !d.error)) this.say(null);
+    this.message = [...drafts.values()].find((d) => d.error)?.error ?? null;
   }
 
   /** Moves focus to a cell; false when it is off the grid. */
@@ -252,7 +270,7 @@ export class AttnMatrixEditor extends LitElement {
     event.preventDefault();
     try {
       const block = parsePasteBlock(text);
-      this.say(null);
+      this.edited();
       this.emit({ kind: 'paste', row: cell[0], col: cell[1], block });
     } catch (error) {
       this.say(`${(error as Error).message}. Nothing was pasted.`, true);

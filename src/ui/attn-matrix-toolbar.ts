@@ -1,6 +1,7 @@
 /**
  * <attn-matrix-toolbar>: a matrix editor's header. The matrix's name and shape, the Fill menu
- * (seeded random, identity, a constant), Import (.npy, .csv, .json) and the Export menu. Fills and
+ * (seeded random, identity, a constant), Import (.npy, .csv, .json) and the Export menu (both close
+ * on a choice, Escape, a click outside or focus leaving: DetailsMenus). Fills and
  * imports go up as MatrixEditEvents for `name`; an import says how it went as a NoticeEvent (the
  * editor also shows an import's error under its grid).
  */
@@ -11,6 +12,7 @@ import type { Grid } from '../core/grid';
 import { fromMatrix, gridShape, identity, randomGrid, toMatrix, zeros } from '../core/grid';
 import type { MatrixFormat } from '../core/io';
 import { parseMatrix } from '../core/io';
+import { DetailsMenus } from './details-menu';
 import { downloadMatrix } from './download';
 import { MatrixEditEvent, NoticeEvent } from './events';
 import { buttonStyles } from './styles';
@@ -45,6 +47,7 @@ export class AttnMatrixToolbar extends LitElement {
         position: relative;
       }
       details > div {
+        outline: none;
         position: absolute;
         right: 0;
         z-index: 5;
@@ -87,6 +90,8 @@ export class AttnMatrixToolbar extends LitElement {
   /** Export only (derived matrices). */
   @property({ type: Boolean }) readonly = false;
 
+  private readonly menus = new DetailsMenus(this);
+
   @state() private fillSeed = 1;
   @state() private fillConstant = 1;
 
@@ -107,9 +112,9 @@ export class AttnMatrixToolbar extends LitElement {
   }
 
   private renderFillMenu() {
-    return html`<details>
+    return html`<details data-menu="fill" @keydown=${this.menus.onKeydown} @focusout=${this.menus.onFocusOut}>
       <summary class="button" title="Fill the whole matrix">Fill</summary>
-      <div>
+      <div tabindex="-1">
         <button @click=${this.fillRandom}>Random (seed ${this.fillSeed})</button>
         <button @click=${this.fillIdentity}>Identity</button>
         <label
@@ -119,6 +124,11 @@ export class AttnMatrixToolbar extends LitElement {
             step="any"
             .value=${String(this.fillConstant)}
             @change=${(e: Event) => (this.fillConstant = Number((e.target as HTMLInputElement).value) || 0)}
+            @keydown=${(e: KeyboardEvent) => {
+              if (e.key !== 'Enter') return;
+              this.fillConstant = Number((e.target as HTMLInputElement).value) || 0;
+              this.fillConst(e);
+            }}
             aria-label="constant value"
         /></label>
       </div>
@@ -126,9 +136,21 @@ export class AttnMatrixToolbar extends LitElement {
   }
 
   private renderExportMenu() {
-    return html`<details>
+    return html`<details data-menu="export" @keydown=${this.menus.onKeydown} @focusout=${this.menus.onFocusOut}>
       <summary class="button" title="Download this matrix">Export</summary>
-      <div>${(['npy', 'csv', 'json'] as MatrixFormat[]).map((f) => html`<button @click=${() => this.exportAs(f)}>.${f}</button>`)}</div>
+      <div tabindex="-1">
+        ${(['npy', 'csv', 'json'] as MatrixFormat[]).map(
+          (f) =>
+            html`<button
+              @click=${(e: Event) => {
+                this.menus.close(e.currentTarget);
+                this.exportAs(f);
+              }}
+            >
+              .${f}
+            </button>`,
+        )}
+      </div>
     </details>`;
   }
 
@@ -136,18 +158,21 @@ export class AttnMatrixToolbar extends LitElement {
     this.dispatchEvent(new MatrixEditEvent(this.name, op));
   }
 
-  private fillRandom = () => {
+  private fillRandom = (e: Event) => {
+    this.menus.close(e.currentTarget);
     const { rows, cols } = gridShape(this.values);
     this.emit({ kind: 'replace', grid: randomGrid(rows, cols, this.fillSeed) });
     this.fillSeed++;
   };
 
-  private fillIdentity = () => {
+  private fillIdentity = (e: Event) => {
+    this.menus.close(e.currentTarget);
     const { rows, cols } = gridShape(this.values);
     this.emit({ kind: 'replace', grid: identity(rows, cols) });
   };
 
-  private fillConst = () => {
+  private fillConst = (e: Event) => {
+    this.menus.close(e.currentTarget);
     const { rows, cols } = gridShape(this.values);
     this.emit({ kind: 'replace', grid: zeros(rows, cols, this.fillConstant) });
   };
@@ -164,9 +189,14 @@ export class AttnMatrixToolbar extends LitElement {
     try {
       const m = parseMatrix(await file.arrayBuffer(), file.name, `${this.name.toUpperCase()} from ${file.name}`);
       this.emit({ kind: 'replace', grid: fromMatrix(m) });
-      this.dispatchEvent(new NoticeEvent('info', `Imported ${file.name} into ${this.name.toUpperCase()} (${m.rows}×${m.cols}).`));
+      // Same source as the editor's paste errors: a good import replaces a bad one's notice.
+      this.dispatchEvent(
+        new NoticeEvent('info', `Imported ${file.name} into ${this.name.toUpperCase()} (${m.rows}×${m.cols}).`, `matrix:${this.name}`),
+      );
     } catch (error) {
-      this.dispatchEvent(new NoticeEvent('error', `${(error as Error).message}. ${this.name.toUpperCase()} is unchanged.`));
+      this.dispatchEvent(
+        new NoticeEvent('error', `${(error as Error).message}. ${this.name.toUpperCase()} is unchanged.`, `matrix:${this.name}`),
+      );
     }
   };
 

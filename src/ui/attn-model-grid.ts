@@ -7,6 +7,7 @@
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import { verdictBadge } from '../core/metrics';
 import { kvHeadOf } from '../core/features';
 import { headGroups } from '../core/feature-options';
 import type { HeadCheck } from '../core/model/check';
@@ -178,7 +179,7 @@ export class AttnModelGrid extends LitElement {
             ? html`<span
                 class="badge ${check.pass ? 'pass' : 'fail'}"
                 data-verdict=${check.pass ? 'pass' : 'fail'}
-                title=${`output max |Δ| ${check.output.maxAbs.toExponential(2)}, ${check.output.maxUlp} ULP`}
+                title=${`output vs float64: ${verdictBadge(check.output).text}; ${verdictBadge(check.output).detail}`}
                 >${check.pass ? '✓' : '✗'} float64</span
               >`
             : html`<span class="badge" data-verdict="pending">checking…</span>`

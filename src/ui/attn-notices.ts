@@ -1,6 +1,7 @@
 /**
- * <attn-notices>: the page's notices (a bad file, a lost device, a copied link), each with a close
- * button that sends NoticeDismissEvent. The NoticeController decides which are shown and for how long.
+ * <attn-notices>: the page's notices (a bad file, a lost device, a copied link): the current error,
+ * information, and the earlier errors behind a disclosure. Each has a close button that sends
+ * NoticeDismissEvent. The NoticeController decides which are shown and for how long.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
@@ -43,23 +44,38 @@ export class AttnNotices extends LitElement {
         background: none;
         font-size: 0.9rem;
       }
+      .earlier {
+        font-size: 0.8rem;
+      }
+      .earlier .notices {
+        margin: var(--attn-space-2) 0 0;
+      }
     `,
   ];
 
-  /** The notices to show, oldest first. */
+  /** The notices to show: the current error (if any) first. */
   @property({ attribute: false }) notices: readonly Notice[] = [];
+  /** Errors the current one replaced, newest first. */
+  @property({ attribute: false }) earlier: readonly Notice[] = [];
 
   override render() {
-    if (!this.notices.length) return nothing;
-    return html`<div class="notices" role="status">
-      ${this.notices.map(
-        (n) =>
-          html`<div class="notice ${n.level}" data-level=${n.level}>
-            <span>${n.text}</span><button aria-label="dismiss" @click=${() => this.dispatchEvent(new NoticeDismissEvent(n.id))}>✕</button>
-          </div>`,
-      )}
-    </div>`;
+    if (!this.notices.length && !this.earlier.length) return nothing;
+    return html`<div class="notices" role="status">${this.notices.map(this.renderNotice)}</div>
+      ${
+        this.earlier.length
+          ? html`<details class="earlier" id="earlier-notices">
+              <summary>Earlier problems (${this.earlier.length})</summary>
+              <div class="notices">${this.earlier.map(this.renderNotice)}</div>
+            </details>`
+          : nothing
+      }`;
   }
+
+  private renderNotice = (n: Notice) =>
+    html`<div class="notice ${n.level}" data-level=${n.level} data-source=${n.source ?? ''}>
+      <span>${n.text}</span
+      ><button aria-label="Close this notice" title="Close" @click=${() => this.dispatchEvent(new NoticeDismissEvent(n.id))}>✕</button>
+    </div>`;
 }
 
 declare global {

@@ -138,7 +138,12 @@ export class AttnOptionsPanel extends LitElement {
         <div class="row">
           <label
             >Kernel
-            <select aria-label="kernel variant" @change=${this.onVariant} ?disabled=${!this.gpuAvailable}>
+            <select
+              aria-label="kernel variant"
+              @change=${this.onVariant}
+              ?disabled=${!this.gpuAvailable}
+              title=${this.gpuAvailable ? '' : 'Kernels run on the GPU: no WebGPU device (see the banner above)'}
+            >
               ${this.variants.map((v) => html`<option value=${v} ?selected=${v === this.variant}>${v}${this.outputOnly.includes(v) ? ' (output only)' : ''}</option>`)}
             </select>
           </label>
@@ -147,7 +152,12 @@ export class AttnOptionsPanel extends LitElement {
         <div class="row">
           <label
             >Storage
-            <select aria-label="storage precision" @change=${this.onPrecision} ?disabled=${!this.gpuAvailable}>
+            <select
+              aria-label="storage precision"
+              @change=${this.onPrecision}
+              ?disabled=${!this.gpuAvailable}
+              title=${this.gpuAvailable ? '' : 'Storage precision is the GPU’s: no WebGPU device (see the banner above)'}
+            >
               ${PRECISIONS.map((p) => html`<option value=${p} ?selected=${p === this.precision}>${PRECISION_TITLES[p]}</option>`)}
             </select>
           </label>

@@ -9,6 +9,7 @@ import { stateHeadWidth } from '../core/feature-options';
 import { kvHeadCount } from '../core/features';
 import { identity } from '../core/grid';
 import type { Problem } from '../core/problem';
+import { withMode } from '../core/mode';
 import type { Mode, PlaygroundState } from '../core/state';
 import { defaultState } from '../core/state';
 import { hasIntermediates, isVariant, VARIANT_NAMES } from '../gpu/variants';
@@ -62,7 +63,7 @@ export class AttnProblemEditor extends LitElement {
   @property({ attribute: false }) modelView: ModelView | null = null;
 
   private setMode(mode: Mode): void {
-    this.dispatchEvent(new StateEditEvent((s) => ({ ...s, mode })));
+    this.dispatchEvent(new StateEditEvent((s) => withMode(s, mode)));
   }
 
   /** W_o on (starting as the identity, so the output is unchanged until it is edited) or off. */
@@ -129,7 +130,7 @@ export class AttnProblemEditor extends LitElement {
         precision=${s.precision}
         .variants=${VARIANT_NAMES}
         .outputOnly=${VARIANT_NAMES.filter((v) => !hasIntermediates(v))}
-        ?gpu-available=${this.gpuAvailable}
+        .gpuAvailable=${this.gpuAvailable}
       ></attn-options-panel>
       <attn-feature-options .options=${s.options} .dk=${stateHeadWidth(s)}></attn-feature-options>
       ${p ? html`<attn-mask-editor .mask=${p.explicitMask} .padding=${p.padding} .rowLabels=${p.queryLabels} .colLabels=${p.keyLabels} ?causal=${s.options.causal} .window=${s.options.window}></attn-mask-editor>` : nothing}

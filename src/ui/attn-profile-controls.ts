@@ -59,6 +59,13 @@ export class AttnProfileControls extends LitElement {
   @property({ attribute: false }) progress: ProfileProgress | null = null;
   /** Whether there is an engine to profile (Run waits for one). */
   @property({ type: Boolean, attribute: 'engine-ready' }) engineReady = false;
+  /** Said beside Run while there is no engine. */
+  @property() waiting = 'Waiting for a WebGPU device…';
+
+  /** Running or without a device: the form cannot change or start a sweep. */
+  private get locked(): boolean {
+    return this.running || !this.engineReady;
+  }
 
   @state() private ns = new Set([64, 128, 256, 512]);
   @state() private customNs = '';
@@ -135,7 +142,7 @@ export class AttnProfileControls extends LitElement {
         min=${min}
         .value=${String(value)}
         @change=${(e: Event) => set(Math.max(min, Math.round(Number((e.target as HTMLInputElement).value)) || min))}
-        ?disabled=${this.running}
+        ?disabled=${this.locked}
     /></label>`;
   }
 
@@ -152,7 +159,7 @@ export class AttnProfileControls extends LitElement {
                 type="checkbox"
                 data-n=${n}
                 .checked=${this.ns.has(n)}
-                ?disabled=${this.running}
+                ?disabled=${this.locked}
                 @change=${(e: Event) => (this.ns = this.toggle(this.ns, n, (e.target as HTMLInputElement).checked))}
               />${n}</label
             >`,
@@ -164,7 +171,7 @@ export class AttnProfileControls extends LitElement {
             id="custom-ns"
             placeholder="e.g. 96, 384, 768"
             .value=${this.customNs}
-            ?disabled=${this.running}
+            ?disabled=${this.locked}
             @change=${(e: Event) => (this.customNs = (e.target as HTMLInputElement).value)}
         /></label>
         <label
@@ -175,7 +182,7 @@ export class AttnProfileControls extends LitElement {
             placeholder="e.g. 4096, 16384, 32768"
             title="Also time one query (n = 1) against each of these key counts: K+V bytes read per second against the copy bandwidth"
             .value=${this.decodeMs}
-            ?disabled=${this.running}
+            ?disabled=${this.locked}
             @change=${(e: Event) => (this.decodeMs = (e.target as HTMLInputElement).value)}
         /></label>
       </div>
@@ -187,7 +194,7 @@ export class AttnProfileControls extends LitElement {
             id="causal"
             type="checkbox"
             .checked=${this.causal}
-            ?disabled=${this.running}
+            ?disabled=${this.locked}
             @change=${(e: Event) => (this.causal = (e.target as HTMLInputElement).checked)}
           />causal</label
         >
@@ -203,14 +210,14 @@ export class AttnProfileControls extends LitElement {
                 type="checkbox"
                 data-variant=${v}
                 .checked=${this.variants.has(v)}
-                ?disabled=${this.running}
+                ?disabled=${this.locked}
                 @change=${(e: Event) => (this.variants = this.toggle(this.variants, v, (e.target as HTMLInputElement).checked))}
               />${v === 'tfjs' ? 'tfjs (TensorFlow.js WebGPU peer)' : v}</label
             >`,
         )}
       </div>
       <div class="row">
-        <button id="run" @click=${this.command('run')} ?disabled=${this.running || !this.engineReady}>Run profile</button>
+        <button id="run" @click=${this.command('run')} ?disabled=${this.locked}>Run profile</button>
         <button id="cancel" @click=${this.command('cancel')} ?disabled=${!this.running}>Cancel</button>
         ${
           this.running
@@ -218,7 +225,7 @@ export class AttnProfileControls extends LitElement {
                 <span class="note">${p ? `${p.done}/${p.total} — N=${p.n}, ${p.variant}, ${p.phase}` : 'measuring the roofline…'}</span>`
             : nothing
         }
-        ${!this.engineReady ? html`<span class="note">Waiting for a WebGPU device…</span>` : nothing}
+        ${!this.engineReady ? html`<span class="note" id="waiting">${this.waiting}</span>` : nothing}
       </div>
     </fieldset>`;
   }

@@ -35,9 +35,14 @@ export class AttnProfileResults extends LitElement {
         font-size: 0.85rem;
         max-width: 62rem;
       }
+      /* A wide table (many columns, long variant names) scrolls inside the panel instead of widening the page. */
+      .table-box {
+        max-width: 100%;
+        overflow-x: auto;
+        margin: 0.5rem 0 1rem;
+      }
       table {
         border-collapse: collapse;
-        margin: 0.5rem 0 1rem;
         font: 12px var(--attn-font-mono);
       }
       th,
@@ -133,25 +138,27 @@ export class AttnProfileResults extends LitElement {
 
   private renderTable(id: string, records: Record<string, TableCell>[], key: 'N' | 'm') {
     const columns = Object.keys(records[0]);
-    return html`<table id=${id}>
-      <thead>
-        <tr>
-          ${columns.map((c) => html`<th>${c}</th>`)}
-        </tr>
-      </thead>
-      <tbody>
-        ${records.map(
-          (r) =>
-            html`<tr data-n=${String(r[key])} data-variant=${String(r.variant)}>
-              ${columns.map((c) => {
-                const v = r[c] ?? null;
-                const fail = c === 'check' && typeof v === 'string' && v !== 'pass' && v !== 'skipped';
-                return html`<td class=${typeof v === 'string' ? (fail ? 'text fail' : 'text') : ''}>${formatCell(v)}</td>`;
-              })}
-            </tr>`,
-        )}
-      </tbody>
-    </table>`;
+    return html`<div class="table-box" tabindex="0" role="region" aria-label=${id === 'results' ? 'profile results' : 'decode results'}>
+      <table id=${id}>
+        <thead>
+          <tr>
+            ${columns.map((c) => html`<th>${c}</th>`)}
+          </tr>
+        </thead>
+        <tbody>
+          ${records.map(
+            (r) =>
+              html`<tr data-n=${String(r[key])} data-variant=${String(r.variant)}>
+                ${columns.map((c) => {
+                  const v = r[c] ?? null;
+                  const fail = c === 'check' && typeof v === 'string' && v !== 'pass' && v !== 'skipped';
+                  return html`<td class=${typeof v === 'string' ? (fail ? 'text fail' : 'text') : ''}>${formatCell(v)}</td>`;
+                })}
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>`;
   }
 
   override render() {
@@ -160,12 +167,16 @@ export class AttnProfileResults extends LitElement {
     const records = reportTable(result);
     const decode = decodeTable(result);
     const models = result.models ?? fitModels(result.rows);
+    if (!result.rows.length)
+      return html`<p class="note" id="no-results">
+        ${result.cancelled ? 'Cancelled before any run finished: nothing was measured.' : 'No results.'}
+      </p>`;
     return html` <div class="row">
         <button id="export-csv" @click=${this.onExportCsv}>Export CSV</button>
         <button id="export-json" @click=${this.onExportJson}>Export JSON</button>
         <button id="export-png-time" @click=${() => this.onExportPng('time')}>Time plot PNG</button>
         <button id="export-png-gflops" @click=${() => this.onExportPng('gflops')}>GFLOP/s plot PNG</button>
-        ${result.cancelled ? html`<span class="note" id="cancelled">Cancelled: partial results.</span>` : nothing}
+        ${result.cancelled ? html`<span class="note" id="cancelled">Cancelled: only the runs that finished are shown.</span>` : nothing}
       </div>
       ${records.length ? this.renderTable('results', records, 'N') : nothing}
       <p class="note">

@@ -30,7 +30,9 @@ import { variantFor, verifyKernel } from '../gpu/verify-suite';
 import type { PlotKind } from '../plot/scaling-plots';
 import type { AttnProfileControls } from './attn-profile-controls';
 import type { AttnProfileResults } from './attn-profile-results';
+import { CommandEvent } from './events';
 import type { ProfileCommandEvent } from './events';
+import type { GpuStatus } from './gpu-session';
 import './attn-profile-controls';
 import './attn-profile-results';
 
@@ -85,6 +87,8 @@ export class AttnProfiler extends LitElement {
   @property({ attribute: false }) device: GPUDevice | null = null;
   /** Adapter description for the results (isSoftware marks CPU emulation). */
   @property({ attribute: false }) adapter: AdapterSummary | null = null;
+  /** Where the page's GPU stands: without a device the panel says why and locks what needs one. */
+  @property({ attribute: false }) gpuStatus: GpuStatus | null = null;
   /** The Shader lab's edited kernels by stage (the page state's), which a sweep can time. */
   @property({ attribute: false }) kernels: Readonly<Record<string, string>> | null = null;
 
@@ -150,11 +154,16 @@ export class AttnProfiler extends LitElement {
         onProgress: (p) => (this.progress = p),
       });
       if (this.peerNote) result.notes.push(this.peerNote);
-      this.ranHere = true;
       for (const v of this.labVerdicts.filter((x) => !x.pass))
         result.notes.push(`The Shader lab's ${v.stage} kernel was not timed: it did not pass the verifier (${v.summary}).`);
-      this.result = result;
       this.dataset.state = result.cancelled ? 'cancelled' : 'done';
+      // Cancelled before a single repeat (e.g. during the roofline): an empty table is no result; the last one stays.
+      if (result.cancelled && !result.rows.length) {
+        this.message = `Cancelled before any run finished: nothing was measured${this.result ? '; the results below are from the previous profile' : ''}.`;
+        return result;
+      }
+      this.ranHere = true;
+      this.result = result;
       return result;
     } catch (error) {
       this.message = (error as Error).message;
@@ -313,12 +322,14 @@ export class AttnProfiler extends LitElement {
   override render() {
     const software = this.adapter?.isSoftware;
     return html`
+      ${this.renderNoGpu()}
       ${software ? html`<div class="banner" id="software">This adapter is CPU emulation (${this.adapter?.description || this.adapter?.vendor}): the numbers measure a CPU pretending to be a GPU.</div>` : nothing}
       <attn-profile-controls
         @attn-profile-command=${this.onCommand}
         ?running=${this.running}
         .progress=${this.progress}
         ?engine-ready=${!!this.engine}
+        waiting=${this.gpuStatus?.kind === 'unavailable' || this.gpuStatus?.kind === 'lost' ? 'Needs a WebGPU device (see above).' : 'Waiting for a WebGPU device…'}
       ></attn-profile-controls>
       ${this.renderLabKernels()} ${this.message ? html`<div class="banner error" id="message">${this.message}</div>` : nothing}
       ${this.renderRoofline()} ${this.renderCards()}
@@ -328,6 +339,26 @@ export class AttnProfiler extends LitElement {
       ></attn-profile-results>
       ${this.renderTimestampNote()}
     `;
+  }
+
+  /** Without a device nothing can be timed: say why, and what still works (loading a card). */
+  private renderNoGpu() {
+    const s = this.gpuStatus;
+    if (s?.kind === 'unavailable')
+      return html`<div class="banner error" id="no-gpu" role="alert">
+        <strong>The profiler needs WebGPU, which is not available here</strong> — ${s.reason} Sweeps, the roofline and timing your kernels
+        are off; you can still load a benchmark card to look at another device's results.
+        <details>
+          <summary>How to get WebGPU</summary>
+          <p>${s.howTo}</p>
+        </details>
+      </div>`;
+    if (s?.kind === 'lost')
+      return html`<div class="banner error" id="no-gpu" role="alert">
+        <strong>The GPU device was lost</strong> — ${s.reason}. Nothing can be timed until it is back.
+        <button id="reconnect" @click=${() => this.dispatchEvent(new CommandEvent('reconnect'))}>Reconnect</button>
+      </div>`;
+    return nothing;
   }
 
   private renderLabKernels() {
@@ -343,7 +374,7 @@ export class AttnProfiler extends LitElement {
                     type="checkbox"
                     data-lab-stage=${stage}
                     .checked=${this.labStages.has(stage)}
-                    ?disabled=${this.running}
+                    ?disabled=${this.running || !this.engine}
                     @change=${(e: Event) => {
                       const next = new Set(this.labStages);
                       if ((e.target as HTMLInputElement).checked) next.add(stage);
@@ -377,7 +408,7 @@ export class AttnProfiler extends LitElement {
     const c = this.comparison;
     return html`<fieldset id="cards">
       <legend>Benchmark card</legend>
-      <button id="download-card" @click=${this.onDownloadCard} ?disabled=${!this.result || !this.ranHere || this.running}>
+      <button id="download-card" @click=${this.onDownloadCard} ?disabled=${!this.result || !this.ranHere || this.running || !this.engine}>
         Download card
       </button>
       <label>Load a card to compare <input id="load-card" type="file" accept=".json,application/json" @change=${this.onCardFile} /></label>

@@ -276,10 +276,20 @@ export class AttnShaderLab extends LitElement {
           .diagnostics=${this.diagnostics[this.stage]?.messages ?? []}
           @attn-code-change=${this.onCodeChange}
         ></attn-code-editor>
-        ${this.renderDiagnostics(this.diagnostics[this.stage])}
-        <attn-verify-report .report=${v.report} .cases=${v.cases} .error=${v.error} .source=${v.source}></attn-verify-report>
+        ${this.renderDiagnostics(this.diagnostics[this.stage])} ${this.renderReport()}
       </section>
     `;
+  }
+
+  /** This tab's stage's last verification (another stage's report never shows here). */
+  private renderReport() {
+    const shown = this.verification.shown(this.stage);
+    return html`<attn-verify-report
+      .report=${shown.report}
+      .cases=${shown.cases}
+      .error=${shown.error}
+      .source=${shown.source}
+    ></attn-verify-report>`;
   }
 
   private renderDiagnostics(d: Diagnostics | undefined) {

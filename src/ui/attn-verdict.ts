@@ -1,10 +1,13 @@
 /**
  * <attn-verdict>: the line above the output tabs that says whether the GPU agrees with the float64
- * reference, one badge per stage (Q and K after RoPE, masked scores, weights, output, output · W_o) with its worst ULP
- * error. A badge opens the GPU-vs-CPU tab (a view-only StateEditEvent).
+ * reference, one badge per stage (Q and K after RoPE, masked scores, weights, output, output · W_o) with its worst
+ * error as a share of its tolerance (verdictBadge; the absolute numbers in its title). A badge opens the GPU-vs-CPU tab
+ * (a view-only StateEditEvent).
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import { verdictBadge } from '../core/metrics';
+import { describeScale } from '../core/options';
 import { StateEditEvent } from './events';
 import type { RunOutcome } from './run-types';
 import { buttonStyles } from './styles';
@@ -78,9 +81,11 @@ export class AttnVerdict extends LitElement {
     const o = this.outcome;
     if (!o) return html`<div class="verdict muted">${this.running ? 'Computing the first run…' : ''}</div>`;
     const check = o.check;
+    // Which scale produced these numbers: a mode switch or an example may have changed it.
+    const scale = html`<span class="muted" id="scale-in-force">${describeScale(o.problem.options.scale, o.problem.shape.dk)}</span>`;
     if (!check)
       return html`<div class="verdict">
-        <span class="badge" data-verdict="cpu-only">CPU reference only</span><span class="muted">${o.gpuError ?? ''}</span>
+        <span class="badge" data-verdict="cpu-only">CPU reference only</span><span class="muted">${o.gpuError ?? ''}</span>${scale}
       </div>`;
     const kernels = this.kernels;
     return html`<div class="verdict" data-verdict=${check.pass ? 'pass' : 'fail'}>
@@ -88,14 +93,17 @@ export class AttnVerdict extends LitElement {
       ${VERDICT_STAGES.map(([k, name]) => {
         const c = check[k];
         if (!c) return nothing;
+        const badge = verdictBadge(c);
         return html`<button
           class="badge ${c.pass ? 'pass' : 'fail'}"
+          data-stage=${k}
           @click=${this.showCompare}
-          title="max |Δ| ${c.maxAbs.toExponential(2)}, max ${c.maxUlp} ULP"
+          title=${`${name}: ${badge.detail}`}
         >
-          ${c.pass ? '✓' : '✗'} ${name} · ${c.maxUlp === Infinity ? 'NaN/∞ mismatch' : `≤ ${c.maxUlp} ULP`}
+          ${name} ${badge.text}
         </button>`;
       })}
+      ${scale}
     </div>`;
   }
 }

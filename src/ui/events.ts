@@ -62,14 +62,25 @@ export class LoadCaseEvent extends Event {
 
 export type NoticeLevel = 'error' | 'info';
 
-/** A message for the user (a bad file, a malformed paste); the state is unchanged. */
+/**
+ * A message for the user (a bad file, a malformed paste); the state is unchanged. `source` names
+ * what it is about ("matrix:q"): the next notice from there replaces it, and `NoticeEvent.clear`
+ * (a success there) takes it away.
+ */
 export class NoticeEvent extends Event {
   static readonly eventName = 'attn-notice';
   constructor(
     readonly level: NoticeLevel,
+    /** Empty for a clear. */
     readonly text: string,
+    readonly source?: string,
   ) {
     super(NoticeEvent.eventName, up);
+  }
+
+  /** The problem `source` reported is gone. */
+  static clear(source: string): NoticeEvent {
+    return new NoticeEvent('info', '', source);
   }
 }
 

@@ -75,7 +75,7 @@ export interface ModelControllerOptions {
   state(): PlaygroundState;
   engine(): AttentionEngine | null;
   noGpuReason(): string;
-  notify(level: NoticeLevel, text: string): void;
+  notify(level: NoticeLevel, text: string, source?: string): void;
   /** Generate finished: record the tokens it added in the state (one undo step). */
   generated(ids: number[]): void;
 }
@@ -167,7 +167,7 @@ export class ModelController implements ReactiveController {
       const what =
         request.kind === 'builtin' ? 'The built-in model' : request.kind === 'url' ? `The model at ${request.url}` : 'The model files';
       const message = error instanceof InputError ? error.message : `${(error as Error).message}`;
-      this.options.notify('error', `${what} could not be loaded: ${message}. The previous model and your text are kept.`);
+      this.options.notify('error', `${what} could not be loaded: ${message}. The previous model and your text are kept.`, 'model');
       this.set({ loading: false }, this.outcome ? 'done' : 'error');
       return false;
     }

@@ -1,6 +1,9 @@
 /**
- * The page's notices (a bad file, a lost device, a copied link): at most four, newest last, the
- * same text never twice; information closes itself after a few seconds, errors stay until closed.
+ * The page's notices (a bad file, a lost device, a copied link). One place for the current problem:
+ * at most one error is shown, the newest; the errors it replaced stay in a short `earlier` list the
+ * user can open. Information closes itself after a few seconds (at most three at once). Every
+ * notice can be closed, and a notice given a `source` (e.g. "matrix:q", "gpu") is replaced by the
+ * next notice from that source and cleared by `clear(source)` once that source succeeds.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { NoticeLevel } from './events';
@@ -9,42 +12,84 @@ export interface Notice {
   id: number;
   level: NoticeLevel;
   text: string;
+  /** What the notice is about; a later success there clears it. */
+  source?: string;
 }
 
-const MAX_NOTICES = 4;
-const INFO_MS = 6000;
+const MAX_INFO = 3;
+const MAX_EARLIER = 5;
+export const INFO_MS = 6000;
 
 export class NoticeController implements ReactiveController {
-  notices: readonly Notice[] = [];
+  /** The current error, if any. */
+  error: Notice | null = null;
+  /** Errors the current one replaced, newest first (closed ones are gone). */
+  earlier: readonly Notice[] = [];
+  /** Information, oldest first; each closes itself after INFO_MS. */
+  infos: readonly Notice[] = [];
   private counter = 0;
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
 
   constructor(private readonly host: ReactiveControllerHost) {
     host.addController(this);
   }
 
+  /** What is on show: the current error first, then information. */
+  get notices(): readonly Notice[] {
+    return this.error ? [this.error, ...this.infos] : this.infos;
+  }
+
   hostDisconnected(): void {
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
   }
 
-  notify(level: NoticeLevel, text: string): void {
-    const id = ++this.counter;
-    this.notices = [...this.notices.filter((n) => n.text !== text), { id, level, text }].slice(-MAX_NOTICES);
-    if (level === 'info') {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        this.dismiss(id);
-      }, INFO_MS);
-      this.timers.add(timer);
+  notify(level: NoticeLevel, text: string, source?: string): void {
+    const notice: Notice = { id: ++this.counter, level, text, ...(source ? { source } : {}) };
+    // A source has one notice at a time; the same text is never shown twice.
+    const replaced = (n: Notice) => n.text === text || (source !== undefined && n.source === source);
+    this.earlier = this.earlier.filter((n) => !replaced(n));
+    this.dropInfos(replaced);
+    if (level === 'error') {
+      const previous = this.error;
+      if (previous && !replaced(previous)) this.earlier = [previous, ...this.earlier].slice(0, MAX_EARLIER);
+      this.error = notice;
+    } else {
+      if (this.error && replaced(this.error)) this.error = null;
+      this.infos = [...this.infos, notice];
+      this.dropInfos((n) => this.infos.indexOf(n) < this.infos.length - MAX_INFO);
+      this.timers.set(
+        notice.id,
+        setTimeout(() => this.dismiss(notice.id), INFO_MS),
+      );
     }
     this.host.requestUpdate();
   }
 
+  /** The source succeeded: its notices (shown or earlier) go. */
+  clear(source: string): void {
+    this.remove((n) => n.source === source);
+  }
+
   dismiss(id: number): void {
-    const kept = this.notices.filter((n) => n.id !== id);
-    if (kept.length === this.notices.length) return;
-    this.notices = kept;
-    this.host.requestUpdate();
+    this.remove((n) => n.id === id);
+  }
+
+  private remove(gone: (n: Notice) => boolean): void {
+    const before = this.notices.length + this.earlier.length;
+    if (this.error && gone(this.error)) this.error = null;
+    this.earlier = this.earlier.filter((n) => !gone(n));
+    this.dropInfos(gone);
+    if (this.notices.length + this.earlier.length !== before) this.host.requestUpdate();
+  }
+
+  private dropInfos(gone: (n: Notice) => boolean): void {
+    const dropped = this.infos.filter(gone);
+    if (!dropped.length) return;
+    for (const n of dropped) {
+      clearTimeout(this.timers.get(n.id));
+      this.timers.delete(n.id);
+    }
+    this.infos = this.infos.filter((n) => !gone(n));
   }
 }

@@ -1,7 +1,7 @@
 /**
  * One kernel verification at a time for the shader lab: runs the suite of src/verify/runner.ts,
- * collects the cases as they finish (for a live table), keeps the report, and cancels a run that an
- * edit made stale (or that its host outlived).
+ * collects the cases as they finish (for a live table), keeps each stage's last report (so a stage's
+ * tab never shows another stage's), and cancels a run that an edit made stale (or that its host outlived).
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { RunCancelledError } from '../core/errors';
@@ -9,6 +9,16 @@ import type { StageName } from '../core/stages';
 import type { CaseReport, VerifyReport } from '../core/verify/report';
 import type { AttentionEngine } from '../gpu/engine';
 import type { VerifyKernelOptions } from '../gpu/verify-suite';
+
+/** What a stage's tab shows of its verification. */
+export interface StageVerification {
+  report: VerifyReport | null;
+  cases: readonly CaseReport[];
+  error: string | null;
+  source: string | null;
+}
+
+const NONE: StageVerification = { report: null, cases: [], error: null, source: null };
 import { verifyKernel } from '../gpu/verify-suite';
 
 export class VerificationController implements ReactiveController {
@@ -23,6 +33,10 @@ export class VerificationController implements ReactiveController {
   shrinking: { runs: number; max: number } | null = null;
   /** Why the last verification could not run at all. */
   error: string | null = null;
+  /** The stage the fields above are about (the run in flight, or the last). */
+  stage: StageName | null = null;
+  /** Other stages' last verifications, kept while another stage is verified. */
+  private readonly earlier = new Map<StageName, StageVerification>();
   private abort: AbortController | null = null;
 
   constructor(private readonly host: ReactiveControllerHost) {
@@ -45,13 +59,26 @@ export class VerificationController implements ReactiveController {
 
   /** Forgets the report of a stage whose kernel changed. */
   forget(stage: StageName): void {
-    if (this.report?.stage !== stage) return;
+    this.earlier.delete(stage);
+    if (this.stage !== stage) return;
     this.report = null;
+    this.cases = [];
+    this.error = null;
     this.host.requestUpdate();
+  }
+
+  /** The verification to show under `stage`'s tab: its run in flight or its last one; none if it has none. */
+  shown(stage: StageName): StageVerification {
+    if (this.stage === stage) return { report: this.report, cases: this.cases, error: this.error, source: this.source };
+    return this.earlier.get(stage) ?? NONE;
   }
 
   async run(engine: AttentionEngine, options: Omit<VerifyKernelOptions, 'signal' | 'onCase'>): Promise<void> {
     this.cancel();
+    if (this.stage !== null && this.stage !== options.stage)
+      this.earlier.set(this.stage, { report: this.report, cases: this.cases, error: this.error, source: this.source });
+    this.earlier.delete(options.stage);
+    this.stage = options.stage;
     const abort = new AbortController();
     this.abort = abort;
     this.running = true;

@@ -127,6 +127,22 @@ describe('the shader lab in the playground', () => {
     expect(passed.verdict).toMatch(/^PASS: all \d+ cases/);
     expect(passed.pass).toBe(true);
     expect(passed.rows).toBeGreaterThanOrEqual(20);
+
+    // Another stage's tab shows its own report (none yet), never softmax's; back on softmax, its report is there.
+    const reportShown = () =>
+      page.evaluate(
+        () =>
+          document
+            .querySelector('attn-app')!
+            .shadowRoot!.querySelector('attn-layout')!
+            .shadowRoot!.querySelector('attn-shader-lab')!
+            .shadowRoot!.querySelector('attn-verify-report')!
+            .shadowRoot!.querySelector('.verdict')?.textContent ?? null,
+      );
+    await (await page.waitForSelector('attn-app >>> attn-shader-lab >>> .tabs ::-p-text(P·V)'))!.click();
+    expect(await reportShown()).toBeNull();
+    await (await page.waitForSelector(`attn-app >>> attn-shader-lab >>> .tabs ::-p-text(${STAGE})`))!.click();
+    expect(await reportShown()).toMatch(/^PASS/);
     expect(problems).toEqual([]);
   });
 

@@ -1,0 +1,243 @@
+/**
+ * Small things users hit (issue 14): the profiler without WebGPU, its table at 1280 px and a cancel
+ * before anything finished; menus that close; one current error that a success clears; the scale in
+ * force in sentence mode; verdict badges relative to the tolerance.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, ElementHandle, Page } from 'puppeteer';
+import { launchBrowser } from './browser';
+import { $app, freshPage, readState, runId, waitForMessage, waitForRun } from './app';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** The profiler panel, loaded (its tab opened). */
+async function openProfiler(page: Page): Promise<ElementHandle<HTMLElementTagNameMap['attn-profiler']>> {
+  await (await $app(page, '#tab-profiler')).click();
+  // waitForSelector's mutation polling does not see into shadow roots: poll for the lazily loaded panel instead.
+  await page.waitForFunction(
+    () => !!document.querySelector('attn-app')?.shadowRoot?.querySelector('attn-layout')?.shadowRoot?.querySelector('attn-profiler'),
+    {
+      timeout: 30_000,
+    },
+  );
+  return (await $app(page, 'attn-profiler')) as ElementHandle<HTMLElementTagNameMap['attn-profiler']>;
+}
+
+/** The notices on show (current error and information) and the earlier ones, as text. */
+function notices(page: Page): Promise<{ shown: { level: string; text: string; close: string }[]; earlier: string[] }> {
+  return page.evaluate(() => {
+    const root = document
+      .querySelector('attn-app')!
+      .shadowRoot!.querySelector('attn-layout')!
+      .shadowRoot!.querySelector('attn-notices')!.shadowRoot!;
+    const read = (el: Element) => ({
+      level: (el as HTMLElement).dataset.level ?? '',
+      text: el.querySelector('span')?.textContent ?? '',
+      close: el.querySelector('button')?.getAttribute('aria-label') ?? '',
+    });
+    return {
+      shown: [...root.querySelectorAll('.notices[role=status] > .notice')].map(read),
+      earlier: [...root.querySelectorAll('#earlier-notices .notice')].map((el) => read(el).text),
+    };
+  });
+}
+
+function paste(cell: ElementHandle<Element>, text: string): Promise<void> {
+  return cell.evaluate((el, text) => {
+    const data = new DataTransfer();
+    data.setData('text/plain', text);
+    el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, composed: true, cancelable: true }));
+  }, text);
+}
+
+describe('the profiler', () => {
+  it('without WebGPU says why and disables every control that needs a GPU', async () => {
+    const { page, problems } = await freshPage(browser, {
+      beforeLoad: async (p) => {
+        await p.evaluateOnNewDocument(() => {
+          Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+        });
+      },
+    });
+    await openProfiler(page);
+    const banner = await $app(page, 'attn-profiler >>> #no-gpu');
+    expect(await banner.evaluate((el) => el.textContent)).toMatch(/profiler needs WebGPU[\s\S]*WebGPU is not available here/);
+    const controls = await page.$eval('attn-app >>> attn-profiler', (el) => {
+      const root = el.shadowRoot!;
+      const form = root.querySelector('attn-profile-controls')!.shadowRoot!;
+      const all = [
+        ...form.querySelectorAll<HTMLInputElement | HTMLButtonElement>('input, button'),
+        ...root.querySelectorAll<HTMLInputElement>('#lab-kernels input'),
+      ];
+      return {
+        enabled: all.filter((c) => !c.disabled).map((c) => c.id || c.dataset.variant || c.dataset.n || c.outerHTML.slice(0, 40)),
+        count: all.length,
+        downloadCard: root.querySelector<HTMLButtonElement>('#download-card')!.disabled,
+        loadCard: root.querySelector<HTMLInputElement>('#load-card')!.disabled,
+        waiting: form.querySelector('#waiting')?.textContent ?? '',
+      };
+    });
+    expect(controls.count).toBeGreaterThan(10);
+    expect(controls.enabled).toEqual([]);
+    expect(controls.downloadCard).toBe(true);
+    // Another device's card needs no GPU to be plotted.
+    expect(controls.loadCard).toBe(false);
+    expect(controls.waiting).not.toMatch(/Waiting/);
+    const variant = await $app(page, 'attn-options-panel >>> select[aria-label="kernel variant"]');
+    expect(await variant.evaluate((el) => (el as HTMLSelectElement).disabled)).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
+  it('a cancel during the roofline shows no empty "partial" table; a finished run’s table fits the panel at 1280 px', async () => {
+    const { page, problems } = await freshPage(browser);
+    const profiler = await openProfiler(page);
+    const config = { ns: [16], decode: [64], dk: 8, variants: ['naive', 'tiled', 'fused'], warmup: 0, repeats: 1 };
+    // Cancel from the button as soon as the run has started: the roofline (first on a fresh device) is still being measured.
+    const cancelled = await profiler.evaluate(async (el, config) => {
+      const p = el.run(config);
+      await new Promise((r) => setTimeout(r, 50));
+      const phase = el.currentProgress === null ? 'roofline' : 'sweep';
+      el.shadowRoot!.querySelector('attn-profile-controls')!.shadowRoot!.querySelector<HTMLButtonElement>('#cancel')!.click();
+      const result = await p;
+      await el.updateComplete;
+      const results = el.shadowRoot!.querySelector('attn-profile-results')!;
+      await results.updateComplete;
+      return {
+        phase,
+        rows: result.rows.length,
+        state: el.dataset.state,
+        message: el.shadowRoot!.querySelector('#message')?.textContent ?? '',
+        table: !!results.shadowRoot!.querySelector('table'),
+        partial: !!results.shadowRoot!.querySelector('#cancelled'),
+      };
+    }, config);
+    expect(cancelled).toMatchObject({ phase: 'roofline', rows: 0, state: 'cancelled', table: false, partial: false });
+    expect(cancelled.message).toMatch(/Cancelled before any run finished: nothing was measured/);
+
+    await profiler.evaluate((el, config) => el.run(config).then(() => el.updateComplete), config);
+    const fit = await page.$eval('attn-app >>> #profiler-panel', (panel) => {
+      const results = panel.querySelector('attn-profiler')!.shadowRoot!.querySelector('attn-profile-results')!.shadowRoot!;
+      const box = (el: Element) => el.getBoundingClientRect();
+      const p = box(panel);
+      return {
+        tables: [...results.querySelectorAll('.table-box')].map((t) => ({ left: box(t).left - p.left, right: p.right - box(t).right })),
+        pageWidth: document.documentElement.scrollWidth,
+        viewport: window.innerWidth,
+      };
+    });
+    expect(fit.tables).toHaveLength(2); // the sweep and the decode table
+    for (const t of fit.tables) {
+      expect(t.left).toBeGreaterThanOrEqual(0);
+      expect(t.right).toBeGreaterThanOrEqual(0);
+    }
+    expect(fit.pageWidth).toBeLessThanOrEqual(fit.viewport);
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('menus and notices', () => {
+  it('the Fill and Export menus close on a choice, Escape, a click outside and focus leaving', async () => {
+    const { page, problems } = await freshPage(browser);
+    const menu = (which: string) => $app(page, `attn-matrix-editor[name="q"] >>> details[data-menu="${which}"]`);
+    const isOpen = async (which: string) => (await menu(which)).evaluate((el) => (el as HTMLDetailsElement).open);
+    const open = async (which: string) => {
+      await (await $app(page, `attn-matrix-editor[name="q"] >>> details[data-menu="${which}"] summary`)).click();
+      expect(await isOpen(which)).toBe(true);
+    };
+
+    await open('fill');
+    await page.keyboard.press('Escape');
+    expect(await isOpen('fill')).toBe(false);
+    // Focus is back on the menu's button.
+    expect(
+      await (
+        await menu('fill')
+      ).evaluate((el) => el.getRootNode() instanceof ShadowRoot && (el.getRootNode() as ShadowRoot).activeElement?.tagName),
+    ).toBe('SUMMARY');
+
+    await open('fill');
+    await page.mouse.click(1200, 880);
+    expect(await isOpen('fill')).toBe(false);
+
+    await open('fill');
+    const id = await runId(page);
+    await (await $app(page, 'attn-matrix-editor[name="q"] >>> details[data-menu="fill"] ::-p-text(Identity)')).click();
+    expect(await isOpen('fill')).toBe(false);
+    await waitForRun(page, id);
+    const q = (await readState(page)).matrix.q;
+    expect(q.map((r, i) => r[i])).toEqual(q.map(() => 1));
+
+    await open('export');
+    for (let i = 0; i < 4 && (await isOpen('export')); i++) await page.keyboard.press('Tab');
+    expect(await isOpen('export')).toBe(false);
+    expect(problems).toEqual([]);
+  });
+
+  it('shows one current error, keeps the earlier ones behind a disclosure, and a good edit clears its matrix’s error', async () => {
+    const { page, problems } = await freshPage(browser);
+    const v00 = await $app(page, 'attn-matrix-editor[name="v"] >>> input[data-row="0"][data-col="0"]');
+    await paste(v00, '1\t2\nx\t3');
+    await waitForMessage(page, 'Nothing was pasted');
+
+    const files = mkdtempSync(join(tmpdir(), 'attn-e2e-ui-'));
+    writeFileSync(join(files, 'bad.npy'), 'this is not numpy');
+    const upload = (await $app(page, 'attn-matrix-editor[name="q"] >>> input[type=file]')) as ElementHandle<HTMLInputElement>;
+    await upload.uploadFile(join(files, 'bad.npy'));
+    await waitForMessage(page, 'Q from bad.npy');
+    let n = await notices(page);
+    expect(n.shown.filter((x) => x.level === 'error').map((x) => x.text)).toEqual([expect.stringContaining('Q from bad.npy')]);
+    expect(n.earlier).toEqual([expect.stringContaining('Nothing was pasted')]);
+    expect(n.shown.every((x) => x.close === 'Close this notice')).toBe(true);
+
+    // A successful edit of V: the paste error (notice and the line under the grid) is gone; Q's stays.
+    const id = await runId(page);
+    await v00.click();
+    await page.keyboard.type('0.5');
+    await waitForRun(page, id);
+    n = await notices(page);
+    expect(n.earlier).toEqual([]);
+    expect(n.shown.map((x) => x.text)).toEqual([expect.stringContaining('Q from bad.npy')]);
+    expect(await page.$$eval('attn-app >>> attn-matrix-editor[name="v"] >>> .message', (els) => els.length)).toBe(0);
+
+    await (await $app(page, 'attn-notices >>> .notice.error button')).click();
+    expect((await notices(page)).shown).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('what a result says', () => {
+  it('sentence mode runs at 1/√d_k after a "none" example and says so; badges give the error against its tolerance', async () => {
+    const { page, problems } = await freshPage(browser);
+    const scaleText = async () => (await $app(page, 'attn-verdict >>> #scale-in-force')).evaluate((el) => el.textContent);
+    expect(await scaleText()).toBe('scale none (1)');
+    const badges = await page.$$eval('attn-app >>> attn-verdict >>> button.badge', (els) =>
+      els.map((el) => [el.textContent?.trim(), el.getAttribute('title')]),
+    );
+    expect(badges.length).toBeGreaterThan(0);
+    for (const [text, title] of badges) {
+      expect(text).toMatch(/✓ (error [<\d.e+]+× tolerance|exact)$/);
+      expect(text).not.toMatch(/ULP/);
+      expect(title).toMatch(/max \d+ ULP/);
+    }
+
+    await (await $app(page, '#mode-sentence')).click();
+    await page.waitForFunction(
+      () =>
+        document.querySelector('attn-app')?.lastOutcome?.problem.mode === 'sentence' &&
+        document.querySelector('attn-app')?.dataset.state === 'done',
+      { timeout: 60_000 },
+    );
+    expect((await readState(page)).options.scale).toBe('default');
+    expect(await scaleText()).toMatch(/^scale 1\/√d_k = 0\.\d+$/);
+    expect(problems).toEqual([]);
+  });
+});
