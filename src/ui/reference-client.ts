@@ -54,8 +54,8 @@ export class ReferenceClient {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const url = new URL('./reference-worker.ts', import.meta.url);
-    const worker = new Worker(url, { type: 'module', name: 'attention-reference' });
+    // Vite bundles the worker only when the URL is written inline in `new Worker(…)`.
+    const worker = new Worker(new URL('./reference-worker.ts', import.meta.url), { type: 'module', name: 'attention-reference' });
     worker.onmessage = ({ data }: MessageEvent<WorkerReply>) => {
       const pending = this.pending.get(data.id);
       this.pending.delete(data.id);
@@ -73,7 +73,7 @@ export class ReferenceClient {
       this.crashed(
         event.message
           ? `${event.message}${where}`
-          : `it stopped without saying why: its script ${url.pathname} did not load or run, or it ran out of memory`,
+          : 'it stopped without saying why: its script (reference-worker) did not load or run, or it ran out of memory',
       );
     };
     this.worker = worker;
