@@ -41,7 +41,11 @@ describe('float32ToString', () => {
       const where = `seed ${seed}, bits 0x${bits[0].toString(16)}: ${text}`;
       expect(Object.is(Math.fround(Number(text)), value), where).toBe(true);
       // Shortest: one significant digit fewer never reads back as the same float32.
-      const digits = text.replace(/^-/, '').replace(/e.*$/, '').replace('.', '').replace(/^0+|0+$/g, '').length;
+      const digits = text
+        .replace(/^-/, '')
+        .replace(/e.*$/, '')
+        .replace('.', '')
+        .replace(/^0+|0+$/g, '').length;
       if (digits > 1) expect(Math.fround(Number(value.toPrecision(digits - 1))) === value, where).toBe(false);
     }
   });
