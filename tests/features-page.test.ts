@@ -200,7 +200,7 @@ describe('per-head options follow the head count', () => {
 describe('number lists and head groups', () => {
   it('reads commas, spaces and brackets, and names a bad value', () => {
     expect(parseNumberList('[0.5, 0.25 −1;2]', 'ALiBi slopes')).toEqual([0.5, 0.25, -1, 2]);
-    expect(() => parseNumberList('1, x', 'Sink logits')).toThrow(/Sink logits: value 2: "x" is not a finite number/);
+    expect(() => parseNumberList('1, x', 'Sink logits')).toThrow(/Sink logits: value 2: "x" is not a decimal number/);
     expect(() => parseNumberList('  ', 'Sink logits')).toThrow(/enter one number per head/);
   });
 

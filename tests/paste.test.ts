@@ -66,11 +66,16 @@ describe('parsePasteBlock', () => {
   });
 
   it.each([
-    ['a word', '1\t2\nx\t3', /row 2, column 1: "x" is not a finite number/],
+    ['a word', '1\t2\nx\t3', /row 2, column 1: "x" is not a decimal number/],
     ['ragged rows', '1,2\n3', /row 2 has 1 values, row 1 has 2/],
     ['an empty cell', '1,,2', /row 1, column 2: an empty cell/],
     ['nothing', '  \n ', /nothing to paste/],
-    ['Infinity', '1 Infinity', /not a finite number/],
+    ['Infinity', '1 Infinity', /row 1, column 2: "Infinity" is not a decimal number/],
+    ['a hex literal', '0x10 1', /row 1, column 1: "0x10" is not a decimal number/],
+    ['a binary literal', '1;0b101', /row 1, column 2: "0b101" is not a decimal number/],
+    ['an octal literal', '0o17', /row 1, column 1: "0o17" is not a decimal number/],
+    ['a value beyond float32', '1\n1e39', /row 2, column 1: "1e39" is 1e\+39, outside float32's range/],
+    ['a value beyond float64', '1e400', /row 1, column 1: "1e400" is not a finite number/],
   ])('rejects %s with an InputError naming the place', (_, text, message) => {
     expect(() => parsePasteBlock(text)).toThrow(InputError);
     expect(() => parsePasteBlock(text)).toThrow(message);
@@ -195,11 +200,14 @@ describe('grid operations', () => {
     expect(m.data[0]).toBe(Math.fround(0.1));
   });
 
-  it.each([['1'], ['-2.5'], [' 3e2 '], ['\u22124'], ['0x10']])('parseCell accepts %j', (text) => {
+  it.each([['1'], ['-2.5'], [' 3e2 '], ['\u22124'], ['.5'], ['3.4028235e38']])('parseCell accepts %j', (text) => {
     expect(Number.isFinite(parseCell(text))).toBe(true);
   });
 
-  it.each([[''], ['abc'], ['NaN'], ['Infinity'], ['1,5'], ['--1']])('parseCell rejects %j', (text) => {
-    expect(() => parseCell(text)).toThrow(InputError);
-  });
+  it.each([[''], ['abc'], ['NaN'], ['Infinity'], ['1,5'], ['--1'], ['0x10'], ['0b101'], ['0o17'], ['1e39'], ['1_000']])(
+    'parseCell rejects %j',
+    (text) => {
+      expect(() => parseCell(text)).toThrow(InputError);
+    },
+  );
 });

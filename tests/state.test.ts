@@ -96,7 +96,7 @@ describe('parseState', () => {
     ['an unknown tab', (s) => (s.view.tab = 'x'), /tab must be one of/],
     ['a huge sentence', (s) => (s.sentence.source = 'a'.repeat(MAX_TEXT + 1)), /longer than/],
     ['a negative padding index', (s) => (s.padding = [-1]), /padding\[0\] must be an integer/],
-    ['labels that are not strings', (s) => (s.matrix.queryLabels = [1]), /queryLabels\[0\] must be a short string/],
+    ['labels that are not strings', (s) => (s.matrix.queryLabels = [1]), /queryLabels\[0\] must be a string of at most 4000 characters/],
     ['an array instead of an object', (s) => (s.options = []), /state.options must be an object/],
     ['a kernel for an unknown stage', (s) => (s.kernels = { vertex: '' }), /state.kernels.vertex is not a stage/],
     ['a kernel that is not text', (s) => (s.kernels = { qk: 1 }), /state.kernels.qk must be WGSL text/],

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { InputError } from '../../src/core/errors';
+import { isDecimalText } from '../../src/core/float32';
 import { PrecisionError } from '../../src/core/precision';
 import { NoAdapterError, requestAttentionDevice, requestDefaultLimitsDevice } from '../../src/gpu/device';
 import type { AdapterSummary } from '../../src/gpu/device';
@@ -62,13 +63,10 @@ export function npmTakenFlags(flags: readonly string[], env: NodeJS.ProcessEnv):
   return flags.filter((flag) => env[`npm_config_${flag.replaceAll('-', '_')}`] !== undefined);
 }
 
-/** A plain decimal number as people write it (12, -0.5, 1e-3); not 0x10, 0b1, Infinity or an empty string. */
-const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-/** The number a flag's text holds, or NaN when it is not a plain finite decimal. */
+/** The number a flag's text holds, or NaN when it is not a plain decimal (12, -0.5, 1e-3; not 0x10, 0b1, Infinity or ''). */
 export function decimal(text: string): number {
   const trimmed = text.trim();
-  return DECIMAL.test(trimmed) ? Number(trimmed) : NaN;
+  return isDecimalText(trimmed) ? Number(trimmed) : NaN;
 }
 
 /** The value of a flag that has no default. */

@@ -3,6 +3,7 @@
  * operation returns a new grid, so an edit can be undone by keeping the old one.
  */
 import { InputError } from './errors';
+import { float32RangeProblem, isDecimalText } from './float32';
 import { createRng } from './rng';
 import type { FloatArray, Matrix } from './tensor';
 import { matrix } from './tensor';
@@ -77,11 +78,17 @@ export function isRectangular(g: Grid): boolean {
   return g.length > 0 && cols > 0 && g.every((r) => r.length === cols);
 }
 
-/** Reads one cell as typed: a finite number, or an InputError saying why not. */
+/**
+ * Reads one cell as typed: a plain decimal that float32 can hold (the GPU's type), or an
+ * InputError saying why not. Hex, binary and octal literals and "Infinity", which Number() reads
+ * without complaint, are refused rather than silently turned into numbers.
+ */
 export function parseCell(text: string): number {
   const trimmed = text.trim().replace(/^\u2212/, '-');
   if (trimmed === '') throw new InputError('an empty cell is not a number');
+  if (!isDecimalText(trimmed)) throw new InputError(`"${text.trim().slice(0, 40)}" is not a decimal number`);
   const value = Number(trimmed);
-  if (!Number.isFinite(value)) throw new InputError(`"${text.trim()}" is not a finite number`);
+  const problem = Number.isFinite(value) ? float32RangeProblem(value) : 'is not a finite number';
+  if (problem) throw new InputError(`"${text.trim()}" ${problem}`);
   return value;
 }

@@ -6,13 +6,15 @@ import { InputError } from './errors';
 import type { Grid } from './grid';
 import { parseCell } from './grid';
 
+const SPACES = /\s+/;
+
 /** The separator the whole block uses: tab beats semicolon beats comma beats runs of spaces. */
 function separatorOf(lines: string[]): RegExp {
   const all = lines.join('\n');
   if (all.includes('\t')) return /\t/;
   if (all.includes(';')) return /;/;
   if (all.includes(',')) return /,/;
-  return /\s+/;
+  return SPACES;
 }
 
 /** True when the text holds more than one value, i.e. it should be pasted as a block. */
@@ -22,13 +24,15 @@ export function isBlock(text: string): boolean {
 
 export function parsePasteBlock(text: string, what = 'pasted block'): Grid {
   // Printed arrays ("[[1 2]\n [3 4]]", "[1, 2]") keep their numbers once the brackets go.
-  const lines = text
+  const raw = text
     .replace(/[[\]]/g, ' ')
     .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== '');
-  if (lines.length === 0) throw new InputError(`${what}: nothing to paste`);
-  const sep = separatorOf(lines);
+    .filter((l) => l.trim() !== '');
+  if (raw.length === 0) throw new InputError(`${what}: nothing to paste`);
+  const sep = separatorOf(raw);
+  // Spaces around a row go; a leading tab or comma stays: it is an empty first cell, not padding.
+  const bySpaces = sep === SPACES;
+  const lines = raw.map((l) => (bySpaces ? l.trim() : l.replace(/^ +| +$/g, '')));
   const grid = lines.map((line, i) =>
     line
       .split(sep)

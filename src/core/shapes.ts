@@ -3,6 +3,7 @@ import type { Matrix } from './tensor';
 import { firstNonFinite } from './tensor';
 import type { AttentionOptions } from './options';
 import { kvHeadChoices, kvHeadCount, ropeDims } from './features';
+import { FLOAT32_MAX } from './float32';
 
 export interface AttentionInputs {
   q: Matrix;
@@ -89,8 +90,7 @@ export function checkInputs(inputs: AttentionInputs, options: AttentionOptions):
   return { n: q.rows, m: k.rows, dk, dv, heads, kvHeads, dModel: wo ? wo.cols : null };
 }
 
-/** float32's largest finite value and smallest normal one: the kernels read options as float32. */
-const FLOAT32_MAX = 3.4028234663852886e38;
+/** float32's smallest normal value: below it a GPU may flush to 0. */
 const FLOAT32_MIN_NORMAL = 2 ** -126;
 
 /**
@@ -100,7 +100,7 @@ const FLOAT32_MIN_NORMAL = 2 ** -126;
  */
 export function checkFloat32(value: number, what: string): void {
   const size = Math.abs(value);
-  if (size > FLOAT32_MAX)
+  if (!Number.isFinite(Math.fround(value)))
     throw new InputError(`${what} ${value} is too large for float32, which the GPU uses (largest ${FLOAT32_MAX.toPrecision(8)})`);
   if (size !== 0 && size < FLOAT32_MIN_NORMAL)
     throw new InputError(

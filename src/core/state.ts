@@ -7,6 +7,9 @@ import LZString from 'lz-string';
 import { InputError } from './errors';
 import type { Grid } from './grid';
 import { isRectangular, randomGrid } from './grid';
+import { float32RangeProblem } from './float32';
+// Bounds on anything read from a link or a file, so a hostile link cannot hang the page.
+import { MAX_CELLS, MAX_ROWS } from './limits';
 import { optionsForHeads } from './feature-options';
 import { kvHeadCount } from './features';
 import type { AttentionOptions, RopeOptions, ScaleSetting } from './options';
@@ -19,9 +22,6 @@ import type { Precision } from './precision';
 import { PRECISIONS } from './precision';
 
 export const STATE_VERSION = 1;
-/** Bounds on anything read from a link or a file, so a hostile link cannot hang the page. */
-const MAX_ROWS = 16384;
-const MAX_CELLS = 1 << 20;
 /**
  * States holding more numbers than this are not written to the link or to localStorage: the
  * encoding would stall the page and the text would not fit either. Export the matrices instead.
@@ -29,6 +29,16 @@ const MAX_CELLS = 1 << 20;
 export const MAX_SAVED_CELLS = 100_000;
 export const MAX_TEXT = 4000;
 export const MAX_KERNEL_CHARS = 100_000;
+
+/**
+ * Why typed text is too long to save or share (the page then keeps it in its box, flagged, and
+ * does not apply it), or null. `limit` is MAX_TEXT for sentences, MAX_KERNEL_CHARS for kernels.
+ */
+export function textLengthProblem(text: string, limit = MAX_TEXT): string | null {
+  return text.length > limit
+    ? `is ${text.length.toLocaleString('en')} characters long; a saved state or a link holds at most ${limit.toLocaleString('en')}, so it is not applied until it is shorter`
+    : null;
+}
 
 export type Mode = 'matrix' | 'sentence' | 'model';
 export const MODES: readonly Mode[] = ['matrix', 'sentence', 'model'];
@@ -294,6 +304,12 @@ export function withRandomProblem(state: PlaygroundState, size: RandomProblemSiz
   const problem = randomProblemError(size);
   if (problem) throw new InputError(problem);
   const kv = kvHeadCount(state.options);
+  const widest = Math.max(heads * dk, kv * dv);
+  if (Math.max(n, m) * widest > MAX_CELLS) {
+    throw new InputError(
+      `${Math.max(n, m)}×${widest} values in one matrix is more than the page holds (${MAX_CELLS}): use fewer rows, heads or columns`,
+    );
+  }
   return {
     ...state,
     mode: 'matrix',
@@ -376,15 +392,31 @@ function oneOf<T extends string>(values: readonly T[]) {
   return (v: unknown, path: string): T => (values.includes(v as T) ? (v as T) : fail(path, `must be one of ${values.join(', ')}`));
 }
 
+/** A matrix cell: finite, and within float32's range (the GPU's type; beyond it the run would fail). */
+function cell(v: unknown, path: string): number {
+  const x = finite(v, path);
+  const problem = float32RangeProblem(x);
+  return problem ? fail(path, problem) : x;
+}
+
+/**
+ * Grids already found valid (checkState meets the same grid objects edit after edit; a grid is
+ * never changed in place), so checking an edit to one cell does not re-read a million others.
+ */
+const validGrids = new WeakSet<object>();
+
 function parseGrid(v: unknown, path: string): Grid {
+  if (typeof v === 'object' && v !== null && validGrids.has(v)) return v as Grid;
   if (!Array.isArray(v) || v.length === 0) fail(path, 'must be a non-empty array of rows');
   if (v.length > MAX_ROWS) fail(path, `has ${v.length} rows, more than ${MAX_ROWS}`);
+  const cols = Array.isArray(v[0]) ? v[0].length : 0;
+  if (v.length * cols > MAX_CELLS) fail(path, `has more than ${MAX_CELLS} cells`);
   const grid = v.map((row, i) => {
     if (!Array.isArray(row)) fail(`${path}[${i}]`, 'must be an array of numbers');
-    return row.map((x, j) => finite(x, `${path}[${i}][${j}]`));
+    return row.map((x, j) => cell(x, `${path}[${i}][${j}]`));
   });
   if (!isRectangular(grid)) fail(path, 'must have rows of one, non-zero length');
-  if (grid.length * grid[0].length > MAX_CELLS) fail(path, `has more than ${MAX_CELLS} cells`);
+  validGrids.add(v);
   return grid;
 }
 
@@ -392,9 +424,12 @@ function nullable<T>(check: (v: unknown, path: string) => T) {
   return (v: unknown, path: string): T | null => (v === null ? null : check(v, path));
 }
 
+/** Names of rows or columns; a label may be as long as the text its word came from (MAX_TEXT). */
 function labels(v: unknown, path: string): string[] {
   if (!Array.isArray(v) || v.length > MAX_ROWS) fail(path, 'must be an array of strings');
-  return v.map((x, i) => (typeof x === 'string' && x.length <= 200 ? x : fail(`${path}[${i}]`, 'must be a short string')));
+  return v.map((x, i) =>
+    typeof x === 'string' && x.length <= MAX_TEXT ? x : fail(`${path}[${i}]`, `must be a string of at most ${MAX_TEXT} characters`),
+  );
 }
 
 function scale(v: unknown, path: string): ScaleSetting {
@@ -570,6 +605,17 @@ export function parseState(value: unknown, path = 'state'): PlaygroundState {
     kernels: field(o, 'kernels', path, null, nullable(kernels)),
     view: field(o, 'view', path, d.view, (v, p) => parseView(v, p, d.view)),
   };
+}
+
+/**
+ * The page's one gate for a new state: throws the InputError parseState would throw reading it
+ * back from a link or storage, so whatever the page accepts it can restore, and an edit it could
+ * not restore is refused (with the validator's message) before it replaces anything.
+ */
+export function checkState(state: PlaygroundState): void {
+  // parseState reads the object as JSON.parse would give it back: NaN and ±Infinity, which JSON
+  // writes as null, fail `finite` here just as null would there.
+  parseState(state);
 }
 
 // ---------------------------------------------------------------- links

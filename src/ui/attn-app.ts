@@ -126,7 +126,7 @@ export class AttnApp extends LitElement {
     },
     // One undo step: the problem, its options and the kernel, as the verifier ran them.
     'attn-load-case': (e: LoadCaseEvent) => {
-      this.store.apply(stateWithCase(this.store.state, e.load));
+      if (!this.store.apply(stateWithCase(this.store.state, e.load))) return;
       const kernel = e.load.source === null ? `the built-in ${e.load.stage} kernel` : `your ${e.load.stage} kernel`;
       this.notices.notify('info', `Loaded the verifier's case (${e.load.row.name}) with ${kernel}; Undo restores the previous problem.`);
     },
@@ -171,7 +171,7 @@ export class AttnApp extends LitElement {
     if (!(await this.models.load(e.request))) return;
     const s = this.store.state;
     const source = this.models.loadedSource;
-    this.store.apply({ ...s, model: { ...s.model, source, generated: [], layer: 0, head: 0 } });
+    if (!this.store.apply({ ...s, model: { ...s.model, source, generated: [], layer: 0, head: 0 } })) return;
     this.notices.notify('info', `Loaded ${this.models.model!.weights.config.name}.`, 'model');
   }
 
@@ -182,7 +182,7 @@ export class AttnApp extends LitElement {
     const run = o?.layers[layer];
     if (!o || !run || head >= run.call.options.heads) return;
     const labels = { queries: o.tokens.slice(o.queryStart).map((t) => t.text), keys: o.tokens.map((t) => t.text) };
-    this.store.apply(withModelHeadAsMatrices(this.store.state, run.call, head, labels));
+    if (!this.store.apply(withModelHeadAsMatrices(this.store.state, run.call, head, labels))) return;
     this.notices.notify('info', `Layer ${layer} head ${head}'s Q, K, V and options are now in matrix mode; Undo goes back to the model.`);
   }
 
@@ -246,7 +246,7 @@ export class AttnApp extends LitElement {
   private takeIntoMatrix(): void {
     const problem = this.runs.outcome?.full;
     if (!problem?.sentence) return;
-    this.store.apply(withProblemAsMatrices(this.store.state, problem));
+    if (!this.store.apply(withProblemAsMatrices(this.store.state, problem))) return;
     this.notices.notify('info', 'Q, K and V are now in matrix mode: every number can be edited.');
   }
 

@@ -3,9 +3,9 @@
  * tokens as chips), and the kernel variant every head runs on. Edits go up as StateEditEvents.
  */
 import { LitElement, css, html, nothing } from 'lit';
-import { customElement, property } from 'lit/decorators.js';
+import { customElement, property, state } from 'lit/decorators.js';
 import type { PlaygroundState } from '../core/state';
-import { defaultState } from '../core/state';
+import { defaultState, textLengthProblem } from '../core/state';
 import { hasIntermediates, isVariant, VARIANT_NAMES } from '../gpu/variants';
 import { StateEditEvent } from './events';
 import type { ModelToken, ModelView } from './model-controller';
@@ -29,6 +29,10 @@ export class AttnModelPanel extends LitElement {
         font: inherit;
         font-size: 0.9rem;
       }
+      .error {
+        color: var(--attn-color-danger);
+        font-size: 0.8rem;
+      }
     `,
   ];
 
@@ -36,8 +40,13 @@ export class AttnModelPanel extends LitElement {
   @property({ attribute: false }) view: ModelView | null = null;
   @property({ type: Boolean, attribute: 'gpu-available' }) gpuAvailable = false;
 
+  /** Why the typed text is not applied (too long to save); it stays in the box, flagged. */
+  @state() private textProblem: string | null = null;
+
   private onText = (event: Event) => {
     const text = (event.target as HTMLTextAreaElement).value;
+    this.textProblem = textLengthProblem(text);
+    if (this.textProblem) return;
     // New text: the tokens generated after the old text no longer follow it.
     this.dispatchEvent(new StateEditEvent((s) => ({ ...s, model: { ...s.model, text, generated: [] } }), 'model-text'));
   };
@@ -72,7 +81,15 @@ export class AttnModelPanel extends LitElement {
       ></attn-model-picker>
       <section class="panel">
         <h2>Text</h2>
-        <textarea id="model-text" aria-label="model text" .value=${s.model.text} @input=${this.onText}></textarea>
+        <textarea
+          id="model-text"
+          aria-label="model text"
+          aria-invalid=${this.textProblem ? 'true' : 'false'}
+          aria-describedby=${this.textProblem ? 'model-text-problem' : nothing}
+          .value=${s.model.text}
+          @input=${this.onText}
+        ></textarea>
+        ${this.textProblem ? html`<p class="error" id="model-text-problem" role="alert">This text ${this.textProblem}.</p>` : nothing}
         <attn-token-chips .tokens=${this.tokens}></attn-token-chips>
         ${v?.model ? html`<p class="muted">${this.tokens.length} of ${v.model.weights.config.contextLength} tokens of context</p>` : nothing}
       </section>

@@ -6,10 +6,11 @@
  * taken into matrix mode.
  */
 import { LitElement, css, html, nothing } from 'lit';
-import { customElement, property } from 'lit/decorators.js';
+import { customElement, property, state } from 'lit/decorators.js';
 import { fromMatrix } from '../core/grid';
 import type { Problem } from '../core/problem';
 import type { SentenceState } from '../core/state';
+import { textLengthProblem } from '../core/state';
 import type { WordToken } from '../core/sentence';
 import { CommandEvent, StateEditEvent } from './events';
 import { buttonStyles, panelStyles } from './styles';
@@ -82,6 +83,22 @@ export class AttnSentencePanel extends LitElement {
   /** K/V heads: W_k and W_v have one block of columns per K/V head (equal to heads without GQA). */
   @property({ type: Number, attribute: 'kv-heads' }) kvHeads = 1;
 
+  /** Why the text typed in a box is not applied (too long to save), by box; the text stays in the box. */
+  @state() private textProblems: Partial<Record<'source' | 'target', string>> = {};
+
+  /** Typed text goes to the state unless it is too long to save, which is flagged and kept in the box. */
+  private typed(box: 'source' | 'target', event: Event): void {
+    const text = (event.target as HTMLTextAreaElement).value;
+    const problem = textLengthProblem(text);
+    this.textProblems = { ...this.textProblems, [box]: problem ?? undefined };
+    if (!problem) this.edit((x) => ({ ...x, [box]: text }), box);
+  }
+
+  private renderTextProblem(box: 'source' | 'target') {
+    const problem = this.textProblems[box];
+    return problem ? html`<p class="error" id="${box}-problem" role="alert">This sentence ${problem}.</p>` : nothing;
+  }
+
   private edit(apply: (s: SentenceState) => SentenceState, key: string | null): void {
     this.dispatchEvent(new StateEditEvent((st) => ({ ...st, sentence: apply(st.sentence) }), key));
   }
@@ -111,9 +128,11 @@ export class AttnSentencePanel extends LitElement {
           rows="2"
           spellcheck="false"
           .value=${s.source}
-          @input=${(e: Event) => this.edit((x) => ({ ...x, source: (e.target as HTMLTextAreaElement).value }), 'source')}
+          aria-invalid=${this.textProblems.source ? 'true' : 'false'}
+          aria-describedby=${this.textProblems.source ? 'source-problem' : nothing}
+          @input=${(e: Event) => this.typed('source', e)}
         ></textarea>
-        ${sq ? this.renderTokens(sq.keyTokens) : nothing}
+        ${this.renderTextProblem('source')} ${sq ? this.renderTokens(sq.keyTokens) : nothing}
         ${
           s.cross
             ? html` <label for="target" class="muted">Target sentence (queries)</label>
@@ -122,9 +141,11 @@ export class AttnSentencePanel extends LitElement {
                   rows="2"
                   spellcheck="false"
                   .value=${s.target}
-                  @input=${(e: Event) => this.edit((x) => ({ ...x, target: (e.target as HTMLTextAreaElement).value }), 'target')}
+                  aria-invalid=${this.textProblems.target ? 'true' : 'false'}
+                  aria-describedby=${this.textProblems.target ? 'target-problem' : nothing}
+                  @input=${(e: Event) => this.typed('target', e)}
                 ></textarea>
-                ${sq ? this.renderTokens(sq.queryTokens) : nothing}`
+                ${this.renderTextProblem('target')} ${sq ? this.renderTokens(sq.queryTokens) : nothing}`
             : nothing
         }
         ${this.embeddings === 'loading' ? html`<p class="muted">Loading the word vectors (2 MB)…</p>` : nothing}

@@ -13,6 +13,7 @@ import { LitElement, html, nothing } from 'lit';
 import type { PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { ShaderMessage } from '../core/errors';
+import { MAX_KERNEL_CHARS, textLengthProblem } from '../core/state';
 import type { StageName } from '../core/stages';
 import { STAGE_INFO } from '../core/stages';
 import type { AttentionEngine } from '../gpu/engine';
@@ -23,7 +24,7 @@ import type { AttnCodeEditor, EditorMarker } from './attn-code-editor';
 import type { BrokenExample } from './broken-examples';
 import { BROKEN_EXAMPLES } from './broken-examples';
 import type { CodeChangeEvent } from './events';
-import { KernelEditEvent } from './events';
+import { KernelEditEvent, NoticeEvent } from './events';
 import { SHADERS } from './shader-library';
 import { shaderLabStyles } from './shader-lab-styles';
 import { buttonStyles, messageListStyles, panelStyles } from './styles';
@@ -68,6 +69,8 @@ export class AttnShaderLab extends LitElement {
   private announceTimer: ReturnType<typeof setTimeout> | undefined;
   /** The edits last sent up or received (JSON), so nothing is announced twice. */
   private announced = '{}';
+  /** The stage whose kernel the user was told is too long to save ('' when none). */
+  private toldTooLong = '';
   private checkToken = 0;
   private readonly verification = new VerificationController(this);
 
@@ -131,6 +134,18 @@ export class AttnShaderLab extends LitElement {
     clearTimeout(this.announceTimer);
     const edits = JSON.stringify(this.edits);
     if (edits === this.announced) return;
+    // A kernel too long for a saved state or a link stays here, in the editor, and is not applied.
+    const tooLong = Object.entries(this.edits)
+      .map(([stage, source]) => [stage, textLengthProblem(source, MAX_KERNEL_CHARS)])
+      .find(([, problem]) => problem);
+    if (tooLong) {
+      // Said once per stage, not after every pause in typing.
+      if (this.toldTooLong !== tooLong[0])
+        this.dispatchEvent(new NoticeEvent('error', `The ${tooLong[0]} kernel ${tooLong[1]}; it stays in the editor.`));
+      this.toldTooLong = tooLong[0] ?? '';
+      return;
+    }
+    this.toldTooLong = '';
     this.announced = edits;
     this.dispatchEvent(new KernelEditEvent({ ...this.edits }));
   }

@@ -38,35 +38,53 @@ export class ReferenceClient {
     return new Promise<EvaluateResponse>((resolve, reject) => {
       const onAbort = () => this.restart();
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(id, {
+      const pending: Pending = {
         resolve: (r) => (signal?.removeEventListener('abort', onAbort), resolve(r)),
         reject: (e) => (signal?.removeEventListener('abort', onAbort), reject(e)),
-      });
-      worker.postMessage({ id, request });
+      };
+      this.pending.set(id, pending);
+      try {
+        worker.postMessage({ id, request });
+      } catch (error) {
+        this.pending.delete(id);
+        pending.reject(new Error(`the problem could not be sent to the reference worker: ${describeError(error)}`));
+      }
     });
   }
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
+    // Vite bundles the worker only when the URL is written inline in `new Worker(…)`.
     const worker = new Worker(new URL('./reference-worker.ts', import.meta.url), { type: 'module', name: 'attention-reference' });
     worker.onmessage = ({ data }: MessageEvent<WorkerReply>) => {
       const pending = this.pending.get(data.id);
       this.pending.delete(data.id);
       if (!pending) return;
       if (data.ok) pending.resolve(data.response);
-      else
-        pending.reject(
-          data.name === 'InputError' ? new InputError(data.message) : Object.assign(new Error(data.message), { name: data.name }),
-        );
+      else if (data.name === 'InputError') pending.reject(new InputError(data.message));
+      else pending.reject(Object.assign(new Error(`${data.name}: ${data.message}`), { name: data.name }));
     };
+    // A reply the page cannot read back.
+    worker.onmessageerror = () => this.crashed('its reply could not be read (it did not survive structured cloning)');
+    // An error outside the worker's request handler: its script failed to load or evaluate, or it ran out of memory.
     worker.onerror = (event) => {
       event.preventDefault();
-      this.failAll(new Error(`the reference worker failed: ${event.message || 'unknown error'}`));
-      this.worker?.terminate();
-      this.worker = null;
+      const where = event.filename ? ` (${event.filename}:${event.lineno}:${event.colno})` : '';
+      this.crashed(
+        event.message
+          ? `${event.message}${where}`
+          : 'it stopped without saying why: its script (reference-worker) did not load or run, or it ran out of memory',
+      );
     };
     this.worker = worker;
     return worker;
+  }
+
+  /** The worker failed outside a request: every pending request fails with a message naming what failed. */
+  private crashed(why: string): void {
+    this.worker?.terminate();
+    this.worker = null;
+    this.failAll(new Error(`its worker failed: ${why}`));
   }
 
   /** Stops whatever the worker is computing; every pending request is cancelled. */
@@ -85,4 +103,13 @@ export class ReferenceClient {
   dispose(): void {
     this.restart();
   }
+}
+
+/** Any thrown value as text (a DOMException, an Error, or something that is neither). */
+export function describeError(error: unknown): string {
+  if (error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)) {
+    const { name, message } = error as { name?: unknown; message?: unknown };
+    return `${typeof name === 'string' && name ? `${name}: ` : ''}${String(message)}`;
+  }
+  return String(error);
 }

@@ -17,7 +17,10 @@ scope.onmessage = ({ data: { id, request } }) => {
   try {
     scope.postMessage({ id, ok: true, response: evaluate(request) });
   } catch (error) {
-    const e = error as Error;
-    scope.postMessage({ id, ok: false, name: e.name ?? 'Error', message: e.message ?? String(error) });
+    // Whatever was thrown (an Error, a DOMException, a string, null), the reply names it.
+    const e = typeof error === 'object' && error !== null ? (error as { name?: unknown; message?: unknown }) : {};
+    const name = typeof e.name === 'string' && e.name ? e.name : 'Error';
+    const message = typeof e.message === 'string' && e.message ? e.message : String(error);
+    scope.postMessage({ id, ok: false, name, message });
   }
 };

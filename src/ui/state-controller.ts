@@ -5,9 +5,10 @@
  * whether the change means a new run.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { InputError } from '../core/errors';
 import { UndoHistory } from '../core/history';
 import type { PlaygroundState } from '../core/state';
-import { defaultState, MAX_SAVED_CELLS, stateCells, stateFromPreset } from '../core/state';
+import { checkState, defaultState, MAX_SAVED_CELLS, stateCells, stateFromPreset } from '../core/state';
 import type { NoticeLevel } from './events';
 import { linkFor, loadLocal, readHashState, saveLocal, takeLegacyLabKernels, writeHash } from './persistence';
 import { PRESETS } from './presets';
@@ -73,11 +74,23 @@ export class StateController implements ReactiveController {
     this.host.requestUpdate();
   }
 
-  /** Applies an edit: records an undo step (unless view-only) and saves. */
-  apply(next: PlaygroundState, coalesceKey: string | null = null, undoable = true): void {
-    if (next === this.state) return;
+  /**
+   * Applies an edit: records an undo step (unless view-only) and saves. Every path that writes the
+   * state comes here, so this is the one gate: a state that could not be restored from a link or
+   * storage (checkState) is refused with the validator's message, and false is returned.
+   */
+  apply(next: PlaygroundState, coalesceKey: string | null = null, undoable = true): boolean {
+    if (next === this.state) return true;
+    try {
+      checkState(next);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      this.options.notify('error', `This change could not be saved or shared, so it was not made: ${error.message}.`);
+      return false;
+    }
     if (undoable) this.history.record(this.state, coalesceKey);
     this.set(next);
+    return true;
   }
 
   undo(): void {

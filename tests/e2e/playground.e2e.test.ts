@@ -82,10 +82,10 @@ describe('the playground in headless Chromium', () => {
     const id = await runId(page);
     await (await cell(page, 'k', 1, 1)).click();
     await page.keyboard.type('abc');
-    await waitForMessage(page, 'not a finite number');
+    await waitForMessage(page, 'not a decimal number');
     const text = await messages(page);
     expect(
-      text.some((t) => /K\[1\]\[1\]: "abc" is not a finite number; still using 1\./.test(t)),
+      text.some((t) => /K\[1\]\[1\]: "abc" is not a decimal number; still using 1\./.test(t)),
       text.join(' | '),
     ).toBe(true);
     const invalid = await $app(page, 'attn-matrix-editor[name="k"] >>> input.invalid');

@@ -56,14 +56,17 @@ export function readSafetensors(bytes: Uint8Array, file = 'the safetensors file'
   let metadata: Record<string, string> = {};
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') {
-      metadata = (raw ?? {}) as Record<string, string>;
+      // The format allows only string values here; anything else is a damaged or forged header.
+      if (raw === null || typeof raw !== 'object' || Array.isArray(raw) || !Object.values(raw).every((v) => typeof v === 'string'))
+        fail('__metadata__ must be an object of strings');
+      metadata = raw as Record<string, string>;
       continue;
     }
     const entry = raw as HeaderEntry;
     if (!entry || typeof entry !== 'object' || !Array.isArray(entry.shape) || !Array.isArray(entry.data_offsets))
       fail(`tensor "${name}" has no dtype, shape and data_offsets`);
-    if (typeof entry.dtype !== 'string' || !Object.hasOwn(BYTES, entry.dtype))
-      fail(`tensor "${name}" has dtype ${String(entry.dtype)}; the playground reads F32, F16 and BF16`);
+    if (typeof entry.dtype !== 'string') fail(`tensor "${name}" has no dtype`);
+    if (!Object.hasOwn(BYTES, entry.dtype)) fail(`tensor "${name}" has dtype ${entry.dtype}; the playground reads F32, F16 and BF16`);
     const dtype = entry.dtype as SafetensorsDtype;
     if (!entry.shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor "${name}" has a bad shape [${entry.shape.join(', ')}]`);
     const count = entry.shape.reduce((a, b) => a * b, 1);
