@@ -213,9 +213,13 @@ export class AttnShaderLab extends LitElement {
         Not used by the playground (it runs the built-in ${title} kernel): ${current.reason}. Edit the kernel to try again.
       </p>`;
     if (current.status === 'passed')
-      return html`<p class="staging ok" id="kernel-staging" data-status="passed" role="status">
-        Passed the quick check: the playground uses this kernel.
-      </p>`;
+      return current.reason
+        ? html`<p class="staging" id="kernel-staging" data-status="passed" role="status">
+            The playground uses this kernel; ${current.reason}.
+          </p>`
+        : html`<p class="staging ok" id="kernel-staging" data-status="passed" role="status">
+            Passed the quick check: the playground uses this kernel.
+          </p>`;
     return nothing;
   }
 
