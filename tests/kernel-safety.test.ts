@@ -14,6 +14,7 @@ import {
   fingerprint,
   gpuTimeLimitMs,
   kernelsInUse,
+  kernelsNotHeld,
   kernelsToTry,
   parseTrialRecord,
   stageLeftOnTrial,
@@ -86,6 +87,15 @@ describe('staging: which edited kernels the playground runs', () => {
     ['never a held stage', ['qk', 'softmax', 'pv'], {}, []],
   ])('kernelsToTry: %s', (_, held, t, expected) => {
     expect(kernelsToTry(kernels, held, t)).toEqual(expected);
+  });
+
+  it.each<[Record<string, string> | null, string[], Record<string, string> | null]>([
+    [null, [], null],
+    [kernels, [], kernels],
+    [kernels, ['pv'], { qk: 'QK', softmax: 'SM' }],
+    [{ qk: 'QK' }, ['qk'], null],
+  ])('kernelsNotHeld(%j, %j) = %j (what the Profiler may offer)', (k, held, expected) => {
+    expect(kernelsNotHeld(k, held)).toEqual(expected);
   });
 
   it('names the stages that run built-in instead, and why', () => {

@@ -156,6 +156,13 @@ export function builtInStandIns(
   return parts.length ? parts.join(', ') : null;
 }
 
+/** The edited kernels less the held ones (what the Profiler may offer to time after its own verification). */
+export function kernelsNotHeld(kernels: Readonly<Record<string, string>> | null, held: readonly string[]): Record<string, string> | null {
+  if (!kernels) return null;
+  const left = Object.fromEntries(Object.entries(kernels).filter(([stage]) => !held.includes(stage)));
+  return Object.keys(left).length ? left : null;
+}
+
 /** The held stages after holding (or releasing) one; sorted, so equal sets compare equal. */
 export function withHold(held: readonly string[], stage: StageName, on: boolean): string[] {
   const next = new Set(held);

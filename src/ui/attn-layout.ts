@@ -8,7 +8,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { Preset } from '../core/presets';
 import type { KernelTrials } from '../core/kernel-safety';
-import { builtInStandIns } from '../core/kernel-safety';
+import { builtInStandIns, kernelsNotHeld } from '../core/kernel-safety';
 import type { PlaygroundState, ViewTab } from '../core/state';
 import { defaultState } from '../core/state';
 import type { EmbeddingsStatus } from './attn-sentence-panel';
@@ -292,7 +292,11 @@ export class AttnLayout extends LitElement {
     ${
       this.loaded.has('profiler')
         ? html`<div id="profiler-panel" ?hidden=${tab !== 'profiler'}>
-            <attn-profiler .engine=${this.engine} .adapter=${summary} .kernels=${this.kernelsInUse}></attn-profiler>
+            <attn-profiler
+              .engine=${this.engine}
+              .adapter=${summary}
+              .kernels=${kernelsNotHeld(this.state.kernels, this.state.heldKernels)}
+            ></attn-profiler>
           </div>`
         : nothing
     }`;
