@@ -152,6 +152,11 @@ export interface PlaygroundState {
   precision: Precision;
   /** WGSL edited in the shader lab, by stage name ('qk', 'softmax', 'pv', 'fused'); null when none. */
   kernels: Record<string, string> | null;
+  /**
+   * Stages whose edited kernel timed out or lost the device: the playground runs the built-in
+   * kernel for them until the user asks to try theirs again (src/core/kernel-safety.ts).
+   */
+  heldKernels: string[];
   view: ViewState;
 }
 
@@ -206,6 +211,7 @@ export function defaultState(): PlaygroundState {
     variant: 'tiled',
     precision: 'f32',
     kernels: null,
+    heldKernels: [],
     view: { focusQuery: 0, head: 0, tab: 'attention' },
   };
 }
@@ -580,6 +586,13 @@ function kernels(v: unknown, path: string): Record<string, string> {
   return o as Record<string, string>;
 }
 
+function heldStages(v: unknown, path: string): string[] {
+  if (!Array.isArray(v) || v.length > STAGE_NAMES.length) fail(path, `must be an array of stage names (${STAGE_NAMES.join(', ')})`);
+  for (const [i, stage] of v.entries())
+    if (typeof stage !== 'string' || !isStageName(stage)) fail(`${path}[${i}]`, `is not a stage (${STAGE_NAMES.join(', ')})`);
+  return [...new Set(v as string[])].sort();
+}
+
 function padding(v: unknown, path: string): number[] {
   if (!Array.isArray(v) || v.length > MAX_ROWS) fail(path, 'must be an array of key indices');
   return v.map((x, i) => integer(0, MAX_ROWS)(x, `${path}[${i}]`));
@@ -603,6 +616,8 @@ export function parseState(value: unknown, path = 'state'): PlaygroundState {
     variant: field(o, 'variant', path, d.variant, text),
     precision: field(o, 'precision', path, d.precision, oneOf(PRECISIONS)),
     kernels: field(o, 'kernels', path, null, nullable(kernels)),
+    // Saved states and links from before holding existed have none.
+    heldKernels: field(o, 'heldKernels', path, [], heldStages),
     view: field(o, 'view', path, d.view, (v, p) => parseView(v, p, d.view)),
   };
 }

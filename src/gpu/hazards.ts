@@ -69,6 +69,8 @@ export interface HazardOptions {
   /** Seed of the input values (they only steer control flow here). */
   seed?: number;
   timeLimitMs?: number;
+  /** Interpreter steps before the run stops as incomplete (default: races.ts's). */
+  stepBudget?: number;
 }
 
 /** Key splits of the combine stage's problem. */
@@ -280,6 +282,7 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
     bindings: stageBindings(stage, shape, options.seed ?? 1),
     constants: declared,
     timeLimitMs: options.timeLimitMs,
+    stepBudget: options.stepBudget,
   });
   const exceedsDefaultWorkgroupStorage = report.workgroupBytes > DEFAULT_WORKGROUP_STORAGE;
   const ms = performance.now() - started;

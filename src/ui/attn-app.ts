@@ -17,6 +17,7 @@ import { withModelHeadAsMatrices } from '../core/model/head-matrix';
 import type {
   CommandEvent,
   KernelEditEvent,
+  KernelReleaseEvent,
   LoadCaseEvent,
   MaskEditEvent,
   MatrixEditEvent,
@@ -34,6 +35,12 @@ import { RunController } from './run-controller';
 import type { RunOutcome } from './run-types';
 import { SHADERS } from './shader-library';
 import { problemChanged, StateController } from './state-controller';
+import type { TimeLimitSettings } from '../core/kernel-safety';
+import { DEFAULT_TIME_LIMITS, stageLeftOnTrial, timeoutMessage, withHold } from '../core/kernel-safety';
+import type { StageName } from '../core/stages';
+import { KernelStaging } from './kernel-staging';
+import { readTrialRecord, writeTrialRecord } from './persistence';
+import type { RunTimeout } from './run-controller';
 import './attn-layout';
 
 const HANDLED_EVENTS = [
@@ -41,6 +48,7 @@ const HANDLED_EVENTS = [
   'attn-matrix-edit',
   'attn-mask-edit',
   'attn-kernel-edit',
+  'attn-kernel-release',
   'attn-load-case',
   'attn-notice',
   'attn-notice-dismiss',
@@ -64,6 +72,7 @@ export class AttnApp extends LitElement {
   private readonly store = new StateController(this, {
     notify: (level, text) => this.notices.notify(level, text),
     changed: (previous, next) => {
+      if (previous.kernels !== next.kernels || previous.heldKernels !== next.heldKernels) this.staging.sync();
       // Model mode runs the model (ModelController); the other modes' problem waits until they are shown again.
       if (next.mode === 'model') return this.models.stateChanged(next);
       if (next.mode === 'sentence') void this.runs.loadEmbeddings();
@@ -79,13 +88,33 @@ export class AttnApp extends LitElement {
       const s = this.store.state;
       this.store.apply({ ...s, model: { ...s.model, generated: [...s.model.generated, ...ids] } });
     },
+    kernels: (state) => this.staging.inUse(state),
+    limits: () => this.timeLimits,
+    timedOut: (t) => this.runTimedOut(t),
   });
   private readonly runs = new RunController(this, {
     state: () => this.store.state,
     engine: () => this.session.engine,
     noGpuReason: () => noGpuReason(this.gpuStatus),
     notify: (level, text) => this.notices.notify(level, text),
+    kernels: (state) => this.staging.inUse(state),
+    limits: () => this.timeLimits,
+    timedOut: (t) => this.runTimedOut(t),
   });
+  /** Edited kernels reach the runs only after their trial; timed-out ones are held (kernel-staging.ts). */
+  private readonly staging = new KernelStaging(this, {
+    state: () => this.store.state,
+    engine: () => this.session.engine,
+    setHeld: (stage, held) => this.setHeld(stage, held),
+    recover: () => this.session.reconnect(),
+    notify: (level, text) => this.notices.notify(level, text),
+    changed: () => this.rerun(),
+    limits: () => this.timeLimits,
+  });
+  /** The watchdog's settings (tests and the console may shorten them). */
+  timeLimits: TimeLimitSettings = { ...DEFAULT_TIME_LIMITS };
+  /** After the built-in kernels timed out, the replaced device does not rerun on its own. */
+  private rerunAfterReconnect = true;
   private started = false;
 
   /** The current state (read by tests and the console). */
@@ -101,6 +130,11 @@ export class AttnApp extends LitElement {
   /** Model mode's controller: the loaded model and its last step (read by tests and the console). */
   get modelRuns(): ModelController {
     return this.models;
+  }
+
+  /** The kernel staging: trials and holds of the shader lab's kernels (read by tests and the console). */
+  get kernelStaging(): KernelStaging {
+    return this.staging;
   }
 
   /** The GPU session, e.g. to simulate a device loss from the console. */
@@ -122,8 +156,15 @@ export class AttnApp extends LitElement {
     // The shader lab's kernels live in the state: links carry them and every run uses them.
     'attn-kernel-edit': (e: KernelEditEvent) => {
       const kernels = Object.keys(e.kernels).length ? { ...e.kernels } : null;
-      this.store.apply({ ...this.store.state, kernels }, 'kernels');
+      // A stage reset to its built-in kernel has nothing left to hold.
+      const s = this.store.state;
+      const heldKernels = s.heldKernels.filter((stage) => kernels?.[stage] !== undefined);
+      this.store.apply(
+        { ...s, kernels, heldKernels: heldKernels.length === s.heldKernels.length ? s.heldKernels : heldKernels },
+        'kernels',
+      );
     },
+    'attn-kernel-release': (e: KernelReleaseEvent) => this.staging.release(e.stage),
     // One undo step: the problem, its options and the kernel, as the verifier ran them.
     'attn-load-case': (e: LoadCaseEvent) => {
       if (!this.store.apply(stateWithCase(this.store.state, e.load))) return;
@@ -161,9 +202,47 @@ export class AttnApp extends LitElement {
   private async start(): Promise<void> {
     this.dataset.state = 'starting';
     this.store.load();
+    this.holdKernelLeftOnTrial();
+    this.staging.sync();
     await this.session.connect();
     await this.runs.run();
     if (this.store.state.mode === 'model') await this.models.run();
+  }
+
+  /**
+   * A kernel whose first GPU run was under way when the page last closed (it hung or crashed the
+   * page) is held, not run again (the write-ahead record of kernel-staging.ts).
+   */
+  private holdKernelLeftOnTrial(): void {
+    const state = this.store.state;
+    const stage = stageLeftOnTrial(readTrialRecord(), state.kernels);
+    writeTrialRecord(null);
+    if (!stage || state.heldKernels.includes(stage)) return;
+    this.store.apply({ ...state, heldKernels: withHold(state.heldKernels, stage, true) }, null, false);
+    this.notices.notify(
+      'error',
+      `Your edited ${stage} kernel was on its first GPU run when this page last closed, so it may have hung the GPU. It is held: the playground runs the built-in kernel, your text stays in the Shader lab, and "Use my kernel again" tries it again.`,
+    );
+  }
+
+  private setHeld(stage: StageName, held: boolean): void {
+    const s = this.store.state;
+    const next = withHold(s.heldKernels, stage, held);
+    if (next.join() !== s.heldKernels.join()) this.store.apply({ ...s, heldKernels: next }, null, false);
+  }
+
+  /** A playground or model run timed out: hold the edited kernels it ran, say so, replace the device. */
+  private runTimedOut(t: RunTimeout): void {
+    const message = timeoutMessage(t);
+    for (const [stage, source] of Object.entries(t.kernels ?? {})) this.staging.held(stage as StageName, source, message);
+    this.rerunAfterReconnect = t.kernels !== null;
+    this.notices.notify('error', message);
+    void this.session.reconnect();
+  }
+
+  private rerun(): void {
+    if (this.store.state.mode === 'model') this.models.schedule();
+    else this.runs.schedule();
   }
 
   /** A model the user chose: once it loads, the state names it (undoable) and the tokens it generated before are dropped. */
@@ -193,6 +272,7 @@ export class AttnApp extends LitElement {
         break;
       case 'cancel':
         this.runs.cancel();
+        this.models.cancel();
         break;
       case 'undo':
         this.store.undo();
@@ -265,8 +345,13 @@ export class AttnApp extends LitElement {
     if (this.gpuStatus.kind === 'lost')
       this.notices.notify('error', `The GPU device was lost: ${this.gpuStatus.reason}. Press Reconnect to get a new one.`, 'gpu');
     if (this.gpuStatus.kind === 'ready') this.notices.clear('gpu');
-    if (this.gpuStatus.kind !== 'connecting' && this.runs.outcome) void this.runs.run();
-    if (this.gpuStatus.kind !== 'connecting' && this.store.state.mode === 'model' && this.models.outcome) void this.models.run();
+    if (this.gpuStatus.kind === 'connecting') return;
+    if (this.gpuStatus.kind === 'ready') this.staging.sync();
+    const rerun = this.rerunAfterReconnect;
+    this.rerunAfterReconnect = true;
+    if (!rerun) return;
+    if (this.runs.outcome) void this.runs.run();
+    if (this.store.state.mode === 'model' && this.models.outcome) void this.models.run();
   };
 
   private onGpuError = () => {
@@ -279,9 +364,11 @@ export class AttnApp extends LitElement {
       .state=${store.state}
       .outcome=${runs.outcome}
       .problemError=${runs.problemError}
-      ?running=${runs.running}
+      ?running=${runs.running || this.models.running}
       .progress=${runs.progress}
       .gpuStatus=${this.gpuStatus}
+      .kernelTrials=${this.staging.trials}
+      .kernelsInUse=${this.staging.inUse()}
       .notices=${this.notices.notices}
       .earlierNotices=${this.notices.earlier}
       embeddings=${runs.embeddingsStatus}

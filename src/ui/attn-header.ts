@@ -137,7 +137,7 @@ export class AttnHeader extends LitElement {
         </label>
         <div class="actions">
           <span class="status" aria-live="polite">${this.renderStatus()}</span>
-          ${this.running && this.progress ? html`<button id="cancel-run" @click=${this.command('cancel')} title="Stop this run after the GPU block in flight">Cancel</button>` : nothing}
+          ${this.running ? html`<button id="cancel-run" @click=${this.command('cancel')} title="Stop waiting for this run; the last finished results stay">Cancel</button>` : nothing}
           <button @click=${this.command('undo')} ?disabled=${!this.canUndo} title="Undo (Ctrl+Z)">Undo</button>
           <button @click=${this.command('redo')} ?disabled=${!this.canRedo} title="Redo (Ctrl+Shift+Z)">Redo</button>
           <button @click=${this.command('share')} title="Copy a link that reproduces this view">Share link</button>

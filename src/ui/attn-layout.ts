@@ -7,6 +7,8 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { Preset } from '../core/presets';
+import type { KernelTrials } from '../core/kernel-safety';
+import { builtInStandIns, kernelsNotHeld } from '../core/kernel-safety';
 import type { PlaygroundState, ViewTab } from '../core/state';
 import { defaultState } from '../core/state';
 import type { EmbeddingsStatus } from './attn-sentence-panel';
@@ -113,6 +115,10 @@ export class AttnLayout extends LitElement {
   @property() embeddings: EmbeddingsStatus = 'idle';
   @property({ type: Boolean, attribute: 'can-undo' }) canUndo = false;
   @property({ type: Boolean, attribute: 'can-redo' }) canRedo = false;
+  /** Where each edited kernel's trial stands (kernel-staging.ts). */
+  @property({ attribute: false }) kernelTrials: KernelTrials = {};
+  /** The edited kernels runs use: those that passed their trial (null: built-in only). */
+  @property({ attribute: false }) kernelsInUse: Readonly<Record<string, string>> | null = null;
   /** Model mode's model and last step. */
   @property({ attribute: false }) model: ModelView | null = null;
 
@@ -198,7 +204,8 @@ export class AttnLayout extends LitElement {
         model
           ? nothing
           : html`${notes ? html`<div class="notes">${notes}</div>` : nothing} ${o?.problem.sample ? this.renderSampleNote(o) : nothing}
-              <attn-verdict .outcome=${o} .kernels=${s.kernels} ?running=${this.running}></attn-verdict>`
+              <attn-verdict .outcome=${o} .kernels=${this.kernelsInUse} ?running=${this.running}></attn-verdict>
+              ${this.renderStandIns()}`
       }
       <div class="tabs" role="tablist" aria-label="output view">
         ${OUTPUT_TABS.map(([tab, title]) => html`<button role="tab" id="tab-${tab}" aria-selected=${s.view.tab === tab ? 'true' : 'false'} @click=${() => this.setTab(tab)}>${model && tab === 'attention' ? 'Model' : model && tab === 'compare' ? 'GPU vs CPU (selected head)' : title}</button>`)}
@@ -275,7 +282,12 @@ export class AttnLayout extends LitElement {
     return html` ${
       this.loaded.has('lab')
         ? html`<div id="lab-panel" class=${stale ? 'stale' : ''} ?hidden=${tab !== 'lab'}>
-            <attn-shader-lab .engine=${this.engine} .kernels=${this.state.kernels}></attn-shader-lab>
+            <attn-shader-lab
+              .engine=${this.engine}
+              .kernels=${this.state.kernels}
+              .trials=${this.kernelTrials}
+              .held=${this.state.heldKernels}
+            ></attn-shader-lab>
           </div>`
         : nothing
     }
@@ -286,11 +298,20 @@ export class AttnLayout extends LitElement {
               .engine=${this.engine}
               .adapter=${summary}
               .gpuStatus=${this.gpuStatus}
-              .kernels=${this.state.kernels}
+              .kernels=${kernelsNotHeld(this.state.kernels, this.state.heldKernels)}
             ></attn-profiler>
           </div>`
         : nothing
     }`;
+  }
+
+  /** Which edited kernels the run above did not use, and why (checking, failed, held). */
+  private renderStandIns() {
+    const s = this.state;
+    const standIns = builtInStandIns(s.kernels, s.heldKernels, this.kernelTrials);
+    return standIns
+      ? html`<div class="notes" id="kernel-stand-ins">Built-in kernel in use instead of your edited ${standIns}: see the Shader lab.</div>`
+      : nothing;
   }
 
   private get engine() {

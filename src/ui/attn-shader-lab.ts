@@ -8,6 +8,10 @@
  * The edited kernels belong to the page's state: they arrive as `kernels` and every edit goes back
  * up, after a short pause, as a KernelEditEvent (so they are saved, shared in links and undone with
  * the rest); the lab keeps only the draft typed since.
+ *
+ * The playground uses an edited kernel only after its trial (kernel-staging.ts): the lab says where
+ * the current stage's kernel stands, and for a held one (it timed out or lost the device) offers
+ * "Use my kernel again"; Verify stays off for a held kernel, which could hang the GPU.
  */
 import { LitElement, html, nothing } from 'lit';
 import type { PropertyValues } from 'lit';
@@ -24,7 +28,8 @@ import type { AttnCodeEditor, EditorMarker } from './attn-code-editor';
 import type { BrokenExample } from './broken-examples';
 import { BROKEN_EXAMPLES } from './broken-examples';
 import type { CodeChangeEvent } from './events';
-import { KernelEditEvent, NoticeEvent } from './events';
+import { KernelEditEvent, KernelReleaseEvent, NoticeEvent } from './events';
+import type { KernelTrials } from '../core/kernel-safety';
 import { SHADERS } from './shader-library';
 import { shaderLabStyles } from './shader-lab-styles';
 import { buttonStyles, messageListStyles, panelStyles } from './styles';
@@ -53,6 +58,10 @@ export class AttnShaderLab extends LitElement {
   @property({ attribute: false }) device: GPUDevice | null = null;
   /** The page state's edited kernels by stage (null: none). */
   @property({ attribute: false }) kernels: Readonly<Record<string, string>> | null = null;
+  /** Where each edited kernel's trial stands (from the page's kernel staging). */
+  @property({ attribute: false }) trials: KernelTrials = {};
+  /** Stages whose edited kernel is held (the state's heldKernels). */
+  @property({ attribute: false }) held: readonly string[] = [];
   /** Per-run time limit of the verification, in milliseconds. */
   @property({ type: Number, attribute: 'time-limit' }) timeLimit = 10_000;
 
@@ -189,9 +198,49 @@ export class AttnShaderLab extends LitElement {
     return { messages, problems };
   }
 
+  /** Whether the current stage's edited kernel is held (a hold stays through edits until released). */
+  private get isHeld(): boolean {
+    return this.edits[this.stage] !== undefined && this.held.includes(this.stage);
+  }
+
+  private release = () => this.dispatchEvent(new KernelReleaseEvent(this.stage));
+
+  /** Where the current stage's edited kernel stands with the playground, in one line. */
+  private renderStaging() {
+    const edited = this.edits[this.stage];
+    if (edited === undefined) return nothing;
+    const trial = this.trials[this.stage];
+    const title = STAGE_INFO[this.stage].shortTitle;
+    if (this.isHeld)
+      return html`<p class="staging" id="kernel-staging" data-status="held" role="status">
+        <strong>Held:</strong>
+        ${trial?.status === 'held' && trial.reason ? trial.reason : `this ${title} kernel timed out or lost the GPU device before, so the playground runs the built-in kernel.`}
+        <button id="kernel-release" @click=${this.release}>Use my kernel again</button>
+      </p>`;
+    const current = trial && trial.source === edited && edited === this.kernels?.[this.stage] ? trial : null;
+    if (!current || current.status === 'checking')
+      return html`<p class="staging" id="kernel-staging" data-status="checking" role="status">
+        Checking before the playground uses it${current?.reason ? `: ${current.reason}` : ''}… Until it passes, the playground runs the
+        built-in ${title} kernel.
+      </p>`;
+    if (current.status === 'failed')
+      return html`<p class="staging" id="kernel-staging" data-status="failed" role="status">
+        Not used by the playground (it runs the built-in ${title} kernel): ${current.reason}. Edit the kernel to try again.
+      </p>`;
+    if (current.status === 'passed')
+      return current.reason
+        ? html`<p class="staging" id="kernel-staging" data-status="passed" role="status">
+            The playground uses this kernel; ${current.reason}.
+          </p>`
+        : html`<p class="staging ok" id="kernel-staging" data-status="passed" role="status">
+            Passed the quick check: the playground uses this kernel.
+          </p>`;
+    return nothing;
+  }
+
   private verify = () => {
     const { engine, stage, loadedExample: example } = this;
-    if (!engine) return;
+    if (!engine || this.isHeld) return;
     const edited = this.edits[stage];
     const label =
       edited === undefined ? 'built-in kernel' : example?.stage === stage && example.source === edited ? example.file : 'edited kernel';
@@ -252,7 +301,12 @@ export class AttnShaderLab extends LitElement {
           )}
         </div>
         <div class="row">
-          <button class="primary" @click=${this.verify} ?disabled=${!this.engine || v.running}>
+          <button
+            class="primary"
+            @click=${this.verify}
+            ?disabled=${!this.engine || v.running || this.isHeld}
+            title=${this.isHeld ? 'Held: press "Use my kernel again" first' : 'Run the verification suite on the GPU'}
+          >
             ${v.running ? 'Verifying…' : 'Verify'}
           </button>
           <button @click=${this.reset} ?disabled=${!edited}>Reset to built-in</button>
@@ -291,7 +345,7 @@ export class AttnShaderLab extends LitElement {
           .diagnostics=${this.diagnostics[this.stage]?.messages ?? []}
           @attn-code-change=${this.onCodeChange}
         ></attn-code-editor>
-        ${this.renderDiagnostics(this.diagnostics[this.stage])} ${this.renderReport()}
+        ${this.renderDiagnostics(this.diagnostics[this.stage])} ${this.renderStaging()} ${this.renderReport()}
       </section>
     `;
   }

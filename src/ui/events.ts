@@ -6,6 +6,7 @@
  */
 import type { MaskOp, MatrixName, MatrixOp } from '../core/edits';
 import type { PlaygroundState } from '../core/state';
+import type { StageName } from '../core/stages';
 import type { CaseToLoad } from '../core/verify/load-case';
 import type { ModelRequest } from './model-source';
 
@@ -49,6 +50,14 @@ export class KernelEditEvent extends Event {
   static readonly eventName = 'attn-kernel-edit';
   constructor(readonly kernels: Readonly<Record<string, string>>) {
     super(KernelEditEvent.eventName, up);
+  }
+}
+
+/** "Use my kernel again": release a held kernel of the shader lab; it gets a fresh trial. */
+export class KernelReleaseEvent extends Event {
+  static readonly eventName = 'attn-kernel-release';
+  constructor(readonly stage: StageName) {
+    super(KernelReleaseEvent.eventName, up);
   }
 }
 
@@ -157,6 +166,7 @@ declare global {
     'attn-matrix-edit': MatrixEditEvent;
     'attn-mask-edit': MaskEditEvent;
     'attn-kernel-edit': KernelEditEvent;
+    'attn-kernel-release': KernelReleaseEvent;
     'attn-load-case': LoadCaseEvent;
     'attn-notice': NoticeEvent;
     'attn-notice-dismiss': NoticeDismissEvent;

@@ -19,7 +19,12 @@ import type { LoadedModel } from '../core/model/loaded';
 import type { KvCache } from '../core/model/forward';
 import { checkTokens, emptyCache } from '../core/model/forward';
 import { pickNextToken } from '../core/model/generate';
+import type { ModelWeights } from '../core/model/config';
+import type { TimeLimitSettings } from '../core/kernel-safety';
+import { gpuTimeLimitMs, transformerWork } from '../core/kernel-safety';
 import type { ModelSourceState, PlaygroundState } from '../core/state';
+import { GpuTimeoutError, withTimeLimit } from '../gpu/watchdog';
+import type { RunTimeout } from './run-controller';
 import type { NoticeLevel } from './events';
 import type { ModelChecks } from './model-check-client';
 import { ModelCheckClient } from './model-check-client';
@@ -78,6 +83,12 @@ export interface ModelControllerOptions {
   notify(level: NoticeLevel, text: string, source?: string): void;
   /** Generate finished: record the tokens it added in the state (one undo step). */
   generated(ids: number[]): void;
+  /** The edited kernels runs may use (those that passed their trial); null: the built-in ones. */
+  kernels(state: PlaygroundState): Record<string, string> | null;
+  /** The watchdog's settings (src/core/kernel-safety.ts). */
+  limits(): TimeLimitSettings;
+  /** A model step did not finish in time: the owner replaces the device and says which kernels ran. */
+  timedOut(timeout: RunTimeout): void;
 }
 
 export class ModelController implements ReactiveController {
@@ -117,7 +128,7 @@ export class ModelController implements ReactiveController {
   /** What a run depends on: a state with the same key needs no new run. */
   runKey(state: PlaygroundState): string {
     const { text, generated } = state.model;
-    return JSON.stringify([this.modelKey, text, generated, state.variant, state.precision, state.kernels]);
+    return JSON.stringify([this.modelKey, text, generated, state.variant, state.precision, this.options.kernels(state)]);
   }
 
   /** After a state change in model mode: rerun when what the run depends on changed. */
@@ -197,19 +208,12 @@ export class ModelController implements ReactiveController {
       if (error instanceof InputError) return this.fail(capitalise(error.message) + '.');
       throw error;
     }
-    const variant = isVariant(state.variant) ? state.variant : 'tiled';
-    const kernels = state.kernels ?? undefined;
     let step;
     try {
-      step = await runModelStep(engine, model.weights, emptyCache(model.weights.config), ids, {
-        variant,
-        kernels,
-        precision: state.precision,
-        signal,
-      });
+      step = await this.step(engine, model.weights, emptyCache(model.weights.config), ids, state, signal);
     } catch (error) {
       if (error instanceof RunCancelledError || signal.aborted) return;
-      return this.fail(gpuMessage(error, state));
+      return this.fail(gpuMessage(error, this.options.kernels(state)));
     }
     if (signal.aborted) return;
     const tokens = ids.map((id, i) => ({ id, text: model.tokenizer.tokenText(id), generated: i >= textIds.length }));
@@ -231,7 +235,6 @@ export class ModelController implements ReactiveController {
     const s = state.model;
     const sampling = s.sampling === 'greedy' ? ({ kind: 'greedy' } as const) : ({ kind: 'top-k', k: s.samplingK, seed: s.seed } as const);
     const added: number[] = [];
-    const variant = isVariant(state.variant) ? state.variant : 'tiled';
     for (let i = 0; i < s.generateCount; i++) {
       const started = performance.now();
       const next = pickNextToken(current.logits, sampling, s.generated.length + added.length);
@@ -244,16 +247,11 @@ export class ModelController implements ReactiveController {
       }
       let step;
       try {
-        step = await runModelStep(engine, model.weights, current.cache, [next], {
-          variant,
-          kernels: state.kernels ?? undefined,
-          precision: state.precision,
-          signal,
-        });
+        step = await this.step(engine, model.weights, current.cache, [next], state, signal);
       } catch (error) {
         if (error instanceof RunCancelledError || signal.aborted) return this.set({ generating: false }, undefined);
         this.set({ generating: false }, undefined);
-        return this.fail(gpuMessage(error, state));
+        return this.fail(gpuMessage(error, this.options.kernels(state)));
       }
       if (signal.aborted) return this.set({ generating: false }, undefined);
       added.push(next);
@@ -268,6 +266,52 @@ export class ModelController implements ReactiveController {
     // The state learns the tokens after the outcome carries its key, so the edit starts no new run.
     this.options.generated(added);
     this.finishStep(this.options.state(), null, current.tokens, current.queryStart, current.gridMs, signal, current);
+  }
+
+  /** Stops waiting for the step or generation in flight; the last finished step stays. */
+  cancel(): void {
+    if (!this.running && !this.generating) return;
+    clearTimeout(this.timer);
+    this.abort?.abort();
+    this.abort = null;
+    this.set({ running: false, generating: false }, this.outcome ? 'done' : 'cancelled');
+    this.options.notify('info', 'Model run cancelled. The step shown is the last one that finished.');
+  }
+
+  /** One forward step under the watchdog, with the kernels that passed their trial. */
+  private async step(
+    engine: AttentionEngine,
+    weights: ModelWeights,
+    cache: KvCache,
+    ids: number[],
+    state: PlaygroundState,
+    signal: AbortSignal,
+  ) {
+    const kernels = this.options.kernels(state);
+    const variant = isVariant(state.variant) ? state.variant : 'tiled';
+    const { config } = weights;
+    const limitMs = gpuTimeLimitMs(transformerWork(config, ids.length, cache.length + ids.length), this.options.limits());
+    try {
+      return await withTimeLimit(
+        () => runModelStep(engine, weights, cache, ids, { variant, kernels: kernels ?? undefined, precision: state.precision, signal }),
+        limitMs,
+        signal,
+      );
+    } catch (error) {
+      if (error instanceof GpuTimeoutError) {
+        const shape = {
+          n: ids.length,
+          m: cache.length + ids.length,
+          dk: config.headDim,
+          dv: config.headDim,
+          heads: config.heads,
+          kvHeads: config.kvHeads,
+          dModel: null,
+        };
+        this.options.timedOut({ kernels, variant, shape, limitMs });
+      }
+      throw error;
+    }
   }
 
   private stepOutcome(
@@ -286,7 +330,7 @@ export class ModelController implements ReactiveController {
       logits: step.step.logits,
       cache: step.step.cache,
       variant: isVariant(state.variant) ? state.variant : 'tiled',
-      yourKernels: Object.keys(state.kernels ?? {}),
+      yourKernels: Object.keys(this.options.kernels(state) ?? {}),
       layerMs: step.layerMs,
       gridMs,
       checks: null,
@@ -351,8 +395,10 @@ function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-function gpuMessage(error: unknown, state: PlaygroundState): string {
+function gpuMessage(error: unknown, kernels: Record<string, string> | null): string {
   if (error instanceof DeviceLostError) return error.message;
-  const yours = state.kernels ? ' (your kernels from the shader lab are in use)' : '';
+  if (error instanceof GpuTimeoutError)
+    return `The model step did not finish within its time limit: ${error.message}; the device is being replaced.`;
+  const yours = kernels ? ' (your kernels from the shader lab are in use)' : '';
   return `The GPU run failed${yours}: ${(error as Error).message}`;
 }

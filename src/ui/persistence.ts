@@ -3,6 +3,8 @@
  * view) and localStorage (the last state, restored on reload). Reading either never throws: a
  * malformed link or a corrupt saved state comes back as an error message instead.
  */
+import type { TrialRecord } from '../core/kernel-safety';
+import { encodeTrialRecord, parseTrialRecord } from '../core/kernel-safety';
 import type { PlaygroundState } from '../core/state';
 import { decodeState, encodeState, MAX_KERNEL_CHARS, parseStateJson } from '../core/state';
 import { isVerifiedStage } from '../core/stages';
@@ -79,5 +81,26 @@ export function takeLegacyLabKernels(): Record<string, string> | null {
     return kernels.length ? Object.fromEntries(kernels) : null;
   } catch {
     return null;
+  }
+}
+
+/** The write-ahead record of a kernel on its first GPU run (src/core/kernel-safety.ts). */
+const TRIAL_KEY = 'attention-playground.kernel-trial';
+
+export function readTrialRecord(): TrialRecord | null {
+  try {
+    return parseTrialRecord(localStorage.getItem(TRIAL_KEY));
+  } catch {
+    return null;
+  }
+}
+
+/** Written before the GPU runs a kernel not yet proven; null clears it (after the run came back). */
+export function writeTrialRecord(record: TrialRecord | null): void {
+  try {
+    if (record) localStorage.setItem(TRIAL_KEY, encodeTrialRecord(record));
+    else localStorage.removeItem(TRIAL_KEY);
+  } catch {
+    // Storage blocked: the page still holds a kernel that times out while it is open.
   }
 }

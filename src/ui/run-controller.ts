@@ -7,6 +7,12 @@
  * onBlock and maxBlockWork), and is checked and drawn on sampled rows: a float64 n×m reference of
  * a long sequence would not fit in memory.
  *
+ * Every GPU run is watched (src/gpu/watchdog.ts): it may take gpuTimeLimitMs of its work (per
+ * block for a big problem), and Cancel stops waiting at once. A run that times out ends with the
+ * CPU reference alone and is reported to the owner (timedOut), which replaces the device and holds
+ * the user's kernels that were in use. Runs use only the edited kernels that passed their trial
+ * (kernel-staging.ts), never the state's kernels as they are.
+ *
  * The host's data-state (pending, running, done, error, cancelled) and data-run (the finished run's
  * id) say where it stands, for tests and the console.
  */
@@ -17,10 +23,14 @@ import { parseEmbeddings } from '../core/embeddings';
 import { InputError, RunCancelledError } from '../core/errors';
 import type { Problem } from '../core/problem';
 import { buildProblem, needsSampling, referenceOptions, sampleProblem, sampleRows } from '../core/problem';
+import type { TimeLimitSettings } from '../core/kernel-safety';
+import { attentionWork, gpuTimeLimitMs } from '../core/kernel-safety';
+import type { AttentionShape } from '../core/shapes';
 import type { PlaygroundState } from '../core/state';
 import type { AttentionEngine } from '../gpu/engine';
 import { DeviceLostError } from '../gpu/errors';
 import { hasIntermediates, isVariant } from '../gpu/variants';
+import { GpuTimeoutError, withTimeLimit } from '../gpu/watchdog';
 import type { EmbeddingsStatus } from './attn-sentence-panel';
 import type { NoticeLevel } from './events';
 import { ReferenceClient } from './reference-client';
@@ -43,6 +53,20 @@ export interface RunControllerOptions {
   /** Why there is no engine, for the verdict line. */
   noGpuReason(): string;
   notify(level: NoticeLevel, text: string): void;
+  /** The edited kernels runs may use (those that passed their trial); null: the built-in ones. */
+  kernels(state: PlaygroundState): Record<string, string> | null;
+  /** The watchdog's settings (src/core/kernel-safety.ts). */
+  limits(): TimeLimitSettings;
+  /** A GPU run did not finish in time: the owner replaces the device and says which kernels ran. */
+  timedOut(timeout: RunTimeout): void;
+}
+
+/** What ran when a playground run timed out. */
+export interface RunTimeout {
+  kernels: Record<string, string> | null;
+  variant: string;
+  shape: AttentionShape;
+  limitMs: number;
 }
 
 type GpuPart = Pick<RunOutcome, 'gpu' | 'fullOutput' | 'fullProjected' | 'gpuError' | 'gpuMs' | 'gpuTimings'>;
@@ -125,7 +149,7 @@ export class RunController implements ReactiveController {
     this.update({ running: false }, 'done');
   }
 
-  /** Stops the run in flight (after the GPU block it is on); the last finished results stay. */
+  /** Stops waiting for the run in flight (the watchdog lets go at once); the last finished results stay. */
   cancel(): void {
     if (!this.running) return;
     clearTimeout(this.timer);
@@ -159,15 +183,27 @@ export class RunController implements ReactiveController {
     const engine = this.options.engine();
     if (!engine) return { ...part, gpuError: this.options.noGpuReason() };
     const variant = isVariant(state.variant) ? state.variant : 'tiled';
-    const run = { variant, kernels: state.kernels ?? undefined, precision: state.precision, signal };
+    const kernels = this.options.kernels(state);
+    const run = { variant, kernels: kernels ?? undefined, precision: state.precision, signal };
+    const limits = this.options.limits();
+    const blockLimitMs = gpuTimeLimitMs(BLOCK_WORK, limits);
+    let limitMs = problem.sample ? blockLimitMs : gpuTimeLimitMs(attentionWork(full.shape), limits);
     try {
       if (problem.sample) {
         const startedAt = performance.now();
         this.update({ progress: { done: 0, total: full.shape.n, startedAt } });
-        const onBlock = (done: number, total: number) => {
-          if (!signal.aborted) this.update({ progress: { done, total, startedAt } });
-        };
-        const result = await engine.run(full.inputs, full.options, { ...run, maxBlockWork: BLOCK_WORK, onBlock });
+        const result = await withTimeLimit(
+          (rearm) => {
+            // The limit is per block: each finished block restarts the clock.
+            const onBlock = (done: number, total: number) => {
+              rearm(blockLimitMs);
+              if (!signal.aborted) this.update({ progress: { done, total, startedAt } });
+            };
+            return engine.run(full.inputs, full.options, { ...run, maxBlockWork: BLOCK_WORK, onBlock });
+          },
+          limitMs,
+          signal,
+        );
         const { rows } = problem.sample;
         return {
           ...part,
@@ -187,7 +223,7 @@ export class RunController implements ReactiveController {
       }
       // With RoPE on, every variant reads back its rotated Q and K, so they are checked too.
       const intermediates = hasIntermediates(variant) || full.options.rope !== null;
-      const result = await engine.run(full.inputs, full.options, { ...run, intermediates });
+      const result = await withTimeLimit(() => engine.run(full.inputs, full.options, { ...run, intermediates }), limitMs, signal);
       const gpu = {
         rotated: result.rotated,
         scores: result.scores,
@@ -200,7 +236,15 @@ export class RunController implements ReactiveController {
       return { ...part, gpu, gpuMs: result.wallMs, gpuTimings: result.gpuTimings };
     } catch (error) {
       if (error instanceof RunCancelledError || signal.aborted) return null;
-      const yours = state.kernels ? ' (your kernels from the shader lab are in use)' : '';
+      if (error instanceof GpuTimeoutError) {
+        limitMs = error.limitMs;
+        this.options.timedOut({ kernels, variant, shape: full.shape, limitMs });
+        return {
+          ...part,
+          gpuError: `The GPU run did not finish within its time limit (${Math.round(limitMs / 1000)} s); the device is being replaced.`,
+        };
+      }
+      const yours = kernels ? ' (your kernels from the shader lab are in use)' : '';
       return {
         ...part,
         gpuError: error instanceof DeviceLostError ? error.message : `The GPU run failed${yours}: ${(error as Error).message}`,

@@ -28,6 +28,14 @@ export const shaderLabStyles = css`
     color: var(--attn-color-success);
     font-size: 0.78rem;
   }
+  .staging {
+    font-size: 0.78rem;
+    margin: 0.3rem 0;
+  }
+  .staging[data-status='held'],
+  .staging[data-status='failed'] {
+    color: var(--attn-color-danger-text);
+  }
   .example-note {
     font-size: 0.78rem;
     margin: 0.3rem 0;

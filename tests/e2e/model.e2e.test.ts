@@ -268,6 +268,11 @@ describe('model mode', () => {
     const goodLogits = await probabilities(good.page);
     const broken = readFileSync(join(import.meta.dirname, '../../examples/kernels/pv_gqa_modulo.wgsl'), 'utf8');
     const { page, problems } = await freshPage(browser, { hash: `#s=${encodeState({ ...state, kernels: { pv: broken } })}` });
+    // An edited kernel runs once it is through its trial (src/ui/kernel-staging.ts); until then the built-in one does.
+    await page.waitForFunction(() => document.querySelector('attn-app')!.kernelStaging.inUse()?.pv !== undefined, { timeout: 120_000 });
+    await page.waitForFunction(() => document.querySelector('attn-app')!.modelRuns.outcome?.yourKernels.includes('pv'), {
+      timeout: 120_000,
+    });
     await waitForModel(page);
     const grid = await readGrid(page);
     expect(grid.verdicts).toContain('fail');

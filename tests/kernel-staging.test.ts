@@ -1,0 +1,148 @@
+/**
+ * The kernel staging controller's flow (src/ui/kernel-staging.ts) with its two steps replaced by
+ * fakes: a kernel the interpreter finds endless is held and never reaches the GPU; one that passes
+ * the quick check is used; one that times out on the GPU is held and the device replaced; the
+ * write-ahead record is written before the GPU run and cleared after; a held stage is not tried.
+ */
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { PlaygroundState } from '../src/core/state';
+import { defaultState } from '../src/core/state';
+import type { StageName } from '../src/core/stages';
+import type { InterpreterVerdict } from '../src/ui/kernel-trial-client';
+
+const calls = vi.hoisted(() => ({
+  interpreter: [] as string[],
+  gpu: [] as string[],
+  records: [] as (string | null)[],
+  verdict: { kind: 'finished' } as InterpreterVerdict,
+  gpuStatus: 'pass' as string,
+}));
+
+vi.mock('../src/ui/kernel-trial-client', () => ({
+  interpretKernel: async (request: { source: string }) => {
+    calls.interpreter.push(request.source);
+    return calls.verdict;
+  },
+}));
+vi.mock('../src/gpu/verify-suite', () => ({
+  verifyKernel: async (_engine: unknown, options: { source: string }) => {
+    calls.gpu.push(options.source);
+    return { status: calls.gpuStatus, cases: [], compileMessages: [], interfaceProblems: [], ms: 1 };
+  },
+}));
+vi.mock('../src/ui/persistence', () => ({
+  writeTrialRecord: (record: { stage: string } | null) => calls.records.push(record ? record.stage : null),
+}));
+
+const { KernelStaging } = await import('../src/ui/kernel-staging');
+
+function setup(kernels: Record<string, string>, heldKernels: string[] = []) {
+  let state: PlaygroundState = { ...defaultState(), kernels, heldKernels };
+  const notices: string[] = [];
+  const events = { recovered: 0, changed: 0 };
+  const staging = new KernelStaging({ addController: () => {}, requestUpdate: () => {} } as never, {
+    state: () => state,
+    engine: () => ({}) as never,
+    setHeld: (stage: StageName, held: boolean) => {
+      const set = new Set(state.heldKernels);
+      if (held) set.add(stage);
+      else set.delete(stage);
+      state = { ...state, heldKernels: [...set].sort() };
+    },
+    recover: async () => void events.recovered++,
+    notify: (_level, text) => notices.push(text),
+    changed: () => void events.changed++,
+    limits: () => ({ baseMs: 20_000, floorMaddsPerSecond: 1.5e7 }),
+  });
+  return { staging, notices, events, state: () => state };
+}
+
+const settle = async () => {
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+};
+
+beforeEach(() => {
+  calls.interpreter = [];
+  calls.gpu = [];
+  calls.records = [];
+  calls.verdict = { kind: 'finished' };
+  calls.gpuStatus = 'pass';
+});
+
+describe('KernelStaging', () => {
+  it('holds a kernel the interpreter finds endless, without any GPU run', async () => {
+    calls.verdict = { kind: 'endless', detail: 'stopped after 1000000 interpreter steps (an endless loop?)' };
+    const { staging, notices, state } = setup({ softmax: 'loop' });
+    staging.sync();
+    await settle();
+    expect(calls.gpu).toEqual([]);
+    expect(calls.records).toEqual([]);
+    expect(state().heldKernels).toEqual(['softmax']);
+    expect(staging.trials.softmax?.status).toBe('held');
+    expect(staging.inUse()).toBeNull();
+    expect(notices[0]).toMatch(/^Your edited softmax kernel did not finish on the CPU interpreter's tiny problem \(stopped after/);
+  });
+
+  it('uses a kernel that passes, after a GPU run framed by the write-ahead record', async () => {
+    const { staging, events } = setup({ qk: 'good' });
+    expect(staging.inUse()).toBeNull();
+    staging.sync();
+    await settle();
+    expect(calls.interpreter).toEqual(['good']);
+    expect(calls.gpu).toEqual(['good']);
+    expect(calls.records).toEqual(['qk', null]);
+    expect(staging.inUse()).toEqual({ qk: 'good' });
+    expect(events.changed).toBe(1);
+  });
+
+  it.each(['timeout', 'device-lost'])('holds a kernel whose quick GPU check ends in %s and replaces the device', async (status) => {
+    calls.gpuStatus = status;
+    const { staging, events, state, notices } = setup({ pv: 'slow' });
+    staging.sync();
+    await settle();
+    expect(state().heldKernels).toEqual(['pv']);
+    expect(events.recovered).toBe(1);
+    expect(calls.records).toEqual(['pv', null]);
+    expect(staging.inUse()).toBeNull();
+    expect(notices[0]).toMatch(/^Your edited P·V kernel (did not finish within 21 s|lost the GPU device)/);
+  });
+
+  it('uses a kernel that finishes with wrong numbers (safe; the verdict shows them), and says so', async () => {
+    calls.gpuStatus = 'fail';
+    const h = setup({ qk: 'wrong' });
+    h.staging.sync();
+    await settle();
+    expect(h.staging.trials.qk?.status).toBe('passed');
+    expect(h.staging.trials.qk?.reason).toMatch(/differs from the float64 reference on the quick case/);
+    expect(h.staging.inUse()).toEqual({ qk: 'wrong' });
+  });
+
+  it.each(['compile-error', 'interface-error'])(
+    'does not use a kernel whose check ends in %s, nor try the same text again',
+    async (status) => {
+      calls.gpuStatus = status;
+      const h = setup({ qk: 'broken' });
+      h.staging.sync();
+      await settle();
+      expect(h.staging.trials.qk?.status).toBe('failed');
+      expect(h.staging.inUse()).toBeNull();
+      h.staging.sync();
+      await settle();
+      expect(calls.gpu).toEqual(['broken']);
+    },
+  );
+
+  it('never tries a held stage until it is released', async () => {
+    const { staging, state } = setup({ qk: 'held text' }, ['qk']);
+    staging.sync();
+    await settle();
+    expect(calls.interpreter).toEqual([]);
+    expect(staging.inUse()).toBeNull();
+    staging.release('qk');
+    expect(state().heldKernels).toEqual([]);
+    staging.sync();
+    await settle();
+    expect(calls.gpu).toEqual(['held text']);
+    expect(staging.inUse()).toEqual({ qk: 'held text' });
+  });
+});
