@@ -14,6 +14,11 @@ import type * as MonacoApi from 'monaco-editor/editor';
 import type { ShaderMessage } from '../core/errors';
 import { CodeChangeEvent } from './events';
 import { HeadStyleMirror } from './head-style-mirror';
+import type { Theme } from './theme';
+import { currentTheme, ThemeController } from './theme';
+
+/** Monaco's built-in theme for the page's theme (Monaco has one theme for all its editors). */
+const MONACO_THEMES: Record<Theme, string> = { light: 'vs', dark: 'vs-dark' };
 
 type Monaco = typeof MonacoApi;
 type Model = MonacoApi.editor.ITextModel;
@@ -99,6 +104,8 @@ export class AttnCodeEditor extends LitElement {
   private readonly disposables: { dispose(): void }[] = [];
   /** Monaco's CSS, which it puts in document.head, copied into this shadow root. */
   private readonly headStyles = new HeadStyleMirror(this, () => this.styleHost);
+  /** Monaco follows the page's theme. */
+  protected readonly themeWatch = new ThemeController(this, (theme) => this.monaco?.editor.setTheme(MONACO_THEMES[theme]));
   /** True while this element writes a model, so the change is not reported as typing. */
   private settingValue = false;
 
@@ -165,6 +172,7 @@ export class AttnCodeEditor extends LitElement {
         fontSize: 13,
         tabSize: 2,
         renderWhitespace: 'none',
+        theme: MONACO_THEMES[currentTheme()],
       });
       this.disposables.push(this.editor.onDidChangeModelContent(this.onEditorChange));
       this.showDiagnostics();

@@ -27,6 +27,7 @@ import { KernelEditEvent } from './events';
 import { SHADERS } from './shader-library';
 import { shaderLabStyles } from './shader-lab-styles';
 import { buttonStyles, messageListStyles, panelStyles } from './styles';
+import { onTablistKeydown, tabIndexFor } from './tab-keys';
 import { VerificationController } from './verification-controller';
 import './attn-code-editor';
 import './attn-verify-report';
@@ -222,12 +223,15 @@ export class AttnShaderLab extends LitElement {
     return html`
       <section class="panel">
         <h2>Shader lab</h2>
-        <div class="tabs" role="tablist">
+        <div class="tabs" role="tablist" aria-label="kernel stage" @keydown=${onTablistKeydown}>
           ${stages.map(
             (stage) =>
               html` <button
                 role="tab"
+                id="stage-tab-${stage}"
                 aria-selected=${stage === this.stage ? 'true' : 'false'}
+                tabindex=${tabIndexFor(stage === this.stage)}
+                aria-controls="stage-panel"
                 class=${this.edits[stage] !== undefined ? 'edited' : ''}
                 title=${this.edits[stage] !== undefined ? 'edited' : 'built-in kernel'}
                 @click=${() => this.selectStage(stage)}
@@ -236,6 +240,7 @@ export class AttnShaderLab extends LitElement {
               </button>`,
           )}
         </div>
+        <div role="tabpanel" id="stage-panel" aria-labelledby="stage-tab-${this.stage}">
         <div class="row">
           <button class="primary" @click=${this.verify} ?disabled=${!this.engine || v.running}>
             ${v.running ? 'Verifying…' : 'Verify'}
@@ -278,6 +283,7 @@ export class AttnShaderLab extends LitElement {
         ></attn-code-editor>
         ${this.renderDiagnostics(this.diagnostics[this.stage])}
         <attn-verify-report .report=${v.report} .cases=${v.cases} .error=${v.error} .source=${v.source}></attn-verify-report>
+        </div>
       </section>
     `;
   }
