@@ -149,8 +149,7 @@ export class AttnHeatmap extends LitElement {
           @blur=${this.onLeave}
         ></canvas>
       </div>
-      ${empty ? nothing : this.renderTable()}
-      ${this.hover ? this.renderTip(this.hover) : nothing}
+      ${empty ? nothing : this.renderTable()} ${this.hover ? this.renderTip(this.hover) : nothing}
     `;
   }
 

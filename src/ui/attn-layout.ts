@@ -83,6 +83,7 @@ export class AttnLayout extends LitElement {
       }
       /* Out of sight until focused: the first Tab on the page offers it. */
       .skip-link {
+        font: inherit;
         position: absolute;
         left: var(--attn-space-3);
         top: -3rem;
@@ -186,9 +187,11 @@ export class AttnLayout extends LitElement {
     this.dispatchEvent(new StateEditEvent((s) => ({ ...s, view: { ...s.view, tab } }), null, false));
   }
 
-  /** The skip link's target lives in this shadow root, where a fragment link cannot reach: focus it by hand. */
-  private skipToResults = (event: Event) => {
-    event.preventDefault();
+  /**
+   * The skip link: its target lives in this shadow root, where a fragment link (#results) cannot
+   * reach, so it is a button that moves the focus.
+   */
+  private skipToResults = () => {
     const results = this.renderRoot.querySelector<HTMLElement>('#results');
     results?.focus();
     results?.scrollIntoView();
@@ -196,8 +199,8 @@ export class AttnLayout extends LitElement {
 
   override render() {
     return html`
-      <a class="skip-link" href="#results" @click=${this.skipToResults}>Skip to the results</a>
       <header>
+        <button class="skip-link" id="skip-link" @click=${this.skipToResults}>Skip to the results</button>
         <attn-header
           .state=${this.state}
           .runId=${this.outcome?.id ?? null}

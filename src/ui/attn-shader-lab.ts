@@ -240,7 +240,6 @@ export class AttnShaderLab extends LitElement {
               </button>`,
           )}
         </div>
-        <div role="tabpanel" id="stage-panel" aria-labelledby="stage-tab-${this.stage}">
         <div class="row">
           <button class="primary" @click=${this.verify} ?disabled=${!this.engine || v.running}>
             ${v.running ? 'Verifying…' : 'Verify'}
@@ -275,6 +274,9 @@ export class AttnShaderLab extends LitElement {
             : nothing
         }
         <attn-code-editor
+          id="stage-panel"
+          role="tabpanel"
+          aria-labelledby="stage-tab-${this.stage}"
           document=${this.stage}
           .value=${this.source()}
           label="kernel source"
@@ -283,7 +285,6 @@ export class AttnShaderLab extends LitElement {
         ></attn-code-editor>
         ${this.renderDiagnostics(this.diagnostics[this.stage])}
         <attn-verify-report .report=${v.report} .cases=${v.cases} .error=${v.error} .source=${v.source}></attn-verify-report>
-        </div>
       </section>
     `;
   }
