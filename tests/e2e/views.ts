@@ -45,13 +45,31 @@ const TAB_READY: Record<ViewTab, string> = {
 export async function showTab(page: Page, tab: ViewTab): Promise<void> {
   await (await $app(page, `#tab-${tab}`)).click();
   await page.waitForFunction((wanted: string) => document.querySelector('attn-app')!.currentState.view.tab === wanted, {}, tab);
-  await page.waitForSelector(`attn-app >>> ${TAB_READY[tab]}`, { timeout: 90_000 });
+  // Polled on a timer (a deep selector's wait polls on animation frames, which a background tab may not get).
+  await page.waitForFunction(
+    (selector: string) => {
+      const deep = (root: ParentNode, css: string): Element | null =>
+        root.querySelector(css) ??
+        [...root.querySelectorAll('*')].reduce<Element | null>((hit, el) => hit ?? (el.shadowRoot ? deep(el.shadowRoot, css) : null), null);
+      let found: Element | null = document.querySelector('attn-app');
+      for (const part of selector.split('>>>').map((s) => s.trim())) found = found?.shadowRoot ? deep(found.shadowRoot, part) : null;
+      return !!found;
+    },
+    { timeout: 90_000, polling: 250 },
+    TAB_READY[tab],
+  );
   await settle(page);
 }
 
-/** Two animation frames: Lit's updates and the layout they cause are done. */
+/** Two animation frames (or 300 ms, where frames are throttled): Lit's updates and the layout they cause are done. */
 export function settle(page: Page): Promise<void> {
-  return page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+  return page.evaluate(
+    () =>
+      new Promise<void>((resolve) => {
+        setTimeout(resolve, 300);
+        requestAnimationFrame(() => requestAnimationFrame(() => resolve()));
+      }),
+  );
 }
 
 /** Emulates the system's colour scheme and waits until the page's theme follows it. */
