@@ -16,7 +16,7 @@ import { buttonStyles } from './styles';
 import type { ThemeChoice } from './theme';
 import { setThemeChoice, THEME_CHOICES, ThemeController, themeChoice } from './theme';
 
-const THEME_NAMES: Record<ThemeChoice, string> = { system: 'as the system', light: 'light', dark: 'dark' };
+const THEME_NAMES: Record<ThemeChoice, string> = { system: 'system', light: 'light', dark: 'dark' };
 
 @customElement('attn-header')
 export class AttnHeader extends LitElement {
@@ -53,9 +53,8 @@ export class AttnHeader extends LitElement {
         padding: 0.2rem 0.3rem;
         border-radius: var(--attn-radius-control);
         border: 1px solid var(--attn-color-border-control);
-        max-width: 24rem;
+        max-width: 20rem;
         min-width: 0;
-        flex: 1 1 auto;
       }
       .actions {
         display: flex;
@@ -89,6 +88,10 @@ export class AttnHeader extends LitElement {
       @media (max-width: 480px) {
         kbd {
           display: none;
+        }
+        .preset select {
+          flex: 1 1 0;
+          max-width: none;
         }
         .actions {
           margin-left: 0;

@@ -3,6 +3,8 @@
  * the header with the example picker and the run controls (<attn-header>), the adapter banner, the
  * notices (<attn-notices>), the inputs (<attn-problem-editor>) and the outputs with their verdict
  * (<attn-verdict>) and tabs — and speaks only through the typed events of events.ts. The Shader lab and Profiler tabs load their own chunks when first shown.
+ * Landmarks for screen readers: the header (banner, with a skip link to the results), an Inputs
+ * region and the main Results; one column on narrow screens.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
