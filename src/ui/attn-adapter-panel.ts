@@ -45,7 +45,7 @@ export class AttnAdapterPanel extends LitElement {
       }
       dl {
         display: grid;
-        grid-template-columns: max-content 1fr;
+        grid-template-columns: max-content minmax(0, 1fr);
         gap: 0.1rem 0.8rem;
         margin: 0.4rem 0;
       }
@@ -55,6 +55,7 @@ export class AttnAdapterPanel extends LitElement {
       dd {
         margin: 0;
         font-family: var(--attn-font-mono);
+        overflow-wrap: anywhere;
       }
       strong {
         font-weight: 650;

@@ -14,6 +14,21 @@ import type * as MonacoApi from 'monaco-editor/editor';
 import type { ShaderMessage } from '../core/errors';
 import { CodeChangeEvent } from './events';
 import { HeadStyleMirror } from './head-style-mirror';
+import type { Theme } from './theme';
+import { currentTheme, ThemeController } from './theme';
+
+/** Monaco's theme for the page's theme (Monaco has one theme for all its editors). */
+const MONACO_THEMES: Record<Theme, string> = { light: 'vs', dark: 'attn-dark' };
+
+/** vs-dark with comments light enough to read (its #608b4e is 4.2:1 on its background; this is 6:1). */
+function defineMonacoThemes(monaco: Monaco): void {
+  monaco.editor.defineTheme('attn-dark', {
+    base: 'vs-dark',
+    inherit: true,
+    rules: [{ token: 'comment', foreground: '7ca668' }],
+    colors: {},
+  });
+}
 
 type Monaco = typeof MonacoApi;
 type Model = MonacoApi.editor.ITextModel;
@@ -42,6 +57,7 @@ function loadMonaco(): Promise<Monaco> {
     ]);
     const EditorWorker = worker.default;
     self.MonacoEnvironment = { getWorker: () => new EditorWorker() };
+    defineMonacoThemes(monaco);
     return monaco;
   })();
   monacoModule.catch(() => (monacoModule = null));
@@ -99,6 +115,8 @@ export class AttnCodeEditor extends LitElement {
   private readonly disposables: { dispose(): void }[] = [];
   /** Monaco's CSS, which it puts in document.head, copied into this shadow root. */
   private readonly headStyles = new HeadStyleMirror(this, () => this.styleHost);
+  /** Monaco follows the page's theme. */
+  protected readonly themeWatch = new ThemeController(this, (theme) => this.monaco?.editor.setTheme(MONACO_THEMES[theme]));
   /** True while this element writes a model, so the change is not reported as typing. */
   private settingValue = false;
 
@@ -165,6 +183,7 @@ export class AttnCodeEditor extends LitElement {
         fontSize: 13,
         tabSize: 2,
         renderWhitespace: 'none',
+        theme: MONACO_THEMES[currentTheme()],
       });
       this.disposables.push(this.editor.onDidChangeModelContent(this.onEditorChange));
       this.showDiagnostics();

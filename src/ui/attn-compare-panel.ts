@@ -80,6 +80,8 @@ export class AttnComparePanel extends LitElement {
       border: 1px solid var(--attn-color-border);
       border-radius: var(--attn-radius-card);
       padding: 0.6rem 0.7rem;
+      max-width: 100%;
+      box-sizing: border-box;
     }
     .inspector {
       font-family: var(--attn-font-mono);
@@ -116,7 +118,7 @@ export class AttnComparePanel extends LitElement {
         from float32 error bounds (src/core/tolerance.ts). Verdict:
         <span class=${c.pass ? 'pass' : 'fail'} data-verdict=${c.pass ? 'pass' : 'fail'}>${c.pass ? 'pass' : 'FAIL'}</span>
       </p>
-      <div class="table">
+      <div class="table" tabindex="0" role="region" aria-label="GPU vs CPU by stage">
         <table>
           <thead>
             <tr>

@@ -13,6 +13,10 @@ import { PRESETS } from './presets';
 import type { RunProgress } from './run-controller';
 import { PROBLEM_FIELDS } from './state-controller';
 import { buttonStyles } from './styles';
+import type { ThemeChoice } from './theme';
+import { setThemeChoice, THEME_CHOICES, ThemeController, themeChoice } from './theme';
+
+const THEME_NAMES: Record<ThemeChoice, string> = { system: 'system', light: 'light', dark: 'dark' };
 
 @customElement('attn-header')
 export class AttnHeader extends LitElement {
@@ -39,17 +43,23 @@ export class AttnHeader extends LitElement {
         align-items: center;
         gap: 0.4rem;
         font-size: 0.85rem;
+        min-width: 0;
+        max-width: 100%;
       }
-      .preset select {
+      .preset select,
+      .theme select {
         font: inherit;
         font-size: 0.85rem;
         padding: 0.2rem 0.3rem;
         border-radius: var(--attn-radius-control);
         border: 1px solid var(--attn-color-border-control);
-        max-width: 24rem;
+        max-width: 20rem;
+        min-width: 0;
       }
       .actions {
         display: flex;
+        flex-wrap: wrap;
+        justify-content: flex-end;
         gap: var(--attn-space-2);
         margin-left: auto;
         align-items: center;
@@ -72,8 +82,25 @@ export class AttnHeader extends LitElement {
       kbd {
         font-family: inherit;
         font-size: 0.7rem;
-        opacity: 0.85;
         margin-left: var(--attn-space-1);
+      }
+      /* Phones: no keyboard shortcut hint, and the controls take the whole row. */
+      @media (max-width: 480px) {
+        kbd {
+          display: none;
+        }
+        .preset select {
+          flex: 1 1 0;
+          max-width: none;
+        }
+        .actions {
+          margin-left: 0;
+          justify-content: flex-start;
+        }
+        .status {
+          min-width: 0;
+          text-align: left;
+        }
       }
     `,
   ];
@@ -88,6 +115,8 @@ export class AttnHeader extends LitElement {
   @property({ type: Boolean, attribute: 'can-redo' }) canRedo = false;
 
   private readonly editedCache = new WeakMap<PlaygroundState, boolean>();
+  /** Re-renders the theme picker when the theme changes elsewhere (another picker, the system). */
+  protected readonly themeWatch = new ThemeController(this);
 
   /** The picker follows the state (undo, links), which option attributes alone cannot do once a user has picked. */
   protected override updated(): void {
@@ -117,6 +146,8 @@ export class AttnHeader extends LitElement {
     return () => this.dispatchEvent(new CommandEvent(command));
   }
 
+  private pickTheme = (event: Event) => setThemeChoice((event.target as HTMLSelectElement).value as ThemeChoice);
+
   private loadPreset = (event: Event) => {
     const preset = PRESETS.find((p) => p.id === (event.target as HTMLSelectElement).value);
     if (preset) this.dispatchEvent(new StateEditEvent(() => stateFromPreset(preset)));
@@ -133,6 +164,12 @@ export class AttnHeader extends LitElement {
           <select id="preset" @change=${this.loadPreset} aria-label="example">
             <option value="" ?selected=${!preset}>— your own —</option>
             ${PRESETS.map((p) => html`<option value=${p.id} ?selected=${p.id === preset?.id}>${p.name}</option>`)}
+          </select>
+        </label>
+        <label class="preset theme"
+          >Theme
+          <select id="theme" @change=${this.pickTheme} aria-label="colour theme">
+            ${THEME_CHOICES.map((c) => html`<option value=${c} ?selected=${c === themeChoice()}>${THEME_NAMES[c]}</option>`)}
           </select>
         </label>
         <div class="actions">

@@ -8,16 +8,21 @@ import { LitElement, html, nothing } from 'lit';
 import type { PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { CellClickEvent } from './events';
-import { drawHeatmap, heatmapPng } from './heatmap-draw';
+import { drawHeatmap, heatmapExportCanvas, heatmapPng } from './heatmap-draw';
 import { inkFrom } from './heatmap-ink';
 import type { HeatmapLayout, HeatmapSpec, RowNotes } from './heatmap-layout';
 import { cellAt, layoutHeatmap } from './heatmap-layout';
 import type { ColourScale } from './heatmap-scale';
-import { autoDomain } from './heatmap-scale';
+import { autoDomain, tableValue } from './heatmap-scale';
 import type { PooledMatrix } from './heatmap-pool';
 import { poolLimits, poolMatrix, poolSpec } from './heatmap-pool';
 import { downloadBlob } from './download';
-import { heatmapStyles } from './heatmap-styles';
+import { heatmapStyles, heatmapTableStyles } from './heatmap-styles';
+import { ThemeController } from './theme';
+
+/** The values table shows at most this many rows and columns (a bigger map says which part it shows). */
+export const TABLE_MAX_ROWS = 64;
+export const TABLE_MAX_COLS = 32;
 
 /** What the tooltip shows for a cell: a title line and the lines that explain the value. */
 export interface CellInfo {
@@ -27,7 +32,7 @@ export interface CellInfo {
 
 @customElement('attn-heatmap')
 export class AttnHeatmap extends LitElement {
-  static override styles = heatmapStyles;
+  static override styles = [heatmapStyles, heatmapTableStyles];
 
   /** Title above the map. */
   @property() heading = '';
@@ -61,6 +66,10 @@ export class AttnHeatmap extends LitElement {
   /** Explains a cell for the tooltip; without it the tooltip shows labels and value. */
   @property({ attribute: false }) describe: ((row: number, col: number) => CellInfo) | null = null;
 
+  /** Whether the values table is open (it is only rendered then: big maps would cost a lot of DOM). */
+  @state() private tableOpen = false;
+  /** The canvas reads its ink from the design tokens when it draws: a theme change redraws it. */
+  protected readonly themeWatch = new ThemeController(this);
   /** Hovered drawn cell (pooled coordinates when the map is downsampled). */
   @state() private hover: { row: number; col: number; x: number; y: number } | null = null;
   @query('canvas') private canvas!: HTMLCanvasElement;
@@ -132,7 +141,7 @@ export class AttnHeatmap extends LitElement {
         <canvas
           tabindex="0"
           role="img"
-          aria-label=${`${this.heading}: ${this.rows}×${this.cols} heatmap${p ? ' (downsampled)' : ''}; arrow keys move between cells`}
+          aria-label=${`${this.heading}: ${this.rows}×${this.cols} heatmap${p ? ' (downsampled)' : ''}; arrow keys move between cells; the values are in the table below`}
           @mousemove=${this.onMove}
           @mouseleave=${this.onLeave}
           @click=${this.onClick}
@@ -140,9 +149,51 @@ export class AttnHeatmap extends LitElement {
           @blur=${this.onLeave}
         ></canvas>
       </div>
-      ${this.hover ? this.renderTip(this.hover) : nothing}
+      ${empty ? nothing : this.renderTable()} ${this.hover ? this.renderTip(this.hover) : nothing}
     `;
   }
+
+  /** The values as a table, on demand: the first TABLE_MAX_ROWS × TABLE_MAX_COLS of them, saying so when the map is bigger. */
+  private renderTable() {
+    const rows = Math.min(this.rows, TABLE_MAX_ROWS);
+    const cols = Math.min(this.cols, TABLE_MAX_COLS);
+    const part = rows < this.rows || cols < this.cols ? ` (the first ${rows} rows and ${cols} columns of ${this.rows}×${this.cols})` : '';
+    const values = this.values!;
+    return html`<details class="values" @toggle=${this.onTableToggle}>
+      <summary>Values as a table${part}</summary>
+      ${
+        this.tableOpen
+          ? html`<div class="table-box" tabindex="0" role="region" aria-label=${`${this.heading} values`}>
+              <table>
+                <caption>
+                  ${this.heading}: ${this.rowAxis} (rows) × ${this.colAxis} (columns)${part}
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">${this.rowAxis} ↓ ${this.colAxis} →</th>
+                    ${Array.from({ length: cols }, (_, j) => html`<th scope="col">${this.colLabels[j] ?? j}</th>`)}
+                  </tr>
+                </thead>
+                <tbody>
+                  ${Array.from(
+                    { length: rows },
+                    (_, i) =>
+                      html`<tr>
+                        <th scope="row">${this.rowLabels[i] ?? i}</th>
+                        ${Array.from({ length: cols }, (_, j) => html`<td>${tableValue(values[i * this.cols + j])}</td>`)}
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>`
+          : nothing
+      }
+    </details>`;
+  }
+
+  private onTableToggle = (event: Event) => {
+    this.tableOpen = (event.target as HTMLDetailsElement).open;
+  };
 
   private renderTip({ row: drawnRow, col: drawnCol, x, y }: { row: number; col: number; x: number; y: number }) {
     const [row, col] = this.original(drawnRow, drawnCol);
@@ -243,9 +294,19 @@ export class AttnHeatmap extends LitElement {
     this.hover = { row, col, x: left + col * cell + cell / 2, y: canvasTop + top + row * cell - 30 };
   };
 
-  /** The map as a PNG, drawn again with its title so the file explains itself. */
+  /** The exported picture's title: the heading and the caption, so the file explains itself. */
+  get exportTitle(): string {
+    return this.caption ? `${this.heading} — ${this.caption}` : this.heading;
+  }
+
+  /** The map as a PNG, drawn again with its title. */
   toPngBlob(): Promise<Blob> {
-    return heatmapPng(this.spec(this.caption ? `${this.heading} — ${this.caption}` : this.heading));
+    return heatmapPng(this.spec(this.exportTitle));
+  }
+
+  /** The canvas the PNG export encodes (for tests: its size). */
+  exportCanvas(): HTMLCanvasElement {
+    return heatmapExportCanvas(this.spec(this.exportTitle));
   }
 
   private exportPng = async () => {

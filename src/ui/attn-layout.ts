@@ -3,6 +3,8 @@
  * the header with the example picker and the run controls (<attn-header>), the adapter banner, the
  * notices (<attn-notices>), the inputs (<attn-problem-editor>) and the outputs with their verdict
  * (<attn-verdict>) and tabs — and speaks only through the typed events of events.ts. The Shader lab and Profiler tabs load their own chunks when first shown.
+ * Landmarks for screen readers: the header (banner, with a skip link to the results), an Inputs
+ * region and the main Results; one column on narrow screens.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
@@ -21,7 +23,8 @@ import type { ModelView } from './model-controller';
 import { modelHeadOutcome } from './model-head-outcome';
 import type { RunProgress } from './run-controller';
 import type { RunOutcome } from './run-types';
-import { buttonStyles, tabStyles } from './styles';
+import { buttonStyles, srOnlyStyles, tabStyles } from './styles';
+import { onTablistKeydown, tabIndexFor } from './tab-keys';
 import './attn-adapter-panel';
 import './attn-compare-panel';
 import './attn-header';
@@ -48,6 +51,7 @@ export class AttnLayout extends LitElement {
   static override styles = [
     buttonStyles,
     tabStyles,
+    srOnlyStyles,
     css`
       :host {
         display: block;
@@ -63,13 +67,39 @@ export class AttnLayout extends LitElement {
         margin-top: 0.6rem;
         align-items: start;
       }
+      /* Phones and narrow windows: one column; each box scrolls its own wide content, never the page. */
       @media (max-width: 900px) {
         .layout {
-          grid-template-columns: 1fr;
+          grid-template-columns: minmax(0, 1fr);
         }
       }
-      aside {
+      @media (max-width: 480px) {
+        :host {
+          padding: var(--attn-space-3) var(--attn-space-3) 1.5rem;
+        }
+      }
+      .inputs,
+      main {
         min-width: 0;
+      }
+      main:focus {
+        outline: none;
+      }
+      /* Out of sight until focused: the first Tab on the page offers it. */
+      .skip-link {
+        font: inherit;
+        position: absolute;
+        left: var(--attn-space-3);
+        top: -3rem;
+        z-index: 10;
+        padding: var(--attn-space-2) var(--attn-space-4);
+        background: var(--attn-color-surface);
+        color: var(--attn-color-accent-strong);
+        border: 2px solid var(--attn-color-focus-ring);
+        border-radius: var(--attn-radius-control);
+      }
+      .skip-link:focus {
+        top: var(--attn-space-3);
       }
       .problem {
         padding: var(--attn-space-3) 0.75rem;
@@ -167,20 +197,34 @@ export class AttnLayout extends LitElement {
     this.dispatchEvent(new StateEditEvent((s) => ({ ...s, view: { ...s.view, tab } }), null, false));
   }
 
+  /**
+   * The skip link: its target lives in this shadow root, where a fragment link (#results) cannot
+   * reach, so it is a button that moves the focus.
+   */
+  private skipToResults = () => {
+    const results = this.renderRoot.querySelector<HTMLElement>('#results');
+    results?.focus();
+    results?.scrollIntoView();
+  };
+
   override render() {
     return html`
-      <attn-header
-        .state=${this.state}
-        .runId=${this.outcome?.id ?? null}
-        ?running=${this.running}
-        .progress=${this.progress}
-        ?can-undo=${this.canUndo}
-        ?can-redo=${this.canRedo}
-      ></attn-header>
-      <attn-adapter-panel .status=${this.gpuStatus}></attn-adapter-panel>
-      <attn-notices .notices=${this.notices} .earlier=${this.earlierNotices}></attn-notices>
+      <header>
+        <button class="skip-link" id="skip-link" @click=${this.skipToResults}>Skip to the results</button>
+        <attn-header
+          .state=${this.state}
+          .runId=${this.outcome?.id ?? null}
+          ?running=${this.running}
+          .progress=${this.progress}
+          ?can-undo=${this.canUndo}
+          ?can-redo=${this.canRedo}
+        ></attn-header>
+        <attn-adapter-panel .status=${this.gpuStatus}></attn-adapter-panel>
+        <attn-notices .notices=${this.notices} .earlier=${this.earlierNotices}></attn-notices>
+      </header>
       <div class="layout">
-        <aside>
+        <section class="inputs" aria-labelledby="inputs-title">
+          <h2 id="inputs-title" class="sr-only">Inputs</h2>
           <attn-problem-editor
             .state=${this.state}
             .problem=${this.outcome?.full ?? null}
@@ -188,8 +232,11 @@ export class AttnLayout extends LitElement {
             ?gpu-available=${this.gpuStatus.kind === 'ready'}
             .modelView=${this.model}
           ></attn-problem-editor>
-        </aside>
-        <main>${this.renderOutputs(this.preset?.notes)}</main>
+        </section>
+        <main id="results" tabindex="-1" aria-labelledby="results-title">
+          <h2 id="results-title" class="sr-only">Results</h2>
+          ${this.renderOutputs(this.preset?.notes)}
+        </main>
       </div>
     `;
   }
@@ -207,11 +254,25 @@ export class AttnLayout extends LitElement {
               <attn-verdict .outcome=${o} .kernels=${this.kernelsInUse} ?running=${this.running}></attn-verdict>
               ${this.renderStandIns()}`
       }
-      <div class="tabs" role="tablist" aria-label="output view">
-        ${OUTPUT_TABS.map(([tab, title]) => html`<button role="tab" id="tab-${tab}" aria-selected=${s.view.tab === tab ? 'true' : 'false'} @click=${() => this.setTab(tab)}>${model && tab === 'attention' ? 'Model' : model && tab === 'compare' ? 'GPU vs CPU (selected head)' : title}</button>`)}
+      <div class="tabs" role="tablist" aria-label="output view" @keydown=${onTablistKeydown}>
+        ${OUTPUT_TABS.map(
+          ([tab, title]) =>
+            html`<button
+              role="tab"
+              id="tab-${tab}"
+              aria-selected=${s.view.tab === tab ? 'true' : 'false'}
+              tabindex=${tabIndexFor(s.view.tab === tab)}
+              aria-controls="output-panel"
+              @click=${() => this.setTab(tab)}
+            >
+              ${model && tab === 'attention' ? 'Model' : model && tab === 'compare' ? 'GPU vs CPU (selected head)' : title}
+            </button>`,
+        )}
       </div>
-      <div class=${problemError && s.view.tab !== 'profiler' ? 'stale' : ''}>${model ? this.renderModelTab() : this.renderTab(o)}</div>
-      ${this.renderLazyTabs(!!problemError)}
+      <div role="tabpanel" id="output-panel" aria-labelledby="tab-${s.view.tab}">
+        <div class=${problemError && s.view.tab !== 'profiler' ? 'stale' : ''}>${model ? this.renderModelTab() : this.renderTab(o)}</div>
+        ${this.renderLazyTabs(!!problemError)}
+      </div>
     `;
   }
 

@@ -18,8 +18,11 @@ const MAX_SIDE = 40;
 @customElement('attn-line-view')
 export class AttnLineView extends LitElement {
   static override styles = css`
+    /* A fixed-size picture: on a narrow screen it scrolls inside its own box. */
     :host {
       display: block;
+      overflow-x: auto;
+      max-width: 100%;
     }
     header {
       display: flex;
@@ -45,6 +48,16 @@ export class AttnLineView extends LitElement {
     }
     text.query:hover {
       fill: var(--attn-color-accent);
+    }
+    text.query:focus,
+    text.key:focus {
+      outline: none;
+      text-decoration: underline;
+      fill: var(--attn-color-accent-strong);
+    }
+    text.query,
+    text.key {
+      fill: var(--attn-color-text);
     }
     text.focus {
       font-weight: 700;
@@ -114,31 +127,41 @@ export class AttnLineView extends LitElement {
         width=${WIDTH}
         height=${height}
         viewBox="0 0 ${WIDTH} ${height}"
-        role="img"
-        aria-label=${`attention of ${this.queryLabels[focus]} over the keys`}
+        role="group"
+        aria-label=${`attention of ${this.queryLabels[focus]} over the keys: query words, then the keys with their weights`}
       >
-        ${svg`<text x=${LEFT_X} y="14" text-anchor="end" class="weight">queries</text><text x=${RIGHT_X} y="14" class="weight">keys</text>`}
+        ${svg`<text x=${LEFT_X} y="14" text-anchor="end" class="weight" aria-hidden="true">queries</text><text x=${RIGHT_X} y="14" class="weight" aria-hidden="true">keys</text>`}
         ${rows.map((i) =>
           keys.map((j) => {
             const w = weight(i, j);
             if (!(w > 0.002)) return svg``;
             const opacity = this.all && i !== focus ? 0.12 + 0.5 * w : 0.15 + 0.85 * w;
-            return svg`<line x1=${LEFT_X + 8} y1=${yq(i)} x2=${RIGHT_X - 8} y2=${yk(j)} class="link" stroke-opacity=${opacity} stroke-width=${0.6 + 7 * w} stroke-linecap="round"></line>`;
+            return svg`<line aria-hidden="true" x1=${LEFT_X + 8} y1=${yq(i)} x2=${RIGHT_X - 8} y2=${yk(j)} class="link" stroke-opacity=${opacity} stroke-width=${0.6 + 7 * w} stroke-linecap="round"></line>`;
           }),
         )}
         ${queries.map(
           (i) => svg`<text x=${LEFT_X} y=${yq(i) + 4} text-anchor="end"
           class="query ${i === focus ? 'focus' : ''}" font-style=${this.queryMarked?.[i] ? 'italic' : 'normal'}
-          @click=${() => this.setFocus(i)}>${this.queryLabels[i]}${this.queryMarked?.[i] ? '?' : ''}</text>`,
+          tabindex="0" role="button" aria-pressed=${i === focus ? 'true' : 'false'}
+          aria-label=${`query ${this.queryLabels[i]}${this.queryMarked?.[i] ? ' (no real vector)' : ''}: show where it looks`}
+          @click=${() => this.setFocus(i)} @keydown=${(e: KeyboardEvent) => this.onQueryKey(e, i)}>${this.queryLabels[i]}${this.queryMarked?.[i] ? '?' : ''}</text>`,
         )}
         ${keys.map((j) => {
           const w = weight(focus, j);
-          return svg`<text x=${RIGHT_X} y=${yk(j) + 4} class=${w === 0 ? 'hidden' : ''} font-style=${this.keyMarked?.[j] ? 'italic' : 'normal'}>${this.keyLabels[j]}${this.keyMarked?.[j] ? '?' : ''}</text>
-            <text x=${RIGHT_X + 110} y=${yk(j) + 4} class="weight">${w.toFixed(3)}</text>
-            <rect x=${RIGHT_X + 150} y=${yk(j) - 5} width=${Math.max(0, w) * 60} height="10" class="bar" fill-opacity="0.55"></rect>`;
+          return svg`<text x=${RIGHT_X} y=${yk(j) + 4} class="key ${w === 0 ? 'hidden' : ''}" font-style=${this.keyMarked?.[j] ? 'italic' : 'normal'}
+            tabindex="0" role="img" aria-label=${`key ${this.keyLabels[j]}${this.keyMarked?.[j] ? ' (no real vector)' : ''}: weight ${w.toFixed(3)}`}>${this.keyLabels[j]}${this.keyMarked?.[j] ? '?' : ''}</text>
+            <text x=${RIGHT_X + 110} y=${yk(j) + 4} class="weight" aria-hidden="true">${w.toFixed(3)}</text>
+            <rect x=${RIGHT_X + 150} y=${yk(j) - 5} width=${Math.max(0, w) * 60} height="10" class="bar" fill-opacity="0.55" aria-hidden="true"></rect>`;
         })}
       </svg>
     `;
+  }
+
+  /** Enter or Space on a focused query word focuses that query, as a click does. */
+  private onQueryKey(event: KeyboardEvent, i: number): void {
+    if (event.key !== 'Enter' && event.key !== ' ') return;
+    event.preventDefault();
+    this.setFocus(i);
   }
 
   private setFocus(i: number): void {

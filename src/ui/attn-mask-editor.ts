@@ -9,7 +9,7 @@ import { customElement, property } from 'lit/decorators.js';
 import type { Grid } from '../core/grid';
 import { causalShift, positionalHide, visibleKeyRange } from '../core/options';
 import { MaskEditEvent } from './events';
-import { buttonStyles, panelStyles } from './styles';
+import { buttonStyles, panelStyles, srOnlyStyles } from './styles';
 
 const MAX_SIDE = 40;
 
@@ -18,6 +18,7 @@ export class AttnMaskEditor extends LitElement {
   static override styles = [
     buttonStyles,
     panelStyles,
+    srOnlyStyles,
     css`
       :host {
         /* the sliding window's hatching, shared by the cells it hides and the legend */
@@ -185,7 +186,7 @@ export class AttnMaskEditor extends LitElement {
     return html`<table>
       <thead>
         <tr>
-          <th></th>
+          <th><span class="sr-only">query</span></th>
           ${this.colLabels.map(
             (label, j) =>
               html`<th>

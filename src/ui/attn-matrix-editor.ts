@@ -13,7 +13,7 @@ import { gridShape, parseCell } from '../core/grid';
 import { isBlock, parsePasteBlock } from '../core/paste';
 import { MatrixEditEvent, NoticeEvent } from './events';
 import { matrixGridStyles } from './matrix-editor-styles';
-import { buttonStyles } from './styles';
+import { buttonStyles, srOnlyStyles } from './styles';
 import './attn-matrix-toolbar';
 
 /** Most cells drawn as inputs (the whole matrix still imports, exports and runs). */
@@ -27,7 +27,7 @@ interface Draft {
 
 @customElement('attn-matrix-editor')
 export class AttnMatrixEditor extends LitElement {
-  static override styles = [buttonStyles, matrixGridStyles];
+  static override styles = [buttonStyles, matrixGridStyles, srOnlyStyles];
 
   /** Which matrix this is; edits are sent with this name. */
   @property() name: MatrixName = 'q';
@@ -67,11 +67,11 @@ export class AttnMatrixEditor extends LitElement {
         @attn-matrix-edit=${this.onToolbarEdit}
       ></attn-matrix-toolbar>
       ${this.hint ? html`<p class="hint">${this.hint}</p>` : nothing}
-      <div class="scroll">
+      <div class="scroll" tabindex=${this.readonly ? '0' : nothing} role="region" aria-label=${`${this.heading} values`}>
         <table>
           <thead>
             <tr>
-              <th></th>
+              <th><span class="sr-only">row</span></th>
               ${Array.from({ length: shownCols }, (_, j) => html`<th title=${this.colLabels[j] ?? ''}>${this.colLabels[j] ?? j}</th>`)}
             </tr>
           </thead>

@@ -54,6 +54,13 @@ export class AttnModelGrid extends LitElement {
         min-width: 0;
         overflow-x: auto;
       }
+      /* Phones: a layer's heads wrap onto more rows instead of scrolling off the screen. */
+      @media (max-width: 600px) {
+        .groups,
+        .group {
+          flex-wrap: wrap;
+        }
+      }
       .card {
         cursor: pointer;
         padding: 0.3rem 0.4rem;
@@ -115,7 +122,9 @@ export class AttnModelGrid extends LitElement {
     // One layer to a row (scrolling sideways when the maps cannot shrink further): the layer label, each
     // group's outline and gaps, each card's padding and gap, and the map's own margins around max-width.
     const cell = Math.max(110, Math.floor((this.width - 40 - kv * 24 - heads * 48) / heads));
-    return html`<h4>Every layer × head <span class="muted">— click a head to show it below; hover a cell for its weight</span></h4>
+    return html`<h3 class="grid-title">
+        Every layer × head <span class="muted">— click a head to show it below; hover a cell for its weight</span>
+      </h3>
       <p class="muted" id="grid-source">
         ${gpuProbs ? 'Weights from the GPU (float32).' : `${o.variant} returns no weights: the maps show the float64 reference's weights for the same inputs.`}
         ${kv !== heads ? `${heads} query heads share ${kv} K/V heads: heads in one outline read the same keys and values.` : ''}

@@ -17,6 +17,7 @@ import type { EmbeddingsStatus } from './attn-sentence-panel';
 import { StateEditEvent } from './events';
 import type { ModelView } from './model-controller';
 import { buttonStyles, tabStyles } from './styles';
+import { onTablistKeydown, tabIndexFor } from './tab-keys';
 import './attn-feature-options';
 import './attn-mask-editor';
 import './attn-matrix-editor';
@@ -24,6 +25,12 @@ import './attn-model-panel';
 import './attn-options-panel';
 import './attn-random-problem';
 import './attn-sentence-panel';
+
+const MODE_TABS: [Mode, string][] = [
+  ['matrix', 'Matrices'],
+  ['sentence', 'Sentence'],
+  ['model', 'Model'],
+];
 
 @customElement('attn-problem-editor')
 export class AttnProblemEditor extends LitElement {
@@ -85,27 +92,28 @@ export class AttnProblemEditor extends LitElement {
     const p = this.problem;
     const dkPerHead = p ? p.shape.dk : Math.max(1, Math.floor((s.matrix.q[0]?.length ?? 1) / s.options.heads));
     return html`
-      <div class="tabs" role="tablist" aria-label="input mode">
-        <button role="tab" id="mode-matrix" aria-selected=${s.mode === 'matrix' ? 'true' : 'false'} @click=${() => this.setMode('matrix')}>
-          Matrices
-        </button>
-        <button
-          role="tab"
-          id="mode-sentence"
-          aria-selected=${s.mode === 'sentence' ? 'true' : 'false'}
-          @click=${() => this.setMode('sentence')}
-        >
-          Sentence
-        </button>
-        <button role="tab" id="mode-model" aria-selected=${s.mode === 'model' ? 'true' : 'false'} @click=${() => this.setMode('model')}>
-          Model
-        </button>
+      <div class="tabs" role="tablist" aria-label="input mode" @keydown=${onTablistKeydown}>
+        ${MODE_TABS.map(
+          ([mode, title]) =>
+            html`<button
+              role="tab"
+              id="mode-${mode}"
+              aria-selected=${s.mode === mode ? 'true' : 'false'}
+              tabindex=${tabIndexFor(s.mode === mode)}
+              aria-controls="mode-panel"
+              @click=${() => this.setMode(mode)}
+            >
+              ${title}
+            </button>`,
+        )}
       </div>
-      ${
-        s.mode === 'model'
-          ? html`<attn-model-panel .state=${s} .view=${this.modelView} ?gpu-available=${this.gpuAvailable}></attn-model-panel>`
-          : this.renderProblemInputs(p, dkPerHead)
-      }
+      <div role="tabpanel" id="mode-panel" aria-labelledby="mode-${s.mode}">
+        ${
+          s.mode === 'model'
+            ? html`<attn-model-panel .state=${s} .view=${this.modelView} ?gpu-available=${this.gpuAvailable}></attn-model-panel>`
+            : this.renderProblemInputs(p, dkPerHead)
+        }
+      </div>
     `;
   }
 

@@ -31,6 +31,12 @@ export class AttnRopeView extends LitElement {
         display: grid;
         grid-template-columns: repeat(2, max-content);
       }
+      /* Phones: one map a row. */
+      @media (max-width: 600px) {
+        .maps {
+          grid-template-columns: minmax(0, 1fr);
+        }
+      }
     `,
   ];
 

@@ -33,6 +33,7 @@ import type { KernelTrials } from '../core/kernel-safety';
 import { SHADERS } from './shader-library';
 import { shaderLabStyles } from './shader-lab-styles';
 import { buttonStyles, messageListStyles, panelStyles } from './styles';
+import { onTablistKeydown, tabIndexFor } from './tab-keys';
 import { VerificationController } from './verification-controller';
 import './attn-code-editor';
 import './attn-verify-report';
@@ -286,12 +287,15 @@ export class AttnShaderLab extends LitElement {
     return html`
       <section class="panel">
         <h2>Shader lab</h2>
-        <div class="tabs" role="tablist">
+        <div class="tabs" role="tablist" aria-label="kernel stage" @keydown=${onTablistKeydown}>
           ${stages.map(
             (stage) =>
               html` <button
                 role="tab"
+                id="stage-tab-${stage}"
                 aria-selected=${stage === this.stage ? 'true' : 'false'}
+                tabindex=${tabIndexFor(stage === this.stage)}
+                aria-controls="stage-panel"
                 class=${this.edits[stage] !== undefined ? 'edited' : ''}
                 title=${this.edits[stage] !== undefined ? 'edited' : 'built-in kernel'}
                 @click=${() => this.selectStage(stage)}
@@ -339,6 +343,9 @@ export class AttnShaderLab extends LitElement {
             : nothing
         }
         <attn-code-editor
+          id="stage-panel"
+          role="tabpanel"
+          aria-labelledby="stage-tab-${this.stage}"
           document=${this.stage}
           .value=${this.source()}
           label="kernel source"

@@ -138,7 +138,7 @@ export class AttnVerifyReport extends LitElement {
       ${report?.warnings.map((w) => html`<div class="warning-note">${w}</div>`) ?? nothing}
       ${
         cases.length
-          ? html` <div class="table">
+          ? html` <div class="table" tabindex="0" role="region" aria-label="verification report">
               <table aria-label="verification report">
                 <thead>
                   <tr>

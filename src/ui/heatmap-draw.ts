@@ -5,8 +5,8 @@
 import type { HeatmapInk } from './heatmap-ink';
 import { DEFAULT_INK } from './heatmap-ink';
 import type { HeatmapLayout, HeatmapSpec } from './heatmap-layout';
-import { FONT, layoutHeatmap, NOTES_OFFSET, SMALL_FONT, TITLE_FONT, truncate } from './heatmap-layout';
-import { colourOf, fmt2f, fmtExp, LUT_SIZE, LUTS, SCALE, scalePosition, shortValue, textColourOn } from './heatmap-scale';
+import { FONT, layoutHeatmap, NOTES_OFFSET, SMALL_FONT, TITLE_FONT, TITLE_X, truncate } from './heatmap-layout';
+import { colourOf, fmt2f, fmtExp, LUT_SIZE, LUTS, parseRgb, SCALE, scalePosition, shortValue, textColourOn } from './heatmap-scale';
 
 export function drawHeatmap(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: HeatmapLayout): void {
   const ink = spec.ink ?? DEFAULT_INK;
@@ -18,7 +18,7 @@ export function drawHeatmap(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L:
     ctx.fillStyle = ink.text;
     ctx.textBaseline = 'top';
     ctx.textAlign = 'left';
-    ctx.fillText(spec.title, 6, 6);
+    ctx.fillText(spec.title, TITLE_X, 6);
   }
   drawCells(ctx, spec, L);
   drawLabels(ctx, spec, L);
@@ -32,14 +32,15 @@ function drawCellsAsImage(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: H
   const { rows, cols, values } = spec;
   const image = new ImageData(cols, rows);
   const { rgb } = LUTS[spec.colour];
+  const masked = [...parseRgb(ink.maskedFill), 255];
+  const zero = [...parseRgb(SCALE.logZero), 255];
+  const nan = [...parseRgb(SCALE.nan), 255];
   for (let idx = 0; idx < rows * cols; idx++) {
     const x = values[idx];
     const t = x === -Infinity || Number.isNaN(x) || x === Infinity ? NaN : scalePosition(x, spec.colour, L.domain);
     const o = idx * 4;
     if (Number.isNaN(t)) {
-      const masked = x === -Infinity ? 236 : x === 0 ? 255 : -1;
-      if (masked >= 0) image.data.set([masked, masked, masked, 255], o);
-      else image.data.set([255, 0, 170, 255], o);
+      image.data.set(x === -Infinity ? masked : x === 0 ? zero : nan, o);
       continue;
     }
     const k = Math.round(t * (LUT_SIZE - 1)) * 3;
@@ -262,16 +263,24 @@ function drawLegend(ctx: CanvasRenderingContext2D, spec: HeatmapSpec, L: Heatmap
   }
 }
 
-/** A map as a PNG at twice its CSS size (the export: drawn again, with the spec's title). */
-export function heatmapPng(spec: HeatmapSpec): Promise<Blob> {
+/** Pixels per CSS pixel of an exported PNG. */
+export const PNG_SCALE = 2;
+
+/** A map drawn for export: at PNG_SCALE times its CSS size, with the spec's title (the canvas is as wide as the title needs). */
+export function heatmapExportCanvas(spec: HeatmapSpec): HTMLCanvasElement {
   const canvas = document.createElement('canvas');
   const ctx = canvas.getContext('2d')!;
   const layout = layoutHeatmap(ctx, spec);
-  const scale = 2;
-  canvas.width = Math.ceil(layout.width * scale);
-  canvas.height = Math.ceil(layout.height * scale);
-  ctx.setTransform(scale, 0, 0, scale, 0, 0);
+  canvas.width = Math.ceil(layout.width * PNG_SCALE);
+  canvas.height = Math.ceil(layout.height * PNG_SCALE);
+  ctx.setTransform(PNG_SCALE, 0, 0, PNG_SCALE, 0, 0);
   drawHeatmap(ctx, spec, layout);
+  return canvas;
+}
+
+/** A map as a PNG (the export: drawn again, with the spec's title). */
+export function heatmapPng(spec: HeatmapSpec): Promise<Blob> {
+  const canvas = heatmapExportCanvas(spec);
   return new Promise((resolve, reject) =>
     canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the canvas could not be encoded as PNG'))), 'image/png'),
   );

@@ -68,6 +68,18 @@ const SUMS_W = 52;
 /** Left edge of the row notes' column, from the row sums' left edge. */
 export const NOTES_OFFSET = 44;
 
+/** Left edge of the title (and its margin on the right). */
+export const TITLE_X = 6;
+
+/** Width of a title drawn in TITLE_FONT. */
+export function titleWidth(ctx: CanvasRenderingContext2D, title: string): number {
+  const font = ctx.font;
+  ctx.font = TITLE_FONT;
+  const width = Math.ceil(ctx.measureText(title).width);
+  ctx.font = font;
+  return width;
+}
+
 export function truncate(label: string): string {
   return label.length > MAX_LABEL ? `${label.slice(0, MAX_LABEL - 1)}…` : label;
 }
@@ -102,7 +114,9 @@ export function layoutHeatmap(ctx: CanvasRenderingContext2D, spec: HeatmapSpec):
   const gridW = cell * cols,
     gridH = cell * rows;
   const rightOverhang = colAngle === Math.PI / 4 ? slantOverhang : 0;
-  const width = Math.max(left + gridW + sums + Math.max(8, rightOverhang - sums), left + 160);
+  // The title (the PNG export's) is never cut: the picture is at least as wide as it, with its margins.
+  const titleW = spec.title ? titleWidth(ctx, spec.title) + 2 * TITLE_X : 0;
+  const width = Math.max(left + gridW + sums + Math.max(8, rightOverhang - sums), left + 160, titleW);
   const legendTop = top + gridH + 10;
   let hasMasked = false;
   for (let i = 0; i < spec.values.length && !hasMasked; i++) hasMasked = spec.values[i] === -Infinity;

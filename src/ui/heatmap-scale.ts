@@ -1,14 +1,17 @@
 /**
  * The heatmaps' colour scales: which colour a value gets, the automatic colour domain, the text
  * colour that reads on a cell, and a value written in a few characters. The scales' colours
- * (d3-scale-chromatic) are data, not theme: they stay whatever the page's colours are.
+ * (d3-scale-chromatic) are data, not theme: they stay whatever the page's colours are, so they
+ * are chosen to read on light and dark pages alike and for colour-blind eyes: viridis and inferno
+ * (perceptually uniform, monotone in lightness, readable with any colour-vision deficiency) and
+ * ColorBrewer's RdBu (marked colour-blind safe) for signed values.
  */
-import { interpolateBlues, interpolateRdBu, interpolateYlOrRd } from 'd3-scale-chromatic';
+import { interpolateInferno, interpolateRdBu, interpolateViridis } from 'd3-scale-chromatic';
 import { format } from 'd3-format';
 
 /**
- * probability: [0, 1], white to blue. diverging: symmetric around 0, blue to red.
- * log: positive magnitudes (errors) on a log10 axis, yellow to red; exact zeros are white.
+ * probability: [0, 1], viridis (dark purple to yellow). diverging: symmetric around 0, blue to red.
+ * log: positive magnitudes (errors) on a log10 axis, inferno (dark to light); exact zeros are white.
  */
 export type ColourScale = 'probability' | 'diverging' | 'log';
 
@@ -17,7 +20,7 @@ export const SCALE = {
   nan: '#ff00aa',
   logInfinity: '#4a0d67',
   logZero: '#ffffff',
-  darkText: '#1d1d1f',
+  darkText: '#000000',
   lightText: '#ffffff',
   cellLines: 'rgba(255,255,255,0.7)',
 };
@@ -25,6 +28,15 @@ export const SCALE = {
 export const fmt2f = format('.2f');
 export const fmtExp = format('.1~e');
 const fmt3 = format('.3~g');
+const fmt4 = format('.4~g');
+
+/** A cell's value as its table shows it: four significant digits, masked cells named. */
+export function tableValue(x: number): string {
+  if (x === -Infinity) return 'masked';
+  if (x === Infinity) return '∞';
+  if (Number.isNaN(x)) return 'NaN';
+  return fmt4(x).replace('-', '−');
+}
 
 /** A cell's value in a few characters. */
 export function shortValue(x: number, colour: ColourScale): string {
@@ -61,9 +73,10 @@ export function autoDomain(values: ArrayLike<number>, colour: ColourScale): [num
 
 export const LUT_SIZE = 256;
 const INTERPOLATORS: Record<ColourScale, (t: number) => string> = {
-  probability: (t) => interpolateBlues(0.04 + 0.96 * t),
+  probability: (t) => interpolateViridis(t),
   diverging: (t) => interpolateRdBu(1 - t),
-  log: (t) => interpolateYlOrRd(0.08 + 0.92 * t),
+  // Inferno's last tenth is near-white: kept off, so the largest errors never look like the white of an exact zero.
+  log: (t) => interpolateInferno(0.12 + 0.78 * t),
 };
 
 /** 256 colours per scale, as CSS strings and as RGB bytes (for the per-pixel path of huge maps). */
@@ -76,7 +89,9 @@ export const LUTS = Object.fromEntries(
   }),
 ) as Record<ColourScale, { css: string[]; rgb: Uint8ClampedArray }>;
 
-function parseRgb(colour: string): number[] {
+/** The red, green and blue bytes of #rgb, #rrggbb or rgb(...). */
+export function parseRgb(colour: string): number[] {
+  if (colour.startsWith('#') && colour.length === 4) return [1, 2, 3].map((i) => parseInt(colour[i] + colour[i], 16));
   if (colour.startsWith('#')) return [1, 3, 5].map((i) => parseInt(colour.slice(i, i + 2), 16));
   return (colour.match(/\d+/g) ?? ['255', '255', '255']).slice(0, 3).map(Number);
 }
@@ -97,9 +112,22 @@ export function colourOf(x: number, colour: ColourScale, domain: [number, number
 
 const clamp01 = (t: number) => (t < 0 ? 0 : t > 1 ? 1 : t);
 
-/** Black or white text, whichever reads better on an rgb(...) or #rrggbb background. */
+/** WCAG relative luminance of an rgb(...) or #rrggbb colour. */
+export function relativeLuminance(colour: string): number {
+  const [r, g, b] = parseRgb(colour).map((c) => {
+    const s = c / 255;
+    return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** WCAG contrast ratio of two colours (1 to 21). */
+export function contrastRatio(a: string, b: string): number {
+  const [hi, lo] = [relativeLuminance(a), relativeLuminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+/** Black or white text, whichever has the higher contrast on an rgb(...) or #rrggbb background (never below 4.5:1). */
 export function textColourOn(background: string): string {
-  const rgb = parseRgb(background);
-  const luminance = (0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]) / 255;
-  return luminance > 0.55 ? SCALE.darkText : SCALE.lightText;
+  return contrastRatio(background, SCALE.darkText) >= contrastRatio(background, SCALE.lightText) ? SCALE.darkText : SCALE.lightText;
 }

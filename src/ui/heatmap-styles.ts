@@ -75,3 +75,44 @@ export const heatmapStyles = css`
     font-family: var(--attn-font-sans);
   }
 `;
+
+/** The values behind a map as a table (for screen readers and anyone who wants the numbers), opened on demand. */
+export const heatmapTableStyles = css`
+  details.values {
+    font-size: 0.75rem;
+    margin-top: 0.2rem;
+  }
+  details.values summary {
+    cursor: pointer;
+    color: var(--attn-color-text-muted);
+  }
+  .table-box {
+    overflow: auto;
+    max-width: 100%;
+    max-height: 22rem;
+    border: 1px solid var(--attn-color-border-table);
+    margin-top: 0.2rem;
+  }
+  .table-box table {
+    border-collapse: collapse;
+    font-family: var(--attn-font-mono);
+    font-variant-numeric: tabular-nums;
+  }
+  .table-box caption {
+    text-align: left;
+    font-family: var(--attn-font-sans);
+    color: var(--attn-color-text-muted);
+    padding: 0.2rem 0.3rem;
+  }
+  .table-box th,
+  .table-box td {
+    padding: 0.1rem 0.35rem;
+    border: 1px solid var(--attn-color-border-faint);
+    text-align: right;
+    white-space: nowrap;
+  }
+  .table-box th {
+    background: var(--attn-color-surface-sunken);
+    font-weight: 600;
+  }
+`;

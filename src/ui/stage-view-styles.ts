@@ -11,14 +11,20 @@ export const stageCardStyles = css`
     border: 1px solid var(--attn-color-border);
     border-radius: var(--attn-radius-card);
     padding: 0.6rem 0.7rem;
+    /* A map wider than the screen scrolls inside its card (attn-heatmap's own box), not the page. */
+    max-width: 100%;
+    min-width: 0;
+    box-sizing: border-box;
   }
-  h4 {
+  h4,
+  h3.grid-title {
     margin: 0.2rem 0 0.6rem;
     font-size: 0.88rem;
     color: var(--attn-color-text-soft);
     font-weight: 600;
   }
-  h4 .muted {
+  h4 .muted,
+  h3.grid-title .muted {
     font-weight: 400;
     font-size: 0.8rem;
   }

@@ -62,6 +62,7 @@ export const panelStyles = css`
   }
   label {
     font-size: 0.82rem;
+    max-width: 100%;
   }
   .row {
     display: flex;
@@ -84,6 +85,7 @@ export const panelStyles = css`
     border-radius: var(--attn-radius-control);
     padding: 0.2rem 0.35rem;
     background: var(--attn-color-surface);
+    max-width: 100%;
   }
   input[type='number'] {
     width: 5.5em;
@@ -94,6 +96,7 @@ export const panelStyles = css`
 export const tabStyles = css`
   .tabs {
     display: flex;
+    flex-wrap: wrap;
     gap: var(--attn-space-1);
     border-bottom: 1px solid var(--attn-color-border-tab);
     margin-bottom: var(--attn-space-4);
@@ -113,6 +116,11 @@ export const tabStyles = css`
     color: var(--attn-color-text);
     font-weight: 600;
     margin-bottom: -1px;
+  }
+  @media (max-width: 480px) {
+    .tabs button {
+      padding: 0.35rem 0.5rem;
+    }
   }
 `;
 
@@ -138,5 +146,20 @@ export const messageListStyles = css`
     color: inherit;
     cursor: pointer;
     text-decoration: underline dotted;
+  }
+`;
+
+/** Text for screen readers only: out of sight, still read (the table behind a heatmap, a table's corner header). */
+export const srOnlyStyles = css`
+  .sr-only {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    padding: 0;
+    margin: -1px;
+    overflow: hidden;
+    clip: rect(0, 0, 0, 0);
+    white-space: nowrap;
+    border: 0;
   }
 `;
