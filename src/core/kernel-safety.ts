@@ -213,6 +213,24 @@ export function parseTrialRecord(text: string | null): TrialRecord | null {
   }
 }
 
+/** Several records (the runs in flight with edited kernels), as stored. */
+export function encodeTrialRecords(records: readonly TrialRecord[]): string {
+  return JSON.stringify(records);
+}
+
+/** Reads stored records; malformed ones (or a malformed list) read as none. */
+export function parseTrialRecords(text: string | null): TrialRecord[] {
+  if (!text) return [];
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(list)) return [];
+  return list.map((item) => parseTrialRecord(JSON.stringify(item))).filter((r): r is TrialRecord => r !== null);
+}
+
 /** The stage to hold on load: the record's, when the kernel it was trying is still the state's. */
 export function stageLeftOnTrial(record: TrialRecord | null, kernels: Readonly<Record<string, string>> | null): StageName | null {
   if (!record || !kernels) return null;

@@ -39,7 +39,8 @@ import type { TimeLimitSettings } from '../core/kernel-safety';
 import { DEFAULT_TIME_LIMITS, stageLeftOnTrial, timeoutMessage, withHold } from '../core/kernel-safety';
 import type { StageName } from '../core/stages';
 import { KernelStaging } from './kernel-staging';
-import { readTrialRecord, writeTrialRecord } from './persistence';
+import { readRunRecords, readTrialRecord, writeRunRecords, writeTrialRecord } from './persistence';
+import { KernelRunRecord } from './kernel-run-record';
 import type { RunTimeout } from './run-controller';
 import './attn-layout';
 
@@ -91,6 +92,7 @@ export class AttnApp extends LitElement {
     kernels: (state) => this.staging.inUse(state),
     limits: () => this.timeLimits,
     timedOut: (t) => this.runTimedOut(t),
+    recorded: (kernels, limitMs, run) => this.runRecord.around(kernels, limitMs, run),
   });
   private readonly runs = new RunController(this, {
     state: () => this.store.state,
@@ -100,7 +102,10 @@ export class AttnApp extends LitElement {
     kernels: (state) => this.staging.inUse(state),
     limits: () => this.timeLimits,
     timedOut: (t) => this.runTimedOut(t),
+    recorded: (kernels, limitMs, run) => this.runRecord.around(kernels, limitMs, run),
   });
+  /** Which edited kernels are on the GPU now, in localStorage, for the next load (kernel-run-record.ts). */
+  private readonly runRecord = new KernelRunRecord();
   /** Edited kernels reach the runs only after their trial; timed-out ones are held (kernel-staging.ts). */
   private readonly staging = new KernelStaging(this, {
     state: () => this.store.state,
@@ -181,6 +186,7 @@ export class AttnApp extends LitElement {
     super.connectedCallback();
     for (const name of HANDLED_EVENTS) this.addEventListener(name, this.onEvent);
     window.addEventListener('keydown', this.onGlobalKey);
+    window.addEventListener('pagehide', this.onPageHide);
     this.session.addEventListener('change', this.onGpuChange);
     this.session.addEventListener('error', this.onGpuError);
     if (!this.started) {
@@ -193,6 +199,7 @@ export class AttnApp extends LitElement {
     super.disconnectedCallback();
     for (const name of HANDLED_EVENTS) this.removeEventListener(name, this.onEvent);
     window.removeEventListener('keydown', this.onGlobalKey);
+    window.removeEventListener('pagehide', this.onPageHide);
     this.session.removeEventListener('change', this.onGpuChange);
     this.session.removeEventListener('error', this.onGpuError);
     this.session.dispose();
@@ -210,20 +217,30 @@ export class AttnApp extends LitElement {
   }
 
   /**
-   * A kernel whose first GPU run was under way when the page last closed (it hung or crashed the
-   * page) is held, not run again (the write-ahead record of kernel-staging.ts).
+   * Kernels that were on the GPU when the page last closed without saying goodbye (it froze or
+   * died: the write-ahead records of kernel-staging.ts and kernel-run-record.ts) are held, not run
+   * again.
    */
   private holdKernelLeftOnTrial(): void {
     const state = this.store.state;
-    const stage = stageLeftOnTrial(readTrialRecord(), state.kernels);
+    const records = [readTrialRecord(), ...readRunRecords()];
     writeTrialRecord(null);
-    if (!stage || state.heldKernels.includes(stage)) return;
-    this.store.apply({ ...state, heldKernels: withHold(state.heldKernels, stage, true) }, null, false);
+    writeRunRecords([]);
+    const stages = [...new Set(records.map((r) => stageLeftOnTrial(r, state.kernels)))].filter(
+      (stage): stage is StageName => stage !== null && !state.heldKernels.includes(stage),
+    );
+    if (stages.length === 0) return;
+    const heldKernels = stages.reduce((held, stage) => withHold(held, stage, true), state.heldKernels);
+    this.store.apply({ ...state, heldKernels }, null, false);
+    const which = stages.length === 1 ? `Your edited ${stages[0]} kernel was` : `Your edited ${stages.join(', ')} kernels were`;
+    const them = stages.length === 1 ? 'it' : 'them';
     this.notices.notify(
       'error',
-      `Your edited ${stage} kernel was on its first GPU run when this page last closed, so it may have hung the GPU. It is held: the playground runs the built-in kernel, your text stays in the Shader lab, and "Use my kernel again" tries it again.`,
+      `${which} running on the GPU when this page last closed without finishing, so ${stages.length === 1 ? 'it' : 'they'} may have hung the GPU. ${stages.length === 1 ? 'It is' : 'They are'} held: the playground runs the built-in kernel, your text stays in the Shader lab, and "Use my kernel again" tries ${them} again.`,
     );
   }
+
+  private onPageHide = () => this.runRecord.pageHidden();
 
   private setHeld(stage: StageName, held: boolean): void {
     const s = this.store.state;

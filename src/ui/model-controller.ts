@@ -89,6 +89,8 @@ export interface ModelControllerOptions {
   limits(): TimeLimitSettings;
   /** A model step did not finish in time: the owner replaces the device and says which kernels ran. */
   timedOut(timeout: RunTimeout): void;
+  /** Runs a GPU step with its edited kernels on the write-ahead record (kernel-run-record.ts). */
+  recorded<T>(kernels: Record<string, string> | null, limitMs: number, run: () => Promise<T>): Promise<T>;
 }
 
 export class ModelController implements ReactiveController {
@@ -292,10 +294,12 @@ export class ModelController implements ReactiveController {
     const { config } = weights;
     const limitMs = gpuTimeLimitMs(transformerWork(config, ids.length, cache.length + ids.length), this.options.limits());
     try {
-      return await withTimeLimit(
-        () => runModelStep(engine, weights, cache, ids, { variant, kernels: kernels ?? undefined, precision: state.precision, signal }),
-        limitMs,
-        signal,
+      return await this.options.recorded(kernels, limitMs, () =>
+        withTimeLimit(
+          () => runModelStep(engine, weights, cache, ids, { variant, kernels: kernels ?? undefined, precision: state.precision, signal }),
+          limitMs,
+          signal,
+        ),
       );
     } catch (error) {
       if (error instanceof GpuTimeoutError) {

@@ -4,7 +4,7 @@
  * malformed link or a corrupt saved state comes back as an error message instead.
  */
 import type { TrialRecord } from '../core/kernel-safety';
-import { encodeTrialRecord, parseTrialRecord } from '../core/kernel-safety';
+import { encodeTrialRecord, encodeTrialRecords, parseTrialRecord, parseTrialRecords } from '../core/kernel-safety';
 import type { PlaygroundState } from '../core/state';
 import { decodeState, encodeState, MAX_KERNEL_CHARS, parseStateJson } from '../core/state';
 import { isVerifiedStage } from '../core/stages';
@@ -102,5 +102,26 @@ export function writeTrialRecord(record: TrialRecord | null): void {
     else localStorage.removeItem(TRIAL_KEY);
   } catch {
     // Storage blocked: the page still holds a kernel that times out while it is open.
+  }
+}
+
+/** The write-ahead records of the playground's and model mode's GPU runs with edited kernels (kernel-run-record.ts). */
+const RUN_KEY = 'attention-playground.kernel-runs';
+
+export function readRunRecords(): TrialRecord[] {
+  try {
+    return parseTrialRecords(localStorage.getItem(RUN_KEY));
+  } catch {
+    return [];
+  }
+}
+
+/** The kernels of the runs in flight; an empty list clears the record. */
+export function writeRunRecords(records: readonly TrialRecord[]): void {
+  try {
+    if (records.length) localStorage.setItem(RUN_KEY, encodeTrialRecords(records));
+    else localStorage.removeItem(RUN_KEY);
+  } catch {
+    // Storage blocked: the watchdog still holds a kernel that times out while the page is open.
   }
 }

@@ -59,6 +59,8 @@ export interface RunControllerOptions {
   limits(): TimeLimitSettings;
   /** A GPU run did not finish in time: the owner replaces the device and says which kernels ran. */
   timedOut(timeout: RunTimeout): void;
+  /** Runs a GPU run with its edited kernels on the write-ahead record (kernel-run-record.ts). */
+  recorded<T>(kernels: Record<string, string> | null, limitMs: number, run: () => Promise<T>): Promise<T>;
 }
 
 /** What ran when a playground run timed out. */
@@ -192,17 +194,19 @@ export class RunController implements ReactiveController {
       if (problem.sample) {
         const startedAt = performance.now();
         this.update({ progress: { done: 0, total: full.shape.n, startedAt } });
-        const result = await withTimeLimit(
-          (rearm) => {
-            // The limit is per block: each finished block restarts the clock.
-            const onBlock = (done: number, total: number) => {
-              rearm(blockLimitMs);
-              if (!signal.aborted) this.update({ progress: { done, total, startedAt } });
-            };
-            return engine.run(full.inputs, full.options, { ...run, maxBlockWork: BLOCK_WORK, onBlock });
-          },
-          limitMs,
-          signal,
+        const result = await this.options.recorded(kernels, gpuTimeLimitMs(attentionWork(full.shape), limits), () =>
+          withTimeLimit(
+            (rearm) => {
+              // The limit is per block: each finished block restarts the clock.
+              const onBlock = (done: number, total: number) => {
+                rearm(blockLimitMs);
+                if (!signal.aborted) this.update({ progress: { done, total, startedAt } });
+              };
+              return engine.run(full.inputs, full.options, { ...run, maxBlockWork: BLOCK_WORK, onBlock });
+            },
+            limitMs,
+            signal,
+          ),
         );
         const { rows } = problem.sample;
         return {
@@ -223,7 +227,9 @@ export class RunController implements ReactiveController {
       }
       // With RoPE on, every variant reads back its rotated Q and K, so they are checked too.
       const intermediates = hasIntermediates(variant) || full.options.rope !== null;
-      const result = await withTimeLimit(() => engine.run(full.inputs, full.options, { ...run, intermediates }), limitMs, signal);
+      const result = await this.options.recorded(kernels, limitMs, () =>
+        withTimeLimit(() => engine.run(full.inputs, full.options, { ...run, intermediates }), limitMs, signal),
+      );
       const gpu = {
         rotated: result.rotated,
         scores: result.scores,

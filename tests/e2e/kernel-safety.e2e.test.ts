@@ -182,27 +182,36 @@ describe('an edited kernel that never finishes', () => {
     expect(problems).toEqual([]);
   });
 
-  it('a kernel left on its first GPU run by a page that died is held on the next load', async () => {
+  it.each([
+    { what: 'on its first GPU run (the staging trial)', key: 'attention-playground.kernel-trial', list: false },
+    { what: 'in a playground run', key: 'attention-playground.kernel-runs', list: true },
+  ])('a kernel left $what by a page that died is held on the next load', async ({ key, list }) => {
     const { page, problems } = await freshPage(browser);
     const builtIn = await openLab(page);
     const kernel = withInMain(builtIn, '\n  // on trial when the page died');
     // What the page writes before a kernel's first GPU run, as if it never came back.
-    await page.evaluate((source) => {
-      let h = 0x811c9dc5;
-      for (let i = 0; i < source.length; i++) h = Math.imul(h ^ source.charCodeAt(i), 0x01000193);
-      const fingerprint = `${source.length}:${(h >>> 0).toString(16).padStart(8, '0')}`;
-      const saved = JSON.parse(localStorage.getItem('attention-playground.state')!);
-      localStorage.setItem('attention-playground.state', JSON.stringify({ ...saved, kernels: { softmax: source } }));
-      localStorage.setItem('attention-playground.kernel-trial', JSON.stringify({ stage: 'softmax', fingerprint, startedAt: Date.now() }));
-      location.hash = '';
-    }, kernel);
+    await page.evaluate(
+      (source, key, list) => {
+        let h = 0x811c9dc5;
+        for (let i = 0; i < source.length; i++) h = Math.imul(h ^ source.charCodeAt(i), 0x01000193);
+        const fingerprint = `${source.length}:${(h >>> 0).toString(16).padStart(8, '0')}`;
+        const saved = JSON.parse(localStorage.getItem('attention-playground.state')!);
+        localStorage.setItem('attention-playground.state', JSON.stringify({ ...saved, kernels: { softmax: source } }));
+        const record = { stage: 'softmax', fingerprint, startedAt: Date.now() };
+        localStorage.setItem(key, JSON.stringify(list ? [record] : record));
+        location.hash = '';
+      },
+      kernel,
+      key,
+      list,
+    );
     await page.goto(page.url().replace(/#.*$/, ''), { waitUntil: 'load' });
     await waitForRun(page);
     const state = await readState(page);
     expect(state.kernels?.softmax).toBe(kernel);
     expect(state.heldKernels).toEqual(['softmax']);
-    await waitForMessage(page, 'was on its first GPU run when this page last closed');
-    expect(await page.evaluate(() => localStorage.getItem('attention-playground.kernel-trial'))).toBeNull();
+    await waitForMessage(page, 'was running on the GPU when this page last closed without finishing');
+    expect(await page.evaluate((k) => localStorage.getItem(k), key)).toBeNull();
     expect(problems).toEqual([]);
   });
 });
