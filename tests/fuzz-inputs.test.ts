@@ -128,6 +128,11 @@ describe.each(SEEDS)('.npy files, damaged (seed %i)', (seed) => {
   });
 });
 
+/** The smallest Llama the GGUF cases write: one layer, two query heads sharing one K/V head. */
+function tinyLlama() {
+  return smallConfig('llama', { dModel: 16, ffnDim: 32, headDim: 8, heads: 2, kvHeads: 1, layers: 1, vocabSize: 12, contextLength: 16 });
+}
+
 describe('.npy files with other numbers in the header', () => {
   const m = matrix(
     3,
@@ -433,16 +438,7 @@ describe.each(SEEDS)('model files, damaged (seed %i)', (seed) => {
 
   it('GGUF: other numbers in the metadata, or a ModelFileError', async () => {
     const rng = createRng(seed);
-    const config = smallConfig('llama', {
-      dModel: 16,
-      ffnDim: 32,
-      headDim: 8,
-      heads: 2,
-      kvHeads: 1,
-      layers: 1,
-      vocabSize: 12,
-      contextLength: 16,
-    });
+    const config = tinyLlama();
     const weights = randomModelWeights(config, seed);
     const vocabulary = sentencePieceVocabulary(Array.from({ length: config.vocabSize - 3 }, (_, i) => `▁w${i}`));
     const keys = [
@@ -468,16 +464,7 @@ describe.each(SEEDS)('model files, damaged (seed %i)', (seed) => {
 
   it('GGUF: weights as written (a damaged data byte changes one value), or a ModelFileError', async () => {
     const rng = createRng(seed);
-    const config = smallConfig('llama', {
-      dModel: 16,
-      ffnDim: 32,
-      headDim: 8,
-      heads: 2,
-      kvHeads: 1,
-      layers: 1,
-      vocabSize: 12,
-      contextLength: 16,
-    });
+    const config = tinyLlama();
     const weights = randomModelWeights(config, seed);
     const pieces = Array.from({ length: config.vocabSize - 3 }, (_, i) => `▁w${i}`);
     const original = writeGgufModel(weights, sentencePieceVocabulary(pieces));

@@ -136,3 +136,14 @@ export function messages(page: Page): Promise<string[]> {
 export function row(values: number[], cols: number, i: number): number[] {
   return values.slice(i * cols, (i + 1) * cols);
 }
+
+/** Clicks the sentence-mode tab and waits for the first finished run in sentence mode. */
+export async function toSentenceMode(page: Page): Promise<void> {
+  await (await $app(page, '#mode-sentence')).click();
+  await page.waitForFunction(
+    () =>
+      document.querySelector('attn-app')?.lastOutcome?.problem.mode === 'sentence' &&
+      document.querySelector('attn-app')?.dataset.state === 'done',
+    { timeout: 60_000 },
+  );
+}

@@ -10,7 +10,7 @@ import type { Browser, ElementHandle, KeyInput, Page } from 'puppeteer';
 import type { AttentionOptions } from '../../src/core/options';
 import { launchBrowser } from './browser';
 import type { WatchedPage } from './browser';
-import { $app, freshPage, loadPreset, readRun, readState, runId, waitForMessage, waitForRun } from './app';
+import { $app, freshPage, loadPreset, readRun, readState, runId, toSentenceMode, waitForMessage, waitForRun } from './app';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -183,13 +183,7 @@ describe('turning each feature on shows its view', () => {
 describe('K/V heads in sentence mode', () => {
   it('4 heads on 2 K/V heads: W_k and W_v one block per K/V head, GPU = CPU', async () => {
     const { page, problems } = await freshPage(browser);
-    await (await $app(page, '#mode-sentence')).click();
-    await page.waitForFunction(
-      () =>
-        document.querySelector('attn-app')?.lastOutcome?.problem.mode === 'sentence' &&
-        document.querySelector('attn-app')?.dataset.state === 'done',
-      { timeout: 60_000 },
-    );
+    await toSentenceMode(page);
     await edited(page, async () => typeInto(page, await $app(page, 'attn-options-panel >>> input[aria-label="heads"]'), '4'));
     await edited(page, async () => typeInto(page, await feature(page, '#kv-heads'), '2'));
     const shape = await page.evaluate(() => {

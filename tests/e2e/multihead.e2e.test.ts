@@ -10,7 +10,7 @@ import { fromMatrix } from '../../src/core/grid';
 import { randomMatrix } from '../../src/core/rng';
 import { defaultState, encodeState } from '../../src/core/state';
 import { launchBrowser, SCREENSHOT_DIR } from './browser';
-import { $app, freshPage, loadPreset, readRun, readState, runId, waitForRun } from './app';
+import { $app, freshPage, loadPreset, readRun, readState, runId, toSentenceMode, waitForRun } from './app';
 
 const SCREENSHOTS = SCREENSHOT_DIR;
 
@@ -37,13 +37,7 @@ function waitForHeads(page: Page, heads: number): Promise<unknown> {
 describe('multi-head attention in the playground', () => {
   it('sentence mode with 4 heads: own projections per head, GPU = CPU, a grid of 4 maps, click selects a head', async () => {
     const { page, problems } = await freshPage(browser);
-    await (await $app(page, '#mode-sentence')).click();
-    await page.waitForFunction(
-      () =>
-        document.querySelector('attn-app')?.lastOutcome?.problem.mode === 'sentence' &&
-        document.querySelector('attn-app')?.dataset.state === 'done',
-      { timeout: 60_000 },
-    );
+    await toSentenceMode(page);
     const single = await readRun(page);
 
     const heads = await $app(page, 'attn-options-panel >>> input[aria-label="heads"]');
@@ -94,13 +88,7 @@ describe('multi-head attention in the playground', () => {
 
   it('an output projection W_o: 4 sentence heads back to 100 dims, and an editable W_o in matrix mode', async () => {
     const { page, problems } = await freshPage(browser);
-    await (await $app(page, '#mode-sentence')).click();
-    await page.waitForFunction(
-      () =>
-        document.querySelector('attn-app')?.lastOutcome?.problem.mode === 'sentence' &&
-        document.querySelector('attn-app')?.dataset.state === 'done',
-      { timeout: 60_000 },
-    );
+    await toSentenceMode(page);
     const heads = await $app(page, 'attn-options-panel >>> input[aria-label="heads"]');
     await heads.click({ count: 3 });
     await page.keyboard.type('4');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { launchBrowser } from './browser';
-import { $app, freshPage, readState, runId, waitForMessage, waitForRun } from './app';
+import { $app, freshPage, readState, runId, toSentenceMode, waitForMessage, waitForRun } from './app';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -229,13 +229,7 @@ describe('what a result says', () => {
       expect(title).toMatch(/max \d+ ULP/);
     }
 
-    await (await $app(page, '#mode-sentence')).click();
-    await page.waitForFunction(
-      () =>
-        document.querySelector('attn-app')?.lastOutcome?.problem.mode === 'sentence' &&
-        document.querySelector('attn-app')?.dataset.state === 'done',
-      { timeout: 60_000 },
-    );
+    await toSentenceMode(page);
     expect((await readState(page)).options.scale).toBe('default');
     expect(await scaleText()).toMatch(/^scale 1\/√d_k = 0\.\d+$/);
     expect(problems).toEqual([]);
