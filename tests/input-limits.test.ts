@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/core/errors';
 import { resolveConfig, sweepDemand } from '../src/core/profile-report';
-import { checkFloat32 } from '../src/core/shapes';
+import { checkFloat32 } from '../src/core/float32';
 import { decimal, npmTakenFlags } from '../scripts/lib/cli';
 
 describe('checkFloat32', () => {

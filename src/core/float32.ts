@@ -3,6 +3,8 @@
  * values float32 cannot hold, and the shortest decimal that reads back as the same float32.
  */
 
+import { InputError } from './errors';
+
 /** The largest finite float32, 3.4028234663852886e38. */
 export const FLOAT32_MAX = 3.4028234663852886e38;
 /** FLOAT32_MAX as float32ToString writes it. */
@@ -26,6 +28,24 @@ export function isDecimalText(text: string): boolean {
  */
 export function float32RangeProblem(value: number): string | null {
   return Number.isFinite(Math.fround(value)) ? null : `is ${value}, outside float32's range (±${FLOAT32_MAX_TEXT})`;
+}
+
+/** float32's smallest normal value: below it a GPU may flush to 0. */
+const FLOAT32_MIN_NORMAL = 2 ** -126;
+
+/**
+ * An option the kernels receive as a float32 (a uniform or a small buffer) must survive the
+ * conversion: beyond ±3.4e38 it becomes ±Infinity, below 1.2e-38 a GPU may flush it to 0, and the
+ * float64 reference would silently compute something else. An InputError naming the option.
+ */
+export function checkFloat32(value: number, what: string): void {
+  const size = Math.abs(value);
+  if (!Number.isFinite(Math.fround(value)))
+    throw new InputError(`${what} ${value} is too large for float32, which the GPU uses (largest ${FLOAT32_MAX.toPrecision(8)})`);
+  if (size !== 0 && size < FLOAT32_MIN_NORMAL)
+    throw new InputError(
+      `${what} ${value} is too small for float32, which the GPU uses (smallest normal ${FLOAT32_MIN_NORMAL.toPrecision(8)}; smaller values may be flushed to 0)`,
+    );
 }
 
 /**

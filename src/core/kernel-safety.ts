@@ -203,14 +203,19 @@ export function encodeTrialRecord(record: TrialRecord): string {
 export function parseTrialRecord(text: string | null): TrialRecord | null {
   if (!text) return null;
   try {
-    const o = JSON.parse(text) as Partial<TrialRecord>;
-    if (typeof o !== 'object' || o === null) return null;
-    if (typeof o.stage !== 'string' || !isStageName(o.stage)) return null;
-    if (typeof o.fingerprint !== 'string' || typeof o.startedAt !== 'number') return null;
-    return { stage: o.stage, fingerprint: o.fingerprint, startedAt: o.startedAt };
+    return trialRecordFrom(JSON.parse(text));
   } catch {
     return null;
   }
+}
+
+/** A parsed value as a record, or null when it is not one. */
+function trialRecordFrom(value: unknown): TrialRecord | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const o = value as Partial<TrialRecord>;
+  if (typeof o.stage !== 'string' || !isStageName(o.stage)) return null;
+  if (typeof o.fingerprint !== 'string' || typeof o.startedAt !== 'number') return null;
+  return { stage: o.stage, fingerprint: o.fingerprint, startedAt: o.startedAt };
 }
 
 /** Several records (the runs in flight with edited kernels), as stored. */
@@ -228,7 +233,7 @@ export function parseTrialRecords(text: string | null): TrialRecord[] {
     return [];
   }
   if (!Array.isArray(list)) return [];
-  return list.map((item) => parseTrialRecord(JSON.stringify(item))).filter((r): r is TrialRecord => r !== null);
+  return list.map(trialRecordFrom).filter((r): r is TrialRecord => r !== null);
 }
 
 /** The stage to hold on load: the record's, when the kernel it was trying is still the state's. */

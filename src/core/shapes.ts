@@ -3,7 +3,7 @@ import type { Matrix } from './tensor';
 import { firstNonFinite } from './tensor';
 import type { AttentionOptions } from './options';
 import { kvHeadChoices, kvHeadCount, ropeDims } from './features';
-import { FLOAT32_MAX } from './float32';
+import { checkFloat32 } from './float32';
 
 export interface AttentionInputs {
   q: Matrix;
@@ -88,24 +88,6 @@ export function checkInputs(inputs: AttentionInputs, options: AttentionOptions):
   checkFloat32(temperature, 'temperature');
   checkFeatures(options, dk);
   return { n: q.rows, m: k.rows, dk, dv, heads, kvHeads, dModel: wo ? wo.cols : null };
-}
-
-/** float32's smallest normal value: below it a GPU may flush to 0. */
-const FLOAT32_MIN_NORMAL = 2 ** -126;
-
-/**
- * An option the kernels receive as a float32 (a uniform or a small buffer) must survive the
- * conversion: beyond ±3.4e38 it becomes ±Infinity, below 1.2e-38 a GPU may flush it to 0, and the
- * float64 reference would silently compute something else. An InputError naming the option.
- */
-export function checkFloat32(value: number, what: string): void {
-  const size = Math.abs(value);
-  if (!Number.isFinite(Math.fround(value)))
-    throw new InputError(`${what} ${value} is too large for float32, which the GPU uses (largest ${FLOAT32_MAX.toPrecision(8)})`);
-  if (size !== 0 && size < FLOAT32_MIN_NORMAL)
-    throw new InputError(
-      `${what} ${value} is too small for float32, which the GPU uses (smallest normal ${FLOAT32_MIN_NORMAL.toPrecision(8)}; smaller values may be flushed to 0)`,
-    );
 }
 
 /** The K/V heads in use, checked to be a whole number that divides the query heads; an InputError naming the choices otherwise. */
