@@ -31,10 +31,34 @@ export interface RopeOptions {
   offset: number;
 }
 
+/**
+ * How a query and a key make a score, before scale, temperature and the features: the lineage of
+ * attention (docs/lineage.md).
+ *   dot       q · k (Luong's "dot"; with scale 1/√dk, Vaswani's scaled dot product)
+ *   general   qᵀ W k, W (dq×dk) learned (Luong's "general", 2015)
+ *   additive  vᵀ tanh(W_q q + W_k k), W_q (a×dq), W_k (a×dk), v (a) learned (Bahdanau, Cho and Bengio, 2014)
+ * The weights of general and additive are inputs (AttentionInputs.scoring), shared by every head.
+ */
+export type ScoreFunction = 'dot' | 'general' | 'additive';
+export const SCORE_FUNCTIONS: readonly ScoreFunction[] = ['dot', 'general', 'additive'];
+
+/**
+ * What turns a row of scores into weights: the softmax (normalised, sums to 1), or an elementwise
+ * φ with no normalisation — the MLP read as attention over fixed weights (Karpathy's note): ReLU, or
+ * GELU in its tanh form (as GPT-2): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). Hidden (−∞) scores
+ * weigh 0 under every choice.
+ */
+export type Activation = 'softmax' | 'relu' | 'gelu';
+export const ACTIVATIONS: readonly Activation[] = ['softmax', 'relu', 'gelu'];
+
 /** ALiBi slopes: 'standard' is the ALiBi paper's geometric sequence for the head count; or one slope per head. */
 export type AlibiSetting = 'standard' | readonly number[];
 
 export interface AttentionOptions {
+  /** The score function (default 'dot'); scale and temperature apply after it, whichever it is. */
+  score: ScoreFunction;
+  /** The softmax (default), or an elementwise activation with no normalisation. */
+  activation: Activation;
   scale: ScaleSetting;
   /** Divides the scaled scores; must be positive. 1 leaves them unchanged. */
   temperature: number;
@@ -75,6 +99,8 @@ export type FeatureOptions = Pick<AttentionOptions, 'kvHeads' | 'rope' | 'window
 export const DEFAULT_ROPE: RopeOptions = { layout: 'half', base: 10000, dims: null, offset: 0 };
 
 export const DEFAULT_OPTIONS: AttentionOptions = {
+  score: 'dot',
+  activation: 'softmax',
   scale: 'default',
   temperature: 1,
   causal: false,
@@ -89,6 +115,9 @@ export const DEFAULT_OPTIONS: AttentionOptions = {
 
 export function withDefaults(options: Partial<AttentionOptions> = {}): AttentionOptions {
   const merged = { ...DEFAULT_OPTIONS, ...options };
+  // Options written before the score function and the activation existed mean dot and softmax.
+  merged.score ??= 'dot';
+  merged.activation ??= 'softmax';
   // A saved state or an old caller may carry undefined where null means "off".
   for (const key of ['kvHeads', 'rope', 'window', 'alibi', 'softcap', 'sinks'] as const) {
     if (merged[key] === undefined) (merged as Record<string, unknown>)[key] = null;

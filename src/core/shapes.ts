@@ -13,7 +13,17 @@ export interface AttentionInputs {
   mask?: Matrix | null;
   /** Optional output projection W_o, (h·dv)×d_model, applied to the concatenated heads. */
   wo?: Matrix | null;
+  /** The learned weights of the general or additive score function (options.score); null/absent for dot. */
+  scoring?: ScoringWeights | null;
 }
+
+/**
+ * Weights of the score functions that have them, shared by every head (dq, dk: per-head widths of Q
+ * and K, which these two allow to differ; a: the additive attention's hidden width):
+ *   general   w: dq×dk, score = q_iᵀ W k_j
+ *   additive  wq: a×dq, wk: a×dk, v: 1×a, score = vᵀ tanh(W_q q_i + W_k k_j)
+ */
+export type ScoringWeights = { kind: 'general'; w: Matrix } | { kind: 'additive'; wq: Matrix; wk: Matrix; v: Matrix };
 
 export interface AttentionShape {
   n: number;

@@ -13,7 +13,7 @@ import { MAX_CELLS, MAX_ROWS } from './limits';
 import { optionsForHeads } from './feature-options';
 import { kvHeadCount } from './features';
 import type { AttentionOptions, RopeOptions, ScaleSetting } from './options';
-import { DEFAULT_OPTIONS, DEFAULT_ROPE } from './options';
+import { ACTIVATIONS, DEFAULT_OPTIONS, DEFAULT_ROPE, SCORE_FUNCTIONS } from './options';
 import type { Preset } from './presets';
 import type { ProjectionKind } from './sentence';
 import type { AttentionShape } from './shapes';
@@ -455,6 +455,8 @@ function parseOptions(v: unknown, path: string): AttentionOptions {
     return list.length === heads ? list : fail(p, `must hold one ${what} per head (${heads}), not ${list.length}`);
   };
   return {
+    score: field(o, 'score', path, DEFAULT_OPTIONS.score, oneOf(SCORE_FUNCTIONS)),
+    activation: field(o, 'activation', path, DEFAULT_OPTIONS.activation, oneOf(ACTIVATIONS)),
     scale: field(o, 'scale', path, DEFAULT_OPTIONS.scale, scale),
     temperature,
     causal: field(o, 'causal', path, DEFAULT_OPTIONS.causal, bool),
