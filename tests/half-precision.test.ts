@@ -50,6 +50,26 @@ describe('halves', () => {
     expect(words[1] >>> 16).toBe(0);
   });
 
+  it('packs float32 arrays bit for bit as the float16 library does: every exponent, subnormals, ties, overflow, ±0, ±∞, NaN', () => {
+    const values: number[] = [0, -0, Infinity, -Infinity, NaN, 65504, 65519, 65520, -65520, 2 ** -24, 2 ** -25, 3 * 2 ** -26, 2 ** -14];
+    // Ties at every exponent a half can hold (normal and subnormal): x = (2k + 1)/2 ulp of the half.
+    for (let e = -24; e <= 15; e++) for (const k of [0, 1, 2, 3, 1023]) values.push((k + 0.5) * 2 ** e, -(k + 1.5) * 2 ** e);
+    // Random float32 bit patterns over the whole range, and values near one.
+    let seed = 7;
+    const next = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0);
+    const bits = new Uint32Array(4000).map(() => next());
+    values.push(...new Float32Array(bits.buffer), ...Array.from({ length: 1000 }, (_, i) => 1 + (i - 500) * 2 ** -14));
+    const data = Float32Array.from(values);
+    const fast = new Uint16Array(packHalves(data).buffer);
+    const library = new Uint16Array(packHalves(Array.from(data)).buffer);
+    const firstDifference = fast.findIndex(
+      (h, e) => h !== library[e] && !(Number.isNaN(data[e]) && (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0),
+    );
+    expect(
+      firstDifference === -1 ? null : { value: data[firstDifference], fast: fast[firstDifference], library: library[firstDifference] },
+    ).toBeNull();
+  });
+
   it('rounds arrays to float32 halves and reports exact rounding errors within the a-priori bound', () => {
     const data = randomMatrix(40, 8, 11, 3).data;
     const rounded = roundedToHalf(data);

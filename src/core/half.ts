@@ -29,9 +29,46 @@ export function roundedToHalf(data: ArrayLike<number>): Float32Array {
  * even): what WGSL's unpack2x16float(word) returns as vec2f(low, high). An odd count pads a zero.
  */
 export function packHalves(data: ArrayLike<number>): Uint32Array {
-  const halves = new Float16Array(Math.ceil(data.length / 2) * 2);
-  for (let e = 0; e < data.length; e++) halves[e] = data[e];
-  return new Uint32Array(halves.buffer);
+  const words = new Uint16Array(Math.ceil(data.length / 2) * 2);
+  if (data instanceof Float32Array) {
+    // The polyfilled Float16Array converts about 3·10⁶ values a second, which made a 32k-key
+    // decode's upload take seconds: float32 inputs take the bitwise conversion below instead
+    // (checked against the library on every exponent and on the rounding ties in the tests).
+    const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+    for (let e = 0; e < data.length; e++) words[e] = halfBitsOfFloat32(bits[e]);
+  } else {
+    const halves = new Float16Array(words.buffer);
+    for (let e = 0; e < data.length; e++) halves[e] = data[e];
+  }
+  return new Uint32Array(words.buffer);
+}
+
+/**
+ * The binary16 bit pattern nearest the float32 with bit pattern `b` (round to nearest, ties to even;
+ * beyond the largest half, ±∞; NaN stays a quiet NaN).
+ */
+export function halfBitsOfFloat32(b: number): number {
+  const sign = (b >>> 16) & 0x8000;
+  const exponent = (b >>> 23) & 0xff;
+  const mantissa = b & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa !== 0 ? 0x200 : 0);
+  const e = exponent - 112; // rebias 127 → 15
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    // Subnormal half (or zero): the float32's 24 significant bits shifted right by 14 − e.
+    if (e < -10) return sign;
+    return sign | roundShifted(mantissa | 0x800000, 14 - e);
+  }
+  // A carry out of the mantissa moves to the next exponent (up to ∞), which is the right rounding.
+  return sign | ((e << 10) + roundShifted(mantissa, 13));
+}
+
+/** x >> shift rounded to nearest, ties to even. */
+function roundShifted(x: number, shift: number): number {
+  const kept = x >>> shift;
+  const rest = x & ((1 << shift) - 1);
+  const half = 1 << (shift - 1);
+  return kept + (rest > half || (rest === half && (kept & 1) === 1) ? 1 : 0);
 }
 
 /** The first value of `data` that a half cannot hold (beyond ±65504, it would become ±∞), or null. */
