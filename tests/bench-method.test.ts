@@ -4,6 +4,7 @@
  * slopes, which roof binds, the cost model with n ≠ m (decode), SHA-256 and the benchmark card
  * (write → parse → validate, and malformed cards named precisely). No GPU.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CardError, cardLabel, makeCard, parseCard } from '../src/core/bench-card';
 import { attentionBytes, attentionFlops, bindingRoof, kvBytes, WORKGROUP_INTENSITY } from '../src/core/cost';
@@ -351,5 +352,21 @@ describe('the benchmark card', () => {
   ])('rejects $what with a message naming the field', ({ input, message }) => {
     expect(() => parseCard(input)).toThrow(CardError);
     expect(() => parseCard(input)).toThrow(message);
+  });
+});
+
+describe('the committed real-GPU cards (docs/benchmarks/*.card.json)', () => {
+  const folder = new URL('../docs/benchmarks/', import.meta.url);
+  const cards = readdirSync(folder).filter((f) => f.endsWith('.card.json'));
+
+  it('exist, so the page has real-GPU numbers to load beside a run', () => {
+    expect(cards.length).toBeGreaterThan(0);
+  });
+
+  it.each(cards)('%s parses as a card of a hardware adapter with timed rows', (file) => {
+    const card = parseCard(readFileSync(new URL(file, folder), 'utf8'));
+    expect(card.adapter.isSoftware).toBe(false);
+    expect(card.result.rows.length).toBeGreaterThan(0);
+    expect(card.result.rows.every((row) => row.error !== null || row.spanMs !== null)).toBe(true);
   });
 });
