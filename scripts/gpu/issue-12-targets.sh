@@ -4,7 +4,8 @@
 # under one folder. From the project's root, after `bash ../shared/gpu-kit/pack.sh` here, carry
 # .gpu-kit (and .gl, the Vulkan loader's .deb files, where the machine has none) and run there:
 #   bash scripts/gpu/issue-12-targets.sh "$OUT"
-# About 5–8 minutes on an H100/H200. What it measures (BENCHMARKS.md, "A real GPU"):
+# About 3 minutes on an H200 (28 Nov 2026). Seven files come back (the device returns at most 8): the
+# cards hold the results. What it measures (BENCHMARKS.md, "A real GPU"):
 #   sweep   fused ≥ 2× tiled at N ≥ 4096, heads 8, dk 64; fused ≥ 25 % of the measured FMA roof;
 #           fused-f16 beside fused; the fitted t = a + b·N^p; a benchmark card
 #   decode  n = 1 against m = 4096 … 32768 (8 heads on 2 K/V heads): K+V GB/s against the copy
@@ -38,7 +39,7 @@ run() {
 }
 
 run sweep 240 bench --node --n 1024,2048,4096,8192 --dk 64 --heads 8 --variants naive,tiled,fused,fused-f16 \
-  --repeats 5 --warmup 2 --no-plot --out "$out/sweep" --card "$out/card-sweep.json"
+  --repeats 5 --warmup 2 --no-plot --out /tmp/issue12-sweep --card "$out/card-sweep.json"
 run decode 180 bench --node --n 1024 --dk 64 --heads 8 --kv-heads 2 --causal --variants tiled,fused,fused-1split,fused-f16 \
-  --decode 4096,16384,32768 --repeats 5 --warmup 2 --no-plot --out "$out/decode" --card "$out/card-decode.json"
+  --decode 4096,16384,32768 --repeats 5 --warmup 2 --no-plot --out /tmp/issue12-decode --card "$out/card-decode.json"
 run verify 120 verify
