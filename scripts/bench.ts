@@ -253,12 +253,16 @@ function barrierFreeVariants(variants: string[], shaders: ShaderLibrary): Record
 }
 
 /**
- * Runs the verifier on each --kernel; prints the verdict. Returns the custom variants when all pass,
- * null when one fails (then nothing is timed).
+ * Runs the verifier on each --kernel and prints the verdict. Returns the custom variants of those
+ * that pass, and a note for each that does not: it is not timed, the rest of the sweep still is.
  */
-async function verifiedKernels(engine: AttentionEngine, kernels: KernelSpec[]): Promise<Record<string, CustomVariant> | null> {
+async function verifiedKernels(
+  engine: AttentionEngine,
+  kernels: KernelSpec[],
+): Promise<{ custom: Record<string, CustomVariant>; rejected: string[] }> {
   const custom: Record<string, CustomVariant> = {};
-  if (kernels.length === 0) return custom;
+  const rejected: string[] = [];
+  if (kernels.length === 0) return { custom, rejected };
   const defaultLimitsDevice = (await openDefaultLimitsDevice()) ?? undefined;
   try {
     for (const k of kernels) {
@@ -269,7 +273,8 @@ async function verifiedKernels(engine: AttentionEngine, kernels: KernelSpec[]): 
         if (report.status === 'compile-error') for (const line of compileErrorLines(report.compileMessages, k.file)) console.error(line);
         else console.error(formatReport(report));
         console.error(`verdict: ${reportSummary(report)}`);
-        return null;
+        rejected.push(`${k.file}: not timed — the ${k.stage} kernel did not pass the verifier (${reportSummary(report)})`);
+        continue;
       }
       console.error(`verdict: ${reportSummary(report)}`);
       custom[k.name] = {
@@ -279,7 +284,7 @@ async function verifiedKernels(engine: AttentionEngine, kernels: KernelSpec[]): 
         checked: true,
       };
     }
-    return custom;
+    return { custom, rejected };
   } finally {
     defaultLimitsDevice?.destroy();
   }
@@ -288,22 +293,23 @@ async function verifiedKernels(engine: AttentionEngine, kernels: KernelSpec[]): 
 interface NodeRun {
   result: ProfileResult;
   card: BenchCard;
+  /** Some --kernel did not pass the verifier (and was not timed). */
+  rejected: boolean;
 }
 
-async function runInNode(config: ProfileConfig, cli: Cli, command: string): Promise<NodeRun | null> {
+async function runInNode(config: ProfileConfig, cli: Cli, command: string): Promise<NodeRun> {
   const { device, summary } = await openDevice();
   try {
     const shaders = loadShaderLibrary();
     const engine = new AttentionEngine(device, shaders);
-    const verified = await verifiedKernels(engine, cli.kernels);
-    if (!verified) return null;
+    const { custom: verified, rejected } = await verifiedKernels(engine, cli.kernels);
     const custom = { ...(cli.diagnose ? barrierFreeVariants(config.variants, shaders) : {}), ...verified };
     // Each diagnostic copy runs right after its variant; custom kernels after the built-ins.
     config = {
       ...config,
       variants: [
         ...config.variants.flatMap((v) => (custom[`${v}-nobarrier`] ? [v, `${v}-nobarrier`] : [v])),
-        ...cli.kernels.map((k) => k.name),
+        ...cli.kernels.map((k) => k.name).filter((name) => verified[name]),
       ],
     };
     process.stderr.write('measuring the roofline…');
@@ -318,8 +324,8 @@ async function runInNode(config: ProfileConfig, cli: Cli, command: string): Prom
     };
     const result = await profileSweep(config, { engine, roofline, custom, onProgress: progressLine, adapter });
     process.stderr.write('\n');
-    result.notes.unshift("Ran on Node's WebGPU (Dawn, the `webgpu` package).");
-    return { result, card: await benchCard({ result, device, adapter, shaders, custom, source: command }) };
+    result.notes.unshift("Ran on Node's WebGPU (Dawn, the `webgpu` package).", ...rejected);
+    return { result, card: await benchCard({ result, device, adapter, shaders, custom, source: command }), rejected: rejected.length > 0 };
   } finally {
     device.destroy();
   }
@@ -450,12 +456,13 @@ async function bench(argv: string[]): Promise<number> {
   checkHostMemory(cli.config);
   let result: ProfileResult;
   let card: BenchCard | null = null;
+  let kernelRejected = false;
   const command = `npm run bench -- ${argv.join(' ')}`;
   const plots: Record<string, Buffer> = {};
   if (cli.node) {
     const ran = await runInNode(cli.config, cli, command);
-    if (!ran) return EXIT.failed;
     ({ result, card } = ran);
+    kernelRejected = ran.rejected;
     if (cli.plot)
       Object.assign(
         plots,
@@ -486,7 +493,7 @@ async function bench(argv: string[]): Promise<number> {
     console.log(summaryText(result));
     console.log(`\nwrote ${written.join(', ')}`);
   }
-  const failed = result.rows.some((r) => r.error || (r.check && !r.check.pass));
+  const failed = kernelRejected || result.rows.some((r) => r.error || (r.check && !r.check.pass));
   return failed ? EXIT.failed : EXIT.ok;
 }
 
