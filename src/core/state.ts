@@ -20,6 +20,9 @@ import type { AttentionShape } from './shapes';
 import { isStageName, STAGE_NAMES } from './stages';
 import type { Precision } from './precision';
 import { PRECISIONS } from './precision';
+import type { MemoryUpdate } from './memory';
+import { MAX_HOPS, MEMORY_UPDATES } from './memory';
+import { DEFAULT_FACTS, DEFAULT_MEMORY_TEMPERATURE, DEFAULT_QUESTION } from './memory-facts';
 
 export const STATE_VERSION = 1;
 /**
@@ -40,8 +43,8 @@ export function textLengthProblem(text: string, limit = MAX_TEXT): string | null
     : null;
 }
 
-export type Mode = 'matrix' | 'sentence' | 'model';
-export const MODES: readonly Mode[] = ['matrix', 'sentence', 'model'];
+export type Mode = 'matrix' | 'sentence' | 'model' | 'memory';
+export const MODES: readonly Mode[] = ['matrix', 'sentence', 'model', 'memory'];
 export type ViewTab = 'attention' | 'compare' | 'lab' | 'profiler';
 const VIEW_TABS: readonly ViewTab[] = ['attention', 'compare', 'lab', 'profiler'];
 
@@ -126,6 +129,27 @@ export const DEFAULT_MODEL_STATE: ModelState = {
   generated: [],
 };
 
+/** Memory mode: facts read by a key–value memory in hops (src/core/memory-facts.ts). */
+export interface MemoryState {
+  /** One fact per line, as typed. */
+  facts: string;
+  question: string;
+  hops: number;
+  update: MemoryUpdate;
+  /** The rotate update's d×d R; null: the default (keeps person and place dimensions, drops objects). */
+  rotation: Grid | null;
+  temperature: number;
+}
+
+export const DEFAULT_MEMORY_STATE: MemoryState = {
+  facts: DEFAULT_FACTS.join('\n'),
+  question: DEFAULT_QUESTION,
+  hops: 2,
+  update: 'rotate',
+  rotation: null,
+  temperature: DEFAULT_MEMORY_TEMPERATURE,
+};
+
 export interface ViewState {
   /** Query row shown in the line view and highlighted in the heatmaps. */
   focusQuery: number;
@@ -141,6 +165,7 @@ export interface PlaygroundState {
   matrix: MatrixState;
   sentence: SentenceState;
   model: ModelState;
+  memory: MemoryState;
   options: AttentionOptions;
   /** Explicit n×m mask, 1 = may attend; fitted to the problem's shape when n or m change. */
   mask: Grid | null;
@@ -205,6 +230,7 @@ export function defaultState(): PlaygroundState {
     },
     sentence: { ...DEFAULT_SENTENCE },
     model: { ...DEFAULT_MODEL_STATE },
+    memory: { ...DEFAULT_MEMORY_STATE },
     options: { ...DEFAULT_OPTIONS },
     mask: null,
     padding: [],
@@ -569,6 +595,18 @@ function parseModelState(v: unknown, path: string, d: ModelState): ModelState {
   };
 }
 
+function parseMemoryState(v: unknown, path: string, d: MemoryState): MemoryState {
+  const o = object(v, path);
+  return {
+    facts: field(o, 'facts', path, d.facts, text),
+    question: field(o, 'question', path, d.question, text),
+    hops: field(o, 'hops', path, d.hops, integer(1, MAX_HOPS)),
+    update: field(o, 'update', path, d.update, oneOf(MEMORY_UPDATES)),
+    rotation: field(o, 'rotation', path, null, nullable(parseGrid)),
+    temperature: field(o, 'temperature', path, d.temperature, positive),
+  };
+}
+
 function parseView(v: unknown, path: string, d: ViewState): ViewState {
   const o = object(v, path);
   return {
@@ -612,6 +650,8 @@ export function parseState(value: unknown, path = 'state'): PlaygroundState {
     matrix: field(o, 'matrix', path, d.matrix, (v, p) => parseMatrixState(v, p, d.matrix)),
     sentence: field(o, 'sentence', path, d.sentence, (v, p) => parseSentenceState(v, p, d.sentence)),
     model: field(o, 'model', path, d.model, (v, p) => parseModelState(v, p, d.model)),
+    // States from before memory mode have none: the default example.
+    memory: field(o, 'memory', path, d.memory, (v, p) => parseMemoryState(v, p, d.memory)),
     options: field(o, 'options', path, d.options, parseOptions),
     mask: field(o, 'mask', path, null, nullable(parseGrid)),
     padding: field(o, 'padding', path, [], padding),

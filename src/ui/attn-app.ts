@@ -30,6 +30,7 @@ import type { GpuStatus } from './gpu-session';
 import { GpuSession } from './gpu-session';
 import { NoticeController } from './notice-controller';
 import { ModelController } from './model-controller';
+import { MemoryController } from './memory-controller';
 import type { ModelView } from './model-controller';
 import { RunController } from './run-controller';
 import type { RunOutcome } from './run-types';
@@ -76,6 +77,7 @@ export class AttnApp extends LitElement {
       if (previous.kernels !== next.kernels || previous.heldKernels !== next.heldKernels) this.staging.sync();
       // Model mode runs the model (ModelController); the other modes' problem waits until they are shown again.
       if (next.mode === 'model') return this.models.stateChanged(next);
+      if (next.mode === 'memory') return this.memory.stateChanged(next);
       if (next.mode === 'sentence') void this.runs.loadEmbeddings();
       if (problemChanged(previous, next)) this.runs.schedule();
     },
@@ -93,6 +95,11 @@ export class AttnApp extends LitElement {
     limits: () => this.timeLimits,
     timedOut: (t) => this.runTimedOut(t),
     recorded: (kernels, limitMs, run) => this.runRecord.around(kernels, limitMs, run),
+  });
+  private readonly memory = new MemoryController(this, {
+    state: () => this.store.state,
+    engine: () => this.session.engine,
+    noGpuReason: () => noGpuReason(this.gpuStatus),
   });
   private readonly runs = new RunController(this, {
     state: () => this.store.state,
@@ -135,6 +142,11 @@ export class AttnApp extends LitElement {
   /** Model mode's controller: the loaded model and its last step (read by tests and the console). */
   get modelRuns(): ModelController {
     return this.models;
+  }
+
+  /** Memory mode's controller: its last run (read by tests and the console). */
+  get memoryRuns(): MemoryController {
+    return this.memory;
   }
 
   /** The kernel staging: trials and holds of the shader lab's kernels (read by tests and the console). */
@@ -214,6 +226,7 @@ export class AttnApp extends LitElement {
     await this.session.connect();
     await this.runs.run();
     if (this.store.state.mode === 'model') await this.models.run();
+    if (this.store.state.mode === 'memory') await this.memory.run();
   }
 
   /**
@@ -258,7 +271,8 @@ export class AttnApp extends LitElement {
   }
 
   private rerun(): void {
-    if (this.store.state.mode === 'model') this.models.schedule();
+    if (this.store.state.mode === 'memory') void this.memory.run();
+    else if (this.store.state.mode === 'model') this.models.schedule();
     else this.runs.schedule();
   }
 
@@ -285,7 +299,11 @@ export class AttnApp extends LitElement {
   private command(command: CommandEvent['command']): void {
     switch (command) {
       case 'run':
-        void (this.store.state.mode === 'model' ? this.models.run() : this.runs.run());
+        void (this.store.state.mode === 'model'
+          ? this.models.run()
+          : this.store.state.mode === 'memory'
+            ? this.memory.run()
+            : this.runs.run());
         break;
       case 'cancel':
         this.runs.cancel();
@@ -369,6 +387,7 @@ export class AttnApp extends LitElement {
     if (!rerun) return;
     if (this.runs.outcome) void this.runs.run();
     if (this.store.state.mode === 'model' && this.models.outcome) void this.models.run();
+    if (this.store.state.mode === 'memory') void this.memory.run();
   };
 
   private onGpuError = () => {
@@ -392,6 +411,7 @@ export class AttnApp extends LitElement {
       ?can-undo=${store.canUndo}
       ?can-redo=${store.canRedo}
       .model=${this.modelView()}
+      .memory=${this.memory.view}
     ></attn-layout>`;
   }
 

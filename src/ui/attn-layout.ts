@@ -20,6 +20,8 @@ import type { GpuStatus } from './gpu-session';
 import type { Notice } from './notice-controller';
 import { PRESETS } from './presets';
 import type { ModelView } from './model-controller';
+import type { MemoryView } from './memory-controller';
+import './attn-memory-view';
 import { modelHeadOutcome } from './model-head-outcome';
 import type { RunProgress } from './run-controller';
 import type { RunOutcome } from './run-types';
@@ -151,6 +153,8 @@ export class AttnLayout extends LitElement {
   @property({ attribute: false }) kernelsInUse: Readonly<Record<string, string>> | null = null;
   /** Model mode's model and last step. */
   @property({ attribute: false }) model: ModelView | null = null;
+  /** Memory mode's last run. */
+  @property({ attribute: false }) memory: MemoryView | null = null;
 
   /** Lazy tabs whose chunk has loaded. */
   @state() private loaded: ReadonlySet<ViewTab> = new Set();
@@ -243,6 +247,8 @@ export class AttnLayout extends LitElement {
 
   private renderOutputs(notes: string | undefined) {
     const { state: s, outcome: o } = this;
+    // Memory mode has its own results (hops, answer, per-hop check): no kernel tabs.
+    if (s.mode === 'memory') return html`<attn-memory-view .view=${this.memory}></attn-memory-view>`;
     const model = s.mode === 'model';
     const problemError = model ? null : this.problemError;
     return html`

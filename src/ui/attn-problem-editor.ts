@@ -22,6 +22,7 @@ import './attn-feature-options';
 import './attn-mask-editor';
 import './attn-matrix-editor';
 import './attn-model-panel';
+import './attn-memory-panel';
 import './attn-options-panel';
 import './attn-random-problem';
 import './attn-sentence-panel';
@@ -30,6 +31,7 @@ const MODE_TABS: [Mode, string][] = [
   ['matrix', 'Matrices'],
   ['sentence', 'Sentence'],
   ['model', 'Model'],
+  ['memory', 'Memory'],
 ];
 
 @customElement('attn-problem-editor')
@@ -111,7 +113,9 @@ export class AttnProblemEditor extends LitElement {
         ${
           s.mode === 'model'
             ? html`<attn-model-panel .state=${s} .view=${this.modelView} ?gpu-available=${this.gpuAvailable}></attn-model-panel>`
-            : this.renderProblemInputs(p, dkPerHead)
+            : s.mode === 'memory'
+              ? html`<attn-memory-panel .state=${s}></attn-memory-panel>`
+              : this.renderProblemInputs(p, dkPerHead)
         }
       </div>
     `;

@@ -1,0 +1,111 @@
+/**
+ * Memory mode's runs: the facts and question of the state parsed and read by the float64 reference
+ * (src/core/memory-facts.ts), then every hop on the GPU (src/gpu/memory-run.ts), each checked against
+ * the reference from the GPU's own query. Bad text (an unknown word, a fact that does not parse)
+ * leaves the last good result in place with a message; a newer edit supersedes a run in flight.
+ *
+ * The host's data-memory-state (running, done, error) and data-memory-run (the finished run's id)
+ * say where it stands, for tests and the console.
+ */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { InputError } from '../core/errors';
+import type { FactsRun } from '../core/memory-facts';
+import { runFacts } from '../core/memory-facts';
+import type { MemoryState, PlaygroundState } from '../core/state';
+import { matrix } from '../core/tensor';
+import type { AttentionEngine } from '../gpu/engine';
+import type { GpuMemoryRun } from '../gpu/memory-run';
+import { runMemoryOnGpu } from '../gpu/memory-run';
+
+export interface MemoryOutcome {
+  id: number;
+  /** The memory state it answers. */
+  key: string;
+  cpu: FactsRun;
+  /** null when there was no GPU (gpuError says why) or the run failed. */
+  gpu: GpuMemoryRun | null;
+  gpuError: string | null;
+}
+
+export interface MemoryView {
+  outcome: MemoryOutcome | null;
+  /** Why the current text was not run (the outcome above is from the last good one). */
+  error: string | null;
+  running: boolean;
+}
+
+export interface MemoryControllerOptions {
+  state(): PlaygroundState;
+  engine(): AttentionEngine | null;
+  noGpuReason(): string;
+}
+
+/** The float64 run of a memory state; throws InputError naming the problem. */
+export function memoryRunOf(m: MemoryState): FactsRun {
+  const rotation = m.rotation ? matrix(m.rotation.length, m.rotation[0].length, m.rotation.flat()) : null;
+  return runFacts(m.facts.split('\n'), m.question, { hops: m.hops, update: m.update, rotation, temperature: m.temperature });
+}
+
+export class MemoryController implements ReactiveController {
+  outcome: MemoryOutcome | null = null;
+  error: string | null = null;
+  running = false;
+  private nextId = 1;
+  private latest = 0;
+
+  constructor(
+    private readonly host: ReactiveControllerHost & HTMLElement,
+    private readonly options: MemoryControllerOptions,
+  ) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {}
+
+  get view(): MemoryView {
+    return { outcome: this.outcome, error: this.error, running: this.running };
+  }
+
+  /** Runs the state's memory unless the last outcome already answers it. */
+  stateChanged(state: PlaygroundState): void {
+    if (this.outcome?.key === JSON.stringify(state.memory) && !this.error) return;
+    void this.run();
+  }
+
+  async run(): Promise<void> {
+    const memory = this.options.state().memory;
+    const id = this.nextId++;
+    this.latest = id;
+    let cpu: FactsRun;
+    try {
+      cpu = memoryRunOf(memory);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      this.error = error.message;
+      this.host.dataset.memoryState = 'error';
+      this.host.requestUpdate();
+      return;
+    }
+    this.error = null;
+    this.running = true;
+    this.host.dataset.memoryState = 'running';
+    this.host.requestUpdate();
+    const engine = this.options.engine();
+    let gpu: GpuMemoryRun | null = null,
+      gpuError: string | null = null;
+    if (!engine) gpuError = this.options.noGpuReason();
+    else {
+      try {
+        gpu = await runMemoryOnGpu(engine, cpu.problem);
+      } catch (error) {
+        gpuError = error instanceof Error ? error.message : String(error);
+      }
+    }
+    if (id !== this.latest) return;
+    this.outcome = { id, key: JSON.stringify(memory), cpu, gpu, gpuError };
+    this.running = false;
+    this.host.dataset.memoryState = 'done';
+    this.host.dataset.memoryRun = String(id);
+    this.host.requestUpdate();
+  }
+}

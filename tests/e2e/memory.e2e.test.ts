@@ -1,0 +1,122 @@
+/**
+ * Memory mode in the browser: the built-in facts read in two hops on the GPU (hop 1 the football
+ * fact, hop 2 the kitchen fact, answer kitchen, every hop's GPU check passing); an edited fact
+ * changes the answer; hops 0 is refused with a message and the last result stays; the link restores
+ * the memory state and its answer.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, ElementHandle, Page } from 'puppeteer';
+import { DEFAULT_FACTS } from '../../src/core/memory-facts';
+import type { PlaygroundState } from '../../src/core/state';
+import { decodeState } from '../../src/core/state';
+import { launchBrowser } from './browser';
+import { $app, freshPage, readState, waitForMessage } from './app';
+
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+interface MemoryRead {
+  run: number;
+  answer: string | null;
+  /** The fact each hop read most. */
+  read: number[];
+  pass: boolean | null;
+}
+
+/** Waits for a memory run newer than `after` and reads it. */
+async function memoryRun(page: Page, after = 0): Promise<MemoryRead> {
+  await page.waitForFunction(
+    (previous: number) => {
+      const app = document.querySelector('attn-app');
+      return app?.dataset.memoryState === 'done' && Number(app.dataset.memoryRun ?? 0) > previous;
+    },
+    { timeout: 120_000 },
+    after,
+  );
+  return page.evaluate(() => {
+    const o = document.querySelector('attn-app')!.memoryRuns.outcome!;
+    const hops = o.gpu ? o.gpu.hops.map((h) => h.gpu) : o.cpu.hops;
+    const last = hops[hops.length - 1].output;
+    const places = ['kitchen', 'garden', 'office', 'hallway', 'bedroom', 'bathroom'];
+    const best = places.map((p) => ({
+      p,
+      s: last[['John', 'Mary', 'Sandra', 'Daniel', 'football', 'apple', 'milk', ...places].indexOf(p)],
+    }));
+    best.sort((a, b) => b.s - a.s);
+    return {
+      run: o.id,
+      answer: best[0].s >= 0.5 ? best[0].p : null,
+      read: hops.map((h) => Array.from(h.weights).indexOf(Math.max(...h.weights))),
+      pass: o.gpu ? o.gpu.pass : null,
+    };
+  });
+}
+
+/** The page's address once its hash holds a state that satisfies `check` (the link is written after a short pause). */
+async function savedLink(page: Page, check: (s: PlaygroundState) => boolean): Promise<string> {
+  for (let i = 0; i < 300; i++) {
+    const href = await page.evaluate(() => location.href);
+    const at = href.indexOf('#s=');
+    if (at >= 0 && check(decodeState(href.slice(at + 3)))) return href;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the link never held the edited memory state');
+}
+
+async function typeInto(page: Page, selector: string, text: string): Promise<void> {
+  const el = (await $app(page, selector)) as ElementHandle<HTMLInputElement>;
+  await el.evaluate((e, value) => {
+    e.value = value;
+    e.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+    e.dispatchEvent(new Event('change', { bubbles: true, composed: true }));
+  }, text);
+}
+
+describe('memory mode', () => {
+  it('reads the facts in hops, follows an edit, refuses hops 0 and restores from the link', async () => {
+    const { page, problems } = await freshPage(browser);
+    await (await $app(page, '#mode-memory')).click();
+    const first = await memoryRun(page);
+    expect(first.read).toEqual([DEFAULT_FACTS.indexOf('John picked up the football'), DEFAULT_FACTS.indexOf('John went to the kitchen')]);
+    expect(first.answer).toBe('kitchen');
+    expect(first.pass).toBe(true);
+    expect(await (await $app(page, 'attn-memory-view >>> [data-answer]')).evaluate((e) => e.textContent)).toContain('kitchen');
+
+    const edited = DEFAULT_FACTS.map((f) => (f === 'John went to the kitchen' ? 'John went to the bedroom' : f)).join('\n');
+    await typeInto(page, 'attn-memory-panel >>> #memory-facts', edited);
+    const second = await memoryRun(page, first.run);
+    expect(second.answer).toBe('bedroom');
+
+    await typeInto(page, 'attn-memory-panel >>> #memory-hops', '0');
+    await waitForMessage(page, 'hops must be 1 to 16, got 0');
+    expect((await readState(page)).memory.hops).toBe(2);
+    expect(await page.evaluate(() => document.querySelector('attn-app')!.memoryRuns.outcome!.id)).toBe(second.run);
+    expect(await (await $app(page, 'attn-memory-panel >>> #memory-hops')).evaluate((e) => (e as HTMLInputElement).value)).toBe('0');
+
+    await typeInto(page, 'attn-memory-panel >>> #memory-facts', 'Bob went to the kitchen');
+    await waitForMessage(page, 'unknown person "Bob" in fact 1');
+    expect(await (await $app(page, 'attn-memory-panel >>> #memory-facts')).evaluate((e) => (e as HTMLTextAreaElement).value)).toBe(
+      'Bob went to the kitchen',
+    );
+    await typeInto(page, 'attn-memory-panel >>> #memory-facts', edited);
+    const third = await memoryRun(page, second.run);
+    expect(third.answer).toBe('bedroom');
+
+    // The link restores memory mode, the edited facts and their answer.
+    const url = await savedLink(page, (s) => s.mode === 'memory' && s.memory.facts === edited && s.memory.hops === 2);
+    const { page: restored, problems: restoredProblems } = await freshPage(browser, { url, hash: '' });
+    const again = await memoryRun(restored);
+    expect((await readState(restored)).mode).toBe('memory');
+    expect((await readState(restored)).memory.facts).toBe(edited);
+    expect(again.answer).toBe('bedroom');
+    expect(problems).toEqual([]);
+    expect(restoredProblems).toEqual([]);
+  });
+});
