@@ -60,6 +60,6 @@ describe('npm run memory: bad input', () => {
     const r = await memory(...args);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
-    expect(r.stderr).not.toMatch(/    at /);
+    expect(r.stderr).not.toMatch(/ {4}at /);
   });
 });

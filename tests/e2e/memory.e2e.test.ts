@@ -9,7 +9,8 @@ import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { DEFAULT_FACTS } from '../../src/core/memory-facts';
 import type { PlaygroundState } from '../../src/core/state';
 import { decodeState } from '../../src/core/state';
-import { launchBrowser } from './browser';
+import { join } from 'node:path';
+import { launchBrowser, SCREENSHOT_DIR } from './browser';
 import { $app, freshPage, readState, waitForMessage } from './app';
 
 let browser: Browser;
@@ -88,6 +89,7 @@ describe('memory mode', () => {
     expect(first.answer).toBe('kitchen');
     expect(first.pass).toBe(true);
     expect(await (await $app(page, 'attn-memory-view >>> [data-answer]')).evaluate((e) => e.textContent)).toContain('kitchen');
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'memory-mode.png'), fullPage: true });
 
     const edited = DEFAULT_FACTS.map((f) => (f === 'John went to the kitchen' ? 'John went to the bedroom' : f)).join('\n');
     await typeInto(page, 'attn-memory-panel >>> #memory-facts', edited);
