@@ -9,7 +9,9 @@ import { customElement, property } from 'lit/decorators.js';
 import { InputError } from '../core/errors';
 import type { MemoryUpdate } from '../core/memory';
 import { MAX_HOPS, MEMORY_UPDATES } from '../core/memory';
-import { OBJECTS, PEOPLE, PLACES } from '../core/memory-facts';
+import { OBJECTS, PEOPLE, PLACES, VOCABULARY, defaultRotation } from '../core/memory-facts';
+import { parseDelimited, toCsv } from '../core/io';
+import { fromMatrix, toMatrix } from '../core/grid';
 import type { MemoryState, PlaygroundState } from '../core/state';
 import { defaultState } from '../core/state';
 import { StateEditEvent } from './events';
@@ -97,6 +99,12 @@ export class AttnMemoryPanel extends LitElement {
 
   private resetRotation = () => this.edit((m) => ({ ...m, rotation: null }));
 
+  /** R typed as comma-separated rows: a malformed one is refused with the parser's message; a wrong size is the run's message. */
+  private onRotation = (e: Event) => {
+    const text = (e.target as HTMLTextAreaElement).value;
+    this.edit((m) => ({ ...m, rotation: fromMatrix(parseDelimited(text, 'R')) }));
+  };
+
   override render() {
     const m = this.state.memory;
     return html`<div class="panel">
@@ -125,6 +133,16 @@ export class AttnMemoryPanel extends LitElement {
         R:
         ${m.rotation ? html`your ${m.rotation.length}×${m.rotation[0].length} matrix <button @click=${this.resetRotation}>Default R</button>` : 'the default (keeps people and places, drops objects)'}.
       </p>
+      <details>
+        <summary>Edit R (d×d; rows and columns ${VOCABULARY.join(', ')})</summary>
+        <label for="memory-rotation">R, one row per line, values separated by commas</label>
+        <textarea
+          id="memory-rotation"
+          spellcheck="false"
+          .value=${toCsv(m.rotation ? toMatrix(m.rotation) : defaultRotation())}
+          @change=${this.onRotation}
+        ></textarea>
+      </details>
       <p class="muted">
         Vocabulary (one dimension each): people ${PEOPLE.join(', ')}; objects ${OBJECTS.join(', ')}; places ${PLACES.join(', ')}.
       </p>
