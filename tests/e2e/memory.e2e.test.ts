@@ -12,6 +12,7 @@ import { decodeState } from '../../src/core/state';
 import { join } from 'node:path';
 import { launchBrowser, SCREENSHOT_DIR } from './browser';
 import { $app, freshPage, readState, waitForMessage } from './app';
+import { axeViolations } from './views';
 
 let browser: Browser;
 
@@ -90,6 +91,7 @@ describe('memory mode', () => {
     expect(first.pass).toBe(true);
     expect(await (await $app(page, 'attn-memory-view >>> [data-answer]')).evaluate((e) => e.textContent)).toContain('kitchen');
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'memory-mode.png'), fullPage: true });
+    expect(await axeViolations(page)).toEqual([]);
 
     const edited = DEFAULT_FACTS.map((f) => (f === 'John went to the kitchen' ? 'John went to the bedroom' : f)).join('\n');
     await typeInto(page, 'attn-memory-panel >>> #memory-facts', edited);
@@ -101,6 +103,12 @@ describe('memory mode', () => {
     expect((await readState(page)).memory.hops).toBe(2);
     expect(await page.evaluate(() => document.querySelector('attn-app')!.memoryRuns.outcome!.id)).toBe(second.run);
     expect(await (await $app(page, 'attn-memory-panel >>> #memory-hops')).evaluate((e) => (e as HTMLInputElement).value)).toBe('0');
+
+    await typeInto(page, 'attn-memory-panel >>> #memory-rotation', '1,0\n0,1');
+    await waitForMessage(page, 'R is 2×2 but must be d×d = 13×13');
+    expect(await page.evaluate(() => document.querySelector('attn-app')!.memoryRuns.outcome!.id)).toBe(second.run);
+    await (await $app(page, 'attn-memory-panel >>> .muted button')).click();
+    await page.waitForFunction(() => document.querySelector('attn-app')!.currentState.memory.rotation === null);
 
     await typeInto(page, 'attn-memory-panel >>> #memory-facts', 'Bob went to the kitchen');
     await waitForMessage(page, 'unknown person "Bob" in fact 1');
