@@ -8,7 +8,7 @@
  * say where it stands, for tests and the console.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { InputError } from '../core/errors';
+import { InputError, RunCancelledError } from '../core/errors';
 import type { FactsRun } from '../core/memory-facts';
 import { runFacts } from '../core/memory-facts';
 import type { MemoryState, PlaygroundState } from '../core/state';
@@ -52,6 +52,8 @@ export class MemoryController implements ReactiveController {
   running = false;
   private nextId = 1;
   private latest = 0;
+  /** Aborts the GPU hops of a run a newer edit superseded (the engine stops between blocks). */
+  private abort: AbortController | null = null;
 
   constructor(
     private readonly host: ReactiveControllerHost & HTMLElement,
@@ -76,12 +78,15 @@ export class MemoryController implements ReactiveController {
     const memory = this.options.state().memory;
     const id = this.nextId++;
     this.latest = id;
+    this.abort?.abort();
+    this.abort = null;
     let cpu: FactsRun;
     try {
       cpu = memoryRunOf(memory);
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       this.error = error.message;
+      this.running = false;
       this.host.dataset.memoryState = 'error';
       this.host.requestUpdate();
       return;
@@ -95,9 +100,11 @@ export class MemoryController implements ReactiveController {
       gpuError: string | null = null;
     if (!engine) gpuError = this.options.noGpuReason();
     else {
+      const abort = (this.abort = new AbortController());
       try {
-        gpu = await runMemoryOnGpu(engine, cpu.problem);
+        gpu = await runMemoryOnGpu(engine, cpu.problem, { signal: abort.signal });
       } catch (error) {
+        if (error instanceof RunCancelledError) return;
         gpuError = error instanceof Error ? error.message : String(error);
       }
     }
