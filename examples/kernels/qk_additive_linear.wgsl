@@ -1,4 +1,4 @@
-// BROKEN EXAMPLE: the additive score without its tanh. Each hidden unit adds v[r]·(p_q + p_k)
+// BROKEN: the additive score without its tanh. Each hidden unit adds v[r]·(p_q + p_k)
 // instead of v[r]·tanh(p_q + p_k): the score becomes linear in q and k (vᵀW_q q + vᵀW_k k), close to
 // right only where every pre-activation is tiny (tanh x ≈ x) and far off where tanh saturates.
 // Derived from shaders/qk_additive.wgsl.

@@ -1,4 +1,4 @@
-// BROKEN EXAMPLE: the additive score with W_q and W_k swapped. The author assumed the scoring
+// BROKEN: the additive score with W_q and W_k swapped. The author assumed the scoring
 // buffer holds W_k first and W_q after it, so each projection reads the other's rows (both in
 // bounds: a·dk + a·dq values precede v either way). Every score is wrong unless W_q = W_k.
 // Derived from shaders/qk_additive_naive.wgsl.

@@ -1,4 +1,4 @@
-// BROKEN EXAMPLE: the general score reading W transposed. W (dq×dk) is stored row-major,
+// BROKEN: the general score reading W transposed. W (dq×dk) is stored row-major,
 // W[a][b] at a·dk + b; this kernel reads scoring[b·dq + a], which is Wᵀ's layout: in bounds (dq·dk
 // values either way), right only for a symmetric W. Derived from shaders/qk_general_naive.wgsl.
 
