@@ -31,11 +31,20 @@ export interface KernelChoice {
 }
 
 /**
- * The files that replace a three-pass variant's default for an option's value: qk for the learned
- * score functions (the default files compute dot scores). The fused variant has none: it computes
- * dot scores only, and the engine refuses the others on it.
+ * Which option picks a stage's file, and the value that keeps the variant's own file: qk (and
+ * fused, which has no other) by the score function. One line per stage an option reaches.
  */
-const CHOSEN_FILES: Partial<Record<VariantName, Partial<Record<StageName, Partial<Record<ScoreFunction, string>>>>>> = {
+const CHOOSERS: Partial<Record<StageName, { pick: (choice: KernelChoice) => string | undefined; ownFile: string }>> = {
+  qk: { pick: (c) => c.score, ownFile: 'dot' },
+  fused: { pick: (c) => c.score, ownFile: 'dot' },
+};
+
+/**
+ * The files that replace a variant's own for an option's other values: qk for the learned score
+ * functions. The fused variant has none: it computes dot scores only, and the engine refuses the
+ * others on it.
+ */
+const CHOSEN_FILES: Partial<Record<VariantName, Partial<Record<StageName, Readonly<Record<string, string>>>>>> = {
   naive: { qk: { general: 'qk_general_naive.wgsl', additive: 'qk_additive_naive.wgsl' } },
   tiled: { qk: { general: 'qk_general.wgsl', additive: 'qk_additive.wgsl' } },
 };
@@ -43,14 +52,15 @@ const CHOSEN_FILES: Partial<Record<VariantName, Partial<Record<StageName, Partia
 /**
  * The shader file of a variant's stage for the chosen options: the file the choice picks, else the
  * variant's own file, or the shared one of `rope` and `project`; undefined when it has no such
- * stage (or, for fused, no file for the choice).
+ * stage (or no file for the choice, as fused for general and additive scores).
  */
 export function stageShaderFile(variant: VariantName, stage: StageName, choice: KernelChoice = {}): string | undefined {
   const files: Partial<Record<StageName, string>> = VARIANTS[variant];
   if (stage === 'rope') return ROPE_SHADER;
   if (stage === 'project') return PROJECTION_SHADER;
-  const score = choice.score ?? 'dot';
-  if (score !== 'dot' && (stage === 'qk' || stage === 'fused')) return CHOSEN_FILES[variant]?.[stage]?.[score];
+  const chooser = CHOOSERS[stage];
+  const value = chooser?.pick(choice);
+  if (chooser && value !== undefined && value !== chooser.ownFile) return CHOSEN_FILES[variant]?.[stage]?.[value];
   return files[stage];
 }
 
