@@ -5,7 +5,8 @@
  * g·dk… of K, g·dv… of V; g = t without grouped-query attention):
  *   rotated  q, k rotated by RoPE (when on): pair (a, b) of each head ← (a cos φ − b sin φ, a sin φ + b cos φ),
  *            φ = position · base^(−2p/r), query i at offset + i + (m − n), key j at offset + j
- *   raw      S = Q Kᵀ
+ *   raw      S = Q Kᵀ (score 'dot'); qᵢᵀ W kⱼ ('general') or vᵀ tanh(W_q qᵢ + W_k kⱼ) ('additive'),
+ *            with the weights shared by every head (./scoring.ts); Q's width per head dq may then differ from dk
  *   scaled   S · scale / temperature
  *   capped   c · tanh(scaled / c) with a logit softcap c (else scaled)
  *   bias     −slope_t · (i + shift − j) with ALiBi (else 0)
@@ -22,7 +23,8 @@
  */
 import type { FloatArray, Matrix, Matrix64 } from './tensor';
 import { rowRange } from './tensor';
-import type { AttentionInputs, AttentionShape } from './shapes';
+import type { AttentionInputs, AttentionShape, ScoringWeights } from './shapes';
+import { learnedScores } from './scoring';
 import { checkInputs, maskBytes, resolveRows } from './shapes';
 import type { AttentionOptions, RopeOptions } from './options';
 import { causalShift, isVisible, resolveScale, withDefaults } from './options';
@@ -85,6 +87,8 @@ export interface ScoreOptions {
   rowOffset?: number;
   /** Total number of query rows the causal alignment refers to (defaults to this block's rows). */
   totalRows?: number;
+  /** The general or additive score's weights (./scoring.ts); null/absent: the dot product. */
+  scoring?: ScoringWeights | null;
 }
 
 function headMatrices(h: number, n: number, m: number): HeadMatrices {
@@ -124,12 +128,17 @@ export function ropePositions(rope: RopeOptions, shift: number): { query: (i: nu
   return { query: (i) => queryPosition(rope.offset, i, shift), key: (j) => rope.offset + j };
 }
 
-/** Stage 1: raw, scaled, capped, bias and masked scores (q: n×(h·dk), k: m×(kvHeads·dk)). */
+/**
+ * Stage 1: raw, scaled, capped, bias and masked scores (q: n×(h·dq), k: m×(kvHeads·dk); dq = dk
+ * unless opts.scoring holds general or additive weights).
+ */
 export function scoresReference(q: Matrix<FloatArray>, k: Matrix<FloatArray>, layout: HeadLayout | number, opts: ScoreOptions) {
   const { heads: h, kvHeads } = typeof layout === 'number' ? { heads: layout, kvHeads: layout } : layout;
   const n = q.rows,
     m = k.rows,
-    dk = q.cols / h;
+    dq = q.cols / h,
+    dk = k.cols / kvHeads;
+  const scoring = opts.scoring ?? null;
   const softcap = opts.softcap ?? null,
     slopes = opts.slopes ?? null;
   const raw = headMatrices(h, n, m),
@@ -140,12 +149,14 @@ export function scoresReference(q: Matrix<FloatArray>, k: Matrix<FloatArray>, la
   const shift = causalShift(opts.totalRows ?? n, m, opts.rowOffset ?? 0);
   const rule = { causal: opts.causal, window: opts.window ?? null, mask: opts.mask, m, shift };
   for (let t = 0; t < h; t++) {
-    const qBase = t * dk,
+    const qBase = t * dq,
       kBase = kvHeadOf(t, h, kvHeads) * dk;
+    const learned = scoring ? learnedScores(scoring, q, k, qBase, kBase, dq, dk) : null;
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < m; j++) {
         let dot = 0;
-        for (let d = 0; d < dk; d++) dot += q.data[i * q.cols + qBase + d] * k.data[j * k.cols + kBase + d];
+        if (learned) dot = learned(i, j);
+        else for (let d = 0; d < dk; d++) dot += q.data[i * q.cols + qBase + d] * k.data[j * k.cols + kBase + d];
         const idx = (t * n + i) * m + j;
         raw.data[idx] = dot;
         let s = (dot * opts.scale) / opts.temperature;
@@ -273,6 +284,7 @@ export function attentionReference(
     mask,
     rowOffset: start,
     totalRows: shape.n,
+    scoring: options.score === 'dot' ? null : (inputs.scoring ?? null),
   });
   const { probs, sinkShare } = softmaxWithSinks(masked.data, shape.heads, n, shape.m, resolveSinks(options));
   const output = weightedValuesReference(probs.data, inputs.v, shape.heads, n, shape.kvHeads);

@@ -12,6 +12,7 @@
 import { poisonArray } from '../core/poison';
 import type { AttentionInputs, AttentionShape } from '../core/shapes';
 import { checkInputs, resolveRows } from '../core/shapes';
+import { InputError } from '../core/errors';
 import type { AttentionOptions } from '../core/options';
 import { causalShift, resolveScale, withDefaults } from '../core/options';
 import type { FeatureName } from '../core/features';
@@ -231,6 +232,7 @@ export class AttentionEngine {
     const options = withDefaults(partial);
     const shape = checkInputs(inputs, options);
     const variant = run.variant ?? 'tiled';
+    if (options.score !== 'dot') throw new InputError(`the GPU engine does not run the ${options.score} score function yet`);
     // combine joins only once the fused kernel is known to split the keys (below).
     const stages: StageName[] = variantStages(variant).filter((stage) => stage !== 'combine');
     if (options.rope) stages.unshift('rope');
