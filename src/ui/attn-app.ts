@@ -8,6 +8,7 @@ import { LitElement, css, html } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import type { MatrixName, MatrixOp } from '../core/edits';
 import { applyMaskOp, applyMatrixOp } from '../core/edits';
+import { gridsFromWeights } from '../core/scoring-state';
 import { InputError } from '../core/errors';
 import { fromMatrix } from '../core/grid';
 import type { Problem } from '../core/problem';
@@ -433,6 +434,7 @@ function withProblemAsMatrices(state: PlaygroundState, p: Problem): PlaygroundSt
     featureLabels,
     valueLabels,
     wo: wo ? fromMatrix(wo) : null,
+    scoring: gridsFromWeights(p.inputs.scoring, state.matrix.scoring),
   };
   return { ...state, mode: 'matrix', matrix };
 }
