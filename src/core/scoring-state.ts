@@ -58,7 +58,12 @@ const hiddenWidth = (dq: number, dk: number) => Math.min(16, Math.max(2, dq, dk)
  * [−0.5, 0.5); v ones), present ones keep their cells and are cut or padded with zeros. Returns
  * the names of the grids it made or reshaped (empty when nothing changed).
  */
-export function fitScoring(grids: ScoringGrids, score: ScoreFunction, dq: number, dk: number): { grids: ScoringGrids; changed: ScoringGridName[] } {
+export function fitScoring(
+  grids: ScoringGrids,
+  score: ScoreFunction,
+  dq: number,
+  dk: number,
+): { grids: ScoringGrids; changed: ScoringGridName[] } {
   const changed: ScoringGridName[] = [];
   const next = { ...grids };
   const fit = (name: ScoringGridName, rows: number, cols: number, make: () => Grid) => {
@@ -130,8 +135,7 @@ export function fitScoringToState(previous: PlaygroundState, next: PlaygroundSta
   const now = widths(next);
   if (!now) return { state: next, note: null };
   const before = widths(previous);
-  const moved =
-    previous.mode !== next.mode || previous.options.score !== score || !before || before.dq !== now.dq || before.dk !== now.dk;
+  const moved = previous.mode !== next.mode || previous.options.score !== score || !before || before.dq !== now.dq || before.dk !== now.dk;
   const missing = gridsOf(score).some((name) => !next.matrix.scoring[name]);
   if (!moved && !missing) return { state: next, note: null };
   const { grids, changed } = fitScoring(next.matrix.scoring, score, now.dq, now.dk);
@@ -140,7 +144,9 @@ export function fitScoringToState(previous: PlaygroundState, next: PlaygroundSta
   const refitted = changed.filter((name) => next.matrix.scoring[name]);
   const shape = (name: ScoringGridName) => `${SCORING_GRID_TITLES[name]} ${gridShape(grids[name]!).rows}×${gridShape(grids[name]!).cols}`;
   const parts = [
-    made.length ? `made ${made.map(shape).join(', ')} (${made.includes('w') ? 'W starts as the identity' : 'W_q and W_k small seeded numbers, v ones'})` : '',
+    made.length
+      ? `made ${made.map(shape).join(', ')} (${made.includes('w') ? 'W starts as the identity' : 'W_q and W_k small seeded numbers, v ones'})`
+      : '',
     refitted.length ? `refitted ${refitted.map(shape).join(', ')} to d_q = ${now.dq}, d_k = ${now.dk} (cells kept, new ones 0)` : '',
   ].filter(Boolean);
   return {
