@@ -144,6 +144,7 @@ export function referenceBounds(
     softcap: options.softcap === null ? null : Math.fround(options.softcap),
     scaled: ref.scaled.data,
     bias: ref.bias?.data,
+    scoring: options.score === 'dot' ? null : inputs.scoring,
   });
   const sinks = resolveSinks(options);
   if (onlineSoftmax) {

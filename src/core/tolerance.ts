@@ -8,6 +8,20 @@
  *
  * Stage 1, scores s = α·(q·k), α = scale/temperature:
  *   |ŝ − s| ≤ |α|·γ(dk)·Σ_d |q_d k_d| + 3u·|s|        (dot product, then ×scale, ÷temperature, f32 scale)
+ *   With the learned score functions (./scoring.ts; ./scoring-tolerance.ts) the dot product's
+ *   α·γ(dk)·Σ|q_d k_d| is replaced by α·E, E bounding the raw score's error:
+ *   general  raw = Σ_a Σ_b q_a W_ab k_b. Evaluated as nested sums (W k first, as the built-in kernels
+ *            do, or qᵀW first) it is within γ(dk) + γ(dq)(1 + γ(dk)) ≤ γ(dq + dk); as one flat sum of
+ *            dq·dk triple products (two roundings each) within γ(dq·dk + 1) ≥ γ(dq + dk). The bound,
+ *            for any order: E = γ(dq·dk + 1)·Σ_a Σ_b |q_a||W_ab||k_b|.
+ *   additive raw = Σ_r v_r tanh(p_r), p_r = Σ_d Wq_rd q_d + Σ_d Wk_rd k_d. p_r is a sum of dq + dk
+ *            products in any grouping: |p̂_r − p_r| ≤ γ(dq + dk)·P_r, P_r = Σ|Wq_rd q_d| + Σ|Wk_rd k_d|.
+ *            tanh' ≤ 1 carries that error through; WGSL's tanh adds (24 + 16·min(|p|, 15))·u as in the
+ *            softcap below (kernels clamp p to ±15, where tanh is ±1 in float32), so each term is off
+ *            by e_r = γ(dq + dk)·P_r + (24 + 16·min(|p_r| + γ(dq + dk)P_r, 15))·u. The v-weighted sum of a
+ *            terms: E = Σ_r |v_r|·e_r + γ(a)·Σ_r |v_r|·(|tanh p_r| + e_r).
+ *   With RoPE (dq = dk then) the rotated inputs' errors Δq, Δk join both: magnitudes use |x| + Δx,
+ *   and the exact error they cause (Σ|W|-weighted Δq and Δk) is added.
  * Stage 2, softmax p_j = e^{z_j} / Σ e^{z_k}, z = s − max:
  *   WGSL's exp is accurate to 3 + 2|z| ULP (≤ 2u relative per ULP) and z itself is rounded (u|z|), so
  *   ε_j = (7 + 5|z_j|)·u; the sum adds ε_Σ = Σ_k p_k (ε_k + 8R·u) + γ(m); the division u.
@@ -53,6 +67,8 @@ import type { FloatArray, Matrix } from './tensor';
 import type { RopeOptions } from './options';
 import { kvHeadOf, ropeDims, ropeFrequencies, ropePair } from './features';
 import type { HeadLayout } from './reference';
+import type { ScoringWeights } from './shapes';
+import { learnedRawError } from './scoring-tolerance';
 
 export const UNIT_ROUNDOFF = 2 ** -24;
 const FLUSH = 2 ** -126;
@@ -103,6 +119,8 @@ export interface ScoreTerms {
   scaled?: ArrayLike<number> | null;
   /** The ALiBi bias of each score (h×n×m). */
   bias?: ArrayLike<number> | null;
+  /** The general or additive score's weights: q is then n×(h·dq) and the raw bound is learnedRawError's. */
+  scoring?: ScoringWeights | null;
 }
 
 /**
@@ -124,8 +142,9 @@ export function scoreTolerance(
     dk = q.cols / h;
   const tol = new Float64Array(h * n * m);
   const g = gamma(dk);
-  const { qError, kError, softcap, scaled, bias } = terms;
+  const { qError, kError, softcap, scaled, bias, scoring } = terms;
   const a = Math.abs(alpha);
+  const learned = scoring ? learnedRawError(scoring, q, k, { heads: h, kvHeads }, qError, kError) : null;
   for (let t = 0; t < h; t++) {
     const qBase = t * dk,
       kBase = kvHeadOf(t, h, kvHeads) * dk;
@@ -135,7 +154,7 @@ export function scoreTolerance(
         if (masked[idx] === -Infinity) continue;
         let magnitude = 0,
           propagated = 0;
-        for (let d = 0; d < dk; d++) {
+        for (let d = 0; d < dk && !learned; d++) {
           const qi = i * q.cols + qBase + d,
             kj = j * k.cols + kBase + d;
           const qd = Math.abs(q.data[qi]),
@@ -145,7 +164,7 @@ export function scoreTolerance(
         }
         const s = scaled ? Math.abs(scaled[idx]) : Math.abs(masked[idx]);
         // The kernel's products are of q + Δq and k + Δk: their magnitudes are at most magnitude + propagated.
-        let bound = a * g * (magnitude + propagated) + a * propagated + 3 * UNIT_ROUNDOFF * s;
+        let bound = (learned ? a * learned[idx] : a * g * (magnitude + propagated) + a * propagated) + 3 * UNIT_ROUNDOFF * s;
         if (softcap !== undefined && softcap !== null) {
           const x = Math.min(s / softcap, 15);
           const capped = softcap * Math.tanh(x);

@@ -14,7 +14,22 @@ export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
  * so the bind groups are built from this table alone.
  */
 export type BufferName =
-  'params' | 'q' | 'k' | 'v' | 'mask' | 'qRot' | 'kRot' | 'slopes' | 'sinks' | 'scores' | 'probs' | 'out' | 'partials' | 'wo' | 'projected';
+  | 'params'
+  | 'q'
+  | 'k'
+  | 'v'
+  | 'mask'
+  | 'qRot'
+  | 'kRot'
+  | 'slopes'
+  | 'sinks'
+  | 'scores'
+  | 'probs'
+  | 'out'
+  | 'partials'
+  | 'wo'
+  | 'projected'
+  | 'scoring';
 
 export interface BindingSpec {
   binding: number;
@@ -140,6 +155,9 @@ export const STAGES: Record<StageName, StageSpec> = {
       { binding: 3, name: 'mask', kind: 'read-only-storage' },
       { binding: 4, name: 'scores', kind: 'storage' },
       { binding: 5, name: 'slopes', kind: 'read-only-storage' },
+      // The general or additive score's weights, row-major (general: W; additive: W_q, W_k, v);
+      // a dot kernel leaves it out.
+      { binding: 6, name: 'scoring', kind: 'read-only-storage' },
     ],
     features: ['kvHeads', 'window', 'alibi', 'softcap'],
     outputBlocking: true,
@@ -306,6 +324,9 @@ const PARAMS_SCALARS: Omit<ParamsField, 'offset'>[] = [
   { name: 'position_offset', type: 'i32', value: (p) => p.rope?.offset ?? 0 },
   { name: 'key_splits', type: 'u32', value: (p) => p.keySplits },
   { name: 'split_keys', type: 'u32', value: (p) => p.splitKeys },
+  // Q's width per head (= dk for dot) and the additive score's hidden width a (0 otherwise).
+  { name: 'dq', type: 'u32', value: (p) => p.dq ?? p.dk },
+  { name: 'score_dim', type: 'u32', value: (p) => p.scoreDim ?? 0 },
 ];
 
 /**

@@ -1,6 +1,7 @@
 /** Kernel variants by name: which shader file implements each stage a variant runs. */
 import type { StageName } from '../core/stages';
 import { STAGE_NAMES } from '../core/stages';
+import type { ScoreFunction } from '../core/options';
 
 /**
  * naive and tiled run three passes (qk → softmax → pv) and write the h×n×m scores and
@@ -24,11 +25,33 @@ export const PROJECTION_SHADER = 'output_projection.wgsl';
 /** RoPE runs before any variant when the options turn it on. */
 export const ROPE_SHADER = 'rope.wgsl';
 
-/** The shader file of a variant's stage: its own file, or the shared one of `rope` and `project`; undefined when it has no such stage. */
-export function stageShaderFile(variant: VariantName, stage: StageName): string | undefined {
+/** The options, beyond the variant, that pick a stage's file; an absent one means the default (dot scores). */
+export interface KernelChoice {
+  score?: ScoreFunction;
+}
+
+/**
+ * The files that replace a three-pass variant's default for an option's value: qk for the learned
+ * score functions (the default files compute dot scores). The fused variant has none: it computes
+ * dot scores only, and the engine refuses the others on it.
+ */
+const CHOSEN_FILES: Partial<Record<VariantName, Partial<Record<StageName, Partial<Record<ScoreFunction, string>>>>>> = {
+  naive: { qk: { general: 'qk_general_naive.wgsl', additive: 'qk_additive_naive.wgsl' } },
+  tiled: { qk: { general: 'qk_general.wgsl', additive: 'qk_additive.wgsl' } },
+};
+
+/**
+ * The shader file of a variant's stage for the chosen options: the file the choice picks, else the
+ * variant's own file, or the shared one of `rope` and `project`; undefined when it has no such
+ * stage (or, for fused, no file for the choice).
+ */
+export function stageShaderFile(variant: VariantName, stage: StageName, choice: KernelChoice = {}): string | undefined {
   const files: Partial<Record<StageName, string>> = VARIANTS[variant];
   if (stage === 'rope') return ROPE_SHADER;
-  return stage === 'project' ? PROJECTION_SHADER : files[stage];
+  if (stage === 'project') return PROJECTION_SHADER;
+  const score = choice.score ?? 'dot';
+  if (score !== 'dot' && (stage === 'qk' || stage === 'fused')) return CHOSEN_FILES[variant]?.[stage]?.[score];
+  return files[stage];
 }
 
 export function isVariant(name: string): name is VariantName {

@@ -107,9 +107,11 @@ function expectedFor(stage: VerifiedStage, inputs: AttentionInputs, partial: Par
       // With RoPE, the stage's own input is the GPU's rotated Q and K.
       const qIn: Matrix = gpu.rotated ? { rows: n, cols: q.cols, data: gpu.rotated.q } : q;
       const kIn: Matrix = gpu.rotated ? { rows: m, cols: k.cols, data: gpu.rotated.k } : k;
-      const dk = q.cols / h;
+      // dk is K's width per head (Q's, dq, may differ for the general and additive scores).
+      const dk = k.cols / kvHeads;
       const scale = resolveScale(options.scale, dk);
       const softcap = options.softcap === null ? null : Math.fround(options.softcap);
+      const scoring = options.score === 'dot' ? null : (inputs.scoring ?? null);
       const { scaled, bias, masked } = scoresReference(
         qIn,
         kIn,
@@ -122,9 +124,11 @@ function expectedFor(stage: VerifiedStage, inputs: AttentionInputs, partial: Par
           softcap,
           slopes: resolveAlibiSlopes(options),
           mask: maskBytes(inputs.mask),
+          scoring,
         },
       );
       const tol = scoreTolerance(qIn, kIn, { heads: h, kvHeads }, scale / options.temperature, masked.data, {
+        scoring,
         softcap,
         scaled: scaled.data,
         bias: bias?.data,
