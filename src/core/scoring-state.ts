@@ -161,3 +161,17 @@ export function gridsFromWeights(weights: ScoringWeights | null | undefined, kee
   if (weights.kind === 'general') return { ...keep, w: fromMatrix(weights.w) };
   return { ...keep, wq: fromMatrix(weights.wq), wk: fromMatrix(weights.wk), v: fromMatrix(weights.v) };
 }
+
+/** The raw-score heatmap's heading for each score function (the stage view names the one in force). */
+export const RAW_SCORE_TITLES: Record<ScoreFunction, string> = {
+  dot: 'Raw scores QKᵀ',
+  general: 'Raw scores qᵀWk (general)',
+  additive: 'Raw scores vᵀtanh(W_q q + W_k k) (additive)',
+};
+
+/** What one raw score is, for the heatmap's caption. */
+export const RAW_SCORE_CAPTIONS: Record<ScoreFunction, string> = {
+  dot: 'q_i · k_j',
+  general: 'q_iᵀ W k_j',
+  additive: 'Σ_r v_r tanh((W_q q_i)_r + (W_k k_j)_r)',
+};
