@@ -121,6 +121,38 @@ describe('additive scoring in headless Chromium', () => {
     expect(restored.problems).toEqual([]);
   });
 
+  it('choosing general on the fused kernel makes W the identity, moves to tiled and says so; the GPU agrees', async () => {
+    const { page, problems } = await freshPage(browser);
+    await loadPreset(page, 'worked-3d');
+    const variant = (await $app(page, 'select[aria-label="kernel variant"]')) as ElementHandle<HTMLSelectElement>;
+    let before = await runId(page);
+    await variant.select('fused');
+    await waitForRun(page, before);
+    before = await runId(page);
+    const score = (await $app(page, 'select[aria-label="score function"]')) as ElementHandle<HTMLSelectElement>;
+    await score.select('general');
+    await waitForRun(page, before);
+    const state = await readState(page);
+    expect(state.options).toMatchObject({ score: 'general', scale: 'none' });
+    expect(state.variant).toBe('tiled');
+    // worked-3d: Q and K are 3 wide, so W is the 3×3 identity and the scores are the dot product's.
+    expect(state.matrix.scoring.w).toEqual([
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ]);
+    await waitForMessage(page, 'made W 3×3 (W starts as the identity)');
+    await $app(page, 'attn-matrix-editor[name="score-w"]');
+    const fused = await page.$eval('attn-app >>> select[aria-label="kernel variant"] option[value="fused"]', (o) => ({
+      disabled: (o as HTMLOptionElement).disabled,
+      title: o.getAttribute('title'),
+    }));
+    expect(fused.disabled).toBe(true);
+    expect(fused.title).toContain('dot scores only');
+    await expectAgreement(page);
+    expect(problems).toEqual([]);
+  });
+
   it('a pasted W_k one column too wide is refused with its shape, and the previous weights stay', async () => {
     const { page } = await freshPage(browser);
     await loadPreset(page, 'translation-additive');
