@@ -45,6 +45,18 @@ export class AttnOptionsPanel extends LitElement {
         color: var(--attn-color-danger);
         font-size: 0.78rem;
       }
+      /* The choices name their papers: the select may be narrower than its longest option (phones). */
+      .score label {
+        display: flex;
+        gap: 0.4rem;
+        align-items: center;
+        max-width: 100%;
+      }
+      .score select {
+        min-width: 0;
+        max-width: 100%;
+        flex: 1;
+      }
       details.history {
         font-size: 0.8rem;
         margin: 0.2rem 0 0.4rem;
@@ -85,7 +97,7 @@ export class AttnOptionsPanel extends LitElement {
     return html`
       <section class="panel">
         <h2>Options</h2>
-        <div class="row">
+        <div class="row score">
           <label
             >Score
             <select aria-label="score function" @change=${this.onScore}>

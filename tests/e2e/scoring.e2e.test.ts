@@ -153,6 +153,25 @@ describe('additive scoring in headless Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('the shader lab’s QKᵀ tab holds the additive kernel while the page scores additively', async () => {
+    const { page, problems } = await freshPage(browser);
+    await loadPreset(page, 'translation-additive');
+    await (await $app(page, '#tab-lab')).click();
+    const note = await $app(page, 'attn-shader-lab >>> #score-kernel');
+    expect(await note.evaluate((el) => el.textContent)).toContain('qk_additive.wgsl');
+    const source = await page.$eval('attn-app >>> attn-shader-lab', (el) =>
+      (el as unknown as { source(stage: string): string }).source('qk'),
+    );
+    const dot = await page.$eval('attn-app >>> attn-shader-lab', (el) => {
+      const lab = el as unknown as { score: string; source(stage: string): string };
+      lab.score = 'dot';
+      return lab.source('qk');
+    });
+    expect(source).not.toBe(dot);
+    expect(source).toMatch(/tanh/);
+    expect(problems).toEqual([]);
+  });
+
   it('a pasted W_k one column too wide is refused with its shape, and the previous weights stay', async () => {
     const { page } = await freshPage(browser);
     await loadPreset(page, 'translation-additive');
