@@ -533,6 +533,34 @@ function featureSetHints(cases: CaseReport[], failing: CaseReport[]): Hint[] {
     });
 }
 
+/**
+ * A kernel of a learned score function (every case has one) that fails: the score function is the
+ * first suspect, as the dot stage's structure around it is the built-in one's. Cases where tanh
+ * saturates failing alone point at the tanh (its clamp, or something unbounded in its place).
+ */
+function learnedScoreHint(cases: CaseReport[], failing: CaseReport[]): Hint | null {
+  const judged = cases.filter((c) => c.status === 'pass' || c.status === 'fail');
+  if (failing.length === 0 || !judged.every((c) => c.case.score !== undefined)) return null;
+  const score = failing[0].case.score!;
+  const saturated = (c: CaseReport) => c.case.tags.includes('tanh-saturated');
+  const onlySaturated = failing.every(saturated) && judged.some((c) => c.status === 'pass' && !saturated(c));
+  const layout =
+    score === 'general'
+      ? "raw = Σ_a q_a Σ_b W[a][b] k_b with W (dq×dk) row-major at binding 6: W[a][b] = scoring[a·dk + b], a over Q's dq columns of the head, b over K's dk (a transposed read, scoring[b·dq + a], fails wherever W is not symmetric)"
+      : "raw = Σ_r v[r]·tanh((W_q q)[r] + (W_k k)[r]) with binding 6 holding W_q (a×dq) at 0, W_k (a×dk) at a·dq and v (a) at a·(dq + dk), a = params.score_dim: W_q multiplies Q's dq columns, W_k K's dk (swapped, they read each other's rows), and tanh applies to the sum of both projections before v weighs it";
+  return {
+    id: 'score-function',
+    bugClass: 'score-function',
+    title: onlySaturated
+      ? 'fails only where tanh saturates (pre-activations past ±15) → tanh missing, unclamped or replaced'
+      : `wrong in the ${score} score function → the weights' layout or the formula`,
+    detail: onlySaturated
+      ? 'the additive score is Σ_r v[r]·tanh(p_r): tanh keeps each term within ±|v[r]|, so large pre-activations must still give ±1 (clamp p to ±15 before tanh, whose exp() overflows beyond).'
+      : `${layout}. Q is n×(heads·dq) (params.dq) and K m×(kv_heads·dk): a head offset taken with the other width also fails here.`,
+    cases: names(failing),
+  };
+}
+
 /** What the suite found besides the cases: the interpreter's findings and the limits a default device lacks. */
 export interface DiagnosisContext {
   stage: string;
@@ -686,6 +714,9 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
   // (a NaN in a masked row, a constant factor).
   const featureHints = patternHints(cases, failing, 2, context.stage, FEATURE_MECHANISMS);
   hints.push(...(featureHints.length ? featureHints : featureSetHints(cases, failing)));
+
+  const learned = learnedScoreHint(cases, failing);
+  if (learned && !featureHints.length) add(learned, failing);
 
   const zeroSum = failing.filter((c) => c.nonFiniteInMaskedRows > 0);
   if (zeroSum.length) {

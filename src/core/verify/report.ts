@@ -75,6 +75,8 @@ export const BUG_CLASSES = [
   'sinks', // attention sinks: in the max and the denominator, the head's sink, rows that see no key
   // Split-KV (the fused stage's key splits and the combine stage).
   'key-splits', // a split's key range, the sink in every split, the combine's rescaling to the common max
+  // The learned score functions (../scoring.ts).
+  'score-function', // general/additive: W read transposed, W_q and W_k swapped, tanh dropped or unclamped, dq for dk
 ] as const;
 export type BugClass = (typeof BUG_CLASSES)[number];
 
@@ -111,7 +113,8 @@ export type HintId =
   | 'alibi'
   | 'softcap'
   | 'sinks'
-  | 'key-splits';
+  | 'key-splits'
+  | 'score-function';
 
 export interface Hint {
   id: HintId;
