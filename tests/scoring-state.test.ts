@@ -11,6 +11,8 @@ import type { Grid } from '../src/core/grid';
 import { parsePreset } from '../src/core/presets';
 import { buildProblem } from '../src/core/problem';
 import { attentionReference } from '../src/core/reference';
+import type { AttentionOptions } from '../src/core/options';
+import { SCORE_CHOICES, scoreChoiceOf } from '../src/ui/score-choices';
 import { fitScoringToState, NO_SCORING } from '../src/core/scoring-state';
 import type { PlaygroundState } from '../src/core/state';
 import { checkState, decodeState, defaultState, encodeState, parseState, stateFromPreset } from '../src/core/state';
@@ -169,5 +171,23 @@ describe('buildProblem sends the weights', () => {
       [0, 0, 3],
     ]);
     expect(buildProblem({ ...s, options: { ...s.options, score: 'dot' } }, null).inputs.scoring).toBeNull();
+  });
+});
+
+describe('the options panel’s score choices', () => {
+  it.each<[AttentionOptions['score'], AttentionOptions['scale'], string]>([
+    ['dot', 'default', 'scaled'],
+    ['dot', 'none', 'dot'],
+    ['dot', 0.5, 'dot'],
+    ['general', 'none', 'general'],
+    ['general', 'default', 'general'],
+    ['additive', 2, 'additive'],
+  ])('score %s with scale %s shows “%s”', (score, scale, choice) => {
+    expect(scoreChoiceOf({ score, scale })).toBe(choice);
+  });
+
+  it.each(SCORE_CHOICES.map((c) => [c.choice, c] as const))('choosing %s sets a score and scale that show it again', (_, c) => {
+    expect(scoreChoiceOf({ score: c.score, scale: c.scale })).toBe(c.choice);
+    expect(c.scale).toBe(c.choice === 'scaled' ? 'default' : 'none');
   });
 });
