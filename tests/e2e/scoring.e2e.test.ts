@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { launchBrowser } from './browser';
+import { axeViolations } from './views';
 import { $app, freshPage, loadPreset, readRun, readState, runId, waitForMessage, waitForRun } from './app';
 
 let browser: Browser;
@@ -92,6 +93,8 @@ describe('additive scoring in headless Chromium', () => {
     expect(heading).toContain('vᵀtanh(W_q q + W_k k)');
     // W_q, W_k and v are editable beside Q, K and V.
     for (const name of ['score-wq', 'score-wk', 'score-v']) await $app(page, `attn-matrix-editor[name="${name}"]`);
+    // The selector, its history and the weights' editors pass axe as the rest of the page does.
+    expect(await axeViolations(page)).toEqual([]);
     expect(problems).toEqual([]);
   });
 
