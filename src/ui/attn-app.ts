@@ -152,7 +152,7 @@ export class AttnApp extends LitElement {
   private readonly handlers: { [K in HandledEvent]: (event: HTMLElementEventMap[K]) => void } = {
     'attn-state-edit': (e: StateEditEvent) => this.applyEdit(() => e.edit(this.store.state), e.coalesceKey, e.undoable),
     'attn-matrix-edit': (e: MatrixEditEvent) => {
-      this.store.apply(this.matrixEdited(e.name, e.op), matrixKey(e.name, e.op));
+      e.refused = !this.store.apply(this.matrixEdited(e.name, e.op), matrixKey(e.name, e.op));
       this.notices.clear(`matrix:${e.name}`);
     },
     'attn-mask-edit': (e: MaskEditEvent) => {

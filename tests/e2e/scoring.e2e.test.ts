@@ -5,11 +5,14 @@
  * French word's attention, the link restores the weights, and a W_k of the wrong width is refused
  * with a message while the previous state stays.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { launchBrowser } from './browser';
 import { axeViolations } from './views';
-import { $app, freshPage, loadPreset, readRun, readState, runId, waitForMessage, waitForRun } from './app';
+import { $app, freshPage, loadPreset, messages, readRun, readState, runId, waitForMessage, waitForRun } from './app';
 
 let browser: Browser;
 
@@ -189,5 +192,21 @@ describe('additive scoring in headless Chromium', () => {
     await waitForMessage(page, 'W_k is 13×13 but must be a×dk = 13×12');
     const after = await readState(page);
     expect(after.matrix.scoring).toEqual(before.matrix.scoring);
+  });
+
+  it('an imported W_k of the wrong width is refused with its shape and not announced as imported', async () => {
+    const { page } = await freshPage(browser);
+    await loadPreset(page, 'translation-additive');
+    const before = await readState(page);
+    const dir = mkdtempSync(join(tmpdir(), 'attn-scoring-'));
+    const file = join(dir, 'wk.csv');
+    // 13 rows of 5: W_k must be 13×12.
+    writeFileSync(file, Array.from({ length: 13 }, () => '1,0,0,0,0').join('\n'));
+    const input = (await $app(page, 'attn-matrix-editor[name="score-wk"] >>> input[type=file]')) as ElementHandle<HTMLInputElement>;
+    await input.uploadFile(file);
+    await waitForMessage(page, 'W_k is 13×5 but must be a×dk = 13×12');
+    expect((await messages(page)).some((t) => t.includes('Imported wk.csv'))).toBe(false);
+    expect((await readState(page)).matrix.scoring).toEqual(before.matrix.scoring);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
