@@ -1,5 +1,5 @@
 /**
- * npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal] [--scale X|none]
+ * npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal] [--scale X|none|default]
  *   [--temperature T] [--variant naive|tiled|fused] [--heads H] [--wo WO.npy] [--out O.npy] [--json]
  *   [--kernel STAGE=FILE.wgsl] [--poison] [--precision f32|f16|auto] [--key-splits N]
  *   [--rope [interleaved|half] --rope-base B --rope-dims R --rope-offset P] [--kv-heads H] [--window W]
@@ -38,7 +38,7 @@ import { describeFeatures, FEATURE_FLAGS, FEATURE_USAGE, featureOptions, withFea
 const BLOCK_WORK = 2 ** 25;
 
 const USAGE = `usage: npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal]
-       [--scale X|none] [--temperature T] [--variant ${VARIANT_NAMES.join('|')}] [--heads H] [--wo WO.npy]
+       [--scale X|none|default] [--temperature T] [--variant ${VARIANT_NAMES.join('|')}] [--heads H] [--wo WO.npy]
        [--out O.npy] [--json] [--kernel STAGE=FILE.wgsl]  (run a stage with your own WGSL; see docs/kernel-interface.md)
        [--poison]  (fill the GPU buffers with NaN first, as npm run verify does: elements a kernel never writes show)
        [--precision f32|f16|auto]  (f16: Q, K, V stored as halves, float32 arithmetic; fused without RoPE only)
@@ -105,7 +105,12 @@ function parseCommandLine(argv: string[]) {
     temperature: number(parsed.temperature, 'temperature') ?? 1,
     heads,
     score: scoring.score,
-    scale: parsed.scale === undefined ? scoring.scale : parsed.scale === 'none' ? 'none' : number(parsed.scale, 'scale')!,
+    scale:
+      parsed.scale === undefined
+        ? scoring.scale
+        : parsed.scale === 'none' || parsed.scale === 'default'
+          ? parsed.scale
+          : number(parsed.scale, 'scale')!,
     ...featureOptions(parsed),
   };
   if (parsed.out) formatFromName(parsed.out);

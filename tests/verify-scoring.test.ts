@@ -12,6 +12,8 @@ import { AttentionEngine } from '../src/gpu/engine';
 import { builtInKernels, verifyKernel } from '../src/gpu/verify-suite';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { attentionReference } from '../src/core/reference';
+import { reproCommand, reproInputs } from '../src/core/verify/repro';
+import { shrinkCase } from '../src/core/verify/shrink';
 import { acquireTestDevice, watchDevice } from './helpers/gpu';
 
 const gpu = await acquireTestDevice();
@@ -43,6 +45,31 @@ describe('the suite of a learned score function', () => {
     const cases = verifyCases({ score: 'dot' });
     expect(cases).toEqual(verifyCases());
     expect(cases.some((c) => c.score !== undefined || c.dq !== undefined)).toBe(false);
+  });
+
+  it.each(['general', 'additive'] as const)('%s: a failing case replays as npm run attention with its weights and scale', (score) => {
+    const c = verifyCases({ score }).find((x) => x.tags.includes('dq-dk'))!;
+    const files = reproInputs(c).map((f) => f.name);
+    expect(files).toEqual(score === 'general' ? ['q', 'k', 'v', 'w'] : ['q', 'k', 'v', 'wq', 'wk', 'va']);
+    const repro = reproCommand(c, { dir: 'r', stage: 'qk', kernelFile: 'my.wgsl', variant: 'naive' });
+    expect(repro.command).toContain(`--score ${score}`);
+    expect(repro.command).toContain(score === 'general' ? '--w r/w.npy' : '--wq r/wq.npy --wk r/wk.npy --va r/va.npy');
+    // --score general/additive implies scale none; the case's default scale must be said.
+    expect(repro.command).toContain('--scale default');
+    expect(repro.unsupported).toEqual([]);
+  });
+
+  it("shrinking a failing case keeps its score function, dq and a (they are the kernel's and the weights')", async () => {
+    const start = verifyCases({ score: 'additive' }).find((x) => x.tags.includes('tanh-saturated'))!;
+    const tried: (typeof start)[] = [];
+    const result = await shrinkCase(start, async (candidate) => {
+      tried.push(candidate);
+      return true; // everything fails: the shrinker goes as far as it can
+    });
+    expect(tried.length).toBeGreaterThan(0);
+    for (const c of [...tried, result.case]) expect([c.score, c.dq, c.scoreDim]).toEqual([start.score, start.dq, start.scoreDim]);
+    // weightScale is an ordinary option: shrunk to its default.
+    expect(result.case.weightScale).toBeUndefined();
   });
 
   it('lists the built-in learned-score kernels among the kernels `npm run verify` checks', () => {

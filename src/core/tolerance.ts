@@ -16,10 +16,11 @@
  *            for any order: E = γ(dq·dk + 1)·Σ_a Σ_b |q_a||W_ab||k_b|.
  *   additive raw = Σ_r v_r tanh(p_r), p_r = Σ_d Wq_rd q_d + Σ_d Wk_rd k_d. p_r is a sum of dq + dk
  *            products in any grouping: |p̂_r − p_r| ≤ γ(dq + dk)·P_r, P_r = Σ|Wq_rd q_d| + Σ|Wk_rd k_d|.
- *            tanh' ≤ 1 carries that error through; WGSL's tanh adds (24 + 16·min(|p|, 15))·u as in the
- *            softcap below (kernels clamp p to ±15, where tanh is ±1 in float32), so each term is off
- *            by e_r = γ(dq + dk)·P_r + (24 + 16·min(|p_r| + γ(dq + dk)P_r, 15))·u. The v-weighted sum of a
- *            terms: E = Σ_r |v_r|·e_r + γ(a)·Σ_r |v_r|·(|tanh p_r| + e_r).
+ *            tanh' = sech² carries that error Δ_r = γ(dq + dk)·P_r through scaled by at most
+ *            sech²(max(0, |p_r| − Δ_r)) (≤ 1; tiny where the unit saturates); WGSL's tanh adds
+ *            (24 + 16·min(|p|, 15))·u as in the softcap below (kernels clamp p to ±15, where tanh is ±1 in
+ *            float32), so each term is off by e_r = Δ_r·sech²(max(0, |p_r| − Δ_r)) + (24 + 16·min(|p_r| + Δ_r, 15))·u.
+ *            The v-weighted sum of a terms: E = Σ_r |v_r|·e_r + γ(a)·Σ_r |v_r|·(|tanh p_r| + e_r).
  *   With RoPE (dq = dk then) the rotated inputs' errors Δq, Δk join both: magnitudes use |x| + Δx,
  *   and the exact error they cause (Σ|W|-weighted Δq and Δk) is added.
  * Stage 2, softmax p_j = e^{z_j} / Σ e^{z_k}, z = s − max:
