@@ -14,6 +14,8 @@ import type { SentenceQKV } from './sentence';
 import { outputProjection, sentenceQKV } from './sentence';
 import type { AttentionInputs, AttentionShape } from './shapes';
 import { checkInputs } from './shapes';
+import type { ScoringWeights } from './shapes';
+import { fitScoring, headWidths, isLearned, scoringWeights } from './scoring-state';
 import type { Mode, PlaygroundState } from './state';
 import type { Matrix } from './tensor';
 import { matrix } from './tensor';
@@ -177,7 +179,14 @@ export function buildProblem(state: PlaygroundState, embeddings: Embeddings | nu
   }
   const padding = new Set(state.padding.filter((j) => j < m));
   const explicitMask = fitMask(state.mask, n, m);
-  const inputs: AttentionInputs = { q: base.q, k: base.k, v: base.v, mask: combinedMask(explicitMask, padding, n, m), wo: base.wo };
+  const inputs: AttentionInputs = {
+    q: base.q,
+    k: base.k,
+    v: base.v,
+    mask: combinedMask(explicitMask, padding, n, m),
+    wo: base.wo,
+    scoring: problemScoring(state, base),
+  };
   const options = { ...state.options };
   const shape = checkInputs(inputs, options);
   return {
@@ -197,6 +206,20 @@ export function buildProblem(state: PlaygroundState, embeddings: Embeddings | nu
     sentence: base.sentence,
     sample: null,
   };
+}
+
+/**
+ * The general or additive score's weights for the run (null for dot). Matrix mode's were fitted to
+ * its Q and K by the page's gate; sentence mode's Q and K come from the projections, so the matrix
+ * state's weights are fitted to their widths here (made when there are none).
+ */
+function problemScoring(state: PlaygroundState, base: BaseInputs): ScoringWeights | null {
+  const score = state.options.score;
+  if (!isLearned(score)) return null;
+  if (state.mode === 'matrix') return scoringWeights(state.matrix.scoring, score);
+  const widths = headWidths(base.q.cols, base.k.cols, state.options);
+  if (!widths) return null;
+  return scoringWeights(fitScoring(state.matrix.scoring, score, widths.dq, widths.dk).grids, score);
 }
 
 interface BaseInputs {

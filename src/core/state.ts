@@ -20,6 +20,8 @@ import type { AttentionShape } from './shapes';
 import { isStageName, STAGE_NAMES } from './stages';
 import type { Precision } from './precision';
 import { PRECISIONS } from './precision';
+import type { ScoringGrids } from './scoring-state';
+import { checkScoringGrids, NO_SCORING } from './scoring-state';
 
 export const STATE_VERSION = 1;
 /**
@@ -58,6 +60,11 @@ export interface MatrixState {
   valueLabels: string[] | null;
   /** Output projection W_o, (h·dv)×d_model, applied to the concatenated heads; null for none. */
   wo: Grid | null;
+  /**
+   * Weights of the general and additive score functions (options.score), shared by every head; a
+   * grid is null until that score is first chosen. Kept while another score is in force.
+   */
+  scoring: ScoringGrids;
 }
 
 export interface SentenceState {
@@ -202,6 +209,7 @@ export function defaultState(): PlaygroundState {
       featureLabels: null,
       valueLabels: null,
       wo: null,
+      scoring: NO_SCORING,
     },
     sentence: { ...DEFAULT_SENTENCE },
     model: { ...DEFAULT_MODEL_STATE },
@@ -240,6 +248,12 @@ export function stateFromPreset(preset: Preset): PlaygroundState {
         featureLabels: preset.featureLabels ?? null,
         valueLabels: preset.valueLabels ?? null,
         wo: null,
+        scoring: {
+          w: preset.scoring?.w ? copy(preset.scoring.w) : null,
+          wq: preset.scoring?.wq ? copy(preset.scoring.wq) : null,
+          wk: preset.scoring?.wk ? copy(preset.scoring.wk) : null,
+          v: preset.scoring?.v ? copy(preset.scoring.v) : null,
+        },
       },
     };
   }
@@ -271,7 +285,8 @@ const copy = (g: Grid): Grid => g.map((r) => [...r]);
 export function stateCells(state: PlaygroundState): number {
   const cells = (g: Grid | null) => (g ? g.length * (g[0]?.length ?? 0) : 0);
   const { matrix: m, sentence: s } = state;
-  return cells(m.q) + cells(m.k) + cells(m.v) + cells(m.wo) + cells(s.wq) + cells(s.wk) + cells(s.wv) + cells(state.mask);
+  const scoring = cells(m.scoring.w) + cells(m.scoring.wq) + cells(m.scoring.wk) + cells(m.scoring.v);
+  return cells(m.q) + cells(m.k) + cells(m.v) + cells(m.wo) + cells(s.wq) + cells(s.wk) + cells(s.wv) + cells(state.mask) + scoring;
 }
 
 /** Queries n, keys m, and the widths per head: Q and K get heads·dk columns, V heads·dv. */
@@ -329,6 +344,8 @@ export function withRandomProblem(state: PlaygroundState, size: RandomProblemSiz
       featureLabels: null,
       valueLabels: null,
       wo: null,
+      // The page's gate refits them to the new widths (fitScoringToState).
+      scoring: state.matrix.scoring,
     },
     mask: null,
     padding: [],
@@ -510,6 +527,18 @@ function parseMatrixState(v: unknown, path: string, d: MatrixState): MatrixState
     featureLabels: field(o, 'featureLabels', path, null, nullable(labels)),
     valueLabels: field(o, 'valueLabels', path, null, nullable(labels)),
     wo: field(o, 'wo', path, null, nullable(parseGrid)),
+    // Links and saved states from before the learned score functions have no scoring weights.
+    scoring: field(o, 'scoring', path, NO_SCORING, parseScoringGrids),
+  };
+}
+
+function parseScoringGrids(v: unknown, path: string): ScoringGrids {
+  const o = object(v, path);
+  return {
+    w: field(o, 'w', path, null, nullable(parseGrid)),
+    wq: field(o, 'wq', path, null, nullable(parseGrid)),
+    wk: field(o, 'wk', path, null, nullable(parseGrid)),
+    v: field(o, 'v', path, null, nullable(parseGrid)),
   };
 }
 
@@ -605,7 +634,7 @@ export function parseState(value: unknown, path = 'state'): PlaygroundState {
   const o = object(value, path);
   if (o.version !== STATE_VERSION) fail(`${path}.version`, `is ${JSON.stringify(o.version)}; this page reads version ${STATE_VERSION}`);
   const d = defaultState();
-  return {
+  const state: PlaygroundState = {
     version: STATE_VERSION,
     mode: field(o, 'mode', path, d.mode, oneOf(MODES)),
     presetId: field(o, 'presetId', path, null, nullable(text)),
@@ -622,6 +651,17 @@ export function parseState(value: unknown, path = 'state'): PlaygroundState {
     heldKernels: field(o, 'heldKernels', path, [], heldStages),
     view: field(o, 'view', path, d.view, (v, p) => parseView(v, p, d.view)),
   };
+  // Matrix mode's scoring weights must fit its Q and K (sentence mode fits them as it runs).
+  if (state.mode === 'matrix') {
+    const { matrix: m, options } = state;
+    try {
+      checkScoringGrids(m.scoring, options, m.q[0].length, m.k[0].length);
+    } catch (error) {
+      if (error instanceof InputError) fail(`${path}.matrix.scoring:`, error.message);
+      throw error;
+    }
+  }
+  return state;
 }
 
 /**

@@ -348,6 +348,7 @@ export class AttnLayout extends LitElement {
               .kernels=${this.state.kernels}
               .trials=${this.kernelTrials}
               .held=${this.state.heldKernels}
+              score=${this.state.options.score}
             ></attn-shader-lab>
           </div>`
         : nothing

@@ -16,6 +16,7 @@ import type { Problem } from '../core/problem';
 import type { ReferenceResult } from '../core/reference';
 import type { ViewName } from '../core/stages';
 import { VIEW_TITLES } from '../core/stages';
+import { RAW_SCORE_CAPTIONS, RAW_SCORE_TITLES } from '../core/scoring-state';
 import type { Matrix64 } from '../core/tensor';
 import { downloadMatrix } from './download';
 import type { CellClickEvent } from './events';
@@ -121,7 +122,7 @@ export class AttnStageView extends LitElement {
     const { stage, columns } = spec;
     return html`<attn-heatmap
       data-stage=${stage}
-      heading=${VIEW_TITLES[stage]}
+      heading=${stage === 'raw' ? RAW_SCORE_TITLES[p.options.score] : VIEW_TITLES[stage]}
       caption=${spec.caption}
       .values=${spec.values}
       rows=${n}
@@ -223,7 +224,7 @@ export class AttnStageView extends LitElement {
       ${ref.rotated ? html`<attn-rope-view .ctx=${this.ctx} head=${head} width=${this.width} file-base=${this.fileBase}></attn-rope-view>` : nothing}
       <h4>How the weights are made: ${chain.filter((x) => x).join(' → ')}</h4>
       <div class="maps">
-        ${scoreMap('raw', ref.rotated ? 'q_i · k_j, both after RoPE' : 'q_i · k_j', (h, i, j) => explainRaw(this.ctx, h, i, j))}
+        ${scoreMap('raw', `${RAW_SCORE_CAPTIONS[p.options.score]}${ref.rotated ? ', q and k after RoPE' : ''}`, (h, i, j) => explainRaw(this.ctx, h, i, j))}
         ${scoreMap('scaled', `× ${scaleCaption(p)} ÷ T=${short(p.options.temperature)}`, (h, i, j) => explainScaled(this.ctx, h, i, j))}
         ${ref.capped ? scoreMap('capped', `c · tanh(s / c), c = ${short(p.options.softcap!)}`, (h, i, j) => explainCapped(this.ctx, h, i, j)) : nothing}
         ${ref.bias ? scoreMap('bias', `−slope × distance; this head's slope ${short(resolveAlibiSlopes(p.options)![head])}`, (h, i, j) => explainBias(this.ctx, h, i, j)) : nothing}
