@@ -12,14 +12,14 @@
 import { poisonArray } from '../core/poison';
 import type { AttentionInputs, AttentionShape } from '../core/shapes';
 import { checkInputs, resolveRows } from '../core/shapes';
-import type { AttentionOptions } from '../core/options';
+import type { Activation, AttentionOptions } from '../core/options';
 import { causalShift, resolveScale, withDefaults } from '../core/options';
 import type { FeatureName } from '../core/features';
 import { activeFeatures, FEATURE_INFO, resolveAlibiSlopes, resolveSinks, ropeDims } from '../core/features';
 import type { Matrix } from '../core/tensor';
 import type { StageName } from '../core/stages';
 import { DeviceLostError, GpuValidationError, KernelInterfaceError, LimitError } from './errors';
-import { RunCancelledError } from '../core/errors';
+import { InputError, RunCancelledError } from '../core/errors';
 import type { BufferName, DispatchSize, KernelParams, KernelProblem } from './interface';
 import { fusedRowsPerWorkgroup, packParams, PARAMS_BYTES, STAGES } from './interface';
 import type { KeySplits } from '../core/key-splits';
@@ -187,8 +187,8 @@ export class AttentionEngine {
    * The built-in kernel source of a stage: the variant's file, or the projection for `project`;
    * with f16 storage, the fused kernel with its storage block swapped for halves (./half-storage.ts).
    */
-  source(variant: VariantName, stage: StageName, precision: Precision = 'f32'): string {
-    const file = stageShaderFile(variant, stage);
+  source(variant: VariantName, stage: StageName, precision: Precision = 'f32', activation: Activation = 'softmax'): string {
+    const file = stageShaderFile(variant, stage, { activation });
     if (file === undefined) throw new RangeError(`variant ${variant} has no ${stage} stage (it runs ${variantStages(variant).join(', ')})`);
     const source = this.shaders[file];
     if (source === undefined) throw new Error(`shader ${file} is missing from the shader library`);
@@ -207,9 +207,10 @@ export class AttentionEngine {
     custom?: string,
     problem?: KernelProblem,
     precision: Precision = 'f32',
+    activation: Activation = 'softmax',
   ): Promise<KernelDiagnosis> {
     const label = custom ? `Attention.${stage}.custom` : `Attention.${stage}.${variant}${precision === 'f16' ? '.f16' : ''}`;
-    return diagnoseKernel(this, stage, custom ?? this.source(variant, stage, precision), { label, problem });
+    return diagnoseKernel(this, stage, custom ?? this.source(variant, stage, precision, activation), { label, problem });
   }
 
   /** The pipeline of diagnose(); throws KernelCompileError or KernelInterfaceError when there is none. */
@@ -219,8 +220,9 @@ export class AttentionEngine {
     custom?: string,
     problem?: KernelProblem,
     precision: Precision = 'f32',
+    activation: Activation = 'softmax',
   ): Promise<CompiledKernel> {
-    const diagnosis = await this.diagnose(stage, variant, custom, problem, precision);
+    const diagnosis = await this.diagnose(stage, variant, custom, problem, precision, activation);
     if (!diagnosis.kernel) throw diagnosisError(diagnosis)!;
     return diagnosis.kernel;
   }
@@ -231,6 +233,10 @@ export class AttentionEngine {
     const options = withDefaults(partial);
     const shape = checkInputs(inputs, options);
     const variant = run.variant ?? 'tiled';
+    if (options.activation !== 'softmax' && !hasIntermediates(variant))
+      throw new InputError(
+        `the ${variant} variant computes an online softmax in one pass and has no ${options.activation}: use variant naive or tiled for an elementwise activation (or activation softmax)`,
+      );
     // combine joins only once the fused kernel is known to split the keys (below).
     const stages: StageName[] = variantStages(variant).filter((stage) => stage !== 'combine');
     if (options.rope) stages.unshift('rope');
@@ -242,7 +248,9 @@ export class AttentionEngine {
     const problem: KernelProblem = { n: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads };
     let splits: KeySplits = { keySplits: 1, splitKeys: shape.m };
     for (const stage of stages) {
-      const kernel = await this.kernel(stage, variant, run.kernels?.[stage], problem, decision.precision);
+      const kernel = await this.kernel(stage, variant, run.kernels?.[stage], problem, decision.precision, options.activation);
+      const wrongActivation = stage === 'softmax' ? activationMismatch(kernel, options.activation) : null;
+      if (wrongActivation) throw new KernelInterfaceError(stage, [wrongActivation]);
       const missing = unsupportedFeatures(stage, kernel, features);
       if (missing.length > 0)
         throw new KernelInterfaceError(
@@ -289,6 +297,7 @@ export class AttentionEngine {
         alibi: options.alibi !== null,
         sinks: options.sinks !== null,
         rope: options.rope && { ...options.rope, dims: ropeDims(options.rope, shape.dk) },
+        activation: options.activation,
         ...splits,
       },
     };
@@ -615,6 +624,25 @@ export class AttentionEngine {
 /** The features on in this run that a stage must implement but its kernel does not declare. */
 function unsupportedFeatures(stage: StageName, kernel: CompiledKernel, on: readonly FeatureName[]): FeatureName[] {
   return STAGES[stage].features.filter((f) => on.includes(f) && !kernel.supports.includes(f));
+}
+
+/**
+ * Why a softmax-stage kernel does not fit the run's activation, or null: an elementwise activation
+ * needs a kernel declaring ELEMENTWISE_ACTIVATION (it would otherwise normalise every row), and the
+ * softmax one that does not (it would otherwise skip the normalisation).
+ */
+function activationMismatch(kernel: CompiledKernel, activation: Activation): string | null {
+  if (activation !== 'softmax' && !kernel.elementwiseActivation)
+    return (
+      `this run uses activation ${activation}, but this softmax kernel does not declare \`const ELEMENTWISE_ACTIVATION = true;\`: ` +
+      `a softmax kernel normalises every row; use an elementwise kernel (shaders/activation_rows.wgsl) or set the activation to softmax`
+    );
+  if (activation === 'softmax' && kernel.elementwiseActivation)
+    return (
+      `this run uses the softmax, but this kernel declares \`const ELEMENTWISE_ACTIVATION = true;\` (φ elementwise, no normalisation): ` +
+      `use a softmax kernel (shaders/softmax_rows.wgsl) or set the activation to relu or gelu`
+    );
+  return null;
 }
 
 function unsupportedMessage(stage: StageName, feature: FeatureName, options: AttentionOptions): string {

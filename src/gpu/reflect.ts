@@ -29,10 +29,19 @@ export interface KernelShape {
    * combine stage); without it a run always uses one split and the kernel writes `out` itself.
    */
   supportsKeySplits: boolean;
+  /**
+   * A softmax-stage kernel that declares `const ELEMENTWISE_ACTIVATION = true;` applies φ elementwise
+   * (options.activation 'relu' | 'gelu', chosen by FLAG_RELU / FLAG_GELU) instead of a softmax; the
+   * engine runs only such a kernel when the activation is not softmax, and never one for softmax.
+   */
+  elementwiseActivation: boolean;
 }
 
 /** The constant a fused kernel declares to run with key splits. */
 export const KEY_SPLITS_CONSTANT = 'SUPPORTS_KEY_SPLITS';
+
+/** The constant a softmax-stage kernel declares when it applies an elementwise activation instead. */
+export const ELEMENTWISE_CONSTANT = 'ELEMENTWISE_ACTIVATION';
 
 interface DeclaredBinding {
   name: string;
@@ -186,6 +195,7 @@ export function interfaceProblems(source: string, stage: StageSpec): { problems:
           overrides,
           supports,
           supportsKeySplits: moduleConstant(reflect, KEY_SPLITS_CONSTANT) === 1,
+          elementwiseActivation: moduleConstant(reflect, ELEMENTWISE_CONSTANT) === 1,
         }
       : null,
   };

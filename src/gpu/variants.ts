@@ -1,6 +1,7 @@
 /** Kernel variants by name: which shader file implements each stage a variant runs. */
 import type { StageName } from '../core/stages';
 import { STAGE_NAMES } from '../core/stages';
+import type { Activation, AttentionOptions } from '../core/options';
 
 /**
  * naive and tiled run three passes (qk → softmax → pv) and write the h×n×m scores and
@@ -24,11 +25,29 @@ export const PROJECTION_SHADER = 'output_projection.wgsl';
 /** RoPE runs before any variant when the options turn it on. */
 export const ROPE_SHADER = 'rope.wgsl';
 
-/** The shader file of a variant's stage: its own file, or the shared one of `rope` and `project`; undefined when it has no such stage. */
-export function stageShaderFile(variant: VariantName, stage: StageName): string | undefined {
+/**
+ * The softmax stage's file when an elementwise activation replaces the softmax: one kernel for naive
+ * and tiled alike (an elementwise map has nothing to tile; see its header).
+ */
+export const ACTIVATION_SHADERS: Readonly<Record<Exclude<Activation, 'softmax'>, string>> = {
+  relu: 'activation_rows.wgsl',
+  gelu: 'activation_rows.wgsl',
+};
+
+/** The options that choose a stage's file besides the variant (absent: the defaults). */
+export type StageFileOptions = Partial<Pick<AttentionOptions, 'activation'>>;
+
+/**
+ * The shader file of a variant's stage: its own file, the shared one of `rope` and `project`, or the
+ * one the options choose (the activation's for softmax); undefined when it has no such stage.
+ */
+export function stageShaderFile(variant: VariantName, stage: StageName, options: StageFileOptions = {}): string | undefined {
   const files: Partial<Record<StageName, string>> = VARIANTS[variant];
   if (stage === 'rope') return ROPE_SHADER;
-  return stage === 'project' ? PROJECTION_SHADER : files[stage];
+  if (stage === 'project') return PROJECTION_SHADER;
+  const activation = options.activation ?? 'softmax';
+  if (stage === 'softmax' && files.softmax && activation !== 'softmax') return ACTIVATION_SHADERS[activation];
+  return files[stage];
 }
 
 export function isVariant(name: string): name is VariantName {
