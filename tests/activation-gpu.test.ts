@@ -46,8 +46,31 @@ describe('the activation picks the softmax stage’s file', () => {
     ['relu', FLAGS.relu],
     ['gelu', FLAGS.gelu],
   ] as const)('packParams sets the %s flag bits', (activation, bits) => {
-    const params = { n: 1, m: 1, dk: 1, dv: 1, heads: 1, kvHeads: 1, causal: false, hasMask: false, causalShift: 0, scale: 1, temperature: 1 };
-    const packed = packParams({ ...params, dModel: 0, window: 0, softcap: 0, alibi: false, sinks: false, rope: null, keySplits: 1, splitKeys: 1, activation });
+    const params = {
+      n: 1,
+      m: 1,
+      dk: 1,
+      dv: 1,
+      heads: 1,
+      kvHeads: 1,
+      causal: false,
+      hasMask: false,
+      causalShift: 0,
+      scale: 1,
+      temperature: 1,
+    };
+    const packed = packParams({
+      ...params,
+      dModel: 0,
+      window: 0,
+      softcap: 0,
+      alibi: false,
+      sinks: false,
+      rope: null,
+      keySplits: 1,
+      splitKeys: 1,
+      activation,
+    });
     expect(new DataView(packed).getUint32(20, true) & (FLAGS.relu | FLAGS.gelu)).toBe(bits);
   });
 });
@@ -71,7 +94,21 @@ describe.skipIf(!gpu)('elementwise activation on the GPU', () => {
 
   it('the GPU attention form of an MLP agrees with the MLP form', async () => {
     const engine = new AttentionEngine(gpu!.device, shaders);
-    const weights = { x: fromRows([[1, 2], [2, -1]]), w1: fromRows([[1, 0], [0, -1], [1, 1]]), w2: fromRows([[1, 1, 1], [1, -1, 2]]) };
+    const weights = {
+      x: fromRows([
+        [1, 2],
+        [2, -1],
+      ]),
+      w1: fromRows([
+        [1, 0],
+        [0, -1],
+        [1, 1],
+      ]),
+      w2: fromRows([
+        [1, 1, 1],
+        [1, -1, 2],
+      ]),
+    };
     const result = await engine.run(mlpAsAttention(weights), mlpAttentionOptions('relu'), { variant: 'naive' });
     expect(Array.from(result.output.data)).toEqual(Array.from(mlpReference(weights, 'relu').data));
   });

@@ -436,6 +436,7 @@ async function runCase(
     nonFiniteElsewhere: check.nonFiniteElsewhere,
     maskMismatches: check.maskMismatches,
     factor: check.factor,
+    normalisedRows: check.normalisedRows,
     ms: performance.now() - started,
   };
   return { ...row, hint: caseHint(row) };
@@ -580,6 +581,7 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     stage: checked,
     features: features?.run.filter((f) => f !== 'rope'),
     keySplits: checked === 'fused' && !!tiled?.supportsKeySplits,
+    elementwise: checked === 'softmax' && !!compiled?.elementwiseActivation,
   });
   // A combine kernel runs only when the keys are split.
   const cases = options.cases ?? (combine ? suite.filter((c) => (c.keySplits ?? 1) > 1) : suite);
@@ -689,7 +691,20 @@ export async function verifyBuiltIns(
       label: variant === stage ? `built-in ${stage}` : `built-in ${variant} ${stage}`,
     });
     reports.push(report);
-    if (report.status === 'timeout' || report.status === 'device-lost') break;
+    if (report.status === 'timeout' || report.status === 'device-lost') return reports;
+  }
+  // The elementwise activation's kernel (ReLU/GELU for the softmax stage), shared by naive and tiled.
+  if (!options.stage || options.stage === 'softmax') {
+    const source = engine.source('tiled', 'softmax', 'f32', 'relu');
+    reports.push(
+      await verifyKernel(engine, {
+        ...options,
+        stage: 'softmax',
+        variant: 'tiled',
+        source,
+        label: 'built-in elementwise activation (naive and tiled)',
+      }),
+    );
   }
   return reports;
 }

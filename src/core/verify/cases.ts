@@ -120,6 +120,8 @@ export interface VerifyCase extends Omit<AttentionShape, 'dModel' | 'kvHeads'> {
   softcap?: number;
   /** Sink logits, repeated over the heads; absent: none. */
   sinks?: readonly number[];
+  /** An elementwise activation instead of the softmax (a softmax-stage kernel declaring ELEMENTWISE_ACTIVATION); absent: softmax. */
+  activation?: 'relu' | 'gelu';
   /** Rotary position embedding (every case of the rope stage has one). */
   rope?: RopeOptions;
   scale: ScaleSetting;
@@ -177,6 +179,11 @@ export interface SuiteOptions {
   stage?: string;
   /** The kernel runs with key splits (a fused kernel that declares SUPPORTS_KEY_SPLITS): split-KV cases. */
   keySplits?: boolean;
+  /**
+   * The kernel applies an elementwise activation (declares ELEMENTWISE_ACTIVATION): every case runs
+   * twice, with ReLU and with GELU (the sizes, masks, heads and score distributions of the softmax's suite).
+   */
+  elementwise?: boolean;
 }
 
 const MAX_TILE = 256;
@@ -804,6 +811,11 @@ export function verifyCases(options: SuiteOptions = {}): VerifyCase[] {
       raw.push(...decodeCases(features));
     }
     if (options.keySplits) raw.push(...keySplitCases(features));
+    if (options.elementwise)
+      raw = raw.flatMap((c) => [
+        { ...c, activation: 'relu' as const, name: `${c.name}, ReLU` },
+        { ...c, activation: 'gelu' as const, name: `${c.name}, GELU` },
+      ]);
   }
   return raw.map((c, i) => finish(c, base + 1000 * (i + 1), tiles));
 }
@@ -837,6 +849,7 @@ function featureOptions(c: VerifyCase): Partial<AttentionOptions> {
   if (c.alibi !== undefined) options.alibi = c.alibi === 'standard' ? 'standard' : perHead(c.alibi, c.heads);
   if (c.softcap !== undefined) options.softcap = c.softcap;
   if (c.sinks !== undefined) options.sinks = perHead(c.sinks, c.heads);
+  if (c.activation !== undefined) options.activation = c.activation;
   return options;
 }
 
