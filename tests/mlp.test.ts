@@ -4,6 +4,7 @@ import { attentionReference } from '../src/core/reference';
 import { fromRows } from '../src/core/tensor';
 import { randomMatrix } from '../src/core/rng';
 import { InputError } from '../src/core/errors';
+import { checkMlpForms } from '../src/core/mlp-check';
 
 // x rows [1, 2] and [2, −1]; W₁ (3×2) rows [1, 0], [0, −1], [1, 1]; W₂ (2×3) rows [1, 1, 1], [1, −1, 2].
 const weights = {
@@ -75,4 +76,27 @@ describe('mismatched shapes', () => {
     expect(() => checkMlp(bad)).toThrow(InputError);
     expect(() => mlpReference(bad, 'relu')).toThrow(message);
   });
+});
+
+describe('checkMlpForms', () => {
+  it.each(['relu', 'gelu'] as const)(
+    '%s: a float32 rounding of the attention form agrees with the MLP form; a normalised one does not',
+    (activation) => {
+      const ref = attentionReference(mlpAsAttention(weights), mlpAttentionOptions(activation));
+      const gpu = { scores: ref.masked.data, probs: Float32Array.from(ref.probs.data), output: Float32Array.from(ref.output.data) };
+      const check = checkMlpForms(weights, activation, gpu);
+      expect(check.forms.pass).toBe(true);
+      expect(check.float64Gap).toBeLessThan(1e-12);
+      const softmax = attentionReference(mlpAsAttention(weights), mlpAttentionOptions(activation, true));
+      const back = checkMlpForms(
+        weights,
+        activation,
+        { ...gpu, probs: Float32Array.from(softmax.probs.data), output: Float32Array.from(softmax.output.data) },
+        true,
+      );
+      expect(back.attention.pass).toBe(true);
+      expect(back.forms.pass).toBe(false);
+      expect(back.float64Gap).toBeGreaterThan(1);
+    },
+  );
 });
