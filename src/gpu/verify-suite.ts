@@ -573,6 +573,15 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
   if (report.limits.length) findings.unshift(limitsHint(report.limits));
   checkCancelled(signal);
 
+  // An elementwise activation has no denominator for a sink: the engine refuses sinks with it, whatever the kernel declares.
+  const elementwise = checked === 'softmax' && !!compiled?.elementwiseActivation;
+  if (elementwise && features)
+    features = {
+      ...features,
+      run: features.run.filter((f) => f !== 'sinks'),
+      undeclared: features.undeclared.filter((f) => f !== 'sinks'),
+      unavailable: [{ feature: 'sinks', reason: 'sinks belong to the softmax’s denominator: runs with ReLU or GELU refuse them' }],
+    };
   const tiled = combine ? fusedBefore : compiled;
   const suite = verifyCases({
     workgroupSize: tiled?.workgroupSize,
@@ -581,7 +590,7 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     stage: checked,
     features: features?.run.filter((f) => f !== 'rope'),
     keySplits: checked === 'fused' && !!tiled?.supportsKeySplits,
-    elementwise: checked === 'softmax' && !!compiled?.elementwiseActivation,
+    elementwise,
   });
   // A combine kernel runs only when the keys are split.
   const cases = options.cases ?? (combine ? suite.filter((c) => (c.keySplits ?? 1) > 1) : suite);

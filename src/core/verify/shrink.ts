@@ -16,7 +16,8 @@ export const SIZE_FIELDS = ['n', 'm', 'heads', 'dk', 'dv', 'dModel'] as const;
 export type SizeField = (typeof SIZE_FIELDS)[number];
 
 /** Fields that name or seed a case rather than describe the problem: never shrunk. */
-const FIXED_FIELDS = new Set<string>(['name', 'seed', 'tags']);
+// The activation is what an elementwise kernel is: without it the engine refuses the kernel.
+const FIXED_FIELDS = new Set<string>(['name', 'seed', 'tags', 'activation']);
 
 /** Default of every option field of VerifyCase known here; `undefined` means "left out". */
 const CASE_OPTION_DEFAULTS: Readonly<Record<string, unknown>> = {
