@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyCases } from '../src/core/verify/cases';
+import { reproCommand } from '../src/core/verify/repro';
 import { formatReport } from '../src/core/verify/report';
 import { AttentionEngine } from '../src/gpu/engine';
 import { verifyKernel } from '../src/gpu/verify-suite';
@@ -25,6 +26,13 @@ describe('the elementwise suite', () => {
       ).toBe(true);
     expect(own.length * 2).toBe(cases.length);
     expect(own.every((c) => c.sinks === undefined)).toBe(true);
+  });
+
+  it('a case’s repro command runs it with its activation', () => {
+    const c = cases.find((x) => x.activation === 'gelu')!;
+    const repro = reproCommand(c, { dir: 'r', stage: 'softmax', kernelFile: 'mine.wgsl', variant: 'tiled' });
+    expect(repro.command).toMatch(/--activation gelu/);
+    expect(repro.unsupported).toEqual([]);
   });
 });
 
