@@ -83,8 +83,8 @@ export class AttnMlpPanel extends LitElement {
         ></attn-matrix-editor>
         <attn-matrix-editor
           id="mlp-w1"
-          heading="W₁ — first layer"
-          hint="one row per hidden unit, as wide as x (the keys)"
+          heading="W₁ — keys"
+          hint="first layer: one row per hidden unit, as wide as x"
           structural
           .values=${m.w1}
           .rowLabels=${labels(hidden, 'h')}
@@ -93,8 +93,8 @@ export class AttnMlpPanel extends LitElement {
         ></attn-matrix-editor>
         <attn-matrix-editor
           id="mlp-w2"
-          heading="W₂ — second layer"
-          hint="one row per output, one column per hidden unit (V = W₂ᵀ)"
+          heading="W₂ — values"
+          hint="second layer: one row per output, one column per hidden unit (V = W₂ᵀ)"
           structural
           .values=${m.w2}
           .rowLabels=${labels(dout, 'y')}
