@@ -349,6 +349,7 @@ export class AttnLayout extends LitElement {
               .kernels=${this.state.kernels}
               .trials=${this.kernelTrials}
               .held=${this.state.heldKernels}
+              activation=${this.outcome?.full.options.activation ?? 'softmax'}
             ></attn-shader-lab>
           </div>`
         : nothing
