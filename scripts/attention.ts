@@ -3,7 +3,7 @@
  *   [--temperature T] [--variant naive|tiled|fused] [--heads H] [--wo WO.npy] [--out O.npy] [--json]
  *   [--kernel STAGE=FILE.wgsl] [--poison] [--precision f32|f16|auto] [--key-splits N]
  *   [--rope [interleaved|half] --rope-base B --rope-dims R --rope-offset P] [--kv-heads H] [--window W]
- *   [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
+ *   [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…] [--activation softmax|relu|gelu]
  *   [--score dot|scaled|general|additive] [--w W.npy] [--wq WQ.npy --wk WK.npy --va VA.npy]
  *
  * --score picks the score function: dot (q·k, scale none), scaled (q·k/√dk, the default), general
@@ -21,11 +21,12 @@
 import { writeFileSync } from 'node:fs';
 import { formatFromName, parseMatrix, serializeMatrix } from '../src/core/io';
 import type { AttentionOptions } from '../src/core/options';
-import { withDefaults } from '../src/core/options';
+import { ACTIVATIONS, withDefaults } from '../src/core/options';
 import { checkAgainstReference, checkSampledRows } from '../src/core/compare-run';
 import { needsSampling, sampleRows } from '../src/core/problem';
 import { checkInputs } from '../src/core/shapes';
 import type { ScoringWeights } from '../src/core/shapes';
+import { describeActivation } from '../src/core/activation';
 import { isPrecisionChoice, PRECISION_CHOICES, PRECISION_TITLES } from '../src/core/precision';
 import type { Comparison } from '../src/core/metrics';
 import { AttentionEngine } from '../src/gpu/engine';
@@ -49,6 +50,7 @@ const USAGE = `usage: npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask
          general: qᵀ W k with --w W.npy (dq×dk); additive: v_aᵀ tanh(W_q q + W_k k) with --wq WQ.npy (a×dq),
          --wk WK.npy (a×dk) and --va VA.npy (1×a); general and additive use scale none unless --scale is given,
          and let Q's width per head dq differ from K's dk; fused computes dot scores only)
+       [--activation softmax|relu|gelu]  (relu/gelu: φ elementwise instead of the softmax, no normalisation; naive or tiled)
 --heads H: Q, K, V columns split into H heads; --wo: output projection W_o ((H·dv)×d_model), written by --out
 inputs: 2-D float32 .npy, or .json nested arrays, or .csv
 ${FEATURE_USAGE}`;
@@ -91,6 +93,7 @@ function parseCommandLine(argv: string[]) {
       wq: { type: 'string' },
       wk: { type: 'string' },
       va: { type: 'string' },
+      activation: { type: 'string' },
       help: { type: 'boolean' },
     },
   }).values;
@@ -113,6 +116,10 @@ function parseCommandLine(argv: string[]) {
           : number(parsed.scale, 'scale')!,
     ...featureOptions(parsed),
   };
+  const activation = parsed.activation ?? 'softmax';
+  if (!ACTIVATIONS.some((a) => a === activation))
+    throw new UsageError(`--activation must be one of ${ACTIVATIONS.join(', ')}, got "${activation}"`);
+  options.activation = activation as AttentionOptions['activation'];
   if (parsed.out) formatFromName(parsed.out);
   const kernels = parseKernelFlags(parsed.kernel ?? []);
   const precision = parsed.precision ?? 'f32';
@@ -264,6 +271,8 @@ async function attention(argv: string[]): Promise<number> {
         console.log(`precision: ${PRECISION_TITLES[result.precision]} (${result.precisionReason})`);
       const features = describeFeatures(withDefaults(cli.options));
       if (features) console.log(`features: ${features}`);
+      if (options.activation !== 'softmax')
+        console.log(`activation: ${describeActivation(options.activation)} elementwise, no normalisation`);
       if (check.rotatedQ) console.log(line('RoPE Q', check.rotatedQ));
       if (check.rotatedK) console.log(line('RoPE K', check.rotatedK));
       // The fused variant never stores scores or probabilities: there is nothing to read back.

@@ -12,7 +12,7 @@ import { KernelInterfaceError } from '../src/gpu/errors';
 import { packParams, PARAMS_BYTES, PARAMS_FIELDS, STAGES } from '../src/gpu/interface';
 import { diagnoseKernel } from '../src/gpu/kernels';
 import { interfaceProblems } from '../src/gpu/reflect';
-import { PROJECTION_SHADER, VARIANT_NAMES, VARIANTS } from '../src/gpu/variants';
+import { ACTIVATION_SHADERS, PROJECTION_SHADER, VARIANT_NAMES, VARIANTS } from '../src/gpu/variants';
 import { verifyKernel } from '../src/gpu/verify-suite';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { acquireTestDevice, watchDevice } from './helpers/gpu';
@@ -24,6 +24,8 @@ const shaders = loadShaderLibrary();
 const builtIns: { file: string; stage: StageName }[] = [
   ...VARIANT_NAMES.flatMap((variant) => Object.entries(VARIANTS[variant]).map(([stage, file]) => ({ file, stage: stage as StageName }))),
   { file: PROJECTION_SHADER, stage: 'project' },
+  // The softmax stage's file for an elementwise activation (ReLU, GELU), naive and tiled alike.
+  { file: ACTIVATION_SHADERS.relu, stage: 'softmax' },
 ];
 
 const EXAMPLES = join(import.meta.dirname, '../examples/kernels');

@@ -40,7 +40,7 @@ function removeAt<T>(list: T[] | null, at: number): T[] | null {
 }
 
 /** Applies op to one grid; structural ops that would leave it empty are ignored. */
-function applyToGrid(g: Grid, op: MatrixOp): Grid {
+export function applyToGrid(g: Grid, op: MatrixOp): Grid {
   const { rows, cols } = gridShape(g);
   switch (op.kind) {
     case 'set':

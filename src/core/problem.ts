@@ -19,6 +19,10 @@ import { fitScoring, headWidths, isLearned, scoringWeights } from './scoring-sta
 import type { Mode, PlaygroundState } from './state';
 import type { Matrix } from './tensor';
 import { matrix } from './tensor';
+import type { MlpActivation } from './mlp';
+import { mlpAsAttention, mlpAttentionOptions } from './mlp';
+import { mlpWeights } from './mlp-state';
+import { DEFAULT_OPTIONS } from './options';
 
 export interface Problem {
   mode: Mode;
@@ -50,6 +54,8 @@ export interface Problem {
    * what the user chose.
    */
   sample: { rows: number[]; n: number } | null;
+  /** MLP mode: the MLP's φ and whether the softmax was put back (the options say what runs). */
+  mlp?: { activation: MlpActivation; softmax: boolean };
 }
 
 /** Problems with more scores than this (h·n·m) get their reference, check and maps on sampled rows. */
@@ -168,6 +174,7 @@ export function combinedMask(mask: Grid | null, padding: ReadonlySet<number>, n:
 const MAX_MASKED_PAIRS = 1 << 22;
 
 export function buildProblem(state: PlaygroundState, embeddings: Embeddings | null): Problem {
+  if (state.mode === 'mlp') return mlpProblem(state);
   const base = state.mode === 'sentence' ? sentenceInputs(state, embeddings) : matrixInputs(state);
   const { q, k } = base;
   const n = q.rows,
@@ -220,6 +227,37 @@ function problemScoring(state: PlaygroundState, base: BaseInputs): ScoringWeight
   const widths = headWidths(base.q.cols, base.k.cols, state.options);
   if (!widths) return null;
   return scoringWeights(fitScoring(state.matrix.scoring, score, widths.dq, widths.dk).grids, score);
+}
+
+/**
+ * MLP mode's problem: the attention form of the MLP (Q = x, K = W₁, V = W₂ᵀ), with the options that
+ * make attention compute it (dot, scale none, φ; nothing hidden, no features) whatever the other
+ * modes' options are, and the variant's choice left to the state (naive or tiled).
+ */
+function mlpProblem(state: PlaygroundState): Problem {
+  const { activation, softmax } = state.mlp;
+  const weights = mlpWeights(state.mlp);
+  const inputs = mlpAsAttention(weights);
+  const options: AttentionOptions = { ...DEFAULT_OPTIONS, ...mlpAttentionOptions(activation, softmax) };
+  const shape = checkInputs(inputs, options);
+  return {
+    mode: 'mlp',
+    inputs,
+    options,
+    shape,
+    queryLabels: fillLabels(null, shape.n, 'x'),
+    keyLabels: fillLabels(null, shape.m, 'h'),
+    featureLabels: fillLabels(null, shape.dk, 'd'),
+    valueLabels: fillLabels(null, shape.dv, 'y'),
+    projectedLabels: [],
+    queryKnown: null,
+    keyKnown: null,
+    explicitMask: null,
+    padding: new Set(),
+    sentence: null,
+    sample: null,
+    mlp: { activation, softmax },
+  };
 }
 
 interface BaseInputs {

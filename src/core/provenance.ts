@@ -165,6 +165,26 @@ export function explainMasked(ctx: ProvenanceContext, head: number, i: number, j
   };
 }
 
+/** A weight under an elementwise activation: φ of its own masked score, no normalisation. */
+export function explainElementwise(ctx: ProvenanceContext, head: number, i: number, j: number): Explained {
+  const { n, m } = ctx.problem.shape;
+  const idx = (head * n + i) * m + j;
+  const activation = ctx.problem.options.activation;
+  const name = activation === 'relu' ? 'ReLU' : 'GELU';
+  const score = ctx.reference.masked.data[idx];
+  const value = ctx.reference.probs.data[idx];
+  return {
+    title: `weight ${pair(ctx, i, j)}${headNote(ctx, head)}`,
+    lines: [
+      score === -Infinity
+        ? 'hidden: the masked score is −∞ → weight 0'
+        : `${name}(masked score ${short(score)}), on its own: no sum over the row`,
+      `= ${exact(value)}`,
+      ...gpuLine(ctx.gpu?.probs?.[idx], value),
+    ],
+  };
+}
+
 export function explainProb(ctx: ProvenanceContext, head: number, i: number, j: number): Explained {
   const { n, m } = ctx.problem.shape;
   const row = (head * n + i) * m;

@@ -12,7 +12,9 @@
  *   bias     −slope_t · (i + shift − j) with ALiBi (else 0)
  *   masked   capped + bias where the key is visible, −∞ where it is not (causal, window, mask)
  *   probs    P = row softmax of masked, exp(s − M) / Σ exp(s − M); with a sink logit σ_t the
- *            denominator gains exp(σ_t − M) and M = max(σ_t, max s)
+ *            denominator gains exp(σ_t − M) and M = max(σ_t, max s). With an elementwise activation
+ *            (options.activation 'relu' | 'gelu', ./activation.ts) P = φ(masked) instead, each entry
+ *            on its own, −∞ → 0, no normalisation (sinks are refused then: they live in the denominator)
  *   output   O = P V
  * The heads' outputs are concatenated along columns (n×(h·dv)); with W_o ((h·dv)×d_model) the
  * result is also projected: Y = O W_o (n×d_model).
@@ -28,6 +30,7 @@ import { learnedScores } from './scoring';
 import { checkInputs, maskBytes, resolveRows } from './shapes';
 import type { AttentionOptions, RopeOptions } from './options';
 import { causalShift, isVisible, resolveScale, withDefaults } from './options';
+import { activationReference } from './activation';
 import { kvHeadOf, queryPosition, resolveAlibiSlopes, resolveSinks, ropeDims, ropeFrequencies, ropePair, softcapped } from './features';
 
 /** h stacked n×m matrices, head-major: element (t, i, j) is data[(t·n + i)·m + j]. */
@@ -286,7 +289,13 @@ export function attentionReference(
     totalRows: shape.n,
     scoring: options.score === 'dot' ? null : (inputs.scoring ?? null),
   });
-  const { probs, sinkShare } = softmaxWithSinks(masked.data, shape.heads, n, shape.m, resolveSinks(options));
+  const { probs, sinkShare } =
+    options.activation === 'softmax'
+      ? softmaxWithSinks(masked.data, shape.heads, n, shape.m, resolveSinks(options))
+      : {
+          probs: { heads: shape.heads, rows: n, cols: shape.m, data: activationReference(masked.data, options.activation) },
+          sinkShare: null,
+        };
   const output = weightedValuesReference(probs.data, inputs.v, shape.heads, n, shape.kvHeads);
   const projected = inputs.wo ? projectionReference(output, inputs.wo) : null;
   return { shape, rotated, raw, scaled, capped, bias, masked, probs, sinkShare, output, projected, rows: [start, end] };

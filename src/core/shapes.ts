@@ -2,7 +2,7 @@ import { InputError } from './errors';
 import type { Matrix } from './tensor';
 import { firstNonFinite } from './tensor';
 import type { AttentionOptions } from './options';
-import { SCORE_FUNCTIONS } from './options';
+import { ACTIVATIONS, SCORE_FUNCTIONS } from './options';
 import { kvHeadChoices, kvHeadCount, ropeDims } from './features';
 import { checkFloat32 } from './float32';
 import { checkScoring } from './scoring';
@@ -156,6 +156,12 @@ export function checkFeatures(options: AttentionOptions, dk: number): void {
     if (bad >= 0) throw new InputError(`sink logit ${bad} is ${sinks[bad]}, not a finite number`);
     sinks.forEach((x, i) => checkFloat32(x, `sink logit ${i}`));
   }
+  if (!ACTIVATIONS.includes(options.activation))
+    throw new InputError(`the activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(options.activation)}`);
+  if (sinks !== null && options.activation !== 'softmax')
+    throw new InputError(
+      `attention sinks need the softmax: a sink logit joins the softmax's denominator, and ${options.activation} has none (turn the sinks off or use activation softmax)`,
+    );
   if (rope !== null) {
     if (rope.layout !== 'interleaved' && rope.layout !== 'half')
       throw new InputError(`the RoPE pair layout must be 'interleaved' or 'half', got ${String(rope.layout)}`);

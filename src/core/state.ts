@@ -42,8 +42,8 @@ export function textLengthProblem(text: string, limit = MAX_TEXT): string | null
     : null;
 }
 
-export type Mode = 'matrix' | 'sentence' | 'model';
-export const MODES: readonly Mode[] = ['matrix', 'sentence', 'model'];
+export type Mode = 'matrix' | 'sentence' | 'model' | 'mlp';
+export const MODES: readonly Mode[] = ['matrix', 'sentence', 'model', 'mlp'];
 export type ViewTab = 'attention' | 'compare' | 'lab' | 'profiler';
 const VIEW_TABS: readonly ViewTab[] = ['attention', 'compare', 'lab', 'profiler'];
 
@@ -117,6 +117,48 @@ export interface ModelState {
   generated: number[];
 }
 
+/**
+ * MLP mode: a two-layer MLP y = W₂·φ(W₁x) beside the same problem as attention (Q = x, K = W₁,
+ * V = W₂ᵀ, φ instead of the softmax; src/core/mlp.ts). Shapes must fit: W₁'s columns are x's,
+ * W₂'s columns W₁'s rows (the edits keep them linked).
+ */
+export interface MlpState {
+  /** n×d inputs, one per row. */
+  x: Grid;
+  /** hidden×d first-layer weights: one key per hidden unit. */
+  w1: Grid;
+  /** dout×hidden second-layer weights (V is its transpose). */
+  w2: Grid;
+  activation: 'relu' | 'gelu';
+  /** Put the softmax back: the attention form then normalises each row and is no longer the MLP. */
+  softmax: boolean;
+}
+
+/**
+ * The built-in example: W₁x has negative pre-activations in every row (W₁x0 = [0.5, −3, 3, 1],
+ * W₁x1 = [0, 1.5, −0.5, −0.75], W₁x2 = [2.5, 2, 1, −3.5]), so ReLU zeroes some weights and GELU
+ * makes them slightly negative.
+ */
+export const DEFAULT_MLP_STATE: MlpState = {
+  x: [
+    [1, 2, -1],
+    [-1, 0.5, 2],
+    [2, -1, 1],
+  ],
+  w1: [
+    [1, 0, 0.5],
+    [0, -1, 1],
+    [1, 1, 0],
+    [-1, 0.5, -1],
+  ],
+  w2: [
+    [1, -1, 0.5, 2],
+    [0, 1, 1, -1],
+  ],
+  activation: 'relu',
+  softmax: false,
+};
+
 export const MAX_MODEL_TOKENS = 4096;
 export const MAX_URL = 2000;
 
@@ -148,6 +190,7 @@ export interface PlaygroundState {
   matrix: MatrixState;
   sentence: SentenceState;
   model: ModelState;
+  mlp: MlpState;
   options: AttentionOptions;
   /** Explicit n×m mask, 1 = may attend; fitted to the problem's shape when n or m change. */
   mask: Grid | null;
@@ -213,6 +256,7 @@ export function defaultState(): PlaygroundState {
     },
     sentence: { ...DEFAULT_SENTENCE },
     model: { ...DEFAULT_MODEL_STATE },
+    mlp: { ...DEFAULT_MLP_STATE },
     options: { ...DEFAULT_OPTIONS },
     mask: null,
     padding: [],
@@ -598,6 +642,17 @@ function parseModelState(v: unknown, path: string, d: ModelState): ModelState {
   };
 }
 
+function parseMlpState(v: unknown, path: string, d: MlpState): MlpState {
+  const o = object(v, path);
+  return {
+    x: field(o, 'x', path, d.x, parseGrid),
+    w1: field(o, 'w1', path, d.w1, parseGrid),
+    w2: field(o, 'w2', path, d.w2, parseGrid),
+    activation: field(o, 'activation', path, d.activation, oneOf(['relu', 'gelu'] as const)),
+    softmax: field(o, 'softmax', path, d.softmax, bool),
+  };
+}
+
 function parseView(v: unknown, path: string, d: ViewState): ViewState {
   const o = object(v, path);
   return {
@@ -641,6 +696,8 @@ export function parseState(value: unknown, path = 'state'): PlaygroundState {
     matrix: field(o, 'matrix', path, d.matrix, (v, p) => parseMatrixState(v, p, d.matrix)),
     sentence: field(o, 'sentence', path, d.sentence, (v, p) => parseSentenceState(v, p, d.sentence)),
     model: field(o, 'model', path, d.model, (v, p) => parseModelState(v, p, d.model)),
+    // Saved states and links from before MLP mode have none: they get the built-in example.
+    mlp: field(o, 'mlp', path, d.mlp, (v, p) => parseMlpState(v, p, d.mlp)),
     options: field(o, 'options', path, d.options, parseOptions),
     mask: field(o, 'mask', path, null, nullable(parseGrid)),
     padding: field(o, 'padding', path, [], padding),

@@ -12,7 +12,7 @@
 import { poisonArray } from '../core/poison';
 import type { AttentionInputs, AttentionShape } from '../core/shapes';
 import { checkInputs, resolveRows } from '../core/shapes';
-import type { AttentionOptions, ScoreFunction } from '../core/options';
+import type { Activation, AttentionOptions, ScoreFunction } from '../core/options';
 import { packScoring } from '../core/scoring';
 import { causalShift, resolveScale, withDefaults } from '../core/options';
 import type { FeatureName } from '../core/features';
@@ -218,7 +218,10 @@ export class AttentionEngine {
     choice: KernelChoice = {},
   ): Promise<KernelDiagnosis> {
     const score = choice.score && choice.score !== 'dot' ? `.${choice.score}` : '';
-    const label = custom ? `Attention.${stage}.custom` : `Attention.${stage}.${variant}${score}${precision === 'f16' ? '.f16' : ''}`;
+    const activation = choice.activation && choice.activation !== 'softmax' ? `.${choice.activation}` : '';
+    const label = custom
+      ? `Attention.${stage}.custom`
+      : `Attention.${stage}.${variant}${score}${activation}${precision === 'f16' ? '.f16' : ''}`;
     return diagnoseKernel(this, stage, custom ?? this.source(variant, stage, precision, choice), { label, problem });
   }
 
@@ -246,7 +249,11 @@ export class AttentionEngine {
       throw new InputError(
         `the ${variant} variant computes dot-product scores only, not the ${options.score} score function: use variant naive or tiled`,
       );
-    const choice: KernelChoice = { score: options.score };
+    if (options.activation !== 'softmax' && !hasIntermediates(variant))
+      throw new InputError(
+        `the ${variant} variant computes an online softmax in one pass and has no ${options.activation}: use variant naive or tiled for an elementwise activation (or activation softmax)`,
+      );
+    const choice: KernelChoice = { score: options.score, activation: options.activation };
     // combine joins only once the fused kernel is known to split the keys (below).
     const stages: StageName[] = variantStages(variant).filter((stage) => stage !== 'combine');
     if (options.rope) stages.unshift('rope');
@@ -261,6 +268,8 @@ export class AttentionEngine {
       const kernel = await this.kernel(stage, variant, run.kernels?.[stage], problem, decision.precision, choice);
       if (stage === 'qk' && kernel.scores !== options.score)
         throw new KernelInterfaceError(stage, [scoreMismatch(kernel.scores, options.score)]);
+      const wrongActivation = stage === 'softmax' ? activationMismatch(kernel, options.activation) : null;
+      if (wrongActivation) throw new KernelInterfaceError(stage, [wrongActivation]);
       const missing = unsupportedFeatures(stage, kernel, features);
       if (missing.length > 0)
         throw new KernelInterfaceError(
@@ -310,6 +319,7 @@ export class AttentionEngine {
         alibi: options.alibi !== null,
         sinks: options.sinks !== null,
         rope: options.rope && { ...options.rope, dims: ropeDims(options.rope, shape.dk) },
+        activation: options.activation,
         ...splits,
       },
     };
@@ -652,6 +662,25 @@ function scoreMismatch(declared: ScoreFunction, wanted: ScoreFunction): string {
 
 function unsupportedFeatures(stage: StageName, kernel: CompiledKernel, on: readonly FeatureName[]): FeatureName[] {
   return STAGES[stage].features.filter((f) => on.includes(f) && !kernel.supports.includes(f));
+}
+
+/**
+ * Why a softmax-stage kernel does not fit the run's activation, or null: an elementwise activation
+ * needs a kernel declaring ELEMENTWISE_ACTIVATION (it would otherwise normalise every row), and the
+ * softmax one that does not (it would otherwise skip the normalisation).
+ */
+function activationMismatch(kernel: CompiledKernel, activation: Activation): string | null {
+  if (activation !== 'softmax' && !kernel.elementwiseActivation)
+    return (
+      `this run uses activation ${activation}, but this softmax kernel does not declare \`const ELEMENTWISE_ACTIVATION = true;\`: ` +
+      `a softmax kernel normalises every row; use an elementwise kernel (shaders/activation_rows.wgsl) or set the activation to softmax`
+    );
+  if (activation === 'softmax' && kernel.elementwiseActivation)
+    return (
+      `this run uses the softmax, but this kernel declares \`const ELEMENTWISE_ACTIVATION = true;\` (φ elementwise, no normalisation): ` +
+      `use a softmax kernel (shaders/softmax_rows.wgsl) or set the activation to relu or gelu`
+    );
+  return null;
 }
 
 function unsupportedMessage(stage: StageName, feature: FeatureName, options: AttentionOptions): string {

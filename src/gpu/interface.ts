@@ -5,7 +5,7 @@
 import type { AttentionShape } from '../core/shapes';
 import type { StageName } from '../core/stages';
 import type { FeatureName } from '../core/features';
-import type { RopeLayout } from '../core/options';
+import type { Activation, RopeLayout } from '../core/options';
 
 export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
 
@@ -261,6 +261,10 @@ export const FLAGS = {
   rope: 64,
   /** RoPE pairs (i, i + r/2) (Hugging Face's rotate_half); clear: (2i, 2i + 1) (Meta's Llama). */
   ropeHalf: 128,
+  /** Elementwise activation instead of the softmax (a kernel declaring ELEMENTWISE_ACTIVATION): ReLU … */
+  relu: 256,
+  /** … or GELU in its tanh form. */
+  gelu: 512,
 } as const;
 
 /** What one dispatch's Params hold; `n` counts the query rows of this dispatch (a block when rows are blocked). */
@@ -280,6 +284,8 @@ export interface KernelParams extends Omit<AttentionShape, 'dModel'> {
   sinks: boolean;
   /** RoPE: its pair layout, base θ, rotated dimensions r and position offset; null without RoPE. */
   rope: { layout: RopeLayout; base: number; dims: number; offset: number } | null;
+  /** The softmax stage's φ: 'softmax' (or absent) sets no flag, 'relu' and 'gelu' their bits. */
+  activation?: Activation;
   /** Split-KV: splits along the fused grid's y (1 without) and keys per split (a multiple of 64). */
   keySplits: number;
   splitKeys: number;
@@ -294,6 +300,8 @@ function flagBits(p: KernelParams): number {
   if (p.softcap > 0) flags |= FLAGS.softcap;
   if (p.sinks) flags |= FLAGS.sinks;
   if (p.rope) flags |= FLAGS.rope | (p.rope.layout === 'half' ? FLAGS.ropeHalf : 0);
+  if (p.activation === 'relu') flags |= FLAGS.relu;
+  if (p.activation === 'gelu') flags |= FLAGS.gelu;
   return flags;
 }
 

@@ -36,6 +36,12 @@ export interface KernelShape {
    * kernel only for the score function it declares.
    */
   scores: ScoreFunction;
+  /**
+   * A softmax-stage kernel that declares `const ELEMENTWISE_ACTIVATION = true;` applies φ elementwise
+   * (options.activation 'relu' | 'gelu', chosen by FLAG_RELU / FLAG_GELU) instead of a softmax; the
+   * engine runs only such a kernel when the activation is not softmax, and never one for softmax.
+   */
+  elementwiseActivation: boolean;
 }
 
 /** The constants a kernel declares its learned score function with (none: dot). */
@@ -43,6 +49,9 @@ export const SCORE_CONSTANTS = { general: 'SCORES_GENERAL', additive: 'SCORES_AD
 
 /** The constant a fused kernel declares to run with key splits. */
 export const KEY_SPLITS_CONSTANT = 'SUPPORTS_KEY_SPLITS';
+
+/** The constant a softmax-stage kernel declares when it applies an elementwise activation instead. */
+export const ELEMENTWISE_CONSTANT = 'ELEMENTWISE_ACTIVATION';
 
 interface DeclaredBinding {
   name: string;
@@ -204,6 +213,7 @@ export function interfaceProblems(source: string, stage: StageSpec): { problems:
           supports,
           supportsKeySplits: moduleConstant(reflect, KEY_SPLITS_CONSTANT) === 1,
           scores: declaredScores[0] ?? 'dot',
+          elementwiseActivation: moduleConstant(reflect, ELEMENTWISE_CONSTANT) === 1,
         }
       : null,
   };

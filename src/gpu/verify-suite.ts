@@ -451,6 +451,7 @@ async function runCase(
     nonFiniteElsewhere: check.nonFiniteElsewhere,
     maskMismatches: check.maskMismatches,
     factor: check.factor,
+    normalisedRows: check.normalisedRows,
     ms: performance.now() - started,
   };
   return { ...row, hint: caseHint(row) };
@@ -587,6 +588,15 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
   if (report.limits.length) findings.unshift(limitsHint(report.limits));
   checkCancelled(signal);
 
+  // An elementwise activation has no denominator for a sink: the engine refuses sinks with it, whatever the kernel declares.
+  const elementwise = checked === 'softmax' && !!compiled?.elementwiseActivation;
+  if (elementwise && features)
+    features = {
+      ...features,
+      run: features.run.filter((f) => f !== 'sinks'),
+      undeclared: features.undeclared.filter((f) => f !== 'sinks'),
+      unavailable: [{ feature: 'sinks', reason: 'sinks belong to the softmax’s denominator: runs with ReLU or GELU refuse them' }],
+    };
   const tiled = combine ? fusedBefore : compiled;
   const suite = verifyCases({
     workgroupSize: tiled?.workgroupSize,
@@ -597,6 +607,7 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     keySplits: checked === 'fused' && !!tiled?.supportsKeySplits,
     // A qk kernel's cases use the score function it declares (SCORES_GENERAL / SCORES_ADDITIVE).
     score: checked === 'qk' ? compiled?.scores : undefined,
+    elementwise,
   });
   // A combine kernel runs only when the keys are split.
   const cases = options.cases ?? (combine ? suite.filter((c) => (c.keySplits ?? 1) > 1) : suite);
@@ -706,7 +717,20 @@ export async function verifyBuiltIns(
       label: `${variant === stage ? `built-in ${stage}` : `built-in ${variant} ${stage}`}${score ? ` (${score})` : ''}`,
     });
     reports.push(report);
-    if (report.status === 'timeout' || report.status === 'device-lost') break;
+    if (report.status === 'timeout' || report.status === 'device-lost') return reports;
+  }
+  // The elementwise activation's kernel (ReLU/GELU for the softmax stage), shared by naive and tiled.
+  if (!options.stage || options.stage === 'softmax') {
+    const source = engine.source('tiled', 'softmax', 'f32', { activation: 'relu' });
+    reports.push(
+      await verifyKernel(engine, {
+        ...options,
+        stage: 'softmax',
+        variant: 'tiled',
+        source,
+        label: 'built-in elementwise activation (naive and tiled)',
+      }),
+    );
   }
   return reports;
 }

@@ -24,6 +24,7 @@ import './attn-feature-options';
 import './attn-mask-editor';
 import './attn-matrix-editor';
 import './attn-model-panel';
+import './attn-mlp-panel';
 import './attn-options-panel';
 import './attn-random-problem';
 import './attn-sentence-panel';
@@ -32,6 +33,7 @@ const MODE_TABS: [Mode, string][] = [
   ['matrix', 'Matrices'],
   ['sentence', 'Sentence'],
   ['model', 'Model'],
+  ['mlp', 'MLP as attention'],
 ];
 
 @customElement('attn-problem-editor')
@@ -113,7 +115,9 @@ export class AttnProblemEditor extends LitElement {
         ${
           s.mode === 'model'
             ? html`<attn-model-panel .state=${s} .view=${this.modelView} ?gpu-available=${this.gpuAvailable}></attn-model-panel>`
-            : this.renderProblemInputs(p, dkPerHead)
+            : s.mode === 'mlp'
+              ? html`<attn-mlp-panel .mlp=${s.mlp} variant=${s.variant} ?gpu-available=${this.gpuAvailable}></attn-mlp-panel>`
+              : this.renderProblemInputs(p, dkPerHead)
         }
       </div>
     `;

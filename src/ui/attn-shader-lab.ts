@@ -13,6 +13,7 @@
  * the current stage's kernel stands, and for a held one (it timed out or lost the device) offers
  * "Use my kernel again"; Verify stays off for a held kernel, which could hang the GPU.
  */
+import type { Activation } from '../core/options';
 import { LitElement, html, nothing } from 'lit';
 import type { PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
@@ -60,6 +61,8 @@ export class AttnShaderLab extends LitElement {
   @property({ attribute: false }) device: GPUDevice | null = null;
   /** The page state's edited kernels by stage (null: none). */
   @property({ attribute: false }) kernels: Readonly<Record<string, string>> | null = null;
+  /** The runs' activation: with ReLU or GELU the softmax tab starts from the elementwise kernel the runs use. */
+  @property() activation: Activation = 'softmax';
   /** Where each edited kernel's trial stands (from the page's kernel staging). */
   @property({ attribute: false }) trials: KernelTrials = {};
   /** Stages whose edited kernel is held (the state's heldKernels). */
@@ -102,7 +105,7 @@ export class AttnShaderLab extends LitElement {
   builtIn(stage: StageName): string {
     const variant = variantFor(stage);
     if (!variant) return '';
-    const choice = { score: this.score };
+    const choice = { score: this.score, activation: this.activation };
     if (this.engine) return this.engine.source(variant, stage, 'f32', choice);
     const file = stageShaderFile(variant, stage, choice);
     return file ? (SHADERS[file] ?? '') : '';

@@ -9,9 +9,19 @@
 import { LitElement, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { Explained, ProvenanceContext } from '../core/provenance';
-import { explainMasked, explainOutput, explainProb, explainProjected, explainRaw, explainScaled, short } from '../core/provenance';
+import {
+  explainElementwise,
+  explainMasked,
+  explainOutput,
+  explainProb,
+  explainProjected,
+  explainRaw,
+  explainScaled,
+  short,
+} from '../core/provenance';
 import { explainBias, explainCapped } from '../core/provenance-features';
 import { kvHeadOf, resolveAlibiSlopes } from '../core/features';
+import { describeActivation } from '../core/activation';
 import type { Problem } from '../core/problem';
 import type { ReferenceResult } from '../core/reference';
 import type { ViewName } from '../core/stages';
@@ -186,7 +196,7 @@ export class AttnStageView extends LitElement {
       ref.capped && 'softcapped',
       ref.bias && '+ ALiBi bias',
       'masked',
-      sinks ? 'softmax with a sink' : 'softmax',
+      p.options.activation !== 'softmax' ? describeActivation(p.options.activation) : sinks ? 'softmax with a sink' : 'softmax',
     ];
     const kvNote = (t: number) => (kvHeads !== heads ? `K/V head ${kvHeadOf(t, heads, kvHeads)}` : `head ${t}`);
     return html`
@@ -195,7 +205,28 @@ export class AttnStageView extends LitElement {
       ${this.gpu ? this.renderSource(this.gpu) : nothing}
       <div class="maps">
         <div class="card">
-          ${this.map({ stage: 'probs', caption: `softmax of each row${sinkCaption}`, values: probs, maxWidth: probsWidth, colour: 'probability', rowSums: true, rowNotes: sinks, explain: (i, j) => explainProb(this.ctx, head, i, j) })}
+          ${
+            p.options.activation === 'softmax'
+              ? this.map({
+                  stage: 'probs',
+                  caption: `softmax of each row${sinkCaption}`,
+                  values: probs,
+                  maxWidth: probsWidth,
+                  colour: 'probability',
+                  rowSums: true,
+                  rowNotes: sinks,
+                  explain: (i, j) => explainProb(this.ctx, head, i, j),
+                })
+              : // An elementwise φ: unnormalised weights, any size (GELU: slightly negative too), so a signed scale and no row sums.
+                this.map({
+                  stage: 'probs',
+                  caption: `${describeActivation(p.options.activation)} of each score, no normalisation: rows need not sum to 1`,
+                  values: probs,
+                  maxWidth: probsWidth,
+                  colour: 'diverging',
+                  explain: (i, j) => explainElementwise(this.ctx, head, i, j),
+                })
+          }
         </div>
         <div class="card">
           ${this.map({ stage: 'output', caption: 'weights × V: one row per query', values: this.stageValues('output', head), maxWidth: outputWidth, maxCell: probsCell, columns: { count: ref.output.cols, labels: p.valueLabels, axis: 'value dim' }, explain: (i, c) => explainOutput(this.ctx, i, c) })}

@@ -18,7 +18,18 @@ const SAVE_DEBOUNCE_MS = 400;
 const DEFAULT_PRESET = 'worked-3d';
 
 /** Fields whose change means a new run (the others — the view — only re-render). */
-export const PROBLEM_FIELDS = ['mode', 'matrix', 'sentence', 'options', 'mask', 'padding', 'variant', 'precision', 'kernels'] as const;
+export const PROBLEM_FIELDS = [
+  'mode',
+  'matrix',
+  'sentence',
+  'mlp',
+  'options',
+  'mask',
+  'padding',
+  'variant',
+  'precision',
+  'kernels',
+] as const;
 
 export function problemChanged(previous: PlaygroundState, next: PlaygroundState): boolean {
   return PROBLEM_FIELDS.some((f) => previous[f] !== next[f]);

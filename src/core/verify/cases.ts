@@ -126,6 +126,8 @@ export interface VerifyCase extends Omit<AttentionShape, 'dModel' | 'kvHeads'> {
   softcap?: number;
   /** Sink logits, repeated over the heads; absent: none. */
   sinks?: readonly number[];
+  /** An elementwise activation instead of the softmax (a softmax-stage kernel declaring ELEMENTWISE_ACTIVATION); absent: softmax. */
+  activation?: 'relu' | 'gelu';
   /** Rotary position embedding (every case of the rope stage has one). */
   rope?: RopeOptions;
   /**
@@ -192,6 +194,11 @@ export interface SuiteOptions {
   keySplits?: boolean;
   /** The score function a qk kernel declares (SCORES_GENERAL / SCORES_ADDITIVE): every case then uses it. */
   score?: ScoreFunction;
+  /**
+   * The kernel applies an elementwise activation (declares ELEMENTWISE_ACTIVATION): every case runs
+   * twice, with ReLU and with GELU (the sizes, masks, heads and score distributions of the softmax's suite).
+   */
+  elementwise?: boolean;
 }
 
 const MAX_TILE = 256;
@@ -852,6 +859,11 @@ export function verifyCases(options: SuiteOptions = {}): VerifyCase[] {
     if (options.keySplits) raw.push(...keySplitCases(features));
     const score = options.score ?? 'dot';
     if (score !== 'dot') raw = [...raw.map((c, i) => learned(c, score, i)), ...learnedCases(score)];
+    if (options.elementwise)
+      raw = raw.flatMap((c) => [
+        { ...c, activation: 'relu' as const, name: `${c.name}, ReLU` },
+        { ...c, activation: 'gelu' as const, name: `${c.name}, GELU` },
+      ]);
   }
   return raw.map((c, i) => finish(c, base + 1000 * (i + 1), tiles));
 }
@@ -888,6 +900,7 @@ function featureOptions(c: VerifyCase): Partial<AttentionOptions> {
   if (c.softcap !== undefined) options.softcap = c.softcap;
   if (c.sinks !== undefined) options.sinks = perHead(c.sinks, c.heads);
   if (c.score !== undefined) options.score = c.score;
+  if (c.activation !== undefined) options.activation = c.activation;
   return options;
 }
 

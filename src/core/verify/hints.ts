@@ -709,6 +709,8 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
     );
   }
 
+  hints.push(...activationHints(cases, failing, (c) => explained.add(c)));
+
   // The features next: a pattern confined to one feature's cases names the feature (its class), or,
   // when several features fail together, each of them; before the symptoms below say how it fails
   // (a NaN in a masked row, a constant factor).
@@ -718,7 +720,7 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
   const learned = learnedScoreHint(cases, failing);
   if (learned && !featureHints.length) add(learned, failing);
 
-  const zeroSum = failing.filter((c) => c.nonFiniteInMaskedRows > 0);
+  const zeroSum = failing.filter((c) => c.nonFiniteInMaskedRows > 0 && !c.case.activation);
   if (zeroSum.length) {
     add(
       {
@@ -733,7 +735,7 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
     );
   }
 
-  const overflowing = failing.filter((c) => c.nonFiniteElsewhere > 0);
+  const overflowing = failing.filter((c) => c.nonFiniteElsewhere > 0 && !c.case.activation);
   // Without the max subtraction exp() overflows on large scores and underflows on all-negative rows.
   const extreme = (c: CaseReport) => c.case.tags.some((t) => t === 'large-scores' || t === 'very-negative' || t === 'mixed-heads');
   if (
@@ -859,6 +861,62 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
         failing,
       );
   }
+  return hints;
+}
+
+/**
+ * An elementwise activation's failures (cases with `activation`): NaN where a key is hidden, rows
+ * normalised as a softmax would, or a φ wrong only with GELU (ReLU passing). `explain` marks the
+ * cases a hint accounts for.
+ */
+function activationHints(cases: CaseReport[], failing: CaseReport[], explain: (c: CaseReport) => void): Hint[] {
+  const own = failing.filter((c) => c.case.activation);
+  const hints: Hint[] = [];
+  const add = (hint: Hint, by: CaseReport[]) => {
+    hints.push(hint);
+    by.forEach(explain);
+  };
+  const nonFinite = own.filter((c) => c.nonFiniteInMaskedRows + c.nonFiniteElsewhere > 0);
+  if (nonFinite.length)
+    add(
+      {
+        id: 'hidden-nan',
+        bugClass: 'masking',
+        title: 'NaN/Inf with an elementwise activation → φ applied to a hidden (−∞) score',
+        detail:
+          'a hidden key reaches the stage as −∞ and must weigh exactly 0: test for −∞ before φ. GELU of −∞ is −∞·0 = NaN, and so is a ReLU written s·step(s); max(s, 0) is safe. A row that sees no key is all zeros.',
+        cases: names(nonFinite),
+      },
+      nonFinite,
+    );
+  const normalised = own.filter((c) => (c.normalisedRows ?? 0) > 0);
+  if (normalised.length)
+    add(
+      {
+        id: 'normalisation',
+        bugClass: 'reduction',
+        title: 'rows sum to 1 with ReLU/GELU → the kernel still normalises like a softmax',
+        detail:
+          'with an elementwise activation each weight is φ(s) on its own: no max, no sum over the row and no division (the MLP read as attention has no normalisation; a row’s weights need not sum to 1).',
+        cases: names(normalised),
+      },
+      normalised,
+    );
+  const gelu = own.filter((c) => c.case.activation === 'gelu');
+  const reluPassing = cases.some((c) => c.case.activation === 'relu' && c.status === 'pass');
+  const reluFailing = own.some((c) => c.case.activation === 'relu');
+  if (gelu.length && !reluFailing && reluPassing && hints.length === 0)
+    add(
+      {
+        id: 'activation-form',
+        bugClass: 'scaling',
+        title: 'wrong only with GELU (ReLU passes) → the GELU formula',
+        detail:
+          'GELU here is the tanh form, as GPT-2: 0.5·s·(1 + tanh(√(2/π)·(s + 0.044715·s³))), √(2/π) ≈ 0.7978846. Check both constants, the cube and the 0.5; clamp the tanh argument to ±15 so s³ cannot overflow.',
+        cases: names(gelu),
+      },
+      gelu,
+    );
   return hints;
 }
 

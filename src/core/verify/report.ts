@@ -45,6 +45,8 @@ export interface CaseReport {
   /** Scores hidden (−∞) where the reference has a number, or shown where it is −∞. */
   maskMismatches: number;
   factor: number | null;
+  /** With an elementwise activation: rows whose weights sum to 1 where the reference's do not. */
+  normalisedRows?: number;
   /** A short hint from this case alone; the report's hints read the pattern across cases. */
   hint: string;
   /** Wall time of both runs. */
@@ -114,7 +116,10 @@ export type HintId =
   | 'softcap'
   | 'sinks'
   | 'key-splits'
-  | 'score-function';
+  | 'score-function'
+  | 'hidden-nan'
+  | 'normalisation'
+  | 'activation-form';
 
 export interface Hint {
   id: HintId;

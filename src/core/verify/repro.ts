@@ -28,6 +28,7 @@ const FLAGGED_OPTIONS: ReadonlySet<string> = new Set([
   'softcap',
   'sinks',
   'score',
+  'activation',
 ]);
 
 type InputRole = 'q' | 'k' | 'v' | 'mask' | 'wo' | 'w' | 'wq' | 'wk' | 'va';
@@ -141,6 +142,7 @@ export function reproCommand(c: VerifyCase, target: ReproTarget): Omit<Repro, 'r
   if (options.temperature !== undefined && options.temperature !== 1) words.push('--temperature', String(options.temperature));
   if (options.heads !== undefined && options.heads !== 1) words.push('--heads', String(options.heads));
   words.push(...featureFlags(options));
+  if (options.activation !== undefined && options.activation !== 'softmax') words.push('--activation', options.activation);
   words.push('--variant', target.variant);
   if (target.kernelFile) words.push('--kernel', `${target.stage}=${target.kernelFile}`);
   if (c.keySplits !== undefined) words.push('--key-splits', String(c.keySplits));

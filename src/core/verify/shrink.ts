@@ -16,8 +16,9 @@ export const SIZE_FIELDS = ['n', 'm', 'heads', 'dk', 'dv', 'dModel'] as const;
 export type SizeField = (typeof SIZE_FIELDS)[number];
 
 /** Fields that name or seed a case rather than describe the problem: never shrunk. */
-// The score function is the kernel's (it declares it), and dq and a shape the weights: not shrunk.
-const FIXED_FIELDS = new Set<string>(['name', 'seed', 'tags', 'score', 'dq', 'scoreDim']);
+// The score function is the kernel's (it declares it), and dq and a shape the weights; the activation
+// is what an elementwise kernel is (without it the engine refuses the kernel): none is shrunk.
+const FIXED_FIELDS = new Set<string>(['name', 'seed', 'tags', 'score', 'dq', 'scoreDim', 'activation']);
 
 /** Default of every option field of VerifyCase known here; `undefined` means "left out". */
 const CASE_OPTION_DEFAULTS: Readonly<Record<string, unknown>> = {
