@@ -1,10 +1,15 @@
 /**
- * npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal] [--scale X|none]
+ * npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal] [--scale X|none|default]
  *   [--temperature T] [--variant naive|tiled|fused] [--heads H] [--wo WO.npy] [--out O.npy] [--json]
  *   [--kernel STAGE=FILE.wgsl] [--poison] [--precision f32|f16|auto] [--key-splits N]
  *   [--rope [interleaved|half] --rope-base B --rope-dims R --rope-offset P] [--kv-heads H] [--window W]
- *   [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
+ *   [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…] [--activation softmax|relu|gelu]
+ *   [--score dot|scaled|general|additive] [--w W.npy] [--wq WQ.npy --wk WK.npy --va VA.npy]
  *
+ * --score picks the score function: dot (q·k, scale none), scaled (q·k/√dk, the default), general
+ * (qᵀ W k, W from --w, dq×dk) or additive (v_aᵀ tanh(W_q q + W_k k), from --wq a×dq, --wk a×dk and
+ * --va 1×a: Bahdanau's v_a); --scale, when given, overrides the scale each implies (none for general
+ * and additive). With general and additive Q's width per head dq may differ from K's dk.
  * --heads H splits Q/K columns into H heads of dk = width/H (V likewise); --wo projects the
  * concatenated heads through W_o ((H·dv)×d_model), and --out then writes the projection.
  * Runs the engine on Node's WebGPU and the float64 reference on the CPU, prints the comparison.
@@ -16,10 +21,12 @@
 import { writeFileSync } from 'node:fs';
 import { formatFromName, parseMatrix, serializeMatrix } from '../src/core/io';
 import type { AttentionOptions } from '../src/core/options';
-import { withDefaults } from '../src/core/options';
+import { ACTIVATIONS, withDefaults } from '../src/core/options';
 import { checkAgainstReference, checkSampledRows } from '../src/core/compare-run';
 import { needsSampling, sampleRows } from '../src/core/problem';
 import { checkInputs } from '../src/core/shapes';
+import type { ScoringWeights } from '../src/core/shapes';
+import { describeActivation } from '../src/core/activation';
 import { isPrecisionChoice, PRECISION_CHOICES, PRECISION_TITLES } from '../src/core/precision';
 import type { Comparison } from '../src/core/metrics';
 import { AttentionEngine } from '../src/gpu/engine';
@@ -32,13 +39,18 @@ import { describeFeatures, FEATURE_FLAGS, FEATURE_USAGE, featureOptions, withFea
 const BLOCK_WORK = 2 ** 25;
 
 const USAGE = `usage: npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal]
-       [--scale X|none] [--temperature T] [--variant ${VARIANT_NAMES.join('|')}] [--heads H] [--wo WO.npy]
+       [--scale X|none|default] [--temperature T] [--variant ${VARIANT_NAMES.join('|')}] [--heads H] [--wo WO.npy]
        [--out O.npy] [--json] [--kernel STAGE=FILE.wgsl]  (run a stage with your own WGSL; see docs/kernel-interface.md)
        [--poison]  (fill the GPU buffers with NaN first, as npm run verify does: elements a kernel never writes show)
        [--precision f32|f16|auto]  (f16: Q, K, V stored as halves, float32 arithmetic; fused without RoPE only)
        [--key-splits N]  (fused: split the keys N ways, split-KV with the combine stage; 1 = none; default: the engine's choice)
        [--rope [interleaved|half]] [--rope-base B] [--rope-dims R] [--rope-offset P] [--kv-heads H] [--window W]
        [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
+       [--score dot|scaled|general|additive]  (dot: q·k, scale none; scaled: q·k/√dk, the default;
+         general: qᵀ W k with --w W.npy (dq×dk); additive: v_aᵀ tanh(W_q q + W_k k) with --wq WQ.npy (a×dq),
+         --wk WK.npy (a×dk) and --va VA.npy (1×a); general and additive use scale none unless --scale is given,
+         and let Q's width per head dq differ from K's dk; fused computes dot scores only)
+       [--activation softmax|relu|gelu]  (relu/gelu: φ elementwise instead of the softmax, no normalisation; naive or tiled)
 --heads H: Q, K, V columns split into H heads; --wo: output projection W_o ((H·dv)×d_model), written by --out
 inputs: 2-D float32 .npy, or .json nested arrays, or .csv
 ${FEATURE_USAGE}`;
@@ -46,6 +58,13 @@ ${FEATURE_USAGE}`;
 function readMatrix(path: string, role: string) {
   const bytes = readInput(path, role);
   return parseMatrix(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, path, `${role} (${path})`);
+}
+
+/** The learned score's weights from the files --w or --wq/--wk/--va name; null for dot. */
+function readScoring(paths: ReturnType<typeof scoringFlags>['paths']): ScoringWeights | null {
+  if (!paths) return null;
+  if (paths.kind === 'general') return { kind: 'general', w: readMatrix(paths.w, 'W') };
+  return { kind: 'additive', wq: readMatrix(paths.wq, 'W_q'), wk: readMatrix(paths.wk, 'W_k'), v: readMatrix(paths.va, 'v_a') };
 }
 
 function parseCommandLine(argv: string[]) {
@@ -69,6 +88,12 @@ function parseCommandLine(argv: string[]) {
       'key-splits': { type: 'string' },
       kernel: { type: 'string', multiple: true },
       precision: { type: 'string' },
+      score: { type: 'string' },
+      w: { type: 'string' },
+      wq: { type: 'string' },
+      wk: { type: 'string' },
+      va: { type: 'string' },
+      activation: { type: 'string' },
       help: { type: 'boolean' },
     },
   }).values;
@@ -77,13 +102,24 @@ function parseCommandLine(argv: string[]) {
   const variant = parsed.variant ?? 'tiled';
   if (!isVariant(variant)) throw new UsageError(`--variant must be one of ${VARIANT_NAMES.join(', ')}, got "${variant}"`);
   const heads = integer(parsed.heads, 'heads', { min: 1 }) ?? 1;
+  const scoring = scoringFlags(parsed);
   const options: Partial<AttentionOptions> = {
     causal: parsed.causal ?? false,
     temperature: number(parsed.temperature, 'temperature') ?? 1,
     heads,
-    scale: parsed.scale === undefined ? 'default' : parsed.scale === 'none' ? 'none' : number(parsed.scale, 'scale')!,
+    score: scoring.score,
+    scale:
+      parsed.scale === undefined
+        ? scoring.scale
+        : parsed.scale === 'none' || parsed.scale === 'default'
+          ? parsed.scale
+          : number(parsed.scale, 'scale')!,
     ...featureOptions(parsed),
   };
+  const activation = parsed.activation ?? 'softmax';
+  if (!ACTIVATIONS.some((a) => a === activation))
+    throw new UsageError(`--activation must be one of ${ACTIVATIONS.join(', ')}, got "${activation}"`);
+  options.activation = activation as AttentionOptions['activation'];
   if (parsed.out) formatFromName(parsed.out);
   const kernels = parseKernelFlags(parsed.kernel ?? []);
   const precision = parsed.precision ?? 'f32';
@@ -91,6 +127,7 @@ function parseCommandLine(argv: string[]) {
   const keySplits = integer(parsed['key-splits'], 'key-splits', { min: 1 });
   return {
     paths: { ...inputs, out: parsed.out },
+    weights: scoring.paths,
     variant,
     options,
     kernels,
@@ -99,6 +136,39 @@ function parseCommandLine(argv: string[]) {
     poison: parsed.poison ?? false,
     keySplits,
   };
+}
+
+/** What --score asks for: the options' score function, the scale it implies, and the weight files it needs. */
+const SCORE_CHOICES = ['dot', 'scaled', 'general', 'additive'] as const;
+
+function scoringFlags(parsed: { score?: string; w?: string; wq?: string; wk?: string; va?: string }) {
+  const choice = parsed.score ?? 'scaled';
+  if (!(SCORE_CHOICES as readonly string[]).includes(choice))
+    throw new UsageError(`--score must be one of ${SCORE_CHOICES.join(', ')}, got "${choice}"`);
+  const additiveFlags = (['wq', 'wk', 'va'] as const).filter((f) => parsed[f] !== undefined);
+  if (parsed.w !== undefined && choice !== 'general')
+    throw new UsageError(`--w is the general score's weight matrix W (dq×dk): add --score general, or leave --w out`);
+  if (additiveFlags.length > 0 && choice !== 'additive')
+    throw new UsageError(
+      `${additiveFlags.map((f) => `--${f}`).join(', ')}: weights of the additive score; add --score additive, or leave them out`,
+    );
+  if (choice === 'general') {
+    if (parsed.w === undefined) throw new UsageError('--score general needs --w W.npy, the weight matrix W (dq×dk) of qᵀ W k');
+    return { score: 'general' as const, scale: 'none' as const, paths: { kind: 'general' as const, w: parsed.w } };
+  }
+  if (choice === 'additive') {
+    const missing = (['wq', 'wk', 'va'] as const).filter((f) => parsed[f] === undefined);
+    if (missing.length)
+      throw new UsageError(
+        `--score additive needs --wq WQ.npy (a×dq), --wk WK.npy (a×dk) and --va VA.npy (1×a) for v_aᵀ tanh(W_q q + W_k k); missing ${missing.map((f) => `--${f}`).join(', ')}`,
+      );
+    return {
+      score: 'additive' as const,
+      scale: 'none' as const,
+      paths: { kind: 'additive' as const, wq: parsed.wq!, wk: parsed.wk!, va: parsed.va! },
+    };
+  }
+  return { score: 'dot' as const, scale: choice === 'dot' ? ('none' as const) : ('default' as const), paths: null };
 }
 
 function line(name: string, c: Comparison | null, missing = 'not read back'): string {
@@ -121,6 +191,7 @@ async function attention(argv: string[]): Promise<number> {
     v: readMatrix(paths.v, 'V'),
     mask: paths.mask ? readMatrix(paths.mask, 'mask') : null,
     wo: paths.wo ? readMatrix(paths.wo, 'W_o') : null,
+    scoring: readScoring(cli.weights),
   };
   const options = withDefaults(cli.options);
   const shape = checkInputs(inputs, options);
@@ -190,14 +261,18 @@ async function attention(argv: string[]): Promise<number> {
         }),
       );
     } else {
-      const { n, m, dk, dv, heads, dModel } = result.shape;
+      const { n, m, dk, dv, heads, dModel, dq, scoreDim } = result.shape;
+      const score =
+        options.score === 'dot' ? '' : ` score=${options.score} dq=${dq}${options.score === 'additive' ? ` a=${scoreDim}` : ''}`;
       console.log(
-        `attention n=${n} m=${m} dk=${dk} dv=${dv} heads=${heads}${dModel === null ? '' : ` d_model=${dModel}`} variant=${cli.variant} on ${adapter}`,
+        `attention n=${n} m=${m} dk=${dk} dv=${dv} heads=${heads}${dModel === null ? '' : ` d_model=${dModel}`}${score} variant=${cli.variant} on ${adapter}`,
       );
       if (result.precision !== 'f32' || cli.precision !== 'f32')
         console.log(`precision: ${PRECISION_TITLES[result.precision]} (${result.precisionReason})`);
       const features = describeFeatures(withDefaults(cli.options));
       if (features) console.log(`features: ${features}`);
+      if (options.activation !== 'softmax')
+        console.log(`activation: ${describeActivation(options.activation)} elementwise, no normalisation`);
       if (check.rotatedQ) console.log(line('RoPE Q', check.rotatedQ));
       if (check.rotatedK) console.log(line('RoPE K', check.rotatedK));
       // The fused variant never stores scores or probabilities: there is nothing to read back.

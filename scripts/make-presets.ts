@@ -329,6 +329,63 @@ function translation(): Preset {
   };
 }
 
+// ---------------------------------------------------------------- translation alignment, additive score
+
+/**
+ * The same sentence pair scored as Bahdanau, Cho & Bengio (2014) scored it: vᵀ tanh(W_q q + W_k k),
+ * with weights built so the alignment is exact rather than learned.
+ *
+ * Q: each French word one-hot over the 13 French words, plus a constant 1 (dq = 14).
+ * K: each English word one-hot over the 12 English words (dk = 12; dq ≠ dk, which additive allows).
+ * One hidden unit r per French word (a = 13), aligned with English word j_r:
+ *   W_q[r] = α on French word r, −1.5α on the constant;  W_k[r] = α on English word j_r;  v_r = c.
+ * So unit r's pre-activation is α·([i = r] + [j = j_r] − 1.5): +α/2 when both match, −α/2 when one
+ * does, −3α/2 when neither. With α = 6, tanh saturates: ±0.995 and −1.000. For French word i only
+ * unit i tells its keys apart (every other unit gives −0.995 or −1 whatever the key, up to 0.005),
+ * so the aligned key's score is higher by c·(0.995 + 0.995) ≈ 5.97 (c = 3): softmax weight
+ * e^5.97 / (e^5.97 + 11) ≈ 0.97. “zone économique européenne” point at Area, Economic, European:
+ * the swap is in W_k's rows, not in the order of anything.
+ */
+function translationAdditive(): Preset {
+  const source = ['The', 'agreement', 'on', 'the', 'European', 'Economic', 'Area', 'was', 'signed', 'in', 'August', '1992'];
+  const target = ['L’', 'accord', 'sur', 'la', 'zone', 'économique', 'européenne', 'a', 'été', 'signé', 'en', 'août', '1992'];
+  const aligned = [0, 1, 2, 3, 6, 5, 4, 7, 7, 8, 9, 10, 11];
+  const alpha = 6,
+    c = 3;
+  const n = target.length,
+    m = source.length;
+  const q = target.map((_, i) => [...Array.from({ length: n }, (_, f) => (f === i ? 1 : 0)), 1]);
+  const k = identity(m);
+  const wq = target.map((_, r) => [...Array.from({ length: n }, (_, f) => (f === r ? alpha : 0)), -1.5 * alpha]);
+  const wk = aligned.map((j) => Array.from({ length: m }, (_, e) => (e === j ? alpha : 0)));
+  const v = [target.map(() => c)];
+  const preset: MatrixPreset = {
+    id: 'translation-additive',
+    name: 'Translation alignment, additive score (Bahdanau et al.): vᵀtanh(W_q q + W_k k)',
+    description:
+      'The alignment scored the way it was first scored: a small network, vᵀ tanh(W_q q + W_k k), lets each French word “look back at the entire input sequence and learn where to focus” (the seeds); see the swap in “zone économique européenne”.',
+    mode: 'matrix',
+    notes:
+      'Additive attention, the score of Bahdanau, Cho & Bengio’s “Neural Machine Translation by Jointly Learning to Align and Translate” (2014), ' +
+      'which the seeds’ history puts first (“Bahdanau 2014 → Vaswani 2017”). The weights are built, not learned: Q is each French word one-hot ' +
+      'plus a constant 1 (d_q = 14), K each English word one-hot (d_k = 12: the widths may differ). One hidden unit per French word: W_q’s row r ' +
+      'holds 6 on French word r and −9 on the constant, W_k’s row r holds 6 on the English word it translates, v is all 3s. Unit r’s tanh ' +
+      'is +0.995 only when both words match, about −1 otherwise, so each French word’s aligned English word scores about 6 above the rest ' +
+      '(weight ≈ 0.97). Read the alignment in W_k’s rows: “zone économique européenne” point at Area, Economic, European, and “a été” both at ' +
+      '“was”. Edit a cell of W_q or W_k to move a French word’s attention; V holds each English word’s position, so the output dips through 6, 5, 4.',
+    options: { ...DEFAULT_OPTIONS, score: 'additive', scale: 'none', temperature: 1, causal: false, heads: 1 },
+    q,
+    k,
+    v: source.map((_, j) => [j]),
+    queryLabels: target,
+    keyLabels: source,
+    valueLabels: ['source position'],
+    scoring: { wq, wk, v },
+  };
+  const probs = probsOf(preset).map((row) => row.map((p) => round(p, 12)));
+  return { ...preset, expect: { probs, output: outputOf(preset).map((o) => [round(o, 12)]) } };
+}
+
 // ---------------------------------------------------------------- large scores
 
 function largeScores(): Preset {
@@ -410,15 +467,15 @@ function sqrtDk(): Preset {
 
 /** Largest weight and where it sits, per row, for a notes line. */
 function probsOf(preset: MatrixPreset, options: Partial<AttentionOptions> = preset.options): number[][] {
-  const { q, k, v, mask } = presetMatrices(preset);
-  const ref = attentionReference({ q, k, v, mask }, options);
+  const { q, k, v, mask, scoring } = presetMatrices(preset);
+  const ref = attentionReference({ q, k, v, mask, scoring }, options);
   const m = k.rows;
   return Array.from({ length: ref.probs.data.length / m }, (_, r) => Array.from(ref.probs.data.subarray(r * m, (r + 1) * m)));
 }
 
 function outputOf(preset: MatrixPreset, options: Partial<AttentionOptions> = preset.options): number[] {
-  const { q, k, v, mask } = presetMatrices(preset);
-  return Array.from(attentionReference({ q, k, v, mask }, options).output.data);
+  const { q, k, v, mask, scoring } = presetMatrices(preset);
+  return Array.from(attentionReference({ q, k, v, mask, scoring }, options).output.data);
 }
 
 /** A matrix preset whose Q, K and V come from `random` (the file holds the sizes and the seed, not the numbers). */
@@ -617,6 +674,16 @@ function format(preset: Preset): string {
     if (Array.isArray(value) && value.length > 0 && Array.isArray(value[0])) {
       return `  ${JSON.stringify(key)}: [\n${(value as unknown[]).map((row) => `    ${JSON.stringify(row)}`).join(',\n')}\n  ]`;
     }
+    if (key === 'scoring') {
+      // One matrix row per line here too: W_q's and W_k's rows are the alignment.
+      const inner = Object.entries(value as object)
+        .map(
+          ([k, rows]) =>
+            `    ${JSON.stringify(k)}: [\n${(rows as unknown[]).map((row) => `      ${JSON.stringify(row)}`).join(',\n')}\n    ]`,
+        )
+        .join(',\n');
+      return `  "scoring": {\n${inner}\n  }`;
+    }
     if (key === 'expect') {
       const inner = Object.entries(value as object)
         .map(([k, rows]) => `    ${JSON.stringify(k)}: ${JSON.stringify(rows)}`)
@@ -624,7 +691,13 @@ function format(preset: Preset): string {
       return `  "expect": {\n${inner}\n  }`;
     }
     // Options: only what differs from "off" (the features' null), as the presets were written before them.
-    if (key === 'options') value = Object.fromEntries(Object.entries(value as object).filter(([, v]) => v !== null));
+    // The score function and the activation likewise: only when not the dot product and the softmax.
+    if (key === 'options')
+      value = Object.fromEntries(
+        Object.entries(value as object).filter(
+          ([k, v]) => v !== null && !(k === 'score' && v === 'dot') && !(k === 'activation' && v === 'softmax'),
+        ),
+      );
     return `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`;
   });
   return `{\n${lines.join(',\n')}\n}\n`;
@@ -643,6 +716,7 @@ const presets: Preset[] = [
   pronounPreset('cat-warm', '“the cat sat on the mat because it was warm”', 'the cat sat on the mat because it was warm', 'mat', pronouns),
   causal(),
   translation(),
+  translationAdditive(),
   largeScores(),
   sqrtDk(),
   ropeRelative(),

@@ -12,7 +12,7 @@ import { KernelInterfaceError } from '../src/gpu/errors';
 import { packParams, PARAMS_BYTES, PARAMS_FIELDS, STAGES } from '../src/gpu/interface';
 import { diagnoseKernel } from '../src/gpu/kernels';
 import { interfaceProblems } from '../src/gpu/reflect';
-import { PROJECTION_SHADER, VARIANT_NAMES, VARIANTS } from '../src/gpu/variants';
+import { ACTIVATION_SHADERS, PROJECTION_SHADER, VARIANT_NAMES, VARIANTS } from '../src/gpu/variants';
 import { verifyKernel } from '../src/gpu/verify-suite';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { acquireTestDevice, watchDevice } from './helpers/gpu';
@@ -24,6 +24,8 @@ const shaders = loadShaderLibrary();
 const builtIns: { file: string; stage: StageName }[] = [
   ...VARIANT_NAMES.flatMap((variant) => Object.entries(VARIANTS[variant]).map(([stage, file]) => ({ file, stage: stage as StageName }))),
   { file: PROJECTION_SHADER, stage: 'project' },
+  // The softmax stage's file for an elementwise activation (ReLU, GELU), naive and tiled alike.
+  { file: ACTIVATION_SHADERS.relu, stage: 'softmax' },
 ];
 
 const EXAMPLES = join(import.meta.dirname, '../examples/kernels');
@@ -59,6 +61,8 @@ describe('the Params layout', () => {
       rope: { layout: 'half' as const, base: 500000, dims: 2, offset: -6 },
       keySplits: 3,
       splitKeys: 128,
+      dq: 5,
+      scoreDim: 6,
     };
     const packed = packParams(params);
     expect(packed.byteLength).toBe(PARAMS_BYTES);
@@ -85,6 +89,8 @@ describe('the Params layout', () => {
       ['position_offset', 'i32', 60],
       ['key_splits', 'u32', 64],
       ['split_keys', 'u32', 68],
+      ['dq', 'u32', 72],
+      ['score_dim', 'u32', 76],
     ]);
     // flags: causal 1 | mask 2 | window 4 | ALiBi 8 | softcap 16 | RoPE 64 | RoPE half layout 128
     expect([...u32.subarray(0, 6)]).toEqual([7, 9, 3, 5, 2, 1 | 2 | 4 | 8 | 16 | 64 | 128]);
@@ -95,6 +101,10 @@ describe('the Params layout', () => {
     expect(u32[14]).toBe(2);
     expect(i32[15]).toBe(-6);
     expect([u32[16], u32[17]]).toEqual([3, 128]);
+    expect([u32[18], u32[19]]).toEqual([5, 6]);
+    // A shape written for dot (no dq, no score_dim): dq = dk, score_dim = 0.
+    const dot = new Uint32Array(packParams({ ...params, dq: undefined, scoreDim: undefined }));
+    expect([dot[18], dot[19]]).toEqual([3, 0]);
   });
 
   it.each(builtIns)('accepts the built-in $file ($stage)', ({ file, stage }) => {
@@ -121,7 +131,7 @@ describe('the Params layout', () => {
     const fields = PARAMS_FIELDS.map((f) => `${f.name}: ${f.type}`).join(', ');
     const extra = `struct Params { ${fields}, extra: u32 }\n@group(0) @binding(0) var<uniform> params: Params;\n@compute @workgroup_size(1) fn main() { _ = params.n; }`;
     expect(interfaceProblems(extra, STAGES.qk).problems.join('\n')).toMatch(
-      /Params\.extra: u32 is at byte offset 72, but the engine packs nothing there/,
+      /Params\.extra: u32 is at byte offset 80, but the engine packs nothing there/,
     );
     const renamed = TILED_QK.replace('dk: u32', 'width: u32');
     expect(interfaceProblems(renamed, STAGES.qk).problems.join('\n')).toMatch(

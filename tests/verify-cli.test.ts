@@ -139,6 +139,10 @@ describeGpu('npm run verify', () => {
     expect(code, stdout + stderr).toBe(0);
     for (const label of [
       'naive qk',
+      'naive qk (general)',
+      'naive qk (additive)',
+      'tiled qk (general)',
+      'tiled qk (additive)',
       'naive softmax',
       'naive pv',
       'tiled rope',

@@ -422,9 +422,10 @@ describe.skipIf(!gpu)('broken examples are rejected with the right hint', () => 
 });
 
 describe.skipIf(!gpu)('built-in kernels pass the whole suite', () => {
-  it.each(builtInKernels())('$variant $stage', async ({ variant, stage }) => {
+  it.each(builtInKernels())('$variant $stage $score', async ({ variant, stage, score }) => {
     const e = engine();
-    const report = await verifyKernel(e, { stage, variant, source: e.source(variant, stage), label: `built-in ${variant} ${stage}` });
+    const source = e.source(variant, stage, 'f32', { score });
+    const report = await verifyKernel(e, { stage, variant, source, label: `built-in ${variant} ${stage}` });
     expect(report.status, explain(report)).toBe('pass');
     expect(report.cases.length).toBe(report.plannedCases);
     expect(report.hints).toEqual([]);

@@ -13,7 +13,15 @@ import { attentionReference } from './reference';
 import { resolveRows } from './shapes';
 import { rowRange } from './tensor';
 import type { FusedToleranceOptions } from './tolerance';
-import { fusedOutputTolerance, outputTolerance, projectionTolerance, ropeTolerance, scoreTolerance, softmaxTolerance } from './tolerance';
+import {
+  activationTolerance,
+  fusedOutputTolerance,
+  outputTolerance,
+  projectionTolerance,
+  ropeTolerance,
+  scoreTolerance,
+  softmaxTolerance,
+} from './tolerance';
 import { resolveSinks } from './features';
 import { causalShift } from './options';
 import { ropePositions } from './reference';
@@ -144,8 +152,15 @@ export function referenceBounds(
     softcap: options.softcap === null ? null : Math.fround(options.softcap),
     scaled: ref.scaled.data,
     bias: ref.bias?.data,
+    scoring: options.score === 'dot' ? null : inputs.scoring,
   });
   const sinks = resolveSinks(options);
+  if (options.activation !== 'softmax') {
+    // An elementwise φ has no online form: only the three-pass variants run it (the engine refuses fused).
+    if (onlineSoftmax) throw new RangeError(`the fused variant has no ${options.activation} (an online softmax only)`);
+    const probTol = activationTolerance(ref.masked.data, options.activation, scoreTol);
+    return { rope, scoreTol, probTol, outTol: outputTolerance(ref.probs.data, probTol, inputs.v, heads, n, kvHeads) };
+  }
   if (onlineSoftmax) {
     const vError = half ? halfRoundingErrors(inputs.v.data) : null;
     const outTol = fusedOutputTolerance(ref.masked.data, ref.probs.data, scoreTol, inputs.v, heads, n, {

@@ -7,8 +7,14 @@ import type { Grid } from './grid';
 import { gridShape, insertCol, insertRow, pasteBlock, removeCol, removeRow, resize, setCell } from './grid';
 import { kvHeadCount } from './features';
 import type { PlaygroundState } from './state';
+import type { ScoringGridName } from './scoring-state';
 
-export type MatrixName = 'q' | 'k' | 'v' | 'wo' | 'wq' | 'wk' | 'wv';
+/** Q, K, V, W_o; sentence mode's projections; and the learned score functions' weights (score-*, src/core/scoring-state.ts). */
+export type MatrixName = 'q' | 'k' | 'v' | 'wo' | 'wq' | 'wk' | 'wv' | ScoringMatrixName;
+export type ScoringMatrixName = `score-${ScoringGridName}`;
+
+export const scoringGridOf = (name: MatrixName): ScoringGridName | null =>
+  name.startsWith('score-') ? (name.slice('score-'.length) as ScoringGridName) : null;
 
 export type MatrixOp =
   | { kind: 'set'; row: number; col: number; value: number }
@@ -34,7 +40,7 @@ function removeAt<T>(list: T[] | null, at: number): T[] | null {
 }
 
 /** Applies op to one grid; structural ops that would leave it empty are ignored. */
-function applyToGrid(g: Grid, op: MatrixOp): Grid {
+export function applyToGrid(g: Grid, op: MatrixOp): Grid {
   const { rows, cols } = gridShape(g);
   switch (op.kind) {
     case 'set':
@@ -62,6 +68,13 @@ export function applyMatrixOp(
 ): PlaygroundState {
   if (name === 'wq' || name === 'wk' || name === 'wv') return applyProjectionOp(state, name, op, generated);
   if (name === 'wo') return applyOutputProjectionOp(state, op);
+  const scoringGrid = scoringGridOf(name);
+  if (scoringGrid) return applyScoringOp(state, scoringGrid, op);
+  return applyQkvOp(state, name as 'q' | 'k' | 'v', op);
+}
+
+/** Q, K, V: their rows and columns carry labels, padding, W_o's rows and each other's shapes along. */
+function applyQkvOp(state: PlaygroundState, name: 'q' | 'k' | 'v', op: MatrixOp): PlaygroundState {
   const before = state.matrix;
   const ms = { ...before, [name]: applyToGrid(before[name], op) };
   const kv = kvHeadCount(state.options);
@@ -133,6 +146,17 @@ function applyOutputProjectionOp(state: PlaygroundState, op: MatrixOp): Playgrou
       ? resize(pasteBlock(wo, op.block, op.row, op.col), wo.length, Math.max(gridShape(wo).cols, op.col + gridShape(op.block).cols))
       : applyToGrid(wo, op);
   return { ...state, matrix: { ...state.matrix, wo: next } };
+}
+
+/**
+ * The score function's weights: cells, pastes, rows and columns, whole replacements (fill,
+ * import). Shapes are not fitted here: the page's gate refuses a shape that does not fit Q and K
+ * (naming the matrix and the shape it must have), so a wrong paste or import keeps the previous one.
+ */
+function applyScoringOp(state: PlaygroundState, name: ScoringGridName, op: MatrixOp): PlaygroundState {
+  const grid = state.matrix.scoring[name];
+  if (!grid) return state;
+  return { ...state, matrix: { ...state.matrix, scoring: { ...state.matrix.scoring, [name]: applyToGrid(grid, op) } } };
 }
 
 /** W_q, W_k, W_v keep their shape (dModel × dk is fixed by the word vectors and dk): edits only. */

@@ -8,6 +8,8 @@ import type { Mode, PlaygroundState } from './state';
  */
 export function withMode(state: PlaygroundState, mode: Mode): PlaygroundState {
   if (mode === state.mode) return state;
+  // The fused variant has only an online softmax: MLP mode's φ needs naive or tiled.
+  if (mode === 'mlp') return { ...state, mode, variant: state.variant === 'naive' ? 'naive' : 'tiled' };
   if (mode !== 'sentence') return { ...state, mode };
   return { ...state, mode, options: { ...state.options, scale: 'default' } };
 }

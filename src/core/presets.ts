@@ -7,6 +7,7 @@ import type { AttentionOptions } from './options';
 import { DEFAULT_OPTIONS } from './options';
 import { kvHeadCount } from './features';
 import { randomGrid } from './grid';
+import type { ScoringWeights } from './shapes';
 import type { Matrix } from './tensor';
 import { fromRows } from './tensor';
 
@@ -54,6 +55,11 @@ export interface MatrixPreset extends PresetBase {
   featureLabels?: string[];
   /** Names of the dv columns of V and of the output. */
   valueLabels?: string[];
+  /**
+   * Weights of the general (w: dq×dk) or additive (wq: a×dq, wk: a×dk, v: 1×a) score function
+   * that options.score names (src/core/scoring.ts).
+   */
+  scoring?: { w?: number[][]; wq?: number[][]; wk?: number[][]; v?: number[][] };
 }
 
 export interface SentencePreset extends PresetBase {
@@ -133,6 +139,14 @@ function parseMatrixPreset(p: Record<string, unknown>, options: AttentionOptions
   for (const [key, size] of Object.entries(sizes)) {
     if (p[key] !== undefined && !isLabels(p[key], size)) throw new InputError(`${where}: "${key}" must be ${size} strings`);
   }
+  if (p.scoring !== undefined) {
+    const scoring = p.scoring as Record<string, unknown> | null;
+    if (typeof scoring !== 'object' || scoring === null) throw new InputError(`${where}: "scoring" must be an object of matrices`);
+    for (const [key, grid] of Object.entries(scoring)) {
+      if (!['w', 'wq', 'wk', 'v'].includes(key)) throw new InputError(`${where}: "scoring.${key}" is not one of w, wq, wk, v`);
+      if (!isGrid(grid)) throw new InputError(`${where}: "scoring.${key}" must be rows of finite numbers`);
+    }
+  }
   return { ...(p as unknown as MatrixPreset), options };
 }
 
@@ -154,6 +168,15 @@ function randomMatrices(value: unknown, options: AttentionOptions, where: string
   };
 }
 
-export function presetMatrices(p: MatrixPreset): { q: Matrix; k: Matrix; v: Matrix; mask: Matrix | null } {
-  return { q: fromRows(p.q), k: fromRows(p.k), v: fromRows(p.v), mask: p.mask ? fromRows(p.mask) : null };
+export function presetMatrices(p: MatrixPreset): { q: Matrix; k: Matrix; v: Matrix; mask: Matrix | null; scoring: ScoringWeights | null } {
+  return { q: fromRows(p.q), k: fromRows(p.k), v: fromRows(p.v), mask: p.mask ? fromRows(p.mask) : null, scoring: presetScoring(p) };
+}
+
+/** The preset's scoring weights for the score its options name (null for dot or when the file has none). */
+export function presetScoring(p: MatrixPreset): ScoringWeights | null {
+  const s = p.scoring;
+  if (p.options.score === 'general' && s?.w) return { kind: 'general', w: fromRows(s.w) };
+  if (p.options.score === 'additive' && s?.wq && s.wk && s.v)
+    return { kind: 'additive', wq: fromRows(s.wq), wk: fromRows(s.wk), v: fromRows(s.v) };
+  return null;
 }

@@ -14,9 +14,15 @@ import type { SentenceQKV } from './sentence';
 import { outputProjection, sentenceQKV } from './sentence';
 import type { AttentionInputs, AttentionShape } from './shapes';
 import { checkInputs } from './shapes';
+import type { ScoringWeights } from './shapes';
+import { fitScoring, headWidths, isLearned, scoringWeights } from './scoring-state';
 import type { Mode, PlaygroundState } from './state';
 import type { Matrix } from './tensor';
 import { matrix } from './tensor';
+import type { MlpActivation } from './mlp';
+import { mlpAsAttention, mlpAttentionOptions } from './mlp';
+import { mlpWeights } from './mlp-state';
+import { DEFAULT_OPTIONS } from './options';
 
 export interface Problem {
   mode: Mode;
@@ -48,6 +54,8 @@ export interface Problem {
    * what the user chose.
    */
   sample: { rows: number[]; n: number } | null;
+  /** MLP mode: the MLP's φ and whether the softmax was put back (the options say what runs). */
+  mlp?: { activation: MlpActivation; softmax: boolean };
 }
 
 /** Problems with more scores than this (h·n·m) get their reference, check and maps on sampled rows. */
@@ -166,6 +174,7 @@ export function combinedMask(mask: Grid | null, padding: ReadonlySet<number>, n:
 const MAX_MASKED_PAIRS = 1 << 22;
 
 export function buildProblem(state: PlaygroundState, embeddings: Embeddings | null): Problem {
+  if (state.mode === 'mlp') return mlpProblem(state);
   const base = state.mode === 'sentence' ? sentenceInputs(state, embeddings) : matrixInputs(state);
   const { q, k } = base;
   const n = q.rows,
@@ -177,7 +186,14 @@ export function buildProblem(state: PlaygroundState, embeddings: Embeddings | nu
   }
   const padding = new Set(state.padding.filter((j) => j < m));
   const explicitMask = fitMask(state.mask, n, m);
-  const inputs: AttentionInputs = { q: base.q, k: base.k, v: base.v, mask: combinedMask(explicitMask, padding, n, m), wo: base.wo };
+  const inputs: AttentionInputs = {
+    q: base.q,
+    k: base.k,
+    v: base.v,
+    mask: combinedMask(explicitMask, padding, n, m),
+    wo: base.wo,
+    scoring: problemScoring(state, base),
+  };
   const options = { ...state.options };
   const shape = checkInputs(inputs, options);
   return {
@@ -196,6 +212,51 @@ export function buildProblem(state: PlaygroundState, embeddings: Embeddings | nu
     padding,
     sentence: base.sentence,
     sample: null,
+  };
+}
+
+/**
+ * The general or additive score's weights for the run (null for dot). Matrix mode's were fitted to
+ * its Q and K by the page's gate; sentence mode's Q and K come from the projections, so the matrix
+ * state's weights are fitted to their widths here (made when there are none).
+ */
+function problemScoring(state: PlaygroundState, base: BaseInputs): ScoringWeights | null {
+  const score = state.options.score;
+  if (!isLearned(score)) return null;
+  if (state.mode === 'matrix') return scoringWeights(state.matrix.scoring, score);
+  const widths = headWidths(base.q.cols, base.k.cols, state.options);
+  if (!widths) return null;
+  return scoringWeights(fitScoring(state.matrix.scoring, score, widths.dq, widths.dk).grids, score);
+}
+
+/**
+ * MLP mode's problem: the attention form of the MLP (Q = x, K = W₁, V = W₂ᵀ), with the options that
+ * make attention compute it (dot, scale none, φ; nothing hidden, no features) whatever the other
+ * modes' options are, and the variant's choice left to the state (naive or tiled).
+ */
+function mlpProblem(state: PlaygroundState): Problem {
+  const { activation, softmax } = state.mlp;
+  const weights = mlpWeights(state.mlp);
+  const inputs = mlpAsAttention(weights);
+  const options: AttentionOptions = { ...DEFAULT_OPTIONS, ...mlpAttentionOptions(activation, softmax) };
+  const shape = checkInputs(inputs, options);
+  return {
+    mode: 'mlp',
+    inputs,
+    options,
+    shape,
+    queryLabels: fillLabels(null, shape.n, 'x'),
+    keyLabels: fillLabels(null, shape.m, 'h'),
+    featureLabels: fillLabels(null, shape.dk, 'd'),
+    valueLabels: fillLabels(null, shape.dv, 'y'),
+    projectedLabels: [],
+    queryKnown: null,
+    keyKnown: null,
+    explicitMask: null,
+    padding: new Set(),
+    sentence: null,
+    sample: null,
+    mlp: { activation, softmax },
   };
 }
 

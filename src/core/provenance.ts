@@ -71,6 +71,8 @@ export function explainRaw(ctx: ProvenanceContext, head: number, i: number, j: n
     k = rotated?.k ?? ctx.problem.inputs.k;
   const { dk, n, m } = ctx.problem.shape;
   const { kv, note } = kvHeadNote(ctx, head);
+  const learned = learnedRaw(ctx, head, i, j);
+  if (learned) return learned;
   const terms: string[] = [];
   for (let d = 0; d < dk && terms.length < MAX_TERMS; d++) {
     terms.push(`${short(q.data[i * q.cols + head * dk + d])}·${short(k.data[j * k.cols + kv * dk + d])}`);
@@ -83,6 +85,26 @@ export function explainRaw(ctx: ProvenanceContext, head: number, i: number, j: n
       `= ${terms.join(' + ')}${dk > MAX_TERMS ? ` + … (${dk} terms)` : ''}`,
       `= ${exact(value)}`,
     ],
+  };
+}
+
+/** The general and additive scores in words (their weights are not spelt out term by term). */
+function learnedRaw(ctx: ProvenanceContext, head: number, i: number, j: number): Explained | null {
+  const score = ctx.problem.options.score;
+  if (score === 'dot') return null;
+  const { n, m, dk } = ctx.problem.shape;
+  const dq = ctx.problem.shape.dq ?? dk;
+  const value = ctx.reference.raw.data[(head * n + i) * m + j];
+  const a = ctx.problem.shape.scoreDim ?? 0;
+  return {
+    title: `raw score ${pair(ctx, i, j)}${headNote(ctx, head)}`,
+    lines:
+      score === 'general'
+        ? [`q[${i}]ᵀ W k[${j}] = Σ_a Σ_b q_${i},a W_a,b k_${j},b (W: ${dq}×${dk}, shared by every head)`, `= ${exact(value)}`]
+        : [
+            `vᵀ tanh(W_q q[${i}] + W_k k[${j}]) = Σ_r v_r tanh((W_q q_${i})_r + (W_k k_${j})_r) over a = ${a} hidden units`,
+            `= ${exact(value)}`,
+          ],
   };
 }
 
@@ -139,6 +161,26 @@ export function explainMasked(ctx: ProvenanceContext, head: number, i: number, j
       reason ? `hidden: ${reason} → −∞ (softmax gives it weight 0)` : passes,
       `= ${exact(value)}`,
       ...gpuLine(ctx.gpu?.scores?.[idx], value),
+    ],
+  };
+}
+
+/** A weight under an elementwise activation: φ of its own masked score, no normalisation. */
+export function explainElementwise(ctx: ProvenanceContext, head: number, i: number, j: number): Explained {
+  const { n, m } = ctx.problem.shape;
+  const idx = (head * n + i) * m + j;
+  const activation = ctx.problem.options.activation;
+  const name = activation === 'relu' ? 'ReLU' : 'GELU';
+  const score = ctx.reference.masked.data[idx];
+  const value = ctx.reference.probs.data[idx];
+  return {
+    title: `weight ${pair(ctx, i, j)}${headNote(ctx, head)}`,
+    lines: [
+      score === -Infinity
+        ? 'hidden: the masked score is −∞ → weight 0'
+        : `${name}(masked score ${short(score)}), on its own: no sum over the row`,
+      `= ${exact(value)}`,
+      ...gpuLine(ctx.gpu?.probs?.[idx], value),
     ],
   };
 }

@@ -5,13 +5,16 @@
  * g·dk… of K, g·dv… of V; g = t without grouped-query attention):
  *   rotated  q, k rotated by RoPE (when on): pair (a, b) of each head ← (a cos φ − b sin φ, a sin φ + b cos φ),
  *            φ = position · base^(−2p/r), query i at offset + i + (m − n), key j at offset + j
- *   raw      S = Q Kᵀ
+ *   raw      S = Q Kᵀ (score 'dot'); qᵢᵀ W kⱼ ('general') or vᵀ tanh(W_q qᵢ + W_k kⱼ) ('additive'),
+ *            with the weights shared by every head (./scoring.ts); Q's width per head dq may then differ from dk
  *   scaled   S · scale / temperature
  *   capped   c · tanh(scaled / c) with a logit softcap c (else scaled)
  *   bias     −slope_t · (i + shift − j) with ALiBi (else 0)
  *   masked   capped + bias where the key is visible, −∞ where it is not (causal, window, mask)
  *   probs    P = row softmax of masked, exp(s − M) / Σ exp(s − M); with a sink logit σ_t the
- *            denominator gains exp(σ_t − M) and M = max(σ_t, max s)
+ *            denominator gains exp(σ_t − M) and M = max(σ_t, max s). With an elementwise activation
+ *            (options.activation 'relu' | 'gelu', ./activation.ts) P = φ(masked) instead, each entry
+ *            on its own, −∞ → 0, no normalisation (sinks are refused then: they live in the denominator)
  *   output   O = P V
  * The heads' outputs are concatenated along columns (n×(h·dv)); with W_o ((h·dv)×d_model) the
  * result is also projected: Y = O W_o (n×d_model).
@@ -22,10 +25,12 @@
  */
 import type { FloatArray, Matrix, Matrix64 } from './tensor';
 import { rowRange } from './tensor';
-import type { AttentionInputs, AttentionShape } from './shapes';
+import type { AttentionInputs, AttentionShape, ScoringWeights } from './shapes';
+import { learnedScores } from './scoring';
 import { checkInputs, maskBytes, resolveRows } from './shapes';
 import type { AttentionOptions, RopeOptions } from './options';
 import { causalShift, isVisible, resolveScale, withDefaults } from './options';
+import { activationReference } from './activation';
 import { kvHeadOf, queryPosition, resolveAlibiSlopes, resolveSinks, ropeDims, ropeFrequencies, ropePair, softcapped } from './features';
 
 /** h stacked n×m matrices, head-major: element (t, i, j) is data[(t·n + i)·m + j]. */
@@ -85,6 +90,8 @@ export interface ScoreOptions {
   rowOffset?: number;
   /** Total number of query rows the causal alignment refers to (defaults to this block's rows). */
   totalRows?: number;
+  /** The general or additive score's weights (./scoring.ts); null/absent: the dot product. */
+  scoring?: ScoringWeights | null;
 }
 
 function headMatrices(h: number, n: number, m: number): HeadMatrices {
@@ -124,12 +131,17 @@ export function ropePositions(rope: RopeOptions, shift: number): { query: (i: nu
   return { query: (i) => queryPosition(rope.offset, i, shift), key: (j) => rope.offset + j };
 }
 
-/** Stage 1: raw, scaled, capped, bias and masked scores (q: n×(h·dk), k: m×(kvHeads·dk)). */
+/**
+ * Stage 1: raw, scaled, capped, bias and masked scores (q: n×(h·dq), k: m×(kvHeads·dk); dq = dk
+ * unless opts.scoring holds general or additive weights).
+ */
 export function scoresReference(q: Matrix<FloatArray>, k: Matrix<FloatArray>, layout: HeadLayout | number, opts: ScoreOptions) {
   const { heads: h, kvHeads } = typeof layout === 'number' ? { heads: layout, kvHeads: layout } : layout;
   const n = q.rows,
     m = k.rows,
-    dk = q.cols / h;
+    dq = q.cols / h,
+    dk = k.cols / kvHeads;
+  const scoring = opts.scoring ?? null;
   const softcap = opts.softcap ?? null,
     slopes = opts.slopes ?? null;
   const raw = headMatrices(h, n, m),
@@ -140,12 +152,14 @@ export function scoresReference(q: Matrix<FloatArray>, k: Matrix<FloatArray>, la
   const shift = causalShift(opts.totalRows ?? n, m, opts.rowOffset ?? 0);
   const rule = { causal: opts.causal, window: opts.window ?? null, mask: opts.mask, m, shift };
   for (let t = 0; t < h; t++) {
-    const qBase = t * dk,
+    const qBase = t * dq,
       kBase = kvHeadOf(t, h, kvHeads) * dk;
+    const learned = scoring ? learnedScores(scoring, q, k, qBase, kBase, dq, dk) : null;
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < m; j++) {
         let dot = 0;
-        for (let d = 0; d < dk; d++) dot += q.data[i * q.cols + qBase + d] * k.data[j * k.cols + kBase + d];
+        if (learned) dot = learned(i, j);
+        else for (let d = 0; d < dk; d++) dot += q.data[i * q.cols + qBase + d] * k.data[j * k.cols + kBase + d];
         const idx = (t * n + i) * m + j;
         raw.data[idx] = dot;
         let s = (dot * opts.scale) / opts.temperature;
@@ -273,8 +287,15 @@ export function attentionReference(
     mask,
     rowOffset: start,
     totalRows: shape.n,
+    scoring: options.score === 'dot' ? null : (inputs.scoring ?? null),
   });
-  const { probs, sinkShare } = softmaxWithSinks(masked.data, shape.heads, n, shape.m, resolveSinks(options));
+  const { probs, sinkShare } =
+    options.activation === 'softmax'
+      ? softmaxWithSinks(masked.data, shape.heads, n, shape.m, resolveSinks(options))
+      : {
+          probs: { heads: shape.heads, rows: n, cols: shape.m, data: activationReference(masked.data, options.activation) },
+          sinkShare: null,
+        };
   const output = weightedValuesReference(probs.data, inputs.v, shape.heads, n, shape.kvHeads);
   const projected = inputs.wo ? projectionReference(output, inputs.wo) : null;
   return { shape, rotated, raw, scaled, capped, bias, masked, probs, sinkShare, output, projected, rows: [start, end] };

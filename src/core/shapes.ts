@@ -2,8 +2,10 @@ import { InputError } from './errors';
 import type { Matrix } from './tensor';
 import { firstNonFinite } from './tensor';
 import type { AttentionOptions } from './options';
+import { ACTIVATIONS, SCORE_FUNCTIONS } from './options';
 import { kvHeadChoices, kvHeadCount, ropeDims } from './features';
 import { checkFloat32 } from './float32';
+import { checkScoring } from './scoring';
 
 export interface AttentionInputs {
   q: Matrix;
@@ -28,6 +30,11 @@ export type ScoringWeights = { kind: 'general'; w: Matrix } | { kind: 'additive'
 export interface AttentionShape {
   n: number;
   m: number;
+  /**
+   * Q's width per head: dk for dot; general and additive allow their own (src/core/scoring.ts).
+   * checkInputs always sets it; optional so that shapes written for dot (costs, tests) need not.
+   */
+  dq?: number;
   dk: number;
   dv: number;
   heads: number;
@@ -35,6 +42,8 @@ export interface AttentionShape {
   kvHeads: number;
   /** Columns of W_o, or null when there is no output projection. */
   dModel: number | null;
+  /** The additive score's hidden width a (W_q's rows); 0 (or absent) for dot and general. */
+  scoreDim?: number;
 }
 
 /** Checks shapes, finiteness and options; returns the per-head sizes or throws an InputError naming the problem. */
@@ -53,8 +62,21 @@ export function checkInputs(inputs: AttentionInputs, options: AttentionOptions):
     if (bad) throw new InputError(`${name}[${bad.row}][${bad.col}] is ${bad.value}, not a finite number`);
   }
   if (q.cols % heads !== 0) throw new InputError(`Q width ${q.cols} is not divisible by ${heads} heads`);
-  const dk = q.cols / heads;
-  if (kvHeads === heads) {
+  const dq = q.cols / heads;
+  if (!SCORE_FUNCTIONS.includes(options.score))
+    throw new InputError(`the score function must be one of ${SCORE_FUNCTIONS.join(', ')}, got ${String(options.score)}`);
+  const learned = options.score === 'general' || options.score === 'additive';
+  let dk = dq;
+  if (learned) {
+    // General and additive scores let Q's and K's widths differ: dk comes from K.
+    if (k.cols % kvHeads !== 0)
+      throw new InputError(`K width ${k.cols} is not divisible by ${kvHeads} ${kvHeads === heads ? '' : 'K/V '}heads`);
+    dk = k.cols / kvHeads;
+    if (options.rope && dq !== dk)
+      throw new InputError(
+        `RoPE rotates Q and K alike, so it needs Q's and K's widths per head to match: dq = ${dq}, dk = ${dk}; turn RoPE off or make them equal`,
+      );
+  } else if (kvHeads === heads) {
     if (q.cols !== k.cols) {
       const groups = k.cols / dk;
       const hint =
@@ -97,7 +119,8 @@ export function checkInputs(inputs: AttentionInputs, options: AttentionOptions):
     throw new InputError(`temperature must be a positive finite number, got ${temperature}`);
   checkFloat32(temperature, 'temperature');
   checkFeatures(options, dk);
-  return { n: q.rows, m: k.rows, dk, dv, heads, kvHeads, dModel: wo ? wo.cols : null };
+  const scoreDim = checkScoring(inputs.scoring, options.score, dq, dk);
+  return { n: q.rows, m: k.rows, dq, dk, dv, heads, kvHeads, dModel: wo ? wo.cols : null, scoreDim };
 }
 
 /** The K/V heads in use, checked to be a whole number that divides the query heads; an InputError naming the choices otherwise. */
@@ -133,6 +156,12 @@ export function checkFeatures(options: AttentionOptions, dk: number): void {
     if (bad >= 0) throw new InputError(`sink logit ${bad} is ${sinks[bad]}, not a finite number`);
     sinks.forEach((x, i) => checkFloat32(x, `sink logit ${i}`));
   }
+  if (!ACTIVATIONS.includes(options.activation))
+    throw new InputError(`the activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(options.activation)}`);
+  if (sinks !== null && options.activation !== 'softmax')
+    throw new InputError(
+      `attention sinks need the softmax: a sink logit joins the softmax's denominator, and ${options.activation} has none (turn the sinks off or use activation softmax)`,
+    );
   if (rope !== null) {
     if (rope.layout !== 'interleaved' && rope.layout !== 'half')
       throw new InputError(`the RoPE pair layout must be 'interleaved' or 'half', got ${String(rope.layout)}`);

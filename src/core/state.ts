@@ -23,6 +23,8 @@ import { PRECISIONS } from './precision';
 import type { MemoryUpdate } from './memory';
 import { MAX_HOPS, MEMORY_UPDATES } from './memory';
 import { DEFAULT_FACTS, DEFAULT_MEMORY_TEMPERATURE, DEFAULT_QUESTION } from './memory-facts';
+import type { ScoringGrids } from './scoring-state';
+import { checkScoringGrids, NO_SCORING } from './scoring-state';
 
 export const STATE_VERSION = 1;
 /**
@@ -43,8 +45,8 @@ export function textLengthProblem(text: string, limit = MAX_TEXT): string | null
     : null;
 }
 
-export type Mode = 'matrix' | 'sentence' | 'model' | 'memory';
-export const MODES: readonly Mode[] = ['matrix', 'sentence', 'model', 'memory'];
+export type Mode = 'matrix' | 'sentence' | 'model' | 'mlp' | 'memory';
+export const MODES: readonly Mode[] = ['matrix', 'sentence', 'model', 'mlp', 'memory'];
 export type ViewTab = 'attention' | 'compare' | 'lab' | 'profiler';
 const VIEW_TABS: readonly ViewTab[] = ['attention', 'compare', 'lab', 'profiler'];
 
@@ -61,6 +63,11 @@ export interface MatrixState {
   valueLabels: string[] | null;
   /** Output projection W_o, (h·dv)×d_model, applied to the concatenated heads; null for none. */
   wo: Grid | null;
+  /**
+   * Weights of the general and additive score functions (options.score), shared by every head; a
+   * grid is null until that score is first chosen. Kept while another score is in force.
+   */
+  scoring: ScoringGrids;
 }
 
 export interface SentenceState {
@@ -112,6 +119,48 @@ export interface ModelState {
   /** Token ids generated after the text (each a decode step over the KV cache). */
   generated: number[];
 }
+
+/**
+ * MLP mode: a two-layer MLP y = W₂·φ(W₁x) beside the same problem as attention (Q = x, K = W₁,
+ * V = W₂ᵀ, φ instead of the softmax; src/core/mlp.ts). Shapes must fit: W₁'s columns are x's,
+ * W₂'s columns W₁'s rows (the edits keep them linked).
+ */
+export interface MlpState {
+  /** n×d inputs, one per row. */
+  x: Grid;
+  /** hidden×d first-layer weights: one key per hidden unit. */
+  w1: Grid;
+  /** dout×hidden second-layer weights (V is its transpose). */
+  w2: Grid;
+  activation: 'relu' | 'gelu';
+  /** Put the softmax back: the attention form then normalises each row and is no longer the MLP. */
+  softmax: boolean;
+}
+
+/**
+ * The built-in example: W₁x has negative pre-activations in every row (W₁x0 = [0.5, −3, 3, 1],
+ * W₁x1 = [0, 1.5, −0.5, −0.75], W₁x2 = [2.5, 2, 1, −3.5]), so ReLU zeroes some weights and GELU
+ * makes them slightly negative.
+ */
+export const DEFAULT_MLP_STATE: MlpState = {
+  x: [
+    [1, 2, -1],
+    [-1, 0.5, 2],
+    [2, -1, 1],
+  ],
+  w1: [
+    [1, 0, 0.5],
+    [0, -1, 1],
+    [1, 1, 0],
+    [-1, 0.5, -1],
+  ],
+  w2: [
+    [1, -1, 0.5, 2],
+    [0, 1, 1, -1],
+  ],
+  activation: 'relu',
+  softmax: false,
+};
 
 export const MAX_MODEL_TOKENS = 4096;
 export const MAX_URL = 2000;
@@ -166,6 +215,7 @@ export interface PlaygroundState {
   sentence: SentenceState;
   model: ModelState;
   memory: MemoryState;
+  mlp: MlpState;
   options: AttentionOptions;
   /** Explicit n×m mask, 1 = may attend; fitted to the problem's shape when n or m change. */
   mask: Grid | null;
@@ -227,10 +277,12 @@ export function defaultState(): PlaygroundState {
       featureLabels: null,
       valueLabels: null,
       wo: null,
+      scoring: NO_SCORING,
     },
     sentence: { ...DEFAULT_SENTENCE },
     model: { ...DEFAULT_MODEL_STATE },
     memory: { ...DEFAULT_MEMORY_STATE },
+    mlp: { ...DEFAULT_MLP_STATE },
     options: { ...DEFAULT_OPTIONS },
     mask: null,
     padding: [],
@@ -266,6 +318,12 @@ export function stateFromPreset(preset: Preset): PlaygroundState {
         featureLabels: preset.featureLabels ?? null,
         valueLabels: preset.valueLabels ?? null,
         wo: null,
+        scoring: {
+          w: preset.scoring?.w ? copy(preset.scoring.w) : null,
+          wq: preset.scoring?.wq ? copy(preset.scoring.wq) : null,
+          wk: preset.scoring?.wk ? copy(preset.scoring.wk) : null,
+          v: preset.scoring?.v ? copy(preset.scoring.v) : null,
+        },
       },
     };
   }
@@ -297,7 +355,8 @@ const copy = (g: Grid): Grid => g.map((r) => [...r]);
 export function stateCells(state: PlaygroundState): number {
   const cells = (g: Grid | null) => (g ? g.length * (g[0]?.length ?? 0) : 0);
   const { matrix: m, sentence: s } = state;
-  return cells(m.q) + cells(m.k) + cells(m.v) + cells(m.wo) + cells(s.wq) + cells(s.wk) + cells(s.wv) + cells(state.mask);
+  const scoring = cells(m.scoring.w) + cells(m.scoring.wq) + cells(m.scoring.wk) + cells(m.scoring.v);
+  return cells(m.q) + cells(m.k) + cells(m.v) + cells(m.wo) + cells(s.wq) + cells(s.wk) + cells(s.wv) + cells(state.mask) + scoring;
 }
 
 /** Queries n, keys m, and the widths per head: Q and K get heads·dk columns, V heads·dv. */
@@ -355,6 +414,8 @@ export function withRandomProblem(state: PlaygroundState, size: RandomProblemSiz
       featureLabels: null,
       valueLabels: null,
       wo: null,
+      // The page's gate refits them to the new widths (fitScoringToState).
+      scoring: state.matrix.scoring,
     },
     mask: null,
     padding: [],
@@ -536,6 +597,18 @@ function parseMatrixState(v: unknown, path: string, d: MatrixState): MatrixState
     featureLabels: field(o, 'featureLabels', path, null, nullable(labels)),
     valueLabels: field(o, 'valueLabels', path, null, nullable(labels)),
     wo: field(o, 'wo', path, null, nullable(parseGrid)),
+    // Links and saved states from before the learned score functions have no scoring weights.
+    scoring: field(o, 'scoring', path, NO_SCORING, parseScoringGrids),
+  };
+}
+
+function parseScoringGrids(v: unknown, path: string): ScoringGrids {
+  const o = object(v, path);
+  return {
+    w: field(o, 'w', path, null, nullable(parseGrid)),
+    wq: field(o, 'wq', path, null, nullable(parseGrid)),
+    wk: field(o, 'wk', path, null, nullable(parseGrid)),
+    v: field(o, 'v', path, null, nullable(parseGrid)),
   };
 }
 
@@ -607,6 +680,17 @@ function parseMemoryState(v: unknown, path: string, d: MemoryState): MemoryState
   };
 }
 
+function parseMlpState(v: unknown, path: string, d: MlpState): MlpState {
+  const o = object(v, path);
+  return {
+    x: field(o, 'x', path, d.x, parseGrid),
+    w1: field(o, 'w1', path, d.w1, parseGrid),
+    w2: field(o, 'w2', path, d.w2, parseGrid),
+    activation: field(o, 'activation', path, d.activation, oneOf(['relu', 'gelu'] as const)),
+    softmax: field(o, 'softmax', path, d.softmax, bool),
+  };
+}
+
 function parseView(v: unknown, path: string, d: ViewState): ViewState {
   const o = object(v, path);
   return {
@@ -643,7 +727,7 @@ export function parseState(value: unknown, path = 'state'): PlaygroundState {
   const o = object(value, path);
   if (o.version !== STATE_VERSION) fail(`${path}.version`, `is ${JSON.stringify(o.version)}; this page reads version ${STATE_VERSION}`);
   const d = defaultState();
-  return {
+  const state: PlaygroundState = {
     version: STATE_VERSION,
     mode: field(o, 'mode', path, d.mode, oneOf(MODES)),
     presetId: field(o, 'presetId', path, null, nullable(text)),
@@ -652,6 +736,8 @@ export function parseState(value: unknown, path = 'state'): PlaygroundState {
     model: field(o, 'model', path, d.model, (v, p) => parseModelState(v, p, d.model)),
     // States from before memory mode have none: the default example.
     memory: field(o, 'memory', path, d.memory, (v, p) => parseMemoryState(v, p, d.memory)),
+    // Saved states and links from before MLP mode have none: they get the built-in example.
+    mlp: field(o, 'mlp', path, d.mlp, (v, p) => parseMlpState(v, p, d.mlp)),
     options: field(o, 'options', path, d.options, parseOptions),
     mask: field(o, 'mask', path, null, nullable(parseGrid)),
     padding: field(o, 'padding', path, [], padding),
@@ -662,6 +748,17 @@ export function parseState(value: unknown, path = 'state'): PlaygroundState {
     heldKernels: field(o, 'heldKernels', path, [], heldStages),
     view: field(o, 'view', path, d.view, (v, p) => parseView(v, p, d.view)),
   };
+  // Matrix mode's scoring weights must fit its Q and K (sentence mode fits them as it runs).
+  if (state.mode === 'matrix') {
+    const { matrix: m, options } = state;
+    try {
+      checkScoringGrids(m.scoring, options, m.q[0].length, m.k[0].length);
+    } catch (error) {
+      if (error instanceof InputError) fail(`${path}.matrix.scoring:`, error.message);
+      throw error;
+    }
+  }
+  return state;
 }
 
 /**

@@ -8,6 +8,21 @@
  *
  * Stage 1, scores s = α·(q·k), α = scale/temperature:
  *   |ŝ − s| ≤ |α|·γ(dk)·Σ_d |q_d k_d| + 3u·|s|        (dot product, then ×scale, ÷temperature, f32 scale)
+ *   With the learned score functions (./scoring.ts; ./scoring-tolerance.ts) the dot product's
+ *   α·γ(dk)·Σ|q_d k_d| is replaced by α·E, E bounding the raw score's error:
+ *   general  raw = Σ_a Σ_b q_a W_ab k_b. Evaluated as nested sums (W k first, as the built-in kernels
+ *            do, or qᵀW first) it is within γ(dk) + γ(dq)(1 + γ(dk)) ≤ γ(dq + dk); as one flat sum of
+ *            dq·dk triple products (two roundings each) within γ(dq·dk + 1) ≥ γ(dq + dk). The bound,
+ *            for any order: E = γ(dq·dk + 1)·Σ_a Σ_b |q_a||W_ab||k_b|.
+ *   additive raw = Σ_r v_r tanh(p_r), p_r = Σ_d Wq_rd q_d + Σ_d Wk_rd k_d. p_r is a sum of dq + dk
+ *            products in any grouping: |p̂_r − p_r| ≤ γ(dq + dk)·P_r, P_r = Σ|Wq_rd q_d| + Σ|Wk_rd k_d|.
+ *            tanh' = sech² carries that error Δ_r = γ(dq + dk)·P_r through scaled by at most
+ *            sech²(max(0, |p_r| − Δ_r)) (≤ 1; tiny where the unit saturates); WGSL's tanh adds
+ *            (24 + 16·min(|p|, 15))·u as in the softcap below (kernels clamp p to ±15, where tanh is ±1 in
+ *            float32), so each term is off by e_r = Δ_r·sech²(max(0, |p_r| − Δ_r)) + (24 + 16·min(|p_r| + Δ_r, 15))·u.
+ *            The v-weighted sum of a terms: E = Σ_r |v_r|·e_r + γ(a)·Σ_r |v_r|·(|tanh p_r| + e_r).
+ *   With RoPE (dq = dk then) the rotated inputs' errors Δq, Δk join both: magnitudes use |x| + Δx,
+ *   and the exact error they cause (Σ|W|-weighted Δq and Δk) is added.
  * Stage 2, softmax p_j = e^{z_j} / Σ e^{z_k}, z = s − max:
  *   WGSL's exp is accurate to 3 + 2|z| ULP (≤ 2u relative per ULP) and z itself is rounded (u|z|), so
  *   ε_j = (7 + 5|z_j|)·u; the sum adds ε_Σ = Σ_k p_k (ε_k + 8R·u) + γ(m); the division u.
@@ -22,8 +37,21 @@
  *   computed from the final max, so ε_j keeps its one exp.
  *   When the scores themselves carry errors up to Δ (the row's largest stage-1 bound), softmax moves
  *   each p_j by at most a factor e^{±2Δ}, which adds p_j·(e^{2Δ} − 1).
+ * Stage 2 with an elementwise activation φ instead (options.activation, ./activation.ts), p_j = φ(s_j):
+ *   each weight depends on its own score only, so the bound is per element, with Δ_j the score's own
+ *   stage-1 bound (0 when checking the stage alone on the kernel's inputs):
+ *   ReLU  max(s, 0) is exact in float32 and 1-Lipschitz: |p̂_j − p_j| ≤ Δ_j.
+ *   GELU  0.5·x·(1 + tanh(y)), y = √(2/π)·(x + 0.044715·x³). Its slope is at most 1.13 in magnitude
+ *         (φ′(x) peaks at ≈ 1.129 near x ≈ 1.42 and is ≥ −0.129), so the input's error moves it by ≤ 1.13·Δ_j.
+ *         Evaluating it in float32 at x̂ (|x̂| ≤ |s| + Δ): y rounds x³ (2u), ·0.044715 and its constant
+ *         (2u), + x (u; same signs, no cancellation), ·√(2/π) and its constant (2u): ≤ 8u·|y|;
+ *         tanh is treated as the softcap's (WGSL's, inherited from sinh/cosh, evaluated on |y| ≤ 15,
+ *         where it is ±1 in float32): (24 + 16·min(|y|, 15))·u absolute, plus tanh' ≤ 1 times y's
+ *         8u·min(|y|, 15) (past 15 the clamp holds it at ±1 either way); 1 + t rounds u·|1 + t|, the
+ *         products u·|φ|. So |p̂_j − p_j| ≤ 1.13·Δ_j + 0.5·|x̂|·((24 + 24·min(|y|, 15))·u + u·|1 + t|) + u·|φ|.
+ *   Hidden (−∞) scores must give exactly 0 (bound 0), as the softmax's must.
  * Stage 3, output o = Σ_j p_j v_j:
- *   |ô − o| ≤ Σ_j |p̂_j − p_j|·|v_j| + γ(m)·Σ_j p̂_j |v_j|
+ *   |ô − o| ≤ Σ_j |p̂_j − p_j|·|v_j| + γ(m)·Σ_j |p̂_j| |v_j|   (GELU's weights can be negative)
  * Fused (one pass, online softmax): see fusedOutputTolerance; it replaces stages 2–3.
  * Output projection y = Σ_k o_k w_k over K = h·dv concatenated columns, o carrying errors up to τ_k:
  *   |ŷ − y| ≤ Σ_k τ_k |w_k| + γ(K)·Σ_k (|o_k| + τ_k)·|w_k|
@@ -50,9 +78,12 @@
  * Every bound also gets FLUSH = 2⁻¹²⁶ of absolute slack, because WGSL lets a GPU flush subnormals to 0.
  */
 import type { FloatArray, Matrix } from './tensor';
-import type { RopeOptions } from './options';
+import type { Activation, RopeOptions } from './options';
+import { elementwise, GELU_CUBIC, GELU_SQRT_2_OVER_PI } from './activation';
 import { kvHeadOf, ropeDims, ropeFrequencies, ropePair } from './features';
 import type { HeadLayout } from './reference';
+import type { ScoringWeights } from './shapes';
+import { learnedRawError } from './scoring-tolerance';
 
 export const UNIT_ROUNDOFF = 2 ** -24;
 const FLUSH = 2 ** -126;
@@ -103,6 +134,8 @@ export interface ScoreTerms {
   scaled?: ArrayLike<number> | null;
   /** The ALiBi bias of each score (h×n×m). */
   bias?: ArrayLike<number> | null;
+  /** The general or additive score's weights: q is then n×(h·dq) and the raw bound is learnedRawError's. */
+  scoring?: ScoringWeights | null;
 }
 
 /**
@@ -124,8 +157,9 @@ export function scoreTolerance(
     dk = q.cols / h;
   const tol = new Float64Array(h * n * m);
   const g = gamma(dk);
-  const { qError, kError, softcap, scaled, bias } = terms;
+  const { qError, kError, softcap, scaled, bias, scoring } = terms;
   const a = Math.abs(alpha);
+  const learned = scoring ? learnedRawError(scoring, q, k, { heads: h, kvHeads }, qError, kError) : null;
   for (let t = 0; t < h; t++) {
     const qBase = t * dk,
       kBase = kvHeadOf(t, h, kvHeads) * dk;
@@ -135,7 +169,7 @@ export function scoreTolerance(
         if (masked[idx] === -Infinity) continue;
         let magnitude = 0,
           propagated = 0;
-        for (let d = 0; d < dk; d++) {
+        for (let d = 0; d < dk && !learned; d++) {
           const qi = i * q.cols + qBase + d,
             kj = j * k.cols + kBase + d;
           const qd = Math.abs(q.data[qi]),
@@ -145,7 +179,7 @@ export function scoreTolerance(
         }
         const s = scaled ? Math.abs(scaled[idx]) : Math.abs(masked[idx]);
         // The kernel's products are of q + Δq and k + Δk: their magnitudes are at most magnitude + propagated.
-        let bound = a * g * (magnitude + propagated) + a * propagated + 3 * UNIT_ROUNDOFF * s;
+        let bound = (learned ? a * learned[idx] : a * g * (magnitude + propagated) + a * propagated) + 3 * UNIT_ROUNDOFF * s;
         if (softcap !== undefined && softcap !== null) {
           const x = Math.min(s / softcap, 15);
           const capped = softcap * Math.tanh(x);
@@ -215,6 +249,38 @@ export function softmaxTolerance(
   return tol;
 }
 
+/** GELU's largest slope |φ'(x)| (≈ 1.129 at x ≈ 1.42), rounded up: see the header. */
+export const GELU_MAX_SLOPE = 1.13;
+
+/**
+ * Stage 2 bound per element with an elementwise activation (see the header): `scores` are its
+ * inputs (masked, h×n×m), `scoreError` their stage-1 bound when checking end to end (omit it to check
+ * the stage alone on the kernel's own inputs). 0 where a score is −∞ (the weight must be exactly 0).
+ */
+export function activationTolerance(
+  scores: ArrayLike<number>,
+  activation: Exclude<Activation, 'softmax'>,
+  scoreError?: ArrayLike<number>,
+): Float64Array {
+  const tol = new Float64Array(scores.length);
+  for (let idx = 0; idx < scores.length; idx++) {
+    const s = scores[idx];
+    if (s === -Infinity) continue;
+    const delta = scoreError ? scoreError[idx] : 0;
+    if (activation === 'relu') {
+      tol[idx] = delta + FLUSH;
+      continue;
+    }
+    const x = Math.abs(s) + delta;
+    const y = Math.min(GELU_SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x), 15);
+    const onePlusT = 1 + Math.tanh(GELU_SQRT_2_OVER_PI * (s + GELU_CUBIC * s * s * s));
+    const evaluation =
+      0.5 * x * ((24 + 24 * y) * UNIT_ROUNDOFF + UNIT_ROUNDOFF * onePlusT) + UNIT_ROUNDOFF * Math.abs(elementwise('gelu', s));
+    tol[idx] = GELU_MAX_SLOPE * delta + evaluation + FLUSH;
+  }
+  return tol;
+}
+
 /** Stage 3 bound per element of the n×(h·dv) output, given the probabilities and their own bound. */
 export function outputTolerance(
   probs: Float64Array,
@@ -238,7 +304,7 @@ export function outputTolerance(
         for (let j = 0; j < m; j++) {
           const vj = Math.abs(v.data[j * v.cols + vBase + c]);
           const dp = probError ? probError[row + j] : 0;
-          bound += dp * vj + g * (probs[row + j] + dp) * vj;
+          bound += dp * vj + g * (Math.abs(probs[row + j]) + dp) * vj;
         }
         tol[i * width + t * dv + c] = bound + FLUSH;
       }

@@ -12,14 +12,15 @@
 import { poisonArray } from '../core/poison';
 import type { AttentionInputs, AttentionShape } from '../core/shapes';
 import { checkInputs, resolveRows } from '../core/shapes';
-import type { AttentionOptions } from '../core/options';
+import type { Activation, AttentionOptions, ScoreFunction } from '../core/options';
+import { packScoring } from '../core/scoring';
 import { causalShift, resolveScale, withDefaults } from '../core/options';
 import type { FeatureName } from '../core/features';
 import { activeFeatures, FEATURE_INFO, resolveAlibiSlopes, resolveSinks, ropeDims } from '../core/features';
 import type { Matrix } from '../core/tensor';
 import type { StageName } from '../core/stages';
 import { DeviceLostError, GpuValidationError, KernelInterfaceError, LimitError } from './errors';
-import { RunCancelledError } from '../core/errors';
+import { InputError, RunCancelledError } from '../core/errors';
 import type { BufferName, DispatchSize, KernelParams, KernelProblem } from './interface';
 import { fusedRowsPerWorkgroup, packParams, PARAMS_BYTES, STAGES } from './interface';
 import type { KeySplits } from '../core/key-splits';
@@ -27,7 +28,8 @@ import { chooseKeySplits, forcedKeySplits, SOFTWARE_TARGET_WORKGROUPS, TARGET_WO
 import { isSoftwareAdapter } from './device';
 import type { CompiledKernel, KernelDiagnosis } from './kernels';
 import { diagnoseKernel, diagnosisError } from './kernels';
-import type { ShaderLibrary, VariantName } from './variants';
+import { SCORE_CONSTANTS } from './reflect';
+import type { KernelChoice, ShaderLibrary, VariantName } from './variants';
 import { hasIntermediates, stageShaderFile, variantStages } from './variants';
 import { StageTimer } from './pass-timing';
 import type { Precision, PrecisionChoice, PrecisionDecision } from '../core/precision';
@@ -135,6 +137,8 @@ interface Plan {
   slopes: Float32Array | null;
   sinks: Float32Array | null;
   precision: Precision;
+  /** The score function, which picks the qk kernel and the scoring buffer's contents. */
+  score: ScoreFunction;
 }
 
 const F32 = 4;
@@ -187,9 +191,13 @@ export class AttentionEngine {
    * The built-in kernel source of a stage: the variant's file, or the projection for `project`;
    * with f16 storage, the fused kernel with its storage block swapped for halves (./half-storage.ts).
    */
-  source(variant: VariantName, stage: StageName, precision: Precision = 'f32'): string {
-    const file = stageShaderFile(variant, stage);
-    if (file === undefined) throw new RangeError(`variant ${variant} has no ${stage} stage (it runs ${variantStages(variant).join(', ')})`);
+  source(variant: VariantName, stage: StageName, precision: Precision = 'f32', choice: KernelChoice = {}): string {
+    const file = stageShaderFile(variant, stage, choice);
+    if (file === undefined) {
+      if (stageShaderFile(variant, stage) !== undefined)
+        throw new RangeError(`variant ${variant} has no ${stage} kernel for the ${choice.score ?? 'dot'} score function`);
+      throw new RangeError(`variant ${variant} has no ${stage} stage (it runs ${variantStages(variant).join(', ')})`);
+    }
     const source = this.shaders[file];
     if (source === undefined) throw new Error(`shader ${file} is missing from the shader library`);
     return precision === 'f16' && stage === 'fused' ? halfStorageSource(source, this.shaders) : source;
@@ -207,9 +215,14 @@ export class AttentionEngine {
     custom?: string,
     problem?: KernelProblem,
     precision: Precision = 'f32',
+    choice: KernelChoice = {},
   ): Promise<KernelDiagnosis> {
-    const label = custom ? `Attention.${stage}.custom` : `Attention.${stage}.${variant}${precision === 'f16' ? '.f16' : ''}`;
-    return diagnoseKernel(this, stage, custom ?? this.source(variant, stage, precision), { label, problem });
+    const score = choice.score && choice.score !== 'dot' ? `.${choice.score}` : '';
+    const activation = choice.activation && choice.activation !== 'softmax' ? `.${choice.activation}` : '';
+    const label = custom
+      ? `Attention.${stage}.custom`
+      : `Attention.${stage}.${variant}${score}${activation}${precision === 'f16' ? '.f16' : ''}`;
+    return diagnoseKernel(this, stage, custom ?? this.source(variant, stage, precision, choice), { label, problem });
   }
 
   /** The pipeline of diagnose(); throws KernelCompileError or KernelInterfaceError when there is none. */
@@ -219,8 +232,9 @@ export class AttentionEngine {
     custom?: string,
     problem?: KernelProblem,
     precision: Precision = 'f32',
+    choice: KernelChoice = {},
   ): Promise<CompiledKernel> {
-    const diagnosis = await this.diagnose(stage, variant, custom, problem, precision);
+    const diagnosis = await this.diagnose(stage, variant, custom, problem, precision, choice);
     if (!diagnosis.kernel) throw diagnosisError(diagnosis)!;
     return diagnosis.kernel;
   }
@@ -231,6 +245,15 @@ export class AttentionEngine {
     const options = withDefaults(partial);
     const shape = checkInputs(inputs, options);
     const variant = run.variant ?? 'tiled';
+    if (options.score !== 'dot' && !hasIntermediates(variant))
+      throw new InputError(
+        `the ${variant} variant computes dot-product scores only, not the ${options.score} score function: use variant naive or tiled`,
+      );
+    if (options.activation !== 'softmax' && !hasIntermediates(variant))
+      throw new InputError(
+        `the ${variant} variant computes an online softmax in one pass and has no ${options.activation}: use variant naive or tiled for an elementwise activation (or activation softmax)`,
+      );
+    const choice: KernelChoice = { score: options.score, activation: options.activation };
     // combine joins only once the fused kernel is known to split the keys (below).
     const stages: StageName[] = variantStages(variant).filter((stage) => stage !== 'combine');
     if (options.rope) stages.unshift('rope');
@@ -242,7 +265,11 @@ export class AttentionEngine {
     const problem: KernelProblem = { n: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads };
     let splits: KeySplits = { keySplits: 1, splitKeys: shape.m };
     for (const stage of stages) {
-      const kernel = await this.kernel(stage, variant, run.kernels?.[stage], problem, decision.precision);
+      const kernel = await this.kernel(stage, variant, run.kernels?.[stage], problem, decision.precision, choice);
+      if (stage === 'qk' && kernel.scores !== options.score)
+        throw new KernelInterfaceError(stage, [scoreMismatch(kernel.scores, options.score)]);
+      const wrongActivation = stage === 'softmax' ? activationMismatch(kernel, options.activation) : null;
+      if (wrongActivation) throw new KernelInterfaceError(stage, [wrongActivation]);
       const missing = unsupportedFeatures(stage, kernel, features);
       if (missing.length > 0)
         throw new KernelInterfaceError(
@@ -273,8 +300,11 @@ export class AttentionEngine {
       slopes: resolveAlibiSlopes(options),
       sinks: resolveSinks(options),
       precision: decision.precision,
+      score: options.score,
       params: {
         m: shape.m,
+        dq: shape.dq,
+        scoreDim: shape.scoreDim,
         dk: shape.dk,
         dv: shape.dv,
         heads: shape.heads,
@@ -289,6 +319,7 @@ export class AttentionEngine {
         alibi: options.alibi !== null,
         sinks: options.sinks !== null,
         rope: options.rope && { ...options.rope, dims: ropeDims(options.rope, shape.dk) },
+        activation: options.activation,
         ...splits,
       },
     };
@@ -350,6 +381,7 @@ export class AttentionEngine {
   private blockRows(plan: Plan, requested = Infinity): number {
     const { limits } = this;
     const { m, dk, dv, heads, kvHeads, dModel } = plan.shape;
+    const dq = plan.shape.dq ?? dk;
     const binding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     const fits = (what: string, bytes: number, hint = 'Use fewer keys, a smaller width, or a device with a larger limit.') => {
       if (bytes > binding) throw new LimitError('maxStorageBufferBindingSize', bytes, binding, what, hint);
@@ -359,7 +391,7 @@ export class AttentionEngine {
     if (dModel !== null) fits(`W_o (${heads * dv}×${dModel} float32)`, heads * dv * dModel * F32);
     // Bytes per query row of each buffer that holds one slice per row.
     const perRow: [string, number][] = [
-      [`one row of Q (${heads * dk} float32)`, heads * dk * F32],
+      [`one row of Q (${heads * dq} float32)`, heads * dq * F32],
       [`one row of the output (${heads * dv} float32)`, heads * dv * F32],
     ];
     const splits = plan.params.keySplits;
@@ -416,6 +448,7 @@ export class AttentionEngine {
     const { device } = this;
     const { shape, blockRows, start, end, stages } = plan;
     const { m, dk, dv, heads, kvHeads } = shape;
+    const dq = shape.dq ?? dk;
     const dModel = shape.dModel ?? 0;
     const threePass = stages.includes('qk');
     const rope = stages.includes('rope');
@@ -451,7 +484,7 @@ export class AttentionEngine {
       const element = half ? F32 / 2 : F32;
       const params = buffer('params', PARAMS_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
       const pad = half ? F32 : 0; // an odd count of halves ends in half a word
-      const q = buffer('q', blockRows * heads * dk * element + pad, STORAGE);
+      const q = buffer('q', blockRows * heads * dq * element + pad, STORAGE);
       const k = buffer('k', m * kvHeads * dk * element + pad, STORAGE);
       const v = buffer('v', m * kvHeads * dv * element + pad, STORAGE);
       // RoPE's output, which the stages after it read as q and k; per-head slopes and sinks (zeros when off).
@@ -480,6 +513,10 @@ export class AttentionEngine {
       device.queue.writeBuffer(k, 0, half ? packHalves(inputs.k.data) : inputs.k.data);
       device.queue.writeBuffer(v, 0, half ? packHalves(inputs.v.data) : inputs.v.data);
       if (wo && inputs.wo) device.queue.writeBuffer(wo, 0, inputs.wo.data);
+      // The learned score's weights (src/core/scoring.ts); one unused word for dot.
+      const scoringData = packScoring(inputs.scoring, plan.score);
+      const scoring = buffer('scoring', scoringData.byteLength, STORAGE);
+      device.queue.writeBuffer(scoring, 0, scoringData);
 
       // Each stage binds buffers by the names its bindings have in the interface (./interface.ts).
       const buffers: Record<BufferName, GPUBuffer | null> = {
@@ -498,6 +535,7 @@ export class AttentionEngine {
         partials,
         wo,
         projected,
+        scoring,
       };
       // With RoPE, every stage after it reads the rotated Q and K in place of the inputs.
       const input = (name: BufferName, stage: StageName): BufferName =>
@@ -531,8 +569,8 @@ export class AttentionEngine {
         const rows = Math.min(blockRows, end - r0);
         blocks++;
         device.queue.writeBuffer(params, 0, packParams({ ...plan.params, n: rows, causalShift: causalShift(shape.n, m, r0) }));
-        if (half) device.queue.writeBuffer(q, 0, packHalves(inputs.q.data.subarray(r0 * heads * dk, (r0 + rows) * heads * dk)));
-        else device.queue.writeBuffer(q, 0, inputs.q.data, r0 * heads * dk, rows * heads * dk);
+        if (half) device.queue.writeBuffer(q, 0, packHalves(inputs.q.data.subarray(r0 * heads * dq, (r0 + rows) * heads * dq)));
+        else device.queue.writeBuffer(q, 0, inputs.q.data, r0 * heads * dq, rows * heads * dq);
         if (maskData) device.queue.writeBuffer(mask, 0, maskData, r0 * m, rows * m);
         if (run.poison) {
           const nan = (b: GPUBuffer | null, count: number) => b && device.queue.writeBuffer(b, 0, poisonArray(count));
@@ -613,8 +651,36 @@ export class AttentionEngine {
 }
 
 /** The features on in this run that a stage must implement but its kernel does not declare. */
+/** Why a qk kernel may not run: it computes another score function than the options ask for. */
+function scoreMismatch(declared: ScoreFunction, wanted: ScoreFunction): string {
+  const says = (x: ScoreFunction) =>
+    x === 'dot'
+      ? 'dot-product scores (it declares neither SCORES_GENERAL nor SCORES_ADDITIVE)'
+      : `${x} scores (it declares ${SCORE_CONSTANTS[x]} = true)`;
+  return `this qk kernel computes ${says(declared)}, but the run asks for the ${wanted} score function: choose score ${declared}, or a kernel that computes ${wanted} scores`;
+}
+
 function unsupportedFeatures(stage: StageName, kernel: CompiledKernel, on: readonly FeatureName[]): FeatureName[] {
   return STAGES[stage].features.filter((f) => on.includes(f) && !kernel.supports.includes(f));
+}
+
+/**
+ * Why a softmax-stage kernel does not fit the run's activation, or null: an elementwise activation
+ * needs a kernel declaring ELEMENTWISE_ACTIVATION (it would otherwise normalise every row), and the
+ * softmax one that does not (it would otherwise skip the normalisation).
+ */
+function activationMismatch(kernel: CompiledKernel, activation: Activation): string | null {
+  if (activation !== 'softmax' && !kernel.elementwiseActivation)
+    return (
+      `this run uses activation ${activation}, but this softmax kernel does not declare \`const ELEMENTWISE_ACTIVATION = true;\`: ` +
+      `a softmax kernel normalises every row; use an elementwise kernel (shaders/activation_rows.wgsl) or set the activation to softmax`
+    );
+  if (activation === 'softmax' && kernel.elementwiseActivation)
+    return (
+      `this run uses the softmax, but this kernel declares \`const ELEMENTWISE_ACTIVATION = true;\` (φ elementwise, no normalisation): ` +
+      `use a softmax kernel (shaders/softmax_rows.wgsl) or set the activation to relu or gelu`
+    );
+  return null;
 }
 
 function unsupportedMessage(stage: StageName, feature: FeatureName, options: AttentionOptions): string {

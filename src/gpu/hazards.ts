@@ -13,6 +13,7 @@
 import { createRng } from '../core/rng';
 import type { StageName } from '../core/stages';
 import type { FeatureName } from '../core/features';
+import type { ScoreFunction } from '../core/options';
 import type { HazardBinding, HazardReport } from '../core/verify/races';
 import { detectHazards, emptyHazardReport } from '../core/verify/races';
 import type { DispatchShape } from './interface';
@@ -40,6 +41,12 @@ export interface HazardShape {
   kvHeads: number;
   /** The features on in the Params: those the kernel declares that its stage implements (RoPE for the rope stage). */
   features: FeatureName[];
+  /** Q's width per head (a qk kernel of a learned score function: dk + 1); absent: dk. */
+  dq?: number;
+  /** The additive score's hidden width a; absent or 0 otherwise. */
+  scoreDim?: number;
+  /** The score function of a qk kernel that declares one (its `scoring` buffer is then filled). */
+  score?: ScoreFunction;
 }
 
 /** The feature values the interpreter runs with: a window that hides keys, a softcap that bends the scores, RoPE rotating part of the head. */
@@ -202,8 +209,10 @@ function stageBindings(stage: StageName, s: HazardShape, seed: number): Record<n
       // The fused kernel runs unsplit here (its writes go to out); the combine merges two splits.
       keySplits: stage === 'combine' ? HAZARD_SPLITS : 1,
       splitKeys: 64,
+      dq: s.dq,
+      scoreDim: s.scoreDim,
     }),
-    q: randomFloats(s.n * s.heads * s.dk, seed).buffer,
+    q: randomFloats(s.n * s.heads * (s.dq ?? s.dk), seed).buffer,
     k: randomFloats(s.m * kv * s.dk, seed + 1).buffer,
     v: randomFloats(s.m * kv * s.dv, seed + 2).buffer,
     mask: mask.buffer,
@@ -218,6 +227,11 @@ function stageBindings(stage: StageName, s: HazardShape, seed: number): Record<n
     kRot: new ArrayBuffer(4 * s.m * kv * s.dk),
     slopes: randomFloats(s.heads, seed + 8).buffer,
     sinks: randomFloats(s.heads, seed + 9).buffer,
+    // General: W (dq×dk); additive: W_q (a×dq), W_k (a×dk), v (a); one word for dot.
+    scoring: randomFloats(
+      s.score === 'general' ? (s.dq ?? s.dk) * s.dk : s.score === 'additive' ? (s.scoreDim ?? 0) * ((s.dq ?? s.dk) + s.dk + 1) : 1,
+      seed + 11,
+    ).buffer,
   };
   return Object.fromEntries(STAGES[stage].bindings.map((b) => [b.binding, { data: buffers[b.name], uniform: b.kind === 'uniform' }]));
 }
@@ -274,6 +288,12 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
   };
   if (!kernel || problems.length)
     return emptyReport(stage, shape, `the kernel does not fit the interface: ${problems.join('; ') || 'no workgroup size'}`);
+  if (stage === 'qk' && kernel.scores !== 'dot' && options.shape?.score === undefined) {
+    // A learned score: Q one column wider than K, and for additive a partial chunk of 5 hidden units.
+    shape.score = kernel.scores;
+    shape.dq = shape.dk + 1;
+    shape.scoreDim = kernel.scores === 'additive' ? 5 : 0;
+  }
   const grid = spec.grid(kernel, { rows: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads, dModel: shape.dModel });
   const constants = spec.constants?.({ maxComputeWorkgroupStorageSize: DEFAULT_WORKGROUP_STORAGE }) ?? {};
   const declared = Object.fromEntries(Object.entries(constants).filter(([name]) => kernel.overrides.includes(name)));
@@ -289,6 +309,7 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
   const [x, y, z] = kernel.workgroupSize;
   const covered =
     `interpreter, ${stage} n=${shape.n} m=${shape.m} dk=${shape.dk} dv=${shape.dv} heads=${shape.heads}` +
+    `${shape.score ? ` ${shape.score} score dq=${shape.dq}${shape.score === 'additive' ? ` a=${shape.scoreDim}` : ''}` : ''}` +
     `${stage === 'project' ? ` d_model=${shape.dModel}` : ''}${shape.causal ? ` causal (shift ${shape.causalShift})` : ''}${shape.mask ? ' mask' : ''}` +
     `${shape.features.length ? `, features ${shape.features.map((f) => featureWords(f, shape)).join(' ')}` : ''}` +
     `, grid ${grid.join('×')} of ${x}×${y}×${z}${

@@ -5,7 +5,7 @@
 import type { AttentionShape } from '../core/shapes';
 import type { StageName } from '../core/stages';
 import type { FeatureName } from '../core/features';
-import type { RopeLayout } from '../core/options';
+import type { Activation, RopeLayout } from '../core/options';
 
 export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
 
@@ -14,7 +14,22 @@ export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
  * so the bind groups are built from this table alone.
  */
 export type BufferName =
-  'params' | 'q' | 'k' | 'v' | 'mask' | 'qRot' | 'kRot' | 'slopes' | 'sinks' | 'scores' | 'probs' | 'out' | 'partials' | 'wo' | 'projected';
+  | 'params'
+  | 'q'
+  | 'k'
+  | 'v'
+  | 'mask'
+  | 'qRot'
+  | 'kRot'
+  | 'slopes'
+  | 'sinks'
+  | 'scores'
+  | 'probs'
+  | 'out'
+  | 'partials'
+  | 'wo'
+  | 'projected'
+  | 'scoring';
 
 export interface BindingSpec {
   binding: number;
@@ -140,6 +155,9 @@ export const STAGES: Record<StageName, StageSpec> = {
       { binding: 3, name: 'mask', kind: 'read-only-storage' },
       { binding: 4, name: 'scores', kind: 'storage' },
       { binding: 5, name: 'slopes', kind: 'read-only-storage' },
+      // The general or additive score's weights, row-major (general: W; additive: W_q, W_k, v);
+      // a dot kernel leaves it out.
+      { binding: 6, name: 'scoring', kind: 'read-only-storage' },
     ],
     features: ['kvHeads', 'window', 'alibi', 'softcap'],
     outputBlocking: true,
@@ -243,6 +261,10 @@ export const FLAGS = {
   rope: 64,
   /** RoPE pairs (i, i + r/2) (Hugging Face's rotate_half); clear: (2i, 2i + 1) (Meta's Llama). */
   ropeHalf: 128,
+  /** Elementwise activation instead of the softmax (a kernel declaring ELEMENTWISE_ACTIVATION): ReLU … */
+  relu: 256,
+  /** … or GELU in its tanh form. */
+  gelu: 512,
 } as const;
 
 /** What one dispatch's Params hold; `n` counts the query rows of this dispatch (a block when rows are blocked). */
@@ -262,6 +284,8 @@ export interface KernelParams extends Omit<AttentionShape, 'dModel'> {
   sinks: boolean;
   /** RoPE: its pair layout, base θ, rotated dimensions r and position offset; null without RoPE. */
   rope: { layout: RopeLayout; base: number; dims: number; offset: number } | null;
+  /** The softmax stage's φ: 'softmax' (or absent) sets no flag, 'relu' and 'gelu' their bits. */
+  activation?: Activation;
   /** Split-KV: splits along the fused grid's y (1 without) and keys per split (a multiple of 64). */
   keySplits: number;
   splitKeys: number;
@@ -276,6 +300,8 @@ function flagBits(p: KernelParams): number {
   if (p.softcap > 0) flags |= FLAGS.softcap;
   if (p.sinks) flags |= FLAGS.sinks;
   if (p.rope) flags |= FLAGS.rope | (p.rope.layout === 'half' ? FLAGS.ropeHalf : 0);
+  if (p.activation === 'relu') flags |= FLAGS.relu;
+  if (p.activation === 'gelu') flags |= FLAGS.gelu;
   return flags;
 }
 
@@ -306,6 +332,9 @@ const PARAMS_SCALARS: Omit<ParamsField, 'offset'>[] = [
   { name: 'position_offset', type: 'i32', value: (p) => p.rope?.offset ?? 0 },
   { name: 'key_splits', type: 'u32', value: (p) => p.keySplits },
   { name: 'split_keys', type: 'u32', value: (p) => p.splitKeys },
+  // Q's width per head (= dk for dot) and the additive score's hidden width a (0 otherwise).
+  { name: 'dq', type: 'u32', value: (p) => p.dq ?? p.dk },
+  { name: 'score_dim', type: 'u32', value: (p) => p.scoreDim ?? 0 },
 ];
 
 /**

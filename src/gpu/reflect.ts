@@ -7,6 +7,7 @@ import { StructInfo, WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import type { StageSpec } from './interface';
 import type { FeatureName } from '../core/features';
 import { FEATURE_INFO, FEATURE_NAMES } from '../core/features';
+import type { ScoreFunction } from '../core/options';
 import { PARAMS_BYTES, PARAMS_FIELDS } from './interface';
 
 export const ENTRY_POINT = 'main';
@@ -29,10 +30,28 @@ export interface KernelShape {
    * combine stage); without it a run always uses one split and the kernel writes `out` itself.
    */
   supportsKeySplits: boolean;
+  /**
+   * The score function a qk kernel computes: `const SCORES_GENERAL = true;` or
+   * `const SCORES_ADDITIVE = true;` (SCORE_CONSTANTS), 'dot' without either. The engine runs a
+   * kernel only for the score function it declares.
+   */
+  scores: ScoreFunction;
+  /**
+   * A softmax-stage kernel that declares `const ELEMENTWISE_ACTIVATION = true;` applies φ elementwise
+   * (options.activation 'relu' | 'gelu', chosen by FLAG_RELU / FLAG_GELU) instead of a softmax; the
+   * engine runs only such a kernel when the activation is not softmax, and never one for softmax.
+   */
+  elementwiseActivation: boolean;
 }
+
+/** The constants a kernel declares its learned score function with (none: dot). */
+export const SCORE_CONSTANTS = { general: 'SCORES_GENERAL', additive: 'SCORES_ADDITIVE' } as const;
 
 /** The constant a fused kernel declares to run with key splits. */
 export const KEY_SPLITS_CONSTANT = 'SUPPORTS_KEY_SPLITS';
+
+/** The constant a softmax-stage kernel declares when it applies an elementwise activation instead. */
+export const ELEMENTWISE_CONSTANT = 'ELEMENTWISE_ACTIVATION';
 
 interface DeclaredBinding {
   name: string;
@@ -177,6 +196,13 @@ export function interfaceProblems(source: string, stage: StageSpec): { problems:
     const constant = FEATURE_INFO[feature].supportConstant;
     return constant !== null && moduleConstant(reflect, constant) === 1;
   });
+  const declaredScores = (Object.keys(SCORE_CONSTANTS) as (keyof typeof SCORE_CONSTANTS)[]).filter(
+    (score) => moduleConstant(reflect, SCORE_CONSTANTS[score]) === 1,
+  );
+  if (declaredScores.length > 1)
+    problems.push(
+      `a kernel computes one score function, but this one declares ${declaredScores.map((x) => SCORE_CONSTANTS[x]).join(' and ')}`,
+    );
   return {
     problems,
     shape: size
@@ -186,6 +212,8 @@ export function interfaceProblems(source: string, stage: StageSpec): { problems:
           overrides,
           supports,
           supportsKeySplits: moduleConstant(reflect, KEY_SPLITS_CONSTANT) === 1,
+          scores: declaredScores[0] ?? 'dot',
+          elementwiseActivation: moduleConstant(reflect, ELEMENTWISE_CONSTANT) === 1,
         }
       : null,
   };

@@ -25,7 +25,9 @@ import { RunCancelledError } from '../core/errors';
 import { STAGES } from './interface';
 import { diagnosisError } from './kernels';
 import type { VariantName } from './variants';
-import { VARIANT_NAMES, VARIANTS, variantStages } from './variants';
+import { stageShaderFile, VARIANT_NAMES, VARIANTS, variantStages } from './variants';
+import type { ScoreFunction } from '../core/options';
+import { SCORE_FUNCTIONS } from '../core/options';
 import type { VerifyCase } from '../core/verify/cases';
 import { caseInputs, caseProblem, fullyMaskedRows, verifyCases } from '../core/verify/cases';
 import type { VerifiedStage } from '../core/stages';
@@ -293,14 +295,27 @@ export function variantFor(stage: StageName): VariantName | null {
   return candidates.find((v) => v === 'tiled') ?? candidates[0] ?? null;
 }
 
-/** Every built-in kernel the suite can check, as (variant, stage) pairs; RoPE and the projection (one kernel each for every variant) once, in variantFor's. */
-export function builtInKernels(): { variant: VariantName; stage: StageName }[] {
+/**
+ * Every built-in kernel the suite can check, as (variant, stage) pairs; RoPE and the projection (one
+ * kernel each for every variant) once, in variantFor's; the qk kernels of the learned score
+ * functions (general, additive) with their `score`.
+ */
+export function builtInKernels(): { variant: VariantName; stage: StageName; score?: ScoreFunction }[] {
   return VARIANT_NAMES.flatMap((variant) =>
     verifiableStages()
       .filter((stage) => Object.hasOwn(VARIANTS[variant], stage) || (SHARED_STAGES.includes(stage) && variant === variantFor(stage)))
-      .map((stage) => ({ variant, stage })),
+      .flatMap((stage) => [
+        { variant, stage },
+        ...LEARNED_SCORES.filter((score) => stage === 'qk' && stageShaderFile(variant, stage, { score }) !== undefined).map((score) => ({
+          variant,
+          stage,
+          score,
+        })),
+      ]),
   );
 }
+
+const LEARNED_SCORES = SCORE_FUNCTIONS.filter((s) => s !== 'dot');
 
 /**
  * The features the suite covers for a kernel: those its stage implements (RoPE is the rope stage
@@ -436,6 +451,7 @@ async function runCase(
     nonFiniteElsewhere: check.nonFiniteElsewhere,
     maskMismatches: check.maskMismatches,
     factor: check.factor,
+    normalisedRows: check.normalisedRows,
     ms: performance.now() - started,
   };
   return { ...row, hint: caseHint(row) };
@@ -572,6 +588,15 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
   if (report.limits.length) findings.unshift(limitsHint(report.limits));
   checkCancelled(signal);
 
+  // An elementwise activation has no denominator for a sink: the engine refuses sinks with it, whatever the kernel declares.
+  const elementwise = checked === 'softmax' && !!compiled?.elementwiseActivation;
+  if (elementwise && features)
+    features = {
+      ...features,
+      run: features.run.filter((f) => f !== 'sinks'),
+      undeclared: features.undeclared.filter((f) => f !== 'sinks'),
+      unavailable: [{ feature: 'sinks', reason: 'sinks belong to the softmax’s denominator: runs with ReLU or GELU refuse them' }],
+    };
   const tiled = combine ? fusedBefore : compiled;
   const suite = verifyCases({
     workgroupSize: tiled?.workgroupSize,
@@ -580,6 +605,9 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     stage: checked,
     features: features?.run.filter((f) => f !== 'rope'),
     keySplits: checked === 'fused' && !!tiled?.supportsKeySplits,
+    // A qk kernel's cases use the score function it declares (SCORES_GENERAL / SCORES_ADDITIVE).
+    score: checked === 'qk' ? compiled?.scores : undefined,
+    elementwise,
   });
   // A combine kernel runs only when the keys are split.
   const cases = options.cases ?? (combine ? suite.filter((c) => (c.keySplits ?? 1) > 1) : suite);
@@ -679,17 +707,30 @@ export async function verifyBuiltIns(
   options: Omit<VerifyKernelOptions, 'stage' | 'source' | 'variant' | 'label'> & { stage?: StageName } = {},
 ): Promise<VerifyReport[]> {
   const reports: VerifyReport[] = [];
-  for (const { variant, stage } of builtInKernels()) {
+  for (const { variant, stage, score } of builtInKernels()) {
     if (options.stage && options.stage !== stage) continue;
     const report = await verifyKernel(engine, {
       ...options,
       stage,
       variant,
-      source: engine.source(variant, stage),
-      label: variant === stage ? `built-in ${stage}` : `built-in ${variant} ${stage}`,
+      source: engine.source(variant, stage, 'f32', { score }),
+      label: `${variant === stage ? `built-in ${stage}` : `built-in ${variant} ${stage}`}${score ? ` (${score})` : ''}`,
     });
     reports.push(report);
-    if (report.status === 'timeout' || report.status === 'device-lost') break;
+    if (report.status === 'timeout' || report.status === 'device-lost') return reports;
+  }
+  // The elementwise activation's kernel (ReLU/GELU for the softmax stage), shared by naive and tiled.
+  if (!options.stage || options.stage === 'softmax') {
+    const source = engine.source('tiled', 'softmax', 'f32', { activation: 'relu' });
+    reports.push(
+      await verifyKernel(engine, {
+        ...options,
+        stage: 'softmax',
+        variant: 'tiled',
+        source,
+        label: 'built-in elementwise activation (naive and tiled)',
+      }),
+    );
   }
   return reports;
 }

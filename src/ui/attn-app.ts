@@ -8,6 +8,7 @@ import { LitElement, css, html } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import type { MatrixName, MatrixOp } from '../core/edits';
 import { applyMaskOp, applyMatrixOp } from '../core/edits';
+import { gridsFromWeights } from '../core/scoring-state';
 import { InputError } from '../core/errors';
 import { fromMatrix } from '../core/grid';
 import type { Problem } from '../core/problem';
@@ -163,7 +164,7 @@ export class AttnApp extends LitElement {
   private readonly handlers: { [K in HandledEvent]: (event: HTMLElementEventMap[K]) => void } = {
     'attn-state-edit': (e: StateEditEvent) => this.applyEdit(() => e.edit(this.store.state), e.coalesceKey, e.undoable),
     'attn-matrix-edit': (e: MatrixEditEvent) => {
-      this.store.apply(this.matrixEdited(e.name, e.op), matrixKey(e.name, e.op));
+      e.refused = !this.store.apply(this.matrixEdited(e.name, e.op), matrixKey(e.name, e.op));
       this.notices.clear(`matrix:${e.name}`);
     },
     'attn-mask-edit': (e: MaskEditEvent) => {
@@ -453,6 +454,7 @@ function withProblemAsMatrices(state: PlaygroundState, p: Problem): PlaygroundSt
     featureLabels,
     valueLabels,
     wo: wo ? fromMatrix(wo) : null,
+    scoring: gridsFromWeights(p.inputs.scoring, state.matrix.scoring),
   };
   return { ...state, mode: 'matrix', matrix };
 }

@@ -31,6 +31,7 @@ import './attn-adapter-panel';
 import './attn-compare-panel';
 import './attn-header';
 import './attn-model-view';
+import './attn-mlp-result';
 import './attn-notices';
 import './attn-problem-editor';
 import './attn-stage-view';
@@ -258,7 +259,7 @@ export class AttnLayout extends LitElement {
           ? nothing
           : html`${notes ? html`<div class="notes">${notes}</div>` : nothing} ${o?.problem.sample ? this.renderSampleNote(o) : nothing}
               <attn-verdict .outcome=${o} .kernels=${this.kernelsInUse} ?running=${this.running}></attn-verdict>
-              ${this.renderStandIns()}`
+              ${s.mode === 'mlp' ? html`<attn-mlp-result .outcome=${o}></attn-mlp-result>` : nothing} ${this.renderStandIns()}`
       }
       <div class="tabs" role="tablist" aria-label="output view" @keydown=${onTablistKeydown}>
         ${OUTPUT_TABS.map(
@@ -354,6 +355,8 @@ export class AttnLayout extends LitElement {
               .kernels=${this.state.kernels}
               .trials=${this.kernelTrials}
               .held=${this.state.heldKernels}
+              score=${this.state.options.score}
+              activation=${this.outcome?.full.options.activation ?? 'softmax'}
             ></attn-shader-lab>
           </div>`
         : nothing

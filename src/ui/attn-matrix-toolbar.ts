@@ -8,6 +8,8 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { MatrixName, MatrixOp } from '../core/edits';
+import { scoringGridOf } from '../core/edits';
+import { SCORING_GRID_TITLES } from '../core/scoring-state';
 import type { Grid } from '../core/grid';
 import { fromMatrix, gridShape, identity, randomGrid, toMatrix, zeros } from '../core/grid';
 import type { MatrixFormat } from '../core/io';
@@ -154,8 +156,17 @@ export class AttnMatrixToolbar extends LitElement {
     </details>`;
   }
 
-  private emit(op: MatrixOp): void {
-    this.dispatchEvent(new MatrixEditEvent(this.name, op));
+  /** Sends the edit up; false when the page refused it (and said why). */
+  private emit(op: MatrixOp): boolean {
+    const event = new MatrixEditEvent(this.name, op);
+    this.dispatchEvent(event);
+    return !event.refused;
+  }
+
+  /** The matrix's name in messages: "Q", "W_O", or a score function's "W_k". */
+  private get matrixTitle(): string {
+    const grid = scoringGridOf(this.name);
+    return grid ? SCORING_GRID_TITLES[grid] : this.name.toUpperCase();
   }
 
   private fillRandom = (e: Event) => {
@@ -187,16 +198,15 @@ export class AttnMatrixToolbar extends LitElement {
     input.value = '';
     if (!file) return;
     try {
-      const m = parseMatrix(await file.arrayBuffer(), file.name, `${this.name.toUpperCase()} from ${file.name}`);
-      this.emit({ kind: 'replace', grid: fromMatrix(m) });
+      const m = parseMatrix(await file.arrayBuffer(), file.name, `${this.matrixTitle} from ${file.name}`);
+      // A shape the page refuses (a score function's weights must fit Q and K) is not announced as imported.
+      if (!this.emit({ kind: 'replace', grid: fromMatrix(m) })) return;
       // Same source as the editor's paste errors: a good import replaces a bad one's notice.
       this.dispatchEvent(
-        new NoticeEvent('info', `Imported ${file.name} into ${this.name.toUpperCase()} (${m.rows}×${m.cols}).`, `matrix:${this.name}`),
+        new NoticeEvent('info', `Imported ${file.name} into ${this.matrixTitle} (${m.rows}×${m.cols}).`, `matrix:${this.name}`),
       );
     } catch (error) {
-      this.dispatchEvent(
-        new NoticeEvent('error', `${(error as Error).message}. ${this.name.toUpperCase()} is unchanged.`, `matrix:${this.name}`),
-      );
+      this.dispatchEvent(new NoticeEvent('error', `${(error as Error).message}. ${this.matrixTitle} is unchanged.`, `matrix:${this.name}`));
     }
   };
 

@@ -1,6 +1,6 @@
 /**
- * <attn-options-panel>: scale (1/√dk, custom, none), temperature, causal, heads and the kernel
- * variant. Sends StateEditEvents; an invalid number is flagged here and never applied.
+ * <attn-options-panel>: the score function (./score-choices.ts), scale (1/√dk, custom, none),
+ * temperature, causal, heads and the kernel variant. Sends StateEditEvents; an invalid number is flagged here and never applied.
  */
 import type { Precision } from '../core/precision';
 import { isPrecisionChoice, PRECISION_TITLES, PRECISIONS } from '../core/precision';
@@ -12,6 +12,8 @@ import type { PlaygroundState } from '../core/state';
 import { withHeads } from '../core/state';
 import { optionsForHeads } from '../core/feature-options';
 import { StateEditEvent } from './events';
+import type { ScoreChoice } from './score-choices';
+import { SCORE_CHOICES, SCORE_HISTORY, scoreChoiceOf } from './score-choices';
 import { buttonStyles, panelStyles } from './styles';
 
 @customElement('attn-options-panel')
@@ -43,6 +45,25 @@ export class AttnOptionsPanel extends LitElement {
         color: var(--attn-color-danger);
         font-size: 0.78rem;
       }
+      /* The choices name their papers: the select may be narrower than its longest option (phones). */
+      .score label {
+        display: flex;
+        gap: 0.4rem;
+        align-items: center;
+        max-width: 100%;
+      }
+      .score select {
+        min-width: 0;
+        max-width: 100%;
+        flex: 1;
+      }
+      details.history {
+        font-size: 0.8rem;
+        margin: 0.2rem 0 0.4rem;
+      }
+      details.history p {
+        margin: 0.3rem 0;
+      }
       input[type='range'] {
         width: 8rem;
         vertical-align: middle;
@@ -72,9 +93,22 @@ export class AttnOptionsPanel extends LitElement {
     const o = this.options;
     const custom = typeof o.scale === 'number';
     const defaultScale = resolveScale('default', this.dk);
+    const learned = o.score !== 'dot';
     return html`
       <section class="panel">
         <h2>Options</h2>
+        <div class="row score">
+          <label
+            >Score
+            <select aria-label="score function" @change=${this.onScore}>
+              ${SCORE_CHOICES.map((c) => html`<option value=${c.choice} ?selected=${c.choice === scoreChoiceOf(o)}>${c.title}</option>`)}
+            </select>
+          </label>
+        </div>
+        <details class="history">
+          <summary>Where these score functions come from</summary>
+          ${SCORE_HISTORY.map((h) => html`<p><strong>${h.title}.</strong> ${h.text}</p>`)}
+        </details>
         <fieldset>
           <legend>Scale</legend>
           <label
@@ -144,9 +178,20 @@ export class AttnOptionsPanel extends LitElement {
               ?disabled=${!this.gpuAvailable}
               title=${this.gpuAvailable ? '' : 'Kernels run on the GPU: no WebGPU device (see the banner above)'}
             >
-              ${this.variants.map((v) => html`<option value=${v} ?selected=${v === this.variant}>${v}${this.outputOnly.includes(v) ? ' (output only)' : ''}</option>`)}
+              ${this.variants.map(
+                (v) =>
+                  html`<option
+                    value=${v}
+                    ?selected=${v === this.variant}
+                    ?disabled=${v === 'fused' && learned}
+                    title=${v === 'fused' && learned ? FUSED_REASON : ''}
+                  >
+                    ${v}${this.outputOnly.includes(v) ? ' (output only)' : ''}${v === 'fused' && learned ? ' (dot scores only)' : ''}
+                  </option>`,
+              )}
             </select>
           </label>
+          ${learned ? html`<span class="muted" id="fused-note">${FUSED_REASON}</span>` : nothing}
           ${this.outputOnly.includes(this.variant) ? html`<span class="muted">never writes the scores: only the output is compared</span>` : nothing}
         </div>
         <div class="row">
@@ -178,6 +223,8 @@ export class AttnOptionsPanel extends LitElement {
   protected override updated(): void {
     const select = this.renderRoot.querySelector<HTMLSelectElement>('select[aria-label="kernel variant"]');
     if (select && select.value !== this.variant) select.value = this.variant;
+    const score = this.renderRoot.querySelector<HTMLSelectElement>('select[aria-label="score function"]');
+    if (score && score.value !== scoreChoiceOf(this.options)) score.value = scoreChoiceOf(this.options);
     const storage = this.renderRoot.querySelector<HTMLSelectElement>('select[aria-label="storage precision"]');
     if (storage && storage.value !== this.precision) storage.value = this.precision;
   }
@@ -222,6 +269,21 @@ export class AttnOptionsPanel extends LitElement {
     this.dispatchEvent(new StateEditEvent((s) => withHeads(s, x), 'heads'));
   };
 
+  /**
+   * A score choice sets the score and the scale together; general and additive cannot run on the
+   * fused kernel (it computes dot scores only), so a fused variant moves to tiled, and says so.
+   */
+  private onScore = (event: Event) => {
+    const picked = SCORE_CHOICES.find((c) => c.choice === ((event.target as HTMLSelectElement).value as ScoreChoice));
+    if (!picked) return;
+    this.dispatchEvent(
+      new StateEditEvent((s) => {
+        const variant = picked.score !== 'dot' && s.variant === 'fused' ? 'tiled' : s.variant;
+        return { ...s, variant, options: { ...s.options, score: picked.score, scale: picked.scale } };
+      }, null),
+    );
+  };
+
   private onPrecision = (event: Event) => {
     const precision = (event.target as HTMLSelectElement).value;
     if (isPrecisionChoice(precision) && precision !== 'auto') this.dispatchEvent(new StateEditEvent((s) => ({ ...s, precision }), null));
@@ -232,6 +294,9 @@ export class AttnOptionsPanel extends LitElement {
     this.dispatchEvent(new StateEditEvent((s) => ({ ...s, variant }), null));
   };
 }
+
+const FUSED_REASON =
+  'The fused kernel computes dot scores only: general and additive run on tiled or naive (choosing one of them moves fused to tiled).';
 
 function fmt(x: number): string {
   return String(Number(x.toPrecision(4)));

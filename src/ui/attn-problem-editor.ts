@@ -12,6 +12,8 @@ import type { Problem } from '../core/problem';
 import { withMode } from '../core/mode';
 import type { Mode, PlaygroundState } from '../core/state';
 import { defaultState } from '../core/state';
+import type { ScoringGridName } from '../core/scoring-state';
+import { describeGrid, gridsOf, headWidths, SCORING_GRID_TITLES } from '../core/scoring-state';
 import { hasIntermediates, isVariant, VARIANT_NAMES } from '../gpu/variants';
 import type { EmbeddingsStatus } from './attn-sentence-panel';
 import { StateEditEvent } from './events';
@@ -23,6 +25,7 @@ import './attn-mask-editor';
 import './attn-matrix-editor';
 import './attn-model-panel';
 import './attn-memory-panel';
+import './attn-mlp-panel';
 import './attn-options-panel';
 import './attn-random-problem';
 import './attn-sentence-panel';
@@ -31,6 +34,7 @@ const MODE_TABS: [Mode, string][] = [
   ['matrix', 'Matrices'],
   ['sentence', 'Sentence'],
   ['model', 'Model'],
+  ['mlp', 'MLP as attention'],
   ['memory', 'Memory'],
 ];
 
@@ -115,7 +119,9 @@ export class AttnProblemEditor extends LitElement {
             ? html`<attn-model-panel .state=${s} .view=${this.modelView} ?gpu-available=${this.gpuAvailable}></attn-model-panel>`
             : s.mode === 'memory'
               ? html`<attn-memory-panel .state=${s}></attn-memory-panel>`
-              : this.renderProblemInputs(p, dkPerHead)
+              : s.mode === 'mlp'
+                ? html`<attn-mlp-panel .mlp=${s.mlp} variant=${s.variant} ?gpu-available=${this.gpuAvailable}></attn-mlp-panel>`
+                : this.renderProblemInputs(p, dkPerHead)
         }
       </div>
     `;
@@ -147,6 +153,10 @@ export class AttnProblemEditor extends LitElement {
       <attn-feature-options .options=${s.options} .dk=${stateHeadWidth(s)}></attn-feature-options>
       ${p ? html`<attn-mask-editor .mask=${p.explicitMask} .padding=${p.padding} .rowLabels=${p.queryLabels} .colLabels=${p.keyLabels} ?causal=${s.options.causal} .window=${s.options.window}></attn-mask-editor>` : nothing}
     `;
+  }
+
+  private renderScoringEditors() {
+    return scoringEditors(this.state);
   }
 
   private renderMatrices() {
@@ -185,6 +195,7 @@ export class AttnProblemEditor extends LitElement {
         .rowLabels=${label(m.keyLabels, m.v.length, 'k')}
         .colLabels=${label(m.valueLabels, dv, 'v')}
       ></attn-matrix-editor>
+      ${this.renderScoringEditors()}
       <label class="toggle"
         ><input type="checkbox" id="use-wo" .checked=${!!m.wo} @change=${this.toggleOutputProjection} /> Output projection W<sub>o</sub>
         <span class="muted">(the heads' outputs, concatenated, × W_o)</span></label
@@ -204,6 +215,49 @@ export class AttnProblemEditor extends LitElement {
       <attn-random-problem heads=${this.state.options.heads} kv-heads=${kvHeadCount(this.state.options)}></attn-random-problem>
     </div>`;
   }
+}
+
+/**
+ * The general score's W or the additive score's W_q, W_k and v, beside Q, K and V, each headed with
+ * its shape in words. Their shapes follow Q's and K's widths (the page's gate refits them); a paste
+ * or import of the wrong shape is refused with the shape it must have.
+ */
+function scoringEditors(state: PlaygroundState) {
+  const { options, matrix: m } = state;
+  const names = gridsOf(options.score);
+  const widths = headWidths(m.q[0]?.length ?? 0, m.k[0]?.length ?? 0, options);
+  if (!names.length || !widths) return nothing;
+  const a = m.scoring.wq?.length ?? 0;
+  const numbered = (count: number, prefix: string) => Array.from({ length: count }, (_, i) => `${prefix}${i}`);
+  const rowsOf: Record<ScoringGridName, (count: number) => string[]> = {
+    w: (count) => numbered(count, 'q·'),
+    wq: (count) => numbered(count, 'h'),
+    wk: (count) => numbered(count, 'h'),
+    v: () => ['v'],
+  };
+  const colsOf: Record<ScoringGridName, (count: number) => string[]> = {
+    w: (count) => numbered(count, 'k·'),
+    wq: (count) => numbered(count, 'q·'),
+    wk: (count) => numbered(count, 'k·'),
+    v: (count) => numbered(count, 'h'),
+  };
+  return html`<div class="scoring" id="scoring-weights">
+    <p class="muted">
+      The ${options.score} score's weights, shared by every head${options.score === 'additive' ? html` (a = ${a} hidden units)` : nothing}:
+    </p>
+    ${names.map((name) => {
+      const grid = m.scoring[name];
+      if (!grid) return nothing;
+      return html`<attn-matrix-editor
+        name=${`score-${name}`}
+        heading=${`${SCORING_GRID_TITLES[name]} — ${name === 'w' ? 'general score' : 'additive score'}`}
+        hint=${describeGrid(name, widths.dq, widths.dk, a)}
+        .values=${grid}
+        .rowLabels=${rowsOf[name](grid.length)}
+        .colLabels=${colsOf[name](grid[0]?.length ?? 0)}
+      ></attn-matrix-editor>`;
+    })}
+  </div>`;
 }
 
 declare global {

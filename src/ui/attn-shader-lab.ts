@@ -13,6 +13,7 @@
  * the current stage's kernel stands, and for a held one (it timed out or lost the device) offers
  * "Use my kernel again"; Verify stays off for a held kernel, which could hang the GPU.
  */
+import type { Activation } from '../core/options';
 import { LitElement, html, nothing } from 'lit';
 import type { PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
@@ -23,6 +24,7 @@ import { STAGE_INFO } from '../core/stages';
 import type { AttentionEngine } from '../gpu/engine';
 import { diagnoseKernel } from '../gpu/kernels';
 import { stageShaderFile } from '../gpu/variants';
+import type { ScoreFunction } from '../core/options';
 import { variantFor, verifiableStages } from '../gpu/verify-suite';
 import type { AttnCodeEditor, EditorMarker } from './attn-code-editor';
 import type { BrokenExample } from './broken-examples';
@@ -59,10 +61,14 @@ export class AttnShaderLab extends LitElement {
   @property({ attribute: false }) device: GPUDevice | null = null;
   /** The page state's edited kernels by stage (null: none). */
   @property({ attribute: false }) kernels: Readonly<Record<string, string>> | null = null;
+  /** The runs' activation: with ReLU or GELU the softmax tab starts from the elementwise kernel the runs use. */
+  @property() activation: Activation = 'softmax';
   /** Where each edited kernel's trial stands (from the page's kernel staging). */
   @property({ attribute: false }) trials: KernelTrials = {};
   /** Stages whose edited kernel is held (the state's heldKernels). */
   @property({ attribute: false }) held: readonly string[] = [];
+  /** The page's score function: the QKᵀ tab shows (and resets to) its kernel (qk_general.wgsl, qk_additive.wgsl). */
+  @property() score: ScoreFunction = 'dot';
   /** Per-run time limit of the verification, in milliseconds. */
   @property({ type: Number, attribute: 'time-limit' }) timeLimit = 10_000;
 
@@ -91,7 +97,7 @@ export class AttnShaderLab extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('kernels')) this.applyKernels(this.kernels ?? {});
+    if (changed.has('kernels') || changed.has('score')) this.applyKernels(this.kernels ?? {});
     if (changed.has('engine') || changed.has('device')) this.scheduleCheck(0);
   }
 
@@ -99,8 +105,9 @@ export class AttnShaderLab extends LitElement {
   builtIn(stage: StageName): string {
     const variant = variantFor(stage);
     if (!variant) return '';
-    if (this.engine) return this.engine.source(variant, stage);
-    const file = stageShaderFile(variant, stage);
+    const choice = { score: this.score, activation: this.activation };
+    if (this.engine) return this.engine.source(variant, stage, 'f32', choice);
+    const file = stageShaderFile(variant, stage, choice);
     return file ? (SHADERS[file] ?? '') : '';
   }
 
@@ -304,6 +311,14 @@ export class AttnShaderLab extends LitElement {
               </button>`,
           )}
         </div>
+        ${
+          this.stage === 'qk' && this.score !== 'dot'
+            ? html`<p class="muted" id="score-kernel">
+                The page scores with the ${this.score} function, so this tab holds its kernel,
+                ${stageShaderFile(variantFor('qk') ?? 'tiled', 'qk', { score: this.score })}, not the dot product's.
+              </p>`
+            : nothing
+        }
         <div class="row">
           <button
             class="primary"

@@ -9,13 +9,24 @@
 import { LitElement, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { Explained, ProvenanceContext } from '../core/provenance';
-import { explainMasked, explainOutput, explainProb, explainProjected, explainRaw, explainScaled, short } from '../core/provenance';
+import {
+  explainElementwise,
+  explainMasked,
+  explainOutput,
+  explainProb,
+  explainProjected,
+  explainRaw,
+  explainScaled,
+  short,
+} from '../core/provenance';
 import { explainBias, explainCapped } from '../core/provenance-features';
 import { kvHeadOf, resolveAlibiSlopes } from '../core/features';
+import { describeActivation } from '../core/activation';
 import type { Problem } from '../core/problem';
 import type { ReferenceResult } from '../core/reference';
 import type { ViewName } from '../core/stages';
 import { VIEW_TITLES } from '../core/stages';
+import { RAW_SCORE_CAPTIONS, RAW_SCORE_TITLES } from '../core/scoring-state';
 import type { Matrix64 } from '../core/tensor';
 import { downloadMatrix } from './download';
 import type { CellClickEvent } from './events';
@@ -121,7 +132,7 @@ export class AttnStageView extends LitElement {
     const { stage, columns } = spec;
     return html`<attn-heatmap
       data-stage=${stage}
-      heading=${VIEW_TITLES[stage]}
+      heading=${stage === 'raw' ? RAW_SCORE_TITLES[p.options.score] : VIEW_TITLES[stage]}
       caption=${spec.caption}
       .values=${spec.values}
       rows=${n}
@@ -185,7 +196,7 @@ export class AttnStageView extends LitElement {
       ref.capped && 'softcapped',
       ref.bias && '+ ALiBi bias',
       'masked',
-      sinks ? 'softmax with a sink' : 'softmax',
+      p.options.activation !== 'softmax' ? describeActivation(p.options.activation) : sinks ? 'softmax with a sink' : 'softmax',
     ];
     const kvNote = (t: number) => (kvHeads !== heads ? `K/V head ${kvHeadOf(t, heads, kvHeads)}` : `head ${t}`);
     return html`
@@ -194,7 +205,28 @@ export class AttnStageView extends LitElement {
       ${this.gpu ? this.renderSource(this.gpu) : nothing}
       <div class="maps">
         <div class="card">
-          ${this.map({ stage: 'probs', caption: `softmax of each row${sinkCaption}`, values: probs, maxWidth: probsWidth, colour: 'probability', rowSums: true, rowNotes: sinks, explain: (i, j) => explainProb(this.ctx, head, i, j) })}
+          ${
+            p.options.activation === 'softmax'
+              ? this.map({
+                  stage: 'probs',
+                  caption: `softmax of each row${sinkCaption}`,
+                  values: probs,
+                  maxWidth: probsWidth,
+                  colour: 'probability',
+                  rowSums: true,
+                  rowNotes: sinks,
+                  explain: (i, j) => explainProb(this.ctx, head, i, j),
+                })
+              : // An elementwise φ: unnormalised weights, any size (GELU: slightly negative too), so a signed scale and no row sums.
+                this.map({
+                  stage: 'probs',
+                  caption: `${describeActivation(p.options.activation)} of each score, no normalisation: rows need not sum to 1`,
+                  values: probs,
+                  maxWidth: probsWidth,
+                  colour: 'diverging',
+                  explain: (i, j) => explainElementwise(this.ctx, head, i, j),
+                })
+          }
         </div>
         <div class="card">
           ${this.map({ stage: 'output', caption: 'weights × V: one row per query', values: this.stageValues('output', head), maxWidth: outputWidth, maxCell: probsCell, columns: { count: ref.output.cols, labels: p.valueLabels, axis: 'value dim' }, explain: (i, c) => explainOutput(this.ctx, i, c) })}
@@ -223,7 +255,7 @@ export class AttnStageView extends LitElement {
       ${ref.rotated ? html`<attn-rope-view .ctx=${this.ctx} head=${head} width=${this.width} file-base=${this.fileBase}></attn-rope-view>` : nothing}
       <h4>How the weights are made: ${chain.filter((x) => x).join(' → ')}</h4>
       <div class="maps">
-        ${scoreMap('raw', ref.rotated ? 'q_i · k_j, both after RoPE' : 'q_i · k_j', (h, i, j) => explainRaw(this.ctx, h, i, j))}
+        ${scoreMap('raw', `${RAW_SCORE_CAPTIONS[p.options.score]}${ref.rotated ? ', q and k after RoPE' : ''}`, (h, i, j) => explainRaw(this.ctx, h, i, j))}
         ${scoreMap('scaled', `× ${scaleCaption(p)} ÷ T=${short(p.options.temperature)}`, (h, i, j) => explainScaled(this.ctx, h, i, j))}
         ${ref.capped ? scoreMap('capped', `c · tanh(s / c), c = ${short(p.options.softcap!)}`, (h, i, j) => explainCapped(this.ctx, h, i, j)) : nothing}
         ${ref.bias ? scoreMap('bias', `−slope × distance; this head's slope ${short(resolveAlibiSlopes(p.options)![head])}`, (h, i, j) => explainBias(this.ctx, h, i, j)) : nothing}

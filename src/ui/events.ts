@@ -29,6 +29,8 @@ export class StateEditEvent extends Event {
 /** A grid editor's edit to one named matrix. */
 export class MatrixEditEvent extends Event {
   static readonly eventName = 'attn-matrix-edit';
+  /** Set by the page when its gate refused the edit (it has said why), so the sender does not announce it. */
+  refused = false;
   constructor(
     readonly name: MatrixName,
     readonly op: MatrixOp,

@@ -7,6 +7,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { InputError } from '../core/errors';
 import { UndoHistory } from '../core/history';
+import { fitScoringToState } from '../core/scoring-state';
 import type { PlaygroundState } from '../core/state';
 import { checkState, defaultState, MAX_SAVED_CELLS, stateCells, stateFromPreset } from '../core/state';
 import type { NoticeLevel } from './events';
@@ -17,7 +18,18 @@ const SAVE_DEBOUNCE_MS = 400;
 const DEFAULT_PRESET = 'worked-3d';
 
 /** Fields whose change means a new run (the others — the view — only re-render). */
-export const PROBLEM_FIELDS = ['mode', 'matrix', 'sentence', 'options', 'mask', 'padding', 'variant', 'precision', 'kernels'] as const;
+export const PROBLEM_FIELDS = [
+  'mode',
+  'matrix',
+  'sentence',
+  'mlp',
+  'options',
+  'mask',
+  'padding',
+  'variant',
+  'precision',
+  'kernels',
+] as const;
 
 export function problemChanged(previous: PlaygroundState, next: PlaygroundState): boolean {
   return PROBLEM_FIELDS.some((f) => previous[f] !== next[f]);
@@ -81,6 +93,9 @@ export class StateController implements ReactiveController {
    */
   apply(next: PlaygroundState, coalesceKey: string | null = null, undoable = true): boolean {
     if (next === this.state) return true;
+    // Learned score weights follow Q's and K's widths (and are made when the score is first chosen).
+    const fitted = fitScoringToState(this.state, next);
+    next = fitted.state;
     try {
       checkState(next);
     } catch (error) {
@@ -90,6 +105,7 @@ export class StateController implements ReactiveController {
     }
     if (undoable) this.history.record(this.state, coalesceKey);
     this.set(next);
+    if (fitted.note) this.options.notify('info', fitted.note);
     return true;
   }
 

@@ -10,7 +10,7 @@ import type { Page } from 'puppeteer';
 import type { Mode, ViewTab } from '../../src/core/state';
 import { $app } from './app';
 
-export const MODES: Mode[] = ['matrix', 'sentence', 'model'];
+export const MODES: Mode[] = ['matrix', 'sentence', 'model', 'mlp'];
 export const TABS: ViewTab[] = ['attention', 'compare', 'lab', 'profiler'];
 
 /** Switches the input mode and waits for its run (model mode: the step and its float64 checks). */

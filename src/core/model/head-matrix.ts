@@ -28,6 +28,7 @@ export function withModelHeadAsMatrices(
       featureLabels: null,
       valueLabels: null,
       wo: null,
+      scoring: state.matrix.scoring,
     },
     options: headOptions(call.options),
     mask: null,

@@ -27,7 +27,8 @@
  * across cases ("only cases with two or more workgroups along an axis fail").
  */
 import type { AttentionInputs, AttentionShape } from '../shapes';
-import type { AlibiSetting, AttentionOptions, RopeLayout, RopeOptions, ScaleSetting } from '../options';
+import type { AlibiSetting, AttentionOptions, RopeLayout, RopeOptions, ScaleSetting, ScoreFunction } from '../options';
+import type { ScoringWeights } from '../shapes';
 import { causalShift, DEFAULT_ROPE, isVisible, resolveScale } from '../options';
 import type { FeatureName } from '../features';
 import { ropeDims } from '../features';
@@ -92,7 +93,12 @@ export type CaseTag =
   | 'rope-base' // θ ≠ 10000
   /** Some query's position is not offset + i (n ≠ m, or rows in blocks): it must add causal_shift. */
   | 'rope-shifted'
-  | 'decode'; // one query row against many keys
+  | 'decode' // one query row against many keys
+  /** The general or additive score function (every case of a kernel that declares one). */
+  | 'learned'
+  | 'dq-dk' // Q's width per head dq differs from K's dk (general and additive only)
+  /** Additive pre-activations far past ±15, where tanh saturates at ±1. */
+  | 'tanh-saturated';
 
 export type Distribution = 'normal' | 'very-negative' | 'equal' | 'one-visible' | 'tiny' | 'mixed-heads';
 
@@ -120,8 +126,17 @@ export interface VerifyCase extends Omit<AttentionShape, 'dModel' | 'kvHeads'> {
   softcap?: number;
   /** Sink logits, repeated over the heads; absent: none. */
   sinks?: readonly number[];
+  /** An elementwise activation instead of the softmax (a softmax-stage kernel declaring ELEMENTWISE_ACTIVATION); absent: softmax. */
+  activation?: 'relu' | 'gelu';
   /** Rotary position embedding (every case of the rope stage has one). */
   rope?: RopeOptions;
+  /**
+   * The learned score function of a qk kernel that declares one (../scoring.ts), with Q's width per
+   * head dq (AttentionShape's) and, for additive, the hidden width scoreDim; absent: dot.
+   */
+  score?: 'general' | 'additive';
+  /** The weights' spread (default 1): 40 drives the additive pre-activations into tanh's saturation. */
+  weightScale?: number;
   scale: ScaleSetting;
   temperature: number;
   seed: number;
@@ -177,6 +192,13 @@ export interface SuiteOptions {
   stage?: string;
   /** The kernel runs with key splits (a fused kernel that declares SUPPORTS_KEY_SPLITS): split-KV cases. */
   keySplits?: boolean;
+  /** The score function a qk kernel declares (SCORES_GENERAL / SCORES_ADDITIVE): every case then uses it. */
+  score?: ScoreFunction;
+  /**
+   * The kernel applies an elementwise activation (declares ELEMENTWISE_ACTIVATION): every case runs
+   * twice, with ReLU and with GELU (the sizes, masks, heads and score distributions of the softmax's suite).
+   */
+  elementwise?: boolean;
 }
 
 const MAX_TILE = 256;
@@ -250,6 +272,9 @@ export const FEATURE_TAG_RULES: Readonly<Partial<Record<CaseTag, (c: VerifyCase)
   'rope-base': (c) => c.rope !== undefined && c.rope.base !== DEFAULT_ROPE.base,
   'rope-shifted': (c) => c.rope !== undefined && (c.n !== c.m || (c.blockRows !== undefined && c.blockRows < c.n)),
   decode: (c) => c.n === 1 && c.m >= 32,
+  learned: (c) => c.score !== undefined,
+  'dq-dk': (c) => c.score !== undefined && (c.dq ?? c.dk) !== c.dk,
+  'tanh-saturated': (c) => c.score === 'additive' && (c.weightScale ?? 1) >= 10,
 };
 
 /** Fills defaults and derives the tags that follow from the shape and options. */
@@ -774,6 +799,34 @@ function withRope(c: CaseDraft, index: number): CaseDraft {
   return { ...c, rope: rope(layout, { dims: c.dk % 2 ? c.dk - 1 : null }), name: `${c.name}, RoPE ${layout}` };
 }
 
+/**
+ * A case of the dot suite with a learned score: dq alternates between dk + 3 and ⌈dk/2⌉ (dk with
+ * RoPE, which rotates Q and K alike), the additive hidden width a among 18 (two chunks of 16), 5 and
+ * dk + 2, so that neither equals dk and a head offset or weight index taken with the other width fails.
+ */
+function learned(c: CaseDraft, score: 'general' | 'additive', i: number): CaseDraft {
+  const dq = c.rope ? c.dk : i % 2 === 0 ? c.dk + 3 : Math.max(1, Math.ceil(c.dk / 2));
+  const scoreDim = score === 'additive' ? [18, 5, c.dk + 2][i % 3] : 0;
+  return { ...c, score, dq, scoreDim };
+}
+
+/** The learned score's own cases: long dq and a (several chunks), two heads with dq ≠ dk, tanh's saturation. */
+function learnedCases(score: 'general' | 'additive'): CaseDraft[] {
+  const base = { score, scoreDim: score === 'additive' ? 7 : 0 };
+  const drafts: CaseDraft[] = [
+    { ...base, name: 'dq=33 dk=5: several chunks of dq', n: 9, m: 12, dk: 5, dv: 4, dq: 33 },
+    { ...base, name: '2 heads, dq=3 dk=6, causal', n: 8, m: 11, dk: 6, dv: 3, dq: 3, heads: 2, causal: true },
+    { ...base, name: 'square W: dq = dk = 8, mask', n: 7, m: 9, dk: 8, dv: 5, dq: 8, mask: 'random' },
+  ];
+  if (score === 'additive')
+    drafts.push(
+      { ...base, name: 'a=33: several chunks of hidden units', n: 6, m: 17, dk: 4, dv: 3, dq: 6, scoreDim: 33 },
+      { ...base, name: 'tanh saturated (weights ×40)', n: 5, m: 7, dk: 3, dv: 2, dq: 5, weightScale: 40 },
+      { ...base, name: 'tanh saturated, 2 heads, causal', n: 6, m: 6, dk: 4, dv: 2, dq: 2, heads: 2, causal: true, weightScale: 40 },
+    );
+  return drafts;
+}
+
 /** The suite for a kernel; every case is seeded and named after what it covers. */
 export function verifyCases(options: SuiteOptions = {}): VerifyCase[] {
   const base = options.seed ?? 0;
@@ -804,6 +857,13 @@ export function verifyCases(options: SuiteOptions = {}): VerifyCase[] {
       raw.push(...decodeCases(features));
     }
     if (options.keySplits) raw.push(...keySplitCases(features));
+    const score = options.score ?? 'dot';
+    if (score !== 'dot') raw = [...raw.map((c, i) => learned(c, score, i)), ...learnedCases(score)];
+    if (options.elementwise)
+      raw = raw.flatMap((c) => [
+        { ...c, activation: 'relu' as const, name: `${c.name}, ReLU` },
+        { ...c, activation: 'gelu' as const, name: `${c.name}, GELU` },
+      ]);
   }
   return raw.map((c, i) => finish(c, base + 1000 * (i + 1), tiles));
 }
@@ -817,6 +877,8 @@ export function caseProblem(c: VerifyCase, stage?: string): string | null {
     if (!(r >= 2 && r % 2 === 0 && r <= c.dk)) return `RoPE cannot rotate ${r} of dk = ${c.dk} dimensions`;
   } else if (stage === 'rope') return 'the rope stage needs RoPE on';
   if (c.window !== undefined && !(Number.isInteger(c.window) && c.window >= 1)) return `window ${c.window} is not a whole number ≥ 1`;
+  if (c.rope && c.score !== undefined && (c.dq ?? c.dk) !== c.dk) return `RoPE needs dq = dk, got dq = ${c.dq} and dk = ${c.dk}`;
+  if (c.score === 'additive' && !((c.scoreDim ?? 0) >= 1)) return 'the additive score needs a hidden width a ≥ 1';
   return null;
 }
 
@@ -837,7 +899,24 @@ function featureOptions(c: VerifyCase): Partial<AttentionOptions> {
   if (c.alibi !== undefined) options.alibi = c.alibi === 'standard' ? 'standard' : perHead(c.alibi, c.heads);
   if (c.softcap !== undefined) options.softcap = c.softcap;
   if (c.sinks !== undefined) options.sinks = perHead(c.sinks, c.heads);
+  if (c.score !== undefined) options.score = c.score;
+  if (c.activation !== undefined) options.activation = c.activation;
   return options;
+}
+
+/** Seeded weights of a case's learned score (shared by every head), N(0, weightScale²). */
+function caseScoring(c: VerifyCase): ScoringWeights | null {
+  const dq = c.dq ?? c.dk,
+    spread = c.weightScale ?? 1;
+  if (c.score === 'general') return { kind: 'general', w: randomMatrix(dq, c.dk, c.seed + 6, spread) };
+  if (c.score !== 'additive') return null;
+  const a = c.scoreDim ?? 1;
+  return {
+    kind: 'additive',
+    wq: randomMatrix(a, dq, c.seed + 6, spread),
+    wk: randomMatrix(a, c.dk, c.seed + 7, spread),
+    v: randomMatrix(1, a, c.seed + 8),
+  };
 }
 
 /** Seeded inputs for a case: N(0, σ²) entries shaped so the scaled scores follow the case's distribution. */
@@ -845,11 +924,12 @@ export function caseInputs(c: VerifyCase): CaseInputs {
   // With the default scale 1/√dk, s = q·k/√dk has spread σ²; so σ = √magnitude.
   const sigma = c.magnitude ? Math.sqrt(c.magnitude) : c.distribution === 'tiny' ? 1e-15 : 1;
   const kvHeads = c.kvHeads ?? c.heads;
-  const q = randomMatrix(c.n, c.heads * c.dk, c.seed, sigma);
+  const q = randomMatrix(c.n, c.heads * (c.dq ?? c.dk), c.seed, sigma);
   const k = randomMatrix(c.m, kvHeads * c.dk, c.seed + 1, sigma);
   const v = randomMatrix(c.m, kvHeads * c.dv, c.seed + 2);
   const wo = c.dModel !== undefined ? randomMatrix(c.heads * c.dv, c.dModel, c.seed + 5) : null;
-  shapeScores(c, q.data, k.data);
+  // The shaping assumes dot scores of Q and K of one width; equal key rows give equal scores under any score function.
+  if (c.score === undefined || c.distribution === 'equal') shapeScores(c, q.data, k.data);
   let mask = null;
   if (c.mask !== 'none') {
     const rng = createRng(c.seed + 3);
@@ -865,7 +945,7 @@ export function caseInputs(c: VerifyCase): CaseInputs {
     }
   }
   return {
-    inputs: { q, k, v, mask, wo },
+    inputs: { q, k, v, mask, wo, scoring: caseScoring(c) },
     options: { causal: c.causal, heads: c.heads, scale: c.scale, temperature: c.temperature, ...featureOptions(c) },
   };
 }

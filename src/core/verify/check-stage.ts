@@ -22,7 +22,8 @@ import {
 } from '../reference';
 import { maskBytes } from '../shapes';
 import type { STAGE_INFO, VerifiedStage } from '../stages';
-import { outputTolerance, projectionTolerance, ropeTolerance, scoreTolerance, softmaxTolerance } from '../tolerance';
+import { activationReference } from '../activation';
+import { activationTolerance, outputTolerance, projectionTolerance, ropeTolerance, scoreTolerance, softmaxTolerance } from '../tolerance';
 import { kvHeadCount, resolveAlibiSlopes, resolveSinks } from '../features';
 import { causalShift } from '../options';
 import type { Matrix } from '../tensor';
@@ -55,6 +56,11 @@ export interface StageCheck {
   maskMismatches: number;
   /** actual / expected when that ratio is one constant (≠ 1) over the whole tensor, else null. */
   factor: number | null;
+  /**
+   * With an elementwise activation: rows that see a key whose weights sum to 1 where the reference's
+   * do not (the kernel normalises as a softmax would). 0 otherwise.
+   */
+  normalisedRows: number;
 }
 
 interface Expected {
@@ -107,9 +113,11 @@ function expectedFor(stage: VerifiedStage, inputs: AttentionInputs, partial: Par
       // With RoPE, the stage's own input is the GPU's rotated Q and K.
       const qIn: Matrix = gpu.rotated ? { rows: n, cols: q.cols, data: gpu.rotated.q } : q;
       const kIn: Matrix = gpu.rotated ? { rows: m, cols: k.cols, data: gpu.rotated.k } : k;
-      const dk = q.cols / h;
+      // dk is K's width per head (Q's, dq, may differ for the general and additive scores).
+      const dk = k.cols / kvHeads;
       const scale = resolveScale(options.scale, dk);
       const softcap = options.softcap === null ? null : Math.fround(options.softcap);
+      const scoring = options.score === 'dot' ? null : (inputs.scoring ?? null);
       const { scaled, bias, masked } = scoresReference(
         qIn,
         kIn,
@@ -122,9 +130,11 @@ function expectedFor(stage: VerifiedStage, inputs: AttentionInputs, partial: Par
           softcap,
           slopes: resolveAlibiSlopes(options),
           mask: maskBytes(inputs.mask),
+          scoring,
         },
       );
       const tol = scoreTolerance(qIn, kIn, { heads: h, kvHeads }, scale / options.temperature, masked.data, {
+        scoring,
         softcap,
         scaled: scaled.data,
         bias: bias?.data,
@@ -139,6 +149,18 @@ function expectedFor(stage: VerifiedStage, inputs: AttentionInputs, partial: Par
     }
     case 'softmax': {
       if (!gpu.scores || !gpu.probs) throw missing(stage, 'scores');
+      if (options.activation !== 'softmax') {
+        // φ elementwise: each weight from its own score, no normalisation (../activation.ts).
+        const expected = activationReference(gpu.scores, options.activation);
+        const tol = activationTolerance(gpu.scores, options.activation);
+        return {
+          tensor: 'probs',
+          actual: gpu.probs,
+          expected,
+          comparison: compare(gpu.probs, expected, tol, [h, n, m]),
+          rowOf: headRows,
+        };
+      }
       const sinks = resolveSinks(options);
       const probs = softmaxReference(gpu.scores, h, n, m, sinks);
       const tol = softmaxTolerance(gpu.scores, probs.data, h * n, m, undefined, sinks && { logits: sinks, rowsPerHead: n });
@@ -228,7 +250,30 @@ export function checkStage(
     nonFiniteElsewhere,
     maskMismatches,
     factor: constantFactor(actual, expected),
+    normalisedRows:
+      stage === 'softmax' && withDefaults(options).activation !== 'softmax'
+        ? normalisedRows(actual, expected, gpu.scores!, inputs.k.rows)
+        : 0,
   };
+}
+
+/** Rows of m weights with two or more visible keys that sum to 1 in `actual` but not in `expected`. */
+function normalisedRows(actual: Float32Array, expected: ArrayLike<number>, scores: Float32Array, m: number): number {
+  const rows = actual.length / m;
+  let count = 0;
+  for (let r = 0; r < rows; r++) {
+    let a = 0,
+      e = 0,
+      visible = 0;
+    for (let j = r * m; j < (r + 1) * m; j++) {
+      if (scores[j] === -Infinity) continue;
+      visible++;
+      a += actual[j];
+      e += expected[j];
+    }
+    if (visible > 1 && Math.abs(a - 1) < 1e-4 && Math.abs(e - 1) > 1e-2) count++;
+  }
+  return count;
 }
 
 /**

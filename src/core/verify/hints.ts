@@ -533,6 +533,34 @@ function featureSetHints(cases: CaseReport[], failing: CaseReport[]): Hint[] {
     });
 }
 
+/**
+ * A kernel of a learned score function (every case has one) that fails: the score function is the
+ * first suspect, as the dot stage's structure around it is the built-in one's. Cases where tanh
+ * saturates failing alone point at the tanh (its clamp, or something unbounded in its place).
+ */
+function learnedScoreHint(cases: CaseReport[], failing: CaseReport[]): Hint | null {
+  const judged = cases.filter((c) => c.status === 'pass' || c.status === 'fail');
+  if (failing.length === 0 || !judged.every((c) => c.case.score !== undefined)) return null;
+  const score = failing[0].case.score!;
+  const saturated = (c: CaseReport) => c.case.tags.includes('tanh-saturated');
+  const onlySaturated = failing.every(saturated) && judged.some((c) => c.status === 'pass' && !saturated(c));
+  const layout =
+    score === 'general'
+      ? "raw = Σ_a q_a Σ_b W[a][b] k_b with W (dq×dk) row-major at binding 6: W[a][b] = scoring[a·dk + b], a over Q's dq columns of the head, b over K's dk (a transposed read, scoring[b·dq + a], fails wherever W is not symmetric)"
+      : "raw = Σ_r v[r]·tanh((W_q q)[r] + (W_k k)[r]) with binding 6 holding W_q (a×dq) at 0, W_k (a×dk) at a·dq and v (a) at a·(dq + dk), a = params.score_dim: W_q multiplies Q's dq columns, W_k K's dk (swapped, they read each other's rows), and tanh applies to the sum of both projections before v weighs it";
+  return {
+    id: 'score-function',
+    bugClass: 'score-function',
+    title: onlySaturated
+      ? 'fails only where tanh saturates (pre-activations past ±15) → tanh missing, unclamped or replaced'
+      : `wrong in the ${score} score function → the weights' layout or the formula`,
+    detail: onlySaturated
+      ? 'the additive score is Σ_r v[r]·tanh(p_r): tanh keeps each term within ±|v[r]|, so large pre-activations must still give ±1 (clamp p to ±15 before tanh, whose exp() overflows beyond).'
+      : `${layout}. Q is n×(heads·dq) (params.dq) and K m×(kv_heads·dk): a head offset taken with the other width also fails here.`,
+    cases: names(failing),
+  };
+}
+
 /** What the suite found besides the cases: the interpreter's findings and the limits a default device lacks. */
 export interface DiagnosisContext {
   stage: string;
@@ -681,13 +709,18 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
     );
   }
 
+  hints.push(...activationHints(cases, failing, (c) => explained.add(c)));
+
   // The features next: a pattern confined to one feature's cases names the feature (its class), or,
   // when several features fail together, each of them; before the symptoms below say how it fails
   // (a NaN in a masked row, a constant factor).
   const featureHints = patternHints(cases, failing, 2, context.stage, FEATURE_MECHANISMS);
   hints.push(...(featureHints.length ? featureHints : featureSetHints(cases, failing)));
 
-  const zeroSum = failing.filter((c) => c.nonFiniteInMaskedRows > 0);
+  const learned = learnedScoreHint(cases, failing);
+  if (learned && !featureHints.length) add(learned, failing);
+
+  const zeroSum = failing.filter((c) => c.nonFiniteInMaskedRows > 0 && !c.case.activation);
   if (zeroSum.length) {
     add(
       {
@@ -702,7 +735,7 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
     );
   }
 
-  const overflowing = failing.filter((c) => c.nonFiniteElsewhere > 0);
+  const overflowing = failing.filter((c) => c.nonFiniteElsewhere > 0 && !c.case.activation);
   // Without the max subtraction exp() overflows on large scores and underflows on all-negative rows.
   const extreme = (c: CaseReport) => c.case.tags.some((t) => t === 'large-scores' || t === 'very-negative' || t === 'mixed-heads');
   if (
@@ -828,6 +861,62 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
         failing,
       );
   }
+  return hints;
+}
+
+/**
+ * An elementwise activation's failures (cases with `activation`): NaN where a key is hidden, rows
+ * normalised as a softmax would, or a φ wrong only with GELU (ReLU passing). `explain` marks the
+ * cases a hint accounts for.
+ */
+function activationHints(cases: CaseReport[], failing: CaseReport[], explain: (c: CaseReport) => void): Hint[] {
+  const own = failing.filter((c) => c.case.activation);
+  const hints: Hint[] = [];
+  const add = (hint: Hint, by: CaseReport[]) => {
+    hints.push(hint);
+    by.forEach(explain);
+  };
+  const nonFinite = own.filter((c) => c.nonFiniteInMaskedRows + c.nonFiniteElsewhere > 0);
+  if (nonFinite.length)
+    add(
+      {
+        id: 'hidden-nan',
+        bugClass: 'masking',
+        title: 'NaN/Inf with an elementwise activation → φ applied to a hidden (−∞) score',
+        detail:
+          'a hidden key reaches the stage as −∞ and must weigh exactly 0: test for −∞ before φ. GELU of −∞ is −∞·0 = NaN, and so is a ReLU written s·step(s); max(s, 0) is safe. A row that sees no key is all zeros.',
+        cases: names(nonFinite),
+      },
+      nonFinite,
+    );
+  const normalised = own.filter((c) => (c.normalisedRows ?? 0) > 0);
+  if (normalised.length)
+    add(
+      {
+        id: 'normalisation',
+        bugClass: 'reduction',
+        title: 'rows sum to 1 with ReLU/GELU → the kernel still normalises like a softmax',
+        detail:
+          'with an elementwise activation each weight is φ(s) on its own: no max, no sum over the row and no division (the MLP read as attention has no normalisation; a row’s weights need not sum to 1).',
+        cases: names(normalised),
+      },
+      normalised,
+    );
+  const gelu = own.filter((c) => c.case.activation === 'gelu');
+  const reluPassing = cases.some((c) => c.case.activation === 'relu' && c.status === 'pass');
+  const reluFailing = own.some((c) => c.case.activation === 'relu');
+  if (gelu.length && !reluFailing && reluPassing && hints.length === 0)
+    add(
+      {
+        id: 'activation-form',
+        bugClass: 'scaling',
+        title: 'wrong only with GELU (ReLU passes) → the GELU formula',
+        detail:
+          'GELU here is the tanh form, as GPT-2: 0.5·s·(1 + tanh(√(2/π)·(s + 0.044715·s³))), √(2/π) ≈ 0.7978846. Check both constants, the cube and the 0.5; clamp the tanh argument to ±15 so s³ cannot overflow.',
+        cases: names(gelu),
+      },
+      gelu,
+    );
   return hints;
 }
 

@@ -3,6 +3,7 @@
  * the variant it ran in and the kernel it ran, focused on the first bad element, so the page's
  * GPU-vs-CPU check shows the failure the verifier saw.
  */
+import { gridsFromWeights } from '../scoring-state';
 import { fromMatrix } from '../grid';
 import type { AttentionOptions } from '../options';
 import { DEFAULT_OPTIONS } from '../options';
@@ -41,6 +42,7 @@ export function stateWithCase(state: PlaygroundState, { row, stage, source, vari
       featureLabels: null,
       valueLabels: null,
       wo: inputs.wo ? fromMatrix(inputs.wo) : null,
+      scoring: gridsFromWeights(inputs.scoring, state.matrix.scoring),
     },
     options: { ...DEFAULT_OPTIONS, ...picked },
     mask: inputs.mask ? fromMatrix(inputs.mask) : null,

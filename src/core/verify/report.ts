@@ -45,6 +45,8 @@ export interface CaseReport {
   /** Scores hidden (−∞) where the reference has a number, or shown where it is −∞. */
   maskMismatches: number;
   factor: number | null;
+  /** With an elementwise activation: rows whose weights sum to 1 where the reference's do not. */
+  normalisedRows?: number;
   /** A short hint from this case alone; the report's hints read the pattern across cases. */
   hint: string;
   /** Wall time of both runs. */
@@ -75,6 +77,8 @@ export const BUG_CLASSES = [
   'sinks', // attention sinks: in the max and the denominator, the head's sink, rows that see no key
   // Split-KV (the fused stage's key splits and the combine stage).
   'key-splits', // a split's key range, the sink in every split, the combine's rescaling to the common max
+  // The learned score functions (../scoring.ts).
+  'score-function', // general/additive: W read transposed, W_q and W_k swapped, tanh dropped or unclamped, dq for dk
 ] as const;
 export type BugClass = (typeof BUG_CLASSES)[number];
 
@@ -111,7 +115,11 @@ export type HintId =
   | 'alibi'
   | 'softcap'
   | 'sinks'
-  | 'key-splits';
+  | 'key-splits'
+  | 'score-function'
+  | 'hidden-nan'
+  | 'normalisation'
+  | 'activation-form';
 
 export interface Hint {
   id: HintId;

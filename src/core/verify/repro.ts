@@ -12,7 +12,7 @@ import { caseInputs } from './cases';
 import { optionFields } from './shrink';
 
 /** Case fields that only shape the inputs, which the files carry as they are. */
-const INPUT_ONLY_FIELDS: ReadonlySet<string> = new Set(['mask', 'magnitude', 'distribution']);
+const INPUT_ONLY_FIELDS: ReadonlySet<string> = new Set(['mask', 'magnitude', 'distribution', 'weightScale']);
 /** Case fields that are run options with a flag of their own: keySplits → --key-splits. */
 const RUN_FLAG_FIELDS: ReadonlySet<string> = new Set(['keySplits']);
 /** Run options `npm run attention` has a flag for (the features' flags: scripts/lib/feature-flags.ts). */
@@ -27,13 +27,19 @@ const FLAGGED_OPTIONS: ReadonlySet<string> = new Set([
   'alibi',
   'softcap',
   'sinks',
+  'score',
+  'activation',
 ]);
+
+type InputRole = 'q' | 'k' | 'v' | 'mask' | 'wo' | 'w' | 'wq' | 'wk' | 'va';
+/** The roles in the order the command names them; w: the general score's W; wq, wk, va: the additive score's W_q, W_k, v. */
+const ROLES: readonly InputRole[] = ['q', 'k', 'v', 'mask', 'wo', 'w', 'wq', 'wk', 'va'];
 
 export interface Repro {
   /** The folder the inputs were written to. */
   dir: string;
   /** Input files by role, as paths the command uses. */
-  files: Partial<Record<'q' | 'k' | 'v' | 'mask' | 'wo', string>>;
+  files: Partial<Record<InputRole, string>>;
   /** `npm run attention -- …` with the kernel. */
   command: string;
   /** What the case sets that the command cannot express; empty when the command is the case. */
@@ -52,16 +58,23 @@ export interface ReproTarget {
   join?: (dir: string, file: string) => string;
 }
 
-/** The case's input matrices by file name (q.npy, k.npy, v.npy, mask.npy and wo.npy when it has them). */
-export function reproInputs(c: VerifyCase): { name: 'q' | 'k' | 'v' | 'mask' | 'wo'; matrix: Matrix }[] {
+/**
+ * The case's input matrices by file name (q.npy, k.npy, v.npy, mask.npy and wo.npy when it has them;
+ * w.npy, or wq.npy, wk.npy and va.npy, for a learned score).
+ */
+export function reproInputs(c: VerifyCase): { name: InputRole; matrix: Matrix }[] {
   const { inputs } = caseInputs(c);
-  const files: { name: 'q' | 'k' | 'v' | 'mask' | 'wo'; matrix: Matrix }[] = [
+  const files: { name: InputRole; matrix: Matrix }[] = [
     { name: 'q', matrix: inputs.q },
     { name: 'k', matrix: inputs.k },
     { name: 'v', matrix: inputs.v },
   ];
   if (inputs.mask) files.push({ name: 'mask', matrix: inputs.mask });
   if (inputs.wo) files.push({ name: 'wo', matrix: inputs.wo });
+  const scoring = inputs.scoring;
+  if (scoring?.kind === 'general') files.push({ name: 'w', matrix: scoring.w });
+  if (scoring?.kind === 'additive')
+    files.push({ name: 'wq', matrix: scoring.wq }, { name: 'wk', matrix: scoring.wk }, { name: 'va', matrix: scoring.v });
   return files;
 }
 
@@ -120,12 +133,16 @@ export function reproCommand(c: VerifyCase, target: ReproTarget): Omit<Repro, 'r
   for (const { name } of reproInputs(c)) files[name] = join(target.dir, `${name}.npy`);
   const options = reproOptions(c);
   const words = ['npm', 'run', 'attention', '--'];
-  for (const role of ['q', 'k', 'v', 'mask', 'wo'] as const) if (files[role]) words.push(`--${role}`, files[role]);
+  if (options.score !== undefined && options.score !== 'dot') words.push('--score', options.score);
+  for (const role of ROLES) if (files[role]) words.push(`--${role}`, files[role]);
   if (options.causal) words.push('--causal');
-  if (options.scale !== undefined && options.scale !== 'default') words.push('--scale', String(options.scale));
+  // --score general/additive implies scale none: a learned case says its scale, the default included.
+  const learned = options.score !== undefined && options.score !== 'dot';
+  if (options.scale !== undefined && (options.scale !== 'default' || learned)) words.push('--scale', String(options.scale));
   if (options.temperature !== undefined && options.temperature !== 1) words.push('--temperature', String(options.temperature));
   if (options.heads !== undefined && options.heads !== 1) words.push('--heads', String(options.heads));
   words.push(...featureFlags(options));
+  if (options.activation !== undefined && options.activation !== 'softmax') words.push('--activation', options.activation);
   words.push('--variant', target.variant);
   if (target.kernelFile) words.push('--kernel', `${target.stage}=${target.kernelFile}`);
   if (c.keySplits !== undefined) words.push('--key-splits', String(c.keySplits));

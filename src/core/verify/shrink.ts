@@ -16,7 +16,9 @@ export const SIZE_FIELDS = ['n', 'm', 'heads', 'dk', 'dv', 'dModel'] as const;
 export type SizeField = (typeof SIZE_FIELDS)[number];
 
 /** Fields that name or seed a case rather than describe the problem: never shrunk. */
-const FIXED_FIELDS = new Set<string>(['name', 'seed', 'tags']);
+// The score function is the kernel's (it declares it), and dq and a shape the weights; the activation
+// is what an elementwise kernel is (without it the engine refuses the kernel): none is shrunk.
+const FIXED_FIELDS = new Set<string>(['name', 'seed', 'tags', 'score', 'dq', 'scoreDim', 'activation']);
 
 /** Default of every option field of VerifyCase known here; `undefined` means "left out". */
 const CASE_OPTION_DEFAULTS: Readonly<Record<string, unknown>> = {
@@ -33,6 +35,7 @@ const CASE_OPTION_DEFAULTS: Readonly<Record<string, unknown>> = {
   softcap: undefined,
   sinks: undefined,
   rope: undefined,
+  weightScale: undefined,
 };
 
 const DEFAULT_MAX_RUNS = 40;
