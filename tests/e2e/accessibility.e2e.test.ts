@@ -142,9 +142,9 @@ describe('keyboard', () => {
       '#mode-matrix',
       ['ArrowRight', 'mode-sentence'],
       ['Home', 'mode-matrix'],
+      ['ArrowLeft', 'mode-memory'],
       ['ArrowLeft', 'mode-mlp'],
-      ['ArrowLeft', 'mode-model'],
-      ['End', 'mode-mlp'],
+      ['End', 'mode-memory'],
       ['ArrowRight', 'mode-matrix'],
     ],
   ] as const)('%s follow the tab pattern (arrows, Home, End; one tab in the Tab order)', async (_, first, ...moves) => {
