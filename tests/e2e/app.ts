@@ -4,6 +4,7 @@
  */
 import { inject } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
+import { decodeState } from '../../src/core/state';
 import type { PlaygroundState } from '../../src/core/state';
 import { openPage } from './browser';
 import type { WatchedPage } from './browser';
@@ -146,4 +147,18 @@ export async function toSentenceMode(page: Page): Promise<void> {
       document.querySelector('attn-app')?.dataset.state === 'done',
     { timeout: 60_000 },
   );
+}
+
+/**
+ * The page's address once its hash holds a state that satisfies `check`. The hash and the stored
+ * state are written after a short pause, so waiting on `currentState` alone can read an older link.
+ */
+export async function savedLink(page: Page, check: (s: PlaygroundState) => boolean): Promise<string> {
+  for (let i = 0; i < 300; i++) {
+    const href = await page.evaluate(() => location.href);
+    const at = href.indexOf('#s=');
+    if (at >= 0 && check(decodeState(href.slice(at + 3)))) return href;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the link never held the expected state');
 }

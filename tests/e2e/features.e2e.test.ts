@@ -10,7 +10,7 @@ import type { Browser, ElementHandle, KeyInput, Page } from 'puppeteer';
 import type { AttentionOptions } from '../../src/core/options';
 import { launchBrowser } from './browser';
 import type { WatchedPage } from './browser';
-import { $app, freshPage, loadPreset, readRun, readState, runId, toSentenceMode, waitForMessage, waitForRun } from './app';
+import { $app, freshPage, loadPreset, readRun, readState, runId, savedLink, toSentenceMode, waitForMessage, waitForRun } from './app';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -375,11 +375,7 @@ describe('features in the link, after a reload and in the undo history', () => {
       sinks: [0.5, -1, 2, 0],
     });
     expect(Array.isArray(state.options.alibi) && state.options.alibi.length).toBe(4);
-    await page.waitForFunction(
-      () => location.hash.startsWith('#s=') && document.querySelector('attn-app')!.currentState.options.sinks?.[0] === 0.5,
-    );
-    await new Promise((r) => setTimeout(r, 600));
-    const link = await page.evaluate(() => location.href);
+    const link = await savedLink(page, (s) => s.options.sinks?.[0] === 0.5);
     const results = await readRun(page);
 
     const second = await freshPage(browser, { url: link });
@@ -425,11 +421,7 @@ describe('f16 storage in the page (issue 12)', () => {
     expect(outcome).toEqual({ gpuError: null, pass: true, precision: 'f16' });
     expect(await page.$eval('attn-app >>> attn-options-panel', (el) => el.shadowRoot!.textContent)).toMatch(/Q, K, V read as halves/);
 
-    await page.waitForFunction(
-      () => location.hash.startsWith('#s=') && document.querySelector('attn-app')!.currentState.precision === 'f16',
-    );
-    await new Promise((r) => setTimeout(r, 600));
-    const second = await freshPage(browser, { url: await page.evaluate(() => location.href) });
+    const second = await freshPage(browser, { url: await savedLink(page, (s) => s.precision === 'f16') });
     expect((await readState(second.page)).precision).toBe('f16');
 
     await edited(page, async () => (await kernel(page)).select('tiled'));

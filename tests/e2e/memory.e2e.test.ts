@@ -7,11 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { DEFAULT_FACTS } from '../../src/core/memory-facts';
-import type { PlaygroundState } from '../../src/core/state';
-import { decodeState } from '../../src/core/state';
 import { join } from 'node:path';
 import { launchBrowser, SCREENSHOT_DIR } from './browser';
-import { $app, freshPage, readState, waitForMessage } from './app';
+import { $app, freshPage, readState, savedLink, waitForMessage } from './app';
 import { axeViolations } from './views';
 
 let browser: Browser;
@@ -59,17 +57,6 @@ async function memoryRun(page: Page, after = 0): Promise<MemoryRead> {
       pass: o.gpu ? o.gpu.pass : null,
     };
   });
-}
-
-/** The page's address once its hash holds a state that satisfies `check` (the link is written after a short pause). */
-async function savedLink(page: Page, check: (s: PlaygroundState) => boolean): Promise<string> {
-  for (let i = 0; i < 300; i++) {
-    const href = await page.evaluate(() => location.href);
-    const at = href.indexOf('#s=');
-    if (at >= 0 && check(decodeState(href.slice(at + 3)))) return href;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the link never held the edited memory state');
 }
 
 async function typeInto(page: Page, selector: string, text: string): Promise<void> {

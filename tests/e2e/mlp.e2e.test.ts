@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { launchBrowser } from './browser';
-import { $app, freshPage, readRun, readState, runId, waitForRun } from './app';
+import { $app, freshPage, readRun, readState, runId, savedLink, waitForRun } from './app';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -66,10 +66,7 @@ describe('MLP as attention in the page', () => {
     const explanation = await $app(page, 'attn-mlp-panel >>> #mlp-explanation');
     expect(await explanation.evaluate((el) => el.textContent)).toMatch(/other\s+way round/);
 
-    await page.waitForFunction(() => location.hash.startsWith('#s=') && document.querySelector('attn-app')!.currentState.mlp.softmax, {
-      timeout: 30_000,
-    });
-    const link = await page.evaluate(() => location.href);
+    const link = await savedLink(page, (s) => s.mode === 'mlp' && s.mlp.softmax && s.mlp.activation === 'gelu');
     const second = await freshPage(browser, { url: link });
     const restored = await readState(second.page);
     expect(restored.mode).toBe('mlp');

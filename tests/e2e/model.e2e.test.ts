@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { defaultState, encodeState } from '../../src/core/state';
 import { launchBrowser } from './browser';
-import { $app, freshPage, readState, waitForMessage, waitForRun, runId } from './app';
+import { $app, freshPage, readState, savedLink, waitForMessage, waitForRun, runId } from './app';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -204,7 +204,7 @@ describe('model mode', () => {
     expect((await readState(page)).model.text).toBe(SENTENCE);
 
     // Reload: model mode, the text and the generated tokens come back.
-    await new Promise((r) => setTimeout(r, 600)); // the state is saved after a short pause
+    await savedLink(page, (s) => s.mode === 'model' && s.model.text === SENTENCE && s.model.generated.length === 3);
     await page.reload({ waitUntil: 'load' });
     await waitForModel(page);
     const restored = await readState(page);

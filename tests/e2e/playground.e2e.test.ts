@@ -13,7 +13,7 @@ import { toNpy } from '../../src/core/io';
 import { randomMatrix } from '../../src/core/rng';
 import { matrix } from '../../src/core/tensor';
 import { launchBrowser } from './browser';
-import { $app, freshPage, loadPreset, messages, readRun, readState, row, runId, waitForMessage, waitForRun } from './app';
+import { $app, freshPage, loadPreset, messages, readRun, readState, row, runId, savedLink, waitForMessage, waitForRun } from './app';
 
 let browser: Browser;
 const files = mkdtempSync(join(tmpdir(), 'attn-e2e-files-'));
@@ -162,11 +162,7 @@ describe('the playground in headless Chromium', () => {
     const id = await runId(first.page);
     await (await $app(first.page, 'attn-options-panel >>> #causal')).click();
     await waitForRun(first.page, id);
-    await first.page.waitForFunction(
-      () => location.hash.startsWith('#s=') && document.querySelector('attn-app')!.currentState.options.causal,
-    );
-    await new Promise((r) => setTimeout(r, 500));
-    const link = await first.page.evaluate(() => location.href);
+    const link = await savedLink(first.page, (s) => s.options.causal);
     const state = await readState(first.page);
     const results = await readRun(first.page);
 
