@@ -50,7 +50,7 @@ import type { StageName } from '../src/core/stages';
 import type { CustomVariant, ProfileProgress } from '../src/gpu/profile';
 import { SETTING_VARIANT_NAMES } from '../src/gpu/profile';
 import { profileSweep } from '../src/gpu/profile';
-import { measureRoofline } from '../src/gpu/roofline';
+import { ClockWarmer, measureRoofline, WARM_CLOCK_MS } from '../src/gpu/roofline';
 import type { ShaderLibrary, VariantName } from '../src/gpu/variants';
 import { isVariant, VARIANT_NAMES, VARIANTS, variantStages } from '../src/gpu/variants';
 import { verifyKernel, variantFor } from '../src/gpu/verify-suite';
@@ -77,6 +77,8 @@ const KERNEL_STAGES = [...new Set(VARIANT_NAMES.flatMap((v) => variantStages(v))
 const DEFAULT_CARD = 'card.json';
 /** A sweep whose arithmetic alone would take longer than this at the adapter's measured peak is refused. */
 const DEFAULT_MAX_MINUTES = 60;
+/** --warm-clock default on a GPU: long enough for a driver to raise the clock. */
+const DEFAULT_WARM_CLOCK_MS = WARM_CLOCK_MS;
 /** The largest problem's Q, K and V may take at most this share of the machine's memory. */
 const HOST_MEMORY_SHARE = 0.25;
 const USAGE = `usage: npm run bench -- --n 64,128,256,512,1024 --dk 64 [--heads H] [--causal]
@@ -97,6 +99,10 @@ fused-1split is the fused kernel without split-KV (one key split), to see what s
 --max-minutes M         refuse a sweep whose arithmetic alone needs longer than M minutes at the adapter's
                         measured peak (default ${DEFAULT_MAX_MINUTES}); one whose inputs need more than a quarter of
                         this machine's memory is refused too
+--warm-clock MS         before every round of a point, run the roofline's FMA kernel for MS milliseconds, so
+                        that a GPU is at its working clock when the round starts (a GPU idles down between short
+                        runs: an H200 ran decode rows at 345 of its 1980 MHz); the FMA rate of its last pass is
+                        reported as a clock probe. Default ${DEFAULT_WARM_CLOCK_MS} on a GPU, 0 (off) on a CPU emulator
 --card [FILE]           write a benchmark card (adapter, limits, kernel SHA-256s, config, results) to FILE
                         (default DIR/${DEFAULT_CARD}); the Profiler tab loads it to plot beside its own run
 The row's time is the GPU timestamp span from the first pass's begin to the last pass's end (gaps included);
@@ -125,6 +131,8 @@ interface Cli {
   /** Where to write the card, or null for none. */
   card: string | null;
   maxMinutes: number;
+  /** --warm-clock: milliseconds of FMA before each round, or undefined for the adapter's default. */
+  warmClockMs: number | undefined;
 }
 
 /** `--card` with no value (last, or before another flag) means the default file. */
@@ -169,6 +177,7 @@ function parseCommandLine(argv: string[]): Cli | null {
       kernel: { type: 'string', multiple: true },
       card: { type: 'string' },
       'max-minutes': { type: 'string' },
+      'warm-clock': { type: 'string' },
       help: { type: 'boolean' },
     },
   }).values;
@@ -223,6 +232,7 @@ function parseCommandLine(argv: string[]): Cli | null {
     kernels,
     card: v.card === undefined ? null : v.card === '' ? join(out, DEFAULT_CARD) : resolve(v.card),
     maxMinutes: integer(v['max-minutes'], 'max-minutes', { min: 1 }) ?? DEFAULT_MAX_MINUTES,
+    warmClockMs: integer(v['warm-clock'], 'warm-clock'),
   };
 }
 
@@ -312,8 +322,9 @@ async function runInNode(config: ProfileConfig, cli: Cli, command: string): Prom
         ...cli.kernels.map((k) => k.name).filter((name) => verified[name]),
       ],
     };
+    const warmMs = cli.warmClockMs ?? (summary.isSoftware ? 0 : DEFAULT_WARM_CLOCK_MS);
     process.stderr.write('measuring the roofline…');
-    const roofline = await measureRoofline(device, shaders);
+    const roofline = await measureRoofline(device, shaders, { warmUpMs: warmMs });
     process.stderr.write('\n');
     checkSweepTime(config, roofline.gflops, cli.maxMinutes);
     const adapter = {
@@ -322,7 +333,9 @@ async function runInNode(config: ProfileConfig, cli: Cli, command: string): Prom
       architecture: summary.architecture,
       isSoftware: summary.isSoftware,
     };
-    const result = await profileSweep(config, { engine, roofline, custom, onProgress: progressLine, adapter });
+    const warmer = warmMs > 0 ? new ClockWarmer(device, shaders, roofline, warmMs) : null;
+    const result = await profileSweep(config, { engine, roofline, custom, onProgress: progressLine, adapter, warmer });
+    warmer?.destroy();
     process.stderr.write('\n');
     result.notes.unshift("Ran on Node's WebGPU (Dawn, the `webgpu` package).", ...rejected);
     return { result, card: await benchCard({ result, device, adapter, shaders, custom, source: command }), rejected: rejected.length > 0 };

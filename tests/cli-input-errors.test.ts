@@ -136,6 +136,12 @@ const cases: Case[] = [
     message: /--max-minutes must be a positive integer, got "0"/,
   },
   {
+    name: 'a negative --warm-clock',
+    script: 'bench',
+    args: ['--warm-clock', '-5', '--node'],
+    message: /--warm-clock must be a non-negative integer, got "-5"/,
+  },
+  {
     name: 'an --out under a file',
     script: 'bench',
     args: ['--n', '64', '--node', '--out', join(notADir, 'sub')],

@@ -8,7 +8,7 @@ import { AttentionEngine } from '../src/gpu/engine';
 import type { ProfileProgress } from '../src/gpu/profile';
 import type { ProfileResult, Roofline } from '../src/core/profile-report';
 import { profileSweep } from '../src/gpu/profile';
-import { growUntil, measureRoofline } from '../src/gpu/roofline';
+import { ClockWarmer, growUntil, measureRoofline } from '../src/gpu/roofline';
 import { VARIANT_NAMES, variantStages } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { randomMatrix } from '../src/core/rng';
@@ -168,6 +168,55 @@ describe.skipIf(!gpu)('the profiler sweep', () => {
     const r = await profileSweep({ ns: [16], dk: 4, variants: ['nonesuch', 'naive'], warmup: 0, repeats: 1 }, { engine });
     expect(r.rows[0].error).toMatch(/unknown variant/);
     expect(r.rows[1].error).toBeNull();
+  });
+
+  it('warms the clock before every round of every point and reports each probe', async () => {
+    const events: string[] = [];
+    let probe = 0;
+    const warmer = {
+      warm: async () => {
+        events.push('warm');
+        const fractionOfRoof = [0.2, 0.9, 1][probe++ % 3];
+        return { ms: 1, gflops: fractionOfRoof * 100, fractionOfRoof };
+      },
+    };
+    const r = await profileSweep(
+      { ns: [16], dk: 4, variants: ['naive', 'tiled'], warmup: 1, repeats: 2, decode: [40] },
+      { engine, warmer, onProgress: (p) => events.push(p.phase === 'reference' ? 'reference' : `run ${p.variant}`) },
+    );
+    const point = ['reference', ...Array(3).fill(['warm', 'run naive', 'run tiled']).flat()];
+    expect(events).toEqual([...point, ...point]);
+    expect(r.clockProbes).toEqual([
+      { n: 16, m: 16, decode: false, fractionOfRoof: [0.2, 0.9, 1] },
+      { n: 1, m: 40, decode: true, fractionOfRoof: [0.2, 0.9, 1] },
+    ]);
+    expect(r.notes.join(' ')).toMatch(/Clock warm-up before each round .*N=16 20–100 %, decode m=40 20–100 %/);
+    // Without a warmer there is neither a probe nor its note.
+    expect(result.clockProbes).toBeUndefined();
+    expect(result.notes.join(' ')).not.toMatch(/Clock warm-up/);
+  });
+
+  it('measures the roofline after a warm-up when asked, as a measurement of its own', async () => {
+    const warmed = await measureRoofline(gpu!.device, shaders, { ...ROOFLINE, warmUpMs: 20 });
+    expect(warmed).not.toBe(roofline);
+    expect(warmed.gflops).toBeGreaterThan(0);
+    expect(warmed.sizing).toMatchObject({ targetMs: ROOFLINE.targetMs });
+    expect(await measureRoofline(gpu!.device, shaders, { ...ROOFLINE, warmUpMs: 20 })).toBe(warmed);
+  });
+
+  it('ClockWarmer runs the roofline’s FMA kernel for at least its time and probes its rate', async () => {
+    await tracked(gpu!.device, async () => {
+      const warmer = new ClockWarmer(gpu!.device, shaders, roofline, 30);
+      try {
+        const first = await warmer.warm();
+        expect(first.ms).toBeGreaterThanOrEqual(30);
+        expect(first.gflops).toBeGreaterThan(0);
+        expect(first.fractionOfRoof).toBeCloseTo(first.gflops / roofline.gflops, 12);
+        expect((await warmer.warm()).ms).toBeGreaterThanOrEqual(30);
+      } finally {
+        warmer.destroy();
+      }
+    });
   });
 
   it('skips the CPU reference above its limit and says so', async () => {

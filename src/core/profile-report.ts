@@ -217,6 +217,14 @@ export interface AdapterInfo {
   isSoftware: boolean;
 }
 
+/** The clock probes of one point of a sweep (src/gpu/roofline.ts ClockWarmer), one per round. */
+export interface ClockProbes {
+  n: number;
+  m: number;
+  decode: boolean;
+  fractionOfRoof: number[];
+}
+
 export interface ProfileResult {
   config: ResolvedConfig;
   adapter: AdapterInfo | null;
@@ -229,6 +237,8 @@ export interface ProfileResult {
   cancelled: boolean;
   /** Where the run ran and anything a reader must know (timestamp quantization, skipped reference…). */
   notes: string[];
+  /** Per point, the clock warm-up's FMA rate before each round as a share of the roofline's (absent without a warm-up). */
+  clockProbes?: ClockProbes[];
   startedAt: string;
   durationMs: number;
 }

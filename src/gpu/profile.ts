@@ -14,6 +14,7 @@ import { attentionBytes, attentionFlops, bindingRoof, kvBytes, ratePerSecondG, s
 import type { AttentionOptions } from '../core/options';
 import type {
   AdapterInfo,
+  ClockProbes,
   CpuReferenceTime,
   ProfileConfig,
   ProfileResult,
@@ -27,6 +28,7 @@ import { attentionReference } from '../core/reference';
 import { randomMatrix } from '../core/rng';
 import type { AttentionInputs } from '../core/shapes';
 import { summarize } from '../core/stats';
+import type { ClockProbe } from './roofline';
 import { measureAllocations } from './buffer-ledger';
 import type { AttentionEngine } from './engine';
 import type { Precision } from '../core/precision';
@@ -114,6 +116,11 @@ export interface ProfileDeps {
   adapter?: AdapterInfo | null;
   signal?: AbortSignal;
   onProgress?: (progress: ProfileProgress) => void;
+  /**
+   * Runs before every round of a point (src/gpu/roofline.ts ClockWarmer): keeps a GPU at its
+   * working clock while the host works between runs, and probes the clock each round starts at.
+   */
+  warmer?: { warm(): Promise<ClockProbe> } | null;
 }
 
 /** Lets the page paint and handle input between runs (setTimeout also works in Node). */
@@ -149,6 +156,7 @@ export async function profileSweep(config: ProfileConfig, deps: ProfileDeps): Pr
   let cancelled = false;
   // The N being measured, so a cancelled sweep keeps the repeats it already has there.
   let current: { runners: Runner[]; reference: ReferenceResult | null } | null = null;
+  const clockProbes: ClockProbes[] = [];
 
   try {
     for (const point of points) {
@@ -165,7 +173,9 @@ export async function profileSweep(config: ProfileConfig, deps: ProfileDeps): Pr
       // Round-robin: every variant's k-th run happens close in time to the others', so load that
       // comes and goes on the machine touches all variants alike and their ratios stay fair.
       const rounds: ('warmup' | 'repeat')[] = [...Array(c.warmup).fill('warmup'), ...Array(c.repeats).fill('repeat')];
+      const probes: number[] = [];
       for (const [round, phase] of rounds.entries()) {
+        if (deps.warmer) probes.push((await deps.warmer.warm()).fractionOfRoof);
         for (const runner of runners) {
           if (aborted()) throw new RunCancelledError('profile cancelled');
           progress(point, runner.variant, phase);
@@ -175,6 +185,7 @@ export async function profileSweep(config: ProfileConfig, deps: ProfileDeps): Pr
         }
       }
       rows.push(...runners.map((runner) => runner.row(reference, deps.roofline ?? null)));
+      if (probes.length) clockProbes.push({ n: point.n, m: point.m, decode: point.decode, fractionOfRoof: probes });
       current = null;
     }
   } catch (error) {
@@ -188,6 +199,7 @@ export async function profileSweep(config: ProfileConfig, deps: ProfileDeps): Pr
       );
   }
 
+  if (clockProbes.length) notes.push(clockProbeNote(clockProbes));
   if (deps.engine.hasTimestamps === false)
     notes.push('The device has no timestamp-query: GPU times are not available, rates use wall time.');
   for (const [name, custom] of Object.entries({ ...SETTING_VARIANTS, ...deps.custom }))
@@ -209,9 +221,21 @@ export async function profileSweep(config: ProfileConfig, deps: ProfileDeps): Pr
     models: fitModels(rows),
     cancelled,
     notes,
+    ...(clockProbes.length && { clockProbes }),
     startedAt,
     durationMs: performance.now() - started,
   };
+}
+
+/** The clock probes' range per point, in one line. */
+function clockProbeNote(probes: readonly ClockProbes[]): string {
+  const pct = (x: number) => `${Math.round(x * 100)}`;
+  const points = probes.map((p) => {
+    const sorted = [...p.fractionOfRoof].sort((a, b) => a - b);
+    const range = sorted.length > 1 ? `${pct(sorted[0])}–${pct(sorted[sorted.length - 1])}` : pct(sorted[0]);
+    return `${p.decode ? `decode m=${p.m}` : `N=${p.n}`} ${range} %`;
+  });
+  return `Clock warm-up before each round (FMA kernel); its last pass ran at this share of the roofline's FMA rate: ${points.join(', ')}.`;
 }
 
 /** "N=64 tiled softmax" for every stage median shorter than ten timestamp quanta. */

@@ -41,6 +41,11 @@ export interface RooflineOptions {
   repeats?: number;
   /** Work grows until one pass takes at least this long (or a cap is reached). Default 10 ms. */
   targetMs?: number;
+  /**
+   * Runs the FMA microbenchmark for at least this long before measuring, so that a GPU that idled
+   * down is back at its working clock (ClockWarmer below). Default 0: a CPU emulator needs none.
+   */
+  warmUpMs?: number;
 }
 
 const MIB = 1024 * 1024;
@@ -64,6 +69,7 @@ interface ResolvedOptions {
   copyBytes: [number, number];
   repeats: number;
   targetMs: number;
+  warmUpMs: number;
 }
 
 function resolveOptions(device: GPUDevice, options: RooflineOptions): ResolvedOptions {
@@ -74,6 +80,7 @@ function resolveOptions(device: GPUDevice, options: RooflineOptions): ResolvedOp
       options.copyBytes !== undefined ? [fit(options.copyBytes), fit(options.copyBytes)] : [fit(MIN_COPY_BYTES), fit(MAX_COPY_BYTES)],
     repeats: options.repeats ?? 5,
     targetMs: options.targetMs ?? 10,
+    warmUpMs: options.warmUpMs ?? 0,
   };
 }
 
@@ -84,7 +91,7 @@ function resolveOptions(device: GPUDevice, options: RooflineOptions): ResolvedOp
 /** The kernels come from the shader library (the same one the engine runs from). */
 export function measureRoofline(device: GPUDevice, shaders: ShaderLibrary, options: RooflineOptions = {}): Promise<Roofline> {
   const resolved = resolveOptions(device, options);
-  const key = `${resolved.copyBytes.join('-')}/${resolved.repeats}/${resolved.targetMs}`;
+  const key = `${resolved.copyBytes.join('-')}/${resolved.repeats}/${resolved.targetMs}/${resolved.warmUpMs}`;
   const perDevice = cache.get(device) ?? new Map<string, Promise<Roofline>>();
   cache.set(device, perDevice);
   let roofline = perDevice.get(key);
@@ -142,6 +149,9 @@ export async function growUntil(
 async function measure(device: GPUDevice, kernels: RooflineKernels, options: ResolvedOptions, owned: GPUBuffer[]): Promise<Roofline> {
   const stamps: bigint[] = [];
   const keep = (t: TimedPasses) => (stamps.push(...t.stamps), t);
+  // Measured cold, an H200's roofline came out at 345 of its 1980 MHz: 8.6 instead of 47.4 TFLOP/s.
+  for (const started = performance.now(); performance.now() - started < options.warmUpMs;)
+    await fmaBenchmark(device, kernels.fma, options, owned, (t) => t);
   const copy = await copyBenchmark(device, kernels.copy, options, owned, keep);
   const fma = await fmaBenchmark(device, kernels.fma, options, owned, keep);
   const shared = await workgroupBenchmark(device, kernels.workgroup, options, owned, keep);
@@ -352,4 +362,83 @@ async function workgroupBenchmark(
     (iterations) => Uint32Array.of(iterations, 0, 0, 0).buffer,
   );
   return { ...r, bytes: r.groups * WORKGROUP_INVOCATIONS * r.iterations * WORKGROUP_BYTES_PER_ITERATION };
+}
+
+/** The clock warm-up before each round of a profile on a GPU (the page's, and `npm run bench`'s default there). */
+export const WARM_CLOCK_MS = 200;
+
+/** What one clock warm-up found: the FMA kernel's rate in its last pass, against the roofline's. */
+export interface ClockProbe {
+  /** Wall time the warm-up took. */
+  ms: number;
+  /** The last pass's FMA rate. */
+  gflops: number;
+  /** gflops ÷ the roofline's FMA peak: about 1 when the GPU ran at the clock it had for the roofline. */
+  fractionOfRoof: number;
+}
+
+/**
+ * Keeps a GPU at its working clock between benchmark runs. A GPU lowers its clock when it sits idle
+ * — on an H200 from 1980 MHz to 345 MHz within a second — and a benchmark whose runs are short
+ * beside the host's work around them (uploads, read-backs, the reference) leaves it idle most of the
+ * time, so its kernels ran at a sixth of the clock the roofline was measured at (the SM clock logged
+ * during issue 12's decode rows on an H200). The warmer runs the roofline's FMA kernel, at the size
+ * that took targetMs for the roofline, for at least `minMs` of wall time right before the runs it
+ * precedes, and reports the last pass's rate as a probe of the clock they start at.
+ */
+export class ClockWarmer {
+  private readonly kernel: GPUComputePipeline;
+  private readonly params: GPUBuffer;
+  private readonly out: GPUBuffer;
+  private readonly bindGroup: GPUBindGroup;
+  private readonly groups: number;
+  private readonly flops: number;
+
+  constructor(
+    private readonly device: GPUDevice,
+    shaders: ShaderLibrary,
+    private readonly roofline: Roofline,
+    private readonly minMs: number,
+  ) {
+    const groups = roofline.sizing?.fmaGroups ?? 4096;
+    const iterations = roofline.sizing?.fmaIterations ?? 1024;
+    this.kernel = pipeline(device, rooflineKernels(shaders).fma, 'ClockWarmer.fma');
+    this.params = device.createBuffer({ label: 'ClockWarmer.params', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.out = device.createBuffer({ label: 'ClockWarmer.out', size: groups * FMA_WORKGROUP * 4, usage: GPUBufferUsage.STORAGE });
+    const data = new ArrayBuffer(16);
+    new Uint32Array(data)[0] = iterations;
+    new Float32Array(data, 4, 2).set([0.999, 1e-3]);
+    device.queue.writeBuffer(this.params, 0, data);
+    this.bindGroup = device.createBindGroup({
+      label: 'ClockWarmer.bindGroup',
+      layout: this.kernel.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: this.params } },
+        { binding: 1, resource: { buffer: this.out } },
+      ],
+    });
+    this.groups = groups;
+    this.flops = groups * FMA_WORKGROUP * iterations * FLOPS_PER_ITERATION;
+  }
+
+  /** Runs FMA passes for at least minMs of wall time (one at least); returns the last one's rate. */
+  async warm(): Promise<ClockProbe> {
+    const started = performance.now();
+    let last = 0;
+    do {
+      const timed = await timeComputePasses(this.device, 'ClockWarmer.fma', 1, (pass) => {
+        pass.setPipeline(this.kernel);
+        pass.setBindGroup(0, this.bindGroup);
+        pass.dispatchWorkgroups(this.groups);
+      });
+      last = timed.ms[0];
+    } while (performance.now() - started < this.minMs);
+    const gflops = this.flops / (last * 1e6);
+    return { ms: performance.now() - started, gflops, fractionOfRoof: gflops / this.roofline.gflops };
+  }
+
+  destroy(): void {
+    this.params.destroy();
+    this.out.destroy();
+  }
 }

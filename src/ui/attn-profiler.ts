@@ -24,7 +24,7 @@ import type { AdapterSummary } from '../gpu/device';
 import type { AttentionEngine } from '../gpu/engine';
 import type { CustomVariant, Peer, ProfileProgress } from '../gpu/profile';
 import { profileSweep } from '../gpu/profile';
-import { measureRoofline } from '../gpu/roofline';
+import { ClockWarmer, measureRoofline, WARM_CLOCK_MS } from '../gpu/roofline';
 import { VARIANT_NAMES, variantStages } from '../gpu/variants';
 import { variantFor, verifyKernel } from '../gpu/verify-suite';
 import type { PlotKind } from '../plot/scaling-plots';
@@ -144,6 +144,11 @@ export class AttnProfiler extends LitElement {
       sweep = { ...sweep, variants: [...sweep.variants, ...Object.keys(this.custom)] };
       this.roofline = await this.measureRooflineOnce(engine);
       const peers = await this.loadPeers(sweep.variants);
+      // On a GPU, keep the clock up between rounds (a GPU idles down while the page works between runs).
+      const warmer =
+        this.roofline && !this.adapterInfo()?.isSoftware
+          ? new ClockWarmer(this.device ?? engine.device, engine.shaders, this.roofline, WARM_CLOCK_MS)
+          : null;
       const result = await profileSweep(sweep, {
         engine,
         peers,
@@ -152,7 +157,8 @@ export class AttnProfiler extends LitElement {
         signal,
         adapter: this.adapterInfo(),
         onProgress: (p) => (this.progress = p),
-      });
+        warmer,
+      }).finally(() => warmer?.destroy());
       if (this.peerNote) result.notes.push(this.peerNote);
       for (const v of this.labVerdicts.filter((x) => !x.pass))
         result.notes.push(`The Shader lab's ${v.stage} kernel was not timed: it did not pass the verifier (${v.summary}).`);
@@ -289,7 +295,9 @@ export class AttnProfiler extends LitElement {
 
   private async measureRooflineOnce(engine: AttentionEngine): Promise<Roofline | null> {
     try {
-      return await measureRoofline(this.device ?? engine.device, engine.shaders);
+      return await measureRoofline(this.device ?? engine.device, engine.shaders, {
+        warmUpMs: this.adapterInfo()?.isSoftware === false ? WARM_CLOCK_MS : 0,
+      });
     } catch (error) {
       this.message = `Roofline not measured: ${(error as Error).message}`;
       return null;

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Issue 12's decode on a real GPU, after the decoding shape's rewrite (key tiles staged with
+# coalesced reads, one key per invocation), as one prepared script. Carry the kit as in
+# issue-12-targets.sh (`bash ../shared/gpu-kit/pack.sh`; carry .gpu-kit and .gl), with the previous
+# fused kernel copied beside it for the before/after row:
+#   git show eb7d763:shaders/flash_attention.wgsl > .gpu-kit/flash_attention_eb7d763.wgsl
+# Writes under the folder it is given:
+#   verify.txt        npm run verify: every built-in kernel (the fused kernel's decode cases included)
+#   decode.txt        decode (n = 1, m = 4096 … 32768, 8 heads on 2 K/V heads, dk = 64, causal):
+#                     the new fused kernel, one split, f16 storage, and the previous kernel as
+#                     custom:flash_attention_eb7d763.wgsl (verified first, then timed on the same inputs)
+#   decode.card.json  the benchmark card of that run (the clock warm-up on, bench's default on a GPU)
+#   decode-cold.txt   the same rows with --warm-clock 0, as every run before the warm-up existed
+#   prefill.txt, prefill.card.json   N = 4096, 8192, 8 heads: tiled, fused and the previous fused kernel
+#   clocks.csv        the SM clock, power and utilisation every 100 ms
+set -uo pipefail
+out=${1:-${OUT:-gpu-results}}
+mkdir -p "$out"
+if ! ldconfig -p | grep -q 'libvulkan.so.1' && ls .gl/*.deb >/dev/null 2>&1; then
+  for f in .gl/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+fi
+icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+[ -f "$icd" ] && export VK_DRIVER_FILES=${VK_DRIVER_FILES:-$icd}
+nvidia-smi --query-gpu=timestamp,clocks.sm,power.draw,utilization.gpu --format=csv -lms 100 > "$out/clocks.csv" 2>&1 &
+clock_log=$!
+trap 'kill $clock_log 2>/dev/null' EXIT
+kit() { timeout "$1" bash .gpu-kit/run.sh "${@:2}"; }
+
+{ echo "== verify"; kit 100 verify; echo "exit $?"; } > "$out/verify.txt" 2>&1
+tail -4 "$out/verify.txt"
+old=.gpu-kit/flash_attention_eb7d763.wgsl
+custom=(); [ -f "$old" ] && custom=(--kernel "fused=$old")
+{ echo "== decode"; kit 170 bench --node --n 1024 --dk 64 --heads 8 --kv-heads 2 --causal \
+    --variants fused,fused-1split,fused-f16 --decode 4096,16384,32768 "${custom[@]}" \
+    --repeats 5 --warmup 2 --no-plot --out /tmp/issue12-decode --card "$out/decode.card.json"; echo "exit $?"; } > "$out/decode.txt" 2>&1
+tail -30 "$out/decode.txt"
+{ echo "== decode, no clock warm-up"; kit 120 bench --node --n 64 --dk 64 --heads 8 --kv-heads 2 --causal \
+    --variants fused,fused-1split --decode 4096,16384,32768 "${custom[@]}" \
+    --repeats 5 --warmup 2 --no-plot --out /tmp/issue12-decode-cold --warm-clock 0; echo "exit $?"; } > "$out/decode-cold.txt" 2>&1
+tail -16 "$out/decode-cold.txt"
+# The staging change reaches the 64-row shape too: prefill at the target's size, against the same previous kernel.
+{ echo "== prefill"; kit 150 bench --node --n 4096,8192 --dk 64 --heads 8 --variants tiled,fused "${custom[@]}" \
+    --repeats 3 --warmup 1 --no-plot --out /tmp/issue12-prefill --card "$out/prefill.card.json"; echo "exit $?"; } > "$out/prefill.txt" 2>&1
+tail -22 "$out/prefill.txt"
