@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Issue 12's decode on a real GPU, after the decoding shape's rewrite (key tiles staged with
-# coalesced reads, one key per invocation), as one prepared script. Carry the kit as in
-# issue-12-targets.sh (`bash ../shared/gpu-kit/pack.sh`; carry .gpu-kit and .gl), with the previous
-# fused kernel copied beside it for the before/after row:
+# Issue 12's decode and prefill on a real GPU, with the clock warm-up (bench's default on a GPU) and
+# without it, against the fused kernel before the third H200 session, as one prepared script (run
+# there three times on 28 Nov 2026; BENCHMARKS.md). Carry the kit as in issue-12-targets.sh
+# (`bash ../shared/gpu-kit/pack.sh`; carry .gpu-kit and .gl), with the previous fused kernel copied
+# beside it for the before/after rows:
 #   git show eb7d763:shaders/flash_attention.wgsl > .gpu-kit/flash_attention_eb7d763.wgsl
 # Writes under the folder it is given:
 #   verify.txt        npm run verify: every built-in kernel (the fused kernel's decode cases included)
 #   decode.txt        decode (n = 1, m = 4096 … 32768, 8 heads on 2 K/V heads, dk = 64, causal):
-#                     the new fused kernel, one split, f16 storage, and the previous kernel as
+#                     the fused kernel, one split, f16 storage, and the previous kernel as
 #                     custom:flash_attention_eb7d763.wgsl (verified first, then timed on the same inputs)
 #   decode.card.json  the benchmark card of that run (the clock warm-up on, bench's default on a GPU)
 #   decode-cold.txt   the same rows with --warm-clock 0, as every run before the warm-up existed
