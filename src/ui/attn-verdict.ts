@@ -8,6 +8,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { verdictBadge } from '../core/metrics';
 import { describeScale } from '../core/options';
+import { RAW_SCORE_CAPTIONS } from '../core/scoring-state';
 import { StateEditEvent } from './events';
 import type { RunOutcome } from './run-types';
 import { buttonStyles } from './styles';
@@ -82,7 +83,15 @@ export class AttnVerdict extends LitElement {
     if (!o) return html`<div class="verdict muted">${this.running ? 'Computing the first run…' : ''}</div>`;
     const check = o.check;
     // Which scale produced these numbers: a mode switch or an example may have changed it.
-    const scale = html`<span class="muted" id="scale-in-force">${describeScale(o.problem.options.scale, o.problem.shape.dk)}</span>`;
+    const { score = 'dot', activation = 'softmax' } = o.problem.options;
+    // Dot scores and the softmax are the default; a learned score or an activation is named, with its formula.
+    const form = [
+      score === 'dot' ? '' : `${score} score ${RAW_SCORE_CAPTIONS[score]}`,
+      activation === 'softmax' ? '' : `${activation} in place of the softmax, no normalisation`,
+    ].filter(Boolean);
+    const scale = html`<span class="muted" id="scale-in-force">${describeScale(o.problem.options.scale, o.problem.shape.dk)}</span>${
+        form.length ? html`<span class="muted" id="score-in-force">${form.join('; ')}</span>` : nothing
+      }`;
     if (!check)
       return html`<div class="verdict">
         <span class="badge" data-verdict="cpu-only">CPU reference only</span><span class="muted">${o.gpuError ?? ''}</span>${scale}

@@ -94,6 +94,9 @@ describe('additive scoring in headless Chromium', () => {
     await expectAgreement(page);
     const heading = await page.$eval('attn-app >>> attn-stage-view >>> attn-heatmap[data-stage="raw"]', (el) => el.getAttribute('heading'));
     expect(heading).toContain('vᵀtanh(W_q q + W_k k)');
+    // The verdict line names the score the GPU and the reference computed.
+    const named = await $app(page, 'attn-verdict >>> #score-in-force');
+    expect(await named.evaluate((el) => el.textContent)).toContain('additive score Σ_r v_r tanh');
     // W_q, W_k and v are editable beside Q, K and V.
     for (const name of ['score-wq', 'score-wk', 'score-v']) await $app(page, `attn-matrix-editor[name="${name}"]`);
     // The selector, its history and the weights' editors pass axe as the rest of the page does.
@@ -156,6 +159,9 @@ describe('additive scoring in headless Chromium', () => {
     expect(fused.disabled).toBe(true);
     expect(fused.title).toContain('dot scores only');
     await expectAgreement(page);
+    expect(await (await $app(page, 'attn-verdict >>> #score-in-force')).evaluate((el) => el.textContent)).toContain(
+      'general score q_iᵀ W k_j',
+    );
     expect(problems).toEqual([]);
   });
 

@@ -219,6 +219,8 @@ describe('what a result says', () => {
     const { page, problems } = await freshPage(browser);
     const scaleText = async () => (await $app(page, 'attn-verdict >>> #scale-in-force')).evaluate((el) => el.textContent);
     expect(await scaleText()).toBe('scale none (1)');
+    // Dot scores and the softmax are the default: the line names no score function.
+    expect(await page.$('attn-app >>> attn-verdict >>> #score-in-force')).toBeNull();
     const badges = await page.$$eval('attn-app >>> attn-verdict >>> button.badge', (els) =>
       els.map((el) => [el.textContent?.trim(), el.getAttribute('title')]),
     );
