@@ -20,6 +20,12 @@ import additive from '../examples/translation-additive.json';
 
 const translation = () => stateFromPreset(parsePreset(additive));
 
+/** A whole weight matrix replaced (an import or a fill: any shape gets through to the gate). */
+function replaced(state: PlaygroundState, name: 'score-wq' | 'score-wk' | 'score-v', edit: (g: Grid) => Grid): PlaygroundState {
+  const grid = state.matrix.scoring[name.slice('score-'.length) as 'wq' | 'wk' | 'v']!;
+  return applyMatrixOp(state, name, { kind: 'replace', grid: edit(grid) });
+}
+
 /** The default 2×3 / 3×3 problem with the general score and the given W. */
 function general(w: Grid): PlaygroundState {
   const s = defaultState();
@@ -61,17 +67,13 @@ describe('a weight of the wrong shape is refused, naming the matrix and the shap
   it.each<[string, () => PlaygroundState, RegExp]>([
     [
       'W_k one column too narrow',
-      () => applyMatrixOp(translation(), 'score-wk', { kind: 'remove-col', at: 0 }),
+      () => replaced(translation(), 'score-wk', (g) => g.map((r) => r.slice(1))),
       /state\.matrix\.scoring: W_k is 13×11 but must be a×dk = 13×12/,
     ],
-    [
-      'W_q one column too wide',
-      () => applyMatrixOp(translation(), 'score-wq', { kind: 'insert-col', at: 0 }),
-      /W_q is 13×15 but must be a×dq/,
-    ],
+    ['W_q one column too wide', () => replaced(translation(), 'score-wq', (g) => g.map((r) => [0, ...r])), /W_q is 13×15 but must be a×dq/],
     [
       'v longer than W_q has rows',
-      () => applyMatrixOp(translation(), 'score-v', { kind: 'insert-col', at: 0 }),
+      () => replaced(translation(), 'score-v', (g) => g.map((r) => [0, ...r])),
       /v is 1×14 but must be 1×a = 1×13/,
     ],
     [
@@ -104,6 +106,73 @@ describe('a weight of the wrong shape is refused, naming the matrix and the shap
   it('sentence mode does not check matrix mode’s weights against matrix mode’s Q and K', () => {
     const s = general([[1]]);
     expect(() => checkState({ ...s, mode: 'sentence' })).not.toThrow();
+  });
+});
+
+describe('the additive score’s hidden units are added and removed in W_q, W_k and v together', () => {
+  const shapes = (s: PlaygroundState) => {
+    const { wq, wk, v } = s.matrix.scoring;
+    return [wq!.length, wq![0].length, wk!.length, wk![0].length, v!.length, v![0].length];
+  };
+  const scores = (s: PlaygroundState) => {
+    const p = buildProblem(s, null);
+    return attentionReference(p.inputs, p.options).raw.data;
+  };
+
+  it.each<[string, 'score-wq' | 'score-wk' | 'score-v', 'insert-row' | 'insert-col']>([
+    ['a row of W_q', 'score-wq', 'insert-row'],
+    ['a row of W_k', 'score-wk', 'insert-row'],
+    ['a column of v', 'score-v', 'insert-col'],
+  ])('adding %s adds a zero unit to all three: the shapes stay consistent and no score moves', (_, name, kind) => {
+    const before = translation();
+    const after = applyMatrixOp(before, name, { kind, at: 5 });
+    expect(shapes(before)).toEqual([13, 14, 13, 12, 1, 13]);
+    expect(shapes(after)).toEqual([14, 14, 14, 12, 1, 14]);
+    expect(after.matrix.scoring.wq![5].every((x) => x === 0)).toBe(true);
+    expect(after.matrix.scoring.wk![5].every((x) => x === 0)).toBe(true);
+    expect(after.matrix.scoring.v![0][5]).toBe(0);
+    // The units after the new one moved down by one.
+    expect(after.matrix.scoring.wq![6]).toEqual(before.matrix.scoring.wq![5]);
+    expect(after.matrix.scoring.v![0][6]).toBe(before.matrix.scoring.v![0][5]);
+    checkState(after);
+    expect(Array.from(scores(after))).toEqual(Array.from(scores(before)));
+  });
+
+  it('removing a unit removes it from all three, and the last unit stays', () => {
+    const before = translation();
+    const after = applyMatrixOp(before, 'score-v', { kind: 'remove-col', at: 2 });
+    expect(shapes(after)).toEqual([12, 14, 12, 12, 1, 12]);
+    expect(after.matrix.scoring.wk![2]).toEqual(before.matrix.scoring.wk![3]);
+    checkState(after);
+    let one = before;
+    for (let i = 0; i < 20; i++) one = applyMatrixOp(one, 'score-wq', { kind: 'remove-row', at: 0 });
+    expect(shapes(one)).toEqual([1, 14, 1, 12, 1, 1]);
+    checkState(one);
+  });
+
+  it('a v imported as a column (a×1) gains a row', () => {
+    const before = translation();
+    const column = replaced(before, 'score-v', (g) => g[0].map((x) => [x]));
+    const after = applyMatrixOp(column, 'score-wq', { kind: 'insert-row', at: 0 });
+    expect(after.matrix.scoring.v!.length).toBe(14);
+    expect(after.matrix.scoring.v![0]).toEqual([0]);
+  });
+
+  it('widths are Q’s and K’s: W_q’s and W_k’s columns, W and v’s rows take no structural edit', () => {
+    const before = translation();
+    for (const [name, kind] of [
+      ['score-wq', 'insert-col'],
+      ['score-wk', 'remove-col'],
+      ['score-v', 'insert-row'],
+    ] as const)
+      expect(applyMatrixOp(before, name, { kind, at: 0 })).toBe(before);
+    const g = general([
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ]);
+    expect(applyMatrixOp(g, 'score-w', { kind: 'insert-row', at: 0 })).toBe(g);
+    expect(applyMatrixOp(g, 'score-w', { kind: 'remove-col', at: 0 })).toBe(g);
   });
 });
 

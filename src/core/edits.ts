@@ -153,10 +153,33 @@ function applyOutputProjectionOp(state: PlaygroundState, op: MatrixOp): Playgrou
  * import). Shapes are not fitted here: the page's gate refuses a shape that does not fit Q and K
  * (naming the matrix and the shape it must have), so a wrong paste or import keeps the previous one.
  */
+/**
+ * The learned scores' weights. Their widths are Q's and K's (dq, dk), so W, and W_q's and W_k's
+ * columns, take no structural edit; the additive score's hidden width a is W_q's and W_k's rows and
+ * v's columns, so a hidden unit added to or removed from one of them is added to or removed from all
+ * three (a new unit is zero in each, which leaves every score as it was).
+ */
 function applyScoringOp(state: PlaygroundState, name: ScoringGridName, op: MatrixOp): PlaygroundState {
-  const grid = state.matrix.scoring[name];
+  const scoring = state.matrix.scoring;
+  const grid = scoring[name];
   if (!grid) return state;
-  return { ...state, matrix: { ...state.matrix, scoring: { ...state.matrix.scoring, [name]: applyToGrid(grid, op) } } };
+  const structural = op.kind === 'insert-row' || op.kind === 'remove-row' || op.kind === 'insert-col' || op.kind === 'remove-col';
+  if (!structural) return { ...state, matrix: { ...state.matrix, scoring: { ...scoring, [name]: applyToGrid(grid, op) } } };
+  const rows = op.kind === 'insert-row' || op.kind === 'remove-row';
+  // Only a hidden unit: W_q's or W_k's row, v's column (W and the other axes are Q's and K's widths).
+  const hidden = name === 'wq' || name === 'wk' ? rows : name === 'v' && !rows;
+  const { wq, wk, v } = scoring;
+  if (!hidden || !wq || !wk || !v) return state;
+  const insert = op.kind === 'insert-row' || op.kind === 'insert-col';
+  if (!insert && wq.length <= 1) return state;
+  const rowOp: MatrixOp = insert ? { kind: 'insert-row', at: op.at } : { kind: 'remove-row', at: op.at };
+  const colOp: MatrixOp = insert ? { kind: 'insert-col', at: op.at } : { kind: 'remove-col', at: op.at };
+  // v is one row of a (the page's layout) or, from an import, one column.
+  const nextV = v.length === 1 ? applyToGrid(v, colOp) : applyToGrid(v, rowOp);
+  return {
+    ...state,
+    matrix: { ...state.matrix, scoring: { ...scoring, wq: applyToGrid(wq, rowOp), wk: applyToGrid(wk, rowOp), v: nextV } },
+  };
 }
 
 /** W_q, W_k, W_v keep their shape (dModel × dk is fixed by the word vectors and dk): edits only. */

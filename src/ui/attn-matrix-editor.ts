@@ -41,6 +41,10 @@ export class AttnMatrixEditor extends LitElement {
   @property({ type: Boolean }) readonly = false;
   /** Allow adding and removing rows and columns. */
   @property({ type: Boolean }) structural = false;
+  /** Which of them (with `structural`): both, or only rows or only columns (a shape fixed on the other axis). */
+  @property() axes: 'both' | 'rows' | 'cols' = 'both';
+  /** What a row or column is called on the structure buttons ("row", "column" by default; e.g. "hidden unit"). */
+  @property({ attribute: false }) axisNames: { row: string; col: string } = { row: 'row', col: 'col' };
   /** Cells beyond these are not drawn (the whole matrix still imports, exports and runs). */
   @property({ type: Number, attribute: 'max-rows' }) maxRows = 128;
   @property({ type: Number, attribute: 'max-cols' }) maxCols = 64;
@@ -116,25 +120,42 @@ export class AttnMatrixEditor extends LitElement {
 
   private renderStructure(rows: number, cols: number) {
     const [r, c] = this.cursor ?? [rows - 1, cols - 1];
+    const { row, col } = this.axisNames;
     return html`<div class="structure">
-      <button @click=${() => this.emit({ kind: 'insert-row', at: Math.min(r + 1, rows) })} title="Add a row below the cursor">+ row</button>
-      <button
-        @click=${() => this.emit({ kind: 'remove-row', at: Math.min(r, rows - 1) })}
-        ?disabled=${rows <= 1}
-        title="Remove the cursor's row"
-      >
-        − row
-      </button>
-      <button @click=${() => this.emit({ kind: 'insert-col', at: Math.min(c + 1, cols) })} title="Add a column right of the cursor">
-        + col
-      </button>
-      <button
-        @click=${() => this.emit({ kind: 'remove-col', at: Math.min(c, cols - 1) })}
-        ?disabled=${cols <= 1}
-        title="Remove the cursor's column"
-      >
-        − col
-      </button>
+      ${
+        this.axes === 'cols'
+          ? nothing
+          : html`<button
+                @click=${() => this.emit({ kind: 'insert-row', at: Math.min(r + 1, rows) })}
+                title=${`Add a ${row} below the cursor`}
+              >
+                + ${row}
+              </button>
+              <button
+                @click=${() => this.emit({ kind: 'remove-row', at: Math.min(r, rows - 1) })}
+                ?disabled=${rows <= 1}
+                title=${`Remove the cursor's ${row}`}
+              >
+                − ${row}
+              </button>`
+      }
+      ${
+        this.axes === 'rows'
+          ? nothing
+          : html`<button
+                @click=${() => this.emit({ kind: 'insert-col', at: Math.min(c + 1, cols) })}
+                title=${`Add a ${col} right of the cursor`}
+              >
+                + ${col}
+              </button>
+              <button
+                @click=${() => this.emit({ kind: 'remove-col', at: Math.min(c, cols - 1) })}
+                ?disabled=${cols <= 1}
+                title=${`Remove the cursor's ${col}`}
+              >
+                − ${col}
+              </button>`
+      }
     </div>`;
   }
 

@@ -222,6 +222,9 @@ export class AttnProblemEditor extends LitElement {
  * its shape in words. Their shapes follow Q's and K's widths (the page's gate refits them); a paste
  * or import of the wrong shape is refused with the shape it must have.
  */
+/** The additive score's editors add and remove hidden units (W_q's and W_k's rows, v's columns) together. */
+const HIDDEN_UNIT = { row: 'hidden unit', col: 'hidden unit' };
+
 function scoringEditors(state: PlaygroundState) {
   const { options, matrix: m } = state;
   const names = gridsOf(options.score);
@@ -255,6 +258,9 @@ function scoringEditors(state: PlaygroundState) {
         .values=${grid}
         .rowLabels=${rowsOf[name](grid.length)}
         .colLabels=${colsOf[name](grid[0]?.length ?? 0)}
+        ?structural=${name !== 'w'}
+        axes=${name === 'v' ? 'cols' : 'rows'}
+        .axisNames=${HIDDEN_UNIT}
       ></attn-matrix-editor>`;
     })}
   </div>`;

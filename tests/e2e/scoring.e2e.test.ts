@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { launchBrowser } from './browser';
 import { axeViolations } from './views';
-import { $app, freshPage, loadPreset, messages, readRun, readState, runId, waitForMessage, waitForRun } from './app';
+import { $app, freshPage, loadPreset, messages, readRun, readState, runId, savedLink, waitForMessage, waitForRun } from './app';
 
 let browser: Browser;
 
@@ -117,17 +117,38 @@ describe('additive scoring in headless Chromium', () => {
     const zone = (await weightsTable(page)).get('zone')!;
     expect(argmax(zone)[1]).toBeLessThan(0.2);
     await expectAgreement(page);
-    await page.waitForFunction(() => location.hash.startsWith('#s='), { timeout: 10_000 });
-    await new Promise((resolve) => setTimeout(resolve, 600)); // the hash is written after a 400 ms pause
-    const hash = await page.evaluate(() => location.hash);
+    const link = await savedLink(page, (s) => s.matrix.scoring.wq?.[4][4] === 0);
 
-    const restored = await freshPage(browser, { hash });
+    const restored = await freshPage(browser, { url: link });
     const state = await readState(restored.page);
     expect(state.options.score).toBe('additive');
     expect(state.matrix.scoring.wq![4][4]).toBe(0);
     expect(argmax((await weightsTable(restored.page)).get('zone')!)[1]).toBeLessThan(0.2);
     expect(problems).toEqual([]);
     expect(restored.problems).toEqual([]);
+  });
+
+  it('“+ hidden unit” on W_q adds a zero unit to W_q, W_k and v; the weights do not move and the GPU agrees', async () => {
+    const { page, problems } = await freshPage(browser);
+    await loadPreset(page, 'translation-additive');
+    const weights = await weightsTable(page);
+    const before = await runId(page);
+    const editor = 'attn-problem-editor >>> attn-matrix-editor[name="score-wq"]';
+    const add = await $app(page, `${editor} >>> .structure button[title="Add a hidden unit below the cursor"]`);
+    // W_q's columns are Q's width: its editor offers hidden units (rows) only.
+    expect(await page.$$eval(`attn-app >>> ${editor} >>> .structure button`, (els) => els.map((el) => el.textContent?.trim()))).toEqual([
+      '+ hidden unit',
+      '− hidden unit',
+    ]);
+    await add.click();
+    await waitForRun(page, before);
+    const { wq, wk, v } = (await readState(page)).matrix.scoring;
+    expect([wq!.length, wk!.length, v![0].length]).toEqual([14, 14, 14]);
+    expect(wq![13].every((x) => x === 0) && wk![13].every((x) => x === 0) && v![0][13] === 0).toBe(true);
+    expect(await (await $app(page, '#scoring-weights')).evaluate((el) => el.textContent)).toContain('a = 14 hidden units');
+    expect(await weightsTable(page)).toEqual(weights);
+    await expectAgreement(page);
+    expect(problems).toEqual([]);
   });
 
   it('choosing general on the fused kernel makes W the identity, moves to tiled and says so; the GPU agrees', async () => {
