@@ -121,6 +121,7 @@ export class AttnMatrixEditor extends LitElement {
   private renderStructure(rows: number, cols: number) {
     const [r, c] = this.cursor ?? [rows - 1, cols - 1];
     const { row, col } = this.axisNames;
+    const colWord = col === 'col' ? 'column' : col;
     return html`<div class="structure">
       ${
         this.axes === 'cols'
@@ -144,14 +145,14 @@ export class AttnMatrixEditor extends LitElement {
           ? nothing
           : html`<button
                 @click=${() => this.emit({ kind: 'insert-col', at: Math.min(c + 1, cols) })}
-                title=${`Add a ${col} right of the cursor`}
+                title=${`Add a ${colWord} right of the cursor`}
               >
                 + ${col}
               </button>
               <button
                 @click=${() => this.emit({ kind: 'remove-col', at: Math.min(c, cols - 1) })}
                 ?disabled=${cols <= 1}
-                title=${`Remove the cursor's ${col}`}
+                title=${`Remove the cursor's ${colWord}`}
               >
                 − ${col}
               </button>`
