@@ -16,17 +16,7 @@
 #   clocks.csv        the SM clock, power and utilisation every 100 ms
 set -uo pipefail
 out=${1:-${OUT:-gpu-results}}
-mkdir -p "$out"
-if ! ldconfig -p | grep -q 'libvulkan.so.1' && ls .gl/*.deb >/dev/null 2>&1; then
-  for f in .gl/*.deb; do dpkg -x "$f" /; done
-  ldconfig
-fi
-icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-[ -f "$icd" ] && export VK_DRIVER_FILES=${VK_DRIVER_FILES:-$icd}
-nvidia-smi --query-gpu=timestamp,clocks.sm,power.draw,utilization.gpu --format=csv -lms 100 > "$out/clocks.csv" 2>&1 &
-clock_log=$!
-trap 'kill $clock_log 2>/dev/null' EXIT
-kit() { timeout "$1" bash .gpu-kit/run.sh "${@:2}"; }
+source "$(dirname "$0")/setup.sh"
 
 { echo "== verify"; kit 100 verify; echo "exit $?"; } > "$out/verify.txt" 2>&1
 tail -4 "$out/verify.txt"

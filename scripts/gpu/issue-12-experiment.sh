@@ -14,17 +14,7 @@
 # Writes decode.txt, decode.card.json, prefill.txt, prefill.card.json and clocks.csv under the folder it is given.
 set -uo pipefail
 out=${1:-${OUT:-gpu-results}}
-mkdir -p "$out"
-if ! ldconfig -p | grep -q 'libvulkan.so.1' && ls .gl/*.deb >/dev/null 2>&1; then
-  for f in .gl/*.deb; do dpkg -x "$f" /; done
-  ldconfig
-fi
-icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-[ -f "$icd" ] && export VK_DRIVER_FILES=${VK_DRIVER_FILES:-$icd}
-nvidia-smi --query-gpu=timestamp,clocks.sm,power.draw,utilization.gpu --format=csv -lms 100 > "$out/clocks.csv" 2>&1 &
-clock_log=$!
-trap 'kill $clock_log 2>/dev/null' EXIT
-kit() { timeout "$1" bash .gpu-kit/run.sh "${@:2}"; }
+source "$(dirname "$0")/setup.sh"
 custom=()
 for f in fa_regs16 fa_batch16 flash_attention_eb7d763; do [ -f ".gpu-kit/$f.wgsl" ] && custom+=(--kernel "fused=.gpu-kit/$f.wgsl"); done
 { echo "== decode"; kit 150 bench --node --n 64 --dk 64 --heads 8 --kv-heads 2 --causal --variants fused,fused-1split \

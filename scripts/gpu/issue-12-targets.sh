@@ -15,19 +15,8 @@
 # Chromium runs (npm run bench -- --variants tiled,fused,tfjs).
 set -uo pipefail
 out=${1:-${OUT:-gpu-results}}
-mkdir -p "$out"
-if ! ldconfig -p | grep -q 'libvulkan.so.1' && ls .gl/*.deb >/dev/null 2>&1; then
-  for f in .gl/*.deb; do dpkg -x "$f" /; done
-  ldconfig
-fi
-icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-[ -f "$icd" ] && export VK_DRIVER_FILES=${VK_DRIVER_FILES:-$icd}
+source "$(dirname "$0")/setup.sh"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv > "$out/gpu.txt" 2>&1 || true
-# The SM clock and power every 100 ms while the steps run: the 28 Nov H200 run had N = 4096 slower
-# than N = 8192 (BENCHMARKS.md), which a low clock state during short bursts would explain.
-nvidia-smi --query-gpu=timestamp,clocks.sm,power.draw,utilization.gpu --format=csv -lms 100 > "$out/clocks.csv" 2>&1 &
-clock_log=$!
-trap 'kill $clock_log 2>/dev/null' EXIT
 
 run() {
   local name=$1 limit=$2
