@@ -11,6 +11,7 @@ import { activeWords, answerOf } from '../core/memory-facts';
 import type { MemoryView } from './memory-controller';
 import { panelStyles } from './styles';
 import './attn-heatmap';
+import { WidthController } from './width-controller';
 
 const fixed = (x: number, digits = 3) => x.toFixed(digits);
 const words = (v: ArrayLike<number>) =>
@@ -25,6 +26,11 @@ export class AttnMemoryView extends LitElement {
     css`
       :host {
         display: block;
+      }
+      /* A table wider than a phone scrolls inside its own box, not the page. */
+      .scroll {
+        overflow-x: auto;
+        max-width: 100%;
       }
       table {
         border-collapse: collapse;
@@ -60,6 +66,8 @@ export class AttnMemoryView extends LitElement {
   ];
 
   @property({ attribute: false }) view: MemoryView | null = null;
+  /** Our own width: the weights map fits it (a phone's 360 px included). */
+  private readonly size = new WidthController(this);
 
   override render() {
     const v = this.view;
@@ -85,21 +93,23 @@ export class AttnMemoryView extends LitElement {
           "where is the ${cpu.object}?" →
           <strong data-answer=${answer.place ?? ''}>${answer.place ?? 'no place (no place scores ≥ 0.5 in the final output)'}</strong>
         </p>
-        <table id="memory-place-scores">
-          <tr>
-            <th>place</th>
-            ${answer.scores.map((s) => html`<th>${s.place}</th>`)}
-          </tr>
-          <tr>
-            <td>score (entry of o_${hops.length})</td>
-            ${answer.scores.map((s) => html`<td>${fixed(s.score)}</td>`)}
-          </tr>
-        </table>
+        <div class="scroll" tabindex="0" role="region" aria-label="each place's score">
+          <table id="memory-place-scores">
+            <tr>
+              <th>place</th>
+              ${answer.scores.map((s) => html`<th>${s.place}</th>`)}
+            </tr>
+            <tr>
+              <td>score (entry of o_${hops.length})</td>
+              ${answer.scores.map((s) => html`<td>${fixed(s.score)}</td>`)}
+            </tr>
+          </table>
+        </div>
       </div>
       <attn-heatmap
         id="memory-weights"
-        heading="Weights p_t of each hop on each fact (${gpu ? 'GPU' : 'float64 reference'})"
-        caption="rows: hops; columns: facts (memory slots); each row sums to 1"
+        heading="Weights p_t per hop (${gpu ? 'GPU' : 'float64'})"
+        caption="each hop's weight on each fact: rows are hops, columns the facts (memory slots); each row sums to 1"
         .values=${weights}
         rows=${hops.length}
         cols=${m}
@@ -109,26 +119,29 @@ export class AttnMemoryView extends LitElement {
         row-axis="hop"
         col-axis="fact"
         file-name="memory-weights"
+        max-width=${Math.min(560, this.size.width)}
       ></attn-heatmap>
       <div class="panel">
         <h2>Query path</h2>
-        <table id="memory-path">
-          <tr>
-            <th>hop</th>
-            <th>q_t (active words)</th>
-            <th>fact read most</th>
-            <th>o_t (active words)</th>
-          </tr>
-          ${hops.map((hop, t) => {
-            const best = hop.weights.indexOf(Math.max(...hop.weights));
-            return html`<tr data-hop=${t + 1}>
-              <td>${t + 1}</td>
-              <td>${words(hop.query)}</td>
-              <td data-fact=${best}>${cpu.facts[best].text} (${fixed(hop.weights[best])})</td>
-              <td>${words(hop.output)}</td>
-            </tr>`;
-          })}
-        </table>
+        <div class="scroll" tabindex="0" role="region" aria-label="the query's path">
+          <table id="memory-path">
+            <tr>
+              <th>hop</th>
+              <th>q_t (active words)</th>
+              <th>fact read most</th>
+              <th>o_t (active words)</th>
+            </tr>
+            ${hops.map((hop, t) => {
+              const best = hop.weights.indexOf(Math.max(...hop.weights));
+              return html`<tr data-hop=${t + 1}>
+                <td>${t + 1}</td>
+                <td>${words(hop.query)}</td>
+                <td data-fact=${best}>${cpu.facts[best].text} (${fixed(hop.weights[best])})</td>
+                <td>${words(hop.output)}</td>
+              </tr>`;
+            })}
+          </table>
+        </div>
       </div>
       ${this.renderVerdict()}
     `;

@@ -1,6 +1,6 @@
 /**
  * Showing each part of the page for checks that go over all of them (accessibility, phone layout):
- * an input mode (matrix, sentence, model) with its run finished, and an output tab with its
+ * an input mode (matrix, sentence, model, MLP, memory) with its run finished, and an output tab with its
  * content drawn. Also axe-core, injected into the page, and its violations in a readable form.
  */
 import { readFileSync } from 'node:fs';
@@ -10,8 +10,10 @@ import type { Page } from 'puppeteer';
 import type { Mode, ViewTab } from '../../src/core/state';
 import { $app } from './app';
 
-export const MODES: Mode[] = ['matrix', 'sentence', 'model', 'mlp'];
+export const MODES: Mode[] = ['matrix', 'sentence', 'model', 'mlp', 'memory'];
 export const TABS: ViewTab[] = ['attention', 'compare', 'lab', 'profiler'];
+/** The output tabs a mode shows: memory mode has none (its panel holds the hops, the path and the answer). */
+export const tabsOf = (mode: Mode): ViewTab[] => (mode === 'memory' ? [] : TABS);
 
 /** Switches the input mode and waits for its run (model mode: the step and its float64 checks). */
 export async function showMode(page: Page, mode: Mode): Promise<void> {
@@ -20,6 +22,7 @@ export async function showMode(page: Page, mode: Mode): Promise<void> {
     (wanted: string) => {
       const app = document.querySelector('attn-app');
       if (!app || app.currentState.mode !== wanted) return false;
+      if (wanted === 'memory') return app.dataset.memoryState === 'done' || app.dataset.memoryState === 'error';
       if (wanted === 'model') {
         const o = app.modelRuns.outcome;
         return (
