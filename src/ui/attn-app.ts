@@ -101,6 +101,7 @@ export class AttnApp extends LitElement {
     state: () => this.store.state,
     engine: () => this.session.engine,
     noGpuReason: () => noGpuReason(this.gpuStatus),
+    notify: (level, text) => this.notices.notify(level, text),
   });
   private readonly runs = new RunController(this, {
     state: () => this.store.state,
@@ -309,6 +310,7 @@ export class AttnApp extends LitElement {
       case 'cancel':
         this.runs.cancel();
         this.models.cancel();
+        this.memory.cancel();
         break;
       case 'undo':
         this.store.undo();
@@ -401,7 +403,7 @@ export class AttnApp extends LitElement {
       .state=${store.state}
       .outcome=${runs.outcome}
       .problemError=${runs.problemError}
-      ?running=${runs.running || this.models.running}
+      ?running=${runs.running || this.models.running || this.memory.running}
       .progress=${runs.progress}
       .gpuStatus=${this.gpuStatus}
       .kernelTrials=${this.staging.trials}

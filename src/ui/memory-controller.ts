@@ -2,9 +2,10 @@
  * Memory mode's runs: the facts and question of the state parsed and read by the float64 reference
  * (src/core/memory-facts.ts), then every hop on the GPU (src/gpu/memory-run.ts), each checked against
  * the reference from the GPU's own query. Bad text (an unknown word, a fact that does not parse)
- * leaves the last good result in place with a message; a newer edit supersedes a run in flight.
+ * leaves the last good result in place with a message; a newer edit supersedes a run in flight,
+ * and Cancel stops it (the last finished result stays).
  *
- * The host's data-memory-state (running, done, error) and data-memory-run (the finished run's id)
+ * The host's data-memory-state (running, done, error, cancelled) and data-memory-run (the finished run's id)
  * say where it stands, for tests and the console.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
@@ -38,6 +39,7 @@ export interface MemoryControllerOptions {
   state(): PlaygroundState;
   engine(): AttentionEngine | null;
   noGpuReason(): string;
+  notify(kind: 'info', text: string): void;
 }
 
 /** The float64 run of a memory state; throws InputError naming the problem. */
@@ -72,6 +74,18 @@ export class MemoryController implements ReactiveController {
   stateChanged(state: PlaygroundState): void {
     if (this.outcome?.key === JSON.stringify(state.memory) && !this.error) return;
     void this.run();
+  }
+
+  /** Stops the run in flight (the engine stops between blocks); the last finished result stays. */
+  cancel(): void {
+    if (!this.running) return;
+    this.latest = this.nextId++;
+    this.abort?.abort();
+    this.abort = null;
+    this.running = false;
+    this.host.dataset.memoryState = 'cancelled';
+    this.host.requestUpdate();
+    this.options.notify('info', 'Memory run cancelled. The hops shown are from the last run that finished; press Run to start again.');
   }
 
   async run(): Promise<void> {
