@@ -149,15 +149,13 @@ function applyOutputProjectionOp(state: PlaygroundState, op: MatrixOp): Playgrou
 }
 
 /**
- * The score function's weights: cells, pastes, rows and columns, whole replacements (fill,
- * import). Shapes are not fitted here: the page's gate refuses a shape that does not fit Q and K
- * (naming the matrix and the shape it must have), so a wrong paste or import keeps the previous one.
- */
-/**
- * The learned scores' weights. Their widths are Q's and K's (dq, dk), so W, and W_q's and W_k's
- * columns, take no structural edit; the additive score's hidden width a is W_q's and W_k's rows and
- * v's columns, so a hidden unit added to or removed from one of them is added to or removed from all
- * three (a new unit is zero in each, which leaves every score as it was).
+ * The score function's weights: cells, pastes and whole replacements (fill, import). Shapes are not
+ * fitted here: the page's gate refuses a shape that does not fit Q and K (naming the matrix and the
+ * shape it must have), so a wrong paste or import keeps the previous one. Their widths are Q's and
+ * K's (dq, dk), so W, and W_q's and W_k's columns, take no structural edit; the additive score's
+ * hidden width a is W_q's and W_k's rows and v's columns, so a hidden unit added to or removed from
+ * one of them is added to or removed from all three (a new unit is zero in each, which leaves every
+ * score as it was).
  */
 function applyScoringOp(state: PlaygroundState, name: ScoringGridName, op: MatrixOp): PlaygroundState {
   const scoring = state.matrix.scoring;

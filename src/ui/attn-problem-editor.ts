@@ -217,14 +217,14 @@ export class AttnProblemEditor extends LitElement {
   }
 }
 
+/** The additive score's editors add and remove hidden units (W_q's and W_k's rows, v's columns) together. */
+const HIDDEN_UNIT = { row: 'hidden unit', col: 'hidden unit' };
+
 /**
  * The general score's W or the additive score's W_q, W_k and v, beside Q, K and V, each headed with
  * its shape in words. Their shapes follow Q's and K's widths (the page's gate refits them); a paste
  * or import of the wrong shape is refused with the shape it must have.
  */
-/** The additive score's editors add and remove hidden units (W_q's and W_k's rows, v's columns) together. */
-const HIDDEN_UNIT = { row: 'hidden unit', col: 'hidden unit' };
-
 function scoringEditors(state: PlaygroundState) {
   const { options, matrix: m } = state;
   const names = gridsOf(options.score);

@@ -146,7 +146,7 @@ export class AttnProfiler extends LitElement {
       const peers = await this.loadPeers(sweep.variants);
       // On a GPU, keep the clock up between rounds (a GPU idles down while the page works between runs).
       const warmer =
-        this.roofline && !this.adapterInfo()?.isSoftware
+        this.roofline && this.adapterInfo()?.isSoftware === false
           ? new ClockWarmer(this.device ?? engine.device, engine.shaders, this.roofline, WARM_CLOCK_MS)
           : null;
       const result = await profileSweep(sweep, {
