@@ -328,6 +328,14 @@ async function loopBenchmark(
   return { ...timed, groups: size[0], iterations: size[1] };
 }
 
+/** The FMA kernel's uniform: its loop count, then the multiplier and addend of its chains. */
+function fmaParams(iterations: number): ArrayBuffer {
+  const data = new ArrayBuffer(16);
+  new Uint32Array(data)[0] = iterations;
+  new Float32Array(data, 4, 2).set([0.999, 1e-3]);
+  return data;
+}
+
 async function fmaBenchmark(
   device: GPUDevice,
   code: string,
@@ -335,12 +343,7 @@ async function fmaBenchmark(
   owned: GPUBuffer[],
   keep: (t: TimedPasses) => TimedPasses,
 ) {
-  const r = await loopBenchmark(device, code, 'Roofline.fma', FMA_WORKGROUP, options, owned, keep, (iterations) => {
-    const data = new ArrayBuffer(16);
-    new Uint32Array(data)[0] = iterations;
-    new Float32Array(data, 4, 2).set([0.999, 1e-3]);
-    return data;
-  });
+  const r = await loopBenchmark(device, code, 'Roofline.fma', FMA_WORKGROUP, options, owned, keep, fmaParams);
   return { ...r, flops: r.groups * FMA_WORKGROUP * r.iterations * FLOPS_PER_ITERATION };
 }
 
@@ -405,10 +408,7 @@ export class ClockWarmer {
     this.kernel = pipeline(device, rooflineKernels(shaders).fma, 'ClockWarmer.fma');
     this.params = device.createBuffer({ label: 'ClockWarmer.params', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.out = device.createBuffer({ label: 'ClockWarmer.out', size: groups * FMA_WORKGROUP * 4, usage: GPUBufferUsage.STORAGE });
-    const data = new ArrayBuffer(16);
-    new Uint32Array(data)[0] = iterations;
-    new Float32Array(data, 4, 2).set([0.999, 1e-3]);
-    device.queue.writeBuffer(this.params, 0, data);
+    device.queue.writeBuffer(this.params, 0, fmaParams(iterations));
     this.bindGroup = device.createBindGroup({
       label: 'ClockWarmer.bindGroup',
       layout: this.kernel.getBindGroupLayout(0),
