@@ -37,6 +37,7 @@ training.json to DIR.
   --batch N         sequences per step (default 16)
   --layers N, --heads N, --kv-heads N, --head-dim N
                     the model's shape (default 2 layers, 4 query heads, 2 key/value heads of 16)
+  --rope-base X     RoPE's θ (default 1000: its frequencies spread over a 64-token context)
   --init-std X      std of the initial linear weights (default 1/√fan-in)
   --repeat-share X  share of training sequences that are repeats (default 0.5)`;
 
@@ -56,7 +57,7 @@ const MODEL_CONFIG: ModelConfig = {
   ffnDim: 128,
   contextLength: 64,
   normEps: 1e-5,
-  rope: { base: 10000, layout: 'half' },
+  rope: { base: 1000, layout: 'half' },
   tiedEmbeddings: true,
 };
 
@@ -77,6 +78,7 @@ async function command(argv: string[]): Promise<number> {
       heads: { type: 'string' },
       'kv-heads': { type: 'string' },
       'head-dim': { type: 'string' },
+      'rope-base': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -104,6 +106,7 @@ async function command(argv: string[]): Promise<number> {
     heads: integer(values.heads, 'heads', { min: 1 }) ?? MODEL_CONFIG.heads,
     kvHeads: integer(values['kv-heads'], 'kv-heads', { min: 1 }) ?? MODEL_CONFIG.kvHeads,
     headDim: integer(values['head-dim'], 'head-dim', { min: 2 }) ?? MODEL_CONFIG.headDim,
+    rope: { ...MODEL_CONFIG.rope!, base: number(values['rope-base'], 'rope-base') ?? MODEL_CONFIG.rope!.base },
   };
   if (config.heads % config.kvHeads !== 0)
     throw new UsageError(`--heads ${config.heads} is not a multiple of --kv-heads ${config.kvHeads}`);
@@ -111,16 +114,17 @@ async function command(argv: string[]): Promise<number> {
   const data: DataOptions = { seed, context: config.contextLength, repeatShare: number(values['repeat-share'], 'repeat-share') ?? 0.5 };
   console.log(
     `training ${config.name}: ${config.layers} layers, d_model ${config.dModel}, ${config.heads} query heads sharing ${config.kvHeads} key/value heads of ${config.headDim}, ` +
-      `ffn ${config.ffnDim}, context ${config.contextLength}, vocabulary ${vocab.length} words; ${steps} steps of ${batch} sequences, seed ${seed}, tfjs ${backend} backend`,
+      `ffn ${config.ffnDim}, context ${config.contextLength}, RoPE θ ${config.rope!.base}, vocabulary ${vocab.length} words; ${steps} steps of ${batch} sequences, seed ${seed}, tfjs ${backend} backend`,
   );
   console.log(DETERMINISM);
   const shapeFlags =
     config.layers === MODEL_CONFIG.layers &&
     config.heads === MODEL_CONFIG.heads &&
     config.kvHeads === MODEL_CONFIG.kvHeads &&
-    config.headDim === MODEL_CONFIG.headDim
+    config.headDim === MODEL_CONFIG.headDim &&
+    config.rope!.base === MODEL_CONFIG.rope!.base
       ? ''
-      : ` --layers ${config.layers} --heads ${config.heads} --kv-heads ${config.kvHeads} --head-dim ${config.headDim}`;
+      : ` --layers ${config.layers} --heads ${config.heads} --kv-heads ${config.kvHeads} --head-dim ${config.headDim} --rope-base ${config.rope!.base}`;
   const started = performance.now();
   const result = train({
     config,

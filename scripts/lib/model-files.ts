@@ -1,7 +1,8 @@
 /**
  * The files of a model on disk, for loadModel (src/model/load.ts): a .gguf file alone; a
  * .safetensors file with the config.json, tokenizer.json (and tokenizer_config.json, roles.json when
- * present) beside it; or a directory holding either.
+ * present) beside it; a llama2.c checkpoint and its tokenizer .bin, named together ("A.bin,B.bin");
+ * or a directory holding one of these.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -26,15 +27,18 @@ function read(path: string): ModelFile {
 
 /** The files of the model at `path` (a file or a directory). Throws InputError naming what is missing. */
 export function readModelFiles(path: string): ModelFile[] {
+  if (path.includes(',') && !existsSync(path)) return path.split(',').flatMap((p) => readModelFiles(p));
   if (!existsSync(path)) throw new InputError(`--model: ${path} does not exist`);
   if (statSync(path).isDirectory()) {
     const names = readdirSync(path);
     const gguf = names.filter((n) => n.endsWith('.gguf'));
     const weights = names.filter((n) => n.endsWith('.safetensors'));
+    const bins = names.filter((n) => n.endsWith('.bin'));
     if (gguf.length === 1 && weights.length === 0) return [read(join(path, gguf[0]))];
     if (weights.length === 1 && gguf.length === 0) return readModelFiles(join(path, weights[0]));
+    if (gguf.length === 0 && weights.length === 0 && bins.length === 2) return bins.map((n) => read(join(path, n)));
     throw new InputError(
-      `--model: ${path} should hold one .gguf file, or one .safetensors file with config.json and tokenizer.json; it holds ${gguf.length} .gguf and ${weights.length} .safetensors`,
+      `--model: ${path} should hold one .gguf file, one .safetensors file with config.json and tokenizer.json, or a llama2.c checkpoint and its tokenizer (two .bin files); it holds ${gguf.length} .gguf, ${weights.length} .safetensors and ${bins.length} .bin`,
     );
   }
   if (path.endsWith('.safetensors')) {

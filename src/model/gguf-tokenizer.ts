@@ -56,7 +56,11 @@ export function ggufVocabulary(metadata: GgufMetadata, file: string): GgufVocabu
 
 /** The ModelTokenizer of a GGUF file. Throws ModelFileError naming `file`. */
 export function ggufTokenizer(metadata: GgufMetadata, file: string): ModelTokenizer {
-  const vocabulary = ggufVocabulary(metadata, file);
+  return vocabularyTokenizer(ggufVocabulary(metadata, file), file);
+}
+
+/** The ModelTokenizer of a GGUF-style vocabulary (a GGUF file's, or one converted to it). Throws ModelFileError naming `file`. */
+export function vocabularyTokenizer(vocabulary: GgufVocabulary, file: string): ModelTokenizer {
   try {
     const { tokenizer, config } = tokenizerJsonFromGguf(vocabulary);
     return wrapTokenizer(new Tokenizer(tokenizer, config), {

@@ -2,7 +2,8 @@
  * One door for real checkpoints, in the page (files dropped or picked, or a URL) and in Node (files
  * read from disk): the format is told by the bytes, not the names — GGUF by its magic, safetensors
  * by a plausible header length followed by "{" — and JSON side files (config.json, tokenizer.json,
- * tokenizer_config.json, roles.json) by their names. Every refusal is a ModelFileError naming the
+ * tokenizer_config.json, roles.json) by their names; a llama2.c checkpoint and its tokenizer file by
+ * their structure (core/model/llama2c.ts). Every refusal is a ModelFileError naming the
  * file and its problem.
  */
 import type { ModelWeights } from '../core/model/config';
@@ -11,7 +12,14 @@ import type { LoadedModel } from '../core/model/loaded';
 import type { ModelRoles } from '../core/model/roles';
 import type { ModelTokenizer } from '../core/model/tokenizer';
 import { isGguf, readGgufModel } from './gguf';
-import { ggufTokenizer } from './gguf-tokenizer';
+import { ggufTokenizer, vocabularyTokenizer } from './gguf-tokenizer';
+import {
+  isLlama2cCheckpoint,
+  isLlama2cTokenizer,
+  isLlama2cVersionedExport,
+  readLlama2cModel,
+  readLlama2cVocabulary,
+} from '../core/model/llama2c';
 import type { ModelFile } from './safetensors-model';
 import { parseJsonFile, readSafetensorsModel } from './safetensors-model';
 
@@ -51,30 +59,78 @@ export interface LoadOptions {
 }
 
 /**
- * Loads a model from its files: one .gguf (with an optional roles.json), or .safetensors file(s) with
- * config.json, tokenizer.json (and optionally tokenizer_config.json, roles.json).
+ * Loads a model from its files: one .gguf (with an optional roles.json), .safetensors file(s) with
+ * config.json, tokenizer.json (and optionally tokenizer_config.json, roles.json), or a llama2.c
+ * checkpoint with its tokenizer .bin.
  */
 export async function loadModel(files: readonly ModelFile[], options: LoadOptions = {}): Promise<LoadedModel> {
   if (files.length === 0)
     throw new ModelFileError('no files were given: a model is a .gguf file, or .safetensors with config.json and tokenizer.json');
   const gguf: ModelFile[] = [],
-    safetensors: ModelFile[] = [];
+    safetensors: ModelFile[] = [],
+    llama2c: ModelFile[] = [],
+    llama2cTokenizers: ModelFile[] = [];
   const side = new Map<string, ModelFile>();
   for (const f of files) {
     if (isGguf(f.bytes)) gguf.push(f);
     else if (isSafetensors(f.bytes)) safetensors.push(f);
     else if (SIDE_FILES.includes(baseName(f.name)) || looksLikeJson(f.bytes)) side.set(baseName(f.name), f);
+    else if (isLlama2cCheckpoint(f.bytes)) llama2c.push(f);
+    else if (isLlama2cTokenizer(f.bytes)) llama2cTokenizers.push(f);
+    else if (isLlama2cVersionedExport(f.bytes))
+      throw new ModelFileError(
+        `${f.name}: a llama2.c export of version ${new DataView(f.bytes.buffer, f.bytes.byteOffset, 8).getInt32(4, true)} ("ak42"); the playground reads the legacy format run.c reads (export.py --version 0), as the tinyllamas files are`,
+      );
     else
       throw new ModelFileError(
-        `${f.name}: not a GGUF file (${magicOf(f.bytes)}, expected 47 47 55 46 "GGUF") nor safetensors (an 8-byte header length, then a JSON header)`,
+        `${f.name}: not a GGUF file (${magicOf(f.bytes)}, expected 47 47 55 46 "GGUF"), nor safetensors (an 8-byte header length, then a JSON header), nor a llama2.c checkpoint or tokenizer`,
       );
   }
-  if (gguf.length > 0 && safetensors.length > 0)
-    throw new ModelFileError(`${[...gguf, ...safetensors].map((f) => f.name).join(', ')}: a model is either GGUF or safetensors, not both`);
+  const kinds = [gguf, safetensors, llama2c].filter((k) => k.length > 0);
+  if (kinds.length > 1)
+    throw new ModelFileError(
+      `${kinds
+        .flat()
+        .map((f) => f.name)
+        .join(', ')}: a model is GGUF, safetensors or llama2.c, one of them`,
+    );
   if (gguf.length > 1)
     throw new ModelFileError(`${gguf.map((f) => f.name).join(', ')}: one GGUF file at a time (split GGUF files are not supported)`);
   const bytes = files.reduce((s, f) => s + f.bytes.length, 0);
   const rolesFile = side.get('roles.json');
+  if (llama2c.length > 0 || llama2cTokenizers.length > 0) {
+    if (llama2c.length !== 1)
+      throw new ModelFileError(
+        llama2c.length === 0
+          ? `${llama2cTokenizers.map((f) => f.name).join(', ')}: a llama2.c tokenizer needs its checkpoint (the model .bin) beside it`
+          : `${llama2c.map((f) => f.name).join(', ')}: one llama2.c checkpoint at a time`,
+      );
+    const file = llama2c[0];
+    if (llama2cTokenizers.length !== 1)
+      throw new ModelFileError(
+        llama2cTokenizers.length === 0
+          ? `${file.name}: a llama2.c checkpoint needs its tokenizer file beside it (tokenizer.bin for the 32000-token models, tok512.bin for stories260K, …)`
+          : `${llama2cTokenizers.map((f) => f.name).join(', ')}: one llama2.c tokenizer at a time`,
+      );
+    const weights = readLlama2cModel(file.bytes, file.name, options.memoryLimit);
+    const tokenizerFile = llama2cTokenizers[0];
+    const tokenizer = vocabularyTokenizer(
+      readLlama2cVocabulary(tokenizerFile.bytes, tokenizerFile.name, weights.config.vocabSize),
+      tokenizerFile.name,
+    );
+    check(weights, tokenizer, file.name);
+    return {
+      weights,
+      tokenizer,
+      roles: rolesFile ? readRoles(rolesFile, weights) : null,
+      source: {
+        format: 'llama2c',
+        files: files.map((f) => f.name),
+        tensorTypes: { F32: 9 * weights.config.layers + 2 + (weights.config.tiedEmbeddings ? 0 : 1) },
+        bytes,
+      },
+    };
+  }
   if (gguf.length === 1) {
     const file = gguf[0];
     const { weights, metadata, tensorTypes } = await readGgufModel(file.bytes, file.name, options.memoryLimit);
@@ -166,6 +222,10 @@ export async function fetchModelFiles(url: string, fetchFn: typeof fetch = fetch
   };
   const main = (await get(url, false))!;
   if (isGguf(main.bytes)) return [main];
+  if (isLlama2cCheckpoint(main.bytes) || isLlama2cTokenizer(main.bytes))
+    throw new ModelFileError(
+      `${url}: a llama2.c file; a URL loads a GGUF or safetensors model — choose the checkpoint and its tokenizer .bin as files instead`,
+    );
   if (!isSafetensors(main.bytes))
     throw new ModelFileError(`${url}: not a GGUF file (${magicOf(main.bytes)}, expected 47 47 55 46 "GGUF") nor safetensors`);
   const files: ModelFile[] = [main];

@@ -1,7 +1,7 @@
 /**
  * <attn-model-picker>: which model model mode runs — the built-in one (the default), files the user
- * chooses or drops on the panel (a .gguf, or .safetensors with config.json and tokenizer.json and
- * optionally roles.json), or a URL the user types and loads with Load (nothing is fetched until
+ * chooses or drops on the panel (a .gguf, .safetensors with config.json and tokenizer.json and
+ * optionally roles.json, or a llama2.c checkpoint with its tokenizer .bin), or a URL the user types and loads with Load (nothing is fetched until
  * then) — and the loaded model's facts. A choice goes up as a ModelSourceEvent; the coordinator
  * loads it and, when the loader refuses it, says why and keeps the previous model.
  */
@@ -108,13 +108,13 @@ export class AttnModelPicker extends LitElement {
         <button id="model-builtin" ?disabled=${this.loading} @click=${() => this.send(new ModelSourceEvent({ kind: 'builtin' }))}>
           Built-in model
         </button>
-        <label class="button" title="a .gguf, or .safetensors + config.json + tokenizer.json (+ roles.json); or drop them here"
+        <label class="button" title="a .gguf; .safetensors + config.json + tokenizer.json (+ roles.json); or a llama2.c checkpoint + its tokenizer .bin. Or drop them here"
           >Choose files…<input
             id="model-files"
             type="file"
             multiple
             hidden
-            accept=".gguf,.safetensors,.json"
+            accept=".gguf,.safetensors,.json,.bin"
             ?disabled=${this.loading}
             @change=${this.onFiles}
         /></label>

@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { defaultState, encodeState } from '../../src/core/state';
+import { randomModelWeights, smallConfig } from '../../src/core/model/random';
+import { writeLlama2cCheckpoint, writeLlama2cTokenizer } from '../helpers/llama2c-writer';
+import { sentencePieceVocabulary } from '../helpers/tokenizer-json';
 import { launchBrowser } from './browser';
 import { $app, freshPage, readState, savedLink, waitForMessage, waitForRun, runId } from './app';
 
@@ -254,6 +257,32 @@ describe('model mode', () => {
     await waitForModel(second.page);
     expect(await second.page.$eval('attn-app >>> #model-restore-note', (el) => el.textContent)).toContain('mine.gguf');
     expect([...problems, ...second.problems]).toEqual([]);
+  });
+
+  it('a llama2.c checkpoint and its tokenizer, chosen together, load and run with every head checked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attn-llama2c-'));
+    const weights = randomModelWeights(smallConfig('llama', { vocabSize: 40 }), 7);
+    const pieces = ['▁', 'w', ...'0123456789', '▁w', ...[...'0123456789'].map((d) => `▁w${d}`)];
+    const vocabulary = sentencePieceVocabulary([...pieces, ...Array.from({ length: 40 - 3 - pieces.length }, (_, i) => `x${i}`)]);
+    writeFileSync(join(dir, 'random.bin'), writeLlama2cCheckpoint(weights));
+    writeFileSync(join(dir, 'tok40.bin'), writeLlama2cTokenizer(vocabulary));
+    const { page, problems } = await freshPage(browser);
+    await (await $app(page, '#mode-model')).click();
+    await waitForModel(page);
+    const before = await modelRunId(page);
+    const input = (await $app(page, '#model-files')) as ElementHandle<HTMLInputElement>;
+    await input.uploadFile(join(dir, 'random.bin'), join(dir, 'tok40.bin'));
+    await page.waitForFunction(() => document.querySelector('attn-app')!.modelRuns.model?.source.format === 'llama2c', { timeout: 60_000 });
+    await typeText(page, 'w3 w0 w7 w1');
+    await waitForModel(page, before);
+    expect(await page.$eval('attn-app >>> #model-picker', (el) => el.textContent)).toContain('llama2c (random.bin, tok40.bin)');
+    // <s> ▁w3 ▁w0 ▁w7 ▁w1: the SentencePiece merges of the llama2.c vocabulary.
+    expect(await page.evaluate(() => document.querySelector('attn-app')!.modelRuns.outcome!.tokens.map((t) => t.id))).toEqual([
+      1, 19, 16, 23, 17,
+    ]);
+    expect((await readGrid(page)).verdicts).toEqual(Array(2 * 4).fill('pass'));
+    expect(await page.$eval('attn-app >>> #logits-verdict', (el) => el.getAttribute('data-verdict'))).toBe('pass');
+    expect(problems).toEqual([]);
   });
 
   it('a broken kernel from the Shader lab fails heads and the logits check, and moves the prediction', async () => {

@@ -14,7 +14,7 @@ export interface LoadedModel {
   tokenizer: ModelTokenizer;
   roles: ModelRoles | null;
   source: {
-    format: 'gguf' | 'safetensors';
+    format: 'gguf' | 'safetensors' | 'llama2c';
     /** The files it was read from, by name. */
     files: string[];
     /** How many tensors the files stored in each type ("F32", "Q8_0", …). */
