@@ -32,7 +32,8 @@ import { BUILTIN_MODEL_DIR, readModelFiles } from './lib/model-files';
 const USAGE = `usage: npm run model -- --text "…" [--model FILE|DIR] [--layer L --head H] [--dump DIR] [--generate N]
        [--variant ${VARIANT_NAMES.join('|')}] [--kernel STAGE=FILE.wgsl] [--top K] [--json]
 --model     a .gguf file (llama; F32, F16, Q8_0, Q4_0), a .safetensors file with config.json and
-            tokenizer.json beside it (Hugging Face Llama or GPT-2), or a directory holding either;
+            tokenizer.json beside it (Hugging Face Llama or GPT-2), a llama2.c checkpoint and its
+            tokenizer named together (MODEL.bin,TOKENIZER.bin), or a directory holding one of these;
             default: the built-in model (src/assets/model, made by npm run train-model)
 --layer/--head  print that head's attention (each token's strongest keys); with --dump, dump only it
 --dump DIR  write each head's Q, K (after RoPE), V and attention as .npy, and replay.sh

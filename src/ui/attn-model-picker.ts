@@ -108,7 +108,9 @@ export class AttnModelPicker extends LitElement {
         <button id="model-builtin" ?disabled=${this.loading} @click=${() => this.send(new ModelSourceEvent({ kind: 'builtin' }))}>
           Built-in model
         </button>
-        <label class="button" title="a .gguf; .safetensors + config.json + tokenizer.json (+ roles.json); or a llama2.c checkpoint + its tokenizer .bin. Or drop them here"
+        <label
+          class="button"
+          title="a .gguf; .safetensors + config.json + tokenizer.json (+ roles.json); or a llama2.c checkpoint + its tokenizer .bin. Or drop them here"
           >Choose files…<input
             id="model-files"
             type="file"
