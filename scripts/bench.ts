@@ -48,7 +48,7 @@ import { NoAdapterError } from '../src/gpu/device';
 import { AttentionEngine } from '../src/gpu/engine';
 import type { StageName } from '../src/core/stages';
 import type { CustomVariant, ProfileProgress } from '../src/gpu/profile';
-import { SETTING_VARIANT_NAMES } from '../src/gpu/profile';
+import { MAX_FORCED_KEY_SPLITS, SETTING_VARIANT_NAMES, settingVariant } from '../src/gpu/profile';
 import { profileSweep } from '../src/gpu/profile';
 import { ClockWarmer, measureRoofline, WARM_CLOCK_MS } from '../src/gpu/roofline';
 import type { ShaderLibrary, VariantName } from '../src/gpu/variants';
@@ -90,7 +90,8 @@ const USAGE = `usage: npm run bench -- --n 64,128,256,512,1024 --dk 64 [--heads 
        npm run bench -- --replot DIR/results.json [--out DIR]
 tfjs runs in headless Chromium only; without it (or with --node) the engine runs on Node's WebGPU.
 fused-f16 is the fused kernel with f16 storage (Q, K, V read as halves, float32 arithmetic; not with --rope);
-fused-1split is the fused kernel without split-KV (one key split), to see what splitting buys.
+fused-1split is the fused kernel without split-KV (one key split), to see what splitting buys;
+fused-Nsplits (e.g. fused-64splits) forces N key splits, to see what the split count does on a device.
 --decode M1,M2,…        also time one query (n = 1) against each of these key counts m (e.g. 4096,16384,32768):
                         K+V bytes read per second, against the measured copy bandwidth
 --kernel STAGE=FILE     time your kernel for STAGE (${KERNEL_STAGES.join(', ')}) as variant custom:<file>, on the
@@ -192,8 +193,11 @@ function parseCommandLine(argv: string[]): Cli | null {
   const defaults = v.node || !plain || kernels.length ? VARIANT_NAMES : [...VARIANT_NAMES, ...PEERS];
   const variants = list(v.variants) ?? defaults;
   const known = [...VARIANT_NAMES, ...SETTING_VARIANT_NAMES, ...PEERS];
-  const unknown = variants.filter((x) => !known.includes(x));
-  if (unknown.length) throw new UsageError(`unknown variant(s) ${unknown.join(', ')}; choose from ${known.join(', ')}`);
+  const unknown = variants.filter((x) => !known.includes(x) && settingVariant(x) === undefined);
+  if (unknown.length)
+    throw new UsageError(
+      `unknown variant(s) ${unknown.join(', ')}; choose from ${known.join(', ')}, or fused-Nsplits (N key splits forced, 1–${MAX_FORCED_KEY_SPLITS})`,
+    );
   const wantsPeer = variants.some((x) => PEERS.includes(x));
   if (v.node && wantsPeer)
     throw new UsageError('tfjs needs a browser (its WebGPU backend uses navigator.gpu): drop --node or drop tfjs from --variants');

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCard } from '../src/core/bench-card';
 import type { ProfileResult } from '../src/core/profile-report';
+import { decodeTable } from '../src/core/profile-report';
 import { sha256Hex } from '../src/core/sha256';
 import { VARIANT_NAMES } from '../src/gpu/variants';
 import { runScript } from './helpers/cli';
@@ -127,6 +128,36 @@ describe.skipIf(!gpu)('npm run bench -- --node', () => {
 });
 
 describe.skipIf(!gpu)('npm run bench: decode rows, the span, paired ratios and the card', () => {
+  it('fused-Nsplits forces N key splits: each decode row records its split count, is checked, and is named in the notes', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'attn-bench-splits-'));
+    const { code, stdout, stderr } = await bench(
+      '--node',
+      '--n',
+      '16',
+      '--dk',
+      '4',
+      '--variants',
+      'fused,fused-1split,fused-4splits',
+      '--repeats',
+      '1',
+      '--warmup',
+      '0',
+      '--decode',
+      '512',
+      '--json',
+      '--out',
+      out,
+      '--no-plot',
+    );
+    expect(code, stderr).toBe(0);
+    const result = JSON.parse(stdout) as ProfileResult;
+    const decode = result.rows.filter((r) => r.decode);
+    expect(decode.map((r) => `${r.variant} ${r.keySplits}`)).toEqual([`fused ${decode[0].keySplits}`, 'fused-1split 1', 'fused-4splits 4']);
+    for (const r of decode) expect(r, r.variant).toMatchObject({ error: null, check: { pass: true } });
+    expect(result.notes.join('\n')).toMatch(/fused-4splits: the fused kernel with 4 key splits forced/);
+    expect(decodeTable(result).map((r) => r['splits'])).toEqual(decode.map((r) => r.keySplits));
+  });
+
   it('adds n = 1 rows against each m, times by the span, and writes a card that validates', async () => {
     const out = mkdtempSync(join(tmpdir(), 'attn-bench-cli-'));
     const card = join(out, 'sub', 'my-card.json');
@@ -306,6 +337,11 @@ describe('npm run bench: bad arguments', () => {
     { args: ['--replot', 'x.json', '--decode', '64'], message: /--replot redraws earlier results/ },
     { args: ['--node', '--variants', 'tiled,tfjs'], message: /tfjs needs a browser/ },
     { args: ['--variants', 'bogus'], message: /unknown variant/ },
+    {
+      args: ['--variants', 'fused-0splits'],
+      message: /unknown variant\(s\) fused-0splits; .* or fused-Nsplits \(N key splits forced, 1–4096\)/,
+    },
+    { args: ['--variants', 'fused-5000splits'], message: /unknown variant\(s\) fused-5000splits/ },
     { args: ['--n', '16,abc'], message: /--n takes positive integers/ },
     { args: ['--dk', '0'], message: /dk must be a positive integer/ },
     { args: ['--frobnicate'], message: /Unknown option/ },

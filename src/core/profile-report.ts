@@ -190,6 +190,8 @@ export interface ProfileRow {
   kvBandwidthPct?: number | null;
   /** Peak bytes of GPU buffers alive during one run (engine: every buffer it created; tfjs: tensor bytes). */
   allocatedBytes: number | null;
+  /** The fused kernel's key splits in the timed runs (1: none); absent for other variants and older results. */
+  keySplits?: number | null;
   /** The output against the float64 reference; null where the reference was skipped. */
   check: CheckSummary | null;
   /** Set when the run failed; the figures above are then empty. */
@@ -445,6 +447,7 @@ function pointTable(result: ProfileResult, rows: readonly ProfileRow[], decode: 
     if (decode) {
       record['K+V GB/s'] = r.kvGbps ?? null;
       record['% copy BW'] = r.kvBandwidthPct ?? null;
+      if (rows.some((x) => x.keySplits)) record['splits'] = r.keySplits ?? null;
     }
     for (const b of baselines) {
       const s = pairedSpeedup(rows, r, b);

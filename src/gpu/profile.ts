@@ -93,8 +93,27 @@ export const SETTING_VARIANTS: Readonly<Record<string, CustomVariant>> = {
 };
 export const SETTING_VARIANT_NAMES = Object.keys(SETTING_VARIANTS);
 
+/** The most key splits a fused-Nsplits variant may force (far below any device's grid limit of 65535). */
+export const MAX_FORCED_KEY_SPLITS = 4096;
+const FORCED_SPLITS = /^fused-([1-9]\d*)splits?$/;
+
+/**
+ * A built-in variant run with a setting of its own: one of SETTING_VARIANTS, or fused-Nsplits, the
+ * fused kernel with N key splits forced (1 ≤ N ≤ MAX_FORCED_KEY_SPLITS) — a sweep of N shows what
+ * the split count, and so the number of workgroups, does to a decode row on a device.
+ */
 export function settingVariant(name: string): CustomVariant | undefined {
-  return Object.hasOwn(SETTING_VARIANTS, name) ? SETTING_VARIANTS[name] : undefined;
+  if (Object.hasOwn(SETTING_VARIANTS, name)) return SETTING_VARIANTS[name];
+  const forced = FORCED_SPLITS.exec(name);
+  if (!forced || Number(forced[1]) > MAX_FORCED_KEY_SPLITS) return undefined;
+  const count = Number(forced[1]);
+  return {
+    base: 'fused',
+    kernels: {},
+    note: `the fused kernel with ${count} key split${count === 1 ? '' : 's'} forced, whatever the problem (the engine's own choice is variant fused)`,
+    checked: true,
+    run: { keySplits: count },
+  };
 }
 
 export interface ProfileProgress {
@@ -202,8 +221,10 @@ export async function profileSweep(config: ProfileConfig, deps: ProfileDeps): Pr
   if (clockProbes.length) notes.push(clockProbeNote(clockProbes));
   if (deps.engine.hasTimestamps === false)
     notes.push('The device has no timestamp-query: GPU times are not available, rates use wall time.');
-  for (const [name, custom] of Object.entries({ ...SETTING_VARIANTS, ...deps.custom }))
-    if (c.variants.includes(name)) notes.push(`${name}: ${custom.note}`);
+  for (const name of c.variants) {
+    const custom = deps.custom?.[name] ?? settingVariant(name);
+    if (custom) notes.push(`${name}: ${custom.note}`);
+  }
   const skipped = cpu.filter((t) => t.skipped);
   if (skipped.length) notes.push(`CPU reference skipped for N = ${skipped.map((t) => t.n).join(', ')}: ${skipped[0].skipped}`);
   const coarse = coarseTimings(rows, deps.roofline?.timestamps?.quantumNs ?? 1);
@@ -327,6 +348,7 @@ function createRunner(
   const samples: Sample[] = [];
   let output: Float32Array | null = null;
   let allocatedBytes: number | null = null;
+  let keySplits: number | null = null;
   let error: string | null = peer || engineVariant ? null : `unknown variant "${variant}"`;
 
   const runOnce = async (first: boolean): Promise<SyncedRun> => {
@@ -340,6 +362,7 @@ function createRunner(
     // never a timed one (the counting wraps createBuffer).
     const measured = first ? await measureAllocations(deps.engine.device, once) : { result: await once(), peakBytes: null };
     const timings = measured.result.gpuTimings as Partial<Record<string, number>> | null;
+    if (measured.result.variant === 'fused') keySplits = measured.result.keySplits;
     return {
       output: measured.result.output.data,
       wallMs: measured.result.wallMs,
@@ -372,7 +395,17 @@ function createRunner(
       }
     },
     row(reference, roofline) {
-      const base = { n, m, decode, variant, source: peer ? ('peer' as const) : ('engine' as const), flops, bytes, allocatedBytes };
+      const base = {
+        n,
+        m,
+        decode,
+        variant,
+        source: peer ? ('peer' as const) : ('engine' as const),
+        flops,
+        bytes,
+        allocatedBytes,
+        ...(keySplits === null ? {} : { keySplits }),
+      };
       if (error || !output) {
         return {
           ...base,

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Why issue 12's decode row reads K and V at ~3% of the copy bandwidth on an H200 (BENCHMARKS.md,
+# "Third H200 session": 0.296 ms at m = 32768, ~0.18 µs per key per workgroup), as one prepared
+# script for the next session with a GPU (not run yet). Three questions, each one bench call
+# (the clock warm-up on, bench's default on a GPU):
+#   splits.txt   Is the grid too small? The fused kernel with the engine's own split count beside
+#                forced counts (fused-Nsplits): 8 heads on 2 K/V heads, m = 32768. With 64 splits the
+#                grid is 512 workgroups of 64 invocations, a small part of the GPU's threads; if time
+#                falls as N grows, occupancy binds; if it stays, the per-workgroup loop does.
+#   gqa.txt      Do the 4 query heads of a group each read the group's K and V again? The same row with
+#                8 K/V heads (no sharing: 4× the unique K/V bytes, the same work per workgroup). The
+#                same time for both would say the reads are re-reads from L2 and the kernel's loop
+#                binds; 4× the time would say unique bytes bind.
+#   heads.txt    Does a fuller grid help without more splits? 32 heads on 8 K/V heads, m = 8192
+#                (the same K/V bytes as 8 on 2 at 32768): 4× the workgroups at the same split count.
+# Carry the kit as in issue-12-targets.sh (`bash ../shared/gpu-kit/pack.sh`; carry .gpu-kit and
+# .gl). Writes verify.txt, splits.txt, gqa.txt, heads.txt and clocks.csv under the folder it is given.
+set -uo pipefail
+out=${1:-${OUT:-gpu-results}}
+source "$(dirname "$0")/setup.sh"
+
+{ echo "== verify"; kit 100 verify; echo "exit $?"; } > "$out/verify.txt" 2>&1
+tail -4 "$out/verify.txt"
+common=(--node --n 64 --dk 64 --causal --repeats 5 --warmup 2 --no-plot)
+{ echo "== splits"; kit 150 bench "${common[@]}" --heads 8 --kv-heads 2 --decode 32768 \
+    --variants fused,fused-1split,fused-16splits,fused-64splits,fused-256splits,fused-1024splits,fused-4096splits \
+    --out /tmp/issue12-splits; echo "exit $?"; } > "$out/splits.txt" 2>&1
+tail -24 "$out/splits.txt"
+{ echo "== gqa"; kit 100 bench "${common[@]}" --heads 8 --kv-heads 8 --decode 32768 \
+    --variants fused,fused-256splits --out /tmp/issue12-gqa; echo "exit $?"; } > "$out/gqa.txt" 2>&1
+tail -16 "$out/gqa.txt"
+{ echo "== heads"; kit 100 bench "${common[@]}" --heads 32 --kv-heads 8 --decode 8192 \
+    --variants fused,fused-16splits,fused-64splits --out /tmp/issue12-heads; echo "exit $?"; } > "$out/heads.txt" 2>&1
+tail -16 "$out/heads.txt"
