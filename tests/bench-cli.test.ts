@@ -130,25 +130,8 @@ describe.skipIf(!gpu)('npm run bench -- --node', () => {
 describe.skipIf(!gpu)('npm run bench: decode rows, the span, paired ratios and the card', () => {
   it('fused-Nsplits forces N key splits: each decode row records its split count, is checked, and is named in the notes', async () => {
     const out = mkdtempSync(join(tmpdir(), 'attn-bench-splits-'));
-    const { code, stdout, stderr } = await bench(
-      '--node',
-      '--n',
-      '16',
-      '--dk',
-      '4',
-      '--variants',
-      'fused,fused-1split,fused-4splits',
-      '--repeats',
-      '1',
-      '--warmup',
-      '0',
-      '--decode',
-      '512',
-      '--json',
-      '--out',
-      out,
-      '--no-plot',
-    );
+    const args = '--node --n 16 --dk 4 --variants fused,fused-1split,fused-4splits --repeats 1 --warmup 0 --decode 512 --json';
+    const { code, stdout, stderr } = await bench(...args.split(' '), '--out', out, '--no-plot');
     expect(code, stderr).toBe(0);
     const result = JSON.parse(stdout) as ProfileResult;
     const decode = result.rows.filter((r) => r.decode);
