@@ -427,12 +427,12 @@ describe('broken GGUF files', () => {
   it('wrong magic', async () => {
     const bytes = new Uint8Array(64).fill(7);
     expect(await refusal(one(bytes, 'model.bin'))).toBe(
-      'model.bin: not a GGUF file (magic 07 07 07 07, expected 47 47 55 46 "GGUF") nor safetensors (an 8-byte header length, then a JSON header)',
+      'model.bin: not a GGUF file (magic 07 07 07 07, expected 47 47 55 46 "GGUF"), nor safetensors (an 8-byte header length, then a JSON header), nor a llama2.c checkpoint or tokenizer',
     );
     const ggml = gguf(llama());
     ggml[3] = 0x4c; // "GGUL"
     expect(await refusal(one(ggml))).toBe(
-      'm.gguf: not a GGUF file (magic 47 47 55 4c, expected 47 47 55 46 "GGUF") nor safetensors (an 8-byte header length, then a JSON header)',
+      'm.gguf: not a GGUF file (magic 47 47 55 4c, expected 47 47 55 46 "GGUF"), nor safetensors (an 8-byte header length, then a JSON header), nor a llama2.c checkpoint or tokenizer',
     );
   });
 
@@ -589,10 +589,10 @@ describe('broken safetensors models', () => {
 
   it('GGUF and safetensors together, or no weights at all', async () => {
     expect(await refusal(loadModel([...files(), { name: 'x.gguf', bytes: gguf(llama()) }]))).toBe(
-      'x.gguf, model.safetensors: a model is either GGUF or safetensors, not both',
+      'x.gguf, model.safetensors: a model is GGUF, safetensors or llama2.c, one of them',
     );
     expect(await refusal(loadModel(files().slice(1)))).toBe(
-      'config.json, tokenizer.json: no model weights among the files (a .gguf file, or .safetensors with config.json and tokenizer.json)',
+      'config.json, tokenizer.json: no model weights among the files (a .gguf file, .safetensors with config.json and tokenizer.json, or a llama2.c checkpoint with its tokenizer .bin)',
     );
   });
 });

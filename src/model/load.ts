@@ -65,7 +65,9 @@ export interface LoadOptions {
  */
 export async function loadModel(files: readonly ModelFile[], options: LoadOptions = {}): Promise<LoadedModel> {
   if (files.length === 0)
-    throw new ModelFileError('no files were given: a model is a .gguf file, or .safetensors with config.json and tokenizer.json');
+    throw new ModelFileError(
+      'no files were given: a model is a .gguf file, .safetensors with config.json and tokenizer.json, or a llama2.c checkpoint with its tokenizer .bin',
+    );
   const gguf: ModelFile[] = [],
     safetensors: ModelFile[] = [],
     llama2c: ModelFile[] = [],
@@ -146,7 +148,7 @@ export async function loadModel(files: readonly ModelFile[], options: LoadOption
   if (safetensors.length === 0) {
     const given = files.map((f) => f.name).join(', ');
     throw new ModelFileError(
-      `${given}: no model weights among the files (a .gguf file, or .safetensors with config.json and tokenizer.json)`,
+      `${given}: no model weights among the files (a .gguf file, .safetensors with config.json and tokenizer.json, or a llama2.c checkpoint with its tokenizer .bin)`,
     );
   }
   const { weights, tokenizer, tensorTypes } = readSafetensorsModel(safetensors, side, options.memoryLimit);
