@@ -15,9 +15,7 @@ import { antecedentCount, inductionCount, previousTokenCount, shareOf } from '..
 import { ggufVocabularyFromTokenizerJson } from '../src/core/model/gguf-vocab';
 import { loadModel } from '../src/model/load';
 import { writeGgufModel } from '../src/model/gguf-write';
-import { f16round } from '@petamoriken/float16';
-import type { Weight } from '../src/core/model/config';
-import { createRng } from '../src/core/rng';
+import { boundedWeights } from './helpers/format-bounds';
 import { heldOutSet } from '../scripts/lib/train/data';
 import { BUILTIN_MODEL_DIR, readModelFiles } from '../scripts/lib/model-files';
 
@@ -83,50 +81,14 @@ describe('the built-in model', () => {
     expect(model.tokenizer.tokenText(cat.id)).not.toBe(model.tokenizer.tokenText(dog.id));
   });
 
-  // How far the format's rounding may move the logits, measured rather than guessed: every value of
-  // every matrix the export quantises (rows of whole 32-value blocks) moved by the largest rounding
-  // error the format allows there — half an ulp of a half (F16); half the block's step, d/2 with
-  // d = max|x|/127, plus d's own rounding to a half times 127 (Q8_0) — with random signs, run
-  // through the float64 forward pass. The export's true errors lie within those bounds (and are
-  // spread inside them), so its logits may move as far as that run's, twice over for the spread of
-  // random signs; a wrong dequantisation moves them by order one. F32: float64 rounding (W_q/W_k
-  // permuted, RoPE interleaved, the norms' ε stored as a float32).
+  // How far the format's rounding may move the logits, measured rather than guessed: the model with
+  // every quantised value moved by the largest error its format allows there, with random signs
+  // (tests/helpers/format-bounds.ts), through the float64 forward pass; the export may move the
+  // logits twice as far as that. A wrong dequantisation moves them by order one. F32: float64
+  // rounding (W_q/W_k permuted, RoPE interleaved, the norms' ε stored as a float32).
   const text = 'the animal did not cross the street because it was tired. the dog chased the ball because it';
-  async function boundedRun(type: 'F16' | 'Q8_0') {
-    const rng = createRng(20261128);
-    const bound = (block: Float32Array, v: number) => {
-      if (type === 'F16') return Math.max(2 ** -11 * Math.abs(v), 2 ** -25);
-      const d = Math.fround(Math.max(...Array.from(block, Math.abs)) / 127);
-      return d / 2 + 127 * Math.abs(d - f16round(d));
-    };
-    const noisy = (w: Weight): Weight => {
-      if (w.cols % 32 !== 0) return w;
-      const data = Float32Array.from(w.data);
-      for (let b = 0; b < data.length; b += 32) {
-        const block = w.data.subarray(b, b + 32);
-        for (let j = 0; j < 32; j++) data[b + j] += (rng.next() < 0.5 ? -1 : 1) * bound(block, block[j]);
-      }
-      return { ...w, data };
-    };
-    const w = model.weights;
-    const tokenEmbedding = noisy(w.tokenEmbedding);
-    const moved = {
-      ...w,
-      tokenEmbedding,
-      lmHead: w.config.tiedEmbeddings ? tokenEmbedding : noisy(w.lmHead),
-      layers: w.layers.map((l) => ({
-        ...l,
-        wq: noisy(l.wq),
-        wk: noisy(l.wk),
-        wv: noisy(l.wv),
-        wo: noisy(l.wo),
-        gate: l.gate && noisy(l.gate),
-        up: noisy(l.up),
-        down: noisy(l.down),
-      })),
-    };
-    return (await forward64(moved, model.tokenizer.encode(text))).logits;
-  }
+  const boundedRun = async (type: 'F16' | 'Q8_0') =>
+    (await forward64(boundedWeights(model.weights, type, 20261128), model.tokenizer.encode(text))).logits;
 
   it.each<['F32' | 'F16' | 'Q8_0']>([['F32'], ['F16'], ['Q8_0']])(
     'exported to GGUF %s, tokenizes the same and predicts the same next token',

@@ -25,6 +25,8 @@ import { writeGgufModel } from '../src/model/gguf-write';
 import type { ModelFile } from '../src/model/load';
 import { fetchModelFiles, loadModel } from '../src/model/load';
 import { sentencePieceVocabulary, wordPieceTokenizerJson } from './helpers/tokenizer-json';
+import type { Bound } from './helpers/format-bounds';
+import { bfloat16Bound, halfBound, q4Bound, q8Bound } from './helpers/format-bounds';
 
 const SEED = 20261127;
 const encoder = new TextEncoder();
@@ -90,46 +92,6 @@ function expectSameWeights(actual: ModelWeights, expected: ModelWeights) {
   for (const [name, values] of e) expect(a.get(name), name).toEqual(values);
 }
 
-/** Per-value error bounds of a storage type, derived in the test's comments. */
-type Bound = (x: Float32Array) => Float64Array;
-
-// F16: round to nearest, so |x − half(x)| ≤ half an ulp: 2⁻¹¹·|x| for normal halves, 2⁻²⁵ below 2⁻¹⁴.
-const halfBound: Bound = (x) => Float64Array.from(x, (v) => Math.max(2 ** -11 * Math.abs(v), 2 ** -25));
-
-/**
- * Q8_0, per block of 32: d = max|x|/127, q = round(x/d), so |x − d·q| ≤ d/2; d is stored as a half
- * d', which moves each value by |q|·|d − d'| ≤ 127·|d − d'|; float32 arithmetic adds ~2⁻²⁴ relative.
- */
-const q8Bound: Bound = (x) => {
-  const out = new Float64Array(x.length);
-  for (let b = 0; b < x.length; b += 32) {
-    const block = x.subarray(b, b + 32);
-    const d = Math.fround(Math.max(...Array.from(block, Math.abs)) / 127);
-    const bound = d / 2 + 127 * Math.abs(d - f16round(d)) + 2 ** -20 * 127 * d;
-    out.fill(bound, b, b + 32);
-  }
-  return out;
-};
-
-/**
- * Q4_0, per block: m = the value of largest magnitude, d = m/−8, so x/d ∈ [−8, 8] and
- * q = min(15, ⌊x/d + 8.5⌋) gives |x/d − (q − 8)| ≤ 1/2 — except where clamping bites, x/d > 7.5,
- * where the error is x/d − 7 ≤ 1: |x − d(q − 8)| ≤ |d|·max(1/2, x/d − 7). The half-rounded scale adds
- * |q − 8|·|d − d'| ≤ 8·|d − d'|.
- */
-const q4Bound: Bound = (x) => {
-  const out = new Float64Array(x.length);
-  for (let b = 0; b < x.length; b += 32) {
-    const block = Array.from(x.subarray(b, b + 32));
-    const m = block.reduce((best, v) => (Math.abs(v) > Math.abs(best) ? v : best), 0);
-    const d = Math.fround(m / -8);
-    block.forEach((v, j) => {
-      out[b + j] = Math.abs(d) * Math.max(0.5, v / d - 7) + 8 * Math.abs(d - f16round(d)) + 2 ** -20 * 8 * Math.abs(d);
-    });
-  }
-  return out;
-};
-
 function expectWithin(actual: ModelWeights, expected: ModelWeights, bound: Bound) {
   const a = tensorsOf(actual, 'interleaved'),
     e = tensorsOf(expected, 'interleaved');
@@ -179,8 +141,7 @@ describe('round trips of a random llama model', () => {
 
   it.each([
     ['F16', halfBound, { F32: 5, F16: 16 }],
-    // BF16 keeps 8 significant bits, rounded to nearest: half an ulp is 2⁻⁸ relative.
-    ['BF16', ((x) => Float64Array.from(x, (v) => 2 ** -8 * Math.abs(v))) as Bound, { F32: 5, BF16: 16 }],
+    ['BF16', bfloat16Bound, { F32: 5, BF16: 16 }],
     ['Q8_0', q8Bound, { F32: 5, Q8_0: 16 }],
     ['Q4_0', q4Bound, { F32: 5, Q4_0: 16 }],
   ] as const)('GGUF %s loads back within its error bound', async (type, bound, types) => {
