@@ -121,43 +121,29 @@ export class AttnMatrixEditor extends LitElement {
   private renderStructure(rows: number, cols: number) {
     const [r, c] = this.cursor ?? [rows - 1, cols - 1];
     const { row, col } = this.axisNames;
-    const colWord = col === 'col' ? 'column' : col;
     return html`<div class="structure">
-      ${
-        this.axes === 'cols'
-          ? nothing
-          : html`<button
-                @click=${() => this.emit({ kind: 'insert-row', at: Math.min(r + 1, rows) })}
-                title=${`Add a ${row} below the cursor`}
-              >
-                + ${row}
-              </button>
-              <button
-                @click=${() => this.emit({ kind: 'remove-row', at: Math.min(r, rows - 1) })}
-                ?disabled=${rows <= 1}
-                title=${`Remove the cursor's ${row}`}
-              >
-                − ${row}
-              </button>`
-      }
-      ${
-        this.axes === 'rows'
-          ? nothing
-          : html`<button
-                @click=${() => this.emit({ kind: 'insert-col', at: Math.min(c + 1, cols) })}
-                title=${`Add a ${colWord} right of the cursor`}
-              >
-                + ${col}
-              </button>
-              <button
-                @click=${() => this.emit({ kind: 'remove-col', at: Math.min(c, cols - 1) })}
-                ?disabled=${cols <= 1}
-                title=${`Remove the cursor's ${colWord}`}
-              >
-                − ${col}
-              </button>`
-      }
+      ${this.axes === 'cols' ? nothing : this.axisButtons('row', row, row, 'below', r, rows)}
+      ${this.axes === 'rows' ? nothing : this.axisButtons('col', col, col === 'col' ? 'column' : col, 'right of', c, cols)}
     </div>`;
+  }
+
+  /** "+ name" adds one after the cursor's, "− name" removes the cursor's (never the last one). */
+  private axisButtons(axis: 'row' | 'col', name: string, word: string, where: string, cursor: number, count: number) {
+    const insert = axis === 'row' ? ('insert-row' as const) : ('insert-col' as const);
+    const remove = axis === 'row' ? ('remove-row' as const) : ('remove-col' as const);
+    return html`<button
+        @click=${() => this.emit({ kind: insert, at: Math.min(cursor + 1, count) })}
+        title=${`Add a ${word} ${where} the cursor`}
+      >
+        + ${name}
+      </button>
+      <button
+        @click=${() => this.emit({ kind: remove, at: Math.min(cursor, count - 1) })}
+        ?disabled=${count <= 1}
+        title=${`Remove the cursor's ${word}`}
+      >
+        − ${name}
+      </button>`;
   }
 
   private emit(op: MatrixOp): void {

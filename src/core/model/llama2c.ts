@@ -131,7 +131,7 @@ export function readLlama2cModel(bytes: Uint8Array, file: string, memoryLimit?: 
     if (cos[i] !== 1 || sin[i] !== 0)
       fail(`its RoPE tables do not start with cos 0 = 1, sin 0 = 0 (at ${i}: ${cos[i]}, ${sin[i]}), so it is not a llama2.c checkpoint`);
   const lmHead = h.shared ? tokenEmbedding : matrix(h.vocabSize, h.dim);
-  const layers: LayerWeights[] = perLayer(() => null).map((_, l) => ({
+  const layers: LayerWeights[] = Array.from({ length: h.layers }, (_, l) => ({
     attnNorm: attnNorm[l],
     attnNormBias: null,
     wq: wq[l],
