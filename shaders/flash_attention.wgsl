@@ -387,7 +387,7 @@ fn prefill(job: Job, wid: vec3u, lane: u32) {
   }
 }
 
-fn decode(job: Job, wid: vec3u, lane: u32) {
+fn decode(job: Job, wid: vec3u, lane: u32, subgroup_lanes: u32) {
   let row = wid.x;
   let has_row = row < params.n;
   let k_width = params.kv_heads * params.dk;
@@ -436,54 +436,70 @@ fn decode(job: Job, wid: vec3u, lane: u32) {
         }
       }
     }
-    // Merge the 64 lanes' (M, L, o), as the combine merges splits: M = the largest M of a lane with
-    // L > 0, each lane's L and o scaled by exp2(M_lane − M) and summed in lane order (the same order,
-    // so the same bits, in every lane that sums).
-    shared_mem[lane] = vec4f(run_max, denom, 0.0, 0.0);
-    workgroupBarrier();
-    var merged_max = 0.0;
-    var seen = false;
-    for (var p = 0u; p < WG; p++) {
-      let st = shared_mem[p];
-      if (st.y > 0.0) {
-        merged_max = select(max(merged_max, st.x), st.x, !seen);
-        seen = true;
-      }
-    }
-    var factor = 0.0;
-    if (denom > 0.0) { factor = exp2(run_max - merged_max); }
-    workgroupBarrier();
-    shared_mem[lane] = vec4f(denom * factor);
-    workgroupBarrier();
-    var merged_denom = 0.0;
-    if (lane < min(DV4, SHARED / WG)) {
-      for (var p = 0u; p < WG; p++) { merged_denom += shared_mem[p].x; }
-    }
-    workgroupBarrier();
-    let per_round = min(DV4, SHARED / WG);
-    for (var base = 0u; base < DV4; base += per_round) {
-      for (var i = 0u; i < per_round; i++) {
-        if (base + i < DV4) { shared_mem[lane * per_round + i] = o[base + i] * factor; }
-      }
-      workgroupBarrier();
-      if (has_row && lane < per_round && base + lane < DV4) {
-        var sum = vec4f(0.0);
-        for (var p = 0u; p < WG; p++) { sum += shared_mem[p * per_round + lane]; }
-        let c = c0 + 4u * (base + lane);
-        if (c < params.dv) { write4(job, row, c, sum, merged_denom); }
-      }
-      workgroupBarrier();
-    }
-    if (has_row && lane == 0u && c0 == 0u) { write_stats(job, row, merged_max, merged_denom); }
+    merge(job, row, lane, subgroup_lanes, c0, run_max, denom, &o);
   }
 }
 
+// The decoding shape's merge through workgroup memory (any device): the 64 lanes' (M, L, o) are
+// merged as the combine merges splits: M = the largest M of a lane with L > 0, each lane's L and o
+// scaled by exp2(M_lane − M) and summed in lane order (the same order, so the same bits, in every
+// lane that sums). Writes the row's sweep of columns c0 … and, in the first sweep, its (M, L).
+fn merge_lanes(job: Job, row: u32, lane: u32, c0: u32, run_max: f32, denom: f32, o: ptr<function, array<vec4f, O_PRIVATE>>) {
+  let has_row = row < params.n;
+  shared_mem[lane] = vec4f(run_max, denom, 0.0, 0.0);
+  workgroupBarrier();
+  var merged_max = 0.0;
+  var seen = false;
+  for (var p = 0u; p < WG; p++) {
+    let st = shared_mem[p];
+    if (st.y > 0.0) {
+      merged_max = select(max(merged_max, st.x), st.x, !seen);
+      seen = true;
+    }
+  }
+  var factor = 0.0;
+  if (denom > 0.0) { factor = exp2(run_max - merged_max); }
+  workgroupBarrier();
+  shared_mem[lane] = vec4f(denom * factor);
+  workgroupBarrier();
+  var merged_denom = 0.0;
+  if (lane < min(DV4, SHARED / WG)) {
+    for (var p = 0u; p < WG; p++) { merged_denom += shared_mem[p].x; }
+  }
+  workgroupBarrier();
+  let per_round = min(DV4, SHARED / WG);
+  for (var base = 0u; base < DV4; base += per_round) {
+    for (var i = 0u; i < per_round; i++) {
+      if (base + i < DV4) { shared_mem[lane * per_round + i] = (*o)[base + i] * factor; }
+    }
+    workgroupBarrier();
+    if (has_row && lane < per_round && base + lane < DV4) {
+      var sum = vec4f(0.0);
+      for (var p = 0u; p < WG; p++) { sum += shared_mem[p * per_round + lane]; }
+      let c = c0 + 4u * (base + lane);
+      if (c < params.dv) { write4(job, row, c, sum, merged_denom); }
+    }
+    workgroupBarrier();
+  }
+  if (has_row && lane == 0u && c0 == 0u) { write_stats(job, row, merged_max, merged_denom); }
+}
+
+// @subgroups-begin
+// The entry point and the decoding shape's merge. Where the device has `subgroups` (and lays them
+// out as consecutive lanes), the engine swaps this block for shaders/subgroups/fused.wgsl
+// (src/gpu/subgroups.ts): the same entry point with the subgroup size, and a merge that reduces
+// each subgroup in registers first. Here: no subgroups, the merge through workgroup memory.
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane: u32) {
   let job = make_job(wid);
   if (DECODE) {
-    decode(job, wid, lane);
+    decode(job, wid, lane, 1u);
   } else {
     prefill(job, wid, lane);
   }
 }
+
+fn merge(job: Job, row: u32, lane: u32, subgroup_lanes: u32, c0: u32, run_max: f32, denom: f32, o: ptr<function, array<vec4f, O_PRIVATE>>) {
+  merge_lanes(job, row, lane, c0, run_max, denom, o);
+}
+// @subgroups-end

@@ -3,7 +3,8 @@
  * split's partial softmax merged by the combine stage. Forced split counts 1, 2, 3 and 7 and the
  * engine's own choice, with every feature, against the float64 reference; splits that see no key;
  * the sink counted once; decoding one row against up to 2048 keys; the same bits in row blocks or a
- * range of rows; and a kernel that does not declare SUPPORTS_KEY_SPLITS running unsplit.
+ * range of rows; and a kernel that does not declare SUPPORTS_KEY_SPLITS running unsplit. The
+ * split cases run in both forms of the kernel: with subgroups (src/core/subgroups.ts) and without.
  */
 import { describe, expect, it } from 'vitest';
 import { AttentionEngine } from '../src/gpu/engine';
@@ -163,9 +164,14 @@ function expectReference(c: SplitCase, result: RunResult) {
   expect(result.output.data.every(Number.isFinite)).toBe(true);
 }
 
-describe.skipIf(!gpu).each(SPLITS)('fused with %s key split(s)', (splits) => {
+// Each split count in both forms of the kernel: with subgroups where the device has them (auto),
+// and the portable merge through workgroup memory (off).
+const FORMS = SPLITS.flatMap((splits) => (['auto', 'off'] as const).map((subgroups) => ({ splits, subgroups })));
+
+describe.skipIf(!gpu).each(FORMS)('fused with $splits key split(s), subgroups $subgroups', ({ splits, subgroups }) => {
   it.each(CASES)('$name', async (c) => {
-    const result = await run(c, splits === 'auto' ? {} : { keySplits: splits });
+    const result = await run(c, splits === 'auto' ? { subgroups } : { keySplits: splits, subgroups });
+    if (subgroups === 'off') expect(result.subgroups).toBe(false);
     if (splits !== 'auto') expect(result.keySplits).toBe(splits);
     expect(result.stages).toEqual(result.keySplits > 1 ? ['fused', 'combine'] : ['fused']);
     expectReference(c, result);

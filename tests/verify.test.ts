@@ -424,7 +424,7 @@ describe.skipIf(!gpu)('broken examples are rejected with the right hint', () => 
 describe.skipIf(!gpu)('built-in kernels pass the whole suite', () => {
   it.each(builtInKernels())('$variant $stage $score', async ({ variant, stage, score }) => {
     const e = engine();
-    const source = e.source(variant, stage, 'f32', { score });
+    const source = e.source(variant, stage, {}, { score });
     const report = await verifyKernel(e, { stage, variant, source, label: `built-in ${variant} ${stage}` });
     expect(report.status, explain(report)).toBe('pass');
     expect(report.cases.length).toBe(report.plannedCases);

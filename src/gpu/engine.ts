@@ -36,6 +36,9 @@ import type { Precision, PrecisionChoice, PrecisionDecision } from '../core/prec
 import { resolvePrecision } from '../core/precision';
 import { packHalves } from '../core/half';
 import { declaresF16Storage, halfStorageSource } from './half-storage';
+import type { SubgroupChoice, SubgroupDecision, SubgroupLayout } from '../core/subgroups';
+import { resolveSubgroups } from '../core/subgroups';
+import { probeSubgroupLayout, subgroupSource } from './subgroups';
 
 export interface RunOptions {
   variant?: VariantName;
@@ -79,6 +82,11 @@ export interface RunOptions {
    * always runs with one split, whatever this says.
    */
   keySplits?: number;
+  /**
+   * Subgroups in the fused kernel: 'auto' (default) where the device has them and lays them out as
+   * runs of consecutive invocations, 'off' never. See src/core/subgroups.ts.
+   */
+  subgroups?: SubgroupChoice;
   /** Called after each block's results are read back: `done` of `total` query rows finished. */
   onBlock?: (done: number, total: number) => void;
   signal?: AbortSignal;
@@ -123,6 +131,16 @@ export interface RunResult {
   precision: Precision;
   /** Why that precision (the choice 'auto' made, or what was asked for). */
   precisionReason: string;
+  /** True when the fused kernel ran in its subgroup form (src/core/subgroups.ts). */
+  subgroups: boolean;
+  /** Why it did or did not. */
+  subgroupsReason: string;
+}
+
+/** The form a built-in kernel is built in: its storage precision, and the fused kernel's subgroup form. */
+export interface KernelForm {
+  precision?: Precision;
+  subgroups?: boolean;
 }
 
 interface Plan {
@@ -189,9 +207,10 @@ export class AttentionEngine {
 
   /**
    * The built-in kernel source of a stage: the variant's file, or the projection for `project`;
-   * with f16 storage, the fused kernel with its storage block swapped for halves (./half-storage.ts).
+   * for the fused kernel in another form, with f16 storage its storage block swapped for halves
+   * (./half-storage.ts), with subgroups its entry point and merge for the subgroup form (./subgroups.ts).
    */
-  source(variant: VariantName, stage: StageName, precision: Precision = 'f32', choice: KernelChoice = {}): string {
+  source(variant: VariantName, stage: StageName, form: KernelForm = {}, choice: KernelChoice = {}): string {
     const file = stageShaderFile(variant, stage, choice);
     if (file === undefined) {
       if (stageShaderFile(variant, stage) !== undefined)
@@ -200,7 +219,9 @@ export class AttentionEngine {
     }
     const source = this.shaders[file];
     if (source === undefined) throw new Error(`shader ${file} is missing from the shader library`);
-    return precision === 'f16' && stage === 'fused' ? halfStorageSource(source, this.shaders) : source;
+    if (stage !== 'fused') return source;
+    const stored = form.precision === 'f16' ? halfStorageSource(source, this.shaders) : source;
+    return form.subgroups ? subgroupSource(stored, this.shaders) : stored;
   }
 
   /**
@@ -214,15 +235,15 @@ export class AttentionEngine {
     variant: VariantName,
     custom?: string,
     problem?: KernelProblem,
-    precision: Precision = 'f32',
+    form: KernelForm = {},
     choice: KernelChoice = {},
   ): Promise<KernelDiagnosis> {
     const score = choice.score && choice.score !== 'dot' ? `.${choice.score}` : '';
     const activation = choice.activation && choice.activation !== 'softmax' ? `.${choice.activation}` : '';
     const label = custom
       ? `Attention.${stage}.custom`
-      : `Attention.${stage}.${variant}${score}${activation}${precision === 'f16' ? '.f16' : ''}`;
-    return diagnoseKernel(this, stage, custom ?? this.source(variant, stage, precision, choice), { label, problem });
+      : `Attention.${stage}.${variant}${score}${activation}${form.precision === 'f16' ? '.f16' : ''}${form.subgroups ? '.subgroups' : ''}`;
+    return diagnoseKernel(this, stage, custom ?? this.source(variant, stage, form, choice), { label, problem });
   }
 
   /** The pipeline of diagnose(); throws KernelCompileError or KernelInterfaceError when there is none. */
@@ -231,10 +252,10 @@ export class AttentionEngine {
     variant: VariantName,
     custom?: string,
     problem?: KernelProblem,
-    precision: Precision = 'f32',
+    form: KernelForm = {},
     choice: KernelChoice = {},
   ): Promise<CompiledKernel> {
-    const diagnosis = await this.diagnose(stage, variant, custom, problem, precision, choice);
+    const diagnosis = await this.diagnose(stage, variant, custom, problem, form, choice);
     if (!diagnosis.kernel) throw diagnosisError(diagnosis)!;
     return diagnosis.kernel;
   }
@@ -260,12 +281,14 @@ export class AttentionEngine {
     if (inputs.wo) stages.push('project');
     if (run.lastStage && stages.includes(run.lastStage)) stages.splice(stages.indexOf(run.lastStage) + 1);
     const decision = this.choosePrecision(inputs, variant, options, run);
+    const subgroups = await this.chooseSubgroups(variant, run);
     const kernels: Plan['kernels'] = {};
     const features = activeFeatures(options);
     const problem: KernelProblem = { n: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads };
     let splits: KeySplits = { keySplits: 1, splitKeys: shape.m };
     for (const stage of stages) {
-      const kernel = await this.kernel(stage, variant, run.kernels?.[stage], problem, decision.precision, choice);
+      const form: KernelForm = { precision: decision.precision, subgroups: subgroups.subgroups };
+      const kernel = await this.kernel(stage, variant, run.kernels?.[stage], problem, form, choice);
       if (stage === 'qk' && kernel.scores !== options.score)
         throw new KernelInterfaceError(stage, [scoreMismatch(kernel.scores, options.score)]);
       const wrongActivation = stage === 'softmax' ? activationMismatch(kernel, options.activation) : null;
@@ -337,6 +360,8 @@ export class AttentionEngine {
       onlineSoftmax: !hasIntermediates(variant),
       precision: decision.precision,
       precisionReason: decision.reason,
+      subgroups: subgroups.subgroups,
+      subgroupsReason: subgroups.reason,
       wallMs: performance.now() - started,
     };
   }
@@ -358,6 +383,27 @@ export class AttentionEngine {
             },
       inputs,
     });
+  }
+
+  /**
+   * Whether the fused kernel runs in its subgroup form (src/core/subgroups.ts): the device's layout
+   * is probed once, and only when a fused run could use it.
+   */
+  private async chooseSubgroups(variant: VariantName, run: RunOptions): Promise<SubgroupDecision> {
+    const choice = run.subgroups ?? 'auto';
+    const customKernel = run.kernels?.fused !== undefined;
+    const probe = variant === 'fused' && !customKernel && choice !== 'off';
+    return resolveSubgroups(choice, {
+      variant,
+      deviceHasSubgroups: this.device.features.has('subgroups'),
+      layout: probe ? await this.subgroupLayout() : null,
+      customKernel,
+    });
+  }
+
+  /** Where the device puts its subgroups (probed once per device); null without the feature. */
+  subgroupLayout(): Promise<SubgroupLayout | null> {
+    return probeSubgroupLayout(this.device, this.shaders);
   }
 
   /** The fused stage's key splits: forced by the caller, else chosen from the whole problem. */

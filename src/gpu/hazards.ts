@@ -264,6 +264,20 @@ function emptyReport(stage: StageName, shape: HazardShape, incomplete: string): 
   };
 }
 
+/** Adds a second interpreter run's findings to a report (both runs' counts and errors). */
+function mergeHazardReports(into: HazardReport, other: HazardReport): void {
+  into.races.push(...other.races);
+  into.outOfBounds.push(...other.outOfBounds);
+  into.uninitialisedReads.push(...other.uninitialisedReads);
+  into.barrierDivergence.push(...other.barrierDivergence);
+  into.interpreterErrors.push(...other.interpreterErrors);
+  into.workgroupBytes = Math.max(into.workgroupBytes, other.workgroupBytes);
+  into.workgroups += other.workgroups;
+  into.invocations += other.invocations;
+  into.steps += other.steps;
+  if (other.incomplete && !into.incomplete) into.incomplete = `decoding shape: ${other.incomplete}`;
+}
+
 /** Whether the report found anything a kernel author must fix. */
 export function hasHazards(report: HazardReport): boolean {
   return (
@@ -304,6 +318,24 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
     timeLimitMs: options.timeLimitMs,
     stepBudget: options.stepBudget,
   });
+  // A fused kernel with a decoding shape (override DECODE: one row per workgroup, its invocations on
+  // distinct keys, merged in workgroup memory) runs it too, over two rows: that merge is code the
+  // 64-row shape never reaches.
+  let decoding = '';
+  if (stage === 'fused' && kernel.overrides.includes('DECODE') && !options.shape) {
+    const rows = { ...shape, n: 2, causalShift: shape.m - 2 };
+    const decodeKernel = { ...kernel, constants: { DECODE: 1 } };
+    const decodeGrid = spec.grid(decodeKernel, { rows: rows.n, m: rows.m, dk: rows.dk, dv: rows.dv, heads: rows.heads, dModel: rows.dModel });
+    const second = detectHazards(source, {
+      grid: decodeGrid,
+      bindings: stageBindings(stage, rows, (options.seed ?? 1) + 1),
+      constants: { ...declared, DECODE: 1 },
+      timeLimitMs: options.timeLimitMs,
+      stepBudget: options.stepBudget,
+    });
+    mergeHazardReports(report, second);
+    decoding = `; and its decoding shape (DECODE=1) n=${rows.n} causal (shift ${rows.causalShift}), grid ${decodeGrid.join('×')}`;
+  }
   const exceedsDefaultWorkgroupStorage = report.workgroupBytes > DEFAULT_WORKGROUP_STORAGE;
   const ms = performance.now() - started;
   const [x, y, z] = kernel.workgroupSize;
@@ -318,7 +350,7 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
             .map(([k, v]) => `${k}=${v}`)
             .join(' ')}`
         : ''
-    }` +
+    }${decoding}` +
     `: races between barriers and across workgroups, out-of-bounds accesses, reads of unwritten workgroup memory, barrier divergence,` +
     ` workgroup memory ${report.workgroupBytes} of ${DEFAULT_WORKGROUP_STORAGE} B (${Math.round(ms)} ms)${report.incomplete ? ` — incomplete: ${report.incomplete}` : ''}`;
   return { ...report, stage, shape, grid, exceedsDefaultWorkgroupStorage, covered, ms };

@@ -713,15 +713,28 @@ export async function verifyBuiltIns(
       ...options,
       stage,
       variant,
-      source: engine.source(variant, stage, 'f32', { score }),
+      source: engine.source(variant, stage, {}, { score }),
       label: `${variant === stage ? `built-in ${stage}` : `built-in ${variant} ${stage}`}${score ? ` (${score})` : ''}`,
     });
     reports.push(report);
     if (report.status === 'timeout' || report.status === 'device-lost') return reports;
+    // The fused kernel's subgroup form (./subgroups.ts), where this device runs it: its own entry
+    // point and merge, so it is verified as a kernel of its own.
+    if (stage === 'fused' && (await engine.subgroupLayout())?.consecutive) {
+      const subgroups = await verifyKernel(engine, {
+        ...options,
+        stage,
+        variant,
+        source: engine.source(variant, stage, { subgroups: true }),
+        label: 'built-in fused (subgroup form)',
+      });
+      reports.push(subgroups);
+      if (subgroups.status === 'timeout' || subgroups.status === 'device-lost') return reports;
+    }
   }
   // The elementwise activation's kernel (ReLU/GELU for the softmax stage), shared by naive and tiled.
   if (!options.stage || options.stage === 'softmax') {
-    const source = engine.source('tiled', 'softmax', 'f32', { activation: 'relu' });
+    const source = engine.source('tiled', 'softmax', {}, { activation: 'relu' });
     reports.push(
       await verifyKernel(engine, {
         ...options,

@@ -106,7 +106,7 @@ export class AttnShaderLab extends LitElement {
     const variant = variantFor(stage);
     if (!variant) return '';
     const choice = { score: this.score, activation: this.activation };
-    if (this.engine) return this.engine.source(variant, stage, 'f32', choice);
+    if (this.engine) return this.engine.source(variant, stage, {}, choice);
     const file = stageShaderFile(variant, stage, choice);
     return file ? (SHADERS[file] ?? '') : '';
   }

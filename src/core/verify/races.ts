@@ -580,7 +580,9 @@ export function detectHazards(source: string, run: HazardRun): HazardReport {
     if (missing.length) return finish(`override constants without a value: ${missing.join(', ')}`);
     let debug: WgslDebug;
     try {
-      debug = new WgslDebug(code);
+      // The interpreter has nothing to do with `enable` directives (it logs them as invalid
+      // statements); blanked, they keep every line where it was.
+      debug = new WgslDebug(code.replace(/^[ \t]*enable\s[^;\n]*;/gm, (directive) => ' '.repeat(directive.length)));
     } catch (error) {
       return finish(`the interpreter could not parse the kernel: ${(error as Error).message}`);
     }
@@ -660,7 +662,19 @@ export function detectHazards(source: string, run: HazardRun): HazardReport {
 
     // Built-ins: each invocation gets its own context, with its ids bound to the entry's arguments.
     const builtins = entry.args.map((arg) => ({ name: arg.name, builtin: attributeValue(arg.attributes, 'builtin') }));
-    const supported = new Set(['workgroup_id', 'local_invocation_id', 'global_invocation_id', 'local_invocation_index', 'num_workgroups']);
+    // The interpreter's subgroup operations act on the calling invocation alone (subgroupAdd(x) is
+    // x), so every invocation is a subgroup of one: subgroup_size 1, subgroup_invocation_id 0. A
+    // kernel that numbers its subgroups by local_invocation_index / subgroup_size then writes one
+    // slot per invocation, the most slots it can have, and that is what is checked for races.
+    const supported = new Set([
+      'workgroup_id',
+      'local_invocation_id',
+      'global_invocation_id',
+      'local_invocation_index',
+      'num_workgroups',
+      'subgroup_size',
+      'subgroup_invocation_id',
+    ]);
     const unsupported = builtins.filter((b) => !b.builtin || !supported.has(b.builtin));
     if (unsupported.length)
       return finish(
@@ -690,6 +704,8 @@ export function detectHazards(source: string, run: HazardRun): HazardReport {
                 vec3u,
               ),
             local_invocation_index: (li) => new ScalarData(li, u32),
+            subgroup_size: () => new ScalarData(1, u32),
+            subgroup_invocation_id: () => new ScalarData(0, u32),
           };
           const invocations: Invocation[] = localIds.map((_, li) => {
             const ctx = context.clone();
