@@ -1,7 +1,7 @@
 /**
  * npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask M.npy] [--causal] [--scale X|none|default]
  *   [--temperature T] [--variant naive|tiled|fused] [--heads H] [--wo WO.npy] [--out O.npy] [--json]
- *   [--kernel STAGE=FILE.wgsl] [--poison] [--precision f32|f16|auto] [--key-splits N]
+ *   [--kernel STAGE=FILE.wgsl] [--poison] [--precision f32|f16|auto] [--key-splits N] [--subgroups auto|off]
  *   [--rope [interleaved|half] --rope-base B --rope-dims R --rope-offset P] [--kv-heads H] [--window W]
  *   [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…] [--activation softmax|relu|gelu]
  *   [--score dot|scaled|general|additive] [--w W.npy] [--wq WQ.npy --wk WK.npy --va VA.npy]
@@ -28,6 +28,7 @@ import { checkInputs } from '../src/core/shapes';
 import type { ScoringWeights } from '../src/core/shapes';
 import { describeActivation } from '../src/core/activation';
 import { isPrecisionChoice, PRECISION_CHOICES, PRECISION_TITLES } from '../src/core/precision';
+import { isSubgroupChoice, SUBGROUP_CHOICES } from '../src/core/subgroups';
 import type { Comparison } from '../src/core/metrics';
 import { AttentionEngine } from '../src/gpu/engine';
 import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
@@ -44,6 +45,7 @@ const USAGE = `usage: npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask
        [--poison]  (fill the GPU buffers with NaN first, as npm run verify does: elements a kernel never writes show)
        [--precision f32|f16|auto]  (f16: Q, K, V stored as halves, float32 arithmetic; fused without RoPE only)
        [--key-splits N]  (fused: split the keys N ways, split-KV with the combine stage; 1 = none; default: the engine's choice)
+       [--subgroups auto|off]  (fused: the subgroup form of its decoding merge where the device has subgroups, or never)
        [--rope [interleaved|half]] [--rope-base B] [--rope-dims R] [--rope-offset P] [--kv-heads H] [--window W]
        [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
        [--score dot|scaled|general|additive]  (dot: q·k, scale none; scaled: q·k/√dk, the default;
@@ -88,6 +90,7 @@ function parseCommandLine(argv: string[]) {
       'key-splits': { type: 'string' },
       kernel: { type: 'string', multiple: true },
       precision: { type: 'string' },
+      subgroups: { type: 'string' },
       score: { type: 'string' },
       w: { type: 'string' },
       wq: { type: 'string' },
@@ -125,6 +128,8 @@ function parseCommandLine(argv: string[]) {
   const precision = parsed.precision ?? 'f32';
   if (!isPrecisionChoice(precision)) throw new UsageError(`--precision must be one of ${PRECISION_CHOICES.join(', ')}, got "${precision}"`);
   const keySplits = integer(parsed['key-splits'], 'key-splits', { min: 1 });
+  const subgroups = parsed.subgroups ?? 'auto';
+  if (!isSubgroupChoice(subgroups)) throw new UsageError(`--subgroups must be one of ${SUBGROUP_CHOICES.join(', ')}, got "${subgroups}"`);
   return {
     paths: { ...inputs, out: parsed.out },
     weights: scoring.paths,
@@ -135,6 +140,7 @@ function parseCommandLine(argv: string[]) {
     json: parsed.json ?? false,
     poison: parsed.poison ?? false,
     keySplits,
+    subgroups,
   };
 }
 
@@ -218,6 +224,7 @@ async function attention(argv: string[]): Promise<number> {
       poison: cli.poison,
       precision: cli.precision,
       keySplits: cli.keySplits,
+      subgroups: cli.subgroups,
       ...(sampled ? { maxBlockWork: BLOCK_WORK, onBlock: progress } : {}),
     });
     if (sampled) process.stderr.write('\n');
@@ -253,6 +260,8 @@ async function attention(argv: string[]): Promise<number> {
           precision: result.precision,
           precisionReason: result.precisionReason,
           keySplits: result.keySplits,
+          subgroups: result.subgroups,
+          subgroupsReason: result.subgroupsReason,
           adapter,
           gpuTimingsMs: result.gpuTimings,
           wallMs: result.wallMs,
@@ -269,6 +278,10 @@ async function attention(argv: string[]): Promise<number> {
       );
       if (result.precision !== 'f32' || cli.precision !== 'f32')
         console.log(`precision: ${PRECISION_TITLES[result.precision]} (${result.precisionReason})`);
+      if (cli.variant === 'fused')
+        console.log(
+          `fused kernel: ${result.keySplits} key split${result.keySplits === 1 ? '' : 's'}, ${result.subgroups ? 'subgroup form' : 'no subgroups'} (${result.subgroupsReason})`,
+        );
       const features = describeFeatures(withDefaults(cli.options));
       if (features) console.log(`features: ${features}`);
       if (options.activation !== 'softmax')

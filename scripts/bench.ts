@@ -91,7 +91,8 @@ const USAGE = `usage: npm run bench -- --n 64,128,256,512,1024 --dk 64 [--heads 
 tfjs runs in headless Chromium only; without it (or with --node) the engine runs on Node's WebGPU.
 fused-f16 is the fused kernel with f16 storage (Q, K, V read as halves, float32 arithmetic; not with --rope);
 fused-1split is the fused kernel without split-KV (one key split), to see what splitting buys;
-fused-Nsplits (e.g. fused-64splits) forces N key splits, to see what the split count does on a device.
+fused-Nsplits (e.g. fused-64splits) forces N key splits, to see what the split count does on a device;
+fused-nosubgroups (and fused-Nsplits-nosubgroups) runs the fused kernel without its subgroup form.
 --decode M1,M2,…        also time one query (n = 1) against each of these key counts m (e.g. 4096,16384,32768):
                         K+V bytes read per second, against the measured copy bandwidth
 --kernel STAGE=FILE     time your kernel for STAGE (${KERNEL_STAGES.join(', ')}) as variant custom:<file>, on the
@@ -196,7 +197,7 @@ function parseCommandLine(argv: string[]): Cli | null {
   const unknown = variants.filter((x) => !known.includes(x) && settingVariant(x) === undefined);
   if (unknown.length)
     throw new UsageError(
-      `unknown variant(s) ${unknown.join(', ')}; choose from ${known.join(', ')}, or fused-Nsplits (N key splits forced, 1–${MAX_FORCED_KEY_SPLITS})`,
+      `unknown variant(s) ${unknown.join(', ')}; choose from ${known.join(', ')}, or fused-Nsplits (N key splits forced, 1–${MAX_FORCED_KEY_SPLITS}; fused-Nsplits-nosubgroups without the subgroup form)`,
     );
   const wantsPeer = variants.some((x) => PEERS.includes(x));
   if (v.node && wantsPeer)

@@ -130,15 +130,27 @@ describe.skipIf(!gpu)('npm run bench -- --node', () => {
 describe.skipIf(!gpu)('npm run bench: decode rows, the span, paired ratios and the card', () => {
   it('fused-Nsplits forces N key splits: each decode row records its split count, is checked, and is named in the notes', async () => {
     const out = mkdtempSync(join(tmpdir(), 'attn-bench-splits-'));
-    const args = '--node --n 16 --dk 4 --variants fused,fused-1split,fused-4splits --repeats 1 --warmup 0 --decode 512 --json';
+    const variants = 'fused,fused-1split,fused-4splits,fused-4splits-nosubgroups,fused-nosubgroups';
+    const args = `--node --n 16 --dk 4 --variants ${variants} --repeats 1 --warmup 0 --decode 512 --json`;
     const { code, stdout, stderr } = await bench(...args.split(' '), '--out', out, '--no-plot');
     expect(code, stderr).toBe(0);
     const result = JSON.parse(stdout) as ProfileResult;
     const decode = result.rows.filter((r) => r.decode);
-    expect(decode.map((r) => `${r.variant} ${r.keySplits}`)).toEqual([`fused ${decode[0].keySplits}`, 'fused-1split 1', 'fused-4splits 4']);
+    expect(decode.map((r) => `${r.variant} ${r.keySplits}`)).toEqual([
+      `fused ${decode[0].keySplits}`,
+      'fused-1split 1',
+      'fused-4splits 4',
+      'fused-4splits-nosubgroups 4',
+      `fused-nosubgroups ${decode[0].keySplits}`,
+    ]);
     for (const r of decode) expect(r, r.variant).toMatchObject({ error: null, check: { pass: true } });
     expect(result.notes.join('\n')).toMatch(/fused-4splits: the fused kernel with 4 key splits forced/);
+    expect(result.notes.join('\n')).toMatch(/fused-4splits-nosubgroups: the fused kernel with 4 key splits forced, .*without its subgroup form/);
     expect(decodeTable(result).map((r) => r['splits'])).toEqual(decode.map((r) => r.keySplits));
+    // The subgroup form where the device has it; the -nosubgroups variants never.
+    const withSubgroups = gpu!.device.features.has('subgroups');
+    expect(decode.map((r) => r.subgroups)).toEqual([withSubgroups, withSubgroups, withSubgroups, false, false]);
+    expect(decodeTable(result).map((r) => r['subgroups'])).toEqual(decode.map((r) => (r.subgroups ? 'yes' : 'no')));
   });
 
   it('adds n = 1 rows against each m, times by the span, and writes a card that validates', async () => {

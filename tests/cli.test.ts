@@ -65,6 +65,17 @@ describe.skipIf(!gpu)('npm run attention', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ pass: true, variant: 'fused', keySplits: 3 });
   });
 
+  it('--subgroups off runs the fused kernel without its subgroup form and says so; bad values exit 2', async () => {
+    const off = await attention('--q', q, '--k', k, '--v', v, '--variant', 'fused', '--subgroups', 'off');
+    expect(off.code, off.stderr).toBe(0);
+    expect(off.stdout).toMatch(/fused kernel: 1 key split, no subgroups \(subgroups turned off\)/);
+    const auto = await attention('--q', q, '--k', k, '--v', v, '--variant', 'fused', '--json');
+    expect(JSON.parse(auto.stdout)).toMatchObject({ pass: true, subgroups: expect.any(Boolean), subgroupsReason: expect.any(String) });
+    const bad = await attention('--q', q, '--k', k, '--v', v, '--variant', 'fused', '--subgroups', 'on');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--subgroups must be one of auto, off, got "on"/);
+  });
+
   it('prints a readable report with the naive variant', async () => {
     const r = await attention('--q', q, '--k', k, '--v', v, '--variant', 'naive', '--scale', 'none');
     expect(r.code, r.stderr).toBe(0);

@@ -10,7 +10,7 @@ import { checkAgainstReference } from '../src/core/compare-run';
 import type { AttentionOptions } from '../src/core/options';
 import { randomMatrix } from '../src/core/rng';
 import type { AttentionInputs } from '../src/core/shapes';
-import type { SubgroupContext, SubgroupLayout } from '../src/core/subgroups';
+import type { SubgroupChoice, SubgroupContext, SubgroupLayout } from '../src/core/subgroups';
 import { readSubgroupLayout, resolveSubgroups } from '../src/core/subgroups';
 import { AttentionEngine } from '../src/gpu/engine';
 import type { RunResult } from '../src/gpu/engine';
@@ -83,7 +83,7 @@ describe('whether a run uses subgroups', () => {
   const consecutive: SubgroupLayout = { sizes: [32], consecutive: true };
   const base: SubgroupContext = { variant: 'fused', deviceHasSubgroups: true, layout: consecutive, customKernel: false };
 
-  it.each([
+  const cases: { name: string; choice: SubgroupChoice; context: Partial<SubgroupContext>; uses: boolean; reason: RegExp }[] = [
     { name: 'auto, fused, a consecutive layout', choice: 'auto', context: {}, uses: true, reason: /subgroups of 32 invocations/ },
     { name: 'off', choice: 'off', context: {}, uses: false, reason: /turned off/ },
     { name: 'tiled', choice: 'auto', context: { variant: 'tiled' }, uses: false, reason: /only the fused kernel .* uses tiled/ },
@@ -103,7 +103,8 @@ describe('whether a run uses subgroups', () => {
       uses: false,
       reason: /could not be probed \(no pipeline\)/,
     },
-  ] as const)('$name', ({ choice, context, uses, reason }) => {
+  ];
+  it.each(cases)('$name', ({ choice, context, uses, reason }) => {
     const decision = resolveSubgroups(choice, { ...base, ...context });
     expect(decision.subgroups).toBe(uses);
     expect(decision.reason).toMatch(reason);

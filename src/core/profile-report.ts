@@ -192,6 +192,8 @@ export interface ProfileRow {
   allocatedBytes: number | null;
   /** The fused kernel's key splits in the timed runs (1: none); absent for other variants and older results. */
   keySplits?: number | null;
+  /** Whether the fused kernel ran in its subgroup form (src/core/subgroups.ts); absent for other variants and older results. */
+  subgroups?: boolean | null;
   /** The output against the float64 reference; null where the reference was skipped. */
   check: CheckSummary | null;
   /** Set when the run failed; the figures above are then empty. */
@@ -448,6 +450,8 @@ function pointTable(result: ProfileResult, rows: readonly ProfileRow[], decode: 
       record['K+V GB/s'] = r.kvGbps ?? null;
       record['% copy BW'] = r.kvBandwidthPct ?? null;
       if (rows.some((x) => x.keySplits)) record['splits'] = r.keySplits ?? null;
+      if (rows.some((x) => x.subgroups !== undefined && x.subgroups !== null))
+        record['subgroups'] = r.subgroups === undefined || r.subgroups === null ? null : r.subgroups ? 'yes' : 'no';
     }
     for (const b of baselines) {
       const s = pairedSpeedup(rows, r, b);

@@ -32,6 +32,7 @@ import type { ClockProbe } from './roofline';
 import { measureAllocations } from './buffer-ledger';
 import type { AttentionEngine } from './engine';
 import type { Precision } from '../core/precision';
+import type { SubgroupChoice } from '../core/subgroups';
 import type { StageName } from '../core/stages';
 import { RunCancelledError } from '../core/errors';
 import type { VariantName } from './variants';
@@ -67,7 +68,7 @@ export interface CustomVariant {
   /** Hold its output to the reference like a built-in's (a user's kernel); diagnostic copies are not. */
   checked?: boolean;
   /** Run options of its own: f16 storage, a forced number of key splits (src/gpu/engine.ts). */
-  run?: { precision?: Precision; keySplits?: number };
+  run?: { precision?: Precision; keySplits?: number; subgroups?: SubgroupChoice };
 }
 
 /**
@@ -83,6 +84,13 @@ export const SETTING_VARIANTS: Readonly<Record<string, CustomVariant>> = {
     checked: true,
     run: { precision: 'f16' },
   },
+  'fused-nosubgroups': {
+    base: 'fused',
+    kernels: {},
+    note: 'the fused kernel without its subgroup form (the decoding merge through workgroup memory only): beside fused, what subgroups buy where the device has them',
+    checked: true,
+    run: { subgroups: 'off' },
+  },
   'fused-1split': {
     base: 'fused',
     kernels: {},
@@ -95,24 +103,28 @@ export const SETTING_VARIANT_NAMES = Object.keys(SETTING_VARIANTS);
 
 /** The most key splits a fused-Nsplits variant may force (far below any device's grid limit of 65535). */
 export const MAX_FORCED_KEY_SPLITS = 4096;
-const FORCED_SPLITS = /^fused-([1-9]\d*)splits?$/;
+const FORCED_SPLITS = /^fused-([1-9]\d*)splits?(-nosubgroups)?$/;
 
 /**
  * A built-in variant run with a setting of its own: one of SETTING_VARIANTS, or fused-Nsplits, the
  * fused kernel with N key splits forced (1 ≤ N ≤ MAX_FORCED_KEY_SPLITS) — a sweep of N shows what
- * the split count, and so the number of workgroups, does to a decode row on a device.
+ * the split count, and so the number of workgroups, does to a decode row on a device — and
+ * fused-Nsplits-nosubgroups, the same without the kernel's subgroup form.
  */
 export function settingVariant(name: string): CustomVariant | undefined {
   if (Object.hasOwn(SETTING_VARIANTS, name)) return SETTING_VARIANTS[name];
   const forced = FORCED_SPLITS.exec(name);
   if (!forced || Number(forced[1]) > MAX_FORCED_KEY_SPLITS) return undefined;
   const count = Number(forced[1]);
+  const portable = forced[2] !== undefined;
   return {
     base: 'fused',
     kernels: {},
-    note: `the fused kernel with ${count} key split${count === 1 ? '' : 's'} forced, whatever the problem (the engine's own choice is variant fused)`,
+    note:
+      `the fused kernel with ${count} key split${count === 1 ? '' : 's'} forced, whatever the problem (the engine's own choice is variant fused)` +
+      (portable ? ', without its subgroup form' : ''),
     checked: true,
-    run: { keySplits: count },
+    run: portable ? { keySplits: count, subgroups: 'off' } : { keySplits: count },
   };
 }
 
@@ -349,6 +361,7 @@ function createRunner(
   let output: Float32Array | null = null;
   let allocatedBytes: number | null = null;
   let keySplits: number | null = null;
+  let subgroups: boolean | null = null;
   let error: string | null = peer || engineVariant ? null : `unknown variant "${variant}"`;
 
   const runOnce = async (first: boolean): Promise<SyncedRun> => {
@@ -362,7 +375,10 @@ function createRunner(
     // never a timed one (the counting wraps createBuffer).
     const measured = first ? await measureAllocations(deps.engine.device, once) : { result: await once(), peakBytes: null };
     const timings = measured.result.gpuTimings as Partial<Record<string, number>> | null;
-    if (measured.result.variant === 'fused') keySplits = measured.result.keySplits;
+    if (measured.result.variant === 'fused') {
+      keySplits = measured.result.keySplits;
+      subgroups = measured.result.subgroups;
+    }
     return {
       output: measured.result.output.data,
       wallMs: measured.result.wallMs,
@@ -405,6 +421,7 @@ function createRunner(
         bytes,
         allocatedBytes,
         ...(keySplits === null ? {} : { keySplits }),
+        ...(subgroups === null ? {} : { subgroups }),
       };
       if (error || !output) {
         return {

@@ -250,6 +250,7 @@ function timingLine(o: RunOutcome): string {
       .map(([k, v]) => `${k} ${(v as number).toFixed(3)} ms`);
     if (stages.length) parts.push(`GPU time per stage: ${stages.join(', ')}`);
   }
+  if (o.gpuForm) parts.push(o.gpuForm);
   parts.push(`CPU reference + comparison ${o.cpuMs.toFixed(1)} ms (in a worker)`);
   return parts.join(' · ');
 }

@@ -27,7 +27,7 @@ import type { TimeLimitSettings } from '../core/kernel-safety';
 import { attentionWork, gpuTimeLimitMs } from '../core/kernel-safety';
 import type { AttentionShape } from '../core/shapes';
 import type { PlaygroundState } from '../core/state';
-import type { AttentionEngine } from '../gpu/engine';
+import type { AttentionEngine, RunResult } from '../gpu/engine';
 import { DeviceLostError } from '../gpu/errors';
 import { hasIntermediates, isVariant } from '../gpu/variants';
 import { GpuTimeoutError, withTimeLimit } from '../gpu/watchdog';
@@ -71,7 +71,7 @@ export interface RunTimeout {
   limitMs: number;
 }
 
-type GpuPart = Pick<RunOutcome, 'gpu' | 'fullOutput' | 'fullProjected' | 'gpuError' | 'gpuMs' | 'gpuTimings'>;
+type GpuPart = Pick<RunOutcome, 'gpu' | 'fullOutput' | 'fullProjected' | 'gpuError' | 'gpuMs' | 'gpuTimings' | 'gpuForm'>;
 
 export class RunController implements ReactiveController {
   outcome: RunOutcome | null = null;
@@ -223,6 +223,7 @@ export class RunController implements ReactiveController {
           fullProjected: result.projected?.data ?? null,
           gpuMs: result.wallMs,
           gpuTimings: result.gpuTimings,
+          gpuForm: fusedForm(result),
         };
       }
       // With RoPE on, every variant reads back its rotated Q and K, so they are checked too.
@@ -239,7 +240,7 @@ export class RunController implements ReactiveController {
         onlineSoftmax: result.onlineSoftmax,
         precision: result.precision,
       };
-      return { ...part, gpu, gpuMs: result.wallMs, gpuTimings: result.gpuTimings };
+      return { ...part, gpu, gpuMs: result.wallMs, gpuTimings: result.gpuTimings, gpuForm: fusedForm(result) };
     } catch (error) {
       if (error instanceof RunCancelledError || signal.aborted) return null;
       if (error instanceof GpuTimeoutError) {
@@ -271,6 +272,13 @@ export class RunController implements ReactiveController {
 }
 
 /** The given rows of a row-major matrix with `cols` columns. */
+/** How a fused run's kernel ran, in words; undefined for the three-pass variants. */
+function fusedForm(result: RunResult): string | undefined {
+  if (result.variant !== 'fused') return undefined;
+  const splits = `${result.keySplits} key split${result.keySplits === 1 ? '' : 's'}`;
+  return `fused kernel: ${splits}, ${result.subgroups ? 'subgroup form' : 'no subgroups'} (${result.subgroupsReason})`;
+}
+
 function pickRows(data: Float32Array, rows: readonly number[], cols: number): Float32Array {
   const out = new Float32Array(rows.length * cols);
   rows.forEach((r, i) => out.set(data.subarray(r * cols, (r + 1) * cols), i * cols));

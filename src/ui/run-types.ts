@@ -42,6 +42,8 @@ export interface RunOutcome {
   check: Omit<StageComparisons, 'reference'> | null;
   errors: ErrorMaps | null;
   gpuMs: number | null;
+  /** How the fused kernel ran (key splits, subgroup form or not, and why), for the timing line; absent otherwise. */
+  gpuForm?: string;
   gpuTimings: Partial<Record<string, number>> | null;
   cpuMs: number;
 }

@@ -14,6 +14,7 @@ import { randomMatrix } from '../../src/core/rng';
 import { matrix } from '../../src/core/tensor';
 import { launchBrowser } from './browser';
 import { $app, freshPage, loadPreset, messages, readRun, readState, row, runId, savedLink, waitForMessage, waitForRun } from './app';
+import { showTab } from './views';
 
 let browser: Browser;
 const files = mkdtempSync(join(tmpdir(), 'attn-e2e-files-'));
@@ -337,6 +338,12 @@ describe('the playground in headless Chromium', () => {
     const run = await readRun(page);
     expect(run.stages).toEqual({ scores: null, probs: null, output: true });
     [0.56, 0.63, 0.55].forEach((o, j) => expect(run.gpuOutput![j]).toBeCloseTo(o, 6));
+    // The timing line says how the fused kernel ran: its key splits and whether in its subgroup form.
+    const form = await page.evaluate(() => document.querySelector('attn-app')!.lastOutcome!.gpuForm);
+    expect(form).toMatch(/^fused kernel: 1 key split, (subgroup form \(subgroups of \d+ invocations|no subgroups \()/);
+    await showTab(page, 'compare');
+    const lines = await page.$$eval('attn-app >>> attn-compare-panel >>> p.muted', (ps) => ps.map((p) => p.textContent ?? ''));
+    expect(lines.some((line) => line.includes(form!))).toBe(true);
     expect(problems).toEqual([]);
   });
 
