@@ -467,10 +467,12 @@ fn merge_lanes(job: Job, row: u32, lane: u32, c0: u32, run_max: f32, denom: f32,
     for (var p = 0u; p < WG; p++) { merged_denom += shared_mem[p].x; }
   }
   workgroupBarrier();
+  // o in rounds of columns that fit workgroup memory; the loop over c4 has a constant trip count,
+  // so o is indexed by constants only (a private array indexed at run time may leave the registers).
   let per_round = min(DV4, SHARED / WG);
   for (var base = 0u; base < DV4; base += per_round) {
-    for (var i = 0u; i < per_round; i++) {
-      if (base + i < DV4) { shared_mem[lane * per_round + i] = (*o)[base + i] * factor; }
+    for (var c4 = 0u; c4 < DV4; c4++) {
+      if (c4 >= base && c4 < base + per_round) { shared_mem[lane * per_round + c4 - base] = (*o)[c4] * factor; }
     }
     workgroupBarrier();
     if (has_row && lane < per_round && base + lane < DV4) {
