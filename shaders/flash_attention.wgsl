@@ -204,37 +204,32 @@ fn fold(run_max: ptr<function, f32>, denom: ptr<function, f32>, o: ptr<function,
 
 // @storage-begin
 // Q, K and V, and the only reads of them: four floats from element `at`, zero past `limit`
-// (elements at or after it belong to someone else). With f16 storage (RunOptions.precision 'f16')
+// (elements at or after it belong to someone else; limit ≥ 1). With f16 storage (RunOptions.precision 'f16')
 // the engine replaces this block with shaders/storage/f16.wgsl: the same functions over packed halves.
 @group(0) @binding(1) var<storage, read> q: array<f32>; // n × (heads·dk)
 @group(0) @binding(2) var<storage, read> k: array<f32>; // m × (kv_heads·dk)
 @group(0) @binding(3) var<storage, read> v: array<f32>; // m × (kv_heads·dv)
 
+// Every read is at an element in [at, limit − 1] (limit ≥ 1: a row's own elements), and what lies
+// at or past `limit` is zeroed by a select: no branch, so the four loads — and those of the calls
+// after it, once a loop over them is unrolled — can all be in flight together. Behind a branch per
+// call, a GPU that issues in order waits for each read before making the next.
 fn k4(at: u32, limit: u32) -> vec4f {
-  if (at + 4u <= limit) { return vec4f(k[at], k[at + 1u], k[at + 2u], k[at + 3u]); }
-  var x = vec4f(0.0);
-  if (at < limit) { x.x = k[at]; }
-  if (at + 1u < limit) { x.y = k[at + 1u]; }
-  if (at + 2u < limit) { x.z = k[at + 2u]; }
-  return x;
+  let last = limit - 1u;
+  let x = vec4f(k[min(at, last)], k[min(at + 1u, last)], k[min(at + 2u, last)], k[min(at + 3u, last)]);
+  return select(vec4f(0.0), x, vec4u(at) + vec4u(0u, 1u, 2u, 3u) < vec4u(limit));
 }
 
 fn v4(at: u32, limit: u32) -> vec4f {
-  if (at + 4u <= limit) { return vec4f(v[at], v[at + 1u], v[at + 2u], v[at + 3u]); }
-  var x = vec4f(0.0);
-  if (at < limit) { x.x = v[at]; }
-  if (at + 1u < limit) { x.y = v[at + 1u]; }
-  if (at + 2u < limit) { x.z = v[at + 2u]; }
-  return x;
+  let last = limit - 1u;
+  let x = vec4f(v[min(at, last)], v[min(at + 1u, last)], v[min(at + 2u, last)], v[min(at + 3u, last)]);
+  return select(vec4f(0.0), x, vec4u(at) + vec4u(0u, 1u, 2u, 3u) < vec4u(limit));
 }
 
 fn q4(at: u32, limit: u32) -> vec4f {
-  if (at + 4u <= limit) { return vec4f(q[at], q[at + 1u], q[at + 2u], q[at + 3u]); }
-  var x = vec4f(0.0);
-  if (at < limit) { x.x = q[at]; }
-  if (at + 1u < limit) { x.y = q[at + 1u]; }
-  if (at + 2u < limit) { x.z = q[at + 2u]; }
-  return x;
+  let last = limit - 1u;
+  let x = vec4f(q[min(at, last)], q[min(at + 1u, last)], q[min(at + 2u, last)], q[min(at + 3u, last)]);
+  return select(vec4f(0.0), x, vec4u(at) + vec4u(0u, 1u, 2u, 3u) < vec4u(limit));
 }
 // @storage-end
 
