@@ -281,11 +281,9 @@ fn stage_keys(job: Job, t0: u32, keys: u32, lane: u32, tile: u32, base: u32) {
     for (var i = 0u; i < STAGE_BATCH; i++) {
       let e = e0 + i * WG;
       let j = e / DK4;
-      x[i] = vec4f(0.0);
-      if (j < keys) {
-        let key_row = (t0 + j) * k_width + job.kv_head * params.dk;
-        x[i] = k4(key_row + 4u * (e % DK4), key_row + params.dk);
-      }
+      // A row past the tile's keys reads the last key (no branch around the read) and stores zeros.
+      let key_row = (t0 + min(j, keys - 1u)) * k_width + job.kv_head * params.dk;
+      x[i] = select(vec4f(0.0), k4(key_row + 4u * (e % DK4), key_row + params.dk), j < keys);
     }
     for (var i = 0u; i < STAGE_BATCH; i++) {
       let e = e0 + i * WG;
@@ -303,11 +301,8 @@ fn stage_values(job: Job, t0: u32, keys: u32, c0: u32, lane: u32, tile: u32, bas
     for (var i = 0u; i < STAGE_BATCH; i++) {
       let e = e0 + i * WG;
       let j = e / DV4;
-      x[i] = vec4f(0.0);
-      if (j < keys) {
-        let value_row = (t0 + j) * v_width + job.kv_head * params.dv;
-        x[i] = v4(value_row + c0 + 4u * (e % DV4), value_row + params.dv);
-      }
+      let value_row = (t0 + min(j, keys - 1u)) * v_width + job.kv_head * params.dv;
+      x[i] = select(vec4f(0.0), v4(value_row + c0 + 4u * (e % DV4), value_row + params.dv), j < keys);
     }
     for (var i = 0u; i < STAGE_BATCH; i++) {
       let e = e0 + i * WG;
