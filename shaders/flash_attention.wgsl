@@ -20,7 +20,8 @@
 // - 1 row (DECODE true: decoding, few query rows): the 64 invocations take distinct batches of four keys of the
 //   row (batch b of the split goes to invocation b mod 64), each reading K and V straight from
 //   memory (one row gains nothing from staging) and keeping its own M, L and o; at the end they
-//   are merged in the workgroup, as the combine merges splits.
+//   are merged in the workgroup, as the combine merges splits (where the device has subgroups, the
+//   engine swaps in shaders/subgroups/fused.wgsl, which merges each subgroup in registers first).
 // A row's arithmetic depends on the problem and its own index only, never on which rows share its
 // dispatch: a run in row blocks, or of a range of rows, gives the same bits as one run.
 //

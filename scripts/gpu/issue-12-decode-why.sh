@@ -13,13 +13,16 @@
 #                binds; 4× the time would say unique bytes bind.
 #   heads.txt    Does a fuller grid help without more splits? 32 heads on 8 K/V heads, m = 8192
 #                (the same K/V bytes as 8 on 2 at 32768): 4× the workgroups at the same split count.
-#   subgroups.txt  What the decoding merge costs: the kernel's subgroup form (fused: each subgroup
-#                merged in registers, then 2 subgroups in workgroup memory) against its portable
-#                form (fused-nosubgroups: 64 lanes through workgroup memory, o indexed by constants
-#                only) and, if present, the kernel before either (.gpu-kit/fa_dynmerge.wgsl, whose
-#                merge indexed the private array o at run time, which may have put o in local memory
-#                for the whole kernel). Make it from the project's root after pack.sh:
-#                  git show cdf3581:shaders/flash_attention.wgsl > .gpu-kit/fa_dynmerge.wgsl
+#   subgroups.txt  What the 28 Nov (third session) changes buy at decode, and the merge's cost: the
+#                kernel's subgroup form (fused: each subgroup merged in registers, then the subgroups
+#                in workgroup memory) against its portable form (fused-nosubgroups: 64 lanes
+#                through workgroup memory), both with branch-free reads of Q, K and V and o indexed
+#                by constants only; and, if present, the kernel before those changes
+#                (.gpu-kit/fa_cdf3581.wgsl: a branch around every read, which an in-order GPU may
+#                wait on one at a time, and a merge that indexed o at run time, which may put o in
+#                local memory). On SwiftShader the branch-free reads made this decode 2.5x faster.
+#                Make it from the project's root after pack.sh:
+#                  git show cdf3581:shaders/flash_attention.wgsl > .gpu-kit/fa_cdf3581.wgsl
 # Carry the kit as in issue-12-targets.sh (`bash ../shared/gpu-kit/pack.sh`; carry .gpu-kit and
 # .gl). Writes verify.txt, splits.txt, gqa.txt, heads.txt, subgroups.txt and clocks.csv under the
 # folder it is given.
@@ -41,7 +44,7 @@ tail -16 "$out/gqa.txt"
     --variants fused,fused-16splits,fused-64splits --out /tmp/issue12-heads; echo "exit $?"; } > "$out/heads.txt" 2>&1
 tail -16 "$out/heads.txt"
 custom=()
-[ -f .gpu-kit/fa_dynmerge.wgsl ] && custom+=(--kernel fused=.gpu-kit/fa_dynmerge.wgsl)
+[ -f .gpu-kit/fa_cdf3581.wgsl ] && custom+=(--kernel fused=.gpu-kit/fa_cdf3581.wgsl)
 { echo "== subgroups"; kit 120 bench "${common[@]}" --heads 8 --kv-heads 2 --decode 32768 \
     --variants fused,fused-nosubgroups,fused-256splits,fused-256splits-nosubgroups "${custom[@]}" \
     --out /tmp/issue12-subgroups --card "$out/subgroups.card.json"; echo "exit $?"; } > "$out/subgroups.txt" 2>&1
