@@ -84,7 +84,7 @@ const HOST_MEMORY_SHARE = 0.25;
 const USAGE = `usage: npm run bench -- --n 64,128,256,512,1024 --dk 64 [--heads H] [--causal]
        [--variants ${[...VARIANT_NAMES, ...SETTING_VARIANT_NAMES, ...PEERS].join(',')}] [--repeats R] [--warmup W] [--fit-from N] [--seed S]
        [--json] [--node] [--out DIR] [--no-plot] [--diagnose]
-       [--decode M1,M2,…] [--kernel STAGE=FILE.wgsl]… [--card [FILE]] [--max-minutes M]
+       [--decode M1,M2,…] [--kernel STAGE=FILE.wgsl]… [--card [FILE]] [--max-minutes M] [--baseline V1,V2,…]
        [--rope [interleaved|half]] [--rope-base B] [--rope-dims R] [--rope-offset P] [--kv-heads H] [--window W]
        [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
        npm run bench -- --replot DIR/results.json [--out DIR]
@@ -105,6 +105,9 @@ fused-nosubgroups (and fused-Nsplits-nosubgroups) runs the fused kernel without 
                         that a GPU is at its working clock when the round starts (a GPU idles down between short
                         runs: an H200 ran decode rows at 345 of its 1980 MHz); the FMA rate of its last pass is
                         reported as a clock probe. Default ${DEFAULT_WARM_CLOCK_MS} on a GPU, 0 (off) on a CPU emulator
+--baseline V1,V2,…      also compare every row with these variants by paired ratio (a "× V" column each, as for
+                        naive and tfjs): an A/B of two kernels in the same rounds, e.g. --baseline fused-nosubgroups
+                        or --baseline custom:my_kernel.wgsl
 --card [FILE]           write a benchmark card (adapter, limits, kernel SHA-256s, config, results) to FILE
                         (default DIR/${DEFAULT_CARD}); the Profiler tab loads it to plot beside its own run
 The row's time is the GPU timestamp span from the first pass's begin to the last pass's end (gaps included);
@@ -180,6 +183,7 @@ function parseCommandLine(argv: string[]): Cli | null {
       card: { type: 'string' },
       'max-minutes': { type: 'string' },
       'warm-clock': { type: 'string' },
+      baseline: { type: 'string' },
       help: { type: 'boolean' },
     },
   }).values;
@@ -219,9 +223,11 @@ function parseCommandLine(argv: string[]): Cli | null {
     seed: integer(v.seed, 'seed') ?? 1,
     features,
     decode: integerList(v.decode, 'decode', { min: 1 }) ?? [],
+    baselines: list(v.baseline) ?? [],
   };
   try {
-    resolveConfig(config);
+    // Your kernels join the variants (as custom:FILE) once verified; a baseline may name one.
+    resolveConfig({ ...config, variants: [...variants, ...names] });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -327,6 +333,8 @@ async function runInNode(config: ProfileConfig, cli: Cli, command: string): Prom
         ...cli.kernels.map((k) => k.name).filter((name) => verified[name]),
       ],
     };
+    // A kernel that did not pass the verifier is not timed, so it cannot be a baseline either.
+    config.baselines = config.baselines?.filter((b) => config.variants.includes(b));
     const warmMs = cli.warmClockMs ?? (summary.isSoftware ? 0 : DEFAULT_WARM_CLOCK_MS);
     process.stderr.write('measuring the roofline…');
     const roofline = await measureRoofline(device, shaders, { warmUpMs: warmMs });

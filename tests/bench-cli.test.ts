@@ -131,7 +131,7 @@ describe.skipIf(!gpu)('npm run bench: decode rows, the span, paired ratios and t
   it('fused-Nsplits forces N key splits: each decode row records its split count, is checked, and is named in the notes', async () => {
     const out = mkdtempSync(join(tmpdir(), 'attn-bench-splits-'));
     const variants = 'fused,fused-1split,fused-4splits,fused-4splits-nosubgroups,fused-nosubgroups';
-    const args = `--node --n 16 --dk 4 --variants ${variants} --repeats 1 --warmup 0 --decode 512 --json`;
+    const args = `--node --n 16 --dk 4 --variants ${variants} --repeats 1 --warmup 0 --decode 512 --baseline fused-nosubgroups --json`;
     const { code, stdout, stderr } = await bench(...args.split(' '), '--out', out, '--no-plot');
     expect(code, stderr).toBe(0);
     const result = JSON.parse(stdout) as ProfileResult;
@@ -145,12 +145,19 @@ describe.skipIf(!gpu)('npm run bench: decode rows, the span, paired ratios and t
     ]);
     for (const r of decode) expect(r, r.variant).toMatchObject({ error: null, check: { pass: true } });
     expect(result.notes.join('\n')).toMatch(/fused-4splits: the fused kernel with 4 key splits forced/);
-    expect(result.notes.join('\n')).toMatch(/fused-4splits-nosubgroups: the fused kernel with 4 key splits forced, .*without its subgroup form/);
+    expect(result.notes.join('\n')).toMatch(
+      /fused-4splits-nosubgroups: the fused kernel with 4 key splits forced, .*without its subgroup form/,
+    );
     expect(decodeTable(result).map((r) => r['splits'])).toEqual(decode.map((r) => r.keySplits));
     // The subgroup form where the device has it; the -nosubgroups variants never.
     const withSubgroups = gpu!.device.features.has('subgroups');
     expect(decode.map((r) => r.subgroups)).toEqual([withSubgroups, withSubgroups, withSubgroups, false, false]);
     expect(decodeTable(result).map((r) => r['subgroups'])).toEqual(decode.map((r) => (r.subgroups ? 'yes' : 'no')));
+    // --baseline: every row's paired ratio to fused-nosubgroups (itself: 1).
+    expect(result.config.baselines).toEqual(['fused-nosubgroups']);
+    const ratios = decodeTable(result).map((r) => r['× fused-nosubgroups']);
+    expect(ratios.every((x) => typeof x === 'number' && x > 0)).toBe(true);
+    expect(ratios[4]).toBe(1);
   });
 
   it('adds n = 1 rows against each m, times by the span, and writes a card that validates', async () => {
@@ -334,9 +341,14 @@ describe('npm run bench: bad arguments', () => {
     { args: ['--variants', 'bogus'], message: /unknown variant/ },
     {
       args: ['--variants', 'fused-0splits'],
-      message: /unknown variant\(s\) fused-0splits; .* or fused-Nsplits \(N key splits forced, 1–4096\)/,
+      message:
+        /unknown variant\(s\) fused-0splits; .* or fused-Nsplits \(N key splits forced, 1–4096; fused-Nsplits-nosubgroups without the subgroup form\)/,
     },
     { args: ['--variants', 'fused-5000splits'], message: /unknown variant\(s\) fused-5000splits/ },
+    {
+      args: ['--variants', 'fused', '--baseline', 'tiled'],
+      message: /a baseline must be one of the variants profiled \(fused\), got tiled/,
+    },
     { args: ['--n', '16,abc'], message: /--n takes positive integers/ },
     { args: ['--dk', '0'], message: /dk must be a positive integer/ },
     { args: ['--frobnicate'], message: /Unknown option/ },

@@ -101,6 +101,54 @@ describe('paired speed-ups', () => {
   });
 });
 
+describe('baselines asked for', () => {
+  const row = (variant: string, samples: number[]): ProfileRow => ({
+    n: 1,
+    m: 4096,
+    decode: true,
+    variant,
+    source: 'engine',
+    timing: 'timestamp',
+    stages: {},
+    gpuMs: summarize(samples),
+    spanMs: summarize(samples),
+    wallMs: summarize(samples),
+    flops: attentionFlops({ n: 1, m: 4096, dk: 8, dv: 8, heads: 1, causal: false }),
+    bytes: attentionBytes({ n: 1, m: 4096, dk: 8, dv: 8, heads: 1, causal: false }, 'fused'),
+    intensity: 1,
+    gflops: 1,
+    stageGflops: {},
+    gbps: 1,
+    rooflinePct: null,
+    allocatedBytes: null,
+    check: null,
+    error: null,
+  });
+
+  it('add a paired "× V" column per baseline, beside naive', () => {
+    const rows = [row('naive', [8, 8, 8]), row('fused', [2, 1, 2]), row('fused-nosubgroups', [4, 3, 2])];
+    const config = resolveConfig({
+      ns: [64],
+      dk: 8,
+      variants: ['naive', 'fused', 'fused-nosubgroups'],
+      decode: [4096],
+      baselines: ['fused-nosubgroups'],
+    });
+    const table = decodeTable({ config, rows, cpu: [], fits: [] } as unknown as ProfileResult);
+    expect(table[1]).toMatchObject({ variant: 'fused', '× naive': 4, '× fused-nosubgroups': 2 });
+    expect(table[2]['× fused-nosubgroups']).toBe(1);
+    // Without the option: no such column.
+    const plain = decodeTable({ config: { ...config, baselines: [] }, rows, cpu: [], fits: [] } as unknown as ProfileResult);
+    expect(Object.keys(plain[1])).not.toContain('× fused-nosubgroups');
+  });
+
+  it('must be among the variants profiled', () => {
+    expect(() => resolveConfig({ ns: [64], dk: 8, variants: ['fused'], baselines: ['tiled'] })).toThrow(
+      /a baseline must be one of the variants profiled \(fused\), got tiled/,
+    );
+  });
+});
+
 describe('the fit t = a + b·N^p', () => {
   const ns = [64, 128, 256, 512, 1024, 2048, 4096, 8192];
 

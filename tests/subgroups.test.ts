@@ -88,7 +88,13 @@ describe('whether a run uses subgroups', () => {
     { name: 'off', choice: 'off', context: {}, uses: false, reason: /turned off/ },
     { name: 'tiled', choice: 'auto', context: { variant: 'tiled' }, uses: false, reason: /only the fused kernel .* uses tiled/ },
     { name: "the user's kernel", choice: 'auto', context: { customKernel: true }, uses: false, reason: /your own and runs as written/ },
-    { name: 'no feature', choice: 'auto', context: { deviceHasSubgroups: false, layout: null }, uses: false, reason: /no `subgroups` feature/ },
+    {
+      name: 'no feature',
+      choice: 'auto',
+      context: { deviceHasSubgroups: false, layout: null },
+      uses: false,
+      reason: /no `subgroups` feature/,
+    },
     {
       name: 'interleaved subgroups',
       choice: 'auto',

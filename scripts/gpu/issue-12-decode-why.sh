@@ -34,7 +34,7 @@ source "$(dirname "$0")/setup.sh"
 tail -4 "$out/verify.txt"
 common=(--node --n 64 --dk 64 --causal --repeats 5 --warmup 2 --no-plot)
 { echo "== splits"; kit 150 bench "${common[@]}" --heads 8 --kv-heads 2 --decode 32768 \
-    --variants fused,fused-1split,fused-16splits,fused-64splits,fused-256splits,fused-1024splits,fused-4096splits \
+    --variants fused,fused-1split,fused-16splits,fused-64splits,fused-256splits,fused-1024splits,fused-4096splits --baseline fused-1split \
     --out /tmp/issue12-splits; echo "exit $?"; } > "$out/splits.txt" 2>&1
 tail -24 "$out/splits.txt"
 { echo "== gqa"; kit 100 bench "${common[@]}" --heads 8 --kv-heads 8 --decode 32768 \
@@ -44,8 +44,12 @@ tail -16 "$out/gqa.txt"
     --variants fused,fused-16splits,fused-64splits --out /tmp/issue12-heads; echo "exit $?"; } > "$out/heads.txt" 2>&1
 tail -16 "$out/heads.txt"
 custom=()
-[ -f .gpu-kit/fa_cdf3581.wgsl ] && custom+=(--kernel fused=.gpu-kit/fa_cdf3581.wgsl)
+baselines=fused-nosubgroups
+if [ -f .gpu-kit/fa_cdf3581.wgsl ]; then
+  custom+=(--kernel fused=.gpu-kit/fa_cdf3581.wgsl)
+  baselines+=,custom:fa_cdf3581.wgsl
+fi
 { echo "== subgroups"; kit 120 bench "${common[@]}" --heads 8 --kv-heads 2 --decode 32768 \
-    --variants fused,fused-nosubgroups,fused-256splits,fused-256splits-nosubgroups "${custom[@]}" \
+    --variants fused,fused-nosubgroups,fused-256splits,fused-256splits-nosubgroups "${custom[@]}" --baseline "$baselines" \
     --out /tmp/issue12-subgroups --card "$out/subgroups.card.json"; echo "exit $?"; } > "$out/subgroups.txt" 2>&1
 tail -16 "$out/subgroups.txt"

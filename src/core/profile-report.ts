@@ -63,6 +63,12 @@ export interface ProfileConfig extends Pick<AttentionShape, 'dk'>, Partial<Pick<
   features?: Partial<FeatureOptions>;
   /** Decode rows: one query (n = 1) against each of these key counts m, after the sweep. */
   decode?: number[];
+  /**
+   * Variants every row is compared with by paired ratio (a "× X" column each), besides naive and
+   * tfjs whenever they ran: an A/B of two kernels (fused against fused-nosubgroups, or a kernel of
+   * your own against the built-in) in the rounds that timed both. Each must be one of the variants.
+   */
+  baselines?: string[];
 }
 
 export type ResolvedConfig = Required<Omit<ProfileConfig, 'fitFromN' | 'features'>> & { fitFromN: number | null; features: FeatureOptions };
@@ -97,6 +103,10 @@ export function resolveConfig(c: ProfileConfig): ResolvedConfig {
     throw new RangeError(`decode key counts must be positive integers, got ${c.decode!.join(', ')}`);
   const warmup = c.warmup ?? 2;
   if (!Number.isInteger(warmup) || warmup < 0) throw new RangeError(`warm-up runs must be a non-negative integer, got ${warmup}`);
+  const baselines = [...new Set(c.baselines ?? [])];
+  const strangers = baselines.filter((b) => !c.variants.includes(b));
+  if (strangers.length > 0)
+    throw new RangeError(`a baseline must be one of the variants profiled (${c.variants.join(', ')}), got ${strangers.join(', ')}`);
   return {
     ns,
     dk: positive(c.dk, 'dk'),
@@ -111,6 +121,7 @@ export function resolveConfig(c: ProfileConfig): ResolvedConfig {
     fitFromN: c.fitFromN ?? null,
     features,
     decode,
+    baselines,
   };
 }
 
@@ -432,7 +443,8 @@ function spread(s: Summary | null): string | null {
 
 function pointTable(result: ProfileResult, rows: readonly ProfileRow[], decode: boolean): Record<string, TableCell>[] {
   const stages = stageColumns(rows);
-  const baselines = ['naive', 'tfjs'].filter((b) => rows.some((r) => r.variant === b));
+  const asked = result.config.baselines ?? [];
+  const baselines = [...new Set(['naive', 'tfjs', ...asked])].filter((b) => rows.some((r) => r.variant === b));
   const hasSpan = rows.some((r) => r.spanMs);
   return rows.map((r) => {
     const record: Record<string, TableCell> = decode ? { m: rowKeys(r), variant: r.variant } : { N: r.n, variant: r.variant };

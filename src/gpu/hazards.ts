@@ -325,7 +325,14 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
   if (stage === 'fused' && kernel.overrides.includes('DECODE') && !options.shape) {
     const rows = { ...shape, n: 2, causalShift: shape.m - 2 };
     const decodeKernel = { ...kernel, constants: { DECODE: 1 } };
-    const decodeGrid = spec.grid(decodeKernel, { rows: rows.n, m: rows.m, dk: rows.dk, dv: rows.dv, heads: rows.heads, dModel: rows.dModel });
+    const decodeGrid = spec.grid(decodeKernel, {
+      rows: rows.n,
+      m: rows.m,
+      dk: rows.dk,
+      dv: rows.dv,
+      heads: rows.heads,
+      dModel: rows.dModel,
+    });
     const second = detectHazards(source, {
       grid: decodeGrid,
       bindings: stageBindings(stage, rows, (options.seed ?? 1) + 1),

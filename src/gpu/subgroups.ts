@@ -64,20 +64,35 @@ async function runProbe(device: GPUDevice, code: string): Promise<SubgroupLayout
   const module = device.createShaderModule({ label: 'Attention.subgroupProbe', code });
   let pipeline: GPUComputePipeline;
   try {
-    pipeline = await device.createComputePipelineAsync({ label: 'Attention.subgroupProbe', layout: 'auto', compute: { module, entryPoint: 'main' } });
+    pipeline = await device.createComputePipelineAsync({
+      label: 'Attention.subgroupProbe',
+      layout: 'auto',
+      compute: { module, entryPoint: 'main' },
+    });
   } catch (error) {
     await device.popErrorScope();
     return { sizes: [], consecutive: false, error: `the probe kernel did not build: ${(error as Error).message}` };
   }
   const invalid = await device.popErrorScope();
   if (invalid) return { sizes: [], consecutive: false, error: `the probe kernel did not build: ${invalid.message}` };
-  const out = device.createBuffer({ label: 'Attention.subgroupProbe.out', size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-  const read = device.createBuffer({ label: 'Attention.subgroupProbe.read', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const out = device.createBuffer({
+    label: 'Attention.subgroupProbe.out',
+    size: bytes,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+  });
+  const read = device.createBuffer({
+    label: 'Attention.subgroupProbe.read',
+    size: bytes,
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
   try {
     const encoder = device.createCommandEncoder({ label: 'Attention.subgroupProbe' });
     const pass = encoder.beginComputePass();
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: out } }] }));
+    pass.setBindGroup(
+      0,
+      device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: out } }] }),
+    );
     pass.dispatchWorkgroups(1);
     pass.end();
     encoder.copyBufferToBuffer(out, 0, read, 0, bytes);
