@@ -7,7 +7,8 @@
  *
  * The sequence-length profiler from the terminal. With tfjs among the variants it drives headless
  * Chromium (the system one) on the built bench.html; otherwise, or with --node, it runs on Node's
- * WebGPU (Dawn). Prints a table (or the results as JSON with --json), writes DIR/results.json
+ * WebGPU (Dawn), tfjs included (its WebGPU backend finds Dawn as navigator.gpu), which is how a GPU
+ * machine without a browser measures it. Prints a table (or the results as JSON with --json), writes DIR/results.json
  * (default bench/) and the plots DIR/scaling.png and DIR/gflops.png, drawn by the page's uPlot
  * charts in Chromium (skipped with --no-plot or when Chromium is missing).
  *
@@ -47,7 +48,7 @@ import { benchCard } from '../src/gpu/bench-card';
 import { NoAdapterError } from '../src/gpu/device';
 import { AttentionEngine } from '../src/gpu/engine';
 import type { StageName } from '../src/core/stages';
-import type { CustomVariant, ProfileProgress } from '../src/gpu/profile';
+import type { CustomVariant, Peer, ProfileProgress } from '../src/gpu/profile';
 import { MAX_FORCED_KEY_SPLITS, SETTING_VARIANT_NAMES, settingVariant } from '../src/gpu/profile';
 import { profileSweep } from '../src/gpu/profile';
 import { ClockWarmer, measureRoofline, WARM_CLOCK_MS } from '../src/gpu/roofline';
@@ -55,6 +56,7 @@ import type { ShaderLibrary, VariantName } from '../src/gpu/variants';
 import { isVariant, VARIANT_NAMES, VARIANTS, variantStages } from '../src/gpu/variants';
 import { verifyKernel, variantFor } from '../src/gpu/verify-suite';
 import { loadShaderLibrary } from '../src/node/shaders';
+import { exposeNavigatorGpu } from '../src/node/webgpu';
 import { withBenchPage } from './lib/bench-browser';
 import {
   EXIT,
@@ -88,7 +90,7 @@ const USAGE = `usage: npm run bench -- --n 64,128,256,512,1024 --dk 64 [--heads 
        [--rope [interleaved|half]] [--rope-base B] [--rope-dims R] [--rope-offset P] [--kv-heads H] [--window W]
        [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
        npm run bench -- --replot DIR/results.json [--out DIR]
-tfjs runs in headless Chromium only; without it (or with --node) the engine runs on Node's WebGPU.
+tfjs (TensorFlow.js's WebGPU backend) runs in headless Chromium, or on Node's WebGPU with --node; without tfjs the engine runs on Node's WebGPU.
 fused-f16 is the fused kernel with f16 storage (Q, K, V read as halves, float32 arithmetic; not with --rope);
 fused-1split is the fused kernel without split-KV (one key split), to see what splitting buys;
 fused-Nsplits (e.g. fused-64splits) forces N key splits, to see what the split count does on a device;
@@ -138,6 +140,8 @@ interface Cli {
   maxMinutes: number;
   /** --warm-clock: milliseconds of FMA before each round, or undefined for the adapter's default. */
   warmClockMs: number | undefined;
+  /** --baseline, all of it: those naming your kernels (custom:FILE) join config.baselines once the kernels are verified. */
+  baselines: string[];
 }
 
 /** `--card` with no value (last, or before another flag) means the default file. */
@@ -204,10 +208,9 @@ function parseCommandLine(argv: string[]): Cli | null {
       `unknown variant(s) ${unknown.join(', ')}; choose from ${known.join(', ')}, or fused-Nsplits (N key splits forced, 1–${MAX_FORCED_KEY_SPLITS}; fused-Nsplits-nosubgroups without the subgroup form)`,
     );
   const wantsPeer = variants.some((x) => PEERS.includes(x));
-  if (v.node && wantsPeer)
-    throw new UsageError('tfjs needs a browser (its WebGPU backend uses navigator.gpu): drop --node or drop tfjs from --variants');
-  if (v.diagnose && wantsPeer) throw new UsageError("--diagnose runs on Node's WebGPU: drop tfjs from --variants");
-  if (kernels.length && wantsPeer) throw new UsageError("--kernel runs on Node's WebGPU: drop tfjs from --variants");
+  // tfjs runs in headless Chromium by default, or on Node's WebGPU with --node (which --diagnose and --kernel need).
+  if (v.diagnose && wantsPeer && !v.node) throw new UsageError("--diagnose runs on Node's WebGPU: add --node (tfjs runs there too)");
+  if (kernels.length && wantsPeer && !v.node) throw new UsageError("--kernel runs on Node's WebGPU: add --node (tfjs runs there too)");
   if (v.replot !== undefined && (kernels.length || v.card !== undefined || v.decode !== undefined))
     throw new UsageError('--replot redraws earlier results: it takes only --out');
   const config: ProfileConfig = {
@@ -223,14 +226,15 @@ function parseCommandLine(argv: string[]): Cli | null {
     seed: integer(v.seed, 'seed') ?? 1,
     features,
     decode: integerList(v.decode, 'decode', { min: 1 }) ?? [],
-    baselines: list(v.baseline) ?? [],
   };
+  const baselines = list(v.baseline) ?? [];
   try {
     // Your kernels join the variants (as custom:FILE) once verified; a baseline may name one.
-    resolveConfig({ ...config, variants: [...variants, ...names] });
+    resolveConfig({ ...config, variants: [...variants, ...names], baselines });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  config.baselines = baselines.filter((b) => !names.includes(b));
   const out = resolve(v.out ?? 'bench');
   return {
     config,
@@ -244,6 +248,7 @@ function parseCommandLine(argv: string[]): Cli | null {
     card: v.card === undefined ? null : v.card === '' ? join(out, DEFAULT_CARD) : resolve(v.card),
     maxMinutes: integer(v['max-minutes'], 'max-minutes', { min: 1 }) ?? DEFAULT_MAX_MINUTES,
     warmClockMs: integer(v['warm-clock'], 'warm-clock'),
+    baselines,
   };
 }
 
@@ -318,6 +323,20 @@ interface NodeRun {
   rejected: boolean;
 }
 
+/**
+ * The tfjs peer on Node's WebGPU: TensorFlow.js's WebGPU backend finds Dawn through navigator.gpu
+ * (its own adapter and device, as in the page). Loaded only when tfjs is among the variants.
+ */
+async function nodeTfjsPeer(): Promise<{ peer: Peer; note: string }> {
+  await exposeNavigatorGpu();
+  const { createTfjsPeer, tfjsDescription } = await import('../src/peer/tfjs');
+  const peer = await createTfjsPeer();
+  return {
+    peer,
+    note: `Peer: ${tfjsDescription()} on Node's WebGPU; GPU time from tf.profile (per-kernel timestamp queries), wall time from a separate unprofiled run ending in await data().`,
+  };
+}
+
 async function runInNode(config: ProfileConfig, cli: Cli, command: string): Promise<NodeRun> {
   const { device, summary } = await openDevice();
   try {
@@ -334,7 +353,7 @@ async function runInNode(config: ProfileConfig, cli: Cli, command: string): Prom
       ],
     };
     // A kernel that did not pass the verifier is not timed, so it cannot be a baseline either.
-    config.baselines = config.baselines?.filter((b) => config.variants.includes(b));
+    config.baselines = cli.baselines.filter((b) => config.variants.includes(b));
     const warmMs = cli.warmClockMs ?? (summary.isSoftware ? 0 : DEFAULT_WARM_CLOCK_MS);
     process.stderr.write('measuring the roofline…');
     const roofline = await measureRoofline(device, shaders, { warmUpMs: warmMs });
@@ -347,7 +366,17 @@ async function runInNode(config: ProfileConfig, cli: Cli, command: string): Prom
       isSoftware: summary.isSoftware,
     };
     const warmer = warmMs > 0 ? new ClockWarmer(device, shaders, roofline, warmMs) : null;
-    const result = await profileSweep(config, { engine, roofline, custom, onProgress: progressLine, adapter, warmer });
+    const peers = config.variants.includes('tfjs') ? await nodeTfjsPeer() : null;
+    const result = await profileSweep(config, {
+      engine,
+      roofline,
+      custom,
+      onProgress: progressLine,
+      adapter,
+      warmer,
+      ...(peers && { peers: { tfjs: peers.peer } }),
+    });
+    if (peers) result.notes.unshift(peers.note);
     warmer?.destroy();
     process.stderr.write('\n');
     result.notes.unshift("Ran on Node's WebGPU (Dawn, the `webgpu` package).", ...rejected);

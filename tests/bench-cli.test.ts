@@ -4,11 +4,11 @@
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCard } from '../src/core/bench-card';
 import type { ProfileResult } from '../src/core/profile-report';
-import { decodeTable } from '../src/core/profile-report';
+import { decodeTable, reportTable } from '../src/core/profile-report';
 import { sha256Hex } from '../src/core/sha256';
 import { VARIANT_NAMES } from '../src/gpu/variants';
 import { runScript } from './helpers/cli';
@@ -128,6 +128,23 @@ describe.skipIf(!gpu)('npm run bench -- --node', () => {
 });
 
 describe.skipIf(!gpu)('npm run bench: decode rows, the span, paired ratios and the card', () => {
+  it("runs the tfjs peer on Node's WebGPU with --node: checked, timed by tf.profile, named in the notes", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'attn-bench-tfjs-'));
+    const args = '--node --n 32 --dk 8 --heads 2 --causal --variants naive,tfjs --repeats 2 --warmup 1 --json';
+    const { code, stdout, stderr } = await bench(...args.split(' '), '--out', out, '--no-plot');
+    expect(code, stderr).toBe(0);
+    const result = JSON.parse(stdout) as ProfileResult;
+    const tfjs = result.rows.find((r) => r.variant === 'tfjs')!;
+    expect(tfjs).toMatchObject({ source: 'peer', error: null, check: { pass: true } });
+    expect(tfjs.timing).toBe(gpu!.device.features.has('timestamp-query') ? 'timestamp' : 'wall');
+    expect(Object.keys(tfjs.stages)).toEqual(expect.arrayContaining(['qk', 'softmax', 'pv']));
+    expect(result.notes.join('\n')).toMatch(
+      /Peer: TensorFlow\.js 4\.\d+\.\d+ on backend "webgpu", WEBGPU_CPU_FORWARD=false on Node's WebGPU/,
+    );
+    // The paired ratio against naive is there, as in the browser.
+    expect(reportTable(result).find((r) => r.variant === 'tfjs')!['× naive']).toBeGreaterThan(0);
+  });
+
   it('fused-Nsplits forces N key splits: each decode row records its split count, is checked, and is named in the notes', async () => {
     const out = mkdtempSync(join(tmpdir(), 'attn-bench-splits-'));
     const variants = 'fused,fused-1split,fused-4splits,fused-4splits-nosubgroups,fused-nosubgroups';
@@ -268,6 +285,8 @@ describe.skipIf(!gpu)('npm run bench -- --kernel', () => {
       '0',
       '--kernel',
       `softmax=${file}`,
+      '--baseline',
+      'custom:my_softmax.wgsl',
       '--card',
       '--json',
       '--out',
@@ -282,6 +301,9 @@ describe.skipIf(!gpu)('npm run bench -- --kernel', () => {
     expect(mine).toMatchObject({ error: null, check: { pass: true } });
     expect(Object.keys(mine.stages).sort()).toEqual(Object.keys(result.rows[0].stages).sort());
     expect(result.notes.join(' ')).toMatch(/your softmax kernel .*my_softmax\.wgsl on the tiled variant/);
+    // --baseline may name your kernel: the built-in's paired ratio to it.
+    expect(result.config.baselines).toEqual(['custom:my_softmax.wgsl']);
+    expect(reportTable(result)[0]['× custom:my_softmax.wgsl']).toBeGreaterThan(0);
     const card = parseCard(readFileSync(join(out, 'card.json'), 'utf8'));
     expect(card.shaders['custom:my_softmax.wgsl/softmax']).toBe(await sha256Hex(readFileSync(file, 'utf8')));
   });
@@ -308,6 +330,8 @@ describe.skipIf(!gpu)('npm run bench -- --kernel', () => {
       '1',
       '--kernel',
       `${stage}=${path}`,
+      '--baseline',
+      `custom:${basename(path)}`,
       '--out',
       out,
       '--no-plot',
@@ -320,6 +344,8 @@ describe.skipIf(!gpu)('npm run bench -- --kernel', () => {
     const result = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ProfileResult;
     expect(result.rows.map((r) => r.variant)).toEqual(['tiled']);
     expect(result.rows[0]).toMatchObject({ error: null, check: { pass: true } });
+    // Not timed, so not a baseline either.
+    expect(result.config.baselines).toEqual([]);
     expect(result.notes.join(' ')).toMatch(/not timed — the \w+ kernel did not pass the verifier/);
     expect(stdout).toMatch(/^N\s+variant/m);
   });
@@ -335,9 +361,9 @@ describe('npm run bench: bad arguments', () => {
       args: ['--kernel', 'qk=shaders/qk_scores.wgsl', '--kernel', 'pv=shaders/qk_scores.wgsl'],
       message: /two kernels named custom:qk_scores\.wgsl/,
     },
-    { args: ['--kernel', 'qk=shaders/qk_scores.wgsl', '--variants', 'tiled,tfjs'], message: /--kernel runs on Node's WebGPU/ },
+    { args: ['--kernel', 'qk=shaders/qk_scores.wgsl', '--variants', 'tiled,tfjs'], message: /--kernel runs on Node's WebGPU: add --node/ },
+    { args: ['--diagnose', '--variants', 'tiled,tfjs'], message: /--diagnose runs on Node's WebGPU: add --node/ },
     { args: ['--replot', 'x.json', '--decode', '64'], message: /--replot redraws earlier results/ },
-    { args: ['--node', '--variants', 'tiled,tfjs'], message: /tfjs needs a browser/ },
     { args: ['--variants', 'bogus'], message: /unknown variant/ },
     {
       args: ['--variants', 'fused-0splits'],

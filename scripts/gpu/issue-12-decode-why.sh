@@ -23,9 +23,12 @@
 #                local memory). On SwiftShader the branch-free reads made this decode 2.5x faster.
 #                Make it from the project's root after pack.sh:
 #                  git show cdf3581:shaders/flash_attention.wgsl > .gpu-kit/fa_cdf3581.wgsl
+#   tfjs.txt     The last unmeasured GPU target, fused ≥ 3× tfjs-webgpu: tiled, fused and the tfjs peer
+#                on Node's WebGPU, N = 2048 and 4096, 8 heads (needs `bash scripts/gpu/pack-tfjs.sh` after
+#                pack.sh; without it the step fails and says so).
 # Carry the kit as in issue-12-targets.sh (`bash ../shared/gpu-kit/pack.sh`; carry .gpu-kit and
-# .gl). Writes verify.txt, splits.txt, gqa.txt, heads.txt, subgroups.txt and clocks.csv under the
-# folder it is given.
+# .gl). Writes verify.txt, splits.txt, gqa.txt, heads.txt, subgroups.txt, subgroups.card.json,
+# tfjs.txt and clocks.csv under the folder it is given (8 files: what the device returns at most).
 set -uo pipefail
 out=${1:-${OUT:-gpu-results}}
 source "$(dirname "$0")/setup.sh"
@@ -53,3 +56,6 @@ fi
     --variants fused,fused-nosubgroups,fused-256splits,fused-256splits-nosubgroups "${custom[@]}" --baseline "$baselines" \
     --out /tmp/issue12-subgroups --card "$out/subgroups.card.json"; echo "exit $?"; } > "$out/subgroups.txt" 2>&1
 tail -16 "$out/subgroups.txt"
+{ echo "== tfjs"; kit 150 bench --node --n 2048,4096 --dk 64 --heads 8 --variants tiled,fused,tfjs \
+    --repeats 3 --warmup 1 --no-plot --out /tmp/issue12-tfjs; echo "exit $?"; } > "$out/tfjs.txt" 2>&1
+tail -20 "$out/tfjs.txt"

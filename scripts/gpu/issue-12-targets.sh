@@ -11,8 +11,8 @@
 #   decode  n = 1 against m = 4096 … 32768 (8 heads on 2 K/V heads): K+V GB/s against the copy
 #           roof (target: within 2× of it), split-KV against one split (fused-1split)
 #   verify  the built-in kernels, split-KV cases included, on the GPU
-# tfjs-webgpu needs a browser, which the GPU machine does not have: its ratio is measured where
-# Chromium runs (npm run bench -- --variants tiled,fused,tfjs).
+# The tfjs ratio: bench runs the tfjs peer on Node's WebGPU once `bash scripts/gpu/pack-tfjs.sh` has
+# added TensorFlow.js to the kit (scripts/gpu/issue-12-decode-why.sh measures it).
 set -uo pipefail
 out=${1:-${OUT:-gpu-results}}
 source "$(dirname "$0")/setup.sh"

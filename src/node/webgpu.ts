@@ -27,3 +27,23 @@ export async function nodeGpu(): Promise<GPU> {
   }
   return gpu;
 }
+
+/**
+ * Makes `navigator.gpu` the process-wide Node GPU object, for libraries that look for WebGPU there
+ * (TensorFlow.js's WebGPU backend: the tfjs peer of `npm run bench -- --node`). Node 20 has no
+ * `navigator`; a newer Node's has no `gpu`.
+ */
+export async function exposeNavigatorGpu(): Promise<GPU> {
+  const gpu = await nodeGpu();
+  const holder = globalThis as { navigator?: { gpu?: GPU } };
+  if (holder.navigator === undefined) {
+    Object.defineProperty(globalThis, 'navigator', {
+      value: { gpu, userAgent: `Node.js ${process.version}` },
+      configurable: true,
+      writable: true,
+    });
+  } else if (holder.navigator.gpu === undefined) {
+    Object.defineProperty(holder.navigator, 'gpu', { value: gpu, configurable: true });
+  }
+  return gpu;
+}

@@ -2,9 +2,10 @@
  * The peer baseline: TensorFlow.js's WebGPU backend computing the same attention on the same
  * inputs, softmax(matMul(Q, Kᵀ) · scale [+ causal bias]) · V, per head as a batched matmul.
  *
- * Browser only (tfjs-backend-webgpu needs navigator.gpu, which Node lacks); load it with a dynamic
- * import so the page downloads tfjs only when the peer is asked for. tfjs requests its own adapter
- * and device, so it never shares queues or pipeline caches with the engine.
+ * tfjs-backend-webgpu finds WebGPU as navigator.gpu: the page's, or in Node Dawn's, once
+ * src/node/webgpu.ts's exposeNavigatorGpu has set it (npm run bench -- --node). Load this module with
+ * a dynamic import so the page downloads tfjs only when the peer is asked for. tfjs requests its own
+ * adapter and device, so it never shares queues or pipeline caches with the engine.
  *
  * Timing, per run, in two executions on the same inputs:
  *   - GPU time: tf.profile, whose per-kernel time on WebGPU comes from timestamp queries around
@@ -16,7 +17,6 @@
  * make the peer look fast at small N without touching the GPU.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-webgpu';
 import { resolveScale } from '../core/options';
 import type { AttentionShape } from '../core/shapes';
 import type { AttentionInputs } from '../core/shapes';
@@ -30,6 +30,10 @@ let ready: Promise<void> | null = null;
 /** Selects the WebGPU backend once per page; throws when tfjs cannot get a WebGPU device. */
 async function useWebgpuBackend(): Promise<void> {
   ready ??= (async () => {
+    // The backend registers itself (and its flags) on import only where navigator.gpu exists, so
+    // it is imported here, when asked for: in Node after navigator.gpu is set (src/node/webgpu.ts),
+    // and never hoisted to the start of a bundle that loads before it is.
+    await import('@tensorflow/tfjs-backend-webgpu');
     tf.env().set('WEBGPU_CPU_FORWARD', false);
     if (!(await tf.setBackend('webgpu'))) throw new Error('TensorFlow.js could not initialise its WebGPU backend');
     await tf.ready();
