@@ -205,32 +205,44 @@ fn fold(run_max: ptr<function, f32>, denom: ptr<function, f32>, o: ptr<function,
 
 // @storage-begin
 // Q, K and V, and the only reads of them: four floats from element `at`, zero past `limit`
-// (elements at or after it belong to someone else; limit ≥ 1). With f16 storage (RunOptions.precision 'f16')
-// the engine replaces this block with shaders/storage/f16.wgsl: the same functions over packed halves.
-@group(0) @binding(1) var<storage, read> q: array<f32>; // n × (heads·dk)
-@group(0) @binding(2) var<storage, read> k: array<f32>; // m × (kv_heads·dk)
-@group(0) @binding(3) var<storage, read> v: array<f32>; // m × (kv_heads·dv)
+// (elements at or after it belong to someone else; limit ≥ 1). With f16 storage (RunOptions.precision
+// 'f16') the engine replaces this block with shaders/storage/f16.wgsl: the same functions over packed
+// halves. The tensors are read as vec4s (element e is component e mod 4 of word e / 4; the engine
+// pads each buffer to whole vec4s): when every row starts on a vec4 (VEC4_ROWS: dk and dv multiples
+// of 4, set by the engine), a read is one 16-byte load.
+@group(0) @binding(1) var<storage, read> q: array<vec4f>; // n × (heads·dk)
+@group(0) @binding(2) var<storage, read> k: array<vec4f>; // m × (kv_heads·dk)
+@group(0) @binding(3) var<storage, read> v: array<vec4f>; // m × (kv_heads·dv)
+override VEC4_ROWS: bool = false;
 
-// Every read is at an element in [at, limit − 1] (limit ≥ 1: a row's own elements), and what lies
-// at or past `limit` is zeroed by a select: no branch, so the four loads — and those of the calls
-// after it, once a loop over them is unrolled — can all be in flight together. Behind a branch per
-// call, a GPU that issues in order waits for each read before making the next.
+// Every read is at an element in [at, limit − 1] (a row's own elements), and what lies at or past
+// `limit` is zeroed by a select: no branch, so the loads — and those of the calls after it, once a
+// loop over them is unrolled — can all be in flight together. Behind a branch per call, a GPU that
+// issues in order waits for each read before making the next. With VEC4_ROWS, `at` < limit is a
+// multiple of 4 with at + 3 < limit: the four are one vec4.
+fn within(at: u32, limit: u32, x: vec4f) -> vec4f {
+  return select(vec4f(0.0), x, vec4u(at) + vec4u(0u, 1u, 2u, 3u) < vec4u(limit));
+}
+
 fn k4(at: u32, limit: u32) -> vec4f {
   let last = limit - 1u;
-  let x = vec4f(k[min(at, last)], k[min(at + 1u, last)], k[min(at + 2u, last)], k[min(at + 3u, last)]);
-  return select(vec4f(0.0), x, vec4u(at) + vec4u(0u, 1u, 2u, 3u) < vec4u(limit));
+  if (VEC4_ROWS) { return select(vec4f(0.0), k[min(at, last) >> 2u], at < limit); }
+  let i = min(vec4u(at) + vec4u(0u, 1u, 2u, 3u), vec4u(last));
+  return within(at, limit, vec4f(k[i.x >> 2u][i.x & 3u], k[i.y >> 2u][i.y & 3u], k[i.z >> 2u][i.z & 3u], k[i.w >> 2u][i.w & 3u]));
 }
 
 fn v4(at: u32, limit: u32) -> vec4f {
   let last = limit - 1u;
-  let x = vec4f(v[min(at, last)], v[min(at + 1u, last)], v[min(at + 2u, last)], v[min(at + 3u, last)]);
-  return select(vec4f(0.0), x, vec4u(at) + vec4u(0u, 1u, 2u, 3u) < vec4u(limit));
+  if (VEC4_ROWS) { return select(vec4f(0.0), v[min(at, last) >> 2u], at < limit); }
+  let i = min(vec4u(at) + vec4u(0u, 1u, 2u, 3u), vec4u(last));
+  return within(at, limit, vec4f(v[i.x >> 2u][i.x & 3u], v[i.y >> 2u][i.y & 3u], v[i.z >> 2u][i.z & 3u], v[i.w >> 2u][i.w & 3u]));
 }
 
 fn q4(at: u32, limit: u32) -> vec4f {
   let last = limit - 1u;
-  let x = vec4f(q[min(at, last)], q[min(at + 1u, last)], q[min(at + 2u, last)], q[min(at + 3u, last)]);
-  return select(vec4f(0.0), x, vec4u(at) + vec4u(0u, 1u, 2u, 3u) < vec4u(limit));
+  if (VEC4_ROWS) { return select(vec4f(0.0), q[min(at, last) >> 2u], at < limit); }
+  let i = min(vec4u(at) + vec4u(0u, 1u, 2u, 3u), vec4u(last));
+  return within(at, limit, vec4f(q[i.x >> 2u][i.x & 3u], q[i.y >> 2u][i.y & 3u], q[i.z >> 2u][i.z & 3u], q[i.w >> 2u][i.w & 3u]));
 }
 // @storage-end
 

@@ -151,7 +151,8 @@ describe('the subgroup form of the fused kernel', () => {
     },
   ])('the race check runs the $form decoding merge and catches a missing barrier there', ({ source, barrier, without }) => {
     const clean = checkWorkgroupHazards(source, 'fused');
-    expect(clean.covered).toMatch(/decoding shape \(DECODE=1\) n=2/);
+    expect(clean.covered).toMatch(/decoding shape n=2 .*DECODE=1 VEC4_ROWS=0/);
+    expect(clean.covered).toMatch(/grid 2×1×2 of 64×1×1, .*DECODE=0 VEC4_ROWS=1/);
     expect(clean.races).toEqual([]);
     expect(clean.interpreterErrors).toEqual([]);
     expect(source).toContain(barrier);

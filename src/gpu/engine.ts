@@ -160,6 +160,8 @@ interface Plan {
 }
 
 const F32 = 4;
+/** Bytes rounded up to whole vec4f (16 bytes). */
+const vec4Bytes = (bytes: number) => Math.ceil(bytes / 16) * 16;
 const FUSED_HINT = "Use variant 'fused': it never stores the scores, and its dispatch does not grow with the number of keys.";
 
 type PlanningLimitName =
@@ -530,12 +532,14 @@ export class AttentionEngine {
       const element = half ? F32 / 2 : F32;
       const params = buffer('params', PARAMS_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
       const pad = half ? F32 : 0; // an odd count of halves ends in half a word
-      const q = buffer('q', blockRows * heads * dq * element + pad, STORAGE);
-      const k = buffer('k', m * kvHeads * dk * element + pad, STORAGE);
-      const v = buffer('v', m * kvHeads * dv * element + pad, STORAGE);
-      // RoPE's output, which the stages after it read as q and k; per-head slopes and sinks (zeros when off).
-      const qRot = rope ? buffer('q_rot', qRotBytes, RESULT) : null;
-      const kRot = rope ? buffer('k_rot', kRotBytes, RESULT) : null;
+      // Q, K and V (and RoPE's output, which the stages after it read as q and k) in whole vec4s:
+      // the built-in fused kernel reads them as array<vec4f>.
+      const q = buffer('q', vec4Bytes(blockRows * heads * dq * element + pad), STORAGE);
+      const k = buffer('k', vec4Bytes(m * kvHeads * dk * element + pad), STORAGE);
+      const v = buffer('v', vec4Bytes(m * kvHeads * dv * element + pad), STORAGE);
+      // Per-head slopes and sinks (zeros when off).
+      const qRot = rope ? buffer('q_rot', vec4Bytes(qRotBytes), RESULT) : null;
+      const kRot = rope ? buffer('k_rot', vec4Bytes(kRotBytes), RESULT) : null;
       const qRotRead = wantRotated ? buffer('q_rot.readback', qRotBytes, READ) : null;
       const kRotRead = wantRotated ? buffer('k_rot.readback', kRotBytes, READ) : null;
       const slopes = buffer('slopes', heads * F32, STORAGE);

@@ -309,8 +309,13 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
     shape.scoreDim = kernel.scores === 'additive' ? 5 : 0;
   }
   const grid = spec.grid(kernel, { rows: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads, dModel: shape.dModel });
-  const constants = spec.constants?.({ maxComputeWorkgroupStorageSize: DEFAULT_WORKGROUP_STORAGE }) ?? {};
-  const declared = Object.fromEntries(Object.entries(constants).filter(([name]) => kernel.overrides.includes(name)));
+  // The constants the engine would set for this problem (the fused kernel's width buckets, shape and
+  // vec4 reads), as far as the kernel declares them.
+  const limits = { maxComputeWorkgroupStorageSize: DEFAULT_WORKGROUP_STORAGE };
+  const problem = { n: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads };
+  const declaredOf = (constants: Record<string, number>) =>
+    Object.fromEntries(Object.entries(constants).filter(([name]) => kernel.overrides.includes(name)));
+  const declared = declaredOf(spec.constants?.(limits, problem) ?? {});
   const report = detectHazards(source, {
     grid,
     bindings: stageBindings(stage, shape, options.seed ?? 1),
@@ -320,11 +325,13 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
   });
   // A fused kernel with a decoding shape (override DECODE: one row per workgroup, its invocations on
   // distinct keys, merged in workgroup memory) runs it too, over two rows: that merge is code the
-  // 64-row shape never reaches.
+  // 64-row shape never reaches. It reads element by element there (VEC4_ROWS off), so both read
+  // paths of the built-in kernel run.
   let decoding = '';
   if (stage === 'fused' && kernel.overrides.includes('DECODE') && !options.shape) {
     const rows = { ...shape, n: 2, causalShift: shape.m - 2 };
-    const decodeKernel = { ...kernel, constants: { DECODE: 1 } };
+    const decodeConstants = declaredOf({ ...spec.constants?.(limits, { ...problem, n: rows.n }), DECODE: 1, VEC4_ROWS: 0 });
+    const decodeKernel = { ...kernel, constants: decodeConstants };
     const decodeGrid = spec.grid(decodeKernel, {
       rows: rows.n,
       m: rows.m,
@@ -336,12 +343,13 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
     const second = detectHazards(source, {
       grid: decodeGrid,
       bindings: stageBindings(stage, rows, (options.seed ?? 1) + 1),
-      constants: { ...declared, DECODE: 1 },
+      constants: decodeConstants,
       timeLimitMs: options.timeLimitMs,
       stepBudget: options.stepBudget,
     });
     mergeHazardReports(report, second);
-    decoding = `; and its decoding shape (DECODE=1) n=${rows.n} causal (shift ${rows.causalShift}), grid ${decodeGrid.join('×')}`;
+    const set = Object.entries(decodeConstants).map(([k, v]) => `${k}=${v}`);
+    decoding = `; and its decoding shape n=${rows.n} causal (shift ${rows.causalShift}), grid ${decodeGrid.join('×')}, ${set.join(' ')}`;
   }
   const exceedsDefaultWorkgroupStorage = report.workgroupBytes > DEFAULT_WORKGROUP_STORAGE;
   const ms = performance.now() - started;

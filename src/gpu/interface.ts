@@ -216,6 +216,8 @@ export const STAGES: Record<StageName, StageSpec> = {
         HEAD_DK: widthBucket(problem.dk),
         DV_CHUNK: Math.min(128, widthBucket(problem.dv)),
         DECODE: problem.n <= DECODE_MAX_ROWS ? 1 : 0,
+        // Every row of Q, K and V starts on a vec4 (the built-in kernel then reads them 16 bytes at a time).
+        VEC4_ROWS: problem.dk % 4 === 0 && problem.dv % 4 === 0 ? 1 : 0,
       }),
     }),
   },
