@@ -7,7 +7,7 @@ import { measureAllocations } from '../src/gpu/buffer-ledger';
 import { AttentionEngine } from '../src/gpu/engine';
 import type { ProfileProgress } from '../src/gpu/profile';
 import type { ProfileResult, Roofline } from '../src/core/profile-report';
-import { profileSweep } from '../src/gpu/profile';
+import { profileSweep, rotationOrder } from '../src/gpu/profile';
 import { ClockWarmer, growUntil, measureRoofline } from '../src/gpu/roofline';
 import { VARIANT_NAMES, variantStages } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
@@ -158,10 +158,13 @@ describe.skipIf(!gpu)('the profiler sweep', () => {
     expect(partial.notes.join(' ')).toMatch(/Cancelled during N=16/);
   });
 
-  it('interleaves the variants round-robin, warm-ups first', () => {
+  it('interleaves the variants round-robin, warm-ups first, each round starting with the next variant', () => {
     const atN16 = progress.filter((p) => p.n === 16 && p.phase !== 'reference').map((p) => `${p.phase} ${p.variant}`);
-    const round = (phase: string) => VARIANT_NAMES.map((v) => `${phase} ${v}`);
-    expect(atN16).toEqual([...round('warmup'), ...round('repeat'), ...round('repeat')]);
+    const round = (phase: string, r: number) => rotationOrder(VARIANT_NAMES, r).map((v) => `${phase} ${v}`);
+    expect(atN16).toEqual([...round('warmup', 0), ...round('repeat', 1), ...round('repeat', 2)]);
+    expect(rotationOrder(['a', 'b', 'c'], 1)).toEqual(['b', 'c', 'a']);
+    expect(rotationOrder(['a', 'b', 'c'], 5)).toEqual(['c', 'a', 'b']);
+    expect(rotationOrder([], 3)).toEqual([]);
   });
 
   it('reports an unknown variant as a failed row instead of stopping the sweep', async () => {
@@ -184,7 +187,7 @@ describe.skipIf(!gpu)('the profiler sweep', () => {
       { ns: [16], dk: 4, variants: ['naive', 'tiled'], warmup: 1, repeats: 2, decode: [40] },
       { engine, warmer, onProgress: (p) => events.push(p.phase === 'reference' ? 'reference' : `run ${p.variant}`) },
     );
-    const point = ['reference', ...Array(3).fill(['warm', 'run naive', 'run tiled']).flat()];
+    const point = ['reference', 'warm', 'run naive', 'run tiled', 'warm', 'run tiled', 'run naive', 'warm', 'run naive', 'run tiled'];
     expect(events).toEqual([...point, ...point]);
     expect(r.clockProbes).toEqual([
       { n: 16, m: 16, decode: false, fractionOfRoof: [0.2, 0.9, 1] },

@@ -1,7 +1,7 @@
 /**
  * The sequence-length sweep: for every N, each variant's warm-up runs, then timed repeats through
  * the real engine (per-stage GPU time from timestamp queries, and wall time), interleaved
- * round-robin across the variants; then each output is checked against the float64 reference and
+ * round-robin across the variants (each round starting with the next variant); then each output is checked against the float64 reference and
  * the derived figures (GFLOP/s, GB/s, % of roofline, memory) are computed.
  *
  * Runs in Node and in the page: it yields to the event loop between runs, reports progress and
@@ -128,6 +128,12 @@ export function settingVariant(name: string): CustomVariant | undefined {
   };
 }
 
+/** The runs of round `round`, rotated so that the round starts with item round mod length. */
+export function rotationOrder<T>(items: readonly T[], round: number): T[] {
+  const start = items.length ? round % items.length : 0;
+  return [...items.slice(start), ...items.slice(0, start)];
+}
+
 export interface ProfileProgress {
   /** Runs finished (warm-ups included) and runs planned. */
   done: number;
@@ -202,12 +208,14 @@ export async function profileSweep(config: ProfileConfig, deps: ProfileDeps): Pr
       const runners = c.variants.map((variant) => createRunner(c, deps, point, variant, inputs, options));
       current = { runners, reference };
       // Round-robin: every variant's k-th run happens close in time to the others', so load that
-      // comes and goes on the machine touches all variants alike and their ratios stay fair.
+      // comes and goes on the machine touches all variants alike and their ratios stay fair. Round
+      // r starts with variant r mod V (rotationOrder), so no variant always runs first or last: on
+      // SwiftShader the same kernel measured 1.5× slower when it always ran first in its round.
       const rounds: ('warmup' | 'repeat')[] = [...Array(c.warmup).fill('warmup'), ...Array(c.repeats).fill('repeat')];
       const probes: number[] = [];
       for (const [round, phase] of rounds.entries()) {
         if (deps.warmer) probes.push((await deps.warmer.warm()).fractionOfRoof);
-        for (const runner of runners) {
+        for (const runner of rotationOrder(runners, round)) {
           if (aborted()) throw new RunCancelledError('profile cancelled');
           progress(point, runner.variant, phase);
           await runner.step(phase, round === 0);
