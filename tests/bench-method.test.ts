@@ -99,34 +99,10 @@ describe('paired speed-ups', () => {
     expect(decode[0]).toMatchObject({ m: 4096, variant: 'naive' });
     expect(Object.keys(decode[0])).toEqual(expect.arrayContaining(['K+V GB/s', '% copy BW']));
   });
-});
 
-describe('baselines asked for', () => {
-  const row = (variant: string, samples: number[]): ProfileRow => ({
-    n: 1,
-    m: 4096,
-    decode: true,
-    variant,
-    source: 'engine',
-    timing: 'timestamp',
-    stages: {},
-    gpuMs: summarize(samples),
-    spanMs: summarize(samples),
-    wallMs: summarize(samples),
-    flops: attentionFlops({ n: 1, m: 4096, dk: 8, dv: 8, heads: 1, causal: false }),
-    bytes: attentionBytes({ n: 1, m: 4096, dk: 8, dv: 8, heads: 1, causal: false }, 'fused'),
-    intensity: 1,
-    gflops: 1,
-    stageGflops: {},
-    gbps: 1,
-    rooflinePct: null,
-    allocatedBytes: null,
-    check: null,
-    error: null,
-  });
-
-  it('add a paired "× V" column per baseline, beside naive', () => {
-    const rows = [row('naive', [8, 8, 8]), row('fused', [2, 1, 2]), row('fused-nosubgroups', [4, 3, 2])];
+  it('add a paired "× V" column per baseline asked for, beside naive', () => {
+    const decode = { n: 1, m: 4096, decode: true };
+    const rows = [row('naive', [8, 8, 8], decode), row('fused', [2, 1, 2], decode), row('fused-nosubgroups', [4, 3, 2], decode)];
     const config = resolveConfig({
       ns: [64],
       dk: 8,
@@ -142,7 +118,7 @@ describe('baselines asked for', () => {
     expect(Object.keys(plain[1])).not.toContain('× fused-nosubgroups');
   });
 
-  it('must be among the variants profiled', () => {
+  it('take as baselines only variants that were profiled', () => {
     expect(() => resolveConfig({ ns: [64], dk: 8, variants: ['fused'], baselines: ['tiled'] })).toThrow(
       /a baseline must be one of the variants profiled \(fused\), got tiled/,
     );
