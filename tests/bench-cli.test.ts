@@ -12,7 +12,7 @@ import { decodeTable, reportTable } from '../src/core/profile-report';
 import { sha256Hex } from '../src/core/sha256';
 import { VARIANT_NAMES } from '../src/gpu/variants';
 import { runScript } from './helpers/cli';
-import { acquireTestDevice } from './helpers/gpu';
+import { acquireTestDevice, IN_CI } from './helpers/gpu';
 
 const gpu = await acquireTestDevice();
 const bench = (...args: string[]) => runScript('scripts/bench.ts', args);
@@ -244,6 +244,10 @@ describe.skipIf(!gpu)('npm run bench: decode rows, the span, paired ratios and t
       expect.arrayContaining(['qk_scores_naive.wgsl', 'roofline/copy_bandwidth.wgsl', 'roofline/workgroup_bandwidth.wgsl']),
     );
     expect(Object.keys(written.shaders)).not.toContain('qk_scores.wgsl');
+    // The fused rows ran its subgroup form where the device has one: that block is hashed too.
+    const subgroups = result.rows.some((r) => r.subgroups === true);
+    expect(written.shaders['subgroups/fused.wgsl'] !== undefined).toBe(subgroups);
+    if (IN_CI) expect(subgroups).toBe(true);
 
     // --replot draws a card's results too (in Chromium, when there is one).
     if (existsSync(process.env.PUPPETEER_EXECUTABLE_PATH || '/usr/bin/chromium')) {

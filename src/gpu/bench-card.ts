@@ -5,6 +5,7 @@
  */
 import { settingVariant } from './profile';
 import { HALF_STORAGE_FILE } from './half-storage';
+import { SUBGROUP_FILE } from './subgroups';
 import type { BenchCard } from '../core/bench-card';
 import { makeCard } from '../core/bench-card';
 import type { AdapterInfo, ProfileResult } from '../core/profile-report';
@@ -62,6 +63,8 @@ export async function shaderHashes(
   const files = new Set<string>(Object.values(ROOFLINE_SHADERS));
   if (result.config.features?.rope) files.add(ROPE_SHADER);
   const hashes: Record<string, string> = {};
+  // The fused kernel's subgroup form swaps in a block of its own wherever a row ran it.
+  if (result.rows.some((row) => row.subgroups === true)) files.add(SUBGROUP_FILE);
   for (const variant of result.config.variants) {
     const own = custom[variant] ?? settingVariant(variant);
     if (own?.run?.precision === 'f16') files.add(HALF_STORAGE_FILE);
