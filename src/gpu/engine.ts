@@ -537,11 +537,11 @@ export class AttentionEngine {
       const q = buffer('q', vec4Bytes(blockRows * heads * dq * element + pad), STORAGE);
       const k = buffer('k', vec4Bytes(m * kvHeads * dk * element + pad), STORAGE);
       const v = buffer('v', vec4Bytes(m * kvHeads * dv * element + pad), STORAGE);
-      // Per-head slopes and sinks (zeros when off).
       const qRot = rope ? buffer('q_rot', vec4Bytes(qRotBytes), RESULT) : null;
       const kRot = rope ? buffer('k_rot', vec4Bytes(kRotBytes), RESULT) : null;
       const qRotRead = wantRotated ? buffer('q_rot.readback', qRotBytes, READ) : null;
       const kRotRead = wantRotated ? buffer('k_rot.readback', kRotBytes, READ) : null;
+      // Per-head slopes and sinks (zeros when off).
       const slopes = buffer('slopes', heads * F32, STORAGE);
       const sinks = buffer('sinks', heads * F32, STORAGE);
       if (plan.slopes) device.queue.writeBuffer(slopes, 0, plan.slopes);
