@@ -28,7 +28,7 @@ import { checkInputs } from '../src/core/shapes';
 import type { ScoringWeights } from '../src/core/shapes';
 import { describeActivation } from '../src/core/activation';
 import { isPrecisionChoice, PRECISION_CHOICES, PRECISION_TITLES } from '../src/core/precision';
-import { isSubgroupChoice, SUBGROUP_CHOICES } from '../src/core/subgroups';
+import { describeFusedForm, isSubgroupChoice, SUBGROUP_CHOICES } from '../src/core/subgroups';
 import type { Comparison } from '../src/core/metrics';
 import { AttentionEngine } from '../src/gpu/engine';
 import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
@@ -278,10 +278,7 @@ async function attention(argv: string[]): Promise<number> {
       );
       if (result.precision !== 'f32' || cli.precision !== 'f32')
         console.log(`precision: ${PRECISION_TITLES[result.precision]} (${result.precisionReason})`);
-      if (cli.variant === 'fused')
-        console.log(
-          `fused kernel: ${result.keySplits} key split${result.keySplits === 1 ? '' : 's'}, ${result.subgroups ? 'subgroup form' : 'no subgroups'} (${result.subgroupsReason})`,
-        );
+      if (cli.variant === 'fused') console.log(describeFusedForm(result));
       const features = describeFeatures(withDefaults(cli.options));
       if (features) console.log(`features: ${features}`);
       if (options.activation !== 'softmax')

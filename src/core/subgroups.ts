@@ -77,3 +77,9 @@ export function resolveSubgroups(choice: SubgroupChoice, context: SubgroupContex
     return no(`the device's subgroups are not runs of consecutive invocations (sizes seen: ${layout.sizes.join(', ') || 'none'})`);
   return { subgroups: true, reason: `subgroups of ${layout.sizes[0]} invocations merge the decoding shape's lanes` };
 }
+
+/** How a fused run's kernel ran, in one line: its key splits and whether in its subgroup form, and why. */
+export function describeFusedForm(run: { keySplits: number; subgroups: boolean; subgroupsReason: string }): string {
+  const splits = `${run.keySplits} key split${run.keySplits === 1 ? '' : 's'}`;
+  return `fused kernel: ${splits}, ${run.subgroups ? 'subgroup form' : 'no subgroups'} (${run.subgroupsReason})`;
+}

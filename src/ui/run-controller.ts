@@ -21,6 +21,7 @@ import gloveUrl from '../assets/embeddings/glove-20k-int8.bin?url';
 import type { Embeddings } from '../core/embeddings';
 import { parseEmbeddings } from '../core/embeddings';
 import { InputError, RunCancelledError } from '../core/errors';
+import { describeFusedForm } from '../core/subgroups';
 import type { Problem } from '../core/problem';
 import { buildProblem, needsSampling, referenceOptions, sampleProblem, sampleRows } from '../core/problem';
 import type { TimeLimitSettings } from '../core/kernel-safety';
@@ -274,9 +275,7 @@ export class RunController implements ReactiveController {
 /** The given rows of a row-major matrix with `cols` columns. */
 /** How a fused run's kernel ran, in words; undefined for the three-pass variants. */
 function fusedForm(result: RunResult): string | undefined {
-  if (result.variant !== 'fused') return undefined;
-  const splits = `${result.keySplits} key split${result.keySplits === 1 ? '' : 's'}`;
-  return `fused kernel: ${splits}, ${result.subgroups ? 'subgroup form' : 'no subgroups'} (${result.subgroupsReason})`;
+  return result.variant === 'fused' ? describeFusedForm(result) : undefined;
 }
 
 function pickRows(data: Float32Array, rows: readonly number[], cols: number): Float32Array {
