@@ -185,22 +185,41 @@ fn shaped4(scores: vec4f, row: u32, key0: u32, job: Job) -> vec4f {
   return s;
 }
 
-// Folds a batch of scores into the running max and denominator, rescaling o when the max rises
-// (once per batch); returns the batch's weights, 0 where hidden.
-fn fold(run_max: ptr<function, f32>, denom: ptr<function, f32>, o: ptr<function, array<vec4f, O_PRIVATE>>, s: vec4f, vis: vec4<bool>) -> vec4f {
+// A batch of scores folded into a row's running max and denominator: the batch's weights (0 where
+// hidden), and the factor the row's running output must be scaled by (1 unless the batch raised the
+// max; scaling by 1 changes nothing, so a caller may skip it).
+struct Folded {
+  p: vec4f,
+  rescale: f32,
+}
+
+// Folds a batch of scores into the running max and denominator (rescaling the denominator once when
+// the max rises); the caller scales its o by `rescale`.
+fn fold_stats(run_max: ptr<function, f32>, denom: ptr<function, f32>, s: vec4f, vis: vec4<bool>) -> Folded {
+  var f: Folded;
+  f.rescale = 1.0;
   let sv = select(vec4f(LOWEST), s, vis);
   let batch_max = max(max(sv.x, sv.y), max(sv.z, sv.w));
   if (*denom == 0.0) {
     *run_max = batch_max;
   } else if (batch_max > *run_max) {
-    let rescale = exp2(*run_max - batch_max);
-    *denom *= rescale;
-    for (var c4 = 0u; c4 < DV4; c4++) { (*o)[c4] *= rescale; }
+    f.rescale = exp2(*run_max - batch_max);
+    *denom *= f.rescale;
     *run_max = batch_max;
   }
-  let p = select(vec4f(0.0), exp2(sv - *run_max), vis);
-  *denom += (p.x + p.y) + (p.z + p.w);
-  return p;
+  f.p = select(vec4f(0.0), exp2(sv - *run_max), vis);
+  *denom += (f.p.x + f.p.y) + (f.p.z + f.p.w);
+  return f;
+}
+
+// Folds a batch of scores into the running max, denominator and o (rescaled once per batch when the
+// max rises); returns the batch's weights, 0 where hidden.
+fn fold(run_max: ptr<function, f32>, denom: ptr<function, f32>, o: ptr<function, array<vec4f, O_PRIVATE>>, s: vec4f, vis: vec4<bool>) -> vec4f {
+  let f = fold_stats(run_max, denom, s, vis);
+  if (f.rescale != 1.0) {
+    for (var c4 = 0u; c4 < DV4; c4++) { (*o)[c4] *= f.rescale; }
+  }
+  return f.p;
 }
 
 // @storage-begin

@@ -4,7 +4,8 @@
  * engine's own choice, with every feature, against the float64 reference; splits that see no key;
  * the sink counted once; decoding one row against up to 2048 keys; the same bits in row blocks or a
  * range of rows; and a kernel that does not declare SUPPORTS_KEY_SPLITS running unsplit. The
- * split cases run in both forms of the kernel: with subgroups (src/core/subgroups.ts) and without.
+ * split cases run in every form of the kernel: with subgroups as 'auto' chooses them
+ * (src/core/subgroups.ts), with its prefill in pairs of lanes, and without subgroups.
  */
 import { describe, expect, it } from 'vitest';
 import { AttentionEngine } from '../src/gpu/engine';
@@ -164,14 +165,20 @@ function expectReference(c: SplitCase, result: RunResult) {
   expect(result.output.data.every(Number.isFinite)).toBe(true);
 }
 
-// Each split count in both forms of the kernel: with subgroups where the device has them (auto),
-// and the portable merge through workgroup memory (off).
-const FORMS = SPLITS.flatMap((splits) => (['auto', 'off'] as const).map((subgroups) => ({ splits, subgroups })));
+// Each split count in every form of the kernel: with subgroups where the device has them (auto:
+// pairs of lanes in the prefill on a GPU, not on a CPU emulator), with pairs wherever there are
+// subgroups (pairs), and the portable kernel (off).
+const FORMS = SPLITS.flatMap((splits) => (['auto', 'pairs', 'off'] as const).map((subgroups) => ({ splits, subgroups })));
+const pairsHere = async () => {
+  const layout = await engine().subgroupLayout();
+  return (layout?.consecutive ?? false) && layout!.sizes[0] >= 2;
+};
 
 describe.skipIf(!gpu).each(FORMS)('fused with $splits key split(s), subgroups $subgroups', ({ splits, subgroups }) => {
   it.each(CASES)('$name', async (c) => {
     const result = await run(c, splits === 'auto' ? { subgroups } : { keySplits: splits, subgroups });
     if (subgroups === 'off') expect(result.subgroups).toBe(false);
+    if (subgroups === 'pairs') expect(result.subgroupPairs).toBe(await pairsHere());
     if (splits !== 'auto') expect(result.keySplits).toBe(splits);
     expect(result.stages).toEqual(result.keySplits > 1 ? ['fused', 'combine'] : ['fused']);
     expectReference(c, result);
@@ -226,7 +233,7 @@ describe.skipIf(!gpu)('decoding one row, 8 heads on 2 K/V heads, dk = dv = 64', 
   });
 });
 
-describe.skipIf(!gpu)('the same bits in row blocks and ranges of rows', () => {
+describe.skipIf(!gpu).each(['auto', 'pairs'] as const)('the same bits in row blocks and ranges of rows, subgroups %s', (subgroups) => {
   it.each([
     {
       name: '64-row shape, 3 splits, causal, sinks',
@@ -235,13 +242,15 @@ describe.skipIf(!gpu)('the same bits in row blocks and ranges of rows', () => {
     },
     { name: 'decoding shape, 3 splits, window', c: { n: 5, m: 300, heads: 2, options: { causal: true, window: 100 } }, range: [2, 4] },
   ])('$name', async ({ c: partial, range }) => {
-    const c: SplitCase = { name: 'bits', dk: 8, dv: 8, seed: 5300, ...partial };
-    const whole = await run(c, { keySplits: 3 });
-    const blocks = await run(c, { keySplits: 3, maxBlockRows: 3 });
+    // dk and dv past 32: both lanes of a pair hold columns.
+    const c: SplitCase = { name: 'bits', dk: 40, dv: 36, seed: 5300, ...partial };
+    const whole = await run(c, { keySplits: 3, subgroups });
+    // Blocks of 3 rows: a row is the first of its pair in one run and the second in another.
+    const blocks = await run(c, { keySplits: 3, maxBlockRows: 3, subgroups });
     expect(blocks.blocks).toBeGreaterThan(1);
     expect(blocks.output.data).toEqual(whole.output.data);
     const [start, end] = range as [number, number];
-    const part = await run(c, { keySplits: 3, rows: [start, end] });
+    const part = await run(c, { keySplits: 3, rows: [start, end], subgroups });
     const width = c.heads * c.dv;
     expect(part.output.data).toEqual(whole.output.data.subarray(start * width, end * width));
   });

@@ -41,6 +41,20 @@ describe('built-in kernels on the interpreter', () => {
     expect(report.invocations).toBeGreaterThan(0);
   });
 
+  it('says the check is partial when the interpreter met something it could not evaluate', () => {
+    // wgsl_reflect's interpreter cannot branch on a bool member of a struct: it logs and carries on.
+    const fused = shaders['flash_attention.wgsl'];
+    const branch = '  if (f.rescale != 1.0) {';
+    expect(fused).toContain(branch);
+    const source = fused
+      .replace('struct Folded {', 'struct Flag {\n  on: bool,\n}\n\nstruct Folded {')
+      .replace(branch, '  var flag: Flag;\n  flag.on = f.rescale != 1.0;\n  if (flag.on) {');
+    const report = checkWorkgroupHazards(source, 'fused');
+    expect(report.interpreterErrors.length).toBeGreaterThan(0);
+    expect(report.covered).toMatch(/ — partial: the interpreter could not evaluate everything \(.+\)$/);
+    expect(checkWorkgroupHazards(fused, 'fused').covered).not.toMatch(/partial/);
+  });
+
   it('runs at least two workgroups along the first axis each tiled kernel blocks, the second one partial', () => {
     const tiled = planHazardShape('qk', { workgroupSize: [16, 16, 1], outputsPerInvocation: [4, 4] });
     expect(tiled.m).toBe(127);

@@ -11,12 +11,12 @@ import type { AttentionOptions } from '../src/core/options';
 import { randomMatrix } from '../src/core/rng';
 import type { AttentionInputs } from '../src/core/shapes';
 import type { SubgroupChoice, SubgroupContext, SubgroupLayout } from '../src/core/subgroups';
-import { readSubgroupLayout, resolveSubgroups } from '../src/core/subgroups';
+import { describeFusedForm, readSubgroupLayout, resolveSubgroups } from '../src/core/subgroups';
 import { AttentionEngine } from '../src/gpu/engine';
 import type { RunResult } from '../src/gpu/engine';
 import { halfStorageSource, STORAGE_BEGIN } from '../src/gpu/half-storage';
 import { checkWorkgroupHazards } from '../src/gpu/hazards';
-import { probeSubgroupLayout, SUBGROUP_FILE, subgroupSource, SUBGROUPS_BEGIN } from '../src/gpu/subgroups';
+import { PAIRS_LINE, probeSubgroupLayout, SUBGROUP_FILE, subgroupSource, SUBGROUPS_BEGIN } from '../src/gpu/subgroups';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { explainCheck } from './helpers/explain';
 import { acquireTestDevice, IN_CI, watchDevice } from './helpers/gpu';
@@ -81,10 +81,61 @@ describe('reading the layout probe', () => {
 
 describe('whether a run uses subgroups', () => {
   const consecutive: SubgroupLayout = { sizes: [32], consecutive: true };
-  const base: SubgroupContext = { variant: 'fused', deviceHasSubgroups: true, layout: consecutive, customKernel: false };
+  const base: SubgroupContext = {
+    variant: 'fused',
+    deviceHasSubgroups: true,
+    layout: consecutive,
+    customKernel: false,
+    cpuEmulator: false,
+  };
 
-  const cases: { name: string; choice: SubgroupChoice; context: Partial<SubgroupContext>; uses: boolean; reason: RegExp }[] = [
-    { name: 'auto, fused, a consecutive layout', choice: 'auto', context: {}, uses: true, reason: /subgroups of 32 invocations/ },
+  const cases: {
+    name: string;
+    choice: SubgroupChoice;
+    context: Partial<SubgroupContext>;
+    uses: boolean;
+    pairs?: boolean;
+    reason: RegExp;
+  }[] = [
+    {
+      name: 'auto, fused, a consecutive layout on a GPU: pairs',
+      choice: 'auto',
+      context: {},
+      uses: true,
+      pairs: true,
+      reason: /subgroups of 32 invocations .*; pairs of lanes share rows in the prefill shape \(a GPU\)/,
+    },
+    {
+      name: 'auto on a CPU emulator: no pairs',
+      choice: 'auto',
+      context: { cpuEmulator: true, layout: { sizes: [4], consecutive: true } },
+      uses: true,
+      pairs: false,
+      reason: /subgroups of 4 invocations .*no pairs of lanes .* on a CPU emulator, where they are slower/,
+    },
+    {
+      name: 'pairs asked for on a CPU emulator',
+      choice: 'pairs',
+      context: { cpuEmulator: true },
+      uses: true,
+      pairs: true,
+      reason: /pairs of lanes share rows .*\(asked for\)/,
+    },
+    {
+      name: 'merge asked for on a GPU',
+      choice: 'merge',
+      context: {},
+      uses: true,
+      pairs: false,
+      reason: /no pairs of lanes .*\(asked for\)/,
+    },
+    {
+      name: 'subgroups of one invocation',
+      choice: 'auto',
+      context: { layout: { sizes: [1], consecutive: true } },
+      uses: false,
+      reason: /subgroups have 1 invocation \(the form needs at least 2\)/,
+    },
     { name: 'off', choice: 'off', context: {}, uses: false, reason: /turned off/ },
     { name: 'tiled', choice: 'auto', context: { variant: 'tiled' }, uses: false, reason: /only the fused kernel .* uses tiled/ },
     { name: "the user's kernel", choice: 'auto', context: { customKernel: true }, uses: false, reason: /your own and runs as written/ },
@@ -110,10 +161,20 @@ describe('whether a run uses subgroups', () => {
       reason: /could not be probed \(no pipeline\)/,
     },
   ];
-  it.each(cases)('$name', ({ choice, context, uses, reason }) => {
+  it.each(cases)('$name', ({ choice, context, uses, pairs, reason }) => {
     const decision = resolveSubgroups(choice, { ...base, ...context });
     expect(decision.subgroups).toBe(uses);
+    // Pairs only within the subgroup form.
+    expect(decision.pairs).toBe(pairs ?? false);
     expect(decision.reason).toMatch(reason);
+  });
+
+  it('the fused kernel line says which form ran', () => {
+    const line = (subgroups: boolean, subgroupPairs: boolean) =>
+      describeFusedForm({ keySplits: 1, subgroups, subgroupPairs, subgroupsReason: 'why' });
+    expect(line(true, true)).toBe('fused kernel: 1 key split, subgroup form with pairs (why)');
+    expect(line(true, false)).toBe('fused kernel: 1 key split, subgroup form (why)');
+    expect(line(false, false)).toBe('fused kernel: 1 key split, no subgroups (why)');
   });
 });
 
@@ -127,6 +188,17 @@ describe('the subgroup form of the fused kernel', () => {
     // The portable entry point is gone (one main), the rest of the kernel is untouched.
     expect(form.match(/fn main\(/g)).toHaveLength(1);
     expect(form).toContain(FUSED.slice(0, FUSED.indexOf(SUBGROUPS_BEGIN)));
+  });
+
+  it('has its prefill in pairs of lanes unless asked not to', () => {
+    const pairs = subgroupSource(FUSED, shaders);
+    const merge = subgroupSource(FUSED, shaders, false);
+    expect(pairs).toContain(PAIRS_LINE);
+    expect(pairs).toContain('subgroupShuffleXor(acc_a, 1u)');
+    expect(merge).not.toContain(PAIRS_LINE);
+    expect(merge).toContain('const PAIRS = false;');
+    // Only that line differs.
+    expect(merge.replace('const PAIRS = false;', PAIRS_LINE)).toBe(pairs);
   });
 
   it('composes with f16 storage, and a kernel without the block has no subgroup form', () => {
@@ -159,6 +231,19 @@ describe('the subgroup form of the fused kernel', () => {
     const broken = checkWorkgroupHazards(source.replace(barrier, without), 'fused');
     expect(broken.races.length).toBeGreaterThan(0);
     expect(broken.races.every((r) => r.variable === 'shared_mem' && r.scope === 'workgroup')).toBe(true);
+  });
+
+  it('the race check runs the prefill in pairs of lanes and catches a missing barrier after its tile', () => {
+    const source = subgroupSource(FUSED, shaders);
+    const pairs = source.indexOf('fn prefill_pairs(');
+    const barrier = '      }\n      workgroupBarrier();\n    }\n    for (var c4 = 0u; c4 < dv4; c4++) {';
+    const at = source.indexOf(barrier, pairs);
+    expect(pairs).toBeGreaterThan(0);
+    expect(at).toBeGreaterThan(pairs);
+    const broken = source.slice(0, at) + barrier.replace('      workgroupBarrier();\n', '') + source.slice(at + barrier.length);
+    const found = checkWorkgroupHazards(broken, 'fused');
+    expect(found.races.length).toBeGreaterThan(0);
+    expect(found.races.every((r) => r.variable === 'shared_mem' && r.scope === 'workgroup')).toBe(true);
   });
 });
 
@@ -210,6 +295,88 @@ describe.skipIf(!gpu)('subgroups on this device', () => {
     expectReference(inputs, options, off, seed);
     for (let i = 0; i < auto.output.data.length; i++) expect(auto.output.data[i]).toBeCloseTo(off.output.data[i], 5);
   });
+
+  // Prefill shapes for the pairs: an odd row count (the last pair has one row), rows past one
+  // workgroup, dk and dv that end inside the second lane's half, every feature, GQA, splits, dk 128.
+  const prefillCases = [
+    {
+      name: 'n=67 m=90 dk=dv=64, 2 heads on 1, causal, ALiBi, sinks',
+      n: 67,
+      m: 90,
+      dk: 64,
+      dv: 64,
+      heads: 2,
+      kvHeads: 1,
+      options: { causal: true, alibi: 'standard', sinks: [1, -1] },
+    },
+    {
+      name: 'n=33 m=129 dk=40 dv=36, softcap, window',
+      n: 33,
+      m: 129,
+      dk: 40,
+      dv: 36,
+      heads: 2,
+      kvHeads: 2,
+      options: { softcap: 5, window: 17, causal: true },
+    },
+    { name: 'n=130 m=70 dk=dv=128, 3 key splits', n: 130, m: 70, dk: 128, dv: 128, heads: 1, kvHeads: 1, options: {}, keySplits: 3 },
+    {
+      name: 'n=20 m=50 dk=100 dv=130 (dk bucket 128, two value sweeps), mask',
+      n: 20,
+      m: 50,
+      dk: 100,
+      dv: 130,
+      heads: 1,
+      kvHeads: 1,
+      options: {},
+      mask: true,
+    },
+  ] as const;
+  const prefillInputs = (c: (typeof prefillCases)[number], seed: number): AttentionInputs => {
+    const mask = 'mask' in c ? randomMatrix(c.n, c.m, seed + 3) : null;
+    if (mask) for (let i = 0; i < mask.data.length; i++) mask.data[i] = mask.data[i] > -0.8 ? 1 : 0;
+    return {
+      q: randomMatrix(c.n, c.heads * c.dk, seed),
+      k: randomMatrix(c.m, c.kvHeads * c.dk, seed + 1),
+      v: randomMatrix(c.m, c.kvHeads * c.dv, seed + 2),
+      mask,
+    };
+  };
+
+  it.each(prefillCases)('prefill in pairs of lanes: $name', async (c) => {
+    const seed = 7400 + c.n;
+    const inputs = prefillInputs(c, seed);
+    const options: Partial<AttentionOptions> = { heads: c.heads, kvHeads: c.kvHeads, ...c.options };
+    const keySplits = 'keySplits' in c ? c.keySplits : undefined;
+    const pairs = await engine().run(inputs, options, { variant: 'fused', poison: true, subgroups: 'pairs', keySplits });
+    const layout = await engine().subgroupLayout();
+    const available = (layout?.consecutive ?? false) && layout!.sizes[0] >= 2;
+    if (IN_CI) expect(available, 'CI runs SwiftShader, which has consecutive subgroups of 4').toBe(true);
+    expect(pairs.subgroupPairs).toBe(available);
+    expectReference(inputs, options, pairs, seed);
+    if (!available) return;
+    // Not the portable prefill: the two halves of each score were summed apart.
+    const portable = await engine().run(inputs, options, { variant: 'fused', poison: true, subgroups: 'merge', keySplits });
+    expect(portable.subgroupPairs).toBe(false);
+    expectReference(inputs, options, portable, seed);
+    expect([...pairs.output.data].some((x, i) => x !== portable.output.data[i])).toBe(true);
+  });
+
+  it.runIf(gpu?.device.features.has('subgroups'))(
+    'without the exchange of the halves, the pairs are wrong and the check says so',
+    async () => {
+      const c = prefillCases[0];
+      const seed = 7500;
+      const inputs = prefillInputs(c, seed);
+      const options: Partial<AttentionOptions> = { heads: c.heads, kvHeads: c.kvHeads, ...c.options };
+      const source = subgroupSource(FUSED, shaders);
+      const exchange = '        acc_a += subgroupShuffleXor(acc_a, 1u);\n';
+      expect(source).toContain(exchange);
+      const result = await engine().run(inputs, options, { variant: 'fused', kernels: { fused: source.replace(exchange, '') } });
+      const comparison = checkAgainstReference(inputs, options, { ...result, output: result.output.data });
+      expect(comparison.output.pass).toBe(false);
+    },
+  );
 
   it('tiled and a user’s fused kernel run without, saying why', async () => {
     const { inputs, options } = decodeInputs(100, 7200);

@@ -1,27 +1,165 @@
 // Subgroups for the fused kernel (src/gpu/subgroups.ts puts this block in place of the kernel's
 // `@subgroups` block and `enable subgroups;` at the top of the module, where the device has the
-// `subgroups` feature and lays its subgroups out as runs of consecutive lanes, which the engine
-// checks once per device). The entry point passes the subgroup size to the decoding shape, whose
-// merge of the 64 lanes' (M, L, o) then runs in two levels:
+// `subgroups` feature and lays its subgroups out as runs of consecutive lanes, at least 2 to a run,
+// which the engine checks once per device). Two changes, the rest of the kernel is its own, so one
+// kernel is written, verified and read:
+//
+// - The prefill shape in pairs of lanes (prefill_pairs, dk ≤ 128): lanes 2t and 2t + 1, which are
+//   in one subgroup, share the workgroup's query rows 2t and 2t + 1. Each lane holds half of both
+//   rows' Q (dims side·dk/2 …) and half of both rows' running output (value columns side·dv/2 …),
+//   so it holds as many registers as a lane of the portable shape (one row, all columns); but each
+//   key column it reads from the tile in workgroup memory now serves two rows, which halves the
+//   workgroup-memory reads per multiply-add. A score is the sum of the two halves' dot products,
+//   exchanged with subgroupShuffleXor(…, 1): both lanes add the same two numbers, so both hold the
+//   same bits and fold the same running max and denominator.
+// - The decoding shape's merge of the 64 lanes' (M, L, o), in two levels:
 //   1. each subgroup in registers: M_s = subgroupMax over its lanes with L > 0, then
 //      L_s = subgroupAdd(L · exp2(M_lane − M_s)) and o_s = subgroupAdd(o · exp2(M_lane − M_s));
 //   2. the subgroups (64 / size of them: 2 on a 32-wide GPU) through workgroup memory, in subgroup
 //      order, as the combine merges splits.
-// Instead of three serial loops over 64 lanes, each level-2 loop walks 64 / size entries. The
-// prefill shape is unchanged. Everything else is the kernel's own, so one kernel is written,
-// verified and read. (wgsl_reflect's interpreter, which checks the kernel for races, runs subgroups
-// of one invocation: src/core/verify/races.ts.)
+//   Instead of three serial loops over 64 lanes, each level-2 loop walks 64 / size entries.
+//
+// (wgsl_reflect's interpreter, which checks the kernel for races, runs subgroups of one invocation:
+// src/core/verify/races.ts. The exchange then returns the lane's own half, which changes values but
+// none of the memory accesses the race check follows.)
+// The prefill shape in pairs of lanes (the engine writes false here for a run without them:
+// src/gpu/subgroups.ts, src/core/subgroups.ts).
+const PAIRS = true;
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane: u32, @builtin(subgroup_size) subgroup_lanes: u32) {
   let job = make_job(wid);
   if (DECODE) {
     decode(job, wid, lane, subgroup_lanes);
+  } else if (PAIRS && HEAD_DK <= 4u * Q_PRIVATE) {
+    prefill_pairs(job, wid, lane);
   } else {
     prefill(job, wid, lane);
   }
 }
 
-// Subgroup s holds lanes s·size … s·size + size − 1. Every subgroup operation here is reached by
+const Q_HALF: u32 = Q_PRIVATE / 2u; // vec4s of each of a pair's two rows of Q one lane holds
+const O_HALF: u32 = O_PRIVATE / 2u; // … and of each of their running outputs
+
+// The 64-row shape with two lanes per pair of rows (above). Every loop that holds a barrier or an
+// exchange is bounded by values uniform across the workgroup (params, the workgroup id, constants),
+// so the whole workgroup reaches each subgroupShuffleXor; which keys a row sees is settled by its
+// visibility mask afterwards, as in the portable shape.
+fn prefill_pairs(job: Job, wid: vec3u, lane: u32) {
+  let first_row = wid.x * WG;
+  let rows_here = min(WG, params.n - first_row);
+  let side = lane & 1u;        // which half of the columns this lane holds
+  let pair = lane - side;      // the pair's first row, within the workgroup
+  let row_a = first_row + pair;
+  let row_b = row_a + 1u;
+  let has_a = pair < rows_here;
+  let has_b = pair + 1u < rows_here;
+  let keys_lo = max(job.split_lo, key_start(first_row) / KEY_TILE * KEY_TILE);
+  let keys_hi = min(job.split_hi, key_end(first_row + rows_here - 1u, params.m));
+  let start_a = key_start(row_a);
+  let end_a = min(key_end(row_a, params.m), keys_hi);
+  let start_b = key_start(row_b);
+  let end_b = min(key_end(row_b, params.m), keys_hi);
+  let dk4 = DK4 / 2u;          // a half's vec4s of key columns (HEAD_DK is a multiple of 64)
+  let dv4 = DV4 / 2u;          // … and of value columns (DV_CHUNK is 64 or 128)
+  let q_a = row_a * params.heads * params.dk + job.head * params.dk;
+  let q_b = q_a + params.heads * params.dk;
+
+  var qa: array<vec4f, Q_HALF>;
+  var qb: array<vec4f, Q_HALF>;
+  for (var d4 = 0u; d4 < dk4; d4++) {
+    let d = 4u * (side * dk4 + d4);
+    if (has_a) { qa[d4] = q4(q_a + d, q_a + params.dk) * job.qscale; }
+    if (has_b) { qb[d4] = q4(q_b + d, q_b + params.dk) * job.qscale; }
+  }
+  var oa: array<vec4f, O_HALF>;
+  var ob: array<vec4f, O_HALF>;
+  for (var c0 = 0u; c0 < params.dv; c0 += 4u * DV4) {
+    for (var c4 = 0u; c4 < dv4; c4++) {
+      oa[c4] = vec4f(0.0);
+      ob[c4] = vec4f(0.0);
+    }
+    var max_a = 0.0;
+    var denom_a = 0.0;
+    if (job.split == 0u && (params.flags & FLAG_SINKS) != 0u) {
+      max_a = sinks[job.head] * LOG2E;
+      denom_a = 1.0;
+    }
+    var max_b = max_a;
+    var denom_b = denom_a;
+    for (var j0 = keys_lo; j0 < keys_hi; j0 += KEY_TILE) {
+      let keys = min(KEY_TILE, keys_hi - j0);
+      stage_keys(job, j0, keys, lane, KEY_TILE, 0u);
+      stage_values(job, j0, keys, c0, lane, KEY_TILE, KEY_TILE * DK4);
+      workgroupBarrier();
+      for (var b = 0u; b < keys; b += 4u) {
+        let key0 = j0 + b;
+        // This lane's half of four keys' columns, each read once and used for both rows.
+        let kb = b * DK4 + side * dk4;
+        var acc_a = vec4f(0.0);
+        var acc_b = vec4f(0.0);
+        for (var d4 = 0u; d4 < dk4; d4++) {
+          let k0 = shared_mem[kb + d4];
+          let k1 = shared_mem[kb + DK4 + d4];
+          let k2 = shared_mem[kb + 2u * DK4 + d4];
+          let k3 = shared_mem[kb + 3u * DK4 + d4];
+          acc_a += vec4f(dot(qa[d4], k0), dot(qa[d4], k1), dot(qa[d4], k2), dot(qa[d4], k3));
+          acc_b += vec4f(dot(qb[d4], k0), dot(qb[d4], k1), dot(qb[d4], k2), dot(qb[d4], k3));
+        }
+        acc_a += subgroupShuffleXor(acc_a, 1u);
+        acc_b += subgroupShuffleXor(acc_b, 1u);
+        var vis_a = vec4<bool>(false);
+        var vis_b = vec4<bool>(false);
+        if (has_a) { vis_a = visible4(row_a, key0, start_a, end_a); }
+        if (has_b) { vis_b = visible4(row_b, key0, start_b, end_b); }
+        let seen_a = any(vis_a);
+        let seen_b = any(vis_b);
+        var pa = vec4f(0.0);
+        var pb = vec4f(0.0);
+        if (seen_a) {
+          let f = fold_stats(&max_a, &denom_a, shaped4(acc_a, row_a, key0, job), vis_a);
+          if (f.rescale != 1.0) {
+            for (var c4 = 0u; c4 < dv4; c4++) { oa[c4] *= f.rescale; }
+          }
+          pa = f.p;
+        }
+        if (seen_b) {
+          let f = fold_stats(&max_b, &denom_b, shaped4(acc_b, row_b, key0, job), vis_b);
+          if (f.rescale != 1.0) {
+            for (var c4 = 0u; c4 < dv4; c4++) { ob[c4] *= f.rescale; }
+          }
+          pb = f.p;
+        }
+        if (seen_a || seen_b) {
+          // This lane's half of the four keys' value columns, each read once and used for both rows
+          // (a row that sees none of the four adds nothing: the select keeps 0 · v out of it).
+          let vb = KEY_TILE * DK4 + b * DV4 + side * dv4;
+          for (var c4 = 0u; c4 < dv4; c4++) {
+            let v0 = shared_mem[vb + c4];
+            let v1 = shared_mem[vb + DV4 + c4];
+            let v2 = shared_mem[vb + 2u * DV4 + c4];
+            let v3 = shared_mem[vb + 3u * DV4 + c4];
+            oa[c4] += select(vec4f(0.0), pa.x * v0 + pa.y * v1 + pa.z * v2 + pa.w * v3, seen_a);
+            ob[c4] += select(vec4f(0.0), pb.x * v0 + pb.y * v1 + pb.z * v2 + pb.w * v3, seen_b);
+          }
+        }
+      }
+      workgroupBarrier();
+    }
+    for (var c4 = 0u; c4 < dv4; c4++) {
+      let c = c0 + 4u * (side * dv4 + c4);
+      if (c >= params.dv) { break; }
+      if (has_a) { write4(job, row_a, c, oa[c4], denom_a); }
+      if (has_b) { write4(job, row_b, c, ob[c4], denom_b); }
+    }
+    if (c0 == 0u && side == 0u) {
+      if (has_a) { write_stats(job, row_a, max_a, denom_a); }
+      if (has_b) { write_stats(job, row_b, max_b, denom_b); }
+    }
+  }
+}
+
+// The decoding shape's merge (above). Subgroup s holds lanes s·size … s·size + size − 1. Every subgroup operation here is reached by
 // the whole workgroup (uniform control flow: the row, dv and the subgroup size are uniform).
 fn merge(job: Job, row: u32, lane: u32, subgroup_lanes: u32, c0: u32, run_max: f32, denom: f32, o: ptr<function, array<vec4f, O_PRIVATE>>) {
   let lanes = max(subgroup_lanes, 1u);

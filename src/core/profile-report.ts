@@ -205,6 +205,8 @@ export interface ProfileRow {
   keySplits?: number | null;
   /** Whether the fused kernel ran in its subgroup form (src/core/subgroups.ts); absent for other variants and older results. */
   subgroups?: boolean | null;
+  /** Whether that form's prefill ran in pairs of lanes (only the prefill shape has them); absent like subgroups. */
+  pairs?: boolean | null;
   /** The output against the float64 reference; null where the reference was skipped. */
   check: CheckSummary | null;
   /** Set when the run failed; the figures above are then empty. */
@@ -441,6 +443,13 @@ function spread(s: Summary | null): string | null {
   return s ? `${s.p10.toPrecision(3)}–${s.p90.toPrecision(3)}` : null;
 }
 
+/** How a fused row ran: its subgroup form, and in the prefill shape whether in pairs of lanes. */
+function subgroupCell(r: ProfileRow, decode: boolean): string | null {
+  if (r.subgroups === undefined || r.subgroups === null) return null;
+  if (!r.subgroups) return 'no';
+  return !decode && r.pairs ? 'yes, pairs' : 'yes';
+}
+
 function pointTable(result: ProfileResult, rows: readonly ProfileRow[], decode: boolean): Record<string, TableCell>[] {
   const stages = stageColumns(rows);
   const asked = result.config.baselines ?? [];
@@ -462,9 +471,8 @@ function pointTable(result: ProfileResult, rows: readonly ProfileRow[], decode: 
       record['K+V GB/s'] = r.kvGbps ?? null;
       record['% copy BW'] = r.kvBandwidthPct ?? null;
       if (rows.some((x) => x.keySplits)) record['splits'] = r.keySplits ?? null;
-      if (rows.some((x) => x.subgroups !== undefined && x.subgroups !== null))
-        record['subgroups'] = r.subgroups === undefined || r.subgroups === null ? null : r.subgroups ? 'yes' : 'no';
     }
+    if (rows.some((x) => x.subgroups !== undefined && x.subgroups !== null)) record['subgroups'] = subgroupCell(r, decode);
     for (const b of baselines) {
       const s = pairedSpeedup(rows, r, b);
       record[`× ${b}`] = s?.median ?? null;

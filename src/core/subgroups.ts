@@ -1,18 +1,29 @@
 /**
  * Subgroups for the fused kernel: whether a run uses them, decided here once for the engine, the
- * terminal and the page. With them, the decoding shape (few query rows, 64 invocations on distinct
- * keys of one row) merges its 64 lanes' partial softmaxes first within each subgroup, in registers
- * (subgroupMax, subgroupAdd), and then across the few subgroups in workgroup memory, instead of
- * three serial loops over 64 lanes (shaders/subgroups/fused.wgsl).
+ * terminal and the page (shaders/subgroups/fused.wgsl). The subgroup form does two things:
+ * - the decoding shape (few query rows, 64 invocations on distinct keys of one row) merges its 64
+ *   lanes' partial softmaxes first within each subgroup, in registers (subgroupMax, subgroupAdd),
+ *   and then across the few subgroups in workgroup memory, instead of three serial loops over 64
+ *   lanes;
+ * - "pairs": the prefill shape gives each pair of lanes two query rows, each lane half of both rows'
+ *   columns, so every key column read from workgroup memory serves two rows; the two halves of a
+ *   score are exchanged with subgroupShuffleXor. Same registers per lane, half the workgroup-memory
+ *   reads per multiply-add. On a CPU emulator the exchange costs more than the reads it saves
+ *   (SwiftShader: 0.85× the portable prefill, BENCHMARKS.md), so 'auto' uses pairs on GPUs only.
  *
- * That merge numbers the subgroups as runs of consecutive lanes (subgroup s = lanes s·size …
- * s·size + size − 1). WGSL does not promise that layout, so the engine checks it once per device
- * with a probe kernel (src/gpu/subgroups.ts) and uses subgroups only where it holds.
+ * Both number the subgroups as runs of consecutive lanes (subgroup s = lanes s·size …
+ * s·size + size − 1; pairs need lanes 2t and 2t + 1 in one subgroup, so a size of at least 2).
+ * WGSL does not promise that layout, so the engine checks it once per device with a probe kernel
+ * (src/gpu/subgroups.ts) and uses subgroups only where it holds.
  */
 
-/** What a user asks for: subgroups wherever the device and the run allow them, or never. */
-export type SubgroupChoice = 'auto' | 'off';
-export const SUBGROUP_CHOICES: readonly SubgroupChoice[] = ['auto', 'off'];
+/**
+ * What a user asks for: 'auto' the subgroup form wherever the device and the run allow it, with
+ * pairs on a GPU and not on a CPU emulator; 'pairs' and 'merge' the subgroup form with and without
+ * pairs whatever the device (to compare them); 'off' never.
+ */
+export type SubgroupChoice = 'auto' | 'pairs' | 'merge' | 'off';
+export const SUBGROUP_CHOICES: readonly SubgroupChoice[] = ['auto', 'pairs', 'merge', 'off'];
 
 export function isSubgroupChoice(value: unknown): value is SubgroupChoice {
   return typeof value === 'string' && (SUBGROUP_CHOICES as readonly string[]).includes(value);
@@ -55,17 +66,21 @@ export interface SubgroupContext {
   layout: SubgroupLayout | null;
   /** The fused kernel is the user's: it runs as written (it may enable subgroups itself). */
   customKernel: boolean;
+  /** The adapter is a CPU emulator (SwiftShader, llvmpipe…): 'auto' leaves pairs out there. */
+  cpuEmulator: boolean;
 }
 
 export interface SubgroupDecision {
   subgroups: boolean;
+  /** The subgroup form's prefill shares rows between pairs of lanes (false without subgroups). */
+  pairs: boolean;
   /** Why, in words: shown by the terminal and the page. */
   reason: string;
 }
 
 /** Whether a run uses the fused kernel's subgroup form, and why (or why not). */
 export function resolveSubgroups(choice: SubgroupChoice, context: SubgroupContext): SubgroupDecision {
-  const no = (reason: string): SubgroupDecision => ({ subgroups: false, reason });
+  const no = (reason: string): SubgroupDecision => ({ subgroups: false, pairs: false, reason });
   if (context.variant !== 'fused') return no(`only the fused kernel has a subgroup form (this run uses ${context.variant})`);
   if (context.customKernel) return no('the fused kernel is your own and runs as written');
   if (choice === 'off') return no('subgroups turned off');
@@ -75,11 +90,22 @@ export function resolveSubgroups(choice: SubgroupChoice, context: SubgroupContex
   if (layout.error) return no(`the subgroup layout could not be probed (${layout.error})`);
   if (!layout.consecutive)
     return no(`the device's subgroups are not runs of consecutive invocations (sizes seen: ${layout.sizes.join(', ') || 'none'})`);
-  return { subgroups: true, reason: `subgroups of ${layout.sizes[0]} invocations merge the decoding shape's lanes` };
+  const size = layout.sizes[0];
+  if (size < 2) return no(`the device's subgroups have ${size} invocation (the form needs at least 2)`);
+  const pairs = choice === 'pairs' || (choice === 'auto' && !context.cpuEmulator);
+  const why =
+    choice === 'auto'
+      ? pairs
+        ? '; pairs of lanes share rows in the prefill shape (a GPU)'
+        : '; no pairs of lanes in the prefill shape on a CPU emulator, where they are slower'
+      : pairs
+        ? '; pairs of lanes share rows in the prefill shape (asked for)'
+        : '; no pairs of lanes in the prefill shape (asked for)';
+  return { subgroups: true, pairs, reason: `subgroups of ${size} invocations merge the decoding shape's lanes${why}` };
 }
 
 /** How a fused run's kernel ran, in one line: its key splits and whether in its subgroup form, and why. */
-export function describeFusedForm(run: { keySplits: number; subgroups: boolean; subgroupsReason: string }): string {
+export function describeFusedForm(run: { keySplits: number; subgroups: boolean; subgroupPairs: boolean; subgroupsReason: string }): string {
   const splits = `${run.keySplits} key split${run.keySplits === 1 ? '' : 's'}`;
-  return `fused kernel: ${splits}, ${run.subgroups ? 'subgroup form' : 'no subgroups'} (${run.subgroupsReason})`;
+  return `fused kernel: ${splits}, ${run.subgroups ? (run.subgroupPairs ? 'subgroup form with pairs' : 'subgroup form') : 'no subgroups'} (${run.subgroupsReason})`;
 }

@@ -84,7 +84,9 @@ export interface RunOptions {
   keySplits?: number;
   /**
    * Subgroups in the fused kernel: 'auto' (default) where the device has them and lays them out as
-   * runs of consecutive invocations, 'off' never. See src/core/subgroups.ts.
+   * runs of consecutive invocations, with the prefill in pairs of lanes on a GPU (not on a CPU
+   * emulator); 'pairs' / 'merge' that form with / without pairs on any such device; 'off' never.
+   * See src/core/subgroups.ts.
    */
   subgroups?: SubgroupChoice;
   /** Called after each block's results are read back: `done` of `total` query rows finished. */
@@ -133,14 +135,20 @@ export interface RunResult {
   precisionReason: string;
   /** True when the fused kernel ran in its subgroup form (src/core/subgroups.ts). */
   subgroups: boolean;
+  /** True when that form's prefill shape ran in pairs of lanes (false without the form). */
+  subgroupPairs: boolean;
   /** Why it did or did not. */
   subgroupsReason: string;
 }
 
-/** The form a built-in kernel is built in: its storage precision, and the fused kernel's subgroup form. */
+/**
+ * The form a built-in kernel is built in: its storage precision, and the fused kernel's subgroup
+ * form, with its prefill in pairs of lanes unless `pairs` is false.
+ */
 export interface KernelForm {
   precision?: Precision;
   subgroups?: boolean;
+  pairs?: boolean;
 }
 
 interface Plan {
@@ -223,7 +231,7 @@ export class AttentionEngine {
     if (source === undefined) throw new Error(`shader ${file} is missing from the shader library`);
     if (stage !== 'fused') return source;
     const stored = form.precision === 'f16' ? halfStorageSource(source, this.shaders) : source;
-    return form.subgroups ? subgroupSource(stored, this.shaders) : stored;
+    return form.subgroups ? subgroupSource(stored, this.shaders, form.pairs ?? true) : stored;
   }
 
   /**
@@ -244,7 +252,7 @@ export class AttentionEngine {
     const activation = choice.activation && choice.activation !== 'softmax' ? `.${choice.activation}` : '';
     const label = custom
       ? `Attention.${stage}.custom`
-      : `Attention.${stage}.${variant}${score}${activation}${form.precision === 'f16' ? '.f16' : ''}${form.subgroups ? '.subgroups' : ''}`;
+      : `Attention.${stage}.${variant}${score}${activation}${form.precision === 'f16' ? '.f16' : ''}${form.subgroups ? (form.pairs === false ? '.subgroups' : '.subgroups.pairs') : ''}`;
     return diagnoseKernel(this, stage, custom ?? this.source(variant, stage, form, choice), { label, problem });
   }
 
@@ -289,7 +297,7 @@ export class AttentionEngine {
     const problem: KernelProblem = { n: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads };
     let splits: KeySplits = { keySplits: 1, splitKeys: shape.m };
     for (const stage of stages) {
-      const form: KernelForm = { precision: decision.precision, subgroups: subgroups.subgroups };
+      const form: KernelForm = { precision: decision.precision, subgroups: subgroups.subgroups, pairs: subgroups.pairs };
       const kernel = await this.kernel(stage, variant, run.kernels?.[stage], problem, form, choice);
       if (stage === 'qk' && kernel.scores !== options.score)
         throw new KernelInterfaceError(stage, [scoreMismatch(kernel.scores, options.score)]);
@@ -363,6 +371,7 @@ export class AttentionEngine {
       precision: decision.precision,
       precisionReason: decision.reason,
       subgroups: subgroups.subgroups,
+      subgroupPairs: subgroups.pairs,
       subgroupsReason: subgroups.reason,
       wallMs: performance.now() - started,
     };
@@ -400,6 +409,7 @@ export class AttentionEngine {
       deviceHasSubgroups: this.device.features.has('subgroups'),
       layout: probe ? await this.subgroupLayout() : null,
       customKernel,
+      cpuEmulator: isSoftwareAdapter(this.device.adapterInfo),
     });
   }
 

@@ -252,6 +252,17 @@ function featureWords(feature: FeatureName, s: HazardShape): string {
   }
 }
 
+/**
+ * What the interpreter met and could not evaluate (it logs and carries on, so the run finishes but
+ * the accesses that depended on it may be wrong): said on the covered line, so a verdict does not
+ * claim a full check it did not get.
+ */
+function interpreterTrouble(errors: readonly string[]): string {
+  if (errors.length === 0) return '';
+  const shown = errors.slice(0, 3).join('; ');
+  return ` — partial: the interpreter could not evaluate everything (${shown}${errors.length > 3 ? `; ${errors.length - 3} more` : ''})`;
+}
+
 function emptyReport(stage: StageName, shape: HazardShape, incomplete: string): StageHazardReport {
   return {
     stage,
@@ -367,6 +378,7 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
         : ''
     }${decoding}` +
     `: races between barriers and across workgroups, out-of-bounds accesses, reads of unwritten workgroup memory, barrier divergence,` +
-    ` workgroup memory ${report.workgroupBytes} of ${DEFAULT_WORKGROUP_STORAGE} B (${Math.round(ms)} ms)${report.incomplete ? ` — incomplete: ${report.incomplete}` : ''}`;
+    ` workgroup memory ${report.workgroupBytes} of ${DEFAULT_WORKGROUP_STORAGE} B (${Math.round(ms)} ms)${report.incomplete ? ` — incomplete: ${report.incomplete}` : ''}` +
+    interpreterTrouble(report.interpreterErrors);
   return { ...report, stage, shape, grid, exceedsDefaultWorkgroupStorage, covered, ms };
 }

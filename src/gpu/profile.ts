@@ -87,9 +87,23 @@ export const SETTING_VARIANTS: Readonly<Record<string, CustomVariant>> = {
   'fused-nosubgroups': {
     base: 'fused',
     kernels: {},
-    note: 'the fused kernel without its subgroup form (the decoding merge through workgroup memory only): beside fused, what subgroups buy where the device has them',
+    note: 'the fused kernel without its subgroup form (the portable prefill, the decoding merge through workgroup memory): beside fused, what subgroups buy where the device has them',
     checked: true,
     run: { subgroups: 'off' },
+  },
+  'fused-pairs': {
+    base: 'fused',
+    kernels: {},
+    note: "the fused kernel's subgroup form with its prefill in pairs of lanes (two rows per pair, half the columns per lane), on any device with consecutive subgroups: 'auto' uses pairs on a GPU, not on a CPU emulator",
+    checked: true,
+    run: { subgroups: 'pairs' },
+  },
+  'fused-nopairs': {
+    base: 'fused',
+    kernels: {},
+    note: "the fused kernel's subgroup form without pairs of lanes (the portable prefill, the decoding merge in registers): beside fused on a GPU, what pairs buy",
+    checked: true,
+    run: { subgroups: 'merge' },
   },
   'fused-1split': {
     base: 'fused',
@@ -370,6 +384,7 @@ function createRunner(
   let allocatedBytes: number | null = null;
   let keySplits: number | null = null;
   let subgroups: boolean | null = null;
+  let pairs: boolean | null = null;
   let error: string | null = peer || engineVariant ? null : `unknown variant "${variant}"`;
 
   const runOnce = async (first: boolean): Promise<SyncedRun> => {
@@ -386,6 +401,7 @@ function createRunner(
     if (measured.result.variant === 'fused') {
       keySplits = measured.result.keySplits;
       subgroups = measured.result.subgroups;
+      pairs = measured.result.subgroupPairs;
     }
     return {
       output: measured.result.output.data,
@@ -430,6 +446,7 @@ function createRunner(
         allocatedBytes,
         ...(keySplits === null ? {} : { keySplits }),
         ...(subgroups === null ? {} : { subgroups }),
+        ...(pairs === null ? {} : { pairs }),
       };
       if (error || !output) {
         return {

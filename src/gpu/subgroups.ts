@@ -5,8 +5,9 @@
  *   // @subgroups-begin   …main, merge (through workgroup memory)…   // @subgroups-end
  *
  * and the subgroup form replaces that block with shaders/subgroups/fused.wgsl (main with the
- * subgroup size, a merge that reduces each subgroup in registers first) and puts
- * `enable subgroups;` at the top. Whether a run uses it: src/core/subgroups.ts, with the layout
+ * subgroup size, the prefill shape in pairs of lanes, a merge that reduces each subgroup in
+ * registers first) and puts `enable subgroups;` at the top; without pairs, its PAIRS constant is
+ * false (the portable prefill). Whether a run uses it: src/core/subgroups.ts, with the layout
  * that probeSubgroupLayout measures once per device.
  */
 import type { SubgroupLayout } from '../core/subgroups';
@@ -27,14 +28,22 @@ function libraryFile(shaders: ShaderLibrary, file: string): string {
   return code;
 }
 
-/** The kernel with its subgroups block replaced by the subgroup form; throws when it has no such block. */
-export function subgroupSource(source: string, shaders: ShaderLibrary): string {
+/** The line of the subgroup block that says whether the prefill shape runs in pairs of lanes. */
+export const PAIRS_LINE = 'const PAIRS = true;';
+
+/**
+ * The kernel with its subgroups block replaced by the subgroup form, its prefill shape in pairs of
+ * lanes or not (src/core/subgroups.ts); throws when it has no such block.
+ */
+export function subgroupSource(source: string, shaders: ShaderLibrary, pairs = true): string {
   const begin = source.indexOf(SUBGROUPS_BEGIN);
   const end = source.indexOf(SUBGROUPS_END);
   if (begin < 0 || end < begin) {
     throw new Error(`this kernel has no ${SUBGROUPS_BEGIN} … ${SUBGROUPS_END} block, so it has no subgroup form`);
   }
-  const block = libraryFile(shaders, SUBGROUP_FILE);
+  const file = libraryFile(shaders, SUBGROUP_FILE);
+  if (!file.includes(PAIRS_LINE)) throw new Error(`${SUBGROUP_FILE} has no line "${PAIRS_LINE}"`);
+  const block = pairs ? file : file.replace(PAIRS_LINE, 'const PAIRS = false;');
   const after = end + SUBGROUPS_END.length;
   return (
     `enable subgroups;\n${source.slice(0, begin)}${SUBGROUPS_BEGIN} (subgroup form: ${SUBGROUP_FILE})\n` +

@@ -719,17 +719,21 @@ export async function verifyBuiltIns(
     reports.push(report);
     if (report.status === 'timeout' || report.status === 'device-lost') return reports;
     // The fused kernel's subgroup form (./subgroups.ts), where this device runs it: its own entry
-    // point and merge, so it is verified as a kernel of its own.
-    if (stage === 'fused' && (await engine.subgroupLayout())?.consecutive) {
-      const subgroups = await verifyKernel(engine, {
-        ...options,
-        stage,
-        variant,
-        source: engine.source(variant, stage, { subgroups: true }),
-        label: 'built-in fused (subgroup form)',
-      });
-      reports.push(subgroups);
-      if (subgroups.status === 'timeout' || subgroups.status === 'device-lost') return reports;
+    // point, prefill and merge, so it is verified as a kernel of its own, with its prefill in pairs
+    // of lanes (what 'auto' runs on a GPU) and without (on a CPU emulator).
+    const layout = stage === 'fused' ? await engine.subgroupLayout() : null;
+    if (layout?.consecutive && layout.sizes[0] >= 2) {
+      for (const pairs of [true, false]) {
+        const subgroups = await verifyKernel(engine, {
+          ...options,
+          stage,
+          variant,
+          source: engine.source(variant, stage, { subgroups: true, pairs }),
+          label: `built-in fused (subgroup form${pairs ? ', pairs' : ''})`,
+        });
+        reports.push(subgroups);
+        if (subgroups.status === 'timeout' || subgroups.status === 'device-lost') return reports;
+      }
     }
   }
   // The elementwise activation's kernel (ReLU/GELU for the softmax stage), shared by naive and tiled.

@@ -272,12 +272,12 @@ export class RunController implements ReactiveController {
   }
 }
 
-/** The given rows of a row-major matrix with `cols` columns. */
 /** How a fused run's kernel ran, in words; undefined for the three-pass variants. */
 function fusedForm(result: RunResult): string | undefined {
   return result.variant === 'fused' ? describeFusedForm(result) : undefined;
 }
 
+/** The given rows of a row-major matrix with `cols` columns. */
 function pickRows(data: Float32Array, rows: readonly number[], cols: number): Float32Array {
   const out = new Float32Array(rows.length * cols);
   rows.forEach((r, i) => out.set(data.subarray(r * cols, (r + 1) * cols), i * cols));
