@@ -159,11 +159,11 @@ describe.skipIf(!gpu)('fused engine behaviour', () => {
 const BROKEN = [
   {
     name: 'partial output not rescaled when the max rises',
-    from: 'for (var c4 = 0u; c4 < DV4; c4++) { (*o)[c4] *= rescale; }',
+    from: 'for (var c4 = 0u; c4 < DV4; c4++) { (*o)[c4] *= f.rescale; }',
     to: '',
   },
-  { name: 'denominator not rescaled when the max rises', from: '*denom *= rescale;', to: '' },
-  { name: 'running max never raised after the first batch', from: '    *run_max = batch_max;\n  }\n  let p', to: '  }\n  let p' },
+  { name: 'denominator not rescaled when the max rises', from: '*denom *= f.rescale;', to: '' },
+  { name: 'running max never raised after the first batch', from: '    *run_max = batch_max;\n  }\n  f.p', to: '  }\n  f.p' },
   { name: 'causal loop one key too far', from: 'i32(row) + params.causal_shift + 1', to: 'i32(row) + params.causal_shift + 2' },
   {
     name: 'fully masked rows divided by zero',
