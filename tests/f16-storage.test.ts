@@ -56,8 +56,12 @@ const CASES: (AttentionCase & { features?: Partial<AttentionOptions> })[] = [
   },
 ];
 
+// Each case as 'auto' runs it, and with the subgroup form's prefill in pairs of lanes (the f16
+// storage block and the subgroup block are swapped in together).
+const FORMS = CASES.flatMap((c) => (['auto', 'pairs'] as const).map((subgroups) => ({ ...c, subgroups })));
+
 describe.skipIf(!gpu)('the fused kernel with f16 storage', () => {
-  it.each(CASES)('$name: within the f16-storage bound of the float32 answer', async (c) => {
+  it.each(FORMS)('$name, subgroups $subgroups: within the f16-storage bound of the float32 answer', async (c) => {
     const built = buildCase(c);
     const options = { ...built.options, ...c.features };
     const kvHeads = c.features?.kvHeads;
@@ -65,8 +69,9 @@ describe.skipIf(!gpu)('the fused kernel with f16 storage', () => {
     const inputs = kvHeads
       ? { ...built.inputs, k: randomMatrix(c.m, kvHeads * c.dk, c.seed + 5), v: randomMatrix(c.m, kvHeads * c.dv, c.seed + 6) }
       : built.inputs;
-    const result = await engine().run(inputs, options, { variant: 'fused', precision: 'f16', poison: true });
+    const result = await engine().run(inputs, options, { variant: 'fused', precision: 'f16', poison: true, subgroups: c.subgroups });
     expect(result.precision).toBe('f16');
+    if (c.subgroups === 'pairs') expect(result.subgroupPairs).toBe(result.subgroups);
     const comparison = check(inputs, options, result);
     expect(comparison.output.pass, explainCheck(comparison, c.seed)).toBe(true);
     // The GPU read halves: its output is exact attention of the halves up to float32 rounding, far

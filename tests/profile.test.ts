@@ -12,6 +12,7 @@ import { ClockWarmer, growUntil, measureRoofline } from '../src/gpu/roofline';
 import { VARIANT_NAMES, variantStages } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { randomMatrix } from '../src/core/rng';
+import { bindingRoof, PAIRS_WORKGROUP_INTENSITY, WORKGROUP_INTENSITY } from '../src/core/cost';
 import { acquireTestDevice, tracked, watchDevice } from './helpers/gpu';
 
 const gpu = await acquireTestDevice();
@@ -110,6 +111,28 @@ describe.skipIf(!gpu)('the profiler sweep', () => {
       expect(row.gbps).toBeGreaterThan(0);
       expect(row.rooflinePct).toBeGreaterThan(0);
     });
+  });
+
+  it('holds the prefill in pairs of lanes to twice the workgroup-memory intensity (each float read serves two rows)', async () => {
+    const pairs = await tracked(gpu!.device, () =>
+      profileSweep(
+        { ns: [64], dk: 64, heads: 1, variants: ['fused-pairs', 'fused-nopairs'], warmup: 0, repeats: 1, seed: 8 },
+        { engine, roofline },
+      ),
+    );
+    const [withPairs, without] = ['fused-pairs', 'fused-nopairs'].map((v) => pairs.rows.find((r) => r.variant === v)!);
+    expect(without.pairs ?? false).toBe(false);
+    // Where the device has no subgroup form, fused-pairs runs without pairs too.
+    const intensity = withPairs.pairs ? PAIRS_WORKGROUP_INTENSITY : WORKGROUP_INTENSITY;
+    if ((await engine.subgroupLayout())?.consecutive) expect(withPairs.pairs).toBe(true);
+    for (const [row, workgroup] of [
+      [withPairs, intensity],
+      [without, WORKGROUP_INTENSITY],
+    ] as const) {
+      const bound = bindingRoof({ memory: row.flops.total / row.bytes.total, workgroup }, roofline);
+      expect(row.roof).toBe(bound.roof);
+      expect(row.gflops! / (row.rooflinePct! / 100)).toBeCloseTo(bound.attainableGflops, 6);
+    }
   });
 
   it('fits an exponent for every variant', () => {

@@ -148,6 +148,12 @@ export type Roof = 'memory' | 'fma' | 'workgroup';
  */
 export const WORKGROUP_INTENSITY = 0.5;
 
+/**
+ * The fused kernel's prefill in pairs of lanes (its subgroup form on a GPU): each float a lane reads
+ * from workgroup memory feeds two multiply-adds, one per row of its pair — twice the intensity.
+ */
+export const PAIRS_WORKGROUP_INTENSITY = 2 * WORKGROUP_INTENSITY;
+
 export interface RoofIntensities {
   /** FLOP per byte of device memory (the byte model). */
   memory: number;

@@ -10,7 +10,16 @@
  */
 import { checkAgainstReference } from '../core/compare-run';
 import type { Bytes, CostShape, Dataflow, Flops } from '../core/cost';
-import { attentionBytes, attentionFlops, bindingRoof, kvBytes, ratePerSecondG, stageFlops, WORKGROUP_INTENSITY } from '../core/cost';
+import {
+  attentionBytes,
+  attentionFlops,
+  bindingRoof,
+  kvBytes,
+  PAIRS_WORKGROUP_INTENSITY,
+  ratePerSecondG,
+  stageFlops,
+  WORKGROUP_INTENSITY,
+} from '../core/cost';
 import type { AttentionOptions } from '../core/options';
 import type {
   AdapterInfo,
@@ -480,7 +489,7 @@ function createRunner(
           : null;
       return {
         ...base,
-        ...derive(samples, flops, bytes, kv, workgroup, roofline),
+        ...derive(samples, flops, bytes, kv, pairs && !decode && workgroup !== null ? PAIRS_WORKGROUP_INTENSITY : workgroup, roofline),
         check: check && { pass: check.pass, maxAbs: check.output.maxAbs, maxUlp: check.output.maxUlp },
         error: null,
       };
