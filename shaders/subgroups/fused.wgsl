@@ -22,6 +22,7 @@
 // (wgsl_reflect's interpreter, which checks the kernel for races, runs subgroups of one invocation:
 // src/core/verify/races.ts. The exchange then returns the lane's own half, which changes values but
 // none of the memory accesses the race check follows.)
+
 // The prefill shape in pairs of lanes (the engine writes false here for a run without them:
 // src/gpu/subgroups.ts, src/core/subgroups.ts).
 const PAIRS = true;
@@ -159,8 +160,9 @@ fn prefill_pairs(job: Job, wid: vec3u, lane: u32) {
   }
 }
 
-// The decoding shape's merge (above). Subgroup s holds lanes s·size … s·size + size − 1. Every subgroup operation here is reached by
-// the whole workgroup (uniform control flow: the row, dv and the subgroup size are uniform).
+// The decoding shape's merge (above). Subgroup s holds lanes s·size … s·size + size − 1. Every
+// subgroup operation here is reached by the whole workgroup (uniform control flow: the row, dv and
+// the subgroup size are uniform).
 fn merge(job: Job, row: u32, lane: u32, subgroup_lanes: u32, c0: u32, run_max: f32, denom: f32, o: ptr<function, array<vec4f, O_PRIVATE>>) {
   let lanes = max(subgroup_lanes, 1u);
   let slots = (WG + lanes - 1u) / lanes;

@@ -8,8 +8,9 @@
  * - "pairs": the prefill shape gives each pair of lanes two query rows, each lane half of both rows'
  *   columns, so every key column read from workgroup memory serves two rows; the two halves of a
  *   score are exchanged with subgroupShuffleXor. Same registers per lane, half the workgroup-memory
- *   reads per multiply-add. On a CPU emulator the exchange costs more than the reads it saves
- *   (SwiftShader: 0.85× the portable prefill, BENCHMARKS.md), so 'auto' uses pairs on GPUs only.
+ *   reads per multiply-add. On a CPU emulator, which has no workgroup-memory bottleneck, the
+ *   exchange costs about what the reads save (SwiftShader: 0.90–1.05× the portable prefill in four
+ *   of five runs, BENCHMARKS.md), so 'auto' uses pairs on GPUs only.
  *
  * Both number the subgroups as runs of consecutive lanes (subgroup s = lanes s·size …
  * s·size + size − 1; pairs need lanes 2t and 2t + 1 in one subgroup, so a size of at least 2).
@@ -97,7 +98,7 @@ export function resolveSubgroups(choice: SubgroupChoice, context: SubgroupContex
     choice === 'auto'
       ? pairs
         ? '; pairs of lanes share rows in the prefill shape (a GPU)'
-        : '; no pairs of lanes in the prefill shape on a CPU emulator, where they are slower'
+        : '; no pairs of lanes in the prefill shape on a CPU emulator, where they gain nothing'
       : pairs
         ? '; pairs of lanes share rows in the prefill shape (asked for)'
         : '; no pairs of lanes in the prefill shape (asked for)';
