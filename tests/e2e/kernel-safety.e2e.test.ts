@@ -189,6 +189,13 @@ describe('an edited kernel that never finishes', () => {
     const { page, problems } = await freshPage(browser);
     const builtIn = await openLab(page);
     const kernel = withInMain(builtIn, '\n  // on trial when the page died');
+    // The page saves its state 400 ms after a change (opening the lab is one): wait until the saved
+    // state is the page's own, or the save still pending would overwrite what is written below (or
+    // there would be nothing saved yet to add the kernel to).
+    await page.waitForFunction(() => {
+      const saved = localStorage.getItem('attention-playground.state');
+      return saved !== null && saved === JSON.stringify(document.querySelector('attn-app')!.currentState);
+    });
     // What the page writes before a kernel's first GPU run, as if it never came back.
     await page.evaluate(
       (source, key, list) => {
