@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CardError, cardLabel, makeCard, parseCard } from '../src/core/bench-card';
-import { attentionBytes, attentionFlops, bindingRoof, kvBytes, WORKGROUP_INTENSITY } from '../src/core/cost';
+import { attentionBytes, attentionFlops, bindingRoof, kvBytes, WORKGROUP_INTENSITY, workgroupIntensity } from '../src/core/cost';
 import type { ProfileResult, ProfileRow } from '../src/core/profile-report';
 import {
   decodeTable,
@@ -204,6 +204,16 @@ describe('which roof binds', () => {
     { memory: 50, workgroup: 5, roof: 'fma', attainable: 100 },
   ] as const)('intensity $memory FLOP/B of memory, $workgroup of workgroup memory → $roof', ({ memory, workgroup, roof, attainable }) => {
     expect(bindingRoof({ memory, workgroup }, peaks)).toEqual({ roof, attainableGflops: attainable });
+  });
+
+  it.each([
+    { variant: 'tiled', form: {}, intensity: 1 },
+    { variant: 'fused', form: {}, intensity: 0.5 },
+    { variant: 'fused', form: { pairs: true }, intensity: 1 },
+    { variant: 'tiled', form: { ownKernel: true }, intensity: 0.5 },
+    { variant: 'fused', form: { pairs: true, ownKernel: true }, intensity: 0.5 },
+  ])('the workgroup-memory intensity of $variant $form: $intensity FLOP/B', ({ variant, form, intensity }) => {
+    expect(workgroupIntensity(variant, form)).toBe(intensity);
   });
 
   it('ignores workgroup memory when it was not measured (older results)', () => {

@@ -12,7 +12,7 @@ import { ClockWarmer, growUntil, measureRoofline } from '../src/gpu/roofline';
 import { VARIANT_NAMES, variantStages } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { randomMatrix } from '../src/core/rng';
-import { bindingRoof, PAIRS_WORKGROUP_INTENSITY, WORKGROUP_INTENSITY } from '../src/core/cost';
+import { BLOCKED_WORKGROUP_INTENSITY, bindingRoof, PAIRS_WORKGROUP_INTENSITY, WORKGROUP_INTENSITY } from '../src/core/cost';
 import { acquireTestDevice, tracked, watchDevice } from './helpers/gpu';
 
 const gpu = await acquireTestDevice();
@@ -113,25 +113,29 @@ describe.skipIf(!gpu)('the profiler sweep', () => {
     });
   });
 
-  it('holds the prefill in pairs of lanes to twice the workgroup-memory intensity (each float read serves two rows)', async () => {
-    const pairs = await tracked(gpu!.device, () =>
+  it('holds each variant to the workgroup-memory intensity of its inner loop (pairs of lanes: twice the portable fused)', async () => {
+    const sweep = await tracked(gpu!.device, () =>
       profileSweep(
-        { ns: [64], dk: 64, heads: 1, variants: ['fused-pairs', 'fused-nopairs'], warmup: 0, repeats: 1, seed: 8 },
+        { ns: [64], dk: 64, heads: 1, variants: ['tiled', 'fused-pairs', 'fused-nopairs'], warmup: 0, repeats: 1, seed: 8 },
         { engine, roofline },
       ),
     );
-    const [withPairs, without] = ['fused-pairs', 'fused-nopairs'].map((v) => pairs.rows.find((r) => r.variant === v)!);
-    expect(without.pairs ?? false).toBe(false);
+    const row = (v: string) => sweep.rows.find((r) => r.variant === v)!;
+    expect(row('fused-nopairs').pairs ?? false).toBe(false);
     // Where the device has no subgroup form, fused-pairs runs without pairs too.
-    const intensity = withPairs.pairs ? PAIRS_WORKGROUP_INTENSITY : WORKGROUP_INTENSITY;
-    if ((await engine.subgroupLayout())?.consecutive) expect(withPairs.pairs).toBe(true);
-    for (const [row, workgroup] of [
-      [withPairs, intensity],
-      [without, WORKGROUP_INTENSITY],
-    ] as const) {
-      const bound = bindingRoof({ memory: row.flops.total / row.bytes.total, workgroup }, roofline);
-      expect(row.roof).toBe(bound.roof);
-      expect(row.gflops! / (row.rooflinePct! / 100)).toBeCloseTo(bound.attainableGflops, 6);
+    if ((await engine.subgroupLayout())?.consecutive) expect(row('fused-pairs').pairs).toBe(true);
+    const expected = {
+      tiled: BLOCKED_WORKGROUP_INTENSITY,
+      'fused-pairs': row('fused-pairs').pairs ? PAIRS_WORKGROUP_INTENSITY : WORKGROUP_INTENSITY,
+      'fused-nopairs': WORKGROUP_INTENSITY,
+    };
+    expect(expected.tiled).toBe(1);
+    expect(PAIRS_WORKGROUP_INTENSITY).toBe(2 * WORKGROUP_INTENSITY);
+    for (const [variant, workgroup] of Object.entries(expected)) {
+      const r = row(variant);
+      const bound = bindingRoof({ memory: r.flops.total / r.bytes.total, workgroup }, roofline);
+      expect(r.roof).toBe(bound.roof);
+      expect(r.gflops! / (r.rooflinePct! / 100)).toBeCloseTo(bound.attainableGflops, 6);
     }
   });
 

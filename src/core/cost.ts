@@ -142,9 +142,9 @@ export interface RooflinePeaks {
 export type Roof = 'memory' | 'fma' | 'workgroup';
 
 /**
- * FLOP per byte of workgroup memory for a kernel that stages its operands there: each multiply-add
- * (2 FLOP) reads one float32 operand (4 bytes) from workgroup memory, the other from a register —
- * the traffic of the tiled and flash kernels' inner loops.
+ * FLOP per byte of workgroup memory for a kernel that stages its operands there, when nothing more
+ * is known of its inner loop (a kernel of your own): each multiply-add (2 FLOP) reads one float32
+ * operand (4 bytes) from workgroup memory, the other from a register.
  */
 export const WORKGROUP_INTENSITY = 0.5;
 
@@ -153,6 +153,25 @@ export const WORKGROUP_INTENSITY = 0.5;
  * from workgroup memory feeds two multiply-adds, one per row of its pair — twice the intensity.
  */
 export const PAIRS_WORKGROUP_INTENSITY = 2 * WORKGROUP_INTENSITY;
+
+/**
+ * The tiled qk and pv kernels: each invocation owns a 4×4 block of outputs, and each step of the
+ * inner loop reads 4 + 4 floats of the tiles (16 + 16 bytes) for 16 multiply-adds (32 FLOP).
+ */
+export const BLOCKED_WORKGROUP_INTENSITY = 1;
+
+/**
+ * FLOP per byte of workgroup memory in the inner loops of a built-in variant (the loops that hold
+ * nearly all its multiply-adds): tiled's 4×4-blocked qk and pv 1; fused 0.5 (one float of the key
+ * tile per multiply-add, Q or the weights in registers), or 1 with its prefill in pairs of lanes.
+ * With a kernel of your own in it, WORKGROUP_INTENSITY: its loop is not known.
+ */
+export function workgroupIntensity(variant: string, form: { pairs?: boolean; ownKernel?: boolean } = {}): number {
+  if (form.ownKernel) return WORKGROUP_INTENSITY;
+  if (variant === 'tiled') return BLOCKED_WORKGROUP_INTENSITY;
+  if (variant === 'fused' && form.pairs) return PAIRS_WORKGROUP_INTENSITY;
+  return WORKGROUP_INTENSITY;
+}
 
 export interface RoofIntensities {
   /** FLOP per byte of device memory (the byte model). */

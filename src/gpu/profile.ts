@@ -10,16 +10,7 @@
  */
 import { checkAgainstReference } from '../core/compare-run';
 import type { Bytes, CostShape, Dataflow, Flops } from '../core/cost';
-import {
-  attentionBytes,
-  attentionFlops,
-  bindingRoof,
-  kvBytes,
-  PAIRS_WORKGROUP_INTENSITY,
-  ratePerSecondG,
-  stageFlops,
-  WORKGROUP_INTENSITY,
-} from '../core/cost';
+import { attentionBytes, attentionFlops, bindingRoof, kvBytes, ratePerSecondG, stageFlops, workgroupIntensity } from '../core/cost';
 import type { AttentionOptions } from '../core/options';
 import type {
   AdapterInfo,
@@ -387,7 +378,11 @@ function createRunner(
     bytes = attentionBytes(shape, dataflow, inputBytes),
     kv = kvBytes(shape, inputBytes);
   // The tfjs peer's kernels are not ours to read: its workgroup-memory use is unknown, so not counted.
-  const workgroup = engineVariant && usesWorkgroupMemory(deps, engineVariant, custom) ? WORKGROUP_INTENSITY : null;
+  // FLOP per byte of workgroup memory (null without it); the fused prefill's pairs are known after a run.
+  const ownKernel = custom?.checked === true && Object.keys(custom.kernels).length > 0;
+  const staged = engineVariant && usesWorkgroupMemory(deps, engineVariant, custom) ? engineVariant : null;
+  const workgroupFor = (pairs: boolean | null) =>
+    staged ? workgroupIntensity(staged, { pairs: pairs === true && !decode, ownKernel }) : null;
   const samples: Sample[] = [];
   let output: Float32Array | null = null;
   let allocatedBytes: number | null = null;
@@ -489,7 +484,7 @@ function createRunner(
           : null;
       return {
         ...base,
-        ...derive(samples, flops, bytes, kv, pairs && !decode && workgroup !== null ? PAIRS_WORKGROUP_INTENSITY : workgroup, roofline),
+        ...derive(samples, flops, bytes, kv, workgroupFor(pairs), roofline),
         check: check && { pass: check.pass, maxAbs: check.output.maxAbs, maxUlp: check.output.maxUlp },
         error: null,
       };

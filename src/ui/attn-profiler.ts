@@ -451,8 +451,9 @@ export class AttnProfiler extends LitElement {
         r.workgroupGbps ? html`, workgroup-memory bandwidth <strong>${r.workgroupGbps.toFixed(2)} GB/s</strong>` : nothing
       }.
       ${z ? `Each microbenchmark grew its work until a pass took ≥ ${z.targetMs} ms (or hit a cap).` : ''} “% roofline” = achieved GFLOP/s ÷
-      the lowest roof at the row's intensity: FMA peak, intensity × copy bandwidth, or (for kernels that stage operands in workgroup memory,
-      0.5 FLOP per workgroup byte) 0.5 × workgroup bandwidth; the “roof” column names it.
+      the lowest roof at the row's intensity: FMA peak, intensity × copy bandwidth, or (for kernels that stage operands in workgroup memory)
+      their FLOP per workgroup byte × workgroup bandwidth — tiled's 4×4-blocked loops 1, fused 0.5 (1 with its prefill in pairs of lanes), a
+      kernel of your own 0.5; the “roof” column names it.
     </p>`;
   }
 
