@@ -139,6 +139,18 @@ const CASES: SplitCase[] = [
     seed: 5010,
   },
   {
+    // Past 32 columns of Q and of the values: both lanes of a pair of the prefill hold some of them.
+    name: 'everything at dk=48 dv=40, n=67 m=230',
+    n: 67,
+    m: 230,
+    dk: 48,
+    dv: 40,
+    heads: 4,
+    options: { kvHeads: 2, window: 90, alibi: 'standard', softcap: 30, sinks: [1, -2, 0, 4], causal: true, temperature: 1.3 },
+    mask: 'random',
+    seed: 5013,
+  },
+  {
     name: 'everything, decoding: n=3 m=300',
     n: 3,
     m: 300,
