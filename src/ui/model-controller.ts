@@ -11,7 +11,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { InputError, RunCancelledError } from '../core/errors';
 import { checkModelFitsDevice, layerStages, runModelStep } from '../gpu/model-run';
-import type { ModelLayerRun } from '../gpu/model-run';
+import type { ModelLayerRun, ModelStepRun } from '../gpu/model-run';
 import type { AttentionEngine } from '../gpu/engine';
 import { DeviceLostError } from '../gpu/errors';
 import { isVariant } from '../gpu/variants';
@@ -41,6 +41,9 @@ export interface ModelToken {
 }
 
 /** One finished model step, as the views draw it. */
+/** A finished forward step and the edited kernels it ran (null: the built-in ones). */
+type ModelStep = ModelStepRun & { kernels: Record<string, string> | null };
+
 export interface ModelOutcome {
   id: number;
   /** The run key of the state it answers (runKey). */
@@ -127,10 +130,13 @@ export class ModelController implements ReactiveController {
     this.checker.dispose();
   }
 
-  /** What a run depends on: a state with the same key needs no new run. */
-  runKey(state: PlaygroundState): string {
+  /**
+   * What a run depends on: a state with the same key needs no new run. `kernels`: the edited kernels
+   * a run used (by default those in use now; a kernel may pass its trial while a step runs).
+   */
+  runKey(state: PlaygroundState, kernels: Record<string, string> | null = this.options.kernels(state)): string {
     const { text, generated } = state.model;
-    return JSON.stringify([this.modelKey, text, generated, state.variant, state.precision, this.options.kernels(state)]);
+    return JSON.stringify([this.modelKey, text, generated, state.variant, state.precision, kernels]);
   }
 
   /** After a state change in model mode: rerun when what the run depends on changed. */
@@ -280,7 +286,11 @@ export class ModelController implements ReactiveController {
     this.options.notify('info', 'Model run cancelled. The step shown is the last one that finished.');
   }
 
-  /** One forward step under the watchdog, with the kernels that passed their trial. */
+  /**
+   * One forward step under the watchdog, with the kernels that passed their trial, and which those
+   * were: one may pass its trial while the step runs, and the step's outcome must name the kernels it
+   * ran, not those in use once it is back.
+   */
   private async step(
     engine: AttentionEngine,
     weights: ModelWeights,
@@ -288,19 +298,20 @@ export class ModelController implements ReactiveController {
     ids: number[],
     state: PlaygroundState,
     signal: AbortSignal,
-  ) {
+  ): Promise<ModelStep> {
     const kernels = this.options.kernels(state);
     const variant = isVariant(state.variant) ? state.variant : 'tiled';
     const { config } = weights;
     const limitMs = gpuTimeLimitMs(transformerWork(config, ids.length, cache.length + ids.length), this.options.limits());
     try {
-      return await this.options.recorded(kernels, limitMs, () =>
+      const run = await this.options.recorded(kernels, limitMs, () =>
         withTimeLimit(
           () => runModelStep(engine, weights, cache, ids, { variant, kernels: kernels ?? undefined, precision: state.precision, signal }),
           limitMs,
           signal,
         ),
       );
+      return { ...run, kernels };
     } catch (error) {
       if (error instanceof GpuTimeoutError) {
         const shape = {
@@ -318,23 +329,17 @@ export class ModelController implements ReactiveController {
     }
   }
 
-  private stepOutcome(
-    state: PlaygroundState,
-    step: Awaited<ReturnType<typeof runModelStep>>,
-    tokens: ModelToken[],
-    queryStart: number,
-    gridMs: number,
-  ): ModelOutcome {
+  private stepOutcome(state: PlaygroundState, step: ModelStep, tokens: ModelToken[], queryStart: number, gridMs: number): ModelOutcome {
     return {
       id: ++this.counter,
-      key: this.runKey(state),
+      key: this.runKey(state, step.kernels),
       tokens,
       layers: step.layers,
       queryStart,
       logits: step.step.logits,
       cache: step.step.cache,
       variant: isVariant(state.variant) ? state.variant : 'tiled',
-      yourKernels: Object.keys(this.options.kernels(state) ?? {}),
+      yourKernels: Object.keys(step.kernels ?? {}),
       layerMs: step.layerMs,
       gridMs,
       checks: null,
@@ -345,7 +350,7 @@ export class ModelController implements ReactiveController {
   /** Shows a finished step, then checks it in the worker. */
   private finishStep(
     state: PlaygroundState,
-    step: Awaited<ReturnType<typeof runModelStep>> | null,
+    step: ModelStep | null,
     tokens: ModelToken[],
     queryStart: number,
     gridMs: number,

@@ -61,7 +61,25 @@ interface GridSummary {
   roles: string[];
 }
 
-function readGrid(page: Page): Promise<GridSummary> {
+/**
+ * The grid as drawn for the page's latest outcome: first waits until the grid holds that outcome and
+ * has rendered it (the checks arrive from a worker, and the grid redraws a frame later: read too soon,
+ * it still shows the previous outcome's verdicts).
+ */
+async function readGrid(page: Page): Promise<GridSummary> {
+  await page.waitForFunction(
+    () => {
+      const deep = (root: ParentNode, selector: string): Element[] => {
+        const out = [...root.querySelectorAll(selector)];
+        root.querySelectorAll('*').forEach((el) => el.shadowRoot && out.push(...deep(el.shadowRoot, selector)));
+        return out;
+      };
+      const grid = deep(document, 'attn-model-grid')[0] as (Element & { outcome?: unknown; isUpdatePending?: boolean }) | undefined;
+      const outcome = document.querySelector('attn-app')?.modelRuns.outcome ?? null;
+      return !grid || (grid.outcome === outcome && grid.isUpdatePending === false);
+    },
+    { timeout: 30_000 },
+  );
   return page.evaluate(() => {
     const deep = (root: ParentNode, selector: string): Element[] => {
       const out = [...root.querySelectorAll(selector)];
