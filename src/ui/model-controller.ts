@@ -40,10 +40,10 @@ export interface ModelToken {
   generated: boolean;
 }
 
-/** One finished model step, as the views draw it. */
 /** A finished forward step and the edited kernels it ran (null: the built-in ones). */
 type ModelStep = ModelStepRun & { kernels: Record<string, string> | null };
 
+/** One finished model step, as the views draw it. */
 export interface ModelOutcome {
   id: number;
   /** The run key of the state it answers (runKey). */
