@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AttentionEngine } from '../src/gpu/engine';
+import { layoutRunsSubgroupForm } from '../src/core/subgroups';
 import { isSoftwareAdapter } from '../src/gpu/device';
 import { chooseKeySplits, SOFTWARE_TARGET_WORKGROUPS, TARGET_WORKGROUPS } from '../src/core/key-splits';
 import type { RunOptions, RunResult } from '../src/gpu/engine';
@@ -181,10 +182,7 @@ function expectReference(c: SplitCase, result: RunResult) {
 // pairs of lanes in the prefill on a GPU, not on a CPU emulator), with pairs wherever there are
 // subgroups (pairs), and the portable kernel (off).
 const FORMS = SPLITS.flatMap((splits) => (['auto', 'pairs', 'off'] as const).map((subgroups) => ({ splits, subgroups })));
-const pairsHere = async () => {
-  const layout = await engine().subgroupLayout();
-  return (layout?.consecutive ?? false) && layout!.sizes[0] >= 2;
-};
+const pairsHere = async () => layoutRunsSubgroupForm(await engine().subgroupLayout());
 
 describe.skipIf(!gpu).each(FORMS)('fused with $splits key split(s), subgroups $subgroups', ({ splits, subgroups }) => {
   it.each(CASES)('$name', async (c) => {

@@ -11,7 +11,7 @@ import type { AttentionOptions } from '../src/core/options';
 import { randomMatrix } from '../src/core/rng';
 import type { AttentionInputs } from '../src/core/shapes';
 import type { SubgroupChoice, SubgroupContext, SubgroupLayout } from '../src/core/subgroups';
-import { describeFusedForm, readSubgroupLayout, resolveSubgroups } from '../src/core/subgroups';
+import { describeFusedForm, layoutRunsSubgroupForm, readSubgroupLayout, resolveSubgroups } from '../src/core/subgroups';
 import { AttentionEngine } from '../src/gpu/engine';
 import type { RunResult } from '../src/gpu/engine';
 import { halfStorageSource, STORAGE_BEGIN } from '../src/gpu/half-storage';
@@ -167,6 +167,13 @@ describe('whether a run uses subgroups', () => {
     // Pairs only within the subgroup form.
     expect(decision.pairs).toBe(pairs ?? false);
     expect(decision.reason).toMatch(reason);
+  });
+
+  it('the form runs on consecutive subgroups of at least 2 invocations only', () => {
+    expect(layoutRunsSubgroupForm({ sizes: [4], consecutive: true })).toBe(true);
+    expect(layoutRunsSubgroupForm({ sizes: [1], consecutive: true })).toBe(false);
+    expect(layoutRunsSubgroupForm({ sizes: [32], consecutive: false })).toBe(false);
+    expect(layoutRunsSubgroupForm(null)).toBe(false);
   });
 
   it('the fused kernel line says which form ran', () => {
@@ -350,7 +357,7 @@ describe.skipIf(!gpu)('subgroups on this device', () => {
     const keySplits = 'keySplits' in c ? c.keySplits : undefined;
     const pairs = await engine().run(inputs, options, { variant: 'fused', poison: true, subgroups: 'pairs', keySplits });
     const layout = await engine().subgroupLayout();
-    const available = (layout?.consecutive ?? false) && layout!.sizes[0] >= 2;
+    const available = layoutRunsSubgroupForm(layout);
     if (IN_CI) expect(available, 'CI runs SwiftShader, which has consecutive subgroups of 4').toBe(true);
     expect(pairs.subgroupPairs).toBe(available);
     expectReference(inputs, options, pairs, seed);

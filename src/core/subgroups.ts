@@ -57,6 +57,14 @@ export function readSubgroupLayout(words: Uint32Array, invocations: number): Sub
   return { sizes: [...sizes].sort((a, b) => a - b), consecutive: consecutive && sizes.size === 1 };
 }
 
+/**
+ * Whether the fused kernel's subgroup form can run on a device with this layout: consecutive
+ * subgroups of at least 2 invocations (pairs need lanes 2t and 2t + 1 in one subgroup).
+ */
+export function layoutRunsSubgroupForm(layout: SubgroupLayout | null): boolean {
+  return layout !== null && layout.consecutive && layout.sizes[0] >= 2;
+}
+
 /** What decides whether a run may use subgroups. */
 export interface SubgroupContext {
   /** Only the fused kernel has a subgroup form. */

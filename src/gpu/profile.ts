@@ -1,8 +1,9 @@
 /**
  * The sequence-length sweep: for every N, each variant's warm-up runs, then timed repeats through
  * the real engine (per-stage GPU time from timestamp queries, and wall time), interleaved
- * round-robin across the variants (each round starting with the next variant); then each output is checked against the float64 reference and
- * the derived figures (GFLOP/s, GB/s, % of roofline, memory) are computed.
+ * round-robin across the variants (each round starting with the next variant); then each output is
+ * checked against the float64 reference and the derived figures (GFLOP/s, GB/s, % of roofline,
+ * memory) are computed.
  *
  * Runs in Node and in the page: it yields to the event loop between runs, reports progress and
  * stops at the next run boundary when its AbortSignal fires (returning what it has, marked

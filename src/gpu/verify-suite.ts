@@ -22,6 +22,7 @@ import type { AttentionEngine, RunOptions, RunResult } from './engine';
 import type { StageName } from '../core/stages';
 import { DeviceLostError, KernelCompileError } from './errors';
 import { RunCancelledError } from '../core/errors';
+import { layoutRunsSubgroupForm } from '../core/subgroups';
 import { STAGES } from './interface';
 import { diagnosisError } from './kernels';
 import type { VariantName } from './variants';
@@ -722,7 +723,7 @@ export async function verifyBuiltIns(
     // point, prefill and merge, so it is verified as a kernel of its own, with its prefill in pairs
     // of lanes (what 'auto' runs on a GPU) and without (on a CPU emulator).
     const layout = stage === 'fused' ? await engine.subgroupLayout() : null;
-    if (layout?.consecutive && layout.sizes[0] >= 2) {
+    if (layoutRunsSubgroupForm(layout)) {
       for (const pairs of [true, false]) {
         const subgroups = await verifyKernel(engine, {
           ...options,
