@@ -45,8 +45,9 @@ const USAGE = `usage: npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask
        [--poison]  (fill the GPU buffers with NaN first, as npm run verify does: elements a kernel never writes show)
        [--precision f32|f16|auto]  (f16: Q, K, V stored as halves, float32 arithmetic; fused without RoPE only)
        [--key-splits N]  (fused: split the keys N ways, split-KV with the combine stage; 1 = none; default: the engine's choice)
-       [--subgroups auto|pairs|merge|off]  (fused: its subgroup form where the device has subgroups — the decoding merge in
-         registers, and on a GPU the prefill in pairs of lanes; pairs / merge: that form with / without pairs; off: never)
+       [--subgroups auto|shared|merge|off]  (fused: its subgroup form where the device has subgroups, and on a GPU with
+         shared lanes — the prefill in pairs of lanes, decoding in quads; shared / merge: that form with / without
+         shared lanes (without: the decoding shape's lanes merged in registers); off: never)
        [--rope [interleaved|half]] [--rope-base B] [--rope-dims R] [--rope-offset P] [--kv-heads H] [--window W]
        [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
        [--score dot|scaled|general|additive]  (dot: q·k, scale none; scaled: q·k/√dk, the default;
@@ -262,7 +263,7 @@ async function attention(argv: string[]): Promise<number> {
           precisionReason: result.precisionReason,
           keySplits: result.keySplits,
           subgroups: result.subgroups,
-          subgroupPairs: result.subgroupPairs,
+          subgroupLanes: result.subgroupLanes,
           subgroupsReason: result.subgroupsReason,
           adapter,
           gpuTimingsMs: result.gpuTimings,

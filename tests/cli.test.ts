@@ -65,7 +65,7 @@ describe.skipIf(!gpu)('npm run attention', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ pass: true, variant: 'fused', keySplits: 3 });
   });
 
-  it('--subgroups off runs the fused kernel without its subgroup form and says so, pairs with pairs of lanes; bad values exit 2', async () => {
+  it('--subgroups off runs the fused kernel without its subgroup form and says so, shared with pairs of lanes; bad values exit 2', async () => {
     const off = await attention('--q', q, '--k', k, '--v', v, '--variant', 'fused', '--subgroups', 'off');
     expect(off.code, off.stderr).toBe(0);
     expect(off.stdout).toMatch(/fused kernel: 1 key split, no subgroups \(subgroups turned off\)/);
@@ -73,18 +73,20 @@ describe.skipIf(!gpu)('npm run attention', () => {
     expect(JSON.parse(auto.stdout)).toMatchObject({
       pass: true,
       subgroups: expect.any(Boolean),
-      subgroupPairs: expect.any(Boolean),
       subgroupsReason: expect.any(String),
     });
-    // pairs: the subgroup form's prefill in pairs of lanes, asked for (CI's SwiftShader has the form).
-    const pairs = await attention('--q', q, '--k', k, '--v', v, '--variant', 'fused', '--subgroups', 'pairs');
+    // auto shares lanes on a GPU only (this prefill: in pairs).
+    expect([null, 'pairs']).toContain(JSON.parse(auto.stdout).subgroupLanes);
+    // shared: the subgroup form's shared lanes, asked for (CI's SwiftShader has the form); this
+    // prefill runs in pairs of lanes.
+    const pairs = await attention('--q', q, '--k', k, '--v', v, '--variant', 'fused', '--subgroups', 'shared');
     expect(pairs.code, pairs.stderr).toBe(0);
     expect(pairs.stdout).toMatch(/output\s+PASS/);
     if (JSON.parse(auto.stdout).subgroups)
-      expect(pairs.stdout).toMatch(/fused kernel: 1 key split, subgroup form with pairs \(.*\(asked for\)\)/);
+      expect(pairs.stdout).toMatch(/fused kernel: 1 key split, subgroup form in pairs of lanes \(.*\(asked for\)\)/);
     const bad = await attention('--q', q, '--k', k, '--v', v, '--variant', 'fused', '--subgroups', 'on');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--subgroups must be one of auto, pairs, merge, off, got "on"/);
+    expect(bad.stderr).toMatch(/--subgroups must be one of auto, shared, merge, off, got "on"/);
   });
 
   it('prints a readable report with the naive variant', async () => {

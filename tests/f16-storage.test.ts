@@ -12,6 +12,8 @@ import { PrecisionError } from '../src/core/precision';
 import { attentionReference } from '../src/core/reference';
 import { randomMatrix } from '../src/core/rng';
 import type { AttentionInputs } from '../src/core/shapes';
+import { QUAD_LANES } from '../src/core/subgroups';
+import { DECODE_MAX_ROWS } from '../src/gpu/interface';
 import { AttentionEngine } from '../src/gpu/engine';
 import type { RunResult } from '../src/gpu/engine';
 import { declaresF16Storage, halfStorageSource, STORAGE_BEGIN } from '../src/gpu/half-storage';
@@ -42,6 +44,7 @@ const CASES: (AttentionCase & { features?: Partial<AttentionOptions> })[] = [
     seed: 901,
   },
   { name: 'one query row against 300 keys (decode)', n: 1, m: 300, dk: 16, dv: 16, heads: 4, seed: 902 },
+  { name: 'decoding two rows, odd widths (dk=7, dv=5), two heads, causal', n: 2, m: 90, dk: 7, dv: 5, heads: 2, causal: true, seed: 905 },
   { name: 'a random mask with a fully masked row', n: 9, m: 40, dk: 8, dv: 8, mask: 'fully-masked-row', seed: 903 },
   {
     name: 'GQA, a window, ALiBi, a softcap and sinks',
@@ -56,9 +59,9 @@ const CASES: (AttentionCase & { features?: Partial<AttentionOptions> })[] = [
   },
 ];
 
-// Each case as 'auto' runs it, and with the subgroup form's prefill in pairs of lanes (the f16
-// storage block and the subgroup block are swapped in together).
-const FORMS = CASES.flatMap((c) => (['auto', 'pairs'] as const).map((subgroups) => ({ ...c, subgroups })));
+// Each case as 'auto' runs it, and with the subgroup form's shared lanes (the prefill in pairs, the
+// decoding shape in quads; the f16 storage block and the subgroup block are swapped in together).
+const FORMS = CASES.flatMap((c) => (['auto', 'shared'] as const).map((subgroups) => ({ ...c, subgroups })));
 
 describe.skipIf(!gpu)('the fused kernel with f16 storage', () => {
   it.each(FORMS)('$name, subgroups $subgroups: within the f16-storage bound of the float32 answer', async (c) => {
@@ -71,7 +74,10 @@ describe.skipIf(!gpu)('the fused kernel with f16 storage', () => {
       : built.inputs;
     const result = await engine().run(inputs, options, { variant: 'fused', precision: 'f16', poison: true, subgroups: c.subgroups });
     expect(result.precision).toBe('f16');
-    if (c.subgroups === 'pairs') expect(result.subgroupPairs).toBe(result.subgroups);
+    if (c.subgroups === 'shared' && result.subgroups) {
+      const quads = (await engine().subgroupLayout())!.sizes[0] % QUAD_LANES === 0;
+      expect(result.subgroupLanes).toBe(c.n > DECODE_MAX_ROWS ? 'pairs' : quads ? 'quads' : null);
+    }
     const comparison = check(inputs, options, result);
     expect(comparison.output.pass, explainCheck(comparison, c.seed)).toBe(true);
     // The GPU read halves: its output is exact attention of the halves up to float32 rounding, far

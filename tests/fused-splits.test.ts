@@ -9,7 +9,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AttentionEngine } from '../src/gpu/engine';
-import { layoutRunsSubgroupForm } from '../src/core/subgroups';
+import type { SharedLanes } from '../src/core/subgroups';
+import { layoutRunsSubgroupForm, QUAD_LANES } from '../src/core/subgroups';
+import { DECODE_MAX_ROWS } from '../src/gpu/interface';
 import { isSoftwareAdapter } from '../src/gpu/device';
 import { chooseKeySplits, SOFTWARE_TARGET_WORKGROUPS, TARGET_WORKGROUPS } from '../src/core/key-splits';
 import type { RunOptions, RunResult } from '../src/gpu/engine';
@@ -179,16 +181,21 @@ function expectReference(c: SplitCase, result: RunResult) {
 }
 
 // Each split count in every form of the kernel: with subgroups where the device has them (auto:
-// pairs of lanes in the prefill on a GPU, not on a CPU emulator), with pairs wherever there are
-// subgroups (pairs), and the portable kernel (off).
-const FORMS = SPLITS.flatMap((splits) => (['auto', 'pairs', 'off'] as const).map((subgroups) => ({ splits, subgroups })));
-const pairsHere = async () => layoutRunsSubgroupForm(await engine().subgroupLayout());
+// shared lanes on a GPU, not on a CPU emulator), with shared lanes wherever there are subgroups
+// (shared: the prefill in pairs, the decoding shape in quads), and the portable kernel (off).
+const FORMS = SPLITS.flatMap((splits) => (['auto', 'shared', 'off'] as const).map((subgroups) => ({ splits, subgroups })));
+const sharedHere = async (c: SplitCase): Promise<SharedLanes | null> => {
+  const layout = await engine().subgroupLayout();
+  if (!layoutRunsSubgroupForm(layout) || c.dk > 128) return null;
+  if (c.n > DECODE_MAX_ROWS) return 'pairs';
+  return layout!.sizes[0] % QUAD_LANES === 0 ? 'quads' : null;
+};
 
 describe.skipIf(!gpu).each(FORMS)('fused with $splits key split(s), subgroups $subgroups', ({ splits, subgroups }) => {
   it.each(CASES)('$name', async (c) => {
     const result = await run(c, splits === 'auto' ? { subgroups } : { keySplits: splits, subgroups });
     if (subgroups === 'off') expect(result.subgroups).toBe(false);
-    if (subgroups === 'pairs') expect(result.subgroupPairs).toBe(await pairsHere());
+    if (subgroups === 'shared') expect(result.subgroupLanes).toBe(await sharedHere(c));
     if (splits !== 'auto') expect(result.keySplits).toBe(splits);
     expect(result.stages).toEqual(result.keySplits > 1 ? ['fused', 'combine'] : ['fused']);
     expectReference(c, result);
@@ -243,7 +250,7 @@ describe.skipIf(!gpu)('decoding one row, 8 heads on 2 K/V heads, dk = dv = 64', 
   });
 });
 
-describe.skipIf(!gpu).each(['auto', 'pairs'] as const)('the same bits in row blocks and ranges of rows, subgroups %s', (subgroups) => {
+describe.skipIf(!gpu).each(['auto', 'shared'] as const)('the same bits in row blocks and ranges of rows, subgroups %s', (subgroups) => {
   it.each([
     {
       name: '64-row shape, 3 splits, causal, sinks',

@@ -116,18 +116,18 @@ describe.skipIf(!gpu)('the profiler sweep', () => {
   it('holds each variant to the workgroup-memory intensity of its inner loop (pairs of lanes: twice the portable fused)', async () => {
     const sweep = await tracked(gpu!.device, () =>
       profileSweep(
-        { ns: [64], dk: 64, heads: 1, variants: ['tiled', 'fused-pairs', 'fused-nopairs'], warmup: 0, repeats: 1, seed: 8 },
+        { ns: [64], dk: 64, heads: 1, variants: ['tiled', 'fused-shared', 'fused-unshared'], warmup: 0, repeats: 1, seed: 8 },
         { engine, roofline },
       ),
     );
     const row = (v: string) => sweep.rows.find((r) => r.variant === v)!;
-    expect(row('fused-nopairs').pairs ?? false).toBe(false);
-    // Where the device has no subgroup form, fused-pairs runs without pairs too.
-    if ((await engine.subgroupLayout())?.consecutive) expect(row('fused-pairs').pairs).toBe(true);
+    expect(row('fused-unshared').lanes ?? null).toBeNull();
+    // Where the device has no subgroup form, fused-shared runs without shared lanes too.
+    if ((await engine.subgroupLayout())?.consecutive) expect(row('fused-shared').lanes).toBe('pairs');
     const expected = {
       tiled: BLOCKED_WORKGROUP_INTENSITY,
-      'fused-pairs': row('fused-pairs').pairs ? PAIRS_WORKGROUP_INTENSITY : WORKGROUP_INTENSITY,
-      'fused-nopairs': WORKGROUP_INTENSITY,
+      'fused-shared': row('fused-shared').lanes === 'pairs' ? PAIRS_WORKGROUP_INTENSITY : WORKGROUP_INTENSITY,
+      'fused-unshared': WORKGROUP_INTENSITY,
     };
     expect(expected.tiled).toBe(1);
     expect(PAIRS_WORKGROUP_INTENSITY).toBe(2 * WORKGROUP_INTENSITY);

@@ -10,13 +10,20 @@ import { checkAgainstReference } from '../src/core/compare-run';
 import type { AttentionOptions } from '../src/core/options';
 import { randomMatrix } from '../src/core/rng';
 import type { AttentionInputs } from '../src/core/shapes';
-import type { SubgroupChoice, SubgroupContext, SubgroupLayout } from '../src/core/subgroups';
-import { describeFusedForm, layoutRunsSubgroupForm, readSubgroupLayout, resolveSubgroups } from '../src/core/subgroups';
+import type { SharedLanes, SubgroupChoice, SubgroupContext, SubgroupLayout } from '../src/core/subgroups';
+import {
+  describeFusedForm,
+  layoutRunsSubgroupForm,
+  QUAD_LANES,
+  readSubgroupLayout,
+  resolveSubgroups,
+  sharedLanesOf,
+} from '../src/core/subgroups';
 import { AttentionEngine } from '../src/gpu/engine';
 import type { RunResult } from '../src/gpu/engine';
 import { halfStorageSource, STORAGE_BEGIN } from '../src/gpu/half-storage';
 import { checkWorkgroupHazards } from '../src/gpu/hazards';
-import { PAIRS_LINE, probeSubgroupLayout, SUBGROUP_FILE, subgroupSource, SUBGROUPS_BEGIN } from '../src/gpu/subgroups';
+import { PAIRS_LINE, probeSubgroupLayout, QUADS_LINE, SUBGROUP_FILE, subgroupSource, SUBGROUPS_BEGIN } from '../src/gpu/subgroups';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { explainCheck } from './helpers/explain';
 import { acquireTestDevice, IN_CI, watchDevice } from './helpers/gpu';
@@ -95,31 +102,45 @@ describe('whether a run uses subgroups', () => {
     context: Partial<SubgroupContext>;
     uses: boolean;
     pairs?: boolean;
+    quads?: boolean;
     reason: RegExp;
   }[] = [
     {
-      name: 'auto, fused, a consecutive layout on a GPU: pairs',
+      name: 'auto, fused, a consecutive layout on a GPU: pairs and quads',
       choice: 'auto',
       context: {},
       uses: true,
       pairs: true,
-      reason: /subgroups of 32 invocations .*; pairs of lanes share rows in the prefill shape \(a GPU\)/,
+      quads: true,
+      reason: /^subgroups of 32 invocations; lanes share rows in pairs \(prefill\) and keys in quads \(decoding\) \(a GPU\)$/,
     },
     {
-      name: 'auto on a CPU emulator: no pairs',
+      name: 'auto on a CPU emulator: no shared lanes',
       choice: 'auto',
       context: { cpuEmulator: true, layout: { sizes: [4], consecutive: true } },
       uses: true,
       pairs: false,
-      reason: /subgroups of 4 invocations .*no pairs of lanes .* on a CPU emulator, where they gain nothing/,
+      quads: false,
+      reason:
+        /^subgroups of 4 invocations; no shared lanes \(on a CPU emulator, where shared lanes gain nothing\); the decoding shape's lanes merge within subgroups$/,
     },
     {
-      name: 'pairs asked for on a CPU emulator',
-      choice: 'pairs',
-      context: { cpuEmulator: true },
+      name: 'shared lanes asked for on a CPU emulator',
+      choice: 'shared',
+      context: { cpuEmulator: true, layout: { sizes: [4], consecutive: true } },
       uses: true,
       pairs: true,
-      reason: /pairs of lanes share rows .*\(asked for\)/,
+      quads: true,
+      reason: /lanes share rows in pairs \(prefill\) and keys in quads \(decoding\) \(asked for\)/,
+    },
+    {
+      name: 'subgroups of 2 on a GPU: pairs, but no quads',
+      choice: 'auto',
+      context: { layout: { sizes: [2], consecutive: true } },
+      uses: true,
+      pairs: true,
+      quads: false,
+      reason: /lanes share rows in pairs \(prefill\); no quads: subgroups of 2 do not hold whole quads of lanes \(a GPU\)/,
     },
     {
       name: 'merge asked for on a GPU',
@@ -127,7 +148,8 @@ describe('whether a run uses subgroups', () => {
       context: {},
       uses: true,
       pairs: false,
-      reason: /no pairs of lanes .*\(asked for\)/,
+      quads: false,
+      reason: /no shared lanes \(asked for\)/,
     },
     {
       name: 'subgroups of one invocation',
@@ -161,12 +183,25 @@ describe('whether a run uses subgroups', () => {
       reason: /could not be probed \(no pipeline\)/,
     },
   ];
-  it.each(cases)('$name', ({ choice, context, uses, pairs, reason }) => {
+  it.each(cases)('$name', ({ choice, context, uses, pairs, quads, reason }) => {
     const decision = resolveSubgroups(choice, { ...base, ...context });
     expect(decision.subgroups).toBe(uses);
-    // Pairs only within the subgroup form.
+    // Shared lanes only within the subgroup form.
     expect(decision.pairs).toBe(pairs ?? false);
+    expect(decision.quads).toBe(quads ?? false);
     expect(decision.reason).toMatch(reason);
+  });
+
+  it('a run names the shared lanes its shape used: pairs in the prefill, quads in decoding, none past 128 key columns', () => {
+    const shared = { subgroups: true, pairs: true, quads: true };
+    expect(sharedLanesOf(shared, { DECODE: 0, HEAD_DK: 64 })).toBe('pairs');
+    expect(sharedLanesOf(shared, { DECODE: 1, HEAD_DK: 128 })).toBe('quads');
+    expect(sharedLanesOf(shared, { DECODE: 1, HEAD_DK: 256 })).toBeNull();
+    expect(sharedLanesOf(shared, { DECODE: 0, HEAD_DK: 256 })).toBeNull();
+    expect(sharedLanesOf({ ...shared, quads: false }, { DECODE: 1, HEAD_DK: 64 })).toBeNull();
+    expect(sharedLanesOf({ ...shared, quads: false }, { DECODE: 0, HEAD_DK: 64 })).toBe('pairs');
+    expect(sharedLanesOf({ subgroups: false, pairs: false, quads: false }, { DECODE: 0, HEAD_DK: 64 })).toBeNull();
+    expect(sharedLanesOf(shared, undefined)).toBeNull();
   });
 
   it('the form runs on consecutive subgroups of at least 2 invocations only', () => {
@@ -177,11 +212,12 @@ describe('whether a run uses subgroups', () => {
   });
 
   it('the fused kernel line says which form ran', () => {
-    const line = (subgroups: boolean, subgroupPairs: boolean) =>
-      describeFusedForm({ keySplits: 1, subgroups, subgroupPairs, subgroupsReason: 'why' });
-    expect(line(true, true)).toBe('fused kernel: 1 key split, subgroup form with pairs (why)');
-    expect(line(true, false)).toBe('fused kernel: 1 key split, subgroup form (why)');
-    expect(line(false, false)).toBe('fused kernel: 1 key split, no subgroups (why)');
+    const line = (subgroups: boolean, subgroupLanes: SharedLanes | null) =>
+      describeFusedForm({ keySplits: 1, subgroups, subgroupLanes, subgroupsReason: 'why' });
+    expect(line(true, 'pairs')).toBe('fused kernel: 1 key split, subgroup form in pairs of lanes (why)');
+    expect(line(true, 'quads')).toBe('fused kernel: 1 key split, subgroup form in quads of lanes (why)');
+    expect(line(true, null)).toBe('fused kernel: 1 key split, subgroup form (why)');
+    expect(line(false, null)).toBe('fused kernel: 1 key split, no subgroups (why)');
   });
 });
 
@@ -197,15 +233,21 @@ describe('the subgroup form of the fused kernel', () => {
     expect(form).toContain(FUSED.slice(0, FUSED.indexOf(SUBGROUPS_BEGIN)));
   });
 
-  it('has its prefill in pairs of lanes unless asked not to', () => {
-    const pairs = subgroupSource(FUSED, shaders);
-    const merge = subgroupSource(FUSED, shaders, false);
-    expect(pairs).toContain(PAIRS_LINE);
-    expect(pairs).toContain('subgroupShuffleXor(acc_a, 1u)');
-    expect(merge).not.toContain(PAIRS_LINE);
-    expect(merge).toContain('const PAIRS = false;');
-    // Only that line differs.
-    expect(merge.replace('const PAIRS = false;', PAIRS_LINE)).toBe(pairs);
+  it('has its prefill in pairs of lanes and its decoding shape in quads unless asked not to', () => {
+    const shared = subgroupSource(FUSED, shaders);
+    expect(shared).toContain(PAIRS_LINE);
+    expect(shared).toContain(QUADS_LINE);
+    expect(shared).toContain('subgroupShuffleXor(acc_a, 1u)');
+    expect(shared).toContain('acc += subgroupShuffleXor(acc, 2u);');
+    const noPairs = subgroupSource(FUSED, shaders, { pairs: false });
+    const noQuads = subgroupSource(FUSED, shaders, { quads: false });
+    const neither = subgroupSource(FUSED, shaders, { pairs: false, quads: false });
+    expect(noPairs).not.toContain(PAIRS_LINE);
+    expect(noQuads).not.toContain(QUADS_LINE);
+    // Only those lines differ.
+    expect(noPairs.replace('const PAIRS = false;', PAIRS_LINE)).toBe(shared);
+    expect(noQuads.replace('const QUADS = false;', QUADS_LINE)).toBe(shared);
+    expect(neither.replace('const PAIRS = false;', PAIRS_LINE).replace('const QUADS = false;', QUADS_LINE)).toBe(shared);
   });
 
   it('composes with f16 storage, and a kernel without the block has no subgroup form', () => {
@@ -224,9 +266,21 @@ describe('the subgroup form of the fused kernel', () => {
     },
     {
       form: 'subgroup',
-      source: subgroupSource(FUSED, shaders),
+      source: subgroupSource(FUSED, shaders, { quads: false }),
       barrier: '  if (lead) { shared_mem[slot] = vec4f(slot_max, slot_denom, 0.0, 0.0); }\n  workgroupBarrier();',
       without: '  if (lead) { shared_mem[slot] = vec4f(slot_max, slot_denom, 0.0, 0.0); }',
+    },
+    {
+      form: 'quads',
+      source: subgroupSource(FUSED, shaders),
+      barrier: '  if (t == 0u) { shared_mem[quad] = vec4f(run_max, denom, 0.0, 0.0); }\n  workgroupBarrier();',
+      without: '  if (t == 0u) { shared_mem[quad] = vec4f(run_max, denom, 0.0, 0.0); }',
+    },
+    {
+      form: 'quads (the sum of their outputs)',
+      source: subgroupSource(FUSED, shaders),
+      barrier: 'col - base] = (*o)[c4] * factor; }\n    }\n    workgroupBarrier();',
+      without: 'col - base] = (*o)[c4] * factor; }\n    }\n',
     },
   ])('the race check runs the $form decoding merge and catches a missing barrier there', ({ source, barrier, without }) => {
     const clean = checkWorkgroupHazards(source, 'fused');
@@ -339,8 +393,11 @@ describe.skipIf(!gpu)('subgroups on this device', () => {
       mask: true,
     },
   ] as const;
-  const prefillInputs = (c: (typeof prefillCases)[number], seed: number): AttentionInputs => {
-    const mask = 'mask' in c ? randomMatrix(c.n, c.m, seed + 3) : null;
+  const prefillInputs = (
+    c: { n: number; m: number; dk: number; dv: number; heads: number; kvHeads: number; mask?: boolean },
+    seed: number,
+  ): AttentionInputs => {
+    const mask = c.mask ? randomMatrix(c.n, c.m, seed + 3) : null;
     if (mask) for (let i = 0; i < mask.data.length; i++) mask.data[i] = mask.data[i] > -0.8 ? 1 : 0;
     return {
       q: randomMatrix(c.n, c.heads * c.dk, seed),
@@ -355,18 +412,104 @@ describe.skipIf(!gpu)('subgroups on this device', () => {
     const inputs = prefillInputs(c, seed);
     const options: Partial<AttentionOptions> = { heads: c.heads, kvHeads: c.kvHeads, ...c.options };
     const keySplits = 'keySplits' in c ? c.keySplits : undefined;
-    const pairs = await engine().run(inputs, options, { variant: 'fused', poison: true, subgroups: 'pairs', keySplits });
+    const pairs = await engine().run(inputs, options, { variant: 'fused', poison: true, subgroups: 'shared', keySplits });
     const layout = await engine().subgroupLayout();
     const available = layoutRunsSubgroupForm(layout);
     if (IN_CI) expect(available, 'CI runs SwiftShader, which has consecutive subgroups of 4').toBe(true);
-    expect(pairs.subgroupPairs).toBe(available);
+    expect(pairs.subgroupLanes).toBe(available ? 'pairs' : null);
     expectReference(inputs, options, pairs, seed);
     if (!available) return;
     // Not the portable prefill: the two halves of each score were summed apart.
     const portable = await engine().run(inputs, options, { variant: 'fused', poison: true, subgroups: 'merge', keySplits });
-    expect(portable.subgroupPairs).toBe(false);
+    expect(portable.subgroupLanes).toBeNull();
     expectReference(inputs, options, portable, seed);
     expect([...pairs.output.data].some((x, i) => x !== portable.output.data[i])).toBe(true);
+  });
+
+  // Decoding shapes for the quads: one row and the most the shape takes (8), splits, GQA, every
+  // feature, widths that end inside a quad's last vec4s, two value sweeps, fewer batches than quads,
+  // and dk past 128 (where the quads step aside).
+  const decodeCases = [
+    {
+      name: 'n=1 m=300 dk=dv=64, 8 heads on 2, causal, ALiBi, sinks',
+      n: 1,
+      m: 300,
+      dk: 64,
+      dv: 64,
+      heads: 8,
+      kvHeads: 2,
+      options: { causal: true, alibi: 'standard', sinks: [1, 0, -1, 2, 0, 0, 3, -2] },
+    },
+    {
+      name: 'n=2 m=700 dk=dv=64, 3 key splits, sinks',
+      n: 2,
+      m: 700,
+      dk: 64,
+      dv: 64,
+      heads: 2,
+      kvHeads: 1,
+      options: { causal: true, sinks: [2, -1] },
+      keySplits: 3,
+    },
+    {
+      name: 'n=8 m=257 dk=40 dv=36, softcap, window, mask, 2 key splits',
+      n: 8,
+      m: 257,
+      dk: 40,
+      dv: 36,
+      heads: 2,
+      kvHeads: 2,
+      options: { softcap: 5, window: 50, causal: true },
+      mask: true,
+      keySplits: 2,
+    },
+    { name: 'n=3 m=130 dk=128 dv=130 (two value sweeps)', n: 3, m: 130, dk: 128, dv: 130, heads: 1, kvHeads: 1, options: {} },
+    { name: 'n=1 m=5: fewer batches than quads', n: 1, m: 5, dk: 64, dv: 64, heads: 1, kvHeads: 1, options: {}, same: true },
+    {
+      name: 'n=2 m=90 dk=256: past 128 key columns, no quads',
+      n: 2,
+      m: 90,
+      dk: 256,
+      dv: 64,
+      heads: 1,
+      kvHeads: 1,
+      options: { causal: true },
+      wide: true,
+    },
+  ] as const;
+
+  it.each(decodeCases)('decoding in quads of lanes: $name', async (c) => {
+    const seed = 7600 + c.m;
+    const inputs = prefillInputs(c, seed);
+    const options: Partial<AttentionOptions> = { heads: c.heads, kvHeads: c.kvHeads, ...c.options };
+    const keySplits = 'keySplits' in c ? c.keySplits : undefined;
+    const quads = await engine().run(inputs, options, { variant: 'fused', poison: true, subgroups: 'shared', keySplits });
+    const layout = await engine().subgroupLayout();
+    const available = layoutRunsSubgroupForm(layout) && layout!.sizes[0] % QUAD_LANES === 0;
+    if (IN_CI) expect(available, 'CI runs SwiftShader, which has consecutive subgroups of 4').toBe(true);
+    expect(quads.subgroupLanes).toBe(available && !('wide' in c) ? 'quads' : null);
+    expect(quads.keySplits).toBe(keySplits ?? quads.keySplits);
+    expectReference(inputs, options, quads, seed);
+    if (!available) return;
+    const merge = await engine().run(inputs, options, { variant: 'fused', poison: true, subgroups: 'merge', keySplits });
+    expect(merge.subgroupLanes).toBeNull();
+    expectReference(inputs, options, merge, seed);
+    // Not the per-lane decoding shape: each score was summed from a quad's four partial dot products.
+    if (!('wide' in c) && !('same' in c)) expect([...quads.output.data].some((x, i) => x !== merge.output.data[i])).toBe(true);
+    if ('wide' in c) expect([...quads.output.data]).toEqual([...merge.output.data]);
+  });
+
+  it.runIf(gpu?.device.features.has('subgroups'))('without the second exchange, the quads are wrong and the check says so', async () => {
+    const c = decodeCases[0];
+    const seed = 7700;
+    const inputs = prefillInputs(c, seed);
+    const options: Partial<AttentionOptions> = { heads: c.heads, kvHeads: c.kvHeads, ...c.options };
+    const source = subgroupSource(FUSED, shaders);
+    const exchange = '        acc += subgroupShuffleXor(acc, 2u);\n';
+    expect(source).toContain(exchange);
+    const result = await engine().run(inputs, options, { variant: 'fused', kernels: { fused: source.replace(exchange, '') } });
+    const comparison = checkAgainstReference(inputs, options, { ...result, output: result.output.data });
+    expect(comparison.output.pass).toBe(false);
   });
 
   it.runIf(gpu?.device.features.has('subgroups'))(

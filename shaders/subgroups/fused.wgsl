@@ -26,12 +26,19 @@
 // The prefill shape in pairs of lanes (the engine writes false here for a run without them:
 // src/gpu/subgroups.ts, src/core/subgroups.ts).
 const PAIRS = true;
+// The decoding shape in quads of lanes (the engine writes false here where the device's subgroups
+// are narrower than a quad).
+const QUADS = true;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane: u32, @builtin(subgroup_size) subgroup_lanes: u32) {
   let job = make_job(wid);
   if (DECODE) {
-    decode(job, wid, lane, subgroup_lanes);
+    if (QUADS && HEAD_DK <= 4u * QUAD * QUAD_Q) {
+      decode_quads(job, wid, lane);
+    } else {
+      decode(job, wid, lane, subgroup_lanes);
+    }
   } else if (PAIRS && HEAD_DK <= 4u * Q_PRIVATE) {
     prefill_pairs(job, wid, lane);
   } else {
@@ -213,4 +220,139 @@ fn merge(job: Job, row: u32, lane: u32, subgroup_lanes: u32, c0: u32, run_max: f
     workgroupBarrier();
   }
   if (row < params.n && lane == 0u && c0 == 0u) { write_stats(job, row, merged_max, merged_denom); }
+}
+
+const QUAD: u32 = 4u;                  // lanes that share one key's columns in decode_quads
+const QUADS_PER_WG: u32 = WG / QUAD;   // 16 quads in the workgroup
+const QUAD_Q: u32 = Q_PRIVATE / QUAD;  // vec4s of the row's Q one lane holds (dk ≤ 128)
+const QUAD_O: u32 = O_PRIVATE / QUAD;  // … and of its running output (a sweep is ≤ 128 columns)
+
+// The decoding shape in quads of lanes (dk ≤ 128). Lanes 4g … 4g + 3, which are in one subgroup,
+// share the row's batches of four keys g, g + 16, g + 32, … of the split; lane t of a quad holds the
+// row's Q and running output at vec4s t, t + 4, t + 8, …, so for every key the quad reads 64
+// consecutive bytes at a time and each lane a quarter of the columns: dk/16 + dv/16 vec4s of
+// registers and reads per key instead of dk/4 + dv/4, and all of a batch's reads are independent
+// of each other and of the arithmetic, so they can be in flight together. A score is the sum of the
+// quad's four partial dot products, exchanged with subgroupShuffleXor by 1, then by 2: every lane adds
+// (a0 + a1) + (a2 + a3) up to the order of each addition's two operands, so all four hold the same
+// bits and keep the same running max and denominator. The loop over batches is uniform across the
+// workgroup (it holds the exchanges); which keys the row sees is settled by the visibility mask, as
+// in the other shapes. At the end the 16 quads' (M, L, o) are merged through workgroup memory in quad
+// order, as the combine merges splits.
+fn decode_quads(job: Job, wid: vec3u, lane: u32) {
+  let row = wid.x;
+  let has_row = row < params.n;
+  let t = lane % QUAD;
+  let quad = lane / QUAD;
+  let k_width = params.kv_heads * params.dk;
+  let v_width = params.kv_heads * params.dv;
+  let q_base = row * params.heads * params.dk + job.head * params.dk;
+  let q_limit = q_base + params.dk;
+  let row_start = max(key_start(row), job.split_lo);
+  let row_end = min(key_end(row, params.m), job.split_hi);
+  let first = row_start / 4u * 4u;
+  let dk4 = DK4 / QUAD;        // a lane's vec4s of key columns (HEAD_DK is a multiple of 64)
+  let dv4 = DV4 / QUAD;        // … and of value columns (DV_CHUNK is 64 or 128)
+
+  var qr: array<vec4f, QUAD_Q>;
+  if (has_row) {
+    for (var j = 0u; j < dk4; j++) { qr[j] = q4(q_base + 4u * (t + QUAD * j), q_limit) * job.qscale; }
+  }
+  var o: array<vec4f, QUAD_O>;
+  for (var c0 = 0u; c0 < params.dv; c0 += 4u * DV4) {
+    for (var c4 = 0u; c4 < dv4; c4++) { o[c4] = vec4f(0.0); }
+    var run_max = 0.0;
+    var denom = 0.0;
+    if (job.split == 0u && quad == 0u && (params.flags & FLAG_SINKS) != 0u) {
+      run_max = sinks[job.head] * LOG2E;
+      denom = 1.0;
+    }
+    if (has_row) {
+      for (var step0 = first; step0 < row_end; step0 += 4u * QUADS_PER_WG) {
+        let key0 = step0 + 4u * quad;
+        var kb = vec4u(0u);
+        var vrow = vec4u(0u);
+        for (var i = 0u; i < 4u; i++) {
+          let key = min(key0 + i, params.m - 1u);
+          kb[i] = key * k_width + job.kv_head * params.dk;
+          vrow[i] = key * v_width + job.kv_head * params.dv;
+        }
+        var acc = vec4f(0.0);
+        for (var j = 0u; j < dk4; j++) {
+          let d = 4u * (t + QUAD * j);
+          acc += vec4f(dot(qr[j], k4(kb.x + d, kb.x + params.dk)), dot(qr[j], k4(kb.y + d, kb.y + params.dk)),
+                       dot(qr[j], k4(kb.z + d, kb.z + params.dk)), dot(qr[j], k4(kb.w + d, kb.w + params.dk)));
+        }
+        acc += subgroupShuffleXor(acc, 1u);
+        acc += subgroupShuffleXor(acc, 2u);
+        let vis = visible4(row, key0, row_start, row_end);
+        let seen = any(vis);
+        var p = vec4f(0.0);
+        if (seen) {
+          let f = fold_stats(&run_max, &denom, shaped4(acc, row, key0, job), vis);
+          if (f.rescale != 1.0) {
+            for (var c4 = 0u; c4 < dv4; c4++) { o[c4] *= f.rescale; }
+          }
+          p = f.p;
+        }
+        // The value reads do not wait on the scores (a batch the row does not see adds nothing: the
+        // select keeps 0 · v out of o).
+        for (var c4 = 0u; c4 < dv4; c4++) {
+          let c = c0 + 4u * (t + QUAD * c4);
+          let x = p.x * v4(vrow.x + c, vrow.x + params.dv) + p.y * v4(vrow.y + c, vrow.y + params.dv)
+                + p.z * v4(vrow.z + c, vrow.z + params.dv) + p.w * v4(vrow.w + c, vrow.w + params.dv);
+          o[c4] += select(vec4f(0.0), x, seen);
+        }
+      }
+    }
+    merge_quads(job, row, lane, c0, run_max, denom, &o);
+  }
+}
+
+// decode_quads' merge: quad g's (M, L) at shared_mem[g]; every lane merges them in quad order (the
+// same bits in every lane), then the quads' o, scaled to the merged max, are summed in quad order,
+// in rounds of columns that fit workgroup memory. Writes the row's sweep of columns c0 … and, in
+// the first sweep, its (M, L).
+fn merge_quads(job: Job, row: u32, lane: u32, c0: u32, run_max: f32, denom: f32, o: ptr<function, array<vec4f, QUAD_O>>) {
+  let has_row = row < params.n;
+  let t = lane % QUAD;
+  let quad = lane / QUAD;
+  if (t == 0u) { shared_mem[quad] = vec4f(run_max, denom, 0.0, 0.0); }
+  workgroupBarrier();
+  var merged_max = 0.0;
+  var any_seen = false;
+  for (var g = 0u; g < QUADS_PER_WG; g++) {
+    let st = shared_mem[g];
+    if (st.y > 0.0) {
+      merged_max = select(max(merged_max, st.x), st.x, !any_seen);
+      any_seen = true;
+    }
+  }
+  var merged_denom = 0.0;
+  for (var g = 0u; g < QUADS_PER_WG; g++) {
+    let st = shared_mem[g];
+    if (st.y > 0.0) { merged_denom += st.y * exp2(st.x - merged_max); }
+  }
+  var factor = 0.0;
+  if (denom > 0.0) { factor = exp2(run_max - merged_max); }
+  workgroupBarrier();
+  let dv4 = DV4 / QUAD;
+  let per_round = min(DV4, SHARED / QUADS_PER_WG);
+  for (var base = 0u; base < DV4; base += per_round) {
+    // Lane t's c4-th vec4 is column vec4 t + 4·c4 of the sweep; the loop over c4 has a constant trip
+    // count, so o is indexed by constants only.
+    for (var c4 = 0u; c4 < dv4; c4++) {
+      let col = t + QUAD * c4;
+      if (col >= base && col < base + per_round) { shared_mem[quad * per_round + col - base] = (*o)[c4] * factor; }
+    }
+    workgroupBarrier();
+    if (has_row && lane < per_round && base + lane < DV4) {
+      var sum = vec4f(0.0);
+      for (var g = 0u; g < QUADS_PER_WG; g++) { sum += shared_mem[g * per_round + lane]; }
+      let c = c0 + 4u * (base + lane);
+      if (c < params.dv) { write4(job, row, c, sum, merged_denom); }
+    }
+    workgroupBarrier();
+  }
+  if (has_row && lane == 0u && c0 == 0u) { write_stats(job, row, merged_max, merged_denom); }
 }

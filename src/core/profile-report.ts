@@ -5,6 +5,7 @@
 import { csvFormat } from 'd3-dsv';
 import type { Bytes, Flops, Roof, RooflinePeaks } from './cost';
 import type { AttentionShape } from './shapes';
+import type { SharedLanes } from './subgroups';
 import { checkFeatures } from './shapes';
 import type { FeatureOptions } from './options';
 import { DEFAULT_OPTIONS } from './options';
@@ -205,8 +206,8 @@ export interface ProfileRow {
   keySplits?: number | null;
   /** Whether the fused kernel ran in its subgroup form (src/core/subgroups.ts); absent for other variants and older results. */
   subgroups?: boolean | null;
-  /** Whether that form's prefill ran in pairs of lanes (only the prefill shape has them); absent like subgroups. */
-  pairs?: boolean | null;
+  /** How that form's shape shared lanes (pairs in the prefill, quads in decoding; null when not); absent like subgroups. */
+  lanes?: SharedLanes | null;
   /** The output against the float64 reference; null where the reference was skipped. */
   check: CheckSummary | null;
   /** Set when the run failed; the figures above are then empty. */
@@ -443,11 +444,11 @@ function spread(s: Summary | null): string | null {
   return s ? `${s.p10.toPrecision(3)}–${s.p90.toPrecision(3)}` : null;
 }
 
-/** How a fused row ran: its subgroup form, and in the prefill shape whether in pairs of lanes. */
-function subgroupCell(r: ProfileRow, decode: boolean): string | null {
+/** How a fused row ran: its subgroup form, and whether its lanes shared rows (pairs) or keys (quads). */
+function subgroupCell(r: ProfileRow): string | null {
   if (r.subgroups === undefined || r.subgroups === null) return null;
   if (!r.subgroups) return 'no';
-  return !decode && r.pairs ? 'yes, pairs' : 'yes';
+  return r.lanes ? `yes, ${r.lanes}` : 'yes';
 }
 
 function pointTable(result: ProfileResult, rows: readonly ProfileRow[], decode: boolean): Record<string, TableCell>[] {
@@ -472,7 +473,7 @@ function pointTable(result: ProfileResult, rows: readonly ProfileRow[], decode: 
       record['% copy BW'] = r.kvBandwidthPct ?? null;
       if (rows.some((x) => x.keySplits)) record['splits'] = r.keySplits ?? null;
     }
-    if (rows.some((x) => x.subgroups !== undefined && x.subgroups !== null)) record['subgroups'] = subgroupCell(r, decode);
+    if (rows.some((x) => x.subgroups !== undefined && x.subgroups !== null)) record['subgroups'] = subgroupCell(r);
     for (const b of baselines) {
       const s = pairedSpeedup(rows, r, b);
       record[`× ${b}`] = s?.median ?? null;

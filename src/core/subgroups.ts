@@ -1,30 +1,47 @@
 /**
  * Subgroups for the fused kernel: whether a run uses them, decided here once for the engine, the
- * terminal and the page (shaders/subgroups/fused.wgsl). The subgroup form does two things:
+ * terminal and the page (shaders/subgroups/fused.wgsl). The subgroup form does three things:
  * - the decoding shape (few query rows, 64 invocations on distinct keys of one row) merges its 64
  *   lanes' partial softmaxes first within each subgroup, in registers (subgroupMax, subgroupAdd),
  *   and then across the few subgroups in workgroup memory, instead of three serial loops over 64
  *   lanes;
- * - "pairs": the prefill shape gives each pair of lanes two query rows, each lane half of both rows'
- *   columns, so every key column read from workgroup memory serves two rows; the two halves of a
- *   score are exchanged with subgroupShuffleXor. Same registers per lane, half the workgroup-memory
- *   reads per multiply-add. On a CPU emulator, which has no workgroup-memory bottleneck, the
- *   exchange costs about what the reads save (SwiftShader: 0.90–1.05× the portable prefill in four
- *   of five runs, BENCHMARKS.md), so 'auto' uses pairs on GPUs only.
+ * - shared lanes in the prefill shape, "pairs": each pair of lanes takes two query rows, each lane
+ *   half of both rows' columns, so every key column read from workgroup memory serves two rows; the
+ *   two halves of a score are exchanged with subgroupShuffleXor. Same registers per lane, half the
+ *   workgroup-memory reads per multiply-add;
+ * - shared lanes in the decoding shape, "quads": the four lanes of a quad take the same keys, each a
+ *   quarter of the row's columns, so a quad reads a key's row as consecutive 64-byte runs, a lane
+ *   holds a quarter of the registers and makes a quarter of the reads per key, and all of a batch's
+ *   reads are independent; the four partial scores are summed with two subgroupShuffleXor. Instead
+ *   of the merge above, the 16 quads are merged in workgroup memory.
+ * On a CPU emulator shared lanes cost more than they save (no workgroup-memory bottleneck, no memory
+ * latency to hide, and the exchanges and repeated exponentials are extra work; SwiftShader: pairs
+ * 0.90–1.05× the portable prefill, quads 0.70–0.74× the portable decode, BENCHMARKS.md), so 'auto'
+ * shares lanes on GPUs only.
  *
- * Both number the subgroups as runs of consecutive lanes (subgroup s = lanes s·size …
- * s·size + size − 1; pairs need lanes 2t and 2t + 1 in one subgroup, so a size of at least 2).
- * WGSL does not promise that layout, so the engine checks it once per device with a probe kernel
- * (src/gpu/subgroups.ts) and uses subgroups only where it holds.
+ * All of them number the subgroups as runs of consecutive lanes (subgroup s = lanes s·size …
+ * s·size + size − 1; pairs need lanes 2t and 2t + 1 in one subgroup, so a size of at least 2, and
+ * quads lanes 4g … 4g + 3, so a multiple of 4). WGSL does not promise that layout, so the engine
+ * checks it once per device with a probe kernel (src/gpu/subgroups.ts) and uses subgroups only where
+ * it holds.
  */
 
 /**
  * What a user asks for: 'auto' the subgroup form wherever the device and the run allow it, with
- * pairs on a GPU and not on a CPU emulator; 'pairs' and 'merge' the subgroup form with and without
- * pairs whatever the device (to compare them); 'off' never.
+ * shared lanes on a GPU and not on a CPU emulator; 'shared' and 'merge' the subgroup form with and
+ * without shared lanes whatever the device (to compare them); 'off' never.
  */
-export type SubgroupChoice = 'auto' | 'pairs' | 'merge' | 'off';
-export const SUBGROUP_CHOICES: readonly SubgroupChoice[] = ['auto', 'pairs', 'merge', 'off'];
+export type SubgroupChoice = 'auto' | 'shared' | 'merge' | 'off';
+export const SUBGROUP_CHOICES: readonly SubgroupChoice[] = ['auto', 'shared', 'merge', 'off'];
+
+/** How a run's shape shared lanes: the prefill in pairs, the decoding shape in quads. */
+export type SharedLanes = 'pairs' | 'quads';
+
+/** Lanes of a quad: the subgroup size must be a multiple of it for quads. */
+export const QUAD_LANES = 4;
+
+/** Both shapes share lanes only up to this many key columns per head (HEAD_DK). */
+export const SHARED_LANES_MAX_DK = 128;
 
 export function isSubgroupChoice(value: unknown): value is SubgroupChoice {
   return typeof value === 'string' && (SUBGROUP_CHOICES as readonly string[]).includes(value);
@@ -75,21 +92,23 @@ export interface SubgroupContext {
   layout: SubgroupLayout | null;
   /** The fused kernel is the user's: it runs as written (it may enable subgroups itself). */
   customKernel: boolean;
-  /** The adapter is a CPU emulator (SwiftShader, llvmpipe…): 'auto' leaves pairs out there. */
+  /** The adapter is a CPU emulator (SwiftShader, llvmpipe…): 'auto' shares no lanes there. */
   cpuEmulator: boolean;
 }
 
 export interface SubgroupDecision {
   subgroups: boolean;
-  /** The subgroup form's prefill shares rows between pairs of lanes (false without subgroups). */
+  /** The subgroup form's prefill shape shares rows between pairs of lanes (false without subgroups). */
   pairs: boolean;
+  /** Its decoding shape shares keys among quads of lanes (false without subgroups, or in subgroups that do not hold whole quads). */
+  quads: boolean;
   /** Why, in words: shown by the terminal and the page. */
   reason: string;
 }
 
 /** Whether a run uses the fused kernel's subgroup form, and why (or why not). */
 export function resolveSubgroups(choice: SubgroupChoice, context: SubgroupContext): SubgroupDecision {
-  const no = (reason: string): SubgroupDecision => ({ subgroups: false, pairs: false, reason });
+  const no = (reason: string): SubgroupDecision => ({ subgroups: false, pairs: false, quads: false, reason });
   if (context.variant !== 'fused') return no(`only the fused kernel has a subgroup form (this run uses ${context.variant})`);
   if (context.customKernel) return no('the fused kernel is your own and runs as written');
   if (choice === 'off') return no('subgroups turned off');
@@ -101,20 +120,37 @@ export function resolveSubgroups(choice: SubgroupChoice, context: SubgroupContex
     return no(`the device's subgroups are not runs of consecutive invocations (sizes seen: ${layout.sizes.join(', ') || 'none'})`);
   const size = layout.sizes[0];
   if (size < 2) return no(`the device's subgroups have ${size} invocation (the form needs at least 2)`);
-  const pairs = choice === 'pairs' || (choice === 'auto' && !context.cpuEmulator);
-  const why =
-    choice === 'auto'
-      ? pairs
-        ? '; pairs of lanes share rows in the prefill shape (a GPU)'
-        : '; no pairs of lanes in the prefill shape on a CPU emulator, where they gain nothing'
-      : pairs
-        ? '; pairs of lanes share rows in the prefill shape (asked for)'
-        : '; no pairs of lanes in the prefill shape (asked for)';
-  return { subgroups: true, pairs, reason: `subgroups of ${size} invocations merge the decoding shape's lanes${why}` };
+  const shared = choice === 'shared' || (choice === 'auto' && !context.cpuEmulator);
+  const quads = shared && size % QUAD_LANES === 0;
+  const why = choice === 'auto' ? (shared ? ' (a GPU)' : ' (on a CPU emulator, where shared lanes gain nothing)') : ' (asked for)';
+  const lanes = shared
+    ? `lanes share rows in pairs (prefill)${quads ? ' and keys in quads (decoding)' : `; no quads: subgroups of ${size} do not hold whole quads of lanes`}${why}`
+    : `no shared lanes${why}; the decoding shape's lanes merge within subgroups`;
+  return { subgroups: true, pairs: shared, quads, reason: `subgroups of ${size} invocations; ${lanes}` };
 }
 
-/** How a fused run's kernel ran, in one line: its key splits and whether in its subgroup form, and why. */
-export function describeFusedForm(run: { keySplits: number; subgroups: boolean; subgroupPairs: boolean; subgroupsReason: string }): string {
+/**
+ * How the subgroup form's shape shared lanes in a run, from the decision and the override constants
+ * its pipeline was built with (DECODE picks the shape; neither shares lanes past 128 key columns):
+ * null when its lanes did not share (or the run had no subgroup form).
+ */
+export function sharedLanesOf(
+  decision: Pick<SubgroupDecision, 'subgroups' | 'pairs' | 'quads'>,
+  constants?: Readonly<Record<string, number>>,
+): SharedLanes | null {
+  if (!decision.subgroups || !constants || (constants.HEAD_DK ?? Infinity) > SHARED_LANES_MAX_DK) return null;
+  if (constants.DECODE) return decision.quads ? 'quads' : null;
+  return decision.pairs ? 'pairs' : null;
+}
+
+/** How a fused run's kernel ran, in one line: its key splits and whether in its subgroup form (with which shared lanes), and why. */
+export function describeFusedForm(run: {
+  keySplits: number;
+  subgroups: boolean;
+  subgroupLanes: SharedLanes | null;
+  subgroupsReason: string;
+}): string {
   const splits = `${run.keySplits} key split${run.keySplits === 1 ? '' : 's'}`;
-  return `fused kernel: ${splits}, ${run.subgroups ? (run.subgroupPairs ? 'subgroup form with pairs' : 'subgroup form') : 'no subgroups'} (${run.subgroupsReason})`;
+  const form = run.subgroups ? `subgroup form${run.subgroupLanes ? ` in ${run.subgroupLanes} of lanes` : ''}` : 'no subgroups';
+  return `fused kernel: ${splits}, ${form} (${run.subgroupsReason})`;
 }

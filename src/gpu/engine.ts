@@ -36,8 +36,8 @@ import type { Precision, PrecisionChoice, PrecisionDecision } from '../core/prec
 import { resolvePrecision } from '../core/precision';
 import { packHalves } from '../core/half';
 import { declaresF16Storage, halfStorageSource } from './half-storage';
-import type { SubgroupChoice, SubgroupDecision, SubgroupLayout } from '../core/subgroups';
-import { resolveSubgroups } from '../core/subgroups';
+import type { SharedLanes, SubgroupChoice, SubgroupDecision, SubgroupLayout } from '../core/subgroups';
+import { resolveSubgroups, sharedLanesOf } from '../core/subgroups';
 import { probeSubgroupLayout, subgroupSource } from './subgroups';
 
 export interface RunOptions {
@@ -84,8 +84,9 @@ export interface RunOptions {
   keySplits?: number;
   /**
    * Subgroups in the fused kernel: 'auto' (default) where the device has them and lays them out as
-   * runs of consecutive invocations, with the prefill in pairs of lanes on a GPU (not on a CPU
-   * emulator); 'pairs' / 'merge' that form with / without pairs on any such device; 'off' never.
+   * runs of consecutive invocations, with shared lanes (the prefill in pairs, the decoding shape in
+   * quads) on a GPU, not on a CPU emulator; 'shared' / 'merge' that form with / without shared lanes
+   * on any such device; 'off' never.
    * See src/core/subgroups.ts.
    */
   subgroups?: SubgroupChoice;
@@ -135,20 +136,22 @@ export interface RunResult {
   precisionReason: string;
   /** True when the fused kernel ran in its subgroup form (src/core/subgroups.ts). */
   subgroups: boolean;
-  /** True when that form's prefill shape ran in pairs of lanes (false without the form). */
-  subgroupPairs: boolean;
+  /** How that form's shape shared lanes: 'pairs' (prefill), 'quads' (decoding), null when not (or without the form). */
+  subgroupLanes: SharedLanes | null;
   /** Why it did or did not. */
   subgroupsReason: string;
 }
 
 /**
  * The form a built-in kernel is built in: its storage precision, and the fused kernel's subgroup
- * form, with its prefill in pairs of lanes unless `pairs` is false.
+ * form, with its prefill in pairs of lanes unless `pairs` is false and its decoding shape in quads
+ * unless `quads` is false.
  */
 export interface KernelForm {
   precision?: Precision;
   subgroups?: boolean;
   pairs?: boolean;
+  quads?: boolean;
 }
 
 interface Plan {
@@ -231,7 +234,7 @@ export class AttentionEngine {
     if (source === undefined) throw new Error(`shader ${file} is missing from the shader library`);
     if (stage !== 'fused') return source;
     const stored = form.precision === 'f16' ? halfStorageSource(source, this.shaders) : source;
-    return form.subgroups ? subgroupSource(stored, this.shaders, form.pairs ?? true) : stored;
+    return form.subgroups ? subgroupSource(stored, this.shaders, { pairs: form.pairs, quads: form.quads }) : stored;
   }
 
   /**
@@ -252,7 +255,7 @@ export class AttentionEngine {
     const activation = choice.activation && choice.activation !== 'softmax' ? `.${choice.activation}` : '';
     const label = custom
       ? `Attention.${stage}.custom`
-      : `Attention.${stage}.${variant}${score}${activation}${form.precision === 'f16' ? '.f16' : ''}${form.subgroups ? (form.pairs === false ? '.subgroups' : '.subgroups.pairs') : ''}`;
+      : `Attention.${stage}.${variant}${score}${activation}${form.precision === 'f16' ? '.f16' : ''}${form.subgroups ? `.subgroups${form.pairs === false ? '' : '.pairs'}${form.quads === false ? '' : '.quads'}` : ''}`;
     return diagnoseKernel(this, stage, custom ?? this.source(variant, stage, form, choice), { label, problem });
   }
 
@@ -297,7 +300,12 @@ export class AttentionEngine {
     const problem: KernelProblem = { n: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads };
     let splits: KeySplits = { keySplits: 1, splitKeys: shape.m };
     for (const stage of stages) {
-      const form: KernelForm = { precision: decision.precision, subgroups: subgroups.subgroups, pairs: subgroups.pairs };
+      const form: KernelForm = {
+        precision: decision.precision,
+        subgroups: subgroups.subgroups,
+        pairs: subgroups.pairs,
+        quads: subgroups.quads,
+      };
       const kernel = await this.kernel(stage, variant, run.kernels?.[stage], problem, form, choice);
       if (stage === 'qk' && kernel.scores !== options.score)
         throw new KernelInterfaceError(stage, [scoreMismatch(kernel.scores, options.score)]);
@@ -371,7 +379,7 @@ export class AttentionEngine {
       precision: decision.precision,
       precisionReason: decision.reason,
       subgroups: subgroups.subgroups,
-      subgroupPairs: subgroups.pairs,
+      subgroupLanes: sharedLanesOf(subgroups, plan.kernels.fused?.constants),
       subgroupsReason: subgroups.reason,
       wallMs: performance.now() - started,
     };

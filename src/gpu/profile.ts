@@ -33,7 +33,7 @@ import type { ClockProbe } from './roofline';
 import { measureAllocations } from './buffer-ledger';
 import type { AttentionEngine } from './engine';
 import type { Precision } from '../core/precision';
-import type { SubgroupChoice } from '../core/subgroups';
+import type { SharedLanes, SubgroupChoice } from '../core/subgroups';
 import type { StageName } from '../core/stages';
 import { RunCancelledError } from '../core/errors';
 import type { VariantName } from './variants';
@@ -92,17 +92,17 @@ export const SETTING_VARIANTS: Readonly<Record<string, CustomVariant>> = {
     checked: true,
     run: { subgroups: 'off' },
   },
-  'fused-pairs': {
+  'fused-shared': {
     base: 'fused',
     kernels: {},
-    note: "the fused kernel's subgroup form with its prefill in pairs of lanes (two rows per pair, half the columns per lane), on any device with consecutive subgroups: 'auto' uses pairs on a GPU, not on a CPU emulator",
+    note: "the fused kernel's subgroup form with shared lanes (the prefill in pairs of lanes: two rows per pair, half the columns per lane; the decoding shape in quads: four lanes per key, a quarter of the columns each), on any device with consecutive subgroups: 'auto' shares lanes on a GPU, not on a CPU emulator",
     checked: true,
-    run: { subgroups: 'pairs' },
+    run: { subgroups: 'shared' },
   },
-  'fused-nopairs': {
+  'fused-unshared': {
     base: 'fused',
     kernels: {},
-    note: "the fused kernel's subgroup form without pairs of lanes (the portable prefill, the decoding merge in registers): beside fused on a GPU, what pairs buy",
+    note: "the fused kernel's subgroup form without shared lanes (the portable prefill; the decoding shape one lane per batch of keys, merged in registers): beside fused on a GPU, what shared lanes buy",
     checked: true,
     run: { subgroups: 'merge' },
   },
@@ -382,14 +382,13 @@ function createRunner(
   // FLOP per byte of workgroup memory (null without it); the fused prefill's pairs are known after a run.
   const ownKernel = custom?.checked === true && Object.keys(custom.kernels).length > 0;
   const staged = engineVariant && usesWorkgroupMemory(deps, engineVariant, custom) ? engineVariant : null;
-  const workgroupFor = (pairs: boolean | null) =>
-    staged ? workgroupIntensity(staged, { pairs: pairs === true && !decode, ownKernel }) : null;
+  const workgroupFor = (lanes: SharedLanes | null) => (staged ? workgroupIntensity(staged, { pairs: lanes === 'pairs', ownKernel }) : null);
   const samples: Sample[] = [];
   let output: Float32Array | null = null;
   let allocatedBytes: number | null = null;
   let keySplits: number | null = null;
   let subgroups: boolean | null = null;
-  let pairs: boolean | null = null;
+  let lanes: SharedLanes | null | undefined;
   let error: string | null = peer || engineVariant ? null : `unknown variant "${variant}"`;
 
   const runOnce = async (first: boolean): Promise<SyncedRun> => {
@@ -406,7 +405,7 @@ function createRunner(
     if (measured.result.variant === 'fused') {
       keySplits = measured.result.keySplits;
       subgroups = measured.result.subgroups;
-      pairs = measured.result.subgroupPairs;
+      lanes = measured.result.subgroupLanes;
     }
     return {
       output: measured.result.output.data,
@@ -451,7 +450,7 @@ function createRunner(
         allocatedBytes,
         ...(keySplits === null ? {} : { keySplits }),
         ...(subgroups === null ? {} : { subgroups }),
-        ...(pairs === null ? {} : { pairs }),
+        ...(lanes === undefined ? {} : { lanes }),
       };
       if (error || !output) {
         return {
@@ -485,7 +484,7 @@ function createRunner(
           : null;
       return {
         ...base,
-        ...derive(samples, flops, bytes, kv, workgroupFor(pairs), roofline),
+        ...derive(samples, flops, bytes, kv, workgroupFor(lanes ?? null), roofline),
         check: check && { pass: check.pass, maxAbs: check.output.maxAbs, maxUlp: check.output.maxUlp },
         error: null,
       };

@@ -6,8 +6,9 @@
  *
  * and the subgroup form replaces that block with shaders/subgroups/fused.wgsl (main with the
  * subgroup size, the prefill shape in pairs of lanes, a merge that reduces each subgroup in
- * registers first) and puts `enable subgroups;` at the top; without pairs, its PAIRS constant is
- * false (the portable prefill). Whether a run uses it: src/core/subgroups.ts, with the layout
+ * registers first, the decoding shape in quads of lanes) and puts `enable subgroups;` at the top;
+ * without pairs its PAIRS constant is false (the portable prefill), without quads its QUADS
+ * constant (the decoding shape of one lane per batch of keys, merged within subgroups). Whether a run uses it: src/core/subgroups.ts, with the layout
  * that probeSubgroupLayout measures once per device.
  */
 import type { SubgroupLayout } from '../core/subgroups';
@@ -28,22 +29,34 @@ function libraryFile(shaders: ShaderLibrary, file: string): string {
   return code;
 }
 
-/** The line of the subgroup block that says whether the prefill shape runs in pairs of lanes. */
+/** The lines of the subgroup block that say whether the prefill shape runs in pairs of lanes, and the decoding shape in quads. */
 export const PAIRS_LINE = 'const PAIRS = true;';
+export const QUADS_LINE = 'const QUADS = true;';
+
+/** Which shared lanes the subgroup form is built with (src/core/subgroups.ts); both by default. */
+export interface SharedLanesForm {
+  pairs?: boolean;
+  quads?: boolean;
+}
 
 /**
  * The kernel with its subgroups block replaced by the subgroup form, its prefill shape in pairs of
- * lanes or not (src/core/subgroups.ts); throws when it has no such block.
+ * lanes or not, its decoding shape in quads or not; throws when it has no such block.
  */
-export function subgroupSource(source: string, shaders: ShaderLibrary, pairs = true): string {
+export function subgroupSource(source: string, shaders: ShaderLibrary, lanes: SharedLanesForm = {}): string {
   const begin = source.indexOf(SUBGROUPS_BEGIN);
   const end = source.indexOf(SUBGROUPS_END);
   if (begin < 0 || end < begin) {
     throw new Error(`this kernel has no ${SUBGROUPS_BEGIN} … ${SUBGROUPS_END} block, so it has no subgroup form`);
   }
-  const file = libraryFile(shaders, SUBGROUP_FILE);
-  if (!file.includes(PAIRS_LINE)) throw new Error(`${SUBGROUP_FILE} has no line "${PAIRS_LINE}"`);
-  const block = pairs ? file : file.replace(PAIRS_LINE, 'const PAIRS = false;');
+  let block = libraryFile(shaders, SUBGROUP_FILE);
+  for (const [line, on] of [
+    [PAIRS_LINE, lanes.pairs ?? true],
+    [QUADS_LINE, lanes.quads ?? true],
+  ] as const) {
+    if (!block.includes(line)) throw new Error(`${SUBGROUP_FILE} has no line "${line}"`);
+    if (!on) block = block.replace(line, line.replace('true', 'false'));
+  }
   const after = end + SUBGROUPS_END.length;
   return (
     `enable subgroups;\n${source.slice(0, begin)}${SUBGROUPS_BEGIN} (subgroup form: ${SUBGROUP_FILE})\n` +

@@ -22,7 +22,7 @@ import type { AttentionEngine, RunOptions, RunResult } from './engine';
 import type { StageName } from '../core/stages';
 import { DeviceLostError, KernelCompileError } from './errors';
 import { RunCancelledError } from '../core/errors';
-import { layoutRunsSubgroupForm } from '../core/subgroups';
+import { layoutRunsSubgroupForm, QUAD_LANES } from '../core/subgroups';
 import { STAGES } from './interface';
 import { diagnosisError } from './kernels';
 import type { VariantName } from './variants';
@@ -720,17 +720,19 @@ export async function verifyBuiltIns(
     reports.push(report);
     if (report.status === 'timeout' || report.status === 'device-lost') return reports;
     // The fused kernel's subgroup form (./subgroups.ts), where this device runs it: its own entry
-    // point, prefill and merge, so it is verified as a kernel of its own, with its prefill in pairs
-    // of lanes (what 'auto' runs on a GPU) and without (on a CPU emulator).
+    // point, shapes and merges, so it is verified as a kernel of its own, with shared lanes (the
+    // prefill in pairs, the decoding shape in quads where the subgroups hold them: what 'auto' runs
+    // on a GPU) and without (on a CPU emulator).
     const layout = stage === 'fused' ? await engine.subgroupLayout() : null;
-    if (layoutRunsSubgroupForm(layout)) {
-      for (const pairs of [true, false]) {
+    if (layout && layoutRunsSubgroupForm(layout)) {
+      const quads = layout.sizes[0] % QUAD_LANES === 0;
+      for (const shared of [true, false]) {
         const subgroups = await verifyKernel(engine, {
           ...options,
           stage,
           variant,
-          source: engine.source(variant, stage, { subgroups: true, pairs }),
-          label: `built-in fused (subgroup form${pairs ? ', pairs' : ''})`,
+          source: engine.source(variant, stage, { subgroups: true, pairs: shared, quads: shared && quads }),
+          label: `built-in fused (subgroup form${shared ? `, pairs${quads ? ' and quads' : ''}` : ''})`,
         });
         reports.push(subgroups);
         if (subgroups.status === 'timeout' || subgroups.status === 'device-lost') return reports;

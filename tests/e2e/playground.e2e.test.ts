@@ -340,7 +340,9 @@ describe('the playground in headless Chromium', () => {
     [0.56, 0.63, 0.55].forEach((o, j) => expect(run.gpuOutput![j]).toBeCloseTo(o, 6));
     // The timing line says how the fused kernel ran: its key splits and whether in its subgroup form.
     const form = await page.evaluate(() => document.querySelector('attn-app')!.lastOutcome!.gpuForm);
-    expect(form).toMatch(/^fused kernel: 1 key split, (subgroup form \(subgroups of \d+ invocations|no subgroups \()/);
+    expect(form).toMatch(
+      /^fused kernel: 1 key split, (subgroup form( in (pairs|quads) of lanes)? \(subgroups of \d+ invocations|no subgroups \()/,
+    );
     await showTab(page, 'compare');
     const lines = await page.$$eval('attn-app >>> attn-compare-panel >>> p.muted', (ps) => ps.map((p) => p.textContent ?? ''));
     expect(lines.some((line) => line.includes(form!))).toBe(true);
