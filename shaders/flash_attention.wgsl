@@ -21,7 +21,8 @@
 //   row (batch b of the split goes to invocation b mod 64), each reading K and V straight from
 //   memory (one row gains nothing from staging) and keeping its own M, L and o; at the end they
 //   are merged in the workgroup, as the combine merges splits (where the device has subgroups, the
-//   engine swaps in shaders/subgroups/fused.wgsl, which merges each subgroup in registers first).
+//   engine swaps in shaders/subgroups/fused.wgsl, which merges each subgroup in registers first, and
+//   on a GPU gives each key to a quad of lanes, each holding a quarter of the columns).
 // A row's arithmetic depends on the problem and its own index only, never on which rows share its
 // dispatch: a run in row blocks, or of a range of rows, gives the same bits as one run.
 //

@@ -169,7 +169,9 @@ describe.skipIf(!gpu)('npm run bench: decode rows, the span, paired ratios and t
     // The subgroup form where the device has it; the -nosubgroups variants never.
     const withSubgroups = gpu!.device.features.has('subgroups');
     expect(decode.map((r) => r.subgroups)).toEqual([withSubgroups, withSubgroups, withSubgroups, false, false]);
-    expect(decodeTable(result).map((r) => r['subgroups'])).toEqual(decode.map((r) => (r.subgroups ? 'yes' : 'no')));
+    expect(decodeTable(result).map((r) => r['subgroups'])).toEqual(
+      decode.map((r) => (r.subgroups ? (r.lanes ? `yes, ${r.lanes}` : 'yes') : 'no')),
+    );
     // --baseline: every row's paired ratio to fused-nosubgroups (itself: 1).
     expect(result.config.baselines).toEqual(['fused-nosubgroups']);
     const ratios = decodeTable(result).map((r) => r['× fused-nosubgroups']);

@@ -7,6 +7,8 @@ import { measureAllocations } from '../src/gpu/buffer-ledger';
 import { AttentionEngine } from '../src/gpu/engine';
 import type { ProfileProgress } from '../src/gpu/profile';
 import type { ProfileResult, Roofline } from '../src/core/profile-report';
+import { decodeTable, reportTable } from '../src/core/profile-report';
+import { QUAD_LANES } from '../src/core/subgroups';
 import { profileSweep, rotationOrder } from '../src/gpu/profile';
 import { ClockWarmer, growUntil, measureRoofline } from '../src/gpu/roofline';
 import { VARIANT_NAMES, variantStages } from '../src/gpu/variants';
@@ -137,6 +139,24 @@ describe.skipIf(!gpu)('the profiler sweep', () => {
       expect(r.roof).toBe(bound.roof);
       expect(r.gflops! / (r.rooflinePct! / 100)).toBeCloseTo(bound.attainableGflops, 6);
     }
+  });
+
+  it('names the shared lanes each fused row ran: pairs in the prefill table, quads in the decode table', async () => {
+    const sweep = await tracked(gpu!.device, () =>
+      profileSweep(
+        { ns: [16], dk: 64, heads: 1, variants: ['fused-shared', 'fused-unshared'], decode: [256], warmup: 0, repeats: 1, seed: 9 },
+        { engine, roofline },
+      ),
+    );
+    const layout = await engine.subgroupLayout();
+    const form = layout?.consecutive && layout.sizes[0] >= 2;
+    const quads = form && layout!.sizes[0] % QUAD_LANES === 0;
+    const cell = (rows: Record<string, unknown>[], variant: string) => rows.find((r) => r['variant'] === variant)?.['subgroups'];
+    expect(cell(reportTable(sweep), 'fused-shared')).toBe(form ? 'yes, pairs' : 'no');
+    expect(cell(decodeTable(sweep), 'fused-shared')).toBe(quads ? 'yes, quads' : form ? 'yes' : 'no');
+    expect(cell(reportTable(sweep), 'fused-unshared')).toBe(form ? 'yes' : 'no');
+    expect(cell(decodeTable(sweep), 'fused-unshared')).toBe(form ? 'yes' : 'no');
+    for (const r of sweep.rows) expect(r.check?.pass).toBe(true);
   });
 
   it('fits an exponent for every variant', () => {

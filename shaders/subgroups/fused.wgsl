@@ -1,7 +1,7 @@
 // Subgroups for the fused kernel (src/gpu/subgroups.ts puts this block in place of the kernel's
 // `@subgroups` block and `enable subgroups;` at the top of the module, where the device has the
 // `subgroups` feature and lays its subgroups out as runs of consecutive lanes, at least 2 to a run,
-// which the engine checks once per device). Two changes, the rest of the kernel is its own, so one
+// which the engine checks once per device). Three changes, the rest of the kernel is its own, so one
 // kernel is written, verified and read:
 //
 // - The prefill shape in pairs of lanes (prefill_pairs, dk ≤ 128): lanes 2t and 2t + 1, which are
@@ -18,16 +18,21 @@
 //   2. the subgroups (64 / size of them: 2 on a 32-wide GPU) through workgroup memory, in subgroup
 //      order, as the combine merges splits.
 //   Instead of three serial loops over 64 lanes, each level-2 loop walks 64 / size entries.
+// - The decoding shape in quads of lanes (decode_quads, dk ≤ 128, below), which replaces the
+//   decoding shape and its merge where the subgroups hold whole quads: four lanes per key, each a
+//   quarter of the columns.
+// Pairs and quads ("shared lanes") are what 'auto' runs on a GPU; on a CPU emulator they cost more
+// than they save, and the engine writes false into PAIRS and QUADS.
 //
 // (wgsl_reflect's interpreter, which checks the kernel for races, runs subgroups of one invocation:
-// src/core/verify/races.ts. The exchange then returns the lane's own half, which changes values but
+// src/core/verify/races.ts. An exchange then returns the lane's own part, which changes values but
 // none of the memory accesses the race check follows.)
 
 // The prefill shape in pairs of lanes (the engine writes false here for a run without them:
 // src/gpu/subgroups.ts, src/core/subgroups.ts).
 const PAIRS = true;
-// The decoding shape in quads of lanes (the engine writes false here where the device's subgroups
-// are narrower than a quad).
+// The decoding shape in quads of lanes (the engine writes false here for a run without them, and
+// where the device's subgroups do not hold whole quads).
 const QUADS = true;
 
 @compute @workgroup_size(WG)
