@@ -1,13 +1,15 @@
 /**
- * <attn-options-panel>: the score function (./score-choices.ts), scale (1/√dk, custom, none),
- * temperature, causal, heads and the kernel variant. Sends StateEditEvents; an invalid number is flagged here and never applied.
+ * <attn-options-panel>: the score function (./score-choices.ts), what turns scores into weights (the
+ * softmax, or ReLU / GELU elementwise), scale (1/√dk, custom, none), temperature, causal, heads and
+ * the kernel variant. Sends StateEditEvents; an invalid number is flagged here and never applied.
  */
 import type { Precision } from '../core/precision';
 import { isPrecisionChoice, PRECISION_TITLES, PRECISIONS } from '../core/precision';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
+import { describeActivation } from '../core/activation';
 import type { AttentionOptions } from '../core/options';
-import { resolveScale } from '../core/options';
+import { ACTIVATIONS, resolveScale } from '../core/options';
 import type { PlaygroundState } from '../core/state';
 import { withHeads } from '../core/state';
 import { optionsForHeads } from '../core/feature-options';
@@ -94,6 +96,8 @@ export class AttnOptionsPanel extends LitElement {
     const custom = typeof o.scale === 'number';
     const defaultScale = resolveScale('default', this.dk);
     const learned = o.score !== 'dot';
+    const elementwise = o.activation !== 'softmax';
+    const noFused = fusedReason(learned, elementwise);
     return html`
       <section class="panel">
         <h2>Options</h2>
@@ -109,6 +113,26 @@ export class AttnOptionsPanel extends LitElement {
           <summary>Where these score functions come from</summary>
           ${SCORE_HISTORY.map((h) => html`<p><strong>${h.title}.</strong> ${h.text}</p>`)}
         </details>
+        <div class="row">
+          <label
+            >Weights
+            <select aria-label="activation" @change=${this.onActivation}>
+              ${ACTIVATIONS.map(
+                (a) =>
+                  html`<option value=${a} ?selected=${a === o.activation}>
+                    ${a === 'softmax' ? 'softmax of each row' : `${describeActivation(a)} of each score`}
+                  </option>`,
+              )}
+            </select>
+          </label>
+          ${
+            elementwise
+              ? html`<span class="muted" id="activation-note"
+                  >no normalisation: a row's weights need not sum to 1 (as an MLP's hidden layer)</span
+                >`
+              : nothing
+          }
+        </div>
         <fieldset>
           <legend>Scale</legend>
           <label
@@ -183,15 +207,15 @@ export class AttnOptionsPanel extends LitElement {
                   html`<option
                     value=${v}
                     ?selected=${v === this.variant}
-                    ?disabled=${v === 'fused' && learned}
-                    title=${v === 'fused' && learned ? FUSED_REASON : ''}
+                    ?disabled=${v === 'fused' && noFused !== null}
+                    title=${v === 'fused' && noFused ? noFused.reason : ''}
                   >
-                    ${v}${this.outputOnly.includes(v) ? ' (output only)' : ''}${v === 'fused' && learned ? ' (dot scores only)' : ''}
+                    ${v}${this.outputOnly.includes(v) ? ' (output only)' : ''}${v === 'fused' && noFused ? ` (${noFused.short})` : ''}
                   </option>`,
               )}
             </select>
           </label>
-          ${learned ? html`<span class="muted" id="fused-note">${FUSED_REASON}</span>` : nothing}
+          ${noFused ? html`<span class="muted" id="fused-note">${noFused.reason}</span>` : nothing}
           ${this.outputOnly.includes(this.variant) ? html`<span class="muted">never writes the scores: only the output is compared</span>` : nothing}
         </div>
         <div class="row">
@@ -225,6 +249,8 @@ export class AttnOptionsPanel extends LitElement {
     if (select && select.value !== this.variant) select.value = this.variant;
     const score = this.renderRoot.querySelector<HTMLSelectElement>('select[aria-label="score function"]');
     if (score && score.value !== scoreChoiceOf(this.options)) score.value = scoreChoiceOf(this.options);
+    const activation = this.renderRoot.querySelector<HTMLSelectElement>('select[aria-label="activation"]');
+    if (activation && activation.value !== this.options.activation) activation.value = this.options.activation;
     const storage = this.renderRoot.querySelector<HTMLSelectElement>('select[aria-label="storage precision"]');
     if (storage && storage.value !== this.precision) storage.value = this.precision;
   }
@@ -284,6 +310,22 @@ export class AttnOptionsPanel extends LitElement {
     );
   };
 
+  /**
+   * ReLU or GELU in place of the softmax: the fused kernel computes an online softmax in one pass and
+   * has no elementwise form, so a fused variant moves to tiled, and says so (as for a learned score).
+   */
+  private onActivation = (event: Event) => {
+    const value = (event.target as HTMLSelectElement).value;
+    const activation = ACTIVATIONS.find((a) => a === value);
+    if (!activation) return;
+    this.dispatchEvent(
+      new StateEditEvent((s) => {
+        const variant = activation !== 'softmax' && s.variant === 'fused' ? 'tiled' : s.variant;
+        return { ...s, variant, options: { ...s.options, activation } };
+      }, null),
+    );
+  };
+
   private onPrecision = (event: Event) => {
     const precision = (event.target as HTMLSelectElement).value;
     if (isPrecisionChoice(precision) && precision !== 'auto') this.dispatchEvent(new StateEditEvent((s) => ({ ...s, precision }), null));
@@ -297,6 +339,16 @@ export class AttnOptionsPanel extends LitElement {
 
 const FUSED_REASON =
   'The fused kernel computes dot scores only: general and additive run on tiled or naive (choosing one of them moves fused to tiled).';
+const FUSED_ACTIVATION_REASON =
+  'The fused kernel computes the softmax in one pass: ReLU and GELU run on tiled or naive (choosing one of them moves fused to tiled).';
+
+/** Why the fused variant cannot run these options (null when it can), in a sentence and in a few words. */
+function fusedReason(learned: boolean, elementwise: boolean): { reason: string; short: string } | null {
+  if (learned && elementwise) return { reason: `${FUSED_REASON} ${FUSED_ACTIVATION_REASON}`, short: 'dot scores and softmax only' };
+  if (learned) return { reason: FUSED_REASON, short: 'dot scores only' };
+  if (elementwise) return { reason: FUSED_ACTIVATION_REASON, short: 'softmax only' };
+  return null;
+}
 
 function fmt(x: number): string {
   return String(Number(x.toPrecision(4)));

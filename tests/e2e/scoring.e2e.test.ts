@@ -186,6 +186,50 @@ describe('additive scoring in headless Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('choosing ReLU on the fused kernel moves to tiled and says so; the weights are ReLU of the scores, the GPU agrees, the link restores it', async () => {
+    const { page, problems } = await freshPage(browser);
+    await loadPreset(page, 'worked-3d');
+    const variant = (await $app(page, 'select[aria-label="kernel variant"]')) as ElementHandle<HTMLSelectElement>;
+    let before = await runId(page);
+    await variant.select('fused');
+    await waitForRun(page, before);
+    before = await runId(page);
+    const activation = (await $app(page, 'select[aria-label="activation"]')) as ElementHandle<HTMLSelectElement>;
+    await activation.select('relu');
+    await waitForRun(page, before);
+    const state = await readState(page);
+    expect(state.options.activation).toBe('relu');
+    expect(state.variant).toBe('tiled');
+    const fused = await page.$eval('attn-app >>> select[aria-label="kernel variant"] option[value="fused"]', (o) => ({
+      disabled: (o as HTMLOptionElement).disabled,
+      title: o.getAttribute('title'),
+    }));
+    expect(fused.disabled).toBe(true);
+    expect(fused.title).toContain('computes the softmax in one pass');
+    expect(await (await $app(page, 'attn-options-panel >>> #activation-note')).evaluate((el) => el.textContent)).toContain(
+      'no normalisation',
+    );
+    await expectAgreement(page);
+    expect(await (await $app(page, 'attn-verdict >>> #score-in-force')).evaluate((el) => el.textContent)).toContain(
+      'relu in place of the softmax',
+    );
+    // The weights are ReLU of the masked scores, each on its own: rows need not sum to 1.
+    const { masked, probs, cols } = await page.evaluate(() => {
+      const o = document.querySelector('attn-app')!.lastOutcome!;
+      return { masked: Array.from(o.reference.masked.data), probs: Array.from(o.reference.probs.data), cols: o.reference.probs.cols };
+    });
+    expect(probs).toEqual(masked.map((x) => (x > 0 ? x : 0)));
+    const sums = Array.from({ length: probs.length / cols }, (_, i) => probs.slice(i * cols, (i + 1) * cols).reduce((a, b) => a + b, 0));
+    expect(sums.some((x) => Math.abs(x - 1) > 1e-3)).toBe(true);
+    const link = await savedLink(page, (s) => s.options.activation === 'relu' && s.variant === 'tiled');
+    const restored = await freshPage(browser, { url: link });
+    expect((await readState(restored.page)).options.activation).toBe('relu');
+    const shown = (await $app(restored.page, 'select[aria-label="activation"]')) as ElementHandle<HTMLSelectElement>;
+    expect(await shown.evaluate((el) => el.value)).toBe('relu');
+    expect(problems).toEqual([]);
+    expect(restored.problems).toEqual([]);
+  });
+
   it('the shader lab’s QKᵀ tab holds the additive kernel while the page scores additively', async () => {
     const { page, problems } = await freshPage(browser);
     await loadPreset(page, 'translation-additive');
