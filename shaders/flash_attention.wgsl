@@ -156,6 +156,13 @@ fn make_job(wid: vec3u) -> Job {
   return job;
 }
 
+// A running (M, L) at the start of a row's split: the sink, for its holder in split 0 (it counts
+// once: M = the sink's logit, L = 1), else nothing seen yet (L = 0).
+fn sink_start(job: Job, holder: bool) -> vec2f {
+  if (holder && job.split == 0u && (params.flags & FLAG_SINKS) != 0u) { return vec2f(sinks[job.head] * LOG2E, 1.0); }
+  return vec2f(0.0);
+}
+
 // Keys key0 … key0 + 3 visible to `row`: inside [start, end) and not masked.
 fn visible4(row: u32, key0: u32, start: u32, end: u32) -> vec4<bool> {
   let keys = vec4u(key0) + vec4u(0u, 1u, 2u, 3u);
@@ -365,12 +372,9 @@ fn prefill(job: Job, wid: vec3u, lane: u32) {
   var o: array<vec4f, O_PRIVATE>;
   for (var c0 = 0u; c0 < params.dv; c0 += 4u * DV4) {
     for (var c4 = 0u; c4 < DV4; c4++) { o[c4] = vec4f(0.0); }
-    var run_max = 0.0;
-    var denom = 0.0;
-    if (job.split == 0u && (params.flags & FLAG_SINKS) != 0u) {
-      run_max = sinks[job.head] * LOG2E;
-      denom = 1.0;
-    }
+    let start = sink_start(job, true);
+    var run_max = start.x;
+    var denom = start.y;
     for (var j0 = keys_lo; j0 < keys_hi; j0 += KEY_TILE) {
       let keys = min(KEY_TILE, keys_hi - j0);
       // Stage the tile's keys and values, four columns at a time, zero past dk, dv and the keys.
@@ -429,12 +433,9 @@ fn decode(job: Job, wid: vec3u, lane: u32, subgroup_lanes: u32) {
   var o: array<vec4f, O_PRIVATE>;
   for (var c0 = 0u; c0 < params.dv; c0 += 4u * DV4) {
     for (var c4 = 0u; c4 < DV4; c4++) { o[c4] = vec4f(0.0); }
-    var run_max = 0.0;
-    var denom = 0.0;
-    if (job.split == 0u && lane == 0u && (params.flags & FLAG_SINKS) != 0u) {
-      run_max = sinks[job.head] * LOG2E;
-      denom = 1.0;
-    }
+    let start = sink_start(job, lane == 0u);
+    var run_max = start.x;
+    var denom = start.y;
     if (has_row) {
       for (var key0 = first + 4u * lane; key0 < row_end; key0 += 4u * WG) {
         var acc = vec4f(0.0);
@@ -463,32 +464,50 @@ fn decode(job: Job, wid: vec3u, lane: u32, subgroup_lanes: u32) {
   }
 }
 
-// The decoding shape's merge through workgroup memory (any device): the 64 lanes' (M, L, o) are
-// merged as the combine merges splits: M = the largest M of a lane with L > 0, each lane's L and o
-// scaled by exp2(M_lane − M) and summed in lane order (the same order, so the same bits, in every
-// lane that sums). Writes the row's sweep of columns c0 … and, in the first sweep, its (M, L).
-fn merge_lanes(job: Job, row: u32, lane: u32, c0: u32, run_max: f32, denom: f32, o: ptr<function, array<vec4f, O_PRIVATE>>) {
-  let has_row = row < params.n;
-  shared_mem[lane] = vec4f(run_max, denom, 0.0, 0.0);
-  workgroupBarrier();
+// The merged (M, L) of `count` partial softmaxes whose (M, L) lie in shared_mem[0 … count − 1] as
+// (x, y) (L = 0 for one that saw no key), as the combine merges splits: M = the largest M of one with
+// L > 0, L = Σ L·exp2(M_p − M) in index order, so every lane that reads them gets the same bits.
+fn merged_stats(count: u32) -> vec2f {
   var merged_max = 0.0;
   var seen = false;
-  for (var p = 0u; p < WG; p++) {
+  for (var p = 0u; p < count; p++) {
     let st = shared_mem[p];
     if (st.y > 0.0) {
       merged_max = select(max(merged_max, st.x), st.x, !seen);
       seen = true;
     }
   }
-  var factor = 0.0;
-  if (denom > 0.0) { factor = exp2(run_max - merged_max); }
-  workgroupBarrier();
-  shared_mem[lane] = vec4f(denom * factor);
-  workgroupBarrier();
   var merged_denom = 0.0;
-  if (lane < min(DV4, SHARED / WG)) {
-    for (var p = 0u; p < WG; p++) { merged_denom += shared_mem[p].x; }
+  for (var p = 0u; p < count; p++) {
+    let st = shared_mem[p];
+    if (st.y > 0.0) { merged_denom += st.y * exp2(st.x - merged_max); }
   }
+  return vec2f(merged_max, merged_denom);
+}
+
+// One round of a merge's output: with `count` slots of per_round vec4s in shared_mem (slot p's
+// columns base … at p·per_round …), lane c < per_round sums column vec4 base + c over the slots in
+// slot order and writes it to the row's sweep c0 …; the last round of the row's first sweep also
+// writes its (M, L).
+fn write_merged(job: Job, row: u32, lane: u32, c0: u32, base: u32, per_round: u32, count: u32, merged: vec2f) {
+  if (row < params.n && lane < per_round && base + lane < DV4) {
+    var sum = vec4f(0.0);
+    for (var p = 0u; p < count; p++) { sum += shared_mem[p * per_round + lane]; }
+    let c = c0 + 4u * (base + lane);
+    if (c < params.dv) { write4(job, row, c, sum, merged.y); }
+  }
+  if (row < params.n && lane == 0u && c0 == 0u && base + per_round >= DV4) { write_stats(job, row, merged.x, merged.y); }
+}
+
+// The decoding shape's merge through workgroup memory (any device): the 64 lanes' (M, L, o) are
+// merged as the combine merges splits (merged_stats), each lane's o scaled by exp2(M_lane − M) and
+// summed in lane order. Writes the row's sweep of columns c0 … and, in the first sweep, its (M, L).
+fn merge_lanes(job: Job, row: u32, lane: u32, c0: u32, run_max: f32, denom: f32, o: ptr<function, array<vec4f, O_PRIVATE>>) {
+  shared_mem[lane] = vec4f(run_max, denom, 0.0, 0.0);
+  workgroupBarrier();
+  let merged = merged_stats(WG);
+  var factor = 0.0;
+  if (denom > 0.0) { factor = exp2(run_max - merged.x); }
   workgroupBarrier();
   // o in rounds of columns that fit workgroup memory; the loop over c4 has a constant trip count,
   // so o is indexed by constants only (a private array indexed at run time may leave the registers).
@@ -498,15 +517,9 @@ fn merge_lanes(job: Job, row: u32, lane: u32, c0: u32, run_max: f32, denom: f32,
       if (c4 >= base && c4 < base + per_round) { shared_mem[lane * per_round + c4 - base] = (*o)[c4] * factor; }
     }
     workgroupBarrier();
-    if (has_row && lane < per_round && base + lane < DV4) {
-      var sum = vec4f(0.0);
-      for (var p = 0u; p < WG; p++) { sum += shared_mem[p * per_round + lane]; }
-      let c = c0 + 4u * (base + lane);
-      if (c < params.dv) { write4(job, row, c, sum, merged_denom); }
-    }
+    write_merged(job, row, lane, c0, base, per_round, WG, merged);
     workgroupBarrier();
   }
-  if (has_row && lane == 0u && c0 == 0u) { write_stats(job, row, merged_max, merged_denom); }
 }
 
 // @subgroups-begin

@@ -261,8 +261,8 @@ describe('the subgroup form of the fused kernel', () => {
     {
       form: 'portable',
       source: FUSED,
-      barrier: '  shared_mem[lane] = vec4f(denom * factor);\n  workgroupBarrier();',
-      without: '  shared_mem[lane] = vec4f(denom * factor);',
+      barrier: '  shared_mem[lane] = vec4f(run_max, denom, 0.0, 0.0);\n  workgroupBarrier();',
+      without: '  shared_mem[lane] = vec4f(run_max, denom, 0.0, 0.0);',
     },
     {
       form: 'subgroup',

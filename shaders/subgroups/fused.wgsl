@@ -92,12 +92,9 @@ fn prefill_pairs(job: Job, wid: vec3u, lane: u32) {
       oa[c4] = vec4f(0.0);
       ob[c4] = vec4f(0.0);
     }
-    var max_a = 0.0;
-    var denom_a = 0.0;
-    if (job.split == 0u && (params.flags & FLAG_SINKS) != 0u) {
-      max_a = sinks[job.head] * LOG2E;
-      denom_a = 1.0;
-    }
+    let start = sink_start(job, true);
+    var max_a = start.x;
+    var denom_a = start.y;
     var max_b = max_a;
     var denom_b = denom_a;
     for (var j0 = keys_lo; j0 < keys_hi; j0 += KEY_TILE) {
@@ -188,22 +185,9 @@ fn merge(job: Job, row: u32, lane: u32, subgroup_lanes: u32, c0: u32, run_max: f
   if (lead) { shared_mem[slot] = vec4f(slot_max, slot_denom, 0.0, 0.0); }
   workgroupBarrier();
   // Every lane merges the subgroups' (M, L) in subgroup order: the same bits in every lane.
-  var merged_max = 0.0;
-  var any_seen = false;
-  for (var p = 0u; p < slots; p++) {
-    let st = shared_mem[p];
-    if (st.y > 0.0) {
-      merged_max = select(max(merged_max, st.x), st.x, !any_seen);
-      any_seen = true;
-    }
-  }
-  var merged_denom = 0.0;
-  for (var p = 0u; p < slots; p++) {
-    let st = shared_mem[p];
-    if (st.y > 0.0) { merged_denom += st.y * exp2(st.x - merged_max); }
-  }
+  let merged = merged_stats(slots);
   var slot_factor = 0.0;
-  if (slot_denom > 0.0) { slot_factor = exp2(slot_max - merged_max); }
+  if (slot_denom > 0.0) { slot_factor = exp2(slot_max - merged.x); }
   workgroupBarrier();
   // o in rounds of columns that fit workgroup memory; the loop over c4 has a constant trip count,
   // so o is indexed by constants only (it stays in registers).
@@ -216,15 +200,9 @@ fn merge(job: Job, row: u32, lane: u32, subgroup_lanes: u32, c0: u32, run_max: f
       }
     }
     workgroupBarrier();
-    if (row < params.n && lane < per_round && base + lane < DV4) {
-      var sum = vec4f(0.0);
-      for (var p = 0u; p < slots; p++) { sum += shared_mem[p * per_round + lane]; }
-      let c = c0 + 4u * (base + lane);
-      if (c < params.dv) { write4(job, row, c, sum, merged_denom); }
-    }
+    write_merged(job, row, lane, c0, base, per_round, slots, merged);
     workgroupBarrier();
   }
-  if (row < params.n && lane == 0u && c0 == 0u) { write_stats(job, row, merged_max, merged_denom); }
 }
 
 const QUAD: u32 = 4u;                  // lanes that share one key's columns in decode_quads
@@ -266,12 +244,9 @@ fn decode_quads(job: Job, wid: vec3u, lane: u32) {
   var o: array<vec4f, QUAD_O>;
   for (var c0 = 0u; c0 < params.dv; c0 += 4u * DV4) {
     for (var c4 = 0u; c4 < dv4; c4++) { o[c4] = vec4f(0.0); }
-    var run_max = 0.0;
-    var denom = 0.0;
-    if (job.split == 0u && quad == 0u && (params.flags & FLAG_SINKS) != 0u) {
-      run_max = sinks[job.head] * LOG2E;
-      denom = 1.0;
-    }
+    let start = sink_start(job, quad == 0u);
+    var run_max = start.x;
+    var denom = start.y;
     if (has_row) {
       for (var step0 = first; step0 < row_end; step0 += 4u * QUADS_PER_WG) {
         let key0 = step0 + 4u * quad;
@@ -314,32 +289,18 @@ fn decode_quads(job: Job, wid: vec3u, lane: u32) {
   }
 }
 
-// decode_quads' merge: quad g's (M, L) at shared_mem[g]; every lane merges them in quad order (the
-// same bits in every lane), then the quads' o, scaled to the merged max, are summed in quad order,
+// decode_quads' merge: quad g's (M, L) at shared_mem[g]; every lane merges them in quad order
+// (merged_stats: the same bits in every lane), then the quads' o, scaled to the merged max, are summed in quad order,
 // in rounds of columns that fit workgroup memory. Writes the row's sweep of columns c0 … and, in
 // the first sweep, its (M, L).
 fn merge_quads(job: Job, row: u32, lane: u32, c0: u32, run_max: f32, denom: f32, o: ptr<function, array<vec4f, QUAD_O>>) {
-  let has_row = row < params.n;
   let t = lane % QUAD;
   let quad = lane / QUAD;
   if (t == 0u) { shared_mem[quad] = vec4f(run_max, denom, 0.0, 0.0); }
   workgroupBarrier();
-  var merged_max = 0.0;
-  var any_seen = false;
-  for (var g = 0u; g < QUADS_PER_WG; g++) {
-    let st = shared_mem[g];
-    if (st.y > 0.0) {
-      merged_max = select(max(merged_max, st.x), st.x, !any_seen);
-      any_seen = true;
-    }
-  }
-  var merged_denom = 0.0;
-  for (var g = 0u; g < QUADS_PER_WG; g++) {
-    let st = shared_mem[g];
-    if (st.y > 0.0) { merged_denom += st.y * exp2(st.x - merged_max); }
-  }
+  let merged = merged_stats(QUADS_PER_WG);
   var factor = 0.0;
-  if (denom > 0.0) { factor = exp2(run_max - merged_max); }
+  if (denom > 0.0) { factor = exp2(run_max - merged.x); }
   workgroupBarrier();
   let dv4 = DV4 / QUAD;
   let per_round = min(DV4, SHARED / QUADS_PER_WG);
@@ -351,13 +312,7 @@ fn merge_quads(job: Job, row: u32, lane: u32, c0: u32, run_max: f32, denom: f32,
       if (col >= base && col < base + per_round) { shared_mem[quad * per_round + col - base] = (*o)[c4] * factor; }
     }
     workgroupBarrier();
-    if (has_row && lane < per_round && base + lane < DV4) {
-      var sum = vec4f(0.0);
-      for (var g = 0u; g < QUADS_PER_WG; g++) { sum += shared_mem[g * per_round + lane]; }
-      let c = c0 + 4u * (base + lane);
-      if (c < params.dv) { write4(job, row, c, sum, merged_denom); }
-    }
+    write_merged(job, row, lane, c0, base, per_round, QUADS_PER_WG, merged);
     workgroupBarrier();
   }
-  if (has_row && lane == 0u && c0 == 0u) { write_stats(job, row, merged_max, merged_denom); }
 }

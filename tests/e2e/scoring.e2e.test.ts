@@ -69,6 +69,27 @@ function cell(page: Page, name: string, i: number, j: number): Promise<ElementHa
   return $app(page, `attn-matrix-editor[name="${name}"] >>> input[data-row="${i}"][data-col="${j}"]`);
 }
 
+/** The worked-3d example on the fused kernel, then `value` picked in the options' select labelled `label`. */
+async function pickOnFused(page: Page, label: string, value: string): Promise<void> {
+  await loadPreset(page, 'worked-3d');
+  const variant = (await $app(page, 'select[aria-label="kernel variant"]')) as ElementHandle<HTMLSelectElement>;
+  let before = await runId(page);
+  await variant.select('fused');
+  await waitForRun(page, before);
+  before = await runId(page);
+  const select = (await $app(page, `select[aria-label="${label}"]`)) as ElementHandle<HTMLSelectElement>;
+  await select.select(value);
+  await waitForRun(page, before);
+}
+
+/** The kernel select's fused option: whether it is disabled, and why. */
+function fusedOption(page: Page): Promise<{ disabled: boolean; title: string | null }> {
+  return page.$eval('attn-app >>> select[aria-label="kernel variant"] option[value="fused"]', (o) => ({
+    disabled: (o as HTMLOptionElement).disabled,
+    title: o.getAttribute('title'),
+  }));
+}
+
 async function expectAgreement(page: Page): Promise<void> {
   const run = await readRun(page);
   expect(run.gpuError).toBeNull();
@@ -153,15 +174,7 @@ describe('additive scoring in headless Chromium', () => {
 
   it('choosing general on the fused kernel makes W the identity, moves to tiled and says so; the GPU agrees', async () => {
     const { page, problems } = await freshPage(browser);
-    await loadPreset(page, 'worked-3d');
-    const variant = (await $app(page, 'select[aria-label="kernel variant"]')) as ElementHandle<HTMLSelectElement>;
-    let before = await runId(page);
-    await variant.select('fused');
-    await waitForRun(page, before);
-    before = await runId(page);
-    const score = (await $app(page, 'select[aria-label="score function"]')) as ElementHandle<HTMLSelectElement>;
-    await score.select('general');
-    await waitForRun(page, before);
+    await pickOnFused(page, 'score function', 'general');
     const state = await readState(page);
     expect(state.options).toMatchObject({ score: 'general', scale: 'none' });
     expect(state.variant).toBe('tiled');
@@ -173,10 +186,7 @@ describe('additive scoring in headless Chromium', () => {
     ]);
     await waitForMessage(page, 'made W 3×3 (W starts as the identity)');
     await $app(page, 'attn-matrix-editor[name="score-w"]');
-    const fused = await page.$eval('attn-app >>> select[aria-label="kernel variant"] option[value="fused"]', (o) => ({
-      disabled: (o as HTMLOptionElement).disabled,
-      title: o.getAttribute('title'),
-    }));
+    const fused = await fusedOption(page);
     expect(fused.disabled).toBe(true);
     expect(fused.title).toContain('dot scores only');
     await expectAgreement(page);
@@ -188,22 +198,11 @@ describe('additive scoring in headless Chromium', () => {
 
   it('choosing ReLU on the fused kernel moves to tiled and says so; the weights are ReLU of the scores, the GPU agrees, the link restores it', async () => {
     const { page, problems } = await freshPage(browser);
-    await loadPreset(page, 'worked-3d');
-    const variant = (await $app(page, 'select[aria-label="kernel variant"]')) as ElementHandle<HTMLSelectElement>;
-    let before = await runId(page);
-    await variant.select('fused');
-    await waitForRun(page, before);
-    before = await runId(page);
-    const activation = (await $app(page, 'select[aria-label="activation"]')) as ElementHandle<HTMLSelectElement>;
-    await activation.select('relu');
-    await waitForRun(page, before);
+    await pickOnFused(page, 'activation', 'relu');
     const state = await readState(page);
     expect(state.options.activation).toBe('relu');
     expect(state.variant).toBe('tiled');
-    const fused = await page.$eval('attn-app >>> select[aria-label="kernel variant"] option[value="fused"]', (o) => ({
-      disabled: (o as HTMLOptionElement).disabled,
-      title: o.getAttribute('title'),
-    }));
+    const fused = await fusedOption(page);
     expect(fused.disabled).toBe(true);
     expect(fused.title).toContain('computes the softmax in one pass');
     expect(await (await $app(page, 'attn-options-panel >>> #activation-note')).evaluate((el) => el.textContent)).toContain(
