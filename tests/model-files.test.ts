@@ -24,6 +24,7 @@ import type { GgufTensor, GgufWriteOptions } from '../src/model/gguf-write';
 import { writeGgufModel } from '../src/model/gguf-write';
 import type { ModelFile } from '../src/model/load';
 import { fetchModelFiles, loadModel } from '../src/model/load';
+import { tableFetch } from './helpers/fake-fetch';
 import { sentencePieceVocabulary, wordPieceTokenizerJson } from './helpers/tokenizer-json';
 import type { Bound } from './helpers/format-bounds';
 import { bfloat16Bound, halfBound, q4Bound, q8Bound } from './helpers/format-bounds';
@@ -582,14 +583,7 @@ describe('roles.json and URLs', () => {
     ).toBe('roles.json: names head 2.3, but the model has 2 layers of 4 heads');
   });
 
-  /** A fetch over a table of URL → bytes (404 for the rest). */
-  const server = (table: Record<string, Uint8Array>, seen: string[] = []): typeof fetch =>
-    ((input: RequestInfo | URL) => {
-      const url = String(input);
-      seen.push(url);
-      const body = table[url];
-      return Promise.resolve(body ? new Response(body.slice()) : new Response('no', { status: 404, statusText: 'Not Found' }));
-    }) as typeof fetch;
+  const server = tableFetch;
 
   it('fetches a GGUF URL, or a safetensors URL and its neighbours', async () => {
     const g = gguf(llama());

@@ -19,6 +19,7 @@ import { permuteHalfToInterleaved } from '../src/core/model/rope-permute';
 import { writeGgufModel } from '../src/model/gguf-write';
 import type { ModelFile } from '../src/model/load';
 import { fetchModelFiles, loadModel } from '../src/model/load';
+import { tableFetch } from './helpers/fake-fetch';
 import { readModelFiles } from '../scripts/lib/model-files';
 import { writeLlama2cCheckpoint, writeLlama2cTokenizer } from './helpers/llama2c-writer';
 import { sentencePieceVocabulary } from './helpers/tokenizer-json';
@@ -143,7 +144,7 @@ describe('llama2.c files that are refused, each with a message', () => {
     );
   });
 
-  it('a newer llama2.c export ("ak42"), a llama2.c file mixed with a GGUF, and a URL to a llama2.c file', async () => {
+  it('a newer llama2.c export ("ak42") and a llama2.c file mixed with a GGUF', async () => {
     const ak42 = new Uint8Array(256);
     new DataView(ak42.buffer).setUint32(0, 0x616b3432, true);
     new DataView(ak42.buffer).setInt32(4, 2, true);
@@ -152,10 +153,64 @@ describe('llama2.c files that are refused, each with a message', () => {
     );
     const gguf = { name: 'random.gguf', bytes: writeGgufModel(w, vocabulary(50)) };
     expect(await refusal([checkpoint, tokenizer, gguf])).toMatch(/a model is GGUF, safetensors or llama2\.c, one of them$/);
-    const fetchFn = (() => Promise.resolve(new Response(checkpoint.bytes.slice().buffer))) as typeof fetch;
-    await expect(fetchModelFiles('https://example.invalid/random.bin', fetchFn)).rejects.toThrow(
-      /a llama2\.c file; a URL loads a GGUF or safetensors model — choose the checkpoint and its tokenizer \.bin as files instead$/,
-    );
+  });
+
+  describe('from a URL', () => {
+    const server = tableFetch;
+    const fetchRefusal = (request: string, fetchFn: typeof fetch) =>
+      fetchModelFiles(request, fetchFn).then(
+        () => 'loaded',
+        (e: unknown) => (e instanceof ModelFileError ? e.message : `not a ModelFileError: ${String(e)}`),
+      );
+
+    it('a checkpoint with tokenizer.bin beside it loads as the two files do', async () => {
+      const seen: string[] = [];
+      const fetched = await fetchModelFiles(
+        'https://models.test/llama/random.bin?download=1',
+        server(
+          {
+            'https://models.test/llama/random.bin?download=1': checkpoint.bytes,
+            'https://models.test/llama/tokenizer.bin': tokenizer.bytes,
+          },
+          seen,
+        ),
+      );
+      expect(seen).toEqual(['https://models.test/llama/random.bin?download=1', 'https://models.test/llama/tokenizer.bin']);
+      expect(fetched.map((f) => f.name)).toEqual(['random.bin', 'tokenizer.bin']);
+      const loaded = await loadModel(fetched);
+      const fromFiles = await loadModel([checkpoint, tokenizer]);
+      expect(loaded.source.format).toBe('llama2c');
+      expect(loaded.weights.layers[0].wq.data).toEqual(fromFiles.weights.layers[0].wq.data);
+      expect(loaded.tokenizer.encode('w3 w0')).toEqual(fromFiles.tokenizer.encode('w3 w0'));
+    });
+
+    it('a checkpoint and its tokenizer as two URLs, separated by spaces', async () => {
+      const fetched = await fetchModelFiles(
+        '  https://a.test/random.bin   https://b.test/tok/tok50.bin ',
+        server({ 'https://a.test/random.bin': checkpoint.bytes, 'https://b.test/tok/tok50.bin': tokenizer.bytes }),
+      );
+      expect(fetched.map((f) => f.name)).toEqual(['random.bin', 'tok50.bin']);
+      expect((await loadModel(fetched)).source.format).toBe('llama2c');
+    });
+
+    it('refuses what cannot be a llama2.c model, naming the URL and what to give', async () => {
+      expect(await fetchRefusal('https://a.test/random.bin', server({ 'https://a.test/random.bin': checkpoint.bytes }))).toBe(
+        "https://a.test/random.bin: a llama2.c checkpoint needs its tokenizer, and there is no tokenizer.bin beside it (https://a.test/tokenizer.bin: HTTP 404) — give the tokenizer's URL after the checkpoint's, separated by a space",
+      );
+      expect(
+        await fetchRefusal('https://a.test/random.bin https://a.test/tok.bin', server({ 'https://a.test/random.bin': checkpoint.bytes })),
+      ).toBe('https://a.test/tok.bin: HTTP 404 Not Found');
+      expect(await fetchRefusal('https://a.test/tok50.bin', server({ 'https://a.test/tok50.bin': tokenizer.bytes }))).toBe(
+        "https://a.test/tok50.bin: a llama2.c tokenizer, not a model — give the checkpoint's URL first (and this one after it, separated by a space)",
+      );
+      const gguf = writeGgufModel(model(), vocabulary(model().config.vocabSize));
+      expect(await fetchRefusal('https://a.test/m.gguf https://a.test/tok50.bin', server({ 'https://a.test/m.gguf': gguf }))).toBe(
+        "https://a.test/m.gguf: a second URL is only for a llama2.c checkpoint's tokenizer; this is not a llama2.c checkpoint",
+      );
+      expect(await fetchRefusal('https://a.test/1 https://a.test/2 https://a.test/3', server({}))).toBe(
+        "3 URLs: give one model URL (or a llama2.c checkpoint's URL and its tokenizer's, after a space)",
+      );
+    });
   });
 
   it('a checkpoint over the memory limit is refused from its header, before its size is checked', async () => {

@@ -197,13 +197,17 @@ function readRoles(file: ModelFile, weights: ModelWeights): ModelRoles {
   return roles;
 }
 
+/** The llama2.c tokenizer's usual name (run.c's default), fetched from beside a checkpoint's URL. */
+export const LLAMA2C_TOKENIZER_NAME = 'tokenizer.bin';
+
 /**
- * The files of a model at a URL: a .gguf file, or a .safetensors file whose config.json and
- * tokenizer.json (and, if present, tokenizer_config.json and roles.json) sit in the same directory.
- * The format is told by the bytes fetched. Network errors and HTTP errors are ModelFileErrors naming
- * the URL.
+ * The files of a model at a URL: a .gguf file; a .safetensors file whose config.json and
+ * tokenizer.json (and, if present, tokenizer_config.json and roles.json) sit in the same directory;
+ * or a llama2.c checkpoint with its tokenizer — a second URL after a space, else tokenizer.bin in the
+ * checkpoint's directory. The format is told by the bytes fetched. Network errors and HTTP errors are
+ * ModelFileErrors naming the URL.
  */
-export async function fetchModelFiles(url: string, fetchFn: typeof fetch = fetch): Promise<ModelFile[]> {
+export async function fetchModelFiles(request: string, fetchFn: typeof fetch = fetch): Promise<ModelFile[]> {
   const get = async (target: string, optional: boolean): Promise<ModelFile | null> => {
     let response: Response;
     try {
@@ -222,12 +226,27 @@ export async function fetchModelFiles(url: string, fetchFn: typeof fetch = fetch
       throw new ModelFileError(`${target}: the download failed (${(error as Error).message})`);
     }
   };
+  const urls = request.trim().split(/\s+/);
+  if (urls.length > 2)
+    throw new ModelFileError(`${urls.length} URLs: give one model URL (or a llama2.c checkpoint's URL and its tokenizer's, after a space)`);
+  const [url, second] = urls;
   const main = (await get(url, false))!;
-  if (isGguf(main.bytes)) return [main];
-  if (isLlama2cCheckpoint(main.bytes) || isLlama2cTokenizer(main.bytes))
+  if (isLlama2cCheckpoint(main.bytes)) {
+    const tokenizerUrl = second ?? siblingUrl(url, LLAMA2C_TOKENIZER_NAME);
+    const tokenizer = await get(tokenizerUrl, second === undefined);
+    if (!tokenizer)
+      throw new ModelFileError(
+        `${url}: a llama2.c checkpoint needs its tokenizer, and there is no ${LLAMA2C_TOKENIZER_NAME} beside it (${tokenizerUrl}: HTTP 404) — give the tokenizer's URL after the checkpoint's, separated by a space`,
+      );
+    return [main, tokenizer];
+  }
+  if (isLlama2cTokenizer(main.bytes))
     throw new ModelFileError(
-      `${url}: a llama2.c file; a URL loads a GGUF or safetensors model — choose the checkpoint and its tokenizer .bin as files instead`,
+      `${url}: a llama2.c tokenizer, not a model — give the checkpoint's URL first (and this one after it, separated by a space)`,
     );
+  if (second !== undefined)
+    throw new ModelFileError(`${url}: a second URL is only for a llama2.c checkpoint's tokenizer; this is not a llama2.c checkpoint`);
+  if (isGguf(main.bytes)) return [main];
   if (!isSafetensors(main.bytes))
     throw new ModelFileError(`${url}: not a GGUF file (${magicOf(main.bytes)}, expected 47 47 55 46 "GGUF") nor safetensors`);
   const files: ModelFile[] = [main];

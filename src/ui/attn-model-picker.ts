@@ -1,8 +1,9 @@
 /**
  * <attn-model-picker>: which model model mode runs — the built-in one (the default), files the user
  * chooses or drops on the panel (a .gguf, .safetensors with config.json and tokenizer.json and
- * optionally roles.json, or a llama2.c checkpoint with its tokenizer .bin), or a URL the user types and loads with Load (nothing is fetched until
- * then) — and the loaded model's facts. A choice goes up as a ModelSourceEvent; the coordinator
+ * optionally roles.json, or a llama2.c checkpoint with its tokenizer .bin), or a URL the user types
+ * and loads with Load (a llama2.c checkpoint's tokenizer from beside it or from a second URL after
+ * a space; nothing is fetched until then) — and the loaded model's facts. A choice goes up as a ModelSourceEvent; the coordinator
  * loads it and, when the loader refuses it, says why and keeps the previous model.
  */
 import { LitElement, css, html, nothing } from 'lit';
@@ -26,7 +27,7 @@ export class AttnModelPicker extends LitElement {
         border-color: var(--attn-color-accent);
         box-shadow: 0 0 0 2px var(--attn-color-accent);
       }
-      input[type='url'] {
+      #model-url {
         flex: 1;
         min-width: 10rem;
         font: inherit;
@@ -125,8 +126,11 @@ export class AttnModelPicker extends LitElement {
       <div class="row">
         <input
           id="model-url"
-          type="url"
+          type="text"
+          inputmode="url"
+          spellcheck="false"
           placeholder="https://…/model.gguf"
+          title="A GGUF file; safetensors with config.json and tokenizer.json beside it; a llama2.c checkpoint with tokenizer.bin beside it, or its tokenizer's URL after a space"
           aria-label="model URL"
           .value=${shownUrl}
           @input=${(e: Event) => (this.url = (e.target as HTMLInputElement).value)}

@@ -115,6 +115,26 @@ async function typeText(page: Page, text: string): Promise<void> {
   await area.type(text);
 }
 
+/** A random 2-layer, 4-head llama2.c model over a 40-token SentencePiece vocabulary: its checkpoint and tokenizer bytes. */
+function llama2cModel(): { checkpoint: Uint8Array; tokenizer: Uint8Array } {
+  const weights = randomModelWeights(smallConfig('llama', { vocabSize: 40 }), 7);
+  const pieces = ['▁', 'w', ...'0123456789', '▁w', ...[...'0123456789'].map((d) => `▁w${d}`)];
+  const vocabulary = sentencePieceVocabulary([...pieces, ...Array.from({ length: 40 - 3 - pieces.length }, (_, i) => `x${i}`)]);
+  return { checkpoint: writeLlama2cCheckpoint(weights), tokenizer: writeLlama2cTokenizer(vocabulary) };
+}
+
+/** llama2cModel's files loaded as random.bin and tok40.bin: a text in it runs with every head and the logits checked. */
+async function expectLlama2cRun(page: Page, before: number): Promise<void> {
+  await typeText(page, 'w3 w0 w7 w1');
+  await waitForModel(page, before);
+  expect(await page.$eval('attn-app >>> #model-picker', (el) => el.textContent)).toContain('llama2c (random.bin, tok40.bin)');
+  // <s> ▁w3 ▁w0 ▁w7 ▁w1: the SentencePiece merges of the llama2.c vocabulary.
+  expect(await page.evaluate(() => document.querySelector('attn-app')!.modelRuns.outcome!.tokens.map((t) => t.id))).toEqual([
+    1, 19, 16, 23, 17,
+  ]);
+  expect((await readGrid(page)).verdicts).toEqual(Array(2 * 4).fill('pass'));
+}
+
 describe('model mode', () => {
   it('text → chips → every layer × head checked; a head in full and in matrix mode; prediction and generation; a bad file; reload', async () => {
     const { page, problems } = await freshPage(browser);
@@ -279,11 +299,9 @@ describe('model mode', () => {
 
   it('a llama2.c checkpoint and its tokenizer, chosen together, load and run with every head checked', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'attn-llama2c-'));
-    const weights = randomModelWeights(smallConfig('llama', { vocabSize: 40 }), 7);
-    const pieces = ['▁', 'w', ...'0123456789', '▁w', ...[...'0123456789'].map((d) => `▁w${d}`)];
-    const vocabulary = sentencePieceVocabulary([...pieces, ...Array.from({ length: 40 - 3 - pieces.length }, (_, i) => `x${i}`)]);
-    writeFileSync(join(dir, 'random.bin'), writeLlama2cCheckpoint(weights));
-    writeFileSync(join(dir, 'tok40.bin'), writeLlama2cTokenizer(vocabulary));
+    const { checkpoint, tokenizer } = llama2cModel();
+    writeFileSync(join(dir, 'random.bin'), checkpoint);
+    writeFileSync(join(dir, 'tok40.bin'), tokenizer);
     const { page, problems } = await freshPage(browser);
     await (await $app(page, '#mode-model')).click();
     await waitForModel(page);
@@ -291,15 +309,34 @@ describe('model mode', () => {
     const input = (await $app(page, '#model-files')) as ElementHandle<HTMLInputElement>;
     await input.uploadFile(join(dir, 'random.bin'), join(dir, 'tok40.bin'));
     await page.waitForFunction(() => document.querySelector('attn-app')!.modelRuns.model?.source.format === 'llama2c', { timeout: 60_000 });
-    await typeText(page, 'w3 w0 w7 w1');
-    await waitForModel(page, before);
-    expect(await page.$eval('attn-app >>> #model-picker', (el) => el.textContent)).toContain('llama2c (random.bin, tok40.bin)');
-    // <s> ▁w3 ▁w0 ▁w7 ▁w1: the SentencePiece merges of the llama2.c vocabulary.
-    expect(await page.evaluate(() => document.querySelector('attn-app')!.modelRuns.outcome!.tokens.map((t) => t.id))).toEqual([
-      1, 19, 16, 23, 17,
-    ]);
-    expect((await readGrid(page)).verdicts).toEqual(Array(2 * 4).fill('pass'));
+    await expectLlama2cRun(page, before);
     expect(await page.$eval('attn-app >>> #logits-verdict', (el) => el.getAttribute('data-verdict'))).toBe('pass');
+    expect(problems).toEqual([]);
+  });
+
+  it('a llama2.c checkpoint and its tokenizer load from two URLs typed with a space between them', async () => {
+    const { checkpoint, tokenizer } = llama2cModel();
+    const served: Record<string, Uint8Array> = {
+      'https://models.test/llama/random.bin': checkpoint,
+      'https://models.test/tokenizers/tok40.bin': tokenizer,
+    };
+    const { page, problems } = await freshPage(browser, {
+      beforeLoad: async (p) => {
+        await p.setRequestInterception(true);
+        p.on('request', (r) => {
+          const body = served[r.url()];
+          if (body) void r.respond({ status: 200, headers: { 'Access-Control-Allow-Origin': '*' }, body: Buffer.from(body) });
+          else void r.continue();
+        });
+      },
+    });
+    await (await $app(page, '#mode-model')).click();
+    await waitForModel(page);
+    const before = await modelRunId(page);
+    await (await $app(page, '#model-url')).type('https://models.test/llama/random.bin https://models.test/tokenizers/tok40.bin');
+    await (await $app(page, '#model-load-url')).click();
+    await page.waitForFunction(() => document.querySelector('attn-app')!.modelRuns.model?.source.format === 'llama2c', { timeout: 60_000 });
+    await expectLlama2cRun(page, before);
     expect(problems).toEqual([]);
   });
 
