@@ -290,9 +290,9 @@ fn decode_quads(job: Job, wid: vec3u, lane: u32) {
 }
 
 // decode_quads' merge: quad g's (M, L) at shared_mem[g]; every lane merges them in quad order
-// (merged_stats: the same bits in every lane), then the quads' o, scaled to the merged max, are summed in quad order,
-// in rounds of columns that fit workgroup memory. Writes the row's sweep of columns c0 … and, in
-// the first sweep, its (M, L).
+// (merged_stats: the same bits in every lane), then the quads' o, scaled to the merged max, are
+// summed in quad order, in rounds of columns that fit workgroup memory. Writes the row's sweep of
+// columns c0 … and, in the first sweep, its (M, L).
 fn merge_quads(job: Job, row: u32, lane: u32, c0: u32, run_max: f32, denom: f32, o: ptr<function, array<vec4f, QUAD_O>>) {
   let t = lane % QUAD;
   let quad = lane / QUAD;
