@@ -498,7 +498,7 @@ const BROKEN: { name: string; variant: VariantName; stage: StageName; file: stri
     variant: 'fused',
     stage: 'fused',
     file: 'flash_attention.wgsl',
-    from: 'if (job.split == 0u && (params.flags & FLAG_SINKS) != 0u) {',
+    from: 'if (holder && job.split == 0u && (params.flags & FLAG_SINKS) != 0u) {',
     to: 'if (false) {',
     on: 'sinks, ordinary logits',
   },
