@@ -499,34 +499,31 @@ describe.skipIf(!gpu)('subgroups on this device', () => {
     if ('wide' in c) expect([...quads.output.data]).toEqual([...merge.output.data]);
   });
 
-  it.runIf(gpu?.device.features.has('subgroups'))('without the second exchange, the quads are wrong and the check says so', async () => {
-    const c = decodeCases[0];
-    const seed = 7700;
+  // Deleting one exchange from the subgroup form must make its output fail the check.
+  it.runIf(gpu?.device.features.has('subgroups')).each([
+    {
+      form: 'the quads',
+      missing: 'the second exchange',
+      c: decodeCases[0],
+      seed: 7700,
+      exchange: '        acc += subgroupShuffleXor(acc, 2u);\n',
+    },
+    {
+      form: 'the pairs',
+      missing: 'the exchange of the halves',
+      c: prefillCases[0],
+      seed: 7500,
+      exchange: '        acc_a += subgroupShuffleXor(acc_a, 1u);\n',
+    },
+  ])('without $missing, $form are wrong and the check says so', async ({ c, seed, exchange }) => {
     const inputs = prefillInputs(c, seed);
     const options: Partial<AttentionOptions> = { heads: c.heads, kvHeads: c.kvHeads, ...c.options };
     const source = subgroupSource(FUSED, shaders);
-    const exchange = '        acc += subgroupShuffleXor(acc, 2u);\n';
     expect(source).toContain(exchange);
     const result = await engine().run(inputs, options, { variant: 'fused', kernels: { fused: source.replace(exchange, '') } });
     const comparison = checkAgainstReference(inputs, options, { ...result, output: result.output.data });
     expect(comparison.output.pass).toBe(false);
   });
-
-  it.runIf(gpu?.device.features.has('subgroups'))(
-    'without the exchange of the halves, the pairs are wrong and the check says so',
-    async () => {
-      const c = prefillCases[0];
-      const seed = 7500;
-      const inputs = prefillInputs(c, seed);
-      const options: Partial<AttentionOptions> = { heads: c.heads, kvHeads: c.kvHeads, ...c.options };
-      const source = subgroupSource(FUSED, shaders);
-      const exchange = '        acc_a += subgroupShuffleXor(acc_a, 1u);\n';
-      expect(source).toContain(exchange);
-      const result = await engine().run(inputs, options, { variant: 'fused', kernels: { fused: source.replace(exchange, '') } });
-      const comparison = checkAgainstReference(inputs, options, { ...result, output: result.output.data });
-      expect(comparison.output.pass).toBe(false);
-    },
-  );
 
   it('tiled and a user’s fused kernel run without, saying why', async () => {
     const { inputs, options } = decodeInputs(100, 7200);
