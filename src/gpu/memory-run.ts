@@ -34,12 +34,14 @@ export interface GpuMemoryRun {
   endToEnd: { output: number; weights: number };
 }
 
+/** How a memory run goes: the engine's variant and signal, and a call after each finished hop. */
+export interface MemoryRunOptions extends Pick<RunOptions, 'variant' | 'signal'> {
+  /** Called after hop `done` of `total` came back (the page's watchdog restarts its clock). */
+  onHop?: (done: number, total: number) => void;
+}
+
 /** Runs every hop on `engine` (three-pass 'naive' by default, so the weights come back). */
-export async function runMemoryOnGpu(
-  engine: AttentionEngine,
-  problem: MemoryProblem,
-  run: Pick<RunOptions, 'variant' | 'signal'> = {},
-): Promise<GpuMemoryRun> {
+export async function runMemoryOnGpu(engine: AttentionEngine, problem: MemoryProblem, run: MemoryRunOptions = {}): Promise<GpuMemoryRun> {
   checkMemory(problem);
   const reference = memoryReference(problem);
   const options = memoryOptions(problem);
@@ -66,6 +68,7 @@ export async function runMemoryOnGpu(
     hops.push({ gpu, check });
     q = Float32Array.from(gpu.next);
     if (!q.every(Number.isFinite)) throw new InputError(`the GPU's query after hop ${t + 1} overflows float32`);
+    run.onHop?.(t + 1, problem.hops);
   }
   const last = hops[hops.length - 1].gpu,
     ref = reference[reference.length - 1];

@@ -102,6 +102,8 @@ export class AttnApp extends LitElement {
     engine: () => this.session.engine,
     noGpuReason: () => noGpuReason(this.gpuStatus),
     notify: (level, text) => this.notices.notify(level, text),
+    limits: () => this.timeLimits,
+    timedOut: (t) => this.runTimedOut(t),
   });
   private readonly runs = new RunController(this, {
     state: () => this.store.state,

@@ -3,13 +3,17 @@
  * (src/core/memory-facts.ts), then every hop on the GPU (src/gpu/memory-run.ts), each checked against
  * the reference from the GPU's own query. Bad text (an unknown word, a fact that does not parse)
  * leaves the last good result in place with a message; a newer edit supersedes a run in flight,
- * and Cancel stops it (the last finished result stays).
+ * and Cancel stops it (the last finished result stays). Each hop is watched (src/gpu/watchdog.ts),
+ * with the page's limit for one attention call of its size: a hop that does not come back in time
+ * shows the reference's hops with a message, and the page replaces the device (timedOut).
  *
  * The host's data-memory-state (running, done, error, cancelled) and data-memory-run (the finished run's id)
  * say where it stands, for tests and the console.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { InputError, RunCancelledError } from '../core/errors';
+import type { TimeLimitSettings } from '../core/kernel-safety';
+import { attentionWork, formatLimit, gpuTimeLimitMs } from '../core/kernel-safety';
 import type { FactsRun } from '../core/memory-facts';
 import { runFacts } from '../core/memory-facts';
 import type { MemoryState, PlaygroundState } from '../core/state';
@@ -17,6 +21,8 @@ import { matrix } from '../core/tensor';
 import type { AttentionEngine } from '../gpu/engine';
 import type { GpuMemoryRun } from '../gpu/memory-run';
 import { runMemoryOnGpu } from '../gpu/memory-run';
+import { GpuTimeoutError, withTimeLimit } from '../gpu/watchdog';
+import type { RunTimeout } from './run-controller';
 
 export interface MemoryOutcome {
   id: number;
@@ -40,6 +46,10 @@ export interface MemoryControllerOptions {
   engine(): AttentionEngine | null;
   noGpuReason(): string;
   notify(kind: 'info', text: string): void;
+  /** The watchdog's settings (src/core/kernel-safety.ts). */
+  limits(): TimeLimitSettings;
+  /** A hop did not come back within its limit: the page says so and replaces the device. */
+  timedOut(timeout: RunTimeout): void;
 }
 
 /** The float64 run of a memory state; throws InputError naming the problem. */
@@ -115,11 +125,25 @@ export class MemoryController implements ReactiveController {
     if (!engine) gpuError = this.options.noGpuReason();
     else {
       const abort = (this.abort = new AbortController());
+      const { keys, values } = cpu.problem;
+      const shape = { n: 1, m: keys.rows, dk: keys.cols, dv: values.cols, heads: 1, kvHeads: 1, dModel: null };
+      // The limit is per hop: each finished hop restarts the clock.
+      const hopLimitMs = gpuTimeLimitMs(attentionWork(shape), this.options.limits());
       try {
-        gpu = await runMemoryOnGpu(engine, cpu.problem, { signal: abort.signal });
+        gpu = await withTimeLimit(
+          (rearm) => runMemoryOnGpu(engine, cpu.problem, { signal: abort.signal, onHop: () => rearm(hopLimitMs) }),
+          hopLimitMs,
+          abort.signal,
+        );
       } catch (error) {
         if (error instanceof RunCancelledError) return;
-        gpuError = error instanceof Error ? error.message : String(error);
+        if (error instanceof GpuTimeoutError) {
+          // Stop the hops still to come; the device that hangs is replaced by the page.
+          abort.abort();
+          if (this.abort === abort) this.abort = null;
+          if (id === this.latest) this.options.timedOut({ kernels: null, variant: 'naive', shape, limitMs: error.limitMs });
+          gpuError = `A hop on the GPU did not finish within ${formatLimit(error.limitMs)}; the device is being replaced. The hops shown are the float64 reference's.`;
+        } else gpuError = error instanceof Error ? error.message : String(error);
       }
     }
     if (id !== this.latest) return;
