@@ -25,7 +25,7 @@
  * Exit codes: 0 done · 1 a variant failed or disagreed with the reference, or a --kernel failed the
  * verifier · 2 bad arguments · 3 no WebGPU adapter.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { BenchCard } from '../src/core/bench-card';
@@ -64,6 +64,7 @@ import {
   integerList,
   list,
   main,
+  makeFolder,
   openDefaultLimitsDevice,
   openDevice,
   parseFlags,
@@ -536,12 +537,12 @@ async function bench(argv: string[]): Promise<number> {
     ({ result, card } = drove);
     Object.assign(plots, drove.plots);
   }
-  mkdirSync(cli.out, { recursive: true });
+  makeFolder(cli.out);
   writeFileSync(join(cli.out, 'results.json'), `${JSON.stringify({ command, ...result }, null, 2)}\n`);
   for (const [name, png] of Object.entries(plots)) writeFileSync(join(cli.out, name), png);
   const written = [join(cli.out, 'results.json'), ...Object.keys(plots).map((p) => join(cli.out, p))];
   if (cli.card && card) {
-    mkdirSync(dirname(cli.card), { recursive: true });
+    makeFolder(dirname(cli.card));
     writeFileSync(cli.card, `${JSON.stringify(card, null, 2)}\n`);
     written.push(cli.card);
   }
@@ -573,7 +574,7 @@ async function replot(file: string, out: string): Promise<number> {
   }
   if (result.adapter) console.log(`adapter: ${adapterText(result.adapter)}`);
   const plots = await withBenchPage((page) => page.plots(result));
-  mkdirSync(out, { recursive: true });
+  makeFolder(out);
   for (const [name, png] of Object.entries(plots ?? {})) writeFileSync(join(out, name), png);
   console.log(
     `wrote ${Object.keys(plots ?? {})

@@ -10,7 +10,7 @@
  * attention as .npy, with the `npm run attention` command that replays it.
  * Exit codes: 0 every check passed, 1 a check failed, 2 a bad file, flag or text, 3 no WebGPU adapter.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serializeMatrix } from '../src/core/io';
 import type { LoadedModel } from '../src/core/model/loaded';
@@ -26,7 +26,7 @@ import { checkModelFitsDevice, layerStages, runModelStep } from '../src/gpu/mode
 import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { loadModel } from '../src/model/load';
-import { EXIT, integer, main, openDevice, parseFlags, parseKernelFlags, required, UsageError } from './lib/cli';
+import { EXIT, integer, main, openDevice, parseFlags, parseKernelFlags, required, UsageError, writableFolder } from './lib/cli';
 import { BUILTIN_MODEL_DIR, readModelFiles } from './lib/model-files';
 
 const USAGE = `usage: npm run model -- --text "…" [--model FILE|DIR] [--layer L --head H] [--dump DIR] [--generate N]
@@ -67,7 +67,7 @@ function parseCommandLine(argv: string[]) {
     model: v.model ?? BUILTIN_MODEL_DIR,
     text: required(v.text, 'text'),
     focus: layer === undefined ? null : { layer, head: head! },
-    dump: v.dump ?? null,
+    dump: v.dump === undefined ? null : writableFolder(v.dump, '--dump'),
     generate: integer(v.generate, 'generate') ?? 0,
     variant,
     kernels: parseKernelFlags(v.kernel ?? []),
@@ -140,7 +140,6 @@ function focusLines(model: LoadedModel, report: StepReport, layer: number, head:
 
 /** Each head's rotated Q, K, V and attention as .npy, and the command that replays it. */
 function dump(dir: string, report: StepReport, focus: { layer: number; head: number } | null): string[] {
-  mkdirSync(dir, { recursive: true });
   const commands: string[] = [];
   for (const { call, result } of report.run.layers) {
     for (let t = 0; t < call.options.heads; t++) {

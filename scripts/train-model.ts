@@ -3,7 +3,7 @@
  * (scripts/lib/train/data.ts) with TensorFlow.js, and writes it as Hugging Face files with the
  * roles its heads learned (docs/model.md).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -12,7 +12,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import type { ModelConfig } from '../src/core/model/config';
 import { ROLE_METHOD, headRoleLabel } from '../src/core/model/roles';
 import type { ModelRoles } from '../src/core/model/roles';
-import { EXIT, UsageError, integer, main, number, parseFlags } from './lib/cli';
+import { EXIT, UsageError, integer, main, number, parseFlags, writableFolder } from './lib/cli';
 import { describeData, vocabulary } from './lib/train/data';
 import type { DataOptions } from './lib/train/data';
 import { hfConfig, safetensorsBytes, tokenizerConfigJson, tokenizerJson } from './lib/train/export';
@@ -89,7 +89,7 @@ async function command(argv: string[]): Promise<number> {
   const quick = values.quick ?? false;
   const steps = integer(values.steps, 'steps', { min: 1 }) ?? (quick ? 30 : 2600);
   const seed = integer(values.seed, 'seed') ?? 21;
-  const out = values.out ?? 'src/assets/model';
+  const out = writableFolder(values.out ?? 'src/assets/model', '--out');
   const backend = values.backend ?? 'wasm';
   if (backend !== 'wasm' && backend !== 'cpu') throw new UsageError(`--backend must be wasm or cpu, got "${backend}"`);
   const learningRate = number(values.lr, 'lr') ?? 3e-3;
@@ -171,7 +171,6 @@ async function command(argv: string[]): Promise<number> {
     trainCurve: result.curve.map((p) => Math.round(p.train * 1e4) / 1e4),
   };
 
-  mkdirSync(out, { recursive: true });
   const json = (name: string, value: unknown) => writeFileSync(join(out, name), JSON.stringify(value, null, 2) + '\n');
   writeFileSync(join(out, 'model.safetensors'), safetensorsBytes(tensors, config));
   json('config.json', hfConfig(config, vocab));

@@ -11,7 +11,7 @@
  * Exit codes: 0 every case passes, 1 any case fails (or times out), 2 the kernel does not compile or
  * does not fit the interface (or bad arguments), 3 no WebGPU adapter.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toNpy } from '../src/core/io';
 import { reproCommand, reproInputs } from '../src/core/verify/repro';
@@ -24,7 +24,8 @@ import type { StageName } from '../src/core/stages';
 import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { DEFAULT_TIME_LIMIT_MS, verifiableStages, verifyBuiltIns, verifyKernel } from '../src/gpu/verify-suite';
-import { EXIT, integer, main, openDefaultLimitsDevice, openDevice, parseFlags, readInput, UsageError } from './lib/cli';
+import { InputError } from '../src/core/errors';
+import { EXIT, integer, main, openDefaultLimitsDevice, openDevice, parseFlags, readInput, UsageError, writableFolder } from './lib/cli';
 
 const DEFAULT_REPRO_DIR = 'verify-repro';
 const STAGE_LIST = verifiableStages().join('|');
@@ -114,7 +115,7 @@ async function writeRepros(engine: AttentionEngine, reports: VerifyReport[], roo
     const c = report.smallest!.row.case;
     const variant = report.variant as VariantName;
     const dir = failed.length > 1 ? join(root, `${variant}-${report.stage}`) : root;
-    mkdirSync(dir, { recursive: true });
+    writableFolder(dir, '--repro');
     for (const { name, matrix } of reproInputs(c)) writeFileSync(join(dir, `${name}.npy`), new Uint8Array(toNpy(matrix)));
     const repro = reproCommand(c, { dir, stage: report.stage, kernelFile: file, variant, join });
     const source = file ? readInput(file, 'kernel', 'utf8') : null;
@@ -140,8 +141,16 @@ async function verify(argv: string[]): Promise<number> {
         ? [await verifyKernel(engine, { ...common, stage: cli.stage, source, variant: cli.variant, label: cli.file })]
         : await verifyBuiltIns(engine, { ...common, stage: cli.stage });
     stuck = reports.some((r) => r.status === 'timeout');
-    if (!stuck && cli.repro) await writeRepros(engine, reports, cli.repro, cli.file);
+    let reproProblem: string | null = null;
+    try {
+      if (!stuck && cli.repro) await writeRepros(engine, reports, cli.repro, cli.file);
+    } catch (error) {
+      // The reports still print: a folder that cannot be written loses the repro, not the verdicts.
+      if (!(error instanceof InputError)) throw error;
+      reproProblem = error.message;
+    }
     print(reports, adapter, cli.json, cli.file);
+    if (reproProblem) console.error(`error: ${reproProblem}`);
     return exitCode(reports);
   } finally {
     // A kernel still looping owns the queue: destroying the device would wait for it. Exit instead.

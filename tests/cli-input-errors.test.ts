@@ -148,6 +148,24 @@ const cases: Case[] = [
     message: /--out: cannot write to .*a-file\/sub \(ENOTDIR\)/,
   },
   {
+    name: "an --out under /proc (where Node's own recursive mkdir never returns)",
+    script: 'bench',
+    args: ['--n', '64', '--node', '--out', '/proc/attn-playground-bench/out'],
+    message: /--out: cannot write to \/proc\/attn-playground-bench\/out \(ENOENT\)/,
+  },
+  {
+    name: 'a --dump folder under a file',
+    script: 'model',
+    args: ['--text', 'the cat', '--dump', join(notADir, 'dump')],
+    message: /--dump: cannot write to .*a-file\/dump \(ENOTDIR\)/,
+  },
+  {
+    name: 'an --out folder under a file, before any training',
+    script: 'train-model',
+    args: ['--quick', '--out', join(notADir, 'model')],
+    message: /--out: cannot write to .*a-file\/model \(ENOTDIR\)/,
+  },
+  {
     name: 'a missing --replot file',
     script: 'bench',
     args: ['--replot', join(dir, 'missing.json')],

@@ -28,6 +28,22 @@ describeGpu('npm run verify', () => {
     expect(stdout).toMatch(/hint: NaN in a fully masked row → division by a zero sum/);
   });
 
+  it('still prints the verdicts when the --repro folder cannot be written, and says why', async () => {
+    const notADir = join(scratch, 'a-file');
+    writeFileSync(notADir, 'x');
+    const { code, stdout, stderr } = await verify(
+      '--stage',
+      'softmax',
+      'examples/kernels/softmax_masked_row_nan.wgsl',
+      '--repro',
+      join(notADir, 'repro'),
+    );
+    expect(code, stdout + stderr).toBe(1);
+    expect(stdout).toMatch(/^fully masked row n=m=16 \(row 8\)\s+.*FAIL/m);
+    expect(stderr).toMatch(/^error: --repro: cannot write to .*a-file\/repro \(ENOTDIR\)$/m);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('shows the smallest failing case first, then the table, hints, coverage and a repro command that fails', async () => {
     const dir = join(scratch, 'repro masked');
     const { code, stdout } = await verify('--stage', 'softmax', 'examples/kernels/softmax_masked_row_nan.wgsl', '--repro', dir);

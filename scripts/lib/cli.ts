@@ -4,8 +4,8 @@
  * Scripts in scripts/ are entries: each calls `main` once and imports no other script; shared
  * code lives here in scripts/lib/.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { InputError } from '../../src/core/errors';
@@ -131,7 +131,7 @@ export function readInput(path: string, what: string, encoding?: 'utf8'): Buffer
 /** Creates the folder a flag names (if needed) and checks that files can be written there, before any work is done. */
 export function writableFolder(dir: string, flag: string): string {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeFolder(dir);
     // Writing is the only test that holds for every user (root passes permission checks) and file system.
     const probe = join(dir, `.write-check-${process.pid}`);
     writeFileSync(probe, '');
@@ -140,6 +140,23 @@ export function writableFolder(dir: string, flag: string): string {
     throw new InputError(`${flag}: cannot write to ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   return dir;
+}
+
+/**
+ * Makes `dir` and the folders above it that are missing, one level at a time. Node's own
+ * `mkdirSync(dir, { recursive: true })` never returns where a folder's parent exists but answers
+ * ENOENT for it (any path under /proc: nodejs/node's recursive mkdir retries the parent forever);
+ * here the ENOENT is thrown.
+ */
+export function makeFolder(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) makeFolder(parent);
+  try {
+    mkdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }
 
 /** "Google swiftshader (CPU emulation)": who ran the kernels, as the commands print it. */
