@@ -238,8 +238,8 @@ describe.skipIf(!gpu)('decoding one row, 8 heads on 2 K/V heads, dk = dv = 64', 
   it.each([64, 257, 1000, 2048])('m = %i, the engine’s split choice and none', async (m) => {
     const c: SplitCase = { name: 'decode', n: 1, m, dk: 64, dv: 64, heads: 8, options: { kvHeads: 2, causal: true }, seed: 5200 + m };
     const auto = await run(c);
-    // The choice follows the device: hundreds of workgroups on a GPU (64 splits at m = 2048 → 8), a
-    // few on a CPU emulator (8 heads already are: 1 split).
+    // The choice follows the device: hundreds of workgroups on a GPU (64 splits at m = 2048 → 8), one
+    // on a CPU emulator (no split).
     const target = isSoftwareAdapter(gpu!.device.adapterInfo) ? SOFTWARE_TARGET_WORKGROUPS : TARGET_WORKGROUPS;
     expect(auto.keySplits).toBe(
       chooseKeySplits({ n: 1, m, heads: 8, rowsPerWorkgroup: 1, causal: true, targetWorkgroups: target }).keySplits,

@@ -15,12 +15,14 @@
 /** Workgroups the fused grid aims for: a few per compute unit on a large GPU. */
 export const TARGET_WORKGROUPS = 512;
 /**
- * The same on a CPU emulator (SwiftShader): it runs workgroups on a few cores, so a grid of a few
- * workgroups already keeps them busy, and every extra workgroup costs set-up and barriers. Measured
- * on 2 cores (BENCHMARKS.md): decoding with 8 heads, 64 splits (512 workgroups) took 2.4× as long as
- * one split (8 workgroups).
+ * The same on a CPU emulator (SwiftShader, llvmpipe): one workgroup, so no split. Measured on
+ * SwiftShader, 2 cores, in Node and in Chromium (BENCHMARKS.md, sixth session): a grid of more
+ * workgroups does not run faster (8 heads' decode took 7.8× one head's: while the GPU works, the
+ * process that waits on it keeps a core busy), and each workgroup costs ~0.9 ms of its own, so
+ * decoding at m = 32768 with one head took 1.06–1.11× as long with 2 splits and 1.43–1.55× with 8; a
+ * prefill's 64-row workgroups were within noise of one split either way.
  */
-export const SOFTWARE_TARGET_WORKGROUPS = 8;
+export const SOFTWARE_TARGET_WORKGROUPS = 1;
 /** Fewest keys a split keeps, so its key loop outweighs its partial write and combine. */
 export const MIN_SPLIT_KEYS = 256;
 /** Split boundaries fall on multiples of this (the key tiles' alignment). */

@@ -430,7 +430,7 @@ export class AttentionEngine {
   private keySplits(kernel: CompiledKernel, shape: AttentionShape, options: AttentionOptions, forced?: number): KeySplits {
     if (forced !== undefined) return forcedKeySplits(shape.m, forced);
     const chosen = chooseKeySplits({
-      // The device decides how many workgroups fill it: hundreds on a GPU, a few on a CPU emulator.
+      // The device decides how many workgroups fill it: hundreds on a GPU, one (no split) on a CPU emulator.
       targetWorkgroups: isSoftwareAdapter(this.device.adapterInfo) ? SOFTWARE_TARGET_WORKGROUPS : TARGET_WORKGROUPS,
       n: shape.n,
       m: shape.m,
