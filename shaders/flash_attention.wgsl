@@ -72,7 +72,11 @@ override DV4: u32 = min(DV_CHUNK, 4u * O_PRIVATE) / 4u; // a sweep's vec4s of va
 override TILE_FIT: u32 = min(WORKGROUP_BYTES, 16384u) / (16u * (DK4 + DV4));
 // The largest power of two ≤ 64 keys that fits (at least 4: a batch).
 override KEY_TILE: u32 = select(select(select(select(4u, 8u, TILE_FIT >= 8u), 16u, TILE_FIT >= 16u), 32u, TILE_FIT >= 32u), 64u, TILE_FIT >= 64u);
-override SHARED: u32 = max(KEY_TILE * (DK4 + DV4), 2u * WG);
+// Workgroup memory: the prefill's key tile; decoding uses it for its merge only, in rounds of
+// columns, and gets 4 vec4s per invocation. (Every workgroup's memory is zero-filled before it runs,
+// which a CPU emulator does on its cores: 16 KiB cost SwiftShader ~0.6 ms per workgroup, as much as
+// ~1 200 keys of a decode; BENCHMARKS.md.)
+override SHARED: u32 = select(max(KEY_TILE * (DK4 + DV4), 2u * WG), 4u * WG, DECODE);
 
 struct Params {
   n: u32,            // query rows in this dispatch

@@ -16,11 +16,12 @@
 export const TARGET_WORKGROUPS = 512;
 /**
  * The same on a CPU emulator (SwiftShader, llvmpipe): one workgroup, so no split. Measured on
- * SwiftShader, 2 cores, in Node and in Chromium (BENCHMARKS.md, sixth session): a grid of more
- * workgroups does not run faster (8 heads' decode took 7.8× one head's: while the GPU works, the
- * process that waits on it keeps a core busy), and each workgroup costs ~0.9 ms of its own, so
- * decoding at m = 32768 with one head took 1.06–1.11× as long with 2 splits and 1.43–1.55× with 8; a
- * prefill's 64-row workgroups were within noise of one split either way.
+ * SwiftShader, 2 cores (BENCHMARKS.md, sixth session): a grid of more workgroups does not run faster
+ * (8 heads' decode took 7.8× one head's: while the GPU works, the process that waits on it keeps a
+ * core busy), and each workgroup costs set-up of its own. Decoding one head at m = 4096, 2 splits
+ * took 1.2× as long as one and 8 splits 2.1×; at m = 32768, 2 splits were within noise of one
+ * (speed ratio 1.20, p10–p90 0.88–1.38) and 8 took 1.1×. A prefill's 64-row workgroups were within
+ * noise either way.
  */
 export const SOFTWARE_TARGET_WORKGROUPS = 1;
 /** Fewest keys a split keeps, so its key loop outweighs its partial write and combine. */
