@@ -40,7 +40,10 @@ export interface MemoryRunOptions extends Pick<RunOptions, 'variant' | 'signal'>
   onHop?: (done: number, total: number) => void;
 }
 
-/** Runs every hop on `engine` (three-pass 'naive' by default, so the weights come back). */
+/** The variant memory mode runs by default: three-pass, so each hop's weights come back. */
+export const MEMORY_VARIANT = 'naive';
+
+/** Runs every hop on `engine` (MEMORY_VARIANT unless told otherwise). */
 export async function runMemoryOnGpu(engine: AttentionEngine, problem: MemoryProblem, run: MemoryRunOptions = {}): Promise<GpuMemoryRun> {
   checkMemory(problem);
   const reference = memoryReference(problem);
@@ -51,7 +54,7 @@ export async function runMemoryOnGpu(engine: AttentionEngine, problem: MemoryPro
   for (let t = 0; t < problem.hops; t++) {
     const query = matrix(1, q.length, q);
     const result = await engine.run({ ...inputs, q: query }, options, {
-      variant: run.variant ?? 'naive',
+      variant: run.variant ?? MEMORY_VARIANT,
       intermediates: true,
       signal: run.signal,
     });

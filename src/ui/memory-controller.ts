@@ -20,7 +20,7 @@ import type { MemoryState, PlaygroundState } from '../core/state';
 import { matrix } from '../core/tensor';
 import type { AttentionEngine } from '../gpu/engine';
 import type { GpuMemoryRun } from '../gpu/memory-run';
-import { runMemoryOnGpu } from '../gpu/memory-run';
+import { MEMORY_VARIANT, runMemoryOnGpu } from '../gpu/memory-run';
 import { GpuTimeoutError, withTimeLimit } from '../gpu/watchdog';
 import type { RunTimeout } from './run-controller';
 
@@ -141,7 +141,7 @@ export class MemoryController implements ReactiveController {
           // Stop the hops still to come; the device that hangs is replaced by the page.
           abort.abort();
           if (this.abort === abort) this.abort = null;
-          if (id === this.latest) this.options.timedOut({ kernels: null, variant: 'naive', shape, limitMs: error.limitMs });
+          if (id === this.latest) this.options.timedOut({ kernels: null, variant: MEMORY_VARIANT, shape, limitMs: error.limitMs });
           gpuError = `A hop on the GPU did not finish within ${formatLimit(error.limitMs)}; the device is being replaced. The hops shown are the float64 reference's.`;
         } else gpuError = error instanceof Error ? error.message : String(error);
       }
