@@ -382,7 +382,13 @@ async function runInNode(config: ProfileConfig, cli: Cli, command: string): Prom
     if (peers) result.notes.unshift(peers.note);
     warmer?.destroy();
     process.stderr.write('\n');
-    result.notes.unshift("Ran on Node's WebGPU (Dawn, the `webgpu` package).", ...rejected);
+    const ran = "Ran on Node's WebGPU (Dawn, the `webgpu` package).";
+    // Dawn's Node binding polls for finished GPU work from the main thread (BENCHMARKS.md, issue 12's
+    // sixth session): on a CPU emulator that core is not the emulator's.
+    const polling = summary.isSoftware
+      ? ' While a kernel runs, Dawn polls for it from the main thread and keeps one CPU core busy, so the CPU emulator has one core fewer than the machine.'
+      : '';
+    result.notes.unshift(ran + polling, ...rejected);
     return { result, card: await benchCard({ result, device, adapter, shaders, custom, source: command }), rejected: rejected.length > 0 };
   } finally {
     device.destroy();
