@@ -3,8 +3,9 @@
  * chooses or drops on the panel (a .gguf, .safetensors with config.json and tokenizer.json and
  * optionally roles.json, or a llama2.c checkpoint with its tokenizer .bin), or a URL the user types
  * and loads with Load (a llama2.c checkpoint's tokenizer from beside it or from a second URL after
- * a space; nothing is fetched until then) — and the loaded model's facts. A choice goes up as a ModelSourceEvent; the coordinator
- * loads it and, when the loader refuses it, says why and keeps the previous model.
+ * a space; nothing is fetched until then) — and the loaded model's facts. A choice goes up as a
+ * ModelSourceEvent; the coordinator loads it and, when the loader refuses it, says why and keeps the
+ * previous model.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
