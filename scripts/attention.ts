@@ -264,6 +264,7 @@ async function attention(argv: string[]): Promise<number> {
           keySplits: result.keySplits,
           subgroups: result.subgroups,
           subgroupLanes: result.subgroupLanes,
+          headsPerWorkgroup: result.headsPerWorkgroup,
           subgroupsReason: result.subgroupsReason,
           adapter,
           gpuTimingsMs: result.gpuTimings,

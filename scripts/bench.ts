@@ -97,7 +97,8 @@ fused-1split is the fused kernel without split-KV (one key split), to see what s
 fused-Nsplits (e.g. fused-64splits) forces N key splits, to see what the split count does on a device;
 fused-nosubgroups (and fused-Nsplits-nosubgroups) runs the fused kernel without its subgroup form;
 fused-shared / fused-unshared run its subgroup form with / without shared lanes (the prefill in pairs, decoding in quads;
-  fused: shared lanes on a GPU only).
+  fused: shared lanes on a GPU only); fused-ungrouped runs the quads one query head a workgroup instead of a K/V
+  group's heads together.
 --decode M1,M2,…        also time one query (n = 1) against each of these key counts m (e.g. 4096,16384,32768):
                         K+V bytes read per second, against the measured copy bandwidth
 --kernel STAGE=FILE     time your kernel for STAGE (${KERNEL_STAGES.join(', ')}) as variant custom:<file>, on the

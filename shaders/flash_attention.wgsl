@@ -22,7 +22,8 @@
 //   memory (one row gains nothing from staging) and keeping its own M, L and o; at the end they
 //   are merged in the workgroup, as the combine merges splits (where the device has subgroups, the
 //   engine swaps in shaders/subgroups/fused.wgsl, which merges each subgroup in registers first, and
-//   on a GPU gives each key to a quad of lanes, each holding a quarter of the columns).
+//   on a GPU gives each key to a quad of lanes, each holding a quarter of the columns, and the query
+//   heads of a K/V group to one workgroup, which reads each key once for all of them).
 // A row's arithmetic depends on the problem and its own index only, never on which rows share its
 // dispatch: a run in row blocks, or of a range of rows, gives the same bits as one run.
 //

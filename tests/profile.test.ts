@@ -159,6 +159,31 @@ describe.skipIf(!gpu)('the profiler sweep', () => {
     for (const r of sweep.rows) expect(r.check?.pass).toBe(true);
   });
 
+  it('says how many query heads of a K/V group the quads took together', async () => {
+    const sweep = await tracked(gpu!.device, () =>
+      profileSweep(
+        {
+          ns: [8],
+          dk: 64,
+          heads: 4,
+          features: { kvHeads: 2 },
+          variants: ['fused-shared', 'fused-ungrouped'],
+          decode: [128],
+          warmup: 0,
+          repeats: 1,
+          seed: 10,
+        },
+        { engine, roofline },
+      ),
+    );
+    const layout = await engine.subgroupLayout();
+    const quads = layout?.consecutive && layout.sizes[0] % QUAD_LANES === 0;
+    const cell = (variant: string) => decodeTable(sweep).find((r) => r['variant'] === variant)?.['subgroups'];
+    expect(cell('fused-shared')).toBe(quads ? 'yes, quads, 2 heads' : layout?.consecutive ? 'yes' : 'no');
+    expect(cell('fused-ungrouped')).toBe(quads ? 'yes, quads' : layout?.consecutive ? 'yes' : 'no');
+    for (const r of sweep.rows) expect(r.check?.pass).toBe(true);
+  });
+
   it('fits an exponent for every variant', () => {
     for (const variant of VARIANT_NAMES) {
       const fit = result.fits.find((f) => f.variant === variant && f.stage === 'wall');

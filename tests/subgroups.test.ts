@@ -20,10 +20,19 @@ import {
   sharedLanesOf,
 } from '../src/core/subgroups';
 import { AttentionEngine } from '../src/gpu/engine';
+import { fusedHeadWorkgroups, quadHeads, STAGES } from '../src/gpu/interface';
 import type { RunResult } from '../src/gpu/engine';
 import { halfStorageSource, STORAGE_BEGIN } from '../src/gpu/half-storage';
 import { checkWorkgroupHazards } from '../src/gpu/hazards';
-import { PAIRS_LINE, probeSubgroupLayout, QUADS_LINE, SUBGROUP_FILE, subgroupSource, SUBGROUPS_BEGIN } from '../src/gpu/subgroups';
+import {
+  PAIRS_LINE,
+  probeSubgroupLayout,
+  QUAD_HEADS_LINE,
+  QUADS_LINE,
+  SUBGROUP_FILE,
+  subgroupSource,
+  SUBGROUPS_BEGIN,
+} from '../src/gpu/subgroups';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { explainCheck } from './helpers/explain';
 import { acquireTestDevice, IN_CI, watchDevice } from './helpers/gpu';
@@ -212,12 +221,43 @@ describe('whether a run uses subgroups', () => {
   });
 
   it('the fused kernel line says which form ran', () => {
-    const line = (subgroups: boolean, subgroupLanes: SharedLanes | null) =>
-      describeFusedForm({ keySplits: 1, subgroups, subgroupLanes, subgroupsReason: 'why' });
+    const line = (subgroups: boolean, subgroupLanes: SharedLanes | null, headsPerWorkgroup = 1) =>
+      describeFusedForm({ keySplits: 1, subgroups, subgroupLanes, headsPerWorkgroup, subgroupsReason: 'why' });
+    expect(line(true, 'quads', 4)).toBe(
+      'fused kernel: 1 key split, subgroup form in quads of lanes, 4 query heads of a K/V group a workgroup (why)',
+    );
     expect(line(true, 'pairs')).toBe('fused kernel: 1 key split, subgroup form in pairs of lanes (why)');
     expect(line(true, 'quads')).toBe('fused kernel: 1 key split, subgroup form in quads of lanes (why)');
     expect(line(true, null)).toBe('fused kernel: 1 key split, subgroup form (why)');
     expect(line(false, null)).toBe('fused kernel: 1 key split, no subgroups (why)');
+  });
+});
+
+describe('grouped query heads in the quads (QUAD_HEADS)', () => {
+  const decode = { n: 1, m: 4096, dk: 64, dv: 64, heads: 32, kvHeads: 8 };
+  it('takes a K/V group’s heads together, at most 4, and at most 256 columns of Q or o per lane', () => {
+    expect(quadHeads(decode, 64, 64)).toBe(4);
+    expect(quadHeads({ ...decode, kvHeads: 16 }, 64, 64)).toBe(2);
+    expect(quadHeads({ ...decode, kvHeads: 4 }, 64, 64)).toBe(4); // groups of 8: two workgroups each
+    expect(quadHeads(decode, 128, 128)).toBe(2);
+    expect(quadHeads(decode, 64, 128)).toBe(2);
+    expect(quadHeads({ ...decode, kvHeads: 32 }, 64, 64)).toBe(1); // no GQA
+    expect(quadHeads({ ...decode, kvHeads: undefined }, 64, 64)).toBe(1);
+    expect(quadHeads({ ...decode, n: 9 }, 64, 64)).toBe(1); // the 64-row shape
+    expect(quadHeads(decode, 256, 64)).toBe(1); // no quads past 128 key columns
+  });
+
+  it('the grid has ⌈group / QUAD_HEADS⌉ workgroups per K/V head along z', () => {
+    const kernel = (QUAD_HEADS?: number) => ({ workgroupSize: [64], constants: { DECODE: 1, ...(QUAD_HEADS && { QUAD_HEADS }) } });
+    const size = { rows: 1, m: 4096, dk: 64, dv: 64, heads: 32, kvHeads: 8, dModel: 0, keySplits: 5 };
+    expect(STAGES.fused.grid(kernel(4), size)).toEqual([1, 5, 8]);
+    expect(STAGES.fused.grid(kernel(1), size)).toEqual([1, 5, 32]);
+    expect(STAGES.fused.grid(kernel(), size)).toEqual([1, 5, 32]);
+    expect(fusedHeadWorkgroups(kernel(4), 7, 1)).toBe(2); // 4 + 3 heads
+    expect(fusedHeadWorkgroups(kernel(4), 12, 2)).toBe(4); // 6 a group: 4 + 2, twice
+    expect(fusedHeadWorkgroups(kernel(2), 8, 4)).toBe(4);
+    // The engine offers QUAD_HEADS with the other constants; a kernel that does not declare it gets one head a workgroup.
+    expect(STAGES.fused.constants!({ maxComputeWorkgroupStorageSize: 16384 }, decode).QUAD_HEADS).toBe(4);
   });
 });
 
@@ -233,21 +273,30 @@ describe('the subgroup form of the fused kernel', () => {
     expect(form).toContain(FUSED.slice(0, FUSED.indexOf(SUBGROUPS_BEGIN)));
   });
 
-  it('has its prefill in pairs of lanes and its decoding shape in quads unless asked not to', () => {
+  it('has its prefill in pairs of lanes and its decoding shape in quads, taking grouped heads together, unless asked not to', () => {
     const shared = subgroupSource(FUSED, shaders);
     expect(shared).toContain(PAIRS_LINE);
     expect(shared).toContain(QUADS_LINE);
+    expect(shared).toContain(QUAD_HEADS_LINE);
     expect(shared).toContain('subgroupShuffleXor(acc_a, 1u)');
-    expect(shared).toContain('acc += subgroupShuffleXor(acc, 2u);');
+    expect(shared).toContain('a += subgroupShuffleXor(a, 2u);');
     const noPairs = subgroupSource(FUSED, shaders, { pairs: false });
     const noQuads = subgroupSource(FUSED, shaders, { quads: false });
     const neither = subgroupSource(FUSED, shaders, { pairs: false, quads: false });
+    const ungrouped = subgroupSource(FUSED, shaders, { groupHeads: false });
+    const oneHead = 'const QUAD_HEADS: u32 = 1u;';
     expect(noPairs).not.toContain(PAIRS_LINE);
     expect(noQuads).not.toContain(QUADS_LINE);
+    // Without quads, or without grouped heads, the engine cannot set QUAD_HEADS: one head a workgroup.
+    expect(noQuads).toContain(oneHead);
+    expect(ungrouped).toContain(oneHead);
     // Only those lines differ.
     expect(noPairs.replace('const PAIRS = false;', PAIRS_LINE)).toBe(shared);
-    expect(noQuads.replace('const QUADS = false;', QUADS_LINE)).toBe(shared);
-    expect(neither.replace('const PAIRS = false;', PAIRS_LINE).replace('const QUADS = false;', QUADS_LINE)).toBe(shared);
+    expect(noQuads.replace('const QUADS = false;', QUADS_LINE).replace(oneHead, QUAD_HEADS_LINE)).toBe(shared);
+    expect(ungrouped.replace(oneHead, QUAD_HEADS_LINE)).toBe(shared);
+    expect(
+      neither.replace('const PAIRS = false;', PAIRS_LINE).replace('const QUADS = false;', QUADS_LINE).replace(oneHead, QUAD_HEADS_LINE),
+    ).toBe(shared);
   });
 
   it('composes with f16 storage, and a kernel without the block has no subgroup form', () => {
@@ -282,9 +331,11 @@ describe('the subgroup form of the fused kernel', () => {
       barrier: 'col - base] = (*o)[c4] * factor; }\n    }\n    workgroupBarrier();',
       without: 'col - base] = (*o)[c4] * factor; }\n    }\n',
     },
-  ])('the race check runs the $form decoding merge and catches a missing barrier there', ({ source, barrier, without }) => {
+  ])('the race check runs the $form decoding merge and catches a missing barrier there', ({ form, source, barrier, without }) => {
     const clean = checkWorkgroupHazards(source, 'fused');
     expect(clean.covered).toMatch(/decoding shape n=2 .*DECODE=1 VEC4_ROWS=0/);
+    // The quads run with both of the check's query heads (on one K/V head) in one workgroup.
+    expect(/decoding shape .* QUAD_HEADS=2/.test(clean.covered)).toBe(form.startsWith('quads'));
     expect(clean.covered).toMatch(/grid 2×1×2 of 64×1×1, .*DECODE=0 VEC4_ROWS=1/);
     expect(clean.races).toEqual([]);
     expect(clean.interpreterErrors).toEqual([]);
@@ -499,6 +550,83 @@ describe.skipIf(!gpu)('subgroups on this device', () => {
     if ('wide' in c) expect([...quads.output.data]).toEqual([...merge.output.data]);
   });
 
+  // Grouped query heads in the quads: a workgroup takes up to 4 query heads of a K/V group (2 at
+  // dk = 128), and each head's bits are those it has alone. Groups of 4 in one workgroup, 6 and 7
+  // heads on one K/V head (a last workgroup of 2 and 3 heads), two value sweeps, splits, every feature.
+  const groupedCases = [
+    {
+      name: '8 heads on 2, n=1 m=300, causal, ALiBi, sinks, 3 key splits: 4 heads a workgroup',
+      n: 1,
+      m: 300,
+      dk: 64,
+      dv: 64,
+      heads: 8,
+      kvHeads: 2,
+      options: { causal: true, alibi: 'standard', sinks: [1, 0, -1, 2, 0, 0, 3, -2] },
+      keySplits: 3,
+      together: 4,
+    },
+    {
+      name: '6 heads on 1, n=2 m=150 dk=40 dv=36, softcap, window, mask: 4 + 2 heads',
+      n: 2,
+      m: 150,
+      dk: 40,
+      dv: 36,
+      heads: 6,
+      kvHeads: 1,
+      options: { causal: true, softcap: 5, window: 60, alibi: 'standard' },
+      mask: true,
+      together: 4,
+    },
+    {
+      name: '7 heads on 1, n=1 m=90: 4 + 3 heads',
+      n: 1,
+      m: 90,
+      dk: 64,
+      dv: 64,
+      heads: 7,
+      kvHeads: 1,
+      options: { sinks: [0, 1, 2, 3, 4, 5, 6] },
+      together: 4,
+    },
+    {
+      name: '4 heads on 2, n=3 m=130 dk=128 dv=130 (two value sweeps): 2 heads a workgroup',
+      n: 3,
+      m: 130,
+      dk: 128,
+      dv: 130,
+      heads: 4,
+      kvHeads: 2,
+      options: { causal: true },
+      together: 2,
+    },
+  ] as const;
+
+  it.each(groupedCases)('decoding in quads with grouped heads: $name', async (c) => {
+    const seed = 7800 + c.m + c.heads;
+    const inputs = prefillInputs(c, seed);
+    const options: Partial<AttentionOptions> = { heads: c.heads, kvHeads: c.kvHeads, ...c.options };
+    const keySplits = 'keySplits' in c ? c.keySplits : undefined;
+    const layout = await engine().subgroupLayout();
+    const available = layoutRunsSubgroupForm(layout) && layout!.sizes[0] % QUAD_LANES === 0;
+    if (IN_CI) expect(available, 'CI runs SwiftShader, which has consecutive subgroups of 4').toBe(true);
+    const grouped = await engine().run(inputs, options, { variant: 'fused', poison: true, subgroups: 'shared', keySplits });
+    const alone = await engine().run(inputs, options, {
+      variant: 'fused',
+      poison: true,
+      subgroups: 'shared',
+      keySplits,
+      groupHeads: false,
+    });
+    expectReference(inputs, options, grouped, seed);
+    expectReference(inputs, options, alone, seed);
+    expect(grouped.headsPerWorkgroup).toBe(available ? c.together : 1);
+    expect(alone.headsPerWorkgroup).toBe(1);
+    expect(describeFusedForm(grouped)).toContain(available ? `quads of lanes, ${c.together} query heads of a K/V group a workgroup` : '');
+    // The same bits whichever heads share a workgroup.
+    expect([...grouped.output.data]).toEqual([...alone.output.data]);
+  });
+
   // Deleting one exchange from the subgroup form must make its output fail the check.
   it.runIf(gpu?.device.features.has('subgroups')).each([
     {
@@ -506,7 +634,7 @@ describe.skipIf(!gpu)('subgroups on this device', () => {
       missing: 'the second exchange',
       c: decodeCases[0],
       seed: 7700,
-      exchange: '        acc += subgroupShuffleXor(acc, 2u);\n',
+      exchange: '          a += subgroupShuffleXor(a, 2u);\n',
     },
     {
       form: 'the pairs',

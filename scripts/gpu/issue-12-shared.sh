@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 12 on a real GPU, after shared lanes (the prefill in pairs of lanes, fourth session; the
-# decoding shape in quads of lanes, fifth session; neither run on a GPU yet): one prepared script,
-# about 6 minutes. Make the kit and the kernels it compares first, here:
+# decoding shape in quads of lanes, fifth session, taking a K/V group's query heads together,
+# seventh; none run on a GPU yet): one prepared script, about 7 minutes. Make the kit and the kernels it compares first, here:
 # `bash scripts/gpu/prepare.sh`; carry .gpu-kit (and .gl); run
 #   bash scripts/gpu/issue-12-shared.sh "$OUT"
 # The clock warm-up is on (bench's default on a GPU); every kernel of your own is verified before it
@@ -17,9 +17,11 @@
 #                      of the FMA roof the portable prefill reached?
 #   decode.txt, decode.card.json
 #                      decode within 2× of the copy roof: n = 1, m = 4096 … 32768, 8 heads on 2 K/V
-#                      heads, causal: fused (quads of lanes on a GPU) against fused-unshared (one lane
-#                      per batch of keys, merged in subgroups) and fused-nosubgroups, paired; then
-#                      8 K/V heads (no GQA sharing: 4× the unique bytes) and 32 heads at m = 8192
+#                      heads, causal: fused (quads of lanes on a GPU, a K/V group's 4 query heads in
+#                      one workgroup) against fused-ungrouped (the quads one head a workgroup),
+#                      fused-unshared (one lane per batch of keys, merged in subgroups) and
+#                      fused-nosubgroups, paired; then 8 K/V heads (no GQA sharing: 4× the unique
+#                      bytes) and 32 heads on 8 at m = 8192 and 32768
 #   splits.txt         the quads at m = 32768 against forced split counts (is the grid too small?),
 #                      paired to one split; one split without subgroups beside it
 #   tfjs.txt           the one target never measured on a GPU: fused and tiled against tfjs-webgpu
@@ -33,13 +35,15 @@ kernel() { [ -f ".gpu-kit/$1.wgsl" ] && echo "--kernel fused=.gpu-kit/$1.wgsl"; 
 { echo "== verify"; kit 120 verify; echo "exit $?"; } >> "$out/verify.txt" 2>&1
 tail -5 "$out/verify.txt"
 common=(--node --n 64 --dk 64 --causal --repeats 5 --warmup 2 --no-plot)
-{ echo "== decode: quads, per-lane in subgroups, portable"; kit 90 bench "${common[@]}" --heads 8 --kv-heads 2 \
-    --decode 4096,16384,32768 --variants fused,fused-unshared,fused-nosubgroups --baseline fused-unshared,fused-nosubgroups \
+{ echo "== decode: quads (grouped heads), quads one head a workgroup, per-lane in subgroups, portable"
+  kit 110 bench "${common[@]}" --heads 8 --kv-heads 2 --decode 4096,16384,32768 \
+    --variants fused,fused-ungrouped,fused-unshared,fused-nosubgroups --baseline fused-ungrouped,fused-unshared,fused-nosubgroups \
     --out /tmp/i12-decode --card "$out/decode.card.json"; echo "exit $?"
   echo "== decode: 8 K/V heads (no sharing)"; kit 50 bench "${common[@]}" --heads 8 --kv-heads 8 --decode 32768 \
     --variants fused,fused-unshared --baseline fused-unshared --out /tmp/i12-gqa; echo "exit $?"
-  echo "== decode: 32 heads on 8, m = 8192"; kit 50 bench "${common[@]}" --heads 32 --kv-heads 8 --decode 8192 \
-    --variants fused,fused-unshared --baseline fused-unshared --out /tmp/i12-heads; echo "exit $?"; } > "$out/decode.txt" 2>&1
+  echo "== decode: 32 heads on 8, m = 8192 and 32768 (134 MB of K and V)"; kit 70 bench "${common[@]}" --heads 32 --kv-heads 8 \
+    --decode 8192,32768 --variants fused,fused-ungrouped,fused-unshared --baseline fused-ungrouped,fused-unshared \
+    --out /tmp/i12-heads; echo "exit $?"; } > "$out/decode.txt" 2>&1
 tail -30 "$out/decode.txt"
 # shellcheck disable=SC2046
 { echo "== prefill"; kit 150 bench --node --n 4096,8192 --dk 64 --heads 8 \

@@ -40,7 +40,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane
   let job = make_job(wid);
   if (DECODE) {
     if (QUADS && HEAD_DK <= 4u * QUAD * QUAD_Q) {
-      decode_quads(job, wid, lane);
+      decode_quads(wid, lane);
     } else {
       decode(job, wid, lane, subgroup_lanes);
     }
@@ -207,8 +207,18 @@ fn merge(job: Job, row: u32, lane: u32, subgroup_lanes: u32, c0: u32, run_max: f
 
 const QUAD: u32 = 4u;                  // lanes that share one key's columns in decode_quads
 const QUADS_PER_WG: u32 = WG / QUAD;   // 16 quads in the workgroup
-const QUAD_Q: u32 = Q_PRIVATE / QUAD;  // vec4s of the row's Q one lane holds (dk ≤ 128)
+const QUAD_Q: u32 = Q_PRIVATE / QUAD;  // vec4s of one head's Q one lane holds (dk ≤ 128)
 const QUAD_O: u32 = O_PRIVATE / QUAD;  // … and of its running output (a sweep is ≤ 128 columns)
+const QUAD_HEADS_MAX: u32 = 4u;        // query heads one workgroup of decode_quads takes at most
+const HEADS_VEC4S: u32 = 2u * QUAD_Q;  // vec4s of Q, and of o, a lane holds for all of them
+
+// Query heads of one K/V group that a workgroup of decode_quads takes together, reading each key's
+// K and V once for all of them (grouped-query attention). Set by the engine (src/gpu/interface.ts:
+// the group's size, at most QUAD_HEADS_MAX and at most 256 columns of Q or o per lane's heads:
+// QUAD_HEADS · HEAD_DK ≤ 256 and QUAD_HEADS · DV_CHUNK ≤ 256, so HEADS_VEC4S holds them); the grid's
+// z is then kv_heads · ⌈group / QUAD_HEADS⌉. Without grouped heads the engine turns this line into
+// a const of 1 (src/gpu/subgroups.ts).
+override QUAD_HEADS: u32 = 1u;
 
 // The decoding shape in quads of lanes (dk ≤ 128). Lanes 4g … 4g + 3, which are in one subgroup,
 // share the row's batches of four keys g, g + 16, g + 32, … of the split; lane t of a quad holds the
@@ -222,31 +232,58 @@ const QUAD_O: u32 = O_PRIVATE / QUAD;  // … and of its running output (a sweep
 // workgroup (it holds the exchanges); which keys the row sees is settled by the visibility mask, as
 // in the other shapes. At the end the 16 quads' (M, L, o) are merged through workgroup memory in quad
 // order, as the combine merges splits.
-fn decode_quads(job: Job, wid: vec3u, lane: u32) {
+//
+// With grouped query heads the workgroup takes QUAD_HEADS query heads of one K/V head (workgroup z
+// is the K/V head's ⌈group / QUAD_HEADS⌉ workgroups in turn; the last may hold fewer heads): a lane
+// holds each head's Q and running output, and every vec4 of K or V it reads serves all of them. Each
+// head's arithmetic is the one it has alone, in the same order, so its bits do not depend on which
+// heads share its workgroup.
+fn decode_quads(wid: vec3u, lane: u32) {
   let row = wid.x;
   let has_row = row < params.n;
   let t = lane % QUAD;
   let quad = lane / QUAD;
+  let group = params.heads / params.kv_heads; // query heads per K/V head
+  let per_kv = (group + QUAD_HEADS - 1u) / QUAD_HEADS;
+  let kv_head = wid.z / per_kv;
+  let first_head = kv_head * group + (wid.z % per_kv) * QUAD_HEADS;
+  let heads_here = min(QUAD_HEADS, kv_head * group + group - first_head);
+  let job = make_job(vec3u(wid.xy, first_head));
   let k_width = params.kv_heads * params.dk;
   let v_width = params.kv_heads * params.dv;
-  let q_base = row * params.heads * params.dk + job.head * params.dk;
-  let q_limit = q_base + params.dk;
+  let q_row = row * params.heads * params.dk;
   let row_start = max(key_start(row), job.split_lo);
   let row_end = min(key_end(row, params.m), job.split_hi);
   let first = row_start / 4u * 4u;
-  let dk4 = DK4 / QUAD;        // a lane's vec4s of key columns (HEAD_DK is a multiple of 64)
-  let dv4 = DV4 / QUAD;        // … and of value columns (DV_CHUNK is 64 or 128)
+  let dk4 = DK4 / QUAD;        // a lane's vec4s of one head's key columns (HEAD_DK is a multiple of 64)
+  let dv4 = DV4 / QUAD;        // … and of its value columns (DV_CHUNK is 64 or 128)
 
-  var qr: array<vec4f, QUAD_Q>;
-  if (has_row) {
-    for (var j = 0u; j < dk4; j++) { qr[j] = q4(q_base + 4u * (t + QUAD * j), q_limit) * job.qscale; }
+  // Head h's Q and o at h·dk4 + j and h·dv4 + c4 (the engine keeps both within HEADS_VEC4S); its
+  // ALiBi slope, running max and denominator at component h.
+  var qr: array<vec4f, HEADS_VEC4S>;
+  var slope = vec4f(0.0);
+  for (var h = 0u; h < QUAD_HEADS; h++) {
+    if (h < heads_here) {
+      let head = make_job(vec3u(wid.xy, first_head + h));
+      slope[h] = head.slope;
+      if (has_row) {
+        let q_base = q_row + head.head * params.dk;
+        for (var j = 0u; j < dk4; j++) {
+          qr[min(h * dk4 + j, HEADS_VEC4S - 1u)] = q4(q_base + 4u * (t + QUAD * j), q_base + params.dk) * head.qscale;
+        }
+      }
+    }
   }
-  var o: array<vec4f, QUAD_O>;
+  var o: array<vec4f, HEADS_VEC4S>;
   for (var c0 = 0u; c0 < params.dv; c0 += 4u * DV4) {
-    for (var c4 = 0u; c4 < dv4; c4++) { o[c4] = vec4f(0.0); }
-    let start = sink_start(job, quad == 0u);
-    var run_max = start.x;
-    var denom = start.y;
+    for (var c4 = 0u; c4 < QUAD_HEADS * dv4; c4++) { o[min(c4, HEADS_VEC4S - 1u)] = vec4f(0.0); }
+    var run_max = vec4f(0.0);
+    var denom = vec4f(0.0);
+    for (var h = 0u; h < QUAD_HEADS; h++) {
+      let start = sink_start(make_job(vec3u(wid.xy, first_head + min(h, heads_here - 1u))), quad == 0u && h < heads_here);
+      run_max[h] = start.x;
+      denom[h] = start.y;
+    }
     if (has_row) {
       for (var step0 = first; step0 < row_end; step0 += 4u * QUADS_PER_WG) {
         let key0 = step0 + 4u * quad;
@@ -257,35 +294,66 @@ fn decode_quads(job: Job, wid: vec3u, lane: u32) {
           kb[i] = key * k_width + job.kv_head * params.dk;
           vrow[i] = key * v_width + job.kv_head * params.dv;
         }
-        var acc = vec4f(0.0);
+        // Explicit zeros: WGSL zero-fills a loop's `var` without initializer on every iteration, but
+        // Dawn on SwiftShader kept the last iteration's values (as naga did, gfx-rs/wgpu#9489).
+        var acc = array<vec4f, QUAD_HEADS_MAX>();
         for (var j = 0u; j < dk4; j++) {
           let d = 4u * (t + QUAD * j);
-          acc += vec4f(dot(qr[j], k4(kb.x + d, kb.x + params.dk)), dot(qr[j], k4(kb.y + d, kb.y + params.dk)),
-                       dot(qr[j], k4(kb.z + d, kb.z + params.dk)), dot(qr[j], k4(kb.w + d, kb.w + params.dk)));
+          let k0 = k4(kb.x + d, kb.x + params.dk);
+          let k1 = k4(kb.y + d, kb.y + params.dk);
+          let k2 = k4(kb.z + d, kb.z + params.dk);
+          let k3 = k4(kb.w + d, kb.w + params.dk);
+          for (var h = 0u; h < QUAD_HEADS; h++) {
+            let qv = qr[min(h * dk4 + j, HEADS_VEC4S - 1u)];
+            acc[h] += vec4f(dot(qv, k0), dot(qv, k1), dot(qv, k2), dot(qv, k3));
+          }
         }
-        acc += subgroupShuffleXor(acc, 1u);
-        acc += subgroupShuffleXor(acc, 2u);
         let vis = visible4(row, key0, row_start, row_end);
         let seen = any(vis);
-        var p = vec4f(0.0);
-        if (seen) {
-          let f = fold_stats(&run_max, &denom, shaped4(acc, row, key0, job), vis);
-          if (f.rescale != 1.0) {
-            for (var c4 = 0u; c4 < dv4; c4++) { o[c4] *= f.rescale; }
+        var p = array<vec4f, QUAD_HEADS_MAX>();
+        for (var h = 0u; h < QUAD_HEADS; h++) {
+          var a = acc[h];
+          a += subgroupShuffleXor(a, 1u);
+          a += subgroupShuffleXor(a, 2u);
+          if (seen) {
+            var head = job;
+            head.slope = slope[h];
+            var head_max = run_max[h];
+            var head_denom = denom[h];
+            let f = fold_stats(&head_max, &head_denom, shaped4(a, row, key0, head), vis);
+            run_max[h] = head_max;
+            denom[h] = head_denom;
+            if (f.rescale != 1.0) {
+              for (var c4 = 0u; c4 < dv4; c4++) { o[min(h * dv4 + c4, HEADS_VEC4S - 1u)] *= f.rescale; }
+            }
+            p[h] = f.p;
           }
-          p = f.p;
         }
         // The value reads do not wait on the scores (a batch the row does not see adds nothing: the
         // select keeps 0 · v out of o).
         for (var c4 = 0u; c4 < dv4; c4++) {
           let c = c0 + 4u * (t + QUAD * c4);
-          let x = p.x * v4(vrow.x + c, vrow.x + params.dv) + p.y * v4(vrow.y + c, vrow.y + params.dv)
-                + p.z * v4(vrow.z + c, vrow.z + params.dv) + p.w * v4(vrow.w + c, vrow.w + params.dv);
-          o[c4] += select(vec4f(0.0), x, seen);
+          let v0 = v4(vrow.x + c, vrow.x + params.dv);
+          let v1 = v4(vrow.y + c, vrow.y + params.dv);
+          let v2 = v4(vrow.z + c, vrow.z + params.dv);
+          let v3 = v4(vrow.w + c, vrow.w + params.dv);
+          for (var h = 0u; h < QUAD_HEADS; h++) {
+            let w = p[h];
+            let x = w.x * v0 + w.y * v1 + w.z * v2 + w.w * v3;
+            let at = min(h * dv4 + c4, HEADS_VEC4S - 1u);
+            o[at] += select(vec4f(0.0), x, seen);
+          }
         }
       }
     }
-    merge_quads(job, row, lane, c0, run_max, denom, &o);
+    // Each head's quads merged in turn (heads_here is uniform across the workgroup).
+    for (var h = 0u; h < QUAD_HEADS; h++) {
+      if (h < heads_here) {
+        var head_o: array<vec4f, QUAD_O>;
+        for (var c4 = 0u; c4 < dv4; c4++) { head_o[c4] = o[min(h * dv4 + c4, HEADS_VEC4S - 1u)]; }
+        merge_quads(make_job(vec3u(wid.xy, first_head + h)), row, lane, c0, run_max[h], denom[h], &head_o);
+      }
+    }
   }
 }
 

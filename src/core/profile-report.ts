@@ -208,6 +208,8 @@ export interface ProfileRow {
   subgroups?: boolean | null;
   /** How that form's shape shared lanes (pairs in the prefill, quads in decoding; null when not); absent like subgroups. */
   lanes?: SharedLanes | null;
+  /** Query heads one workgroup took (more than 1: the quads took a K/V group's heads together); absent when 1 and for older results. */
+  headsPerWorkgroup?: number;
   /** The output against the float64 reference; null where the reference was skipped. */
   check: CheckSummary | null;
   /** Set when the run failed; the figures above are then empty. */
@@ -444,11 +446,15 @@ function spread(s: Summary | null): string | null {
   return s ? `${s.p10.toPrecision(3)}–${s.p90.toPrecision(3)}` : null;
 }
 
-/** How a fused row ran: its subgroup form, and whether its lanes shared rows (pairs) or keys (quads). */
+/**
+ * How a fused row ran: its subgroup form, whether its lanes shared rows (pairs) or keys (quads), and
+ * how many query heads of a K/V group its quads took together ("yes, quads, 4 heads").
+ */
 function subgroupCell(r: ProfileRow): string | null {
   if (r.subgroups === undefined || r.subgroups === null) return null;
   if (!r.subgroups) return 'no';
-  return r.lanes ? `yes, ${r.lanes}` : 'yes';
+  const heads = r.headsPerWorkgroup && r.headsPerWorkgroup > 1 ? `, ${r.headsPerWorkgroup} heads` : '';
+  return r.lanes ? `yes, ${r.lanes}${heads}` : 'yes';
 }
 
 function pointTable(result: ProfileResult, rows: readonly ProfileRow[], decode: boolean): Record<string, TableCell>[] {

@@ -143,14 +143,19 @@ export function sharedLanesOf(
   return decision.pairs ? 'pairs' : null;
 }
 
-/** How a fused run's kernel ran, in one line: its key splits and whether in its subgroup form (with which shared lanes), and why. */
+/**
+ * How a fused run's kernel ran, in one line: its key splits and whether in its subgroup form (with
+ * which shared lanes, and how many query heads of a K/V group its quads took together), and why.
+ */
 export function describeFusedForm(run: {
   keySplits: number;
   subgroups: boolean;
   subgroupLanes: SharedLanes | null;
+  headsPerWorkgroup?: number;
   subgroupsReason: string;
 }): string {
   const splits = `${run.keySplits} key split${run.keySplits === 1 ? '' : 's'}`;
-  const form = run.subgroups ? `subgroup form${run.subgroupLanes ? ` in ${run.subgroupLanes} of lanes` : ''}` : 'no subgroups';
+  const heads = (run.headsPerWorkgroup ?? 1) > 1 ? `, ${run.headsPerWorkgroup} query heads of a K/V group a workgroup` : '';
+  const form = run.subgroups ? `subgroup form${run.subgroupLanes ? ` in ${run.subgroupLanes} of lanes${heads}` : ''}` : 'no subgroups';
   return `fused kernel: ${splits}, ${form} (${run.subgroupsReason})`;
 }

@@ -22,7 +22,7 @@ import type { StageName } from '../core/stages';
 import { DeviceLostError, GpuValidationError, KernelInterfaceError, LimitError } from './errors';
 import { InputError, RunCancelledError } from '../core/errors';
 import type { BufferName, DispatchSize, KernelParams, KernelProblem } from './interface';
-import { fusedRowsPerWorkgroup, packParams, PARAMS_BYTES, STAGES } from './interface';
+import { fusedHeadWorkgroups, fusedRowsPerWorkgroup, packParams, PARAMS_BYTES, STAGES } from './interface';
 import type { KeySplits } from '../core/key-splits';
 import { chooseKeySplits, forcedKeySplits, SOFTWARE_TARGET_WORKGROUPS, TARGET_WORKGROUPS } from '../core/key-splits';
 import { isSoftwareAdapter } from './device';
@@ -90,6 +90,12 @@ export interface RunOptions {
    * See src/core/subgroups.ts.
    */
   subgroups?: SubgroupChoice;
+  /**
+   * Whether the decoding shape in quads takes the query heads of a K/V group together, reading each
+   * key once for all of them (default true; QUAD_HEADS, src/gpu/interface.ts). false: one query head
+   * a workgroup, to compare the two.
+   */
+  groupHeads?: boolean;
   /** Called after each block's results are read back: `done` of `total` query rows finished. */
   onBlock?: (done: number, total: number) => void;
   signal?: AbortSignal;
@@ -138,6 +144,11 @@ export interface RunResult {
   subgroups: boolean;
   /** How that form's shape shared lanes: 'pairs' (prefill), 'quads' (decoding), null when not (or without the form). */
   subgroupLanes: SharedLanes | null;
+  /**
+   * Query heads one fused workgroup took: more than 1 when the decoding shape in quads took the heads
+   * of a K/V group together (QUAD_HEADS); 1 otherwise, and for the other variants.
+   */
+  headsPerWorkgroup: number;
   /** Why it did or did not. */
   subgroupsReason: string;
 }
@@ -145,13 +156,15 @@ export interface RunResult {
 /**
  * The form a built-in kernel is built in: its storage precision, and the fused kernel's subgroup
  * form, with its prefill in pairs of lanes unless `pairs` is false and its decoding shape in quads
- * unless `quads` is false.
+ * unless `quads` is false, the quads taking a K/V group's query heads together unless `groupHeads`
+ * is false.
  */
 export interface KernelForm {
   precision?: Precision;
   subgroups?: boolean;
   pairs?: boolean;
   quads?: boolean;
+  groupHeads?: boolean;
 }
 
 interface Plan {
@@ -234,7 +247,9 @@ export class AttentionEngine {
     if (source === undefined) throw new Error(`shader ${file} is missing from the shader library`);
     if (stage !== 'fused') return source;
     const stored = form.precision === 'f16' ? halfStorageSource(source, this.shaders) : source;
-    return form.subgroups ? subgroupSource(stored, this.shaders, { pairs: form.pairs, quads: form.quads }) : stored;
+    return form.subgroups
+      ? subgroupSource(stored, this.shaders, { pairs: form.pairs, quads: form.quads, groupHeads: form.groupHeads })
+      : stored;
   }
 
   /**
@@ -255,7 +270,7 @@ export class AttentionEngine {
     const activation = choice.activation && choice.activation !== 'softmax' ? `.${choice.activation}` : '';
     const label = custom
       ? `Attention.${stage}.custom`
-      : `Attention.${stage}.${variant}${score}${activation}${form.precision === 'f16' ? '.f16' : ''}${form.subgroups ? `.subgroups${form.pairs === false ? '' : '.pairs'}${form.quads === false ? '' : '.quads'}` : ''}`;
+      : `Attention.${stage}.${variant}${score}${activation}${form.precision === 'f16' ? '.f16' : ''}${form.subgroups ? `.subgroups${form.pairs === false ? '' : '.pairs'}${form.quads === false ? '' : `.quads${form.groupHeads === false ? '' : '.heads'}`}` : ''}`;
     return diagnoseKernel(this, stage, custom ?? this.source(variant, stage, form, choice), { label, problem });
   }
 
@@ -297,7 +312,7 @@ export class AttentionEngine {
     const subgroups = await this.chooseSubgroups(variant, run);
     const kernels: Plan['kernels'] = {};
     const features = activeFeatures(options);
-    const problem: KernelProblem = { n: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads };
+    const problem: KernelProblem = { n: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads, kvHeads: shape.kvHeads };
     let splits: KeySplits = { keySplits: 1, splitKeys: shape.m };
     for (const stage of stages) {
       const form: KernelForm = {
@@ -305,6 +320,7 @@ export class AttentionEngine {
         subgroups: subgroups.subgroups,
         pairs: subgroups.pairs,
         quads: subgroups.quads,
+        groupHeads: run.groupHeads ?? true,
       };
       const kernel = await this.kernel(stage, variant, run.kernels?.[stage], problem, form, choice);
       if (stage === 'qk' && kernel.scores !== options.score)
@@ -380,6 +396,7 @@ export class AttentionEngine {
       precisionReason: decision.reason,
       subgroups: subgroups.subgroups,
       subgroupLanes: sharedLanesOf(subgroups, plan.kernels.fused?.constants),
+      headsPerWorkgroup: plan.kernels.fused?.constants?.QUAD_HEADS ?? 1,
       subgroupsReason: subgroups.reason,
       wallMs: performance.now() - started,
     };
@@ -434,7 +451,8 @@ export class AttentionEngine {
       targetWorkgroups: isSoftwareAdapter(this.device.adapterInfo) ? SOFTWARE_TARGET_WORKGROUPS : TARGET_WORKGROUPS,
       n: shape.n,
       m: shape.m,
-      heads: shape.heads,
+      // Workgroups along z: one per query head, or per group of heads the decoding shape takes together.
+      heads: fusedHeadWorkgroups(kernel, shape.heads, shape.kvHeads),
       rowsPerWorkgroup: fusedRowsPerWorkgroup(kernel),
       causal: options.causal,
       window: options.window,
@@ -485,8 +503,17 @@ export class AttentionEngine {
   /** The largest row count ≤ rows whose every stage's grid stays within maxComputeWorkgroupsPerDimension. */
   private rowsWithinDispatch(plan: Plan, rows: number): number {
     const maxGroups = this.limits.maxComputeWorkgroupsPerDimension;
-    const { m, dk, dv, heads, dModel } = plan.shape;
-    const size = (r: number): DispatchSize => ({ rows: r, m, dk, dv, heads, dModel: dModel ?? 0, keySplits: plan.params.keySplits });
+    const { m, dk, dv, heads, kvHeads, dModel } = plan.shape;
+    const size = (r: number): DispatchSize => ({
+      rows: r,
+      m,
+      dk,
+      dv,
+      heads,
+      kvHeads,
+      dModel: dModel ?? 0,
+      keySplits: plan.params.keySplits,
+    });
     const fitsGrid = (r: number) =>
       plan.stages.every((stage) => STAGES[stage].grid(plan.kernels[stage]!, size(r)).every((g) => g <= maxGroups));
     for (const stage of plan.stages) {
@@ -657,7 +684,7 @@ export class AttentionEngine {
           pass.setBindGroup(0, bindGroups[stage]!);
           // K is the same in every block: the rope stage rotates it in the first, Q's rows after that.
           const keys = stage === 'rope' && r0 !== start ? 0 : m;
-          pass.dispatchWorkgroups(...STAGES[stage].grid(kernel, { rows, m: keys, dk, dv, heads, dModel, keySplits }));
+          pass.dispatchWorkgroups(...STAGES[stage].grid(kernel, { rows, m: keys, dk, dv, heads, kvHeads, dModel, keySplits }));
           pass.end();
         }
         const outSize = rows * heads * dv * F32,

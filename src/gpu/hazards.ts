@@ -144,7 +144,15 @@ export function planHazardShape(
     } as const
   )[stage];
   const grid = () =>
-    STAGES[stage].grid(kernel, { rows: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads, dModel: shape.dModel });
+    STAGES[stage].grid(kernel, {
+      rows: shape.n,
+      m: shape.m,
+      dk: shape.dk,
+      dv: shape.dv,
+      heads: shape.heads,
+      kvHeads: shape.kvHeads,
+      dModel: shape.dModel,
+    });
   const invocations = () => grid().reduce((a, b) => a * b, 1) * perWorkgroup;
   for (const [field, tile] of axes) shape[field] = Math.max(1, tile - 1);
   for (const [field, tile, rows] of axes) {
@@ -319,11 +327,19 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
     shape.dq = shape.dk + 1;
     shape.scoreDim = kernel.scores === 'additive' ? 5 : 0;
   }
-  const grid = spec.grid(kernel, { rows: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads, dModel: shape.dModel });
+  const grid = spec.grid(kernel, {
+    rows: shape.n,
+    m: shape.m,
+    dk: shape.dk,
+    dv: shape.dv,
+    heads: shape.heads,
+    kvHeads: shape.kvHeads,
+    dModel: shape.dModel,
+  });
   // The constants the engine would set for this problem (the fused kernel's width buckets, shape and
   // vec4 reads), as far as the kernel declares them.
   const limits = { maxComputeWorkgroupStorageSize: DEFAULT_WORKGROUP_STORAGE };
-  const problem = { n: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads };
+  const problem = { n: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads, kvHeads: shape.kvHeads };
   const declaredOf = (constants: Record<string, number>) =>
     Object.fromEntries(Object.entries(constants).filter(([name]) => kernel.overrides.includes(name)));
   const declared = declaredOf(spec.constants?.(limits, problem) ?? {});
@@ -349,6 +365,7 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
       dk: rows.dk,
       dv: rows.dv,
       heads: rows.heads,
+      kvHeads: rows.kvHeads,
       dModel: rows.dModel,
     });
     const second = detectHazards(source, {

@@ -83,6 +83,8 @@ export interface KernelProblem {
   dk: number;
   dv: number;
   heads: number;
+  /** K/V heads (grouped-query attention); heads when absent. */
+  kvHeads?: number;
 }
 
 /**
@@ -103,6 +105,34 @@ export function fusedRowsPerWorkgroup(kernel: DispatchShape): number {
   return kernel.constants?.DECODE ? 1 : kernel.workgroupSize[0];
 }
 
+/** Query heads of one K/V group the fused kernel's decoding shape in quads takes at most (shaders/subgroups/fused.wgsl). */
+export const QUAD_HEADS_MAX = 4;
+/** Columns of Q, and of the running output, that a lane of that shape holds for all its heads: 256 (64 registers of vec4). */
+const QUAD_HEADS_COLUMNS = 256;
+
+/**
+ * Query heads of one K/V group that a workgroup of the fused kernel's decoding shape in quads takes
+ * together, reading each key once for all of them (QUAD_HEADS): the group's size, at most
+ * QUAD_HEADS_MAX and at most QUAD_HEADS_COLUMNS columns of Q and of o per lane; 1 for the 64-row
+ * shape and past 128 key columns (no quads there).
+ */
+export function quadHeads(problem: KernelProblem, headDk: number, dvChunk: number): number {
+  if (problem.n > DECODE_MAX_ROWS || headDk > 128) return 1;
+  const group = problem.heads / (problem.kvHeads ?? problem.heads);
+  if (!Number.isInteger(group) || group < 1) return 1;
+  return Math.max(1, Math.min(group, QUAD_HEADS_MAX, Math.floor(QUAD_HEADS_COLUMNS / Math.max(headDk, dvChunk))));
+}
+
+/**
+ * Workgroups along the fused grid's z: one per query head, or, when the pipeline takes QUAD_HEADS
+ * query heads of a K/V group together, ⌈group / QUAD_HEADS⌉ per K/V head.
+ */
+export function fusedHeadWorkgroups(kernel: DispatchShape, heads: number, kvHeads = heads): number {
+  const together = kernel.constants?.QUAD_HEADS ?? 1;
+  if (together <= 1) return heads;
+  return kvHeads * Math.ceil(heads / kvHeads / together);
+}
+
 /** The output tile one workgroup covers: @workgroup_size x and y times the outputs per invocation. */
 export function outputTile(kernel: DispatchShape): [number, number] {
   const [x, y = 1] = kernel.workgroupSize;
@@ -116,6 +146,8 @@ export interface DispatchSize {
   dk: number;
   dv: number;
   heads: number;
+  /** K/V heads (grouped-query attention); heads when absent. */
+  kvHeads?: number;
   /** Columns of W_o (the projected width); 0 when the run has no output projection. */
   dModel: number;
   /** Key splits of the fused stage (grid y); 1 without split-KV. */
@@ -193,7 +225,8 @@ export const STAGES: Record<StageName, StageSpec> = {
     },
   },
   // One pass, online softmax: scores and probabilities never reach memory. The kernel owns whole
-  // query rows (wg.x rows per workgroup, one head per grid z) and walks all keys itself.
+  // query rows (wg.x rows per workgroup, one head per grid z — or, in the subgroup form's decoding
+  // shape in quads, QUAD_HEADS query heads of a K/V group) and walks all keys itself.
   fused: {
     name: 'fused',
     bindings: [
@@ -209,17 +242,26 @@ export const STAGES: Record<StageName, StageSpec> = {
       { binding: 8, name: 'partials', kind: 'storage' },
     ],
     features: ['kvHeads', 'window', 'alibi', 'softcap', 'sinks'],
-    grid: (kernel, s) => [ceilDiv(s.rows, fusedRowsPerWorkgroup(kernel)), s.keySplits ?? 1, s.heads],
-    constants: (limits, problem) => ({
-      WORKGROUP_BYTES: limits.maxComputeWorkgroupStorageSize,
-      ...(problem && {
-        HEAD_DK: widthBucket(problem.dk),
-        DV_CHUNK: Math.min(128, widthBucket(problem.dv)),
+    grid: (kernel, s) => [
+      ceilDiv(s.rows, fusedRowsPerWorkgroup(kernel)),
+      s.keySplits ?? 1,
+      fusedHeadWorkgroups(kernel, s.heads, s.kvHeads),
+    ],
+    constants: (limits, problem): Record<string, number> => {
+      if (!problem) return { WORKGROUP_BYTES: limits.maxComputeWorkgroupStorageSize };
+      const headDk = widthBucket(problem.dk);
+      const dvChunk = Math.min(128, widthBucket(problem.dv));
+      return {
+        WORKGROUP_BYTES: limits.maxComputeWorkgroupStorageSize,
+        HEAD_DK: headDk,
+        DV_CHUNK: dvChunk,
         DECODE: problem.n <= DECODE_MAX_ROWS ? 1 : 0,
         // Every row of Q, K and V starts on a vec4 (the built-in kernel then reads them 16 bytes at a time).
         VEC4_ROWS: problem.dk % 4 === 0 && problem.dv % 4 === 0 ? 1 : 0,
-      }),
-    }),
+        // Declared only by the subgroup form with grouped heads in its quads (src/gpu/subgroups.ts).
+        QUAD_HEADS: quadHeads(problem, headDk, dvChunk),
+      };
+    },
   },
   // Split-KV combine, after fused when a run uses more than one key split: merges the splits'
   // partial softmaxes into out. Invocation t of workgroup (x, h) owns element x·wg.x + t of head

@@ -69,7 +69,7 @@ export interface CustomVariant {
   /** Hold its output to the reference like a built-in's (a user's kernel); diagnostic copies are not. */
   checked?: boolean;
   /** Run options of its own: f16 storage, a forced number of key splits (src/gpu/engine.ts). */
-  run?: { precision?: Precision; keySplits?: number; subgroups?: SubgroupChoice };
+  run?: { precision?: Precision; keySplits?: number; subgroups?: SubgroupChoice; groupHeads?: boolean };
 }
 
 /**
@@ -105,6 +105,13 @@ export const SETTING_VARIANTS: Readonly<Record<string, CustomVariant>> = {
     note: "the fused kernel's subgroup form without shared lanes (the portable prefill; the decoding shape one lane per batch of keys, merged in registers): beside fused on a GPU, what shared lanes buy",
     checked: true,
     run: { subgroups: 'merge' },
+  },
+  'fused-ungrouped': {
+    base: 'fused',
+    kernels: {},
+    note: "the fused kernel's subgroup form with shared lanes, its decoding shape in quads taking one query head a workgroup (fused-shared takes the query heads of a K/V group together, reading each key once for all of them): beside fused on a GPU, what grouping the heads buys",
+    checked: true,
+    run: { subgroups: 'shared', groupHeads: false },
   },
   'fused-1split': {
     base: 'fused',
@@ -389,6 +396,7 @@ function createRunner(
   let keySplits: number | null = null;
   let subgroups: boolean | null = null;
   let lanes: SharedLanes | null | undefined;
+  let headsPerWorkgroup = 1;
   let error: string | null = peer || engineVariant ? null : `unknown variant "${variant}"`;
 
   const runOnce = async (first: boolean): Promise<SyncedRun> => {
@@ -406,6 +414,7 @@ function createRunner(
       keySplits = measured.result.keySplits;
       subgroups = measured.result.subgroups;
       lanes = measured.result.subgroupLanes;
+      headsPerWorkgroup = measured.result.headsPerWorkgroup;
     }
     return {
       output: measured.result.output.data,
@@ -451,6 +460,7 @@ function createRunner(
         ...(keySplits === null ? {} : { keySplits }),
         ...(subgroups === null ? {} : { subgroups }),
         ...(lanes === undefined ? {} : { lanes }),
+        ...(headsPerWorkgroup > 1 ? { headsPerWorkgroup } : {}),
       };
       if (error || !output) {
         return {

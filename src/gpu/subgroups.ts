@@ -8,8 +8,10 @@
  * subgroup size, the prefill shape in pairs of lanes, a merge that reduces each subgroup in
  * registers first, the decoding shape in quads of lanes) and puts `enable subgroups;` at the top;
  * without pairs its PAIRS constant is false (the portable prefill), without quads its QUADS
- * constant (the decoding shape of one lane per batch of keys, merged within subgroups). Whether a run uses it: src/core/subgroups.ts, with the layout
- * that probeSubgroupLayout measures once per device.
+ * constant (the decoding shape of one lane per batch of keys, merged within subgroups), and without
+ * grouped heads (or quads) QUAD_HEADS is a const of 1 instead of an override the engine sets.
+ * Whether a run uses it: src/core/subgroups.ts, with the layout that probeSubgroupLayout measures
+ * once per device.
  */
 import type { SubgroupLayout } from '../core/subgroups';
 import { readSubgroupLayout } from '../core/subgroups';
@@ -32,11 +34,18 @@ function libraryFile(shaders: ShaderLibrary, file: string): string {
 /** The lines of the subgroup block that say whether the prefill shape runs in pairs of lanes, and the decoding shape in quads. */
 export const PAIRS_LINE = 'const PAIRS = true;';
 export const QUADS_LINE = 'const QUADS = true;';
+/** The line that lets the engine set how many query heads of a K/V group a workgroup of the quads takes (QUAD_HEADS). */
+export const QUAD_HEADS_LINE = 'override QUAD_HEADS: u32 = 1u;';
 
-/** Which shared lanes the subgroup form is built with (src/core/subgroups.ts); both by default. */
+/**
+ * Which shared lanes the subgroup form is built with (src/core/subgroups.ts), all by default: pairs
+ * in the prefill, quads in decoding, and the quads taking the query heads of a K/V group together
+ * (`groupHeads`; without it, or without quads, QUAD_HEADS is a const of 1: one head a workgroup).
+ */
 export interface SharedLanesForm {
   pairs?: boolean;
   quads?: boolean;
+  groupHeads?: boolean;
 }
 
 /**
@@ -50,12 +59,14 @@ export function subgroupSource(source: string, shaders: ShaderLibrary, lanes: Sh
     throw new Error(`this kernel has no ${SUBGROUPS_BEGIN} … ${SUBGROUPS_END} block, so it has no subgroup form`);
   }
   let block = libraryFile(shaders, SUBGROUP_FILE);
-  for (const [line, on] of [
-    [PAIRS_LINE, lanes.pairs ?? true],
-    [QUADS_LINE, lanes.quads ?? true],
+  const quads = lanes.quads ?? true;
+  for (const [line, on, off] of [
+    [PAIRS_LINE, lanes.pairs ?? true, PAIRS_LINE.replace('true', 'false')],
+    [QUADS_LINE, quads, QUADS_LINE.replace('true', 'false')],
+    [QUAD_HEADS_LINE, quads && (lanes.groupHeads ?? true), QUAD_HEADS_LINE.replace('override', 'const')],
   ] as const) {
     if (!block.includes(line)) throw new Error(`${SUBGROUP_FILE} has no line "${line}"`);
-    if (!on) block = block.replace(line, line.replace('true', 'false'));
+    if (!on) block = block.replace(line, off);
   }
   const after = end + SUBGROUPS_END.length;
   return (

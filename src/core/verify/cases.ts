@@ -496,7 +496,8 @@ function distributionCases(): CaseDraft[] {
 /**
  * Grouped K/V heads: query head t reads K/V head ⌊t / (heads / kvHeads)⌋. 4 on 2, 6 on 3 and 6 on 2
  * tell that from t mod kvHeads (4 on 2: 0 0 1 1 against 0 1 0 1); 3 on 1 (multi-query) checks
- * the K and V row strides of kvHeads·dk and kvHeads·dv alone.
+ * the K and V row strides of kvHeads·dk and kvHeads·dv alone; 6 on 1 with one query row, the
+ * decoding shape's grouped heads.
  */
 function kvHeadCases(): CaseDraft[] {
   return [
@@ -504,6 +505,9 @@ function kvHeadCases(): CaseDraft[] {
     { name: 'MQA: 3 heads on 1 K/V head n=m=11 causal', n: 11, m: 11, dk: 8, dv: 8, heads: 3, kvHeads: 1, causal: true },
     { name: 'GQA: 6 heads on 3 K/V heads n=7 m=10 dk=4 dv=6', n: 7, m: 10, dk: 4, dv: 6, heads: 6, kvHeads: 3 },
     { name: 'GQA: 6 heads on 2 K/V heads n=m=8 dk=6 dv=4, mask', n: 8, m: 8, dk: 6, dv: 4, heads: 6, kvHeads: 2, mask: 'random' },
+    // One query row (the fused kernel's decoding shape): its quads take 4 of the 6 heads in one
+    // workgroup and 2 in the next, over more keys than one round of the quads.
+    { name: 'MQA decoding: 6 heads on 1 K/V head n=1 m=90 dk=dv=8', n: 1, m: 90, dk: 8, dv: 8, heads: 6, kvHeads: 1 },
   ];
 }
 
