@@ -19,6 +19,7 @@ import {
   resolveSubgroups,
   sharedLanesOf,
 } from '../src/core/subgroups';
+import { isSoftwareAdapter } from '../src/gpu/device';
 import { AttentionEngine } from '../src/gpu/engine';
 import { fusedHeadWorkgroups, quadHeads, STAGES } from '../src/gpu/interface';
 import type { RunResult } from '../src/gpu/engine';
@@ -134,6 +135,43 @@ describe('whether a run uses subgroups', () => {
         /^subgroups of 4 invocations; no shared lanes \(on a CPU emulator, where shared lanes gain nothing\); the decoding shape's lanes merge within subgroups$/,
     },
     {
+      name: 'auto on a CPU emulator, decoding 3 heads of a K/V group a workgroup: quads only',
+      choice: 'auto',
+      context: { cpuEmulator: true, layout: { sizes: [4], consecutive: true }, quadHeads: 3 },
+      uses: true,
+      pairs: false,
+      quads: true,
+      reason:
+        /^subgroups of 4 invocations; keys shared in quads \(decoding\), 3 query heads of a K\/V group a workgroup \(on a CPU emulator, where quads gain only so\)$/,
+    },
+    {
+      name: 'auto on a CPU emulator, 2 heads a workgroup: no shared lanes',
+      choice: 'auto',
+      context: { cpuEmulator: true, layout: { sizes: [4], consecutive: true }, quadHeads: 2 },
+      uses: true,
+      pairs: false,
+      quads: false,
+      reason: /no shared lanes \(on a CPU emulator, where shared lanes gain nothing\)/,
+    },
+    {
+      name: 'auto on a CPU emulator, 4 heads, but subgroups of 2: no quads',
+      choice: 'auto',
+      context: { cpuEmulator: true, layout: { sizes: [2], consecutive: true }, quadHeads: 4 },
+      uses: true,
+      pairs: false,
+      quads: false,
+      reason: /no shared lanes \(on a CPU emulator/,
+    },
+    {
+      name: 'merge asked for on a CPU emulator, 4 heads: no shared lanes',
+      choice: 'merge',
+      context: { cpuEmulator: true, layout: { sizes: [4], consecutive: true }, quadHeads: 4 },
+      uses: true,
+      pairs: false,
+      quads: false,
+      reason: /no shared lanes \(asked for\)/,
+    },
+    {
       name: 'shared lanes asked for on a CPU emulator',
       choice: 'shared',
       context: { cpuEmulator: true, layout: { sizes: [4], consecutive: true } },
@@ -236,15 +274,17 @@ describe('whether a run uses subgroups', () => {
 describe('grouped query heads in the quads (QUAD_HEADS)', () => {
   const decode = { n: 1, m: 4096, dk: 64, dv: 64, heads: 32, kvHeads: 8 };
   it('takes a K/V group’s heads together, at most 4, and at most 256 columns of Q or o per lane', () => {
-    expect(quadHeads(decode, 64, 64)).toBe(4);
-    expect(quadHeads({ ...decode, kvHeads: 16 }, 64, 64)).toBe(2);
-    expect(quadHeads({ ...decode, kvHeads: 4 }, 64, 64)).toBe(4); // groups of 8: two workgroups each
-    expect(quadHeads(decode, 128, 128)).toBe(2);
-    expect(quadHeads(decode, 64, 128)).toBe(2);
-    expect(quadHeads({ ...decode, kvHeads: 32 }, 64, 64)).toBe(1); // no GQA
-    expect(quadHeads({ ...decode, kvHeads: undefined }, 64, 64)).toBe(1);
-    expect(quadHeads({ ...decode, n: 9 }, 64, 64)).toBe(1); // the 64-row shape
-    expect(quadHeads(decode, 256, 64)).toBe(1); // no quads past 128 key columns
+    expect(quadHeads(decode)).toBe(4);
+    expect(quadHeads({ ...decode, dk: 40, dv: 36 })).toBe(4); // buckets of 64
+    expect(quadHeads({ ...decode, kvHeads: 16 })).toBe(2);
+    expect(quadHeads({ ...decode, kvHeads: 4 })).toBe(4); // groups of 8: two workgroups each
+    expect(quadHeads({ ...decode, dk: 128, dv: 128 })).toBe(2);
+    expect(quadHeads({ ...decode, dv: 100 })).toBe(2);
+    expect(quadHeads({ ...decode, dv: 300 })).toBe(2); // sweeps of 128 value columns
+    expect(quadHeads({ ...decode, kvHeads: 32 })).toBe(1); // no GQA
+    expect(quadHeads({ ...decode, kvHeads: undefined })).toBe(1);
+    expect(quadHeads({ ...decode, n: 9 })).toBe(1); // the 64-row shape
+    expect(quadHeads({ ...decode, dk: 200 })).toBe(1); // no quads past 128 key columns
   });
 
   it('the grid has ⌈group / QUAD_HEADS⌉ workgroups per K/V head along z', () => {
@@ -405,7 +445,25 @@ describe.skipIf(!gpu)('subgroups on this device', () => {
     expect(off.subgroupsReason).toBe('subgroups turned off');
     expectReference(inputs, options, auto, seed);
     expectReference(inputs, options, off, seed);
+    // 8 heads on 2: auto runs the quads with the 4 heads of a group together, on a GPU and on a CPU emulator.
+    const quadsHere = layoutRunsSubgroupForm(layout) && layout!.sizes[0] % QUAD_LANES === 0;
+    expect(auto.subgroupLanes).toBe(quadsHere ? 'quads' : null);
+    expect(auto.headsPerWorkgroup).toBe(quadsHere ? 4 : 1);
     for (let i = 0; i < auto.output.data.length; i++) expect(auto.output.data[i]).toBeCloseTo(off.output.data[i], 5);
+  });
+
+  it('auto decodes 2 heads of a K/V group a workgroup in quads on a GPU, but not on a CPU emulator', async () => {
+    const seed = 7150;
+    const inputs = prefillInputs({ n: 1, m: 200, dk: 64, dv: 64, heads: 2, kvHeads: 1 }, seed);
+    const options: Partial<AttentionOptions> = { heads: 2, kvHeads: 1, causal: true };
+    const auto = await engine().run(inputs, options, { variant: 'fused', poison: true });
+    expectReference(inputs, options, auto, seed);
+    const layout = await engine().subgroupLayout();
+    const quadsHere = layoutRunsSubgroupForm(layout) && layout!.sizes[0] % QUAD_LANES === 0;
+    const emulator = isSoftwareAdapter(gpu!.device.adapterInfo);
+    if (IN_CI) expect(emulator, 'CI runs SwiftShader').toBe(true);
+    expect(auto.subgroupLanes).toBe(quadsHere && !emulator ? 'quads' : null);
+    expect(auto.headsPerWorkgroup).toBe(quadsHere && !emulator ? 2 : 1);
   });
 
   // Prefill shapes for the pairs: an odd row count (the last pair has one row), rows past one

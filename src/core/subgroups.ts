@@ -16,8 +16,11 @@
  *   of the merge above, the 16 quads are merged in workgroup memory.
  * On a CPU emulator shared lanes cost more than they save (no workgroup-memory bottleneck, no memory
  * latency to hide, and the exchanges and repeated exponentials are extra work; SwiftShader: pairs
- * 0.90–1.05× the portable prefill, quads 0.70–0.74× the portable decode, BENCHMARKS.md), so 'auto'
- * shares lanes on GPUs only.
+ * 0.90–1.05× the portable prefill, quads 0.70–0.81× the portable decode, BENCHMARKS.md), so 'auto'
+ * shares lanes on GPUs only — except the quads where they take at least
+ * CPU_EMULATOR_QUAD_HEADS query heads of a K/V group together: each key read and its addressing
+ * then serve 3 or 4 heads, and on SwiftShader that decoded 1.43× (3 heads) and 1.5× (4 heads) as
+ * fast as the per-lane shape (2 heads 1.05×, within noise).
  *
  * All of them number the subgroups as runs of consecutive lanes (subgroup s = lanes s·size …
  * s·size + size − 1; pairs need lanes 2t and 2t + 1 in one subgroup, so a size of at least 2, and
@@ -42,6 +45,9 @@ export const QUAD_LANES = 4;
 
 /** Both shapes share lanes only up to this many key columns per head (HEAD_DK). */
 export const SHARED_LANES_MAX_DK = 128;
+
+/** On a CPU emulator 'auto' runs the quads where they take at least this many query heads a workgroup (measured above). */
+export const CPU_EMULATOR_QUAD_HEADS = 3;
 
 export function isSubgroupChoice(value: unknown): value is SubgroupChoice {
   return typeof value === 'string' && (SUBGROUP_CHOICES as readonly string[]).includes(value);
@@ -92,8 +98,14 @@ export interface SubgroupContext {
   layout: SubgroupLayout | null;
   /** The fused kernel is the user's: it runs as written (it may enable subgroups itself). */
   customKernel: boolean;
-  /** The adapter is a CPU emulator (SwiftShader, llvmpipe…): 'auto' shares no lanes there. */
+  /** The adapter is a CPU emulator (SwiftShader, llvmpipe…): 'auto' shares no lanes there, but see quadHeads. */
   cpuEmulator: boolean;
+  /**
+   * Query heads of a K/V group the decoding shape in quads would take together in this run
+   * (QUAD_HEADS; 1 without grouped heads and outside decoding; absent: 1). On a CPU emulator 'auto'
+   * runs the quads where this is at least CPU_EMULATOR_QUAD_HEADS.
+   */
+  quadHeads?: number;
 }
 
 export interface SubgroupDecision {
@@ -123,6 +135,11 @@ export function resolveSubgroups(choice: SubgroupChoice, context: SubgroupContex
   const shared = choice === 'shared' || (choice === 'auto' && !context.cpuEmulator);
   const quads = shared && size % QUAD_LANES === 0;
   const why = choice === 'auto' ? (shared ? ' (a GPU)' : ' (on a CPU emulator, where shared lanes gain nothing)') : ' (asked for)';
+  const heads = context.quadHeads ?? 1;
+  if (choice === 'auto' && context.cpuEmulator && heads >= CPU_EMULATOR_QUAD_HEADS && size % QUAD_LANES === 0) {
+    const lanes = `keys shared in quads (decoding), ${heads} query heads of a K/V group a workgroup (on a CPU emulator, where quads gain only so)`;
+    return { subgroups: true, pairs: false, quads: true, reason: `subgroups of ${size} invocations; ${lanes}` };
+  }
   const lanes = shared
     ? `lanes share rows in pairs (prefill)${quads ? ' and keys in quads (decoding)' : `; no quads: subgroups of ${size} do not hold whole quads of lanes`}${why}`
     : `no shared lanes${why}; the decoding shape's lanes merge within subgroups`;

@@ -22,7 +22,7 @@ import type { StageName } from '../core/stages';
 import { DeviceLostError, GpuValidationError, KernelInterfaceError, LimitError } from './errors';
 import { InputError, RunCancelledError } from '../core/errors';
 import type { BufferName, DispatchSize, KernelParams, KernelProblem } from './interface';
-import { fusedHeadWorkgroups, fusedRowsPerWorkgroup, packParams, PARAMS_BYTES, STAGES } from './interface';
+import { fusedHeadWorkgroups, fusedRowsPerWorkgroup, packParams, PARAMS_BYTES, quadHeads, STAGES } from './interface';
 import type { KeySplits } from '../core/key-splits';
 import { chooseKeySplits, forcedKeySplits, SOFTWARE_TARGET_WORKGROUPS, TARGET_WORKGROUPS } from '../core/key-splits';
 import { isSoftwareAdapter } from './device';
@@ -309,10 +309,10 @@ export class AttentionEngine {
     if (inputs.wo) stages.push('project');
     if (run.lastStage && stages.includes(run.lastStage)) stages.splice(stages.indexOf(run.lastStage) + 1);
     const decision = this.choosePrecision(inputs, variant, options, run);
-    const subgroups = await this.chooseSubgroups(variant, run);
+    const problem: KernelProblem = { n: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads, kvHeads: shape.kvHeads };
+    const subgroups = await this.chooseSubgroups(variant, run, problem);
     const kernels: Plan['kernels'] = {};
     const features = activeFeatures(options);
-    const problem: KernelProblem = { n: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads, kvHeads: shape.kvHeads };
     let splits: KeySplits = { keySplits: 1, splitKeys: shape.m };
     for (const stage of stages) {
       const form: KernelForm = {
@@ -423,9 +423,10 @@ export class AttentionEngine {
 
   /**
    * Whether the fused kernel runs in its subgroup form (src/core/subgroups.ts): the device's layout
-   * is probed once, and only when a fused run could use it.
+   * is probed once, and only when a fused run could use it. The problem says how many query heads
+   * the decoding shape's quads would take together (which decides them on a CPU emulator).
    */
-  private async chooseSubgroups(variant: VariantName, run: RunOptions): Promise<SubgroupDecision> {
+  private async chooseSubgroups(variant: VariantName, run: RunOptions, problem: KernelProblem): Promise<SubgroupDecision> {
     const choice = run.subgroups ?? 'auto';
     const customKernel = run.kernels?.fused !== undefined;
     const probe = variant === 'fused' && !customKernel && choice !== 'off';
@@ -435,6 +436,7 @@ export class AttentionEngine {
       layout: probe ? await this.subgroupLayout() : null,
       customKernel,
       cpuEmulator: isSoftwareAdapter(this.device.adapterInfo),
+      quadHeads: run.groupHeads === false ? 1 : quadHeads(problem),
     });
   }
 

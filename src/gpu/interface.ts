@@ -110,17 +110,23 @@ export const QUAD_HEADS_MAX = 4;
 /** Columns of Q, and of the running output, that a lane of that shape holds for all its heads: 256 (64 registers of vec4). */
 const QUAD_HEADS_COLUMNS = 256;
 
+/** Value columns of one sweep of the fused kernel (DV_CHUNK): dv's bucket, at most 128. */
+export function dvChunk(dv: number): number {
+  return Math.min(128, widthBucket(dv));
+}
+
 /**
  * Query heads of one K/V group that a workgroup of the fused kernel's decoding shape in quads takes
  * together, reading each key once for all of them (QUAD_HEADS): the group's size, at most
- * QUAD_HEADS_MAX and at most QUAD_HEADS_COLUMNS columns of Q and of o per lane; 1 for the 64-row
- * shape and past 128 key columns (no quads there).
+ * QUAD_HEADS_MAX and at most QUAD_HEADS_COLUMNS columns of Q and of o per lane (HEAD_DK and
+ * DV_CHUNK); 1 for the 64-row shape and past 128 key columns (no quads there).
  */
-export function quadHeads(problem: KernelProblem, headDk: number, dvChunk: number): number {
+export function quadHeads(problem: KernelProblem): number {
+  const headDk = widthBucket(problem.dk);
   if (problem.n > DECODE_MAX_ROWS || headDk > 128) return 1;
   const group = problem.heads / (problem.kvHeads ?? problem.heads);
   if (!Number.isInteger(group) || group < 1) return 1;
-  return Math.max(1, Math.min(group, QUAD_HEADS_MAX, Math.floor(QUAD_HEADS_COLUMNS / Math.max(headDk, dvChunk))));
+  return Math.max(1, Math.min(group, QUAD_HEADS_MAX, Math.floor(QUAD_HEADS_COLUMNS / Math.max(headDk, dvChunk(problem.dv)))));
 }
 
 /**
@@ -249,17 +255,15 @@ export const STAGES: Record<StageName, StageSpec> = {
     ],
     constants: (limits, problem): Record<string, number> => {
       if (!problem) return { WORKGROUP_BYTES: limits.maxComputeWorkgroupStorageSize };
-      const headDk = widthBucket(problem.dk);
-      const dvChunk = Math.min(128, widthBucket(problem.dv));
       return {
         WORKGROUP_BYTES: limits.maxComputeWorkgroupStorageSize,
-        HEAD_DK: headDk,
-        DV_CHUNK: dvChunk,
+        HEAD_DK: widthBucket(problem.dk),
+        DV_CHUNK: dvChunk(problem.dv),
         DECODE: problem.n <= DECODE_MAX_ROWS ? 1 : 0,
         // Every row of Q, K and V starts on a vec4 (the built-in kernel then reads them 16 bytes at a time).
         VEC4_ROWS: problem.dk % 4 === 0 && problem.dv % 4 === 0 ? 1 : 0,
         // Declared only by the subgroup form with grouped heads in its quads (src/gpu/subgroups.ts).
-        QUAD_HEADS: quadHeads(problem, headDk, dvChunk),
+        QUAD_HEADS: quadHeads(problem),
       };
     },
   },
