@@ -13,7 +13,9 @@
  *   quarter of the row's columns, so a quad reads a key's row as consecutive 64-byte runs, a lane
  *   holds a quarter of the registers and makes a quarter of the reads per key, and all of a batch's
  *   reads are independent; the four partial scores are summed with two subgroupShuffleXor. Instead
- *   of the merge above, the 16 quads are merged in workgroup memory.
+ *   of the merge above, the 16 quads are merged in workgroup memory. With grouped K/V heads a
+ *   workgroup of quads takes up to 4 query heads of a group together (QUAD_HEADS), so each key it
+ *   reads serves all of them.
  * On a CPU emulator shared lanes cost more than they save (no workgroup-memory bottleneck, no memory
  * latency to hide, and the exchanges and repeated exponentials are extra work; SwiftShader: pairs
  * 0.90–1.05× the portable prefill, quads 0.70–0.81× the portable decode, BENCHMARKS.md), so 'auto'

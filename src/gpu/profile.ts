@@ -95,7 +95,7 @@ export const SETTING_VARIANTS: Readonly<Record<string, CustomVariant>> = {
   'fused-shared': {
     base: 'fused',
     kernels: {},
-    note: "the fused kernel's subgroup form with shared lanes (the prefill in pairs of lanes: two rows per pair, half the columns per lane; the decoding shape in quads: four lanes per key, a quarter of the columns each), on any device with consecutive subgroups: 'auto' shares lanes on a GPU, not on a CPU emulator",
+    note: "the fused kernel's subgroup form with shared lanes (the prefill in pairs of lanes: two rows per pair, half the columns per lane; the decoding shape in quads: four lanes per key, a quarter of the columns each, a K/V group's query heads together), on any device with consecutive subgroups: 'auto' shares lanes on a GPU, and on a CPU emulator only quads of 3 or more heads a workgroup",
     checked: true,
     run: { subgroups: 'shared' },
   },
