@@ -21,7 +21,7 @@ import {
 } from '../src/core/subgroups';
 import { isSoftwareAdapter } from '../src/gpu/device';
 import { AttentionEngine } from '../src/gpu/engine';
-import { fusedHeadWorkgroups, quadHeads, STAGES } from '../src/gpu/interface';
+import { fusedHeadWorkgroups, QUAD_HEADS_MAX, quadHeads, STAGES } from '../src/gpu/interface';
 import type { RunResult } from '../src/gpu/engine';
 import { halfStorageSource, STORAGE_BEGIN } from '../src/gpu/half-storage';
 import { checkWorkgroupHazards } from '../src/gpu/hazards';
@@ -142,7 +142,7 @@ describe('whether a run uses subgroups', () => {
       pairs: false,
       quads: true,
       reason:
-        /^subgroups of 4 invocations; keys shared in quads \(decoding\), 3 query heads of a K\/V group a workgroup \(on a CPU emulator, where quads gain only so\)$/,
+        /^subgroups of 4 invocations; keys shared in quads \(decoding\), 3 query heads of a K\/V group a workgroup \(on a CPU emulator, quads only where they take 3 or more heads\)$/,
     },
     {
       name: 'auto on a CPU emulator, 2 heads a workgroup: no shared lanes',
@@ -296,6 +296,9 @@ describe('grouped query heads in the quads (QUAD_HEADS)', () => {
     expect(fusedHeadWorkgroups(kernel(4), 7, 1)).toBe(2); // 4 + 3 heads
     expect(fusedHeadWorkgroups(kernel(4), 12, 2)).toBe(4); // 6 a group: 4 + 2, twice
     expect(fusedHeadWorkgroups(kernel(2), 8, 4)).toBe(4);
+    // The kernel's arrays hold as many heads as the engine may set.
+    const subgroupBlock = shaders[SUBGROUP_FILE];
+    expect(subgroupBlock).toContain(`const QUAD_HEADS_MAX: u32 = ${QUAD_HEADS_MAX}u;`);
     // The engine offers QUAD_HEADS with the other constants; a kernel that does not declare it gets one head a workgroup.
     expect(STAGES.fused.constants!({ maxComputeWorkgroupStorageSize: 16384 }, decode).QUAD_HEADS).toBe(4);
   });

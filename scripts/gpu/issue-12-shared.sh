@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Issue 12 on a real GPU, after shared lanes (the prefill in pairs of lanes, fourth session; the
 # decoding shape in quads of lanes, fifth session, taking a K/V group's query heads together,
-# seventh; none run on a GPU yet): one prepared script, about 7 minutes. Make the kit and the kernels it compares first, here:
-# `bash scripts/gpu/prepare.sh`; carry .gpu-kit (and .gl); run
+# seventh; none run on a GPU yet): one prepared script, about 7 minutes. Make the kit and the
+# kernels it compares first, here: `bash scripts/gpu/prepare.sh`; carry .gpu-kit (and .gl); run
 #   bash scripts/gpu/issue-12-shared.sh "$OUT"
 # The clock warm-up is on (bench's default on a GPU); every kernel of your own is verified before it
 # is timed. Writes 7 files (the device returns at most 8):

@@ -139,7 +139,7 @@ export function resolveSubgroups(choice: SubgroupChoice, context: SubgroupContex
   const why = choice === 'auto' ? (shared ? ' (a GPU)' : ' (on a CPU emulator, where shared lanes gain nothing)') : ' (asked for)';
   const heads = context.quadHeads ?? 1;
   if (choice === 'auto' && context.cpuEmulator && heads >= CPU_EMULATOR_QUAD_HEADS && size % QUAD_LANES === 0) {
-    const lanes = `keys shared in quads (decoding), ${heads} query heads of a K/V group a workgroup (on a CPU emulator, where quads gain only so)`;
+    const lanes = `keys shared in quads (decoding), ${heads} query heads of a K/V group a workgroup (on a CPU emulator, quads only where they take ${CPU_EMULATOR_QUAD_HEADS} or more heads)`;
     return { subgroups: true, pairs: false, quads: true, reason: `subgroups of ${size} invocations; ${lanes}` };
   }
   const lanes = shared

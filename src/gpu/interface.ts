@@ -107,7 +107,7 @@ export function fusedRowsPerWorkgroup(kernel: DispatchShape): number {
 
 /** Query heads of one K/V group the fused kernel's decoding shape in quads takes at most (shaders/subgroups/fused.wgsl). */
 export const QUAD_HEADS_MAX = 4;
-/** Columns of Q, and of the running output, that a lane of that shape holds for all its heads: 256 (64 registers of vec4). */
+/** Columns of Q, and of the running output, that a quad of that shape holds for all its heads (16 vec4s of each per lane). */
 const QUAD_HEADS_COLUMNS = 256;
 
 /** Value columns of one sweep of the fused kernel (DV_CHUNK): dv's bucket, at most 128. */
