@@ -10,7 +10,9 @@ import { coverageOf } from '../src/core/verify/coverage';
 import { pairwise } from '../src/core/verify/pairwise';
 import { constantFactor, differingElements, POISON_BITS } from '../src/core/verify/check-stage';
 import { poisonArray } from '../src/core/poison';
-import { caseHint, diagnose } from '../src/core/verify/hints';
+import { caseHint, diagnose, passWarnings } from '../src/core/verify/hints';
+import { loopVarsReadFirst } from '../src/core/verify/loop-vars';
+import { subgroupSource } from '../src/gpu/subgroups';
 import type { CaseReport, VerifyReport } from '../src/core/verify/report';
 import { compileErrorLines, formatReport } from '../src/core/verify/report';
 import { requestAttentionDevice } from '../src/gpu/device';
@@ -259,6 +261,59 @@ describe('symptoms', () => {
     expect(constantFactor([1, 2], [1, 2])).toBeNull();
     expect(constantFactor([2, 3], [1, 2])).toBeNull();
     expect(constantFactor([2, 0], [1, -Infinity])).toBeNull();
+  });
+
+  it('flags a loop body’s `var` without an initializer that it reads before assigning, and nothing in the built-in kernels', () => {
+    const kernel = (body: string) =>
+      `@group(0) @binding(0) var<storage, read_write> out: array<f32>;\nfn f(p: ptr<function, f32>) { *p = 1.0; }\n` +
+      `@compute @workgroup_size(1) fn main() {\n${body}\n}`;
+    // Line 4 is the first line of the body.
+    const found = (body: string) => loopVarsReadFirst(kernel(body)).map((f) => [f.variable, f.line, f.readLine]);
+    expect(found('for (var i = 0u; i < 4u; i++) {\n var x: vec4f;\n x[0] += 1.0;\n out[i] = x[0];\n}')).toEqual([['x', 5, 6]]);
+    expect(found('for (var i = 0u; i < 4u; i++) {\n var x: f32;\n out[i] = x;\n}')).toEqual([['x', 5, 6]]);
+    expect(found('for (var i = 0u; i < 4u; i++) {\n var x: f32;\n x = x + 1.0;\n out[i] = x;\n}')).toEqual([['x', 5, 6]]);
+    expect(found('var i = 0u;\nloop {\n var x: f32;\n x += 1.0;\n out[i] = x;\n i++;\n if (i > 3u) { break; }\n}')).toEqual([['x', 6, 7]]);
+    expect(found('var i = 0u;\nwhile (i < 4u) {\n var x: f32;\n if (i > 1u) {\n out[i] = x;\n }\n i++;\n}')).toEqual([['x', 6, 8]]);
+    expect(found('for (var i = 0u; i < 4u; i++) {\n var j: u32;\n j++;\n out[j] = 1.0;\n}')).toEqual([['j', 5, 6]]);
+    // Assigned first (whole, or element by element), its address passed, an initializer, or outside the loop: nothing.
+    expect(found('for (var i = 0u; i < 4u; i++) {\n var x: f32;\n x = 2.0;\n out[i] = x;\n}')).toEqual([]);
+    expect(
+      found('for (var i = 0u; i < 4u; i++) {\n var x: array<f32, 2>;\n for (var j = 0u; j < 2u; j++) { x[j] = 1.0; }\n out[i] = x[0];\n}'),
+    ).toEqual([]);
+    expect(found('for (var i = 0u; i < 4u; i++) {\n var x: f32;\n f(&x);\n out[i] = x;\n}')).toEqual([]);
+    expect(found('for (var i = 0u; i < 4u; i++) {\n var x = vec4f();\n x[0] += 1.0;\n out[i] = x[0];\n}')).toEqual([]);
+    expect(found('var x: vec4f;\nfor (var i = 0u; i < 4u; i++) {\n x[0] += 1.0;\n out[i] = x[0];\n}')).toEqual([]);
+    expect(loopVarsReadFirst('fn broken( {')).toEqual([]);
+    for (const [file, source] of Object.entries(shaders)) expect(loopVarsReadFirst(source), file).toEqual([]);
+    const subgroupForm = subgroupSource(shaders['flash_attention.wgsl'], shaders);
+    expect(loopVarsReadFirst(subgroupForm)).toEqual([]);
+    // The first version of the quads with grouped heads, which decoded wrongly on SwiftShader.
+    const zeroed = 'var acc = array<vec4f, QUAD_HEADS_MAX>();';
+    expect(subgroupForm).toContain(zeroed);
+    const first = loopVarsReadFirst(subgroupForm.replace(zeroed, 'var acc: array<vec4f, QUAD_HEADS_MAX>;'));
+    expect(first.map((f) => f.variable)).toEqual(['acc']);
+    expect(subgroupForm.split('\n')[first[0].readLine - 1]).toContain('acc[h] +=');
+  });
+
+  it('the diagnosis names a loop body’s unset `var` first, with its lines, and a kernel that passes gets a warning', () => {
+    const source = readFileSync(join(EXAMPLES, 'pv_accumulator_not_reset.wgsl'), 'utf8');
+    const [c] = verifyCases().filter((x) => x.dv > 1);
+    const hints = diagnose([row(c, { status: 'fail', failures: 3, maxAbs: 1 })], { stage: 'pv', source });
+    expect(hints[0].id).toBe('loop-var');
+    expect(hints[0].bugClass).toBe('initialisation');
+    const lines = source.split('\n');
+    expect(hints[0].lines!.map((l) => lines[l - 1].trim())).toEqual([
+      'var acc: f32;',
+      'acc += probs[p_base + j] * v[j * v_width + v_col];',
+    ]);
+    expect(hints[0].detail).toMatch(/Dawn .* keeps the value of the previous iteration/);
+    expect(hints.some((h) => h.id === 'wrong')).toBe(false);
+    const warnings = passWarnings(source, true);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^acc is declared at line \d+ inside a loop with no initializer .* It passed here, but .*: give it an initializer\.$/,
+    );
+    expect(passWarnings(source.replaceAll('var acc: f32;', 'var acc = 0.0;'), true)).toEqual([]);
   });
 
   it('flags workgroup memory read after a write with no barrier between, and nothing in the built-in kernels', () => {

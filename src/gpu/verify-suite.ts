@@ -670,7 +670,7 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     report.hints.splice(at < 0 ? report.hints.length : at, 0, combineHint(report.cases));
   }
   report.cases = annotateCases(report.cases, report.hints);
-  report.warnings = passed && !interpreted ? passWarnings(source) : [];
+  report.warnings = passed ? passWarnings(source, interpreted) : [];
   if (!passed && options.shrink !== false) {
     const rerun = (c: VerifyCase) => runCase(engine, checked, c, { ...run, keySplits: c.keySplits }, limitMs);
     const valid = (c: VerifyCase) => caseProblem(c, stage) === null;

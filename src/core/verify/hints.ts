@@ -17,6 +17,8 @@
  */
 import { resolveScale } from '../options';
 import { unsyncedWorkgroupReads } from './barriers';
+import type { LoopVarFinding } from './loop-vars';
+import { loopVarsReadFirst } from './loop-vars';
 import type { CaseTag } from './cases';
 import type { BugClass, CaseReport, Hint, HintId } from './report';
 import type { StageName } from '../stages';
@@ -709,6 +711,11 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
     );
   }
 
+  // A static finding with its lines: an accumulator a loop body reads before assigning, which some
+  // WebGPU implementations do not zero on every iteration. It names a suspect, so it explains no case.
+  const loopVars = failing.length && context.source ? loopVarsReadFirst(context.source) : [];
+  if (loopVars.length) hints.push(loopVarHint(loopVars, failing));
+
   hints.push(...activationHints(cases, failing, (c) => explained.add(c)));
 
   // The features next: a pattern confined to one feature's cases names the feature (its class), or,
@@ -816,7 +823,8 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
   const everywhere =
     failing.length > 0 &&
     failing.length >= judged.filter((c) => c.case.n * c.case.m * c.case.dk * c.case.dv * (c.case.dModel ?? 1) > 1).length;
-  const stillFailing = failing.length > 0 && (hints.length === 0 || (everywhere && !hints.some((h) => h.id === 'scale')));
+  const stillFailing =
+    failing.length > 0 && (hints.length === 0 || (everywhere && !hints.some((h) => h.id === 'scale' || h.id === 'loop-var')));
   // The rope stage does nothing but RoPE: a failure no RoPE case pattern explains is the rotation itself.
   const rotation = context.stage === 'rope' && failing.length > 0 && !hints.some((h) => h.bugClass === 'rope');
   if (rotation)
@@ -920,11 +928,45 @@ function activationHints(cases: CaseReport[], failing: CaseReport[], explain: (c
   return hints;
 }
 
-/** Findings worth a note even when every case passed: the emulator may hide a race. */
-export function passWarnings(source: string | undefined): string[] {
+/** Where WGSL and some implementations part ways on a loop body's `var` without an initializer. */
+const LOOP_VAR_WHY =
+  'WGSL gives it its zero value again on every iteration, but Dawn (Chrome, and Node’s WebGPU) on SwiftShader keeps the value of the previous iteration (measured; naga had the same bug, gfx-rs/wgpu#9489)';
+
+function loopVarHint(findings: LoopVarFinding[], failing: CaseReport[]): Hint {
+  const f = findings[0];
+  const more =
+    findings.length > 1
+      ? ` (also ${findings
+          .slice(1)
+          .map((x) => `${x.variable}, line ${x.line}`)
+          .join('; ')})`
+      : '';
+  return {
+    id: 'loop-var',
+    bugClass: 'initialisation',
+    title: 'a loop body reads a `var` it declared without an initializer → give it one',
+    detail: `${f.variable} is declared at line ${f.line} inside a loop with no initializer, and line ${f.readLine} reads it (or adds to it) before the loop body assigns it${more}. ${LOOP_VAR_WHY}, so a sum started there can carry over from one iteration to the next. Write \`var ${f.variable} = …;\` with the zero value (e.g. vec4f(), array<vec4f, 4>()) so every iteration starts from it.`,
+    cases: names(failing),
+    lines: [...new Set(findings.flatMap((x) => [x.line, x.readLine]))].sort((a, b) => a - b),
+  };
+}
+
+/**
+ * Findings worth a note even when every case passed: the emulator may hide a race (only when the
+ * interpreter did not check the kernel), and a loop body's `var` read before it is assigned passes
+ * or fails depending on the implementation.
+ */
+export function passWarnings(source: string | undefined, interpreted = false): string[] {
   if (!source) return [];
-  return unsyncedWorkgroupReads(source).map(
+  const races = interpreted
+    ? []
+    : unsyncedWorkgroupReads(source).map(
+        (f) =>
+          `${f.variable} is written at line ${f.writeLine} and read at line ${f.line} with no workgroupBarrier() in between; it passed here, but on another GPU an invocation may read entries before they are written.`,
+      );
+  const loopVars = loopVarsReadFirst(source).map(
     (f) =>
-      `${f.variable} is written at line ${f.writeLine} and read at line ${f.line} with no workgroupBarrier() in between; it passed here, but on another GPU an invocation may read entries before they are written.`,
+      `${f.variable} is declared at line ${f.line} inside a loop with no initializer and read at line ${f.readLine} before it is assigned. It passed here, but ${LOOP_VAR_WHY}: give it an initializer.`,
   );
+  return [...races, ...loopVars];
 }

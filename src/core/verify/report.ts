@@ -119,7 +119,8 @@ export type HintId =
   | 'score-function'
   | 'hidden-nan'
   | 'normalisation'
-  | 'activation-form';
+  | 'activation-form'
+  | 'loop-var';
 
 export interface Hint {
   id: HintId;
