@@ -16,7 +16,7 @@ import type { FeatureName } from '../core/features';
 import type { ScoreFunction } from '../core/options';
 import type { HazardBinding, HazardReport } from '../core/verify/races';
 import { detectHazards, emptyHazardReport } from '../core/verify/races';
-import type { DispatchShape } from './interface';
+import type { DispatchShape, DispatchSize } from './interface';
 import { outputTile, packParams, STAGES } from './interface';
 import { interfaceProblems } from './reflect';
 
@@ -47,6 +47,11 @@ export interface HazardShape {
   scoreDim?: number;
   /** The score function of a qk kernel that declares one (its `scoring` buffer is then filled). */
   score?: ScoreFunction;
+}
+
+/** What a stage's grid rule reads from a hazard shape. */
+function dispatchOf(shape: HazardShape): DispatchSize {
+  return { rows: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads, kvHeads: shape.kvHeads, dModel: shape.dModel };
 }
 
 /** The feature values the interpreter runs with: a window that hides keys, a softcap that bends the scores, RoPE rotating part of the head. */
@@ -143,16 +148,7 @@ export function planHazardShape(
       ],
     } as const
   )[stage];
-  const grid = () =>
-    STAGES[stage].grid(kernel, {
-      rows: shape.n,
-      m: shape.m,
-      dk: shape.dk,
-      dv: shape.dv,
-      heads: shape.heads,
-      kvHeads: shape.kvHeads,
-      dModel: shape.dModel,
-    });
+  const grid = () => STAGES[stage].grid(kernel, dispatchOf(shape));
   const invocations = () => grid().reduce((a, b) => a * b, 1) * perWorkgroup;
   for (const [field, tile] of axes) shape[field] = Math.max(1, tile - 1);
   for (const [field, tile, rows] of axes) {
@@ -327,15 +323,7 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
     shape.dq = shape.dk + 1;
     shape.scoreDim = kernel.scores === 'additive' ? 5 : 0;
   }
-  const grid = spec.grid(kernel, {
-    rows: shape.n,
-    m: shape.m,
-    dk: shape.dk,
-    dv: shape.dv,
-    heads: shape.heads,
-    kvHeads: shape.kvHeads,
-    dModel: shape.dModel,
-  });
+  const grid = spec.grid(kernel, dispatchOf(shape));
   // The constants the engine would set for this problem (the fused kernel's width buckets, shape and
   // vec4 reads), as far as the kernel declares them.
   const limits = { maxComputeWorkgroupStorageSize: DEFAULT_WORKGROUP_STORAGE };
@@ -359,15 +347,7 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
     const rows = { ...shape, n: 2, causalShift: shape.m - 2 };
     const decodeConstants = declaredOf({ ...spec.constants?.(limits, { ...problem, n: rows.n }), DECODE: 1, VEC4_ROWS: 0 });
     const decodeKernel = { ...kernel, constants: decodeConstants };
-    const decodeGrid = spec.grid(decodeKernel, {
-      rows: rows.n,
-      m: rows.m,
-      dk: rows.dk,
-      dv: rows.dv,
-      heads: rows.heads,
-      kvHeads: rows.kvHeads,
-      dModel: rows.dModel,
-    });
+    const decodeGrid = spec.grid(decodeKernel, dispatchOf(rows));
     const second = detectHazards(source, {
       grid: decodeGrid,
       bindings: stageBindings(stage, rows, (options.seed ?? 1) + 1),

@@ -200,6 +200,18 @@ describe('the shader lab in the playground', () => {
     const before = await runId(page);
     await (await $app(page, 'attn-verify-report >>> button.load-case')).click();
     await waitForRun(page, before, 120_000);
+    // A run the lab started before the click (the example's kernel in the playground) may finish
+    // first under load: wait for the run of the loaded case itself.
+    await page.waitForFunction(
+      (rows: number, keys: number) => {
+        const app = document.querySelector('attn-app');
+        const shape = app?.lastOutcome?.problem.shape;
+        return app?.dataset.state === 'done' && shape?.n === rows && shape.m === keys;
+      },
+      { timeout: 120_000 },
+      n,
+      m,
+    );
     const state = await readState(page);
     expect(state.mode).toBe('matrix');
     expect(state.view.tab).toBe('attention');
