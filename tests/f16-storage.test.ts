@@ -57,6 +57,17 @@ const CASES: (AttentionCase & { features?: Partial<AttentionOptions> })[] = [
     seed: 904,
     features: { kvHeads: 2, window: 6, alibi: 'standard', softcap: 4, sinks: [0, 1, -1, 2] },
   },
+  {
+    name: 'decoding one row, 6 heads on 1 K/V head (the quads take 4, then 2), ALiBi and sinks',
+    n: 1,
+    m: 200,
+    dk: 16,
+    dv: 16,
+    heads: 6,
+    causal: true,
+    seed: 906,
+    features: { kvHeads: 1, alibi: 'standard', sinks: [0, 1, -1, 2, 3, -2] },
+  },
 ];
 
 // Each case as 'auto' runs it, and with the subgroup form's shared lanes (the prefill in pairs, the
@@ -77,6 +88,9 @@ describe.skipIf(!gpu)('the fused kernel with f16 storage', () => {
     if (c.subgroups === 'shared' && result.subgroups) {
       const quads = (await engine().subgroupLayout())!.sizes[0] % QUAD_LANES === 0;
       expect(result.subgroupLanes).toBe(c.n > DECODE_MAX_ROWS ? 'pairs' : quads ? 'quads' : null);
+      // The quads take a K/V group's query heads together (at most 4).
+      const group = c.features?.kvHeads ? (c.heads ?? 1) / c.features.kvHeads : 1;
+      expect(result.headsPerWorkgroup).toBe(result.subgroupLanes === 'quads' ? Math.min(4, group) : 1);
     }
     const comparison = check(inputs, options, result);
     expect(comparison.output.pass, explainCheck(comparison, c.seed)).toBe(true);
