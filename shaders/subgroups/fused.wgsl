@@ -213,11 +213,11 @@ const QUAD_HEADS_MAX: u32 = 4u;        // query heads one workgroup of decode_qu
 const HEADS_VEC4S: u32 = 2u * QUAD_Q;  // vec4s of Q, and of o, a lane holds for all of them
 
 // Query heads of one K/V group that a workgroup of decode_quads takes together, reading each key's
-// K and V once for all of them (grouped-query attention). Set by the engine (src/gpu/interface.ts:
-// the group's size, at most QUAD_HEADS_MAX and at most 256 columns of Q or o per lane's heads:
-// QUAD_HEADS · HEAD_DK ≤ 256 and QUAD_HEADS · DV_CHUNK ≤ 256, so HEADS_VEC4S holds them); the grid's
-// z is then kv_heads · ⌈group / QUAD_HEADS⌉. Without grouped heads the engine turns this line into
-// a const of 1 (src/gpu/subgroups.ts).
+// K and V once for all of them (grouped-query attention). Set by the engine (src/gpu/interface.ts):
+// the group's size, at most QUAD_HEADS_MAX and at most 256 columns of Q, and of o, for all of them
+// (QUAD_HEADS · HEAD_DK ≤ 256 and QUAD_HEADS · DV_CHUNK ≤ 256, so a lane's quarter fits
+// HEADS_VEC4S). The grid's z is then kv_heads · ⌈group / QUAD_HEADS⌉. Without grouped heads the
+// engine turns this line into a const of 1 (src/gpu/subgroups.ts).
 override QUAD_HEADS: u32 = 1u;
 
 // The decoding shape in quads of lanes (dk ≤ 128). Lanes 4g … 4g + 3, which are in one subgroup,
