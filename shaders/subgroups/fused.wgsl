@@ -279,8 +279,8 @@ fn decode_quads(wid: vec3u, lane: u32) {
     for (var c4 = 0u; c4 < QUAD_HEADS * dv4; c4++) { o[min(c4, HEADS_VEC4S - 1u)] = vec4f(0.0); }
     var run_max = vec4f(0.0);
     var denom = vec4f(0.0);
-    for (var h = 0u; h < QUAD_HEADS; h++) {
-      let start = sink_start(make_job(vec3u(wid.xy, first_head + min(h, heads_here - 1u))), quad == 0u && h < heads_here);
+    for (var h = 0u; h < heads_here; h++) {
+      let start = sink_start(make_job(vec3u(wid.xy, first_head + h)), quad == 0u);
       run_max[h] = start.x;
       denom[h] = start.y;
     }
