@@ -6,7 +6,10 @@
 #   bash scripts/gpu/issue-12-shared.sh "$OUT"
 # The clock warm-up is on (bench's default on a GPU); every kernel of your own is verified before it
 # is timed. Writes 7 files (the device returns at most 8):
-#   verify.txt         every built-in kernel on the GPU, the fused kernel's two subgroup forms among them
+#   verify.txt         every built-in kernel on the GPU, the fused kernel's two subgroup forms among them;
+#                      then examples/kernels/pv_accumulator_not_reset.wgsl: does this GPU's Dawn zero a
+#                      loop body's `var acc: f32;` on every pass (pass, with the loop-var warning), or
+#                      keep the last pass's value as SwiftShader does (fail, loop-var hint)?
 #   prefill.txt, prefill.card.json
 #                      fused ≥ 2× tiled at N = 4096, 8192 (8 heads, dk = 64): fused (pairs of lanes on a
 #                      GPU) against fused-unshared (the portable prefill, same subgroup form otherwise),
@@ -32,7 +35,9 @@ source "$(dirname "$0")/setup.sh"
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader >> "$out/verify.txt" 2>&1 || true
 kernel() { [ -f ".gpu-kit/$1.wgsl" ] && echo "--kernel fused=.gpu-kit/$1.wgsl"; }
 
-{ echo "== verify"; kit 120 verify; echo "exit $?"; } >> "$out/verify.txt" 2>&1
+{ echo "== verify"; kit 120 verify; echo "exit $?"
+  echo "== loop-var: a loop body's var without initializer (fails on Dawn + SwiftShader)"
+  kit 40 verify --stage pv examples/kernels/pv_accumulator_not_reset.wgsl --variant naive; echo "exit $?"; } >> "$out/verify.txt" 2>&1
 tail -5 "$out/verify.txt"
 common=(--node --n 64 --dk 64 --causal --repeats 5 --warmup 2 --no-plot)
 { echo "== decode: quads (grouped heads), quads one head a workgroup, per-lane in subgroups, portable"
