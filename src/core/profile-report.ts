@@ -183,8 +183,17 @@ export interface ProfileRow {
    * between them. The row's time when present (absent in older results).
    */
   spanMs?: Summary | null;
-  /** Whole run as the caller sees it: upload, dispatch, readback. */
+  /**
+   * Whole run as the caller sees it: dispatch and read-back, plus allocating the buffers and uploading
+   * Q, K and V where `buffers` is 'allocated' (and for the tfjs peer).
+   */
   wallMs: Summary;
+  /**
+   * How the engine's timed repeats got their buffers: 'kept' from the first run, inputs uploaded once
+   * (src/gpu/buffer-pool.ts), or 'allocated' anew with every upload, when the variant's buffers pass
+   * what the profiler keeps. Absent for the tfjs peer and older results.
+   */
+  buffers?: 'kept' | 'allocated';
   flops: Flops;
   bytes: Bytes;
   /** FLOP per byte of the byte model. */

@@ -32,6 +32,7 @@ import { SCORE_CONSTANTS } from './reflect';
 import type { KernelChoice, ShaderLibrary, VariantName } from './variants';
 import { hasIntermediates, stageShaderFile, variantStages } from './variants';
 import { StageTimer } from './pass-timing';
+import type { BufferPool, Upload } from './buffer-pool';
 import type { Precision, PrecisionChoice, PrecisionDecision } from '../core/precision';
 import { resolvePrecision } from '../core/precision';
 import { packHalves } from '../core/half';
@@ -98,6 +99,12 @@ export interface RunOptions {
   groupHeads?: boolean;
   /** Called after each block's results are read back: `done` of `total` query rows finished. */
   onBlock?: (done: number, total: number) => void;
+  /**
+   * Take the run's buffers from this pool and give them back when it ends, instead of creating and
+   * destroying them; with the pool's sameInputs, inputs it holds already are not uploaded again
+   * (src/gpu/buffer-pool.ts). The profiler's repeats use one; the verifier never does.
+   */
+  buffers?: BufferPool;
   signal?: AbortSignal;
 }
 
@@ -292,7 +299,9 @@ export class AttentionEngine {
     const started = performance.now();
     this.throwIfLost();
     const options = withDefaults(partial);
-    const shape = checkInputs(inputs, options);
+    const pool = run.buffers;
+    const shape = checkInputs(inputs, options, (data) => pool?.checked(data) ?? false);
+    pool?.markChecked([inputs.q, inputs.k, inputs.v, inputs.mask, inputs.wo].flatMap((t) => (t ? [t.data] : [])));
     const variant = run.variant ?? 'tiled';
     if (options.score !== 'dot' && !hasIntermediates(variant))
       throw new InputError(
@@ -549,11 +558,17 @@ export class AttentionEngine {
     const rope = stages.includes('rope');
     const total = end - start;
     const owned: GPUBuffer[] = [];
+    const pool = run.buffers ?? null;
+    const pooled: GPUBuffer[] = [];
     const buffer = (label: string, size: number, usage: number) => {
-      const b = device.createBuffer({ label: `Attention.${label}`, size: Math.max(16, Math.ceil(size / 4) * 4), usage });
-      owned.push(b);
+      const descriptor = { label: `Attention.${label}`, size: Math.max(16, Math.ceil(size / 4) * 4), usage };
+      const b = pool ? pool.take(descriptor) : device.createBuffer(descriptor);
+      (pool ? pooled : owned).push(b);
       return b;
     };
+    // An input's upload; a pool for the same inputs skips one its buffer holds already.
+    const upload = (b: GPUBuffer, what: Upload, write: () => void) => (pool ? pool.upload(b, what, write) : write());
+    let finished = false;
     const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
     const RESULT = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const READ = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
@@ -572,7 +587,7 @@ export class AttentionEngine {
       scopesOpen = false;
       return raiseScopeErrors(device);
     };
-    const timer = this.hasTimestamps ? new StageTimer(device, owned, stages) : null;
+    const timer = this.hasTimestamps ? new StageTimer(device, buffer, stages) : null;
     try {
       // f16 storage holds two halves per 4-byte word: half the bytes of float32.
       const half = plan.precision === 'f16';
@@ -607,9 +622,14 @@ export class AttentionEngine {
       const wo = inputs.wo ? buffer('wo', inputs.wo.data.byteLength, STORAGE) : null;
       const projected = inputs.wo ? buffer('projected', projectedBytes, RESULT) : null;
       const projectedRead = inputs.wo ? buffer('projected.readback', projectedBytes, READ) : null;
-      device.queue.writeBuffer(k, 0, half ? packHalves(inputs.k.data) : inputs.k.data);
-      device.queue.writeBuffer(v, 0, half ? packHalves(inputs.v.data) : inputs.v.data);
-      if (wo && inputs.wo) device.queue.writeBuffer(wo, 0, inputs.wo.data);
+      const form = half ? 'f16' : 'f32';
+      const whole = (data: Float32Array): Upload => ({ source: data, offset: 0, count: data.length, form });
+      upload(k, whole(inputs.k.data), () => device.queue.writeBuffer(k, 0, half ? packHalves(inputs.k.data) : inputs.k.data));
+      upload(v, whole(inputs.v.data), () => device.queue.writeBuffer(v, 0, half ? packHalves(inputs.v.data) : inputs.v.data));
+      if (wo && inputs.wo) {
+        const data = inputs.wo.data;
+        upload(wo, { ...whole(data), form: 'f32' }, () => device.queue.writeBuffer(wo, 0, data));
+      }
       // The learned score's weights (src/core/scoring.ts); one unused word for dot.
       const scoringData = packScoring(inputs.scoring, plan.score);
       const scoring = buffer('scoring', scoringData.byteLength, STORAGE);
@@ -657,7 +677,8 @@ export class AttentionEngine {
       const probsAll = wantIntermediates ? new Float32Array(heads * total * m) : null;
       const qRotAll = wantRotated ? new Float32Array(total * heads * dk) : null;
       let kRotAll: Float32Array | null = null;
-      const maskData = inputs.mask ? Uint32Array.from(inputs.mask.data, (x) => (x !== 0 ? 1 : 0)) : null;
+      const maskSource = inputs.mask?.data ?? null;
+      let maskData: Uint32Array | null = null; // made on the first upload a pool does not skip
       let blocks = 0;
 
       for (let r0 = start; r0 < end; r0 += blockRows) {
@@ -666,9 +687,15 @@ export class AttentionEngine {
         const rows = Math.min(blockRows, end - r0);
         blocks++;
         device.queue.writeBuffer(params, 0, packParams({ ...plan.params, n: rows, causalShift: causalShift(shape.n, m, r0) }));
-        if (half) device.queue.writeBuffer(q, 0, packHalves(inputs.q.data.subarray(r0 * heads * dq, (r0 + rows) * heads * dq)));
-        else device.queue.writeBuffer(q, 0, inputs.q.data, r0 * heads * dq, rows * heads * dq);
-        if (maskData) device.queue.writeBuffer(mask, 0, maskData, r0 * m, rows * m);
+        upload(q, { source: inputs.q.data, offset: r0 * heads * dq, count: rows * heads * dq, form }, () => {
+          if (half) device.queue.writeBuffer(q, 0, packHalves(inputs.q.data.subarray(r0 * heads * dq, (r0 + rows) * heads * dq)));
+          else device.queue.writeBuffer(q, 0, inputs.q.data, r0 * heads * dq, rows * heads * dq);
+        });
+        if (maskSource)
+          upload(mask, { source: maskSource, offset: r0 * m, count: rows * m, form: 'mask' }, () => {
+            maskData ??= Uint32Array.from(maskSource, (x) => (x !== 0 ? 1 : 0));
+            device.queue.writeBuffer(mask, 0, maskData, r0 * m, rows * m);
+          });
         if (run.poison) {
           const nan = (b: GPUBuffer | null, count: number) => b && device.queue.writeBuffer(b, 0, poisonArray(count));
           nan(scores, heads * rows * m);
@@ -721,6 +748,7 @@ export class AttentionEngine {
         run.onBlock?.(r0 + rows - start, total);
       }
       await closeScopes();
+      finished = true;
       return {
         output: { rows: total, cols: heads * dv, data: output },
         projected: projectedAll ? { rows: total, cols: dModel, data: projectedAll } : null,
@@ -739,6 +767,9 @@ export class AttentionEngine {
     } finally {
       timer?.dispose();
       for (const b of owned) b.destroy();
+      // A failed run's buffers may hold anything: the pool destroys them rather than keep them.
+      if (finished) pool?.giveBack(pooled);
+      else pool?.drop(pooled);
     }
   }
 

@@ -20,27 +20,18 @@ export class StageTimer {
 
   /**
    * `stages` are the passes each submission runs (three for naive/tiled, one for fused, plus the
-   * projection when there is one). Buffers go into `owned`, which the caller destroys; the query set
-   * is destroyed by dispose().
+   * projection when there is one). Buffers come from `buffer`, whose caller destroys them (or keeps
+   * them in its pool); the query set is destroyed by dispose().
    */
   constructor(
     device: GPUDevice,
-    owned: GPUBuffer[],
+    buffer: (label: string, size: number, usage: number) => GPUBuffer,
     private readonly stages: readonly StageName[],
   ) {
     const count = stages.length * 2;
     this.querySet = device.createQuerySet({ label: 'Attention.timestamps', type: 'timestamp', count });
-    this.resolveBuffer = device.createBuffer({
-      label: 'Attention.timestamps.resolve',
-      size: count * 8,
-      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
-    });
-    this.readBuffer = device.createBuffer({
-      label: 'Attention.timestamps.readback',
-      size: count * 8,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
-    owned.push(this.resolveBuffer, this.readBuffer);
+    this.resolveBuffer = buffer('timestamps.resolve', count * 8, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
+    this.readBuffer = buffer('timestamps.readback', count * 8, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     for (const stage of stages) this.sums[stage] = 0;
   }
 

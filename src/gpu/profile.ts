@@ -31,6 +31,7 @@ import type { AttentionInputs } from '../core/shapes';
 import { summarize } from '../core/stats';
 import type { ClockProbe } from './roofline';
 import { measureAllocations } from './buffer-ledger';
+import { BufferPool, KEEP_BYTES } from './buffer-pool';
 import type { AttentionEngine } from './engine';
 import type { Precision } from '../core/precision';
 import type { SharedLanes, SubgroupChoice } from '../core/subgroups';
@@ -180,6 +181,12 @@ export interface ProfileDeps {
    * working clock while the host works between runs, and probes the clock each round starts at.
    */
   warmer?: { warm(): Promise<ClockProbe> } | null;
+  /**
+   * Bytes of buffers the variants of a point may keep between their repeats, together (default
+   * KEEP_BYTES, src/gpu/buffer-pool.ts); a variant whose buffers do not fit its share allocates them
+   * in every repeat, and its row says so.
+   */
+  keepBytes?: number;
 }
 
 /** Lets the page paint and handle input between runs (setTimeout also works in Node). */
@@ -229,25 +236,29 @@ export async function profileSweep(config: ProfileConfig, deps: ProfileDeps): Pr
       await yieldToEventLoop();
       const runners = c.variants.map((variant) => createRunner(c, deps, point, variant, inputs, options));
       current = { runners, reference };
-      // Round-robin: every variant's k-th run happens close in time to the others', so load that
-      // comes and goes on the machine touches all variants alike and their ratios stay fair. Round
-      // r starts with variant r mod V (rotationOrder), so no variant always runs first or last: on
-      // SwiftShader the same kernel measured 1.5× slower when it always ran first in its round.
-      const rounds: ('warmup' | 'repeat')[] = [...Array(c.warmup).fill('warmup'), ...Array(c.repeats).fill('repeat')];
-      const probes: number[] = [];
-      for (const [round, phase] of rounds.entries()) {
-        if (deps.warmer) probes.push((await deps.warmer.warm()).fractionOfRoof);
-        for (const runner of rotationOrder(runners, round)) {
-          if (aborted()) throw new RunCancelledError('profile cancelled');
-          progress(point, runner.variant, phase);
-          await runner.step(phase, round === 0);
-          done++;
-          await yieldToEventLoop();
+      try {
+        // Round-robin: every variant's k-th run happens close in time to the others', so load that
+        // comes and goes on the machine touches all variants alike and their ratios stay fair. Round
+        // r starts with variant r mod V (rotationOrder), so no variant always runs first or last: on
+        // SwiftShader the same kernel measured 1.5× slower when it always ran first in its round.
+        const rounds: ('warmup' | 'repeat')[] = [...Array(c.warmup).fill('warmup'), ...Array(c.repeats).fill('repeat')];
+        const probes: number[] = [];
+        for (const [round, phase] of rounds.entries()) {
+          if (deps.warmer) probes.push((await deps.warmer.warm()).fractionOfRoof);
+          for (const runner of rotationOrder(runners, round)) {
+            if (aborted()) throw new RunCancelledError('profile cancelled');
+            progress(point, runner.variant, phase);
+            await runner.step(phase, round === 0);
+            done++;
+            await yieldToEventLoop();
+          }
         }
+        rows.push(...runners.map((runner) => runner.row(reference, deps.roofline ?? null)));
+        if (probes.length) clockProbes.push({ n: point.n, m: point.m, decode: point.decode, fractionOfRoof: probes });
+        current = null;
+      } finally {
+        for (const runner of runners) runner.dispose();
       }
-      rows.push(...runners.map((runner) => runner.row(reference, deps.roofline ?? null)));
-      if (probes.length) clockProbes.push({ n: point.n, m: point.m, decode: point.decode, fractionOfRoof: probes });
-      current = null;
     }
   } catch (error) {
     if (!(error instanceof RunCancelledError)) throw error;
@@ -261,6 +272,11 @@ export async function profileSweep(config: ProfileConfig, deps: ProfileDeps): Pr
   }
 
   if (clockProbes.length) notes.push(clockProbeNote(clockProbes));
+  const allocated = rows.filter((r) => r.buffers === 'allocated');
+  if (allocated.length)
+    notes.push(
+      `Buffers past what the profiler keeps between repeats (${+((deps.keepBytes ?? KEEP_BYTES) / 2 ** 20).toFixed(1)} MiB a point): ${allocated.map((r) => `${r.decode ? `decode m=${r.m}` : `N=${r.n}`} ${r.variant}`).join(', ')} allocated them and uploaded the inputs in every repeat, and their wall time includes that.`,
+    );
   if (deps.engine.hasTimestamps === false)
     notes.push('The device has no timestamp-query: GPU times are not available, rates use wall time.');
   for (const name of c.variants) {
@@ -342,6 +358,8 @@ interface Runner {
   /** One run; a failure is recorded (the variant's later steps are skipped), cancellation is thrown. */
   step(phase: 'warmup' | 'repeat', first: boolean): Promise<void>;
   row(reference: ReferenceResult | null, roofline: Roofline | null): ProfileRow;
+  /** Destroys the buffers kept for the repeats. */
+  dispose(): void;
 }
 
 /** What one synced run produced, whoever ran it. */
@@ -398,6 +416,12 @@ function createRunner(
   let lanes: SharedLanes | null | undefined;
   let headsPerWorkgroup = 1;
   let error: string | null = peer || engineVariant ? null : `unknown variant "${variant}"`;
+  // The repeats reuse the first run's buffers and inputs (the sweep never edits its inputs); the
+  // variants of a point share the profiler's budget for kept buffers.
+  const pool = peer
+    ? null
+    : new BufferPool(deps.engine.device, { sameInputs: true, keepBytes: (deps.keepBytes ?? KEEP_BYTES) / c.variants.length });
+  let allocatedInRepeats = false;
 
   const runOnce = async (first: boolean): Promise<SyncedRun> => {
     if (peer) {
@@ -405,7 +429,13 @@ function createRunner(
       return { ...run, stages: run.stages, spanMs: null };
     }
     const once = () =>
-      deps.engine.run(inputs, options, { variant: engineVariant!, kernels: custom?.kernels, ...custom?.run, signal: deps.signal });
+      deps.engine.run(inputs, options, {
+        variant: engineVariant!,
+        kernels: custom?.kernels,
+        ...custom?.run,
+        buffers: pool ?? undefined,
+        signal: deps.signal,
+      });
     // The first warm-up also compiles the pipelines; it is the run whose allocations are counted,
     // never a timed one (the counting wraps createBuffer).
     const measured = first ? await measureAllocations(deps.engine.device, once) : { result: await once(), peakBytes: null };
@@ -436,9 +466,12 @@ function createRunner(
     async step(phase, first) {
       if (error) return;
       try {
+        const created = pool?.created ?? 0;
         const outcome = await runOnce(first);
         allocatedBytes ??= outcome.allocatedBytes;
         if (phase === 'repeat') {
+          // The first run of all makes the buffers (and compiles); a later one only past the budget.
+          if (pool && pool.created > created && !first) allocatedInRepeats = true;
           samples.push({ stages: outcome.stages, spanMs: outcome.spanMs, wallMs: outcome.wallMs });
           output = outcome.output;
         }
@@ -461,6 +494,7 @@ function createRunner(
         ...(subgroups === null ? {} : { subgroups }),
         ...(lanes === undefined ? {} : { lanes }),
         ...(headsPerWorkgroup > 1 ? { headsPerWorkgroup } : {}),
+        ...(pool ? { buffers: allocatedInRepeats ? ('allocated' as const) : ('kept' as const) } : {}),
       };
       if (error || !output) {
         return {
@@ -498,6 +532,9 @@ function createRunner(
         check: check && { pass: check.pass, maxAbs: check.output.maxAbs, maxUlp: check.output.maxUlp },
         error: null,
       };
+    },
+    dispose() {
+      pool?.destroy();
     },
   };
 }
