@@ -17,7 +17,9 @@
 #                      fa_wg128: a kernel of your own runs without the subgroup form, so compare them
 #                      with fused-nosubgroups); paired ratios to fused-unshared, fused-nosubgroups and
 #                      tiled. Does halving the workgroup-memory reads per multiply-add lift the 29 %
-#                      of the FMA roof the portable prefill reached?
+#                      of the FMA roof the portable prefill reached? And fused-f16 (f16 storage): its
+#                      prefill was 1.1–5.3× slower than float32 on the first H200 run, with a cold
+#                      clock; is it, warm?
 #   decode.txt, decode.card.json
 #                      decode within 2× of the copy roof: n = 1, m = 4096 … 32768, 8 heads on 2 K/V
 #                      heads, causal: fused (quads of lanes on a GPU, a K/V group's 4 query heads in
@@ -54,7 +56,7 @@ common=(--node --n 64 --dk 64 --causal --repeats 5 --warmup 2 --no-plot)
 tail -30 "$out/decode.txt"
 # shellcheck disable=SC2046
 { echo "== prefill"; kit 150 bench --node --n 4096,8192 --dk 64 --heads 8 \
-    --variants tiled,fused,fused-unshared,fused-nosubgroups $(kernel fa_tile64) $(kernel fa_wg128) \
+    --variants tiled,fused,fused-unshared,fused-nosubgroups,fused-f16 $(kernel fa_tile64) $(kernel fa_wg128) \
     --baseline fused-unshared,fused-nosubgroups,tiled --repeats 3 --warmup 1 --no-plot --out /tmp/i12-prefill --card "$out/prefill.card.json"
   echo "exit $?"; } > "$out/prefill.txt" 2>&1
 tail -22 "$out/prefill.txt"
