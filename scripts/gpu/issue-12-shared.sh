@@ -5,7 +5,7 @@
 # kernels it compares first, here: `bash scripts/gpu/prepare.sh`; carry .gpu-kit (and .gl); run
 #   bash scripts/gpu/issue-12-shared.sh "$OUT"
 # The clock warm-up is on (bench's default on a GPU); every kernel of your own is verified before it
-# is timed. Writes 7 files (the device returns at most 8):
+# is timed. Writes 8 files (the device returns at most 8):
 #   verify.txt         every built-in kernel on the GPU, the fused kernel's two subgroup forms among them;
 #                      then examples/kernels/pv_accumulator_not_reset.wgsl: does this GPU's Dawn zero a
 #                      loop body's `var acc: f32;` on every pass (pass, with the loop-var warning), or
