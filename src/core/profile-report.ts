@@ -185,7 +185,7 @@ export interface ProfileRow {
   spanMs?: Summary | null;
   /**
    * Whole run as the caller sees it: dispatch and read-back, plus allocating the buffers and uploading
-   * Q, K and V where `buffers` is 'allocated' (and for the tfjs peer).
+   * Q, K and V where `buffers` is 'allocated'. The tfjs peer keeps its input tensors too.
    */
   wallMs: Summary;
   /**

@@ -55,6 +55,8 @@ export interface Peer {
   /** Which byte model describes its dataflow. */
   dataflow: Dataflow;
   run(inputs: AttentionInputs, options: Pick<AttentionOptions, 'causal' | 'heads'>): Promise<PeerRun>;
+  /** Frees what it kept on the GPU for these inputs between runs; the profiler calls it when a point ends. */
+  release?(inputs: AttentionInputs): void;
 }
 
 /**
@@ -535,6 +537,7 @@ function createRunner(
     },
     dispose() {
       pool?.destroy();
+      peer?.release?.(inputs);
     },
   };
 }
