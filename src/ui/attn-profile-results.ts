@@ -182,10 +182,11 @@ export class AttnProfileResults extends LitElement {
       <p class="note">
         Times in ms, medians over the repeats: each pass's GPU time from its timestamps, gpu = their sum, span = first pass's begin to last
         pass's end (the gaps between passes included) — the row's time when measured, with p10/p90 — and wall = the whole run as the page
-        sees it (upload, passes, readback). GFLOP/s counts 2·n·m·(dk + dv) per head for the matmuls plus 5 per score for softmax (halved
-        when causal); GB/s uses each variant's compulsory-traffic model (see BENCHMARKS.md). × naive / × tfjs: the median of the per-round
-        ratios t_naive[r] / t_variant[r] of the round-robin repeats, with their p10–p90. roof: what bounds the row at its intensity (memory,
-        fma or workgroup). cpu ms: one float64 JS reference run (skipped for large N).
+        sees it (the repeats reuse the first run's buffers and uploaded Q, K and V, so: the run's host work, passes, readback; the notes
+        name any row whose buffers were too large to keep). GFLOP/s counts 2·n·m·(dk + dv) per head for the matmuls plus 5 per score for
+        softmax (halved when causal); GB/s uses each variant's compulsory-traffic model (see BENCHMARKS.md). × naive / × tfjs: the median of
+        the per-round ratios t_naive[r] / t_variant[r] of the round-robin repeats, with their p10–p90. roof: what bounds the row at its
+        intensity (memory, fma or workgroup). cpu ms: one float64 JS reference run (skipped for large N).
       </p>
       ${
         decode.length
