@@ -70,5 +70,23 @@ describe.skipIf(!gpu)('the tfjs peer', () => {
       [null, true],
       [null, true],
     ]);
+
+    // The engine variants share the budget for kept buffers; the peer takes no share of it. Exactly
+    // what fused allocated at N = 16 fits when fused is the only engine variant.
+    const fused = result.rows.find((r) => r.variant === 'fused' && !r.decode)!;
+    expect(fused.buffers).toBe('kept');
+    const tight = await profileSweep(
+      { ns: [16], dk: 8, heads: 2, causal: true, variants: ['fused', 'tfjs'], warmup: 1, repeats: 2, seed: 5 },
+      { engine, peers: { tfjs: peer }, keepBytes: fused.allocatedBytes! },
+    );
+    expect(tight.rows.map((r) => [r.variant, r.buffers])).toEqual([
+      ['fused', 'kept'],
+      ['tfjs', undefined],
+    ]);
+    const tighter = await profileSweep(
+      { ns: [16], dk: 8, heads: 2, causal: true, variants: ['fused', 'tfjs'], warmup: 1, repeats: 2, seed: 5 },
+      { engine, peers: { tfjs: peer }, keepBytes: fused.allocatedBytes! - 1 },
+    );
+    expect(tighter.rows[0].buffers).toBe('allocated');
   });
 });

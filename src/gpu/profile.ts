@@ -419,10 +419,11 @@ function createRunner(
   let headsPerWorkgroup = 1;
   let error: string | null = peer || engineVariant ? null : `unknown variant "${variant}"`;
   // The repeats reuse the first run's buffers and inputs (the sweep never edits its inputs); the
-  // variants of a point share the profiler's budget for kept buffers.
+  // engine variants of a point share the profiler's budget for kept buffers (a peer keeps its own).
+  const engineVariants = c.variants.filter((v) => !deps.peers?.[v]).length;
   const pool = peer
     ? null
-    : new BufferPool(deps.engine.device, { sameInputs: true, keepBytes: (deps.keepBytes ?? KEEP_BYTES) / c.variants.length });
+    : new BufferPool(deps.engine.device, { sameInputs: true, keepBytes: (deps.keepBytes ?? KEEP_BYTES) / engineVariants });
   let allocatedInRepeats = false;
 
   const runOnce = async (first: boolean): Promise<SyncedRun> => {
