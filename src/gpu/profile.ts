@@ -184,9 +184,9 @@ export interface ProfileDeps {
    */
   warmer?: { warm(): Promise<ClockProbe> } | null;
   /**
-   * Bytes of buffers the variants of a point may keep between their repeats, together (default
-   * KEEP_BYTES, src/gpu/buffer-pool.ts); a variant whose buffers do not fit its share allocates them
-   * in every repeat, and its row says so.
+   * Bytes of buffers the engine variants of a point may keep between their repeats, together
+   * (default KEEP_BYTES, src/gpu/buffer-pool.ts); a variant whose buffers do not fit its share
+   * allocates them in every repeat, and its row says so.
    */
   keepBytes?: number;
 }
@@ -360,7 +360,7 @@ interface Runner {
   /** One run; a failure is recorded (the variant's later steps are skipped), cancellation is thrown. */
   step(phase: 'warmup' | 'repeat', first: boolean): Promise<void>;
   row(reference: ReferenceResult | null, roofline: Roofline | null): ProfileRow;
-  /** Destroys the buffers kept for the repeats. */
+  /** Destroys the buffers kept for the repeats (a peer: releases what it kept). */
   dispose(): void;
 }
 
@@ -497,7 +497,7 @@ function createRunner(
         ...(subgroups === null ? {} : { subgroups }),
         ...(lanes === undefined ? {} : { lanes }),
         ...(headsPerWorkgroup > 1 ? { headsPerWorkgroup } : {}),
-        ...(pool ? { buffers: allocatedInRepeats ? ('allocated' as const) : ('kept' as const) } : {}),
+        ...(pool && samples.length ? { buffers: allocatedInRepeats ? ('allocated' as const) : ('kept' as const) } : {}),
       };
       if (error || !output) {
         return {
