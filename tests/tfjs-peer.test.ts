@@ -48,6 +48,18 @@ describe.skipIf(!gpu)('the tfjs peer', () => {
       expect(check.pass).toBe(true);
     }
 
+    // The same arrays read as one head of twice the width: made again, in that shape.
+    const one = await peer.run(inputs, { causal: false, heads: 1 });
+    expect(tf.memory().numTensors).toBe(before + 3);
+    const oneOptions = withDefaults({ causal: false, heads: 1 });
+    const oneCheck = checkAgainstReference(
+      inputs,
+      oneOptions,
+      { scores: null, probs: null, output: one.output, onlineSoftmax: false },
+      attentionReference(inputs, oneOptions),
+    );
+    expect(oneCheck.pass).toBe(true);
+
     peer.release!(inputs);
     expect(tf.memory().numTensors).toBe(before);
     peer.release!(inputs); // twice is nothing

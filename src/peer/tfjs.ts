@@ -14,8 +14,9 @@
  *   - wall time: an unprofiled run, from its first kernel to `await output.data()` (every kernel
  *     and the readback: what the engine's wall time covers in the profiler's repeats).
  * Like the engine's buffers there (src/gpu/buffer-pool.ts), the input tensors (Q, K, V and the
- * causal bias) are made once per inputs and kept until the profiler releases them at the end of
- * the point; their bytes still count in the run's memory.
+ * causal bias) are made once per inputs object and kept until the profiler releases them at the end
+ * of the point, so a caller must not edit the inputs' arrays in place between runs (the profiler
+ * never does); their bytes still count in the run's memory.
  * WEBGPU_CPU_FORWARD is turned off: by default tfjs computes small tensors on the CPU, which would
  * make the peer look fast at small N without touching the GPU.
  */
@@ -66,7 +67,7 @@ const resident = new WeakMap<AttentionInputs, Resident>();
 
 function residentOf(inputs: AttentionInputs, s: Shape, causal: boolean): Resident {
   let r = resident.get(inputs);
-  if (r && (r.bias !== null) !== causal) {
+  if (r && ((r.bias !== null) !== causal || r.q.shape[1] !== s.heads)) {
     release(inputs);
     r = undefined;
   }
