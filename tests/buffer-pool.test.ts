@@ -108,6 +108,28 @@ describe.skipIf(!gpu)('engine runs with a buffer pool', () => {
     });
   }
 
+  it('with RoPE (rotated Q and K read back) and with f16 storage: the same bits as without a pool, run after run', async () => {
+    const rope = { layout: 'half' as const, base: 10000, dims: null, offset: 0 };
+    const runs = [
+      { variant: 'tiled' as const, extra: { rope }, run: { intermediates: true } },
+      { variant: 'fused' as const, extra: {}, run: { precision: 'f16' as const, keySplits: 3 } },
+    ];
+    for (const { variant, extra, run } of runs) {
+      const { inputs, options } = buildCase({ name: variant, n: 9, m: 140, dk: 8, dv: 8, heads: 2, causal: true, seed: 45 });
+      const e = engine();
+      const alone = await e.run(inputs, { ...options, ...extra }, { variant, ...run });
+      const pool = new BufferPool(gpu!.device, { sameInputs: true });
+      for (let i = 0; i < 3; i++) {
+        const pooled = await e.run(inputs, { ...options, ...extra }, { variant, ...run, buffers: pool });
+        expect(Array.from(pooled.output.data)).toEqual(Array.from(alone.output.data));
+        if (alone.rotated) expect(Array.from(pooled.rotated!.k)).toEqual(Array.from(alone.rotated.k));
+        if (alone.probs) expect(Array.from(pooled.probs!)).toEqual(Array.from(alone.probs));
+      }
+      expect(pool.skippedUploads).toBe(6);
+      pool.destroy();
+    }
+  });
+
   it('uploads again where the inputs are other arrays, or the pool was not told they stay the same', async () => {
     const a = buildCase({ name: 'a', n: 5, m: 40, dk: 8, dv: 8, seed: 31 });
     const b = buildCase({ name: 'b', n: 5, m: 40, dk: 8, dv: 8, seed: 32 });
