@@ -23,7 +23,7 @@ export interface ModelStepRun {
   step: StepResult;
   /** One engine run per layer, in order. */
   layers: ModelLayerRun[];
-  /** Milliseconds per layer, wall clock of its engine run (GPU and read-back). */
+  /** Milliseconds per layer, wall clock of its engine run (input checks, buffers, upload, GPU and read-back). */
   layerMs: number[];
 }
 
