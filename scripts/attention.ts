@@ -34,7 +34,8 @@ import { AttentionEngine } from '../src/gpu/engine';
 import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { EXIT, integer, main, number, openDevice, parseFlags, parseKernelFlags, readInput, required, UsageError } from './lib/cli';
-import { describeFeatures, FEATURE_FLAGS, FEATURE_USAGE, featureOptions, withFeatureDefaults } from './lib/feature-flags';
+import { describeFeatures } from '../src/core/features';
+import { FEATURE_FLAGS, FEATURE_USAGE, featureOptions, withFeatureDefaults } from './lib/feature-flags';
 
 /** Multiply-adds per GPU block of a big problem (seconds on a CPU emulator): progress comes at least this often. */
 const BLOCK_WORK = 2 ** 25;

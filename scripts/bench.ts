@@ -49,7 +49,7 @@ import { NoAdapterError } from '../src/gpu/device';
 import { AttentionEngine } from '../src/gpu/engine';
 import type { StageName } from '../src/core/stages';
 import type { CustomVariant, Peer, ProfileProgress } from '../src/gpu/profile';
-import { MAX_FORCED_KEY_SPLITS, SETTING_VARIANT_NAMES, settingVariant } from '../src/gpu/profile';
+import { checkVariantNames, PEER_NAMES, PROFILE_VARIANT_NAMES } from '../src/gpu/profile';
 import { profileSweep } from '../src/gpu/profile';
 import { ClockWarmer, measureRoofline, WARM_CLOCK_MS } from '../src/gpu/roofline';
 import type { ShaderLibrary, VariantName } from '../src/gpu/variants';
@@ -72,9 +72,9 @@ import {
   UsageError,
   writableFolder,
 } from './lib/cli';
-import { describeFeatures, FEATURE_FLAGS, FEATURE_USAGE, featureOptions, withFeatureDefaults } from './lib/feature-flags';
+import { describeFeatures } from '../src/core/features';
+import { FEATURE_FLAGS, FEATURE_USAGE, featureOptions, withFeatureDefaults } from './lib/feature-flags';
 
-const PEERS = ['tfjs'];
 /** Stages a --kernel can replace: those some variant runs itself. */
 const KERNEL_STAGES = [...new Set(VARIANT_NAMES.flatMap((v) => variantStages(v)))];
 const DEFAULT_CARD = 'card.json';
@@ -85,7 +85,7 @@ const DEFAULT_WARM_CLOCK_MS = WARM_CLOCK_MS;
 /** The largest problem's Q, K and V may take at most this share of the machine's memory. */
 const HOST_MEMORY_SHARE = 0.25;
 const USAGE = `usage: npm run bench -- --n 64,128,256,512,1024 --dk 64 [--heads H] [--causal]
-       [--variants ${[...VARIANT_NAMES, ...SETTING_VARIANT_NAMES, ...PEERS].join(',')}] [--repeats R] [--warmup W] [--fit-from N] [--seed S]
+       [--variants ${PROFILE_VARIANT_NAMES.join(',')}] [--repeats R] [--warmup W] [--fit-from N] [--seed S]
        [--json] [--node] [--out DIR] [--no-plot] [--diagnose]
        [--decode M1,M2,…] [--kernel STAGE=FILE.wgsl]… [--card [FILE]] [--max-minutes M] [--baseline V1,V2,…]
        [--rope [interleaved|half]] [--rope-base B] [--rope-dims R] [--rope-offset P] [--kv-heads H] [--window W]
@@ -203,15 +203,14 @@ function parseCommandLine(argv: string[]): Cli | null {
   const twice = names.find((name, i) => names.indexOf(name) !== i);
   if (twice) throw new UsageError(`--kernel: two kernels named ${twice}; give the files different names`);
   // By default every engine variant, plus the peer unless --node, a feature or a custom kernel rules it out.
-  const defaults = v.node || !plain || kernels.length ? VARIANT_NAMES : [...VARIANT_NAMES, ...PEERS];
+  const defaults = v.node || !plain || kernels.length ? VARIANT_NAMES : [...VARIANT_NAMES, ...PEER_NAMES];
   const variants = list(v.variants) ?? defaults;
-  const known = [...VARIANT_NAMES, ...SETTING_VARIANT_NAMES, ...PEERS];
-  const unknown = variants.filter((x) => !known.includes(x) && settingVariant(x) === undefined);
-  if (unknown.length)
-    throw new UsageError(
-      `unknown variant(s) ${unknown.join(', ')}; choose from ${known.join(', ')}, or fused-Nsplits (N key splits forced, 1–${MAX_FORCED_KEY_SPLITS}; fused-Nsplits-nosubgroups without the subgroup form)`,
-    );
-  const wantsPeer = variants.some((x) => PEERS.includes(x));
+  try {
+    checkVariantNames(variants);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const wantsPeer = variants.some((x) => PEER_NAMES.includes(x));
   // tfjs runs in headless Chromium by default, or on Node's WebGPU with --node (which --diagnose and --kernel need).
   if (v.diagnose && wantsPeer && !v.node) throw new UsageError("--diagnose runs on Node's WebGPU: add --node (tfjs runs there too)");
   if (kernels.length && wantsPeer && !v.node) throw new UsageError("--kernel runs on Node's WebGPU: add --node (tfjs runs there too)");

@@ -17,7 +17,8 @@ import { AttentionEngine } from '../src/gpu/engine';
 import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { EXIT, integer, main, openDevice, parseFlags, required, UsageError } from './lib/cli';
-import { describeFeatures, FEATURE_FLAGS, FEATURE_USAGE, featureOptions, withFeatureDefaults } from './lib/feature-flags';
+import { describeFeatures } from '../src/core/features';
+import { FEATURE_FLAGS, FEATURE_USAGE, featureOptions, withFeatureDefaults } from './lib/feature-flags';
 
 const USAGE = `usage: node --import tsx scripts/large-run.ts --n N --dk DK --variant ${VARIANT_NAMES.join('|')}
        [--m M] [--dv DV] [--heads H] [--causal] [--samples S] [--seed SEED] [--max-binding BYTES] [--json]

@@ -2,7 +2,8 @@
  * The benchmark method of issue 12, on hand-made numbers: paired speed-ups (where they differ from
  * the ratio of medians), the t = a + b·N^p fit on synthetic data with known a, b, p and noise, local
  * slopes, which roof binds, the cost model with n ≠ m (decode), SHA-256 and the benchmark card
- * (write → parse → validate, and malformed cards named precisely). No GPU.
+ * (write → parse → validate, and malformed cards named precisely), and what a sweep is set up with
+ * (its configuration in words, the variant names it takes, the page's features it takes). No GPU.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { attentionBytes, attentionFlops, bindingRoof, kvBytes, WORKGROUP_INTENSI
 import type { ProfileResult, ProfileRow } from '../src/core/profile-report';
 import {
   decodeTable,
+  describeProfileConfig,
   explainModel,
   fitModels,
   pairedSpeedup,
@@ -19,7 +21,12 @@ import {
   rowTime,
   speedup,
 } from '../src/core/profile-report';
+import { sweepFeatures } from '../src/core/feature-options';
+import { alibiSlopes } from '../src/core/features';
+import type { AttentionOptions } from '../src/core/options';
+import { DEFAULT_OPTIONS } from '../src/core/options';
 import { createRng } from '../src/core/rng';
+import { checkVariantNames, PROFILE_VARIANT_NAMES } from '../src/gpu/profile';
 import { sha256Hex } from '../src/core/sha256';
 import { fitOffsetPowerLaw, localSlopes, median, overheadShare, pairedRatios, summarize } from '../src/core/stats';
 
@@ -402,5 +409,76 @@ describe('the committed real-GPU cards (docs/benchmarks/*.card.json)', () => {
     expect(card.adapter.isSoftware).toBe(false);
     expect(card.result.rows.length).toBeGreaterThan(0);
     expect(card.result.rows.every((row) => row.error !== null || row.spanMs !== null)).toBe(true);
+  });
+});
+
+describe('what a sweep is set up with (the Profiler tab’s form and the terminal’s flags)', () => {
+  it('says the configuration in one line: heads on K/V heads, dv, decode, features, repeats, baselines', () => {
+    const c = resolveConfig({
+      ns: [64, 128],
+      dk: 64,
+      dv: 32,
+      heads: 8,
+      causal: true,
+      variants: ['fused', 'fused-64splits'],
+      warmup: 1,
+      repeats: 3,
+      decode: [32768, 4096],
+      features: { kvHeads: 2, window: 128, alibi: 'standard' },
+      baselines: ['fused-64splits'],
+    });
+    expect(describeProfileConfig(c)).toBe(
+      'N = 64, 128 · dk = 64, dv = 32 · 8 heads on 2 K/V heads · causal · decode m = 4096, 32768 · features: window=128, ALiBi standard slopes · 1 warm-up, 3 repeats · seed 1 · compared with fused-64splits',
+    );
+    // K/V heads equal to the heads group nothing; a config stored before dv, features and baselines still reads.
+    expect(describeProfileConfig({ ns: [16], dk: 8, heads: 1, variants: ['naive'], features: { kvHeads: 1 } })).toBe(
+      'N = 16 · dk = 8, dv = 8 · 1 head · not causal · 2 warm-ups, 5 repeats · seed 1',
+    );
+  });
+
+  it('reads every committed card’s configuration', () => {
+    const dir = 'docs/benchmarks';
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.card.json'))) {
+      const card = parseCard(readFileSync(`${dir}/${file}`, 'utf8'));
+      const line = describeProfileConfig(card.result.config);
+      expect(line, file).toMatch(
+        new RegExp(`^N = ${card.result.config.ns.join(', ')} · dk = ${card.result.config.dk}, dv = \\d+ · \\d+ heads?`),
+      );
+    }
+  });
+
+  it('takes the names of every variant a sweep can run, fused-Nsplits included, and names the others', () => {
+    expect(() =>
+      checkVariantNames([...PROFILE_VARIANT_NAMES, 'fused-1splits', 'fused-64splits', 'fused-4096splits', 'fused-8splits-nosubgroups']),
+    ).not.toThrow();
+    for (const bad of ['bogus', 'fused-0splits', 'fused-4097splits', 'fused-8splits-portable', 'tiled-2splits'])
+      expect(() => checkVariantNames(['fused', bad]), bad).toThrow(
+        new RegExp(`^unknown variant ${bad}; choose from naive, tiled, fused, .*tfjs, or fused-Nsplits`),
+      );
+    expect(() => checkVariantNames(['a', 'b'])).toThrow(/^unknown variants a, b;/);
+  });
+
+  it("takes the Features panel's features for a sweep's head count, never its K/V heads", () => {
+    const page: AttentionOptions = { ...DEFAULT_OPTIONS, heads: 2, kvHeads: 1, sinks: [0.5, -1], alibi: [0.25, 0.125], softcap: 30 };
+    const taken = sweepFeatures(page, 4);
+    expect(taken).toEqual({
+      rope: null,
+      window: null,
+      softcap: 30,
+      sinks: [0.5, -1, -1, -1],
+      alibi: [0.25, 0.125, ...alibiSlopes(4).slice(2)],
+    });
+    expect(taken).not.toHaveProperty('kvHeads');
+    // The page's 2 heads on 1 K/V head do not bind a sweep of 3 heads.
+    expect(sweepFeatures({ ...page, alibi: 'standard' }, 3)).toEqual({
+      rope: null,
+      window: null,
+      softcap: 30,
+      sinks: [0.5, -1, -1],
+      alibi: 'standard',
+    });
+    expect(() =>
+      resolveConfig({ ns: [16], dk: 8, heads: 3, variants: ['fused'], features: { ...sweepFeatures(page, 3), kvHeads: null } }),
+    ).not.toThrow();
   });
 });

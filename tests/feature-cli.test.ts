@@ -212,7 +212,7 @@ describe.skipIf(!gpu)('npm run bench with the features', () => {
   });
 
   it.each([
-    { args: ['--variants', 'tiled,tfjs', '--window', '4'], message: /tfjs runs plain attention only/ },
+    { args: ['--variants', 'tiled,tfjs', '--window', '4'], message: /tfjs runs plain attention only, not sliding window: drop tfjs/ },
     { args: ['--node', '--heads', '2', '--kv-heads', '3'], message: /K\/V heads \(3\) must divide the 2 query heads/ },
     { args: ['--node', '--dk', '7', '--rope'], message: /even head width dk, got 7/ },
   ])('$args exits 2 with a message', async ({ args, message }) => {

@@ -110,18 +110,3 @@ export function featureOptions(v: FeatureValues): FeatureOptions {
     sinks: v.sinks === undefined ? null : listOrFile(v.sinks, 'sinks'),
   };
 }
-
-/** One line naming the features on, for the commands' headers; '' when none. */
-export function describeFeatures(f: FeatureOptions): string {
-  const parts: string[] = [];
-  if (f.rope)
-    parts.push(
-      `RoPE ${f.rope.layout} θ=${f.rope.base}${f.rope.dims ? ` r=${f.rope.dims}` : ''}${f.rope.offset ? ` offset=${f.rope.offset}` : ''}`,
-    );
-  if (f.kvHeads !== null) parts.push(`kv-heads=${f.kvHeads}`);
-  if (f.window !== null) parts.push(`window=${f.window}`);
-  if (f.alibi !== null) parts.push(`ALiBi ${f.alibi === 'standard' ? 'standard slopes' : `slopes ${f.alibi.join(',')}`}`);
-  if (f.softcap !== null) parts.push(`softcap=${f.softcap}`);
-  if (f.sinks !== null) parts.push(`sinks ${f.sinks.join(',')}`);
-  return parts.join(', ');
-}

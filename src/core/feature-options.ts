@@ -8,7 +8,7 @@ import { InputError } from './errors';
 import { alibiSlopes, kvHeadChoices, kvHeadCount, kvHeadOf } from './features';
 import type { Grid } from './grid';
 import { gridShape, parseCell } from './grid';
-import type { AttentionOptions } from './options';
+import type { AttentionOptions, FeatureOptions } from './options';
 import { checkFeatures } from './shapes';
 import type { PlaygroundState } from './state';
 
@@ -41,6 +41,16 @@ export function optionsForHeads(options: AttentionOptions, heads: number): Atten
     sinks: sinks && resize(sinks, () => sinks[sinks.length - 1]),
     alibi: alibi === null || alibi === 'standard' ? alibi : resize(alibi, (t) => alibiSlopes(heads)[t]),
   };
+}
+
+/**
+ * The features of the page's options that a profiler sweep of `heads` query heads takes over: RoPE,
+ * window, ALiBi, softcap and sinks (K/V heads is the sweep's own setting). Per-head sinks and
+ * custom ALiBi slopes follow the sweep's head count as they do when the page's heads change.
+ */
+export function sweepFeatures(options: AttentionOptions, heads: number): Omit<FeatureOptions, 'kvHeads'> {
+  const fitted = optionsForHeads({ ...options, kvHeads: null }, heads);
+  return { rope: fitted.rope, window: fitted.window, alibi: fitted.alibi, softcap: fitted.softcap, sinks: fitted.sinks };
 }
 
 /**

@@ -12,7 +12,7 @@
  *   p     ← exp(s − M) / (exp(sink_t − M) + Σ exp(s − M)),  M = max(sink_t, max s)   (sinks)
  *   o     ← p · v_g
  */
-import type { AttentionOptions, RopeLayout, RopeOptions } from './options';
+import type { AttentionOptions, FeatureOptions, RopeLayout, RopeOptions } from './options';
 
 export type FeatureName = 'rope' | 'kvHeads' | 'window' | 'alibi' | 'softcap' | 'sinks';
 
@@ -83,6 +83,21 @@ export function activeFeatures(options: AttentionOptions): FeatureName[] {
     sinks: options.sinks !== null,
   };
   return FEATURE_NAMES.filter((f) => on[f]);
+}
+
+/** One line naming the features on (the commands' headers, the profiler's configuration line); '' when none. */
+export function describeFeatures(f: FeatureOptions): string {
+  const parts: string[] = [];
+  if (f.rope)
+    parts.push(
+      `RoPE ${f.rope.layout} θ=${f.rope.base}${f.rope.dims ? ` r=${f.rope.dims}` : ''}${f.rope.offset ? ` offset=${f.rope.offset}` : ''}`,
+    );
+  if (f.kvHeads !== null) parts.push(`kv-heads=${f.kvHeads}`);
+  if (f.window !== null) parts.push(`window=${f.window}`);
+  if (f.alibi !== null) parts.push(`ALiBi ${f.alibi === 'standard' ? 'standard slopes' : `slopes ${f.alibi.join(',')}`}`);
+  if (f.softcap !== null) parts.push(`softcap=${f.softcap}`);
+  if (f.sinks !== null) parts.push(`sinks ${f.sinks.join(',')}`);
+  return parts.join(', ');
 }
 
 /** K/V heads in use: kvHeads, or heads when it is null. */

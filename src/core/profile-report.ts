@@ -9,7 +9,7 @@ import type { SharedLanes } from './subgroups';
 import { checkFeatures } from './shapes';
 import type { FeatureOptions } from './options';
 import { DEFAULT_OPTIONS } from './options';
-import { activeFeatures } from './features';
+import { activeFeatures, describeFeatures, FEATURE_INFO } from './features';
 import type { LocalSlope, OffsetPowerLawFit, PowerLawFit, Summary, TimestampGranularity } from './stats';
 import { fitOffsetPowerLaw, fitPowerLaw, localSlopes, overheadShare, pairedRatios, upperPart } from './stats';
 
@@ -98,7 +98,9 @@ export function resolveConfig(c: ProfileConfig): ResolvedConfig {
   const peers = c.variants.filter((v) => v === 'tfjs');
   const on = activeFeatures({ ...DEFAULT_OPTIONS, ...features, heads });
   if (peers.length > 0 && on.length > 0)
-    throw new RangeError(`tfjs runs plain attention only, not ${on.join(', ')}: drop tfjs from the variants or the feature options`);
+    throw new RangeError(
+      `tfjs runs plain attention only, not ${on.map((f) => FEATURE_INFO[f].title).join(', ')}: drop tfjs from the variants or turn the features off`,
+    );
   const decode = [...new Set(c.decode ?? [])].sort((a, b) => a - b);
   if (decode.some((m) => !Number.isInteger(m) || m < 1))
     throw new RangeError(`decode key counts must be positive integers, got ${c.decode!.join(', ')}`);
@@ -124,6 +126,30 @@ export function resolveConfig(c: ProfileConfig): ResolvedConfig {
     decode,
     baselines,
   };
+}
+
+/**
+ * What a sweep measured, in one line for the page's results (a loaded card's too): the N values,
+ * the head widths and counts, causal, the decode key counts, the features on, the warm-ups and
+ * repeats, the seed and the baselines. Takes a stored config as it is (older results lack fields).
+ */
+export function describeProfileConfig(c: Omit<ProfileConfig, 'fitFromN'>): string {
+  const heads = c.heads ?? 1;
+  const kv = c.features?.kvHeads ?? null;
+  const headWords = `${heads} head${heads === 1 ? '' : 's'}${kv !== null && kv !== heads ? ` on ${kv} K/V head${kv === 1 ? '' : 's'}` : ''}`;
+  const features = c.features ? describeFeatures({ ...DEFAULT_OPTIONS, ...c.features, kvHeads: null }) : '';
+  const parts = [
+    `N = ${c.ns.join(', ')}`,
+    `dk = ${c.dk}, dv = ${c.dv ?? c.dk}`,
+    headWords,
+    c.causal ? 'causal' : 'not causal',
+    c.decode?.length ? `decode m = ${c.decode.join(', ')}` : '',
+    features ? `features: ${features}` : '',
+    `${c.warmup ?? 2} warm-up${c.warmup === 1 ? '' : 's'}, ${c.repeats ?? 5} repeat${c.repeats === 1 ? '' : 's'}`,
+    `seed ${c.seed ?? 1}`,
+    c.baselines?.length ? `compared with ${c.baselines.join(', ')}` : '',
+  ];
+  return parts.filter(Boolean).join(' · ');
 }
 
 /** What a sweep asks of the machine before it runs. */

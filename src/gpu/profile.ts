@@ -38,7 +38,7 @@ import type { SharedLanes, SubgroupChoice } from '../core/subgroups';
 import type { StageName } from '../core/stages';
 import { RunCancelledError } from '../core/errors';
 import type { VariantName } from './variants';
-import { hasIntermediates, isVariant, VARIANTS, variantStages } from './variants';
+import { hasIntermediates, isVariant, VARIANT_NAMES, VARIANTS, variantStages } from './variants';
 
 /** One synced run of a peer implementation (e.g. TensorFlow.js) on the same inputs. */
 export interface PeerRun {
@@ -151,6 +151,24 @@ export function settingVariant(name: string): CustomVariant | undefined {
     checked: true,
     run: portable ? { keySplits: count, subgroups: 'off' } : { keySplits: count },
   };
+}
+
+/** Other libraries' attention a sweep can time beside the engine's (src/peer/). */
+export const PEER_NAMES: readonly string[] = ['tfjs'];
+
+/** Every name a sweep takes as it is: the built-in variants, the setting variants and the peers (fused-Nsplits besides). */
+export const PROFILE_VARIANT_NAMES: readonly string[] = [...VARIANT_NAMES, ...SETTING_VARIANT_NAMES, ...PEER_NAMES];
+
+/**
+ * Throws a RangeError naming the variants a sweep cannot run and what it can (the terminal's
+ * --variants and the Profiler tab's "more variants" say the same).
+ */
+export function checkVariantNames(names: readonly string[]): void {
+  const unknown = names.filter((x) => !PROFILE_VARIANT_NAMES.includes(x) && settingVariant(x) === undefined);
+  if (unknown.length)
+    throw new RangeError(
+      `unknown variant${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}; choose from ${PROFILE_VARIANT_NAMES.join(', ')}, or fused-Nsplits (N key splits forced, 1–${MAX_FORCED_KEY_SPLITS}; fused-Nsplits-nosubgroups without the subgroup form)`,
+    );
 }
 
 /** The runs of round `round`, rotated so that the round starts with item round mod length. */

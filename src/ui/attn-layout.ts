@@ -369,6 +369,7 @@ export class AttnLayout extends LitElement {
               .adapter=${summary}
               .gpuStatus=${this.gpuStatus}
               .kernels=${kernelsNotHeld(this.state.kernels, this.state.heldKernels)}
+              .options=${this.state.options}
             ></attn-profiler>
           </div>`
         : nothing

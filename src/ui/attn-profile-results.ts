@@ -12,7 +12,7 @@ import type uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import type { BenchCard } from '../core/bench-card';
 import type { ProfileResult, TableCell } from '../core/profile-report';
-import { decodeTable, explainModel, fitModels, formatCell, reportTable, toCsv } from '../core/profile-report';
+import { decodeTable, describeProfileConfig, explainModel, fitModels, formatCell, reportTable, toCsv } from '../core/profile-report';
 import type { PlotKind, PlotSpec } from '../plot/scaling-plots';
 import { createPlot, gflopsPlotSpec, plotPng, timePlotSpec } from '../plot/scaling-plots';
 
@@ -178,6 +178,7 @@ export class AttnProfileResults extends LitElement {
         <button id="export-png-gflops" @click=${() => this.onExportPng('gflops')}>GFLOP/s plot PNG</button>
         ${result.cancelled ? html`<span class="note" id="cancelled">Cancelled: only the runs that finished are shown.</span>` : nothing}
       </div>
+      <p class="note" id="config"><strong>Measured:</strong> ${describeProfileConfig(result.config)}</p>
       ${records.length ? this.renderTable('results', records, 'N') : nothing}
       <p class="note">
         Times in ms, medians over the repeats: each pass's GPU time from its timestamps, gpu = their sum, span = first pass's begin to last

@@ -1,6 +1,7 @@
 /**
- * <attn-profiler>: the sequence-length profiler panel. Choose N values, dk, heads, causal, the
- * variants (engine kernels and the TensorFlow.js peer), warm-ups and repeats; run with a progress
+ * <attn-profiler>: the sequence-length profiler panel. Choose N values, decode lengths, dk, dv, heads,
+ * K/V heads, causal, the Features panel's features, the variants (engine kernels, forced key splits
+ * and the TensorFlow.js peer), baselines, warm-ups and repeats; run with a progress
  * bar and a cancel button; read the per-stage table, the log-log time plot with fitted exponents,
  * the GFLOP/s plot and the measured roofline; export CSV, JSON and PNG.
  *
@@ -16,6 +17,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { BenchCard } from '../core/bench-card';
 import { cardLabel, parseCard } from '../core/bench-card';
+import type { AttentionOptions } from '../core/options';
 import type { AdapterInfo, ProfileConfig, ProfileResult, Roofline } from '../core/profile-report';
 import type { StageName } from '../core/stages';
 import { reportSummary } from '../core/verify/report';
@@ -91,6 +93,8 @@ export class AttnProfiler extends LitElement {
   @property({ attribute: false }) gpuStatus: GpuStatus | null = null;
   /** The Shader lab's edited kernels by stage (the page state's), which a sweep can time. */
   @property({ attribute: false }) kernels: Readonly<Record<string, string>> | null = null;
+  /** The playground's attention options: a sweep can take the Features panel's features. */
+  @property({ attribute: false }) options: AttentionOptions | null = null;
 
   @state() private progress: ProfileProgress | null = null;
   @state() private running = false;
@@ -337,6 +341,7 @@ export class AttnProfiler extends LitElement {
         ?running=${this.running}
         .progress=${this.progress}
         ?engine-ready=${!!this.engine}
+        .options=${this.options}
         waiting=${this.gpuStatus?.kind === 'unavailable' || this.gpuStatus?.kind === 'lost' ? 'Needs a WebGPU device (see above).' : 'Waiting for a WebGPU device…'}
       ></attn-profile-controls>
       ${this.renderLabKernels()} ${this.message ? html`<div class="banner error" id="message">${this.message}</div>` : nothing}

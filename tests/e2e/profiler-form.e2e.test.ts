@@ -1,0 +1,194 @@
+/**
+ * The Profiler tab's form sets up what `npm run bench` takes from its flags: dv, K/V heads, the
+ * Features panel's features, variants by name (fused-Nsplits) and the variants every row is compared
+ * with. A sweep set up through the form runs them (grouped heads and forced splits in the decode
+ * rows, a "× fused-2splits" column, the configuration said above the table); a bad field is named
+ * and what was typed stays. No timing is asserted.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, ElementHandle, Page } from 'puppeteer';
+import { launchBrowser } from './browser';
+import { $app, freshPage, runId, waitForRun } from './app';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+const profiler = (page: Page, selector: string) => $app(page, `attn-profiler >>> ${selector}`);
+
+async function setChecked(page: Page, selector: string, on: boolean): Promise<void> {
+  const box = (await profiler(page, selector)) as ElementHandle<HTMLInputElement>;
+  if ((await box.evaluate((el) => el.checked)) !== on) await box.click();
+}
+
+/** Types into a field of the form (replacing what it held) and leaves it, so its change is read. */
+async function typeInto(page: Page, id: string, value: string | number): Promise<void> {
+  const input = await profiler(page, `#${id}`);
+  await input.click({ count: 3 });
+  await page.keyboard.press('Backspace');
+  await page.keyboard.type(String(value));
+  await page.keyboard.press('Tab');
+}
+
+async function openProfiler(page: Page): Promise<void> {
+  await (await $app(page, '#tab-profiler')).click();
+  await page.waitForFunction(
+    () => {
+      const el = document.querySelector('attn-app')?.shadowRoot?.querySelector('attn-layout')?.shadowRoot?.querySelector('attn-profiler');
+      const run = el?.shadowRoot?.querySelector('attn-profile-controls')?.shadowRoot?.querySelector<HTMLButtonElement>('#run');
+      return !!run && !run.disabled;
+    },
+    { timeout: 30_000 },
+  );
+}
+
+/** A small sweep: N = 16 only, dk = 8, no warm-up, one repeat, the given variants checked. */
+async function smallSweep(page: Page, variants: string[]): Promise<void> {
+  for (const n of [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]) await setChecked(page, `input[data-n="${n}"]`, n === 16);
+  for (const v of ['naive', 'tiled', 'fused', 'tfjs']) await setChecked(page, `input[data-variant="${v}"]`, variants.includes(v));
+  await typeInto(page, 'dk', 8);
+  await typeInto(page, 'warmup', 0);
+  await typeInto(page, 'repeats', 1);
+}
+
+/** Clicks Run and waits for the profiler to finish or fail; returns what the panel shows. */
+async function runAndRead(page: Page) {
+  const before = await page.evaluate(
+    () =>
+      document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-profiler')!.dataset
+        .state,
+  );
+  expect(before).not.toBe('running');
+  await (await profiler(page, '#run')).click();
+  await page.waitForFunction(
+    () => {
+      const state = document.querySelector('attn-app')?.shadowRoot?.querySelector('attn-layout')?.shadowRoot?.querySelector('attn-profiler')
+        ?.dataset.state;
+      return state === 'done' || state === 'error';
+    },
+    { timeout: 240_000 },
+  );
+  return page.evaluate(() => {
+    const el = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-profiler')!;
+    const root = el.shadowRoot!;
+    const form = root.querySelector('attn-profile-controls')!.shadowRoot!;
+    const results = root.querySelector('attn-profile-results')?.shadowRoot;
+    const table = (id: string) => {
+      const t = results?.querySelector(`#${id}`);
+      if (!t) return null;
+      const head = [...t.querySelectorAll('thead th')].map((th) => th.textContent!.trim());
+      return {
+        head,
+        rows: [...t.querySelectorAll<HTMLElement>('tbody tr')].map((tr) => `${tr.dataset.n} ${tr.dataset.variant}`),
+        cells: [...t.querySelectorAll('tbody tr')].map((tr) =>
+          Object.fromEntries([...tr.querySelectorAll('td')].map((td, i) => [head[i], td.textContent!.trim()])),
+        ),
+      };
+    };
+    return {
+      state: el.dataset.state,
+      message: root.querySelector('#message')?.textContent?.trim() ?? '',
+      config: results?.querySelector('#config')?.textContent?.replace(/\s+/g, ' ').trim() ?? '',
+      sweep: table('results'),
+      decode: table('decode-results'),
+      typed: Object.fromEntries(
+        ['dv', 'kv-heads', 'more-variants', 'baselines'].map((id) => [id, form.querySelector<HTMLInputElement>(`#${id}`)!.value]),
+      ),
+    };
+  });
+}
+
+describe("the Profiler tab's form: what the terminal's flags set", () => {
+  it('times grouped K/V heads, a forced split count and a baseline set up in the form, and says what it measured', async () => {
+    const { page, problems } = await freshPage(browser);
+    await openProfiler(page);
+    await smallSweep(page, ['fused']);
+    await typeInto(page, 'dv', 12);
+    await typeInto(page, 'heads', 4);
+    await typeInto(page, 'kv-heads', 2);
+    await typeInto(page, 'decode-ms', 64);
+    await typeInto(page, 'more-variants', 'fused-2splits');
+    await typeInto(page, 'baselines', 'fused-2splits');
+    const view = await runAndRead(page);
+    expect(view.state, view.message).toBe('done');
+    expect(view.config).toContain('N = 16');
+    expect(view.config).toContain('dk = 8, dv = 12');
+    expect(view.config).toContain('4 heads on 2 K/V heads');
+    expect(view.config).toContain('decode m = 64');
+    expect(view.config).toContain('compared with fused-2splits');
+    expect(view.sweep!.rows).toEqual(['16 fused', '16 fused-2splits']);
+    expect(view.decode!.rows).toEqual(['64 fused', '64 fused-2splits']);
+    expect(view.sweep!.head).toContain('× fused-2splits');
+    // A row compared with itself is level in every round: the paired ratio is exactly 1.
+    expect(view.sweep!.cells[1]['× fused-2splits']).toBe('1');
+    // The forced variant really ran 2 splits (the decode table's splits column).
+    expect(view.decode!.cells[1]['splits']).toBe('2');
+    for (const t of [view.sweep!, view.decode!]) expect(t.cells.map((c) => c.check)).toEqual(['pass', 'pass']);
+    expect(problems).toEqual([]);
+  });
+
+  it('names a bad field and keeps what was typed; takes the Features panel’s features when asked', async () => {
+    const { page, problems } = await freshPage(browser);
+    await openProfiler(page);
+    await smallSweep(page, ['fused']);
+
+    await typeInto(page, 'more-variants', 'fused-0splits, fused-4splits');
+    let view = await runAndRead(page);
+    expect(view.state).toBe('error');
+    expect(view.message).toMatch(/unknown variant fused-0splits; choose from .*fused-Nsplits/);
+    expect(view.typed['more-variants']).toBe('fused-0splits, fused-4splits');
+
+    await typeInto(page, 'more-variants', '');
+    await typeInto(page, 'heads', 4);
+    await typeInto(page, 'kv-heads', 3);
+    view = await runAndRead(page);
+    expect(view.state).toBe('error');
+    expect(view.message).toBe(
+      'K/V heads (3) must divide the 4 query heads, so that each K/V head serves the same number of them: choose 1, 2, 4',
+    );
+    expect(view.typed['kv-heads']).toBe('3');
+
+    // tfjs times plain attention only: grouped heads with tfjs checked are refused, naming both.
+    await typeInto(page, 'kv-heads', 2);
+    await setChecked(page, 'input[data-variant="tfjs"]', true);
+    view = await runAndRead(page);
+    expect(view.state).toBe('error');
+    expect(view.message).toMatch(/^tfjs runs plain attention only, not grouped-query heads: drop tfjs/);
+    await setChecked(page, 'input[data-variant="tfjs"]', false);
+
+    await typeInto(page, 'kv-heads', '');
+    await typeInto(page, 'dv', '8 9');
+    view = await runAndRead(page);
+    expect(view.state).toBe('error');
+    expect(view.message).toBe('dv takes one number, got "8 9"');
+    await typeInto(page, 'dv', '');
+
+    // No feature is on in the Features panel: the checkbox is off and says so.
+    const words = async () => (await profiler(page, '#feature-words')).evaluate((el) => el.textContent!.trim());
+    const box = (await profiler(page, '#with-features')) as ElementHandle<HTMLInputElement>;
+    expect(await box.evaluate((el) => el.disabled)).toBe(true);
+    expect(await words()).toBe('(none on in the Features panel)');
+
+    // Turn on ALiBi in the Features panel (the playground runs again), then take it into the sweep.
+    await (await $app(page, '#tab-attention')).click();
+    const before = await runId(page);
+    const alibi = (await $app(page, 'attn-feature-options >>> #alibi-mode')) as ElementHandle<HTMLSelectElement>;
+    await alibi.select('standard');
+    await waitForRun(page, before);
+    await openProfiler(page);
+    expect(await words()).toMatch(/^\(ALiBi standard slopes; per-head values fitted to the heads above\)$/);
+    expect(await box.evaluate((el) => el.disabled)).toBe(false);
+    await box.click();
+    view = await runAndRead(page);
+    expect(view.state, view.message).toBe('done');
+    expect(view.config).toContain('4 heads');
+    expect(view.config).not.toContain('K/V');
+    expect(view.config).toContain('features: ALiBi standard slopes');
+    expect(view.sweep!.cells.map((c) => c.check)).toEqual(['pass']);
+    expect(problems).toEqual([]);
+  });
+});
