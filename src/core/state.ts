@@ -3,6 +3,8 @@
  * what undo steps through. Plain JSON data; parseState validates anything read from outside and
  * throws an InputError naming the first bad field, so a malformed link or file changes nothing.
  */
+import type { ProfileForm } from './profile-form';
+import { DEFAULT_PROFILE_FORM, N_PRESETS } from './profile-form';
 import LZString from 'lz-string';
 import { InputError } from './errors';
 import type { Grid } from './grid';
@@ -204,6 +206,8 @@ export interface ViewState {
   focusQuery: number;
   head: number;
   tab: ViewTab;
+  /** The Profiler tab's form as typed (absent: its defaults, DEFAULT_PROFILE_FORM). */
+  profile?: ProfileForm;
 }
 
 export interface PlaygroundState {
@@ -697,6 +701,42 @@ function parseView(v: unknown, path: string, d: ViewState): ViewState {
     focusQuery: field(o, 'focusQuery', path, d.focusQuery, integer(0, MAX_ROWS)),
     head: field(o, 'head', path, d.head, integer(0, 63)),
     tab: field(o, 'tab', path, d.tab, oneOf(VIEW_TABS)),
+    // Saved states and links from before the form was kept have none.
+    ...(o.profile === undefined ? {} : { profile: parseProfileForm(o.profile, `${path}.profile`) }),
+  };
+}
+
+/** Variant names a saved form may tick (the profiler names unknown ones when it runs). */
+const MAX_FORM_VARIANTS = 64;
+
+function parseProfileForm(v: unknown, path: string): ProfileForm {
+  const o = object(v, path);
+  const d = DEFAULT_PROFILE_FORM;
+  const ns = (x: unknown, p: string): number[] => {
+    if (!Array.isArray(x) || x.length > N_PRESETS.length) fail(p, `must be an array of N values from ${N_PRESETS.join(', ')}`);
+    return x.map((n, i) =>
+      N_PRESETS.includes(n as number) ? (n as number) : fail(`${p}[${i}]`, `must be one of ${N_PRESETS.join(', ')}`),
+    );
+  };
+  const names = (x: unknown, p: string): string[] => {
+    if (!Array.isArray(x) || x.length > MAX_FORM_VARIANTS) fail(p, `must be an array of at most ${MAX_FORM_VARIANTS} variant names`);
+    return x.map((name, i) => (typeof name === 'string' && name.length <= 64 ? name : fail(`${p}[${i}]`, 'must be a variant name')));
+  };
+  return {
+    ns: field(o, 'ns', path, d.ns, ns),
+    customNs: field(o, 'customNs', path, d.customNs, text),
+    decode: field(o, 'decode', path, d.decode, text),
+    dk: field(o, 'dk', path, d.dk, integer(1, 65536)),
+    dv: field(o, 'dv', path, d.dv, text),
+    heads: field(o, 'heads', path, d.heads, integer(1, 1024)),
+    kvHeads: field(o, 'kvHeads', path, d.kvHeads, text),
+    causal: field(o, 'causal', path, d.causal, bool),
+    withFeatures: field(o, 'withFeatures', path, d.withFeatures, bool),
+    variants: field(o, 'variants', path, d.variants, names),
+    moreVariants: field(o, 'moreVariants', path, d.moreVariants, text),
+    baselines: field(o, 'baselines', path, d.baselines, text),
+    warmup: field(o, 'warmup', path, d.warmup, integer(0, 1000)),
+    repeats: field(o, 'repeats', path, d.repeats, integer(1, 1000)),
   };
 }
 

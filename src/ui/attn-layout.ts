@@ -370,6 +370,7 @@ export class AttnLayout extends LitElement {
               .gpuStatus=${this.gpuStatus}
               .kernels=${kernelsNotHeld(this.state.kernels, this.state.heldKernels)}
               .options=${this.state.options}
+              .form=${this.state.view.profile ?? null}
             ></attn-profiler>
           </div>`
         : nothing

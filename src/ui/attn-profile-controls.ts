@@ -11,22 +11,16 @@ import { profileFormStyles } from './profile-form-styles';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { describeFeatures } from '../core/features';
-import { sweepFeatures } from '../core/feature-options';
 import type { AttentionOptions } from '../core/options';
+import type { ProfileForm } from '../core/profile-form';
+import { DEFAULT_PROFILE_FORM, formFromConfig, formToConfig, N_PRESETS } from '../core/profile-form';
 import type { ProfileConfig } from '../core/profile-report';
 import type { ProfileProgress } from '../gpu/profile';
-import { checkVariantNames, PEER_NAMES, PROFILE_VARIANT_NAMES } from '../gpu/profile';
-import { VARIANT_NAMES } from '../gpu/variants';
-import { ProfileCommandEvent } from './events';
+import { checkVariantNames, PROFILE_VARIANT_NAMES } from '../gpu/profile';
+import { ProfileCommandEvent, StateEditEvent } from './events';
 
-const N_PRESETS = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384];
 /** The variants with a checkbox; others (fused-64splits…) are typed into "more variants". */
 const ALL_VARIANTS = PROFILE_VARIANT_NAMES;
-
-/** Names in a list typed as "a, b c": split on commas, semicolons and spaces. */
-function names(text: string): string[] {
-  return text.split(/[\s,;]+/).filter(Boolean);
-}
 
 @customElement('attn-profile-controls')
 export class AttnProfileControls extends LitElement {
@@ -85,46 +79,31 @@ export class AttnProfileControls extends LitElement {
     return this.running || !this.engineReady;
   }
 
-  @state() private ns = new Set([64, 128, 256, 512]);
-  @state() private customNs = '';
-  /** Decode key counts, as typed ("4096, 16384, 32768"). */
-  @state() private decodeMs = '';
-  @state() private dk = 64;
-  /** dv and K/V heads as typed; empty: dk, and one K/V head per query head. */
-  @state() private dv = '';
-  @state() private kvHeads = '';
-  @state() private heads = 1;
-  /** Profile with the Features panel's RoPE, window, ALiBi, softcap and sinks. */
-  @state() private withFeatures = false;
-  /** Variants without a checkbox, as typed ("fused-16splits, fused-64splits"). */
-  @state() private moreVariants = '';
-  /** Variants every row is compared with by paired ratio, as typed. */
-  @state() private baselines = '';
-  @state() private causal = false;
-  // The setting variants (fused-f16) are there to compare, not checked by default.
-  @state() private variants = new Set<string>([...VARIANT_NAMES, ...PEER_NAMES]);
-  @state() private warmup = 2;
-  @state() private repeats = 5;
+  /**
+   * The form as saved in the page's state (view.profile), given back after every edit and on a
+   * restore: a value that is not the form's own last edit replaces the form.
+   */
+  @property({ attribute: false }) saved: ProfileForm | null = null;
+
+  @state() private form: ProfileForm = DEFAULT_PROFILE_FORM;
+  /** The form this element last sent to the page's state. */
+  private sent: ProfileForm | null = null;
+
+  override willUpdate(changed: Map<string, unknown>): void {
+    if (changed.has('saved') && this.saved && this.saved !== this.sent) this.form = this.saved;
+  }
+
+  /** Changes the form and sends it to the page's state (a view edit: saved and in the link, not an undo step). */
+  private edit(patch: Partial<ProfileForm>): void {
+    const form = { ...this.form, ...patch };
+    this.form = form;
+    this.sent = form;
+    this.dispatchEvent(new StateEditEvent((s) => ({ ...s, view: { ...s.view, profile: form } }), null, false));
+  }
 
   /** Fills the form with the parts of `c` given. */
   apply(c: Partial<ProfileConfig>): void {
-    if (c.ns) {
-      this.ns = new Set(c.ns.filter((n) => N_PRESETS.includes(n)));
-      this.customNs = c.ns.filter((n) => !N_PRESETS.includes(n)).join(', ');
-    }
-    if (c.decode) this.decodeMs = c.decode.join(', ');
-    if (c.dk !== undefined) this.dk = c.dk;
-    if (c.dv !== undefined) this.dv = String(c.dv);
-    if (c.heads !== undefined) this.heads = c.heads;
-    if (c.features?.kvHeads !== undefined) this.kvHeads = c.features.kvHeads === null ? '' : String(c.features.kvHeads);
-    if (c.causal !== undefined) this.causal = c.causal;
-    if (c.variants) {
-      this.variants = new Set(c.variants.filter((v) => ALL_VARIANTS.includes(v)));
-      this.moreVariants = c.variants.filter((v) => !ALL_VARIANTS.includes(v)).join(', ');
-    }
-    if (c.baselines) this.baselines = c.baselines.join(', ');
-    if (c.warmup !== undefined) this.warmup = c.warmup;
-    if (c.repeats !== undefined) this.repeats = c.repeats;
+    this.edit(formFromConfig(this.form, c, ALL_VARIANTS));
   }
 
   /** The Features panel's features on (K/V heads aside), in words; '' when none. */
@@ -133,52 +112,17 @@ export class AttnProfileControls extends LitElement {
     return o ? describeFeatures({ ...o, kvHeads: null }) : '';
   }
 
-  /** The sweep the form describes, on top of `extra` (the fields the form has no input for). */
+  /** The sweep the form describes, on top of `extra` (the fields the form has no input for); a RangeError names a bad field. */
   sweepConfig(extra: Partial<ProfileConfig>): ProfileConfig {
-    const numbers = (text: string, what: string) => {
-      const xs = text
-        .split(/[\s,;]+/)
-        .filter(Boolean)
-        .map(Number);
-      const bad = xs.filter((n) => !Number.isInteger(n) || n < 1);
-      if (bad.length) throw new RangeError(`${what} must be positive integers: ${bad.join(', ')}`);
-      return xs;
-    };
-    /** One positive integer typed into a field, or null when it is empty. */
-    const optional = (text: string, what: string) => {
-      const xs = numbers(text, what);
-      if (xs.length > 1) throw new RangeError(`${what} takes one number, got "${text.trim()}"`);
-      return xs.length ? xs[0] : null;
-    };
-    const custom = numbers(this.customNs, 'custom N values');
-    const decode = numbers(this.decodeMs, 'decode key counts');
-    const ns = [...new Set([...this.ns, ...custom])].sort((a, b) => a - b);
-    if (ns.length === 0) throw new RangeError('choose at least one N');
-    const more = names(this.moreVariants);
-    checkVariantNames(more);
-    const kvHeads = optional(this.kvHeads, 'K/V heads');
-    const taken = this.withFeatures && this.options ? sweepFeatures(this.options, this.heads) : {};
-    return {
-      ...extra,
-      ns,
-      dk: this.dk,
-      dv: optional(this.dv, 'dv') ?? this.dk,
-      heads: this.heads,
-      causal: this.causal,
-      variants: [...new Set([...ALL_VARIANTS.filter((v) => this.variants.has(v)), ...more])],
-      warmup: this.warmup,
-      repeats: this.repeats,
-      decode,
-      features: { ...extra.features, ...taken, kvHeads },
-      baselines: names(this.baselines),
-    };
+    const config = formToConfig(this.form, ALL_VARIANTS, this.options, extra);
+    checkVariantNames(config.variants);
+    return config;
   }
 
-  private toggle<T>(set: Set<T>, value: T, on: boolean): Set<T> {
-    const next = new Set(set);
-    if (on) next.add(value);
-    else next.delete(value);
-    return next;
+  private toggled(list: readonly number[], value: number, on: boolean): number[];
+  private toggled(list: readonly string[], value: string, on: boolean): string[];
+  private toggled<T>(list: readonly T[], value: T, on: boolean): T[] {
+    return on ? [...new Set([...list, value])] : list.filter((x) => x !== value);
   }
 
   private command(command: ProfileCommandEvent['command']) {
@@ -221,9 +165,9 @@ export class AttnProfileControls extends LitElement {
         ><input
           id="with-features"
           type="checkbox"
-          .checked=${this.withFeatures && !!words}
+          .checked=${this.form.withFeatures && !!words}
           ?disabled=${this.locked || !words}
-          @change=${(e: Event) => (this.withFeatures = (e.target as HTMLInputElement).checked)}
+          @change=${(e: Event) => this.edit({ withFeatures: (e.target as HTMLInputElement).checked })}
         />with the Features panel's features</label
       >
       <span class="note" id="feature-words"
@@ -244,9 +188,9 @@ export class AttnProfileControls extends LitElement {
               ><input
                 type="checkbox"
                 data-n=${n}
-                .checked=${this.ns.has(n)}
+                .checked=${this.form.ns.includes(n)}
                 ?disabled=${this.locked}
-                @change=${(e: Event) => (this.ns = this.toggle(this.ns, n, (e.target as HTMLInputElement).checked))}
+                @change=${(e: Event) => this.edit({ ns: this.toggled(this.form.ns, n, (e.target as HTMLInputElement).checked) })}
               />${n}</label
             >`,
         )}
@@ -256,9 +200,9 @@ export class AttnProfileControls extends LitElement {
             class="custom"
             id="custom-ns"
             placeholder="e.g. 96, 384, 768"
-            .value=${this.customNs}
+            .value=${this.form.customNs}
             ?disabled=${this.locked}
-            @change=${(e: Event) => (this.customNs = (e.target as HTMLInputElement).value)}
+            @change=${(e: Event) => this.edit({ customNs: (e.target as HTMLInputElement).value })}
         /></label>
         <label
           >decode m
@@ -267,19 +211,19 @@ export class AttnProfileControls extends LitElement {
             id="decode-ms"
             placeholder="e.g. 4096, 16384, 32768"
             title="Also time one query (n = 1) against each of these key counts: K+V bytes read per second against the copy bandwidth"
-            .value=${this.decodeMs}
+            .value=${this.form.decode}
             ?disabled=${this.locked}
-            @change=${(e: Event) => (this.decodeMs = (e.target as HTMLInputElement).value)}
+            @change=${(e: Event) => this.edit({ decode: (e.target as HTMLInputElement).value })}
         /></label>
       </div>
       <div class="row">
-        ${this.numberInput('dk', this.dk, 1, (v) => (this.dk = v), 'dk')}
-        ${this.textInput('dv', this.dv, (v) => (this.dv = v), 'dv', '= dk', 'Width of a value head; empty: the same as dk')}
-        ${this.numberInput('heads', this.heads, 1, (v) => (this.heads = v), 'heads')}
+        ${this.numberInput('dk', this.form.dk, 1, (dk) => this.edit({ dk }), 'dk')}
+        ${this.textInput('dv', this.form.dv, (dv) => this.edit({ dv }), 'dv', '= dk', 'Width of a value head; empty: the same as dk')}
+        ${this.numberInput('heads', this.form.heads, 1, (heads) => this.edit({ heads }), 'heads')}
         ${this.textInput(
           'K/V heads',
-          this.kvHeads,
-          (v) => (this.kvHeads = v),
+          this.form.kvHeads,
+          (kvHeads) => this.edit({ kvHeads }),
           'kv-heads',
           '= heads',
           'Grouped-query attention: K and V have this many heads, each shared by heads ÷ K/V heads query heads (1: multi-query); empty: one per query head',
@@ -288,13 +232,13 @@ export class AttnProfileControls extends LitElement {
           ><input
             id="causal"
             type="checkbox"
-            .checked=${this.causal}
+            .checked=${this.form.causal}
             ?disabled=${this.locked}
-            @change=${(e: Event) => (this.causal = (e.target as HTMLInputElement).checked)}
+            @change=${(e: Event) => this.edit({ causal: (e.target as HTMLInputElement).checked })}
           />causal</label
         >
-        ${this.numberInput('warm-ups', this.warmup, 0, (v) => (this.warmup = v), 'warmup')}
-        ${this.numberInput('repeats', this.repeats, 1, (v) => (this.repeats = v), 'repeats')}
+        ${this.numberInput('warm-ups', this.form.warmup, 0, (warmup) => this.edit({ warmup }), 'warmup')}
+        ${this.numberInput('repeats', this.form.repeats, 1, (repeats) => this.edit({ repeats }), 'repeats')}
       </div>
       <div class="row">
         Variants:
@@ -304,16 +248,16 @@ export class AttnProfileControls extends LitElement {
               ><input
                 type="checkbox"
                 data-variant=${v}
-                .checked=${this.variants.has(v)}
+                .checked=${this.form.variants.includes(v)}
                 ?disabled=${this.locked}
-                @change=${(e: Event) => (this.variants = this.toggle(this.variants, v, (e.target as HTMLInputElement).checked))}
+                @change=${(e: Event) => this.edit({ variants: this.toggled(this.form.variants, v, (e.target as HTMLInputElement).checked) })}
               />${v === 'tfjs' ? 'tfjs (TensorFlow.js WebGPU peer)' : v}</label
             >`,
         )}
         ${this.textInput(
           'more',
-          this.moreVariants,
-          (v) => (this.moreVariants = v),
+          this.form.moreVariants,
+          (moreVariants) => this.edit({ moreVariants }),
           'more-variants',
           'e.g. fused-16splits, fused-64splits',
           'More variants by name: fused-Nsplits forces N key splits (fused-Nsplits-nosubgroups without the subgroup form), to see what the split count does on this device',
@@ -324,8 +268,8 @@ export class AttnProfileControls extends LitElement {
       <div class="row">
         ${this.textInput(
           'compare with',
-          this.baselines,
-          (v) => (this.baselines = v),
+          this.form.baselines,
+          (baselines) => this.edit({ baselines }),
           'baselines',
           'e.g. fused-nosubgroups',
           'Variants every row is compared with by paired ratio (a "× V" column each, as for naive and tfjs): an A/B of two kernels in the same rounds',

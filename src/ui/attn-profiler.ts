@@ -18,6 +18,8 @@ import { customElement, property, query, state } from 'lit/decorators.js';
 import type { BenchCard } from '../core/bench-card';
 import { cardLabel, parseCard } from '../core/bench-card';
 import type { AttentionOptions } from '../core/options';
+import { describeFeatures } from '../core/features';
+import type { ProfileForm } from '../core/profile-form';
 import type { AdapterInfo, ProfileConfig, ProfileResult, Roofline } from '../core/profile-report';
 import type { StageName } from '../core/stages';
 import { reportSummary } from '../core/verify/report';
@@ -95,6 +97,8 @@ export class AttnProfiler extends LitElement {
   @property({ attribute: false }) kernels: Readonly<Record<string, string>> | null = null;
   /** The playground's attention options: a sweep can take the Features panel's features. */
   @property({ attribute: false }) options: AttentionOptions | null = null;
+  /** The form as the page's state saved it (view.profile): restored from a reload or a link. */
+  @property({ attribute: false }) form: ProfileForm | null = null;
 
   @state() private progress: ProfileProgress | null = null;
   @state() private running = false;
@@ -108,6 +112,8 @@ export class AttnProfiler extends LitElement {
   /** A loaded card, plotted beside the current run. */
   @state() private comparison: BenchCard | null = null;
   @state() private cardMessage: string | null = null;
+  /** What "Use its settings" took from the loaded card, and what it could not. */
+  @state() private cardNote: string | null = null;
 
   /** The custom variants of the last run (their sources go into its card's hashes). */
   private custom: Record<string, CustomVariant> = {};
@@ -248,11 +254,50 @@ export class AttnProfiler extends LitElement {
     try {
       this.comparison = parseCard(text);
       this.cardMessage = null;
+      this.cardNote = null;
       return this.comparison;
     } catch (error) {
       this.cardMessage = `${name} not loaded: ${(error as Error).message}`;
       return null;
     }
+  }
+
+  /**
+   * Puts the loaded card's sweep into the form, to run it on this device and compare. What the form
+   * cannot hold is said: the card's features other than K/V heads (turn them on in the Features
+   * panel), its own kernels (custom:…; time yours through "Your kernel") and its seed.
+   */
+  useCardSettings(): void {
+    const card = this.comparison;
+    if (!card) return;
+    const c = card.result.config;
+    const custom = c.variants.filter((v) => v.startsWith('custom:'));
+    const variants = c.variants.filter((v) => !custom.includes(v));
+    const baselines = (c.baselines ?? []).filter((b) => variants.includes(b));
+    const { ns, dk, dv, heads, causal, warmup, repeats } = c;
+    const decode = c.decode ?? [];
+    this.controls.apply({
+      ns,
+      dk,
+      dv,
+      heads,
+      causal,
+      warmup,
+      repeats,
+      decode,
+      variants,
+      baselines,
+      features: { kvHeads: c.features?.kvHeads ?? null },
+    });
+    const features = c.features ? describeFeatures({ ...c.features, kvHeads: null }) : '';
+    const left = [
+      features
+        ? `its features (${features}) have no field here: turn them on in the Features panel and tick "with the Features panel's features"`
+        : '',
+      custom.length ? `its own kernels (${custom.join(', ')}) are not taken: time yours through "Your kernel"` : '',
+      (c.seed ?? 1) !== 1 ? `its inputs came from seed ${c.seed}; the form's runs use seed 1` : '',
+    ].filter(Boolean);
+    this.cardNote = `The form now holds the card's sweep${left.length ? `; ${left.join('; ')}` : ''}.`;
   }
 
   private onDownloadCard = async () => {
@@ -342,6 +387,7 @@ export class AttnProfiler extends LitElement {
         .progress=${this.progress}
         ?engine-ready=${!!this.engine}
         .options=${this.options}
+        .saved=${this.form}
         waiting=${this.gpuStatus?.kind === 'unavailable' || this.gpuStatus?.kind === 'lost' ? 'Needs a WebGPU device (see above).' : 'Waiting for a WebGPU device…'}
       ></attn-profile-controls>
       ${this.renderLabKernels()} ${this.message ? html`<div class="banner error" id="message">${this.message}</div>` : nothing}
@@ -428,11 +474,20 @@ export class AttnProfiler extends LitElement {
       ${
         c
           ? html`<span class="note" id="card-loaded"
-              >${this.result ? 'Plotted beside this run' : 'Shown until you run a profile, then plotted beside it'}: ${cardLabel(c)}
-              (${c.createdAt.slice(0, 10)}, ${c.result.rows.length} rows).</span
-            >`
+                >${this.result ? 'Plotted beside this run' : 'Shown until you run a profile, then plotted beside it'}: ${cardLabel(c)}
+                (${c.createdAt.slice(0, 10)}, ${c.result.rows.length} rows).</span
+              >
+              <button
+                id="use-card"
+                @click=${() => this.useCardSettings()}
+                ?disabled=${this.running}
+                title="Fill the form with the card's sweep, to run it on this device and plot the two side by side"
+              >
+                Use its settings
+              </button>`
           : nothing
       }
+      ${this.cardNote ? html`<div class="note" id="card-note">${this.cardNote}</div>` : nothing}
       ${this.cardMessage ? html`<div class="banner error" id="card-message">${this.cardMessage}</div>` : nothing}
       <div class="note">
         A card holds the adapter and its limits, the SHA-256 of every kernel the run used, the configuration and the results (<code

@@ -3,8 +3,10 @@
  * Features panel's features, variants by name (fused-Nsplits) and the variants every row is compared
  * with. A sweep set up through the form runs them (grouped heads and forced splits in the decode
  * rows, a "× fused-2splits" column, the configuration said above the table); a bad field is named
- * and what was typed stays. No timing is asserted.
+ * and what was typed stays. The form is part of the page's state: a reload and a link bring it
+ * back as it was typed. No timing is asserted.
  */
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { launchBrowser } from './browser';
@@ -102,6 +104,26 @@ async function runAndRead(page: Page) {
   });
 }
 
+/** The form's fields as the user sees them. */
+function readForm(page: Page) {
+  return page.evaluate(() => {
+    const form = document
+      .querySelector('attn-app')!
+      .shadowRoot!.querySelector('attn-layout')!
+      .shadowRoot!.querySelector('attn-profiler')!
+      .shadowRoot!.querySelector('attn-profile-controls')!.shadowRoot!;
+    const value = (id: string) => form.querySelector<HTMLInputElement>(`#${id}`)!.value;
+    const ticked = (attr: string) =>
+      [...form.querySelectorAll<HTMLInputElement>(`input[${attr}]`)].filter((x) => x.checked).map((x) => x.getAttribute(attr));
+    return {
+      values: ['dk', 'dv', 'heads', 'kv-heads', 'decode-ms', 'more-variants', 'baselines', 'warmup', 'repeats'].map(value),
+      causal: form.querySelector<HTMLInputElement>('#causal')!.checked,
+      ns: ticked('data-n'),
+      variants: ticked('data-variant'),
+    };
+  });
+}
+
 describe("the Profiler tab's form: what the terminal's flags set", () => {
   it('times grouped K/V heads, a forced split count and a baseline set up in the form, and says what it measured', async () => {
     const { page, problems } = await freshPage(browser);
@@ -189,6 +211,59 @@ describe("the Profiler tab's form: what the terminal's flags set", () => {
     expect(view.config).not.toContain('K/V');
     expect(view.config).toContain('features: ALiBi standard slopes');
     expect(view.sweep!.cells.map((c) => c.check)).toEqual(['pass']);
+    expect(problems).toEqual([]);
+  });
+
+  it('a reload and a link bring the form back as it was typed', async () => {
+    const { page, problems } = await freshPage(browser);
+    await openProfiler(page);
+    await smallSweep(page, ['fused', 'naive']);
+    await typeInto(page, 'heads', 8);
+    await typeInto(page, 'kv-heads', 2);
+    await typeInto(page, 'dv', 32);
+    await typeInto(page, 'decode-ms', '4096, 32768');
+    await typeInto(page, 'more-variants', 'fused-64splits, fused-0splits');
+    await typeInto(page, 'baselines', 'fused-64splits');
+    await setChecked(page, '#causal', true);
+    const typed = await readForm(page);
+    expect(typed).toEqual({
+      values: ['8', '32', '8', '2', '4096, 32768', 'fused-64splits, fused-0splits', 'fused-64splits', '0', '1'],
+      causal: true,
+      ns: ['16'],
+      variants: ['naive', 'fused'],
+    });
+    // The state is written to the link as the form changes (a view edit: no undo step, no run).
+    await page.waitForFunction(() => location.hash.startsWith('#s='));
+    const link = await page.evaluate(() => location.href);
+    const undo = await $app(page, 'attn-header >>> button[title="Undo (Ctrl+Z)"]');
+    expect(await undo.evaluate((b) => (b as HTMLButtonElement).disabled)).toBe(true);
+
+    await page.reload({ waitUntil: 'load' });
+    await openProfiler(page);
+    expect(await readForm(page)).toEqual(typed);
+
+    const again = await freshPage(browser, { url: link });
+    await openProfiler(again.page);
+    expect(await readForm(again.page)).toEqual(typed);
+    expect([...problems, ...again.problems]).toEqual([]);
+  });
+
+  it("a loaded card's settings fill the form, and what the form cannot take is said", async () => {
+    const { page, problems } = await freshPage(browser);
+    await openProfiler(page);
+    const input = (await profiler(page, '#load-card')) as ElementHandle<HTMLInputElement>;
+    await input.uploadFile(resolve(import.meta.dirname, '../../docs/benchmarks/h200-warm-decode.card.json'));
+    await (await profiler(page, '#use-card')).click();
+    expect(await readForm(page)).toEqual({
+      values: ['64', '64', '8', '2', '4096, 16384, 32768', '', '', '2', '5'],
+      causal: true,
+      ns: ['1024'],
+      variants: ['fused', 'fused-f16', 'fused-1split'],
+    });
+    const note = await (await profiler(page, '#card-note')).evaluate((el) => el.textContent!.replace(/\s+/g, ' ').trim());
+    expect(note).toBe(
+      `The form now holds the card's sweep; its own kernels (custom:flash_attention_eb7d763.wgsl) are not taken: time yours through "Your kernel".`,
+    );
     expect(problems).toEqual([]);
   });
 });

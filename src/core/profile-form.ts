@@ -1,0 +1,138 @@
+/**
+ * The Profiler tab's form (src/ui/attn-profile-controls.ts) as data: what the user ticked and typed,
+ * kept as typed so nothing is lost (the page saves it and carries it in links, in the state's view),
+ * and the sweep it describes. Reading the form into a sweep names the first bad field; filling it
+ * from a sweep (a config given to the profiler, or a loaded card's) keeps every value it can show.
+ */
+import { sweepFeatures } from './feature-options';
+import type { AttentionOptions } from './options';
+import type { ProfileConfig } from './profile-report';
+
+/** The N values with a checkbox; others are typed into the custom list. */
+export const N_PRESETS: readonly number[] = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384];
+
+export interface ProfileForm {
+  /** N values ticked among N_PRESETS. */
+  ns: number[];
+  /** More N values, as typed ("96, 384"). */
+  customNs: string;
+  /** Decode key counts, as typed ("4096, 16384, 32768"). */
+  decode: string;
+  dk: number;
+  /** As typed; empty: dv = dk. */
+  dv: string;
+  heads: number;
+  /** As typed; empty: one K/V head per query head. */
+  kvHeads: string;
+  causal: boolean;
+  /** Take the Features panel's RoPE, window, ALiBi, softcap and sinks. */
+  withFeatures: boolean;
+  /** Variants ticked (names with a checkbox). */
+  variants: string[];
+  /** More variants by name, as typed ("fused-16splits, fused-64splits"). */
+  moreVariants: string;
+  /** Variants every row is compared with by paired ratio, as typed. */
+  baselines: string;
+  warmup: number;
+  repeats: number;
+}
+
+export const DEFAULT_PROFILE_FORM: ProfileForm = {
+  ns: [64, 128, 256, 512],
+  customNs: '',
+  decode: '',
+  dk: 64,
+  dv: '',
+  heads: 1,
+  kvHeads: '',
+  causal: false,
+  withFeatures: false,
+  // The built-in variants and the TensorFlow.js peer; the setting variants (fused-f16…) are there to compare.
+  variants: ['naive', 'tiled', 'fused', 'tfjs'],
+  moreVariants: '',
+  baselines: '',
+  warmup: 2,
+  repeats: 5,
+};
+
+/** Names in a list typed as "a, b c": split on commas, semicolons and spaces. */
+export function listedNames(text: string): string[] {
+  return text.split(/[\s,;]+/).filter(Boolean);
+}
+
+/** Positive integers typed as a list; a RangeError names the field and the values that are not. */
+function positiveIntegers(text: string, what: string): number[] {
+  const xs = listedNames(text).map(Number);
+  const bad = xs.filter((n) => !Number.isInteger(n) || n < 1);
+  if (bad.length) throw new RangeError(`${what} must be positive integers: ${bad.join(', ')}`);
+  return xs;
+}
+
+/** One positive integer typed into a field, or null when it is empty. */
+function optionalInteger(text: string, what: string): number | null {
+  const xs = positiveIntegers(text, what);
+  if (xs.length > 1) throw new RangeError(`${what} takes one number, got "${text.trim()}"`);
+  return xs.length ? xs[0] : null;
+}
+
+/**
+ * The sweep a form describes, on top of `extra` (what the form has no field for: a config's seed,
+ * its features other than K/V heads). `checkboxes` orders the ticked variants; `options` are the
+ * playground's, whose features are taken when the form asks. Throws a RangeError naming a bad field;
+ * the variant names and the fit of the features are checked by the profiler (resolveConfig).
+ */
+export function formToConfig(
+  form: ProfileForm,
+  checkboxes: readonly string[],
+  options: AttentionOptions | null,
+  extra: Partial<ProfileConfig> = {},
+): ProfileConfig {
+  const custom = positiveIntegers(form.customNs, 'custom N values');
+  const decode = positiveIntegers(form.decode, 'decode key counts');
+  const ns = [...new Set([...form.ns, ...custom])].sort((a, b) => a - b);
+  if (ns.length === 0) throw new RangeError('choose at least one N');
+  const kvHeads = optionalInteger(form.kvHeads, 'K/V heads');
+  const taken = form.withFeatures && options ? sweepFeatures(options, form.heads) : {};
+  const ticked = [...checkboxes.filter((v) => form.variants.includes(v)), ...form.variants.filter((v) => !checkboxes.includes(v))];
+  return {
+    ...extra,
+    ns,
+    dk: form.dk,
+    dv: optionalInteger(form.dv, 'dv') ?? form.dk,
+    heads: form.heads,
+    causal: form.causal,
+    variants: [...new Set([...ticked, ...listedNames(form.moreVariants)])],
+    warmup: form.warmup,
+    repeats: form.repeats,
+    decode,
+    features: { ...extra.features, ...taken, kvHeads },
+    baselines: listedNames(form.baselines),
+  };
+}
+
+/**
+ * The form with the parts of `c` given: N values on their checkboxes or in the custom list,
+ * variants on their checkboxes or in "more", dv and K/V heads as numbers (empty for K/V heads
+ * null). Features other than K/V heads have no field: the caller keeps them (extra).
+ */
+export function formFromConfig(form: ProfileForm, c: Partial<ProfileConfig>, checkboxes: readonly string[]): ProfileForm {
+  const next = { ...form };
+  if (c.ns) {
+    next.ns = c.ns.filter((n) => N_PRESETS.includes(n));
+    next.customNs = c.ns.filter((n) => !N_PRESETS.includes(n)).join(', ');
+  }
+  if (c.decode) next.decode = c.decode.join(', ');
+  if (c.dk !== undefined) next.dk = c.dk;
+  if (c.dv !== undefined) next.dv = String(c.dv);
+  if (c.heads !== undefined) next.heads = c.heads;
+  if (c.features?.kvHeads !== undefined) next.kvHeads = c.features.kvHeads === null ? '' : String(c.features.kvHeads);
+  if (c.causal !== undefined) next.causal = c.causal;
+  if (c.variants) {
+    next.variants = c.variants.filter((v) => checkboxes.includes(v));
+    next.moreVariants = c.variants.filter((v) => !checkboxes.includes(v)).join(', ');
+  }
+  if (c.baselines) next.baselines = c.baselines.join(', ');
+  if (c.warmup !== undefined) next.warmup = c.warmup;
+  if (c.repeats !== undefined) next.repeats = c.repeats;
+  return next;
+}

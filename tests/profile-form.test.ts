@@ -1,0 +1,168 @@
+/**
+ * The Profiler tab's form as data (src/core/profile-form.ts): the sweep it describes, a bad field
+ * named, a config put back into the form and read out again unchanged, and the form kept in the
+ * page's state (saved, in links) with a bad saved value named. No GPU, no DOM.
+ */
+import { describe, expect, it } from 'vitest';
+import { alibiSlopes } from '../src/core/features';
+import { DEFAULT_OPTIONS } from '../src/core/options';
+import type { ProfileConfig } from '../src/core/profile-report';
+import { resolveConfig } from '../src/core/profile-report';
+import type { ProfileForm } from '../src/core/profile-form';
+import { DEFAULT_PROFILE_FORM, formFromConfig, formToConfig } from '../src/core/profile-form';
+import { decodeState, defaultState, encodeState, parseStateJson } from '../src/core/state';
+import { PROFILE_VARIANT_NAMES } from '../src/gpu/profile';
+
+const boxes = PROFILE_VARIANT_NAMES;
+const form = (patch: Partial<ProfileForm>): ProfileForm => ({ ...DEFAULT_PROFILE_FORM, ...patch });
+
+describe('the sweep a form describes', () => {
+  it('the default form: N 64…512, dk = dv = 64, one head, the built-in variants and tfjs, no features', () => {
+    const c = formToConfig(DEFAULT_PROFILE_FORM, boxes, null);
+    expect(c).toEqual({
+      ns: [64, 128, 256, 512],
+      dk: 64,
+      dv: 64,
+      heads: 1,
+      causal: false,
+      variants: ['naive', 'tiled', 'fused', 'tfjs'],
+      warmup: 2,
+      repeats: 5,
+      decode: [],
+      features: { kvHeads: null },
+      baselines: [],
+    });
+    expect(() => resolveConfig(c)).not.toThrow();
+  });
+
+  it('reads the typed fields: custom N, decode, dv, K/V heads, more variants, baselines', () => {
+    const c = formToConfig(
+      form({
+        ns: [512, 64],
+        customNs: '96; 64  384',
+        decode: '32768, 4096',
+        dv: ' 32 ',
+        heads: 8,
+        kvHeads: '2',
+        variants: ['fused', 'tfjs', 'naive'],
+        moreVariants: 'fused-16splits,fused-64splits fused-16splits',
+        baselines: 'fused-16splits',
+      }),
+      boxes,
+      null,
+    );
+    expect(c.ns).toEqual([64, 96, 384, 512]);
+    expect(c.decode).toEqual([32768, 4096]);
+    expect(c.dv).toBe(32);
+    expect(c.features).toEqual({ kvHeads: 2 });
+    // Ticked variants in the checkboxes' order, then the named ones, each once.
+    expect(c.variants).toEqual(['naive', 'fused', 'tfjs', 'fused-16splits', 'fused-64splits']);
+    expect(c.baselines).toEqual(['fused-16splits']);
+  });
+
+  it('takes the Features panel’s features only when asked, fitted to the form’s heads', () => {
+    const options = { ...DEFAULT_OPTIONS, heads: 1, alibi: [0.5], window: 16 };
+    expect(formToConfig(form({ heads: 4 }), boxes, options).features).toEqual({ kvHeads: null });
+    expect(formToConfig(form({ heads: 4, withFeatures: true, kvHeads: '2' }), boxes, options).features).toEqual({
+      rope: null,
+      window: 16,
+      alibi: [0.5, ...alibiSlopes(4).slice(1)],
+      softcap: null,
+      sinks: null,
+      kvHeads: 2,
+    });
+    // What the form has no field for (a config's seed and other features) passes through.
+    const extra: Partial<ProfileConfig> = { seed: 7, features: { softcap: 20 } };
+    const c = formToConfig(form({ kvHeads: '' }), boxes, options, extra);
+    expect(c.seed).toBe(7);
+    expect(c.features).toEqual({ softcap: 20, kvHeads: null });
+  });
+
+  it.each([
+    [{ customNs: '96, 1.5, x' }, 'custom N values must be positive integers: 1.5, NaN'],
+    [{ decode: '0' }, 'decode key counts must be positive integers: 0'],
+    [{ dv: '8 9' }, 'dv takes one number, got "8 9"'],
+    [{ kvHeads: '-2' }, 'K/V heads must be positive integers: -2'],
+    [{ ns: [], customNs: '' }, 'choose at least one N'],
+  ])('names a bad field: %j', (patch, message) => {
+    expect(() => formToConfig(form(patch), boxes, null)).toThrow(new RangeError(message));
+  });
+
+  it('a config put into the form reads back as the same sweep', () => {
+    const configs: ProfileConfig[] = [
+      {
+        ns: [16, 96, 1024],
+        dk: 8,
+        dv: 12,
+        heads: 4,
+        causal: true,
+        variants: ['fused', 'fused-2splits', 'tiled'],
+        warmup: 0,
+        repeats: 1,
+        decode: [64, 4096],
+        features: { kvHeads: 2 },
+        baselines: ['fused-2splits'],
+      },
+      {
+        ns: [64],
+        dk: 64,
+        dv: 64,
+        heads: 1,
+        causal: false,
+        variants: ['naive'],
+        warmup: 2,
+        repeats: 5,
+        decode: [],
+        features: { kvHeads: null },
+        baselines: [],
+      },
+    ];
+    for (const c of configs) {
+      const back = formToConfig(formFromConfig(DEFAULT_PROFILE_FORM, c, boxes), boxes, null);
+      expect({ ...back, variants: [...back.variants].sort() }).toEqual({ ...c, variants: [...c.variants].sort() });
+    }
+    // Only the parts given change.
+    expect(formFromConfig(form({ dk: 32, kvHeads: '2' }), { repeats: 9 }, boxes)).toEqual(form({ dk: 32, kvHeads: '2', repeats: 9 }));
+  });
+});
+
+describe('the form in the page’s state', () => {
+  const edited = form({
+    ns: [16, 4096],
+    customNs: '96',
+    decode: '32768',
+    dk: 128,
+    dv: '64',
+    heads: 32,
+    kvHeads: '8',
+    causal: true,
+    withFeatures: true,
+    variants: ['fused'],
+    moreVariants: 'fused-64splits',
+    baselines: 'fused-64splits',
+    warmup: 1,
+    repeats: 9,
+  });
+
+  it('goes through a link and a saved state unchanged; a state without one has none', () => {
+    const state = { ...defaultState(), view: { ...defaultState().view, tab: 'profiler' as const, profile: edited } };
+    expect(decodeState(encodeState(state)).view.profile).toEqual(edited);
+    expect(parseStateJson(JSON.stringify(state)).view.profile).toEqual(edited);
+    expect(decodeState(encodeState(defaultState())).view.profile).toBeUndefined();
+    // A saved form missing fields (an older page's) gets the defaults for them.
+    const partial = { ...state, view: { ...state.view, profile: { dk: 32 } } };
+    expect(parseStateJson(JSON.stringify(partial)).view.profile).toEqual(form({ dk: 32 }));
+  });
+
+  it.each([
+    [{ dk: 0 }, 'state.view.profile.dk must be an integer from 1 to 65536'],
+    [{ ns: [100] }, 'state.view.profile.ns[0] must be one of 16, 32, 64'],
+    [{ variants: 'fused' }, 'state.view.profile.variants must be an array of at most 64 variant names'],
+    [{ causal: 'yes' }, 'state.view.profile.causal must be true or false'],
+    [{ baselines: 7 }, 'state.view.profile.baselines must be a string'],
+    ['x', 'state.view.profile must be an object'],
+  ])('names a bad saved value: %j', (profile, message) => {
+    const json = JSON.stringify({ ...defaultState(), view: { ...defaultState().view, profile } });
+    expect(() => parseStateJson(json)).toThrow(message);
+  });
+});
