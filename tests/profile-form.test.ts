@@ -10,7 +10,7 @@ import type { ProfileConfig } from '../src/core/profile-report';
 import { resolveConfig } from '../src/core/profile-report';
 import type { ProfileForm } from '../src/core/profile-form';
 import { DEFAULT_PROFILE_FORM, formFromConfig, formToConfig } from '../src/core/profile-form';
-import { decodeState, defaultState, encodeState, parseStateJson } from '../src/core/state';
+import { decodeState, defaultState, encodeState, parseStateJson, withProfileForm } from '../src/core/state';
 import { PROFILE_VARIANT_NAMES } from '../src/gpu/profile';
 
 const boxes = PROFILE_VARIANT_NAMES;
@@ -164,5 +164,17 @@ describe('the form in the page’s state', () => {
   ])('names a bad saved value: %j', (profile, message) => {
     const json = JSON.stringify({ ...defaultState(), view: { ...defaultState().view, profile } });
     expect(() => parseStateJson(json)).toThrow(message);
+  });
+});
+
+describe('the form outside the undo history', () => {
+  it('withProfileForm puts the typed form on an older snapshot or an example, and leaves a state without one to give as it is', () => {
+    const typed = form({ heads: 8, kvHeads: '2' });
+    const older = { ...defaultState(), view: { ...defaultState().view, profile: form({ heads: 2 }) } };
+    expect(withProfileForm(older, typed).view.profile).toBe(typed);
+    expect(withProfileForm(older, typed).matrix).toBe(older.matrix);
+    expect(withProfileForm(defaultState(), typed).view).toEqual({ ...defaultState().view, profile: typed });
+    expect(withProfileForm(older, undefined)).toBe(older);
+    expect(withProfileForm(older, older.view.profile)).toBe(older);
   });
 });

@@ -298,6 +298,15 @@ export function defaultState(): PlaygroundState {
   };
 }
 
+/**
+ * `state` with the Profiler tab's form `form` (none: as it is). The form is text the user typed,
+ * outside the undo history: an undo or redo brings back an older snapshot, and an example or an
+ * older link brings none, yet neither may take back what was typed (src/ui/state-controller.ts).
+ */
+export function withProfileForm(state: PlaygroundState, form: ProfileForm | undefined): PlaygroundState {
+  return form === undefined || state.view.profile === form ? state : { ...state, view: { ...state.view, profile: form } };
+}
+
 /** The state a preset describes; fields a preset does not set come from the defaults. */
 export function stateFromPreset(preset: Preset): PlaygroundState {
   const base = defaultState();

@@ -9,7 +9,7 @@ import { InputError } from '../core/errors';
 import { UndoHistory } from '../core/history';
 import { fitScoringToState } from '../core/scoring-state';
 import type { PlaygroundState } from '../core/state';
-import { checkState, defaultState, MAX_SAVED_CELLS, stateCells, stateFromPreset } from '../core/state';
+import { checkState, defaultState, MAX_SAVED_CELLS, stateCells, stateFromPreset, withProfileForm } from '../core/state';
 import type { NoticeLevel } from './events';
 import { linkFor, loadLocal, readHashState, saveLocal, takeLegacyLabKernels, writeHash } from './persistence';
 import { PRESETS } from './presets';
@@ -109,14 +109,15 @@ export class StateController implements ReactiveController {
     return true;
   }
 
+  // The Profiler tab's form is not part of the history: an undo or redo keeps it as typed.
   undo(): void {
     const previous = this.history.undo(this.state);
-    if (previous) this.set(previous);
+    if (previous) this.set(withProfileForm(previous, this.state.view.profile));
   }
 
   redo(): void {
     const next = this.history.redo(this.state);
-    if (next) this.set(next);
+    if (next) this.set(withProfileForm(next, this.state.view.profile));
   }
 
   /** Copies a link that reproduces this view, or shows it when the clipboard is out of reach. */
@@ -132,10 +133,11 @@ export class StateController implements ReactiveController {
 
   private set(next: PlaygroundState): void {
     const previous = this.state;
-    this.state = next;
+    // An example or a link without a Profiler form keeps the one typed.
+    this.state = next.view.profile === undefined ? withProfileForm(next, previous.view.profile) : next;
     this.saveSoon();
     this.host.requestUpdate();
-    this.options.changed(previous, next);
+    this.options.changed(previous, this.state);
   }
 
   private savedOrDefault(): PlaygroundState {

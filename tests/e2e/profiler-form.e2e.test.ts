@@ -4,13 +4,13 @@
  * with. A sweep set up through the form runs them (grouped heads and forced splits in the decode
  * rows, a "× fused-2splits" column, the configuration said above the table); a bad field is named
  * and what was typed stays. The form is part of the page's state: a reload and a link bring it
- * back as it was typed. No timing is asserted.
+ * back as it was typed, and neither an example nor an undo takes it back. No timing is asserted.
  */
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { launchBrowser } from './browser';
-import { $app, freshPage, runId, waitForRun } from './app';
+import { $app, freshPage, loadPreset, runId, savedLink, waitForRun } from './app';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -214,7 +214,7 @@ describe("the Profiler tab's form: what the terminal's flags set", () => {
     expect(problems).toEqual([]);
   });
 
-  it('a reload and a link bring the form back as it was typed', async () => {
+  it('a reload and a link bring the form back as it was typed; an example and an undo leave it', async () => {
     const { page, problems } = await freshPage(browser);
     await openProfiler(page);
     await smallSweep(page, ['fused', 'naive']);
@@ -233,14 +233,28 @@ describe("the Profiler tab's form: what the terminal's flags set", () => {
       variants: ['naive', 'fused'],
     });
     // The state is written to the link as the form changes (a view edit: no undo step, no run).
-    await page.waitForFunction(() => location.hash.startsWith('#s='));
-    const link = await page.evaluate(() => location.href);
+    const link = await savedLink(page, (s) => s.view.profile?.causal === true && s.view.profile.baselines === 'fused-64splits');
     const undo = await $app(page, 'attn-header >>> button[title="Undo (Ctrl+Z)"]');
     expect(await undo.evaluate((b) => (b as HTMLButtonElement).disabled)).toBe(true);
 
     await page.reload({ waitUntil: 'load' });
     await openProfiler(page);
     expect(await readForm(page)).toEqual(typed);
+
+    // The form is outside the undo history: an example, more typing and an Undo of the example keep it as typed.
+    await loadPreset(page, 'large-scores');
+    await openProfiler(page);
+    expect(await readForm(page)).toEqual(typed);
+    await typeInto(page, 'repeats', 3);
+    await (await $app(page, 'attn-header >>> button[title="Undo (Ctrl+Z)"]')).click();
+    await page.waitForFunction(() => document.querySelector('attn-app')?.currentState?.presetId !== 'large-scores');
+    await openProfiler(page);
+    const retyped = { ...typed, values: typed.values.map((v, i) => (i === 8 ? '3' : v)) };
+    expect(await readForm(page)).toEqual(retyped);
+    await savedLink(page, (s) => s.view.profile?.repeats === 3 && s.presetId !== 'large-scores');
+    await page.reload({ waitUntil: 'load' });
+    await openProfiler(page);
+    expect(await readForm(page)).toEqual(retyped);
 
     const again = await freshPage(browser, { url: link });
     await openProfiler(again.page);
