@@ -10,13 +10,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, ElementHandle, Page } from 'puppeteer';
+import type { Browser, Page } from 'puppeteer';
 import { parseCard } from '../../src/core/bench-card';
 import type { BenchCard } from '../../src/core/bench-card';
 import { defaultState, encodeState } from '../../src/core/state';
 import { inject } from 'vitest';
 import { launchBrowser, openPage } from './browser';
-import { $app, freshPage } from './app';
+import { freshPage } from './app';
+import { profiler, setChecked, waitForProfile, waitForRunButton } from './profiler-page';
 
 let browser: Browser;
 /** The card the first test downloads, for the second. */
@@ -27,13 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-const profiler = (page: Page, selector: string) => $app(page, `attn-profiler >>> ${selector}`);
-
-async function setChecked(page: Page, selector: string, on: boolean): Promise<void> {
-  const box = (await profiler(page, selector)) as ElementHandle<HTMLInputElement>;
-  if ((await box.evaluate((el) => el.checked)) !== on) await box.click();
-}
 
 /** Text of an element of the profiler (or its results), '' when absent. */
 function text(page: Page, selector: string): Promise<string> {
@@ -64,17 +58,7 @@ describe('own kernels and benchmark cards in the Profiler tab', () => {
         qk: readFileSync('examples/kernels/qk_missing_scale.wgsl', 'utf8'),
       };
       const { page, problems } = await freshPage(browser, { hash: `#s=${encodeState(state)}` });
-      await page.waitForFunction(
-        () => {
-          const el = document
-            .querySelector('attn-app')
-            ?.shadowRoot?.querySelector('attn-layout')
-            ?.shadowRoot?.querySelector('attn-profiler');
-          const run = el?.shadowRoot?.querySelector('attn-profile-controls')?.shadowRoot?.querySelector<HTMLButtonElement>('#run');
-          return !!run && !run.disabled;
-        },
-        { timeout: 60_000 },
-      );
+      await waitForRunButton(page, 60_000);
       expect(await text(page, '#lab-kernels')).toMatch(/time the Shader lab's qk kernel[\s\S]*time the Shader lab's softmax kernel/);
       await setChecked(page, 'input[data-lab-stage="softmax"]', true);
       await setChecked(page, 'input[data-lab-stage="qk"]', true);
@@ -87,14 +71,7 @@ describe('own kernels and benchmark cards in the Profiler tab', () => {
           .shadowRoot!.querySelector('attn-profiler')!;
         void el.run({ ns: [16, 24, 32], dk: 8, warmup: 0, repeats: 1, decode: [48] }).catch(() => undefined);
       });
-      await page.waitForFunction(
-        () => {
-          const s = document.querySelector('attn-app')?.shadowRoot?.querySelector('attn-layout')?.shadowRoot?.querySelector('attn-profiler')
-            ?.dataset.state;
-          return s === 'done' || s === 'error';
-        },
-        { timeout: 540_000 },
-      );
+      await waitForProfile(page, 540_000);
       const view = await page.evaluate(() => {
         const el = document
           .querySelector('attn-app')!

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { launchBrowser } from './browser';
 import { $app, freshPage, loadPreset, runId, savedLink, waitForRun } from './app';
+import { profiler, setChecked, waitForProfile, waitForRunButton } from './profiler-page';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -19,13 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-const profiler = (page: Page, selector: string) => $app(page, `attn-profiler >>> ${selector}`);
-
-async function setChecked(page: Page, selector: string, on: boolean): Promise<void> {
-  const box = (await profiler(page, selector)) as ElementHandle<HTMLInputElement>;
-  if ((await box.evaluate((el) => el.checked)) !== on) await box.click();
-}
 
 /** Types into a field of the form (replacing what it held) and leaves it, so its change is read. */
 async function typeInto(page: Page, id: string, value: string | number): Promise<void> {
@@ -38,14 +32,7 @@ async function typeInto(page: Page, id: string, value: string | number): Promise
 
 async function openProfiler(page: Page): Promise<void> {
   await (await $app(page, '#tab-profiler')).click();
-  await page.waitForFunction(
-    () => {
-      const el = document.querySelector('attn-app')?.shadowRoot?.querySelector('attn-layout')?.shadowRoot?.querySelector('attn-profiler');
-      const run = el?.shadowRoot?.querySelector('attn-profile-controls')?.shadowRoot?.querySelector<HTMLButtonElement>('#run');
-      return !!run && !run.disabled;
-    },
-    { timeout: 30_000 },
-  );
+  await waitForRunButton(page);
 }
 
 /** A small sweep: N = 16 only, dk = 8, no warm-up, one repeat, the given variants checked. */
@@ -66,14 +53,7 @@ async function runAndRead(page: Page) {
   );
   expect(before).not.toBe('running');
   await (await profiler(page, '#run')).click();
-  await page.waitForFunction(
-    () => {
-      const state = document.querySelector('attn-app')?.shadowRoot?.querySelector('attn-layout')?.shadowRoot?.querySelector('attn-profiler')
-        ?.dataset.state;
-      return state === 'done' || state === 'error';
-    },
-    { timeout: 240_000 },
-  );
+  await waitForProfile(page, 240_000);
   return page.evaluate(() => {
     const el = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-profiler')!;
     const root = el.shadowRoot!;

@@ -4,10 +4,11 @@
  * and no console error appears. No timing is asserted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, ElementHandle, Page } from 'puppeteer';
+import type { Browser, Page } from 'puppeteer';
 import { decodeState } from '../../src/core/state';
 import { launchBrowser } from './browser';
 import { $app, freshPage } from './app';
+import { profiler, setChecked, waitForProfile, waitForRunButton } from './profiler-page';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -16,13 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-const profiler = (page: Page, selector: string) => $app(page, `attn-profiler >>> ${selector}`);
-
-async function setChecked(page: Page, selector: string, on: boolean): Promise<void> {
-  const box = (await profiler(page, selector)) as ElementHandle<HTMLInputElement>;
-  if ((await box.evaluate((el) => el.checked)) !== on) await box.click();
-}
 
 async function typeNumber(page: Page, id: string, value: number): Promise<void> {
   const input = await profiler(page, `#${id}`);
@@ -36,14 +30,7 @@ describe('the Profiler tab of the playground', () => {
     const { page, problems } = await freshPage(browser);
     expect(await page.evaluate(() => !!customElements.get('attn-profiler')), 'the profiler is loaded lazily').toBe(false);
     await (await $app(page, '#tab-profiler')).click();
-    await page.waitForFunction(
-      () => {
-        const el = document.querySelector('attn-app')?.shadowRoot?.querySelector('attn-layout')?.shadowRoot?.querySelector('attn-profiler');
-        const run = el?.shadowRoot?.querySelector('attn-profile-controls')?.shadowRoot?.querySelector<HTMLButtonElement>('#run');
-        return !!run && !run.disabled;
-      },
-      { timeout: 30_000 },
-    );
+    await waitForRunButton(page);
     expect(await (await $app(page, '#tab-profiler')).evaluate((el) => el.getAttribute('aria-selected'))).toBe('true');
 
     for (const n of [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]) await setChecked(page, `input[data-n="${n}"]`, n <= 32);
@@ -53,16 +40,7 @@ describe('the Profiler tab of the playground', () => {
     await typeNumber(page, 'warmup', 0);
     await typeNumber(page, 'repeats', 1);
     await (await profiler(page, '#run')).click();
-    await page.waitForFunction(
-      () => {
-        const state = document
-          .querySelector('attn-app')
-          ?.shadowRoot?.querySelector('attn-layout')
-          ?.shadowRoot?.querySelector('attn-profiler')?.dataset.state;
-        return state === 'done' || state === 'error';
-      },
-      { timeout: 180_000 },
-    );
+    await waitForProfile(page, 180_000);
 
     const view = await page.evaluate(() => {
       const el = document.querySelector('attn-app')!.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('attn-profiler')!;
