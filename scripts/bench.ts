@@ -40,8 +40,9 @@ import {
   pairedSpeedup,
   reportTable,
   resolveConfig,
-  sweepDemand,
+  sweepMemoryProblem,
   sweepRows,
+  sweepTimeProblem,
 } from '../src/core/profile-report';
 import { compileErrorLines, formatReport, reportSummary } from '../src/core/verify/report';
 import { benchCard } from '../src/gpu/bench-card';
@@ -399,31 +400,25 @@ const GIB = 2 ** 30;
 
 /** Refuses a sweep whose largest Q, K and V would not fit in a quarter of this machine's memory. */
 function checkHostMemory(config: ProfileConfig): void {
-  const { inputBytes } = sweepDemand(resolveConfig(config));
-  const allowed = totalmem() * HOST_MEMORY_SHARE;
-  if (inputBytes > allowed)
-    throw new InputError(
-      `the largest problem's Q, K and V need ${(inputBytes / GIB).toFixed(1)} GiB, more than a quarter of this machine's ${(totalmem() / GIB).toFixed(0)} GiB: lower --n (or --decode, --dk, --heads)`,
-    );
+  const problem = sweepMemoryProblem(
+    resolveConfig(config),
+    totalmem() * HOST_MEMORY_SHARE,
+    `a quarter of this machine's ${(totalmem() / GIB).toFixed(0)} GiB`,
+    'lower --n (or --decode, --dk, --heads)',
+  );
+  if (problem) throw new InputError(problem);
 }
 
 /** Refuses a sweep whose arithmetic alone, at the adapter's measured peak, would take longer than maxMinutes. */
 function checkSweepTime(config: ProfileConfig, peakGflops: number, maxMinutes: number): void {
-  const { flops } = sweepDemand(resolveConfig(config));
-  const minutes = flops / (peakGflops * 1e9) / 60;
-  if (minutes > maxMinutes)
-    throw new InputError(
-      `the sweep needs at least ${flops.toExponential(2)} floating-point operations (every warm-up and repeat of every variant); at this adapter's measured peak of ${peakGflops.toFixed(2)} GFLOP/s that is at least ${duration(minutes)}, more than --max-minutes ${maxMinutes}: lower --n or --repeats, or raise --max-minutes`,
-    );
-}
-
-/** "25 min", "3.2 h", "41 days", "2.1e6 years". */
-function duration(minutes: number): string {
-  if (minutes < 120) return `${minutes.toFixed(0)} min`;
-  const hours = minutes / 60;
-  if (hours < 48) return `${hours.toFixed(1)} h`;
-  const days = hours / 24;
-  return days < 730 ? `${days.toFixed(0)} days` : `${(days / 365).toPrecision(2)} years`;
+  const problem = sweepTimeProblem(
+    resolveConfig(config),
+    peakGflops,
+    maxMinutes,
+    `--max-minutes ${maxMinutes}`,
+    'lower --n or --repeats, or raise --max-minutes',
+  );
+  if (problem) throw new InputError(problem);
 }
 
 /** "NVIDIA H200" or "Google swiftshader — SwiftShader, CPU emulation: …". */

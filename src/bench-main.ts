@@ -4,6 +4,7 @@
  */
 import './ui/tokens.css';
 import './ui/attn-profiler';
+import type { ProfileRunOptions } from './ui/attn-profiler';
 import type { BenchCard } from './core/bench-card';
 import type { ProfileConfig, ProfileResult } from './core/profile-report';
 import type { AdapterSummary } from './gpu/device';
@@ -16,7 +17,8 @@ import { SHADERS } from './ui/shader-library';
 export interface AttnBench {
   /** Resolves once the device is ready (rejects with the reason when there is no WebGPU). */
   ready: Promise<AdapterSummary>;
-  run(config: Partial<ProfileConfig>): Promise<ProfileResult>;
+  /** Runs a sweep; `demandChecked` when the driver has checked its memory and time against limits of its own. */
+  run(config: Partial<ProfileConfig>, options?: ProfileRunOptions): Promise<ProfileResult>;
   /** Plots results computed elsewhere (Node's WebGPU), so they can be exported as PNG. */
   show(result: ProfileResult): Promise<void>;
   /** PNG data URL of a plot of the last results. */
@@ -47,10 +49,10 @@ ready.catch((error: Error) => (adapterLine.textContent = error.message));
 
 window.attnBench = {
   ready,
-  run: async (config) => {
+  run: async (config, options) => {
     await ready;
     // Structured-clone friendly: the driver receives it through puppeteer as JSON.
-    return JSON.parse(JSON.stringify(await profiler.run(config))) as ProfileResult;
+    return JSON.parse(JSON.stringify(await profiler.run(config, options))) as ProfileResult;
   },
   show: async (result) => {
     profiler.show(result);

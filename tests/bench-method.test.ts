@@ -13,6 +13,7 @@ import type { ProfileResult, ProfileRow } from '../src/core/profile-report';
 import {
   decodeTable,
   describeProfileConfig,
+  duration,
   explainModel,
   fitModels,
   pairedSpeedup,
@@ -20,6 +21,9 @@ import {
   resolveConfig,
   rowTime,
   speedup,
+  sweepDemand,
+  sweepMemoryProblem,
+  sweepTimeProblem,
 } from '../src/core/profile-report';
 import { sweepFeatures } from '../src/core/feature-options';
 import { alibiSlopes } from '../src/core/features';
@@ -480,5 +484,52 @@ describe('what a sweep is set up with (the Profiler tab’s form and the termina
     expect(() =>
       resolveConfig({ ns: [16], dk: 8, heads: 3, variants: ['fused'], features: { ...sweepFeatures(page, 3), kvHeads: null } }),
     ).not.toThrow();
+  });
+});
+
+describe('what a sweep asks of the machine, refused before it runs', () => {
+  const c = resolveConfig({
+    ns: [1024, 4096],
+    dk: 64,
+    heads: 8,
+    variants: ['naive', 'fused'],
+    warmup: 1,
+    repeats: 2,
+    decode: [32768],
+    features: { kvHeads: 2 },
+  });
+  // Largest inputs: the 4096 point's Q, K and V (8 heads each: 3·4096·8·64·4 B = 24 MiB) against the
+  // decode row's Q (1·8·64) and K, V (32768·2·128): 32 MiB + 2 KiB.
+  const inputBytes = 4 * (8 * 64 + 32768 * 2 * 128);
+  // Flops: 2·pairs·(dk + dv)·runs, runs = 2 variants × 3; pairs = heads·n·m.
+  const flops = 2 * 8 * (1024 * 1024 + 4096 * 4096 + 32768) * 128 * 6;
+
+  it('counts the largest inputs and every timed run’s arithmetic', () => {
+    expect(sweepDemand(c)).toEqual({ inputBytes, flops });
+  });
+
+  it('names the memory its largest inputs need past a limit, and nothing within it', () => {
+    expect(sweepMemoryProblem(c, inputBytes, 'x', 'y')).toBeNull();
+    expect(sweepMemoryProblem(c, inputBytes - 1, 'the 2 GiB the page allows', 'lower N')).toBe(
+      "the largest problem's Q, K and V need 0.0 GiB, more than the 2 GiB the page allows: lower N",
+    );
+  });
+
+  it('names the least time its arithmetic takes at the measured peak past a limit', () => {
+    const peak = flops / 1e9 / 60 / 10; // GFLOP/s that make the sweep exactly 10 minutes
+    expect(sweepTimeProblem(c, peak, 10, 'x', 'y')).toBeNull();
+    expect(sweepTimeProblem(c, peak, 9, "the page's limit of 9 min", 'lower N')).toBe(
+      `the sweep needs at least ${flops.toExponential(2)} floating-point operations (every warm-up and repeat of every variant); at this adapter's measured peak of ${peak.toFixed(2)} GFLOP/s that is at least 10 min, more than the page's limit of 9 min: lower N`,
+    );
+  });
+
+  it.each([
+    [25, '25 min'],
+    [119.4, '119 min'],
+    [180, '3.0 h'],
+    [60 * 24 * 41, '41 days'],
+    [60 * 24 * 365 * 2.1e6, '2.1e+6 years'],
+  ])('says %d minutes as "%s"', (minutes, words) => {
+    expect(duration(minutes)).toBe(words);
   });
 });

@@ -94,7 +94,8 @@ function driver(page: Page): BenchPage {
         }
       })();
       try {
-        return await page.evaluate((c) => window.attnBench.run(c), config);
+        // The command has checked the sweep's memory and time against its own limits (--max-minutes).
+        return await page.evaluate((c) => window.attnBench.run(c, { demandChecked: true }), config);
       } finally {
         finished = true;
         await poll;

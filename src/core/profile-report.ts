@@ -182,6 +182,45 @@ export function sweepDemand(c: ResolvedConfig): SweepDemand {
   };
 }
 
+const GIB = 2 ** 30;
+
+/** "25 min", "3.2 h", "41 days", "2.1e6 years". */
+export function duration(minutes: number): string {
+  if (minutes < 120) return `${minutes.toFixed(0)} min`;
+  const hours = minutes / 60;
+  if (hours < 48) return `${hours.toFixed(1)} h`;
+  const days = hours / 24;
+  return days < 730 ? `${days.toFixed(0)} days` : `${(days / 365).toPrecision(2)} years`;
+}
+
+/**
+ * Why a sweep is refused before it allocates anything, or null: its largest problem's Q, K and V
+ * need more than `allowedBytes` (`allowedWhat` says whose limit, `advice` what to lower).
+ */
+export function sweepMemoryProblem(c: ResolvedConfig, allowedBytes: number, allowedWhat: string, advice: string): string | null {
+  const { inputBytes } = sweepDemand(c);
+  if (inputBytes <= allowedBytes) return null;
+  return `the largest problem's Q, K and V need ${(inputBytes / GIB).toFixed(1)} GiB, more than ${allowedWhat}: ${advice}`;
+}
+
+/**
+ * Why a sweep is refused once the roofline is measured, or null: its arithmetic alone (every
+ * warm-up and repeat of every variant) would take more than `maxMinutes` at the measured peak, a
+ * lower bound on its time (`limitWhat` names the limit, `advice` what to lower).
+ */
+export function sweepTimeProblem(
+  c: ResolvedConfig,
+  peakGflops: number,
+  maxMinutes: number,
+  limitWhat: string,
+  advice: string,
+): string | null {
+  const { flops } = sweepDemand(c);
+  const minutes = flops / (peakGflops * 1e9) / 60;
+  if (minutes <= maxMinutes) return null;
+  return `the sweep needs at least ${flops.toExponential(2)} floating-point operations (every warm-up and repeat of every variant); at this adapter's measured peak of ${peakGflops.toFixed(2)} GFLOP/s that is at least ${duration(minutes)}, more than ${limitWhat}: ${advice}`;
+}
+
 export interface CheckSummary {
   pass: boolean;
   maxAbs: number;

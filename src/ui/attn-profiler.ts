@@ -21,6 +21,7 @@ import type { AttentionOptions } from '../core/options';
 import { describeFeatures } from '../core/features';
 import type { ProfileForm } from '../core/profile-form';
 import type { AdapterInfo, ProfileConfig, ProfileResult, Roofline } from '../core/profile-report';
+import { resolveConfig, sweepMemoryProblem, sweepTimeProblem } from '../core/profile-report';
 import type { StageName } from '../core/stages';
 import { reportSummary } from '../core/verify/report';
 import { benchCard } from '../gpu/bench-card';
@@ -39,6 +40,19 @@ import type { ProfileCommandEvent } from './events';
 import type { GpuStatus } from './gpu-session';
 import './attn-profile-controls';
 import './attn-profile-results';
+
+/**
+ * The largest problem's Q, K and V a sweep in the page may need (float32): browsers hold a few GiB
+ * a tab, and the engine's buffers come on top.
+ */
+const PAGE_INPUT_BYTES = 2 ** 31;
+/** A sweep whose arithmetic alone takes longer at the measured peak is refused (as `npm run bench`'s --max-minutes default). */
+const PAGE_MAX_MINUTES = 60;
+
+export interface ProfileRunOptions {
+  /** The caller has checked the sweep's memory and time against limits of its own: the page's are not applied. */
+  demandChecked?: boolean;
+}
 
 /** Stages a lab kernel can be timed for: those a variant runs itself. */
 const TIMED_STAGES: readonly string[] = [...new Set(VARIANT_NAMES.flatMap((v) => variantStages(v)))];
@@ -135,8 +149,12 @@ export class AttnProfiler extends LitElement {
     this.controller?.abort();
   }
 
-  /** Applies the parts of `config` given, runs the profile and resolves with its results. */
-  async run(config: Partial<ProfileConfig> = {}): Promise<ProfileResult> {
+  /**
+   * Applies the parts of `config` given, runs the profile and resolves with its results. A sweep
+   * past the page's limits (PAGE_INPUT_BYTES, PAGE_MAX_MINUTES) is refused with a message, unless
+   * the caller has checked it against limits of its own (`npm run bench` through bench.html).
+   */
+  async run(config: Partial<ProfileConfig> = {}, options: ProfileRunOptions = {}): Promise<ProfileResult> {
     await this.updateComplete; // the form exists from the first render on
     this.controls.apply(config);
     const engine = this.engine;
@@ -150,9 +168,25 @@ export class AttnProfiler extends LitElement {
     this.dataset.state = 'running';
     try {
       let sweep = this.controls.sweepConfig(config);
+      // A sweep too large for the page is refused before anything is allocated or verified.
+      const memory =
+        !options.demandChecked &&
+        sweepMemoryProblem(resolveConfig(sweep), PAGE_INPUT_BYTES, 'the 2 GiB the page allows', 'lower N (or decode m, dk, heads)');
+      if (memory) throw new RangeError(`Not run: ${memory}.`);
       this.custom = await this.verifiedLabKernels(engine, signal);
       sweep = { ...sweep, variants: [...sweep.variants, ...Object.keys(this.custom)] };
       this.roofline = await this.measureRooflineOnce(engine);
+      const time =
+        !options.demandChecked &&
+        this.roofline &&
+        sweepTimeProblem(
+          resolveConfig(sweep),
+          this.roofline.gflops,
+          PAGE_MAX_MINUTES,
+          `the page's limit of ${PAGE_MAX_MINUTES} min`,
+          'lower N or the repeats, or run it with npm run bench -- --max-minutes',
+        );
+      if (time) throw new RangeError(`Not run: ${time}.`);
       const peers = await this.loadPeers(sweep.variants);
       // On a GPU, keep the clock up between rounds (a GPU idles down while the page works between runs).
       const warmer =

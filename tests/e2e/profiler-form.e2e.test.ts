@@ -145,6 +145,20 @@ describe("the Profiler tab's form: what the terminal's flags set", () => {
     expect(view.typed['more-variants']).toBe('fused-0splits, fused-4splits');
 
     await typeInto(page, 'more-variants', '');
+    // A sweep past the page's limits is refused before it allocates: 3 GiB of inputs, then hours of arithmetic.
+    await typeInto(page, 'custom-ns', 30_000_000);
+    view = await runAndRead(page);
+    expect(view.state).toBe('error');
+    expect(view.message).toBe(
+      "Not run: the largest problem's Q, K and V need 2.7 GiB, more than the 2 GiB the page allows: lower N (or decode m, dk, heads).",
+    );
+    await typeInto(page, 'custom-ns', 10_000_000);
+    view = await runAndRead(page);
+    expect(view.state).toBe('error');
+    expect(view.message).toMatch(
+      /^Not run: the sweep needs at least [\d.e+]+ floating-point operations \(every warm-up and repeat of every variant\); at this adapter's measured peak of [\d.]+ GFLOP\/s that is at least [\d.]+ (h|days|years), more than the page's limit of 60 min: lower N or the repeats/,
+    );
+    await typeInto(page, 'custom-ns', '');
     await typeInto(page, 'heads', 4);
     await typeInto(page, 'kv-heads', 3);
     view = await runAndRead(page);
