@@ -11,7 +11,8 @@ import { resolveConfig } from '../src/core/profile-report';
 import type { ProfileForm } from '../src/core/profile-form';
 import { DEFAULT_PROFILE_FORM, formFromConfig, formToConfig } from '../src/core/profile-form';
 import { decodeState, defaultState, encodeState, parseStateJson, withProfileForm } from '../src/core/state';
-import { PROFILE_VARIANT_NAMES } from '../src/gpu/profile';
+import { PEER_NAMES, PROFILE_VARIANT_NAMES } from '../src/gpu/profile';
+import { VARIANT_NAMES } from '../src/gpu/variants';
 
 const boxes = PROFILE_VARIANT_NAMES;
 const form = (patch: Partial<ProfileForm>): ProfileForm => ({ ...DEFAULT_PROFILE_FORM, ...patch });
@@ -33,6 +34,8 @@ describe('the sweep a form describes', () => {
       baselines: [],
     });
     expect(() => resolveConfig(c)).not.toThrow();
+    // Core cannot import the engine's names: the default must follow them by hand, and this says when it does not.
+    expect(DEFAULT_PROFILE_FORM.variants).toEqual([...VARIANT_NAMES, ...PEER_NAMES]);
   });
 
   it('reads the typed fields: custom N, decode, dv, K/V heads, more variants, baselines', () => {
