@@ -101,9 +101,9 @@ export class AttnProfileControls extends LitElement {
     this.dispatchEvent(new StateEditEvent((s) => ({ ...s, view: { ...s.view, profile: form } }), null, false));
   }
 
-  /** Fills the form with the parts of `c` given. */
+  /** Fills the form with the parts of `c` given (none: the form and the page's state stay as they are). */
   apply(c: Partial<ProfileConfig>): void {
-    this.edit(formFromConfig(this.form, c, ALL_VARIANTS));
+    if (Object.keys(c).length) this.edit(formFromConfig(this.form, c, ALL_VARIANTS));
   }
 
   /** The Features panel's features on (K/V heads aside), in words; '' when none. */
@@ -119,8 +119,6 @@ export class AttnProfileControls extends LitElement {
     return config;
   }
 
-  private toggled(list: readonly number[], value: number, on: boolean): number[];
-  private toggled(list: readonly string[], value: string, on: boolean): string[];
   private toggled<T>(list: readonly T[], value: T, on: boolean): T[] {
     return on ? [...new Set([...list, value])] : list.filter((x) => x !== value);
   }
