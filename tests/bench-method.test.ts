@@ -17,6 +17,7 @@ import {
   explainModel,
   fitModels,
   pairedSpeedup,
+  refitExponents,
   reportTable,
   resolveConfig,
   rowTime,
@@ -201,6 +202,51 @@ describe('the fit t = a + b·N^p', () => {
     expect(text).toMatch(/t ≈ 1 ms \+ .* ms·N\^2\.00/);
     expect(text).toMatch(/At N = 64 the fixed part a is 100 % of the fitted time/);
     expect(text).toMatch(/64→128: 0\.0\d/);
+  });
+});
+
+describe('the straight-line exponents fitted again from another N (the Profiler tab’s "exponents from N ≥")', () => {
+  // t = 1 + 1e-6·N²: the fixed part flattens the slope at small N, so where the fit starts shows.
+  const ns = [64, 128, 256, 512, 1024, 2048];
+  const rows = ns.map(
+    (n) =>
+      ({
+        n,
+        m: n,
+        variant: 'fused',
+        stages: {},
+        error: null,
+        gpuMs: null,
+        spanMs: summarize([1 + 1e-6 * n ** 2]),
+        wallMs: summarize([2 + 1e-6 * n ** 2]),
+      }) as unknown as ProfileRow,
+  );
+  const result = {
+    config: resolveConfig({ ns, dk: 8, variants: ['fused'] }),
+    rows,
+    fits: [],
+  } as unknown as ProfileResult;
+  const spanExponent = (r: ProfileResult) => r.fits.find((f) => f.variant === 'fused' && f.stage === 'span')!.fit.exponent;
+
+  it('fits from the N given, or the upper half, and records which in the config', () => {
+    const all = refitExponents(result, 64);
+    const top = refitExponents(result, 1024);
+    const half = refitExponents(result, null);
+    expect(all.config.fitFromN).toBe(64);
+    expect(half.config.fitFromN).toBeNull();
+    // Over every N the fixed part pulls the exponent far below 2; over the top two it is close to
+    // the local slope there, d log(1 + 1e-6 N²) / d log N between 1024 and 2048 (about 1.6).
+    const local = Math.log((1 + 1e-6 * 2048 ** 2) / (1 + 1e-6 * 1024 ** 2)) / Math.log(2);
+    expect(spanExponent(top)).toBeCloseTo(local, 6);
+    expect(spanExponent(all)).toBeLessThan(spanExponent(half));
+    expect(spanExponent(half)).toBeLessThan(spanExponent(top));
+    expect(result.fits).toEqual([]); // the result given is left as it was
+  });
+
+  it('names a start that leaves fewer than two N, and fits nothing then', () => {
+    expect(() => refitExponents(result, 2000)).toThrow(
+      new RangeError("exponents from N ≥ 2000: a fit needs two N at least, and this sweep's N are 64, 128, 256, 512, 1024, 2048"),
+    );
   });
 });
 

@@ -29,6 +29,7 @@ describe('the sweep a form describes', () => {
       variants: ['naive', 'tiled', 'fused', 'tfjs'],
       warmup: 2,
       repeats: 5,
+      seed: 1,
       decode: [],
       features: { kvHeads: null },
       baselines: [],
@@ -38,7 +39,7 @@ describe('the sweep a form describes', () => {
     expect(DEFAULT_PROFILE_FORM.variants).toEqual([...VARIANT_NAMES, ...PEER_NAMES]);
   });
 
-  it('reads the typed fields: custom N, decode, dv, K/V heads, more variants, baselines', () => {
+  it('reads the typed fields: custom N, decode, dv, K/V heads, more variants, baselines, seed, fit from', () => {
     const c = formToConfig(
       form({
         ns: [512, 64],
@@ -50,11 +51,18 @@ describe('the sweep a form describes', () => {
         variants: ['fused', 'tfjs', 'naive'],
         moreVariants: 'fused-16splits,fused-64splits fused-16splits',
         baselines: 'fused-16splits',
+        seed: 42,
+        fitFrom: ' 384 ',
       }),
       boxes,
       null,
     );
     expect(c.ns).toEqual([64, 96, 384, 512]);
+    expect(c.seed).toBe(42);
+    expect(c.fitFromN).toBe(384);
+    expect(resolveConfig({ ...c, variants: ['fused'], baselines: [], features: {} }).fitFromN).toBe(384);
+    // Empty: the upper half of the sweep, as without --fit-from.
+    expect(resolveConfig(formToConfig(form({ fitFrom: '' }), boxes, null)).fitFromN).toBeNull();
     expect(c.decode).toEqual([32768, 4096]);
     expect(c.dv).toBe(32);
     expect(c.features).toEqual({ kvHeads: 2 });
@@ -74,10 +82,11 @@ describe('the sweep a form describes', () => {
       sinks: null,
       kvHeads: 2,
     });
-    // What the form has no field for (a config's seed and other features) passes through.
-    const extra: Partial<ProfileConfig> = { seed: 7, features: { softcap: 20 } };
+    // What the form has no field for (a config's features other than K/V heads) passes through; the form's seed wins.
+    const extra: Partial<ProfileConfig> = { seed: 7, features: { softcap: 20 }, cpuReferenceLimit: 10 };
     const c = formToConfig(form({ kvHeads: '' }), boxes, options, extra);
-    expect(c.seed).toBe(7);
+    expect(c.seed).toBe(1);
+    expect(c.cpuReferenceLimit).toBe(10);
     expect(c.features).toEqual({ softcap: 20, kvHeads: null });
   });
 
@@ -87,6 +96,8 @@ describe('the sweep a form describes', () => {
     [{ dv: '8 9' }, 'dv takes one number, got "8 9"'],
     [{ kvHeads: '-2' }, 'K/V heads must be positive integers: -2'],
     [{ ns: [], customNs: '' }, 'choose at least one N'],
+    [{ fitFrom: '1e3x' }, 'fit from N must be positive integers: NaN'],
+    [{ fitFrom: '64 128' }, 'fit from N takes one number, got "64 128"'],
   ])('names a bad field: %j', (patch, message) => {
     expect(() => formToConfig(form(patch), boxes, null)).toThrow(new RangeError(message));
   });
@@ -102,6 +113,8 @@ describe('the sweep a form describes', () => {
         variants: ['fused', 'fused-2splits', 'tiled'],
         warmup: 0,
         repeats: 1,
+        seed: 99,
+        fitFromN: 96,
         decode: [64, 4096],
         features: { kvHeads: 2 },
         baselines: ['fused-2splits'],
@@ -115,6 +128,7 @@ describe('the sweep a form describes', () => {
         variants: ['naive'],
         warmup: 2,
         repeats: 5,
+        seed: 1,
         decode: [],
         features: { kvHeads: null },
         baselines: [],
@@ -126,6 +140,9 @@ describe('the sweep a form describes', () => {
     }
     // Only the parts given change.
     expect(formFromConfig(form({ dk: 32, kvHeads: '2' }), { repeats: 9 }, boxes)).toEqual(form({ dk: 32, kvHeads: '2', repeats: 9 }));
+    // A config that names no fit range (a stored result's null among them) empties the field.
+    expect(formFromConfig(form({ fitFrom: '256' }), { fitFromN: undefined }, boxes).fitFrom).toBe('');
+    expect(formFromConfig(form({ fitFrom: '256' }), {}, boxes).fitFrom).toBe('256');
   });
 });
 
@@ -145,6 +162,8 @@ describe('the form in the page’s state', () => {
     baselines: 'fused-64splits',
     warmup: 1,
     repeats: 9,
+    seed: 12345,
+    fitFrom: '4096',
   });
 
   it('goes through a link and a saved state unchanged; a state without one has none', () => {
@@ -163,6 +182,8 @@ describe('the form in the page’s state', () => {
     [{ variants: 'fused' }, 'state.view.profile.variants must be an array of at most 64 variant names'],
     [{ causal: 'yes' }, 'state.view.profile.causal must be true or false'],
     [{ baselines: 7 }, 'state.view.profile.baselines must be a string'],
+    [{ seed: -1 }, 'state.view.profile.seed must be an integer from 0 to 9007199254740991'],
+    [{ fitFrom: 64 }, 'state.view.profile.fitFrom must be a string'],
     ['x', 'state.view.profile must be an object'],
   ])('names a bad saved value: %j', (profile, message) => {
     const json = JSON.stringify({ ...defaultState(), view: { ...defaultState().view, profile } });

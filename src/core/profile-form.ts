@@ -35,6 +35,10 @@ export interface ProfileForm {
   baselines: string;
   warmup: number;
   repeats: number;
+  /** Seed of the random Q, K and V (each N adds itself to it), as `--seed`. */
+  seed: number;
+  /** As typed: the straight-line exponents use N ≥ this (`--fit-from`); empty: the upper half of the sweep. */
+  fitFrom: string;
 }
 
 export const DEFAULT_PROFILE_FORM: ProfileForm = {
@@ -53,6 +57,8 @@ export const DEFAULT_PROFILE_FORM: ProfileForm = {
   baselines: '',
   warmup: 2,
   repeats: 5,
+  seed: 1,
+  fitFrom: '',
 };
 
 /** Names in a list typed as "a, b c": split on commas, semicolons and spaces. */
@@ -75,9 +81,14 @@ function optionalInteger(text: string, what: string): number | null {
   return xs.length ? xs[0] : null;
 }
 
+/** The N the straight-line exponents are fitted from, as typed in the form; null: the upper half of the sweep. */
+export function formFitFrom(form: ProfileForm): number | null {
+  return optionalInteger(form.fitFrom, 'fit from N');
+}
+
 /**
- * The sweep a form describes, on top of `extra` (what the form has no field for: a config's seed,
- * its features other than K/V heads). `checkboxes` orders the ticked variants; `options` are the
+ * The sweep a form describes, on top of `extra` (what the form has no field for: a config's
+ * features other than K/V heads). `checkboxes` orders the ticked variants; `options` are the
  * playground's, whose features are taken when the form asks. Throws a RangeError naming a bad field;
  * the variant names and the fit of the features are checked by the profiler (resolveConfig).
  */
@@ -92,6 +103,7 @@ export function formToConfig(
   const ns = [...new Set([...form.ns, ...custom])].sort((a, b) => a - b);
   if (ns.length === 0) throw new RangeError('choose at least one N');
   const kvHeads = optionalInteger(form.kvHeads, 'K/V heads');
+  const fitFromN = formFitFrom(form);
   const taken = form.withFeatures && options ? sweepFeatures(options, form.heads) : {};
   const ticked = [...checkboxes.filter((v) => form.variants.includes(v)), ...form.variants.filter((v) => !checkboxes.includes(v))];
   return {
@@ -104,6 +116,8 @@ export function formToConfig(
     variants: [...new Set([...ticked, ...listedNames(form.moreVariants)])],
     warmup: form.warmup,
     repeats: form.repeats,
+    seed: form.seed,
+    ...(fitFromN === null ? {} : { fitFromN }),
     decode,
     features: { ...extra.features, ...taken, kvHeads },
     baselines: listedNames(form.baselines),
@@ -134,5 +148,7 @@ export function formFromConfig(form: ProfileForm, c: Partial<ProfileConfig>, che
   if (c.baselines) next.baselines = c.baselines.join(', ');
   if (c.warmup !== undefined) next.warmup = c.warmup;
   if (c.repeats !== undefined) next.repeats = c.repeats;
+  if (c.seed !== undefined) next.seed = c.seed;
+  if ('fitFromN' in c) next.fitFrom = c.fitFromN ? String(c.fitFromN) : '';
   return next;
 }

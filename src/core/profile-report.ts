@@ -489,6 +489,18 @@ export function fitExponents(rows: readonly ProfileRow[], fitFromN: number | nul
   return fits;
 }
 
+/**
+ * `result` with its straight-line exponents fitted again from N ≥ fitFromN (null: the upper half of
+ * the sweep), as `--fit-from` would have fitted them: a fit is reading, not measuring. Throws a
+ * RangeError when fewer than two of the sweep's N remain.
+ */
+export function refitExponents(result: ProfileResult, fitFromN: number | null): ProfileResult {
+  const ns = [...new Set(sweepRows(result.rows).map((r) => r.n))].sort((a, b) => a - b);
+  if (fitFromN !== null && ns.filter((n) => n >= fitFromN).length < 2)
+    throw new RangeError(`exponents from N ≥ ${fitFromN}: a fit needs two N at least, and this sweep's N are ${ns.join(', ')}`);
+  return { ...result, config: { ...result.config, fitFromN }, fits: fitExponents(result.rows, fitFromN) };
+}
+
 export function findFit(fits: readonly FitRow[], variant: string, stage: string): PowerLawFit | null {
   return fits.find((f) => f.variant === variant && f.stage === stage)?.fit ?? null;
 }

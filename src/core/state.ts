@@ -746,6 +746,9 @@ function parseProfileForm(v: unknown, path: string): ProfileForm {
     baselines: field(o, 'baselines', path, d.baselines, text),
     warmup: field(o, 'warmup', path, d.warmup, integer(0, 1000)),
     repeats: field(o, 'repeats', path, d.repeats, integer(1, 1000)),
+    // Forms saved before the seed and the fit's range had fields have neither.
+    seed: field(o, 'seed', path, d.seed, integer(0, Number.MAX_SAFE_INTEGER)),
+    fitFrom: field(o, 'fitFrom', path, d.fitFrom, text),
   };
 }
 

@@ -47,6 +47,11 @@ function column(result: Pick<ProfileResult, 'rows'>, xs: number[], variant: stri
   });
 }
 
+/** The N the plot's straight-line exponents were fitted over, in words. */
+export function fitRange(result: Pick<ProfileResult, 'config'>): string {
+  return result.config.fitFromN ? `N ≥ ${result.config.fitFromN}` : 'upper half of the sweep';
+}
+
 /**
  * Time against N: per variant its total (the timestamp span when measured, else the passes' sum,
  * else wall) and, for multi-pass variants, each stage. A loaded benchmark card adds its variants'
@@ -97,8 +102,7 @@ export function timePlotSpec(result: ProfileResult, comparison: BenchCard | null
         values: column({ rows: other }, xs, variant, rowTime),
       });
   }
-  const fitRange = result.config.fitFromN ? `N ≥ ${result.config.fitFromN}` : 'upper half of the sweep';
-  return { title: `Time per run vs N (median; exponents fitted over ${fitRange})`, yLabel: 'ms', xs, series };
+  return { title: `Time per run vs N (median; exponents fitted over ${fitRange(result)})`, yLabel: 'ms', xs, series };
 }
 
 /** Achieved GFLOP/s against N, with the measured FMA peak and the roofline bound of each variant's byte model. */

@@ -3,7 +3,8 @@
  * N values (presets and a custom list), decode key counts (n = 1 against m keys), dk, dv, heads,
  * K/V heads, causal, the Features panel's other features (RoPE, window, ALiBi, softcap, sinks)
  * when asked, warm-ups, repeats, the variants (checkboxes, and more by name: fused-Nsplits…) and
- * the variants every row is compared with; Run and Cancel (sent as ProfileCommandEvent) with the
+ * the variants every row is compared with, the seed, and the N the exponents are fitted from; Run,
+ * Cancel and a refit of the results shown when that N changes (sent as ProfileCommandEvent), with the
  * progress of the running sweep. <attn-profiler> reads the form with `sweepConfig` (a RangeError
  * names a bad field; what was typed stays) and fills it from a config given to its `run` with `apply`.
  */
@@ -13,7 +14,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { describeFeatures } from '../core/features';
 import type { AttentionOptions } from '../core/options';
 import type { ProfileForm } from '../core/profile-form';
-import { DEFAULT_PROFILE_FORM, formFromConfig, formToConfig, N_PRESETS } from '../core/profile-form';
+import { DEFAULT_PROFILE_FORM, formFitFrom, formFromConfig, formToConfig, N_PRESETS } from '../core/profile-form';
 import type { ProfileConfig } from '../core/profile-report';
 import type { ProfileProgress } from '../gpu/profile';
 import { checkVariantNames, PROFILE_VARIANT_NAMES } from '../gpu/profile';
@@ -112,6 +113,11 @@ export class AttnProfileControls extends LitElement {
     return o ? describeFeatures({ ...o, kvHeads: null }) : '';
   }
 
+  /** The N the exponents are fitted from, as the form says (null: the upper half); a RangeError names a bad value. */
+  fitFromN(): number | null {
+    return formFitFrom(this.form);
+  }
+
   /** The sweep the form describes, on top of `extra` (the fields the form has no input for); a RangeError names a bad field. */
   sweepConfig(extra: Partial<ProfileConfig>): ProfileConfig {
     const config = formToConfig(this.form, ALL_VARIANTS, this.options, extra);
@@ -127,11 +133,12 @@ export class AttnProfileControls extends LitElement {
     return () => this.dispatchEvent(new ProfileCommandEvent(command));
   }
 
-  private numberInput(label: string, value: number, min: number, set: (v: number) => void, id: string) {
+  private numberInput(label: string, value: number, min: number, set: (v: number) => void, id: string, title = '') {
     return html`<label
       >${label}
       <input
         id=${id}
+        title=${title || nothing}
         type="number"
         min=${min}
         .value=${String(value)}
@@ -237,6 +244,7 @@ export class AttnProfileControls extends LitElement {
         >
         ${this.numberInput('warm-ups', this.form.warmup, 0, (warmup) => this.edit({ warmup }), 'warmup')}
         ${this.numberInput('repeats', this.form.repeats, 1, (repeats) => this.edit({ repeats }), 'repeats')}
+        ${this.numberInput('seed', this.form.seed, 0, (seed) => this.edit({ seed }), 'seed', 'Seed of the random Q, K and V (each N adds itself to it): the same seed, the same inputs')}
       </div>
       <div class="row">
         Variants:
@@ -273,6 +281,20 @@ export class AttnProfileControls extends LitElement {
           'Variants every row is compared with by paired ratio (a "× V" column each, as for naive and tfjs): an A/B of two kernels in the same rounds',
           true,
         )}
+        <label
+          >exponents from N ≥
+          <input
+            id="fit-from"
+            class="short"
+            placeholder="upper half"
+            title="The straight-line exponents of the plot (log t against log N) use the N from this one up; empty: the upper half of the sweep. A change refits the results shown, a loaded card's too"
+            .value=${this.form.fitFrom}
+            ?disabled=${this.running}
+            @change=${(e: Event) => {
+              this.edit({ fitFrom: (e.target as HTMLInputElement).value });
+              this.dispatchEvent(new ProfileCommandEvent('refit'));
+            }}
+        /></label>
       </div>
       <div class="row">
         <button id="run" @click=${this.command('run')} ?disabled=${this.locked}>Run profile</button>

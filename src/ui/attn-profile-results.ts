@@ -14,7 +14,7 @@ import type { BenchCard } from '../core/bench-card';
 import type { ProfileResult, TableCell } from '../core/profile-report';
 import { decodeTable, describeProfileConfig, explainModel, fitModels, formatCell, reportTable, toCsv } from '../core/profile-report';
 import type { PlotKind, PlotSpec } from '../plot/scaling-plots';
-import { createPlot, gflopsPlotSpec, plotPng, timePlotSpec } from '../plot/scaling-plots';
+import { createPlot, fitRange, gflopsPlotSpec, plotPng, timePlotSpec } from '../plot/scaling-plots';
 
 @customElement('attn-profile-results')
 export class AttnProfileResults extends LitElement {
@@ -219,7 +219,7 @@ export class AttnProfileResults extends LitElement {
       }
       <div class="plots">
         <div class="plot">
-          <h3>Time vs N (log-log)</h3>
+          <h3 id="plot-time-title">Time vs N (log-log; exponents fitted over ${fitRange(result)})</h3>
           <div id="plot-time"></div>
         </div>
         <div class="plot">

@@ -21,7 +21,7 @@ import type { AttentionOptions } from '../core/options';
 import { describeFeatures } from '../core/features';
 import type { ProfileForm } from '../core/profile-form';
 import type { AdapterInfo, ProfileConfig, ProfileResult, Roofline } from '../core/profile-report';
-import { resolveConfig, sweepMemoryProblem, sweepTimeProblem } from '../core/profile-report';
+import { refitExponents, resolveConfig, sweepMemoryProblem, sweepTimeProblem } from '../core/profile-report';
 import type { StageName } from '../core/stages';
 import { reportSummary } from '../core/verify/report';
 import { benchCard } from '../gpu/bench-card';
@@ -299,7 +299,7 @@ export class AttnProfiler extends LitElement {
   /**
    * Puts the loaded card's sweep into the form, to run it on this device and compare. What the form
    * cannot hold is said: the card's features other than K/V heads (turn them on in the Features
-   * panel), its own kernels (custom:…; time yours through "Your kernel") and its seed.
+   * panel), its own kernels (custom:…; time yours through "Your kernel").
    */
   useCardSettings(): void {
     const card = this.comparison;
@@ -318,6 +318,8 @@ export class AttnProfiler extends LitElement {
       causal,
       warmup,
       repeats,
+      seed: c.seed ?? 1,
+      fitFromN: c.fitFromN ?? undefined,
       decode,
       variants,
       baselines,
@@ -329,7 +331,6 @@ export class AttnProfiler extends LitElement {
         ? `its features (${features}) have no field here: turn them on in the Features panel and tick "with the Features panel's features"`
         : '',
       custom.length ? `its own kernels (${custom.join(', ')}) are not taken: time yours through "Your kernel"` : '',
-      (c.seed ?? 1) !== 1 ? `its inputs came from seed ${c.seed}; the form's runs use seed 1` : '',
     ].filter(Boolean);
     this.cardNote = `The form now holds the card's sweep${left.length ? `; ${left.join('; ')}` : ''}.`;
   }
@@ -407,8 +408,26 @@ export class AttnProfiler extends LitElement {
 
   private onCommand = (event: ProfileCommandEvent) => {
     if (event.command === 'run') this.onRun();
+    else if (event.command === 'refit') this.refit();
     else this.cancel();
   };
+
+  /**
+   * Fits the exponents of the results shown (the last run's, else the loaded card's) again from the
+   * form's "exponents from N ≥"; a value that leaves fewer than two N is named and changes nothing.
+   */
+  private refit(): void {
+    const shown = this.result ?? this.comparison?.result;
+    if (!shown) return;
+    try {
+      const refitted = refitExponents(shown, this.controls.fitFromN());
+      if (this.result) this.result = refitted;
+      else this.comparison = { ...this.comparison!, result: refitted };
+      this.message = null;
+    } catch (error) {
+      this.message = `Not refitted: ${(error as Error).message}.`;
+    }
+  }
 
   override render() {
     const software = this.adapter?.isSoftware;

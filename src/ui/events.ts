@@ -157,7 +157,7 @@ export class CodeChangeEvent extends Event {
 /** The profiler's Run and Cancel buttons (a sweep, not the page's run: <attn-profiler> answers it). */
 export class ProfileCommandEvent extends Event {
   static readonly eventName = 'attn-profile-command';
-  constructor(readonly command: 'run' | 'cancel') {
+  constructor(readonly command: 'run' | 'cancel' | 'refit') {
     super(ProfileCommandEvent.eventName, up);
   }
 }

@@ -96,7 +96,9 @@ function readForm(page: Page) {
     const ticked = (attr: string) =>
       [...form.querySelectorAll<HTMLInputElement>(`input[${attr}]`)].filter((x) => x.checked).map((x) => x.getAttribute(attr));
     return {
-      values: ['dk', 'dv', 'heads', 'kv-heads', 'decode-ms', 'more-variants', 'baselines', 'warmup', 'repeats'].map(value),
+      values: ['dk', 'dv', 'heads', 'kv-heads', 'decode-ms', 'more-variants', 'baselines', 'warmup', 'repeats', 'seed', 'fit-from'].map(
+        value,
+      ),
       causal: form.querySelector<HTMLInputElement>('#causal')!.checked,
       ns: ticked('data-n'),
       variants: ticked('data-variant'),
@@ -115,9 +117,11 @@ describe("the Profiler tab's form: what the terminal's flags set", () => {
     await typeInto(page, 'decode-ms', 64);
     await typeInto(page, 'more-variants', 'fused-2splits');
     await typeInto(page, 'baselines', 'fused-2splits');
+    await typeInto(page, 'seed', 7);
     const view = await runAndRead(page);
     expect(view.state, view.message).toBe('done');
     expect(view.config).toContain('N = 16');
+    expect(view.config).toContain('seed 7');
     expect(view.config).toContain('dk = 8, dv = 12');
     expect(view.config).toContain('4 heads on 2 K/V heads');
     expect(view.config).toContain('decode m = 64');
@@ -219,15 +223,17 @@ describe("the Profiler tab's form: what the terminal's flags set", () => {
     await typeInto(page, 'more-variants', 'fused-64splits, fused-0splits');
     await typeInto(page, 'baselines', 'fused-64splits');
     await setChecked(page, '#causal', true);
+    await typeInto(page, 'seed', 2026);
+    await typeInto(page, 'fit-from', 512);
     const typed = await readForm(page);
     expect(typed).toEqual({
-      values: ['8', '32', '8', '2', '4096, 32768', 'fused-64splits, fused-0splits', 'fused-64splits', '0', '1'],
+      values: ['8', '32', '8', '2', '4096, 32768', 'fused-64splits, fused-0splits', 'fused-64splits', '0', '1', '2026', '512'],
       causal: true,
       ns: ['16'],
       variants: ['naive', 'fused'],
     });
     // The state is written to the link as the form changes (a view edit: no undo step, no run).
-    const link = await savedLink(page, (s) => s.view.profile?.causal === true && s.view.profile.baselines === 'fused-64splits');
+    const link = await savedLink(page, (s) => s.view.profile?.causal === true && s.view.profile.fitFrom === '512');
     const undo = await $app(page, 'attn-header >>> button[title="Undo (Ctrl+Z)"]');
     expect(await undo.evaluate((b) => (b as HTMLButtonElement).disabled)).toBe(true);
 
@@ -263,7 +269,7 @@ describe("the Profiler tab's form: what the terminal's flags set", () => {
     await input.uploadFile(resolve(import.meta.dirname, '../../docs/benchmarks/h200-warm-decode.card.json'));
     await (await profiler(page, '#use-card')).click();
     expect(await readForm(page)).toEqual({
-      values: ['64', '64', '8', '2', '4096, 16384, 32768', '', '', '2', '5'],
+      values: ['64', '64', '8', '2', '4096, 16384, 32768', '', '', '2', '5', '1', ''],
       causal: true,
       ns: ['1024'],
       variants: ['fused', 'fused-f16', 'fused-1split'],
@@ -272,6 +278,62 @@ describe("the Profiler tab's form: what the terminal's flags set", () => {
     expect(note).toBe(
       `The form now holds the card's sweep; its own kernels (custom:flash_attention_eb7d763.wgsl) are not taken: time yours through "Your kernel".`,
     );
+    expect(problems).toEqual([]);
+  });
+
+  it("refits the exponents of the results shown from the N typed, a loaded card's too, and names an N that leaves too few", async () => {
+    const { page, problems } = await freshPage(browser);
+    await openProfiler(page);
+    const input = (await profiler(page, '#load-card')) as ElementHandle<HTMLInputElement>;
+    await input.uploadFile(resolve(import.meta.dirname, '../../docs/benchmarks/h200-sweep.card.json'));
+    const plot = () =>
+      page.evaluate(() => {
+        const root = document
+          .querySelector('attn-app')!
+          .shadowRoot!.querySelector('attn-layout')!
+          .shadowRoot!.querySelector('attn-profiler')!.shadowRoot!;
+        const results = root.querySelector('attn-profile-results')!.shadowRoot!;
+        const legend = results.querySelector('#plot-time .u-legend')?.textContent ?? '';
+        return {
+          title: results.querySelector('#plot-time-title')?.textContent ?? '',
+          fused: Number(/fused GPU span \(∝ N\^(-?[\d.]+)\)/.exec(legend)?.[1]),
+          message: root.querySelector('#message')?.textContent?.trim() ?? '',
+        };
+      });
+    // The card (N = 1024 … 8192) was fitted over the upper half of its sweep.
+    await page.waitForFunction(() =>
+      document
+        .querySelector('attn-app')!
+        .shadowRoot!.querySelector('attn-layout')!
+        .shadowRoot!.querySelector('attn-profiler')!
+        .shadowRoot!.querySelector('attn-profile-results')!
+        .shadowRoot!.querySelector('#plot-time .u-legend'),
+    );
+    const half = await plot();
+    expect(half.title).toContain('exponents fitted over upper half of the sweep');
+    expect(Number.isFinite(half.fused)).toBe(true);
+    await typeInto(page, 'fit-from', 1024);
+    await page.waitForFunction(() =>
+      document
+        .querySelector('attn-app')!
+        .shadowRoot!.querySelector('attn-layout')!
+        .shadowRoot!.querySelector('attn-profiler')!
+        .shadowRoot!.querySelector('attn-profile-results')!
+        .shadowRoot!.querySelector('#plot-time-title')
+        ?.textContent?.includes('N ≥ 1024'),
+    );
+    const all = await plot();
+    // Four N instead of two: another straight line (this card's, from the H200's cold clock, bends at 4096).
+    expect(Number.isFinite(all.fused)).toBe(true);
+    expect(all.fused).not.toBe(half.fused);
+    await typeInto(page, 'fit-from', 8192);
+    const bad = await plot();
+    expect(bad.message).toBe(
+      "Not refitted: exponents from N ≥ 8192: a fit needs two N at least, and this sweep's N are 1024, 2048, 4096, 8192.",
+    );
+    expect(bad.title).toContain('N ≥ 1024');
+    expect(bad.fused).toBe(all.fused);
+    expect((await readForm(page)).values.at(-1)).toBe('8192');
     expect(problems).toEqual([]);
   });
 });
