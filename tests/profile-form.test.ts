@@ -9,7 +9,7 @@ import { DEFAULT_OPTIONS } from '../src/core/options';
 import type { ProfileConfig } from '../src/core/profile-report';
 import { resolveConfig } from '../src/core/profile-report';
 import type { ProfileForm } from '../src/core/profile-form';
-import { DEFAULT_PROFILE_FORM, formFromConfig, formToConfig } from '../src/core/profile-form';
+import { DEFAULT_PROFILE_FORM, FORM_NUMBERS, formFromConfig, formNumber, formToConfig } from '../src/core/profile-form';
 import { decodeState, defaultState, encodeState, parseStateJson, withProfileForm } from '../src/core/state';
 import { PEER_NAMES, PROFILE_VARIANT_NAMES } from '../src/gpu/profile';
 import { VARIANT_NAMES } from '../src/gpu/variants';
@@ -91,15 +91,32 @@ describe('the sweep a form describes', () => {
   });
 
   it.each([
-    [{ customNs: '96, 1.5, x' }, 'custom N values must be positive integers: 1.5, NaN'],
+    [{ customNs: '96, 1.5, x' }, 'custom N values must be positive integers: 1.5, x'],
     [{ decode: '0' }, 'decode key counts must be positive integers: 0'],
     [{ dv: '8 9' }, 'dv takes one number, got "8 9"'],
     [{ kvHeads: '-2' }, 'K/V heads must be positive integers: -2'],
     [{ ns: [], customNs: '' }, 'choose at least one N'],
-    [{ fitFrom: '1e3x' }, 'fit from N must be positive integers: NaN'],
+    [{ fitFrom: '1e3x' }, 'fit from N must be positive integers: 1e3x'],
     [{ fitFrom: '64 128' }, 'fit from N takes one number, got "64 128"'],
   ])('names a bad field: %j', (patch, message) => {
     expect(() => formToConfig(form(patch), boxes, null)).toThrow(new RangeError(message));
+  });
+
+  it('reads a number field within its bounds, and names the field, the bounds and the text otherwise', () => {
+    expect(formNumber('dk', ' 64 ')).toBe(64);
+    expect(formNumber('warmup', '0')).toBe(0);
+    expect(formNumber('seed', '9007199254740991')).toBe(Number.MAX_SAFE_INTEGER);
+    expect(() => formNumber('dk', '0')).toThrow(new RangeError('dk must be a whole number from 1 to 65536, got "0"'));
+    expect(() => formNumber('heads', '2.5')).toThrow('heads must be a whole number from 1 to 1024, got "2.5"');
+    expect(() => formNumber('repeats', '1001')).toThrow('repeats must be a whole number from 1 to 1000, got "1001"');
+    expect(() => formNumber('warmup', '-1')).toThrow('warm-ups must be a whole number from 0 to 1000, got "-1"');
+    expect(() => formNumber('seed', '')).toThrow('seed must be a whole number from 0 to 9007199254740991, got nothing (or no number)');
+    // A saved form is read with the same bounds as the boxes.
+    for (const [name, { min, max }] of Object.entries(FORM_NUMBERS)) {
+      const saved = (x: number) => JSON.stringify({ ...defaultState(), view: { ...defaultState().view, profile: { [name]: x } } });
+      expect((parseStateJson(saved(max)).view.profile as unknown as Record<string, number>)[name]).toBe(max);
+      expect(() => parseStateJson(saved(min - 1))).toThrow(`state.view.profile.${name} must be an integer from ${min} to ${max}`);
+    }
   });
 
   it('a config put into the form reads back as the same sweep', () => {

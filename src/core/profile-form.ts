@@ -61,6 +61,29 @@ export const DEFAULT_PROFILE_FORM: ProfileForm = {
   fitFrom: '',
 };
 
+/** The form's number fields. */
+export type ProfileFormNumber = 'dk' | 'heads' | 'warmup' | 'repeats' | 'seed';
+
+/** Each number field's label and the values it takes (a saved form is read with the same bounds). */
+export const FORM_NUMBERS: Readonly<Record<ProfileFormNumber, { label: string; min: number; max: number }>> = {
+  dk: { label: 'dk', min: 1, max: 65536 },
+  heads: { label: 'heads', min: 1, max: 1024 },
+  warmup: { label: 'warm-ups', min: 0, max: 1000 },
+  repeats: { label: 'repeats', min: 1, max: 1000 },
+  seed: { label: 'seed', min: 0, max: Number.MAX_SAFE_INTEGER },
+};
+
+/** A number field's text read as its value; a RangeError names the field, its bounds and the text. */
+export function formNumber(field: ProfileFormNumber, text: string): number {
+  const { label, min, max } = FORM_NUMBERS[field];
+  const x = text.trim() === '' ? NaN : Number(text);
+  if (!Number.isSafeInteger(x) || x < min || x > max)
+    throw new RangeError(
+      `${label} must be a whole number from ${min} to ${max}, ${text.trim() ? `got "${text}"` : 'got nothing (or no number)'}`,
+    );
+  return x;
+}
+
 /** Names in a list typed as "a, b c": split on commas, semicolons and spaces. */
 export function listedNames(text: string): string[] {
   return text.split(/[\s,;]+/).filter(Boolean);
@@ -68,10 +91,10 @@ export function listedNames(text: string): string[] {
 
 /** Positive integers typed as a list; a RangeError names the field and the values that are not. */
 function positiveIntegers(text: string, what: string): number[] {
-  const xs = listedNames(text).map(Number);
-  const bad = xs.filter((n) => !Number.isInteger(n) || n < 1);
+  const words = listedNames(text);
+  const bad = words.filter((w) => !Number.isSafeInteger(Number(w)) || Number(w) < 1);
   if (bad.length) throw new RangeError(`${what} must be positive integers: ${bad.join(', ')}`);
-  return xs;
+  return words.map(Number);
 }
 
 /** One positive integer typed into a field, or null when it is empty. */

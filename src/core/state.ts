@@ -4,7 +4,7 @@
  * throws an InputError naming the first bad field, so a malformed link or file changes nothing.
  */
 import type { ProfileForm } from './profile-form';
-import { DEFAULT_PROFILE_FORM, N_PRESETS } from './profile-form';
+import { DEFAULT_PROFILE_FORM, FORM_NUMBERS, N_PRESETS } from './profile-form';
 import LZString from 'lz-string';
 import { InputError } from './errors';
 import type { Grid } from './grid';
@@ -718,6 +718,9 @@ function parseView(v: unknown, path: string, d: ViewState): ViewState {
 /** Variant names a saved form may tick (the profiler names unknown ones when it runs). */
 const MAX_FORM_VARIANTS = 64;
 
+/** A saved form's number field, within the bounds its box takes. */
+const formInteger = (name: keyof typeof FORM_NUMBERS) => integer(FORM_NUMBERS[name].min, FORM_NUMBERS[name].max);
+
 function parseProfileForm(v: unknown, path: string): ProfileForm {
   const o = object(v, path);
   const d = DEFAULT_PROFILE_FORM;
@@ -735,19 +738,19 @@ function parseProfileForm(v: unknown, path: string): ProfileForm {
     ns: field(o, 'ns', path, d.ns, ns),
     customNs: field(o, 'customNs', path, d.customNs, text),
     decode: field(o, 'decode', path, d.decode, text),
-    dk: field(o, 'dk', path, d.dk, integer(1, 65536)),
+    dk: field(o, 'dk', path, d.dk, formInteger('dk')),
     dv: field(o, 'dv', path, d.dv, text),
-    heads: field(o, 'heads', path, d.heads, integer(1, 1024)),
+    heads: field(o, 'heads', path, d.heads, formInteger('heads')),
     kvHeads: field(o, 'kvHeads', path, d.kvHeads, text),
     causal: field(o, 'causal', path, d.causal, bool),
     withFeatures: field(o, 'withFeatures', path, d.withFeatures, bool),
     variants: field(o, 'variants', path, d.variants, names),
     moreVariants: field(o, 'moreVariants', path, d.moreVariants, text),
     baselines: field(o, 'baselines', path, d.baselines, text),
-    warmup: field(o, 'warmup', path, d.warmup, integer(0, 1000)),
-    repeats: field(o, 'repeats', path, d.repeats, integer(1, 1000)),
+    warmup: field(o, 'warmup', path, d.warmup, formInteger('warmup')),
+    repeats: field(o, 'repeats', path, d.repeats, formInteger('repeats')),
     // Forms saved before the seed and the fit's range had fields have neither.
-    seed: field(o, 'seed', path, d.seed, integer(0, Number.MAX_SAFE_INTEGER)),
+    seed: field(o, 'seed', path, d.seed, formInteger('seed')),
     fitFrom: field(o, 'fitFrom', path, d.fitFrom, text),
   };
 }

@@ -13,8 +13,8 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { describeFeatures } from '../core/features';
 import type { AttentionOptions } from '../core/options';
-import type { ProfileForm } from '../core/profile-form';
-import { DEFAULT_PROFILE_FORM, formFitFrom, formFromConfig, formToConfig, N_PRESETS } from '../core/profile-form';
+import type { ProfileForm, ProfileFormNumber } from '../core/profile-form';
+import { DEFAULT_PROFILE_FORM, FORM_NUMBERS, formFitFrom, formFromConfig, formNumber, formToConfig, N_PRESETS } from '../core/profile-form';
 import type { ProfileConfig } from '../core/profile-report';
 import type { ProfileProgress } from '../gpu/profile';
 import { checkVariantNames, PROFILE_VARIANT_NAMES } from '../gpu/profile';
@@ -61,6 +61,9 @@ export class AttnProfileControls extends LitElement {
         font-size: 0.85rem;
         max-width: 62rem;
       }
+      .note.error {
+        color: var(--attn-color-danger);
+      }
     `,
   ];
 
@@ -87,11 +90,13 @@ export class AttnProfileControls extends LitElement {
   @property({ attribute: false }) saved: ProfileForm | null = null;
 
   @state() private form: ProfileForm = DEFAULT_PROFILE_FORM;
+  /** Number fields holding text that is not a valid value, by id, with what is wrong (the form keeps their last valid value). */
+  @state() private invalid = new Map<string, string>();
   /** The form this element last sent to the page's state. */
   private sent: ProfileForm | null = null;
 
   override willUpdate(changed: Map<string, unknown>): void {
-    if (changed.has('saved') && this.saved && this.saved !== this.sent) this.form = this.saved;
+    if (changed.has('saved') && this.saved && this.saved !== this.sent) this.replace(this.saved);
   }
 
   /** Changes the form and sends it to the page's state (a view edit: saved and in the link, not an undo step). */
@@ -104,7 +109,22 @@ export class AttnProfileControls extends LitElement {
 
   /** Fills the form with the parts of `c` given (none: the form and the page's state stay as they are). */
   apply(c: Partial<ProfileConfig>): void {
-    if (Object.keys(c).length) this.edit(formFromConfig(this.form, c, ALL_VARIANTS));
+    if (!Object.keys(c).length) return;
+    this.replace(this.form);
+    this.edit(formFromConfig(this.form, c, ALL_VARIANTS));
+  }
+
+  /**
+   * A form from elsewhere (the page's state restored, a config applied): what it holds replaces
+   * any number typed that was not valid, and the boxes show its values.
+   */
+  private replace(form: ProfileForm): void {
+    this.form = form;
+    if (!this.invalid.size) return;
+    this.invalid = new Map();
+    // Lit rewrites a box only when its value changes; a box still showing refused text is rewritten here.
+    for (const box of this.renderRoot.querySelectorAll<HTMLInputElement>('input[type="number"]'))
+      box.value = String(form[box.id as ProfileFormNumber]);
   }
 
   /** The Features panel's features on (K/V heads aside), in words; '' when none. */
@@ -120,6 +140,8 @@ export class AttnProfileControls extends LitElement {
 
   /** The sweep the form describes, on top of `extra` (the fields the form has no input for); a RangeError names a bad field. */
   sweepConfig(extra: Partial<ProfileConfig>): ProfileConfig {
+    const [refused] = this.invalid.values();
+    if (refused) throw new RangeError(refused);
     const config = formToConfig(this.form, ALL_VARIANTS, this.options, extra);
     checkVariantNames(config.variants);
     return config;
@@ -133,16 +155,31 @@ export class AttnProfileControls extends LitElement {
     return () => this.dispatchEvent(new ProfileCommandEvent(command));
   }
 
-  private numberInput(label: string, value: number, min: number, set: (v: number) => void, id: string, title = '') {
+  /** A number field: text that is not a valid value is kept as typed and named, the form keeps its last valid value, and Run refuses until it is mended. */
+  private numberInput(field: ProfileFormNumber, title = '') {
+    const { label, min, max } = FORM_NUMBERS[field];
     return html`<label
       >${label}
       <input
-        id=${id}
-        title=${title || nothing}
+        id=${field}
         type="number"
         min=${min}
-        .value=${String(value)}
-        @change=${(e: Event) => set(Math.max(min, Math.round(Number((e.target as HTMLInputElement).value)) || min))}
+        max=${max}
+        step="1"
+        title=${title || nothing}
+        aria-invalid=${this.invalid.has(field) ? 'true' : 'false'}
+        .value=${String(this.form[field])}
+        @change=${(e: Event) => {
+          const invalid = new Map(this.invalid);
+          try {
+            const x = formNumber(field, (e.target as HTMLInputElement).value);
+            invalid.delete(field);
+            this.invalid = invalid;
+            this.edit({ [field]: x });
+          } catch (error) {
+            this.invalid = invalid.set(field, (error as Error).message);
+          }
+        }}
         ?disabled=${this.locked}
     /></label>`;
   }
@@ -222,9 +259,9 @@ export class AttnProfileControls extends LitElement {
         /></label>
       </div>
       <div class="row">
-        ${this.numberInput('dk', this.form.dk, 1, (dk) => this.edit({ dk }), 'dk')}
+        ${this.numberInput('dk')}
         ${this.textInput('dv', this.form.dv, (dv) => this.edit({ dv }), 'dv', '= dk', 'Width of a value head; empty: the same as dk')}
-        ${this.numberInput('heads', this.form.heads, 1, (heads) => this.edit({ heads }), 'heads')}
+        ${this.numberInput('heads')}
         ${this.textInput(
           'K/V heads',
           this.form.kvHeads,
@@ -242,9 +279,8 @@ export class AttnProfileControls extends LitElement {
             @change=${(e: Event) => this.edit({ causal: (e.target as HTMLInputElement).checked })}
           />causal</label
         >
-        ${this.numberInput('warm-ups', this.form.warmup, 0, (warmup) => this.edit({ warmup }), 'warmup')}
-        ${this.numberInput('repeats', this.form.repeats, 1, (repeats) => this.edit({ repeats }), 'repeats')}
-        ${this.numberInput('seed', this.form.seed, 0, (seed) => this.edit({ seed }), 'seed', 'Seed of the random Q, K and V (each N adds itself to it): the same seed, the same inputs')}
+        ${this.numberInput('warmup')} ${this.numberInput('repeats')}
+        ${this.numberInput('seed', 'Seed of the random Q, K and V (each N adds itself to it): the same seed, the same inputs')}
       </div>
       <div class="row">
         Variants:
@@ -270,6 +306,7 @@ export class AttnProfileControls extends LitElement {
           true,
         )}
       </div>
+      ${this.invalid.size ? html`<p class="note error" id="form-error" role="alert">${[...this.invalid.values()].join('; ')}</p>` : nothing}
       ${this.renderFeatures()}
       <div class="row">
         ${this.textInput(

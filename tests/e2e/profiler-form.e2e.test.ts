@@ -142,8 +142,34 @@ describe("the Profiler tab's form: what the terminal's flags set", () => {
     await openProfiler(page);
     await smallSweep(page, ['fused']);
 
-    await typeInto(page, 'more-variants', 'fused-0splits, fused-4splits');
+    // A number that is not one stays as typed and is named at once; the saved form keeps the last valid value; Run refuses.
+    const formError = async () => (await profiler(page, '#form-error')).evaluate((el) => el.textContent!.trim());
+    await typeInto(page, 'dk', 0);
+    await typeInto(page, 'heads', 2.5);
+    expect(await formError()).toBe(
+      'dk must be a whole number from 1 to 65536, got "0"; heads must be a whole number from 1 to 1024, got "2.5"',
+    );
+    expect((await readForm(page)).values.slice(0, 3)).toEqual(['0', '', '2.5']);
+    expect(await page.evaluate(() => document.querySelector('attn-app')!.currentState.view.profile)).toMatchObject({ dk: 8, heads: 1 });
     let view = await runAndRead(page);
+    expect(view.state).toBe('error');
+    expect(view.message).toBe('dk must be a whole number from 1 to 65536, got "0"');
+    await typeInto(page, 'dk', 8);
+    await typeInto(page, 'heads', 1);
+    expect(
+      await page.evaluate(
+        () =>
+          !!document
+            .querySelector('attn-app')!
+            .shadowRoot!.querySelector('attn-layout')!
+            .shadowRoot!.querySelector('attn-profiler')!
+            .shadowRoot!.querySelector('attn-profile-controls')!
+            .shadowRoot!.querySelector('#form-error'),
+      ),
+    ).toBe(false);
+
+    await typeInto(page, 'more-variants', 'fused-0splits, fused-4splits');
+    view = await runAndRead(page);
     expect(view.state).toBe('error');
     expect(view.message).toMatch(/unknown variant fused-0splits; choose from .*fused-Nsplits/);
     expect(view.typed['more-variants']).toBe('fused-0splits, fused-4splits');
@@ -266,8 +292,12 @@ describe("the Profiler tab's form: what the terminal's flags set", () => {
     const { page, problems } = await freshPage(browser);
     await openProfiler(page);
     const input = (await profiler(page, '#load-card')) as ElementHandle<HTMLInputElement>;
+    // A box holding refused text takes the card's value, and its message goes.
+    await typeInto(page, 'dk', 0);
+    await profiler(page, '#form-error');
     await input.uploadFile(resolve(import.meta.dirname, '../../docs/benchmarks/h200-warm-decode.card.json'));
     await (await profiler(page, '#use-card')).click();
+    expect(await page.$('attn-app >>> attn-profiler >>> #form-error')).toBeNull();
     expect(await readForm(page)).toEqual({
       values: ['64', '64', '8', '2', '4096, 16384, 32768', '', '', '2', '5', '1', ''],
       causal: true,
