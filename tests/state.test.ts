@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import LZString from 'lz-string';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/core/errors';
+import { readWholeNumber, wholeNumberProblem } from '../src/core/typed-number';
 import { withOptions } from '../src/core/feature-options';
 import { UndoHistory } from '../src/core/history';
 import { parsePreset } from '../src/core/presets';
@@ -11,6 +12,7 @@ import type { PlaygroundState } from '../src/core/state';
 import {
   decodeState,
   defaultState,
+  MODEL_NUMBERS,
   encodeState,
   MAX_TEXT,
   parseState,
@@ -234,5 +236,26 @@ describe('UndoHistory', () => {
     const h = new UndoHistory<number>(3);
     for (let i = 0; i < 10; i++) h.record(i, null, i * 10_000);
     expect([h.undo(10), h.undo(9), h.undo(8), h.undo(7)]).toEqual([9, 8, 7, null]);
+  });
+});
+
+describe('whole-number boxes and the saved fields behind them take the same values', () => {
+  it('model mode: each box’s bounds are the saved state’s, and text outside them is named with the box', () => {
+    for (const [name, box] of Object.entries(MODEL_NUMBERS)) {
+      const saved = (x: number) => JSON.stringify({ ...defaultState(), model: { ...defaultState().model, [name]: x } });
+      expect((parseStateJson(saved(box.max)).model as unknown as Record<string, number>)[name]).toBe(box.max);
+      expect((parseStateJson(saved(box.min)).model as unknown as Record<string, number>)[name]).toBe(box.min);
+      expect(() => parseStateJson(saved(box.max + 1))).toThrow(`state.model.${name} must be an integer from ${box.min} to ${box.max}`);
+      expect(wholeNumberProblem(box, String(box.max))).toBeNull();
+      expect(wholeNumberProblem(box, String(box.max + 1))).toBe(
+        `${box.label} must be a whole number from ${box.min} to ${box.max}, got "${box.max + 1}"`,
+      );
+    }
+    expect(readWholeNumber(MODEL_NUMBERS.topK, ' 7 ')).toBe(7);
+    expect(() => readWholeNumber(MODEL_NUMBERS.topK, '1.5')).toThrow(RangeError);
+    expect(wholeNumberProblem(MODEL_NUMBERS.seed, '')).toBe(
+      'seed must be a whole number from -2147483648 to 2147483647, got nothing (or no number)',
+    );
+    expect(wholeNumberProblem(MODEL_NUMBERS.seed, '-2147483648')).toBeNull();
   });
 });

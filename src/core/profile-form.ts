@@ -7,6 +7,8 @@
 import { sweepFeatures } from './feature-options';
 import type { AttentionOptions } from './options';
 import type { ProfileConfig } from './profile-report';
+import type { WholeNumberBox } from './typed-number';
+import { readWholeNumber } from './typed-number';
 
 /** The N values with a checkbox; others are typed into the custom list. */
 export const N_PRESETS: readonly number[] = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384];
@@ -65,7 +67,7 @@ export const DEFAULT_PROFILE_FORM: ProfileForm = {
 export type ProfileFormNumber = 'dk' | 'heads' | 'warmup' | 'repeats' | 'seed';
 
 /** Each number field's label and the values it takes (a saved form is read with the same bounds). */
-export const FORM_NUMBERS: Readonly<Record<ProfileFormNumber, { label: string; min: number; max: number }>> = {
+export const FORM_NUMBERS: Readonly<Record<ProfileFormNumber, WholeNumberBox>> = {
   dk: { label: 'dk', min: 1, max: 65536 },
   heads: { label: 'heads', min: 1, max: 1024 },
   warmup: { label: 'warm-ups', min: 0, max: 1000 },
@@ -75,13 +77,7 @@ export const FORM_NUMBERS: Readonly<Record<ProfileFormNumber, { label: string; m
 
 /** A number field's text read as its value; a RangeError names the field, its bounds and the text. */
 export function formNumber(field: ProfileFormNumber, text: string): number {
-  const { label, min, max } = FORM_NUMBERS[field];
-  const x = text.trim() === '' ? NaN : Number(text);
-  if (!Number.isSafeInteger(x) || x < min || x > max)
-    throw new RangeError(
-      `${label} must be a whole number from ${min} to ${max}, ${text.trim() ? `got "${text}"` : 'got nothing (or no number)'}`,
-    );
-  return x;
+  return readWholeNumber(FORM_NUMBERS[field], text);
 }
 
 /** Names in a list typed as "a, b c": split on commas, semicolons and spaces. */

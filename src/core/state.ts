@@ -6,6 +6,7 @@
 import type { ProfileForm } from './profile-form';
 import { DEFAULT_PROFILE_FORM, FORM_NUMBERS, N_PRESETS } from './profile-form';
 import LZString from 'lz-string';
+import type { WholeNumberBox } from './typed-number';
 import { InputError } from './errors';
 import type { Grid } from './grid';
 import { isRectangular, randomGrid } from './grid';
@@ -166,6 +167,14 @@ export const DEFAULT_MLP_STATE: MlpState = {
 
 export const MAX_MODEL_TOKENS = 4096;
 export const MAX_URL = 2000;
+
+/** Model mode's number boxes: the values each takes (the page's boxes and a saved state's fields). */
+export const MODEL_NUMBERS: Readonly<Record<'topK' | 'generateCount' | 'samplingK' | 'seed', WholeNumberBox>> = {
+  topK: { label: 'top (tokens listed)', min: 1, max: 50 },
+  generateCount: { label: 'tokens to generate', min: 1, max: 64 },
+  samplingK: { label: 'sampling k', min: 1, max: 1000 },
+  seed: { label: 'seed', min: -(2 ** 31), max: 2 ** 31 - 1 },
+};
 
 export const DEFAULT_MODEL_STATE: ModelState = {
   source: { kind: 'builtin' },
@@ -486,6 +495,11 @@ function integer(min: number, max: number) {
     typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : fail(path, `must be an integer from ${min} to ${max}`);
 }
 
+/** A number saved from a whole-number box, within the bounds the box takes. */
+function boxInteger(box: WholeNumberBox) {
+  return integer(box.min, box.max);
+}
+
 function evenInteger(min: number, max: number) {
   return (v: unknown, path: string): number => (integer(min, max)(v, path) % 2 === 0 ? (v as number) : fail(path, 'must be even'));
 }
@@ -672,11 +686,11 @@ function parseModelState(v: unknown, path: string, d: ModelState): ModelState {
     text: field(o, 'text', path, d.text, text),
     layer: field(o, 'layer', path, d.layer, integer(0, 1023)),
     head: field(o, 'head', path, d.head, integer(0, 1023)),
-    topK: field(o, 'topK', path, d.topK, integer(1, 50)),
-    generateCount: field(o, 'generateCount', path, d.generateCount, integer(1, 64)),
+    topK: field(o, 'topK', path, d.topK, boxInteger(MODEL_NUMBERS.topK)),
+    generateCount: field(o, 'generateCount', path, d.generateCount, boxInteger(MODEL_NUMBERS.generateCount)),
     sampling: field(o, 'sampling', path, d.sampling, oneOf(['greedy', 'top-k'] as const)),
-    samplingK: field(o, 'samplingK', path, d.samplingK, integer(1, 1000)),
-    seed: field(o, 'seed', path, d.seed, integer(-(2 ** 31), 2 ** 31 - 1)),
+    samplingK: field(o, 'samplingK', path, d.samplingK, boxInteger(MODEL_NUMBERS.samplingK)),
+    seed: field(o, 'seed', path, d.seed, boxInteger(MODEL_NUMBERS.seed)),
     generated: field(o, 'generated', path, d.generated, tokenIds),
   };
 }
@@ -719,7 +733,7 @@ function parseView(v: unknown, path: string, d: ViewState): ViewState {
 const MAX_FORM_VARIANTS = 64;
 
 /** A saved form's number field, within the bounds its box takes. */
-const formInteger = (name: keyof typeof FORM_NUMBERS) => integer(FORM_NUMBERS[name].min, FORM_NUMBERS[name].max);
+const formInteger = (name: keyof typeof FORM_NUMBERS) => boxInteger(FORM_NUMBERS[name]);
 
 function parseProfileForm(v: unknown, path: string): ProfileForm {
   const o = object(v, path);

@@ -5,15 +5,18 @@
  * press, each a decode step over the KV cache.
  */
 import { LitElement, css, html, nothing } from 'lit';
-import { customElement, property } from 'lit/decorators.js';
+import { customElement, property, state } from 'lit/decorators.js';
 import { topK } from '../core/model/forward';
 import type { ModelTokenizer } from '../core/model/tokenizer';
 import type { ModelState } from '../core/state';
-import { DEFAULT_MODEL_STATE } from '../core/state';
+import { DEFAULT_MODEL_STATE, MODEL_NUMBERS } from '../core/state';
+import { wholeNumberProblem } from '../core/typed-number';
 import { CommandEvent, StateEditEvent } from './events';
 import { verdictBadgeStyles } from './attn-verdict';
 import type { ModelOutcome } from './model-controller';
 import { buttonStyles, panelStyles } from './styles';
+
+type ModelNumber = keyof typeof MODEL_NUMBERS;
 
 @customElement('attn-next-token')
 export class AttnNextToken extends LitElement {
@@ -51,6 +54,10 @@ export class AttnNextToken extends LitElement {
       input[type='number'] {
         width: 4rem;
       }
+      .error {
+        color: var(--attn-color-danger);
+        font-size: 0.8rem;
+      }
     `,
   ];
 
@@ -58,16 +65,32 @@ export class AttnNextToken extends LitElement {
   @property({ attribute: false }) tokenizer: ModelTokenizer | null = null;
   @property({ attribute: false }) settings: ModelState = DEFAULT_MODEL_STATE;
   @property({ type: Boolean }) busy = false;
+  /** Why the number typed in a box is not used, by box; the text stays in the box. */
+  @state() private problems: Partial<Record<ModelNumber, string>> = {};
 
   private edit(fields: Partial<ModelState>, key: string | null = null): void {
     this.dispatchEvent(new StateEditEvent((s) => ({ ...s, model: { ...s.model, ...fields } }), key));
   }
 
-  private number(name: 'topK' | 'generateCount' | 'samplingK' | 'seed', min: number, max: number) {
+  /**
+   * A number box's change: a value in its range goes to the state; anything else stays in the box as
+   * typed, and the panel says why and what is still used.
+   */
+  private number(name: ModelNumber) {
     return (event: Event) => {
-      const value = Number((event.target as HTMLInputElement).value);
-      if (Number.isInteger(value) && value >= min && value <= max) this.edit({ [name]: value }, `model-${name}`);
+      const text = (event.target as HTMLInputElement).value;
+      const problem = wholeNumberProblem(MODEL_NUMBERS[name], text);
+      this.problems = { ...this.problems, [name]: problem ? `${problem}; still using ${this.settings[name]}.` : undefined };
+      if (!problem) this.edit({ [name]: Number(text) }, `model-${name}`);
     };
+  }
+
+  /** A value that changes from elsewhere (undo, a link, the model's defaults) replaces what its box refused. */
+  override willUpdate(changed: Map<string, unknown>): void {
+    const before = changed.get('settings') as ModelState | undefined;
+    if (!before) return;
+    for (const name of Object.keys(this.problems) as ModelNumber[])
+      if (this.problems[name] && before[name] !== this.settings[name]) this.problems = { ...this.problems, [name]: undefined };
   }
 
   override render() {
@@ -78,9 +101,7 @@ export class AttnNextToken extends LitElement {
     return html`<section class="panel" id="next-token">
       <h2>Next token</h2>
       <div class="row">
-        <label
-          >top <input type="number" id="top-k" min="1" max="50" .value=${String(s.topK)} @change=${this.number('topK', 1, 50)}
-        /></label>
+        <label>top <input type="number" id="top-k" min="1" max="50" .value=${String(s.topK)} @change=${this.number('topK')} /></label>
         ${
           logits
             ? html`<span
@@ -121,7 +142,7 @@ export class AttnNextToken extends LitElement {
             min="1"
             max="64"
             .value=${String(s.generateCount)}
-            @change=${this.number('generateCount', 1, 64)}
+            @change=${this.number('generateCount')}
           />
           tokens</label
         >
@@ -138,15 +159,16 @@ export class AttnNextToken extends LitElement {
         ${
           s.sampling === 'top-k'
             ? html`<label
-                  >k <input type="number" min="1" max="1000" .value=${String(s.samplingK)} @change=${this.number('samplingK', 1, 1000)}
+                  >k <input type="number" min="1" max="1000" .value=${String(s.samplingK)} @change=${this.number('samplingK')}
                 /></label>
-                <label
-                  >seed <input type="number" .value=${String(s.seed)} @change=${this.number('seed', -(2 ** 31), 2 ** 31 - 1)}
-                /></label>`
+                <label>seed <input type="number" .value=${String(s.seed)} @change=${this.number('seed')} /></label>`
             : nothing
         }
         ${s.generated.length ? html`<button id="clear-generated" ?disabled=${this.busy} @click=${() => this.edit({ generated: [] })}>Clear ${s.generated.length} generated</button>` : nothing}
       </div>
+      ${(Object.keys(MODEL_NUMBERS) as ModelNumber[])
+        .filter((name) => this.problems[name])
+        .map((name) => html`<p class="error" id="${name}-problem" role="alert">${this.problems[name]}</p>`)}
       <p class="muted">Each generated token is one decode step over the KV cache: the grid then shows the new token's attention row.</p>
     </section>`;
   }

@@ -139,6 +139,7 @@ export class AttnProblemEditor extends LitElement {
               embeddings=${this.embeddings}
               heads=${s.options.heads}
               kv-heads=${kvHeadCount(s.options)}
+              .options=${s.options}
             ></attn-sentence-panel>`
       }
       <attn-options-panel

@@ -8,7 +8,11 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { fromMatrix } from '../core/grid';
+import type { AttentionOptions } from '../core/options';
 import type { Problem } from '../core/problem';
+import { checkFeatures } from '../core/shapes';
+import type { WholeNumberBox } from '../core/typed-number';
+import { wholeNumberProblem } from '../core/typed-number';
 import type { SentenceState } from '../core/state';
 import { textLengthProblem } from '../core/state';
 import type { WordToken } from '../core/sentence';
@@ -82,6 +86,12 @@ export class AttnSentencePanel extends LitElement {
   @property({ type: Number }) heads = 1;
   /** K/V heads: W_k and W_v have one block of columns per K/V head (equal to heads without GQA). */
   @property({ type: Number, attribute: 'kv-heads' }) kvHeads = 1;
+
+  /** The playground's options: a d_k the features cannot take (RoPE needs it even) is refused at its box. */
+  @property({ attribute: false }) options: AttentionOptions | null = null;
+
+  /** Why the number typed in a box is not applied, by box; the text stays in the box and the state keeps its value. */
+  @state() private numberProblems: Partial<Record<NumberField, string>> = {};
 
   /** Why the text typed in a box is not applied (too long to save), by box; the text stays in the box. */
   @state() private textProblems: Partial<Record<'source' | 'target', string>> = {};
@@ -180,6 +190,7 @@ export class AttnSentencePanel extends LitElement {
           >
           ${s.init === 'random' ? html`<label>seed <input type="number" step="1" aria-label="seed" .value=${String(s.seed)} @change=${(e: Event) => this.intField(e, 'seed')} /></label>` : nothing}
         </div>
+        ${this.renderNumberProblems()}
         <label class="row"
           ><input
             type="checkbox"
@@ -268,15 +279,55 @@ export class AttnSentencePanel extends LitElement {
     if (select && select.value !== this.sentence.init) select.value = this.sentence.init;
   }
 
-  private intField(event: Event, field: 'dk' | 'dv' | 'seed'): void {
-    const x = Number((event.target as HTMLInputElement).value);
-    const ok = Number.isInteger(x) && (field === 'seed' ? Math.abs(x) < 2 ** 31 : x >= 1 && x <= 512);
-    if (!ok) {
-      (event.target as HTMLInputElement).value = String(this.sentence[field]);
-      return;
-    }
-    this.regenerate({ [field]: x }, field);
+  private intField(event: Event, field: NumberField): void {
+    const text = (event.target as HTMLInputElement).value;
+    const problem = numberProblem(field, text, this.sentence[field], this.options);
+    this.numberProblems = { ...this.numberProblems, [field]: problem ?? undefined };
+    if (!problem) this.regenerate({ [field]: Number(text) }, field);
   }
+
+  private renderNumberProblems() {
+    const shown = NUMBER_FIELDS.filter((f) => this.numberProblems[f]);
+    return shown.map((f) => html`<p class="error" id="${f}-problem" role="alert">${this.numberProblems[f]}</p>`);
+  }
+
+  /** A value that changes from elsewhere (undo, an example, a link) replaces what its box refused. */
+  override willUpdate(changed: Map<string, unknown>): void {
+    const before = changed.get('sentence') as SentenceState | undefined;
+    if (!before) return;
+    const stale = NUMBER_FIELDS.filter((f) => this.numberProblems[f] && before[f] !== this.sentence[f]);
+    if (stale.length) this.numberProblems = { ...this.numberProblems, ...Object.fromEntries(stale.map((f) => [f, undefined])) };
+  }
+}
+
+type NumberField = 'dk' | 'dv' | 'seed';
+const NUMBER_FIELDS: readonly NumberField[] = ['dk', 'dv', 'seed'];
+const NUMBER_BOXES: Record<NumberField, WholeNumberBox> = {
+  dk: { label: 'd_k', min: 1, max: 512 },
+  dv: { label: 'd_v', min: 1, max: 512 },
+  seed: { label: 'The seed', min: -(2 ** 31), max: 2 ** 31 - 1 },
+};
+
+/**
+ * Why `text` typed into a number box cannot be applied, or null when it can: not a whole number in
+ * the box's range, or (d_k) a head width the playground's features cannot take while the current
+ * one can (RoPE rotates pairs of dimensions).
+ */
+function numberProblem(field: NumberField, text: string, current: number, options: AttentionOptions | null): string | null {
+  const still = `; still using ${current}.`;
+  const bad = wholeNumberProblem(NUMBER_BOXES[field], text);
+  if (bad) return `${bad}${still}`;
+  if (field !== 'dk' || !options) return null;
+  const fails = (dk: number) => {
+    try {
+      checkFeatures(options, dk);
+      return null;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+  const problem = fails(Number(text));
+  return problem && !fails(current) ? `${problem}${still}` : null;
 }
 
 /** What d_k and d_v per head make of Q, K and V's widths. */
