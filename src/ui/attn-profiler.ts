@@ -433,7 +433,7 @@ export class AttnProfiler extends LitElement {
     const software = this.adapter?.isSoftware;
     return html`
       ${this.renderNoGpu()}
-      ${software ? html`<div class="banner" id="software">This adapter is CPU emulation (${this.adapter?.description || this.adapter?.vendor}): the numbers measure a CPU pretending to be a GPU.</div>` : nothing}
+      ${software ? html`<div class="banner" id="software">This adapter is CPU emulation (${this.adapter?.description || [this.adapter?.vendor, this.adapter?.architecture].filter(Boolean).join(' · ')}): the numbers measure a CPU pretending to be a GPU.</div>` : nothing}
       <attn-profile-controls
         @attn-profile-command=${this.onCommand}
         ?running=${this.running}

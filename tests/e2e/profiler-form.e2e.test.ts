@@ -292,6 +292,8 @@ describe("the Profiler tab's form: what the terminal's flags set", () => {
     const { page, problems } = await freshPage(browser);
     await openProfiler(page);
     const input = (await profiler(page, '#load-card')) as ElementHandle<HTMLInputElement>;
+    // The emulator is named by vendor and architecture (SwiftShader gives no description).
+    expect(await (await profiler(page, '#software')).evaluate((el) => el.textContent)).toContain('CPU emulation (google · swiftshader)');
     // A box holding refused text takes the card's value, and its message goes.
     await typeInto(page, 'dk', 0);
     await profiler(page, '#form-error');
