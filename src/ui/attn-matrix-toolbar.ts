@@ -11,7 +11,7 @@ import type { MatrixName, MatrixOp } from '../core/edits';
 import { scoringGridOf } from '../core/edits';
 import { SCORING_GRID_TITLES } from '../core/scoring-state';
 import type { Grid } from '../core/grid';
-import { fromMatrix, gridShape, identity, randomGrid, toMatrix, zeros } from '../core/grid';
+import { fromMatrix, gridShape, identity, parseCell, randomGrid, toMatrix, zeros } from '../core/grid';
 import type { MatrixFormat } from '../core/io';
 import { parseMatrix } from '../core/io';
 import { DetailsMenus } from './details-menu';
@@ -95,7 +95,8 @@ export class AttnMatrixToolbar extends LitElement {
   private readonly menus = new DetailsMenus(this);
 
   @state() private fillSeed = 1;
-  @state() private fillConstant = 1;
+  /** The constant to fill with, as typed (read like a cell when Constant is pressed). */
+  @state() private fillConstant = '1';
 
   override render() {
     const { rows, cols } = gridShape(this.values);
@@ -122,13 +123,14 @@ export class AttnMatrixToolbar extends LitElement {
         <label
           ><button @click=${this.fillConst}>Constant</button>
           <input
-            type="number"
-            step="any"
-            .value=${String(this.fillConstant)}
-            @change=${(e: Event) => (this.fillConstant = Number((e.target as HTMLInputElement).value) || 0)}
+            inputmode="decimal"
+            .value=${this.fillConstant}
+            @input=${(e: Event) => (this.fillConstant = (e.target as HTMLInputElement).value)}
             @keydown=${(e: KeyboardEvent) => {
               if (e.key !== 'Enter') return;
-              this.fillConstant = Number((e.target as HTMLInputElement).value) || 0;
+              // Else the Enter goes on to the menu's button, which has the focus once the menu closes, and opens it again.
+              e.preventDefault();
+              this.fillConstant = (e.target as HTMLInputElement).value;
               this.fillConst(e);
             }}
             aria-label="constant value"
@@ -185,7 +187,16 @@ export class AttnMatrixToolbar extends LitElement {
   private fillConst = (e: Event) => {
     this.menus.close(e.currentTarget);
     const { rows, cols } = gridShape(this.values);
-    this.emit({ kind: 'replace', grid: zeros(rows, cols, this.fillConstant) });
+    let value: number;
+    try {
+      value = parseCell(this.fillConstant);
+    } catch (error) {
+      // Same source as the editor's paste errors: a good edit replaces this notice.
+      const text = `Constant fill: ${(error as Error).message}. ${this.matrixTitle} is unchanged.`;
+      this.dispatchEvent(new NoticeEvent('error', text, `matrix:${this.name}`));
+      return;
+    }
+    this.emit({ kind: 'replace', grid: zeros(rows, cols, value) });
   };
 
   private chooseFile = () => {

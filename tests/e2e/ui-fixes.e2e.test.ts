@@ -87,7 +87,8 @@ describe('the profiler', () => {
       };
     });
     expect(controls.count).toBeGreaterThan(10);
-    expect(controls.enabled).toEqual([]);
+    // Only the fit range stays: it refits a loaded card's results, which needs no GPU.
+    expect(controls.enabled).toEqual(['fit-from']);
     expect(controls.downloadCard).toBe(true);
     // Another device's card needs no GPU to be plotted.
     expect(controls.loadCard).toBe(false);
@@ -175,6 +176,28 @@ describe('menus and notices', () => {
     await waitForRun(page, id);
     const q = (await readState(page)).matrix.q;
     expect(q.map((r, i) => r[i])).toEqual(q.map(() => 1));
+
+    // The constant is read like a cell: text that is not a float32 number is named and Q is unchanged; a good one fills.
+    const constant = await $app(page, 'attn-matrix-editor[name="q"] >>> input[aria-label="constant value"]');
+    for (const [typed, why] of [
+      ['1e999', '"1e999" is not a finite number'],
+      ['abc', '"abc" is not a decimal number'],
+    ]) {
+      await open('fill');
+      await constant.click({ count: 3 });
+      await page.keyboard.type(typed);
+      await page.keyboard.press('Enter');
+      await waitForMessage(page, `Constant fill: ${why}. Q is unchanged.`);
+      expect(await isOpen('fill')).toBe(false);
+      expect((await readState(page)).matrix.q).toEqual(q);
+    }
+    await open('fill');
+    await constant.click({ count: 3 });
+    await page.keyboard.type('-0.25');
+    const filled = await runId(page);
+    await page.keyboard.press('Enter');
+    await waitForRun(page, filled);
+    expect((await readState(page)).matrix.q.flat()).toEqual(q.flat().map(() => -0.25));
 
     await open('export');
     for (let i = 0; i < 4 && (await isOpen('export')); i++) await page.keyboard.press('Tab');
