@@ -59,6 +59,75 @@ describe('parsePasteBlock', () => {
         [3, 4],
       ],
     ],
+    [
+      'a one-line nested list (print(x.tolist()), JSON.stringify)',
+      '[[1, 2], [3, 4]]',
+      [
+        [1, 2],
+        [3, 4],
+      ],
+    ],
+    [
+      'a nested list without spaces, 3×2',
+      '[[1,2],[3,4],[5,6]]',
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+    ],
+    [
+      "numpy's repr, array([[…]])",
+      'array([[1, 2], [3, 4]])',
+      [
+        [1, 2],
+        [3, 4],
+      ],
+    ],
+    [
+      "numpy's multi-line repr with a dtype",
+      'array([[1.5, 2. ],\n       [3. , 4. ]], dtype=float32)',
+      [
+        [1.5, 2],
+        [3, 4],
+      ],
+    ],
+    [
+      "PyTorch's tensor([[…]])",
+      'tensor([[1., 2.], [3., 4.]])',
+      [
+        [1, 2],
+        [3, 4],
+      ],
+    ],
+    [
+      "PyTorch's tensor with keyword arguments",
+      "tensor([[1., 2.],\n        [3., 4.]], device='cuda:0', requires_grad=True)",
+      [
+        [1, 2],
+        [3, 4],
+      ],
+    ],
+    [
+      "numpy's print of a 2-D array (spaces, one row a line)",
+      '[[1. 2.]\n [3. 4.]]',
+      [
+        [1, 2],
+        [3, 4],
+      ],
+    ],
+    ["numpy's print of a long row, wrapped", '[[1. 2. 3.\n  4. 5.]]', [[1, 2, 3, 4, 5]]],
+    [
+      'bracketed rows, one a line',
+      '[1, 2]\n[3, 4]',
+      [
+        [1, 2],
+        [3, 4],
+      ],
+    ],
+    ['a flat list (one row)', '[1, 2, 3]', [[1, 2, 3]]],
+    ['a flat list with a trailing comma', '[1, 2, 3,]', [[1, 2, 3]]],
+    ['one bracketed row', '[[1, 2, 3]]', [[1, 2, 3]]],
     ['exponents and unicode minus', '1e-3\t\u22122.5', [[0.001, -2.5]]],
     ['one number', ' 7 ', [[7]]],
   ])('reads %s', (_, text, expected) => {
@@ -68,6 +137,17 @@ describe('parsePasteBlock', () => {
   it.each([
     ['a word', '1\t2\nx\t3', /row 2, column 1: "x" is not a decimal number/],
     ['ragged rows', '1,2\n3', /row 2 has 1 values, row 1 has 2/],
+    ['ragged nested rows', '[[1, 2], [3]]', /row 2 has 1 values, row 1 has 2/],
+    ['ragged rows in numpy print', '[[1. 2.]\n [3.]]', /row 2 has 1 values, row 1 has 2/],
+    ['an empty nested row', '[[1, 2], []]', /row 2 is empty/],
+    ['an empty list', '[]', /nothing to paste/],
+    ['a 3-D array', '[[[1, 2], [3, 4]]]', /more than two levels of brackets/],
+    ['numbers beside rows', '[[1, 2], 3]', /"3" stands outside the bracketed rows/],
+    ['an unclosed bracket', '[[1, 2], [3, 4]', /a "\[" is never closed/],
+    ['an unopened bracket', '[1, 2]]', /a "\]" closes a bracket that was never opened/],
+    ['text before the array', 'x = [[1, 2]]', /text outside the brackets/],
+    ['an empty cell in a nested row', '[[1, , 2]]', /row 1, column 2: an empty cell/],
+    ["numpy's summarised print", '[[1. 2. ... 9.]]', /row 1, column 3: "..." is not a decimal number/],
     ['an empty cell', '1,,2', /row 1, column 2: an empty cell/],
     ['nothing', '  \n ', /nothing to paste/],
     ['Infinity', '1 Infinity', /row 1, column 2: "Infinity" is not a decimal number/],
