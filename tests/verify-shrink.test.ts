@@ -2,7 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import type { VerifyCase } from '../src/core/verify/cases';
 import { caseProblem, verifyCases } from '../src/core/verify/cases';
+import { caseHint } from '../src/core/verify/hints';
+import type { CaseReport } from '../src/core/verify/report';
 import { describeCase, optionFields, retag, shrinkCase } from '../src/core/verify/shrink';
+import { smallestFailure } from '../src/gpu/verify-shrink';
 
 const big: VerifyCase = {
   name: 'big',
@@ -146,5 +149,79 @@ describe('retag', () => {
   it('drops the shape tags that no longer hold and keeps the others', () => {
     const c = retag({ ...big, n: 1, m: 1, heads: 1, causal: false, tags: [...big.tags, 'seed'] });
     expect(c.tags).toEqual(['widths', 'mask', 'large-scores', 'scale', 'seed']);
+  });
+});
+
+/** A failing row of case `c` with the given symptoms, hinted as the suite hints it. */
+function failingRow(c: VerifyCase, fields: Partial<CaseReport> = {}): CaseReport {
+  const base: Omit<CaseReport, 'hint'> = {
+    name: c.name,
+    case: c,
+    status: 'fail',
+    tensor: 'scores',
+    count: c.heads * c.n * c.m,
+    failures: 1,
+    maxAbs: 1,
+    maxRel: 1,
+    maxUlp: 1,
+    firstBad: null,
+    differing: 0,
+    unwritten: 0,
+    nonFiniteInMaskedRows: 0,
+    nonFiniteElsewhere: 0,
+    maskMismatches: 0,
+    factor: null,
+    ms: 1,
+    ...fields,
+  };
+  return { ...base, hint: caseHint(base) };
+}
+
+describe("the smallest failing case's hint", () => {
+  const start: VerifyCase = {
+    ...big,
+    name: 'dk 17',
+    n: 3,
+    m: 2,
+    dk: 17,
+    dv: 1,
+    heads: 1,
+    causal: false,
+    mask: 'none',
+    scale: 'default',
+    temperature: 1,
+    tags: [],
+  };
+  const reference = 10.691947;
+
+  it('quotes the factor of the shrunk case (its own GPU/reference ratio), not the one it was shrunk from', async () => {
+    // A QKᵀ that forgets the default 1/√dk scale: every score is √dk too large, right at dk = 1.
+    const forgetsScale = (c: VerifyCase) =>
+      failingRow(c, {
+        status: c.dk > 1 ? 'fail' : 'pass',
+        factor: c.dk > 1 ? Math.sqrt(c.dk) : null,
+        firstBad: { index: 0, position: [0, 0, 0], actual: reference * Math.sqrt(c.dk), expected: reference, tolerance: 1e-5, error: 1 },
+      });
+    const smallest = (await smallestFailure((c) => Promise.resolve(forgetsScale(c)), [forgetsScale(start)]))!;
+    expect(smallest.row.case).toMatchObject({ n: 1, m: 1, dk: 2 });
+    const bad = smallest.row.firstBad!;
+    const quoted = Number(/×(\S+): scale\/temperature/.exec(smallest.row.hint)?.[1]);
+    expect(quoted).toBeCloseTo(bad.actual / bad.expected, 3);
+    expect(smallest.row.hint).toBe('every element ×1.414: scale/temperature');
+  });
+
+  it('counts the elements of the shrunk case, and leaves out a factor the case it came from did not show', async () => {
+    // Never writes the last key's scores; one element alone looks like "×constant".
+    const lastKeyUnwritten = (c: VerifyCase) => failingRow(c, { unwritten: c.n, factor: c.n * c.m === 1 ? 3 : null });
+    const smallest = (await smallestFailure((c) => Promise.resolve(lastKeyUnwritten(c)), [lastKeyUnwritten(start)]))!;
+    expect(smallest.row.case).toMatchObject({ n: 1, m: 1 });
+    expect(smallest.row.hint).toBe('1 never written (NaN poison): dispatch too small or early return');
+  });
+
+  it('keeps a hint the diagnosis gave a case without symptoms of its own', async () => {
+    const plain = (c: VerifyCase) => failingRow(c);
+    const original = { ...plain(start), hint: 'tile origin' };
+    const smallest = (await smallestFailure((c) => Promise.resolve(plain(c)), [original]))!;
+    expect(smallest.row.hint).toBe('tile origin');
   });
 });

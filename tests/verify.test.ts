@@ -472,6 +472,13 @@ describe.skipIf(!gpu)('broken examples are rejected with the right hint', () => 
     const from = report.cases.find((c) => c.name === smallest.from)!.case;
     for (const axis of ['n', 'm', 'dk', 'dv', 'heads'] as const) expect(smallest.row.case[axis]).toBeLessThanOrEqual(from[axis]);
     expect(smallest.row.firstBad, explain(report)).not.toBeNull();
+    // A factor the hint quotes is the smallest case's own (GPU over reference), not the suite case's.
+    const quoted = /×(\S+): scale\/temperature/.exec(smallest.row.hint)?.[1];
+    if (example.expectedHint === 'scale') expect(quoted, explain(report)).toBeDefined();
+    if (quoted !== undefined) {
+      const bad = smallest.row.firstBad!;
+      expect(Math.abs(Number(quoted) / (bad.actual / bad.expected) - 1), explain(report)).toBeLessThan(1e-3);
+    }
     expect(report.coverage?.cases).toBe(report.cases.length);
   });
 });

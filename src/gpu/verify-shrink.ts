@@ -9,6 +9,7 @@ import { checkAgainstReference } from '../core/compare-run';
 import type { CoverageCheck } from '../core/verify/coverage';
 import { caseInputs } from '../core/verify/cases';
 import type { VerifyCase } from '../core/verify/cases';
+import { shrunkCaseHint } from '../core/verify/hints';
 import { reproOptions } from '../core/verify/repro';
 import type { CaseReport, SmallestFailure, VerifyReport } from '../core/verify/report';
 import { describeCase, retag, shrinkCase } from '../core/verify/shrink';
@@ -96,9 +97,9 @@ export async function smallestFailure(
     return fails;
   };
   const result = await shrinkCase(start.case, stillFails, { maxRuns: options.maxRuns, onTry: options.onTry, valid: options.valid });
-  // The shrunk run's own hint can mislead (one element always looks like "×constant"): keep the suite's.
+  // The shrunk case's hint gives its own numbers, for the symptoms the suite's case showed.
   const shrunk = runs.get(result.case);
-  const row = shrunk ? { ...shrunk, hint: start.hint } : start;
+  const row = shrunk ? { ...shrunk, hint: shrunkCaseHint(start, shrunk) } : start;
   return {
     from: start.name,
     row,

@@ -53,6 +53,27 @@ export function caseHint(c: Omit<CaseReport, 'hint'>): string {
 }
 
 /**
+ * The hint of a case shrunk from `original`: its own counts and factor, for the symptoms the
+ * original showed. A symptom only the small case shows is left out (one element always looks like
+ * "×constant"); a hint that came from the diagnosis, not from the original's symptoms, stays.
+ */
+export function shrunkCaseHint(original: CaseReport, shrunk: Omit<CaseReport, 'hint'>): string {
+  if (caseHint(original) === '') return original.hint;
+  const shown = (count: 'differing' | 'unwritten' | 'nonFiniteInMaskedRows' | 'nonFiniteElsewhere' | 'maskMismatches') =>
+    original[count] > 0 ? shrunk[count] : 0;
+  const hint = caseHint({
+    ...shrunk,
+    differing: shown('differing'),
+    unwritten: shown('unwritten'),
+    nonFiniteInMaskedRows: shown('nonFiniteInMaskedRows'),
+    nonFiniteElsewhere: shown('nonFiniteElsewhere'),
+    maskMismatches: shown('maskMismatches'),
+    factor: original.factor === null ? null : shrunk.factor,
+  });
+  return hint || original.hint;
+}
+
+/**
  * Gives failing cases without a symptom of their own the conclusion of the first diagnosis that
  * covers them (the part of its title after the arrow), so every failing row says something.
  */
