@@ -418,6 +418,19 @@ describe('broken GGUF files', () => {
     expect(await refusal(one(file))).toBe('m.gguf: architecture "falcon" is not supported: the playground reads GGUF "llama" models');
   });
 
+  it('an empty GGUF file, and one without general.architecture, are named as missing the key', async () => {
+    // Magic, version 3, no tensors, no metadata: the smallest GGUF file there is.
+    const empty = new Uint8Array(24);
+    empty.set(encoder.encode('GGUF'));
+    new DataView(empty.buffer).setUint32(4, 3, true);
+    const missing = 'has no general.architecture in its metadata: the playground reads GGUF "llama" models';
+    expect(await refusal(one(empty))).toBe(`m.gguf: ${missing}`);
+    const renamedKey = gguf(llama());
+    // The first key, "general.architecture", renamed in place: the model's own metadata without it.
+    renamedKey.set(encoder.encode('general.architectur_'), 32);
+    expect(await refusal(one(renamedKey))).toBe(`m.gguf: ${missing}`);
+  });
+
   it('a tensor type the playground cannot dequantise', async () => {
     const file = gguf(llama(), { tamper: renamed('blk.0.attn_q.weight', { type: 13 }) });
     expect(await refusal(one(file))).toBe(
@@ -481,6 +494,33 @@ describe('broken safetensors models', () => {
     );
   });
 
+  it.each([
+    [
+      'a header length past the end of the file (2^50)',
+      2n ** 50n,
+      'header length 1125899906842624 bytes is larger than the file (64 bytes)',
+    ],
+    ['a header that is not JSON', 32n, 'the header after the 8-byte length does not start with "{" (it starts with byte 07)'],
+  ])('a file named .safetensors with %s is explained as safetensors first', async (_, headerLength, why) => {
+    const bytes = new Uint8Array(64).fill(7);
+    new DataView(bytes.buffer).setBigUint64(0, headerLength, true);
+    expect(await refusal(loadModel(replace(files(), 'model.safetensors', bytes)))).toBe(
+      `model.safetensors: not a safetensors file (${why}), nor GGUF (magic ${headerLength === 32n ? '20 00 00 00' : '00 00 00 00'}, expected 47 47 55 46 "GGUF"), nor a llama2.c checkpoint or tokenizer`,
+    );
+  });
+
+  it('a random file named x.safetensors, and a huge header length read directly', async () => {
+    const junk = new Uint8Array(64).map((_, i) => (i * 37 + 11) & 0xff);
+    expect(await refusal(loadModel([{ name: 'x.safetensors', bytes: junk }]))).toMatch(
+      /^x\.safetensors: not a safetensors file \(header length \d+ bytes is larger than the file \(64 bytes\)\), nor GGUF \(magic 0b 30 55 7a, expected 47 47 55 46 "GGUF"\), nor a llama2\.c checkpoint or tokenizer$/,
+    );
+    const huge = new Uint8Array(64);
+    new DataView(huge.buffer).setBigUint64(0, 2n ** 50n, true);
+    expect(() => readSafetensors(huge, 'model.safetensors')).toThrow(
+      'model.safetensors: header length 1125899906842624 bytes is larger than the file (64 bytes): this is not a safetensors file',
+    );
+  });
+
   it('a header that is not JSON', async () => {
     const bytes = new Uint8Array(40);
     new DataView(bytes.buffer).setBigUint64(0, 32n, true);
@@ -530,6 +570,10 @@ describe('broken safetensors models', () => {
       'config.json: model_type "falcon" is not supported: the playground reads "llama" (and "mistral") and "gpt2" models',
     );
     expect(await refusal(bad({ hidden_size: -1 }))).toBe('config.json: "hidden_size" must be a positive integer, got -1');
+    const withoutType = Object.fromEntries(Object.entries(config).filter(([key]) => !['model_type', 'hidden_size'].includes(key)));
+    expect(await refusal(loadModel(replace(files(), 'config.json', json(withoutType))))).toBe(
+      'config.json: has no model_type (nor hidden_size or n_embd to tell the architecture by): the playground reads "llama" (and "mistral") and "gpt2" models',
+    );
   });
 
   it('a model over the memory limit, refused from config.json before a tensor is decoded', async () => {

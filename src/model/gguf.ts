@@ -80,8 +80,10 @@ export async function readGgufModel(bytes: Uint8Array, file: string, memoryLimit
   if (headerEnd > bytes.length) fail(`the header runs to byte ${headerEnd} but the file has ${bytes.length}: the file is truncated`);
   const metadata = parsed.metadata as unknown as GgufMetadata;
   const architecture = metadata['general.architecture'];
+  if (architecture === undefined || architecture === null)
+    fail('has no general.architecture in its metadata: the playground reads GGUF "llama" models');
   if (architecture !== 'llama')
-    fail(`architecture ${JSON.stringify(architecture ?? null)} is not supported: the playground reads GGUF "llama" models`);
+    fail(`architecture ${JSON.stringify(architecture)} is not supported: the playground reads GGUF "llama" models`);
 
   const infos = new Map(parsed.tensorInfos.map((t) => [t.name, t]));
   const config = ggufConfig(metadata, infos, file);

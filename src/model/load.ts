@@ -20,6 +20,7 @@ import {
   readLlama2cModel,
   readLlama2cVocabulary,
 } from '../core/model/llama2c';
+import { safetensorsStartProblem } from '../core/model/safetensors';
 import type { ModelFile } from './safetensors-model';
 import { parseJsonFile, readSafetensorsModel } from './safetensors-model';
 
@@ -29,10 +30,7 @@ export type { ModelFile } from './safetensors-model';
 
 /** A safetensors file starts with a little-endian u64 header length and a JSON header "{…". */
 export function isSafetensors(bytes: Uint8Array): boolean {
-  if (bytes.length < 9) return false;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getBigUint64(0, true);
-  return headerLength >= 2n && headerLength <= 100_000_000n && bytes[8] === 0x7b;
+  return safetensorsStartProblem(bytes) === null;
 }
 
 const SIDE_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'roles.json'];
@@ -51,6 +49,18 @@ function looksLikeJson(bytes: Uint8Array): boolean {
 function magicOf(bytes: Uint8Array): string {
   const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
   return head === '' ? 'empty file' : `magic ${head}`;
+}
+
+/**
+ * Why a file is none of the formats, in the terms of the one its name claims first: a file named
+ * .safetensors is explained by its header length, any other by its GGUF magic.
+ */
+function notAModel(file: ModelFile, label = file.name): string {
+  const gguf = `${magicOf(file.bytes)}, expected 47 47 55 46 "GGUF"`;
+  const rest = 'nor a llama2.c checkpoint or tokenizer';
+  if (/\.safetensors$/i.test(file.name))
+    return `${label}: not a safetensors file (${safetensorsStartProblem(file.bytes) ?? 'no JSON header'}), nor GGUF (${gguf}), ${rest}`;
+  return `${label}: not a GGUF file (${gguf}), nor safetensors (an 8-byte header length, then a JSON header), ${rest}`;
 }
 
 export interface LoadOptions {
@@ -83,10 +93,7 @@ export async function loadModel(files: readonly ModelFile[], options: LoadOption
       throw new ModelFileError(
         `${f.name}: a llama2.c export of version ${new DataView(f.bytes.buffer, f.bytes.byteOffset, 8).getInt32(4, true)} ("ak42"); the playground reads the legacy format run.c reads (export.py --version 0), as the tinyllamas files are`,
       );
-    else
-      throw new ModelFileError(
-        `${f.name}: not a GGUF file (${magicOf(f.bytes)}, expected 47 47 55 46 "GGUF"), nor safetensors (an 8-byte header length, then a JSON header), nor a llama2.c checkpoint or tokenizer`,
-      );
+    else throw new ModelFileError(notAModel(f));
   }
   const kinds = [gguf, safetensors, llama2c].filter((k) => k.length > 0);
   if (kinds.length > 1)
@@ -247,8 +254,7 @@ export async function fetchModelFiles(request: string, fetchFn: typeof fetch = f
   if (second !== undefined)
     throw new ModelFileError(`${url}: a second URL is only for a llama2.c checkpoint's tokenizer; this is not a llama2.c checkpoint`);
   if (isGguf(main.bytes)) return [main];
-  if (!isSafetensors(main.bytes))
-    throw new ModelFileError(`${url}: not a GGUF file (${magicOf(main.bytes)}, expected 47 47 55 46 "GGUF") nor safetensors`);
+  if (!isSafetensors(main.bytes)) throw new ModelFileError(notAModel(main, url));
   const files: ModelFile[] = [main];
   for (const [name, optional] of [
     ['config.json', false],

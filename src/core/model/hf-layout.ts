@@ -86,9 +86,10 @@ export function configFromHfJson(json: unknown, name: string, file = 'config.jso
       tiedEmbeddings: c.tie_word_embeddings === true,
     };
   }
-  return fail(
-    `model_type ${JSON.stringify(modelType ?? null)} is not supported: the playground reads "llama" (and "mistral") and "gpt2" models`,
-  );
+  const supported = 'the playground reads "llama" (and "mistral") and "gpt2" models';
+  if (modelType === undefined && (c.model_type === undefined || c.model_type === null))
+    return fail(`has no model_type (nor hidden_size or n_embd to tell the architecture by): ${supported}`);
+  return fail(`model_type ${JSON.stringify(modelType ?? c.model_type)} is not supported: ${supported}`);
 }
 
 /**

@@ -32,6 +32,28 @@ interface HeaderEntry {
   data_offsets: [number, number];
 }
 
+/**
+ * Why `bytes` cannot be the start of a safetensors file, or null when they can: at least 9 bytes, a
+ * header length from 2 to MAX_HEADER, and a header starting "{". A plausible length that runs past
+ * the end of the file is the reader's to name (the file is truncated).
+ */
+export function safetensorsStartProblem(bytes: Uint8Array): string | null {
+  if (bytes.length < 9) return `${bytes.length} bytes is too short for a safetensors file (an 8-byte header length, then a JSON header)`;
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
+  if (headerLength > BigInt(MAX_HEADER)) return headerLengthProblem(headerLength, bytes.length);
+  if (headerLength < 2n) return `header length ${headerLength} bytes is too short for a JSON header`;
+  if (bytes[8] !== 0x7b)
+    return `the header after the 8-byte length does not start with "{" (it starts with byte ${bytes[8].toString(16).padStart(2, '0')})`;
+  return null;
+}
+
+/** Why a header length over MAX_HEADER is not a safetensors header. */
+function headerLengthProblem(headerLength: bigint, fileBytes: number): string {
+  return headerLength > BigInt(fileBytes - 8)
+    ? `header length ${headerLength} bytes is larger than the file (${fileBytes} bytes)`
+    : `header length ${headerLength} bytes is over the ${MAX_HEADER} bytes a safetensors header may take`;
+}
+
 /** Parses a safetensors file. Throws ModelFileError naming `file` and what is wrong with it. */
 export function readSafetensors(bytes: Uint8Array, file = 'the safetensors file'): SafetensorsFile {
   const fail = (what: string): never => {
@@ -39,8 +61,9 @@ export function readSafetensors(bytes: Uint8Array, file = 'the safetensors file'
   };
   if (bytes.length < 8) fail(`${bytes.length} bytes is too short for a safetensors file (it starts with an 8-byte header length)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > MAX_HEADER) fail(`the header length ${headerLength} is not plausible: this is not a safetensors file`);
+  const declared = view.getBigUint64(0, true);
+  if (declared > BigInt(MAX_HEADER)) fail(`${headerLengthProblem(declared, bytes.length)}: this is not a safetensors file`);
+  const headerLength = Number(declared);
   if (8 + headerLength > bytes.length)
     fail(`the header says it is ${headerLength} bytes but the file has only ${bytes.length - 8} after the length: the file is truncated`);
   let header: Record<string, unknown>;
