@@ -237,6 +237,24 @@ describe('menus and notices', () => {
   });
 });
 
+describe('pasting a printed array', () => {
+  it('a one-line nested list lands as its 2×2 block, not as one row of four', async () => {
+    const { page, problems } = await freshPage(browser);
+    const before = (await readState(page)).matrix.v;
+    const id = await runId(page);
+    await paste(await $app(page, 'attn-matrix-editor[name="v"] >>> input[data-row="0"][data-col="0"]'), '[[1, 2], [3, 4]]');
+    await waitForRun(page, id);
+    const v = (await readState(page)).matrix.v;
+    expect(v.length).toBe(Math.max(before.length, 2));
+    expect(v[0].length).toBe(Math.max(before[0].length, 2));
+    expect(v.slice(0, 2).map((r) => r.slice(0, 2))).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(problems).toEqual([]);
+  });
+});
+
 describe('what a result says', () => {
   it('sentence mode runs at 1/√d_k after a "none" example and says so; badges give the error against its tolerance', async () => {
     const { page, problems } = await freshPage(browser);
