@@ -20,3 +20,19 @@ export interface ShaderMessage {
 export class RunCancelledError extends Error {
   override readonly name = 'RunCancelledError';
 }
+
+/** Whether `text` already ends a sentence: a full stop, "!", "?" or "…", perhaps before a closing quote or bracket. */
+const ENDS_SENTENCE = /[.!?…]["'”’)\]]*$/;
+
+/**
+ * Messages as one paragraph: each part ends with a full stop (added unless it has one), joined by
+ * spaces; empty parts are left out. "Q width 3 is not divisible by 2 heads" and "The results below
+ * are from the last valid input." read as two sentences, never as one run-on or with "..".
+ */
+export function joinSentences(...parts: (string | null | undefined | false)[]): string {
+  return parts
+    .map((part) => (part || '').trim())
+    .filter((part) => part !== '')
+    .map((part) => (ENDS_SENTENCE.test(part) ? part : `${part}.`))
+    .join(' ');
+}

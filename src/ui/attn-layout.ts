@@ -8,6 +8,7 @@
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
+import { joinSentences } from '../core/errors';
 import type { Preset } from '../core/presets';
 import type { KernelTrials } from '../core/kernel-safety';
 import { builtInStandIns, kernelsNotHeld } from '../core/kernel-safety';
@@ -253,7 +254,7 @@ export class AttnLayout extends LitElement {
     const model = s.mode === 'model';
     const problemError = model ? null : this.problemError;
     return html`
-      ${problemError ? html`<div class="problem" role="alert" id="problem-error"><strong>Not run:</strong> ${problemError}${o ? ' The results below are from the last valid input.' : ''}</div>` : nothing}
+      ${problemError ? html`<div class="problem" role="alert" id="problem-error"><strong>Not run:</strong> ${joinSentences(problemError, o && 'The results below are from the last valid input.')}</div>` : nothing}
       ${
         model
           ? nothing

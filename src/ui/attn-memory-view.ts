@@ -6,6 +6,7 @@
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import { joinSentences } from '../core/errors';
 import type { MemoryHop } from '../core/memory';
 import { activeWords, answerOf } from '../core/memory-facts';
 import type { MemoryView } from './memory-controller';
@@ -73,7 +74,7 @@ export class AttnMemoryView extends LitElement {
     const v = this.view;
     const o = v?.outcome ?? null;
     return html`
-      ${v?.error ? html`<div class="problem" role="alert" id="memory-error"><strong>Not run:</strong> ${v.error}.${o ? ' The results below are from the last valid input.' : ''}</div>` : nothing}
+      ${v?.error ? html`<div class="problem" role="alert" id="memory-error"><strong>Not run:</strong> ${joinSentences(v.error, o && 'The results below are from the last valid input.')}</div>` : nothing}
       ${o ? this.renderOutcome() : html`<p>${v?.running ? 'Reading the memory…' : 'No result yet.'}</p>`} ${this.renderExplanation()}
     `;
   }

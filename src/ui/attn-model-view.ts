@@ -6,6 +6,7 @@
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import { joinSentences } from '../core/errors';
 import { headRoleLabel, headRoleScores } from '../core/model/roles';
 import type { PlaygroundState } from '../core/state';
 import { defaultState } from '../core/state';
@@ -74,7 +75,7 @@ export class AttnModelView extends LitElement {
     const o = v?.outcome ?? null;
     const s = this.state.model;
     return html`
-      ${v?.error ? html`<div class="message" role="alert" id="model-error"><strong>Not run:</strong> ${v.error}${o ? ' The results below are from the last text that ran.' : ''}</div>` : nothing}
+      ${v?.error ? html`<div class="message" role="alert" id="model-error"><strong>Not run:</strong> ${joinSentences(v.error, o && 'The results below are from the last text that ran.')}</div>` : nothing}
       ${o?.checkError ? html`<div class="message" role="alert">${o.checkError}</div>` : nothing}
       ${
         o

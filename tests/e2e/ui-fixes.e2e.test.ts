@@ -256,6 +256,19 @@ describe('pasting a printed array', () => {
 });
 
 describe('what a result says', () => {
+  it('a problem that cannot run says so in sentences: one full stop before "The results below…"', async () => {
+    const { page, problems } = await freshPage(browser);
+    const q = (await readState(page)).matrix.q;
+    const heads = await $app(page, 'attn-options-panel >>> input[aria-label="heads"]');
+    await heads.click({ count: 3 });
+    await page.keyboard.type('2');
+    await waitForMessage(page, 'divisible by 2 heads');
+    const text = await (await $app(page, '#problem-error')).evaluate((el) => (el.textContent ?? '').replace(/\s+/g, ' ').trim());
+    expect(q[0].length % 2, 'the first Q has an odd width').toBe(1);
+    expect(text).toBe(`Not run: Q width ${q[0].length} is not divisible by 2 heads. The results below are from the last valid input.`);
+    expect(problems).toEqual([]);
+  });
+
   it('sentence mode runs at 1/√d_k after a "none" example and says so; badges give the error against its tolerance', async () => {
     const { page, problems } = await freshPage(browser);
     const scaleText = async () => (await $app(page, 'attn-verdict >>> #scale-in-force')).evaluate((el) => el.textContent);
