@@ -22,7 +22,7 @@ import {
 import { alibiSlopes, kvHeadChoices } from '../src/core/features';
 import { fromMatrix } from '../src/core/grid';
 import type { AttentionOptions } from '../src/core/options';
-import { DEFAULT_OPTIONS, isVisible, positionalHide, visibleKeyRange } from '../src/core/options';
+import { DEFAULT_OPTIONS, isVisible, MAX_WINDOW, positionalHide, visibleKeyRange } from '../src/core/options';
 import { parsePreset } from '../src/core/presets';
 import { buildProblem, outputLabels, referenceOptions, sampleProblem, sampleRows } from '../src/core/problem';
 import type { ProvenanceContext } from '../src/core/provenance';
@@ -33,7 +33,7 @@ import { randomMatrix } from '../src/core/rng';
 import { parseEmbeddings } from '../src/core/embeddings';
 import { projection, projectionSeed, sentenceQKV } from '../src/core/sentence';
 import type { PlaygroundState } from '../src/core/state';
-import { defaultState, stateFromPreset, withHeads, withRandomProblem } from '../src/core/state';
+import { checkState, defaultState, stateFromPreset, withHeads, withRandomProblem } from '../src/core/state';
 
 const embeddings = parseEmbeddings(readFileSync(new URL('../src/assets/embeddings/glove-20k-int8.bin', import.meta.url)));
 
@@ -73,6 +73,13 @@ describe('checked option edits', () => {
     ['a softcap of 0', opts({ softcap: 0 }), 4, /logit softcap must be a positive finite number, got 0/],
     ['a negative softcap', opts({ softcap: -2 }), 4, /logit softcap must be a positive finite number, got -2/],
     ['3 K/V heads for 4 heads', opts({ heads: 4, kvHeads: 3 }), 4, /K\/V heads \(3\) must divide the 4 query heads.*choose 1, 2, 4/],
+    ['3 K/V heads for 1 head', opts({ heads: 1, kvHeads: 3 }), 4, /^K\/V heads \(3\) must divide the 1 query head: choose 1$/],
+    [
+      'a window past the state’s bound',
+      opts({ window: MAX_WINDOW + 1 }),
+      4,
+      /sliding window can be at most 16,777,216 keys \(2\^24\), got 16,777,217/,
+    ],
     [
       'RoPE with an odd d_k',
       opts({ rope: { layout: 'half', base: 10000, dims: null, offset: 0 } }),
@@ -98,6 +105,17 @@ describe('checked option edits', () => {
     expect(() => withOptions(state, { rope: { layout: 'half', base: 10000, dims: null, offset: 0 } })).toThrow(/even head width dk, got 3/);
     expect(state.options.rope).toBeNull();
     expect(withOptions(state, { window: 2 }).options.window).toBe(2);
+  });
+
+  it.each([1, MAX_WINDOW])('accepts a window of %i, as the state’s gate does', (window) => {
+    const state = matrixState(3, 3, 3, 3, 2);
+    expect(() => checkOptions(opts({ window }), 4)).not.toThrow();
+    expect(() => checkState(withOptions(state, { window }))).not.toThrow();
+  });
+
+  it('bounds the window where the state’s gate does', () => {
+    const state = matrixState(3, 3, 3, 3, 2);
+    expect(() => checkState({ ...state, options: { ...state.options, window: MAX_WINDOW + 1 } })).toThrow(/options\.window/);
   });
 
   it('stores K/V heads equal to the heads as null', () => {
@@ -192,6 +210,7 @@ describe('per-head options follow the head count', () => {
   it('refuses heads that the K/V heads do not divide, saying what to change', () => {
     const state = matrixState(2, 2, 4, 2, 2, { heads: 4, kvHeads: 2 });
     expect(() => withHeads(state, 3)).toThrow(/3 query heads cannot share 2 K\/V heads evenly: set K\/V heads to one of 1, 3 first/);
+    expect(() => withHeads(state, 1)).toThrow(/^1 query head cannot share 2 K\/V heads evenly/);
     expect(withHeads(state, 2).options).toMatchObject({ heads: 2, kvHeads: null });
     expect(withHeads(state, 8).options).toMatchObject({ heads: 8, kvHeads: 2 });
   });

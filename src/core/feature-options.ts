@@ -29,7 +29,7 @@ export function optionsForHeads(options: AttentionOptions, heads: number): Atten
   const kv = options.kvHeads;
   if (kv !== null && kv !== heads && heads % kv !== 0)
     throw new InputError(
-      `${heads} query heads cannot share ${kv} K/V heads evenly: set K/V heads to one of ${kvHeadChoices(heads).join(', ')} first, or choose a multiple of ${kv} heads`,
+      `${heads} query head${heads === 1 ? '' : 's'} cannot share ${kv} K/V heads evenly: set K/V heads to one of ${kvHeadChoices(heads).join(', ')} first, or choose a multiple of ${kv} heads`,
     );
   const resize = (values: readonly number[], extra: (t: number) => number) =>
     Array.from({ length: heads }, (_, t) => (t < values.length ? values[t] : extra(t)));

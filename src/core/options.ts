@@ -96,6 +96,9 @@ export interface AttentionOptions {
 /** The options of the features alone (./features.ts): what a profile or a CLI adds to plain attention. */
 export type FeatureOptions = Pick<AttentionOptions, 'kvHeads' | 'rope' | 'window' | 'alibi' | 'softcap' | 'sinks'>;
 
+/** The largest sliding window a state holds (2^24 keys, far past any sequence the page runs): the parser's bound and the edit check's. */
+export const MAX_WINDOW = 1 << 24;
+
 export const DEFAULT_ROPE: RopeOptions = { layout: 'half', base: 10000, dims: null, offset: 0 };
 
 export const DEFAULT_OPTIONS: AttentionOptions = {

@@ -16,7 +16,7 @@ import { MAX_CELLS, MAX_ROWS } from './limits';
 import { optionsForHeads } from './feature-options';
 import { kvHeadCount } from './features';
 import type { AttentionOptions, RopeOptions, ScaleSetting } from './options';
-import { ACTIVATIONS, DEFAULT_OPTIONS, DEFAULT_ROPE, SCORE_FUNCTIONS } from './options';
+import { ACTIVATIONS, DEFAULT_OPTIONS, DEFAULT_ROPE, MAX_WINDOW, SCORE_FUNCTIONS } from './options';
 import type { Preset } from './presets';
 import type { ProjectionKind } from './sentence';
 import type { AttentionShape } from './shapes';
@@ -577,7 +577,7 @@ function parseOptions(v: unknown, path: string): AttentionOptions {
     heads,
     kvHeads,
     rope: field(o, 'rope', path, DEFAULT_OPTIONS.rope, nullable(parseRope)),
-    window: field(o, 'window', path, DEFAULT_OPTIONS.window, nullable(integer(1, 1 << 24))),
+    window: field(o, 'window', path, DEFAULT_OPTIONS.window, nullable(integer(1, MAX_WINDOW))),
     alibi: field(
       o,
       'alibi',
