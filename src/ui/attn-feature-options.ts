@@ -3,8 +3,11 @@
  * K/V heads (GQA/MQA), sliding window, ALiBi, logit softcap, attention sinks — each with its
  * controls, a one-line explanation and a link to its source. A value is checked against the
  * problem before it is sent (src/core/feature-options.ts): a bad one is named here, the state
- * keeps its last valid options, and the text typed stays in its field.
+ * keeps its last valid options, and the text typed stays in its field (./box-text.ts) until the
+ * options change — by an edit here, an example, undo or redo, a link — which clears the message
+ * and puts the state's values back in the boxes whose text no longer says them.
  */
+import type { PropertyValues } from 'lit';
 import { LitElement, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { checkOptions, parseNumberList, withOptions } from '../core/feature-options';
@@ -13,6 +16,7 @@ import type { FeatureName } from '../core/features';
 import { alibiSlopes, FEATURE_INFO, kvHeadCount } from '../core/features';
 import type { AttentionOptions, RopeOptions } from '../core/options';
 import { DEFAULT_ROPE } from '../core/options';
+import { listText, numberText } from './box-text';
 import { StateEditEvent } from './events';
 import { featureOptionsStyles } from './feature-options-styles';
 import { buttonStyles, panelStyles } from './styles';
@@ -28,8 +32,13 @@ export class AttnFeatureOptions extends LitElement {
   /** One head's width d_k in the current state, or null when the state's shape does not say (RoPE needs it even). */
   @property({ attribute: false }) dk: number | null = null;
 
-  /** The last refused value, naming the feature it belongs to. */
+  /** The last refused value, naming the feature it belongs to (cleared when the options change). */
   @state() private error: { feature: FeatureName; text: string } | null = null;
+
+  /** New options, from here or elsewhere, make a refused value's message stale (its box is rewritten by box-text.ts). */
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('options')) this.error = null;
+  }
 
   /**
    * Applies a change to the options when it fits the problem; otherwise names the problem and
@@ -90,7 +99,7 @@ export class AttnFeatureOptions extends LitElement {
               max=${o.heads}
               step="1"
               aria-label="K/V heads"
-              .value=${String(kv)}
+              .value=${numberText(kv, o)}
               @input=${this.onKvHeads}
           /></label>
           <span class="muted"
@@ -108,7 +117,7 @@ export class AttnFeatureOptions extends LitElement {
             />
             Sliding window</label
           >
-          ${o.window !== null ? html`<label>w <input type="number" id="window" min="1" step="1" aria-label="window" .value=${String(o.window)} @input=${this.onWindow} /></label>` : nothing}`,
+          ${o.window !== null ? html`<label>w <input type="number" id="window" min="1" step="1" aria-label="window" .value=${numberText(o.window, o)} @input=${this.onWindow} /></label>` : nothing}`,
       )}
       ${this.feature('alibi', this.renderAlibi(o))}
       ${this.feature(
@@ -122,7 +131,7 @@ export class AttnFeatureOptions extends LitElement {
             />
             Logit softcap</label
           >
-          ${o.softcap !== null ? html`<label>c <input type="number" id="softcap" min="0" step="any" aria-label="softcap" .value=${String(o.softcap)} @input=${this.onSoftcap} /></label><span class="muted">Gemma 2 uses 50</span>` : nothing}`,
+          ${o.softcap !== null ? html`<label>c <input type="number" id="softcap" min="0" step="any" aria-label="softcap" .value=${numberText(o.softcap, o)} @input=${this.onSoftcap} /></label><span class="muted">Gemma 2 uses 50</span>` : nothing}`,
       )}
       ${this.feature(
         'sinks',
@@ -135,7 +144,7 @@ export class AttnFeatureOptions extends LitElement {
             />
             Attention sinks</label
           >
-          ${o.sinks !== null ? html`<label>logit per head <input type="text" id="sinks" aria-label="sink logits" .value=${o.sinks.join(', ')} @change=${this.onSinks} /></label>` : nothing}`,
+          ${o.sinks !== null ? html`<label>logit per head <input type="text" id="sinks" aria-label="sink logits" .value=${listText(o.sinks, o)} @change=${this.onSinks} /></label>` : nothing}`,
       )}
     </section>`;
   }
@@ -163,7 +172,13 @@ export class AttnFeatureOptions extends LitElement {
         rope
           ? html`<label
                 >base θ
-                <input type="number" id="rope-base" step="any" aria-label="RoPE base" .value=${String(rope.base)} @input=${this.onRopeBase}
+                <input
+                  type="number"
+                  id="rope-base"
+                  step="any"
+                  aria-label="RoPE base"
+                  .value=${numberText(rope.base, this.options)}
+                  @input=${this.onRopeBase}
               /></label>
               <label
                 >rotated dims
@@ -174,7 +189,7 @@ export class AttnFeatureOptions extends LitElement {
                   step="2"
                   placeholder=${`all ${this.dk ?? ''}`}
                   aria-label="RoPE rotated dims"
-                  .value=${rope.dims === null ? '' : String(rope.dims)}
+                  .value=${numberText(rope.dims, this.options)}
                   @input=${this.onRopeDims}
               /></label>
               <label
@@ -184,7 +199,7 @@ export class AttnFeatureOptions extends LitElement {
                   id="rope-offset"
                   step="1"
                   aria-label="RoPE position offset"
-                  .value=${String(rope.offset)}
+                  .value=${numberText(rope.offset, this.options)}
                   @input=${this.onRopeOffset}
               /></label>`
           : nothing
@@ -203,7 +218,7 @@ export class AttnFeatureOptions extends LitElement {
         </select></label
       >
       ${mode === 'standard' ? html`<span class="muted">slopes ${standard.join(', ')}</span>` : nothing}
-      ${Array.isArray(o.alibi) ? html`<label>slope per head <input type="text" id="alibi-slopes" aria-label="ALiBi slopes" .value=${o.alibi.join(', ')} @change=${this.onAlibiSlopes} /></label>` : nothing}`;
+      ${Array.isArray(o.alibi) ? html`<label>slope per head <input type="text" id="alibi-slopes" aria-label="ALiBi slopes" .value=${listText(o.alibi, o)} @change=${this.onAlibiSlopes} /></label>` : nothing}`;
   }
 
   /** Selects follow the state (undo, links, a refused choice): option attributes stop working once a user has picked. */

@@ -2,9 +2,12 @@
  * <attn-options-panel>: the score function (./score-choices.ts), what turns scores into weights (the
  * softmax, or ReLU / GELU elementwise), scale (1/√dk, custom, none), temperature, causal, heads and
  * the kernel variant. Sends StateEditEvents; an invalid number is flagged here and never applied.
+ * Number boxes keep the text typed (./box-text.ts): "1.5e-1" stays while 0.15 is applied, and a
+ * refused text stays beside its message until the options change (here or elsewhere).
  */
 import type { Precision } from '../core/precision';
 import { isPrecisionChoice, PRECISION_TITLES, PRECISIONS } from '../core/precision';
+import type { PropertyValues } from 'lit';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { describeActivation } from '../core/activation';
@@ -13,6 +16,8 @@ import { ACTIVATIONS, resolveScale } from '../core/options';
 import type { PlaygroundState } from '../core/state';
 import { withHeads } from '../core/state';
 import { optionsForHeads } from '../core/feature-options';
+import { checkFloat32 } from '../core/float32';
+import { numberText } from './box-text';
 import { StateEditEvent } from './events';
 import type { ScoreChoice } from './score-choices';
 import { SCORE_CHOICES, SCORE_HISTORY, scoreChoiceOf } from './score-choices';
@@ -85,7 +90,13 @@ export class AttnOptionsPanel extends LitElement {
   @property({ attribute: false }) outputOnly: readonly string[] = [];
   @property({ type: Boolean, attribute: 'gpu-available' }) gpuAvailable = true;
 
+  /** The last refused value's message (cleared when the options change). */
   @state() private error: string | null = null;
+
+  /** New options, from here or elsewhere, make a refused value's message stale (its box is rewritten by box-text.ts). */
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('options')) this.error = null;
+  }
 
   private edit(apply: (o: AttentionOptions) => AttentionOptions, key: string | null): void {
     this.dispatchEvent(new StateEditEvent((s: PlaygroundState) => ({ ...s, options: apply(s.options) }), key));
@@ -153,7 +164,7 @@ export class AttnOptionsPanel extends LitElement {
             />
             custom</label
           >
-          ${custom ? html`<input type="number" step="any" aria-label="custom scale" .value=${String(o.scale)} @input=${this.onCustomScale} />` : nothing}
+          ${typeof o.scale === 'number' ? html`<input type="number" step="any" aria-label="custom scale" .value=${numberText(o.scale, o)} @input=${this.onCustomScale} />` : nothing}
           <label
             ><input
               type="radio"
@@ -167,7 +178,13 @@ export class AttnOptionsPanel extends LitElement {
         <div class="row">
           <label
             >Temperature
-            <input type="number" min="0" step="0.1" aria-label="temperature" .value=${String(o.temperature)} @input=${this.onTemperature}
+            <input
+              type="number"
+              min="0"
+              step="0.1"
+              aria-label="temperature"
+              .value=${numberText(o.temperature, o)}
+              @input=${this.onTemperature}
           /></label>
           <input
             type="range"
@@ -190,7 +207,8 @@ export class AttnOptionsPanel extends LitElement {
             Causal <span class="muted">(query i sees keys j ≤ i)</span></label
           >
           <label
-            >Heads <input type="number" min="1" max="64" step="1" aria-label="heads" .value=${String(o.heads)} @input=${this.onHeads}
+            >Heads
+            <input type="number" min="1" max="64" step="1" aria-label="heads" .value=${numberText(o.heads, o)} @input=${this.onHeads}
           /></label>
         </div>
         <div class="row">
@@ -266,14 +284,25 @@ export class AttnOptionsPanel extends LitElement {
     return x;
   }
 
+  /** Scale and temperature reach the kernels as float32: a value that would not survive is named here, not applied. */
+  private fitsFloat32(x: number, what: string): boolean {
+    try {
+      checkFloat32(x, what);
+      return true;
+    } catch (error) {
+      this.error = `${(error as Error).message}; still using the last valid value.`;
+      return false;
+    }
+  }
+
   private onCustomScale = (event: Event) => {
     const x = this.number(event, 'Scale', () => true, 'a finite number');
-    if (x !== null) this.edit((o) => ({ ...o, scale: x }), 'scale');
+    if (x !== null && this.fitsFloat32(x, 'Scale')) this.edit((o) => ({ ...o, scale: x }), 'scale');
   };
 
   private onTemperature = (event: Event) => {
     const x = this.number(event, 'Temperature', (t) => t > 0, 'a positive number');
-    if (x !== null) this.edit((o) => ({ ...o, temperature: x }), 'temperature');
+    if (x !== null && this.fitsFloat32(x, 'Temperature')) this.edit((o) => ({ ...o, temperature: x }), 'temperature');
   };
 
   private onTemperatureSlider = (event: Event) => {

@@ -1,13 +1,14 @@
 /**
  * <attn-random-problem>: seeded random Q, K, V of any size (up to 16384 tokens), for long
  * sequences that nobody types: n, m, d_k and d_v per head, and a seed. Sends one StateEditEvent
- * (one undo step) that replaces the three matrices.
+ * (one undo step) that replaces the three matrices. The boxes keep the text typed (./box-text.ts).
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { RandomProblemSize } from '../core/state';
 import { MAX_RANDOM_ROWS, MAX_RANDOM_WIDTH, randomProblemError, withRandomProblem } from '../core/state';
 import { FULL_REFERENCE_SCORES } from '../core/problem';
+import { numberText } from './box-text';
 import { StateEditEvent } from './events';
 import { buttonStyles, panelStyles } from './styles';
 
@@ -74,7 +75,7 @@ export class AttnRandomProblem extends LitElement {
                 max=${max}
                 step="1"
                 aria-label=${`random ${field}`}
-                .value=${String(this.size[field])}
+                .value=${numberText(Number.isNaN(this.size[field]) ? null : this.size[field])}
                 @input=${(e: Event) => this.set(field, e)}
             /></label>`,
         )}

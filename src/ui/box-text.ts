@@ -1,0 +1,67 @@
+/**
+ * `.value` bindings for boxes whose text is applied as it is typed (`@input`). A plain
+ * `.value=${String(x)}` writes the bound value back after every keystroke that changes it, so
+ * "1.5e-1" becomes "0.15" under the caret and the next key makes another number. These directives
+ * leave the box's text alone while it already says the bound value, and leave a refused text
+ * alone while nothing changed, so the message beside it still describes it.
+ *
+ * The box is rewritten when the bound value or `sync` changed since the last render and its text
+ * does not already say the value. A panel passes its options object as `sync`: any new options
+ * (its own edit, an example, undo or redo, a link) then put the state's value into every box whose
+ * text is stale, even one whose value did not change (a refused "3" when K/V heads stayed 1).
+ */
+import { noChange } from 'lit';
+import type { ElementPart, PartInfo, PropertyPart } from 'lit/directive.js';
+import { Directive, directive, PartType } from 'lit/directive.js';
+import { parseNumberList } from '../core/feature-options';
+
+class BoxTextDirective extends Directive {
+  private text: string | undefined;
+  private sync: unknown;
+
+  constructor(part: PartInfo) {
+    super(part);
+    if (part.type !== PartType.PROPERTY || part.name !== 'value') throw new Error('box text directives bind `.value` only');
+  }
+
+  render(text: string, _sync: unknown, _says: (typed: string) => boolean): string {
+    return text;
+  }
+
+  override update(part: PropertyPart | ElementPart, [text, sync, says]: Parameters<this['render']>): unknown {
+    const box = part.element as HTMLInputElement;
+    const changed = text !== this.text || sync !== this.sync;
+    this.text = text;
+    this.sync = sync;
+    if (changed && !says(box.value)) box.value = text;
+    return noChange;
+  }
+}
+
+const boxText = directive(BoxTextDirective);
+
+/** Whether a box's text reads as this number (null: an empty box); `Number` is how the panels read it. */
+export function textSaysNumber(typed: string, value: number | null): boolean {
+  if (typed.trim() === '') return value === null;
+  return value !== null && Number(typed) === value;
+}
+
+/** Whether a box's text reads as this list of numbers (as parseNumberList reads it). */
+export function textSaysList(typed: string, values: readonly number[]): boolean {
+  try {
+    const typedValues = parseNumberList(typed, 'list');
+    return typedValues.length === values.length && typedValues.every((x, i) => x === values[i]);
+  } catch {
+    return false;
+  }
+}
+
+/** `.value=${numberText(x, sync)}`: a number box (null: empty) that keeps its text while it says x. */
+export function numberText(value: number | null, sync: unknown = null) {
+  return boxText(value === null ? '' : String(value), sync, (typed) => textSaysNumber(typed, value));
+}
+
+/** `.value=${listText(xs, sync)}`: a box of comma-separated numbers that keeps its text while it says xs. */
+export function listText(values: readonly number[], sync: unknown = null) {
+  return boxText(values.join(', '), sync, (typed) => textSaysList(typed, values));
+}
