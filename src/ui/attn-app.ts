@@ -73,7 +73,8 @@ export class AttnApp extends LitElement {
   private readonly session = new GpuSession(SHADERS);
   private readonly notices = new NoticeController(this);
   private readonly store = new StateController(this, {
-    notify: (level, text) => this.notices.notify(level, text),
+    notify: (level, text, source) => this.notices.notify(level, text, source),
+    clear: (source) => this.notices.clear(source),
     changed: (previous, next) => {
       if (previous.kernels !== next.kernels || previous.heldKernels !== next.heldKernels) this.staging.sync();
       // Model mode runs the model (ModelController); the other modes' problem waits until they are shown again.

@@ -15,6 +15,8 @@ import { linkFor, loadLocal, readHashState, saveLocal, takeLegacyLabKernels, wri
 import { PRESETS } from './presets';
 
 const SAVE_DEBOUNCE_MS = 400;
+/** The notice source of a change the gate refused: the next change made (or undo, redo) clears it. */
+export const REFUSED_SOURCE = 'state-refused';
 const DEFAULT_PRESET = 'worked-3d';
 
 /** Fields whose change means a new run (the others — the view — only re-render). */
@@ -36,7 +38,9 @@ export function problemChanged(previous: PlaygroundState, next: PlaygroundState)
 }
 
 export interface StateControllerOptions {
-  notify(level: NoticeLevel, text: string): void;
+  notify(level: NoticeLevel, text: string, source?: string): void;
+  /** The notices of `source` are out of date. */
+  clear(source: string): void;
   /** After every change of the state (an edit, undo or redo, a pasted link). */
   changed(previous: PlaygroundState, next: PlaygroundState): void;
 }
@@ -100,10 +104,14 @@ export class StateController implements ReactiveController {
       checkState(next);
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
-      this.options.notify('error', `This change could not be saved or shared, so it was not made: ${error.message}.`);
+      this.options.notify('error', `This change could not be saved or shared, so it was not made: ${error.message}.`, REFUSED_SOURCE);
       return false;
     }
-    if (undoable) this.history.record(this.state, coalesceKey);
+    if (undoable) {
+      this.history.record(this.state, coalesceKey);
+      // A change the user made (not a view-only one: a tab, a focused query) supersedes a refused one.
+      this.options.clear(REFUSED_SOURCE);
+    }
     this.set(next);
     if (fitted.note) this.options.notify('info', fitted.note);
     return true;
@@ -112,12 +120,16 @@ export class StateController implements ReactiveController {
   // The Profiler tab's form is not part of the history: an undo or redo keeps it as typed.
   undo(): void {
     const previous = this.history.undo(this.state);
-    if (previous) this.set(withProfileForm(previous, this.state.view.profile));
+    if (!previous) return;
+    this.options.clear(REFUSED_SOURCE);
+    this.set(withProfileForm(previous, this.state.view.profile));
   }
 
   redo(): void {
     const next = this.history.redo(this.state);
-    if (next) this.set(withProfileForm(next, this.state.view.profile));
+    if (!next) return;
+    this.options.clear(REFUSED_SOURCE);
+    this.set(withProfileForm(next, this.state.view.profile));
   }
 
   /** Copies a link that reproduces this view, or shows it when the clipboard is out of reach. */
