@@ -2,10 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import type { VerifyCase } from '../src/core/verify/cases';
 import { caseProblem, verifyCases } from '../src/core/verify/cases';
-import { caseHint } from '../src/core/verify/hints';
 import type { CaseReport } from '../src/core/verify/report';
 import { describeCase, optionFields, retag, shrinkCase } from '../src/core/verify/shrink';
 import { smallestFailure } from '../src/gpu/verify-shrink';
+import { caseRow } from './helpers/case-report';
 
 const big: VerifyCase = {
   name: 'big',
@@ -154,9 +154,7 @@ describe('retag', () => {
 
 /** A failing row of case `c` with the given symptoms, hinted as the suite hints it. */
 function failingRow(c: VerifyCase, fields: Partial<CaseReport> = {}): CaseReport {
-  const base: Omit<CaseReport, 'hint'> = {
-    name: c.name,
-    case: c,
+  return caseRow(c, {
     status: 'fail',
     tensor: 'scores',
     count: c.heads * c.n * c.m,
@@ -164,17 +162,8 @@ function failingRow(c: VerifyCase, fields: Partial<CaseReport> = {}): CaseReport
     maxAbs: 1,
     maxRel: 1,
     maxUlp: 1,
-    firstBad: null,
-    differing: 0,
-    unwritten: 0,
-    nonFiniteInMaskedRows: 0,
-    nonFiniteElsewhere: 0,
-    maskMismatches: 0,
-    factor: null,
-    ms: 1,
     ...fields,
-  };
-  return { ...base, hint: caseHint(base) };
+  });
 }
 
 describe("the smallest failing case's hint", () => {

@@ -10,10 +10,10 @@ import { coverageOf } from '../src/core/verify/coverage';
 import { pairwise } from '../src/core/verify/pairwise';
 import { constantFactor, differingElements, POISON_BITS } from '../src/core/verify/check-stage';
 import { poisonArray } from '../src/core/poison';
-import { caseHint, diagnose, passWarnings } from '../src/core/verify/hints';
+import { diagnose, passWarnings } from '../src/core/verify/hints';
 import { loopVarsReadFirst } from '../src/core/verify/loop-vars';
 import { subgroupSource } from '../src/gpu/subgroups';
-import type { CaseReport, VerifyReport } from '../src/core/verify/report';
+import type { VerifyReport } from '../src/core/verify/report';
 import { compileErrorLines, formatReport } from '../src/core/verify/report';
 import { requestAttentionDevice } from '../src/gpu/device';
 import { AttentionEngine } from '../src/gpu/engine';
@@ -24,6 +24,7 @@ import { loadShaderLibrary } from '../src/node/shaders';
 import { nodeGpu } from '../src/node/webgpu';
 import { builtInKernels, verifyKernel } from '../src/gpu/verify-suite';
 import { acquireTestDevice, watchDevice } from './helpers/gpu';
+import { caseRow } from './helpers/case-report';
 
 const gpu = await acquireTestDevice();
 watchDevice(gpu);
@@ -327,29 +328,7 @@ describe('symptoms', () => {
   });
 });
 
-function row(c: VerifyCase, fields: Partial<CaseReport> = {}): CaseReport {
-  const base: Omit<CaseReport, 'hint'> = {
-    name: c.name,
-    case: c,
-    status: 'pass',
-    tensor: 'output',
-    count: 1,
-    failures: 0,
-    maxAbs: 0,
-    maxRel: 0,
-    maxUlp: 0,
-    firstBad: null,
-    differing: 0,
-    unwritten: 0,
-    nonFiniteInMaskedRows: 0,
-    nonFiniteElsewhere: 0,
-    maskMismatches: 0,
-    factor: null,
-    ms: 1,
-    ...fields,
-  };
-  return { ...base, hint: caseHint(base) };
-}
+const row = caseRow;
 
 describe('diagnosis from the pattern across cases', () => {
   const cases = verifyCases();

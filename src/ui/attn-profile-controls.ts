@@ -185,7 +185,15 @@ export class AttnProfileControls extends LitElement {
   }
 
   /** A free-text field (kept as typed; read and checked by sweepConfig). */
-  private textInput(label: string, value: string, set: (v: string) => void, id: string, placeholder: string, title: string, wide = false) {
+  private textInput(
+    label: string,
+    value: string,
+    set: (v: string) => void,
+    id: string,
+    placeholder: string,
+    title: string,
+    { wide = false, disabled = this.locked } = {},
+  ) {
     return html`<label
       >${label}
       <input
@@ -194,7 +202,7 @@ export class AttnProfileControls extends LitElement {
         placeholder=${placeholder}
         title=${title}
         .value=${value}
-        ?disabled=${this.locked}
+        ?disabled=${disabled}
         @change=${(e: Event) => set((e.target as HTMLInputElement).value)}
     /></label>`;
   }
@@ -303,7 +311,7 @@ export class AttnProfileControls extends LitElement {
           'more-variants',
           'e.g. fused-16splits, fused-64splits',
           'More variants by name: fused-Nsplits forces N key splits (fused-Nsplits-nosubgroups without the subgroup form), to see what the split count does on this device',
-          true,
+          { wide: true },
         )}
       </div>
       ${this.invalid.size ? html`<p class="note error" id="form-error" role="alert">${[...this.invalid.values()].join('; ')}</p>` : nothing}
@@ -316,22 +324,21 @@ export class AttnProfileControls extends LitElement {
           'baselines',
           'e.g. fused-nosubgroups',
           'Variants every row is compared with by paired ratio (a "× V" column each, as for naive and tfjs): an A/B of two kernels in the same rounds',
-          true,
+          { wide: true },
         )}
-        <label
-          >exponents from N ≥
-          <input
-            id="fit-from"
-            class="short"
-            placeholder="upper half"
-            title="The straight-line exponents of the plot (log t against log N) use the N from this one up; empty: the upper half of the sweep. A change refits the results shown, a loaded card's too"
-            .value=${this.form.fitFrom}
-            ?disabled=${this.running}
-            @change=${(e: Event) => {
-              this.edit({ fitFrom: (e.target as HTMLInputElement).value });
-              this.dispatchEvent(new ProfileCommandEvent('refit'));
-            }}
-        /></label>
+        ${this.textInput(
+          'exponents from N ≥',
+          this.form.fitFrom,
+          (fitFrom) => {
+            this.edit({ fitFrom });
+            this.dispatchEvent(new ProfileCommandEvent('refit'));
+          },
+          'fit-from',
+          'upper half',
+          "The straight-line exponents of the plot (log t against log N) use the N from this one up; empty: the upper half of the sweep. A change refits the results shown, a loaded card's too",
+          // A fit is reading, not measuring: it refits a loaded card's results without a GPU.
+          { disabled: this.running },
+        )}
       </div>
       <div class="row">
         <button id="run" @click=${this.command('run')} ?disabled=${this.locked}>Run profile</button>

@@ -17,7 +17,7 @@ import { defaultState, encodeState } from '../../src/core/state';
 import { inject } from 'vitest';
 import { launchBrowser, openPage } from './browser';
 import { freshPage } from './app';
-import { profiler, setChecked, waitForProfile, waitForRunButton } from './profiler-page';
+import { profiler, setChecked, waitForProfile, waitForResultsText, waitForRunButton } from './profiler-page';
 
 let browser: Browser;
 /** The card the first test downloads, for the second. */
@@ -144,16 +144,7 @@ describe('own kernels and benchmark cards in the Profiler tab', () => {
       );
       expect(await text(page, '#card-loaded')).toMatch(/Plotted beside this run: Other GPU 9000/);
       const legend = () => text(page, '#plot-time .u-legend');
-      await page.waitForFunction(() =>
-        (
-          document
-            .querySelector('attn-app')!
-            .shadowRoot!.querySelector('attn-layout')!
-            .shadowRoot!.querySelector('attn-profiler')!
-            .shadowRoot!.querySelector('attn-profile-results')!
-            .shadowRoot!.querySelector('#plot-time .u-legend')?.textContent ?? ''
-        ).includes('Other GPU 9000'),
-      );
+      await waitForResultsText(page, '#plot-time .u-legend', 'Other GPU 9000');
       expect(await legend()).toMatch(/tiled — Other GPU 9000 \(card\)/);
 
       // A malformed card: refused, named, and the loaded one stays.

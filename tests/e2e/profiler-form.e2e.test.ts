@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { launchBrowser } from './browser';
 import { $app, freshPage, loadPreset, runId, savedLink, waitForRun } from './app';
-import { profiler, setChecked, waitForProfile, waitForRunButton } from './profiler-page';
+import { profiler, setChecked, waitForProfile, waitForResultsText, waitForRunButton } from './profiler-page';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -333,27 +333,12 @@ describe("the Profiler tab's form: what the terminal's flags set", () => {
         };
       });
     // The card (N = 1024 … 8192) was fitted over the upper half of its sweep.
-    await page.waitForFunction(() =>
-      document
-        .querySelector('attn-app')!
-        .shadowRoot!.querySelector('attn-layout')!
-        .shadowRoot!.querySelector('attn-profiler')!
-        .shadowRoot!.querySelector('attn-profile-results')!
-        .shadowRoot!.querySelector('#plot-time .u-legend'),
-    );
+    await waitForResultsText(page, '#plot-time .u-legend');
     const half = await plot();
     expect(half.title).toContain('exponents fitted over upper half of the sweep');
     expect(Number.isFinite(half.fused)).toBe(true);
     await typeInto(page, 'fit-from', 1024);
-    await page.waitForFunction(() =>
-      document
-        .querySelector('attn-app')!
-        .shadowRoot!.querySelector('attn-layout')!
-        .shadowRoot!.querySelector('attn-profiler')!
-        .shadowRoot!.querySelector('attn-profile-results')!
-        .shadowRoot!.querySelector('#plot-time-title')
-        ?.textContent?.includes('N ≥ 1024'),
-    );
+    await waitForResultsText(page, '#plot-time-title', 'N ≥ 1024');
     const all = await plot();
     // Four N instead of two: another straight line (this card's, from the H200's cold clock, bends at 4096).
     expect(Number.isFinite(all.fused)).toBe(true);

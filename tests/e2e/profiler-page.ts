@@ -39,3 +39,20 @@ export async function waitForProfile(page: Page, timeout: number): Promise<void>
     { timeout },
   );
 }
+
+/** Waits until an element of the Profiler's results (a selector inside <attn-profile-results>) is there and its text holds `text`. */
+export async function waitForResultsText(page: Page, selector: string, text = '', timeout = 30_000): Promise<void> {
+  await page.waitForFunction(
+    (sel: string, wanted: string) =>
+      document
+        .querySelector('attn-app')
+        ?.shadowRoot?.querySelector('attn-layout')
+        ?.shadowRoot?.querySelector('attn-profiler')
+        ?.shadowRoot?.querySelector('attn-profile-results')
+        ?.shadowRoot?.querySelector(sel)
+        ?.textContent?.includes(wanted) ?? false,
+    { timeout },
+    selector,
+    text,
+  );
+}
