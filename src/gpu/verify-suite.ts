@@ -34,7 +34,7 @@ import { caseInputs, caseProblem, fullyMaskedRows, verifyCases } from '../core/v
 import type { VerifiedStage } from '../core/stages';
 import { isVerifiedStage, STAGE_INFO } from '../core/stages';
 import { checkStage, concat, differingElements } from '../core/verify/check-stage';
-import { annotateCases, caseHint, diagnose, passWarnings } from '../core/verify/hints';
+import { annotateCases, caseHint, caseReport, diagnose, passWarnings } from '../core/verify/hints';
 import type { SuiteFeatures } from '../core/verify/coverage';
 import { coverageOf } from '../core/verify/coverage';
 import type { FeatureName } from '../core/features';
@@ -368,27 +368,7 @@ function checkCancelled(signal?: AbortSignal): void {
 }
 
 function emptyRow(c: VerifyCase, status: CaseReport['status'], ms: number, error?: string): CaseReport {
-  const row: Omit<CaseReport, 'hint'> = {
-    name: c.name,
-    case: c,
-    status,
-    tensor: null,
-    count: 0,
-    failures: 0,
-    maxAbs: 0,
-    maxRel: 0,
-    maxUlp: 0,
-    firstBad: null,
-    differing: 0,
-    unwritten: 0,
-    nonFiniteInMaskedRows: 0,
-    nonFiniteElsewhere: 0,
-    maskMismatches: 0,
-    factor: null,
-    ms,
-    error,
-  };
-  return { ...row, hint: caseHint(row) };
+  return caseReport(c, { status, ms, error });
 }
 
 function stageTensor(result: RunResult, stage: VerifiedStage): Float32Array {

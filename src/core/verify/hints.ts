@@ -19,7 +19,7 @@ import { resolveScale } from '../options';
 import { unsyncedWorkgroupReads } from './barriers';
 import type { LoopVarFinding } from './loop-vars';
 import { loopVarsReadFirst } from './loop-vars';
-import type { CaseTag } from './cases';
+import type { CaseTag, VerifyCase } from './cases';
 import type { BugClass, CaseReport, Hint, HintId } from './report';
 import type { StageName } from '../stages';
 
@@ -50,6 +50,29 @@ export function caseHint(c: Omit<CaseReport, 'hint'>): string {
   if (c.maskMismatches > 0) parts.push(`${c.maskMismatches} scores masked wrongly (−∞ vs a number)`);
   if (c.factor !== null) parts.push(`every element ×${c.factor.toPrecision(4)}: scale/temperature`);
   return parts.join('; ');
+}
+
+/** Case `c`'s row with `fields` over one that compared nothing and found nothing, hinted from them. */
+export function caseReport(c: VerifyCase, fields: Pick<CaseReport, 'status' | 'ms'> & Partial<Omit<CaseReport, 'hint'>>): CaseReport {
+  const row: Omit<CaseReport, 'hint'> = {
+    name: c.name,
+    case: c,
+    tensor: null,
+    count: 0,
+    failures: 0,
+    maxAbs: 0,
+    maxRel: 0,
+    maxUlp: 0,
+    firstBad: null,
+    differing: 0,
+    unwritten: 0,
+    nonFiniteInMaskedRows: 0,
+    nonFiniteElsewhere: 0,
+    maskMismatches: 0,
+    factor: null,
+    ...fields,
+  };
+  return { ...row, hint: caseHint(row) };
 }
 
 /**
