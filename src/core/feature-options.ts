@@ -9,6 +9,7 @@ import { alibiSlopes, kvHeadChoices, kvHeadCount, kvHeadOf } from './features';
 import type { Grid } from './grid';
 import { gridShape, parseCell } from './grid';
 import type { AttentionOptions, FeatureOptions } from './options';
+import { MAX_WINDOW } from './options';
 import { checkFeatures } from './shapes';
 import type { PlaygroundState } from './state';
 
@@ -18,6 +19,12 @@ import type { PlaygroundState } from './state';
  */
 export function checkOptions(options: AttentionOptions, dk: number | null): void {
   checkFeatures(dk === null ? { ...options, rope: null } : options, dk ?? 1);
+  // The engine takes any window (tested to 2^31 + 5); the page's state holds windows up to MAX_WINDOW.
+  const { window } = options;
+  if (window !== null && window > MAX_WINDOW)
+    throw new InputError(
+      `the sliding window can be at most ${MAX_WINDOW.toLocaleString('en')} keys (2^24), got ${window.toLocaleString('en')}`,
+    );
 }
 
 /**

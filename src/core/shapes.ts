@@ -2,7 +2,7 @@ import { InputError } from './errors';
 import type { Matrix } from './tensor';
 import { firstNonFinite } from './tensor';
 import type { AttentionOptions } from './options';
-import { ACTIVATIONS, MAX_WINDOW, SCORE_FUNCTIONS } from './options';
+import { ACTIVATIONS, SCORE_FUNCTIONS } from './options';
 import { kvHeadChoices, kvHeadCount, ropeDims } from './features';
 import { checkFloat32 } from './float32';
 import { checkScoring } from './scoring';
@@ -148,10 +148,6 @@ export function checkFeatures(options: AttentionOptions, dk: number): void {
   checkKvHeads(options);
   if (window !== null && !(Number.isInteger(window) && window >= 1))
     throw new InputError(`the sliding window must be a whole number of keys ≥ 1, got ${window}`);
-  if (window !== null && window > MAX_WINDOW)
-    throw new InputError(
-      `the sliding window can be at most ${MAX_WINDOW.toLocaleString('en')} keys (2^24), got ${window.toLocaleString('en')}`,
-    );
   if (softcap !== null && !(softcap > 0 && Number.isFinite(softcap)))
     throw new InputError(`the logit softcap must be a positive finite number, got ${softcap}`);
   if (softcap !== null) checkFloat32(softcap, 'the logit softcap');
