@@ -152,14 +152,17 @@ export function checkFeatures(options: AttentionOptions, dk: number): void {
     throw new InputError(`the logit softcap must be a positive finite number, got ${softcap}`);
   if (softcap !== null) checkFloat32(softcap, 'the logit softcap');
   if (alibi !== null && alibi !== 'standard') {
-    if (alibi.length !== heads) throw new InputError(`ALiBi needs one slope per query head: got ${alibi.length} slopes for ${heads} heads`);
+    if (alibi.length !== heads)
+      throw new InputError(
+        `ALiBi needs one slope per query head: got ${alibi.length} slope${alibi.length === 1 ? '' : 's'} for ${heads} head${heads === 1 ? '' : 's'}`,
+      );
     const bad = alibi.findIndex((x) => !Number.isFinite(x));
     if (bad >= 0) throw new InputError(`ALiBi slope ${bad} is ${alibi[bad]}, not a finite number`);
     alibi.forEach((x, i) => checkFloat32(x, `ALiBi slope ${i}`));
   }
   if (sinks !== null) {
     if (sinks.length !== heads)
-      throw new InputError(`attention sinks need one logit per query head: got ${sinks.length} for ${heads} heads`);
+      throw new InputError(`attention sinks need one logit per query head: got ${sinks.length} for ${heads} head${heads === 1 ? '' : 's'}`);
     const bad = sinks.findIndex((x) => !Number.isFinite(x));
     if (bad >= 0) throw new InputError(`sink logit ${bad} is ${sinks[bad]}, not a finite number`);
     sinks.forEach((x, i) => checkFloat32(x, `sink logit ${i}`));

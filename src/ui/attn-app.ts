@@ -36,7 +36,7 @@ import type { ModelView } from './model-controller';
 import { RunController } from './run-controller';
 import type { RunOutcome } from './run-types';
 import { SHADERS } from './shader-library';
-import { problemChanged, StateController } from './state-controller';
+import { EDIT_SOURCE, problemChanged, StateController } from './state-controller';
 import type { TimeLimitSettings } from '../core/kernel-safety';
 import { DEFAULT_TIME_LIMITS, stageLeftOnTrial, timeoutMessage, withHold } from '../core/kernel-safety';
 import type { StageName } from '../core/stages';
@@ -351,10 +351,10 @@ export class AttnApp extends LitElement {
       next = edit();
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
-      this.notices.notify('error', `${error.message}. Nothing was changed.`, 'edit');
+      this.notices.notify('error', `${error.message}. Nothing was changed.`, EDIT_SOURCE);
       return;
     }
-    this.notices.clear('edit');
+    this.notices.clear(EDIT_SOURCE);
     this.store.apply(next, coalesceKey, undoable);
   }
 

@@ -17,6 +17,8 @@ import { PRESETS } from './presets';
 const SAVE_DEBOUNCE_MS = 400;
 /** The notice source of a change the gate refused: the next change made (or undo, redo) clears it. */
 export const REFUSED_SOURCE = 'state-refused';
+/** The notice source of an edit whose value did not fit (attn-app's applyEdit): a good edit, an undo or a redo clears it. */
+export const EDIT_SOURCE = 'edit';
 const DEFAULT_PRESET = 'worked-3d';
 
 /** Fields whose change means a new run (the others — the view — only re-render). */
@@ -117,18 +119,24 @@ export class StateController implements ReactiveController {
     return true;
   }
 
+  /** An undo or redo takes the state elsewhere: what an edit or the gate refused no longer describes it. */
+  private clearRefusals(): void {
+    this.options.clear(REFUSED_SOURCE);
+    this.options.clear(EDIT_SOURCE);
+  }
+
   // The Profiler tab's form is not part of the history: an undo or redo keeps it as typed.
   undo(): void {
     const previous = this.history.undo(this.state);
     if (!previous) return;
-    this.options.clear(REFUSED_SOURCE);
+    this.clearRefusals();
     this.set(withProfileForm(previous, this.state.view.profile));
   }
 
   redo(): void {
     const next = this.history.redo(this.state);
     if (!next) return;
-    this.options.clear(REFUSED_SOURCE);
+    this.clearRefusals();
     this.set(withProfileForm(next, this.state.view.profile));
   }
 

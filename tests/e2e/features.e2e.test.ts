@@ -240,7 +240,7 @@ describe('bad values are refused with a message and the state is kept', () => {
         setup: on('#sinks-on'),
         field: '#sinks',
         typed: '1, 2',
-        message: 'attention sinks need one logit per query head: got 2 for 1 heads',
+        message: 'attention sinks need one logit per query head: got 2 for 1 head',
       },
     ],
     [
@@ -250,7 +250,7 @@ describe('bad values are refused with a message and the state is kept', () => {
         setup: async (page) => edited(page, async () => (await feature(page, '#alibi-mode')).select('custom')),
         field: '#alibi-slopes',
         typed: '0.5 0.25 0.125',
-        message: 'ALiBi needs one slope per query head: got 3 slopes for 1 heads',
+        message: 'ALiBi needs one slope per query head: got 3 slopes for 1 head',
       },
     ],
     [

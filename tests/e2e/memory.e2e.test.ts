@@ -9,7 +9,7 @@ import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { DEFAULT_FACTS } from '../../src/core/memory-facts';
 import { join } from 'node:path';
 import { launchBrowser, SCREENSHOT_DIR } from './browser';
-import { $app, freshPage, readState, savedLink, waitForMessage } from './app';
+import { $app, freshPage, messages, readState, savedLink, waitForMessage } from './app';
 import { axeViolations } from './views';
 
 let browser: Browser;
@@ -90,10 +90,21 @@ describe('memory mode', () => {
     expect((await readState(page)).memory.hops).toBe(2);
     expect(await page.evaluate(() => document.querySelector('attn-app')!.memoryRuns.outcome!.id)).toBe(second.run);
     expect(await (await $app(page, 'attn-memory-panel >>> #memory-hops')).evaluate((e) => (e as HTMLInputElement).value)).toBe('0');
+    // An undo takes the state elsewhere, so the refusal no longer describes it and goes; a redo brings the edit back.
+    await (await $app(page, 'attn-header >>> button[title="Undo (Ctrl+Z)"]')).click();
+    const undone = await memoryRun(page, second.run);
+    expect(undone.answer).toBe('kitchen');
+    expect((await messages(page)).filter((m) => m.includes('hops must be'))).toEqual([]);
+    await (await $app(page, 'attn-header >>> button[title^="Redo"]')).click();
+    const redone = await memoryRun(page, undone.run);
+    expect(redone.answer).toBe('bedroom');
+    expect((await messages(page)).filter((m) => m.includes('hops must be'))).toEqual([]);
+    await (await $app(page, 'attn-header >>> button[title^="Redo"]')).click();
+    await page.waitForFunction((facts: string) => document.querySelector('attn-app')!.currentState.memory.facts === facts, {}, edited);
 
     await typeInto(page, 'attn-memory-panel >>> #memory-rotation', '1,0\n0,1');
     await waitForMessage(page, 'R is 2×2 but must be d×d = 13×13');
-    expect(await page.evaluate(() => document.querySelector('attn-app')!.memoryRuns.outcome!.id)).toBe(second.run);
+    expect(await page.evaluate(() => document.querySelector('attn-app')!.memoryRuns.outcome!.id)).toBe(redone.run);
     await (await $app(page, 'attn-memory-panel >>> .muted button')).click();
     await page.waitForFunction(() => document.querySelector('attn-app')!.currentState.memory.rotation === null);
 
@@ -103,7 +114,7 @@ describe('memory mode', () => {
       'Bob went to the kitchen',
     );
     await typeInto(page, 'attn-memory-panel >>> #memory-facts', edited);
-    const third = await memoryRun(page, second.run);
+    const third = await memoryRun(page, redone.run);
     expect(third.answer).toBe('bedroom');
 
     // The link restores memory mode, the edited facts and their answer.
