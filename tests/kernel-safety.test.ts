@@ -14,7 +14,7 @@ import {
   fingerprint,
   gpuTimeLimitMs,
   kernelsInUse,
-  kernelsNotHeld,
+  kernelsTried,
   kernelsToTry,
   parseTrialRecord,
   stageLeftOnTrial,
@@ -89,13 +89,15 @@ describe('staging: which edited kernels the playground runs', () => {
     expect(kernelsToTry(kernels, held, t)).toEqual(expected);
   });
 
-  it.each<[Record<string, string> | null, string[], Record<string, string> | null]>([
-    [null, [], null],
-    [kernels, [], kernels],
-    [kernels, ['pv'], { qk: 'QK', softmax: 'SM' }],
-    [{ qk: 'QK' }, ['qk'], null],
-  ])('kernelsNotHeld(%j, %j) = %j (what the Profiler may offer)', (k, held, expected) => {
-    expect(kernelsNotHeld(k, held)).toEqual(expected);
+  it.each<[string, Record<string, string> | null, string[], KernelTrials, Record<string, string> | null]>([
+    ['no edits', null, [], trials, null],
+    ['a verdict on this text, passed or failed (not an older text)', kernels, [], trials, { qk: 'QK', pv: 'PV' }],
+    ['never a held stage', kernels, ['pv'], trials, { qk: 'QK' }],
+    ['nothing tried yet', kernels, [], {}, null],
+    ['not while it is being checked', { qk: 'QK' }, [], { qk: { status: 'checking', source: 'QK', reason: null } }, null],
+    ['not a held verdict', { qk: 'QK' }, [], { qk: { status: 'held', source: 'QK', reason: 'x' } }, null],
+  ])('kernelsTried (what Verify and the Profiler may run on the GPU): %s', (_, k, held, t, expected) => {
+    expect(kernelsTried(k, held, t)).toEqual(expected);
   });
 
   it('names the stages that run built-in instead, and why', () => {

@@ -156,10 +156,27 @@ export function builtInStandIns(
   return parts.length ? parts.join(', ') : null;
 }
 
-/** The edited kernels less the held ones (what the Profiler may offer to time after its own verification). */
-export function kernelsNotHeld(kernels: Readonly<Record<string, string>> | null, held: readonly string[]): Record<string, string> | null {
+/**
+ * Whether an edited kernel's trial on this exact text has ended in a verdict that lets it run on the
+ * GPU outside the playground's own runs (the Shader lab's Verify, the Profiler's timing): passed,
+ * or failed with its reason (a wrong answer is what Verify is for). Not while it is still being
+ * checked (the CPU interpreter has not yet ruled out a kernel that never ends), nor when held.
+ */
+export function kernelTried(stage: StageName, source: string, held: readonly string[], trials: KernelTrials): boolean {
+  const trial = trials[stage];
+  return !held.includes(stage) && trial?.source === source && (trial.status === 'passed' || trial.status === 'failed');
+}
+
+/** The edited kernels whose trial has ended and that are not held (what the Profiler may offer to time after its own verification). */
+export function kernelsTried(
+  kernels: Readonly<Record<string, string>> | null,
+  held: readonly string[],
+  trials: KernelTrials,
+): Record<string, string> | null {
   if (!kernels) return null;
-  const left = Object.fromEntries(Object.entries(kernels).filter(([stage]) => !held.includes(stage)));
+  const left = Object.fromEntries(
+    Object.entries(kernels).filter(([stage, source]) => isStageName(stage) && kernelTried(stage, source, held, trials)),
+  );
   return Object.keys(left).length ? left : null;
 }
 

@@ -52,6 +52,8 @@ export class AttnMatrixEditor extends LitElement {
   @state() private drafts = new Map<string, Draft>();
   @state() private message: string | null = null;
   private cursor: [number, number] | null = null;
+  /** The cell last focused and its value then: what Escape puts back. */
+  private focusedValue: { row: number; col: number; value: number | undefined } | null = null;
   /** Characters per column, so typical values show in full without the grid sprawling. */
   private widths: number[] = [];
 
@@ -187,6 +189,7 @@ export class AttnMatrixEditor extends LitElement {
     const cell = this.cellOf(event.target);
     if (!cell) return;
     this.cursor = cell;
+    this.focusedValue = { row: cell[0], col: cell[1], value: this.values[cell[0]]?.[cell[1]] };
     (event.target as HTMLInputElement).select();
     this.requestUpdate();
   };
@@ -255,12 +258,22 @@ export class AttnMatrixEditor extends LitElement {
     if (target && this.focusCell(target[0], target[1])) event.preventDefault();
   };
 
-  /** Escape: back to the matrix's value, message gone. */
+  /**
+   * Escape: the cell back to the value it had when it was focused (what typing there applied is
+   * undone, as one more edit), its draft and message gone.
+   */
   private revert(i: number, j: number): void {
     const drafts = new Map(this.drafts);
     drafts.delete(`${i},${j}`);
     this.drafts = drafts;
     this.message = [...drafts.values()].find((d) => d.error)?.error ?? null;
+    const before = this.focusedValue;
+    if (before && before.row === i && before.col === j && before.value !== undefined && before.value !== this.values[i]?.[j]) {
+      const input = this.renderRoot.querySelector<HTMLInputElement>(`input[data-row="${i}"][data-col="${j}"]`);
+      if (input) input.value = String(before.value);
+      this.edited();
+      this.emit({ kind: 'set', row: i, col: j, value: before.value });
+    }
   }
 
   /** Moves focus to a cell; false when it is off the grid. */

@@ -11,7 +11,7 @@
  *
  * The playground uses an edited kernel only after its trial (kernel-staging.ts): the lab says where
  * the current stage's kernel stands, and for a held one (it timed out or lost the device) offers
- * "Use my kernel again"; Verify stays off for a held kernel, which could hang the GPU.
+ * "Use my kernel again"; Verify stays off for a held kernel, which could hang the GPU, and for one still on trial.
  */
 import type { Activation } from '../core/options';
 import { LitElement, html, nothing } from 'lit';
@@ -32,6 +32,7 @@ import { BROKEN_EXAMPLES } from './broken-examples';
 import type { CodeChangeEvent } from './events';
 import { KernelEditEvent, KernelReleaseEvent, NoticeEvent } from './events';
 import type { KernelTrials } from '../core/kernel-safety';
+import { kernelTried } from '../core/kernel-safety';
 import { SHADERS } from './shader-library';
 import { shaderLabStyles } from './shader-lab-styles';
 import { buttonStyles, messageListStyles, panelStyles } from './styles';
@@ -211,6 +212,16 @@ export class AttnShaderLab extends LitElement {
     return this.edits[this.stage] !== undefined && this.held.includes(this.stage);
   }
 
+  /**
+   * Whether the current stage's edited kernel is still on trial (being checked on the CPU
+   * interpreter, or not yet handed to it): until its verdict, Verify would put a kernel that may
+   * never end on the GPU, so it waits. The built-in kernel (no edit) needs no trial.
+   */
+  private get onTrial(): boolean {
+    const edited = this.edits[this.stage];
+    return edited !== undefined && !this.isHeld && !kernelTried(this.stage, edited, this.held, this.trials);
+  }
+
   private release = () => this.dispatchEvent(new KernelReleaseEvent(this.stage));
 
   /** Where the current stage's edited kernel stands with the playground, in one line. */
@@ -248,7 +259,7 @@ export class AttnShaderLab extends LitElement {
 
   private verify = () => {
     const { engine, stage, loadedExample: example } = this;
-    if (!engine || this.isHeld) return;
+    if (!engine || this.isHeld || this.onTrial) return;
     const edited = this.edits[stage];
     const label =
       edited === undefined ? 'built-in kernel' : example?.stage === stage && example.source === edited ? example.file : 'edited kernel';
@@ -323,8 +334,14 @@ export class AttnShaderLab extends LitElement {
           <button
             class="primary"
             @click=${this.verify}
-            ?disabled=${!this.engine || v.running || this.isHeld}
-            title=${this.isHeld ? 'Held: press "Use my kernel again" first' : 'Run the verification suite on the GPU'}
+            ?disabled=${!this.engine || v.running || this.isHeld || this.onTrial}
+            title=${
+              this.isHeld
+                ? 'Held: press "Use my kernel again" first'
+                : this.onTrial
+                  ? 'Being checked on the CPU interpreter first (a kernel that never ends must not reach the GPU): Verify is ready when the check ends'
+                  : 'Run the verification suite on the GPU'
+            }
           >
             ${v.running ? 'Verifying…' : 'Verify'}
           </button>

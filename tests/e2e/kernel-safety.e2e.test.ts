@@ -119,6 +119,20 @@ describe('an edited kernel that never finishes', () => {
     endless = withInMain(builtIn, ENDLESS);
     expect(endless).not.toBe(builtIn);
     await typeKernel(page, endless);
+    // While the interpreter checks it, Verify (which runs it on the GPU) is off and says why.
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('attn-app')!
+          .shadowRoot!.querySelector('attn-layout')!
+          .shadowRoot!.querySelector('attn-shader-lab')
+          ?.shadowRoot!.querySelector<HTMLElement>('#kernel-staging')?.dataset.status === 'checking',
+    );
+    const verifyButton = await $app(page, 'attn-shader-lab >>> button.primary');
+    expect(await verifyButton.evaluate((el) => [(el as HTMLButtonElement).disabled, el.getAttribute('title')])).toEqual([
+      true,
+      'Being checked on the CPU interpreter first (a kernel that never ends must not reach the GPU): Verify is ready when the check ends',
+    ]);
 
     await page.waitForFunction(() => document.querySelector('attn-app')!.currentState.heldKernels.includes('softmax'), {
       timeout: 120_000,

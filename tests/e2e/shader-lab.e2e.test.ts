@@ -40,8 +40,17 @@ function readLab(page: Page): Promise<LabView> {
   }, STAGE);
 }
 
-/** Presses Verify and waits for the verdict line. */
+/** Presses Verify once it can be pressed (an edited kernel's trial must end first) and waits for the verdict line. */
 async function verify(page: Page): Promise<{ verdict: string; pass: boolean; hints: { id: string; text: string }[]; rows: number }> {
+  await page.waitForFunction(
+    () =>
+      !document
+        .querySelector('attn-app')!
+        .shadowRoot!.querySelector('attn-layout')!
+        .shadowRoot!.querySelector('attn-shader-lab')!
+        .shadowRoot!.querySelector<HTMLButtonElement>('button.primary')!.disabled,
+    { timeout: 120_000 },
+  );
   await (await $app(page, 'attn-shader-lab >>> button.primary')).click();
   await page.waitForFunction(
     () => {

@@ -237,6 +237,31 @@ describe('menus and notices', () => {
   });
 });
 
+describe('a cell and Escape', () => {
+  it('Escape puts back the value the cell had when it was focused, after a valid edit (already applied) or a refused one', async () => {
+    const { page, problems } = await freshPage(browser);
+    const cell = await $app(page, 'attn-matrix-editor[name="k"] >>> input[data-row="0"][data-col="0"]');
+    const start = (await readState(page)).matrix.k[0][0];
+    await cell.click({ count: 3 });
+    let before = await runId(page);
+    await page.keyboard.type('5');
+    await waitForRun(page, before);
+    expect((await readState(page)).matrix.k[0][0]).toBe(5);
+    before = await runId(page);
+    await page.keyboard.press('Escape');
+    await waitForRun(page, before);
+    expect((await readState(page)).matrix.k[0][0]).toBe(start);
+    expect(await cell.evaluate((el) => (el as HTMLInputElement).value)).toBe(String(start));
+    // A refused text: its message goes and the value stays what it was.
+    await page.keyboard.type('x');
+    await waitForMessage(page, 'still using');
+    await page.keyboard.press('Escape');
+    expect((await readState(page)).matrix.k[0][0]).toBe(start);
+    expect(await cell.evaluate((el) => (el as HTMLInputElement).value)).toBe(String(start));
+    expect(problems).toEqual([]);
+  });
+});
+
 describe('pasting a printed array', () => {
   it('a one-line nested list lands as its 2×2 block, not as one row of four', async () => {
     const { page, problems } = await freshPage(browser);
