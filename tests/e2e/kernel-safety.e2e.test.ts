@@ -120,14 +120,10 @@ describe('an edited kernel that never finishes', () => {
     expect(endless).not.toBe(builtIn);
     await typeKernel(page, endless);
     // While the interpreter checks it, Verify (which runs it on the GPU) is off and says why.
-    await page.waitForFunction(
-      () =>
-        document
-          .querySelector('attn-app')!
-          .shadowRoot!.querySelector('attn-layout')!
-          .shadowRoot!.querySelector('attn-shader-lab')
-          ?.shadowRoot!.querySelector<HTMLElement>('#kernel-staging')?.dataset.status === 'checking',
-    );
+    for (let tries = 0; (await stagingStatus(page)) !== 'checking'; tries++) {
+      expect(tries, 'the staging line never said "checking"').toBeLessThan(200);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const verifyButton = await $app(page, 'attn-shader-lab >>> button.primary');
     expect(await verifyButton.evaluate((el) => [(el as HTMLButtonElement).disabled, el.getAttribute('title')])).toEqual([
       true,
