@@ -52,8 +52,11 @@ export class AttnMatrixEditor extends LitElement {
   @state() private drafts = new Map<string, Draft>();
   @state() private message: string | null = null;
   private cursor: [number, number] | null = null;
-  /** The cell last focused and its value then: what Escape puts back. */
-  private focusedValue: { row: number; col: number; value: number | undefined } | null = null;
+  /**
+   * The cell last focused, its value then (what Escape puts back) and the last value typing there
+   * applied (Escape puts it back only while the grid still holds that: not after a paste, an undo…).
+   */
+  private focusedValue: { row: number; col: number; value: number | undefined; typed?: number } | null = null;
   /** Characters per column, so typical values show in full without the grid sprawling. */
   private widths: number[] = [];
 
@@ -217,6 +220,7 @@ export class AttnMatrixEditor extends LitElement {
       drafts.set(`${i},${j}`, { text, error: null });
       this.drafts = drafts;
       this.edited();
+      if (this.focusedValue?.row === i && this.focusedValue.col === j) this.focusedValue.typed = value;
       this.emit({ kind: 'set', row: i, col: j, value });
     } catch (error) {
       const message = `${this.heading.split(' ')[0] || this.name}[${i}][${j}]: ${(error as Error).message}; still using ${this.values[i][j]}.`;
@@ -268,7 +272,15 @@ export class AttnMatrixEditor extends LitElement {
     this.drafts = drafts;
     this.message = [...drafts.values()].find((d) => d.error)?.error ?? null;
     const before = this.focusedValue;
-    if (before && before.row === i && before.col === j && before.value !== undefined && before.value !== this.values[i]?.[j]) {
+    const now = this.values[i]?.[j];
+    if (
+      before?.row === i &&
+      before.col === j &&
+      before.value !== undefined &&
+      before.typed !== undefined &&
+      before.typed === now &&
+      before.value !== now
+    ) {
       const input = this.renderRoot.querySelector<HTMLInputElement>(`input[data-row="${i}"][data-col="${j}"]`);
       if (input) input.value = String(before.value);
       this.edited();
@@ -292,6 +304,8 @@ export class AttnMatrixEditor extends LitElement {
     try {
       const block = parsePasteBlock(text);
       this.edited();
+      // A paste is not typing: Escape does not take one cell of it back.
+      this.focusedValue = null;
       this.emit({ kind: 'paste', row: cell[0], col: cell[1], block });
     } catch (error) {
       this.say(`${(error as Error).message}. Nothing was pasted.`, true);

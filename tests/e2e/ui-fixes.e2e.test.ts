@@ -258,6 +258,13 @@ describe('a cell and Escape', () => {
     await page.keyboard.press('Escape');
     expect((await readState(page)).matrix.k[0][0]).toBe(start);
     expect(await cell.evaluate((el) => (el as HTMLInputElement).value)).toBe(String(start));
+    // A paste is not typing: Escape after it leaves the pasted block whole.
+    await page.keyboard.type('3');
+    before = await runId(page);
+    await paste(cell, '7\t8');
+    await waitForRun(page, before);
+    await page.keyboard.press('Escape');
+    expect((await readState(page)).matrix.k[0].slice(0, 2)).toEqual([7, 8]);
     expect(problems).toEqual([]);
   });
 });
