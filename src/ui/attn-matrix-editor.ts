@@ -273,14 +273,16 @@ export class AttnMatrixEditor extends LitElement {
     this.message = [...drafts.values()].find((d) => d.error)?.error ?? null;
     const before = this.focusedValue;
     const now = this.values[i]?.[j];
+    // `now` may still be the value before the typing when the grid has not re-rendered yet.
     if (
       before?.row === i &&
       before.col === j &&
       before.value !== undefined &&
       before.typed !== undefined &&
-      before.typed === now &&
-      before.value !== now
+      before.typed !== before.value &&
+      (now === before.typed || now === before.value)
     ) {
+      before.typed = undefined;
       const input = this.renderRoot.querySelector<HTMLInputElement>(`input[data-row="${i}"][data-col="${j}"]`);
       if (input) input.value = String(before.value);
       this.edited();
