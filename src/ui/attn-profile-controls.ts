@@ -18,6 +18,7 @@ import { DEFAULT_PROFILE_FORM, FORM_NUMBERS, formFitFrom, formFromConfig, formNu
 import type { ProfileConfig } from '../core/profile-report';
 import type { ProfileProgress } from '../gpu/profile';
 import { checkVariantNames, PROFILE_VARIANT_NAMES } from '../gpu/profile';
+import { numberText } from './box-text';
 import { ProfileCommandEvent, StateEditEvent } from './events';
 
 /** The variants with a checkbox; others (fused-64splits…) are typed into "more variants". */
@@ -92,6 +93,8 @@ export class AttnProfileControls extends LitElement {
   @state() private form: ProfileForm = DEFAULT_PROFILE_FORM;
   /** Number fields holding text that is not a valid value, by id, with what is wrong (the form keeps their last valid value). */
   @state() private invalid = new Map<string, string>();
+  /** The last form that came from elsewhere: a new one puts its values into boxes holding refused text. */
+  private replaced: ProfileForm | null = null;
   /** The form this element last sent to the page's state. */
   private sent: ProfileForm | null = null;
 
@@ -120,11 +123,9 @@ export class AttnProfileControls extends LitElement {
    */
   private replace(form: ProfileForm): void {
     this.form = form;
-    if (!this.invalid.size) return;
-    this.invalid = new Map();
-    // Lit rewrites a box only when its value changes; a box still showing refused text is rewritten here.
-    for (const box of this.renderRoot.querySelectorAll<HTMLInputElement>('input[type="number"]'))
-      box.value = String(form[box.id as ProfileFormNumber]);
+    if (this.invalid.size) this.invalid = new Map();
+    // A new form object is the boxes' sync (box-text.ts): each box still showing other text gets its value.
+    this.replaced = form;
   }
 
   /** The Features panel's features on (K/V heads aside), in words; '' when none. */
@@ -168,7 +169,7 @@ export class AttnProfileControls extends LitElement {
         step="1"
         title=${title || nothing}
         aria-invalid=${this.invalid.has(field) ? 'true' : 'false'}
-        .value=${String(this.form[field])}
+        .value=${numberText(this.form[field], this.replaced)}
         @change=${(e: Event) => {
           const invalid = new Map(this.invalid);
           try {

@@ -10,7 +10,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { fromMatrix } from '../core/grid';
 import type { AttentionOptions } from '../core/options';
 import type { Problem } from '../core/problem';
-import { checkFeatures } from '../core/shapes';
+import { checkOptions } from '../core/feature-options';
 import type { WholeNumberBox } from '../core/typed-number';
 import { wholeNumberProblem } from '../core/typed-number';
 import type { SentenceState } from '../core/state';
@@ -320,7 +320,7 @@ function numberProblem(field: NumberField, text: string, current: number, option
   if (field !== 'dk' || !options) return null;
   const fails = (dk: number) => {
     try {
-      checkFeatures(options, dk);
+      checkOptions(options, dk);
       return null;
     } catch (error) {
       return (error as Error).message;
