@@ -1,6 +1,6 @@
 /**
- * The kernel staging controller's flow (src/ui/kernel-staging.ts) with its two steps replaced by
- * fakes: a kernel the interpreter finds endless is held and never reaches the GPU; one that passes
+ * The kernel staging controller's flow (src/ui/kernel-staging.ts) with its three steps replaced by
+ * fakes: a kernel that does not compile is named before anything runs it; a kernel the interpreter finds endless is held and never reaches the GPU; one that passes
  * the quick check is used; one that times out on the GPU is held and the device replaced; the
  * write-ahead record is written before the GPU run and cleared after; a held stage is not tried.
  */
@@ -16,6 +16,8 @@ const calls = vi.hoisted(() => ({
   records: [] as (string | null)[],
   verdict: { kind: 'finished' } as InterpreterVerdict,
   gpuStatus: 'pass' as string,
+  compiled: [] as string[],
+  compileStatus: null as string | null,
 }));
 
 vi.mock('../src/ui/kernel-trial-client', () => ({
@@ -25,6 +27,20 @@ vi.mock('../src/ui/kernel-trial-client', () => ({
   },
 }));
 vi.mock('../src/gpu/verify-suite', () => ({
+  COMPILE_TIME_LIMIT_MS: 60_000,
+  compileFailure: async (_engine: unknown, _stage: string, source: string) => {
+    calls.compiled.push(source);
+    if (!calls.compileStatus) return null;
+    return {
+      status: calls.compileStatus,
+      compileMessages:
+        calls.compileStatus === 'compile-error'
+          ? [{ type: 'error', message: 'loop does not exit', line: 3, column: 5, offset: 0, length: 4 }]
+          : [],
+      interfaceProblems: calls.compileStatus === 'interface-error' ? ['it has no binding 3'] : [],
+      error: 'compiling the kernel took longer than 60000 ms',
+    };
+  },
   verifyKernel: async (_engine: unknown, options: { source: string }) => {
     calls.gpu.push(options.source);
     return { status: calls.gpuStatus, cases: [], compileMessages: [], interfaceProblems: [], ms: 1 };
@@ -67,6 +83,8 @@ beforeEach(() => {
   calls.records = [];
   calls.verdict = { kind: 'finished' };
   calls.gpuStatus = 'pass';
+  calls.compiled = [];
+  calls.compileStatus = null;
 });
 
 describe('KernelStaging', () => {
@@ -88,6 +106,7 @@ describe('KernelStaging', () => {
     expect(staging.inUse()).toBeNull();
     staging.sync();
     await settle();
+    expect(calls.compiled).toEqual(['good']);
     expect(calls.interpreter).toEqual(['good']);
     expect(calls.gpu).toEqual(['good']);
     expect(calls.records).toEqual(['qk', null]);
@@ -131,6 +150,38 @@ describe('KernelStaging', () => {
       expect(calls.gpu).toEqual(['broken']);
     },
   );
+
+  it.each([
+    ['compile-error', /^it does not compile: .*loop does not exit/],
+    ['interface-error', /^it does not fit the kernel interface: it has no binding 3/],
+  ])('names a kernel that fails to build (%s) at once: no interpreter, no GPU run, no hold', async (status, reason) => {
+    calls.compileStatus = status as string;
+    const h = setup({ softmax: 'no exit' });
+    h.staging.sync();
+    await settle();
+    expect(calls.compiled).toEqual(['no exit']);
+    expect(calls.interpreter).toEqual([]);
+    expect(calls.gpu).toEqual([]);
+    expect(h.staging.trials.softmax?.status).toBe('failed');
+    expect(h.staging.trials.softmax?.reason).toMatch(reason);
+    expect(h.state().heldKernels).toEqual([]);
+    expect(h.events.recovered).toBe(0);
+    h.staging.sync();
+    await settle();
+    expect(calls.compiled).toEqual(['no exit']);
+  });
+
+  it('holds a kernel whose compile does not end, without running it, and replaces the device', async () => {
+    calls.compileStatus = 'timeout';
+    const h = setup({ fused: 'huge' });
+    h.staging.sync();
+    await settle();
+    expect(calls.interpreter).toEqual([]);
+    expect(calls.gpu).toEqual([]);
+    expect(h.state().heldKernels).toEqual(['fused']);
+    expect(h.events.recovered).toBe(1);
+    expect(h.notices[0]).toMatch(/^Your edited \S+ kernel did not compile within 60 s\. It is held/);
+  });
 
   it('never tries a held stage until it is released', async () => {
     const { staging, state } = setup({ qk: 'held text' }, ['qk']);

@@ -22,6 +22,7 @@ import type { AttentionEngine, RunOptions, RunResult } from './engine';
 import type { StageName } from '../core/stages';
 import { DeviceLostError, KernelCompileError } from './errors';
 import { RunCancelledError } from '../core/errors';
+import type { ShaderMessage } from '../core/errors';
 import { layoutRunsSubgroupForm, QUAD_LANES } from '../core/subgroups';
 import { STAGES } from './interface';
 import { diagnosisError } from './kernels';
@@ -51,7 +52,7 @@ import { checkWorkgroupHazards, DEFAULT_WORKGROUP_STORAGE } from './hazards';
 /** Per run of a case (each case runs twice). SwiftShader needs well under a second for any case. */
 export const DEFAULT_TIME_LIMIT_MS = 10_000;
 /** Compiling is slower than running on a CPU emulator (the fused kernel takes seconds); give it room. */
-const COMPILE_TIME_LIMIT_MS = 60_000;
+export const COMPILE_TIME_LIMIT_MS = 60_000;
 
 export interface VerifyKernelOptions {
   stage: StageName;
@@ -443,6 +444,37 @@ async function runCase(
  * 'interface-error'), so do a timeout and a lost device ('timeout', 'device-lost': the page must
  * then acquire a new device). Aborting the signal throws RunCancelledError.
  */
+/** Why an edited kernel cannot run, found without running it; null when it becomes a pipeline. */
+export interface CompileFailure {
+  status: 'compile-error' | 'interface-error' | 'timeout';
+  compileMessages: ShaderMessage[];
+  interfaceProblems: string[];
+  error: string;
+}
+
+/**
+ * Compiles an edited kernel for its stage and checks it against the interface, as verifyKernel
+ * does first, without running it: a kernel the GPU's compiler rejects is named at once (WGSL's
+ * "loop does not exit" is a compile error the CPU interpreter does not raise).
+ */
+export async function compileFailure(engine: AttentionEngine, stage: StageName, source: string): Promise<CompileFailure | null> {
+  const variant = variantFor(stage);
+  const failure = (status: CompileFailure['status'], error: string, fields: Partial<CompileFailure> = {}): CompileFailure => ({
+    status,
+    compileMessages: [],
+    interfaceProblems: [],
+    error,
+    ...fields,
+  });
+  if (!variant) return failure('interface-error', `the ${stage} stage cannot be verified`);
+  const diagnosis = await within(engine.diagnose(stage, variant, source), COMPILE_TIME_LIMIT_MS);
+  if (diagnosis === TIMED_OUT) return failure('timeout', `compiling the kernel took longer than ${COMPILE_TIME_LIMIT_MS} ms`);
+  if (diagnosis.kernel) return null;
+  const error = diagnosisError(diagnosis);
+  if (error instanceof KernelCompileError) return failure('compile-error', error.message, { compileMessages: diagnosis.messages });
+  return failure('interface-error', error?.message ?? 'it does not fit the kernel interface', { interfaceProblems: diagnosis.problems });
+}
+
 export async function verifyKernel(engine: AttentionEngine, options: VerifyKernelOptions): Promise<VerifyReport> {
   const started = performance.now();
   const { stage, source, signal } = options;

@@ -1,6 +1,8 @@
 /**
  * Kernel staging: an edited kernel reaches the playground only after a trial, and one that timed
  * out is held. The trial of a kernel's exact text, one at a time:
+ *  0. compiling it for the GPU and checking it against the interface (this runs nothing): a kernel
+ *     that does not compile or fit is named at once and not used;
  *  1. the CPU interpreter (kernel-trial-client.ts) runs it on a tiny problem in a worker that is
  *     killed after a time limit: a kernel that never finishes stops here and never reaches the GPU
  *     (in headless Chromium a GPU kernel that never finishes wedges the browser's GPU process for
@@ -23,7 +25,8 @@ import { STAGE_INFO } from '../core/stages';
 import { verifyCases } from '../core/verify/cases';
 import { compileErrorLines, reportSummary } from '../core/verify/report';
 import type { AttentionEngine } from '../gpu/engine';
-import { verifyKernel } from '../gpu/verify-suite';
+import type { CompileFailure } from '../gpu/verify-suite';
+import { COMPILE_TIME_LIMIT_MS, compileFailure, verifyKernel } from '../gpu/verify-suite';
 import type { NoticeLevel } from './events';
 import { interpretKernel } from './kernel-trial-client';
 import { writeTrialRecord } from './persistence';
@@ -116,6 +119,20 @@ export class KernelStaging implements ReactiveController {
     const signal = abort.signal;
     const title = STAGE_INFO[stage].shortTitle;
     try {
+      // Compiling runs nothing, so it goes first: a kernel the GPU's compiler rejects is named at
+      // once, not after the interpreter's time limit (which cannot tell "does not compile" apart).
+      const engineNow = this.options.engine();
+      if (engineNow) {
+        this.set(stage, { status: 'checking', source, reason: 'compiling it for the GPU' });
+        const compiled = await compileFailure(engineNow, stage, source);
+        if (signal.aborted) return;
+        if (compiled?.status === 'timeout') {
+          this.hold(stage, source, `Your edited ${title} kernel did not compile within ${formatLimit(COMPILE_TIME_LIMIT_MS)}`);
+          await this.options.recover();
+          return;
+        }
+        if (compiled) return this.set(stage, { status: 'failed', source, reason: failureDetail(compiled) });
+      }
       this.set(stage, { status: 'checking', source, reason: 'running it on the CPU interpreter (a tiny problem)' });
       const interpreted = await interpretKernel({ stage, source, ...this.interpreter }, signal);
       if (signal.aborted) return;
@@ -175,11 +192,9 @@ export class KernelStaging implements ReactiveController {
         return;
       }
       const detail =
-        report.status === 'compile-error'
-          ? `it does not compile: ${compileErrorLines(report.compileMessages).slice(0, 2).join('; ')}`
-          : report.status === 'interface-error'
-            ? `it does not fit the kernel interface: ${report.interfaceProblems.slice(0, 2).join('; ') || report.error}`
-            : `the quick check failed (${reportSummary(report)})`;
+        report.status === 'compile-error' || report.status === 'interface-error'
+          ? failureDetail({ ...report, status: report.status, error: report.error ?? '' })
+          : `the quick check failed (${reportSummary(report)})`;
       this.set(stage, { status: 'failed', source, reason: detail });
     } catch (error) {
       if (error instanceof RunCancelledError || signal.aborted) return;
@@ -204,6 +219,13 @@ export class KernelStaging implements ReactiveController {
     this.trials = { ...this.trials, [stage]: trial };
     this.host.requestUpdate();
   }
+}
+
+/** Why a kernel that does not compile or fit the interface is not used, in words. */
+function failureDetail(failure: Pick<CompileFailure, 'status' | 'compileMessages' | 'interfaceProblems' | 'error'>): string {
+  if (failure.status === 'compile-error')
+    return `it does not compile: ${compileErrorLines(failure.compileMessages).slice(0, 2).join('; ')}`;
+  return `it does not fit the kernel interface: ${failure.interfaceProblems.slice(0, 2).join('; ') || failure.error}`;
 }
 
 /** The verifier's first "seed" case for the stage (n = m = 21, dk = dv = 10): small, ordinary, seeded. */

@@ -233,6 +233,35 @@ describe('an edited kernel that never finishes', () => {
   });
 });
 
+describe('an edited kernel the GPU compiler rejects', () => {
+  it('is named as not compiling, before the interpreter runs it, and is not held', async () => {
+    const { page, problems } = await freshPage(browser);
+    await shortInterpreter(page);
+    const builtIn = await openLab(page);
+    // WGSL rejects a loop without a break ("loop does not exit"); the CPU interpreter would run it
+    // until its time limit and then hold it as a kernel that never finishes.
+    const noExit = withInMain(builtIn, '\n  var spin = 0.0;\n  loop { spin = spin + 1.0; }');
+    await typeKernel(page, noExit);
+    await page.waitForFunction(
+      () => {
+        const trial = document.querySelector('attn-app')!.kernelStaging.trials.softmax;
+        return trial?.status === 'failed' || trial?.status === 'held';
+      },
+      { timeout: 120_000 },
+    );
+    const trial = await page.evaluate(() => document.querySelector('attn-app')!.kernelStaging.trials.softmax!);
+    expect(trial.status).toBe('failed');
+    expect(trial.reason).toMatch(/^it does not compile: .*loop does not exit/);
+    expect(await stagingStatus(page)).toBe('failed');
+    expect((await readState(page)).heldKernels).toEqual([]);
+    expect(await kernelsInUse(page)).toBeNull();
+    // The built-in kernel still runs the playground.
+    await runOnce(page);
+    expect((await readRun(page)).pass).toBe(true);
+    expect(problems).toEqual([]);
+  }, 200_000);
+});
+
 describe('the GPU watchdog', () => {
   it("gives up on a kernel that never finishes at the playground's size, replaces the device, holds the kernel and runs built-in", async () => {
     const { page, problems } = await freshPage(browser);
