@@ -20,6 +20,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { formatFromName, parseMatrix, serializeMatrix } from '../src/core/io';
+import { float32Matrix } from '../src/core/tensor';
 import type { AttentionOptions } from '../src/core/options';
 import { ACTIVATIONS, withDefaults } from '../src/core/options';
 import { checkAgainstReference, checkSampledRows } from '../src/core/compare-run';
@@ -62,7 +63,10 @@ ${FEATURE_USAGE}`;
 
 function readMatrix(path: string, role: string) {
   const bytes = readInput(path, role);
-  return parseMatrix(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, path, `${role} (${path})`);
+  // The file's values as float32, as the GPU takes them (the float64 reference reads the same).
+  return float32Matrix(
+    parseMatrix(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, path, `${role} (${path})`),
+  );
 }
 
 /** The learned score's weights from the files --w or --wq/--wk/--va name; null for dot. */

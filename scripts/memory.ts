@@ -10,6 +10,7 @@
  * hops are printed first).
  */
 import { parseMatrix } from '../src/core/io';
+import { float32Matrix } from '../src/core/tensor';
 import type { MemoryHop, MemoryUpdate } from '../src/core/memory';
 import { MAX_HOPS, MEMORY_UPDATES } from '../src/core/memory';
 import type { FactsRun } from '../src/core/memory-facts';
@@ -46,10 +47,8 @@ function parseCommandLine(argv: string[]) {
   let rotation = null;
   if (parsed.r !== undefined) {
     const bytes = readInput(parsed.r, '--r');
-    rotation = parseMatrix(
-      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
-      parsed.r,
-      `--r (${parsed.r})`,
+    rotation = float32Matrix(
+      parseMatrix(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, parsed.r, `--r (${parsed.r})`),
     );
   }
   return {

@@ -16,6 +16,7 @@ import type { MlpActivation } from '../src/core/mlp';
 import { checkMlp, MLP_ACTIVATIONS, mlpAsAttention, mlpAttentionOptions } from '../src/core/mlp';
 import { checkMlpForms } from '../src/core/mlp-check';
 import type { Matrix } from '../src/core/tensor';
+import { float32Matrix } from '../src/core/tensor';
 import { AttentionEngine } from '../src/gpu/engine';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { EXIT, main, openDevice, parseFlags, readInput, required, UsageError } from './lib/cli';
@@ -29,7 +30,10 @@ inputs: 2-D float32 .npy, or .json nested arrays, or .csv`;
 
 function readMatrix(path: string, role: string): Matrix {
   const bytes = readInput(path, role);
-  return parseMatrix(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, path, `${role} (${path})`);
+  // The file's values as float32, as the GPU takes them (the float64 reference reads the same).
+  return float32Matrix(
+    parseMatrix(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, path, `${role} (${path})`),
+  );
 }
 
 function parseCommandLine(argv: string[]) {

@@ -15,10 +15,49 @@ describe('matrix files', () => {
     const back = parseMatrix(data as ArrayBuffer, `m.${format}`);
     expect(back.rows).toBe(2);
     expect(back.cols).toBe(3);
-    expect(Array.from(back.data)).toEqual(Array.from(m.data));
+    // A float32 matrix (what the GPU computed) comes back as the same float32s, written shortest (0.006).
+    expect(Array.from(back.data, Math.fround)).toEqual(Array.from(m.data));
+    expect(back.data[5]).toBe(0.006);
   });
 
-  it('reads float64 and Fortran-ordered .npy as float32 row-major', () => {
+  // Numbers as typed, beyond float32's precision: a grid holds them; the GPU gets their float32s.
+  const typed = [
+    [0.1, 0.123456789, -1 / 3],
+    [1e-7, 2.5, 123456.789],
+  ];
+
+  it.each(['json', 'csv'] as const)('gives back the numbers a grid holds, exactly, through .%s (export, then import)', (format) => {
+    const grid = { rows: 2, cols: 3, data: Float64Array.from(typed.flat()) };
+    const text = format === 'json' ? toJson(grid) : toCsv(grid);
+    const back = parseMatrix(new TextEncoder().encode(text).buffer as ArrayBuffer, `m.${format}`);
+    expect(back.data).toBeInstanceOf(Float64Array);
+    expect(Array.from(back.data)).toEqual(typed.flat());
+  });
+
+  it('reads .json and .csv numbers as written, not rounded to float32', () => {
+    expect(Array.from(parseJsonMatrix('[[0.1, "0.2"]]').data)).toEqual([0.1, 0.2]);
+    expect(Array.from(parseDelimited('0.1,0.7\n1e-7,3').data)).toEqual([0.1, 0.7, 1e-7, 3]);
+    // What float32 would have made of them (what the import used to put in the grid).
+    expect(Math.fround(0.1)).not.toBe(0.1);
+  });
+
+  it('reads a float32 or float16 .npy as the shortest decimals of its float32s, a float64 .npy as stored', () => {
+    const f32 = parseNpy(dump(Float32Array.from([0.1, -1 / 3, 2.5]), [1, 3]));
+    expect(Array.from(f32.data)).toEqual([0.1, -0.33333334, 2.5]);
+    // Each is the same float32 the file holds.
+    expect(Array.from(f32.data, Math.fround)).toEqual(Array.from(Float32Array.from([0.1, -1 / 3, 2.5])));
+    // float16: 0.1 is stored as 0x2e66 = 0.0999755859375, whose shortest float32 decimal is 0.099975586.
+    const half = new Uint8Array(dump(new Float32Array(1), [1, 1]));
+    const header = new TextDecoder('latin1').decode(half).replace("'<f4'", "'<f2'");
+    const bytes = new Uint8Array(header.length - 2);
+    bytes.set(Array.from(header.slice(0, header.length - 4), (c) => c.charCodeAt(0)));
+    new DataView(bytes.buffer).setUint16(header.length - 4, 0x2e66, true);
+    expect(Array.from(parseNpy(bytes.buffer).data)).toEqual([0.099975586]);
+    const f64 = parseNpy(dump(Float64Array.from([0.1, 0.123456789]), [1, 2]));
+    expect(Array.from(f64.data)).toEqual([0.1, 0.123456789]);
+  });
+
+  it('reads float64 and Fortran-ordered .npy row-major', () => {
     const f64 = dump(Float64Array.from([1, 2, 3, 4, 5, 6]), [2, 3]);
     expect(Array.from(parseNpy(f64).data)).toEqual([1, 2, 3, 4, 5, 6]);
     // Same bytes, header flag flipped: the data now reads column by column.

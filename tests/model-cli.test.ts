@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseNpy } from '../src/core/io';
+import { float32Matrix } from '../src/core/tensor';
 import { attentionReference } from '../src/core/reference';
 import { compare } from '../src/core/metrics';
 import { runScript, ROOT } from './helpers/cli';
@@ -17,7 +18,7 @@ const model = (...args: string[]) => runScript('scripts/model.ts', args);
 const TEXT = 'the cat sat on the mat because it was';
 const npy = (path: string) => {
   const bytes = readFileSync(path);
-  return parseNpy(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  return float32Matrix(parseNpy(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer));
 };
 
 describe('npm run model', () => {

@@ -5,7 +5,7 @@
 import { InputError } from './errors';
 import { float32RangeProblem, isDecimalText } from './float32';
 import { createRng } from './rng';
-import type { FloatArray, Matrix } from './tensor';
+import type { FloatArray, Matrix, Matrix64 } from './tensor';
 import { matrix } from './tensor';
 
 export type Grid = number[][];
@@ -67,6 +67,12 @@ export function pasteBlock(g: Grid, block: Grid, row: number, col: number): Grid
 export function toMatrix(g: Grid): Matrix {
   const { rows, cols } = gridShape(g);
   return matrix(rows, cols, g.flat());
+}
+
+/** The grid's numbers as they are (float64): for writing them out as typed, not as the GPU gets them. */
+export function toMatrix64(g: Grid): Matrix64 {
+  const { rows, cols } = gridShape(g);
+  return { rows, cols, data: Float64Array.from(g.flat()) };
 }
 
 export function fromMatrix(m: Matrix<FloatArray>): Grid {

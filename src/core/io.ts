@@ -3,14 +3,19 @@
  * InputError that names the file and the problem; nothing here touches the DOM or the disk. A
  * reader refuses what the page could not hold or restore (limits.ts, float32's range) before it
  * allocates, so an imported matrix is one the page can save and read back.
+ *
+ * A reader gives the values as the file writes them (float64), as a typed cell keeps what was
+ * typed: .json and .csv numbers exactly, float64 .npy as stored, and a float32 or float16 .npy's
+ * values as the shortest decimals that are the same float32 (0.1, not 0.10000000149011612). The
+ * GPU gets each as float32 either way (`float32Matrix`). So a matrix's .json or .csv export,
+ * imported again, gives the page back the numbers it had.
  */
 import { dump, parse as parseNpyBuffer } from 'npyjs';
 import { csvParseRows, csvFormatRows, tsvParseRows } from 'd3-dsv';
 import { InputError } from './errors';
 import { float32RangeProblem, float32ToString, isDecimalText } from './float32';
 import { MAX_CELLS, MAX_ROWS } from './limits';
-import type { FloatArray, Matrix } from './tensor';
-import { matrix } from './tensor';
+import type { FloatArray, Matrix, Matrix64 } from './tensor';
 
 export type MatrixFormat = 'npy' | 'json' | 'csv';
 
@@ -29,8 +34,8 @@ function sizeProblem(rows: number, cols: number): string | null {
   return null;
 }
 
-/** The value as float32, or an InputError naming the element when float32 cannot hold it. */
-function toFloat32(value: number, i: number, j: number, what: string): number {
+/** The value, or an InputError naming the element when float32 (the GPU's type) cannot hold it. */
+function checkedValue(value: number, i: number, j: number, what: string): number {
   if (!Number.isFinite(value)) throw new InputError(`${what}: element [${i}][${j}] is ${value}, not a finite number`);
   const problem = float32RangeProblem(value);
   if (problem) throw new InputError(`${what}: element [${i}][${j}] ${problem}`);
@@ -122,8 +127,11 @@ function readNpyShape(text: string, what: string): number[] {
   });
 }
 
-/** A 2-D .npy of any real little-endian dtype (1-D is read as one row), converted to float32. */
-export function parseNpy(bytes: ArrayBuffer, what = 'npy file'): Matrix {
+/** Float types whose every value is a float32: read as the shortest decimal that is that float32. */
+const NPY_FLOAT32_EXACT = ['<f4', '<f2'];
+
+/** A 2-D .npy of any real little-endian dtype (1-D is read as one row), row-major, as float64 values. */
+export function parseNpy(bytes: ArrayBuffer, what = 'npy file'): Matrix64 {
   const header = readNpyHeader(bytes, what);
   const { shape, itemSize, fortranOrder } = header;
   if (shape.length > 2 || shape.length === 0) throw new InputError(`${what}: expected a 2-D array, got shape (${shape.join(', ')})`);
@@ -145,15 +153,17 @@ export function parseNpy(bytes: ArrayBuffer, what = 'npy file'): Matrix {
     throw new InputError(`${what}: not a valid .npy file (${(error as Error).message})`);
   }
   const source = array.data as unknown as ArrayLike<number | bigint>;
-  const values = new Float32Array(count);
+  const shortest = NPY_FLOAT32_EXACT.includes(header.descr);
+  const values = new Float64Array(count);
   for (let i = 0; i < count; i++) {
     const row = Math.floor(i / cols),
       col = i % cols;
     // Fortran order stores columns first.
     const from = fortranOrder ? col * rows + row : i;
-    values[i] = toFloat32(Number(source[from]), row, col, what);
+    const value = checkedValue(Number(source[from]), row, col, what);
+    values[i] = shortest ? Number(float32ToString(value)) : value;
   }
-  return matrix(rows, cols, values);
+  return { rows, cols, data: values };
 }
 
 export function toNpy(m: Matrix<FloatArray>): ArrayBuffer {
@@ -177,10 +187,10 @@ function cellValue(x: unknown, i: number, j: number, what: string): number {
   if (typeof x !== 'number' && !(text !== null && isDecimalText(text))) {
     throw new InputError(`${what}: element [${i}][${j}] is ${describe(x)}, not a decimal number`);
   }
-  return toFloat32(typeof x === 'number' ? x : Number(text), i, j, what);
+  return checkedValue(typeof x === 'number' ? x : Number(text), i, j, what);
 }
 
-function fromNestedRows(rows: unknown, what: string): Matrix {
+function fromNestedRows(rows: unknown, what: string): Matrix64 {
   if (!Array.isArray(rows) || rows.length === 0) throw new InputError(`${what}: expected a non-empty array of rows`);
   const grid: unknown[] = rows.every((r) => !Array.isArray(r)) ? [rows] : rows;
   if (grid.length > MAX_ROWS) throw new InputError(`${what}: ${sizeProblem(grid.length, 1)}`);
@@ -188,17 +198,17 @@ function fromNestedRows(rows: unknown, what: string): Matrix {
   if (cols === 0) throw new InputError(`${what}: rows are empty`);
   const tooBig = cols > 0 && sizeProblem(grid.length, cols);
   if (tooBig) throw new InputError(`${what}: ${tooBig}`);
-  const values = new Float32Array(Math.max(cols, 0) * grid.length);
+  const values = new Float64Array(Math.max(cols, 0) * grid.length);
   grid.forEach((row: unknown, i: number) => {
     if (!Array.isArray(row)) throw new InputError(`${what}: row ${i} is ${describe(row)}, not an array`);
     if (row.length !== cols) throw new InputError(`${what}: row ${i} has ${row.length} values, row 0 has ${cols}`);
     row.forEach((x: unknown, j: number) => (values[i * cols + j] = cellValue(x, i, j, what)));
   });
-  return matrix(grid.length, cols, values);
+  return { rows: grid.length, cols, data: values };
 }
 
 /** JSON nested arrays, [[1,2],[3,4]] (a flat array is one row); numbers, or strings holding decimals. */
-export function parseJsonMatrix(text: string, what = 'json file'): Matrix {
+export function parseJsonMatrix(text: string, what = 'json file'): Matrix64 {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -209,7 +219,7 @@ export function parseJsonMatrix(text: string, what = 'json file'): Matrix {
 }
 
 /** Comma- or tab-separated rows (what a spreadsheet copies); blank lines are ignored. */
-export function parseDelimited(text: string, what = 'csv file'): Matrix {
+export function parseDelimited(text: string, what = 'csv file'): Matrix64 {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   if (lines.length === 0) throw new InputError(`${what}: no rows`);
   if (lines.length > MAX_ROWS) throw new InputError(`${what}: ${sizeProblem(lines.length, 1)}`);
@@ -221,14 +231,18 @@ export function parseDelimited(text: string, what = 'csv file'): Matrix {
 }
 
 /** Parses by file extension; `what` names the matrix in messages (defaults to the file name). */
-export function parseMatrix(bytes: ArrayBuffer, name: string, what = name): Matrix {
+export function parseMatrix(bytes: ArrayBuffer, name: string, what = name): Matrix64 {
   const format = formatFromName(name);
   if (format === 'npy') return parseNpy(bytes, what);
   const text = new TextDecoder().decode(bytes);
   return format === 'json' ? parseJsonMatrix(text, what) : parseDelimited(text, what);
 }
 
-/** One value as text: the shortest decimal that reads back as the same float32 (float64 tensors keep String's). */
+/**
+ * One value as text: a float32 tensor's (what the GPU computed) as the shortest decimal that reads
+ * back as the same float32; a float64 tensor's (the reference's, or a grid's numbers as typed) as
+ * String writes it, which reads back as the same float64.
+ */
 function cellText(data: FloatArray): (x: number) => string {
   return data instanceof Float32Array ? float32ToString : String;
 }

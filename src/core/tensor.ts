@@ -22,6 +22,11 @@ export function matrix(rows: number, cols: number, data?: ArrayLike<number>): Ma
   return { rows, cols, data: values };
 }
 
+/** The matrix as float32, the GPU's type (a float32 matrix is returned as it is). */
+export function float32Matrix(m: Matrix<FloatArray>): Matrix {
+  return m.data instanceof Float32Array ? (m as Matrix) : matrix(m.rows, m.cols, m.data);
+}
+
 /** Builds a float32 matrix from nested rows; every row must have the same length. */
 export function fromRows(rows: readonly (readonly number[])[]): Matrix {
   const cols = rows[0]?.length ?? 0;

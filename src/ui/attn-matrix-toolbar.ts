@@ -11,7 +11,7 @@ import type { MatrixName, MatrixOp } from '../core/edits';
 import { scoringGridOf } from '../core/edits';
 import { SCORING_GRID_TITLES } from '../core/scoring-state';
 import type { Grid } from '../core/grid';
-import { fromMatrix, gridShape, identity, parseCell, randomGrid, toMatrix, zeros } from '../core/grid';
+import { fromMatrix, gridShape, identity, parseCell, randomGrid, toMatrix64, zeros } from '../core/grid';
 import type { MatrixFormat } from '../core/io';
 import { parseMatrix } from '../core/io';
 import { DetailsMenus } from './details-menu';
@@ -222,7 +222,7 @@ export class AttnMatrixToolbar extends LitElement {
   };
 
   private exportAs(format: MatrixFormat): void {
-    downloadMatrix(toMatrix(this.values), this.name, format);
+    downloadMatrix(toMatrix64(this.values), this.name, format);
   }
 }
 

@@ -11,7 +11,7 @@ import type { MemoryUpdate } from '../core/memory';
 import { MAX_HOPS, MEMORY_UPDATES } from '../core/memory';
 import { OBJECTS, PEOPLE, PLACES, VOCABULARY, defaultRotation } from '../core/memory-facts';
 import { parseDelimited, toCsv } from '../core/io';
-import { fromMatrix, toMatrix } from '../core/grid';
+import { fromMatrix, toMatrix64 } from '../core/grid';
 import type { MemoryState, PlaygroundState } from '../core/state';
 import { defaultState } from '../core/state';
 import { StateEditEvent } from './events';
@@ -139,7 +139,7 @@ export class AttnMemoryPanel extends LitElement {
         <textarea
           id="memory-rotation"
           spellcheck="false"
-          .value=${toCsv(m.rotation ? toMatrix(m.rotation) : defaultRotation())}
+          .value=${toCsv(m.rotation ? toMatrix64(m.rotation) : defaultRotation())}
           @change=${this.onRotation}
         ></textarea>
       </details>

@@ -4,7 +4,7 @@
  * device, a browser without WebGPU, and a large input that must not freeze the page.
  * Every test fails on any console error or failed request (tests/e2e/browser.ts).
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -219,6 +219,25 @@ describe('the playground in headless Chromium', () => {
     const csv = join(downloads, 'v.csv');
     for (let t = 0; t < 100 && !existsSync(csv); t++) await new Promise((r) => setTimeout(r, 100));
     expect(readFileSync(csv, 'utf8')).toBe('1,2\n3,4\n5,6\n');
+
+    // A .csv's numbers are kept as written, beyond float32's precision (the GPU gets their
+    // float32s), so exporting them gives back the same file.
+    const typed = '0.1,0.2\n0.3,0.123456789\n1e-7,-0.3333333333333333\n';
+    const typedPath = join(files, 'typed.csv');
+    writeFileSync(typedPath, typed);
+    const before = await runId(page);
+    await input.uploadFile(typedPath);
+    await waitForRun(page, before);
+    expect((await readState(page)).matrix.v).toEqual([
+      [0.1, 0.2],
+      [0.3, 0.123456789],
+      [1e-7, -0.3333333333333333],
+    ]);
+    rmSync(csv);
+    await (await $app(page, 'attn-matrix-editor[name="v"] >>> details:last-of-type summary')).click();
+    await (await $app(page, 'attn-matrix-editor[name="v"] >>> details[open] button:nth-of-type(2)')).click();
+    for (let t = 0; t < 100 && !existsSync(csv); t++) await new Promise((r) => setTimeout(r, 100));
+    expect(readFileSync(csv, 'utf8')).toBe(typed);
     expect(problems).toEqual([]);
   });
 
