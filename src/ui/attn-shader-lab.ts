@@ -339,7 +339,7 @@ export class AttnShaderLab extends LitElement {
               this.isHeld
                 ? 'Held: press "Use my kernel again" first'
                 : this.onTrial
-                  ? 'Being checked on the CPU interpreter first (a kernel that never ends must not reach the GPU): Verify is ready when the check ends'
+                  ? 'Being checked first (compiled, then run on the CPU interpreter: a kernel that never ends must not reach the GPU): Verify is ready when the check ends'
                   : 'Run the verification suite on the GPU'
             }
           >

@@ -127,7 +127,7 @@ describe('an edited kernel that never finishes', () => {
     const verifyButton = await $app(page, 'attn-shader-lab >>> button.primary');
     expect(await verifyButton.evaluate((el) => [(el as HTMLButtonElement).disabled, el.getAttribute('title')])).toEqual([
       true,
-      'Being checked on the CPU interpreter first (a kernel that never ends must not reach the GPU): Verify is ready when the check ends',
+      'Being checked first (compiled, then run on the CPU interpreter: a kernel that never ends must not reach the GPU): Verify is ready when the check ends',
     ]);
 
     await page.waitForFunction(() => document.querySelector('attn-app')!.currentState.heldKernels.includes('softmax'), {
