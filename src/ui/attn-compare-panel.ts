@@ -33,17 +33,20 @@ export class AttnComparePanel extends LitElement {
       font-size: 0.8rem;
       background: var(--attn-color-surface);
     }
+    /* Numbers never break; headings, stage names and verdicts wrap, so the table fits the results column at 1280 px. */
     th,
     td {
       border: 1px solid var(--attn-color-border);
       padding: 0.3rem 0.5rem;
       text-align: right;
+    }
+    td.mono {
       white-space: nowrap;
     }
     td.worst {
       white-space: normal;
       text-align: left;
-      min-width: 16rem;
+      min-width: 14rem;
       line-height: 1.35;
     }
     th {

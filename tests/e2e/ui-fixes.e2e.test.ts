@@ -1,7 +1,7 @@
 /**
  * Small things users hit (issue 14): the profiler without WebGPU, its table at 1280 px and a cancel
  * before anything finished; menus that close; one current error that a success clears; the scale in
- * force in sentence mode; verdict badges relative to the tolerance.
+ * force in sentence mode; verdict badges relative to the tolerance; the GPU-vs-CPU table at 1280 px.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { launchBrowser } from './browser';
-import { $app, freshPage, readState, runId, toSentenceMode, waitForMessage, waitForRun } from './app';
+import { $app, freshPage, loadPreset, readState, runId, toSentenceMode, waitForMessage, waitForRun } from './app';
+import { showTab } from './views';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -320,6 +321,28 @@ describe('what a result says', () => {
     await toSentenceMode(page);
     expect((await readState(page)).options.scale).toBe('default');
     expect(await scaleText()).toMatch(/^scale 1\/√d_k = 0\.\d+$/);
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('the GPU vs CPU tab at 1280 × 800', () => {
+  it.each(['default', 'rope-relative', 'gqa'])('%s: the table by stage fits its box, no sideways scrolling', async (preset) => {
+    const { page, problems } = await freshPage(browser, { beforeLoad: (p) => p.setViewport({ width: 1280, height: 800 }) });
+    if (preset !== 'default') await loadPreset(page, preset);
+    await showTab(page, 'compare');
+    const fit = await page.$eval('attn-app >>> attn-compare-panel', (el) => {
+      const box = el.shadowRoot!.querySelector<HTMLElement>('.table')!;
+      const verdict = el.shadowRoot!.querySelector('thead th:last-child')!.getBoundingClientRect();
+      return {
+        scrollWidth: box.scrollWidth,
+        clientWidth: box.clientWidth,
+        verdictRight: verdict.right,
+        boxRight: box.getBoundingClientRect().right,
+      };
+    });
+    expect(fit.scrollWidth).toBeLessThanOrEqual(fit.clientWidth);
+    expect(fit.verdictRight).toBeLessThanOrEqual(fit.boxRight + 0.5);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
     expect(problems).toEqual([]);
   });
 });
