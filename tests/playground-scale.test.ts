@@ -15,7 +15,7 @@ import { randomMatrix } from '../src/core/rng';
 import { headProjections, projection, projectionSeed, sentenceQKV } from '../src/core/sentence';
 import type { PlaygroundState } from '../src/core/state';
 import { defaultState, randomProblemError, stateCells, withHeads, withRandomProblem } from '../src/core/state';
-import { poolLabels, poolMatrix } from '../src/ui/heatmap-pool';
+import { poolCaption, poolLabels, poolMatrix } from '../src/ui/heatmap-pool';
 
 const embeddings = parseEmbeddings(readFileSync(new URL('../src/assets/embeddings/glove-20k-int8.bin', import.meta.url)));
 
@@ -189,6 +189,30 @@ describe('heatmap downsampling', () => {
     expect(Array.from(pooled.values)).toEqual([0.08, -5, NaN, 0.23]);
     expect(Array.from(pooled.source)).toEqual([8, 9, 20, 23]);
     expect(poolLabels(['a', 'b', 'c', 'd'], 2, 2)).toEqual(['a', 'c']);
+  });
+
+  // The caption is computed from poolMatrix's own result, so it says what is drawn.
+  it.each([
+    [4, 6, 2, 2, '4×6, drawn as 2×2: each cell shows the largest |value| of a block of 2×3'],
+    [256, 2048, 360, 512, '256×2048, drawn as 256×512: each cell shows the largest |value| of a block of 1×4'],
+    [
+      4,
+      512,
+      4,
+      200,
+      '4×512, drawn as 4×171: each cell shows the largest |value| of a block of 1×3 (the right-hand column of blocks is 2 wide)',
+    ],
+    [5, 6, 3, 3, '5×6, drawn as 3×3: each cell shows the largest |value| of a block of 2×2 (the bottom row of blocks is 1 tall)'],
+    [
+      721,
+      1000,
+      360,
+      340,
+      '721×1000, drawn as 241×334: each cell shows the largest |value| of a block of 3×3 (the bottom row of blocks is 1 tall, the right-hand column of blocks is 1 wide)',
+    ],
+  ])('captions a %i×%i map pooled to at most %i×%i truly', (rows, cols, maxRows, maxCols, caption) => {
+    const pooled = poolMatrix(new Float64Array(rows * cols), rows, cols, maxRows, maxCols)!;
+    expect(poolCaption(rows, cols, pooled)).toBe(caption);
   });
 
   it('keeps −∞ only where a whole block is masked', () => {

@@ -15,7 +15,7 @@ import { cellAt, layoutHeatmap } from './heatmap-layout';
 import type { ColourScale } from './heatmap-scale';
 import { autoDomain, tableValue } from './heatmap-scale';
 import type { PooledMatrix } from './heatmap-pool';
-import { poolLimits, poolMatrix, poolSpec } from './heatmap-pool';
+import { poolCaption, poolLimits, poolMatrix, poolSpec } from './heatmap-pool';
 import { downloadBlob } from './download';
 import { heatmapStyles, heatmapTableStyles } from './heatmap-styles';
 import { ThemeController } from './theme';
@@ -136,7 +136,7 @@ export class AttnHeatmap extends LitElement {
         <button @click=${this.exportPng} ?disabled=${empty} title="Download this heatmap as a PNG image">PNG</button>
       </header>
       ${this.caption ? html`<span class="caption">${this.caption}</span>` : nothing}
-      ${p ? html`<span class="caption downsampled">${this.rows}×${this.cols}, drawn as ${p.rows}×${p.cols}: each cell shows the largest |value| of a block of ${p.blockRows}×${p.blockCols}</span>` : nothing}
+      ${p ? html`<span class="caption downsampled">${poolCaption(this.rows, this.cols, p)}</span>` : nothing}
       <div class="scroll">
         <canvas
           tabindex="0"

@@ -61,6 +61,22 @@ export function poolMatrix(values: ArrayLike<number>, rows: number, cols: number
   return { values: out, rows: outRows, cols: outCols, blockRows, blockCols, source };
 }
 
+/**
+ * The caption of a pooled map, true to what poolMatrix draws: blocks of blockRows × blockCols from
+ * the top left, so where a side is not a whole number of blocks the bottom row (or the right-hand
+ * column) of blocks holds only what is left.
+ */
+export function poolCaption(rows: number, cols: number, p: Pick<PooledMatrix, 'rows' | 'cols' | 'blockRows' | 'blockCols'>): string {
+  const lastRows = rows - (p.rows - 1) * p.blockRows,
+    lastCols = cols - (p.cols - 1) * p.blockCols;
+  const edges = [
+    lastRows < p.blockRows ? `the bottom row of blocks is ${lastRows} tall` : '',
+    lastCols < p.blockCols ? `the right-hand column of blocks is ${lastCols} wide` : '',
+  ].filter(Boolean);
+  const uneven = edges.length ? ` (${edges.join(', ')})` : '';
+  return `${rows}×${cols}, drawn as ${p.rows}×${p.cols}: each cell shows the largest |value| of a block of ${p.blockRows}×${p.blockCols}${uneven}`;
+}
+
 /** Labels of the drawn rows (or columns): each block is named after its first original one. */
 export function poolLabels<T>(labels: readonly T[] | null, count: number, block: number): T[] | null {
   if (!labels) return null;

@@ -72,6 +72,7 @@ describe('long sequences in the playground', () => {
         note:
           app.shadowRoot!.querySelector('attn-layout')!.shadowRoot!.querySelector('#sample-note')?.textContent?.replace(/\s+/g, ' ') ?? '',
         downsampled: (probs as unknown as { downsampled: { blockRows: number; blockCols: number } | null }).downsampled,
+        caption: probs.shadowRoot!.querySelector('.caption.downsampled')?.textContent ?? '',
         hash: location.hash,
         options: o.full.options,
       };
@@ -83,6 +84,13 @@ describe('long sequences in the playground', () => {
     expect(run.scores, 'no n×m scores are read back').toBeNull();
     expect(run.note).toMatch(/2,048 queries × 2,048 keys\. The GPU computed every query row .* 256 evenly spaced query rows/);
     expect(run.downsampled!.blockCols).toBeGreaterThan(1);
+    // The caption says what is drawn: blocks from the left, the right-hand column holding what is left of 2048 keys.
+    const { blockRows, blockCols } = run.downsampled!;
+    const lastCols = 2048 - (Math.ceil(2048 / blockCols) - 1) * blockCols;
+    expect(run.caption).toContain(`256×2048, drawn as ${256 / blockRows}×${Math.ceil(2048 / blockCols)}`);
+    expect(run.caption).toContain(`a block of ${blockRows}×${blockCols}`);
+    if (lastCols < blockCols) expect(run.caption).toMatch(new RegExp(`\\(the right-hand column of blocks is ${lastCols} wide\\)$`));
+    else expect(run.caption).not.toMatch(/right-hand/);
     // Rows 1 and 2 are not among the sampled ones: check them here, in Node, under the fused kernel's tolerance.
     const state = withRandomProblem(defaultState(), size);
     const inputs = { q: toMatrix(state.matrix.q), k: toMatrix(state.matrix.k), v: toMatrix(state.matrix.v) };
