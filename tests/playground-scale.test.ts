@@ -10,6 +10,7 @@ import { parseEmbeddings } from '../src/core/embeddings';
 import { fromMatrix } from '../src/core/grid';
 import { buildProblem, needsSampling, referenceOptions, sampleCount, sampleProblem, evenlySpacedRows } from '../src/core/problem';
 import { hiddenBecause } from '../src/core/provenance';
+import { perHeadWidths } from '../src/core/shapes';
 import { attentionReference } from '../src/core/reference';
 import { randomMatrix } from '../src/core/rng';
 import { headProjections, projection, projectionSeed, sentenceQKV } from '../src/core/sentence';
@@ -111,6 +112,21 @@ describe('the random problem generator', () => {
     expect(next.matrix.q.flat().every((x) => x >= -1 && x < 1)).toBe(true);
     expect(stateCells(next)).toBe(300 * 16 + 200 * 16 + 200 * 8);
   });
+
+  // The random panel sizes one head; its note must give the widths the grids will show.
+  it.each([
+    [2, 2, 8, 4, 'per head: 2 heads give Q, K 2·8 = 16 columns, V 8', [16, 16, 8]],
+    [4, 1, 2, 3, 'per head: 4 heads give Q 4·2 = 8 columns; 1 K/V head gives K 2, V 3', [8, 2, 3]],
+    [4, 2, 5, 1, 'per head: 4 heads give Q 4·5 = 20 columns; 2 K/V heads give K 10, V 2', [20, 10, 2]],
+  ])(
+    '%i heads, %i K/V, d_k %i and d_v %i per head: the note gives the widths the generator makes',
+    (heads, kvHeads, dk, dv, note, widths) => {
+      expect(perHeadWidths(heads, kvHeads, dk, dv)).toBe(note);
+      const s = { ...defaultState(), options: { ...defaultState().options, heads, kvHeads } };
+      const { q, k, v } = withRandomProblem(s, { n: 3, m: 5, dk, dv, seed: 1 }).matrix;
+      expect([q[0].length, k[0].length, v[0].length]).toEqual(widths);
+    },
+  );
 
   it.each([
     [{ n: 0, m: 4, dk: 4, dv: 4, seed: 1 }, /n must be a whole number from 1 to 16384/],

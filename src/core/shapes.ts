@@ -129,6 +129,16 @@ export function checkInputs(
   return { n: q.rows, m: k.rows, dq, dk, dv, heads, kvHeads, dModel: wo ? wo.cols : null, scoreDim };
 }
 
+/**
+ * What d_k and d_v per head make of Q, K and V's widths, in the words of every panel that sizes
+ * them per head (sentence mode's projections, the random problem): the grids show the whole widths.
+ */
+export function perHeadWidths(heads: number, kvHeads: number, dk: number, dv: number): string {
+  if (kvHeads === heads) return `per head: ${heads} heads give Q, K ${heads}·${dk} = ${heads * dk} columns, V ${heads * dv}`;
+  const kv = kvHeads === 1 ? '1 K/V head gives' : `${kvHeads} K/V heads give`;
+  return `per head: ${heads} heads give Q ${heads}·${dk} = ${heads * dk} columns; ${kv} K ${kvHeads * dk}, V ${kvHeads * dv}`;
+}
+
 /** The K/V heads in use, checked to be a whole number that divides the query heads; an InputError naming the choices otherwise. */
 export function checkKvHeads(options: Pick<AttentionOptions, 'heads' | 'kvHeads'>): number {
   const kvHeads = kvHeadCount(options);

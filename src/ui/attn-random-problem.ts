@@ -1,13 +1,16 @@
 /**
  * <attn-random-problem>: seeded random Q, K, V of any size (up to 16384 tokens), for long
- * sequences that nobody types: n, m, d_k and d_v per head, and a seed. Sends one StateEditEvent
- * (one undo step) that replaces the three matrices. The boxes keep the text typed (./box-text.ts).
+ * sequences that nobody types: n, m, d_k and d_v per head, and a seed. With several heads a note
+ * beside the boxes says what they make of the widths the grids show (perHeadWidths, as sentence
+ * mode says it). Sends one StateEditEvent (one undo step) that replaces the three matrices. The
+ * boxes keep the text typed (./box-text.ts).
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { RandomProblemSize } from '../core/state';
 import { MAX_RANDOM_ROWS, MAX_RANDOM_WIDTH, randomProblemError, withRandomProblem } from '../core/state';
 import { FULL_REFERENCE_SCORES } from '../core/problem';
+import { perHeadWidths } from '../core/shapes';
 import { numberText } from './box-text';
 import { StateEditEvent } from './events';
 import { buttonStyles, panelStyles } from './styles';
@@ -59,6 +62,8 @@ export class AttnRandomProblem extends LitElement {
     const error = randomProblemError(this.size);
     const { n, m, dk, dv } = this.size;
     const scores = this.heads * n * m;
+    // d_k and d_v size one head; the grids show heads × d_k columns.
+    const perHead = this.heads > 1 && !error;
     return html`<details>
       <summary>Random Q, K, V of any size</summary>
       <p class="muted">
@@ -68,16 +73,17 @@ export class AttnRandomProblem extends LitElement {
         ${FIELDS.map(
           ({ field, label, max }) =>
             html`<label
-              >${label}
-              <input
-                type="number"
-                min=${field === 'seed' ? -max : 1}
-                max=${max}
-                step="1"
-                aria-label=${`random ${field}`}
-                .value=${numberText(Number.isNaN(this.size[field]) ? null : this.size[field])}
-                @input=${(e: Event) => this.set(field, e)}
-            /></label>`,
+                >${label}
+                <input
+                  type="number"
+                  min=${field === 'seed' ? -max : 1}
+                  max=${max}
+                  step="1"
+                  aria-label=${`random ${field}`}
+                  aria-describedby=${perHead && (field === 'dk' || field === 'dv') ? 'per-head' : nothing}
+                  .value=${numberText(Number.isNaN(this.size[field]) ? null : this.size[field])}
+                  @input=${(e: Event) => this.set(field, e)} /></label
+              >${field === 'dv' && perHead ? html`<span class="muted" id="per-head">${perHeadWidths(this.heads, this.kvHeads, dk, dv)}</span>` : nothing}`,
         )}
         <button class="primary" id="generate" ?disabled=${!!error} @click=${this.generate}>Generate</button>
       </div>

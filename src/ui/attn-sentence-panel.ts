@@ -10,6 +10,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { fromMatrix } from '../core/grid';
 import type { AttentionOptions } from '../core/options';
 import type { Problem } from '../core/problem';
+import { perHeadWidths } from '../core/shapes';
 import { checkOptions } from '../core/feature-options';
 import type { WholeNumberBox } from '../core/typed-number';
 import { wholeNumberProblem } from '../core/typed-number';
@@ -177,7 +178,7 @@ export class AttnSentencePanel extends LitElement {
             >d<sub>v</sub>
             <input type="number" min="1" max="512" aria-label="dv" .value=${String(s.dv)} @change=${(e: Event) => this.intField(e, 'dv')}
           /></label>
-          ${this.heads > 1 ? html`<span class="muted" id="per-head">${perHeadNote(this.heads, this.kvHeads, s.dk, s.dv)}</span>` : nothing}
+          ${this.heads > 1 ? html`<span class="muted" id="per-head">${perHeadWidths(this.heads, this.kvHeads, s.dk, s.dv)}${this.kvHeads === this.heads ? '' : ' (W_k, W_v one block per K/V head)'}</span>` : nothing}
           <label
             >W init
             <select
@@ -328,12 +329,6 @@ function numberProblem(field: NumberField, text: string, current: number, option
   };
   const problem = fails(Number(text));
   return problem && !fails(current) ? `${problem}${still}` : null;
-}
-
-/** What d_k and d_v per head make of Q, K and V's widths. */
-function perHeadNote(heads: number, kv: number, dk: number, dv: number): string {
-  if (kv === heads) return `per head: ${heads} heads give Q, K ${heads}·${dk} = ${heads * dk} wide, V ${heads * dv}`;
-  return `per head: ${heads} heads give Q ${heads}·${dk} = ${heads * dk} wide; ${kv} K/V heads give K ${kv * dk}, V ${kv * dv} (W_k, W_v one block per K/V head)`;
 }
 
 declare global {

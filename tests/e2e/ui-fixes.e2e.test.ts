@@ -346,3 +346,30 @@ describe('the GPU vs CPU tab at 1280 × 800', () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe('the random problem with several heads', () => {
+  it('says beside d_k and d_v that they size one head, and what widths the grids will get', async () => {
+    const { page, problems } = await freshPage(browser);
+    await loadPreset(page, 'gqa'); // 4 query heads, 1 K/V head
+    await (await $app(page, 'attn-random-problem >>> summary')).click();
+    const note = async () => (await $app(page, 'attn-random-problem >>> #per-head')).evaluate((el) => el.textContent);
+    expect(await note()).toBe('per head: 4 heads give Q 4·64 = 256 columns; 1 K/V head gives K 64, V 64');
+    const described = await page.$$eval('attn-app >>> attn-random-problem >>> input[aria-describedby="per-head"]', (els) =>
+      els.map((el) => el.getAttribute('aria-label')),
+    );
+    expect(described).toEqual(['random dk', 'random dv']);
+
+    for (const [field, value] of Object.entries({ n: 4, m: 5, dk: 2, dv: 3 })) {
+      const input = await $app(page, `attn-random-problem >>> input[aria-label="random ${field}"]`);
+      await input.click({ count: 3 });
+      await page.keyboard.type(String(value));
+    }
+    expect(await note()).toBe('per head: 4 heads give Q 4·2 = 8 columns; 1 K/V head gives K 2, V 3');
+    const id = await runId(page);
+    await (await $app(page, 'attn-random-problem >>> #generate')).click();
+    await waitForRun(page, id);
+    const { q, k, v } = (await readState(page)).matrix;
+    expect([q[0].length, k[0].length, v[0].length]).toEqual([8, 2, 3]);
+    expect(problems).toEqual([]);
+  });
+});
