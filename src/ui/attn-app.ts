@@ -461,7 +461,8 @@ function withProblemAsMatrices(state: PlaygroundState, p: Problem): PlaygroundSt
     wo: wo ? fromMatrix(wo) : null,
     scoring: gridsFromWeights(p.inputs.scoring, state.matrix.scoring),
   };
-  return { ...state, mode: 'matrix', matrix };
+  // The matrices are the sentence's now, not an example's: its title, description and notes no longer apply.
+  return { ...state, mode: 'matrix', presetId: null, matrix };
 }
 
 declare global {

@@ -5,7 +5,8 @@
  * problem before it is sent (src/core/feature-options.ts): a bad one is named here, the state
  * keeps its last valid options, and the text typed stays in its field (./box-text.ts) until the
  * options change — by an edit here, an example, undo or redo, a link — which clears the message
- * and puts the state's values back in the boxes whose text no longer says them.
+ * and puts the state's values back in the boxes whose text no longer says them. A new head width
+ * d_k clears the message too.
  */
 import type { PropertyValues } from 'lit';
 import { LitElement, html, nothing } from 'lit';
@@ -35,9 +36,13 @@ export class AttnFeatureOptions extends LitElement {
   /** The last refused value, naming the feature it belongs to (cleared when the options change). */
   @state() private error: { feature: FeatureName; text: string } | null = null;
 
-  /** New options, from here or elsewhere, make a refused value's message stale (its box is rewritten by box-text.ts). */
+  /**
+   * New options, from here or elsewhere, make a refused value's message stale (its box is rewritten
+   * by box-text.ts); so does a new head width, which a refusal may have named ("an even head width
+   * dk, got 5").
+   */
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('options')) this.error = null;
+    if (changed.has('options') || changed.has('dk')) this.error = null;
   }
 
   /**

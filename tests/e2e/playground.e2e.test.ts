@@ -150,6 +150,9 @@ describe('the playground in headless Chromium', () => {
     await waitForRun(page, id);
     const state = await readState(page);
     expect(state.mode).toBe('matrix');
+    // The matrices are the sentence's, not the example's the page opened with: no example title or notes.
+    expect(state.presetId).toBeNull();
+    expect(await (await $app(page, '#preset')).evaluate((el) => (el as HTMLSelectElement).value)).toBe('');
     expect(state.matrix.queryLabels).toEqual(run.queryLabels);
     expect(state.matrix.q.length).toBe(6);
     const again = await readRun(page);

@@ -93,6 +93,31 @@ describe('whole-number boxes keep refused text and say why', () => {
     expect(problems).toEqual([]);
   });
 
+  it("a feature's refusal that names d_k goes when d_k changes", async () => {
+    const { page, problems } = await freshPage(browser);
+    await toSentenceMode(page);
+    const dk = await $app(page, 'attn-sentence-panel >>> input[aria-label="dk"]');
+    let before = await runId(page);
+    await retype(page, dk, '5');
+    await waitForRun(page, before);
+    // RoPE refused on an odd d_k, named in the Features panel.
+    await (await $app(page, 'attn-feature-options >>> #rope-layout')).select('half');
+    expect(await textOf(page, 'attn-feature-options >>> p.error')).toBe(
+      'RoPE rotates pairs of dimensions, so it needs an even head width dk, got 5; the RoPE setting is unchanged.',
+    );
+    expect((await readState(page)).options.rope).toBeNull();
+    // An even d_k: the message no longer describes the problem, so it goes; RoPE can now be chosen.
+    before = await runId(page);
+    await retype(page, dk, '6');
+    await waitForRun(page, before);
+    expect(await textOf(page, 'attn-feature-options >>> p.error')).toBeNull();
+    before = await runId(page);
+    await (await $app(page, 'attn-feature-options >>> #rope-layout')).select('half');
+    await waitForRun(page, before);
+    expect((await readState(page)).options.rope?.layout).toBe('half');
+    expect(problems).toEqual([]);
+  });
+
   it('model mode: top, tokens to generate, sampling k and seed out of range are named; the button says what is used', async () => {
     const { page, problems } = await freshPage(browser);
     await (await $app(page, '#mode-model')).click();
