@@ -288,6 +288,19 @@ describe('sampled rows with the features', () => {
       expect(hiddenBecause(sample, 5, 0)).toBe(`sliding window: key 0 is ${full.options.window} or more positions from query 29`);
   });
 
+  it("a sampled row's formulas name the query by its row in the whole problem, as its label does", () => {
+    const n = 30,
+      m = 24;
+    const full = buildProblem(matrixState(n, m, 4, 4, 2, {}), null);
+    const picked = [0, 5, 11, 17, 23, 29];
+    const sample = sampleProblem(full, picked);
+    const ctx: ProvenanceContext = { problem: sample, reference: attentionReference(sample.inputs, referenceOptions(sample)) };
+    // Sampled row 3 is row 17 of the whole problem.
+    expect(sample.queryLabels[3]).toBe(full.queryLabels[17]);
+    expect(explainRaw(ctx, 0, 3, 2).lines[0]).toMatch(/^q\[17\] · k\[2\] = Σ_d q_17,d · k_2,d/);
+    expect(explainOutput(ctx, 3, 1).lines[0]).toMatch(/^Σ_j p_17,j · v_j,1 /);
+  });
+
   it('takes the last rows when RoPE or ALiBi make a row depend on its position, evenly spaced ones otherwise', () => {
     const shape = { n: 8192, m: 8192, dk: 64, dv: 64, heads: 1, kvHeads: 1, dModel: null };
     const plain = sampleRows(shape, DEFAULT_OPTIONS);

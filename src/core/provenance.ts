@@ -64,6 +64,11 @@ export function kvHeadNote(ctx: ProvenanceContext, head: number): { kv: number; 
   return { kv, note: kvHeads !== heads ? ` (query head ${head} reads K/V head ${kv})` : '' };
 }
 
+/** Query row i's index in the whole problem, as formulas name it (a sampled problem's row i is sample.rows[i]). */
+function queryIndex(ctx: ProvenanceContext, i: number): number {
+  return ctx.problem.sample?.rows[i] ?? i;
+}
+
 export function explainRaw(ctx: ProvenanceContext, head: number, i: number, j: number): Explained {
   // With RoPE the score is taken between the rotated query and key.
   const rotated = ctx.reference.rotated;
@@ -73,6 +78,7 @@ export function explainRaw(ctx: ProvenanceContext, head: number, i: number, j: n
   const { kv, note } = kvHeadNote(ctx, head);
   const learned = learnedRaw(ctx, head, i, j);
   if (learned) return learned;
+  const qi = queryIndex(ctx, i);
   const terms: string[] = [];
   for (let d = 0; d < dk && terms.length < MAX_TERMS; d++) {
     terms.push(`${short(q.data[i * q.cols + head * dk + d])}·${short(k.data[j * k.cols + kv * dk + d])}`);
@@ -81,7 +87,7 @@ export function explainRaw(ctx: ProvenanceContext, head: number, i: number, j: n
   return {
     title: `raw score ${pair(ctx, i, j)}${headNote(ctx, head)}`,
     lines: [
-      `q[${i}] · k[${j}] = Σ_d q_${i},d · k_${j},d${rotated ? ' (both after RoPE)' : ''}${note}`,
+      `q[${qi}] · k[${j}] = Σ_d q_${qi},d · k_${j},d${rotated ? ' (both after RoPE)' : ''}${note}`,
       `= ${terms.join(' + ')}${dk > MAX_TERMS ? ` + … (${dk} terms)` : ''}`,
       `= ${exact(value)}`,
     ],
@@ -96,13 +102,14 @@ function learnedRaw(ctx: ProvenanceContext, head: number, i: number, j: number):
   const dq = ctx.problem.shape.dq ?? dk;
   const value = ctx.reference.raw.data[(head * n + i) * m + j];
   const a = ctx.problem.shape.scoreDim ?? 0;
+  const qi = queryIndex(ctx, i);
   return {
     title: `raw score ${pair(ctx, i, j)}${headNote(ctx, head)}`,
     lines:
       score === 'general'
-        ? [`q[${i}]ᵀ W k[${j}] = Σ_a Σ_b q_${i},a W_a,b k_${j},b (W: ${dq}×${dk}, shared by every head)`, `= ${exact(value)}`]
+        ? [`q[${qi}]ᵀ W k[${j}] = Σ_a Σ_b q_${qi},a W_a,b k_${j},b (W: ${dq}×${dk}, shared by every head)`, `= ${exact(value)}`]
         : [
-            `vᵀ tanh(W_q q[${i}] + W_k k[${j}]) = Σ_r v_r tanh((W_q q_${i})_r + (W_k k_${j})_r) over a = ${a} hidden units`,
+            `vᵀ tanh(W_q q[${qi}] + W_k k[${j}]) = Σ_r v_r tanh((W_q q_${qi})_r + (W_k k_${j})_r) over a = ${a} hidden units`,
             `= ${exact(value)}`,
           ],
   };
@@ -236,7 +243,7 @@ export function explainOutput(ctx: ProvenanceContext, i: number, c: number): Exp
   return {
     title: `output ${ctx.problem.queryLabels[i]}, ${ctx.problem.valueLabels[c]}${headNote(ctx, head)}`,
     lines: [
-      `Σ_j p_${i},j · v_j,${vc}  (weights × values, largest first)${kvHeadNote(ctx, head).note}`,
+      `Σ_j p_${queryIndex(ctx, i)},j · v_j,${vc}  (weights × values, largest first)${kvHeadNote(ctx, head).note}`,
       ...shown.map((t) => `  ${short(t.p)} (${ctx.problem.keyLabels[t.j]}) × ${short(t.x)} = ${short(t.product)}`),
       ...(m > shown.length ? [`  … and ${m - shown.length} smaller terms`] : []),
       `= ${exact(value)}`,
@@ -262,7 +269,7 @@ export function explainProjected(ctx: ProvenanceContext, i: number, c: number): 
   return {
     title,
     lines: [
-      `Σ_k o_${i},k · W_o[k][${c}]  over the ${wo.rows} concatenated head outputs, largest first`,
+      `Σ_k o_${queryIndex(ctx, i)},k · W_o[k][${c}]  over the ${wo.rows} concatenated head outputs, largest first`,
       ...shown.map((t) => `  ${short(t.o)} (${ctx.problem.valueLabels[t.k]}) × ${short(t.w)} = ${short(t.product)}`),
       ...(wo.rows > shown.length ? [`  … and ${wo.rows - shown.length} smaller terms`] : []),
       `= ${exact(value)}`,
