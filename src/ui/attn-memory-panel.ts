@@ -7,6 +7,7 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { InputError } from '../core/errors';
+import { checkFloat32 } from '../core/float32';
 import type { MemoryUpdate } from '../core/memory';
 import { MAX_HOPS, MEMORY_UPDATES } from '../core/memory';
 import { OBJECTS, PEOPLE, PLACES, VOCABULARY, defaultRotation } from '../core/memory-facts';
@@ -93,6 +94,8 @@ export class AttnMemoryPanel extends LitElement {
     this.edit((m) => {
       if (!(temperature > 0) || !Number.isFinite(temperature))
         throw new InputError(`temperature must be a positive finite number, got ${text || 'nothing'}`);
+      // The hops divide by it in float32, as the Options panel's temperature box checks.
+      checkFloat32(temperature, 'temperature');
       return { ...m, temperature };
     });
   };

@@ -90,6 +90,11 @@ describe('memory mode', () => {
     expect((await readState(page)).memory.hops).toBe(2);
     expect(await page.evaluate(() => document.querySelector('attn-app')!.memoryRuns.outcome!.id)).toBe(second.run);
     expect(await (await $app(page, 'attn-memory-panel >>> #memory-hops')).evaluate((e) => (e as HTMLInputElement).value)).toBe('0');
+    // A temperature float32 cannot hold is refused at its box, as the Options panel's is; the state keeps its value.
+    const temperature = (await readState(page)).memory.temperature;
+    await typeInto(page, 'attn-memory-panel >>> #memory-temperature', '1e-46');
+    await waitForMessage(page, 'temperature 1e-46 is too small for float32');
+    expect((await readState(page)).memory.temperature).toBe(temperature);
     // An undo takes the state elsewhere, so the refusal no longer describes it and goes; a redo brings the edit back.
     await (await $app(page, 'attn-header >>> button[title="Undo (Ctrl+Z)"]')).click();
     const undone = await memoryRun(page, second.run);
