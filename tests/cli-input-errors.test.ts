@@ -56,6 +56,24 @@ const cases: Case[] = [
     message: /short flags are not supported: -n=64 \(did you mean --n\?\)/,
   },
   {
+    name: 'a flag given twice with different values',
+    script: 'attention',
+    args: [...qkv, '--q', k],
+    message: /--q is given 2 times \(".*q\.npy", ".*k\.npy"\): give it once/,
+  },
+  {
+    name: 'a negative number after a flag, with a space (read as its value, then checked)',
+    script: 'attention',
+    args: [...qkv, '--temperature', '-1'],
+    message: /temperature must be a positive finite number, got -1/,
+  },
+  {
+    name: 'a negative token count after a space',
+    script: 'model',
+    args: ['--text', 'the cat', '--generate', '-1'],
+    message: /--generate must be a non-negative integer, got "-1"/,
+  },
+  {
     name: 'a flag npm kept for itself',
     script: 'attention',
     args: qkv,

@@ -46,13 +46,56 @@ export function parseFlags<T extends ParseArgsConfig>(config: T, env: NodeJS.Pro
     throw new UsageError(
       `npm took ${eaten.map((f) => `--${f}`).join(', ')} for itself (flags before \`--\` go to npm): write npm run ${env.npm_lifecycle_event} -- ${eaten.map((f) => `--${f} …`).join(' ')}`,
     );
+  const joined: T = { ...config, args: joinNegativeValues(args, config.options ?? {}) };
   try {
-    return parseArgs(config);
+    const { tokens } = parseArgs({ ...joined, tokens: true });
+    const twice = givenTwice(tokens ?? [], config.options ?? {});
+    if (twice) throw new UsageError(twice);
+    return parseArgs(joined);
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     const hint =
       /Unexpected argument/.test((error as Error).message) && env.npm_lifecycle_event ? ' (under npm run, put -- before the flags)' : '';
     throw new UsageError(`${(error as Error).message}${hint}`);
   }
+}
+
+/**
+ * `--temperature -1`: parseArgs refuses a value that starts with a dash as ambiguous and asks for
+ * `--temperature=-1`. A negative number after a flag that takes a value is that flag's value, so it
+ * is joined on; the flag's own check then says what is wrong with it, if anything.
+ */
+function joinNegativeValues(args: readonly string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--') return [...out, ...args.slice(i)];
+    const name = /^--([^=]+)$/.exec(arg)?.[1];
+    const next = args[i + 1];
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+/** A message when a flag that takes one value is given more than once with different values (one would be dropped silently). */
+function givenTwice(
+  tokens: readonly { kind: string; name?: string; value?: string }[],
+  options: NonNullable<ParseArgsConfig['options']>,
+): string | null {
+  const seen = new Map<string, string[]>();
+  for (const token of tokens) {
+    const name = token.name ?? '';
+    if (token.kind !== 'option' || options[name]?.type !== 'string' || options[name]?.multiple) continue;
+    seen.set(name, [...(seen.get(name) ?? []), token.value ?? '']);
+  }
+  for (const [name, values] of seen) {
+    if (new Set(values).size > 1)
+      return `--${name} is given ${values.length} times (${values.map((v) => `"${v}"`).join(', ')}): give it once`;
+  }
+  return null;
 }
 
 /** The command's flags that npm kept for itself: set as npm_config_<flag> while npm runs this very script. */
