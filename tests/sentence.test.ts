@@ -6,7 +6,7 @@ import { positionalEncoding } from '../src/core/positional';
 import { createRng, randomMatrix } from '../src/core/rng';
 import { embedSentence, project, projection, sentenceQKV } from '../src/core/sentence';
 import { at, fromRows, toRows } from '../src/core/tensor';
-import { tokenize } from '../src/core/tokenize';
+import { leftOutSymbols, sameWords, tokenize } from '../src/core/tokenize';
 
 const assetBytes = readFileSync(new URL('../src/assets/embeddings/glove-20k-int8.bin', import.meta.url));
 const embeddings = parseEmbeddings(assetBytes);
@@ -234,5 +234,25 @@ describe('rng', () => {
   it('randomMatrix is seeded and differs across seeds', () => {
     expect(randomMatrix(3, 4, 9).data).toEqual(randomMatrix(3, 4, 9).data);
     expect(randomMatrix(3, 4, 9).data).not.toEqual(randomMatrix(3, 4, 10).data);
+  });
+});
+
+describe('symbols left out of the tokens', () => {
+  it.each([
+    ['the cat 🐱 sat', ['🐱']],
+    ['a © b + c $5, 🐱🐱 and 🐱', ['©', '+', '$', '🐱']],
+    ['plain words, with punctuation!', []],
+    ['', []],
+  ])('%j leaves out %j', (text, symbols) => {
+    expect(leftOutSymbols(text)).toEqual(symbols);
+    // None of them is a token.
+    expect(tokenize(text).some((t) => symbols.includes(t.text))).toBe(false);
+  });
+
+  it('sameWords compares the words in order', () => {
+    expect(sameWords(tokenize('the cat sat'), [{ text: 'the' }, { text: 'cat' }, { text: 'sat' }])).toBe(true);
+    expect(sameWords(tokenize('the cat sat'), tokenize('the cat'))).toBe(false);
+    expect(sameWords(tokenize('the cat'), tokenize('cat the'))).toBe(false);
+    expect(sameWords(tokenize(''), [])).toBe(true);
   });
 });

@@ -21,3 +21,23 @@ export function tokenize(text: string): Token[] {
   }
   return tokens;
 }
+
+/** Symbols (emoji, ©, +, $) are not words either: the segmenter's other non-word pieces are spaces and punctuation. */
+const SYMBOL = /[\p{S}\p{Extended_Pictographic}]/u;
+
+/**
+ * The symbols the text holds that tokenize leaves out, each once, in order: a user who typed an
+ * emoji is told it is not a word rather than see it vanish. Spaces and punctuation are not listed.
+ */
+export function leftOutSymbols(text: string): string[] {
+  const found = new Set<string>();
+  for (const { segment, isWordLike } of segmenter.segment(text)) {
+    if (!isWordLike && SYMBOL.test(segment)) found.add(segment);
+  }
+  return [...found];
+}
+
+/** Whether two token lists hold the same words in the same order. */
+export function sameWords(a: readonly Pick<Token, 'text'>[], b: readonly Pick<Token, 'text'>[]): boolean {
+  return a.length === b.length && a.every((t, i) => t.text === b[i].text);
+}

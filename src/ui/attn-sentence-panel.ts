@@ -17,6 +17,7 @@ import { wholeNumberProblem } from '../core/typed-number';
 import type { SentenceState } from '../core/state';
 import { textLengthProblem } from '../core/state';
 import type { WordToken } from '../core/sentence';
+import { leftOutSymbols, sameWords, tokenize } from '../core/tokenize';
 import { CommandEvent, StateEditEvent } from './events';
 import { buttonStyles, panelStyles } from './styles';
 import './attn-matrix-editor';
@@ -122,6 +123,8 @@ export class AttnSentencePanel extends LitElement {
   override render() {
     const s = this.sentence;
     const sq = this.problem?.sentence ?? null;
+    const keyTokens = chipTokens(s.source, sq?.keyTokens);
+    const queryTokens = s.cross ? chipTokens(s.target, sq?.queryTokens) : [];
     return html`
       <section class="panel">
         <h2>Sentence</h2>
@@ -143,7 +146,7 @@ export class AttnSentencePanel extends LitElement {
           aria-describedby=${this.textProblems.source ? 'source-problem' : nothing}
           @input=${(e: Event) => this.typed('source', e)}
         ></textarea>
-        ${this.renderTextProblem('source')} ${sq ? this.renderTokens(sq.keyTokens) : nothing}
+        ${this.renderTextProblem('source')} ${this.renderTokens(keyTokens)}
         ${
           s.cross
             ? html` <label for="target" class="muted">Target sentence (queries)</label>
@@ -156,13 +159,14 @@ export class AttnSentencePanel extends LitElement {
                   aria-describedby=${this.textProblems.target ? 'target-problem' : nothing}
                   @input=${(e: Event) => this.typed('target', e)}
                 ></textarea>
-                ${this.renderTextProblem('target')} ${sq ? this.renderTokens(sq.queryTokens) : nothing}`
+                ${this.renderTextProblem('target')} ${this.renderTokens(queryTokens)}`
             : nothing
         }
         ${this.embeddings === 'loading' ? html`<p class="muted">Loading the word vectors (2 MB)…</p>` : nothing}
         ${this.embeddings === 'failed' ? html`<p class="error">The word vectors could not be loaded; sentence mode needs them.</p>` : nothing}
+        ${this.renderLeftOut(s.cross ? `${s.source} ${s.target}` : s.source)}
         ${
-          sq && [...sq.keyTokens, ...sq.queryTokens].some((t) => !t.known)
+          [...keyTokens, ...queryTokens].some((t) => t.known === false)
             ? html`<p class="muted">
                 <span class="token unknown">word</span> is not among the 20,000 GloVe words shipped here (GloVe has no "a" or "I"): it gets
                 a made-up vector derived from its spelling.
@@ -219,18 +223,32 @@ export class AttnSentencePanel extends LitElement {
     `;
   }
 
-  private renderTokens(tokens: readonly WordToken[]) {
+  private renderTokens(tokens: readonly ChipToken[]) {
+    if (tokens.length === 0) return nothing;
     return html`<div class="tokens" aria-label="tokens">
       ${tokens.map(
         (t, i) =>
           html`<span
-            class="token ${t.known ? '' : 'unknown'}"
+            class="token ${t.known === false ? 'unknown' : ''}"
             data-token=${i}
-            title=${t.known ? `${t.text}: GloVe vector` : `${t.text}: not in the vocabulary; made-up vector`}
+            title=${
+              t.known === null
+                ? `${t.text}: not run yet`
+                : t.known
+                  ? `${t.text}: GloVe vector`
+                  : `${t.text}: not in the vocabulary; made-up vector`
+            }
             >${t.text}</span
           >`,
       )}
     </div>`;
+  }
+
+  /** Symbols typed (an emoji) are not words: say so, rather than let them vanish. */
+  private renderLeftOut(text: string) {
+    const symbols = leftOutSymbols(text);
+    if (symbols.length === 0) return nothing;
+    return html`<p class="muted" id="left-out">Not words, so left out: ${symbols.join(' ')}</p>`;
   }
 
   private renderDerived(p: Problem) {
@@ -329,6 +347,23 @@ function numberProblem(field: NumberField, text: string, current: number, option
   };
   const problem = fails(Number(text));
   return problem && !fails(current) ? `${problem}${still}` : null;
+}
+
+/** A chip: a word of the text as typed, with its vocabulary status once a run has looked it up (null before). */
+interface ChipToken {
+  text: string;
+  known: boolean | null;
+}
+
+/**
+ * The chips under a sentence: its words now, so they never show an earlier sentence's (a run that
+ * failed, one not finished yet); each word's known/unknown status comes from the last run when that
+ * run had the same words.
+ */
+function chipTokens(text: string, run: readonly WordToken[] | undefined): ChipToken[] {
+  const words = tokenize(text);
+  if (run && sameWords(words, run)) return run.map((t) => ({ text: t.text, known: t.known }));
+  return words.map((t) => ({ text: t.text, known: null }));
 }
 
 declare global {

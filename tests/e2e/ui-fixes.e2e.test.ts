@@ -373,3 +373,48 @@ describe('the random problem with several heads', () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe("sentence mode's token chips", () => {
+  /** Replaces the sentence by typing, as a user would. */
+  async function typeSentence(page: Page, text: string): Promise<void> {
+    const source = await $app(page, 'attn-sentence-panel >>> #source');
+    await source.click();
+    await source.evaluate((el) => (el as HTMLTextAreaElement).select());
+    if (text === '') await page.keyboard.press('Backspace');
+    else await page.keyboard.type(text);
+  }
+  const chips = (page: Page) =>
+    page.$$eval('attn-app >>> attn-sentence-panel >>> .token[data-token]', (els) =>
+      els.map((e) => [e.textContent, e.classList.contains('unknown')]),
+    );
+
+  it('show the words typed now (none for an empty sentence), and name the symbols left out', async () => {
+    const { page, problems } = await freshPage(browser);
+    await toSentenceMode(page);
+    let before = await runId(page);
+    await typeSentence(page, 'the cat 🐱 sat zqxv');
+    await waitForRun(page, before);
+    expect(await chips(page)).toEqual([
+      ['the', false],
+      ['cat', false],
+      ['sat', false],
+      ['zqxv', true],
+    ]);
+    const leftOut = await $app(page, 'attn-sentence-panel >>> #left-out');
+    expect(await leftOut.evaluate((e) => e.textContent!.replace(/\s+/g, ' ').trim())).toBe('Not words, so left out: 🐱');
+
+    // An empty sentence cannot run; its chips are not the last sentence's.
+    await typeSentence(page, '');
+    await waitForMessage(page, 'sentence has no words');
+    expect(await chips(page)).toEqual([]);
+    expect(await page.$('attn-app >>> attn-sentence-panel >>> #left-out')).toBeNull();
+    before = await runId(page);
+    await typeSentence(page, 'dogs bark');
+    await waitForRun(page, before);
+    expect(await chips(page)).toEqual([
+      ['dogs', false],
+      ['bark', false],
+    ]);
+    expect(problems).toEqual([]);
+  });
+});
