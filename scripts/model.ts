@@ -19,6 +19,7 @@ import type { HeadCheck, LogitsCheck } from '../src/core/model/check';
 import { checkLayerHeads, checkLogits, headInputs } from '../src/core/model/check';
 import { headRoleLabel } from '../src/core/model/roles';
 import { parameterCount } from '../src/core/model/config';
+import { READABLE_GGML_TYPES } from '../src/core/model/ggml-types';
 import { InputError } from '../src/core/errors';
 import { AttentionEngine } from '../src/gpu/engine';
 import type { ModelStepRun } from '../src/gpu/model-run';
@@ -31,7 +32,7 @@ import { BUILTIN_MODEL_DIR, readModelFiles } from './lib/model-files';
 
 const USAGE = `usage: npm run model -- --text "…" [--model FILE|DIR] [--layer L --head H] [--dump DIR] [--generate N]
        [--variant ${VARIANT_NAMES.join('|')}] [--kernel STAGE=FILE.wgsl] [--top K] [--json]
---model     a .gguf file (llama; F32, F16, Q8_0, Q4_0), a .safetensors file with config.json and
+--model     a .gguf file (llama; ${READABLE_GGML_TYPES.join(', ')}), a .safetensors file with config.json and
             tokenizer.json beside it (Hugging Face Llama or GPT-2), a llama2.c checkpoint and its
             tokenizer named together (MODEL.bin,TOKENIZER.bin), or a directory holding one of these;
             default: the built-in model (src/assets/model, made by npm run train-model)

@@ -12,6 +12,7 @@ import { parseNpy } from '../src/core/io';
 import { float32Matrix } from '../src/core/tensor';
 import { attentionReference } from '../src/core/reference';
 import { compare } from '../src/core/metrics';
+import { GGML_TYPE, READABLE_GGML_TYPES, readableType } from '../src/core/model/ggml-types';
 import { runScript, ROOT } from './helpers/cli';
 
 const model = (...args: string[]) => runScript('scripts/model.ts', args);
@@ -22,6 +23,15 @@ const npy = (path: string) => {
 };
 
 describe('npm run model', () => {
+  it('--help lists exactly the GGUF types the loader reads (BF16 among them)', async () => {
+    const r = await model('--help');
+    expect(r.code).toBe(0);
+    const listed = /\.gguf file \(llama; ([^)]*)\)/.exec(r.stdout)?.[1].split(', ');
+    expect(listed).toEqual(['F32', 'F16', 'BF16', 'Q8_0', 'Q4_0']);
+    expect(listed).toEqual([...READABLE_GGML_TYPES]);
+    expect(READABLE_GGML_TYPES.map((t) => readableType(GGML_TYPE[t]))).toEqual([...READABLE_GGML_TYPES]);
+  });
+
   it('runs the built-in model: tokens, next tokens, every head and the logits PASS', async () => {
     const r = await model('--text', TEXT);
     expect(r.stderr).toBe('');

@@ -11,7 +11,7 @@ import { gguf } from '@huggingface/gguf';
 import type { GGUFTensorInfo, MetadataValue } from '@huggingface/gguf';
 import type { LayerWeights, ModelConfig, ModelWeights, Weight } from '../core/model/config';
 import { ModelFileError } from '../core/model/config';
-import { blockSize, dequantize, ggmlTypeName, readableType, tensorByteSize } from '../core/model/ggml-types';
+import { blockSize, dequantize, ggmlTypeName, READABLE_GGML_TYPES, readableType, tensorByteSize } from '../core/model/ggml-types';
 import { configParameterCount, memoryLimitProblem } from '../core/model/loaded';
 
 /** "GGUF" */
@@ -52,6 +52,8 @@ export function inMemoryRangeFetch(bytes: Uint8Array): typeof fetch {
 
 /** Magic, version, tensor count and key/value count: the smallest header a GGUF v2/v3 file has. */
 const MIN_HEADER = 24;
+/** "F32, F16, BF16, Q8_0 and Q4_0": the types the loader reads, for its refusal of any other. */
+const READABLE_TYPE_LIST = `${READABLE_GGML_TYPES.slice(0, -1).join(', ')} and ${READABLE_GGML_TYPES.at(-1)}`;
 
 /**
  * Reads a GGUF llama model. Throws ModelFileError naming `file` and its problem: truncated, not
@@ -99,8 +101,7 @@ export async function readGgufModel(bytes: Uint8Array, file: string, memoryLimit
     const info = infos.get(name);
     if (!info) return fail(`tensor "${name}" is missing`);
     const type = readableType(info.dtype);
-    if (type === null)
-      fail(`tensor "${name}" has type ${ggmlTypeName(info.dtype)}; the playground dequantises F32, F16, BF16, Q8_0 and Q4_0`);
+    if (type === null) fail(`tensor "${name}" has type ${ggmlTypeName(info.dtype)}; the playground dequantises ${READABLE_TYPE_LIST}`);
     const dims = info.shape.map(Number);
     if (dims.length !== shape.length || dims.some((d, i) => d !== shape[i]))
       fail(`tensor "${name}" has shape [${dims.join(', ')}] (ne0 first), expected [${shape.join(', ')}]`);

@@ -66,6 +66,9 @@ const LAYOUT: Record<GgmlReadableType, { block: number; bytes: number }> = {
   Q4_0: { block: 32, bytes: 18 },
 };
 
+/** The types the loaders read, in the order the docs list them: "F32, F16, BF16, Q8_0, Q4_0". */
+export const READABLE_GGML_TYPES = Object.keys(LAYOUT) as readonly GgmlReadableType[];
+
 /** The readable type of an id, or null. */
 export function readableType(type: number): GgmlReadableType | null {
   for (const [name, id] of Object.entries(GGML_TYPE)) if (id === type) return name as GgmlReadableType;
