@@ -1,11 +1,13 @@
 /**
  * The pure parts of model mode (issue 13): the model fields of the page's state (parseState, with
- * a message naming each bad value), the head-role label, next-token sampling, and one head of a
- * model step as a matrix-mode problem.
+ * a message naming each bad value), the head-role label, next-token sampling, one head of a model
+ * step as a matrix-mode problem, and which model the generated tokens belong to.
  */
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/core/errors';
+import type { ModelSourceState } from '../src/core/state';
 import { DEFAULT_MODEL_STATE, defaultState, parseState } from '../src/core/state';
+import { generatedTokens, modelSourceNote, sameModelSource } from '../src/core/model/generated-tokens';
 import { headRoleLabel } from '../src/core/model/roles';
 import { pickNextToken } from '../src/core/model/generate';
 import { forward64 } from '../src/core/model/forward';
@@ -25,6 +27,15 @@ describe('the model fields of the state', () => {
     expect(parseState({ ...JSON.parse(JSON.stringify(defaultState())), model: undefined }).model).toEqual(DEFAULT_MODEL_STATE);
   });
 
+  it('restores the files a model came from with their sizes, and a link saved with names only', () => {
+    const files = { kind: 'files', names: ['m.safetensors', 'config.json'], sizes: [4096, 120] };
+    expect(parseState(withModel({ source: files, generated: [7] })).model.source).toEqual(files);
+    expect(parseState(withModel({ source: { kind: 'files', names: ['m.gguf'] } })).model.source).toEqual({
+      kind: 'files',
+      names: ['m.gguf'],
+    });
+  });
+
   it.each([
     ['a mode that does not exist', { ...defaultState(), mode: 'models' }, 'state.mode must be one of matrix, sentence, model'],
     ['a source kind', withModel({ source: { kind: 'ftp' } }), 'state.model.source.kind must be one of builtin, url, files'],
@@ -34,6 +45,16 @@ describe('the model fields of the state', () => {
       'state.model.source.url must start with http:// or https://',
     ],
     ['files without names', withModel({ source: { kind: 'files', names: [] } }), 'state.model.source.names must name 1 to 16 files'],
+    [
+      'a size for each of fewer files',
+      withModel({ source: { kind: 'files', names: ['a.gguf', 'b.json'], sizes: [10] } }),
+      'state.model.source.sizes must give one size per file (2)',
+    ],
+    [
+      'a negative file size',
+      withModel({ source: { kind: 'files', names: ['a.gguf'], sizes: [-1] } }),
+      'state.model.source.sizes[0] must be an integer from 0',
+    ],
     ['a text that is not a string', withModel({ text: 5 }), 'state.model.text must be a string'],
     ['a negative layer', withModel({ layer: -1 }), 'state.model.layer must be an integer from 0 to 1023'],
     ['top-k of 0', withModel({ topK: 0 }), 'state.model.topK must be an integer from 1 to 50'],
@@ -105,3 +126,113 @@ describe('a model head as a matrix-mode problem', () => {
 function f32(m: { rows: number; cols: number; data: ArrayLike<number> }) {
   return { rows: m.rows, cols: m.cols, data: Float32Array.from(m.data) };
 }
+
+describe('generated tokens belong to the model that generated them', () => {
+  const builtin: ModelSourceState = { kind: 'builtin' };
+  const big: ModelSourceState = { kind: 'files', names: ['big.gguf'], sizes: [52_000] };
+  const url: ModelSourceState = { kind: 'url', url: 'https://x.org/m.gguf' };
+  const pair: ModelSourceState = { kind: 'files', names: ['m.safetensors', 'config.json'], sizes: [4096, 120] };
+
+  it.each<[string, ModelSourceState, ModelSourceState, boolean]>([
+    ['the built-in model', builtin, builtin, true],
+    ['the same URL', url, { kind: 'url', url: 'https://x.org/m.gguf' }, true],
+    ['another URL', url, { kind: 'url', url: 'https://x.org/n.gguf' }, false],
+    ['the same file chosen again', big, { kind: 'files', names: ['big.gguf'], sizes: [52_000] }, true],
+    ['a file of the same name and another size', big, { kind: 'files', names: ['big.gguf'], sizes: [51_999] }, false],
+    ['a file of another name', big, { kind: 'files', names: ['small.gguf'], sizes: [52_000] }, false],
+    ['the same files in another order', pair, { kind: 'files', names: ['config.json', 'm.safetensors'], sizes: [120, 4096] }, true],
+    ['one file of a pair', pair, { kind: 'files', names: ['m.safetensors'], sizes: [4096] }, false],
+    ['a link saved with names only', { kind: 'files', names: ['big.gguf'] }, big, true],
+    ['the built-in model standing in for a file', big, builtin, false],
+    ['the built-in model standing in for a URL', url, builtin, false],
+    ['a file for the built-in model', builtin, big, false],
+  ])('%s', (_, named, loaded, same) => {
+    expect(sameModelSource(named, loaded)).toBe(same);
+    expect(sameModelSource(loaded, named)).toBe(same);
+  });
+
+  it('the model that generated them runs them, and may generate more', () => {
+    expect(generatedTokens({ source: big, generated: [329, 37, 250] }, big, 403)).toEqual({
+      run: [329, 37, 250],
+      setAside: null,
+      canGenerate: true,
+    });
+  });
+
+  it('another model shown meanwhile runs the text only: they are set aside, and Generate is off', () => {
+    expect(generatedTokens({ source: big, generated: [329, 37] }, builtin, 167)).toEqual({
+      run: [],
+      setAside: { count: 2, reason: 'another-model' },
+      canGenerate: false,
+    });
+    // Ids inside the stand-in's vocabulary too: running them would make up a generation it never made.
+    expect(generatedTokens({ source: big, generated: [3, 4, 5] }, builtin, 167).run).toEqual([]);
+    expect(generatedTokens({ source: url, generated: [] }, builtin, 167)).toEqual({ run: [], setAside: null, canGenerate: false });
+  });
+
+  it('ids outside the vocabulary of the model named (another file of the same name, saved by names only) are set aside', () => {
+    expect(generatedTokens({ source: { kind: 'files', names: ['big.gguf'] }, generated: [3, 402] }, big, 40)).toEqual({
+      run: [],
+      setAside: { count: 2, reason: 'outside-vocabulary' },
+      canGenerate: false,
+    });
+  });
+
+  const note = (named: ModelSourceState, loaded: ModelSourceState, generated: number[], vocabSize: number) =>
+    modelSourceNote(named, loaded, generatedTokens({ source: named, generated }, loaded, vocabSize), vocabSize);
+
+  it.each<[string, ModelSourceState, ModelSourceState, number[], string | null]>([
+    ['the model named is shown', big, big, [29], null],
+    [
+      'a file after a reload, with its tokens',
+      big,
+      builtin,
+      [329, 37, 250, 349, 102, 225, 191, 341],
+      'Your model file (big.gguf) cannot be reopened after a reload: choose it again. The built-in model is shown meanwhile, on your text only: the 8 generated tokens belong to big.gguf and come back when you choose it again. Generate is off until then.',
+    ],
+    [
+      'files after a reload, one token',
+      pair,
+      builtin,
+      [9],
+      'Your model files (m.safetensors, config.json) cannot be reopened after a reload: choose them again. The built-in model is shown meanwhile, on your text only: the 1 generated token belongs to m.safetensors, config.json and comes back when you choose them again. Generate is off until then.',
+    ],
+    [
+      'a file after a reload, no tokens',
+      big,
+      builtin,
+      [],
+      'Your model file (big.gguf) cannot be reopened after a reload: choose it again. The built-in model is shown meanwhile. Generate is off until then.',
+    ],
+    [
+      'a URL not fetched',
+      url,
+      builtin,
+      [5, 6],
+      'Nothing is downloaded unless you ask: press Load to fetch https://x.org/m.gguf. The built-in model is shown meanwhile, on your text only: the 2 generated tokens belong to the model at https://x.org/m.gguf and come back when you press Load. Generate is off until then.',
+    ],
+    [
+      'the built-in model named after an Undo past a file',
+      builtin,
+      big,
+      [5, 6],
+      'This state was made with the built-in model: press Built-in model to show it again. big.gguf is shown meanwhile, on your text only: the 2 generated tokens belong to the built-in model and come back when you press Built-in model. Generate is off until then.',
+    ],
+    [
+      'ids that do not fit the model named',
+      { kind: 'files', names: ['big.gguf'] },
+      big,
+      [3, 402],
+      'The 2 generated tokens saved with this model do not fit it (an id is outside its vocabulary of 40): they are set aside and the model runs on your text only. Clear them to generate again.',
+    ],
+    [
+      'one id that does not fit the model named',
+      { kind: 'files', names: ['big.gguf'] },
+      big,
+      [402],
+      'The 1 generated token saved with this model does not fit it (an id is outside its vocabulary of 40): it is set aside and the model runs on your text only. Clear it to generate again.',
+    ],
+  ])('the note: %s', (_, named, loaded, generated, text) => {
+    expect(note(named, loaded, generated, 40)).toBe(text);
+  });
+});

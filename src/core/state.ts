@@ -96,11 +96,12 @@ export interface SentenceState {
 }
 
 /**
- * Which model the model view shows. A user's local file cannot be restored from a link or storage
- * (only its names are kept, so the page can ask for it again); a URL is restored but fetched only
- * when the user presses Load.
+ * Which model the model view shows, and so which model the generated tokens belong to. A user's
+ * local file cannot be restored from a link or storage (only its names and sizes in bytes are kept,
+ * so the page can ask for it again and know it when it is chosen; links saved before sizes were
+ * kept have names only); a URL is restored but fetched only when the user presses Load.
  */
-export type ModelSourceState = { kind: 'builtin' } | { kind: 'url'; url: string } | { kind: 'files'; names: string[] };
+export type ModelSourceState = { kind: 'builtin' } | { kind: 'url'; url: string } | { kind: 'files'; names: string[]; sizes?: number[] };
 
 export type SamplingKind = 'greedy' | 'top-k';
 
@@ -119,7 +120,10 @@ export interface ModelState {
   sampling: SamplingKind;
   samplingK: number;
   seed: number;
-  /** Token ids generated after the text (each a decode step over the KV cache). */
+  /**
+   * Token ids generated after the text (each a decode step over the KV cache) by the model `source`
+   * names; while another model is shown they are set aside, not run (core/model/generated-tokens.ts).
+   */
   generated: number[];
 }
 
@@ -671,7 +675,15 @@ function parseModelSource(v: unknown, path: string): ModelSourceState {
   }
   const names = field(o, 'names', path, [], labels);
   if (names.length === 0 || names.length > 16) fail(`${path}.names`, 'must name 1 to 16 files');
-  return { kind, names };
+  const sizes = field(o, 'sizes', path, undefined, fileSizes);
+  if (sizes === undefined) return { kind, names };
+  if (sizes.length !== names.length) fail(`${path}.sizes`, `must give one size per file (${names.length})`);
+  return { kind, names, sizes };
+}
+
+function fileSizes(v: unknown, path: string): number[] {
+  if (!Array.isArray(v) || v.length > 16) fail(path, 'must be an array of at most 16 file sizes');
+  return v.map((x, i) => integer(0, Number.MAX_SAFE_INTEGER)(x, `${path}[${i}]`));
 }
 
 function tokenIds(v: unknown, path: string): number[] {

@@ -15,6 +15,7 @@ import type { Problem } from '../core/problem';
 import type { PlaygroundState } from '../core/state';
 import { stateWithCase } from '../core/verify/load-case';
 import { withModelHeadAsMatrices } from '../core/model/head-matrix';
+import { sameModelSource } from '../core/model/generated-tokens';
 import type {
   CommandEvent,
   KernelEditEvent,
@@ -281,12 +282,19 @@ export class AttnApp extends LitElement {
     else this.runs.schedule();
   }
 
-  /** A model the user chose: once it loads, the state names it (undoable) and the tokens it generated before are dropped. */
+  /**
+   * A model the user chose: once it loads, the state names it (undoable). The model the state names
+   * chosen again (a file after a reload, a restored URL loaded) brings back the tokens it generated;
+   * another model drops them (Undo brings them back, set aside until their model is loaded again).
+   */
   private async loadModel(e: ModelSourceEvent): Promise<void> {
     if (!(await this.models.load(e.request))) return;
     const s = this.store.state;
     const source = this.models.loadedSource;
-    if (!this.store.apply({ ...s, model: { ...s.model, source, generated: [], layer: 0, head: 0 } })) return;
+    const model = sameModelSource(s.model.source, source)
+      ? { ...s.model, source }
+      : { ...s.model, source, generated: [], layer: 0, head: 0 };
+    if (!this.store.apply({ ...s, model })) return;
     this.notices.notify('info', `Loaded ${this.models.model!.weights.config.name}.`, 'model');
   }
 
@@ -431,6 +439,7 @@ export class AttnApp extends LitElement {
       running: m.running,
       generating: m.generating,
       loadedSource: m.loadedSource,
+      generation: m.generation(this.store.state),
     };
   }
 }

@@ -56,7 +56,10 @@ export class AttnModelPanel extends LitElement {
     this.dispatchEvent(new StateEditEvent((s) => ({ ...s, variant })));
   };
 
-  /** The tokens of the text as typed now (the last run's generated tokens after them while they still follow it). */
+  /**
+   * The tokens of the text as typed now (the last run's generated tokens after them while they still
+   * follow it); tokens another model generated are set aside, not drawn in this model's words.
+   */
   private get tokens(): ModelToken[] {
     const model = this.view?.model;
     if (!model) return [];
@@ -64,7 +67,7 @@ export class AttnModelPanel extends LitElement {
     const typed = model.tokenizer
       .encode(this.state.model.text)
       .map((id) => ({ id, text: model.tokenizer.tokenText(id), generated: false }));
-    const generated = this.state.model.generated.map((id) => ({ id, text: model.tokenizer.tokenText(id), generated: true }));
+    const generated = (this.view?.generation?.run ?? []).map((id) => ({ id, text: model.tokenizer.tokenText(id), generated: true }));
     return o && o.tokens.length === typed.length + generated.length ? o.tokens : [...typed, ...generated];
   }
 
@@ -77,6 +80,7 @@ export class AttnModelPanel extends LitElement {
         .source=${s.model.source}
         .model=${v?.model ?? null}
         .loadedSource=${v?.loadedSource ?? { kind: 'builtin' }}
+        .generation=${v?.generation ?? null}
         ?loading=${v?.loading ?? false}
       ></attn-model-picker>
       <section class="panel">

@@ -10,6 +10,8 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { parameterCount } from '../core/model/config';
+import type { GeneratedTokens } from '../core/model/generated-tokens';
+import { generatedTokens, modelSourceNote } from '../core/model/generated-tokens';
 import type { LoadedModel } from '../core/model/loaded';
 import type { ModelSourceState } from '../core/state';
 import { ModelSourceEvent } from './events';
@@ -63,6 +65,8 @@ export class AttnModelPicker extends LitElement {
   /** The model actually loaded, and what it was loaded from. */
   @property({ attribute: false }) model: LoadedModel | null = null;
   @property({ attribute: false }) loadedSource: ModelSourceState = { kind: 'builtin' };
+  /** The state's generated tokens as the loaded model takes them (null: no model loaded yet). */
+  @property({ attribute: false }) generation: GeneratedTokens | null = null;
   @property({ type: Boolean }) loading = false;
 
   @state() private url: string | null = null;
@@ -144,20 +148,16 @@ export class AttnModelPicker extends LitElement {
     </section>`;
   }
 
-  /** A restored source that is not the loaded model: a file must be chosen again, a URL loaded on request. */
+  /**
+   * The state names another model than the loaded one (a file to choose again, a URL to load on
+   * request, an Undo past a model switch), or its generated tokens do not fit: what to do, and what
+   * became of the generated tokens.
+   */
   private renderRestoreNote() {
-    const s = this.source;
-    const l = this.loadedSource;
-    if (s.kind === 'files' && !(l.kind === 'files' && l.names.join() === s.names.join()))
-      return html`<p class="note" id="model-restore-note">
-        Your model file${s.names.length > 1 ? 's' : ''} (${s.names.join(', ')}) cannot be reopened after a reload: choose
-        ${s.names.length > 1 ? 'them' : 'it'} again. The built-in model is shown meanwhile.
-      </p>`;
-    if (s.kind === 'url' && !(l.kind === 'url' && l.url === s.url))
-      return html`<p class="note" id="model-restore-note">
-        Nothing is downloaded unless you ask: press Load to fetch ${s.url}. The built-in model is shown meanwhile.
-      </p>`;
-    return nothing;
+    const vocabSize = this.model?.weights.config.vocabSize ?? Infinity;
+    const generation = this.generation ?? generatedTokens({ source: this.source, generated: [] }, this.loadedSource, vocabSize);
+    const note = modelSourceNote(this.source, this.loadedSource, generation, vocabSize);
+    return note ? html`<p class="note" id="model-restore-note">${note}</p>` : nothing;
   }
 
   private renderFacts(model: LoadedModel) {

@@ -91,6 +91,7 @@ export class AttnModelView extends LitElement {
         .tokenizer=${v?.model?.tokenizer ?? null}
         .settings=${s}
         ?busy=${v?.running ?? false}
+        .canGenerate=${v?.generation?.canGenerate ?? true}
       ></attn-next-token>
       <attn-model-grid
         .outcome=${o}

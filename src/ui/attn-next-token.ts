@@ -65,6 +65,8 @@ export class AttnNextToken extends LitElement {
   @property({ attribute: false }) tokenizer: ModelTokenizer | null = null;
   @property({ attribute: false }) settings: ModelState = DEFAULT_MODEL_STATE;
   @property({ type: Boolean }) busy = false;
+  /** False while the state's generated tokens belong to another model than the one shown (the model picker's note says why). */
+  @property({ attribute: false }) canGenerate = true;
   /** Why the number typed in a box is not used, by box; the text stays in the box. */
   @state() private problems: Partial<Record<ModelNumber, string>> = {};
 
@@ -130,7 +132,8 @@ export class AttnNextToken extends LitElement {
         <button
           class="primary"
           id="generate"
-          ?disabled=${!o || this.busy}
+          ?disabled=${!o || this.busy || !this.canGenerate}
+          title=${this.canGenerate ? nothing : 'Off while the model shown is not the one that generated this state’s tokens (see the note under Model)'}
           @click=${() => this.dispatchEvent(new CommandEvent('model-generate'))}
         >
           Generate ${s.generateCount}

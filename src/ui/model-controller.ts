@@ -19,6 +19,8 @@ import type { LoadedModel } from '../core/model/loaded';
 import type { KvCache } from '../core/model/forward';
 import { checkTokens, emptyCache } from '../core/model/forward';
 import { pickNextToken } from '../core/model/generate';
+import type { GeneratedTokens } from '../core/model/generated-tokens';
+import { generatedTokens } from '../core/model/generated-tokens';
 import type { ModelWeights } from '../core/model/config';
 import type { TimeLimitSettings } from '../core/kernel-safety';
 import { gpuTimeLimitMs, transformerWork } from '../core/kernel-safety';
@@ -77,6 +79,8 @@ export interface ModelView {
   running: boolean;
   generating: boolean;
   loadedSource: ModelSourceState;
+  /** The state's generated tokens as the loaded model takes them (set aside when another model made them); null before a model is loaded. */
+  generation: GeneratedTokens | null;
 }
 
 export interface ModelControllerOptions {
@@ -135,8 +139,13 @@ export class ModelController implements ReactiveController {
    * a run used (by default those in use now; a kernel may pass its trial while a step runs).
    */
   runKey(state: PlaygroundState, kernels: Record<string, string> | null = this.options.kernels(state)): string {
-    const { text, generated } = state.model;
-    return JSON.stringify([this.modelKey, text, generated, state.variant, state.precision, kernels]);
+    const generated = this.generation(state)?.run ?? [];
+    return JSON.stringify([this.modelKey, state.model.text, generated, state.variant, state.precision, kernels]);
+  }
+
+  /** The state's generated tokens as the loaded model takes them: run when it made them, set aside otherwise. */
+  generation(state: PlaygroundState): GeneratedTokens | null {
+    return this.model && generatedTokens(state.model, this.loadedSource, this.model.weights.config.vocabSize);
   }
 
   /** After a state change in model mode: rerun when what the run depends on changed. */
@@ -179,7 +188,7 @@ export class ModelController implements ReactiveController {
           ? request
           : request.kind === 'url'
             ? request
-            : { kind: 'files', names: request.files.map((f) => f.name) };
+            : { kind: 'files', names: request.files.map((f) => f.name), sizes: request.files.map((f) => f.size) };
       this.set({ loading: false }, 'loaded');
       return true;
     } catch (error) {
@@ -209,7 +218,8 @@ export class ModelController implements ReactiveController {
     const engine = this.options.engine();
     if (!engine) return this.fail(`The model view runs every head on the GPU. ${this.options.noGpuReason()}`);
     const textIds = model.tokenizer.encode(state.model.text);
-    const ids = [...textIds, ...state.model.generated];
+    // Another model's generated ids are set aside, not run (core/model/generated-tokens.ts).
+    const ids = [...textIds, ...generatedTokens(state.model, this.loadedSource, model.weights.config.vocabSize).run];
     try {
       checkTokens(model.weights.config, ids);
     } catch (error) {
@@ -235,6 +245,8 @@ export class ModelController implements ReactiveController {
     const engine = this.options.engine();
     let current = this.outcome;
     if (!model || !engine || !current || current.key !== this.runKey(state) || this.running || this.generating) return;
+    // The state's generated ids are another model's (or do not fit this one): adding this one's would mix them.
+    if (!this.generation(state)?.canGenerate) return;
     this.abort?.abort();
     const abort = new AbortController();
     this.abort = abort;

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { defaultState, encodeState } from '../../src/core/state';
 import { randomModelWeights, smallConfig } from '../../src/core/model/random';
+import { writeGgufModel } from '../../src/model/gguf-write';
 import { writeLlama2cCheckpoint, writeLlama2cTokenizer } from '../helpers/llama2c-writer';
 import { sentencePieceVocabulary } from '../helpers/tokenizer-json';
 import { launchBrowser } from './browser';
@@ -290,12 +291,82 @@ describe('model mode', () => {
     });
     await waitForMessage(page, 'dropped.gguf');
 
-    const files = { ...state, model: { ...state.model, source: { kind: 'files' as const, names: ['mine.gguf'] } } };
+    // A file's generated ids, inside the built-in vocabulary too: the built-in model standing in runs the text only.
+    const files = { ...state, model: { ...state.model, source: { kind: 'files' as const, names: ['mine.gguf'] }, generated: [3, 4, 5] } };
     const second = await freshPage(browser, { hash: `#s=${encodeState(files)}` });
     await waitForModel(second.page);
-    expect(await second.page.$eval('attn-app >>> #model-restore-note', (el) => el.textContent)).toContain('mine.gguf');
+    const note = await second.page.$eval('attn-app >>> #model-restore-note', (el) => (el.textContent ?? '').replace(/\s+/g, ' '));
+    expect(note).toContain('mine.gguf');
+    expect(note).toContain('the 3 generated tokens belong to mine.gguf and come back when you choose it again');
+    expect(await second.page.$$eval('attn-app >>> attn-token-chips >>> li.generated', (els) => els.length)).toBe(0);
+    expect(await second.page.evaluate(() => document.querySelector('attn-app')!.modelRuns.outcome!.tokens.some((t) => t.generated))).toBe(
+      false,
+    );
+    expect((await readState(second.page)).model.generated).toEqual([3, 4, 5]);
     expect([...problems, ...second.problems]).toEqual([]);
   });
+
+  it('tokens a file model generated are set aside after a reload while the built-in model stands in, and come back when the file is chosen again', async () => {
+    // A GGUF whose vocabulary (403) is larger than the built-in model's: its generated ids reach past the built-in's.
+    const dir = mkdtempSync(join(tmpdir(), 'attn-big-'));
+    const file = join(dir, 'big.gguf');
+    const weights = randomModelWeights(smallConfig('llama', { vocabSize: 403 }), 11);
+    writeFileSync(file, writeGgufModel(weights, sentencePieceVocabulary(Array.from({ length: 400 }, (_, i) => `▁w${i}`))));
+    const state = { ...defaultState(), mode: 'model' as const };
+    state.model = { ...state.model, text: 'w1 w2 w3', generateCount: 8 };
+    const { page, problems } = await freshPage(browser, { hash: `#s=${encodeState(state)}` });
+    await waitForModel(page);
+    const builtin = await page.evaluate(() => {
+      const c = document.querySelector('attn-app')!.modelRuns.model!.weights.config;
+      return { vocabSize: c.vocabSize, heads: c.layers * c.heads };
+    });
+    const chooseFile = async () => {
+      const before = await modelRunId(page);
+      await ((await $app(page, '#model-files')) as ElementHandle<HTMLInputElement>).uploadFile(file);
+      await page.waitForFunction(() => document.querySelector('attn-app')!.modelRuns.model?.weights.config.vocabSize === 403, {
+        timeout: 60_000,
+      });
+      await waitForModel(page, before);
+    };
+    await chooseFile();
+    const textIds = await page.evaluate(() => document.querySelector('attn-app')!.modelRuns.outcome!.tokens.map((t) => t.id));
+    const beforeGenerate = await modelRunId(page);
+    await (await $app(page, '#generate')).click();
+    await page.waitForFunction(() => document.querySelector('attn-app')!.currentState.model.generated.length === 8, { timeout: 120_000 });
+    await waitForModel(page, beforeGenerate);
+    const generated = (await readState(page)).model.generated;
+    expect(Math.max(...generated)).toBeGreaterThanOrEqual(builtin.vocabSize);
+    const generatedChips = () => page.$$eval('attn-app >>> attn-token-chips >>> li.generated', (els) => els.length);
+    const note = () => page.$eval('attn-app >>> #model-restore-note', (el) => (el.textContent ?? '').replace(/\s+/g, ' '));
+    expect(await generatedChips()).toBe(8);
+
+    // Reload: the built-in model stands in and runs on the text only; the state keeps big.gguf's tokens.
+    await savedLink(page, (s) => s.model.source.kind === 'files' && s.model.generated.length === 8);
+    await page.reload({ waitUntil: 'load' });
+    await waitForModel(page);
+    expect(await page.evaluate(() => document.querySelector('attn-app')!.modelRuns.model!.weights.config.vocabSize)).toBe(
+      builtin.vocabSize,
+    );
+    expect(await page.$('attn-app >>> #model-error')).toBeNull();
+    expect((await readGrid(page)).cards).toBe(builtin.heads);
+    expect(await generatedChips()).toBe(0);
+    expect(await page.evaluate(() => document.querySelector('attn-app')!.modelRuns.outcome!.tokens.some((t) => t.generated))).toBe(false);
+    expect(await note()).toContain('big.gguf');
+    expect(await note()).toContain('8 generated tokens');
+    expect(await page.$eval('attn-app >>> #generate', (el) => (el as HTMLButtonElement).disabled)).toBe(true);
+    expect((await readState(page)).model.generated).toEqual(generated);
+
+    // The same file chosen again: its generated tokens come back.
+    await chooseFile();
+    expect(await page.evaluate(() => document.querySelector('attn-app')!.modelRuns.outcome!.tokens.map((t) => t.id))).toEqual([
+      ...textIds,
+      ...generated,
+    ]);
+    expect(await generatedChips()).toBe(8);
+    expect(await page.$('attn-app >>> #model-restore-note')).toBeNull();
+    expect((await readGrid(page)).verdicts).toEqual(Array(2 * 4).fill('pass'));
+    expect(problems).toEqual([]);
+  }, 300_000);
 
   it('a llama2.c checkpoint and its tokenizer, chosen together, load and run with every head checked', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'attn-llama2c-'));
