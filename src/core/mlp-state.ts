@@ -14,6 +14,11 @@ import type { MlpState, PlaygroundState } from './state';
 
 export type MlpMatrixName = 'x' | 'w1' | 'w2';
 
+/** The grids' names in titles and messages (their file names are the MlpMatrixNames: x.csv, w1.npy). */
+export const MLP_MATRIX_TITLES: Readonly<Record<MlpMatrixName, string>> = { x: 'x', w1: 'W₁', w2: 'W₂' };
+
+export const isMlpMatrixName = (name: string): name is MlpMatrixName => Object.hasOwn(MLP_MATRIX_TITLES, name);
+
 export function mlpWeights(s: MlpState): MlpWeights {
   return { x: toMatrix(s.x), w1: toMatrix(s.w1), w2: toMatrix(s.w2) };
 }

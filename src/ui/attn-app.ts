@@ -8,6 +8,7 @@ import { LitElement, css, html } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import type { MatrixName, MatrixOp } from '../core/edits';
 import { applyMaskOp, applyMatrixOp } from '../core/edits';
+import { isMlpMatrixName } from '../core/mlp-state';
 import { gridsFromWeights } from '../core/scoring-state';
 import { InputError } from '../core/errors';
 import { fromMatrix } from '../core/grid';
@@ -167,10 +168,15 @@ export class AttnApp extends LitElement {
 
   /** The typed events of events.ts this element answers, by name; each stops here. */
   private readonly handlers: { [K in HandledEvent]: (event: HTMLElementEventMap[K]) => void } = {
-    'attn-state-edit': (e: StateEditEvent) => this.applyEdit(() => e.edit(this.store.state), e.coalesceKey, e.undoable),
+    'attn-state-edit': (e: StateEditEvent) => {
+      e.refused = !this.applyEdit(() => e.edit(this.store.state), e.coalesceKey, e.undoable);
+    },
     'attn-matrix-edit': (e: MatrixEditEvent) => {
-      e.refused = !this.store.apply(this.matrixEdited(e.name, e.op), matrixKey(e.name, e.op));
-      this.notices.clear(`matrix:${e.name}`);
+      const name = e.name;
+      // MLP mode's grids are <attn-mlp-panel>'s: it applies their edits as StateEditEvents, so none gets here.
+      if (isMlpMatrixName(name)) return;
+      e.refused = !this.store.apply(this.matrixEdited(name, e.op), matrixKey(name, e.op));
+      this.notices.clear(`matrix:${name}`);
     },
     'attn-mask-edit': (e: MaskEditEvent) => {
       const shape = this.runs.outcome?.full.shape;
@@ -352,18 +358,21 @@ export class AttnApp extends LitElement {
     (this.handlers[event.type as HandledEvent] as (event: Event) => void)(event);
   };
 
-  /** An edit that finds the user's value does not fit (an InputError) changes nothing and says why. */
-  private applyEdit(edit: () => PlaygroundState, coalesceKey: string | null, undoable: boolean): void {
+  /**
+   * An edit that finds the user's value does not fit (an InputError) changes nothing and says why;
+   * false when it or the store's gate refused the edit.
+   */
+  private applyEdit(edit: () => PlaygroundState, coalesceKey: string | null, undoable: boolean): boolean {
     let next: PlaygroundState;
     try {
       next = edit();
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       this.notices.notify('error', `${error.message}. Nothing was changed.`, EDIT_SOURCE);
-      return;
+      return false;
     }
     this.notices.clear(EDIT_SOURCE);
-    this.store.apply(next, coalesceKey, undoable);
+    return this.store.apply(next, coalesceKey, undoable);
   }
 
   private matrixEdited(name: MatrixName, op: MatrixOp): PlaygroundState {

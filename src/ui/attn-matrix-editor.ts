@@ -7,11 +7,12 @@
  */
 import { LitElement, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import type { MatrixName, MatrixOp } from '../core/edits';
+import type { MatrixOp } from '../core/edits';
 import type { Grid } from '../core/grid';
 import { gridShape, parseCell } from '../core/grid';
 import { isBlock, parsePasteBlock } from '../core/paste';
 import { MatrixEditEvent, NoticeEvent } from './events';
+import type { GridName } from './events';
 import { matrixGridStyles } from './matrix-editor-styles';
 import { buttonStyles, srOnlyStyles } from './styles';
 import './attn-matrix-toolbar';
@@ -29,8 +30,8 @@ interface Draft {
 export class AttnMatrixEditor extends LitElement {
   static override styles = [buttonStyles, matrixGridStyles, srOnlyStyles];
 
-  /** Which matrix this is; edits are sent with this name. */
-  @property() name: MatrixName = 'q';
+  /** Which matrix this is; edits are sent with this name, and it names exported files and this grid's notices. */
+  @property() name: GridName = 'q';
   @property() heading = '';
   /** A short line under the heading (what the rows and columns are). */
   @property() hint = '';

@@ -7,8 +7,9 @@
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import type { MatrixName, MatrixOp } from '../core/edits';
+import type { MatrixOp } from '../core/edits';
 import { scoringGridOf } from '../core/edits';
+import { MLP_MATRIX_TITLES, isMlpMatrixName } from '../core/mlp-state';
 import { SCORING_GRID_TITLES } from '../core/scoring-state';
 import type { Grid } from '../core/grid';
 import { fromMatrix, gridShape, identity, parseCell, randomGrid, toMatrix64, zeros } from '../core/grid';
@@ -17,6 +18,7 @@ import { parseMatrix } from '../core/io';
 import { DetailsMenus } from './details-menu';
 import { downloadMatrix } from './download';
 import { MatrixEditEvent, NoticeEvent } from './events';
+import type { GridName } from './events';
 import { buttonStyles } from './styles';
 
 @customElement('attn-matrix-toolbar')
@@ -85,8 +87,8 @@ export class AttnMatrixToolbar extends LitElement {
     `,
   ];
 
-  /** Which matrix this is; edits are sent with this name. */
-  @property() name: MatrixName = 'q';
+  /** Which matrix this is; edits are sent with this name, and it names exported files (q.csv, w1.npy). */
+  @property() name: GridName = 'q';
   @property() heading = '';
   @property({ attribute: false }) values: Grid = [[0]];
   /** Export only (derived matrices). */
@@ -165,10 +167,12 @@ export class AttnMatrixToolbar extends LitElement {
     return !event.refused;
   }
 
-  /** The matrix's name in messages: "Q", "W_O", or a score function's "W_k". */
+  /** The matrix's name in messages: "Q", a score function's "W_k", or MLP mode's "W₁". */
   private get matrixTitle(): string {
-    const grid = scoringGridOf(this.name);
-    return grid ? SCORING_GRID_TITLES[grid] : this.name.toUpperCase();
+    const name = this.name;
+    if (isMlpMatrixName(name)) return MLP_MATRIX_TITLES[name];
+    const grid = scoringGridOf(name);
+    return grid ? SCORING_GRID_TITLES[grid] : name.toUpperCase();
   }
 
   private fillRandom = (e: Event) => {

@@ -47,11 +47,14 @@ export class AttnMlpPanel extends LitElement {
   @property({ type: Boolean, attribute: 'gpu-available' }) gpuAvailable = false;
 
   private edit(name: MlpMatrixName, event: MatrixEditEvent): void {
-    // The grid editors speak matrix mode's names; this panel owns its own three.
+    // This panel applies its own three grids' edits (the page's matrix edits are matrix mode's).
     event.stopPropagation();
     const op = event.op;
     const key = op.kind === 'set' ? `mlp:${name}:${op.row}:${op.col}` : null;
-    this.dispatchEvent(new StateEditEvent((s) => applyMlpMatrixOp(s, name, op), key));
+    const edit = new StateEditEvent((s) => applyMlpMatrixOp(s, name, op), key);
+    this.dispatchEvent(edit);
+    // An import the shapes refuse is then not announced as imported (attn-matrix-toolbar).
+    event.refused = edit.refused;
   }
 
   private set(patch: Partial<MlpState>): void {
@@ -73,6 +76,7 @@ export class AttnMlpPanel extends LitElement {
         <h2>MLP: y = W₂ · φ(W₁ x)</h2>
         <attn-matrix-editor
           id="mlp-x"
+          name="x"
           heading="x — inputs"
           hint="one input per row (the queries)"
           structural
@@ -83,6 +87,7 @@ export class AttnMlpPanel extends LitElement {
         ></attn-matrix-editor>
         <attn-matrix-editor
           id="mlp-w1"
+          name="w1"
           heading="W₁ — keys"
           hint="first layer: one row per hidden unit, as wide as x"
           structural
@@ -93,6 +98,7 @@ export class AttnMlpPanel extends LitElement {
         ></attn-matrix-editor>
         <attn-matrix-editor
           id="mlp-w2"
+          name="w2"
           heading="W₂ — values"
           hint="second layer: one row per output, one column per hidden unit (V = W₂ᵀ)"
           structural

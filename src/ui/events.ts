@@ -5,6 +5,7 @@
  * edit or ask for a command, and the coordinator (<attn-app>) applies it, records undo and reruns.
  */
 import type { MaskOp, MatrixName, MatrixOp } from '../core/edits';
+import type { MlpMatrixName } from '../core/mlp-state';
 import type { PlaygroundState } from '../core/state';
 import type { StageName } from '../core/stages';
 import type { CaseToLoad } from '../core/verify/load-case';
@@ -15,6 +16,8 @@ const up = { bubbles: true, composed: true } as const;
 /** A change to the state, as a pure function of the current state. */
 export class StateEditEvent extends Event {
   static readonly eventName = 'attn-state-edit';
+  /** Set by the page when the edit did not fit or its gate refused it (it has said why). */
+  refused = false;
   constructor(
     readonly edit: (state: PlaygroundState) => PlaygroundState,
     /** Edits with the same key in quick succession are one undo step (typing in one field). */
@@ -26,13 +29,16 @@ export class StateEditEvent extends Event {
   }
 }
 
+/** A grid editor's matrix: matrix and sentence mode's (edits.ts), or MLP mode's x, W₁, W₂ (applied by <attn-mlp-panel>). */
+export type GridName = MatrixName | MlpMatrixName;
+
 /** A grid editor's edit to one named matrix. */
 export class MatrixEditEvent extends Event {
   static readonly eventName = 'attn-matrix-edit';
   /** Set by the page when its gate refused the edit (it has said why), so the sender does not announce it. */
   refused = false;
   constructor(
-    readonly name: MatrixName,
+    readonly name: GridName,
     readonly op: MatrixOp,
   ) {
     super(MatrixEditEvent.eventName, up);

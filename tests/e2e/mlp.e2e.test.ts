@@ -1,12 +1,17 @@
 /**
  * MLP mode (issue 15): the MLP form and the GPU's attention form agree with ReLU and GELU, putting
- * the softmax back changes the output and says so, and a link restores the mode. Fails on any
- * console error (./browser.ts).
+ * the softmax back changes the output and says so, and a link restores the mode; its grids are
+ * x, W₁ and W₂ in file names and notices, and an import whose shape does not fit is not announced.
+ * Fails on any console error (./browser.ts).
  */
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { launchBrowser } from './browser';
-import { $app, freshPage, readRun, readState, runId, savedLink, waitForRun } from './app';
+import { $app, freshPage, messages, readRun, readState, runId, savedLink, waitForMessage, waitForRun } from './app';
+import { showMode } from './views';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -76,6 +81,53 @@ describe('MLP as attention in the page', () => {
     expect(problems).toEqual([]);
     expect(second.problems).toEqual([]);
     await second.page.browserContext().close();
+    await page.browserContext().close();
+  });
+
+  it('names x, W₁ and W₂ in exported files and notices, and does not announce an import that does not fit', async () => {
+    const { page, problems } = await freshPage(browser);
+    await showMode(page, 'mlp');
+    const dir = mkdtempSync(join(tmpdir(), 'attn-mlp-'));
+    const cdp = await page.createCDPSession();
+    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: dir, browserContextId: page.browserContext().id });
+    const exported = async (editor: string, format: 'npy' | 'csv', file: string) => {
+      await (await $app(page, `#mlp-${editor} >>> details[data-menu="export"] summary`)).click();
+      await (await $app(page, `#mlp-${editor} >>> details[open] button:nth-of-type(${format === 'npy' ? 1 : 2})`)).click();
+      const path = join(dir, file);
+      // The file can appear before its bytes are written.
+      for (let t = 0; t < 100 && !(existsSync(path) && statSync(path).size > 0); t++) await new Promise((r) => setTimeout(r, 100));
+      return path;
+    };
+    // The built-in example's x (src/core/state.ts).
+    expect(readFileSync(await exported('x', 'csv', 'x.csv'), 'utf8')).toBe('1,2,-1\n-1,0.5,2\n2,-1,1\n');
+    expect(existsSync(await exported('w2', 'npy', 'w2.npy'))).toBe(true);
+    expect(existsSync(join(dir, 'q.csv')) || existsSync(join(dir, 'q.npy'))).toBe(false);
+
+    // A W₂ that fits (2 outputs × 4 hidden units) is imported into W₂, and says so under W₂'s source.
+    const fits = join(dir, 'w2-new.csv');
+    writeFileSync(fits, '1,2,3,4\n5,6,7,8\n');
+    const before = await runId(page);
+    await ((await $app(page, '#mlp-w2 >>> input[type=file]')) as ElementHandle<HTMLInputElement>).uploadFile(fits);
+    await waitForRun(page, before);
+    expect((await readState(page)).mlp.w2).toEqual([
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+    ]);
+    await waitForMessage(page, 'Imported w2-new.csv into W₂ (2×4).');
+    expect(await page.$eval('attn-app >>> attn-notices >>> .notice[data-source="matrix:w2"]', (el) => el.textContent)).toContain(
+      'Imported w2-new.csv into W₂',
+    );
+
+    // An x two features wide does not fit W₁ (4×3): refused with both shapes, and not announced as imported.
+    const state = await readState(page);
+    const narrow = join(dir, 'x-narrow.csv');
+    writeFileSync(narrow, '1,2\n3,4\n5,6\n');
+    await ((await $app(page, '#mlp-x >>> input[type=file]')) as ElementHandle<HTMLInputElement>).uploadFile(narrow);
+    await waitForMessage(page, 'W₁ is 4×3 but x is 3×2');
+    expect((await messages(page)).some((t) => t.includes('Imported x-narrow.csv'))).toBe(false);
+    expect((await readState(page)).mlp).toEqual(state.mlp);
+    expect(problems).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
     await page.browserContext().close();
   });
 });
