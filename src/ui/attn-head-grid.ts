@@ -1,8 +1,8 @@
 /**
  * <attn-head-grid>: every head's attention weights side by side, small, as many to a row as fit
- * the given width. Clicking a head (or a cell of it) selects that head for the maps below (a
- * view-only StateEditEvent). With grouped-query attention, the query heads that share a K/V head
- * are drawn in one outlined group.
+ * the given width. Clicking a head (or a cell of it, or Enter on a cell of its focused map) selects
+ * that head for the maps below (a view-only StateEditEvent; head-card.ts). With grouped-query
+ * attention, the query heads that share a K/V head are drawn in one outlined group.
  */
 import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
@@ -11,6 +11,7 @@ import { explainProb } from '../core/provenance';
 import { headGroups } from '../core/feature-options';
 import { kvHeadOf } from '../core/features';
 import { StateEditEvent } from './events';
+import { selectOnCardClick } from './head-card';
 import { stageCardStyles } from './stage-view-styles';
 import './attn-heatmap';
 
@@ -126,7 +127,7 @@ export class AttnHeadGrid extends LitElement {
             data-kv-head=${kvHeadOf(t, heads, kvHeads)}
             aria-current=${t === this.selected ? 'true' : 'false'}
             title=${`show head ${t}`}
-            @click=${() => this.select(t)}
+            @click=${selectOnCardClick(() => this.select(t))}
             @attn-cell-click=${() => this.select(t)}
           >
             <attn-heatmap

@@ -2,8 +2,9 @@
  * <attn-model-grid>: BertViz's model view — every layer × head of a model step as a small map of
  * its attention weights (the GPU's probabilities, or the float64 reference's for a variant that
  * returns none, labelled so), the query heads that share a K/V head outlined together, each with
- * its verdict against float64 and its learned role. Hover a cell for the weight; click a head to
- * show it in full (a view-only StateEditEvent).
+ * its verdict against float64 and its learned role. Hover a cell for the weight; click a head, or
+ * press Enter on a cell of its focused map, to show it in full (a view-only StateEditEvent;
+ * head-card.ts).
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
@@ -14,6 +15,7 @@ import type { HeadCheck } from '../core/model/check';
 import type { ModelRoles } from '../core/model/roles';
 import { headRoleLabel, headRoleScores } from '../core/model/roles';
 import { StateEditEvent } from './events';
+import { selectOnCardClick } from './head-card';
 import type { CellInfo } from './attn-heatmap';
 import { verdictBadgeStyles } from './attn-verdict';
 import type { ModelOutcome } from './model-controller';
@@ -162,7 +164,8 @@ export class AttnModelGrid extends LitElement {
       data-layer=${layer}
       data-head=${head}
       aria-current=${selected ? 'true' : 'false'}
-      @click=${() => this.select(layer, head)}
+      @click=${selectOnCardClick(() => this.select(layer, head))}
+      @attn-cell-click=${() => this.select(layer, head)}
     >
       ${
         weights

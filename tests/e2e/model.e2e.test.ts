@@ -4,7 +4,7 @@
  * next-token prediction and generation over the KV cache; a bad model file refused with its
  * message while the grid stays; the model state restored after a reload. Any console error fails.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -458,5 +458,39 @@ describe('model mode', () => {
     expect(grid.heatmaps).toBe(facts.layers * facts.heads);
     expect(grid.verdicts).toEqual(Array(facts.layers * facts.heads).fill('pass'));
     expect(problems).toEqual([]);
+  });
+
+  it('Enter on a cell of a head’s map selects that head; its PNG button downloads without changing the selection', async () => {
+    const { page, problems } = await freshPage(browser);
+    await (await $app(page, '#mode-model')).click();
+    await waitForModel(page);
+    await readGrid(page);
+    const selected = () => page.evaluate(() => document.querySelector('attn-app')!.currentState.model);
+    expect(await selected()).toMatchObject({ layer: 0, head: 0 });
+
+    // The keyboard: focus L1 H1's map, walk to a cell, Enter.
+    const canvas = await $app(page, 'attn-model-grid >>> .card[data-layer="1"][data-head="1"] attn-heatmap >>> canvas');
+    await canvas.focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => {
+      const m = document.querySelector('attn-app')!.currentState.model;
+      return m.layer === 1 && m.head === 1;
+    });
+    await page.waitForSelector('attn-app >>> #head-detail[data-layer="1"][data-head="1"]', { timeout: 30_000 });
+
+    // L0 H2's PNG: the file, and L1 H1 still selected.
+    const dir = mkdtempSync(join(tmpdir(), 'attn-model-png-'));
+    const cdp = await page.createCDPSession();
+    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: dir, browserContextId: page.browserContext().id });
+    await (await $app(page, 'attn-model-grid >>> .card[data-layer="0"][data-head="2"] attn-heatmap >>> header button')).click();
+    const png = join(dir, 'model-L0-H2.png');
+    for (let t = 0; t < 100 && !(existsSync(png) && statSync(png).size > 0); t++) await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(png)).toBe(true);
+    expect(await selected()).toMatchObject({ layer: 1, head: 1 });
+    expect(problems).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+    await page.browserContext().close();
   });
 });

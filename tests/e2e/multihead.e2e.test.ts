@@ -1,8 +1,10 @@
 /**
  * Multi-head attention in the page (issue 5): sentence mode with 4 heads, each with its own
  * projections, agrees with the CPU reference at every stage; the per-head grid shows all 4 maps
- * and clicking one selects that head; a 4-head matrix problem passes with every kernel variant.
+ * and clicking one selects that head (its PNG button does not); a 4-head matrix problem passes with every kernel variant.
  */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'puppeteer';
@@ -79,6 +81,21 @@ describe('multi-head attention in the playground', () => {
     const cpuHead2 = run.cpuProbs.slice(2 * n * m, 3 * n * m);
     shown.forEach((x, i) => expect(x).toBeCloseTo(cpuHead2[i], 12));
     expect((await readState(page)).options.heads).toBe(4);
+
+    // Head 3's PNG button downloads its map and leaves head 2 selected.
+    const downloads = mkdtempSync(join(tmpdir(), 'attn-head-png-'));
+    const cdp = await page.createCDPSession();
+    await cdp.send('Browser.setDownloadBehavior', {
+      behavior: 'allow',
+      downloadPath: downloads,
+      browserContextId: page.browserContext().id,
+    });
+    await (await $app(page, 'attn-stage-view >>> .head-grid .card[data-head="3"] attn-heatmap >>> header button')).click();
+    const saved = () => readdirSync(downloads).filter((f) => f.endsWith('-probs-head3.png'));
+    for (let t = 0; t < 100 && saved().length === 0; t++) await new Promise((r) => setTimeout(r, 100));
+    expect(saved()).toHaveLength(1);
+    expect((await readState(page)).view.head).toBe(2);
+    rmSync(downloads, { recursive: true, force: true });
 
     await page.mouse.move(0, 0);
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
