@@ -13,6 +13,17 @@ import type { ScoringGridName } from './scoring-state';
 export type MatrixName = 'q' | 'k' | 'v' | 'wo' | 'wq' | 'wk' | 'wv' | ScoringMatrixName;
 export type ScoringMatrixName = `score-${ScoringGridName}`;
 
+/** How messages name the playground's own matrices (the score functions' weights have SCORING_GRID_TITLES). */
+export const MATRIX_TITLES: Readonly<Record<Exclude<MatrixName, ScoringMatrixName>, string>> = {
+  q: 'Q',
+  k: 'K',
+  v: 'V',
+  wo: 'W_o',
+  wq: 'W_q',
+  wk: 'W_k',
+  wv: 'W_v',
+};
+
 export const scoringGridOf = (name: MatrixName): ScoringGridName | null =>
   name.startsWith('score-') ? (name.slice('score-'.length) as ScoringGridName) : null;
 

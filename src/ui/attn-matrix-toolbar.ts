@@ -8,7 +8,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { MatrixOp } from '../core/edits';
-import { scoringGridOf } from '../core/edits';
+import { MATRIX_TITLES, scoringGridOf } from '../core/edits';
 import { MLP_MATRIX_TITLES, isMlpMatrixName } from '../core/mlp-state';
 import { SCORING_GRID_TITLES } from '../core/scoring-state';
 import type { Grid } from '../core/grid';
@@ -172,7 +172,7 @@ export class AttnMatrixToolbar extends LitElement {
     const name = this.name;
     if (isMlpMatrixName(name)) return MLP_MATRIX_TITLES[name];
     const grid = scoringGridOf(name);
-    return grid ? SCORING_GRID_TITLES[grid] : name.toUpperCase();
+    return grid ? SCORING_GRID_TITLES[grid] : MATRIX_TITLES[name as keyof typeof MATRIX_TITLES];
   }
 
   private fillRandom = (e: Event) => {

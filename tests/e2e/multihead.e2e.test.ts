@@ -3,16 +3,16 @@
  * projections, agrees with the CPU reference at every stage; the per-head grid shows all 4 maps
  * and clicking one selects that head (its PNG button does not); a 4-head matrix problem passes with every kernel variant.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'puppeteer';
+import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { fromMatrix } from '../../src/core/grid';
 import { randomMatrix } from '../../src/core/rng';
 import { defaultState, encodeState } from '../../src/core/state';
 import { launchBrowser, SCREENSHOT_DIR } from './browser';
-import { $app, freshPage, loadPreset, readRun, readState, runId, toSentenceMode, waitForRun } from './app';
+import { $app, freshPage, loadPreset, readRun, readState, runId, toSentenceMode, waitForMessage, waitForRun } from './app';
 
 const SCREENSHOTS = SCREENSHOT_DIR;
 
@@ -171,6 +171,11 @@ describe('multi-head attention in the playground', () => {
     expect(run.projected).toHaveLength(3);
     expect(run.pass).toBe(true);
     expect((await readState(page)).matrix.wo).toHaveLength(3);
+    // Its messages call it W_o, as its heading does.
+    const bad = join(mkdtempSync(join(tmpdir(), 'attn-wo-')), 'bad.csv');
+    writeFileSync(bad, '1,a\n');
+    await ((await $app(page, 'attn-matrix-editor[name="wo"] >>> input[type=file]')) as ElementHandle<HTMLInputElement>).uploadFile(bad);
+    await waitForMessage(page, 'W_o from bad.csv: element [0][1] is "a", not a decimal number. W_o is unchanged.');
     expect(problems).toEqual([]);
   });
 

@@ -4,7 +4,7 @@
  * device, a browser without WebGPU, and a large input that must not freeze the page.
  * Every test fails on any console error or failed request (tests/e2e/browser.ts).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -220,7 +220,7 @@ describe('the playground in headless Chromium', () => {
     await (await $app(page, 'attn-matrix-editor[name="v"] >>> details:last-of-type summary')).click();
     await (await $app(page, 'attn-matrix-editor[name="v"] >>> details[open] button:nth-of-type(2)')).click();
     const csv = join(downloads, 'v.csv');
-    for (let t = 0; t < 100 && !existsSync(csv); t++) await new Promise((r) => setTimeout(r, 100));
+    for (let t = 0; t < 100 && !(existsSync(csv) && statSync(csv).size > 0); t++) await new Promise((r) => setTimeout(r, 100));
     expect(readFileSync(csv, 'utf8')).toBe('1,2\n3,4\n5,6\n');
 
     // A .csv's numbers are kept as written, beyond float32's precision (the GPU gets their
@@ -239,7 +239,7 @@ describe('the playground in headless Chromium', () => {
     rmSync(csv);
     await (await $app(page, 'attn-matrix-editor[name="v"] >>> details:last-of-type summary')).click();
     await (await $app(page, 'attn-matrix-editor[name="v"] >>> details[open] button:nth-of-type(2)')).click();
-    for (let t = 0; t < 100 && !existsSync(csv); t++) await new Promise((r) => setTimeout(r, 100));
+    for (let t = 0; t < 100 && !(existsSync(csv) && statSync(csv).size > 0); t++) await new Promise((r) => setTimeout(r, 100));
     expect(readFileSync(csv, 'utf8')).toBe(typed);
     expect(problems).toEqual([]);
   });
