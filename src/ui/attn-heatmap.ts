@@ -274,13 +274,15 @@ export class AttnHeatmap extends LitElement {
     if (cell) this.dispatchEvent(new CellClickEvent(...this.original(cell[0], cell[1])));
   };
 
-  /** Arrow keys walk the cells (tooltip follows), Enter clicks: the map works without a mouse. */
+  /** Arrow keys walk the cells (tooltip follows), Enter or Space clicks (as a button does): the map works without a mouse. */
   private onKey = (event: KeyboardEvent) => {
     const { rows, cols } = this.drawn;
     if (!this.layout || rows * cols === 0) return;
     const moves: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
     const current = this.hover ?? { row: 0, col: 0, x: 0, y: 0 };
-    if (event.key === 'Enter' && this.hover) {
+    if ((event.key === 'Enter' || event.key === ' ') && this.hover) {
+      // Space would otherwise scroll the page.
+      event.preventDefault();
       this.dispatchEvent(new CellClickEvent(...this.original(current.row, current.col)));
       return;
     }

@@ -460,7 +460,7 @@ describe('model mode', () => {
     expect(problems).toEqual([]);
   });
 
-  it('Enter on a cell of a head’s map selects that head; its PNG button downloads without changing the selection', async () => {
+  it('Enter (or Space) on a cell of a head’s map selects that head; its PNG button downloads without changing the selection', async () => {
     const { page, problems } = await freshPage(browser);
     await (await $app(page, '#mode-model')).click();
     await waitForModel(page);
@@ -489,6 +489,18 @@ describe('model mode', () => {
     for (let t = 0; t < 100 && !(existsSync(png) && statSync(png).size > 0); t++) await new Promise((r) => setTimeout(r, 100));
     expect(existsSync(png)).toBe(true);
     expect(await selected()).toMatchObject({ layer: 1, head: 1 });
+
+    // Space clicks a cell too, as it presses a button, and does not scroll the page.
+    const other = await $app(page, 'attn-model-grid >>> .card[data-layer="0"][data-head="1"] attn-heatmap >>> canvas');
+    await other.focus();
+    await page.keyboard.press('ArrowRight');
+    const scrolled = await page.evaluate(() => window.scrollY);
+    await page.keyboard.press(' ');
+    await page.waitForFunction(() => {
+      const m = document.querySelector('attn-app')!.currentState.model;
+      return m.layer === 0 && m.head === 1;
+    });
+    expect(await page.evaluate(() => window.scrollY)).toBe(scrolled);
     expect(problems).toEqual([]);
     rmSync(dir, { recursive: true, force: true });
     await page.browserContext().close();
