@@ -2,6 +2,9 @@
  * Driving <attn-app> from puppeteer: wait for runs, pick presets, and read what the page computed
  * (the coordinator exposes its last run as `lastOutcome` and its state as `currentState`).
  */
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inject } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { decodeState } from '../../src/core/state';
@@ -161,4 +164,18 @@ export async function savedLink(page: Page, check: (s: PlaygroundState) => boole
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error('the link never held the expected state');
+}
+
+/** Lets the page download into a fresh folder, which it returns. */
+export async function allowDownloads(page: Page): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'attn-e2e-downloads-'));
+  const cdp = await page.createCDPSession();
+  await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: dir, browserContextId: page.browserContext().id });
+  return dir;
+}
+
+/** The path of a download once its bytes are there (the file can appear empty first); the path as it is after 10 s. */
+export async function downloaded(path: string): Promise<string> {
+  for (let t = 0; t < 100 && !(existsSync(path) && statSync(path).size > 0); t++) await new Promise((r) => setTimeout(r, 100));
+  return path;
 }

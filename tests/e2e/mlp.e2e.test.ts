@@ -4,13 +4,24 @@
  * x, W₁ and W₂ in file names and notices, and an import whose shape does not fit is not announced.
  * Fails on any console error (./browser.ts).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { launchBrowser } from './browser';
-import { $app, freshPage, messages, readRun, readState, runId, savedLink, waitForMessage, waitForRun } from './app';
+import {
+  allowDownloads,
+  $app,
+  downloaded,
+  freshPage,
+  messages,
+  readRun,
+  readState,
+  runId,
+  savedLink,
+  waitForMessage,
+  waitForRun,
+} from './app';
 import { showMode } from './views';
 
 let browser: Browser;
@@ -87,16 +98,11 @@ describe('MLP as attention in the page', () => {
   it('names x, W₁ and W₂ in exported files and notices, and does not announce an import that does not fit', async () => {
     const { page, problems } = await freshPage(browser);
     await showMode(page, 'mlp');
-    const dir = mkdtempSync(join(tmpdir(), 'attn-mlp-'));
-    const cdp = await page.createCDPSession();
-    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: dir, browserContextId: page.browserContext().id });
+    const dir = await allowDownloads(page);
     const exported = async (editor: string, format: 'npy' | 'csv', file: string) => {
       await (await $app(page, `#mlp-${editor} >>> details[data-menu="export"] summary`)).click();
       await (await $app(page, `#mlp-${editor} >>> details[open] button:nth-of-type(${format === 'npy' ? 1 : 2})`)).click();
-      const path = join(dir, file);
-      // The file can appear before its bytes are written.
-      for (let t = 0; t < 100 && !(existsSync(path) && statSync(path).size > 0); t++) await new Promise((r) => setTimeout(r, 100));
-      return path;
+      return downloaded(join(dir, file));
     };
     // The built-in example's x (src/core/state.ts).
     expect(readFileSync(await exported('x', 'csv', 'x.csv'), 'utf8')).toBe('1,2,-1\n-1,0.5,2\n2,-1,1\n');

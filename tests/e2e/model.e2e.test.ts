@@ -4,7 +4,7 @@
  * next-token prediction and generation over the KV cache; a bad model file refused with its
  * message while the grid stays; the model state restored after a reload. Any console error fails.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { writeGgufModel } from '../../src/model/gguf-write';
 import { writeLlama2cCheckpoint, writeLlama2cTokenizer } from '../helpers/llama2c-writer';
 import { sentencePieceVocabulary } from '../helpers/tokenizer-json';
 import { launchBrowser } from './browser';
-import { $app, freshPage, readState, savedLink, waitForMessage, waitForRun, runId } from './app';
+import { allowDownloads, $app, downloaded, freshPage, readState, runId, savedLink, waitForMessage, waitForRun } from './app';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -481,13 +481,9 @@ describe('model mode', () => {
     await page.waitForSelector('attn-app >>> #head-detail[data-layer="1"][data-head="1"]', { timeout: 30_000 });
 
     // L0 H2's PNG: the file, and L1 H1 still selected.
-    const dir = mkdtempSync(join(tmpdir(), 'attn-model-png-'));
-    const cdp = await page.createCDPSession();
-    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: dir, browserContextId: page.browserContext().id });
+    const dir = await allowDownloads(page);
     await (await $app(page, 'attn-model-grid >>> .card[data-layer="0"][data-head="2"] attn-heatmap >>> header button')).click();
-    const png = join(dir, 'model-L0-H2.png');
-    for (let t = 0; t < 100 && !(existsSync(png) && statSync(png).size > 0); t++) await new Promise((r) => setTimeout(r, 100));
-    expect(existsSync(png)).toBe(true);
+    expect(existsSync(await downloaded(join(dir, 'model-L0-H2.png')))).toBe(true);
     expect(await selected()).toMatchObject({ layer: 1, head: 1 });
 
     // Space clicks a cell too, as it presses a button, and does not scroll the page.

@@ -12,7 +12,7 @@ import { fromMatrix } from '../../src/core/grid';
 import { randomMatrix } from '../../src/core/rng';
 import { defaultState, encodeState } from '../../src/core/state';
 import { launchBrowser, SCREENSHOT_DIR } from './browser';
-import { $app, freshPage, loadPreset, readRun, readState, runId, toSentenceMode, waitForMessage, waitForRun } from './app';
+import { allowDownloads, $app, freshPage, loadPreset, readRun, readState, runId, toSentenceMode, waitForMessage, waitForRun } from './app';
 
 const SCREENSHOTS = SCREENSHOT_DIR;
 
@@ -83,13 +83,7 @@ describe('multi-head attention in the playground', () => {
     expect((await readState(page)).options.heads).toBe(4);
 
     // Head 3's PNG button downloads its map and leaves head 2 selected.
-    const downloads = mkdtempSync(join(tmpdir(), 'attn-head-png-'));
-    const cdp = await page.createCDPSession();
-    await cdp.send('Browser.setDownloadBehavior', {
-      behavior: 'allow',
-      downloadPath: downloads,
-      browserContextId: page.browserContext().id,
-    });
+    const downloads = await allowDownloads(page);
     await (await $app(page, 'attn-stage-view >>> .head-grid .card[data-head="3"] attn-heatmap >>> header button')).click();
     const saved = () => readdirSync(downloads).filter((f) => f.endsWith('-probs-head3.png'));
     for (let t = 0; t < 100 && saved().length === 0; t++) await new Promise((r) => setTimeout(r, 100));

@@ -4,7 +4,7 @@
  * device, a browser without WebGPU, and a large input that must not freeze the page.
  * Every test fails on any console error or failed request (tests/e2e/browser.ts).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -13,7 +13,21 @@ import { toNpy } from '../../src/core/io';
 import { randomMatrix } from '../../src/core/rng';
 import { matrix } from '../../src/core/tensor';
 import { launchBrowser } from './browser';
-import { $app, freshPage, loadPreset, messages, readRun, readState, row, runId, savedLink, waitForMessage, waitForRun } from './app';
+import {
+  allowDownloads,
+  $app,
+  downloaded,
+  freshPage,
+  loadPreset,
+  messages,
+  readRun,
+  readState,
+  row,
+  runId,
+  savedLink,
+  waitForMessage,
+  waitForRun,
+} from './app';
 import { showTab } from './views';
 
 let browser: Browser;
@@ -210,18 +224,11 @@ describe('the playground in headless Chromium', () => {
     expect((await messages(page)).some((t) => t.includes('Imported values.npy'))).toBe(true);
 
     // …and exports it again, as CSV.
-    const downloads = mkdtempSync(join(tmpdir(), 'attn-e2e-downloads-'));
-    const cdp = await page.createCDPSession();
-    await cdp.send('Browser.setDownloadBehavior', {
-      behavior: 'allow',
-      downloadPath: downloads,
-      browserContextId: page.browserContext().id,
-    });
+    const downloads = await allowDownloads(page);
     await (await $app(page, 'attn-matrix-editor[name="v"] >>> details:last-of-type summary')).click();
     await (await $app(page, 'attn-matrix-editor[name="v"] >>> details[open] button:nth-of-type(2)')).click();
     const csv = join(downloads, 'v.csv');
-    for (let t = 0; t < 100 && !(existsSync(csv) && statSync(csv).size > 0); t++) await new Promise((r) => setTimeout(r, 100));
-    expect(readFileSync(csv, 'utf8')).toBe('1,2\n3,4\n5,6\n');
+    expect(readFileSync(await downloaded(csv), 'utf8')).toBe('1,2\n3,4\n5,6\n');
 
     // A .csv's numbers are kept as written, beyond float32's precision (the GPU gets their
     // float32s), so exporting them gives back the same file.
@@ -239,8 +246,7 @@ describe('the playground in headless Chromium', () => {
     rmSync(csv);
     await (await $app(page, 'attn-matrix-editor[name="v"] >>> details:last-of-type summary')).click();
     await (await $app(page, 'attn-matrix-editor[name="v"] >>> details[open] button:nth-of-type(2)')).click();
-    for (let t = 0; t < 100 && !(existsSync(csv) && statSync(csv).size > 0); t++) await new Promise((r) => setTimeout(r, 100));
-    expect(readFileSync(csv, 'utf8')).toBe(typed);
+    expect(readFileSync(await downloaded(csv), 'utf8')).toBe(typed);
     expect(problems).toEqual([]);
   });
 
