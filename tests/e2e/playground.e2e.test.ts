@@ -206,12 +206,26 @@ describe('the playground in headless Chromium', () => {
 
   it('imports an .npy into V and the run uses it', async () => {
     const { page, problems } = await freshPage(browser);
-    const path = join(files, 'values.npy');
-    writeFileSync(path, new Uint8Array(toNpy(matrix(3, 2, [1, 2, 3, 4, 5, 6]))));
     const input = (await $app(page, 'attn-matrix-editor[name="v"] >>> input[type=file]')) as ElementHandle<HTMLInputElement>;
-    const id = await runId(page);
-    await input.uploadFile(path);
-    await waitForRun(page, id);
+    /** Writes a file, imports it into V and waits for the run. */
+    const importIntoV = async (name: string, content: string | Uint8Array) => {
+      const path = join(files, name);
+      writeFileSync(path, content);
+      const id = await runId(page);
+      await input.uploadFile(path);
+      await waitForRun(page, id);
+    };
+    const downloads = await allowDownloads(page);
+    /** V's Export ▸ .csv, as the downloaded file's text. */
+    const exportV = async () => {
+      const csv = join(downloads, 'v.csv');
+      rmSync(csv, { force: true });
+      await (await $app(page, 'attn-matrix-editor[name="v"] >>> details:last-of-type summary')).click();
+      await (await $app(page, 'attn-matrix-editor[name="v"] >>> details[open] button:nth-of-type(2)')).click();
+      return readFileSync(await downloaded(csv), 'utf8');
+    };
+
+    await importIntoV('values.npy', new Uint8Array(toNpy(matrix(3, 2, [1, 2, 3, 4, 5, 6]))));
     expect((await readState(page)).matrix.v).toEqual([
       [1, 2],
       [3, 4],
@@ -222,31 +236,19 @@ describe('the playground in headless Chromium', () => {
     expect(run.gpuOutput![0]).toBeCloseTo(0.1 * 1 + 0.3 * 3 + 0.6 * 5, 5);
     expect(run.gpuOutput![1]).toBeCloseTo(0.1 * 2 + 0.3 * 4 + 0.6 * 6, 5);
     expect((await messages(page)).some((t) => t.includes('Imported values.npy'))).toBe(true);
-
     // …and exports it again, as CSV.
-    const downloads = await allowDownloads(page);
-    await (await $app(page, 'attn-matrix-editor[name="v"] >>> details:last-of-type summary')).click();
-    await (await $app(page, 'attn-matrix-editor[name="v"] >>> details[open] button:nth-of-type(2)')).click();
-    const csv = join(downloads, 'v.csv');
-    expect(readFileSync(await downloaded(csv), 'utf8')).toBe('1,2\n3,4\n5,6\n');
+    expect(await exportV()).toBe('1,2\n3,4\n5,6\n');
 
     // A .csv's numbers are kept as written, beyond float32's precision (the GPU gets their
     // float32s), so exporting them gives back the same file.
     const typed = '0.1,0.2\n0.3,0.123456789\n1e-7,-0.3333333333333333\n';
-    const typedPath = join(files, 'typed.csv');
-    writeFileSync(typedPath, typed);
-    const before = await runId(page);
-    await input.uploadFile(typedPath);
-    await waitForRun(page, before);
+    await importIntoV('typed.csv', typed);
     expect((await readState(page)).matrix.v).toEqual([
       [0.1, 0.2],
       [0.3, 0.123456789],
       [1e-7, -0.3333333333333333],
     ]);
-    rmSync(csv);
-    await (await $app(page, 'attn-matrix-editor[name="v"] >>> details:last-of-type summary')).click();
-    await (await $app(page, 'attn-matrix-editor[name="v"] >>> details[open] button:nth-of-type(2)')).click();
-    expect(readFileSync(await downloaded(csv), 'utf8')).toBe(typed);
+    expect(await exportV()).toBe(typed);
     expect(problems).toEqual([]);
   });
 
