@@ -190,6 +190,19 @@ describe('K/V heads regroup K and V', () => {
     expect(buildProblem(wider, null).shape.dv).toBe(3);
   });
 
+  it("sentence mode's W_o takes the heads' outputs (h·dv rows) when K/V heads are shared, and the problem builds", () => {
+    const s = defaultState();
+    const state: PlaygroundState = {
+      ...s,
+      mode: 'sentence',
+      options: { ...s.options, heads: 2, kvHeads: 1 },
+      sentence: { ...s.sentence, dk: 8, dv: 8, project: true },
+    };
+    const problem = buildProblem(state, embeddings);
+    expect([problem.inputs.v.cols, problem.inputs.wo!.rows, problem.inputs.wo!.cols]).toEqual([8, 16, 100]);
+    expect(problem.shape).toMatchObject({ heads: 2, kvHeads: 1, dv: 8, dModel: 100 });
+  });
+
   it('names output columns after the V columns their K/V head reads', () => {
     const shape = { n: 1, m: 1, dk: 1, dv: 2, heads: 4, kvHeads: 2, dModel: null };
     expect(outputLabels(['a', 'b', 'c', 'd'], shape)).toEqual(['a·h0', 'b·h0', 'a·h1', 'b·h1', 'c·h2', 'd·h2', 'c·h3', 'd·h3']);

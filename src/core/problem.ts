@@ -316,7 +316,8 @@ function sentenceInputs(state: PlaygroundState, embeddings: Embeddings | null): 
     q: sentence.q,
     k: sentence.k,
     v: sentence.v,
-    wo: s.project ? outputProjection(sentence.v.cols, embeddings.dims, s.init, s.seed) : null,
+    // W_o takes the heads' concatenated outputs: h·d_v rows (V has only kv·d_v columns with grouped K/V heads).
+    wo: s.project ? outputProjection(state.options.heads * s.dv, embeddings.dims, s.init, s.seed) : null,
     queryLabels: sentence.queryTokens.map((t) => t.text),
     keyLabels: sentence.keyTokens.map((t) => t.text),
     // Column names only while they still describe the projections' columns.
