@@ -175,7 +175,7 @@ export class AttnApp extends LitElement {
       const name = e.name;
       // MLP mode's grids are <attn-mlp-panel>'s: it applies their edits as StateEditEvents, so none gets here.
       if (isMlpMatrixName(name)) return;
-      e.refused = !this.store.apply(this.matrixEdited(name, e.op), matrixKey(name, e.op));
+      e.refused = !this.store.apply(this.matrixEdited(name, e.op), e.ownStep ? null : matrixKey(name, e.op));
       this.notices.clear(`matrix:${name}`);
     },
     'attn-mask-edit': (e: MaskEditEvent) => {

@@ -152,8 +152,8 @@ export class AttnMatrixEditor extends LitElement {
       </button>`;
   }
 
-  private emit(op: MatrixOp): void {
-    this.dispatchEvent(new MatrixEditEvent(this.name, op));
+  private emit(op: MatrixOp, ownStep = false): void {
+    this.dispatchEvent(new MatrixEditEvent(this.name, op, ownStep));
   }
 
   /** An import's outcome: its error also shows under the grid; a successful import clears the line. */
@@ -287,7 +287,8 @@ export class AttnMatrixEditor extends LitElement {
       const input = this.renderRoot.querySelector<HTMLInputElement>(`input[data-row="${i}"][data-col="${j}"]`);
       if (input) input.value = String(before.value);
       this.edited();
-      this.emit({ kind: 'set', row: i, col: j, value: before.value });
+      // Its own undo step: merged with the typing it takes back, Undo would lose both.
+      this.emit({ kind: 'set', row: i, col: j, value: before.value }, true);
     }
   }
 

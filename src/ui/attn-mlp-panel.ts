@@ -50,7 +50,7 @@ export class AttnMlpPanel extends LitElement {
     // This panel applies its own three grids' edits (the page's matrix edits are matrix mode's).
     event.stopPropagation();
     const op = event.op;
-    const key = op.kind === 'set' ? `mlp:${name}:${op.row}:${op.col}` : null;
+    const key = op.kind === 'set' && !event.ownStep ? `mlp:${name}:${op.row}:${op.col}` : null;
     const edit = new StateEditEvent((s) => applyMlpMatrixOp(s, name, op), key);
     this.dispatchEvent(edit);
     // An import the shapes refuse is then not announced as imported (attn-matrix-toolbar).

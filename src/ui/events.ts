@@ -40,6 +40,8 @@ export class MatrixEditEvent extends Event {
   constructor(
     readonly name: GridName,
     readonly op: MatrixOp,
+    /** An undo step of its own even right after typing in the same cell (Escape's take-back), not merged with it. */
+    readonly ownStep = false,
   ) {
     super(MatrixEditEvent.eventName, up);
   }

@@ -270,6 +270,24 @@ describe('a cell and Escape', () => {
   });
 });
 
+describe('Escape right after typing', () => {
+  it('is its own undo step: Undo brings back the value typed', async () => {
+    const { page, problems } = await freshPage(browser);
+    const cell = await $app(page, 'attn-matrix-editor[name="q"] >>> input[data-row="0"][data-col="1"]');
+    const start = (await readState(page)).matrix.q[0][1];
+    await cell.click({ count: 3 });
+    // Within the second in which typing in one cell is one undo step.
+    await page.keyboard.type('5');
+    await page.keyboard.press('Escape');
+    await page.waitForFunction((v: number) => document.querySelector('attn-app')!.currentState.matrix.q[0][1] === v, {}, start);
+    await (await $app(page, 'attn-header >>> button[title="Undo (Ctrl+Z)"]')).click();
+    await page.waitForFunction(() => document.querySelector('attn-app')!.currentState.matrix.q[0][1] === 5);
+    await (await $app(page, 'attn-header >>> button[title="Undo (Ctrl+Z)"]')).click();
+    await page.waitForFunction((v: number) => document.querySelector('attn-app')!.currentState.matrix.q[0][1] === v, {}, start);
+    expect(problems).toEqual([]);
+  });
+});
+
 describe('pasting a printed array', () => {
   it('a one-line nested list lands as its 2×2 block, not as one row of four', async () => {
     const { page, problems } = await freshPage(browser);
