@@ -6,7 +6,7 @@
 import type { TrialRecord } from '../core/kernel-safety';
 import { encodeTrialRecord, encodeTrialRecords, parseTrialRecord, parseTrialRecords } from '../core/kernel-safety';
 import type { PlaygroundState } from '../core/state';
-import { decodeState, encodeState, MAX_KERNEL_CHARS, parseStateJson } from '../core/state';
+import { decodeState, encodeState, MAX_KERNEL_CHARS, MAX_SAVED_CELLS, parseStateJson, stateCells } from '../core/state';
 import { isVerifiedStage } from '../core/stages';
 
 export const STORAGE_KEY = 'attention-playground.state';
@@ -30,6 +30,17 @@ export function readHashState(hash = location.hash): Loaded {
 
 export function linkFor(state: PlaygroundState): string {
   return `${location.origin}${location.pathname}${location.search}${HASH_PREFIX}${encodeState(state)}`;
+}
+
+/** Why the state gets no link (the address bar's rule: too many numbers to encode, or too long), in words; or null. */
+export function linkProblem(state: PlaygroundState): string | null {
+  const cells = stateCells(state);
+  if (cells > MAX_SAVED_CELLS)
+    return `this problem holds ${cells.toLocaleString('en')} numbers, too many for a link (at most ${MAX_SAVED_CELLS.toLocaleString('en')})`;
+  const length = encodeState(state).length;
+  if (length > MAX_LINK_CHARS)
+    return `its link would be ${length.toLocaleString('en')} characters long, too long to share (at most ${MAX_LINK_CHARS.toLocaleString('en')})`;
+  return null;
 }
 
 /** Puts the state in the address bar without a history entry; false when it is too long for a link. */

@@ -11,10 +11,12 @@ import { fitScoringToState } from '../core/scoring-state';
 import type { PlaygroundState } from '../core/state';
 import { checkState, defaultState, MAX_SAVED_CELLS, stateCells, stateFromPreset, withProfileForm } from '../core/state';
 import type { NoticeLevel } from './events';
-import { linkFor, loadLocal, readHashState, saveLocal, takeLegacyLabKernels, writeHash } from './persistence';
+import { linkFor, linkProblem, loadLocal, readHashState, saveLocal, takeLegacyLabKernels, writeHash } from './persistence';
 import { PRESETS } from './presets';
 
 const SAVE_DEBOUNCE_MS = 400;
+/** The notice source of a save the browser's storage refused: cleared by the next save that works. */
+const UNSAVED_SOURCE = 'state-unsaved';
 /** The notice source of a change the gate refused: the next change made (or undo, redo) clears it. */
 export const REFUSED_SOURCE = 'state-refused';
 /** The notice source of an edit whose value did not fit (attn-app's applyEdit): a good edit, an undo or a redo clears it. */
@@ -53,6 +55,7 @@ export class StateController implements ReactiveController {
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   /** Whether the user has been told the state is too large to save (told once per large stretch). */
   private toldTooLarge = false;
+  private toldUnsaved = false;
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -142,6 +145,12 @@ export class StateController implements ReactiveController {
 
   /** Copies a link that reproduces this view, or shows it when the clipboard is out of reach. */
   async share(): Promise<void> {
+    // The address bar's limits: a link that long would not open, and encoding millions of numbers stalls the page.
+    const problem = linkProblem(this.state);
+    if (problem) {
+      this.options.notify('error', `No link: ${problem}. Export the matrices (.npy) to share them.`);
+      return;
+    }
     const link = linkFor(this.state);
     try {
       await navigator.clipboard.writeText(link);
@@ -181,9 +190,21 @@ export class StateController implements ReactiveController {
         );
       }
       this.toldTooLarge = !fits;
-      if (fits) saveLocal(this.state);
+      if (fits) this.tellUnsaved(!saveLocal(this.state));
       if (!fits || !writeHash(this.state)) history.replaceState(null, '', `${location.pathname}${location.search}`);
     }, SAVE_DEBOUNCE_MS);
+  }
+
+  /** Says once that this browser's storage refused the state (it is full, or off), and again after a save that worked. */
+  private tellUnsaved(failed: boolean): void {
+    if (failed && !this.toldUnsaved)
+      this.options.notify(
+        'error',
+        "This browser's storage refused to save the page's state (it is full, or storage is off): a reload would lose your latest changes. Share link or export to keep them.",
+        UNSAVED_SOURCE,
+      );
+    if (!failed && this.toldUnsaved) this.options.clear(UNSAVED_SOURCE);
+    this.toldUnsaved = failed;
   }
 
   /** A link pasted into this tab's address bar: load it (undoable), or say why not. */

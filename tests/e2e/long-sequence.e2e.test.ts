@@ -55,6 +55,9 @@ describe('long sequences in the playground', () => {
       },
       { timeout: 120_000 },
     );
+    // Share link keeps the address bar's rule: no link, and why.
+    await (await $app(page, 'attn-header >>> button[title="Copy a link that reproduces this view"]')).click();
+    await waitForMessage(page, 'No link: this problem holds 196,608 numbers, too many for a link (at most 100,000).');
 
     const run = await page.evaluate(() => {
       const app = document.querySelector('attn-app')!;

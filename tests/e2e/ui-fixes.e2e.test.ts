@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { launchBrowser } from './browser';
-import { $app, freshPage, loadPreset, readState, runId, toSentenceMode, waitForMessage, waitForRun } from './app';
+import { $app, freshPage, loadPreset, messages, readState, runId, toSentenceMode, waitForMessage, waitForRun } from './app';
 import { showTab } from './views';
 
 let browser: Browser;
@@ -284,6 +284,34 @@ describe('Escape right after typing', () => {
     await page.waitForFunction(() => document.querySelector('attn-app')!.currentState.matrix.q[0][1] === 5);
     await (await $app(page, 'attn-header >>> button[title="Undo (Ctrl+Z)"]')).click();
     await page.waitForFunction((v: number) => document.querySelector('attn-app')!.currentState.matrix.q[0][1] === v, {}, start);
+    expect(problems).toEqual([]);
+  });
+});
+
+describe("when the browser's storage refuses the state", () => {
+  it('the page says so, and says nothing more once a save works again', async () => {
+    const { page, problems } = await freshPage(browser);
+    // Another page of this origin fills the storage.
+    await page.evaluate(() => {
+      // Halving chunks down to one character: no room is left for any save.
+      let i = 0;
+      for (let size = 1 << 20; size >= 1;) {
+        try {
+          localStorage.setItem(`filler-${i++}`, 'x'.repeat(size));
+        } catch {
+          size >>= 1;
+        }
+      }
+    });
+    const cell = await $app(page, 'attn-matrix-editor[name="q"] >>> input[data-row="0"][data-col="0"]');
+    await cell.click({ count: 3 });
+    await page.keyboard.type('7');
+    await waitForMessage(page, "This browser's storage refused to save the page's state");
+    // Room again: the next save works and the notice goes.
+    await page.evaluate(() => Object.keys(localStorage).forEach((key) => key.startsWith('filler-') && localStorage.removeItem(key)));
+    await page.keyboard.type('5');
+    await page.waitForFunction(() => JSON.parse(localStorage.getItem('attention-playground.state') ?? '{}').matrix?.q?.[0]?.[0] === 75);
+    expect((await messages(page)).filter((t) => t.includes('storage refused'))).toEqual([]);
     expect(problems).toEqual([]);
   });
 });
