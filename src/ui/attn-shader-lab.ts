@@ -127,8 +127,11 @@ export class AttnShaderLab extends LitElement {
     const next: StageKernels = {};
     for (const stage of verifiableStages())
       if (typeof kernels[stage] === 'string' && kernels[stage] !== this.builtIn(stage)) next[stage] = kernels[stage];
-    this.announced = JSON.stringify(next);
-    if (JSON.stringify(next) === JSON.stringify(this.edits)) return;
+    const json = JSON.stringify(next);
+    // The state echoing what this lab sent: the drafts (newer typing, a kernel too long to apply) stay.
+    if (json === this.announced) return;
+    this.announced = json;
+    if (json === JSON.stringify(this.edits)) return;
     clearTimeout(this.announceTimer);
     this.edits = next;
     this.scheduleCheck(0);
@@ -147,25 +150,32 @@ export class AttnShaderLab extends LitElement {
     this.announceTimer = setTimeout(() => this.announce(), COMPILE_DEBOUNCE_MS);
   }
 
-  /** Sends the edits up to the state, if they changed since last time. */
+  /**
+   * Sends the edits up to the state, if they changed since last time. A kernel too long for a saved
+   * state or a link stays here, in the editor, and is not applied (its stage keeps what the state
+   * had); the other stages' edits are applied as usual.
+   */
   private announce(): void {
     clearTimeout(this.announceTimer);
-    const edits = JSON.stringify(this.edits);
-    if (edits === this.announced) return;
-    // A kernel too long for a saved state or a link stays here, in the editor, and is not applied.
-    const tooLong = Object.entries(this.edits)
-      .map(([stage, source]) => [stage, textLengthProblem(source, MAX_KERNEL_CHARS)])
-      .find(([, problem]) => problem);
-    if (tooLong) {
-      // Said once per stage, not after every pause in typing.
-      if (this.toldTooLong !== tooLong[0])
-        this.dispatchEvent(new NoticeEvent('error', `The ${tooLong[0]} kernel ${tooLong[1]}; it stays in the editor.`));
-      this.toldTooLong = tooLong[0] ?? '';
-      return;
+    const applied: StageKernels = {};
+    let tooLong: [string, string] | null = null;
+    for (const [stage, source] of Object.entries(this.edits)) {
+      const problem = textLengthProblem(source, MAX_KERNEL_CHARS);
+      if (!problem) applied[stage as StageName] = source;
+      else {
+        tooLong ??= [stage, problem];
+        const kept = this.kernels?.[stage];
+        if (typeof kept === 'string') applied[stage as StageName] = kept;
+      }
     }
-    this.toldTooLong = '';
-    this.announced = edits;
-    this.dispatchEvent(new KernelEditEvent({ ...this.edits }));
+    // Said once per stage, not after every pause in typing.
+    if (tooLong && this.toldTooLong !== tooLong[0])
+      this.dispatchEvent(new NoticeEvent('error', `The ${tooLong[0]} kernel ${tooLong[1]}; it stays in the editor.`));
+    this.toldTooLong = tooLong?.[0] ?? '';
+    const json = JSON.stringify(applied);
+    if (json === this.announced) return;
+    this.announced = json;
+    this.dispatchEvent(new KernelEditEvent({ ...applied }));
   }
 
   private onCodeChange = (event: CodeChangeEvent) => {

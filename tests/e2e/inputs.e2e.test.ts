@@ -95,25 +95,50 @@ describe('saved and restored', () => {
     expect(problems).toEqual([]);
   });
 
-  it('a kernel too long to save stays in the Shader lab, and the state keeps none', async () => {
+  it("a kernel too long to save stays in the Shader lab, the state keeps none, and other stages' edits still apply", async () => {
     const { page, problems } = await freshPage(browser);
     await (await $app(page, '#tab-lab')).click();
     const editor = await $app(page, 'attn-shader-lab >>> attn-code-editor');
-    const long = `// ${'x'.repeat(MAX_KERNEL_CHARS)}`;
     // What the editor sends when text is typed or pasted (typing 100,000 characters into Monaco would take minutes).
-    await editor.evaluate((el, value) => {
-      el.dispatchEvent(Object.assign(new Event('attn-code-change', { bubbles: true, composed: true }), { document: 'softmax', value }));
-    }, long);
+    const send = (document: string, value: string) =>
+      editor.evaluate(
+        (el, doc, text) => {
+          el.dispatchEvent(Object.assign(new Event('attn-code-change', { bubbles: true, composed: true }), { document: doc, value: text }));
+        },
+        document,
+        value,
+      );
+    const stateKernel = (stage: string, text: string) =>
+      page.waitForFunction(
+        (st: string, t: string) => document.querySelector('attn-app')!.currentState.kernels?.[st] === t,
+        {},
+        stage,
+        text,
+      );
+    const long = `// ${'x'.repeat(MAX_KERNEL_CHARS)}`;
+    await send('softmax', long);
     await waitForMessage(page, 'The softmax kernel is 100,003 characters long; a saved state or a link holds at most 100,000');
-    const kept = await page.evaluate(() => {
-      const lab = document
-        .querySelector('attn-app')!
-        .shadowRoot!.querySelector('attn-layout')!
-        .shadowRoot!.querySelector('attn-shader-lab')!;
-      return lab.source('softmax').length;
-    });
-    expect(kept).toBe(long.length);
+    const labSource = (stage: string) =>
+      page.evaluate((st) => {
+        const lab = document
+          .querySelector('attn-app')!
+          .shadowRoot!.querySelector('attn-layout')!
+          .shadowRoot!.querySelector('attn-shader-lab')!;
+        return lab.source(st as 'softmax');
+      }, stage);
+    expect((await labSource('softmax')).length).toBe(long.length);
     expect((await readState(page)).kernels).toBeNull();
+
+    // Another stage's edit is applied and saved meanwhile; the long one still is not, and stays.
+    const pv = `// edited\n${await labSource('pv')}`;
+    await send('pv', pv);
+    await stateKernel('pv', pv);
+    expect((await readState(page)).kernels?.softmax).toBeUndefined();
+    expect((await labSource('softmax')).length).toBe(long.length);
+    const pvAgain = `// edited again\n${pv}`;
+    await send('pv', pvAgain);
+    await stateKernel('pv', pvAgain);
+    expect((await labSource('softmax')).length).toBe(long.length);
     expect(problems).toEqual([]);
   });
 
