@@ -8,6 +8,7 @@ import { encodeTrialRecord, encodeTrialRecords, parseTrialRecord, parseTrialReco
 import type { PlaygroundState } from '../core/state';
 import { decodeState, encodeState, MAX_KERNEL_CHARS, MAX_SAVED_CELLS, parseStateJson, stateCells } from '../core/state';
 import { isVerifiedStage } from '../core/stages';
+import { isVariant, VARIANT_NAMES } from '../gpu/variants';
 
 export const STORAGE_KEY = 'attention-playground.state';
 /** Where the shader lab kept edited kernels before the state owned them (read once, then removed). */
@@ -22,10 +23,17 @@ export type Loaded = { state: PlaygroundState; error: null } | { state: null; er
 export function readHashState(hash = location.hash): Loaded {
   if (!hash.startsWith(HASH_PREFIX)) return { state: null, error: null };
   try {
-    return { state: decodeState(hash.slice(HASH_PREFIX.length)), error: null };
+    return { state: withKnownVariant(decodeState(hash.slice(HASH_PREFIX.length))), error: null };
   } catch (error) {
     return { state: null, error: `This link's state could not be read: ${(error as Error).message}.` };
   }
+}
+
+/** The state when its kernel variant is one the engine has; an Error naming the field otherwise (core cannot know the variants). */
+function withKnownVariant(state: PlaygroundState): PlaygroundState {
+  if (!isVariant(state.variant))
+    throw new Error(`state.variant must be one of ${VARIANT_NAMES.join(', ')}, got ${JSON.stringify(state.variant)}`);
+  return state;
 }
 
 export function linkFor(state: PlaygroundState): string {
@@ -60,7 +68,7 @@ export function loadLocal(): Loaded {
   }
   if (!json) return { state: null, error: null };
   try {
-    return { state: parseStateJson(json), error: null };
+    return { state: withKnownVariant(parseStateJson(json)), error: null };
   } catch (error) {
     return { state: null, error: `The saved state could not be restored: ${(error as Error).message}.` };
   }

@@ -142,6 +142,13 @@ describe('saved and restored', () => {
     expect(problems).toEqual([]);
   });
 
+  it('a link naming a kernel variant the page does not have is refused, naming it', async () => {
+    const { page, problems } = await freshPage(browser, { hash: `#s=${encodeState({ ...defaultState(), variant: 'bogus' })}` });
+    await waitForMessage(page, `This link's state could not be read: state.variant must be one of naive, tiled, fused, got "bogus".`);
+    expect((await readState(page)).variant).toBe('tiled');
+    expect(problems).toEqual([]);
+  });
+
   it('a link whose query string holds markup runs, reference and all', async () => {
     const { page: linked, problems } = await freshPage(browser, {
       url: `${inject('baseUrl')}?<b>x</b>`,
