@@ -439,26 +439,23 @@ async function runCase(
   return { ...row, hint: caseHint(row) };
 }
 
-/**
- * Verifies one kernel. Compile and interface errors come back as a report ('compile-error',
- * 'interface-error'), so do a timeout and a lost device ('timeout', 'device-lost': the page must
- * then acquire a new device). Aborting the signal throws RunCancelledError.
- */
-/** Why an edited kernel cannot run, found without running it; null when it becomes a pipeline. */
+/** Why an edited kernel cannot run, found without running it. */
 export interface CompileFailure {
   status: 'compile-error' | 'interface-error' | 'timeout';
   compileMessages: ShaderMessage[];
   interfaceProblems: string[];
+  /** In words; empty when the interface check gave no message of its own. */
   error: string;
 }
 
-/**
- * Compiles an edited kernel for its stage and checks it against the interface, as verifyKernel
- * does first, without running it: a kernel the GPU's compiler rejects is named at once (WGSL's
- * "loop does not exit" is a compile error the CPU interpreter does not raise).
- */
-export async function compileFailure(engine: AttentionEngine, stage: StageName, source: string): Promise<CompileFailure | null> {
-  const variant = variantFor(stage);
+/** The stage's kernel from `source` as a pipeline, compiled within `limitMs`; or why it cannot be one. */
+async function diagnoseWithin(
+  engine: AttentionEngine,
+  stage: StageName,
+  variant: VariantName,
+  source: string,
+  limitMs: number,
+): Promise<{ kernel: CompiledKernel } | CompileFailure> {
   const failure = (status: CompileFailure['status'], error: string, fields: Partial<CompileFailure> = {}): CompileFailure => ({
     status,
     compileMessages: [],
@@ -466,15 +463,33 @@ export async function compileFailure(engine: AttentionEngine, stage: StageName, 
     error,
     ...fields,
   });
-  if (!variant) return failure('interface-error', `the ${stage} stage cannot be verified`);
-  const diagnosis = await within(engine.diagnose(stage, variant, source), COMPILE_TIME_LIMIT_MS);
-  if (diagnosis === TIMED_OUT) return failure('timeout', `compiling the kernel took longer than ${COMPILE_TIME_LIMIT_MS} ms`);
-  if (diagnosis.kernel) return null;
+  const diagnosis = await within(engine.diagnose(stage, variant, source), limitMs);
+  if (diagnosis === TIMED_OUT) return failure('timeout', `compiling the kernel took longer than ${limitMs} ms`);
+  if (diagnosis.kernel) return { kernel: diagnosis.kernel };
   const error = diagnosisError(diagnosis);
   if (error instanceof KernelCompileError) return failure('compile-error', error.message, { compileMessages: diagnosis.messages });
-  return failure('interface-error', error?.message ?? 'it does not fit the kernel interface', { interfaceProblems: diagnosis.problems });
+  return failure('interface-error', error?.message ?? '', { interfaceProblems: diagnosis.problems });
 }
 
+/**
+ * Compiles an edited kernel for its stage and checks it against the interface, as verifyKernel
+ * does first, without running it: a kernel the GPU's compiler rejects is named at once (WGSL's
+ * "loop does not exit" is a compile error the CPU interpreter does not raise). Null when it
+ * becomes a pipeline.
+ */
+export async function compileFailure(engine: AttentionEngine, stage: StageName, source: string): Promise<CompileFailure | null> {
+  const variant = variantFor(stage);
+  if (!variant)
+    return { status: 'interface-error', compileMessages: [], interfaceProblems: [], error: `the ${stage} stage cannot be verified` };
+  const built = await diagnoseWithin(engine, stage, variant, source, COMPILE_TIME_LIMIT_MS);
+  return 'kernel' in built ? null : built;
+}
+
+/**
+ * Verifies one kernel. Compile and interface errors come back as a report ('compile-error',
+ * 'interface-error'), so do a timeout and a lost device ('timeout', 'device-lost': the page must
+ * then acquire a new device). Aborting the signal throws RunCancelledError.
+ */
 export async function verifyKernel(engine: AttentionEngine, options: VerifyKernelOptions): Promise<VerifyReport> {
   const started = performance.now();
   const { stage, source, signal } = options;
@@ -524,18 +539,13 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     // Compiling first separates "does not compile / does not fit" from wrong results, and gives the
     // workgroup size the tile-edge cases are built around. Pipelines are cached, so runs reuse it.
     const compileLimitMs = Math.max(COMPILE_TIME_LIMIT_MS, 3 * limitMs);
-    const diagnosis = await within(engine.diagnose(stage, variant, source), compileLimitMs);
-    if (diagnosis === TIMED_OUT) return finish('timeout', `compiling the kernel took longer than ${compileLimitMs} ms`);
-    const { kernel } = diagnosis;
-    if (!kernel) {
-      const failure = diagnosisError(diagnosis);
-      if (failure instanceof KernelCompileError) {
-        report.compileMessages = diagnosis.messages;
-        return finish('compile-error', failure.message);
-      }
-      report.interfaceProblems = diagnosis.problems;
-      return finish('interface-error', failure?.message);
+    const diagnosed = await diagnoseWithin(engine, stage, variant, source, compileLimitMs);
+    if (!('kernel' in diagnosed)) {
+      report.compileMessages = diagnosed.compileMessages;
+      report.interfaceProblems = diagnosed.interfaceProblems;
+      return finish(diagnosed.status, diagnosed.error || undefined);
     }
+    const { kernel } = diagnosed;
     // The built-in stages that run before it in a case (none before RoPE, the whole variant before
     // the projection; the run stops at the stage under test), so no case's time limit is spent compiling them.
     const order: StageName[] = ['rope', ...variantStages(variant), 'project'];

@@ -36,19 +36,22 @@ function withKnownVariant(state: PlaygroundState): PlaygroundState {
   return state;
 }
 
-export function linkFor(state: PlaygroundState): string {
-  return `${location.origin}${location.pathname}${location.search}${HASH_PREFIX}${encodeState(state)}`;
-}
-
-/** Why the state gets no link (the address bar's rule: too many numbers to encode, or too long), in words; or null. */
-export function linkProblem(state: PlaygroundState): string | null {
+/**
+ * The link that reproduces the state, or why it gets none (the address bar's rule: too many numbers
+ * to encode, or too long a link), in words.
+ */
+export function shareableLink(state: PlaygroundState): { link: string } | { problem: string } {
   const cells = stateCells(state);
   if (cells > MAX_SAVED_CELLS)
-    return `this problem holds ${cells.toLocaleString('en')} numbers, too many for a link (at most ${MAX_SAVED_CELLS.toLocaleString('en')})`;
-  const length = encodeState(state).length;
-  if (length > MAX_LINK_CHARS)
-    return `its link would be ${length.toLocaleString('en')} characters long, too long to share (at most ${MAX_LINK_CHARS.toLocaleString('en')})`;
-  return null;
+    return {
+      problem: `this problem holds ${cells.toLocaleString('en')} numbers, too many for a link (at most ${MAX_SAVED_CELLS.toLocaleString('en')})`,
+    };
+  const encoded = encodeState(state);
+  if (encoded.length > MAX_LINK_CHARS)
+    return {
+      problem: `its link would be ${encoded.length.toLocaleString('en')} characters long, too long to share (at most ${MAX_LINK_CHARS.toLocaleString('en')})`,
+    };
+  return { link: `${location.origin}${location.pathname}${location.search}${HASH_PREFIX}${encoded}` };
 }
 
 /** Puts the state in the address bar without a history entry; false when it is too long for a link. */

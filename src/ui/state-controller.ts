@@ -11,7 +11,7 @@ import { fitScoringToState } from '../core/scoring-state';
 import type { PlaygroundState } from '../core/state';
 import { checkState, defaultState, MAX_SAVED_CELLS, stateCells, stateFromPreset, withProfileForm } from '../core/state';
 import type { NoticeLevel } from './events';
-import { linkFor, linkProblem, loadLocal, readHashState, saveLocal, takeLegacyLabKernels, writeHash } from './persistence';
+import { loadLocal, readHashState, saveLocal, shareableLink, takeLegacyLabKernels, writeHash } from './persistence';
 import { PRESETS } from './presets';
 
 const SAVE_DEBOUNCE_MS = 400;
@@ -146,12 +146,12 @@ export class StateController implements ReactiveController {
   /** Copies a link that reproduces this view, or shows it when the clipboard is out of reach. */
   async share(): Promise<void> {
     // The address bar's limits: a link that long would not open, and encoding millions of numbers stalls the page.
-    const problem = linkProblem(this.state);
-    if (problem) {
-      this.options.notify('error', `No link: ${problem}. Export the matrices (.npy) to share them.`);
+    const shared = shareableLink(this.state);
+    if ('problem' in shared) {
+      this.options.notify('error', `No link: ${shared.problem}. Export the matrices (.npy) to share them.`);
       return;
     }
-    const link = linkFor(this.state);
+    const { link } = shared;
     try {
       await navigator.clipboard.writeText(link);
       this.options.notify('info', 'A link to exactly this view is on the clipboard.');
