@@ -91,7 +91,7 @@ export function modelSourceNote(
   const [how, again] =
     named.kind === 'files'
       ? [
-          `Your model file${many ? 's' : ''} (${sourceName(named)}) cannot be reopened after a reload: choose ${many ? 'them' : 'it'} again.`,
+          `This state was made with your model file${many ? 's' : ''} (${sourceName(named)}), not open now: a page cannot reopen a file by itself, so choose ${many ? 'them' : 'it'} again.`,
           `you choose ${many ? 'them' : 'it'} again`,
         ]
       : named.kind === 'url'
