@@ -20,7 +20,9 @@ import { ACTIVATIONS, DEFAULT_OPTIONS, DEFAULT_ROPE, MAX_WINDOW, SCORE_FUNCTIONS
 import type { Preset } from './presets';
 import type { ProjectionKind } from './sentence';
 import type { AttentionShape } from './shapes';
+import type { StageName } from './stages';
 import { isStageName, STAGE_NAMES } from './stages';
+import { tokenize } from './tokenize';
 import type { Precision } from './precision';
 import { PRECISIONS } from './precision';
 import type { MemoryUpdate } from './memory';
@@ -214,13 +216,20 @@ export const DEFAULT_MEMORY_STATE: MemoryState = {
   temperature: DEFAULT_MEMORY_TEMPERATURE,
 };
 
+/**
+ * Where the user is looking: none of it is an undo step, and an undo or redo keeps it (withView).
+ * The head and the focused query stay within the problem's (withViewInRange).
+ */
 export interface ViewState {
   /** Query row shown in the line view and highlighted in the heatmaps. */
   focusQuery: number;
+  /** The head shown in full below the head grid (below options.heads). */
   head: number;
   tab: ViewTab;
   /** The Profiler tab's form as typed (absent: its defaults, DEFAULT_PROFILE_FORM). */
   profile?: ProfileForm;
+  /** The Shader lab's open stage tab (absent: the lab's first, QKᵀ). */
+  labStage?: StageName;
 }
 
 export interface PlaygroundState {
@@ -318,6 +327,64 @@ export function defaultState(): PlaygroundState {
  */
 export function withProfileForm(state: PlaygroundState, form: ProfileForm | undefined): PlaygroundState {
   return form === undefined || state.view.profile === form ? state : { ...state, view: { ...state.view, profile: form } };
+}
+
+/**
+ * How many query rows the state's problem has, as far as the state alone says (sentence mode: the
+ * words of the query sentence); null in model and memory mode, whose views do not read view.focusQuery.
+ */
+function queryRows(state: PlaygroundState): number | null {
+  switch (state.mode) {
+    case 'matrix':
+      return state.matrix.q.length;
+    case 'sentence':
+      return tokenize(state.sentence.cross ? state.sentence.target : state.sentence.source).length;
+    case 'mlp':
+      return state.mlp.x.length;
+    default:
+      return null;
+  }
+}
+
+/**
+ * `state` with its view's head and focused query within its problem (the last head or query when
+ * past them), so the view never names a head or row other than the one shown; `state` itself when
+ * they fit.
+ */
+export function withViewInRange(state: PlaygroundState): PlaygroundState {
+  const { view } = state;
+  const head = Math.min(view.head, state.options.heads - 1);
+  const rows = queryRows(state);
+  const focusQuery = rows ? Math.min(view.focusQuery, rows - 1) : view.focusQuery;
+  return head === view.head && focusQuery === view.focusQuery ? state : { ...state, view: { ...view, head, focusQuery } };
+}
+
+/**
+ * What withViewInRange moved, naming the fields (for a link or a saved state that named a head or
+ * query past its problem's), or null when it moved nothing.
+ */
+export function viewRangeNote(before: PlaygroundState, after: PlaygroundState): string | null {
+  const moved = (field: 'head' | 'focusQuery', one: string, many: string, count: number) => {
+    const asked = before.view[field];
+    const shown = after.view[field];
+    return asked === shown
+      ? null
+      : `view.${field} is ${asked}, past its ${count} ${count === 1 ? one : many} (0 to ${count - 1}): showing ${one} ${shown}`;
+  };
+  const notes = [
+    moved('head', 'head', 'heads', after.options.heads),
+    moved('focusQuery', 'query', 'queries', queryRows(after) ?? 0),
+  ].filter((n) => n);
+  return notes.length ? notes.join('; ') : null;
+}
+
+/**
+ * `state` seen through `view`: an undo or redo changes the problem, not where the user is looking.
+ * The output tab, the Shader lab's stage and the Profiler form stay as they are; the head and the
+ * focused query too while the state has them, else its last (withViewInRange).
+ */
+export function withView(state: PlaygroundState, view: ViewState): PlaygroundState {
+  return withViewInRange(state.view === view ? state : { ...state, view });
 }
 
 /** The state a preset describes; fields a preset does not set come from the defaults. */
@@ -462,11 +529,12 @@ export function withHeads(state: PlaygroundState, heads: number): PlaygroundStat
   const s = state.sentence;
   const fits = (w: Grid | null, blocks: number, width: number) => !w || (w[0]?.length ?? 0) === blocks * width;
   const keep = fits(s.wq, heads, s.dk) && fits(s.wk, kv, s.dk) && fits(s.wv, kv, s.dv);
-  return {
+  // The head shown stays one of the heads (fewer heads: the last).
+  return withViewInRange({
     ...state,
     options,
     sentence: keep ? s : { ...s, wq: null, wk: null, wv: null, featureLabels: null, valueLabels: null },
-  };
+  });
 }
 
 // ---------------------------------------------------------------- validation
@@ -738,6 +806,8 @@ function parseView(v: unknown, path: string, d: ViewState): ViewState {
     tab: field(o, 'tab', path, d.tab, oneOf(VIEW_TABS)),
     // Saved states and links from before the form was kept have none.
     ...(o.profile === undefined ? {} : { profile: parseProfileForm(o.profile, `${path}.profile`) }),
+    // Nor, from before the lab's stage tab was kept, a stage.
+    ...(o.labStage === undefined ? {} : { labStage: oneOf(STAGE_NAMES)(o.labStage, `${path}.labStage`) }),
   };
 }
 

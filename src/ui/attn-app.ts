@@ -33,6 +33,7 @@ import type { GpuStatus } from './gpu-session';
 import { GpuSession } from './gpu-session';
 import { NoticeController } from './notice-controller';
 import { ModelController } from './model-controller';
+import { shownModelHead } from './model-head-outcome';
 import { MemoryController } from './memory-controller';
 import type { ModelView } from './model-controller';
 import { RunController } from './run-controller';
@@ -307,9 +308,11 @@ export class AttnApp extends LitElement {
   /** The selected head's Q, K, V (before RoPE) and options as a matrix-mode problem (one undo step). */
   private headToMatrix(): void {
     const o = this.models.outcome;
-    const { layer, head } = this.store.state.model;
-    const run = o?.layers[layer];
-    if (!o || !run || head >= run.call.options.heads) return;
+    // The head shown: the state's, or the model's last where the state names one past it.
+    const shown = shownModelHead(o, this.store.state.model);
+    const run = shown && o?.layers[shown.layer];
+    if (!o || !shown || !run) return;
+    const { layer, head } = shown;
     const labels = { queries: o.tokens.slice(o.queryStart).map((t) => t.text), keys: o.tokens.map((t) => t.text) };
     if (!this.store.apply(withModelHeadAsMatrices(this.store.state, run.call, head, labels))) return;
     this.notices.notify('info', `Layer ${layer} head ${head}'s Q, K, V and options are now in matrix mode; Undo goes back to the model.`);

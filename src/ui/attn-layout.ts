@@ -23,7 +23,7 @@ import { PRESETS } from './presets';
 import type { ModelView } from './model-controller';
 import type { MemoryView } from './memory-controller';
 import './attn-memory-view';
-import { modelHeadOutcome } from './model-head-outcome';
+import { modelHeadOutcome, shownModelHead } from './model-head-outcome';
 import type { RunProgress } from './run-controller';
 import type { RunOutcome } from './run-types';
 import { buttonStyles, srOnlyStyles, tabStyles } from './styles';
@@ -187,11 +187,12 @@ export class AttnLayout extends LitElement {
 
   private headMemo: { outcome: unknown; layer: number; head: number; result: RunOutcome | null } | null = null;
 
-  /** Model mode's selected head as an ordinary run, computed once per step and selection. */
+  /** Model mode's shown head (shownModelHead) as an ordinary run, computed once per step and selection. */
   private get modelHead(): RunOutcome | null {
     const o = this.model?.outcome ?? null;
-    if (!o) return null;
-    const { layer, head } = this.state.model;
+    const shown = shownModelHead(o, this.state.model);
+    if (!o || !shown) return null;
+    const { layer, head } = shown;
     const m = this.headMemo;
     if (m && m.outcome === o && m.layer === layer && m.head === head) return m.result;
     const result = modelHeadOutcome(o, layer, head);
@@ -356,6 +357,7 @@ export class AttnLayout extends LitElement {
               .kernels=${this.state.kernels}
               .trials=${this.kernelTrials}
               .held=${this.state.heldKernels}
+              .openStage=${this.state.view.labStage ?? null}
               score=${this.state.options.score}
               activation=${this.outcome?.full.options.activation ?? 'softmax'}
             ></attn-shader-lab>

@@ -12,6 +12,8 @@ import type { PlaygroundState } from '../core/state';
 import { defaultState } from '../core/state';
 import { CommandEvent } from './events';
 import type { ModelView } from './model-controller';
+import type { ShownHead } from '../core/model/shown-head';
+import { shownModelHead } from './model-head-outcome';
 import type { RunOutcome } from './run-types';
 import { buttonStyles } from './styles';
 import './attn-model-grid';
@@ -55,6 +57,14 @@ export class AttnModelView extends LitElement {
       .role {
         font-size: 0.8rem;
       }
+      .range-note {
+        font-size: 0.84rem;
+        background: var(--attn-color-note-bg);
+        border: 1px solid var(--attn-color-note-border);
+        border-radius: var(--attn-radius-card);
+        padding: var(--attn-space-3) 0.75rem;
+        margin-bottom: 0.6rem;
+      }
     `,
   ];
 
@@ -74,6 +84,8 @@ export class AttnModelView extends LitElement {
     const v = this.view;
     const o = v?.outcome ?? null;
     const s = this.state.model;
+    // The state's head, or the model's last where the state names one past it (then said).
+    const shown = shownModelHead(o, s);
     return html`
       ${v?.error ? html`<div class="message" role="alert" id="model-error"><strong>Not run:</strong> ${joinSentences(v.error, o && 'The results below are from the last text that ran.')}</div>` : nothing}
       ${o?.checkError ? html`<div class="message" role="alert">${o.checkError}</div>` : nothing}
@@ -93,19 +105,19 @@ export class AttnModelView extends LitElement {
         ?busy=${v?.running ?? false}
         .canGenerate=${v?.generation?.canGenerate ?? true}
       ></attn-next-token>
+      ${shown?.note ? html`<p class="range-note" id="head-range" role="status">${shown.note}</p>` : nothing}
       <attn-model-grid
         .outcome=${o}
         .roles=${v?.model?.roles ?? null}
-        layer=${s.layer}
-        head=${s.head}
+        layer=${shown?.layer ?? s.layer}
+        head=${shown?.head ?? s.head}
         width=${this.width}
       ></attn-model-grid>
-      ${o && this.headOutcome ? this.renderHead(this.headOutcome) : nothing}
+      ${shown && this.headOutcome ? this.renderHead(this.headOutcome, shown) : nothing}
     `;
   }
 
-  private renderHead(h: RunOutcome) {
-    const { layer, head } = this.state.model;
+  private renderHead(h: RunOutcome, { layer, head }: ShownHead) {
     const scores = headRoleScores(this.view?.model?.roles ?? null, layer, head);
     const role = scores && headRoleLabel(scores);
     return html`<div class="head-title" id="head-detail" data-layer=${layer} data-head=${head}>

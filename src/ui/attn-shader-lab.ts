@@ -30,7 +30,7 @@ import type { AttnCodeEditor, EditorMarker } from './attn-code-editor';
 import type { BrokenExample } from './broken-examples';
 import { BROKEN_EXAMPLES } from './broken-examples';
 import type { CodeChangeEvent } from './events';
-import { KernelEditEvent, KernelReleaseEvent, NoticeEvent } from './events';
+import { KernelEditEvent, KernelReleaseEvent, NoticeEvent, StateEditEvent } from './events';
 import type { KernelTrials } from '../core/kernel-safety';
 import { kernelTried } from '../core/kernel-safety';
 import { SHADERS } from './shader-library';
@@ -72,6 +72,8 @@ export class AttnShaderLab extends LitElement {
   @property() score: ScoreFunction = 'dot';
   /** Per-run time limit of the verification, in milliseconds. */
   @property({ type: Number, attribute: 'time-limit' }) timeLimit = 10_000;
+  /** The stage tab the page's view names (view.labStage, restored from a link or a reload); null: the first. */
+  @property({ attribute: false }) openStage: StageName | null = null;
 
   // QKᵀ first: RoPE, which runs before it, is a tab of its own but not where the lab opens.
   @state() private stage: StageName = verifiableStages().includes('qk') ? 'qk' : (verifiableStages()[0] ?? 'qk');
@@ -100,6 +102,11 @@ export class AttnShaderLab extends LitElement {
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('kernels') || changed.has('score')) this.applyKernels(this.kernels ?? {});
     if (changed.has('engine') || changed.has('device')) this.scheduleCheck(0);
+    const open = this.openStage;
+    if (changed.has('openStage') && open && open !== this.stage && verifiableStages().includes(open)) {
+      this.stage = open;
+      this.scheduleCheck(0);
+    }
   }
 
   /** The built-in kernel of a stage, from the engine (or the bundled library while there is none). */
@@ -280,10 +287,12 @@ export class AttnShaderLab extends LitElement {
     });
   };
 
+  /** Opens a stage's tab; the page's view keeps it (a view edit: no undo step), so a reload or a link opens it again. */
   private selectStage(stage: StageName): void {
     if (stage === this.stage) return;
     this.stage = stage;
     this.scheduleCheck(0);
+    this.dispatchEvent(new StateEditEvent((s) => ({ ...s, view: { ...s.view, labStage: stage } }), null, false));
   }
 
   private loadExample = (event: Event) => {
@@ -399,15 +408,26 @@ export class AttnShaderLab extends LitElement {
     `;
   }
 
-  /** This tab's stage's last verification (another stage's report never shows here). */
+  /**
+   * This tab's stage's last verification (another stage's report never shows here). Reports are not
+   * saved (one is 50–60 kB of JSON, most of a link): an edited kernel without one says so.
+   */
   private renderReport() {
     const shown = this.verification.shown(this.stage);
-    return html`<attn-verify-report
-      .report=${shown.report}
-      .cases=${shown.cases}
-      .error=${shown.error}
-      .source=${shown.source}
-    ></attn-verify-report>`;
+    const v = this.verification;
+    const none = !shown.report && !shown.error && shown.cases.length === 0 && !(v.running && v.stage === this.stage);
+    return html`${
+        none && this.edits[this.stage] !== undefined
+          ? html`<p class="muted" id="verify-none">
+              Not verified since the page opened or the kernel last changed: Verify's reports are not kept in the saved state or a link.
+            </p>`
+          : nothing
+      }<attn-verify-report
+        .report=${shown.report}
+        .cases=${shown.cases}
+        .error=${shown.error}
+        .source=${shown.source}
+      ></attn-verify-report>`;
   }
 
   private renderDiagnostics(d: Diagnostics | undefined) {

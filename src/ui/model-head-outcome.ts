@@ -8,10 +8,19 @@ import { evaluate } from '../core/evaluate';
 import { withModelHeadAsMatrices } from '../core/model/head-matrix';
 import { headGpuStages } from '../core/model/check';
 import { buildProblem } from '../core/problem';
+import type { ModelState } from '../core/state';
 import { defaultState } from '../core/state';
+import type { ShownHead } from '../core/model/shown-head';
+import { shownHead } from '../core/model/shown-head';
 import { layerStages } from '../gpu/model-run';
 import type { ModelOutcome } from './model-controller';
 import type { RunOutcome } from './run-types';
+
+/** The head the model view shows for the state's choice (its last layer or head when past the model's); null before a step. */
+export function shownModelHead(o: ModelOutcome | null, chosen: Pick<ModelState, 'layer' | 'head'>): ShownHead | null {
+  const first = o?.layers[0];
+  return first ? shownHead(chosen, o.layers.length, first.call.options.heads) : null;
+}
 
 export function modelHeadOutcome(o: ModelOutcome, layer: number, head: number): RunOutcome | null {
   const run = o.layers[layer];

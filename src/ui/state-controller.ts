@@ -9,7 +9,17 @@ import { InputError } from '../core/errors';
 import { UndoHistory } from '../core/history';
 import { fitScoringToState } from '../core/scoring-state';
 import type { PlaygroundState } from '../core/state';
-import { checkState, defaultState, MAX_SAVED_CELLS, stateCells, stateFromPreset, withProfileForm } from '../core/state';
+import {
+  checkState,
+  defaultState,
+  MAX_SAVED_CELLS,
+  stateCells,
+  stateFromPreset,
+  viewRangeNote,
+  withProfileForm,
+  withView,
+  withViewInRange,
+} from '../core/state';
 import type { NoticeLevel } from './events';
 import { loadLocal, readHashState, saveLocal, shareableLink, takeLegacyLabKernels, writeHash } from './persistence';
 import { PRESETS } from './presets';
@@ -85,7 +95,7 @@ export class StateController implements ReactiveController {
   load(): void {
     const fromLink = readHashState();
     if (fromLink.error) this.options.notify('error', fromLink.error);
-    this.state = fromLink.state ?? this.savedOrDefault();
+    this.state = this.inRange(fromLink.state ?? this.savedOrDefault(), fromLink.state ? 'This link' : 'The saved state');
     // Kernels the shader lab once kept under its own storage key move into the state, once (a link wins).
     const legacy = fromLink.state ? null : takeLegacyLabKernels();
     if (legacy && !this.state.kernels) {
@@ -128,19 +138,20 @@ export class StateController implements ReactiveController {
     this.options.clear(EDIT_SOURCE);
   }
 
-  // The Profiler tab's form is not part of the history: an undo or redo keeps it as typed.
+  // Undo and redo change the problem, not the view: the tab, the lab's stage and the Profiler form
+  // stay as they are, the head and focused query too where the state has them (withView).
   undo(): void {
     const previous = this.history.undo(this.state);
     if (!previous) return;
     this.clearRefusals();
-    this.set(withProfileForm(previous, this.state.view.profile));
+    this.set(withView(previous, this.state.view));
   }
 
   redo(): void {
     const next = this.history.redo(this.state);
     if (!next) return;
     this.clearRefusals();
-    this.set(withProfileForm(next, this.state.view.profile));
+    this.set(withView(next, this.state.view));
   }
 
   /** Copies a link that reproduces this view, or shows it when the clipboard is out of reach. */
@@ -162,11 +173,19 @@ export class StateController implements ReactiveController {
 
   private set(next: PlaygroundState): void {
     const previous = this.state;
-    // An example or a link without a Profiler form keeps the one typed.
-    this.state = next.view.profile === undefined ? withProfileForm(next, previous.view.profile) : next;
+    // An example or a link without a Profiler form keeps the one typed; the view stays within the problem.
+    this.state = withViewInRange(next.view.profile === undefined ? withProfileForm(next, previous.view.profile) : next);
     this.saveSoon();
     this.host.requestUpdate();
     this.options.changed(previous, this.state);
+  }
+
+  /** `state` with its view within its problem, telling the user when `whose` view named a head or query past it. */
+  private inRange(state: PlaygroundState, whose: string): PlaygroundState {
+    const fitted = withViewInRange(state);
+    const note = viewRangeNote(state, fitted);
+    if (note) this.options.notify('info', `${whose}'s ${note}.`);
+    return fitted;
   }
 
   private savedOrDefault(): PlaygroundState {
@@ -211,6 +230,7 @@ export class StateController implements ReactiveController {
   private onHashChange = () => {
     const loaded = readHashState();
     if (loaded.error) this.options.notify('error', loaded.error);
-    else if (loaded.state && JSON.stringify(loaded.state) !== JSON.stringify(this.state)) this.apply(loaded.state);
+    else if (loaded.state && JSON.stringify(loaded.state) !== JSON.stringify(this.state))
+      this.apply(this.inRange(loaded.state, 'This link'));
   };
 }

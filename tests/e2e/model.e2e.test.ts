@@ -501,4 +501,31 @@ describe('model mode', () => {
     rmSync(dir, { recursive: true, force: true });
     await page.browserContext().close();
   });
+
+  it('a link naming a layer and a head past the model shows its last, says so naming the fields, and keeps what the link named', async () => {
+    const state = { ...defaultState(), mode: 'model' as const, model: { ...defaultState().model, layer: 999, head: 50 } };
+    const { page, problems } = await freshPage(browser, { hash: `#s=${encodeState(state)}` });
+    await waitForModel(page);
+    const { layers, heads } = await modelFacts(page);
+    const [layer, head] = [layers - 1, heads - 1];
+    await page.waitForSelector(`attn-app >>> #head-detail[data-layer="${layer}"][data-head="${head}"]`, { timeout: 30_000 });
+    expect(await page.$eval('attn-app >>> attn-model-view >>> #head-range', (el) => el.textContent?.trim())).toBe(
+      `Layer 999 (model.layer) is past this model's ${layers} layers (0 to ${layer}): showing layer ${layer}. ` +
+        `Head 50 (model.head) is past this model's ${heads} heads per layer (0 to ${head}): showing head ${head}. ` +
+        'Click a head in the grid to show another.',
+    );
+    expect(await page.$eval('attn-app >>> #head-detail h3', (el) => el.textContent)).toBe(`Layer ${layer}, head ${head}`);
+    const current = await page.$$eval('attn-app >>> attn-model-grid >>> .card[aria-current="true"]', (els) =>
+      els.map((el) => `${el.getAttribute('data-layer')}/${el.getAttribute('data-head')}`),
+    );
+    expect(current).toEqual([`${layer}/${head}`]);
+    // The state (and so the link) still names what it was given.
+    expect((await readState(page)).model).toMatchObject({ layer: 999, head: 50 });
+
+    // Choosing a head: the note goes.
+    await (await $app(page, 'attn-model-grid >>> .card[data-layer="0"][data-head="1"]')).click();
+    await page.waitForSelector('attn-app >>> #head-detail[data-layer="0"][data-head="1"]', { timeout: 30_000 });
+    expect(await page.$('attn-app >>> attn-model-view >>> #head-range')).toBeNull();
+    expect(problems).toEqual([]);
+  });
 });

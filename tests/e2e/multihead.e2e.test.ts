@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { fromMatrix } from '../../src/core/grid';
 import { randomMatrix } from '../../src/core/rng';
+import type { PlaygroundState } from '../../src/core/state';
 import { defaultState, encodeState } from '../../src/core/state';
 import { launchBrowser, SCREENSHOT_DIR } from './browser';
 import { allowDownloads, $app, freshPage, loadPreset, readRun, readState, runId, toSentenceMode, waitForMessage, waitForRun } from './app';
@@ -191,6 +192,88 @@ describe('multi-head attention in the playground', () => {
     expect(run.outputCols).toBe(24);
     expect(run.stages.output).toBe(true);
     expect(await page.$$('attn-app >>> attn-stage-view >>> .head-grid attn-heatmap')).toHaveLength(4);
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('the head shown stays one of the heads', () => {
+  /** A 4-head matrix problem (n=3, m=4, dk=dv=2) with the view `view`. */
+  function fourHeads(view: Partial<PlaygroundState['view']> = {}): PlaygroundState {
+    const base = defaultState();
+    return {
+      ...base,
+      matrix: {
+        ...base.matrix,
+        q: fromMatrix(randomMatrix(3, 8, 21)),
+        k: fromMatrix(randomMatrix(4, 8, 22)),
+        v: fromMatrix(randomMatrix(4, 8, 23)),
+      },
+      options: { ...base.options, heads: 4 },
+      view: { ...base.view, ...view },
+    };
+  }
+
+  /** The head the stage view's buttons and its grid mark as shown. */
+  function markedHead(page: Page): Promise<{ button: string | null; card: string | null }> {
+    return page.evaluate(() => {
+      const view = document
+        .querySelector('attn-app')!
+        .shadowRoot!.querySelector('attn-layout')!
+        .shadowRoot!.querySelector('attn-stage-view')!.shadowRoot!;
+      return {
+        button: view.querySelector('.heads button[aria-pressed="true"]')?.textContent?.trim() ?? null,
+        card:
+          view.querySelector('attn-head-grid')?.shadowRoot?.querySelector('.card[aria-current="true"]')?.getAttribute('data-head') ?? null,
+      };
+    });
+  }
+
+  it('lowering Heads below the head shown shows, and names, the last head', async () => {
+    const { page, problems } = await freshPage(browser, { hash: `#s=${encodeState(fourHeads())}` });
+    await (await $app(page, 'attn-stage-view >>> .head-grid .card[data-head="3"]')).click();
+    await page.waitForFunction(() => document.querySelector('attn-app')!.currentState.view.head === 3);
+
+    const heads = await $app(page, 'attn-options-panel >>> input[aria-label="heads"]');
+    await heads.click({ count: 3 });
+    await page.keyboard.type('2');
+    await waitForHeads(page, 2);
+    expect((await readState(page)).view.head).toBe(1);
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('attn-app')!
+          .shadowRoot!.querySelector('attn-layout')!
+          .shadowRoot!.querySelector('attn-stage-view')!
+          .shadowRoot!.querySelector('.heads button[aria-pressed="true"]')
+          ?.textContent?.trim() === '1',
+    );
+    expect(await markedHead(page)).toEqual({ button: '1', card: '1' });
+    expect(problems).toEqual([]);
+  });
+
+  it('a link naming a head past its heads shows the last, says so naming view.head, and the state agrees', async () => {
+    const twoHeads = { ...fourHeads({ head: 9 }), options: { ...fourHeads().options, heads: 2 } };
+    const { page, problems } = await freshPage(browser, { hash: `#s=${encodeState(twoHeads)}` });
+    expect((await readState(page)).view.head).toBe(1);
+    expect(await markedHead(page)).toEqual({ button: '1', card: '1' });
+
+    // The same from a link pasted into the address bar (its notice read at once: information closes itself).
+    const before = await runId(page);
+    await page.evaluate((hash: string) => (location.hash = hash), `#s=${encodeState(fourHeads({ head: 9 }))}`);
+    await waitForMessage(page, "This link's view.head is 9, past its 4 heads (0 to 3): showing head 3.");
+    await waitForHeads(page, 4);
+    await waitForRun(page, before);
+    expect((await readState(page)).view.head).toBe(3);
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('attn-app')!
+          .shadowRoot!.querySelector('attn-layout')!
+          .shadowRoot!.querySelector('attn-stage-view')!
+          .shadowRoot!.querySelector('.heads button[aria-pressed="true"]')
+          ?.textContent?.trim() === '3',
+    );
+    expect(await markedHead(page)).toEqual({ button: '3', card: '3' });
     expect(problems).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { launchBrowser } from './browser';
 import type { WatchedPage } from './browser';
-import { $app, freshPage, readRun, readState, runId, waitForRun } from './app';
+import { $app, freshPage, readRun, readState, runId, savedLink, waitForRun } from './app';
 
 let browser: Browser;
 let watched: WatchedPage;
@@ -242,6 +242,60 @@ describe('the shader lab in the playground', () => {
     const undone = await readState(page);
     expect(undone.matrix.q).toEqual(previous.matrix.q);
     expect(undone.mode).toBe(previous.mode);
+    expect(problems).toEqual([]);
+  });
+});
+
+describe("the shader lab's stage tab in the saved view", () => {
+  /** The stage tab the lab shows (aria-selected). */
+  function openTab(page: Page): Promise<string | null> {
+    return page.evaluate(() => {
+      const lab = document
+        .querySelector('attn-app')
+        ?.shadowRoot?.querySelector('attn-layout')
+        ?.shadowRoot?.querySelector('attn-shader-lab')?.shadowRoot;
+      return lab?.querySelector('[role=tab][aria-selected="true"]')?.id ?? null;
+    });
+  }
+
+  it('a reload opens the stage that was open, and an edited kernel without a report says it is not verified', async () => {
+    const { page, problems } = await freshPage(browser);
+    await (await $app(page, '#tab-lab')).click();
+    await (await $app(page, 'attn-shader-lab >>> #stage-tab-pv')).click();
+    await page.waitForFunction(() => document.querySelector('attn-app')!.currentState.view.labStage === 'pv');
+    // A view edit: no undo step.
+    expect(await page.$eval('attn-app >>> attn-header >>> button[title="Undo (Ctrl+Z)"]', (b) => (b as HTMLButtonElement).disabled)).toBe(
+      true,
+    );
+    expect(await page.$('attn-app >>> attn-shader-lab >>> #verify-none')).toBeNull();
+
+    // An edited P·V kernel (a comment typed at its end), saved in the state with the stage.
+    await $app(page, 'attn-shader-lab >>> .monaco-editor');
+    await (await $app(page, 'attn-shader-lab >>> .monaco-editor .view-lines')).click();
+    await page.keyboard.down('Control');
+    await page.keyboard.press('End');
+    await page.keyboard.up('Control');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('// mine');
+    await savedLink(page, (s) => s.view.tab === 'lab' && s.view.labStage === 'pv' && !!s.kernels?.pv?.includes('// mine'));
+    const note = await $app(page, 'attn-shader-lab >>> #verify-none');
+    expect(await note.evaluate((el) => el.textContent ?? '')).toMatch(/Not verified since the page opened.*not kept in the saved state/s);
+
+    await page.reload({ waitUntil: 'load' });
+    await waitForRun(page);
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('attn-app')
+          ?.shadowRoot?.querySelector('attn-layout')
+          ?.shadowRoot?.querySelector('attn-shader-lab')
+          ?.shadowRoot?.querySelector('[role=tab][aria-selected="true"]')?.id === 'stage-tab-pv',
+      { timeout: 30_000 },
+    );
+    expect(await openTab(page)).toBe('stage-tab-pv');
+    expect((await readState(page)).view.labStage).toBe('pv');
+    // The report Verify gave before the reload is gone, and the lab says so rather than show nothing.
+    expect(await (await $app(page, 'attn-shader-lab >>> #verify-none')).evaluate((el) => el.textContent ?? '')).toContain('Not verified');
     expect(problems).toEqual([]);
   });
 });

@@ -288,6 +288,33 @@ describe('Escape right after typing', () => {
   });
 });
 
+describe('Undo and Redo change the problem, not the view', () => {
+  it("keep the output tab and the Shader lab's stage the user is on", async () => {
+    const { page, problems } = await freshPage(browser);
+    const start = (await readState(page)).matrix.q[0][1];
+    const cell = await $app(page, 'attn-matrix-editor[name="q"] >>> input[data-row="0"][data-col="1"]');
+    await cell.click({ count: 3 });
+    await page.keyboard.type('5');
+    await page.keyboard.press('Tab');
+    await page.waitForFunction(() => document.querySelector('attn-app')!.currentState.matrix.q[0][1] === 5);
+    // Then the user looks elsewhere: the Shader lab's softmax stage, then the GPU vs CPU tab.
+    await showTab(page, 'lab');
+    await (await $app(page, 'attn-shader-lab >>> #stage-tab-softmax')).click();
+    await showTab(page, 'compare');
+
+    const undo = await $app(page, 'attn-header >>> button[title="Undo (Ctrl+Z)"]');
+    await undo.click();
+    await page.waitForFunction((v: number) => document.querySelector('attn-app')!.currentState.matrix.q[0][1] === v, {}, start);
+    expect((await readState(page)).view).toMatchObject({ tab: 'compare', labStage: 'softmax' });
+    expect(await page.$eval('attn-app >>> #tab-compare', (el) => el.getAttribute('aria-selected'))).toBe('true');
+
+    await (await $app(page, 'attn-header >>> button[title="Redo (Ctrl+Shift+Z)"]')).click();
+    await page.waitForFunction(() => document.querySelector('attn-app')!.currentState.matrix.q[0][1] === 5);
+    expect((await readState(page)).view).toMatchObject({ tab: 'compare', labStage: 'softmax' });
+    expect(problems).toEqual([]);
+  });
+});
+
 describe("when the browser's storage refuses the state", () => {
   it('the page says so, and says nothing more once a save works again', async () => {
     const { page, problems } = await freshPage(browser);
