@@ -45,6 +45,20 @@ describe('NoticeController', () => {
     expect(notices.notices).toEqual([]);
   });
 
+  it('keeps lasting information until its source is cleared or it is closed, outside the three shown', () => {
+    const { notices } = controller();
+    notices.notify('info', 'another tab saved', 'other-tab', true);
+    for (let i = 0; i < 4; i++) notices.notify('info', `info ${i}`);
+    expect(texts(notices.notices)).toEqual(['another tab saved', 'info 1', 'info 2', 'info 3']);
+    vi.advanceTimersByTime(INFO_MS * 10);
+    expect(texts(notices.notices)).toEqual(['another tab saved']);
+    notices.clear('other-tab');
+    expect(notices.notices).toEqual([]);
+    notices.notify('info', 'another tab saved', 'other-tab', true);
+    notices.dismiss(notices.notices[0].id);
+    expect(notices.notices).toEqual([]);
+  });
+
   it('shows at most three pieces of information, the newest', () => {
     const { notices } = controller();
     for (let i = 0; i < 5; i++) notices.notify('info', `info ${i}`);

@@ -545,12 +545,27 @@ function fail(path: string, problem: string): never {
   throw new InputError(`${path} ${problem}`);
 }
 
+/**
+ * While a reading names unknown fields (readState): each object parseState walked by its known
+ * keys, with its path and the keys it read. Null otherwise (checkState runs on every edit).
+ */
+let walked: Map<Obj, { path: string; read: Set<string> }> | null = null;
+
+/** An object read by its known keys (`field`); keys it was never asked for are unknown fields. */
 function object(value: unknown, path: string): Obj {
+  const o = record(value, path);
+  walked?.set(o, { path, read: new Set() });
+  return o;
+}
+
+/** An object whose keys are data (stage names), not fields: none of them is unknown. */
+function record(value: unknown, path: string): Obj {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'must be an object');
   return value as Obj;
 }
 
 function field<T>(o: Obj, key: string, path: string, fallback: T, check: (value: unknown, path: string) => T): T {
+  walked?.get(o)?.read.add(key);
   return o[key] === undefined ? fallback : check(o[key], `${path}.${key}`);
 }
 
@@ -800,14 +815,16 @@ function parseMlpState(v: unknown, path: string, d: MlpState): MlpState {
 
 function parseView(v: unknown, path: string, d: ViewState): ViewState {
   const o = object(v, path);
+  const profile = field<ProfileForm | undefined>(o, 'profile', path, undefined, parseProfileForm);
+  const labStage = field<StageName | undefined>(o, 'labStage', path, undefined, oneOf(STAGE_NAMES));
   return {
     focusQuery: field(o, 'focusQuery', path, d.focusQuery, integer(0, MAX_ROWS)),
     head: field(o, 'head', path, d.head, integer(0, 63)),
     tab: field(o, 'tab', path, d.tab, oneOf(VIEW_TABS)),
     // Saved states and links from before the form was kept have none.
-    ...(o.profile === undefined ? {} : { profile: parseProfileForm(o.profile, `${path}.profile`) }),
+    ...(profile === undefined ? {} : { profile }),
     // Nor, from before the lab's stage tab was kept, a stage.
-    ...(o.labStage === undefined ? {} : { labStage: oneOf(STAGE_NAMES)(o.labStage, `${path}.labStage`) }),
+    ...(labStage === undefined ? {} : { labStage }),
   };
 }
 
@@ -852,7 +869,7 @@ function parseProfileForm(v: unknown, path: string): ProfileForm {
 }
 
 function kernels(v: unknown, path: string): Record<string, string> {
-  const o = object(v, path);
+  const o = record(v, path);
   for (const [stage, source] of Object.entries(o)) {
     if (!isStageName(stage)) fail(`${path}.${stage}`, `is not a stage (${STAGE_NAMES.join(', ')})`);
     if (typeof source !== 'string' || source.length > MAX_KERNEL_CHARS)
@@ -873,32 +890,42 @@ function padding(v: unknown, path: string): number[] {
   return v.map((x, i) => integer(0, MAX_ROWS)(x, `${path}[${i}]`));
 }
 
-/** Checks a parsed JSON value and returns a complete state; throws InputError on the first bad field. */
-export function parseState(value: unknown, path = 'state'): PlaygroundState {
-  const o = object(value, path);
-  if (o.version !== STATE_VERSION) fail(`${path}.version`, `is ${JSON.stringify(o.version)}; this page reads version ${STATE_VERSION}`);
-  const d = defaultState();
-  const state: PlaygroundState = {
-    version: STATE_VERSION,
-    mode: field(o, 'mode', path, d.mode, oneOf(MODES)),
-    presetId: field(o, 'presetId', path, null, nullable(text)),
-    matrix: field(o, 'matrix', path, d.matrix, (v, p) => parseMatrixState(v, p, d.matrix)),
-    sentence: field(o, 'sentence', path, d.sentence, (v, p) => parseSentenceState(v, p, d.sentence)),
-    model: field(o, 'model', path, d.model, (v, p) => parseModelState(v, p, d.model)),
+/** How each top-level field of a state is read, in the order the state holds them. */
+const STATE_FIELDS: { [K in Exclude<keyof PlaygroundState, 'version'>]: (o: Obj, path: string, d: PlaygroundState) => PlaygroundState[K] } =
+  {
+    mode: (o, path, d) => field(o, 'mode', path, d.mode, oneOf(MODES)),
+    presetId: (o, path) => field(o, 'presetId', path, null, nullable(text)),
+    matrix: (o, path, d) => field(o, 'matrix', path, d.matrix, (v, p) => parseMatrixState(v, p, d.matrix)),
+    sentence: (o, path, d) => field(o, 'sentence', path, d.sentence, (v, p) => parseSentenceState(v, p, d.sentence)),
+    model: (o, path, d) => field(o, 'model', path, d.model, (v, p) => parseModelState(v, p, d.model)),
     // States from before memory mode have none: the default example.
-    memory: field(o, 'memory', path, d.memory, (v, p) => parseMemoryState(v, p, d.memory)),
+    memory: (o, path, d) => field(o, 'memory', path, d.memory, (v, p) => parseMemoryState(v, p, d.memory)),
     // Saved states and links from before MLP mode have none: they get the built-in example.
-    mlp: field(o, 'mlp', path, d.mlp, (v, p) => parseMlpState(v, p, d.mlp)),
-    options: field(o, 'options', path, d.options, parseOptions),
-    mask: field(o, 'mask', path, null, nullable(parseGrid)),
-    padding: field(o, 'padding', path, [], padding),
-    variant: field(o, 'variant', path, d.variant, text),
-    precision: field(o, 'precision', path, d.precision, oneOf(PRECISIONS)),
-    kernels: field(o, 'kernels', path, null, nullable(kernels)),
+    mlp: (o, path, d) => field(o, 'mlp', path, d.mlp, (v, p) => parseMlpState(v, p, d.mlp)),
+    options: (o, path, d) => field(o, 'options', path, d.options, parseOptions),
+    mask: (o, path) => field(o, 'mask', path, null, nullable(parseGrid)),
+    padding: (o, path) => field(o, 'padding', path, [], padding),
+    variant: (o, path, d) => field(o, 'variant', path, d.variant, text),
+    precision: (o, path, d) => field(o, 'precision', path, d.precision, oneOf(PRECISIONS)),
+    kernels: (o, path) => field(o, 'kernels', path, null, nullable(kernels)),
     // Saved states and links from before holding existed have none.
-    heldKernels: field(o, 'heldKernels', path, [], heldStages),
-    view: field(o, 'view', path, d.view, (v, p) => parseView(v, p, d.view)),
+    heldKernels: (o, path) => field(o, 'heldKernels', path, [], heldStages),
+    view: (o, path, d) => field(o, 'view', path, d.view, (v, p) => parseView(v, p, d.view)),
   };
+
+type StateField = keyof typeof STATE_FIELDS;
+const STATE_FIELD_NAMES = Object.keys(STATE_FIELDS) as StateField[];
+
+/** The state object, once its version is this page's (another version's fields may mean other things). */
+function versioned(value: unknown, path: string): Obj {
+  const o = object(value, path);
+  walked?.get(o)?.read.add('version');
+  if (o.version !== STATE_VERSION) fail(`${path}.version`, `is ${JSON.stringify(o.version)}; this page reads version ${STATE_VERSION}`);
+  return o;
+}
+
+/** Throws the InputError of a check across fields (each field alone read well). */
+function checkAcrossFields(state: PlaygroundState, path: string): void {
   // Matrix mode's scoring weights must fit its Q and K (sentence mode fits them as it runs).
   if (state.mode === 'matrix') {
     const { matrix: m, options } = state;
@@ -909,7 +936,96 @@ export function parseState(value: unknown, path = 'state'): PlaygroundState {
       throw error;
     }
   }
-  return state;
+}
+
+/** Checks a parsed JSON value and returns a complete state; throws InputError on the first bad field. */
+export function parseState(value: unknown, path = 'state'): PlaygroundState {
+  const o = versioned(value, path);
+  const d = defaultState();
+  const state = { version: STATE_VERSION } as Record<string, unknown>;
+  for (const name of STATE_FIELD_NAMES) state[name] = STATE_FIELDS[name](o, path, d);
+  checkAcrossFields(state as unknown as PlaygroundState, path);
+  return state as unknown as PlaygroundState;
+}
+
+/** A top-level field a lenient reading replaced with its default, and the validator's message. */
+export interface DroppedField {
+  field: StateField;
+  message: string;
+}
+
+/** A state read from outside, with what the reading left out. */
+export interface StateReading {
+  state: PlaygroundState;
+  /** Top-level fields that did not parse (or did not fit the others), replaced with their defaults. */
+  dropped: DroppedField[];
+  /**
+   * Keys this page does not read, as paths without the leading "state." ("foo", "options.bar"), in
+   * every object parseState reads by its known keys (not the stage names of `kernels`).
+   */
+  unknown: string[];
+}
+
+/**
+ * A state read strictly (parseState: the first bad field throws, as a link needs), naming the
+ * fields it ignored.
+ */
+export function readState(value: unknown): StateReading {
+  return withUnknownFields(() => ({ state: parseState(value), dropped: [] }));
+}
+
+/**
+ * A state read field by field, for a saved state that must not be lost: every top-level field
+ * that parses is kept, and each one that does not gets its default and is named with the
+ * validator's message. Fields that read well alone but disagree (matrix.scoring and the options'
+ * score) give up the options, a setting, rather than the matrices typed. The result passes
+ * checkState. Throws an InputError only when the value is not a state of this page's version: a
+ * state of another version cannot be read field by field safely.
+ */
+export function parseStateLeniently(value: unknown): StateReading {
+  return withUnknownFields(() => {
+    const o = versioned(value, 'state');
+    const d = defaultState();
+    const state = { version: STATE_VERSION } as Record<string, unknown>;
+    const dropped: DroppedField[] = [];
+    for (const name of STATE_FIELD_NAMES) {
+      try {
+        state[name] = STATE_FIELDS[name](o, 'state', d);
+      } catch (error) {
+        if (!(error instanceof InputError)) throw error;
+        state[name] = d[name];
+        dropped.push({ field: name, message: error.message });
+      }
+    }
+    const read = state as unknown as PlaygroundState;
+    try {
+      checkAcrossFields(read, 'state');
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      read.options = d.options;
+      dropped.push({ field: 'options', message: error.message });
+    }
+    return { state: read, dropped };
+  });
+}
+
+/** Runs a reading while recording the objects it walks, and lists the keys it never read (outside dropped fields). */
+function withUnknownFields(reading: () => Omit<StateReading, 'unknown'>): StateReading {
+  const outer = walked;
+  walked = new Map();
+  try {
+    const result = reading();
+    const droppedPaths = result.dropped.map((d) => `state.${d.field}`);
+    const inDropped = (path: string) => droppedPaths.some((p) => path === p || path.startsWith(`${p}.`));
+    const unknown: string[] = [];
+    for (const [o, { path, read }] of walked) {
+      if (inDropped(path)) continue;
+      for (const key of Object.keys(o)) if (!read.has(key)) unknown.push(`${path}.${key}`.replace(/^state\./, ''));
+    }
+    return { ...result, unknown };
+  } finally {
+    walked = outer;
+  }
 }
 
 /**
@@ -932,26 +1048,32 @@ export function encodeState(state: PlaygroundState): string {
 
 /** Reads encodeState's output back; a cut-off or altered link is an InputError, never a partial state. */
 export function decodeState(encoded: string): PlaygroundState {
+  return parseState(decodeStateValue(encoded));
+}
+
+/** The JSON value encodeState's output holds, not yet checked (readState or parseState does that). */
+export function decodeStateValue(encoded: string): unknown {
   const json = encoded ? LZString.decompressFromEncodedURIComponent(encoded) : null;
   if (!json) throw new InputError('the link does not hold a playground state (it may have been cut off when copied)');
-  let value: unknown;
   try {
-    value = JSON.parse(json);
+    return JSON.parse(json) as unknown;
   } catch {
     throw new InputError('the link does not hold a playground state (it may have been cut off when copied)');
   }
-  return parseState(value);
 }
 
 /** Parses a state saved as JSON text (localStorage, an exported file). */
 export function parseStateJson(json: string, what = 'saved state'): PlaygroundState {
-  let value: unknown;
+  return parseState(stateJsonValue(json, what));
+}
+
+/** The JSON value of a state saved as text, not yet checked; an InputError when it is not JSON. */
+export function stateJsonValue(json: string, what = 'saved state'): unknown {
   try {
-    value = JSON.parse(json);
+    return JSON.parse(json) as unknown;
   } catch (error) {
     throw new InputError(`${what} is not valid JSON (${(error as Error).message})`);
   }
-  return parseState(value);
 }
 
 export function sameState(a: PlaygroundState, b: PlaygroundState): boolean {

@@ -1,9 +1,10 @@
 /**
  * The page's notices (a bad file, a lost device, a copied link). One place for the current problem:
  * at most one error is shown, the newest; the errors it replaced stay in a short `earlier` list the
- * user can open. Information closes itself after a few seconds (at most three at once). Every
- * notice can be closed, and a notice given a `source` (e.g. "matrix:q", "gpu") is replaced by the
- * next notice from that source and cleared by `clear(source)` once that source succeeds.
+ * user can open. Information closes itself after a few seconds (at most three at once), except
+ * lasting information (a standing hazard, such as another tab's save), which waits for its source.
+ * Every notice can be closed, and a notice given a `source` (e.g. "matrix:q", "gpu") is replaced by
+ * the next notice from that source and cleared by `clear(source)` once that source succeeds.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { NoticeLevel } from './events';
@@ -14,6 +15,8 @@ export interface Notice {
   text: string;
   /** What the notice is about; a later success there clears it. */
   source?: string;
+  /** Information that stays until its source clears it or the user closes it (a standing hazard, not news). */
+  lasting?: true;
 }
 
 const MAX_INFO = 3;
@@ -44,8 +47,9 @@ export class NoticeController implements ReactiveController {
     this.timers.clear();
   }
 
-  notify(level: NoticeLevel, text: string, source?: string): void {
-    const notice: Notice = { id: ++this.counter, level, text, ...(source ? { source } : {}) };
+  /** `lasting` information does not close itself (nor count towards the three shown): its source clears it. */
+  notify(level: NoticeLevel, text: string, source?: string, lasting = false): void {
+    const notice: Notice = { id: ++this.counter, level, text, ...(source ? { source } : {}), ...(lasting ? { lasting } : {}) };
     // A source has one notice at a time; the same text is never shown twice.
     const replaced = (n: Notice) => n.text === text || (source !== undefined && n.source === source);
     this.earlier = this.earlier.filter((n) => !replaced(n));
@@ -57,11 +61,13 @@ export class NoticeController implements ReactiveController {
     } else {
       if (this.error && replaced(this.error)) this.error = null;
       this.infos = [...this.infos, notice];
-      this.dropInfos((n) => this.infos.indexOf(n) < this.infos.length - MAX_INFO);
-      this.timers.set(
-        notice.id,
-        setTimeout(() => this.dismiss(notice.id), INFO_MS),
-      );
+      const passing = this.infos.filter((n) => !n.lasting);
+      this.dropInfos((n) => passing.indexOf(n) >= 0 && passing.indexOf(n) < passing.length - MAX_INFO);
+      if (!lasting)
+        this.timers.set(
+          notice.id,
+          setTimeout(() => this.dismiss(notice.id), INFO_MS),
+        );
     }
     this.host.requestUpdate();
   }

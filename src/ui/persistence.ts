@@ -1,38 +1,69 @@
 /**
  * Where the state lives between visits: the URL hash (#s=…, compressed; a link reproduces the
  * view) and localStorage (the last state, restored on reload). Reading either never throws: a
- * malformed link or a corrupt saved state comes back as an error message instead.
+ * malformed link or a corrupt saved state comes back as a message instead. A link is read
+ * strictly (it reproduces a view exactly, or says why not, and the link itself is still where it
+ * was copied from); a saved state leniently (every field that reads well is restored), and what
+ * could not be restored is kept aside under UNRESTORED_KEY, since the next save replaces it.
  */
 import type { TrialRecord } from '../core/kernel-safety';
 import { encodeTrialRecord, encodeTrialRecords, parseTrialRecord, parseTrialRecords } from '../core/kernel-safety';
-import type { PlaygroundState } from '../core/state';
-import { decodeState, encodeState, MAX_KERNEL_CHARS, MAX_SAVED_CELLS, parseStateJson, stateCells } from '../core/state';
+import type { PlaygroundState, StateReading } from '../core/state';
+import {
+  decodeStateValue,
+  defaultState,
+  encodeState,
+  MAX_KERNEL_CHARS,
+  MAX_SAVED_CELLS,
+  parseStateLeniently,
+  readState,
+  stateCells,
+  stateJsonValue,
+} from '../core/state';
 import { isVerifiedStage } from '../core/stages';
 import { isVariant, VARIANT_NAMES } from '../gpu/variants';
 
 export const STORAGE_KEY = 'attention-playground.state';
+/** The saved text of the last saved state that could not be restored whole, kept from the next save. */
+export const UNRESTORED_KEY = 'attention-playground.state.unrestored';
 /** Where the shader lab kept edited kernels before the state owned them (read once, then removed). */
 const LEGACY_LAB_KEY = 'attn.shaderLab.v1';
 const HASH_PREFIX = '#s=';
 /** Longer links are not written to the address bar (browsers and chat apps cut them). */
 export const MAX_LINK_CHARS = 60_000;
 
-export type Loaded = { state: PlaygroundState; error: null } | { state: null; error: string | null };
+/** A state read from the link or storage: the state (null: none, or none usable) and what to tell the user. */
+export interface Loaded {
+  state: PlaygroundState | null;
+  /** What could not be read or restored (an error notice), or null. */
+  error: string | null;
+  /** The fields it has that this page does not read (an information notice), or null. */
+  ignored: string | null;
+}
 
-/** The state in the current URL's hash; { state: null, error: null } when there is none. */
+const NOTHING: Loaded = { state: null, error: null, ignored: null };
+
+/** The state in the current URL's hash; NOTHING when there is none. */
 export function readHashState(hash = location.hash): Loaded {
-  if (!hash.startsWith(HASH_PREFIX)) return { state: null, error: null };
+  if (!hash.startsWith(HASH_PREFIX)) return NOTHING;
   try {
-    return { state: withKnownVariant(decodeState(hash.slice(HASH_PREFIX.length))), error: null };
+    const { state, unknown } = readState(decodeStateValue(hash.slice(HASH_PREFIX.length)));
+    const ignored = unknown.length ? `This link has fields this page does not read: ${unknown.join(', ')}; they were ignored.` : null;
+    return { state: withKnownVariant(state), error: null, ignored };
   } catch (error) {
-    return { state: null, error: `This link's state could not be read: ${(error as Error).message}.` };
+    return { state: null, error: `This link's state could not be read: ${(error as Error).message}.`, ignored: null };
   }
 }
 
-/** The state when its kernel variant is one the engine has; an Error naming the field otherwise (core cannot know the variants). */
+/** Why the state's kernel variant is not one the engine has, or null (core cannot know the variants). */
+function variantProblem(state: PlaygroundState): string | null {
+  return isVariant(state.variant) ? null : `state.variant must be one of ${VARIANT_NAMES.join(', ')}, got ${JSON.stringify(state.variant)}`;
+}
+
+/** The state when its kernel variant is one the engine has; an Error naming the field otherwise. */
 function withKnownVariant(state: PlaygroundState): PlaygroundState {
-  if (!isVariant(state.variant))
-    throw new Error(`state.variant must be one of ${VARIANT_NAMES.join(', ')}, got ${JSON.stringify(state.variant)}`);
+  const problem = variantProblem(state);
+  if (problem) throw new Error(problem);
   return state;
 }
 
@@ -62,18 +93,65 @@ export function writeHash(state: PlaygroundState): boolean {
   return true;
 }
 
+/**
+ * The saved state, restored field by field: a field that does not read (or names a kernel variant
+ * the engine lacks) gets its default and is named. Whenever something of the saved text would be
+ * lost by the next save (a field dropped, a field this page does not read, a state of another
+ * version or not a state at all), the text is first kept aside under UNRESTORED_KEY.
+ */
 export function loadLocal(): Loaded {
   let json: string | null = null;
   try {
     json = localStorage.getItem(STORAGE_KEY);
   } catch {
-    return { state: null, error: null };
+    return NOTHING;
   }
-  if (!json) return { state: null, error: null };
+  if (!json) return NOTHING;
+  let reading: StateReading;
   try {
-    return { state: withKnownVariant(parseStateJson(json)), error: null };
+    reading = withDefaultVariant(parseStateLeniently(stateJsonValue(json)));
   } catch (error) {
-    return { state: null, error: `The saved state could not be restored: ${(error as Error).message}.` };
+    return {
+      state: null,
+      error: `The saved state could not be restored: ${(error as Error).message}. ${keepAside(json)}`,
+      ignored: null,
+    };
+  }
+  const { state, dropped, unknown } = reading;
+  const kept = dropped.length || unknown.length ? keepAside(json) : '';
+  const fields = dropped.map((d) => d.field);
+  const error = dropped.length
+    ? `The saved state's ${listed(fields)} could not be restored (${dropped.map((d) => d.message).join('; ')}); the rest was. ${kept}`
+    : null;
+  const ignored = unknown.length
+    ? `The saved state has fields this page does not read: ${unknown.join(', ')}; they were ignored.${error ? '' : ` ${kept}`}`
+    : null;
+  return { state, error, ignored };
+}
+
+/** The reading with a kernel variant the engine lacks dropped like any other field that did not read. */
+function withDefaultVariant(reading: StateReading): StateReading {
+  const problem = variantProblem(reading.state);
+  if (!problem) return reading;
+  return {
+    ...reading,
+    state: { ...reading.state, variant: defaultState().variant },
+    dropped: [...reading.dropped, { field: 'variant', message: problem }],
+  };
+}
+
+/** "a", "a and b", "a, b and c". */
+function listed(names: readonly string[]): string {
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+/** Copies the saved text to UNRESTORED_KEY, and says where it is (or that storage refused it). */
+function keepAside(json: string): string {
+  try {
+    localStorage.setItem(UNRESTORED_KEY, json);
+    return `The saved text is kept aside in this browser's storage (${UNRESTORED_KEY}), so your next change does not lose it.`;
+  } catch {
+    return "The saved text could not be kept aside (this browser's storage refused it), so your next change replaces it.";
   }
 }
 

@@ -2,7 +2,8 @@
  * The playground's state and where it lives: the current state, the undo history, localStorage
  * (saved after a short pause), the URL hash (#s=…, also read back when a link is pasted into the
  * address bar) and the shared link. It tells its owner about every change; the owner decides
- * whether the change means a new run.
+ * whether the change means a new run. Tabs of the playground share one saved state: when another
+ * tab saves a different one, this tab keeps its own and says what that means until it saves again.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { InputError } from '../core/errors';
@@ -13,6 +14,9 @@ import {
   checkState,
   defaultState,
   MAX_SAVED_CELLS,
+  parseState,
+  parseStateJson,
+  sameState,
   stateCells,
   stateFromPreset,
   viewRangeNote,
@@ -21,12 +25,15 @@ import {
   withViewInRange,
 } from '../core/state';
 import type { NoticeLevel } from './events';
-import { loadLocal, readHashState, saveLocal, shareableLink, takeLegacyLabKernels, writeHash } from './persistence';
+import type { Loaded } from './persistence';
+import { loadLocal, readHashState, saveLocal, shareableLink, STORAGE_KEY, takeLegacyLabKernels, writeHash } from './persistence';
 import { PRESETS } from './presets';
 
 const SAVE_DEBOUNCE_MS = 400;
 /** The notice source of a save the browser's storage refused: cleared by the next save that works. */
 const UNSAVED_SOURCE = 'state-unsaved';
+/** The notice source of another tab's save over this tab's: cleared when this tab saves again. */
+export const OTHER_TAB_SOURCE = 'state-other-tab';
 /** The notice source of a change the gate refused: the next change made (or undo, redo) clears it. */
 export const REFUSED_SOURCE = 'state-refused';
 /** The notice source of an edit whose value did not fit (attn-app's applyEdit): a good edit, an undo or a redo clears it. */
@@ -52,7 +59,8 @@ export function problemChanged(previous: PlaygroundState, next: PlaygroundState)
 }
 
 export interface StateControllerOptions {
-  notify(level: NoticeLevel, text: string, source?: string): void;
+  /** `lasting` information stays until its source is cleared (NoticeController.notify). */
+  notify(level: NoticeLevel, text: string, source?: string, lasting?: boolean): void;
   /** The notices of `source` are out of date. */
   clear(source: string): void;
   /** After every change of the state (an edit, undo or redo, a pasted link). */
@@ -76,10 +84,12 @@ export class StateController implements ReactiveController {
 
   hostConnected(): void {
     window.addEventListener('hashchange', this.onHashChange);
+    window.addEventListener('storage', this.onStorage);
   }
 
   hostDisconnected(): void {
     window.removeEventListener('hashchange', this.onHashChange);
+    window.removeEventListener('storage', this.onStorage);
     clearTimeout(this.saveTimer);
   }
 
@@ -94,7 +104,7 @@ export class StateController implements ReactiveController {
   /** The link's state, else the last saved one, else the first example. A bad link says so and changes nothing. */
   load(): void {
     const fromLink = readHashState();
-    if (fromLink.error) this.options.notify('error', fromLink.error);
+    this.tell(fromLink);
     this.state = this.inRange(fromLink.state ?? this.savedOrDefault(), fromLink.state ? 'This link' : 'The saved state');
     // Kernels the shader lab once kept under its own storage key move into the state, once (a link wins).
     const legacy = fromLink.state ? null : takeLegacyLabKernels();
@@ -188,9 +198,15 @@ export class StateController implements ReactiveController {
     return fitted;
   }
 
+  /** What reading a link or the saved state found: what it could not read, and the fields it ignored. */
+  private tell(loaded: Loaded): void {
+    if (loaded.error) this.options.notify('error', loaded.error);
+    if (loaded.ignored) this.options.notify('info', loaded.ignored);
+  }
+
   private savedOrDefault(): PlaygroundState {
     const saved = loadLocal();
-    if (saved.error) this.options.notify('error', saved.error);
+    this.tell(saved);
     if (saved.state) return saved.state;
     const preset = PRESETS.find((p) => p.id === DEFAULT_PRESET) ?? PRESETS[0];
     return preset ? stateFromPreset(preset) : defaultState();
@@ -209,7 +225,12 @@ export class StateController implements ReactiveController {
         );
       }
       this.toldTooLarge = !fits;
-      if (fits) this.tellUnsaved(!saveLocal(this.state));
+      if (fits) {
+        const saved = saveLocal(this.state);
+        this.tellUnsaved(!saved);
+        // This tab's state is the saved one again: another tab's save is no longer about to be replaced.
+        if (saved) this.options.clear(OTHER_TAB_SOURCE);
+      }
       if (!fits || !writeHash(this.state)) history.replaceState(null, '', `${location.pathname}${location.search}`);
     }, SAVE_DEBOUNCE_MS);
   }
@@ -229,8 +250,44 @@ export class StateController implements ReactiveController {
   /** A link pasted into this tab's address bar: load it (undoable), or say why not. */
   private onHashChange = () => {
     const loaded = readHashState();
-    if (loaded.error) this.options.notify('error', loaded.error);
-    else if (loaded.state && JSON.stringify(loaded.state) !== JSON.stringify(this.state))
-      this.apply(this.inRange(loaded.state, 'This link'));
+    this.tell(loaded);
+    if (loaded.state && JSON.stringify(loaded.state) !== JSON.stringify(this.state)) this.apply(this.inRange(loaded.state, 'This link'));
   };
+
+  /**
+   * Another tab of the playground saved its state (the event never fires in the tab that saved).
+   * This tab keeps its own, puts it in its link so a reload keeps it, and says what the other save
+   * means until this tab saves again; a save equal to this tab's state, or the saved state
+   * removed (storage cleared), leaves nothing to tell.
+   */
+  private onStorage = (e: StorageEvent) => {
+    if (e.storageArea !== localStorage || (e.key !== STORAGE_KEY && e.key !== null)) return;
+    if (e.key === null || e.newValue === null || this.isThisTabsState(e.newValue)) {
+      this.options.clear(OTHER_TAB_SOURCE);
+      return;
+    }
+    // A tab opened without a link has none until it saves: give it one, so a reload keeps this tab's state.
+    const savable = stateCells(this.state) <= MAX_SAVED_CELLS;
+    const linked = savable && writeHash(this.state);
+    this.options.notify('info', otherTabNotice(savable, linked), OTHER_TAB_SOURCE, true);
+  };
+
+  private isThisTabsState(json: string): boolean {
+    if (json === JSON.stringify(this.state)) return true;
+    try {
+      return sameState(parseStateJson(json), parseState(this.state));
+    } catch {
+      return false; // not a state this page reads: not this tab's
+    }
+  }
+}
+
+/** Another tab's save, in words true for this tab: whether its link holds its state, and whether it can save it. */
+function otherTabNotice(savable: boolean, linked: boolean): string {
+  const saved = 'Another tab of the playground saved its state, so a new tab';
+  if (!savable)
+    return `${saved}, or a reload of this one, now opens with that one: this tab's problem holds too many numbers to save or link. Export the matrices (.npy) to keep them.`;
+  if (!linked)
+    return `${saved}, or a reload of this one, now opens with that one: this tab's state is too long for its link. This tab keeps its own, and your next change here saves it over the other tab's.`;
+  return `${saved} now opens with that one. This tab keeps its own (its link holds it), and your next change here saves it over the other tab's.`;
 }

@@ -1,0 +1,158 @@
+/**
+ * The saved state is never lost without a word: two tabs share it (the one that did not save last
+ * says so until it saves again), a saved state with one bad field restores the rest and keeps its
+ * text aside across the next save, and a link's fields this page does not read are named.
+ */
+import LZString from 'lz-string';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'puppeteer';
+import { DEFAULT_OPTIONS } from '../../src/core/options';
+import { defaultState } from '../../src/core/state';
+import { launchBrowser, openPage } from './browser';
+import { freshPage, loadPreset, messages, readState, savedLink, waitForMessage, waitForRun } from './app';
+
+const STORAGE_KEY = 'attention-playground.state';
+const UNRESTORED_KEY = 'attention-playground.state.unrestored';
+const OTHER_TAB_NOTICE = 'attn-app >>> .notice[data-source="state-other-tab"]';
+
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Waits until the page has saved its current state (the save comes 400 ms after a change). */
+async function waitForOwnSave(page: Page): Promise<void> {
+  await page.waitForFunction(
+    (key: string) => localStorage.getItem(key) === JSON.stringify(document.querySelector('attn-app')!.currentState),
+    { polling: 100, timeout: 30_000 },
+    STORAGE_KEY,
+  );
+}
+
+/** The text of the page's notice about another tab's save, or null when it shows none. */
+async function otherTabNotice(page: Page): Promise<string | null> {
+  const notice = await page.$(OTHER_TAB_NOTICE);
+  return notice ? notice.evaluate((el) => el.textContent?.trim() ?? '') : null;
+}
+
+describe('two tabs of the playground', () => {
+  it('another tab’s different save is named until this tab saves again; an equal save or a removed one is not', async () => {
+    const a = await freshPage(browser);
+    await loadPreset(a.page, 'large-scores');
+    await waitForOwnSave(a.page);
+    // B shares A's storage (same browser context) and opens with A's saved state, without a link yet.
+    const b = await openPage(a.page.browserContext(), inject('baseUrl'));
+    await waitForRun(b.page);
+    const bState = await readState(b.page);
+    expect(bState.presetId).toBe('large-scores');
+    expect(await b.page.evaluate(() => location.hash)).toBe('');
+
+    // The storage event reaches B's test listener after the app's own (added first) has run.
+    await b.page.evaluate(() => {
+      (window as unknown as { storageEvents: number }).storageEvents = 0;
+      addEventListener('storage', () => (window as unknown as { storageEvents: number }).storageEvents++);
+    });
+    // A saves B's own state, its keys in another order: nothing to tell B.
+    await a.page.evaluate(
+      (key: string, json: string) =>
+        localStorage.setItem(key, JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(json)).reverse()))),
+      STORAGE_KEY,
+      JSON.stringify(bState),
+    );
+    await b.page.waitForFunction(() => (window as unknown as { storageEvents: number }).storageEvents === 1, { polling: 100 });
+    expect(await otherTabNotice(b.page)).toBeNull();
+
+    // A saves a different state: B says so, keeps its own state, and its link now holds it.
+    // (A page in the background gets no animation frames: the one driven is brought to the front.)
+    await a.page.bringToFront();
+    await loadPreset(a.page, 'causal');
+    await waitForOwnSave(a.page);
+    await b.page.bringToFront();
+    await b.page.waitForSelector(OTHER_TAB_NOTICE, { timeout: 30_000 });
+    expect(await otherTabNotice(b.page)).toContain(
+      "Another tab of the playground saved its state, so a new tab now opens with that one. This tab keeps its own (its link holds it), and your next change here saves it over the other tab's.",
+    );
+    expect(await readState(b.page)).toEqual(bState);
+    await savedLink(b.page, (s) => s.presetId === 'large-scores');
+    expect(await otherTabNotice(a.page)).toBeNull();
+
+    // B changes something: its save replaces A's, B's notice goes, and A now says so.
+    await loadPreset(b.page, 'sliding-window');
+    await waitForOwnSave(b.page);
+    await b.page.waitForSelector(OTHER_TAB_NOTICE, { hidden: true, timeout: 30_000 });
+    await a.page.bringToFront();
+    await a.page.waitForSelector(OTHER_TAB_NOTICE, { timeout: 30_000 });
+    expect((await readState(a.page)).presetId).toBe('causal');
+
+    // The saved state removed (storage cleared in B): nothing of B's is left for A to replace.
+    await b.page.evaluate((key: string) => localStorage.removeItem(key), STORAGE_KEY);
+    await a.page.waitForSelector(OTHER_TAB_NOTICE, { hidden: true, timeout: 30_000 });
+    expect([...a.problems, ...b.problems]).toEqual([]);
+  });
+});
+
+describe('a saved state this page cannot restore whole', () => {
+  /** Writes `text` as the saved state and reopens the page (no link), waiting for its first run. */
+  async function reopenWithSaved(page: Page, text: string): Promise<void> {
+    await page.evaluate((key: string, saved: string) => localStorage.setItem(key, saved), STORAGE_KEY, text);
+    await page.goto(inject('baseUrl'), { waitUntil: 'load' });
+    await waitForRun(page);
+  }
+
+  it('one bad field: the rest is restored, the field named, and the saved text kept aside across the next save', async () => {
+    const { page, problems } = await freshPage(browser);
+    const q = [
+      [2, 0, 1],
+      [0, 3, 0],
+    ];
+    const state = defaultState();
+    const text = JSON.stringify({ ...state, matrix: { ...state.matrix, q }, options: { ...DEFAULT_OPTIONS, heads: 0 } });
+    await reopenWithSaved(page, text);
+    await waitForMessage(
+      page,
+      "The saved state's options could not be restored (state.options.heads must be an integer from 1 to 64); the rest was. The saved text is kept aside in this browser's storage (attention-playground.state.unrestored), so your next change does not lose it.",
+    );
+    const restored = await readState(page);
+    expect(restored.matrix.q).toEqual(q);
+    expect(restored.options).toEqual(DEFAULT_OPTIONS);
+    expect(await page.evaluate((key: string) => localStorage.getItem(key), UNRESTORED_KEY)).toBe(text);
+
+    // The next change saves over the saved state; the text kept aside stays.
+    await loadPreset(page, 'causal');
+    await waitForOwnSave(page);
+    expect(await page.evaluate((key: string) => localStorage.getItem(key), UNRESTORED_KEY)).toBe(text);
+    expect(problems).toEqual([]);
+  });
+
+  it('a state of another version is kept aside whole, and the page says so', async () => {
+    const { page, problems } = await freshPage(browser);
+    const text = JSON.stringify({ ...defaultState(), version: 2 });
+    await reopenWithSaved(page, text);
+    await waitForMessage(
+      page,
+      "The saved state could not be restored: state.version is 2; this page reads version 1. The saved text is kept aside in this browser's storage (attention-playground.state.unrestored)",
+    );
+    expect(await page.evaluate((key: string) => localStorage.getItem(key), UNRESTORED_KEY)).toBe(text);
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('fields this page does not read', () => {
+  it('a link’s unknown fields are named, and the rest of the link is read', async () => {
+    const state = defaultState();
+    const value = { ...state, foo: 1, options: { ...DEFAULT_OPTIONS, causal: true, bar: 2 } };
+    const hash = `#s=${LZString.compressToEncodedURIComponent(JSON.stringify(value))}`;
+    // Information closes itself after six seconds: look for it before the first run is waited for.
+    const { page, problems } = await openPage(await browser.createBrowserContext(), `${inject('baseUrl')}${hash}`);
+    await waitForMessage(page, 'This link has fields this page does not read: foo, options.bar; they were ignored.');
+    await waitForRun(page);
+    expect((await readState(page)).options.causal).toBe(true);
+    expect((await messages(page)).some((t) => t.includes("This link's state could not be read"))).toBe(false);
+    expect(problems).toEqual([]);
+  });
+});
