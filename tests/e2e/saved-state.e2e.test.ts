@@ -104,22 +104,30 @@ describe('a saved state this page cannot restore whole', () => {
     await waitForRun(page);
   }
 
-  it('one bad field: the rest is restored, the field named, and the saved text kept aside across the next save', async () => {
+  it('bad fields: the rest is restored, each field named, and the saved text kept aside across the next save', async () => {
     const { page, problems } = await freshPage(browser);
     const q = [
       [2, 0, 1],
       [0, 3, 0],
     ];
     const state = defaultState();
-    const text = JSON.stringify({ ...state, matrix: { ...state.matrix, q }, options: { ...DEFAULT_OPTIONS, heads: 0 } });
+    const text = JSON.stringify({
+      ...state,
+      matrix: { ...state.matrix, q },
+      options: { ...DEFAULT_OPTIONS, heads: 0 },
+      variant: 'bogus',
+      view: { ...state.view, tab: 'compare' },
+    });
     await reopenWithSaved(page, text);
     await waitForMessage(
       page,
-      "The saved state's options could not be restored (state.options.heads must be an integer from 1 to 64); the rest was. The saved text is kept aside in this browser's storage (attention-playground.state.unrestored), so your next change does not lose it.",
+      `The saved state's options and variant could not be restored (state.options.heads must be an integer from 1 to 64; state.variant must be one of naive, tiled, fused, got "bogus"); the rest was. The saved text is kept aside in this browser's storage (attention-playground.state.unrestored), so your next change does not lose it.`,
     );
     const restored = await readState(page);
     expect(restored.matrix.q).toEqual(q);
+    expect(restored.view.tab).toBe('compare');
     expect(restored.options).toEqual(DEFAULT_OPTIONS);
+    expect(restored.variant).toBe(state.variant);
     expect(await page.evaluate((key: string) => localStorage.getItem(key), UNRESTORED_KEY)).toBe(text);
 
     // The next change saves over the saved state; the text kept aside stays.
