@@ -47,16 +47,31 @@ describe('NoticeController', () => {
 
   it('keeps lasting information until its source is cleared or it is closed, outside the three shown', () => {
     const { notices } = controller();
-    notices.notify('info', 'another tab saved', 'other-tab', true);
+    notices.notify('info', 'another tab saved', 'other-tab', { lasting: true });
     for (let i = 0; i < 4; i++) notices.notify('info', `info ${i}`);
     expect(texts(notices.notices)).toEqual(['another tab saved', 'info 1', 'info 2', 'info 3']);
     vi.advanceTimersByTime(INFO_MS * 10);
     expect(texts(notices.notices)).toEqual(['another tab saved']);
     notices.clear('other-tab');
     expect(notices.notices).toEqual([]);
-    notices.notify('info', 'another tab saved', 'other-tab', true);
+    notices.notify('info', 'another tab saved', 'other-tab', { lasting: true });
     notices.dismiss(notices.notices[0].id);
     expect(notices.notices).toEqual([]);
+  });
+
+  it('keeps a notice with actions until it is closed, and hands its actions on', () => {
+    const { notices } = controller();
+    const run = vi.fn();
+    notices.notify('info', 'saved state kept aside', 'saved', { actions: [{ label: 'Download it', run }] });
+    vi.advanceTimersByTime(INFO_MS * 10);
+    expect(texts(notices.notices)).toEqual(['saved state kept aside']);
+    expect(notices.notices[0].lasting).toBe(true);
+    notices.notices[0].actions![0].run();
+    expect(run).toHaveBeenCalledOnce();
+    // An empty list of actions is no reason to stay.
+    notices.notify('info', 'plain', undefined, { actions: [] });
+    vi.advanceTimersByTime(INFO_MS);
+    expect(texts(notices.notices)).toEqual(['saved state kept aside']);
   });
 
   it('shows at most three pieces of information, the newest', () => {

@@ -76,7 +76,7 @@ export class AttnApp extends LitElement {
   private readonly session = new GpuSession(SHADERS);
   private readonly notices = new NoticeController(this);
   private readonly store = new StateController(this, {
-    notify: (level, text, source, lasting) => this.notices.notify(level, text, source, lasting),
+    notify: (level, text, source, extras) => this.notices.notify(level, text, source, extras),
     clear: (source) => this.notices.clear(source),
     changed: (previous, next) => {
       if (previous.kernels !== next.kernels || previous.heldKernels !== next.heldKernels) this.staging.sync();

@@ -6,7 +6,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { NoticeDismissEvent } from './events';
-import type { Notice } from './notice-controller';
+import type { Notice, NoticeAction } from './notice-controller';
 import { buttonStyles } from './styles';
 
 @customElement('attn-notices')
@@ -44,6 +44,12 @@ export class AttnNotices extends LitElement {
         background: none;
         font-size: 0.9rem;
       }
+      .notice button.action {
+        border: 1px solid var(--attn-color-border-control);
+        border-radius: var(--attn-radius-control);
+        font-size: 0.8rem;
+        white-space: nowrap;
+      }
       .earlier {
         font-size: 0.8rem;
       }
@@ -71,10 +77,17 @@ export class AttnNotices extends LitElement {
       }`;
   }
 
+  /** A notice's button: its action, then the notice closes when the action settles it. */
+  private act(n: Notice, action: NoticeAction): void {
+    action.run();
+    if (action.closes) this.dispatchEvent(new NoticeDismissEvent(n.id));
+  }
+
   private renderNotice = (n: Notice) =>
     html`<div class="notice ${n.level}" data-level=${n.level} data-source=${n.source ?? ''}>
-      <span>${n.text}</span
-      ><button aria-label="Close this notice" title="Close" @click=${() => this.dispatchEvent(new NoticeDismissEvent(n.id))}>✕</button>
+      <span>${n.text}</span>${(n.actions ?? []).map(
+        (a) => html`<button class="action" @click=${() => this.act(n, a)}>${a.label}</button>`,
+      )}<button aria-label="Close this notice" title="Close" @click=${() => this.dispatchEvent(new NoticeDismissEvent(n.id))}>✕</button>
     </div>`;
 }
 

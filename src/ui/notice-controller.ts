@@ -17,6 +17,21 @@ export interface Notice {
   source?: string;
   /** Information that stays until its source clears it or the user closes it (a standing hazard, not news). */
   lasting?: true;
+  /** Buttons the notice offers (e.g. open or download what was kept aside); a notice with any is lasting. */
+  actions?: readonly NoticeAction[];
+}
+
+/** A button on a notice: what it says, what it does, and whether that settles the notice (it closes). */
+export interface NoticeAction {
+  label: string;
+  run(): void;
+  closes?: true;
+}
+
+/** What a notice may have beyond its text: lasting (it waits for its source) and buttons. */
+export interface NoticeExtras {
+  lasting?: boolean;
+  actions?: readonly NoticeAction[];
 }
 
 const MAX_INFO = 3;
@@ -47,9 +62,21 @@ export class NoticeController implements ReactiveController {
     this.timers.clear();
   }
 
-  /** `lasting` information does not close itself (nor count towards the three shown): its source clears it. */
-  notify(level: NoticeLevel, text: string, source?: string, lasting = false): void {
-    const notice: Notice = { id: ++this.counter, level, text, ...(source ? { source } : {}), ...(lasting ? { lasting } : {}) };
+  /**
+   * `lasting` information, and any notice with actions, does not close itself (nor count towards the
+   * three shown): its source clears it, or the user.
+   */
+  notify(level: NoticeLevel, text: string, source?: string, extras: NoticeExtras = {}): void {
+    const actions = extras.actions?.length ? extras.actions : undefined;
+    const lasting = extras.lasting === true || actions !== undefined;
+    const notice: Notice = {
+      id: ++this.counter,
+      level,
+      text,
+      ...(source ? { source } : {}),
+      ...(lasting ? { lasting } : {}),
+      ...(actions ? { actions } : {}),
+    };
     // A source has one notice at a time; the same text is never shown twice.
     const replaced = (n: Notice) => n.text === text || (source !== undefined && n.source === source);
     this.earlier = this.earlier.filter((n) => !replaced(n));

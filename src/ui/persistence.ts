@@ -17,6 +17,7 @@ import {
   MAX_SAVED_CELLS,
   parseStateLeniently,
   readState,
+  sameState,
   stateCells,
   stateJsonValue,
 } from '../core/state';
@@ -24,7 +25,7 @@ import { isVerifiedStage } from '../core/stages';
 import { isVariant, VARIANT_NAMES } from '../gpu/variants';
 
 export const STORAGE_KEY = 'attention-playground.state';
-/** The saved text of the last saved state that could not be restored whole, kept from the next save. */
+/** The saved text of the last saved state not restored whole (a field dropped, or a link opened over it), kept from the next save. */
 export const UNRESTORED_KEY = 'attention-playground.state.unrestored';
 /** Where the shader lab kept edited kernels before the state owned them (read once, then removed). */
 const LEGACY_LAB_KEY = 'attn.shaderLab.v1';
@@ -39,9 +40,11 @@ export interface Loaded {
   error: string | null;
   /** The fields it has that this page does not read (an information notice), or null. */
   ignored: string | null;
+  /** The saved text kept aside because the next save would lose some of it (the page offers it as a file), or null. */
+  aside: string | null;
 }
 
-const NOTHING: Loaded = { state: null, error: null, ignored: null };
+const NOTHING: Loaded = { state: null, error: null, ignored: null, aside: null };
 
 /** The state in the current URL's hash; NOTHING when there is none. */
 export function readHashState(hash = location.hash): Loaded {
@@ -49,9 +52,9 @@ export function readHashState(hash = location.hash): Loaded {
   try {
     const { state, unknown } = readState(decodeStateValue(hash.slice(HASH_PREFIX.length)));
     const ignored = unknown.length ? `This link has fields this page does not read: ${unknown.join(', ')}; they were ignored.` : null;
-    return { state: withKnownVariant(state), error: null, ignored };
+    return { state: withKnownVariant(state), error: null, ignored, aside: null };
   } catch (error) {
-    return { state: null, error: `This link's state could not be read: ${(error as Error).message}.`, ignored: null };
+    return { state: null, error: `This link's state could not be read: ${(error as Error).message}.`, ignored: null, aside: null };
   }
 }
 
@@ -115,6 +118,7 @@ export function loadLocal(): Loaded {
       state: null,
       error: `The saved state could not be restored: ${(error as Error).message}. ${keepAside(json)}`,
       ignored: null,
+      aside: json,
     };
   }
   const { state, dropped, unknown } = reading;
@@ -126,7 +130,35 @@ export function loadLocal(): Loaded {
   const ignored = unknown.length
     ? `The saved state has fields this page does not read: ${unknown.join(', ')}; they were ignored.${error ? '' : ` ${kept}`}`
     : null;
-  return { state, error, ignored };
+  return { state, error, ignored, aside: kept ? json : null };
+}
+
+/** The saved state a link's state would replace at the next save, kept aside first; null when there is none or it is the link's. */
+export interface SavedBesideLink {
+  /** The saved state as far as it reads (loadLocal), null when it does not read at all. */
+  state: PlaygroundState | null;
+  /** The saved text, kept aside under UNRESTORED_KEY. */
+  text: string;
+  /** Where it is kept, in words (or that storage refused it). */
+  kept: string;
+}
+
+/**
+ * A tab opened with a link shows the link's state, and its first save replaces the state this
+ * browser had saved (another visit's work). That saved state is kept aside under UNRESTORED_KEY
+ * first, and returned so the page can offer it; null when nothing is saved, or the same state.
+ */
+export function savedBesideLink(link: PlaygroundState): SavedBesideLink | null {
+  let text: string | null = null;
+  try {
+    text = localStorage.getItem(STORAGE_KEY);
+  } catch {
+    return null;
+  }
+  if (!text) return null;
+  const { state } = loadLocal();
+  if (state && sameState(state, link)) return null;
+  return { state, text, kept: keepAside(text) };
 }
 
 /** The reading with a kernel variant the engine lacks dropped like any other field that did not read. */

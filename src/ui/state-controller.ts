@@ -24,12 +24,33 @@ import {
   withView,
   withViewInRange,
 } from '../core/state';
+import { downloadBlob } from './download';
 import type { NoticeLevel } from './events';
+import type { NoticeAction, NoticeExtras } from './notice-controller';
 import type { Loaded } from './persistence';
-import { loadLocal, readHashState, saveLocal, shareableLink, STORAGE_KEY, takeLegacyLabKernels, writeHash } from './persistence';
+import {
+  loadLocal,
+  readHashState,
+  savedBesideLink,
+  saveLocal,
+  shareableLink,
+  STORAGE_KEY,
+  takeLegacyLabKernels,
+  writeHash,
+} from './persistence';
 import { PRESETS } from './presets';
 
 const SAVE_DEBOUNCE_MS = 400;
+/** The notice source of the saved state a link was opened over (offered to open or download). */
+const SAVED_BESIDE_SOURCE = 'state-saved-beside';
+/** The name of a kept-aside saved state's file. */
+const SAVED_FILE = 'attention-playground-saved-state.json';
+
+/** "Download it": the saved text as a file (what the next save would otherwise replace). */
+function downloadSaved(text: string): NoticeAction {
+  return { label: 'Download it', run: () => downloadBlob(new Blob([text], { type: 'application/json' }), SAVED_FILE) };
+}
+
 /** The notice source of a save the browser's storage refused: cleared by the next save that works. */
 const UNSAVED_SOURCE = 'state-unsaved';
 /** The notice source of another tab's save over this tab's: cleared when this tab saves again. */
@@ -59,8 +80,8 @@ export function problemChanged(previous: PlaygroundState, next: PlaygroundState)
 }
 
 export interface StateControllerOptions {
-  /** `lasting` information stays until its source is cleared (NoticeController.notify). */
-  notify(level: NoticeLevel, text: string, source?: string, lasting?: boolean): void;
+  /** `lasting` information, and a notice with actions, stays until its source is cleared or it is closed (NoticeController.notify). */
+  notify(level: NoticeLevel, text: string, source?: string, extras?: NoticeExtras): void;
   /** The notices of `source` are out of date. */
   clear(source: string): void;
   /** After every change of the state (an edit, undo or redo, a pasted link). */
@@ -105,6 +126,7 @@ export class StateController implements ReactiveController {
   load(): void {
     const fromLink = readHashState();
     this.tell(fromLink);
+    if (fromLink.state) this.offerSavedBeside(fromLink.state);
     this.state = this.inRange(fromLink.state ?? this.savedOrDefault(), fromLink.state ? 'This link' : 'The saved state');
     // Kernels the shader lab once kept under its own storage key move into the state, once (a link wins).
     const legacy = fromLink.state ? null : takeLegacyLabKernels();
@@ -200,8 +222,26 @@ export class StateController implements ReactiveController {
 
   /** What reading a link or the saved state found: what it could not read, and the fields it ignored. */
   private tell(loaded: Loaded): void {
-    if (loaded.error) this.options.notify('error', loaded.error);
-    if (loaded.ignored) this.options.notify('info', loaded.ignored);
+    const actions = loaded.aside === null ? [] : [downloadSaved(loaded.aside)];
+    if (loaded.error) this.options.notify('error', loaded.error, undefined, { actions });
+    if (loaded.ignored) this.options.notify('info', loaded.ignored, undefined, { actions: loaded.error ? [] : actions });
+  }
+
+  /**
+   * A link opened over another saved state: the first save would replace it, so it is kept aside
+   * and offered — opened here (an undo step: Undo comes back to the link) or as a file.
+   */
+  private offerSavedBeside(link: PlaygroundState): void {
+    const saved = savedBesideLink(link);
+    if (!saved) return;
+    const { state } = saved;
+    const text = state
+      ? `This tab shows the link's state; the state this browser saved before (another visit's or another tab's) is not shown, and your next change here saves over it. ${saved.kept}`
+      : `This tab shows the link's state; the state this browser saved before could not be read, and your next change here saves over it. ${saved.kept}`;
+    const open: NoticeAction[] = state
+      ? [{ label: 'Open the saved state', run: () => this.apply(this.inRange(state, 'The saved state')), closes: true }]
+      : [];
+    this.options.notify('info', text, SAVED_BESIDE_SOURCE, { actions: [...open, downloadSaved(saved.text)] });
   }
 
   private savedOrDefault(): PlaygroundState {
@@ -269,7 +309,7 @@ export class StateController implements ReactiveController {
     // A tab opened without a link has none until it saves: give it one, so a reload keeps this tab's state.
     const savable = stateCells(this.state) <= MAX_SAVED_CELLS;
     const linked = savable && writeHash(this.state);
-    this.options.notify('info', otherTabNotice(savable, linked), OTHER_TAB_SOURCE, true);
+    this.options.notify('info', otherTabNotice(savable, linked), OTHER_TAB_SOURCE, { lasting: true });
   };
 
   private isThisTabsState(json: string): boolean {

@@ -9,7 +9,21 @@ import type { Browser, Page } from 'puppeteer';
 import { DEFAULT_OPTIONS } from '../../src/core/options';
 import { defaultState } from '../../src/core/state';
 import { launchBrowser, openPage } from './browser';
-import { freshPage, loadPreset, messages, readState, savedLink, waitForMessage, waitForRun } from './app';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  $app,
+  allowDownloads,
+  downloaded,
+  freshPage,
+  loadPreset,
+  messages,
+  readState,
+  runId,
+  savedLink,
+  waitForMessage,
+  waitForRun,
+} from './app';
 
 const STORAGE_KEY = 'attention-playground.state';
 const UNRESTORED_KEY = 'attention-playground.state.unrestored';
@@ -146,6 +160,58 @@ describe('a saved state this page cannot restore whole', () => {
       "The saved state could not be restored: state.version is 2; this page reads version 1. The saved text is kept aside in this browser's storage (attention-playground.state.unrestored)",
     );
     expect(await page.evaluate((key: string) => localStorage.getItem(key), UNRESTORED_KEY)).toBe(text);
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('a link opened over another saved state', () => {
+  const BESIDE_NOTICE = 'attn-app >>> .notice[data-source="state-saved-beside"]';
+
+  it('keeps that saved state aside and offers it: opened here (Undo comes back to the link) or as a file', async () => {
+    const { page, problems } = await freshPage(browser);
+    await loadPreset(page, 'causal');
+    await waitForOwnSave(page);
+    const own = await page.evaluate((key: string) => localStorage.getItem(key)!, STORAGE_KEY);
+    // Another problem's link, opened in the same tab as a new visit.
+    await loadPreset(page, 'large-scores');
+    const link = await savedLink(page, (s) => s.presetId === 'large-scores');
+    await page.evaluate((key: string, saved: string) => localStorage.setItem(key, saved), STORAGE_KEY, own);
+    await page.goto('about:blank');
+    await page.goto(link, { waitUntil: 'load' });
+    await waitForRun(page);
+    expect((await readState(page)).presetId).toBe('large-scores');
+    const notice = await page.waitForSelector(BESIDE_NOTICE, { timeout: 30_000 });
+    expect(await notice!.evaluate((el) => el.textContent)).toContain(
+      "This tab shows the link's state; the state this browser saved before (another visit's or another tab's) is not shown, and your next change here saves over it. The saved text is kept aside in this browser's storage (attention-playground.state.unrestored)",
+    );
+    expect(await page.evaluate((key: string) => localStorage.getItem(key), UNRESTORED_KEY)).toBe(own);
+
+    // Download it: the saved text as a file.
+    const dir = await allowDownloads(page);
+    const buttons = async () => (await $app(page, '.notice[data-source="state-saved-beside"]')).$$('button.action');
+    const [, download] = await buttons();
+    expect(await download.evaluate((el) => el.textContent)).toBe('Download it');
+    await download.click();
+    expect(readFileSync(await downloaded(join(dir, 'attention-playground-saved-state.json')), 'utf8')).toBe(own);
+
+    // Open it: the saved state replaces the link's as one undo step.
+    const [open] = await buttons();
+    expect(await open.evaluate((el) => el.textContent)).toBe('Open the saved state');
+    const before = await runId(page);
+    await open.click();
+    await waitForRun(page, before);
+    expect((await readState(page)).presetId).toBe('causal');
+    expect(await page.$(BESIDE_NOTICE)).toBeNull();
+    await (await $app(page, 'attn-header >>> button[title="Undo (Ctrl+Z)"]')).click();
+    await page.waitForFunction(() => document.querySelector('attn-app')!.currentState.presetId === 'large-scores', { polling: 100 });
+
+    // A link to the state saved is no news: no offer.
+    await waitForOwnSave(page);
+    const same = await savedLink(page, (s) => s.presetId === 'large-scores');
+    await page.goto('about:blank');
+    await page.goto(same, { waitUntil: 'load' });
+    await waitForRun(page);
+    expect(await page.$(BESIDE_NOTICE)).toBeNull();
     expect(problems).toEqual([]);
   });
 });
