@@ -31,10 +31,26 @@ import { describeActivation } from '../src/core/activation';
 import { isPrecisionChoice, PRECISION_CHOICES, PRECISION_TITLES } from '../src/core/precision';
 import { describeFusedForm, isSubgroupChoice, SUBGROUP_CHOICES } from '../src/core/subgroups';
 import type { Comparison } from '../src/core/metrics';
+import { attentionWork, formatLimit, gpuTimeLimitMs } from '../src/core/kernel-safety';
 import { AttentionEngine } from '../src/gpu/engine';
+import type { RunResult } from '../src/gpu/engine';
+import { GpuTimeoutError, withTimeLimit } from '../src/gpu/watchdog';
 import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
-import { EXIT, integer, main, number, openDevice, parseFlags, parseKernelFlags, readInput, required, UsageError } from './lib/cli';
+import {
+  checkKernelStages,
+  EXIT,
+  integer,
+  main,
+  number,
+  openDevice,
+  parseFlags,
+  parseKernelFlags,
+  readInput,
+  required,
+  UsageError,
+  writableFile,
+} from './lib/cli';
 import { describeFeatures } from '../src/core/features';
 import { FEATURE_FLAGS, FEATURE_USAGE, featureOptions, withFeatureDefaults } from './lib/feature-flags';
 
@@ -130,8 +146,12 @@ function parseCommandLine(argv: string[]) {
   if (!ACTIVATIONS.some((a) => a === activation))
     throw new UsageError(`--activation must be one of ${ACTIVATIONS.join(', ')}, got "${activation}"`);
   options.activation = activation as AttentionOptions['activation'];
-  if (parsed.out) formatFromName(parsed.out);
+  if (parsed.out) {
+    formatFromName(parsed.out);
+    writableFile(parsed.out, '--out');
+  }
   const kernels = parseKernelFlags(parsed.kernel ?? []);
+  checkKernelStages(kernels, variant, [...(options.rope ? (['rope'] as const) : []), ...(parsed.wo ? (['project'] as const) : [])]);
   const precision = parsed.precision ?? 'f32';
   if (!isPrecisionChoice(precision)) throw new UsageError(`--precision must be one of ${PRECISION_CHOICES.join(', ')}, got "${precision}"`);
   const keySplits = integer(parsed['key-splits'], 'key-splits', { min: 1 });
@@ -210,6 +230,7 @@ async function attention(argv: string[]): Promise<number> {
   const shape = checkInputs(inputs, options);
   const sampled = needsSampling(shape) ? sampleRows(shape, options) : null;
   const { device, adapter } = await openDevice();
+  let stuck = false;
   try {
     const engine = new AttentionEngine(device, loadShaderLibrary());
     const started = performance.now();
@@ -224,16 +245,41 @@ async function attention(argv: string[]): Promise<number> {
       );
       progress(0, shape.n);
     }
-    const result = await engine.run(inputs, cli.options, {
-      variant: cli.variant,
-      kernels: cli.kernels,
-      intermediates: !sampled,
-      poison: cli.poison,
-      precision: cli.precision,
-      keySplits: cli.keySplits,
-      subgroups: cli.subgroups,
-      ...(sampled ? { maxBlockWork: BLOCK_WORK, onBlock: progress } : {}),
-    });
+    // A kernel of your own may never finish: it gets the page's time limit for this much work (per
+    // block of rows), and one that runs past it is named and left on the GPU, as npm run verify does.
+    const limited = Object.keys(cli.kernels).length > 0;
+    // A block holds BLOCK_WORK multiply-adds, or one row where a row holds more.
+    const limitMs = gpuTimeLimitMs(sampled ? Math.max(BLOCK_WORK, attentionWork(shape) / shape.n) : attentionWork(shape));
+    const run = (rearm: (ms: number) => void) =>
+      engine.run(inputs, cli.options, {
+        variant: cli.variant,
+        kernels: cli.kernels,
+        intermediates: !sampled,
+        poison: cli.poison,
+        precision: cli.precision,
+        keySplits: cli.keySplits,
+        subgroups: cli.subgroups,
+        ...(sampled
+          ? {
+              maxBlockWork: BLOCK_WORK,
+              onBlock: (done: number, total: number) => {
+                rearm(limitMs);
+                progress(done, total);
+              },
+            }
+          : {}),
+      });
+    let result: RunResult;
+    try {
+      result = limited ? await withTimeLimit(run, limitMs) : await run(() => {});
+    } catch (error) {
+      if (!(error instanceof GpuTimeoutError)) throw error;
+      stuck = true;
+      console.error(
+        `\nerror: the run with your kernel${Object.keys(cli.kernels).length > 1 ? 's' : ''} (${Object.keys(cli.kernels).join(', ')}) did not finish within ${formatLimit(limitMs)}, the limit for this problem's work: a loop that never ends? The GPU is left busy; npm run verify names where it stops.`,
+      );
+      return EXIT.failed;
+    }
     if (sampled) process.stderr.write('\n');
     const check = sampled
       ? checkSampledRows(inputs, cli.options, result, result.output.data, sampled)
@@ -316,7 +362,8 @@ async function attention(argv: string[]): Promise<number> {
     }
     return check.pass ? EXIT.ok : EXIT.failed;
   } finally {
-    device.destroy();
+    // A kernel still looping owns the queue: destroying the device would wait for it. Exit instead.
+    if (!stuck) device.destroy();
   }
 }
 

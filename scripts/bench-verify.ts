@@ -6,28 +6,47 @@
  */
 import { AttentionEngine } from '../src/gpu/engine';
 import { loadShaderLibrary } from '../src/node/shaders';
-import { builtInKernels, verifyKernel } from '../src/gpu/verify-suite';
-import { main, openDefaultLimitsDevice, openDevice, parseFlags, integer } from './lib/cli';
+import { builtInKernels, builtInLabel, verifyKernel } from '../src/gpu/verify-suite';
+import { EXIT, main, openDefaultLimitsDevice, openDevice, parseFlags, integer } from './lib/cli';
+
+const USAGE = `usage: npm run bench:verify [-- --slowest N]
+Times the full verification suite (npm run verify's) on every built-in kernel — each on a fresh
+engine and device, compile and interpreter check included — and prints the median. A benchmark:
+it prints numbers and never fails on them.
+--slowest N  also print the N slowest cases of each kernel
+--help       this text`;
 
 async function bench(argv: string[]): Promise<number> {
-  const { values } = parseFlags({ args: argv, options: { slowest: { type: 'string' } } });
+  const { values } = parseFlags({ args: argv, options: { slowest: { type: 'string' }, help: { type: 'boolean' } } });
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
   const slowest = integer(values.slowest, 'slowest') ?? 0;
   const shaders = loadShaderLibrary();
   const times: number[] = [];
   let adapterLine = '';
-  for (const { variant, stage } of builtInKernels()) {
+  for (const kernel of builtInKernels()) {
+    const { variant, stage, score } = kernel;
     const { device, adapter } = await openDevice();
     const defaultLimitsDevice = (await openDefaultLimitsDevice()) ?? undefined;
     adapterLine = adapter;
     try {
       const engine = new AttentionEngine(device, shaders);
       const started = performance.now();
-      const report = await verifyKernel(engine, { stage, variant, source: engine.source(variant, stage), defaultLimitsDevice });
+      const label = builtInLabel(kernel);
+      const report = await verifyKernel(engine, {
+        stage,
+        variant,
+        source: engine.source(variant, stage, {}, { score }),
+        label,
+        defaultLimitsDevice,
+      });
       const seconds = (performance.now() - started) / 1000;
       times.push(seconds);
       const casesMs = report.cases.reduce((sum, c) => sum + c.ms, 0);
       console.log(
-        `${`${variant} ${stage}`.padEnd(16)} ${seconds.toFixed(1).padStart(5)} s  ${report.status}, ${report.cases.length} cases ${(casesMs / 1000).toFixed(1)} s, interpreter ${report.hazards ? `${(report.hazards.ms / 1000).toFixed(1)} s` : 'not needed'}`,
+        `${label.replace('built-in ', '').padEnd(24)} ${seconds.toFixed(1).padStart(5)} s  ${report.status}, ${report.cases.length} cases ${(casesMs / 1000).toFixed(1)} s, interpreter ${report.hazards ? `${(report.hazards.ms / 1000).toFixed(1)} s` : 'not needed'}`,
       );
       for (const c of [...report.cases].sort((a, b) => b.ms - a.ms).slice(0, slowest))
         console.log(`    ${c.ms.toFixed(0).padStart(6)} ms  ${c.name}`);

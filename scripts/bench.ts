@@ -71,6 +71,7 @@ import {
   parseFlags,
   readInput,
   UsageError,
+  writableFile,
   writableFolder,
 } from './lib/cli';
 import { describeFeatures } from '../src/core/features';
@@ -207,7 +208,7 @@ function parseCommandLine(argv: string[]): Cli | null {
   const defaults = v.node || !plain || kernels.length ? VARIANT_NAMES : [...VARIANT_NAMES, ...PEER_NAMES];
   const variants = list(v.variants) ?? defaults;
   try {
-    checkVariantNames(variants);
+    checkVariantNames(variants, features);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -249,7 +250,7 @@ function parseCommandLine(argv: string[]): Cli | null {
     diagnose: v.diagnose ?? false,
     replot: v.replot ?? null,
     kernels,
-    card: v.card === undefined ? null : v.card === '' ? join(out, DEFAULT_CARD) : resolve(v.card),
+    card: v.card === undefined ? null : v.card === '' ? join(out, DEFAULT_CARD) : writableFile(resolve(v.card), '--card'),
     maxMinutes: integer(v['max-minutes'], 'max-minutes', { min: 1 }) ?? DEFAULT_MAX_MINUTES,
     warmClockMs: integer(v['warm-clock'], 'warm-clock'),
     baselines,

@@ -24,10 +24,23 @@ import { InputError } from '../src/core/errors';
 import { AttentionEngine } from '../src/gpu/engine';
 import type { ModelStepRun } from '../src/gpu/model-run';
 import { checkModelFitsDevice, layerStages, runModelStep } from '../src/gpu/model-run';
+import type { StageName } from '../src/core/stages';
+import type { VariantName } from '../src/gpu/variants';
 import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { loadModel } from '../src/model/load';
-import { EXIT, integer, main, openDevice, parseFlags, parseKernelFlags, required, UsageError, writableFolder } from './lib/cli';
+import {
+  checkKernelStages,
+  EXIT,
+  integer,
+  main,
+  openDevice,
+  parseFlags,
+  parseKernelFlags,
+  required,
+  UsageError,
+  writableFolder,
+} from './lib/cli';
 import { BUILTIN_MODEL_DIR, readModelFiles } from './lib/model-files';
 
 const USAGE = `usage: npm run model -- --text "…" [--model FILE|DIR] [--layer L --head H] [--dump DIR] [--generate N]
@@ -71,10 +84,17 @@ function parseCommandLine(argv: string[]) {
     dump: v.dump === undefined ? null : writableFolder(v.dump, '--dump'),
     generate: integer(v.generate, 'generate') ?? 0,
     variant,
-    kernels: parseKernelFlags(v.kernel ?? []),
+    kernels: modelKernels(v.kernel ?? [], variant),
     top: integer(v.top, 'top', { min: 1 }) ?? 5,
     json: v.json ?? false,
   };
+}
+
+/** The --kernel files, for stages a model's run reaches: the variant's, and RoPE (the models that rotate). */
+function modelKernels(flags: string[], variant: VariantName): Partial<Record<StageName, string>> {
+  const kernels = parseKernelFlags(flags);
+  checkKernelStages(kernels, variant, ['rope']);
+  return kernels;
 }
 
 interface StepReport {

@@ -3,7 +3,7 @@
  * hostile or careless user tried (issue 14): each must exit 2 with a message that names the
  * problem, never a stack trace, never a silent reading, never hours of work.
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +25,12 @@ const k = file('k.npy', randomMatrix(6, 4, 2));
 const v = file('v.npy', randomMatrix(6, 4, 3));
 const qkv = ['--q', q, '--k', k, '--v', v];
 const notADir = file('a-file', 'x');
+const folder = (name: string) => {
+  const path = join(dir, name);
+  mkdirSync(path, { recursive: true });
+  return path;
+};
+const kernelFile = (name: string) => join(import.meta.dirname, '../examples/kernels', name);
 const results = JSON.stringify({ config: { ns: [64], dk: 64, heads: 1, variants: ['naive'] }, rows: [{ n: 64, variant: 'naive' }] });
 
 /** What `npm run attention --causal -- …` leaves in the environment: npm keeps --causal as a config of its own. */
@@ -213,6 +219,55 @@ const cases: Case[] = [
     args: ['--replot', file('row.json', results)],
     message: /results\.rows\[0\]\.wallMs: expected an object/,
   },
+  {
+    name: 'a kernel for a stage the variant does not run (it would be ignored and the run pass)',
+    script: 'attention',
+    args: [...qkv, '--variant', 'fused', '--kernel', `qk=${kernelFile('qk_missing_scale.wgsl')}`],
+    message: /--kernel qk: the fused variant does not run that stage here \(it runs fused, combine\), so the kernel would be ignored/,
+  },
+  {
+    name: 'a W_o kernel without --wo',
+    script: 'attention',
+    args: [...qkv, '--kernel', `project=${kernelFile('qk_missing_scale.wgsl')}`],
+    message: /--kernel project: the tiled variant does not run that stage here \(it runs qk, softmax, pv\)/,
+  },
+  {
+    name: 'a model run with a kernel for a stage its variant does not run',
+    script: 'model',
+    args: ['--text', 'the cat', '--variant', 'fused', '--kernel', `pv=${kernelFile('qk_missing_scale.wgsl')}`],
+    message: /--kernel pv: the fused variant does not run that stage here \(it runs fused, combine, rope\)/,
+  },
+  {
+    name: 'two kernels for one stage',
+    script: 'attention',
+    args: [...qkv, '--kernel', `qk=${kernelFile('qk_missing_scale.wgsl')}`, '--kernel', `qk=${kernelFile('qk_missing_scale.wgsl')}`],
+    message: /--kernel qk is given 2 times: give one file a stage/,
+  },
+  {
+    // The file is read whole (the first "=" ends the stage): the stage check that follows is what refuses.
+    name: 'a kernel file whose name holds "="',
+    script: 'attention',
+    args: [...qkv, '--variant', 'fused', '--kernel', `qk=${file('my=qk.wgsl', 'fn main() {}')}`],
+    message: /--kernel qk: the fused variant does not run that stage/,
+  },
+  {
+    name: 'an --out that is a folder, refused before the run',
+    script: 'attention',
+    args: [...qkv, '--out', folder('out.npy')],
+    message: /--out: .* is a folder; give a file name/,
+  },
+  {
+    name: 'a --card that is a folder, refused before the sweep',
+    script: 'bench',
+    args: ['--n', '64', '--node', '--card', dir],
+    message: /--card: .* is a folder; give a file name/,
+  },
+  {
+    name: 'f16 storage with RoPE, refused before the sweep',
+    script: 'bench',
+    args: ['--n', '64', '--node', '--variants', 'fused,fused-f16', '--rope'],
+    message: /fused-f16 cannot run with RoPE on: f16 storage reads Q and K as halves, and the RoPE stage writes float32 ones/,
+  },
 ];
 
 // Linux only (CI is Linux): a folder under /proc, where Node's own recursive mkdir never returns.
@@ -269,6 +324,16 @@ describe.skipIf(!gpu)('inputs the commands must meet on the device', () => {
     expect(report.stages.output.count).toBe(256 * 2);
     expect(r.stderr).toMatch(/checking 256 sampled rows against the float64 reference/);
     expect(r.stderr).toMatch(/rows 1500 of 1500 on the GPU/);
+  });
+
+  it('npm run attention gives up on a kernel of yours that never finishes: named, exit 1, the GPU left to it', async () => {
+    const builtIn = readFileSync(join(import.meta.dirname, '../shaders/qk_scores.wgsl'), 'utf8');
+    const spin = 'let head = wid.z;\n  var spin = 0u;\n  loop { spin += 1u; if (spin == 0u) { break; } }\n  if (spin == 7u) { return; }';
+    expect(builtIn).toContain('let head = wid.z;');
+    const kernel = file('spin_qk.wgsl', builtIn.replace('let head = wid.z;', spin));
+    const r = await runScript('scripts/attention.ts', [...qkv, '--kernel', `qk=${kernel}`]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/the run with your kernel \(qk\) did not finish within \d+ s, the limit for this problem's work/);
   });
 
   it('and the sampled check still catches a broken kernel (exit 1)', async () => {

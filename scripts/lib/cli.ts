@@ -4,7 +4,7 @@
  * Scripts in scripts/ are entries: each calls `main` once and imports no other script; shared
  * code lives here in scripts/lib/.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
@@ -17,6 +17,8 @@ import { KernelCompileError, KernelInterfaceError, LimitError } from '../../src/
 import { nodeGpu } from '../../src/node/webgpu';
 import type { StageName } from '../../src/core/stages';
 import { STAGES } from '../../src/gpu/interface';
+import type { VariantName } from '../../src/gpu/variants';
+import { variantStages } from '../../src/gpu/variants';
 
 /** 0 done and correct · 1 a check failed (or something unexpected broke) · 2 bad input · 3 no adapter. */
 export const EXIT = { ok: 0, failed: 1, badInput: 2, noAdapter: 3 } as const;
@@ -172,6 +174,16 @@ export function readInput(path: string, what: string, encoding?: 'utf8'): Buffer
 }
 
 /** Creates the folder a flag names (if needed) and checks that files can be written there, before any work is done. */
+/**
+ * A file the command writes when its work is done, checked before the work: refused when it is a
+ * folder, or its folder cannot be written (made if missing, as the write would).
+ */
+export function writableFile(path: string, flag: string): string {
+  if (existsSync(path) && statSync(path).isDirectory()) throw new InputError(`${flag}: ${path} is a folder; give a file name`);
+  writableFolder(dirname(path), flag);
+  return path;
+}
+
 export function writableFolder(dir: string, flag: string): string {
   try {
     makeFolder(dir);
@@ -259,11 +271,27 @@ export async function main(command: (argv: string[]) => Promise<number>, { usage
 export function parseKernelFlags(flags: string[]): Partial<Record<StageName, string>> {
   const kernels: Partial<Record<StageName, string>> = {};
   for (const flag of flags) {
-    const [stage, path] = flag.split('=', 2);
+    // The first "=" ends the stage: a file's name may hold one too.
+    const at = flag.indexOf('=');
+    const [stage, path] = at < 0 ? [flag, ''] : [flag.slice(0, at), flag.slice(at + 1)];
     if (!path || !Object.hasOwn(STAGES, stage)) {
       throw new UsageError(`--kernel must be STAGE=FILE.wgsl with STAGE one of ${Object.keys(STAGES).join(', ')}, got "${flag}"`);
     }
+    if (kernels[stage as StageName] !== undefined) throw new UsageError(`--kernel ${stage} is given 2 times: give one file a stage`);
     kernels[stage as StageName] = readInput(path, `--kernel ${stage}`, 'utf8');
   }
   return kernels;
+}
+
+/**
+ * Refuses a --kernel for a stage the run never reaches (its kernel would be ignored and the run
+ * pass without it): the variant's stages, plus `also` (RoPE when it is on, W_o when it is given).
+ */
+export function checkKernelStages(kernels: Partial<Record<StageName, string>>, variant: VariantName, also: readonly StageName[]): void {
+  const runs = [...variantStages(variant), ...also];
+  const unused = (Object.keys(kernels) as StageName[]).filter((stage) => !runs.includes(stage));
+  if (unused.length)
+    throw new UsageError(
+      `--kernel ${unused.join(', ')}: the ${variant} variant does not run ${unused.length === 1 ? 'that stage' : 'those stages'} here (it runs ${runs.join(', ')}), so the kernel would be ignored`,
+    );
 }

@@ -12,7 +12,7 @@
 import { checkAgainstReference } from '../core/compare-run';
 import type { Bytes, CostShape, Dataflow, Flops } from '../core/cost';
 import { attentionBytes, attentionFlops, bindingRoof, kvBytes, ratePerSecondG, stageFlops, workgroupIntensity } from '../core/cost';
-import type { AttentionOptions } from '../core/options';
+import type { AttentionOptions, FeatureOptions } from '../core/options';
 import type {
   AdapterInfo,
   ClockProbes,
@@ -163,11 +163,17 @@ export const PROFILE_VARIANT_NAMES: readonly string[] = [...VARIANT_NAMES, ...SE
  * Throws a RangeError naming the variants a sweep cannot run and what it can (the terminal's
  * --variants and the Profiler tab's "more variants" say the same).
  */
-export function checkVariantNames(names: readonly string[]): void {
+export function checkVariantNames(names: readonly string[], features: Partial<Pick<FeatureOptions, 'rope'>> | null = null): void {
   const unknown = names.filter((x) => !PROFILE_VARIANT_NAMES.includes(x) && settingVariant(x) === undefined);
   if (unknown.length)
     throw new RangeError(
       `unknown variant${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}; choose from ${PROFILE_VARIANT_NAMES.join(', ')}, or fused-Nsplits (N key splits forced, 1–${MAX_FORCED_KEY_SPLITS}; fused-Nsplits-nosubgroups without the subgroup form)`,
+    );
+  // f16 storage reads the Q and K it was given; RoPE's stage writes float32 ones (halfStorageObstacles).
+  const halves = names.filter((x) => settingVariant(x)?.run?.precision === 'f16');
+  if (halves.length && features?.rope)
+    throw new RangeError(
+      `${halves.join(', ')} cannot run with RoPE on: f16 storage reads Q and K as halves, and the RoPE stage writes float32 ones. Drop ${halves.length === 1 ? 'it' : 'them'} from the variants or turn RoPE off`,
     );
 }
 

@@ -319,6 +319,11 @@ export function builtInKernels(): { variant: VariantName; stage: StageName; scor
 
 const LEARNED_SCORES = SCORE_FUNCTIONS.filter((s) => s !== 'dot');
 
+/** A built-in kernel's name in reports: "built-in tiled qk (general)", "built-in fused". */
+export function builtInLabel({ variant, stage, score }: { variant: VariantName; stage: StageName; score?: ScoreFunction }): string {
+  return `${variant === stage ? `built-in ${stage}` : `built-in ${variant} ${stage}`}${score ? ` (${score})` : ''}`;
+}
+
 /**
  * The features the suite covers for a kernel: those its stage implements (RoPE is the rope stage
  * itself) that the kernel declares, and that every built-in stage running before it in the variant
@@ -737,7 +742,7 @@ export async function verifyBuiltIns(
       stage,
       variant,
       source: engine.source(variant, stage, {}, { score }),
-      label: `${variant === stage ? `built-in ${stage}` : `built-in ${variant} ${stage}`}${score ? ` (${score})` : ''}`,
+      label: builtInLabel({ variant, stage, score }),
     });
     reports.push(report);
     if (report.status === 'timeout' || report.status === 'device-lost') return reports;

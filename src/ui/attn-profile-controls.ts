@@ -144,7 +144,7 @@ export class AttnProfileControls extends LitElement {
     const [refused] = this.invalid.values();
     if (refused) throw new RangeError(refused);
     const config = formToConfig(this.form, ALL_VARIANTS, this.options, extra);
-    checkVariantNames(config.variants);
+    checkVariantNames(config.variants, config.features ?? null);
     return config;
   }
 
