@@ -443,6 +443,9 @@ function summaryText(result: ProfileResult): string {
       lines.push(
         `  sized for ≥ ${z.targetMs} ms a pass: copy ${(z.copyBytes / 2 ** 20).toFixed(0)} MiB × ${z.copyDispatches}, FMA ${z.fmaGroups} workgroups × ${z.fmaIterations} iterations, workgroup memory ${z.workgroupGroups} workgroups × ${z.workgroupIterations} iterations`,
       );
+    lines.push(
+      `% roofline: achieved GFLOP/s ÷ the lowest roof at the row's intensity — FMA, intensity × copy bandwidth, or FLOP per workgroup byte × workgroup bandwidth (tiled 1; fused 0.5, 1 in pairs of lanes${result.config.variants.some((v) => v.startsWith('custom:')) ? '; a custom: variant 0.5 for the whole variant, its built-in stages too: its loop is not known, so beside its built-in it reads high' : ''})`,
+    );
     if (r.timestamps)
       lines.push(
         `timestamps: gcd of ${r.timestamps.count} raw stamps = ${r.timestamps.quantumNs} ns${r.timestamps.quantumNs > 1 ? ' (quantized)' : ' (no visible quantization)'}`,

@@ -566,7 +566,8 @@ export class AttnProfiler extends LitElement {
       ${z ? `Each microbenchmark grew its work until a pass took ≥ ${z.targetMs} ms (or hit a cap).` : ''} “% roofline” = achieved GFLOP/s ÷
       the lowest roof at the row's intensity: FMA peak, intensity × copy bandwidth, or (for kernels that stage operands in workgroup memory)
       their FLOP per workgroup byte × workgroup bandwidth — tiled's 4×4-blocked loops 1, fused 0.5 (1 with its prefill in pairs of lanes), a
-      kernel of your own 0.5; the “roof” column names it.
+      kernel of your own 0.5 for its whole variant, built-in stages included (its loop is not known, so beside the built-in it reads high);
+      the “roof” column names it.
     </p>`;
   }
 
