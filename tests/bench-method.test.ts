@@ -27,6 +27,7 @@ import {
   sweepTimeProblem,
 } from '../src/core/profile-report';
 import { sweepFeatures } from '../src/core/feature-options';
+import { DEFAULT_PROFILE_FORM, formFromConfig, formNumber, formToConfig } from '../src/core/profile-form';
 import { alibiSlopes } from '../src/core/features';
 import type { AttentionOptions } from '../src/core/options';
 import { DEFAULT_OPTIONS } from '../src/core/options';
@@ -444,6 +445,159 @@ describe('the benchmark card', () => {
     expect(() => parseCard(input)).toThrow(CardError);
     expect(() => parseCard(input)).toThrow(message);
   });
+
+  // Cards the page once took and then failed on: shown (the results, the plots) or put into the form by "Use its settings".
+  const config = (key: string, value: unknown) => broken(['result', 'config', key], value);
+  it.each([
+    {
+      what: 'a fit model that is empty',
+      input: broken(['result', 'models'], [{}]),
+      message: /card\.result\.models\[0\]\.variant: expected a string/,
+    },
+    {
+      what: 'a fit model without its fit',
+      input: broken(['result', 'models'], [{ variant: 'tiled', timing: 'span', slopes: [] }]),
+      message: /card\.result\.models\[0\]\.fit: expected an object, got nothing \(missing\)/,
+    },
+    {
+      what: 'a straight-line fit that is empty',
+      input: broken(['result', 'fits'], [{}]),
+      message: /card\.result\.fits\[0\]\.variant: expected a string/,
+    },
+    {
+      what: 'a straight-line fit without an exponent',
+      input: broken(['result', 'fits'], [{ variant: 'tiled', stage: 'span', fit: { r2: 1, points: 2, xRange: [16, 32] } }]),
+      message: /card\.result\.fits\[0\]\.fit\.exponent: expected a finite number, got nothing \(missing\)/,
+    },
+    {
+      what: 'baselines as one string',
+      input: config('baselines', 'naive'),
+      message: /card\.result\.config\.baselines: expected an array of variant names, got "naive"/,
+    },
+    {
+      what: 'a baseline that is a number',
+      input: config('baselines', [3]),
+      message: /card\.result\.config\.baselines\[0\]: expected a string, got 3/,
+    },
+    {
+      what: 'decode as one string',
+      input: config('decode', '48'),
+      message: /card\.result\.config\.decode: expected an array of positive integers, got "48"/,
+    },
+    {
+      what: 'a decode count of zero',
+      input: config('decode', [48, 0]),
+      message: /card\.result\.config\.decode\[1\]: expected a positive integer, got 0/,
+    },
+    {
+      what: 'variants as one string',
+      input: config('variants', 'tiled'),
+      message: /card\.result\.config\.variants: expected an array of variant names, got "tiled"/,
+    },
+    {
+      what: 'negative warm-ups',
+      input: config('warmup', -3),
+      message: /card\.result\.config\.warmup: expected a whole number from 0 to 1000 \(the form's warm-ups\), got -3/,
+    },
+    {
+      what: 'more repeats than the form takes',
+      input: config('repeats', 100000),
+      message: /card\.result\.config\.repeats: expected a whole number from 1 to 1000 \(the form's repeats\), got 100000/,
+    },
+    {
+      what: 'warm-ups as text',
+      input: config('warmup', 'x'),
+      message: /card\.result\.config\.warmup: expected a whole number from 0 to 1000 .*, got "x"/,
+    },
+    {
+      what: 'a seed as text',
+      input: config('seed', 'y'),
+      message: /card\.result\.config\.seed: expected a whole number from 0 to \d+ \(the form's seed\), got "y"/,
+    },
+    {
+      what: 'a dk past the form',
+      input: config('dk', 100000),
+      message: /card\.result\.config\.dk: expected a whole number from 1 to 65536/,
+    },
+    {
+      what: 'heads past the form',
+      input: config('heads', 2000),
+      message: /card\.result\.config\.heads: expected a whole number from 1 to 1024/,
+    },
+    { what: 'dv as text', input: config('dv', 'abc'), message: /card\.result\.config\.dv: expected a positive integer, got "abc"/ },
+    { what: 'causal as text', input: config('causal', 'yes'), message: /card\.result\.config\.causal: expected true or false, got "yes"/ },
+    {
+      what: 'a fit start of zero',
+      input: config('fitFromN', 0),
+      message: /card\.result\.config\.fitFromN: expected a positive integer, got 0/,
+    },
+    {
+      what: 'K/V heads as text',
+      input: broken(['result', 'config', 'features', 'kvHeads'], 'zz'),
+      message: /card\.result\.config\.features\.kvHeads: expected a positive integer, got "zz"/,
+    },
+    {
+      what: 'K/V heads that do not divide the heads',
+      input: broken(['result', 'config', 'features', 'kvHeads'], 2),
+      message: /card\.result\.config\.features: K\/V heads \(2\) must divide the 1 query head/,
+    },
+    {
+      what: 'ALiBi slopes as a number',
+      input: broken(['result', 'config', 'features', 'alibi'], 3),
+      message: /card\.result\.config\.features\.alibi: expected "standard" or an array of slopes, got 3/,
+    },
+    { what: 'no N', input: config('ns', []), message: /card\.result\.config\.ns: expected at least one N/ },
+    {
+      what: 'a CPU time that is null',
+      input: broken(['result', 'cpu'], [null]),
+      message: /card\.result\.cpu\[0\]: expected an object, got null/,
+    },
+    {
+      what: 'a note that is not text',
+      input: broken(['result', 'notes'], [{}]),
+      message: /card\.result\.notes\[0\]: expected a string, got an object/,
+    },
+    {
+      what: 'a roofline without its copy times',
+      input: broken(['result', 'roofline'], { gbps: 1, gflops: 1, copyBytes: 1, fmaFlops: 1 }),
+      message: /card\.result\.roofline\.copyMs: expected an object, got nothing \(missing\)/,
+    },
+    {
+      what: 'a check that is text',
+      input: broken(['result', 'rows', 0, 'check'], 'pass'),
+      message: /card\.result\.rows\[0\]\.check: expected an object, got "pass"/,
+    },
+  ])('rejects $what, which the page could not show or put into its form, naming the field', ({ input, message }) => {
+    expect(() => parseCard(input)).toThrow(CardError);
+    expect(() => parseCard(input)).toThrow(message);
+  });
+
+  it('takes a card stored before dv, decode, features, baselines and the fit start, and one with each of them set', () => {
+    const older = JSON.parse(text) as { result: { config: Record<string, unknown> } };
+    for (const key of ['dv', 'causal', 'decode', 'features', 'baselines', 'fitFromN', 'warmup', 'repeats', 'seed'])
+      delete older.result.config[key];
+    expect(() => parseCard(older)).not.toThrow();
+    const full = JSON.parse(text) as { result: { config: Record<string, unknown> } };
+    Object.assign(full.result.config, {
+      dv: 12,
+      heads: 4,
+      decode: [48],
+      baselines: ['tiled'],
+      fitFromN: 16,
+      warmup: 0,
+      repeats: 1000,
+      seed: Number.MAX_SAFE_INTEGER,
+      features: {
+        kvHeads: 2,
+        rope: { layout: 'half', base: 10000, dims: null, offset: 0 },
+        window: 8,
+        alibi: 'standard',
+        softcap: 30,
+        sinks: [0, 1, 2, 3],
+      },
+    });
+    expect(() => parseCard(full)).not.toThrow();
+  });
 });
 
 describe('the committed real-GPU cards (docs/benchmarks/*.card.json)', () => {
@@ -459,6 +613,19 @@ describe('the committed real-GPU cards (docs/benchmarks/*.card.json)', () => {
     expect(card.adapter.isSoftware).toBe(false);
     expect(card.result.rows.length).toBeGreaterThan(0);
     expect(card.result.rows.every((row) => row.error !== null || row.spanMs !== null)).toBe(true);
+  });
+
+  it.each(cards)("%s: its settings put into the Profiler tab's form read back as a sweep the form runs", (file) => {
+    const c = parseCard(readFileSync(new URL(file, folder), 'utf8')).result.config;
+    const variants = c.variants.filter((v) => !v.startsWith('custom:'));
+    const form = formFromConfig(
+      DEFAULT_PROFILE_FORM,
+      { ...c, fitFromN: c.fitFromN ?? undefined, variants, baselines: (c.baselines ?? []).filter((b) => variants.includes(b)) },
+      PROFILE_VARIANT_NAMES,
+    );
+    for (const field of ['dk', 'heads', 'warmup', 'repeats', 'seed'] as const)
+      expect(() => formNumber(field, String(form[field]))).not.toThrow();
+    expect(formToConfig(form, PROFILE_VARIANT_NAMES, null)).toMatchObject({ ns: c.ns, dk: c.dk, heads: c.heads, decode: c.decode });
   });
 });
 

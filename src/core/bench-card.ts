@@ -5,7 +5,13 @@
  * to plot beside the current run. `parseCard` checks a card from outside and names what is wrong.
  */
 import { InputError } from './errors';
+import { FEATURE_NAMES } from './features';
+import type { FeatureOptions } from './options';
+import { DEFAULT_OPTIONS } from './options';
+import type { ProfileFormNumber } from './profile-form';
+import { FORM_NUMBERS } from './profile-form';
 import type { AdapterInfo, ProfileResult, ProfileRow } from './profile-report';
+import { checkFeatures } from './shapes';
 
 export const CARD_FORMAT = 'attention-playground/bench-card';
 export const CARD_VERSION = 1;
@@ -94,27 +100,184 @@ function numberOrNull(x: Json, path: string): void {
   if (x !== null && x !== undefined) finite(x, path);
 }
 
+/** A field that may be absent or null, checked when it is there. */
+function optional(x: Json, path: string, check: (x: Json, path: string) => unknown): void {
+  if (x !== null && x !== undefined) check(x, path);
+}
+
+function boolean(x: Json, path: string): boolean {
+  if (typeof x !== 'boolean') fail(path, 'true or false', x);
+  return x;
+}
+
+/** An array whose every element passes `check` (named `what` in the message when the array itself is not one). */
+function arrayOf<T>(x: Json, path: string, what: string, check: (x: Json, path: string) => T): T[] {
+  if (!Array.isArray(x)) fail(path, what, x);
+  return x.map((v, i) => check(v, `${path}[${i}]`));
+}
+
+/**
+ * A setting "Use its settings" puts into a number box of the Profiler tab's form: a whole number
+ * within the bounds that box takes (FORM_NUMBERS), so the form never holds a value it would refuse.
+ */
+function formNumber(x: Json, path: string, field: ProfileFormNumber): number {
+  const { label, min, max } = FORM_NUMBERS[field];
+  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < min || x > max)
+    fail(path, `a whole number from ${min} to ${max} (the form's ${label})`, x);
+  return x;
+}
+
 function summary(x: Json, path: string): void {
   const s = object(x, path);
   array(s.samples, `${path}.samples`).forEach((v, i) => numberOrNull(v, `${path}.samples[${i}]`));
-  numberOrNull(s.median, `${path}.median`);
+  for (const key of ['median', 'p10', 'p90']) numberOrNull(s[key], `${path}.${key}`);
 }
 
 function row(x: Json, path: string): void {
   const r = object(x, path);
   positiveInteger(r.n, `${path}.n`);
   if (r.m !== undefined) positiveInteger(r.m, `${path}.m`);
+  optional(r.decode, `${path}.decode`, boolean);
   string(r.variant, `${path}.variant`);
-  if (r.error !== null && r.error !== undefined) string(r.error, `${path}.error`);
+  optional(r.error, `${path}.error`, string);
   summary(r.wallMs, `${path}.wallMs`);
-  if (r.gpuMs !== null && r.gpuMs !== undefined) summary(r.gpuMs, `${path}.gpuMs`);
-  if (r.spanMs !== null && r.spanMs !== undefined) summary(r.spanMs, `${path}.spanMs`);
+  optional(r.gpuMs, `${path}.gpuMs`, summary);
+  optional(r.spanMs, `${path}.spanMs`, summary);
   const stages = object(r.stages, `${path}.stages`);
   for (const [stage, s] of Object.entries(stages)) summary(s, `${path}.stages.${stage}`);
-  numberOrNull(r.gflops, `${path}.gflops`);
-  numberOrNull(r.gbps, `${path}.gbps`);
+  for (const key of [
+    'gflops',
+    'gbps',
+    'intensity',
+    'rooflinePct',
+    'kvGbps',
+    'kvBandwidthPct',
+    'allocatedBytes',
+    'keySplits',
+    'headsPerWorkgroup',
+  ])
+    numberOrNull(r[key], `${path}.${key}`);
+  optional(r.roof, `${path}.roof`, string);
+  optional(r.subgroups, `${path}.subgroups`, boolean);
+  optional(r.lanes, `${path}.lanes`, string);
+  optional(r.check, `${path}.check`, (c, p) => boolean(object(c, p).pass, `${p}.pass`));
   finite(object(r.flops, `${path}.flops`).total, `${path}.flops.total`);
   finite(object(r.bytes, `${path}.bytes`).total, `${path}.bytes.total`);
+}
+
+/** [from, to] of a fit: two finite numbers. */
+function range(x: Json, path: string): void {
+  const r = array(x, path);
+  if (r.length !== 2) fail(path, '[smallest N, largest N]', r);
+  r.forEach((v, i) => finite(v, `${path}[${i}]`));
+}
+
+/** A straight-line fit (result.fits[i]), as the plot labels and the terminal print it. */
+function fitRow(x: Json, path: string): void {
+  const f = object(x, path);
+  string(f.variant, `${path}.variant`);
+  string(f.stage, `${path}.stage`);
+  const fit = object(f.fit, `${path}.fit`);
+  finite(fit.exponent, `${path}.fit.exponent`);
+  finite(fit.r2, `${path}.fit.r2`);
+  positiveInteger(fit.points, `${path}.fit.points`);
+  range(fit.xRange, `${path}.fit.xRange`);
+}
+
+/** A fit t = a + b·N^p (result.models[i]), as the results explain it. */
+function model(x: Json, path: string): void {
+  const m = object(x, path);
+  string(m.variant, `${path}.variant`);
+  string(m.timing, `${path}.timing`);
+  const fit = object(m.fit, `${path}.fit`);
+  for (const key of ['a', 'b', 'p', 'rmsRelative']) finite(fit[key], `${path}.fit.${key}`);
+  boolean(fit.atBound, `${path}.fit.atBound`);
+  range(fit.xRange, `${path}.fit.xRange`);
+  arrayOf(m.slopes, `${path}.slopes`, 'an array', (s, p) => {
+    const slope = object(s, p);
+    for (const key of ['from', 'to', 'slope']) finite(slope[key], `${p}.${key}`);
+  });
+  finite(m.overheadAtSmallest, `${path}.overheadAtSmallest`);
+  finite(m.overheadAtLargest, `${path}.overheadAtLargest`);
+}
+
+/** A measured roofline, as the page and the terminal describe it. */
+function roofline(x: Json, path: string): void {
+  const roof = object(x, path);
+  for (const key of ['gbps', 'gflops', 'copyBytes', 'fmaFlops']) finite(roof[key], `${path}.${key}`);
+  numberOrNull(roof.workgroupGbps, `${path}.workgroupGbps`);
+  summary(roof.copyMs, `${path}.copyMs`);
+  summary(roof.fmaMs, `${path}.fmaMs`);
+  string(roof.method, `${path}.method`);
+  optional(roof.timestamps, `${path}.timestamps`, (t, p) => {
+    const stamps = object(t, p);
+    finite(stamps.quantumNs, `${p}.quantumNs`);
+    finite(stamps.count, `${p}.count`);
+    numberOrNull(stamps.smallestStepNs, `${p}.smallestStepNs`);
+  });
+  optional(roof.sizing, `${path}.sizing`, (z, p) => {
+    const sizing = object(z, p);
+    for (const key of ['targetMs', 'copyBytes', 'copyDispatches', 'fmaGroups', 'fmaIterations', 'workgroupGroups', 'workgroupIterations'])
+      finite(sizing[key], `${p}.${key}`);
+  });
+}
+
+const POSITIVE_INTEGERS = 'an array of positive integers';
+
+/**
+ * A sweep's features (config.features): each of the right type, then together as the engine
+ * checks them for the sweep's heads and dk (the message of checkFeatures, under the field's path).
+ */
+function features(x: Json, path: string, heads: number, dk: number): void {
+  const f = object(x, path);
+  optional(f.kvHeads, `${path}.kvHeads`, positiveInteger);
+  optional(f.window, `${path}.window`, positiveInteger);
+  optional(f.softcap, `${path}.softcap`, finite);
+  optional(f.rope, `${path}.rope`, (r, p) => {
+    const rope = object(r, p);
+    string(rope.layout, `${p}.layout`);
+    finite(rope.base, `${p}.base`);
+    optional(rope.dims, `${p}.dims`, positiveInteger);
+    finite(rope.offset, `${p}.offset`);
+  });
+  if (f.alibi !== 'standard') optional(f.alibi, `${path}.alibi`, (a, p) => arrayOf(a, p, '"standard" or an array of slopes', finite));
+  optional(f.sinks, `${path}.sinks`, (s, p) => arrayOf(s, p, 'an array of sink logits', finite));
+  const taken = Object.fromEntries(FEATURE_NAMES.map((key) => [key, f[key] ?? null])) as unknown as FeatureOptions;
+  try {
+    checkFeatures({ ...DEFAULT_OPTIONS, ...taken, heads }, dk);
+  } catch (error) {
+    throw new CardError(`${path}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * A sweep's configuration (result.config): what the results' heading says and what "Use its
+ * settings" puts into the Profiler tab's form, each within what the form takes. Fields older
+ * results lack may be absent.
+ */
+function config(x: Json, path: string): void {
+  const c = object(x, path);
+  const ns = arrayOf(c.ns, `${path}.ns`, POSITIVE_INTEGERS, positiveInteger);
+  if (ns.length === 0) fail(`${path}.ns`, 'at least one N', ns);
+  const dk = formNumber(c.dk, `${path}.dk`, 'dk');
+  optional(c.dv, `${path}.dv`, positiveInteger);
+  const heads = formNumber(c.heads, `${path}.heads`, 'heads');
+  optional(c.causal, `${path}.causal`, boolean);
+  const variants = arrayOf(c.variants, `${path}.variants`, 'an array of variant names', string);
+  if (variants.length === 0) fail(`${path}.variants`, 'at least one variant', variants);
+  optional(c.baselines, `${path}.baselines`, (b, p) => arrayOf(b, p, 'an array of variant names', string));
+  optional(c.decode, `${path}.decode`, (d, p) => arrayOf(d, p, POSITIVE_INTEGERS, positiveInteger));
+  for (const field of ['warmup', 'repeats', 'seed'] as const) if (c[field] !== undefined) formNumber(c[field], `${path}.${field}`, field);
+  optional(c.fitFromN, `${path}.fitFromN`, positiveInteger);
+  optional(c.features, `${path}.features`, (f, p) => features(f, p, heads, dk));
+}
+
+/** A CPU reference time (result.cpu[i]). */
+function cpuTime(x: Json, path: string): void {
+  const t = object(x, path);
+  positiveInteger(t.n, `${path}.n`);
+  numberOrNull(t.ms, `${path}.ms`);
+  optional(t.skipped, `${path}.skipped`, string);
 }
 
 /**
@@ -154,22 +317,20 @@ export function parseCard(input: string | Json): BenchCard {
  */
 export function parseProfileResult(value: Json, path = 'results'): ProfileResult {
   const result = object(value, path);
-  const config = object(result.config, `${path}.config`);
-  array(config.ns, `${path}.config.ns`).forEach((n, i) => positiveInteger(n, `${path}.config.ns[${i}]`));
-  positiveInteger(config.dk, `${path}.config.dk`);
-  positiveInteger(config.heads, `${path}.config.heads`);
-  array(config.variants, `${path}.config.variants`).forEach((v, i) => string(v, `${path}.config.variants[${i}]`));
+  config(result.config, `${path}.config`);
+  optional(result.adapter, `${path}.adapter`, (a, p) => {
+    const adapter = object(a, p);
+    for (const key of ['description', 'vendor', 'architecture']) string(adapter[key], `${p}.${key}`);
+  });
   const rows = array(result.rows, `${path}.rows`);
   if (rows.length === 0) fail(`${path}.rows`, 'at least one row', rows);
   rows.forEach((r, i) => row(r, `${path}.rows[${i}]`));
-  if (result.roofline !== null && result.roofline !== undefined) {
-    const roof = object(result.roofline, `${path}.roofline`);
-    finite(roof.gbps, `${path}.roofline.gbps`);
-    finite(roof.gflops, `${path}.roofline.gflops`);
-  }
-  array(result.fits, `${path}.fits`);
-  array(result.notes, `${path}.notes`);
-  array(result.cpu, `${path}.cpu`);
+  optional(result.roofline, `${path}.roofline`, roofline);
+  arrayOf(result.fits, `${path}.fits`, 'an array', fitRow);
+  optional(result.models, `${path}.models`, (m, p) => arrayOf(m, p, 'an array', model));
+  arrayOf(result.notes, `${path}.notes`, 'an array of strings', string);
+  arrayOf(result.cpu, `${path}.cpu`, 'an array', cpuTime);
+  optional(result.cancelled, `${path}.cancelled`, boolean);
   return result as unknown as ProfileResult;
 }
 
