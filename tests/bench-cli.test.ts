@@ -386,6 +386,11 @@ describe('npm run bench: bad arguments', () => {
       message: /a baseline must be one of the variants profiled \(fused\), got tiled/,
     },
     { args: ['--n', '16,abc'], message: /--n takes positive integers/ },
+    // A fit start that leaves fewer than two N would print the exponents' heading over nothing.
+    {
+      args: ['--n', '64,128', '--variants', 'tiled', '--fit-from', '4096'],
+      message: /exponents from N ≥ 4096: a fit needs two N at least, and this sweep's N are 64, 128/,
+    },
     { args: ['--dk', '0'], message: /dk must be a positive integer/ },
     { args: ['--frobnicate'], message: /Unknown option/ },
   ])('$args exits 2 with a message', async ({ args, message }) => {

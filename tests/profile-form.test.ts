@@ -94,12 +94,28 @@ describe('the sweep a form describes', () => {
     [{ customNs: '96, 1.5, x' }, 'custom N values must be positive integers: 1.5, x'],
     [{ decode: '0' }, 'decode key counts must be positive integers: 0'],
     [{ dv: '8 9' }, 'dv takes one number, got "8 9"'],
-    [{ kvHeads: '-2' }, 'K/V heads must be positive integers: -2'],
+    [{ kvHeads: '-2' }, 'K/V heads must be a positive integer, got "-2"'],
+    [{ dv: '0' }, 'dv must be a positive integer, got "0"'],
     [{ ns: [], customNs: '' }, 'choose at least one N'],
-    [{ fitFrom: '1e3x' }, 'fit from N must be positive integers: 1e3x'],
-    [{ fitFrom: '64 128' }, 'fit from N takes one number, got "64 128"'],
+    // Numbers are read as the terminal reads --n: a plain decimal, not hex.
+    [{ customNs: '0x40, 96' }, 'custom N values must be positive integers: 0x40'],
+    [{ decode: 'Infinity' }, 'decode key counts must be positive integers: Infinity'],
+    [{ fitFrom: '1e3x' }, '"exponents from N ≥" must be a positive integer, got "1e3x"'],
+    [{ fitFrom: 'zz' }, '"exponents from N ≥" must be a positive integer, got "zz"'],
+    [{ fitFrom: '64 128' }, '"exponents from N ≥" takes one number, got "64 128"'],
+    // Fewer than two N from there on: no exponent could be fitted, so Run refuses as a refit does.
+    [{ ns: [16, 32], fitFrom: '100000' }, "exponents from N ≥ 100000: a fit needs two N at least, and this sweep's N are 16, 32"],
+    [{ ns: [16, 32], fitFrom: '32' }, "exponents from N ≥ 32: a fit needs two N at least, and this sweep's N are 16, 32"],
   ])('names a bad field: %j', (patch, message) => {
     expect(() => formToConfig(form(patch), boxes, null)).toThrow(new RangeError(message));
+  });
+
+  it("reads the lists' numbers as the terminal reads --n, and fits from an N that leaves two", () => {
+    const c = formToConfig(form({ ns: [16, 32], customNs: '1e2, +48', decode: '064', fitFrom: '32', dv: '16.0' }), boxes, null);
+    expect(c.ns).toEqual([16, 32, 48, 100]);
+    expect(c.decode).toEqual([64]);
+    expect(c.dv).toBe(16);
+    expect(c.fitFromN).toBe(32);
   });
 
   it('reads a number field within its bounds, and names the field, the bounds and the text otherwise', () => {

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { InputError } from '../../src/core/errors';
-import { isDecimalText } from '../../src/core/float32';
+import { decimal } from '../../src/core/float32';
 import { PrecisionError } from '../../src/core/precision';
 import { NoAdapterError, requestAttentionDevice, requestDefaultLimitsDevice } from '../../src/gpu/device';
 import type { AdapterSummary } from '../../src/gpu/device';
@@ -108,11 +108,8 @@ export function npmTakenFlags(flags: readonly string[], env: NodeJS.ProcessEnv):
   return flags.filter((flag) => env[`npm_config_${flag.replaceAll('-', '_')}`] !== undefined);
 }
 
-/** The number a flag's text holds, or NaN when it is not a plain decimal (12, -0.5, 1e-3; not 0x10, 0b1, Infinity or ''). */
-export function decimal(text: string): number {
-  const trimmed = text.trim();
-  return isDecimalText(trimmed) ? Number(trimmed) : NaN;
-}
+/** The number a flag's text holds, read as the page reads a typed number (src/core/float32.ts). */
+export { decimal };
 
 /** The value of a flag that has no default. */
 export function required(value: string | undefined, flag: string): string {

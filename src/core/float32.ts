@@ -22,6 +22,15 @@ export function isDecimalText(text: string): boolean {
 }
 
 /**
+ * The number typed text holds, or NaN when it is not a plain decimal (12, -0.5, 1e-3; not 0x10,
+ * 0b1, Infinity or ''): how the terminal reads a flag's number and the Profiler tab its lists.
+ */
+export function decimal(text: string): number {
+  const trimmed = text.trim();
+  return isDecimalText(trimmed) ? Number(trimmed) : NaN;
+}
+
+/**
  * Why a finite float64 cannot go to the GPU as float32 (it would become ±Infinity), or null when
  * it can. Values below float32's smallest subnormal (about 1.4e-45) are accepted: they round to 0,
  * the same kind of rounding every value gets, and nothing downstream fails on a zero.

@@ -5,8 +5,10 @@
  * from a sweep (a config given to the profiler, or a loaded card's) keeps every value it can show.
  */
 import { sweepFeatures } from './feature-options';
+import { decimal } from './float32';
 import type { AttentionOptions } from './options';
 import type { ProfileConfig } from './profile-report';
+import { fitFromProblem } from './profile-report';
 import type { WholeNumberBox } from './typed-number';
 import { readWholeNumber } from './typed-number';
 
@@ -85,24 +87,35 @@ export function listedNames(text: string): string[] {
   return text.split(/[\s,;]+/).filter(Boolean);
 }
 
+/** A number typed into the form, read as the terminal reads `--n` (plain decimals: not 0x40, Infinity or 1_000). */
+function isPositiveInteger(word: string): boolean {
+  const x = decimal(word);
+  return Number.isSafeInteger(x) && x >= 1;
+}
+
 /** Positive integers typed as a list; a RangeError names the field and the values that are not. */
 function positiveIntegers(text: string, what: string): number[] {
   const words = listedNames(text);
-  const bad = words.filter((w) => !Number.isSafeInteger(Number(w)) || Number(w) < 1);
+  const bad = words.filter((w) => !isPositiveInteger(w));
   if (bad.length) throw new RangeError(`${what} must be positive integers: ${bad.join(', ')}`);
-  return words.map(Number);
+  return words.map(decimal);
 }
 
-/** One positive integer typed into a field, or null when it is empty. */
+/** One positive integer typed into a field, or null when it is empty; a RangeError names the field and the text. */
 function optionalInteger(text: string, what: string): number | null {
-  const xs = positiveIntegers(text, what);
-  if (xs.length > 1) throw new RangeError(`${what} takes one number, got "${text.trim()}"`);
-  return xs.length ? xs[0] : null;
+  const words = listedNames(text);
+  if (words.length > 1) throw new RangeError(`${what} takes one number, got "${text.trim()}"`);
+  if (words.length === 0) return null;
+  if (!isPositiveInteger(words[0])) throw new RangeError(`${what} must be a positive integer, got "${words[0]}"`);
+  return decimal(words[0]);
 }
+
+/** The field "exponents from N ≥", as messages name it. */
+const FIT_FROM_LABEL = '"exponents from N ≥"';
 
 /** The N the straight-line exponents are fitted from, as typed in the form; null: the upper half of the sweep. */
 export function formFitFrom(form: ProfileForm): number | null {
-  return optionalInteger(form.fitFrom, 'fit from N');
+  return optionalInteger(form.fitFrom, FIT_FROM_LABEL);
 }
 
 /**
@@ -123,6 +136,8 @@ export function formToConfig(
   if (ns.length === 0) throw new RangeError('choose at least one N');
   const kvHeads = optionalInteger(form.kvHeads, 'K/V heads');
   const fitFromN = formFitFrom(form);
+  const unfitted = fitFromProblem(ns, fitFromN);
+  if (unfitted) throw new RangeError(unfitted);
   const taken = form.withFeatures && options ? sweepFeatures(options, form.heads) : {};
   const ticked = [...checkboxes.filter((v) => form.variants.includes(v)), ...form.variants.filter((v) => !checkboxes.includes(v))];
   return {

@@ -106,6 +106,8 @@ export function resolveConfig(c: ProfileConfig): ResolvedConfig {
     throw new RangeError(`decode key counts must be positive integers, got ${c.decode!.join(', ')}`);
   const warmup = c.warmup ?? 2;
   if (!Number.isInteger(warmup) || warmup < 0) throw new RangeError(`warm-up runs must be a non-negative integer, got ${warmup}`);
+  const fitFrom = fitFromProblem(ns, c.fitFromN ?? null);
+  if (fitFrom) throw new RangeError(fitFrom);
   const baselines = [...new Set(c.baselines ?? [])];
   const strangers = baselines.filter((b) => !c.variants.includes(b));
   if (strangers.length > 0)
@@ -490,14 +492,26 @@ export function fitExponents(rows: readonly ProfileRow[], fitFromN: number | nul
 }
 
 /**
+ * Why the straight-line exponents cannot be fitted from N ≥ fitFromN over a sweep of these N
+ * (fewer than two of them remain), or null when they can or fitFromN is null (the upper half).
+ */
+export function fitFromProblem(ns: readonly number[], fitFromN: number | null): string | null {
+  const sorted = [...new Set(ns)].sort((a, b) => a - b);
+  if (fitFromN === null || sorted.filter((n) => n >= fitFromN).length >= 2) return null;
+  return `exponents from N ≥ ${fitFromN}: a fit needs two N at least, and this sweep's N are ${sorted.join(', ')}`;
+}
+
+/**
  * `result` with its straight-line exponents fitted again from N ≥ fitFromN (null: the upper half of
  * the sweep), as `--fit-from` would have fitted them: a fit is reading, not measuring. Throws a
  * RangeError when fewer than two of the sweep's N remain.
  */
 export function refitExponents(result: ProfileResult, fitFromN: number | null): ProfileResult {
-  const ns = [...new Set(sweepRows(result.rows).map((r) => r.n))].sort((a, b) => a - b);
-  if (fitFromN !== null && ns.filter((n) => n >= fitFromN).length < 2)
-    throw new RangeError(`exponents from N ≥ ${fitFromN}: a fit needs two N at least, and this sweep's N are ${ns.join(', ')}`);
+  const problem = fitFromProblem(
+    sweepRows(result.rows).map((r) => r.n),
+    fitFromN,
+  );
+  if (problem) throw new RangeError(problem);
   return { ...result, config: { ...result.config, fitFromN }, fits: fitExponents(result.rows, fitFromN) };
 }
 
