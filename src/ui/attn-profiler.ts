@@ -119,7 +119,6 @@ export class AttnProfiler extends LitElement {
   @state() private result: ProfileResult | null = null;
   @state() private roofline: Roofline | null = null;
   @state() private message: string | null = null;
-  @state() private peerNote: string | null = null;
   /** Lab kernels (by stage) chosen to be timed. */
   @state() private labStages = new Set<string>();
   @state() private labVerdicts: LabVerdict[] = [];
@@ -187,7 +186,7 @@ export class AttnProfiler extends LitElement {
           'lower N or the repeats, or run it with npm run bench -- --max-minutes',
         );
       if (time) throw new RangeError(`Not run: ${time}.`);
-      const peers = await this.loadPeers(sweep.variants);
+      const { peers, note: peerNote } = await this.loadPeers(sweep.variants);
       // On a GPU, keep the clock up between rounds (a GPU idles down while the page works between runs).
       const warmer =
         this.roofline && this.adapterInfo()?.isSoftware === false
@@ -203,7 +202,7 @@ export class AttnProfiler extends LitElement {
         onProgress: (p) => (this.progress = p),
         warmer,
       }).finally(() => warmer?.destroy());
-      if (this.peerNote) result.notes.push(this.peerNote);
+      if (peerNote) result.notes.push(peerNote);
       for (const v of this.labVerdicts.filter((x) => !x.pass))
         result.notes.push(`The Shader lab's ${v.stage} kernel was not timed: it did not pass the verifier (${v.summary}).`);
       this.dataset.state = result.cancelled ? 'cancelled' : 'done';
@@ -388,17 +387,19 @@ export class AttnProfiler extends LitElement {
     }
   }
 
-  /** tfjs is downloaded only when asked for; a peer that cannot start is reported, not fatal. */
-  private async loadPeers(variants: string[]): Promise<Record<string, Peer>> {
-    if (!variants.includes('tfjs')) return {};
+  /**
+   * The peers this run's variants name, with the note that goes into this run's results (none
+   * without a peer). tfjs is downloaded only when asked for; a peer that cannot start is reported, not fatal.
+   */
+  private async loadPeers(variants: string[]): Promise<{ peers: Record<string, Peer>; note: string | null }> {
+    if (!variants.includes('tfjs')) return { peers: {}, note: null };
     try {
       const { createTfjsPeer, tfjsDescription } = await import('../peer/tfjs');
       const peer = await createTfjsPeer();
-      this.peerNote = `Peer: ${tfjsDescription()}; GPU time from tf.profile (per-kernel timestamp queries), wall time from a separate unprofiled run ending in await data().`;
-      return { tfjs: peer };
+      const note = `Peer: ${tfjsDescription()}; GPU time from tf.profile (per-kernel timestamp queries), wall time from a separate unprofiled run ending in await data().`;
+      return { peers: { tfjs: peer }, note };
     } catch (error) {
-      this.peerNote = `TensorFlow.js peer unavailable: ${(error as Error).message}`;
-      return {};
+      return { peers: {}, note: `TensorFlow.js peer unavailable: ${(error as Error).message}` };
     }
   }
 

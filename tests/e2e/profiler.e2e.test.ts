@@ -34,6 +34,7 @@ describe('the profiler page', () => {
     expect(tfjs.map((r) => r.check?.pass)).toEqual([true, true]);
     expect(tfjs.every((r) => r.wallMs.median > 0 && Object.keys(r.stages).length > 0)).toBe(true);
     expect(result.notes.join(' ')).toMatch(/WEBGPU_CPU_FORWARD=false/);
+    expect(result.notes.join(' ')).toMatch(/Peer: TensorFlow\.js/);
     for (const row of result.rows) expect(row, `${row.n} ${row.variant}`).toMatchObject({ error: null, check: { pass: true } });
     expect(result.roofline?.gflops).toBeGreaterThan(0);
 
@@ -63,6 +64,27 @@ describe('the profiler page', () => {
     expect(view.roofline).toMatch(/GB\/s.*GFLOP\/s/s);
     expect(view.timestamps).toMatch(/quantiz/);
     expect(view.png).toMatch(/^data:image\/png;base64,/);
+    expect(problems).toEqual([]);
+  });
+
+  it('says nothing of TensorFlow.js in a run without it after one with it, nor in its card', async () => {
+    const { page, problems } = watched;
+    const result = (await page.evaluate(() =>
+      window.attnBench.run({ ns: [16], dk: 8, variants: ['tiled'], warmup: 0, repeats: 1 }),
+    )) as ProfileResult;
+    expect(result.rows.map((r) => r.variant)).toEqual(['tiled']);
+    expect(result.notes.join(' ')).not.toMatch(/TensorFlow\.js/);
+    const notes = await page.evaluate(() =>
+      [
+        ...document
+          .querySelector('attn-profiler')!
+          .shadowRoot!.querySelector('attn-profile-results')!
+          .shadowRoot!.querySelectorAll('#notes li'),
+      ].map((li) => li.textContent ?? ''),
+    );
+    expect(notes.join(' ')).not.toMatch(/TensorFlow\.js/);
+    const card = await page.evaluate(() => window.attnBench.card());
+    expect(card?.result.notes.join(' ')).not.toMatch(/TensorFlow\.js/);
     expect(problems).toEqual([]);
   });
 
