@@ -74,6 +74,8 @@ export class AttnProfileControls extends LitElement {
   @property({ attribute: false }) progress: ProfileProgress | null = null;
   /** Whether there is an engine to profile (Run waits for one). */
   @property({ type: Boolean, attribute: 'engine-ready' }) engineReady = false;
+  /** Said beside the progress bar while a run prepares, before its first timed round (verifying lab kernels, the roofline). */
+  @property() preparing = 'measuring the roofline…';
   /** Said beside Run while there is no engine. */
   @property() waiting = 'Waiting for a WebGPU device…';
   /** The playground's attention options, whose features a sweep can take (null: none offered). */
@@ -347,7 +349,9 @@ export class AttnProfileControls extends LitElement {
         ${
           this.running
             ? html`<progress id="progress" max=${p?.total ?? 1} value=${p?.done ?? 0}></progress>
-                <span class="note">${p ? `${p.done}/${p.total} — N=${p.n}, ${p.variant}, ${p.phase}` : 'measuring the roofline…'}</span>`
+                <span class="note" id="progress-text"
+                  >${p ? `${p.done}/${p.total} — N=${p.n}, ${p.variant}, ${p.phase}` : this.preparing}</span
+                >`
             : nothing
         }
         ${!this.engineReady ? html`<span class="note" id="waiting">${this.waiting}</span>` : nothing}

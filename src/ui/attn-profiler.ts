@@ -18,6 +18,7 @@ import { customElement, property, query, state } from 'lit/decorators.js';
 import type { BenchCard } from '../core/bench-card';
 import { cardLabel, parseCard } from '../core/bench-card';
 import type { AttentionOptions } from '../core/options';
+import { DEFAULT_OPTIONS } from '../core/options';
 import { describeFeatures } from '../core/features';
 import type { ProfileForm } from '../core/profile-form';
 import type { AdapterInfo, ProfileConfig, ProfileResult, Roofline } from '../core/profile-report';
@@ -324,7 +325,7 @@ export class AttnProfiler extends LitElement {
       baselines,
       features: { kvHeads: c.features?.kvHeads ?? null },
     });
-    const features = c.features ? describeFeatures({ ...c.features, kvHeads: null }) : '';
+    const features = c.features ? describeFeatures({ ...DEFAULT_OPTIONS, ...c.features, kvHeads: null }) : '';
     const left = [
       features
         ? `its features (${features}) have no field here: turn them on in the Features panel and tick "with the Features panel's features"`
@@ -442,6 +443,7 @@ export class AttnProfiler extends LitElement {
         ?engine-ready=${!!this.engine}
         .options=${this.options}
         .saved=${this.form}
+        preparing=${this.chosenLabStages().length ? "verifying the Shader lab's kernels, then measuring the roofline…" : 'measuring the roofline…'}
         waiting=${this.gpuStatus?.kind === 'unavailable' || this.gpuStatus?.kind === 'lost' ? 'Needs a WebGPU device (see above).' : 'Waiting for a WebGPU device…'}
       ></attn-profile-controls>
       ${this.renderLabKernels()} ${this.message ? html`<div class="banner error" id="message">${this.message}</div>` : nothing}

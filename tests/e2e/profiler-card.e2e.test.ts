@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'puppeteer';
+import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { parseCard } from '../../src/core/bench-card';
 import type { BenchCard } from '../../src/core/bench-card';
 import { defaultState, encodeState } from '../../src/core/state';
@@ -71,6 +71,17 @@ describe('own kernels and benchmark cards in the Profiler tab', () => {
           .shadowRoot!.querySelector('attn-profiler')!;
         void el.run({ ns: [16, 24, 32], dk: 8, warmup: 0, repeats: 1, decode: [48] }).catch(() => undefined);
       });
+      // Before the first timed round the progress says what the wait is for: the verifier first.
+      const progressText = await page.waitForFunction(
+        () =>
+          document
+            .querySelector('attn-app')!
+            .shadowRoot!.querySelector('attn-layout')!
+            .shadowRoot!.querySelector('attn-profiler')!
+            .shadowRoot!.querySelector('attn-profile-controls')!
+            .shadowRoot!.querySelector('#progress-text')?.textContent,
+      );
+      expect(await progressText.jsonValue()).toBe("verifying the Shader lab's kernels, then measuring the roofline…");
       await waitForProfile(page, 540_000);
       const view = await page.evaluate(() => {
         const el = document
@@ -166,6 +177,75 @@ describe('own kernels and benchmark cards in the Profiler tab', () => {
       expect(problems).toEqual([]);
     },
   );
+
+  it('refuses cards it could not show or put into its form, naming the field, and keeps the card loaded', async () => {
+    const { page, problems } = await openPage(browser, new URL('bench.html', inject('baseUrl')).href);
+    await page.evaluate(() => window.attnBench.ready.then(() => undefined));
+    const good = readFileSync('docs/benchmarks/h200-sweep.card.json', 'utf8');
+    const dir = mkdtempSync(join(tmpdir(), 'attn-card-'));
+    const input = (await page.waitForSelector('attn-profiler >>> #load-card')) as ElementHandle<HTMLInputElement>;
+    const root = (sel: string) =>
+      page.evaluate((s) => document.querySelector('attn-profiler')!.shadowRoot!.querySelector(s)?.textContent ?? '', sel);
+    writeFileSync(join(dir, 'good.json'), good);
+    await input.uploadFile(join(dir, 'good.json'));
+    await page.waitForFunction(() => !!document.querySelector('attn-profiler')!.shadowRoot!.querySelector('#card-loaded'));
+
+    /** The good card with one field of its configuration or results changed. */
+    const variant = (change: (card: { result: Record<string, unknown> & { config: Record<string, unknown> } }) => void) => {
+      const card = JSON.parse(good) as { result: Record<string, unknown> & { config: Record<string, unknown> } };
+      change(card);
+      return JSON.stringify(card);
+    };
+    const cases = [
+      {
+        file: 'models.json',
+        card: variant((c) => (c.result.models = [{}])),
+        message: 'card.result.models[0].variant: expected a string, got nothing (missing)',
+      },
+      {
+        file: 'fits.json',
+        card: variant((c) => (c.result.fits = [{}])),
+        message: 'card.result.fits[0].variant: expected a string, got nothing (missing)',
+      },
+      {
+        file: 'baselines.json',
+        card: variant((c) => (c.result.config.baselines = 'naive')),
+        message: 'card.result.config.baselines: expected an array of variant names, got "naive"',
+      },
+      {
+        file: 'decode.json',
+        card: variant((c) => (c.result.config.decode = '48')),
+        message: 'card.result.config.decode: expected an array of positive integers, got "48"',
+      },
+      {
+        file: 'warmup.json',
+        card: variant((c) => (c.result.config.warmup = -3)),
+        message: "card.result.config.warmup: expected a whole number from 0 to 1000 (the form's warm-ups), got -3",
+      },
+      {
+        file: 'kv-heads.json',
+        card: variant((c) => ((c.result.config.features as Record<string, unknown>).kvHeads = 'zz')),
+        message: 'card.result.config.features.kvHeads: expected a positive integer, got "zz"',
+      },
+    ];
+    for (const { file, card, message } of cases) {
+      writeFileSync(join(dir, file), card);
+      await input.uploadFile(join(dir, file));
+      await page.waitForFunction(
+        (f: string) =>
+          document.querySelector('attn-profiler')!.shadowRoot!.querySelector('#card-message')?.textContent?.includes(f) ?? false,
+        {},
+        file,
+      );
+      expect(await root('#card-message')).toBe(`${file} not loaded: ${message}`);
+      expect(await root('#card-loaded'), file).toMatch(/Shown until you run a profile, then plotted beside it: NVIDIA/);
+    }
+    // The card still loaded puts its settings into the form.
+    await (await page.waitForSelector('attn-profiler >>> #use-card'))!.click();
+    await page.waitForFunction(() => !!document.querySelector('attn-profiler')!.shadowRoot!.querySelector('#card-note'));
+    expect(await root('#card-note')).toMatch(/The form now holds the card's sweep/);
+    expect(problems).toEqual([]);
+  });
 
   it('shows a card loaded before any run (bench.html), and the Download card button waits for a run', async () => {
     expect(downloadedCard, 'the first test downloads the card').not.toBeNull();

@@ -213,6 +213,14 @@ describe("the Profiler tab's form: what the terminal's flags set", () => {
     expect(view.message).toBe('dv takes one number, got "8 9"');
     await typeInto(page, 'dv', '');
 
+    // Exponents fitted from an N that leaves fewer than two of the sweep's N: Run names it, as a refit does.
+    await typeInto(page, 'fit-from', 100000);
+    view = await runAndRead(page);
+    expect(view.state).toBe('error');
+    expect(view.message).toBe("exponents from N ≥ 100000: a fit needs two N at least, and this sweep's N are 16");
+    expect((await readForm(page)).values.at(-1)).toBe('100000');
+    await typeInto(page, 'fit-from', '');
+
     // No feature is on in the Features panel: the checkbox is off and says so.
     const words = async () => (await profiler(page, '#feature-words')).evaluate((el) => el.textContent!.trim());
     const box = (await profiler(page, '#with-features')) as ElementHandle<HTMLInputElement>;
