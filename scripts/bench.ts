@@ -227,7 +227,7 @@ function parseCommandLine(argv: string[]): Cli | null {
     variants,
     repeats: integer(v.repeats, 'repeats') ?? 5,
     warmup: integer(v.warmup, 'warmup') ?? 2,
-    fitFromN: integer(v['fit-from'], 'fit-from'),
+    fitFromN: integer(v['fit-from'], 'fit-from', { min: 1 }),
     seed: integer(v.seed, 'seed') ?? 1,
     features,
     decode: integerList(v.decode, 'decode', { min: 1 }) ?? [],

@@ -386,6 +386,7 @@ describe('npm run bench: bad arguments', () => {
       message: /a baseline must be one of the variants profiled \(fused\), got tiled/,
     },
     { args: ['--n', '16,abc'], message: /--n takes positive integers/ },
+    { args: ['--fit-from', '0'], message: /--fit-from must be a positive integer, got "0"/ },
     // A fit start that leaves fewer than two N would print the exponents' heading over nothing.
     {
       args: ['--n', '64,128', '--variants', 'tiled', '--fit-from', '4096'],
