@@ -75,6 +75,7 @@ import {
   writableFolder,
 } from './lib/cli';
 import { describeFeatures } from '../src/core/features';
+import { FORM_NUMBERS } from '../src/core/profile-form';
 import { FEATURE_FLAGS, FEATURE_USAGE, featureOptions, withFeatureDefaults } from './lib/feature-flags';
 
 /** Stages a --kernel can replace: those some variant runs itself. */
@@ -86,10 +87,10 @@ const DEFAULT_MAX_MINUTES = 60;
 const DEFAULT_WARM_CLOCK_MS = WARM_CLOCK_MS;
 /** The largest problem's Q, K and V may take at most this share of the machine's memory. */
 const HOST_MEMORY_SHARE = 0.25;
-const USAGE = `usage: npm run bench -- --n 64,128,256,512,1024 --dk 64 [--heads H] [--causal]
+const USAGE = `usage: npm run bench -- --n 64,128,256,512,1024 --dk 64 [--dv DV] [--heads H] [--causal]
        [--variants ${PROFILE_VARIANT_NAMES.join(',')}] [--repeats R] [--warmup W] [--fit-from N] [--seed S]
        [--json] [--node] [--out DIR] [--no-plot] [--diagnose]
-       [--decode M1,M2,…] [--kernel STAGE=FILE.wgsl]… [--card [FILE]] [--max-minutes M] [--baseline V1,V2,…]
+       [--decode M1,M2,…] [--kernel STAGE=FILE.wgsl]… [--card [FILE]] [--max-minutes M] [--warm-clock MS] [--baseline V1,V2,…]
        [--rope [interleaved|half]] [--rope-base B] [--rope-dims R] [--rope-offset P] [--kv-heads H] [--window W]
        [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
        npm run bench -- --replot DIR/results.json [--out DIR]
@@ -167,6 +168,11 @@ function parseKernel(spec: string): KernelSpec {
   return { stage, file, source: readInput(file, `--kernel ${stage}`, 'utf8'), base, name: `custom:${basename(file)}` };
 }
 
+/** A Profiler form box's bounds, for the flag of the same number. */
+function formBounds(name: keyof typeof FORM_NUMBERS): { min: number; max: number } {
+  return { min: FORM_NUMBERS[name].min, max: FORM_NUMBERS[name].max };
+}
+
 function parseCommandLine(argv: string[]): Cli | null {
   const v = parseFlags({
     args: withCardDefault(withFeatureDefaults(argv)),
@@ -220,15 +226,16 @@ function parseCommandLine(argv: string[]): Cli | null {
     throw new UsageError('--replot redraws earlier results: it takes only --out');
   const config: ProfileConfig = {
     ns: integerList(v.n, 'n', { min: 1 }) ?? [64, 128, 256, 512, 1024],
-    dk: integer(v.dk, 'dk') ?? 64,
-    dv: integer(v.dv, 'dv'),
-    heads: integer(v.heads, 'heads') ?? 1,
+    // The Profiler form's bounds (FORM_NUMBERS), so every card this writes loads in the page.
+    dk: integer(v.dk, 'dk', formBounds('dk')) ?? 64,
+    dv: integer(v.dv, 'dv', formBounds('dk')),
+    heads: integer(v.heads, 'heads', formBounds('heads')) ?? 1,
     causal: v.causal ?? false,
     variants,
-    repeats: integer(v.repeats, 'repeats') ?? 5,
-    warmup: integer(v.warmup, 'warmup') ?? 2,
+    repeats: integer(v.repeats, 'repeats', formBounds('repeats')) ?? 5,
+    warmup: integer(v.warmup, 'warmup', formBounds('warmup')) ?? 2,
     fitFromN: integer(v['fit-from'], 'fit-from', { min: 1 }),
-    seed: integer(v.seed, 'seed') ?? 1,
+    seed: integer(v.seed, 'seed', formBounds('seed')) ?? 1,
     features,
     decode: integerList(v.decode, 'decode', { min: 1 }) ?? [],
   };

@@ -392,7 +392,10 @@ describe('npm run bench: bad arguments', () => {
       args: ['--n', '64,128', '--variants', 'tiled', '--fit-from', '4096'],
       message: /exponents from N ≥ 4096: a fit needs two N at least, and this sweep's N are 64, 128/,
     },
-    { args: ['--dk', '0'], message: /dk must be a positive integer/ },
+    { args: ['--dk', '0'], message: /--dk must be an integer from 1 to 65536, got "0"/ },
+    // The Profiler form's bounds: a card the terminal writes always loads in the page.
+    { args: ['--repeats', '2000'], message: /--repeats must be an integer from 1 to 1000, got "2000"/ },
+    { args: ['--warmup', '-3'], message: /--warmup must be an integer from 0 to 1000, got "-3"/ },
     { args: ['--frobnicate'], message: /Unknown option/ },
   ])('$args exits 2 with a message', async ({ args, message }) => {
     const { code, stderr } = await bench(...args);

@@ -130,10 +130,11 @@ function integerKind(min: number, plural = false): string {
   return min === 0 ? `non-negative integer${s}` : min === 1 ? `positive integer${s}` : `integer${s} ≥ ${min}`;
 }
 
-export function integer(value: string | undefined, flag: string, { min = 0 } = {}): number | undefined {
+export function integer(value: string | undefined, flag: string, { min = 0, max = Infinity } = {}): number | undefined {
   if (value === undefined) return undefined;
   const x = decimal(value);
-  if (!Number.isSafeInteger(x) || x < min) throw new UsageError(`--${flag} must be a ${integerKind(min)}, got "${value}"`);
+  const kind = max === Infinity ? `a ${integerKind(min)}` : `an integer from ${min} to ${max}`;
+  if (!Number.isSafeInteger(x) || x < min || x > max) throw new UsageError(`--${flag} must be ${kind}, got "${value}"`);
   return x;
 }
 
