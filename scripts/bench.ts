@@ -485,7 +485,9 @@ function summaryText(result: ProfileResult): string {
     lines.push('');
   }
   const range = c.fitFromN ? `N ≥ ${c.fitFromN}` : 'upper half of the sweep';
-  lines.push(`fitted exponent of time in N (straight line in log-log, ${range}):`);
+  // A sweep of one N has no slope to fit: say so rather than print a heading over nothing.
+  if (!result.fits.length) lines.push(`fitted exponent of time in N: none (a fit needs two N at least, ${range})`);
+  else lines.push(`fitted exponent of time in N (straight line in log-log, ${range}):`);
   const width = Math.max(8, ...result.fits.map((f) => f.variant.length));
   for (const f of result.fits)
     lines.push(

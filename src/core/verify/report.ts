@@ -252,7 +252,10 @@ export function reportSummary(report: VerifyReport): string {
   const failed = failedCases(report).length;
   return report.status === 'pass'
     ? `PASS: all ${report.cases.length} cases within tolerance, identical on both runs (${(report.ms / 1000).toFixed(1)} s)`
-    : `${report.status === 'fail' ? 'FAIL' : report.status.toUpperCase()}: ${failed} of ${report.cases.length} cases failed${stopped(report)}${report.error ? ` — ${report.error}` : ''}`;
+    : report.cases.length === 0 && report.error
+      ? // Nothing ran (it did not compile, or does not fit the interface): no "0 of 0 cases".
+        `${report.status.toUpperCase()}: no case ran — ${report.error}`
+      : `${report.status === 'fail' ? 'FAIL' : report.status.toUpperCase()}: ${failed} of ${report.cases.length} cases failed${stopped(report)}${report.error ? ` — ${report.error}` : ''}`;
 }
 
 /** The report as a plain-text table with the hints under it. */
