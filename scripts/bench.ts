@@ -1,7 +1,7 @@
 /**
  * npm run bench -- --n 64,128,256,512,1024 --dk 64 [--heads H] [--causal] [--variants naive,tiled,fused,tfjs]
  *   [--repeats R] [--warmup W] [--fit-from N] [--seed S] [--json] [--node] [--out DIR] [--no-plot] [--diagnose]
- *   [--decode M1,M2,…] [--kernel STAGE=FILE.wgsl …] [--card [FILE]]
+ *   [--decode M1,M2,…] [--kernel STAGE=FILE.wgsl …] [--time-limit MS] [--card [FILE]]
  *   [--rope [interleaved|half] …] [--kv-heads H] [--window W] [--alibi] [--softcap C] [--sinks S1,S2,…]
  * npm run bench -- --replot DIR/results.json [--out DIR]     (redraw the plots of earlier results)
  *
@@ -19,11 +19,13 @@
  * --decode adds rows with one query (n = 1) against each cache length m, reported as K+V bytes read
  * per second against the measured copy bandwidth. --kernel times your kernel for a stage as the
  * variant "custom:<file>" (the built-in variant that has the stage, with that stage replaced), after
- * it passes the verifier; one that fails is not timed. --card writes a benchmark card (adapter,
- * limits, kernel hashes, configuration, results) to compare devices; the page loads it.
+ * it passes the verifier; one that fails is not timed. One that times out in the verifier stops the
+ * command at once (exit 1, nothing written): it may still be running, and the device it holds is
+ * left alone. --card writes a benchmark card (adapter, limits, kernel hashes, configuration,
+ * results) to compare devices; the page loads it.
  *
- * Exit codes: 0 done · 1 a variant failed or disagreed with the reference, or a --kernel failed the
- * verifier · 2 bad arguments · 3 no WebGPU adapter.
+ * Exit codes: 0 done · 1 a variant failed or disagreed with the reference, or a --kernel failed (or
+ * timed out in) the verifier · 2 bad arguments · 3 no WebGPU adapter.
  */
 import { writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
@@ -55,7 +57,7 @@ import { profileSweep } from '../src/gpu/profile';
 import { ClockWarmer, measureRoofline, WARM_CLOCK_MS } from '../src/gpu/roofline';
 import type { ShaderLibrary, VariantName } from '../src/gpu/variants';
 import { isVariant, VARIANT_NAMES, VARIANTS, variantStages } from '../src/gpu/variants';
-import { verifyKernel, variantFor } from '../src/gpu/verify-suite';
+import { DEFAULT_TIME_LIMIT_MS, verifyKernel, variantFor } from '../src/gpu/verify-suite';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { exposeNavigatorGpu } from '../src/node/webgpu';
 import { withBenchPage } from './lib/bench-browser';
@@ -90,7 +92,8 @@ const HOST_MEMORY_SHARE = 0.25;
 const USAGE = `usage: npm run bench -- --n 64,128,256,512,1024 --dk 64 [--dv DV] [--heads H] [--causal]
        [--variants ${PROFILE_VARIANT_NAMES.join(',')}] [--repeats R] [--warmup W] [--fit-from N] [--seed S]
        [--json] [--node] [--out DIR] [--no-plot] [--diagnose]
-       [--decode M1,M2,…] [--kernel STAGE=FILE.wgsl]… [--card [FILE]] [--max-minutes M] [--warm-clock MS] [--baseline V1,V2,…]
+       [--decode M1,M2,…] [--kernel STAGE=FILE.wgsl]… [--time-limit MS] [--card [FILE]] [--max-minutes M]
+       [--warm-clock MS] [--baseline V1,V2,…]
        [--rope [interleaved|half]] [--rope-base B] [--rope-dims R] [--rope-offset P] [--kv-heads H] [--window W]
        [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
        npm run bench -- --replot DIR/results.json [--out DIR]
@@ -106,7 +109,9 @@ fused-shared / fused-unshared run its subgroup form with / without shared lanes 
                         K+V bytes read per second, against the measured copy bandwidth
 --kernel STAGE=FILE     time your kernel for STAGE (${KERNEL_STAGES.join(', ')}) as variant custom:<file>, on the
                         built-in variant that has the stage, after it passes the verifier (else exit 1, not timed);
-                        repeatable; Node's WebGPU only
+                        repeatable; Node's WebGPU only. One that times out in the verifier stops the command
+                        at once (exit 1, nothing timed or written): it may still be running on the device
+--time-limit MS         how long the verifier waits for one run of a --kernel (default ${DEFAULT_TIME_LIMIT_MS})
 --max-minutes M         refuse a sweep whose arithmetic alone needs longer than M minutes at the adapter's
                         measured peak (default ${DEFAULT_MAX_MINUTES}); one whose inputs need more than a quarter of
                         this machine's memory is refused too
@@ -149,6 +154,8 @@ interface Cli {
   warmClockMs: number | undefined;
   /** --baseline, all of it: those naming your kernels (custom:FILE) join config.baselines once the kernels are verified. */
   baselines: string[];
+  /** --time-limit: how long the verifier waits for one run of a --kernel. */
+  timeLimitMs: number;
 }
 
 /** `--card` with no value (last, or before another flag) means the default file. */
@@ -200,6 +207,7 @@ function parseCommandLine(argv: string[]): Cli | null {
       'max-minutes': { type: 'string' },
       'warm-clock': { type: 'string' },
       baseline: { type: 'string' },
+      'time-limit': { type: 'string' },
       help: { type: 'boolean' },
     },
   }).values;
@@ -261,6 +269,7 @@ function parseCommandLine(argv: string[]): Cli | null {
     maxMinutes: integer(v['max-minutes'], 'max-minutes', { min: 1 }) ?? DEFAULT_MAX_MINUTES,
     warmClockMs: integer(v['warm-clock'], 'warm-clock'),
     baselines,
+    timeLimitMs: integer(v['time-limit'], 'time-limit', { min: 1 }) ?? DEFAULT_TIME_LIMIT_MS,
   };
 }
 
@@ -290,22 +299,49 @@ function barrierFreeVariants(variants: string[], shaders: ShaderLibrary): Record
   return custom;
 }
 
+/** What the verifier made of the --kernel files. */
+interface VerifiedKernels {
+  /** The custom variants of those that pass. */
+  custom: Record<string, CustomVariant>;
+  /** A note for each that does not: it is not timed, the rest of the sweep still is. */
+  rejected: string[];
+  /**
+   * Why the command stops: a kernel timed out (or lost the device) in the verifier and may still be
+   * running, so nothing more can run on the device. Null otherwise.
+   */
+  stuck: string | null;
+}
+
 /**
- * Runs the verifier on each --kernel and prints the verdict. Returns the custom variants of those
- * that pass, and a note for each that does not: it is not timed, the rest of the sweep still is.
+ * Runs the verifier on each --kernel and prints the verdict. A kernel that times out stops the
+ * verification there (the later ones are not verified): the device is left to it.
  */
-async function verifiedKernels(
-  engine: AttentionEngine,
-  kernels: KernelSpec[],
-): Promise<{ custom: Record<string, CustomVariant>; rejected: string[] }> {
+async function verifiedKernels(engine: AttentionEngine, kernels: KernelSpec[], timeLimitMs: number): Promise<VerifiedKernels> {
   const custom: Record<string, CustomVariant> = {};
   const rejected: string[] = [];
-  if (kernels.length === 0) return { custom, rejected };
+  if (kernels.length === 0) return { custom, rejected, stuck: null };
   const defaultLimitsDevice = (await openDefaultLimitsDevice()) ?? undefined;
   try {
     for (const k of kernels) {
       process.stderr.write(`verifying ${k.file} (${k.stage}, on the ${k.base} variant)…\n`);
-      const report = await verifyKernel(engine, { stage: k.stage, source: k.source, label: k.file, variant: k.base, defaultLimitsDevice });
+      const report = await verifyKernel(engine, {
+        stage: k.stage,
+        source: k.source,
+        label: k.file,
+        variant: k.base,
+        defaultLimitsDevice,
+        timeLimitMs,
+      });
+      if (report.status === 'timeout' || report.status === 'device-lost') {
+        console.error(formatReport(report));
+        console.error(`verdict: ${reportSummary(report)}`);
+        const what = report.status === 'timeout' ? `did not finish within ${timeLimitMs} ms` : 'lost the GPU device';
+        return {
+          custom,
+          rejected,
+          stuck: `${k.file}: the ${k.stage} kernel ${what} in the verifier and may still be running, so the device is left busy: nothing was timed or written (no sweep, no results, no card). Fix the kernel (npm run verify -- --stage ${k.stage} ${k.file}) and run the command again.`,
+        };
+      }
       if (report.status !== 'pass') {
         console.error(`${k.file}: not timed — the ${k.stage} kernel did not pass the verifier (${report.status}).`);
         if (report.status === 'compile-error') for (const line of compileErrorLines(report.compileMessages, k.file)) console.error(line);
@@ -322,18 +358,22 @@ async function verifiedKernels(
         checked: true,
       };
     }
-    return { custom, rejected };
+    return { custom, rejected, stuck: null };
   } finally {
     defaultLimitsDevice?.destroy();
   }
 }
 
-interface NodeRun {
-  result: ProfileResult;
-  card: BenchCard;
-  /** Some --kernel did not pass the verifier (and was not timed). */
-  rejected: boolean;
-}
+type NodeRun =
+  | {
+      result: ProfileResult;
+      card: BenchCard;
+      /** Some --kernel did not pass the verifier (and was not timed). */
+      rejected: boolean;
+      stuck?: undefined;
+    }
+  /** A --kernel timed out in the verifier: the command stops, saying why. */
+  | { stuck: string };
 
 /**
  * The tfjs peer on Node's WebGPU: TensorFlow.js's WebGPU backend finds Dawn through navigator.gpu
@@ -351,10 +391,15 @@ async function nodeTfjsPeer(): Promise<{ peer: Peer; note: string }> {
 
 async function runInNode(config: ProfileConfig, cli: Cli, command: string): Promise<NodeRun> {
   const { device, summary } = await openDevice();
+  let stuck: string | null = null;
   try {
     const shaders = loadShaderLibrary();
     const engine = new AttentionEngine(device, shaders);
-    const { custom: verified, rejected } = await verifiedKernels(engine, cli.kernels);
+    const verification = await verifiedKernels(engine, cli.kernels, cli.timeLimitMs);
+    // The roofline, or anything else, would wait behind the kernel for ever.
+    stuck = verification.stuck;
+    if (stuck) return { stuck };
+    const { custom: verified, rejected } = verification;
     const custom = { ...(cli.diagnose ? barrierFreeVariants(config.variants, shaders) : {}), ...verified };
     // Each diagnostic copy runs right after its variant; custom kernels after the built-ins.
     config = {
@@ -400,7 +445,8 @@ async function runInNode(config: ProfileConfig, cli: Cli, command: string): Prom
     result.notes.unshift(ran + polling, ...rejected);
     return { result, card: await benchCard({ result, device, adapter, shaders, custom, source: command }), rejected: rejected.length > 0 };
   } finally {
-    device.destroy();
+    // A kernel still looping owns the queue: destroying the device would wait for it. Exit instead (as npm run verify does).
+    if (!stuck) device.destroy();
   }
 }
 
@@ -533,6 +579,10 @@ async function bench(argv: string[]): Promise<number> {
   const plots: Record<string, Buffer> = {};
   if (cli.node) {
     const ran = await runInNode(cli.config, cli, command);
+    if (ran.stuck !== undefined) {
+      console.error(`error: ${ran.stuck}`);
+      return EXIT.failed;
+    }
     ({ result, card } = ran);
     kernelRejected = ran.rejected;
     if (cli.plot)

@@ -361,6 +361,57 @@ describe.skipIf(!gpu)('npm run bench -- --kernel', () => {
   });
 });
 
+describe.skipIf(!gpu)('npm run bench -- --kernel with a kernel that never finishes', () => {
+  it('stops at once after the verifier times out: exit 1, says the device is left busy, writes nothing', { timeout: 300_000 }, async () => {
+    const out = mkdtempSync(join(tmpdir(), 'attn-bench-cli-'));
+    const file = join(out, 'hang_qk.wgsl');
+    const builtIn = readFileSync('shaders/qk_scores.wgsl', 'utf8');
+    // 2³² steps at the top of main, in every invocation: hours on a CPU emulator, for ever to the
+    // verifier. (A loop that provably never ends may be compiled away, so it is a finite one.)
+    const hang = builtIn.replace(
+      /(fn main\([\s\S]*?\)\s*\{)/,
+      '$1\n  var spin = 0u;\n  loop { spin += 1u; if (spin == 0u) { break; } }\n  if (spin == 7u) { return; }',
+    );
+    expect(hang, 'the loop went into main').not.toBe(builtIn);
+    writeFileSync(file, hang);
+    // Before the fix the command measured the roofline behind the looping kernel for ever: killed, code null.
+    const { code, stdout, stderr } = await runScript(
+      'scripts/bench.ts',
+      [
+        '--n',
+        '16',
+        '--dk',
+        '4',
+        '--variants',
+        'tiled',
+        '--repeats',
+        '1',
+        '--warmup',
+        '0',
+        '--kernel',
+        `qk=${file}`,
+        '--time-limit',
+        '1500',
+        '--card',
+        '--out',
+        out,
+        '--no-plot',
+      ],
+      {},
+      240_000,
+    );
+    expect(code, stderr).toBe(1);
+    expect(stderr).toMatch(/verdict: TIMEOUT/);
+    expect(stderr).toMatch(
+      /hang_qk\.wgsl: the qk kernel did not finish within 1500 ms in the verifier and may still be running, so the device is left busy/,
+    );
+    expect(stderr).not.toMatch(/measuring the roofline/);
+    expect(stdout).toBe('');
+    expect(existsSync(join(out, 'results.json'))).toBe(false);
+    expect(existsSync(join(out, 'card.json'))).toBe(false);
+  });
+});
+
 describe('npm run bench: bad arguments', () => {
   it.each([
     { args: ['--decode', '0,64'], message: /--decode takes positive integers/ },

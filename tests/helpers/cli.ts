@@ -11,7 +11,11 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+/**
+ * `killAfterMs`: a command still running then is killed (code null, "killed after …" on stderr), so
+ * that a test of a command that must not hang fails instead of hanging.
+ */
+export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv = {}, killAfterMs?: number): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], {
       cwd: ROOT,
@@ -19,9 +23,19 @@ export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv
     });
     let stdout = '',
       stderr = '';
+    const timer =
+      killAfterMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            stderr += `\n[killed after ${killAfterMs} ms: the command did not end]\n`;
+            child.kill('SIGKILL');
+          }, killAfterMs);
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
