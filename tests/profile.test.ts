@@ -9,7 +9,7 @@ import type { ProfileProgress } from '../src/gpu/profile';
 import type { ProfileResult, Roofline } from '../src/core/profile-report';
 import { decodeTable, reportTable } from '../src/core/profile-report';
 import { QUAD_LANES } from '../src/core/subgroups';
-import { profileSweep, rotationOrder } from '../src/gpu/profile';
+import { profileSweep, rotationOrder, SweepTimeoutError } from '../src/gpu/profile';
 import { ClockWarmer, growUntil, measureRoofline } from '../src/gpu/roofline';
 import { VARIANT_NAMES, variantStages } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
@@ -228,6 +228,45 @@ describe.skipIf(!gpu)('the profiler sweep', () => {
     expect(partial.rows).toHaveLength(1);
     expect(partial.rows[0].wallMs.samples).toHaveLength(1);
     expect(partial.notes.join(' ')).toMatch(/Cancelled during N=16/);
+  });
+
+  describe('under the watchdog (time limits given), with an engine whose tiled runs never answer', () => {
+    // What a kernel that never finishes looks like to the sweep; the GPU itself is left alone.
+    const stuck = <T>(work: () => Promise<T>) => {
+      const run = engine.run.bind(engine);
+      engine.run = (inputs, options, r = {}) => (r.variant === 'tiled' ? new Promise(() => {}) : run(inputs, options, r));
+      return work().finally(() => (engine.run = run));
+    };
+    // 1 s a run: gpuTimeLimitMs rounds up to whole seconds.
+    const timeLimits = { baseMs: 1, floorMaddsPerSecond: 1e12 };
+
+    it('stops the sweep with a SweepTimeoutError naming the variant, the point and the limit', async () => {
+      const sweep = stuck(() =>
+        profileSweep({ ns: [16, 32], dk: 4, variants: ['naive', 'tiled'], warmup: 0, repeats: 1 }, { engine, timeLimits }),
+      );
+      const error = await sweep.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SweepTimeoutError);
+      expect(error).toMatchObject({ variant: 'tiled', n: 16, m: 16, limitMs: 1000, message: 'tiled did not finish within 1 s at N=16' });
+    });
+
+    it('Cancel stops waiting at once: the sweep returns cancelled, not timed out', async () => {
+      const controller = new AbortController();
+      const sweep = stuck(() =>
+        profileSweep(
+          { ns: [16], dk: 4, variants: ['tiled'], warmup: 0, repeats: 1 },
+          {
+            engine,
+            // Ten minutes: only the abort can end the wait within the test.
+            timeLimits: { baseMs: 600_000, floorMaddsPerSecond: 1e12 },
+            signal: controller.signal,
+            onProgress: (p) => p.phase === 'repeat' && setTimeout(() => controller.abort(), 0),
+          },
+        ),
+      );
+      const partial = await sweep;
+      expect(partial.cancelled).toBe(true);
+      expect(partial.rows).toEqual([]);
+    });
   });
 
   it('interleaves the variants round-robin, warm-ups first, each round starting with the next variant', () => {

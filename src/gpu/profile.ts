@@ -7,7 +7,9 @@
  *
  * Runs in Node and in the page: it yields to the event loop between runs, reports progress and
  * stops at the next run boundary when its AbortSignal fires (returning what it has, marked
- * cancelled).
+ * cancelled). With time limits (ProfileDeps.timeLimits) each engine run is under the page's
+ * watchdog: one that does not finish in time stops the sweep (SweepTimeoutError), since the device
+ * is still busy with it, and Cancel stops the wait at once.
  */
 import { checkAgainstReference } from '../core/compare-run';
 import type { Bytes, CostShape, Dataflow, Flops } from '../core/cost';
@@ -37,6 +39,9 @@ import type { Precision } from '../core/precision';
 import type { SharedLanes, SubgroupChoice } from '../core/subgroups';
 import type { StageName } from '../core/stages';
 import { RunCancelledError } from '../core/errors';
+import type { TimeLimitSettings } from '../core/kernel-safety';
+import { attentionWork, formatLimit, gpuTimeLimitMs } from '../core/kernel-safety';
+import { GpuTimeoutError, withTimeLimit } from './watchdog';
 import type { VariantName } from './variants';
 import { hasIntermediates, isVariant, VARIANT_NAMES, VARIANTS, variantStages } from './variants';
 
@@ -203,6 +208,11 @@ export interface ProfileDeps {
   signal?: AbortSignal;
   onProgress?: (progress: ProfileProgress) => void;
   /**
+   * The watchdog's settings (src/core/kernel-safety.ts): an engine run may take gpuTimeLimitMs of
+   * its work. Without them the sweep waits for every run as long as it takes.
+   */
+  timeLimits?: TimeLimitSettings | null;
+  /**
    * Runs before every round of a point (src/gpu/roofline.ts ClockWarmer): keeps a GPU at its
    * working clock while the host works between runs, and probes the clock each round starts at.
    */
@@ -213,6 +223,19 @@ export interface ProfileDeps {
    * allocates them in every repeat, and its row says so.
    */
   keepBytes?: number;
+}
+
+/** An engine run of the sweep did not finish within its time limit: the device may still be busy with it. */
+export class SweepTimeoutError extends GpuTimeoutError {
+  constructor(
+    limitMs: number,
+    readonly variant: string,
+    readonly n: number,
+    readonly m: number,
+  ) {
+    super(limitMs);
+    this.message = `${variant} did not finish within ${formatLimit(limitMs)} at ${n === m ? `N=${n}` : `decode m=${m}`}`;
+  }
 }
 
 /** Lets the page paint and handle input between runs (setTimeout also works in Node). */
@@ -449,13 +472,15 @@ function createRunner(
     ? null
     : new BufferPool(deps.engine.device, { sameInputs: true, keepBytes: (deps.keepBytes ?? KEEP_BYTES) / engineVariants });
   let allocatedInRepeats = false;
+  const limitMs = (limits: TimeLimitSettings) =>
+    gpuTimeLimitMs(attentionWork({ n, m, dk: c.dk, dv: c.dv, heads: c.heads, dModel: null }), limits);
 
   const runOnce = async (first: boolean): Promise<SyncedRun> => {
     if (peer) {
       const run = await peer.run(inputs, { causal: c.causal, heads: c.heads });
       return { ...run, stages: run.stages, spanMs: null };
     }
-    const once = () =>
+    const run = () =>
       deps.engine.run(inputs, options, {
         variant: engineVariant!,
         kernels: custom?.kernels,
@@ -463,6 +488,7 @@ function createRunner(
         buffers: pool ?? undefined,
         signal: deps.signal,
       });
+    const once = deps.timeLimits ? () => withTimeLimit(run, limitMs(deps.timeLimits!), deps.signal) : run;
     // The first warm-up also compiles the pipelines; it is the run whose allocations are counted,
     // never a timed one (the counting wraps createBuffer).
     const measured = first ? await measureAllocations(deps.engine.device, once) : { result: await once(), peakBytes: null };
@@ -504,6 +530,8 @@ function createRunner(
         }
       } catch (e) {
         if (deps.signal?.aborted) throw new RunCancelledError('profile cancelled');
+        // The device is still busy with the run: nothing more can be measured on it.
+        if (e instanceof GpuTimeoutError) throw new SweepTimeoutError(e.limitMs, variant, n, m);
         error = (e as Error).message;
       }
     },

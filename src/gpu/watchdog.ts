@@ -16,6 +16,25 @@ export class GpuTimeoutError extends Error {
 }
 
 /**
+ * Waits for `work` until `signal` aborts, then stops waiting at once (RunCancelledError); the GPU
+ * may still be busy with it. For waits whose time limit is someone else's (the verifier's per case).
+ */
+export async function untilCancelled<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) throw new RunCancelledError('run cancelled');
+  work.catch(() => {});
+  let onAbort = () => {};
+  const stop = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new RunCancelledError('run cancelled'));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, stop]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
  * Runs `work` and waits at most `limitMs` for it. `work` gets `rearm`, which restarts the clock
  * with a new limit (a run in blocks rearms it after each block, so the limit is per block). A late
  * result or rejection of a run given up on is swallowed.

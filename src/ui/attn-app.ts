@@ -19,6 +19,7 @@ import { withModelHeadAsMatrices } from '../core/model/head-matrix';
 import { sameModelSource } from '../core/model/generated-tokens';
 import type {
   CommandEvent,
+  GpuTimeoutEvent,
   KernelEditEvent,
   KernelReleaseEvent,
   LoadCaseEvent,
@@ -58,6 +59,7 @@ const HANDLED_EVENTS = [
   'attn-load-case',
   'attn-notice',
   'attn-notice-dismiss',
+  'attn-gpu-timeout',
   'attn-command',
   'attn-model-source',
 ] as const;
@@ -203,6 +205,11 @@ export class AttnApp extends LitElement {
     },
     'attn-notice': (e: NoticeEvent) => (e.text ? this.notices.notify(e.level, e.text, e.source) : this.notices.clear(e.source!)),
     'attn-notice-dismiss': (e: NoticeDismissEvent) => this.notices.dismiss(e.id),
+    // The Profiler's verification or sweep: the same recovery as a playground run that timed out.
+    'attn-gpu-timeout': (e: GpuTimeoutEvent) => {
+      this.gpuTimedOut(e.kernels, e.message);
+      e.recovering = true;
+    },
     'attn-command': (e: CommandEvent) => this.command(e.command),
     'attn-model-source': (e: ModelSourceEvent) => void this.loadModel(e),
   };
@@ -276,9 +283,16 @@ export class AttnApp extends LitElement {
 
   /** A playground or model run timed out: hold the edited kernels it ran, say so, replace the device. */
   private runTimedOut(t: RunTimeout): void {
-    const message = timeoutMessage(t);
-    for (const [stage, source] of Object.entries(t.kernels ?? {})) this.staging.held(stage as StageName, source, message);
-    this.rerunAfterReconnect = t.kernels !== null;
+    this.gpuTimedOut(t.kernels, timeoutMessage(t));
+  }
+
+  /**
+   * GPU work did not finish: hold the edited kernels it ran, say `message`, replace the device. The
+   * playground reruns on the new device unless only built-in kernels were running (they would again).
+   */
+  private gpuTimedOut(kernels: Readonly<Record<string, string>> | null, message: string): void {
+    for (const [stage, source] of Object.entries(kernels ?? {})) this.staging.held(stage as StageName, source, message);
+    this.rerunAfterReconnect = kernels !== null;
     this.notices.notify('error', message);
     void this.session.reconnect();
   }

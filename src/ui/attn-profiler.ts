@@ -11,12 +11,20 @@
  * <attn-profile-results>; this element runs the sweep (with the lab's kernels that pass the
  * verifier, when chosen), says what the roofline and the timestamps mean, and downloads or loads
  * benchmark cards (src/core/bench-card.ts) to plot another device's run beside this one.
+ *
+ * A kernel must not take the page with it: the sweep's runs are under the page's watchdog, a lab
+ * kernel the verifier timed out stops the profile before anything else queues behind it on the
+ * GPU, and either way the page (GpuTimeoutEvent) holds the edited kernel and replaces the device.
+ * Cancel stops every wait on the GPU at once.
  */
 import { profileFormStyles } from './profile-form-styles';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { BenchCard } from '../core/bench-card';
 import { cardLabel, parseCard } from '../core/bench-card';
+import { RunCancelledError } from '../core/errors';
+import type { TimeLimitSettings } from '../core/kernel-safety';
+import { DEFAULT_TIME_LIMITS, formatLimit } from '../core/kernel-safety';
 import type { AttentionOptions } from '../core/options';
 import { DEFAULT_OPTIONS } from '../core/options';
 import { describeFeatures } from '../core/features';
@@ -24,19 +32,21 @@ import type { ProfileForm } from '../core/profile-form';
 import type { AdapterInfo, ProfileConfig, ProfileResult, Roofline } from '../core/profile-report';
 import { refitExponents, resolveConfig, sweepMemoryProblem, sweepTimeProblem } from '../core/profile-report';
 import type { StageName } from '../core/stages';
+import type { VerifyReport } from '../core/verify/report';
 import { reportSummary } from '../core/verify/report';
 import { benchCard } from '../gpu/bench-card';
 import type { AdapterSummary } from '../gpu/device';
 import type { AttentionEngine } from '../gpu/engine';
 import type { CustomVariant, Peer, ProfileProgress } from '../gpu/profile';
-import { profileSweep } from '../gpu/profile';
+import { profileSweep, SweepTimeoutError } from '../gpu/profile';
 import { ClockWarmer, measureRoofline, WARM_CLOCK_MS } from '../gpu/roofline';
 import { VARIANT_NAMES, variantStages } from '../gpu/variants';
-import { variantFor, verifyKernel } from '../gpu/verify-suite';
+import { DEFAULT_TIME_LIMIT_MS, variantFor, verifyKernel } from '../gpu/verify-suite';
+import { untilCancelled } from '../gpu/watchdog';
 import type { PlotKind } from '../plot/scaling-plots';
 import type { AttnProfileControls } from './attn-profile-controls';
 import type { AttnProfileResults } from './attn-profile-results';
-import { CommandEvent } from './events';
+import { CommandEvent, GpuTimeoutEvent } from './events';
 import type { ProfileCommandEvent } from './events';
 import type { GpuStatus } from './gpu-session';
 import './attn-profile-controls';
@@ -129,6 +139,11 @@ export class AttnProfiler extends LitElement {
   /** What "Use its settings" took from the loaded card, and what it could not. */
   @state() private cardNote: string | null = null;
 
+  /** How long the verifier waits for one run of a lab kernel (tests shorten it). */
+  verifyTimeLimitMs = DEFAULT_TIME_LIMIT_MS;
+  /** The watchdog's settings for the sweep's runs: the page's formula (tests shorten them). */
+  timeLimits: TimeLimitSettings = { ...DEFAULT_TIME_LIMITS };
+
   /** The custom variants of the last run (their sources go into its card's hashes). */
   private custom: Record<string, CustomVariant> = {};
   /** The shown result ran on this page's device (a card of results shown from elsewhere would mix devices). */
@@ -175,7 +190,7 @@ export class AttnProfiler extends LitElement {
       if (memory) throw new RangeError(`Not run: ${memory}.`);
       this.custom = await this.verifiedLabKernels(engine, signal);
       sweep = { ...sweep, variants: [...sweep.variants, ...Object.keys(this.custom)] };
-      this.roofline = await this.measureRooflineOnce(engine);
+      this.roofline = await this.measureRooflineOnce(engine, signal);
       const time =
         !options.demandChecked &&
         this.roofline &&
@@ -202,6 +217,7 @@ export class AttnProfiler extends LitElement {
         adapter: this.adapterInfo(),
         onProgress: (p) => (this.progress = p),
         warmer,
+        timeLimits: this.timeLimits,
       }).finally(() => warmer?.destroy());
       if (peerNote) result.notes.push(peerNote);
       for (const v of this.labVerdicts.filter((x) => !x.pass))
@@ -216,13 +232,44 @@ export class AttnProfiler extends LitElement {
       this.result = result;
       return result;
     } catch (error) {
-      this.message = (error as Error).message;
+      if (error instanceof RunCancelledError) {
+        this.message = `Cancelled before any run finished: nothing was measured${this.result ? '; the results below are from the previous profile' : ''}.`;
+        this.dataset.state = 'cancelled';
+        throw error;
+      }
+      this.message = error instanceof SweepTimeoutError ? this.sweepTimedOut(error) : (error as Error).message;
       this.dataset.state = 'error';
       throw error;
     } finally {
       this.running = false;
       this.controller = null;
     }
+  }
+
+  /**
+   * GPU work of the profile did not finish: the page holds the edited kernels it ran and replaces
+   * the device (GpuTimeoutEvent). Returns the whole message: `what` happened, then what happens now.
+   */
+  private stopped(kernels: Readonly<Record<string, string>> | null, what: string): string {
+    const stages = Object.keys(kernels ?? {});
+    const held = stages.length
+      ? ` ${stages.length === 1 ? 'It is' : 'They are'} held: the playground runs the built-in kernel, your text stays in the Shader lab, and "Use my kernel again" tries it again.`
+      : '';
+    const event = new GpuTimeoutEvent(kernels, `${what}${held} The GPU device is being replaced.`);
+    this.dispatchEvent(event);
+    return event.recovering ? event.message : `${what} Nothing more can run on this GPU device until the page is reloaded.`;
+  }
+
+  private sweepTimedOut(error: SweepTimeoutError): string {
+    const lab = Object.entries(this.custom).find(([name]) => name === error.variant)?.[1];
+    const yours = lab
+      ? `the Shader lab's ${Object.keys(lab.kernels).join(', ')} kernel (${error.variant})`
+      : `the built-in ${error.variant} kernels`;
+    const at = error.n === error.m ? `N=${error.n}` : `decode m=${error.m}`;
+    return this.stopped(
+      lab?.kernels ?? null,
+      `Profile stopped: ${yours} did not finish within ${formatLimit(error.limitMs)} at ${at}, so the GPU may still be busy with it; nothing more was measured.`,
+    );
   }
 
   /** Chooses which of the Shader lab's edited kernels (by stage) the next run times. */
@@ -232,16 +279,31 @@ export class AttnProfiler extends LitElement {
 
   /**
    * The lab's chosen kernels that pass the verifier, as custom variants "custom:lab-<stage>" on the
-   * built-in variant that has the stage. One that fails is not timed; its verdict is shown.
+   * built-in variant that has the stage. One that fails is not timed; its verdict is shown. One that
+   * times out (or loses the device) stops the profile: it may still be running, and anything queued
+   * behind it on the GPU (the roofline, the sweep) would wait for ever.
    */
   private async verifiedLabKernels(engine: AttentionEngine, signal: AbortSignal): Promise<Record<string, CustomVariant>> {
     const custom: Record<string, CustomVariant> = {};
     const verdicts: LabVerdict[] = [];
+    this.labVerdicts = verdicts;
     for (const stage of this.chosenLabStages()) {
       const source = this.kernels![stage];
       const variant = variantFor(stage as StageName)!;
-      const report = await verifyKernel(engine, { stage: stage as StageName, source, label: 'Shader lab', variant, signal });
+      const report = await untilCancelled(
+        verifyKernel(engine, {
+          stage: stage as StageName,
+          source,
+          label: 'Shader lab',
+          variant,
+          signal,
+          timeLimitMs: this.verifyTimeLimitMs,
+        }),
+        signal,
+      );
       verdicts.push({ stage, pass: report.status === 'pass', summary: reportSummary(report) });
+      this.labVerdicts = [...verdicts];
+      if (report.status === 'timeout' || report.status === 'device-lost') throw new Error(this.labKernelStuck(stage, source, report));
       if (report.status === 'pass')
         custom[`custom:lab-${stage}`] = {
           base: variant,
@@ -250,8 +312,15 @@ export class AttnProfiler extends LitElement {
           checked: true,
         };
     }
-    this.labVerdicts = verdicts;
     return custom;
+  }
+
+  private labKernelStuck(stage: string, source: string, report: VerifyReport): string {
+    const what =
+      report.status === 'timeout'
+        ? `did not finish within ${formatLimit(report.timeLimitMs)} in the verifier (${report.error ?? reportSummary(report)}), so it may still be running on the GPU`
+        : 'lost the GPU device in the verifier';
+    return this.stopped({ [stage]: source }, `Profile stopped: the Shader lab's ${stage} kernel ${what}; nothing was timed.`);
   }
 
   /** Edited stages the sweep can time, and which of them are chosen. */
@@ -377,12 +446,14 @@ export class AttnProfiler extends LitElement {
     return this.results?.plotPng(kind) ?? null;
   }
 
-  private async measureRooflineOnce(engine: AttentionEngine): Promise<Roofline | null> {
+  private async measureRooflineOnce(engine: AttentionEngine, signal: AbortSignal): Promise<Roofline | null> {
     try {
-      return await measureRoofline(this.device ?? engine.device, engine.shaders, {
+      const measured = measureRoofline(this.device ?? engine.device, engine.shaders, {
         warmUpMs: this.adapterInfo()?.isSoftware === false ? WARM_CLOCK_MS : 0,
       });
+      return await untilCancelled(measured, signal);
     } catch (error) {
+      if (error instanceof RunCancelledError) throw error;
       this.message = `Roofline not measured: ${(error as Error).message}`;
       return null;
     }

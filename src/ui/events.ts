@@ -162,6 +162,25 @@ export class CodeChangeEvent extends Event {
   }
 }
 
+/**
+ * GPU work outside the playground's runs (the Profiler's verification or sweep) did not finish in
+ * time: the kernel may still be running, so the device is of no more use. The coordinator holds the
+ * edited kernels it ran (by stage, as the state's heldKernels), shows `message` as the page's
+ * banner and replaces the device, as after a playground run that timed out.
+ */
+export class GpuTimeoutEvent extends Event {
+  static readonly eventName = 'attn-gpu-timeout';
+  /** Set by the page once it holds the kernels and is replacing the device (a page without a coordinator does not). */
+  recovering = false;
+  constructor(
+    /** The edited kernels that ran, by stage; null when only built-in kernels did. */
+    readonly kernels: Readonly<Record<string, string>> | null,
+    readonly message: string,
+  ) {
+    super(GpuTimeoutEvent.eventName, up);
+  }
+}
+
 /** The profiler's Run and Cancel buttons (a sweep, not the page's run: <attn-profiler> answers it). */
 export class ProfileCommandEvent extends Event {
   static readonly eventName = 'attn-profile-command';
@@ -185,5 +204,6 @@ declare global {
     'attn-model-source': ModelSourceEvent;
     'attn-code-change': CodeChangeEvent;
     'attn-profile-command': ProfileCommandEvent;
+    'attn-gpu-timeout': GpuTimeoutEvent;
   }
 }
