@@ -53,7 +53,8 @@ import { AttentionEngine } from '../src/gpu/engine';
 import type { StageName } from '../src/core/stages';
 import type { CustomVariant, Peer, ProfileProgress } from '../src/gpu/profile';
 import { checkVariantNames, PEER_NAMES, PROFILE_VARIANT_NAMES } from '../src/gpu/profile';
-import { profileSweep } from '../src/gpu/profile';
+import { profileSweep, SweepTimeoutError } from '../src/gpu/profile';
+import { DEFAULT_TIME_LIMITS } from '../src/core/kernel-safety';
 import { ClockWarmer, measureRoofline, WARM_CLOCK_MS } from '../src/gpu/roofline';
 import type { ShaderLibrary, VariantName } from '../src/gpu/variants';
 import { isVariant, VARIANT_NAMES, VARIANTS, variantStages } from '../src/gpu/variants';
@@ -424,15 +425,24 @@ async function runInNode(config: ProfileConfig, cli: Cli, command: string): Prom
     };
     const warmer = warmMs > 0 ? new ClockWarmer(device, shaders, roofline, warmMs) : null;
     const peers = config.variants.includes('tfjs') ? await nodeTfjsPeer() : null;
-    const result = await profileSweep(config, {
-      engine,
-      roofline,
-      custom,
-      onProgress: progressLine,
-      adapter,
-      warmer,
-      ...(peers && { peers: { tfjs: peers.peer } }),
-    });
+    let result: ProfileResult;
+    try {
+      result = await profileSweep(config, {
+        engine,
+        roofline,
+        custom,
+        onProgress: progressLine,
+        adapter,
+        warmer,
+        // A kernel of yours passed the verifier's small cases but may still never finish at a sweep's N: the page's watchdog.
+        timeLimits: cli.kernels.length ? DEFAULT_TIME_LIMITS : null,
+        ...(peers && { peers: { tfjs: peers.peer } }),
+      });
+    } catch (error) {
+      if (!(error instanceof SweepTimeoutError)) throw error;
+      stuck = `${error.message}: it may still be running, and the device is left busy with it, so nothing was timed or written`;
+      return { stuck };
+    }
     if (peers) result.notes.unshift(peers.note);
     warmer?.destroy();
     process.stderr.write('\n');
