@@ -110,8 +110,8 @@ fused-shared / fused-unshared run its subgroup form with / without shared lanes 
                         K+V bytes read per second, against the measured copy bandwidth
 --kernel STAGE=FILE     time your kernel for STAGE (${KERNEL_STAGES.join(', ')}) as variant custom:<file>, on the
                         built-in variant that has the stage, after it passes the verifier (else exit 1, not timed);
-                        repeatable; Node's WebGPU only. One that times out in the verifier stops the command
-                        at once (exit 1, nothing timed or written): it may still be running on the device
+                        repeatable; Node's WebGPU only. One that times out in the verifier stops the
+                        command there (exit 1, nothing timed or written): it may still be running on the device
 --time-limit MS         how long the verifier waits for one run of a --kernel (default ${DEFAULT_TIME_LIMIT_MS})
 --max-minutes M         refuse a sweep whose arithmetic alone needs longer than M minutes at the adapter's
                         measured peak (default ${DEFAULT_MAX_MINUTES}); one whose inputs need more than a quarter of
