@@ -152,9 +152,14 @@ function parseCommandLine(argv: string[]) {
   }
   const kernels = parseKernelFlags(parsed.kernel ?? []);
   checkKernelStages(kernels, variant, [...(options.rope ? (['rope'] as const) : []), ...(parsed.wo ? (['project'] as const) : [])]);
+  const keySplits = integer(parsed['key-splits'], 'key-splits', { min: 1 });
+  // The combine stage runs only on split keys, and the engine's own choice may be one split (always on a CPU emulator).
+  if (kernels.combine !== undefined && variant === 'fused' && (keySplits ?? 1) < 2)
+    throw new UsageError(
+      '--kernel combine runs only when the keys are split: add --key-splits N (N ≥ 2), or the engine may choose one split and never run it',
+    );
   const precision = parsed.precision ?? 'f32';
   if (!isPrecisionChoice(precision)) throw new UsageError(`--precision must be one of ${PRECISION_CHOICES.join(', ')}, got "${precision}"`);
-  const keySplits = integer(parsed['key-splits'], 'key-splits', { min: 1 });
   const subgroups = parsed.subgroups ?? 'auto';
   if (!isSubgroupChoice(subgroups)) throw new UsageError(`--subgroups must be one of ${SUBGROUP_CHOICES.join(', ')}, got "${subgroups}"`);
   return {

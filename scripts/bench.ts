@@ -53,7 +53,7 @@ import { AttentionEngine } from '../src/gpu/engine';
 import type { StageName } from '../src/core/stages';
 import type { CustomVariant, Peer, ProfileProgress } from '../src/gpu/profile';
 import { checkVariantNames, PEER_NAMES, PROFILE_VARIANT_NAMES } from '../src/gpu/profile';
-import { profileSweep, SweepTimeoutError } from '../src/gpu/profile';
+import { customKernelRun, customRunNote, profileSweep, SweepTimeoutError } from '../src/gpu/profile';
 import { DEFAULT_TIME_LIMITS } from '../src/core/kernel-safety';
 import { ClockWarmer, measureRoofline, WARM_CLOCK_MS } from '../src/gpu/roofline';
 import type { ShaderLibrary, VariantName } from '../src/gpu/variants';
@@ -355,8 +355,9 @@ async function verifiedKernels(engine: AttentionEngine, kernels: KernelSpec[], t
       custom[k.name] = {
         base: k.base,
         kernels: { [k.stage]: k.source },
-        note: `your ${k.stage} kernel ${k.file} on the ${k.base} variant (its other stages built in); passed the verifier (${report.cases.length} cases) and checked against the reference like the built-ins`,
+        note: `your ${k.stage} kernel ${k.file} on the ${k.base} variant (its other stages built in${customRunNote([k.stage])}); passed the verifier (${report.cases.length} cases) and checked against the reference like the built-ins`,
         checked: true,
+        ...(customKernelRun([k.stage]) && { run: customKernelRun([k.stage]) }),
       };
     }
     return { custom, rejected, stuck: null };

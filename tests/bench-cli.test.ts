@@ -318,6 +318,19 @@ describe.skipIf(!gpu)('npm run bench -- --kernel', () => {
     expect(card.shaders['custom:my_softmax.wgsl/softmax']).toBe(await sha256Hex(readFileSync(file, 'utf8')));
   });
 
+  it('times a combine kernel with the keys split, so that it runs (the run’s own choice may be one split)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'attn-bench-cli-'));
+    const file = join(out, 'my_combine.wgsl');
+    writeFileSync(file, readFileSync('shaders/flash_combine.wgsl', 'utf8'));
+    const args = ['--node', '--n', '16', '--dk', '4', '--variants', 'fused', '--repeats', '1', '--warmup', '0'];
+    const { code, stdout, stderr } = await bench(...args, '--kernel', `combine=${file}`, '--json', '--out', out, '--no-plot');
+    expect(code, stderr).toBe(0);
+    const result = JSON.parse(stdout) as ProfileResult;
+    const mine = result.rows.find((r) => r.variant === 'custom:my_combine.wgsl')!;
+    expect(mine).toMatchObject({ error: null, check: { pass: true }, keySplits: 4 });
+    expect(result.notes.join(' ')).toMatch(/with 4 key splits forced so that the combine stage runs/);
+  });
+
   it.each([
     { file: 'examples/kernels/softmax_no_max_subtraction.wgsl', stage: 'softmax', why: /FAIL: \d+ of \d+ cases failed/ },
     { file: 'broken', stage: 'qk', why: /COMPILE-ERROR|does not compile|error/i },

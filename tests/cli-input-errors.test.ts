@@ -238,6 +238,12 @@ const cases: Case[] = [
     message: /--kernel pv: the fused variant does not run that stage here \(it runs fused, combine, rope\)/,
   },
   {
+    name: 'a combine kernel where the keys may not be split (it would never run)',
+    script: 'attention',
+    args: [...qkv, '--variant', 'fused', '--kernel', `combine=${kernelFile('qk_missing_scale.wgsl')}`],
+    message: /--kernel combine runs only when the keys are split: add --key-splits N \(N ≥ 2\)/,
+  },
+  {
     name: 'two kernels for one stage',
     script: 'attention',
     args: [...qkv, '--kernel', `qk=${kernelFile('qk_missing_scale.wgsl')}`, '--kernel', `qk=${kernelFile('qk_missing_scale.wgsl')}`],

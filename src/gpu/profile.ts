@@ -131,6 +131,25 @@ export const SETTING_VARIANTS: Readonly<Record<string, CustomVariant>> = {
 };
 export const SETTING_VARIANT_NAMES = Object.keys(SETTING_VARIANTS);
 
+/**
+ * A combine kernel runs only when the fused variant splits the keys, and a run's own choice may be
+ * one split (always on a CPU emulator): a custom variant with one forces this many, so the kernel
+ * timed is the one given (compare it with fused-4splits).
+ */
+export const CUSTOM_COMBINE_SPLITS = 4;
+
+/** The run options a custom variant with these edited stages needs: key splits forced for a combine kernel. */
+export function customKernelRun(stages: readonly string[]): CustomVariant['run'] {
+  return stages.includes('combine') ? { keySplits: CUSTOM_COMBINE_SPLITS } : undefined;
+}
+
+/** What a custom variant's note adds for its run options (a combine kernel's forced splits). */
+export function customRunNote(stages: readonly string[]): string {
+  return stages.includes('combine')
+    ? `, with ${CUSTOM_COMBINE_SPLITS} key splits forced so that the combine stage runs (compare fused-${CUSTOM_COMBINE_SPLITS}splits)`
+    : '';
+}
+
 /** The most key splits a fused-Nsplits variant may force (far below any device's grid limit of 65535). */
 export const MAX_FORCED_KEY_SPLITS = 4096;
 const FORCED_SPLITS = /^fused-([1-9]\d*)splits?(-nosubgroups)?$/;

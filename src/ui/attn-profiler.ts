@@ -38,7 +38,7 @@ import { benchCard } from '../gpu/bench-card';
 import type { AdapterSummary } from '../gpu/device';
 import type { AttentionEngine } from '../gpu/engine';
 import type { CustomVariant, Peer, ProfileProgress } from '../gpu/profile';
-import { profileSweep, SweepTimeoutError } from '../gpu/profile';
+import { customKernelRun, customRunNote, profileSweep, SweepTimeoutError } from '../gpu/profile';
 import { ClockWarmer, measureRoofline, WARM_CLOCK_MS } from '../gpu/roofline';
 import { VARIANT_NAMES, variantStages } from '../gpu/variants';
 import { DEFAULT_TIME_LIMIT_MS, variantFor, verifyKernel } from '../gpu/verify-suite';
@@ -308,8 +308,9 @@ export class AttnProfiler extends LitElement {
         custom[`custom:lab-${stage}`] = {
           base: variant,
           kernels: { [stage]: source },
-          note: `the Shader lab's ${stage} kernel on the ${variant} variant; passed the verifier (${report.cases.length} cases) and checked against the reference`,
+          note: `the Shader lab's ${stage} kernel on the ${variant} variant${customRunNote([stage])}; passed the verifier (${report.cases.length} cases) and checked against the reference`,
           checked: true,
+          ...(customKernelRun([stage]) && { run: customKernelRun([stage]) }),
         };
     }
     return custom;
