@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/core/errors';
 import { DEFAULT_OPTIONS } from '../src/core/options';
+import { DEFAULT_PROFILE_FORM } from '../src/core/profile-form';
 import { checkState, defaultState, parseStateLeniently, readState } from '../src/core/state';
 import type { PlaygroundState } from '../src/core/state';
 
@@ -37,7 +38,7 @@ describe('parseStateLeniently', () => {
     [
       'a bad option',
       (s) => (s.options.heads = 0),
-      [{ field: 'options', message: /^state\.options\.heads must be an integer from 1 to 64$/ }],
+      [{ field: 'options.heads', message: /^state\.options\.heads must be an integer from 1 to 64$/ }],
     ],
     ['a bad mask', (s) => (s.mask = [[1, 'x']]), [{ field: 'mask', message: /^state\.mask\[0\]\[1\] must be a finite number$/ }]],
     [
@@ -47,26 +48,36 @@ describe('parseStateLeniently', () => {
         s.sentence.dk = -1;
       },
       [
-        { field: 'sentence', message: /^state\.sentence\.dk must be an integer from 1 to 512$/ },
-        { field: 'view', message: /^state\.view\.tab must be one of attention, compare, lab, profiler$/ },
+        { field: 'sentence.dk', message: /^state\.sentence\.dk must be an integer from 1 to 512$/ },
+        { field: 'view.tab', message: /^state\.view\.tab must be one of attention, compare, lab, profiler$/ },
       ],
     ],
     ['a field of the wrong type', (s) => (s.padding = 'all'), [{ field: 'padding', message: /^state\.padding must be an array/ }]],
-  ])('%s: that field gets its default, named with the validator’s message; the rest is restored', (_, damage, expected) => {
-    const value = saved();
-    damage(value);
-    const { state, dropped, unknown } = parseStateLeniently(value);
-    expect(dropped.map((d) => d.field)).toEqual(expected.map((e) => e.field));
-    dropped.forEach((d, i) => expect(d.message).toMatch(expected[i].message));
-    const defaults = defaultState() as unknown as Record<string, unknown>;
-    const good = saved();
-    for (const [key, read] of Object.entries(state)) {
-      const isDropped = dropped.some((d) => d.field === key);
-      expect(read, key).toEqual(isDropped ? defaults[key] : good[key]);
-    }
-    expect(unknown).toEqual([]);
-    expect(() => checkState(state)).not.toThrow();
-  });
+  ])(
+    '%s: that field (or only its bad key) gets its default, named with the validator’s message; the rest is restored',
+    (_, damage, expected) => {
+      const value = saved();
+      damage(value);
+      const { state, dropped, unknown } = parseStateLeniently(value);
+      expect(dropped.map((d) => d.field)).toEqual(expected.map((e) => e.field));
+      dropped.forEach((d, i) => expect(d.message).toMatch(expected[i].message));
+      const defaults = defaultState() as unknown as Record<string, Record<string, unknown>>;
+      const good = saved();
+      for (const [key, read] of Object.entries(state)) {
+        // A key dropped alone takes its default within the field kept; a field dropped whole takes the field's.
+        const keys = dropped.filter((d) => d.field.startsWith(`${key}.`)).map((d) => d.field.slice(key.length + 1));
+        const whole = dropped.some((d) => d.field === key);
+        const expectedValue = whole
+          ? defaults[key]
+          : keys.length
+            ? { ...good[key], ...Object.fromEntries(keys.map((k) => [k, defaults[key][k]])) }
+            : good[key];
+        expect(read, key).toEqual(expectedValue);
+      }
+      expect(unknown).toEqual([]);
+      expect(() => checkState(state)).not.toThrow();
+    },
+  );
 
   it('fields that read well alone but disagree (matrix.scoring and the options’ score) give up the options, keeping the matrices', () => {
     const value = saved();
@@ -117,13 +128,41 @@ describe('parseStateLeniently', () => {
     expect(state).not.toHaveProperty('foo');
   });
 
-  it('does not name unknown fields inside a field it dropped (that field is named as dropped instead)', () => {
+  it('names the unknown fields of a field kept but for its bad key, once (not again for the try that failed)', () => {
     const value = saved();
     value.options = { ...value.options, heads: 0, bar: 1 };
     value.view.baz = 2;
     const { dropped, unknown } = parseStateLeniently(value);
-    expect(dropped.map((d) => d.field)).toEqual(['options']);
-    expect(unknown).toEqual(['view.baz']);
+    expect(dropped.map((d) => d.field)).toEqual(['options.heads']);
+    expect(unknown).toEqual(['options.bar', 'view.baz']);
+  });
+
+  it('one bad key of the view does not cost the rest of it (the Profiler form typed stays)', () => {
+    const value = saved();
+    value.view = { ...value.view, tab: 'profiler', labStage: 'bogus', profile: { ...DEFAULT_PROFILE_FORM, ns: [64, 128] } };
+    const { state, dropped } = parseStateLeniently(value);
+    expect(dropped.map((d) => d.field)).toEqual(['view.labStage']);
+    expect(state.view.tab).toBe('profiler');
+    expect(state.view.profile?.ns).toEqual([64, 128]);
+    expect(state.view.labStage).toBeUndefined();
+  });
+
+  it('a field with more bad keys than it gives up alone gets its default whole', () => {
+    const value = saved();
+    value.options = {
+      ...value.options,
+      heads: 0,
+      causal: 'x',
+      temperature: 'y',
+      scale: {},
+      score: 3,
+      activation: 4,
+      kvHeads: 'z',
+      window: 'w',
+      softcap: 'v',
+    };
+    const { dropped } = parseStateLeniently(value);
+    expect(dropped.map((d) => d.field)).toContain('options');
   });
 });
 

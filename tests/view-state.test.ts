@@ -92,20 +92,28 @@ describe('withViewInRange and its note (a link or saved state naming a head or q
 
 describe('undo and redo keep the view (withView)', () => {
   const profile = { ...DEFAULT_PROFILE_FORM, heads: 8 };
-  const current: ViewState = { focusQuery: 1, head: 3, tab: 'compare', labStage: 'pv', profile };
+  const view: ViewState = { focusQuery: 1, head: 3, tab: 'compare', labStage: 'pv', profile };
+  const current = withViewOf(view, 4);
 
-  it('keeps the tab, the lab stage, the Profiler form, and the head and query where the undone state has them', () => {
+  it('keeps the tab, the lab stage, the Profiler form, and the head and query where the step kept their counts', () => {
     const snapshot = withViewOf({ tab: 'attention', head: 0, focusQuery: 0 }, 4);
     const undone = withView(snapshot, current);
-    expect(undone.view).toEqual(current);
+    expect(undone.view).toEqual(view);
     expect(undone.matrix).toBe(snapshot.matrix);
     expect(undone.options).toBe(snapshot.options);
   });
 
-  it("moves the head and query to the undone state's last where it has fewer", () => {
-    const snapshot = withViewOf({ tab: 'attention' }, 2);
+  it("brings back the snapshot's head and query where the step changed their counts, within the state's", () => {
+    const snapshot = withViewOf({ tab: 'attention', head: 1, focusQuery: 0 }, 2);
     const fewerRows = { ...snapshot, matrix: { ...snapshot.matrix, q: [snapshot.matrix.q[0]] } };
-    expect(withView(fewerRows, current).view).toEqual({ ...current, head: 1, focusQuery: 0 });
+    expect(withView(fewerRows, current).view).toEqual({ ...view, head: 1, focusQuery: 0 });
+  });
+
+  it('Undo of lowering Heads shows the head it had moved off', () => {
+    const before = withViewOf({ head: 3 }, 4);
+    const lowered = withHeads(before, 2);
+    expect(lowered.view.head).toBe(1);
+    expect(withView(before, lowered).view.head).toBe(3);
   });
 });
 

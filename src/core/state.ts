@@ -379,12 +379,17 @@ export function viewRangeNote(before: PlaygroundState, after: PlaygroundState): 
 }
 
 /**
- * `state` seen through `view`: an undo or redo changes the problem, not where the user is looking.
- * The output tab, the Shader lab's stage and the Profiler form stay as they are; the head and the
- * focused query too while the state has them, else its last (withViewInRange).
+ * `state` (an undo or redo's snapshot) seen from `current`: an undo or redo changes the problem,
+ * not where the user is looking. The output tab, the Shader lab's stage and the Profiler form stay
+ * as they are. So do the head and the focused query, unless the step changed how many heads or
+ * queries there are: then the snapshot's come back with them (Undo of lowering Heads shows the head
+ * it had moved off); either way within the state's (withViewInRange).
  */
-export function withView(state: PlaygroundState, view: ViewState): PlaygroundState {
-  return withViewInRange(state.view === view ? state : { ...state, view });
+export function withView(state: PlaygroundState, current: PlaygroundState): PlaygroundState {
+  const view = current.view;
+  const head = state.options.heads === current.options.heads ? view.head : state.view.head;
+  const focusQuery = queryRows(state) === queryRows(current) ? view.focusQuery : state.view.focusQuery;
+  return withViewInRange({ ...state, view: { ...view, head, focusQuery } });
 }
 
 /** The state a preset describes; fields a preset does not set come from the defaults. */
@@ -950,7 +955,8 @@ export function parseState(value: unknown, path = 'state'): PlaygroundState {
 
 /** A top-level field a lenient reading replaced with its default, and the validator's message. */
 export interface DroppedField {
-  field: StateField;
+  /** The top-level field ("options"), or one of its keys ("view.labStage") when only that key was given its default. */
+  field: string;
   message: string;
 }
 
@@ -989,13 +995,9 @@ export function parseStateLeniently(value: unknown): StateReading {
     const state = { version: STATE_VERSION } as Record<string, unknown>;
     const dropped: DroppedField[] = [];
     for (const name of STATE_FIELD_NAMES) {
-      try {
-        state[name] = STATE_FIELDS[name](o, 'state', d);
-      } catch (error) {
-        if (!(error instanceof InputError)) throw error;
-        state[name] = d[name];
-        dropped.push({ field: name, message: error.message });
-      }
+      const read = readFieldLeniently(o, name, d);
+      state[name] = read.value;
+      dropped.push(...read.dropped);
     }
     const read = state as unknown as PlaygroundState;
     try {
@@ -1007,6 +1009,39 @@ export function parseStateLeniently(value: unknown): StateReading {
     }
     return { state: read, dropped };
   });
+}
+
+/** How many of a field's keys a lenient reading gives their defaults before it gives the whole field its default. */
+const MAX_DROPPED_KEYS = 8;
+
+/**
+ * One top-level field read leniently: when a key of an object field does not read (its message
+ * names `state.field.key`), that key gets its default and the rest of the field is kept — one bad
+ * `view.labStage` does not cost the view's Profiler form — up to MAX_DROPPED_KEYS; past that, or
+ * when the field itself is bad, the whole field gets its default.
+ */
+function readFieldLeniently(o: Obj, name: StateField, d: PlaygroundState): { value: unknown; dropped: DroppedField[] } {
+  let field = o[name];
+  const dropped: DroppedField[] = [];
+  walked?.get(o)?.read.add(name);
+  for (let tries = 0; ; tries++) {
+    const before = new Set(walked?.keys());
+    try {
+      return { value: STATE_FIELDS[name]({ ...o, [name]: field }, 'state', d), dropped };
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      // The objects a failed try walked are not the state's: their unread keys are no unknown fields.
+      for (const walkedObject of [...(walked?.keys() ?? [])]) if (!before.has(walkedObject)) walked?.delete(walkedObject);
+      const key = new RegExp(`^state\\.${name}\\.(\\w+)`).exec(error.message)?.[1];
+      const isObject = typeof field === 'object' && field !== null && !Array.isArray(field);
+      if (!key || !isObject || !Object.hasOwn(field as Obj, key) || tries >= MAX_DROPPED_KEYS)
+        return { value: d[name], dropped: [{ field: name, message: error.message }] };
+      dropped.push({ field: `${name}.${key}`, message: error.message });
+      const rest = { ...(field as Obj) };
+      delete rest[key];
+      field = rest;
+    }
+  }
 }
 
 /** Runs a reading while recording the objects it walks, and lists the keys it never read (outside dropped fields). */

@@ -36,8 +36,14 @@ export class AttnNotices extends LitElement {
         background: var(--attn-color-danger-bg);
         border-color: var(--attn-color-danger-border);
       }
+      .notice {
+        /* Buttons wrap below the text on a narrow screen instead of running past it. */
+        flex-wrap: wrap;
+      }
       .notice span {
-        flex: 1;
+        flex: 1 1 14rem;
+        min-width: 0;
+        overflow-wrap: anywhere;
       }
       .notice button {
         border: 0;

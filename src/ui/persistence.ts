@@ -27,6 +27,8 @@ import { isVariant, VARIANT_NAMES } from '../gpu/variants';
 export const STORAGE_KEY = 'attention-playground.state';
 /** The saved text of the last saved state not restored whole (a field dropped, or a link opened over it), kept from the next save. */
 export const UNRESTORED_KEY = 'attention-playground.state.unrestored';
+/** How many texts are kept aside (the latest under UNRESTORED_KEY, older ones under UNRESTORED_KEY.1, …). */
+export const UNRESTORED_SLOTS = 3;
 /** Where the shader lab kept edited kernels before the state owned them (read once, then removed). */
 const LEGACY_LAB_KEY = 'attn.shaderLab.v1';
 const HASH_PREFIX = '#s=';
@@ -141,6 +143,8 @@ export interface SavedBesideLink {
   text: string;
   /** Where it is kept, in words (or that storage refused it). */
   kept: string;
+  /** What of it could not be restored (loadLocal's messages), to say when it is opened; null when all of it reads. */
+  problems: Pick<Loaded, 'error' | 'ignored'>;
 }
 
 /**
@@ -156,9 +160,9 @@ export function savedBesideLink(link: PlaygroundState): SavedBesideLink | null {
     return null;
   }
   if (!text) return null;
-  const { state } = loadLocal();
+  const { state, error, ignored } = loadLocal();
   if (state && sameState(state, link)) return null;
-  return { state, text, kept: keepAside(text) };
+  return { state, text, kept: keepAside(text), problems: { error, ignored } };
 }
 
 /** The reading with a kernel variant the engine lacks dropped like any other field that did not read. */
@@ -180,11 +184,22 @@ function listed(names: readonly string[]): string {
 /** Copies the saved text to UNRESTORED_KEY, and says where it is (or that storage refused it). */
 function keepAside(json: string): string {
   try {
-    localStorage.setItem(UNRESTORED_KEY, json);
-    return `The saved text is kept aside in this browser's storage (${UNRESTORED_KEY}), so your next change does not lose it.`;
+    // The latest UNRESTORED_SLOTS texts, newest first: keeping one aside never drops the one before.
+    const slots = Array.from({ length: UNRESTORED_SLOTS }, (_, i) => unrestoredKey(i));
+    const kept = slots.map((key) => localStorage.getItem(key));
+    if (!kept.includes(json)) {
+      for (let i = UNRESTORED_SLOTS - 1; i > 0; i--) if (kept[i - 1] !== null) localStorage.setItem(slots[i], kept[i - 1]!);
+      localStorage.setItem(slots[0], json);
+    }
+    return `The saved text is kept aside in this browser's storage (${UNRESTORED_KEY}; the ${UNRESTORED_SLOTS} latest are kept), so your next change does not lose it.`;
   } catch {
     return "The saved text could not be kept aside (this browser's storage refused it), so your next change replaces it.";
   }
+}
+
+/** The storage key of the i-th latest text kept aside: UNRESTORED_KEY, then UNRESTORED_KEY.1, … */
+export function unrestoredKey(i: number): string {
+  return i === 0 ? UNRESTORED_KEY : `${UNRESTORED_KEY}.${i}`;
 }
 
 /** False when storage is full or blocked (the page keeps working, it just will not remember). */

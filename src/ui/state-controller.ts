@@ -176,14 +176,14 @@ export class StateController implements ReactiveController {
     const previous = this.history.undo(this.state);
     if (!previous) return;
     this.clearRefusals();
-    this.set(withView(previous, this.state.view));
+    this.set(withView(previous, this.state));
   }
 
   redo(): void {
     const next = this.history.redo(this.state);
     if (!next) return;
     this.clearRefusals();
-    this.set(withView(next, this.state.view));
+    this.set(withView(next, this.state));
   }
 
   /** Copies a link that reproduces this view, or shows it when the clipboard is out of reach. */
@@ -234,14 +234,18 @@ export class StateController implements ReactiveController {
   private offerSavedBeside(link: PlaygroundState): void {
     const saved = savedBesideLink(link);
     if (!saved) return;
-    const { state } = saved;
+    const { state, problems } = saved;
+    const partly = problems.error ? ` Not all of it reads: ${problems.error}` : ` ${saved.kept}`;
     const text = state
-      ? `This tab shows the link's state; the state this browser saved before (another visit's or another tab's) is not shown, and your next change here saves over it. ${saved.kept}`
-      : `This tab shows the link's state; the state this browser saved before could not be read, and your next change here saves over it. ${saved.kept}`;
-    const open: NoticeAction[] = state
-      ? [{ label: 'Open the saved state', run: () => this.apply(this.inRange(state, 'The saved state')), closes: true }]
-      : [];
-    this.options.notify('info', text, SAVED_BESIDE_SOURCE, { actions: [...open, downloadSaved(saved.text)] });
+      ? `This tab shows the link's state; the state this browser saved before (another visit's or another tab's) is not shown, and your next change here saves over it.${partly}`
+      : `This tab shows the link's state; the state this browser saved before could not be read, and your next change here saves over it.${partly}`;
+    const open = (restored: PlaygroundState) => () => {
+      if (!this.apply(this.inRange(restored, 'The saved state'))) return;
+      // What did not read is said again where it now matters.
+      this.tell({ ...problems, state: restored, aside: null });
+    };
+    const actions: NoticeAction[] = state ? [{ label: 'Open the saved state', run: open(state), closes: true }] : [];
+    this.options.notify('info', text, SAVED_BESIDE_SOURCE, { actions: [...actions, downloadSaved(saved.text)] });
   }
 
   private savedOrDefault(): PlaygroundState {

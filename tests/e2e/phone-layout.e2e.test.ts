@@ -4,11 +4,13 @@
  * lie inside the screen on every output tab, in matrix, sentence and model mode. Wide tables and
  * maps scroll inside their own boxes. Any console error fails (tests/e2e/browser.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'puppeteer';
 import { launchBrowser } from './browser';
 import type { WatchedPage } from './browser';
-import { freshPage } from './app';
+import { freshPage, waitForRun } from './app';
+import { DEFAULT_OPTIONS } from '../../src/core/options';
+import { defaultState, encodeState } from '../../src/core/state';
 import { MODES, showMode, showTab, tabsOf } from './views';
 import type { ViewTab } from '../../src/core/state';
 
@@ -75,5 +77,31 @@ describe.each([360, 390])('%i px wide', (width) => {
         expect(outside).toEqual([]);
       },
     );
+  });
+});
+
+describe('a notice with buttons (a saved state kept aside)', () => {
+  it('wraps its buttons below its text at 360 px: no sideways scrolling, every button on screen', async () => {
+    const width = 360;
+    const { page, problems } = await freshPage(browser, {
+      beforeLoad: (p) => p.setViewport({ width, height: 780, isMobile: true, hasTouch: true }),
+    });
+    // A link opened over another saved state: the notice offers it (Open, Download) with a close button.
+    await page.evaluate((json: string) => localStorage.setItem('attention-playground.state', json), JSON.stringify(defaultState()));
+    const link = { ...defaultState(), options: { ...DEFAULT_OPTIONS, causal: true } };
+    await page.goto('about:blank');
+    await page.goto(`${inject('baseUrl')}#s=${encodeState(link)}`, { waitUntil: 'load' });
+    await waitForRun(page);
+    const buttons = await page.$$('attn-app >>> .notice[data-source="state-saved-beside"] button');
+    expect(buttons).toHaveLength(3);
+    for (const button of buttons) {
+      const box = (await button.boundingBox())!;
+      expect(box.x + box.width).toBeLessThanOrEqual(width + 0.5);
+    }
+    // The text keeps a readable width (unwrapped, the buttons squeezed it into a column a word wide).
+    const text = (await (await page.$('attn-app >>> .notice[data-source="state-saved-beside"] span'))!.boundingBox())!;
+    expect(text.width).toBeGreaterThan(width / 2);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+    expect(problems).toEqual([]);
   });
 });

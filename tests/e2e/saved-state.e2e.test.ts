@@ -135,7 +135,7 @@ describe('a saved state this page cannot restore whole', () => {
     await reopenWithSaved(page, text);
     await waitForMessage(
       page,
-      `The saved state's options and variant could not be restored (state.options.heads must be an integer from 1 to 64; state.variant must be one of naive, tiled, fused, got "bogus"); the rest was. The saved text is kept aside in this browser's storage (attention-playground.state.unrestored), so your next change does not lose it.`,
+      `The saved state's options.heads and variant could not be restored (state.options.heads must be an integer from 1 to 64; state.variant must be one of naive, tiled, fused, got "bogus"); the rest was. The saved text is kept aside in this browser's storage (attention-playground.state.unrestored; the 3 latest are kept), so your next change does not lose it.`,
     );
     const restored = await readState(page);
     expect(restored.matrix.q).toEqual(q);
@@ -148,6 +148,18 @@ describe('a saved state this page cannot restore whole', () => {
     await loadPreset(page, 'causal');
     await waitForOwnSave(page);
     expect(await page.evaluate((key: string) => localStorage.getItem(key), UNRESTORED_KEY)).toBe(text);
+
+    // A link opened over the new saved state keeps that one aside too: the earlier text moves one slot down, not out.
+    const saved = await page.evaluate((key: string) => localStorage.getItem(key)!, STORAGE_KEY);
+    await loadPreset(page, 'large-scores');
+    const link = await savedLink(page, (s) => s.presetId === 'large-scores');
+    await page.evaluate((key: string, json: string) => localStorage.setItem(key, json), STORAGE_KEY, saved);
+    await page.goto('about:blank');
+    await page.goto(link, { waitUntil: 'load' });
+    await waitForRun(page);
+    await page.waitForSelector('attn-app >>> .notice[data-source="state-saved-beside"]', { timeout: 30_000 });
+    const kept = await page.evaluate((key: string) => [localStorage.getItem(key), localStorage.getItem(`${key}.1`)], UNRESTORED_KEY);
+    expect(kept).toEqual([saved, text]);
     expect(problems).toEqual([]);
   });
 
@@ -157,7 +169,7 @@ describe('a saved state this page cannot restore whole', () => {
     await reopenWithSaved(page, text);
     await waitForMessage(
       page,
-      "The saved state could not be restored: state.version is 2; this page reads version 1. The saved text is kept aside in this browser's storage (attention-playground.state.unrestored)",
+      "The saved state could not be restored: state.version is 2; this page reads version 1. The saved text is kept aside in this browser's storage (attention-playground.state.unrestored; the 3 latest are kept)",
     );
     expect(await page.evaluate((key: string) => localStorage.getItem(key), UNRESTORED_KEY)).toBe(text);
     expect(problems).toEqual([]);
@@ -182,7 +194,7 @@ describe('a link opened over another saved state', () => {
     expect((await readState(page)).presetId).toBe('large-scores');
     const notice = await page.waitForSelector(BESIDE_NOTICE, { timeout: 30_000 });
     expect(await notice!.evaluate((el) => el.textContent)).toContain(
-      "This tab shows the link's state; the state this browser saved before (another visit's or another tab's) is not shown, and your next change here saves over it. The saved text is kept aside in this browser's storage (attention-playground.state.unrestored)",
+      "This tab shows the link's state; the state this browser saved before (another visit's or another tab's) is not shown, and your next change here saves over it. The saved text is kept aside in this browser's storage (attention-playground.state.unrestored; the 3 latest are kept)",
     );
     expect(await page.evaluate((key: string) => localStorage.getItem(key), UNRESTORED_KEY)).toBe(own);
 
