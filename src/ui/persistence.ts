@@ -105,12 +105,7 @@ export function writeHash(state: PlaygroundState): boolean {
  * version or not a state at all), the text is first kept aside under UNRESTORED_KEY.
  */
 export function loadLocal(): Loaded {
-  let json: string | null = null;
-  try {
-    json = localStorage.getItem(STORAGE_KEY);
-  } catch {
-    return NOTHING;
-  }
+  const json = savedText();
   if (!json) return NOTHING;
   let reading: StateReading;
   try {
@@ -153,16 +148,20 @@ export interface SavedBesideLink {
  * first, and returned so the page can offer it; null when nothing is saved, or the same state.
  */
 export function savedBesideLink(link: PlaygroundState): SavedBesideLink | null {
-  let text: string | null = null;
-  try {
-    text = localStorage.getItem(STORAGE_KEY);
-  } catch {
-    return null;
-  }
+  const text = savedText();
   if (!text) return null;
   const { state, error, ignored } = loadLocal();
   if (state && sameState(state, link)) return null;
   return { state, text, kept: keepAside(text), problems: { error, ignored } };
+}
+
+/** The saved state's text; null when there is none or storage is out of reach. */
+function savedText(): string | null {
+  try {
+    return localStorage.getItem(STORAGE_KEY);
+  } catch {
+    return null;
+  }
 }
 
 /** The reading with a kernel variant the engine lacks dropped like any other field that did not read. */

@@ -228,6 +228,21 @@ describe('the head shown stays one of the heads', () => {
     });
   }
 
+  /** Waits until the stage view's head buttons mark `label` as shown. */
+  function waitForPressedHead(page: Page, label: string): Promise<unknown> {
+    return page.waitForFunction(
+      (shown: string) =>
+        document
+          .querySelector('attn-app')!
+          .shadowRoot!.querySelector('attn-layout')!
+          .shadowRoot!.querySelector('attn-stage-view')!
+          .shadowRoot!.querySelector('.heads button[aria-pressed="true"]')
+          ?.textContent?.trim() === shown,
+      {},
+      label,
+    );
+  }
+
   it('lowering Heads below the head shown shows, and names, the last head', async () => {
     const { page, problems } = await freshPage(browser, { hash: `#s=${encodeState(fourHeads())}` });
     await (await $app(page, 'attn-stage-view >>> .head-grid .card[data-head="3"]')).click();
@@ -238,15 +253,7 @@ describe('the head shown stays one of the heads', () => {
     await page.keyboard.type('2');
     await waitForHeads(page, 2);
     expect((await readState(page)).view.head).toBe(1);
-    await page.waitForFunction(
-      () =>
-        document
-          .querySelector('attn-app')!
-          .shadowRoot!.querySelector('attn-layout')!
-          .shadowRoot!.querySelector('attn-stage-view')!
-          .shadowRoot!.querySelector('.heads button[aria-pressed="true"]')
-          ?.textContent?.trim() === '1',
-    );
+    await waitForPressedHead(page, '1');
     expect(await markedHead(page)).toEqual({ button: '1', card: '1' });
     expect(problems).toEqual([]);
   });
@@ -264,15 +271,7 @@ describe('the head shown stays one of the heads', () => {
     await waitForHeads(page, 4);
     await waitForRun(page, before);
     expect((await readState(page)).view.head).toBe(3);
-    await page.waitForFunction(
-      () =>
-        document
-          .querySelector('attn-app')!
-          .shadowRoot!.querySelector('attn-layout')!
-          .shadowRoot!.querySelector('attn-stage-view')!
-          .shadowRoot!.querySelector('.heads button[aria-pressed="true"]')
-          ?.textContent?.trim() === '3',
-    );
+    await waitForPressedHead(page, '3');
     expect(await markedHead(page)).toEqual({ button: '3', card: '3' });
     expect(problems).toEqual([]);
   });
