@@ -25,7 +25,7 @@ import { isVerifiedStage } from '../core/stages';
 import { isVariant, VARIANT_NAMES } from '../gpu/variants';
 
 export const STORAGE_KEY = 'attention-playground.state';
-/** The saved text of the last saved state not restored whole (a field dropped, or a link opened over it), kept from the next save. */
+/** The latest saved text not restored whole (a field dropped, or a link opened over it), kept from the next save (older ones: unrestoredKey). */
 export const UNRESTORED_KEY = 'attention-playground.state.unrestored';
 /** How many texts are kept aside (the latest under UNRESTORED_KEY, older ones under UNRESTORED_KEY.1, …). */
 export const UNRESTORED_SLOTS = 3;
