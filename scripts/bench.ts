@@ -357,7 +357,7 @@ async function verifiedKernels(engine: AttentionEngine, kernels: KernelSpec[], t
         kernels: { [k.stage]: k.source },
         note: `your ${k.stage} kernel ${k.file} on the ${k.base} variant (its other stages built in${customRunNote([k.stage])}); passed the verifier (${report.cases.length} cases) and checked against the reference like the built-ins`,
         checked: true,
-        ...(customKernelRun([k.stage]) && { run: customKernelRun([k.stage]) }),
+        run: customKernelRun([k.stage]),
       };
     }
     return { custom, rejected, stuck: null };

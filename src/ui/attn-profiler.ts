@@ -310,7 +310,7 @@ export class AttnProfiler extends LitElement {
           kernels: { [stage]: source },
           note: `the Shader lab's ${stage} kernel on the ${variant} variant${customRunNote([stage])}; passed the verifier (${report.cases.length} cases) and checked against the reference`,
           checked: true,
-          ...(customKernelRun([stage]) && { run: customKernelRun([stage]) }),
+          run: customKernelRun([stage]),
         };
     }
     return custom;
