@@ -437,7 +437,7 @@ export class AttnProfiler extends LitElement {
     return this.progress;
   }
 
-  /** Stops the running profile after its current run; the results so far are kept. */
+  /** Stops the running profile at once (the run in flight is not waited for); the repeats finished so far are kept. */
   cancel = (): void => {
     this.controller?.abort();
   };
