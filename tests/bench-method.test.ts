@@ -16,6 +16,8 @@ import {
   duration,
   explainModel,
   fitModels,
+  formatTable,
+  MAX_SLOPES_SAID,
   pairedSpeedup,
   refitExponents,
   reportTable,
@@ -25,7 +27,9 @@ import {
   sweepDemand,
   sweepMemoryProblem,
   sweepTimeProblem,
+  toCsv,
 } from '../src/core/profile-report';
+import { csvParse } from 'd3-dsv';
 import { sweepFeatures } from '../src/core/feature-options';
 import { DEFAULT_PROFILE_FORM, formFromConfig, formNumber, formToConfig } from '../src/core/profile-form';
 import { alibiSlopes } from '../src/core/features';
@@ -125,7 +129,14 @@ describe('paired speed-ups', () => {
     });
     const table = decodeTable({ config, rows, cpu: [], fits: [] } as unknown as ProfileResult);
     expect(table[1]).toMatchObject({ variant: 'fused', '× naive': 4, '× fused-nosubgroups': 2 });
-    expect(table[2]['× fused-nosubgroups']).toBe(1);
+    // A baseline's own row says so (a ratio to itself says nothing); the CSV keeps the column numeric with its 1.
+    expect(table[2]).toMatchObject({ '× fused-nosubgroups': 'baseline', '× fused-nosubgroups p10–p90': null });
+    expect(table[0]['× naive']).toBe('baseline');
+    // The terminal's table says it too.
+    expect(formatTable(table).split('\n')[2]).toMatch(/^4096\s+naive\s.*\sbaseline\s/);
+    const csv = csvParse(toCsv({ config, rows, cpu: [], fits: [] } as unknown as ProfileResult));
+    for (const b of ['naive', 'fused-nosubgroups'])
+      expect(csv.map((r) => Number(r[`× ${b}`]))).toEqual(rows.map((r) => (r.variant === b ? 1 : speedup(rows, r, b))));
     // Without the option: no such column.
     const plain = decodeTable({ config: { ...config, baselines: [] }, rows, cpu: [], fits: [] } as unknown as ProfileResult);
     expect(Object.keys(plain[1])).not.toContain('× fused-nosubgroups');
@@ -203,6 +214,27 @@ describe('the fit t = a + b·N^p', () => {
     expect(text).toMatch(/t ≈ 1 ms \+ .* ms·N\^2\.00/);
     expect(text).toMatch(/At N = 64 the fixed part a is 100 % of the fitted time/);
     expect(text).toMatch(/64→128: 0\.0\d/);
+  });
+
+  it.each([MAX_SLOPES_SAID + 1, 3000])('says %i local slopes as the first and last few and how many lie between', (count) => {
+    const many = Array.from({ length: count + 1 }, (_, i) => 16 + 8 * i);
+    const rows = many.map(
+      (n) =>
+        ({
+          n,
+          variant: 'tiled',
+          error: null,
+          gpuMs: summarize([1 + 1e-6 * n ** 2]),
+          spanMs: null,
+          wallMs: summarize([9]),
+        }) as unknown as ProfileRow,
+    );
+    const text = explainModel(fitModels(rows)[0]);
+    const said = text.match(/\d+→\d+: /g) ?? [];
+    expect(said).toHaveLength(MAX_SLOPES_SAID);
+    expect(text).toContain(`${many[0]}→${many[1]}: `);
+    expect(text).toContain(`${many.at(-2)}→${many.at(-1)}: `);
+    expect(text).toContain(`… (${count - MAX_SLOPES_SAID} more) …`);
   });
 });
 

@@ -16,6 +16,7 @@ import {
   kernelsInUse,
   kernelsTried,
   kernelsToTry,
+  kernelsWithheld,
   parseTrialRecord,
   stageLeftOnTrial,
   timeoutMessage,
@@ -98,6 +99,24 @@ describe('staging: which edited kernels the playground runs', () => {
     ['not a held verdict', { qk: 'QK' }, [], { qk: { status: 'held', source: 'QK', reason: 'x' } }, null],
   ])('kernelsTried (what Verify and the Profiler may run on the GPU): %s', (_, k, held, t, expected) => {
     expect(kernelsTried(k, held, t)).toEqual(expected);
+  });
+
+  it.each<[string, Record<string, string> | null, string[], KernelTrials, { stage: string; why: string }[]]>([
+    ['no edits', null, [], trials, []],
+    [
+      'the ones kernelsTried leaves out: an older text on trial, a held stage',
+      kernels,
+      ['pv'],
+      trials,
+      [
+        { stage: 'softmax', why: 'checking' },
+        { stage: 'pv', why: 'held' },
+      ],
+    ],
+    ['a held verdict is held', { qk: 'QK' }, [], { qk: { status: 'held', source: 'QK', reason: 'x' } }, [{ stage: 'qk', why: 'held' }]],
+    ['nothing tried yet: checking', { qk: 'QK' }, [], {}, [{ stage: 'qk', why: 'checking' }]],
+  ])('kernelsWithheld (what the Profiler says it cannot time yet): %s', (_, k, held, t, expected) => {
+    expect(kernelsWithheld(k, held, t)).toEqual(expected);
   });
 
   it('names the stages that run built-in instead, and why', () => {

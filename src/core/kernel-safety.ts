@@ -180,6 +180,24 @@ export function kernelsTried(
   return Object.keys(left).length ? left : null;
 }
 
+/** An edited kernel the Profiler does not offer to time, and why: held, or its trial not ended. */
+export interface WithheldKernel {
+  stage: StageName;
+  why: 'held' | 'checking';
+}
+
+/** The edited kernels kernelsTried leaves out, with why (held first: a hold stays until released). */
+export function kernelsWithheld(
+  kernels: Readonly<Record<string, string>> | null,
+  held: readonly string[],
+  trials: KernelTrials,
+): WithheldKernel[] {
+  if (!kernels) return [];
+  return Object.entries(kernels)
+    .filter((entry): entry is [StageName, string] => isStageName(entry[0]) && !kernelTried(entry[0], entry[1], held, trials))
+    .map(([stage]): WithheldKernel => ({ stage, why: held.includes(stage) || trials[stage]?.status === 'held' ? 'held' : 'checking' }));
+}
+
 /** The held stages after holding (or releasing) one; sorted, so equal sets compare equal. */
 export function withHold(held: readonly string[], stage: StageName, on: boolean): string[] {
   const next = new Set(held);

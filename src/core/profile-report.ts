@@ -380,7 +380,12 @@ function samePoint(rows: readonly ProfileRow[], row: ProfileRow, variant: string
  */
 export function pairedSpeedup(rows: readonly ProfileRow[], row: ProfileRow, baseline: string): Summary | null {
   const base = samePoint(rows, row, baseline);
-  const a = base && rowTiming(base),
+  return base ? pairedSummary(base, row) : null;
+}
+
+/** The per-round ratios t_base[r] / t_row[r], summarized; null when either has no time. */
+function pairedSummary(base: ProfileRow, row: ProfileRow): Summary | null {
+  const a = rowTiming(base),
     b = rowTiming(row);
   if (!a || !b) return null;
   const ratios = pairedRatios(a.samples, b.samples);
@@ -429,6 +434,16 @@ export function fitModels(rows: readonly ProfileRow[]): ModelFit[] {
   return models;
 }
 
+/** The local slopes said at most; a longer sweep gives its first and last ones and how many lie between. */
+export const MAX_SLOPES_SAID = 12;
+
+function slopeWords(slopes: readonly LocalSlope[]): string {
+  const say = (list: readonly LocalSlope[]) => list.map((s) => `${s.from}→${s.to}: ${s.slope.toFixed(2)}`).join(', ');
+  if (slopes.length <= MAX_SLOPES_SAID) return say(slopes);
+  const half = MAX_SLOPES_SAID / 2;
+  return `${say(slopes.slice(0, half))}, … (${slopes.length - MAX_SLOPES_SAID} more) …, ${say(slopes.slice(-half))}`;
+}
+
 /** ms with three significant digits. */
 const ms3 = (x: number) => (x >= 1e3 || (x > 0 && x < 1e-3) ? x.toExponential(2) : String(+x.toPrecision(3)));
 
@@ -442,7 +457,7 @@ export function explainModel(m: ModelFit): string {
   const parts = [
     `${m.variant}: t ≈ ${ms3(a)} ms + ${b.toExponential(2)} ms·N^${p.toFixed(2)} over N ${n0}–${n1} (${m.timing} time, rms relative residual ${(100 * m.fit.rmsRelative).toFixed(1)} %).`,
   ];
-  const slopes = m.slopes.map((s) => `${s.from}→${s.to}: ${s.slope.toFixed(2)}`).join(', ');
+  const slopes = slopeWords(m.slopes);
   if (slopes) parts.push(`Local slopes d log t / d log N: ${slopes}.`);
   if (m.fit.atBound)
     parts.push(
@@ -529,16 +544,23 @@ export function stageColumns(rows: readonly ProfileRow[]): string[] {
 export type TableCell = string | number | null;
 
 /**
- * The comparison table: one record per (N, variant), numbers left numeric (null where there is
- * nothing to show). Column names are what the terminal and the CSV print.
+ * Rows the page's tables show until "Show all" is pressed: a card of thousands of rows would take
+ * seconds to lay out, and the plots and the exports hold every row anyway.
  */
-export function reportTable(result: ProfileResult): Record<string, TableCell>[] {
-  return pointTable(result, sweepRows(result.rows), false);
+export const SHOWN_TABLE_ROWS = 200;
+
+/**
+ * The comparison table: one record per (N, variant), numbers left numeric (null where there is
+ * nothing to show; a baseline's ratio to itself is the word "baseline" unless `own` asks for the
+ * number). Column names are what the terminal and the CSV print.
+ */
+export function reportTable(result: ProfileResult, own: OwnBaselineCell = 'word'): Record<string, TableCell>[] {
+  return pointTable(result, sweepRows(result.rows), false, own);
 }
 
 /** The decode rows (n = 1 against m keys): time, K+V GB/s against the copy roof, speed-ups. */
-export function decodeTable(result: ProfileResult): Record<string, TableCell>[] {
-  return pointTable(result, decodeRows(result.rows), true);
+export function decodeTable(result: ProfileResult, own: OwnBaselineCell = 'word'): Record<string, TableCell>[] {
+  return pointTable(result, decodeRows(result.rows), true, own);
 }
 
 /** "1.21–1.40": the p10–p90 spread of the per-round ratios. */
@@ -557,11 +579,30 @@ function subgroupCell(r: ProfileRow): string | null {
   return r.lanes ? `yes, ${r.lanes}${heads}` : 'yes';
 }
 
-function pointTable(result: ProfileResult, rows: readonly ProfileRow[], decode: boolean): Record<string, TableCell>[] {
+/** The table's cell for a baseline's ratio to itself: the word (page, terminal) or the number 1 (CSV: a column of numbers). */
+export type OwnBaselineCell = 'word' | 'number';
+
+/** What the page and the terminal show in a baseline's own "× baseline" cell, where a ratio to itself says nothing. */
+export const OWN_BASELINE = 'baseline';
+
+/** Point key of a row: its variant, N, keys and whether it is a decode row. */
+const pointKey = (variant: string, r: ProfileRow) => `${variant}\u0000${r.n}\u0000${rowKeys(r)}\u0000${r.decode ? 1 : 0}`;
+
+function pointTable(
+  result: ProfileResult,
+  rows: readonly ProfileRow[],
+  decode: boolean,
+  own: OwnBaselineCell,
+): Record<string, TableCell>[] {
   const stages = stageColumns(rows);
   const asked = result.config.baselines ?? [];
   const baselines = [...new Set(['naive', 'tfjs', ...asked])].filter((b) => rows.some((r) => r.variant === b));
   const hasSpan = rows.some((r) => r.spanMs);
+  const hasSplits = rows.some((x) => x.keySplits);
+  const hasSubgroups = rows.some((x) => x.subgroups !== undefined && x.subgroups !== null);
+  // The baselines' rows by point, so a large result (a card of thousands of rows) pairs in one pass.
+  const byPoint = new Map<string, ProfileRow>();
+  for (const r of rows) if (baselines.includes(r.variant) && !byPoint.has(pointKey(r.variant, r))) byPoint.set(pointKey(r.variant, r), r);
   return rows.map((r) => {
     const record: Record<string, TableCell> = decode ? { m: rowKeys(r), variant: r.variant } : { N: r.n, variant: r.variant };
     for (const stage of stages) record[`${stage} ms`] = r.stages[stage]?.median ?? null;
@@ -577,13 +618,15 @@ function pointTable(result: ProfileResult, rows: readonly ProfileRow[], decode: 
     if (decode) {
       record['K+V GB/s'] = r.kvGbps ?? null;
       record['% copy BW'] = r.kvBandwidthPct ?? null;
-      if (rows.some((x) => x.keySplits)) record['splits'] = r.keySplits ?? null;
+      if (hasSplits) record['splits'] = r.keySplits ?? null;
     }
-    if (rows.some((x) => x.subgroups !== undefined && x.subgroups !== null)) record['subgroups'] = subgroupCell(r);
+    if (hasSubgroups) record['subgroups'] = subgroupCell(r);
     for (const b of baselines) {
-      const s = pairedSpeedup(rows, r, b);
-      record[`× ${b}`] = s?.median ?? null;
-      record[`× ${b} p10–p90`] = spread(s);
+      const base = byPoint.get(pointKey(b, r));
+      const s = base ? pairedSummary(base, r) : null;
+      const itself = r.variant === b && own === 'word';
+      record[`× ${b}`] = itself ? OWN_BASELINE : (s?.median ?? null);
+      record[`× ${b} p10–p90`] = itself ? null : spread(s);
     }
     record['% roofline'] = r.rooflinePct;
     record['roof'] = r.roof ?? null;
@@ -614,7 +657,10 @@ export function formatTable(records: readonly Record<string, TableCell>[]): stri
   return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
-/** The table as CSV (numbers at full precision). */
+/**
+ * The table as CSV (numbers at full precision). Every "× V" column stays numeric: V's own row holds
+ * its ratio to itself, 1, where the page and the terminal say "baseline".
+ */
 export function toCsv(result: ProfileResult): string {
-  return csvFormat([...reportTable(result), ...decodeTable(result)]);
+  return csvFormat([...reportTable(result, 'number'), ...decodeTable(result, 'number')]);
 }

@@ -216,8 +216,12 @@ export function fitOffsetPowerLaw(xs: readonly number[], ys: readonly number[], 
     y = keep.map(([, v]) => v);
   const cost = (p: number) => linearPart(u, y, p).rss;
   const step = 0.01;
-  let best = pMin;
-  for (let p = pMin; p <= pMax + 1e-9; p += step) if (cost(p) < cost(best)) best = p;
+  let best = pMin,
+    bestCost = cost(pMin);
+  for (let p = pMin; p <= pMax + 1e-9; p += step) {
+    const c = cost(p);
+    if (c < bestCost) [best, bestCost] = [p, c];
+  }
   // Golden section on [best − step, best + step].
   let lo = Math.max(pMin, best - step),
     hi = Math.min(pMax, best + step);

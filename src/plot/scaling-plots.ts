@@ -40,9 +40,11 @@ export interface PlotSpec {
 const positive = (x: number | null | undefined) => (x !== null && x !== undefined && x > 0 && Number.isFinite(x) ? x : null);
 
 function column(result: Pick<ProfileResult, 'rows'>, xs: number[], variant: string, value: (row: ProfileRow) => number | null | undefined) {
-  const rows = sweepRows(result.rows);
+  // The variant's rows by N (the first one at each N), so a card of thousands of rows is read in one pass.
+  const byN = new Map<number, ProfileRow>();
+  for (const r of sweepRows(result.rows)) if (r.variant === variant && !r.error && !byN.has(r.n)) byN.set(r.n, r);
   return xs.map((n) => {
-    const row = rows.find((r) => r.n === n && r.variant === variant && !r.error);
+    const row = byN.get(n);
     return row ? positive(value(row)) : null;
   });
 }

@@ -11,7 +11,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { joinSentences } from '../core/errors';
 import type { Preset } from '../core/presets';
 import type { KernelTrials } from '../core/kernel-safety';
-import { builtInStandIns, kernelsTried } from '../core/kernel-safety';
+import { builtInStandIns, kernelsTried, kernelsWithheld } from '../core/kernel-safety';
 import type { PlaygroundState, ViewTab } from '../core/state';
 import { defaultState } from '../core/state';
 import type { EmbeddingsStatus } from './attn-sentence-panel';
@@ -372,6 +372,7 @@ export class AttnLayout extends LitElement {
               .adapter=${summary}
               .gpuStatus=${this.gpuStatus}
               .kernels=${kernelsTried(this.state.kernels, this.state.heldKernels, this.kernelTrials)}
+              .withheld=${kernelsWithheld(this.state.kernels, this.state.heldKernels, this.kernelTrials)}
               .options=${this.state.options}
               .form=${this.state.view.profile ?? null}
             ></attn-profiler>

@@ -211,6 +211,8 @@ export class AttnProfileControls extends LitElement {
   }
 
   private renderFeatures() {
+    // Without the playground's options (bench.html) there is no Features panel to take features from.
+    if (!this.options) return nothing;
     const words = this.featureWords();
     return html`<div class="row">
       <label

@@ -7,12 +7,21 @@
  */
 import { LitElement, css, html, nothing, unsafeCSS } from 'lit';
 import type { PropertyValues } from 'lit';
-import { customElement, property } from 'lit/decorators.js';
+import { customElement, property, state } from 'lit/decorators.js';
 import type uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import type { BenchCard } from '../core/bench-card';
-import type { ProfileResult, TableCell } from '../core/profile-report';
-import { decodeTable, describeProfileConfig, explainModel, fitModels, formatCell, reportTable, toCsv } from '../core/profile-report';
+import type { ModelFit, ProfileResult, TableCell } from '../core/profile-report';
+import {
+  decodeTable,
+  describeProfileConfig,
+  explainModel,
+  fitModels,
+  formatCell,
+  reportTable,
+  SHOWN_TABLE_ROWS,
+  toCsv,
+} from '../core/profile-report';
 import type { PlotKind, PlotSpec } from '../plot/scaling-plots';
 import { createPlot, fitRange, gflopsPlotSpec, plotPng, timePlotSpec } from '../plot/scaling-plots';
 
@@ -78,7 +87,23 @@ export class AttnProfileResults extends LitElement {
   /** A loaded benchmark card, drawn beside the result on the time plot. */
   @property({ attribute: false }) comparison: BenchCard | null = null;
 
+  /** The tables show every row (else the first SHOWN_TABLE_ROWS of each); a new result starts bounded again. */
+  @state() private showAll = false;
+
   private plots: { kind: PlotKind; plot: uPlot; spec: PlotSpec }[] = [];
+  /** The result's tables and fits, computed once per result (not on every render). */
+  private records: Record<string, TableCell>[] = [];
+  private decode: Record<string, TableCell>[] = [];
+  private models: ModelFit[] = [];
+
+  override willUpdate(changed: PropertyValues<this>): void {
+    if (!changed.has('result')) return;
+    this.showAll = false;
+    const result = this.result;
+    this.records = result ? reportTable(result) : [];
+    this.decode = result ? decodeTable(result) : [];
+    this.models = result ? (result.models ?? fitModels(result.rows)) : [];
+  }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
@@ -136,37 +161,47 @@ export class AttnProfileResults extends LitElement {
     }
   };
 
-  private renderTable(id: string, records: Record<string, TableCell>[], key: 'N' | 'm') {
-    const columns = Object.keys(records[0]);
-    return html`<div class="table-box" tabindex="0" role="region" aria-label=${id === 'results' ? 'profile results' : 'decode results'}>
-      <table id=${id}>
-        <thead>
-          <tr>
-            ${columns.map((c) => html`<th>${c}</th>`)}
-          </tr>
-        </thead>
-        <tbody>
-          ${records.map(
-            (r) =>
-              html`<tr data-n=${String(r[key])} data-variant=${String(r.variant)}>
-                ${columns.map((c) => {
-                  const v = r[c] ?? null;
-                  const fail = c === 'check' && typeof v === 'string' && v !== 'pass' && v !== 'skipped';
-                  return html`<td class=${typeof v === 'string' ? (fail ? 'text fail' : 'text') : ''}>${formatCell(v)}</td>`;
-                })}
-              </tr>`,
-          )}
-        </tbody>
-      </table>
-    </div>`;
+  /** Says how many rows a bounded table leaves out and where they are, with the button that shows them. */
+  private renderBound(id: string, shown: number, total: number) {
+    if (shown === total) return nothing;
+    return html`<p class="note" id=${`${id}-bound`}>
+      Showing the first ${shown.toLocaleString('en')} of ${total.toLocaleString('en')} rows; the plots hold them all, and so do Export CSV
+      and Export JSON (or the card).
+      <button class="show-all" @click=${() => (this.showAll = true)}>Show all ${total.toLocaleString('en')} rows</button>
+    </p>`;
+  }
+
+  private renderTable(id: string, all: Record<string, TableCell>[], key: 'N' | 'm') {
+    const columns = Object.keys(all[0]);
+    const records = this.showAll ? all : all.slice(0, SHOWN_TABLE_ROWS);
+    return html`${this.renderBound(id, records.length, all.length)}
+      <div class="table-box" tabindex="0" role="region" aria-label=${id === 'results' ? 'profile results' : 'decode results'}>
+        <table id=${id}>
+          <thead>
+            <tr>
+              ${columns.map((c) => html`<th>${c}</th>`)}
+            </tr>
+          </thead>
+          <tbody>
+            ${records.map(
+              (r) =>
+                html`<tr data-n=${String(r[key])} data-variant=${String(r.variant)}>
+                  ${columns.map((c) => {
+                    const v = r[c] ?? null;
+                    const fail = c === 'check' && typeof v === 'string' && v !== 'pass' && v !== 'skipped';
+                    return html`<td class=${typeof v === 'string' ? (fail ? 'text fail' : 'text') : ''}>${formatCell(v)}</td>`;
+                  })}
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+      </div>`;
   }
 
   override render() {
     const result = this.result;
     if (!result) return nothing;
-    const records = reportTable(result);
-    const decode = decodeTable(result);
-    const models = result.models ?? fitModels(result.rows);
+    const { records, decode, models } = this;
     if (!result.rows.length)
       return html`<p class="note" id="no-results">
         ${result.cancelled ? 'Cancelled before any run finished: nothing was measured.' : 'No results.'}
@@ -186,8 +221,9 @@ export class AttnProfileResults extends LitElement {
         sees it (the repeats reuse the first run's buffers and uploaded Q, K and V, so: the run's host work, passes, readback; the notes
         name any row whose buffers were too large to keep). GFLOP/s counts 2·n·m·(dk + dv) per head for the matmuls plus 5 per score for
         softmax (halved when causal); GB/s uses each variant's compulsory-traffic model (see BENCHMARKS.md). × naive / × tfjs: the median of
-        the per-round ratios t_naive[r] / t_variant[r] of the round-robin repeats, with their p10–p90. roof: what bounds the row at its
-        intensity (memory, fma or workgroup). cpu ms: one float64 JS reference run (skipped for large N).
+        the per-round ratios t_naive[r] / t_variant[r] of the round-robin repeats, with their p10–p90 ("baseline" in the compared variant's
+        own row). roof: what bounds the row at its intensity (memory, fma or workgroup). cpu ms: one float64 JS reference run (skipped for
+        large N).
       </p>
       ${
         decode.length

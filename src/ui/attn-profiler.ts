@@ -10,7 +10,9 @@
  * only holds view state. The form is <attn-profile-controls>, the table and plots
  * <attn-profile-results>; this element runs the sweep (with the lab's kernels that pass the
  * verifier, when chosen), says what the roofline and the timestamps mean, and downloads or loads
- * benchmark cards (src/core/bench-card.ts) to plot another device's run beside this one.
+ * benchmark cards (src/core/bench-card.ts) to plot another device's run beside this one (a
+ * cancelled run's card says it is partial). "Your kernel" names the lab's edited kernels it cannot
+ * time yet (held, or still on trial); `standalone` (bench.html) leaves out what needs the playground.
  *
  * A kernel must not take the page with it: the sweep's runs are under the page's watchdog, a lab
  * kernel the verifier timed out stops the profile before anything else queues behind it on the
@@ -23,7 +25,7 @@ import { customElement, property, query, state } from 'lit/decorators.js';
 import type { BenchCard } from '../core/bench-card';
 import { cardLabel, parseCard } from '../core/bench-card';
 import { RunCancelledError } from '../core/errors';
-import type { TimeLimitSettings } from '../core/kernel-safety';
+import type { TimeLimitSettings, WithheldKernel } from '../core/kernel-safety';
 import { DEFAULT_TIME_LIMITS, formatLimit } from '../core/kernel-safety';
 import type { AttentionOptions } from '../core/options';
 import { DEFAULT_OPTIONS } from '../core/options';
@@ -124,12 +126,21 @@ export class AttnProfiler extends LitElement {
   @property({ attribute: false }) options: AttentionOptions | null = null;
   /** The form as the page's state saved it (view.profile): restored from a reload or a link. */
   @property({ attribute: false }) form: ProfileForm | null = null;
+  /**
+   * The Shader lab's edited kernels not offered for timing, and why: held (it timed out or lost the
+   * device; the lab's "Use my kernel again" releases it) or still on trial.
+   */
+  @property({ attribute: false }) withheld: readonly WithheldKernel[] = [];
+  /** On a page of its own (bench.html): no Shader lab or Features panel to take kernels or features from, so none is spoken of. */
+  @property({ type: Boolean }) standalone = false;
 
   @state() private progress: ProfileProgress | null = null;
   @state() private running = false;
   @state() private result: ProfileResult | null = null;
   @state() private roofline: Roofline | null = null;
   @state() private message: string | null = null;
+  /** What a running profile waits for before its first timed round (the verifier, the roofline, TensorFlow.js). */
+  @state() private preparing = '';
   /** Lab kernels (by stage) chosen to be timed. */
   @state() private labStages = new Set<string>();
   @state() private labVerdicts: LabVerdict[] = [];
@@ -181,6 +192,9 @@ export class AttnProfiler extends LitElement {
     this.progress = null;
     this.message = null;
     this.dataset.state = 'running';
+    this.preparing = this.chosenLabStages().length
+      ? "verifying the Shader lab's kernels, then measuring the roofline…"
+      : 'measuring the roofline…';
     try {
       let sweep = this.controls.sweepConfig(config);
       // A sweep too large for the page is refused before anything is allocated or verified.
@@ -190,6 +204,7 @@ export class AttnProfiler extends LitElement {
       if (memory) throw new RangeError(`Not run: ${memory}.`);
       this.custom = await this.verifiedLabKernels(engine, signal);
       sweep = { ...sweep, variants: [...sweep.variants, ...Object.keys(this.custom)] };
+      this.preparing = 'measuring the roofline…';
       this.roofline = await this.measureRooflineOnce(engine, signal);
       const time =
         !options.demandChecked &&
@@ -225,7 +240,7 @@ export class AttnProfiler extends LitElement {
       this.dataset.state = result.cancelled ? 'cancelled' : 'done';
       // Cancelled before a single repeat (e.g. during the roofline): an empty table is no result; the last one stays.
       if (result.cancelled && !result.rows.length) {
-        this.message = `Cancelled before any run finished: nothing was measured${this.result ? '; the results below are from the previous profile' : ''}.`;
+        this.message = this.cancelledEmpty();
         return result;
       }
       this.ranHere = true;
@@ -233,7 +248,7 @@ export class AttnProfiler extends LitElement {
       return result;
     } catch (error) {
       if (error instanceof RunCancelledError) {
-        this.message = `Cancelled before any run finished: nothing was measured${this.result ? '; the results below are from the previous profile' : ''}.`;
+        this.message = this.cancelledEmpty();
         this.dataset.state = 'cancelled';
         throw error;
       }
@@ -244,6 +259,16 @@ export class AttnProfiler extends LitElement {
       this.running = false;
       this.controller = null;
     }
+  }
+
+  /** A run cancelled before any repeat finished, and whose the results shown below are (the last run's, or the loaded card's). */
+  private cancelledEmpty(): string {
+    const below = this.result
+      ? '; the results below are from the previous profile'
+      : this.comparison
+        ? `; the results below are the loaded card's (${cardLabel(this.comparison)}), not this device's`
+        : '';
+    return `Cancelled before any run finished: nothing was measured${below}.`;
   }
 
   /**
@@ -398,9 +423,13 @@ export class AttnProfiler extends LitElement {
     const features = c.features ? describeFeatures({ ...DEFAULT_OPTIONS, ...c.features, kvHeads: null }) : '';
     const left = [
       features
-        ? `its features (${features}) have no field here: turn them on in the Features panel and tick "with the Features panel's features"`
+        ? this.standalone
+          ? `its features (${features}) have no field here: the playground's Profiler tab takes them from its Features panel`
+          : `its features (${features}) have no field here: turn them on in the Features panel and tick "with the Features panel's features"`
         : '',
-      custom.length ? `its own kernels (${custom.join(', ')}) are not taken: time yours through "Your kernel"` : '',
+      custom.length
+        ? `its own kernels (${custom.join(', ')}) are not taken: time yours ${this.standalone ? "with npm run bench -- --kernel, or in the playground's Profiler tab" : 'through "Your kernel"'}`
+        : '',
     ].filter(Boolean);
     this.cardNote = `The form now holds the card's sweep${left.length ? `; ${left.join('; ')}` : ''}.`;
   }
@@ -466,6 +495,7 @@ export class AttnProfiler extends LitElement {
    */
   private async loadPeers(variants: string[]): Promise<{ peers: Record<string, Peer>; note: string | null }> {
     if (!variants.includes('tfjs')) return { peers: {}, note: null };
+    this.preparing = 'loading TensorFlow.js…';
     try {
       const { createTfjsPeer, tfjsDescription } = await import('../peer/tfjs');
       const peer = await createTfjsPeer();
@@ -515,7 +545,7 @@ export class AttnProfiler extends LitElement {
         ?engine-ready=${!!this.engine}
         .options=${this.options}
         .saved=${this.form}
-        preparing=${this.chosenLabStages().length ? "verifying the Shader lab's kernels, then measuring the roofline…" : 'measuring the roofline…'}
+        preparing=${this.preparing}
         waiting=${this.gpuStatus?.kind === 'unavailable' || this.gpuStatus?.kind === 'lost' ? 'Needs a WebGPU device (see above).' : 'Waiting for a WebGPU device…'}
       ></attn-profile-controls>
       ${this.renderLabKernels()} ${this.message ? html`<div class="banner error" id="message">${this.message}</div>` : nothing}
@@ -548,8 +578,28 @@ export class AttnProfiler extends LitElement {
     return nothing;
   }
 
+  /** The lab's edited kernels this tab cannot time now, and what to do about each. */
+  private renderWithheld() {
+    const withheld = this.withheld.filter((w) => TIMED_STAGES.includes(w.stage));
+    if (!withheld.length) return nothing;
+    return html`<ul id="lab-withheld">
+      ${withheld.map((w) =>
+        w.why === 'held'
+          ? html`<li data-stage=${w.stage} data-why="held">
+              Your ${w.stage} kernel is held: it did not finish on the GPU (or lost the device), so it is not offered here and the built-in
+              one is timed instead. Press "Use my kernel again" in the Shader lab to try it again, then tick it here.
+            </li>`
+          : html`<li data-stage=${w.stage} data-why="checking">
+              Your ${w.stage} kernel is still being tried in the Shader lab; it is offered here once its trial ends.
+            </li>`,
+      )}
+    </ul>`;
+  }
+
   private renderLabKernels() {
+    if (this.standalone) return nothing;
     const candidates = this.labCandidates();
+    const withheld = this.renderWithheld();
     return html`<fieldset id="lab-kernels">
       <legend>Your kernel</legend>
       ${
@@ -571,8 +621,11 @@ export class AttnProfiler extends LitElement {
                   />time the Shader lab's ${stage} kernel (as custom:lab-${stage})</label
                 >`,
             )
-          : html`<span class="note">Edit a kernel in the Shader lab to time it here against the built-ins.</span>`
+          : withheld === nothing
+            ? html`<span class="note">Edit a kernel in the Shader lab to time it here against the built-ins.</span>`
+            : nothing
       }
+      ${withheld}
       <div class="note">
         A lab kernel is timed only after it passes the verifier (the Shader lab's Verify suite), on the same inputs as the built-ins.
       </div>
@@ -593,17 +646,28 @@ export class AttnProfiler extends LitElement {
 
   private renderCards() {
     const c = this.comparison;
+    const partial = !!this.result?.cancelled;
     return html`<fieldset id="cards">
       <legend>Benchmark card</legend>
-      <button id="download-card" @click=${this.onDownloadCard} ?disabled=${!this.result || !this.ranHere || this.running || !this.engine}>
-        Download card
+      <button
+        id="download-card"
+        @click=${this.onDownloadCard}
+        ?disabled=${!this.result || !this.ranHere || this.running || !this.engine}
+        title=${
+          partial
+            ? 'The run was cancelled: the card holds only the runs that finished, and says so (cancelled: true)'
+            : "This run's card: the adapter, its limits, the kernels' hashes, the configuration and the results"
+        }
+      >
+        ${partial ? 'Download card (partial: cancelled)' : 'Download card'}
       </button>
       <label>Load a card to compare <input id="load-card" type="file" accept=".json,application/json" @change=${this.onCardFile} /></label>
       ${
         c
           ? html`<span class="note" id="card-loaded"
                 >${this.result ? 'Plotted beside this run' : 'Shown until you run a profile, then plotted beside it'}: ${cardLabel(c)}
-                (${c.createdAt.slice(0, 10)}, ${c.result.rows.length} rows).</span
+                (${c.createdAt.slice(0, 10)}, ${c.result.rows.length}
+                rows${c.result.cancelled ? '; its run was cancelled, so only the runs that finished are in it' : ''}).</span
               >
               <button
                 id="use-card"

@@ -129,8 +129,10 @@ describe("the Profiler tab's form: what the terminal's flags set", () => {
     expect(view.sweep!.rows).toEqual(['16 fused', '16 fused-2splits']);
     expect(view.decode!.rows).toEqual(['64 fused', '64 fused-2splits']);
     expect(view.sweep!.head).toContain('× fused-2splits');
-    // A row compared with itself is level in every round: the paired ratio is exactly 1.
-    expect(view.sweep!.cells[1]['× fused-2splits']).toBe('1');
+    // A row compared with itself says it is the baseline (a ratio to itself says nothing); the other row has its ratio.
+    expect(view.sweep!.cells[1]['× fused-2splits']).toBe('baseline');
+    expect(view.decode!.cells[1]['× fused-2splits']).toBe('baseline');
+    expect(view.sweep!.cells[0]['× fused-2splits']).toMatch(/^\d/);
     // The forced variant really ran 2 splits (the decode table's splits column).
     expect(view.decode!.cells[1]['splits']).toBe('2');
     for (const t of [view.sweep!, view.decode!]) expect(t.cells.map((c) => c.check)).toEqual(['pass', 'pass']);

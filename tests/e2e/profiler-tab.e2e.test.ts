@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'puppeteer';
 import { readFileSync } from 'node:fs';
-import { decodeState, encodeState } from '../../src/core/state';
+import { decodeState, defaultState, encodeState } from '../../src/core/state';
 import type { PlaygroundState } from '../../src/core/state';
 import { launchBrowser } from './browser';
 import { $app, freshPage, readState, waitForMessage } from './app';
@@ -128,6 +128,23 @@ async function profilerWithStuckLabKernel(verifyTimeLimitMs: number) {
 }
 
 describe('a Shader lab kernel in the Profiler', () => {
+  it('held (from the link) is not offered, and "Your kernel" says it is held and how to release it', async () => {
+    const state = defaultState();
+    state.view.tab = 'profiler';
+    state.kernels = { qk: `${readFileSync('shaders/qk_scores.wgsl', 'utf8')}\n// edited\n` };
+    state.heldKernels = ['qk'];
+    const { page, problems } = await freshPage(browser, { hash: `#s=${encodeState(state)}` });
+    await waitForRunButton(page, 60_000);
+    expect((await readState(page)).heldKernels).toEqual(['qk']);
+    const view = await profilerView(page);
+    expect(view.labBoxes).toEqual([]);
+    const text = await (await profiler(page, '#lab-kernels')).evaluate((el) => el.textContent!.replace(/\s+/g, ' '));
+    expect(text).toMatch(/Your qk kernel is held: it did not finish on the GPU \(or lost the device\), so it is not offered here/);
+    expect(text).toMatch(/Press "Use my kernel again" in the Shader lab to try it again/);
+    expect(text).not.toMatch(/Edit a kernel in the Shader lab/);
+    expect(problems).toEqual([]);
+  });
+
   it('that times out in the verifier stops the profile with a message, is held, the device is replaced, and a profile then runs', async () => {
     const { page, problems, kernel } = await profilerWithStuckLabKernel(2000);
     await (await profiler(page, '#run')).click();

@@ -4,7 +4,10 @@
  * console error, and the Cancel button stops a run. No timing is asserted.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Browser } from 'puppeteer';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, ElementHandle } from 'puppeteer';
 import type { ProfileResult } from '../../src/core/profile-report';
 import { launchBrowser, openPage } from './browser';
 import type { WatchedPage } from './browser';
@@ -23,6 +26,15 @@ afterAll(async () => {
 describe('the profiler page', () => {
   it('runs a tiny sweep with tfjs and renders the table, the plots and the roofline', async () => {
     const { page, problems } = watched;
+    // Every text the progress line shows while the run prepares, as it changes.
+    await page.evaluate(() => {
+      const controls = document.querySelector('attn-profiler')!.shadowRoot!.querySelector('attn-profile-controls')!.shadowRoot!;
+      const seen: string[] = ((window as unknown as { progressTexts: string[] }).progressTexts = []);
+      new MutationObserver(() => {
+        const text = controls.querySelector('#progress-text')?.textContent ?? '';
+        if (text && seen.at(-1) !== text) seen.push(text);
+      }).observe(controls, { subtree: true, childList: true, characterData: true });
+    });
     const result = (await page.evaluate(() =>
       window.attnBench.run({ ns: [16, 32], dk: 8, variants: ['naive', 'tiled', 'fused', 'tfjs'], warmup: 1, repeats: 2 }),
     )) as ProfileResult;
@@ -51,6 +63,11 @@ describe('the profiler page', () => {
         canvases: canvases.map((c) => [c.width, c.height]),
         legend: results.querySelector('#plot-time .u-legend')?.textContent ?? '',
         roofline: root.querySelector('#roofline')?.textContent ?? '',
+        ratios: [...results.querySelectorAll<HTMLElement>('#results tbody tr')].map((tr) => {
+          const head = [...results.querySelectorAll('#results thead th')].map((th) => th.textContent);
+          return `${tr.dataset.variant} ${tr.children[head.indexOf('× naive')].textContent} ${tr.children[head.indexOf('× tfjs')].textContent}`;
+        }),
+        progressTexts: (window as unknown as { progressTexts: string[] }).progressTexts,
         timestamps: root.querySelector('#timestamp-note')?.textContent ?? '',
         png: window.attnBench.plotPng('time') ?? '',
       };
@@ -58,6 +75,19 @@ describe('the profiler page', () => {
     expect(view.state).toBe('done');
     expect(view.rows).toEqual(['16 naive', '16 tiled', '16 fused', '16 tfjs', '32 naive', '32 tiled', '32 fused', '32 tfjs']);
     expect(view.checks).toEqual(Array(8).fill('pass'));
+    // A variant against itself: "baseline", not a ratio of 1.
+    expect(view.ratios.filter((r) => r.startsWith('naive '))).toEqual([
+      expect.stringMatching(/^naive baseline /),
+      expect.stringMatching(/^naive baseline /),
+    ]);
+    expect(view.ratios.filter((r) => r.startsWith('tfjs '))).toEqual([
+      expect.stringMatching(/ baseline$/),
+      expect.stringMatching(/ baseline$/),
+    ]);
+    for (const r of view.ratios.filter((r) => /^(tiled|fused) /.test(r)))
+      expect(r).toMatch(/^\S+ \d+(\.\d+)?(e-?\d+)? \d+(\.\d+)?(e-?\d+)?$/);
+    // While TensorFlow.js downloads and starts, the progress says so (not "measuring the roofline…").
+    expect(view.progressTexts.slice(0, 2)).toEqual(['measuring the roofline…', 'loading TensorFlow.js…']);
     expect(view.canvases).toHaveLength(2);
     for (const [w, h] of view.canvases) expect(w * h).toBeGreaterThan(0);
     expect(view.legend).toMatch(/∝ N\^-?\d+\.\d\d/);
@@ -111,6 +141,39 @@ describe('the profiler page', () => {
     expect(shown.rows).toBeGreaterThanOrEqual(2);
     expect(shown.rows).toBeLessThan(10);
     expect(shown.note).toMatch(/Cancelled/);
-    expect(problems).toEqual([]);
+
+    // Its card can be downloaded, and the button, the card and the card loaded back all say it is partial.
+    const button = await page.evaluate(() => {
+      const b = document.querySelector('attn-profiler')!.shadowRoot!.querySelector<HTMLButtonElement>('#download-card')!;
+      return { disabled: b.disabled, label: b.textContent!.trim(), title: b.title };
+    });
+    expect(button).toEqual({
+      disabled: false,
+      label: 'Download card (partial: cancelled)',
+      title: 'The run was cancelled: the card holds only the runs that finished, and says so (cancelled: true)',
+    });
+    const card = (await page.evaluate(() => window.attnBench.card()))!;
+    expect(card.result.cancelled).toBe(true);
+    expect(card.result.rows).toHaveLength(shown.rows);
+    const dir = mkdtempSync(join(tmpdir(), 'attn-card-'));
+    writeFileSync(join(dir, 'partial.json'), JSON.stringify(card));
+    const other = await openPage(browser, new URL('bench.html', inject('baseUrl')).href);
+    await other.page.evaluate(() => window.attnBench.ready.then(() => undefined));
+    const input = (await other.page.waitForSelector('attn-profiler >>> #load-card')) as ElementHandle<HTMLInputElement>;
+    await input.uploadFile(join(dir, 'partial.json'));
+    await other.page.waitForFunction(() => !!document.querySelector('attn-profiler')!.shadowRoot!.querySelector('#card-loaded'));
+    const loaded = await other.page.evaluate(() => {
+      const root = document.querySelector('attn-profiler')!.shadowRoot!;
+      const results = root.querySelector('attn-profile-results')!.shadowRoot!;
+      return {
+        loaded: root.querySelector('#card-loaded')!.textContent!.replace(/\s+/g, ' '),
+        note: results.querySelector('#cancelled')?.textContent ?? '',
+        rows: results.querySelectorAll('#results tbody tr').length,
+      };
+    });
+    expect(loaded.loaded).toMatch(/its run was cancelled, so only the runs that finished are in it/);
+    expect(loaded.note).toBe('Cancelled: only the runs that finished are shown.');
+    expect(loaded.rows).toBe(shown.rows);
+    expect([...problems, ...other.problems]).toEqual([]);
   });
 });
