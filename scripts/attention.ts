@@ -19,6 +19,7 @@
  * Exit codes: 0 agree within tolerance, 1 disagree, 2 bad input, 3 no WebGPU adapter.
  */
 import { writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { formatFromName, parseMatrix, serializeMatrix } from '../src/core/io';
 import { float32Matrix } from '../src/core/tensor';
 import type { AttentionOptions } from '../src/core/options';
@@ -42,6 +43,7 @@ import {
   EXIT,
   integer,
   main,
+  makeFolder,
   number,
   openDevice,
   parseFlags,
@@ -147,8 +149,9 @@ function parseCommandLine(argv: string[]) {
     throw new UsageError(`--activation must be one of ${ACTIVATIONS.join(', ')}, got "${activation}"`);
   options.activation = activation as AttentionOptions['activation'];
   if (parsed.out) {
-    formatFromName(parsed.out);
+    // A folder is named as one before its missing extension is.
     writableFile(parsed.out, '--out');
+    formatFromName(parsed.out);
   }
   const kernels = parseKernelFlags(parsed.kernel ?? []);
   checkKernelStages(kernels, variant, [...(options.rope ? (['rope'] as const) : []), ...(parsed.wo ? (['project'] as const) : [])]);
@@ -291,6 +294,7 @@ async function attention(argv: string[]): Promise<number> {
       : checkAgainstReference(inputs, cli.options, { ...result, output: result.output.data });
     if (paths.out) {
       const data = serializeMatrix(result.projected ?? result.output, formatFromName(paths.out));
+      makeFolder(dirname(paths.out));
       writeFileSync(paths.out, typeof data === 'string' ? data : new Uint8Array(data));
     }
     if (cli.json) {

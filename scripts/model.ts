@@ -34,6 +34,7 @@ import {
   EXIT,
   integer,
   main,
+  makeFolder,
   openDevice,
   parseFlags,
   parseKernelFlags,
@@ -162,6 +163,7 @@ function focusLines(model: LoadedModel, report: StepReport, layer: number, head:
 /** Each head's rotated Q, K, V and attention as .npy, and the command that replays it. */
 function dump(dir: string, report: StepReport, focus: { layer: number; head: number } | null): string[] {
   const commands: string[] = [];
+  makeFolder(dir);
   for (const { call, result } of report.run.layers) {
     for (let t = 0; t < call.options.heads; t++) {
       if (focus && (focus.layer !== call.layer || focus.head !== t)) continue;

@@ -12,7 +12,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import type { ModelConfig } from '../src/core/model/config';
 import { ROLE_METHOD, headRoleLabel } from '../src/core/model/roles';
 import type { ModelRoles } from '../src/core/model/roles';
-import { EXIT, UsageError, integer, main, number, parseFlags, writableFolder } from './lib/cli';
+import { EXIT, UsageError, integer, main, makeFolder, number, parseFlags, writableFolder } from './lib/cli';
 import { describeData, vocabulary } from './lib/train/data';
 import type { DataOptions } from './lib/train/data';
 import { hfConfig, safetensorsBytes, tokenizerConfigJson, tokenizerJson } from './lib/train/export';
@@ -171,6 +171,7 @@ async function command(argv: string[]): Promise<number> {
     trainCurve: result.curve.map((p) => Math.round(p.train * 1e4) / 1e4),
   };
 
+  makeFolder(out);
   const json = (name: string, value: unknown) => writeFileSync(join(out, name), JSON.stringify(value, null, 2) + '\n');
   writeFileSync(join(out, 'model.safetensors'), safetensorsBytes(tensors, config));
   json('config.json', hfConfig(config, vocab));

@@ -25,7 +25,18 @@ import { isVariant, VARIANT_NAMES } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { DEFAULT_TIME_LIMIT_MS, verifiableStages, verifyBuiltIns, verifyKernel } from '../src/gpu/verify-suite';
 import { InputError } from '../src/core/errors';
-import { EXIT, integer, main, openDefaultLimitsDevice, openDevice, parseFlags, readInput, UsageError, writableFolder } from './lib/cli';
+import {
+  EXIT,
+  integer,
+  main,
+  makeFolder,
+  openDefaultLimitsDevice,
+  openDevice,
+  parseFlags,
+  readInput,
+  UsageError,
+  writableFolder,
+} from './lib/cli';
 
 const DEFAULT_REPRO_DIR = 'verify-repro';
 const STAGE_LIST = verifiableStages().join('|');
@@ -115,7 +126,7 @@ async function writeRepros(engine: AttentionEngine, reports: VerifyReport[], roo
     const c = report.smallest!.row.case;
     const variant = report.variant as VariantName;
     const dir = failed.length > 1 ? join(root, `${variant}-${report.stage}`) : root;
-    writableFolder(dir, '--repro');
+    makeFolder(writableFolder(dir, '--repro'));
     for (const { name, matrix } of reproInputs(c)) writeFileSync(join(dir, `${name}.npy`), new Uint8Array(toNpy(matrix)));
     const repro = reproCommand(c, { dir, stage: report.stage, kernelFile: file, variant, join });
     const source = file ? readInput(file, 'kernel', 'utf8') : null;

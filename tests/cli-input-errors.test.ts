@@ -263,6 +263,13 @@ const cases: Case[] = [
     message: /--out: .* is a folder; give a file name/,
   },
   {
+    // Not "unknown file type": the folder is what is wrong with it.
+    name: 'an --out that is a folder without an extension',
+    script: 'attention',
+    args: [...qkv, '--out', folder('outdir')],
+    message: /--out: .*outdir is a folder; give a file name/,
+  },
+  {
     name: 'a --card that is a folder, refused before the sweep',
     script: 'bench',
     args: ['--n', '64', '--node', '--card', dir],
@@ -292,6 +299,35 @@ describe('the terminal commands refuse malformed input with exit 2 and a message
     expect(r.stderr).toMatch(message);
     // A message, not a crash: no stack frames.
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('a refused command leaves no folder behind: an output folder is made when it is written', () => {
+  it.each([
+    {
+      name: 'an --out file in missing folders',
+      script: 'attention',
+      args: (missing: string) => [...qkv, '--out', join(missing, 'deeper', 'o.csv'), '--kernel', 'qk'],
+      message: /--kernel must be STAGE=FILE\.wgsl/,
+    },
+    {
+      name: 'a missing --out folder',
+      script: 'bench',
+      args: (missing: string) => ['--n', '100000000', '--node', '--out', join(missing, 'deeper')],
+      message: /more than a quarter of this machine's/,
+    },
+    {
+      name: 'a --card file in missing folders',
+      script: 'bench',
+      args: (missing: string) => ['--n', '100000000', '--node', '--out', dir, '--card', join(missing, 'deeper', 'card.json')],
+      message: /more than a quarter of this machine's/,
+    },
+  ])('$script: $name', async ({ script, args, message }) => {
+    const missing = join(mkdtempSync(join(dir, 'fresh-')), 'missing');
+    const r = await runScript(`scripts/${script}.ts`, args(missing), { npm_lifecycle_event: '' });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(missing)).toBe(false);
   });
 });
 

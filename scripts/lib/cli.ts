@@ -4,7 +4,7 @@
  * Scripts in scripts/ are entries: each calls `main` once and imports no other script; shared
  * code lives here in scripts/lib/.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
@@ -171,10 +171,9 @@ export function readInput(path: string, what: string, encoding?: 'utf8'): Buffer
   }
 }
 
-/** Creates the folder a flag names (if needed) and checks that files can be written there, before any work is done. */
 /**
  * A file the command writes when its work is done, checked before the work: refused when it is a
- * folder, or its folder cannot be written (made if missing, as the write would).
+ * folder, or its folder cannot be written (see writableFolder). Nothing is created.
  */
 export function writableFile(path: string, flag: string): string {
   if (existsSync(path) && statSync(path).isDirectory()) throw new InputError(`${flag}: ${path} is a folder; give a file name`);
@@ -182,17 +181,36 @@ export function writableFile(path: string, flag: string): string {
   return path;
 }
 
+/**
+ * A folder the command writes into when its work is done, checked before the work without leaving
+ * anything behind: an existing one must take a file, a missing one must be one the write can make
+ * (its nearest existing ancestor a folder that takes a new folder). The writer makes it (makeFolder).
+ */
 export function writableFolder(dir: string, flag: string): string {
   try {
-    makeFolder(dir);
-    // Writing is the only test that holds for every user (root passes permission checks) and file system.
-    const probe = join(dir, `.write-check-${process.pid}`);
-    writeFileSync(probe, '');
-    rmSync(probe);
+    const existing = nearestExisting(dir);
+    if (!statSync(existing).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+    // Trying is the only test that holds for every user (root passes permission checks) and file system;
+    // the probe is removed at once.
+    const probe = join(existing, `.write-check-${process.pid}`);
+    if (existing === dir) {
+      writeFileSync(probe, '');
+      rmSync(probe);
+    } else {
+      mkdirSync(probe);
+      rmdirSync(probe);
+    }
   } catch (error) {
     throw new InputError(`${flag}: cannot write to ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   return dir;
+}
+
+/** `path` itself when it exists, else the nearest folder above it that does. */
+function nearestExisting(path: string): string {
+  let at = path;
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  return at;
 }
 
 /**
