@@ -3,7 +3,8 @@
  *   [--repeats R] [--warmup W] [--fit-from N] [--seed S] [--json] [--node] [--out DIR] [--no-plot] [--diagnose]
  *   [--decode M1,M2,…] [--kernel STAGE=FILE.wgsl …] [--time-limit MS] [--card [FILE]]
  *   [--rope [interleaved|half] …] [--kv-heads H] [--window W] [--alibi] [--softcap C] [--sinks S1,S2,…]
- * npm run bench -- --replot DIR/results.json [--out DIR]     (redraw the plots of earlier results)
+ * npm run bench -- --replot DIR/results.json [--out DIR] [--fit-from N]   (redraw the plots of earlier results;
+ *   --fit-from refits their exponents; any other flag is refused: a replot runs nothing)
  *
  * The sequence-length profiler from the terminal. With tfjs among the variants it drives headless
  * Chromium (the system one) on the built bench.html; otherwise, or with --node, it runs on Node's
@@ -40,6 +41,7 @@ import {
   fitModels,
   formatTable,
   pairedSpeedup,
+  refitExponents,
   reportTable,
   resolveConfig,
   sweepMemoryProblem,
@@ -97,7 +99,7 @@ const USAGE = `usage: npm run bench -- --n 64,128,256,512,1024 --dk 64 [--dv DV]
        [--warm-clock MS] [--baseline V1,V2,…]
        [--rope [interleaved|half]] [--rope-base B] [--rope-dims R] [--rope-offset P] [--kv-heads H] [--window W]
        [--alibi [standard|S1,S2,…]] [--softcap C] [--sinks S.npy|S1,S2,…]
-       npm run bench -- --replot DIR/results.json [--out DIR]
+       npm run bench -- --replot DIR/results.json|CARD.json [--out DIR] [--fit-from N]  (plots only; no other flag)
 tfjs (TensorFlow.js's WebGPU backend) runs in headless Chromium, or on Node's WebGPU with --node; without tfjs the engine runs on Node's WebGPU.
 fused-f16 is the fused kernel with f16 storage (Q, K, V read as halves, float32 arithmetic; not with --rope);
 fused-1split is the fused kernel without split-KV (one key split), to see what splitting buys;
@@ -130,6 +132,14 @@ speed-ups are medians of per-round paired ratios. The exponent is fitted as t = 
 The feature flags profile the engine's variants with those features on (tfjs runs plain attention only).
 ${FEATURE_USAGE}`;
 
+/** npm run bench -- --replot FILE: the plots of earlier results, drawn again. */
+interface Replot {
+  replot: string;
+  out: string;
+  /** --fit-from: the exponents refitted from this N; null keeps the file's own. */
+  fitFromN: number | null;
+}
+
 /** One --kernel STAGE=FILE. */
 interface KernelSpec {
   stage: StageName;
@@ -146,7 +156,7 @@ interface Cli {
   out: string;
   plot: boolean;
   diagnose: boolean;
-  replot: string | null;
+  replot: null;
   kernels: KernelSpec[];
   /** Where to write the card, or null for none. */
   card: string | null;
@@ -181,7 +191,27 @@ function formBounds(name: keyof typeof FORM_NUMBERS): { min: number; max: number
   return { min: FORM_NUMBERS[name].min, max: FORM_NUMBERS[name].max };
 }
 
-function parseCommandLine(argv: string[]): Cli | null {
+/** The flags a replot reads: the rest describe a sweep it does not run. */
+const REPLOT_FLAGS = ['replot', 'out', 'fit-from'];
+
+/**
+ * `--replot FILE [--out DIR] [--fit-from N]`: any other flag would be ignored, so it is refused,
+ * named. --fit-from refits the exponents the plots are labelled with.
+ */
+function parseReplot(v: Record<string, unknown>): Replot {
+  const unused = Object.keys(v).filter((flag) => !REPLOT_FLAGS.includes(flag));
+  if (unused.length)
+    throw new UsageError(
+      `--replot redraws earlier results and does not use ${unused.map((f) => `--${f}`).join(', ')}: it takes only --out DIR and --fit-from N`,
+    );
+  return {
+    replot: v.replot as string,
+    out: resolve((v.out as string | undefined) ?? 'bench'),
+    fitFromN: integer(v['fit-from'] as string | undefined, 'fit-from', { min: 1 }) ?? null,
+  };
+}
+
+function parseCommandLine(argv: string[]): Cli | Replot | null {
   const v = parseFlags({
     args: withCardDefault(withFeatureDefaults(argv)),
     options: {
@@ -213,6 +243,7 @@ function parseCommandLine(argv: string[]): Cli | null {
     },
   }).values;
   if (v.help) return null;
+  if (v.replot !== undefined) return parseReplot(v);
   const features = featureOptions(v);
   const plain = describeFeatures(features) === '';
   const kernels = (v.kernel ?? []).map(parseKernel);
@@ -231,8 +262,6 @@ function parseCommandLine(argv: string[]): Cli | null {
   // tfjs runs in headless Chromium by default, or on Node's WebGPU with --node (which --diagnose and --kernel need).
   if (v.diagnose && wantsPeer && !v.node) throw new UsageError("--diagnose runs on Node's WebGPU: add --node (tfjs runs there too)");
   if (kernels.length && wantsPeer && !v.node) throw new UsageError("--kernel runs on Node's WebGPU: add --node (tfjs runs there too)");
-  if (v.replot !== undefined && (kernels.length || v.card !== undefined || v.decode !== undefined))
-    throw new UsageError('--replot redraws earlier results: it takes only --out');
   const config: ProfileConfig = {
     ns: integerList(v.n, 'n', { min: 1 }) ?? [64, 128, 256, 512, 1024],
     // The Profiler form's bounds (FORM_NUMBERS), so every card this writes loads in the page.
@@ -264,7 +293,7 @@ function parseCommandLine(argv: string[]): Cli | null {
     out,
     plot: !v['no-plot'],
     diagnose: v.diagnose ?? false,
-    replot: v.replot ?? null,
+    replot: null,
     kernels,
     card: v.card === undefined ? null : v.card === '' ? join(out, DEFAULT_CARD) : writableFile(resolve(v.card), '--card'),
     maxMinutes: integer(v['max-minutes'], 'max-minutes', { min: 1 }) ?? DEFAULT_MAX_MINUTES,
@@ -580,7 +609,7 @@ async function bench(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   writableFolder(cli.out, '--out');
-  if (cli.replot) return replot(cli.replot, cli.out);
+  if (cli.replot !== null) return replot(cli);
   if (cli.card) writableFolder(dirname(cli.card), '--card');
   checkHostMemory(cli.config);
   let result: ProfileResult;
@@ -630,7 +659,7 @@ async function bench(argv: string[]): Promise<number> {
   return failed ? EXIT.failed : EXIT.ok;
 }
 
-async function replot(file: string, out: string): Promise<number> {
+async function replot({ replot: file, out, fitFromN }: Replot): Promise<number> {
   const text = readInput(file, '--replot', 'utf8');
   let parsed: unknown;
   try {
@@ -646,6 +675,14 @@ async function replot(file: string, out: string): Promise<number> {
   } catch (error) {
     if (!(error instanceof CardError)) throw error;
     throw new CardError(`--replot: ${file} is not the results.json or card that npm run bench writes: ${error.message}`);
+  }
+  if (fitFromN !== null) {
+    try {
+      result = refitExponents(result, fitFromN);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw new InputError(`--fit-from: ${error.message}`);
+    }
   }
   if (result.adapter) console.log(`adapter: ${adapterText(result.adapter)}`);
   const plots = await withBenchPage((page) => page.plots(result));

@@ -260,7 +260,7 @@ describe.skipIf(!gpu)('npm run bench: decode rows, the span, paired ratios and t
     // --replot draws a card's results too (in Chromium, when there is one).
     if (existsSync(process.env.PUPPETEER_EXECUTABLE_PATH || '/usr/bin/chromium')) {
       const plots = join(out, 'plots');
-      const again = await bench('--replot', card, '--out', plots);
+      const again = await bench('--replot', card, '--out', plots, '--fit-from', '32');
       expect(again.code, again.stderr).toBe(0);
       expect(again.stdout).toMatch(/^adapter: /m);
       expect(existsSync(join(plots, 'scaling.png'))).toBe(true);
@@ -440,6 +440,12 @@ describe('npm run bench: bad arguments', () => {
     { args: ['--kernel', 'qk=shaders/qk_scores.wgsl', '--variants', 'tiled,tfjs'], message: /--kernel runs on Node's WebGPU: add --node/ },
     { args: ['--diagnose', '--variants', 'tiled,tfjs'], message: /--diagnose runs on Node's WebGPU: add --node/ },
     { args: ['--replot', 'x.json', '--decode', '64'], message: /--replot redraws earlier results/ },
+    // A replot runs nothing: every flag of a sweep is named, not ignored.
+    {
+      args: ['--replot', 'x.json', '--n', '64', '--variants', 'tiled', '--heads', '2', '--out', 'o'],
+      message: /--replot redraws earlier results and does not use --n, --variants, --heads: it takes only --out DIR and --fit-from N/,
+    },
+    { args: ['--replot', 'x.json', '--card', '--json', '--rope'], message: /does not use --card, --json, --rope:/ },
     { args: ['--variants', 'bogus'], message: /unknown variant/ },
     {
       args: ['--variants', 'fused-0splits'],
@@ -468,6 +474,15 @@ describe('npm run bench: bad arguments', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
     expect(stderr).toMatch(/usage: npm run bench/);
+  });
+
+  it('--replot refits the exponents from --fit-from: one that leaves fewer than two N is named (exit 2)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'attn-bench-cli-'));
+    const { code, stderr } = await bench('--replot', 'docs/benchmarks/h200-sweep.card.json', '--fit-from', '8192', '--out', out);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(
+      /--fit-from: exponents from N ≥ 8192: a fit needs two N at least, and this sweep's N are 1024, 2048, 4096, 8192/,
+    );
   });
 
   it('exits 2 naming a --kernel file it cannot read', async () => {
