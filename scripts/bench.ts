@@ -20,13 +20,16 @@
  * --decode adds rows with one query (n = 1) against each cache length m, reported as K+V bytes read
  * per second against the measured copy bandwidth. --kernel times your kernel for a stage as the
  * variant "custom:<file>" (the built-in variant that has the stage, with that stage replaced), after
- * it passes the verifier; one that fails is not timed. One that times out in the verifier stops the
+ * it passes the verifier; one that fails is not timed, and one that does not compile or fit the kernel
+ * interface stops the command before anything is measured (exit 2, the compiler's file:line:col, as
+ * npm run verify). One that times out in the verifier stops the
  * command at once (exit 1, nothing written): it may still be running, and the device it holds is
  * left alone. --card writes a benchmark card (adapter, limits, kernel hashes, configuration,
  * results) to compare devices; the page loads it.
  *
  * Exit codes: 0 done · 1 a variant failed or disagreed with the reference, or a --kernel failed (or
- * timed out in) the verifier · 2 bad arguments · 3 no WebGPU adapter.
+ * timed out in) the verifier · 2 bad arguments, or a --kernel that does not compile or fit the kernel
+ * interface · 3 no WebGPU adapter.
  */
 import { writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
@@ -48,7 +51,7 @@ import {
   sweepRows,
   sweepTimeProblem,
 } from '../src/core/profile-report';
-import { compileErrorLines, formatReport, reportSummary } from '../src/core/verify/report';
+import { formatReport, reportSummary, unusableKernelLines } from '../src/core/verify/report';
 import { benchCard } from '../src/gpu/bench-card';
 import { NoAdapterError } from '../src/gpu/device';
 import { AttentionEngine } from '../src/gpu/engine';
@@ -60,7 +63,7 @@ import { DEFAULT_TIME_LIMITS } from '../src/core/kernel-safety';
 import { ClockWarmer, measureRoofline, WARM_CLOCK_MS } from '../src/gpu/roofline';
 import type { ShaderLibrary, VariantName } from '../src/gpu/variants';
 import { isVariant, VARIANT_NAMES, VARIANTS, variantStages } from '../src/gpu/variants';
-import { DEFAULT_TIME_LIMIT_MS, verifyKernel, variantFor } from '../src/gpu/verify-suite';
+import { compileFailure, DEFAULT_TIME_LIMIT_MS, verifyKernel, variantFor } from '../src/gpu/verify-suite';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { exposeNavigatorGpu } from '../src/node/webgpu';
 import { withBenchPage } from './lib/bench-browser';
@@ -111,7 +114,8 @@ fused-shared / fused-unshared run its subgroup form with / without shared lanes 
 --decode M1,M2,…        also time one query (n = 1) against each of these key counts m (e.g. 4096,16384,32768):
                         K+V bytes read per second, against the measured copy bandwidth
 --kernel STAGE=FILE     time your kernel for STAGE (${KERNEL_STAGES.join(', ')}) as variant custom:<file>, on the
-                        built-in variant that has the stage, after it passes the verifier (else exit 1, not timed);
+                        built-in variant that has the stage, after it passes the verifier (else exit 1, not timed;
+                        one that does not compile or fit the interface: exit 2 before anything is measured);
                         repeatable; Node's WebGPU only. One that times out in the verifier stops the
                         command there (exit 1, nothing timed or written): it may still be running on the device
 --time-limit MS         how long the verifier waits for one run of a --kernel (default ${DEFAULT_TIME_LIMIT_MS})
@@ -343,13 +347,31 @@ interface VerifiedKernels {
 }
 
 /**
+ * Throws an InputError (exit 2, as npm run verify) naming every --kernel that does not compile or
+ * does not fit the kernel interface, with the compiler's file:line:col, before anything is verified
+ * or measured: such a kernel is a mistake in the command, not a result.
+ */
+async function refuseUnusableKernels(engine: AttentionEngine, kernels: KernelSpec[]): Promise<void> {
+  const lines: string[] = [];
+  for (const k of kernels) {
+    const failure = await compileFailure(engine, k.stage, k.source);
+    // A compile that took too long is left to the verifier, which waits longer.
+    const unusable = failure && unusableKernelLines({ ...failure, label: k.file, stage: k.stage }, k.file);
+    if (unusable) lines.push(...unusable);
+  }
+  if (lines.length) throw new InputError(`${lines.join('\n')}\nnothing was timed or written`);
+}
+
+/**
  * Runs the verifier on each --kernel and prints the verdict. A kernel that times out stops the
- * verification there (the later ones are not verified): the device is left to it.
+ * verification there (the later ones are not verified): the device is left to it. One that does not
+ * compile or fit the interface stops the command first (refuseUnusableKernels).
  */
 async function verifiedKernels(engine: AttentionEngine, kernels: KernelSpec[], timeLimitMs: number): Promise<VerifiedKernels> {
   const custom: Record<string, CustomVariant> = {};
   const rejected: string[] = [];
   if (kernels.length === 0) return { custom, rejected, stuck: null };
+  await refuseUnusableKernels(engine, kernels);
   const defaultLimitsDevice = (await openDefaultLimitsDevice()) ?? undefined;
   try {
     for (const k of kernels) {
@@ -372,10 +394,11 @@ async function verifiedKernels(engine: AttentionEngine, kernels: KernelSpec[], t
           stuck: `${k.file}: the ${k.stage} kernel ${what} in the verifier and may still be running, so the device is left busy: nothing was timed or written (no sweep, no results, no card). Fix the kernel (npm run verify -- --stage ${k.stage} ${k.file}) and run the command again.`,
         };
       }
+      const unusable = unusableKernelLines(report, k.file);
+      if (unusable) throw new InputError(`${unusable.join('\n')}\nnothing was timed or written`);
       if (report.status !== 'pass') {
         console.error(`${k.file}: not timed — the ${k.stage} kernel did not pass the verifier (${report.status}).`);
-        if (report.status === 'compile-error') for (const line of compileErrorLines(report.compileMessages, k.file)) console.error(line);
-        else console.error(formatReport(report));
+        console.error(formatReport(report));
         console.error(`verdict: ${reportSummary(report)}`);
         rejected.push(`${k.file}: not timed — the ${k.stage} kernel did not pass the verifier (${reportSummary(report)})`);
         continue;

@@ -17,7 +17,7 @@ import { toNpy } from '../src/core/io';
 import { reproCommand, reproInputs } from '../src/core/verify/repro';
 import { reproduces } from '../src/gpu/verify-shrink';
 import type { VariantName } from '../src/gpu/variants';
-import { compileErrorLines, formatReport, reportJson } from '../src/core/verify/report';
+import { formatReport, reportJson, unusableKernelLines } from '../src/core/verify/report';
 import type { VerifyReport } from '../src/core/verify/report';
 import { AttentionEngine } from '../src/gpu/engine';
 import type { StageName } from '../src/core/stages';
@@ -92,16 +92,9 @@ function print(reports: VerifyReport[], adapter: string, json: boolean, file?: s
     return;
   }
   for (const report of reports) {
-    if (report.status === 'compile-error') {
-      // line:col first, so terminals and editors can jump to it.
-      console.error(`${report.label}: the ${report.stage} kernel does not compile`);
-      for (const line of compileErrorLines(report.compileMessages, file)) console.error(line);
-      continue;
-    }
-    if (report.status === 'interface-error') {
-      console.error(`${report.label}: the ${report.stage} kernel does not fit the kernel interface (docs/kernel-interface.md)`);
-      for (const problem of report.interfaceProblems) console.error(`  - ${problem}`);
-      if (report.error && report.interfaceProblems.length === 0) console.error(`  - ${report.error}`);
+    const unusable = unusableKernelLines(report, file);
+    if (unusable) {
+      for (const line of unusable) console.error(line);
       continue;
     }
     console.log(formatReport(report));

@@ -333,46 +333,61 @@ describe.skipIf(!gpu)('npm run bench -- --kernel', () => {
     expect(result.notes.join(' ')).toMatch(/with 4 key splits forced so that the combine stage runs/);
   });
 
-  it.each([
-    { file: 'examples/kernels/softmax_no_max_subtraction.wgsl', stage: 'softmax', why: /FAIL: \d+ of \d+ cases failed/ },
-    { file: 'broken', stage: 'qk', why: /COMPILE-ERROR|does not compile|error/i },
-  ])('does not time $file ($stage), says why with the verdict, still times the built-ins and exits 1', async ({ file, stage, why }) => {
+  it.each([{ file: 'examples/kernels/softmax_no_max_subtraction.wgsl', stage: 'softmax', why: /FAIL: \d+ of \d+ cases failed/ }])(
+    'does not time $file ($stage), says why with the verdict, still times the built-ins and exits 1',
+    async ({ file: path, stage, why }) => {
+      const out = mkdtempSync(join(tmpdir(), 'attn-bench-cli-'));
+      const { code, stdout, stderr } = await bench(
+        '--node',
+        '--n',
+        '16',
+        '--dk',
+        '4',
+        '--variants',
+        'tiled',
+        '--repeats',
+        '1',
+        '--kernel',
+        `${stage}=${path}`,
+        '--baseline',
+        `custom:${basename(path)}`,
+        '--out',
+        out,
+        '--no-plot',
+      );
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/not timed — the \w+ kernel did not pass the verifier/);
+      expect(stderr).toMatch(/verdict: /);
+      expect(stderr).toMatch(why);
+      // The built-in variant is still timed and checked; the rejected kernel has no row, and the notes say why.
+      const result = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ProfileResult;
+      expect(result.rows.map((r) => r.variant)).toEqual(['tiled']);
+      expect(result.rows[0]).toMatchObject({ error: null, check: { pass: true } });
+      // Not timed, so not a baseline either.
+      expect(result.config.baselines).toEqual([]);
+      expect(result.notes.join(' ')).toMatch(/not timed — the \w+ kernel did not pass the verifier/);
+      expect(stdout).toMatch(/^N\s+variant/m);
+    },
+  );
+
+  it('stops before the roofline on a kernel that does not compile: exit 2, the compiler’s file:line:col, nothing written', async () => {
     const out = mkdtempSync(join(tmpdir(), 'attn-bench-cli-'));
-    let path = file;
-    if (file === 'broken') {
-      path = join(out, 'broken.wgsl');
-      writeFileSync(path, '@compute @workgroup_size(8) fn main() { let x: f32 = ; }');
-    }
-    const { code, stdout, stderr } = await bench(
-      '--node',
-      '--n',
-      '16',
-      '--dk',
-      '4',
-      '--variants',
-      'tiled',
-      '--repeats',
-      '1',
-      '--kernel',
-      `${stage}=${path}`,
-      '--baseline',
-      `custom:${basename(path)}`,
-      '--out',
-      out,
-      '--no-plot',
-    );
-    expect(code).toBe(1);
-    expect(stderr).toMatch(/not timed — the \w+ kernel did not pass the verifier/);
-    expect(stderr).toMatch(/verdict: /);
-    expect(stderr).toMatch(why);
-    // The built-in variant is still timed and checked; the rejected kernel has no row, and the notes say why.
-    const result = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ProfileResult;
-    expect(result.rows.map((r) => r.variant)).toEqual(['tiled']);
-    expect(result.rows[0]).toMatchObject({ error: null, check: { pass: true } });
-    // Not timed, so not a baseline either.
-    expect(result.config.baselines).toEqual([]);
-    expect(result.notes.join(' ')).toMatch(/not timed — the \w+ kernel did not pass the verifier/);
-    expect(stdout).toMatch(/^N\s+variant/m);
+    const good = join(out, 'good_softmax.wgsl');
+    writeFileSync(good, readFileSync('shaders/softmax_rows.wgsl', 'utf8'));
+    const broken = join(out, 'broken.wgsl');
+    writeFileSync(broken, '@compute @workgroup_size(8)\nfn main() {\n  let x: f32 = ;\n}\n');
+    const args = ['--node', '--n', '16', '--dk', '4', '--variants', 'tiled', '--repeats', '1', '--warmup', '0'];
+    // The kernel that compiles comes first: it is not verified at length before the broken one is named.
+    const kernels = ['--kernel', `softmax=${good}`, '--kernel', `qk=${broken}`];
+    const { code, stdout, stderr } = await bench(...args, ...kernels, '--card', '--out', out, '--no-plot');
+    expect(code, stderr).toBe(2);
+    expect(stderr).toMatch(/broken\.wgsl: the qk kernel does not compile/);
+    expect(stderr).toContain(`${broken}:3:`);
+    expect(stderr).toMatch(/nothing was timed or written/);
+    expect(stderr).not.toMatch(/verifying|measuring the roofline|verdict/);
+    expect(stdout).toBe('');
+    expect(existsSync(join(out, 'results.json'))).toBe(false);
+    expect(existsSync(join(out, 'card.json'))).toBe(false);
   });
 });
 

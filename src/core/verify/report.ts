@@ -208,6 +208,26 @@ export function compileErrorLines(messages: readonly ShaderMessage[], file = '')
   return messages.filter((m) => m.type === 'error').map((m) => `${file ? `${file}:` : ''}${m.line}:${m.column} ${m.message}`);
 }
 
+/**
+ * Why a kernel cannot run at all — it does not compile, or does not fit the kernel interface — as
+ * the terminal commands print it (bad input, exit 2); null for any other status. `file` prefixes
+ * the compiler's line:col.
+ */
+export function unusableKernelLines(
+  report: Pick<VerifyReport, 'label' | 'stage' | 'compileMessages' | 'interfaceProblems' | 'error'> & { status: string },
+  file?: string,
+): string[] | null {
+  if (report.status === 'compile-error')
+    // line:col first, so terminals and editors can jump to it.
+    return [`${report.label}: the ${report.stage} kernel does not compile`, ...compileErrorLines(report.compileMessages, file)];
+  if (report.status !== 'interface-error') return null;
+  const problems = report.interfaceProblems.length ? report.interfaceProblems : report.error ? [report.error] : [];
+  return [
+    `${report.label}: the ${report.stage} kernel does not fit the kernel interface (docs/kernel-interface.md)`,
+    ...problems.map((problem) => `  - ${problem}`),
+  ];
+}
+
 const num = (x: number) =>
   Number.isFinite(x) ? (x === 0 ? '0' : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(4) : x.toExponential(2)) : String(x);
 const err = (x: number) => (x === 0 ? '0' : x.toExponential(2));
