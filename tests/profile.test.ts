@@ -278,6 +278,31 @@ describe.skipIf(!gpu)('the profiler sweep', () => {
     expect(rotationOrder([], 3)).toEqual([]);
   });
 
+  it('never times the run that compiles: with no warm-ups an untimed run comes first at every point', async () => {
+    // The first run of a variant at a point stands for a compile (a long wall time); the others do not.
+    const run = engine.run.bind(engine);
+    const seen = new Set<string>();
+    let runs = 0;
+    engine.run = async (inputs, options, r = {}) => {
+      const result = await run(inputs, options, r);
+      const key = `${inputs.q.rows} ${r.variant}`;
+      runs++;
+      const compiled = !seen.has(key);
+      seen.add(key);
+      return { ...result, wallMs: compiled ? 1000 : 1 };
+    };
+    try {
+      const r = await profileSweep({ ns: [16, 32], dk: 4, variants: ['naive', 'fused'], warmup: 0, repeats: 2, seed: 3 }, { engine });
+      expect(runs).toBe(2 * 2 * 3);
+      for (const row of r.rows) expect(row.wallMs.samples, `N=${row.n} ${row.variant}`).toEqual([1, 1]);
+      // The straight line in log-log over wall times that do not grow is flat, never the compile's −10.
+      for (const variant of ['naive', 'fused'])
+        expect(r.fits.find((f) => f.variant === variant && f.stage === 'wall')?.fit.exponent).toBe(0);
+    } finally {
+      engine.run = run;
+    }
+  });
+
   it('reports an unknown variant as a failed row instead of stopping the sweep', async () => {
     const r = await profileSweep({ ns: [16], dk: 4, variants: ['nonesuch', 'naive'], warmup: 0, repeats: 1 }, { engine });
     expect(r.rows[0].error).toMatch(/unknown variant/);

@@ -538,12 +538,16 @@ function createRunner(
     async step(phase, first) {
       if (error) return;
       try {
+        // The first run at a point compiles the pipelines and makes the buffers, so it is never timed:
+        // with no warm-ups it runs, untimed, before the first repeat (else that repeat's wall time is
+        // mostly compiling, at the first N only, and the wall exponent comes out near −10).
+        if (first && phase === 'repeat') allocatedBytes ??= (await runOnce(true)).allocatedBytes;
         const created = pool?.created ?? 0;
-        const outcome = await runOnce(first);
+        const outcome = await runOnce(first && phase !== 'repeat');
         allocatedBytes ??= outcome.allocatedBytes;
         if (phase === 'repeat') {
-          // The first run of all makes the buffers (and compiles); a later one only past the budget.
-          if (pool && pool.created > created && !first) allocatedInRepeats = true;
+          // A repeat makes buffers only past the budget.
+          if (pool && pool.created > created) allocatedInRepeats = true;
           samples.push({ stages: outcome.stages, spanMs: outcome.spanMs, wallMs: outcome.wallMs });
           output = outcome.output;
         }
