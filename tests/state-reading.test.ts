@@ -105,9 +105,11 @@ describe('parseStateLeniently', () => {
 
   it.each([
     ['a newer version', { ...saved(), version: 2 }, /^state\.version is 2; this page reads version 1$/],
-    ['no version', { mode: 'matrix' }, /^state\.version is undefined; this page reads version 1$/],
-    ['not an object', [1, 2], /^state must be an object$/],
-    ['null', null, /^state must be an object$/],
+    ['no version', { mode: 'matrix' }, /^state is an object without a version field \(its fields: mode\), not a playground state$/],
+    ['an empty object', {}, /^state is an empty object, not a playground state$/],
+    ['a number', 42, /^state is a number \(42\), not a playground state$/],
+    ['not an object', [1, 2], /^state is an array of 2 items, not a playground state$/],
+    ['null', null, /^state is null, not a playground state$/],
   ])('%s is not read field by field: an InputError', (_, value, message) => {
     expect(() => parseStateLeniently(value)).toThrow(InputError);
     expect(() => parseStateLeniently(value)).toThrow(message);

@@ -131,7 +131,9 @@ describe('parseState', () => {
   });
 
   it('rejects a valid link whose JSON is not a state', () => {
-    expect(() => decodeState(LZString.compressToEncodedURIComponent('[1,2,3]'))).toThrow(/state must be an object/);
+    expect(() => decodeState(LZString.compressToEncodedURIComponent('[1,2,3]'))).toThrow(
+      /state is an array of 3 items, not a playground state/,
+    );
   });
 
   it('parses saved JSON and says when it is not JSON', () => {

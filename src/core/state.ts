@@ -921,8 +921,40 @@ const STATE_FIELDS: { [K in Exclude<keyof PlaygroundState, 'version'>]: (o: Obj,
 type StateField = keyof typeof STATE_FIELDS;
 const STATE_FIELD_NAMES = Object.keys(STATE_FIELDS) as StateField[];
 
+/** How many of an object's fields notAState names. */
+const NAMED_FIELDS = 5;
+
+/**
+ * What a JSON value is, in words, when it is no playground state at all (not an object, or an
+ * object without a version): "a number (42)", "an array of 3 items", "an empty object". Null when it
+ * is an object with a version (parseState then names what is wrong with it, field by field).
+ */
+export function notAState(value: unknown): string | null {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return value.length ? `an array of ${value.length} item${value.length === 1 ? '' : 's'}` : 'an empty array';
+  switch (typeof value) {
+    case 'number':
+      return `a number (${value})`;
+    case 'boolean':
+      return `the value ${value}`;
+    case 'string':
+      return `a string (${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)})`;
+    case 'object': {
+      if (Object.hasOwn(value as object, 'version')) return null;
+      const keys = Object.keys(value as object);
+      if (!keys.length) return 'an empty object';
+      const named = keys.slice(0, NAMED_FIELDS).join(', ') + (keys.length > NAMED_FIELDS ? ', …' : '');
+      return `an object without a version field (its fields: ${named})`;
+    }
+    default:
+      return `a value of type ${typeof value}`;
+  }
+}
+
 /** The state object, once its version is this page's (another version's fields may mean other things). */
 function versioned(value: unknown, path: string): Obj {
+  const what = notAState(value);
+  if (what) fail(path, `is ${what}, not a playground state`);
   const o = object(value, path);
   walked?.get(o)?.read.add('version');
   if (o.version !== STATE_VERSION) fail(`${path}.version`, `is ${JSON.stringify(o.version)}; this page reads version ${STATE_VERSION}`);

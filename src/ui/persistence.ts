@@ -15,6 +15,7 @@ import {
   encodeState,
   MAX_KERNEL_CHARS,
   MAX_SAVED_CELLS,
+  notAState,
   parseStateLeniently,
   readState,
   sameState,
@@ -52,7 +53,10 @@ const NOTHING: Loaded = { state: null, error: null, ignored: null, aside: null }
 export function readHashState(hash = location.hash): Loaded {
   if (!hash.startsWith(HASH_PREFIX)) return NOTHING;
   try {
-    const { state, unknown } = readState(decodeStateValue(hash.slice(HASH_PREFIX.length)));
+    const value = decodeStateValue(hash.slice(HASH_PREFIX.length));
+    const what = notAState(value);
+    if (what) return { state: null, error: `This link holds ${what}, not a playground state.`, ignored: null, aside: null };
+    const { state, unknown } = readState(value);
     const ignored = unknown.length ? `This link has fields this page does not read: ${unknown.join(', ')}; they were ignored.` : null;
     return { state: withKnownVariant(state), error: null, ignored, aside: null };
   } catch (error) {
@@ -109,14 +113,12 @@ export function loadLocal(): Loaded {
   if (!json) return NOTHING;
   let reading: StateReading;
   try {
-    reading = withDefaultVariant(parseStateLeniently(stateJsonValue(json)));
+    const value = stateJsonValue(json);
+    const what = notAState(value);
+    if (what) return unrestorable(json, `The saved state is ${what}, not a playground state, so nothing of it was restored.`);
+    reading = withDefaultVariant(parseStateLeniently(value));
   } catch (error) {
-    return {
-      state: null,
-      error: `The saved state could not be restored: ${(error as Error).message}. ${keepAside(json)}`,
-      ignored: null,
-      aside: json,
-    };
+    return unrestorable(json, `The saved state could not be restored: ${(error as Error).message}.`);
   }
   const { state, dropped, unknown } = reading;
   const kept = dropped.length || unknown.length ? keepAside(json) : '';
@@ -128,6 +130,11 @@ export function loadLocal(): Loaded {
     ? `The saved state has fields this page does not read: ${unknown.join(', ')}; they were ignored.${error ? '' : ` ${kept}`}`
     : null;
   return { state, error, ignored, aside: kept ? json : null };
+}
+
+/** A saved text nothing of which is restored: `why`, and the text kept aside. */
+function unrestorable(json: string, why: string): Loaded {
+  return { state: null, error: `${why} ${keepAside(json)}`, ignored: null, aside: json };
 }
 
 /** The saved state a link's state would replace at the next save, kept aside first; null when there is none or it is the link's. */
@@ -192,7 +199,8 @@ function keepAside(json: string): string {
     }
     return `The saved text is kept aside in this browser's storage (${UNRESTORED_KEY}; the ${UNRESTORED_SLOTS} latest are kept), so your next change does not lose it.`;
   } catch {
-    return "The saved text could not be kept aside (this browser's storage refused it), so your next change replaces it.";
+    // True before and after this page's next save, and when storage refuses that save too.
+    return "The saved text could not be kept aside (this browser's storage refused it): once this page saves a change, it is gone from storage, so download it to keep it.";
   }
 }
 

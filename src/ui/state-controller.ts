@@ -51,6 +51,8 @@ function downloadSaved(text: string): NoticeAction {
   return { label: 'Download it', run: () => downloadBlob(new Blob([text], { type: 'application/json' }), SAVED_FILE) };
 }
 
+/** The notice source of a problem too large to save (MAX_SAVED_CELLS): cleared once it fits again. */
+const TOO_LARGE_SOURCE = 'state-too-large';
 /** The notice source of a save the browser's storage refused: cleared by the next save that works. */
 const UNSAVED_SOURCE = 'state-unsaved';
 /** The notice source of another tab's save over this tab's: cleared when this tab saves again. */
@@ -128,6 +130,7 @@ export class StateController implements ReactiveController {
     this.tell(fromLink);
     if (fromLink.state) this.offerSavedBeside(fromLink.state);
     this.state = this.inRange(fromLink.state ?? this.savedOrDefault(), fromLink.state ? 'This link' : 'The saved state');
+    this.tellTooLargeToSave(fromLink.state ? "This link's state" : 'The saved state');
     // Kernels the shader lab once kept under its own storage key move into the state, once (a link wins).
     const legacy = fromLink.state ? null : takeLegacyLabKernels();
     if (legacy && !this.state.kernels) {
@@ -236,9 +239,11 @@ export class StateController implements ReactiveController {
     if (!saved) return;
     const { state, problems } = saved;
     const partly = problems.error ? ` Not all of it reads: ${problems.error}` : ` ${saved.kept}`;
+    // The notice stays until closed, past this tab's first save: every word of it must stay true then
+    // (and when storage refuses that save), so it says where the saved state is, not what comes next.
     const text = state
-      ? `This tab shows the link's state; the state this browser saved before (another visit's or another tab's) is not shown, and your next change here saves over it.${partly}`
-      : `This tab shows the link's state; the state this browser saved before could not be read, and your next change here saves over it.${partly}`;
+      ? `This tab shows the link's state, not the state this browser saved before (another visit's or another tab's).${partly}`
+      : `This tab shows the link's state; the state this browser saved before could not be read.${partly}`;
     const open = (restored: PlaygroundState) => () => {
       if (!this.apply(this.inRange(restored, 'The saved state'))) return;
       // What did not read is said again where it now matters.
@@ -246,6 +251,22 @@ export class StateController implements ReactiveController {
     };
     const actions: NoticeAction[] = state ? [{ label: 'Open the saved state', run: open(state), closes: true }] : [];
     this.options.notify('info', text, SAVED_BESIDE_SOURCE, { actions: [...actions, downloadSaved(saved.text)] });
+  }
+
+  /**
+   * A link or saved state holding more numbers than a save takes (written by hand, or by a page with
+   * another limit) is shown, and said to be unsaved at once rather than at the first change.
+   */
+  private tellTooLargeToSave(whose: string): void {
+    const cells = stateCells(this.state);
+    if (cells <= MAX_SAVED_CELLS) return;
+    this.options.notify(
+      'info',
+      `${whose} holds ${cells.toLocaleString('en')} numbers, more than this page saves or puts in a link (at most ${MAX_SAVED_CELLS.toLocaleString('en')}): it is shown, but no change is saved while the problem holds more. Export the matrices (.npy) to keep them.`,
+      TOO_LARGE_SOURCE,
+      { lasting: true },
+    );
+    this.toldTooLarge = true;
   }
 
   private savedOrDefault(): PlaygroundState {
@@ -266,8 +287,10 @@ export class StateController implements ReactiveController {
         this.options.notify(
           'info',
           `This problem holds ${cells.toLocaleString('en')} numbers, too many for a link or this browser's storage: export the matrices (.npy) to keep them.`,
+          TOO_LARGE_SOURCE,
         );
       }
+      if (fits && this.toldTooLarge) this.options.clear(TOO_LARGE_SOURCE);
       this.toldTooLarge = !fits;
       if (fits) {
         const saved = saveLocal(this.state);

@@ -54,6 +54,28 @@ async function otherTabNotice(page: Page): Promise<string | null> {
   return notice ? notice.evaluate((el) => el.textContent?.trim() ?? '') : null;
 }
 
+/** Makes a random problem with the random-problem panel (n queries, m keys, widths dk and dv); its run is not waited for. */
+async function generateRandom(page: Page, size: { n: number; m: number; dk: number; dv: number; seed: number }): Promise<void> {
+  // The panel stays open after Generate: open it only when it is closed.
+  if (!(await (await $app(page, 'attn-random-problem >>> details')).evaluate((el) => (el as HTMLDetailsElement).open)))
+    await (await $app(page, 'attn-random-problem >>> summary')).click();
+  for (const [field, value] of Object.entries(size)) {
+    const input = await $app(page, `attn-random-problem >>> input[aria-label="random ${field}"]`);
+    await input.click({ count: 3 });
+    await page.keyboard.type(String(value));
+  }
+  await (await $app(page, 'attn-random-problem >>> #generate')).click();
+  await page.waitForFunction(
+    (n: number, m: number) => {
+      const { q, k } = document.querySelector('attn-app')!.currentState.matrix;
+      return q.length === n && k.length === m;
+    },
+    { polling: 100, timeout: 60_000 },
+    size.n,
+    size.m,
+  );
+}
+
 describe('two tabs of the playground', () => {
   it('another tab’s different save is named until this tab saves again; an equal save or a removed one is not', async () => {
     const a = await freshPage(browser);
@@ -108,6 +130,39 @@ describe('two tabs of the playground', () => {
     await a.page.waitForSelector(OTHER_TAB_NOTICE, { hidden: true, timeout: 30_000 });
     expect([...a.problems, ...b.problems]).toEqual([]);
   });
+
+  it('a tab whose state is too long for its link, or holds too many numbers to save, is told a reload of it opens the other tab’s', async () => {
+    const a = await freshPage(browser);
+    const b = await openPage(a.page.browserContext(), inject('baseUrl'));
+    await waitForRun(b.page);
+    // 38,400 numbers: B saves them, but their link would be over 60,000 characters (none is written).
+    await generateRandom(b.page, { n: 400, m: 400, dk: 32, dv: 32, seed: 1 });
+    await waitForOwnSave(b.page);
+    expect(await b.page.evaluate(() => location.hash)).toBe('');
+
+    await a.page.bringToFront();
+    await loadPreset(a.page, 'causal');
+    await waitForOwnSave(a.page);
+    await b.page.bringToFront();
+    await b.page.waitForSelector(OTHER_TAB_NOTICE, { timeout: 30_000 });
+    expect(await otherTabNotice(b.page)).toContain(
+      "Another tab of the playground saved its state, so a new tab, or a reload of this one, now opens with that one: this tab's state is too long for its link. This tab keeps its own, and your next change here saves it over the other tab's.",
+    );
+    expect(await b.page.evaluate(() => location.hash)).toBe('');
+
+    // 64·32 + 1600·64 = 104,448 numbers: B saves nothing, so A's save stays the saved state.
+    await generateRandom(b.page, { n: 64, m: 1600, dk: 32, dv: 32, seed: 2 });
+    await a.page.bringToFront();
+    await loadPreset(a.page, 'sliding-window');
+    await waitForOwnSave(a.page);
+    await b.page.bringToFront();
+    await waitForMessage(b.page, "this tab's problem holds too many numbers to save or link");
+    expect(await otherTabNotice(b.page)).toContain(
+      "Another tab of the playground saved its state, so a new tab, or a reload of this one, now opens with that one: this tab's problem holds too many numbers to save or link. Export the matrices (.npy) to keep them.",
+    );
+    expect(await b.page.evaluate((key: string) => JSON.parse(localStorage.getItem(key)!).presetId, STORAGE_KEY)).toBe('sliding-window');
+    expect([...a.problems, ...b.problems]).toEqual([]);
+  }, 300_000);
 });
 
 describe('a saved state this page cannot restore whole', () => {
@@ -174,6 +229,35 @@ describe('a saved state this page cannot restore whole', () => {
     expect(await page.evaluate((key: string) => localStorage.getItem(key), UNRESTORED_KEY)).toBe(text);
     expect(problems).toEqual([]);
   });
+
+  it('a state with more numbers than a save takes is shown, and said at once not to be saved; the saved text stays', async () => {
+    const { page, problems } = await freshPage(browser);
+    const state = defaultState();
+    const grid = (seed: number) =>
+      Array.from({ length: 240 }, (_, i) => Array.from({ length: 160 }, (_, j) => (((i * 7 + j * 3 + seed) % 19) - 9) / 10));
+    // 3 · 240 · 160 = 115,200 numbers, past the 100,000 a save or a link takes.
+    const text = JSON.stringify({ ...state, matrix: { ...state.matrix, q: grid(0), k: grid(1), v: grid(2) } });
+    await reopenWithSaved(page, text);
+    const TOO_LARGE =
+      'The saved state holds 115,200 numbers, more than this page saves or puts in a link (at most 100,000): it is shown, but no change is saved while the problem holds more. Export the matrices (.npy) to keep them.';
+    await waitForMessage(page, TOO_LARGE);
+    expect((await readState(page)).matrix.q).toEqual(grid(0));
+
+    // A change: not saved, and not announced again as news.
+    const before = await runId(page);
+    await (await $app(page, 'attn-options-panel >>> #causal')).click();
+    await waitForRun(page, before);
+    // Past the save's pause (400 ms), the page has had its chance to say it again.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await messages(page)).filter((t) => t.includes('numbers'))).toEqual([expect.stringContaining(TOO_LARGE)]);
+    expect(await page.evaluate((key: string) => localStorage.getItem(key), STORAGE_KEY)).toBe(text);
+
+    // A problem that fits is saved, and the notice goes.
+    await loadPreset(page, 'causal');
+    await waitForOwnSave(page);
+    await page.waitForSelector('attn-app >>> .notice[data-source="state-too-large"]', { hidden: true, timeout: 30_000 });
+    expect(problems).toEqual([]);
+  }, 300_000);
 });
 
 describe('a link opened over another saved state', () => {
@@ -194,7 +278,7 @@ describe('a link opened over another saved state', () => {
     expect((await readState(page)).presetId).toBe('large-scores');
     const notice = await page.waitForSelector(BESIDE_NOTICE, { timeout: 30_000 });
     expect(await notice!.evaluate((el) => el.textContent)).toContain(
-      "This tab shows the link's state; the state this browser saved before (another visit's or another tab's) is not shown, and your next change here saves over it. The saved text is kept aside in this browser's storage (attention-playground.state.unrestored; the 3 latest are kept)",
+      "This tab shows the link's state, not the state this browser saved before (another visit's or another tab's). The saved text is kept aside in this browser's storage (attention-playground.state.unrestored; the 3 latest are kept)",
     );
     expect(await page.evaluate((key: string) => localStorage.getItem(key), UNRESTORED_KEY)).toBe(own);
 
@@ -224,6 +308,41 @@ describe('a link opened over another saved state', () => {
     await page.goto(same, { waitUntil: 'load' });
     await waitForRun(page);
     expect(await page.$(BESIDE_NOTICE)).toBeNull();
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('a link opened over another saved state, then changed', () => {
+  const BESIDE_NOTICE = 'attn-app >>> .notice[data-source="state-saved-beside"]';
+
+  it('the offer says nothing that stops being true once this tab’s change saves over the saved state', async () => {
+    const { page, problems } = await freshPage(browser);
+    await loadPreset(page, 'causal');
+    await waitForOwnSave(page);
+    const own = await page.evaluate((key: string) => localStorage.getItem(key)!, STORAGE_KEY);
+    await loadPreset(page, 'large-scores');
+    const link = await savedLink(page, (s) => s.presetId === 'large-scores');
+    await page.evaluate((key: string, saved: string) => localStorage.setItem(key, saved), STORAGE_KEY, own);
+    await page.goto('about:blank');
+    await page.goto(link, { waitUntil: 'load' });
+    await waitForRun(page);
+    const noticeText = async () => (await page.waitForSelector(BESIDE_NOTICE, { timeout: 30_000 }))!.evaluate((el) => el.textContent ?? '');
+    const offer = await noticeText();
+    expect(offer).toContain(
+      "This tab shows the link's state, not the state this browser saved before (another visit's or another tab's). The saved text is kept aside in this browser's storage (attention-playground.state.unrestored; the 3 latest are kept), so your next change does not lose it.",
+    );
+
+    // A change here: its save replaces the saved state, and every word of the offer still holds.
+    await loadPreset(page, 'sliding-window');
+    await waitForOwnSave(page);
+    expect(await page.evaluate((key: string) => localStorage.getItem(key), STORAGE_KEY)).not.toBe(own);
+    expect(await noticeText()).toBe(offer);
+    expect(await page.evaluate((key: string) => localStorage.getItem(key), UNRESTORED_KEY)).toBe(own);
+    const [open] = await (await $app(page, '.notice[data-source="state-saved-beside"]')).$$('button.action');
+    const before = await runId(page);
+    await open.click();
+    await waitForRun(page, before);
+    expect((await readState(page)).presetId).toBe('causal');
     expect(problems).toEqual([]);
   });
 });
