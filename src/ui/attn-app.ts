@@ -348,9 +348,11 @@ export class AttnApp extends LitElement {
         break;
       case 'undo':
         this.store.undo();
+        void this.models.show(this.store.state.model.source);
         break;
       case 'redo':
         this.store.redo();
+        void this.models.show(this.store.state.model.source);
         break;
       case 'share':
         void this.store.share();

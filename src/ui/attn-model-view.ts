@@ -104,6 +104,7 @@ export class AttnModelView extends LitElement {
         .settings=${s}
         ?busy=${v?.running ?? false}
         .canGenerate=${v?.generation?.canGenerate ?? true}
+        ?tokens-elsewhere=${v?.generation?.setAside?.reason === 'another-model'}
       ></attn-next-token>
       ${shown?.note ? html`<p class="range-note" id="head-range" role="status">${shown.note}</p>` : nothing}
       <attn-model-grid

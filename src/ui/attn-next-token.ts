@@ -67,6 +67,13 @@ export class AttnNextToken extends LitElement {
   @property({ type: Boolean }) busy = false;
   /** False while the state's generated tokens belong to another model than the one shown (the model picker's note says why). */
   @property({ attribute: false }) canGenerate = true;
+  /**
+   * True while the state's generated tokens are another model's, set aside (not drawn, not run):
+   * Clear would drop tokens the user cannot see, and would not turn Generate on (the model shown is
+   * still not the state's), so it is off. Tokens set aside because they do not fit the model the
+   * state names can be cleared (the picker's note says to).
+   */
+  @property({ type: Boolean, attribute: 'tokens-elsewhere' }) tokensElsewhere = false;
   /** Why the number typed in a box is not used, by box; the text stays in the box. */
   @state() private problems: Partial<Record<ModelNumber, string>> = {};
 
@@ -167,7 +174,18 @@ export class AttnNextToken extends LitElement {
                 <label>seed <input type="number" .value=${String(s.seed)} @change=${this.number('seed')} /></label>`
             : nothing
         }
-        ${s.generated.length ? html`<button id="clear-generated" ?disabled=${this.busy} @click=${() => this.edit({ generated: [] })}>Clear ${s.generated.length} generated</button>` : nothing}
+        ${
+          s.generated.length
+            ? html`<button
+                id="clear-generated"
+                ?disabled=${this.busy || this.tokensElsewhere}
+                title=${this.tokensElsewhere ? 'Off while the generated tokens belong to another model than the one shown (see the note under Model)' : nothing}
+                @click=${() => this.edit({ generated: [] })}
+              >
+                Clear ${s.generated.length} generated
+              </button>`
+            : nothing
+        }
       </div>
       ${(Object.keys(MODEL_NUMBERS) as ModelNumber[])
         .filter((name) => this.problems[name])

@@ -20,7 +20,7 @@ import type { KvCache } from '../core/model/forward';
 import { checkTokens, emptyCache } from '../core/model/forward';
 import { pickNextToken } from '../core/model/generate';
 import type { GeneratedTokens } from '../core/model/generated-tokens';
-import { generatedTokens } from '../core/model/generated-tokens';
+import { generatedTokens, sameModelSource } from '../core/model/generated-tokens';
 import type { ModelWeights } from '../core/model/config';
 import type { TimeLimitSettings } from '../core/kernel-safety';
 import { gpuTimeLimitMs, transformerWork } from '../core/kernel-safety';
@@ -113,6 +113,11 @@ export class ModelController implements ReactiveController {
   /** Why the current text cannot run (too many tokens, no GPU, a failed GPU run); the last outcome stays. */
   error: string | null = null;
 
+  /**
+   * The model shown before the last one loaded, kept so that an Undo or Redo across that switch can
+   * show it again (a file cannot be reopened without the user); only the one, as a model may be large.
+   */
+  private replaced: Pick<ModelController, 'model' | 'modelKey' | 'loadedSource'> | null = null;
   private readonly checker = new ModelCheckClient();
   private abort: AbortController | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -181,6 +186,7 @@ export class ModelController implements ReactiveController {
       // Refused before it replaces the shown model: its keys at full context must fit one binding.
       const engine = this.options.engine();
       if (engine) checkModelFitsDevice(model.weights.config, engine.device.limits);
+      if (this.model) this.replaced = { model: this.model, modelKey: this.modelKey, loadedSource: this.loadedSource };
       this.model = model;
       this.modelKey = `${request.kind}:${++this.models}`;
       this.loadedSource =
@@ -199,6 +205,27 @@ export class ModelController implements ReactiveController {
       this.set({ loading: false }, this.outcome ? 'done' : 'error');
       return false;
     }
+  }
+
+  /**
+   * Shows the model the state names after an Undo or Redo took it across a model switch: the model
+   * shown before the last switch when it is that one, else the built-in model (loaded again). False
+   * when it is neither (a file not open now, a URL not loaded): the picker's note says what to do.
+   */
+  async show(named: ModelSourceState): Promise<boolean> {
+    if (!this.model || sameModelSource(named, this.loadedSource)) return true;
+    const replaced = this.replaced;
+    if (replaced && sameModelSource(named, replaced.loadedSource)) {
+      this.replaced = { model: this.model, modelKey: this.modelKey, loadedSource: this.loadedSource };
+      Object.assign(this, replaced);
+      this.schedule();
+      return true;
+    }
+    if (named.kind !== 'builtin' || !(await this.load({ kind: 'builtin' }))) return false;
+    this.schedule();
+    // Another Undo or Redo while the built-in model loaded: follow that one too.
+    const now = this.options.state().model.source;
+    return sameModelSource(now, this.loadedSource) || this.show(now);
   }
 
   async run(): Promise<void> {

@@ -379,6 +379,77 @@ describe('model mode', () => {
     expect(problems).toEqual([]);
   }, 300_000);
 
+  it('Undo and Redo across a model switch show the model the state names, with its generated tokens', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attn-switch-'));
+    const file = join(dir, 'other.gguf');
+    const weights = randomModelWeights(smallConfig('llama', { vocabSize: 403 }), 12);
+    writeFileSync(file, writeGgufModel(weights, sentencePieceVocabulary(Array.from({ length: 400 }, (_, i) => `▁w${i}`))));
+    const state = { ...defaultState(), mode: 'model' as const };
+    state.model = { ...state.model, text: 'the cat sat', generateCount: 2 };
+    const { page, problems } = await freshPage(browser, { hash: `#s=${encodeState(state)}` });
+    await waitForModel(page);
+    const vocabSize = () => page.evaluate(() => document.querySelector('attn-app')!.modelRuns.model!.weights.config.vocabSize);
+    const builtinVocab = await vocabSize();
+    const beforeGenerate = await modelRunId(page);
+    await (await $app(page, '#generate')).click();
+    await page.waitForFunction(() => document.querySelector('attn-app')!.currentState.model.generated.length === 2, { timeout: 120_000 });
+    await waitForModel(page, beforeGenerate);
+    const generated = (await readState(page)).model.generated;
+    const generatedChips = () => page.$$eval('attn-app >>> attn-token-chips >>> li.generated', (els) => els.length);
+
+    // Another model chosen: the state names it, and the built-in model's tokens are dropped (Undo brings them back).
+    const beforeFile = await modelRunId(page);
+    await ((await $app(page, '#model-files')) as ElementHandle<HTMLInputElement>).uploadFile(file);
+    await page.waitForFunction(() => document.querySelector('attn-app')!.currentState.model.source.kind === 'files', { timeout: 60_000 });
+    await waitForModel(page, beforeFile);
+    expect(await vocabSize()).toBe(403);
+
+    // Undo: the built-in model is shown again and runs its generated tokens; nothing to note, Generate on.
+    const beforeUndo = await modelRunId(page);
+    await (await $app(page, 'attn-header >>> button[title="Undo (Ctrl+Z)"]')).click();
+    await page.waitForFunction(
+      (size: number) => document.querySelector('attn-app')!.modelRuns.model!.weights.config.vocabSize === size,
+      {
+        timeout: 60_000,
+      },
+      builtinVocab,
+    );
+    await waitForModel(page, beforeUndo);
+    expect((await readState(page)).model).toMatchObject({ source: { kind: 'builtin' }, generated });
+    await page.waitForFunction(
+      () => document.querySelector('attn-app')!.modelRuns.outcome!.tokens.filter((t) => t.generated).length === 2,
+      {
+        timeout: 60_000,
+      },
+    );
+    expect(await generatedChips()).toBe(2);
+    expect(await page.$('attn-app >>> #model-restore-note')).toBeNull();
+    expect(await page.$eval('attn-app >>> #generate', (el) => (el as HTMLButtonElement).disabled)).toBe(false);
+
+    // Redo: the file's model again (this page still holds it), without choosing the file again.
+    const beforeRedo = await modelRunId(page);
+    await (await $app(page, 'attn-header >>> button[title="Redo (Ctrl+Shift+Z)"]')).click();
+    await page.waitForFunction(() => document.querySelector('attn-app')!.modelRuns.model!.weights.config.vocabSize === 403, {
+      timeout: 60_000,
+    });
+    await waitForModel(page, beforeRedo);
+    expect((await readState(page)).model.source.kind).toBe('files');
+    expect(await page.$('attn-app >>> #model-restore-note')).toBeNull();
+    expect(problems).toEqual([]);
+  }, 300_000);
+
+  it('Clear is off while the generated tokens are another model’s, set aside', async () => {
+    const state = { ...defaultState(), mode: 'model' as const };
+    state.model = { ...state.model, source: { kind: 'files', names: ['mine.gguf'] }, generated: [3, 4, 5] };
+    const { page, problems } = await freshPage(browser, { hash: `#s=${encodeState(state)}` });
+    await waitForModel(page);
+    const clear = await $app(page, '#clear-generated');
+    expect(await clear.evaluate((el) => (el.textContent ?? '').trim())).toBe('Clear 3 generated');
+    expect(await clear.evaluate((el) => (el as HTMLButtonElement).disabled)).toBe(true);
+    expect(await clear.evaluate((el) => el.getAttribute('title'))).toContain('another model');
+    expect(problems).toEqual([]);
+  });
+
   it('a llama2.c checkpoint and its tokenizer, chosen together, load and run with every head checked', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'attn-llama2c-'));
     const { checkpoint, tokenizer } = llama2cModel();

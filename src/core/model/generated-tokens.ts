@@ -2,7 +2,8 @@
  * Generated token ids belong to the model that generated them: the one the state names
  * (state.model.source). The model shown is another one after a reload or a link (a file must be
  * chosen again, a URL is not fetched until Load: the built-in model stands in meanwhile) or after an
- * Undo past a model switch. That model then runs on the text only: the ids are set aside, kept in
+ * Undo past a model switch the page cannot undo (ModelController.show brings back the model shown
+ * before the last switch, or the built-in one; not an older file). That model then runs on the text only: the ids are set aside, kept in
  * the state, and run again once the model they belong to is loaded. Generate is off meanwhile, so
  * the state never mixes two models' ids.
  */
