@@ -440,6 +440,54 @@ describe.skipIf(!gpu)('npm run bench -- --kernel with a kernel that never finish
     expect(existsSync(join(out, 'results.json'))).toBe(false);
     expect(existsSync(join(out, 'card.json'))).toBe(false);
   });
+
+  it(
+    'gives up on a kernel that passed the verifier but never finishes at a sweep N: named, exit 1, writes nothing',
+    { timeout: 300_000 },
+    async () => {
+      const out = mkdtempSync(join(tmpdir(), 'attn-bench-cli-'));
+      const file = join(out, 'hang_at_333.wgsl');
+      const builtIn = readFileSync('shaders/qk_scores.wgsl', 'utf8');
+      // The built-in kernel, but 2³² steps when there are 333 keys: no case of the verifier has 333
+      // keys, so it passes, and the sweep's N = 333 is where the page's watchdog must stop it.
+      const hang = builtIn.replace(
+        /(fn main\([\s\S]*?\)\s*\{)/,
+        '$1\n  var spin = 0u;\n  if (params.m == 333u) { loop { spin += 1u; if (spin == 0u) { break; } } }\n  if (spin == 7u) { return; }',
+      );
+      expect(hang, 'the loop went into main').not.toBe(builtIn);
+      writeFileSync(file, hang);
+      const { code, stdout, stderr } = await runScript(
+        'scripts/bench.ts',
+        [
+          '--n',
+          '16,333',
+          '--dk',
+          '4',
+          '--variants',
+          'tiled',
+          '--repeats',
+          '1',
+          '--warmup',
+          '0',
+          '--kernel',
+          `qk=${file}`,
+          '--card',
+          '--out',
+          out,
+          '--no-plot',
+        ],
+        {},
+        280_000,
+      );
+      expect(code, stderr).toBe(1);
+      expect(stderr).toMatch(/verdict: PASS/);
+      expect(stderr).toMatch(/custom:hang_at_333\.wgsl did not finish within [\d.]+ (ms|s) at N=333: it may still be running/);
+      expect(stderr).toMatch(/the device is left busy with it, so nothing was timed or written/);
+      expect(stdout).toBe('');
+      expect(existsSync(join(out, 'results.json'))).toBe(false);
+      expect(existsSync(join(out, 'card.json'))).toBe(false);
+    },
+  );
 });
 
 describe('npm run bench: bad arguments', () => {
