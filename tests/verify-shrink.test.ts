@@ -214,3 +214,30 @@ describe("the smallest failing case's hint", () => {
     expect(smallest.row.hint).toBe('tile origin');
   });
 });
+
+describe('a smaller case that times out while shrinking', () => {
+  it('stops the shrinking and says the kernel may still be running (timedOut)', async () => {
+    const start: VerifyCase = { ...big, name: 'big', tags: [] };
+    // The suite's case fails; every smaller case the shrinking tries never finishes.
+    const timesOut = (c: VerifyCase) => caseRow(c, { status: 'timeout', tensor: null });
+    let reruns = 0;
+    const smallest = (await smallestFailure(
+      (c) => {
+        reruns++;
+        return Promise.resolve(timesOut(c));
+      },
+      [failingRow(start)],
+    ))!;
+    expect(reruns, 'nothing runs after a timeout').toBe(1);
+    expect(smallest.note).toBe('stopped: a smaller case timed out');
+    expect(smallest.timedOut).toBe(true);
+  });
+
+  it('is not claimed when every smaller case finished', async () => {
+    const start: VerifyCase = { ...big, name: 'big', tags: [] };
+    const smallest = (await smallestFailure((c) => Promise.resolve(failingRow(c)), [failingRow(start)]))!;
+    expect(smallest.runs).toBeGreaterThan(1);
+    expect(smallest.note).toBeUndefined();
+    expect(smallest.timedOut).toBeUndefined();
+  });
+});

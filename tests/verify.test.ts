@@ -22,6 +22,7 @@ import { DeviceLostError } from '../src/gpu/errors';
 import type { StageName } from '../src/core/stages';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { nodeGpu } from '../src/node/webgpu';
+import type { RecordedRun } from '../src/gpu/verify-suite';
 import { builtInKernels, verifyKernel } from '../src/gpu/verify-suite';
 import { acquireTestDevice, watchDevice } from './helpers/gpu';
 import { caseRow } from './helpers/case-report';
@@ -650,5 +651,50 @@ describe('time limit and lost devices', () => {
     const report = await verifyKernel(doomed, { stage: 'qk', source: shaders['qk_scores.wgsl'] });
     expect(report.status).toBe('device-lost');
     expect(report.error).toMatch(/Acquire a new device/);
+  });
+});
+
+describe("Verify's runs on the page's write-ahead record", () => {
+  it.skipIf(!gpu)("runs every GPU run of the kernel, the shrinking's included, inside `recorded`, with the run's time limit", async () => {
+    const e = engine();
+    const run = e.run.bind(e);
+    let inside = 0;
+    let runs = 0;
+    const unrecorded: number[] = [];
+    e.run = (...args: Parameters<AttentionEngine['run']>) => {
+      runs++;
+      if (inside === 0) unrecorded.push(runs);
+      return run(...args);
+    };
+    const limits: number[] = [];
+    const recorded: RecordedRun = async (limitMs, gpuRun) => {
+      limits.push(limitMs);
+      inside++;
+      try {
+        return await gpuRun();
+      } finally {
+        inside--;
+      }
+    };
+    // Twice the right probabilities: every case fails, so the shrinking reruns cases too.
+    const wrong = shaders['softmax_rows_naive.wgsl'].replace('p = exp(s - row_max) / row_sum;', 'p = 2.0 * exp(s - row_max) / row_sum;');
+    expect(wrong).not.toBe(shaders['softmax_rows_naive.wgsl']);
+    const suite = verifyCases({ stage: 'softmax', workgroupSize: [1, 64, 1] });
+    const cases = [suite.find((c) => c.tags.includes('seed'))!, suite.find((c) => c.tags.includes('multi-wg'))!];
+    const report = await verifyKernel(e, {
+      stage: 'softmax',
+      source: wrong,
+      cases,
+      skipHazards: true,
+      timeLimitMs: 7000,
+      recorded,
+      shrink: { maxRuns: 2 },
+    });
+    expect(report.status, explain(report)).toBe('fail');
+    expect(report.smallest, 'the shrinking ran').toBeDefined();
+    // The multi-workgroup case runs twice, and the shrinking adds runs.
+    expect(runs).toBeGreaterThan(cases.length + 1);
+    expect(unrecorded, 'the runs made outside `recorded`').toEqual([]);
+    expect(limits).toEqual(Array(runs).fill(7000));
   });
 });

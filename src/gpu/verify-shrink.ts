@@ -80,6 +80,7 @@ export async function smallestFailure(
   }
   const runs = new Map<VerifyCase, CaseReport>();
   let stopped: string | undefined;
+  let timedOut = false;
   const stillFails = async (candidate: VerifyCase) => {
     if (stopped || options.signal?.aborted) return false;
     let row: CaseReport;
@@ -91,7 +92,10 @@ export async function smallestFailure(
       return false;
     }
     // A timeout leaves the kernel running on the device: nothing after it can be trusted.
-    if (row.status === 'timeout') stopped = 'stopped: a smaller case timed out';
+    if (row.status === 'timeout') {
+      stopped = 'stopped: a smaller case timed out';
+      timedOut = true;
+    }
     const fails = sameFailure(start, row);
     if (fails) runs.set(candidate, row);
     return fails;
@@ -108,6 +112,7 @@ export async function smallestFailure(
     moves: result.moves,
     complete: result.complete && !stopped,
     ...(stopped ? { note: stopped } : {}),
+    ...(timedOut ? { timedOut } : {}),
   };
 }
 

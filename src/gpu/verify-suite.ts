@@ -81,7 +81,17 @@ export interface VerifyKernelOptions {
   defaultLimitsDevice?: GPUDevice;
   /** Skip the interpreter check (tests of the cases alone). */
   skipHazards?: boolean;
+  /**
+   * Wraps each GPU run of the kernel, given that run's time limit: the page keeps the run on its
+   * write-ahead record (src/ui/kernel-run-record.ts) while it is out.
+   */
+  recorded?: RecordedRun;
 }
+
+/** Runs `run` (one GPU run, limited to `limitMs`) inside whatever must surround it. */
+export type RecordedRun = <T>(limitMs: number, run: () => Promise<T>) => Promise<T>;
+
+const unrecorded: RecordedRun = (_limitMs, run) => run();
 
 /** WebGPU's default compute limits: what a kernel may count on on any device. */
 const DEFAULT_COMPUTE_LIMITS = {
@@ -395,16 +405,18 @@ async function runCase(
   c: VerifyCase,
   run: RunOptions,
   limitMs: number,
+  recorded: RecordedRun = unrecorded,
 ): Promise<CaseReport> {
   const started = performance.now();
   const { inputs, options } = caseInputs(c);
-  const first = await within(engine.run(inputs, options, run), limitMs);
+  const runOnce = () => recorded(limitMs, () => within(engine.run(inputs, options, run), limitMs));
+  const first = await runOnce();
   if (first === TIMED_OUT) return emptyRow(c, 'timeout', performance.now() - started, `no result after ${limitMs} ms`);
   // A second run shows writes that land in a different order from run to run; that needs two
   // workgroups that may write one element (several along an axis, or several heads). Races on
   // workgroup memory are the interpreter's job, so the single-workgroup cases run once.
   const twice = c.tags.includes('multi-wg') || c.tags.includes('heads');
-  const second = twice ? await within(engine.run(inputs, options, run), limitMs) : first;
+  const second = twice ? await runOnce() : first;
   if (second === TIMED_OUT) return emptyRow(c, 'timeout', performance.now() - started, `the second run gave no result after ${limitMs} ms`);
   const check = checkStage(
     stage,
@@ -660,7 +672,7 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     checkCancelled(signal);
     let row: CaseReport;
     try {
-      row = await runCase(engine, checked, c, { ...run, maxBlockRows: c.blockRows, keySplits: c.keySplits }, limitMs);
+      row = await runCase(engine, checked, c, { ...run, maxBlockRows: c.blockRows, keySplits: c.keySplits }, limitMs, options.recorded);
     } catch (error) {
       if (error instanceof RunCancelledError) throw error;
       if (error instanceof DeviceLostError || engine.lost) {
@@ -699,7 +711,7 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
   report.cases = annotateCases(report.cases, report.hints);
   report.warnings = passed ? passWarnings(source, interpreted) : [];
   if (!passed && options.shrink !== false) {
-    const rerun = (c: VerifyCase) => runCase(engine, checked, c, { ...run, keySplits: c.keySplits }, limitMs);
+    const rerun = (c: VerifyCase) => runCase(engine, checked, c, { ...run, keySplits: c.keySplits }, limitMs, options.recorded);
     const valid = (c: VerifyCase) => caseProblem(c, stage) === null;
     report.smallest = (await smallestFailure(rerun, report.cases, { ...options.shrink, signal, valid })) ?? undefined;
     checkCancelled(signal);

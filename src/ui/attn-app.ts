@@ -19,6 +19,7 @@ import { withModelHeadAsMatrices } from '../core/model/head-matrix';
 import { sameModelSource } from '../core/model/generated-tokens';
 import type {
   CommandEvent,
+  GpuRunEvent,
   GpuTimeoutEvent,
   KernelEditEvent,
   KernelReleaseEvent,
@@ -60,6 +61,7 @@ const HANDLED_EVENTS = [
   'attn-notice',
   'attn-notice-dismiss',
   'attn-gpu-timeout',
+  'attn-gpu-run',
   'attn-command',
   'attn-model-source',
 ] as const;
@@ -205,10 +207,14 @@ export class AttnApp extends LitElement {
     },
     'attn-notice': (e: NoticeEvent) => (e.text ? this.notices.notify(e.level, e.text, e.source) : this.notices.clear(e.source!)),
     'attn-notice-dismiss': (e: NoticeDismissEvent) => this.notices.dismiss(e.id),
-    // The Profiler's verification or sweep: the same recovery as a playground run that timed out.
+    // The Profiler's verification or sweep, or the Shader lab's Verify: the same recovery as a playground run that timed out.
     'attn-gpu-timeout': (e: GpuTimeoutEvent) => {
       this.gpuTimedOut(e.kernels, e.message);
       e.recovering = true;
+    },
+    // A run of the Shader lab's Verify: on the write-ahead record, as the playground's runs are.
+    'attn-gpu-run': (e: GpuRunEvent) => {
+      e.result = this.runRecord.around(e.kernels, e.limitMs, e.run);
     },
     'attn-command': (e: CommandEvent) => this.command(e.command),
     'attn-model-source': (e: ModelSourceEvent) => void this.loadModel(e),

@@ -12,6 +12,8 @@
  * The playground uses an edited kernel only after its trial (kernel-staging.ts): the lab says where
  * the current stage's kernel stands, and for a held one (it timed out or lost the device) offers
  * "Use my kernel again"; Verify stays off for a held kernel, which could hang the GPU, and for one still on trial.
+ * Verify's GPU runs of an edited kernel are on the page's write-ahead record (GpuRunEvent), and a
+ * kernel that times out there (or loses the device) is held and the device replaced (GpuTimeoutEvent).
  */
 import type { Activation } from '../core/options';
 import { LitElement, html, nothing } from 'lit';
@@ -25,14 +27,17 @@ import type { AttentionEngine } from '../gpu/engine';
 import { diagnoseKernel } from '../gpu/kernels';
 import { stageShaderFile } from '../gpu/variants';
 import type { ScoreFunction } from '../core/options';
+import type { RecordedRun } from '../gpu/verify-suite';
 import { variantFor, verifiableStages } from '../gpu/verify-suite';
 import type { AttnCodeEditor, EditorMarker } from './attn-code-editor';
 import type { BrokenExample } from './broken-examples';
 import { BROKEN_EXAMPLES } from './broken-examples';
 import type { CodeChangeEvent } from './events';
-import { KernelEditEvent, KernelReleaseEvent, NoticeEvent, StateEditEvent } from './events';
+import { GpuRunEvent, GpuTimeoutEvent, KernelEditEvent, KernelReleaseEvent, NoticeEvent, StateEditEvent } from './events';
 import type { KernelTrials } from '../core/kernel-safety';
-import { kernelTried } from '../core/kernel-safety';
+import { formatLimit, kernelTried } from '../core/kernel-safety';
+import type { VerifyReport } from '../core/verify/report';
+import { reportSummary } from '../core/verify/report';
 import { SHADERS } from './shader-library';
 import { shaderLabStyles } from './shader-lab-styles';
 import { buttonStyles, messageListStyles, panelStyles } from './styles';
@@ -280,12 +285,49 @@ export class AttnShaderLab extends LitElement {
     const edited = this.edits[stage];
     const label =
       edited === undefined ? 'built-in kernel' : example?.stage === stage && example.source === edited ? example.file : 'edited kernel';
-    void this.verification.run(engine, { stage, source: this.source(stage), label, timeLimitMs: this.timeLimit }).then(() => {
-      const report = this.verification.report;
-      if (report?.stage === stage && report.status === 'compile-error')
+    const source = this.source(stage);
+    const kernels = edited === undefined ? null : { [stage]: source };
+    const recorded: RecordedRun = (limitMs, run) => this.recorded(kernels, limitMs, run);
+    void this.verification.run(engine, { stage, source, label, timeLimitMs: this.timeLimit, recorded }).then((report) => {
+      if (report?.status === 'compile-error')
         this.diagnostics = { ...this.diagnostics, [stage]: { messages: report.compileMessages, problems: [], checking: false } };
+      // A device lost because the page replaced it meanwhile (Reconnect) is not the kernel's doing.
+      const lost = report?.status === 'device-lost' && this.engine === engine;
+      if (report && (report.status === 'timeout' || report.smallest?.timedOut || lost)) this.stuck(stage, report, kernels);
     });
   };
+
+  /** One GPU run of Verify, on the page's write-ahead record of runs with edited kernels (GpuRunEvent). */
+  private recorded<T>(kernels: Record<string, string> | null, limitMs: number, run: () => Promise<T>): Promise<T> {
+    if (!kernels) return run();
+    const event = new GpuRunEvent(kernels, limitMs, run);
+    this.dispatchEvent(event);
+    return (event.result as Promise<T> | null) ?? run();
+  }
+
+  /**
+   * Verify's kernel did not finish (or lost the device): it may still be running, so the page holds
+   * an edited kernel and replaces the device (GpuTimeoutEvent), as the staging and the Profiler do.
+   */
+  private stuck(stage: StageName, report: VerifyReport, kernels: Record<string, string> | null): void {
+    const title = STAGE_INFO[stage].shortTitle;
+    const whose = kernels ? `Your edited ${title} kernel` : `The built-in ${title} kernel`;
+    const at = report.cases.find((c) => c.status === 'timeout')?.name;
+    const where =
+      report.status === 'timeout'
+        ? at
+          ? `on the case "${at}"`
+          : (report.error ?? reportSummary(report))
+        : `on a smaller case, shrinking the failure of "${report.smallest?.from}"`;
+    const what =
+      report.status === 'device-lost'
+        ? 'lost the GPU device in Verify'
+        : `did not finish within ${formatLimit(report.timeLimitMs)} in Verify (${where}), so it may still be running on the GPU`;
+    const held = kernels
+      ? ` It is held: the playground runs the built-in ${title} kernel, your text stays in the Shader lab, and "Use my kernel again" tries it again.`
+      : '';
+    this.dispatchEvent(new GpuTimeoutEvent(kernels, `${whose} ${what}.${held} The GPU device is being replaced.`));
+  }
 
   /** Opens a stage's tab; the page's view keeps it (a view edit: no undo step), so a reload or a link opens it again. */
   private selectStage(stage: StageName): void {

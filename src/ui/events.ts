@@ -163,10 +163,11 @@ export class CodeChangeEvent extends Event {
 }
 
 /**
- * GPU work outside the playground's runs (the Profiler's verification or sweep) did not finish in
- * time: the kernel may still be running, so the device is of no more use. The coordinator holds the
- * edited kernels it ran (by stage, as the state's heldKernels), shows `message` as the page's
- * banner and replaces the device, as after a playground run that timed out.
+ * GPU work outside the playground's runs (the Profiler's verification or sweep, the Shader lab's
+ * Verify) did not finish in time: the kernel may still be running, so the device is of no more
+ * use. The coordinator holds the edited kernels it ran (by stage, as the state's heldKernels),
+ * shows `message` as the page's banner and replaces the device, as after a playground run that
+ * timed out.
  */
 export class GpuTimeoutEvent extends Event {
   static readonly eventName = 'attn-gpu-timeout';
@@ -178,6 +179,27 @@ export class GpuTimeoutEvent extends Event {
     readonly message: string,
   ) {
     super(GpuTimeoutEvent.eventName, up);
+  }
+}
+
+/**
+ * A GPU run of edited kernels outside the playground's runs (one run of the Shader lab's Verify):
+ * the coordinator keeps it on the page's write-ahead record (kernel-run-record.ts) while it is out,
+ * so a page that freezes or dies meanwhile holds those kernels on the next load. The coordinator
+ * sets `result` to the recorded run; where none answers, the sender runs it itself.
+ */
+export class GpuRunEvent extends Event {
+  static readonly eventName = 'attn-gpu-run';
+  /** The run, started by the page inside its record; null while no page answered. */
+  result: Promise<unknown> | null = null;
+  constructor(
+    /** The edited kernels the run uses, by stage; null when only built-in ones do. */
+    readonly kernels: Readonly<Record<string, string>> | null,
+    /** The run's time limit: a page closed normally within it shows no sign of a hang. */
+    readonly limitMs: number,
+    readonly run: () => Promise<unknown>,
+  ) {
+    super(GpuRunEvent.eventName, up);
   }
 }
 
@@ -205,5 +227,6 @@ declare global {
     'attn-code-change': CodeChangeEvent;
     'attn-profile-command': ProfileCommandEvent;
     'attn-gpu-timeout': GpuTimeoutEvent;
+    'attn-gpu-run': GpuRunEvent;
   }
 }

@@ -73,7 +73,8 @@ export class VerificationController implements ReactiveController {
     return this.earlier.get(stage) ?? NONE;
   }
 
-  async run(engine: AttentionEngine, options: Omit<VerifyKernelOptions, 'signal' | 'onCase'>): Promise<void> {
+  /** Verifies a kernel; resolves to its report, or null when the run was cancelled or could not run. */
+  async run(engine: AttentionEngine, options: Omit<VerifyKernelOptions, 'signal' | 'onCase'>): Promise<VerifyReport | null> {
     this.cancel();
     if (this.stage !== null && this.stage !== options.stage)
       this.earlier.set(this.stage, { report: this.report, cases: this.cases, error: this.error, source: this.source });
@@ -105,9 +106,12 @@ export class VerificationController implements ReactiveController {
           },
         },
       });
-      if (!abort.signal.aborted) this.report = report;
+      if (abort.signal.aborted) return null;
+      this.report = report;
+      return report;
     } catch (error) {
       if (!(error instanceof RunCancelledError || abort.signal.aborted)) this.error = (error as Error).message ?? String(error);
+      return null;
     } finally {
       if (this.abort === abort) this.cancel();
     }

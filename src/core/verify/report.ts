@@ -161,6 +161,8 @@ export interface SmallestFailure {
   complete: boolean;
   /** Why the case was not shrunk or not further (a timeout, a cancelled run). */
   note?: string;
+  /** A smaller case's run did not finish: the kernel may still be running on the device. */
+  timedOut?: boolean;
 }
 
 export type VerifyStatus = 'pass' | 'fail' | 'timeout' | 'device-lost' | 'compile-error' | 'interface-error';
