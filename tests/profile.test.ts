@@ -269,6 +269,34 @@ describe.skipIf(!gpu)('the profiler sweep', () => {
     });
   });
 
+  it("puts every run of a custom variant's own kernels on the page's record, with the run's limit, and no built-in's", async () => {
+    const own = shaders['weighted_values.wgsl'];
+    const recorded: { kernels: Readonly<Record<string, string>>; limitMs: number }[] = [];
+    let runs = 0;
+    const run = engine.run.bind(engine);
+    engine.run = (inputs, options, r = {}) => (runs++, run(inputs, options, r));
+    try {
+      const r = await profileSweep(
+        { ns: [16], dk: 4, variants: ['tiled', 'custom:pv'], warmup: 1, repeats: 2 },
+        {
+          engine,
+          custom: { 'custom:pv': { base: 'tiled', kernels: { pv: own }, note: 'own pv', checked: true } },
+          timeLimits: { baseMs: 1, floorMaddsPerSecond: 1e12 },
+          recordRun: (kernels, limitMs, work) => {
+            recorded.push({ kernels, limitMs });
+            return work();
+          },
+        },
+      );
+      expect(r.rows.map((row) => row.error ?? null)).toEqual([null, null]);
+      // Three runs of each variant (one warm-up, two repeats); only the custom one's are recorded.
+      expect(runs).toBe(6);
+      expect(recorded).toEqual(Array(3).fill({ kernels: { pv: own }, limitMs: 1000 }));
+    } finally {
+      engine.run = run;
+    }
+  });
+
   it('interleaves the variants round-robin, warm-ups first, each round starting with the next variant', () => {
     const atN16 = progress.filter((p) => p.n === 16 && p.phase !== 'reference').map((p) => `${p.phase} ${p.variant}`);
     const round = (phase: string, r: number) => rotationOrder(VARIANT_NAMES, r).map((v) => `${phase} ${v}`);

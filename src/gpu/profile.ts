@@ -242,6 +242,12 @@ export interface ProfileDeps {
    * allocates them in every repeat, and its row says so.
    */
   keepBytes?: number;
+  /**
+   * Wraps each engine run of a custom variant (edited kernels), given the kernels and the run's time
+   * limit: the page keeps the run on its write-ahead record (src/ui/kernel-run-record.ts) while it
+   * is out, so a page that freezes or dies mid-profile holds those kernels on the next load.
+   */
+  recordRun?: <T>(kernels: Readonly<Record<string, string>>, limitMs: number, run: () => Promise<T>) => Promise<T>;
 }
 
 /** An engine run of the sweep did not finish within its time limit: the device may still be busy with it. */
@@ -507,7 +513,11 @@ function createRunner(
         buffers: pool ?? undefined,
         signal: deps.signal,
       });
-    const once = deps.timeLimits ? () => withTimeLimit(run, limitMs(deps.timeLimits!), deps.signal) : run;
+    const limited = deps.timeLimits ? () => withTimeLimit(run, limitMs(deps.timeLimits!), deps.signal) : run;
+    // A custom variant's own kernels go on the page's record of runs (a setting variant has none).
+    const record = deps.recordRun;
+    const edited = custom && Object.keys(custom.kernels).length ? (custom.kernels as Readonly<Record<string, string>>) : null;
+    const once = edited && record && deps.timeLimits ? () => record(edited, limitMs(deps.timeLimits!), limited) : limited;
     // The first warm-up also compiles the pipelines; it is the run whose allocations are counted,
     // never a timed one (the counting wraps createBuffer).
     const measured = first ? await measureAllocations(deps.engine.device, once) : { result: await once(), peakBytes: null };

@@ -48,7 +48,7 @@ import { untilCancelled } from '../gpu/watchdog';
 import type { PlotKind } from '../plot/scaling-plots';
 import type { AttnProfileControls } from './attn-profile-controls';
 import type { AttnProfileResults } from './attn-profile-results';
-import { CommandEvent, GpuTimeoutEvent } from './events';
+import { CommandEvent, GpuRunEvent, GpuTimeoutEvent } from './events';
 import type { ProfileCommandEvent } from './events';
 import type { GpuStatus } from './gpu-session';
 import './attn-profile-controls';
@@ -233,6 +233,7 @@ export class AttnProfiler extends LitElement {
         onProgress: (p) => (this.progress = p),
         warmer,
         timeLimits: this.timeLimits,
+        recordRun: this.recordRun,
       }).finally(() => warmer?.destroy());
       if (peerNote) result.notes.push(peerNote);
       for (const v of this.labVerdicts.filter((x) => !x.pass))
@@ -285,6 +286,16 @@ export class AttnProfiler extends LitElement {
     return event.recovering ? event.message : `${what} Nothing more can run on this GPU device until the page is reloaded.`;
   }
 
+  /**
+   * One GPU run of edited kernels (the verification's or the sweep's), on the page's write-ahead
+   * record of runs (GpuRunEvent), so a page that freezes or dies meanwhile holds them on the next load.
+   */
+  private recordRun = <T>(kernels: Readonly<Record<string, string>>, limitMs: number, run: () => Promise<T>): Promise<T> => {
+    const event = new GpuRunEvent(kernels, limitMs, run);
+    this.dispatchEvent(event);
+    return (event.result as Promise<T> | null) ?? run();
+  };
+
   private sweepTimedOut(error: SweepTimeoutError): string {
     const lab = Object.entries(this.custom).find(([name]) => name === error.variant)?.[1];
     const yours = lab
@@ -323,6 +334,7 @@ export class AttnProfiler extends LitElement {
           variant,
           signal,
           timeLimitMs: this.verifyTimeLimitMs,
+          recorded: (limitMs, run) => this.recordRun({ [stage]: source }, limitMs, run),
         }),
         signal,
       );

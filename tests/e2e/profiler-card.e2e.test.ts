@@ -64,6 +64,15 @@ describe('own kernels and benchmark cards in the Profiler tab', () => {
       await setChecked(page, 'input[data-lab-stage="qk"]', true);
       for (const n of [16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384]) await setChecked(page, `input[data-n="${n}"]`, false);
       for (const v of ['naive', 'tiled', 'fused', 'tfjs']) await setChecked(page, `input[data-variant="${v}"]`, v === 'tiled');
+      // Every GPU run of an edited kernel (the verifier's and the sweep's) goes on the page's run record.
+      await page.evaluate(() => {
+        const w = window as unknown as { recordedStages: string[] };
+        w.recordedStages = [];
+        // On the page's element itself: it handles the event and stops it there.
+        document
+          .querySelector('attn-app')!
+          .addEventListener('attn-gpu-run', (e) => w.recordedStages.push(...Object.keys((e as Event & { kernels: object }).kernels)));
+      });
       await page.evaluate(() => {
         const el = document
           .querySelector('attn-app')!
@@ -103,6 +112,8 @@ describe('own kernels and benchmark cards in the Profiler tab', () => {
         };
       });
       expect(view.state, view.message).toBe('done');
+      const recorded = await page.evaluate(() => (window as unknown as { recordedStages: string[] }).recordedStages);
+      expect(new Set(recorded)).toEqual(new Set(['qk', 'softmax']));
       expect(view.verdicts).toEqual(['qk: fail', 'softmax: pass']);
       expect(await text(page, '#lab-verdicts')).toMatch(/qk: did not pass the verifier, not timed — FAIL: \d+ of \d+ cases failed/);
       expect(view.rows).toEqual([
