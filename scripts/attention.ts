@@ -76,7 +76,7 @@ const USAGE = `usage: npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask
          and let Q's width per head dq differ from K's dk; fused computes dot scores only)
        [--activation softmax|relu|gelu]  (relu/gelu: φ elementwise instead of the softmax, no normalisation; naive or tiled)
 --heads H: Q, K, V columns split into H heads; --wo: output projection W_o ((H·dv)×d_model), written by --out
-inputs: 2-D float32 .npy, or .json nested arrays, or .csv
+inputs: 2-D .npy (float, integer or bool: True = 1), or .json nested arrays, or .csv
 ${FEATURE_USAGE}`;
 
 function readMatrix(path: string, role: string) {

@@ -8,6 +8,7 @@ import { attentionReference } from '../src/core/reference';
 import type { Matrix } from '../src/core/tensor';
 import { runScript, ROOT } from './helpers/cli';
 import { acquireTestDevice } from './helpers/gpu';
+import { boolNpy } from './helpers/npy-bytes';
 
 const gpu = await acquireTestDevice();
 const dir = mkdtempSync(join(tmpdir(), 'attn-cli-'));
@@ -57,6 +58,36 @@ describe.skipIf(!gpu)('npm run attention', () => {
     const bad = await attention('--q', q, '--k', k, '--v', v, '--precision', 'bf16');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--precision must be one of f32, f16, auto, got "bf16"/);
+  });
+
+  it("reads a boolean ('|b1') --mask as 0/1, True = may attend, and a boolean --q as 0/1 values", async () => {
+    // Query i may attend keys j ≤ i + 2 and every third key: a pattern causal alone would not give.
+    const allowed = Array.from({ length: 9 * 13 }, (_, e) => Number(e % 13 <= Math.floor(e / 13) + 2 || e % 3 === 0));
+    const maskPath = join(dir, 'mask-bool.npy');
+    writeFileSync(maskPath, new Uint8Array(boolNpy(9, 13, allowed)));
+    const out = join(dir, 'o-bool-mask.npy');
+    const r = await attention('--q', q, '--k', k, '--v', v, '--mask', maskPath, '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ pass: true });
+    const mask = { rows: 9, cols: 13, data: Float32Array.from(allowed) };
+    const ref = attentionReference({ q: randomMatrix(9, 6, 1), k: randomMatrix(13, 6, 2), v: randomMatrix(13, 5, 3), mask }, {});
+    const unmasked = attentionReference({ q: randomMatrix(9, 6, 1), k: randomMatrix(13, 6, 2), v: randomMatrix(13, 5, 3) }, {});
+    expect(ref.output.data).not.toEqual(unmasked.output.data);
+    const written = parseNpy(new Uint8Array(readFileSync(out)).buffer);
+    written.data.forEach((x, i) => expect(x).toBeCloseTo(ref.output.data[i], 5));
+
+    const bits = Array.from({ length: 9 * 6 }, (_, e) => ((e * 7) % 5 < 2 ? 1 : 0));
+    const qBool = join(dir, 'q-bool.npy');
+    writeFileSync(qBool, new Uint8Array(boolNpy(9, 6, bits)));
+    const outQ = join(dir, 'o-bool-q.npy');
+    const rq = await attention('--q', qBool, '--k', k, '--v', v, '--out', outQ, '--json');
+    expect(rq.code, rq.stderr).toBe(0);
+    const refQ = attentionReference(
+      { q: { rows: 9, cols: 6, data: Float32Array.from(bits) }, k: randomMatrix(13, 6, 2), v: randomMatrix(13, 5, 3) },
+      {},
+    );
+    const writtenQ = parseNpy(new Uint8Array(readFileSync(outQ)).buffer);
+    writtenQ.data.forEach((x, i) => expect(x).toBeCloseTo(refQ.output.data[i], 5));
   });
 
   it('splits the keys of a fused run with --key-splits (split-KV, the combine stage)', async () => {

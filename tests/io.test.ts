@@ -3,6 +3,7 @@ import { dump } from 'npyjs';
 import { parseDelimited, parseJsonMatrix, parseMatrix, parseNpy, toCsv, toJson, toNpy } from '../src/core/io';
 import { fromRows } from '../src/core/tensor';
 import { InputError } from '../src/core/errors';
+import { boolNpy } from './helpers/npy-bytes';
 
 const m = fromRows([
   [1, 2.5, -3],
@@ -70,6 +71,17 @@ describe('matrix files', () => {
       at,
     );
     expect(Array.from(parseNpy(bytes.buffer).data)).toEqual([1, 3, 5, 2, 4, 6]);
+  });
+
+  it.each([
+    ['C order', false, [1, 0, 0, 1, 1, 0], [1, 0, 0, 1, 1, 0]],
+    // Column by column: the same bytes read as rows [1, 0, 1] and [0, 1, 0].
+    ['Fortran order', true, [1, 0, 0, 1, 1, 0], [1, 0, 1, 0, 1, 0]],
+  ])("reads a boolean ('|b1') .npy, numpy's mask type, as 0 and 1 (%s)", (_, fortran, bytes, expected) => {
+    const file = boolNpy(2, 3, bytes, fortran);
+    const read = parseMatrix(file, 'mask.npy', 'mask (mask.npy)');
+    expect([read.rows, read.cols]).toEqual([2, 3]);
+    expect(Array.from(read.data)).toEqual(expected);
   });
 
   it('reads spreadsheet pastes, tab- or comma-separated', () => {

@@ -47,8 +47,12 @@ function checkedValue(value: number, i: number, j: number, what: string): number
 const NPY_MAGIC = '\x93NUMPY';
 /** The versions numpy writes: 1.0 (16-bit header length), 2.0 (32-bit), 3.0 (32-bit, UTF-8 header). */
 const NPY_VERSIONS = ['1.0', '2.0', '3.0'];
-/** Little-endian (or single-byte) real types, with their sizes in bytes. */
+/**
+ * Little-endian (or single-byte) real types, with their sizes in bytes. Booleans ('|b1', numpy's
+ * usual mask dtype) read as 0 and 1: a mask's True is a key that may be attended to.
+ */
 const NPY_DTYPES: Record<string, number> = {
+  '|b1': 1,
   '<f2': 2,
   '<f4': 4,
   '<f8': 8,
@@ -130,7 +134,7 @@ function readNpyShape(text: string, what: string): number[] {
 /** Float types whose every value is a float32: read as the shortest decimal that is that float32. */
 const NPY_FLOAT32_EXACT = ['<f4', '<f2'];
 
-/** A 2-D .npy of any real little-endian dtype (1-D is read as one row), row-major, as float64 values. */
+/** A 2-D .npy of any real little-endian or boolean dtype (1-D is read as one row), row-major, as float64 values (True is 1). */
 export function parseNpy(bytes: ArrayBuffer, what = 'npy file'): Matrix64 {
   const header = readNpyHeader(bytes, what);
   const { shape, itemSize, fortranOrder } = header;
