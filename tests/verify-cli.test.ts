@@ -146,6 +146,10 @@ describeGpu('npm run verify', () => {
     expect(code, stdout).toBe(1);
     expect(stdout).toMatch(/TIMEOUT: \d+ of \d+ cases failed \(stopped after/);
     expect(stdout).toMatch(/timed out — infinite loop or a very slow kernel\?/);
+    // The interpreter, which would spin in the same loop, gets the case time limit, not its own minute, and says so.
+    expect(stdout).toMatch(
+      /not checked: interpreter race check — could not finish \(stopped after 1500 ms; it was given only the case time limit, as the kernel had already timed out on the GPU\)/,
+    );
   });
 
   // Every stage of every variant, the fused kernel's pipelines (a few head-width buckets, both

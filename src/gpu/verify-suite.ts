@@ -503,6 +503,59 @@ export async function compileFailure(engine: AttentionEngine, stage: StageName, 
 }
 
 /**
+ * The interpreter: races, out-of-bounds and unwritten workgroup reads, and the workgroup memory a
+ * default device would have to provide. Every kernel, not only those that share workgroup memory:
+ * two invocations writing one element, or a write past the end of a buffer, can give the right
+ * values on one device and not another (measured on an H200, whose robust buffer access dropped
+ * the stray writes of a naive softmax with an off-by-one row bound that SwiftShader's values
+ * caught). Kernels without workgroup memory are cheap there (0.1–0.3 s). Fills in the report's
+ * hazards and limits; returns their hints. `afterTimeout` (a case's time limit): a case already
+ * timed out on the GPU, so the interpreter, which would most likely spin in the same loop, gets
+ * that long instead of a minute.
+ */
+async function interpreterFindings(
+  report: VerifyReport,
+  compiled: CompiledKernel | null,
+  stage: StageName,
+  source: string,
+  options: Pick<VerifyKernelOptions, 'skipHazards' | 'defaultLimitsDevice'>,
+  afterTimeout?: number,
+): Promise<Hint[]> {
+  let findings: Hint[] = [];
+  if (!options.skipHazards && compiled) {
+    const timeLimitMs = afterTimeout ?? COMPILE_TIME_LIMIT_MS;
+    const hazards = summarise(checkWorkgroupHazards(source, stage, { timeLimitMs }));
+    if (afterTimeout !== undefined && hazards.incomplete)
+      hazards.incomplete += '; it was given only the case time limit, as the kernel had already timed out on the GPU';
+    report.hazards = hazards;
+    findings = hazardHints(hazards, source);
+    report.limits.push(...defaultLimitFindings(compiled.workgroupSize, hazards.workgroupBytes));
+  } else if (compiled) {
+    report.limits.push(...defaultLimitFindings(compiled.workgroupSize, null));
+  }
+  // A default device is asked only when the interpreter could not size the workgroup memory: its
+  // figure (with WORKGROUP_BYTES at the default 16 KiB) and the reflected workgroup size already
+  // answer the question, and compiling the fused kernel a second time costs SwiftShader ~20 s.
+  const sized = report.hazards !== null && !report.hazards.incomplete;
+  if (options.defaultLimitsDevice && compiled && usesWorkgroupMemory(source) && !sized) {
+    const d = options.defaultLimitsDevice;
+    const onDefault = await within(
+      diagnoseKernel({ device: d, limits: { maxComputeWorkgroupStorageSize: d.limits.maxComputeWorkgroupStorageSize } }, stage, source),
+      COMPILE_TIME_LIMIT_MS,
+    );
+    if (onDefault !== TIMED_OUT && !onDefault.kernel)
+      report.limits.push({
+        limit: 'default limits',
+        needed: 0,
+        allowed: 0,
+        message: `does not fit a default WebGPU device: ${[...onDefault.problems, ...onDefault.messages.filter((m) => m.type === 'error').map((m) => m.message)].join('; ')}`,
+      });
+  }
+  if (report.limits.length) findings.unshift(limitsHint(report.limits));
+  return findings;
+}
+
+/**
  * Verifies one kernel. Compile and interface errors come back as a report ('compile-error',
  * 'interface-error'), so do a timeout and a lost device ('timeout', 'device-lost': the page must
  * then acquire a new device). Aborting the signal throws RunCancelledError.
@@ -592,40 +645,6 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     throw error;
   }
 
-  // The interpreter: races, out-of-bounds and unwritten workgroup reads, and the workgroup memory a
-  // default device would have to provide. Every kernel, not only those that share workgroup memory:
-  // two invocations writing one element, or a write past the end of a buffer, can give the right
-  // values on one device and not another (measured on an H200, whose robust buffer access dropped
-  // the stray writes of a naive softmax with an off-by-one row bound that SwiftShader's values
-  // caught). Kernels without workgroup memory are cheap there (0.1–0.3 s).
-  let findings: Hint[] = [];
-  if (!options.skipHazards && compiled) {
-    const hazards = summarise(checkWorkgroupHazards(source, stage, { timeLimitMs: COMPILE_TIME_LIMIT_MS }));
-    report.hazards = hazards;
-    findings = hazardHints(hazards, source);
-    report.limits.push(...defaultLimitFindings(compiled.workgroupSize, hazards.workgroupBytes));
-  } else if (compiled) {
-    report.limits.push(...defaultLimitFindings(compiled.workgroupSize, null));
-  }
-  // A default device is asked only when the interpreter could not size the workgroup memory: its
-  // figure (with WORKGROUP_BYTES at the default 16 KiB) and the reflected workgroup size already
-  // answer the question, and compiling the fused kernel a second time costs SwiftShader ~20 s.
-  const sized = report.hazards !== null && !report.hazards.incomplete;
-  if (options.defaultLimitsDevice && compiled && usesWorkgroupMemory(source) && !sized) {
-    const d = options.defaultLimitsDevice;
-    const onDefault = await within(
-      diagnoseKernel({ device: d, limits: { maxComputeWorkgroupStorageSize: d.limits.maxComputeWorkgroupStorageSize } }, stage, source),
-      COMPILE_TIME_LIMIT_MS,
-    );
-    if (onDefault !== TIMED_OUT && !onDefault.kernel)
-      report.limits.push({
-        limit: 'default limits',
-        needed: 0,
-        allowed: 0,
-        message: `does not fit a default WebGPU device: ${[...onDefault.problems, ...onDefault.messages.filter((m) => m.type === 'error').map((m) => m.message)].join('; ')}`,
-      });
-  }
-  if (report.limits.length) findings.unshift(limitsHint(report.limits));
   checkCancelled(signal);
 
   // An elementwise activation has no denominator for a sink: the engine refuses sinks with it, whatever the kernel declares.
@@ -684,11 +703,15 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     report.cases.push(row);
     options.onCase?.(row, report.cases.length, cases.length);
     if (row.status === 'timeout') {
+      const findings = await interpreterFindings(report, compiled, stage, source, options, limitMs);
       report.hints = diagnose(report.cases, { stage: checked, source, findings, sharedMemory: sharedMemoryRace(source, report.hazards) });
       report.cases = annotateCases(report.cases, report.hints);
       return finish('timeout', `"${c.name}" timed out after ${limitMs} ms — infinite loop or a very slow kernel?`);
     }
   }
+  checkCancelled(signal);
+  // After the cases, so a kernel that hangs stops at a case's time limit, not the interpreter's minute.
+  const findings = await interpreterFindings(report, compiled, stage, source, options);
   checkCancelled(signal);
   const passed = report.cases.every((c) => c.status === 'pass') && findings.length === 0;
   const interpreted = report.hazards !== null && !report.hazards.incomplete;
