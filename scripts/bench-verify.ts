@@ -8,6 +8,7 @@ import { AttentionEngine } from '../src/gpu/engine';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { builtInKernels, builtInLabel, verifyKernel } from '../src/gpu/verify-suite';
 import { EXIT, main, openDefaultLimitsDevice, openDevice, parseFlags, integer } from './lib/cli';
+import { counted } from '../src/core/plural';
 
 const USAGE = `usage: npm run bench:verify [-- --slowest N]
 Times the full verification suite (npm run verify's) on every built-in kernel — each on a fresh
@@ -46,7 +47,7 @@ async function bench(argv: string[]): Promise<number> {
       times.push(seconds);
       const casesMs = report.cases.reduce((sum, c) => sum + c.ms, 0);
       console.log(
-        `${label.replace('built-in ', '').padEnd(24)} ${seconds.toFixed(1).padStart(5)} s  ${report.status}, ${report.cases.length} cases ${(casesMs / 1000).toFixed(1)} s, interpreter ${report.hazards ? `${(report.hazards.ms / 1000).toFixed(1)} s` : 'not needed'}`,
+        `${label.replace('built-in ', '').padEnd(24)} ${seconds.toFixed(1).padStart(5)} s  ${report.status}, ${counted(report.cases.length, 'case')} ${(casesMs / 1000).toFixed(1)} s, interpreter ${report.hazards ? `${(report.hazards.ms / 1000).toFixed(1)} s` : 'not needed'}`,
       );
       for (const c of [...report.cases].sort((a, b) => b.ms - a.ms).slice(0, slowest))
         console.log(`    ${c.ms.toFixed(0).padStart(6)} ms  ${c.name}`);

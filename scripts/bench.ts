@@ -85,6 +85,7 @@ import {
 import { describeFeatures } from '../src/core/features';
 import { FORM_NUMBERS } from '../src/core/profile-form';
 import { FEATURE_FLAGS, FEATURE_USAGE, featureOptions, withFeatureDefaults } from './lib/feature-flags';
+import { counted } from '../src/core/plural';
 
 /** Stages a --kernel can replace: those some variant runs itself. */
 const KERNEL_STAGES = [...new Set(VARIANT_NAMES.flatMap((v) => variantStages(v)))];
@@ -407,7 +408,7 @@ async function verifiedKernels(engine: AttentionEngine, kernels: KernelSpec[], t
       custom[k.name] = {
         base: k.base,
         kernels: { [k.stage]: k.source },
-        note: `your ${k.stage} kernel ${k.file} on the ${k.base} variant (its other stages built in${customRunNote([k.stage])}); passed the verifier (${report.cases.length} cases) and checked against the reference like the built-ins`,
+        note: `your ${k.stage} kernel ${k.file} on the ${k.base} variant (its other stages built in${customRunNote([k.stage])}); passed the verifier (${counted(report.cases.length, 'case')}) and checked against the reference like the built-ins`,
         checked: true,
         run: customKernelRun([k.stage]),
       };

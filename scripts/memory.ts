@@ -19,6 +19,7 @@ import { AttentionEngine } from '../src/gpu/engine';
 import { runMemoryOnGpu } from '../src/gpu/memory-run';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { EXIT, integer, main, number, openDevice, parseFlags, readInput, UsageError } from './lib/cli';
+import { counted } from '../src/core/plural';
 
 const USAGE = `usage: npm run memory -- [--fact "PERSON picked up the OBJECT" | --fact "PERSON went to the PLACE" …]
        [--question "where is the OBJECT?"] [--hops N (1 to ${MAX_HOPS}, default 2)] [--update residual|rotate (default rotate)]
@@ -91,7 +92,9 @@ async function memory(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const run = runFacts(cmd.facts, cmd.question, cmd.setup);
-  console.log(`memory: ${run.facts.length} facts, question "${cmd.question.trim()}", ${cmd.setup.hops} hops, update ${cmd.setup.update}`);
+  console.log(
+    `memory: ${counted(run.facts.length, 'fact')}, question "${cmd.question.trim()}", ${counted(cmd.setup.hops, 'hop')}, update ${cmd.setup.update}`,
+  );
   console.log(
     `update: ${cmd.setup.update === 'residual' ? 'q ← q + o' : `q ← R·(q + o), R ${cmd.setup.rotation ? 'from --r' : 'default (drops object dimensions)'}`}`,
   );

@@ -38,6 +38,13 @@ describe.skipIf(!gpu)('npm run memory', () => {
     );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/answer: bathroom/);
+    expect(r.stdout).toMatch(/^memory: 2 facts, question "where is the milk\?", 2 hops, /m);
+  });
+
+  it('counts one fact and one hop in the singular', async () => {
+    const r = await memory('--fact', 'Daniel went to the bathroom', '--question', 'where is the milk?', '--hops', '1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^memory: 1 fact, question "where is the milk\?", 1 hop, update rotate$/m);
   });
 });
 

@@ -5,8 +5,10 @@ import { caseInputs, verifyCases } from '../src/core/verify/cases';
 import { coverageOf, formatCoverage } from '../src/core/verify/coverage';
 import { stateWithCase } from '../src/core/verify/load-case';
 import { reproCommand, reproInputs } from '../src/core/verify/repro';
-import type { CaseReport } from '../src/core/verify/report';
-import { formatSmallest } from '../src/core/verify/report';
+import type { CaseReport, VerifyReport } from '../src/core/verify/report';
+import { formatSmallest, reportSummary } from '../src/core/verify/report';
+import { caseHint } from '../src/core/verify/hints';
+import { suiteChecks } from '../src/gpu/verify-shrink';
 import { defaultState, parseState } from '../src/core/state';
 import { DEFAULT_OPTIONS } from '../src/core/options';
 
@@ -120,6 +122,32 @@ describe('coverage', () => {
     expect(coverage.options.rowBlocks).toBe(1);
     expect(coverage.tags['row-blocks']).toBe(1);
     expect(coverage.pairs.covered).toContain('heads+row-blocks');
+  });
+});
+
+describe('counts in the report', () => {
+  // One case (a suite stopped by a timeout after its first), one run, one differing element: singular.
+  it.each([1, 3])('%i case(s): the coverage, the two-runs check, the verdict and the shrink say case/cases, run/runs', (n) => {
+    const cases = Array.from({ length: n }, (_, i) => ({ ...base, name: `case ${i}`, seed: i }));
+    const plural = n === 1 ? '' : 's';
+    const lines = formatCoverage(coverageOf(cases, suiteChecks({ cases: cases.map(row), hazards: null, limits: [] })));
+    expect(lines[0]).toMatch(new RegExp(`^${n} case${plural}; sizes run: `));
+    expect(lines.join('\n')).toContain(`two runs per case — ${n} case${plural} where two workgroups could write one element ran twice`);
+    const passed = reportSummary({ status: 'pass', cases: cases.map((c) => ({ ...row(c), status: 'pass' })), ms: 1000 } as VerifyReport);
+    expect(passed).toBe(`PASS: ${n === 1 ? 'the 1 case' : `all ${n} cases`} within tolerance, identical on both runs (1.0 s)`);
+    const smallest = formatSmallest({
+      from: 'causal n=20 m=12',
+      row: row(base),
+      problem: 'n=3 m=5',
+      runs: n,
+      moves: ['n 20 → 3'],
+      complete: true,
+    });
+    expect(smallest.join('\n')).toContain(`shrunk from "causal n=20 m=12" in ${n} run${plural}: n 20 → 3`);
+    const unshrunk = formatSmallest({ from: 'causal n=20 m=12', row: row(base), problem: 'n=20 m=12', runs: n, moves: [], complete: true });
+    expect(unshrunk.join('\n')).toContain(`(nothing smaller failed in ${n} run${plural})`);
+    const { hint: _, ...racy } = { ...row(base), differing: n };
+    expect(caseHint(racy)).toContain(`differs between runs (${n} element${plural}): race`);
   });
 });
 

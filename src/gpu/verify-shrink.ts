@@ -16,6 +16,7 @@ import { describeCase, retag, shrinkCase } from '../core/verify/shrink';
 import type { StageName } from '../core/stages';
 import type { AttentionEngine, RunOptions } from './engine';
 import type { VariantName } from './variants';
+import { counted } from '../core/plural';
 
 /** The size of a case's problem, to pick the cheapest failing case to shrink. */
 const work = (c: VerifyCase) => c.heads * c.n * c.m * (c.dk + c.dv) + c.n * c.heads * c.dv * (c.dModel ?? 0);
@@ -157,7 +158,7 @@ export function suiteChecks(report: Pick<VerifyReport, 'cases' | 'hazards' | 'li
     {
       name: 'two runs per case',
       ran: ran && twice > 0,
-      detail: `${twice} cases where two workgroups could write one element ran twice and must match bit for bit`,
+      detail: `${counted(twice, 'case')} where two workgroups could write one element ran twice and must match bit for bit`,
     },
     interpreter,
     {

@@ -8,6 +8,7 @@ import type { VerifyCase } from './cases';
 import { optionFields, SIZE_FIELDS } from './shrink';
 import type { FeatureName } from '../features';
 import { FEATURE_INFO } from '../features';
+import { counted } from '../plural';
 
 /** A check beyond comparing values (poisoned buffers, a race check, default limits), and whether it ran. */
 export interface CoverageCheck {
@@ -155,7 +156,7 @@ export function formatCoverage(c: Coverage, { maxMissing = 8, stage }: { maxMiss
   const total = covered.length + missing.length;
   const shown = missing.slice(0, maxMissing).join(', ') + (missing.length > maxMissing ? `, … ${missing.length - maxMissing} more` : '');
   return [
-    `${c.cases} cases; sizes run: ${Object.entries(c.axes)
+    `${counted(c.cases, 'case')}; sizes run: ${Object.entries(c.axes)
       .map(([axis, values]) => `${axis} ${sizes(values)}`)
       .join(' · ')}`,
     `options (cases): ${counts(c.options)}`,

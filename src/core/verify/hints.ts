@@ -22,6 +22,7 @@ import { loopVarsReadFirst } from './loop-vars';
 import type { CaseTag, VerifyCase } from './cases';
 import type { BugClass, CaseReport, Hint, HintId } from './report';
 import type { StageName } from '../stages';
+import { counted } from '../plural';
 
 /** How the interface dispatches each stage, for the unwritten-elements hint. */
 const DISPATCH: Record<string, string> = {
@@ -37,7 +38,7 @@ export function caseHint(c: Omit<CaseReport, 'hint'>): string {
   if (c.status === 'error') return c.error ?? 'could not run';
   if (c.status === 'pass') return '';
   const parts: string[] = [];
-  if (c.differing > 0) parts.push(`differs between runs (${c.differing} elements): race`);
+  if (c.differing > 0) parts.push(`differs between runs (${counted(c.differing, 'element')}): race`);
   if (c.unwritten > 0) parts.push(`${c.unwritten} never written (NaN poison): dispatch too small or early return`);
   if (c.nonFiniteInMaskedRows > 0) parts.push('NaN in a fully masked row: division by a zero sum');
   if (c.nonFiniteElsewhere > 0) {

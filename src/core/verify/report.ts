@@ -7,6 +7,7 @@ import type { Coverage } from './coverage';
 import { formatCoverage } from './coverage';
 import type { Repro } from './repro';
 import type { HazardReport } from './races';
+import { counted } from '../plural';
 
 /** What the interpreter check ran and found (src/gpu/hazards.ts). */
 export interface StageHazardSummary {
@@ -273,7 +274,7 @@ export function reportCells(c: CaseReport): string[] {
 export function reportSummary(report: VerifyReport): string {
   const failed = failedCases(report).length;
   return report.status === 'pass'
-    ? `PASS: all ${report.cases.length} cases within tolerance, identical on both runs (${(report.ms / 1000).toFixed(1)} s)`
+    ? `PASS: ${report.cases.length === 1 ? 'the 1 case' : `all ${report.cases.length} cases`} within tolerance, identical on both runs (${(report.ms / 1000).toFixed(1)} s)`
     : report.cases.length === 0 && report.error
       ? // Nothing ran (it did not compile, or does not fit the interface): no "0 of 0 cases".
         `${report.status.toUpperCase()}: no case ran — ${report.error}`
@@ -329,8 +330,8 @@ export function formatSmallest(s: SmallestFailure): string[] {
       `  ${row.failures} of ${row.count} elements out of tolerance${row.maxAbs > 0 ? `; max abs ${err(row.maxAbs)}, max ULP ${ulp(row.maxUlp)}` : ''}`,
     );
   const how = s.moves.length
-    ? `shrunk from "${s.from}" in ${s.runs} runs${s.complete ? '' : ' (stopped early)'}: ${s.moves.join(', ')}`
-    : `"${s.from}"${s.runs ? ` (nothing smaller failed in ${s.runs} runs)` : ''}`;
+    ? `shrunk from "${s.from}" in ${counted(s.runs, 'run')}${s.complete ? '' : ' (stopped early)'}: ${s.moves.join(', ')}`
+    : `"${s.from}"${s.runs ? ` (nothing smaller failed in ${counted(s.runs, 'run')})` : ''}`;
   lines.push(`  ${how}`);
   if (s.note) lines.push(`  ${s.note}`);
   return lines;
