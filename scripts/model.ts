@@ -43,6 +43,7 @@ import {
   writableFolder,
 } from './lib/cli';
 import { BUILTIN_MODEL_DIR, readModelFiles } from './lib/model-files';
+import { counted } from '../src/core/plural';
 
 const USAGE = `usage: npm run model -- --text "…" [--model FILE|DIR] [--layer L --head H] [--dump DIR] [--generate N]
        [--variant ${VARIANT_NAMES.join('|')}] [--kernel STAGE=FILE.wgsl] [--top K] [--json]
@@ -52,7 +53,7 @@ const USAGE = `usage: npm run model -- --text "…" [--model FILE|DIR] [--layer 
             default: the built-in model (src/assets/model, made by npm run train-model)
 --layer/--head  print that head's attention (each token's strongest keys); with --dump, dump only it
 --dump DIR  write each head's Q, K (after RoPE), V and attention as .npy, and replay.sh
---generate N  add N tokens greedily, each a decode step over the KV cache
+--generate N  add N tokens greedily, each a decode step over the KV cache (at most up to the model's context; it says when it stops there)
 --kernel STAGE=FILE  run a stage with your own WGSL (see docs/kernel-interface.md)`;
 
 function parseCommandLine(argv: string[]) {
@@ -205,6 +206,13 @@ function dump(dir: string, report: StepReport, focus: { layer: number; head: num
   return commands;
 }
 
+/** Why fewer tokens were generated than asked: the text and the tokens made fill the model's context. */
+function contextStopLine(g: { asked: number; made: number; contextLength: number }, textTokens: number): string {
+  const tokens = (n: number) => counted(n, 'token');
+  const were = g.made === 1 ? 'was' : 'were';
+  return `generation stopped at the model's context of ${tokens(g.contextLength)}: ${g.made} of the ${tokens(g.asked)} asked for ${were} made (the text has ${tokens(textTokens)})`;
+}
+
 async function model(argv: string[]): Promise<number> {
   const cli = parseCommandLine(argv);
   if (!cli) {
@@ -234,6 +242,10 @@ async function model(argv: string[]): Promise<number> {
       const step = await runModelStep(engine, loaded.weights, last.run.step.cache, [next], options);
       reports.push(await checkStep(loaded, [...sequence], step));
     }
+    const made = sequence.length - ids.length;
+    // The context is full before N: say so, rather than print fewer tokens as if that were all.
+    const stoppedAtContext = made < cli.generate;
+    const generation = { asked: cli.generate, made, contextLength: config.contextLength, stoppedAtContext };
     const first = reports[0];
     const next = topK(first.run.step.logits, cli.top);
     const pass = reports.every((r) => r.logits.pass && r.heads.every((h) => h.pass));
@@ -261,6 +273,7 @@ async function model(argv: string[]): Promise<number> {
             layerMs: r.run.layerMs,
           })),
           generated: sequence.slice(ids.length).map((id) => ({ id, text: loaded.tokenizer.tokenText(id) })),
+          generation,
           dumped,
         }),
       );
@@ -272,7 +285,9 @@ async function model(argv: string[]): Promise<number> {
     console.log(`next token: ${next.map((t) => `${tokenText(loaded, t.id)} ${t.probability.toFixed(3)}`).join(' · ')}`);
     reports.forEach((r, s) => {
       const title =
-        s === 0 ? `heads vs float64 (${r.ids.length} tokens):` : `decode step ${s} (${tokenText(loaded, r.ids[r.ids.length - 1])}):`;
+        s === 0
+          ? `heads vs float64 (${counted(r.ids.length, 'token')}):`
+          : `decode step ${s} (${tokenText(loaded, r.ids[r.ids.length - 1])}):`;
       console.log(title);
       for (const h of r.heads) if (s === 0 || !h.pass) console.log(headLine(loaded, h));
       const failed = r.heads.filter((h) => !h.pass).length;
@@ -283,8 +298,9 @@ async function model(argv: string[]): Promise<number> {
       );
     });
     if (cli.generate > 0) console.log(`generated: ${JSON.stringify(loaded.tokenizer.decode(sequence.slice(ids.length)))}`);
+    if (stoppedAtContext) console.log(contextStopLine(generation, ids.length));
     if (cli.focus) for (const line of focusLines(loaded, first, cli.focus.layer, cli.focus.head)) console.log(line);
-    if (cli.dump) console.log(`wrote ${dumped.length} heads to ${cli.dump} (replay: sh ${join(cli.dump, 'replay.sh')})`);
+    if (cli.dump) console.log(`wrote ${counted(dumped.length, 'head')} to ${cli.dump} (replay: sh ${join(cli.dump, 'replay.sh')})`);
     console.log(pass ? 'every head and the logits agree with float64' : 'a check FAILED');
     return pass ? EXIT.ok : EXIT.failed;
   } finally {

@@ -51,6 +51,7 @@ describe('npm run model', () => {
     expect(out.pass).toBe(true);
     expect(out.variant).toBe('fused');
     expect(out.generated).toHaveLength(3);
+    expect(out.generation).toMatchObject({ asked: 3, made: 3, stoppedAtContext: false });
     expect(out.steps).toHaveLength(4);
     expect(out.steps.map((s: { tokens: number }) => s.tokens)).toEqual([0, 1, 2, 3].map((g) => out.tokens.length + g));
     for (const step of out.steps) {
@@ -59,6 +60,24 @@ describe('npm run model', () => {
       expect(step.logits.pass).toBe(true);
     }
     expect(out.next[0].probability).toBeGreaterThan(out.next[1].probability);
+  });
+
+  it('--generate past the context stops there and says how many tokens were asked for and how many made', async () => {
+    // A text near the context, so only a few decode steps fit before it is full.
+    const long = Array.from({ length: 6 }, () => TEXT).join(' ');
+    const json = await model('--text', long, '--json', '--generate', '100000');
+    expect(json.code, json.stderr).toBe(0);
+    const out = JSON.parse(json.stdout);
+    const room = out.model.contextLength - out.tokens.length;
+    expect(room).toBeGreaterThan(0);
+    expect(room).toBeLessThan(100000);
+    expect(out.generated).toHaveLength(room);
+    expect(out.generation).toEqual({ asked: 100000, made: room, contextLength: out.model.contextLength, stoppedAtContext: true });
+    const text = await model('--text', long, '--generate', '100000');
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(
+      `generation stopped at the model's context of ${out.model.contextLength} tokens: ${room} of the 100000 tokens asked for were made (the text has ${out.tokens.length} tokens)`,
+    );
   });
 
   it('--dump writes a head that npm run attention replays, and its attention is the head’s softmax', async () => {
