@@ -54,6 +54,7 @@ import {
   writableFile,
 } from './lib/cli';
 import { describeFeatures } from '../src/core/features';
+import { keySplitsHoldingKeys } from '../src/core/key-splits';
 import { FEATURE_FLAGS, FEATURE_USAGE, featureOptions, withFeatureDefaults } from './lib/feature-flags';
 
 /** Multiply-adds per GPU block of a big problem (seconds on a CPU emulator): progress comes at least this often. */
@@ -64,7 +65,8 @@ const USAGE = `usage: npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask
        [--out O.npy] [--json] [--kernel STAGE=FILE.wgsl]  (run a stage with your own WGSL; see docs/kernel-interface.md)
        [--poison]  (fill the GPU buffers with NaN first, as npm run verify does: elements a kernel never writes show)
        [--precision f32|f16|auto]  (f16: Q, K, V stored as halves, float32 arithmetic; fused without RoPE only)
-       [--key-splits N]  (fused: split the keys N ways, split-KV with the combine stage; 1 = none; default: the engine's choice)
+       [--key-splits N]  (fused: split the keys N ways, split-KV with the combine stage; 1 = none; default: the engine's choice;
+         a split holds at least 64 keys, so past ⌈m / 64⌉ the rest are empty, and the report says how many)
        [--subgroups auto|shared|merge|off]  (fused: its subgroup form where the device has subgroups, and on a GPU with
          shared lanes — the prefill in pairs of lanes, decoding in quads; shared / merge: that form with / without
          shared lanes (without: the decoding shape's lanes merged in registers); off: never)
@@ -322,6 +324,8 @@ async function attention(argv: string[]): Promise<number> {
           precision: result.precision,
           precisionReason: result.precisionReason,
           keySplits: result.keySplits,
+          // Forced splits past the keys' ⌈m / 64⌉ hold none: how many of them do.
+          splitsHoldingKeys: keySplitsHoldingKeys(result.shape.m, result),
           subgroups: result.subgroups,
           subgroupLanes: result.subgroupLanes,
           headsPerWorkgroup: result.headsPerWorkgroup,

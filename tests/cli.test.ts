@@ -93,7 +93,11 @@ describe.skipIf(!gpu)('npm run attention', () => {
   it('splits the keys of a fused run with --key-splits (split-KV, the combine stage)', async () => {
     const r = await attention('--q', q, '--k', k, '--v', v, '--causal', '--variant', 'fused', '--key-splits', '3', '--json');
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ pass: true, variant: 'fused', keySplits: 3 });
+    // 13 keys fit in one split (a split holds at least 64): the other two run empty, and the report says so.
+    expect(JSON.parse(r.stdout)).toMatchObject({ pass: true, variant: 'fused', keySplits: 3, splitsHoldingKeys: 1 });
+    const text = await attention('--q', q, '--k', k, '--v', v, '--variant', 'fused', '--key-splits', '99');
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('fused kernel: 99 key splits (only 1 holds keys, 64 a split of m = 13: the other 98 are empty)');
   });
 
   it('--subgroups off runs the fused kernel without its subgroup form and says so, shared with pairs of lanes; bad values exit 2', async () => {

@@ -4,9 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { KeySplitProblem } from '../src/core/key-splits';
+import { describeFusedForm } from '../src/core/subgroups';
 import {
   chooseKeySplits,
   forcedKeySplits,
+  keySplitsHoldingKeys,
   MAX_KEY_SPLITS,
   MIN_SPLIT_KEYS,
   SOFTWARE_TARGET_WORKGROUPS,
@@ -105,5 +107,36 @@ describe('forcedKeySplits', () => {
   it('refuses a count that is not a positive integer', () => {
     expect(() => forcedKeySplits(100, 0)).toThrow(RangeError);
     expect(() => forcedKeySplits(100, 1.5)).toThrow(RangeError);
+  });
+});
+
+describe('splits that hold keys', () => {
+  // A split holds at least SPLIT_ALIGN keys, so a forced count past ⌈m / SPLIT_ALIGN⌉ leaves the rest empty.
+  it.each([
+    { m: 5, count: 99, holding: 1 },
+    { m: 150, count: 3, holding: 3 },
+    { m: 150, count: 4, holding: 3 },
+    { m: 2 * SPLIT_ALIGN + 1, count: 8, holding: 3 },
+    { m: 4096, count: 8, holding: 8 },
+  ])('m = $m, $count forced: $holding hold keys', ({ m, count, holding }) => {
+    const splits = forcedKeySplits(m, count);
+    expect(keySplitsHoldingKeys(m, splits)).toBe(holding);
+    // The splits holding keys cover every key, and one fewer would not.
+    expect(holding * splits.splitKeys).toBeGreaterThanOrEqual(m);
+    expect((holding - 1) * splits.splitKeys).toBeLessThan(m);
+    const line = describeFusedForm({
+      keySplits: count,
+      splitKeys: splits.splitKeys,
+      shape: { m },
+      subgroups: false,
+      subgroupLanes: null,
+      subgroupsReason: 'why',
+    });
+    const empty = count - holding;
+    if (empty === 0) expect(line).toBe(`fused kernel: ${count} key splits, no subgroups (why)`);
+    else
+      expect(line).toContain(
+        `${count} key splits (only ${holding} ${holding === 1 ? 'holds' : 'hold'} keys, ${splits.splitKeys} a split of m = ${m}: the other ${empty} ${empty === 1 ? 'is' : 'are'} empty)`,
+      );
   });
 });

@@ -61,6 +61,11 @@ export function forcedKeySplits(m: number, count: number): KeySplits {
   return { keySplits: count, splitKeys: alignUp(m / count) };
 }
 
+/** How many of the splits hold keys: the trailing ones of a forced count past ⌈m / splitKeys⌉ hold none. */
+export function keySplitsHoldingKeys(m: number, splits: KeySplits): number {
+  return Math.min(splits.keySplits, Math.ceil(m / splits.splitKeys));
+}
+
 /**
  * The most keys one row can see: m, or the span of a sliding window (w keys under causal, 2w − 1
  * without), whichever is fewer.

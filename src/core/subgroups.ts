@@ -30,6 +30,7 @@
  * checks it once per device with a probe kernel (src/gpu/subgroups.ts) and uses subgroups only where
  * it holds.
  */
+import { keySplitsHoldingKeys } from './key-splits';
 
 /**
  * What a user asks for: 'auto' the subgroup form wherever the device and the run allow it, with
@@ -162,18 +163,31 @@ export function sharedLanesOf(
   return decision.pairs ? 'pairs' : null;
 }
 
+/** " (only 1 holds keys, 64 a split of m = 5: the other 98 are empty)" where forced splits outnumber the keys' splits; else "". */
+function emptySplitsNote(run: { keySplits: number; splitKeys?: number; shape?: { m: number } }): string {
+  if (run.splitKeys === undefined || run.shape === undefined) return '';
+  const m = run.shape.m;
+  const holding = keySplitsHoldingKeys(m, { keySplits: run.keySplits, splitKeys: run.splitKeys });
+  const empty = run.keySplits - holding;
+  if (empty <= 0) return '';
+  return ` (only ${holding} ${holding === 1 ? 'holds' : 'hold'} keys, ${run.splitKeys} a split of m = ${m}: the other ${empty} ${empty === 1 ? 'is' : 'are'} empty)`;
+}
+
 /**
  * How a fused run's kernel ran, in one line: its key splits and whether in its subgroup form (with
  * which shared lanes, and how many query heads of a K/V group its quads took together), and why.
  */
 export function describeFusedForm(run: {
   keySplits: number;
+  /** Keys per split, with the problem's m: how many splits hold keys, when some are empty. */
+  splitKeys?: number;
+  shape?: { m: number };
   subgroups: boolean;
   subgroupLanes: SharedLanes | null;
   headsPerWorkgroup?: number;
   subgroupsReason: string;
 }): string {
-  const splits = `${run.keySplits} key split${run.keySplits === 1 ? '' : 's'}`;
+  const splits = `${run.keySplits} key split${run.keySplits === 1 ? '' : 's'}${emptySplitsNote(run)}`;
   const heads = (run.headsPerWorkgroup ?? 1) > 1 ? `, ${run.headsPerWorkgroup} query heads of a K/V group a workgroup` : '';
   const form = run.subgroups ? `subgroup form${run.subgroupLanes ? ` in ${run.subgroupLanes} of lanes${heads}` : ''}` : 'no subgroups';
   return `fused kernel: ${splits}, ${form} (${run.subgroupsReason})`;

@@ -141,6 +141,11 @@ export interface RunResult {
   stages: StageName[];
   /** Key splits of the fused stage (1 for the three-pass variants and runs without split-KV). */
   keySplits: number;
+  /**
+   * Keys per split (a multiple of 64; m without splits). Forced splits of few keys leave the
+   * trailing ones empty: ⌈m / splitKeys⌉ of them hold keys (keySplitsHoldingKeys).
+   */
+  splitKeys: number;
   /** True when the output came from a one-pass online softmax (fused): see fusedOutputTolerance. */
   onlineSoftmax: boolean;
   /** The storage precision of Q, K and V the kernels read (checks add f16's rounding to their bounds). */
@@ -400,6 +405,7 @@ export class AttentionEngine {
       variant,
       stages,
       keySplits: splits.keySplits,
+      splitKeys: splits.splitKeys,
       onlineSoftmax: !hasIntermediates(variant),
       precision: decision.precision,
       precisionReason: decision.reason,
