@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { unsyncedWorkgroupReads } from '../src/core/verify/barriers';
 import type { VerifyCase } from '../src/core/verify/cases';
-import { caseInputs, caseProblem, tileSizes, verifyCases } from '../src/core/verify/cases';
+import { caseInputs, caseProblem, fullyMaskedRows, tileSizes, verifyCases } from '../src/core/verify/cases';
 import type { FeatureName } from '../src/core/features';
 import { kvHeadOf } from '../src/core/features';
 import { coverageOf } from '../src/core/verify/coverage';
 import { pairwise } from '../src/core/verify/pairwise';
-import { constantFactor, differingElements, POISON_BITS } from '../src/core/verify/check-stage';
+import { checkStage, constantFactor, differingElements, POISON_BITS } from '../src/core/verify/check-stage';
+import { attentionReference } from '../src/core/reference';
 import { poisonArray } from '../src/core/poison';
 import { diagnose, passWarnings } from '../src/core/verify/hints';
 import { loopVarsReadFirst } from '../src/core/verify/loop-vars';
@@ -263,6 +264,72 @@ describe('symptoms', () => {
     expect(constantFactor([1, 2], [1, 2])).toBeNull();
     expect(constantFactor([2, 3], [1, 2])).toBeNull();
     expect(constantFactor([2, 0], [1, -Infinity])).toBeNull();
+  });
+
+  describe('rows of probabilities that are not normalised', () => {
+    const suite = verifyCases();
+    // The softmax stage's check of a case, with the kernel's probabilities made from the reference's.
+    const softmaxCheck = (c: VerifyCase, probs: (reference: Float64Array, m: number) => Float64Array) => {
+      const { inputs, options } = caseInputs(c);
+      const ref = attentionReference(inputs, options);
+      const gpu = {
+        scores: Float32Array.from(ref.masked.data),
+        probs: Float32Array.from(probs(ref.probs.data, c.m)),
+        output: new Float32Array(0),
+      };
+      return checkStage('softmax', inputs, options, gpu, fullyMaskedRows(c, inputs));
+    };
+    // Each row times its own constant, as exp(s − max) without the division gives (the constant is the row's sum).
+    const unnormalised = (p: Float64Array, m: number) => p.map((x, i) => x * (1.5 + Math.floor(i / m)));
+    const plain = suite.find((c) => c.heads > 1 && !c.causal && c.mask === 'none' && !c.sinks && c.distribution === undefined)!;
+    const masked = suite.find((c) => c.tags.includes('masked-row') && !c.sinks)!;
+    const sinks = verifyCases({ stage: 'softmax', features: ['sinks'] }).find((c) => !!c.sinks && !c.causal && c.mask === 'none')!;
+
+    it.each([
+      ['every row of a plain case', plain, plain.heads * plain.n],
+      // Fully masked rows are 0 (sum 0) and times a constant still 0: not counted.
+      ['the rows that see a key', masked, undefined],
+    ])('counts %s as not summing to 1 when each is the reference times a constant', (_, c, rows) => {
+      const check = softmaxCheck(c, unnormalised);
+      expect(check.unnormalisedRows).toBeGreaterThan(0);
+      if (rows !== undefined) expect(check.unnormalisedRows).toBe(rows);
+      else expect(check.unnormalisedRows).toBeLessThan(c.heads * c.n);
+    });
+
+    it.each([
+      ['the reference itself', plain, (p: Float64Array) => p],
+      ['a row with a sink (its reference sums to less than 1), scaled', sinks, unnormalised],
+      [
+        'rows that are wrong in shape (transposed), not a multiple',
+        plain,
+        (p: Float64Array, m: number) => p.map((_, i) => p[(i % m) * m + Math.floor(i / m)] ?? 0),
+      ],
+    ])('counts nothing for %s', (_, c, probs) => {
+      const check = softmaxCheck(c, probs);
+      expect(check.unnormalisedRows).toBe(0);
+    });
+
+    it('the diagnosis says the rows are not normalised, not a scale, nor "no pattern"', () => {
+      const equal = suite.find((c) => c.tags.includes('equal-scores'))!;
+      // An all-equal row without the division is m times the reference: a constant factor, and yet no scale.
+      const rows = suite.map((c, i) =>
+        c === equal
+          ? row(c, { status: 'fail', tensor: 'probs', failures: 5, maxAbs: 1, factor: c.m, unnormalisedRows: c.n * c.heads })
+          : i % 2 === 0
+            ? row(c, { status: 'fail', tensor: 'probs', failures: 5, maxAbs: 1, unnormalisedRows: c.n })
+            : row(c),
+      );
+      const hints = diagnose(rows, { stage: 'softmax' });
+      expect(hints[0]).toMatchObject({
+        id: 'normalisation',
+        title: 'rows do not sum to 1 → the softmax is not normalised (divide by the row sum)',
+      });
+      expect(hints.map((h) => h.id)).not.toContain('scale');
+      expect(hints.map((h) => h.title)).not.toContain('wrong values with no pattern across the cases');
+      const equalRow = rows.find((r) => r.case === equal)!;
+      expect(equalRow.hint).toBe(`${equal.n * equal.heads} rows not summing to 1: not normalised`);
+      expect(equalRow.hint).not.toMatch(/scale\/temperature/);
+    });
   });
 
   it('flags a loop body’s `var` without an initializer that it reads before assigning, and nothing in the built-in kernels', () => {

@@ -30,6 +30,7 @@ function symptoms(row: CaseReport): Set<string> {
   if (row.nonFiniteElsewhere > 0) found.add('non-finite');
   if (row.maskMismatches > 0) found.add('mask');
   if (row.factor !== null) found.add('factor');
+  if ((row.unnormalisedRows ?? 0) > 0) found.add('unnormalised');
   return found;
 }
 

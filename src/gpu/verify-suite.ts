@@ -451,6 +451,7 @@ async function runCase(
     maskMismatches: check.maskMismatches,
     factor: check.factor,
     normalisedRows: check.normalisedRows,
+    unnormalisedRows: check.unnormalisedRows,
     ms: performance.now() - started,
   };
   return { ...row, hint: caseHint(row) };

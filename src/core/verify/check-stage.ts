@@ -61,6 +61,11 @@ export interface StageCheck {
    * do not (the kernel normalises as a softmax would). 0 otherwise.
    */
   normalisedRows: number;
+  /**
+   * With the softmax: rows whose reference sums to 1 where the kernel's row is that row times one
+   * constant ≠ 1 (exp(s − max) never divided by the sum, or divided by a sum over part of the row). 0 otherwise.
+   */
+  unnormalisedRows: number;
 }
 
 interface Expected {
@@ -254,7 +259,38 @@ export function checkStage(
       stage === 'softmax' && withDefaults(options).activation !== 'softmax'
         ? normalisedRows(actual, expected, gpu.scores!, inputs.k.rows)
         : 0,
+    unnormalisedRows:
+      stage === 'softmax' && withDefaults(options).activation === 'softmax' ? unnormalisedRows(actual, expected, inputs.k.rows) : 0,
   };
+}
+
+/**
+ * Rows of m probabilities whose reference sums to 1 and whose kernel row is the reference row
+ * times one constant that is not 1 (to 1e-3 over the row's sizeable elements): the row was not
+ * normalised. A row with a sink (its reference sums to less than 1), a fully masked row (0) or an
+ * Inf/NaN is not counted, nor a row that is wrong in shape (indices, masking): it is not a multiple.
+ */
+function unnormalisedRows(actual: Float32Array, expected: ArrayLike<number>, m: number): number {
+  const rows = actual.length / m;
+  let count = 0;
+  for (let r = 0; r < rows; r++) {
+    let a = 0,
+      e = 0,
+      largest = 0,
+      finite = true;
+    for (let j = r * m; j < (r + 1) * m; j++) {
+      finite &&= Number.isFinite(actual[j]);
+      a += actual[j];
+      e += expected[j];
+      largest = Math.max(largest, expected[j]);
+    }
+    if (!finite || Math.abs(e - 1) > 1e-4 || Math.abs(a - 1) <= 1e-3) continue;
+    let multiple = true;
+    for (let j = r * m; j < (r + 1) * m && multiple; j++)
+      if (expected[j] >= 0.01 * largest) multiple = Math.abs(actual[j] / expected[j] - a) <= 1e-3 * a;
+    if (multiple) count++;
+  }
+  return count;
 }
 
 /** Rows of m weights with two or more visible keys that sum to 1 in `actual` but not in `expected`. */

@@ -49,7 +49,10 @@ export function caseHint(c: Omit<CaseReport, 'hint'>): string {
     );
   }
   if (c.maskMismatches > 0) parts.push(`${c.maskMismatches} scores masked wrongly (−∞ vs a number)`);
-  if (c.factor !== null) parts.push(`every element ×${c.factor.toPrecision(4)}: scale/temperature`);
+  const unnormalised = c.unnormalisedRows ?? 0;
+  // A row never divided by its sum is the reference times that sum: the factor is then no scale's.
+  if (unnormalised > 0) parts.push(`${counted(unnormalised, 'row')} not summing to 1: not normalised`);
+  else if (c.factor !== null) parts.push(`every element ×${c.factor.toPrecision(4)}: scale/temperature`);
   return parts.join('; ');
 }
 
@@ -83,8 +86,9 @@ export function caseReport(c: VerifyCase, fields: Pick<CaseReport, 'status' | 'm
  */
 export function shrunkCaseHint(original: CaseReport, shrunk: Omit<CaseReport, 'hint'>): string {
   if (caseHint(original) === '') return original.hint;
-  const shown = (count: 'differing' | 'unwritten' | 'nonFiniteInMaskedRows' | 'nonFiniteElsewhere' | 'maskMismatches') =>
-    original[count] > 0 ? shrunk[count] : 0;
+  const shown = (
+    count: 'differing' | 'unwritten' | 'nonFiniteInMaskedRows' | 'nonFiniteElsewhere' | 'maskMismatches' | 'unnormalisedRows',
+  ) => ((original[count] ?? 0) > 0 ? (shrunk[count] ?? 0) : 0);
   const hint = caseHint({
     ...shrunk,
     differing: shown('differing'),
@@ -92,6 +96,7 @@ export function shrunkCaseHint(original: CaseReport, shrunk: Omit<CaseReport, 'h
     nonFiniteInMaskedRows: shown('nonFiniteInMaskedRows'),
     nonFiniteElsewhere: shown('nonFiniteElsewhere'),
     maskMismatches: shown('maskMismatches'),
+    unnormalisedRows: shown('unnormalisedRows'),
     factor: original.factor === null ? null : shrunk.factor,
   });
   return hint || original.hint;
@@ -807,6 +812,21 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
       failing.filter(extreme),
     );
   }
+
+  // Softmax rows that are the reference's times a constant: the division by the row's sum is missing
+  // (or sums part of the row). Before the scale: such a row's constant is its sum, not a scale.
+  const unnormalised = failing.filter((c) => (c.unnormalisedRows ?? 0) > 0 && !explained.has(c));
+  if (unnormalised.length)
+    add(
+      {
+        id: 'normalisation',
+        bugClass: 'reduction',
+        title: 'rows do not sum to 1 → the softmax is not normalised (divide by the row sum)',
+        detail: `in ${counted(unnormalised.length, 'failing case')} the probabilities of a row are the reference's times one constant, so the row sums to that constant instead of 1 (the first: "${unnormalised[0].name}", ${counted(unnormalised[0].unnormalisedRows!, 'row')}). p = exp(s − max) / Σ exp(s − max): divide every probability by the sum over all of the row's visible keys (and a sink's exp(σ − max)), after the sum is complete.`,
+        cases: names(unnormalised),
+      },
+      unnormalised,
+    );
 
   const scale = scaleHint(failing.filter((c) => !explained.has(c)));
   if (scale) add(scale, failing);

@@ -48,6 +48,8 @@ export interface CaseReport {
   factor: number | null;
   /** With an elementwise activation: rows whose weights sum to 1 where the reference's do not. */
   normalisedRows?: number;
+  /** With the softmax: rows that are the reference's times a constant ≠ 1, where the reference sums to 1 (not normalised). */
+  unnormalisedRows?: number;
   /** A short hint from this case alone; the report's hints read the pattern across cases. */
   hint: string;
   /** Wall time of both runs. */
