@@ -392,100 +392,71 @@ describe.skipIf(!gpu)('npm run bench -- --kernel', () => {
 });
 
 describe.skipIf(!gpu)('npm run bench -- --kernel with a kernel that never finishes', () => {
-  it('stops at once after the verifier times out: exit 1, says the device is left busy, writes nothing', { timeout: 300_000 }, async () => {
+  /**
+   * The built-in tiled qk kernel with 2³² steps at the top of main, in every invocation, when `when`
+   * holds: hours on a CPU emulator, for ever to a watchdog. (A loop that provably never ends may be
+   * compiled away, so it is a finite one.) Written to a new folder; returns the folder and the file.
+   */
+  const spinningQk = (name: string, when: string) => {
     const out = mkdtempSync(join(tmpdir(), 'attn-bench-cli-'));
-    const file = join(out, 'hang_qk.wgsl');
+    const file = join(out, name);
     const builtIn = readFileSync('shaders/qk_scores.wgsl', 'utf8');
-    // 2³² steps at the top of main, in every invocation: hours on a CPU emulator, for ever to the
-    // verifier. (A loop that provably never ends may be compiled away, so it is a finite one.)
+    const loop = 'loop { spin += 1u; if (spin == 0u) { break; } }';
     const hang = builtIn.replace(
       /(fn main\([\s\S]*?\)\s*\{)/,
-      '$1\n  var spin = 0u;\n  loop { spin += 1u; if (spin == 0u) { break; } }\n  if (spin == 7u) { return; }',
+      `$1\n  var spin = 0u;\n  ${when === 'always' ? loop : `if (${when}) { ${loop} }`}\n  if (spin == 7u) { return; }`,
     );
     expect(hang, 'the loop went into main').not.toBe(builtIn);
     writeFileSync(file, hang);
-    // Before the fix the command measured the roofline behind the looping kernel for ever: killed, code null.
-    const { code, stdout, stderr } = await runScript(
+    return { out, file };
+  };
+  /** bench on tiled with the qk kernel `file`, one repeat, no warm-up, a card asked for. */
+  const benchWith = (file: string, out: string, extra: string[], limitMs: number) =>
+    runScript(
       'scripts/bench.ts',
       [
-        '--n',
-        '16',
-        '--dk',
-        '4',
-        '--variants',
-        'tiled',
-        '--repeats',
-        '1',
-        '--warmup',
-        '0',
-        '--kernel',
-        `qk=${file}`,
-        '--time-limit',
-        '1500',
+        ...['--dk', '4', '--variants', 'tiled', '--repeats', '1', '--warmup', '0', '--kernel', `qk=${file}`],
+        ...extra,
         '--card',
         '--out',
         out,
         '--no-plot',
       ],
       {},
-      240_000,
+      limitMs,
     );
+  const wroteNothing = (out: string, stdout: string) => {
+    expect(stdout).toBe('');
+    expect(existsSync(join(out, 'results.json'))).toBe(false);
+    expect(existsSync(join(out, 'card.json'))).toBe(false);
+  };
+
+  it('stops at once after the verifier times out: exit 1, says the device is left busy, writes nothing', { timeout: 300_000 }, async () => {
+    const { out, file } = spinningQk('hang_qk.wgsl', 'always');
+    // Before the fix the command measured the roofline behind the looping kernel for ever: killed, code null.
+    const { code, stdout, stderr } = await benchWith(file, out, ['--n', '16', '--time-limit', '1500'], 240_000);
     expect(code, stderr).toBe(1);
     expect(stderr).toMatch(/verdict: TIMEOUT/);
     expect(stderr).toMatch(
       /hang_qk\.wgsl: the qk kernel did not finish within 1500 ms in the verifier and may still be running, so the device is left busy/,
     );
     expect(stderr).not.toMatch(/measuring the roofline/);
-    expect(stdout).toBe('');
-    expect(existsSync(join(out, 'results.json'))).toBe(false);
-    expect(existsSync(join(out, 'card.json'))).toBe(false);
+    wroteNothing(out, stdout);
   });
 
   it(
     'gives up on a kernel that passed the verifier but never finishes at a sweep N: named, exit 1, writes nothing',
     { timeout: 300_000 },
     async () => {
-      const out = mkdtempSync(join(tmpdir(), 'attn-bench-cli-'));
-      const file = join(out, 'hang_at_333.wgsl');
-      const builtIn = readFileSync('shaders/qk_scores.wgsl', 'utf8');
-      // The built-in kernel, but 2³² steps when there are 333 keys: no case of the verifier has 333
-      // keys, so it passes, and the sweep's N = 333 is where the page's watchdog must stop it.
-      const hang = builtIn.replace(
-        /(fn main\([\s\S]*?\)\s*\{)/,
-        '$1\n  var spin = 0u;\n  if (params.m == 333u) { loop { spin += 1u; if (spin == 0u) { break; } } }\n  if (spin == 7u) { return; }',
-      );
-      expect(hang, 'the loop went into main').not.toBe(builtIn);
-      writeFileSync(file, hang);
-      const { code, stdout, stderr } = await runScript(
-        'scripts/bench.ts',
-        [
-          '--n',
-          '16,333',
-          '--dk',
-          '4',
-          '--variants',
-          'tiled',
-          '--repeats',
-          '1',
-          '--warmup',
-          '0',
-          '--kernel',
-          `qk=${file}`,
-          '--card',
-          '--out',
-          out,
-          '--no-plot',
-        ],
-        {},
-        280_000,
-      );
+      // No case of the verifier has 333 keys, so it passes, and the sweep's N = 333 is where the
+      // page's watchdog must stop it.
+      const { out, file } = spinningQk('hang_at_333.wgsl', 'params.m == 333u');
+      const { code, stdout, stderr } = await benchWith(file, out, ['--n', '16,333'], 280_000);
       expect(code, stderr).toBe(1);
       expect(stderr).toMatch(/verdict: PASS/);
       expect(stderr).toMatch(/custom:hang_at_333\.wgsl did not finish within [\d.]+ (ms|s) at N=333: it may still be running/);
       expect(stderr).toMatch(/the device is left busy with it, so nothing was timed or written/);
-      expect(stdout).toBe('');
-      expect(existsSync(join(out, 'results.json'))).toBe(false);
-      expect(existsSync(join(out, 'card.json'))).toBe(false);
+      wroteNothing(out, stdout);
     },
   );
 });
