@@ -48,7 +48,7 @@ import { untilCancelled } from '../gpu/watchdog';
 import type { PlotKind } from '../plot/scaling-plots';
 import type { AttnProfileControls } from './attn-profile-controls';
 import type { AttnProfileResults } from './attn-profile-results';
-import { CommandEvent, GpuRunEvent, GpuTimeoutEvent } from './events';
+import { CommandEvent, GpuTimeoutEvent, recordedRun } from './events';
 import type { ProfileCommandEvent } from './events';
 import type { GpuStatus } from './gpu-session';
 import './attn-profile-controls';
@@ -286,15 +286,9 @@ export class AttnProfiler extends LitElement {
     return event.recovering ? event.message : `${what} Nothing more can run on this GPU device until the page is reloaded.`;
   }
 
-  /**
-   * One GPU run of edited kernels (the verification's or the sweep's), on the page's write-ahead
-   * record of runs (GpuRunEvent), so a page that freezes or dies meanwhile holds them on the next load.
-   */
-  private recordRun = <T>(kernels: Readonly<Record<string, string>>, limitMs: number, run: () => Promise<T>): Promise<T> => {
-    const event = new GpuRunEvent(kernels, limitMs, run);
-    this.dispatchEvent(event);
-    return (event.result as Promise<T> | null) ?? run();
-  };
+  /** One GPU run of edited kernels (the verification's or the sweep's), on the page's write-ahead record. */
+  private recordRun = <T>(kernels: Readonly<Record<string, string>>, limitMs: number, run: () => Promise<T>): Promise<T> =>
+    recordedRun(this, kernels, limitMs, run);
 
   private sweepTimedOut(error: SweepTimeoutError): string {
     const lab = Object.entries(this.custom).find(([name]) => name === error.variant)?.[1];

@@ -33,7 +33,7 @@ import type { AttnCodeEditor, EditorMarker } from './attn-code-editor';
 import type { BrokenExample } from './broken-examples';
 import { BROKEN_EXAMPLES } from './broken-examples';
 import type { CodeChangeEvent } from './events';
-import { GpuRunEvent, GpuTimeoutEvent, KernelEditEvent, KernelReleaseEvent, NoticeEvent, StateEditEvent } from './events';
+import { GpuTimeoutEvent, KernelEditEvent, KernelReleaseEvent, NoticeEvent, recordedRun, StateEditEvent } from './events';
 import type { KernelTrials } from '../core/kernel-safety';
 import { formatLimit, kernelTried } from '../core/kernel-safety';
 import type { VerifyReport } from '../core/verify/report';
@@ -287,7 +287,7 @@ export class AttnShaderLab extends LitElement {
       edited === undefined ? 'built-in kernel' : example?.stage === stage && example.source === edited ? example.file : 'edited kernel';
     const source = this.source(stage);
     const kernels = edited === undefined ? null : { [stage]: source };
-    const recorded: RecordedRun = (limitMs, run) => this.recorded(kernels, limitMs, run);
+    const recorded: RecordedRun = (limitMs, run) => recordedRun(this, kernels, limitMs, run);
     void this.verification.run(engine, { stage, source, label, timeLimitMs: this.timeLimit, recorded }).then((report) => {
       if (report?.status === 'compile-error')
         this.diagnostics = { ...this.diagnostics, [stage]: { messages: report.compileMessages, problems: [], checking: false } };
@@ -296,14 +296,6 @@ export class AttnShaderLab extends LitElement {
       if (report && (report.status === 'timeout' || report.smallest?.timedOut || lost)) this.stuck(stage, report, kernels);
     });
   };
-
-  /** One GPU run of Verify, on the page's write-ahead record of runs with edited kernels (GpuRunEvent). */
-  private recorded<T>(kernels: Record<string, string> | null, limitMs: number, run: () => Promise<T>): Promise<T> {
-    if (!kernels) return run();
-    const event = new GpuRunEvent(kernels, limitMs, run);
-    this.dispatchEvent(event);
-    return (event.result as Promise<T> | null) ?? run();
-  }
 
   /**
    * Verify's kernel did not finish (or lost the device): it may still be running, so the page holds

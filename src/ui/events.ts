@@ -183,7 +183,8 @@ export class GpuTimeoutEvent extends Event {
 }
 
 /**
- * A GPU run of edited kernels outside the playground's runs (one run of the Shader lab's Verify):
+ * A GPU run of edited kernels outside the playground's runs (one run of the Shader lab's Verify or
+ * of the Profiler's verification or sweep; sent by recordedRun):
  * the coordinator keeps it on the page's write-ahead record (kernel-run-record.ts) while it is out,
  * so a page that freezes or dies meanwhile holds those kernels on the next load. The coordinator
  * sets `result` to the recorded run; where none answers, the sender runs it itself.
@@ -201,6 +202,23 @@ export class GpuRunEvent extends Event {
   ) {
     super(GpuRunEvent.eventName, up);
   }
+}
+
+/**
+ * Runs `run` (one GPU run of the edited `kernels`, limited to `limitMs`) on the page's write-ahead
+ * record: sends a GpuRunEvent from `from` and returns the run the page started, or runs it itself
+ * where no page answers (bench.html) or no edited kernel is in it.
+ */
+export function recordedRun<T>(
+  from: EventTarget,
+  kernels: Readonly<Record<string, string>> | null,
+  limitMs: number,
+  run: () => Promise<T>,
+): Promise<T> {
+  if (!kernels) return run();
+  const event = new GpuRunEvent(kernels, limitMs, run);
+  from.dispatchEvent(event);
+  return (event.result as Promise<T> | null) ?? run();
 }
 
 /** The profiler's Run and Cancel buttons (a sweep, not the page's run: <attn-profiler> answers it). */
