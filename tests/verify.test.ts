@@ -765,3 +765,37 @@ describe("Verify's runs on the page's write-ahead record", () => {
     expect(limits).toEqual(Array(runs).fill(7000));
   });
 });
+
+describe('the time limit of a case is for running', () => {
+  // A case's run that compiles a pipeline spends seconds of its time limit compiling on a CPU
+  // emulator: the fused cases' pipelines are built before the cases, in the form the run takes
+  // (the built-in fused kernel before a combine kernel runs in its subgroup form where it can).
+  it.skipIf(!gpu).each(['combine', 'fused'] as const)('a %s kernel’s cases build no pipeline inside their runs', async (stage) => {
+    const e = engine();
+    const device = gpu!.device;
+    const create = device.createComputePipelineAsync.bind(device);
+    let inside = false;
+    const builtInside: string[] = [];
+    device.createComputePipelineAsync = (descriptor: GPUComputePipelineDescriptor) => {
+      if (inside) builtInside.push(descriptor.label ?? '');
+      return create(descriptor);
+    };
+    const recorded: RecordedRun = async (_limitMs, gpuRun) => {
+      inside = true;
+      try {
+        return await gpuRun();
+      } finally {
+        inside = false;
+      }
+    };
+    try {
+      const source = e.source('fused', stage);
+      const report = await verifyKernel(e, { stage, source, variant: 'fused', skipHazards: true, recorded });
+      expect(report.status, explain(report)).toBe('pass');
+      expect(report.cases.length).toBeGreaterThan(0);
+      expect(builtInside, 'pipelines built inside a case’s timed run').toEqual([]);
+    } finally {
+      device.createComputePipelineAsync = create;
+    }
+  });
+});

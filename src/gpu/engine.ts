@@ -196,6 +196,11 @@ interface Plan {
 }
 
 const F32 = 4;
+/** The kernel form of a run with these subgroup decisions (precision aside). */
+function formOf(subgroups: SubgroupDecision, run: RunOptions): Omit<KernelForm, 'precision'> {
+  return { subgroups: subgroups.subgroups, pairs: subgroups.pairs, quads: subgroups.quads, groupHeads: run.groupHeads ?? true };
+}
+
 /** Bytes rounded up to whole vec4f (16 bytes). */
 const vec4Bytes = (bytes: number) => Math.ceil(bytes / 16) * 16;
 const FUSED_HINT = "Use variant 'fused': it never stores the scores, and its dispatch does not grow with the number of keys.";
@@ -325,17 +330,11 @@ export class AttentionEngine {
     const decision = this.choosePrecision(inputs, variant, options, run);
     const problem: KernelProblem = { n: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads, kvHeads: shape.kvHeads };
     const subgroups = await this.chooseSubgroups(variant, run, problem);
+    const form: KernelForm = { ...formOf(subgroups, run), precision: decision.precision };
     const kernels: Plan['kernels'] = {};
     const features = activeFeatures(options);
     let splits: KeySplits = { keySplits: 1, splitKeys: shape.m };
     for (const stage of stages) {
-      const form: KernelForm = {
-        precision: decision.precision,
-        subgroups: subgroups.subgroups,
-        pairs: subgroups.pairs,
-        quads: subgroups.quads,
-        groupHeads: run.groupHeads ?? true,
-      };
       const kernel = await this.kernel(stage, variant, run.kernels?.[stage], problem, form, choice);
       if (stage === 'qk' && kernel.scores !== options.score)
         throw new KernelInterfaceError(stage, [scoreMismatch(kernel.scores, options.score)]);
@@ -434,6 +433,15 @@ export class AttentionEngine {
             },
       inputs,
     });
+  }
+
+  /**
+   * The form (precision aside) in which `run` builds this problem's kernels: the fused kernel's
+   * subgroup form, shared lanes and grouped heads. Building them ahead of a run under a time limit
+   * (the verifier's cases) takes this form, so that the run compiles nothing.
+   */
+  async runForm(variant: VariantName, problem: KernelProblem, run: RunOptions = {}): Promise<Omit<KernelForm, 'precision'>> {
+    return formOf(await this.chooseSubgroups(variant, run, problem), run);
   }
 
   /**

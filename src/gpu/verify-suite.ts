@@ -675,7 +675,7 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
   if (checked === 'fused') {
     // The fused pipelines are specialised per problem (head-width buckets, rows per workgroup):
     // build them before the cases, whose time limit is for running.
-    const warmed = await within(warmFused(engine, variant, combine ? undefined : source, cases), COMPILE_TIME_LIMIT_MS * 4);
+    const warmed = await within(warmFused(engine, variant, source, combine, cases), COMPILE_TIME_LIMIT_MS * 4);
     if (warmed === TIMED_OUT) return finish('timeout', `compiling the fused pipelines took longer than ${COMPILE_TIME_LIMIT_MS * 4} ms`);
     checkCancelled(signal);
   }
@@ -756,8 +756,25 @@ function combineHint(cases: CaseReport[]): Hint {
 }
 
 /** Builds the fused pipeline of every case's problem (cached per device: each distinct one once). */
-async function warmFused(engine: AttentionEngine, variant: VariantName, custom: string | undefined, cases: VerifyCase[]): Promise<void> {
-  for (const c of cases) await engine.diagnose('fused', variant, custom, { n: c.n, m: c.m, dk: c.dk, dv: c.dv, heads: c.heads });
+/**
+ * Builds a fused case's pipelines ahead of its run: the fused kernel under test, or for a combine
+ * kernel the built-in fused one and the combine under test (both specialised per problem).
+ */
+async function warmFused(
+  engine: AttentionEngine,
+  variant: VariantName,
+  source: string,
+  combine: boolean,
+  cases: VerifyCase[],
+): Promise<void> {
+  for (const c of cases) {
+    const problem = { n: c.n, m: c.m, dk: c.dk, dv: c.dv, heads: c.heads, kvHeads: c.kvHeads ?? c.heads };
+    const custom = { [combine ? 'combine' : 'fused']: source };
+    // The form the case's run takes (a built-in fused kernel may run in its subgroup form).
+    const form = { ...(await engine.runForm(variant, problem, { kernels: custom })), precision: 'f32' as const };
+    await engine.diagnose('fused', variant, custom.fused, problem, form);
+    if (combine) await engine.diagnose('combine', variant, source, problem, form);
+  }
 }
 
 function deviceLostMessage(engine: AttentionEngine, error: unknown): string {
