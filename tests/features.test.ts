@@ -128,6 +128,18 @@ const CASES: FeatureCase[] = [
   { name: 'window 1, non-causal, n ≠ m (5 × 9)', n: 5, m: 9, dk: 4, dv: 2, heads: 1, options: { window: 1 }, seed: 3013 },
   { name: 'window ≥ m: as if there were none', n: 10, m: 30, dk: 4, dv: 4, heads: 1, options: { window: 100, causal: true }, seed: 3014 },
   { name: 'window 2^31 + 5, non-causal: no overflow', n: 6, m: 9, dk: 3, dv: 3, heads: 1, options: { window: 2 ** 31 + 5 }, seed: 3015 },
+  // Params holds the window as a u32: past 2^32 it would wrap (2^32 + 1 → 1, 2^32 → 0, every key hidden).
+  {
+    name: 'window 2^32 + 1, causal: no wrap',
+    n: 6,
+    m: 9,
+    dk: 3,
+    dv: 3,
+    heads: 1,
+    options: { window: 2 ** 32 + 1, causal: true },
+    seed: 3116,
+  },
+  { name: 'window 2^32, non-causal: no wrap', n: 6, m: 9, dk: 3, dv: 3, heads: 1, options: { window: 2 ** 32 }, seed: 3117 },
   // 64 × 64 score tiles on the window's edge: row 128 sees key 63 (distance 65), the only score
   // of its tile that is not hidden; without causal (shift 20), row 63 sees key 128 (distance −45).
   {

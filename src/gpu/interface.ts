@@ -373,7 +373,9 @@ const PARAMS_SCALARS: Omit<ParamsField, 'offset'>[] = [
   { name: 'temperature', type: 'f32', value: (p) => p.temperature },
   { name: 'd_model', type: 'u32', value: (p) => p.dModel },
   { name: 'kv_heads', type: 'u32', value: (p) => p.kvHeads },
-  { name: 'window', type: 'u32', value: (p) => p.window },
+  // A u32: a wider window would wrap (2^32 + 1 → 1). Any window ≥ max(n, m) hides nothing, so the
+  // widest a u32 holds means the same.
+  { name: 'window', type: 'u32', value: (p) => Math.min(p.window, 0xffff_ffff) },
   { name: 'softcap', type: 'f32', value: (p) => p.softcap },
   { name: 'rope_base', type: 'f32', value: (p) => p.rope?.base ?? 0 },
   { name: 'rope_dims', type: 'u32', value: (p) => p.rope?.dims ?? 0 },
