@@ -56,7 +56,7 @@ function parseCommandLine(argv: string[]) {
     facts: parsed.fact ?? [...DEFAULT_FACTS],
     question: parsed.question ?? DEFAULT_QUESTION,
     setup: {
-      hops: integer(parsed.hops, 'hops', { min: 0 }) ?? DEFAULT_SETUP.hops,
+      hops: integer(parsed.hops, 'hops', { min: 1, max: MAX_HOPS }) ?? DEFAULT_SETUP.hops,
       update: update as MemoryUpdate,
       rotation,
       temperature: number(parsed.temperature, 'temperature') ?? DEFAULT_SETUP.temperature,
@@ -83,6 +83,7 @@ function printHops(run: FactsRun, hops: MemoryHop[], label: string): void {
   const answer = answerOf(hops[hops.length - 1].output);
   console.log(`answer: ${answer.place ?? 'no place (no place scores ≥ 0.5 in the final output)'}`);
   console.log(`place scores: ${answer.scores.map((s) => `${s.place} ${fixed(s.score)}`).join(', ')}`);
+  if (run.ungrounded) console.log(`note: ${run.ungrounded}`);
 }
 
 async function memory(argv: string[]): Promise<number> {

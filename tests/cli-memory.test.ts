@@ -38,6 +38,7 @@ describe.skipIf(!gpu)('npm run memory', () => {
     );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/answer: bathroom/);
+    expect(r.stdout).not.toMatch(/note: no fact/);
     expect(r.stdout).toMatch(/^memory: 2 facts, question "where is the milk\?", 2 hops, /m);
   });
 
@@ -45,6 +46,8 @@ describe.skipIf(!gpu)('npm run memory', () => {
     const r = await memory('--fact', 'Daniel went to the bathroom', '--question', 'where is the milk?', '--hops', '1');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^memory: 1 fact, question "where is the milk\?", 1 hop, update rotate$/m);
+    // No fact is about the milk: the softmax still puts all its weight on the one fact, and says so.
+    expect(r.stdout).toMatch(/^note: no fact says who picked up the milk: hop 1 scores every fact 0/m);
   });
 });
 
@@ -52,8 +55,10 @@ describe('npm run memory: bad input', () => {
   const wrongR = join(dir, 'r.json');
   writeFileSync(wrongR, toJson(matrix(3, 3)));
   it.each([
-    { name: 'hops 0', args: ['--hops', '0'], message: /hops must be 1 to 16, got 0/ },
-    { name: 'hops 17', args: ['--hops', '17'], message: /hops must be 1 to 16, got 17/ },
+    { name: 'hops 0', args: ['--hops', '0'], message: /--hops must be an integer from 1 to 16, got "0"/ },
+    { name: 'hops 17', args: ['--hops', '17'], message: /--hops must be an integer from 1 to 16, got "17"/ },
+    // Not "a non-negative integer", which 0 is.
+    { name: 'hops 1.5', args: ['--hops', '1.5'], message: /--hops must be an integer from 1 to 16, got "1\.5"/ },
     { name: 'an unknown update', args: ['--update', 'spin'], message: /--update must be one of residual, rotate, got "spin"/ },
     { name: 'an unknown person', args: ['--fact', 'Bob went to the kitchen'], message: /unknown person "Bob" in fact 1/ },
     {

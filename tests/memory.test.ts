@@ -174,6 +174,19 @@ describe('the facts example', () => {
     expect(rotate.answer.place).toBe('kitchen');
   });
 
+  it('says when no fact is about the object: every hop-1 score is 0, yet the softmax still answers', () => {
+    const run = place(['John went to the kitchen'], DEFAULT_SETUP, 'where is the football?');
+    expect(Array.from(run.hops[0].scores)).toEqual([0]);
+    expect(run.hops[0].weights[0]).toBe(1);
+    expect(run.answer.place).toBe('kitchen');
+    expect(run.ungrounded).toMatch(/^no fact says who picked up the football: hop 1 scores every fact 0/);
+    // A fact about another object does not ground it either; the object's own pickup does.
+    expect(place(['Sandra picked up the apple', 'Sandra went to the office'], DEFAULT_SETUP, 'where is the football?').ungrounded).toMatch(
+      /football/,
+    );
+    expect(place(DEFAULT_FACTS).ungrounded).toBeNull();
+  });
+
   it('one hop only finds the person: no place answers', () => {
     const run = place(DEFAULT_FACTS, { ...DEFAULT_SETUP, hops: 1 });
     expect(run.answer.place).toBeNull();

@@ -174,6 +174,18 @@ export interface FactsRun {
   problem: MemoryProblem;
   hops: MemoryHop[];
   answer: MemoryAnswer;
+  /** Why the answer is not about the object (ungroundedNote), or null. */
+  ungrounded: string | null;
+}
+
+/**
+ * Why an answer says nothing about the object, or null: when no fact says who picked it up, the
+ * question's one-hot meets no key, every hop-1 score is 0, and the softmax still spreads all its
+ * weight over the facts (attention always attends somewhere), so the hops follow those facts.
+ */
+export function ungroundedNote(facts: readonly Fact[], object: string): string | null {
+  if (facts.some((fact) => fact.kind === 'pickup' && fact.key === object)) return null;
+  return `no fact says who picked up the ${object}: hop 1 scores every fact 0, and the softmax still spreads all its weight over them (attention always attends somewhere), so this answer is not about the ${object}`;
 }
 
 /** Parses, builds and runs the float64 reference: the whole example from its text. */
@@ -182,5 +194,5 @@ export function runFacts(factLines: readonly string[], question: string, setup: 
   const object = parseQuestion(question);
   const problem = factsProblem(facts, object, setup);
   const hops = memoryReference(problem);
-  return { facts, object, problem, hops, answer: answerOf(hops[hops.length - 1].output) };
+  return { facts, object, problem, hops, answer: answerOf(hops[hops.length - 1].output), ungrounded: ungroundedNote(facts, object) };
 }

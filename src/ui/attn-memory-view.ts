@@ -106,6 +106,7 @@ export class AttnMemoryView extends LitElement {
             </tr>
           </table>
         </div>
+        ${cpu.ungrounded ? html`<p id="memory-ungrounded" role="note">Note: ${cpu.ungrounded}.</p>` : nothing}
       </div>
       <attn-heatmap
         id="memory-weights"

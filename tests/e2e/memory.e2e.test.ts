@@ -121,6 +121,17 @@ describe('memory mode', () => {
     await typeInto(page, 'attn-memory-panel >>> #memory-facts', edited);
     const third = await memoryRun(page, redone.run);
     expect(third.answer).toBe('bedroom');
+    await page.waitForSelector('attn-app >>> attn-memory-view >>> #memory-answer');
+    expect(await page.$('attn-app >>> attn-memory-view >>> #memory-ungrounded')).toBeNull();
+
+    // No fact is about the milk: the softmax still answers, and the page says the answer is not about it.
+    await typeInto(page, 'attn-memory-panel >>> #memory-question', 'where is the milk?');
+    const milk = await memoryRun(page, third.run);
+    const note = await $app(page, 'attn-memory-view >>> #memory-ungrounded');
+    expect(await note!.evaluate((e) => e.textContent)).toMatch(/^Note: no fact says who picked up the milk: hop 1 scores every fact 0/);
+    await typeInto(page, 'attn-memory-panel >>> #memory-question', 'where is the football?');
+    const fourth = await memoryRun(page, milk.run);
+    expect(fourth.answer).toBe('bedroom');
 
     // The link restores memory mode, the edited facts and their answer.
     const url = await savedLink(page, (s) => s.mode === 'memory' && s.memory.facts === edited && s.memory.hops === 2);
