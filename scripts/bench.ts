@@ -42,6 +42,7 @@ import {
   decodeTable,
   explainModel,
   fitModels,
+  fitWords,
   formatTable,
   pairedSpeedup,
   refitExponents,
@@ -599,10 +600,7 @@ function summaryText(result: ProfileResult): string {
   if (!result.fits.length) lines.push(`fitted exponent of time in N: none (a fit needs two N at least, ${range})`);
   else lines.push(`fitted exponent of time in N (straight line in log-log, ${range}):`);
   const width = Math.max(8, ...result.fits.map((f) => f.variant.length));
-  for (const f of result.fits)
-    lines.push(
-      `  ${f.variant.padEnd(width)} ${f.stage.padEnd(8)} ${f.fit.exponent.toFixed(2)}  (r² ${f.fit.r2.toFixed(3)}, ${f.fit.points} points, N ${f.fit.xRange.join('–')})`,
-    );
+  for (const f of result.fits) lines.push(`  ${f.variant.padEnd(width)} ${f.stage.padEnd(8)} ${fitWords(f)}`);
   const targets = targetLines(result);
   if (targets.length) lines.push('', 'targets (reported, not asserted):', ...targets);
   if (result.notes.length) lines.push('', ...result.notes.map((n) => `note: ${n}`));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { attainableGflops, attentionBytes, attentionFlops, ratePerSecondG, rooflinePercent, stageFlops } from '../src/core/cost';
 import type { ProfileResult, ProfileRow } from '../src/core/profile-report';
-import { fitExponents, formatCell, reportTable, resolveConfig, speedup, toCsv } from '../src/core/profile-report';
+import { fitExponents, fitWords, formatCell, reportTable, resolveConfig, speedup, toCsv } from '../src/core/profile-report';
 import { fitPowerLaw, median, quantile, summarize, timestampGranularity, upperPart } from '../src/core/stats';
 
 describe('quantiles and summaries', () => {
@@ -252,5 +252,47 @@ describe('profile report', () => {
       warmup: 2,
       repeats: 5,
     });
+  });
+});
+
+describe("straight-line exponents of times that do not vary (flat at the timer's resolution)", () => {
+  // Every N takes the same time, or times one timestamp quantum (0.1 ms) apart: no slope to measure.
+  const ns = [64, 128, 256, 512];
+  const flatRow = (n: number, spanMs: number, wallMs: number) =>
+    ({
+      n,
+      m: n,
+      variant: 'fused',
+      stages: {},
+      error: null,
+      gpuMs: null,
+      spanMs: summarize([spanMs]),
+      wallMs: summarize([wallMs]),
+    }) as unknown as ProfileRow;
+  const quantumNs = 100_000;
+
+  it('says all-equal times give no exponent, not 0.00 with r² 1.000', () => {
+    const fits = fitExponents(
+      ns.map((n) => flatRow(n, 0.1, 0.25)),
+      64,
+      quantumNs,
+    );
+    const wall = fits.find((f) => f.stage === 'wall')!;
+    expect(wall.flat).toBe('the times are all 0.25 ms: flat, so no exponent can be fitted');
+    expect(fitWords(wall)).toBe('no exponent: the times are all 0.25 ms: flat, so no exponent can be fitted (4 points, N 64–512)');
+    expect(fitWords(wall)).not.toMatch(/0\.00|r²/);
+  });
+
+  it("says times one timestamp quantum apart are flat at the timer's resolution, and fits them when the quantum is unknown", () => {
+    const rows = ns.map((n, i) => flatRow(n, i < 2 ? 0.1 : 0.2, n / 100));
+    const span = (q: number) => fitExponents(rows, 64, q).find((f) => f.stage === 'span')!;
+    expect(span(quantumNs).flat).toBe("the times (0.1–0.2 ms) are flat at the timer's resolution (0.1 ms), so no exponent can be fitted");
+    expect(fitWords(span(quantumNs))).toMatch(/^no exponent: .*timer's resolution/);
+    // Wall time is not quantized by the timestamp quantum: its exponent (1 here) is fitted.
+    const wall = fitExponents(rows, 64, quantumNs).find((f) => f.stage === 'wall')!;
+    expect(wall.flat).toBeUndefined();
+    expect(fitWords(wall)).toMatch(/^1\.00 {2}\(r² 1\.000, 4 points, N 64–512\)$/);
+    expect(span(0).flat).toBeUndefined();
+    expect(fitWords(span(0))).toMatch(/^0\.\d\d {2}\(r² 0\.\d{3}/);
   });
 });

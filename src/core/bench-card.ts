@@ -182,6 +182,7 @@ function fitRow(x: Json, path: string): void {
   finite(fit.r2, `${path}.fit.r2`);
   positiveInteger(fit.points, `${path}.fit.points`);
   range(fit.xRange, `${path}.fit.xRange`);
+  optional(f.flat, `${path}.flat`, string);
 }
 
 /** A fit t = a + b·N^p (result.models[i]), as the results explain it. */

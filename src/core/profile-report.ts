@@ -304,6 +304,12 @@ export interface FitRow {
   /** A stage name, 'gpu' (sum of stages) or 'wall'. */
   stage: string;
   fit: PowerLawFit;
+  /**
+   * Why the exponent means nothing (absent when it means something): the times are all equal, or
+   * differ by no more than the timer's resolution, so a line through them is flat (exponent 0,
+   * r² 1) or follows the rounding. Absent in results written before it was checked.
+   */
+  flat?: string;
 }
 
 export interface AdapterInfo {
@@ -474,8 +480,32 @@ export function explainModel(m: ModelFit): string {
   return parts.join(' ');
 }
 
-/** log(time) against log(N) over the upper part of the sweep, per variant and per stage, GPU total and wall. */
-export function fitExponents(rows: readonly ProfileRow[], fitFromN: number | null): FitRow[] {
+/**
+ * Why no exponent can be fitted to these times (ms), or null when one can: all equal, or spread over
+ * no more than the timer's resolution (one timestamp quantum; 0 when unknown, and for wall time).
+ */
+export function flatTimesProblem(ms: readonly number[], resolutionMs: number): string | null {
+  const lo = Math.min(...ms),
+    hi = Math.max(...ms);
+  if (lo === hi) return `the times are all ${ms3(lo)} ms: flat, so no exponent can be fitted`;
+  if (hi - lo <= resolutionMs)
+    return `the times (${ms3(lo)}–${ms3(hi)} ms) are flat at the timer's resolution (${ms3(resolutionMs)} ms), so no exponent can be fitted`;
+  return null;
+}
+
+/** A straight-line fit in words: the exponent with its r², points and N, or why there is none. */
+export function fitWords(f: FitRow): string {
+  const { fit } = f;
+  if (f.flat) return `no exponent: ${f.flat} (${fit.points} points, N ${fit.xRange.join('–')})`;
+  return `${fit.exponent.toFixed(2)}  (r² ${fit.r2.toFixed(3)}, ${fit.points} points, N ${fit.xRange.join('–')})`;
+}
+
+/**
+ * log(time) against log(N) over the upper part of the sweep, per variant and per stage, GPU total and
+ * wall. timestampQuantumNs (the roofline's, when measured) is the resolution of every time but wall:
+ * times within it are flat (FitRow.flat).
+ */
+export function fitExponents(rows: readonly ProfileRow[], fitFromN: number | null, timestampQuantumNs = 0): FitRow[] {
   const fits: FitRow[] = [];
   const variants = [...new Set(rows.map((r) => r.variant))];
   for (const variant of variants) {
@@ -500,7 +530,11 @@ export function fitExponents(rows: readonly ProfileRow[], fitFromN: number | nul
         points.map(([n]) => n),
         points.map(([, ms]) => ms),
       );
-      if (fit) fits.push({ variant, stage, fit });
+      const flat = flatTimesProblem(
+        points.map(([, ms]) => ms),
+        stage === 'wall' ? 0 : timestampQuantumNs / 1e6,
+      );
+      if (fit) fits.push({ variant, stage, fit, ...(flat && { flat }) });
     }
   }
   return fits;
@@ -527,7 +561,11 @@ export function refitExponents(result: ProfileResult, fitFromN: number | null): 
     fitFromN,
   );
   if (problem) throw new RangeError(problem);
-  return { ...result, config: { ...result.config, fitFromN }, fits: fitExponents(result.rows, fitFromN) };
+  return {
+    ...result,
+    config: { ...result.config, fitFromN },
+    fits: fitExponents(result.rows, fitFromN, result.roofline?.timestamps?.quantumNs ?? 0),
+  };
 }
 
 export function findFit(fits: readonly FitRow[], variant: string, stage: string): PowerLawFit | null {

@@ -370,7 +370,7 @@ export async function profileSweep(config: ProfileConfig, deps: ProfileDeps): Pr
     roofline: deps.roofline ?? null,
     rows,
     cpu,
-    fits: fitExponents(rows, c.fitFromN),
+    fits: fitExponents(rows, c.fitFromN, deps.roofline?.timestamps?.quantumNs ?? 0),
     models: fitModels(rows),
     cancelled,
     notes,

@@ -54,6 +54,17 @@ export function fitRange(result: Pick<ProfileResult, 'config'>): string {
   return result.config.fitFromN ? `N ≥ ${result.config.fitFromN}` : 'upper half of the sweep';
 }
 
+function isFlat(fits: readonly FitRow[], variant: string, stage: string): boolean {
+  return fits.some((f) => f.variant === variant && f.stage === stage && f.flat);
+}
+
+/** A series label's exponent: " (∝ N^p)", " (flat: no exponent)" when the times do not vary (the results say why), or nothing. */
+function exponentLabel(fits: readonly FitRow[], variant: string, stage: string): string {
+  if (isFlat(fits, variant, stage)) return ' (flat: no exponent)';
+  const fit = findFit(fits, variant, stage);
+  return fit ? ` (∝ N^${fit.exponent.toFixed(2)})` : '';
+}
+
 /**
  * Time against N: per variant its total (the timestamp span when measured, else the passes' sum,
  * else wall) and, for multi-pass variants, each stage. A loaded benchmark card adds its variants'
@@ -72,18 +83,17 @@ export function timePlotSpec(result: ProfileResult, comparison: BenchCard | null
     const total = spanned ? 'span' : timed ? 'gpu' : 'wall';
     const fit = findFit(result.fits, variant, total);
     series.push({
-      label: `${variant} ${spanned ? 'GPU span' : timed ? 'GPU total' : 'wall'}${fit ? ` (∝ N^${fit.exponent.toFixed(2)})` : ''}`,
+      label: `${variant} ${spanned ? 'GPU span' : timed ? 'GPU total' : 'wall'}${exponentLabel(result.fits, variant, total)}`,
       color,
       width: 2.5,
-      fit,
+      fit: isFlat(result.fits, variant, total) ? null : fit,
       values: column(result, xs, variant, rowTime),
     });
     const stages = stageColumns(mine);
     if (stages.length > 1) {
       for (const stage of stages) {
-        const f = findFit(result.fits, variant, stage);
         series.push({
-          label: `${variant} ${stage}${f ? ` (∝ N^${f.exponent.toFixed(2)})` : ''}`,
+          label: `${variant} ${stage}${exponentLabel(result.fits, variant, stage)}`,
           color,
           width: 1.2,
           dash: DASHES[stage] ?? [4, 4],

@@ -17,6 +17,7 @@ import {
   describeProfileConfig,
   explainModel,
   fitModels,
+  fitWords,
   formatCell,
   reportTable,
   SHOWN_TABLE_ROWS,
@@ -202,6 +203,7 @@ export class AttnProfileResults extends LitElement {
     const result = this.result;
     if (!result) return nothing;
     const { records, decode, models } = this;
+    const flat = result.fits.filter((f) => f.flat);
     if (!result.rows.length)
       return html`<p class="note" id="no-results">
         ${result.cancelled ? 'Cancelled before any run finished: nothing was measured.' : 'No results.'}
@@ -251,6 +253,16 @@ export class AttnProfileResults extends LitElement {
           ? html`<ul class="note" id="notes">
               ${result.notes.map((n) => html`<li>${n}</li>`)}
             </ul>`
+          : nothing
+      }
+      ${
+        flat.length
+          ? html`<div id="flat-fits" class="note">
+              <strong>No straight-line exponent</strong> (over ${fitRange(result)}) for:
+              <ul>
+                ${flat.map((f) => html`<li data-variant=${f.variant} data-stage=${f.stage}>${f.variant} ${f.stage}: ${fitWords(f)}</li>`)}
+              </ul>
+            </div>`
           : nothing
       }
       <div class="plots">
