@@ -135,6 +135,17 @@ describe('counts in the report', () => {
     expect(lines.join('\n')).toContain(`two runs per case — ${n} case${plural} where two workgroups could write one element ran twice`);
     const passed = reportSummary({ status: 'pass', cases: cases.map((c) => ({ ...row(c), status: 'pass' })), ms: 1000 } as VerifyReport);
     expect(passed).toBe(`PASS: ${n === 1 ? 'the 1 case' : `all ${n} cases`} within tolerance, identical on both runs (1.0 s)`);
+    // Every case failed: "the 1 case failed", "all 3 cases failed" (never "1 of 1 cases failed"); one of them: "1 of 3 cases".
+    const failing = (failed: number) =>
+      reportSummary({
+        status: 'fail',
+        cases: cases.map((c, i) => ({ ...row(c), status: i < failed ? 'fail' : 'pass' })),
+        plannedCases: n,
+        ms: 1000,
+      } as VerifyReport);
+    expect(failing(n)).toBe(`FAIL: ${n === 1 ? 'the 1 case' : `all ${n} cases`} failed`);
+    expect(failing(1)).toBe(`FAIL: ${n === 1 ? 'the 1 case' : `1 of ${n} cases`} failed`);
+    expect(failing(0)).toBe(`FAIL: 0 of ${n} case${plural} failed`);
     const smallest = formatSmallest({
       from: 'causal n=20 m=12',
       row: row(base),

@@ -698,7 +698,7 @@ describe('time limit and lost devices', () => {
     expect(report.cases.map((c) => c.status)).toEqual(['timeout']);
     expect(report.plannedCases).toBeGreaterThan(1);
     expect(report.hints[0].title).toBe('timed out — infinite loop or a very slow kernel?');
-    expect(formatReport(report)).toMatch(/TIMEOUT: 1 of 1 cases failed \(stopped after 1 of \d+\)/);
+    expect(formatReport(report)).toMatch(/TIMEOUT: the 1 case failed \(stopped after 1 of \d+\)/);
   });
 
   it('surfaces a lost device from a run as its own status', async () => {

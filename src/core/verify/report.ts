@@ -7,7 +7,7 @@ import type { Coverage } from './coverage';
 import { formatCoverage } from './coverage';
 import type { Repro } from './repro';
 import type { HazardReport } from './races';
-import { counted } from '../plural';
+import { counted, countedOf } from '../plural';
 
 /** What the interpreter check ran and found (src/gpu/hazards.ts). */
 export interface StageHazardSummary {
@@ -276,11 +276,11 @@ export function reportCells(c: CaseReport): string[] {
 export function reportSummary(report: VerifyReport): string {
   const failed = failedCases(report).length;
   return report.status === 'pass'
-    ? `PASS: ${report.cases.length === 1 ? 'the 1 case' : `all ${report.cases.length} cases`} within tolerance, identical on both runs (${(report.ms / 1000).toFixed(1)} s)`
+    ? `PASS: ${countedOf(report.cases.length, report.cases.length, 'case')} within tolerance, identical on both runs (${(report.ms / 1000).toFixed(1)} s)`
     : report.cases.length === 0 && report.error
       ? // Nothing ran (it did not compile, or does not fit the interface): no "0 of 0 cases".
         `${report.status.toUpperCase()}: no case ran — ${report.error}`
-      : `${report.status === 'fail' ? 'FAIL' : report.status.toUpperCase()}: ${failed} of ${report.cases.length} cases failed${stopped(report)}${report.error ? ` — ${report.error}` : ''}`;
+      : `${report.status === 'fail' ? 'FAIL' : report.status.toUpperCase()}: ${countedOf(failed, report.cases.length, 'case')} failed${stopped(report)}${report.error ? ` — ${report.error}` : ''}`;
 }
 
 /** The report as a plain-text table with the hints under it. */
