@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InputError, RunCancelledError } from '../src/core/errors';
 import type { KernelTrials, TimeoutReport } from '../src/core/kernel-safety';
 import {
+  afterDeviceReplaced,
   attentionWork,
   builtInStandIns,
   DEFAULT_TIME_LIMITS,
@@ -182,6 +183,20 @@ describe('timeoutMessage names what timed out', () => {
   ])('%s', (_, report, patterns) => {
     const text = timeoutMessage(report);
     for (const p of patterns) expect(text).toMatch(p);
+  });
+});
+
+describe("a hold's message once the replacement device is ready", () => {
+  it('says the device has been replaced, not that it is being replaced, and keeps the rest', () => {
+    const held = timeoutMessage({ kernels: { qk: 'x' }, variant: 'tiled', shape: { n: 64, m: 64, heads: 1 }, limitMs: 12_000 });
+    expect(held).toMatch(/The GPU device is being replaced\.$/);
+    const after = afterDeviceReplaced(held);
+    expect(after).not.toMatch(/being replaced/);
+    expect(after).toBe(held.replace(/The GPU device is being replaced\.$/, 'The GPU device has been replaced.'));
+    // A message without the sentence is left as it is.
+    expect(afterDeviceReplaced('Your edited QKᵀ kernel did not compile within 60 s.')).toBe(
+      'Your edited QKᵀ kernel did not compile within 60 s.',
+    );
   });
 });
 

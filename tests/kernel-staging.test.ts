@@ -183,6 +183,20 @@ describe('KernelStaging', () => {
     expect(h.notices[0]).toMatch(/^Your edited \S+ kernel did not compile within 60 s\. It is held/);
   });
 
+  it('a held line stops saying the device is being replaced once the new device is ready', () => {
+    const { staging } = setup({ qk: 'stuck' });
+    const reason =
+      'Your edited QKᵀ kernel did not finish within 2 s in Verify. It is held: … tries it again. The GPU device is being replaced.';
+    staging.held('qk', 'stuck', reason);
+    expect(staging.trials.qk?.reason).toBe(reason);
+    staging.deviceReplaced();
+    expect(staging.trials.qk).toEqual({
+      status: 'held',
+      source: 'stuck',
+      reason: 'Your edited QKᵀ kernel did not finish within 2 s in Verify. It is held: … tries it again. The GPU device has been replaced.',
+    });
+  });
+
   it('never tries a held stage until it is released', async () => {
     const { staging, state } = setup({ qk: 'held text' }, ['qk']);
     staging.sync();

@@ -81,6 +81,17 @@ function stageList(stages: readonly string[]): string {
   return titles.length > 1 ? `${titles.slice(0, -1).join(', ')} and ${titles[titles.length - 1]}` : (titles[0] ?? '');
 }
 
+/** The last sentence of a hold's message while the page replaces the device (timeoutMessage, GpuTimeoutEvent). */
+export const DEVICE_BEING_REPLACED = 'The GPU device is being replaced.';
+
+/**
+ * A hold's message once the replacement device is ready: it no longer says the device is being
+ * replaced (the held line and the Profiler's message outlive the replacement).
+ */
+export function afterDeviceReplaced(message: string): string {
+  return message.replace(DEVICE_BEING_REPLACED, 'The GPU device has been replaced.');
+}
+
 /** The sentence the page shows after a timeout: which kernel, on what, and what happens now. */
 export function timeoutMessage(t: TimeoutReport): string {
   const size = `${t.shape.n}×${t.shape.m}${t.shape.heads > 1 ? ` with ${t.shape.heads} heads` : ''}`;
@@ -90,7 +101,7 @@ export function timeoutMessage(t: TimeoutReport): string {
     return `The built-in ${t.variant} kernels did not finish ${within}; the GPU device is being replaced. The results shown come from the CPU reference; press Run to try again.`;
   const whose = stages.length === 1 ? `Your edited ${stageList(stages)} kernel` : `One of your edited ${stageList(stages)} kernels`;
   const held = stages.length === 1 ? 'it is held' : 'they are held';
-  return `${whose} did not finish ${within}; ${held}: the playground runs the built-in kernels, your text stays in the Shader lab, and "Use my kernel again" tries it again. The GPU device is being replaced.`;
+  return `${whose} did not finish ${within}; ${held}: the playground runs the built-in kernels, your text stays in the Shader lab, and "Use my kernel again" tries it again. ${DEVICE_BEING_REPLACED}`;
 }
 
 // ---------------------------------------------------------------- staging

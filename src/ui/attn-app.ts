@@ -429,7 +429,10 @@ export class AttnApp extends LitElement {
       this.notices.notify('error', `The GPU device was lost: ${this.gpuStatus.reason}. Press Reconnect to get a new one.`, 'gpu');
     if (this.gpuStatus.kind === 'ready') this.notices.clear('gpu');
     if (this.gpuStatus.kind === 'connecting') return;
-    if (this.gpuStatus.kind === 'ready') this.staging.sync();
+    if (this.gpuStatus.kind === 'ready') {
+      this.staging.deviceReplaced();
+      this.staging.sync();
+    }
     const rerun = this.rerunAfterReconnect;
     this.rerunAfterReconnect = true;
     if (!rerun) return;

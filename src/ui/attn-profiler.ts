@@ -26,7 +26,7 @@ import type { BenchCard } from '../core/bench-card';
 import { cardLabel, parseCard } from '../core/bench-card';
 import { RunCancelledError } from '../core/errors';
 import type { TimeLimitSettings, WithheldKernel } from '../core/kernel-safety';
-import { DEFAULT_TIME_LIMITS, formatLimit } from '../core/kernel-safety';
+import { afterDeviceReplaced, DEFAULT_TIME_LIMITS, DEVICE_BEING_REPLACED, formatLimit } from '../core/kernel-safety';
 import type { AttentionOptions } from '../core/options';
 import { DEFAULT_OPTIONS } from '../core/options';
 import { describeFeatures } from '../core/features';
@@ -139,6 +139,8 @@ export class AttnProfiler extends LitElement {
   @state() private result: ProfileResult | null = null;
   @state() private roofline: Roofline | null = null;
   @state() private message: string | null = null;
+  /** The engine whose device the page is replacing after a stop (stopped()); the message says so until a new one comes. */
+  private replacedEngine: AttentionEngine | null = null;
   /** What a running profile waits for before its first timed round (the verifier, the roofline, TensorFlow.js). */
   @state() private preparing = '';
   /** Lab kernels (by stage) chosen to be timed. */
@@ -281,8 +283,9 @@ export class AttnProfiler extends LitElement {
     const held = stages.length
       ? ` ${stages.length === 1 ? 'It is' : 'They are'} held: the playground runs the built-in kernel, your text stays in the Shader lab, and "Use my kernel again" tries it again.`
       : '';
-    const event = new GpuTimeoutEvent(kernels, `${what}${held} The GPU device is being replaced.`);
+    const event = new GpuTimeoutEvent(kernels, `${what}${held} ${DEVICE_BEING_REPLACED}`);
     this.dispatchEvent(event);
+    if (event.recovering) this.replacedEngine = this.engine;
     return event.recovering ? event.message : `${what} Nothing more can run on this GPU device until the page is reloaded.`;
   }
 
@@ -536,6 +539,14 @@ export class AttnProfiler extends LitElement {
       this.message = null;
     } catch (error) {
       this.message = `Not refitted: ${(error as Error).message}.`;
+    }
+  }
+
+  override willUpdate(): void {
+    // The page replaced the device after a stop: the message stops saying it is being replaced.
+    if (this.replacedEngine && this.engine && this.engine !== this.replacedEngine) {
+      this.replacedEngine = null;
+      if (this.message) this.message = afterDeviceReplaced(this.message);
     }
   }
 

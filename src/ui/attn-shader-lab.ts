@@ -35,7 +35,7 @@ import { BROKEN_EXAMPLES } from './broken-examples';
 import type { CodeChangeEvent } from './events';
 import { GpuTimeoutEvent, KernelEditEvent, KernelReleaseEvent, NoticeEvent, recordedRun, StateEditEvent } from './events';
 import type { KernelTrials } from '../core/kernel-safety';
-import { formatLimit, kernelTried } from '../core/kernel-safety';
+import { DEVICE_BEING_REPLACED, formatLimit, kernelTried } from '../core/kernel-safety';
 import type { VerifyReport } from '../core/verify/report';
 import { reportSummary } from '../core/verify/report';
 import { SHADERS } from './shader-library';
@@ -318,7 +318,7 @@ export class AttnShaderLab extends LitElement {
     const held = kernels
       ? ` It is held: the playground runs the built-in ${title} kernel, your text stays in the Shader lab, and "Use my kernel again" tries it again.`
       : '';
-    this.dispatchEvent(new GpuTimeoutEvent(kernels, `${whose} ${what}.${held} The GPU device is being replaced.`));
+    this.dispatchEvent(new GpuTimeoutEvent(kernels, `${whose} ${what}.${held} ${DEVICE_BEING_REPLACED}`));
   }
 
   /** Opens a stage's tab; the page's view keeps it (a view edit: no undo step), so a reload or a link opens it again. */

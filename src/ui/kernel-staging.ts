@@ -18,7 +18,15 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { RunCancelledError } from '../core/errors';
 import type { KernelTrial, KernelTrials, TimeLimitSettings } from '../core/kernel-safety';
-import { attentionWork, fingerprint, formatLimit, gpuTimeLimitMs, kernelsInUse, kernelsToTry } from '../core/kernel-safety';
+import {
+  afterDeviceReplaced,
+  attentionWork,
+  fingerprint,
+  formatLimit,
+  gpuTimeLimitMs,
+  kernelsInUse,
+  kernelsToTry,
+} from '../core/kernel-safety';
 import type { PlaygroundState } from '../core/state';
 import type { StageName } from '../core/stages';
 import { STAGE_INFO } from '../core/stages';
@@ -110,6 +118,15 @@ export class KernelStaging implements ReactiveController {
   held(stage: StageName, source: string, reason: string): void {
     this.set(stage, { status: 'held', source, reason });
     this.options.setHeld(stage, true);
+  }
+
+  /** The replacement device is ready: held lines no longer say it is being replaced. */
+  deviceReplaced(): void {
+    for (const [stage, trial] of Object.entries(this.trials)) {
+      if (trial?.status !== 'held' || !trial.reason) continue;
+      const reason = afterDeviceReplaced(trial.reason);
+      if (reason !== trial.reason) this.set(stage as StageName, { ...trial, reason });
+    }
   }
 
   private async trial(stage: StageName, source: string): Promise<void> {

@@ -198,6 +198,11 @@ describe("the Shader lab's Verify of a kernel that never finishes on some inputs
     const run = await readRun(page);
     expect(run.gpuError).toBeNull();
     expect(run.pass).toBe(true);
+    // The held line outlives the replacement: it now says the device has been replaced.
+    const replaced = await staging(page);
+    expect(replaced.status).toBe('held');
+    expect(replaced.text).toMatch(/tries it again\. The GPU device has been replaced\./);
+    expect(replaced.text).not.toMatch(/being replaced/);
     expect(problems).toEqual([]);
   }, 400_000);
 

@@ -153,7 +153,7 @@ describe('a Shader lab kernel in the Profiler', () => {
     // Stopped after the verdict: no roofline measured behind the kernel, nothing timed.
     expect(stopped.state, stopped.message).toBe('error');
     expect(stopped.message).toMatch(
-      /^Profile stopped: the Shader lab's qk kernel did not finish within 2 s in the verifier \(.*timed out after 2000 ms.*\), so it may still be running on the GPU; nothing was timed\. It is held: .*"Use my kernel again" tries it again\. The GPU device is being replaced\.$/,
+      /^Profile stopped: the Shader lab's qk kernel did not finish within 2 s in the verifier \(.*timed out after 2000 ms.*\), so it may still be running on the GPU; nothing was timed\. It is held: .*"Use my kernel again" tries it again\. The GPU device (is being|has been) replaced\.$/,
     );
     expect(stopped.verdicts).toEqual([expect.stringMatching(/^qk: did not pass the verifier, not timed — TIMEOUT: /)]);
     expect(stopped.roofline).toBe(false);
@@ -170,6 +170,18 @@ describe('a Shader lab kernel in the Profiler', () => {
       },
       { timeout: 120_000 },
     );
+    // Once the new device is ready, the message no longer says it is being replaced.
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('attn-app')!
+          .shadowRoot!.querySelector('attn-layout')!
+          .shadowRoot!.querySelector('attn-profiler')!
+          .shadowRoot!.querySelector('#message')
+          ?.textContent?.includes('The GPU device has been replaced.'),
+      { timeout: 10_000 },
+    );
+    expect((await profilerView(page)).message).not.toMatch(/being replaced/);
     // The held kernel is no longer offered; a profile of the built-in kernels runs on the new device.
     await waitForRunButton(page);
     expect((await profilerView(page)).labBoxes).toEqual([]);
