@@ -54,7 +54,7 @@ import {
   writableFile,
 } from './lib/cli';
 import { describeFeatures } from '../src/core/features';
-import { keySplitsHoldingKeys } from '../src/core/key-splits';
+import { keySplitsHoldingKeys, MAX_FORCED_KEY_SPLITS } from '../src/core/key-splits';
 import { FEATURE_FLAGS, FEATURE_USAGE, featureOptions, withFeatureDefaults } from './lib/feature-flags';
 
 /** Multiply-adds per GPU block of a big problem (seconds on a CPU emulator): progress comes at least this often. */
@@ -66,7 +66,7 @@ const USAGE = `usage: npm run attention -- --q Q.npy --k K.npy --v V.npy [--mask
        [--poison]  (fill the GPU buffers with NaN first, as npm run verify does: elements a kernel never writes show)
        [--precision f32|f16|auto]  (f16: Q, K, V stored as halves, float32 arithmetic; fused without RoPE only)
        [--key-splits N]  (fused: split the keys N ways, split-KV with the combine stage; 1 = none; default: the engine's choice;
-         a split holds at least 64 keys, so past ⌈m / 64⌉ the rest are empty, and the report says how many)
+         a split holds at least 64 keys, so past ⌈m / 64⌉ the rest are empty, and the report says how many; N ≤ 4096)
        [--subgroups auto|shared|merge|off]  (fused: its subgroup form where the device has subgroups, and on a GPU with
          shared lanes — the prefill in pairs of lanes, decoding in quads; shared / merge: that form with / without
          shared lanes (without: the decoding shape's lanes merged in registers); off: never)
@@ -157,7 +157,8 @@ function parseCommandLine(argv: string[]) {
   }
   const kernels = parseKernelFlags(parsed.kernel ?? []);
   checkKernelStages(kernels, variant, [...(options.rope ? (['rope'] as const) : []), ...(parsed.wo ? (['project'] as const) : [])]);
-  const keySplits = integer(parsed['key-splits'], 'key-splits', { min: 1 });
+  // Past the bound the grid would near the device's workgroup limit: refused here, before any GPU work.
+  const keySplits = integer(parsed['key-splits'], 'key-splits', { min: 1, max: MAX_FORCED_KEY_SPLITS });
   // The combine stage runs only on split keys, and the engine's own choice may be one split (always on a CPU emulator).
   if (kernels.combine !== undefined && variant === 'fused' && (keySplits ?? 1) < 2)
     throw new UsageError(

@@ -244,6 +244,13 @@ const cases: Case[] = [
     message: /--kernel combine runs only when the keys are split: add --key-splits N \(N ≥ 2\)/,
   },
   {
+    // Past the bound the fused grid would near the device's workgroup limit: refused before any GPU work.
+    name: '--key-splits past the most a run may force',
+    script: 'attention',
+    args: [...qkv, '--variant', 'fused', '--key-splits', '4097'],
+    message: /--key-splits must be an integer from 1 to 4096, got "4097"/,
+  },
+  {
     name: 'two kernels for one stage',
     script: 'attention',
     args: [...qkv, '--kernel', `qk=${kernelFile('qk_missing_scale.wgsl')}`, '--kernel', `qk=${kernelFile('qk_missing_scale.wgsl')}`],

@@ -5,10 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import type { KeySplitProblem } from '../src/core/key-splits';
 import { describeFusedForm } from '../src/core/subgroups';
+import type { ProfileRow } from '../src/core/profile-report';
+import { emptyKeySplitNotes, emptyKeySplits, splitsCell } from '../src/core/profile-report';
 import {
   chooseKeySplits,
   forcedKeySplits,
   keySplitsHoldingKeys,
+  MAX_FORCED_KEY_SPLITS,
   MAX_KEY_SPLITS,
   MIN_SPLIT_KEYS,
   SOFTWARE_TARGET_WORKGROUPS,
@@ -108,6 +111,13 @@ describe('forcedKeySplits', () => {
     expect(() => forcedKeySplits(100, 0)).toThrow(RangeError);
     expect(() => forcedKeySplits(100, 1.5)).toThrow(RangeError);
   });
+
+  it('refuses a count past MAX_FORCED_KEY_SPLITS, naming the bound, and takes the bound itself', () => {
+    expect(() => forcedKeySplits(100, MAX_FORCED_KEY_SPLITS + 1)).toThrow(
+      new RangeError(`keySplits must be an integer from 1 to ${MAX_FORCED_KEY_SPLITS}, got ${MAX_FORCED_KEY_SPLITS + 1}`),
+    );
+    expect(forcedKeySplits(100, MAX_FORCED_KEY_SPLITS).keySplits).toBe(MAX_FORCED_KEY_SPLITS);
+  });
 });
 
 describe('splits that hold keys', () => {
@@ -138,5 +148,34 @@ describe('splits that hold keys', () => {
       expect(line).toContain(
         `${count} key splits (only ${holding} ${holding === 1 ? 'holds' : 'hold'} keys, ${splits.splitKeys} a split of m = ${m}: the other ${empty} ${empty === 1 ? 'is' : 'are'} empty)`,
       );
+  });
+});
+
+describe("the Profiler's rows of forced key splits say how many are empty", () => {
+  const fusedRow = (variant: string, n: number, m: number, count: number, decode = false) =>
+    ({ variant, n, m, decode, error: null, keySplits: count, splitKeys: forcedKeySplits(m, count).splitKeys }) as unknown as ProfileRow;
+
+  it.each([
+    { m: 5, count: 99, empty: 98 },
+    { m: 150, count: 4, empty: 1 },
+    { m: 4096, count: 8, empty: 0 },
+  ])('m = $m, $count forced: $empty empty', ({ m, count, empty }) => {
+    const r = fusedRow(`fused-${count}splits`, 1, m, count, true);
+    expect(emptyKeySplits(r)).toBe(empty);
+    expect(splitsCell(r)).toBe(empty ? `${count} (${empty} empty)` : count);
+  });
+
+  it('notes, per variant, the points whose splits are partly empty; none for rows without splitKeys (older results)', () => {
+    const rows = [
+      fusedRow('fused-4splits', 16, 16, 4),
+      fusedRow('fused-4splits', 1024, 1024, 4),
+      fusedRow('fused-4splits', 1, 150, 4, true),
+      fusedRow('fused', 16, 16, 1),
+      { ...fusedRow('fused-8splits', 16, 16, 8), splitKeys: undefined },
+    ];
+    expect(emptyKeySplitNotes(rows)).toEqual([
+      `fused-4splits: key splits that hold no key (a split holds at least ${SPLIT_ALIGN} keys, so m keys fill only ⌈m / keys per split⌉ of them): 3 of 4 empty at N = 16, 1 of 4 empty at m = 150.`,
+    ]);
+    expect(splitsCell(rows[4])).toBe(8);
   });
 });

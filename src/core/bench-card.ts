@@ -158,6 +158,7 @@ function row(x: Json, path: string): void {
   ])
     numberOrNull(r[key], `${path}.${key}`);
   optional(r.roof, `${path}.roof`, string);
+  optional(r.splitKeys, `${path}.splitKeys`, positiveInteger);
   optional(r.subgroups, `${path}.subgroups`, boolean);
   optional(r.lanes, `${path}.lanes`, string);
   optional(r.check, `${path}.check`, (c, p) => boolean(object(c, p).pass, `${p}.pass`));

@@ -54,9 +54,17 @@ export interface KeySplits {
 
 const alignUp = (x: number) => Math.max(SPLIT_ALIGN, Math.ceil(x / SPLIT_ALIGN) * SPLIT_ALIGN);
 
+/**
+ * The most key splits a caller may force (`--key-splits`, the Profiler's fused-Nsplits): far below
+ * any device's grid limit of 65535 workgroups a dimension, and past any m a page or terminal runs
+ * (a split holds at least SPLIT_ALIGN keys, so 4096 splits fill m = 262144).
+ */
+export const MAX_FORCED_KEY_SPLITS = 4096;
+
 /** Splits of exactly `count` (trailing splits may see no key when m is small): for tests and benchmarks. */
 export function forcedKeySplits(m: number, count: number): KeySplits {
-  if (!Number.isInteger(count) || count < 1) throw new RangeError(`keySplits must be a positive integer, got ${count}`);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_FORCED_KEY_SPLITS)
+    throw new RangeError(`keySplits must be an integer from 1 to ${MAX_FORCED_KEY_SPLITS}, got ${count}`);
   if (count === 1) return { keySplits: 1, splitKeys: alignUp(m) };
   return { keySplits: count, splitKeys: alignUp(m / count) };
 }

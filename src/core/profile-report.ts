@@ -11,6 +11,7 @@ import type { FeatureOptions } from './options';
 import { DEFAULT_OPTIONS } from './options';
 import { activeFeatures, describeFeatures, FEATURE_INFO } from './features';
 import type { LocalSlope, OffsetPowerLawFit, PowerLawFit, Summary, TimestampGranularity } from './stats';
+import { keySplitsHoldingKeys, SPLIT_ALIGN } from './key-splits';
 import { fitOffsetPowerLaw, fitPowerLaw, localSlopes, overheadShare, pairedRatios, upperPart } from './stats';
 
 export type TimingMethod = 'timestamp' | 'wall';
@@ -280,6 +281,8 @@ export interface ProfileRow {
   allocatedBytes: number | null;
   /** The fused kernel's key splits in the timed runs (1: none); absent for other variants and older results. */
   keySplits?: number | null;
+  /** Keys per split in those runs: with m, how many splits hold keys (keySplitsHoldingKeys); absent like keySplits. */
+  splitKeys?: number;
   /** Whether the fused kernel ran in its subgroup form (src/core/subgroups.ts); absent for other variants and older results. */
   subgroups?: boolean | null;
   /** How that form's shape shared lanes (pairs in the prefill, quads in decoding; null when not); absent like subgroups. */
@@ -364,6 +367,38 @@ export function rowTime(row: ProfileRow): number | null {
 /** Keys of a row (older results have none: m = n). */
 export function rowKeys(row: ProfileRow): number {
   return row.m ?? row.n;
+}
+
+/** How many of a fused row's key splits hold no key (a forced count past m's splits); 0 when none or unknown. */
+export function emptyKeySplits(r: ProfileRow): number {
+  if (!r.keySplits || !r.splitKeys) return 0;
+  return r.keySplits - keySplitsHoldingKeys(rowKeys(r), { keySplits: r.keySplits, splitKeys: r.splitKeys });
+}
+
+/** A row's key splits for the table: the count, with how many are empty when some are ("99 (98 empty)"). */
+export function splitsCell(r: ProfileRow): TableCell {
+  const empty = emptyKeySplits(r);
+  return empty ? `${r.keySplits} (${empty} empty)` : (r.keySplits ?? null);
+}
+
+/**
+ * Per variant, the points where some of its forced key splits hold no key, in words (the run's
+ * notes): a split holds at least SPLIT_ALIGN keys, so a small m fills only the first few.
+ */
+export function emptyKeySplitNotes(rows: readonly ProfileRow[]): string[] {
+  const byVariant = new Map<string, string[]>();
+  for (const r of rows) {
+    const empty = r.error ? 0 : emptyKeySplits(r);
+    if (!empty) continue;
+    const at = r.decode ? `m = ${rowKeys(r)}` : `N = ${r.n}`;
+    const list = byVariant.get(r.variant) ?? [];
+    list.push(`${empty} of ${r.keySplits} empty at ${at}`);
+    byVariant.set(r.variant, list);
+  }
+  return [...byVariant].map(
+    ([variant, points]) =>
+      `${variant}: key splits that hold no key (a split holds at least ${SPLIT_ALIGN} keys, so m keys fill only ⌈m / keys per split⌉ of them): ${points.join(', ')}.`,
+  );
 }
 
 /** Rows of the N sweep (not decode). */
@@ -656,7 +691,7 @@ function pointTable(
     if (decode) {
       record['K+V GB/s'] = r.kvGbps ?? null;
       record['% copy BW'] = r.kvBandwidthPct ?? null;
-      if (hasSplits) record['splits'] = r.keySplits ?? null;
+      if (hasSplits) record['splits'] = splitsCell(r);
     }
     if (hasSubgroups) record['subgroups'] = subgroupCell(r);
     for (const b of baselines) {

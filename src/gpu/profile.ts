@@ -25,7 +25,8 @@ import type {
   ResolvedConfig,
   Roofline,
 } from '../core/profile-report';
-import { fitExponents, fitModels, resolveConfig } from '../core/profile-report';
+import { emptyKeySplitNotes, fitExponents, fitModels, resolveConfig } from '../core/profile-report';
+import { MAX_FORCED_KEY_SPLITS } from '../core/key-splits';
 import type { ReferenceResult } from '../core/reference';
 import { attentionReference } from '../core/reference';
 import { randomMatrix } from '../core/rng';
@@ -150,8 +151,6 @@ export function customRunNote(stages: readonly string[]): string {
     : '';
 }
 
-/** The most key splits a fused-Nsplits variant may force (far below any device's grid limit of 65535). */
-export const MAX_FORCED_KEY_SPLITS = 4096;
 const FORCED_SPLITS = /^fused-([1-9]\d*)splits?(-nosubgroups)?$/;
 
 /**
@@ -359,6 +358,7 @@ export async function profileSweep(config: ProfileConfig, deps: ProfileDeps): Pr
   }
   const skipped = cpu.filter((t) => t.skipped);
   if (skipped.length) notes.push(`CPU reference skipped for N = ${skipped.map((t) => t.n).join(', ')}: ${skipped[0].skipped}`);
+  notes.push(...emptyKeySplitNotes(rows));
   const coarse = coarseTimings(rows, deps.roofline?.timestamps?.quantumNs ?? 1);
   if (coarse.length)
     notes.push(
@@ -486,6 +486,7 @@ function createRunner(
   let output: Float32Array | null = null;
   let allocatedBytes: number | null = null;
   let keySplits: number | null = null;
+  let splitKeys: number | null = null;
   let subgroups: boolean | null = null;
   let lanes: SharedLanes | null | undefined;
   let headsPerWorkgroup = 1;
@@ -524,6 +525,7 @@ function createRunner(
     const timings = measured.result.gpuTimings as Partial<Record<string, number>> | null;
     if (measured.result.variant === 'fused') {
       keySplits = measured.result.keySplits;
+      splitKeys = measured.result.splitKeys;
       subgroups = measured.result.subgroups;
       lanes = measured.result.subgroupLanes;
       headsPerWorkgroup = measured.result.headsPerWorkgroup;
@@ -579,6 +581,7 @@ function createRunner(
         bytes,
         allocatedBytes,
         ...(keySplits === null ? {} : { keySplits }),
+        ...(splitKeys === null ? {} : { splitKeys }),
         ...(subgroups === null ? {} : { subgroups }),
         ...(lanes === undefined ? {} : { lanes }),
         ...(headsPerWorkgroup > 1 ? { headsPerWorkgroup } : {}),

@@ -75,6 +75,7 @@ async function runAndRead(page: Page) {
       state: el.dataset.state,
       message: root.querySelector('#message')?.textContent?.trim() ?? '',
       config: results?.querySelector('#config')?.textContent?.replace(/\s+/g, ' ').trim() ?? '',
+      notes: [...(results?.querySelectorAll('#notes li') ?? [])].map((li) => li.textContent!.replace(/\s+/g, ' ').trim()),
       sweep: table('results'),
       decode: table('decode-results'),
       typed: Object.fromEntries(
@@ -133,8 +134,12 @@ describe("the Profiler tab's form: what the terminal's flags set", () => {
     expect(view.sweep!.cells[1]['× fused-2splits']).toBe('baseline');
     expect(view.decode!.cells[1]['× fused-2splits']).toBe('baseline');
     expect(view.sweep!.cells[0]['× fused-2splits']).toMatch(/^\d/);
-    // The forced variant really ran 2 splits (the decode table's splits column).
-    expect(view.decode!.cells[1]['splits']).toBe('2');
+    // The forced variant really ran 2 splits (the decode table's splits column); m = 64 fills one
+    // split of 64 keys, so the other is empty, and the cell and the notes say so.
+    expect(view.decode!.cells[1]['splits']).toBe('2 (1 empty)');
+    expect(view.notes).toContainEqual(
+      expect.stringMatching(/^fused-2splits: key splits that hold no key .*: 1 of 2 empty at N = 16, 1 of 2 empty at m = 64\.$/),
+    );
     for (const t of [view.sweep!, view.decode!]) expect(t.cells.map((c) => c.check)).toEqual(['pass', 'pass']);
     expect(problems).toEqual([]);
   });
