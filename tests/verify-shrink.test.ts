@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { VerifyCase } from '../src/core/verify/cases';
 import { caseProblem, verifyCases } from '../src/core/verify/cases';
 import type { CaseReport } from '../src/core/verify/report';
+import { verifyLeftDevice } from '../src/core/verify/report';
 import { describeCase, optionFields, retag, shrinkCase } from '../src/core/verify/shrink';
+import { DeviceLostError } from '../src/gpu/errors';
 import { smallestFailure } from '../src/gpu/verify-shrink';
 import { caseRow } from './helpers/case-report';
 
@@ -239,5 +241,51 @@ describe('a smaller case that times out while shrinking', () => {
     expect(smallest.runs).toBeGreaterThan(1);
     expect(smallest.note).toBeUndefined();
     expect(smallest.timedOut).toBeUndefined();
+  });
+});
+
+describe('a smaller case that loses the GPU device while shrinking', () => {
+  const start: VerifyCase = { ...big, name: 'big', tags: [] };
+
+  it('stops the shrinking and says so (deviceLost), so the page holds the kernel as after a timeout', async () => {
+    let reruns = 0;
+    const smallest = (await smallestFailure(() => {
+      reruns++;
+      return Promise.reject(new DeviceLostError('the GPU device was lost: destroyed'));
+    }, [failingRow(start)]))!;
+    expect(reruns, 'nothing runs after the device is lost').toBe(1);
+    expect(smallest.note).toBe('stopped: a smaller case lost the GPU device (the GPU device was lost: destroyed)');
+    expect(smallest.deviceLost).toBe(true);
+    expect(smallest.complete).toBe(false);
+    expect(smallest.timedOut).toBeUndefined();
+  });
+
+  it("takes the engine's word that the device is lost when the error is another (a failed mapping)", async () => {
+    const smallest = (await smallestFailure(() => Promise.reject(new Error('mapAsync failed')), [failingRow(start)], {
+      deviceLost: () => 'the driver reset',
+    }))!;
+    expect(smallest.note).toBe('stopped: a smaller case lost the GPU device (the driver reset)');
+    expect(smallest.deviceLost).toBe(true);
+  });
+
+  it("makes Verify's report hold the kernel as a timeout while shrinking does (verifyLeftDevice)", async () => {
+    const lostWhileShrinking = (await smallestFailure(() => Promise.reject(new DeviceLostError('lost')), [failingRow(start)]))!;
+    const timedOutWhileShrinking = (await smallestFailure(
+      (c) => Promise.resolve(caseRow(c, { status: 'timeout', tensor: null })),
+      [failingRow(start)],
+    ))!;
+    expect(verifyLeftDevice({ status: 'fail', smallest: lostWhileShrinking })).toBe('device-lost');
+    expect(verifyLeftDevice({ status: 'fail', smallest: timedOutWhileShrinking })).toBe('timeout');
+    expect(verifyLeftDevice({ status: 'device-lost' })).toBe('device-lost');
+    const shrunk = (await smallestFailure((c) => Promise.resolve(failingRow(c)), [failingRow(start)]))!;
+    expect(verifyLeftDevice({ status: 'fail', smallest: shrunk })).toBeNull();
+  });
+
+  it('is not claimed for an error on a device that is still there', async () => {
+    const smallest = (await smallestFailure(() => Promise.reject(new Error('out of memory')), [failingRow(start)], {
+      deviceLost: () => null,
+    }))!;
+    expect(smallest.note).toBe('stopped: a smaller case could not run (out of memory)');
+    expect(smallest.deviceLost).toBeUndefined();
   });
 });

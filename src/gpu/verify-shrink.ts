@@ -5,6 +5,7 @@
  * beyond comparing values (for the report's coverage).
  */
 import { RunCancelledError } from '../core/errors';
+import { DeviceLostError } from './errors';
 import { checkAgainstReference } from '../core/compare-run';
 import type { CoverageCheck } from '../core/verify/coverage';
 import { caseInputs } from '../core/verify/cases';
@@ -53,6 +54,8 @@ export interface SmallestFailureOptions {
   valid?: (candidate: VerifyCase) => boolean;
   onTry?: (runs: number, maxRuns: number) => void;
   signal?: AbortSignal;
+  /** Why the device is lost (the engine's `lost`), or null: a rerun that throws then lost it. */
+  deviceLost?: () => string | null;
 }
 
 /**
@@ -83,6 +86,7 @@ export async function smallestFailure(
   const runs = new Map<VerifyCase, CaseReport>();
   let stopped: string | undefined;
   let timedOut = false;
+  let deviceLost = false;
   const stillFails = async (candidate: VerifyCase) => {
     if (stopped || options.signal?.aborted) return false;
     let row: CaseReport;
@@ -90,7 +94,11 @@ export async function smallestFailure(
       row = await rerun({ ...retag(candidate), name: `smallest: ${describeCase(candidate)}` });
     } catch (error) {
       if (error instanceof RunCancelledError) stopped = 'cancelled';
-      else stopped = `stopped: a smaller case could not run (${(error as Error).message ?? String(error)})`;
+      else if (error instanceof DeviceLostError || options.deviceLost?.()) {
+        // As after a timeout: the kernel may have hung or crashed the GPU, and nothing more runs on it.
+        stopped = `stopped: a smaller case lost the GPU device (${options.deviceLost?.() ?? (error as Error).message})`;
+        deviceLost = true;
+      } else stopped = `stopped: a smaller case could not run (${(error as Error).message ?? String(error)})`;
       return false;
     }
     // A timeout leaves the kernel running on the device: nothing after it can be trusted.
@@ -115,6 +123,7 @@ export async function smallestFailure(
     complete: result.complete && !stopped,
     ...(stopped ? { note: stopped } : {}),
     ...(timedOut ? { timedOut } : {}),
+    ...(deviceLost ? { deviceLost } : {}),
   };
 }
 

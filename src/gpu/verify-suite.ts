@@ -737,7 +737,8 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
   if (!passed && options.shrink !== false) {
     const rerun = (c: VerifyCase) => runCase(engine, checked, c, { ...run, keySplits: c.keySplits }, limitMs, options.recorded);
     const valid = (c: VerifyCase) => caseProblem(c, stage) === null;
-    report.smallest = (await smallestFailure(rerun, report.cases, { ...options.shrink, signal, valid })) ?? undefined;
+    const deviceLost = () => engine.lost;
+    report.smallest = (await smallestFailure(rerun, report.cases, { ...options.shrink, signal, valid, deviceLost })) ?? undefined;
     checkCancelled(signal);
   }
   return finish(passed ? 'pass' : 'fail');

@@ -37,7 +37,7 @@ import { GpuTimeoutEvent, KernelEditEvent, KernelReleaseEvent, NoticeEvent, reco
 import type { KernelTrials } from '../core/kernel-safety';
 import { DEVICE_BEING_REPLACED, formatLimit, kernelTried } from '../core/kernel-safety';
 import type { VerifyReport } from '../core/verify/report';
-import { reportSummary } from '../core/verify/report';
+import { reportSummary, verifyLeftDevice } from '../core/verify/report';
 import { SHADERS } from './shader-library';
 import { shaderLabStyles } from './shader-lab-styles';
 import { buttonStyles, messageListStyles, panelStyles } from './styles';
@@ -291,9 +291,10 @@ export class AttnShaderLab extends LitElement {
     void this.verification.run(engine, { stage, source, label, timeLimitMs: this.timeLimit, recorded }).then((report) => {
       if (report?.status === 'compile-error')
         this.diagnostics = { ...this.diagnostics, [stage]: { messages: report.compileMessages, problems: [], checking: false } };
-      // A device lost because the page replaced it meanwhile (Reconnect) is not the kernel's doing.
-      const lost = report?.status === 'device-lost' && this.engine === engine;
-      if (report && (report.status === 'timeout' || report.smallest?.timedOut || lost)) this.stuck(stage, report, kernels);
+      // A device lost (by a case, or by a smaller case while shrinking a failure) because the page
+      // replaced it meanwhile (Reconnect) is not the kernel's doing.
+      const left = report ? verifyLeftDevice(report) : null;
+      if (left === 'timeout' || (left === 'device-lost' && this.engine === engine)) this.stuck(stage, report!, kernels);
     });
   };
 
@@ -314,7 +315,9 @@ export class AttnShaderLab extends LitElement {
     const what =
       report.status === 'device-lost'
         ? 'lost the GPU device in Verify'
-        : `did not finish within ${formatLimit(report.timeLimitMs)} in Verify (${where}), so it may still be running on the GPU`;
+        : report.smallest?.deviceLost
+          ? `lost the GPU device in Verify (${where})`
+          : `did not finish within ${formatLimit(report.timeLimitMs)} in Verify (${where}), so it may still be running on the GPU`;
     const held = kernels
       ? ` It is held: the playground runs the built-in ${title} kernel, your text stays in the Shader lab, and "Use my kernel again" tries it again.`
       : '';

@@ -166,6 +166,8 @@ export interface SmallestFailure {
   note?: string;
   /** A smaller case's run did not finish: the kernel may still be running on the device. */
   timedOut?: boolean;
+  /** A smaller case's run lost the GPU device: the kernel may have hung or crashed it (held as after a timeout). */
+  deviceLost?: boolean;
 }
 
 export type VerifyStatus = 'pass' | 'fail' | 'timeout' | 'device-lost' | 'compile-error' | 'interface-error';
@@ -202,6 +204,17 @@ export interface VerifyReport {
   coverage?: Coverage;
   /** The smallest failing case as files and an `npm run attention` command (the terminal writes it). */
   repro?: Repro;
+}
+
+/**
+ * What a Verify run left on the device, for the page to hold the kernel: 'timeout' when a case or a
+ * smaller case tried while shrinking did not finish (the kernel may still be running), 'device-lost'
+ * when either lost the device, else null.
+ */
+export function verifyLeftDevice(report: Pick<VerifyReport, 'status' | 'smallest'>): 'timeout' | 'device-lost' | null {
+  if (report.status === 'timeout' || report.smallest?.timedOut) return 'timeout';
+  if (report.status === 'device-lost' || report.smallest?.deviceLost) return 'device-lost';
+  return null;
 }
 
 function failedCases(report: VerifyReport): CaseReport[] {
