@@ -485,13 +485,24 @@ describe('diagnosis from the pattern across cases', () => {
     const hints = diagnose(rows, { stage: 'qk' });
     const featureHints = hints.filter((h) => /fails only where features are on/.test(h.title));
     expect(featureHints.map((h) => h.bugClass).sort()).toEqual(['alibi', 'softcap', 'window']);
-    expect(hints[0].title, hints.map((h) => h.title).join('\n')).toMatch(/^fails only where features are on, in \d+ of \d+ /);
+    expect(hints[0].title, hints.map((h) => h.title).join('\n')).toMatch(
+      /^fails only where features are on, in (\d+ of \d+|all \d+|the 1) /,
+    );
     expect(hints.map((h) => h.id)).not.toContain('tile-edges');
   });
 
   it('never leaves a failing kernel without a hint', () => {
     const rows = cases.map((c, i) => row(c, i % 3 === 1 ? { status: 'fail', failures: 1 } : {}));
     expect(diagnose(rows, { stage: 'pv' }).length).toBeGreaterThan(0);
+  });
+
+  it('counts the failing cases as a reader says them: "the 1 case fails", "all 3 cases fail"', () => {
+    const reduction = (rows: ReturnType<typeof row>[]) =>
+      diagnose(rows, { stage: 'pv' }).find((h) => h.id === 'wrong' && h.bugClass === 'reduction')?.detail;
+    const seed = cases.find((c) => c.tags.includes('seed'))!;
+    expect(reduction([row(seed, { status: 'fail', failures: 1 })])).toMatch(/^the 1 case fails, an ordinary one; /);
+    const three = cases.slice(0, 3).map((c) => row(c, { status: 'fail', failures: 1 }));
+    expect(reduction(three)).toMatch(/^all 3 cases fail, ordinary ones included; /);
   });
 
   it('says nothing when everything passes', () => {

@@ -22,7 +22,7 @@ import { loopVarsReadFirst } from './loop-vars';
 import type { CaseTag, VerifyCase } from './cases';
 import type { BugClass, CaseReport, Hint, HintId } from './report';
 import type { StageName } from '../stages';
-import { counted } from '../plural';
+import { counted, countedOf } from '../plural';
 
 /** How the interface dispatches each stage, for the unwritten-elements hint. */
 const DISPATCH: Record<string, string> = {
@@ -578,7 +578,7 @@ function featureSetHints(cases: CaseReport[], failing: CaseReport[]): Hint[] {
       return {
         id: general.id,
         bugClass: f.bugClass,
-        title: `fails only where features are on, in ${f.failed.length} of ${f.total} ${f.title} cases → ${general.title.split('→ ').pop()}`,
+        title: `fails only where features are on, in ${countedOf(f.failed.length, f.total, `${f.title} case`)} → ${general.title.split('→ ').pop()}`,
         detail: `no one feature's cases hold every failure, but only cases with a feature on fail: each feature listed fails in most of its cases. ${general.detail}`,
         cases: names(f.failed),
       };
@@ -928,7 +928,7 @@ export function diagnose(cases: CaseReport[], context: DiagnosisContext = { stag
           title: everywhere
             ? 'wrong in every case → or a reduction (a sum or max over part of the range)'
             : 'wrong values with no pattern across the cases',
-          detail: `${failing.length} of ${cases.length} cases fail, ordinary ones included; the first is "${first.name}" (seed ${first.case.seed})${bad ? ` at [${bad.position.join(',')}]: expected ${bad.expected}, got ${bad.actual}` : ''}. Compare the kernel's formula and indexing (axes swapped, a transposed read) with the built-in kernel.`,
+          detail: `${countedOf(failing.length, cases.length, 'case')} ${failing.length === 1 ? 'fails, an ordinary one' : 'fail, ordinary ones included'}; the first is "${first.name}" (seed ${first.case.seed})${bad ? ` at [${bad.position.join(',')}]: expected ${bad.expected}, got ${bad.actual}` : ''}. Compare the kernel's formula and indexing (axes swapped, a transposed read) with the built-in kernel.`,
           cases: names(failing),
         },
         failing,
