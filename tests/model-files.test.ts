@@ -547,6 +547,14 @@ describe('broken safetensors models', () => {
     );
   });
 
+  it('a weight that is not finite, named by its place', async () => {
+    const w = llama();
+    w.finalNorm[3] = NaN;
+    expect(await refusal(loadModel(hfFiles(w)))).toBe(
+      "model.safetensors: tensor final norm holds NaN at [3]: a checkpoint's weights must be finite numbers",
+    );
+  });
+
   it('a tokenizer with more tokens than the model embeds', async () => {
     const list = files().map((f) => (f.name === 'tokenizer.json' ? tokenizerFile(60) : f));
     expect(await refusal(loadModel(list))).toBe(

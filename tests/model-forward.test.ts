@@ -6,8 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { forward64, forwardStep, emptyCache, referenceAttention, topK, checkTokens } from '../src/core/model/forward';
 import { randomModelWeights, smallConfig } from '../src/core/model/random';
-import type { ModelConfig } from '../src/core/model/config';
+import type { ModelConfig, ModelWeights } from '../src/core/model/config';
 import { checkModelWeights, ModelFileError } from '../src/core/model/config';
+import { checkLogits } from '../src/core/model/check';
 import { InputError } from '../src/core/errors';
 import { oracleLogits } from './helpers/model-oracle';
 import { checkModelFitsDevice } from '../src/gpu/model-run';
@@ -85,6 +86,28 @@ describe('tokens and weights the model cannot take', () => {
     weights.layers[1].wk = { rows: 3, cols: 32, data: new Float32Array(96) };
     expect(() => checkModelWeights(weights)).toThrow(ModelFileError);
     expect(() => checkModelWeights(weights)).toThrow('tensor layer 1 W_k is 3×32, expected 16×32');
+  });
+
+  // Float64 turns a NaN weight into NaN logits too: the check would compare NaN with NaN.
+  it.each([
+    ['a NaN in a matrix', (w: ModelWeights) => (w.layers[0].wv.data[2 * 32 + 5] = NaN), 'tensor layer 0 W_v holds NaN at [2, 5]'],
+    ['an infinity in a norm', (w: ModelWeights) => (w.finalNorm[3] = -Infinity), 'tensor final norm holds -Infinity at [3]'],
+  ])('names %s', (_, spoil, message) => {
+    const weights = randomModelWeights(config, 1);
+    expect(() => checkModelWeights(weights)).not.toThrow();
+    spoil(weights);
+    expect(() => checkModelWeights(weights)).toThrow(ModelFileError);
+    expect(() => checkModelWeights(weights)).toThrow(`${message}: a checkpoint's weights must be finite numbers`);
+  });
+
+  it('a logits check never passes NaN against NaN (weights the loaders would refuse, given directly)', async () => {
+    const weights = randomModelWeights(config, 1);
+    weights.finalNorm[0] = NaN;
+    const ids = [1, 2, 3];
+    const { logits } = await forward64(weights, ids);
+    expect(Number.isNaN(logits[0])).toBe(true);
+    const check = await checkLogits(weights, ids, Float32Array.from(logits));
+    expect(check.pass).toBe(false);
   });
 });
 

@@ -159,7 +159,10 @@ export async function checkLogits(
   const tolerance = 4 * spread + 2 ** -20 * largest;
   const comparison = compare(logits, reference, tolerance, [1, 1, reference.length]);
   const sameTop = agreeOnTop(logits, reference, tolerance);
-  return { comparison, tolerance, reference, sameTop, pass: comparison.pass && sameTop };
+  // Loaded weights are finite (checkModelWeights), but a forward pass can still overflow: NaN
+  // logits on both sides would compare equal, and prove nothing.
+  const finite = reference.every(Number.isFinite) && Number.isFinite(tolerance);
+  return { comparison, tolerance, reference, sameTop, pass: comparison.pass && sameTop && finite };
 }
 
 function argmax(values: ArrayLike<number>): number {

@@ -120,8 +120,8 @@ export function parameterCount(weights: ModelWeights): number {
 }
 
 /**
- * Throws ModelFileError naming the first tensor whose shape does not match the configuration, or a
- * configuration that cannot be run (heads not a multiple of kvHeads, an odd RoPE width, …).
+ * Throws ModelFileError naming the first tensor whose shape does not match the configuration or
+ * that holds a value that is not finite, or a configuration that cannot be run (heads not a multiple of kvHeads, an odd RoPE width, …).
  */
 export function checkModelWeights(weights: ModelWeights): void {
   const c = weights.config;
@@ -144,14 +144,27 @@ export function checkModelWeights(weights: ModelWeights): void {
     bad(`${c.heads} query heads cannot share ${c.kvHeads} key/value heads (heads must be a multiple of kv heads)`);
   if (c.rope && c.headDim % 2 !== 0) bad(`RoPE needs an even head width, got ${c.headDim}`);
   if (!(c.normEps > 0)) bad(`the norm ε must be positive, got ${c.normEps}`);
+  // A NaN or an infinity in a weight makes every logit after it NaN, float64's as well: refused
+  // here, naming where, since a check of NaN against NaN would prove nothing.
+  const scanned = new Set<Float32Array>(); // a tied LM head is the token embedding: scanned once
+  const finite = (name: string, data: Float32Array, cols: number | null) => {
+    if (scanned.has(data)) return;
+    scanned.add(data);
+    const i = data.findIndex((x) => !Number.isFinite(x));
+    if (i < 0) return;
+    const at = cols === null ? `[${i}]` : `[${Math.floor(i / cols)}, ${i % cols}]`;
+    bad(`tensor ${name} holds ${data[i]} at ${at}: a checkpoint's weights must be finite numbers`);
+  };
   const matrix = (name: string, w: Weight | null, rows: number, cols: number) => {
     if (w === null) return bad(`tensor ${name} is missing`);
     if (w.rows !== rows || w.cols !== cols) bad(`tensor ${name} is ${w.rows}×${w.cols}, expected ${rows}×${cols}`);
     if (w.data.length !== rows * cols) bad(`tensor ${name} holds ${w.data.length} values, expected ${rows * cols}`);
+    finite(name, w.data, cols);
   };
   const vector = (name: string, v: Float32Array | null, length: number, needed: boolean) => {
     if (v === null) return needed ? bad(`tensor ${name} is missing`) : undefined;
     if (v.length !== length) bad(`tensor ${name} has ${v.length} values, expected ${length}`);
+    finite(name, v, null);
   };
   const gpt2 = c.architecture === 'gpt2';
   const qWidth = c.heads * c.headDim;
