@@ -14,6 +14,7 @@ import { loadModel } from '../src/model/load';
 import { tokenizerFromJson } from '../src/model/tokenizer';
 import type { GgufMetadata } from '../src/model/gguf';
 import { wordPieceTokenizerJson } from './helpers/tokenizer-json';
+import { InputError } from '../src/core/errors';
 
 const { NORMAL, CONTROL, UNKNOWN, BYTE } = TOKEN_TYPE;
 
@@ -199,3 +200,29 @@ describe.each(['BertPreTokenizer', 'Whitespace'] as const)(
     });
   },
 );
+
+describe('a word the vocabulary lacks', () => {
+  const wordPiece = wordPieceTokenizerJson(WORDS, 'Whitespace');
+  const model = wordPiece.model as Record<string, unknown>;
+
+  it('a WordLevel tokenizer.json uses its model’s unk_token, as Hugging Face’s tokenizers do', () => {
+    // tokenizers.js has no WordLevel class: it read the unknown token only from tokenizer_config.json.
+    const wordLevel = { ...wordPiece, decoder: null, model: { type: 'WordLevel', vocab: model.vocab, unk_token: '[UNK]' } };
+    // "the dog because" → <s> the dog [UNK] = 0 3 10 1
+    expect(tokenizerFromJson(wordLevel).encode('the dog because')).toEqual([0, 3, 10, 1]);
+    // A tokenizer_config.json's own unk_token still wins.
+    expect(tokenizerFromJson(wordLevel, { unk_token: '</s>' }).encode('the because')).toEqual([0, 3, 2]);
+  });
+
+  it('with no unknown token at all: a message naming the problem, not an id of undefined', () => {
+    const noUnk = { ...wordPiece, model: { ...model, unk_token: 'NOT-IN-VOCAB' } };
+    const tokenizer = tokenizerFromJson(noUnk);
+    expect(tokenizer.encode('the dog')).toEqual([0, 3, 10]);
+    expect(() => tokenizer.encode('the because')).toThrow(InputError);
+    expect(() => tokenizer.encode('the because')).toThrow(
+      /^the tokenizer has no token for a word of the text \(token 2\), and the unknown token it names, "NOT-IN-VOCAB", is not in its vocabulary/,
+    );
+    const unnamed = { ...wordPiece, model: { ...model, unk_token: undefined } };
+    expect(() => tokenizerFromJson(unnamed).encode('the because')).toThrow(InputError);
+  });
+});

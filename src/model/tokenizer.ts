@@ -4,6 +4,7 @@
  */
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ModelFileError } from '../core/model/config';
+import { InputError } from '../core/errors';
 import type { ModelTokenizer } from '../core/model/tokenizer';
 
 type Json = Record<string, unknown>;
@@ -13,6 +14,8 @@ export interface TokenizerInfo {
   eos: number | null;
   /** Pieces are byte-level ("Ġcat"): tokenText decodes them rather than showing the disguised bytes. */
   byteLevel?: boolean;
+  /** The unknown token the tokenizer names, for the message when it is not in the vocabulary. */
+  unk?: string;
 }
 
 /**
@@ -24,7 +27,18 @@ export function wrapTokenizer(tokenizer: Tokenizer, info: TokenizerInfo): ModelT
   let vocabSize = 0;
   for (const id of vocab.values()) vocabSize = Math.max(vocabSize, id + 1);
   return {
-    encode: (text) => tokenizer.encode(text).ids,
+    encode: (text) => {
+      const { ids, tokens } = tokenizer.encode(text);
+      // A word the vocabulary lacks, with no unknown token to stand for it, has no id at all.
+      const missing = ids.findIndex((id) => id === undefined);
+      if (missing >= 0)
+        throw new InputError(
+          info.unk !== undefined && tokens[missing] === info.unk
+            ? `the tokenizer has no token for a word of the text (token ${missing}), and the unknown token it names, "${info.unk}", is not in its vocabulary: leave the word out or use another tokenizer`
+            : `the tokenizer has no token for ${tokens[missing] === undefined ? 'a word of the text' : `"${tokens[missing]}"`} (token ${missing}) and names no unknown token to use instead: leave the word out or use another tokenizer`,
+        );
+      return ids;
+    },
     decode: (ids) => {
       // An id without a token (a model's vocabulary padded past the tokenizer's) decodes to nothing.
       const known = ids.filter((id) => tokenizer.id_to_token(id) !== undefined);
@@ -50,8 +64,12 @@ export function wrapTokenizer(tokenizer: Tokenizer, info: TokenizerInfo): ModelT
  */
 export function tokenizerFromJson(json: unknown, config: unknown = null, file = 'tokenizer.json'): ModelTokenizer {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ModelFileError(`${file}: is not a JSON object`);
-  const cfg = (config !== null && typeof config === 'object' ? config : {}) as Json;
   const tokenizerJson = { added_tokens: [], normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, ...json } as Json;
+  // tokenizers.js reads the unknown token of a model it has no class for (WordLevel) only from the
+  // tokenizer config; Hugging Face's tokenizers read the model's own unk_token.
+  const model = tokenizerJson.model as Json | null | undefined;
+  const modelUnk = model && typeof model === 'object' && typeof model.unk_token === 'string' ? { unk_token: model.unk_token } : {};
+  const cfg = { ...modelUnk, ...(config !== null && typeof config === 'object' ? config : {}) } as Json;
   let tokenizer: Tokenizer;
   try {
     tokenizer = new Tokenizer(tokenizerJson, { clean_up_tokenization_spaces: false, ...cfg });
@@ -74,7 +92,8 @@ export function tokenizerFromJson(json: unknown, config: unknown = null, file = 
   const decoder = tokenizerJson.decoder as Json | null;
   const byteLevel =
     decoder?.type === 'ByteLevel' || (Array.isArray(decoder?.decoders) && decoder.decoders.some((d: Json) => d.type === 'ByteLevel'));
-  return wrapTokenizer(tokenizer, { bos, eos, byteLevel });
+  const unk = typeof cfg.unk_token === 'string' ? cfg.unk_token : undefined;
+  return wrapTokenizer(tokenizer, { bos, eos, byteLevel, unk });
 }
 
 /** The id of the special token a TemplateProcessing post-processor puts before the text, if any. */

@@ -64,9 +64,14 @@ export class AttnModelPanel extends LitElement {
     const model = this.view?.model;
     if (!model) return [];
     const o = this.view?.outcome;
-    const typed = model.tokenizer
-      .encode(this.state.model.text)
-      .map((id) => ({ id, text: model.tokenizer.tokenText(id), generated: false }));
+    let typedIds: number[];
+    try {
+      typedIds = model.tokenizer.encode(this.state.model.text);
+    } catch {
+      // A word without an id: the run says so (ModelController); no chips until the text is fixed.
+      typedIds = [];
+    }
+    const typed = typedIds.map((id) => ({ id, text: model.tokenizer.tokenText(id), generated: false }));
     const generated = (this.view?.generation?.run ?? []).map((id) => ({ id, text: model.tokenizer.tokenText(id), generated: true }));
     return o && o.tokens.length === typed.length + generated.length ? o.tokens : [...typed, ...generated];
   }

@@ -244,10 +244,14 @@ export class ModelController implements ReactiveController {
     const state = this.options.state();
     const engine = this.options.engine();
     if (!engine) return this.fail(`The model view runs every head on the GPU. ${this.options.noGpuReason()}`);
-    const textIds = model.tokenizer.encode(state.model.text);
-    // Another model's generated ids are set aside, not run (core/model/generated-tokens.ts).
-    const ids = [...textIds, ...generatedTokens(state.model, this.loadedSource, model.weights.config.vocabSize).run];
+    let ids: number[];
+    let typedCount: number;
     try {
+      // A word the tokenizer has no id for is an InputError (src/model/tokenizer.ts).
+      const textIds = model.tokenizer.encode(state.model.text);
+      typedCount = textIds.length;
+      // Another model's generated ids are set aside, not run (core/model/generated-tokens.ts).
+      ids = [...textIds, ...generatedTokens(state.model, this.loadedSource, model.weights.config.vocabSize).run];
       checkTokens(model.weights.config, ids);
     } catch (error) {
       if (error instanceof InputError) return this.fail(capitalise(error.message) + '.');
@@ -261,7 +265,7 @@ export class ModelController implements ReactiveController {
       return this.fail(gpuMessage(error, this.options.kernels(state)));
     }
     if (signal.aborted) return;
-    const tokens = ids.map((id, i) => ({ id, text: model.tokenizer.tokenText(id), generated: i >= textIds.length }));
+    const tokens = ids.map((id, i) => ({ id, text: model.tokenizer.tokenText(id), generated: i >= typedCount }));
     this.finishStep(state, step, tokens, 0, performance.now() - editedAt, signal);
   }
 

@@ -13,7 +13,8 @@ import { defaultState, encodeState } from '../../src/core/state';
 import { randomModelWeights, smallConfig } from '../../src/core/model/random';
 import { writeGgufModel } from '../../src/model/gguf-write';
 import { writeLlama2cCheckpoint, writeLlama2cTokenizer } from '../helpers/llama2c-writer';
-import { sentencePieceVocabulary } from '../helpers/tokenizer-json';
+import { sentencePieceVocabulary, wordPieceTokenizerJson } from '../helpers/tokenizer-json';
+import { writeHfCheckpoint } from '../../src/core/model/hf-layout';
 import { launchBrowser } from './browser';
 import { allowDownloads, $app, downloaded, freshPage, readState, runId, savedLink, waitForMessage, waitForRun } from './app';
 
@@ -447,6 +448,36 @@ describe('model mode', () => {
     expect(await clear.evaluate((el) => (el.textContent ?? '').trim())).toBe('Clear 3 generated');
     expect(await clear.evaluate((el) => (el as HTMLButtonElement).disabled)).toBe(true);
     expect(await clear.evaluate((el) => el.getAttribute('title'))).toContain('another model');
+    expect(problems).toEqual([]);
+  });
+
+  it('a word the tokenizer has no id for (its unknown token is not in its vocabulary) is a message, and the text is kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attn-unk-'));
+    const weights = randomModelWeights(smallConfig('llama', { vocabSize: 11 }), 5);
+    const checkpoint = writeHfCheckpoint(weights);
+    const tokenizer = wordPieceTokenizerJson(['the', 'cat', 'sat', 'on', 'mat', '##s', '.', 'dog'], 'Whitespace');
+    (tokenizer.model as Record<string, unknown>).unk_token = 'NOT-IN-VOCAB';
+    writeFileSync(join(dir, 'model.safetensors'), checkpoint.safetensors);
+    writeFileSync(join(dir, 'config.json'), checkpoint.config);
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizer));
+    const state = { ...defaultState(), mode: 'model' as const };
+    state.model = { ...state.model, text: 'the cat sat' };
+    const { page, problems } = await freshPage(browser, { hash: `#s=${encodeState(state)}` });
+    await waitForModel(page);
+    const before = await modelRunId(page);
+    await ((await $app(page, '#model-files')) as ElementHandle<HTMLInputElement>).uploadFile(
+      ...['model.safetensors', 'config.json', 'tokenizer.json'].map((f) => join(dir, f)),
+    );
+    await page.waitForFunction(() => document.querySelector('attn-app')!.modelRuns.model?.weights.config.vocabSize === 11, {
+      timeout: 60_000,
+    });
+    await waitForModel(page, before);
+    await typeText(page, 'the cat because');
+    await waitForMessage(
+      page,
+      'The tokenizer has no token for a word of the text (token 3), and the unknown token it names, "NOT-IN-VOCAB"',
+    );
+    expect((await readState(page)).model.text).toBe('the cat because');
     expect(problems).toEqual([]);
   });
 
