@@ -555,6 +555,61 @@ describe('broken safetensors models', () => {
     );
   });
 
+  /** A checkpoint whose tensor `name` (F32, of `shape`) is retyped as `dtype` of the same byte length, written as `newShape`. */
+  const retyped = (tensors: TensorToWrite[], name: string, shape: string, dtype: string, newShape: string): Uint8Array => {
+    const bytes = writeSafetensors(tensors);
+    const headerEnd = 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const header = new TextDecoder().decode(bytes.subarray(8, headerEnd));
+    const from = `"${name}":{"dtype":"F32","shape":${shape}`;
+    const to = `"${name}":{"dtype":"${dtype}","shape":${newShape}`;
+    expect(header).toContain(from);
+    expect(to.length).toBe(from.length);
+    const out = bytes.slice();
+    out.set(new TextEncoder().encode(header.replace(from, to)), 8);
+    return out;
+  };
+  const checkpointTensors = (w: ModelWeights): TensorToWrite[] =>
+    [...readSafetensors(writeHfCheckpoint(w).safetensors).tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data }));
+
+  it('a tensor of a dtype the playground does not read: ignored when the model does not need it, named when it does', async () => {
+    const w = llama();
+    // Hugging Face checkpoints may carry I64 position ids (and BOOL mask buffers) beside the weights.
+    const extra = retyped(
+      [...checkpointTensors(w), { name: 'position_ids', shape: [2], data: [0, 0] }],
+      'position_ids',
+      '[2]',
+      'I64',
+      '[1]',
+    );
+    const file = readSafetensors(extra, 'model.safetensors');
+    expect(file.unread).toEqual(new Map([['position_ids', 'I64']]));
+    const loaded = await loadModel(replace(hfFiles(w), 'model.safetensors', extra));
+    expect(Array.from(loaded.weights.finalNorm)).toEqual(Array.from(w.finalNorm));
+    // The final norm (32 values, 128 bytes) as 16 I64s: the model needs it.
+    const needed = retyped(checkpointTensors(w), 'model.norm.weight', '[32]', 'I64', '[16]');
+    expect(await refusal(loadModel(replace(hfFiles(w), 'model.safetensors', needed)))).toBe(
+      'model.safetensors: tensor "model.norm.weight" has dtype I64; the playground reads F32, F16 and BF16',
+    );
+    // Its offsets are still checked against its width: 32 I64s do not fit 128 bytes.
+    expect(() => readSafetensors(retyped(checkpointTensors(w), 'model.norm.weight', '[32]', 'I64', '[32]'), 'm.safetensors')).toThrow(
+      'm.safetensors: tensor "model.norm.weight" is I64 [32], 256 bytes, but its offsets span 128',
+    );
+  });
+
+  it('one shard of a sharded checkpoint: the missing tensor names the shards not given', async () => {
+    const w = llama();
+    const tensors = checkpointTensors(w);
+    const half = Math.ceil(tensors.length / 2);
+    const shard = (i: number, part: TensorToWrite[]) => ({ name: `model-0000${i}-of-00002.safetensors`, bytes: writeSafetensors(part) });
+    const [first, second] = [shard(1, tensors.slice(0, half)), shard(2, tensors.slice(half))];
+    const side = hfFiles(w).filter((f) => f.name !== 'model.safetensors');
+    expect(await refusal(loadModel([first, ...side]))).toMatch(
+      /^model-00001-of-00002\.safetensors: tensor ".+" is missing \(the checkpoint is in 2 shards and model-00002-of-00002\.safetensors was not given: choose all of them together\)$/,
+    );
+    const both = await loadModel([first, second, ...side]);
+    expect(Array.from(both.weights.finalNorm)).toEqual(Array.from(w.finalNorm));
+  });
+
   it('a tokenizer with more tokens than the model embeds', async () => {
     const list = files().map((f) => (f.name === 'tokenizer.json' ? tokenizerFile(60) : f));
     expect(await refusal(loadModel(list))).toBe(

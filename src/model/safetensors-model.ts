@@ -48,14 +48,17 @@ export function readSafetensorsModel(
   const tooBig = memoryLimitProblem(names, configParameterCount(config), memoryLimit);
   if (tooBig) throw new ModelFileError(tooBig);
   const tensors = new Map<string, SafetensorsTensor>();
+  const unread = new Map<string, string>();
   const tensorTypes: Record<string, number> = {};
   for (const f of weightFiles) {
-    for (const [name, t] of readSafetensors(f.bytes, f.name).tensors) {
+    const file = readSafetensors(f.bytes, f.name);
+    for (const [name, t] of file.tensors) {
       tensors.set(name, t);
       tensorTypes[t.dtype] = (tensorTypes[t.dtype] ?? 0) + 1;
     }
+    for (const [name, dtype] of file.unread) unread.set(name, dtype);
   }
-  const weights = weightsFromHfTensors(config, tensors, names);
+  const weights = weightsFromHfTensors(config, tensors, names, { unread, missingHint: missingShards(weightFiles.map((f) => f.name)) });
   const tokenizerConfig = sideFiles.get('tokenizer_config.json');
   const tokenizer = tokenizerFromJson(
     parseJsonFile(tokenizerFile),
@@ -63,4 +66,23 @@ export function readSafetensorsModel(
     tokenizerFile.name,
   );
   return { weights, tokenizer, tensorTypes };
+}
+
+/**
+ * What to say after a missing tensor when the files are some of a sharded checkpoint's shards
+ * ("model-00001-of-00002.safetensors"): which shards were not given. Null when they all were, or the
+ * names are not shard names.
+ */
+export function missingShards(names: readonly string[]): string | null {
+  const shards = names.map((n) => /^(.*)-(\d+)-of-(\d+)\.safetensors$/i.exec(n)).filter((m) => m !== null);
+  if (shards.length === 0) return null;
+  const [, stem, , total] = shards[0];
+  const width = total.length;
+  const given = new Set(shards.filter((m) => m[1] === stem && m[3] === total).map((m) => Number(m[2])));
+  const absent: string[] = [];
+  for (let i = 1; i <= Number(total); i++)
+    if (!given.has(i)) absent.push(`${stem}-${String(i).padStart(width, '0')}-of-${total}.safetensors`);
+  if (absent.length === 0) return null;
+  const listed = absent.length > 3 ? `${absent.slice(0, 3).join(', ')} and ${absent.length - 3} more` : absent.join(', ');
+  return `the checkpoint is in ${Number(total)} shards and ${listed} ${absent.length === 1 ? 'was' : 'were'} not given: choose all of them together`;
 }

@@ -8,7 +8,7 @@ import type { LayerWeights, ModelConfig, ModelWeights, Weight } from './config';
 import { ModelFileError } from './config';
 import { permuteInterleavedToHalf } from './rope-permute';
 import type { SafetensorsTensor, TensorToWrite } from './safetensors';
-import { writeSafetensors } from './safetensors';
+import { unreadDtypeProblem, writeSafetensors } from './safetensors';
 
 type Json = Record<string, unknown>;
 
@@ -92,17 +92,32 @@ export function configFromHfJson(json: unknown, name: string, file = 'config.jso
   return fail(`model_type ${JSON.stringify(modelType ?? c.model_type)} is not supported: ${supported}`);
 }
 
+/** What the files hold besides the tensors read, for the message about a tensor the model needs. */
+export interface HfTensorsContext {
+  /** Tensors of a dtype the playground does not read, with their dtype (SafetensorsFile.unread). */
+  unread?: ReadonlyMap<string, string>;
+  /** Said after a missing tensor: e.g. that the files are some of a sharded checkpoint's shards. */
+  missingHint?: string | null;
+}
+
 /**
  * The weights of a configuration from a safetensors file's tensors. Throws ModelFileError naming
- * `file` and the first tensor that is missing or has the wrong shape.
+ * `file` and the first tensor that is missing, of a dtype not read, or of the wrong shape.
  */
-export function weightsFromHfTensors(config: ModelConfig, tensors: ReadonlyMap<string, SafetensorsTensor>, file: string): ModelWeights {
+export function weightsFromHfTensors(
+  config: ModelConfig,
+  tensors: ReadonlyMap<string, SafetensorsTensor>,
+  file: string,
+  context: HfTensorsContext = {},
+): ModelWeights {
   const fail = (what: string): never => {
     throw new ModelFileError(`${file}: ${what}`);
   };
   const get = (name: string, shape: number[]): SafetensorsTensor => {
     const t = tensors.get(name);
-    if (!t) return fail(`tensor "${name}" is missing`);
+    const dtype = context.unread?.get(name);
+    if (!t && dtype !== undefined) return fail(unreadDtypeProblem(name, dtype));
+    if (!t) return fail(`tensor "${name}" is missing${context.missingHint ? ` (${context.missingHint})` : ''}`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
       fail(`tensor "${name}" has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
     return t;

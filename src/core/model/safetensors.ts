@@ -19,10 +19,35 @@ export interface SafetensorsTensor {
 
 export interface SafetensorsFile {
   tensors: Map<string, SafetensorsTensor>;
+  /**
+   * Tensors of a dtype the playground does not read (I64 position ids, a BOOL mask buffer, …), by
+   * name, with their dtype: checked like the others, refused only when a model needs one.
+   */
+  unread: Map<string, string>;
   metadata: Record<string, string>;
 }
 
 const BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
+/** The widths of the format's other dtypes, to check their offsets (an unknown dtype's are checked against the data only). */
+const OTHER_BYTES: Record<string, number> = {
+  F64: 8,
+  I64: 8,
+  U64: 8,
+  I32: 4,
+  U32: 4,
+  I16: 2,
+  U16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+};
+
+/** The refusal of a tensor of a dtype the playground does not read (a model needs it). */
+export function unreadDtypeProblem(name: string, dtype: string): string {
+  return `tensor "${name}" has dtype ${dtype}; the playground reads F32, F16 and BF16`;
+}
 /** A header larger than this is not a safetensors header (the reference implementation caps it at 100 MB). */
 const MAX_HEADER = 100_000_000;
 
@@ -76,6 +101,7 @@ export function readSafetensors(bytes: Uint8Array, file = 'the safetensors file'
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
   const tensors = new Map<string, SafetensorsTensor>();
+  const unread = new Map<string, string>();
   let metadata: Record<string, string> = {};
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') {
@@ -89,8 +115,6 @@ export function readSafetensors(bytes: Uint8Array, file = 'the safetensors file'
     if (!entry || typeof entry !== 'object' || !Array.isArray(entry.shape) || !Array.isArray(entry.data_offsets))
       fail(`tensor "${name}" has no dtype, shape and data_offsets`);
     if (typeof entry.dtype !== 'string') fail(`tensor "${name}" has no dtype`);
-    if (!Object.hasOwn(BYTES, entry.dtype)) fail(`tensor "${name}" has dtype ${entry.dtype}; the playground reads F32, F16 and BF16`);
-    const dtype = entry.dtype as SafetensorsDtype;
     if (!entry.shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor "${name}" has a bad shape [${entry.shape.join(', ')}]`);
     const count = entry.shape.reduce((a, b) => a * b, 1);
     const [begin, end] = entry.data_offsets;
@@ -100,11 +124,17 @@ export function readSafetensors(bytes: Uint8Array, file = 'the safetensors file'
       fail(
         `tensor "${name}" ends at byte ${end} of the data but the file holds ${dataLength}: the file is truncated or the offsets are wrong`,
       );
-    if (end - begin !== count * BYTES[dtype])
-      fail(`tensor "${name}" is ${dtype} [${entry.shape.join(', ')}], ${count * BYTES[dtype]} bytes, but its offsets span ${end - begin}`);
+    const width = Object.hasOwn(BYTES, entry.dtype) ? BYTES[entry.dtype as SafetensorsDtype] : OTHER_BYTES[entry.dtype];
+    if (width !== undefined && end - begin !== count * width)
+      fail(`tensor "${name}" is ${entry.dtype} [${entry.shape.join(', ')}], ${count * width} bytes, but its offsets span ${end - begin}`);
+    if (!Object.hasOwn(BYTES, entry.dtype)) {
+      unread.set(name, entry.dtype);
+      continue;
+    }
+    const dtype = entry.dtype as SafetensorsDtype;
     tensors.set(name, { dtype, shape: entry.shape, data: decode(dtype, bytes.subarray(dataStart + begin, dataStart + end), count) });
   }
-  return { tensors, metadata };
+  return { tensors, unread, metadata };
 }
 
 function decode(dtype: SafetensorsDtype, raw: Uint8Array, count: number): Float32Array {
