@@ -33,7 +33,7 @@ import { randomMatrix } from '../src/core/rng';
 import { parseEmbeddings } from '../src/core/embeddings';
 import { projection, projectionSeed, sentenceQKV } from '../src/core/sentence';
 import type { PlaygroundState } from '../src/core/state';
-import { checkState, defaultState, stateFromPreset, withHeads, withRandomProblem } from '../src/core/state';
+import { checkState, defaultState, parseState, stateFromPreset, withHeads, withRandomProblem } from '../src/core/state';
 
 const embeddings = parseEmbeddings(readFileSync(new URL('../src/assets/embeddings/glove-20k-int8.bin', import.meta.url)));
 
@@ -218,6 +218,40 @@ describe('per-head options follow the head count', () => {
     expect(four.sinks).toEqual([1, 2, 2, 2]);
     expect(four.alibi).toEqual([0.5, 0.25, alibiSlopes(4)[2], alibiSlopes(4)[3]]);
     expect(optionsForHeads(o, 1)).toMatchObject({ heads: 1, sinks: [1], alibi: [0.5] });
+  });
+
+  it('gives back the values typed for each head when the count goes down and up again', () => {
+    const state = matrixState(2, 2, 4, 4, 4, { heads: 4 });
+    const typed = withOptions(state, { sinks: [1, 2, 3, 4], alibi: [0.1, 0.2, 0.3, 0.4] });
+    const one = withHeads(typed, 1);
+    expect(one.options).toMatchObject({ sinks: [1], alibi: [0.1] });
+    expect(one.perHeadLists).toEqual({ sinks: [1, 2, 3, 4], alibi: [0.1, 0.2, 0.3, 0.4] });
+    // Through 1 and 2 heads and back: every head has its value; heads never typed get the defaults.
+    const back = withHeads(withHeads(one, 2), 4);
+    expect(back.options).toMatchObject({ heads: 4, sinks: [1, 2, 3, 4], alibi: [0.1, 0.2, 0.3, 0.4] });
+    expect(back.perHeadLists).toEqual({ sinks: null, alibi: null });
+    expect(withHeads(one, 6).options).toMatchObject({
+      sinks: [1, 2, 3, 4, 4, 4],
+      alibi: [0.1, 0.2, 0.3, 0.4, alibiSlopes(6)[4], alibiSlopes(6)[5]],
+    });
+    // What the state keeps is read back from a link.
+    expect(() => checkState(one)).not.toThrow();
+  });
+
+  it('puts values typed at the lower count over the kept ones', () => {
+    const state = withHeads(withOptions(matrixState(2, 2, 4, 4, 4, { heads: 4 }), { sinks: [0.5, 1, -1, 2] }), 2);
+    const edited = withOptions(state, { sinks: [7, 8] });
+    expect(edited.perHeadLists.sinks).toEqual([7, 8, -1, 2]);
+    expect(withHeads(edited, 4).options.sinks).toEqual([7, 8, -1, 2]);
+    // Sinks off and on again at two heads: the heads beyond still come back as typed.
+    const again = withOptions(withOptions(edited, { sinks: null }), { sinks: [0, 0] });
+    expect(withHeads(again, 4).options.sinks).toEqual([0, 0, -1, 2]);
+  });
+
+  it('a state from before kept lists were saved reads as keeping none', () => {
+    const state = matrixState(2, 2, 4, 4, 4, { heads: 4 });
+    const { perHeadLists: _, ...old } = JSON.parse(JSON.stringify(state)) as PlaygroundState;
+    expect(parseState(old).perHeadLists).toEqual({ sinks: null, alibi: null });
   });
 
   it('refuses heads that the K/V heads do not divide, saying what to change', () => {

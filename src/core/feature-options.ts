@@ -28,11 +28,44 @@ export function checkOptions(options: AttentionOptions, dk: number | null): void
 }
 
 /**
- * Options for a new number of query heads: per-head sinks and custom ALiBi slopes are cut or
- * extended (a new head gets the last head's sink, and the paper's slope for its place), and K/V
- * heads that no longer divide the heads are refused with an InputError saying what to change.
+ * Per-head lists the user typed for more heads than the options have now, so that lowering the head
+ * count and raising it again gives each head back its value: sinks and custom ALiBi slopes, each
+ * null when nothing lies beyond the options' own list. The state keeps them (`perHeadLists`), so
+ * links, storage and undo carry them with the options.
  */
-export function optionsForHeads(options: AttentionOptions, heads: number): AttentionOptions {
+export interface PerHeadLists {
+  sinks: readonly number[] | null;
+  alibi: readonly number[] | null;
+}
+
+export const NO_PER_HEAD_LISTS: PerHeadLists = { sinks: null, alibi: null };
+
+/** The options' list over the first entries of the one kept (a list of the options' length or longer wins whole). */
+function overlay(kept: readonly number[] | null, list: AttentionOptions['alibi'] | AttentionOptions['sinks']): readonly number[] | null {
+  if (!Array.isArray(list)) return kept;
+  return kept && kept.length > list.length ? [...(list as readonly number[]), ...kept.slice(list.length)] : (list as readonly number[]);
+}
+
+/** Every per-head value typed so far: the options' lists, then the kept entries past them. */
+export function typedPerHeadLists(kept: PerHeadLists, options: AttentionOptions): PerHeadLists {
+  return { sinks: overlay(kept.sinks, options.sinks), alibi: overlay(kept.alibi, options.alibi) };
+}
+
+/** The lists to keep beside `options`: those longer than its head count (the rest say nothing more). */
+export function perHeadListsFor(kept: PerHeadLists, options: AttentionOptions): PerHeadLists {
+  const typed = typedPerHeadLists(kept, options);
+  const beyond = (list: readonly number[] | null) => (list && list.length > options.heads ? list : null);
+  return { sinks: beyond(typed.sinks), alibi: beyond(typed.alibi) };
+}
+
+/**
+ * Options for a new number of query heads: per-head sinks and custom ALiBi slopes are cut or
+ * extended. Head t gets the value typed for it (the options' list, then `kept`: values typed
+ * before the count went down); a head never typed gets the last typed sink and the paper's slope
+ * for its place. K/V heads that no longer divide the heads are refused with an InputError saying
+ * what to change.
+ */
+export function optionsForHeads(options: AttentionOptions, heads: number, kept: PerHeadLists = NO_PER_HEAD_LISTS): AttentionOptions {
   const kv = options.kvHeads;
   if (kv !== null && kv !== heads && heads % kv !== 0)
     throw new InputError(
@@ -40,13 +73,15 @@ export function optionsForHeads(options: AttentionOptions, heads: number): Atten
     );
   const resize = (values: readonly number[], extra: (t: number) => number) =>
     Array.from({ length: heads }, (_, t) => (t < values.length ? values[t] : extra(t)));
-  const { sinks, alibi } = options;
+  const typed = typedPerHeadLists(kept, options);
+  const sinks = options.sinks && typed.sinks;
+  const alibi = Array.isArray(options.alibi) ? typed.alibi : null;
   return {
     ...options,
     heads,
     kvHeads: kv === heads ? null : kv,
     sinks: sinks && resize(sinks, () => sinks[sinks.length - 1]),
-    alibi: alibi === null || alibi === 'standard' ? alibi : resize(alibi, (t) => alibiSlopes(heads)[t]),
+    alibi: alibi ? resize(alibi, (t) => alibiSlopes(heads)[t]) : options.alibi,
   };
 }
 
@@ -98,7 +133,7 @@ export function withOptions(state: PlaygroundState, patch: Partial<AttentionOpti
   const merged = { ...state.options, ...patch };
   const options = { ...merged, kvHeads: merged.kvHeads === merged.heads ? null : merged.kvHeads };
   checkOptions(options, stateHeadWidth({ ...state, options }));
-  const next = { ...state, options };
+  const next = { ...state, options, perHeadLists: perHeadListsFor(state.perHeadLists, options) };
   const from = kvHeadCount(state.options),
     to = kvHeadCount(options);
   return from === to ? next : withKvHeads(next, from, to);

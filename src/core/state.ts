@@ -13,7 +13,8 @@ import { isRectangular, randomGrid } from './grid';
 import { float32RangeProblem } from './float32';
 // Bounds on anything read from a link or a file, so a hostile link cannot hang the page.
 import { MAX_CELLS, MAX_ROWS } from './limits';
-import { optionsForHeads } from './feature-options';
+import type { PerHeadLists } from './feature-options';
+import { NO_PER_HEAD_LISTS, optionsForHeads, perHeadListsFor, typedPerHeadLists } from './feature-options';
 import { kvHeadCount } from './features';
 import type { AttentionOptions, RopeOptions, ScaleSetting } from './options';
 import { ACTIVATIONS, DEFAULT_OPTIONS, DEFAULT_ROPE, MAX_WINDOW, SCORE_FUNCTIONS } from './options';
@@ -243,6 +244,8 @@ export interface PlaygroundState {
   memory: MemoryState;
   mlp: MlpState;
   options: AttentionOptions;
+  /** Sinks and ALiBi slopes typed for more heads than there are now, given back when the heads grow (withHeads). */
+  perHeadLists: PerHeadLists;
   /** Explicit n×m mask, 1 = may attend; fitted to the problem's shape when n or m change. */
   mask: Grid | null;
   /** Keys marked as padding: hidden from every query. */
@@ -310,6 +313,7 @@ export function defaultState(): PlaygroundState {
     memory: { ...DEFAULT_MEMORY_STATE },
     mlp: { ...DEFAULT_MLP_STATE },
     options: { ...DEFAULT_OPTIONS },
+    perHeadLists: NO_PER_HEAD_LISTS,
     mask: null,
     padding: [],
     variant: 'tiled',
@@ -529,7 +533,7 @@ export function withRandomProblem(state: PlaygroundState, size: RandomProblemSiz
  * are an InputError.
  */
 export function withHeads(state: PlaygroundState, heads: number): PlaygroundState {
-  const options = optionsForHeads(state.options, heads);
+  const options = optionsForHeads(state.options, heads, state.perHeadLists);
   const kv = kvHeadCount(options);
   const s = state.sentence;
   const fits = (w: Grid | null, blocks: number, width: number) => !w || (w[0]?.length ?? 0) === blocks * width;
@@ -538,6 +542,7 @@ export function withHeads(state: PlaygroundState, heads: number): PlaygroundStat
   return withViewInRange({
     ...state,
     options,
+    perHeadLists: perHeadListsFor(typedPerHeadLists(state.perHeadLists, state.options), options),
     sentence: keep ? s : { ...s, wq: null, wk: null, wv: null, featureLabels: null, valueLabels: null },
   });
 }
@@ -680,6 +685,11 @@ function parseOptions(v: unknown, path: string): AttentionOptions {
     softcap: field(o, 'softcap', path, DEFAULT_OPTIONS.softcap, nullable(positive)),
     sinks: field(o, 'sinks', path, DEFAULT_OPTIONS.sinks, nullable(perHead('sink logit'))),
   };
+}
+
+function parsePerHeadLists(v: unknown, path: string): PerHeadLists {
+  const o = object(v, path);
+  return { sinks: field(o, 'sinks', path, null, nullable(numbers(64))), alibi: field(o, 'alibi', path, null, nullable(numbers(64))) };
 }
 
 function positive(v: unknown, path: string): number {
@@ -908,6 +918,8 @@ const STATE_FIELDS: { [K in Exclude<keyof PlaygroundState, 'version'>]: (o: Obj,
     // Saved states and links from before MLP mode have none: they get the built-in example.
     mlp: (o, path, d) => field(o, 'mlp', path, d.mlp, (v, p) => parseMlpState(v, p, d.mlp)),
     options: (o, path, d) => field(o, 'options', path, d.options, parseOptions),
+    // Saved states and links from before it have none: nothing typed beyond the heads.
+    perHeadLists: (o, path) => field(o, 'perHeadLists', path, NO_PER_HEAD_LISTS, parsePerHeadLists),
     mask: (o, path) => field(o, 'mask', path, null, nullable(parseGrid)),
     padding: (o, path) => field(o, 'padding', path, [], padding),
     variant: (o, path, d) => field(o, 'variant', path, d.variant, text),
