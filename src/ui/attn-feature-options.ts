@@ -6,7 +6,9 @@
  * keeps its last valid options, and the text typed stays in its field (./box-text.ts) until the
  * options change — by an edit here, an example, undo or redo, a link — which clears the message
  * and puts the state's values back in the boxes whose text no longer says them. A new head width
- * d_k clears the message too.
+ * d_k clears the message too. Number boxes apply each keystroke; a refused text puts back the
+ * value its box had before the keystrokes that led to it, not a prefix applied on the way
+ * ("2000000" while typing "20000000": ./box-text.ts TypingRun), and the message names that value.
  */
 import type { PropertyValues } from 'lit';
 import { LitElement, html, nothing } from 'lit';
@@ -17,10 +19,71 @@ import type { FeatureName } from '../core/features';
 import { alibiSlopes, FEATURE_INFO, kvHeadCount } from '../core/features';
 import type { AttentionOptions, RopeOptions } from '../core/options';
 import { DEFAULT_ROPE } from '../core/options';
-import { listText, numberText } from './box-text';
+import { listText, numberText, TypingRun } from './box-text';
 import { StateEditEvent } from './events';
 import { featureOptionsStyles } from './feature-options-styles';
 import { buttonStyles, panelStyles } from './styles';
+
+/** A number box applied as it is typed: its feature, its value in the options and how a value goes back in. */
+interface NumberField {
+  feature: FeatureName;
+  /** The box's id (and its edits' undo key). */
+  id: string;
+  get: (o: AttentionOptions) => number | null;
+  patch: (o: AttentionOptions, value: number | null) => Partial<AttentionOptions>;
+  /** What the message says the value in use is: "the RoPE position offset stays 0". */
+  stays: (value: number | null) => string;
+}
+
+const ropePatch =
+  (key: 'base' | 'dims' | 'offset') =>
+  (o: AttentionOptions, value: number | null): Partial<AttentionOptions> =>
+    o.rope ? { rope: { ...o.rope, [key]: value } } : {};
+
+const FIELDS = {
+  ropeBase: {
+    feature: 'rope',
+    id: 'rope-base',
+    get: (o) => o.rope?.base ?? null,
+    patch: ropePatch('base'),
+    stays: (x) => `the RoPE base θ stays ${x}`,
+  },
+  ropeDims: {
+    feature: 'rope',
+    id: 'rope-dims',
+    get: (o) => o.rope?.dims ?? null,
+    patch: ropePatch('dims'),
+    stays: (x) => `the RoPE rotated dims stay ${x ?? 'all'}`,
+  },
+  ropeOffset: {
+    feature: 'rope',
+    id: 'rope-offset',
+    get: (o) => o.rope?.offset ?? null,
+    patch: ropePatch('offset'),
+    stays: (x) => `the RoPE position offset stays ${x}`,
+  },
+  kvHeads: {
+    feature: 'kvHeads',
+    id: 'kv-heads',
+    get: (o) => kvHeadCount(o),
+    patch: (_, x) => ({ kvHeads: x }),
+    stays: (x) => `K/V heads stay ${x}`,
+  },
+  window: {
+    feature: 'window',
+    id: 'window',
+    get: (o) => o.window,
+    patch: (_, x) => ({ window: x }),
+    stays: (x) => `the sliding window stays ${x}`,
+  },
+  softcap: {
+    feature: 'softcap',
+    id: 'softcap',
+    get: (o) => o.softcap,
+    patch: (_, x) => ({ softcap: x }),
+    stays: (x) => `the logit softcap stays ${x}`,
+  },
+} satisfies Record<string, NumberField>;
 
 /** Values a feature starts with when it is switched on: visible on the page's small examples. */
 const START = { window: 2, softcap: 5, sink: 0 } as const;
@@ -36,13 +99,65 @@ export class AttnFeatureOptions extends LitElement {
   /** The last refused value, naming the feature it belongs to (cleared when the options change). */
   @state() private error: { feature: FeatureName; text: string } | null = null;
 
+  /** The run of keystrokes being typed: what a refused text puts back. */
+  private run = new TypingRun<number | null>();
+  /** A refused text whose box's value was just put back: its message and text outlive that change of the options. */
+  private restoring: { error: { feature: FeatureName; text: string }; kept: { id: string; text: string } } | null = null;
+  /** A refused text kept in its box while the options it was refused under stand. */
+  private kept: { id: string; text: string } | null = null;
+
   /**
    * New options, from here or elsewhere, make a refused value's message stale (its box is rewritten
    * by box-text.ts); so does a new head width, which a refusal may have named ("an even head width
-   * dk, got 5").
+   * dk, got 5"). The options a refusal put back keep its message and text.
    */
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('options') || changed.has('dk')) this.error = null;
+    if (changed.has('options') || changed.has('dk')) {
+      this.error = this.restoring?.error ?? null;
+      this.kept = this.restoring?.kept ?? null;
+      this.restoring = null;
+    }
+  }
+
+  /** `.value` of a number box: the options' value, or the refused text it keeps. */
+  private boxValue(field: NumberField) {
+    const kept = this.kept?.id === field.id ? this.kept.text : null;
+    return numberText(field.get(this.options), this.options, kept);
+  }
+
+  /** Applies a typed value (null: an empty box where that means "none"), or refuses it when it does not fit the problem. */
+  private typed(event: Event, field: NumberField, value: number | null): void {
+    const patch = field.patch(this.options, value);
+    let refusal: string | null = null;
+    try {
+      checkOptions({ ...this.options, ...patch }, this.dk);
+    } catch (error) {
+      refusal = (error as Error).message;
+    }
+    if (refusal !== null) return this.refuse(event, field, refusal);
+    this.error = null;
+    this.kept = null;
+    const edit = new StateEditEvent((s) => withOptions(s, patch), field.id);
+    this.dispatchEvent(edit);
+    if (!edit.refused) this.run.applied(field.id, (event.target as HTMLInputElement).value, field.get(this.options));
+  }
+
+  /**
+   * A refused text: the box's value goes back to what it was before the keystrokes that led to it,
+   * not a prefix applied on the way ("2000000" while typing "20000000"), and the message says which
+   * value is in use.
+   */
+  private refuse(event: Event, field: NumberField, problem: string): void {
+    const text = (event.target as HTMLInputElement).value;
+    const start = this.run.startOf(field.id, text)?.value ?? field.get(this.options);
+    const error = { feature: field.feature, text: `${problem}; ${field.stays(start)}.` };
+    const kept = { id: field.id, text };
+    this.error = error;
+    this.kept = kept;
+    if (start === field.get(this.options)) return;
+    const restore = new StateEditEvent((s) => withOptions(s, field.patch(s.options, start)), field.id);
+    this.dispatchEvent(restore);
+    if (!restore.refused) this.restoring = { error, kept };
   }
 
   /**
@@ -61,22 +176,21 @@ export class AttnFeatureOptions extends LitElement {
     return true;
   }
 
-  /** A number typed into a field, or null (with the problem named) when it is not one. */
-  private number(event: Event, feature: FeatureName, what: string, valid: (x: number) => boolean, rule: string): number | null {
+  /** A number typed into a box: applied, or refused naming the rule when it is not one that fits. */
+  private number(event: Event, field: NumberField, what: string, valid: (x: number) => boolean, rule: string): void {
     const text = (event.target as HTMLInputElement).value;
     const x = Number(text);
-    if (text.trim() === '' || !Number.isFinite(x) || !valid(x)) {
-      this.error = { feature, text: `${what}: "${text}" is not ${rule}; still using the last valid value.` };
-      return null;
-    }
-    return x;
+    if (text.trim() === '' || !Number.isFinite(x) || !valid(x)) this.refuse(event, field, `${what}: "${text}" is not ${rule}`);
+    else this.typed(event, field, x);
   }
 
-  private list(event: Event, feature: FeatureName, what: string): number[] | null {
+  /** A list typed into a box (applied when it is left, so no prefix was applied on the way), or null with the problem named. */
+  private list(event: Event, feature: FeatureName, what: string, current: readonly number[] | null): number[] | null {
     try {
       return parseNumberList((event.target as HTMLInputElement).value, what);
     } catch (error) {
-      this.error = { feature, text: `${(error as Error).message}; still using the last valid values.` };
+      const stay = current ? `the ${what.toLowerCase().replace('alibi', 'ALiBi')} stay ${current.join(', ')}` : 'nothing changed';
+      this.error = { feature, text: `${(error as Error).message}; ${stay}.` };
       return null;
     }
   }
@@ -104,7 +218,7 @@ export class AttnFeatureOptions extends LitElement {
               max=${o.heads}
               step="1"
               aria-label="K/V heads"
-              .value=${numberText(kv, o)}
+              .value=${this.boxValue(FIELDS.kvHeads)}
               @input=${this.onKvHeads}
           /></label>
           <span class="muted"
@@ -122,7 +236,7 @@ export class AttnFeatureOptions extends LitElement {
             />
             Sliding window</label
           >
-          ${o.window !== null ? html`<label>w <input type="number" id="window" min="1" step="1" aria-label="window" .value=${numberText(o.window, o)} @input=${this.onWindow} /></label>` : nothing}`,
+          ${o.window !== null ? html`<label>w <input type="number" id="window" min="1" step="1" aria-label="window" .value=${this.boxValue(FIELDS.window)} @input=${this.onWindow} /></label>` : nothing}`,
       )}
       ${this.feature('alibi', this.renderAlibi(o))}
       ${this.feature(
@@ -136,7 +250,7 @@ export class AttnFeatureOptions extends LitElement {
             />
             Logit softcap</label
           >
-          ${o.softcap !== null ? html`<label>c <input type="number" id="softcap" min="0" step="any" aria-label="softcap" .value=${numberText(o.softcap, o)} @input=${this.onSoftcap} /></label><span class="muted">Gemma 2 uses 50</span>` : nothing}`,
+          ${o.softcap !== null ? html`<label>c <input type="number" id="softcap" min="0" step="any" aria-label="softcap" .value=${this.boxValue(FIELDS.softcap)} @input=${this.onSoftcap} /></label><span class="muted">Gemma 2 uses 50</span>` : nothing}`,
       )}
       ${this.feature(
         'sinks',
@@ -182,7 +296,7 @@ export class AttnFeatureOptions extends LitElement {
                   id="rope-base"
                   step="any"
                   aria-label="RoPE base"
-                  .value=${numberText(rope.base, this.options)}
+                  .value=${this.boxValue(FIELDS.ropeBase)}
                   @input=${this.onRopeBase}
               /></label>
               <label
@@ -194,7 +308,7 @@ export class AttnFeatureOptions extends LitElement {
                   step="2"
                   placeholder=${`all ${this.dk ?? ''}`}
                   aria-label="RoPE rotated dims"
-                  .value=${numberText(rope.dims, this.options)}
+                  .value=${this.boxValue(FIELDS.ropeDims)}
                   @input=${this.onRopeDims}
               /></label>
               <label
@@ -204,7 +318,7 @@ export class AttnFeatureOptions extends LitElement {
                   id="rope-offset"
                   step="1"
                   aria-label="RoPE position offset"
-                  .value=${numberText(rope.offset, this.options)}
+                  .value=${this.boxValue(FIELDS.ropeOffset)}
                   @input=${this.onRopeOffset}
               /></label>`
           : nothing
@@ -237,10 +351,6 @@ export class AttnFeatureOptions extends LitElement {
     set('alibi-mode', o.alibi === null ? 'off' : o.alibi === 'standard' ? 'standard' : 'custom');
   }
 
-  private rope(patch: Partial<RopeOptions>, key: string): void {
-    if (this.options.rope) this.apply('rope', { rope: { ...this.options.rope, ...patch } }, key);
-  }
-
   private onRopeLayout = (event: Event) => {
     const value = (event.target as HTMLSelectElement).value;
     const rope = value === 'off' ? null : { ...(this.options.rope ?? DEFAULT_ROPE), layout: value as RopeOptions['layout'] };
@@ -248,35 +358,29 @@ export class AttnFeatureOptions extends LitElement {
   };
 
   private onRopeBase = (event: Event) => {
-    const x = this.number(event, 'rope', 'RoPE base θ', (b) => b > 1, 'a number greater than 1');
-    if (x !== null) this.rope({ base: x }, 'rope-base');
+    this.number(event, FIELDS.ropeBase, 'RoPE base θ', (b) => b > 1, 'a number greater than 1');
   };
 
   private onRopeDims = (event: Event) => {
     const text = (event.target as HTMLInputElement).value;
-    if (text.trim() === '') return this.rope({ dims: null }, 'rope-dims');
-    const x = this.number(event, 'rope', 'RoPE rotated dims', (d) => Number.isInteger(d), 'a whole number');
-    if (x !== null) this.rope({ dims: x }, 'rope-dims');
+    if (text.trim() === '') return this.typed(event, FIELDS.ropeDims, null);
+    this.number(event, FIELDS.ropeDims, 'RoPE rotated dims', (d) => Number.isInteger(d), 'a whole number');
   };
 
   private onRopeOffset = (event: Event) => {
-    const x = this.number(event, 'rope', 'RoPE position offset', (d) => Number.isInteger(d), 'a whole number');
-    if (x !== null) this.rope({ offset: x }, 'rope-offset');
+    this.number(event, FIELDS.ropeOffset, 'RoPE position offset', (d) => Number.isInteger(d), 'a whole number');
   };
 
   private onKvHeads = (event: Event) => {
-    const x = this.number(event, 'kvHeads', 'K/V heads', (k) => Number.isInteger(k) && k >= 1, 'a whole number ≥ 1');
-    if (x !== null) this.apply('kvHeads', { kvHeads: x }, 'kv-heads');
+    this.number(event, FIELDS.kvHeads, 'K/V heads', (k) => Number.isInteger(k) && k >= 1, 'a whole number ≥ 1');
   };
 
   private onWindow = (event: Event) => {
-    const x = this.number(event, 'window', 'Sliding window', (w) => Number.isInteger(w) && w >= 1, 'a whole number of keys ≥ 1');
-    if (x !== null) this.apply('window', { window: x }, 'window');
+    this.number(event, FIELDS.window, 'Sliding window', (w) => Number.isInteger(w) && w >= 1, 'a whole number of keys ≥ 1');
   };
 
   private onSoftcap = (event: Event) => {
-    const x = this.number(event, 'softcap', 'Logit softcap', (c) => c > 0, 'a positive number');
-    if (x !== null) this.apply('softcap', { softcap: x }, 'softcap');
+    this.number(event, FIELDS.softcap, 'Logit softcap', (c) => c > 0, 'a positive number');
   };
 
   private onAlibiMode = (event: Event) => {
@@ -287,12 +391,12 @@ export class AttnFeatureOptions extends LitElement {
   };
 
   private onAlibiSlopes = (event: Event) => {
-    const slopes = this.list(event, 'alibi', 'ALiBi slopes');
+    const slopes = this.list(event, 'alibi', 'ALiBi slopes', Array.isArray(this.options.alibi) ? this.options.alibi : null);
     if (slopes) this.apply('alibi', { alibi: slopes }, 'alibi-slopes');
   };
 
   private onSinks = (event: Event) => {
-    const sinks = this.list(event, 'sinks', 'Sink logits');
+    const sinks = this.list(event, 'sinks', 'Sink logits', this.options.sinks);
     if (sinks) this.apply('sinks', { sinks }, 'sinks');
   };
 }

@@ -17,7 +17,7 @@ import type { PlaygroundState } from '../core/state';
 import { withHeads } from '../core/state';
 import { optionsForHeads } from '../core/feature-options';
 import { checkFloat32 } from '../core/float32';
-import { numberText } from './box-text';
+import { numberText, TypingRun } from './box-text';
 import { StateEditEvent } from './events';
 import type { ScoreChoice } from './score-choices';
 import { SCORE_CHOICES, SCORE_HISTORY, scoreChoiceOf } from './score-choices';
@@ -93,9 +93,23 @@ export class AttnOptionsPanel extends LitElement {
   /** The last refused value's message (cleared when the options change). */
   @state() private error: string | null = null;
 
-  /** New options, from here or elsewhere, make a refused value's message stale (its box is rewritten by box-text.ts). */
+  /** The run of keystrokes typed in the heads box: what a refused text puts back. */
+  private headsRun = new TypingRun<number>();
+  /** A refused heads text whose count was just put back: its message and text outlive that change of the options. */
+  private restoring: { error: string; text: string } | null = null;
+  /** A refused heads text kept in its box while the options it was refused under stand. */
+  private keptHeads: string | null = null;
+
+  /**
+   * New options, from here or elsewhere, make a refused value's message stale (its box is rewritten
+   * by box-text.ts); the heads a refusal put back keep its message and text.
+   */
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('options')) this.error = null;
+    if (changed.has('options')) {
+      this.error = this.restoring?.error ?? null;
+      this.keptHeads = this.restoring?.text ?? null;
+      this.restoring = null;
+    }
   }
 
   private edit(apply: (o: AttentionOptions) => AttentionOptions, key: string | null): void {
@@ -208,7 +222,14 @@ export class AttnOptionsPanel extends LitElement {
           >
           <label
             >Heads
-            <input type="number" min="1" max="64" step="1" aria-label="heads" .value=${numberText(o.heads, o)} @input=${this.onHeads}
+            <input
+              type="number"
+              min="1"
+              max="64"
+              step="1"
+              aria-label="heads"
+              .value=${numberText(o.heads, o, this.keptHeads)}
+              @input=${this.onHeads}
           /></label>
         </div>
         <div class="row">
@@ -311,17 +332,39 @@ export class AttnOptionsPanel extends LitElement {
     this.edit((o) => ({ ...o, temperature: t }), 'temperature');
   };
 
+  /**
+   * Heads apply as they are typed; a refused text puts back the count from before the keystrokes
+   * that led to it (typing "65" passes through 6), and the message names it.
+   */
   private onHeads = (event: Event) => {
-    const x = this.number(event, 'Heads', (h) => Number.isInteger(h) && h >= 1 && h <= 64, 'a whole number from 1 to 64');
-    if (x === null) return;
-    try {
-      // K/V heads must still divide the heads (checked here too, so the message sits by the field).
-      optionsForHeads(this.options, x);
-    } catch (error) {
-      this.error = `Heads: ${(error as Error).message}; still using ${this.options.heads}.`;
+    const text = (event.target as HTMLInputElement).value;
+    const x = Number(text);
+    let problem: string | null = null;
+    if (text.trim() === '' || !(Number.isInteger(x) && x >= 1 && x <= 64)) problem = `Heads: "${text}" is not a whole number from 1 to 64`;
+    else {
+      try {
+        // K/V heads must still divide the heads (checked here too, so the message sits by the field).
+        optionsForHeads(this.options, x);
+      } catch (error) {
+        problem = `Heads: ${(error as Error).message}`;
+      }
+    }
+    if (problem === null) {
+      this.error = null;
+      this.keptHeads = null;
+      const edit = new StateEditEvent((s) => withHeads(s, x), 'heads');
+      this.dispatchEvent(edit);
+      if (!edit.refused) this.headsRun.applied('heads', text, this.options.heads);
       return;
     }
-    this.dispatchEvent(new StateEditEvent((s) => withHeads(s, x), 'heads'));
+    const start = this.headsRun.startOf('heads', text)?.value ?? this.options.heads;
+    const error = `${problem}; heads stay ${start}.`;
+    this.error = error;
+    this.keptHeads = text;
+    if (start === this.options.heads) return;
+    const restore = new StateEditEvent((s) => withHeads(s, start), 'heads');
+    this.dispatchEvent(restore);
+    if (!restore.refused) this.restoring = { error, text };
   };
 
   /**

@@ -56,12 +56,38 @@ export function textSaysList(typed: string, values: readonly number[]): boolean 
   }
 }
 
-/** `.value=${numberText(x, sync)}`: a number box (null: empty) that keeps its text while it says x. */
-export function numberText(value: number | null, sync: unknown = null) {
-  return boxText(value === null ? '' : String(value), sync, (typed) => textSaysNumber(typed, value));
+/**
+ * `.value=${numberText(x, sync)}`: a number box (null: empty) that keeps its text while it says x,
+ * or while it is `kept`: a refused text whose panel put the box's earlier value back.
+ */
+export function numberText(value: number | null, sync: unknown = null, kept: string | null = null) {
+  return boxText(value === null ? '' : String(value), sync, (typed) => typed === kept || textSaysNumber(typed, value));
 }
 
 /** `.value=${listText(xs, sync)}`: a box of comma-separated numbers that keeps its text while it says xs. */
 export function listText(values: readonly number[], sync: unknown = null) {
   return boxText(values.join(', '), sync, (typed) => textSaysList(typed, values));
+}
+
+/**
+ * What a refused text puts back in a box applied as it is typed: the value from before the run of
+ * keystrokes that led to it, not a prefix applied on the way ("2000000" while typing "20000000").
+ * Texts applied one after another, each extending the last ("2", "20", "200"…), are one run; a
+ * refused text that extends the run's first text takes the whole run back.
+ */
+export class TypingRun<T> {
+  private run: { box: string; first: string; last: string; before: T } | null = null;
+
+  /** `text` was applied to `box`, replacing `before`. */
+  applied(box: string, text: string, before: T): void {
+    const run = this.run;
+    if (run?.box === box && text.startsWith(run.last)) run.last = text;
+    else this.run = { box, first: text, last: text, before };
+  }
+
+  /** The value from before the run that a refused `text` extends, or null when it extends none (the value in use stays). */
+  startOf(box: string, text: string): { value: T } | null {
+    const run = this.run;
+    return run?.box === box && text.startsWith(run.first) ? { value: run.before } : null;
+  }
 }

@@ -1,15 +1,16 @@
 /**
  * Typing in the heads box and the Features panel, keystroke by keystroke: per-head sinks and custom
  * ALiBi slopes survive a head count passed on the way (typing "16" passes through 1; arrows pass
- * through counts that cannot run), in the page and in its link. Fails on any console error
- * (./browser.ts).
+ * through counts that cannot run), in the page and in its link; and a refused text puts back the
+ * value its box had when the edit began, not a prefix applied on the way, and says so. Fails on any
+ * console error (./browser.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { alibiSlopes } from '../../src/core/features';
 import type { AttentionOptions } from '../../src/core/options';
 import { launchBrowser } from './browser';
-import { $app, freshPage, loadPreset, messages, readState, runId, savedLink, waitForRun } from './app';
+import { $app, freshPage, loadPreset, messages, readState, runId, savedLink, waitForMessage, waitForRun } from './app';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -48,6 +49,24 @@ async function optionsBecome(page: Page, check: (o: AttentionOptions) => boolean
     await new Promise((r) => setTimeout(r, 100));
   }
   return options(page);
+}
+
+/** The options of the page's last finished run, once they satisfy `check` (or after 10 s). */
+async function ranOptions(page: Page, check: (o: AttentionOptions) => boolean): Promise<AttentionOptions> {
+  const read = () =>
+    page.evaluate(() => {
+      const app = document.querySelector('attn-app')!;
+      return {
+        done: app.dataset.state === 'done',
+        options: JSON.parse(JSON.stringify(app.lastOutcome!.problem.options)) as AttentionOptions,
+      };
+    });
+  for (let i = 0; i < 100; i++) {
+    const { done, options } = await read();
+    if (done && check(options)) return options;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return (await read()).options;
 }
 
 describe('per-head lists follow the head count without losing what was typed', () => {
@@ -106,5 +125,111 @@ describe('per-head lists follow the head count without losing what was typed', (
     await edited(second.page, async () => typeInto(second.page, await headsBox(second.page), '4'));
     expect((await options(second.page)).sinks).toEqual([0.5, 1, -1, 2]);
     expect([...problems, ...second.problems]).toEqual([]);
+  });
+});
+
+describe('a refused text puts back the value the box had before the edit, and says which', () => {
+  /** A case: the box, what is typed key by key, what the message says is in use, and where that value is. */
+  interface Refused {
+    box: string;
+    feature: string;
+    typed: string;
+    says: string;
+    value: (o: AttentionOptions) => unknown;
+  }
+  const cases: [string, Refused][] = [
+    [
+      'RoPE offset 20000000 (2000000 fits)',
+      {
+        box: '#rope-offset',
+        feature: 'rope',
+        typed: '20000000',
+        says: 'within ±2^24, got 20000000; the RoPE position offset stays 0.',
+        value: (o) => o.rope?.offset,
+      },
+    ],
+    [
+      'RoPE offset 1.5 (1 fits)',
+      {
+        box: '#rope-offset',
+        feature: 'rope',
+        typed: '1.5',
+        says: 'RoPE position offset: "1.5" is not a whole number; the RoPE position offset stays 0.',
+        value: (o) => o.rope?.offset,
+      },
+    ],
+    [
+      'RoPE base 1e39 (1e3 fits)',
+      { box: '#rope-base', feature: 'rope', typed: '1e39', says: '; the RoPE base θ stays 10000.', value: (o) => o.rope?.base },
+    ],
+    [
+      'window 20000000 (2000000 fits)',
+      {
+        box: '#window',
+        feature: 'window',
+        typed: '20000000',
+        says: 'at most 16,777,216 keys (2^24), got 20,000,000; the sliding window stays 2.',
+        value: (o) => o.window,
+      },
+    ],
+    [
+      'window 4294967297 (4294967 fits)',
+      { box: '#window', feature: 'window', typed: '4294967297', says: '; the sliding window stays 2.', value: (o) => o.window },
+    ],
+  ];
+
+  it.each(cases)('%s', async (_, c) => {
+    const { page, problems } = await freshPage(browser);
+    await loadPreset(page, 'gqa');
+    await edited(page, async () => (await feature(page, '#rope-layout')).select('half'));
+    await edited(page, async () => (await feature(page, '#window-on')).click());
+    const before = await options(page);
+    const box = await feature(page, c.box);
+    await typeInto(page, box, c.typed);
+    await waitForMessage(page, c.says);
+    const after = await optionsBecome(page, (o) => c.value(o) === c.value(before));
+    expect(c.value(after)).toEqual(c.value(before));
+    expect(after).toEqual(before);
+    // The box keeps the text typed, beside its message.
+    expect(await box.evaluate((el) => (el as HTMLInputElement).value)).toBe(c.typed);
+    const message = await page.$eval(
+      `attn-app >>> attn-feature-options >>> .feature[data-feature="${c.feature}"] .error`,
+      (el) => el.textContent ?? '',
+    );
+    expect(message).toContain(c.says);
+    // The run shows the value in use.
+    expect(c.value(await ranOptions(page, (o) => c.value(o) === c.value(before)))).toEqual(c.value(before));
+    expect(problems).toEqual([]);
+  });
+
+  it('a sink list that does not read (applied when the box is left) names the sinks in use', async () => {
+    const { page, problems } = await freshPage(browser);
+    await loadPreset(page, 'gqa');
+    await edited(page, async () => (await feature(page, '#sinks-on')).click());
+    const before = await options(page);
+    const box = await feature(page, '#sinks');
+    await typeInto(page, box, '0.5, x');
+    await page.keyboard.press('Tab');
+    await waitForMessage(page, 'Sink logits: value 2: "x" is not a decimal number; the sink logits stay 0, 0, 0, 0.');
+    expect(await options(page)).toEqual(before);
+    expect(await box.evaluate((el) => (el as HTMLInputElement).value)).toBe('0.5, x');
+    expect(problems).toEqual([]);
+  });
+
+  it('heads 65 (6 fits): the heads go back to 4 with their sinks, and the message says so', async () => {
+    const { page, problems } = await freshPage(browser);
+    await loadPreset(page, 'gqa');
+    await edited(page, async () => (await feature(page, '#sinks-on')).click());
+    await edited(page, async () => {
+      await typeInto(page, await feature(page, '#sinks'), '0.5, 1, -1, 2');
+      await page.keyboard.press('Tab');
+    });
+    const before = await options(page);
+    const box = await headsBox(page);
+    await typeInto(page, box, '65');
+    await waitForMessage(page, 'Heads: "65" is not a whole number from 1 to 64; heads stay 4.');
+    expect(await optionsBecome(page, (o) => o.heads === 4)).toEqual(before);
+    expect(await box.evaluate((el) => (el as HTMLInputElement).value)).toBe('65');
+    expect(problems).toEqual([]);
   });
 });
