@@ -1,12 +1,13 @@
 /**
  * <attn-model-panel>: model mode's inputs column — the model picker and facts, the text (its
- * tokens as chips), and the kernel variant every head runs on. Edits go up as StateEditEvents.
+ * tokens as chips), and the kernel variant and storage every head runs with. Edits go up as StateEditEvents.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { PlaygroundState } from '../core/state';
 import { defaultState, textLengthProblem } from '../core/state';
 import { hasIntermediates, isVariant, VARIANT_NAMES } from '../gpu/variants';
+import { isPrecisionChoice, PRECISION_TITLES, PRECISIONS } from '../core/precision';
 import { StateEditEvent } from './events';
 import type { ModelToken, ModelView } from './model-controller';
 import { buttonStyles, panelStyles } from './styles';
@@ -56,6 +57,11 @@ export class AttnModelPanel extends LitElement {
     this.dispatchEvent(new StateEditEvent((s) => ({ ...s, variant })));
   };
 
+  private onPrecision = (event: Event) => {
+    const precision = (event.target as HTMLSelectElement).value;
+    if (isPrecisionChoice(precision) && precision !== 'auto') this.dispatchEvent(new StateEditEvent((s) => ({ ...s, precision })));
+  };
+
   /**
    * The tokens of the text as typed now (the last run's generated tokens after them while they still
    * follow it); tokens another model generated are set aside, not drawn in this model's words.
@@ -74,6 +80,12 @@ export class AttnModelPanel extends LitElement {
     const typed = typedIds.map((id) => ({ id, text: model.tokenizer.tokenText(id), generated: false }));
     const generated = (this.view?.generation?.run ?? []).map((id) => ({ id, text: model.tokenizer.tokenText(id), generated: true }));
     return o && o.tokens.length === typed.length + generated.length ? o.tokens : [...typed, ...generated];
+  }
+
+  /** The storage select follows the state (Undo, links): its option attributes stop working once a user has picked. */
+  protected override updated(): void {
+    const storage = this.renderRoot.querySelector<HTMLSelectElement>('#model-storage');
+    if (storage && storage.value !== this.state.precision) storage.value = this.state.precision;
   }
 
   override render() {
@@ -111,9 +123,18 @@ export class AttnModelPanel extends LitElement {
               ${VARIANT_NAMES.map((name) => html`<option value=${name} ?selected=${name === variant}>${name}${hasIntermediates(name) ? '' : ' (output only)'}</option>`)}
             </select></label
           >
+          <label
+            >storage
+            <select id="model-storage" aria-label="storage precision" @change=${this.onPrecision} ?disabled=${!this.gpuAvailable}>
+              ${PRECISIONS.map((p) => html`<option value=${p} ?selected=${p === s.precision}>${PRECISION_TITLES[p]}</option>`)}
+            </select></label
+          >
           ${s.kernels ? html`<span class="muted">with your ${Object.keys(s.kernels).join(', ')} kernel from the Shader lab</span>` : nothing}
         </div>
-        <p class="muted">Every head of every layer runs on these kernels; edit them in the Shader lab tab.</p>
+        <p class="muted">
+          Every head of every layer runs on these kernels; edit them in the Shader lab tab. f16 storage applies where a layer can have it
+          (fused, without RoPE); other layers store float32, and the result says why.
+        </p>
       </section>
     `;
   }

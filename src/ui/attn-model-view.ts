@@ -106,6 +106,7 @@ export class AttnModelView extends LitElement {
         .canGenerate=${v?.generation?.canGenerate ?? true}
         ?tokens-elsewhere=${v?.generation?.setAside?.reason === 'another-model'}
       ></attn-next-token>
+      ${o?.storageNote ? html`<p class="range-note" id="model-storage-note" role="status">${o.storageNote}</p>` : nothing}
       ${shown?.note ? html`<p class="range-note" id="head-range" role="status">${shown.note}</p>` : nothing}
       <attn-model-grid
         .outcome=${o}

@@ -12,7 +12,8 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { InputError, RunCancelledError } from '../core/errors';
 import { checkModelFitsDevice, layerStages, runModelStep } from '../gpu/model-run';
 import type { ModelLayerRun, ModelStepRun } from '../gpu/model-run';
-import type { AttentionEngine } from '../gpu/engine';
+import type { AttentionEngine, RunResult } from '../gpu/engine';
+import type { Precision } from '../core/precision';
 import { DeviceLostError } from '../gpu/errors';
 import { isVariant } from '../gpu/variants';
 import type { LoadedModel } from '../core/model/loaded';
@@ -62,6 +63,8 @@ export interface ModelOutcome {
   variant: string;
   /** Whether kernels edited in the Shader lab ran. */
   yourKernels: string[];
+  /** Why layers ran with float32 storage although f16 storage was chosen (storageNote); null when none did. */
+  storageNote: string | null;
   layerMs: number[];
   /** From the edit (or Generate) to the grid's data, ms. */
   gridMs: number;
@@ -346,10 +349,13 @@ export class ModelController implements ReactiveController {
     const variant = isVariant(state.variant) ? state.variant : 'tiled';
     const { config } = weights;
     const limitMs = gpuTimeLimitMs(transformerWork(config, ids.length, cache.length + ids.length), this.options.limits());
+    // f16 storage where the model's run allows it (the fused variant without RoPE), else float32 saying
+    // why (storageNote): a RoPE model would otherwise never run once f16 storage is chosen.
+    const precision = state.precision === 'f16' ? 'auto' : 'f32';
     try {
       const run = await this.options.recorded(kernels, limitMs, () =>
         withTimeLimit(
-          () => runModelStep(engine, weights, cache, ids, { variant, kernels: kernels ?? undefined, precision: state.precision, signal }),
+          () => runModelStep(engine, weights, cache, ids, { variant, kernels: kernels ?? undefined, precision, signal }),
           limitMs,
           signal,
         ),
@@ -383,6 +389,7 @@ export class ModelController implements ReactiveController {
       cache: step.step.cache,
       variant: isVariant(state.variant) ? state.variant : 'tiled',
       yourKernels: Object.keys(step.kernels ?? {}),
+      storageNote: storageNote(state.precision, step.layers),
       layerMs: step.layerMs,
       gridMs,
       checks: null,
@@ -441,6 +448,27 @@ export class ModelController implements ReactiveController {
     if (dataState) this.host.dataset.modelState = dataState;
     this.host.requestUpdate();
   }
+}
+
+/**
+ * The note of a model step run with f16 storage chosen whose layers (some or all) stored Q, K and V as
+ * float32 because f16 storage is not possible for them (RoPE, a variant other than fused, values
+ * beyond a half's range, your own fused kernel): which layers, and why. Null when f32 was chosen or
+ * every layer had f16 storage.
+ */
+export function storageNote(
+  chosen: Precision,
+  layers: readonly { result: Pick<RunResult, 'precision' | 'precisionReason'> }[],
+): string | null {
+  if (chosen !== 'f16') return null;
+  const f32 = layers.flatMap(({ result }, layer) => (result.precision === 'f32' ? [{ layer, reason: result.precisionReason }] : []));
+  if (f32.length === 0) return null;
+  const reasons = [...new Set(f32.map(({ reason }) => reason.replace(/^float32, because /, '')))];
+  const which =
+    f32.length === layers.length
+      ? 'this model'
+      : `layer${f32.length === 1 ? '' : 's'} ${f32.map(({ layer }) => layer).join(', ')} of this model`;
+  return `f16 storage is not possible for ${which}, so its Q, K and V are stored as float32: ${reasons.join('; ')}.`;
 }
 
 function capitalise(text: string): string {

@@ -573,6 +573,23 @@ describe('model mode', () => {
     expect(problems).toEqual([]);
   });
 
+  it('f16 storage chosen in Matrix mode: the RoPE model still runs, with float32 storage and a note saying why; the Model tab’s storage select changes it', async () => {
+    const state = { ...defaultState(), mode: 'model' as const, variant: 'fused', precision: 'f16' as const };
+    const { page, problems } = await freshPage(browser, { hash: `#s=${encodeState(state)}` });
+    await waitForModel(page);
+    const facts = await modelFacts(page);
+    expect(await page.$eval('attn-app >>> #model-storage-note', (el) => el.textContent)).toContain(
+      'f16 storage is not possible for this model, so its Q, K and V are stored as float32: RoPE is on',
+    );
+    expect((await readGrid(page)).verdicts).toEqual(Array(facts.layers * facts.heads).fill('pass'));
+    const before = await modelRunId(page);
+    await (await $app(page, '#model-storage')).select('f32');
+    await waitForModel(page, before);
+    expect((await readState(page)).precision).toBe('f32');
+    expect(await page.$('attn-app >>> #model-storage-note')).toBeNull();
+    expect(problems).toEqual([]);
+  });
+
   it('Enter (or Space) on a cell of a head’s map selects that head; its PNG button downloads without changing the selection', async () => {
     const { page, problems } = await freshPage(browser);
     await (await $app(page, '#mode-model')).click();
