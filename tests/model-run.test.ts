@@ -2,7 +2,8 @@
  * A model's attention on the playground's kernels (src/gpu/model-run.ts): every head of every layer
  * checked against the float64 reference of its own inputs, the logits against the float64 forward
  * pass — for each variant; a decode step over the KV cache; a broken kernel swapped in fails its
- * heads and moves the prediction.
+ * heads and moves the prediction; f16 storage, whose rounding of Q, K and V the logits' tolerance
+ * includes as the heads' bounds do, while a wrong kernel still fails it.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +13,11 @@ import { layerStages, runModelStep } from '../src/gpu/model-run';
 import { VARIANT_NAMES } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { checkLayerHeads, checkLogits } from '../src/core/model/check';
-import { emptyCache, topK } from '../src/core/model/forward';
+import type { AttentionCall } from '../src/core/model/forward';
+import { emptyCache, forwardStep, topK } from '../src/core/model/forward';
+import { roundedToHalf } from '../src/core/half';
+import type { Precision } from '../src/core/precision';
+import { attentionReference } from '../src/core/reference';
 import { randomModelWeights, smallConfig } from '../src/core/model/random';
 import { acquireTestDevice, watchDevice } from './helpers/gpu';
 import { ROOT } from './helpers/cli';
@@ -74,5 +79,51 @@ describe('a broken kernel in the model', () => {
         .map((t) => t.probability);
     const moved = probabilities(bad.step.logits).reduce((s, p, i) => s + Math.abs(p - probabilities(good.step.logits)[i]), 0);
     expect(moved).toBeGreaterThan(1e-3);
+  });
+});
+
+describe('f16 storage in a model (GPT-2 has no RoPE, so every layer on the fused kernel reads halves)', () => {
+  const weights = randomModelWeights(smallConfig('gpt2'), 5);
+  const f16 = Array<Precision>(weights.config.layers).fill('f16');
+
+  it('passes every head and the logits, whose tolerance includes the rounding of each layer’s Q, K and V to halves', async () => {
+    const run = await runModelStep(engine(), weights, emptyCache(weights.config), IDS, { variant: 'fused', precision: 'f16' });
+    const precisions = run.layers.map(({ result }) => result.precision);
+    expect(precisions).toEqual(f16);
+    const heads = run.layers.flatMap(({ call, result }) => checkLayerHeads(call, layerStages(result)));
+    expect(heads.filter((h) => !h.pass).map((h) => `layer ${h.layer} head ${h.head}: ${h.output.maxAbs}`)).toEqual([]);
+    const logits = await checkLogits(weights, IDS, run.step.logits, { onlineSoftmax: true, precisions });
+    expect(logits.pass, `max |Δ| ${logits.comparison.maxAbs} vs tolerance ${logits.tolerance}`).toBe(true);
+    // float32 storage's tolerance leaves the halves' rounding out: the same logits would fail it.
+    const asFloat32 = await checkLogits(weights, IDS, run.step.logits, { onlineSoftmax: true });
+    expect(asFloat32.tolerance).toBeLessThan(logits.tolerance);
+    expect(asFloat32.pass).toBe(false);
+  });
+
+  /** The logits of a forward pass whose attention reads Q, K and V as halves (as the f16 kernel does), with `options` changed. */
+  const halfAttentionLogits = async (change: (o: AttentionCall['options']) => AttentionCall['options']) =>
+    (
+      await forwardStep(
+        weights,
+        emptyCache(weights.config),
+        IDS,
+        ({ inputs, options }) => {
+          const half = (m: typeof inputs.q) => ({ ...m, data: roundedToHalf(m.data) });
+          return Float32Array.from(
+            attentionReference({ ...inputs, q: half(inputs.q), k: half(inputs.k), v: half(inputs.v) }, change(options)).output.data,
+          );
+        },
+        { float32: true },
+      )
+    ).logits;
+
+  it('the f16 tolerance passes exact attention of the halves, and still fails a kernel whose scores are 10% too small', async () => {
+    const exact = await checkLogits(weights, IDS, await halfAttentionLogits((o) => o), { onlineSoftmax: true, precisions: f16 });
+    expect(exact.pass, `max |Δ| ${exact.comparison.maxAbs} vs tolerance ${exact.tolerance}`).toBe(true);
+    const wrong = await checkLogits(weights, IDS, await halfAttentionLogits((o) => ({ ...o, temperature: o.temperature * 1.1 })), {
+      onlineSoftmax: true,
+      precisions: f16,
+    });
+    expect(wrong.pass, `max |Δ| ${wrong.comparison.maxAbs} vs tolerance ${wrong.tolerance}`).toBe(false);
   });
 });

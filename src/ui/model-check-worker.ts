@@ -19,7 +19,9 @@ async function check(request: ModelCheckRequest): Promise<ModelCheckReply> {
   const weights = models.get(request.modelKey);
   if (!weights) throw new Error(`the worker has no model ${request.modelKey}`);
   const heads = request.layers.flatMap(({ call, gpu }) => checkLayerHeads(call, gpu));
-  const logits = await checkLogits(weights, request.ids, request.logits, { onlineSoftmax: request.onlineSoftmax });
+  // Each layer's storage precision: an f16-storage layer's Q, K and V rounding joins the logits' tolerance.
+  const precisions = request.layers.map(({ gpu }) => gpu.precision ?? 'f32');
+  const logits = await checkLogits(weights, request.ids, request.logits, { onlineSoftmax: request.onlineSoftmax, precisions });
   return { id: request.id, ok: true, heads, logits };
 }
 

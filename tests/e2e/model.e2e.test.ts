@@ -12,9 +12,9 @@ import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { defaultState, encodeState } from '../../src/core/state';
 import { randomModelWeights, smallConfig } from '../../src/core/model/random';
 import { writeGgufModel } from '../../src/model/gguf-write';
+import { writeHfCheckpoint } from '../../src/core/model/hf-layout';
 import { writeLlama2cCheckpoint, writeLlama2cTokenizer } from '../helpers/llama2c-writer';
 import { sentencePieceVocabulary, wordPieceTokenizerJson } from '../helpers/tokenizer-json';
-import { writeHfCheckpoint } from '../../src/core/model/hf-layout';
 import { launchBrowser } from './browser';
 import { allowDownloads, $app, downloaded, freshPage, readState, runId, savedLink, waitForMessage, waitForRun } from './app';
 
@@ -588,6 +588,36 @@ describe('model mode', () => {
     expect((await readState(page)).precision).toBe('f32');
     expect(await page.$('attn-app >>> #model-storage-note')).toBeNull();
     expect(problems).toEqual([]);
+  });
+
+  it('a GPT-2 with f16 storage on the fused kernel: every head and the logits pass (the logits’ tolerance includes the halves’ rounding)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attn-gpt2-'));
+    const weights = randomModelWeights(smallConfig('gpt2'), 5);
+    const { safetensors, config } = writeHfCheckpoint(weights);
+    writeFileSync(join(dir, 'model.safetensors'), safetensors);
+    writeFileSync(join(dir, 'config.json'), config);
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(wordPieceTokenizerJson(Array.from({ length: 47 }, (_, i) => `w${i}`))));
+    const state = { ...defaultState(), mode: 'model' as const, variant: 'fused', precision: 'f16' as const };
+    const { page, problems } = await freshPage(browser, { hash: `#s=${encodeState(state)}` });
+    await waitForModel(page);
+    const input = (await $app(page, '#model-files')) as ElementHandle<HTMLInputElement>;
+    await input.uploadFile(...['model.safetensors', 'config.json', 'tokenizer.json'].map((name) => join(dir, name)));
+    await page.waitForFunction(() => document.querySelector('attn-app')!.modelRuns.model?.weights.config.architecture === 'gpt2', {
+      timeout: 60_000,
+    });
+    const before = await modelRunId(page);
+    await typeText(page, 'w1 w7 w3 w22 w9 w41 w7 w3 w22 w15 w2 w30');
+    await waitForModel(page, before);
+    await page.waitForFunction(() => document.querySelector('attn-app')!.modelRuns.outcome?.tokens.length === 13, { timeout: 60_000 });
+    await waitForModel(page);
+    expect(await page.evaluate(() => document.querySelector('attn-app')!.modelRuns.outcome!.layers.map((l) => l.result.precision))).toEqual(
+      ['f16', 'f16'],
+    );
+    expect(await page.$('attn-app >>> #model-storage-note')).toBeNull();
+    expect((await readGrid(page)).verdicts).toEqual(Array(2 * 4).fill('pass'));
+    expect(await page.$eval('attn-app >>> #logits-verdict', (el) => el.getAttribute('data-verdict'))).toBe('pass');
+    expect(problems).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('Enter (or Space) on a cell of a head’s map selects that head; its PNG button downloads without changing the selection', async () => {

@@ -15,6 +15,7 @@
 import type { AttentionInputs } from '../shapes';
 import type { AttentionOptions } from '../options';
 import type { Comparison } from '../metrics';
+import type { Precision } from '../precision';
 import { compare } from '../metrics';
 import type { GpuStages } from '../compare-run';
 import { checkAgainstReference, referenceBounds } from '../compare-run';
@@ -131,13 +132,15 @@ export interface LogitsCheck {
  * The playground's logits of the last token against the float64 forward pass over all the tokens
  * `ids` (a decode step's logits are checked against a fresh pass over the whole sequence), under
  * the estimated tolerance described at the top of this file. `onlineSoftmax`: the kernels' outputs
- * had a one-pass softmax's bound (fused).
+ * had a one-pass softmax's bound (fused). `precisions`: each layer's storage precision (the
+ * RunResult's; f32 where absent): an f16-storage layer's bound includes the rounding of its Q, K and
+ * V to halves, as its head checks' bounds do (../compare-run.ts).
  */
 export async function checkLogits(
   weights: ModelWeights,
   ids: readonly number[],
   logits: ArrayLike<number>,
-  options: { onlineSoftmax?: boolean; seed?: number } = {},
+  options: { onlineSoftmax?: boolean; seed?: number; precisions?: readonly Precision[] } = {},
 ): Promise<LogitsCheck> {
   const reference = (await forward64(weights, ids)).logits;
   const rng = createRng(options.seed ?? 1);
@@ -147,7 +150,8 @@ export async function checkLogits(
     ids,
     (call) => {
       const ref = attentionReference(call.inputs, call.options);
-      const { outTol } = referenceBounds(call.inputs, call.options, ref, options.onlineSoftmax ?? false);
+      const precision = options.precisions?.[call.layer] ?? 'f32';
+      const { outTol } = referenceBounds(call.inputs, call.options, ref, options.onlineSoftmax ?? false, {}, precision);
       return ref.output.data.map((value, i) => value + (rng.next() < 0.5 ? -1 : 1) * outTol[i]);
     },
     { float32: true },
