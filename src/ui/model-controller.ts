@@ -189,6 +189,8 @@ export class ModelController implements ReactiveController {
       // Refused before it replaces the shown model: its keys at full context must fit one binding.
       const engine = this.options.engine();
       if (engine) checkModelFitsDevice(model.weights.config, engine.device.limits);
+      // A generation in flight is the shown model's: it stops here, and its tokens are not added to the new model's state.
+      if (this.generating) this.stopGeneration();
       if (this.model) this.replaced = { model: this.model, modelKey: this.modelKey, loadedSource: this.loadedSource };
       this.model = model;
       this.modelKey = `${request.kind}:${++this.models}`;
@@ -219,6 +221,7 @@ export class ModelController implements ReactiveController {
     if (!this.model || sameModelSource(named, this.loadedSource)) return true;
     const replaced = this.replaced;
     if (replaced && sameModelSource(named, replaced.loadedSource)) {
+      if (this.generating) this.stopGeneration();
       this.replaced = { model: this.model, modelKey: this.modelKey, loadedSource: this.loadedSource };
       Object.assign(this, replaced);
       this.schedule();
@@ -285,6 +288,9 @@ export class ModelController implements ReactiveController {
     const abort = new AbortController();
     this.abort = abort;
     const signal = abort.signal;
+    // The model generating: another one loaded meanwhile (load, show) ends this generation, adding nothing.
+    const key = this.modelKey;
+    const stale = () => signal.aborted || this.modelKey !== key;
     this.set({ generating: true, running: true }, 'running');
     const s = state.model;
     const sampling = s.sampling === 'greedy' ? ({ kind: 'greedy' } as const) : ({ kind: 'top-k', k: s.samplingK, seed: s.seed } as const);
@@ -303,11 +309,11 @@ export class ModelController implements ReactiveController {
       try {
         step = await this.step(engine, model.weights, current.cache, [next], state, signal);
       } catch (error) {
-        if (error instanceof RunCancelledError || signal.aborted) return this.set({ generating: false }, undefined);
+        if (error instanceof RunCancelledError || stale()) return this.endStaleGeneration(key);
         this.set({ generating: false }, undefined);
         return this.fail(gpuMessage(error, this.options.kernels(state)));
       }
-      if (signal.aborted) return this.set({ generating: false }, undefined);
+      if (stale()) return this.endStaleGeneration(key);
       added.push(next);
       const tokens = [...current.tokens, { id: next, text: model.tokenizer.tokenText(next), generated: true }];
       const generatedState = { ...state, model: { ...s, generated: [...s.generated, ...added] } };
@@ -320,6 +326,19 @@ export class ModelController implements ReactiveController {
     // The state learns the tokens after the outcome carries its key, so the edit starts no new run.
     this.options.generated(added);
     this.finishStep(this.options.state(), null, current.tokens, current.queryStart, current.gridMs, signal, current);
+  }
+
+  /** A generation that another model or a cancel overtook: its own flags only, while it is still this model's. */
+  private endStaleGeneration(key: string): void {
+    if (this.modelKey === key) this.set({ generating: false }, undefined);
+  }
+
+  /** Stops the generation in flight before another model is shown (its step is aborted; it adds no tokens). */
+  private stopGeneration(): void {
+    this.abort?.abort();
+    this.abort = null;
+    this.generating = false;
+    this.running = false;
   }
 
   /** Stops waiting for the step or generation in flight; the last finished step stays. */
