@@ -103,6 +103,19 @@ describe('llama2.c checkpoints', () => {
     expect(listed.map((f) => f.name)).toEqual(['random.bin', 'tok50.bin']);
     expect((await loadModel(readModelFiles(dir))).source.format).toBe('llama2c');
   });
+
+  const roles = { method: {}, heldOut: {}, heads: [{ layer: 1, head: 2, previousToken: 0.95, induction: 0.1, antecedent: 0 }] };
+  it.each([
+    ['a llama2.c checkpoint and its tokenizer', (w: ModelWeights) => files(w), 'llama2c'],
+    ['a GGUF file', (w: ModelWeights) => [{ name: 'random.gguf', bytes: writeGgufModel(w, vocabulary(w.config.vocabSize)) }], 'gguf'],
+  ])('npm run model reads the roles.json beside %s in a directory', async (_, written, format) => {
+    const dir = mkdtempSync(join(tmpdir(), 'roles-'));
+    for (const f of written(model())) writeFileSync(join(dir, f.name), f.bytes);
+    writeFileSync(join(dir, 'roles.json'), JSON.stringify(roles));
+    const loaded = await loadModel(readModelFiles(dir));
+    expect(loaded.source.format).toBe(format);
+    expect(loaded.roles?.heads).toEqual(roles.heads);
+  });
 });
 
 describe('llama2.c files that are refused, each with a message', () => {

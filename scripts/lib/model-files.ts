@@ -2,7 +2,7 @@
  * The files of a model on disk, for loadModel (src/model/load.ts): a .gguf file alone; a
  * .safetensors file with the config.json, tokenizer.json (and tokenizer_config.json, roles.json when
  * present) beside it; a llama2.c checkpoint and its tokenizer .bin, named together ("A.bin,B.bin");
- * or a directory holding one of these.
+ * or a directory holding one of these (and its roles.json, when present, whatever the format).
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -34,9 +34,11 @@ export function readModelFiles(path: string): ModelFile[] {
     const gguf = names.filter((n) => n.endsWith('.gguf'));
     const weights = names.filter((n) => n.endsWith('.safetensors'));
     const bins = names.filter((n) => n.endsWith('.bin'));
-    if (gguf.length === 1 && weights.length === 0) return [read(join(path, gguf[0]))];
+    // The heads' roles, when the directory has them, go with any format (a .safetensors file reads its companions).
+    const roles = names.includes('roles.json') ? [read(join(path, 'roles.json'))] : [];
+    if (gguf.length === 1 && weights.length === 0) return [read(join(path, gguf[0])), ...roles];
     if (weights.length === 1 && gguf.length === 0) return readModelFiles(join(path, weights[0]));
-    if (gguf.length === 0 && weights.length === 0 && bins.length === 2) return bins.map((n) => read(join(path, n)));
+    if (gguf.length === 0 && weights.length === 0 && bins.length === 2) return [...bins.map((n) => read(join(path, n))), ...roles];
     throw new InputError(
       `--model: ${path} should hold one .gguf file, one .safetensors file with config.json and tokenizer.json, or a llama2.c checkpoint and its tokenizer (two .bin files); it holds ${gguf.length} .gguf, ${weights.length} .safetensors and ${bins.length} .bin`,
     );
