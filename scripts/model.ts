@@ -52,7 +52,7 @@ const USAGE = `usage: npm run model -- --text "…" [--model FILE|DIR] [--layer 
             tokenizer named together (MODEL.bin,TOKENIZER.bin), or a directory holding one of these
             (and its roles.json, when it has one, whatever the format);
             default: the built-in model (src/assets/model, made by npm run train-model)
---layer/--head  print that head's attention (each token's strongest keys); with --dump, dump only it
+--layer/--head  print that head's attention (each token's strongest keys among those it sees; --json: focus); with --dump, dump only it
 --dump DIR  write each head's Q, K (after RoPE), V and attention as .npy, and replay.sh
 --generate N  add N tokens greedily, each a decode step over the KV cache (at most up to the model's context; it says when it stops there)
 --kernel STAGE=FILE  run a stage with your own WGSL (see docs/kernel-interface.md)`;
@@ -139,25 +139,56 @@ function headLine(model: LoadedModel, h: HeadCheck): string {
   );
 }
 
-/** The head's attention rows: each query token's strongest keys. */
-function focusLines(model: LoadedModel, report: StepReport, layer: number, head: number): string[] {
+/** A token of the sequence by its position. */
+interface PlacedToken {
+  position: number;
+  id: number;
+  text: string;
+}
+
+/** What --layer L --head H shows: each query token's strongest visible keys (float64 reference), and the head's measured roles. */
+interface HeadFocus {
+  layer: number;
+  head: number;
+  rows: { query: PlacedToken; keys: (PlacedToken & { weight: number })[] }[];
+  roles: { previousToken: number; induction: number; antecedent: number } | null;
+}
+
+/**
+ * The head's attention rows: each query token's three strongest keys among those it sees (the model
+ * is causal: keys up to its own position; a masked key's weight 0 is never "strongest").
+ */
+function headFocus(model: LoadedModel, report: StepReport, layer: number, head: number): HeadFocus {
   const check = report.heads.find((h) => h.layer === layer && h.head === head)!;
   const m = report.ids.length;
   const n = check.referenceProbs.length / m;
-  const lines = [`attention of layer ${layer} head ${head} (each token's strongest keys, float64 reference):`];
-  for (let i = 0; i < n; i++) {
-    const row = Array.from(check.referenceProbs.subarray(i * m, (i + 1) * m));
-    const keys = row
-      .map((p, j) => ({ p, j }))
-      .sort((a, b) => b.p - a.p)
-      .slice(0, 3)
-      .map(({ p, j }) => `${tokenText(model, report.ids[j])}@${j} ${p.toFixed(2)}`);
-    lines.push(`  ${tokenText(model, report.ids[m - n + i])}@${m - n + i} → ${keys.join('  ')}`);
-  }
+  const placed = (position: number): PlacedToken => ({
+    position,
+    id: report.ids[position],
+    text: model.tokenizer.tokenText(report.ids[position]),
+  });
+  const rows = Array.from({ length: n }, (_, i) => {
+    const position = m - n + i;
+    const keys = Array.from(check.referenceProbs.subarray(i * m, i * m + position + 1))
+      .map((weight, j) => ({ ...placed(j), weight }))
+      .sort((a, b) => b.weight - a.weight)
+      .slice(0, 3);
+    return { query: placed(position), keys };
+  });
   const role = model.roles?.heads.find((r) => r.layer === layer && r.head === head);
-  if (role)
+  const roles = role ? { previousToken: role.previousToken, induction: role.induction, antecedent: role.antecedent } : null;
+  return { layer, head, rows, roles };
+}
+
+function focusLines(focus: HeadFocus): string[] {
+  const token = (t: PlacedToken) => `${JSON.stringify(t.text)}@${t.position}`;
+  const lines = [`attention of layer ${focus.layer} head ${focus.head} (each token's strongest keys it sees, float64 reference):`];
+  for (const { query, keys } of focus.rows)
+    lines.push(`  ${token(query)} → ${keys.map((k) => `${token(k)} ${k.weight.toFixed(2)}`).join('  ')}`);
+  const r = focus.roles;
+  if (r)
     lines.push(
-      `  measured roles: previous-token ${role.previousToken.toFixed(2)}, induction ${role.induction.toFixed(2)}, antecedent ${role.antecedent.toFixed(2)}`,
+      `  measured roles: previous-token ${r.previousToken.toFixed(2)}, induction ${r.induction.toFixed(2)}, antecedent ${r.antecedent.toFixed(2)}`,
     );
   return lines;
 }
@@ -251,6 +282,7 @@ async function model(argv: string[]): Promise<number> {
     const next = topK(first.run.step.logits, cli.top);
     const pass = reports.every((r) => r.logits.pass && r.heads.every((h) => h.pass));
     const dumped = cli.dump ? dump(cli.dump, first, cli.focus) : [];
+    const focus = cli.focus ? headFocus(loaded, first, cli.focus.layer, cli.focus.head) : null;
     if (cli.json) {
       console.log(
         JSON.stringify({
@@ -276,6 +308,7 @@ async function model(argv: string[]): Promise<number> {
           generated: sequence.slice(ids.length).map((id) => ({ id, text: loaded.tokenizer.tokenText(id) })),
           generation,
           dumped,
+          focus,
         }),
       );
       return pass ? EXIT.ok : EXIT.failed;
@@ -300,7 +333,7 @@ async function model(argv: string[]): Promise<number> {
     });
     if (cli.generate > 0) console.log(`generated: ${JSON.stringify(loaded.tokenizer.decode(sequence.slice(ids.length)))}`);
     if (stoppedAtContext) console.log(contextStopLine(generation, ids.length));
-    if (cli.focus) for (const line of focusLines(loaded, first, cli.focus.layer, cli.focus.head)) console.log(line);
+    if (focus) for (const line of focusLines(focus)) console.log(line);
     if (cli.dump) console.log(`wrote ${counted(dumped.length, 'head')} to ${cli.dump} (replay: sh ${join(cli.dump, 'replay.sh')})`);
     console.log(pass ? 'every head and the logits agree with float64' : 'a check FAILED');
     return pass ? EXIT.ok : EXIT.failed;

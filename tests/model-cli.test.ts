@@ -80,6 +80,32 @@ describe('npm run model', () => {
     );
   });
 
+  it('--layer/--head lists only the keys each token sees (causal), in the text and in --json', async () => {
+    const text = await model('--text', TEXT, '--layer', '0', '--head', '1');
+    expect(text.code, text.stderr).toBe(0);
+    const rows = text.stdout.split('\n').filter((line) => / → /.test(line));
+    expect(rows.length).toBeGreaterThan(3);
+    rows.forEach((line, i) => {
+      const [query, keys] = line.split(' → ');
+      expect(query.trim()).toMatch(new RegExp(`@${i}$`));
+      const positions = [...keys.matchAll(/@(\d+) \d\.\d\d/g)].map((k) => Number(k[1]));
+      expect(positions.length).toBe(Math.min(3, i + 1));
+      expect(positions.every((j) => j <= i)).toBe(true);
+    });
+    const json = await model('--text', TEXT, '--layer', '0', '--head', '1', '--json');
+    expect(json.code, json.stderr).toBe(0);
+    const out = JSON.parse(json.stdout);
+    expect(out.focus).toMatchObject({ layer: 0, head: 1 });
+    expect(out.focus.rows).toHaveLength(out.tokens.length);
+    out.focus.rows.forEach((row: { query: { position: number; id: number }; keys: { position: number; weight: number }[] }, i: number) => {
+      expect(row.query).toMatchObject({ position: i, id: out.tokens[i].id });
+      expect(row.keys.map((k) => k.position).every((j) => j <= i)).toBe(true);
+      expect(row.keys).toHaveLength(Math.min(3, i + 1));
+    });
+    expect(Object.keys(out.focus.roles)).toEqual(['previousToken', 'induction', 'antecedent']);
+    expect((await model('--text', TEXT, '--json')).stdout).toContain('"focus":null');
+  });
+
   it('--dump writes a head that npm run attention replays, and its attention is the head’s softmax', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'model-dump-'));
     const r = await model('--text', TEXT, '--layer', '1', '--head', '2', '--dump', dir);
