@@ -431,10 +431,13 @@ describe('broken GGUF files', () => {
     expect(await refusal(one(renamedKey))).toBe(`m.gguf: ${missing}`);
   });
 
-  it('a tensor type the playground cannot dequantise', async () => {
-    const file = gguf(llama(), { tamper: renamed('blk.0.attn_q.weight', { type: 13 }) });
+  it.each([
+    [13, 'Q5_K'],
+    [999, '999 (no ggml type has that number)'],
+  ])('a tensor type the playground cannot dequantise (%i)', async (type, named) => {
+    const file = gguf(llama(), { tamper: renamed('blk.0.attn_q.weight', { type }) });
     expect(await refusal(one(file))).toBe(
-      'm.gguf: tensor "blk.0.attn_q.weight" has type Q5_K; the playground dequantises F32, F16, BF16, Q8_0 and Q4_0',
+      `m.gguf: tensor "blk.0.attn_q.weight" has type ${named}; the playground dequantises F32, F16, BF16, Q8_0 and Q4_0`,
     );
   });
 

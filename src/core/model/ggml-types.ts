@@ -52,9 +52,9 @@ const GGML_TYPE_NAMES: Record<number, string> = {
   39: 'MXFP4',
 };
 
-/** "Q5_K", or "type 77" for an id ggml does not define. */
+/** "Q5_K", or "77 (no ggml type has that number)" for an id ggml does not define: read after "has type". */
 export function ggmlTypeName(type: number): string {
-  return GGML_TYPE_NAMES[type] ?? `type ${type}`;
+  return GGML_TYPE_NAMES[type] ?? `${type} (no ggml type has that number)`;
 }
 
 /** Values per block and bytes per block of each readable type. */
