@@ -620,6 +620,40 @@ describe('broken safetensors models', () => {
     );
   });
 
+  const words = wordPieceTokenizerJson(Array.from({ length: 47 }, (_, i) => `w${i}`)) as { model: Record<string, unknown> };
+  it.each([
+    ['without a model', { version: '1.0' }, 'has no "model" (the tokenizer\'s type and vocabulary)'],
+    ['a null model', { ...words, model: null }, '"model" is null; it should be an object with the tokenizer\'s type and vocabulary'],
+    [
+      'a Unigram vocab that is a number',
+      { model: { type: 'Unigram', vocab: 5 } },
+      "model.vocab is a number; a Unigram tokenizer's vocab is a list of [piece, score] pairs",
+    ],
+    [
+      'a vocab that is a string',
+      { ...words, model: { ...words.model, vocab: 'w0 w1' } },
+      "model.vocab is a string; a WordPiece tokenizer's vocab is an object of token: id",
+    ],
+    [
+      'a vocab id that is not an integer',
+      { ...words, model: { ...words.model, vocab: { w0: 0, w1: 'one' } } },
+      'model.vocab gives the token "w1" the id "one", not an integer from 0',
+    ],
+    [
+      'a BPE model without merges',
+      { model: { type: 'BPE', vocab: { a: 0 } } },
+      'model.merges is missing; a BPE tokenizer lists its merges',
+    ],
+    ['added_tokens that are a string', { ...words, added_tokens: 'x' }, '"added_tokens" is a string; it should be a list of tokens'],
+    [
+      'a pre_tokenizer that is a string',
+      { ...words, pre_tokenizer: 'Whitespace' },
+      '"pre_tokenizer" is a string; it should be an object with a "type", or null',
+    ],
+  ])('a tokenizer.json with %s names the field', async (_, tokenizer, message) => {
+    expect(await refusal(loadModel(replace(files(), 'tokenizer.json', json(tokenizer))))).toBe(`tokenizer.json: ${message}`);
+  });
+
   it.each(['config.json', 'tokenizer.json'])('without %s', async (missing) => {
     expect(await refusal(loadModel(files().filter((f) => f.name !== missing)))).toBe(
       `model.safetensors: a safetensors model needs ${missing} beside it, and it was not given`,

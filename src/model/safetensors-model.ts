@@ -9,6 +9,7 @@ import { configParameterCount, memoryLimitProblem } from '../core/model/loaded';
 import type { SafetensorsTensor } from '../core/model/safetensors';
 import { readSafetensors } from '../core/model/safetensors';
 import type { ModelTokenizer } from '../core/model/tokenizer';
+import { tokenizerJsonProblem } from '../core/model/tokenizer-file';
 import { tokenizerFromJson } from './tokenizer';
 
 export interface ModelFile {
@@ -60,11 +61,11 @@ export function readSafetensorsModel(
   }
   const weights = weightsFromHfTensors(config, tensors, names, { unread, missingHint: missingShards(weightFiles.map((f) => f.name)) });
   const tokenizerConfig = sideFiles.get('tokenizer_config.json');
-  const tokenizer = tokenizerFromJson(
-    parseJsonFile(tokenizerFile),
-    tokenizerConfig ? parseJsonFile(tokenizerConfig) : null,
-    tokenizerFile.name,
-  );
+  const tokenizerJson = parseJsonFile(tokenizerFile);
+  // A field of the wrong kind is named here, not left to fail inside tokenizers.js.
+  const tokenizerProblem = tokenizerJsonProblem(tokenizerJson);
+  if (tokenizerProblem) throw new ModelFileError(`${tokenizerFile.name}: ${tokenizerProblem}`);
+  const tokenizer = tokenizerFromJson(tokenizerJson, tokenizerConfig ? parseJsonFile(tokenizerConfig) : null, tokenizerFile.name);
   return { weights, tokenizer, tensorTypes };
 }
 
