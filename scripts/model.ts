@@ -50,7 +50,8 @@ const USAGE = `usage: npm run model -- --text "…" [--model FILE|DIR] [--layer 
 --model     a .gguf file (llama; ${READABLE_GGML_TYPES.join(', ')}), a .safetensors file with config.json and
             tokenizer.json beside it (Hugging Face Llama or GPT-2), a llama2.c checkpoint and its
             tokenizer named together (MODEL.bin,TOKENIZER.bin), or a directory holding one of these
-            (and its roles.json, when it has one, whatever the format);
+            or a sharded .safetensors checkpoint's shards (and its roles.json, when it has one,
+            whatever the format);
             default: the built-in model (src/assets/model, made by npm run train-model)
 --layer/--head  print that head's attention (each token's strongest keys among those it sees; --json: focus); with --dump, dump only it
 --dump DIR  write each head's Q, K (after RoPE), V and attention as .npy, and replay.sh

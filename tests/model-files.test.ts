@@ -5,6 +5,9 @@
  * permutation of W_q/W_k against RoPE in both layouts; GPT-2's Conv1D layout; and every broken file
  * refused with a message that names the file and the problem.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Float16Array, f16round } from '@petamoriken/float16';
 import type { ModelWeights, Weight } from '../src/core/model/config';
@@ -25,6 +28,7 @@ import { writeGgufModel } from '../src/model/gguf-write';
 import type { ModelFile } from '../src/model/load';
 import { fetchModelFiles, loadModel } from '../src/model/load';
 import { tableFetch } from './helpers/fake-fetch';
+import { readModelFiles } from '../scripts/lib/model-files';
 import { sentencePieceVocabulary, wordPieceTokenizerJson } from './helpers/tokenizer-json';
 import type { Bound } from './helpers/format-bounds';
 import { bfloat16Bound, halfBound, q4Bound, q8Bound } from './helpers/format-bounds';
@@ -611,6 +615,12 @@ describe('broken safetensors models', () => {
     );
     const both = await loadModel([first, second, ...side]);
     expect(Array.from(both.weights.finalNorm)).toEqual(Array.from(w.finalNorm));
+    // npm run model --model DIR: a directory of the shards and their companions.
+    const dir = mkdtempSync(join(tmpdir(), 'attn-shards-'));
+    for (const f of [second, first, ...side]) writeFileSync(join(dir, f.name), f.bytes);
+    const listed = readModelFiles(dir);
+    expect(listed.map((f) => f.name)).toEqual([first.name, second.name, 'config.json', 'tokenizer.json']);
+    expect(Array.from((await loadModel(listed)).weights.finalNorm)).toEqual(Array.from(w.finalNorm));
   });
 
   it('a tokenizer with more tokens than the model embeds', async () => {
