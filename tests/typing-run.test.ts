@@ -53,3 +53,57 @@ describe('TypingRun', () => {
     expect(run.startOf('box', '200')).toBeNull();
   });
 });
+
+describe('TypingRun with states: every keystroke of a run is applied to the state the run began from', () => {
+  /** A stand-in for the page's state: a head count and the matrices kept (a lower count cuts them). */
+  interface Page {
+    heads: number;
+    kept: readonly string[];
+  }
+  const withHeads = (s: Page, heads: number): Page => ({ heads, kept: s.kept.slice(0, heads) });
+
+  /** Types `text` key by key into the heads box as the Options panel does; returns the state each key left. */
+  function typeHeads(run: TypingRun<number, Page>, text: string, state: Page): Page[] {
+    const left: Page[] = [];
+    for (let k = 1; k <= text.length; k++) {
+      const typed = text.slice(0, k);
+      const from = run.base('heads', typed, state);
+      const next = withHeads(from, Number(typed));
+      run.applied('heads', typed, state.heads, { from, left: next });
+      left.push((state = next));
+    }
+    return left;
+  }
+
+  const four: Page = { heads: 4, kept: ['h0', 'h1', 'h2', 'h3'] };
+
+  it('typing 16 over 4 heads: "16" is applied to the 4-head state, not to the one "1" left', () => {
+    const run = new TypingRun<number, Page>();
+    const [one, sixteen] = typeHeads(run, '16', four);
+    expect(one.kept).toEqual(['h0']);
+    expect(sixteen.kept).toEqual(four.kept);
+    // A refused "165" puts back the whole state the run began from.
+    expect(run.startState('heads', '165', sixteen)).toBe(four);
+    expect(run.startOf('heads', '165')).toEqual({ value: 4 });
+  });
+
+  it('a state changed elsewhere since the last keystroke (undo, an example) ends the run', () => {
+    const run = new TypingRun<number, Page>();
+    const [one] = typeHeads(run, '1', four);
+    const elsewhere = { ...one };
+    expect(run.base('heads', '16', elsewhere)).toBe(elsewhere);
+    expect(run.startState('heads', '165', elsewhere)).toBeNull();
+    // Applied to that state, "16" starts a run of its own: a refused "165" goes back to that state.
+    const sixteen = withHeads(elsewhere, 16);
+    run.applied('heads', '16', 1, { from: elsewhere, left: sixteen });
+    expect(run.startState('heads', '165', sixteen)).toBe(elsewhere);
+    expect(run.startOf('heads', '165')).toEqual({ value: 1 });
+  });
+
+  it('another box, or a text that does not extend the run, builds on the state in use', () => {
+    const run = new TypingRun<number, Page>();
+    const [one] = typeHeads(run, '1', four);
+    expect(run.base('kv-heads', '16', one)).toBe(one);
+    expect(run.base('heads', '2', one)).toBe(one);
+  });
+});

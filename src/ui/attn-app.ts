@@ -175,6 +175,7 @@ export class AttnApp extends LitElement {
   private readonly handlers: { [K in HandledEvent]: (event: HTMLElementEventMap[K]) => void } = {
     'attn-state-edit': (e: StateEditEvent) => {
       e.refused = !this.applyEdit(() => e.edit(this.store.state), e.coalesceKey, e.undoable);
+      e.applied = e.refused ? null : this.store.state;
     },
     'attn-matrix-edit': (e: MatrixEditEvent) => {
       const name = e.name;

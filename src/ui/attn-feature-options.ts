@@ -7,8 +7,10 @@
  * options change — by an edit here, an example, undo or redo, a link — which clears the message
  * and puts the state's values back in the boxes whose text no longer says them. A new head width
  * d_k clears the message too. Number boxes apply each keystroke; a refused text puts back the
- * value its box had before the keystrokes that led to it, not a prefix applied on the way
- * ("2000000" while typing "20000000": ./box-text.ts TypingRun), and the message names that value.
+ * state from before the keystrokes that led to it, not a prefix applied on the way ("2000000"
+ * while typing "20000000": ./box-text.ts TypingRun), and the message names the box's value; each
+ * keystroke is applied to the state the run began from, so the "2" on the way to "24" K/V heads
+ * does not cut K and V to two heads' columns.
  */
 import type { PropertyValues } from 'lit';
 import { LitElement, html, nothing } from 'lit';
@@ -19,6 +21,7 @@ import type { FeatureName } from '../core/features';
 import { alibiSlopes, FEATURE_INFO, kvHeadCount } from '../core/features';
 import type { AttentionOptions, RopeOptions } from '../core/options';
 import { DEFAULT_ROPE } from '../core/options';
+import type { PlaygroundState } from '../core/state';
 import { listText, numberText, TypingRun } from './box-text';
 import { StateEditEvent } from './events';
 import { featureOptionsStyles } from './feature-options-styles';
@@ -100,7 +103,7 @@ export class AttnFeatureOptions extends LitElement {
   @state() private error: { feature: FeatureName; text: string } | null = null;
 
   /** The run of keystrokes being typed: what a refused text puts back. */
-  private run = new TypingRun<number | null>();
+  private run = new TypingRun<number | null, PlaygroundState>();
   /** A refused text whose box's value was just put back: its message and text outlive that change of the options. */
   private restoring: { error: { feature: FeatureName; text: string }; kept: { id: string; text: string } } | null = null;
   /** A refused text kept in its box while the options it was refused under stand. */
@@ -137,9 +140,15 @@ export class AttnFeatureOptions extends LitElement {
     if (refusal !== null) return this.refuse(event, field, refusal);
     this.error = null;
     this.kept = null;
-    const edit = new StateEditEvent((s) => withOptions(s, patch), field.id);
+    const text = (event.target as HTMLInputElement).value;
+    let from: PlaygroundState | null = null;
+    // Applied to the state the run of keystrokes began from: the "2" on the way to "24" K/V heads cuts nothing.
+    const edit = new StateEditEvent((s) => {
+      from = this.run.base(field.id, text, s);
+      return withOptions(from, field.patch(from.options, value));
+    }, field.id);
     this.dispatchEvent(edit);
-    if (!edit.refused) this.run.applied(field.id, (event.target as HTMLInputElement).value, field.get(this.options));
+    if (from && edit.applied) this.run.applied(field.id, text, field.get(this.options), { from, left: edit.applied });
   }
 
   /**
@@ -155,7 +164,10 @@ export class AttnFeatureOptions extends LitElement {
     this.error = error;
     this.kept = kept;
     if (start === field.get(this.options)) return;
-    const restore = new StateEditEvent((s) => withOptions(s, field.patch(s.options, start)), field.id);
+    const restore = new StateEditEvent(
+      (s) => this.run.startState(field.id, text, s) ?? withOptions(s, field.patch(s.options, start)),
+      field.id,
+    );
     this.dispatchEvent(restore);
     if (!restore.refused) this.restoring = { error, kept };
   }

@@ -17,6 +17,7 @@ import type { PlaygroundState } from '../core/state';
 import { withHeads } from '../core/state';
 import { optionsForHeads } from '../core/feature-options';
 import { checkFloat32 } from '../core/float32';
+import { InputError } from '../core/errors';
 import { numberText, TypingRun } from './box-text';
 import { StateEditEvent } from './events';
 import type { ScoreChoice } from './score-choices';
@@ -94,7 +95,7 @@ export class AttnOptionsPanel extends LitElement {
   @state() private error: string | null = null;
 
   /** The run of keystrokes typed in the heads box: what a refused text puts back. */
-  private headsRun = new TypingRun<number>();
+  private headsRun = new TypingRun<number, PlaygroundState>();
   /** A refused heads text whose count was just put back: its message and text outlive that change of the options. */
   private restoring: { error: string; text: string } | null = null;
   /** A refused heads text kept in its box while the options it was refused under stand. */
@@ -333,8 +334,10 @@ export class AttnOptionsPanel extends LitElement {
   };
 
   /**
-   * Heads apply as they are typed; a refused text puts back the count from before the keystrokes
-   * that led to it (typing "65" passes through 6), and the message names it.
+   * Heads apply as they are typed; a refused text puts back the state from before the keystrokes
+   * that led to it (typing "65" passes through 6), and the message names its count. Each keystroke
+   * is applied to the state the run began from, not to the one the previous keystroke left, so
+   * the "1" on the way to 16 drops nothing that 16 keeps (edited projections, K/V heads).
    */
   private onHeads = (event: Event) => {
     const text = (event.target as HTMLInputElement).value;
@@ -350,19 +353,32 @@ export class AttnOptionsPanel extends LitElement {
       }
     }
     if (problem === null) {
-      this.error = null;
-      this.keptHeads = null;
-      const edit = new StateEditEvent((s) => withHeads(s, x), 'heads');
+      let from: PlaygroundState | null = null;
+      const edit = new StateEditEvent((s) => {
+        from = this.headsRun.base('heads', text, s);
+        try {
+          return withHeads(from, x);
+        } catch (error) {
+          // The run's start may have K/V heads that the count on the way had made plain (4 of 2 → "2" → "25").
+          if (!(error instanceof InputError)) throw error;
+          problem = `Heads: ${error.message}`;
+          return s;
+        }
+      }, 'heads');
       this.dispatchEvent(edit);
-      if (!edit.refused) this.headsRun.applied('heads', text, this.options.heads);
-      return;
+      if (problem === null) {
+        this.error = null;
+        this.keptHeads = null;
+        if (from && edit.applied) this.headsRun.applied('heads', text, this.options.heads, { from, left: edit.applied });
+        return;
+      }
     }
     const start = this.headsRun.startOf('heads', text)?.value ?? this.options.heads;
     const error = `${problem}; heads stay ${start}.`;
     this.error = error;
     this.keptHeads = text;
     if (start === this.options.heads) return;
-    const restore = new StateEditEvent((s) => withHeads(s, start), 'heads');
+    const restore = new StateEditEvent((s) => this.headsRun.startState('heads', text, s) ?? withHeads(s, start), 'heads');
     this.dispatchEvent(restore);
     if (!restore.refused) this.restoring = { error, text };
   };

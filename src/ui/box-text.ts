@@ -74,20 +74,40 @@ export function listText(values: readonly number[], sync: unknown = null) {
  * keystrokes that led to it, not a prefix applied on the way ("2000000" while typing "20000000").
  * Texts applied one after another, each extending the last ("2", "20", "200"…), are one run; a
  * refused text that extends the run's first text takes the whole run back.
+ *
+ * A run given the states its edits were computed from and left (`S`, the page's state) also keeps
+ * the state it began from: each keystroke's change is computed from that start (`base`), so a count
+ * passed on the way ("1" while typing "16" into the heads box) drops nothing the final count keeps,
+ * and a refused text puts that whole state back (`startState`). Only while the state is the one the
+ * run's last keystroke left: any other change (an example, undo, a link) ends the run.
  */
-export class TypingRun<T> {
-  private run: { box: string; first: string; last: string; before: T } | null = null;
+export class TypingRun<T, S = never> {
+  private run: { box: string; first: string; last: string; before: T; states: { from: S; left: S } | null } | null = null;
 
-  /** `text` was applied to `box`, replacing `before`. */
-  applied(box: string, text: string, before: T): void {
+  /** `text` was applied to `box`, replacing `before`; `states`: the state the edit was computed from (`base`) and the one it left. */
+  applied(box: string, text: string, before: T, states: { from: S; left: S } | null = null): void {
     const run = this.run;
-    if (run?.box === box && text.startsWith(run.last)) run.last = text;
-    else this.run = { box, first: text, last: text, before };
+    if (run?.box === box && text.startsWith(run.last) && (states === null || states.from === run.states?.from)) {
+      run.last = text;
+      run.states = states ?? run.states;
+    } else this.run = { box, first: text, last: text, before, states };
+  }
+
+  /** The state a keystroke's `text` is applied to: the run's start when it extends the run and `current` is what the run left; else `current`. */
+  base(box: string, text: string, current: S): S {
+    const run = this.run;
+    return run?.box === box && text.startsWith(run.last) && run.states?.left === current ? run.states.from : current;
   }
 
   /** The value from before the run that a refused `text` extends, or null when it extends none (the value in use stays). */
   startOf(box: string, text: string): { value: T } | null {
     const run = this.run;
     return run?.box === box && text.startsWith(run.first) ? { value: run.before } : null;
+  }
+
+  /** The state the run that a refused `text` extends began from, while `current` is the state it left; else null. */
+  startState(box: string, text: string, current: S): S | null {
+    const run = this.run;
+    return run?.box === box && text.startsWith(run.first) && run.states?.left === current ? run.states.from : null;
   }
 }

@@ -18,6 +18,8 @@ export class StateEditEvent extends Event {
   static readonly eventName = 'attn-state-edit';
   /** Set by the page when the edit did not fit or its gate refused it (it has said why). */
   refused = false;
+  /** Set by the page to the state it holds after applying the edit (null when refused). */
+  applied: PlaygroundState | null = null;
   constructor(
     readonly edit: (state: PlaygroundState) => PlaygroundState,
     /** Edits with the same key in quick succession are one undo step (typing in one field). */

@@ -2,15 +2,17 @@
  * Typing in the heads box and the Features panel, keystroke by keystroke: per-head sinks and custom
  * ALiBi slopes survive a head count passed on the way (typing "16" passes through 1; arrows pass
  * through counts that cannot run), in the page and in its link; and a refused text puts back the
- * value its box had when the edit began, not a prefix applied on the way, and says so. Fails on any
- * console error (./browser.ts).
+ * value its box had when the edit began, not a prefix applied on the way, and says so — with the
+ * whole state from then: a count passed on the way ("6" of "65", "2" of "24") loses no edited
+ * W_q, K or V. Fails on any console error (./browser.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { alibiSlopes } from '../../src/core/features';
 import type { AttentionOptions } from '../../src/core/options';
 import { launchBrowser } from './browser';
-import { $app, freshPage, loadPreset, messages, readState, runId, savedLink, waitForMessage, waitForRun } from './app';
+import type { PlaygroundState } from '../../src/core/state';
+import { $app, freshPage, loadPreset, messages, readState, runId, savedLink, toSentenceMode, waitForMessage, waitForRun } from './app';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -230,6 +232,94 @@ describe('a refused text puts back the value the box had before the edit, and sa
     await waitForMessage(page, 'Heads: "65" is not a whole number from 1 to 64; heads stay 4.');
     expect(await optionsBecome(page, (o) => o.heads === 4)).toEqual(before);
     expect(await box.evaluate((el) => (el as HTMLInputElement).value)).toBe('65');
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('a count passed on the way loses no matrix the user edited', () => {
+  /** Waits until the state satisfies `check` (or 10 s) and returns it. */
+  async function stateBecomes(page: Page, check: (s: PlaygroundState) => boolean): Promise<PlaygroundState> {
+    for (let i = 0; i < 100; i++) {
+      const s = await readState(page);
+      if (check(s)) return s;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return readState(page);
+  }
+
+  /** Types `value` into cell (i, j) of the grid editor `name` and waits for the edit to reach the state. */
+  async function editCell(
+    page: Page,
+    name: string,
+    i: number,
+    j: number,
+    value: number,
+    edited: (s: PlaygroundState) => number | undefined,
+  ) {
+    const input = await $app(page, `attn-matrix-editor[name="${name}"] >>> input[data-row="${i}"][data-col="${j}"]`);
+    await input.click({ count: 3 });
+    await page.keyboard.type(String(value));
+    await page.keyboard.press('Enter');
+    expect(edited(await stateBecomes(page, (s) => edited(s) === value))).toBe(value);
+  }
+
+  it('sentence mode, heads 65 over 4 (through 6): the heads go back to 4 with the edited W_q', async () => {
+    const { page, problems } = await freshPage(browser);
+    await toSentenceMode(page);
+    await edited(page, async () => typeInto(page, await headsBox(page), '4'));
+    await (await $app(page, 'attn-projection-editors >>> summary')).click();
+    await editCell(page, 'wq', 0, 1, 0.5, (s) => s.sentence.wq?.[0][1]);
+    const before = await readState(page);
+    expect(before.options.heads).toBe(4);
+
+    await typeInto(page, await headsBox(page), '65');
+    await waitForMessage(page, 'Heads: "65" is not a whole number from 1 to 64; heads stay 4.');
+    const after = await stateBecomes(page, (s) => s.options.heads === 4);
+    // "6" fitted on the way and dropped W_q (made for 4 heads); the refusal puts back the state from before "6".
+    expect(after.sentence.wq).toEqual(before.sentence.wq);
+    expect(after.sentence).toEqual(before.sentence);
+    expect(after.options).toEqual(before.options);
+    expect(problems).toEqual([]);
+  });
+
+  it('sentence mode, heads 24 over 4 with 2 K/V heads (through 2, which made them plain): 24 heads keep 2 K/V heads, and 25 is refused for them', async () => {
+    const { page, problems } = await freshPage(browser);
+    await toSentenceMode(page);
+    await edited(page, async () => typeInto(page, await headsBox(page), '4'));
+    await edited(page, async () => typeInto(page, await feature(page, '#kv-heads'), '2'));
+    expect(await options(page)).toMatchObject({ heads: 4, kvHeads: 2 });
+
+    await typeInto(page, await headsBox(page), '24');
+    // "2" is applied to the 4-head state (2 heads on 2 K/V heads: plain); "24" to that same state, not to what "2" left.
+    const o = await optionsBecome(page, (x) => x.heads === 24);
+    expect(o).toMatchObject({ heads: 24, kvHeads: 2 });
+
+    // "25" does not fit the 2 K/V heads the run began with (the "2" on the way had made them plain).
+    await typeInto(page, await headsBox(page), '25');
+    await waitForMessage(page, 'Heads: 25 query heads cannot share 2 K/V heads evenly');
+    await waitForMessage(page, '; heads stay 24.');
+    expect(await optionsBecome(page, (x) => x.heads === 24)).toEqual(o);
+    expect(problems).toEqual([]);
+  });
+
+  it('matrix mode, K/V heads 24 over 4 (through 2): K and V keep the edited columns of every K/V head', async () => {
+    const { page, problems } = await freshPage(browser);
+    // gqa: 4 query heads on one K/V head; 4 K/V heads make K 6×16 and V 6×8 (copies of the one head).
+    await loadPreset(page, 'gqa');
+    await edited(page, async () => typeInto(page, await feature(page, '#kv-heads'), '4'));
+    // K/V head 3's columns: 12…15 of K, 6…7 of V.
+    await editCell(page, 'k', 0, 13, 7, (s) => s.matrix.k[0][13]);
+    await editCell(page, 'v', 0, 7, 3, (s) => s.matrix.v[0][7]);
+    const before = await readState(page);
+    expect([before.matrix.k[0].length, before.matrix.v[0].length]).toEqual([16, 8]);
+
+    await typeInto(page, await feature(page, '#kv-heads'), '24');
+    await waitForMessage(page, 'K/V heads stay 4.');
+    // "2" fitted on the way and cut K and V to two K/V heads; the refusal puts back the state from before it.
+    const after = await stateBecomes(page, (s) => s.matrix.k[0].length === 16 && s.matrix.k[0][13] === 7);
+    expect(after.matrix.k).toEqual(before.matrix.k);
+    expect(after.matrix.v).toEqual(before.matrix.v);
+    expect(after.options).toEqual(before.options);
     expect(problems).toEqual([]);
   });
 });
