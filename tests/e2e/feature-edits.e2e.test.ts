@@ -267,7 +267,13 @@ describe('a count passed on the way loses no matrix the user edited', () => {
     const { page, problems } = await freshPage(browser);
     await toSentenceMode(page);
     await edited(page, async () => typeInto(page, await headsBox(page), '4'));
-    await (await $app(page, 'attn-projection-editors >>> summary')).click();
+    // Opened as a property, not by a click on its summary (which a layout still settling after the run
+    // can miss), and again if a re-render closed it before its grids appeared.
+    const cell = 'attn-app >>> attn-projection-editors >>> attn-matrix-editor[name="wq"] >>> input[data-row="0"][data-col="1"]';
+    for (let tries = 0; tries < 3 && !(await page.$(cell)); tries++) {
+      await (await $app(page, 'attn-projection-editors >>> details')).evaluate((el) => ((el as HTMLDetailsElement).open = true));
+      await page.waitForSelector(cell, { timeout: 10_000 }).catch(() => null);
+    }
     await editCell(page, 'wq', 0, 1, 0.5, (s) => s.sentence.wq?.[0][1]);
     const before = await readState(page);
     expect(before.options.heads).toBe(4);
