@@ -9,6 +9,7 @@ import { inject } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { decodeState } from '../../src/core/state';
 import type { PlaygroundState } from '../../src/core/state';
+import type { AttentionOptions } from '../../src/core/options';
 import { openPage } from './browser';
 import type { WatchedPage } from './browser';
 
@@ -93,6 +94,25 @@ export async function readRun(page: Page): Promise<PageRun> {
 
 export function readState(page: Page): Promise<PlaygroundState> {
   return page.evaluate(() => JSON.parse(JSON.stringify(document.querySelector('attn-app')!.currentState)) as PlaygroundState);
+}
+
+/** Does something that edits the state and waits for the run it starts. */
+export async function edited(page: Page, action: () => Promise<unknown>): Promise<void> {
+  const id = await runId(page);
+  await action();
+  await waitForRun(page, id);
+}
+
+/** Replaces the text of an input by typing, as a user would (one input event per key). */
+export async function typeInto(page: Page, input: ElementHandle<Element>, text: string): Promise<void> {
+  await input.click({ count: 3 });
+  await input.evaluate((el) => (el as HTMLInputElement).select());
+  await page.keyboard.type(text);
+}
+
+/** The options of the current state. */
+export async function readOptions(page: Page): Promise<AttentionOptions> {
+  return (await readState(page)).options;
 }
 
 /** An element inside the app's shadow roots, by a puppeteer deep selector (">>>" pierces shadow roots). */

@@ -7,12 +7,24 @@
  * W_q, K or V. Fails on any console error (./browser.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, ElementHandle, Page } from 'puppeteer';
+import type { Browser, Page } from 'puppeteer';
 import { alibiSlopes } from '../../src/core/features';
 import type { AttentionOptions } from '../../src/core/options';
 import { launchBrowser } from './browser';
 import type { PlaygroundState } from '../../src/core/state';
-import { $app, freshPage, loadPreset, messages, readState, runId, savedLink, toSentenceMode, waitForMessage, waitForRun } from './app';
+import {
+  $app,
+  edited,
+  freshPage,
+  loadPreset,
+  messages,
+  readOptions,
+  readState,
+  savedLink,
+  toSentenceMode,
+  typeInto,
+  waitForMessage,
+} from './app';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -25,32 +37,27 @@ afterAll(async () => {
 const feature = (page: Page, selector: string) => $app(page, `attn-feature-options >>> ${selector}`);
 const headsBox = (page: Page) => $app(page, 'attn-options-panel >>> input[aria-label="heads"]');
 
-/** Does something that edits the state and waits for the run it starts. */
-async function edited(page: Page, action: () => Promise<unknown>): Promise<void> {
-  const id = await runId(page);
-  await action();
-  await waitForRun(page, id);
-}
-
-/** Replaces the text of an input by typing, as a user would (one input event per key). */
-async function typeInto(page: Page, input: ElementHandle<Element>, text: string): Promise<void> {
-  await input.click({ count: 3 });
-  await input.evaluate((el) => (el as HTMLInputElement).select());
-  await page.keyboard.type(text);
-}
-
-async function options(page: Page): Promise<AttentionOptions> {
-  return (await readState(page)).options;
+/** A fresh page on the gqa preset (4 query heads on one K/V head) with the sinks 0.5, 1, −1, 2 typed. */
+async function gqaWithSinks() {
+  const watched = await freshPage(browser);
+  const { page } = watched;
+  await loadPreset(page, 'gqa');
+  await edited(page, async () => (await feature(page, '#sinks-on')).click());
+  await edited(page, async () => {
+    await typeInto(page, await feature(page, '#sinks'), '0.5, 1, -1, 2');
+    await page.keyboard.press('Tab');
+  });
+  return watched;
 }
 
 /** Waits until the state's options satisfy `check` (edits reach the state through a run gate). */
 async function optionsBecome(page: Page, check: (o: AttentionOptions) => boolean): Promise<AttentionOptions> {
   for (let i = 0; i < 100; i++) {
-    const o = await options(page);
+    const o = await readOptions(page);
     if (check(o)) return o;
     await new Promise((r) => setTimeout(r, 100));
   }
-  return options(page);
+  return readOptions(page);
 }
 
 /** The options of the page's last finished run, once they satisfy `check` (or after 10 s). */
@@ -86,7 +93,7 @@ describe('per-head lists follow the head count without losing what was typed', (
       await typeInto(page, await feature(page, '#alibi-slopes'), '0.1, 0.2, 0.3, 0.4');
       await page.keyboard.press('Tab');
     });
-    expect(await options(page)).toMatchObject({ heads: 4, sinks: [1, 2, 3, 4], alibi: [0.1, 0.2, 0.3, 0.4] });
+    expect(await readOptions(page)).toMatchObject({ heads: 4, sinks: [1, 2, 3, 4], alibi: [0.1, 0.2, 0.3, 0.4] });
 
     await typeInto(page, await headsBox(page), '16');
     const o = await optionsBecome(page, (x) => x.heads === 16);
@@ -98,14 +105,8 @@ describe('per-head lists follow the head count without losing what was typed', (
   });
 
   it('arrows down through counts that cannot run and up again give every head its sink back; so does a link saved on the way', async () => {
-    const { page, problems } = await freshPage(browser);
     // gqa: 4 query heads on one K/V head, Q 4 heads × 4 columns (3 heads cannot run).
-    await loadPreset(page, 'gqa');
-    await edited(page, async () => (await feature(page, '#sinks-on')).click());
-    await edited(page, async () => {
-      await typeInto(page, await feature(page, '#sinks'), '0.5, 1, -1, 2');
-      await page.keyboard.press('Tab');
-    });
+    const { page, problems } = await gqaWithSinks();
     const box = await headsBox(page);
     await box.click();
     await page.keyboard.press('ArrowDown');
@@ -123,9 +124,9 @@ describe('per-head lists follow the head count without losing what was typed', (
     expect((await messages(page)).filter((m) => /sink/i.test(m))).toEqual([]);
 
     const second = await freshPage(browser, { url: link });
-    expect((await options(second.page)).sinks).toEqual([0.5, 1]);
+    expect((await readOptions(second.page)).sinks).toEqual([0.5, 1]);
     await edited(second.page, async () => typeInto(second.page, await headsBox(second.page), '4'));
-    expect((await options(second.page)).sinks).toEqual([0.5, 1, -1, 2]);
+    expect((await readOptions(second.page)).sinks).toEqual([0.5, 1, -1, 2]);
     expect([...problems, ...second.problems]).toEqual([]);
   });
 });
@@ -185,7 +186,7 @@ describe('a refused text puts back the value the box had before the edit, and sa
     await loadPreset(page, 'gqa');
     await edited(page, async () => (await feature(page, '#rope-layout')).select('half'));
     await edited(page, async () => (await feature(page, '#window-on')).click());
-    const before = await options(page);
+    const before = await readOptions(page);
     const box = await feature(page, c.box);
     await typeInto(page, box, c.typed);
     await waitForMessage(page, c.says);
@@ -208,25 +209,19 @@ describe('a refused text puts back the value the box had before the edit, and sa
     const { page, problems } = await freshPage(browser);
     await loadPreset(page, 'gqa');
     await edited(page, async () => (await feature(page, '#sinks-on')).click());
-    const before = await options(page);
+    const before = await readOptions(page);
     const box = await feature(page, '#sinks');
     await typeInto(page, box, '0.5, x');
     await page.keyboard.press('Tab');
     await waitForMessage(page, 'Sink logits: value 2: "x" is not a decimal number; the sink logits stay 0, 0, 0, 0.');
-    expect(await options(page)).toEqual(before);
+    expect(await readOptions(page)).toEqual(before);
     expect(await box.evaluate((el) => (el as HTMLInputElement).value)).toBe('0.5, x');
     expect(problems).toEqual([]);
   });
 
   it('heads 65 (6 fits): the heads go back to 4 with their sinks, and the message says so', async () => {
-    const { page, problems } = await freshPage(browser);
-    await loadPreset(page, 'gqa');
-    await edited(page, async () => (await feature(page, '#sinks-on')).click());
-    await edited(page, async () => {
-      await typeInto(page, await feature(page, '#sinks'), '0.5, 1, -1, 2');
-      await page.keyboard.press('Tab');
-    });
-    const before = await options(page);
+    const { page, problems } = await gqaWithSinks();
+    const before = await readOptions(page);
     const box = await headsBox(page);
     await typeInto(page, box, '65');
     await waitForMessage(page, 'Heads: "65" is not a whole number from 1 to 64; heads stay 4.');
@@ -293,7 +288,7 @@ describe('a count passed on the way loses no matrix the user edited', () => {
     await toSentenceMode(page);
     await edited(page, async () => typeInto(page, await headsBox(page), '4'));
     await edited(page, async () => typeInto(page, await feature(page, '#kv-heads'), '2'));
-    expect(await options(page)).toMatchObject({ heads: 4, kvHeads: 2 });
+    expect(await readOptions(page)).toMatchObject({ heads: 4, kvHeads: 2 });
 
     await typeInto(page, await headsBox(page), '24');
     // "2" is applied to the 4-head state (2 heads on 2 K/V heads: plain); "24" to that same state, not to what "2" left.

@@ -6,11 +6,23 @@
  * and the features survive a link, a reload and undo. Fails on any console error (./browser.ts).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Browser, ElementHandle, KeyInput, Page } from 'puppeteer';
-import type { AttentionOptions } from '../../src/core/options';
+import type { Browser, KeyInput, Page } from 'puppeteer';
 import { launchBrowser } from './browser';
 import type { WatchedPage } from './browser';
-import { $app, freshPage, loadPreset, readRun, readState, runId, savedLink, toSentenceMode, waitForMessage, waitForRun } from './app';
+import {
+  $app,
+  edited,
+  freshPage,
+  loadPreset,
+  readOptions,
+  readRun,
+  readState,
+  savedLink,
+  toSentenceMode,
+  typeInto,
+  waitForMessage,
+  waitForRun,
+} from './app';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -21,25 +33,6 @@ afterAll(async () => {
 });
 
 const feature = (page: Page, selector: string) => $app(page, `attn-feature-options >>> ${selector}`);
-
-/** Does something that edits the state and waits for the run it starts. */
-async function edited(page: Page, action: () => Promise<unknown>): Promise<void> {
-  const id = await runId(page);
-  await action();
-  await waitForRun(page, id);
-}
-
-/** Replaces the text of an input by typing, as a user would. */
-async function typeInto(page: Page, input: ElementHandle<Element>, text: string): Promise<void> {
-  await input.click({ count: 3 });
-  await input.evaluate((el) => (el as HTMLInputElement).select());
-  await page.keyboard.type(text);
-}
-
-/** Options of the current state. */
-async function options(page: Page): Promise<AttentionOptions> {
-  return (await readState(page)).options;
-}
 
 /** The verdict of the last run per compared stage (rotated Q and K included), and the GPU's error if any. */
 function verdict(page: Page) {
@@ -68,7 +61,7 @@ describe('turning each feature on shows its view', () => {
     const { page, problems } = await freshPage(browser);
     await loadPreset(page, 'large-scores');
     await edited(page, async () => (await feature(page, '#rope-layout')).select('interleaved'));
-    expect((await options(page)).rope).toEqual({ layout: 'interleaved', base: 10000, dims: null, offset: 0 });
+    expect((await readOptions(page)).rope).toEqual({ layout: 'interleaved', base: 10000, dims: null, offset: 0 });
     await $app(page, 'attn-stage-view >>> attn-rope-view');
     const tensors = await page.$$eval('attn-app >>> attn-rope-view >>> attn-heatmap[data-stage="rotated"]', (els) =>
       els.map((e) => e.getAttribute('data-tensor')),
@@ -94,7 +87,7 @@ describe('turning each feature on shows its view', () => {
     const { page, problems } = await freshPage(browser);
     await loadPreset(page, 'large-scores');
     await edited(page, async () => (await feature(page, '#window-on')).click());
-    expect((await options(page)).window).toBe(2);
+    expect((await readOptions(page)).window).toBe(2);
     // n = 2, m = 4 (last query with the last key): query 0 sits at 2 and sees keys 1…3; query 1 sees 2…4 (capped at 3).
     const cells = await page.$$eval('attn-app >>> attn-mask-editor >>> td button', (els) =>
       els.map((e) => `${e.getAttribute('data-cell')}:${e.className}`),
@@ -115,7 +108,7 @@ describe('turning each feature on shows its view', () => {
     await loadPreset(page, 'large-scores');
     await edited(page, async () => (await feature(page, '#alibi-mode')).select('standard'));
     await edited(page, async () => (await feature(page, '#softcap-on')).click());
-    expect(await options(page)).toMatchObject({ alibi: 'standard', softcap: 5 });
+    expect(await readOptions(page)).toMatchObject({ alibi: 'standard', softcap: 5 });
     const stages = await page.$$eval('attn-app >>> attn-stage-view >>> attn-heatmap[data-stage]', (els) =>
       els.map((e) => e.getAttribute('data-stage')),
     );
@@ -143,7 +136,7 @@ describe('turning each feature on shows its view', () => {
       await typeInto(page, await feature(page, '#sinks'), '1000');
       await page.keyboard.press('Tab');
     });
-    expect((await options(page)).sinks).toEqual([1000]);
+    expect((await readOptions(page)).sinks).toEqual([1000]);
     const notes = await page.$eval('attn-app >>> attn-stage-view >>> attn-heatmap[data-stage="probs"]', (el) => {
       const n = (el as unknown as { rowNotes: { label: string; values: ArrayLike<number> } | null }).rowNotes;
       return n && { label: n.label, values: Array.from(n.values) };
@@ -340,7 +333,7 @@ describe('the feature examples', () => {
     await loadPreset(page, 'rope-relative');
     const before = await readRun(page);
     await edited(page, async () => typeInto(page, await feature(page, '#rope-offset'), '1000'));
-    expect((await options(page)).rope?.offset).toBe(1000);
+    expect((await readOptions(page)).rope?.offset).toBe(1000);
     const after = await readRun(page);
     after.cpuProbs.forEach((p, i) => expect(Math.abs(p - before.cpuProbs[i])).toBeLessThan(1e-12));
     // The GPU rotates in float32: far positions round a little differently, the weights barely move.
@@ -392,7 +385,7 @@ describe('features in the link, after a reload and in the undo history', () => {
       for (const k of combo.slice(0, -1).reverse()) await page.keyboard.up(k);
     };
     await edited(page, () => key(['Control', 'z']));
-    expect(await options(page)).toMatchObject({ sinks: [0, 0, 0, 0], softcap: 5 });
+    expect(await readOptions(page)).toMatchObject({ sinks: [0, 0, 0, 0], softcap: 5 });
     await edited(page, () => key(['Control', 'Shift', 'z']));
     expect(await readState(page)).toEqual(state);
 

@@ -13,6 +13,7 @@ import {
   allowDownloads,
   $app,
   downloaded,
+  edited,
   freshPage,
   messages,
   readRun,
@@ -40,12 +41,6 @@ async function forms(page: Page): Promise<{ agree: string | null; text: string }
     agree: await agree.evaluate((el) => el.getAttribute('data-forms')),
     text: await badge.evaluate((el) => el.textContent ?? ''),
   };
-}
-
-async function edited(page: Page, action: () => Promise<unknown>): Promise<void> {
-  const id = await runId(page);
-  await action();
-  await waitForRun(page, id);
 }
 
 describe('MLP as attention in the page', () => {
