@@ -50,14 +50,19 @@ async function gqaWithSinks() {
   return watched;
 }
 
-/** Waits until the state's options satisfy `check` (edits reach the state through a run gate). */
-async function optionsBecome(page: Page, check: (o: AttentionOptions) => boolean): Promise<AttentionOptions> {
+/** Waits until the state satisfies `check` (or 10 s; edits reach the state through a run gate) and returns it. */
+async function stateBecomes(page: Page, check: (s: PlaygroundState) => boolean): Promise<PlaygroundState> {
   for (let i = 0; i < 100; i++) {
-    const o = await readOptions(page);
-    if (check(o)) return o;
+    const s = await readState(page);
+    if (check(s)) return s;
     await new Promise((r) => setTimeout(r, 100));
   }
-  return readOptions(page);
+  return readState(page);
+}
+
+/** Waits until the state's options satisfy `check` and returns them. */
+async function optionsBecome(page: Page, check: (o: AttentionOptions) => boolean): Promise<AttentionOptions> {
+  return (await stateBecomes(page, (s) => check(s.options))).options;
 }
 
 /** The options of the page's last finished run, once they satisfy `check` (or after 10 s). */
@@ -232,16 +237,6 @@ describe('a refused text puts back the value the box had before the edit, and sa
 });
 
 describe('a count passed on the way loses no matrix the user edited', () => {
-  /** Waits until the state satisfies `check` (or 10 s) and returns it. */
-  async function stateBecomes(page: Page, check: (s: PlaygroundState) => boolean): Promise<PlaygroundState> {
-    for (let i = 0; i < 100; i++) {
-      const s = await readState(page);
-      if (check(s)) return s;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return readState(page);
-  }
-
   /** Types `value` into cell (i, j) of the grid editor `name` and waits for the edit to reach the state. */
   async function editCell(
     page: Page,
