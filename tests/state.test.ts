@@ -234,6 +234,51 @@ describe('UndoHistory', () => {
     expect(h.canRedo).toBe(false);
   });
 
+  it.each([
+    ['within one burst', 300],
+    ['across bursts', 5000],
+  ])('a run of one key that comes back to the very snapshot it began from leaves no step (%s)', (_, gap) => {
+    const h = new UndoHistory<{ heads: number }>(10, 1000);
+    const earlier = { heads: 1 };
+    const start = { heads: 4 };
+    const six = { heads: 6 };
+    h.record(earlier, null, 0);
+    h.record(start, 'heads', 10_000);
+    h.left(six);
+    // A refused "65" puts `start` back: the run's steps go, so Undo is no no-op.
+    h.record(six, 'heads', 10_000 + gap);
+    h.left(start);
+    expect(h.undo(start)).toBe(earlier);
+    expect(h.canUndo).toBe(false);
+    expect(h.redo(earlier)).toBe(start);
+  });
+
+  it('after a run left no step, the next edit of its key is a step of its own', () => {
+    const h = new UndoHistory<{ heads: number }>(10, 1000);
+    const start = { heads: 4 };
+    h.record(start, 'heads', 0);
+    h.left({ heads: 6 });
+    h.record({ heads: 6 }, 'heads', 100);
+    h.left(start);
+    h.record(start, 'heads', 200);
+    expect(h.undo({ heads: 8 })).toBe(start);
+  });
+
+  it.each([
+    ['an equal state that is another object', (start: { heads: number }) => ({ ...start }), 'heads'],
+    ['the snapshot reached under another key', (start: { heads: number }) => start, 'other'],
+  ])('keeps the steps for %s', (_, after, key) => {
+    const h = new UndoHistory<{ heads: number }>(10, 1000);
+    const start = { heads: 4 };
+    const six = { heads: 6 };
+    h.record(start, 'heads', 0);
+    h.left(six);
+    h.record(six, key, 100);
+    h.left(after(start));
+    expect(h.canUndo).toBe(true);
+    expect(h.undo(after(start))).toBe(key === 'heads' ? start : six);
+  });
+
   it('keeps at most `limit` steps', () => {
     const h = new UndoHistory<number>(3);
     for (let i = 0; i < 10; i++) h.record(i, null, i * 10_000);

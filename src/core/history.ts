@@ -1,9 +1,11 @@
 /**
  * Undo and redo over immutable snapshots. Edits that arrive in a burst with the same key (typing
- * in one cell, dragging a slider) collapse into one step, so Ctrl+Z undoes the edit, not a keystroke.
+ * in one cell, dragging a slider) collapse into one step, so Ctrl+Z undoes the edit, not a keystroke;
+ * a run of same-key steps that comes back to the very snapshot it began from leaves no step.
  */
 export class UndoHistory<T> {
-  private past: T[] = [];
+  /** Snapshots to go back to, each with the key of the edit that replaced it. */
+  private past: { state: T; key: string | null }[] = [];
   private future: T[] = [];
   private lastKey: string | null = null;
   private lastAt = -Infinity;
@@ -23,8 +25,25 @@ export class UndoHistory<T> {
     this.lastAt = now;
     this.future = [];
     if (sameBurst) return;
-    this.past.push(before);
+    this.past.push({ state: before, key });
     if (this.past.length > this.limit) this.past.shift();
+  }
+
+  /**
+   * The edit just recorded left `after`. When that is the very snapshot (the same object) that the
+   * latest run of steps under its key began from — a refused typed text putting back the state its
+   * keystrokes started from — the run's steps go: Undo would first come back to the state already
+   * shown (a no-op), then to the keystrokes the refusal took back. The next edit is a new step.
+   */
+  left(after: T): void {
+    const key = this.lastKey;
+    if (key === null) return;
+    for (let i = this.past.length - 1; i >= 0 && this.past[i]!.key === key; i--) {
+      if (this.past[i]!.state !== after) continue;
+      this.past.length = i;
+      this.lastKey = null;
+      return;
+    }
   }
 
   /** The state to go back to (current goes onto the redo stack), or null when there is none. */
@@ -33,13 +52,13 @@ export class UndoHistory<T> {
     if (previous === undefined) return null;
     this.future.push(current);
     this.lastKey = null;
-    return previous;
+    return previous.state;
   }
 
   redo(current: T): T | null {
     const next = this.future.pop();
     if (next === undefined) return null;
-    this.past.push(current);
+    this.past.push({ state: current, key: null });
     this.lastKey = null;
     return next;
   }

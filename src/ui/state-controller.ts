@@ -163,6 +163,8 @@ export class StateController implements ReactiveController {
       this.options.clear(REFUSED_SOURCE);
     }
     this.set(next);
+    // A refused typed text that put back the state its keystrokes began from leaves no undo step.
+    if (undoable) this.history.left(this.state);
     if (fitted.note) this.options.notify('info', fitted.note);
     return true;
   }

@@ -234,6 +234,20 @@ describe('a refused text puts back the value the box had before the edit, and sa
     expect(await box.evaluate((el) => (el as HTMLInputElement).value)).toBe('65');
     expect(problems).toEqual([]);
   });
+
+  it('heads 65 (6 fits), then Undo: the typing left no step, so Undo takes back the sinks typed before it', async () => {
+    const { page, problems } = await gqaWithSinks();
+    const box = await headsBox(page);
+    await typeInto(page, box, '65');
+    await waitForMessage(page, 'Heads: "65" is not a whole number from 1 to 64; heads stay 4.');
+    await optionsBecome(page, (o) => o.heads === 4);
+    await page.keyboard.down('Control');
+    await page.keyboard.press('z');
+    await page.keyboard.up('Control');
+    // A no-op step would leave the state as it is: the sinks typed stay until a second Undo.
+    expect(await optionsBecome(page, (o) => o.sinks?.[0] === 0)).toMatchObject({ heads: 4, sinks: [0, 0, 0, 0] });
+    expect(problems).toEqual([]);
+  });
 });
 
 describe('a count passed on the way loses no matrix the user edited', () => {
