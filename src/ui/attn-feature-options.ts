@@ -21,8 +21,7 @@ import type { FeatureName } from '../core/features';
 import { alibiSlopes, FEATURE_INFO, kvHeadCount } from '../core/features';
 import type { AttentionOptions, RopeOptions } from '../core/options';
 import { DEFAULT_ROPE } from '../core/options';
-import type { PlaygroundState } from '../core/state';
-import { listText, numberText, TypingRun } from './box-text';
+import { listText, numberText, TypedBoxes } from './box-text';
 import { StateEditEvent } from './events';
 import { featureOptionsStyles } from './feature-options-styles';
 import { buttonStyles, panelStyles } from './styles';
@@ -102,12 +101,8 @@ export class AttnFeatureOptions extends LitElement {
   /** The last refused value, naming the feature it belongs to (cleared when the options change). */
   @state() private error: { feature: FeatureName; text: string } | null = null;
 
-  /** The run of keystrokes being typed: what a refused text puts back. */
-  private run = new TypingRun<number | null, PlaygroundState>();
-  /** A refused text whose box's value was just put back: its message and text outlive that change of the options. */
-  private restoring: { error: { feature: FeatureName; text: string }; kept: { id: string; text: string } } | null = null;
-  /** A refused text kept in its box while the options it was refused under stand. */
-  private kept: { id: string; text: string } | null = null;
+  /** The number boxes' runs of keystrokes: what a refused text puts back (./box-text.ts). */
+  private boxes = new TypedBoxes<number | null, { feature: FeatureName; text: string }>(this);
 
   /**
    * New options, from here or elsewhere, make a refused value's message stale (its box is rewritten
@@ -115,40 +110,28 @@ export class AttnFeatureOptions extends LitElement {
    * dk, got 5"). The options a refusal put back keep its message and text.
    */
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('options') || changed.has('dk')) {
-      this.error = this.restoring?.error ?? null;
-      this.kept = this.restoring?.kept ?? null;
-      this.restoring = null;
-    }
+    if (changed.has('options') || changed.has('dk')) this.error = this.boxes.optionsChanged();
   }
 
   /** `.value` of a number box: the options' value, or the refused text it keeps. */
   private boxValue(field: NumberField) {
-    const kept = this.kept?.id === field.id ? this.kept.text : null;
-    return numberText(field.get(this.options), this.options, kept);
+    return numberText(field.get(this.options), this.options, this.boxes.keptText(field.id));
   }
 
   /** Applies a typed value (null: an empty box where that means "none"), or refuses it when it does not fit the problem. */
   private typed(event: Event, field: NumberField, value: number | null): void {
-    const patch = field.patch(this.options, value);
-    let refusal: string | null = null;
     try {
-      checkOptions({ ...this.options, ...patch }, this.dk);
+      checkOptions({ ...this.options, ...field.patch(this.options, value) }, this.dk);
     } catch (error) {
-      refusal = (error as Error).message;
+      return this.refuse(event, field, (error as Error).message);
     }
-    if (refusal !== null) return this.refuse(event, field, refusal);
     this.error = null;
-    this.kept = null;
     const text = (event.target as HTMLInputElement).value;
-    let from: PlaygroundState | null = null;
     // Applied to the state the run of keystrokes began from: the "2" on the way to "24" K/V heads cuts nothing.
-    const edit = new StateEditEvent((s) => {
-      from = this.run.base(field.id, text, s);
-      return withOptions(from, field.patch(from.options, value));
-    }, field.id);
-    this.dispatchEvent(edit);
-    if (from && edit.applied) this.run.applied(field.id, text, field.get(this.options), { from, left: edit.applied });
+    const problem = this.boxes.typed(field.id, text, field.get(this.options), (from) =>
+      withOptions(from, field.patch(from.options, value)),
+    );
+    if (problem !== null) this.refuse(event, field, problem);
   }
 
   /**
@@ -158,18 +141,13 @@ export class AttnFeatureOptions extends LitElement {
    */
   private refuse(event: Event, field: NumberField, problem: string): void {
     const text = (event.target as HTMLInputElement).value;
-    const start = this.run.startOf(field.id, text)?.value ?? field.get(this.options);
-    const error = { feature: field.feature, text: `${problem}; ${field.stays(start)}.` };
-    const kept = { id: field.id, text };
-    this.error = error;
-    this.kept = kept;
-    if (start === field.get(this.options)) return;
-    const restore = new StateEditEvent(
-      (s) => this.run.startState(field.id, text, s) ?? withOptions(s, field.patch(s.options, start)),
+    this.error = this.boxes.refused(
       field.id,
+      text,
+      field.get(this.options),
+      (start) => ({ feature: field.feature, text: `${problem}; ${field.stays(start)}.` }),
+      (s, start) => withOptions(s, field.patch(s.options, start)),
     );
-    this.dispatchEvent(restore);
-    if (!restore.refused) this.restoring = { error, kept };
   }
 
   /**

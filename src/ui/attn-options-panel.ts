@@ -17,8 +17,7 @@ import type { PlaygroundState } from '../core/state';
 import { withHeads } from '../core/state';
 import { optionsForHeads } from '../core/feature-options';
 import { checkFloat32 } from '../core/float32';
-import { InputError } from '../core/errors';
-import { numberText, TypingRun } from './box-text';
+import { numberText, TypedBoxes } from './box-text';
 import { StateEditEvent } from './events';
 import type { ScoreChoice } from './score-choices';
 import { SCORE_CHOICES, SCORE_HISTORY, scoreChoiceOf } from './score-choices';
@@ -94,23 +93,15 @@ export class AttnOptionsPanel extends LitElement {
   /** The last refused value's message (cleared when the options change). */
   @state() private error: string | null = null;
 
-  /** The run of keystrokes typed in the heads box: what a refused text puts back. */
-  private headsRun = new TypingRun<number, PlaygroundState>();
-  /** A refused heads text whose count was just put back: its message and text outlive that change of the options. */
-  private restoring: { error: string; text: string } | null = null;
-  /** A refused heads text kept in its box while the options it was refused under stand. */
-  private keptHeads: string | null = null;
+  /** The heads, temperature and custom scale boxes' runs of keystrokes: what a refused text puts back (./box-text.ts). */
+  private boxes = new TypedBoxes<number, string>(this);
 
   /**
    * New options, from here or elsewhere, make a refused value's message stale (its box is rewritten
-   * by box-text.ts); the heads a refusal put back keep its message and text.
+   * by box-text.ts); the value a refusal put back keeps its message and text.
    */
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('options')) {
-      this.error = this.restoring?.error ?? null;
-      this.keptHeads = this.restoring?.text ?? null;
-      this.restoring = null;
-    }
+    if (changed.has('options')) this.error = this.boxes.optionsChanged();
   }
 
   private edit(apply: (o: AttentionOptions) => AttentionOptions, key: string | null): void {
@@ -179,7 +170,7 @@ export class AttnOptionsPanel extends LitElement {
             />
             custom</label
           >
-          ${typeof o.scale === 'number' ? html`<input type="number" step="any" aria-label="custom scale" .value=${numberText(o.scale, o)} @input=${this.onCustomScale} />` : nothing}
+          ${typeof o.scale === 'number' ? html`<input type="number" step="any" aria-label="custom scale" .value=${numberText(o.scale, o, this.boxes.keptText('scale'))} @input=${this.onCustomScale} />` : nothing}
           <label
             ><input
               type="radio"
@@ -198,7 +189,7 @@ export class AttnOptionsPanel extends LitElement {
               min="0"
               step="0.1"
               aria-label="temperature"
-              .value=${numberText(o.temperature, o)}
+              .value=${numberText(o.temperature, o, this.boxes.keptText('temperature'))}
               @input=${this.onTemperature}
           /></label>
           <input
@@ -229,7 +220,7 @@ export class AttnOptionsPanel extends LitElement {
               max="64"
               step="1"
               aria-label="heads"
-              .value=${numberText(o.heads, o, this.keptHeads)}
+              .value=${numberText(o.heads, o, this.boxes.keptText('heads'))}
               @input=${this.onHeads}
           /></label>
         </div>
@@ -295,36 +286,45 @@ export class AttnOptionsPanel extends LitElement {
     if (storage && storage.value !== this.precision) storage.value = this.precision;
   }
 
-  private number(event: Event, what: string, valid: (x: number) => boolean, rule: string): number | null {
+  /**
+   * Scale and temperature apply as they are typed and reach the kernels as float32: a text that is
+   * not `rule`, or a value that float32 would not hold, is refused (./box-text.ts TypedBoxes): the
+   * value from before the keystrokes that led to it goes back ("1e-4" on the way to "1e-46"), and
+   * the message names it.
+   */
+  private typedFloat(event: Event, box: 'scale' | 'temperature', what: string, valid: (x: number) => boolean, rule: string): void {
     const text = (event.target as HTMLInputElement).value;
     const x = Number(text);
-    if (text.trim() === '' || !Number.isFinite(x) || !valid(x)) {
-      this.error = `${what}: "${text}" is not ${rule}; still using the last valid value.`;
-      return null;
+    const current = this.options[box];
+    if (typeof current !== 'number') return;
+    let problem: string | null = null;
+    if (text.trim() === '' || !Number.isFinite(x) || !valid(x)) problem = `${what}: "${text}" is not ${rule}`;
+    else {
+      try {
+        checkFloat32(x, what);
+      } catch (error) {
+        problem = (error as Error).message;
+      }
     }
-    this.error = null;
-    return x;
-  }
-
-  /** Scale and temperature reach the kernels as float32: a value that would not survive is named here, not applied. */
-  private fitsFloat32(x: number, what: string): boolean {
-    try {
-      checkFloat32(x, what);
-      return true;
-    } catch (error) {
-      this.error = `${(error as Error).message}; still using the last valid value.`;
-      return false;
-    }
+    if (problem === null) problem = this.boxes.typed(box, text, current, (s) => ({ ...s, options: { ...s.options, [box]: x } }));
+    this.error =
+      problem === null
+        ? null
+        : this.boxes.refused(
+            box,
+            text,
+            current,
+            (start) => `${problem}; the ${what.toLowerCase()} stays ${start}.`,
+            (s, start) => ({ ...s, options: { ...s.options, [box]: start } }),
+          );
   }
 
   private onCustomScale = (event: Event) => {
-    const x = this.number(event, 'Scale', () => true, 'a finite number');
-    if (x !== null && this.fitsFloat32(x, 'Scale')) this.edit((o) => ({ ...o, scale: x }), 'scale');
+    this.typedFloat(event, 'scale', 'Scale', () => true, 'a finite number');
   };
 
   private onTemperature = (event: Event) => {
-    const x = this.number(event, 'Temperature', (t) => t > 0, 'a positive number');
-    if (x !== null && this.fitsFloat32(x, 'Temperature')) this.edit((o) => ({ ...o, temperature: x }), 'temperature');
+    this.typedFloat(event, 'temperature', 'Temperature', (t) => t > 0, 'a positive number');
   };
 
   private onTemperatureSlider = (event: Event) => {
@@ -343,44 +343,21 @@ export class AttnOptionsPanel extends LitElement {
     const text = (event.target as HTMLInputElement).value;
     const x = Number(text);
     let problem: string | null = null;
-    if (text.trim() === '' || !(Number.isInteger(x) && x >= 1 && x <= 64)) problem = `Heads: "${text}" is not a whole number from 1 to 64`;
+    if (text.trim() === '' || !(Number.isInteger(x) && x >= 1 && x <= 64)) problem = `"${text}" is not a whole number from 1 to 64`;
     else {
       try {
         // K/V heads must still divide the heads (checked here too, so the message sits by the field).
         optionsForHeads(this.options, x);
       } catch (error) {
-        problem = `Heads: ${(error as Error).message}`;
+        problem = (error as Error).message;
       }
     }
-    if (problem === null) {
-      let from: PlaygroundState | null = null;
-      const edit = new StateEditEvent((s) => {
-        from = this.headsRun.base('heads', text, s);
-        try {
-          return withHeads(from, x);
-        } catch (error) {
-          // The run's start may have K/V heads that the count on the way had made plain (4 of 2 → "2" → "25").
-          if (!(error instanceof InputError)) throw error;
-          problem = `Heads: ${error.message}`;
-          return s;
-        }
-      }, 'heads');
-      this.dispatchEvent(edit);
-      if (problem === null) {
-        this.error = null;
-        this.keptHeads = null;
-        if (from && edit.applied) this.headsRun.applied('heads', text, this.options.heads, { from, left: edit.applied });
-        return;
-      }
-    }
-    const start = this.headsRun.startOf('heads', text)?.value ?? this.options.heads;
-    const error = `${problem}; heads stay ${start}.`;
-    this.error = error;
-    this.keptHeads = text;
-    if (start === this.options.heads) return;
-    const restore = new StateEditEvent((s) => this.headsRun.startState('heads', text, s) ?? withHeads(s, start), 'heads');
-    this.dispatchEvent(restore);
-    if (!restore.refused) this.restoring = { error, text };
+    // The run's start may have K/V heads that the count on the way had made plain (4 of 2 → "2" → "25"): withHeads throws then.
+    if (problem === null) problem = this.boxes.typed('heads', text, this.options.heads, (from) => withHeads(from, x));
+    this.error =
+      problem === null
+        ? null
+        : this.boxes.refused('heads', text, this.options.heads, (start) => `Heads: ${problem}; heads stay ${start}.`, withHeads);
   };
 
   /**

@@ -13,7 +13,10 @@
 import { noChange } from 'lit';
 import type { ElementPart, PartInfo, PropertyPart } from 'lit/directive.js';
 import { Directive, directive, PartType } from 'lit/directive.js';
+import { InputError } from '../core/errors';
 import { parseNumberList } from '../core/feature-options';
+import type { PlaygroundState } from '../core/state';
+import { StateEditEvent } from './events';
 
 class BoxTextDirective extends Directive {
   private text: string | undefined;
@@ -109,5 +112,87 @@ export class TypingRun<T, S = never> {
   startState(box: string, text: string, current: S): S | null {
     const run = this.run;
     return run?.box === box && text.startsWith(run.first) && run.states?.left === current ? run.states.from : null;
+  }
+}
+
+/** A refused text kept in its box (by the box's id) while the options it was refused under stand. */
+export interface KeptText {
+  box: string;
+  text: string;
+}
+
+/**
+ * The refuse-and-restore bookkeeping of a panel's number boxes applied as they are typed, around
+ * one TypingRun: each keystroke is sent as a StateEditEvent computed from the state the run began
+ * from, and a refused text puts back the value (and state) from before the run while its text stays
+ * in its box and its message (`E`, as the panel shows it) names the value in use. New options
+ * make a message and a kept text stale, except those of the refusal whose restore brought them.
+ */
+export class TypedBoxes<T, E> {
+  private readonly run = new TypingRun<T, PlaygroundState>();
+  /** A refused text whose box's value was just put back: its message and text outlive that change of the options. */
+  private restoring: { error: E; kept: KeptText } | null = null;
+  private kept: KeptText | null = null;
+
+  /** `host` sends the edits (a panel element: they bubble to the page). */
+  constructor(private readonly host: EventTarget) {}
+
+  /** The refused text `box` keeps (numberText's `kept`), or null. */
+  keptText(box: string): string | null {
+    return this.kept?.box === box ? this.kept.text : null;
+  }
+
+  /**
+   * The options changed, here or elsewhere: returns the message of a refusal whose restore made
+   * that change (its text stays in its box), or null (every kept text goes).
+   */
+  optionsChanged(): E | null {
+    const restoring = this.restoring;
+    this.restoring = null;
+    this.kept = restoring?.kept ?? null;
+    return restoring?.error ?? null;
+  }
+
+  /**
+   * Sends `text`, typed into `box` over the value `before`, as `edit` of the state the box's run of
+   * keystrokes began from. Returns null when sent (the box keeps no refused text), or the message
+   * of the InputError `edit` threw: nothing is applied and the caller refuses the text.
+   */
+  typed(box: string, text: string, before: T, edit: (from: PlaygroundState) => PlaygroundState): string | null {
+    let from: PlaygroundState | null = null;
+    let problem: string | null = null;
+    const event = new StateEditEvent((s) => {
+      from = this.run.base(box, text, s);
+      try {
+        return edit(from);
+      } catch (error) {
+        if (!(error instanceof InputError)) throw error;
+        problem = error.message;
+        return s;
+      }
+    }, box);
+    this.host.dispatchEvent(event);
+    if (problem !== null) return problem;
+    this.kept = null;
+    if (from && event.applied) this.run.applied(box, text, before, { from, left: event.applied });
+    return null;
+  }
+
+  /**
+   * A refused `text` in `box`, whose value in use is `current`: the box keeps the text, and the
+   * value from before the run of keystrokes that led to it goes back — the run's whole start state
+   * while the state is the one the run left, else `restore(state, start)`. Returns the message
+   * (`message(start)`, naming the value the box stays at) for the panel to show.
+   */
+  refused(box: string, text: string, current: T, message: (start: T) => E, restore: (s: PlaygroundState, start: T) => PlaygroundState): E {
+    const start = this.run.startOf(box, text)?.value ?? current;
+    const error = message(start);
+    const kept = { box, text };
+    this.kept = kept;
+    if (start === current) return error;
+    const event = new StateEditEvent((s) => this.run.startState(box, text, s) ?? restore(s, start), box);
+    this.host.dispatchEvent(event);
+    if (!event.refused) this.restoring = { error, kept };
+    return error;
   }
 }

@@ -101,17 +101,28 @@ describe('a number box keeps the text typed and applies what it says', () => {
     expect(problems).toEqual([]);
   });
 
-  it('temperature "1e-46" (too small for float32) stays in the box, refused with a message; the last valid value is kept', async () => {
-    const { page, problems } = await freshPage(browser);
-    const box = await $app(page, 'attn-options-panel >>> input[aria-label="temperature"]');
-    await typeInto(page, box, '1e-46');
-    await waitForMessage(page, 'Temperature 1e-46 is too small for float32');
-    await pause();
-    expect(await boxText(box)).toBe('1e-46');
-    // "1e-4" was a valid temperature on the way; "1e-46" was refused, not turned into another number.
-    expect((await options(page)).temperature).toBe(1e-4);
-    expect(problems).toEqual([]);
-  });
+  it.each<[string, 'Temperature' | 'Scale', 'temperature' | 'scale']>([
+    ['temperature', 'Temperature', 'temperature'],
+    ['custom scale', 'Scale', 'scale'],
+  ])(
+    '%s "1e-46" (too small for float32) stays in the box, refused with a message; the value from before the typing comes back, not the "1e-4" on the way',
+    async (what, title, key) => {
+      const { page, problems } = await freshPage(browser);
+      if (what === 'custom scale')
+        await (await $app(page, 'attn-options-panel >>> fieldset label:nth-of-type(2) input[type="radio"]')).click();
+      await optionsWhere(page, `typeof o.${key} === 'number'`);
+      const before = (await options(page))[key];
+      const box = await $app(page, `attn-options-panel >>> input[aria-label="${what}"]`);
+      await typeInto(page, box, '1e-46');
+      await waitForMessage(page, `${title} 1e-46 is too small for float32`);
+      await waitForMessage(page, `; the ${key} stays ${before}.`);
+      await optionsWhere(page, `o.${key} === ${before}`);
+      await pause();
+      expect(await boxText(box)).toBe('1e-46');
+      expect((await options(page))[key]).toBe(before);
+      expect(problems).toEqual([]);
+    },
+  );
 
   it('the random problem’s n: "1e3" stays and means 1000', async () => {
     const { page, problems } = await freshPage(browser);
