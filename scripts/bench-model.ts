@@ -1,14 +1,17 @@
 /**
- * npm run bench:model -- [--model FILE|DIR] [--tokens N] [--variants naive,tiled,fused] [--repeats R] [--json]
+ * npm run bench:model -- [--model FILE|DIR] [--tokens N] [--variants naive,tiled,fused] [--storage f32|f16] [--repeats R] [--json]
  *
  * Times a model's forward pass with its attention on the playground's kernels, as the model view
  * runs it: per layer, the engine run of that layer's attention (all heads; upload, dispatch and
  * read-back, wall clock); the rest of the pass on the CPU; the float64 checks (every head, and the
- * logits against the float64 forward pass). Medians of R runs over an N-token text. Prints numbers;
+ * logits against the float64 forward pass). --storage f16 stores Q, K and V as halves in the layers
+ * that can have it, as the page's storage select does (a note says which cannot, and why). Medians of R runs over an N-token text. Prints numbers;
  * asserts nothing. Name the adapter when you quote them (SwiftShader is CPU emulation).
  */
 import { emptyCache } from '../src/core/model/forward';
 import { checkLayerHeads, checkLogits } from '../src/core/model/check';
+import { layerPrecisions, modelRunPrecision, storageNote } from '../src/core/model/storage';
+import { PRECISIONS } from '../src/core/precision';
 import { median } from '../src/core/stats';
 import { AttentionEngine } from '../src/gpu/engine';
 import { layerStages, runModelStep } from '../src/gpu/model-run';
@@ -18,8 +21,10 @@ import { loadShaderLibrary } from '../src/node/shaders';
 import { loadModel } from '../src/model/load';
 import { EXIT, integer, list, main, openDevice, parseFlags, UsageError } from './lib/cli';
 import { BUILTIN_MODEL_DIR, readModelFiles } from './lib/model-files';
+import { STORAGE_HELP, storageFlag } from './lib/model-storage';
 
-const USAGE = `usage: npm run bench:model -- [--model FILE|DIR] [--tokens N] [--variants ${VARIANT_NAMES.join(',')}] [--repeats R] [--json]`;
+const USAGE = `usage: npm run bench:model -- [--model FILE|DIR] [--tokens N] [--variants ${VARIANT_NAMES.join(',')}] [--storage ${PRECISIONS.join('|')}] [--repeats R] [--json]
+${STORAGE_HELP}`;
 const TEXT =
   'the cat sat on the mat because it was warm . the dog chased the ball because it was bouncing . the animal did not cross the street because it was tired .';
 
@@ -30,6 +35,7 @@ async function benchModel(argv: string[]): Promise<number> {
       model: { type: 'string' },
       tokens: { type: 'string' },
       variants: { type: 'string' },
+      storage: { type: 'string' },
       repeats: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean' },
@@ -44,6 +50,8 @@ async function benchModel(argv: string[]): Promise<number> {
     return name as VariantName;
   });
   const repeats = integer(v.repeats, 'repeats', { min: 1 }) ?? 5;
+  const storage = storageFlag(v.storage);
+  const precision = modelRunPrecision(storage);
   const model = await loadModel(readModelFiles(v.model ?? BUILTIN_MODEL_DIR));
   const config = model.weights.config;
   const wanted = integer(v.tokens, 'tokens', { min: 1 }) ?? 32;
@@ -55,18 +63,20 @@ async function benchModel(argv: string[]): Promise<number> {
     const engine = new AttentionEngine(device, loadShaderLibrary());
     const rows = [];
     for (const variant of variants) {
-      await runModelStep(engine, model.weights, emptyCache(config), ids, { variant }); // warm-up: pipelines compile
+      // Warm-up: pipelines compile. Its layers' storage is every repeat's (the same inputs).
+      const warm = await runModelStep(engine, model.weights, emptyCache(config), ids, { variant, precision });
+      const precisions = layerPrecisions(warm.layers);
       const layerMs: number[][] = Array.from({ length: config.layers }, () => []);
       const totalMs: number[] = [];
       const checkMs: number[] = [];
       for (let r = 0; r < repeats; r++) {
         const started = performance.now();
-        const run = await runModelStep(engine, model.weights, emptyCache(config), ids, { variant });
+        const run = await runModelStep(engine, model.weights, emptyCache(config), ids, { variant, precision });
         totalMs.push(performance.now() - started);
         run.layerMs.forEach((ms, l) => layerMs[l].push(ms));
         const checked = performance.now();
         for (const { call, result } of run.layers) checkLayerHeads(call, layerStages(result));
-        await checkLogits(model.weights, ids, run.step.logits, { onlineSoftmax: run.layers[0].result.onlineSoftmax });
+        await checkLogits(model.weights, ids, run.step.logits, { onlineSoftmax: run.layers[0].result.onlineSoftmax, precisions });
         checkMs.push(performance.now() - checked);
       }
       const perLayer = layerMs.map((samples) => median(samples));
@@ -77,14 +87,16 @@ async function benchModel(argv: string[]): Promise<number> {
         attentionMs: perLayer.reduce((a, b) => a + b, 0),
         totalMs: total,
         checkMs: median(checkMs),
+        layerStorage: precisions,
+        storageNote: storageNote(storage, warm.layers),
       });
     }
     if (v.json) {
-      console.log(JSON.stringify({ adapter, model: config.name, tokens: ids.length, repeats, rows }));
+      console.log(JSON.stringify({ adapter, model: config.name, tokens: ids.length, repeats, storage, rows }));
       return EXIT.ok;
     }
     console.log(
-      `model ${config.name}: ${config.layers} layers × ${config.heads} heads, ${ids.length} tokens, median of ${repeats}, on ${adapter}`,
+      `model ${config.name}: ${config.layers} layers × ${config.heads} heads, ${ids.length} tokens, storage ${storage}, median of ${repeats}, on ${adapter}`,
     );
     console.log('variant   ' + perLayerHeader(config.layers) + '  attention  rest(CPU)  forward  float64 checks');
     for (const r of rows) {
@@ -93,6 +105,7 @@ async function benchModel(argv: string[]): Promise<number> {
       );
     }
     console.log('milliseconds, wall clock; a layer is one engine run of all its heads (upload, kernels, read-back)');
+    for (const r of rows) if (r.storageNote) console.log(`${r.variant}: ${r.storageNote}`);
     return EXIT.ok;
   } finally {
     device.destroy();

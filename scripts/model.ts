@@ -1,12 +1,13 @@
 /**
  * npm run model -- [--model FILE|DIR] --text "…" [--layer L --head H] [--dump DIR] [--generate N]
- *   [--variant naive|tiled|fused] [--kernel STAGE=FILE.wgsl] [--top K] [--json]
+ *   [--variant naive|tiled|fused] [--storage f32|f16] [--kernel STAGE=FILE.wgsl] [--top K] [--json]
  *
  * Runs a model (the built-in one, or a GGUF / safetensors checkpoint) over the text with every
  * layer's attention on the playground's kernels, checks each head against the float64 reference of
  * its own inputs and the logits against the float64 forward pass, and prints the tokens, the most
  * likely next tokens and the verdicts. --generate N adds N tokens greedily, each a decode step over
- * the KV cache, checked the same way. --dump DIR writes each head's Q, K (after RoPE), V and
+ * the KV cache, checked the same way. --storage f16 stores Q, K and V as halves in the layers that
+ * can have it, as the page's storage select does (the others run float32, and a note says why). --dump DIR writes each head's Q, K (after RoPE), V and
  * attention as .npy, with the `npm run attention` command that replays it.
  * Exit codes: 0 every check passed, 1 a check failed, 2 a bad file, flag or text, 3 no WebGPU adapter.
  */
@@ -21,6 +22,9 @@ import { headRoleLabel } from '../src/core/model/roles';
 import { parameterCount } from '../src/core/model/config';
 import { READABLE_GGML_TYPES } from '../src/core/model/ggml-types';
 import { InputError } from '../src/core/errors';
+import type { Precision } from '../src/core/precision';
+import { PRECISIONS } from '../src/core/precision';
+import { layerPrecisions, modelRunPrecision, storageNote } from '../src/core/model/storage';
 import { AttentionEngine } from '../src/gpu/engine';
 import type { ModelStepRun } from '../src/gpu/model-run';
 import { checkModelFitsDevice, layerStages, runModelStep } from '../src/gpu/model-run';
@@ -43,10 +47,11 @@ import {
   writableFolder,
 } from './lib/cli';
 import { BUILTIN_MODEL_DIR, readModelFiles } from './lib/model-files';
+import { STORAGE_HELP, storageFlag } from './lib/model-storage';
 import { counted } from '../src/core/plural';
 
 const USAGE = `usage: npm run model -- --text "…" [--model FILE|DIR] [--layer L --head H] [--dump DIR] [--generate N]
-       [--variant ${VARIANT_NAMES.join('|')}] [--kernel STAGE=FILE.wgsl] [--top K] [--json]
+       [--variant ${VARIANT_NAMES.join('|')}] [--storage ${PRECISIONS.join('|')}] [--kernel STAGE=FILE.wgsl] [--top K] [--json]
 --model     a .gguf file (llama; ${READABLE_GGML_TYPES.join(', ')}), a .safetensors file with config.json and
             tokenizer.json beside it (Hugging Face Llama or GPT-2), a llama2.c checkpoint and its
             tokenizer named together (MODEL.bin,TOKENIZER.bin), or a directory holding one of these
@@ -56,6 +61,7 @@ const USAGE = `usage: npm run model -- --text "…" [--model FILE|DIR] [--layer 
 --layer/--head  print that head's attention (each token's strongest keys among those it sees; --json: focus); with --dump, dump only it
 --dump DIR  write each head's Q, K (after RoPE), V and attention as .npy, and replay.sh
 --generate N  add N tokens greedily, each a decode step over the KV cache (at most up to the model's context; it says when it stops there)
+${STORAGE_HELP}
 --kernel STAGE=FILE  run a stage with your own WGSL (see docs/kernel-interface.md)`;
 
 function parseCommandLine(argv: string[]) {
@@ -69,6 +75,7 @@ function parseCommandLine(argv: string[]) {
       dump: { type: 'string' },
       generate: { type: 'string' },
       variant: { type: 'string' },
+      storage: { type: 'string' },
       kernel: { type: 'string', multiple: true },
       top: { type: 'string' },
       json: { type: 'boolean' },
@@ -88,6 +95,7 @@ function parseCommandLine(argv: string[]) {
     dump: v.dump === undefined ? null : writableFolder(v.dump, '--dump'),
     generate: integer(v.generate, 'generate') ?? 0,
     variant,
+    storage: storageFlag(v.storage),
     kernels: modelKernels(v.kernel ?? [], variant),
     top: integer(v.top, 'top', { min: 1 }) ?? 5,
     json: v.json ?? false,
@@ -110,7 +118,11 @@ interface StepReport {
 
 async function checkStep(model: LoadedModel, ids: number[], run: ModelStepRun): Promise<StepReport> {
   const heads = run.layers.flatMap(({ call, result }) => checkLayerHeads(call, layerStages(result)));
-  const logits = await checkLogits(model.weights, ids, run.step.logits, { onlineSoftmax: run.layers[0].result.onlineSoftmax });
+  // Each layer's bound includes f16's rounding of its Q, K and V where that layer stored halves.
+  const logits = await checkLogits(model.weights, ids, run.step.logits, {
+    onlineSoftmax: run.layers[0].result.onlineSoftmax,
+    precisions: layerPrecisions(run.layers),
+  });
   return { ids, run, heads, logits };
 }
 
@@ -239,6 +251,16 @@ function dump(dir: string, report: StepReport, focus: { layer: number; head: num
   return commands;
 }
 
+/** "storage f16: f16 in layers 0, 1": what was asked for, and what each layer stored. */
+function storageLine(storage: Precision, run: ModelStepRun): string {
+  const layers = layerPrecisions(run.layers);
+  const used = PRECISIONS.filter((p) => layers.includes(p)).map((p) => {
+    const at = layers.flatMap((q, l) => (q === p ? [l] : []));
+    return `${p} in ${at.length === layers.length ? 'every layer' : `layer${at.length === 1 ? '' : 's'} ${at.join(', ')}`}`;
+  });
+  return `storage ${storage}: ${used.join(', ')}`;
+}
+
 /** Why fewer tokens were generated than asked: the text and the tokens made fill the model's context. */
 function contextStopLine(g: { asked: number; made: number; contextLength: number }, textTokens: number): string {
   const tokens = (n: number) => counted(n, 'token');
@@ -264,7 +286,8 @@ async function model(argv: string[]): Promise<number> {
   try {
     checkModelFitsDevice(config, device.limits);
     const engine = new AttentionEngine(device, loadShaderLibrary());
-    const options = { variant: cli.variant, kernels: cli.kernels };
+    // As the page's storage select: f16 in each layer that can have it, float32 (and a note) in the others.
+    const options = { variant: cli.variant, kernels: cli.kernels, precision: modelRunPrecision(cli.storage) };
     const prefill = await runModelStep(engine, loaded.weights, emptyCache(config), ids, options);
     const reports = [await checkStep(loaded, ids, prefill)];
     const sequence = [...ids];
@@ -291,6 +314,7 @@ async function model(argv: string[]): Promise<number> {
           model: { ...config, parameters: parameterCount(loaded.weights), source: loaded.source },
           adapter,
           variant: cli.variant,
+          storage: cli.storage,
           tokens: ids.map((id) => ({ id, text: loaded.tokenizer.tokenText(id) })),
           next: next.map((t) => ({ ...t, text: loaded.tokenizer.tokenText(t.id) })),
           steps: reports.map((r) => ({
@@ -305,6 +329,7 @@ async function model(argv: string[]): Promise<number> {
             })),
             logits: { pass: r.logits.pass, maxAbs: r.logits.comparison.maxAbs, tolerance: r.logits.tolerance, sameTop: r.logits.sameTop },
             layerMs: r.run.layerMs,
+            storage: { layers: layerPrecisions(r.run.layers), note: storageNote(cli.storage, r.run.layers) },
           })),
           generated: sequence.slice(ids.length).map((id) => ({ id, text: loaded.tokenizer.tokenText(id) })),
           generation,
@@ -316,6 +341,9 @@ async function model(argv: string[]): Promise<number> {
     }
     console.log(describeModel(loaded));
     console.log(`variant ${cli.variant} on ${adapter}`);
+    console.log(storageLine(cli.storage, first.run));
+    const firstNote = storageNote(cli.storage, first.run.layers);
+    if (firstNote) console.log(firstNote);
     console.log(`tokens (${ids.length}): ${ids.map((id) => `${tokenText(loaded, id)}:${id}`).join(' ')}`);
     console.log(`next token: ${next.map((t) => `${tokenText(loaded, t.id)} ${t.probability.toFixed(3)}`).join(' · ')}`);
     reports.forEach((r, s) => {
@@ -325,6 +353,9 @@ async function model(argv: string[]): Promise<number> {
           : `decode step ${s} (${tokenText(loaded, r.ids[r.ids.length - 1])}):`;
       console.log(title);
       for (const h of r.heads) if (s === 0 || !h.pass) console.log(headLine(loaded, h));
+      // A decode step's values may leave a half's range where the text's did not: its note, when it differs.
+      const note = storageNote(cli.storage, r.run.layers);
+      if (s > 0 && note && note !== storageNote(cli.storage, reports[s - 1].run.layers)) console.log(`  ${note}`);
       const failed = r.heads.filter((h) => !h.pass).length;
       if (s > 0) console.log(`  ${r.heads.length - failed}/${r.heads.length} heads pass`);
       const l = r.logits;

@@ -13,6 +13,9 @@ import { float32Matrix } from '../src/core/tensor';
 import { attentionReference } from '../src/core/reference';
 import { compare } from '../src/core/metrics';
 import { GGML_TYPE, READABLE_GGML_TYPES, readableType } from '../src/core/model/ggml-types';
+import { writeHfCheckpoint } from '../src/core/model/hf-layout';
+import { randomModelWeights, smallConfig } from '../src/core/model/random';
+import { wordPieceTokenizerJson } from './helpers/tokenizer-json';
 import { runScript, ROOT } from './helpers/cli';
 
 const model = (...args: string[]) => runScript('scripts/model.ts', args);
@@ -132,6 +135,51 @@ describe('npm run model', () => {
     expect(r.stdout).toMatch(/a check FAILED/);
   });
 
+  it('--storage f16 on a RoPE model: every layer stores float32, and the page’s note says why (text and --json)', async () => {
+    const json = await model('--text', TEXT, '--json', '--generate', '1', '--variant', 'fused', '--storage', 'f16');
+    expect(json.code, json.stderr).toBe(0);
+    const out = JSON.parse(json.stdout);
+    expect(out.pass).toBe(true);
+    expect(out.storage).toBe('f16');
+    const note =
+      'f16 storage is not possible for this model, so its Q, K and V are stored as float32: RoPE is on, and its stage writes float32 Q and K.';
+    expect(out.steps).toHaveLength(2);
+    for (const step of out.steps) expect(step.storage).toEqual({ layers: Array(out.model.layers).fill('f32'), note });
+    const text = await model('--text', TEXT, '--variant', 'fused', '--storage', 'f16');
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('storage f16: f32 in every layer\n');
+    expect(text.stdout).toContain(`${note}\n`);
+    // The default is the page's: float32, and no note.
+    const plain = JSON.parse((await model('--text', TEXT, '--json', '--variant', 'fused')).stdout);
+    expect(plain.storage).toBe('f32');
+    expect(plain.steps[0].storage).toEqual({ layers: Array(plain.model.layers).fill('f32'), note: null });
+  });
+
+  it('--storage f16 on a model without RoPE (GPT-2) on fused: every layer reads halves, and the checks pass with f16 bounds', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'model-gpt2-'));
+    const weights = randomModelWeights(smallConfig('gpt2'), 5);
+    const { safetensors, config } = writeHfCheckpoint(weights);
+    writeFileSync(join(dir, 'model.safetensors'), safetensors);
+    writeFileSync(join(dir, 'config.json'), config);
+    const words = Array.from({ length: weights.config.vocabSize - 3 }, (_, i) => `w${i}`);
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(wordPieceTokenizerJson(words)));
+    const args = ['--model', dir, '--text', 'w1 w7 w3 w12 w5 w9', '--variant', 'fused', '--json'];
+    const r = await model(...args, '--storage', 'f16');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.model.architecture).toBe('gpt2');
+    expect(out.pass).toBe(true);
+    expect(out.steps[0].storage).toEqual({ layers: ['f16', 'f16'], note: null });
+    const text = await model(...args.slice(0, -1), '--storage', 'f16');
+    expect(text.stdout).toContain('storage f16: f16 in every layer\n');
+    // The same run with float32 storage differs: the halves are not float32 under another name.
+    const f32 = JSON.parse((await model(...args)).stdout);
+    expect(f32.steps[0].storage.layers).toEqual(['f32', 'f32']);
+    expect(f32.steps[0].heads.map((h: { maxAbs: number }) => h.maxAbs)).not.toEqual(
+      out.steps[0].heads.map((h: { maxAbs: number }) => h.maxAbs),
+    );
+  });
+
   it.each([
     ['a file that is not a model', ['--model', 'JUNK'], /junk\.gguf: not a GGUF file \(magic 6e 6f 74 20/],
     ['a missing file', ['--model', '/nonexistent/model.gguf'], /does not exist/],
@@ -139,6 +187,7 @@ describe('npm run model', () => {
     ['a head the model lacks', ['--layer', '0', '--head', '9'], /the model has \d+ layers of 4 heads/],
     ['no --text', [], /--text is required/],
     ['an unknown variant', ['--variant', 'turbo'], /--variant must be one of/],
+    ['an unknown storage', ['--storage', 'f8'], /^error: --storage must be one of f32, f16, got "f8"/],
   ])('%s: exit 2 with a message', async (_, args, message) => {
     const dir = mkdtempSync(join(tmpdir(), 'model-bad-'));
     const junk = join(dir, 'junk.gguf');
@@ -163,5 +212,37 @@ describe('npm run bench:model', () => {
       expect(row.perLayerMs.every((ms: number) => ms > 0)).toBe(true);
       expect(row.totalMs).toBeGreaterThanOrEqual(row.attentionMs);
     }
+  });
+
+  it('--storage f16: the storage in --json, and each variant with its layers’ storage and the note of why not f16', async () => {
+    const r = await runScript('scripts/bench-model.ts', [
+      '--tokens',
+      '8',
+      '--repeats',
+      '1',
+      '--variants',
+      'naive,fused',
+      '--storage',
+      'f16',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.storage).toBe('f16');
+    const [naive, fused] = out.rows;
+    expect(naive.layerStorage.every((p: string) => p === 'f32')).toBe(true);
+    expect(naive.storageNote).toMatch(/only the fused variant has an f16-storage kernel \(this run uses naive\); RoPE is on/);
+    expect(fused.storageNote).toMatch(/: RoPE is on, and its stage writes float32 Q and K\.$/);
+    const text = await runScript('scripts/bench-model.ts', ['--tokens', '8', '--repeats', '1', '--variants', 'fused', '--storage', 'f16']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/8 tokens, storage f16, median of 1/);
+    expect(text.stdout).toContain(`fused: ${fused.storageNote}`);
+  });
+
+  it('--storage other than f32 or f16: exit 2 naming the flag and the values', async () => {
+    const r = await runScript('scripts/bench-model.ts', ['--storage', 'half']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: --storage must be one of f32, f16, got "half"/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -12,8 +12,8 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { InputError, RunCancelledError } from '../core/errors';
 import { checkModelFitsDevice, layerStages, runModelStep } from '../gpu/model-run';
 import type { ModelLayerRun, ModelStepRun } from '../gpu/model-run';
-import type { AttentionEngine, RunResult } from '../gpu/engine';
-import type { Precision } from '../core/precision';
+import type { AttentionEngine } from '../gpu/engine';
+import { modelRunPrecision, storageNote } from '../core/model/storage';
 import { DeviceLostError } from '../gpu/errors';
 import { isVariant } from '../gpu/variants';
 import type { LoadedModel } from '../core/model/loaded';
@@ -370,7 +370,7 @@ export class ModelController implements ReactiveController {
     const limitMs = gpuTimeLimitMs(transformerWork(config, ids.length, cache.length + ids.length), this.options.limits());
     // f16 storage where the model's run allows it (the fused variant without RoPE), else float32 saying
     // why (storageNote): a RoPE model would otherwise never run once f16 storage is chosen.
-    const precision = state.precision === 'f16' ? 'auto' : 'f32';
+    const precision = modelRunPrecision(state.precision);
     try {
       const run = await this.options.recorded(kernels, limitMs, () =>
         withTimeLimit(
@@ -467,27 +467,6 @@ export class ModelController implements ReactiveController {
     if (dataState) this.host.dataset.modelState = dataState;
     this.host.requestUpdate();
   }
-}
-
-/**
- * The note of a model step run with f16 storage chosen whose layers (some or all) stored Q, K and V as
- * float32 because f16 storage is not possible for them (RoPE, a variant other than fused, values
- * beyond a half's range, your own fused kernel): which layers, and why. Null when f32 was chosen or
- * every layer had f16 storage.
- */
-export function storageNote(
-  chosen: Precision,
-  layers: readonly { result: Pick<RunResult, 'precision' | 'precisionReason'> }[],
-): string | null {
-  if (chosen !== 'f16') return null;
-  const f32 = layers.flatMap(({ result }, layer) => (result.precision === 'f32' ? [{ layer, reason: result.precisionReason }] : []));
-  if (f32.length === 0) return null;
-  const reasons = [...new Set(f32.map(({ reason }) => reason.replace(/^float32, because /, '')))];
-  const which =
-    f32.length === layers.length
-      ? 'this model'
-      : `layer${f32.length === 1 ? '' : 's'} ${f32.map(({ layer }) => layer).join(', ')} of this model`;
-  return `f16 storage is not possible for ${which}, so its Q, K and V are stored as float32: ${reasons.join('; ')}.`;
 }
 
 function capitalise(text: string): string {
