@@ -127,7 +127,9 @@ describe('the watchdog in memory mode', () => {
     expect(signals).toHaveLength(1);
     expect(signals[0].aborted).toBe(true);
     expect(memory.outcome?.gpu).toBeNull();
-    expect(memory.outcome?.gpuError).toMatch(/^A hop on the GPU did not finish within 1 s; the device is being replaced\./);
+    expect(memory.outcome?.gpuError).toBe(
+      "A hop on the GPU did not finish within 1 s. The GPU device is being replaced. The hops shown are the float64 reference's.",
+    );
     // The float64 hops are still there to show.
     expect(memory.outcome?.cpu.hops).toHaveLength(defaultState().memory.hops);
     expect(timeouts).toHaveLength(1);
@@ -153,6 +155,26 @@ describe('the watchdog in memory mode', () => {
     expect(memory.outcome?.gpuError).toBeNull();
     expect(memory.outcome?.gpu?.hops).toHaveLength(hops);
     expect(memory.outcome?.gpu?.pass).toBe(true);
+  });
+
+  it('once the replacement device is ready, the message says the device has been replaced, and the rest stays', async () => {
+    vi.useFakeTimers();
+    const { memory, updates } = controller(stalledEngine([]));
+    const running = memory.run();
+    await vi.advanceTimersByTimeAsync(hopLimitMs());
+    await running;
+    const before = memory.outcome!;
+    const shown = updates();
+    memory.deviceReplaced();
+    expect(memory.outcome?.gpuError).toBe(
+      "A hop on the GPU did not finish within 1 s. The GPU device has been replaced. The hops shown are the float64 reference's.",
+    );
+    expect(memory.outcome?.cpu).toBe(before.cpu);
+    expect(memory.outcome?.id).toBe(before.id);
+    expect(updates()).toBe(shown + 1);
+    // A second replacement changes nothing more.
+    memory.deviceReplaced();
+    expect(updates()).toBe(shown + 1);
   });
 
   it('gives up on a hop that would come back later than its limit', async () => {

@@ -4,7 +4,7 @@
  * a model loaded while Generate is in flight stops the generation, and the tokens the old model
  * generated never reach the state that names the new one.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ReactiveControllerHost } from 'lit';
 import type { LoadedModel } from '../src/core/model/loaded';
 import type { ModelTokenizer } from '../src/core/model/tokenizer';
@@ -91,10 +91,12 @@ class HeldEngine {
 
 /** A controller on a fake host whose state follows `generated` and the loads as the page's does (attn-app.ts). */
 function setUp() {
+  const timeouts: unknown[] = [];
+  let updates = 0;
   const engine = new HeldEngine();
   let state: PlaygroundState = { ...defaultState(), mode: 'model', model: { ...defaultState().model, text: 'w3 w9 w4', generateCount: 4 } };
   const added: number[][] = [];
-  const host = { addController() {}, removeController() {}, requestUpdate() {}, dataset: {} as DOMStringMap };
+  const host = { addController() {}, removeController() {}, requestUpdate: () => void updates++, dataset: {} as DOMStringMap };
   const controller = new ModelController(host as unknown as ReactiveControllerHost & HTMLElement, {
     state: () => state,
     engine: () => engine as unknown as AttentionEngine,
@@ -106,7 +108,7 @@ function setUp() {
     },
     kernels: () => null,
     limits: () => DEFAULT_TIME_LIMITS,
-    timedOut: () => {},
+    timedOut: (t) => timeouts.push(t),
     recorded: (_kernels, _limitMs, run) => run(),
   });
   /** What attn-app's loadModel does: load, then the state names the new model without the old one's tokens. */
@@ -115,7 +117,7 @@ function setUp() {
     state = { ...state, model: { ...state.model, source: controller.loadedSource, generated: [] } };
   };
   const setState = (next: PlaygroundState) => (state = next);
-  return { engine, controller, chooseFiles, added, state: () => state, setState };
+  return { engine, controller, chooseFiles, added, state: () => state, setState, timeouts, updates: () => updates };
 }
 
 describe('Generate and loading another model', () => {
@@ -179,5 +181,29 @@ describe('Generate and loading another model', () => {
     expect(added).toEqual([]);
     expect(state().model.generated).toEqual([]);
     expect(controller.model?.weights.config.architecture).toBe('llama');
+  });
+});
+
+describe('a step that does not finish within its time limit', () => {
+  afterEach(() => void vi.useRealTimers());
+
+  it('says the device is being replaced, and once the new one is ready that it has been', async () => {
+    const { engine, controller, timeouts, updates } = setUp();
+    vi.useFakeTimers();
+    engine.hold = true;
+    const running = controller.run();
+    await vi.waitFor(() => expect(engine.held.length).toBeGreaterThan(0));
+    // Past any step's limit: the engine never answers.
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
+    await running;
+    expect(timeouts).toHaveLength(1);
+    const said = /^The model step did not finish within its time limit: the GPU did not finish within \d+ s\. /;
+    expect(controller.error).toMatch(new RegExp(`${said.source}The GPU device is being replaced\\.$`));
+    const shown = updates();
+    controller.deviceReplaced();
+    expect(controller.error).toMatch(new RegExp(`${said.source}The GPU device has been replaced\\.$`));
+    expect(updates()).toBe(shown + 1);
+    engine.release();
+    controller.hostDisconnected();
   });
 });

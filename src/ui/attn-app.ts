@@ -431,7 +431,11 @@ export class AttnApp extends LitElement {
     if (this.gpuStatus.kind === 'ready') this.notices.clear('gpu');
     if (this.gpuStatus.kind === 'connecting') return;
     if (this.gpuStatus.kind === 'ready') {
+      // Messages of work that timed out stop saying the device is being replaced.
       this.staging.deviceReplaced();
+      this.runs.deviceReplaced();
+      this.models.deviceReplaced();
+      this.memory.deviceReplaced();
       this.staging.sync();
     }
     const rerun = this.rerunAfterReconnect;

@@ -13,7 +13,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { InputError, RunCancelledError } from '../core/errors';
 import type { TimeLimitSettings } from '../core/kernel-safety';
-import { attentionWork, formatLimit, gpuTimeLimitMs } from '../core/kernel-safety';
+import { afterDeviceReplaced, attentionWork, DEVICE_BEING_REPLACED, formatLimit, gpuTimeLimitMs } from '../core/kernel-safety';
 import type { FactsRun } from '../core/memory-facts';
 import { runFacts } from '../core/memory-facts';
 import type { MemoryState, PlaygroundState } from '../core/state';
@@ -86,6 +86,16 @@ export class MemoryController implements ReactiveController {
     void this.run();
   }
 
+  /** The replacement device is ready: a timed-out run's message no longer says it is being replaced. */
+  deviceReplaced(): void {
+    const o = this.outcome;
+    if (!o?.gpuError) return;
+    const gpuError = afterDeviceReplaced(o.gpuError);
+    if (gpuError === o.gpuError) return;
+    this.outcome = { ...o, gpuError };
+    this.host.requestUpdate();
+  }
+
   /** Stops the run in flight (the engine stops between blocks); the last finished result stays. */
   cancel(): void {
     if (!this.running) return;
@@ -142,7 +152,7 @@ export class MemoryController implements ReactiveController {
           abort.abort();
           if (this.abort === abort) this.abort = null;
           if (id === this.latest) this.options.timedOut({ kernels: null, variant: MEMORY_VARIANT, shape, limitMs: error.limitMs });
-          gpuError = `A hop on the GPU did not finish within ${formatLimit(error.limitMs)}; the device is being replaced. The hops shown are the float64 reference's.`;
+          gpuError = `A hop on the GPU did not finish within ${formatLimit(error.limitMs)}. ${DEVICE_BEING_REPLACED} The hops shown are the float64 reference's.`;
         } else gpuError = error instanceof Error ? error.message : String(error);
       }
     }

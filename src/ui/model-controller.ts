@@ -24,7 +24,7 @@ import type { GeneratedTokens } from '../core/model/generated-tokens';
 import { generatedTokens, sameModelSource } from '../core/model/generated-tokens';
 import type { ModelWeights } from '../core/model/config';
 import type { TimeLimitSettings } from '../core/kernel-safety';
-import { gpuTimeLimitMs, transformerWork } from '../core/kernel-safety';
+import { afterDeviceReplaced, DEVICE_BEING_REPLACED, gpuTimeLimitMs, transformerWork } from '../core/kernel-safety';
 import type { ModelSourceState, PlaygroundState } from '../core/state';
 import { GpuTimeoutError, withTimeLimit } from '../gpu/watchdog';
 import type { RunTimeout } from './run-controller';
@@ -341,6 +341,15 @@ export class ModelController implements ReactiveController {
     this.running = false;
   }
 
+  /** The replacement device is ready: a timed-out step's message no longer says it is being replaced. */
+  deviceReplaced(): void {
+    if (!this.error) return;
+    const error = afterDeviceReplaced(this.error);
+    if (error === this.error) return;
+    this.error = error;
+    this.host.requestUpdate();
+  }
+
   /** Stops waiting for the step or generation in flight; the last finished step stays. */
   cancel(): void {
     if (!this.running && !this.generating) return;
@@ -476,7 +485,7 @@ function capitalise(text: string): string {
 function gpuMessage(error: unknown, kernels: Record<string, string> | null): string {
   if (error instanceof DeviceLostError) return error.message;
   if (error instanceof GpuTimeoutError)
-    return `The model step did not finish within its time limit: ${error.message}; the device is being replaced.`;
+    return `The model step did not finish within its time limit: ${error.message}. ${DEVICE_BEING_REPLACED}`;
   const yours = kernels ? ' (your kernels from the shader lab are in use)' : '';
   return `The GPU run failed${yours}: ${(error as Error).message}`;
 }

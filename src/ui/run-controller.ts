@@ -25,7 +25,7 @@ import { describeFusedForm } from '../core/subgroups';
 import type { Problem } from '../core/problem';
 import { buildProblem, needsSampling, referenceOptions, sampleProblem, sampleRows } from '../core/problem';
 import type { TimeLimitSettings } from '../core/kernel-safety';
-import { attentionWork, gpuTimeLimitMs } from '../core/kernel-safety';
+import { afterDeviceReplaced, attentionWork, DEVICE_BEING_REPLACED, gpuTimeLimitMs } from '../core/kernel-safety';
 import type { AttentionShape } from '../core/shapes';
 import type { PlaygroundState } from '../core/state';
 import type { AttentionEngine, RunResult } from '../gpu/engine';
@@ -130,6 +130,7 @@ export class RunController implements ReactiveController {
       return this.fail((error as Error).message);
     }
     const problem = needsSampling(full.shape) ? sampleProblem(full, sampleRows(full.shape, full.options)) : full;
+    const engine = this.options.engine();
     const gpu = await this.runGpu(state, full, problem, abort.signal);
     if (!gpu || stale()) return;
     this.update({ progress: null });
@@ -146,10 +147,23 @@ export class RunController implements ReactiveController {
     if (stale()) return;
     const { reference, check, errors } = evaluation;
     const variant = isVariant(state.variant) ? state.variant : 'tiled';
-    this.outcome = { id, problem, full, variant, reference, check, errors, cpuMs: performance.now() - started, ...gpu };
+    // A timeout's replacement device may be ready before the reference is: then it has been replaced.
+    const now = this.options.engine();
+    const gpuError = gpu.gpuError && now && now !== engine ? afterDeviceReplaced(gpu.gpuError) : gpu.gpuError;
+    this.outcome = { id, problem, full, variant, reference, check, errors, cpuMs: performance.now() - started, ...gpu, gpuError };
     this.problemError = null;
     this.host.dataset.run = String(id);
     this.update({ running: false }, 'done');
+  }
+
+  /** The replacement device is ready: a timed-out run's message no longer says it is being replaced. */
+  deviceReplaced(): void {
+    const o = this.outcome;
+    if (!o?.gpuError) return;
+    const gpuError = afterDeviceReplaced(o.gpuError);
+    if (gpuError === o.gpuError) return;
+    this.outcome = { ...o, gpuError };
+    this.host.requestUpdate();
   }
 
   /** Stops waiting for the run in flight (the watchdog lets go at once); the last finished results stay. */
@@ -249,7 +263,7 @@ export class RunController implements ReactiveController {
         this.options.timedOut({ kernels, variant, shape: full.shape, limitMs });
         return {
           ...part,
-          gpuError: `The GPU run did not finish within its time limit (${Math.round(limitMs / 1000)} s); the device is being replaced.`,
+          gpuError: `The GPU run did not finish within its time limit (${Math.round(limitMs / 1000)} s). ${DEVICE_BEING_REPLACED}`,
         };
       }
       const yours = kernels ? ' (your kernels from the shader lab are in use)' : '';
