@@ -25,6 +25,7 @@ import { ropeReference } from '../src/core/reference';
 import { GGUFValueType } from '@huggingface/gguf';
 import type { GgufTensor, GgufWriteOptions } from '../src/model/gguf-write';
 import { writeGgufModel } from '../src/model/gguf-write';
+import { readGgufModel } from '../src/model/gguf';
 import type { ModelFile } from '../src/model/load';
 import { fetchModelFiles, loadModel } from '../src/model/load';
 import { tableFetch } from './helpers/fake-fetch';
@@ -443,6 +444,25 @@ describe('broken GGUF files', () => {
     expect(await refusal(one(file))).toBe(
       `m.gguf: tensor "blk.0.attn_q.weight" has type ${named}; the playground dequantises F32, F16, BF16, Q8_0 and Q4_0`,
     );
+  });
+
+  it.each([
+    [13, 'Q5_K'],
+    [999, '999 (no ggml type has that number)'],
+  ])('a tensor of a type the playground cannot dequantise that the model does not use (%i) is set aside', async (type, named) => {
+    const w = llama();
+    // llama.cpp's files may carry tensors the forward pass here never reads (rope_freqs.weight, …).
+    const extra = { name: 'rope_freqs.weight', dims: [256], type, data: new Uint8Array(256) };
+    const file = gguf(w, { tamper: (ts) => [...ts, extra] });
+    const read = await readGgufModel(file, 'm.gguf');
+    expect(read.unread).toEqual(new Map([['rope_freqs.weight', named]]));
+    // The model is the one the file holds without it, which sets nothing aside.
+    const without = await readGgufModel(gguf(w), 'm.gguf');
+    expect(without.unread).toEqual(new Map());
+    expect(read.tensorTypes).toEqual(without.tensorTypes);
+    expect(read.weights).toEqual(without.weights);
+    const loaded = await loadModel([{ name: 'm.gguf', bytes: file }]);
+    expect(Array.from(loaded.weights.finalNorm)).toEqual(Array.from(w.finalNorm));
   });
 
   it('a missing tensor', async () => {

@@ -24,6 +24,12 @@ export interface GgufModel {
   metadata: GgufMetadata;
   /** Tensors per stored type ("Q8_0": 7, …), of the tensors the model uses. */
   tensorTypes: Record<string, number>;
+  /**
+   * Tensors of a type the playground does not dequantise (Q5_K, …) that the model does not use
+   * (rope_freqs.weight, …), by name, with their type: set aside, as safetensors' unread dtypes are.
+   * One the model uses is refused.
+   */
+  unread: Map<string, string>;
 }
 
 export function isGguf(bytes: Uint8Array): boolean {
@@ -58,7 +64,8 @@ const READABLE_TYPE_LIST = `${READABLE_GGML_TYPES.slice(0, -1).join(', ')} and $
 /**
  * Reads a GGUF llama model. Throws ModelFileError naming `file` and its problem: truncated, not
  * GGUF, a header that does not parse, an architecture other than llama, a missing or misshapen
- * tensor, a tensor type the playground cannot dequantise, tensor data beyond the end of the file, a
+ * tensor, a tensor the model uses of a type the playground cannot dequantise (one it does not use
+ * is set aside: GgufModel.unread), tensor data beyond the end of the file, a
  * model over the memory limit.
  */
 export async function readGgufModel(bytes: Uint8Array, file: string, memoryLimit?: number): Promise<GgufModel> {
@@ -174,7 +181,10 @@ export async function readGgufModel(bytes: Uint8Array, file: string, memoryLimit
     finalNormBias: null,
     lmHead: c.tiedEmbeddings ? tokenEmbedding : matrix('output.weight', c.vocabSize, c.dModel),
   };
-  return { weights, metadata, tensorTypes };
+  const unread = new Map<string, string>();
+  for (const info of parsed.tensorInfos)
+    if (!planned.has(info.name) && readableType(info.dtype) === null) unread.set(info.name, ggmlTypeName(info.dtype));
+  return { weights, metadata, tensorTypes, unread };
 }
 
 /** The configuration of a GGUF llama model from its metadata (and the token embedding's shape for the vocabulary size). */
