@@ -2,7 +2,8 @@
  * Memory mode in the browser: the built-in facts read in two hops on the GPU (hop 1 the football
  * fact, hop 2 the kitchen fact, answer kitchen, every hop's GPU check passing); an edited fact
  * changes the answer; hops 0 is refused with a message and the last result stays; the link restores
- * the memory state and its answer.
+ * the memory state and its answer; a hop that times out says the device is being replaced until the
+ * new one is ready, then that it has been.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
@@ -69,6 +70,35 @@ async function typeInto(page: Page, selector: string, text: string): Promise<voi
 }
 
 describe('memory mode', () => {
+  it('a hop that does not finish says the device is being replaced, and once the new one is ready that it has been', async () => {
+    const { page, problems } = await freshPage(browser);
+    await (await $app(page, '#mode-memory')).click();
+    const first = await memoryRun(page);
+    // This page's engine never answers again (as a wedged GPU would), and a hop may take 1 s.
+    await page.evaluate(() => {
+      const app = document.querySelector('attn-app')!;
+      app.timeLimits = { baseMs: 1, floorMaddsPerSecond: 1e15 };
+      app.gpu.engine!.run = () => new Promise(() => {});
+    });
+    const edited = DEFAULT_FACTS.map((f) => (f === 'John went to the kitchen' ? 'John went to the bedroom' : f)).join('\n');
+    await typeInto(page, 'attn-memory-panel >>> #memory-facts', edited);
+    const timedOut = await memoryRun(page, first.run);
+    expect(timedOut.pass).toBeNull();
+    // The built-in kernels timed out, so nothing reruns on the new device: the message must follow it.
+    await page.waitForFunction(
+      () => {
+        const app = document.querySelector('attn-app')!;
+        return app.gpu.status.kind === 'ready' && app.memoryRuns.outcome?.gpuError?.includes('The GPU device has been replaced.');
+      },
+      { timeout: 60_000 },
+    );
+    const shown = await (await $app(page, 'attn-memory-view')).evaluate((e) => e.shadowRoot!.textContent!);
+    expect(shown).toContain('A hop on the GPU did not finish within 1 s. The GPU device has been replaced.');
+    expect(shown).not.toContain('being replaced');
+    expect(await page.evaluate(() => document.querySelector('attn-app')!.memoryRuns.outcome!.id)).toBe(timedOut.run);
+    expect(problems).toEqual([]);
+  }, 180_000);
+
   it('reads the facts in hops, follows an edit, refuses hops 0 and restores from the link', async () => {
     const { page, problems } = await freshPage(browser);
     await (await $app(page, '#mode-memory')).click();
