@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StageName } from '../src/core/stages';
-import { detectHazards, overridesAsConstants } from '../src/core/verify/races';
+import { DEFAULT_INVOCATION_STEP_BUDGET, DEFAULT_STEP_BUDGET, detectHazards, overridesAsConstants } from '../src/core/verify/races';
 import { PROJECTION_SHADER, ROPE_SHADER, VARIANTS } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { checkWorkgroupHazards, DEFAULT_WORKGROUP_STORAGE, hasHazards, planHazardShape } from '../src/gpu/hazards';
@@ -39,6 +39,9 @@ describe('built-in kernels on the interpreter', () => {
     expect(findings(report), report.covered).toEqual([]);
     expect(report.exceedsDefaultWorkgroupStorage).toBe(false);
     expect(report.invocations).toBeGreaterThan(0);
+    // Far from the step budgets that fail a kernel as an endless loop (both runs, flags on and off).
+    expect(report.maxInvocationSteps).toBeLessThan(DEFAULT_INVOCATION_STEP_BUDGET / 100);
+    expect(report.steps).toBeLessThan(DEFAULT_STEP_BUDGET / 10);
   });
 
   it('says the check is partial when the interpreter met something it could not evaluate', () => {
@@ -83,6 +86,25 @@ describe('corpus kernels on the interpreter', () => {
       expect(race.a.kind === 'write' || race.b.kind === 'write').toBe(true);
       for (const side of [race.a, race.b]) expect(line(source, side.line), `line ${side.line}`).toContain(race.variable);
     }
+  });
+
+  it('runs a second problem with causal, the mask and the features off: a barrier only on the causal path races there', () => {
+    const source = fixtureSource({ file: 'pv_tiled_trailing_barrier_causal_only.wgsl' });
+    const report = checkWorkgroupHazards(source, 'pv');
+    expect(report.covered).toMatch(/causal \(shift 0\) mask, .*; and with causal off, no mask, kvHeads off: n=\d+ m=40 /);
+    const races = report.races.filter((r) => r.variable === 'p_tile' || r.variable === 'v_tile');
+    expect(races.length, findings(report).join('\n')).toBeGreaterThan(0);
+    // Only the second problem finds it, and says so.
+    for (const race of races) expect(race.problem).toBe('causal off, no mask, kvHeads off');
+  });
+
+  it('stops a loop that never ends on one invocation’s step budget, with its line and problem', () => {
+    const source = fixtureSource({ file: 'softmax_naive_loop_never_ends.wgsl' });
+    const report = checkWorkgroupHazards(source, 'softmax');
+    const loop = source.split('\n').findIndex((l) => l.includes('loop {')) + 1;
+    expect(report.outOfSteps).toMatchObject({ of: 'invocation', budget: DEFAULT_INVOCATION_STEP_BUDGET, lines: [loop] });
+    expect(report.outOfSteps?.problem).toMatch(/^n=\d+ m=40 /);
+    expect(report.incomplete).toMatch(/^stopped after \d+ interpreter steps of one invocation/);
   });
 
   it.each(fixtures.filter((f) => f.expect === 'pass'))('$file (correct): reports nothing', (f) => {

@@ -52,6 +52,33 @@ describe.skipIf(!gpu)('every broken kernel is rejected with a hint naming its cl
   });
 });
 
+describe.skipIf(!gpu)('the interpreter fails what every case passes, naming the line', () => {
+  const fixture = (file: string) => mutants.find((f) => f.file === file)!;
+  it('a barrier only on the causal path: the race found with causal off', async () => {
+    const report = await verify(fixture('pv_tiled_trailing_barrier_causal_only.wgsl'));
+    expect(report.status, explain(report)).toBe('fail');
+    expect(report.hints[0].title, explain(report)).toMatch(
+      /^race on [pv]_tile between lines \d+ and \d+ with causal off, no mask, kvHeads off → missing workgroupBarrier\(\)$/,
+    );
+  });
+
+  it('a loop without side effects that never ends for m > 20: out of interpreter steps, a FAIL', async () => {
+    const f = fixture('softmax_naive_loop_never_ends.wgsl');
+    const loop =
+      fixtureSource(f)
+        .split('\n')
+        .findIndex((l) => l.includes('loop {')) + 1;
+    const report = await verify(f);
+    expect(report.status, explain(report)).toBe('fail');
+    expect(report.hints[0], explain(report)).toMatchObject({
+      id: 'timeout',
+      title: `never finished on the interpreter's small problem at line ${loop} → an endless loop?`,
+      lines: [loop],
+    });
+    expect(report.hints[0].detail).toMatch(/^on n=\d+ m=40 .*a GPU that keeps the loop hangs/);
+  });
+});
+
 describe.skipIf(!gpu)('every correct kernel passes', () => {
   it.each(correct)('$file', async (f) => {
     const report = await verify(f);

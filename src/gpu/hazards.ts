@@ -7,8 +7,9 @@
  * The shape is chosen from the kernel's own output tile: a second, partial workgroup along each
  * axis the kernel tiles (rows, keys, value columns) while the interpreter's work stays within a
  * budget of invocations, loops that run at least twice (dk > 16, m > 32) so a barrier missing at
- * the end of a loop iteration shows, two heads where affordable, causal and an explicit mask on.
- * Pure: no WebGPU, no DOM; runs in Node and in the page.
+ * the end of a loop iteration shows, two heads where affordable, causal and an explicit mask on;
+ * then a second, smaller problem with causal, the mask and the features off, so a branch taken only
+ * when a flag is off is interpreted too. Pure: no WebGPU, no DOM; runs in Node and in the page.
  */
 import { createRng } from '../core/rng';
 import type { StageName } from '../core/stages';
@@ -83,6 +84,8 @@ export interface HazardOptions {
   timeLimitMs?: number;
   /** Interpreter steps before the run stops as incomplete (default: races.ts's). */
   stepBudget?: number;
+  /** Interpreter steps of one invocation before the run stops as incomplete (default: races.ts's). */
+  invocationStepBudget?: number;
 }
 
 /** Key splits of the combine stage's problem. */
@@ -256,6 +259,15 @@ function featureWords(feature: FeatureName, s: HazardShape): string {
   }
 }
 
+/** A problem's sizes and flags: "n=63 m=40 dk=20 dv=127 heads=1 causal (shift 0) mask". */
+function problemWords(stage: StageName, shape: HazardShape): string {
+  return (
+    `n=${shape.n} m=${shape.m} dk=${shape.dk} dv=${shape.dv} heads=${shape.heads}` +
+    `${shape.score ? ` ${shape.score} score dq=${shape.dq}${shape.score === 'additive' ? ` a=${shape.scoreDim}` : ''}` : ''}` +
+    `${stage === 'project' ? ` d_model=${shape.dModel}` : ''}${shape.causal ? ` causal (shift ${shape.causalShift})` : ''}${shape.mask ? ' mask' : ''}`
+  );
+}
+
 /**
  * What the interpreter met and could not evaluate (it logs and carries on, so the run finishes but
  * the accesses that depended on it may be wrong): said on the covered line, so a verdict does not
@@ -279,18 +291,44 @@ function emptyReport(stage: StageName, shape: HazardShape, incomplete: string): 
   };
 }
 
-/** Adds a second interpreter run's findings to a report (both runs' counts and errors). */
-function mergeHazardReports(into: HazardReport, other: HazardReport): void {
-  into.races.push(...other.races);
-  into.outOfBounds.push(...other.outOfBounds);
-  into.uninitialisedReads.push(...other.uninitialisedReads);
-  into.barrierDivergence.push(...other.barrierDivergence);
-  into.interpreterErrors.push(...other.interpreterErrors);
+/** A finding's identity across runs: the same race (variable, kind, scope, lines) found twice is one. */
+const findingKeys = {
+  races: (r: HazardReport['races'][number]) => `${r.variable}|${r.kind}|${r.scope}|${r.a.line}|${r.b.line}`,
+  outOfBounds: (o: HazardReport['outOfBounds'][number]) => `${o.buffer}|${o.site.kind}|${o.site.line}`,
+  uninitialisedReads: (u: HazardReport['uninitialisedReads'][number]) => `${u.variable}|${u.site.line}`,
+  barrierDivergence: (b: HazardReport['barrierDivergence'][number]) => b.message,
+};
+
+/**
+ * Adds another interpreter run's findings to a report, each new one marked with the `problem` that
+ * found it ("causal off, no mask"; those the first run found already are not repeated), and both
+ * runs' counts and errors; where it ran out of steps says the problem and its `sizes`.
+ */
+function mergeHazardReports(into: HazardReport, other: HazardReport, problem: string, sizes: string): void {
+  const add = <T extends { problem?: string }>(list: T[], more: T[], key: (x: T) => string) => {
+    const known = new Set(list.map(key));
+    list.push(...more.filter((x) => !known.has(key(x))).map((x) => ({ ...x, problem })));
+  };
+  add(into.races, other.races, findingKeys.races);
+  add(into.outOfBounds, other.outOfBounds, findingKeys.outOfBounds);
+  add(into.uninitialisedReads, other.uninitialisedReads, findingKeys.uninitialisedReads);
+  add(into.barrierDivergence, other.barrierDivergence, findingKeys.barrierDivergence);
+  into.interpreterErrors.push(...other.interpreterErrors.filter((e) => !into.interpreterErrors.includes(e)));
   into.workgroupBytes = Math.max(into.workgroupBytes, other.workgroupBytes);
   into.workgroups += other.workgroups;
   into.invocations += other.invocations;
   into.steps += other.steps;
-  if (other.incomplete && !into.incomplete) into.incomplete = `decoding shape: ${other.incomplete}`;
+  into.maxInvocationSteps = Math.max(into.maxInvocationSteps, other.maxInvocationSteps);
+  if (other.outOfSteps && !into.outOfSteps) into.outOfSteps = { ...other.outOfSteps, problem: `${problem}: ${sizes}` };
+  if (other.incomplete && !into.incomplete) into.incomplete = `${problem}: ${other.incomplete}`;
+}
+
+/** What the second problem turned off, in words: "causal off, no mask, window softcap off". */
+function flagsOffWords(first: HazardShape): string {
+  const features = first.features.filter((f) => f !== 'rope');
+  return [first.causal && 'causal off', first.mask && 'no mask', features.length > 0 && `${features.join(' ')} off`]
+    .filter(Boolean)
+    .join(', ');
 }
 
 /** Whether the report found anything a kernel author must fix. */
@@ -331,13 +369,17 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
   const declaredOf = (constants: Record<string, number>) =>
     Object.fromEntries(Object.entries(constants).filter(([name]) => kernel.overrides.includes(name)));
   const declared = declaredOf(spec.constants?.(limits, problem) ?? {});
+  // Each run gets what is left of the time limit, so the check as a whole keeps to it.
+  const timeLeft = () => (options.timeLimitMs === undefined ? undefined : Math.max(1, options.timeLimitMs - (performance.now() - started)));
   const report = detectHazards(source, {
     grid,
     bindings: stageBindings(stage, shape, options.seed ?? 1),
     constants: declared,
-    timeLimitMs: options.timeLimitMs,
+    timeLimitMs: timeLeft(),
     stepBudget: options.stepBudget,
+    invocationStepBudget: options.invocationStepBudget,
   });
+  if (report.outOfSteps) report.outOfSteps.problem = problemWords(stage, shape);
   // A fused kernel with a decoding shape (override DECODE: one row per workgroup, its invocations on
   // distinct keys, merged in workgroup memory) runs it too, over two rows: that merge is code the
   // 64-row shape never reaches. It reads element by element there (VEC4_ROWS off), so both read
@@ -352,20 +394,51 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
       grid: decodeGrid,
       bindings: stageBindings(stage, rows, (options.seed ?? 1) + 1),
       constants: decodeConstants,
-      timeLimitMs: options.timeLimitMs,
+      timeLimitMs: timeLeft(),
       stepBudget: options.stepBudget,
+      invocationStepBudget: options.invocationStepBudget,
     });
-    mergeHazardReports(report, second);
+    mergeHazardReports(report, second, 'the decoding shape', problemWords(stage, rows));
     const set = Object.entries(decodeConstants).map(([k, v]) => `${k}=${v}`);
     decoding = `; and its decoding shape n=${rows.n} causal (shift ${rows.causalShift}), grid ${decodeGrid.join('×')}, ${set.join(' ')}`;
+  }
+  // A second problem with every flag the first turned on turned off (causal, the mask, the declared
+  // features; RoPE stays on in the rope stage, which only runs with it), so a branch taken only when
+  // a flag is off runs too: a barrier inside `if (causal)` races in every run without causal. One
+  // (partial) workgroup and one head, the key loop as long: the first problem covered the tiling
+  // across workgroups. Not when the caller chose the shape, nor after a first run that stopped early.
+  let flagsOff = '';
+  const offWords = flagsOffWords(shape);
+  if (!options.shape && !report.incomplete && offWords) {
+    const oneWorkgroup = kernel.workgroupSize.reduce((a, b) => a * b, 1);
+    const budget = Math.min(options.maxInvocations ?? DEFAULT_MAX_INVOCATIONS, oneWorkgroup);
+    const planned = planHazardShape(
+      stage,
+      kernel,
+      budget,
+      shape.features.filter((f) => f === 'rope'),
+    );
+    const off: HazardShape = { ...planned, causal: false, mask: false, score: shape.score, dq: shape.dq, scoreDim: shape.scoreDim };
+    if (off.dq !== undefined) off.dq = off.dk + 1;
+    const offProblem = { n: off.n, m: off.m, dk: off.dk, dv: off.dv, heads: off.heads, kvHeads: off.kvHeads };
+    const offConstants = declaredOf(spec.constants?.(limits, offProblem) ?? {});
+    const offGrid = spec.grid(kernel, dispatchOf(off));
+    const second = detectHazards(source, {
+      grid: offGrid,
+      bindings: stageBindings(stage, off, (options.seed ?? 1) + 2),
+      constants: offConstants,
+      timeLimitMs: timeLeft(),
+      stepBudget: options.stepBudget,
+      invocationStepBudget: options.invocationStepBudget,
+    });
+    mergeHazardReports(report, second, offWords, problemWords(stage, off));
+    flagsOff = `; and with ${offWords}: ${problemWords(stage, off)}, grid ${offGrid.join('×')}`;
   }
   const exceedsDefaultWorkgroupStorage = report.workgroupBytes > DEFAULT_WORKGROUP_STORAGE;
   const ms = performance.now() - started;
   const [x, y, z] = kernel.workgroupSize;
   const covered =
-    `interpreter, ${stage} n=${shape.n} m=${shape.m} dk=${shape.dk} dv=${shape.dv} heads=${shape.heads}` +
-    `${shape.score ? ` ${shape.score} score dq=${shape.dq}${shape.score === 'additive' ? ` a=${shape.scoreDim}` : ''}` : ''}` +
-    `${stage === 'project' ? ` d_model=${shape.dModel}` : ''}${shape.causal ? ` causal (shift ${shape.causalShift})` : ''}${shape.mask ? ' mask' : ''}` +
+    `interpreter, ${stage} ${problemWords(stage, shape)}` +
     `${shape.features.length ? `, features ${shape.features.map((f) => featureWords(f, shape)).join(' ')}` : ''}` +
     `, grid ${grid.join('×')} of ${x}×${y}×${z}${
       Object.keys(declared).length
@@ -373,7 +446,7 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
             .map(([k, v]) => `${k}=${v}`)
             .join(' ')}`
         : ''
-    }${decoding}` +
+    }${decoding}${flagsOff}` +
     `: races between barriers and across workgroups, out-of-bounds accesses, reads of unwritten workgroup memory, barrier divergence,` +
     ` workgroup memory ${report.workgroupBytes} of ${DEFAULT_WORKGROUP_STORAGE} B (${Math.round(ms)} ms)${report.incomplete ? ` — incomplete: ${report.incomplete}` : ''}` +
     interpreterTrouble(report.interpreterErrors);

@@ -8,12 +8,12 @@
  * Each run has a time limit, so a kernel that never finishes stops the suite instead of the caller.
  *
  * Besides the cases (derived from the kernel's own tiles, src/core/verify/cases.ts), a kernel that
- * uses workgroup memory runs once on wgsl_reflect's interpreter (./hazards.ts): races with both
+ * uses workgroup memory runs on wgsl_reflect's interpreter (./hazards.ts; flags on, then off): races with both
  * accesses' lines, out-of-bounds accesses and reads of never-written workgroup memory with the line.
  * SwiftShader runs invocations in a fixed order, so a missing barrier rarely shows in the values; the
  * interpreter sees it. The static heuristic (core/verify/barriers.ts) is kept only as a fallback for
- * kernels the interpreter cannot finish: measured on the 8 barrier mutants of the corpus and the
- * barrier example, the interpreter catches all 9, the heuristic 4, and nothing the interpreter misses. Every kernel is also checked
+ * kernels the interpreter cannot finish: measured on the 9 barrier mutants of the corpus and the
+ * barrier example, the interpreter catches all 10, the heuristic 4, and nothing the interpreter misses. Every kernel is also checked
  * against WebGPU's default limits (workgroup size and invocations by reflection, workgroup memory as
  * the interpreter sizes it with the default 16 KiB, and, when the caller hands in a device with
  * default limits, by creating the pipeline there), so "passes here" also means "runs anywhere".
@@ -170,11 +170,36 @@ function workgroupVariables(source: string): Set<string> {
   return new Set([...source.matchAll(/var\s*<\s*workgroup\s*>\s*(\w+)/g)].map((m) => m[1]));
 }
 
+/**
+ * The interpreter ran out of steps: a FAIL, though every case may pass. The step budget is
+ * deterministic (the time limit is not, and stays "not checked") and far above what a correct
+ * kernel takes on the interpreter's small problem, so the kernel most likely loops forever there;
+ * a compiler may delete a loop without side effects (SwiftShader's does), and a GPU whose does not hangs.
+ */
+function endlessLoopHint(o: NonNullable<StageHazardSummary['outOfSteps']>): Hint {
+  const where = o.lines.length === 0 ? '' : o.lines.length === 1 ? ` at line ${o.lines[0]}` : ` at lines ${o.lines[0]}–${o.lines.at(-1)}`;
+  const steps = o.of === 'invocation' ? `${o.budget} interpreter steps of one invocation` : `${o.budget} interpreter steps`;
+  return {
+    id: 'timeout',
+    bugClass: 'bounds',
+    title: `never finished on the interpreter's small problem${where} → an endless loop?`,
+    detail:
+      `on ${o.problem ?? 'its problem'}, invocation ${o.local.join(',')} of workgroup ${o.workgroup.join(',')} was still running${where} after ${steps}; ` +
+      `a correct kernel needs a few thousand per invocation there. This device's results may be right because its compiler removed a loop with no side effects, but a GPU that keeps the loop hangs. ` +
+      `Look for a loop whose exit is never reached for these sizes (a bound that depends on n or m, a counter that never moves or wraps past 0).`,
+    cases: [],
+    lines: o.lines,
+  };
+}
+
 /** The interpreter's findings as hints, each with its line(s). */
 function hazardHints(report: StageHazardSummary, source: string): Hint[] {
   const hints: Hint[] = [];
+  if (report.outOfSteps) hints.push(endlessLoopHint(report.outOfSteps));
   const site = (s: { workgroup: number[]; local: number[]; line: number; kind: string }) =>
     `line ${s.line} (${s.kind}, workgroup ${s.workgroup.join(',')} invocation ${s.local.join(',')})`;
+  // A finding of the interpreter's second problem (flags off, or the decoding shape) says so.
+  const on = (x: { problem?: string }) => (x.problem ? ` with ${x.problem}` : '');
   // Two workgroups writing one element is no barrier's business: their tiles overlap.
   const overlapping = report.races.filter((x) => x.scope === 'dispatch');
   if (overlapping.length) {
@@ -182,7 +207,7 @@ function hazardHints(report: StageHazardSummary, source: string): Hint[] {
     hints.push({
       id: 'race',
       bugClass: 'tile-origin',
-      title: `two workgroups access the same ${r.variable} element (lines ${r.a.line} and ${r.b.line}) → overlapping tiles`,
+      title: `two workgroups access the same ${r.variable} element (lines ${r.a.line} and ${r.b.line})${on(r)} → overlapping tiles`,
       detail: `${site(r.a)} and ${site(r.b)} touch ${r.variable}[${r.element}] (${r.count} pairs): each workgroup must own its own output tile, starting at workgroup_id × its whole tile.`,
       cases: [],
       lines: [r.a.line, r.b.line],
@@ -198,7 +223,7 @@ function hazardHints(report: StageHazardSummary, source: string): Hint[] {
     hints.push({
       id: 'race',
       bugClass: 'index',
-      title: `two invocations of a workgroup access the same ${r.variable} element (lines ${r.a.line} and ${r.b.line}) → an index maps two outputs to one element`,
+      title: `two invocations of a workgroup access the same ${r.variable} element (lines ${r.a.line} and ${r.b.line})${on(r)} → an index maps two outputs to one element`,
       detail: `${site(r.a)} and ${site(r.b)} touch ${r.variable}[${r.element}] (${r.count} pairs). ${r.variable} is not workgroup memory, so no barrier helps: each invocation must write elements of its own (check the index expression and its strides).`,
       cases: [],
       lines: [r.a.line, r.b.line],
@@ -210,12 +235,12 @@ function hazardHints(report: StageHazardSummary, source: string): Hint[] {
     hints.push({
       id: 'barrier',
       bugClass: 'barrier',
-      title: `race on ${r.variable} between lines ${r.a.line} and ${r.b.line} → missing workgroupBarrier()`,
+      title: `race on ${r.variable} between lines ${r.a.line} and ${r.b.line}${on(r)} → missing workgroupBarrier()`,
       detail: `${withinWorkgroup
         .slice(0, 4)
         .map(
           (x) =>
-            `${x.variable}: ${x.kind} ${x.scope === 'workgroup' ? 'within a workgroup' : 'across workgroups'}, ${site(x.a)} and ${site(x.b)} (${x.count} pairs)`,
+            `${x.variable}: ${x.kind} ${x.scope === 'workgroup' ? 'within a workgroup' : 'across workgroups'}, ${site(x.a)} and ${site(x.b)} (${x.count} pairs${on(x)})`,
         )
         .join(
           '; ',
@@ -229,7 +254,7 @@ function hazardHints(report: StageHazardSummary, source: string): Hint[] {
     hints.push({
       id: 'out-of-bounds',
       bugClass: 'bounds',
-      title: `out-of-bounds access to ${o.buffer} at line ${o.site.line}`,
+      title: `out-of-bounds access to ${o.buffer} at line ${o.site.line}${on(o)}`,
       detail: `${report.outOfBounds
         .slice(0, 4)
         .map((x) => `${x.buffer}[${x.index}] (length ${x.length}) ${site(x.site)}, ${x.count} accesses`)
@@ -245,7 +270,7 @@ function hazardHints(report: StageHazardSummary, source: string): Hint[] {
     hints.push({
       id: 'uninitialised',
       bugClass: withinWorkgroup.length ? 'barrier' : 'bounds',
-      title: `${u.variable} read at line ${u.site.line} before any invocation wrote it`,
+      title: `${u.variable} read at line ${u.site.line} before any invocation wrote it${on(u)}`,
       detail: `${report.uninitialisedReads
         .slice(0, 4)
         .map((x) => `${x.variable}[${x.index}] ${site(x.site)}`)
@@ -259,7 +284,7 @@ function hazardHints(report: StageHazardSummary, source: string): Hint[] {
     hints.push({
       id: 'divergence',
       bugClass: 'barrier',
-      title: `workgroupBarrier() at line ${b.line} not reached by every invocation`,
+      title: `workgroupBarrier() at line ${b.line} not reached by every invocation${on(b)}`,
       detail: `${b.message}. A barrier inside a branch or a loop whose trip count differs between invocations is undefined behaviour: move it out of the condition.`,
       cases: [],
       lines: [b.line],
@@ -281,8 +306,8 @@ function sharedMemoryRace(source: string, hazards: StageHazardSummary | null): b
 }
 
 function summarise(report: StageHazardReport): StageHazardSummary {
-  const { covered, races, outOfBounds, uninitialisedReads, barrierDivergence, workgroupBytes, incomplete, ms } = report;
-  return { covered, races, outOfBounds, uninitialisedReads, barrierDivergence, workgroupBytes, incomplete, ms };
+  const { covered, races, outOfBounds, uninitialisedReads, barrierDivergence, workgroupBytes, incomplete, outOfSteps, ms } = report;
+  return { covered, races, outOfBounds, uninitialisedReads, barrierDivergence, workgroupBytes, incomplete, outOfSteps, ms };
 }
 
 /** Stages every variant runs when asked: RoPE before it, the output projection after it. */

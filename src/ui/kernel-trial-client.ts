@@ -45,7 +45,8 @@ export function interpretKernel(request: InterpreterTrialRequest, signal: AbortS
     signal.addEventListener('abort', onAbort, { once: true });
     worker.onmessage = ({ data }: MessageEvent<InterpreterTrialReply>) => {
       if (!data.ok) return end({ kind: 'unknown', detail: data.message });
-      if (data.incomplete && /^stopped after/.test(data.incomplete)) return end({ kind: 'endless', detail: data.incomplete });
+      // "stopped after …", or "causal off: stopped after …" when the interpreter's second problem stopped.
+      if (data.incomplete && /(^|: )stopped after/.test(data.incomplete)) return end({ kind: 'endless', detail: data.incomplete });
       end(data.incomplete ? { kind: 'unknown', detail: data.incomplete } : { kind: 'finished' });
     };
     worker.onerror = (event) => {

@@ -48,6 +48,8 @@ export interface Race {
   element: number;
   /** Conflicting access pairs with these two lines (and kind, scope, variable). */
   count: number;
+  /** Which of several problems the caller ran found it (src/gpu/hazards.ts sets it for all but the first). */
+  problem?: string;
 }
 
 export interface OutOfBounds {
@@ -58,6 +60,7 @@ export interface OutOfBounds {
   length: number;
   site: AccessSite;
   count: number;
+  problem?: string;
 }
 
 export interface UninitialisedRead {
@@ -66,6 +69,7 @@ export interface UninitialisedRead {
   index: number;
   site: AccessSite;
   count: number;
+  problem?: string;
 }
 
 export interface BarrierDivergence {
@@ -73,6 +77,7 @@ export interface BarrierDivergence {
   line: number;
   message: string;
   count: number;
+  problem?: string;
 }
 
 export interface HazardBinding {
@@ -91,6 +96,12 @@ export interface HazardRun {
   entryPoint?: string;
   /** Stops the run (reported in `incomplete`) after this many interpreter steps; default 20 million. */
   stepBudget?: number;
+  /**
+   * Stops the run after this many steps of one invocation; default 2 million. A loop that does not
+   * end meets it long before the whole run's budget or the time limit (about 6 s here); a correct
+   * kernel's invocation takes thousands (the built-in kernels at most ~3,000 on their problems, the examples ~10,000).
+   */
+  invocationStepBudget?: number;
   /** Stops the run after this much wall time; default 30 s. */
   timeLimitMs?: number;
 }
@@ -111,8 +122,35 @@ export interface HazardReport {
   interpreterErrors: string[];
   /** Set when the run stopped early (step budget, time limit, parse error); findings cover what ran. */
   incomplete?: string;
+  /**
+   * Set when the run used up its step budget (deterministic, unlike the time limit): where the
+   * invocation that was running then was, and the lines it ran in its last steps (a loop that
+   * does not end runs them over and over).
+   */
+  outOfSteps?: OutOfSteps;
+  /** The most steps one invocation ran (its whole run, barriers included). */
+  maxInvocationSteps: number;
   ms: number;
 }
+
+export interface OutOfSteps {
+  budget: number;
+  /** 'invocation': one invocation ran `budget` steps; 'run': the whole run did. */
+  of: 'invocation' | 'run';
+  workgroup: [number, number, number];
+  local: [number, number, number];
+  /** The lines the invocation ran in its last steps, ascending. */
+  lines: number[];
+  problem?: string;
+}
+
+/** Steps at the end of the budget whose lines are kept, to name the loop that did not end. */
+const LAST_STEPS = 10_000;
+
+/** Interpreter steps a run may take before it stops as an endless loop (see HazardRun.stepBudget). */
+export const DEFAULT_STEP_BUDGET = 20_000_000;
+/** Interpreter steps one invocation may take (see HazardRun.invocationStepBudget). */
+export const DEFAULT_INVOCATION_STEP_BUDGET = 2_000_000;
 
 const BARRIERS = new Set(['workgroupBarrier', 'storageBarrier', 'textureBarrier']);
 const MAX_EXAMPLES_PER_LIST = 50;
@@ -471,6 +509,7 @@ type State = (typeof State)[keyof typeof State];
 
 interface Invocation {
   index: number;
+  steps: number;
   stack: Stack;
   state: State;
   barrier: Call | null;
@@ -536,6 +575,7 @@ export function emptyHazardReport(): HazardReport {
     workgroups: 0,
     invocations: 0,
     steps: 0,
+    maxInvocationSteps: 0,
     interpreterErrors: [],
     ms: 0,
   };
@@ -684,7 +724,9 @@ export function detectHazards(source: string, run: HazardRun): HazardReport {
     for (let z = 0; z < wgSize[2]; z++) for (let y = 0; y < wgSize[1]; y++) for (let x = 0; x < wgSize[0]; x++) localIds.push([x, y, z]);
     cursor.localIds = localIds;
 
-    const stepBudget = run.stepBudget ?? 20_000_000;
+    const stepBudget = run.stepBudget ?? DEFAULT_STEP_BUDGET;
+    const invocationBudget = run.invocationStepBudget ?? DEFAULT_INVOCATION_STEP_BUDGET;
+    let lastLines = { invocation: -1, lines: new Set<number>() };
     const deadline = started + (run.timeLimitMs ?? 30_000);
     const [gx, gy, gz] = run.grid;
     for (let wz = 0; wz < gz; wz++) {
@@ -712,7 +754,7 @@ export function detectHazards(source: string, run: HazardRun): HazardReport {
             for (const b of builtins) ctx.createVariable(b.name, values[b.builtin!](li) as never);
             const stack = new Stack();
             stack.states.push(debug.createStackFrame(entry.body, ctx));
-            return { index: li, stack, state: State.Running, barrier: null };
+            return { index: li, steps: 0, stack, state: State.Running, barrier: null };
           });
           report.workgroups++;
           report.invocations += invocations.length;
@@ -752,7 +794,26 @@ export function detectHazards(source: string, run: HazardRun): HazardReport {
                   inv.state = State.Done;
                   break;
                 }
-                if (++report.steps > stepBudget) return finish(`stopped after ${stepBudget} interpreter steps (an endless loop?)`);
+                inv.steps++;
+                if (inv.steps > report.maxInvocationSteps) report.maxInvocationSteps = inv.steps;
+                if (++report.steps > stepBudget - LAST_STEPS || inv.steps > invocationBudget - LAST_STEPS) {
+                  if (lastLines.invocation !== inv.index) lastLines = { invocation: inv.index, lines: new Set() };
+                  lastLines.lines.add(cursor.line);
+                }
+                const of = inv.steps > invocationBudget ? 'invocation' : report.steps > stepBudget ? 'run' : null;
+                if (of) {
+                  const budget = of === 'invocation' ? invocationBudget : stepBudget;
+                  report.outOfSteps = {
+                    budget,
+                    of,
+                    workgroup: [...cursor.workgroup],
+                    local: [...localIds[inv.index]],
+                    lines: [...lastLines.lines].sort((a, b) => a - b),
+                  };
+                  return finish(
+                    `stopped after ${budget} interpreter steps${of === 'invocation' ? ' of one invocation' : ''} (an endless loop?)`,
+                  );
+                }
                 if ((report.steps & 4095) === 0 && performance.now() > deadline)
                   return finish(`stopped after ${run.timeLimitMs ?? 30_000} ms`);
               }

@@ -20,6 +20,8 @@ export interface StageHazardSummary {
   workgroupBytes: number;
   /** Why the check could not finish (the interpreter refused the kernel, ran out of time). */
   incomplete?: string;
+  /** Set when it ran out of interpreter steps (an endless loop?): where, on which problem. */
+  outOfSteps?: HazardReport['outOfSteps'];
   ms: number;
 }
 
