@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { VerifyCase } from '../src/core/verify/cases';
 import { caseInputs, verifyCases } from '../src/core/verify/cases';
-import { coverageOf, formatCoverage } from '../src/core/verify/coverage';
+import { coverageOf, formatCoverage, usesSubgroupOperations } from '../src/core/verify/coverage';
 import { stateWithCase } from '../src/core/verify/load-case';
 import { reproCommand, reproInputs } from '../src/core/verify/repro';
 import type { CaseReport, VerifyReport } from '../src/core/verify/report';
@@ -122,6 +122,39 @@ describe('coverage', () => {
     expect(coverage.options.rowBlocks).toBe(1);
     expect(coverage.tags['row-blocks']).toBe(1);
     expect(coverage.pairs.covered).toContain('heads+row-blocks');
+  });
+});
+
+describe('the reach of a verdict', () => {
+  const big = { ...base, n: 260, m: 9, heads: 5, tags: [...base.tags, 'large-sizes'] } as VerifyCase;
+  const pass = (coverage: ReturnType<typeof coverageOf>) =>
+    reportSummary({ status: 'pass', cases: [big, base].map((c) => ({ ...row(c), status: 'pass' })), ms: 1000, coverage } as VerifyReport);
+
+  it('a PASS names the largest n, m and heads that ran, in the coverage’s words', () => {
+    const coverage = coverageOf([big, base]);
+    expect(pass(coverage)).toMatch(/^PASS: .*; largest sizes run: n 260 · m 9 · heads 5$/);
+    expect(formatCoverage(coverage)[0]).toContain('sizes run: n 3, 260 · m 5, 9 · heads 2, 5');
+    expect(formatCoverage(coverage).join('\n')).not.toContain('subgroup');
+  });
+
+  it('with subgroup operations, a PASS and the coverage say the widths it ran at, or that they are unknown', () => {
+    const at4 = coverageOf([big, base], [], undefined, { min: 4, max: 4 });
+    expect(pass(at4)).toMatch(/; subgroup width 4 only \(other devices: 8–128\)$/);
+    expect(formatCoverage(at4)[1]).toBe(
+      "subgroups: ran at subgroup width 4 only (this device's subgroupMinSize–subgroupMaxSize); other devices use other widths (8–128), where a kernel that assumes one width can be wrong",
+    );
+    expect(pass(coverageOf([base], [], undefined, { min: 32, max: 64 }))).toContain('subgroup widths 32–64 only');
+    const unknown = coverageOf([base], [], undefined, null);
+    expect(pass(unknown)).toContain('subgroup width unknown (other devices: 8–128)');
+    expect(formatCoverage(unknown)[1]).toMatch(/^subgroups: ran at a subgroup width this device does not report/);
+  });
+
+  it('finds subgroup operations in WGSL, not in its comments', () => {
+    expect(usesSubgroupOperations('let m = subgroupMax(x);')).toBe(true);
+    expect(usesSubgroupOperations('let s = subgroupShuffleXor(x, 1u);')).toBe(true);
+    expect(usesSubgroupOperations('@builtin(subgroup_size) size: u32')).toBe(true);
+    expect(usesSubgroupOperations('let q = quadBroadcast(x, 0u);')).toBe(true);
+    expect(usesSubgroupOperations('// no subgroupAdd( here\nlet s = x + y;')).toBe(false);
   });
 });
 

@@ -9,13 +9,13 @@ import { kvHeadOf } from '../src/core/features';
 import { coverageOf } from '../src/core/verify/coverage';
 import { pairwise } from '../src/core/verify/pairwise';
 import { checkStage, constantFactor, differingElements, POISON_BITS } from '../src/core/verify/check-stage';
-import { attentionReference } from '../src/core/reference';
+import { attentionReference, softmaxReference } from '../src/core/reference';
 import { poisonArray } from '../src/core/poison';
 import { diagnose, passWarnings } from '../src/core/verify/hints';
 import { loopVarsReadFirst } from '../src/core/verify/loop-vars';
 import { subgroupSource } from '../src/gpu/subgroups';
 import type { VerifyReport } from '../src/core/verify/report';
-import { compileErrorLines, formatReport } from '../src/core/verify/report';
+import { compileErrorLines, formatReport, reportSummary } from '../src/core/verify/report';
 import { requestAttentionDevice } from '../src/gpu/device';
 import { AttentionEngine } from '../src/gpu/engine';
 import { RunCancelledError } from '../src/core/errors';
@@ -24,7 +24,7 @@ import type { StageName } from '../src/core/stages';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { nodeGpu } from '../src/node/webgpu';
 import type { RecordedRun } from '../src/gpu/verify-suite';
-import { builtInKernels, verifyKernel } from '../src/gpu/verify-suite';
+import { builtInKernels, subgroupWidths, verifyKernel } from '../src/gpu/verify-suite';
 import { acquireTestDevice, watchDevice } from './helpers/gpu';
 import { caseRow } from './helpers/case-report';
 
@@ -46,6 +46,10 @@ const exampleSource = (file: string) => readFileSync(join(EXAMPLES, file), 'utf8
 
 /** The report's table and hints, for a failure message that says what happened. */
 const explain = (report: VerifyReport) => `\n${formatReport(report)}`;
+
+const QK_FEATURES: FeatureName[] = ['kvHeads', 'window', 'alibi', 'softcap'];
+const FUSED_FEATURES: FeatureName[] = [...QK_FEATURES, 'sinks'];
+const ROPE_TILES = { rows: 8, pairs: 32, inner: ['dk' as const] };
 
 describe('the suite', () => {
   it("derives sizes 1, T−1, T, T+1 and 2T+1 along each axis from the kernel's own tiles", () => {
@@ -88,7 +92,62 @@ describe('the suite', () => {
     expect(tagged('seed')).toBeGreaterThanOrEqual(2);
     expect(new Set(cases.map((c) => c.seed)).size).toBe(cases.length);
     expect(verifyCases({ seed: 7 }).map((c) => c.seed)).toEqual(cases.map((c) => c.seed + 7));
-    expect(Math.max(...cases.map((c) => Math.max(c.n, c.m)))).toBeLessThanOrEqual(256);
+    // Past 256 only in the reach cases, which keep dk and dv small (SwiftShader is slow).
+    for (const c of cases.filter((x) => Math.max(x.n, x.m) > 256)) {
+      expect(c.tags, c.name).toContain('large-sizes');
+      expect(Math.max(c.dk, c.dv), c.name).toBeLessThanOrEqual(8);
+    }
+  });
+
+  const STAGE_SUITES: [string, Parameters<typeof verifyCases>[0]][] = [
+    ['qk', { stage: 'qk', tiles: { rows: 16, keys: 16, inner: ['dk'] } }],
+    ['softmax', { stage: 'softmax', tiles: { rows: 64, lanes: 1, inner: ['m'] } }],
+    ['pv', { stage: 'pv', tiles: { rows: 16, dv: 16, inner: ['m'] } }],
+    ['fused', { stage: 'fused', tiles: { rows: 64, inner: ['dk', 'm', 'dv'] } }],
+    ['fused with K/V heads', { stage: 'fused', features: ['kvHeads'], tiles: { rows: 64, inner: ['dk', 'm', 'dv'] } }],
+    ['project', { stage: 'project', tiles: { rows: 16, dModel: 16, inner: ['hdv'] } }],
+    ['rope', { stage: 'rope', tiles: ROPE_TILES }],
+    ['rope with K heads', { stage: 'rope', features: ['kvHeads'], tiles: ROPE_TILES }],
+  ];
+
+  it.each(STAGE_SUITES)(
+    '%s: sizes past the powers of two (m and n past 256, off multiples of 64; 5+ heads; GQA where declared)',
+    (_, options) => {
+      const cases = verifyCases(options);
+      const off64 = (x: number) => x > 256 && x % 64 !== 0;
+      expect(cases.some((c) => off64(c.m) && c.tags.includes('large-sizes'))).toBe(true);
+      expect(cases.some((c) => off64(c.n) && c.tags.includes('large-sizes'))).toBe(true);
+      expect(cases.some((c) => c.heads >= 5 && c.tags.includes('large-sizes'))).toBe(true);
+      const grouped = cases.some((c) => c.heads >= 5 && c.kvHeads !== undefined && c.kvHeads >= 2 && c.kvHeads < c.heads);
+      expect(grouped).toBe(options!.features?.includes('kvHeads') ?? false);
+      for (const c of cases) expect(caseProblem(c, options!.stage), c.name).toBeNull();
+    },
+  );
+
+  // A running max started at a finite floor (−1e4, −65504) turns a row whose visible scores all lie
+  // below it into zeros: the deep rows must be deep enough for that and still checkable.
+  it.each(['softmax', 'fused'] as const)('%s: rows far below −1e4 whose zeros fail the check and whose reference passes', (stage) => {
+    const deep = verifyCases({ stage }).filter((c) => c.distribution === 'very-negative' && (c.depth ?? 0) >= 1e5);
+    const depths = deep.map((c) => c.depth!);
+    if (stage === 'softmax') expect(Math.max(...depths)).toBeGreaterThanOrEqual(1e30);
+    expect(deep.some((c) => c.mask === 'one-visible')).toBe(true);
+    for (const c of deep) {
+      const { inputs, options } = caseInputs(c);
+      const ref = attentionReference(inputs, options);
+      const scores = Float32Array.from(ref.masked.data);
+      // The softmax stage is checked on the GPU's (float32) scores; its weights as a correct kernel gives them.
+      const probs = Float32Array.from(stage === 'softmax' ? softmaxReference(scores, c.heads, c.n, c.m, null).data : ref.probs.data);
+      const output = Float32Array.from(ref.output.data);
+      expect(Math.max(...scores.filter(Number.isFinite)), c.name).toBeLessThan(-1e4 - 100);
+      const masked = fullyMaskedRows(c, inputs);
+      const right = checkStage(stage, inputs, options, { scores, probs, output }, masked);
+      expect(right.comparison.pass, c.name).toBe(true);
+      const zeros =
+        stage === 'softmax'
+          ? { scores, probs: new Float32Array(probs.length), output }
+          : { scores, probs, output: new Float32Array(output.length) };
+      expect(checkStage(stage, inputs, options, zeros, masked).comparison.pass, c.name).toBe(false);
+    }
   });
 
   it('a pairwise covering array holds every pair of values', () => {
@@ -107,10 +166,6 @@ describe('the suite', () => {
     expect(pairwise(factors)).toEqual(rows);
   });
 });
-
-const QK_FEATURES: FeatureName[] = ['kvHeads', 'window', 'alibi', 'softcap'];
-const FUSED_FEATURES: FeatureName[] = [...QK_FEATURES, 'sinks'];
-const ROPE_TILES = { rows: 8, pairs: 32, inner: ['dk' as const] };
 
 describe('the feature suites', () => {
   const fused = verifyCases({ features: FUSED_FEATURES, tiles: { rows: 64, inner: ['dk', 'm', 'dv'] } });
@@ -610,6 +665,30 @@ describe.skipIf(!gpu)('the suite follows what a kernel declares', () => {
     expect(report.cases.every((c) => c.tensor === 'rotated' && c.case.rope !== undefined)).toBe(true);
     expect(report.coverage!.features!.map((f) => f.feature)).toEqual(['rope', 'kvHeads']);
     expect(report.hazards?.covered).toMatch(/features rope=half r=\d+ offset 3 kvHeads=1/);
+  });
+});
+
+describe.skipIf(!gpu)('a kernel with subgroup operations', () => {
+  // Reduces a row's 4 lanes with subgroupMax/Add: right at width 4 (SwiftShader), wrong at 32 or 64.
+  const fixture = join(import.meta.dirname, 'fixtures/subgroups/softmax_assumes_subgroup_of_4.wgsl');
+
+  it('its coverage and PASS say the subgroup widths it ran at and that other devices use others', async () => {
+    const e = engine();
+    const report = await verifyKernel(e, { stage: 'softmax', source: readFileSync(fixture, 'utf8'), label: 'subgroups', shrink: false });
+    const widths = subgroupWidths(gpu!.device);
+    expect(report.coverage?.subgroups, explain(report)).toEqual(widths);
+    const said = widths ? `subgroup width${widths.min === widths.max ? '' : 's'} ${widths.min}` : 'subgroup width unknown';
+    expect(formatReport(report)).toMatch(/\n {2}subgroups: ran at .*other devices use other widths \(8–128\)/);
+    if (report.status === 'pass') expect(reportSummary(report)).toContain(`; ${said}`);
+    // A kernel without them: nothing about subgroups, and the PASS still names its largest sizes.
+    const plain = await verifyKernel(e, {
+      stage: 'softmax',
+      variant: 'naive',
+      source: e.source('naive', 'softmax'),
+      cases: verifyCases().slice(0, 3),
+    });
+    expect(plain.coverage?.subgroups).toBeUndefined();
+    expect(reportSummary(plain)).toMatch(/^PASS: .*; largest sizes run: n \d+ · m \d+ · heads \d+$/);
   });
 });
 

@@ -37,7 +37,8 @@ import { isVerifiedStage, STAGE_INFO } from '../core/stages';
 import { checkStage, concat, differingElements } from '../core/verify/check-stage';
 import { annotateCases, caseHint, caseReport, diagnose, passWarnings } from '../core/verify/hints';
 import type { SuiteFeatures } from '../core/verify/coverage';
-import { coverageOf } from '../core/verify/coverage';
+import type { SubgroupWidths } from '../core/verify/coverage';
+import { coverageOf, usesSubgroupOperations } from '../core/verify/coverage';
 import type { FeatureName } from '../core/features';
 import { FEATURE_INFO } from '../core/features';
 import { smallestFailure, suiteChecks } from './verify-shrink';
@@ -308,6 +309,17 @@ function sharedMemoryRace(source: string, hazards: StageHazardSummary | null): b
 function summarise(report: StageHazardReport): StageHazardSummary {
   const { covered, races, outOfBounds, uninitialisedReads, barrierDivergence, workgroupBytes, incomplete, outOfSteps, ms } = report;
   return { covered, races, outOfBounds, uninitialisedReads, barrierDivergence, workgroupBytes, incomplete, outOfSteps, ms };
+}
+
+/**
+ * The subgroup widths the device runs at, from its adapter info (subgroupMinSize, subgroupMaxSize);
+ * null when it does not say. A kernel with subgroup operations was checked at these widths only.
+ */
+export function subgroupWidths(device: GPUDevice): SubgroupWidths | null {
+  const info = device.adapterInfo as (GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number }) | undefined;
+  const min = info?.subgroupMinSize,
+    max = info?.subgroupMaxSize;
+  return typeof min === 'number' && typeof max === 'number' && min >= 1 && max >= min ? { min, max } : null;
 }
 
 /** Stages every variant runs when asked: RoPE before it, the output projection after it. */
@@ -619,6 +631,7 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
       report.cases.map((c) => c.case),
       suiteChecks(report),
       features,
+      usesSubgroupOperations(source) ? subgroupWidths(engine.device) : undefined,
     );
     if (error) report.error = error;
     report.ms = performance.now() - started;

@@ -14,7 +14,12 @@
  * - row blocks: query rows forced into small blocks, so params.causal_shift and row offsets change
  *   from one dispatch to the next, as they do when the engine splits a long sequence.
  * - score distributions: rows whose scores are all far below zero (a running max started at 0
- *   underflows), all equal, all masked but one, ±1e3, tiny (1e-30), and heads of mixed scales.
+ *   underflows), also around −1e6 and −1e30 and one visible key among hidden ones that deep (a max
+ *   started at a finite floor such as −1e4 underflows), all equal, all masked but one, ±1e3, tiny
+ *   (1e-30), and heads of mixed scales.
+ * - reach: for every kernel, sizes past the usual powers of two (m = 300 and n = 260, past 256 and
+ *   off every multiple of 64) and 5 heads (10 on 2 K/V heads where the kernel declares them), with
+ *   small dk and dv so they cost little; a bound or loop fixed at 128 keys or 4 heads fails there.
  * - features (../features.ts), each only where the kernel under test declares it and its stage
  *   implements it: a family per feature built so that ignoring the feature or applying it at the
  *   wrong place fails (softcap after the mask or before the scale, ALiBi's sign, head and distance,
@@ -34,6 +39,7 @@ import type { FeatureName } from '../features';
 import { ropeDims } from '../features';
 import { createRng, randomMatrix } from '../rng';
 import { matrix } from '../tensor';
+import { UNIT_ROUNDOFF } from '../tolerance';
 import { pairwise } from './pairwise';
 
 /** The tile every built-in tiled kernel uses, and the chunk sizes inner loops commonly stage. */
@@ -67,6 +73,8 @@ export type CaseTag =
   /** Some split sees no key of some row (past m, or hidden by causality, a window or the mask). */
   | 'empty-split'
   | 'very-negative' // every row's scores lie far below zero
+  /** n or m past 256, or 5 or more heads: past the powers of two a bound may be fixed at. */
+  | 'large-sizes'
   | 'equal-scores'
   | 'one-visible' // every row sees exactly one key
   | 'tiny-scores'
@@ -112,6 +120,8 @@ export interface VerifyCase extends Omit<AttentionShape, 'dModel' | 'kvHeads'> {
   magnitude?: number;
   /** How the scores are spread (default 'normal'). */
   distribution?: Distribution;
+  /** 'very-negative' only: the rows' offsets lie in −depth·(0.55…0.95) (default 1e3: −950…−550). */
+  depth?: number;
   /** Query rows per block (the engine's maxBlockRows); absent: the engine's own choice. */
   blockRows?: number;
   /** Key splits forced on the fused stage (split-KV, the engine's keySplits); absent: the engine's own choice. */
@@ -304,6 +314,7 @@ function finish(c: CaseDraft, seed: number, tiles: KernelTiles): VerifyCase {
       tags.add('empty-split');
   }
   if (tiles.inner.some((d) => innerSize(full, d) > BUILT_IN_TILE)) tags.add('inner');
+  if (isLarge(full)) tags.add('large-sizes');
   const byDistribution: Partial<Record<Distribution, CaseTag>> = {
     'very-negative': 'very-negative',
     equal: 'equal-scores',
@@ -316,6 +327,9 @@ function finish(c: CaseDraft, seed: number, tiles: KernelTiles): VerifyCase {
   for (const [name, holds] of Object.entries(FEATURE_TAG_RULES)) if (holds(full)) tags.add(name as CaseTag);
   return { ...full, tags: [...tags] };
 }
+
+/** Past the powers of two a bound may be fixed at: n or m past 256, or 5 or more heads (the 'large-sizes' tag). */
+export const isLarge = (c: Pick<VerifyCase, 'n' | 'm' | 'heads'>) => c.n > 256 || c.m > 256 || c.heads >= 5;
 
 /** Score spreads from this magnitude on count as large scores (the ±1e3 family); smaller ones only shape a feature's cases. */
 export const LARGE_SCORES = 100;
@@ -468,8 +482,46 @@ function blockCases(tiles: KernelTiles): CaseDraft[] {
   ];
 }
 
-/** Rows with particular score distributions. */
-function distributionCases(): CaseDraft[] {
+/**
+ * How deep the deepest very-negative rows go. Past the fused stage, each stage is checked on its own
+ * GPU input (softmax and P·V read the GPU's scores and probabilities), which is exact, so any finite
+ * depth is checkable: 1e6 (float32's step there is 1/16, so the rows' spread of a few units shows)
+ * and 1e30 (the spread is absorbed; keys then differ by eighths of the depth, so each row's weight
+ * is shared by the keys that tie for its max and the rest are 0).
+ * The fused stage is checked end to end from Q and K (tolerance.ts): a score s carries an error of up
+ * to (γ(dk) + 3u)·|s|, which the fused bound grows by (1 + 1/dk) and u·|s| and the softmax turns into
+ * a factor e^{±2Δ} on the weights. At dk = 4 that is Δ ≈ 9.75u·|s| ≤ 0.055 for |s| ≤ 0.95·1e5, so the
+ * weights are held within 12% and a row of zeros still fails; at 1e6 the bound would pass anything.
+ */
+export const DEEP_SCORES = { stage: [1e6, 1e30], endToEnd: [1e5] } as const;
+
+/** Rows with particular score distributions; `endToEnd`: the fused stage's (see DEEP_SCORES). */
+function distributionCases(endToEnd = false): CaseDraft[] {
+  const depths = endToEnd ? DEEP_SCORES.endToEnd : DEEP_SCORES.stage;
+  const neg = (x: number) => `−${x.toExponential(1).replace('e+', 'e')}`;
+  const range = (depth: number) => `${neg(0.95 * depth)}…${neg(0.55 * depth)}`;
+  const deep: CaseDraft[] = depths.map((depth, i) => ({
+    name: `all scores in ${range(depth)} n=11 m=${i ? 20 : 24}${i ? ' causal' : ''}, 2 heads`,
+    n: 11,
+    m: i ? 20 : 24,
+    dk: 4,
+    dv: 4,
+    heads: 2,
+    causal: i > 0,
+    distribution: 'very-negative',
+    depth,
+  }));
+  deep.push({
+    name: `one visible key per row, its score in ${range(depths[0])} n=12 m=26`,
+    n: 12,
+    m: 26,
+    dk: 4,
+    dv: 4,
+    mask: 'one-visible',
+    distribution: 'very-negative',
+    depth: depths[0],
+    tags: ['one-visible'],
+  });
   return [
     { name: 'all scores in −1e3…−5e2 n=m=20', n: 20, m: 20, dk: 16, dv: 8, distribution: 'very-negative' },
     {
@@ -482,6 +534,7 @@ function distributionCases(): CaseDraft[] {
       causal: true,
       distribution: 'very-negative',
     },
+    ...deep,
     { name: 'all scores equal n=m=18', n: 18, m: 18, dk: 8, dv: 8, distribution: 'equal' },
     { name: 'all masked but one key n=12 m=26', n: 12, m: 26, dk: 8, dv: 8, mask: 'one-visible', distribution: 'one-visible' },
     { name: 'fully masked row n=m=16 (row 8)', n: 16, m: 16, dk: 8, dv: 8, mask: 'fully-masked-row' },
@@ -491,6 +544,22 @@ function distributionCases(): CaseDraft[] {
     { name: 'tiny scores (about 1e-30) n=m=14', n: 14, m: 14, dk: 8, dv: 8, distribution: 'tiny' },
     { name: 'heads of mixed scales (1e-2, 1, 30) n=m=15', n: 15, m: 15, dk: 8, dv: 8, heads: 3, distribution: 'mixed-heads' },
   ];
+}
+
+/**
+ * Past the powers of two a bound may be fixed at (128 or 256 keys or rows, 4 heads): m = 300 and
+ * n = 260 (off every multiple of 64), 5 heads and, where the kernel declares grouped K/V heads, 10 on
+ * 2 (groups of 5: ⌊t / 5⌋ against t mod 2). dk and dv stay 4, so they cost a CPU emulator little.
+ */
+function reachCases(features: readonly FeatureName[]): CaseDraft[] {
+  const drafts: CaseDraft[] = [
+    { name: 'past 256 keys: n=5 m=300 dk=dv=4', n: 5, m: 300, dk: 4, dv: 4 },
+    { name: 'past 256 rows: n=260 m=9 dk=dv=4, causal', n: 260, m: 9, dk: 4, dv: 4, causal: true },
+    { name: '5 heads: n=7 m=12 dk=4 dv=6', n: 7, m: 12, dk: 4, dv: 6, heads: 5 },
+  ];
+  if (features.includes('kvHeads'))
+    drafts.push({ name: 'GQA: 10 heads on 2 K/V heads n=5 m=9 dk=dv=4', n: 5, m: 9, dk: 4, dv: 4, heads: 10, kvHeads: 2 });
+  return drafts;
 }
 
 /**
@@ -847,11 +916,18 @@ export function verifyCases(options: SuiteOptions = {}): VerifyCase[] {
   }));
   let raw: CaseDraft[];
   if (options.stage === 'rope') {
-    raw = [...edgeCases(tiles), ...blockCases(tiles), ...seeds].map(withRope);
+    raw = [...edgeCases(tiles), ...blockCases(tiles), ...seeds, ...reachCases(features)].map(withRope);
     raw.push(...ropePairCases(features), ...ropeCases(features), ...(has('kvHeads') ? kvHeadCases().map(withRope) : []));
   } else {
     // Without features the option pairs are those of plain attention; with them, the features are more factors.
-    raw = [...edgeCases(tiles), ...pairCases(features), ...blockCases(tiles), ...distributionCases(), ...seeds];
+    raw = [
+      ...edgeCases(tiles),
+      ...pairCases(features),
+      ...blockCases(tiles),
+      ...distributionCases(options.stage === 'fused'),
+      ...seeds,
+      ...reachCases(features),
+    ];
     if (features.length > 0) {
       if (has('kvHeads')) raw.push(...kvHeadCases());
       if (has('window')) raw.push(...windowCases());
@@ -962,12 +1038,18 @@ function shapeScores(c: VerifyCase, q: Float32Array | Float64Array, k: Float32Ar
   const rng = createRng(c.seed + 4);
   switch (c.distribution) {
     case 'very-negative': {
-      // Column 0 of every head carries a row offset b_i in −950…−550: k = 1 there, q = b_i·√dk (exact
-      // for dk a power of 4), the other columns add a few units of spread.
+      // Column 0 of every head carries a row offset b_i in −depth·(0.55…0.95): k = 1 there, q = b_i·√dk
+      // (exact for dk a power of 4), the other columns add a few units of spread. Where float32 cannot
+      // hold that spread next to the depth, keys differ instead: k = 1, 1.125 or 1.25 in column 0.
+      const depth = c.depth ?? 1e3;
       const root = Math.sqrt(c.dk);
-      for (let j = 0; j < c.m; j++) for (let g = 0; g < kvHeads; g++) k[j * kWidth + g * c.dk] = 1;
+      const absorbed = depth * UNIT_ROUNDOFF > 1;
+      for (let j = 0; j < c.m; j++) {
+        const k0 = absorbed ? 1 + 0.125 * Math.floor(3 * rng.next()) : 1;
+        for (let g = 0; g < kvHeads; g++) k[j * kWidth + g * c.dk] = k0;
+      }
       for (let i = 0; i < c.n; i++) {
-        const offset = -Math.round(550 + 400 * rng.next());
+        const offset = -Math.round(depth * 0.55 + depth * 0.4 * rng.next());
         for (let t = 0; t < c.heads; t++) q[i * qWidth + t * c.dk] = offset * root;
       }
       break;

@@ -56,6 +56,51 @@ export interface Coverage {
   /** The stage's features, covered or not (absent when the kernel never compiled, so its declarations are unknown). */
   features?: FeatureCoverage[];
   checks: CoverageCheck[];
+  /**
+   * Present when the kernel uses subgroup operations: the subgroup widths it ran at (the device's
+   * subgroupMinSize…subgroupMaxSize), or null when the device does not say.
+   */
+  subgroups?: SubgroupWidths | null;
+}
+
+/** The subgroup widths a device runs at (its adapter info's subgroupMinSize and subgroupMaxSize). */
+export interface SubgroupWidths {
+  min: number;
+  max: number;
+}
+
+/** Widths other devices' subgroups have: a kernel that assumes the one it ran at is unchecked at these. */
+export const OTHER_SUBGROUP_WIDTHS = '8–128';
+
+/** Whether WGSL source calls a subgroup or quad built-in function or reads subgroup_size / subgroup_invocation_id. */
+export function usesSubgroupOperations(source: string): boolean {
+  const code = source.replace(/\/\/.*$/gm, '');
+  return /\b(subgroup|quad)[A-Z]\w*\s*\(|\bsubgroup_(size|invocation_id)\b/.test(code);
+}
+
+const widths = (w: SubgroupWidths) => (w.min === w.max ? `${w.min}` : `${w.min}–${w.max}`);
+
+/** The subgroup widths a verdict holds for, in a few words: "subgroup width 4 only", "subgroup width unknown". */
+function subgroupReach(w: SubgroupWidths | null): string {
+  return w ? `subgroup width${w.min === w.max ? '' : 's'} ${widths(w)} only` : 'subgroup width unknown';
+}
+
+/**
+ * How far a verdict reaches, one line: the largest n, m and heads that ran (the coverage's axes) and,
+ * for a kernel with subgroup operations, the subgroup widths.
+ */
+export function coverageReach(c: Coverage): string {
+  const largest = (axis: string) => Math.max(...(c.axes[axis] ?? [0]));
+  const sizes = `largest sizes run: n ${largest('n')} · m ${largest('m')} · heads ${largest('heads')}`;
+  return c.subgroups === undefined ? sizes : `${sizes}; ${subgroupReach(c.subgroups)} (other devices: ${OTHER_SUBGROUP_WIDTHS})`;
+}
+
+/** The coverage's subgroup line: the widths the kernel ran at, and that other devices use others. */
+function subgroupLine(w: SubgroupWidths | null): string {
+  const ran = w
+    ? `ran at subgroup width${w.min === w.max ? '' : 's'} ${widths(w)} only (this device's subgroupMinSize–subgroupMaxSize)`
+    : 'ran at a subgroup width this device does not report (no subgroupMinSize/subgroupMaxSize in its adapter info)';
+  return `subgroups: ${ran}; other devices use other widths (${OTHER_SUBGROUP_WIDTHS}), where a kernel that assumes one width can be wrong`;
 }
 
 /** Tags that describe sizes or repeats rather than an option, left out of the pairs. */
@@ -85,7 +130,12 @@ function featureCoverage(cases: readonly VerifyCase[], suite: SuiteFeatures): Fe
 }
 
 /** The coverage of the cases that ran, with the runner's checks and, when known, the stage's features. */
-export function coverageOf(cases: readonly VerifyCase[], checks: CoverageCheck[] = [], suite?: SuiteFeatures): Coverage {
+export function coverageOf(
+  cases: readonly VerifyCase[],
+  checks: CoverageCheck[] = [],
+  suite?: SuiteFeatures,
+  subgroups?: SubgroupWidths | null,
+): Coverage {
   const axes: Record<string, number[]> = {};
   for (const axis of SIZE_FIELDS) {
     const sizes = [...new Set(cases.flatMap((c) => c[axis] ?? []))].sort((a, b) => a - b);
@@ -114,6 +164,7 @@ export function coverageOf(cases: readonly VerifyCase[], checks: CoverageCheck[]
     pairs: { covered: all.filter((p) => met.has(p)), missing: all.filter((p) => !met.has(p)) },
     ...(suite ? { features: featureCoverage(cases, suite) } : {}),
     checks,
+    ...(subgroups !== undefined ? { subgroups } : {}),
   };
 }
 
@@ -159,6 +210,7 @@ export function formatCoverage(c: Coverage, { maxMissing = 8, stage }: { maxMiss
     `${counted(c.cases, 'case')}; sizes run: ${Object.entries(c.axes)
       .map(([axis, values]) => `${axis} ${sizes(values)}`)
       .join(' · ')}`,
+    ...(c.subgroups !== undefined ? [subgroupLine(c.subgroups)] : []),
     `options (cases): ${counts(c.options)}`,
     `tags (cases): ${counts(c.tags)}`,
     `feature pairs met in one case: ${covered.length} of ${total}${missing.length ? ` (never together: ${shown})` : ''}`,

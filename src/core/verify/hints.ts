@@ -201,9 +201,17 @@ const MECHANISMS: Mechanism[] = [
     id: 'max-init',
     bugClass: 'initialisation',
     all: ['very-negative'],
-    title: 'fails only on rows whose scores are all far below zero → running max initialised to 0',
+    title: 'fails only on rows whose scores are all far below zero → running max initialised to 0 or another finite floor',
     detail:
-      'start the row max at the lowest float (−3.4e38) or −∞, or at the first visible score; from 0, exp(s − 0) underflows to 0 for every key when all scores are below about −88.',
+      'start the row max at the lowest float (−3.4e38) or −∞, or at the first visible score; from 0 (or −1e4, −65504, …), exp(s − max) underflows to 0 for every key once all scores are about 88 below it.',
+  },
+  {
+    id: 'large-sizes',
+    bugClass: 'bounds',
+    all: ['large-sizes'],
+    title: 'fails only past 256 rows or keys, or with 5 or more heads → a bound fixed at a size',
+    detail:
+      'the kernel is right on small problems only: look for a loop bound, guard, array length or index fixed at a power of two (128 or 256 keys or rows, 4 heads) where params.m, params.n or params.heads belongs.',
   },
   {
     id: 'masking',

@@ -4,7 +4,7 @@ import type { ShaderMessage } from '../errors';
 import type { CheckedTensor } from './check-stage';
 import type { VerifyCase } from './cases';
 import type { Coverage } from './coverage';
-import { formatCoverage } from './coverage';
+import { coverageReach, formatCoverage } from './coverage';
 import type { Repro } from './repro';
 import type { HazardReport } from './races';
 import { counted, countedOf } from '../plural';
@@ -108,6 +108,7 @@ export type HintId =
   | 'causal-shift'
   | 'mask-causal'
   | 'max-init'
+  | 'large-sizes'
   | 'inner-loop'
   | 'limits'
   | 'out-of-bounds'
@@ -287,11 +288,11 @@ export function reportCells(c: CaseReport): string[] {
   ];
 }
 
-/** The one-line verdict under the table. */
+/** The one-line verdict under the table; a PASS also says how far it reaches (the largest sizes, subgroup widths). */
 export function reportSummary(report: VerifyReport): string {
   const failed = failedCases(report).length;
   return report.status === 'pass'
-    ? `PASS: ${countedOf(report.cases.length, report.cases.length, 'case')} within tolerance, identical on both runs (${(report.ms / 1000).toFixed(1)} s)`
+    ? `PASS: ${countedOf(report.cases.length, report.cases.length, 'case')} within tolerance, identical on both runs (${(report.ms / 1000).toFixed(1)} s)${report.coverage ? `; ${coverageReach(report.coverage)}` : ''}`
     : report.cases.length === 0 && report.error
       ? // Nothing ran (it did not compile, or does not fit the interface): no "0 of 0 cases".
         `${report.status.toUpperCase()}: no case ran — ${report.error}`

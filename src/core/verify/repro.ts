@@ -12,7 +12,7 @@ import { caseInputs } from './cases';
 import { optionFields } from './shrink';
 
 /** Case fields that only shape the inputs, which the files carry as they are. */
-const INPUT_ONLY_FIELDS: ReadonlySet<string> = new Set(['mask', 'magnitude', 'distribution', 'weightScale']);
+const INPUT_ONLY_FIELDS: ReadonlySet<string> = new Set(['mask', 'magnitude', 'distribution', 'depth', 'weightScale']);
 /** Case fields that are run options with a flag of their own: keySplits → --key-splits. */
 const RUN_FLAG_FIELDS: ReadonlySet<string> = new Set(['keySplits']);
 /** Run options `npm run attention` has a flag for (the features' flags: scripts/lib/feature-flags.ts). */

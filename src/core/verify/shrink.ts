@@ -9,7 +9,7 @@
  * "left out" for anything else), so new case fields shrink without a change here.
  */
 import type { VerifyCase } from './cases';
-import { FEATURE_TAG_RULES, hasHiddenRow, LARGE_SCORES } from './cases';
+import { FEATURE_TAG_RULES, hasHiddenRow, isLarge, LARGE_SCORES } from './cases';
 
 /** The sizes a case is shrunk along, smallest allowed value 1 (dModel only where the case has one). */
 export const SIZE_FIELDS = ['n', 'm', 'heads', 'dk', 'dv', 'dModel'] as const;
@@ -28,6 +28,7 @@ const CASE_OPTION_DEFAULTS: Readonly<Record<string, unknown>> = {
   temperature: 1,
   magnitude: undefined,
   distribution: undefined,
+  depth: undefined,
   blockRows: undefined,
   kvHeads: undefined,
   window: undefined,
@@ -108,6 +109,7 @@ const DERIVED_TAGS: Record<string, (c: VerifyCase) => boolean> = {
   mask: (c) => c.mask !== 'none',
   'masked-row': hasHiddenRow,
   'large-scores': (c) => (c.magnitude ?? 0) >= LARGE_SCORES,
+  'large-sizes': isLarge,
   scale: (c) => c.scale !== 'default' || c.temperature !== 1,
   ...FEATURE_TAG_RULES,
 };
