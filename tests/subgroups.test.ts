@@ -376,7 +376,7 @@ describe('the subgroup form of the fused kernel', () => {
     },
   ])('the race check runs the $form decoding merge and catches a missing barrier there', ({ form, source, barrier, without }) => {
     const clean = checkWorkgroupHazards(source, 'fused');
-    expect(clean.covered).toMatch(/decoding shape n=2 .*DECODE=1 VEC4_ROWS=0/);
+    expect(clean.covered).toMatch(/decoding shape n=1 m=100 causal \(shift 99\), grid 1×3×\d, .*DECODE=1 VEC4_ROWS=0/);
     // The quads run with both of the check's query heads (on one K/V head) in one workgroup.
     expect(/decoding shape .* QUAD_HEADS=2/.test(clean.covered)).toBe(form.startsWith('quads'));
     expect(clean.covered).toMatch(/grid 2×1×2 of 64×1×1, .*DECODE=0 VEC4_ROWS=1/);

@@ -9,8 +9,11 @@
  * budget of invocations, loops that run at least twice (dk > 16, m > 32) so a barrier missing at
  * the end of a loop iteration shows, two heads where affordable, causal and an explicit mask on;
  * then a second, smaller problem with causal, the mask and the features off, so a branch taken only
- * when a flag is off is interpreted too. Pure: no WebGPU, no DOM; runs in Node and in the page.
+ * when a flag is off is interpreted too. A fused kernel also runs its decoding shape and, where it
+ * splits keys, its split path (3 key splits, the last empty, partials sized as the engine sizes
+ * them). Pure: no WebGPU, no DOM; runs in Node and in the page.
  */
+import { forcedKeySplits } from '../core/key-splits';
 import { createRng } from '../core/rng';
 import type { StageName } from '../core/stages';
 import type { FeatureName } from '../core/features';
@@ -18,7 +21,7 @@ import type { ScoreFunction } from '../core/options';
 import type { HazardBinding, HazardReport } from '../core/verify/races';
 import { detectHazards, emptyHazardReport } from '../core/verify/races';
 import type { DispatchShape, DispatchSize } from './interface';
-import { outputTile, packParams, STAGES } from './interface';
+import { DECODE_MAX_ROWS, outputTile, packParams, STAGES } from './interface';
 import { interfaceProblems } from './reflect';
 
 /** WebGPU's default maxComputeWorkgroupStorageSize: what a kernel may count on on any device. */
@@ -48,11 +51,22 @@ export interface HazardShape {
   scoreDim?: number;
   /** The score function of a qk kernel that declares one (its `scoring` buffer is then filled). */
   score?: ScoreFunction;
+  /** Key splits of a fused kernel's split-KV run (forcedKeySplits of m); absent or 1: unsplit, its writes go to out. */
+  keySplits?: number;
 }
 
 /** What a stage's grid rule reads from a hazard shape. */
 function dispatchOf(shape: HazardShape): DispatchSize {
-  return { rows: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads, kvHeads: shape.kvHeads, dModel: shape.dModel };
+  return {
+    rows: shape.n,
+    m: shape.m,
+    dk: shape.dk,
+    dv: shape.dv,
+    heads: shape.heads,
+    kvHeads: shape.kvHeads,
+    dModel: shape.dModel,
+    keySplits: shape.keySplits,
+  };
 }
 
 /** The feature values the interpreter runs with: a window that hides keys, a softcap that bends the scores, RoPE rotating part of the head. */
@@ -90,6 +104,13 @@ export interface HazardOptions {
 
 /** Key splits of the combine stage's problem. */
 const HAZARD_SPLITS = 2;
+
+/**
+ * The fused kernel's split-KV problem: 100 keys in 3 splits, forced as the engine forces them
+ * (forcedKeySplits: 64 keys a split), give a full split, a partial one (keys 64…99) and an empty one,
+ * which the engine produces too (a forced count of few keys).
+ */
+const SPLIT_PROBLEM = { m: 100, keySplits: 3 } as const;
 
 /** Widths that are not multiples of 4, 8 or 16, with dk > 16 (two dk chunks) and dk != dv. */
 const WIDTHS: Record<StageName, { dk: number; dv: number }> = {
@@ -193,6 +214,7 @@ function stageBindings(stage: StageName, s: HazardShape, seed: number): Record<n
     if (hidden(i, j)) scores[e] = -Infinity;
   });
   const probs = Float32Array.from(randomFloats(s.heads * s.n * s.m, seed + 5), (x) => Math.abs(x) / 4);
+  const splits = forcedKeySplits(s.m, stage === 'combine' ? HAZARD_SPLITS : stage === 'fused' ? (s.keySplits ?? 1) : 1);
   const buffers: Record<string, ArrayBuffer> = {
     params: packParams({
       n: s.n,
@@ -213,9 +235,9 @@ function stageBindings(stage: StageName, s: HazardShape, seed: number): Record<n
       sinks: on('sinks'),
       // A rotary fraction (4 dimensions copied) and an offset, so every path of a rope kernel runs.
       rope: on('rope') ? { ...HAZARD_FEATURES.rope, dims: Math.max(2, s.dk - 4 - (s.dk % 2)) } : null,
-      // The fused kernel runs unsplit here (its writes go to out); the combine merges two splits.
-      keySplits: stage === 'combine' ? HAZARD_SPLITS : 1,
-      splitKeys: 64,
+      // The combine merges two splits; the fused kernel runs unsplit (its writes go to out) but in its split-KV run.
+      keySplits: splits.keySplits,
+      splitKeys: splits.splitKeys,
       dq: s.dq,
       scoreDim: s.scoreDim,
     }),
@@ -226,7 +248,11 @@ function stageBindings(stage: StageName, s: HazardShape, seed: number): Record<n
     scores: stage === 'softmax' ? scores.buffer : new ArrayBuffer(4 * s.heads * s.n * s.m),
     probs: stage === 'pv' ? probs.buffer : new ArrayBuffer(4 * s.heads * s.n * s.m),
     out: new ArrayBuffer(4 * s.n * s.heads * s.dv),
-    partials: Float32Array.from(randomFloats(HAZARD_SPLITS * s.heads * s.n * (s.dv + 2), seed + 10), Math.abs).buffer,
+    // Sized as the engine sizes it (src/gpu/engine.ts): a split's write past its end is out of bounds, and so is any write of an unsplit run.
+    partials:
+      stage === 'fused'
+        ? new ArrayBuffer(splits.keySplits > 1 ? 4 * splits.keySplits * s.heads * s.n * (s.dv + 2) : 16)
+        : Float32Array.from(randomFloats(HAZARD_SPLITS * s.heads * s.n * (s.dv + 2), seed + 10), Math.abs).buffer,
     heads_out: randomFloats(s.n * s.heads * s.dv, seed + 6).buffer,
     wo: randomFloats(s.heads * s.dv * s.dModel, seed + 7).buffer,
     projected: new ArrayBuffer(4 * s.n * s.dModel),
@@ -380,27 +406,66 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
     invocationStepBudget: options.invocationStepBudget,
   });
   if (report.outOfSteps) report.outOfSteps.problem = problemWords(stage, shape);
-  // A fused kernel with a decoding shape (override DECODE: one row per workgroup, its invocations on
-  // distinct keys, merged in workgroup memory) runs it too, over two rows: that merge is code the
-  // 64-row shape never reaches. It reads element by element there (VEC4_ROWS off), so both read
-  // paths of the built-in kernel run.
-  let decoding = '';
-  if (stage === 'fused' && kernel.overrides.includes('DECODE') && !options.shape) {
-    const rows = { ...shape, n: 2, causalShift: shape.m - 2 };
-    const decodeConstants = declaredOf({ ...spec.constants?.(limits, { ...problem, n: rows.n }), DECODE: 1, VEC4_ROWS: 0 });
-    const decodeKernel = { ...kernel, constants: decodeConstants };
-    const decodeGrid = spec.grid(decodeKernel, dispatchOf(rows));
-    const second = detectHazards(source, {
-      grid: decodeGrid,
-      bindings: stageBindings(stage, rows, (options.seed ?? 1) + 1),
-      constants: decodeConstants,
+  // Each further run: its shape and pipeline constants, its findings merged into the report under `problem`.
+  const interpretAlso = (rows: HazardShape, constants: Record<string, number>, seed: number, problem: string) => {
+    const runGrid = spec.grid({ ...kernel, constants }, dispatchOf(rows));
+    const more = detectHazards(source, {
+      grid: runGrid,
+      bindings: stageBindings(stage, rows, (options.seed ?? 1) + seed),
+      constants,
       timeLimitMs: timeLeft(),
       stepBudget: options.stepBudget,
       invocationStepBudget: options.invocationStepBudget,
     });
-    mergeHazardReports(report, second, 'the decoding shape', problemWords(stage, rows));
-    const set = Object.entries(decodeConstants).map(([k, v]) => `${k}=${v}`);
-    decoding = `; and its decoding shape n=${rows.n} causal (shift ${rows.causalShift}), grid ${decodeGrid.join('×')}, ${set.join(' ')}`;
+    mergeHazardReports(report, more, problem, problemWords(stage, rows));
+    return runGrid;
+  };
+  const constantWords = (constants: Record<string, number>) =>
+    Object.entries(constants)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+  // A fused kernel that splits keys (SUPPORTS_KEY_SPLITS, as the engine does on a GPU) runs its
+  // split path too: 100 keys in 3 splits as the engine forces them (64, 36 and none), each split
+  // writing its o, M and L into partials sized as the engine sizes them, so an index past a split's
+  // end is out of bounds. The window is off so the splits see their keys (causal rows of the last
+  // query block see all of them); the other flags stay on (the sink belongs to split 0 only).
+  // DECODE_MAX_ROWS + 1 rows: the fewest the engine runs in the 64-row shape.
+  const splits = stage === 'fused' && kernel.supportsKeySplits && !options.shape;
+  const splitShape = (n: number): HazardShape => ({
+    ...shape,
+    n,
+    m: SPLIT_PROBLEM.m,
+    causalShift: SPLIT_PROBLEM.m - n,
+    keySplits: SPLIT_PROBLEM.keySplits,
+    features: shape.features.filter((f) => f !== 'window'),
+  });
+  let split = '';
+  if (splits && !report.incomplete) {
+    const rows = splitShape(DECODE_MAX_ROWS + 1);
+    const constants = declaredOf(spec.constants?.(limits, { ...problem, n: rows.n, m: rows.m }) ?? {});
+    const splitGrid = interpretAlso(rows, constants, 3, `${SPLIT_PROBLEM.keySplits} key splits`);
+    const { keySplits, m } = SPLIT_PROBLEM;
+    const window = shape.features.includes('window') ? ', window off' : '';
+    split = `; and split-KV (${keySplits} key splits of ${forcedKeySplits(m, keySplits).splitKeys} keys, the last empty; partials sized as the engine sizes them${window}): ${problemWords(stage, rows)}, grid ${splitGrid.join('×')}`;
+  }
+  // A fused kernel with a decoding shape (override DECODE: one row per workgroup, its invocations on
+  // distinct keys, merged in workgroup memory) runs it too: that merge is code the 64-row shape never
+  // reaches. It reads element by element there (VEC4_ROWS off), so both read paths of the built-in
+  // kernel run. With key splits it runs split as above, over one row (a decoding workgroup costs the
+  // interpreter about 55 000 steps whatever its keys, and there is one per row, split and head); else
+  // unsplit over two rows.
+  let decoding = '';
+  if (stage === 'fused' && kernel.overrides.includes('DECODE') && !options.shape) {
+    const rows = splits ? splitShape(1) : { ...shape, n: 2, causalShift: shape.m - 2 };
+    const decodeProblem = { ...problem, n: rows.n, m: rows.m };
+    const decodeConstants = declaredOf({ ...spec.constants?.(limits, decodeProblem), DECODE: 1, VEC4_ROWS: 0 });
+    const decodeGrid = interpretAlso(
+      rows,
+      decodeConstants,
+      1,
+      splits ? `the decoding shape in ${SPLIT_PROBLEM.keySplits} key splits` : 'the decoding shape',
+    );
+    decoding = `${splits ? ', and' : '; and'} its decoding shape n=${rows.n}${splits ? ` m=${rows.m}` : ''} causal (shift ${rows.causalShift}), grid ${decodeGrid.join('×')}, ${constantWords(decodeConstants)}`;
   }
   // A second problem with every flag the first turned on turned off (causal, the mask, the declared
   // features; RoPE stays on in the rope stage, which only runs with it), so a branch taken only when
@@ -446,7 +511,7 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
             .map(([k, v]) => `${k}=${v}`)
             .join(' ')}`
         : ''
-    }${decoding}${flagsOff}` +
+    }${split}${decoding}${flagsOff}` +
     `: races between barriers and across workgroups, out-of-bounds accesses, reads of unwritten workgroup memory, barrier divergence,` +
     ` workgroup memory ${report.workgroupBytes} of ${DEFAULT_WORKGROUP_STORAGE} B (${Math.round(ms)} ms)${report.incomplete ? ` — incomplete: ${report.incomplete}` : ''}` +
     interpreterTrouble(report.interpreterErrors);
