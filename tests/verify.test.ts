@@ -364,6 +364,24 @@ describe('symptoms', () => {
       expect(check.unnormalisedRows).toBe(0);
     });
 
+    it('rows of zeros (a running max from a finite floor) are no unnormalised rows: the max-init hint comes first', () => {
+      // The kernel's weights of every very-negative case all underflow to 0: the reference times 0.
+      const zeros = (p: Float64Array) => p.map(() => 0);
+      const deep = suite.filter((c) => c.tags.includes('very-negative'));
+      expect(deep.length).toBeGreaterThan(0);
+      const rows = suite.map((c) => {
+        if (!deep.includes(c)) return row(c);
+        const check = softmaxCheck(c, zeros);
+        expect(check.unnormalisedRows, c.name).toBe(0);
+        const { comparison, ...symptoms } = check;
+        return row(c, { ...symptoms, status: 'fail', failures: comparison.failures, maxAbs: comparison.maxAbs });
+      });
+      const hints = diagnose(rows, { stage: 'softmax' });
+      expect(hints[0]?.id, hints.map((h) => h.title).join('\n')).toBe('max-init');
+      expect(hints.map((h) => h.id)).not.toContain('normalisation');
+      for (const r of rows.filter((x) => x.status === 'fail')) expect(r.hint).not.toMatch(/not normalised/);
+    });
+
     it('the diagnosis says the rows are not normalised, not a scale, nor "no pattern"', () => {
       const equal = suite.find((c) => c.tags.includes('equal-scores'))!;
       // An all-equal row without the division is m times the reference: a constant factor, and yet no scale.
@@ -454,6 +472,22 @@ describe('symptoms', () => {
 const row = caseRow;
 
 describe('diagnosis from the pattern across cases', () => {
+  it('an additive score whose tanh overflows (NaN in every saturated case, ordinary cases pass) is named as such', () => {
+    // As an unclamped tanh fails: NaN with saturated weights and scores of ±1e3, a softcap's tanh of that NaN a wrong value.
+    const rows = verifyCases({ stage: 'qk', score: 'additive', features: ['softcap'] }).map((c) => {
+      const nan = c.tags.includes('tanh-saturated') || c.tags.includes('large-scores');
+      if (nan) return row(c, { status: 'fail', tensor: 'scores', failures: 30, nonFiniteElsewhere: 30 });
+      return c.softcap !== undefined ? row(c, { status: 'fail', tensor: 'scores', failures: 3, maxAbs: 4 }) : row(c);
+    });
+    expect(rows.filter((r) => r.case.tags.includes('tanh-saturated')).length).toBeGreaterThan(0);
+    const hints = diagnose(rows, { stage: 'qk' });
+    expect(hints[0], hints.map((h) => h.title).join('\n')).toMatchObject({
+      id: 'score-function',
+      title: 'Inf/NaN where tanh saturates (pre-activations past ±15) → tanh overflows: clamp its input',
+    });
+    expect(hints[0].detail).toMatch(/clamp each pre-activation .* to ±15/i);
+  });
+
   const cases = verifyCases();
 
   it('calls results that change between two runs a race', () => {

@@ -49,6 +49,10 @@ import { diagnoseKernel } from './kernels';
 import { outputTile } from './interface';
 import type { StageHazardReport } from './hazards';
 import { checkWorkgroupHazards, DEFAULT_WORKGROUP_STORAGE } from './hazards';
+import type { StorageCoverage } from '../core/verify/coverage';
+import type { Precision } from '../core/precision';
+import { halfStorageObstacles } from '../core/precision';
+import { declaresF16Storage } from './half-storage';
 
 /** Per run of a case (each case runs twice). SwiftShader needs well under a second for any case. */
 export const DEFAULT_TIME_LIMIT_MS = 10_000;
@@ -467,6 +471,7 @@ async function runCase(
       projected: first.projected?.data ?? null,
     },
     fullyMaskedRows(c, inputs),
+    first.precision,
   );
   const differing = differingElements(stageTensor(first, stage), stageTensor(second, stage));
   const { comparison } = check;
@@ -625,6 +630,11 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     ms: 0,
   };
   let features: SuiteFeatures | undefined;
+  // A fused kernel that declares `const F16_STORAGE = true;` reads Q, K and V as packed halves: it
+  // runs with f16 storage (float32 buffers would be nonsense to it) and is held to the f16 bound.
+  const precision: Precision = checkedName === 'fused' && !combine && declaresF16Storage(source) ? 'f16' : 'f32';
+  const storage: StorageCoverage | undefined = precision === 'f16' ? { precision, skipped: [] } : undefined;
+  if (storage) report.precision = precision;
   const finish = (status: VerifyReport['status'], error?: string) => {
     report.status = status;
     report.coverage = coverageOf(
@@ -632,6 +642,7 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
       suiteChecks(report),
       features,
       usesSubgroupOperations(source) ? subgroupWidths(engine.device) : undefined,
+      storage,
     );
     if (error) report.error = error;
     report.ms = performance.now() - started;
@@ -708,12 +719,14 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     elementwise,
   });
   // A combine kernel runs only when the keys are split.
-  const cases = options.cases ?? (combine ? suite.filter((c) => (c.keySplits ?? 1) > 1) : suite);
+  const planned = options.cases ?? (combine ? suite.filter((c) => (c.keySplits ?? 1) > 1) : suite);
+  // Cases f16 storage cannot run (RoPE on, an input beyond ±65504) are left out, saying why.
+  const cases = storage ? planned.filter((c) => runsWithHalves(c, variant, storage)) : planned;
   report.plannedCases = cases.length;
   if (checked === 'fused') {
     // The fused pipelines are specialised per problem (head-width buckets, rows per workgroup):
     // build them before the cases, whose time limit is for running.
-    const warmed = await within(warmFused(engine, variant, source, combine, cases), COMPILE_TIME_LIMIT_MS * 4);
+    const warmed = await within(warmFused(engine, variant, source, combine, cases, precision), COMPILE_TIME_LIMIT_MS * 4);
     if (warmed === TIMED_OUT) return finish('timeout', `compiling the fused pipelines took longer than ${COMPILE_TIME_LIMIT_MS * 4} ms`);
     checkCancelled(signal);
   }
@@ -725,6 +738,7 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     poison: true,
     lastStage: checked,
     signal,
+    precision,
   };
   for (const c of cases) {
     checkCancelled(signal);
@@ -770,16 +784,48 @@ export async function verifyKernel(engine: AttentionEngine, options: VerifyKerne
     const at = report.hints.findIndex((h) => !found.has(h.id));
     report.hints.splice(at < 0 ? report.hints.length : at, 0, combineHint(report.cases));
   }
+  const failedCases = report.cases.filter((c) => c.status === 'fail');
+  if (storage && failedCases.length * 2 >= report.cases.length && failedCases.length > 0) {
+    // Most cases wrong with f16 storage: the first suspect is how the kernel reads the packed halves.
+    const found = new Set(findings.map((f) => f.id));
+    const at = report.hints.findIndex((h) => !found.has(h.id));
+    report.hints.splice(at < 0 ? report.hints.length : at, 0, halfStorageHint(failedCases, report.cases.length));
+  }
   report.cases = annotateCases(report.cases, report.hints);
   report.warnings = passed ? passWarnings(source, interpreted) : [];
   if (!passed && options.shrink !== false) {
     const rerun = (c: VerifyCase) => runCase(engine, checked, c, { ...run, keySplits: c.keySplits }, limitMs, options.recorded);
-    const valid = (c: VerifyCase) => caseProblem(c, stage) === null;
+    const valid = (c: VerifyCase) => caseProblem(c, stage) === null && (!storage || halfStorageProblems(c, variant).length === 0);
     const deviceLost = () => engine.lost;
     report.smallest = (await smallestFailure(rerun, report.cases, { ...options.shrink, signal, valid, deviceLost })) ?? undefined;
     checkCancelled(signal);
   }
   return finish(passed ? 'pass' : 'fail');
+}
+
+/** Why f16 storage cannot run the case (the engine's reasons: RoPE, an input beyond ±65504); empty when it can. */
+function halfStorageProblems(c: VerifyCase, variant: VariantName): string[] {
+  const { inputs, options } = caseInputs(c);
+  return halfStorageObstacles({ variant, rope: !!options.rope, customKernel: { declaresF16Storage: true }, inputs });
+}
+
+/** Whether f16 storage can run the case; when it cannot, the case joins the coverage's skipped list. */
+function runsWithHalves(c: VerifyCase, variant: VariantName, storage: StorageCoverage): boolean {
+  const problems = halfStorageProblems(c, variant);
+  if (problems.length) storage.skipped.push({ name: c.name, reason: problems.join('; ') });
+  return problems.length === 0;
+}
+
+/** An f16-storage kernel wrong in most cases: the packed halves are read at the wrong place or in the wrong order. */
+function halfStorageHint(failed: CaseReport[], total: number): Hint {
+  return {
+    id: 'f16-storage',
+    bugClass: 'index',
+    title: `wrong in ${failed.length} of ${total} cases with f16 storage → how Q, K and V's packed halves are read`,
+    detail:
+      'bindings 1–3 hold two IEEE halves per u32: element e of a tensor is in word e / 2, the low 16 bits when e is even (unpack2x16float(word).x), the high 16 bits when odd (.y); the indices are in elements as with float32. Compare your loads with shaders/storage/f16.wgsl (docs/kernel-interface.md, "f16 storage").',
+    cases: failed.map((c) => c.name),
+  };
 }
 
 /** A combine kernel's failure: every case runs it, so the merge of the splits is what to look at. */
@@ -805,12 +851,13 @@ async function warmFused(
   source: string,
   combine: boolean,
   cases: VerifyCase[],
+  precision: Precision,
 ): Promise<void> {
   for (const c of cases) {
     const problem = { n: c.n, m: c.m, dk: c.dk, dv: c.dv, heads: c.heads, kvHeads: c.kvHeads ?? c.heads };
     const custom = { [combine ? 'combine' : 'fused']: source };
     // The form the case's run takes (a built-in fused kernel may run in its subgroup form).
-    const form = { ...(await engine.runForm(variant, problem, { kernels: custom })), precision: 'f32' as const };
+    const form = { ...(await engine.runForm(variant, problem, { kernels: custom })), precision };
     await engine.diagnose('fused', variant, custom.fused, problem, form);
     if (combine) await engine.diagnose('combine', variant, source, problem, form);
   }

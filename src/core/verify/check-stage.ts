@@ -27,6 +27,7 @@ import { activationTolerance, outputTolerance, projectionTolerance, ropeToleranc
 import { kvHeadCount, resolveAlibiSlopes, resolveSinks } from '../features';
 import { causalShift } from '../options';
 import type { Matrix } from '../tensor';
+import type { Precision } from '../precision';
 
 /** The tensor a verified stage writes and its check reads ('fused' computes the whole operator, so it is checked end to end). */
 export type CheckedTensor = (typeof STAGE_INFO)[VerifiedStage]['writes'];
@@ -82,7 +83,14 @@ function missing(stage: string, tensor: CheckedTensor): Error {
   return new Error(`the ${stage} check needs the GPU ${tensor}; ${how}`);
 }
 
-function expectedFor(stage: VerifiedStage, inputs: AttentionInputs, partial: Partial<AttentionOptions>, gpu: StageOutputs): Expected {
+function expectedFor(
+  stage: VerifiedStage,
+  inputs: AttentionInputs,
+  partial: Partial<AttentionOptions>,
+  gpu: StageOutputs,
+  precision: Precision,
+): Expected {
+  if (precision === 'f16' && stage !== 'fused') throw new RangeError(`f16 storage exists for the fused stage only, not ${stage}`);
   const options = withDefaults(partial);
   const { q, k, v } = inputs;
   const h = options.heads,
@@ -190,8 +198,15 @@ function expectedFor(stage: VerifiedStage, inputs: AttentionInputs, partial: Par
       };
     }
     case 'fused': {
-      // One pass with an online softmax: held to the fused bound, which covers its rescaling.
-      const check = checkAgainstReference(inputs, options, { scores: null, probs: null, output: gpu.output, onlineSoftmax: true });
+      // One pass with an online softmax: held to the fused bound, which covers its rescaling (and,
+      // with f16 storage, each input's rounding to a half).
+      const check = checkAgainstReference(inputs, options, {
+        scores: null,
+        probs: null,
+        output: gpu.output,
+        onlineSoftmax: true,
+        precision,
+      });
       return { tensor: 'output', actual: gpu.output, expected: check.reference.output.data, comparison: check.output, rowOf: outputRows };
     }
     case 'project': {
@@ -221,15 +236,19 @@ export function concat<T extends Float32Array | Float64Array>(a: T, b: T): T {
   return out;
 }
 
-/** The stage's output against its reference, with the symptoms the diagnosis reads. */
+/**
+ * The stage's output against its reference, with the symptoms the diagnosis reads. `precision`
+ * 'f16': the kernel read Q, K and V as packed halves (fused only), so the bound adds their rounding.
+ */
 export function checkStage(
   stage: VerifiedStage,
   inputs: AttentionInputs,
   options: Partial<AttentionOptions>,
   gpu: StageOutputs,
   maskedRows: readonly boolean[],
+  precision: Precision = 'f32',
 ): StageCheck {
-  const { tensor, actual, expected, comparison, rowOf } = expectedFor(stage, inputs, options, gpu);
+  const { tensor, actual, expected, comparison, rowOf } = expectedFor(stage, inputs, options, gpu, precision);
   const bits = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
   let unwritten = 0,
     nonFiniteInMaskedRows = 0,
@@ -267,8 +286,9 @@ export function checkStage(
 /**
  * Rows of m probabilities whose reference sums to 1 and whose kernel row is the reference row
  * times one constant that is not 1 (to 1e-3 over the row's sizeable elements): the row was not
- * normalised. A row with a sink (its reference sums to less than 1), a fully masked row (0) or an
- * Inf/NaN is not counted, nor a row that is wrong in shape (indices, masking): it is not a multiple.
+ * normalised. A row with a sink (its reference sums to less than 1), a fully masked row (0), a row
+ * that came out all zero (a factor of 0 is no normalisation's) or an Inf/NaN is not counted, nor a
+ * row that is wrong in shape (indices, masking): it is not a multiple.
  */
 function unnormalisedRows(actual: Float32Array, expected: ArrayLike<number>, m: number): number {
   const rows = actual.length / m;
@@ -284,7 +304,9 @@ function unnormalisedRows(actual: Float32Array, expected: ArrayLike<number>, m: 
       e += expected[j];
       largest = Math.max(largest, expected[j]);
     }
-    if (!finite || Math.abs(e - 1) > 1e-4 || Math.abs(a - 1) <= 1e-3) continue;
+    // A row of zeros (sum 0) is the reference times 0, which is no normalisation's constant: every
+    // weight was lost (a running max started at a finite floor above all the row's scores).
+    if (!finite || Math.abs(e - 1) > 1e-4 || Math.abs(a - 1) <= 1e-3 || !(a > 1e-3)) continue;
     let multiple = true;
     for (let j = r * m; j < (r + 1) * m && multiple; j++)
       if (expected[j] >= 0.01 * largest) multiple = Math.abs(actual[j] / expected[j] - a) <= 1e-3 * a;

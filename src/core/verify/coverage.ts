@@ -9,6 +9,7 @@ import { optionFields, SIZE_FIELDS } from './shrink';
 import type { FeatureName } from '../features';
 import { FEATURE_INFO } from '../features';
 import { counted } from '../plural';
+import type { Precision } from '../precision';
 
 /** A check beyond comparing values (poisoned buffers, a race check, default limits), and whether it ran. */
 export interface CoverageCheck {
@@ -61,6 +62,19 @@ export interface Coverage {
    * subgroupMinSize…subgroupMaxSize), or null when the device does not say.
    */
   subgroups?: SubgroupWidths | null;
+  /** Present when the kernel reads f16 storage: it ran with it, and which cases it could not run. */
+  storage?: StorageCoverage;
+}
+
+/**
+ * The storage precision the cases ran with: a kernel that declares `const F16_STORAGE = true;` reads
+ * Q, K and V as packed halves, so it runs with f16 storage, and the cases f16 storage cannot run are
+ * left out, each with the reason the engine gives.
+ */
+export interface StorageCoverage {
+  precision: Precision;
+  /** Cases of the suite not run, with why (RoPE on, an input beyond ±65504). */
+  skipped: { name: string; reason: string }[];
 }
 
 /** The subgroup widths a device runs at (its adapter info's subgroupMinSize and subgroupMaxSize). */
@@ -91,8 +105,28 @@ function subgroupReach(w: SubgroupWidths | null): string {
  */
 export function coverageReach(c: Coverage): string {
   const largest = (axis: string) => Math.max(...(c.axes[axis] ?? [0]));
-  const sizes = `largest sizes run: n ${largest('n')} · m ${largest('m')} · heads ${largest('heads')}`;
+  const sizes = `largest sizes run: n ${largest('n')} · m ${largest('m')} · heads ${largest('heads')}${c.storage ? `; ${storageReach(c.storage)}` : ''}`;
   return c.subgroups === undefined ? sizes : `${sizes}; ${subgroupReach(c.subgroups)} (other devices: ${OTHER_SUBGROUP_WIDTHS})`;
+}
+
+/** "f16 storage (2 cases not run)". */
+function storageReach(s: StorageCoverage): string {
+  const title = s.precision === 'f16' ? 'f16 storage' : 'float32 storage';
+  return s.skipped.length ? `${title} (${counted(s.skipped.length, 'case')} not run)` : title;
+}
+
+/** The coverage's storage lines: the precision the cases ran with, and the cases it cannot run, by reason. */
+function storageLines(s: StorageCoverage): string[] {
+  const lines = [
+    s.precision === 'f16'
+      ? 'storage: f16 — the kernel declares F16_STORAGE, so Q, K and V were packed halves and each output was checked against the f16 bound (each input’s rounding to a half added)'
+      : 'storage: float32',
+  ];
+  const reasons = new Map<string, string[]>();
+  for (const { name, reason } of s.skipped) reasons.set(reason, [...(reasons.get(reason) ?? []), name]);
+  for (const [reason, names] of reasons)
+    lines.push(`not run with f16 storage: ${counted(names.length, 'case')} (${names.join('; ')}) — ${reason}`);
+  return lines;
 }
 
 /** The coverage's subgroup line: the widths the kernel ran at, and that other devices use others. */
@@ -135,6 +169,7 @@ export function coverageOf(
   checks: CoverageCheck[] = [],
   suite?: SuiteFeatures,
   subgroups?: SubgroupWidths | null,
+  storage?: StorageCoverage,
 ): Coverage {
   const axes: Record<string, number[]> = {};
   for (const axis of SIZE_FIELDS) {
@@ -165,6 +200,7 @@ export function coverageOf(
     ...(suite ? { features: featureCoverage(cases, suite) } : {}),
     checks,
     ...(subgroups !== undefined ? { subgroups } : {}),
+    ...(storage ? { storage } : {}),
   };
 }
 
@@ -211,6 +247,7 @@ export function formatCoverage(c: Coverage, { maxMissing = 8, stage }: { maxMiss
       .map(([axis, values]) => `${axis} ${sizes(values)}`)
       .join(' · ')}`,
     ...(c.subgroups !== undefined ? [subgroupLine(c.subgroups)] : []),
+    ...(c.storage ? storageLines(c.storage) : []),
     `options (cases): ${counts(c.options)}`,
     `tags (cases): ${counts(c.tags)}`,
     `feature pairs met in one case: ${covered.length} of ${total}${missing.length ? ` (never together: ${shown})` : ''}`,

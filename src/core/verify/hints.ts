@@ -604,6 +604,22 @@ function learnedScoreHint(cases: CaseReport[], failing: CaseReport[]): Hint | nu
   const score = failing[0].case.score!;
   const saturated = (c: CaseReport) => c.case.tags.includes('tanh-saturated');
   const onlySaturated = failing.every(saturated) && judged.some((c) => c.status === 'pass' && !saturated(c));
+  // Every saturated case computes Inf/NaN, and ordinary cases pass: tanh's exp() overflowed (the
+  // scores of ±1e3 and a softcap's tanh of a NaN score fail with it, so they need not be the only ones).
+  const saturatedCases = judged.filter(saturated);
+  const overflows =
+    score === 'additive' &&
+    saturatedCases.length > 0 &&
+    saturatedCases.every((c) => c.status === 'fail' && c.nonFiniteElsewhere > 0) &&
+    judged.some((c) => c.status === 'pass' && !saturated(c));
+  if (overflows)
+    return {
+      id: 'score-function',
+      bugClass: 'score-function',
+      title: 'Inf/NaN where tanh saturates (pre-activations past ±15) → tanh overflows: clamp its input',
+      detail: `every tanh-saturated case computes Inf/NaN (the first: "${saturatedCases[0].name}") while ordinary cases pass: tanh(x) evaluated as (e^{2x} − 1)/(e^{2x} + 1) is ∞/∞ = NaN once 2x passes 88, and GPUs may evaluate it so. Clamp each pre-activation p_r = (W_q q)[r] + (W_k k)[r] to ±15 before tanh (tanh is ±1 there in float32). Cases with scores of ±1e3 or a softcap that fail too most likely fail with it.`,
+      cases: names(failing),
+    };
   const layout =
     score === 'general'
       ? "raw = Σ_a q_a Σ_b W[a][b] k_b with W (dq×dk) row-major at binding 6: W[a][b] = scoring[a·dk + b], a over Q's dq columns of the head, b over K's dk (a transposed read, scoring[b·dq + a], fails wherever W is not symmetric)"

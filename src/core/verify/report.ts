@@ -4,6 +4,7 @@ import type { ShaderMessage } from '../errors';
 import type { CheckedTensor } from './check-stage';
 import type { VerifyCase } from './cases';
 import type { Coverage } from './coverage';
+import type { Precision } from '../precision';
 import { coverageReach, formatCoverage } from './coverage';
 import type { Repro } from './repro';
 import type { HazardReport } from './races';
@@ -88,6 +89,7 @@ export const BUG_CLASSES = [
 export type BugClass = (typeof BUG_CLASSES)[number];
 
 export type HintId =
+  | 'f16-storage'
   | 'timeout'
   | 'device-lost'
   | 'race'
@@ -205,6 +207,8 @@ export interface VerifyReport {
   smallest?: SmallestFailure;
   /** What the cases that ran covered, and which extra checks ran. */
   coverage?: Coverage;
+  /** 'f16' when the kernel declares F16_STORAGE and its cases ran with f16 storage; absent for float32. */
+  precision?: Precision;
   /** The smallest failing case as files and an `npm run attention` command (the terminal writes it). */
   repro?: Repro;
 }
@@ -303,7 +307,8 @@ export function reportSummary(report: VerifyReport): string {
 export function formatReport(report: VerifyReport): string {
   const lines: string[] = [];
   const wg = report.workgroupSize ? ` @workgroup_size(${report.workgroupSize.join(', ')})` : '';
-  lines.push(`verify ${report.stage}: ${report.label}${wg}, other stages from the ${report.variant} variant`);
+  const storage = report.precision === 'f16' ? ', with f16 storage (the kernel declares F16_STORAGE)' : '';
+  lines.push(`verify ${report.stage}: ${report.label}${wg}, other stages from the ${report.variant} variant${storage}`);
   if (report.status === 'compile-error') {
     lines.push('does not compile:', ...compileErrorLines(report.compileMessages).map((l) => `  ${l}`));
     return lines.join('\n');
