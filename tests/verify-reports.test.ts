@@ -195,6 +195,23 @@ describe('counts in the report', () => {
   });
 });
 
+describe('caseHint', () => {
+  it('blames a missing max subtraction for Inf/NaN with large scores only where a softmax runs', () => {
+    const { hint: _, ...large } = {
+      ...row({ ...base, tags: [...base.tags, 'large-scores'] }),
+      nonFiniteInMaskedRows: 0,
+      nonFiniteElsewhere: 3,
+    };
+    expect(caseHint(large)).toContain('missing max subtraction');
+    // qk writes the scores themselves: no softmax there, so the overflow is in the score's arithmetic.
+    const scores = caseHint({ ...large, tensor: 'scores' });
+    expect(scores).toContain('an overflow computing the score');
+    expect(scores).not.toContain('max subtraction');
+    // Without large scores the hint only counts them.
+    expect(caseHint({ ...large, case: base })).toBe('3 Inf/NaN computed');
+  });
+});
+
 describe('repro', () => {
   it('writes the inputs the case runs and a command with every option it sets', () => {
     const files = reproInputs(base);

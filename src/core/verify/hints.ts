@@ -43,9 +43,12 @@ export function caseHint(c: Omit<CaseReport, 'hint'>): string {
   if (c.nonFiniteInMaskedRows > 0) parts.push('NaN in a fully masked row: division by a zero sum');
   if (c.nonFiniteElsewhere > 0) {
     parts.push(
-      c.case.tags.includes('large-scores')
-        ? 'Inf/NaN with large scores: missing max subtraction?'
-        : `${c.nonFiniteElsewhere} Inf/NaN computed`,
+      !c.case.tags.includes('large-scores')
+        ? `${c.nonFiniteElsewhere} Inf/NaN computed`
+        : // Scores come before any softmax: there an Inf/NaN is an overflow in the score's own arithmetic.
+          c.tensor === 'scores'
+          ? 'Inf/NaN with large scores: an overflow computing the score (a product, or tanh without its clamp)?'
+          : 'Inf/NaN with large scores: missing max subtraction?',
     );
   }
   if (c.maskMismatches > 0) parts.push(`${c.maskMismatches} scores masked wrongly (−∞ vs a number)`);
