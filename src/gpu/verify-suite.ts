@@ -12,8 +12,8 @@
  * accesses' lines, out-of-bounds accesses and reads of never-written workgroup memory with the line.
  * SwiftShader runs invocations in a fixed order, so a missing barrier rarely shows in the values; the
  * interpreter sees it. The static heuristic (core/verify/barriers.ts) is kept only as a fallback for
- * kernels the interpreter cannot finish: measured on the 9 barrier mutants of the corpus and the
- * barrier example, the interpreter catches all 10, the heuristic 4, and nothing the interpreter misses. Every kernel is also checked
+ * kernels the interpreter cannot finish: measured on the 10 barrier mutants of the corpus and the
+ * barrier example, the interpreter catches all 11, the heuristic 4, and nothing the interpreter misses. Every kernel is also checked
  * against WebGPU's default limits (workgroup size and invocations by reflection, workgroup memory as
  * the interpreter sizes it with the default 16 KiB, and, when the caller hands in a device with
  * default limits, by creating the pipeline there), so "passes here" also means "runs anywhere".
