@@ -25,6 +25,8 @@ import { loadShaderLibrary } from '../src/node/shaders';
 import { nodeGpu } from '../src/node/webgpu';
 import type { RecordedRun } from '../src/gpu/verify-suite';
 import { builtInKernels, subgroupWidths, verifyKernel } from '../src/gpu/verify-suite';
+import { STAGES } from '../src/gpu/interface';
+import { chooseKeySplits, forcedKeySplits, keySplitsHoldingKeys, SOFTWARE_TARGET_WORKGROUPS } from '../src/core/key-splits';
 import { acquireTestDevice, watchDevice } from './helpers/gpu';
 import { caseRow } from './helpers/case-report';
 
@@ -167,6 +169,73 @@ describe('the suite', () => {
   });
 });
 
+describe("the fused stage's cases take the shapes they are meant for", () => {
+  const suite = verifyCases({ stage: 'fused', features: FUSED_FEATURES, keySplits: true, tiles: { rows: 64, inner: ['dk', 'm', 'dv'] } });
+  // As the engine runs a case on a CPU emulator: DECODE from the whole problem (the fused stage's own
+  // constants), the key splits the case forces or else the engine's choice (one there).
+  const decoding = (c: VerifyCase) =>
+    STAGES.fused.constants!(
+      { maxComputeWorkgroupStorageSize: 16384 },
+      { n: c.n, m: c.m, dk: c.dk, dv: c.dv, heads: c.heads, kvHeads: c.kvHeads },
+    ).DECODE === 1;
+  const splitsOf = (c: VerifyCase) =>
+    c.keySplits !== undefined
+      ? forcedKeySplits(c.m, c.keySplits)
+      : chooseKeySplits({
+          n: c.n,
+          m: c.m,
+          heads: c.heads,
+          rowsPerWorkgroup: decoding(c) ? 1 : 64,
+          causal: c.causal,
+          window: c.window,
+          targetWorkgroups: SOFTWARE_TARGET_WORKGROUPS,
+        });
+  const split = (c: VerifyCase) => keySplitsHoldingKeys(c.m, splitsOf(c)) >= 2;
+  // The decoding shape's 64 lanes take 4 keys each a batch (shaders/flash_attention.wgsl): a lane's
+  // second batch, where its running max may rise, starts past 256 keys of a split.
+  const DECODE_BATCH = 64 * 4;
+  const batches = (c: VerifyCase) => Math.ceil(Math.min(splitsOf(c).splitKeys, c.m) / DECODE_BATCH);
+
+  it('decoding rows past two batches a lane, with and without splits', () => {
+    expect(suite.some((c) => decoding(c) && !split(c) && batches(c) >= 3)).toBe(true);
+    expect(suite.some((c) => decoding(c) && split(c) && batches(c) >= 3 && c.m - splitsOf(c).splitKeys > 2 * DECODE_BATCH)).toBe(true);
+  });
+
+  it('each feature in both shapes, split and not', () => {
+    for (const tag of ['gqa', 'window', 'alibi', 'softcap', 'sinks'] as const)
+      for (const dec of [true, false])
+        for (const s of [true, false])
+          expect(
+            suite.some((c) => c.tags.includes(tag) && decoding(c) === dec && split(c) === s),
+            `${tag} ${dec ? 'decoding' : '64 rows'} ${s ? 'split' : 'unsplit'}`,
+          ).toBe(true);
+    // A split a lane takes two batches of, with each feature, in the decoding shape.
+    for (const tag of ['gqa', 'window', 'alibi', 'softcap', 'sinks'] as const)
+      expect(
+        suite.some((c) => c.tags.includes(tag) && decoding(c) && split(c) && batches(c) >= 2),
+        tag,
+      ).toBe(true);
+  });
+
+  it('the split cases (the combine stage runs only these): a row that sees no key and rows far below zero, in both shapes', () => {
+    const splits = suite.filter(split);
+    expect(splits.length).toBe(suite.filter((c) => (c.keySplits ?? 1) > 1).length);
+    for (const dec of [true, false]) {
+      expect(splits.some((c) => decoding(c) === dec && c.tags.includes('masked-row'))).toBe(true);
+      expect(splits.some((c) => decoding(c) === dec && c.distribution === 'very-negative')).toBe(true);
+    }
+    // Unsplit decoding rows far below zero: the lanes' maxima merged in one workgroup.
+    expect(suite.some((c) => decoding(c) && !split(c) && c.distribution === 'very-negative')).toBe(true);
+  });
+
+  it('dk and dv past 128 in both shapes', () => {
+    for (const dec of [true, false]) {
+      expect(suite.some((c) => decoding(c) === dec && c.dk > 128)).toBe(true);
+      expect(suite.some((c) => decoding(c) === dec && c.dv > 128)).toBe(true);
+    }
+  });
+});
+
 describe('the feature suites', () => {
   const fused = verifyCases({ features: FUSED_FEATURES, tiles: { rows: 64, inner: ['dk', 'm', 'dv'] } });
   const has = (c: VerifyCase, ...tags: VerifyCase['tags']) => tags.every((t) => c.tags.includes(t));
@@ -175,7 +244,9 @@ describe('the feature suites', () => {
   it('gives a feature cases only when the kernel declares it', () => {
     const plain = verifyCases();
     expect(verifyCases({ features: [] })).toEqual(plain);
-    for (const tag of ['gqa', 'window', 'alibi', 'softcap', 'sinks', 'rope', 'decode'] as const) expect(count(plain, tag), tag).toBe(0);
+    for (const tag of ['gqa', 'window', 'alibi', 'softcap', 'sinks', 'rope'] as const) expect(count(plain, tag), tag).toBe(0);
+    // Decoding rows are no feature: every kernel gets some (past 256 keys, far below zero, heads past 128 columns), with no feature on.
+    expect(plain.filter((c) => has(c, 'decode')).every((c) => !c.kvHeads && !c.window && !c.alibi && !c.softcap && !c.sinks)).toBe(true);
     const softmax = verifyCases({ features: ['sinks'] });
     expect(count(softmax, 'sinks')).toBeGreaterThan(5);
     for (const tag of ['gqa', 'window', 'alibi', 'softcap', 'rope'] as const) expect(count(softmax, tag), tag).toBe(0);
@@ -535,6 +606,12 @@ describe('diagnosis from the pattern across cases', () => {
   });
 
   const featureCases = verifyCases({ features: FUSED_FEATURES, tiles: { rows: 64, inner: ['dk', 'm', 'dv'] } });
+  const splitCases = verifyCases({
+    stage: 'fused',
+    features: FUSED_FEATURES,
+    keySplits: true,
+    tiles: { rows: 64, inner: ['dk', 'm', 'dv'] },
+  });
   const ropeCases = verifyCases({ stage: 'rope', features: ['kvHeads'], tiles: ROPE_TILES });
   const tagged =
     (...tags: VerifyCase['tags']) =>
@@ -551,6 +628,17 @@ describe('diagnosis from the pattern across cases', () => {
     ['only non-causal windows', 'qk', 'window', featureCases, tagged('window', 'bidirectional'), /two-sided/],
     ['windows that hide something', 'fused', 'window', featureCases, (c: VerifyCase) => c.window !== undefined && c.window < c.m, /edge/],
     ['every sink case', 'softmax', 'sinks', featureCases, tagged('sinks'), /denominator/],
+    [
+      'only ALiBi with split keys',
+      'fused',
+      'alibi',
+      splitCases,
+      tagged('alibi', 'key-splits'),
+      /ALiBi applied otherwise once the keys are split/,
+    ],
+    ['only softcap with split keys', 'fused', 'softcap', splitCases, tagged('softcap', 'key-splits'), /softcap applied otherwise/],
+    ['only windows with split keys', 'fused', 'window', splitCases, tagged('window', 'key-splits'), /window applied otherwise/],
+    ['only grouped heads with split keys', 'fused', 'kv-heads', splitCases, tagged('gqa', 'key-splits'), /K\/V heads applied otherwise/],
     ['only sinks on two or more heads', 'softmax', 'sinks', featureCases, tagged('sinks', 'heads'), /head’s sink/],
     ['only RoPE-half cases', 'rope', 'rope', ropeCases, tagged('rope-half'), /\(p, p \+ r\/2\)/],
     ['only RoPE cases with an offset', 'rope', 'rope', ropeCases, tagged('rope-offset'), /position_offset/],

@@ -18,13 +18,19 @@
  *   started at a finite floor such as −1e4 underflows), all equal, all masked but one, ±1e3, tiny
  *   (1e-30), and heads of mixed scales.
  * - reach: for every kernel, sizes past the usual powers of two (m = 300 and n = 260, past 256 and
- *   off every multiple of 64) and 5 heads (10 on 2 K/V heads where the kernel declares them), with
- *   small dk and dv so they cost little; a bound or loop fixed at 128 keys or 4 heads fails there.
+ *   off every multiple of 64) and 5 heads (10 on 2 K/V heads where the kernel declares them), one
+ *   row against 600 keys, with small dk and dv so they cost little; a bound or loop fixed at 128 keys
+ *   or 4 heads fails there. And dk, dv = 160 (past 128: the fused kernel's wide-head paths).
+ * - key splits (a fused kernel declaring SUPPORTS_KEY_SPLITS; the combine stage runs only these):
+ *   2, 3 and 7 splits in both of the fused kernel's shapes (64 rows, and n ≤ 8 rows one a workgroup
+ *   with lanes taking 4 keys a batch, up to three batches a split), empty splits, a row that sees no
+ *   key, rows far below zero, and each declared feature alone with splits in both shapes.
  * - features (../features.ts), each only where the kernel under test declares it and its stage
  *   implements it: a family per feature built so that ignoring the feature or applying it at the
  *   wrong place fails (softcap after the mask or before the scale, ALiBi's sign, head and distance,
  *   the window's edge at w = 1, 2, m − 1 and ≥ m, the K/V head ⌊t / group⌋ against t mod kvHeads,
- *   a sink in the denominator and in a row that sees no key), decode (n = 1 against 150 keys), and
+ *   a sink in the denominator and in a row that sees no key), decode (n = 1 against 150 keys, with
+ *   every feature and with each alone), and
  *   the features as more factors of the option pairs. The rope stage gets its own suite: both pair
  *   layouts, position offsets, bases, rotary fractions, n ≠ m, row blocks and grouped K heads.
  *
@@ -495,11 +501,14 @@ function blockCases(tiles: KernelTiles): CaseDraft[] {
  */
 export const DEEP_SCORES = { stage: [1e6, 1e30], endToEnd: [1e5] } as const;
 
+const negative = (x: number) => `−${x.toExponential(1).replace('e+', 'e')}`;
+/** The very-negative rows' offsets at a depth, as a case name says them. */
+const depthRange = (depth: number) => `${negative(0.95 * depth)}…${negative(0.55 * depth)}`;
+
 /** Rows with particular score distributions; `endToEnd`: the fused stage's (see DEEP_SCORES). */
 function distributionCases(endToEnd = false): CaseDraft[] {
   const depths = endToEnd ? DEEP_SCORES.endToEnd : DEEP_SCORES.stage;
-  const neg = (x: number) => `−${x.toExponential(1).replace('e+', 'e')}`;
-  const range = (depth: number) => `${neg(0.95 * depth)}…${neg(0.55 * depth)}`;
+  const range = depthRange;
   const deep: CaseDraft[] = depths.map((depth, i) => ({
     name: `all scores in ${range(depth)} n=11 m=${i ? 20 : 24}${i ? ' causal' : ''}, 2 heads`,
     n: 11,
@@ -535,6 +544,8 @@ function distributionCases(endToEnd = false): CaseDraft[] {
       distribution: 'very-negative',
     },
     ...deep,
+    // One row: the fused kernel's decoding shape, whose lanes' maxima are merged across the workgroup.
+    { name: 'all scores in −1e3…−5e2, one row n=1 m=130', n: 1, m: 130, dk: 4, dv: 4, distribution: 'very-negative' },
     { name: 'all scores equal n=m=18', n: 18, m: 18, dk: 8, dv: 8, distribution: 'equal' },
     { name: 'all masked but one key n=12 m=26', n: 12, m: 26, dk: 8, dv: 8, mask: 'one-visible', distribution: 'one-visible' },
     { name: 'fully masked row n=m=16 (row 8)', n: 16, m: 16, dk: 8, dv: 8, mask: 'fully-masked-row' },
@@ -549,13 +560,21 @@ function distributionCases(endToEnd = false): CaseDraft[] {
 /**
  * Past the powers of two a bound may be fixed at (128 or 256 keys or rows, 4 heads): m = 300 and
  * n = 260 (off every multiple of 64), 5 heads and, where the kernel declares grouped K/V heads, 10 on
- * 2 (groups of 5: ⌊t / 5⌋ against t mod 2). dk and dv stay 4, so they cost a CPU emulator little.
+ * 2 (groups of 5: ⌊t / 5⌋ against t mod 2); one row against 600 keys (three batches of the fused
+ * kernel's decoding shape a lane); dk and dv past 128 (the fused kernel's paths for wide heads), in
+ * 10 rows and in one. Otherwise dk and dv stay 4, so they cost a CPU emulator little.
  */
 function reachCases(features: readonly FeatureName[]): CaseDraft[] {
   const drafts: CaseDraft[] = [
     { name: 'past 256 keys: n=5 m=300 dk=dv=4', n: 5, m: 300, dk: 4, dv: 4 },
     { name: 'past 256 rows: n=260 m=9 dk=dv=4, causal', n: 260, m: 9, dk: 4, dv: 4, causal: true },
     { name: '5 heads: n=7 m=12 dk=4 dv=6', n: 7, m: 12, dk: 4, dv: 6, heads: 5 },
+    // One row against 600 keys: the fused kernel's decoding shape (64 lanes × 4 keys a batch) gives each lane three batches.
+    { name: 'decoding row past two batches a lane: n=1 m=600 dk=dv=4, causal', n: 1, m: 600, dk: 4, dv: 4, causal: true },
+    // Heads past 128 columns: the fused kernel keeps Q's first 128 in registers and sweeps V's columns 128 at a time.
+    { name: 'dk past 128: n=10 m=20 dk=160 dv=4', n: 10, m: 20, dk: 160, dv: 4 },
+    { name: 'dv past 128: n=10 m=20 dk=4 dv=160', n: 10, m: 20, dk: 4, dv: 160 },
+    { name: 'dk and dv past 128, decoding row: n=1 m=40 dk=dv=160', n: 1, m: 40, dk: 160, dv: 160 },
   ];
   if (features.includes('kvHeads'))
     drafts.push({ name: 'GQA: 10 heads on 2 K/V heads n=5 m=9 dk=dv=4', n: 5, m: 9, dk: 4, dv: 4, heads: 10, kvHeads: 2 });
@@ -713,7 +732,33 @@ function sinkCases(): CaseDraft[] {
   ];
 }
 
-/** One query row against 150 keys (decoding with a cache), with every feature the suite covers. */
+/**
+ * Each feature alone, as the decoding and split cases set it: 4 heads on 2 K/V heads, a causal window
+ * of 40 (the decoding rows' of 100: it hides the first splits), the paper's ALiBi slopes on 2 heads,
+ * a softcap of 3 on scores of ±20, sinks 1.5 and −0.5 on 2 heads (5 and 2 in decoding rows).
+ */
+const FEATURE_ALONE: Readonly<Record<Exclude<FeatureName, 'rope'>, (decoding: boolean) => Partial<CaseDraft>>> = {
+  kvHeads: () => ({ heads: 4, kvHeads: 2 }),
+  window: (decoding) => ({ causal: true, window: decoding ? 100 : 40 }),
+  alibi: () => ({ heads: 2, alibi: 'standard' }),
+  softcap: () => ({ softcap: 3, magnitude: 20 }),
+  // Against 600 keys a sink must be large to weigh: e^5 against the keys' sum of about 600·e^0.5.
+  sinks: (decoding) => ({ heads: 2, sinks: decoding ? [5, 2] : [1.5, -0.5] }),
+};
+const FEATURE_LABEL: Readonly<Record<keyof typeof FEATURE_ALONE, (decoding: boolean) => string>> = {
+  kvHeads: () => '4 heads on 2 K/V heads',
+  window: (decoding) => `window ${decoding ? 100 : 40}, causal`,
+  alibi: () => 'ALiBi, 2 heads',
+  softcap: () => 'softcap 3, scores ±20',
+  sinks: (decoding) => `sinks ${decoding ? '5, 2' : '1.5, −0.5'} (2 heads)`,
+};
+const aloneFeatures = (features: readonly FeatureName[]) =>
+  (Object.keys(FEATURE_ALONE) as (keyof typeof FEATURE_ALONE)[]).filter((f) => features.includes(f));
+
+/**
+ * One query row against 150 keys (decoding with a cache), with every feature the suite covers, and
+ * (with two or more) with each feature alone, so one feature's bug in the decoding shape shows by itself.
+ */
 function decodeCases(features: readonly FeatureName[]): CaseDraft[] {
   const has = (f: FeatureName) => features.includes(f);
   const c: CaseDraft = { name: '', n: 1, m: 150, dk: 16, dv: 16, heads: 4, causal: true };
@@ -729,14 +774,30 @@ function decodeCases(features: readonly FeatureName[]): CaseDraft[] {
     c.softcap && `softcap ${c.softcap}`,
     c.sinks && 'sinks',
   ].filter(Boolean);
-  return [{ ...c, name: `decode n=1 m=150, 4 heads, causal${on.length ? `, ${on.join(', ')}` : ''}` }];
+  const all: CaseDraft = { ...c, name: `decode n=1 m=150, 4 heads, causal${on.length ? `, ${on.join(', ')}` : ''}` };
+  const alone = aloneFeatures(features);
+  if (alone.length < 2) return [all];
+  return [
+    all,
+    ...alone.map((f): CaseDraft => ({
+      name: `decode, ${FEATURE_LABEL[f]} alone: n=1 m=150 dk=dv=4`,
+      n: 1,
+      m: 150,
+      dk: 4,
+      dv: 4,
+      ...FEATURE_ALONE[f](true),
+    })),
+  ];
 }
 
 /**
  * Split-KV: the keys split across workgroups (2, 3 and 7 splits of 64-key multiples), each writing a
  * partial softmax that the combine stage merges. Splits that see no key (past m, before a causal
  * row's first key or outside its window), a split boundary inside a key tile's reach, the sink
- * (counted in one split only), a decoding row and row blocks.
+ * (counted in one split only), decoding rows (n ≤ 8, the fused kernel's decoding shape: 64 lanes ×
+ * 4 keys a batch, here also with 576 keys a split, three batches a lane) and row blocks; a row that
+ * sees no key and rows far below zero (the merge's max, its 0 for a row without keys); and each
+ * declared feature alone in both shapes (20 rows against 150 keys, one row against 600).
  */
 function keySplitCases(features: readonly FeatureName[]): CaseDraft[] {
   const has = (f: FeatureName) => features.includes(f);
@@ -747,7 +808,69 @@ function keySplitCases(features: readonly FeatureName[]): CaseDraft[] {
     { name: 'key splits 3: n=70 m=140 causal (early rows see one split)', n: 70, m: 140, dk: 8, dv: 8, causal: true, keySplits: 3 },
     { name: 'key splits 2: n=1 m=129, scores around ±1e3', n: 1, m: 129, dk: 8, dv: 8, magnitude: 1e3, keySplits: 2 },
     { name: 'key splits 3 in row blocks of 5: n=23 m=150 causal', n: 23, m: 150, dk: 8, dv: 8, causal: true, blockRows: 5, keySplits: 3 },
+    {
+      name: 'key splits 2, decoding rows past two batches a lane: n=2 m=1100 causal',
+      n: 2,
+      m: 1100,
+      dk: 4,
+      dv: 4,
+      causal: true,
+      keySplits: 2,
+    },
+    { name: 'key splits 2, fully masked row: n=16 m=150 (row 8)', n: 16, m: 150, dk: 4, dv: 4, mask: 'fully-masked-row', keySplits: 2 },
+    {
+      name: 'key splits 3, decoding rows, fully masked row: n=3 m=200 (row 1)',
+      n: 3,
+      m: 200,
+      dk: 4,
+      dv: 4,
+      mask: 'fully-masked-row',
+      keySplits: 3,
+    },
+    {
+      name: 'key splits 2, all scores in −1e3…−5e2: n=12 m=150',
+      n: 12,
+      m: 150,
+      dk: 4,
+      dv: 4,
+      distribution: 'very-negative',
+      keySplits: 2,
+    },
+    {
+      name: `key splits 3, decoding row, all scores in ${depthRange(DEEP_SCORES.endToEnd[0])}: n=1 m=200`,
+      n: 1,
+      m: 200,
+      dk: 4,
+      dv: 4,
+      distribution: 'very-negative',
+      depth: DEEP_SCORES.endToEnd[0],
+      keySplits: 3,
+    },
   ];
+  for (const f of aloneFeatures(features)) {
+    cases.push(
+      {
+        name: `key splits 2, ${FEATURE_LABEL[f](false)}: n=20 m=150`,
+        n: 20,
+        m: 150,
+        dk: 4,
+        dv: 4,
+        ...FEATURE_ALONE[f](false),
+        keySplits: 2,
+      },
+      // Two splits of 320 keys (two batches a lane); the window of 100 hides the first.
+      {
+        name: `key splits 2, ${FEATURE_LABEL[f](true)}, decoding row: n=1 m=600 causal`,
+        n: 1,
+        m: 600,
+        dk: 4,
+        dv: 4,
+        causal: true,
+        ...FEATURE_ALONE[f](true),
+        keySplits: 2,
+      },
+    );
+  }
   if (has('sinks')) {
     cases.push(
       {

@@ -339,6 +339,22 @@ const MECHANISMS: Mechanism[] = [
  * feature as a whole; the ranking prefers the one whose cases fail most exactly.
  */
 const FEATURE_MECHANISMS: Mechanism[] = [
+  // A feature right without splits and wrong with them: the split's local key index, or a path taken
+  // only with one split. First, as featureSetHints takes a class's last mechanism as its most general.
+  ...(
+    [
+      ['alibi', 'alibi', 'ALiBi', 'the distance i + causal_shift − j counts j over all m keys, not from the split’s first key'],
+      ['softcap', 'softcap', 'a softcap', 'every split caps its scores as one split does'],
+      ['window', 'window', 'a window', 'the window’s edge is at key i + causal_shift − w + 1 of all m keys, not of the split'],
+      ['gqa', 'kv-heads', 'grouped K/V heads', 'every split reads K/V head ⌊t / group⌋, at its own keys'],
+    ] as const
+  ).map(([tag, bugClass, what, how]): Mechanism => ({
+    id: bugClass,
+    bugClass,
+    all: [tag, 'key-splits'],
+    title: `fails only with ${what} and split keys → ${what} applied otherwise once the keys are split`,
+    detail: `split s covers keys [s·split_keys, …) of the row and applies every feature as the unsplit kernel does: ${how}.`,
+  })),
   {
     id: 'kv-heads',
     bugClass: 'kv-heads',
