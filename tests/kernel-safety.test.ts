@@ -193,6 +193,10 @@ describe("a hold's message once the replacement device is ready", () => {
     const after = afterDeviceReplaced(held);
     expect(after).not.toMatch(/being replaced/);
     expect(after).toBe(held.replace(/The GPU device is being replaced\.$/, 'The GPU device has been replaced.'));
+    // The built-in kernels' timeout (the page's error notice) says it too, and switches the same way.
+    const builtIn = timeoutMessage({ kernels: null, variant: 'fused', shape: { n: 8, m: 9, heads: 2 }, limitMs: 30_000 });
+    expect(builtIn).toContain('The GPU device is being replaced.');
+    expect(afterDeviceReplaced(builtIn)).toContain('The GPU device has been replaced. The results shown come from the CPU reference');
     // A message without the sentence is left as it is.
     expect(afterDeviceReplaced('Your edited QKᵀ kernel did not compile within 60 s.')).toBe(
       'Your edited QKᵀ kernel did not compile within 60 s.',

@@ -26,6 +26,21 @@ describe('NoticeController', () => {
     expect(texts(notices.earlier)).toEqual(['bad link', 'bad file']);
   });
 
+  it('rewrites the notices on show and the earlier ones (a timeout once the new device is ready); nothing to rewrite, no update', () => {
+    const { notices, host } = controller();
+    notices.notify('error', 'The GPU run timed out. The device is being replaced.');
+    notices.notify('error', 'bad link');
+    notices.notify('info', 'The device is being replaced.', 'gpu-info');
+    host.requestUpdate.mockClear();
+    const replaced = (t: string) => t.replace('is being replaced', 'has been replaced');
+    notices.rewrite(replaced);
+    expect(texts(notices.notices)).toEqual(['bad link', 'The device has been replaced.']);
+    expect(texts(notices.earlier)).toEqual(['The GPU run timed out. The device has been replaced.']);
+    expect(host.requestUpdate).toHaveBeenCalledTimes(1);
+    notices.rewrite(replaced);
+    expect(host.requestUpdate).toHaveBeenCalledTimes(1);
+  });
+
   it('keeps at most five earlier errors, and the same text never twice', () => {
     const { notices } = controller();
     for (let i = 0; i < 8; i++) notices.notify('error', `problem ${i}`);

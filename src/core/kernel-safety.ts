@@ -92,13 +92,20 @@ export function afterDeviceReplaced(message: string): string {
   return message.replace(DEVICE_BEING_REPLACED, 'The GPU device has been replaced.');
 }
 
+/** `outcome` with its GPU error saying the device has been replaced; null when that changes nothing. */
+export function afterDeviceReplacedIn<T extends { gpuError: string | null }>(outcome: T | null): T | null {
+  if (!outcome?.gpuError) return null;
+  const gpuError = afterDeviceReplaced(outcome.gpuError);
+  return gpuError === outcome.gpuError ? null : { ...outcome, gpuError };
+}
+
 /** The sentence the page shows after a timeout: which kernel, on what, and what happens now. */
 export function timeoutMessage(t: TimeoutReport): string {
   const size = `${t.shape.n}×${t.shape.m}${t.shape.heads > 1 ? ` with ${t.shape.heads} heads` : ''}`;
   const within = `within ${formatLimit(t.limitMs)} on ${size}`;
   const stages = Object.keys(t.kernels ?? {});
   if (stages.length === 0)
-    return `The built-in ${t.variant} kernels did not finish ${within}; the GPU device is being replaced. The results shown come from the CPU reference; press Run to try again.`;
+    return `The built-in ${t.variant} kernels did not finish ${within}. ${DEVICE_BEING_REPLACED} The results shown come from the CPU reference; press Run to try again.`;
   const whose = stages.length === 1 ? `Your edited ${stageList(stages)} kernel` : `One of your edited ${stageList(stages)} kernels`;
   const held = stages.length === 1 ? 'it is held' : 'they are held';
   return `${whose} did not finish ${within}; ${held}: the playground runs the built-in kernels, your text stays in the Shader lab, and "Use my kernel again" tries it again. ${DEVICE_BEING_REPLACED}`;

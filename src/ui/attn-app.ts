@@ -43,7 +43,7 @@ import type { RunOutcome } from './run-types';
 import { SHADERS } from './shader-library';
 import { EDIT_SOURCE, problemChanged, StateController } from './state-controller';
 import type { TimeLimitSettings } from '../core/kernel-safety';
-import { DEFAULT_TIME_LIMITS, stageLeftOnTrial, timeoutMessage, withHold } from '../core/kernel-safety';
+import { afterDeviceReplaced, DEFAULT_TIME_LIMITS, stageLeftOnTrial, timeoutMessage, withHold } from '../core/kernel-safety';
 import type { StageName } from '../core/stages';
 import { KernelStaging } from './kernel-staging';
 import { readRunRecords, readTrialRecord, writeRunRecords, writeTrialRecord } from './persistence';
@@ -436,6 +436,7 @@ export class AttnApp extends LitElement {
       this.runs.deviceReplaced();
       this.models.deviceReplaced();
       this.memory.deviceReplaced();
+      this.notices.rewrite(afterDeviceReplaced);
       this.staging.sync();
     }
     const rerun = this.rerunAfterReconnect;

@@ -13,7 +13,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { InputError, RunCancelledError } from '../core/errors';
 import type { TimeLimitSettings } from '../core/kernel-safety';
-import { afterDeviceReplaced, attentionWork, DEVICE_BEING_REPLACED, formatLimit, gpuTimeLimitMs } from '../core/kernel-safety';
+import { afterDeviceReplacedIn, attentionWork, DEVICE_BEING_REPLACED, formatLimit, gpuTimeLimitMs } from '../core/kernel-safety';
 import type { FactsRun } from '../core/memory-facts';
 import { runFacts } from '../core/memory-facts';
 import type { MemoryState, PlaygroundState } from '../core/state';
@@ -88,11 +88,9 @@ export class MemoryController implements ReactiveController {
 
   /** The replacement device is ready: a timed-out run's message no longer says it is being replaced. */
   deviceReplaced(): void {
-    const o = this.outcome;
-    if (!o?.gpuError) return;
-    const gpuError = afterDeviceReplaced(o.gpuError);
-    if (gpuError === o.gpuError) return;
-    this.outcome = { ...o, gpuError };
+    const outcome = afterDeviceReplacedIn(this.outcome);
+    if (!outcome) return;
+    this.outcome = outcome;
     this.host.requestUpdate();
   }
 

@@ -63,6 +63,26 @@ export class NoticeController implements ReactiveController {
   }
 
   /**
+   * Rewrites the text of every notice on show and kept as earlier (e.g. a timeout's "being replaced"
+   * once the new device is ready); a notice whose text does not change stays as it is.
+   */
+  rewrite(change: (text: string) => string): void {
+    const rewritten = (n: Notice): Notice => {
+      const text = change(n.text);
+      return text === n.text ? n : { ...n, text };
+    };
+    const error = this.error && rewritten(this.error);
+    const earlier = this.earlier.map(rewritten);
+    const infos = this.infos.map(rewritten);
+    const changed = error !== this.error || earlier.some((n, i) => n !== this.earlier[i]) || infos.some((n, i) => n !== this.infos[i]);
+    if (!changed) return;
+    this.error = error;
+    this.earlier = earlier;
+    this.infos = infos;
+    this.host.requestUpdate();
+  }
+
+  /**
    * `lasting` information, and any notice with actions, does not close itself (nor count towards the
    * three shown): its source clears it, or the user.
    */

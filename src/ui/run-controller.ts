@@ -25,7 +25,7 @@ import { describeFusedForm } from '../core/subgroups';
 import type { Problem } from '../core/problem';
 import { buildProblem, needsSampling, referenceOptions, sampleProblem, sampleRows } from '../core/problem';
 import type { TimeLimitSettings } from '../core/kernel-safety';
-import { afterDeviceReplaced, attentionWork, DEVICE_BEING_REPLACED, gpuTimeLimitMs } from '../core/kernel-safety';
+import { afterDeviceReplaced, afterDeviceReplacedIn, attentionWork, DEVICE_BEING_REPLACED, gpuTimeLimitMs } from '../core/kernel-safety';
 import type { AttentionShape } from '../core/shapes';
 import type { PlaygroundState } from '../core/state';
 import type { AttentionEngine, RunResult } from '../gpu/engine';
@@ -158,11 +158,9 @@ export class RunController implements ReactiveController {
 
   /** The replacement device is ready: a timed-out run's message no longer says it is being replaced. */
   deviceReplaced(): void {
-    const o = this.outcome;
-    if (!o?.gpuError) return;
-    const gpuError = afterDeviceReplaced(o.gpuError);
-    if (gpuError === o.gpuError) return;
-    this.outcome = { ...o, gpuError };
+    const outcome = afterDeviceReplacedIn(this.outcome);
+    if (!outcome) return;
+    this.outcome = outcome;
     this.host.requestUpdate();
   }
 
