@@ -16,7 +16,7 @@ import type { Browser, Page } from 'puppeteer';
 import { inject } from 'vitest';
 import { fingerprint } from '../../src/core/kernel-safety';
 import { launchBrowser, openPage } from './browser';
-import { $app, freshPage, readRun, readState, runId, waitForMessage, waitForRun } from './app';
+import { $app, freshPage, messages, readRun, readState, runId, waitForMessage, waitForRun } from './app';
 
 let browser: Browser;
 
@@ -163,7 +163,11 @@ describe("the Shader lab's Verify of a kernel that never finishes on some inputs
     expect(await verdict(page)).toMatch(/^TIMEOUT: .*timed out after 2000 ms/);
     // The banner says which kernel, where, and how to release it.
     await waitForMessage(page, 'Your edited softmax kernel did not finish within 2 s in Verify (on the case "');
-    await waitForMessage(page, '"Use my kernel again" tries it again. The GPU device is being replaced.');
+    // The device is being replaced, or already has been (every message then says so, the notice too).
+    await waitForMessage(page, '"Use my kernel again" tries it again. The GPU device ');
+    expect((await messages(page)).join('\n')).toMatch(
+      /"Use my kernel again" tries it again\. The GPU device (is being|has been) replaced\./,
+    );
     const state = await readState(page);
     expect(state.heldKernels).toEqual(['softmax']);
     expect(state.kernels?.softmax).toBe(kernel);
@@ -203,6 +207,15 @@ describe("the Shader lab's Verify of a kernel that never finishes on some inputs
     expect(replaced.status).toBe('held');
     expect(replaced.text).toMatch(/tries it again\. The GPU device has been replaced\./);
     expect(replaced.text).not.toMatch(/being replaced/);
+    // So does the timeout's error notice (on show, or among the earlier ones).
+    const noticeTexts = await page.evaluate(() => {
+      const notices = (
+        document.querySelector('attn-app') as unknown as { notices: { notices: { text: string }[]; earlier: { text: string }[] } }
+      ).notices;
+      return [...notices.notices, ...notices.earlier].map((n) => n.text);
+    });
+    expect(noticeTexts.filter((t) => /tries it again\. The GPU device has been replaced\./.test(t))).toHaveLength(1);
+    expect(noticeTexts.filter((t) => /being replaced/.test(t))).toEqual([]);
     expect(problems).toEqual([]);
   }, 400_000);
 
