@@ -402,6 +402,7 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
     bindings: stageBindings(stage, shape, options.seed ?? 1),
     constants: declared,
     timeLimitMs: timeLeft(),
+    statedLimitMs: options.timeLimitMs,
     stepBudget: options.stepBudget,
     invocationStepBudget: options.invocationStepBudget,
   });
@@ -414,6 +415,7 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
       bindings: stageBindings(stage, rows, (options.seed ?? 1) + seed),
       constants,
       timeLimitMs: timeLeft(),
+      statedLimitMs: options.timeLimitMs,
       stepBudget: options.stepBudget,
       invocationStepBudget: options.invocationStepBudget,
     });
@@ -493,6 +495,7 @@ export function checkWorkgroupHazards(source: string, stage: StageName, options:
       bindings: stageBindings(stage, off, (options.seed ?? 1) + 2),
       constants: offConstants,
       timeLimitMs: timeLeft(),
+      statedLimitMs: options.timeLimitMs,
       stepBudget: options.stepBudget,
       invocationStepBudget: options.invocationStepBudget,
     });

@@ -104,6 +104,8 @@ export interface HazardRun {
   invocationStepBudget?: number;
   /** Stops the run after this much wall time; default 30 s. */
   timeLimitMs?: number;
+  /** The limit a stop names when this run got only what was left of a larger one (default timeLimitMs). */
+  statedLimitMs?: number;
 }
 
 export interface HazardReport {
@@ -815,7 +817,7 @@ export function detectHazards(source: string, run: HazardRun): HazardReport {
                   );
                 }
                 if ((report.steps & 4095) === 0 && performance.now() > deadline)
-                  return finish(`stopped after ${run.timeLimitMs ?? 30_000} ms`);
+                  return finish(`stopped after ${run.statedLimitMs ?? run.timeLimitMs ?? 30_000} ms`);
               }
             }
             const parked = invocations.filter((inv) => inv.state === State.AtBarrier);
