@@ -12,8 +12,15 @@ export function profiler(page: Page, selector: string): Promise<ElementHandle<El
 
 /** Ticks or clears a checkbox of the profiler by clicking it, as a user would. */
 export async function setChecked(page: Page, selector: string, on: boolean): Promise<void> {
+  // A click can miss while the form re-renders under load (a CI run kept N = 128 on): click until the box reads `on`.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const box = (await profiler(page, selector)) as ElementHandle<HTMLInputElement>;
+    if ((await box.evaluate((el) => el.checked)) === on) return;
+    await box.click();
+  }
   const box = (await profiler(page, selector)) as ElementHandle<HTMLInputElement>;
-  if ((await box.evaluate((el) => el.checked)) !== on) await box.click();
+  if ((await box.evaluate((el) => el.checked)) !== on)
+    throw new Error(`${selector} stayed ${on ? 'unchecked' : 'checked'} after three clicks`);
 }
 
 /** Waits until the profiler's Run button is there and enabled (its chunk loaded, a device found). */
