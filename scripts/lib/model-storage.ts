@@ -3,8 +3,7 @@
  * (src/core/model/storage.ts), the same choice per layer and the same note.
  */
 import type { Precision } from '../../src/core/precision';
-import { PRECISIONS } from '../../src/core/precision';
-import { isStorage } from '../../src/core/model/storage';
+import { isPrecision, PRECISIONS } from '../../src/core/precision';
 import { UsageError } from './cli';
 
 /** The page's default storage (PlaygroundState.precision). */
@@ -19,6 +18,6 @@ export const STORAGE_HELP = `--storage ${PRECISIONS.join('|')}  how the kernels 
 /** The --storage value; a UsageError naming the flag and the allowed values for any other. */
 export function storageFlag(value: string | undefined): Precision {
   const storage = value ?? DEFAULT_STORAGE;
-  if (!isStorage(storage)) throw new UsageError(`--storage must be one of ${PRECISIONS.join(', ')}, got "${storage}"`);
+  if (!isPrecision(storage)) throw new UsageError(`--storage must be one of ${PRECISIONS.join(', ')}, got "${storage}"`);
   return storage;
 }

@@ -20,6 +20,10 @@ export const PRECISION_TITLES: Readonly<Record<Precision, string>> = {
   f16: 'f16 storage (float32 arithmetic)',
 };
 
+export function isPrecision(value: unknown): value is Precision {
+  return typeof value === 'string' && (PRECISIONS as readonly string[]).includes(value);
+}
+
 export function isPrecisionChoice(value: unknown): value is PrecisionChoice {
   return typeof value === 'string' && (PRECISION_CHOICES as readonly string[]).includes(value);
 }

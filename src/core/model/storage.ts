@@ -5,11 +5,6 @@
  * storage, and the note says which layers and why, rather than refusing the model.
  */
 import type { Precision, PrecisionChoice } from '../precision';
-import { PRECISIONS } from '../precision';
-
-export function isStorage(value: unknown): value is Precision {
-  return typeof value === 'string' && (PRECISIONS as readonly string[]).includes(value);
-}
 
 /** The engine's precision choice for each layer of a model run with `storage` chosen: f16 where the layer allows it ('auto'). */
 export function modelRunPrecision(storage: Precision): PrecisionChoice {
