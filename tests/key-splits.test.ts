@@ -14,6 +14,7 @@ import {
   MAX_FORCED_KEY_SPLITS,
   MAX_KEY_SPLITS,
   MIN_SPLIT_KEYS,
+  PREFILL_TARGET_WORKGROUPS,
   SOFTWARE_TARGET_WORKGROUPS,
   SPLIT_ALIGN,
   TARGET_WORKGROUPS,
@@ -37,9 +38,10 @@ describe('chooseKeySplits', () => {
     // Every split sees a key, and together they cover m.
     expect((s.keySplits - 1) * s.splitKeys).toBeLessThan(p.m);
     expect(s.keySplits * s.splitKeys).toBeGreaterThanOrEqual(p.m);
-    const groups = Math.ceil(p.n / (p.rowsPerWorkgroup ?? 64)) * p.heads;
-    // No more splits than reaching the target needs (one more for rounding up to 64 keys).
-    expect(groups * (s.keySplits - 1)).toBeLessThan(TARGET_WORKGROUPS);
+    const rows = p.rowsPerWorkgroup ?? 64;
+    const groups = Math.ceil(p.n / rows) * p.heads;
+    // No more splits than reaching the shape's target needs (one more for rounding up to 64 keys).
+    expect(groups * (s.keySplits - 1)).toBeLessThan(rows > 1 ? PREFILL_TARGET_WORKGROUPS : TARGET_WORKGROUPS);
   });
 
   it('on a CPU emulator never splits: one workgroup is the target, for decode with one head as with eight', () => {
@@ -51,6 +53,14 @@ describe('chooseKeySplits', () => {
     expect(chooseKeySplits(problem({ ...decode, heads: 1, targetWorkgroups: undefined })).keySplits).toBeGreaterThan(1);
   });
 
+  it('the prefill aims for more workgroups than decoding (as measured on an H200): 2 splits at N = 4096 with 8 heads, none at 8192', () => {
+    expect(PREFILL_TARGET_WORKGROUPS).toBeGreaterThan(TARGET_WORKGROUPS);
+    expect(chooseKeySplits(problem({ n: 4096, m: 4096, heads: 8 }))).toEqual({ keySplits: 2, splitKeys: 2048 });
+    expect(chooseKeySplits(problem({ n: 8192, m: 8192, heads: 8 })).keySplits).toBe(1);
+    // A target given wins over the shape's.
+    expect(chooseKeySplits(problem({ n: 4096, m: 4096, heads: 8, targetWorkgroups: TARGET_WORKGROUPS })).keySplits).toBe(1);
+  });
+
   it('decode at m = 32768 with 8 heads fills hundreds of workgroups', () => {
     const s = chooseKeySplits(problem({ n: 1, m: 32768, heads: 8, rowsPerWorkgroup: 1, causal: true }));
     expect(s).toEqual({ keySplits: 64, splitKeys: 512 });
@@ -58,7 +68,7 @@ describe('chooseKeySplits', () => {
   });
 
   it.each([
-    { name: 'a grid that already has the target', p: { n: 64 * 512, m: 4096, heads: 1 } },
+    { name: 'a grid that already has the target', p: { n: 64 * PREFILL_TARGET_WORKGROUPS, m: 4096, heads: 1 } },
     { name: 'too few keys for two splits of MIN_SPLIT_KEYS', p: { n: 1, m: 2 * MIN_SPLIT_KEYS - 1, heads: 1, rowsPerWorkgroup: 1 } },
     { name: 'a small window', p: { n: 1, m: 32768, heads: 1, rowsPerWorkgroup: 1, causal: true, window: 300 } },
     { name: 'small problems', p: { n: 20, m: 33, heads: 2 } },

@@ -10,7 +10,7 @@ import type { ProfileResult, Roofline } from '../src/core/profile-report';
 import { decodeTable, reportTable } from '../src/core/profile-report';
 import { QUAD_LANES } from '../src/core/subgroups';
 import { profileSweep, rotationOrder, SweepTimeoutError } from '../src/gpu/profile';
-import { ClockWarmer, growUntil, measureRoofline } from '../src/gpu/roofline';
+import { ClockWarmer, growUntil, measureRoofline, WARM_RISE, warmUntilSettled } from '../src/gpu/roofline';
 import { VARIANT_NAMES, variantStages } from '../src/gpu/variants';
 import { loadShaderLibrary } from '../src/node/shaders';
 import { randomMatrix } from '../src/core/rng';
@@ -181,6 +181,22 @@ describe.skipIf(!gpu)('the profiler sweep', () => {
     const cell = (variant: string) => decodeTable(sweep).find((r) => r['variant'] === variant)?.['subgroups'];
     expect(cell('fused-shared')).toBe(quads ? 'yes, quads, 2 heads' : layout?.consecutive ? 'yes' : 'no');
     expect(cell('fused-ungrouped')).toBe(quads ? 'yes, quads' : layout?.consecutive ? 'yes' : 'no');
+    for (const r of sweep.rows) expect(r.check?.pass).toBe(true);
+  });
+
+  it('says where the prefill took 128 rows a workgroup (fused-128rows), and nothing for the kernel’s own 64', async () => {
+    const sweep = await tracked(gpu!.device, () =>
+      profileSweep(
+        { ns: [70], dk: 16, heads: 1, variants: ['fused-64rows', 'fused-128rows'], warmup: 0, repeats: 1, seed: 11 },
+        { engine, roofline },
+      ),
+    );
+    const row = (variant: string) => sweep.rows.find((r) => r.variant === variant)!;
+    expect(row('fused-128rows').rowsPerWorkgroup).toBe(128);
+    expect(row('fused-64rows').rowsPerWorkgroup).toBeUndefined();
+    const cell = (variant: string) => reportTable(sweep).find((r) => r['variant'] === variant)?.['subgroups'];
+    expect(cell('fused-128rows')).toMatch(/^(yes|no), 128 rows$/);
+    expect(cell('fused-64rows')).toMatch(/^(yes|no)$/);
     for (const r of sweep.rows) expect(r.check?.pass).toBe(true);
   });
 
@@ -371,9 +387,37 @@ describe.skipIf(!gpu)('the profiler sweep', () => {
     expect(await measureRoofline(gpu!.device, shaders, { ...ROOFLINE, warmUpMs: 20 })).toBe(warmed);
   });
 
+  it('a warm-up goes on while the clock still rises, and stops once a pass is no faster than the one before', async () => {
+    // An idle GPU's clock climbing: each pass faster, then flat. A fixed time would stop mid-climb.
+    const ramp = [1, 2, 4, 8, 8 * WARM_RISE * 0.999, 8, 1];
+    let calls = 0;
+    const rateOf = () => Promise.resolve(ramp[calls++]);
+    const settled = await warmUntilSettled(0, rateOf);
+    expect(settled.passes).toBe(5);
+    expect(settled.rate).toBeCloseTo(8 * WARM_RISE * 0.999, 12);
+    // Two passes at least, even past the minimum: one pass cannot tell a rising clock.
+    calls = 5;
+    expect(await warmUntilSettled(0, rateOf)).toMatchObject({ passes: 2, rate: 1 });
+    // A rate that never settles stops at the cap (0 ms here: after its first pass).
+    let rising = 1;
+    expect(await warmUntilSettled(0, () => Promise.resolve((rising *= 2)), { maxMs: 0 })).toMatchObject({ passes: 1, rate: 2 });
+    // With a target, a flat rate below it is a clock not yet up (an idle GPU holds a low step for
+    // most of a second): the warm-up goes on until the target.
+    const steps = [1, 1, 1, 1, 3, 9, 9.5];
+    calls = 0;
+    expect(await warmUntilSettled(0, () => Promise.resolve(steps[calls++]), { target: 9 })).toMatchObject({ passes: 6, rate: 9 });
+    calls = 0;
+    expect(await warmUntilSettled(0, () => Promise.resolve(steps[calls++]))).toMatchObject({ passes: 2, rate: 1 });
+    // The minimum holds however flat the rate.
+    const flat = await warmUntilSettled(25, () => new Promise<number>((resolve) => setTimeout(() => resolve(1), 5)));
+    expect(flat.ms).toBeGreaterThanOrEqual(25);
+    expect(flat.passes).toBeGreaterThan(1);
+  });
+
   it('ClockWarmer runs the roofline’s FMA kernel for at least its time and probes its rate', async () => {
     await tracked(gpu!.device, async () => {
-      const warmer = new ClockWarmer(gpu!.device, shaders, roofline, 30);
+      // Capped at 2 s: on a loaded CPU emulator a pass may stay below 0.9 of the roofline's rate.
+      const warmer = new ClockWarmer(gpu!.device, shaders, roofline, 30, 2000);
       try {
         const first = await warmer.warm();
         expect(first.ms).toBeGreaterThanOrEqual(30);

@@ -155,6 +155,7 @@ function row(x: Json, path: string): void {
     'allocatedBytes',
     'keySplits',
     'headsPerWorkgroup',
+    'rowsPerWorkgroup',
   ])
     numberOrNull(r[key], `${path}.${key}`);
   optional(r.roof, `${path}.roof`, string);

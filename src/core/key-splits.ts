@@ -12,8 +12,20 @@
  * rows), so a run in row blocks, or of a range of rows, gives the same bits as one run.
  */
 
-/** Workgroups the fused grid aims for: a few per compute unit on a large GPU. */
+/**
+ * Workgroups the fused grid aims for on a GPU in its decoding shape (one query row a workgroup): a
+ * few per compute unit on a large GPU. Measured on an H200 (issue 12's sixteenth session; 8 heads on
+ * 2, m = 4096 … 32768): the 512 of this target decoded 1.1–1.5× as fast as 1024 or 2048 forced
+ * (the combine's share grows with the splits, and each split holds few keys).
+ */
 export const TARGET_WORKGROUPS = 512;
+/**
+ * The same for the 64-row shape (the prefill). On that H200, N = 4096 with 8 heads (512 workgroups
+ * unsplit) ran 1.22× as fast in 2 key splits (1024), 1.17× in 4 and 1.11× in 8; at N = 8192 (1024
+ * unsplit) 2 and 4 splits were 1.01×: one workgroup of 64 invocations and 16 KiB holds 2 warps of
+ * an SM's 64, so a few per SM leave it short of warps to hide latency with.
+ */
+export const PREFILL_TARGET_WORKGROUPS = 1024;
 /**
  * The same on a CPU emulator (SwiftShader, llvmpipe): one workgroup, so no split. Measured on
  * SwiftShader, 2 cores (BENCHMARKS.md, sixth session): a grid of more workgroups does not run faster
@@ -41,7 +53,11 @@ export interface KeySplitProblem {
   causal: boolean;
   /** Sliding window w, or 0 / null without one. */
   window?: number | null;
-  /** Workgroups to aim for: TARGET_WORKGROUPS on a GPU (the default), SOFTWARE_TARGET_WORKGROUPS on a CPU emulator. */
+  /**
+   * Workgroups to aim for: on a GPU the default, TARGET_WORKGROUPS for the decoding shape (one row a
+   * workgroup) and PREFILL_TARGET_WORKGROUPS for more rows a workgroup; SOFTWARE_TARGET_WORKGROUPS
+   * on a CPU emulator.
+   */
   targetWorkgroups?: number;
 }
 
@@ -85,7 +101,7 @@ export function visibleKeys(p: Pick<KeySplitProblem, 'm' | 'causal' | 'window'>)
 }
 
 /**
- * The split count for a problem: 1 when the grid already has TARGET_WORKGROUPS workgroups or a row
+ * The split count for a problem: 1 when the grid already has its target of workgroups or a row
  * sees fewer than 2·MIN_SPLIT_KEYS keys; else enough splits of the keys a row sees to reach the
  * target, each at least MIN_SPLIT_KEYS keys. Under a window the splits cover all m keys at the
  * window's split size, so a workgroup meets about as many keys as its window holds (the splits
@@ -94,7 +110,8 @@ export function visibleKeys(p: Pick<KeySplitProblem, 'm' | 'causal' | 'window'>)
 export function chooseKeySplits(p: KeySplitProblem): KeySplits {
   const groups = Math.ceil(p.n / p.rowsPerWorkgroup) * p.heads;
   const visible = visibleKeys(p);
-  const wanted = Math.ceil((p.targetWorkgroups ?? TARGET_WORKGROUPS) / groups);
+  const target = p.targetWorkgroups ?? (p.rowsPerWorkgroup > 1 ? PREFILL_TARGET_WORKGROUPS : TARGET_WORKGROUPS);
+  const wanted = Math.ceil(target / groups);
   const byKeys = Math.floor(visible / MIN_SPLIT_KEYS);
   const splitsOfVisible = Math.min(wanted, byKeys);
   if (splitsOfVisible < 2) return { keySplits: 1, splitKeys: alignUp(p.m) };

@@ -289,6 +289,8 @@ export interface ProfileRow {
   lanes?: SharedLanes | null;
   /** Query heads one workgroup took (more than 1: the quads took a K/V group's heads together); absent when 1 and for older results. */
   headsPerWorkgroup?: number;
+  /** Query rows one workgroup of the prefill took, where more than the kernel's 64 (src/core/prefill-rows.ts); absent otherwise. */
+  rowsPerWorkgroup?: number;
   /** The output against the float64 reference; null where the reference was skipped. */
   check: CheckSummary | null;
   /** Set when the run failed; the figures above are then empty. */
@@ -642,14 +644,16 @@ function spread(s: Summary | null): string | null {
 }
 
 /**
- * How a fused row ran: its subgroup form, whether its lanes shared rows (pairs) or keys (quads), and
- * how many query heads of a K/V group its quads took together ("yes, quads, 4 heads").
+ * How a fused row ran: its subgroup form, whether its lanes shared rows (pairs) or keys (quads), how
+ * many query heads of a K/V group its quads took together ("yes, quads, 4 heads"), and the prefill's
+ * rows a workgroup where not 64 ("yes, 128 rows").
  */
 function subgroupCell(r: ProfileRow): string | null {
   if (r.subgroups === undefined || r.subgroups === null) return null;
-  if (!r.subgroups) return 'no';
+  const rows = r.rowsPerWorkgroup ? `, ${r.rowsPerWorkgroup} rows` : '';
+  if (!r.subgroups) return `no${rows}`;
   const heads = r.headsPerWorkgroup && r.headsPerWorkgroup > 1 ? `, ${r.headsPerWorkgroup} heads` : '';
-  return r.lanes ? `yes, ${r.lanes}${heads}` : 'yes';
+  return `${r.lanes ? `yes, ${r.lanes}${heads}` : 'yes'}${rows}`;
 }
 
 /** The table's cell for a baseline's ratio to itself: the word (page, terminal) or the number 1 (CSV: a column of numbers). */

@@ -16,13 +16,20 @@
  *   of the merge above, the 16 quads are merged in workgroup memory. With grouped K/V heads a
  *   workgroup of quads takes up to 4 query heads of a group together (QUAD_HEADS), so each key it
  *   reads serves all of them.
- * On a CPU emulator shared lanes cost more than they save (no workgroup-memory bottleneck, no memory
- * latency to hide, and the exchanges and repeated exponentials are extra work; SwiftShader: pairs
- * 0.90–1.05× the portable prefill, quads 0.70–0.81× the portable decode, BENCHMARKS.md), so 'auto'
- * shares lanes on GPUs only — except the quads where they take at least
- * CPU_EMULATOR_QUAD_HEADS query heads of a K/V group together: each key read and its addressing
- * then serve 3 or 4 heads, and on SwiftShader that decoded 1.43× (3 heads) and 1.5× (4 heads) as
- * fast as the per-lane shape (2 heads 1.05×, within noise).
+ * What 'auto' takes was measured (BENCHMARKS.md):
+ * - On a GPU (an H200, issue 12's sixteenth session, warm clock, paired ratios): the pairs ran the
+ *   prefill at 0.62× the portable prefill's speed (N = 4096 and 8192, 8 heads), and the quads taking
+ *   a K/V group's 4 query heads together decoded at 0.64–0.82× the quads taking one head a
+ *   workgroup, which ran 0.99–1.12× the per-lane shape (and 1.10× with 8 K/V heads). So 'auto' on a
+ *   GPU runs the quads one query head a workgroup and no pairs.
+ * - On a CPU emulator shared lanes cost more than they save (no workgroup-memory bottleneck, no
+ *   memory latency to hide, and the exchanges and repeated exponentials are extra work;
+ *   SwiftShader: pairs 0.90–1.05× the portable prefill, quads 0.70–0.81× the portable decode) —
+ *   except the quads where they take at least CPU_EMULATOR_QUAD_HEADS query heads of a K/V group
+ *   together: each key read and its addressing then serve 3 or 4 heads, and on SwiftShader that
+ *   decoded 1.43× (3 heads) and 1.5× (4 heads) as fast as the per-lane shape (2 heads 1.05×, within
+ *   noise). So 'auto' there runs only those.
+ * 'shared' runs both shared shapes, the quads with grouped heads, on any device (to compare them).
  *
  * All of them number the subgroups as runs of consecutive lanes (subgroup s = lanes s·size …
  * s·size + size − 1; pairs need lanes 2t and 2t + 1 in one subgroup, so a size of at least 2, and
@@ -31,11 +38,12 @@
  * it holds.
  */
 import { keySplitsHoldingKeys } from './key-splits';
+import { DEFAULT_PREFILL_ROWS } from './prefill-rows';
 
 /**
- * What a user asks for: 'auto' the subgroup form wherever the device and the run allow it, with
- * shared lanes on a GPU and not on a CPU emulator; 'shared' and 'merge' the subgroup form with and
- * without shared lanes whatever the device (to compare them); 'off' never.
+ * What a user asks for: 'auto' the subgroup form wherever the device and the run allow it, with the
+ * shared lanes measured to gain on that kind of device (above); 'shared' and 'merge' the subgroup
+ * form with and without shared lanes whatever the device (to compare them); 'off' never.
  */
 export type SubgroupChoice = 'auto' | 'shared' | 'merge' | 'off';
 export const SUBGROUP_CHOICES: readonly SubgroupChoice[] = ['auto', 'shared', 'merge', 'off'];
@@ -117,13 +125,15 @@ export interface SubgroupDecision {
   pairs: boolean;
   /** Its decoding shape shares keys among quads of lanes (false without subgroups, or in subgroups that do not hold whole quads). */
   quads: boolean;
+  /** The quads take a K/V group's query heads together (QUAD_HEADS); false without quads. */
+  groupHeads: boolean;
   /** Why, in words: shown by the terminal and the page. */
   reason: string;
 }
 
 /** Whether a run uses the fused kernel's subgroup form, and why (or why not). */
 export function resolveSubgroups(choice: SubgroupChoice, context: SubgroupContext): SubgroupDecision {
-  const no = (reason: string): SubgroupDecision => ({ subgroups: false, pairs: false, quads: false, reason });
+  const no = (reason: string): SubgroupDecision => ({ subgroups: false, pairs: false, quads: false, groupHeads: false, reason });
   if (context.variant !== 'fused') return no(`only the fused kernel has a subgroup form (this run uses ${context.variant})`);
   if (context.customKernel) return no('the fused kernel is your own and runs as written');
   if (choice === 'off') return no('subgroups turned off');
@@ -135,18 +145,44 @@ export function resolveSubgroups(choice: SubgroupChoice, context: SubgroupContex
     return no(`the device's subgroups are not runs of consecutive invocations (sizes seen: ${layout.sizes.join(', ') || 'none'})`);
   const size = layout.sizes[0];
   if (size < 2) return no(`the device's subgroups have ${size} invocation (the form needs at least 2)`);
-  const shared = choice === 'shared' || (choice === 'auto' && !context.cpuEmulator);
-  const quads = shared && size % QUAD_LANES === 0;
-  const why = choice === 'auto' ? (shared ? ' (a GPU)' : ' (on a CPU emulator, where shared lanes gain nothing)') : ' (asked for)';
+  const form = (pairs: boolean, quads: boolean, groupHeads: boolean, lanes: string): SubgroupDecision => ({
+    subgroups: true,
+    pairs,
+    quads,
+    groupHeads: quads && groupHeads,
+    reason: `subgroups of ${size} invocations; ${lanes}`,
+  });
+  const wholeQuads = size % QUAD_LANES === 0;
+  const noQuads = `subgroups of ${size} do not hold whole quads of lanes`;
+  if (choice === 'shared')
+    return form(
+      true,
+      wholeQuads,
+      true,
+      `lanes share rows in pairs (prefill)${wholeQuads ? ' and keys in quads (decoding)' : `; no quads: ${noQuads}`} (asked for)`,
+    );
+  if (choice === 'merge')
+    return form(false, false, false, `no shared lanes (asked for); the decoding shape's lanes merge within subgroups`);
   const heads = context.quadHeads ?? 1;
-  if (choice === 'auto' && context.cpuEmulator && heads >= CPU_EMULATOR_QUAD_HEADS && size % QUAD_LANES === 0) {
-    const lanes = `keys shared in quads (decoding), ${heads} query heads of a K/V group a workgroup (on a CPU emulator, quads only where they take ${CPU_EMULATOR_QUAD_HEADS} or more heads)`;
-    return { subgroups: true, pairs: false, quads: true, reason: `subgroups of ${size} invocations; ${lanes}` };
+  if (context.cpuEmulator) {
+    if (heads >= CPU_EMULATOR_QUAD_HEADS && wholeQuads)
+      return form(
+        false,
+        true,
+        true,
+        `keys shared in quads (decoding), ${heads} query heads of a K/V group a workgroup (on a CPU emulator, quads only where they take ${CPU_EMULATOR_QUAD_HEADS} or more heads)`,
+      );
+    return form(
+      false,
+      false,
+      false,
+      `no shared lanes (on a CPU emulator, where shared lanes gain nothing); the decoding shape's lanes merge within subgroups`,
+    );
   }
-  const lanes = shared
-    ? `lanes share rows in pairs (prefill)${quads ? ' and keys in quads (decoding)' : `; no quads: subgroups of ${size} do not hold whole quads of lanes`}${why}`
-    : `no shared lanes${why}; the decoding shape's lanes merge within subgroups`;
-  return { subgroups: true, pairs: shared, quads, reason: `subgroups of ${size} invocations; ${lanes}` };
+  const measured = 'on a GPU, pairs and grouped heads were measured slower (BENCHMARKS.md)';
+  if (!wholeQuads)
+    return form(false, false, false, `no shared lanes: ${noQuads}, and ${measured}; the decoding shape's lanes merge within subgroups`);
+  return form(false, true, false, `keys shared in quads (decoding), one query head a workgroup; no pairs in the prefill (${measured})`);
 }
 
 /**
@@ -186,9 +222,20 @@ export function describeFusedForm(run: {
   subgroupLanes: SharedLanes | null;
   headsPerWorkgroup?: number;
   subgroupsReason: string;
+  /** Query rows a workgroup: said where the prefill took other than the kernel's 64 (src/core/prefill-rows.ts). */
+  rowsPerWorkgroup?: number | null;
+  rowsReason?: string;
 }): string {
   const splits = `${run.keySplits} key split${run.keySplits === 1 ? '' : 's'}${emptySplitsNote(run)}`;
   const heads = (run.headsPerWorkgroup ?? 1) > 1 ? `, ${run.headsPerWorkgroup} query heads of a K/V group a workgroup` : '';
   const form = run.subgroups ? `subgroup form${run.subgroupLanes ? ` in ${run.subgroupLanes} of lanes${heads}` : ''}` : 'no subgroups';
-  return `fused kernel: ${splits}, ${form} (${run.subgroupsReason})`;
+  const rows = widePrefill(run.rowsPerWorkgroup)
+    ? `; ${run.rowsPerWorkgroup} query rows a workgroup${run.rowsReason ? ` (${run.rowsReason})` : ''}`
+    : '';
+  return `fused kernel: ${splits}, ${form} (${run.subgroupsReason})${rows}`;
+}
+
+/** A prefill with other than the kernel's own 64 rows a workgroup (1 is the decoding shape). */
+export function widePrefill(rowsPerWorkgroup: number | null | undefined): rowsPerWorkgroup is number {
+  return rowsPerWorkgroup !== undefined && rowsPerWorkgroup !== null && rowsPerWorkgroup > DEFAULT_PREFILL_ROWS;
 }

@@ -22,9 +22,9 @@ import type { StageName } from '../core/stages';
 import { DeviceLostError, GpuValidationError, KernelInterfaceError, LimitError } from './errors';
 import { InputError, RunCancelledError } from '../core/errors';
 import type { BufferName, DispatchSize, KernelParams, KernelProblem } from './interface';
-import { fusedHeadWorkgroups, fusedRowsPerWorkgroup, packParams, PARAMS_BYTES, quadHeads, STAGES } from './interface';
+import { DECODE_MAX_ROWS, fusedHeadWorkgroups, fusedRowsPerWorkgroup, packParams, PARAMS_BYTES, quadHeads, STAGES } from './interface';
 import type { KeySplits } from '../core/key-splits';
-import { chooseKeySplits, forcedKeySplits, SOFTWARE_TARGET_WORKGROUPS, TARGET_WORKGROUPS } from '../core/key-splits';
+import { chooseKeySplits, forcedKeySplits, SOFTWARE_TARGET_WORKGROUPS } from '../core/key-splits';
 import { isSoftwareAdapter } from './device';
 import type { CompiledKernel, KernelDiagnosis } from './kernels';
 import { diagnoseKernel, diagnosisError } from './kernels';
@@ -39,6 +39,9 @@ import { packHalves } from '../core/half';
 import { declaresF16Storage, halfStorageSource } from './half-storage';
 import type { SharedLanes, SubgroupChoice, SubgroupDecision, SubgroupLayout } from '../core/subgroups';
 import { resolveSubgroups, sharedLanesOf } from '../core/subgroups';
+import type { PrefillRows, PrefillRowsDecision } from '../core/prefill-rows';
+import { choosePrefillRows } from '../core/prefill-rows';
+import { prefillRowsSource } from './prefill-rows';
 import { probeSubgroupLayout, subgroupSource } from './subgroups';
 
 export interface RunOptions {
@@ -85,18 +88,26 @@ export interface RunOptions {
   keySplits?: number;
   /**
    * Subgroups in the fused kernel: 'auto' (default) where the device has them and lays them out as
-   * runs of consecutive invocations, with shared lanes (the prefill in pairs, the decoding shape in
-   * quads) on a GPU, not on a CPU emulator; 'shared' / 'merge' that form with / without shared lanes
-   * on any such device; 'off' never.
+   * runs of consecutive invocations, with the shared lanes measured to gain there (on a GPU the
+   * decoding shape in quads, on a CPU emulator only quads of 3 or more grouped heads); 'shared' /
+   * 'merge' that form with / without shared lanes (the prefill in pairs, the decoding shape in
+   * quads) on any such device; 'off' never.
    * See src/core/subgroups.ts.
    */
   subgroups?: SubgroupChoice;
   /**
    * Whether the decoding shape in quads takes the query heads of a K/V group together, reading each
-   * key once for all of them (default true; QUAD_HEADS, src/gpu/interface.ts). false: one query head
-   * a workgroup, to compare the two.
+   * key once for all of them (QUAD_HEADS, src/gpu/interface.ts), where the subgroup choice takes
+   * them so (src/core/subgroups.ts: 'shared' everywhere, 'auto' on a CPU emulator). false: one query
+   * head a workgroup whatever the choice, to compare the two.
    */
   groupHeads?: boolean;
+  /**
+   * Query rows a workgroup of the fused kernel's prefill shape owns (its WG): 64 as written, 128
+   * measured faster on a GPU; default by the device (src/core/prefill-rows.ts). The decoding shape
+   * and a kernel of your own keep their own.
+   */
+  prefillRows?: PrefillRows;
   /** Called after each block's results are read back: `done` of `total` query rows finished. */
   onBlock?: (done: number, total: number) => void;
   /**
@@ -163,6 +174,13 @@ export interface RunResult {
   headsPerWorkgroup: number;
   /** Why it did or did not. */
   subgroupsReason: string;
+  /**
+   * Query rows one fused workgroup owned: 1 in the decoding shape, 64 or 128 in the prefill's
+   * (src/core/prefill-rows.ts), a kernel of your own its workgroup size; null for the other variants.
+   */
+  rowsPerWorkgroup: number | null;
+  /** Why the prefill took those rows. */
+  rowsReason: string;
 }
 
 /**
@@ -177,6 +195,8 @@ export interface KernelForm {
   pairs?: boolean;
   quads?: boolean;
   groupHeads?: boolean;
+  /** Query rows a workgroup of the prefill shape (WG; default 64: the kernel as written). */
+  rows?: PrefillRows;
 }
 
 interface Plan {
@@ -197,8 +217,14 @@ interface Plan {
 
 const F32 = 4;
 /** The kernel form of a run with these subgroup decisions (precision aside). */
-function formOf(subgroups: SubgroupDecision, run: RunOptions): Omit<KernelForm, 'precision'> {
-  return { subgroups: subgroups.subgroups, pairs: subgroups.pairs, quads: subgroups.quads, groupHeads: run.groupHeads ?? true };
+function formOf(subgroups: SubgroupDecision, run: RunOptions, rows: PrefillRowsDecision): Omit<KernelForm, 'precision'> {
+  return {
+    subgroups: subgroups.subgroups,
+    pairs: subgroups.pairs,
+    quads: subgroups.quads,
+    groupHeads: subgroups.groupHeads && run.groupHeads !== false,
+    rows: rows.rows,
+  };
 }
 
 /** Bytes rounded up to whole vec4f (16 bytes). */
@@ -263,7 +289,8 @@ export class AttentionEngine {
     const source = this.shaders[file];
     if (source === undefined) throw new Error(`shader ${file} is missing from the shader library`);
     if (stage !== 'fused') return source;
-    const stored = form.precision === 'f16' ? halfStorageSource(source, this.shaders) : source;
+    const rowed = form.rows === undefined ? source : prefillRowsSource(source, form.rows);
+    const stored = form.precision === 'f16' ? halfStorageSource(rowed, this.shaders) : rowed;
     return form.subgroups
       ? subgroupSource(stored, this.shaders, { pairs: form.pairs, quads: form.quads, groupHeads: form.groupHeads })
       : stored;
@@ -287,7 +314,7 @@ export class AttentionEngine {
     const activation = choice.activation && choice.activation !== 'softmax' ? `.${choice.activation}` : '';
     const label = custom
       ? `Attention.${stage}.custom`
-      : `Attention.${stage}.${variant}${score}${activation}${form.precision === 'f16' ? '.f16' : ''}${form.subgroups ? `.subgroups${form.pairs === false ? '' : '.pairs'}${form.quads === false ? '' : `.quads${form.groupHeads === false ? '' : '.heads'}`}` : ''}`;
+      : `Attention.${stage}.${variant}${score}${activation}${form.precision === 'f16' ? '.f16' : ''}${form.subgroups ? `.subgroups${form.pairs === false ? '' : '.pairs'}${form.quads === false ? '' : `.quads${form.groupHeads === false ? '' : '.heads'}`}` : ''}${form.rows && form.rows !== 64 ? `.rows${form.rows}` : ''}`;
     return diagnoseKernel(this, stage, custom ?? this.source(variant, stage, form, choice), { label, problem });
   }
 
@@ -330,7 +357,8 @@ export class AttentionEngine {
     const decision = this.choosePrecision(inputs, variant, options, run);
     const problem: KernelProblem = { n: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads, kvHeads: shape.kvHeads };
     const subgroups = await this.chooseSubgroups(variant, run, problem);
-    const form: KernelForm = { ...formOf(subgroups, run), precision: decision.precision };
+    const rows = this.choosePrefillRows(variant, run, problem);
+    const form: KernelForm = { ...formOf(subgroups, run, rows), precision: decision.precision };
     const kernels: Plan['kernels'] = {};
     const features = activeFeatures(options);
     let splits: KeySplits = { keySplits: 1, splitKeys: shape.m };
@@ -412,6 +440,8 @@ export class AttentionEngine {
       subgroupLanes: sharedLanesOf(subgroups, plan.kernels.fused?.constants),
       headsPerWorkgroup: plan.kernels.fused?.constants?.QUAD_HEADS ?? 1,
       subgroupsReason: subgroups.reason,
+      rowsPerWorkgroup: plan.kernels.fused ? fusedRowsPerWorkgroup(plan.kernels.fused) : null,
+      rowsReason: rows.reason,
       wallMs: performance.now() - started,
     };
   }
@@ -441,7 +471,27 @@ export class AttentionEngine {
    * (the verifier's cases) takes this form, so that the run compiles nothing.
    */
   async runForm(variant: VariantName, problem: KernelProblem, run: RunOptions = {}): Promise<Omit<KernelForm, 'precision'>> {
-    return formOf(await this.chooseSubgroups(variant, run, problem), run);
+    return formOf(await this.chooseSubgroups(variant, run, problem), run, this.choosePrefillRows(variant, run, problem));
+  }
+
+  /** The rows a workgroup the fused prefill takes on this device when not forced (src/core/prefill-rows.ts). */
+  autoPrefillRows(): PrefillRows {
+    return choosePrefillRows(undefined, {
+      variant: 'fused',
+      customKernel: false,
+      cpuEmulator: isSoftwareAdapter(this.device.adapterInfo),
+      decode: false,
+    }).rows;
+  }
+
+  /** The fused prefill's rows a workgroup (src/core/prefill-rows.ts): 128 on a GPU, 64 on a CPU emulator, unless forced. */
+  private choosePrefillRows(variant: VariantName, run: RunOptions, problem: KernelProblem): PrefillRowsDecision {
+    return choosePrefillRows(run.prefillRows, {
+      variant,
+      customKernel: run.kernels?.fused !== undefined,
+      cpuEmulator: isSoftwareAdapter(this.device.adapterInfo),
+      decode: problem.n <= DECODE_MAX_ROWS,
+    });
   }
 
   /**
@@ -472,8 +522,8 @@ export class AttentionEngine {
   private keySplits(kernel: CompiledKernel, shape: AttentionShape, options: AttentionOptions, forced?: number): KeySplits {
     if (forced !== undefined) return forcedKeySplits(shape.m, forced);
     const chosen = chooseKeySplits({
-      // The device decides how many workgroups fill it: hundreds on a GPU, one (no split) on a CPU emulator.
-      targetWorkgroups: isSoftwareAdapter(this.device.adapterInfo) ? SOFTWARE_TARGET_WORKGROUPS : TARGET_WORKGROUPS,
+      // The device decides how many workgroups fill it: hundreds on a GPU (by the shape), one (no split) on a CPU emulator.
+      targetWorkgroups: isSoftwareAdapter(this.device.adapterInfo) ? SOFTWARE_TARGET_WORKGROUPS : undefined,
       n: shape.n,
       m: shape.m,
       // Workgroups along z: one per query head, or per group of heads the decoding shape takes together.

@@ -38,6 +38,8 @@ import { BufferPool, KEEP_BYTES } from './buffer-pool';
 import type { AttentionEngine } from './engine';
 import type { Precision } from '../core/precision';
 import type { SharedLanes, SubgroupChoice } from '../core/subgroups';
+import { widePrefill } from '../core/subgroups';
+import type { PrefillRows } from '../core/prefill-rows';
 import type { StageName } from '../core/stages';
 import { RunCancelledError } from '../core/errors';
 import type { TimeLimitSettings } from '../core/kernel-safety';
@@ -78,7 +80,7 @@ export interface CustomVariant {
   /** Hold its output to the reference like a built-in's (a user's kernel); diagnostic copies are not. */
   checked?: boolean;
   /** Run options of its own: f16 storage, a forced number of key splits (src/gpu/engine.ts). */
-  run?: { precision?: Precision; keySplits?: number; subgroups?: SubgroupChoice; groupHeads?: boolean };
+  run?: { precision?: Precision; keySplits?: number; subgroups?: SubgroupChoice; groupHeads?: boolean; prefillRows?: PrefillRows };
 }
 
 /**
@@ -104,23 +106,37 @@ export const SETTING_VARIANTS: Readonly<Record<string, CustomVariant>> = {
   'fused-shared': {
     base: 'fused',
     kernels: {},
-    note: "the fused kernel's subgroup form with shared lanes (the prefill in pairs of lanes: two rows per pair, half the columns per lane; the decoding shape in quads: four lanes per key, a quarter of the columns each, a K/V group's query heads together), on any device with consecutive subgroups: 'auto' shares lanes on a GPU, and on a CPU emulator only quads of 3 or more heads a workgroup",
+    note: "the fused kernel's subgroup form with shared lanes (the prefill in pairs of lanes: two rows per pair, half the columns per lane; the decoding shape in quads: four lanes per key, a quarter of the columns each, a K/V group's query heads together), on any device with consecutive subgroups: 'auto' runs on a GPU only the quads, one query head a workgroup (pairs and grouped heads were measured slower on an H200), and on a CPU emulator only quads of 3 or more heads a workgroup",
     checked: true,
     run: { subgroups: 'shared' },
   },
   'fused-unshared': {
     base: 'fused',
     kernels: {},
-    note: "the fused kernel's subgroup form without shared lanes (the portable prefill; the decoding shape one lane per batch of keys, merged in registers): beside fused on a GPU, what shared lanes buy",
+    note: "the fused kernel's subgroup form without shared lanes (the portable prefill; the decoding shape one lane per batch of keys, merged in registers): beside fused on a GPU, what the quads buy in decoding (its prefill is fused's on a GPU)",
     checked: true,
     run: { subgroups: 'merge' },
   },
   'fused-ungrouped': {
     base: 'fused',
     kernels: {},
-    note: "the fused kernel's subgroup form with shared lanes, its decoding shape in quads taking one query head a workgroup (fused-shared takes the query heads of a K/V group together, reading each key once for all of them): beside fused on a GPU, what grouping the heads buys",
+    note: "the fused kernel's subgroup form with shared lanes, its decoding shape in quads taking one query head a workgroup (fused-shared takes the query heads of a K/V group together, reading each key once for all of them): beside fused-shared, what grouping the heads buys; beside fused on a GPU (the same quads), what the prefill's pairs buy",
     checked: true,
     run: { subgroups: 'shared', groupHeads: false },
+  },
+  'fused-64rows': {
+    base: 'fused',
+    kernels: {},
+    note: "the fused kernel's prefill with 64 query rows a workgroup (the kernel as written): beside fused on a GPU, which takes 128, what the wider workgroup buys",
+    checked: true,
+    run: { prefillRows: 64 },
+  },
+  'fused-128rows': {
+    base: 'fused',
+    kernels: {},
+    note: "the fused kernel's prefill with 128 query rows a workgroup, on any device: 'auto' takes 128 on a GPU and 64 on a CPU emulator",
+    checked: true,
+    run: { prefillRows: 128 },
   },
   'fused-1split': {
     base: 'fused',
@@ -490,6 +506,7 @@ function createRunner(
   let subgroups: boolean | null = null;
   let lanes: SharedLanes | null | undefined;
   let headsPerWorkgroup = 1;
+  let rowsPerWorkgroup: number | null = null;
   let error: string | null = peer || engineVariant ? null : `unknown variant "${variant}"`;
   // The repeats reuse the first run's buffers and inputs (the sweep never edits its inputs); the
   // engine variants of a point share the profiler's budget for kept buffers (a peer keeps its own).
@@ -529,6 +546,7 @@ function createRunner(
       subgroups = measured.result.subgroups;
       lanes = measured.result.subgroupLanes;
       headsPerWorkgroup = measured.result.headsPerWorkgroup;
+      rowsPerWorkgroup = measured.result.rowsPerWorkgroup;
     }
     return {
       output: measured.result.output.data,
@@ -585,6 +603,7 @@ function createRunner(
         ...(subgroups === null ? {} : { subgroups }),
         ...(lanes === undefined ? {} : { lanes }),
         ...(headsPerWorkgroup > 1 ? { headsPerWorkgroup } : {}),
+        ...(widePrefill(rowsPerWorkgroup) ? { rowsPerWorkgroup } : {}),
         ...(pool && samples.length ? { buffers: allocatedInRepeats ? ('allocated' as const) : ('kept' as const) } : {}),
       };
       if (error || !output) {

@@ -18,7 +18,9 @@
  * the interpreter sizes it with the default 16 KiB, and, when the caller hands in a device with
  * default limits, by creating the pipeline there), so "passes here" also means "runs anywhere".
  */
-import type { AttentionEngine, RunOptions, RunResult } from './engine';
+import type { AttentionEngine, KernelForm, RunOptions, RunResult } from './engine';
+import type { PrefillRows } from '../core/prefill-rows';
+import { DEFAULT_PREFILL_ROWS } from '../core/prefill-rows';
 import type { StageName } from '../core/stages';
 import { DeviceLostError, KernelCompileError } from './errors';
 import { RunCancelledError } from '../core/errors';
@@ -874,35 +876,46 @@ export async function verifyBuiltIns(
   options: Omit<VerifyKernelOptions, 'stage' | 'source' | 'variant' | 'label'> & { stage?: StageName } = {},
 ): Promise<VerifyReport[]> {
   const reports: VerifyReport[] = [];
+  // The prefill's rows a workgroup on this device (src/core/prefill-rows.ts): where not the kernel's
+  // own 64 (a GPU), the fused kernel and its subgroup form are also verified with them. The kernel
+  // as written is verified everywhere: the decoding shape runs it, and a CPU emulator's prefill.
+  const wideRows = engine.autoPrefillRows();
+  const rowsLabel = (rows: PrefillRows) => (rows === DEFAULT_PREFILL_ROWS ? '' : `, ${rows} rows a workgroup`);
   for (const { variant, stage, score } of builtInKernels()) {
     if (options.stage && options.stage !== stage) continue;
-    const report = await verifyKernel(engine, {
-      ...options,
-      stage,
-      variant,
-      source: engine.source(variant, stage, {}, { score }),
-      label: builtInLabel({ variant, stage, score }),
-    });
-    reports.push(report);
-    if (report.status === 'timeout' || report.status === 'device-lost') return reports;
+    const forms: { form: KernelForm; label: string }[] = [{ form: {}, label: builtInLabel({ variant, stage, score }) }];
+    if (stage === 'fused' && wideRows !== DEFAULT_PREFILL_ROWS)
+      forms.push({ form: { rows: wideRows }, label: `built-in fused (${wideRows} rows a workgroup)` });
     // The fused kernel's subgroup form (./subgroups.ts), where this device runs it: its own entry
-    // point, shapes and merges, so it is verified as a kernel of its own, with shared lanes (the
-    // prefill in pairs, the decoding shape in quads where the subgroups hold them: what 'auto' runs
-    // on a GPU) and without (on a CPU emulator).
+    // point, shapes and merges, so it is verified as a kernel of its own: with every shared lane (the
+    // prefill in pairs, the decoding shape in quads of grouped heads where the subgroups hold them:
+    // 'shared'), with what 'auto' runs on a GPU (the quads one head a workgroup, no pairs), and
+    // without (on a CPU emulator), and 'auto''s GPU form with this device's wider prefill too.
     const layout = stage === 'fused' ? await engine.subgroupLayout() : null;
     if (layout && layoutRunsSubgroupForm(layout)) {
       const quads = layout.sizes[0] % QUAD_LANES === 0;
-      for (const shared of [true, false]) {
-        const subgroups = await verifyKernel(engine, {
-          ...options,
-          stage,
-          variant,
-          source: engine.source(variant, stage, { subgroups: true, pairs: shared, quads: shared && quads }),
-          label: `built-in fused (subgroup form${shared ? `, pairs${quads ? ' and quads' : ''}` : ''})`,
-        });
-        reports.push(subgroups);
-        if (subgroups.status === 'timeout' || subgroups.status === 'device-lost') return reports;
-      }
+      forms.push({
+        form: { subgroups: true, pairs: true, quads, groupHeads: quads },
+        label: `built-in fused (subgroup form, pairs${quads ? ' and quads of grouped heads' : ''})`,
+      });
+      if (quads)
+        for (const rows of new Set([DEFAULT_PREFILL_ROWS, wideRows]))
+          forms.push({
+            form: { subgroups: true, pairs: false, quads: true, groupHeads: false, rows },
+            label: `built-in fused (subgroup form, quads${rowsLabel(rows)})`,
+          });
+      forms.push({ form: { subgroups: true, pairs: false, quads: false }, label: 'built-in fused (subgroup form)' });
+    }
+    for (const { form, label } of forms) {
+      const report = await verifyKernel(engine, {
+        ...options,
+        stage,
+        variant,
+        source: engine.source(variant, stage, form, { score }),
+        label,
+      });
+      reports.push(report);
+      if (report.status === 'timeout' || report.status === 'device-lost') return reports;
     }
   }
   // The elementwise activation's kernel (ReLU/GELU for the softmax stage), shared by naive and tiled.
