@@ -199,7 +199,8 @@ describe('whether a run uses subgroups', () => {
       context: { layout: { sizes: [2], consecutive: true } },
       uses: true,
       quads: false,
-      reason: /no shared lanes: subgroups of 2 do not hold whole quads of lanes, and on a GPU, pairs and grouped heads were measured slower/,
+      reason:
+        /no shared lanes: subgroups of 2 do not hold whole quads of lanes, and on a GPU, pairs and grouped heads were measured slower/,
     },
     {
       name: 'shared asked for in subgroups of 2: pairs, no quads',

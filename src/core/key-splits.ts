@@ -15,8 +15,10 @@
 /**
  * Workgroups the fused grid aims for on a GPU in its decoding shape (one query row a workgroup): a
  * few per compute unit on a large GPU. Measured on an H200 (issue 12's sixteenth session; 8 heads on
- * 2, m = 4096 … 32768): the 512 of this target decoded 1.1–1.5× as fast as 1024 or 2048 forced
- * (the combine's share grows with the splits, and each split holds few keys).
+ * 2, m = 4096 … 32768): with the combine reading one split at a time, the 512 of this target
+ * decoded 1.1–1.5× as fast as twice the splits forced and 1.9–2.3× as fast as four times; with the
+ * combine reading 8 splits at a time, twice the splits (128 at m = 32768, the only m where a
+ * target of 1024 would change the count) ran 1.05× — one point, so the target stays.
  */
 export const TARGET_WORKGROUPS = 512;
 /**

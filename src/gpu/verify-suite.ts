@@ -890,14 +890,15 @@ export async function verifyBuiltIns(
     // point, shapes and merges, so it is verified as a kernel of its own: with every shared lane (the
     // prefill in pairs, the decoding shape in quads of grouped heads where the subgroups hold them:
     // 'shared'), with what 'auto' runs on a GPU (the quads one head a workgroup, no pairs), and
-    // without (on a CPU emulator), and 'auto''s GPU form with this device's wider prefill too.
+    // without (on a CPU emulator); the first two with this device's wider prefill too.
     const layout = stage === 'fused' ? await engine.subgroupLayout() : null;
     if (layout && layoutRunsSubgroupForm(layout)) {
       const quads = layout.sizes[0] % QUAD_LANES === 0;
-      forms.push({
-        form: { subgroups: true, pairs: true, quads, groupHeads: quads },
-        label: `built-in fused (subgroup form, pairs${quads ? ' and quads of grouped heads' : ''})`,
-      });
+      for (const rows of new Set([DEFAULT_PREFILL_ROWS, wideRows]))
+        forms.push({
+          form: { subgroups: true, pairs: true, quads, groupHeads: quads, rows },
+          label: `built-in fused (subgroup form, pairs${quads ? ' and quads of grouped heads' : ''}${rowsLabel(rows)})`,
+        });
       if (quads)
         for (const rows of new Set([DEFAULT_PREFILL_ROWS, wideRows]))
           forms.push({
