@@ -40,7 +40,7 @@ import { declaresF16Storage, halfStorageSource } from './half-storage';
 import type { SharedLanes, SubgroupChoice, SubgroupDecision, SubgroupLayout } from '../core/subgroups';
 import { resolveSubgroups, sharedLanesOf } from '../core/subgroups';
 import type { PrefillRows, PrefillRowsDecision } from '../core/prefill-rows';
-import { choosePrefillRows } from '../core/prefill-rows';
+import { choosePrefillRows, DEFAULT_PREFILL_ROWS } from '../core/prefill-rows';
 import { prefillRowsSource } from './prefill-rows';
 import { probeSubgroupLayout, subgroupSource } from './subgroups';
 
@@ -314,7 +314,7 @@ export class AttentionEngine {
     const activation = choice.activation && choice.activation !== 'softmax' ? `.${choice.activation}` : '';
     const label = custom
       ? `Attention.${stage}.custom`
-      : `Attention.${stage}.${variant}${score}${activation}${form.precision === 'f16' ? '.f16' : ''}${form.subgroups ? `.subgroups${form.pairs === false ? '' : '.pairs'}${form.quads === false ? '' : `.quads${form.groupHeads === false ? '' : '.heads'}`}` : ''}${form.rows && form.rows !== 64 ? `.rows${form.rows}` : ''}`;
+      : `Attention.${stage}.${variant}${score}${activation}${form.precision === 'f16' ? '.f16' : ''}${form.subgroups ? `.subgroups${form.pairs === false ? '' : '.pairs'}${form.quads === false ? '' : `.quads${form.groupHeads === false ? '' : '.heads'}`}` : ''}${form.rows && form.rows !== DEFAULT_PREFILL_ROWS ? `.rows${form.rows}` : ''}`;
     return diagnoseKernel(this, stage, custom ?? this.source(variant, stage, form, choice), { label, problem });
   }
 

@@ -791,7 +791,7 @@ function decodeCases(features: readonly FeatureName[]): CaseDraft[] {
 }
 
 /**
- * Split-KV: the keys split across workgroups (2, 3 and 7 splits of 64-key multiples), each writing a
+ * Split-KV: the keys split across workgroups (2, 3, 7, 9 and 13 splits of 64-key multiples), each writing a
  * partial softmax that the combine stage merges. Splits that see no key (past m, before a causal
  * row's first key or outside its window), a split boundary inside a key tile's reach, the sink
  * (counted in one split only), decoding rows (n ≤ 8, the fused kernel's decoding shape: 64 lanes ×
@@ -805,6 +805,9 @@ function keySplitCases(features: readonly FeatureName[]): CaseDraft[] {
     { name: 'key splits 2: n=20 m=150 dk=12 dv=10', n: 20, m: 150, dk: 12, dv: 10, keySplits: 2 },
     { name: 'key splits 3: n=5 m=200 causal, 2 heads (decoding shape)', n: 5, m: 200, dk: 8, dv: 12, heads: 2, causal: true, keySplits: 3 },
     { name: 'key splits 7: n=12 m=130, mask (4 splits see no key)', n: 12, m: 130, dk: 8, dv: 8, mask: 'random', keySplits: 7 },
+    // Past 8 splits: the built-in combine reads them 8 at a time (a whole batch and a partial one).
+    { name: 'key splits 9: n=20 m=570, mask (every split sees keys)', n: 20, m: 570, dk: 4, dv: 6, mask: 'random', keySplits: 9 },
+    { name: 'key splits 13: n=4 m=800 causal (decoding rows)', n: 4, m: 800, dk: 4, dv: 4, causal: true, keySplits: 13 },
     { name: 'key splits 3: n=70 m=140 causal (early rows see one split)', n: 70, m: 140, dk: 8, dv: 8, causal: true, keySplits: 3 },
     { name: 'key splits 2: n=1 m=129, scores around ±1e3', n: 1, m: 129, dk: 8, dv: 8, magnitude: 1e3, keySplits: 2 },
     { name: 'key splits 3 in row blocks of 5: n=23 m=150 causal', n: 23, m: 150, dk: 8, dv: 8, causal: true, blockRows: 5, keySplits: 3 },
