@@ -15,14 +15,14 @@
 
 /** The rows a workgroup of the prefill shape can own. */
 export type PrefillRows = 64 | 128;
-export const PREFILL_ROWS_CHOICES: readonly PrefillRows[] = [64, 128];
 /** The kernel as written. */
 export const DEFAULT_PREFILL_ROWS: PrefillRows = 64;
 /** Where measured faster (a GPU). */
 export const WIDE_PREFILL_ROWS: PrefillRows = 128;
 
-export function isPrefillRows(value: unknown): value is PrefillRows {
-  return (PREFILL_ROWS_CHOICES as readonly unknown[]).includes(value);
+/** A prefill with other than the kernel's own 64 rows a workgroup (1 is the decoding shape). */
+export function widePrefill(rowsPerWorkgroup: number | null | undefined): rowsPerWorkgroup is number {
+  return rowsPerWorkgroup !== undefined && rowsPerWorkgroup !== null && rowsPerWorkgroup > DEFAULT_PREFILL_ROWS;
 }
 
 /** What decides the rows of a run. */

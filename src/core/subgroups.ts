@@ -38,7 +38,7 @@
  * it holds.
  */
 import { keySplitsHoldingKeys } from './key-splits';
-import { DEFAULT_PREFILL_ROWS } from './prefill-rows';
+import { widePrefill } from './prefill-rows';
 
 /**
  * What a user asks for: 'auto' the subgroup form wherever the device and the run allow it, with the
@@ -233,9 +233,4 @@ export function describeFusedForm(run: {
     ? `; ${run.rowsPerWorkgroup} query rows a workgroup${run.rowsReason ? ` (${run.rowsReason})` : ''}`
     : '';
   return `fused kernel: ${splits}, ${form} (${run.subgroupsReason})${rows}`;
-}
-
-/** A prefill with other than the kernel's own 64 rows a workgroup (1 is the decoding shape). */
-export function widePrefill(rowsPerWorkgroup: number | null | undefined): rowsPerWorkgroup is number {
-  return rowsPerWorkgroup !== undefined && rowsPerWorkgroup !== null && rowsPerWorkgroup > DEFAULT_PREFILL_ROWS;
 }

@@ -357,7 +357,7 @@ export class AttentionEngine {
     const decision = this.choosePrecision(inputs, variant, options, run);
     const problem: KernelProblem = { n: shape.n, m: shape.m, dk: shape.dk, dv: shape.dv, heads: shape.heads, kvHeads: shape.kvHeads };
     const subgroups = await this.chooseSubgroups(variant, run, problem);
-    const rows = this.choosePrefillRows(variant, run, problem);
+    const rows = this.choosePrefillRows(variant, run, problem.n <= DECODE_MAX_ROWS);
     const form: KernelForm = { ...formOf(subgroups, run, rows), precision: decision.precision };
     const kernels: Plan['kernels'] = {};
     const features = activeFeatures(options);
@@ -471,26 +471,28 @@ export class AttentionEngine {
    * (the verifier's cases) takes this form, so that the run compiles nothing.
    */
   async runForm(variant: VariantName, problem: KernelProblem, run: RunOptions = {}): Promise<Omit<KernelForm, 'precision'>> {
-    return formOf(await this.chooseSubgroups(variant, run, problem), run, this.choosePrefillRows(variant, run, problem));
+    return formOf(
+      await this.chooseSubgroups(variant, run, problem),
+      run,
+      this.choosePrefillRows(variant, run, problem.n <= DECODE_MAX_ROWS),
+    );
   }
 
   /** The rows a workgroup the fused prefill takes on this device when not forced (src/core/prefill-rows.ts). */
   autoPrefillRows(): PrefillRows {
-    return choosePrefillRows(undefined, {
-      variant: 'fused',
-      customKernel: false,
-      cpuEmulator: isSoftwareAdapter(this.device.adapterInfo),
-      decode: false,
-    }).rows;
+    return this.choosePrefillRows('fused', {}, false).rows;
   }
 
-  /** The fused prefill's rows a workgroup (src/core/prefill-rows.ts): 128 on a GPU, 64 on a CPU emulator, unless forced. */
-  private choosePrefillRows(variant: VariantName, run: RunOptions, problem: KernelProblem): PrefillRowsDecision {
+  /**
+   * The fused prefill's rows a workgroup (src/core/prefill-rows.ts): 128 on a GPU, 64 on a CPU
+   * emulator, unless forced; `decode` when the problem takes the decoding shape (n ≤ DECODE_MAX_ROWS).
+   */
+  private choosePrefillRows(variant: VariantName, run: RunOptions, decode: boolean): PrefillRowsDecision {
     return choosePrefillRows(run.prefillRows, {
       variant,
       customKernel: run.kernels?.fused !== undefined,
       cpuEmulator: isSoftwareAdapter(this.device.adapterInfo),
-      decode: problem.n <= DECODE_MAX_ROWS,
+      decode,
     });
   }
 

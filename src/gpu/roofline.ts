@@ -446,7 +446,8 @@ export class ClockWarmer {
     shaders: ShaderLibrary,
     private readonly roofline: Roofline,
     private readonly minMs: number,
-    private readonly maxMs = Math.max(minMs, WARM_MAX_MS),
+    /** At most this long (default: warmUntilSettled's). */
+    private readonly maxMs?: number,
   ) {
     const groups = roofline.sizing?.fmaGroups ?? 4096;
     const iterations = roofline.sizing?.fmaIterations ?? 1024;

@@ -880,6 +880,7 @@ export async function verifyBuiltIns(
   // own 64 (a GPU), the fused kernel and its subgroup form are also verified with them. The kernel
   // as written is verified everywhere: the decoding shape runs it, and a CPU emulator's prefill.
   const wideRows = engine.autoPrefillRows();
+  const prefillRows = [...new Set([DEFAULT_PREFILL_ROWS, wideRows])];
   const rowsLabel = (rows: PrefillRows) => (rows === DEFAULT_PREFILL_ROWS ? '' : `, ${rows} rows a workgroup`);
   for (const { variant, stage, score } of builtInKernels()) {
     if (options.stage && options.stage !== stage) continue;
@@ -894,13 +895,13 @@ export async function verifyBuiltIns(
     const layout = stage === 'fused' ? await engine.subgroupLayout() : null;
     if (layout && layoutRunsSubgroupForm(layout)) {
       const quads = layout.sizes[0] % QUAD_LANES === 0;
-      for (const rows of new Set([DEFAULT_PREFILL_ROWS, wideRows]))
+      for (const rows of prefillRows)
         forms.push({
           form: { subgroups: true, pairs: true, quads, groupHeads: quads, rows },
           label: `built-in fused (subgroup form, pairs${quads ? ' and quads of grouped heads' : ''}${rowsLabel(rows)})`,
         });
       if (quads)
-        for (const rows of new Set([DEFAULT_PREFILL_ROWS, wideRows]))
+        for (const rows of prefillRows)
           forms.push({
             form: { subgroups: true, pairs: false, quads: true, groupHeads: false, rows },
             label: `built-in fused (subgroup form, quads${rowsLabel(rows)})`,
